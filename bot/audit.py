@@ -1,0 +1,39 @@
+"""The append-only audit log: who did what, when, to which case. Codes and ids only, never free text."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from typing import Any
+
+from bot.store import Tx
+
+log = logging.getLogger("gfi.audit")
+
+
+async def record(
+    tx: Tx,
+    *,
+    at: datetime,
+    actor_id: str,
+    action: str,
+    result: str = "ok",
+    case_id: int | None = None,
+    case_ref: str | None = None,
+    **detail: Any,
+) -> None:
+    """Append one audit row (and log it as a structured event)."""
+    await tx.insert(
+        "INSERT INTO audit (at, actor_id, action, result, case_id, case_ref, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (at.isoformat(), actor_id, action, result, case_id, case_ref, json.dumps(detail, ensure_ascii=False)),
+    )
+    log.info(
+        "audit",
+        extra={"event": f"case.{action}", "result": result, "case_ref": case_ref, "actor": actor_id, **detail},
+    )
+
+
+async def for_case(tx: Tx, case_ref: str) -> list[dict[str, Any]]:
+    """The audit trail of one case, oldest first."""
+    return await tx.fetchall("SELECT * FROM audit WHERE case_ref = ? ORDER BY id", (case_ref,))

@@ -1,0 +1,1 @@
+"""The GFI case: models, rules (state machine + authorisation), service and messaging."""

@@ -1,0 +1,85 @@
+"""Who is told what after each case action. Queues outbox messages inside the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.cases.models import Case, CaseState
+from bot.cases.rules import Action
+from bot.store import Tx
+
+if TYPE_CHECKING:
+    from bot.cases.service import CaseService
+
+
+def next_slot_text(service: CaseService, unit_id: str, now: datetime) -> str:
+    """The unit's next distribution slot as Swedish text (holidays move it to the next working day)."""
+    unit = service.directory.units[unit_id]
+    slots = [
+        service.calendar.next_weekly_slot(now, day, unit.distribution.time) for day in unit.distribution.days
+    ]
+    return service.outbox.renderer.format_datetime(min(slots))
+
+
+async def case_filed(service: CaseService, tx: Tx, case: Case, now: datetime) -> None:
+    """Tell the requester the reference; an urgent request goes to the distributors at once."""
+    distributors = service.directory.active_distributors(case.target_unit)
+    await service.outbox.enqueue(
+        tx, case.requester_id, "case_filed", case_id=case.id, case_ref=case.ref, urgent=True,
+        case=case, distributors=distributors or service.directory.distributors_of(case.target_unit),
+        next_slot=next_slot_text(service, case.target_unit, now),
+    )
+    if case.urgent:
+        for pid in distributors:
+            await service.outbox.enqueue(
+                tx, pid, "urgent_request", case_id=case.id, case_ref=case.ref, urgent=True, case=case
+            )
+
+
+async def after_action(
+    service: CaseService, tx: Tx, before: Case, case: Case, action: Action, actor_id: str, now: datetime
+) -> None:
+    """Queue the notifications that follow a case action (never to the actor about their own act)."""
+    out = service.outbox
+
+    async def tell(recipients: list[str], template: str, **ctx: object) -> None:
+        for pid in dict.fromkeys(recipients):
+            if pid != actor_id:
+                await out.enqueue(
+                    tx, pid, template, case_id=case.id, case_ref=case.ref, urgent=case.urgent,
+                    case=case, actor=actor_id, **ctx,
+                )
+
+    if action is Action.ASSIGN:
+        for pid in case.assignees:
+            await out.enqueue(
+                tx, pid, "assigned_to_you", case_id=case.id, case_ref=case.ref, urgent=case.urgent, case=case
+            )
+        removed = [p for p in before.assignees if p not in case.assignees]
+        await tell([case.requester_id], "case_assigned")
+        await tell(removed, "case_reassigned_away")
+    elif action is Action.ACKNOWLEDGE:
+        await tell([case.requester_id], "case_acknowledged")
+    elif action is Action.BOOK:
+        outside = [u for u in case.meeting_units if u not in case.consent_scope]
+        await tell(
+            case.participants(), "meeting_booked",
+            rebooked=before.state is CaseState.MEETING_BOOKED, outside_consent=outside,
+        )
+    elif action is Action.NO_SHOW:
+        await tell(case.participants(), "meeting_no_show", missed_at=before.meeting_at)
+    elif action is Action.RECORD_OUTCOME:
+        await tell(case.participants(), "outcome_recorded")
+    elif action is Action.ADD_FOLLOW_UP:
+        latest = case.follow_ups[-1]
+        await out.enqueue(
+            tx, latest.owner_id, "follow_up_assigned", case_id=case.id, case_ref=case.ref,
+            case=case, actor=actor_id, due=latest.due_date, what=latest.what,
+        )
+    elif action is Action.CLOSE:
+        await tell(case.participants(), "case_closed")
+    elif action is Action.REOPEN:
+        await tell(case.participants(), "case_reopened")
+    elif action is Action.WITHDRAW_CONSENT:
+        await tell(case.participants(), "consent_withdrawn")

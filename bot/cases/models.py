@@ -1,0 +1,177 @@
+"""Case data: states, types, outcomes, close reasons and the Case record."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+REF_PATTERN = re.compile(r"^GFI-(\d{4})-(\d{4,})$", re.IGNORECASE)
+
+
+class CaseState(StrEnum):
+    REQUESTED = "requested"
+    ASSIGNED = "assigned"
+    ACKNOWLEDGED = "acknowledged"
+    MEETING_BOOKED = "meeting_booked"
+    MEETING_HELD = "meeting_held"
+    FOLLOW_UP = "follow_up"
+    CLOSED = "closed"
+
+
+OPEN_STATES = frozenset(CaseState) - {CaseState.CLOSED}
+
+
+class CaseType(StrEnum):
+    NEW_BOTH = "ny-bada"
+    NEW_ONE = "ny-en"
+    ONGOING_BOTH = "pagaende"
+    SVU = "svu"
+
+
+class Outcome(StrEnum):
+    LOTSNING = "lotsning"
+    KARTLAGGNING = "kartlaggning"
+    SIP = "sip"
+    NONE = "ingen"
+
+
+class CloseReason(StrEnum):
+    COMPLETED = "genomford"
+    REDIRECTED_SIP = "sip"
+    REDIRECTED_SVU = "svu"
+    CONSENT_WITHDRAWN = "samtycke-aterkallat"
+    NOT_RELEVANT = "ej-aktuellt"
+    DECLINED = "avbojde"
+    OTHER = "annat"
+
+
+CLOSE_REASON_ALIASES: dict[str, CloseReason] = {
+    "genomford": CloseReason.COMPLETED, "genomförd": CloseReason.COMPLETED, "klar": CloseReason.COMPLETED,
+    "sip": CloseReason.REDIRECTED_SIP, "svu": CloseReason.REDIRECTED_SVU,
+    "ej-aktuellt": CloseReason.NOT_RELEVANT, "ej aktuellt": CloseReason.NOT_RELEVANT,
+    "inte aktuellt": CloseReason.NOT_RELEVANT,
+    "avbojde": CloseReason.DECLINED, "avböjde": CloseReason.DECLINED, "tackade nej": CloseReason.DECLINED,
+}
+
+
+def parse_ref(text: str) -> str | None:
+    """Normalise a case reference (`gfi-2026-0042` → `GFI-2026-0042`); None when it is not one."""
+    m = REF_PATTERN.match(text.strip())
+    return f"GFI-{m.group(1)}-{m.group(2)}" if m else None
+
+
+def format_ref(year: int, seq: int) -> str:
+    return f"GFI-{year}-{seq:04d}"
+
+
+@dataclass
+class FollowUp:
+    id: int
+    owner_id: str
+    due_date: date
+    what: str | None
+    done_at: datetime | None = None
+
+
+@dataclass
+class Case:
+    """One GFI case as stored."""
+
+    id: int
+    ref: str
+    state: CaseState
+    case_type: CaseType
+    target_unit: str
+    requester_id: str
+    requester_unit: str
+    contact: str | None
+    brief: str | None
+    consent_scope: list[str]
+    consent_valid_until: date
+    urgent: bool
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    assignees: list[str] = field(default_factory=list)
+    other_assignee: str | None = None
+    assigned_by: str | None = None
+    assigned_at: datetime | None = None
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    meeting_at: datetime | None = None
+    meeting_place: str | None = None
+    meeting_units: list[str] = field(default_factory=list)
+    no_shows: int = 0
+    outcome: Outcome | None = None
+    evaluation_done: bool | None = None
+    closed_reason: CloseReason | None = None
+    closed_note: str | None = None
+    closed_at: datetime | None = None
+    state_before_close: CaseState | None = None
+    erased_at: datetime | None = None
+    follow_ups: list[FollowUp] = field(default_factory=list)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state is not CaseState.CLOSED
+
+    def responsible(self) -> list[str]:
+        """Who acts for the case after distribution: the named assignees, else (for "annan") the distributor."""
+        if self.assignees:
+            return list(self.assignees)
+        if self.other_assignee and self.assigned_by:
+            return [self.assigned_by]
+        return []
+
+    def participants(self) -> list[str]:
+        """People to tell about changes: requester and those responsible, without repeats."""
+        out = [self.requester_id]
+        for p in self.responsible():
+            if p not in out:
+                out.append(p)
+        return out
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], assignees: list[str], follow_ups: list[FollowUp]) -> Case:
+        def dt(key: str) -> datetime | None:
+            return datetime.fromisoformat(row[key]) if row.get(key) else None
+
+        return cls(
+            id=row["id"],
+            ref=row["ref"],
+            state=CaseState(row["state"]),
+            case_type=CaseType(row["case_type"]),
+            target_unit=row["target_unit"],
+            requester_id=row["requester_id"],
+            requester_unit=row["requester_unit"],
+            contact=row["contact"],
+            brief=row["brief"],
+            consent_scope=json.loads(row["consent_scope"]),
+            consent_valid_until=date.fromisoformat(row["consent_valid_until"]),
+            urgent=bool(row["urgent"]),
+            created_at=datetime.fromisoformat(row["created_at"]),
+            updated_at=datetime.fromisoformat(row["updated_at"]),
+            version=row["version"],
+            assignees=assignees,
+            other_assignee=row["other_assignee"],
+            assigned_by=row["assigned_by"],
+            assigned_at=dt("assigned_at"),
+            acknowledged_by=row["acknowledged_by"],
+            acknowledged_at=dt("acknowledged_at"),
+            meeting_at=dt("meeting_at"),
+            meeting_place=row["meeting_place"],
+            meeting_units=json.loads(row["meeting_units"]) if row["meeting_units"] else [],
+            no_shows=row["no_shows"],
+            outcome=Outcome(row["outcome"]) if row["outcome"] else None,
+            evaluation_done=None if row["evaluation_done"] is None else bool(row["evaluation_done"]),
+            closed_reason=CloseReason(row["closed_reason"]) if row["closed_reason"] else None,
+            closed_note=row["closed_note"],
+            closed_at=dt("closed_at"),
+            state_before_close=CaseState(row["state_before_close"]) if row["state_before_close"] else None,
+            erased_at=dt("erased_at"),
+            follow_ups=follow_ups,
+        )

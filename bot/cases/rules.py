@@ -1,0 +1,83 @@
+"""The case state machine and who may do what: pure functions, no I/O."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from bot.cases.models import OPEN_STATES, Case, CaseState, CloseReason
+from bot.directory import Directory
+from bot.errors import Refusal
+
+
+class Action(StrEnum):
+    ASSIGN = "assign"
+    ACKNOWLEDGE = "acknowledge"
+    BOOK = "book"
+    NO_SHOW = "no_show"
+    RECORD_OUTCOME = "record_outcome"
+    ADD_FOLLOW_UP = "add_follow_up"
+    CLOSE = "close"
+    REOPEN = "reopen"
+    WITHDRAW_CONSENT = "withdraw_consent"
+
+
+S = CaseState
+ALLOWED_FROM: dict[Action, frozenset[CaseState]] = {
+    Action.ASSIGN: frozenset({S.REQUESTED, S.ASSIGNED, S.ACKNOWLEDGED}),
+    Action.ACKNOWLEDGE: frozenset({S.ASSIGNED}),
+    Action.BOOK: frozenset({S.ACKNOWLEDGED, S.MEETING_BOOKED}),
+    Action.NO_SHOW: frozenset({S.MEETING_BOOKED}),
+    Action.RECORD_OUTCOME: frozenset({S.MEETING_BOOKED}),
+    Action.ADD_FOLLOW_UP: frozenset({S.MEETING_HELD, S.FOLLOW_UP}),
+    Action.CLOSE: OPEN_STATES,
+    Action.REOPEN: frozenset({S.CLOSED}),
+    Action.WITHDRAW_CONSENT: OPEN_STATES,
+}
+
+TARGET_STATE: dict[Action, CaseState] = {
+    Action.ASSIGN: S.ASSIGNED,
+    Action.ACKNOWLEDGE: S.ACKNOWLEDGED,
+    Action.BOOK: S.MEETING_BOOKED,
+    Action.NO_SHOW: S.ACKNOWLEDGED,  # the meeting must be booked again
+    Action.RECORD_OUTCOME: S.MEETING_HELD,
+    Action.ADD_FOLLOW_UP: S.FOLLOW_UP,
+    Action.CLOSE: S.CLOSED,
+    Action.WITHDRAW_CONSENT: S.CLOSED,
+}
+
+
+def assigners(case: Case, directory: Directory) -> list[str]:
+    """Who may distribute the case: the target unit's distributors, deputy, and the people on its ladder."""
+    ids = directory.distributors_of(case.target_unit)
+    unit = directory.units[case.target_unit]
+    for rung in unit.ladder:
+        ids.extend(p for p in rung.people if p not in ids)
+    return ids
+
+
+def next_state(action: Action, case: Case) -> CaseState:
+    """The state the case moves to; reopening returns to where it was closed from."""
+    if action is Action.REOPEN:
+        return case.state_before_close or S.REQUESTED
+    return TARGET_STATE[action]
+
+
+def authorize(action: Action, case: Case, actor_id: str, directory: Directory) -> None:
+    """Raise Refusal unless `actor_id` may do `action` on `case` in its current state."""
+    if case.state not in ALLOWED_FROM[action]:
+        raise Refusal("wrong_state", ref=case.ref, action=action.value, state=case.state.value)
+    if action is Action.ASSIGN:
+        allowed = assigners(case, directory)
+        if actor_id not in allowed:
+            raise Refusal("not_distributor", ref=case.ref, unit=case.target_unit)
+        return
+    if action in (Action.ACKNOWLEDGE, Action.BOOK, Action.NO_SHOW, Action.RECORD_OUTCOME, Action.ADD_FOLLOW_UP):
+        if actor_id not in case.responsible():
+            raise Refusal("not_assignee", ref=case.ref, action=action.value)
+        return
+    # close, reopen, withdraw consent: the case's own staff
+    staff = {case.requester_id, *case.responsible(), *directory.distributors_of(case.target_unit)}
+    if actor_id not in staff:
+        raise Refusal("not_case_staff", ref=case.ref, action=action.value)
+    if action is Action.REOPEN and case.closed_reason is CloseReason.CONSENT_WITHDRAWN:
+        raise Refusal("reopen_after_withdrawal", ref=case.ref)

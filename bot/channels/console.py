@@ -1,0 +1,379 @@
+"""The console adapter: the whole bot from a terminal (Hubot's shell adapter, Errbot's text backend).
+
+Interactive on a terminal, scriptable from stdin (one command per line). Every message the bot sends is
+printed as `→ @person-id: text`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from bot.cases.models import parse_ref
+from bot.cases.service import GfiRequest
+from bot.clock import as_utc
+from bot.core import Core
+from bot.errors import FieldError, Refusal
+from bot.outbox import OutboxMessage
+
+
+class ConsoleClock:
+    """Real time plus an offset, or a frozen time when started with `--now`; `/tid` moves it forward."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._frozen = as_utc(start) if start else None
+        self._offset = timedelta(0)
+
+    def now(self) -> datetime:
+        if self._frozen is not None:
+            return self._frozen
+        return datetime.now(UTC) + self._offset
+
+    def move_to(self, at: datetime) -> None:
+        at = as_utc(at)
+        if self._frozen is not None:
+            self._frozen = at
+        else:
+            self._offset = at - datetime.now(UTC)
+
+
+class ConsoleSender:
+    """Prints outgoing messages to the terminal."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    async def send(self, message: OutboxMessage) -> str | None:
+        print_message(self.out, message.recipient_id, message.text)
+        return None
+
+
+def print_message(out: TextIO, recipient: str, text: str) -> None:
+    """`→ @person: first line`, continuation lines indented."""
+    lines = text.splitlines() or [""]
+    out.write(f"→ @{recipient}: {lines[0]}\n")
+    for line in lines[1:]:
+        out.write(f"  {line}\n")
+    out.flush()
+
+
+ALIASES: dict[str, str] = {
+    "gfi": "gfi", "kö": "ko", "ko": "ko", "queue": "ko",
+    "fördela": "fordela", "fordela": "fordela", "omfördela": "omfordela", "omfordela": "omfordela",
+    "kvittera": "kvittera", "boka": "boka", "uteblev": "uteblev", "utfall": "utfall",
+    "uppföljning": "uppfoljning", "uppfoljning": "uppfoljning", "avsluta": "avsluta",
+    "återöppna": "ateroppna", "ateroppna": "ateroppna", "återkalla": "aterkalla", "aterkalla": "aterkalla",
+    "mina": "mina", "visa": "visa", "som": "som", "tid": "tid",
+    "hjälp": "hjalp", "hjalp": "hjalp", "help": "hjalp", "avsluta-konsol": "quit", "quit": "quit", "exit": "quit",
+}
+
+USAGE: dict[str, str] = {
+    "gfi": '/gfi enhet=<enhet> typ=ny-bada|ny-en|pagaende|svu kort="<text>" samtycke=ja '
+    "[giltigt=ÅÅÅÅ-MM-DD] [omfattar=<enhet>,<enhet>] [kontakt=\"<text>\"] [bradskande]",
+    "ko": "/kö",
+    "fordela": '/fördela <ref> <person> [<person> …]   eller   /fördela <ref> annan="<text>"',
+    "omfordela": '/omfördela <ref> <person> [<person> …]   eller   /omfördela <ref> annan="<text>"',
+    "kvittera": "/kvittera <ref>",
+    "boka": '/boka <ref> <ÅÅÅÅ-MM-DDTHH:MM> plats="<text>" enheter=<enhet>,<enhet>[,…]',
+    "uteblev": "/uteblev <ref>",
+    "utfall": "/utfall <ref> lotsning|kartlaggning|sip|ingen utvardering=ja|nej",
+    "uppfoljning": '/uppföljning <ref> <person> <ÅÅÅÅ-MM-DD> "<vad>"',
+    "avsluta": '/avsluta <ref> "<skäl>"',
+    "ateroppna": "/återöppna <ref>",
+    "aterkalla": "/återkalla <ref>",
+    "mina": "/mina",
+    "visa": "/visa <ref>",
+    "som": "/som <person>",
+    "tid": "/tid <ÅÅÅÅ-MM-DDTHH:MM>",
+    "hjalp": "/hjälp",
+    "quit": "/avsluta-konsol",
+}
+
+
+class UsageError(Exception):
+    """Malformed arguments: `why` is shown with the command's usage."""
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+        super().__init__(why)
+
+
+def split_args(tokens: list[str]) -> tuple[list[str], dict[str, str], set[str]]:
+    """Split tokens into positionals, key=value options and bare flags (lower-case words without '=')."""
+    positional: list[str] = []
+    options: dict[str, str] = {}
+    for tok in tokens:
+        key, sep, value = tok.partition("=")
+        if sep and key and key.isidentifier():
+            options[key.lower()] = value
+        else:
+            positional.append(tok)
+    return positional, options, set()
+
+
+class ConsoleSession:
+    """One console conversation. `handle(line)` runs one command and prints what the bot says."""
+
+    def __init__(self, core: Core, person_id: str, clock: ConsoleClock, out: TextIO) -> None:
+        self.core = core
+        self.person = person_id
+        self.clock = clock
+        self.out = out
+        self.tz = ZoneInfo(core.settings.timezone)
+        self.running = True
+        self._commands: dict[str, Callable[[list[str], dict[str, str]], Awaitable[None]]] = {
+            "gfi": self.cmd_gfi, "ko": self.cmd_queue, "fordela": self.cmd_assign, "omfordela": self.cmd_reassign,
+            "kvittera": self.cmd_ack, "boka": self.cmd_book, "uteblev": self.cmd_no_show,
+            "utfall": self.cmd_outcome, "uppfoljning": self.cmd_follow_up, "avsluta": self.cmd_close,
+            "ateroppna": self.cmd_reopen, "aterkalla": self.cmd_withdraw, "mina": self.cmd_mine,
+            "visa": self.cmd_show, "som": self.cmd_as, "tid": self.cmd_time, "hjalp": self.cmd_help,
+            "quit": self.cmd_quit,
+        }
+
+    # --- output -----------------------------------------------------------------------------------
+    def say(self, text: str) -> None:
+        print_message(self.out, self.person, text)
+
+    def text(self, name: str, **ctx: object) -> str:
+        return self.core.renderer.macro("console", name, **ctx)
+
+    # --- loop -------------------------------------------------------------------------------------
+    async def handle(self, line: str) -> None:
+        """Run one input line; never raises for user errors."""
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return
+        if not line.startswith("/"):
+            self.say(self.text("not_a_command"))
+            return
+        try:
+            tokens = shlex.split(line[1:])
+        except ValueError:
+            self.say(self.text("bad_args", why="Ett citattecken saknar sin avslutning.", usage="/hjälp"))
+            return
+        name = ALIASES.get(tokens[0].lower()) if tokens else None
+        if name is None:
+            self.say(self.text("unknown_command", cmd=line.split()[0]))
+            return
+        positional, options, _ = split_args(tokens[1:])
+        try:
+            await self._commands[name](positional, options)
+        except UsageError as exc:
+            self.say(self.text("bad_args", why=exc.why, usage=USAGE[name]))
+        except FieldError as exc:
+            messages = self.core.renderer.field_errors(exc)
+            self.say("\n".join(messages.values()))
+        except Refusal as exc:
+            self.say(self.core.renderer.refusal(exc))
+        await self.core.tick()
+
+    async def welcome(self) -> None:
+        unit = self.core.directory.people[self.person].unit
+        self.say(self.text("welcome", person=self.person, unit=unit, now=self.clock.now()))
+        await self.core.tick()
+
+    # --- argument helpers ---------------------------------------------------------------------------
+    def _ref(self, positional: list[str], index: int = 0) -> str:
+        if len(positional) <= index:
+            raise UsageError("Ange ärendets referens.")
+        ref = parse_ref(positional[index])
+        if ref is None:
+            raise UsageError(f'"{positional[index]}" är ingen ärendereferens (t.ex. GFI-2026-0042).')
+        return ref
+
+    def _datetime(self, value: str) -> datetime:
+        try:
+            local = datetime.fromisoformat(value)
+        except ValueError:
+            raise UsageError(f'"{value}" är ingen tidpunkt. Skriv ÅÅÅÅ-MM-DDTHH:MM.') from None
+        if local.tzinfo is None:
+            local = local.replace(tzinfo=self.tz)
+        return local.astimezone(UTC)
+
+    @staticmethod
+    def _date(value: str) -> date:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise UsageError(f'"{value}" är inget datum. Skriv ÅÅÅÅ-MM-DD.') from None
+
+    @staticmethod
+    def _yes_no(value: str | None, what: str) -> bool:
+        if value is None:
+            raise UsageError(f"Ange {what}=ja eller {what}=nej.")
+        if value.lower() in ("ja", "j", "yes"):
+            return True
+        if value.lower() in ("nej", "n", "no"):
+            return False
+        raise UsageError(f"{what} ska vara ja eller nej.")
+
+    # --- commands -----------------------------------------------------------------------------------
+    async def cmd_gfi(self, positional: list[str], options: dict[str, str]) -> None:
+        flags = {p.lower() for p in positional}
+        unknown = flags - {"bradskande", "brådskande"}
+        if unknown:
+            raise UsageError(f"Okänt argument: {', '.join(sorted(unknown))}.")
+        if "enhet" not in options or "typ" not in options:
+            raise UsageError("Ange enhet= och typ=.")
+        consent = options.get("samtycke", "").lower() in ("ja", "j", "yes")
+        form = GfiRequest(
+            target_unit=options["enhet"],
+            case_type=options["typ"].lower(),
+            brief=options.get("kort", ""),
+            contact=options.get("kontakt"),
+            consent_confirmed=consent,
+            consent_scope=[u for u in options.get("omfattar", "").split(",") if u],
+            consent_valid_until=self._date(options["giltigt"]) if "giltigt" in options else None,
+            urgent=bool(flags & {"bradskande", "brådskande"}),
+        )
+        case = await self.core.cases.request(self.person, form)
+        self.say(f"Registrerat: {case.ref}.")
+
+    async def cmd_queue(self, positional: list[str], options: dict[str, str]) -> None:
+        queues = await self.core.cases.queue(self.person)
+        now = self.clock.now()
+        ages = {c.ref: self._age(now - c.created_at) for _, cases in queues for c in cases}
+        self.say(self.core.renderer.render("queue", queues=queues, ages=ages, slot=None))
+
+    @staticmethod
+    def _age(delta: timedelta) -> str:
+        days = delta.days
+        if days >= 1:
+            return f"{days} {'dag' if days == 1 else 'dagar'} sedan"
+        hours = delta.seconds // 3600
+        return f"{hours} tim sedan" if hours else "nyss"
+
+    async def _assign(self, positional: list[str], options: dict[str, str], reassign: bool) -> None:
+        ref = self._ref(positional)
+        people = positional[1:]
+        if not people and "annan" not in options:
+            raise UsageError('Ange minst en person, eller annan="…".')
+        case = await self.core.cases.assign(self.person, ref, people, options.get("annan"), reassign=reassign)
+        self.say(self.core.renderer.render("assign_done", case=case))
+
+    async def cmd_assign(self, positional: list[str], options: dict[str, str]) -> None:
+        await self._assign(positional, options, reassign=False)
+
+    async def cmd_reassign(self, positional: list[str], options: dict[str, str]) -> None:
+        await self._assign(positional, options, reassign=True)
+
+    async def _done(self, action: str, case: object) -> None:
+        self.say(self.core.renderer.render("action_done", action=action, case=case))
+
+    async def cmd_ack(self, positional: list[str], options: dict[str, str]) -> None:
+        await self._done("acknowledge", await self.core.cases.acknowledge(self.person, self._ref(positional)))
+
+    async def cmd_book(self, positional: list[str], options: dict[str, str]) -> None:
+        ref = self._ref(positional)
+        if len(positional) < 2:
+            raise UsageError("Ange mötestid.")
+        at = self._datetime(positional[1])
+        if "plats" not in options or "enheter" not in options:
+            raise UsageError("Ange plats= och enheter=.")
+        units = [u for u in options["enheter"].split(",") if u]
+        await self._done("book", await self.core.cases.book(self.person, ref, at, options["plats"], units))
+
+    async def cmd_no_show(self, positional: list[str], options: dict[str, str]) -> None:
+        await self._done("no_show", await self.core.cases.no_show(self.person, self._ref(positional)))
+
+    async def cmd_outcome(self, positional: list[str], options: dict[str, str]) -> None:
+        ref = self._ref(positional)
+        if len(positional) < 2:
+            raise UsageError("Ange utfall.")
+        evaluated = self._yes_no(options.get("utvardering", options.get("utvärdering")), "utvardering")
+        case = await self.core.cases.record_outcome(self.person, ref, positional[1].lower(), evaluated)
+        await self._done("record_outcome", case)
+
+    async def cmd_follow_up(self, positional: list[str], options: dict[str, str]) -> None:
+        ref = self._ref(positional)
+        if len(positional) < 4:
+            raise UsageError("Ange ansvarig person, datum och vad som ska följas upp.")
+        owner, due, what = positional[1], self._date(positional[2]), " ".join(positional[3:])
+        await self._done("add_follow_up", await self.core.cases.add_follow_up(self.person, ref, owner, due, what))
+
+    async def cmd_close(self, positional: list[str], options: dict[str, str]) -> None:
+        ref = self._ref(positional)
+        if len(positional) < 2:
+            raise UsageError("Ange skäl.")
+        await self._done("close", await self.core.cases.close(self.person, ref, " ".join(positional[1:])))
+
+    async def cmd_reopen(self, positional: list[str], options: dict[str, str]) -> None:
+        await self._done("reopen", await self.core.cases.reopen(self.person, self._ref(positional)))
+
+    async def cmd_withdraw(self, positional: list[str], options: dict[str, str]) -> None:
+        await self._done("withdraw_consent", await self.core.cases.withdraw_consent(self.person, self._ref(positional)))
+
+    async def cmd_mine(self, positional: list[str], options: dict[str, str]) -> None:
+        mine = await self.core.cases.mine(self.person)
+        self.say(self.core.renderer.render("mine", requests=mine.requests, cases=mine.cases))
+
+    async def cmd_show(self, positional: list[str], options: dict[str, str]) -> None:
+        from bot import audit
+
+        ref = self._ref(positional)
+        async with self.core.db.transaction() as tx:
+            case = await self.core.cases.load(tx, ref)
+            history = await audit.for_case(tx, case.ref)
+        for h in history:
+            h["at"] = datetime.fromisoformat(h["at"])
+        self.say(self.text("case_view", case=case, history=history))
+
+    async def cmd_as(self, positional: list[str], options: dict[str, str]) -> None:
+        if len(positional) != 1:
+            raise UsageError("Ange en person.")
+        person = self.core.directory.person(positional[0])
+        if person is None:
+            self.say(self.text("unknown_person", person=positional[0], file=str(self.core.directory.source)))
+            return
+        self.person = person.id
+        self.say(self.text("switched", person=person.id, unit=person.unit))
+
+    async def cmd_time(self, positional: list[str], options: dict[str, str]) -> None:
+        if len(positional) != 1:
+            raise UsageError("Ange en tidpunkt.")
+        at = self._datetime(positional[0])
+        if at < self.clock.now():
+            self.say(self.text("clock_backwards", at=self.clock.now()))
+            return
+        await self.advance_to(at)
+        self.say(self.text("clock_moved", at=at))
+
+    async def advance_to(self, at: datetime) -> None:
+        """Move the clock to `at` in steps, so what falls due on the way fires in order and at its time."""
+        step = timedelta(minutes=15)
+        while self.clock.now() + step < at:
+            self.clock.move_to(self.clock.now() + step)
+            await self.core.tick()
+        self.clock.move_to(at)
+
+    async def cmd_help(self, positional: list[str], options: dict[str, str]) -> None:
+        self.say(self.core.renderer.render("console_help", units=sorted(self.core.directory.units)))
+
+    async def cmd_quit(self, positional: list[str], options: dict[str, str]) -> None:
+        self.running = False
+
+
+async def run_console(core: Core, person_id: str, clock: ConsoleClock, stdin: TextIO, out: TextIO) -> None:
+    """Read commands until EOF or /avsluta-konsol. Echoes scripted input so transcripts are readable."""
+    session = ConsoleSession(core, person_id, clock, out)
+    interactive = stdin.isatty()
+    await session.welcome()
+    while session.running:
+        if interactive:
+            out.write(f"{session.person}> ")
+            out.flush()
+        line = await asyncio.to_thread(stdin.readline)
+        if not line:
+            break
+        if not interactive and line.strip():
+            out.write(f"@{session.person}> {line.strip()}\n")
+        await session.handle(line)
+
+
+def default_out() -> TextIO:
+    return sys.stdout

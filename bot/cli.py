@@ -1,0 +1,143 @@
+"""`gfi-bot` command line: run, console, check-directory."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.channels.console import ConsoleClock, ConsoleSender, run_console
+from bot.config import Settings
+from bot.core import open_core
+from bot.directory import DirectoryError, load_directory
+from bot.logs import setup_logging
+
+
+def _parse_now(value: str | None, tz: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise SystemExit(f"--now: ogiltig tidpunkt {value!r}, skriv ÅÅÅÅ-MM-DDTHH:MM") from None
+    return at if at.tzinfo else at.replace(tzinfo=ZoneInfo(tz))
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings()
+    if getattr(args, "db", None):
+        settings.db_path = Path(args.db)
+    if getattr(args, "directory", None):
+        settings.directory_path = Path(args.directory)
+    return settings
+
+
+def cmd_check_directory(args: argparse.Namespace) -> int:
+    """Validate a directory file; print every problem with its YAML path."""
+    path = Path(args.file)
+    try:
+        directory = load_directory(path)
+    except DirectoryError as exc:
+        print(exc.report(), file=sys.stderr)
+        print(f"{len(exc.problems)} fel i {path}.", file=sys.stderr)
+        return 1
+    print(f"{path}: OK – {len(directory.principals)} huvudmän, {len(directory.units)} enheter, "
+          f"{len(directory.people)} personer.")
+    return 0
+
+
+async def _console(settings: Settings, person: str | None, now: datetime | None) -> int:
+    clock = ConsoleClock(now)
+    sender = ConsoleSender(sys.stdout)
+    core = await open_core(settings, clock=clock, fallback=sender)
+    try:
+        person_id = person or _default_person(core.directory)
+        if core.directory.person(person_id) is None:
+            print(f"Okänd person {person_id!r}. Välj en person ur {settings.directory_path}.", file=sys.stderr)
+            return 2
+        await run_console(core, person_id, clock, sys.stdin, sys.stdout)
+    finally:
+        await core.close()
+    return 0
+
+
+def _default_person(directory: object) -> str:
+    from bot.directory import Directory
+
+    assert isinstance(directory, Directory)
+    staff = [p.id for p in directory.people.values() if p.roles == ("staff",) or list(p.roles) == ["staff"]]
+    return staff[0] if staff else next(iter(directory.people))
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    try:
+        return asyncio.run(_console(settings, args.as_person, _parse_now(args.now, settings.timezone)))
+    except DirectoryError as exc:
+        print(exc.report(), file=sys.stderr)
+        print("Boten startar inte med en felaktig katalog.", file=sys.stderr)
+        return 1
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Serve Slack when configured, else fall back to the console."""
+    settings = _settings(args)
+    if not settings.slack_configured:
+        print(
+            "Inga Slack-uppgifter (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET): startar konsolen med "
+            f"{settings.directory_path} och databasen {settings.db_path}.",
+            file=sys.stderr,
+        )
+        try:
+            return asyncio.run(_console(settings, args.as_person, _parse_now(args.now, settings.timezone)))
+        except DirectoryError as exc:
+            print(exc.report(), file=sys.stderr)
+            print("Boten startar inte med en felaktig katalog.", file=sys.stderr)
+            return 1
+    from bot.channels.slack.server import serve
+
+    try:
+        return asyncio.run(serve(settings))
+    except DirectoryError as exc:
+        print(exc.report(), file=sys.stderr)
+        print("Boten startar inte med en felaktig katalog.", file=sys.stderr)
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gfi-bot", description="GFI-boten")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--db", help="SQLite-fil (standard: GFI_DB_PATH eller gfi-bot.sqlite3)")
+        p.add_argument("--directory", help="katalogfil (standard: GFI_DIRECTORY eller exempelkatalogen)")
+
+    run = sub.add_parser("run", help="kör boten (Slack om konfigurerat, annars konsolen)")
+    common(run)
+    run.add_argument("--as", dest="as_person", help="person i konsolläget")
+    run.add_argument("--now", help="starttid i konsolläget (ÅÅÅÅ-MM-DDTHH:MM)")
+    run.set_defaults(func=cmd_run)
+
+    console = sub.add_parser("console", help="konsolen: hela boten i terminalen")
+    common(console)
+    console.add_argument("--as", dest="as_person", help="person-id ur katalogen")
+    console.add_argument("--now", help="frys klockan vid denna tid (ÅÅÅÅ-MM-DDTHH:MM, lokal tid)")
+    console.set_defaults(func=cmd_console)
+
+    check = sub.add_parser("check-directory", help="kontrollera en katalogfil")
+    check.add_argument("file")
+    check.set_defaults(func=cmd_check_directory)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(Settings().log_level)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""Settings from environment variables (pydantic-settings); secrets never live in files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DIRECTORY = PROJECT_ROOT / "deploy" / "directory.example.yaml"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. Every field can be set with the environment variable in its alias."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    db_path: Path = Field(default=Path("gfi-bot.sqlite3"), alias="GFI_DB_PATH")
+    directory_path: Path = Field(default=DEFAULT_DIRECTORY, alias="GFI_DIRECTORY")
+    timezone: str = Field(default="Europe/Stockholm", alias="GFI_TIMEZONE")
+    consent_default_days: int = Field(default=90, ge=1, le=730, alias="GFI_CONSENT_DEFAULT_DAYS")
+    retention_days: int = Field(default=365, ge=1, alias="GFI_RETENTION_DAYS")
+    http_host: str = Field(default="127.0.0.1", alias="GFI_HTTP_HOST")
+    http_port: int = Field(default=3000, ge=0, le=65535, alias="GFI_HTTP_PORT")
+    sweep_seconds: int = Field(default=30, ge=1, alias="GFI_SWEEP_SECONDS")
+    log_level: str = Field(default="INFO", alias="GFI_LOG_LEVEL")
+
+    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str | None = Field(default=None, alias="SLACK_API_URL")
+
+    @property
+    def slack_configured(self) -> bool:
+        """True when the bot has what it needs to serve Slack over HTTP."""
+        return self.slack_bot_token is not None and self.slack_signing_secret is not None

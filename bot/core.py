@@ -1,0 +1,72 @@
+"""Wires the bot core together: store, directory, clock, calendar, templates, outbox, services."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from bot.calendar import BusinessCalendar
+from bot.cases.service import CaseService
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.directory import Directory, load_directory
+from bot.dispatcher import Dispatcher, Sender
+from bot.outbox import Outbox
+from bot.rendering import Renderer
+from bot.store import Database
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[], Awaitable[object]]
+
+
+@dataclass
+class Core:
+    """Everything a channel adapter needs. Build with `open_core`, release with `close()`."""
+
+    settings: Settings
+    directory: Directory
+    db: Database
+    clock: Clock
+    calendar: BusinessCalendar
+    renderer: Renderer
+    outbox: Outbox
+    cases: CaseService
+    dispatcher: Dispatcher
+    # Periodic work run by `tick()` before dispatching (the Time module registers its sweep here).
+    sweeps: list[Job] = field(default_factory=list)
+
+    async def tick(self) -> None:
+        """Run every sweep once, then deliver what is due. Idempotent: safe to call at any time."""
+        for sweep in self.sweeps:
+            await sweep()
+        await self.dispatcher.run_once()
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+async def open_core(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    senders: dict[str, Sender] | None = None,
+    fallback: Sender | None = None,
+    directory: Directory | None = None,
+) -> Core:
+    """Load the directory (raises DirectoryError), open and migrate the database, build the services."""
+    directory = directory or load_directory(settings.directory_path)
+    clock = clock or SystemClock()
+    db = Database(settings.db_path)
+    await db.open()
+    calendar = BusinessCalendar(settings.timezone)
+    renderer = Renderer(directory, settings.timezone)
+    outbox = Outbox(directory, renderer, clock)
+    cases = CaseService(
+        db, directory, clock, outbox, calendar,
+        tz=settings.timezone, consent_default_days=settings.consent_default_days,
+    )
+    dispatcher = Dispatcher(db, clock, senders or {}, fallback=fallback)
+    core = Core(settings, directory, db, clock, calendar, renderer, outbox, cases, dispatcher)
+    return core

@@ -1,0 +1,146 @@
+"""Delivers outbox rows through the channel senders, with retries and exponential backoff.
+
+Delivery is at-least-once: a crash between sending and marking a row sent may send it once more,
+but a business action is never repeated because of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bot.clock import Clock
+from bot.outbox import OutboxMessage
+from bot.store import Database
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryError(Exception):
+    """A send failed. `permanent` failures are not retried; `retry_after` (seconds) overrides backoff."""
+
+    def __init__(self, reason: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
+        self.reason = reason
+        self.permanent = permanent
+        self.retry_after = retry_after
+        super().__init__(reason)
+
+
+class Sender(Protocol):
+    """Delivers one message on one channel; returns an external id (e.g. Slack ts) or None."""
+
+    async def send(self, message: OutboxMessage) -> str | None: ...
+
+
+@dataclass
+class DispatchResult:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+class Dispatcher:
+    """Sends what is due in the outbox. Safe to call repeatedly; one run at a time."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        senders: dict[str, Sender],
+        *,
+        fallback: Sender | None = None,
+        max_attempts: int = 8,
+        base_backoff: float = 30.0,
+        max_backoff: float = 3600.0,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.senders = senders
+        self.fallback = fallback
+        self.max_attempts = max_attempts
+        self.base_backoff = base_backoff
+        self.max_backoff = max_backoff
+        self._running = asyncio.Lock()
+
+    def sender_for(self, channel: str) -> Sender | None:
+        return self.senders.get(channel, self.fallback)
+
+    def backoff(self, attempts: int) -> float:
+        """Seconds to wait before attempt number `attempts + 1`."""
+        return min(self.max_backoff, self.base_backoff * (2 ** max(0, attempts - 1)))
+
+    async def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
+        async with self.db.transaction() as tx:
+            rows = await tx.fetchall(
+                "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND not_before <= ? "
+                "ORDER BY next_attempt_at, id LIMIT ?",
+                (now.isoformat(), now.isoformat(), limit),
+            )
+        return [OutboxMessage.from_row(r) for r in rows]
+
+    async def run_once(self, limit: int = 100) -> DispatchResult:
+        """Deliver every message that is due now (up to `limit`)."""
+        result = DispatchResult()
+        async with self._running:
+            for message in await self.due(self.clock.now(), limit):
+                await self._deliver(message, result)
+        return result
+
+    async def _deliver(self, message: OutboxMessage, result: DispatchResult) -> None:
+        sender = self.sender_for(message.channel)
+        attempts = message.attempts + 1
+        if sender is None:
+            await self._mark_failed(message, attempts, f"no sender for channel {message.channel}")
+            result.failed += 1
+            return
+        try:
+            external_id = await sender.send(message)
+        except DeliveryError as exc:
+            if exc.permanent or attempts >= self.max_attempts:
+                await self._mark_failed(message, attempts, exc.reason)
+                result.failed += 1
+            else:
+                delay = exc.retry_after if exc.retry_after is not None else self.backoff(attempts)
+                await self._mark_retry(message, attempts, exc.reason, delay)
+                result.retried += 1
+            return
+        except Exception as exc:  # a bug or an unexpected library error: retry, never lose the message
+            log.exception("sender crashed", extra={"event": "outbox.crash", "outbox_id": message.id})
+            await self._mark_retry(message, attempts, f"unexpected: {type(exc).__name__}", self.backoff(attempts))
+            result.retried += 1
+            return
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE outbox SET status = 'sent', attempts = ?, sent_at = ?, external_id = ?, last_error = NULL "
+                "WHERE id = ? AND status = 'pending'",
+                (attempts, self.clock.now().isoformat(), external_id, message.id),
+            )
+        log.info("sent", extra={"event": "outbox.sent", "outbox_id": message.id, "case_ref": message.case_ref})
+        result.sent += 1
+
+    async def _mark_retry(self, message: OutboxMessage, attempts: int, reason: str, delay: float) -> None:
+        at = self.clock.now() + timedelta(seconds=delay)
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending'",
+                (attempts, reason, at.isoformat(), message.id),
+            )
+        log.warning(
+            "delivery retry",
+            extra={"event": "outbox.retry", "outbox_id": message.id, "case_ref": message.case_ref,
+                   "reason": reason, "attempts": attempts, "delay_s": delay},
+        )
+
+    async def _mark_failed(self, message: OutboxMessage, attempts: int, reason: str) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE outbox SET status = 'failed', attempts = ?, last_error = ? WHERE id = ? AND status = 'pending'",
+                (attempts, reason, message.id),
+            )
+        log.error(
+            "delivery failed",
+            extra={"event": "outbox.failed", "outbox_id": message.id, "case_ref": message.case_ref, "reason": reason},
+        )

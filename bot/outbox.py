@@ -1,0 +1,110 @@
+"""The transactional outbox: messages are written in the same transaction as the state change.
+
+A dispatcher (`bot/dispatcher.py`) delivers them later; nothing is sent inside a business transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.clock import Clock
+from bot.directory import Channel, Directory, Person
+from bot.rendering import Renderer
+from bot.store import Tx
+
+# (recipient, now, urgent) -> earliest delivery time; the Time module plugs quiet hours in here.
+DeliveryPolicy = Callable[[Person, datetime, bool], datetime]
+
+
+def deliver_now(person: Person, now: datetime, urgent: bool) -> datetime:
+    """Default policy: deliver at once."""
+    return now
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """A row of the outbox as the dispatcher sees it."""
+
+    id: int
+    recipient_id: str
+    channel: str
+    template: str
+    text: str
+    blocks: list[dict[str, Any]] | None
+    case_ref: str | None
+    urgent: bool
+    attempts: int
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> OutboxMessage:
+        return cls(
+            id=row["id"],
+            recipient_id=row["recipient_id"],
+            channel=row["channel"],
+            template=row["template"],
+            text=row["text"],
+            blocks=json.loads(row["blocks"]) if row["blocks"] else None,
+            case_ref=row["case_ref"],
+            urgent=bool(row["urgent"]),
+            attempts=row["attempts"],
+        )
+
+
+class Outbox:
+    """Renders and queues messages inside the caller's transaction."""
+
+    def __init__(self, directory: Directory, renderer: Renderer, clock: Clock) -> None:
+        self.directory = directory
+        self.renderer = renderer
+        self.clock = clock
+        self.policy: DeliveryPolicy = deliver_now
+
+    async def enqueue(
+        self,
+        tx: Tx,
+        recipient_id: str,
+        template: str,
+        *,
+        case_id: int | None = None,
+        case_ref: str | None = None,
+        urgent: bool = False,
+        dedupe_key: str | None = None,
+        not_before: datetime | None = None,
+        **ctx: Any,
+    ) -> int | None:
+        """Queue one message to one person; returns its id (None if `dedupe_key` was already queued)."""
+        person = self.directory.person(recipient_id)
+        if person is None:
+            return None
+        now = self.clock.now()
+        ctx.setdefault("recipient", recipient_id)
+        text = self.renderer.render(template, **ctx)
+        blocks = self.renderer.blocks(template, **ctx)
+        earliest = self.policy(person, max(now, not_before or now), urgent)
+        channel = person.channel.value if isinstance(person.channel, Channel) else str(person.channel)
+        cursor_count = await tx.execute(
+            """INSERT INTO outbox (created_at, case_id, case_ref, recipient_id, channel, template, text, blocks,
+                                   urgent, not_before, next_attempt_at, dedupe_key)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (dedupe_key) DO NOTHING""",
+            (
+                now.isoformat(), case_id, case_ref, recipient_id, channel, template, text,
+                json.dumps(blocks, ensure_ascii=False) if blocks is not None else None,
+                int(urgent), earliest.isoformat(), earliest.isoformat(), dedupe_key,
+            ),
+        )
+        if cursor_count == 0:
+            return None
+        return int(await tx.scalar("SELECT last_insert_rowid()"))
+
+    async def cancel_for_case(self, tx: Tx, case_id: int) -> int:
+        """Cancel every undelivered message of a case (consent withdrawn); returns how many."""
+        return await tx.execute(
+            "UPDATE outbox SET status = 'cancelled', last_error = 'case closed: consent withdrawn' "
+            "WHERE case_id = ? AND status = 'pending'",
+            (case_id,),
+        )

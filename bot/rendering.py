@@ -1,0 +1,104 @@
+"""Render every user-visible text from `templates/messages/` (Jinja2, Swedish by default)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
+
+from bot.config import PROJECT_ROOT
+from bot.directory import Directory
+from bot.errors import FieldError, Refusal
+
+TEMPLATE_DIR = PROJECT_ROOT / "templates" / "messages"
+_WEEKDAYS = ["mån", "tis", "ons", "tor", "fre", "lör", "sön"]
+_MONTHS = ["jan", "feb", "mars", "apr", "maj", "juni", "juli", "aug", "sep", "okt", "nov", "dec"]
+
+
+class Renderer:
+    """Turns template names and context into Swedish text and Block Kit JSON."""
+
+    def __init__(self, directory: Directory, tz: str = "Europe/Stockholm", template_dir: Path = TEMPLATE_DIR):
+        self.directory = directory
+        self.tz = ZoneInfo(tz)
+        self.env = Environment(
+            loader=FileSystemLoader(str(template_dir)),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+            autoescape=False,
+        )
+        self.env.filters.update(
+            datum=self.format_date,
+            tid=self.format_datetime,
+            klockslag=self.format_clock,
+            person=self.directory.name,
+            enhet=self.directory.unit_name,
+            json=lambda v: json.dumps(v, ensure_ascii=False),
+        )
+        self.labels = self.env.get_template("_labels.j2").module
+        self.env.globals.update(L=self.labels)
+
+    # --- formatting -------------------------------------------------------------------------
+    def local(self, dt: datetime) -> datetime:
+        return dt.astimezone(self.tz)
+
+    def format_date(self, value: date | datetime | str) -> str:
+        """`2026-11-24` → `tis 24 nov 2026`."""
+        if isinstance(value, str):
+            value = date.fromisoformat(value)
+        if isinstance(value, datetime):
+            value = self.local(value).date()
+        return f"{_WEEKDAYS[value.weekday()]} {value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+    def format_datetime(self, value: datetime) -> str:
+        """An aware datetime as `tis 24 nov 2026 kl. 09:00` in local time."""
+        local = self.local(value)
+        return f"{self.format_date(local.date())} kl. {local:%H:%M}"
+
+    def format_clock(self, value: datetime) -> str:
+        return f"{self.local(value):%H:%M}"
+
+    # --- rendering --------------------------------------------------------------------------
+    def render(self, name: str, **ctx: Any) -> str:
+        """Render `<name>.txt.j2` to text."""
+        return self.env.get_template(f"{name}.txt.j2").render(**ctx).strip()
+
+    def blocks(self, name: str, **ctx: Any) -> list[dict[str, Any]] | None:
+        """Render `<name>.blocks.json.j2` to a Block Kit list, or None if the message has no layout."""
+        try:
+            template = self.env.get_template(f"{name}.blocks.json.j2")
+        except TemplateNotFound:
+            return None
+        data = json.loads(template.render(**ctx))
+        return data if isinstance(data, list) else data["blocks"]
+
+    def view(self, name: str, **ctx: Any) -> dict[str, Any]:
+        """Render a Slack view (modal or Home tab) from `<name>.view.json.j2`."""
+        return json.loads(self.env.get_template(f"{name}.view.json.j2").render(**ctx))
+
+    def macro(self, group: str, name: str, **ctx: Any) -> str:
+        """Call macro `name` of `<group>.j2` (short texts such as refusals and field errors)."""
+        module = self.env.get_template(f"{group}.j2").make_module(vars={"L": self.labels})
+        fn = getattr(module, name, None)
+        if fn is None:
+            raise KeyError(f"no macro {name!r} in {group}.j2")
+        accepted = {k: v for k, v in ctx.items() if fn.catch_kwargs or k in fn.arguments}
+        return str(fn(**accepted)).strip()
+
+    def refusal(self, exc: Refusal) -> str:
+        """The Swedish explanation of a refusal."""
+        return self.macro("refusals", exc.code, **exc.params)
+
+    def field_errors(self, exc: FieldError) -> dict[str, str]:
+        """{field: Swedish message} for a rejected form."""
+        return {f: self.macro("fields", code, **params) for f, (code, params) in exc.errors.items()}
+
+    def label(self, table: str, key: str) -> str:
+        """A label from `_labels.j2`, e.g. label("STATES", "requested")."""
+        return str(getattr(self.labels, table).get(key, key))
