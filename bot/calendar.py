@@ -129,9 +129,7 @@ class BusinessCalendar:
             return self.at_local(d, hours.start)
         return self.at_local(self._next_working_day(d), hours.start)
 
-    def add_business_hours(
-        self, dt: datetime, hours_: float, hours: OfficeHours = DEFAULT_OFFICE_HOURS
-    ) -> datetime:
+    def add_business_hours(self, dt: datetime, hours_: float, hours: OfficeHours = DEFAULT_OFFICE_HOURS) -> datetime:
         """`dt` plus `hours_` hours, counting only time inside office hours on working days.
 
         Friday 15:00 + 4 h is Monday 10:00. A result that lands exactly on closing time stays on
@@ -150,9 +148,7 @@ class BusinessCalendar:
             remaining -= available
             current = self.next_business_start(closing, hours)
 
-    def add_business_days(
-        self, dt: datetime, days: int, hours: OfficeHours = DEFAULT_OFFICE_HOURS
-    ) -> datetime:
+    def add_business_days(self, dt: datetime, days: int, hours: OfficeHours = DEFAULT_OFFICE_HOURS) -> datetime:
         """The same local wall-clock time `days` working days later, after clamping to business time.
 
         `dt` is first moved to `next_business_start(dt)`, so Saturday 11:00 + 1 is Tuesday 08:00.
@@ -166,9 +162,7 @@ class BusinessCalendar:
             d = self._next_working_day(d)
         return self.at_local(d, start.time())
 
-    def subtract_business_days(
-        self, dt: datetime, days: int, hours: OfficeHours = DEFAULT_OFFICE_HOURS
-    ) -> datetime:
+    def subtract_business_days(self, dt: datetime, days: int, hours: OfficeHours = DEFAULT_OFFICE_HOURS) -> datetime:
         """The same local wall-clock time `days` working days before `dt` (e.g. before a meeting).
 
         No clamping: the local time of `dt` is kept even if it is outside office hours (`hours`

@@ -14,7 +14,7 @@ DEFAULT_DIRECTORY = PROJECT_ROOT / "deploy" / "directory.example.yaml"
 class Settings(BaseSettings):
     """Runtime configuration. Every field can be set with the environment variable in its alias."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
 
     db_path: Path = Field(default=Path("gfi-bot.sqlite3"), alias="GFI_DB_PATH")
     directory_path: Path = Field(default=DEFAULT_DIRECTORY, alias="GFI_DIRECTORY")

@@ -12,13 +12,38 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 WEEKDAYS: dict[str, int] = {
-    "måndag": 0, "mandag": 0, "mån": 0, "man": 0, "monday": 0, "mon": 0,
-    "tisdag": 1, "tis": 1, "tuesday": 1, "tue": 1,
-    "onsdag": 2, "ons": 2, "wednesday": 2, "wed": 2,
-    "torsdag": 3, "tor": 3, "thursday": 3, "thu": 3,
-    "fredag": 4, "fre": 4, "friday": 4, "fri": 4,
-    "lördag": 5, "lordag": 5, "lör": 5, "saturday": 5, "sat": 5,
-    "söndag": 6, "sondag": 6, "sön": 6, "sunday": 6, "sun": 6,
+    "måndag": 0,
+    "mandag": 0,
+    "mån": 0,
+    "man": 0,
+    "monday": 0,
+    "mon": 0,
+    "tisdag": 1,
+    "tis": 1,
+    "tuesday": 1,
+    "tue": 1,
+    "onsdag": 2,
+    "ons": 2,
+    "wednesday": 2,
+    "wed": 2,
+    "torsdag": 3,
+    "tor": 3,
+    "thursday": 3,
+    "thu": 3,
+    "fredag": 4,
+    "fre": 4,
+    "friday": 4,
+    "fri": 4,
+    "lördag": 5,
+    "lordag": 5,
+    "lör": 5,
+    "saturday": 5,
+    "sat": 5,
+    "söndag": 6,
+    "sondag": 6,
+    "sön": 6,
+    "sunday": 6,
+    "sun": 6,
 }
 WEEKDAY_NAMES_SV = ["måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag"]
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -187,9 +212,7 @@ class Directory:
         self.units = {u.id: u for u in data.units}
         self.people = {p.id: p for p in data.people}
         self._by_slack = {p.slack_user_id: p for p in data.people if p.slack_user_id}
-        self._by_email = {
-            e.lower(): p for p in data.people for e in (p.email, p.m365_upn) if e
-        }
+        self._by_email = {e.lower(): p for p in data.people for e in (p.email, p.m365_upn) if e}
 
     def person(self, person_id: str) -> Person | None:
         return self.people.get(person_id)
@@ -323,10 +346,7 @@ def parse_directory(raw: Any, source: Path) -> Directory:
     try:
         data = DirectoryFile.model_validate(raw)
     except ValidationError as exc:
-        problems = [
-            DirectoryProblem(path=_yaml_path(tuple(err["loc"])), reason=_reason(err))
-            for err in exc.errors()
-        ]
+        problems = [DirectoryProblem(path=_yaml_path(tuple(err["loc"])), reason=_reason(err)) for err in exc.errors()]
         raise DirectoryError(source, problems) from None
     problems = _cross_check(data)
     if problems:
@@ -351,13 +371,17 @@ def load_directory(path: Path) -> Directory:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise DirectoryError(path, [DirectoryProblem(path="(filen)", reason=f"kan inte läsas: {exc.strerror}")]) from None
+        raise DirectoryError(
+            path, [DirectoryProblem(path="(filen)", reason=f"kan inte läsas: {exc.strerror}")]
+        ) from None
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"rad {mark.line + 1}, kolumn {mark.column + 1}" if mark else "(filen)"
-        raise DirectoryError(path, [DirectoryProblem(path=where, reason=f"ogiltig YAML: {getattr(exc, 'problem', exc)}")]) from None
+        raise DirectoryError(
+            path, [DirectoryProblem(path=where, reason=f"ogiltig YAML: {getattr(exc, 'problem', exc)}")]
+        ) from None
     if not isinstance(raw, dict):
         raise DirectoryError(path, [DirectoryProblem(path="(filen)", reason="förväntade en YAML-mappning")])
     return parse_directory(raw, path)

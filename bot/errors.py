@@ -26,7 +26,8 @@ class FieldError(Exception):
 
     @classmethod
     def one(cls, field: str, code: str, **params: Any) -> FieldError:
-        return cls({field: (code, params)})
+        """An error on one field; the field's key is passed on to the template as `field`."""
+        return cls({field: (code, {"field": field, **params})})
 
 
 class NotFound(Refusal):

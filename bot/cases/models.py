@@ -50,11 +50,17 @@ class CloseReason(StrEnum):
 
 
 CLOSE_REASON_ALIASES: dict[str, CloseReason] = {
-    "genomford": CloseReason.COMPLETED, "genomförd": CloseReason.COMPLETED, "klar": CloseReason.COMPLETED,
-    "sip": CloseReason.REDIRECTED_SIP, "svu": CloseReason.REDIRECTED_SVU,
-    "ej-aktuellt": CloseReason.NOT_RELEVANT, "ej aktuellt": CloseReason.NOT_RELEVANT,
+    "genomford": CloseReason.COMPLETED,
+    "genomförd": CloseReason.COMPLETED,
+    "klar": CloseReason.COMPLETED,
+    "sip": CloseReason.REDIRECTED_SIP,
+    "svu": CloseReason.REDIRECTED_SVU,
+    "ej-aktuellt": CloseReason.NOT_RELEVANT,
+    "ej aktuellt": CloseReason.NOT_RELEVANT,
     "inte aktuellt": CloseReason.NOT_RELEVANT,
-    "avbojde": CloseReason.DECLINED, "avböjde": CloseReason.DECLINED, "tackade nej": CloseReason.DECLINED,
+    "avbojde": CloseReason.DECLINED,
+    "avböjde": CloseReason.DECLINED,
+    "tackade nej": CloseReason.DECLINED,
 }
 
 

@@ -29,7 +29,7 @@ from bot.clock import Clock
 from bot.directory import Directory
 from bot.errors import FieldError, NotFound, Refusal
 from bot.outbox import Outbox
-from bot.privacy import IdentityNumberFound, check_fields
+from bot.privacy import IdentityNumberFound, check_free_text
 from bot.store import Database, Tx
 
 log = logging.getLogger(__name__)
@@ -97,11 +97,16 @@ class CaseService:
             raise Refusal("unknown_person", person=person_id)
 
     def _check_privacy(self, fields: dict[str, str | None]) -> None:
-        try:
-            check_fields(fields, self.today())
-        except IdentityNumberFound as exc:
-            log.warning("identity number rejected", extra={"event": "privacy.rejected", "field": exc.field})
-            raise FieldError.one(exc.field, "identity_number", field=exc.field, kind=exc.kind) from None
+        """Reject free text holding a personnummer/samordningsnummer, naming every offending field."""
+        errors: dict[str, tuple[str, dict[str, Any]]] = {}
+        for key, text in fields.items():
+            try:
+                check_free_text(key, text, self.today())
+            except IdentityNumberFound as exc:
+                log.warning("identity number rejected", extra={"event": "privacy.rejected", "field": key})
+                errors[key] = ("identity_number", {"field": key, "kind": exc.kind})
+        if errors:
+            raise FieldError(errors)
 
     async def load(self, tx: Tx, ref: str) -> Case:
         """Read one case by reference (raises NotFound)."""
@@ -386,7 +391,7 @@ class CaseService:
             result = Outcome(outcome)
         except ValueError:
             raise FieldError.one(
-                "utfall", "bad_choice", field="utfall", value=outcome, choices="lotsning, kartlaggning, sip eller ingen"
+                "utfall", "bad_choice", value=outcome, choices="lotsning, kartlaggning, sip eller ingen"
             ) from None
 
         def precheck(case: Case) -> None:
@@ -406,11 +411,11 @@ class CaseService:
         what = what.strip()
         self._check_privacy({"vad": what})
         if not what:
-            raise FieldError.one("vad", "required", field="vad")
+            raise FieldError.one("vad", "required")
         if len(what) > MAX_SHORT:
-            raise FieldError.one("vad", "too_long", field="vad", max=MAX_SHORT)
+            raise FieldError.one("vad", "too_long", max=MAX_SHORT)
         if due < self.today():
-            raise FieldError.one("datum", "consent_in_past", field="datum", until=due)
+            raise FieldError.one("datum", "consent_in_past", until=due)
         if self.directory.person(owner_id) is None:
             raise Refusal("unknown_assignee", person=owner_id)
 
@@ -429,13 +434,13 @@ class CaseService:
         """Close with a reason code (genomford, sip, svu, ej-aktuellt, avbojde) or a free-text reason."""
         text = reason.strip()
         if not text:
-            raise FieldError.one("skal", "required", field="skal")
+            raise FieldError.one("skal", "required")
         code = CLOSE_REASON_ALIASES.get(text.lower())
         note: str | None = None
         if code is None:
             self._check_privacy({"skal": text})
             if len(text) > MAX_SHORT:
-                raise FieldError.one("skal", "too_long", field="skal", max=MAX_SHORT)
+                raise FieldError.one("skal", "too_long", max=MAX_SHORT)
             code, note = CloseReason.OTHER, text
 
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:

@@ -69,8 +69,7 @@ def test_ten_digit_personnummer_every_separator(sep: str) -> None:
     number = make("811218", "987", sep=sep)
     text = f"man 45 år, pnr {number} tidigare känd"
     found = find_identity_numbers(text, TODAY)
-    assert found == [IdentityMatch(start=text.index(number), end=text.index(number) + len(number),
-                                   kind="personnummer")]
+    assert found == [IdentityMatch(start=text.index(number), end=text.index(number) + len(number), kind="personnummer")]
     assert text[found[0].start : found[0].end] == number
 
 

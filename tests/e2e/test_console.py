@@ -1,0 +1,134 @@
+"""The console adapter driven from a stdin script, against a file database, across a restart."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.config import DEFAULT_DIRECTORY
+
+
+def console(db: Path, script: str, *, person: str = "maria.sand", now: str = "2026-11-23T10:00") -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "console",
+            "--as",
+            person,
+            "--now",
+            now,
+            "--db",
+            str(db),
+            "--directory",
+            str(DEFAULT_DIRECTORY),
+        ],
+        input=script,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    return result.stdout
+
+
+LIFECYCLE = """\
+/gfi enhet=beroende typ=ny-en kort="man, 45 år, alkohol och oro för boendet" samtycke=ja
+/som fatima.ali
+/kö
+/fördela GFI-2026-0001 linnea.fors sofia.grahn
+/som linnea.fors
+/kvittera GFI-2026-0001
+/boka GFI-2026-0001 2026-11-30T13:00 plats="Beroendemottagningen, rum 3" enheter=soc-norr,beroende
+/tid 2026-11-30T15:00
+/utfall GFI-2026-0001 kartlaggning utvardering=ja
+/uppföljning GFI-2026-0001 maria.sand 2026-12-14 "Stämma av kartläggningen"
+/mina
+"""
+
+
+def test_whole_lifecycle_then_restart(tmp_path: Path) -> None:
+    db = tmp_path / "gfi.sqlite3"
+    out = console(db, LIFECYCLE)
+    # the requester gets the reference, the distributor the queue, the assignees their case
+    assert "→ @maria.sand: Din GFI-förfrågan är registrerad: GFI-2026-0001." in out
+    assert "→ @fatima.ali: GFI-kö för Beroendemottagningen Åstad: 1 ärende att fördela." in out
+    assert "→ @linnea.fors: Du har fått GFI-ärende GFI-2026-0001 av Fatima Ali." in out
+    assert "→ @sofia.grahn: Du har fått GFI-ärende GFI-2026-0001 av Fatima Ali." in out
+    assert "→ @maria.sand: Linnea Fors har kvitterat GFI-2026-0001" in out
+    assert "→ @maria.sand: GFI-möte bokat för GFI-2026-0001: mån 30 nov 2026 kl. 13:00" in out
+    assert "→ @linnea.fors: Klockan är nu mån 30 nov 2026 kl. 15:00." in out
+    assert "→ @maria.sand: Utfall för GFI-2026-0001: gemensam kartläggning/utredning." in out
+    assert "→ @maria.sand: Du är ansvarig för en uppföljning i GFI-2026-0001 senast mån 14 dec 2026" in out
+    assert "GFI-2026-0001 från Socialtjänst Norr, vuxen/missbruk: uppföljning pågår" in out
+
+    # a new process on the same file finds the case where it was, and goes on numbering
+    after = console(
+        db,
+        "/visa GFI-2026-0001\n/avsluta GFI-2026-0001 genomford\n"
+        '/gfi enhet=psykiatri typ=ny-bada kort="kvinna, 30 år" samtycke=ja\n',
+        person="linnea.fors",
+        now="2026-12-15T09:00",
+    )
+    assert "GFI-2026-0001 – uppföljning pågår" in after
+    assert "Fördelat till: Linnea Fors, Sofia Grahn" in after
+    assert "→ @linnea.fors: GFI-2026-0001 är avslutat." in after
+    assert "→ @maria.sand: GFI-2026-0001 är avslutat av Linnea Fors: genomfört." in after
+    assert "Din GFI-förfrågan är registrerad: GFI-2026-0002." in after
+
+
+def test_errors_are_one_line_swedish_and_nothing_crashes(tmp_path: Path) -> None:
+    out = console(
+        tmp_path / "gfi.sqlite3",
+        "/flyga\n"
+        "/kvittera\n"
+        "/kvittera GFI-2026-9999\n"
+        "/kvittera nonsense\n"
+        '/gfi enhet=beroende typ=pagaende kort="man 50 år" samtycke=ja\n'
+        '/gfi enhet=beroende typ=ny-en kort="pnr 811218-9876" samtycke=ja\n'
+        '/gfi enhet=beroende typ=ny-en kort="man 50 år"\n'
+        '/gfi enhet=beroende typ=ny-en kort="saknar slut\n'
+        "/boka GFI-2026-0001 imorgon\n"
+        "/kö\n"
+        "hej\n"
+        "/som ingen.alls\n"
+        "/tid 2020-01-01T10:00\n",
+    )
+    assert '→ @maria.sand: Okänt kommando "/flyga". Skriv /hjälp för en lista.' in out
+    assert "Användning: /kvittera <ref>" in out
+    assert "Hittar inget ärende med referensen GFI-2026-9999" in out
+    assert '"nonsense" är ingen ärendereferens' in out
+    assert "GFI ersätter inte SIP" in out
+    assert "Kort kring ärendet innehåller ett personnummer" in out
+    assert "Samtycke krävs" in out
+    assert "citattecken" in out
+    assert '"imorgon" är ingen tidpunkt' in out
+    assert "Du fördelar inga GFI-ärenden" in out
+    assert "Kommandon börjar med /" in out
+    assert 'Okänd person "ingen.alls"' in out
+    assert "Klockan kan bara flyttas framåt" in out
+    assert "Din GFI-förfrågan är registrerad" not in out  # no rejected request was filed
+
+
+def test_consent_withdrawal_from_the_console(tmp_path: Path) -> None:
+    out = console(
+        tmp_path / "gfi.sqlite3",
+        '/gfi enhet=psykiatri typ=ny-bada kort="kvinna, 30 år" samtycke=ja bradskande\n'
+        "/som ingrid.vik\n"
+        "/fördela GFI-2026-0001 yusuf.kaya\n"
+        "/som maria.sand\n"
+        "/återkalla GFI-2026-0001\n"
+        "/visa GFI-2026-0001\n"
+        "/återöppna GFI-2026-0001\n",
+    )
+    assert "→ @ingrid.vik: Brådskande GFI-förfrågan till Allmänpsykiatriska mottagningen Åstad: GFI-2026-0001" in out
+    assert "→ @yusuf.kaya: Samtycket i GFI-2026-0001 har återkallats" in out
+    assert "Kort: (raderad)" in out
+    assert "kan inte återöppnas" in out
