@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.channels.console import ConsoleClock, ConsoleSender, run_console
 from bot.config import Settings
 from bot.core import open_core
-from bot.directory import DirectoryError, load_directory
+from bot.directory import Directory, DirectoryError, Role, load_directory
 from bot.logs import setup_logging
 
 
@@ -64,11 +65,9 @@ async def _console(settings: Settings, person: str | None, now: datetime | None)
     return 0
 
 
-def _default_person(directory: object) -> str:
-    from bot.directory import Directory
-
-    assert isinstance(directory, Directory)
-    staff = [p.id for p in directory.people.values() if p.roles == ("staff",) or list(p.roles) == ["staff"]]
+def _default_person(directory: Directory) -> str:
+    """The first person who is plain staff (a social worker), for a console started without --as."""
+    staff = [p.id for p in directory.people.values() if p.roles == (Role.STAFF,)]
     return staff[0] if staff else next(iter(directory.people))
 
 
@@ -135,7 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging(Settings().log_level)
+    settings = Settings()
+    level = settings.log_level
+    console_mode = args.command == "console" or (args.command == "run" and not settings.slack_configured)
+    if console_mode and "GFI_LOG_LEVEL" not in os.environ:
+        level = "WARNING"  # keep the terminal conversation readable; JSON logs still go to stderr
+    setup_logging(level)
     return int(args.func(args) or 0)
 
 

@@ -231,8 +231,7 @@ class ConsoleSession:
             consent_valid_until=self._date(options["giltigt"]) if "giltigt" in options else None,
             urgent=bool(flags & {"bradskande", "brådskande"}),
         )
-        case = await self.core.cases.request(self.person, form)
-        self.say(f"Registrerat: {case.ref}.")
+        await self.core.cases.request(self.person, form)  # the receipt arrives as a message from the bot
 
     async def cmd_queue(self, positional: list[str], options: dict[str, str]) -> None:
         queues = await self.core.cases.queue(self.person)
