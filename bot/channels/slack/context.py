@@ -1,0 +1,123 @@
+"""What the Slack listeners share: the core, the Web API client, identities, inbound idempotency, Home refresh."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from collections.abc import Coroutine
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.cases.models import Case
+from bot.channels.slack.home import home_view, load_home
+from bot.channels.slack.identity import IdentityLookupError, SlackIdentity
+from bot.core import Core
+from bot.store import Tx
+
+log = logging.getLogger(__name__)
+
+
+def state_hash(values: Any) -> str:
+    """A stable short hash of a view's state (for idempotency keys; the state itself is never stored)."""
+    raw = json.dumps(values, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+class HomeRefresher:
+    """A case hook that notes whose Home tab changed; `flush()` republishes them after the commit.
+
+    `after_action` runs inside the business transaction and only records person ids; the Slack call
+    (`views.publish`) happens in `flush()`, which handlers call after the service returned and the
+    background sweep calls for changes made elsewhere (timers, ladder, console).
+    """
+
+    def __init__(self, core: Core, identity: SlackIdentity, client: AsyncWebClient) -> None:
+        self.core = core
+        self.identity = identity
+        self.client = client
+        self.pending: set[str] = set()
+        self._lock = asyncio.Lock()
+
+    async def after_action(self, tx: Tx, case: Case, action: str, actor_id: str, now: datetime) -> None:
+        directory = self.core.directory
+        people = {actor_id, *case.participants(), *directory.distributors_of(case.target_unit)}
+        self.pending.update(p for p in people if directory.person(p) is not None)
+
+    async def flush(self) -> None:
+        """Publish the Home tab of everyone noted since the last flush."""
+        async with self._lock:
+            people, self.pending = sorted(self.pending), set()
+            for person_id in people:
+                await self.publish(person_id)
+
+    async def publish(self, person_id: str, slack_user_id: str | None = None) -> bool:
+        """Publish one person's Home tab; failures are logged, never raised."""
+        try:
+            user_id = slack_user_id or await self.identity.slack_id_for(person_id)
+            if user_id is None:
+                return False
+            view = home_view(self.core.renderer, await load_home(self.core, person_id))
+            await self.client.views_publish(user_id=user_id, view=view)
+            return True
+        except (SlackApiError, IdentityLookupError) as exc:
+            log.warning("home publish failed", extra={"event": "slack.home_failed", "person": person_id,
+                                                      "reason": type(exc).__name__})
+        except Exception:
+            log.exception("home publish crashed", extra={"event": "slack.home_failed", "person": person_id})
+        return False
+
+
+class SlackContext:
+    """Shared by every listener of one Bolt app."""
+
+    def __init__(self, core: Core, client: AsyncWebClient, identity: SlackIdentity | None = None) -> None:
+        self.core = core
+        self.client = client
+        self.identity = identity or SlackIdentity(core.db, core.directory, client, core.clock)
+        self.homes = HomeRefresher(core, self.identity, client)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        core.cases.hooks.append(self.homes)
+        core.sweeps.append(self.homes.flush)
+
+    # --- idempotency ---------------------------------------------------------------------------
+    async def claim(self, key: str, kind: str) -> bool:
+        """Record an inbound key; False when it was seen before (a retry or a double submission)."""
+        async with self.core.db.transaction() as tx:
+            changed = await tx.execute(
+                "INSERT INTO slack_inbound (key, kind, at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                (key, kind, self.core.clock.now().isoformat()),
+            )
+        return changed == 1
+
+    async def release(self, key: str) -> None:
+        """Forget a key whose request was refused, so that a corrected resubmission is handled."""
+        async with self.core.db.transaction() as tx:
+            await tx.execute("DELETE FROM slack_inbound WHERE key = ?", (key,))
+
+    # --- after a change --------------------------------------------------------------------------
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def after_change(self) -> None:
+        """After a committed change: deliver its notifications now and refresh the Home tabs concerned."""
+        self.spawn(self._after_change(), "gfi-slack-after-change")
+
+    async def _after_change(self) -> None:
+        try:
+            await self.core.dispatcher.run_once()
+        except Exception:
+            log.exception("dispatch after change failed", extra={"event": "slack.dispatch_failed"})
+        await self.homes.flush()
+
+    async def drain(self) -> None:
+        """Wait for the background work started by listeners (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)

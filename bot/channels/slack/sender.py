@@ -1,0 +1,78 @@
+"""Delivers outbox messages as Slack direct messages (implements `bot.dispatcher.Sender`)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.channels.slack.identity import IdentityLookupError, SlackIdentity
+from bot.dispatcher import DeliveryError
+from bot.outbox import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+# Slack errors that will not go away by trying again: the message is marked failed (visible to coordinators).
+PERMANENT_ERRORS = frozenset({
+    "channel_not_found", "user_not_found", "users_not_found", "account_inactive", "user_disabled",
+    "is_archived", "not_in_channel", "invalid_auth", "not_authed", "cannot_dm_bot", "missing_scope",
+    "invalid_blocks", "invalid_arguments", "msg_too_long", "no_text",
+})
+
+
+def delivery_error(exc: SlackApiError) -> DeliveryError:
+    """Map a Slack Web API error to a DeliveryError (429 → retry_after, 5xx → transient, known → permanent)."""
+    response: Any = exc.response
+    status = int(getattr(response, "status_code", 200) or 200)
+    error = str(response.get("error", "unknown")) if hasattr(response, "get") else "unknown"
+    if status == 429 or error == "ratelimited":
+        headers = getattr(response, "headers", {}) or {}
+        try:
+            retry_after = float(headers.get("Retry-After", headers.get("retry-after", 1)))
+        except (TypeError, ValueError):
+            retry_after = 1.0
+        return DeliveryError("slack:ratelimited", retry_after=retry_after)
+    if status >= 500:
+        return DeliveryError(f"slack:http_{status}")
+    if error in PERMANENT_ERRORS:
+        return DeliveryError(f"slack:{error}", permanent=True)
+    return DeliveryError(f"slack:{error}")
+
+
+class SlackSender:
+    """Posts `chat.postMessage` (text + blocks) to the recipient's Slack user id, i.e. a DM from the bot."""
+
+    def __init__(self, client: AsyncWebClient, identity: SlackIdentity | None = None) -> None:
+        self.client = client
+        self.identity = identity
+
+    def bind(self, identity: SlackIdentity) -> None:
+        """Set the identity resolver (it needs the database, which is opened after the sender exists)."""
+        self.identity = identity
+
+    async def send(self, message: OutboxMessage) -> str | None:
+        if self.identity is None:
+            raise DeliveryError("slack sender not ready")
+        try:
+            user_id = await self.identity.slack_id_for(message.recipient_id)
+        except IdentityLookupError as exc:
+            raise DeliveryError(exc.reason, permanent=exc.permanent, retry_after=exc.retry_after) from None
+        except (TimeoutError, aiohttp.ClientError, SlackClientError) as exc:
+            raise DeliveryError(f"slack:connection:{type(exc).__name__}") from None
+        if user_id is None:
+            raise DeliveryError("slack:no_user_for_person", permanent=True)
+        kwargs: dict[str, Any] = {"channel": user_id, "text": message.text}
+        if message.blocks:
+            kwargs["blocks"] = message.blocks
+        try:
+            response = await self.client.chat_postMessage(**kwargs)
+        except SlackApiError as exc:
+            raise delivery_error(exc) from None
+        except (TimeoutError, aiohttp.ClientError, SlackClientError) as exc:
+            raise DeliveryError(f"slack:connection:{type(exc).__name__}") from None
+        log.info("slack message posted", extra={"event": "slack.posted", "outbox_id": message.id,
+                                                "case_ref": message.case_ref, "template": message.template})
+        return str(response.get("ts") or "") or None

@@ -1,0 +1,205 @@
+"""`gfi-bot run` with Slack: HTTP (`POST /slack/events`, `GET /healthz`) or Socket Mode, plus the background.
+
+The HTTP front checks the Slack signature and timestamp itself before Bolt sees the body, so that forged or
+replayed requests get 401 and malformed ones 400 (Bolt would parse the body first and fail with a 500).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.channels.slack.app import build_app
+from bot.channels.slack.context import SlackContext
+from bot.channels.slack.identity import SlackIdentity
+from bot.channels.slack.sender import SlackSender
+from bot.config import Settings
+from bot.core import Core, open_core
+from bot.runtime import Background
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+DEFAULT_API_URL = "https://slack.com/api/"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _problem(status: int, error: str) -> web.Response:
+    return web.json_response({"ok": False, "error": error}, status=status)
+
+
+def _has(data: Any, *path: str | int) -> bool:
+    """True when data[path...] exists and is not empty."""
+    for key in path:
+        try:
+            data = data[key]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return data not in (None, "", [], {})
+
+
+# What every payload of a kind carries (Bolt's own matchers index these without checking).
+_REQUIRED: dict[str, list[tuple[str | int, ...]]] = {
+    "block_actions": [("user", "id"), ("actions", 0, "action_id")],
+    "view_submission": [("user", "id"), ("view", "id"), ("view", "type"), ("view", "callback_id")],
+    "view_closed": [("user", "id"), ("view", "id"), ("view", "type"), ("view", "callback_id")],
+    "event_callback": [("event", "type"), ("event_id",)],
+    "url_verification": [("challenge",)],
+    "shortcut": [("callback_id",)],
+    "message_action": [("callback_id",)],
+    "block_suggestion": [("action_id",)],
+}
+
+
+def well_formed(text: str, content_type: str) -> bool:
+    """True when the body has the shape Slack sends: a JSON object, a slash command form, or a form whose
+    `payload` is a JSON object of a known type with the fields that type always has."""
+    if not text.strip():
+        return False
+    if content_type == "application/json" or text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return False
+    else:
+        fields = dict(parse_qsl(text, keep_blank_values=True))
+        if "payload" not in fields:
+            return bool(fields.get("command") or fields.get("ssl_check"))
+        try:
+            data = json.loads(fields["payload"])
+        except ValueError:
+            return False
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        return False
+    return all(_has(data, *path) for path in _REQUIRED.get(data["type"], []))
+
+
+def slack_guard(signing_secret: str, path: str = EVENTS_PATH) -> Callable[..., Awaitable[web.StreamResponse]]:
+    """aiohttp middleware: signature + timestamp (401), well-formed body (400), no stack traces (500)."""
+    verifier = SignatureVerifier(signing_secret=signing_secret)
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path != path or request.method != "POST":
+            return await handler(request)
+        raw = await request.read()
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            log.warning("slack request malformed", extra={"event": "slack.malformed"})
+            return _problem(400, "malformed_request")
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        signature = request.headers.get("X-Slack-Signature", "")
+        if not (timestamp.isdigit() and signature and verifier.is_valid(body, timestamp, signature)):
+            log.warning("slack request refused", extra={"event": "slack.bad_signature"})
+            return _problem(401, "invalid_signature")
+        if not well_formed(body, request.content_type):
+            log.warning("slack request malformed", extra={"event": "slack.malformed"})
+            return _problem(400, "malformed_request")
+        try:
+            return await handler(request)
+        except web.HTTPException:
+            raise
+        except Exception:
+            log.exception("slack request failed", extra={"event": "slack.request_failed"})
+            return _problem(500, "internal_error")
+
+    return guard
+
+
+def build_web_app(app: AsyncApp, core: Core, signing_secret: str, path: str = EVENTS_PATH) -> web.Application:
+    """The HTTP application: Bolt's `/slack/events` behind the guard, plus `GET /healthz`."""
+    web_app = app.web_app(path=path)
+    web_app.middlewares.append(slack_guard(signing_secret, path))
+
+    async def healthz(request: web.Request) -> web.Response:
+        try:
+            version = await core.db.schema_version()
+            db_ok = True
+        except Exception:
+            log.exception("health check: database failed", extra={"event": "health.db_failed"})
+            version, db_ok = None, False
+        body = {"status": "ok" if db_ok else "degraded", "db": db_ok, "schema_version": version}
+        return web.json_response(body, status=200 if db_ok else 503)
+
+    web_app.router.add_get("/healthz", healthz)
+    return web_app
+
+
+def api_url(settings: Settings) -> str:
+    url = settings.slack_api_url or DEFAULT_API_URL
+    return url if url.endswith("/") else url + "/"
+
+
+async def serve(settings: Settings) -> int:
+    """Run the Slack bot until SIGTERM/SIGINT; returns the exit code."""
+    assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
+    for name in ("slack_sdk", "slack_bolt"):  # their DEBUG output contains request bodies: never log free text
+        library = logging.getLogger(name)
+        if library.getEffectiveLevel() < logging.INFO:
+            library.setLevel(logging.INFO)
+    secret = settings.slack_signing_secret.get_secret_value()
+    client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=api_url(settings))
+    sender = SlackSender(client)
+    # Slack is the only chat channel so far: people whose channel is m365 but who have a Slack id or an
+    # e-mail Slack knows are reached on Slack (fallback) until the Microsoft 365 channel exists.
+    core = await open_core(settings, senders={"slack": sender}, fallback=sender)
+    runner: web.AppRunner | None = None
+    socket_handler = None
+    background: Background | None = None
+    ctx: SlackContext | None = None
+    try:
+        identity = SlackIdentity(core.db, core.directory, client, core.clock)
+        sender.bind(identity)
+        ctx = SlackContext(core, client, identity)
+        app = build_app(core, client, signing_secret=secret, context=ctx)
+
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+
+        background = await Background.start(core)
+        runner = web.AppRunner(build_web_app(app, core, secret), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.http_host, settings.http_port)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        mode = "http"
+        if settings.slack_app_token is not None:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            socket_handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
+            await socket_handler.connect_async()
+            mode = "socket"
+        log.info("listening", extra={"event": "slack.listening", "mode": mode, "host": host, "port": port})
+        await stop.wait()
+        log.info("shutting down", extra={"event": "slack.stopping"})
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().remove_signal_handler(sig)
+        if socket_handler is not None:
+            with contextlib.suppress(Exception):
+                await socket_handler.close_async()
+        if runner is not None:
+            await runner.cleanup()
+        if ctx is not None:
+            await ctx.drain()
+        if background is not None:
+            await background.stop()
+        await core.close()
+    log.info("stopped", extra={"event": "slack.stopped"})
+    return 0

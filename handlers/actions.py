@@ -1,0 +1,149 @@
+"""Buttons: open a form (assign, book, outcome, follow-up, close) or act at once (Kvittera, Uteblev, …)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.cases.models import Case, CaseState
+from bot.cases.rules import Action, authorize
+from bot.channels.slack.context import SlackContext
+from bot.errors import Refusal
+from handlers import forms
+from handlers.commands import request_form
+from handlers.common import audit_refusal, guarded, reply, unknown_user_text
+
+log = logging.getLogger("handlers.actions")
+
+# Buttons that change the case at once: action_id → (service action, call).
+Immediate = Callable[[SlackContext, str, str], Awaitable[Case]]
+IMMEDIATE: dict[str, tuple[str, Immediate]] = {
+    "gfi_ack": ("acknowledge", lambda ctx, person, ref: ctx.core.cases.acknowledge(person, ref)),
+    "gfi_no_show": ("no_show", lambda ctx, person, ref: ctx.core.cases.no_show(person, ref)),
+    "gfi_withdraw": ("withdraw_consent", lambda ctx, person, ref: ctx.core.cases.withdraw_consent(person, ref)),
+    "gfi_reopen": ("reopen", lambda ctx, person, ref: ctx.core.cases.reopen(person, ref)),
+}
+
+# Buttons that open a form about a case: action_id → (action checked before opening, view template).
+FORMS: dict[str, tuple[Action, str]] = {
+    "gfi_assign_open": (Action.ASSIGN, "slack_assign"),
+    "gfi_book_open": (Action.BOOK, "slack_book"),
+    "gfi_outcome_open": (Action.RECORD_OUTCOME, "slack_outcome"),
+    "gfi_follow_up_open": (Action.ADD_FOLLOW_UP, "slack_follow_up"),
+    "gfi_close_open": (Action.CLOSE, "slack_close"),
+}
+
+
+def form_context(ctx: SlackContext, template: str, case: Case) -> dict[str, Any]:
+    """What each case form needs besides the case."""
+    directory = ctx.core.directory
+    units = [(u.id, u.name) for u in directory.units.values()]
+    if template == "slack_assign":
+        return {"staff": [(p.id, p.name) for p in directory.staff_of(case.target_unit)]}
+    if template == "slack_book":
+        chosen = case.meeting_units or list(dict.fromkeys([case.requester_unit, case.target_unit]))
+        initial = [(u, directory.unit_name(u)) for u in chosen if directory.unit(u)]
+        return {"units": units, "initial_units": initial, "today": ctx.core.cases.today().isoformat(),
+                "tz": ctx.core.settings.timezone}
+    if template == "slack_follow_up":
+        ids = list(dict.fromkeys([*case.responsible(), case.requester_id,
+                                  *(p.id for p in directory.staff_of(case.target_unit)),
+                                  *(p.id for p in directory.staff_of(case.requester_unit))]))
+        return {"people": [(pid, directory.name(pid)) for pid in ids if directory.person(pid)][:100],
+                "today": ctx.core.cases.today().isoformat()}
+    return {}
+
+
+def precheck(ctx: SlackContext, action: Action, case: Case, person_id: str) -> None:
+    """Refuse before the form opens (wrong person, wrong state); the service checks again on submit."""
+    if action is Action.ASSIGN and case.state is not CaseState.REQUESTED:
+        authorize(action, case, person_id, ctx.core.directory)
+        raise Refusal("already_assigned", ref=case.ref, by=case.assigned_by or "", at=case.assigned_at)
+    authorize(action, case, person_id, ctx.core.directory)
+
+
+def register(app: AsyncApp, ctx: SlackContext) -> None:
+    core = ctx.core
+
+    async def clicker(click: forms.Click, client: AsyncWebClient) -> str | None:
+        person_id = await ctx.identity.person_for(click.user_id)
+        if person_id is None:
+            await reply(ctx, client, user_id=click.user_id, text=unknown_user_text(ctx),
+                        channel_id=click.channel_id, trigger_id=click.trigger_id)
+        return person_id
+
+    def immediate(action_id: str) -> None:
+        name, call = IMMEDIATE[action_id]
+
+        @app.action(action_id)
+        @guarded(f"action.{action_id}")
+        async def on_click(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+            await ack()
+            click = forms.parse_click(body)
+            if not click.ref or not await ctx.claim(click.key, "action"):
+                return
+            person_id = await clicker(click, client)
+            if person_id is None:
+                return
+            try:
+                case = await call(ctx, person_id, click.ref)
+            except Refusal as exc:
+                await reply(ctx, client, user_id=click.user_id, text=core.renderer.refusal(exc),
+                            channel_id=click.channel_id, trigger_id=click.trigger_id)
+                return
+            log.info("case action via slack", extra={"event": "slack.case_action", "case_ref": case.ref,
+                                                      "action": name})
+            ctx.after_change()
+            if not click.in_home:  # the Home tab is republished instead
+                text = core.renderer.render("slack_action_done", action=name, case=case)
+                blocks = core.renderer.blocks("slack_action_done", action=name, case=case)
+                await reply(ctx, client, user_id=click.user_id, text=text, channel_id=click.channel_id, blocks=blocks)
+
+    for action_id in IMMEDIATE:
+        immediate(action_id)
+
+    def opener(action_id: str) -> None:
+        action, template = FORMS[action_id]
+
+        @app.action(action_id)
+        @guarded(f"action.{action_id}")
+        async def on_open(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+            await ack()
+            click = forms.parse_click(body)
+            if not click.ref or not click.trigger_id:
+                return
+            person_id = await clicker(click, client)
+            if person_id is None:
+                return
+            try:
+                case = await core.cases.get(click.ref)
+                precheck(ctx, action, case, person_id)
+            except Refusal as exc:
+                await audit_refusal(ctx, person_id, action.value, click.ref, exc)
+                await reply(ctx, client, user_id=click.user_id, text=core.renderer.refusal(exc),
+                            channel_id=click.channel_id, trigger_id=click.trigger_id)
+                return
+            view = core.renderer.view(template, case=case, **form_context(ctx, template, case))
+            try:
+                await client.views_open(trigger_id=click.trigger_id, view=view)
+            except SlackApiError as exc:
+                log.warning("views.open failed", extra={"event": "slack.views_open_failed", "case_ref": case.ref,
+                                                        "reason": str(exc.response.get("error"))})
+
+    for action_id in FORMS:
+        opener(action_id)
+
+    @app.action("gfi_open_request")
+    @guarded("action.gfi_open_request")
+    async def open_request(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        click = forms.parse_click(body)
+        person_id = await clicker(click, client)
+        if person_id is None or not click.trigger_id:
+            return
+        await client.views_open(trigger_id=click.trigger_id, view=request_form(ctx, person_id))

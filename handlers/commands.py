@@ -1,0 +1,56 @@
+"""Slash commands: /gfi opens the request form; /brist explains that reports are not yet possible in Slack."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.channels.slack.context import SlackContext
+from handlers.common import guarded, unknown_user_text
+
+log = logging.getLogger("handlers.commands")
+
+
+def request_form(ctx: SlackContext, person_id: str) -> dict[str, Any]:
+    """The /gfi modal for one requester: other units to choose from, contact prefilled from the directory."""
+    core = ctx.core
+    person = core.directory.people[person_id]
+    units = [(u.id, u.name) for u in core.directory.units.values() if u.id != person.unit]
+    all_units = [(u.id, u.name) for u in core.directory.units.values()]
+    valid_until = core.cases.today() + timedelta(days=core.settings.consent_default_days)
+    return core.renderer.view(
+        "slack_request", units=units, all_units=all_units, contact=core.cases.default_contact(person_id),
+        valid_until=valid_until.isoformat(),
+    )
+
+
+def register(app: AsyncApp, ctx: SlackContext) -> None:
+    @app.command("/gfi")
+    @guarded("command.gfi")
+    async def gfi(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        user_id = str(body.get("user_id") or "")
+        trigger_id = body.get("trigger_id")
+        person_id = await ctx.identity.person_for(user_id)
+        if person_id is None:
+            await ack(text=unknown_user_text(ctx), response_type="ephemeral")
+            return
+        if not trigger_id or not await ctx.claim(f"cmd:gfi:{trigger_id}", "command"):
+            await ack()
+            return
+        await ack()
+        try:
+            await client.views_open(trigger_id=trigger_id, view=request_form(ctx, person_id))
+        except SlackApiError as exc:
+            log.warning("views.open failed", extra={"event": "slack.views_open_failed",
+                                                    "reason": str(exc.response.get("error"))})
+
+    @app.command("/brist")
+    @guarded("command.brist")
+    async def brist(ack: Any, body: dict[str, Any]) -> None:
+        coordinators = [p.id for p in ctx.core.directory.coordinators()]
+        await ack(text=ctx.core.renderer.render("slack_brist", coordinators=coordinators), response_type="ephemeral")

@@ -1,0 +1,258 @@
+"""Pure parsing of Slack payloads into what the case service takes. No Slack, no I/O: unit-testable.
+
+Every input block of our modals has `block_id` = the service's field key (enhet, typ, kort, …) and one
+element with `action_id` "v". Parse problems are returned as FieldError entries with codes from
+`templates/messages/fields.j2`, so they are shown on the field like the service's own errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.cases.models import parse_ref
+from bot.cases.service import GfiRequest
+from bot.errors import FieldError
+
+ErrorMap = dict[str, tuple[str, dict[str, Any]]]
+
+
+class PayloadError(ValueError):
+    """The payload lacks what every payload of its kind has (a malformed or foreign request)."""
+
+
+def element_value(state: dict[str, Any]) -> Any:
+    """The value of one element state: str, list of str, or None."""
+    kind = state.get("type")
+    if kind in ("static_select", "radio_buttons", "external_select"):
+        option = state.get("selected_option") or {}
+        return option.get("value")
+    if kind in ("multi_static_select", "checkboxes", "multi_external_select"):
+        return [o.get("value") for o in state.get("selected_options") or [] if o.get("value")]
+    if kind == "datepicker":
+        return state.get("selected_date")
+    if kind == "timepicker":
+        return state.get("selected_time")
+    if kind == "users_select":
+        return state.get("selected_user")
+    if kind == "multi_users_select":
+        return list(state.get("selected_users") or [])
+    return state.get("value")
+
+
+def view_values(view: dict[str, Any]) -> dict[str, Any]:
+    """{block_id: value} of a submitted view (the first element of each block)."""
+    if not isinstance(view, dict):
+        raise PayloadError("view")
+    raw = ((view.get("state") or {}).get("values")) or {}
+    if not isinstance(raw, dict):
+        raise PayloadError("state")
+    out: dict[str, Any] = {}
+    for block_id, elements in raw.items():
+        if isinstance(elements, dict) and elements:
+            first = next(iter(elements.values()))
+            if isinstance(first, dict):
+                out[block_id] = element_value(first)
+    return out
+
+
+def _text(values: dict[str, Any], key: str) -> str:
+    value = values.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _list(values: dict[str, Any], key: str) -> list[str]:
+    value = values.get(key)
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _date(values: dict[str, Any], key: str, errors: ErrorMap, *, required: bool = True) -> date | None:
+    raw = values.get(key)
+    if not raw:
+        if required:
+            errors[key] = ("required", {"field": key})
+        return None
+    try:
+        return date.fromisoformat(str(raw))
+    except ValueError:
+        errors[key] = ("bad_date", {"field": key, "value": str(raw)})
+        return None
+
+
+def parse_request(values: dict[str, Any]) -> tuple[GfiRequest, ErrorMap]:
+    """The GFI request form → (GfiRequest, parse errors)."""
+    errors: ErrorMap = {}
+    target = _text(values, "enhet")
+    case_type = _text(values, "typ")
+    if not target:
+        errors["enhet"] = ("required", {"field": "enhet"})
+    if not case_type:
+        errors["typ"] = ("required", {"field": "typ"})
+    until = _date(values, "giltigt", errors, required=False)
+    form = GfiRequest(
+        target_unit=target,
+        case_type=case_type,
+        brief=values.get("kort") or "",
+        contact=_text(values, "kontakt") or None,
+        consent_confirmed="ja" in _list(values, "samtycke"),
+        consent_scope=_list(values, "omfattar"),
+        consent_valid_until=until,
+        urgent="ja" in _list(values, "bradskande"),
+    )
+    return form, errors
+
+
+@dataclass
+class AssignForm:
+    people: list[str]
+    other: str | None
+
+
+def parse_assign(values: dict[str, Any]) -> AssignForm:
+    return AssignForm(people=_list(values, "personer"), other=_text(values, "annan") or None)
+
+
+@dataclass
+class BookForm:
+    at: datetime | None
+    place: str
+    units: list[str]
+
+
+def parse_book(values: dict[str, Any], tz: str) -> tuple[BookForm, ErrorMap]:
+    """Date + time (local) → an aware UTC datetime; place; units."""
+    errors: ErrorMap = {}
+    day = _date(values, "datum", errors)
+    raw_time = values.get("tid")
+    clock: time | None = None
+    if not raw_time:
+        errors["tid"] = ("required", {"field": "tid"})
+    else:
+        try:
+            clock = time.fromisoformat(str(raw_time))
+        except ValueError:
+            errors["tid"] = ("bad_datetime", {"field": "tid", "value": str(raw_time)})
+    at = None
+    if day is not None and clock is not None:
+        at = datetime.combine(day, clock, tzinfo=ZoneInfo(tz)).astimezone(UTC)
+    return BookForm(at=at, place=_text(values, "plats"), units=_list(values, "enheter")), errors
+
+
+@dataclass
+class OutcomeForm:
+    outcome: str
+    evaluation_done: bool
+
+
+def parse_outcome(values: dict[str, Any]) -> tuple[OutcomeForm, ErrorMap]:
+    errors: ErrorMap = {}
+    outcome = _text(values, "utfall")
+    if not outcome:
+        errors["utfall"] = ("required", {"field": "utfall"})
+    evaluation = _text(values, "utvardering")
+    if evaluation not in ("ja", "nej"):
+        errors["utvardering"] = ("required", {"field": "utvardering"})
+    return OutcomeForm(outcome=outcome, evaluation_done=evaluation == "ja"), errors
+
+
+@dataclass
+class FollowUpForm:
+    owner: str
+    due: date | None
+    what: str
+
+
+def parse_follow_up(values: dict[str, Any]) -> tuple[FollowUpForm, ErrorMap]:
+    errors: ErrorMap = {}
+    owner = _text(values, "agare")
+    if not owner:
+        errors["agare"] = ("required", {"field": "agare"})
+    due = _date(values, "datum", errors)
+    return FollowUpForm(owner=owner, due=due, what=values.get("vad") or ""), errors
+
+
+def parse_close(values: dict[str, Any]) -> tuple[str, ErrorMap]:
+    """The close reason: a code, or the free text when "annat" was chosen."""
+    errors: ErrorMap = {}
+    code = _text(values, "skal")
+    other = _text(values, "annat")
+    if not code:
+        errors["skal"] = ("required", {"field": "skal"})
+        return "", errors
+    if code == "annat":
+        if not other:
+            errors["annat"] = ("required", {"field": "annat"})
+        return other, errors
+    return code, errors
+
+
+@dataclass
+class Click:
+    """One button click: who, what, on which case, from where."""
+
+    user_id: str
+    action_id: str
+    ref: str
+    action_ts: str
+    channel_id: str | None = None
+    trigger_id: str | None = None
+    in_home: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """Idempotency key: a retried delivery of the same click carries the same action_ts."""
+        return f"act:{self.user_id}:{self.action_id}:{self.action_ts}"
+
+
+def parse_click(body: dict[str, Any]) -> Click:
+    """A `block_actions` payload → Click (PayloadError when it is not one of ours)."""
+    try:
+        user_id = str(body["user"]["id"])
+        action = body["actions"][0]
+        action_id = str(action["action_id"])
+    except (KeyError, IndexError, TypeError):
+        raise PayloadError("block_actions") from None
+    raw = action.get("value")
+    if raw is None:
+        raw = (action.get("selected_option") or {}).get("value")
+    ref = parse_ref(str(raw or "")) or ""
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    view = body.get("view") or {}
+    return Click(
+        user_id=user_id,
+        action_id=action_id,
+        ref=ref,
+        action_ts=str(action.get("action_ts") or ""),
+        channel_id=str(channel) if channel else None,
+        trigger_id=body.get("trigger_id"),
+        in_home=view.get("type") == "home",
+    )
+
+
+def private_ref(view: dict[str, Any]) -> str:
+    """The case reference a modal carries in private_metadata."""
+    ref = parse_ref(str((view or {}).get("private_metadata") or ""))
+    if ref is None:
+        raise PayloadError("private_metadata")
+    return ref
+
+
+def errors_for_view(messages: dict[str, str], blocks: set[str], fallback: str) -> dict[str, str]:
+    """{field: text} → {block_id: text}; fields without a block of their own land on `fallback`."""
+    out: dict[str, str] = {}
+    for key, text in messages.items():
+        block = key if key in blocks else fallback
+        out[block] = f"{out[block]} {text}" if block in out else text
+    return out
+
+
+def merge(parse_errors: ErrorMap, exc: FieldError | None) -> FieldError | None:
+    """Parse errors plus the service's, parse errors first."""
+    errors: ErrorMap = dict(parse_errors)
+    if exc is not None:
+        for key, value in exc.errors.items():
+            errors.setdefault(key, value)
+    return FieldError(errors) if errors else None

@@ -1,0 +1,205 @@
+"""The whole GFI lifecycle on Slack by button clicks, over real HTTP against the fake Slack Web API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.clock import FrozenClock
+from tests.conftest import local
+from tests.fakes.slack_bot import FATIMA, JONAS, LINNEA, MARIA, SlackBot, running_bot
+from tests.fakes.slack_signing import (
+    checkboxes_state,
+    datepicker_state,
+    multi_static_select_state,
+    plain_text_state,
+    radio_buttons_state,
+    static_select_state,
+)
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SlackBot]:
+    monkeypatch.delenv("SLACK_CLIENT_ID", raising=False)
+    monkeypatch.delenv("SLACK_CLIENT_SECRET", raising=False)
+    async with running_bot(tmp_path, clock) as running:
+        yield running
+
+
+def request_values(**overrides: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "enhet": static_select_state("beroende"),
+        "typ": radio_buttons_state("ny-en"),
+        "kort": plain_text_state("Man, 45 år, alkohol, vill veta vad beroendemottagningen kan erbjuda."),
+        "kontakt": plain_text_state("Maria Sand, 0450-12 30 00"),
+        "samtycke": checkboxes_state(["ja"]),
+        "omfattar": multi_static_select_state([]),
+        "giltigt": datepicker_state("2027-02-21"),
+        "bradskande": checkboxes_state([]),
+    }
+    values.update(overrides)
+    return values
+
+
+def action_ids(blocks: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(action_id, value) of every button in a list of blocks."""
+    out = []
+    for block in blocks:
+        elements = block.get("elements", []) if block.get("type") == "actions" else [block.get("accessory") or {}]
+        out.extend((e["action_id"], e.get("value", "")) for e in elements if e.get("type") == "button")
+    return out
+
+
+async def file_request(bot: SlackBot, **overrides: Any) -> str:
+    reply = await bot.submit(MARIA, "gfi_request", request_values(**overrides))
+    assert reply.status == 200
+    assert reply.json()["response_action"] == "update", reply.text
+    [dm] = await bot.dm(MARIA, "Din GFI-förfrågan är registrerad")
+    text = dm.params["text"]
+    return text.split(": ", 1)[1].split(".", 1)[0]
+
+
+async def test_whole_lifecycle_by_clicks(bot: SlackBot, clock: FrozenClock) -> None:
+    fake = bot.fake
+    # /gfi acks at once (empty 200) and opens the form, contact prefilled from the directory.
+    reply = await bot.command(MARIA, "/gfi", trigger_id="trig-gfi")
+    assert (reply.status, reply.text) == (200, "")
+    form = await bot.opened_view("gfi_request")
+    blocks = {b.get("block_id"): b for b in form["blocks"]}
+    units = [o["value"] for o in blocks["enhet"]["element"]["options"]]
+    assert "beroende" in units and "soc-norr" not in units  # not your own unit
+    assert "Maria Sand" in blocks["kontakt"]["element"]["initial_value"]
+    assert blocks["giltigt"]["element"]["initial_date"] == "2027-02-21"  # today + 90 days
+    assert "personnummer" in blocks["kort"]["hint"]["text"]
+    assert {"ny-bada", "ny-en", "pagaende", "svu"} == {o["value"] for o in blocks["typ"]["element"]["options"]}
+    assert fake.last("views.open").params["team_id"] == fake.team_id
+
+    # Submission files the case; the requester gets a DM from the dispatcher with ref and next step.
+    ref = await file_request(bot)
+    assert ref == "GFI-2026-0001"
+    [dm] = await bot.dm(MARIA, ref)
+    assert "tis 24 nov 2026 kl. 09:00" in dm.params["text"]
+    assert await bot.case_state(ref) == "requested"
+
+    # The distributor's App Home lists the queue with an assign control.
+    await bot.open_home(FATIMA)
+    await fake.wait_for("views.publish", lambda c: c.params["user_id"] == FATIMA)
+    home = fake.home_view(FATIMA)
+    assert home is not None
+    assert ("gfi_assign_open", ref) in action_ids(home["blocks"])
+    assert any("Man, 45 år" in str(b) for b in home["blocks"])
+
+    # Assign from the Home tab: a form with the unit's staff, 1–4 people.
+    await bot.click(FATIMA, "gfi_assign_open", ref, home=True, trigger_id="trig-assign")
+    assign_form = await bot.opened_view("gfi_assign")
+    assert assign_form["private_metadata"] == ref
+    element = assign_form["blocks"][1]["element"]
+    assert element["max_selected_items"] == 4
+    assert {"linnea.fors", "sofia.grahn"} <= {o["value"] for o in element["options"]}
+    reply = await bot.submit(FATIMA, "gfi_assign", {"personer": multi_static_select_state(["linnea.fors"]),
+                                                   "annan": plain_text_state(None)}, ref=ref)
+    assert (reply.status, reply.text) == (200, "")
+    [assigned] = await bot.dm(LINNEA, f"Du har fått GFI-ärende {ref}")
+    assert ("gfi_ack", ref) in action_ids(assigned.params["blocks"])
+    [told] = await bot.dm(MARIA, f"{ref} är fördelat av Fatima Ali")
+    assert "Linnea Fors" in told.params["text"]
+    # The requester's Home was refreshed after the change.
+    await fake.wait_for("views.publish", lambda c: c.params["user_id"] == MARIA)
+
+    # Kvittera in the DM: an ephemeral confirmation with the next step; the requester is told.
+    await bot.click(LINNEA, "gfi_ack", ref)
+    confirm = await bot.ephemeral(LINNEA, f"Kvitterat: {ref}")
+    assert ("gfi_book_open", ref) in action_ids(confirm.params["blocks"])
+    await bot.dm(MARIA, f"Linnea Fors har kvitterat {ref}")
+    assert await bot.case_state(ref) == "acknowledged"
+
+    # Boka möte: date, time, place, units (the requester's and the target unit preselected).
+    await bot.click(LINNEA, "gfi_book_open", ref, trigger_id="trig-book")
+    book_form = await bot.opened_view("gfi_book")
+    units_block = next(b for b in book_form["blocks"] if b.get("block_id") == "enheter")
+    assert [o["value"] for o in units_block["element"]["initial_options"]] == ["soc-norr", "beroende"]
+    book = {
+        "datum": datepicker_state("2026-11-30"),
+        "tid": {"type": "timepicker", "selected_time": "13:00"},
+        "plats": plain_text_state("Beroendemottagningen, rum 3"),
+        "enheter": multi_static_select_state(["soc-norr", "beroende"]),
+    }
+    reply = await bot.submit(LINNEA, "gfi_book", book, ref=ref)
+    assert (reply.status, reply.text) == (200, "")
+    [booked] = await bot.dm(MARIA, f"GFI-möte bokat för {ref}")
+    assert "mån 30 nov 2026 kl. 13:00" in booked.params["text"]
+    assert await bot.case_state(ref) == "meeting_booked"
+
+    # The individual did not come (Uteblev), then a new time is booked.
+    clock.set(local("2026-11-30T14:00"))
+    await bot.click(LINNEA, "gfi_no_show", ref)
+    await bot.ephemeral(LINNEA, "Uteblivet möte registrerat")
+    await bot.dm(MARIA, "uteblev")
+    assert await bot.case_state(ref) == "acknowledged"
+    book["datum"] = datepicker_state("2026-12-02")
+    reply = await bot.submit(LINNEA, "gfi_book", book, ref=ref)
+    assert (reply.status, reply.text) == (200, "")
+    await bot.dm(MARIA, f"GFI-möte bokat för {ref}", count=2)
+
+    # After the meeting: Registrera utfall.
+    clock.set(local("2026-12-02T15:00"))
+    await bot.click(LINNEA, "gfi_outcome_open", ref, trigger_id="trig-outcome")
+    await bot.opened_view("gfi_outcome")
+    reply = await bot.submit(LINNEA, "gfi_outcome", {"utfall": radio_buttons_state("sip"),
+                                                     "utvardering": radio_buttons_state("ja")}, ref=ref)
+    assert (reply.status, reply.text) == (200, "")
+    await bot.dm(MARIA, f"Utfall för {ref}: SIP upprättad vid GFI")
+
+    # Uppföljning with an owner and a due date.
+    await bot.click(LINNEA, "gfi_follow_up_open", ref, trigger_id="trig-fu")
+    fu_form = await bot.opened_view("gfi_follow_up")
+    owners = next(b for b in fu_form["blocks"] if b.get("block_id") == "agare")["element"]["options"]
+    assert owners[0]["value"] == "linnea.fors"
+    reply = await bot.submit(LINNEA, "gfi_follow_up", {"agare": static_select_state("maria.sand"),
+                                                       "datum": datepicker_state("2026-12-16"),
+                                                       "vad": plain_text_state("Stäm av att SIP:en följs")}, ref=ref)
+    assert (reply.status, reply.text) == (200, "")
+    await bot.dm(MARIA, f"Du är ansvarig för en uppföljning i {ref}")
+    assert await bot.case_state(ref) == "follow_up"
+
+    # Avsluta, then the Home tabs show nothing open.
+    await bot.click(LINNEA, "gfi_close_open", ref, trigger_id="trig-close")
+    await bot.opened_view("gfi_close")
+    reply = await bot.submit(LINNEA, "gfi_close", {"skal": static_select_state("genomford"),
+                                                   "annat": plain_text_state(None)}, ref=ref)
+    assert (reply.status, reply.text) == (200, "")
+    [closed] = await bot.dm(MARIA, f"{ref} är avslutat av Linnea Fors")
+    assert ("gfi_reopen", ref) in action_ids(closed.params["blocks"])
+    assert await bot.case_state(ref) == "closed"
+    await bot.settle()
+    linnea_home = fake.home_view(LINNEA)
+    assert linnea_home is not None and ref not in str(linnea_home["blocks"])
+
+    # Nothing went wrong on the way: no failed deliveries, the coordinator's Home says so.
+    assert await bot.count("SELECT COUNT(*) FROM outbox WHERE status != 'sent'") == 0
+    await bot.open_home(JONAS)
+    await fake.wait_for("views.publish", lambda c: c.params["user_id"] == JONAS)
+    coordinator_home = str(fake.home_view(JONAS))
+    assert "Misslyckade utskick" in coordinator_home and "Inga misslyckade utskick" in coordinator_home
+    assert "Öppna eskaleringar" in coordinator_home
+
+
+async def test_urgent_request_reaches_the_distributor_at_once(bot: SlackBot) -> None:
+    ref = await file_request(bot, bradskande=checkboxes_state(["ja"]))
+    [urgent] = await bot.dm(FATIMA, f"Brådskande GFI-förfrågan till Beroendemottagningen Åstad: {ref}")
+    assert ("gfi_assign_open", ref) in action_ids(urgent.params["blocks"])
+
+
+async def test_withdraw_consent_by_button(bot: SlackBot) -> None:
+    ref = await file_request(bot)
+    [filed] = await bot.dm(MARIA, ref)
+    assert ("gfi_withdraw", ref) in action_ids(filed.params["blocks"])
+    withdraw = next(e for b in filed.params["blocks"] if b["type"] == "actions" for e in b["elements"])
+    assert "confirm" in withdraw  # a confirmation dialog before it happens
+    await bot.click(MARIA, "gfi_withdraw", ref)
+    await bot.ephemeral(MARIA, f"Samtycket i {ref} är återkallat")
+    case = await bot.core.cases.get(ref)
+    assert case.state.value == "closed" and case.brief is None

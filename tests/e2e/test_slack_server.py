@@ -1,0 +1,77 @@
+"""`gfi-bot run` with Slack credentials: a real process serving HTTP, health check, clean SIGTERM shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.fakes.slack_api import FakeSlackAPI
+from tests.fakes.slack_signing import signed_headers, slash_command_body
+
+SECRET = "process-test-secret"
+TOKEN = "xoxb-process-test"
+
+
+async def read_until(stream: asyncio.StreamReader, event: str, seen: list[dict[str, Any]]) -> dict[str, Any]:
+    """Read JSON log lines until one with `event` arrives (no fixed sleeps: the process says when it is ready)."""
+    while True:
+        line = await asyncio.wait_for(stream.readline(), timeout=20)
+        if not line:
+            raise AssertionError(f"process ended before {event}; log: {seen}")
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        seen.append(record)
+        if record.get("event") == event:
+            return record
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+async def test_run_serves_slack_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    async with FakeSlackAPI(token=TOKEN) as fake:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GFI_"))}
+        env.update({
+            "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.base_url,
+            "GFI_HTTP_HOST": "127.0.0.1", "GFI_HTTP_PORT": "0", "GFI_LOG_LEVEL": "INFO",
+            "GFI_DB_PATH": str(tmp_path / "gfi.sqlite3"), "GFI_SWEEP_SECONDS": "1",
+        })
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        assert proc.stderr is not None
+        seen: list[dict[str, Any]] = []
+        try:
+            ready = await read_until(proc.stderr, "slack.listening", seen)
+            assert ready["mode"] == "http"
+            base = f"http://127.0.0.1:{ready['port']}"
+            async with aiohttp.ClientSession() as http:
+                async with http.get(f"{base}/healthz") as resp:
+                    assert resp.status == 200
+                    assert (await resp.json())["db"] is True
+                body = slash_command_body("/gfi", "", "U01MARIA", trigger_id="trig-process")
+                async with http.post(f"{base}/slack/events", data=body, headers=signed_headers(SECRET, body)) as resp:
+                    assert resp.status == 200
+                async with http.post(f"{base}/slack/events", data=body,
+                                     headers=signed_headers("forged", body)) as resp:
+                    assert resp.status == 401
+            [opened] = await fake.wait_for("views.open", timeout=10)
+            assert opened.params["view"]["callback_id"] == "gfi_request"
+            assert opened.token == TOKEN
+        finally:
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(proc.wait(), timeout=20)
+        rest = (await proc.stderr.read()).decode()
+        assert code == 0, rest
+        assert '"slack.stopped"' in rest
+        assert "Traceback" not in rest

@@ -1,0 +1,123 @@
+"""Payload parsing of the Slack listeners: pure functions, no Slack, no network."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from bot.channels.slack.server import well_formed
+from bot.errors import FieldError
+from handlers import forms
+from tests.fakes.slack_signing import (
+    block_actions_payload,
+    checkboxes_state,
+    datepicker_state,
+    multi_static_select_state,
+    plain_text_state,
+    radio_buttons_state,
+    static_select_state,
+    view_submission_payload,
+)
+
+
+def view(values: dict) -> dict:
+    return view_submission_payload("U1", "gfi_request", {k: {"v": v} for k, v in values.items()})["view"]
+
+
+def test_view_values_reads_every_element_kind() -> None:
+    values = forms.view_values(view({
+        "a": static_select_state("x"), "b": multi_static_select_state(["p", "q"]), "c": checkboxes_state([]),
+        "d": datepicker_state("2026-12-01"), "e": plain_text_state(None), "f": radio_buttons_state("ja"),
+        "g": {"type": "timepicker", "selected_time": "09:30"},
+    }))
+    assert values == {"a": "x", "b": ["p", "q"], "c": [], "d": "2026-12-01", "e": None, "f": "ja", "g": "09:30"}
+
+
+def test_parse_request_maps_the_form() -> None:
+    form, errors = forms.parse_request({
+        "enhet": "beroende", "typ": "ny-en", "kort": "man, 45 år", "kontakt": "  ", "samtycke": ["ja"],
+        "omfattar": ["psykiatri"], "giltigt": "2027-01-31", "bradskande": ["ja"],
+    })
+    assert errors == {}
+    assert (form.target_unit, form.case_type, form.brief) == ("beroende", "ny-en", "man, 45 år")
+    assert form.contact is None  # empty → the directory default
+    assert form.consent_confirmed and form.urgent
+    assert form.consent_scope == ["psykiatri"] and form.consent_valid_until == date(2027, 1, 31)
+
+
+def test_parse_request_reports_missing_choices_and_bad_dates() -> None:
+    form, errors = forms.parse_request({"giltigt": "31/1"})
+    assert set(errors) == {"enhet", "typ", "giltigt"}
+    assert errors["giltigt"][0] == "bad_date"
+    assert not form.consent_confirmed and not form.urgent
+
+
+def test_parse_book_turns_local_time_into_utc() -> None:
+    form, errors = forms.parse_book(
+        {"datum": "2026-11-30", "tid": "13:00", "plats": " Rum 3 ", "enheter": ["soc-norr", "beroende"]},
+        "Europe/Stockholm",
+    )
+    assert errors == {}
+    assert form.at == datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    assert form.place == "Rum 3" and form.units == ["soc-norr", "beroende"]
+    _, errors = forms.parse_book({"tid": "25:99"}, "Europe/Stockholm")
+    assert errors["datum"][0] == "required" and errors["tid"][0] == "bad_datetime"
+
+
+def test_parse_outcome_follow_up_and_close() -> None:
+    outcome, errors = forms.parse_outcome({"utfall": "sip", "utvardering": "nej"})
+    assert (outcome.outcome, outcome.evaluation_done, errors) == ("sip", False, {})
+    assert set(forms.parse_outcome({})[1]) == {"utfall", "utvardering"}
+    fu, errors = forms.parse_follow_up({"agare": "linnea.fors", "datum": "2026-12-10", "vad": "stäm av"})
+    assert (fu.owner, fu.due, fu.what, errors) == ("linnea.fors", date(2026, 12, 10), "stäm av", {})
+    assert forms.parse_close({"skal": "genomford"}) == ("genomford", {})
+    assert forms.parse_close({"skal": "annat", "annat": "flyttat"}) == ("flyttat", {})
+    assert set(forms.parse_close({"skal": "annat"})[1]) == {"annat"}
+    assert set(forms.parse_close({})[1]) == {"skal"}
+
+
+def test_parse_click_from_a_message_and_from_home() -> None:
+    dm = forms.parse_click(block_actions_payload("U1", "gfi_ack", "gfi-2026-0007", channel_id="DU1"))
+    assert (dm.user_id, dm.action_id, dm.ref, dm.channel_id, dm.in_home) == ("U1", "gfi_ack", "GFI-2026-0007",
+                                                                             "DU1", False)
+    assert dm.key.startswith("act:U1:gfi_ack:")
+    home = forms.parse_click(block_actions_payload("U1", "gfi_ack", "GFI-2026-0007", view={"type": "home"}))
+    assert home.in_home and home.channel_id is None and home.trigger_id
+    assert forms.parse_click(block_actions_payload("U1", "gfi_ack", "free text")).ref == ""
+    with pytest.raises(forms.PayloadError):
+        forms.parse_click({"type": "block_actions", "actions": []})
+
+
+def test_private_ref() -> None:
+    assert forms.private_ref({"private_metadata": "GFI-2026-0001"}) == "GFI-2026-0001"
+    with pytest.raises(forms.PayloadError):
+        forms.private_ref({"private_metadata": "<script>"})
+
+
+def test_errors_land_on_their_block_or_the_fallback() -> None:
+    out = forms.errors_for_view({"kort": "a", "okänt": "b", "enhet": "c"}, {"kort", "enhet"}, "enhet")
+    assert out == {"kort": "a", "enhet": "b c"}
+
+
+def test_merge_prefers_parse_errors() -> None:
+    merged = forms.merge({"enhet": ("required", {})}, FieldError({"enhet": ("unknown_unit", {}), "kort": ("x", {})}))
+    assert merged is not None and merged.errors == {"enhet": ("required", {}), "kort": ("x", {})}
+    assert forms.merge({}, None) is None
+
+
+@pytest.mark.parametrize(
+    ("body", "ok"),
+    [
+        ("command=%2Fgfi&user_id=U1", True),
+        ('{"type": "event_callback", "event_id": "Ev1", "event": {"type": "app_home_opened"}}', True),
+        ('{"type": "url_verification", "challenge": "abc"}', True),
+        ("payload=%7B%22type%22%3A%22view_submission%22%7D", False),
+        ('{"type": "event_callback"}', False),
+        ("payload=null", False),
+        ("", False),
+    ],
+)
+def test_well_formed(body: str, ok: bool) -> None:
+    content_type = "application/json" if body.startswith("{") else "application/x-www-form-urlencoded"
+    assert well_formed(body, content_type) is ok

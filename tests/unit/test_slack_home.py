@@ -1,0 +1,170 @@
+"""The App Home view and every Slack layout template: pure rendering, valid JSON, within Slack's limits."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from bot.cases.models import Case, CaseState, CaseType, CloseReason, Outcome
+from bot.channels.slack.home import MAX_VIEW_BLOCKS, FailedDelivery, HomeData, age_text, home_view
+from bot.config import DEFAULT_DIRECTORY
+from bot.directory import load_directory
+from bot.rendering import Renderer
+from tests.conftest import local
+
+NOW = local("2026-11-23T10:00")
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Renderer:
+    return Renderer(load_directory(DEFAULT_DIRECTORY))
+
+
+def case(n: int = 1, state: CaseState = CaseState.REQUESTED, **kw: Any) -> Case:
+    base = Case(
+        id=n, ref=f"GFI-2026-{n:04d}", state=state, case_type=CaseType.NEW_ONE, target_unit="beroende",
+        requester_id="maria.sand", requester_unit="soc-norr", contact="Maria Sand, 0450-12 30 00",
+        brief='Man, 45 år, "citat" och <b>taggar</b> & \\ snedstreck', consent_scope=["soc-norr", "beroende"],
+        consent_valid_until=date(2027, 2, 21), urgent=False, created_at=NOW - timedelta(days=n),
+        updated_at=NOW, version=1, assignees=["linnea.fors"], assigned_by="fatima.ali", assigned_at=NOW,
+        acknowledged_by="linnea.fors", acknowledged_at=NOW, meeting_at=NOW + timedelta(days=3),
+        meeting_place="Rum 3", meeting_units=["soc-norr", "beroende"], outcome=Outcome.SIP, evaluation_done=True,
+    )
+    return replace(base, **kw)
+
+
+def buttons(blocks: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    out = []
+    for b in blocks:
+        elements = b.get("elements", []) if b["type"] == "actions" else [b.get("accessory") or {}]
+        out += [(e["action_id"], e["value"]) for e in elements if e.get("type") == "button"]
+    return out
+
+
+def test_home_for_staff_shows_requests_cases_and_next_step_buttons(renderer: Renderer) -> None:
+    data = HomeData(
+        person_id="linnea.fors", now=NOW, requests=[case(1)],
+        cases=[case(2, CaseState.ASSIGNED), case(3, CaseState.MEETING_BOOKED), case(4, CaseState.FOLLOW_UP)],
+    )
+    view = home_view(renderer, data)
+    assert view["type"] == "home"
+    text = str(view)
+    assert "Mina förfrågningar" in text and "Mina ärenden" in text
+    assert "Kö –" not in text and "Misslyckade utskick" not in text  # neither distributor nor coordinator
+    found = buttons(view["blocks"])
+    assert ("gfi_ack", "GFI-2026-0002") in found
+    assert {("gfi_outcome_open", "GFI-2026-0003"), ("gfi_no_show", "GFI-2026-0003")} <= set(found)
+    assert {("gfi_follow_up_open", "GFI-2026-0004"), ("gfi_close_open", "GFI-2026-0004")} <= set(found)
+    assert all(len(value) <= 2000 and " " not in value for _, value in found)  # values carry refs only
+
+
+def test_home_for_distributor_and_coordinator(renderer: Renderer) -> None:
+    data = HomeData(
+        person_id="jonas.sjo", now=NOW, queues=[("beroende", [case(5, urgent=True), case(6)]), ("psykiatri", [])],
+        coordinator=True, escalations=None,
+        failed=[FailedDelivery("GFI-2026-0005", "maria.sand", "slack:account_inactive", NOW)],
+    )
+    view = home_view(renderer, data)
+    text = str(view)
+    assert "Kö – Beroendemottagningen Åstad" in text and "Kön är tom." in text
+    assert "GFI-2026-0005 BRÅDSKANDE – 5 dagar" in text
+    assert ("gfi_assign_open", "GFI-2026-0006") in buttons(view["blocks"])
+    assert "Öppna eskaleringar" in text and "Ansvarstrappan är inte igång" in text
+    assert "GFI-2026-0005 till Maria Sand: slack:account_inactive" in text
+    with_ladder = home_view(renderer, replace(data, escalations=["GFI-2026-0009 – kvittering – steg 1"]))
+    assert "GFI-2026-0009 – kvittering – steg 1" in str(with_ladder)
+
+
+def test_home_stays_within_slacks_block_limit(renderer: Renderer) -> None:
+    many = [case(n, CaseState.MEETING_BOOKED) for n in range(1, 80)]
+    data = HomeData(person_id="fatima.ali", now=NOW, requests=many, cases=many,
+                    queues=[(u, many) for u in ("beroende", "psykiatri", "soc-norr", "vc-centrum")],
+                    coordinator=True, escalations=[f"e{n}" for n in range(40)],
+                    failed=[FailedDelivery(None, "maria.sand", None, NOW)] * 30)
+    view = home_view(renderer, data)
+    assert len(view["blocks"]) <= MAX_VIEW_BLOCKS
+    assert "Uppdaterad" in str(view["blocks"][-1])  # the footer survives the cut
+
+
+def test_age_text() -> None:
+    assert age_text(timedelta(minutes=5)) == "nyss inkommen"
+    assert age_text(timedelta(hours=3)) == "3 tim"
+    assert age_text(timedelta(days=1, hours=2)) == "1 dag"
+    assert age_text(timedelta(days=4)) == "4 dagar"
+
+
+STATES = [CaseState.ASSIGNED, CaseState.ACKNOWLEDGED, CaseState.MEETING_BOOKED, CaseState.MEETING_HELD,
+          CaseState.FOLLOW_UP, CaseState.CLOSED]
+
+
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("recipient", ["linnea.fors", "maria.sand"])
+def test_message_layouts_render_valid_block_kit(renderer: Renderer, state: CaseState, recipient: str) -> None:
+    c = case(7, state, closed_reason=CloseReason.COMPLETED if state is CaseState.CLOSED else None)
+    ctx: dict[str, Any] = {"case": c, "recipient": recipient, "actor": "linnea.fors", "distributors": ["fatima.ali"],
+                           "next_slot": "tis 24 nov 2026 kl. 09:00", "rebooked": False, "outside_consent": [],
+                           "missed_at": NOW, "action": "acknowledge"}
+    for name in ("case_filed", "urgent_request", "assigned_to_you", "meeting_booked", "meeting_no_show",
+                 "outcome_recorded", "case_closed", "slack_action_done"):
+        if name == "case_closed" and state is not CaseState.CLOSED:
+            continue
+        blocks = renderer.blocks(name, **ctx)
+        assert blocks is not None and 1 <= len(blocks) <= 50, name
+        if name in ("urgent_request", "assigned_to_you"):  # free text survives JSON escaping intact
+            assert c.brief in str(blocks[1]["text"]["text"] if name == "urgent_request" else blocks[0]["text"]["text"])
+        responsible = recipient == "linnea.fors"
+        if name == "meeting_booked":
+            assert bool(buttons(blocks)) is responsible
+
+
+def test_queue_layout(renderer: Renderer) -> None:
+    cases = [case(n) for n in range(1, 30)]
+    blocks = renderer.blocks("queue", queues=[("beroende", cases)], ages={c.ref: "1 dag" for c in cases}, slot=None)
+    assert blocks is not None and len(blocks) <= 50
+    assert len(buttons(blocks)) == 20
+
+
+@pytest.mark.parametrize(
+    ("template", "extra"),
+    [
+        ("slack_request", {"units": [("beroende", "Beroendemottagningen Åstad")], "all_units": [("a", "A")],
+                           "contact": "Maria Sand", "valid_until": "2027-02-21"}),
+        ("slack_assign", {"staff": [("linnea.fors", "Linnea Fors")]}),
+        ("slack_book", {"units": [("a", "A"), ("b", "B")], "initial_units": [("a", "A")], "today": "2026-11-23",
+                        "tz": "Europe/Stockholm"}),
+        ("slack_outcome", {}),
+        ("slack_follow_up", {"people": [("linnea.fors", "Linnea Fors")], "today": "2026-11-23"}),
+        ("slack_close", {}),
+        ("slack_info", {"text": "x" * 5000}),
+    ],
+)
+def test_modals_respect_slack_limits(renderer: Renderer, template: str, extra: dict[str, Any]) -> None:
+    view = renderer.view(template, case=case(8, CaseState.ACKNOWLEDGED), **extra)
+    assert view["type"] == "modal"
+    for key in ("title", "submit", "close"):
+        if view.get(key):
+            assert len(view[key]["text"]) <= 24, (template, key)
+    assert len(view.get("private_metadata", "")) <= 3000
+    assert len(view["blocks"]) <= 100
+    for block in view["blocks"]:
+        if block["type"] == "input":
+            assert block["element"]["action_id"] == "v"
+
+
+async def test_escalations_come_from_the_ladder_when_it_is_installed(renderer: Renderer) -> None:
+    from types import SimpleNamespace
+
+    from bot.channels.slack.home import escalation_lines
+
+    class Ladder:
+        async def open_escalations(self) -> list[Any]:
+            return [SimpleNamespace(case_ref="GFI-2026-0003", kind="acknowledge", rung_title="verksamhetschef",
+                                    since=NOW)]
+
+    assert await escalation_lines(SimpleNamespace(renderer=renderer), "jonas.sjo") is None  # type: ignore[arg-type]
+    core = SimpleNamespace(renderer=renderer, ladder=Ladder())
+    lines = await escalation_lines(core, "jonas.sjo")  # type: ignore[arg-type]
+    assert lines == ["GFI-2026-0003 – acknowledge – steg verksamhetschef – sedan mån 23 nov 2026 kl. 10:00"]
