@@ -12,7 +12,11 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.directory import Directory, load_directory
 from bot.dispatcher import Dispatcher, Sender
+from bot.distribution.scheduled import run_distribution
+from bot.ladder.scheduled import TimeHook, sweep_due
+from bot.ladder.service import LadderService
 from bot.outbox import Outbox
+from bot.reminders.service import ReminderService
 from bot.rendering import Renderer
 from bot.store import Database
 
@@ -36,6 +40,9 @@ class Core:
     dispatcher: Dispatcher
     # Periodic work run by `tick()` before dispatching (the Time module registers its sweep here).
     sweeps: list[Job] = field(default_factory=list)
+    # Awaiting answers and escalations (open_escalations, take_over, nudge), and one-shot reminders.
+    ladder: LadderService | None = None
+    reminders: ReminderService | None = None
 
     async def tick(self) -> None:
         """Run every sweep once, then deliver what is due. Idempotent: safe to call at any time."""
@@ -69,4 +76,9 @@ async def open_core(
     )
     dispatcher = Dispatcher(db, clock, senders or {}, fallback=fallback)
     core = Core(settings, directory, db, clock, calendar, renderer, outbox, cases, dispatcher)
+    core.ladder = LadderService(db, directory, clock, outbox, calendar, cases)
+    core.reminders = ReminderService(directory, outbox, calendar, cases)
+    cases.hooks.append(TimeHook(core.ladder, core.reminders))
+    core.sweeps.append(lambda: run_distribution(core))
+    core.sweeps.append(lambda: sweep_due(core))
     return core

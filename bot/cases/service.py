@@ -373,7 +373,12 @@ class CaseService:
             )
             return {"meeting_at": at.isoformat(), "units": units, "rebooked": case.state is CaseState.MEETING_BOOKED}
 
-        return await self._act(actor_id, ref, Action.BOOK, change)
+        def precheck(case: Case) -> None:
+            # The consent has expired (the day after its valid-until date): the case is paused.
+            if case.consent_valid_until < self.today():
+                raise Refusal("consent_expired", ref=case.ref, until=case.consent_valid_until)
+
+        return await self._act(actor_id, ref, Action.BOOK, change, precheck=precheck)
 
     async def no_show(self, actor_id: str, ref: str) -> Case:
         """The individual did not come (*uteblev*): the meeting must be booked again."""
@@ -428,6 +433,40 @@ class CaseService:
             return {"follow_up_id": fid, "owner": owner_id, "due": due.isoformat()}
 
         return await self._act(actor_id, ref, Action.ADD_FOLLOW_UP, change)
+
+    async def complete_follow_up(self, actor_id: str, ref: str, number: int) -> Case:
+        """Mark follow-up `number` (1-based, in the order added) done; its owner or those responsible may."""
+        try:
+            async with self.db.transaction() as tx:
+                self._require_person(actor_id)
+                case = await self.load(tx, ref)
+                if case.state not in (CaseState.MEETING_HELD, CaseState.FOLLOW_UP):
+                    raise Refusal("wrong_state", ref=case.ref, action="complete_follow_up", state=case.state.value)
+                if not 1 <= number <= len(case.follow_ups):
+                    raise Refusal("follow_up_not_found", ref=case.ref, number=number)
+                follow_up = case.follow_ups[number - 1]
+                if actor_id != follow_up.owner_id and actor_id not in case.responsible():
+                    raise Refusal("not_follow_up_owner", ref=case.ref)
+                if follow_up.done_at is not None:
+                    raise Refusal("follow_up_already_done", ref=case.ref, number=number)
+                now = self.clock.now()
+                await tx.execute(
+                    "UPDATE follow_ups SET done_at = ?, done_by = ? WHERE id = ? AND done_at IS NULL",
+                    (now.isoformat(), actor_id, follow_up.id),
+                )
+                await tx.execute(
+                    "UPDATE cases SET updated_at = ?, version = version + 1 WHERE id = ?", (now.isoformat(), case.id)
+                )
+                case = await self.load(tx, case.ref)
+                await audit.record(
+                    tx, at=now, actor_id=actor_id, action="complete_follow_up", case_id=case.id, case_ref=case.ref,
+                    follow_up_id=follow_up.id, number=number,
+                )
+                await self._run_hooks(tx, case, "complete_follow_up", actor_id, now)
+                return case
+        except Refusal as refusal:
+            await self._audit_refusal(actor_id, "complete_follow_up", ref, refusal)
+            raise
 
     # --- closing --------------------------------------------------------------------------------
     async def close(self, actor_id: str, ref: str, reason: str) -> Case:

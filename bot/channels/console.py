@@ -68,7 +68,7 @@ ALIASES: dict[str, str] = {
     "kvittera": "kvittera", "boka": "boka", "uteblev": "uteblev", "utfall": "utfall",
     "uppföljning": "uppfoljning", "uppfoljning": "uppfoljning", "avsluta": "avsluta",
     "återöppna": "ateroppna", "ateroppna": "ateroppna", "återkalla": "aterkalla", "aterkalla": "aterkalla",
-    "mina": "mina", "visa": "visa", "som": "som", "tid": "tid",
+    "mina": "mina", "visa": "visa", "som": "som", "tid": "tid", "klar": "klar",
     "hjälp": "hjalp", "hjalp": "hjalp", "help": "hjalp", "avsluta-konsol": "quit", "quit": "quit", "exit": "quit",
 }
 
@@ -83,6 +83,7 @@ USAGE: dict[str, str] = {
     "uteblev": "/uteblev <ref>",
     "utfall": "/utfall <ref> lotsning|kartlaggning|sip|ingen utvardering=ja|nej",
     "uppfoljning": '/uppföljning <ref> <person> <ÅÅÅÅ-MM-DD> "<vad>"',
+    "klar": "/klar <ref> <nr>",
     "avsluta": '/avsluta <ref> "<skäl>"',
     "ateroppna": "/återöppna <ref>",
     "aterkalla": "/återkalla <ref>",
@@ -132,7 +133,7 @@ class ConsoleSession:
             "utfall": self.cmd_outcome, "uppfoljning": self.cmd_follow_up, "avsluta": self.cmd_close,
             "ateroppna": self.cmd_reopen, "aterkalla": self.cmd_withdraw, "mina": self.cmd_mine,
             "visa": self.cmd_show, "som": self.cmd_as, "tid": self.cmd_time, "hjalp": self.cmd_help,
-            "quit": self.cmd_quit,
+            "quit": self.cmd_quit, "klar": self.cmd_done,
         }
 
     # --- output -----------------------------------------------------------------------------------
@@ -294,6 +295,14 @@ class ConsoleSession:
             raise UsageError("Ange ansvarig person, datum och vad som ska följas upp.")
         owner, due, what = positional[1], self._date(positional[2]), " ".join(positional[3:])
         await self._done("add_follow_up", await self.core.cases.add_follow_up(self.person, ref, owner, due, what))
+
+    async def cmd_done(self, positional: list[str], options: dict[str, str]) -> None:
+        ref = self._ref(positional)
+        if len(positional) != 2 or not positional[1].isdigit():
+            raise UsageError("Ange uppföljningens nummer (1 för den först tillagda).")
+        number = int(positional[1])
+        case = await self.core.cases.complete_follow_up(self.person, ref, number)
+        self.say(self.core.renderer.render("follow_up_done", case=case, number=number))
 
     async def cmd_close(self, positional: list[str], options: dict[str, str]) -> None:
         ref = self._ref(positional)

@@ -1,0 +1,107 @@
+"""Distribution slots: at each slot, the unit's active distributor gets the queue (DESIGN §6).
+
+A slot on a non-working day moves to the next working day at the same time. Each (unit, slot) runs
+once, recorded in `distribution_runs`; after downtime only the latest missed slot of a unit is sent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.calendar import BusinessCalendar
+from bot.clock import Clock
+from bot.directory import Directory, Unit
+from bot.ladder.service import iso
+from bot.outbox import Outbox
+from bot.store import Database
+
+if TYPE_CHECKING:
+    from bot.cases.service import CaseService
+
+log = logging.getLogger(__name__)
+
+# Far enough back that a slot moved forward by the longest Swedish holiday run is still seen.
+_LOOKBACK = timedelta(days=21)
+
+
+def age_text(delta: timedelta) -> str:
+    """How long a request has waited, in Swedish."""
+    days = delta.days
+    if days >= 1:
+        return f"{days} {'dag' if days == 1 else 'dagar'} sedan"
+    hours = delta.seconds // 3600
+    return f"{hours} tim sedan" if hours else "nyss"
+
+
+class DistributionService:
+    """Runs the distribution slots that are due."""
+
+    def __init__(
+        self, db: Database, directory: Directory, clock: Clock, calendar: BusinessCalendar, outbox: Outbox,
+        cases: CaseService,
+    ) -> None:
+        self.db = db
+        self.directory = directory
+        self.clock = clock
+        self.calendar = calendar
+        self.outbox = outbox
+        self.cases = cases
+
+    def latest_slot(self, unit: Unit, now: datetime) -> datetime | None:
+        """The unit's latest slot at or before `now` (after moving slots off non-working days)."""
+        latest: datetime | None = None
+        for weekday in unit.distribution.days:
+            slot = self.calendar.next_weekly_slot(now - _LOOKBACK, weekday, unit.distribution.time)
+            while slot <= now:
+                if latest is None or slot > latest:
+                    latest = slot
+                slot = self.calendar.next_weekly_slot(slot, weekday, unit.distribution.time)
+        return latest
+
+    async def run(self) -> int:
+        """Send the queue of every unit whose latest slot has not run yet; returns how many queues were sent.
+
+        One transaction per unit: recording the run and queueing its messages commit together.
+        """
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            done = {r["unit_id"]: r["last"] for r in await tx.fetchall(
+                "SELECT unit_id, MAX(slot_at) AS last FROM distribution_runs GROUP BY unit_id")}
+        sent = 0
+        for unit in self.directory.units.values():
+            slot = self.latest_slot(unit, now)
+            if slot is None or (done.get(unit.id) is not None and done[unit.id] >= iso(slot)):
+                continue
+            # A unit that never ran (new install, new unit) starts from its latest slot without sending it.
+            if await self._run_slot(unit, slot, now, send=unit.id in done):
+                sent += 1
+        return sent
+
+    async def _run_slot(self, unit: Unit, slot: datetime, now: datetime, *, send: bool = True) -> bool:
+        async with self.db.transaction() as tx:
+            recipients = self.directory.active_distributors(unit.id)
+            queue = await self.cases.queue_for_unit(tx, unit.id) if send else []
+            inserted = await tx.execute(
+                "INSERT INTO distribution_runs (unit_id, slot_at, ran_at, case_count, recipients) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (unit_id, slot_at) DO NOTHING",
+                (unit.id, iso(slot), iso(now), len(queue), json.dumps(recipients if queue else [])),
+            )
+            if inserted == 0 or not queue:
+                return False
+            if not recipients:
+                log.warning("no distributor present", extra={"event": "distribution.vacant", "unit": unit.id,
+                                                             "slot_at": iso(slot)})
+                return False
+            slot_text = "fördelningstillfälle " + self.outbox.renderer.format_datetime(slot)
+            ages = {c.ref: age_text(now - c.created_at) for c in queue}
+            for pid in recipients:
+                await self.outbox.enqueue(
+                    tx, pid, "queue", dedupe_key=f"dist:{unit.id}:{iso(slot)}:{pid}",
+                    queues=[(unit.id, queue)], ages=ages, slot=slot_text,
+                )
+            log.info("queue sent", extra={"event": "distribution.sent", "unit": unit.id, "slot_at": iso(slot),
+                                          "cases": len(queue), "recipients": recipients})
+            return True

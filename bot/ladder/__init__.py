@@ -1,0 +1,1 @@
+"""Awaiting answers and the responsibility ladder (ansvarstrappan), DESIGN §5."""

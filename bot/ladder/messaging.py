@@ -1,0 +1,83 @@
+"""Messages of the ladder: escalations, resolutions, nudges, and the brist-i-samverkan draft."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.cases.models import Case
+from bot.ladder.models import AwaitingItem
+from bot.outbox import Outbox
+from bot.store import Tx
+
+if TYPE_CHECKING:
+    from bot.ladder.service import LadderService
+
+BRIST_CAUSE = "kommunikation/information"
+
+
+def rung_name(outbox: Outbox, title: str) -> str:
+    """A rung's display name: the bot's own rungs have labels, the unit's rungs their directory titles."""
+    return outbox.renderer.label("RUNGS", title)
+
+
+async def escalation(
+    outbox: Outbox, tx: Tx, item: AwaitingItem, case: Case, recipient: str, *, rung: int,
+    not_answered: list[str], skipped: list[str], top: bool, draft_id: int | None,
+) -> None:
+    """Alert one person on `rung`; deduplicated per item, rung and person."""
+    await outbox.enqueue(
+        tx, recipient, "escalation", case_id=item.case_id, case_ref=item.case_ref, urgent=case.urgent,
+        dedupe_key=f"ladder:{item.id}:{rung}:{recipient}",
+        item_id=item.id, ref=item.case_ref, kind=item.kind.value, since=item.since,
+        rung_title=rung_name(outbox, item.ladder.rungs[rung].title), not_answered=not_answered,
+        skipped=[rung_name(outbox, t) for t in skipped], top=top,
+        draft_id=draft_id, unit=item.unit_id,
+    )
+
+
+async def resolved(
+    outbox: Outbox, tx: Tx, item: AwaitingItem, recipient: str, by: str, resolution: str, now: datetime
+) -> None:
+    """Tell one alerted person that the climb stopped."""
+    await outbox.enqueue(
+        tx, recipient, "escalation_resolved", case_id=item.case_id, case_ref=item.case_ref,
+        dedupe_key=f"ladder:{item.id}:resolved:{recipient}",
+        ref=item.case_ref, kind=item.kind.value, by=by, resolution=resolution, at=now,
+    )
+
+
+async def nudge(outbox: Outbox, tx: Tx, item: AwaitingItem, recipient: str, actor: str, now: datetime) -> None:
+    """A reminder, on someone's request, to a first answerer."""
+    await outbox.enqueue(
+        tx, recipient, "ladder_nudge", case_id=item.case_id, case_ref=item.case_ref,
+        ref=item.case_ref, kind=item.kind.value, since=item.since, actor=actor,
+    )
+
+
+async def create_brist_draft(
+    service: LadderService, tx: Tx, item: AwaitingItem, case: Case, coordinators: list[str], now: datetime,
+    skipped: list[str],
+) -> int:
+    """Store a prefilled *brist i samverkan* draft for the coordinator (generated text only)."""
+    existing = await tx.scalar("SELECT id FROM brist_drafts WHERE awaiting_id = ?", (item.id,))
+    if existing is not None:
+        return int(existing)
+    directory = service.directory
+    units = list(dict.fromkeys([case.requester_unit, case.target_unit, item.unit_id]))
+    principals = list(dict.fromkeys(
+        p.id for p in (directory.principal_of(u) for u in units) if p is not None
+    ))
+    titles = [rung_name(service.outbox, r.title) for r in item.ladder.rungs[1:-1]]
+    what = service.outbox.renderer.render(
+        "brist_draft", ref=item.case_ref, kind=item.kind.value, since=item.since, at=now,
+        units=units, titles=titles, skipped=[rung_name(service.outbox, t) for t in skipped],
+    )
+    return await tx.insert(
+        """INSERT INTO brist_drafts (awaiting_id, case_id, case_ref, coordinators, units, principals,
+                                     what_happened, causes, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (item.id, item.case_id, item.case_ref, json.dumps(coordinators), json.dumps(units),
+         json.dumps(principals), what, json.dumps([BRIST_CAUSE]), now.isoformat()),
+    )

@@ -1,0 +1,334 @@
+"""Ladder service: open, climb and resolve awaiting-answer items (DESIGN §5).
+
+Which items are open follows from the case: `sync` compares what the case's state awaits with what is
+open, resolves what is no longer awaited and opens (re-arms) what is missing, inside the caller's
+transaction. `climb` moves one due item one rung up; the periodic sweep calls it in due order.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from bot import audit
+from bot.calendar import BusinessCalendar, OfficeHours
+from bot.cases.models import Case, CaseState
+from bot.clock import Clock
+from bot.directory import Directory, Role, Unit
+from bot.errors import Refusal
+from bot.ladder import messaging
+from bot.ladder.models import AwaitingItem, AwaitingKind, FrozenLadder, FrozenRung, TakeOver, add_business_time
+from bot.outbox import Outbox
+from bot.store import Database, Tx
+
+if TYPE_CHECKING:
+    from bot.cases.service import CaseService
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "system"
+# Rung titles the bot adds itself (labels in _labels.j2 RUNGS); the unit's own rungs carry their titles.
+RUNG_ASSIGNEES = "@assignees"
+RUNG_DISTRIBUTOR = "@distributor"
+RUNG_OWNER = "@owner"
+# Actions after which nobody more is told anything (consent withdrawn: DESIGN §7).
+SILENT_RESOLUTIONS = frozenset({"withdraw_consent"})
+
+
+def iso(dt: datetime) -> str:
+    """The stored form of an instant: UTC ISO 8601 (sorts in time order)."""
+    return dt.astimezone(UTC).isoformat()
+
+
+def office_of(unit: Unit) -> OfficeHours:
+    return OfficeHours(unit.office_hours.start, unit.office_hours.end)
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """An item the case's state awaits: kind, subject, who answers first, from when, until when, ladder."""
+
+    kind: AwaitingKind
+    subject: str
+    unit_id: str
+    answerers: tuple[str, ...]
+    since: datetime
+    due_at: datetime
+    ladder: FrozenLadder
+
+
+class LadderService:
+    """Awaiting answers and escalations. All methods taking `tx` run inside the caller's transaction."""
+
+    def __init__(
+        self, db: Database, directory: Directory, clock: Clock, outbox: Outbox, calendar: BusinessCalendar,
+        cases: CaseService,
+    ) -> None:
+        self.db = db
+        self.directory = directory
+        self.clock = clock
+        self.outbox = outbox
+        self.calendar = calendar
+        self.cases = cases
+
+    # --- what a case awaits ------------------------------------------------------------------------
+    def consent_expired(self, case: Case, now: datetime) -> bool:
+        """True once the consent's valid-until date has passed (local date): the case is paused."""
+        return now.astimezone(self.calendar.tz).date() > case.consent_valid_until
+
+    def _unit_rungs(self, unit: Unit) -> list[FrozenRung]:
+        return [FrozenRung(r.title, tuple(r.people), None, r.business_days, r.business_hours) for r in unit.ladder]
+
+    def _distributor_rung(self, unit: Unit) -> FrozenRung:
+        return FrozenRung(RUNG_DISTRIBUTOR, tuple(unit.distributors), unit.deputy)
+
+    def _ladder(self, first: FrozenRung, unit: Unit, *, with_distributor: bool = True) -> FrozenLadder:
+        rungs = [first]
+        if with_distributor:
+            rungs.append(self._distributor_rung(unit))
+        rungs.extend(self._unit_rungs(unit))
+        return FrozenLadder(tuple(rungs), office_of(unit))
+
+    def next_slot(self, unit: Unit, now: datetime) -> datetime:
+        """The unit's next distribution slot strictly after `now` (a holiday moves it forward)."""
+        spec = unit.distribution
+        return min(self.calendar.next_weekly_slot(now, day, spec.time) for day in spec.days)
+
+    def wanted(self, case: Case, now: datetime) -> list[Wanted]:
+        """The items the case awaits in its current state (nothing when closed or paused)."""
+        unit = self.directory.unit(case.target_unit)
+        if unit is None or not case.is_open or self.consent_expired(case, now):
+            return []
+        office = office_of(unit)
+        due = unit.due
+        state = case.state
+        if state is CaseState.REQUESTED:
+            first = FrozenRung(RUNG_DISTRIBUTOR, tuple(unit.distributors), unit.deputy)
+            start = now if case.urgent else self.next_slot(unit, now)
+            at = self.calendar.add_business_hours(start, due.distribution_hours_after_slot, office)
+            ladder = self._ladder(first, unit, with_distributor=False)
+            answerers = tuple(self.directory.active_distributors(unit.id) or unit.distributors)
+            return [Wanted(AwaitingKind.DISTRIBUTION, "", unit.id, answerers, case.created_at, at, ladder)]
+        responsible = tuple(case.responsible())
+        assignees = FrozenRung(RUNG_ASSIGNEES, responsible)
+        if state is CaseState.ASSIGNED:
+            at = add_business_time(self.calendar, now, office, days=due.acknowledge_days)
+            return [Wanted(AwaitingKind.ACKNOWLEDGEMENT, "", unit.id, responsible, case.assigned_at or now, at,
+                           self._ladder(assignees, unit))]
+        if state is CaseState.ACKNOWLEDGED:
+            at = add_business_time(self.calendar, now, office, days=due.book_days)
+            return [Wanted(AwaitingKind.BOOKING, "", unit.id, responsible, now, at, self._ladder(assignees, unit))]
+        if state is CaseState.MEETING_BOOKED and case.meeting_at is not None:
+            at = add_business_time(self.calendar, case.meeting_at, office, days=due.outcome_days)
+            return [Wanted(AwaitingKind.OUTCOME, iso(case.meeting_at), unit.id, responsible, case.meeting_at, at,
+                           self._ladder(assignees, unit))]
+        out: list[Wanted] = []
+        if state in (CaseState.MEETING_HELD, CaseState.FOLLOW_UP):
+            for f in case.follow_ups:
+                owner_unit = self.directory.unit_of(f.owner_id)
+                if f.done_at is not None or owner_unit is None:
+                    continue
+                owner_office = office_of(owner_unit)
+                day = self.calendar.working_day_on_or_after(f.due_date)
+                at = self.calendar.at_local(day, owner_office.end)
+                ladder = self._ladder(FrozenRung(RUNG_OWNER, (f.owner_id,)), owner_unit)
+                out.append(Wanted(AwaitingKind.FOLLOW_UP, str(f.id), owner_unit.id, (f.owner_id,), now, at, ladder))
+        return out
+
+    # --- keeping items in step with the case ------------------------------------------------------
+    async def open_items(self, tx: Tx, case_id: int) -> list[AwaitingItem]:
+        rows = await tx.fetchall(
+            "SELECT * FROM awaiting WHERE case_id = ? AND resolved_at IS NULL ORDER BY id", (case_id,)
+        )
+        return [AwaitingItem.from_row(r) for r in rows]
+
+    async def sync(
+        self, tx: Tx, case: Case, action: str, actor_id: str, now: datetime,
+        *, force: Iterable[AwaitingKind] = (),
+    ) -> None:
+        """Resolve open items the case no longer awaits and open those it does. `force` re-arms kinds
+        even when an item is open (a reassignment means new answerers)."""
+        forced = set(force)
+        wanted = {(w.kind, w.subject): w for w in self.wanted(case, now)}
+        still_open: set[tuple[AwaitingKind, str]] = set()
+        for item in await self.open_items(tx, case.id):
+            key = (item.kind, item.subject)
+            if key in wanted and item.kind not in forced:
+                still_open.add(key)
+                continue
+            await self.resolve(tx, item, actor_id, action, now, notify=action not in SILENT_RESOLUTIONS)
+        for key, w in wanted.items():
+            if key not in still_open:
+                await self._open(tx, case, w, now)
+
+    async def _open(self, tx: Tx, case: Case, w: Wanted, now: datetime) -> int:
+        arm = int(await tx.scalar(
+            "SELECT COALESCE(MAX(arm), 0) + 1 FROM awaiting WHERE case_id = ? AND kind = ? AND subject = ?",
+            (case.id, w.kind.value, w.subject),
+        ))
+        due_at, skipped = w.due_at, []
+        if not w.ladder.rungs[0].present(self.directory):
+            # nobody present to answer: skip the first rung at once
+            due_at, skipped = now, [w.ladder.rungs[0].title]
+            log.warning("rung skipped", extra={"event": "ladder.rung_skipped", "case_ref": case.ref,
+                                               "kind": w.kind.value, "rung": 0})
+        item_id = await tx.insert(
+            """INSERT INTO awaiting (case_id, case_ref, kind, subject, arm, unit_id, answerers, since, due_at,
+                                     ladder, rung, skipped, created_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)""",
+            (case.id, case.ref, w.kind.value, w.subject, arm, w.unit_id, json.dumps(list(w.answerers)),
+             iso(w.since), iso(due_at), w.ladder.dumps(), json.dumps(skipped), iso(now)),
+        )
+        log.info("awaiting opened", extra={"event": "ladder.opened", "case_ref": case.ref, "item_id": item_id,
+                                           "kind": w.kind.value, "arm": arm, "due_at": iso(due_at)})
+        return item_id
+
+    async def resolve(
+        self, tx: Tx, item: AwaitingItem, actor_id: str, resolution: str, now: datetime, *, notify: bool = True
+    ) -> None:
+        """Stop the climb; everyone alerted (except the one who answered) is told, unless `notify` is off."""
+        changed = await tx.execute(
+            "UPDATE awaiting SET resolved_at = ?, resolved_by = ?, resolution = ? WHERE id = ? AND resolved_at IS NULL",
+            (iso(now), actor_id, resolution, item.id),
+        )
+        if changed != 1:
+            return
+        log.info("awaiting resolved", extra={"event": "ladder.resolved", "case_ref": item.case_ref,
+                                             "item_id": item.id, "kind": item.kind.value, "rung": item.rung,
+                                             "resolution": resolution})
+        if notify:
+            for pid in dict.fromkeys(item.alerted):
+                if pid != actor_id:
+                    await messaging.resolved(self.outbox, tx, item, pid, actor_id, resolution, now)
+
+    # --- climbing --------------------------------------------------------------------------------
+    async def get(self, tx: Tx, item_id: int) -> AwaitingItem | None:
+        row = await tx.fetchone("SELECT * FROM awaiting WHERE id = ?", (item_id,))
+        return AwaitingItem.from_row(row) if row else None
+
+    async def climb(self, tx: Tx, item_id: int, now: datetime) -> None:
+        """Move a due item one rung up (skipping rungs with nobody present) and alert that rung.
+
+        The next rung's time limit counts from the moment the previous one ran out (its stored due
+        time), not from now: after downtime a catch-up reaches, one rung per call, exactly the rungs
+        the ladder would have reached, each alerted once.
+        """
+        item = await self.get(tx, item_id)
+        if item is None or not item.is_open or item.due_at is None:
+            return
+        case = await self.cases.load(tx, item.case_ref)
+        if not case.is_open:
+            await self.resolve(tx, item, SYSTEM, "close", now, notify=False)
+            return
+        ladder = item.ladder
+        start = item.due_at
+        nxt = item.rung + 1
+        skipped: list[str] = []
+        people: list[str] = []
+        while nxt <= ladder.top:
+            people = ladder.rungs[nxt].present(self.directory)
+            if people:
+                break
+            skipped.append(ladder.rungs[nxt].title)
+            log.warning("rung skipped", extra={"event": "ladder.rung_skipped", "case_ref": item.case_ref,
+                                               "item_id": item.id, "kind": item.kind.value, "rung": nxt})
+            nxt += 1
+        all_skipped = [*item.skipped, *skipped]
+        if nxt > ladder.top:
+            log.error("ladder exhausted", extra={"event": "ladder.exhausted", "case_ref": item.case_ref,
+                                                 "item_id": item.id, "kind": item.kind.value})
+            await tx.execute(
+                "UPDATE awaiting SET due_at = NULL, rung = ?, skipped = ? WHERE id = ?",
+                (ladder.top, json.dumps(all_skipped), item.id),
+            )
+            return
+        top = nxt == ladder.top
+        draft_id = (
+            await messaging.create_brist_draft(self, tx, item, case, people, now, all_skipped) if top else None
+        )
+        not_answered = list(dict.fromkeys([*item.answerers, *item.alerted]))
+        for pid in people:
+            await messaging.escalation(
+                self.outbox, tx, item, case, pid, rung=nxt, not_answered=not_answered, skipped=all_skipped,
+                top=top, draft_id=draft_id,
+            )
+        due = None if top else ladder.wait(self.calendar, start, nxt)
+        alerted = list(dict.fromkeys([*item.alerted, *people]))
+        await tx.execute(
+            "UPDATE awaiting SET rung = ?, due_at = ?, alerted = ?, skipped = ?, escalated_at = ? WHERE id = ?",
+            (nxt, iso(due) if due else None, json.dumps(alerted), json.dumps(all_skipped), iso(now), item.id),
+        )
+        log.info("escalated", extra={"event": "ladder.escalated", "case_ref": item.case_ref, "item_id": item.id,
+                                     "kind": item.kind.value, "rung": nxt, "top": top,
+                                     "next_due": iso(due) if due else None})
+
+    # --- views and answers -----------------------------------------------------------------------
+    async def open_escalations(self, person_id: str | None = None) -> list[AwaitingItem]:
+        """Open items that have climbed at least one rung. A coordinator (or None) sees all of them,
+        anyone else those they were alerted about."""
+        async with self.db.transaction() as tx:
+            rows = await tx.fetchall(
+                "SELECT * FROM awaiting WHERE resolved_at IS NULL AND rung > 0 ORDER BY since, id"
+            )
+        items = [AwaitingItem.from_row(r) for r in rows]
+        person = self.directory.person(person_id) if person_id else None
+        if person_id is None or (person is not None and Role.COORDINATOR in person.roles):
+            return items
+        return [i for i in items if person_id in i.alerted]
+
+    def _may_answer(self, item: AwaitingItem, actor_id: str) -> bool:
+        ladder_people = {p for r in item.ladder.rungs for p in (*r.people, *([r.deputy] if r.deputy else []))}
+        coordinators = {p.id for p in self.directory.coordinators()}
+        return actor_id in ladder_people | coordinators | set(item.alerted)
+
+    async def _answerable(self, tx: Tx, actor_id: str, item_id: int) -> AwaitingItem:
+        if self.directory.person(actor_id) is None:
+            raise Refusal("unknown_person", person=actor_id)
+        item = await self.get(tx, item_id)
+        if item is None:
+            raise Refusal("escalation_not_found", item=item_id)
+        if not item.is_open:
+            raise Refusal("escalation_resolved", ref=item.case_ref, at=item.resolved_at)
+        if not self._may_answer(item, actor_id):
+            raise Refusal("not_on_ladder", ref=item.case_ref)
+        return item
+
+    async def take_over(self, actor_id: str, item_id: int) -> TakeOver:
+        """*Ta över*: the actor becomes responsible. For a distribution the UI should open the assign
+        form; for an assignee-stage item the case is reassigned to the actor (CaseService rules apply,
+        e.g. only staff of the target unit can be assigned); a follow-up is finished with /klar."""
+        async with self.db.transaction() as tx:
+            item = await self._answerable(tx, actor_id, item_id)
+            await audit.record(tx, at=self.clock.now(), actor_id=actor_id, action="ladder_take_over",
+                               case_id=item.case_id, case_ref=item.case_ref, item_id=item.id, kind=item.kind.value)
+        if item.kind is AwaitingKind.DISTRIBUTION:
+            return TakeOver("assign", item.id, item.case_ref, item.unit_id)
+        if item.kind is AwaitingKind.FOLLOW_UP:
+            return TakeOver("complete", item.id, item.case_ref, item.unit_id)
+        await self.cases.assign(actor_id, item.case_ref, [actor_id], reassign=True)
+        return TakeOver("reassigned", item.id, item.case_ref, item.unit_id)
+
+    async def nudge(self, actor_id: str, item_id: int) -> list[str]:
+        """*Påminn*: remind the first answerers who are present; returns who was reminded."""
+        async with self.db.transaction() as tx:
+            item = await self._answerable(tx, actor_id, item_id)
+            now = self.clock.now()
+            people = item.ladder.rungs[0].present(self.directory)
+            for pid in people:
+                await messaging.nudge(self.outbox, tx, item, pid, actor_id, now)
+            await audit.record(tx, at=now, actor_id=actor_id, action="ladder_nudge", case_id=item.case_id,
+                               case_ref=item.case_ref, item_id=item.id, kind=item.kind.value, nudged=people)
+        return people
+
+    async def reassign(self, actor_id: str, ref: str, person_ids: list[str]) -> Case:
+        """*Omfördela*: the ordinary reassignment (the item is resolved by the assignment)."""
+        return await self.cases.assign(actor_id, ref, person_ids, reassign=True)
+
+    async def history(self, ref: str) -> list[dict[str, Any]]:
+        """Every item of a case, oldest first (for views and tests)."""
+        async with self.db.transaction() as tx:
+            return await tx.fetchall("SELECT * FROM awaiting WHERE case_ref = ? ORDER BY id", (ref,))

@@ -1,0 +1,1 @@
+"""One-shot reminders (DESIGN §6): meeting preparation, meeting day, outcome, follow-ups, consent."""

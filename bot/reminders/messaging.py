@@ -1,0 +1,51 @@
+"""The texts a fired timer sends, and to whom. Reminders carry the case reference, never the brief."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from bot.cases.models import Case
+from bot.reminders.models import Timer, TimerKind
+from bot.store import Tx
+
+if TYPE_CHECKING:
+    from bot.reminders.service import ReminderService
+
+TEMPLATES: dict[TimerKind, str] = {
+    TimerKind.PREPARE: "reminder_prepare",
+    TimerKind.MEETING_DAY: "reminder_meeting_day",
+    TimerKind.OUTCOME: "reminder_outcome",
+    TimerKind.FOLLOW_UP_BEFORE: "reminder_follow_up",
+    TimerKind.FOLLOW_UP_DUE: "reminder_follow_up",
+    TimerKind.CONSENT_EXPIRING: "reminder_consent_expiring",
+    TimerKind.CONSENT_EXPIRED: "consent_expired",
+}
+
+
+def recipients(timer: Timer, case: Case) -> list[str]:
+    """Meeting and consent reminders go to the requester and those responsible; the outcome reminder
+    to those responsible; a follow-up reminder to its owner."""
+    if timer.kind is TimerKind.OUTCOME:
+        return case.responsible()
+    if timer.kind in (TimerKind.FOLLOW_UP_BEFORE, TimerKind.FOLLOW_UP_DUE):
+        return [f.owner_id for f in case.follow_ups if str(f.id) == timer.key]
+    return case.participants()
+
+
+async def send(service: ReminderService, tx: Tx, timer: Timer, case: Case, now: datetime) -> None:
+    """Queue the timer's messages (deduplicated per timer and person)."""
+    number, due = 0, None
+    for i, f in enumerate(case.follow_ups, start=1):
+        if str(f.id) == timer.key:
+            number, due = i, f.due_date
+    follow_up_due: date | None = due
+    for pid in dict.fromkeys(recipients(timer, case)):
+        await service.outbox.enqueue(
+            tx, pid, TEMPLATES[timer.kind], case_id=case.id, case_ref=case.ref,
+            dedupe_key=f"timer:{timer.id}:{pid}",
+            ref=case.ref, kind=timer.kind.value, meeting_at=case.meeting_at, units=case.meeting_units,
+            until=case.consent_valid_until, number=number, due=follow_up_due,
+            on_the_day=timer.kind is TimerKind.FOLLOW_UP_DUE,
+            consent_scope=case.consent_scope,
+        )

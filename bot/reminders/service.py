@@ -1,0 +1,156 @@
+"""Reminder service: arm, cancel and fire one-shot timers, kept in step with the case.
+
+Like the ladder, the timers a case wants follow from its state (`wanted`); `sync` cancels pending
+timers that are no longer wanted and arms the missing ones. Arming is idempotent: a (case, kind, key)
+timer exists once, and only a cancelled one is re-armed. `fire` sends one due timer's messages and
+marks it done in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from bot.calendar import BusinessCalendar
+from bot.cases.models import Case, CaseState
+from bot.directory import Directory
+from bot.ladder.service import iso, office_of
+from bot.outbox import Outbox
+from bot.reminders import messaging
+from bot.reminders.models import FOLLOW_UP_KINDS, MEETING_KINDS, Timer, TimerKind
+from bot.store import Tx
+
+if TYPE_CHECKING:
+    from bot.cases.service import CaseService
+
+log = logging.getLogger(__name__)
+
+CONSENT_WARNING_DAYS = 5
+MEETING_LENGTH = timedelta(hours=1)
+
+
+class ReminderService:
+    """One-shot reminders for cases. Methods taking `tx` run inside the caller's transaction."""
+
+    def __init__(self, directory: Directory, outbox: Outbox, calendar: BusinessCalendar, cases: CaseService) -> None:
+        self.directory = directory
+        self.outbox = outbox
+        self.calendar = calendar
+        self.cases = cases
+
+    def wanted(self, case: Case, now: datetime) -> dict[tuple[TimerKind, str], datetime]:
+        """{(kind, key): due} for the timers the case wants now. Reminders whose time has passed are left
+        out, except those that still make sense at once (on the day, consent expiry)."""
+        unit = self.directory.unit(case.target_unit)
+        if unit is None or not case.is_open:
+            return {}
+        cal, office = self.calendar, office_of(unit)
+        today = now.astimezone(cal.tz).date()
+        out: dict[tuple[TimerKind, str], datetime] = {}
+        until = case.consent_valid_until
+        key = until.isoformat()
+        out[(TimerKind.CONSENT_EXPIRED, key)] = max(now, cal.at_local(until + timedelta(days=1), time(0)))
+        if today > until:
+            return out  # paused: nothing else until the consent is renewed
+        warn = cal.subtract_business_days(cal.at_local(until, office.start), CONSENT_WARNING_DAYS)
+        if warn > now:
+            out[(TimerKind.CONSENT_EXPIRING, key)] = warn
+        if case.state is CaseState.MEETING_BOOKED and case.meeting_at is not None:
+            meeting = case.meeting_at
+            mkey = iso(meeting)
+            meeting_day = meeting.astimezone(cal.tz).date()
+            prepare = cal.subtract_business_days(meeting, unit.due.prepare_days_before)
+            if prepare > now:
+                out[(TimerKind.PREPARE, mkey)] = prepare
+            elif today < meeting_day:
+                out[(TimerKind.PREPARE, mkey)] = now  # booked at short notice: the checklist at once
+            morning = min(cal.at_local(meeting_day, office.start), meeting)
+            if morning > now:
+                out[(TimerKind.MEETING_DAY, mkey)] = morning
+            elif now < meeting:
+                out[(TimerKind.MEETING_DAY, mkey)] = now
+            if meeting + MEETING_LENGTH > now:
+                out[(TimerKind.OUTCOME, mkey)] = meeting + MEETING_LENGTH
+        if case.state in (CaseState.MEETING_HELD, CaseState.FOLLOW_UP):
+            for f in case.follow_ups:
+                owner_unit = self.directory.unit_of(f.owner_id)
+                if f.done_at is not None or owner_unit is None:
+                    continue
+                on = cal.at_local(f.due_date, office_of(owner_unit).start)
+                before = cal.subtract_business_days(on, 1)
+                if before > now:
+                    out[(TimerKind.FOLLOW_UP_BEFORE, str(f.id))] = before
+                if on > now:
+                    out[(TimerKind.FOLLOW_UP_DUE, str(f.id))] = on
+                elif today <= f.due_date:
+                    out[(TimerKind.FOLLOW_UP_DUE, str(f.id))] = now
+        return out
+
+    async def pending(self, tx: Tx, case_id: int) -> list[Timer]:
+        rows = await tx.fetchall("SELECT * FROM timers WHERE case_id = ? AND done_at IS NULL ORDER BY due_at, id",
+                                 (case_id,))
+        return [Timer.from_row(r) for r in rows]
+
+    async def sync(self, tx: Tx, case: Case, now: datetime) -> None:
+        """Cancel pending timers the case no longer wants; arm (or re-arm cancelled) wanted ones."""
+        wanted = self.wanted(case, now)
+        for timer in await self.pending(tx, case.id):
+            if (timer.kind, timer.key) not in wanted:
+                await tx.execute(
+                    "UPDATE timers SET done_at = ?, outcome = 'cancelled' WHERE id = ? AND done_at IS NULL",
+                    (iso(now), timer.id),
+                )
+                log.info("timer cancelled", extra={"event": "timer.cancelled", "case_ref": case.ref,
+                                                   "timer_id": timer.id, "kind": timer.kind.value})
+        for (kind, key), due in wanted.items():
+            await tx.execute(
+                """INSERT INTO timers (case_id, case_ref, kind, key, due_at, created_at) VALUES (?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (case_id, kind, key) DO UPDATE SET due_at = excluded.due_at, done_at = NULL,
+                       outcome = NULL WHERE timers.outcome = 'cancelled'""",
+                (case.id, case.ref, kind.value, key, iso(due), iso(now)),
+            )
+
+    def _still_valid(self, timer: Timer, case: Case, now: datetime) -> bool:
+        """False when the timer no longer fits the case (a stale item after downtime, a changed booking)."""
+        if not case.is_open:
+            return False
+        if timer.kind in MEETING_KINDS:
+            if case.state is not CaseState.MEETING_BOOKED or case.meeting_at is None:
+                return False
+            if iso(case.meeting_at) != timer.key:
+                return False
+            return timer.kind is TimerKind.OUTCOME or now < case.meeting_at
+        if timer.kind in FOLLOW_UP_KINDS:
+            return any(str(f.id) == timer.key and f.done_at is None for f in case.follow_ups)
+        return timer.key == case.consent_valid_until.isoformat()
+
+    async def fire(self, tx: Tx, timer_id: int, now: datetime) -> Case | None:
+        """Send one due timer's messages and mark it done. Returns the case when its other awaited items
+        and timers must be brought in step (the consent expired), else None."""
+        row = await tx.fetchone("SELECT * FROM timers WHERE id = ? AND done_at IS NULL", (timer_id,))
+        if row is None:
+            return None
+        timer = Timer.from_row(row)
+        case = await self.cases.load(tx, timer.case_ref)
+        if not self._still_valid(timer, case, now):
+            await tx.execute("UPDATE timers SET done_at = ?, outcome = 'stale' WHERE id = ?", (iso(now), timer.id))
+            log.info("timer stale", extra={"event": "timer.stale", "case_ref": case.ref, "timer_id": timer.id,
+                                           "kind": timer.kind.value})
+            return None
+        await messaging.send(self, tx, timer, case, now)
+        await tx.execute("UPDATE timers SET done_at = ?, outcome = 'fired' WHERE id = ?", (iso(now), timer.id))
+        log.info("timer fired", extra={"event": "timer.fired", "case_ref": case.ref, "timer_id": timer.id,
+                                       "kind": timer.kind.value})
+        if timer.kind is TimerKind.CONSENT_EXPIRED:
+            await tx.execute(
+                "UPDATE cases SET consent_expired_at = COALESCE(consent_expired_at, ?) WHERE id = ?",
+                (iso(now), case.id),
+            )
+            return case
+        return None
+
+    async def for_case(self, tx: Tx, case_id: int) -> list[Timer]:
+        """Every timer of a case (for views and tests)."""
+        rows = await tx.fetchall("SELECT * FROM timers WHERE case_id = ? ORDER BY due_at, id", (case_id,))
+        return [Timer.from_row(r) for r in rows]
