@@ -69,39 +69,21 @@ ALIASES: dict[str, str] = {
     "uppföljning": "uppfoljning", "uppfoljning": "uppfoljning", "avsluta": "avsluta",
     "återöppna": "ateroppna", "ateroppna": "ateroppna", "återkalla": "aterkalla", "aterkalla": "aterkalla",
     "mina": "mina", "visa": "visa", "som": "som", "tid": "tid", "klar": "klar",
+    "eskaleringar": "eskaleringar", "eskalering": "eskaleringar", "esk": "eskaleringar",
+    "taöver": "taover", "taover": "taover", "ta-över": "taover", "ta-over": "taover",
+    "påminn": "paminn", "paminn": "paminn",
     "hjälp": "hjalp", "hjalp": "hjalp", "help": "hjalp", "avsluta-konsol": "quit", "quit": "quit", "exit": "quit",
 }
 
-USAGE: dict[str, str] = {
-    "gfi": '/gfi enhet=<enhet> typ=ny-bada|ny-en|pagaende|svu kort="<text>" samtycke=ja '
-    "[giltigt=ÅÅÅÅ-MM-DD] [omfattar=<enhet>,<enhet>] [kontakt=\"<text>\"] [bradskande]",
-    "ko": "/kö",
-    "fordela": '/fördela <ref> <person> [<person> …]   eller   /fördela <ref> annan="<text>"',
-    "omfordela": '/omfördela <ref> <person> [<person> …]   eller   /omfördela <ref> annan="<text>"',
-    "kvittera": "/kvittera <ref>",
-    "boka": '/boka <ref> <ÅÅÅÅ-MM-DDTHH:MM> plats="<text>" enheter=<enhet>,<enhet>[,…]',
-    "uteblev": "/uteblev <ref>",
-    "utfall": "/utfall <ref> lotsning|kartlaggning|sip|ingen utvardering=ja|nej",
-    "uppfoljning": '/uppföljning <ref> <person> <ÅÅÅÅ-MM-DD> "<vad>"',
-    "klar": "/klar <ref> <nr>",
-    "avsluta": '/avsluta <ref> "<skäl>"',
-    "ateroppna": "/återöppna <ref>",
-    "aterkalla": "/återkalla <ref>",
-    "mina": "/mina",
-    "visa": "/visa <ref>",
-    "som": "/som <person>",
-    "tid": "/tid <ÅÅÅÅ-MM-DDTHH:MM>",
-    "hjalp": "/hjälp",
-    "quit": "/avsluta-konsol",
-}
 
 
 class UsageError(Exception):
-    """Malformed arguments: `why` is shown with the command's usage."""
+    """Malformed arguments: `code` names a branch of the `why` macro in console.j2, shown with the usage."""
 
-    def __init__(self, why: str) -> None:
-        self.why = why
-        super().__init__(why)
+    def __init__(self, code: str, **params: str) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(code)
 
 
 def split_args(tokens: list[str]) -> tuple[list[str], dict[str, str], set[str]]:
@@ -127,6 +109,7 @@ class ConsoleSession:
         self.out = out
         self.tz = ZoneInfo(core.settings.timezone)
         self.running = True
+        self.usage: dict[str, str] = core.renderer.env.get_template("console.j2").module.USAGE  # type: ignore[attr-defined]
         self._commands: dict[str, Callable[[list[str], dict[str, str]], Awaitable[None]]] = {
             "gfi": self.cmd_gfi, "ko": self.cmd_queue, "fordela": self.cmd_assign, "omfordela": self.cmd_reassign,
             "kvittera": self.cmd_ack, "boka": self.cmd_book, "uteblev": self.cmd_no_show,
@@ -134,6 +117,7 @@ class ConsoleSession:
             "ateroppna": self.cmd_reopen, "aterkalla": self.cmd_withdraw, "mina": self.cmd_mine,
             "visa": self.cmd_show, "som": self.cmd_as, "tid": self.cmd_time, "hjalp": self.cmd_help,
             "quit": self.cmd_quit, "klar": self.cmd_done,
+            "eskaleringar": self.cmd_escalations, "taover": self.cmd_take_over, "paminn": self.cmd_nudge,
         }
 
     # --- output -----------------------------------------------------------------------------------
@@ -155,7 +139,7 @@ class ConsoleSession:
         try:
             tokens = shlex.split(line[1:])
         except ValueError:
-            self.say(self.text("bad_args", why="Ett citattecken saknar sin avslutning.", usage="/hjälp"))
+            self.say(self.text("bad_args", why=self.text("why", code="unbalanced_quote"), usage="/hjälp"))
             return
         name = ALIASES.get(tokens[0].lower()) if tokens else None
         if name is None:
@@ -165,7 +149,8 @@ class ConsoleSession:
         try:
             await self._commands[name](positional, options)
         except UsageError as exc:
-            self.say(self.text("bad_args", why=exc.why, usage=USAGE[name]))
+            why = self.text("why", code=exc.code, **exc.params)
+            self.say(self.text("bad_args", why=why, usage=self.usage[name]))
         except FieldError as exc:
             messages = self.core.renderer.field_errors(exc)
             self.say("\n".join(messages.values()))
@@ -181,17 +166,17 @@ class ConsoleSession:
     # --- argument helpers ---------------------------------------------------------------------------
     def _ref(self, positional: list[str], index: int = 0) -> str:
         if len(positional) <= index:
-            raise UsageError("Ange ärendets referens.")
+            raise UsageError("need_ref")
         ref = parse_ref(positional[index])
         if ref is None:
-            raise UsageError(f'"{positional[index]}" är ingen ärendereferens (t.ex. GFI-2026-0042).')
+            raise UsageError("bad_ref", value=positional[index])
         return ref
 
     def _datetime(self, value: str) -> datetime:
         try:
             local = datetime.fromisoformat(value)
         except ValueError:
-            raise UsageError(f'"{value}" är ingen tidpunkt. Skriv ÅÅÅÅ-MM-DDTHH:MM.') from None
+            raise UsageError("bad_datetime", value=value) from None
         if local.tzinfo is None:
             local = local.replace(tzinfo=self.tz)
         return local.astimezone(UTC)
@@ -201,26 +186,26 @@ class ConsoleSession:
         try:
             return date.fromisoformat(value)
         except ValueError:
-            raise UsageError(f'"{value}" är inget datum. Skriv ÅÅÅÅ-MM-DD.') from None
+            raise UsageError("bad_date", value=value) from None
 
     @staticmethod
     def _yes_no(value: str | None, what: str) -> bool:
         if value is None:
-            raise UsageError(f"Ange {what}=ja eller {what}=nej.")
+            raise UsageError("need_yes_no", what=what)
         if value.lower() in ("ja", "j", "yes"):
             return True
         if value.lower() in ("nej", "n", "no"):
             return False
-        raise UsageError(f"{what} ska vara ja eller nej.")
+        raise UsageError("yes_no", what=what)
 
     # --- commands -----------------------------------------------------------------------------------
     async def cmd_gfi(self, positional: list[str], options: dict[str, str]) -> None:
         flags = {p.lower() for p in positional}
         unknown = flags - {"bradskande", "brådskande"}
         if unknown:
-            raise UsageError(f"Okänt argument: {', '.join(sorted(unknown))}.")
+            raise UsageError("unknown_args", value=", ".join(sorted(unknown)))
         if "enhet" not in options or "typ" not in options:
-            raise UsageError("Ange enhet= och typ=.")
+            raise UsageError("need_unit_type")
         consent = options.get("samtycke", "").lower() in ("ja", "j", "yes")
         form = GfiRequest(
             target_unit=options["enhet"],
@@ -252,7 +237,7 @@ class ConsoleSession:
         ref = self._ref(positional)
         people = positional[1:]
         if not people and "annan" not in options:
-            raise UsageError('Ange minst en person, eller annan="…".')
+            raise UsageError("need_assignee")
         case = await self.core.cases.assign(self.person, ref, people, options.get("annan"), reassign=reassign)
         self.say(self.core.renderer.render("assign_done", case=case))
 
@@ -271,10 +256,10 @@ class ConsoleSession:
     async def cmd_book(self, positional: list[str], options: dict[str, str]) -> None:
         ref = self._ref(positional)
         if len(positional) < 2:
-            raise UsageError("Ange mötestid.")
+            raise UsageError("need_time")
         at = self._datetime(positional[1])
         if "plats" not in options or "enheter" not in options:
-            raise UsageError("Ange plats= och enheter=.")
+            raise UsageError("need_place_units")
         units = [u for u in options["enheter"].split(",") if u]
         await self._done("book", await self.core.cases.book(self.person, ref, at, options["plats"], units))
 
@@ -284,7 +269,7 @@ class ConsoleSession:
     async def cmd_outcome(self, positional: list[str], options: dict[str, str]) -> None:
         ref = self._ref(positional)
         if len(positional) < 2:
-            raise UsageError("Ange utfall.")
+            raise UsageError("need_outcome")
         evaluated = self._yes_no(options.get("utvardering", options.get("utvärdering")), "utvardering")
         case = await self.core.cases.record_outcome(self.person, ref, positional[1].lower(), evaluated)
         await self._done("record_outcome", case)
@@ -292,14 +277,14 @@ class ConsoleSession:
     async def cmd_follow_up(self, positional: list[str], options: dict[str, str]) -> None:
         ref = self._ref(positional)
         if len(positional) < 4:
-            raise UsageError("Ange ansvarig person, datum och vad som ska följas upp.")
+            raise UsageError("need_follow_up")
         owner, due, what = positional[1], self._date(positional[2]), " ".join(positional[3:])
         await self._done("add_follow_up", await self.core.cases.add_follow_up(self.person, ref, owner, due, what))
 
     async def cmd_done(self, positional: list[str], options: dict[str, str]) -> None:
         ref = self._ref(positional)
         if len(positional) != 2 or not positional[1].isdigit():
-            raise UsageError("Ange uppföljningens nummer (1 för den först tillagda).")
+            raise UsageError("need_number")
         number = int(positional[1])
         case = await self.core.cases.complete_follow_up(self.person, ref, number)
         self.say(self.core.renderer.render("follow_up_done", case=case, number=number))
@@ -307,7 +292,7 @@ class ConsoleSession:
     async def cmd_close(self, positional: list[str], options: dict[str, str]) -> None:
         ref = self._ref(positional)
         if len(positional) < 2:
-            raise UsageError("Ange skäl.")
+            raise UsageError("need_reason")
         await self._done("close", await self.core.cases.close(self.person, ref, " ".join(positional[1:])))
 
     async def cmd_reopen(self, positional: list[str], options: dict[str, str]) -> None:
@@ -331,9 +316,29 @@ class ConsoleSession:
             h["at"] = datetime.fromisoformat(h["at"])
         self.say(self.text("case_view", case=case, history=history))
 
+    def _item(self, positional: list[str]) -> int:
+        if len(positional) != 1 or not positional[0].isdigit():
+            raise UsageError("need_item")
+        return int(positional[0])
+
+    async def cmd_escalations(self, positional: list[str], options: dict[str, str]) -> None:
+        assert self.core.ladder is not None
+        items = await self.core.ladder.open_escalations(self.person)
+        self.say(self.text("escalations", items=items))
+
+    async def cmd_take_over(self, positional: list[str], options: dict[str, str]) -> None:
+        assert self.core.ladder is not None
+        result = await self.core.ladder.take_over(self.person, self._item(positional))
+        self.say(self.text("taken_over", action=result.action, ref=result.case_ref, item=result.item_id))
+
+    async def cmd_nudge(self, positional: list[str], options: dict[str, str]) -> None:
+        assert self.core.ladder is not None
+        people = await self.core.ladder.nudge(self.person, self._item(positional))
+        self.say(self.text("nudged", people=people))
+
     async def cmd_as(self, positional: list[str], options: dict[str, str]) -> None:
         if len(positional) != 1:
-            raise UsageError("Ange en person.")
+            raise UsageError("need_person")
         person = self.core.directory.person(positional[0])
         if person is None:
             self.say(self.text("unknown_person", person=positional[0], file=str(self.core.directory.source)))
@@ -343,7 +348,7 @@ class ConsoleSession:
 
     async def cmd_time(self, positional: list[str], options: dict[str, str]) -> None:
         if len(positional) != 1:
-            raise UsageError("Ange en tidpunkt.")
+            raise UsageError("need_when")
         at = self._datetime(positional[0])
         if at < self.clock.now():
             self.say(self.text("clock_backwards", at=self.clock.now()))

@@ -132,3 +132,27 @@ def test_consent_withdrawal_from_the_console(tmp_path: Path) -> None:
     assert "→ @yusuf.kaya: Samtycket i GFI-2026-0001 har återkallats" in out
     assert "Kort: (raderad)" in out
     assert "kan inte återöppnas" in out
+
+
+def test_escalation_can_be_taken_over_and_nudged_from_the_console(tmp_path: Path) -> None:
+    out = console(
+        tmp_path / "gfi.sqlite3",
+        '/gfi enhet=beroende typ=ny-en kort="man, 45 år" samtycke=ja\n'
+        "/tid 2026-11-25T09:00\n"
+        "/som helena.ros\n"
+        "/eskaleringar\n"
+        "/påminn 1\n"
+        "/taöver 1\n"
+        "/taöver x\n"
+        "/som maria.sand\n"
+        "/påminn 1\n",
+    )
+    assert "→ @helena.ros: Ansvarstrappan (verksamhetschef): GFI-2026-0001 väntar på fördelning" in out
+    assert "- fråga 1: GFI-2026-0001 väntar på fördelning sedan mån 23 nov 2026 kl. 10:00" in out
+    assert "→ @helena.ros: Påminnelse skickad till Fatima Ali." in out
+    assert "→ @fatima.ali:" in out.split("/påminn 1")[1]
+    assert "Du tar över fördelningen av GFI-2026-0001. Fördela nu: /fördela GFI-2026-0001" in out
+    assert 'Ange frågans nummer (står i meddelandet från ansvarstrappan, t.ex. "fråga 3").' in out
+    assert "Användning: /taöver <fråga>" in out
+    # the requester is not on the ladder and may not answer for it
+    assert "→ @maria.sand: Du finns inte i ansvarstrappan för GFI-2026-0001" in out.split("@maria.sand> /påminn 1")[1]
