@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -60,6 +60,10 @@ class Renderer:
         """An aware datetime as `tis 24 nov 2026 kl. 09:00` in local time."""
         local = self.local(value)
         return f"{self.format_date(local.date())} kl. {local:%H:%M}"
+
+    def age(self, delta: timedelta) -> str:
+        """How long something has waited, e.g. `2 dagar sedan` (text from `_labels.j2`)."""
+        return str(self.labels.age(days=delta.days, hours=delta.seconds // 3600)).strip()
 
     def format_clock(self, value: datetime) -> str:
         return f"{self.local(value):%H:%M}"

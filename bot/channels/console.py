@@ -222,16 +222,8 @@ class ConsoleSession:
     async def cmd_queue(self, positional: list[str], options: dict[str, str]) -> None:
         queues = await self.core.cases.queue(self.person)
         now = self.clock.now()
-        ages = {c.ref: self._age(now - c.created_at) for _, cases in queues for c in cases}
+        ages = {c.ref: self.core.renderer.age(now - c.created_at) for _, cases in queues for c in cases}
         self.say(self.core.renderer.render("queue", queues=queues, ages=ages, slot=None))
-
-    @staticmethod
-    def _age(delta: timedelta) -> str:
-        days = delta.days
-        if days >= 1:
-            return f"{days} {'dag' if days == 1 else 'dagar'} sedan"
-        hours = delta.seconds // 3600
-        return f"{hours} tim sedan" if hours else "nyss"
 
     async def _assign(self, positional: list[str], options: dict[str, str], reassign: bool) -> None:
         ref = self._ref(positional)

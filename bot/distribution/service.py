@@ -27,15 +27,6 @@ log = logging.getLogger(__name__)
 _LOOKBACK = timedelta(days=21)
 
 
-def age_text(delta: timedelta) -> str:
-    """How long a request has waited, in Swedish."""
-    days = delta.days
-    if days >= 1:
-        return f"{days} {'dag' if days == 1 else 'dagar'} sedan"
-    hours = delta.seconds // 3600
-    return f"{hours} tim sedan" if hours else "nyss"
-
-
 class DistributionService:
     """Runs the distribution slots that are due."""
 
@@ -95,12 +86,11 @@ class DistributionService:
                 log.warning("no distributor present", extra={"event": "distribution.vacant", "unit": unit.id,
                                                              "slot_at": iso(slot)})
                 return False
-            slot_text = "fördelningstillfälle " + self.outbox.renderer.format_datetime(slot)
-            ages = {c.ref: age_text(now - c.created_at) for c in queue}
+            ages = {c.ref: self.outbox.renderer.age(now - c.created_at) for c in queue}
             for pid in recipients:
                 await self.outbox.enqueue(
                     tx, pid, "queue", dedupe_key=f"dist:{unit.id}:{iso(slot)}:{pid}",
-                    queues=[(unit.id, queue)], ages=ages, slot=slot_text,
+                    queues=[(unit.id, queue)], ages=ages, slot=slot,
                 )
             log.info("queue sent", extra={"event": "distribution.sent", "unit": unit.id, "slot_at": iso(slot),
                                           "cases": len(queue), "recipients": recipients})
