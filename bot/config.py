@@ -20,7 +20,6 @@ class Settings(BaseSettings):
     directory_path: Path = Field(default=DEFAULT_DIRECTORY, alias="GFI_DIRECTORY")
     timezone: str = Field(default="Europe/Stockholm", alias="GFI_TIMEZONE")
     consent_default_days: int = Field(default=90, ge=1, le=730, alias="GFI_CONSENT_DEFAULT_DAYS")
-    retention_days: int = Field(default=365, ge=1, alias="GFI_RETENTION_DAYS")
     http_host: str = Field(default="127.0.0.1", alias="GFI_HTTP_HOST")
     http_port: int = Field(default=3000, ge=0, le=65535, alias="GFI_HTTP_PORT")
     sweep_seconds: int = Field(default=30, ge=1, alias="GFI_SWEEP_SECONDS")
