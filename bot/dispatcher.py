@@ -125,7 +125,8 @@ class Dispatcher:
         at = self.clock.now() + timedelta(seconds=delay)
         async with self.db.transaction() as tx:
             await tx.execute(
-                "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending'",
+                "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ? "
+                "WHERE id = ? AND status = 'pending'",
                 (attempts, reason, at.isoformat(), message.id),
             )
         log.warning(
