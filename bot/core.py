@@ -10,6 +10,7 @@ from bot.calendar import BusinessCalendar
 from bot.cases.service import CaseService
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.delivery import quiet_hours
 from bot.directory import Directory, load_directory
 from bot.dispatcher import Dispatcher, Sender
 from bot.distribution.scheduled import run_distribution
@@ -70,6 +71,7 @@ async def open_core(
     calendar = BusinessCalendar(settings.timezone)
     renderer = Renderer(directory, settings.timezone)
     outbox = Outbox(directory, renderer, clock)
+    outbox.policy = quiet_hours(directory, calendar)
     cases = CaseService(
         db, directory, clock, outbox, calendar,
         tz=settings.timezone, consent_default_days=settings.consent_default_days,

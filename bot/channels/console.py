@@ -159,8 +159,11 @@ class ConsoleSession:
         await self.core.tick()
 
     async def welcome(self) -> None:
-        unit = self.core.directory.people[self.person].unit
-        self.say(self.text("welcome", person=self.person, unit=unit, now=self.clock.now()))
+        person = self.core.directory.people[self.person]
+        now = self.clock.now()
+        opens = self.core.outbox.policy(person, now, False)
+        quiet_until = opens if opens > now else None
+        self.say(self.text("welcome", person=self.person, unit=person.unit, now=now, opens=quiet_until))
         await self.core.tick()
 
     # --- argument helpers ---------------------------------------------------------------------------

@@ -91,8 +91,9 @@ async def test_follow_ups_remind_before_and_on_the_day_climb_when_overdue_and_ca
         ("linnea.fors", "2026-12-15T08:00"),
     ]
     assert "/klar " + case.ref + " 1" in out[0].text
-    # overdue at the end of the due date: the owner's unit's distributor (soc-norr: anna.lind)
-    assert times(out, "escalation") == [("anna.lind", "2026-12-14T17:00")]
+    # overdue at the end of the due date (17:00): the owner's unit's distributor (soc-norr: anna.lind)
+    # is told, but quiet hours hold the message until the next business morning
+    assert times(out, "escalation") == [("anna.lind", "2026-12-15T08:00")]
     sender.clear()
     await core.cases.complete_follow_up("maria.sand", case.ref, 1)
     with pytest.raises(Refusal) as refused:
