@@ -1,4 +1,4 @@
-"""When a message may be delivered: quiet hours (DESIGN §5).
+"""Delivery rules: quiet hours, and telling coordinators about messages that could not be delivered (§5).
 
 Non-urgent messages that fall outside the recipient unit's office hours, or on a non-working day,
 wait for the next business morning. Urgent ones go at once.
@@ -10,7 +10,9 @@ from datetime import datetime
 
 from bot.calendar import BusinessCalendar, OfficeHours
 from bot.directory import Directory, Person
-from bot.outbox import DeliveryPolicy
+from bot.dispatcher import FailureHook
+from bot.outbox import DeliveryPolicy, Outbox, OutboxMessage
+from bot.store import Tx
 
 
 def quiet_hours(directory: Directory, calendar: BusinessCalendar) -> DeliveryPolicy:
@@ -24,3 +26,30 @@ def quiet_hours(directory: Directory, calendar: BusinessCalendar) -> DeliveryPol
         return calendar.next_business_start(now, hours)
 
     return policy
+
+
+def tell_coordinators(directory: Directory, outbox: Outbox) -> FailureHook:
+    """A dispatcher failure hook: a permanently failed message is reported to the coordinators.
+
+    The coordinators on the case's unit's ladder are told (all coordinators when the message has no
+    case). A failed report is not reported again, so a broken coordinator channel cannot loop.
+    """
+
+    async def hook(tx: Tx, message: OutboxMessage, reason: str) -> None:
+        if message.template == "delivery_failed":
+            return
+        coordinators = {p.id for p in directory.coordinators()}
+        unit_id = None
+        if message.case_ref:
+            unit_id = await tx.scalar("SELECT target_unit FROM cases WHERE ref = ?", (message.case_ref,))
+        unit = directory.unit(unit_id) if unit_id else None
+        on_ladder = [p for rung in unit.ladder for p in rung.people if p in coordinators] if unit else []
+        for pid in dict.fromkeys(on_ladder or sorted(coordinators)):
+            if pid == message.recipient_id:
+                continue
+            await outbox.enqueue(
+                tx, pid, "delivery_failed", case_ref=message.case_ref, dedupe_key=f"failed:{message.id}:{pid}",
+                ref=message.case_ref, person=message.recipient_id, reason=reason, outbox_id=message.id,
+            )
+
+    return hook

@@ -1,22 +1,27 @@
-"""Delivers outbox rows through the channel senders, with retries and exponential backoff.
+"""Delivers outbox rows through the channel senders, with retries, backoff and per-recipient pacing.
 
 Delivery is at-least-once: a crash between sending and marking a row sent may send it once more,
-but a business action is never repeated because of it.
+but a business action is never repeated because of it. Every row ends `sent`, `failed` (with a
+reason, shown to coordinators) or `cancelled`; nothing is retried forever.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.clock import Clock
 from bot.outbox import OutboxMessage
-from bot.store import Database
+from bot.store import Database, Tx
 
 log = logging.getLogger(__name__)
+
+# Called inside the transaction that marks a row failed (e.g. to tell the coordinators).
+FailureHook = Callable[[Tx, OutboxMessage, str], Awaitable[None]]
 
 
 class DeliveryError(Exception):
@@ -30,7 +35,11 @@ class DeliveryError(Exception):
 
 
 class Sender(Protocol):
-    """Delivers one message on one channel; returns an external id (e.g. Slack ts) or None."""
+    """Delivers one message on one channel; returns an external id (e.g. Slack ts) or None.
+
+    A sender may set `min_interval` (seconds between two messages to the same recipient); Slack's
+    chat.postMessage allows about one message per second per channel.
+    """
 
     async def send(self, message: OutboxMessage) -> str | None: ...
 
@@ -40,6 +49,7 @@ class DispatchResult:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    deferred: int = 0
 
 
 class Dispatcher:
@@ -63,13 +73,16 @@ class Dispatcher:
         self.max_attempts = max_attempts
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
+        self.on_failed: FailureHook | None = None
         self._running = asyncio.Lock()
+        # Earliest time the next message may go to a (sender, recipient) pair: pacing and 429s.
+        self._free_at: dict[tuple[int, str], datetime] = {}
 
     def sender_for(self, channel: str) -> Sender | None:
         return self.senders.get(channel, self.fallback)
 
     def backoff(self, attempts: int) -> float:
-        """Seconds to wait before attempt number `attempts + 1`."""
+        """Seconds to wait before attempt number `attempts + 1`: 30 s, 60 s, 120 s, … capped."""
         return min(self.max_backoff, self.base_backoff * (2 ** max(0, attempts - 1)))
 
     async def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
@@ -82,7 +95,7 @@ class Dispatcher:
         return [OutboxMessage.from_row(r) for r in rows]
 
     async def run_once(self, limit: int = 100) -> DispatchResult:
-        """Deliver every message that is due now (up to `limit`)."""
+        """Deliver every message that is due now (up to `limit`), oldest first."""
         result = DispatchResult()
         async with self._running:
             for message in await self.due(self.clock.now(), limit):
@@ -93,25 +106,49 @@ class Dispatcher:
         sender = self.sender_for(message.channel)
         attempts = message.attempts + 1
         if sender is None:
-            await self._mark_failed(message, attempts, f"no sender for channel {message.channel}")
+            await self._mark_failed(message, attempts, f"no_sender:{message.channel}")
             result.failed += 1
+            return
+        key = (id(sender), message.recipient_id)
+        now = self.clock.now()
+        free_at = self._free_at.get(key)
+        if free_at is not None and free_at > now:
+            await self._defer(message, free_at)
+            result.deferred += 1
             return
         try:
             external_id = await sender.send(message)
         except DeliveryError as exc:
-            if exc.permanent or attempts >= self.max_attempts:
+            if exc.retry_after is not None:
+                # Rate limited: hold this recipient's queue, and don't count it towards giving up.
+                until = self.clock.now() + timedelta(seconds=max(exc.retry_after, 0.0))
+                self._free_at[key] = until
+                await self._mark_retry(message, message.attempts, exc.reason, until)
+                result.retried += 1
+            elif exc.permanent or attempts >= self.max_attempts:
                 await self._mark_failed(message, attempts, exc.reason)
                 result.failed += 1
             else:
-                delay = exc.retry_after if exc.retry_after is not None else self.backoff(attempts)
-                await self._mark_retry(message, attempts, exc.reason, delay)
+                await self._mark_retry(message, attempts, exc.reason, now + timedelta(seconds=self.backoff(attempts)))
                 result.retried += 1
             return
         except Exception as exc:  # a bug or an unexpected library error: retry, never lose the message
             log.exception("sender crashed", extra={"event": "outbox.crash", "outbox_id": message.id})
-            await self._mark_retry(message, attempts, f"unexpected: {type(exc).__name__}", self.backoff(attempts))
-            result.retried += 1
+            reason = f"unexpected:{type(exc).__name__}"
+            if attempts >= self.max_attempts:
+                await self._mark_failed(message, attempts, reason)
+                result.failed += 1
+            else:
+                await self._mark_retry(message, attempts, reason, now + timedelta(seconds=self.backoff(attempts)))
+                result.retried += 1
             return
+        interval = float(getattr(sender, "min_interval", 0.0) or 0.0)
+        if interval > 0:
+            self._free_at[key] = self.clock.now() + timedelta(seconds=interval)
+        await self._mark_sent(message, attempts, external_id)
+        result.sent += 1
+
+    async def _mark_sent(self, message: OutboxMessage, attempts: int, external_id: str | None) -> None:
         async with self.db.transaction() as tx:
             await tx.execute(
                 "UPDATE outbox SET status = 'sent', attempts = ?, sent_at = ?, external_id = ?, last_error = NULL "
@@ -119,10 +156,15 @@ class Dispatcher:
                 (attempts, self.clock.now().isoformat(), external_id, message.id),
             )
         log.info("sent", extra={"event": "outbox.sent", "outbox_id": message.id, "case_ref": message.case_ref})
-        result.sent += 1
 
-    async def _mark_retry(self, message: OutboxMessage, attempts: int, reason: str, delay: float) -> None:
-        at = self.clock.now() + timedelta(seconds=delay)
+    async def _defer(self, message: OutboxMessage, until: datetime) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'pending'",
+                (until.isoformat(), message.id),
+            )
+
+    async def _mark_retry(self, message: OutboxMessage, attempts: int, reason: str, at: datetime) -> None:
         async with self.db.transaction() as tx:
             await tx.execute(
                 "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ? "
@@ -132,16 +174,26 @@ class Dispatcher:
         log.warning(
             "delivery retry",
             extra={"event": "outbox.retry", "outbox_id": message.id, "case_ref": message.case_ref,
-                   "reason": reason, "attempts": attempts, "delay_s": delay},
+                   "reason": reason, "attempts": attempts, "next_attempt_at": at.isoformat()},
         )
 
     async def _mark_failed(self, message: OutboxMessage, attempts: int, reason: str) -> None:
         async with self.db.transaction() as tx:
-            await tx.execute(
-                "UPDATE outbox SET status = 'failed', attempts = ?, last_error = ? WHERE id = ? AND status = 'pending'",
+            changed = await tx.execute(
+                "UPDATE outbox SET status = 'failed', attempts = ?, last_error = ? "
+                "WHERE id = ? AND status = 'pending'",
                 (attempts, reason, message.id),
             )
+            if changed and self.on_failed is not None:
+                await self.on_failed(tx, message, reason)
         log.error(
             "delivery failed",
             extra={"event": "outbox.failed", "outbox_id": message.id, "case_ref": message.case_ref, "reason": reason},
         )
+
+
+async def status_counts(db: Database) -> dict[str, int]:
+    """How many outbox rows are in each delivery status."""
+    async with db.transaction() as tx:
+        rows = await tx.fetchall("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
+    return {r["status"]: int(r["n"]) for r in rows}

@@ -45,6 +45,9 @@ def delivery_error(exc: SlackApiError) -> DeliveryError:
 class SlackSender:
     """Posts `chat.postMessage` (text + blocks) to the recipient's Slack user id, i.e. a DM from the bot."""
 
+    # Slack allows about one chat.postMessage per second per channel; the dispatcher paces by this.
+    min_interval = 1.0
+
     def __init__(self, client: AsyncWebClient, identity: SlackIdentity | None = None) -> None:
         self.client = client
         self.identity = identity

@@ -1,0 +1,199 @@
+"""The dispatcher: retries with backoff, Retry-After, pacing, permanent failures and crashes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.clock import FrozenClock
+from bot.core import Core
+from bot.dispatcher import DeliveryError, Dispatcher, status_counts
+from bot.outbox import OutboxMessage
+from tests.conftest import RecordingSender
+
+
+class ScriptedSender(RecordingSender):
+    """Fails with the scripted errors first, then delivers."""
+
+    def __init__(self, errors: list[Exception] | None = None, min_interval: float = 0.0) -> None:
+        super().__init__()
+        self.errors = list(errors or [])
+        self.calls = 0
+        self.min_interval = min_interval
+
+    async def send(self, message: OutboxMessage) -> str | None:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return await super().send(message)
+
+
+async def queue(core: Core, recipient: str = "linnea.fors", n: int = 1) -> list[int]:
+    """Queue `n` urgent messages to one person, outside any case."""
+    ids = []
+    async with core.db.transaction() as tx:
+        for i in range(n):
+            ids.append(await core.outbox.enqueue(
+                tx, recipient, "delivery_failed", urgent=True, dedupe_key=f"t:{recipient}:{i}",
+                ref=None, person="maria.sand", reason="x", outbox_id=0,
+            ))
+    return [i for i in ids if i is not None]
+
+
+async def row(core: Core, outbox_id: int) -> dict:
+    async with core.db.transaction() as tx:
+        found = await tx.fetchone("SELECT * FROM outbox WHERE id = ?", (outbox_id,))
+    assert found is not None
+    return found
+
+
+def dispatcher(core: Core, sender: ScriptedSender, **kw: object) -> Dispatcher:
+    d = Dispatcher(core.db, core.clock, {}, fallback=sender, **kw)  # type: ignore[arg-type]
+    d.on_failed = core.dispatcher.on_failed
+    return d
+
+
+async def test_transient_failures_back_off_exponentially_then_deliver(core: Core, clock: FrozenClock) -> None:
+    sender = ScriptedSender([DeliveryError("slack:http_500"), DeliveryError("slack:http_500")])
+    d = dispatcher(core, sender)
+    [mid] = await queue(core)
+    assert (await d.run_once()).retried == 1
+    first = await row(core, mid)
+    assert first["status"] == "pending" and first["attempts"] == 1 and first["last_error"] == "slack:http_500"
+    assert first["next_attempt_at"] == (clock.now() + timedelta(seconds=30)).isoformat()
+    assert (await d.run_once()).retried == 0  # not due yet: nothing is tried
+    clock.advance(timedelta(seconds=30))
+    await d.run_once()
+    assert (await row(core, mid))["next_attempt_at"] == (clock.now() + timedelta(seconds=60)).isoformat()
+    clock.advance(timedelta(seconds=60))
+    assert (await d.run_once()).sent == 1
+    done = await row(core, mid)
+    assert done["status"] == "sent" and done["attempts"] == 3 and done["last_error"] is None
+    assert sender.calls == 3
+
+
+async def test_retry_after_is_honoured_and_does_not_use_up_attempts(core: Core, clock: FrozenClock) -> None:
+    sender = ScriptedSender([DeliveryError("slack:ratelimited", retry_after=7)] * 10)
+    d = dispatcher(core, sender, max_attempts=3)
+    [mid] = await queue(core)
+    for _ in range(10):
+        await d.run_once()
+        r = await row(core, mid)
+        assert r["status"] == "pending"
+        assert r["next_attempt_at"] == (clock.now() + timedelta(seconds=7)).isoformat()
+        clock.advance(timedelta(seconds=7))
+    assert (await d.run_once()).sent == 1
+
+
+async def test_rate_limit_holds_other_messages_to_the_same_recipient(core: Core, clock: FrozenClock) -> None:
+    sender = ScriptedSender([DeliveryError("slack:ratelimited", retry_after=5)])
+    d = dispatcher(core, sender)
+    first, second = await queue(core, n=2)
+    [other] = await queue(core, recipient="sofia.grahn")
+    result = await d.run_once()
+    assert (result.retried, result.deferred, result.sent) == (1, 1, 1)  # linnea held, sofia delivered
+    assert (await row(core, second))["next_attempt_at"] == (clock.now() + timedelta(seconds=5)).isoformat()
+    assert (await row(core, other))["status"] == "sent"
+    clock.advance(timedelta(seconds=5))
+    await d.run_once()
+    assert (await row(core, first))["status"] == "sent"
+
+
+async def test_pacing_one_message_per_interval_per_recipient(core: Core, clock: FrozenClock) -> None:
+    sender = ScriptedSender(min_interval=1.0)
+    d = dispatcher(core, sender)
+    await queue(core, n=3)
+    await queue(core, recipient="sofia.grahn", n=2)
+    sent_at = []
+    for _ in range(5):
+        before = len(sender.sent)
+        await d.run_once()
+        sent_at.append([s.recipient for s in sender.sent[before:]])
+        clock.advance(timedelta(seconds=1))
+    assert sent_at == [
+        ["linnea.fors", "sofia.grahn"], ["linnea.fors", "sofia.grahn"], ["linnea.fors"], [], [],
+    ]
+
+
+async def test_permanent_failure_is_not_retried_and_coordinators_are_told(core: Core) -> None:
+    from bot.cases.service import GfiRequest
+
+    case = await core.cases.request(
+        "maria.sand", GfiRequest(target_unit="beroende", case_type="ny-en", brief="man, 45 år", consent_confirmed=True)
+    )
+    receipt_sender = ScriptedSender([DeliveryError("slack:users_not_found", permanent=True)])
+    d = dispatcher(core, receipt_sender)
+    result = await d.run_once()
+    assert result.failed == 1
+    async with core.db.transaction() as tx:
+        failed = await tx.fetchone("SELECT * FROM outbox WHERE template = 'case_filed'")
+        notices = await tx.fetchall("SELECT * FROM outbox WHERE template = 'delivery_failed'")
+    assert failed is not None and failed["status"] == "failed" and failed["last_error"] == "slack:users_not_found"
+    # beroende's ladder tops at the region's coordinator
+    assert [n["recipient_id"] for n in notices] == ["jonas.sjo"]
+    assert case.ref in notices[0]["text"] and "Maria Sand" in notices[0]["text"]
+    assert "ingen Slack-användare har personens e-postadress" in notices[0]["text"]
+    assert await status_counts(core.db) == {"failed": 1, "pending": 1}
+    # the notice itself fails for good: it is marked failed, and no notice about the notice is made
+    notice_sender = ScriptedSender([DeliveryError("slack:account_inactive", permanent=True)])
+    await dispatcher(core, notice_sender).run_once()
+    assert await status_counts(core.db) == {"failed": 2}
+
+
+async def test_gives_up_after_max_attempts(core: Core, clock: FrozenClock) -> None:
+    sender = ScriptedSender([DeliveryError("slack:http_503")] * 5)
+    d = dispatcher(core, sender, max_attempts=3, base_backoff=1, max_backoff=10)
+    [mid] = await queue(core)
+    for _ in range(5):
+        await d.run_once()
+        clock.advance(timedelta(seconds=10))
+    r = await row(core, mid)
+    assert (r["status"], r["attempts"], r["last_error"]) == ("failed", 3, "slack:http_503")
+    assert sender.calls == 3
+
+
+async def test_a_crashing_sender_never_loses_the_message(core: Core, clock: FrozenClock) -> None:
+    sender = ScriptedSender([RuntimeError("boom")])
+    d = dispatcher(core, sender)
+    [mid] = await queue(core)
+    await d.run_once()
+    assert (await row(core, mid))["last_error"] == "unexpected:RuntimeError"
+    clock.advance(timedelta(seconds=30))
+    await d.run_once()
+    assert (await row(core, mid))["status"] == "sent"
+
+
+async def test_crash_between_sending_and_marking_sends_again_and_marks_once(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sender = ScriptedSender()
+    d = dispatcher(core, sender)
+    [mid] = await queue(core)
+    real_mark = d._mark_sent
+    crashes = [RuntimeError("process killed before commit")]
+
+    async def crashing_mark(*args: object) -> None:
+        if crashes:
+            raise crashes.pop()
+        await real_mark(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(d, "_mark_sent", crashing_mark)
+    with pytest.raises(RuntimeError):
+        await d.run_once()
+    assert (await row(core, mid))["status"] == "pending"  # the mark never committed
+    await d.run_once()  # "after the restart"
+    assert [s.recipient for s in sender.sent] == ["linnea.fors", "linnea.fors"]  # at least once: sent again
+    r = await row(core, mid)
+    assert r["status"] == "sent" and r["attempts"] == 1
+    await d.run_once()
+    assert len(sender.sent) == 2  # and never again
+
+
+async def test_channel_without_sender_fails_with_a_reason(core: Core) -> None:
+    d = Dispatcher(core.db, core.clock, {})
+    d.on_failed = core.dispatcher.on_failed
+    [mid] = await queue(core, recipient="sofia.grahn")
+    await d.run_once()
+    r = await row(core, mid)
+    assert (r["status"], r["last_error"]) == ("failed", "no_sender:m365")
