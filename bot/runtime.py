@@ -1,43 +1,99 @@
-"""Background work of a running bot: the periodic sweep and the outbox dispatcher.
+"""Background work of a running bot, on APScheduler 3.x (AsyncIOScheduler, Europe/Stockholm):
 
-`Background.start(core)` inside the event loop; `await background.stop()` on shutdown.
+- `sweep`: every `GFI_SWEEP_SECONDS`, `core.tick()` (distribution slots, due awaiting items and
+  reminders, then the outbox). It also runs once at start, which is the catch-up after downtime.
+- `dispatch`: every second, the outbox dispatcher, so retries and one-per-second pacing are timely.
+- `distribution:<unit>`: a cron at each unit's two distribution slots, so queues go out on the minute.
+
+No job per reminder: due times live in the database and the sweep is idempotent, so a job missed
+during downtime costs nothing (`coalesce`, generous misfire grace).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+from collections.abc import Awaitable, Callable
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from bot.core import Core
+from bot.distribution.scheduled import run_distribution
 
 log = logging.getLogger(__name__)
 
+CRON_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+DISPATCH_SECONDS = 1
+STOP_GRACE_SECONDS = 10.0
+
 
 class Background:
-    """Runs `core.tick()` every `settings.sweep_seconds` until stopped."""
+    """Start with `await Background.start(core)` inside the event loop; stop with `await bg.stop()`."""
 
     def __init__(self, core: Core) -> None:
         self.core = core
-        self._task: asyncio.Task[None] | None = None
+        tz = ZoneInfo(core.settings.timezone)
+        self.scheduler = AsyncIOScheduler(
+            timezone=tz, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
+        )
+        self._active: set[asyncio.Task[object]] = set()
 
     @classmethod
     async def start(cls, core: Core) -> Background:
         bg = cls(core)
-        bg._task = asyncio.create_task(bg._loop(), name="gfi-background")
+        bg.schedule()
+        bg.scheduler.start()
+        log.info("background started", extra={"event": "background.started", "jobs": len(bg.scheduler.get_jobs())})
         return bg
 
-    async def _loop(self) -> None:
-        while True:
+    def schedule(self) -> None:
+        """Register the jobs (without starting the scheduler)."""
+        core = self.core
+        now = core.clock.now()
+        self.scheduler.add_job(
+            self._guarded("sweep", core.tick), "interval", seconds=core.settings.sweep_seconds,
+            id="sweep", next_run_time=now,
+        )
+        self.scheduler.add_job(
+            self._guarded("dispatch", core.dispatcher.run_once), "interval", seconds=DISPATCH_SECONDS, id="dispatch"
+        )
+        for unit in core.directory.units.values():
+            days = ",".join(CRON_DAYS[d] for d in unit.distribution.days)
+            trigger = CronTrigger(
+                day_of_week=days, hour=unit.distribution.time.hour, minute=unit.distribution.time.minute,
+                timezone=self.scheduler.timezone,
+            )
+            self.scheduler.add_job(self._guarded(f"distribution:{unit.id}", self._distribute), trigger,
+                                   id=f"distribution:{unit.id}")
+
+    async def _distribute(self) -> None:
+        await run_distribution(self.core)
+        await self.core.dispatcher.run_once()
+
+    def _guarded(self, name: str, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+        """Wrap a job: log failures (the next run tries again) and track it so stop() can wait for it."""
+
+        async def run() -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._active.add(task)
             try:
-                await self.core.tick()
+                await job()
             except Exception:
-                log.exception("background tick failed", extra={"event": "background.error"})
-            await asyncio.sleep(self.core.settings.sweep_seconds)
+                log.exception("background job failed", extra={"event": "background.error", "job": name})
+            finally:
+                if task is not None:
+                    self._active.discard(task)
+
+        return run
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Stop scheduling and let jobs that are running finish (up to STOP_GRACE_SECONDS)."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)  # AsyncIOScheduler applies the shutdown on the loop's next turn
+        if self._active:
+            await asyncio.wait(set(self._active), timeout=STOP_GRACE_SECONDS)
+        log.info("background stopped", extra={"event": "background.stopped"})

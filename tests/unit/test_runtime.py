@@ -1,0 +1,49 @@
+"""The background scheduler: its jobs, the catch-up run at start, and a clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.core import Core
+from bot.outbox import OutboxMessage
+from bot.runtime import Background
+from tests.conftest import CoreFactory, RecordingSender
+from tests.timekit import form
+
+
+async def test_jobs_follow_the_directory(core: Core) -> None:
+    bg = Background(core)
+    bg.schedule()
+    jobs = {job.id: job for job in bg.scheduler.get_jobs()}
+    assert {"sweep", "dispatch"} <= set(jobs)
+    assert {f"distribution:{u}" for u in core.directory.units} <= set(jobs)
+    trigger = str(jobs["distribution:beroende"].trigger)  # Tuesdays and Thursdays 09:00
+    assert "day_of_week='tue,thu'" in trigger and "hour='9'" in trigger and "minute='0'" in trigger
+    trigger = str(jobs["distribution:psykiatri"].trigger)  # Tuesdays and Fridays 08:30
+    assert "day_of_week='tue,fri'" in trigger and "hour='8'" in trigger and "minute='30'" in trigger
+    assert str(jobs["sweep"].trigger) == "interval[0:00:30]"
+
+
+class SignallingSender(RecordingSender):
+    def __init__(self) -> None:
+        super().__init__()
+        self.delivered = asyncio.Event()
+
+    async def send(self, message: OutboxMessage) -> str | None:
+        result = await super().send(message)
+        self.delivered.set()
+        return result
+
+
+async def test_start_runs_a_catch_up_tick_and_stop_is_clean(make_core: CoreFactory) -> None:
+    core = await make_core()
+    sender = SignallingSender()
+    core.dispatcher.fallback = sender
+    case = await core.cases.request("maria.sand", form())  # its receipt waits in the outbox
+    bg = await Background.start(core)
+    try:
+        await asyncio.wait_for(sender.delivered.wait(), timeout=10)
+    finally:
+        await bg.stop()
+    assert not bg.scheduler.running
+    assert sender.to("maria.sand", "case_filed")[0].case_ref == case.ref
