@@ -11,9 +11,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.channels.console import ConsoleClock, ConsoleSender, run_console
+from bot.clock import FrozenClock, SystemClock
 from bot.config import Settings
 from bot.core import open_core
 from bot.directory import Directory, DirectoryError, Role, load_directory
+from bot.due import due_report
 from bot.logs import setup_logging
 
 
@@ -106,6 +108,27 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
 
 
+async def _due(settings: Settings, now: datetime | None) -> str:
+    clock = FrozenClock(now) if now else SystemClock()
+    core = await open_core(settings, clock=clock)
+    try:
+        report = await due_report(core.db, clock.now())
+        return core.renderer.render("operator_due", report=report)
+    finally:
+        await core.close()
+
+
+def cmd_due(args: argparse.Namespace) -> int:
+    """Print what is due or overdue (read only: nothing is fired or sent)."""
+    settings = _settings(args)
+    try:
+        print(asyncio.run(_due(settings, _parse_now(args.now, settings.timezone))))
+    except DirectoryError as exc:
+        print(exc.report(), file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gfi-bot", description="GFI-boten")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -125,6 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--as", dest="as_person", help="person-id ur katalogen")
     console.add_argument("--now", help="frys klockan vid denna tid (ÅÅÅÅ-MM-DDTHH:MM, lokal tid)")
     console.set_defaults(func=cmd_console)
+
+    due = sub.add_parser("due", help="visa vad som är förfallet: väntande svar, påminnelser, meddelanden")
+    common(due)
+    due.add_argument("--now", help="visa läget vid denna tid (ÅÅÅÅ-MM-DDTHH:MM, lokal tid)")
+    due.set_defaults(func=cmd_due)
 
     check = sub.add_parser("check-directory", help="kontrollera en katalogfil")
     check.add_argument("file")
