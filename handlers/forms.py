@@ -232,6 +232,15 @@ def parse_click(body: dict[str, Any]) -> Click:
     )
 
 
+def parse_ladder_click(body: dict[str, Any]) -> tuple[Click, int]:
+    """A click on an escalation button (value = the awaiting item's id) → (Click, item id)."""
+    click = parse_click(body)
+    raw = str((body.get("actions") or [{}])[0].get("value") or "")
+    if not raw.isdigit():
+        raise PayloadError("ladder item")
+    return click, int(raw)
+
+
 def private_ref(view: dict[str, Any]) -> str:
     """The case reference a modal carries in private_metadata."""
     ref = parse_ref(str((view or {}).get("private_metadata") or ""))

@@ -20,6 +20,7 @@ log = logging.getLogger("handlers.views")
 BLOCKS: dict[str, tuple[set[str], str]] = {
     "gfi_request": ({"enhet", "typ", "kort", "kontakt", "samtycke", "omfattar", "giltigt", "bradskande"}, "enhet"),
     "gfi_assign": ({"personer", "annan"}, "personer"),
+    "gfi_reassign": ({"personer", "annan"}, "personer"),
     "gfi_book": ({"datum", "tid", "plats", "enheter"}, "datum"),
     "gfi_outcome": ({"utfall", "utvardering"}, "utfall"),
     "gfi_follow_up": ({"agare", "datum", "vad"}, "vad"),
@@ -115,6 +116,10 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         form = forms.parse_assign(values)
         return await core.cases.assign(person_id, ref, form.people, form.other, reassign=False)
 
+    async def reassign(person_id: str, ref: str, values: dict[str, Any]) -> Case:
+        form = forms.parse_assign(values)
+        return await core.cases.assign(person_id, ref, form.people, form.other, reassign=True)
+
     async def book(person_id: str, ref: str, values: dict[str, Any]) -> Case:
         form, errors = forms.parse_book(values, core.settings.timezone)
         if errors or form.at is None:
@@ -140,6 +145,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         return await core.cases.close(person_id, ref, reason)
 
     case_modal("gfi_assign", assign)
+    case_modal("gfi_reassign", reassign)
     case_modal("gfi_book", book)
     case_modal("gfi_outcome", outcome)
     case_modal("gfi_follow_up", follow_up)

@@ -121,3 +121,14 @@ def test_merge_prefers_parse_errors() -> None:
 def test_well_formed(body: str, ok: bool) -> None:
     content_type = "application/json" if body.startswith("{") else "application/x-www-form-urlencoded"
     assert well_formed(body, content_type) is ok
+
+
+def test_ladder_click_carries_the_item_id_only() -> None:
+    from handlers.forms import PayloadError, parse_ladder_click
+    from tests.fakes.slack_signing import block_actions_payload
+
+    click, item = parse_ladder_click(block_actions_payload("U07JONAS", "ladder_take_over", "17"))
+    assert (click.user_id, click.action_id, item) == ("U07JONAS", "ladder_take_over", 17)
+    for bad in ("", "GFI-2026-0001", "17; drop", "-3"):
+        with pytest.raises(PayloadError):
+            parse_ladder_click(block_actions_payload("U07JONAS", "ladder_nudge", bad))

@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 
+from bot.calendar import OfficeHours
 from bot.cases.models import Case, CaseState, CaseType, CloseReason, Outcome
-from bot.channels.slack.home import MAX_VIEW_BLOCKS, FailedDelivery, HomeData, age_text, home_view
+from bot.channels.slack.home import MAX_VIEW_BLOCKS, FailedDelivery, HomeData, home_view
 from bot.config import DEFAULT_DIRECTORY
 from bot.directory import load_directory
+from bot.ladder.models import AwaitingItem, AwaitingKind, FrozenLadder, FrozenRung
 from bot.rendering import Renderer
 from tests.conftest import local
 
@@ -64,7 +66,7 @@ def test_home_for_staff_shows_requests_cases_and_next_step_buttons(renderer: Ren
 def test_home_for_distributor_and_coordinator(renderer: Renderer) -> None:
     data = HomeData(
         person_id="jonas.sjo", now=NOW, queues=[("beroende", [case(5, urgent=True), case(6)]), ("psykiatri", [])],
-        coordinator=True, escalations=None,
+        coordinator=True, escalations=[],
         failed=[FailedDelivery("GFI-2026-0005", "maria.sand", "slack:account_inactive", NOW)],
     )
     view = home_view(renderer, data)
@@ -72,28 +74,43 @@ def test_home_for_distributor_and_coordinator(renderer: Renderer) -> None:
     assert "Kö – Beroendemottagningen Åstad" in text and "Kön är tom." in text
     assert "GFI-2026-0005 BRÅDSKANDE – 5 dagar" in text
     assert ("gfi_assign_open", "GFI-2026-0006") in buttons(view["blocks"])
-    assert "Öppna eskaleringar" in text and "Ansvarstrappan är inte igång" in text
+    assert "Öppna eskaleringar" in text and "Inga öppna eskaleringar." in text
     assert "GFI-2026-0005 till Maria Sand: slack:account_inactive" in text
-    with_ladder = home_view(renderer, replace(data, escalations=["GFI-2026-0009 – kvittering – steg 1"]))
-    assert "GFI-2026-0009 – kvittering – steg 1" in str(with_ladder)
+    with_ladder = home_view(renderer, replace(data, escalations=[escalation(9)]))
+    assert "GFI-2026-0009 väntar på kvittering av fördelat ärende sedan mån 23 nov 2026 kl. 10:00" in str(with_ladder)
+    assert "Nu hos: verksamhetschef. Inget svar från: Linnea Fors" in str(with_ladder)
+    assert {("ladder_take_over", "9"), ("ladder_nudge", "9"), ("ladder_reassign", "9")} <= set(
+        buttons(with_ladder["blocks"])
+    )
 
 
 def test_home_stays_within_slacks_block_limit(renderer: Renderer) -> None:
     many = [case(n, CaseState.MEETING_BOOKED) for n in range(1, 80)]
     data = HomeData(person_id="fatima.ali", now=NOW, requests=many, cases=many,
                     queues=[(u, many) for u in ("beroende", "psykiatri", "soc-norr", "vc-centrum")],
-                    coordinator=True, escalations=[f"e{n}" for n in range(40)],
+                    coordinator=True, escalations=[escalation(n) for n in range(1, 41)],
                     failed=[FailedDelivery(None, "maria.sand", None, NOW)] * 30)
     view = home_view(renderer, data)
     assert len(view["blocks"]) <= MAX_VIEW_BLOCKS
     assert "Uppdaterad" in str(view["blocks"][-1])  # the footer survives the cut
 
 
-def test_age_text() -> None:
-    assert age_text(timedelta(minutes=5)) == "nyss inkommen"
-    assert age_text(timedelta(hours=3)) == "3 tim"
-    assert age_text(timedelta(days=1, hours=2)) == "1 dag"
-    assert age_text(timedelta(days=4)) == "4 dagar"
+def test_age_text(renderer: Renderer) -> None:
+    assert renderer.age(timedelta(minutes=5)) == "nyss"
+    assert renderer.age(timedelta(hours=3)) == "3 tim sedan"
+    assert renderer.age(timedelta(days=1, hours=2)) == "1 dag sedan"
+    assert renderer.age(timedelta(days=4)) == "4 dagar sedan"
+
+
+def escalation(n: int) -> AwaitingItem:
+    ladder = FrozenLadder(
+        (FrozenRung("@assignees", ("linnea.fors",)), FrozenRung("verksamhetschef", ("helena.ros",))), OfficeHours()
+    )
+    return AwaitingItem(
+        id=n, case_id=n, case_ref=f"GFI-2026-{n:04d}", kind=AwaitingKind.ACKNOWLEDGEMENT, subject="", arm=1,
+        unit_id="beroende", answerers=["linnea.fors"], since=NOW, due_at=None, ladder=ladder, rung=1,
+        alerted=["helena.ros"],
+    )
 
 
 STATES = [CaseState.ASSIGNED, CaseState.ACKNOWLEDGED, CaseState.MEETING_BOOKED, CaseState.MEETING_HELD,
@@ -152,19 +169,3 @@ def test_modals_respect_slack_limits(renderer: Renderer, template: str, extra: d
     for block in view["blocks"]:
         if block["type"] == "input":
             assert block["element"]["action_id"] == "v"
-
-
-async def test_escalations_come_from_the_ladder_when_it_is_installed(renderer: Renderer) -> None:
-    from types import SimpleNamespace
-
-    from bot.channels.slack.home import escalation_lines
-
-    class Ladder:
-        async def open_escalations(self) -> list[Any]:
-            return [SimpleNamespace(case_ref="GFI-2026-0003", kind="acknowledge", rung_title="verksamhetschef",
-                                    since=NOW)]
-
-    assert await escalation_lines(SimpleNamespace(renderer=renderer), "jonas.sjo") is None  # type: ignore[arg-type]
-    core = SimpleNamespace(renderer=renderer, ladder=Ladder())
-    lines = await escalation_lines(core, "jonas.sjo")  # type: ignore[arg-type]
-    assert lines == ["GFI-2026-0003 – acknowledge – steg verksamhetschef – sedan mån 23 nov 2026 kl. 10:00"]

@@ -42,14 +42,33 @@ class HomeRefresher:
         self.client = client
         self.pending: set[str] = set()
         self._lock = asyncio.Lock()
+        self._seen_outbox_id: int | None = None  # escalation messages up to here have been looked at
 
     async def after_action(self, tx: Tx, case: Case, action: str, actor_id: str, now: datetime) -> None:
         directory = self.core.directory
         people = {actor_id, *case.participants(), *directory.distributors_of(case.target_unit)}
         self.pending.update(p for p in people if directory.person(p) is not None)
 
+    async def note_escalations(self) -> None:
+        """Escalations climb in the sweep, outside any case action: note everyone an escalation or its
+        resolution was queued for since the last look, and the coordinators (who see every escalation)."""
+        async with self.core.db.transaction() as tx:
+            if self._seen_outbox_id is None:
+                self._seen_outbox_id = int(await tx.scalar("SELECT COALESCE(MAX(id), 0) FROM outbox"))
+                return
+            rows = await tx.fetchall(
+                "SELECT id, recipient_id FROM outbox WHERE id > ? "
+                "AND template IN ('escalation', 'escalation_resolved') ORDER BY id",
+                (self._seen_outbox_id,),
+            )
+            self._seen_outbox_id = int(await tx.scalar("SELECT COALESCE(MAX(id), 0) FROM outbox"))
+        if rows:
+            self.pending.update(r["recipient_id"] for r in rows)
+            self.pending.update(p.id for p in self.core.directory.coordinators())
+
     async def flush(self) -> None:
         """Publish the Home tab of everyone noted since the last flush."""
+        await self.note_escalations()
         async with self._lock:
             people, self.pending = sorted(self.pending), set()
             for person_id in people:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from bot.cases.models import Case
 from bot.core import Core
 from bot.directory import Role
+from bot.ladder.models import AwaitingItem
 from bot.rendering import Renderer
 
 log = logging.getLogger(__name__)
@@ -41,15 +42,7 @@ class HomeData:
     queues: list[tuple[str, list[Case]]] | None = None  # None: not a distributor
     coordinator: bool = False
     failed: list[FailedDelivery] = field(default_factory=list)
-    escalations: list[str] | None = None  # None: no ladder in this installation
-
-
-def age_text(delta: timedelta) -> str:
-    """How long a request has waited, in Swedish."""
-    if delta.days >= 1:
-        return f"{delta.days} {'dag' if delta.days == 1 else 'dagar'}"
-    hours = delta.seconds // 3600
-    return f"{hours} tim" if hours else "nyss inkommen"
+    escalations: list[AwaitingItem] = field(default_factory=list)  # open escalations this person may answer
 
 
 def home_view(renderer: Renderer, data: HomeData) -> dict[str, Any]:
@@ -61,7 +54,7 @@ def home_view(renderer: Renderer, data: HomeData) -> dict[str, Any]:
         for unit_id, cases in data.queues:
             queues.append((unit_id, cases[:MAX_QUEUE], max(0, len(cases) - MAX_QUEUE)))
             for c in cases[:MAX_QUEUE]:
-                ages[c.ref] = age_text(data.now - c.created_at)
+                ages[c.ref] = renderer.age(data.now - c.created_at)
     view = renderer.view(
         "home",
         person=data.person_id,
@@ -74,48 +67,13 @@ def home_view(renderer: Renderer, data: HomeData) -> dict[str, Any]:
         ages=ages,
         coordinator=data.coordinator,
         failed=data.failed[:MAX_FAILED],
-        escalations=None if data.escalations is None else data.escalations[:MAX_ESCALATIONS],
+        escalations=data.escalations[:MAX_ESCALATIONS],
+        more_escalations=max(0, len(data.escalations) - MAX_ESCALATIONS),
     )
     blocks = view["blocks"]
     if len(blocks) > MAX_VIEW_BLOCKS:  # keep the footer, cut the middle
         view["blocks"] = [*blocks[: MAX_VIEW_BLOCKS - 1], blocks[-1]]
     return view
-
-
-async def escalation_lines(core: Core, person_id: str) -> list[str] | None:
-    """Open escalations as short lines, if the ladder module is installed (else None)."""
-    ladder = getattr(core, "ladder", None)
-    if ladder is None:
-        return None
-    fetch = getattr(ladder, "open_escalations", None)
-    if fetch is None:
-        return None
-    try:
-        items = await fetch()
-    except Exception:
-        log.exception("ladder read failed", extra={"event": "slack.home_ladder_failed"})
-        return []
-    lines: list[str] = []
-    for item in items:
-        def get(key: str, o: Any = item) -> Any:
-            try:
-                return o.get(key) if isinstance(o, dict) else getattr(o, key, None)
-            except Exception:  # a property of a half-built item
-                return None
-
-        ref = get("case_ref") or "–"
-        what = get("what") or get("kind") or ""
-        since = get("since") or get("started_at")
-        rung = get("rung_title") or get("rung") or ""
-        parts = [str(ref)]
-        if what:
-            parts.append(str(what))
-        if rung != "":
-            parts.append(f"steg {rung}")
-        if isinstance(since, datetime):
-            parts.append(f"sedan {core.renderer.format_datetime(since)}")
-        lines.append(" – ".join(parts))
-    return lines
 
 
 async def load_home(core: Core, person_id: str) -> HomeData:
@@ -140,5 +98,7 @@ async def load_home(core: Core, person_id: str) -> HomeData:
             FailedDelivery(r["case_ref"], r["recipient_id"], r["last_error"], datetime.fromisoformat(r["created_at"]))
             for r in rows
         ]
-        data.escalations = await escalation_lines(core, person_id)
+    # A coordinator sees every open escalation; anyone else those they were alerted about.
+    assert core.ladder is not None
+    data.escalations = await core.ladder.open_escalations(person_id)
     return data

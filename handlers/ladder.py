@@ -1,0 +1,119 @@
+"""Escalation buttons (*ta över*, *påminn*, *omfördela*): ack, parse the item id, call the ladder, answer."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.cases.rules import Action, authorize
+from bot.channels.slack.context import SlackContext
+from bot.errors import Refusal
+from handlers import forms
+from handlers.actions import form_context
+from handlers.common import audit_refusal, guarded, reply, unknown_user_text
+
+log = logging.getLogger("handlers.ladder")
+
+
+def register(app: AsyncApp, ctx: SlackContext) -> None:
+    core = ctx.core
+    assert core.ladder is not None
+    ladder = core.ladder
+
+    async def start(body: dict[str, Any], client: AsyncWebClient) -> tuple[forms.Click, int, str] | None:
+        """Parse the click, drop retries, find the person; None when there is nothing more to do."""
+        click, item_id = forms.parse_ladder_click(body)
+        if not await ctx.claim(click.key, "action"):
+            return None
+        person_id = await ctx.identity.person_for(click.user_id)
+        if person_id is None:
+            await reply(ctx, client, user_id=click.user_id, text=unknown_user_text(ctx),
+                        channel_id=click.channel_id, trigger_id=click.trigger_id)
+            return None
+        return click, item_id, person_id
+
+    async def answer(click: forms.Click, client: AsyncWebClient, text: str) -> None:
+        await reply(ctx, client, user_id=click.user_id, text=text, channel_id=click.channel_id,
+                    trigger_id=click.trigger_id)
+
+    async def open_assign(click: forms.Click, client: AsyncWebClient, person_id: str, ref: str,
+                          reassign: bool) -> None:
+        case = await core.cases.get(ref)
+        try:
+            authorize(Action.ASSIGN, case, person_id, core.directory)
+        except Refusal as exc:
+            await audit_refusal(ctx, person_id, Action.ASSIGN.value, ref, exc)
+            await answer(click, client, core.renderer.refusal(exc))
+            return
+        view = core.renderer.view("slack_assign", case=case, reassign=reassign,
+                                  **form_context(ctx, "slack_assign", case))
+        try:
+            await client.views_open(trigger_id=click.trigger_id, view=view)
+        except SlackApiError as exc:
+            log.warning("views.open failed", extra={"event": "slack.views_open_failed", "case_ref": ref,
+                                                    "reason": str(exc.response.get("error"))})
+
+    @app.action("ladder_take_over")
+    @guarded("action.ladder_take_over")
+    async def take_over(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        started = await start(body, client)
+        if started is None:
+            return
+        click, item_id, person_id = started
+        try:
+            result = await ladder.take_over(person_id, item_id)
+        except Refusal as exc:
+            text = core.renderer.refusal(exc)
+            if exc.code == "assignee_wrong_unit":
+                text = core.renderer.render("slack_ladder", what="use_reassign", refusal=text)
+            await answer(click, client, text)
+            return
+        log.info("escalation taken over", extra={"event": "slack.ladder_take_over", "case_ref": result.case_ref,
+                                                 "item_id": item_id, "result": result.action})
+        if result.action == "assign" and click.trigger_id:
+            await open_assign(click, client, person_id, result.case_ref, reassign=False)
+            return
+        ctx.after_change()
+        await answer(click, client, core.renderer.render("slack_ladder", what=result.action, ref=result.case_ref))
+
+    @app.action("ladder_nudge")
+    @guarded("action.ladder_nudge")
+    async def nudge(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        started = await start(body, client)
+        if started is None:
+            return
+        click, item_id, person_id = started
+        try:
+            people = await ladder.nudge(person_id, item_id)
+        except Refusal as exc:
+            await answer(click, client, core.renderer.refusal(exc))
+            return
+        ctx.after_change()
+        await answer(click, client, core.renderer.render("slack_ladder", what="nudged", people=people))
+
+    @app.action("ladder_reassign")
+    @guarded("action.ladder_reassign")
+    async def reassign(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        started = await start(body, client)
+        if started is None:
+            return
+        click, item_id, person_id = started
+        async with core.db.transaction() as tx:
+            item = await ladder.get(tx, item_id)
+        if item is None:
+            await answer(click, client, core.renderer.refusal(Refusal("escalation_not_found", item=item_id)))
+            return
+        if not item.is_open:
+            await answer(click, client, core.renderer.refusal(
+                Refusal("escalation_resolved", ref=item.case_ref, at=item.resolved_at)))
+            return
+        if not click.trigger_id:
+            return
+        await open_assign(click, client, person_id, item.case_ref, reassign=True)

@@ -1,0 +1,110 @@
+"""The responsibility ladder on Slack: escalation DMs with buttons, påminn, ta över, omfördela, App Home."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.clock import FrozenClock
+from tests.conftest import local
+from tests.e2e.test_slack_lifecycle import action_ids, file_request
+from tests.fakes.slack_bot import FATIMA, JONAS, LINNEA, MARIA, SlackBot, running_bot
+from tests.fakes.slack_signing import multi_static_select_state
+
+HELENA = "U07HELENA"  # helena.ros, verksamhetschef: the first rung above beroende's distributor
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SlackBot]:
+    monkeypatch.delenv("SLACK_CLIENT_ID", raising=False)
+    monkeypatch.delenv("SLACK_CLIENT_SECRET", raising=False)
+    async with running_bot(tmp_path, clock) as running:
+        yield running
+
+
+async def move_to(bot: SlackBot, when: str) -> None:
+    """Move the frozen clock in 15-minute steps, ticking like the background would."""
+    target = local(when)
+    while bot.clock.now() < target:
+        bot.clock.set(min(bot.clock.now() + timedelta(minutes=15), target))
+        await bot.core.tick()
+    await bot.settle()
+
+
+def home_text(bot: SlackBot, user: str) -> str:
+    view = bot.fake.home_view(user)
+    return str(view["blocks"]) if view else ""
+
+
+def item_id(blocks: list[dict[str, Any]]) -> str:
+    return next(value for action, value in action_ids(blocks) if action == "ladder_nudge")
+
+
+async def test_escalation_is_answered_from_slack(bot: SlackBot) -> None:
+    ref = await file_request(bot)  # Monday 10:00; beroende distributes Tuesday 09:00, + 4 business hours
+    await move_to(bot, "2026-11-24T13:30")
+    [esc] = await bot.dm(HELENA, f"Ansvarstrappan (verksamhetschef): {ref} väntar på fördelning")
+    buttons = dict(action_ids(esc.params["blocks"]))
+    assert set(buttons) == {"ladder_take_over", "ladder_nudge", "ladder_reassign"}
+    item = item_id(esc.params["blocks"])
+    assert "Fatima Ali" in esc.params["text"]  # who has not answered
+    assert ref in home_text(bot, HELENA) and "Ta över" in home_text(bot, HELENA)
+
+    # someone who is not on the ladder is refused, ephemerally, in Swedish
+    assert (await bot.click(MARIA, "ladder_nudge", item)).status == 200
+    await bot.settle()
+    await bot.ephemeral(MARIA, "Du finns inte i ansvarstrappan")
+
+    # påminn: the distributor gets a nudge
+    await bot.click(HELENA, "ladder_nudge", item)
+    await bot.settle()
+    await bot.ephemeral(HELENA, "Påminnelse skickad till Fatima Ali")
+    await bot.dm(FATIMA, ref)
+
+    # ta över a distribution: the assign modal opens; submitting it assigns and stops the climb
+    await bot.click(HELENA, "ladder_take_over", item, trigger_id="trig-take")
+    await bot.settle()
+    view = await bot.opened_view("gfi_assign")
+    assert view["private_metadata"] == ref
+    reply = await bot.submit(HELENA, "gfi_assign", {"personer": multi_static_select_state(["linnea.fors"])}, ref=ref)
+    assert reply.status == 200, reply.text
+    await bot.settle()
+    await bot.dm(LINNEA, f"Du har fått GFI-ärende {ref}")
+    assert (await bot.core.cases.get(ref)).assigned_by == "helena.ros"
+    assert ref not in home_text(bot, HELENA).split("Öppna eskaleringar")[-1]
+
+
+async def test_omfordela_and_the_coordinators_home(bot: SlackBot) -> None:
+    ref = await file_request(bot)
+    await bot.submit(FATIMA, "gfi_assign", {"personer": multi_static_select_state(["linnea.fors"])}, ref=ref)
+    await bot.settle()
+    # nobody acknowledges: Tuesday 10:00 → the distributor, Wednesday → verksamhetschef, Thursday → coordinator
+    await move_to(bot, "2026-11-26T10:30")
+    [top] = await bot.dm(JONAS, f"{ref} väntar på kvittering av fördelat ärende")
+    assert "brist i samverkan" in top.params["text"]
+    coordinator_home = home_text(bot, JONAS)
+    assert f"{ref} väntar på kvittering av fördelat ärende" in coordinator_home
+
+    item = item_id(top.params["blocks"])
+    await bot.click(JONAS, "ladder_reassign", item, trigger_id="trig-re")
+    await bot.settle()
+    view = await bot.opened_view("gfi_reassign")
+    assert view["title"]["text"] == "Omfördela GFI-ärende"
+    reply = await bot.submit(JONAS, "gfi_reassign", {"personer": multi_static_select_state(["sofia.grahn"])}, ref=ref)
+    assert reply.status == 200, reply.text
+    await bot.settle()
+    case = await bot.core.cases.get(ref)
+    assert case.assignees == ["sofia.grahn"]
+    # everyone else who was alerted on the way up is told the climb stopped
+    await bot.dm(FATIMA, f"Ansvarstrappan för {ref} är stoppad")
+    await bot.dm(HELENA, f"Ansvarstrappan för {ref} är stoppad")
+    assert f"{ref} väntar på kvittering" not in home_text(bot, JONAS)
+
+    # the button of a resolved escalation explains that it is already answered
+    await bot.click(JONAS, "ladder_take_over", item)
+    await bot.settle()
+    await bot.ephemeral(JONAS, ref)
