@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import os
 import sys
+from collections.abc import Coroutine
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.channels.console import ConsoleClock, ConsoleSender, run_console
@@ -73,14 +75,19 @@ def _default_person(directory: Directory) -> str:
     return staff[0] if staff else next(iter(directory.people))
 
 
-def cmd_console(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+def _start(main: Coroutine[Any, Any, int]) -> int:
+    """Run the bot's main coroutine; a broken directory stops it with every problem listed."""
     try:
-        return asyncio.run(_console(settings, args.as_person, _parse_now(args.now, settings.timezone)))
+        return asyncio.run(main)
     except DirectoryError as exc:
         print(exc.report(), file=sys.stderr)
         print("Boten startar inte med en felaktig katalog.", file=sys.stderr)
         return 1
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    return _start(_console(settings, args.as_person, _parse_now(args.now, settings.timezone)))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -92,20 +99,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"{settings.directory_path} och databasen {settings.db_path}.",
             file=sys.stderr,
         )
-        try:
-            return asyncio.run(_console(settings, args.as_person, _parse_now(args.now, settings.timezone)))
-        except DirectoryError as exc:
-            print(exc.report(), file=sys.stderr)
-            print("Boten startar inte med en felaktig katalog.", file=sys.stderr)
-            return 1
+        return _start(_console(settings, args.as_person, _parse_now(args.now, settings.timezone)))
     from bot.channels.slack.server import serve
 
-    try:
-        return asyncio.run(serve(settings))
-    except DirectoryError as exc:
-        print(exc.report(), file=sys.stderr)
-        print("Boten startar inte med en felaktig katalog.", file=sys.stderr)
-        return 1
+    return _start(serve(settings))
 
 
 async def _due(settings: Settings, now: datetime | None) -> str:
@@ -121,12 +118,12 @@ async def _due(settings: Settings, now: datetime | None) -> str:
 def cmd_due(args: argparse.Namespace) -> int:
     """Print what is due or overdue (read only: nothing is fired or sent)."""
     settings = _settings(args)
-    try:
-        print(asyncio.run(_due(settings, _parse_now(args.now, settings.timezone))))
-    except DirectoryError as exc:
-        print(exc.report(), file=sys.stderr)
-        return 1
-    return 0
+
+    async def main() -> int:
+        print(await _due(settings, _parse_now(args.now, settings.timezone)))
+        return 0
+
+    return _start(main())
 
 
 def build_parser() -> argparse.ArgumentParser:
