@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from bot.clock import FrozenClock
 from tests.e2e.test_slack_lifecycle import file_request, request_values
-from tests.fakes.slack_bot import FATIMA, GUSTAV, LINNEA, MARIA, SlackBot, running_bot
+from tests.fakes.slack_bot import FATIMA, GUSTAV, LINNEA, MARIA, SlackBot
 from tests.fakes.slack_signing import (
     block_actions_payload,
     checkboxes_state,
@@ -25,14 +23,6 @@ from tests.fakes.slack_signing import (
 
 VALID_PNR = "811218-9876"  # checksum ok, nobody in particular
 SAMORDNINGSNUMMER = "850761-1237"  # day + 60, checksum ok
-
-
-@pytest.fixture
-async def bot(tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SlackBot]:
-    monkeypatch.delenv("SLACK_CLIENT_ID", raising=False)
-    monkeypatch.delenv("SLACK_CLIENT_SECRET", raising=False)
-    async with running_bot(tmp_path, clock) as running:
-        yield running
 
 
 async def assign(bot: SlackBot, user: str, ref: str, people: list[str]) -> dict:

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from bot.clock import FrozenClock
 from tests.conftest import local
 from tests.e2e.test_slack_lifecycle import action_ids, file_request
-from tests.fakes.slack_bot import FATIMA, JONAS, LINNEA, MARIA, SlackBot, running_bot
+from tests.fakes.slack_bot import FATIMA, JONAS, LINNEA, MARIA, SlackBot
 from tests.fakes.slack_signing import multi_static_select_state
 
 HELENA = "U07HELENA"  # helena.ros, verksamhetschef: the first rung above beroende's distributor
-
-
-@pytest.fixture
-async def bot(tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SlackBot]:
-    monkeypatch.delenv("SLACK_CLIENT_ID", raising=False)
-    monkeypatch.delenv("SLACK_CLIENT_SECRET", raising=False)
-    async with running_bot(tmp_path, clock) as running:
-        yield running
 
 
 async def move_to(bot: SlackBot, when: str) -> None:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot.clock import FrozenClock
 from tests.conftest import local
-from tests.fakes.slack_bot import FATIMA, JONAS, LINNEA, MARIA, SlackBot, running_bot
+from tests.fakes.slack_bot import FATIMA, JONAS, LINNEA, MARIA, SlackBot
 from tests.fakes.slack_signing import (
     checkboxes_state,
     datepicker_state,
@@ -19,14 +15,6 @@ from tests.fakes.slack_signing import (
     radio_buttons_state,
     static_select_state,
 )
-
-
-@pytest.fixture
-async def bot(tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SlackBot]:
-    monkeypatch.delenv("SLACK_CLIENT_ID", raising=False)
-    monkeypatch.delenv("SLACK_CLIENT_SECRET", raising=False)
-    async with running_bot(tmp_path, clock) as running:
-        yield running
 
 
 def request_values(**overrides: Any) -> dict[str, Any]:

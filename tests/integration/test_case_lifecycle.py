@@ -9,25 +9,14 @@ import pytest
 
 from bot import audit
 from bot.cases.models import CaseState, CloseReason
-from bot.cases.service import GfiRequest
 from bot.clock import FrozenClock
 from bot.core import Core
 from bot.errors import FieldError, Refusal
 from tests.conftest import RecordingSender, local
+from tests.timekit import form
 
 # A syntactically valid personnummer (checksum ok) of nobody in particular.
 VALID_PNR = "811218-9876"
-
-
-def form(**overrides: object) -> GfiRequest:
-    data: dict[str, object] = {
-        "target_unit": "beroende",
-        "case_type": "ny-en",
-        "brief": "Man, 45 år, alkohol, vill veta vad beroendemottagningen kan erbjuda.",
-        "consent_confirmed": True,
-    }
-    data.update(overrides)
-    return GfiRequest(**data)  # type: ignore[arg-type]
 
 
 async def audit_actions(core: Core, ref: str) -> list[tuple[str, str, str]]:
