@@ -101,10 +101,13 @@ class Outbox:
             return None
         return int(await tx.scalar("SELECT last_insert_rowid()"))
 
-    async def cancel_for_case(self, tx: Tx, case_id: int) -> int:
-        """Cancel every undelivered message of a case (consent withdrawn); returns how many."""
-        return await tx.execute(
+    async def withdraw_case(self, tx: Tx, case_id: int) -> int:
+        """Consent withdrawn: cancel every undelivered message of the case and erase the stored text of
+        all of them (it may quote the brief). Returns how many were cancelled."""
+        cancelled = await tx.execute(
             "UPDATE outbox SET status = 'cancelled', last_error = 'case closed: consent withdrawn' "
             "WHERE case_id = ? AND status = 'pending'",
             (case_id,),
         )
+        await tx.execute("UPDATE outbox SET text = '', blocks = NULL WHERE case_id = ?", (case_id,))
+        return cancelled

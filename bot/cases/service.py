@@ -507,7 +507,7 @@ class CaseService:
         """Consent withdrawn: close at once, cancel pending messages, erase free text."""
 
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
-            cancelled = await self.outbox.cancel_for_case(tx, case.id)
+            cancelled = await self.outbox.withdraw_case(tx, case.id)
             await tx.execute(
                 "UPDATE cases SET closed_reason = ?, closed_at = ?, state_before_close = ?, brief = NULL, "
                 "contact = NULL, other_assignee = CASE WHEN other_assignee IS NULL THEN NULL ELSE '–' END, "

@@ -219,6 +219,12 @@ async def test_consent_withdrawal_closes_erases_and_cancels(core: Core, sender: 
     assert "påminnelser har stoppats" in notice.text
     with pytest.raises(Refusal, match="reopen_after_withdrawal"):
         await core.cases.reopen("maria.sand", case.ref)
+    # no stored message text of the case can quote the erased brief any more
+    async with core.db.transaction() as tx:
+        texts = [r["text"] for r in await tx.fetchall("SELECT text FROM outbox WHERE case_id = ?", (case.id,))]
+        drafts = await tx.fetchall("SELECT * FROM brist_drafts")
+    assert texts and not any("alkohol" in t for t in texts)
+    assert not any("alkohol" in str(d) for d in drafts)
 
 
 async def test_state_survives_a_restart(make_core, sender: RecordingSender) -> None:  # type: ignore[no-untyped-def]
@@ -255,3 +261,16 @@ async def test_audit_log_is_append_only(core: Core) -> None:
     with pytest.raises(Exception, match="append-only"):
         async with core.db.transaction() as tx:
             await tx.execute("DELETE FROM audit")
+
+
+async def test_withdrawal_erases_the_text_of_messages_already_sent(core: Core, sender: RecordingSender) -> None:
+    case = await core.cases.request("maria.sand", form())
+    await core.cases.assign("fatima.ali", case.ref, ["linnea.fors"])
+    await core.tick()
+    [delivered] = sender.to("linnea.fors", "assigned_to_you")
+    assert "alkohol" in delivered.text  # the brief was quoted to the assignee
+    await core.cases.withdraw_consent("linnea.fors", case.ref)
+    async with core.db.transaction() as tx:
+        rows = await tx.fetchall("SELECT status, text, blocks FROM outbox WHERE case_id = ? AND template = ?",
+                                 (case.id, "assigned_to_you"))
+    assert [(r["status"], r["text"], r["blocks"]) for r in rows] == [("sent", "", None)]
