@@ -138,6 +138,26 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
     for action_id in FORMS:
         opener(action_id)
 
+    @app.action("gfi_follow_up_done")
+    @guarded("action.gfi_follow_up_done")
+    async def follow_up_done(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        click, ref, number = forms.parse_follow_up_click(body)
+        if not await ctx.claim(click.key, "action"):
+            return
+        person_id = await clicker(click, client)
+        if person_id is None:
+            return
+        try:
+            case = await core.cases.complete_follow_up(person_id, ref, number)
+        except Refusal as exc:
+            text = core.renderer.refusal(exc)
+        else:
+            ctx.after_change()
+            text = core.renderer.render("follow_up_done", case=case, number=number)
+        await reply(ctx, client, user_id=click.user_id, text=text, channel_id=click.channel_id,
+                    trigger_id=click.trigger_id)
+
     @app.action("gfi_open_request")
     @guarded("action.gfi_open_request")
     async def open_request(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:

@@ -241,6 +241,17 @@ def parse_ladder_click(body: dict[str, Any]) -> tuple[Click, int]:
     return click, int(raw)
 
 
+def parse_follow_up_click(body: dict[str, Any]) -> tuple[Click, str, int]:
+    """A click on a follow-up's Klar button (value `GFI-2026-0042/2`) → (Click, case ref, follow-up number)."""
+    click = parse_click(body)
+    raw = str((body.get("actions") or [{}])[0].get("value") or "")
+    ref_text, _, number = raw.partition("/")
+    ref = parse_ref(ref_text)
+    if ref is None or not number.isdigit() or int(number) < 1:
+        raise PayloadError("follow-up")
+    return click, ref, int(number)
+
+
 def private_ref(view: dict[str, Any]) -> str:
     """The case reference a modal carries in private_metadata."""
     ref = parse_ref(str((view or {}).get("private_metadata") or ""))

@@ -95,3 +95,31 @@ async def test_omfordela_and_the_coordinators_home(bot: SlackBot) -> None:
     await bot.click(JONAS, "ladder_take_over", item)
     await bot.settle()
     await bot.ephemeral(JONAS, ref)
+
+
+async def test_a_follow_up_is_completed_with_its_klar_button(bot: SlackBot) -> None:
+    from datetime import date
+
+    ref = await file_request(bot)
+    cases = bot.core.cases
+    await cases.assign("fatima.ali", ref, ["linnea.fors"])
+    await cases.acknowledge("linnea.fors", ref)
+    await cases.book("linnea.fors", ref, local("2026-11-24T13:00"), "Rum 3", ["soc-norr", "beroende"])
+    bot.clock.set(local("2026-11-24T15:00"))
+    await cases.record_outcome("linnea.fors", ref, "lotsning", evaluation_done=True)
+    await cases.add_follow_up("linnea.fors", ref, "maria.sand", date(2026, 12, 1), "Stämma av lotsningen")
+    await bot.core.tick()
+    [assigned] = await bot.dm(MARIA, f"Du är ansvarig för en uppföljning i {ref}")
+    assert ("gfi_follow_up_done", f"{ref}/1") in action_ids(assigned.params["blocks"])
+
+    await bot.click(LINNEA, "gfi_follow_up_done", f"{ref}/2")  # no such follow-up
+    await bot.settle()
+    await bot.ephemeral(LINNEA, f"{ref} har ingen uppföljning nummer 2")
+    await bot.click(MARIA, "gfi_follow_up_done", f"{ref}/1")
+    await bot.settle()
+    await bot.ephemeral(MARIA, f"Uppföljning 1 i {ref} är klar")
+    case = await cases.get(ref)
+    assert case.follow_ups[0].done_at is not None
+    # nothing is awaited any more, so nothing climbs: move past the due date and see no escalation
+    await move_to(bot, "2026-12-03T12:00")
+    assert not [c for c in bot.fake.calls("chat.postMessage") if "Ansvarstrappan" in str(c.params.get("text"))]

@@ -132,3 +132,14 @@ def test_ladder_click_carries_the_item_id_only() -> None:
     for bad in ("", "GFI-2026-0001", "17; drop", "-3"):
         with pytest.raises(PayloadError):
             parse_ladder_click(block_actions_payload("U07JONAS", "ladder_nudge", bad))
+
+
+def test_follow_up_click_carries_ref_and_number() -> None:
+    from handlers.forms import PayloadError, parse_follow_up_click
+    from tests.fakes.slack_signing import block_actions_payload
+
+    _, ref, number = parse_follow_up_click(block_actions_payload("U01MARIA", "gfi_follow_up_done", "gfi-2026-0042/2"))
+    assert (ref, number) == ("GFI-2026-0042", 2)
+    for bad in ("GFI-2026-0042", "GFI-2026-0042/0", "GFI-2026-0042/x", "nonsense/1"):
+        with pytest.raises(PayloadError):
+            parse_follow_up_click(block_actions_payload("U01MARIA", "gfi_follow_up_done", bad))
