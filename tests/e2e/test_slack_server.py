@@ -75,3 +75,42 @@ async def test_run_serves_slack_and_stops_cleanly_on_sigterm(tmp_path: Path) -> 
         assert code == 0, rest
         assert '"slack.stopped"' in rest
         assert "Traceback" not in rest
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+async def test_run_in_socket_mode_takes_commands_over_the_websocket(tmp_path: Path) -> None:
+    async with FakeSlackAPI(token=TOKEN) as fake:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GFI_"))}
+        env.update({
+            "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_APP_TOKEN": "xapp-process-test",
+            "SLACK_API_URL": fake.base_url, "GFI_HTTP_HOST": "127.0.0.1", "GFI_HTTP_PORT": "0",
+            "GFI_LOG_LEVEL": "INFO", "GFI_DB_PATH": str(tmp_path / "gfi.sqlite3"),
+        })
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        assert proc.stderr is not None
+        seen: list[dict[str, Any]] = []
+        try:
+            ready = await read_until(proc.stderr, "slack.listening", seen)
+            assert ready["mode"] == "socket"
+            [opened_socket] = await fake.wait_for("apps.connections.open", timeout=10)
+            assert opened_socket.token == "xapp-process-test"
+            payload = {
+                "token": "legacy", "team_id": "T0GFI", "channel_id": "C0GFI", "user_id": "U01MARIA",
+                "command": "/gfi", "text": "", "trigger_id": "trig-socket", "response_url": "https://example.invalid/r",
+            }
+            envelope = await fake.socket_send("slash_commands", payload)
+            ack = await fake.socket_ack(envelope)
+            assert ack["envelope_id"] == envelope
+            [opened] = await fake.wait_for("views.open", timeout=10)
+            assert opened.params["trigger_id"] == "trig-socket"
+            assert opened.params["view"]["callback_id"] == "gfi_request"
+        finally:
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(proc.wait(), timeout=20)
+        rest = (await proc.stderr.read()).decode()
+        assert code == 0, rest
+        assert "Traceback" not in rest

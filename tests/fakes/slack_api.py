@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 # Fields that slack-sdk sends as JSON strings in form-encoded bodies; parsed back into objects.
 _JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
@@ -147,8 +147,13 @@ class FakeSlackAPI:
         self._home_views: dict[str, dict[str, Any]] = {}
         self._counter = itertools.count(1)
         self._changed = asyncio.Event()
+        # Socket Mode: apps.connections.open hands out ws://…/socket; envelopes go down, acks come back.
+        self._sockets: list[web.WebSocketResponse] = []
+        self._socket_acks: dict[str, dict[str, Any]] = {}
+        self._socket_connected = asyncio.Event()
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
+        app.router.add_get("/socket", self._socket)
         self._server = LocalServer(app)
 
     # ------------------------------------------------------------------ lifecycle
@@ -158,7 +163,9 @@ class FakeSlackAPI:
         await self._server.start()
 
     async def stop(self) -> None:
-        """Stop serving."""
+        """Stop serving (closing Socket Mode connections first)."""
+        for ws in list(self._sockets):
+            await ws.close()
         await self._server.stop()
 
     async def __aenter__(self) -> FakeSlackAPI:
@@ -324,7 +331,8 @@ class FakeSlackAPI:
                 queue.pop(0)
             headers = {} if failure.retry_after is None else {"Retry-After": str(failure.retry_after)}
             return failure.status, {"ok": False, "error": failure.error}, headers
-        if self.expected_token is not None and token != self.expected_token:
+        app_level = method == "apps.connections.open" and (token or "").startswith("xapp-")
+        if self.expected_token is not None and token != self.expected_token and not app_level:
             return 200, {"ok": False, "error": "not_authed" if token is None else "invalid_auth"}, {}
         handler = self._handlers().get(method)
         body = handler(params) if handler else {"ok": True}
@@ -344,7 +352,51 @@ class FakeSlackAPI:
             "users.lookupByEmail": self._users_lookup_by_email,
             "users.info": self._users_info,
             "conversations.open": self._conversations_open,
+            "apps.connections.open": self._apps_connections_open,
         }
+
+    # ------------------------------------------------------------------ Socket Mode
+
+    def _apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": self.app_id}})
+        self._socket_connected.set()
+        try:
+            async for message in ws:
+                if message.type != WSMsgType.TEXT:
+                    continue
+                data = json.loads(message.data)
+                if "envelope_id" in data:
+                    self._socket_acks[str(data["envelope_id"])] = data
+                    self._changed.set()
+        finally:
+            self._sockets.remove(ws)
+        return ws
+
+    async def socket_send(self, envelope_type: str, payload: dict[str, Any], timeout: float = 10.0) -> str:  # noqa: ASYNC109 - a test helper's explicit bound
+        """Send an envelope to the connected Socket Mode client; returns its envelope id."""
+        await asyncio.wait_for(self._socket_connected.wait(), timeout)
+        envelope_id = f"env-{next(self._counter)}"
+        await self._sockets[-1].send_json({
+            "envelope_id": envelope_id, "type": envelope_type, "payload": payload,
+            "accepts_response_payload": envelope_type != "events_api",
+        })
+        return envelope_id
+
+    async def socket_ack(self, envelope_id: str, timeout: float = 10.0) -> dict[str, Any]:  # noqa: ASYNC109 - a test helper's explicit bound
+        """Wait for the client's acknowledgement of an envelope."""
+        async def acked() -> dict[str, Any]:
+            while envelope_id not in self._socket_acks:
+                self._changed.clear()
+                await self._changed.wait()
+            return self._socket_acks[envelope_id]
+
+        return await asyncio.wait_for(acked(), timeout)
 
     # ------------------------------------------------------------------ method answers
 
