@@ -83,3 +83,5 @@ async def after_action(
         await tell(case.participants(), "case_reopened")
     elif action is Action.WITHDRAW_CONSENT:
         await tell(case.participants(), "consent_withdrawn")
+    elif action is Action.RENEW_CONSENT:
+        await tell(case.participants(), "consent_renewed", paused=before.consent_valid_until < service.today())

@@ -19,6 +19,7 @@ class Action(StrEnum):
     CLOSE = "close"
     REOPEN = "reopen"
     WITHDRAW_CONSENT = "withdraw_consent"
+    RENEW_CONSENT = "renew_consent"
 
 
 S = CaseState
@@ -32,6 +33,7 @@ ALLOWED_FROM: dict[Action, frozenset[CaseState]] = {
     Action.CLOSE: OPEN_STATES,
     Action.REOPEN: frozenset({S.CLOSED}),
     Action.WITHDRAW_CONSENT: OPEN_STATES,
+    Action.RENEW_CONSENT: OPEN_STATES,
 }
 
 TARGET_STATE: dict[Action, CaseState] = {
@@ -56,10 +58,11 @@ def assigners(case: Case, directory: Directory) -> list[str]:
 
 
 def next_state(action: Action, case: Case) -> CaseState:
-    """The state the case moves to; reopening returns to where it was closed from."""
+    """The state the case moves to; reopening returns to where it was closed from, and renewing the
+    consent leaves the state as it is."""
     if action is Action.REOPEN:
         return case.state_before_close or S.REQUESTED
-    return TARGET_STATE[action]
+    return TARGET_STATE.get(action, case.state)
 
 
 def authorize(action: Action, case: Case, actor_id: str, directory: Directory) -> None:
@@ -75,7 +78,7 @@ def authorize(action: Action, case: Case, actor_id: str, directory: Directory) -
         if actor_id not in case.responsible():
             raise Refusal("not_assignee", ref=case.ref, action=action.value)
         return
-    # close, reopen, withdraw consent: the case's own staff
+    # close, reopen, withdraw or renew consent: the case's own staff
     staff = {case.requester_id, *case.responsible(), *directory.distributors_of(case.target_unit)}
     if actor_id not in staff:
         raise Refusal("not_case_staff", ref=case.ref, action=action.value)

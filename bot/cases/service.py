@@ -519,6 +519,26 @@ class CaseService:
 
         return await self._act(actor_id, ref, Action.WITHDRAW_CONSENT, change)
 
+    async def renew_consent(self, actor_id: str, ref: str, until: date, scope: list[str] | None = None) -> Case:
+        """A renewed consent: new valid-until date (and, if given, more units in scope). A case paused by an
+        expired consent goes on where it stopped."""
+        if until <= self.today():
+            raise FieldError.one("giltigt", "consent_in_past", until=until)
+        extra = [u for u in dict.fromkeys(scope or []) if u]
+        for u in extra:
+            if self.directory.unit(u) is None:
+                raise FieldError.one("omfattar", "unknown_unit", unit=u)
+
+        async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
+            new_scope = list(dict.fromkeys([*case.consent_scope, *extra]))
+            await tx.execute(
+                "UPDATE cases SET consent_valid_until = ?, consent_scope = ?, consent_expired_at = NULL WHERE id = ?",
+                (until.isoformat(), json.dumps(new_scope), case.id),
+            )
+            return {"until": until.isoformat(), "scope": new_scope}
+
+        return await self._act(actor_id, ref, Action.RENEW_CONSENT, change)
+
     # --- views ----------------------------------------------------------------------------------
     def distributed_units(self, person_id: str) -> list[str]:
         """Units whose queue this person distributes (as distributor or deputy)."""

@@ -71,7 +71,7 @@ ALIASES: dict[str, str] = {
     "mina": "mina", "visa": "visa", "som": "som", "tid": "tid", "klar": "klar",
     "eskaleringar": "eskaleringar", "eskalering": "eskaleringar", "esk": "eskaleringar",
     "taöver": "taover", "taover": "taover", "ta-över": "taover", "ta-over": "taover",
-    "påminn": "paminn", "paminn": "paminn",
+    "påminn": "paminn", "paminn": "paminn", "förnya": "fornya", "fornya": "fornya",
     "hjälp": "hjalp", "hjalp": "hjalp", "help": "hjalp", "avsluta-konsol": "quit", "quit": "quit", "exit": "quit",
 }
 
@@ -118,6 +118,7 @@ class ConsoleSession:
             "visa": self.cmd_show, "som": self.cmd_as, "tid": self.cmd_time, "hjalp": self.cmd_help,
             "quit": self.cmd_quit, "klar": self.cmd_done,
             "eskaleringar": self.cmd_escalations, "taover": self.cmd_take_over, "paminn": self.cmd_nudge,
+            "fornya": self.cmd_renew,
         }
 
     # --- output -----------------------------------------------------------------------------------
@@ -295,6 +296,14 @@ class ConsoleSession:
 
     async def cmd_withdraw(self, positional: list[str], options: dict[str, str]) -> None:
         await self._done("withdraw_consent", await self.core.cases.withdraw_consent(self.person, self._ref(positional)))
+
+    async def cmd_renew(self, positional: list[str], options: dict[str, str]) -> None:
+        ref = self._ref(positional)
+        if len(positional) != 2:
+            raise UsageError("need_until")
+        until = self._date(positional[1])
+        scope = [u for u in options.get("omfattar", "").split(",") if u]
+        await self._done("renew_consent", await self.core.cases.renew_consent(self.person, ref, until, scope))
 
     async def cmd_mine(self, positional: list[str], options: dict[str, str]) -> None:
         mine = await self.core.cases.mine(self.person)

@@ -156,3 +156,16 @@ def test_escalation_can_be_taken_over_and_nudged_from_the_console(tmp_path: Path
     assert "Användning: /taöver <fråga>" in out
     # the requester is not on the ladder and may not answer for it
     assert "→ @maria.sand: Du finns inte i ansvarstrappan för GFI-2026-0001" in out.split("@maria.sand> /påminn 1")[1]
+
+
+def test_an_expired_consent_is_renewed_from_the_console(tmp_path: Path) -> None:
+    out = console(
+        tmp_path / "gfi.sqlite3",
+        '/gfi enhet=beroende typ=ny-en kort="man, 45 år" samtycke=ja giltigt=2026-11-24\n'
+        "/tid 2026-11-25T09:00\n"
+        "/förnya GFI-2026-0001\n"
+        "/förnya GFI-2026-0001 2027-02-28 omfattar=psykiatri\n",
+    )
+    assert "→ @maria.sand: Samtycket i GFI-2026-0001 gällde till tis 24 nov 2026 och har gått ut." in out
+    assert "Ange till vilket datum det nya samtycket gäller." in out
+    assert "→ @maria.sand: Samtycket i GFI-2026-0001 gäller nu till sön 28 feb 2027." in out

@@ -9,7 +9,7 @@ import pytest
 from bot.cases.models import Case
 from bot.clock import FrozenClock
 from bot.core import Core
-from bot.errors import Refusal
+from bot.errors import FieldError, Refusal
 from bot.ladder.service import iso
 from tests.conftest import RecordingSender, local
 from tests.timekit import advance, assigned_case, form, times
@@ -174,3 +174,29 @@ async def test_reopen_re_arms_what_the_state_needs(core: Core, clock: FrozenCloc
     async with core.db.transaction() as tx:
         pending = await tx.fetchall("SELECT kind FROM timers WHERE done_at IS NULL ORDER BY due_at")
     assert [r["kind"] for r in pending] == ["consent_expiring", "consent_expired"]
+
+
+async def test_renewed_consent_resumes_a_paused_case(
+    core: Core, clock: FrozenClock, sender: RecordingSender
+) -> None:
+    case = await assigned_case(core, consent_valid_until=date(2026, 11, 24))
+    await core.cases.acknowledge("linnea.fors", case.ref)
+    await advance(core, clock, sender, local("2026-11-25T10:00"))
+    assert sender.to("maria.sand", "consent_expired")
+    with pytest.raises(FieldError):
+        await core.cases.renew_consent("maria.sand", case.ref, date(2026, 11, 25))  # not after today
+    with pytest.raises(Refusal, match="not_case_staff"):
+        await core.cases.renew_consent("omar.haddad", case.ref, date(2027, 3, 1))
+    sender.clear()
+    case = await core.cases.renew_consent("maria.sand", case.ref, date(2027, 3, 1), ["psykiatri"])
+    assert case.consent_valid_until == date(2027, 3, 1) and "psykiatri" in case.consent_scope
+    await core.tick()
+    [told] = sender.to("linnea.fors", "consent_renewed")
+    assert "fortsätter nu: boka GFI-möte" in told.text
+    # the booking is awaited again and booking is allowed again
+    async with core.db.transaction() as tx:
+        assert await tx.scalar(
+            "SELECT COUNT(*) FROM awaiting WHERE resolved_at IS NULL AND kind = 'booking'"
+        ) == 1
+    booked = await core.cases.book("linnea.fors", case.ref, local("2026-11-30T10:00"), "Rum 3", UNITS)
+    assert booked.meeting_at == local("2026-11-30T10:00")
