@@ -36,6 +36,7 @@ FORMS: dict[str, tuple[Action, str]] = {
     "gfi_outcome_open": (Action.RECORD_OUTCOME, "slack_outcome"),
     "gfi_follow_up_open": (Action.ADD_FOLLOW_UP, "slack_follow_up"),
     "gfi_close_open": (Action.CLOSE, "slack_close"),
+    "gfi_renew_open": (Action.RENEW_CONSENT, "slack_renew"),
 }
 
 
@@ -50,6 +51,8 @@ def form_context(ctx: SlackContext, template: str, case: Case) -> dict[str, Any]
         initial = [(u, directory.unit_name(u)) for u in chosen if directory.unit(u)]
         return {"units": units, "initial_units": initial, "today": ctx.core.cases.today().isoformat(),
                 "tz": ctx.core.settings.timezone}
+    if template == "slack_renew":
+        return {"units": units, "today": ctx.core.cases.today().isoformat()}
     if template == "slack_follow_up":
         ids = list(dict.fromkeys([*case.responsible(), case.requester_id,
                                   *(p.id for p in directory.staff_of(case.target_unit)),

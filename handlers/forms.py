@@ -173,6 +173,13 @@ def parse_follow_up(values: dict[str, Any]) -> tuple[FollowUpForm, ErrorMap]:
     return FollowUpForm(owner=owner, due=due, what=values.get("vad") or ""), errors
 
 
+def parse_renew(values: dict[str, Any]) -> tuple[date | None, list[str], ErrorMap]:
+    """The renewed consent: new valid-until date and any further units in scope."""
+    errors: ErrorMap = {}
+    until = _date(values, "giltigt", errors)
+    return until, _list(values, "omfattar"), errors
+
+
 def parse_close(values: dict[str, Any]) -> tuple[str, ErrorMap]:
     """The close reason: a code, or the free text when "annat" was chosen."""
     errors: ErrorMap = {}

@@ -25,6 +25,7 @@ BLOCKS: dict[str, tuple[set[str], str]] = {
     "gfi_outcome": ({"utfall", "utvardering"}, "utfall"),
     "gfi_follow_up": ({"agare", "datum", "vad"}, "vad"),
     "gfi_close": ({"skal", "annat"}, "skal"),
+    "gfi_renew": ({"giltigt", "omfattar"}, "giltigt"),
 }
 
 
@@ -138,6 +139,12 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
             raise FieldError(errors)
         return await core.cases.add_follow_up(person_id, ref, form.owner, form.due, form.what)
 
+    async def renew(person_id: str, ref: str, values: dict[str, Any]) -> Case:
+        until, scope, errors = forms.parse_renew(values)
+        if errors or until is None:
+            raise FieldError(errors)
+        return await core.cases.renew_consent(person_id, ref, until, scope)
+
     async def close(person_id: str, ref: str, values: dict[str, Any]) -> Case:
         reason, errors = forms.parse_close(values)
         if errors:
@@ -150,3 +157,4 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
     case_modal("gfi_outcome", outcome)
     case_modal("gfi_follow_up", follow_up)
     case_modal("gfi_close", close)
+    case_modal("gfi_renew", renew)

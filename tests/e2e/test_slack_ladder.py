@@ -123,3 +123,30 @@ async def test_a_follow_up_is_completed_with_its_klar_button(bot: SlackBot) -> N
     # nothing is awaited any more, so nothing climbs: move past the due date and see no escalation
     await move_to(bot, "2026-12-03T12:00")
     assert not [c for c in bot.fake.calls("chat.postMessage") if "Ansvarstrappan" in str(c.params.get("text"))]
+
+
+async def test_an_expired_consent_is_renewed_with_its_button(bot: SlackBot) -> None:
+    from datetime import date
+
+    from tests.fakes.slack_signing import datepicker_state
+
+    ref = await file_request(bot, giltigt=datepicker_state("2026-11-24"))
+    await bot.core.cases.assign("fatima.ali", ref, ["linnea.fors"])
+    await move_to(bot, "2026-11-25T09:00")
+    [expired] = await bot.dm(MARIA, f"Samtycket i {ref} gällde till")
+    assert ("gfi_renew_open", ref) in action_ids(expired.params["blocks"])
+
+    await bot.click(MARIA, "gfi_renew_open", ref, trigger_id="trig-renew")
+    await bot.settle()
+    view = await bot.opened_view("gfi_renew")
+    assert view["private_metadata"] == ref
+    too_early = await bot.submit(MARIA, "gfi_renew", {"giltigt": datepicker_state("2026-11-25"),
+                                                      "omfattar": multi_static_select_state([])}, ref=ref)
+    assert too_early.json()["response_action"] == "errors" and "giltigt" in too_early.json()["errors"]
+    reply = await bot.submit(MARIA, "gfi_renew", {"giltigt": datepicker_state("2027-03-01"),
+                                                  "omfattar": multi_static_select_state(["psykiatri"])}, ref=ref)
+    assert reply.status == 200 and reply.text == "", reply.text
+    await bot.settle()
+    case = await bot.core.cases.get(ref)
+    assert case.consent_valid_until == date(2027, 3, 1) and "psykiatri" in case.consent_scope
+    await bot.dm(LINNEA, f"Samtycket i {ref} är förnyat av Maria Sand")
