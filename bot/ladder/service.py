@@ -239,13 +239,20 @@ class LadderService:
             nxt += 1
         all_skipped = [*item.skipped, *skipped]
         if nxt > ladder.top:
-            log.error("ladder exhausted", extra={"event": "ladder.exhausted", "case_ref": item.case_ref,
-                                                 "item_id": item.id, "kind": item.kind.value})
-            await tx.execute(
-                "UPDATE awaiting SET due_at = NULL, rung = ?, skipped = ? WHERE id = ?",
-                (ladder.top, json.dumps(all_skipped), item.id),
-            )
-            return
+            # Nobody is present on any rung left: the present coordinators answer as the top rung, so that
+            # an unanswered message never stops without reaching a person.
+            people = [p.id for p in self.directory.coordinators() if not p.absent]
+            nxt = ladder.top
+            if not people:
+                log.error("ladder exhausted", extra={"event": "ladder.exhausted", "case_ref": item.case_ref,
+                                                     "item_id": item.id, "kind": item.kind.value})
+                await tx.execute(
+                    "UPDATE awaiting SET due_at = NULL, rung = ?, skipped = ? WHERE id = ?",
+                    (ladder.top, json.dumps(all_skipped), item.id),
+                )
+                return
+            log.warning("ladder fallback to coordinators", extra={
+                "event": "ladder.fallback", "case_ref": item.case_ref, "item_id": item.id, "kind": item.kind.value})
         top = nxt == ladder.top
         draft_id = (
             await messaging.create_brist_draft(self, tx, item, case, people, now, all_skipped) if top else None

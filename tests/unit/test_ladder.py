@@ -178,6 +178,20 @@ async def test_absent_and_vacant_rungs_are_skipped_at_once_logged_and_shown(
     assert [(r.case_ref, r.rung) for r in skips] == [(case.ref, 2)]
 
 
+async def test_when_every_rung_is_away_the_present_coordinators_are_alerted(
+    make_core: CoreFactory, clock: FrozenClock, sender: RecordingSender
+) -> None:
+    # beroende's ladder: fatima (deputy gustav) → helena → jonas; all away
+    core = await make_core(directory_with(absent=("fatima.ali", "gustav.lund", "helena.ros", "jonas.sjo")))
+    case = await assigned_case(core)
+    await core.tick()
+    sender.clear()
+    out = await advance(core, clock, sender, local("2026-11-25T12:00"))
+    # nobody left on the ladder: the kommun's coordinator, who is present, is alerted as the top rung
+    assert times(out, "escalation") == [("sara.holm", "2026-11-24T10:00")]
+    assert case.ref in out[0].text and "sista steget" in out[0].text
+
+
 async def test_nobody_present_on_the_first_rung_climbs_at_once(
     make_core: CoreFactory, clock: FrozenClock, sender: RecordingSender
 ) -> None:
