@@ -69,6 +69,7 @@ async def test_omfordela_and_the_coordinators_home(bot: SlackBot) -> None:
     ref = await file_request(bot)
     await bot.submit(FATIMA, "gfi_assign", {"personer": multi_static_select_state(["linnea.fors"])}, ref=ref)
     await bot.settle()
+    assert ref in home_text(bot, LINNEA)
     # nobody acknowledges: Tuesday 10:00 → the distributor, Wednesday → verksamhetschef, Thursday → coordinator
     await move_to(bot, "2026-11-26T10:30")
     [top] = await bot.dm(JONAS, f"{ref} väntar på kvittering av fördelat ärende")
@@ -86,6 +87,9 @@ async def test_omfordela_and_the_coordinators_home(bot: SlackBot) -> None:
     await bot.settle()
     case = await bot.core.cases.get(ref)
     assert case.assignees == ["sofia.grahn"]
+    await bot.core.tick()  # the sweep republishes the Home of the assignee the reassignment removed
+    await bot.settle()
+    assert ref not in home_text(bot, LINNEA)
     # everyone else who was alerted on the way up is told the climb stopped
     await bot.dm(FATIMA, f"Ansvarstrappan för {ref} är stoppad")
     await bot.dm(HELENA, f"Ansvarstrappan för {ref} är stoppad")

@@ -51,14 +51,15 @@ class HomeRefresher:
 
     async def note_escalations(self) -> None:
         """Escalations climb in the sweep, outside any case action: note everyone an escalation or its
-        resolution was queued for since the last look, and the coordinators (who see every escalation)."""
+        resolution was queued for since the last look, and the coordinators (who see every escalation).
+        People a reassignment removed are noted the same way (the case hook only sees who is on it now)."""
         async with self.core.db.transaction() as tx:
             if self._seen_outbox_id is None:
                 self._seen_outbox_id = int(await tx.scalar("SELECT COALESCE(MAX(id), 0) FROM outbox"))
                 return
             rows = await tx.fetchall(
                 "SELECT id, recipient_id FROM outbox WHERE id > ? "
-                "AND template IN ('escalation', 'escalation_resolved') ORDER BY id",
+                "AND template IN ('escalation', 'escalation_resolved', 'case_reassigned_away') ORDER BY id",
                 (self._seen_outbox_id,),
             )
             self._seen_outbox_id = int(await tx.scalar("SELECT COALESCE(MAX(id), 0) FROM outbox"))
