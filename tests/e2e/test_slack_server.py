@@ -7,6 +7,8 @@ import json
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,82 +37,70 @@ async def read_until(stream: asyncio.StreamReader, event: str, seen: list[dict[s
             return record
 
 
+@asynccontextmanager
+async def gfi_bot_run(tmp_path: Path, fake: FakeSlackAPI, **extra_env: str) -> AsyncIterator[list[dict[str, Any]]]:
+    """Run `gfi-bot run` as a real process against the fake Slack; yield once it listens (its log lines so
+    far, the `slack.listening` one last), then stop it with SIGTERM and check it exits cleanly."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GFI_"))}
+    env.update({
+        "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.base_url,
+        "GFI_HTTP_HOST": "127.0.0.1", "GFI_HTTP_PORT": "0", "GFI_LOG_LEVEL": "INFO",
+        "GFI_DB_PATH": str(tmp_path / "gfi.sqlite3"), **extra_env,
+    })
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stderr is not None
+    seen: list[dict[str, Any]] = []
+    try:
+        await read_until(proc.stderr, "slack.listening", seen)
+        yield seen
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+    code = await asyncio.wait_for(proc.wait(), timeout=20)
+    rest = (await proc.stderr.read()).decode()
+    assert code == 0, rest
+    assert '"slack.stopped"' in rest
+    assert "Traceback" not in rest
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 async def test_run_serves_slack_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
-    async with FakeSlackAPI(token=TOKEN) as fake:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GFI_"))}
-        env.update({
-            "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.base_url,
-            "GFI_HTTP_HOST": "127.0.0.1", "GFI_HTTP_PORT": "0", "GFI_LOG_LEVEL": "INFO",
-            "GFI_DB_PATH": str(tmp_path / "gfi.sqlite3"), "GFI_SWEEP_SECONDS": "1",
-        })
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", cwd=tmp_path, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )
-        assert proc.stderr is not None
-        seen: list[dict[str, Any]] = []
-        try:
-            ready = await read_until(proc.stderr, "slack.listening", seen)
-            assert ready["mode"] == "http"
-            base = f"http://127.0.0.1:{ready['port']}"
-            async with aiohttp.ClientSession() as http:
-                async with http.get(f"{base}/healthz") as resp:
-                    assert resp.status == 200
-                    assert (await resp.json())["db"] is True
-                body = slash_command_body("/gfi", "", "U01MARIA", trigger_id="trig-process")
-                async with http.post(f"{base}/slack/events", data=body, headers=signed_headers(SECRET, body)) as resp:
-                    assert resp.status == 200
-                async with http.post(f"{base}/slack/events", data=body,
-                                     headers=signed_headers("forged", body)) as resp:
-                    assert resp.status == 401
-            [opened] = await fake.wait_for("views.open", timeout=10)
-            assert opened.params["view"]["callback_id"] == "gfi_request"
-            assert opened.token == TOKEN
-        finally:
-            if proc.returncode is None:
-                proc.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(proc.wait(), timeout=20)
-        rest = (await proc.stderr.read()).decode()
-        assert code == 0, rest
-        assert '"slack.stopped"' in rest
-        assert "Traceback" not in rest
+    async with FakeSlackAPI(token=TOKEN) as fake, gfi_bot_run(tmp_path, fake, GFI_SWEEP_SECONDS="1") as seen:
+        ready = seen[-1]
+        assert ready["mode"] == "http"
+        base = f"http://127.0.0.1:{ready['port']}"
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{base}/healthz") as resp:
+                assert resp.status == 200
+                assert (await resp.json())["db"] is True
+            body = slash_command_body("/gfi", "", "U01MARIA", trigger_id="trig-process")
+            async with http.post(f"{base}/slack/events", data=body, headers=signed_headers(SECRET, body)) as resp:
+                assert resp.status == 200
+            async with http.post(f"{base}/slack/events", data=body, headers=signed_headers("forged", body)) as resp:
+                assert resp.status == 401
+        [opened] = await fake.wait_for("views.open", timeout=10)
+        assert opened.params["view"]["callback_id"] == "gfi_request"
+        assert opened.token == TOKEN
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 async def test_run_in_socket_mode_takes_commands_over_the_websocket(tmp_path: Path) -> None:
-    async with FakeSlackAPI(token=TOKEN) as fake:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GFI_"))}
-        env.update({
-            "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_APP_TOKEN": "xapp-process-test",
-            "SLACK_API_URL": fake.base_url, "GFI_HTTP_HOST": "127.0.0.1", "GFI_HTTP_PORT": "0",
-            "GFI_LOG_LEVEL": "INFO", "GFI_DB_PATH": str(tmp_path / "gfi.sqlite3"),
-        })
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", cwd=tmp_path, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )
-        assert proc.stderr is not None
-        seen: list[dict[str, Any]] = []
-        try:
-            ready = await read_until(proc.stderr, "slack.listening", seen)
-            assert ready["mode"] == "socket"
-            [opened_socket] = await fake.wait_for("apps.connections.open", timeout=10)
-            assert opened_socket.token == "xapp-process-test"
-            payload = {
-                "token": "legacy", "team_id": "T0GFI", "channel_id": "C0GFI", "user_id": "U01MARIA",
-                "command": "/gfi", "text": "", "trigger_id": "trig-socket", "response_url": "https://example.invalid/r",
-            }
-            envelope = await fake.socket_send("slash_commands", payload)
-            ack = await fake.socket_ack(envelope)
-            assert ack["envelope_id"] == envelope
-            [opened] = await fake.wait_for("views.open", timeout=10)
-            assert opened.params["trigger_id"] == "trig-socket"
-            assert opened.params["view"]["callback_id"] == "gfi_request"
-        finally:
-            if proc.returncode is None:
-                proc.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(proc.wait(), timeout=20)
-        rest = (await proc.stderr.read()).decode()
-        assert code == 0, rest
-        assert "Traceback" not in rest
+    async with FakeSlackAPI(token=TOKEN) as fake, gfi_bot_run(
+        tmp_path, fake, SLACK_APP_TOKEN="xapp-process-test"
+    ) as seen:
+        assert seen[-1]["mode"] == "socket"
+        [opened_socket] = await fake.wait_for("apps.connections.open", timeout=10)
+        assert opened_socket.token == "xapp-process-test"
+        payload = {
+            "token": "legacy", "team_id": "T0GFI", "channel_id": "C0GFI", "user_id": "U01MARIA",
+            "command": "/gfi", "text": "", "trigger_id": "trig-socket", "response_url": "https://example.invalid/r",
+        }
+        envelope = await fake.socket_send("slash_commands", payload)
+        ack = await fake.socket_ack(envelope)
+        assert ack["envelope_id"] == envelope
+        [opened] = await fake.wait_for("views.open", timeout=10)
+        assert opened.params["trigger_id"] == "trig-socket"
+        assert opened.params["view"]["callback_id"] == "gfi_request"
