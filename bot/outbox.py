@@ -38,6 +38,8 @@ class OutboxMessage:
     case_ref: str | None
     urgent: bool
     attempts: int
+    kind: str = "message"  # or "retract": delete the delivered message `target` (consent withdrawn)
+    target: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> OutboxMessage:
@@ -51,6 +53,8 @@ class OutboxMessage:
             case_ref=row["case_ref"],
             urgent=bool(row["urgent"]),
             attempts=row["attempts"],
+            kind=row.get("kind") or "message",
+            target=row.get("target"),
         )
 
 
@@ -102,12 +106,24 @@ class Outbox:
         return int(await tx.scalar("SELECT last_insert_rowid()"))
 
     async def withdraw_case(self, tx: Tx, case_id: int) -> int:
-        """Consent withdrawn: cancel every undelivered message of the case and erase the stored text of
-        all of them (it may quote the brief). Returns how many were cancelled."""
+        """Consent withdrawn: cancel every undelivered message of the case, erase the stored text of all of
+        them (it may quote the brief), and queue a retraction of each one already delivered, so that the
+        channel deletes it too. Returns how many were cancelled."""
         cancelled = await tx.execute(
             "UPDATE outbox SET status = 'cancelled', last_error = 'case closed: consent withdrawn' "
             "WHERE case_id = ? AND status = 'pending'",
             (case_id,),
+        )
+        now = self.clock.now().isoformat()
+        await tx.execute(
+            """INSERT INTO outbox (created_at, case_id, case_ref, recipient_id, channel, template, text, urgent,
+                                   not_before, next_attempt_at, dedupe_key, kind, target)
+               SELECT ?, case_id, case_ref, recipient_id, channel, 'retract', '', 1, ?, ?,
+                      'retract:' || id, 'retract', external_id
+               FROM outbox
+               WHERE case_id = ? AND status = 'sent' AND kind = 'message' AND external_id IS NOT NULL
+               ON CONFLICT (dedupe_key) DO NOTHING""",
+            (now, now, now, case_id),
         )
         await tx.execute("UPDATE outbox SET text = '', blocks = NULL WHERE case_id = ?", (case_id,))
         return cancelled

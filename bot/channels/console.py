@@ -49,6 +49,8 @@ class ConsoleSender:
         self.out = out
 
     async def send(self, message: OutboxMessage) -> str | None:
+        if message.kind == "retract":
+            return None  # a terminal cannot take back what it printed
         print_message(self.out, message.recipient_id, message.text)
         return None
 

@@ -210,4 +210,13 @@ MIGRATIONS: list[tuple[int, str]] = [
         ALTER TABLE cases ADD COLUMN consent_expired_at TEXT;
         """,
     ),
+    (
+        4,
+        """
+        -- Consent withdrawal retracts messages already delivered: an outbox row of kind 'retract' asks
+        -- the channel to delete the delivered message named by `target` (the sender's external id).
+        ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'message';
+        ALTER TABLE outbox ADD COLUMN target TEXT;
+        """,
+    ),
 ]

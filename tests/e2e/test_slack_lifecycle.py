@@ -191,3 +191,18 @@ async def test_withdraw_consent_by_button(bot: SlackBot) -> None:
     await bot.ephemeral(MARIA, f"Samtycket i {ref} är återkallat")
     case = await bot.core.cases.get(ref)
     assert case.state.value == "closed" and case.brief is None
+
+
+async def test_withdrawal_deletes_the_dms_already_delivered(bot: SlackBot) -> None:
+    ref = await file_request(bot)
+    await bot.submit(FATIMA, "gfi_assign", {"personer": multi_static_select_state(["linnea.fors"])}, ref=ref)
+    await bot.settle()
+    [assigned] = await bot.dm(LINNEA, f"Du har fått GFI-ärende {ref}")
+    assert "alkohol" in assigned.params["text"]  # the brief reached the assignee's DMs
+    about_case = [key for key, text in bot.fake.messages.items() if ref in text]
+    assert len(about_case) >= 3  # receipt, assignee's notice, requester's notice
+    await bot.click(MARIA, "gfi_withdraw", ref)
+    await bot.settle()
+    await bot.fake.wait_for("chat.delete", count=len(about_case))
+    left = [text for text in bot.fake.messages.values() if ref in text]
+    assert left and all("återkallats" in text for text in left)  # only the withdrawal notices remain

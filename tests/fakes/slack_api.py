@@ -145,6 +145,8 @@ class FakeSlackAPI:
         self._views: dict[str, dict[str, Any]] = {}
         self._external_ids: dict[str, str] = {}
         self._home_views: dict[str, dict[str, Any]] = {}
+        # Messages posted and not deleted: (channel, ts) → text.
+        self.messages: dict[tuple[str, str], str] = {}
         self._counter = itertools.count(1)
         self._changed = asyncio.Event()
         # Socket Mode: apps.connections.open hands out ws://…/socket; envelopes go down, acks come back.
@@ -345,6 +347,7 @@ class FakeSlackAPI:
             "chat.postMessage": self._chat_post_message,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.update": self._chat_update,
+            "chat.delete": self._chat_delete,
             "views.open": self._views_open,
             "views.push": self._views_open,
             "views.update": self._views_update,
@@ -422,7 +425,15 @@ class FakeSlackAPI:
             return _invalid("too many blocks in a message", "/blocks")
         channel = self._resolve_channel(str(channel))
         ts = self._next_ts()
+        self.messages[(channel, ts)] = str(params.get("text") or "")
         return {"ok": True, "channel": channel, "ts": ts, "message": self._message(params, ts)}
+
+    def _chat_delete(self, params: dict[str, Any]) -> dict[str, Any]:
+        key = (str(params.get("channel")), str(params.get("ts")))
+        if key not in self.messages:
+            return {"ok": False, "error": "message_not_found"}
+        del self.messages[key]
+        return {"ok": True, "channel": key[0], "ts": key[1]}
 
     def _chat_post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
         if not params.get("channel"):

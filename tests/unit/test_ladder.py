@@ -312,8 +312,11 @@ async def test_closing_stops_everything_and_withdrawal_sends_nothing_more(
     await core.cases.withdraw_consent("maria.sand", second.ref)
     out = await advance(core, clock, sender, local("2026-12-10T10:00"), step=timedelta(hours=1))
     assert [s.template for s in out if s.recipient != "maria.sand" and s.recipient != "linnea.fors"] == [
-        "escalation_resolved"]  # fatima is told the first case was closed; nothing about the second
-    assert [s for s in out if s.case_ref == second.ref and s.template not in ("consent_withdrawn",)] == []
+        "escalation_resolved", "retract"]  # fatima is told the first case was closed; nothing about the second,
+    # and the escalation she already got about the second case is taken back
+    [retract] = [s for s in out if s.template == "retract" and s.recipient == "fatima.ali"]
+    assert (retract.case_ref, retract.text) == (second.ref, "")
+    assert [s for s in out if s.case_ref == second.ref and s.template not in ("consent_withdrawn", "retract")] == []
     async with core.db.transaction() as tx:
         assert await tx.scalar("SELECT COUNT(*) FROM timers WHERE done_at IS NULL") == 0
         assert await tx.scalar("SELECT COUNT(*) FROM awaiting WHERE resolved_at IS NULL") == 0

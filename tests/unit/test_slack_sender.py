@@ -67,7 +67,7 @@ class StubClient:
         self.calls.append(kwargs)
         if self.fail:
             raise self.fail
-        return {"ok": True, "ts": "1.000001"}
+        return {"ok": True, "ts": "1.000001", "channel": "DU01MARIA"}
 
 
 def message(blocks: list[dict[str, Any]] | None = None) -> OutboxMessage:
@@ -78,7 +78,8 @@ def message(blocks: list[dict[str, Any]] | None = None) -> OutboxMessage:
 async def test_sends_text_and_blocks_to_the_user_id() -> None:
     client = StubClient()
     sender = SlackSender(client, StubIdentity("U01MARIA"))  # type: ignore[arg-type]
-    assert await sender.send(message([{"type": "divider"}])) == "1.000001"
+    # the external id names the delivered DM ("channel:ts"), so that it can be deleted later
+    assert await sender.send(message([{"type": "divider"}])) == "DU01MARIA:1.000001"
     assert client.calls == [{"channel": "U01MARIA", "text": "hej", "blocks": [{"type": "divider"}]}]
 
 

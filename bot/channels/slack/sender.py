@@ -57,6 +57,8 @@ class SlackSender:
         self.identity = identity
 
     async def send(self, message: OutboxMessage) -> str | None:
+        if message.kind == "retract":
+            return await self.retract(message)
         if self.identity is None:
             raise DeliveryError("slack sender not ready")
         try:
@@ -78,4 +80,24 @@ class SlackSender:
             raise DeliveryError(f"slack:connection:{type(exc).__name__}") from None
         log.info("slack message posted", extra={"event": "slack.posted", "outbox_id": message.id,
                                                 "case_ref": message.case_ref, "template": message.template})
-        return str(response.get("ts") or "") or None
+        ts, channel = response.get("ts"), response.get("channel")
+        # "channel:ts" names the delivered DM, so that it can be deleted if consent is withdrawn
+        return f"{channel}:{ts}" if ts and channel else None
+
+    async def retract(self, message: OutboxMessage) -> str | None:
+        """Delete a DM this bot delivered earlier (`message.target` is its "channel:ts")."""
+        channel, _, ts = (message.target or "").partition(":")
+        if not channel or not ts:
+            raise DeliveryError("slack:bad_retract_target", permanent=True)
+        try:
+            await self.client.chat_delete(channel=channel, ts=ts)
+        except SlackApiError as exc:
+            error = exc.response.get("error") if hasattr(exc.response, "get") else None
+            if error == "message_not_found":  # already gone: nothing left to erase
+                return None
+            raise delivery_error(exc) from None
+        except (TimeoutError, aiohttp.ClientError, SlackClientError) as exc:
+            raise DeliveryError(f"slack:connection:{type(exc).__name__}") from None
+        log.info("slack message retracted", extra={"event": "slack.retracted", "outbox_id": message.id,
+                                                   "case_ref": message.case_ref})
+        return None
