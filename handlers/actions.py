@@ -157,7 +157,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
             text = core.renderer.refusal(exc)
         else:
             ctx.after_change()
-            text = core.renderer.render("follow_up_done", case=case, number=number)
+            text = core.renderer.render("follow_up_done", case=case, number=number, slack=True)
         await reply(ctx, client, user_id=click.user_id, text=text, channel_id=click.channel_id,
                     trigger_id=click.trigger_id)
 

@@ -121,7 +121,8 @@ async def test_a_follow_up_is_completed_with_its_klar_button(bot: SlackBot) -> N
     await bot.ephemeral(LINNEA, f"{ref} har ingen uppföljning nummer 2")
     await bot.click(MARIA, "gfi_follow_up_done", f"{ref}/1")
     await bot.settle()
-    await bot.ephemeral(MARIA, f"Uppföljning 1 i {ref} är klar")
+    done = await bot.ephemeral(MARIA, f"Uppföljning 1 i {ref} är klar")
+    assert "med knappen Avsluta" in done.params["text"] and "/avsluta" not in done.params["text"]
     case = await cases.get(ref)
     assert case.follow_ups[0].done_at is not None
     # nothing is awaited any more, so nothing climbs: move past the due date and see no escalation
