@@ -18,6 +18,8 @@ from bot.cases.models import parse_ref
 from bot.cases.service import GfiRequest
 from bot.clock import as_utc
 from bot.core import Core
+from bot.directory import Role
+from bot.dispatcher import status_counts
 from bot.errors import FieldError, Refusal
 from bot.outbox import OutboxMessage
 
@@ -74,6 +76,7 @@ ALIASES: dict[str, str] = {
     "eskaleringar": "eskaleringar", "eskalering": "eskaleringar", "esk": "eskaleringar",
     "taöver": "taover", "taover": "taover", "ta-över": "taover", "ta-over": "taover",
     "påminn": "paminn", "paminn": "paminn", "förnya": "fornya", "fornya": "fornya",
+    "leveranser": "leveranser",
     "hjälp": "hjalp", "hjalp": "hjalp", "help": "hjalp", "avsluta-konsol": "quit", "quit": "quit", "exit": "quit",
 }
 
@@ -120,7 +123,7 @@ class ConsoleSession:
             "visa": self.cmd_show, "som": self.cmd_as, "tid": self.cmd_time, "hjalp": self.cmd_help,
             "quit": self.cmd_quit, "klar": self.cmd_done,
             "eskaleringar": self.cmd_escalations, "taover": self.cmd_take_over, "paminn": self.cmd_nudge,
-            "fornya": self.cmd_renew,
+            "fornya": self.cmd_renew, "leveranser": self.cmd_deliveries,
         }
 
     # --- output -----------------------------------------------------------------------------------
@@ -306,6 +309,19 @@ class ConsoleSession:
         until = self._date(positional[1])
         scope = [u for u in options.get("omfattar", "").split(",") if u]
         await self._done("renew_consent", await self.core.cases.renew_consent(self.person, ref, until, scope))
+
+    async def cmd_deliveries(self, positional: list[str], options: dict[str, str]) -> None:
+        person = self.core.directory.people[self.person]
+        if Role.COORDINATOR not in person.roles:
+            self.say(self.text("not_coordinator"))
+            return
+        async with self.core.db.transaction() as tx:
+            rows = await tx.fetchall(
+                "SELECT id, case_ref, recipient_id, last_error, created_at FROM outbox WHERE status = 'failed' "
+                "ORDER BY id DESC LIMIT 20"
+            )
+        failed = [{**r, "created_at": datetime.fromisoformat(r["created_at"])} for r in rows]
+        self.say(self.text("deliveries", failed=failed, counts=await status_counts(self.core.db)))
 
     async def cmd_mine(self, positional: list[str], options: dict[str, str]) -> None:
         mine = await self.core.cases.mine(self.person)

@@ -169,3 +169,23 @@ def test_an_expired_consent_is_renewed_from_the_console(tmp_path: Path) -> None:
     assert "→ @maria.sand: Samtycket i GFI-2026-0001 gällde till tis 24 nov 2026 och har gått ut." in out
     assert "Ange till vilket datum det nya samtycket gäller." in out
     assert "→ @maria.sand: Samtycket i GFI-2026-0001 gäller nu till sön 28 feb 2027." in out
+
+
+async def test_coordinators_see_failed_deliveries(make_core, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from bot.dispatcher import DeliveryError, Dispatcher
+    from tests.timekit import form
+
+    class DeadAccount:
+        async def send(self, message: object) -> str | None:
+            raise DeliveryError("slack:account_inactive", permanent=True)
+
+    core = await make_core()
+    case = await core.cases.request("maria.sand", form())
+    dispatcher = Dispatcher(core.db, core.clock, {}, fallback=DeadAccount())
+    await dispatcher.run_once()  # the receipt to maria.sand fails for good
+    await core.close()
+
+    out = console(tmp_path / "gfi.sqlite3", "/leveranser\n/som jonas.sjo\n/leveranser\n")
+    assert "→ @maria.sand: Leveransstatus visas för samordnare." in out
+    assert "→ @jonas.sjo: Utskick: 0 levererade, 0 väntar, 1 misslyckade, 0 stoppade." in out
+    assert f"- {case.ref} till Maria Sand (mån 23 nov 2026 kl. 10:00): personens Slack-konto är avaktiverat" in out
