@@ -74,6 +74,16 @@ async def main(messages: int, backlog: int) -> None:
                     (clock.now().isoformat(), clock.now().isoformat()),
                 )
             print("query plan:", "; ".join(str(p["detail"]) for p in plan))
+
+            t0 = time.perf_counter()
+            swept = await core.dispatcher.run_once(limit=100)
+            took = time.perf_counter() - t0
+            print(f"run_once on {backlog + messages} rows delivering {swept.sent} due: {took * 1000:.1f} ms")
+            t0 = time.perf_counter()
+            for _ in range(rounds):
+                await core.dispatcher.run_once(limit=100)
+            took = (time.perf_counter() - t0) / rounds
+            print(f"idle run_once (nothing due) on {backlog + messages} rows: {took * 1000:.2f} ms")
         finally:
             await core.close()
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")

@@ -10,7 +10,7 @@ from bot.calendar import BusinessCalendar
 from bot.cases.service import CaseService
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.delivery import quiet_hours, tell_coordinators
+from bot.delivery import quiet_hours, retry_window, tell_coordinators
 from bot.directory import Directory, load_directory
 from bot.dispatcher import Dispatcher, Sender
 from bot.distribution.scheduled import run_distribution
@@ -78,6 +78,7 @@ async def open_core(
     )
     dispatcher = Dispatcher(db, clock, senders or {}, fallback=fallback)
     dispatcher.on_failed = tell_coordinators(directory, outbox)
+    dispatcher.window = retry_window(directory, calendar)
     core = Core(settings, directory, db, clock, calendar, renderer, outbox, cases, dispatcher)
     core.ladder = LadderService(db, directory, clock, outbox, calendar, cases)
     core.reminders = ReminderService(directory, outbox, calendar, cases)

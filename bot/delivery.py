@@ -10,7 +10,7 @@ from datetime import datetime
 
 from bot.calendar import BusinessCalendar, OfficeHours
 from bot.directory import Directory, Person
-from bot.dispatcher import FailureHook
+from bot.dispatcher import FailureHook, RetryWindow
 from bot.outbox import DeliveryPolicy, Outbox, OutboxMessage
 from bot.store import Tx
 
@@ -26,6 +26,19 @@ def quiet_hours(directory: Directory, calendar: BusinessCalendar) -> DeliveryPol
         return calendar.next_business_start(now, hours)
 
     return policy
+
+
+def retry_window(directory: Directory, calendar: BusinessCalendar) -> RetryWindow:
+    """A dispatcher retry window: a non-urgent message whose retry falls after closing waits for the morning."""
+    policy = quiet_hours(directory, calendar)
+
+    def window(message: OutboxMessage, at: datetime) -> datetime:
+        person = directory.person(message.recipient_id)
+        if person is None or message.urgent:
+            return at
+        return policy(person, at, False)
+
+    return window
 
 
 def tell_coordinators(directory: Directory, outbox: Outbox) -> FailureHook:

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 # Called inside the transaction that marks a row failed (e.g. to tell the coordinators).
 FailureHook = Callable[[Tx, OutboxMessage, str], Awaitable[None]]
+# (message, proposed retry time) -> the time to retry; quiet hours move a non-urgent retry to office hours.
+RetryWindow = Callable[[OutboxMessage, datetime], datetime]
 
 
 class DeliveryError(Exception):
@@ -74,6 +76,7 @@ class Dispatcher:
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
         self.on_failed: FailureHook | None = None
+        self.window: RetryWindow | None = None
         self._running = asyncio.Lock()
         # Earliest time the next message may go to a (sender, recipient) pair: pacing and 429s.
         self._free_at: dict[tuple[int, str], datetime] = {}
@@ -98,9 +101,15 @@ class Dispatcher:
         """Deliver every message that is due now (up to `limit`), oldest first."""
         result = DispatchResult()
         async with self._running:
+            self._forget_expired(self.clock.now())
             for message in await self.due(self.clock.now(), limit):
                 await self._deliver(message, result)
         return result
+
+    def _forget_expired(self, now: datetime) -> None:
+        """Drop pacing/rate-limit holds that are over, so the map stays as small as the busy recipients."""
+        for key in [k for k, at in self._free_at.items() if at <= now]:
+            del self._free_at[key]
 
     async def _deliver(self, message: OutboxMessage, result: DispatchResult) -> None:
         sender = self.sender_for(message.channel)
@@ -157,7 +166,11 @@ class Dispatcher:
             )
         log.info("sent", extra={"event": "outbox.sent", "outbox_id": message.id, "case_ref": message.case_ref})
 
+    def _in_window(self, message: OutboxMessage, at: datetime) -> datetime:
+        return self.window(message, at) if self.window is not None else at
+
     async def _defer(self, message: OutboxMessage, until: datetime) -> None:
+        until = self._in_window(message, until)
         async with self.db.transaction() as tx:
             await tx.execute(
                 "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'pending'",
@@ -165,6 +178,7 @@ class Dispatcher:
             )
 
     async def _mark_retry(self, message: OutboxMessage, attempts: int, reason: str, at: datetime) -> None:
+        at = self._in_window(message, at)
         async with self.db.transaction() as tx:
             await tx.execute(
                 "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ? "
@@ -197,3 +211,35 @@ async def status_counts(db: Database) -> dict[str, int]:
     async with db.transaction() as tx:
         rows = await tx.fetchall("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
     return {r["status"]: int(r["n"]) for r in rows}
+
+
+@dataclass(frozen=True)
+class FailedMessage:
+    """A message that could not be delivered, as coordinators see it (no message text)."""
+
+    id: int
+    case_ref: str | None
+    recipient_id: str
+    channel: str
+    template: str
+    reason: str
+    attempts: int
+    created_at: datetime
+
+
+async def failed_deliveries(db: Database, limit: int = 50) -> list[FailedMessage]:
+    """The most recent permanently failed messages, newest first (for coordinators: console, App Home)."""
+    async with db.transaction() as tx:
+        rows = await tx.fetchall(
+            "SELECT id, case_ref, recipient_id, channel, template, last_error, attempts, created_at FROM outbox "
+            "WHERE status = 'failed' ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+    return [
+        FailedMessage(
+            id=r["id"], case_ref=r["case_ref"], recipient_id=r["recipient_id"], channel=r["channel"],
+            template=r["template"], reason=r["last_error"] or "unknown", attempts=int(r["attempts"]),
+            created_at=datetime.fromisoformat(r["created_at"]),
+        )
+        for r in rows
+    ]

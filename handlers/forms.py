@@ -239,11 +239,15 @@ def parse_click(body: dict[str, Any]) -> Click:
     )
 
 
+MAX_ITEM_DIGITS = 12
+
+
 def parse_ladder_click(body: dict[str, Any]) -> tuple[Click, int]:
     """A click on an escalation button (value = the awaiting item's id) → (Click, item id)."""
     click = parse_click(body)
     raw = str((body.get("actions") or [{}])[0].get("value") or "")
-    if not raw.isdigit():
+    # ASCII digits only ("²" and "٣" are digits to str.isdigit), short enough for an SQLite integer
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= MAX_ITEM_DIGITS):
         raise PayloadError("ladder item")
     return click, int(raw)
 
@@ -254,7 +258,7 @@ def parse_follow_up_click(body: dict[str, Any]) -> tuple[Click, str, int]:
     raw = str((body.get("actions") or [{}])[0].get("value") or "")
     ref_text, _, number = raw.partition("/")
     ref = parse_ref(ref_text)
-    if ref is None or not number.isdigit() or int(number) < 1:
+    if ref is None or not (number.isascii() and number.isdigit()) or len(number) > 4 or int(number) < 1:
         raise PayloadError("follow-up")
     return click, ref, int(number)
 

@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.cases.models import CaseState
 from bot.cases.rules import Action, authorize
 from bot.channels.slack.context import SlackContext
 from bot.errors import Refusal
@@ -40,9 +41,10 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         await reply(ctx, client, user_id=click.user_id, text=text, channel_id=click.channel_id,
                     trigger_id=click.trigger_id)
 
-    async def open_assign(click: forms.Click, client: AsyncWebClient, person_id: str, ref: str,
-                          reassign: bool) -> None:
+    async def open_assign(click: forms.Click, client: AsyncWebClient, person_id: str, ref: str) -> None:
+        """Open the assign form: in reassign mode (omfördela) unless nobody has been given the case yet."""
         case = await core.cases.get(ref)
+        reassign = case.state is not CaseState.REQUESTED
         try:
             authorize(Action.ASSIGN, case, person_id, core.directory)
         except Refusal as exc:
@@ -76,7 +78,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         log.info("escalation taken over", extra={"event": "slack.ladder_take_over", "case_ref": result.case_ref,
                                                  "item_id": item_id, "result": result.action})
         if result.action == "assign" and click.trigger_id:
-            await open_assign(click, client, person_id, result.case_ref, reassign=False)
+            await open_assign(click, client, person_id, result.case_ref)
             return
         ctx.after_change()
         await answer(click, client, core.renderer.render("slack_ladder", what=result.action, ref=result.case_ref))
@@ -105,15 +107,11 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         if started is None:
             return
         click, item_id, person_id = started
-        async with core.db.transaction() as tx:
-            item = await ladder.get(tx, item_id)
-        if item is None:
-            await answer(click, client, core.renderer.refusal(Refusal("escalation_not_found", item=item_id)))
-            return
-        if not item.is_open:
-            await answer(click, client, core.renderer.refusal(
-                Refusal("escalation_resolved", ref=item.case_ref, at=item.resolved_at)))
+        try:
+            item = await ladder.answerable(person_id, item_id)
+        except Refusal as exc:
+            await answer(click, client, core.renderer.refusal(exc))
             return
         if not click.trigger_id:
             return
-        await open_assign(click, client, person_id, item.case_ref, reassign=True)
+        await open_assign(click, client, person_id, item.case_ref)

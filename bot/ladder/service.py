@@ -304,6 +304,12 @@ class LadderService:
             raise Refusal("not_on_ladder", ref=item.case_ref)
         return item
 
+    async def answerable(self, actor_id: str, item_id: int) -> AwaitingItem:
+        """The open item `actor_id` may answer (read only), or the Refusal take_over/nudge would give.
+        For UIs that show a form before acting, e.g. *omfördela*'s assign form."""
+        async with self.db.transaction() as tx:
+            return await self._answerable(tx, actor_id, item_id)
+
     async def take_over(self, actor_id: str, item_id: int) -> TakeOver:
         """*Ta över*: the actor becomes responsible. For a distribution the UI should open the assign
         form; for an assignee-stage item the case is reassigned to the actor (CaseService rules apply,

@@ -11,6 +11,7 @@ from tests.fakes.slack_bot import FATIMA, JONAS, LINNEA, MARIA, SlackBot
 from tests.fakes.slack_signing import multi_static_select_state
 
 HELENA = "U07HELENA"  # helena.ros, verksamhetschef: the first rung above beroende's distributor
+SARA = "U03SARA"  # sara.holm, a coordinator who is on no rung of beroende's ladder
 
 
 async def move_to(bot: SlackBot, when: str) -> None:
@@ -23,6 +24,8 @@ async def move_to(bot: SlackBot, when: str) -> None:
 
 
 def home_text(bot: SlackBot, user: str) -> str:
+    """The Home tab last published for `user`. Bolt runs a listener on after its ack, so `settle()` right
+    after a click may come too early: settle again after seeing the listener's answer, then read this."""
     view = bot.fake.home_view(user)
     return str(view["blocks"]) if view else ""
 
@@ -61,6 +64,7 @@ async def test_escalation_is_answered_from_slack(bot: SlackBot) -> None:
     assert reply.status == 200, reply.text
     await bot.settle()
     await bot.dm(LINNEA, f"Du har fått GFI-ärende {ref}")
+    await bot.settle()  # the Home refresh follows the DMs in the same background task
     assert (await bot.core.cases.get(ref)).assigned_by == "helena.ros"
     assert ref not in home_text(bot, HELENA).split("Öppna eskaleringar")[-1]
 
@@ -68,6 +72,7 @@ async def test_escalation_is_answered_from_slack(bot: SlackBot) -> None:
 async def test_omfordela_and_the_coordinators_home(bot: SlackBot) -> None:
     ref = await file_request(bot)
     await bot.submit(FATIMA, "gfi_assign", {"personer": multi_static_select_state(["linnea.fors"])}, ref=ref)
+    await bot.dm(LINNEA, f"Du har fått GFI-ärende {ref}")
     await bot.settle()
     assert ref in home_text(bot, LINNEA)
     # nobody acknowledges: Tuesday 10:00 → the distributor, Wednesday → verksamhetschef, Thursday → coordinator
@@ -78,6 +83,13 @@ async def test_omfordela_and_the_coordinators_home(bot: SlackBot) -> None:
     assert f"{ref} väntar på kvittering av fördelat ärende" in coordinator_home
 
     item = item_id(top.params["blocks"])
+    # ta över an assignee-stage case: Jonas works elsewhere, so he is told to use Omfördela instead
+    await bot.click(JONAS, "ladder_take_over", item, trigger_id="trig-take")
+    await bot.settle()
+    refused = await bot.ephemeral(JONAS, "arbetar inte på Beroendemottagningen Åstad")
+    assert "med knappen Omfördela" in refused.params["text"]
+    assert (await bot.core.cases.get(ref)).assignees == ["linnea.fors"]
+
     await bot.click(JONAS, "ladder_reassign", item, trigger_id="trig-re")
     await bot.settle()
     view = await bot.opened_view("gfi_reassign")
@@ -155,3 +167,95 @@ async def test_an_expired_consent_is_renewed_with_its_button(bot: SlackBot) -> N
     case = await bot.core.cases.get(ref)
     assert case.consent_valid_until == date(2027, 3, 1) and "psykiatri" in case.consent_scope
     await bot.dm(LINNEA, f"Samtycket i {ref} är förnyat av Maria Sand")
+
+
+async def test_the_coordinator_answers_a_distribution_nobody_made(bot: SlackBot) -> None:
+    ref = await file_request(bot)  # nobody distributes: Tuesday 13:00 verksamhetschef, Wednesday 13:00 the top
+    await move_to(bot, "2026-11-25T13:30")
+    [esc] = await bot.dm(JONAS, f"Ansvarstrappan (psykiatrisamordnare): {ref} väntar på fördelning")
+    assert {a for a, _ in action_ids(esc.params["blocks"])} == {"ladder_take_over", "ladder_nudge", "ladder_reassign"}
+    assert "Inget svar från: Fatima Ali, Helena Ros" in esc.params["text"]
+    item = item_id(esc.params["blocks"])
+    # the sweep republished the Home of everyone alerted, and of every coordinator, without them opening it
+    line = f"{ref} väntar på fördelning"
+    for user in (JONAS, HELENA, SARA):
+        assert line in home_text(bot, user), user
+    assert "Nu hos: psykiatrisamordnare. Inget svar från: Fatima Ali, Helena Ros." in home_text(bot, JONAS)
+    assert line not in home_text(bot, MARIA)
+
+    # not on the ladder: every button is refused with a Swedish explanation, and nothing happens
+    for action in ("ladder_take_over", "ladder_reassign"):
+        await bot.click(MARIA, action, item, trigger_id=f"trig-{action}")
+    await bot.settle()
+    refusals = await bot.fake.wait_for(
+        "chat.postEphemeral", lambda c: c.params.get("user") == MARIA and "Du finns inte i ansvarstrappan" in
+        str(c.params.get("text")), count=2,
+    )
+    assert all(ref in c.params["text"] for c in refusals)
+    assert not bot.fake.calls("views.open")
+
+    # påminn: the distributor is reminded by name of who asked
+    await bot.click(JONAS, "ladder_nudge", item)
+    await bot.settle()
+    await bot.ephemeral(JONAS, "Påminnelse skickad till Fatima Ali.")
+    await bot.dm(FATIMA, f"Påminnelse från Jonas Sjö: {ref} väntar på fördelning från dig")
+
+    # omfördela before anyone has the case opens the ordinary assign form, as does ta över
+    await bot.click(JONAS, "ladder_reassign", item, trigger_id="trig-re")
+    await bot.click(JONAS, "ladder_take_over", item, trigger_id="trig-take")
+    await bot.settle()
+    view = await bot.opened_view("gfi_assign", count=2)
+    assert view["private_metadata"] == ref and view["title"]["text"] == "Fördela GFI-ärende"
+    reply = await bot.submit(JONAS, "gfi_assign", {"personer": multi_static_select_state(["linnea.fors"])}, ref=ref)
+    assert reply.status == 200 and reply.text == "", reply.text
+    await bot.settle()
+
+    case = await bot.core.cases.get(ref)
+    assert (case.state.value, case.assigned_by, case.assignees) == ("assigned", "jonas.sjo", ["linnea.fors"])
+    await bot.dm(LINNEA, f"Du har fått GFI-ärende {ref}")
+    # everyone alerted but the one who answered is told the climb stopped
+    await bot.dm(HELENA, f"Ansvarstrappan för {ref} är stoppad: ärendet är fördelat (Jonas Sjö)")
+    await bot.settle()
+    assert not [c for c in bot.fake.calls("chat.postMessage")
+                if c.params.get("channel") == JONAS and "är stoppad" in str(c.params.get("text"))]
+    for user in (JONAS, HELENA, SARA):
+        assert line not in home_text(bot, user), user
+    # a late click on the old DM's button explains that it is already answered
+    await bot.click(HELENA, "ladder_nudge", item)
+    await bot.settle()
+    await bot.ephemeral(HELENA, f"Frågan i {ref} är redan besvarad")
+
+
+async def test_a_silent_resolution_still_clears_the_escalation_from_home(bot: SlackBot) -> None:
+    ref = await file_request(bot)
+    await move_to(bot, "2026-11-24T13:30")
+    await bot.dm(HELENA, f"Ansvarstrappan (verksamhetschef): {ref} väntar på fördelning")
+    assert ref in home_text(bot, HELENA) and ref in home_text(bot, JONAS)
+    # consent withdrawn: nobody is told anything more (no 'stoppad' message), yet the Home tabs change
+    await bot.core.cases.withdraw_consent("maria.sand", ref)
+    await bot.core.tick()
+    await bot.settle()
+    assert not [c for c in bot.fake.calls("chat.postMessage") if "är stoppad" in str(c.params.get("text"))]
+    assert ref not in home_text(bot, HELENA)
+    assert ref not in home_text(bot, JONAS)
+
+
+async def test_the_distributor_takes_over_an_unacknowledged_case(bot: SlackBot) -> None:
+    ref = await file_request(bot)
+    await bot.submit(FATIMA, "gfi_assign", {"personer": multi_static_select_state(["linnea.fors"])}, ref=ref)
+    await bot.settle()
+    await move_to(bot, "2026-11-24T10:30")  # no acknowledgement within a business day: the distributor
+    [esc] = await bot.dm(FATIMA, f"Ansvarstrappan (fördelare): {ref} väntar på kvittering av fördelat ärende")
+    assert "Nu hos: fördelare. Inget svar från: Linnea Fors." in home_text(bot, FATIMA)
+
+    await bot.click(FATIMA, "ladder_take_over", item_id(esc.params["blocks"]))
+    await bot.settle()
+    await bot.ephemeral(FATIMA, f"Du har tagit över {ref} och är nu ansvarig")
+    await bot.settle()  # the listener queued the Home refresh before it answered
+    case = await bot.core.cases.get(ref)
+    assert (case.assignees, case.assigned_by) == (["fatima.ali"], "fatima.ali")
+    # the climb starts again for the new assignee: nothing is escalated on the Home tab any more
+    assert ("gfi_ack", ref) in action_ids(bot.fake.home_view(FATIMA)["blocks"])
+    assert f"{ref} väntar på kvittering av fördelat ärende" not in home_text(bot, FATIMA)
+    assert "Öppna eskaleringar" not in home_text(bot, FATIMA)  # the section shows only when there are some
+    assert ref not in home_text(bot, LINNEA)

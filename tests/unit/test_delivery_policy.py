@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from bot.calendar import BusinessCalendar
+from bot.clock import FrozenClock, as_utc
 from bot.config import DEFAULT_DIRECTORY
+from bot.core import Core
 from bot.delivery import quiet_hours
 from bot.directory import load_directory
+from bot.dispatcher import DeliveryError, Dispatcher
+from bot.outbox import OutboxMessage
 from tests.conftest import local
 
 DIRECTORY = load_directory(DEFAULT_DIRECTORY)
@@ -37,3 +41,24 @@ def test_the_recipients_own_unit_hours_count() -> None:
 def test_urgent_goes_at_once_even_at_night() -> None:
     at = local("2026-11-28T23:30")
     assert POLICY(MARIA, at, True) == at
+
+
+async def test_a_retry_after_closing_waits_for_the_morning_unless_urgent(core: Core, clock: FrozenClock) -> None:
+    """Backoff must not push a non-urgent message into the night: its retry moves to the next opening."""
+    clock.set(local("2026-11-24T16:50"))
+    async with core.db.transaction() as tx:
+        calm = await core.outbox.enqueue(tx, "maria.sand", "slack_brist", coordinators=[], dedupe_key="calm")
+        hot = await core.outbox.enqueue(tx, "maria.sand", "slack_brist", coordinators=[], urgent=True,
+                                        dedupe_key="hot")
+
+    class Down:
+        async def send(self, message: OutboxMessage) -> str | None:
+            raise DeliveryError("slack:http_503")
+
+    d = Dispatcher(core.db, clock, {}, fallback=Down(), base_backoff=1800)
+    d.window = core.dispatcher.window
+    assert (await d.run_once()).retried == 2
+    async with core.db.transaction() as tx:
+        rows = {r["id"]: r["next_attempt_at"] for r in await tx.fetchall("SELECT id, next_attempt_at FROM outbox")}
+    assert rows[calm] == as_utc(local("2026-11-25T08:00")).isoformat()  # stored in UTC
+    assert rows[hot] == as_utc(local("2026-11-24T17:20")).isoformat()

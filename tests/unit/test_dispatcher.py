@@ -8,7 +8,7 @@ import pytest
 
 from bot.clock import FrozenClock
 from bot.core import Core
-from bot.dispatcher import DeliveryError, Dispatcher, status_counts
+from bot.dispatcher import DeliveryError, Dispatcher, failed_deliveries, status_counts
 from bot.outbox import OutboxMessage
 from tests.conftest import RecordingSender
 
@@ -134,10 +134,39 @@ async def test_permanent_failure_is_not_retried_and_coordinators_are_told(core: 
     assert case.ref in notices[0]["text"] and "Maria Sand" in notices[0]["text"]
     assert "ingen Slack-användare har personens e-postadress" in notices[0]["text"]
     assert await status_counts(core.db) == {"failed": 1, "pending": 1}
+    [shown] = await failed_deliveries(core.db)
+    assert (shown.case_ref, shown.recipient_id, shown.template, shown.reason, shown.attempts) == (
+        case.ref, "maria.sand", "case_filed", "slack:users_not_found", 1,
+    )
     # the notice itself fails for good: it is marked failed, and no notice about the notice is made
     notice_sender = ScriptedSender([DeliveryError("slack:account_inactive", permanent=True)])
     await dispatcher(core, notice_sender).run_once()
     assert await status_counts(core.db) == {"failed": 2}
+
+
+def test_backoff_doubles_and_is_capped(core: Core) -> None:
+    d = Dispatcher(core.db, core.clock, {}, base_backoff=30, max_backoff=3600)
+    assert [d.backoff(n) for n in (1, 2, 3, 4, 7, 8, 30)] == [30, 60, 120, 240, 1920, 3600, 3600]
+
+
+async def test_pacing_holds_are_forgotten_once_over(core: Core, clock: FrozenClock) -> None:
+    sender = ScriptedSender(min_interval=1.0)
+    d = dispatcher(core, sender)
+    await queue(core, n=1)
+    await d.run_once()
+    assert len(d._free_at) == 1
+    clock.advance(timedelta(seconds=2))
+    await d.run_once()
+    assert d._free_at == {}
+
+
+async def test_failed_deliveries_newest_first_and_limited(core: Core) -> None:
+    sender = ScriptedSender([DeliveryError("slack:channel_not_found", permanent=True)] * 3)
+    d = Dispatcher(core.db, core.clock, {}, fallback=sender)  # no failure hook: only the three rows fail
+    ids = await queue(core, n=3)
+    await d.run_once()
+    assert [f.id for f in await failed_deliveries(core.db, limit=2)] == sorted(ids, reverse=True)[:2]
+    assert {f.reason for f in await failed_deliveries(core.db)} == {"slack:channel_not_found"}
 
 
 async def test_gives_up_after_max_attempts(core: Core, clock: FrozenClock) -> None:

@@ -7,7 +7,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Coroutine
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -43,24 +43,35 @@ class HomeRefresher:
         self.pending: set[str] = set()
         self._lock = asyncio.Lock()
         self._seen_outbox_id: int | None = None  # escalation messages up to here have been looked at
+        self._started = core.clock.now().isoformat()  # the first look covers what was queued since then
 
     async def after_action(self, tx: Tx, case: Case, action: str, actor_id: str, now: datetime) -> None:
         directory = self.core.directory
         people = {actor_id, *case.participants(), *directory.distributors_of(case.target_unit)}
+        # The case's escalations, open or resolved by this action (even silently, e.g. consent withdrawn),
+        # are on the Home tab of everyone alerted and of every coordinator.
+        rows = await tx.fetchall(
+            "SELECT alerted FROM awaiting WHERE case_id = ? AND rung > 0 AND (resolved_at IS NULL OR resolved_at >= ?)",
+            (case.id, now.astimezone(UTC).isoformat()),
+        )
+        if rows:
+            people.update(p for r in rows for p in json.loads(r["alerted"]))
+            people.update(p.id for p in directory.coordinators())
         self.pending.update(p for p in people if directory.person(p) is not None)
 
     async def note_escalations(self) -> None:
         """Escalations climb in the sweep, outside any case action: note everyone an escalation or its
         resolution was queued for since the last look, and the coordinators (who see every escalation).
-        People a reassignment removed are noted the same way (the case hook only sees who is on it now)."""
+        People a reassignment removed are noted the same way (the case hook only sees who is on it now).
+
+        The outbox is the record of who was alerted when, so reading it needs no hook in the ladder; the
+        Home shows the stored escalations, so it is refreshed when a message is queued, not when sent."""
         async with self.core.db.transaction() as tx:
-            if self._seen_outbox_id is None:
-                self._seen_outbox_id = int(await tx.scalar("SELECT COALESCE(MAX(id), 0) FROM outbox"))
-                return
+            first = self._seen_outbox_id is None
             rows = await tx.fetchall(
-                "SELECT id, recipient_id FROM outbox WHERE id > ? "
+                "SELECT id, recipient_id FROM outbox WHERE id > ? AND created_at >= ? "
                 "AND template IN ('escalation', 'escalation_resolved', 'case_reassigned_away') ORDER BY id",
-                (self._seen_outbox_id,),
+                (self._seen_outbox_id or 0, self._started if first else ""),
             )
             self._seen_outbox_id = int(await tx.scalar("SELECT COALESCE(MAX(id), 0) FROM outbox"))
         if rows:

@@ -45,35 +45,85 @@ class HomeData:
     escalations: list[AwaitingItem] = field(default_factory=list)  # open escalations this person may answer
 
 
+@dataclass(frozen=True)
+class EscalationLine:
+    """One open escalation as the Home tab shows it."""
+
+    item: AwaitingItem
+    rung: str  # the display name of the rung it has reached
+    not_answered: list[str]  # everyone asked before that rung (as in the escalation message)
+    skipped: list[str]  # display names of the rungs skipped because nobody was present
+
+
+def escalation_line(renderer: Renderer, item: AwaitingItem) -> EscalationLine:
+    """Who has been asked without answering, and where the climb is now (pure)."""
+
+    def on(rung: int) -> set[str]:
+        r = item.ladder.rungs[rung]
+        return {*r.people, *([r.deputy] if r.deputy else [])}
+
+    current = [p for p in item.alerted if p in on(item.rung)]
+    if not current:  # nobody was present on the rungs left: the coordinators answered as the top rung
+        earlier: set[str] = set().union(*(on(r) for r in range(item.rung)))
+        current = [p for p in item.alerted if p not in earlier]
+    waiting = [p for p in dict.fromkeys([*item.answerers, *item.alerted]) if p not in current]
+    return EscalationLine(item, renderer.label("RUNGS", item.rung_title), waiting,
+                          [renderer.label("RUNGS", t) for t in item.skipped])
+
+
+# When the view is too long, lists are shortened in this order (the escalations last) down to MIN_SHOWN
+# items each; an item of each list takes up to BLOCKS_PER_ITEM blocks.
+SHRINK_ORDER = ("failed", "queue", "cases", "requests", "escalations")
+BLOCKS_PER_ITEM = {"failed": 1, "queue": 1, "cases": 2, "requests": 1, "escalations": 2}
+MIN_SHOWN = 1
+
+
 def home_view(renderer: Renderer, data: HomeData) -> dict[str, Any]:
-    """The Home view of `data` (pure: no I/O). Long lists are cut so that Slack's 100-block limit holds."""
+    """The Home view of `data` (pure: no I/O). Long lists are cut, each saying how many more there are,
+    so that Slack's 100-block limit holds; open escalations are cut last."""
+    caps = {"failed": MAX_FAILED, "queue": MAX_QUEUE, "cases": MAX_CASES, "requests": MAX_REQUESTS,
+            "escalations": MAX_ESCALATIONS}
+    lines = [escalation_line(renderer, e) for e in data.escalations]
+    lengths = {"failed": len(data.failed), "queue": max((len(q) for _, q in data.queues or []), default=0),
+               "cases": len(data.cases), "requests": len(data.requests), "escalations": len(lines)}
+    caps = {name: min(cap, lengths[name]) for name, cap in caps.items()}  # shrinking an empty list is no use
+    view = _render(renderer, data, caps, lines)
+    for name in SHRINK_ORDER:
+        while (excess := len(view["blocks"]) - MAX_VIEW_BLOCKS) > 0 and caps[name] > MIN_SHOWN:
+            caps[name] = max(MIN_SHOWN, caps[name] - -(-excess // BLOCKS_PER_ITEM[name]))
+            view = _render(renderer, data, caps, lines)
+    blocks = view["blocks"]
+    if len(blocks) > MAX_VIEW_BLOCKS:  # still too long (very many queues): keep the footer, cut the middle
+        log.warning("home view cut", extra={"event": "slack.home_cut", "blocks": len(blocks)})
+        view["blocks"] = [*blocks[: MAX_VIEW_BLOCKS - 1], blocks[-1]]
+    return view
+
+
+def _render(renderer: Renderer, data: HomeData, caps: dict[str, int], lines: list[EscalationLine]) -> dict[str, Any]:
     queues = None
     ages: dict[str, str] = {}
     if data.queues is not None:
         queues = []
         for unit_id, cases in data.queues:
-            queues.append((unit_id, cases[:MAX_QUEUE], max(0, len(cases) - MAX_QUEUE)))
-            for c in cases[:MAX_QUEUE]:
+            shown = cases[: caps["queue"]]
+            queues.append((unit_id, shown, len(cases) - len(shown)))
+            for c in shown:
                 ages[c.ref] = renderer.age(data.now - c.created_at)
-    view = renderer.view(
+    return renderer.view(
         "home",
         person=data.person_id,
         now=data.now,
-        requests=data.requests[:MAX_REQUESTS],
-        more_requests=max(0, len(data.requests) - MAX_REQUESTS),
-        cases=data.cases[:MAX_CASES],
-        more_cases=max(0, len(data.cases) - MAX_CASES),
+        requests=data.requests[: caps["requests"]],
+        more_requests=max(0, len(data.requests) - caps["requests"]),
+        cases=data.cases[: caps["cases"]],
+        more_cases=max(0, len(data.cases) - caps["cases"]),
         queues=queues,
         ages=ages,
         coordinator=data.coordinator,
-        failed=data.failed[:MAX_FAILED],
-        escalations=data.escalations[:MAX_ESCALATIONS],
-        more_escalations=max(0, len(data.escalations) - MAX_ESCALATIONS),
+        failed=data.failed[: caps["failed"]],
+        escalations=lines[: caps["escalations"]],
+        more_escalations=max(0, len(lines) - caps["escalations"]),
     )
-    blocks = view["blocks"]
-    if len(blocks) > MAX_VIEW_BLOCKS:  # keep the footer, cut the middle
-        view["blocks"] = [*blocks[: MAX_VIEW_BLOCKS - 1], blocks[-1]]
-    return view
 
 
 async def load_home(core: Core, person_id: str) -> HomeData:
