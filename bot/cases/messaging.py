@@ -10,10 +10,10 @@ from bot.cases.rules import Action
 from bot.store import Tx
 
 if TYPE_CHECKING:
-    from bot.cases.service import CaseService
+    from bot.cases.base import CaseEngine
 
 
-def next_slot_text(service: CaseService, unit_id: str, now: datetime) -> str:
+def next_slot_text(service: CaseEngine, unit_id: str, now: datetime) -> str:
     """The unit's next distribution slot as Swedish text (holidays move it to the next working day)."""
     unit = service.directory.units[unit_id]
     slots = [
@@ -22,7 +22,7 @@ def next_slot_text(service: CaseService, unit_id: str, now: datetime) -> str:
     return service.outbox.renderer.format_datetime(min(slots))
 
 
-async def case_filed(service: CaseService, tx: Tx, case: Case, now: datetime) -> None:
+async def case_filed(service: CaseEngine, tx: Tx, case: Case, now: datetime) -> None:
     """Tell the requester the reference; an urgent request goes to the distributors at once."""
     distributors = service.directory.active_distributors(case.target_unit)
     await service.outbox.enqueue(
@@ -38,7 +38,7 @@ async def case_filed(service: CaseService, tx: Tx, case: Case, now: datetime) ->
 
 
 async def after_action(
-    service: CaseService, tx: Tx, before: Case, case: Case, action: Action, actor_id: str, now: datetime
+    service: CaseEngine, tx: Tx, before: Case, case: Case, action: Action, actor_id: str, now: datetime
 ) -> None:
     """Queue the notifications that follow a case action (never to the actor about their own act)."""
     out = service.outbox

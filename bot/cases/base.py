@@ -1,0 +1,155 @@
+"""The shared machinery of the case service: load a case, run one action as one transaction
+(authorise, change, audit, notify, hooks), audit refusals, and the free-text privacy check."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from bot import audit
+from bot.calendar import BusinessCalendar
+from bot.cases import messaging
+from bot.cases.models import Case, FollowUp, parse_ref
+from bot.cases.rules import Action, authorize, next_state
+from bot.clock import Clock
+from bot.directory import Directory
+from bot.errors import FieldError, NotFound, Refusal
+from bot.outbox import Outbox
+from bot.privacy import IdentityNumberFound, check_free_text
+from bot.store import Database, Tx
+
+# Kept as the service's logger name so log queries on "bot.cases.service" still find privacy rejections.
+log = logging.getLogger("bot.cases.service")
+
+MAX_BRIEF = 1000
+MAX_SHORT = 300
+MAX_ASSIGNEES = 4
+
+
+class CaseHook(Protocol):
+    """Called inside the transaction after every successful case action (the Time module arms timers)."""
+
+    async def after_action(self, tx: Tx, case: Case, action: str, actor_id: str, now: datetime) -> None: ...
+
+
+class CaseEngine:
+    """Dependencies and shared steps of every case action. `CaseService` adds the actions by concern."""
+
+    def __init__(
+        self,
+        db: Database,
+        directory: Directory,
+        clock: Clock,
+        outbox: Outbox,
+        calendar: BusinessCalendar,
+        *,
+        tz: str = "Europe/Stockholm",
+        consent_default_days: int = 90,
+    ) -> None:
+        self.db = db
+        self.directory = directory
+        self.clock = clock
+        self.outbox = outbox
+        self.calendar = calendar
+        self.tz = ZoneInfo(tz)
+        self.consent_default_days = consent_default_days
+        self.hooks: list[CaseHook] = []
+
+    def today(self) -> date:
+        return self.clock.now().astimezone(self.tz).date()
+
+    def _require_person(self, person_id: str) -> None:
+        if self.directory.person(person_id) is None:
+            raise Refusal("unknown_person", person=person_id)
+
+    def _check_privacy(self, fields: dict[str, str | None]) -> None:
+        """Reject free text holding a personnummer/samordningsnummer, naming every offending field."""
+        errors: dict[str, tuple[str, dict[str, Any]]] = {}
+        for key, text in fields.items():
+            try:
+                check_free_text(key, text, self.today())
+            except IdentityNumberFound as exc:
+                log.warning("identity number rejected", extra={"event": "privacy.rejected", "field": key})
+                errors[key] = ("identity_number", {"field": key, "kind": exc.kind})
+        if errors:
+            raise FieldError(errors)
+
+    async def load(self, tx: Tx, ref: str) -> Case:
+        """Read one case by reference (raises NotFound)."""
+        norm = parse_ref(ref)
+        row = await tx.fetchone("SELECT * FROM cases WHERE ref = ?", (norm,)) if norm else None
+        if row is None:
+            raise NotFound(ref)
+        return await self._hydrate(tx, row)
+
+    async def _hydrate(self, tx: Tx, row: dict[str, Any]) -> Case:
+        assignees = [
+            r["person_id"]
+            for r in await tx.fetchall(
+                "SELECT person_id FROM case_assignees WHERE case_id = ? ORDER BY position", (row["id"],)
+            )
+        ]
+        follow_ups = [
+            FollowUp(
+                id=r["id"], owner_id=r["owner_id"], due_date=date.fromisoformat(r["due_date"]), what=r["what"],
+                done_at=datetime.fromisoformat(r["done_at"]) if r["done_at"] else None,
+            )
+            for r in await tx.fetchall("SELECT * FROM follow_ups WHERE case_id = ? ORDER BY id", (row["id"],))
+        ]
+        return Case.from_row(row, assignees, follow_ups)
+
+    async def get(self, ref: str) -> Case:
+        async with self.db.transaction() as tx:
+            return await self.load(tx, ref)
+
+    async def _audit_refusal(self, actor_id: str, action: str, ref: str | None, refusal: Refusal) -> None:
+        async with self.db.transaction() as tx:
+            await audit.record(
+                tx, at=self.clock.now(), actor_id=actor_id, action=action, result="refused",
+                case_ref=parse_ref(ref) if ref else None, reason=refusal.code,
+            )
+
+    async def _run_hooks(self, tx: Tx, case: Case, action: str, actor_id: str, now: datetime) -> None:
+        for hook in self.hooks:
+            await hook.after_action(tx, case, action, actor_id, now)
+
+    async def _act(
+        self,
+        actor_id: str,
+        ref: str,
+        action: Action,
+        change: Callable[[Tx, Case, datetime], Awaitable[dict[str, Any]]],
+        *,
+        precheck: Callable[[Case], None] | None = None,
+    ) -> Case:
+        """Load, authorise, change, audit, notify and run hooks: all in one transaction."""
+        try:
+            async with self.db.transaction() as tx:
+                self._require_person(actor_id)
+                case = await self.load(tx, ref)
+                authorize(action, case, actor_id, self.directory)
+                if precheck is not None:
+                    precheck(case)
+                now = self.clock.now()
+                before = case
+                detail = await change(tx, case, now)
+                changed = await tx.execute(
+                    "UPDATE cases SET state = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?",
+                    (next_state(action, before).value, now.isoformat(), case.id, case.version),
+                )
+                if changed != 1:  # pragma: no cover - transactions are serialised; kept as a guard
+                    raise Refusal("wrong_state", ref=case.ref, action=action.value, state=case.state.value)
+                case = await self.load(tx, case.ref)
+                await audit.record(
+                    tx, at=now, actor_id=actor_id, action=action.value, case_id=case.id, case_ref=case.ref,
+                    from_state=before.state.value, to_state=case.state.value, **detail,
+                )
+                await messaging.after_action(self, tx, before, case, action, actor_id, now)
+                await self._run_hooks(tx, case, action.value, actor_id, now)
+                return case
+        except Refusal as refusal:
+            await self._audit_refusal(actor_id, action.value, ref, refusal)
+            raise

@@ -1,0 +1,75 @@
+"""Distribution: assigning a case to named staff or "annan", and the queues distributors see."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.cases.base import MAX_ASSIGNEES, CaseEngine
+from bot.cases.models import Case, CaseState
+from bot.cases.rules import Action
+from bot.errors import Refusal
+from bot.store import Tx
+
+
+class DistributionActions(CaseEngine):
+    """Assign cases and read the distribution queues."""
+
+    async def assign(
+        self, actor_id: str, ref: str, person_ids: list[str], other: str | None = None, *, reassign: bool = False
+    ) -> Case:
+        """Distribute a case to 1–4 named staff and/or "annan" (free text)."""
+        people = list(dict.fromkeys(p.strip() for p in person_ids if p.strip()))
+        other = (other or "").strip() or None
+        if other:
+            self._check_privacy({"annan": other})
+        if not people and not other:
+            raise Refusal("no_assignee")
+        if len(people) > MAX_ASSIGNEES:
+            raise Refusal("too_many_assignees", count=len(people))
+
+        def precheck(case: Case) -> None:
+            if case.state is not CaseState.REQUESTED and not reassign:
+                raise Refusal("already_assigned", ref=case.ref, by=case.assigned_by or "", at=case.assigned_at)
+            for pid in people:
+                person = self.directory.person(pid)
+                if person is None:
+                    raise Refusal("unknown_assignee", person=pid)
+                if person.unit != case.target_unit:
+                    raise Refusal("assignee_wrong_unit", person=pid, unit=case.target_unit)
+
+        async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
+            await tx.execute("DELETE FROM case_assignees WHERE case_id = ?", (case.id,))
+            await tx.executemany(
+                "INSERT INTO case_assignees (case_id, person_id, position) VALUES (?, ?, ?)",
+                [(case.id, pid, i) for i, pid in enumerate(people)],
+            )
+            await tx.execute(
+                "UPDATE cases SET other_assignee = ?, assigned_by = ?, assigned_at = ?, "
+                "acknowledged_by = NULL, acknowledged_at = NULL WHERE id = ?",
+                (other, actor_id, now.isoformat(), case.id),
+            )
+            return {"assignees": people, "other": bool(other), "reassign": reassign}
+
+        return await self._act(actor_id, ref, Action.ASSIGN, change, precheck=precheck)
+
+    def distributed_units(self, person_id: str) -> list[str]:
+        """Units whose queue this person distributes (as distributor or deputy)."""
+        return [u.id for u in self.directory.units.values() if person_id in self.directory.distributors_of(u.id)]
+
+    async def queue_for_unit(self, tx: Tx, unit_id: str) -> list[Case]:
+        """Open, undistributed requests of a unit: urgent first, then oldest first."""
+        rows = await tx.fetchall(
+            "SELECT * FROM cases WHERE target_unit = ? AND state = 'requested' ORDER BY urgent DESC, created_at, id",
+            (unit_id,),
+        )
+        return [await self._hydrate(tx, r) for r in rows]
+
+    async def queue(self, actor_id: str) -> list[tuple[str, list[Case]]]:
+        """The queues this person distributes (raises Refusal for non-distributors)."""
+        self._require_person(actor_id)
+        units = self.distributed_units(actor_id)
+        if not units:
+            raise Refusal("not_a_distributor")
+        async with self.db.transaction() as tx:
+            return [(u, await self.queue_for_unit(tx, u)) for u in units]

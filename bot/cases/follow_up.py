@@ -1,0 +1,73 @@
+"""Follow-ups (*bevakning*) after the meeting: add one, mark one done."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from bot import audit
+from bot.cases.base import MAX_SHORT, CaseEngine
+from bot.cases.models import Case, CaseState
+from bot.cases.rules import Action
+from bot.errors import FieldError, Refusal
+from bot.store import Tx
+
+
+class FollowUpActions(CaseEngine):
+    """Add and complete follow-ups."""
+
+    async def add_follow_up(self, actor_id: str, ref: str, owner_id: str, due: date, what: str) -> Case:
+        what = what.strip()
+        self._check_privacy({"vad": what})
+        if not what:
+            raise FieldError.one("vad", "required")
+        if len(what) > MAX_SHORT:
+            raise FieldError.one("vad", "too_long", max=MAX_SHORT)
+        if due < self.today():
+            raise FieldError.one("datum", "consent_in_past", until=due)
+        if self.directory.person(owner_id) is None:
+            raise Refusal("unknown_assignee", person=owner_id)
+
+        async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
+            fid = await tx.insert(
+                "INSERT INTO follow_ups (case_id, owner_id, due_date, what, created_by, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (case.id, owner_id, due.isoformat(), what, actor_id, now.isoformat()),
+            )
+            return {"follow_up_id": fid, "owner": owner_id, "due": due.isoformat()}
+
+        return await self._act(actor_id, ref, Action.ADD_FOLLOW_UP, change)
+
+    async def complete_follow_up(self, actor_id: str, ref: str, number: int) -> Case:
+        """Mark follow-up `number` (1-based, in the order added) done; its owner or those responsible may."""
+        try:
+            async with self.db.transaction() as tx:
+                self._require_person(actor_id)
+                case = await self.load(tx, ref)
+                if case.state not in (CaseState.MEETING_HELD, CaseState.FOLLOW_UP):
+                    raise Refusal("wrong_state", ref=case.ref, action="complete_follow_up", state=case.state.value)
+                if not 1 <= number <= len(case.follow_ups):
+                    raise Refusal("follow_up_not_found", ref=case.ref, number=number)
+                follow_up = case.follow_ups[number - 1]
+                if actor_id != follow_up.owner_id and actor_id not in case.responsible():
+                    raise Refusal("not_follow_up_owner", ref=case.ref)
+                if follow_up.done_at is not None:
+                    raise Refusal("follow_up_already_done", ref=case.ref, number=number)
+                now = self.clock.now()
+                await tx.execute(
+                    "UPDATE follow_ups SET done_at = ?, done_by = ? WHERE id = ? AND done_at IS NULL",
+                    (now.isoformat(), actor_id, follow_up.id),
+                )
+                await tx.execute(
+                    "UPDATE cases SET updated_at = ?, version = version + 1 WHERE id = ?", (now.isoformat(), case.id)
+                )
+                case = await self.load(tx, case.ref)
+                await audit.record(
+                    tx, at=now, actor_id=actor_id, action="complete_follow_up", case_id=case.id, case_ref=case.ref,
+                    follow_up_id=follow_up.id, number=number,
+                )
+                await self._run_hooks(tx, case, "complete_follow_up", actor_id, now)
+                return case
+        except Refusal as refusal:
+            await self._audit_refusal(actor_id, "complete_follow_up", ref, refusal)
+            raise

@@ -1,0 +1,141 @@
+"""Filing a GFI request: form validation, SIP/SVU precedence, default contact, the new case."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from bot import audit
+from bot.cases import messaging
+from bot.cases.base import MAX_BRIEF, MAX_SHORT, CaseEngine
+from bot.cases.models import Case, CaseState, CaseType, format_ref
+from bot.errors import FieldError, Refusal
+
+
+@dataclass
+class GfiRequest:
+    """What the requester filled in on the form (DESIGN §3)."""
+
+    target_unit: str
+    case_type: str
+    brief: str
+    consent_confirmed: bool
+    contact: str | None = None
+    consent_scope: list[str] = field(default_factory=list)
+    consent_valid_until: date | None = None
+    urgent: bool = False
+
+
+class RequestActions(CaseEngine):
+    """Filing a request (DESIGN §3)."""
+
+    def validate_request(self, requester_id: str, form: GfiRequest) -> GfiRequest:
+        """Check a request form; raises FieldError with every field problem. Returns a normalised copy."""
+        requester = self.directory.person(requester_id)
+        if requester is None:
+            raise Refusal("unknown_person", person=requester_id)
+        errors: dict[str, tuple[str, dict[str, Any]]] = {}
+        brief = (form.brief or "").strip()
+        contact = (form.contact or "").strip() or self.default_contact(requester_id)
+        try:
+            self._check_privacy({"kort": brief, "kontakt": contact})
+        except FieldError as exc:
+            errors.update(exc.errors)
+        unit = self.directory.unit(form.target_unit)
+        if unit is None:
+            errors["enhet"] = ("unknown_unit", {"field": "enhet", "unit": form.target_unit})
+        elif unit.id == requester.unit:
+            errors["enhet"] = ("same_unit", {"field": "enhet"})
+        try:
+            case_type = CaseType(form.case_type)
+        except ValueError:
+            errors["typ"] = ("unknown_type", {"field": "typ", "value": form.case_type})
+            case_type = None
+        if case_type is CaseType.ONGOING_BOTH:
+            errors["typ"] = ("sip_precedence", {"field": "typ"})
+        elif case_type is CaseType.SVU:
+            errors["typ"] = ("svu_routine", {"field": "typ"})
+        if not brief and "kort" not in errors:
+            errors["kort"] = ("required", {"field": "kort"})
+        elif len(brief) > MAX_BRIEF:
+            errors["kort"] = ("too_long", {"field": "kort", "max": MAX_BRIEF})
+        if len(contact) > MAX_SHORT and "kontakt" not in errors:
+            errors["kontakt"] = ("too_long", {"field": "kontakt", "max": MAX_SHORT})
+        if not form.consent_confirmed:
+            errors["samtycke"] = ("consent_missing", {"field": "samtycke"})
+        until = form.consent_valid_until or self.today() + timedelta(days=self.consent_default_days)
+        if until < self.today():
+            errors["giltigt"] = ("consent_in_past", {"field": "giltigt", "until": until})
+        scope = list(dict.fromkeys(form.consent_scope or []))
+        for needed in (requester.unit, form.target_unit):
+            if needed not in scope:
+                scope.append(needed)
+        for u in scope:
+            if self.directory.unit(u) is None and "enhet" not in errors:
+                errors["omfattar"] = ("unknown_unit", {"field": "omfattar", "unit": u})
+        if errors:
+            raise FieldError(errors)
+        return GfiRequest(
+            target_unit=form.target_unit, case_type=form.case_type, brief=brief, consent_confirmed=True,
+            contact=contact, consent_scope=scope, consent_valid_until=until, urgent=form.urgent,
+        )
+
+    def default_contact(self, person_id: str) -> str:
+        """Contact details from the directory: name, unit, phone, e-mail."""
+        person = self.directory.people[person_id]
+        unit = self.directory.units[person.unit]
+        parts = [person.name, unit.name]
+        phone = person.phone or unit.phone
+        if phone:
+            parts.append(phone)
+        if person.email:
+            parts.append(person.email)
+        return ", ".join(parts)
+
+    async def request(self, requester_id: str, form: GfiRequest, *, idempotency_key: str | None = None) -> Case:
+        """File a GFI request (raises FieldError, nothing saved, when the form is not acceptable)."""
+        clean = self.validate_request(requester_id, form)
+        requester = self.directory.people[requester_id]
+        now = self.clock.now()
+        year = now.astimezone(self.tz).year
+        assert clean.consent_valid_until is not None
+        async with self.db.transaction() as tx:
+            if idempotency_key:
+                existing = await tx.fetchone(
+                    "SELECT c.ref FROM inbound_requests i JOIN cases c ON c.id = i.case_id WHERE i.key = ?",
+                    (idempotency_key,),
+                )
+                if existing:
+                    return await self.load(tx, existing["ref"])
+            await tx.execute(
+                "INSERT INTO ref_counters (year, last) VALUES (?, 1) "
+                "ON CONFLICT (year) DO UPDATE SET last = last + 1",
+                (year,),
+            )
+            seq = int(await tx.scalar("SELECT last FROM ref_counters WHERE year = ?", (year,)))
+            ref = format_ref(year, seq)
+            case_id = await tx.insert(
+                """INSERT INTO cases (ref, state, case_type, target_unit, requester_id, requester_unit, contact,
+                                      brief, consent_scope, consent_valid_until, urgent, created_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    ref, CaseState.REQUESTED.value, clean.case_type, clean.target_unit, requester_id,
+                    requester.unit, clean.contact, clean.brief, json.dumps(clean.consent_scope),
+                    clean.consent_valid_until.isoformat(), int(clean.urgent), now.isoformat(), now.isoformat(),
+                ),
+            )
+            if idempotency_key:
+                await tx.execute(
+                    "INSERT INTO inbound_requests (key, case_id, at) VALUES (?, ?, ?)",
+                    (idempotency_key, case_id, now.isoformat()),
+                )
+            case = await self.load(tx, ref)
+            await audit.record(
+                tx, at=now, actor_id=requester_id, action="request", case_id=case_id, case_ref=ref,
+                target_unit=case.target_unit, case_type=case.case_type.value, urgent=case.urgent,
+            )
+            await messaging.case_filed(self, tx, case, now)
+            await self._run_hooks(tx, case, "request", requester_id, now)
+            return case
