@@ -20,6 +20,7 @@ from bot.errors import FieldError, NotFound, Refusal
 from bot.outbox import Outbox
 from bot.privacy import IdentityNumberFound, check_free_text
 from bot.store import Database, Tx
+from bot.store import cases as case_store
 
 # Kept as the service's logger name so log queries on "bot.cases.service" still find privacy rejections.
 log = logging.getLogger("bot.cases.service")
@@ -80,24 +81,19 @@ class CaseEngine:
     async def load(self, tx: Tx, ref: str) -> Case:
         """Read one case by reference (raises NotFound)."""
         norm = parse_ref(ref)
-        row = await tx.fetchone("SELECT * FROM cases WHERE ref = ?", (norm,)) if norm else None
+        row = await case_store.find_by_ref(tx, norm) if norm else None
         if row is None:
             raise NotFound(ref)
         return await self._hydrate(tx, row)
 
     async def _hydrate(self, tx: Tx, row: dict[str, Any]) -> Case:
-        assignees = [
-            r["person_id"]
-            for r in await tx.fetchall(
-                "SELECT person_id FROM case_assignees WHERE case_id = ? ORDER BY position", (row["id"],)
-            )
-        ]
+        assignees = await case_store.assignee_ids(tx, row["id"])
         follow_ups = [
             FollowUp(
                 id=r["id"], owner_id=r["owner_id"], due_date=date.fromisoformat(r["due_date"]), what=r["what"],
                 done_at=datetime.fromisoformat(r["done_at"]) if r["done_at"] else None,
             )
-            for r in await tx.fetchall("SELECT * FROM follow_ups WHERE case_id = ? ORDER BY id", (row["id"],))
+            for r in await case_store.follow_up_rows(tx, row["id"])
         ]
         return Case.from_row(row, assignees, follow_ups)
 
@@ -136,11 +132,10 @@ class CaseEngine:
                 now = self.clock.now()
                 before = case
                 detail = await change(tx, case, now)
-                changed = await tx.execute(
-                    "UPDATE cases SET state = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?",
-                    (next_state(action, before).value, now.isoformat(), case.id, case.version),
+                advanced = await case_store.advance_state(
+                    tx, case.id, case.version, next_state(action, before).value, now
                 )
-                if changed != 1:  # pragma: no cover - transactions are serialised; kept as a guard
+                if not advanced:  # pragma: no cover - transactions are serialised; kept as a guard
                     raise Refusal("wrong_state", ref=case.ref, action=action.value, state=case.state.value)
                 case = await self.load(tx, case.ref)
                 await audit.record(

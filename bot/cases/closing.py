@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from typing import Any
 
@@ -11,6 +10,7 @@ from bot.cases.models import CLOSE_REASON_ALIASES, Case, CloseReason
 from bot.cases.rules import Action
 from bot.errors import FieldError
 from bot.store import Tx
+from bot.store import cases as case_store
 
 
 class ClosingActions(CaseEngine):
@@ -30,22 +30,14 @@ class ClosingActions(CaseEngine):
             code, note = CloseReason.OTHER, text
 
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
-            await tx.execute(
-                "UPDATE cases SET closed_reason = ?, closed_note = ?, closed_at = ?, state_before_close = ? "
-                "WHERE id = ?",
-                (code.value, note, now.isoformat(), case.state.value, case.id),
-            )
+            await case_store.set_closed(tx, case.id, code.value, note, case.state.value, now)
             return {"reason": code.value}
 
         return await self._act(actor_id, ref, Action.CLOSE, change)
 
     async def reopen(self, actor_id: str, ref: str) -> Case:
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
-            await tx.execute(
-                "UPDATE cases SET closed_reason = NULL, closed_note = NULL, closed_at = NULL, "
-                "state_before_close = NULL WHERE id = ?",
-                (case.id,),
-            )
+            await case_store.clear_closed(tx, case.id)
             return {}
 
         return await self._act(actor_id, ref, Action.REOPEN, change)
@@ -55,13 +47,7 @@ class ClosingActions(CaseEngine):
 
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
             cancelled = await self.outbox.withdraw_case(tx, case.id)
-            await tx.execute(
-                "UPDATE cases SET closed_reason = ?, closed_at = ?, state_before_close = ?, brief = NULL, "
-                "contact = NULL, other_assignee = CASE WHEN other_assignee IS NULL THEN NULL ELSE '–' END, "
-                "meeting_place = NULL, closed_note = NULL, erased_at = ? WHERE id = ?",
-                (CloseReason.CONSENT_WITHDRAWN.value, now.isoformat(), case.state.value, now.isoformat(), case.id),
-            )
-            await tx.execute("UPDATE follow_ups SET what = NULL WHERE case_id = ?", (case.id,))
+            await case_store.close_and_erase(tx, case.id, CloseReason.CONSENT_WITHDRAWN.value, case.state.value, now)
             return {"cancelled_messages": cancelled}
 
         return await self._act(actor_id, ref, Action.WITHDRAW_CONSENT, change)
@@ -78,10 +64,7 @@ class ClosingActions(CaseEngine):
 
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
             new_scope = list(dict.fromkeys([*case.consent_scope, *extra]))
-            await tx.execute(
-                "UPDATE cases SET consent_valid_until = ?, consent_scope = ?, consent_expired_at = NULL WHERE id = ?",
-                (until.isoformat(), json.dumps(new_scope), case.id),
-            )
+            await case_store.set_consent(tx, case.id, until, new_scope)
             return {"until": until.isoformat(), "scope": new_scope}
 
         return await self._act(actor_id, ref, Action.RENEW_CONSENT, change)

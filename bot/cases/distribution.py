@@ -10,6 +10,7 @@ from bot.cases.models import Case, CaseState
 from bot.cases.rules import Action
 from bot.errors import Refusal
 from bot.store import Tx
+from bot.store import cases as case_store
 
 
 class DistributionActions(CaseEngine):
@@ -39,16 +40,8 @@ class DistributionActions(CaseEngine):
                     raise Refusal("assignee_wrong_unit", person=pid, unit=case.target_unit)
 
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
-            await tx.execute("DELETE FROM case_assignees WHERE case_id = ?", (case.id,))
-            await tx.executemany(
-                "INSERT INTO case_assignees (case_id, person_id, position) VALUES (?, ?, ?)",
-                [(case.id, pid, i) for i, pid in enumerate(people)],
-            )
-            await tx.execute(
-                "UPDATE cases SET other_assignee = ?, assigned_by = ?, assigned_at = ?, "
-                "acknowledged_by = NULL, acknowledged_at = NULL WHERE id = ?",
-                (other, actor_id, now.isoformat(), case.id),
-            )
+            await case_store.replace_assignees(tx, case.id, people)
+            await case_store.set_assignment(tx, case.id, other, actor_id, now)
             return {"assignees": people, "other": bool(other), "reassign": reassign}
 
         return await self._act(actor_id, ref, Action.ASSIGN, change, precheck=precheck)
@@ -59,11 +52,7 @@ class DistributionActions(CaseEngine):
 
     async def queue_for_unit(self, tx: Tx, unit_id: str) -> list[Case]:
         """Open, undistributed requests of a unit: urgent first, then oldest first."""
-        rows = await tx.fetchall(
-            "SELECT * FROM cases WHERE target_unit = ? AND state = 'requested' ORDER BY urgent DESC, created_at, id",
-            (unit_id,),
-        )
-        return [await self._hydrate(tx, r) for r in rows]
+        return [await self._hydrate(tx, r) for r in await case_store.queue_rows(tx, unit_id)]
 
     async def queue(self, actor_id: str) -> list[tuple[str, list[Case]]]:
         """The queues this person distributes (raises Refusal for non-distributors)."""

@@ -11,6 +11,7 @@ from bot.cases.models import Case, CaseState
 from bot.cases.rules import Action
 from bot.errors import FieldError, Refusal
 from bot.store import Tx
+from bot.store import cases as case_store
 
 
 class FollowUpActions(CaseEngine):
@@ -29,11 +30,7 @@ class FollowUpActions(CaseEngine):
             raise Refusal("unknown_assignee", person=owner_id)
 
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
-            fid = await tx.insert(
-                "INSERT INTO follow_ups (case_id, owner_id, due_date, what, created_by, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (case.id, owner_id, due.isoformat(), what, actor_id, now.isoformat()),
-            )
+            fid = await case_store.insert_follow_up(tx, case.id, owner_id, due, what, actor_id, now)
             return {"follow_up_id": fid, "owner": owner_id, "due": due.isoformat()}
 
         return await self._act(actor_id, ref, Action.ADD_FOLLOW_UP, change)
@@ -54,13 +51,8 @@ class FollowUpActions(CaseEngine):
                 if follow_up.done_at is not None:
                     raise Refusal("follow_up_already_done", ref=case.ref, number=number)
                 now = self.clock.now()
-                await tx.execute(
-                    "UPDATE follow_ups SET done_at = ?, done_by = ? WHERE id = ? AND done_at IS NULL",
-                    (now.isoformat(), actor_id, follow_up.id),
-                )
-                await tx.execute(
-                    "UPDATE cases SET updated_at = ?, version = version + 1 WHERE id = ?", (now.isoformat(), case.id)
-                )
+                await case_store.complete_follow_up(tx, follow_up.id, actor_id, now)
+                await case_store.touch(tx, case.id, now)
                 case = await self.load(tx, case.ref)
                 await audit.record(
                     tx, at=now, actor_id=actor_id, action="complete_follow_up", case_id=case.id, case_ref=case.ref,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +10,7 @@ from bot.cases.models import Case, CaseState, Outcome
 from bot.cases.rules import Action
 from bot.errors import FieldError, Refusal
 from bot.store import Tx
+from bot.store import cases as case_store
 
 
 class MeetingActions(CaseEngine):
@@ -18,10 +18,7 @@ class MeetingActions(CaseEngine):
 
     async def acknowledge(self, actor_id: str, ref: str) -> Case:
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
-            await tx.execute(
-                "UPDATE cases SET acknowledged_by = ?, acknowledged_at = ? WHERE id = ?",
-                (actor_id, now.isoformat(), case.id),
-            )
+            await case_store.set_acknowledged(tx, case.id, actor_id, now)
             return {}
 
         return await self._act(actor_id, ref, Action.ACKNOWLEDGE, change)
@@ -48,10 +45,7 @@ class MeetingActions(CaseEngine):
             raise FieldError(errors)
 
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
-            await tx.execute(
-                "UPDATE cases SET meeting_at = ?, meeting_place = ?, meeting_units = ? WHERE id = ?",
-                (at.isoformat(), place, json.dumps(units), case.id),
-            )
+            await case_store.set_meeting(tx, case.id, at, place, units)
             return {"meeting_at": at.isoformat(), "units": units, "rebooked": case.state is CaseState.MEETING_BOOKED}
 
         def precheck(case: Case) -> None:
@@ -65,9 +59,7 @@ class MeetingActions(CaseEngine):
         """The individual did not come (*uteblev*): the meeting must be booked again."""
 
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
-            await tx.execute(
-                "UPDATE cases SET no_shows = no_shows + 1, meeting_at = NULL WHERE id = ?", (case.id,)
-            )
+            await case_store.record_no_show(tx, case.id)
             return {"missed_at": case.meeting_at.isoformat() if case.meeting_at else None}
 
         return await self._act(actor_id, ref, Action.NO_SHOW, change)
@@ -85,10 +77,7 @@ class MeetingActions(CaseEngine):
                 raise Refusal("meeting_not_yet", ref=case.ref, at=case.meeting_at)
 
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
-            await tx.execute(
-                "UPDATE cases SET outcome = ?, evaluation_done = ?, outcome_at = ? WHERE id = ?",
-                (result.value, int(evaluation_done), now.isoformat(), case.id),
-            )
+            await case_store.set_outcome(tx, case.id, result.value, evaluation_done, now)
             return {"outcome": result.value, "evaluation_done": evaluation_done}
 
         return await self._act(actor_id, ref, Action.RECORD_OUTCOME, change, precheck=precheck)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -12,6 +11,7 @@ from bot.cases import messaging
 from bot.cases.base import MAX_BRIEF, MAX_SHORT, CaseEngine
 from bot.cases.models import Case, CaseState, CaseType, format_ref
 from bot.errors import FieldError, Refusal
+from bot.store import cases as case_store
 
 
 @dataclass
@@ -103,34 +103,18 @@ class RequestActions(CaseEngine):
         assert clean.consent_valid_until is not None
         async with self.db.transaction() as tx:
             if idempotency_key:
-                existing = await tx.fetchone(
-                    "SELECT c.ref FROM inbound_requests i JOIN cases c ON c.id = i.case_id WHERE i.key = ?",
-                    (idempotency_key,),
-                )
+                existing = await case_store.ref_for_inbound(tx, idempotency_key)
                 if existing:
-                    return await self.load(tx, existing["ref"])
-            await tx.execute(
-                "INSERT INTO ref_counters (year, last) VALUES (?, 1) "
-                "ON CONFLICT (year) DO UPDATE SET last = last + 1",
-                (year,),
-            )
-            seq = int(await tx.scalar("SELECT last FROM ref_counters WHERE year = ?", (year,)))
-            ref = format_ref(year, seq)
-            case_id = await tx.insert(
-                """INSERT INTO cases (ref, state, case_type, target_unit, requester_id, requester_unit, contact,
-                                      brief, consent_scope, consent_valid_until, urgent, created_at, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (
-                    ref, CaseState.REQUESTED.value, clean.case_type, clean.target_unit, requester_id,
-                    requester.unit, clean.contact, clean.brief, json.dumps(clean.consent_scope),
-                    clean.consent_valid_until.isoformat(), int(clean.urgent), now.isoformat(), now.isoformat(),
-                ),
+                    return await self.load(tx, existing)
+            ref = format_ref(year, await case_store.next_ref_number(tx, year))
+            case_id = await case_store.insert_case(
+                tx, ref=ref, state=CaseState.REQUESTED.value, case_type=clean.case_type,
+                target_unit=clean.target_unit, requester_id=requester_id, requester_unit=requester.unit,
+                contact=clean.contact, brief=clean.brief, consent_scope=clean.consent_scope,
+                consent_valid_until=clean.consent_valid_until, urgent=clean.urgent, now=now,
             )
             if idempotency_key:
-                await tx.execute(
-                    "INSERT INTO inbound_requests (key, case_id, at) VALUES (?, ?, ?)",
-                    (idempotency_key, case_id, now.isoformat()),
-                )
+                await case_store.record_inbound(tx, idempotency_key, case_id, now)
             case = await self.load(tx, ref)
             await audit.record(
                 tx, at=now, actor_id=requester_id, action="request", case_id=case_id, case_ref=ref,

@@ -1,0 +1,229 @@
+"""Case repository: every SQL statement the case service runs, one function per statement or step.
+
+Functions take an open `Tx` (the caller owns the transaction) and plain values; dates, times and
+lists are serialised here (ISO 8601 text, JSON), so the rest of the bot never sees the storage format.
+Rows come back as dicts; `bot.cases` turns them into `Case` records.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from bot.store.db import Tx
+
+Row = dict[str, Any]
+
+
+# --- reading ------------------------------------------------------------------------------------
+async def find_by_ref(tx: Tx, ref: str) -> Row | None:
+    """The case row with this (normalised) reference, or None."""
+    return await tx.fetchone("SELECT * FROM cases WHERE ref = ?", (ref,))
+
+
+async def assignee_ids(tx: Tx, case_id: int) -> list[str]:
+    """The named assignees of a case, in the order they were given."""
+    rows = await tx.fetchall("SELECT person_id FROM case_assignees WHERE case_id = ? ORDER BY position", (case_id,))
+    return [r["person_id"] for r in rows]
+
+
+async def follow_up_rows(tx: Tx, case_id: int) -> list[Row]:
+    """The follow-ups of a case, in the order they were added."""
+    return await tx.fetchall("SELECT * FROM follow_ups WHERE case_id = ? ORDER BY id", (case_id,))
+
+
+async def queue_rows(tx: Tx, unit_id: str) -> list[Row]:
+    """Undistributed requests to a unit: urgent first, then oldest first."""
+    return await tx.fetchall(
+        "SELECT * FROM cases WHERE target_unit = ? AND state = 'requested' ORDER BY urgent DESC, created_at, id",
+        (unit_id,),
+    )
+
+
+async def open_requests_of(tx: Tx, person_id: str) -> list[Row]:
+    """Open cases this person requested, oldest first."""
+    return await tx.fetchall(
+        "SELECT * FROM cases WHERE requester_id = ? AND state != 'closed' ORDER BY created_at", (person_id,)
+    )
+
+
+async def open_cases_responsible(tx: Tx, person_id: str) -> list[Row]:
+    """Open cases this person is responsible for: as a named assignee, or as the distributor of an
+    "annan" case without named assignees. Oldest first."""
+    return await tx.fetchall(
+        "SELECT c.* FROM cases c JOIN case_assignees a ON a.case_id = c.id "
+        "WHERE a.person_id = ? AND c.state != 'closed' "
+        "UNION SELECT c.* FROM cases c WHERE c.assigned_by = ? AND c.other_assignee IS NOT NULL "
+        "AND c.state != 'closed' AND NOT EXISTS (SELECT 1 FROM case_assignees a WHERE a.case_id = c.id) "
+        "ORDER BY created_at",
+        (person_id, person_id),
+    )
+
+
+# --- filing -------------------------------------------------------------------------------------
+async def ref_for_inbound(tx: Tx, key: str) -> str | None:
+    """The reference of the case already filed under this idempotency key, if any."""
+    row = await tx.fetchone(
+        "SELECT c.ref FROM inbound_requests i JOIN cases c ON c.id = i.case_id WHERE i.key = ?", (key,)
+    )
+    return row["ref"] if row else None
+
+
+async def record_inbound(tx: Tx, key: str, case_id: int, now: datetime) -> None:
+    """Remember which case an idempotency key filed."""
+    await tx.execute(
+        "INSERT INTO inbound_requests (key, case_id, at) VALUES (?, ?, ?)", (key, case_id, now.isoformat())
+    )
+
+
+async def next_ref_number(tx: Tx, year: int) -> int:
+    """Take the next case number of the year (1, 2, ...)."""
+    await tx.execute(
+        "INSERT INTO ref_counters (year, last) VALUES (?, 1) ON CONFLICT (year) DO UPDATE SET last = last + 1",
+        (year,),
+    )
+    return int(await tx.scalar("SELECT last FROM ref_counters WHERE year = ?", (year,)))
+
+
+async def insert_case(
+    tx: Tx,
+    *,
+    ref: str,
+    state: str,
+    case_type: str,
+    target_unit: str,
+    requester_id: str,
+    requester_unit: str,
+    contact: str | None,
+    brief: str,
+    consent_scope: list[str],
+    consent_valid_until: date,
+    urgent: bool,
+    now: datetime,
+) -> int:
+    """Store a new case; returns its id."""
+    return await tx.insert(
+        """INSERT INTO cases (ref, state, case_type, target_unit, requester_id, requester_unit, contact,
+                              brief, consent_scope, consent_valid_until, urgent, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (
+            ref, state, case_type, target_unit, requester_id, requester_unit, contact, brief,
+            json.dumps(consent_scope), consent_valid_until.isoformat(), int(urgent), now.isoformat(), now.isoformat(),
+        ),
+    )
+
+
+# --- state and version --------------------------------------------------------------------------
+async def advance_state(tx: Tx, case_id: int, version: int, state: str, now: datetime) -> bool:
+    """Move the case to `state` and bump its version, only if it is still at `version` (optimistic check).
+    Returns False when someone else changed it first."""
+    changed = await tx.execute(
+        "UPDATE cases SET state = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?",
+        (state, now.isoformat(), case_id, version),
+    )
+    return changed == 1
+
+
+async def touch(tx: Tx, case_id: int, now: datetime) -> None:
+    """Mark the case changed (new version) without changing its state."""
+    await tx.execute("UPDATE cases SET updated_at = ?, version = version + 1 WHERE id = ?", (now.isoformat(), case_id))
+
+
+# --- distribution -------------------------------------------------------------------------------
+async def replace_assignees(tx: Tx, case_id: int, person_ids: list[str]) -> None:
+    """Set the named assignees (in this order), replacing any earlier ones."""
+    await tx.execute("DELETE FROM case_assignees WHERE case_id = ?", (case_id,))
+    await tx.executemany(
+        "INSERT INTO case_assignees (case_id, person_id, position) VALUES (?, ?, ?)",
+        [(case_id, pid, i) for i, pid in enumerate(person_ids)],
+    )
+
+
+async def set_assignment(tx: Tx, case_id: int, other: str | None, assigned_by: str, now: datetime) -> None:
+    """Record who distributed the case, when, and to "annan"; a new assignment clears the acknowledgement."""
+    await tx.execute(
+        "UPDATE cases SET other_assignee = ?, assigned_by = ?, assigned_at = ?, "
+        "acknowledged_by = NULL, acknowledged_at = NULL WHERE id = ?",
+        (other, assigned_by, now.isoformat(), case_id),
+    )
+
+
+# --- meeting ------------------------------------------------------------------------------------
+async def set_acknowledged(tx: Tx, case_id: int, person_id: str, now: datetime) -> None:
+    await tx.execute(
+        "UPDATE cases SET acknowledged_by = ?, acknowledged_at = ? WHERE id = ?", (person_id, now.isoformat(), case_id)
+    )
+
+
+async def set_meeting(tx: Tx, case_id: int, at: datetime, place: str, unit_ids: list[str]) -> None:
+    await tx.execute(
+        "UPDATE cases SET meeting_at = ?, meeting_place = ?, meeting_units = ? WHERE id = ?",
+        (at.isoformat(), place, json.dumps(unit_ids), case_id),
+    )
+
+
+async def record_no_show(tx: Tx, case_id: int) -> None:
+    """Count one more no-show and clear the meeting time."""
+    await tx.execute("UPDATE cases SET no_shows = no_shows + 1, meeting_at = NULL WHERE id = ?", (case_id,))
+
+
+async def set_outcome(tx: Tx, case_id: int, outcome: str, evaluation_done: bool, now: datetime) -> None:
+    await tx.execute(
+        "UPDATE cases SET outcome = ?, evaluation_done = ?, outcome_at = ? WHERE id = ?",
+        (outcome, int(evaluation_done), now.isoformat(), case_id),
+    )
+
+
+# --- follow-ups ---------------------------------------------------------------------------------
+async def insert_follow_up(
+    tx: Tx, case_id: int, owner_id: str, due: date, what: str, created_by: str, now: datetime
+) -> int:
+    """Store a follow-up; returns its id."""
+    return await tx.insert(
+        "INSERT INTO follow_ups (case_id, owner_id, due_date, what, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (case_id, owner_id, due.isoformat(), what, created_by, now.isoformat()),
+    )
+
+
+async def complete_follow_up(tx: Tx, follow_up_id: int, done_by: str, now: datetime) -> None:
+    """Mark a follow-up done (no-op if it already is)."""
+    await tx.execute(
+        "UPDATE follow_ups SET done_at = ?, done_by = ? WHERE id = ? AND done_at IS NULL",
+        (now.isoformat(), done_by, follow_up_id),
+    )
+
+
+# --- closing and consent ------------------------------------------------------------------------
+async def set_closed(tx: Tx, case_id: int, reason: str, note: str | None, state_before: str, now: datetime) -> None:
+    await tx.execute(
+        "UPDATE cases SET closed_reason = ?, closed_note = ?, closed_at = ?, state_before_close = ? WHERE id = ?",
+        (reason, note, now.isoformat(), state_before, case_id),
+    )
+
+
+async def clear_closed(tx: Tx, case_id: int) -> None:
+    await tx.execute(
+        "UPDATE cases SET closed_reason = NULL, closed_note = NULL, closed_at = NULL, "
+        "state_before_close = NULL WHERE id = ?",
+        (case_id,),
+    )
+
+
+async def close_and_erase(tx: Tx, case_id: int, reason: str, state_before: str, now: datetime) -> None:
+    """Close the case and erase its free text (brief, contact, "annan" name, place, note, follow-up texts)."""
+    await tx.execute(
+        "UPDATE cases SET closed_reason = ?, closed_at = ?, state_before_close = ?, brief = NULL, "
+        "contact = NULL, other_assignee = CASE WHEN other_assignee IS NULL THEN NULL ELSE '–' END, "
+        "meeting_place = NULL, closed_note = NULL, erased_at = ? WHERE id = ?",
+        (reason, now.isoformat(), state_before, now.isoformat(), case_id),
+    )
+    await tx.execute("UPDATE follow_ups SET what = NULL WHERE case_id = ?", (case_id,))
+
+
+async def set_consent(tx: Tx, case_id: int, until: date, scope: list[str]) -> None:
+    """A renewed consent: new valid-until date and scope; the case is no longer paused."""
+    await tx.execute(
+        "UPDATE cases SET consent_valid_until = ?, consent_scope = ?, consent_expired_at = NULL WHERE id = ?",
+        (until.isoformat(), json.dumps(scope), case_id),
+    )
