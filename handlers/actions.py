@@ -57,7 +57,7 @@ def form_context(ctx: SlackContext, template: str, case: Case) -> dict[str, Any]
         ids = list(dict.fromkeys([*case.responsible(), case.requester_id,
                                   *(p.id for p in directory.staff_of(case.target_unit)),
                                   *(p.id for p in directory.staff_of(case.requester_unit))]))
-        return {"people": [(pid, directory.name(pid)) for pid in ids if directory.person(pid)][:100],
+        return {"people": [(pid, directory.name(pid)) for pid in ids if directory.person(pid)],
                 "today": ctx.core.cases.today().isoformat()}
     return {}
 

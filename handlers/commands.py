@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack.context import SlackContext
+from bot.channels.slack.markup import escape
 from handlers.common import guarded, unknown_user_text
 
 log = logging.getLogger("handlers.commands")
@@ -37,7 +38,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         trigger_id = body.get("trigger_id")
         person_id = await ctx.identity.person_for(user_id)
         if person_id is None:
-            await ack(text=unknown_user_text(ctx), response_type="ephemeral")
+            await ack(text=escape(unknown_user_text(ctx)), response_type="ephemeral")
             return
         if not trigger_id or not await ctx.claim(f"cmd:gfi:{trigger_id}", "command"):
             await ack()
@@ -53,4 +54,5 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
     @guarded("command.brist")
     async def brist(ack: Any, body: dict[str, Any]) -> None:
         coordinators = [p.id for p in ctx.core.directory.coordinators()]
-        await ack(text=ctx.core.renderer.render("slack_brist", coordinators=coordinators), response_type="ephemeral")
+        text = ctx.core.renderer.render("slack_brist", coordinators=coordinators)
+        await ack(text=escape(text), response_type="ephemeral")

@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import audit
 from bot.channels.slack.context import SlackContext
+from bot.channels.slack.sender import message_payload
 from bot.directory import Role
 from bot.errors import Refusal
 
@@ -38,9 +39,7 @@ async def reply(
     """Answer only the clicker: ephemeral in the channel of the click, else a small modal (App Home)."""
     try:
         if channel_id:
-            kwargs: dict[str, Any] = {"channel": channel_id, "user": user_id, "text": text}
-            if blocks:
-                kwargs["blocks"] = blocks
+            kwargs: dict[str, Any] = {"channel": channel_id, "user": user_id, **message_payload(text, blocks)}
             await client.chat_postEphemeral(**kwargs)
         elif trigger_id:
             await client.views_open(trigger_id=trigger_id, view=ctx.core.renderer.view("slack_info", text=text))
