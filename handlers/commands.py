@@ -7,12 +7,11 @@ from datetime import timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack.context import SlackContext
 from bot.channels.slack.markup import escape
-from handlers.common import guarded, unknown_user_text
+from handlers.common import guarded, open_form, unknown_user_text
 
 log = logging.getLogger("handlers.commands")
 
@@ -44,11 +43,8 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
             await ack()
             return
         await ack()
-        try:
-            await client.views_open(trigger_id=trigger_id, view=request_form(ctx, person_id))
-        except SlackApiError as exc:
-            log.warning("views.open failed", extra={"event": "slack.views_open_failed",
-                                                    "reason": str(exc.response.get("error"))})
+        await open_form(ctx, client, trigger_id=trigger_id, view=request_form(ctx, person_id), user_id=user_id,
+                        channel_id=body.get("channel_id"))
 
     @app.command("/brist")
     @guarded("command.brist")

@@ -48,6 +48,28 @@ async def reply(
         log.warning("slack reply failed", extra={"event": "slack.reply_failed", "reason": reason})
 
 
+async def open_form(
+    ctx: SlackContext,
+    client: AsyncWebClient,
+    *,
+    trigger_id: str,
+    view: dict[str, Any],
+    user_id: str,
+    channel_id: str | None = None,
+    ref: str | None = None,
+) -> bool:
+    """Open a modal; if Slack refuses it, tell the user instead of failing silently (and log the reason)."""
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+        return True
+    except SlackApiError as exc:
+        reason = str(exc.response.get("error"))
+        log.warning("views.open failed", extra={"event": "slack.views_open_failed", "case_ref": ref, "reason": reason})
+    text = ctx.core.renderer.render("slack_form_failed", ref=ref)
+    await reply(ctx, client, user_id=user_id, text=text, channel_id=channel_id, trigger_id=trigger_id)
+    return False
+
+
 async def audit_refusal(ctx: SlackContext, person_id: str, action: str, ref: str | None, refusal: Refusal) -> None:
     """Refusals found before the service is reached (e.g. opening a form) are audited like the service's."""
     async with ctx.core.db.transaction() as tx:

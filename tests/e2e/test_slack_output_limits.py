@@ -7,6 +7,8 @@ from dataclasses import replace
 
 from bot.channels.slack import limits
 from tests.e2e.test_dispatcher_slack import LINNEA, Rig, rig, statuses  # noqa: F401 - rig is a fixture
+from tests.fakes.slack_bot import FATIMA, SlackBot
+from tests.fakes.slack_signing import plain_text_state
 from tests.unit.test_output_escaping import ESCAPED, HOSTILE
 from tests.unit.test_slack_limits import LONG_BRIEF, UNITS, queued
 
@@ -43,3 +45,14 @@ async def test_hostile_brief_reaches_slack_escaped(rig: Rig) -> None:  # noqa: F
     [call] = rig.fake.calls("chat.postMessage")
     assert call.ok and ESCAPED in call.params["text"] and "<!channel>" not in call.params["text"]
     assert HOSTILE in str(call.params["blocks"])  # in plain_text: shown as typed, never parsed
+
+
+async def test_a_form_slack_refuses_is_explained_to_the_user(bot: SlackBot) -> None:
+    from tests.e2e.test_slack_lifecycle import file_request
+
+    ref = await file_request(bot, kort=plain_text_state(HOSTILE))
+    bot.fake.fail_next("views.open", error="invalid_arguments")
+    reply = await bot.click(FATIMA, "gfi_assign_open", ref)
+    assert reply.status == 200
+    notice = await bot.ephemeral(FATIMA, "Formuläret kunde inte öppnas")
+    assert ref in notice.params["text"]
