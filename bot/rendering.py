@@ -22,7 +22,7 @@ _WEEKDAYS = ["mån", "tis", "ons", "tor", "fre", "lör", "sön"]
 _MONTHS = ["jan", "feb", "mars", "apr", "maj", "juni", "juli", "aug", "sep", "okt", "nov", "dec"]
 # A layout that lists items (e.g. the queue) reads `list_max`; while the message does not fit Slack's limits
 # it is rendered again with the next, smaller value ("… och N till" names the rest).
-LIST_STEPS = (10, 5, 3, 1)
+LIST_STEPS = (10, 5, 3, 2, 1)
 
 
 @functools.cache
