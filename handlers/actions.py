@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cases.models import Case, CaseState
@@ -16,7 +15,7 @@ from bot.channels.slack.context import SlackContext
 from bot.errors import Refusal
 from handlers import forms
 from handlers.commands import request_form
-from handlers.common import audit_refusal, guarded, reply, unknown_user_text
+from handlers.common import audit_refusal, guarded, open_form, reply, unknown_user_text
 
 log = logging.getLogger("handlers.actions")
 
@@ -57,7 +56,7 @@ def form_context(ctx: SlackContext, template: str, case: Case) -> dict[str, Any]
         ids = list(dict.fromkeys([*case.responsible(), case.requester_id,
                                   *(p.id for p in directory.staff_of(case.target_unit)),
                                   *(p.id for p in directory.staff_of(case.requester_unit))]))
-        return {"people": [(pid, directory.name(pid)) for pid in ids if directory.person(pid)][:100],
+        return {"people": [(pid, directory.name(pid)) for pid in ids if directory.person(pid)],
                 "today": ctx.core.cases.today().isoformat()}
     return {}
 
@@ -132,11 +131,8 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
                             channel_id=click.channel_id, trigger_id=click.trigger_id)
                 return
             view = core.renderer.view(template, case=case, **form_context(ctx, template, case))
-            try:
-                await client.views_open(trigger_id=click.trigger_id, view=view)
-            except SlackApiError as exc:
-                log.warning("views.open failed", extra={"event": "slack.views_open_failed", "case_ref": case.ref,
-                                                        "reason": str(exc.response.get("error"))})
+            await open_form(ctx, client, trigger_id=click.trigger_id, view=view, user_id=click.user_id,
+                            channel_id=click.channel_id, ref=case.ref)
 
     for action_id in FORMS:
         opener(action_id)
@@ -169,4 +165,5 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         person_id = await clicker(click, client)
         if person_id is None or not click.trigger_id:
             return
-        await client.views_open(trigger_id=click.trigger_id, view=request_form(ctx, person_id))
+        await open_form(ctx, client, trigger_id=click.trigger_id, view=request_form(ctx, person_id),
+                        user_id=click.user_id, channel_id=click.channel_id)

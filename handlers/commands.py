@@ -7,11 +7,11 @@ from datetime import timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack.context import SlackContext
-from handlers.common import guarded, unknown_user_text
+from bot.channels.slack.markup import escape
+from handlers.common import guarded, open_form, unknown_user_text
 
 log = logging.getLogger("handlers.commands")
 
@@ -37,20 +37,18 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         trigger_id = body.get("trigger_id")
         person_id = await ctx.identity.person_for(user_id)
         if person_id is None:
-            await ack(text=unknown_user_text(ctx), response_type="ephemeral")
+            await ack(text=escape(unknown_user_text(ctx)), response_type="ephemeral")
             return
         if not trigger_id or not await ctx.claim(f"cmd:gfi:{trigger_id}", "command"):
             await ack()
             return
         await ack()
-        try:
-            await client.views_open(trigger_id=trigger_id, view=request_form(ctx, person_id))
-        except SlackApiError as exc:
-            log.warning("views.open failed", extra={"event": "slack.views_open_failed",
-                                                    "reason": str(exc.response.get("error"))})
+        await open_form(ctx, client, trigger_id=trigger_id, view=request_form(ctx, person_id), user_id=user_id,
+                        channel_id=body.get("channel_id"))
 
     @app.command("/brist")
     @guarded("command.brist")
     async def brist(ack: Any, body: dict[str, Any]) -> None:
         coordinators = [p.id for p in ctx.core.directory.coordinators()]
-        await ack(text=ctx.core.renderer.render("slack_brist", coordinators=coordinators), response_type="ephemeral")
+        text = ctx.core.renderer.render("slack_brist", coordinators=coordinators)
+        await ack(text=escape(text), response_type="ephemeral")

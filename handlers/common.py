@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import audit
 from bot.channels.slack.context import SlackContext
+from bot.channels.slack.sender import message_payload
 from bot.directory import Role
 from bot.errors import Refusal
 
@@ -38,15 +39,35 @@ async def reply(
     """Answer only the clicker: ephemeral in the channel of the click, else a small modal (App Home)."""
     try:
         if channel_id:
-            kwargs: dict[str, Any] = {"channel": channel_id, "user": user_id, "text": text}
-            if blocks:
-                kwargs["blocks"] = blocks
+            kwargs: dict[str, Any] = {"channel": channel_id, "user": user_id, **message_payload(text, blocks)}
             await client.chat_postEphemeral(**kwargs)
         elif trigger_id:
             await client.views_open(trigger_id=trigger_id, view=ctx.core.renderer.view("slack_info", text=text))
     except SlackApiError as exc:
         reason = str(exc.response.get("error"))
         log.warning("slack reply failed", extra={"event": "slack.reply_failed", "reason": reason})
+
+
+async def open_form(
+    ctx: SlackContext,
+    client: AsyncWebClient,
+    *,
+    trigger_id: str,
+    view: dict[str, Any],
+    user_id: str,
+    channel_id: str | None = None,
+    ref: str | None = None,
+) -> bool:
+    """Open a modal; if Slack refuses it, tell the user instead of failing silently (and log the reason)."""
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+        return True
+    except SlackApiError as exc:
+        reason = str(exc.response.get("error"))
+        log.warning("views.open failed", extra={"event": "slack.views_open_failed", "case_ref": ref, "reason": reason})
+    text = ctx.core.renderer.render("slack_form_failed", ref=ref)
+    await reply(ctx, client, user_id=user_id, text=text, channel_id=channel_id, trigger_id=trigger_id)
+    return False
 
 
 async def audit_refusal(ctx: SlackContext, person_id: str, action: str, ref: str | None, refusal: Refusal) -> None:

@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cases.models import CaseState
@@ -15,7 +14,7 @@ from bot.channels.slack.context import SlackContext
 from bot.errors import Refusal
 from handlers import forms
 from handlers.actions import form_context
-from handlers.common import audit_refusal, guarded, reply, unknown_user_text
+from handlers.common import audit_refusal, guarded, open_form, reply, unknown_user_text
 
 log = logging.getLogger("handlers.ladder")
 
@@ -53,11 +52,8 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
             return
         view = core.renderer.view("slack_assign", case=case, reassign=reassign,
                                   **form_context(ctx, "slack_assign", case))
-        try:
-            await client.views_open(trigger_id=click.trigger_id, view=view)
-        except SlackApiError as exc:
-            log.warning("views.open failed", extra={"event": "slack.views_open_failed", "case_ref": ref,
-                                                    "reason": str(exc.response.get("error"))})
+        await open_form(ctx, client, trigger_id=click.trigger_id, view=view, user_id=click.user_id,
+                        channel_id=click.channel_id, ref=ref)
 
     @app.action("ladder_take_over")
     @guarded("action.ladder_take_over")

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.cases.models import parse_ref
 from bot.cases.service import GfiRequest
+from bot.channels.terminal import neutralise
 from bot.clock import as_utc
 from bot.core import Core
 from bot.directory import Role
@@ -58,8 +59,9 @@ class ConsoleSender:
 
 
 def print_message(out: TextIO, recipient: str, text: str) -> None:
-    """`→ @person: first line`, continuation lines indented."""
-    lines = text.splitlines() or [""]
+    """`→ @person: first line`, continuation lines indented; control characters and escape sequences in
+    the text are neutralised (a brief cannot repaint the terminal)."""
+    lines = neutralise(text).splitlines() or [""]
     out.write(f"→ @{recipient}: {lines[0]}\n")
     for line in lines[1:]:
         out.write(f"  {line}\n")
@@ -406,7 +408,7 @@ async def run_console(core: Core, person_id: str, clock: ConsoleClock, stdin: Te
         if not line:
             break
         if not interactive and line.strip():
-            out.write(f"@{session.person}> {line.strip()}\n")
+            out.write(f"@{session.person}> {neutralise(line.strip())}\n")
         await session.handle(line)
 
 

@@ -19,6 +19,8 @@ from types import TracebackType
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
 
 # Fields that slack-sdk sends as JSON strings in form-encoded bodies; parsed back into objects.
 _JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
@@ -28,6 +30,10 @@ _MAX_VIEW_TEXT = 24
 _MAX_PRIVATE_METADATA = 3000
 _MAX_VIEW_BLOCKS = 100
 _MAX_MESSAGE_BLOCKS = 50
+# Undocumented but real: Slack answers msg_blocks_too_long at about 12,000 characters of block text, and
+# msg_too_long to a top-level text of some thousands of characters (the reference still says 40,000).
+_MAX_MESSAGE_BLOCK_CHARS = 12_000
+_MAX_MESSAGE_TEXT = 4_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,8 +427,9 @@ class FakeSlackAPI:
             return {"ok": False, "error": "channel_not_found"}
         if not (params.get("text") or params.get("blocks") or params.get("attachments")):
             return {"ok": False, "error": "no_text"}
-        if len(params.get("blocks") or []) > _MAX_MESSAGE_BLOCKS:
-            return _invalid("too many blocks in a message", "/blocks")
+        problem = _message_problem(params)
+        if problem:
+            return problem
         channel = self._resolve_channel(str(channel))
         ts = self._next_ts()
         self.messages[(channel, ts)] = str(params.get("text") or "")
@@ -440,6 +447,9 @@ class FakeSlackAPI:
             return {"ok": False, "error": "channel_not_found"}
         if not params.get("user"):
             return {"ok": False, "error": "user_not_in_channel"}
+        problem = _message_problem(params)
+        if problem:
+            return problem
         return {"ok": True, "message_ts": self._next_ts()}
 
     def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -598,6 +608,43 @@ def _invalid(message: str, pointer: str) -> dict[str, Any]:
     }
 
 
+def _text_chars(node: Any) -> int:
+    if isinstance(node, dict):
+        own = len(node["text"]) if node.get("type") in ("plain_text", "mrkdwn") and isinstance(
+            node.get("text"), str) else 0
+        return own + sum(_text_chars(v) for v in node.values() if isinstance(v, dict | list))
+    if isinstance(node, list):
+        return sum(_text_chars(v) for v in node)
+    return 0
+
+
+def _blocks_problem(blocks: Any, pointer: str) -> tuple[str, str] | None:
+    """The first block slack_sdk's models reject (section text over 3,000, over 100 options, …), or None."""
+    for i, block in enumerate(blocks if isinstance(blocks, list) else []):
+        try:
+            parsed = Block.parse(block)
+            if parsed is not None:
+                parsed.validate_json()
+        except (SlackObjectFormationError, KeyError, TypeError, ValueError) as exc:
+            return str(exc), f"{pointer}/{i}"
+    return None
+
+
+def _message_problem(params: dict[str, Any]) -> dict[str, Any] | None:
+    """Slack's answer to a message it refuses, or None."""
+    blocks = params.get("blocks") or []
+    if len(blocks) > _MAX_MESSAGE_BLOCKS:
+        return _invalid("too many blocks in a message", "/blocks")
+    problem = _blocks_problem(blocks, "/blocks")
+    if problem:
+        return {**_invalid(*problem), "error": "invalid_blocks"}
+    if _text_chars(blocks) > _MAX_MESSAGE_BLOCK_CHARS:
+        return {"ok": False, "error": "msg_blocks_too_long"}
+    if len(str(params.get("text") or "")) > _MAX_MESSAGE_TEXT:
+        return {"ok": False, "error": "msg_too_long"}
+    return None
+
+
 def _view_problem(view: dict[str, Any]) -> tuple[str, str] | None:
     """First limit the view breaks (message, json pointer), or None."""
     view_type = view.get("type")
@@ -616,7 +663,7 @@ def _view_problem(view: dict[str, Any]) -> tuple[str, str] | None:
         return "blocks is required", "/view/blocks"
     if len(blocks) > _MAX_VIEW_BLOCKS:
         return f"no more than {_MAX_VIEW_BLOCKS} items allowed", "/view/blocks"
-    return None
+    return _blocks_problem(blocks, "/view/blocks")
 
 
 def _bearer_token(header: str | None) -> str | None:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.cases.models import Case
+from bot.channels.slack import limits as slack_limits
 from bot.core import Core
 from bot.directory import Role
 from bot.ladder.models import AwaitingItem
@@ -15,7 +16,7 @@ from bot.rendering import Renderer
 
 log = logging.getLogger(__name__)
 
-MAX_VIEW_BLOCKS = 100
+MAX_VIEW_BLOCKS = slack_limits.VIEW_BLOCKS
 MAX_REQUESTS = 10
 MAX_CASES = 15
 MAX_QUEUE = 12
@@ -96,7 +97,7 @@ def home_view(renderer: Renderer, data: HomeData) -> dict[str, Any]:
     if len(blocks) > MAX_VIEW_BLOCKS:  # still too long (very many queues): keep the footer, cut the middle
         log.warning("home view cut", extra={"event": "slack.home_cut", "blocks": len(blocks)})
         view["blocks"] = [*blocks[: MAX_VIEW_BLOCKS - 1], blocks[-1]]
-    return view
+    return renderer.fit_view(view)  # every text within its field's limit
 
 
 def _render(renderer: Renderer, data: HomeData, caps: dict[str, int], lines: list[EscalationLine]) -> dict[str, Any]:
@@ -109,7 +110,7 @@ def _render(renderer: Renderer, data: HomeData, caps: dict[str, int], lines: lis
             queues.append((unit_id, shown, len(cases) - len(shown)))
             for c in shown:
                 ages[c.ref] = renderer.age(data.now - c.created_at)
-    return renderer.view(
+    return renderer.raw_view(
         "home",
         person=data.person_id,
         now=data.now,

@@ -9,9 +9,12 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.channels.slack import limits
 from bot.channels.slack.identity import IdentityLookupError, SlackIdentity
+from bot.channels.slack.markup import escape
 from bot.dispatcher import DeliveryError
 from bot.outbox import OutboxMessage
+from bot.rendering import slack_notes
 
 log = logging.getLogger(__name__)
 
@@ -19,8 +22,19 @@ log = logging.getLogger(__name__)
 PERMANENT_ERRORS = frozenset({
     "channel_not_found", "user_not_found", "users_not_found", "account_inactive", "user_disabled",
     "is_archived", "not_in_channel", "invalid_auth", "not_authed", "cannot_dm_bot", "missing_scope",
-    "invalid_blocks", "invalid_arguments", "msg_too_long", "no_text",
+    "invalid_blocks", "invalid_arguments", "msg_too_long", "msg_blocks_too_long", "no_text",
 })
+
+
+def message_payload(text: str, blocks: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """`text` and `blocks` as Slack takes them: the text (mrkdwn, also the notification fallback) escaped
+    and cut to its limit, the blocks (escaped when rendered) within the message limits."""
+    notes = slack_notes()
+    payload: dict[str, Any] = {"text": limits.fit_text(escape(text), notes, with_blocks=bool(blocks))}
+    if blocks:
+        payload["blocks"] = limits.fit_blocks(blocks, notes)
+    return payload
+
 
 
 def delivery_error(exc: SlackApiError) -> DeliveryError:
@@ -69,9 +83,7 @@ class SlackSender:
             raise DeliveryError(f"slack:connection:{type(exc).__name__}") from None
         if user_id is None:
             raise DeliveryError("slack:no_user_for_person", permanent=True)
-        kwargs: dict[str, Any] = {"channel": user_id, "text": message.text}
-        if message.blocks:
-            kwargs["blocks"] = message.blocks
+        kwargs: dict[str, Any] = {"channel": user_id, **message_payload(message.text, message.blocks)}
         try:
             response = await self.client.chat_postMessage(**kwargs)
         except SlackApiError as exc:
