@@ -14,7 +14,7 @@ from bot.cases.rules import Action, authorize
 from bot.channels.slack.context import SlackContext
 from bot.errors import Refusal
 from handlers import forms
-from handlers.actions import form_context
+from handlers.actions import case_form, opened
 from handlers.common import audit_refusal, guarded, reply, unknown_user_text
 
 log = logging.getLogger("handlers.ladder")
@@ -51,13 +51,14 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
             await audit_refusal(ctx, person_id, Action.ASSIGN.value, ref, exc)
             await answer(click, client, core.renderer.refusal(exc))
             return
-        view = core.renderer.view("slack_assign", case=case, reassign=reassign,
-                                  **form_context(ctx, "slack_assign", case))
+        view, shown = await case_form(ctx, "slack_assign", case, person_id, reassign=reassign)
         try:
             await client.views_open(trigger_id=click.trigger_id, view=view)
         except SlackApiError as exc:
             log.warning("views.open failed", extra={"event": "slack.views_open_failed", "case_ref": ref,
                                                     "reason": str(exc.response.get("error"))})
+            return
+        await opened(ctx, person_id, "slack_assign", shown)
 
     @app.action("ladder_take_over")
     @guarded("action.ladder_take_over")
