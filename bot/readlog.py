@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.cases.access import CaseLoader
-from bot.cases.models import Case, parse_ref
+from bot.cases.models import Case
 from bot.directory import Directory, Role
 from bot.errors import NotFound, Refusal
 from bot.store import Database, Tx
@@ -120,7 +120,3 @@ async def list_for_person(
     first, after = day_bounds(start, end, tz)
     async with db.transaction() as tx:
         return await by_person(tx, person_id, first, after)
-
-
-def normal_ref(ref: str) -> str:
-    return parse_ref(ref) or ref

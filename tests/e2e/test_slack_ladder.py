@@ -208,6 +208,10 @@ async def test_the_coordinator_answers_a_distribution_nobody_made(bot: SlackBot)
     await bot.settle()
     view = await bot.opened_view("gfi_assign", count=2)
     assert view["private_metadata"] == ref and view["title"]["text"] == "Fördela GFI-ärende"
+    # the coordinator acts on the case without reading its brief (need to know), and nothing is logged as read
+    assert "Man, 45 år" not in str(view) and "Du ser inte ärendets fritext" in str(view)
+    await bot.settle()
+    assert await bot.count("SELECT COUNT(*) FROM case_reads WHERE person_id = 'jonas.sjo'") == 0
     reply = await bot.submit(JONAS, "gfi_assign", {"personer": multi_static_select_state(["linnea.fors"])}, ref=ref)
     assert reply.status == 200 and reply.text == "", reply.text
     await bot.settle()
