@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from bot.cases.models import Case
 from bot.cases.visibility import Alerts, Awaited, Level, level
 from bot.directory import Directory
-from bot.errors import NotFound
-from bot.store import Tx
+from bot.errors import NotFound, Refusal
+from bot.store import Database, Tx
 
 # Reads one case by reference or raises NotFound (the case service's `load`).
 CaseLoader = Callable[[Tx, str], Awaitable[Case]]
@@ -68,3 +68,19 @@ async def read_case(tx: Tx, load: CaseLoader, directory: Directory, person_id: s
     if seen is Level.NONE:
         raise NotFound(ref)  # the very refusal an unknown reference gets
     return Seen(case, seen, alerts)
+
+
+async def masked(db: Database, load: CaseLoader, directory: Directory, person_id: str, refusal: Refusal) -> Refusal:
+    """A refusal about a case the person may not see at all becomes the unknown-reference answer, so that
+    refusing an action (wrong person, wrong state) does not confirm that the case exists."""
+    ref = refusal.params.get("ref")
+    if not isinstance(ref, str) or isinstance(refusal, NotFound):
+        return refusal
+    async with db.transaction() as tx:
+        try:
+            case = await load(tx, ref)
+        except NotFound:
+            return refusal
+        if level(case, person_id, directory, await alerts_for(tx, case.id)) is Level.NONE:
+            return NotFound(ref)
+    return refusal

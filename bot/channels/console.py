@@ -174,6 +174,7 @@ class ConsoleSession:
             messages = self.core.renderer.field_errors(exc)
             self.say("\n".join(messages.values()))
         except Refusal as exc:
+            exc = await access.masked(self.core.db, self.core.cases.load, self.core.directory, self.person, exc)
             self.say(self.core.renderer.refusal(exc))
         await self.core.tick()
 

@@ -225,3 +225,14 @@ async def test_free_text_is_withheld_from_someone_outside_the_consent(core: Core
     assert [s.text for s in sender.to("omar.haddad", "follow_up_assigned") if WHAT in s.text]
     assert not sender.to("yusuf.kaya")  # psykiatri is not covered by the consent: nothing about the case
 
+
+
+async def test_refused_actions_do_not_confirm_that_the_case_exists(core: Core, clock: FrozenClock) -> None:
+    case = await core.cases.request("maria.sand", form())
+    walk = Walk(core, clock, case.ref)
+    unknown = (await walk.console("it.admin", "/kvittera GFI-2026-9999")).replace("GFI-2026-9999", case.ref)
+    for person, line in (("it.admin", f"/kvittera {case.ref}"), ("tove.nyman", f"/avsluta {case.ref} genomford"),
+                         ("petra.lund", f"/fördela {case.ref} petra.lund")):
+        assert (await walk.console(person, line)).replace(person, "it.admin") == unknown, person
+    # someone who may see the case is told why the action is refused
+    assert "Det går inte att kvittera" in await walk.console("fatima.ali", f"/kvittera {case.ref}")
