@@ -1,4 +1,4 @@
-"""`gfi-bot` command line: run, console, check-directory."""
+"""`gfi-bot` command line: run, console, due, read-log, check-directory."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Coroutine
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -126,6 +126,51 @@ def cmd_due(args: argparse.Namespace) -> int:
     return _start(main())
 
 
+async def _read_log(settings: Settings, ref: str | None, person: str | None, start: date | None,
+                    end: date | None) -> str:
+    from bot import readlog
+    from bot.cases.models import parse_ref
+
+    core = await open_core(settings, clock=SystemClock())
+    try:
+        async with core.db.transaction() as tx:
+            if ref is not None:
+                norm = parse_ref(ref) or ref
+                return core.renderer.macro("console", "read_log_case", ref=norm,
+                                           reads=await readlog.for_case(tx, norm))
+            assert person is not None and start is not None and end is not None
+            first, after = readlog.day_bounds(start, end, settings.timezone)
+            reads = await readlog.by_person(tx, person, first, after)
+            return core.renderer.macro("console", "read_log_person", person=person, start=start, end=end,
+                                       reads=reads)
+    finally:
+        await core.close()
+
+
+def cmd_read_log(args: argparse.Namespace) -> int:
+    """Print the read log of a case, or of a person over a period (for operators: reads the database)."""
+    settings = _settings(args)
+
+    def day(value: str | None, flag: str) -> date | None:
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise SystemExit(f"{flag}: ogiltigt datum {value!r}, skriv ÅÅÅÅ-MM-DD") from None
+
+    start, end = day(args.start, "--from"), day(args.end, "--to")
+    if args.ref is None and (args.person is None or start is None or end is None):
+        print("Ange --ref GFI-ÅÅÅÅ-NNNN, eller --person ID --from ÅÅÅÅ-MM-DD --to ÅÅÅÅ-MM-DD.", file=sys.stderr)
+        return 2
+
+    async def main() -> int:
+        print(await _read_log(settings, args.ref, args.person, start, end))
+        return 0
+
+    return _start(main())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gfi-bot", description="GFI-boten")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -150,6 +195,14 @@ def build_parser() -> argparse.ArgumentParser:
     common(due)
     due.add_argument("--now", help="visa läget vid denna tid (ÅÅÅÅ-MM-DDTHH:MM, lokal tid)")
     due.set_defaults(func=cmd_due)
+
+    reads = sub.add_parser("read-log", help="läsloggar: vem som har visats ett ärendes fritext (loggkontroll)")
+    common(reads)
+    reads.add_argument("--ref", help="ärendets referens (GFI-ÅÅÅÅ-NNNN)")
+    reads.add_argument("--person", help="person-id: vad personen har visats")
+    reads.add_argument("--from", dest="start", help="första dagen (ÅÅÅÅ-MM-DD), med --person")
+    reads.add_argument("--to", dest="end", help="sista dagen (ÅÅÅÅ-MM-DD), med --person")
+    reads.set_defaults(func=cmd_read_log)
 
     check = sub.add_parser("check-directory", help="kontrollera en katalogfil")
     check.add_argument("file")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from bot import readlog
 from bot.clock import Clock
 from bot.outbox import OutboxMessage
 from bot.store import Database, Tx
@@ -159,11 +160,14 @@ class Dispatcher:
 
     async def _mark_sent(self, message: OutboxMessage, attempts: int, external_id: str | None) -> None:
         async with self.db.transaction() as tx:
-            await tx.execute(
+            changed = await tx.execute(
                 "UPDATE outbox SET status = 'sent', attempts = ?, sent_at = ?, external_id = ?, last_error = NULL "
                 "WHERE id = ? AND status = 'pending'",
                 (attempts, self.clock.now().isoformat(), external_id, message.id),
             )
+            if changed and message.reads:  # the message showed free text: the recipient has read it
+                await readlog.record(tx, at=self.clock.now(), person_id=message.recipient_id, refs=message.reads,
+                                     view=message.template, channel=message.channel)
         log.info("sent", extra={"event": "outbox.sent", "outbox_id": message.id, "case_ref": message.case_ref})
 
     def _in_window(self, message: OutboxMessage, at: datetime) -> datetime:

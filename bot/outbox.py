@@ -6,15 +6,19 @@ A dispatcher (`bot/dispatcher.py`) delivers them later; nothing is sent inside a
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.cases.visibility import Level, level, shown_free_text
 from bot.clock import Clock
 from bot.directory import Channel, Directory, Person
 from bot.rendering import Renderer
 from bot.store import Tx
+
+log = logging.getLogger(__name__)
 
 # (recipient, now, urgent) -> earliest delivery time; the Time module plugs quiet hours in here.
 DeliveryPolicy = Callable[[Person, datetime, bool], datetime]
@@ -40,6 +44,7 @@ class OutboxMessage:
     attempts: int
     kind: str = "message"  # or "retract": delete the delivered message `target` (consent withdrawn)
     target: str | None = None
+    reads: tuple[str, ...] = ()  # the cases whose free text it shows: logged as read when it is sent
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> OutboxMessage:
@@ -55,6 +60,7 @@ class OutboxMessage:
             attempts=row["attempts"],
             kind=row.get("kind") or "message",
             target=row.get("target"),
+            reads=tuple(json.loads(row["reads"])) if row.get("reads") else (),
         )
 
 
@@ -80,9 +86,16 @@ class Outbox:
         not_before: datetime | None = None,
         **ctx: Any,
     ) -> int | None:
-        """Queue one message to one person; returns its id (None if `dedupe_key` was already queued)."""
+        """Queue one message to one person; returns its id (None if `dedupe_key` was already queued, or
+        if the message would show free text of a case the person may not see in full: it is withheld)."""
         person = self.directory.person(recipient_id)
         if person is None:
+            return None
+        shown = shown_free_text(template, ctx)
+        hidden = [c.ref for c in shown if level(c, recipient_id, self.directory) is not Level.FULL]
+        if hidden:
+            log.warning("message withheld", extra={"event": "privacy.withheld", "template": template,
+                                                   "recipient": recipient_id, "case_refs": hidden})
             return None
         now = self.clock.now()
         ctx.setdefault("recipient", recipient_id)
@@ -92,13 +105,14 @@ class Outbox:
         channel = person.channel.value if isinstance(person.channel, Channel) else str(person.channel)
         cursor_count = await tx.execute(
             """INSERT INTO outbox (created_at, case_id, case_ref, recipient_id, channel, template, text, blocks,
-                                   urgent, not_before, next_attempt_at, dedupe_key)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   urgent, not_before, next_attempt_at, dedupe_key, reads)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (dedupe_key) DO NOTHING""",
             (
                 now.isoformat(), case_id, case_ref, recipient_id, channel, template, text,
                 json.dumps(blocks, ensure_ascii=False) if blocks is not None else None,
                 int(urgent), earliest.isoformat(), earliest.isoformat(), dedupe_key,
+                json.dumps([c.ref for c in shown]) if shown else None,
             ),
         )
         if cursor_count == 0:

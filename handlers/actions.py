@@ -9,8 +9,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import readlog
+from bot.cases import access
 from bot.cases.models import Case, CaseState
 from bot.cases.rules import Action, authorize
+from bot.cases.visibility import Level, level, shown_free_text
 from bot.channels.slack.context import SlackContext
 from bot.errors import Refusal
 from handlers import forms
@@ -61,6 +64,23 @@ def form_context(ctx: SlackContext, template: str, case: Case) -> dict[str, Any]
     return {}
 
 
+async def case_form(ctx: SlackContext, template: str, case: Case, person_id: str, **extra: Any) -> tuple[
+        dict[str, Any], list[str]]:
+    """Render a form about a case: its free text only for those who may see the whole case. Returns the
+    view and the references whose free text it shows (to log as read once the form is open)."""
+    async with ctx.core.db.transaction() as tx:
+        full = level(case, person_id, ctx.core.directory, await access.alerts_for(tx, case.id)) is Level.FULL
+    params: dict[str, Any] = {"case": case, "show_brief": full, **form_context(ctx, template, case), **extra}
+    shown = [c.ref for c in shown_free_text(template, params)] if full else []
+    return ctx.core.renderer.view(template, **params), shown
+
+
+async def opened(ctx: SlackContext, person_id: str, template: str, refs: list[str]) -> None:
+    """A form showing free text is open: log the read."""
+    await readlog.record_now(ctx.core.db, at=ctx.core.clock.now(), person_id=person_id, refs=refs,
+                             view=template, channel="slack")
+
+
 def precheck(ctx: SlackContext, action: Action, case: Case, person_id: str) -> None:
     """Refuse before the form opens (wrong person, wrong state); the service checks again on submit."""
     if action is Action.ASSIGN and case.state is not CaseState.REQUESTED:
@@ -105,6 +125,8 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
                 text = core.renderer.render("slack_action_done", action=name, case=case)
                 blocks = core.renderer.blocks("slack_action_done", action=name, case=case)
                 await reply(ctx, client, user_id=click.user_id, text=text, channel_id=click.channel_id, blocks=blocks)
+                shown = shown_free_text("slack_action_done", {"action": name, "case": case})
+                await opened(ctx, person_id, "slack_action_done", [c.ref for c in shown])
 
     for action_id in IMMEDIATE:
         immediate(action_id)
@@ -130,9 +152,10 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
                 await reply(ctx, client, user_id=click.user_id, text=core.renderer.refusal(exc),
                             channel_id=click.channel_id, trigger_id=click.trigger_id)
                 return
-            view = core.renderer.view(template, case=case, **form_context(ctx, template, case))
-            await open_form(ctx, client, trigger_id=click.trigger_id, view=view, user_id=click.user_id,
-                            channel_id=click.channel_id, ref=case.ref)
+            view, shown = await case_form(ctx, template, case, person_id)
+            if await open_form(ctx, client, trigger_id=click.trigger_id, view=view, user_id=click.user_id,
+                               channel_id=click.channel_id, ref=case.ref):
+                await opened(ctx, person_id, template, shown)
 
     for action_id in FORMS:
         opener(action_id)

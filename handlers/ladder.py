@@ -13,7 +13,7 @@ from bot.cases.rules import Action, authorize
 from bot.channels.slack.context import SlackContext
 from bot.errors import Refusal
 from handlers import forms
-from handlers.actions import form_context
+from handlers.actions import case_form, opened
 from handlers.common import audit_refusal, guarded, open_form, reply, unknown_user_text
 
 log = logging.getLogger("handlers.ladder")
@@ -50,10 +50,10 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
             await audit_refusal(ctx, person_id, Action.ASSIGN.value, ref, exc)
             await answer(click, client, core.renderer.refusal(exc))
             return
-        view = core.renderer.view("slack_assign", case=case, reassign=reassign,
-                                  **form_context(ctx, "slack_assign", case))
-        await open_form(ctx, client, trigger_id=click.trigger_id, view=view, user_id=click.user_id,
-                        channel_id=click.channel_id, ref=ref)
+        view, shown = await case_form(ctx, "slack_assign", case, person_id, reassign=reassign)
+        if await open_form(ctx, client, trigger_id=click.trigger_id, view=view, user_id=click.user_id,
+                           channel_id=click.channel_id, ref=ref):
+            await opened(ctx, person_id, "slack_assign", shown)
 
     @app.action("ladder_take_over")
     @guarded("action.ladder_take_over")

@@ -14,8 +14,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from bot import audit, readlog
+from bot.cases import access
 from bot.cases.models import parse_ref
 from bot.cases.service import GfiRequest
+from bot.cases.visibility import Level, has_free_text, shown_free_text, summary
 from bot.channels.terminal import neutralise
 from bot.clock import as_utc
 from bot.core import Core
@@ -79,6 +82,7 @@ ALIASES: dict[str, str] = {
     "taöver": "taover", "taover": "taover", "ta-över": "taover", "ta-over": "taover",
     "påminn": "paminn", "paminn": "paminn", "förnya": "fornya", "fornya": "fornya",
     "leveranser": "leveranser",
+    "läsloggar": "lasloggar", "lasloggar": "lasloggar", "läslogg": "lasloggar", "laslogg": "lasloggar",
     "hjälp": "hjalp", "hjalp": "hjalp", "help": "hjalp", "avsluta-konsol": "quit", "quit": "quit", "exit": "quit",
 }
 
@@ -125,7 +129,7 @@ class ConsoleSession:
             "visa": self.cmd_show, "som": self.cmd_as, "tid": self.cmd_time, "hjalp": self.cmd_help,
             "quit": self.cmd_quit, "klar": self.cmd_done,
             "eskaleringar": self.cmd_escalations, "taover": self.cmd_take_over, "paminn": self.cmd_nudge,
-            "fornya": self.cmd_renew, "leveranser": self.cmd_deliveries,
+            "fornya": self.cmd_renew, "leveranser": self.cmd_deliveries, "lasloggar": self.cmd_read_log,
         }
 
     # --- output -----------------------------------------------------------------------------------
@@ -134,6 +138,15 @@ class ConsoleSession:
 
     def text(self, name: str, **ctx: object) -> str:
         return self.core.renderer.macro("console", name, **ctx)
+
+    async def show(self, template: str, **ctx: object) -> None:
+        """Say a rendered template; a case's free text in it is logged as read."""
+        self.say(self.core.renderer.render(template, **ctx))
+        await self.log_reads(template, [c.ref for c in shown_free_text(template, ctx)])
+
+    async def log_reads(self, view: str, refs: list[str]) -> None:
+        await readlog.record_now(self.core.db, at=self.clock.now(), person_id=self.person, refs=refs, view=view,
+                                 channel="console")
 
     # --- loop -------------------------------------------------------------------------------------
     async def handle(self, line: str) -> None:
@@ -163,6 +176,7 @@ class ConsoleSession:
             messages = self.core.renderer.field_errors(exc)
             self.say("\n".join(messages.values()))
         except Refusal as exc:
+            exc = await access.masked(self.core.db, self.core.cases.load, self.core.directory, self.person, exc)
             self.say(self.core.renderer.refusal(exc))
         await self.core.tick()
 
@@ -234,7 +248,7 @@ class ConsoleSession:
         queues = await self.core.cases.queue(self.person)
         now = self.clock.now()
         ages = {c.ref: self.core.renderer.age(now - c.created_at) for _, cases in queues for c in cases}
-        self.say(self.core.renderer.render("queue", queues=queues, ages=ages, slot=None))
+        await self.show("queue", queues=queues, ages=ages, slot=None)
 
     async def _assign(self, positional: list[str], options: dict[str, str], reassign: bool) -> None:
         ref = self._ref(positional)
@@ -242,7 +256,7 @@ class ConsoleSession:
         if not people and "annan" not in options:
             raise UsageError("need_assignee")
         case = await self.core.cases.assign(self.person, ref, people, options.get("annan"), reassign=reassign)
-        self.say(self.core.renderer.render("assign_done", case=case))
+        await self.show("assign_done", case=case)
 
     async def cmd_assign(self, positional: list[str], options: dict[str, str]) -> None:
         await self._assign(positional, options, reassign=False)
@@ -251,7 +265,7 @@ class ConsoleSession:
         await self._assign(positional, options, reassign=True)
 
     async def _done(self, action: str, case: object) -> None:
-        self.say(self.core.renderer.render("action_done", action=action, case=case))
+        await self.show("action_done", action=action, case=case)
 
     async def cmd_ack(self, positional: list[str], options: dict[str, str]) -> None:
         await self._done("acknowledge", await self.core.cases.acknowledge(self.person, self._ref(positional)))
@@ -290,7 +304,7 @@ class ConsoleSession:
             raise UsageError("need_number")
         number = int(positional[1])
         case = await self.core.cases.complete_follow_up(self.person, ref, number)
-        self.say(self.core.renderer.render("follow_up_done", case=case, number=number))
+        await self.show("follow_up_done", case=case, number=number)
 
     async def cmd_close(self, positional: list[str], options: dict[str, str]) -> None:
         ref = self._ref(positional)
@@ -322,7 +336,14 @@ class ConsoleSession:
                 "SELECT id, case_ref, recipient_id, last_error, created_at FROM outbox WHERE status = 'failed' "
                 "ORDER BY id DESC LIMIT 20"
             )
-        failed = [{**r, "created_at": datetime.fromisoformat(r["created_at"])} for r in rows]
+            # a reference the coordinator may not see is not shown (the recipient and the reason are)
+            seen = await access.levels(tx, self.core.cases.load, self.core.directory, self.person,
+                                       [r["case_ref"] for r in rows if r["case_ref"]])
+        failed = [
+            {**r, "case_ref": r["case_ref"] if seen.get(r["case_ref"], Level.NONE) > Level.NONE else None,
+             "created_at": datetime.fromisoformat(r["created_at"])}
+            for r in rows
+        ]
         self.say(self.text("deliveries", failed=failed, counts=await status_counts(self.core.db)))
 
     async def cmd_mine(self, positional: list[str], options: dict[str, str]) -> None:
@@ -330,15 +351,41 @@ class ConsoleSession:
         self.say(self.core.renderer.render("mine", requests=mine.requests, cases=mine.cases))
 
     async def cmd_show(self, positional: list[str], options: dict[str, str]) -> None:
-        from bot import audit
-
         ref = self._ref(positional)
-        async with self.core.db.transaction() as tx:
-            case = await self.core.cases.load(tx, ref)
-            history = await audit.for_case(tx, case.ref)
+        try:
+            async with self.core.db.transaction() as tx:
+                seen = await access.read_case(tx, self.core.cases.load, self.core.directory, self.person, ref)
+                history = await audit.for_case(tx, seen.case.ref) if seen.full else []
+        except Refusal as exc:
+            async with self.core.db.transaction() as tx:
+                await audit.record(tx, at=self.clock.now(), actor_id=self.person, action="view_case",
+                                   result="refused", case_ref=ref, reason=exc.code)
+            raise
+        if not seen.full:
+            self.say(self.text("case_summary", s=summary(seen.case, seen.alerts)))
+            return
         for h in history:
             h["at"] = datetime.fromisoformat(h["at"])
-        self.say(self.text("case_view", case=case, history=history))
+        self.say(self.text("case_view", case=seen.case, history=history))
+        if has_free_text(seen.case):
+            await self.log_reads("visa", [seen.case.ref])
+
+    async def cmd_read_log(self, positional: list[str], options: dict[str, str]) -> None:
+        """`/läsloggar <ref>` (coordinators) or `/läsloggar person=<id> från=<datum> till=<datum>` (admins)."""
+        if positional:
+            ref = self._ref(positional)
+            reads = await readlog.list_for_case(self.core.db, self.core.cases.load, self.core.directory,
+                                                self.person, ref)
+            self.say(self.text("read_log_case", ref=ref, reads=reads))
+            return
+        start = options.get("från", options.get("fran"))
+        end = options.get("till")
+        if "person" not in options or start is None or end is None:
+            raise UsageError("need_read_log")
+        first, last = self._date(start), self._date(end)
+        reads = await readlog.list_for_person(self.core.db, self.core.directory, self.person, options["person"],
+                                              first, last, self.core.settings.timezone)
+        self.say(self.text("read_log_person", person=options["person"], start=first, end=last, reads=reads))
 
     def _item(self, positional: list[str]) -> int:
         if len(positional) != 1 or not positional[0].isdigit():
@@ -348,6 +395,10 @@ class ConsoleSession:
     async def cmd_escalations(self, positional: list[str], options: dict[str, str]) -> None:
         assert self.core.ladder is not None
         items = await self.core.ladder.open_escalations(self.person)
+        async with self.core.db.transaction() as tx:
+            seen = await access.levels(tx, self.core.cases.load, self.core.directory, self.person,
+                                       [i.case_ref for i in items])
+        items = [i for i in items if seen[i.case_ref] > Level.NONE]
         self.say(self.text("escalations", items=items))
 
     async def cmd_take_over(self, positional: list[str], options: dict[str, str]) -> None:

@@ -130,7 +130,9 @@ def test_consent_withdrawal_from_the_console(tmp_path: Path) -> None:
     )
     assert "→ @ingrid.vik: Brådskande GFI-förfrågan till Allmänpsykiatriska mottagningen Åstad: GFI-2026-0001" in out
     assert "→ @yusuf.kaya: Samtycket i GFI-2026-0001 har återkallats" in out
-    assert "Kort: (raderad)" in out
+    # the view says what was erased, never a placeholder or a Python value
+    assert "Uppgifterna i ärendet är raderade (samtycket återkallades mån 23 nov 2026)" in out
+    assert "None" not in out and "Kort:" not in out.split("/visa GFI-2026-0001")[-1]
     assert "kan inte återöppnas" in out
 
 
@@ -182,10 +184,14 @@ async def test_coordinators_see_failed_deliveries(make_core, tmp_path: Path) -> 
     core = await make_core()
     case = await core.cases.request("maria.sand", form())
     dispatcher = Dispatcher(core.db, core.clock, {}, fallback=DeadAccount())
+    dispatcher.on_failed = core.dispatcher.on_failed  # the coordinators on the case's ladder are told
     await dispatcher.run_once()  # the receipt to maria.sand fails for good
     await core.close()
 
-    out = console(tmp_path / "gfi.sqlite3", "/leveranser\n/som jonas.sjo\n/leveranser\n")
+    out = console(tmp_path / "gfi.sqlite3", "/leveranser\n/som jonas.sjo\n/leveranser\n/som sara.holm\n/leveranser\n")
     assert "→ @maria.sand: Leveransstatus visas för samordnare." in out
-    assert "→ @jonas.sjo: Utskick: 0 levererade, 0 väntar, 1 misslyckade, 0 stoppade." in out
+    assert "→ @jonas.sjo: Utskick: 1 levererade, 0 väntar, 1 misslyckade, 0 stoppade." in out
     assert f"- {case.ref} till Maria Sand (mån 23 nov 2026 kl. 10:00): personens Slack-konto är avaktiverat" in out
+    # a coordinator who was not told about it sees the failure without the case reference
+    assert "→ @sara.holm: Utskick:" in out
+    assert "- – till Maria Sand (mån 23 nov 2026 kl. 10:00): personens Slack-konto är avaktiverat" in out

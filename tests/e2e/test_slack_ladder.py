@@ -176,10 +176,12 @@ async def test_the_coordinator_answers_a_distribution_nobody_made(bot: SlackBot)
     assert {a for a, _ in action_ids(esc.params["blocks"])} == {"ladder_take_over", "ladder_nudge", "ladder_reassign"}
     assert "Inget svar från: Fatima Ali, Helena Ros" in esc.params["text"]
     item = item_id(esc.params["blocks"])
-    # the sweep republished the Home of everyone alerted, and of every coordinator, without them opening it
+    # the sweep republished the Home of everyone alerted, without them opening it; the coordinator of the
+    # other principal (the kommun), never alerted about this region case, does not see it (need to know)
     line = f"{ref} väntar på fördelning"
-    for user in (JONAS, HELENA, SARA):
+    for user in (JONAS, HELENA):
         assert line in home_text(bot, user), user
+    assert ref not in home_text(bot, SARA)
     assert "Nu hos: psykiatrisamordnare. Inget svar från: Fatima Ali, Helena Ros." in home_text(bot, JONAS)
     assert line not in home_text(bot, MARIA)
 
@@ -206,6 +208,10 @@ async def test_the_coordinator_answers_a_distribution_nobody_made(bot: SlackBot)
     await bot.settle()
     view = await bot.opened_view("gfi_assign", count=2)
     assert view["private_metadata"] == ref and view["title"]["text"] == "Fördela GFI-ärende"
+    # the coordinator acts on the case without reading its brief (need to know), and nothing is logged as read
+    assert "Man, 45 år" not in str(view) and "Du ser inte ärendets fritext" in str(view)
+    await bot.settle()
+    assert await bot.count("SELECT COUNT(*) FROM case_reads WHERE person_id = 'jonas.sjo'") == 0
     reply = await bot.submit(JONAS, "gfi_assign", {"personer": multi_static_select_state(["linnea.fors"])}, ref=ref)
     assert reply.status == 200 and reply.text == "", reply.text
     await bot.settle()
@@ -230,7 +236,8 @@ async def test_a_silent_resolution_still_clears_the_escalation_from_home(bot: Sl
     ref = await file_request(bot)
     await move_to(bot, "2026-11-24T13:30")
     await bot.dm(HELENA, f"Ansvarstrappan (verksamhetschef): {ref} väntar på fördelning")
-    assert ref in home_text(bot, HELENA) and ref in home_text(bot, JONAS)
+    assert ref in home_text(bot, HELENA)
+    assert ref not in home_text(bot, JONAS)  # the coordinator is not alerted yet: nothing to see
     # consent withdrawn: nobody is told anything more (no 'stoppad' message), yet the Home tabs change
     await bot.core.cases.withdraw_consent("maria.sand", ref)
     await bot.core.tick()

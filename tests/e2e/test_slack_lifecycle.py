@@ -84,6 +84,11 @@ async def test_whole_lifecycle_by_clicks(bot: SlackBot, clock: FrozenClock) -> N
     await bot.click(FATIMA, "gfi_assign_open", ref, home=True, trigger_id="trig-assign")
     assign_form = await bot.opened_view("gfi_assign")
     assert assign_form["private_metadata"] == ref
+    assert "Man, 45 år" in str(assign_form["blocks"][0])  # the distributor sees the brief; it is in the read log
+    await bot.settle()
+    reads = "SELECT COUNT(*) FROM case_reads WHERE person_id = 'fatima.ali' AND view = ? AND case_ref = ?"
+    assert await bot.count(reads, ("slack_assign", ref)) == 1
+    assert await bot.count(reads, ("home", ref)) >= 1  # the queue on the Home tab showed the brief
     element = assign_form["blocks"][1]["element"]
     assert element["max_selected_items"] == 4
     assert {"linnea.fors", "sofia.grahn"} <= {o["value"] for o in element["options"]}

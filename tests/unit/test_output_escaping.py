@@ -146,7 +146,7 @@ async def test_ephemeral_replies_are_escaped() -> None:
 def test_modals_and_home_show_free_text_as_typed(renderer: Renderer) -> None:
     c = case(8, brief=HOSTILE)
     views = [
-        renderer.view("slack_assign", case=c, staff=[("linnea.fors", HOSTILE)]),
+        renderer.view("slack_assign", case=c, show_brief=True, staff=[("linnea.fors", HOSTILE)]),
         renderer.view("slack_info", text=HOSTILE),
         renderer.view("slack_close", case=c),
         renderer.view("slack_request", units=[("x", HOSTILE)], all_units=[("x", HOSTILE)], contact=HOSTILE,

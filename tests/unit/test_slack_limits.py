@@ -120,7 +120,7 @@ def test_assign_form_with_120_staff_and_follow_up_with_240_people(renderer: Rend
 
 
 def test_assign_form_shows_a_2000_character_brief_within_the_section_limit(renderer: Renderer) -> None:
-    view = renderer.view("slack_assign", case=case(8, brief=LONG_BRIEF * 2), staff=[("a", "A")])
+    view = renderer.view("slack_assign", case=case(8, brief=LONG_BRIEF * 2), show_brief=True, staff=[("a", "A")])
     slack_accepts_view(view)
     assert view["blocks"][0]["text"]["text"].endswith("(texten är förkortad, se hela ärendet under Hem-fliken)")
 

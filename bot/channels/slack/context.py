@@ -13,8 +13,9 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import readlog
 from bot.cases.models import Case
-from bot.channels.slack.home import home_view, load_home
+from bot.channels.slack.home import free_text_refs, home_view, load_home
 from bot.channels.slack.identity import IdentityLookupError, SlackIdentity
 from bot.core import Core
 from bot.store import Tx
@@ -94,6 +95,8 @@ class HomeRefresher:
                 return False
             view = home_view(self.core.renderer, await load_home(self.core, person_id))
             await self.client.views_publish(user_id=user_id, view=view)
+            await readlog.record_now(self.core.db, at=self.core.clock.now(), person_id=person_id,
+                                     refs=free_text_refs(view), view="home", channel="slack")
             return True
         except (SlackApiError, IdentityLookupError) as exc:
             log.warning("home publish failed", extra={"event": "slack.home_failed", "person": person_id,

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.cases import access
 from bot.cases.models import Case
+from bot.cases.visibility import Level
 from bot.channels.slack import limits as slack_limits
 from bot.core import Core
 from bot.directory import Role
@@ -127,6 +129,11 @@ def _render(renderer: Renderer, data: HomeData, caps: dict[str, int], lines: lis
     )
 
 
+def free_text_refs(view: dict[str, Any]) -> list[str]:
+    """The cases whose brief a rendered Home view shows (its queue sections), for the read log."""
+    return [b["block_id"][2:] for b in view.get("blocks", []) if str(b.get("block_id", "")).startswith("q-")]
+
+
 async def load_home(core: Core, person_id: str) -> HomeData:
     """Read what `person_id`'s Home tab shows."""
     person = core.directory.person(person_id)
@@ -145,11 +152,18 @@ async def load_home(core: Core, person_id: str) -> HomeData:
                 "ORDER BY id DESC LIMIT ?",
                 (MAX_FAILED,),
             )
+            seen = await access.levels(tx, core.cases.load, core.directory, person_id,
+                                       [r["case_ref"] for r in rows if r["case_ref"]])
+        # the reference of a case the coordinator may not see is left out (the recipient and reason are not)
         data.failed = [
-            FailedDelivery(r["case_ref"], r["recipient_id"], r["last_error"], datetime.fromisoformat(r["created_at"]))
+            FailedDelivery(r["case_ref"] if seen.get(r["case_ref"], Level.NONE) > Level.NONE else None,
+                           r["recipient_id"], r["last_error"], datetime.fromisoformat(r["created_at"]))
             for r in rows
         ]
-    # A coordinator sees every open escalation; anyone else those they were alerted about.
+    # Open escalations of the cases this person may see (the ladder alerted them, or they are in the case).
     assert core.ladder is not None
-    data.escalations = await core.ladder.open_escalations(person_id)
+    items = await core.ladder.open_escalations(person_id)
+    async with core.db.transaction() as tx:
+        levels = await access.levels(tx, core.cases.load, core.directory, person_id, [i.case_ref for i in items])
+    data.escalations = [i for i in items if levels[i.case_ref] > Level.NONE]
     return data

@@ -1,0 +1,86 @@
+"""Reading a case for a person: load it, apply the visibility rule, refuse as if it did not exist."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.cases.models import Case
+from bot.cases.visibility import Alerts, Awaited, Level, level
+from bot.directory import Directory
+from bot.errors import NotFound, Refusal
+from bot.store import Database, Tx
+
+# Reads one case by reference or raises NotFound (the case service's `load`).
+CaseLoader = Callable[[Tx, str], Awaitable[Case]]
+
+
+async def alerts_for(tx: Tx, case_id: int) -> Alerts:
+    """Who the bot alerted about the case (ever: ladder escalations, failed deliveries), and what its open
+    items await from whom."""
+    rows = await tx.fetchall(
+        "SELECT kind, answerers, alerted, resolved_at FROM awaiting WHERE case_id = ? ORDER BY id", (case_id,)
+    )
+    # the coordinators told that a message of the case could not be delivered are alerted about it too
+    told = await tx.fetchall(
+        "SELECT DISTINCT recipient_id FROM outbox WHERE template = 'delivery_failed' "
+        "AND case_ref = (SELECT ref FROM cases WHERE id = ?)", (case_id,)
+    )
+    alerted = frozenset([*(p for r in rows for p in json.loads(r["alerted"])), *(r["recipient_id"] for r in told)])
+    awaited = tuple(
+        Awaited(r["kind"], tuple(json.loads(r["answerers"]))) for r in rows if r["resolved_at"] is None
+    )
+    return Alerts(alerted, awaited)
+
+
+async def levels(tx: Tx, load: CaseLoader, directory: Directory, person_id: str, refs: list[str]) -> dict[str, Level]:
+    """The person's level for each reference (NONE for one that does not exist)."""
+    out: dict[str, Level] = {}
+    for ref in dict.fromkeys(refs):
+        try:
+            case = await load(tx, ref)
+        except NotFound:
+            out[ref] = Level.NONE
+            continue
+        out[ref] = level(case, person_id, directory, await alerts_for(tx, case.id))
+    return out
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A case as one person may see it."""
+
+    case: Case
+    level: Level
+    alerts: Alerts
+
+    @property
+    def full(self) -> bool:
+        return self.level is Level.FULL
+
+
+async def read_case(tx: Tx, load: CaseLoader, directory: Directory, person_id: str, ref: str) -> Seen:
+    """The case if the person may see at least its summary; else NotFound, exactly as for an unknown ref."""
+    case = await load(tx, ref)
+    alerts = await alerts_for(tx, case.id)
+    seen = level(case, person_id, directory, alerts)
+    if seen is Level.NONE:
+        raise NotFound(ref)  # the very refusal an unknown reference gets
+    return Seen(case, seen, alerts)
+
+
+async def masked(db: Database, load: CaseLoader, directory: Directory, person_id: str, refusal: Refusal) -> Refusal:
+    """A refusal about a case the person may not see at all becomes the unknown-reference answer, so that
+    refusing an action (wrong person, wrong state) does not confirm that the case exists."""
+    ref = refusal.params.get("ref")
+    if not isinstance(ref, str) or isinstance(refusal, NotFound):
+        return refusal
+    async with db.transaction() as tx:
+        try:
+            case = await load(tx, ref)
+        except NotFound:
+            return refusal
+        if level(case, person_id, directory, await alerts_for(tx, case.id)) is Level.NONE:
+            return NotFound(ref)
+    return refusal

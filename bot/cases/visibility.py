@@ -1,0 +1,176 @@
+"""Who may see what of a case (need to know, OSL 25–26 kap.): pure functions, no I/O.
+
+Three levels, decided once here for every channel and view:
+
+- FULL: the whole case, free text included (brief, contact, place, "annan", close note, follow-ups);
+- SUMMARY: reference, state, units, dates and who is awaited, never free text;
+- NONE: nothing at all; the answer is the same as for a reference that does not exist.
+
+Acting on a case is decided by `rules.authorize`; this is its sibling for reading.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import IntEnum
+from typing import Any
+
+from bot.cases.models import Case, CaseState
+from bot.directory import Directory
+
+
+class Level(IntEnum):
+    NONE = 0
+    SUMMARY = 1
+    FULL = 2
+
+
+@dataclass(frozen=True)
+class Awaited:
+    """One open question of the case: what is awaited, and from whom."""
+
+    kind: str
+    people: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Alerts:
+    """What the ladder knows about a case: who was alerted by an escalation, and what is awaited now."""
+
+    alerted: frozenset[str] = frozenset()
+    awaited: tuple[Awaited, ...] = ()
+
+
+NO_ALERTS = Alerts()
+
+
+def consent_covers(case: Case, unit_id: str) -> bool:
+    """Whether the individual's consent covers sharing the case with `unit_id`.
+
+    The one place where consent coverage enters the rule: today the scope is a list of unit ids (the
+    requester's and the target unit are always in it); scope by period or form plugs in here.
+    """
+    return unit_id in case.consent_scope
+
+
+def named_participants(case: Case) -> list[str]:
+    """The people named on the case: the requester, those responsible, and the owners of follow-ups."""
+    out = case.participants()
+    for f in case.follow_ups:
+        if f.owner_id not in out:
+            out.append(f.owner_id)
+    return out
+
+
+def level(case: Case, person_id: str, directory: Directory, alerts: Alerts = NO_ALERTS) -> Level:
+    """How much of `case` the person may see."""
+    person = directory.person(person_id)
+    if person is None:
+        return Level.NONE
+    if person_id == case.requester_id or person_id in case.responsible():
+        return Level.FULL
+    waiting = case.state is CaseState.REQUESTED and directory.unit(case.target_unit) is not None
+    if waiting and person_id in directory.distributors_of(case.target_unit):
+        return Level.FULL  # the target unit's distributors and deputy, while the case waits for them
+    if person_id in named_participants(case) and consent_covers(case, person.unit):
+        return Level.FULL
+    if person_id in alerts.alerted:
+        return Level.SUMMARY  # the ladder's rungs and coordinators: to act, not to read the brief
+    return Level.NONE
+
+
+def may_see(case: Case, person_id: str, directory: Directory, alerts: Alerts = NO_ALERTS) -> bool:
+    """At least the summary."""
+    return level(case, person_id, directory, alerts) >= Level.SUMMARY
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What SUMMARY shows: codes, units and dates, never free text or who the individual is."""
+
+    ref: str
+    state: CaseState
+    target_unit: str
+    requester_unit: str
+    meeting_units: tuple[str, ...]
+    created_at: datetime
+    meeting_at: datetime | None
+    consent_valid_until: date
+    closed_at: datetime | None
+    awaited: tuple[Awaited, ...]
+
+
+def summary(case: Case, alerts: Alerts = NO_ALERTS) -> Summary:
+    return Summary(
+        ref=case.ref, state=case.state, target_unit=case.target_unit, requester_unit=case.requester_unit,
+        meeting_units=tuple(case.meeting_units), created_at=case.created_at, meeting_at=case.meeting_at,
+        consent_valid_until=case.consent_valid_until, closed_at=case.closed_at, awaited=alerts.awaited,
+    )
+
+
+# --- which texts show free text -------------------------------------------------------------------
+def has_free_text(case: Case) -> bool:
+    """Whether the case holds free text to show (not when it was erased)."""
+    if case.erased_at is not None:
+        return False
+    return any((case.brief, case.contact, case.meeting_place, case.other_assignee, case.closed_note,
+                *(f.what for f in case.follow_ups)))
+
+
+def _case(ctx: dict[str, Any]) -> Case | None:
+    case = ctx.get("case")
+    return case if isinstance(case, Case) else None
+
+
+def _when(*fields: str) -> Callable[[dict[str, Any]], list[Case]]:
+    """The context's `case` when one of its `fields` (or, for "what", the context's own) is filled in."""
+
+    def shown(ctx: dict[str, Any]) -> list[Case]:
+        case = _case(ctx)
+        if case is None or case.erased_at is not None:
+            return []
+        values = [ctx.get("what") if f == "what" else getattr(case, f) for f in fields]
+        return [case] if any(values) else []
+
+    return shown
+
+
+def _action_done(ctx: dict[str, Any]) -> list[Case]:
+    fields = {"acknowledge": ("contact",), "book": ("meeting_place",), "assign": ("other_assignee",)}
+    return _when(*fields.get(str(ctx.get("action")), ()))(ctx)
+
+
+def _queue(ctx: dict[str, Any]) -> list[Case]:
+    return [c for _, cases in ctx.get("queues") or [] for c in cases if c.brief and c.erased_at is None]
+
+
+# Templates (`templates/messages/<name>.*.j2`) that show a case's free text, and which cases they show.
+# tests/unit/test_visibility.py checks that every template quoting free text is listed here.
+FREE_TEXT_TEMPLATES: dict[str, Callable[[dict[str, Any]], list[Case]]] = {
+    "assigned_to_you": _when("brief", "contact"),
+    "urgent_request": _when("brief", "contact"),
+    "case_assigned": _when("other_assignee"),
+    "assign_done": _when("other_assignee"),
+    "case_closed": _when("closed_note"),
+    "meeting_booked": _when("meeting_place"),
+    "follow_up_assigned": _when("what"),
+    "action_done": _action_done,
+    "slack_action_done": _action_done,
+    "queue": _queue,
+    "slack_assign": _when("brief"),
+}
+
+
+def shown_free_text(template: str, ctx: dict[str, Any]) -> list[Case]:
+    """The cases whose free text `template` shows when rendered with `ctx`."""
+    pick = FREE_TEXT_TEMPLATES.get(template)
+    return pick(ctx) if pick else []
+
+
+def withheld(template: str, ctx: dict[str, Any], person_id: str, directory: Directory,
+             alerts: Collection[str] = ()) -> list[str]:
+    """References whose free text `template` would show to someone who may not see it (should be none)."""
+    extra = Alerts(frozenset(alerts))
+    return [c.ref for c in shown_free_text(template, ctx) if level(c, person_id, directory, extra) < Level.FULL]

@@ -1,0 +1,122 @@
+"""The read log (loggkontroll): who was shown a case's free text, when, in which view and channel.
+
+Append-only like the audit. Coordinators list the reads of a case of their own principal; admins list
+the reads by one person over a period. Rows hold ids and codes only, never the text that was shown.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.cases.access import CaseLoader
+from bot.cases.models import Case
+from bot.directory import Directory, Role
+from bot.errors import NotFound, Refusal
+from bot.store import Database, Tx
+
+log = logging.getLogger("gfi.reads")
+
+
+@dataclass(frozen=True)
+class Read:
+    at: datetime
+    person_id: str
+    case_ref: str
+    view: str
+    channel: str
+
+
+async def record(tx: Tx, *, at: datetime, person_id: str, refs: Iterable[str], view: str, channel: str) -> int:
+    """Append one row per case reference shown with free text; returns how many."""
+    rows = [(at.astimezone(UTC).isoformat(), person_id, ref, view, channel) for ref in dict.fromkeys(refs)]
+    if rows:
+        await tx.executemany(
+            "INSERT INTO case_reads (at, person_id, case_ref, view, channel) VALUES (?, ?, ?, ?, ?)", rows
+        )
+        log.info("read", extra={"event": "case.read", "person": person_id, "view": view, "channel": channel,
+                                "cases": [r[2] for r in rows]})
+    return len(rows)
+
+
+async def record_now(db: Database, *, at: datetime, person_id: str, refs: Iterable[str], view: str,
+                     channel: str) -> int:
+    """`record` in a transaction of its own (for views shown outside a business transaction)."""
+    refs = list(refs)
+    if not refs:
+        return 0
+    async with db.transaction() as tx:
+        return await record(tx, at=at, person_id=person_id, refs=refs, view=view, channel=channel)
+
+
+def _reads(rows: list[dict[str, object]]) -> list[Read]:
+    return [Read(datetime.fromisoformat(str(r["at"])), str(r["person_id"]), str(r["case_ref"]), str(r["view"]),
+                 str(r["channel"])) for r in rows]
+
+
+async def for_case(tx: Tx, ref: str) -> list[Read]:
+    """Every read of one case, oldest first."""
+    return _reads(await tx.fetchall("SELECT * FROM case_reads WHERE case_ref = ? ORDER BY id", (ref,)))
+
+
+def day_bounds(start: date, end: date, tz: str) -> tuple[datetime, datetime]:
+    """The period from the start of `start` to the end of `end`, local days, as UTC instants."""
+    zone = ZoneInfo(tz)
+    first = datetime.combine(start, time(0), zone).astimezone(UTC)
+    after = datetime.combine(end + timedelta(days=1), time(0), zone).astimezone(UTC)
+    return first, after
+
+
+async def by_person(tx: Tx, person_id: str, start: datetime, before: datetime) -> list[Read]:
+    """Every read by one person in [start, before), oldest first."""
+    rows = await tx.fetchall(
+        "SELECT * FROM case_reads WHERE person_id = ? AND at >= ? AND at < ? ORDER BY at, id",
+        (person_id, start.astimezone(UTC).isoformat(), before.astimezone(UTC).isoformat()),
+    )
+    return _reads(rows)
+
+
+# --- who may list what ----------------------------------------------------------------------------
+def may_list_case(directory: Directory, person_id: str, case: Case) -> bool:
+    """A coordinator of a principal the case belongs to (the requester's or the target unit's)."""
+    person = directory.person(person_id)
+    if person is None or Role.COORDINATOR not in person.roles:
+        return False
+    own = directory.principal_of(person.unit)
+    principals = {p.id for p in (directory.principal_of(u) for u in (case.requester_unit, case.target_unit)) if p}
+    return own is not None and own.id in principals
+
+
+def may_list_person(directory: Directory, person_id: str) -> bool:
+    person = directory.person(person_id)
+    return person is not None and Role.ADMIN in person.roles
+
+
+async def list_for_case(db: Database, load: CaseLoader, directory: Directory, actor_id: str, ref: str) -> list[Read]:
+    """The reads of a case, for a coordinator; refuses like an unknown reference when it is not theirs."""
+    person = directory.person(actor_id)
+    if person is None:
+        raise Refusal("unknown_person", person=actor_id)
+    if Role.COORDINATOR not in person.roles:
+        raise Refusal("read_log_not_coordinator")
+    async with db.transaction() as tx:
+        case = await load(tx, ref)
+        if not may_list_case(directory, actor_id, case):
+            raise NotFound(ref)
+        return await for_case(tx, case.ref)
+
+
+async def list_for_person(
+    db: Database, directory: Directory, actor_id: str, person_id: str, start: date, end: date, tz: str
+) -> list[Read]:
+    """The reads by one person over local days `start`..`end`, for an admin."""
+    if directory.person(actor_id) is None:
+        raise Refusal("unknown_person", person=actor_id)
+    if not may_list_person(directory, actor_id):
+        raise Refusal("read_log_not_admin")
+    first, after = day_bounds(start, end, tz)
+    async with db.transaction() as tx:
+        return await by_person(tx, person_id, first, after)

@@ -1,0 +1,132 @@
+"""The need-to-know rule: who sees the whole case, a summary, or nothing, for every role of the example
+directory and every state; and which message templates show free text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import UTC, date, datetime
+
+import pytest
+
+from bot.cases.models import Case, CaseState, CaseType, FollowUp
+from bot.cases.visibility import (
+    FREE_TEXT_TEMPLATES,
+    Alerts,
+    Awaited,
+    Level,
+    level,
+    shown_free_text,
+    summary,
+)
+from bot.config import DEFAULT_DIRECTORY
+from bot.directory import Directory, load_directory
+from bot.rendering import TEMPLATE_DIR
+
+DIRECTORY: Directory = load_directory(DEFAULT_DIRECTORY)
+NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
+F, S, N = Level.FULL, Level.SUMMARY, Level.NONE
+
+
+def sample(state: CaseState, **overrides: object) -> Case:
+    """maria.sand (soc-norr) asked beroende; linnea.fors is assigned (from `assigned` on)."""
+    base = Case(
+        id=1, ref="GFI-2026-0001", state=state, case_type=CaseType.NEW_ONE, target_unit="beroende",
+        requester_id="maria.sand", requester_unit="soc-norr", contact="Maria Sand, 0450-12 30 00",
+        brief="man, 45 år", consent_scope=["soc-norr", "beroende"], consent_valid_until=date(2027, 1, 1),
+        urgent=False, created_at=NOW, updated_at=NOW, version=1,
+    )
+    if state is not CaseState.REQUESTED:
+        base = replace(base, assignees=["linnea.fors"], assigned_by="fatima.ali", assigned_at=NOW)
+    return replace(base, **overrides)  # type: ignore[arg-type]
+
+
+LADDER = Alerts(frozenset({"helena.ros", "jonas.sjo"}), (Awaited("distribution", ("fatima.ali",)),))
+
+# role: (person, level while requested (not escalated), requested and escalated, assigned and escalated)
+MATRIX: list[tuple[str, str, Level, Level, Level]] = [
+    ("requester", "maria.sand", F, F, F),
+    ("assignee", "linnea.fors", N, N, F),
+    ("distributor", "fatima.ali", F, F, N),
+    ("deputy", "gustav.lund", F, F, N),
+    ("staff of the requester's unit", "omar.haddad", N, N, N),
+    ("staff of the target unit", "sofia.grahn", N, N, N),
+    ("other social services unit", "petra.lund", N, N, N),
+    ("vårdcentral kurator", "tove.nyman", N, N, N),
+    ("other unit's distributor", "ingrid.vik", N, N, N),
+    ("ladder rung (verksamhetschef)", "helena.ros", N, S, S),
+    ("ladder rung of the kommun (sektionschef)", "carina.berg", N, N, N),
+    ("coordinator alerted", "jonas.sjo", N, S, S),
+    ("coordinator not alerted", "sara.holm", N, N, N),
+    ("admin", "it.admin", N, N, N),
+    ("unknown person", "nobody.here", N, N, N),
+]
+
+
+@pytest.mark.parametrize(("role", "person", "requested", "escalated", "assigned"), MATRIX,
+                         ids=[m[0] for m in MATRIX])
+def test_role_matrix(role: str, person: str, requested: Level, escalated: Level, assigned: Level) -> None:
+    assert level(sample(CaseState.REQUESTED), person, DIRECTORY) is requested
+    assert level(sample(CaseState.REQUESTED), person, DIRECTORY, LADDER) is escalated
+    assert level(sample(CaseState.ASSIGNED), person, DIRECTORY, LADDER) is assigned
+
+
+@pytest.mark.parametrize("state", list(CaseState))
+def test_the_requester_and_assignees_see_the_whole_case_in_every_state(state: CaseState) -> None:
+    case = sample(state)
+    assert level(case, "maria.sand", DIRECTORY) is F
+    if state is not CaseState.REQUESTED:
+        assert level(case, "linnea.fors", DIRECTORY) is F
+        assert level(case, "fatima.ali", DIRECTORY) is N  # the distributor who assigned it, no longer in it
+        assert level(case, "fatima.ali", DIRECTORY, Alerts(frozenset({"fatima.ali"}))) is S
+
+
+def test_annan_leaves_the_case_with_the_distributor() -> None:
+    case = sample(CaseState.ASSIGNED, assignees=[], other_assignee="Kommunens boendestöd")
+    assert level(case, "fatima.ali", DIRECTORY) is F
+
+
+def test_named_participants_see_the_case_only_if_the_consent_covers_their_unit() -> None:
+    follow_ups = [FollowUp(1, "omar.haddad", date(2026, 12, 1), "ring"),
+                  FollowUp(2, "yusuf.kaya", date(2026, 12, 1), "boka")]
+    case = sample(CaseState.FOLLOW_UP, follow_ups=follow_ups)
+    assert level(case, "omar.haddad", DIRECTORY) is F  # soc-norr: in the consent
+    assert level(case, "yusuf.kaya", DIRECTORY) is N  # psykiatri: outside it
+    assert level(replace(case, consent_scope=[*case.consent_scope, "psykiatri"]), "yusuf.kaya", DIRECTORY) is F
+
+
+def test_summary_carries_no_free_text() -> None:
+    case = sample(CaseState.MEETING_BOOKED, meeting_place="Rum 3", meeting_at=NOW, meeting_units=["beroende"],
+                  closed_note="x", other_assignee="y",
+                  follow_ups=[FollowUp(1, "linnea.fors", date(2026, 12, 1), "uppf")])
+    text = repr(summary(case, LADDER))
+    for free in ("man, 45 år", "Maria Sand", "0450", "Rum 3", "uppf", "maria.sand"):
+        assert free not in text
+    assert "GFI-2026-0001" in text and "beroende" in text and "fatima.ali" in text  # who is awaited
+
+
+# --- templates that show free text ----------------------------------------------------------------
+FREE_TEXT_FIELDS = re.compile(r"\.(brief|contact|meeting_place|other_assignee|closed_note)\b|\{\{ what \}\}|~ what ~")
+NOT_MESSAGES = {"console.j2", "home.view.json.j2"}  # console views and App Home: handled by their adapters
+
+
+def test_every_template_that_quotes_free_text_is_listed() -> None:
+    quoting = set()
+    for path in sorted(TEMPLATE_DIR.iterdir()):
+        if path.name in NOT_MESSAGES or not FREE_TEXT_FIELDS.search(path.read_text(encoding="utf-8")):
+            continue
+        quoting.add(path.name.split(".")[0])
+    quoting.discard("slack_request")  # the request form: the requester's own input
+    assert quoting == set(FREE_TEXT_TEMPLATES)
+
+
+def test_shown_free_text_follows_what_the_message_shows() -> None:
+    case = sample(CaseState.ASSIGNED)
+    assert shown_free_text("assigned_to_you", {"case": case}) == [case]
+    assert shown_free_text("case_assigned", {"case": case}) == []  # no "annan": no free text
+    assert shown_free_text("case_assigned", {"case": replace(case, other_assignee="x")})
+    assert shown_free_text("action_done", {"case": case, "action": "acknowledge"}) == [case]
+    assert shown_free_text("action_done", {"case": case, "action": "no_show"}) == []
+    assert shown_free_text("assigned_to_you", {"case": replace(case, erased_at=NOW)}) == []
+    assert shown_free_text("escalation", {"case": case}) == []
+    assert shown_free_text("queue", {"queues": [("beroende", [case, case])]}) == [case, case]
