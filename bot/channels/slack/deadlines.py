@@ -116,7 +116,12 @@ async def deadline_middleware(request: web.Request, handler: Handler) -> web.Str
         bounded.head_received()
     try:
         if request.body_exists:
-            await request.read()  # cached: later readers (the Slack guard, Bolt) get the same bytes
+            try:
+                await request.read()  # cached: later readers (the Slack guard, Bolt) get the same bytes
+            except ConnectionResetError:
+                # the body deadline passed (or the client left): nobody is there to read an answer, and
+                # letting the error through would log a traceback per stalled client
+                return web.Response(status=408)
         if bounded is not None:
             bounded.body_received()
         return await handler(request)
