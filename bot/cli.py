@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
 
 from bot.channels.console import ConsoleClock, ConsoleSender, run_console
 from bot.clock import FrozenClock, SystemClock
@@ -19,6 +22,10 @@ from bot.core import open_core
 from bot.directory import Directory, DirectoryError, Role, load_directory
 from bot.due import due_report
 from bot.logs import setup_logging
+from bot.startup import EXIT_CODE, StartupError, describe
+from bot.store.lock import StoreLock
+
+log = logging.getLogger(__name__)
 
 
 def _parse_now(value: str | None, tz: str) -> datetime | None:
@@ -75,19 +82,37 @@ def _default_person(directory: Directory) -> str:
     return staff[0] if staff else next(iter(directory.people))
 
 
-def _start(main: Coroutine[Any, Any, int]) -> int:
-    """Run the bot's main coroutine; a broken directory stops it with every problem listed."""
+def _start(main: Callable[[], Coroutine[Any, Any, int]], lock: Settings | None = None) -> int:
+    """Run the bot's main coroutine. With `lock`, hold its database for the process's life (one bot per
+    store). A broken directory stops it with every problem listed; any other reason it cannot start or go on
+    (StartupError, or an unexpected error) is one Swedish line on stderr and a non-zero exit, at once."""
+    store: StoreLock | None = None
     try:
-        return asyncio.run(main)
+        if lock is not None and str(lock.db_path) != ":memory:":
+            store = StoreLock.acquire(lock.db_path)
+        return asyncio.run(main())
     except DirectoryError as exc:
         print(exc.report(), file=sys.stderr)
         print("Boten startar inte med en felaktig katalog.", file=sys.stderr)
         return 1
+    except StartupError as exc:
+        print(describe(exc), file=sys.stderr)
+        return EXIT_CODE
+    except Exception as exc:
+        if logging.getLogger().isEnabledFor(logging.DEBUG):
+            raise
+        log.error("stopped by an unexpected error", exc_info=exc, extra={"event": "bot.crashed"})
+        print(describe(StartupError("unexpected", kind=type(exc).__name__)), file=sys.stderr)
+        return EXIT_CODE
+    finally:
+        if store is not None:
+            store.release()
 
 
 def cmd_console(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    return _start(_console(settings, args.as_person, _parse_now(args.now, settings.timezone)))
+    now = _parse_now(args.now, settings.timezone)
+    return _start(lambda: _console(settings, args.as_person, now), lock=settings)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -99,10 +124,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"{settings.directory_path} och databasen {settings.db_path}.",
             file=sys.stderr,
         )
-        return _start(_console(settings, args.as_person, _parse_now(args.now, settings.timezone)))
+        now = _parse_now(args.now, settings.timezone)
+        return _start(lambda: _console(settings, args.as_person, now), lock=settings)
     from bot.channels.slack.server import serve
 
-    return _start(serve(settings))
+    return _start(lambda: serve(settings), lock=settings)
 
 
 async def _due(settings: Settings, now: datetime | None) -> str:
@@ -123,7 +149,7 @@ def cmd_due(args: argparse.Namespace) -> int:
         print(await _due(settings, _parse_now(args.now, settings.timezone)))
         return 0
 
-    return _start(main())
+    return _start(main)
 
 
 async def _read_log(settings: Settings, ref: str | None, person: str | None, start: date | None,
@@ -168,7 +194,7 @@ def cmd_read_log(args: argparse.Namespace) -> int:
         print(await _read_log(settings, args.ref, args.person, start, end))
         return 0
 
-    return _start(main())
+    return _start(main)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -212,7 +238,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        names = ", ".join(dict.fromkeys(str(e["loc"][0]) for e in exc.errors() if e["loc"]))
+        print(describe(StartupError("bad_settings", names=names)), file=sys.stderr)
+        return EXIT_CODE
     level = settings.log_level
     console_mode = args.command == "console" or (args.command == "run" and not settings.slack_configured)
     if console_mode and "GFI_LOG_LEVEL" not in os.environ:

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     consent_default_days: int = Field(default=90, ge=1, le=730, alias="GFI_CONSENT_DEFAULT_DAYS")
     http_host: str = Field(default="127.0.0.1", alias="GFI_HTTP_HOST")
     http_port: int = Field(default=3000, ge=0, le=65535, alias="GFI_HTTP_PORT")
+    http_header_timeout: float = Field(default=10.0, gt=0, le=300, alias="GFI_HTTP_HEADER_TIMEOUT")
+    http_body_timeout: float = Field(default=10.0, gt=0, le=300, alias="GFI_HTTP_BODY_TIMEOUT")
     sweep_seconds: int = Field(default=30, ge=1, alias="GFI_SWEEP_SECONDS")
     log_level: str = Field(default="INFO", alias="GFI_LOG_LEVEL")
 

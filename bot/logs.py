@@ -8,6 +8,12 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+# APScheduler logs two INFO lines per job run (the dispatcher runs every second: ~170,000 lines a day) and
+# free-text lines at start. The bot logs its own structured events, so these show only at DEBUG.
+QUIET_AT_INFO = ("apscheduler.executors.default", "apscheduler.scheduler")
+# Their DEBUG output holds SQL parameters and request bodies, i.e. free text: never below INFO.
+NEVER_DEBUG = ("aiosqlite", "slack_sdk", "slack_bolt")
+
 _STANDARD = set(logging.LogRecord("x", 0, "x", 0, "x", None, None).__dict__) | {"message", "asctime"}
 
 
@@ -30,9 +36,15 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup_logging(level: str = "INFO") -> None:
-    """Send JSON logs to stderr (stdout stays for the console conversation)."""
+    """Send JSON logs to stderr (stdout stays for the console conversation); APScheduler's per-run lines
+    only at DEBUG."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    verbose = root.isEnabledFor(logging.DEBUG)
+    for name in QUIET_AT_INFO:
+        logging.getLogger(name).setLevel(logging.NOTSET if verbose else logging.WARNING)
+    for name in NEVER_DEBUG:
+        logging.getLogger(name).setLevel(logging.INFO if verbose else logging.NOTSET)

@@ -50,7 +50,9 @@ class ClosingActions(CaseEngine):
             await case_store.close_and_erase(tx, case.id, CloseReason.CONSENT_WITHDRAWN.value, case.state.value, now)
             return {"cancelled_messages": cancelled}
 
-        return await self._act(actor_id, ref, Action.WITHDRAW_CONSENT, change)
+        case = await self._act(actor_id, ref, Action.WITHDRAW_CONSENT, change)
+        await self.db.scrub()  # the erased text must not stay in the -wal file
+        return case
 
     async def renew_consent(self, actor_id: str, ref: str, until: date, scope: list[str] | None = None) -> Case:
         """A renewed consent: new valid-until date (and, if given, more units in scope). A case paused by an

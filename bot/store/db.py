@@ -7,7 +7,9 @@ SQLite specifics beyond standard SQL; a PostgreSQL store would implement the sam
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -16,9 +18,26 @@ from typing import Any
 
 import aiosqlite
 
+from bot.startup import StartupError
+from bot.store.lock import ensure_directory
 from bot.store.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
+
+_READONLY_DIRECTORY = getattr(sqlite3, "SQLITE_READONLY_DIRECTORY", 1544)
+
+
+async def _probe_write(conn: aiosqlite.Connection) -> None:
+    """Fail at start, not at the first case, when the file cannot be written: rewrite a header field to its
+    own value inside a transaction that is rolled back (a read-only file fails here, nothing changes)."""
+    async with conn.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    version = int(row[0]) if row is not None else 0
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        await conn.execute(f"PRAGMA user_version = {version}")
+    finally:
+        await conn.execute("ROLLBACK")
 
 
 class Tx:
@@ -70,17 +89,55 @@ class Database:
         self._lock = asyncio.Lock()
 
     async def open(self) -> None:
-        """Connect, configure SQLite and apply pending migrations."""
+        """Connect, configure SQLite and apply pending migrations.
+
+        Raises StartupError (and leaves nothing open) when the file or its folder cannot be used: a missing or
+        unwritable folder, a read-only file, a file that is not a database.
+        """
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=5000")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn = conn
-        await self._migrate()
+            ensure_directory(self.path)
+        conn: aiosqlite.Connection | None = None
+        try:
+            conn = await aiosqlite.connect(self.path, isolation_level=None)
+            conn.row_factory = aiosqlite.Row
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA foreign_keys=ON")
+            await conn.execute("PRAGMA busy_timeout=5000")
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            # Deleted and overwritten content is zeroed, so erased free text does not linger in free pages.
+            await conn.execute("PRAGMA secure_delete=ON")
+            await _probe_write(conn)
+            self._conn = conn
+            await self._migrate()
+        except BaseException as exc:
+            # aiosqlite's worker thread would keep the process alive (hung, not listening): close it first.
+            self._conn = None
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    await conn.close()
+            if isinstance(exc, sqlite3.Error):
+                raise self._startup_error(exc) from None
+            raise
+
+    def _startup_error(self, exc: sqlite3.Error) -> StartupError:
+        """Translate SQLite's error at open into the operator's reason."""
+        code = getattr(exc, "sqlite_errorcode", -1)
+        name = getattr(exc, "sqlite_errorname", type(exc).__name__)
+        folder = Path(self.path).parent
+        if code == _READONLY_DIRECTORY:
+            return StartupError("store_dir_readonly", dir=folder)
+        primary = code & 0xFF
+        if primary == sqlite3.SQLITE_READONLY:
+            return StartupError("store_readonly", path=self.path)
+        if primary == sqlite3.SQLITE_CANTOPEN:
+            if Path(self.path).exists():
+                return StartupError("store_cannot_open", path=self.path)
+            return StartupError("store_dir_readonly", dir=folder)
+        if primary in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+            return StartupError("store_not_database", path=self.path)
+        if primary == sqlite3.SQLITE_FULL:
+            return StartupError("store_full", path=self.path)
+        return StartupError("store_unusable", path=self.path, reason=name)
 
     async def close(self) -> None:
         if self._conn is not None:
@@ -108,6 +165,22 @@ class Database:
                 raise
             else:
                 await self._conn.execute("COMMIT")
+
+    async def scrub(self) -> bool:
+        """Make an erasure final on disk; call it once after the transaction that erased text commits.
+
+        `secure_delete` (set at open) zeroes the old row content in the database pages, but the pages as they
+        were before still sit in the write-ahead log until a checkpoint. A TRUNCATE checkpoint copies the log
+        into the database and empties the -wal file. Returns False when a reader (e.g. `gfi-bot due`) kept the
+        checkpoint from finishing (after the busy timeout); the next scrub finishes the job."""
+        if self._conn is None:
+            raise RuntimeError("database is not open")
+        async with self._lock, self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+            row = await cursor.fetchone()
+        busy = bool(row is not None and row[0])
+        if busy:
+            log.warning("erasure checkpoint incomplete", extra={"event": "store.scrub_busy"})
+        return not busy
 
     async def schema_version(self) -> int:
         async with self.transaction() as tx:

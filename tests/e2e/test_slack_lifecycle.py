@@ -209,5 +209,6 @@ async def test_withdrawal_deletes_the_dms_already_delivered(bot: SlackBot) -> No
     await bot.click(MARIA, "gfi_withdraw", ref)
     await bot.settle()
     await bot.fake.wait_for("chat.delete", count=len(about_case))
+    await bot.dm(LINNEA, f"Samtycket i {ref} har återkallats")  # the notices are sent after the deletions
     left = [text for text in bot.fake.messages.values() if ref in text]
     assert left and all("återkallats" in text for text in left)  # only the withdrawal notices remain

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import logging
 import signal
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -22,11 +24,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack.app import build_app
 from bot.channels.slack.context import SlackContext
+from bot.channels.slack.deadlines import HttpLimits, deadline_middleware, serve_bounded
 from bot.channels.slack.identity import SlackIdentity
 from bot.channels.slack.sender import SlackSender
 from bot.config import Settings
 from bot.core import Core, open_core
 from bot.runtime import Background
+from bot.startup import StartupError
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +126,7 @@ def slack_guard(signing_secret: str, path: str = EVENTS_PATH) -> Callable[..., A
 def build_web_app(app: AsyncApp, core: Core, signing_secret: str, path: str = EVENTS_PATH) -> web.Application:
     """The HTTP application: Bolt's `/slack/events` behind the guard, plus `GET /healthz`."""
     web_app = app.web_app(path=path)
+    web_app.middlewares.insert(0, deadline_middleware)  # outermost: the body is read under its deadline
     web_app.middlewares.append(slack_guard(signing_secret, path))
 
     async def healthz(request: web.Request) -> web.Response:
@@ -138,25 +143,43 @@ def build_web_app(app: AsyncApp, core: Core, signing_secret: str, path: str = EV
     return web_app
 
 
+def bind_http(host: str, port: int) -> socket.socket:
+    """Bind and listen on host:port now, before anything slow starts; StartupError when it cannot."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        return socket.create_server((host, port), family=family, backlog=128)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise StartupError("port_in_use", host=host, port=port) from None
+        reason = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
+        raise StartupError("port_unavailable", host=host, port=port, reason=reason) from None
+
+
 def api_url(settings: Settings) -> str:
     url = settings.slack_api_url or DEFAULT_API_URL
     return url if url.endswith("/") else url + "/"
 
 
 async def serve(settings: Settings) -> int:
-    """Run the Slack bot until SIGTERM/SIGINT; returns the exit code."""
+    """Run the Slack bot until SIGTERM/SIGINT; returns the exit code.
+
+    The port is bound first and the store opened next, so that a port in use or an unusable database stops
+    the process at once with a StartupError, before the scheduler or Socket Mode start."""
     assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
-    for name in ("slack_sdk", "slack_bolt"):  # their DEBUG output contains request bodies: never log free text
-        library = logging.getLogger(name)
-        if library.getEffectiveLevel() < logging.INFO:
-            library.setLevel(logging.INFO)
+    sock = bind_http(settings.http_host, settings.http_port)
+    limits = HttpLimits(settings.http_header_timeout, settings.http_body_timeout)
     secret = settings.slack_signing_secret.get_secret_value()
     client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=api_url(settings))
     sender = SlackSender(client)
     # Slack is the only chat channel so far: people whose channel is m365 but who have a Slack id or an
     # e-mail Slack knows are reached on Slack (fallback) until the Microsoft 365 channel exists.
-    core = await open_core(settings, senders={"slack": sender}, fallback=sender)
+    try:
+        core = await open_core(settings, senders={"slack": sender}, fallback=sender)
+    except BaseException:
+        sock.close()
+        raise
     runner: web.AppRunner | None = None
+    http: asyncio.AbstractServer | None = None
     socket_handler = None
     background: Background | None = None
     ctx: SlackContext | None = None
@@ -171,12 +194,11 @@ async def serve(settings: Settings) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
 
-        background = await Background.start(core)
         runner = web.AppRunner(build_web_app(app, core, secret), access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, settings.http_host, settings.http_port)
-        await site.start()
-        host, port = runner.addresses[0][:2]
+        http = await serve_bounded(runner, sock, limits)
+        host, port = sock.getsockname()[:2]
+        background = await Background.start(core)
         mode = "http"
         if settings.slack_app_token is not None:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -194,8 +216,11 @@ async def serve(settings: Settings) -> int:
         if socket_handler is not None:
             with contextlib.suppress(Exception):
                 await socket_handler.close_async()
+        if http is not None:
+            http.close()
         if runner is not None:
             await runner.cleanup()
+        sock.close()
         if ctx is not None:
             await ctx.drain()
         if background is not None:
