@@ -35,6 +35,9 @@ MAX_LENGTH: dict[str, int] = {
     "typ": 100,  # case type code
 }
 
+# Fields whose value is a list of short texts (checked joined with ", ").
+LIST_FIELDS = frozenset({"omfattar"})
+
 ErrorMap = dict[str, tuple[str, dict[str, Any]]]
 
 
@@ -51,7 +54,7 @@ def normalise(text: str) -> str:
 def _clean_one(field: str, value: object, today: date, errors: ErrorMap) -> str:
     if value is None:
         return ""
-    if isinstance(value, list | tuple):
+    if field in LIST_FIELDS and isinstance(value, list | tuple):
         if not all(isinstance(v, str) for v in value):
             errors[field] = ("wrong_type", {"field": field})
             return ""
@@ -77,7 +80,7 @@ def _clean_one(field: str, value: object, today: date, errors: ErrorMap) -> str:
 def clean_fields(
     fields: Mapping[str, object], today: date, *, raise_errors: bool = True
 ) -> tuple[dict[str, str], ErrorMap]:
-    """Check and normalise free-text fields {key: value}; value is a str, a list of str (joined) or None.
+    """Check and normalise free-text fields {key: value}: a str or None (a list of str for LIST_FIELDS).
 
     Returns ({key: clean text, "" when empty}, errors). Error codes (templates/messages/fields.j2):
     `wrong_type`, `identity_number`, `too_long`. With `raise_errors` (the default) errors raise

@@ -8,7 +8,8 @@ Nothing here keeps the digits: matches are offsets only, so they can be logged s
 
 * a digit is any Unicode decimal digit (ASCII, full-width, Arabic-Indic, Devanagari, …);
 * invisible format characters (zero-width space/joiners, word joiner, BOM, soft hyphen, bidi marks)
-  are ignored wherever they are, also inside a group of digits;
+  between digits are a *soft* separator: the digits on both sides are read both as two groups and
+  as one (``8\u200b1\u200b1…`` is spaced digits, ``81121\u200b8-9876`` is ``811218-9876``);
 * a *separator* is any dash (hyphen, en/em dash, non-breaking hyphen, minus sign, …), ``.``, ``/``,
   ``_``, ``+`` or whitespace (spaces, tabs, line breaks, no-break spaces), full-width forms included;
   a run of up to eight separators joins two digit groups into one chain; anything else ends the chain.
@@ -34,10 +35,10 @@ with a space between each) or starts and ends on a part boundary (``YY|MM|DD|NNN
   spaces.
 
 **Look-alikes that pass.** Dates and times: a chain ending or starting with a clock time
-(``22.11.26 10.05``) is not read as a 10-digit number in a free grouping, and a candidate whose last
-four digits start a further date (``2026-11-20 – 2026-12-01``) is a date range. Organisation numbers
-have month ≥ 20 (``212000-1124``); case references (``GFI-2026-0042``), postal codes and amounts are
-too short.
+(``22.11.26 10.05``, ``2001-02-09 20:00``) is not read as a 10-digit number in a free grouping, and a
+candidate whose last four digits start a further date (``2026-11-20 – 2026-12-01``) is a date range.
+Organisation numbers have month ≥ 20 (``212000-1124``); case references (``GFI-2026-0042``), postal
+codes and amounts are too short.
 """
 
 from __future__ import annotations
@@ -135,6 +136,7 @@ class _Group:
     end: int
     digits: str
     sep_before: str  # the separator run before this group within its chain ("" for the first)
+    soft: bool = False  # only invisible characters separate it from the group before
 
 
 def _chains(text: str) -> list[list[_Group]]:
@@ -143,13 +145,16 @@ def _chains(text: str) -> list[list[_Group]]:
     chain: list[_Group] = []
     group: _Group | None = None
     run = ""  # separators seen since the last group of the chain
+    invisible = False  # an invisible character since the last digit
     for i, ch in enumerate(text):
         d = _digit(ch)
         if d is not None:
-            if group is None:
-                group = _Group(start=i, end=i + 1, digits=d, sep_before=run if chain else "")
+            if group is None or invisible:
+                soft = group is not None
+                group = _Group(start=i, end=i + 1, digits=d, sep_before=run if chain else "", soft=soft)
                 chain.append(group)
                 run = ""
+                invisible = False
             else:
                 group.digits += d
                 group.end = i + 1
@@ -159,7 +164,7 @@ def _chains(text: str) -> list[list[_Group]]:
                 chains.append(chain)
             chain, run = [], ""
         elif is_invisible(ch):
-            continue
+            invisible = group is not None
         elif _is_separator(ch):
             group = None
             if chain:
@@ -217,8 +222,20 @@ def _birth_kind(digits: str, plus: bool, today: date) -> IdentityKind | None:
     return kind
 
 
-def _shaped(lengths: list[int], n: int) -> bool:
-    """Every group is one digit or runs from one part boundary to another."""
+def _shaped(groups: list[_Group], n: int) -> bool:
+    """Every group is one digit or runs from one part boundary to another, with soft boundaries kept or
+    (all of them) dropped."""
+    lengths = [len(g.digits) for g in groups]
+    merged: list[int] = []
+    for g in groups:
+        if g.soft and merged:
+            merged[-1] += len(g.digits)
+        else:
+            merged.append(len(g.digits))
+    return _aligned(lengths, n) or _aligned(merged, n)
+
+
+def _aligned(lengths: list[int], n: int) -> bool:
     bounds = _BOUNDARIES[n]
     offset = 0
     for length in lengths:
@@ -235,9 +252,14 @@ def _is_clock(hh: _Group, mm: _Group) -> bool:
     )
 
 
-def _has_clock_end(chain: list[_Group]) -> bool:
-    """The chain starts or ends with a clock time written `HH.MM`."""
-    return len(chain) >= 2 and (_is_clock(chain[0], chain[1]) or _is_clock(chain[-2], chain[-1]))
+def _has_clock_end(chain: list[_Group], text: str) -> bool:
+    """The chain starts or ends with a clock time: `HH.MM` inside it, or `HH:MM` across its edge."""
+    if len(chain) >= 2 and (_is_clock(chain[0], chain[1]) or _is_clock(chain[-2], chain[-1])):
+        return True
+    start, end = chain[0].start, chain[-1].end
+    after = text[end : end + 2]
+    before = text[max(start - 2, 0) : start]
+    return (after[:1] == ":" and after[1:].isdigit()) or (before[1:] == ":" and before[:1].isdigit())
 
 
 def _starts_date(chain: list[_Group], j: int) -> bool:
@@ -260,15 +282,15 @@ def _plus_before_serial(groups: list[_Group], n: int) -> bool:
     return False
 
 
-def _candidate(chain: list[_Group], i: int, j: int, n: int, today: date) -> IdentityMatch | None:
+def _candidate(chain: list[_Group], i: int, j: int, n: int, today: date, clock_end: bool) -> IdentityMatch | None:
     groups = chain[i : j + 1]
     digits = "".join(g.digits for g in groups)
     kind = _birth_kind(digits, _plus_before_serial(groups, n), today)
     if kind is None or _starts_date(chain, j):
         return None
     exact = luhn.is_valid(digits[-10:])
-    shaped = _shaped([len(g.digits) for g in groups], n)
-    whole = n == 10 and i == 0 and j == len(chain) - 1 and not _has_clock_end(chain)
+    shaped = _shaped(groups, n)
+    whole = n == 10 and i == 0 and j == len(chain) - 1 and not clock_end
     if shaped or (exact and whole):
         return IdentityMatch(start=groups[0].start, end=groups[-1].end, kind=kind, exact=exact)
     return None
@@ -283,12 +305,13 @@ def find_identity_numbers(text: str, today: date) -> list[IdentityMatch]:
     found: list[IdentityMatch] = []
     for chain in _chains(text):
         candidates: list[IdentityMatch] = []
+        clock_end = _has_clock_end(chain, text)
         for i in range(len(chain)):
             total = 0
             for j in range(i, len(chain)):
                 total += len(chain[j].digits)
                 if total in (10, 12):
-                    match = _candidate(chain, i, j, total, today)
+                    match = _candidate(chain, i, j, total, today, clock_end)
                     if match is not None:
                         candidates.append(match)
                 if total >= 12:

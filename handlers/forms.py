@@ -26,14 +26,29 @@ class PayloadError(ValueError):
     """The payload lacks what every payload of its kind has (a malformed or foreign request)."""
 
 
+class _WrongType:
+    """An element state of the wrong shape: every parse function reports it as `wrong_type`."""
+
+    def __repr__(self) -> str:
+        return "WRONG_TYPE"
+
+
+WRONG_TYPE: Any = _WrongType()
+
+
 def element_value(state: dict[str, Any]) -> Any:
-    """The value of one element state: str, list of str, or None."""
+    """The value of one element state: str, list of str, None, or WRONG_TYPE when malformed."""
     kind = state.get("type")
     if kind in ("static_select", "radio_buttons", "external_select"):
-        option = state.get("selected_option") or {}
-        return option.get("value")
+        option = state.get("selected_option")
+        if option is None:
+            return None
+        return option.get("value") if isinstance(option, dict) else WRONG_TYPE
     if kind in ("multi_static_select", "checkboxes", "multi_external_select"):
-        return [o.get("value") for o in state.get("selected_options") or [] if o.get("value")]
+        options = state.get("selected_options") or []
+        if not isinstance(options, list) or not all(isinstance(o, dict) for o in options):
+            return WRONG_TYPE
+        return [o.get("value") for o in options if o.get("value")]
     if kind == "datepicker":
         return state.get("selected_date")
     if kind == "timepicker":
@@ -41,7 +56,8 @@ def element_value(state: dict[str, Any]) -> Any:
     if kind == "users_select":
         return state.get("selected_user")
     if kind == "multi_users_select":
-        return list(state.get("selected_users") or [])
+        users = state.get("selected_users") or []
+        return list(users) if isinstance(users, list) else WRONG_TYPE
     return state.get("value")
 
 
