@@ -2,7 +2,9 @@
 
 Every input block of our modals has `block_id` = the service's field key (enhet, typ, kort, …) and one
 element with `action_id` "v". Parse problems are returned as FieldError entries with codes from
-`templates/messages/fields.j2`, so they are shown on the field like the service's own errors.
+`templates/messages/fields.j2`, so they are shown on the field like the service's own errors. A value of
+the wrong type (a list where text belongs, a number, an object) is the field error `wrong_type`, never
+a silently empty field. The service checks every free text again (bot.fields).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from zoneinfo import ZoneInfo
 from bot.cases.models import parse_ref
 from bot.cases.service import GfiRequest
 from bot.errors import FieldError
+from bot.fields import normalise
 
 ErrorMap = dict[str, tuple[str, dict[str, Any]]]
 
@@ -23,14 +26,29 @@ class PayloadError(ValueError):
     """The payload lacks what every payload of its kind has (a malformed or foreign request)."""
 
 
+class _WrongType:
+    """An element state of the wrong shape: every parse function reports it as `wrong_type`."""
+
+    def __repr__(self) -> str:
+        return "WRONG_TYPE"
+
+
+WRONG_TYPE: Any = _WrongType()
+
+
 def element_value(state: dict[str, Any]) -> Any:
-    """The value of one element state: str, list of str, or None."""
+    """The value of one element state: str, list of str, None, or WRONG_TYPE when malformed."""
     kind = state.get("type")
     if kind in ("static_select", "radio_buttons", "external_select"):
-        option = state.get("selected_option") or {}
-        return option.get("value")
+        option = state.get("selected_option")
+        if option is None:
+            return None
+        return option.get("value") if isinstance(option, dict) else WRONG_TYPE
     if kind in ("multi_static_select", "checkboxes", "multi_external_select"):
-        return [o.get("value") for o in state.get("selected_options") or [] if o.get("value")]
+        options = state.get("selected_options") or []
+        if not isinstance(options, list) or not all(isinstance(o, dict) for o in options):
+            return WRONG_TYPE
+        return [o.get("value") for o in options if o.get("value")]
     if kind == "datepicker":
         return state.get("selected_date")
     if kind == "timepicker":
@@ -38,7 +56,8 @@ def element_value(state: dict[str, Any]) -> Any:
     if kind == "users_select":
         return state.get("selected_user")
     if kind == "multi_users_select":
-        return list(state.get("selected_users") or [])
+        users = state.get("selected_users") or []
+        return list(users) if isinstance(users, list) else WRONG_TYPE
     return state.get("value")
 
 
@@ -58,18 +77,39 @@ def view_values(view: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _text(values: dict[str, Any], key: str) -> str:
-    value = values.get(key)
-    return value.strip() if isinstance(value, str) else ""
+def _wrong_type(errors: ErrorMap, key: str) -> None:
+    errors.setdefault(key, ("wrong_type", {"field": key}))
 
 
-def _list(values: dict[str, Any], key: str) -> list[str]:
+def _raw_text(values: dict[str, Any], key: str, errors: ErrorMap) -> str:
+    """Free text as typed ("" when absent); anything but a string is a `wrong_type` error."""
     value = values.get(key)
-    return [str(v) for v in value] if isinstance(value, list) else []
+    if value is None or isinstance(value, str):
+        return value or ""
+    _wrong_type(errors, key)
+    return ""
+
+
+def _text(values: dict[str, Any], key: str, errors: ErrorMap) -> str:
+    """Text without surrounding whitespace or zero-width characters."""
+    return normalise(_raw_text(values, key, errors))
+
+
+def _list(values: dict[str, Any], key: str, errors: ErrorMap) -> list[str]:
+    value = values.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        _wrong_type(errors, key)
+        return []
+    return list(value)
 
 
 def _date(values: dict[str, Any], key: str, errors: ErrorMap, *, required: bool = True) -> date | None:
     raw = values.get(key)
+    if raw is not None and not isinstance(raw, str):
+        _wrong_type(errors, key)
+        return None
     if not raw:
         if required:
             errors[key] = ("required", {"field": key})
@@ -84,22 +124,22 @@ def _date(values: dict[str, Any], key: str, errors: ErrorMap, *, required: bool 
 def parse_request(values: dict[str, Any]) -> tuple[GfiRequest, ErrorMap]:
     """The GFI request form → (GfiRequest, parse errors)."""
     errors: ErrorMap = {}
-    target = _text(values, "enhet")
-    case_type = _text(values, "typ")
+    target = _text(values, "enhet", errors)
+    case_type = _text(values, "typ", errors)
     if not target:
-        errors["enhet"] = ("required", {"field": "enhet"})
+        errors.setdefault("enhet", ("required", {"field": "enhet"}))
     if not case_type:
-        errors["typ"] = ("required", {"field": "typ"})
+        errors.setdefault("typ", ("required", {"field": "typ"}))
     until = _date(values, "giltigt", errors, required=False)
     form = GfiRequest(
         target_unit=target,
         case_type=case_type,
-        brief=values.get("kort") or "",
-        contact=_text(values, "kontakt") or None,
-        consent_confirmed="ja" in _list(values, "samtycke"),
-        consent_scope=_list(values, "omfattar"),
+        brief=_text(values, "kort", errors),
+        contact=_text(values, "kontakt", errors) or None,
+        consent_confirmed="ja" in _list(values, "samtycke", errors),
+        consent_scope=_list(values, "omfattar", errors),
         consent_valid_until=until,
-        urgent="ja" in _list(values, "bradskande"),
+        urgent="ja" in _list(values, "bradskande", errors),
     )
     return form, errors
 
@@ -111,7 +151,12 @@ class AssignForm:
 
 
 def parse_assign(values: dict[str, Any]) -> AssignForm:
-    return AssignForm(people=_list(values, "personer"), other=_text(values, "annan") or None)
+    """People and "annan"; a value of the wrong type raises FieldError (there is nothing else to report)."""
+    errors: ErrorMap = {}
+    form = AssignForm(people=_list(values, "personer", errors), other=_text(values, "annan", errors) or None)
+    if errors:
+        raise FieldError(errors)
+    return form
 
 
 @dataclass
@@ -127,7 +172,9 @@ def parse_book(values: dict[str, Any], tz: str) -> tuple[BookForm, ErrorMap]:
     day = _date(values, "datum", errors)
     raw_time = values.get("tid")
     clock: time | None = None
-    if not raw_time:
+    if raw_time is not None and not isinstance(raw_time, str):
+        _wrong_type(errors, "tid")
+    elif not raw_time:
         errors["tid"] = ("required", {"field": "tid"})
     else:
         try:
@@ -137,7 +184,8 @@ def parse_book(values: dict[str, Any], tz: str) -> tuple[BookForm, ErrorMap]:
     at = None
     if day is not None and clock is not None:
         at = datetime.combine(day, clock, tzinfo=ZoneInfo(tz)).astimezone(UTC)
-    return BookForm(at=at, place=_text(values, "plats"), units=_list(values, "enheter")), errors
+    place = _text(values, "plats", errors)
+    return BookForm(at=at, place=place, units=_list(values, "enheter", errors)), errors
 
 
 @dataclass
@@ -148,12 +196,12 @@ class OutcomeForm:
 
 def parse_outcome(values: dict[str, Any]) -> tuple[OutcomeForm, ErrorMap]:
     errors: ErrorMap = {}
-    outcome = _text(values, "utfall")
+    outcome = _text(values, "utfall", errors)
     if not outcome:
-        errors["utfall"] = ("required", {"field": "utfall"})
-    evaluation = _text(values, "utvardering")
+        errors.setdefault("utfall", ("required", {"field": "utfall"}))
+    evaluation = _text(values, "utvardering", errors)
     if evaluation not in ("ja", "nej"):
-        errors["utvardering"] = ("required", {"field": "utvardering"})
+        errors.setdefault("utvardering", ("required", {"field": "utvardering"}))
     return OutcomeForm(outcome=outcome, evaluation_done=evaluation == "ja"), errors
 
 
@@ -166,25 +214,27 @@ class FollowUpForm:
 
 def parse_follow_up(values: dict[str, Any]) -> tuple[FollowUpForm, ErrorMap]:
     errors: ErrorMap = {}
-    owner = _text(values, "agare")
+    owner = _text(values, "agare", errors)
     if not owner:
-        errors["agare"] = ("required", {"field": "agare"})
+        errors.setdefault("agare", ("required", {"field": "agare"}))
     due = _date(values, "datum", errors)
-    return FollowUpForm(owner=owner, due=due, what=values.get("vad") or ""), errors
+    return FollowUpForm(owner=owner, due=due, what=_text(values, "vad", errors)), errors
 
 
 def parse_renew(values: dict[str, Any]) -> tuple[date | None, list[str], ErrorMap]:
     """The renewed consent: new valid-until date and any further units in scope."""
     errors: ErrorMap = {}
     until = _date(values, "giltigt", errors)
-    return until, _list(values, "omfattar"), errors
+    return until, _list(values, "omfattar", errors), errors
 
 
 def parse_close(values: dict[str, Any]) -> tuple[str, ErrorMap]:
     """The close reason: a code, or the free text when "annat" was chosen."""
     errors: ErrorMap = {}
-    code = _text(values, "skal")
-    other = _text(values, "annat")
+    code = _text(values, "skal", errors)
+    other = _text(values, "annat", errors)
+    if errors:
+        return "", errors
     if not code:
         errors["skal"] = ("required", {"field": "skal"})
         return "", errors

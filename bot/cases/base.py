@@ -16,17 +16,17 @@ from bot.cases.models import Case, FollowUp, parse_ref
 from bot.cases.rules import Action, authorize, next_state
 from bot.clock import Clock
 from bot.directory import Directory
-from bot.errors import FieldError, NotFound, Refusal
+from bot.errors import NotFound, Refusal
+from bot.fields import MAX_LENGTH, clean_fields
 from bot.outbox import Outbox
-from bot.privacy import IdentityNumberFound, check_free_text
 from bot.store import Database, Tx
 from bot.store import cases as case_store
 
 # Kept as the service's logger name so log queries on "bot.cases.service" still find privacy rejections.
 log = logging.getLogger("bot.cases.service")
 
-MAX_BRIEF = 1000
-MAX_SHORT = 300
+MAX_BRIEF = MAX_LENGTH["kort"]  # the limits of every free-text field are in bot/fields.py
+MAX_SHORT = MAX_LENGTH["kontakt"]
 MAX_ASSIGNEES = 4
 
 
@@ -66,17 +66,12 @@ class CaseEngine:
         if self.directory.person(person_id) is None:
             raise Refusal("unknown_person", person=person_id)
 
-    def _check_privacy(self, fields: dict[str, str | None]) -> None:
-        """Reject free text holding a personnummer/samordningsnummer, naming every offending field."""
-        errors: dict[str, tuple[str, dict[str, Any]]] = {}
-        for key, text in fields.items():
-            try:
-                check_free_text(key, text, self.today())
-            except IdentityNumberFound as exc:
-                log.warning("identity number rejected", extra={"event": "privacy.rejected", "field": key})
-                errors[key] = ("identity_number", {"field": key, "kind": exc.kind})
-        if errors:
-            raise FieldError(errors)
+    def _check_privacy(self, fields: dict[str, object]) -> dict[str, str]:
+        """Every free-text input goes through here (bot.fields): type, empty, length, identity numbers.
+
+        Returns the normalised texts ("" when empty); raises FieldError naming every offending field.
+        """
+        return clean_fields(fields, self.today())[0]
 
     async def load(self, tx: Tx, ref: str) -> Case:
         """Read one case by reference (raises NotFound)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from bot.cases.base import MAX_SHORT, CaseEngine
+from bot.cases.base import CaseEngine
 from bot.cases.models import CLOSE_REASON_ALIASES, Case, CloseReason
 from bot.cases.rules import Action
 from bot.errors import FieldError
@@ -18,15 +18,12 @@ class ClosingActions(CaseEngine):
 
     async def close(self, actor_id: str, ref: str, reason: str) -> Case:
         """Close with a reason code (genomford, sip, svu, ej-aktuellt, avbojde) or a free-text reason."""
-        text = reason.strip()
+        text = self._check_privacy({"skal": reason})["skal"]
         if not text:
             raise FieldError.one("skal", "required")
         code = CLOSE_REASON_ALIASES.get(text.lower())
         note: str | None = None
         if code is None:
-            self._check_privacy({"skal": text})
-            if len(text) > MAX_SHORT:
-                raise FieldError.one("skal", "too_long", max=MAX_SHORT)
             code, note = CloseReason.OTHER, text
 
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
@@ -59,7 +56,8 @@ class ClosingActions(CaseEngine):
         expired consent goes on where it stopped."""
         if until <= self.today():
             raise FieldError.one("giltigt", "consent_in_past", until=until)
-        extra = [u for u in dict.fromkeys(scope or []) if u]
+        self._check_privacy({"omfattar": scope})
+        extra = [u.strip() for u in dict.fromkeys(scope or []) if u.strip()]
         for u in extra:
             if self.directory.unit(u) is None:
                 raise FieldError.one("omfattar", "unknown_unit", unit=u)

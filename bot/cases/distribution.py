@@ -21,9 +21,7 @@ class DistributionActions(CaseEngine):
     ) -> Case:
         """Distribute a case to 1–4 named staff and/or "annan" (free text)."""
         people = list(dict.fromkeys(p.strip() for p in person_ids if p.strip()))
-        other = (other or "").strip() or None
-        if other:
-            self._check_privacy({"annan": other})
+        other = self._check_privacy({"annan": other})["annan"] or None
         if not people and not other:
             raise Refusal("no_assignee")
         if len(people) > MAX_ASSIGNEES:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot import audit
-from bot.cases.base import MAX_SHORT, CaseEngine
+from bot.cases.base import CaseEngine
 from bot.cases.models import Case, CaseState
 from bot.cases.rules import Action
 from bot.errors import FieldError, Refusal
@@ -18,12 +18,9 @@ class FollowUpActions(CaseEngine):
     """Add and complete follow-ups."""
 
     async def add_follow_up(self, actor_id: str, ref: str, owner_id: str, due: date, what: str) -> Case:
-        what = what.strip()
-        self._check_privacy({"vad": what})
+        what = self._check_privacy({"vad": what})["vad"]
         if not what:
             raise FieldError.one("vad", "required")
-        if len(what) > MAX_SHORT:
-            raise FieldError.one("vad", "too_long", max=MAX_SHORT)
         if due < self.today():
             raise FieldError.one("datum", "consent_in_past", until=due)
         if self.directory.person(owner_id) is None:

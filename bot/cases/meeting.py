@@ -9,6 +9,7 @@ from bot.cases.base import CaseEngine
 from bot.cases.models import Case, CaseState, Outcome
 from bot.cases.rules import Action
 from bot.errors import FieldError, Refusal
+from bot.fields import clean_fields
 from bot.store import Tx
 from bot.store import cases as case_store
 
@@ -25,13 +26,9 @@ class MeetingActions(CaseEngine):
 
     async def book(self, actor_id: str, ref: str, at: datetime, place: str, unit_ids: list[str]) -> Case:
         """Book (or rebook) the GFI meeting: the individual plus at least two units."""
-        place = place.strip()
         units = list(dict.fromkeys(u.strip() for u in unit_ids if u.strip()))
-        errors: dict[str, tuple[str, dict[str, Any]]] = {}
-        try:
-            self._check_privacy({"plats": place})
-        except FieldError as exc:
-            errors.update(exc.errors)
+        text, errors = clean_fields({"plats": place}, self.today(), raise_errors=False)
+        place = text["plats"]
         if not place and "plats" not in errors:
             errors["plats"] = ("required", {"field": "plats"})
         for u in units:

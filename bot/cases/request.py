@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
 
 from bot import audit
 from bot.cases import messaging
-from bot.cases.base import MAX_BRIEF, MAX_SHORT, CaseEngine
+from bot.cases.base import CaseEngine
 from bot.cases.models import Case, CaseState, CaseType, format_ref
 from bot.errors import FieldError, Refusal
+from bot.fields import clean_fields
 from bot.store import cases as case_store
 
 
@@ -36,20 +36,24 @@ class RequestActions(CaseEngine):
         requester = self.directory.person(requester_id)
         if requester is None:
             raise Refusal("unknown_person", person=requester_id)
-        errors: dict[str, tuple[str, dict[str, Any]]] = {}
-        brief = (form.brief or "").strip()
-        contact = (form.contact or "").strip() or self.default_contact(requester_id)
-        try:
-            self._check_privacy({"kort": brief, "kontakt": contact})
-        except FieldError as exc:
-            errors.update(exc.errors)
-        unit = self.directory.unit(form.target_unit)
-        if unit is None:
-            errors["enhet"] = ("unknown_unit", {"field": "enhet", "unit": form.target_unit})
-        elif unit.id == requester.unit:
+        text, errors = clean_fields(
+            {"kort": form.brief, "kontakt": form.contact, "enhet": form.target_unit, "typ": form.case_type,
+             "omfattar": form.consent_scope}, self.today(), raise_errors=False,
+        )
+        brief = text["kort"]
+        contact = text["kontakt"]
+        if not contact and "kontakt" not in errors:
+            default, more = clean_fields({"kontakt": self.default_contact(requester_id)}, self.today(),
+                                         raise_errors=False)
+            contact = default["kontakt"]
+            errors.update(more)
+        unit = self.directory.unit(text["enhet"])
+        if unit is None and "enhet" not in errors:
+            errors["enhet"] = ("unknown_unit", {"field": "enhet", "unit": text["enhet"]})
+        elif unit is not None and unit.id == requester.unit:
             errors["enhet"] = ("same_unit", {"field": "enhet"})
         try:
-            case_type = CaseType(form.case_type)
+            case_type = CaseType(text["typ"]) if "typ" not in errors else None
         except ValueError:
             errors["typ"] = ("unknown_type", {"field": "typ", "value": form.case_type})
             case_type = None
@@ -59,21 +63,18 @@ class RequestActions(CaseEngine):
             errors["typ"] = ("svu_routine", {"field": "typ"})
         if not brief and "kort" not in errors:
             errors["kort"] = ("required", {"field": "kort"})
-        elif len(brief) > MAX_BRIEF:
-            errors["kort"] = ("too_long", {"field": "kort", "max": MAX_BRIEF})
-        if len(contact) > MAX_SHORT and "kontakt" not in errors:
-            errors["kontakt"] = ("too_long", {"field": "kontakt", "max": MAX_SHORT})
         if not form.consent_confirmed:
             errors["samtycke"] = ("consent_missing", {"field": "samtycke"})
         until = form.consent_valid_until or self.today() + timedelta(days=self.consent_default_days)
         if until < self.today():
             errors["giltigt"] = ("consent_in_past", {"field": "giltigt", "until": until})
-        scope = list(dict.fromkeys(form.consent_scope or []))
+        wanted = [] if "omfattar" in errors else [u.strip() for u in form.consent_scope or []]
+        scope = [u for u in dict.fromkeys(wanted) if u]
         for needed in (requester.unit, form.target_unit):
             if needed not in scope:
                 scope.append(needed)
         for u in scope:
-            if self.directory.unit(u) is None and "enhet" not in errors:
+            if self.directory.unit(u) is None and "enhet" not in errors and "omfattar" not in errors:
                 errors["omfattar"] = ("unknown_unit", {"field": "omfattar", "unit": u})
         if errors:
             raise FieldError(errors)

@@ -195,3 +195,32 @@ async def test_coordinators_see_failed_deliveries(make_core, tmp_path: Path) -> 
     # a coordinator who was not told about it sees the failure without the case reference
     assert "→ @sara.holm: Utskick:" in out
     assert "- – till Maria Sand (mån 23 nov 2026 kl. 10:00): personens Slack-konto är avaktiverat" in out
+
+
+def test_disguised_identity_numbers_are_refused_and_never_stored(tmp_path: Path) -> None:
+    db = tmp_path / "gfi.sqlite3"
+    disguises = [
+        "81\u201112\u201118\u20139876",  # non-breaking hyphen and en dash, split date
+        "\uff18\uff11\uff11\uff12\uff11\uff18\uff0d\uff19\uff18\uff17\uff16",  # full-width digits
+        "8 1 1 2 1 8 9 8 7 6",  # spaced digits
+        "1981.12.18/9876",
+        "811218\u200b9876",  # zero-width space
+        "811218-9875",  # wrong check digit
+    ]
+    script = "".join(f'/gfi enhet=beroende typ=ny-en kort="man, pnr {d}" samtycke=ja\n' for d in disguises)
+    script += '/gfi enhet=beroende typ=ny-en kort="man 45 år, ring 070-123 45 67" samtycke=ja\n'
+    script += "/som fatima.ali\n"
+    script += f'/fördela GFI-2026-0001 annan="Kurator {disguises[0]}"\n'
+    script += '/fördela GFI-2026-0001 annan="' + "x" * 301 + '"\n'
+    out = console(db, script)
+    assert out.count("Kort kring ärendet innehåller ett personnummer") == 5
+    assert out.count("Kort kring ärendet innehåller något som ser ut som ett personnummer") == 1
+    assert "Annan innehåller ett personnummer" in out
+    assert "Annan får vara högst 300 tecken" in out
+    assert "Din GFI-förfrågan är registrerad: GFI-2026-0001." in out  # the phone number passed
+    reply_lines = [line for line in out.splitlines() if line.startswith("→")]
+    assert not any("9876" in line or "9875" in line or "\uff19" in line for line in reply_lines)
+    stored = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("gfi.sqlite3"))
+    assert b"070-123 45 67" in stored  # the accepted request is in the file ...
+    for needle in [b"9876", b"9875", "\uff19".encode(), b"x" * 301]:  # ... nothing of the refused ones is
+        assert needle not in stored, needle

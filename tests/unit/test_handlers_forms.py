@@ -143,3 +143,33 @@ def test_follow_up_click_carries_ref_and_number() -> None:
     for bad in ("GFI-2026-0042", "GFI-2026-0042/0", "GFI-2026-0042/x", "nonsense/1"):
         with pytest.raises(PayloadError):
             parse_follow_up_click(block_actions_payload("U01MARIA", "gfi_follow_up_done", bad))
+
+
+# --- values of the wrong type are field errors, never a silently empty field -------------------------
+
+@pytest.mark.parametrize("bad", [["a", "b"], 42, {"v": "x"}, True], ids=["list", "int", "dict", "bool"])
+def test_wrong_types_become_field_errors(bad: object) -> None:
+    _, errors = forms.parse_request({"enhet": "beroende", "typ": "ny-en", "kort": bad, "kontakt": bad,
+                                     "samtycke": "ja", "giltigt": bad})
+    assert {k: v[0] for k, v in errors.items()} == {
+        "kort": "wrong_type", "kontakt": "wrong_type", "samtycke": "wrong_type", "giltigt": "wrong_type"}
+    with pytest.raises(FieldError) as exc:
+        forms.parse_assign({"personer": ["linnea.fors"], "annan": bad})
+    assert exc.value.errors == {"annan": ("wrong_type", {"field": "annan"})}
+    assert forms.parse_book({"datum": "2026-11-30", "tid": bad, "plats": bad}, "Europe/Stockholm")[1].keys() == {
+        "tid", "plats"}
+    assert forms.parse_follow_up({"agare": "x", "datum": "2026-12-01", "vad": bad})[1].keys() == {"vad"}
+    assert forms.parse_close({"skal": "annat", "annat": bad})[1].keys() == {"annat"}
+    scope_errors = forms.parse_renew({"giltigt": "2027-01-01", "omfattar": bad})[2]
+    assert scope_errors.keys() == (set() if isinstance(bad, list) else {"omfattar"})  # a list is its type
+
+
+def test_malformed_select_states_are_wrong_type_not_a_crash() -> None:
+    values = forms.view_values({"state": {"values": {
+        "enhet": {"v": {"type": "static_select", "selected_option": ["beroende"]}},
+        "omfattar": {"v": {"type": "multi_static_select", "selected_options": "psykiatri"}},
+        "samtycke": {"v": {"type": "checkboxes", "selected_options": ["ja"]}},
+    }}})
+    _, errors = forms.parse_request(values)
+    assert {k: v[0] for k, v in errors.items()} == {
+        "enhet": "wrong_type", "omfattar": "wrong_type", "samtycke": "wrong_type", "typ": "required"}

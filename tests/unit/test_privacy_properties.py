@@ -1,0 +1,263 @@
+"""Property-based tests of the identity-number guard (bot.privacy) and of the field check (bot.fields).
+
+Generated valid and mistyped personnummer/samordningsnummer in generated disguises (digits of other
+scripts, every separator, split dates, spaced digits, zero-width characters) are all refused, in every
+free-text field; generated look-alikes (phone numbers, dates, times, postal codes, organisation numbers,
+case references) all pass. The runs are derandomised so CI sees the same examples every time.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from bot.config import DEFAULT_DIRECTORY
+from bot.directory import load_directory
+from bot.errors import FieldError
+from bot.fields import MAX_LENGTH, clean_fields
+from bot.privacy import find_identity_numbers
+from bot.rendering import Renderer
+from tests.unit.test_privacy import luhn_digit
+
+TODAY = date(2026, 11, 22)
+
+PROPERTY = settings(
+    max_examples=150, derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+# The zero of each digit script: ASCII, Arabic-Indic, extended Arabic-Indic, Devanagari, Bengali, full-width,
+# mathematical bold.
+ZEROS = [0x30, 0x660, 0x6F0, 0x966, 0x9E6, 0xFF10, 0x1D7CE]
+DASHES = ["-", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2212", "\ufe63", "\uff0d"]
+VISIBLE_SEPARATORS = [*DASHES, ".", "/", "_", " ", "\t", "\n", "\r\n", "\u00a0", "\u202f", "\uff0e", "\uff0f"]
+ZERO_WIDTH = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"]
+PREFIXES = ["", "pnr ", "Personnummer: ", "(", "man, 45 år, ", "Uppgift:\n", "nr:"]
+SUFFIXES = ["", ".", ")", " tidigare känd", ", bor i Malmö", "!", "\nmvh"]
+
+
+# --- identity numbers --------------------------------------------------------------------------------
+
+
+@st.composite
+def identity_digits(draw: st.DrawFn, *, valid: bool, today: date = TODAY) -> str:
+    """10 or 12 ASCII digits of a person born in the last 99 years; `valid` decides the check digit."""
+    born = draw(st.dates(min_value=date(today.year - 99, 1, 1), max_value=today))
+    day = born.day + (60 if draw(st.booleans()) else 0)  # samordningsnummer
+    nine = f"{born.year % 100:02d}{born.month:02d}{day:02d}" + draw(st.text("0123456789", min_size=3, max_size=3))
+    good = luhn_digit(nine)
+    check = good if valid else draw(st.sampled_from([d for d in "0123456789" if d != good]))
+    century = f"{born.year // 100}" if draw(st.booleans()) else ""
+    return century + nine + check
+
+
+@st.composite
+def separator_run(draw: st.DrawFn, *, plus: bool) -> str:
+    """One to three separator characters, sometimes only zero-width ones."""
+    pool = VISIBLE_SEPARATORS + ZERO_WIDTH + (["+"] if plus else [])
+    return "".join(draw(st.lists(st.sampled_from(pool), min_size=1, max_size=3)))
+
+
+def parts_of(digits: str, layout: str) -> list[str]:
+    """The digit groups a person would type in each layout."""
+    date_len = len(digits) - 4
+    if layout == "compact":
+        return [digits]
+    if layout == "date_serial":
+        return [digits[:date_len], digits[date_len:]]
+    if layout == "split_date":
+        year = digits[: date_len - 4]
+        return [year, digits[date_len - 4 : date_len - 2], digits[date_len - 2 : date_len], digits[date_len:]]
+    return list(digits)  # spaced digits
+
+
+@st.composite
+def disguised(draw: st.DrawFn, digits: str) -> str:
+    """`digits` in a generated disguise, inside a little text."""
+    layout = draw(st.sampled_from(["compact", "date_serial", "split_date", "spaced"]))
+    mixed_scripts = draw(st.booleans())
+    script = draw(st.sampled_from(ZEROS))
+
+    def glyph(c: str) -> str:
+        zero = draw(st.sampled_from(ZEROS)) if mixed_scripts else script
+        return chr(zero + int(c))
+
+    groups = []
+    for part in parts_of(digits, layout):
+        chars = [glyph(c) for c in part]
+        # zero-width characters may hide anywhere, also inside a group
+        body = "".join(c + (draw(st.sampled_from(ZERO_WIDTH)) if draw(st.integers(0, 5)) == 0 else "") for c in chars)
+        groups.append(body)
+    # '+' between date and serial means "100 years or older" for a 10-digit number: only with 12 digits
+    text = groups[0]
+    for g in groups[1:]:
+        text += draw(separator_run(plus=len(digits) == 12)) + g
+    return draw(st.sampled_from(PREFIXES)) + text + draw(st.sampled_from(SUFFIXES))
+
+
+@st.composite
+def disguised_number(draw: st.DrawFn, *, valid: bool) -> str:
+    return draw(disguised(draw(identity_digits(valid=valid))))
+
+
+@PROPERTY
+@given(text=disguised_number(valid=True))
+def test_valid_numbers_in_any_disguise_are_refused(text: str) -> None:
+    found = find_identity_numbers(text, TODAY)
+    assert [m.exact for m in found] == [True], ascii(text)
+
+
+@PROPERTY
+@given(text=disguised_number(valid=False))
+def test_mistyped_numbers_in_any_disguise_are_refused(text: str) -> None:
+    found = find_identity_numbers(text, TODAY)
+    # one match; rarely a differently grouped reading of the same digits happens to have a valid check digit
+    assert len(found) == 1, ascii(text)
+
+
+@PROPERTY
+@given(data=st.data(), today=st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)))
+def test_century_follows_the_injected_today(data: st.DataObject, today: date) -> None:
+    digits = data.draw(identity_digits(valid=True, today=today))
+    assert len(find_identity_numbers(data.draw(disguised(digits)), today)) == 1
+
+
+# --- look-alikes -------------------------------------------------------------------------------------
+
+
+def d(n: int) -> st.SearchStrategy[str]:
+    return st.text("0123456789", min_size=n, max_size=n)
+
+
+def fmt(template: str, *parts: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.tuples(*parts).map(lambda p: template.format(*p))
+
+
+MOBILE = st.sampled_from(["70", "72", "73", "76", "79"])
+AREA2 = st.sampled_from(["8"])
+AREA3 = st.sampled_from(["31", "40", "46", "90", "11", "13", "18", "19", "21", "26", "35", "36", "54", "60"])
+AREA4 = st.sampled_from(["150", "240", "270", "370", "413", "431", "480", "500", "523", "651", "980"])
+
+# Ten-digit phone numbers written in a grouping a personnummer never has.
+PHONES_10 = st.one_of(
+    fmt("0{}-{} {} {}", MOBILE, d(3), d(2), d(2)),
+    fmt("0{} {} {} {}", MOBILE, d(3), d(2), d(2)),
+    fmt("0{}-{}{}{}", MOBILE, d(3), d(2), d(2)),
+    fmt("0{}-{} {} {}", AREA3, d(3), d(2), d(2)),
+    fmt("0{}-{} {} {}", AREA2, d(3), d(3), d(2)),
+    fmt("0{}-{} {} {}", AREA4, d(2), d(2), d(2)),
+)
+PHONES_OTHER = st.one_of(
+    fmt("+46 {} {} {} {}", MOBILE, d(3), d(2), d(2)),
+    fmt("+46{}{}{}{}", MOBILE, d(3), d(2), d(2)),
+    fmt("0046 {} {} {} {}", MOBILE, d(3), d(2), d(2)),
+    fmt("+46 (0){}-{} {} {}", MOBILE, d(3), d(2), d(2)),
+    fmt("0{}-{} {} {}", AREA2, d(2), d(2), d(2)),
+    fmt("0{}-{} {}", AREA4, d(3), d(2)),
+    fmt("+46 {} {} {} {}", AREA2, d(3), d(3), d(2)),
+)
+
+YEAR = st.integers(1990, 2030).map(str)
+MONTH = st.integers(1, 12).map(lambda m: f"{m:02d}")
+DAY = st.integers(1, 28).map(lambda x: f"{x:02d}")
+HOUR = st.integers(7, 20).map(lambda h: f"{h:02d}")
+MINUTE = st.sampled_from(["00", "05", "15", "30", "45"])
+DATES = st.one_of(
+    fmt("{}-{}-{}", YEAR, MONTH, DAY),
+    fmt("{}/{}", st.integers(1, 31).map(str), st.integers(1, 12).map(str)),
+    fmt("{}.{}.{}", DAY, MONTH, YEAR),
+    fmt("{}/{}/{}", DAY, MONTH, YEAR),
+    fmt("{}-{}-{}–{}-{}-{}", YEAR, MONTH, DAY, YEAR, MONTH, DAY),
+    fmt("{}-{}-{} - {}-{}-{}", YEAR, MONTH, DAY, YEAR, MONTH, DAY),
+    fmt("{}-{}-{} {}:{}", YEAR, MONTH, DAY, HOUR, MINUTE),
+    fmt("{}-{}-{} {}.{}", YEAR, MONTH, DAY, HOUR, MINUTE),
+    fmt("{}-{}-{} {}.{}-{}.{}", YEAR, MONTH, DAY, HOUR, MINUTE, HOUR, MINUTE),
+    fmt("{}.{}.{} {}.{}", DAY, MONTH, YEAR.map(lambda y: y[2:]), HOUR, MINUTE),
+    fmt("{}.{}-{}.{} {}/{}", HOUR, MINUTE, HOUR, MINUTE, DAY, MONTH),
+)
+TIMES = st.one_of(
+    fmt("{}:{}", HOUR, MINUTE),
+    fmt("kl. {}.{}", HOUR, MINUTE),
+    fmt("{}.{}-{}.{}", HOUR, MINUTE, HOUR, MINUTE),
+    fmt("{}:{}–{}:{}", HOUR, MINUTE, HOUR, MINUTE),
+)
+POSTAL = st.one_of(fmt("{} {}", d(3), d(2)), fmt("SE-{} {}", d(3), d(2)), fmt("{} {} Malmö", d(3), d(2)))
+# Organisation numbers: the third digit is 2 or more (month >= 20); optionally with the 16 prefix.
+ORG = st.one_of(
+    fmt("{}{}{}-{}", d(2), st.sampled_from("23456789"), d(3), d(4)),
+    fmt("16{}{}{}-{}", d(2), st.sampled_from("23456789"), d(3), d(4)),
+)
+REFS = st.one_of(fmt("GFI-{}-{}", YEAR, d(4)), fmt("dnr {}/{}", YEAR, d(4)))
+
+
+def is_identity_digits(digits: str, today: date = TODAY) -> bool:
+    """An independent oracle: are these 10 digits a valid (date + check digit) identity number?"""
+    if len(digits) != 10 or luhn_digit(digits[:9]) != digits[9]:
+        return False
+    yy, mm, dd = int(digits[:2]), int(digits[2:4]), int(digits[4:6])
+    if dd > 60:
+        dd -= 60  # samordningsnummer
+    year = (today.year // 100 - (1 if yy > today.year % 100 else 0)) * 100 + yy
+    try:
+        date(year, mm, dd)
+    except ValueError:
+        return False
+    return True
+
+
+@PROPERTY
+@given(phone=PHONES_10)
+def test_ten_digit_phone_numbers_pass_unless_their_digits_are_a_valid_number(phone: str) -> None:
+    digits = "".join(c for c in phone if c.isdigit())
+    found = find_identity_numbers(f"ring {phone} efter lunch", TODAY)
+    # the documented collision: valid date and check digit are refused whatever the grouping
+    assert (found != []) is is_identity_digits(digits), phone
+
+
+@PROPERTY
+@given(text=st.one_of(PHONES_OTHER, DATES, TIMES, POSTAL, ORG, REFS))
+def test_look_alikes_pass(text: str) -> None:
+    assert find_identity_numbers(text, TODAY) == [], text
+
+
+@PROPERTY
+@given(
+    items=st.lists(st.one_of(PHONES_OTHER, DATES, TIMES, POSTAL, ORG, REFS), min_size=2, max_size=4),
+    joiner=st.sampled_from([", ", " och ", "; ", " – kl ", "\nTel: ", " (", " eller "]),
+)
+def test_look_alikes_in_a_sentence_pass(items: list[str], joiner: str) -> None:
+    text = "Möte " + joiner.join(items) + "."
+    assert find_identity_numbers(text, TODAY) == [], text
+
+
+# --- every field ------------------------------------------------------------------------------------
+
+RENDERER = Renderer(load_directory(DEFAULT_DIRECTORY))
+FIELDS = sorted(MAX_LENGTH)
+
+
+@PROPERTY
+@given(field=st.sampled_from(FIELDS), valid=st.booleans(), data=st.data())
+def test_every_field_refuses_disguised_numbers_without_echoing_them(
+    field: str, valid: bool, data: st.DataObject
+) -> None:
+    digits = data.draw(identity_digits(valid=valid))
+    text = data.draw(disguised(digits))
+    with pytest.raises(FieldError) as exc:
+        clean_fields({field: text}, TODAY)
+    assert exc.value.errors[field][0] == "identity_number"
+    message = RENDERER.field_errors(exc.value)[field]
+    if valid:  # (a mistyped number may, regrouped, happen to read as a valid one: either message is right)
+        assert "ser ut som" not in message
+    shown = "".join(str(int(c)) if c.isdigit() else c for c in message)
+    assert digits[-4:] not in shown and text.strip() not in message
+
+
+@PROPERTY
+@given(field=st.sampled_from(FIELDS), text=st.one_of(PHONES_OTHER, DATES, TIMES, POSTAL, ORG, REFS))
+def test_every_field_accepts_look_alikes(field: str, text: str) -> None:
+    assume(len(text) <= MAX_LENGTH[field])
+    clean, errors = clean_fields({field: f" {text}\u200b "}, TODAY)
+    assert errors == {} and clean == {field: text}
