@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.cases import consent
 from bot.cases.models import Case, CaseState
 from bot.cases.rules import Action, authorize
 from bot.channels.slack.context import SlackContext
@@ -37,11 +38,12 @@ FORMS: dict[str, tuple[Action, str]] = {
     "gfi_follow_up_open": (Action.ADD_FOLLOW_UP, "slack_follow_up"),
     "gfi_close_open": (Action.CLOSE, "slack_close"),
     "gfi_renew_open": (Action.RENEW_CONSENT, "slack_renew"),
+    "gfi_withdraw_open": (Action.WITHDRAW_CONSENT, "slack_withdraw"),
 }
 
 
-def form_context(ctx: SlackContext, template: str, case: Case) -> dict[str, Any]:
-    """What each case form needs besides the case."""
+def form_context(ctx: SlackContext, template: str, case: Case, person_id: str | None = None) -> dict[str, Any]:
+    """What each case form needs besides the case (`person_id`: who opens it)."""
     directory = ctx.core.directory
     units = [(u.id, u.name) for u in directory.units.values()]
     if template == "slack_assign":
@@ -52,7 +54,14 @@ def form_context(ctx: SlackContext, template: str, case: Case) -> dict[str, Any]
         return {"units": units, "initial_units": initial, "today": ctx.core.cases.today().isoformat(),
                 "tz": ctx.core.settings.timezone}
     if template == "slack_renew":
-        return {"units": units, "today": ctx.core.cases.today().isoformat()}
+        # who may have obtained the renewed consent: the one recording it first, then colleagues of that unit
+        recorder = person_id or case.requester_id
+        own = directory.unit_of(recorder)
+        colleagues = [(p.id, p.name) for p in directory.staff_of(own.id) if p.id != recorder] if own else []
+        return {"units": units, "today": ctx.core.cases.today().isoformat(), "recorder": recorder,
+                "people": [(recorder, directory.name(recorder)), *colleagues][:100]}
+    if template == "slack_withdraw":
+        return {"units": [(u, directory.unit_name(u)) for u in consent.withdrawable_units(case)][:9]}
     if template == "slack_follow_up":
         ids = list(dict.fromkeys([*case.responsible(), case.requester_id,
                                   *(p.id for p in directory.staff_of(case.target_unit)),
@@ -131,7 +140,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
                 await reply(ctx, client, user_id=click.user_id, text=core.renderer.refusal(exc),
                             channel_id=click.channel_id, trigger_id=click.trigger_id)
                 return
-            view = core.renderer.view(template, case=case, **form_context(ctx, template, case))
+            view = core.renderer.view(template, case=case, **form_context(ctx, template, case, person_id))
             try:
                 await client.views_open(trigger_id=click.trigger_id, view=view)
             except SlackApiError as exc:

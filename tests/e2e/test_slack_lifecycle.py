@@ -26,6 +26,10 @@ def request_values(**overrides: Any) -> dict[str, Any]:
         "samtycke": checkboxes_state(["ja"]),
         "omfattar": multi_static_select_state([]),
         "giltigt": datepicker_state("2027-02-21"),
+        "avser": checkboxes_state(["kontaktuppgifter", "pagaende-insatser"]),
+        "avser_text": plain_text_state(None),
+        "form": radio_buttons_state("skriftligt"),
+        "inhamtat": static_select_state("maria.sand"),
         "bradskande": checkboxes_state([]),
     }
     values.update(overrides)

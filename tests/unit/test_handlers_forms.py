@@ -38,19 +38,42 @@ def test_parse_request_maps_the_form() -> None:
     form, errors = forms.parse_request({
         "enhet": "beroende", "typ": "ny-en", "kort": "man, 45 år", "kontakt": "  ", "samtycke": ["ja"],
         "omfattar": ["psykiatri"], "giltigt": "2027-01-31", "bradskande": ["ja"],
+        "avser": ["kontaktuppgifter", "annat"], "avser_text": " arbetsförmåga ", "form": "muntligt",
+        "inhamtat": "omar.haddad",
     })
     assert errors == {}
     assert (form.target_unit, form.case_type, form.brief) == ("beroende", "ny-en", "man, 45 år")
     assert form.contact is None  # empty → the directory default
     assert form.consent_confirmed and form.urgent
     assert form.consent_scope == ["psykiatri"] and form.consent_valid_until == date(2027, 1, 31)
+    assert form.consent_covers == ["kontaktuppgifter", "annat"] and form.consent_note == "arbetsförmåga"
+    assert (form.consent_form, form.consent_obtained_by) == ("muntligt", "omar.haddad")
 
 
 def test_parse_request_reports_missing_choices_and_bad_dates() -> None:
     form, errors = forms.parse_request({"giltigt": "31/1"})
-    assert set(errors) == {"enhet", "typ", "giltigt"}
+    assert set(errors) == {"enhet", "typ", "giltigt", "avser", "form"}
     assert errors["giltigt"][0] == "bad_date"
     assert not form.consent_confirmed and not form.urgent
+    # the period is asked on the form (prefilled): left empty, it is missing, not silently defaulted
+    _, errors = forms.parse_request({"enhet": "beroende", "typ": "ny-en", "avser": ["annat"], "form": "skriftligt"})
+    assert set(errors) == {"giltigt"} and errors["giltigt"][0] == "required"
+
+
+def test_parse_renew_needs_the_form_and_takes_who_obtained_it() -> None:
+    renew, errors = forms.parse_renew({"giltigt": "2027-03-01", "omfattar": ["psykiatri"], "form": "skriftligt",
+                                       "inhamtat": "omar.haddad", "avser": ["social-situation"]})
+    assert errors == {}
+    assert (renew.until, renew.scope, renew.form, renew.obtained_by, renew.covers, renew.note) == (
+        date(2027, 3, 1), ["psykiatri"], "skriftligt", "omar.haddad", ["social-situation"], None)
+    renew, errors = forms.parse_renew({"giltigt": "2027-03-01"})
+    assert set(errors) == {"form"} and renew.obtained_by is None  # None: the one recording it
+
+
+def test_parse_withdraw_whole_or_one_unit() -> None:
+    assert forms.parse_withdraw({"aterkalla": "hela"}) == (None, {})
+    assert forms.parse_withdraw({"aterkalla": "psykiatri"}) == ("psykiatri", {})
+    assert set(forms.parse_withdraw({})[1]) == {"aterkalla"}
 
 
 def test_parse_book_turns_local_time_into_utc() -> None:
