@@ -160,7 +160,7 @@ class Outbox:
                 FROM outbox
                 WHERE {mine} AND status = 'sent' AND kind = 'message' AND external_id IS NOT NULL
                 ON CONFLICT (dedupe_key) DO NOTHING""",
-            (now, now, *params),
+            (now, now, now, *params),
         )
         await tx.execute(f"UPDATE outbox SET text = '', blocks = NULL WHERE {mine}", params)
         return cancelled
