@@ -216,6 +216,16 @@ class BristService:
         result: BristDraft = await self._guarded(actor_id, BristAction.VIEW, None, body)
         return result
 
+    async def draft_to_complete(self, actor_id: str, draft_id: int) -> BristDraft:
+        """A draft the actor may complete or dismiss now (refused once it is submitted or dismissed)."""
+        async def body() -> BristDraft:
+            async with self.db.transaction() as tx:
+                draft = await self._load_draft(tx, draft_id)
+            authorize_draft(BristAction.SUBMIT_DRAFT, draft, actor_id, self.directory)
+            return draft
+        result: BristDraft = await self._guarded(actor_id, BristAction.VIEW, None, body)
+        return result
+
     def draft_form(self, draft: BristDraft) -> BristForm:
         """The report form prefilled from a draft: the units, cause *kommunikation*, what went unanswered and
         since when, the case reference, and the day the climb reached the top."""
