@@ -85,7 +85,7 @@ async def open_core(
     core = Core(settings, directory, db, clock, calendar, renderer, outbox, cases, dispatcher)
     core.ladder = LadderService(db, directory, clock, outbox, calendar, cases)
     core.reminders = ReminderService(directory, outbox, calendar, cases)
-    core.brister = BristService(db, directory, clock, outbox, tz=settings.timezone)
+    core.brister = BristService(db, directory, clock, outbox, tz=settings.timezone, load_case=cases.load)
     cases.hooks.append(TimeHook(core.ladder, core.reminders))
     core.sweeps.append(lambda: run_distribution(core))
     core.sweeps.append(lambda: sweep_due(core))

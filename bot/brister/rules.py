@@ -1,9 +1,9 @@
 """Who may see and do what with reports of brister i samverkan: pure functions, no I/O.
 
-Anyone in the directory may file a report. Coordinators see and list every report, complete or dismiss the
-ladder's drafts and close reports. A unit's distributors (and its deputy) see the reports naming their unit
-and record the measures taken and the outcome of the dialogue. Everyone else sees nothing: a report they may
-not see is refused exactly like a reference that does not exist.
+Anyone in the directory may file a report. Coordinators see and list every report and close reports; the
+coordinators a climb reached complete or dismiss its draft. A unit's distributors (and its deputy) see the
+reports naming their unit and record the measures taken and the outcome of the dialogue. Everyone else sees
+nothing: a report they may not see is refused exactly like a reference that does not exist.
 """
 
 from __future__ import annotations
@@ -79,9 +79,15 @@ def authorize(action: BristAction, report: BristReport, actor_id: str, directory
         raise Refusal("brist_not_coordinator", action=action.value)
 
 
+def may_see_draft(draft: BristDraft, actor_id: str) -> bool:
+    """A draft is for the people the ladder alerted at its top rung (the coordinators of that ladder): they
+    may see the case's summary. Anyone else, other coordinators included, may not learn the case exists."""
+    return actor_id in draft.coordinators
+
+
 def authorize_draft(action: BristAction, draft: BristDraft, actor_id: str, directory: Directory) -> None:
-    """Only coordinators see, complete or dismiss a draft, and only while it is a draft."""
-    if not is_coordinator(actor_id, directory):
+    """Only the draft's coordinators see, complete or dismiss it, and only while it is a draft."""
+    if directory.person(actor_id) is None or not may_see_draft(draft, actor_id):
         raise Refusal("brist_draft_not_found", draft=draft.id)
     if action is A.VIEW:
         return

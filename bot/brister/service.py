@@ -28,10 +28,13 @@ from bot.brister.rules import (
     authorize_draft,
     is_coordinator,
     may_list,
+    may_see_draft,
     next_state,
     units_distributed_by,
 )
-from bot.cases.models import parse_ref
+from bot.cases import access
+from bot.cases.models import Case, parse_ref
+from bot.cases.visibility import Level
 from bot.clock import Clock
 from bot.directory import Directory
 from bot.errors import FieldError, Refusal
@@ -39,6 +42,9 @@ from bot.outbox import Outbox
 from bot.privacy import IdentityNumberFound, check_fields
 from bot.store import Database, Tx
 from bot.store import brister as store
+
+# Reads one case by reference or raises NotFound (the case service's `load`), for the need-to-know check.
+CaseLoader = Callable[[Tx, str], Awaitable[Case]]
 
 log = logging.getLogger("bot.brister.service")
 
@@ -56,12 +62,21 @@ class BristService:
     """Brister i samverkan. Methods raise Refusal or FieldError; refusals are audited."""
 
     def __init__(self, db: Database, directory: Directory, clock: Clock, outbox: Outbox, *,
-                 tz: str = "Europe/Stockholm") -> None:
+                 tz: str = "Europe/Stockholm", load_case: CaseLoader | None = None) -> None:
         self.db = db
         self.directory = directory
         self.clock = clock
         self.outbox = outbox
         self.tz = ZoneInfo(tz)
+        self.load_case = load_case
+
+    async def shown_to(self, tx: Tx, person_id: str, report: BristReport) -> BristReport:
+        """The report as `person_id` may see it: the GFI reference it concerns is left out for someone who may
+        not know that case exists (DESIGN §7); the report itself is about collaboration, not the individual."""
+        if not report.case_ref or self.load_case is None:
+            return report
+        seen = await access.levels(tx, self.load_case, self.directory, person_id, [report.case_ref])
+        return report if seen[report.case_ref] > Level.NONE else replace(report, case_ref=None)
 
     def today(self) -> date:
         return self.clock.now().astimezone(self.tz).date()
@@ -187,7 +202,7 @@ class BristService:
             report = await self._insert(tx, reporter_id, clean, now)
             await audit.record(tx, at=now, actor_id=reporter_id, action=BristAction.FILE.value, case_ref=report.ref,
                                units=report.units, causes=[c.value for c in report.causes], gfi=report.case_ref)
-            await messaging.report_filed(self.outbox, tx, report, reporter_id, now)
+            await messaging.report_filed(self.outbox, tx, report, reporter_id, now, self.shown_to)
         log.info("brist filed", extra={"event": "brist.filed", "brist_ref": report.ref})
         return report
 
@@ -199,11 +214,12 @@ class BristService:
             raise Refusal("brist_not_coordinator", action=action)
 
     async def open_drafts(self, actor_id: str) -> list[BristDraft]:
-        """The drafts waiting for a coordinator (coordinators only)."""
+        """The drafts waiting for this coordinator (those of the climbs that reached them)."""
         async def body() -> list[BristDraft]:
             self._require_coordinator(actor_id, "brist_drafts")
             async with self.db.transaction() as tx:
-                return [BristDraft.from_row(r) for r in await store.open_drafts(tx)]
+                drafts = [BristDraft.from_row(r) for r in await store.open_drafts(tx)]
+            return [d for d in drafts if may_see_draft(d, actor_id)]
         result: list[BristDraft] = await self._guarded(actor_id, BristAction.VIEW, None, body)
         return result
 
@@ -256,7 +272,7 @@ class BristService:
                 await audit.record(tx, at=now, actor_id=actor_id, action=BristAction.SUBMIT_DRAFT.value,
                                    case_ref=report.ref, draft=draft.id, gfi=draft.case_ref, units=report.units,
                                    causes=[c.value for c in report.causes])
-                await messaging.report_filed(self.outbox, tx, report, actor_id, now)
+                await messaging.report_filed(self.outbox, tx, report, actor_id, now, self.shown_to)
                 return report
         result: BristReport = await self._guarded(actor_id, BristAction.SUBMIT_DRAFT, None, body)
         return result
@@ -300,8 +316,8 @@ class BristService:
                                    from_state=report.state.value, to_state=after.state.value)
                 change = {BristAction.RECORD_MEASURES: "measures", BristAction.RECORD_DIALOGUE: "dialogue"}.get(
                     action, "closed")
-                await messaging.report_changed(self.outbox, tx, after, actor_id, change, now)
-                return after
+                await messaging.report_changed(self.outbox, tx, after, actor_id, change, now, self.shown_to)
+                return await self.shown_to(tx, actor_id, after)
         result: BristReport = await self._guarded(actor_id, action, ref, body)
         return result
 
@@ -323,8 +339,8 @@ class BristService:
         async def body() -> BristReport:
             async with self.db.transaction() as tx:
                 report = await self.load(tx, ref)
-            authorize(BristAction.VIEW, report, actor_id, self.directory)
-            return report
+                authorize(BristAction.VIEW, report, actor_id, self.directory)
+                return await self.shown_to(tx, actor_id, report)
         result: BristReport = await self._guarded(actor_id, BristAction.VIEW, ref, body)
         return result
 
@@ -341,7 +357,8 @@ class BristService:
         if unit is not None:
             units = [unit] if units is None or unit in units else []
         async with self.db.transaction() as tx:
-            return [BristReport.from_row(r) for r in await store.list_reports(tx, year=year, units=units)]
+            rows = await store.list_reports(tx, year=year, units=units)
+            return [await self.shown_to(tx, actor_id, BristReport.from_row(r)) for r in rows]
 
     async def year_reports(self, year: int) -> list[BristReport]:
         """Every report of a year, for the yearly report (operators and coordinators)."""

@@ -11,6 +11,7 @@ import pytest
 from bot import audit
 from bot.brister.models import BristForm, BristState, Cause, DraftStatus
 from bot.brister.service import BristService
+from bot.cases.service import GfiRequest
 from bot.clock import FrozenClock
 from bot.core import Core
 from bot.errors import FieldError, Refusal
@@ -162,7 +163,7 @@ async def test_a_draft_from_the_ladder_is_prefilled_and_submitted(
     prefilled = svc(core).draft_form(draft)
     assert prefilled.units == ["soc-norr", "beroende"] and prefilled.causes == ["kommunikation"]
     assert prefilled.case_ref == "GFI-2026-0001"
-    assert prefilled.what.startswith("Kvittering av fördelat ärende i GFI-2026-0001 väntade sedan mån 23 nov")
+    assert prefilled.what.startswith("Kvittering av fördelat ärende väntade sedan mån 23 nov")
     assert "efter 3 dagar" in prefilled.what
     assert "Man, 45 år" not in prefilled.what  # never the brief
     with pytest.raises(Refusal, match="brist_draft_not_found"):
@@ -199,3 +200,20 @@ async def test_a_draft_can_be_dismissed_with_a_reason(core: Core, clock: FrozenC
     assert await svc(core).open_drafts("sara.holm") == []
     async with core.db.transaction() as tx:
         assert await tx.scalar("SELECT COUNT(*) FROM brister") == 0
+
+
+async def test_the_case_reference_is_shown_only_to_those_who_may_know_the_case(
+    core: Core, sender: RecordingSender
+) -> None:
+    case = await core.cases.request("maria.sand", GfiRequest(
+        target_unit="beroende", case_type="ny-en", brief="Man, 45 år.", consent_confirmed=True))
+    report = await svc(core).file("maria.sand", form(case_ref=case.ref))
+    assert report.case_ref == case.ref  # the reporter typed it
+    # fatima.ali distributes the waiting case: she sees it; anna.lind (soc-norr) and the coordinators do not
+    assert (await svc(core).get("fatima.ali", report.ref)).case_ref == case.ref
+    assert (await svc(core).get("anna.lind", report.ref)).case_ref is None
+    assert [r.case_ref for r in await svc(core).list_reports("jonas.sjo")] == [None]
+    await core.tick()
+    assert case.ref in sender.to("fatima.ali", "brist_filed")[0].text
+    assert case.ref not in sender.to("anna.lind", "brist_filed")[0].text
+    assert case.ref not in sender.to("sara.holm", "brist_filed")[0].text

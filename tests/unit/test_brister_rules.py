@@ -88,7 +88,7 @@ def draft(status: DraftStatus = DraftStatus.DRAFT) -> BristDraft:
     ("action", "person", "status", "refusal"),
     [
         (A.SUBMIT_DRAFT, "jonas.sjo", DraftStatus.DRAFT, None),
-        (A.SUBMIT_DRAFT, "sara.holm", DraftStatus.DRAFT, None),  # any coordinator
+        (A.SUBMIT_DRAFT, "sara.holm", DraftStatus.DRAFT, "brist_draft_not_found"),  # not reached by the climb
         (A.DISMISS_DRAFT, "jonas.sjo", DraftStatus.DRAFT, None),
         (A.SUBMIT_DRAFT, "jonas.sjo", DraftStatus.SUBMITTED, "brist_draft_decided"),
         (A.DISMISS_DRAFT, "jonas.sjo", DraftStatus.DISMISSED, "brist_draft_decided"),
