@@ -1,4 +1,4 @@
-"""`gfi-bot` command line: run, console, due, read-log, check-directory."""
+"""`gfi-bot` command line: run, console, due, read-log, report, check-directory."""
 
 from __future__ import annotations
 
@@ -197,6 +197,30 @@ def cmd_read_log(args: argparse.Namespace) -> int:
     return _start(main)
 
 
+async def _report_brister(settings: Settings, year: int, out: Path) -> list[Path]:
+    from bot.brister.report import write_year
+
+    core = await open_core(settings, clock=SystemClock())
+    try:
+        assert core.brister is not None
+        reports = await core.brister.year_reports(year)
+        return await asyncio.to_thread(write_year, out, year, reports, core.renderer, made=core.brister.today())
+    finally:
+        await core.close()
+
+
+def cmd_report_brister(args: argparse.Namespace) -> int:
+    """Write the yearly report *Brister i samverkan* (HTML, PNG chart, CSV) into a folder."""
+    settings = _settings(args)
+
+    async def main() -> int:
+        for path in await _report_brister(settings, args.year, Path(args.out)):
+            print(path)
+        return 0
+
+    return _start(main)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gfi-bot", description="GFI-boten")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -229,6 +253,14 @@ def build_parser() -> argparse.ArgumentParser:
     reads.add_argument("--from", dest="start", help="första dagen (ÅÅÅÅ-MM-DD), med --person")
     reads.add_argument("--to", dest="end", help="sista dagen (ÅÅÅÅ-MM-DD), med --person")
     reads.set_defaults(func=cmd_read_log)
+
+    report = sub.add_parser("report", help="rapporter")
+    kinds = report.add_subparsers(dest="report", required=True)
+    brister = kinds.add_parser("brister", help="årsrapporten Brister i samverkan: HTML, diagram (PNG) och CSV")
+    common(brister)
+    brister.add_argument("--year", type=int, required=True, help="året (ÅÅÅÅ)")
+    brister.add_argument("--out", required=True, help="mapp att skriva brister-ÅÅÅÅ.html, .png och .csv i")
+    brister.set_defaults(func=cmd_report_brister)
 
     check = sub.add_parser("check-directory", help="kontrollera en katalogfil")
     check.add_argument("file")

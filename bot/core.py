@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bot.brister.service import BristService
 from bot.calendar import BusinessCalendar
 from bot.cases.service import CaseService
 from bot.clock import Clock, SystemClock
@@ -44,6 +45,8 @@ class Core:
     # Awaiting answers and escalations (open_escalations, take_over, nudge), and one-shot reminders.
     ladder: LadderService | None = None
     reminders: ReminderService | None = None
+    # Brister i samverkan: reports, the ladder's drafts, measures and dialogue (issue #13).
+    brister: BristService | None = None
 
     async def tick(self) -> None:
         """Run every sweep once, then deliver what is due. Idempotent: safe to call at any time."""
@@ -82,6 +85,7 @@ async def open_core(
     core = Core(settings, directory, db, clock, calendar, renderer, outbox, cases, dispatcher)
     core.ladder = LadderService(db, directory, clock, outbox, calendar, cases)
     core.reminders = ReminderService(directory, outbox, calendar, cases)
+    core.brister = BristService(db, directory, clock, outbox, tz=settings.timezone, load_case=cases.load)
     cases.hooks.append(TimeHook(core.ladder, core.reminders))
     core.sweeps.append(lambda: run_distribution(core))
     core.sweeps.append(lambda: sweep_due(core))

@@ -32,6 +32,9 @@ MAX_LENGTH: dict[str, int] = {
     "skal": 300,  # free-text close reason
     "omfattar": 300,  # consent scope (unit ids, joined with ", ")
     "avser_text": 300,  # what the consent covers, in the requester's words ("annat")
+    "handelse": 2000,  # brist i samverkan: what happened (about the collaboration, not the individual)
+    "atgarder": 2000,  # brist: measures the units took
+    "dialog": 2000,  # brist: the outcome of the dialogue between the parties
     "enhet": 100,  # target unit id (echoed in errors, so guarded too)
     "typ": 100,  # case type code
 }

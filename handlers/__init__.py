@@ -10,7 +10,7 @@ from bot.core import Core
 
 def register(app: AsyncApp, core: Core, ctx: SlackContext | None = None) -> SlackContext:
     """Register every listener on `app`; returns the shared context (built from `app.client` if not given)."""
-    from handlers import actions, commands, home, ladder, views
+    from handlers import actions, brister, commands, home, ladder, views
 
     if ctx is None:
         ctx = SlackContext(core, app.client)
@@ -19,4 +19,5 @@ def register(app: AsyncApp, core: Core, ctx: SlackContext | None = None) -> Slac
     actions.register(app, ctx)
     home.register(app, ctx)
     ladder.register(app, ctx)
+    brister.register(app, ctx)
     return ctx

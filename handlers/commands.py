@@ -1,4 +1,4 @@
-"""Slash commands: /gfi opens the request form; /brist explains that reports are not yet possible in Slack."""
+"""Slash commands: /gfi opens the request form; /brist opens the brist-i-samverkan report form."""
 
 from __future__ import annotations
 
@@ -51,7 +51,17 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
 
     @app.command("/brist")
     @guarded("command.brist")
-    async def brist(ack: Any, body: dict[str, Any]) -> None:
-        coordinators = [p.id for p in ctx.core.directory.coordinators()]
-        text = ctx.core.renderer.render("slack_brist", coordinators=coordinators)
-        await ack(text=escape(text), response_type="ephemeral")
+    async def brist(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        from handlers.brister import brist_form
+
+        user_id = str(body.get("user_id") or "")
+        trigger_id = body.get("trigger_id")
+        if await ctx.identity.person_for(user_id) is None:
+            await ack(text=escape(unknown_user_text(ctx)), response_type="ephemeral")
+            return
+        if not trigger_id or not await ctx.claim(f"cmd:brist:{trigger_id}", "command"):
+            await ack()
+            return
+        await ack()
+        await open_form(ctx, client, trigger_id=trigger_id, view=brist_form(ctx), user_id=user_id,
+                        channel_id=body.get("channel_id"))

@@ -15,6 +15,8 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from bot import audit, readlog
+from bot.brister.models import BristForm, parse_brist_ref
+from bot.brister.service import BristService
 from bot.cases import access
 from bot.cases.consent import parse_information
 from bot.cases.models import parse_ref
@@ -84,6 +86,9 @@ ALIASES: dict[str, str] = {
     "påminn": "paminn", "paminn": "paminn", "förnya": "fornya", "fornya": "fornya",
     "leveranser": "leveranser",
     "läsloggar": "lasloggar", "lasloggar": "lasloggar", "läslogg": "lasloggar", "laslogg": "lasloggar",
+    "brist": "brist", "brister": "brister", "utkast": "utkast", "skickain": "skickain", "skicka-in": "skickain",
+    "avfärda": "avfarda", "avfarda": "avfarda", "åtgärd": "atgard", "atgard": "atgard", "åtgärder": "atgard",
+    "atgarder": "atgard", "dialog": "dialog", "stäng": "stang", "stang": "stang",
     "hjälp": "hjalp", "hjalp": "hjalp", "help": "hjalp", "avsluta-konsol": "quit", "quit": "quit", "exit": "quit",
 }
 
@@ -121,7 +126,10 @@ class ConsoleSession:
         self.out = out
         self.tz = ZoneInfo(core.settings.timezone)
         self.running = True
-        self.usage: dict[str, str] = core.renderer.env.get_template("console.j2").module.USAGE  # type: ignore[attr-defined]
+        self.usage: dict[str, str] = {
+            **core.renderer.env.get_template("console.j2").module.USAGE,  # type: ignore[attr-defined]
+            **core.renderer.env.get_template("brister.j2").module.USAGE,  # type: ignore[attr-defined]
+        }
         self._commands: dict[str, Callable[[list[str], dict[str, str]], Awaitable[None]]] = {
             "gfi": self.cmd_gfi, "ko": self.cmd_queue, "fordela": self.cmd_assign, "omfordela": self.cmd_reassign,
             "kvittera": self.cmd_ack, "boka": self.cmd_book, "uteblev": self.cmd_no_show,
@@ -131,6 +139,9 @@ class ConsoleSession:
             "quit": self.cmd_quit, "klar": self.cmd_done,
             "eskaleringar": self.cmd_escalations, "taover": self.cmd_take_over, "paminn": self.cmd_nudge,
             "fornya": self.cmd_renew, "leveranser": self.cmd_deliveries, "lasloggar": self.cmd_read_log,
+            "brist": self.cmd_brist, "brister": self.cmd_brister, "utkast": self.cmd_drafts,
+            "skickain": self.cmd_submit_draft, "avfarda": self.cmd_dismiss_draft, "atgard": self.cmd_measures,
+            "dialog": self.cmd_dialogue, "stang": self.cmd_close_brist,
         }
 
     # --- output -----------------------------------------------------------------------------------
@@ -377,6 +388,9 @@ class ConsoleSession:
         self.say(self.core.renderer.render("mine", requests=mine.requests, cases=mine.cases))
 
     async def cmd_show(self, positional: list[str], options: dict[str, str]) -> None:
+        if positional and parse_brist_ref(positional[0]):
+            await self._show_brist(positional[0])
+            return
         ref = self._ref(positional)
         try:
             async with self.core.db.transaction() as tx:
@@ -464,6 +478,108 @@ class ConsoleSession:
             self.clock.move_to(self.clock.now() + step)
             await self.core.tick()
         self.clock.move_to(at)
+
+    # --- brister i samverkan ---------------------------------------------------------------------------
+    @property
+    def brister(self) -> BristService:
+        assert self.core.brister is not None
+        return self.core.brister
+
+    def brist_text(self, name: str, **ctx: object) -> str:
+        return self.core.renderer.macro("brister", name, **ctx)
+
+    def _brist_ref(self, positional: list[str]) -> str:
+        if not positional:
+            raise UsageError("need_brist_ref")
+        ref = parse_brist_ref(positional[0])
+        if ref is None:
+            raise UsageError("bad_brist_ref", value=positional[0])
+        return ref
+
+    def _draft_no(self, positional: list[str]) -> int:
+        if not positional or not positional[0].isdigit():
+            raise UsageError("need_draft")
+        return int(positional[0])
+
+    def _brist_form(self, options: dict[str, str]) -> BristForm:
+        """`enheter=`, `orsaker=`, `vad=`, `atgarder=`, `dialog=`, `datum=`, `ref=` (Swedish spellings too)."""
+        def opt(*keys: str) -> str | None:
+            return next((options[k] for k in keys if k in options), None)
+
+        when = opt("datum")
+        return BristForm(
+            units=[u for u in (opt("enheter", "enhet") or "").split(",") if u.strip()],
+            causes=[c for c in (opt("orsaker", "orsak") or "").split(",") if c.strip()],
+            what=opt("vad") or "",
+            measures=opt("atgarder", "åtgärder", "atgard", "åtgärd"),
+            dialogue=opt("dialog"),
+            incident_date=self._date(when) if when else None,
+            case_ref=opt("ref", "arende", "ärende"),
+        )
+
+    async def cmd_brist(self, positional: list[str], options: dict[str, str]) -> None:
+        if positional:
+            raise UsageError("unknown_args", value=", ".join(positional))
+        report = await self.brister.file(self.person, self._brist_form(options))
+        self.say(self.brist_text("filed", report=report))
+
+    async def cmd_brister(self, positional: list[str], options: dict[str, str]) -> None:
+        year: int | None = None
+        unit: str | None = None
+        for p in positional:
+            if len(p) == 4 and p.isdigit():
+                year = int(p)
+            elif self.core.directory.unit(p) is not None:
+                unit = p
+            else:
+                raise UsageError("bad_list_filter", value=p)
+        reports = await self.brister.list_reports(self.person, year=year, unit=unit)
+        self.say(self.brist_text("report_list", reports=reports, year=year, unit=unit))
+
+    async def _show_brist(self, ref: str) -> None:
+        report = await self.brister.get(self.person, ref)
+        async with self.core.db.transaction() as tx:
+            history = await audit.for_case(tx, report.ref)
+        for h in history:
+            h["at"] = datetime.fromisoformat(h["at"])
+        self.say(self.brist_text("report_view", r=report, history=history))
+
+    async def cmd_drafts(self, positional: list[str], options: dict[str, str]) -> None:
+        if positional:
+            draft = await self.brister.draft(self.person, self._draft_no(positional))
+            self.say(self.brist_text("draft_view", d=draft, form=self.brister.draft_form(draft)))
+            return
+        self.say(self.brist_text("drafts", items=await self.brister.open_drafts(self.person)))
+
+    async def cmd_submit_draft(self, positional: list[str], options: dict[str, str]) -> None:
+        number = self._draft_no(positional)
+        report = await self.brister.submit_draft(self.person, number, self._brist_form(options))
+        self.say(self.brist_text("filed", report=report))
+
+    async def cmd_dismiss_draft(self, positional: list[str], options: dict[str, str]) -> None:
+        number = self._draft_no(positional)
+        if len(positional) < 2:
+            raise UsageError("need_reason")
+        draft = await self.brister.dismiss_draft(self.person, number, " ".join(positional[1:]))
+        self.say(self.brist_text("draft_dismissed", d=draft))
+
+    async def cmd_measures(self, positional: list[str], options: dict[str, str]) -> None:
+        ref = self._brist_ref(positional)
+        if len(positional) < 2:
+            raise UsageError("need_text")
+        report = await self.brister.record_measures(self.person, ref, " ".join(positional[1:]))
+        self.say(self.brist_text("changed", report=report, change="measures"))
+
+    async def cmd_dialogue(self, positional: list[str], options: dict[str, str]) -> None:
+        ref = self._brist_ref(positional)
+        if len(positional) < 2:
+            raise UsageError("need_text")
+        report = await self.brister.record_dialogue(self.person, ref, " ".join(positional[1:]))
+        self.say(self.brist_text("changed", report=report, change="dialogue"))
+
+    async def cmd_close_brist(self, positional: list[str], options: dict[str, str]) -> None:
+        report = await self.brister.close(self.person, self._brist_ref(positional))
+        self.say(self.brist_text("changed", report=report, change="closed"))
 
     async def cmd_help(self, positional: list[str], options: dict[str, str]) -> None:
         self.say(self.core.renderer.render("console_help", units=sorted(self.core.directory.units)))

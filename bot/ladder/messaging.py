@@ -71,7 +71,7 @@ async def create_brist_draft(
     ))
     titles = [rung_name(service.outbox, r.title) for r in item.ladder.rungs[1:-1]]
     what = service.outbox.renderer.render(
-        "brist_draft", ref=item.case_ref, kind=item.kind.value, since=item.since, at=now,
+        "brist_draft", ref=item.case_ref, kind=item.kind.value, since=item.since, at=now, days=(now - item.since).days,
         units=units, titles=titles, skipped=[rung_name(service.outbox, t) for t in skipped],
     )
     return await tx.insert(

@@ -18,7 +18,6 @@ from tests.fakes.slack_signing import (
     multi_static_select_state,
     plain_text_state,
     radio_buttons_state,
-    slash_command_body,
     view_submission_payload,
 )
 
@@ -329,13 +328,6 @@ async def test_rate_limited_delivery_is_retried_later(bot: SlackBot, clock: Froz
     clock.advance(timedelta(seconds=7))
     await bot.core.tick()
     await bot.dm(MARIA, "Din GFI-förfrågan är registrerad")
-
-
-async def test_brist_answers_with_an_ephemeral_text(bot: SlackBot) -> None:
-    reply = await bot.post(slash_command_body("/brist", "", MARIA))
-    answer = reply.json()
-    assert answer["response_type"] == "ephemeral"
-    assert "kan ännu inte lämnas i Slack" in answer["text"] and "Sara Holm" in answer["text"]
 
 
 async def test_home_of_a_new_assignee_shows_the_next_step_buttons(bot: SlackBot) -> None:

@@ -153,6 +153,8 @@ class FakeSlackAPI:
         self._home_views: dict[str, dict[str, Any]] = {}
         # Messages posted and not deleted: (channel, ts) → text.
         self.messages: dict[tuple[str, str], str] = {}
+        # File uploads (files_upload_v2): file id → {"filename", "length", "data", "title", "channel", "comment"}.
+        self.files: dict[str, dict[str, Any]] = {}
         self._counter = itertools.count(1)
         self._changed = asyncio.Event()
         # Socket Mode: apps.connections.open hands out ws://…/socket; envelopes go down, acks come back.
@@ -162,6 +164,7 @@ class FakeSlackAPI:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_get("/socket", self._socket)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self._server = LocalServer(app)
 
     # ------------------------------------------------------------------ lifecycle
@@ -362,7 +365,51 @@ class FakeSlackAPI:
             "users.info": self._users_info,
             "conversations.open": self._conversations_open,
             "apps.connections.open": self._apps_connections_open,
+            "files.getUploadURLExternal": self._files_get_upload_url,
+            "files.completeUploadExternal": self._files_complete_upload,
         }
+
+    # ------------------------------------------------------------------ files (files_upload_v2)
+
+    def _files_get_upload_url(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Step 1 of files_upload_v2: a file id and an upload URL (here, on this fake)."""
+        filename, length = params.get("filename"), params.get("length")
+        if not filename:
+            return {"ok": False, "error": "invalid_arguments"}
+        try:
+            size = int(str(length))
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._counter):08d}"
+        self.files[file_id] = {"filename": str(filename), "length": size, "data": None}
+        return {"ok": True, "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}", "file_id": file_id}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Step 2: the file's bytes posted to the upload URL (Slack answers 200 with a short text)."""
+        entry = self.files.get(request.match_info["file_id"])
+        if entry is None:
+            return web.Response(status=404, text="not found")
+        entry["data"] = await request.read()
+        self._changed.set()
+        return web.Response(status=200, text="OK - " + str(len(entry["data"])))
+
+    def _files_complete_upload(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Step 3: share the uploaded files in a channel, with an optional comment."""
+        raw = params.get("files")
+        items = json.loads(raw) if isinstance(raw, str) else raw
+        if not isinstance(items, list) or not items:
+            return {"ok": False, "error": "invalid_arguments"}
+        out = []
+        for item in items:
+            entry = self.files.get(str(item.get("id")))
+            if entry is None or entry["data"] is None:
+                return {"ok": False, "error": "file_not_found"}
+            if len(entry["data"]) != entry["length"]:
+                return {"ok": False, "error": "file_upload_size_mismatch"}
+            entry.update(title=item.get("title"), channel=params.get("channel_id"),
+                         comment=params.get("initial_comment"))
+            out.append({"id": item["id"], "name": entry["filename"], "title": item.get("title")})
+        return {"ok": True, "files": out}
 
     # ------------------------------------------------------------------ Socket Mode
 

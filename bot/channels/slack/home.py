@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.brister.models import BristDraft, BristReport
 from bot.cases import access
 from bot.cases.models import Case
 from bot.cases.visibility import Level
@@ -24,6 +25,8 @@ MAX_CASES = 15
 MAX_QUEUE = 12
 MAX_FAILED = 10
 MAX_ESCALATIONS = 10
+MAX_BRISTER = 5
+MAX_BRIST_DRAFTS = 5
 
 
 @dataclass
@@ -46,6 +49,10 @@ class HomeData:
     coordinator: bool = False
     failed: list[FailedDelivery] = field(default_factory=list)
     escalations: list[AwaitingItem] = field(default_factory=list)  # open escalations this person may answer
+    # coordinators: the latest reports of brister i samverkan (newest first) and the ladder's open drafts
+    brister: list[BristReport] = field(default_factory=list)
+    brist_drafts: list[BristDraft] = field(default_factory=list)
+    year: int = 0
 
 
 @dataclass(frozen=True)
@@ -76,8 +83,9 @@ def escalation_line(renderer: Renderer, item: AwaitingItem) -> EscalationLine:
 
 # When the view is too long, lists are shortened in this order (the escalations last) down to MIN_SHOWN
 # items each; an item of each list takes up to BLOCKS_PER_ITEM blocks.
-SHRINK_ORDER = ("failed", "queue", "cases", "requests", "escalations")
-BLOCKS_PER_ITEM = {"failed": 1, "queue": 1, "cases": 2, "requests": 1, "escalations": 2}
+SHRINK_ORDER = ("brister", "failed", "brist_drafts", "queue", "cases", "requests", "escalations")
+BLOCKS_PER_ITEM = {"failed": 1, "queue": 1, "cases": 2, "requests": 1, "escalations": 2, "brister": 1,
+                   "brist_drafts": 1}
 MIN_SHOWN = 1
 
 
@@ -85,10 +93,11 @@ def home_view(renderer: Renderer, data: HomeData) -> dict[str, Any]:
     """The Home view of `data` (pure: no I/O). Long lists are cut, each saying how many more there are,
     so that Slack's 100-block limit holds; open escalations are cut last."""
     caps = {"failed": MAX_FAILED, "queue": MAX_QUEUE, "cases": MAX_CASES, "requests": MAX_REQUESTS,
-            "escalations": MAX_ESCALATIONS}
+            "escalations": MAX_ESCALATIONS, "brister": MAX_BRISTER, "brist_drafts": MAX_BRIST_DRAFTS}
     lines = [escalation_line(renderer, e) for e in data.escalations]
     lengths = {"failed": len(data.failed), "queue": max((len(q) for _, q in data.queues or []), default=0),
-               "cases": len(data.cases), "requests": len(data.requests), "escalations": len(lines)}
+               "cases": len(data.cases), "requests": len(data.requests), "escalations": len(lines),
+               "brister": len(data.brister), "brist_drafts": len(data.brist_drafts)}
     caps = {name: min(cap, lengths[name]) for name, cap in caps.items()}  # shrinking an empty list is no use
     view = _render(renderer, data, caps, lines)
     for name in SHRINK_ORDER:
@@ -126,6 +135,11 @@ def _render(renderer: Renderer, data: HomeData, caps: dict[str, int], lines: lis
         failed=data.failed[: caps["failed"]],
         escalations=lines[: caps["escalations"]],
         more_escalations=max(0, len(lines) - caps["escalations"]),
+        brister=data.brister[: caps["brister"]],
+        more_brister=max(0, len(data.brister) - caps["brister"]),
+        brist_drafts=data.brist_drafts[: caps["brist_drafts"]],
+        more_brist_drafts=max(0, len(data.brist_drafts) - caps["brist_drafts"]),
+        year=data.year,
     )
 
 
@@ -160,6 +174,10 @@ async def load_home(core: Core, person_id: str) -> HomeData:
                            r["recipient_id"], r["last_error"], datetime.fromisoformat(r["created_at"]))
             for r in rows
         ]
+        if core.brister is not None:
+            data.year = core.brister.today().year
+            data.brister = list(reversed(await core.brister.list_reports(person_id)))
+            data.brist_drafts = await core.brister.open_drafts(person_id)
     # Open escalations of the cases this person may see (the ladder alerted them, or they are in the case).
     assert core.ladder is not None
     items = await core.ladder.open_escalations(person_id)

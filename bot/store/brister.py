@@ -1,0 +1,137 @@
+"""Brist-i-samverkan repository: every SQL statement of the report service (reports and the ladder's drafts).
+
+Like `bot.store.cases`: functions take an open `Tx` and plain values; dates, times and lists are serialised
+here (ISO 8601 text, JSON). Rows come back as dicts; `bot.brister` turns them into records.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from bot.store.db import Tx
+
+Row = dict[str, Any]
+
+_REPORT = "SELECT b.*, d.id AS draft_id FROM brister b LEFT JOIN brist_drafts d ON d.brist_id = b.id"
+
+
+# --- reports ------------------------------------------------------------------------------------
+async def find_by_ref(tx: Tx, ref: str) -> Row | None:
+    """The report with this (normalised) reference, or None."""
+    return await tx.fetchone(f"{_REPORT} WHERE b.ref = ?", (ref,))
+
+
+async def list_reports(tx: Tx, *, year: int | None = None, units: list[str] | None = None) -> list[Row]:
+    """Reports, oldest first; of one year, and/or naming at least one of `units` (None: any unit)."""
+    where: list[str] = []
+    params: list[Any] = []
+    if year is not None:
+        where.append("b.year = ?")
+        params.append(year)
+    if units is not None:
+        if not units:
+            return []
+        marks = ", ".join("?" for _ in units)
+        where.append(f"EXISTS (SELECT 1 FROM json_each(b.units) WHERE value IN ({marks}))")
+        params.extend(units)
+    sql = _REPORT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY b.year, b.id"
+    return await tx.fetchall(sql, params)
+
+
+async def next_ref_number(tx: Tx, year: int) -> int:
+    """Take the next report number of the year (1, 2, ...)."""
+    await tx.execute(
+        "INSERT INTO brist_counters (year, last) VALUES (?, 1) ON CONFLICT (year) DO UPDATE SET last = last + 1",
+        (year,),
+    )
+    return int(await tx.scalar("SELECT last FROM brist_counters WHERE year = ?", (year,)))
+
+
+async def insert_report(
+    tx: Tx,
+    *,
+    ref: str,
+    year: int,
+    state: str,
+    incident_date: date,
+    units: list[str],
+    principals: list[str],
+    causes: list[str],
+    what: str,
+    measures: str | None,
+    dialogue: str | None,
+    case_ref: str | None,
+    filed_by: str,
+    now: datetime,
+) -> int:
+    """Store a submitted report; returns its id. Measures and dialogue given at filing are stamped now."""
+    stamp = now.isoformat()
+    return await tx.insert(
+        """INSERT INTO brister (ref, year, state, incident_date, units, principals, causes, what, measures,
+                                dialogue, case_ref, filed_by, submitted_at, measures_at, dialogue_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (
+            ref, year, state, incident_date.isoformat(), json.dumps(units), json.dumps(principals),
+            json.dumps(causes), what, measures, dialogue, case_ref, filed_by, stamp,
+            stamp if measures else None, stamp if dialogue else None, stamp,
+        ),
+    )
+
+
+async def set_measures(tx: Tx, report_id: int, version: int, text: str, now: datetime) -> bool:
+    """Record the measures taken (replaces earlier text); False if the report changed meanwhile."""
+    changed = await tx.execute(
+        "UPDATE brister SET measures = ?, measures_at = ?, updated_at = ?, version = version + 1 "
+        "WHERE id = ? AND version = ?",
+        (text, now.isoformat(), now.isoformat(), report_id, version),
+    )
+    return changed == 1
+
+
+async def set_dialogue(tx: Tx, report_id: int, version: int, text: str, state: str, now: datetime) -> bool:
+    """Record the outcome of the dialogue and move the report to `state`."""
+    changed = await tx.execute(
+        "UPDATE brister SET dialogue = ?, dialogue_at = ?, state = ?, updated_at = ?, version = version + 1 "
+        "WHERE id = ? AND version = ?",
+        (text, now.isoformat(), state, now.isoformat(), report_id, version),
+    )
+    return changed == 1
+
+
+async def set_closed(tx: Tx, report_id: int, version: int, state: str, now: datetime) -> bool:
+    changed = await tx.execute(
+        "UPDATE brister SET state = ?, closed_at = ?, updated_at = ?, version = version + 1 "
+        "WHERE id = ? AND version = ?",
+        (state, now.isoformat(), now.isoformat(), report_id, version),
+    )
+    return changed == 1
+
+
+# --- drafts from the ladder ---------------------------------------------------------------------
+async def find_draft(tx: Tx, draft_id: int) -> Row | None:
+    return await tx.fetchone("SELECT * FROM brist_drafts WHERE id = ?", (draft_id,))
+
+
+async def open_drafts(tx: Tx) -> list[Row]:
+    """Drafts still waiting for a coordinator, oldest first."""
+    return await tx.fetchall("SELECT * FROM brist_drafts WHERE status = 'draft' ORDER BY id")
+
+
+async def set_draft_submitted(tx: Tx, draft_id: int, brist_id: int, by: str, now: datetime) -> bool:
+    changed = await tx.execute(
+        "UPDATE brist_drafts SET status = 'submitted', brist_id = ?, decided_by = ?, decided_at = ? "
+        "WHERE id = ? AND status = 'draft'",
+        (brist_id, by, now.isoformat(), draft_id),
+    )
+    return changed == 1
+
+
+async def set_draft_dismissed(tx: Tx, draft_id: int, reason: str, by: str, now: datetime) -> bool:
+    changed = await tx.execute(
+        "UPDATE brist_drafts SET status = 'dismissed', dismissed_reason = ?, decided_by = ?, decided_at = ? "
+        "WHERE id = ? AND status = 'draft'",
+        (reason, by, now.isoformat(), draft_id),
+    )
+    return changed == 1

@@ -1,0 +1,180 @@
+"""The yearly report Brister i samverkan: figures checked by hand, the chart, the CSV and the HTML."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.brister import report
+from bot.brister.models import BristReport, BristState, Cause
+from bot.config import DEFAULT_DIRECTORY
+from bot.directory import load_directory
+from bot.rendering import Renderer
+
+C = Cause
+UNIT_PRINCIPAL = {"soc-norr": "astad", "soc-soder": "astad", "beroende": "region-sydvast",
+                  "psykiatri": "region-sydvast", "vc-centrum": "region-sydvast"}
+
+
+def make(n: int, units: list[str], causes: list[Cause], *, measures: str | None = None, dialogue: str | None = None,
+         state: BristState = BristState.SUBMITTED) -> BristReport:
+    return BristReport(
+        id=n, ref=f"BRIST-2025-{n:04d}", year=2025, state=state, incident_date=date(2025, 3, n),
+        units=units, principals=sorted({UNIT_PRINCIPAL[u] for u in units}), causes=causes,
+        what=f"Händelse {n}: ingen återkoppling.", measures=measures, dialogue=dialogue, case_ref="GFI-2025-0001",
+        filed_by="maria.sand", submitted_at=datetime(2025, 3, n, 9, tzinfo=UTC),
+    )
+
+
+# Seven reports, 13 cause mentions:
+#   kommunikation 5, rutiner 3, individfokus 2, kompetens 1, sip 1, forstaelse 1; the other three 0.
+REPORTS = [
+    make(1, ["soc-norr", "beroende"], [C.KOMMUNIKATION, C.RUTINER], measures="Ny rutin för återkoppling.",
+         dialogue="Parterna träffades.", state=BristState.CLOSED),
+    make(2, ["beroende", "psykiatri"], [C.KOMMUNIKATION]),
+    make(3, ["soc-soder", "psykiatri"], [C.KOMMUNIKATION, C.INDIVIDFOKUS, C.KOMPETENS],
+         dialogue="Tjänstemannamöte hölls.", state=BristState.DIALOGUE_HELD),
+    make(4, ["vc-centrum", "soc-norr"], [C.SIP]),
+    make(5, ["soc-norr", "psykiatri"], [C.RUTINER, C.KOMMUNIKATION], measures="Kontaktvägar uppdaterade."),
+    make(6, ["beroende", "soc-soder"], [C.INDIVIDFOKUS, C.RUTINER]),
+    make(7, ["soc-norr", "beroende"], [C.FORSTAELSE, C.KOMMUNIKATION]),
+]
+
+
+def test_counts_and_shares_by_hand() -> None:
+    figs = report.figures(2025, REPORTS, UNIT_PRINCIPAL)
+    assert figs.count == 7 and figs.mentions == 13
+    got = {s.cause: (s.reports, s.percent) for s in figs.causes}
+    # exact shares of 13 mentions: 38.46, 23.08, 15.38, 7.69 ×3; floors 38+23+15+7+7+7 = 97, so the three
+    # largest remainders (.69, .69, .69 for the single mentions) get one point each: 8, 8, 8 → 100.
+    assert got == {
+        C.KOMMUNIKATION: (5, 38), C.RUTINER: (3, 23), C.INDIVIDFOKUS: (2, 15),
+        C.SIP: (1, 8), C.KOMPETENS: (1, 8), C.FORSTAELSE: (1, 8),
+        C.MINA_PLANER: (0, 0), C.BEMOTANDE: (0, 0), C.HELHETSSYN: (0, 0),
+    }
+    assert sum(s.percent for s in figs.causes) == 100
+    assert [s.cause for s in figs.causes] == list(Cause)  # the report's order
+    assert [s.cause for s in figs.ranked[:3]] == [C.KOMMUNIKATION, C.RUTINER, C.INDIVIDFOKUS]
+
+
+def test_units_principals_measures_and_open_reports() -> None:
+    figs = report.figures(2025, REPORTS, UNIT_PRINCIPAL)
+    actors = {a.principal: a.units for a in figs.actors}
+    assert actors == {"astad": ["soc-norr", "soc-soder"], "region-sydvast": ["beroende", "psykiatri", "vc-centrum"]}
+    assert [(m.ref, m.text) for m in figs.measures] == [
+        ("BRIST-2025-0001", "Ny rutin för återkoppling."), ("BRIST-2025-0005", "Kontaktvägar uppdaterade.")]
+    assert figs.dialogues == 2
+    assert "BRIST-2025-0001" not in figs.open_refs and len(figs.open_refs) == 6
+    assert figs.without_measures == ["BRIST-2025-0002", "BRIST-2025-0003", "BRIST-2025-0004",
+                                     "BRIST-2025-0006", "BRIST-2025-0007"]
+
+
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        ([1, 1, 1], [34, 33, 33]),  # a tie goes to the earlier cause
+        ([2, 1], [67, 33]),
+        ([1, 1, 1, 1, 1, 1], [17, 17, 17, 17, 16, 16]),
+        ([5, 0, 0], [100, 0, 0]),
+        ([0, 0, 0], [0, 0, 0]),  # no reports: no shares
+        ([1, 2, 1, 1, 1, 1, 1, 1, 1], [10, 20, 10, 10, 10, 10, 10, 10, 10]),
+        ([3, 3, 1], [43, 43, 14]),
+    ],
+)
+def test_largest_remainder_always_sums_to_100(counts: list[int], expected: list[int]) -> None:
+    shares = report.largest_remainder(counts)
+    assert shares == expected
+    assert sum(shares) == (100 if any(counts) else 0)
+
+
+def test_naive_rounding_would_not_sum_to_100() -> None:
+    """Why largest-remainder: three equal causes round to 33 + 33 + 33 = 99 %."""
+    assert sum(round(100 / 3) for _ in range(3)) == 99
+    assert sum(report.largest_remainder([1, 1, 1])) == 100
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Renderer:
+    return Renderer(load_directory(DEFAULT_DIRECTORY))
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory, renderer: Renderer) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("rapport") / "ny-mapp"
+    paths = report.write_year(out, 2025, REPORTS, renderer, made=date(2026, 1, 15))
+    return {p.suffix: p for p in paths}
+
+
+def test_files_are_named_after_the_year(written: dict[str, Path]) -> None:
+    assert [p.name for p in written.values()] == ["brister-2025.html", "brister-2025.png", "brister-2025.csv"]
+
+
+def test_png_decodes_with_the_expected_size(written: dict[str, Path]) -> None:
+    from PIL import Image
+
+    data = written[".png"].read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    with Image.open(written[".png"]) as img:
+        img.load()  # decodes every pixel
+        assert img.size == report.CHART_PIXELS == (1200, 675)
+        # not blank: the dark bars are there
+        assert img.convert("L").getextrema()[0] < 80
+
+
+def test_csv_round_trips_for_swedish_excel(written: dict[str, Path]) -> None:
+    raw = written[".csv"].read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 byte-order mark: Excel reads å, ä, ö right
+    assert b"\r\n" in raw
+    with written[".csv"].open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh, delimiter=";"))
+    header, body = rows[0], rows[1:]
+    assert header[:7] == ["Referens", "Inkom", "Datum för bristen", "Status", "Berörda verksamheter", "Huvudmän",
+                          "Orsaker"]
+    assert "Kommunikation/information" in header and "Förståelse för varandras uppdrag" in header
+    assert len(body) == 7 and all(len(r) == len(header) for r in body)
+    first = dict(zip(header, body[0], strict=True))
+    assert first["Referens"] == "BRIST-2025-0001"
+    assert first["Status"] == "stängd"
+    assert first["Berörda verksamheter"] == "Socialtjänst Norr, vuxen/missbruk; Beroendemottagningen Åstad"
+    assert first["Huvudmän"] == "Åstads kommun; Region Sydväst"
+    assert first["Kommunikation/information"] == "1" and first["Rutiner"] == "1" and first["SIP"] == "0"
+    assert first["Åtgärder registrerade"] == "ja" and first["Dialog hållen"] == "ja"
+    # anonymous: no free text, no case reference, no reporter
+    text = raw.decode("utf-8-sig")
+    assert "Händelse" not in text and "Ny rutin" not in text and "GFI-2025" not in text and "maria" not in text
+    # the cause columns add up to the report's counts
+    assert sum(int(dict(zip(header, r, strict=True))["Kommunikation/information"]) for r in body) == 5
+
+
+def test_html_has_the_shape_of_the_seed_report(written: dict[str, Path]) -> None:
+    html = written[".html"].read_text(encoding="utf-8")
+    assert "<h1>Brister i samverkan 2025</h1>" in html
+    assert "Under 2025 inkom 7 brister i samverkan." in html
+    assert "sammanlagt angavs 13 orsaker" in html
+    assert '<img src="brister-2025.png"' in html
+    assert "<td>Kommunikation/information</td><td class=\"tal\">5</td><td class=\"tal\">38 %</td>" in html
+    assert "<td>SIP</td><td class=\"tal\">1</td><td class=\"tal\">8 %</td>" in html
+    assert "<td>Mina planer</td><td class=\"tal\">0</td><td class=\"tal\">0 %</td>" in html
+    assert "Berörda aktörer 2025" in html
+    assert "<strong>Åstads kommun</strong>: Socialtjänst Norr, vuxen/missbruk; Socialtjänst Söder" in html
+    assert "Ny rutin för återkoppling." in html and "I 2 av 7 brister har parterna registrerat" in html
+    assert "Öppna frågor" in html and "Hur kan vi i vår verksamhet:" in html
+
+
+def test_html_escapes_report_text(tmp_path: Path, renderer: Renderer) -> None:
+    nasty = make(1, ["soc-norr"], [C.RUTINER], measures='<script>alert("x")</script> & mer')
+    [html, _, _] = report.write_year(tmp_path, 2025, [nasty], renderer, made=date(2026, 1, 15))
+    text = html.read_text(encoding="utf-8")
+    assert "<script>" not in text and "&lt;script&gt;" in text and "&amp; mer" in text
+
+
+def test_a_year_without_reports(tmp_path: Path, renderer: Renderer) -> None:
+    html, png, csv_path = report.write_year(tmp_path, 2024, [], renderer, made=date(2025, 1, 2))
+    assert "Under 2024 inkom inga brister i samverkan." in html.read_text(encoding="utf-8")
+    assert png.stat().st_size > 0
+    rows = list(csv.reader(io.StringIO(csv_path.read_text(encoding="utf-8-sig")), delimiter=";"))
+    assert len(rows) == 1  # the header only
