@@ -12,9 +12,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.calendar import BusinessCalendar
-from bot.clock import Clock
+from bot.clock import Clock, iso
 from bot.directory import Directory, Unit
-from bot.ladder.service import iso
 from bot.outbox import Outbox
 from bot.store import Database
 
