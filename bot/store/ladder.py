@@ -44,13 +44,14 @@ async def open_escalation_rows(tx: Tx) -> list[Row]:
     return await tx.fetchall("SELECT * FROM awaiting WHERE resolved_at IS NULL AND rung > 0 ORDER BY since, id")
 
 
-async def alerted_since(tx: Tx, case_id: int, since: datetime) -> list[str]:
-    """Everyone alerted by the case's escalations that are open or were resolved at or after `since`."""
+async def escalation_alerts_since(tx: Tx, case_id: int, since: datetime) -> list[list[str]]:
+    """Who was alerted, per escalation of the case (climbed at least one rung) that is open or was resolved
+    at or after `since`."""
     rows = await tx.fetchall(
         "SELECT alerted FROM awaiting WHERE case_id = ? AND rung > 0 AND (resolved_at IS NULL OR resolved_at >= ?)",
         (case_id, iso(since)),
     )
-    return [p for r in rows for p in json.loads(r["alerted"])]
+    return [json.loads(r["alerted"]) for r in rows]
 
 
 async def earliest_due(tx: Tx, now: datetime) -> Row | None:
