@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime
 from typing import Any
 
 from bot.store import Tx
+from bot.store import audit as store
 
 log = logging.getLogger("gfi.audit")
 
@@ -24,9 +24,8 @@ async def record(
     **detail: Any,
 ) -> None:
     """Append one audit row (and log it as a structured event)."""
-    await tx.insert(
-        "INSERT INTO audit (at, actor_id, action, result, case_id, case_ref, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (at.isoformat(), actor_id, action, result, case_id, case_ref, json.dumps(detail, ensure_ascii=False)),
+    await store.insert(
+        tx, at=at, actor_id=actor_id, action=action, result=result, case_id=case_id, case_ref=case_ref, detail=detail
     )
     log.info(
         "audit",
@@ -36,4 +35,4 @@ async def record(
 
 async def for_case(tx: Tx, case_ref: str) -> list[dict[str, Any]]:
     """The audit trail of one case, oldest first."""
-    return await tx.fetchall("SELECT * FROM audit WHERE case_ref = ? ORDER BY id", (case_ref,))
+    return await store.for_case(tx, case_ref)

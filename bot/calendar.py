@@ -15,9 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import holidays
+
+if TYPE_CHECKING:
+    from bot.directory import Unit
 
 __all__ = ["DEFAULT_OFFICE_HOURS", "BusinessCalendar", "OfficeHours"]
 
@@ -42,6 +46,11 @@ class OfficeHours:
 
 
 DEFAULT_OFFICE_HOURS = OfficeHours()
+
+
+def office_of(unit: Unit) -> OfficeHours:
+    """A directory unit's office hours."""
+    return OfficeHours(unit.office_hours.start, unit.office_hours.end)
 
 
 def _require_aware(dt: datetime) -> None:

@@ -42,3 +42,8 @@ def as_utc(dt: datetime) -> datetime:
     if dt.tzinfo is None:
         return dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC)
+
+
+def iso(dt: datetime) -> str:
+    """The stored form of an instant: UTC ISO 8601 (sorts in time order)."""
+    return dt.astimezone(UTC).isoformat()

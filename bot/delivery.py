@@ -13,6 +13,7 @@ from bot.directory import Directory, Person
 from bot.dispatcher import FailureHook, RetryWindow
 from bot.outbox import DeliveryPolicy, Outbox, OutboxMessage
 from bot.store import Tx
+from bot.store import cases as case_store
 
 
 def quiet_hours(directory: Directory, calendar: BusinessCalendar) -> DeliveryPolicy:
@@ -54,7 +55,7 @@ def tell_coordinators(directory: Directory, outbox: Outbox) -> FailureHook:
         coordinators = {p.id for p in directory.coordinators()}
         unit_id = None
         if message.case_ref:
-            unit_id = await tx.scalar("SELECT target_unit FROM cases WHERE ref = ?", (message.case_ref,))
+            unit_id = await case_store.target_unit_of(tx, message.case_ref)
         unit = directory.unit(unit_id) if unit_id else None
         on_ladder = [p for rung in unit.ladder for p in rung.people if p in coordinators] if unit else []
         for pid in dict.fromkeys(on_ladder or sorted(coordinators)):

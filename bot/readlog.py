@@ -17,6 +17,7 @@ from bot.cases.models import Case
 from bot.directory import Directory, Role
 from bot.errors import NotFound, Refusal
 from bot.store import Database, Tx
+from bot.store import reads as store
 
 log = logging.getLogger("gfi.reads")
 
@@ -32,14 +33,12 @@ class Read:
 
 async def record(tx: Tx, *, at: datetime, person_id: str, refs: Iterable[str], view: str, channel: str) -> int:
     """Append one row per case reference shown with free text; returns how many."""
-    rows = [(at.astimezone(UTC).isoformat(), person_id, ref, view, channel) for ref in dict.fromkeys(refs)]
-    if rows:
-        await tx.executemany(
-            "INSERT INTO case_reads (at, person_id, case_ref, view, channel) VALUES (?, ?, ?, ?, ?)", rows
-        )
+    shown = list(dict.fromkeys(refs))
+    if shown:
+        await store.insert(tx, at=at, person_id=person_id, refs=shown, view=view, channel=channel)
         log.info("read", extra={"event": "case.read", "person": person_id, "view": view, "channel": channel,
-                                "cases": [r[2] for r in rows]})
-    return len(rows)
+                                "cases": shown})
+    return len(shown)
 
 
 async def record_now(db: Database, *, at: datetime, person_id: str, refs: Iterable[str], view: str,
@@ -59,7 +58,7 @@ def _reads(rows: list[dict[str, object]]) -> list[Read]:
 
 async def for_case(tx: Tx, ref: str) -> list[Read]:
     """Every read of one case, oldest first."""
-    return _reads(await tx.fetchall("SELECT * FROM case_reads WHERE case_ref = ? ORDER BY id", (ref,)))
+    return _reads(await store.for_case(tx, ref))
 
 
 def day_bounds(start: date, end: date, tz: str) -> tuple[datetime, datetime]:
@@ -72,11 +71,7 @@ def day_bounds(start: date, end: date, tz: str) -> tuple[datetime, datetime]:
 
 async def by_person(tx: Tx, person_id: str, start: datetime, before: datetime) -> list[Read]:
     """Every read by one person in [start, before), oldest first."""
-    rows = await tx.fetchall(
-        "SELECT * FROM case_reads WHERE person_id = ? AND at >= ? AND at < ? ORDER BY at, id",
-        (person_id, start.astimezone(UTC).isoformat(), before.astimezone(UTC).isoformat()),
-    )
-    return _reads(rows)
+    return _reads(await store.by_person(tx, person_id, start, before))
 
 
 # --- who may list what ----------------------------------------------------------------------------

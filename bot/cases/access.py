@@ -10,7 +10,8 @@ from bot.cases.models import Case
 from bot.cases.visibility import Alerts, Awaited, Level, level
 from bot.directory import Directory
 from bot.errors import NotFound, Refusal
-from bot.store import Database, Tx
+from bot.store import Database, Tx, deliveries
+from bot.store import ladder as awaiting
 
 # Reads one case by reference or raises NotFound (the case service's `load`).
 CaseLoader = Callable[[Tx, str], Awaitable[Case]]
@@ -19,15 +20,10 @@ CaseLoader = Callable[[Tx, str], Awaitable[Case]]
 async def alerts_for(tx: Tx, case_id: int) -> Alerts:
     """Who the bot alerted about the case (ever: ladder escalations, failed deliveries), and what its open
     items await from whom."""
-    rows = await tx.fetchall(
-        "SELECT kind, answerers, alerted, resolved_at FROM awaiting WHERE case_id = ? ORDER BY id", (case_id,)
-    )
+    rows = await awaiting.rows_for_case(tx, case_id)
     # the coordinators told that a message of the case could not be delivered are alerted about it too
-    told = await tx.fetchall(
-        "SELECT DISTINCT recipient_id FROM outbox WHERE template = 'delivery_failed' "
-        "AND case_ref = (SELECT ref FROM cases WHERE id = ?)", (case_id,)
-    )
-    alerted = frozenset([*(p for r in rows for p in json.loads(r["alerted"])), *(r["recipient_id"] for r in told)])
+    told = await deliveries.told_about_failure(tx, case_id)
+    alerted = frozenset([*(p for r in rows for p in json.loads(r["alerted"])), *told])
     awaited = tuple(
         Awaited(r["kind"], tuple(json.loads(r["answerers"]))) for r in rows if r["resolved_at"] is None
     )

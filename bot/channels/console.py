@@ -29,6 +29,7 @@ from bot.directory import Role
 from bot.dispatcher import status_counts
 from bot.errors import FieldError, Refusal
 from bot.outbox import OutboxMessage
+from bot.store import deliveries
 
 
 class ConsoleClock:
@@ -369,10 +370,7 @@ class ConsoleSession:
             self.say(self.text("not_coordinator"))
             return
         async with self.core.db.transaction() as tx:
-            rows = await tx.fetchall(
-                "SELECT id, case_ref, recipient_id, last_error, created_at FROM outbox WHERE status = 'failed' "
-                "ORDER BY id DESC LIMIT 20"
-            )
+            rows = await deliveries.failed(tx, 20)
             # a reference the coordinator may not see is not shown (the recipient and the reason are)
             seen = await access.levels(tx, self.core.cases.load, self.core.directory, self.person,
                                        [r["case_ref"] for r in rows if r["case_ref"]])

@@ -6,17 +6,16 @@ once, recorded in `distribution_runs`; after downtime only the latest missed slo
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.calendar import BusinessCalendar
-from bot.clock import Clock
+from bot.clock import Clock, iso
 from bot.directory import Directory, Unit
-from bot.ladder.service import iso
 from bot.outbox import Outbox
 from bot.store import Database
+from bot.store import distribution as store
 
 if TYPE_CHECKING:
     from bot.cases.service import CaseService
@@ -59,8 +58,7 @@ class DistributionService:
         """
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            done = {r["unit_id"]: r["last"] for r in await tx.fetchall(
-                "SELECT unit_id, MAX(slot_at) AS last FROM distribution_runs GROUP BY unit_id")}
+            done = await store.last_slots(tx)
         sent = 0
         for unit in self.directory.units.values():
             slot = self.latest_slot(unit, now)
@@ -75,12 +73,8 @@ class DistributionService:
         async with self.db.transaction() as tx:
             recipients = self.directory.active_distributors(unit.id)
             queue = await self.cases.queue_for_unit(tx, unit.id) if send else []
-            inserted = await tx.execute(
-                "INSERT INTO distribution_runs (unit_id, slot_at, ran_at, case_count, recipients) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (unit_id, slot_at) DO NOTHING",
-                (unit.id, iso(slot), iso(now), len(queue), json.dumps(recipients if queue else [])),
-            )
-            if inserted == 0 or not queue:
+            inserted = await store.record_run(tx, unit.id, slot, now, len(queue), recipients if queue else [])
+            if not inserted or not queue:
                 return False
             if not recipients:
                 log.warning("no distributor present", extra={"event": "distribution.vacant", "unit": unit.id,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -10,6 +9,7 @@ from bot.cases.models import Case
 from bot.ladder.models import AwaitingItem
 from bot.outbox import Outbox
 from bot.store import Tx
+from bot.store import ladder as store
 
 if TYPE_CHECKING:
     from bot.ladder.service import LadderService
@@ -61,9 +61,9 @@ async def create_brist_draft(
     skipped: list[str],
 ) -> int:
     """Store a prefilled *brist i samverkan* draft for the coordinator (generated text only)."""
-    existing = await tx.scalar("SELECT id FROM brist_drafts WHERE awaiting_id = ?", (item.id,))
+    existing = await store.brist_draft_id(tx, item.id)
     if existing is not None:
-        return int(existing)
+        return existing
     directory = service.directory
     units = list(dict.fromkeys([case.requester_unit, case.target_unit, item.unit_id]))
     principals = list(dict.fromkeys(
@@ -74,10 +74,7 @@ async def create_brist_draft(
         "brist_draft", ref=item.case_ref, kind=item.kind.value, since=item.since, at=now, days=(now - item.since).days,
         units=units, titles=titles, skipped=[rung_name(service.outbox, t) for t in skipped],
     )
-    return await tx.insert(
-        """INSERT INTO brist_drafts (awaiting_id, case_id, case_ref, coordinators, units, principals,
-                                     what_happened, causes, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        (item.id, item.case_id, item.case_ref, json.dumps(coordinators), json.dumps(units),
-         json.dumps(principals), what, json.dumps([BRIST_CAUSE]), now.isoformat()),
+    return await store.insert_brist_draft(
+        tx, awaiting_id=item.id, case_id=item.case_id, case_ref=item.case_ref, coordinators=coordinators,
+        units=units, principals=principals, what_happened=what, causes=[BRIST_CAUSE], now=now,
     )

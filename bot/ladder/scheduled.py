@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 
 from bot.cases.models import Case
 from bot.ladder.models import AwaitingKind
-from bot.ladder.service import SYSTEM, LadderService, iso
+from bot.ladder.service import SYSTEM, LadderService
 from bot.reminders.service import ReminderService
-from bot.store import Tx
+from bot.store import Tx, timers
+from bot.store import ladder as awaiting
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -49,16 +50,8 @@ async def sweep_due(core: Core) -> int:
         picked: tuple[str, int] | None = None
         try:
             async with core.db.transaction() as tx:
-                timer = await tx.fetchone(
-                    "SELECT id, due_at FROM timers WHERE done_at IS NULL AND due_at <= ? "
-                    "ORDER BY due_at, id LIMIT 1",
-                    (iso(now),),
-                )
-                item = await tx.fetchone(
-                    "SELECT id, due_at FROM awaiting WHERE resolved_at IS NULL AND due_at IS NOT NULL "
-                    "AND due_at <= ? ORDER BY due_at, id LIMIT 1",
-                    (iso(now),),
-                )
+                timer = await timers.earliest_due(tx, now)
+                item = await awaiting.earliest_due(tx, now)
                 if timer is None and item is None:
                     break
                 if timer is not None and (item is None or timer["due_at"] <= item["due_at"]):
@@ -76,8 +69,8 @@ async def sweep_due(core: Core) -> int:
                 raise
             log.exception("due item failed", extra={"event": "sweep.failed", "table": picked[0], "id": picked[1]})
             async with core.db.transaction() as tx:
-                await tx.execute(f"UPDATE {picked[0]} SET due_at = ? WHERE id = ?",
-                                 (iso(now + RETRY_AFTER), picked[1]))
+                postpone = timers.postpone if picked[0] == "timers" else awaiting.postpone
+                await postpone(tx, picked[1], now + RETRY_AFTER)
         fired += 1
     if fired >= MAX_PER_SWEEP:
         log.warning("sweep limit reached", extra={"event": "sweep.limit", "fired": fired})

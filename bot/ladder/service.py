@@ -7,23 +7,23 @@ transaction. `climb` moves one due item one rung up; the periodic sweep calls it
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot import audit
-from bot.calendar import BusinessCalendar, OfficeHours
+from bot.calendar import BusinessCalendar, office_of
 from bot.cases.models import Case, CaseState
-from bot.clock import Clock
+from bot.clock import Clock, iso
 from bot.directory import Directory, Role, Unit
 from bot.errors import Refusal
 from bot.ladder import messaging
 from bot.ladder.models import AwaitingItem, AwaitingKind, FrozenLadder, FrozenRung, TakeOver, add_business_time
 from bot.outbox import Outbox
 from bot.store import Database, Tx
+from bot.store import ladder as store
 
 if TYPE_CHECKING:
     from bot.cases.service import CaseService
@@ -37,15 +37,6 @@ RUNG_DISTRIBUTOR = "@distributor"
 RUNG_OWNER = "@owner"
 # Actions after which nobody more is told anything (consent withdrawn: DESIGN §7).
 SILENT_RESOLUTIONS = frozenset({"withdraw_consent"})
-
-
-def iso(dt: datetime) -> str:
-    """The stored form of an instant: UTC ISO 8601 (sorts in time order)."""
-    return dt.astimezone(UTC).isoformat()
-
-
-def office_of(unit: Unit) -> OfficeHours:
-    return OfficeHours(unit.office_hours.start, unit.office_hours.end)
 
 
 @dataclass(frozen=True)
@@ -141,10 +132,7 @@ class LadderService:
 
     # --- keeping items in step with the case ------------------------------------------------------
     async def open_items(self, tx: Tx, case_id: int) -> list[AwaitingItem]:
-        rows = await tx.fetchall(
-            "SELECT * FROM awaiting WHERE case_id = ? AND resolved_at IS NULL ORDER BY id", (case_id,)
-        )
-        return [AwaitingItem.from_row(r) for r in rows]
+        return [AwaitingItem.from_row(r) for r in await store.open_rows(tx, case_id)]
 
     async def sync(
         self, tx: Tx, case: Case, action: str, actor_id: str, now: datetime,
@@ -166,22 +154,17 @@ class LadderService:
                 await self._open(tx, case, w, now)
 
     async def _open(self, tx: Tx, case: Case, w: Wanted, now: datetime) -> int:
-        arm = int(await tx.scalar(
-            "SELECT COALESCE(MAX(arm), 0) + 1 FROM awaiting WHERE case_id = ? AND kind = ? AND subject = ?",
-            (case.id, w.kind.value, w.subject),
-        ))
+        arm = await store.next_arm(tx, case.id, w.kind.value, w.subject)
         due_at, skipped = w.due_at, []
         if not w.ladder.rungs[0].present(self.directory):
             # nobody present to answer: skip the first rung at once
             due_at, skipped = now, [w.ladder.rungs[0].title]
             log.warning("rung skipped", extra={"event": "ladder.rung_skipped", "case_ref": case.ref,
                                                "kind": w.kind.value, "rung": 0})
-        item_id = await tx.insert(
-            """INSERT INTO awaiting (case_id, case_ref, kind, subject, arm, unit_id, answerers, since, due_at,
-                                     ladder, rung, skipped, created_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)""",
-            (case.id, case.ref, w.kind.value, w.subject, arm, w.unit_id, json.dumps(list(w.answerers)),
-             iso(w.since), iso(due_at), w.ladder.dumps(), json.dumps(skipped), iso(now)),
+        item_id = await store.insert_item(
+            tx, case_id=case.id, case_ref=case.ref, kind=w.kind.value, subject=w.subject, arm=arm,
+            unit_id=w.unit_id, answerers=list(w.answerers), since=w.since, due_at=due_at,
+            ladder=w.ladder.dumps(), skipped=skipped, now=now,
         )
         log.info("awaiting opened", extra={"event": "ladder.opened", "case_ref": case.ref, "item_id": item_id,
                                            "kind": w.kind.value, "arm": arm, "due_at": iso(due_at)})
@@ -191,11 +174,7 @@ class LadderService:
         self, tx: Tx, item: AwaitingItem, actor_id: str, resolution: str, now: datetime, *, notify: bool = True
     ) -> None:
         """Stop the climb; everyone alerted (except the one who answered) is told, unless `notify` is off."""
-        changed = await tx.execute(
-            "UPDATE awaiting SET resolved_at = ?, resolved_by = ?, resolution = ? WHERE id = ? AND resolved_at IS NULL",
-            (iso(now), actor_id, resolution, item.id),
-        )
-        if changed != 1:
+        if not await store.resolve(tx, item.id, actor_id, resolution, now):
             return
         log.info("awaiting resolved", extra={"event": "ladder.resolved", "case_ref": item.case_ref,
                                              "item_id": item.id, "kind": item.kind.value, "rung": item.rung,
@@ -207,7 +186,7 @@ class LadderService:
 
     # --- climbing --------------------------------------------------------------------------------
     async def get(self, tx: Tx, item_id: int) -> AwaitingItem | None:
-        row = await tx.fetchone("SELECT * FROM awaiting WHERE id = ?", (item_id,))
+        row = await store.item_row(tx, item_id)
         return AwaitingItem.from_row(row) if row else None
 
     async def climb(self, tx: Tx, item_id: int, now: datetime) -> None:
@@ -246,10 +225,7 @@ class LadderService:
             if not people:
                 log.error("ladder exhausted", extra={"event": "ladder.exhausted", "case_ref": item.case_ref,
                                                      "item_id": item.id, "kind": item.kind.value})
-                await tx.execute(
-                    "UPDATE awaiting SET due_at = NULL, rung = ?, skipped = ? WHERE id = ?",
-                    (ladder.top, json.dumps(all_skipped), item.id),
-                )
+                await store.park(tx, item.id, ladder.top, all_skipped)
                 return
             log.warning("ladder fallback to coordinators", extra={
                 "event": "ladder.fallback", "case_ref": item.case_ref, "item_id": item.id, "kind": item.kind.value})
@@ -265,10 +241,7 @@ class LadderService:
             )
         due = None if top else ladder.wait(self.calendar, start, nxt)
         alerted = list(dict.fromkeys([*item.alerted, *people]))
-        await tx.execute(
-            "UPDATE awaiting SET rung = ?, due_at = ?, alerted = ?, skipped = ?, escalated_at = ? WHERE id = ?",
-            (nxt, iso(due) if due else None, json.dumps(alerted), json.dumps(all_skipped), iso(now), item.id),
-        )
+        await store.set_climbed(tx, item.id, rung=nxt, due_at=due, alerted=alerted, skipped=all_skipped, now=now)
         log.info("escalated", extra={"event": "ladder.escalated", "case_ref": item.case_ref, "item_id": item.id,
                                      "kind": item.kind.value, "rung": nxt, "top": top,
                                      "next_due": iso(due) if due else None})
@@ -278,9 +251,7 @@ class LadderService:
         """Open items that have climbed at least one rung. A coordinator (or None) sees all of them,
         anyone else those they were alerted about."""
         async with self.db.transaction() as tx:
-            rows = await tx.fetchall(
-                "SELECT * FROM awaiting WHERE resolved_at IS NULL AND rung > 0 ORDER BY since, id"
-            )
+            rows = await store.open_escalation_rows(tx)
         items = [AwaitingItem.from_row(r) for r in rows]
         person = self.directory.person(person_id) if person_id else None
         if person_id is None or (person is not None and Role.COORDINATOR in person.roles):
@@ -344,4 +315,4 @@ class LadderService:
     async def history(self, ref: str) -> list[dict[str, Any]]:
         """Every item of a case, oldest first (for views and tests)."""
         async with self.db.transaction() as tx:
-            return await tx.fetchall("SELECT * FROM awaiting WHERE case_ref = ? ORDER BY id", (ref,))
+            return await store.history_rows(tx, ref)

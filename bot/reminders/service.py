@@ -12,14 +12,15 @@ import logging
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from bot.calendar import BusinessCalendar
+from bot.calendar import BusinessCalendar, office_of
 from bot.cases.models import Case, CaseState
+from bot.clock import iso
 from bot.directory import Directory
-from bot.ladder.service import iso, office_of
 from bot.outbox import Outbox
 from bot.reminders import messaging
 from bot.reminders.models import FOLLOW_UP_KINDS, MEETING_KINDS, Timer, TimerKind
-from bot.store import Tx
+from bot.store import Tx, timers
+from bot.store import cases as case_store
 
 if TYPE_CHECKING:
     from bot.cases.service import CaseService
@@ -88,28 +89,18 @@ class ReminderService:
         return out
 
     async def pending(self, tx: Tx, case_id: int) -> list[Timer]:
-        rows = await tx.fetchall("SELECT * FROM timers WHERE case_id = ? AND done_at IS NULL ORDER BY due_at, id",
-                                 (case_id,))
-        return [Timer.from_row(r) for r in rows]
+        return [Timer.from_row(r) for r in await timers.pending_rows(tx, case_id)]
 
     async def sync(self, tx: Tx, case: Case, now: datetime) -> None:
         """Cancel pending timers the case no longer wants; arm (or re-arm cancelled) wanted ones."""
         wanted = self.wanted(case, now)
         for timer in await self.pending(tx, case.id):
             if (timer.kind, timer.key) not in wanted:
-                await tx.execute(
-                    "UPDATE timers SET done_at = ?, outcome = 'cancelled' WHERE id = ? AND done_at IS NULL",
-                    (iso(now), timer.id),
-                )
+                await timers.cancel(tx, timer.id, now)
                 log.info("timer cancelled", extra={"event": "timer.cancelled", "case_ref": case.ref,
                                                    "timer_id": timer.id, "kind": timer.kind.value})
         for (kind, key), due in wanted.items():
-            await tx.execute(
-                """INSERT INTO timers (case_id, case_ref, kind, key, due_at, created_at) VALUES (?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (case_id, kind, key) DO UPDATE SET due_at = excluded.due_at, done_at = NULL,
-                       outcome = NULL WHERE timers.outcome = 'cancelled'""",
-                (case.id, case.ref, kind.value, key, iso(due), iso(now)),
-            )
+            await timers.arm(tx, case.id, case.ref, kind.value, key, due, now)
 
     def _still_valid(self, timer: Timer, case: Case, now: datetime) -> bool:
         """False when the timer no longer fits the case (a stale item after downtime, a changed booking)."""
@@ -128,29 +119,25 @@ class ReminderService:
     async def fire(self, tx: Tx, timer_id: int, now: datetime) -> Case | None:
         """Send one due timer's messages and mark it done. Returns the case when its other awaited items
         and timers must be brought in step (the consent expired), else None."""
-        row = await tx.fetchone("SELECT * FROM timers WHERE id = ? AND done_at IS NULL", (timer_id,))
+        row = await timers.pending_row(tx, timer_id)
         if row is None:
             return None
         timer = Timer.from_row(row)
         case = await self.cases.load(tx, timer.case_ref)
         if not self._still_valid(timer, case, now):
-            await tx.execute("UPDATE timers SET done_at = ?, outcome = 'stale' WHERE id = ?", (iso(now), timer.id))
+            await timers.finish(tx, timer.id, "stale", now)
             log.info("timer stale", extra={"event": "timer.stale", "case_ref": case.ref, "timer_id": timer.id,
                                            "kind": timer.kind.value})
             return None
         await messaging.send(self, tx, timer, case, now)
-        await tx.execute("UPDATE timers SET done_at = ?, outcome = 'fired' WHERE id = ?", (iso(now), timer.id))
+        await timers.finish(tx, timer.id, "fired", now)
         log.info("timer fired", extra={"event": "timer.fired", "case_ref": case.ref, "timer_id": timer.id,
                                        "kind": timer.kind.value})
         if timer.kind is TimerKind.CONSENT_EXPIRED:
-            await tx.execute(
-                "UPDATE cases SET consent_expired_at = COALESCE(consent_expired_at, ?) WHERE id = ?",
-                (iso(now), case.id),
-            )
+            await case_store.mark_consent_expired(tx, case.id, now)
             return case
         return None
 
     async def for_case(self, tx: Tx, case_id: int) -> list[Timer]:
         """Every timer of a case (for views and tests)."""
-        rows = await tx.fetchall("SELECT * FROM timers WHERE case_id = ? ORDER BY due_at, id", (case_id,))
-        return [Timer.from_row(r) for r in rows]
+        return [Timer.from_row(r) for r in await timers.rows_for_case(tx, case_id)]

@@ -8,7 +8,7 @@ Rows come back as dicts; `bot.cases` turns them into `Case` records.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.store.db import Tx
@@ -261,3 +261,17 @@ async def withdraw_unit(tx: Tx, case_id: int, scope: list[str], withdrawn: list[
         "meeting_units = CASE WHEN meeting_units IS NULL THEN NULL ELSE ? END WHERE id = ?",
         (json.dumps(scope), json.dumps(withdrawn), json.dumps(meeting_units), case_id),
     )
+
+
+async def mark_consent_expired(tx: Tx, case_id: int, now: datetime) -> None:
+    """Note when the consent ran out (the first time only): the case is paused."""
+    await tx.execute(
+        "UPDATE cases SET consent_expired_at = COALESCE(consent_expired_at, ?) WHERE id = ?",
+        (now.astimezone(UTC).isoformat(), case_id),
+    )
+
+
+async def target_unit_of(tx: Tx, ref: str) -> str | None:
+    """The target unit of the case with this reference, or None."""
+    found = await tx.scalar("SELECT target_unit FROM cases WHERE ref = ?", (ref,))
+    return str(found) if found is not None else None

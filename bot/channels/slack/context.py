@@ -7,7 +7,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Coroutine
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -18,7 +18,9 @@ from bot.cases.models import Case
 from bot.channels.slack.home import free_text_refs, home_view, load_home
 from bot.channels.slack.identity import IdentityLookupError, SlackIdentity
 from bot.core import Core
-from bot.store import Tx
+from bot.store import Tx, deliveries
+from bot.store import ladder as awaiting
+from bot.store import slack as slack_store
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +53,9 @@ class HomeRefresher:
         people = {actor_id, *case.participants(), *directory.distributors_of(case.target_unit)}
         # The case's escalations, open or resolved by this action (even silently, e.g. consent withdrawn),
         # are on the Home tab of everyone alerted and of every coordinator.
-        rows = await tx.fetchall(
-            "SELECT alerted FROM awaiting WHERE case_id = ? AND rung > 0 AND (resolved_at IS NULL OR resolved_at >= ?)",
-            (case.id, now.astimezone(UTC).isoformat()),
-        )
-        if rows:
-            people.update(p for r in rows for p in json.loads(r["alerted"]))
+        escalations = await awaiting.escalation_alerts_since(tx, case.id, now)
+        if escalations:
+            people.update(p for alerted in escalations for p in alerted)
             people.update(p.id for p in directory.coordinators())
         self.pending.update(p for p in people if directory.person(p) is not None)
 
@@ -69,12 +68,10 @@ class HomeRefresher:
         Home shows the stored escalations, so it is refreshed when a message is queued, not when sent."""
         async with self.core.db.transaction() as tx:
             first = self._seen_outbox_id is None
-            rows = await tx.fetchall(
-                "SELECT id, recipient_id FROM outbox WHERE id > ? AND created_at >= ? "
-                "AND template IN ('escalation', 'escalation_resolved', 'case_reassigned_away') ORDER BY id",
-                (self._seen_outbox_id or 0, self._started if first else ""),
+            rows = await deliveries.escalation_recipients(
+                tx, self._seen_outbox_id or 0, self._started if first else ""
             )
-            self._seen_outbox_id = int(await tx.scalar("SELECT COALESCE(MAX(id), 0) FROM outbox"))
+            self._seen_outbox_id = await deliveries.last_id(tx)
         if rows:
             self.pending.update(r["recipient_id"] for r in rows)
             self.pending.update(p.id for p in self.core.directory.coordinators())
@@ -122,16 +119,12 @@ class SlackContext:
     async def claim(self, key: str, kind: str) -> bool:
         """Record an inbound key; False when it was seen before (a retry or a double submission)."""
         async with self.core.db.transaction() as tx:
-            changed = await tx.execute(
-                "INSERT INTO slack_inbound (key, kind, at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
-                (key, kind, self.core.clock.now().isoformat()),
-            )
-        return changed == 1
+            return await slack_store.claim_inbound(tx, key, kind, self.core.clock.now())
 
     async def release(self, key: str) -> None:
         """Forget a key whose request was refused, so that a corrected resubmission is handled."""
         async with self.core.db.transaction() as tx:
-            await tx.execute("DELETE FROM slack_inbound WHERE key = ?", (key,))
+            await slack_store.release_inbound(tx, key)
 
     # --- after a change --------------------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:

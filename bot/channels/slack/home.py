@@ -16,6 +16,7 @@ from bot.core import Core
 from bot.directory import Role
 from bot.ladder.models import AwaitingItem
 from bot.rendering import Renderer
+from bot.store import deliveries
 
 log = logging.getLogger(__name__)
 
@@ -161,11 +162,7 @@ async def load_home(core: Core, person_id: str) -> HomeData:
     if Role.COORDINATOR in person.roles:
         data.coordinator = True
         async with core.db.transaction() as tx:
-            rows = await tx.fetchall(
-                "SELECT case_ref, recipient_id, last_error, created_at FROM outbox WHERE status = 'failed' "
-                "ORDER BY id DESC LIMIT ?",
-                (MAX_FAILED,),
-            )
+            rows = await deliveries.failed(tx, MAX_FAILED)
             seen = await access.levels(tx, core.cases.load, core.directory, person_id,
                                        [r["case_ref"] for r in rows if r["case_ref"]])
         # the reference of a case the coordinator may not see is left out (the recipient and reason are not)

@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.clock import Clock
 from bot.directory import Directory
 from bot.store import Database
+from bot.store import slack as store
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +60,7 @@ class SlackIdentity:
 
     async def _remember(self, slack_user_id: str, person_id: str, matched_by: str) -> None:
         async with self.db.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO slack_identities (slack_user_id, person_id, matched_by, matched_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (slack_user_id) DO UPDATE SET person_id = excluded.person_id, "
-                "matched_by = excluded.matched_by, matched_at = excluded.matched_at",
-                (slack_user_id, person_id, matched_by, self.clock.now().isoformat()),
-            )
+            await store.remember_identity(tx, slack_user_id, person_id, matched_by, self.clock.now())
         log.info("slack identity matched", extra={"event": "slack.identity", "person": person_id,
                                                   "slack_user": slack_user_id, "matched_by": matched_by})
 
@@ -76,9 +72,9 @@ class SlackIdentity:
         if person is not None:
             return person.id
         async with self.db.transaction() as tx:
-            row = await tx.fetchone("SELECT person_id FROM slack_identities WHERE slack_user_id = ?", (slack_user_id,))
-        if row is not None and self.directory.person(row["person_id"]) is not None:
-            return str(row["person_id"])
+            known = await store.person_of(tx, slack_user_id)
+        if known is not None and self.directory.person(known) is not None:
+            return known
         try:
             info = await self.client.users_info(user=slack_user_id)
         except SlackApiError as exc:
@@ -105,12 +101,9 @@ class SlackIdentity:
         if person.slack_user_id:
             return person.slack_user_id
         async with self.db.transaction() as tx:
-            row = await tx.fetchone(
-                "SELECT slack_user_id FROM slack_identities WHERE person_id = ? ORDER BY matched_at DESC LIMIT 1",
-                (person_id,),
-            )
-        if row is not None:
-            return str(row["slack_user_id"])
+            known = await store.slack_user_of(tx, person_id)
+        if known is not None:
+            return known
         if not person.email or person_id in self._unknown_people:
             return None
         try:

@@ -1,0 +1,45 @@
+"""Delivery views: what screens and reports read from the outbox (failed deliveries, escalations queued).
+
+Read-only. The outbox's writes (queueing, sending, retrying) are in `bot.outbox` and `bot.dispatcher` for now.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.store.db import Tx
+
+Row = dict[str, Any]
+
+
+async def failed(tx: Tx, limit: int) -> list[Row]:
+    """The latest permanently failed messages, newest first (id, case_ref, recipient_id, last_error, created_at)."""
+    return await tx.fetchall(
+        "SELECT id, case_ref, recipient_id, last_error, created_at FROM outbox WHERE status = 'failed' "
+        "ORDER BY id DESC LIMIT ?",
+        (limit,),
+    )
+
+
+async def told_about_failure(tx: Tx, case_id: int) -> list[str]:
+    """Everyone told that a message of the case could not be delivered."""
+    rows = await tx.fetchall(
+        "SELECT DISTINCT recipient_id FROM outbox WHERE template = 'delivery_failed' "
+        "AND case_ref = (SELECT ref FROM cases WHERE id = ?)", (case_id,)
+    )
+    return [r["recipient_id"] for r in rows]
+
+
+async def escalation_recipients(tx: Tx, after_id: int, since: str) -> list[Row]:
+    """Escalation, resolution and reassigned-away messages queued after outbox id `after_id` and at or after
+    `since` (stored form; "" for any time): (id, recipient_id), in queue order."""
+    return await tx.fetchall(
+        "SELECT id, recipient_id FROM outbox WHERE id > ? AND created_at >= ? "
+        "AND template IN ('escalation', 'escalation_resolved', 'case_reassigned_away') ORDER BY id",
+        (after_id, since),
+    )
+
+
+async def last_id(tx: Tx) -> int:
+    """The id of the newest queued message (0 when none)."""
+    return int(await tx.scalar("SELECT COALESCE(MAX(id), 0) FROM outbox"))

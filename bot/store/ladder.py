@@ -1,0 +1,160 @@
+"""Ladder repository: awaiting-answer items (table `awaiting`) and brist-i-samverkan drafts (`brist_drafts`).
+
+Functions take an open `Tx` (the caller owns the transaction). Instants are stored as UTC ISO 8601 text
+and lists as JSON; rows come back as stored, and `bot.ladder` turns them into `AwaitingItem` records.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from bot.clock import iso
+from bot.store.db import Tx
+
+Row = dict[str, Any]
+
+
+# --- reading ------------------------------------------------------------------------------------
+async def item_row(tx: Tx, item_id: int) -> Row | None:
+    """One item by id, or None."""
+    return await tx.fetchone("SELECT * FROM awaiting WHERE id = ?", (item_id,))
+
+
+async def open_rows(tx: Tx, case_id: int) -> list[Row]:
+    """The unresolved items of a case, oldest first."""
+    return await tx.fetchall("SELECT * FROM awaiting WHERE case_id = ? AND resolved_at IS NULL ORDER BY id", (case_id,))
+
+
+async def rows_for_case(tx: Tx, case_id: int) -> list[Row]:
+    """Who answers and who was alerted, for every item of a case (open or resolved), oldest first."""
+    return await tx.fetchall(
+        "SELECT kind, answerers, alerted, resolved_at FROM awaiting WHERE case_id = ? ORDER BY id", (case_id,)
+    )
+
+
+async def history_rows(tx: Tx, case_ref: str) -> list[Row]:
+    """Every item of a case by reference, oldest first."""
+    return await tx.fetchall("SELECT * FROM awaiting WHERE case_ref = ? ORDER BY id", (case_ref,))
+
+
+async def open_escalation_rows(tx: Tx) -> list[Row]:
+    """Open items that have climbed at least one rung, oldest first."""
+    return await tx.fetchall("SELECT * FROM awaiting WHERE resolved_at IS NULL AND rung > 0 ORDER BY since, id")
+
+
+async def escalation_alerts_since(tx: Tx, case_id: int, since: datetime) -> list[list[str]]:
+    """Who was alerted, per escalation of the case (climbed at least one rung) that is open or was resolved
+    at or after `since`."""
+    rows = await tx.fetchall(
+        "SELECT alerted FROM awaiting WHERE case_id = ? AND rung > 0 AND (resolved_at IS NULL OR resolved_at >= ?)",
+        (case_id, iso(since)),
+    )
+    return [json.loads(r["alerted"]) for r in rows]
+
+
+async def earliest_due(tx: Tx, now: datetime) -> Row | None:
+    """The open item due first at or before `now` (id, due_at), or None."""
+    return await tx.fetchone(
+        "SELECT id, due_at FROM awaiting WHERE resolved_at IS NULL AND due_at IS NOT NULL "
+        "AND due_at <= ? ORDER BY due_at, id LIMIT 1",
+        (iso(now),),
+    )
+
+
+# --- opening, climbing, resolving ---------------------------------------------------------------
+async def next_arm(tx: Tx, case_id: int, kind: str, subject: str) -> int:
+    """The arm number a new item of this kind and subject gets (1, 2, ... per re-arming)."""
+    return int(await tx.scalar(
+        "SELECT COALESCE(MAX(arm), 0) + 1 FROM awaiting WHERE case_id = ? AND kind = ? AND subject = ?",
+        (case_id, kind, subject),
+    ))
+
+
+async def insert_item(
+    tx: Tx,
+    *,
+    case_id: int,
+    case_ref: str,
+    kind: str,
+    subject: str,
+    arm: int,
+    unit_id: str,
+    answerers: list[str],
+    since: datetime,
+    due_at: datetime,
+    ladder: str,
+    skipped: list[str],
+    now: datetime,
+) -> int:
+    """Store a new item on its first rung; `ladder` is the frozen ladder's JSON. Returns its id."""
+    return await tx.insert(
+        """INSERT INTO awaiting (case_id, case_ref, kind, subject, arm, unit_id, answerers, since, due_at,
+                                 ladder, rung, skipped, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)""",
+        (case_id, case_ref, kind, subject, arm, unit_id, json.dumps(answerers),
+         iso(since), iso(due_at), ladder, json.dumps(skipped), iso(now)),
+    )
+
+
+async def resolve(tx: Tx, item_id: int, resolved_by: str, resolution: str, now: datetime) -> bool:
+    """Mark an open item resolved; False when it already was."""
+    changed = await tx.execute(
+        "UPDATE awaiting SET resolved_at = ?, resolved_by = ?, resolution = ? WHERE id = ? AND resolved_at IS NULL",
+        (iso(now), resolved_by, resolution, item_id),
+    )
+    return changed == 1
+
+
+async def park(tx: Tx, item_id: int, rung: int, skipped: list[str]) -> None:
+    """Stop the climb on `rung` with no due time (nobody left to alert)."""
+    await tx.execute(
+        "UPDATE awaiting SET due_at = NULL, rung = ?, skipped = ? WHERE id = ?", (rung, json.dumps(skipped), item_id)
+    )
+
+
+async def set_climbed(
+    tx: Tx, item_id: int, *, rung: int, due_at: datetime | None, alerted: list[str], skipped: list[str],
+    now: datetime,
+) -> None:
+    """Record a climb: the new rung, its due time (None on the top rung), who was alerted, skipped rungs."""
+    await tx.execute(
+        "UPDATE awaiting SET rung = ?, due_at = ?, alerted = ?, skipped = ?, escalated_at = ? WHERE id = ?",
+        (rung, iso(due_at) if due_at else None, json.dumps(alerted), json.dumps(skipped), iso(now), item_id),
+    )
+
+
+async def postpone(tx: Tx, item_id: int, due_at: datetime) -> None:
+    """Move an item's due time (a failed climb is retried later)."""
+    await tx.execute("UPDATE awaiting SET due_at = ? WHERE id = ?", (iso(due_at), item_id))
+
+
+# --- brist-i-samverkan drafts -------------------------------------------------------------------
+async def brist_draft_id(tx: Tx, awaiting_id: int) -> int | None:
+    """The draft already made for an item, if any."""
+    found = await tx.scalar("SELECT id FROM brist_drafts WHERE awaiting_id = ?", (awaiting_id,))
+    return int(found) if found is not None else None
+
+
+async def insert_brist_draft(
+    tx: Tx,
+    *,
+    awaiting_id: int,
+    case_id: int,
+    case_ref: str,
+    coordinators: list[str],
+    units: list[str],
+    principals: list[str],
+    what_happened: str,
+    causes: list[str],
+    now: datetime,
+) -> int:
+    """Store a prefilled draft; returns its id."""
+    return await tx.insert(
+        """INSERT INTO brist_drafts (awaiting_id, case_id, case_ref, coordinators, units, principals,
+                                     what_happened, causes, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (awaiting_id, case_id, case_ref, json.dumps(coordinators), json.dumps(units),
+         json.dumps(principals), what_happened, json.dumps(causes), now.isoformat()),
+    )

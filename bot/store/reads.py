@@ -1,0 +1,35 @@
+"""Read-log repository: who was shown a case's free text (table `case_reads`). Append-only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.store.db import Tx
+
+Row = dict[str, Any]
+
+
+def _utc(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat()
+
+
+async def insert(tx: Tx, *, at: datetime, person_id: str, refs: list[str], view: str, channel: str) -> None:
+    """Append one row per case reference."""
+    await tx.executemany(
+        "INSERT INTO case_reads (at, person_id, case_ref, view, channel) VALUES (?, ?, ?, ?, ?)",
+        [(_utc(at), person_id, ref, view, channel) for ref in refs],
+    )
+
+
+async def for_case(tx: Tx, case_ref: str) -> list[Row]:
+    """Every read of one case, oldest first."""
+    return await tx.fetchall("SELECT * FROM case_reads WHERE case_ref = ? ORDER BY id", (case_ref,))
+
+
+async def by_person(tx: Tx, person_id: str, start: datetime, before: datetime) -> list[Row]:
+    """Every read by one person in [start, before), oldest first."""
+    return await tx.fetchall(
+        "SELECT * FROM case_reads WHERE person_id = ? AND at >= ? AND at < ? ORDER BY at, id",
+        (person_id, _utc(start), _utc(before)),
+    )
