@@ -148,6 +148,28 @@ class BusinessCalendar:
             remaining -= available
             current = self.next_business_start(closing, hours)
 
+    def business_duration(self, start: datetime, end: datetime, hours: OfficeHours = DEFAULT_OFFICE_HOURS) -> timedelta:
+        """The business time between `start` and `end`: only time inside office hours on working days.
+
+        The inverse of `add_business_hours`: Friday 15:00 to Monday 10:00 is 4 h. An `end` before `start`
+        gives zero.
+        """
+        _require_aware(start)
+        _require_aware(end)
+        if end <= start:
+            return timedelta(0)
+        total = timedelta(0)
+        d = self._local(start).date()
+        last = self._local(end).date()
+        while d <= last:
+            if self.is_working_day(d):
+                opening = max(self.at_local(d, hours.start), start)
+                closing = min(self.at_local(d, hours.end), end)
+                if closing > opening:
+                    total += closing - opening
+            d += timedelta(days=1)
+        return total
+
     def add_business_days(self, dt: datetime, days: int, hours: OfficeHours = DEFAULT_OFFICE_HOURS) -> datetime:
         """The same local wall-clock time `days` working days later, after clamping to business time.
 

@@ -23,6 +23,7 @@ from bot.errors import Refusal
 from bot.ladder import messaging
 from bot.ladder.models import AwaitingItem, AwaitingKind, FrozenLadder, FrozenRung, TakeOver, add_business_time
 from bot.outbox import Outbox
+from bot.stats.facts import record_escalation
 from bot.store import Database, Tx
 
 if TYPE_CHECKING:
@@ -269,6 +270,7 @@ class LadderService:
             "UPDATE awaiting SET rung = ?, due_at = ?, alerted = ?, skipped = ?, escalated_at = ? WHERE id = ?",
             (nxt, iso(due) if due else None, json.dumps(alerted), json.dumps(all_skipped), iso(now), item.id),
         )
+        await record_escalation(tx, item.unit_id, item.kind.value, nxt, ladder.rungs[nxt].title, now)
         log.info("escalated", extra={"event": "ladder.escalated", "case_ref": item.case_ref, "item_id": item.id,
                                      "kind": item.kind.value, "rung": nxt, "top": top,
                                      "next_due": iso(due) if due else None})
