@@ -26,6 +26,9 @@ from bot.directory import Role
 from bot.dispatcher import status_counts
 from bot.errors import FieldError, Refusal
 from bot.outbox import OutboxMessage
+from bot.stats import export
+from bot.stats.report import build_report
+from bot.stats.service import last_twelve_months
 
 
 class ConsoleClock:
@@ -81,7 +84,7 @@ ALIASES: dict[str, str] = {
     "eskaleringar": "eskaleringar", "eskalering": "eskaleringar", "esk": "eskaleringar",
     "taöver": "taover", "taover": "taover", "ta-över": "taover", "ta-over": "taover",
     "påminn": "paminn", "paminn": "paminn", "förnya": "fornya", "fornya": "fornya",
-    "leveranser": "leveranser",
+    "leveranser": "leveranser", "statistik": "statistik", "stats": "statistik",
     "läsloggar": "lasloggar", "lasloggar": "lasloggar", "läslogg": "lasloggar", "laslogg": "lasloggar",
     "hjälp": "hjalp", "hjalp": "hjalp", "help": "hjalp", "avsluta-konsol": "quit", "quit": "quit", "exit": "quit",
 }
@@ -130,6 +133,7 @@ class ConsoleSession:
             "quit": self.cmd_quit, "klar": self.cmd_done,
             "eskaleringar": self.cmd_escalations, "taover": self.cmd_take_over, "paminn": self.cmd_nudge,
             "fornya": self.cmd_renew, "leveranser": self.cmd_deliveries, "lasloggar": self.cmd_read_log,
+            "statistik": self.cmd_stats,
         }
 
     # --- output -----------------------------------------------------------------------------------
@@ -345,6 +349,23 @@ class ConsoleSession:
             for r in rows
         ]
         self.say(self.text("deliveries", failed=failed, counts=await status_counts(self.core.db)))
+
+    async def cmd_stats(self, positional: list[str], options: dict[str, str]) -> None:
+        """`/statistik [enhet=<id>]`: the last twelve months per unit (coordinators)."""
+        person = self.core.directory.people[self.person]
+        if Role.COORDINATOR not in person.roles:
+            self.say(self.core.renderer.macro("stats", "not_coordinator"))
+            return
+        unit = options.get("enhet", options.get("verksamhet"))
+        if positional or set(options) - {"enhet", "verksamhet"}:
+            raise UsageError("unknown_args", value=", ".join([*positional, *sorted(options)]))
+        if unit is not None and self.core.directory.unit(unit) is None:
+            self.say(self.core.renderer.macro("stats", "unknown_unit", unit=unit))
+            return
+        start, end = last_twelve_months(self.clock.now().astimezone(self.tz).date())
+        report = await build_report(self.core.db, self.core.directory, self.core.calendar,
+                                    self.core.settings.timezone, start, end, unit)
+        self.say(export.text(self.core.renderer, report))
 
     async def cmd_mine(self, positional: list[str], options: dict[str, str]) -> None:
         mine = await self.core.cases.mine(self.person)

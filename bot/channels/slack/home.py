@@ -15,6 +15,9 @@ from bot.core import Core
 from bot.directory import Role
 from bot.ladder.models import AwaitingItem
 from bot.rendering import Renderer
+from bot.stats.models import UnitStats
+from bot.stats.report import build_report
+from bot.stats.service import last_twelve_months
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +27,7 @@ MAX_CASES = 15
 MAX_QUEUE = 12
 MAX_FAILED = 10
 MAX_ESCALATIONS = 10
+MAX_STATS = 8  # units in the coordinator's statistics section (those with requests or escalations)
 
 
 @dataclass
@@ -46,6 +50,7 @@ class HomeData:
     coordinator: bool = False
     failed: list[FailedDelivery] = field(default_factory=list)
     escalations: list[AwaitingItem] = field(default_factory=list)  # open escalations this person may answer
+    stats: list[UnitStats] | None = None  # coordinators: the last 12 months of the units with any activity
 
 
 @dataclass(frozen=True)
@@ -76,8 +81,8 @@ def escalation_line(renderer: Renderer, item: AwaitingItem) -> EscalationLine:
 
 # When the view is too long, lists are shortened in this order (the escalations last) down to MIN_SHOWN
 # items each; an item of each list takes up to BLOCKS_PER_ITEM blocks.
-SHRINK_ORDER = ("failed", "queue", "cases", "requests", "escalations")
-BLOCKS_PER_ITEM = {"failed": 1, "queue": 1, "cases": 2, "requests": 1, "escalations": 2}
+SHRINK_ORDER = ("stats", "failed", "queue", "cases", "requests", "escalations")
+BLOCKS_PER_ITEM = {"stats": 1, "failed": 1, "queue": 1, "cases": 2, "requests": 1, "escalations": 2}
 MIN_SHOWN = 1
 
 
@@ -85,9 +90,9 @@ def home_view(renderer: Renderer, data: HomeData) -> dict[str, Any]:
     """The Home view of `data` (pure: no I/O). Long lists are cut, each saying how many more there are,
     so that Slack's 100-block limit holds; open escalations are cut last."""
     caps = {"failed": MAX_FAILED, "queue": MAX_QUEUE, "cases": MAX_CASES, "requests": MAX_REQUESTS,
-            "escalations": MAX_ESCALATIONS}
+            "escalations": MAX_ESCALATIONS, "stats": MAX_STATS}
     lines = [escalation_line(renderer, e) for e in data.escalations]
-    lengths = {"failed": len(data.failed), "queue": max((len(q) for _, q in data.queues or []), default=0),
+    lengths = {"stats": len(data.stats or []), "failed": len(data.failed), "queue": max((len(q) for _, q in data.queues or []), default=0),
                "cases": len(data.cases), "requests": len(data.requests), "escalations": len(lines)}
     caps = {name: min(cap, lengths[name]) for name, cap in caps.items()}  # shrinking an empty list is no use
     view = _render(renderer, data, caps, lines)
@@ -126,6 +131,8 @@ def _render(renderer: Renderer, data: HomeData, caps: dict[str, int], lines: lis
         failed=data.failed[: caps["failed"]],
         escalations=lines[: caps["escalations"]],
         more_escalations=max(0, len(lines) - caps["escalations"]),
+        stats=None if data.stats is None else data.stats[: caps["stats"]],
+        more_stats=max(0, len(data.stats or []) - caps["stats"]),
     )
 
 
@@ -160,6 +167,9 @@ async def load_home(core: Core, person_id: str) -> HomeData:
                            r["recipient_id"], r["last_error"], datetime.fromisoformat(r["created_at"]))
             for r in rows
         ]
+        start, end = last_twelve_months(data.now.astimezone(core.calendar.tz).date())
+        report = await build_report(core.db, core.directory, core.calendar, core.settings.timezone, start, end)
+        data.stats = [u for u in report.units if u.active]
     # Open escalations of the cases this person may see (the ladder alerted them, or they are in the case).
     assert core.ladder is not None
     items = await core.ladder.open_escalations(person_id)
