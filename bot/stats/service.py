@@ -56,7 +56,9 @@ def period_bounds(start: date, end: date, tz: str) -> tuple[datetime, datetime]:
     return first, after
 
 
-def hours_between(calendar: BusinessCalendar, start: datetime, end: datetime | None, office: OfficeHours) -> float | None:
+def hours_between(
+    calendar: BusinessCalendar, start: datetime, end: datetime | None, office: OfficeHours
+) -> float | None:
     """Business hours from `start` to `end` in `office` hours, or None when `end` has not happened."""
     if end is None:
         return None

@@ -92,7 +92,8 @@ def home_view(renderer: Renderer, data: HomeData) -> dict[str, Any]:
     caps = {"failed": MAX_FAILED, "queue": MAX_QUEUE, "cases": MAX_CASES, "requests": MAX_REQUESTS,
             "escalations": MAX_ESCALATIONS, "stats": MAX_STATS}
     lines = [escalation_line(renderer, e) for e in data.escalations]
-    lengths = {"stats": len(data.stats or []), "failed": len(data.failed), "queue": max((len(q) for _, q in data.queues or []), default=0),
+    lengths = {"stats": len(data.stats or []),
+               "failed": len(data.failed), "queue": max((len(q) for _, q in data.queues or []), default=0),
                "cases": len(data.cases), "requests": len(data.requests), "escalations": len(lines)}
     caps = {name: min(cap, lengths[name]) for name, cap in caps.items()}  # shrinking an empty list is no use
     view = _render(renderer, data, caps, lines)
