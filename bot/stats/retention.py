@@ -75,6 +75,8 @@ async def purge(
                 await stats_store.delete_case(tx, row["id"], row["ref"], now)
                 await audit.record(tx, at=now, actor_id=SYSTEM, action="purge", case_ref=row["ref"],
                                    retention_months=months)
+        if result.items and not dry_run:
+            await stats_store.delete_messages_showing(tx, [i.ref for i in result.items])
         if run_day is not None and not dry_run:
             await stats_store.record_purge_run(tx, run_day, now, len(result.items))
     if result.items and not dry_run:

@@ -116,7 +116,8 @@ async def delete_case(tx: Tx, case_id: int, ref: str, now: datetime) -> None:
 
     Deleting the case row cascades to assignees, follow-ups, awaiting items (and their brist drafts), timers
     and inbound idempotency keys. Outbox rows only lose the link on delete, so they go first, by id and by
-    reference. The audit log and the read log are append-only and hold no content: they stay.
+    reference (messages that show several cases, e.g. a distribution queue: `delete_messages_showing`).
+    The audit log and the read log are append-only and hold no content: they stay.
     """
     await tx.execute("DELETE FROM outbox WHERE case_id = ? OR case_ref = ?", (case_id, ref))
     # drafts go with their awaiting item (cascade); this also catches a draft that lost its item
@@ -124,6 +125,21 @@ async def delete_case(tx: Tx, case_id: int, ref: str, now: datetime) -> None:
                      (case_id, ref))
     await tx.execute("DELETE FROM cases WHERE id = ?", (case_id,))
     await tx.execute("UPDATE case_facts SET case_ref = NULL, purged_at = ? WHERE case_ref = ?", (iso(now), ref))
+
+
+async def delete_messages_showing(tx: Tx, refs: list[str]) -> int:
+    """Delete the outbox rows that show any of these cases' free text without being their own messages (a
+    distribution queue lists several cases: `reads` names them). One pass over the outbox per 500 refs."""
+    deleted = 0
+    for i in range(0, len(refs), 500):
+        chunk = refs[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        deleted += await tx.execute(
+            f"DELETE FROM outbox WHERE reads IS NOT NULL AND EXISTS "
+            f"(SELECT 1 FROM json_each(outbox.reads) WHERE value IN ({marks}))",
+            chunk,
+        )
+    return deleted
 
 
 async def purge_ran(tx: Tx, day: str) -> bool:

@@ -62,7 +62,8 @@ async def known_timings(core: Core, clock: FrozenClock) -> Fixture:
 
     clock.set(local("2026-12-23T15:00"))
     b = await cases.request("maria.sand", form(brief="brief-B-xq7 man 60 år", urgent=True))
-    clock.set(local("2026-12-28T09:00"))
+    clock.set(local("2026-12-28T09:00"))  # the slot of Thursday 24 Dec (julafton) moved to Monday
+    await core.tick()  # the queue message (no case of its own) shows B's brief
     await cases.assign("fatima.ali", b.ref, ["sofia.grahn"])
     clock.set(local("2026-12-29T10:00"))
     await cases.acknowledge("sofia.grahn", b.ref)
@@ -159,6 +160,9 @@ async def test_purge_keeps_statistics_and_leaves_no_free_text(core: Core, clock:
     db = tmp_path / "gfi.sqlite3"
     data = stored_bytes(db)
     assert all(marker.encode() in data for marker in [*FREE_TEXT, "brief-C-xq7", "brief-D-xq7"])  # the grep works
+    queue_showing_b = "SELECT COUNT(*) FROM outbox WHERE template = 'queue' AND reads LIKE ?"
+    async with core.db.transaction() as tx:
+        assert await tx.scalar(queue_showing_b, (f'%"{f.b.ref}"%',)) == 1  # the active distributor got the queue
     whole = (date(2026, 11, 1), date(2027, 12, 31))
     before = await report(core, *whole)
 
@@ -186,6 +190,7 @@ async def test_purge_keeps_statistics_and_leaves_no_free_text(core: Core, clock:
             col = "case_ref" if table in ("outbox", "awaiting", "timers") else None
             if col:
                 assert await tx.scalar(f"SELECT COUNT(*) FROM {table} WHERE {col} IN (?, ?)", (f.a.ref, f.b.ref)) == 0
+        assert await tx.scalar(queue_showing_b, (f'%"{f.b.ref}"%',)) == 0
         # the audit trail stays, without content, and says the case was purged
         actions = [r["action"] for r in await tx.fetchall("SELECT action FROM audit WHERE case_ref = ?", (f.a.ref,))]
         assert actions[0] == "request" and actions[-1] == "purge"
