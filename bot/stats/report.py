@@ -7,7 +7,7 @@ from datetime import date
 from bot.calendar import BusinessCalendar, OfficeHours
 from bot.directory import Directory
 from bot.stats.models import CaseFact, EscalationFact, StatsReport
-from bot.stats.service import per_unit, period_bounds, rung_order, unit_stats
+from bot.stats.service import Waits, per_unit, period_bounds, rung_order, unit_stats
 from bot.store import Database
 from bot.store import stats as stats_store
 
@@ -35,6 +35,7 @@ async def build_report(
         return hours.get(u, OfficeHours())
 
     unit_ids = [unit_id] if unit_id is not None else list(directory.units)
-    units = per_unit(unit_ids, facts, escalations, calendar, office_of)
-    total = unit_stats(None, facts, escalations, calendar, office_of) if len(units) > 1 else None
+    cache: dict[int, Waits] = {}
+    units = per_unit(unit_ids, facts, escalations, calendar, office_of, cache)
+    total = unit_stats(None, facts, escalations, calendar, office_of, cache) if len(units) > 1 else None
     return StatsReport(start, end, units, rung_order(escalations), total)

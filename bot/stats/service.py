@@ -65,34 +65,45 @@ def hours_between(
     return calendar.business_duration(start, end, office).total_seconds() / 3600
 
 
+Waits = tuple[float | None, float | None, float | None]  # hours to distribution, acknowledgement, meeting
+
+
+def fact_waits(f: CaseFact, calendar: BusinessCalendar, office: OfficeHours) -> Waits:
+    """Business hours from the request to its first distribution, first acknowledgement and held meeting."""
+    return (hours_between(calendar, f.created_at, f.distributed_at, office),
+            hours_between(calendar, f.created_at, f.acknowledged_at, office),
+            hours_between(calendar, f.created_at, f.meeting_at, office))
+
+
 def unit_stats(
     unit_id: str | None,
     facts: Iterable[CaseFact],
     escalations: Iterable[EscalationFact],
     calendar: BusinessCalendar,
     office_of: Callable[[str], OfficeHours],
+    cache: dict[int, Waits] | None = None,
 ) -> UnitStats:
-    """The figures of `facts` (requests) and `escalations`, already chosen for one unit or for all."""
+    """The figures of `facts` (requests) and `escalations`, already chosen for one unit or for all.
+    `cache` ({id(fact): waits}) spares computing a fact's durations twice (per unit, then all together)."""
     out = UnitStats(unit_id)
-    waits: dict[str, list[float]] = {"distribution": [], "acknowledgement": [], "meeting": []}
+    cache = {} if cache is None else cache
+    waits: tuple[list[float], list[float], list[float]] = ([], [], [])
     for f in facts:
         out.requests += 1
         out.urgent += f.urgent
         out.no_shows += f.no_shows
-        office = office_of(f.target_unit)
-        for key, end in (("distribution", f.distributed_at), ("acknowledgement", f.acknowledged_at),
-                         ("meeting", f.meeting_at)):
-            hours = hours_between(calendar, f.created_at, end, office)
+        key = id(f)
+        if key not in cache:
+            cache[key] = fact_waits(f, calendar, office_of(f.target_unit))
+        for into, hours in zip(waits, cache[key], strict=True):
             if hours is not None:
-                waits[key].append(hours)
+                into.append(hours)
         if f.outcome in out.outcomes:
             out.outcomes[f.outcome] += 1
             out.evaluations_done += bool(f.evaluation_done)
     for e in escalations:
         out.escalations[e.rung_title] = out.escalations.get(e.rung_title, 0) + 1
-    out.to_distribution = spread(waits["distribution"])
-    out.to_acknowledgement = spread(waits["acknowledgement"])
-    out.to_meeting = spread(waits["meeting"])
+    out.to_distribution, out.to_acknowledgement, out.to_meeting = (spread(w) for w in waits)
     return out
 
 
@@ -110,13 +121,14 @@ def per_unit(
     escalations: Sequence[EscalationFact],
     calendar: BusinessCalendar,
     office_of: Callable[[str], OfficeHours],
+    cache: dict[int, Waits] | None = None,
 ) -> list[UnitStats]:
     """One `UnitStats` per unit in `unit_ids` (in that order), then any other unit the facts name."""
     named = set(unit_ids)
     extra = sorted(({f.target_unit for f in facts} | {e.unit_id for e in escalations}) - named)
     return [
         unit_stats(u, [f for f in facts if f.target_unit == u], [e for e in escalations if e.unit_id == u],
-                   calendar, office_of)
+                   calendar, office_of, cache)
         for u in [*unit_ids, *extra]
     ]
 

@@ -79,6 +79,16 @@ def test_business_duration(start: str, end: str, hours: float) -> None:
     assert CAL.business_duration(local(start), local(end)) == timedelta(hours=hours)
 
 
+def test_working_days_between_counts_like_going_day_by_day() -> None:
+    first = date(2026, 12, 1)
+    for offset in range(0, 400, 7):
+        start = first + timedelta(days=offset + offset % 5)
+        for length in (0, 1, 2, 5, 9, 33, 70, 200):
+            end = start + timedelta(days=length)
+            slow = sum(CAL.is_working_day(start + timedelta(days=i)) for i in range(1, length))
+            assert CAL.working_days_between(start, end) == slow, (start, end)
+
+
 def test_business_duration_is_the_inverse_of_add_business_hours() -> None:
     office = OfficeHours(time(7, 30), time(16, 30))
     start = local("2026-12-22T14:10")
