@@ -65,8 +65,12 @@ class Role(StrEnum):
 
 
 class Channel(StrEnum):
+    """A person's preferred channel. `m365` means Teams, falling back to e-mail when Teams cannot reach them."""
+
     SLACK = "slack"
     M365 = "m365"
+    TEAMS = "teams"
+    EMAIL = "email"
     CONSOLE = "console"
 
 

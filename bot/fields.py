@@ -31,6 +31,7 @@ MAX_LENGTH: dict[str, int] = {
     "vad": 300,  # follow-up text
     "skal": 300,  # free-text close reason
     "omfattar": 300,  # consent scope (unit ids, joined with ", ")
+    "avser_text": 300,  # what the consent covers, in the requester's words ("annat")
     "enhet": 100,  # target unit id (echoed in errors, so guarded too)
     "typ": 100,  # case type code
 }

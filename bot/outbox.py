@@ -141,3 +141,40 @@ class Outbox:
         )
         await tx.execute("UPDATE outbox SET text = '', blocks = NULL WHERE case_id = ?", (case_id,))
         return cancelled
+
+    async def delivered_to(self, tx: Tx, case_id: int) -> list[str]:
+        """Everyone a message about the case has been delivered to, in the order first delivered."""
+        rows = await tx.fetchall(
+            "SELECT recipient_id FROM outbox WHERE case_id = ? AND status = 'sent' AND kind = 'message' "
+            "GROUP BY recipient_id ORDER BY MIN(id)",
+            (case_id,),
+        )
+        return [r["recipient_id"] for r in rows]
+
+    async def withdraw_recipients(self, tx: Tx, case_id: int, person_ids: list[str]) -> int:
+        """Consent withdrawn for one unit: the same as `withdraw_case`, but only for the messages of the case
+        to these people (the unit's staff), who lose access while the case goes on. Returns how many were
+        cancelled."""
+        if not person_ids:
+            return 0
+        marks = ", ".join("?" for _ in person_ids)
+        mine = f"case_id = ? AND recipient_id IN ({marks})"
+        params = (case_id, *person_ids)
+        cancelled = await tx.execute(
+            f"UPDATE outbox SET status = 'cancelled', last_error = 'consent withdrawn for the unit' "
+            f"WHERE {mine} AND status = 'pending'",
+            params,
+        )
+        now = self.clock.now().isoformat()
+        await tx.execute(
+            f"""INSERT INTO outbox (created_at, case_id, case_ref, recipient_id, channel, template, text, urgent,
+                                    not_before, next_attempt_at, dedupe_key, kind, target)
+                SELECT ?, case_id, case_ref, recipient_id, channel, 'retract', '', 1, ?, ?,
+                       'retract:' || id, 'retract', external_id
+                FROM outbox
+                WHERE {mine} AND status = 'sent' AND kind = 'message' AND external_id IS NOT NULL
+                ON CONFLICT (dedupe_key) DO NOTHING""",
+            (now, now, now, *params),
+        )
+        await tx.execute(f"UPDATE outbox SET text = '', blocks = NULL WHERE {mine}", params)
+        return cancelled

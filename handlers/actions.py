@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import readlog
-from bot.cases import access
+from bot.cases import access, consent
 from bot.cases.models import Case, CaseState
 from bot.cases.rules import Action, authorize
 from bot.cases.visibility import Level, level, shown_free_text
@@ -39,11 +39,12 @@ FORMS: dict[str, tuple[Action, str]] = {
     "gfi_follow_up_open": (Action.ADD_FOLLOW_UP, "slack_follow_up"),
     "gfi_close_open": (Action.CLOSE, "slack_close"),
     "gfi_renew_open": (Action.RENEW_CONSENT, "slack_renew"),
+    "gfi_withdraw_open": (Action.WITHDRAW_CONSENT, "slack_withdraw"),
 }
 
 
-def form_context(ctx: SlackContext, template: str, case: Case) -> dict[str, Any]:
-    """What each case form needs besides the case."""
+def form_context(ctx: SlackContext, template: str, case: Case, person_id: str | None = None) -> dict[str, Any]:
+    """What each case form needs besides the case (`person_id`: who opens it)."""
     directory = ctx.core.directory
     units = [(u.id, u.name) for u in directory.units.values()]
     if template == "slack_assign":
@@ -54,7 +55,14 @@ def form_context(ctx: SlackContext, template: str, case: Case) -> dict[str, Any]
         return {"units": units, "initial_units": initial, "today": ctx.core.cases.today().isoformat(),
                 "tz": ctx.core.settings.timezone}
     if template == "slack_renew":
-        return {"units": units, "today": ctx.core.cases.today().isoformat()}
+        # who may have obtained the renewed consent: the one recording it first, then colleagues of that unit
+        recorder = person_id or case.requester_id
+        own = directory.unit_of(recorder)
+        colleagues = [(p.id, p.name) for p in directory.staff_of(own.id) if p.id != recorder] if own else []
+        return {"units": units, "today": ctx.core.cases.today().isoformat(), "recorder": recorder,
+                "people": [(recorder, directory.name(recorder)), *colleagues][:100]}
+    if template == "slack_withdraw":
+        return {"units": [(u, directory.unit_name(u)) for u in consent.withdrawable_units(case)][:9]}
     if template == "slack_follow_up":
         ids = list(dict.fromkeys([*case.responsible(), case.requester_id,
                                   *(p.id for p in directory.staff_of(case.target_unit)),
@@ -70,7 +78,8 @@ async def case_form(ctx: SlackContext, template: str, case: Case, person_id: str
     view and the references whose free text it shows (to log as read once the form is open)."""
     async with ctx.core.db.transaction() as tx:
         full = level(case, person_id, ctx.core.directory, await access.alerts_for(tx, case.id)) is Level.FULL
-    params: dict[str, Any] = {"case": case, "show_brief": full, **form_context(ctx, template, case), **extra}
+    params: dict[str, Any] = {"case": case, "show_brief": full, **form_context(ctx, template, case, person_id),
+                              **extra}
     shown = [c.ref for c in shown_free_text(template, params)] if full else []
     return ctx.core.renderer.view(template, **params), shown
 

@@ -23,9 +23,12 @@ def request_form(ctx: SlackContext, person_id: str) -> dict[str, Any]:
     units = [(u.id, u.name) for u in core.directory.units.values() if u.id != person.unit]
     all_units = [(u.id, u.name) for u in core.directory.units.values()]
     valid_until = core.cases.today() + timedelta(days=core.settings.consent_default_days)
+    # who may have obtained the consent: the requester first, then the colleagues of the same unit
+    people = [(p.id, p.name) for p in core.directory.staff_of(person.unit) if p.id != person_id]
     return core.renderer.view(
         "slack_request", units=units, all_units=all_units, contact=core.cases.default_contact(person_id),
-        valid_until=valid_until.isoformat(),
+        valid_until=valid_until.isoformat(), default_days=core.settings.consent_default_days,
+        people=[(person_id, person.name), *people], requester=person_id,
     )
 
 

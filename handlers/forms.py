@@ -130,7 +130,8 @@ def parse_request(values: dict[str, Any]) -> tuple[GfiRequest, ErrorMap]:
         errors.setdefault("enhet", ("required", {"field": "enhet"}))
     if not case_type:
         errors.setdefault("typ", ("required", {"field": "typ"}))
-    until = _date(values, "giltigt", errors, required=False)
+    until = _date(values, "giltigt", errors)  # the form asks (prefilled with the default), never a silent default
+    _consent_required(values, errors)
     form = GfiRequest(
         target_unit=target,
         case_type=case_type,
@@ -140,8 +141,20 @@ def parse_request(values: dict[str, Any]) -> tuple[GfiRequest, ErrorMap]:
         consent_scope=_list(values, "omfattar", errors),
         consent_valid_until=until,
         urgent="ja" in _list(values, "bradskande", errors),
+        consent_covers=_list(values, "avser", errors),
+        consent_note=_text(values, "avser_text", errors) or None,
+        consent_form=_text(values, "form", errors) or None,
+        consent_obtained_by=_text(values, "inhamtat", errors) or None,
     )
     return form, errors
+
+
+def _consent_required(values: dict[str, Any], errors: ErrorMap) -> None:
+    """The consent's information and form must be stated on the Slack forms (the console may leave them out)."""
+    if not _list(values, "avser", errors):
+        errors.setdefault("avser", ("required", {"field": "avser"}))
+    if not _text(values, "form", errors):
+        errors.setdefault("form", ("required", {"field": "form"}))
 
 
 @dataclass
@@ -221,11 +234,43 @@ def parse_follow_up(values: dict[str, Any]) -> tuple[FollowUpForm, ErrorMap]:
     return FollowUpForm(owner=owner, due=due, what=_text(values, "vad", errors)), errors
 
 
-def parse_renew(values: dict[str, Any]) -> tuple[date | None, list[str], ErrorMap]:
-    """The renewed consent: new valid-until date and any further units in scope."""
+@dataclass
+class RenewForm:
+    """A renewed (or widened) consent and how it was obtained."""
+
+    until: date | None
+    scope: list[str]
+    form: str | None
+    obtained_by: str | None
+    covers: list[str]
+    note: str | None
+
+
+def parse_renew(values: dict[str, Any]) -> tuple[RenewForm, ErrorMap]:
+    """The renewed consent: new valid-until date, any further units and information, how it was given
+    (required) and who obtained it (default: the one recording it)."""
     errors: ErrorMap = {}
     until = _date(values, "giltigt", errors)
-    return until, _list(values, "omfattar", errors), errors
+    if not _text(values, "form", errors):
+        errors.setdefault("form", ("required", {"field": "form"}))
+    return RenewForm(
+        until=until, scope=_list(values, "omfattar", errors), form=_text(values, "form", errors) or None,
+        obtained_by=_text(values, "inhamtat", errors) or None, covers=_list(values, "avser", errors),
+        note=_text(values, "avser_text", errors) or None,
+    ), errors
+
+
+WHOLE_CONSENT = "hela"
+
+
+def parse_withdraw(values: dict[str, Any]) -> tuple[str | None, ErrorMap]:
+    """What the individual withdrew the consent for: the whole consent (None) or one unit (its id)."""
+    errors: ErrorMap = {}
+    choice = _text(values, "aterkalla", errors)
+    if not choice:
+        errors.setdefault("aterkalla", ("required", {"field": "aterkalla"}))
+        return None, errors
+    return (None if choice == WHOLE_CONSENT else choice), errors
 
 
 def parse_close(values: dict[str, Any]) -> tuple[str, ErrorMap]:

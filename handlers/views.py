@@ -1,4 +1,4 @@
-"""Modal submissions: request, assign, book, outcome, follow-up, close. Errors go back on the field."""
+"""Modal submissions: request, assign, book, outcome, follow-up, close, consent. Errors go back on the field."""
 
 from __future__ import annotations
 
@@ -18,14 +18,16 @@ log = logging.getLogger("handlers.views")
 
 # Input blocks of each modal, and where an error without a field of its own (a refusal) is shown.
 BLOCKS: dict[str, tuple[set[str], str]] = {
-    "gfi_request": ({"enhet", "typ", "kort", "kontakt", "samtycke", "omfattar", "giltigt", "bradskande"}, "enhet"),
+    "gfi_request": ({"enhet", "typ", "kort", "kontakt", "samtycke", "omfattar", "avser", "avser_text", "form",
+                     "inhamtat", "giltigt", "bradskande"}, "enhet"),
     "gfi_assign": ({"personer", "annan"}, "personer"),
     "gfi_reassign": ({"personer", "annan"}, "personer"),
     "gfi_book": ({"datum", "tid", "plats", "enheter"}, "datum"),
     "gfi_outcome": ({"utfall", "utvardering"}, "utfall"),
     "gfi_follow_up": ({"agare", "datum", "vad"}, "vad"),
     "gfi_close": ({"skal", "annat"}, "skal"),
-    "gfi_renew": ({"giltigt", "omfattar"}, "giltigt"),
+    "gfi_renew": ({"giltigt", "form", "inhamtat", "avser", "avser_text", "omfattar"}, "giltigt"),
+    "gfi_withdraw_consent": ({"aterkalla"}, "aterkalla"),
 }
 
 
@@ -35,7 +37,10 @@ def field_errors(ctx: SlackContext, callback_id: str, exc: FieldError) -> dict[s
 
 
 def refusal_errors(ctx: SlackContext, callback_id: str, exc: Refusal) -> dict[str, str]:
-    return {BLOCKS[callback_id][1]: ctx.core.renderer.refusal(exc)}
+    """A refusal is shown on the field it names (e.g. units outside the consent), else on the fallback."""
+    blocks, fallback = BLOCKS[callback_id]
+    named = exc.params.get("field")
+    return {named if named in blocks else fallback: ctx.core.renderer.refusal(exc)}
 
 
 Act = Callable[[str, str, dict[str, Any]], Awaitable[Case | None]]
@@ -140,10 +145,19 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         return await core.cases.add_follow_up(person_id, ref, form.owner, form.due, form.what)
 
     async def renew(person_id: str, ref: str, values: dict[str, Any]) -> Case:
-        until, scope, errors = forms.parse_renew(values)
-        if errors or until is None:
+        form, errors = forms.parse_renew(values)
+        if errors or form.until is None:
             raise FieldError(errors)
-        return await core.cases.renew_consent(person_id, ref, until, scope)
+        return await core.cases.renew_consent(
+            person_id, ref, form.until, form.scope, form=form.form, obtained_by=form.obtained_by,
+            covers=form.covers, note=form.note,
+        )
+
+    async def withdraw(person_id: str, ref: str, values: dict[str, Any]) -> Case:
+        unit, errors = forms.parse_withdraw(values)
+        if errors:
+            raise FieldError(errors)
+        return await core.cases.withdraw_consent(person_id, ref, unit=unit)
 
     async def close(person_id: str, ref: str, values: dict[str, Any]) -> Case:
         reason, errors = forms.parse_close(values)
@@ -158,3 +172,4 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
     case_modal("gfi_follow_up", follow_up)
     case_modal("gfi_close", close)
     case_modal("gfi_renew", renew)
+    case_modal("gfi_withdraw_consent", withdraw)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 from bot import audit
 from bot.calendar import BusinessCalendar
 from bot.cases import messaging
+from bot.cases.consent import Information, parse_form
 from bot.cases.models import Case, FollowUp, parse_ref
 from bot.cases.rules import Action, authorize, next_state
 from bot.clock import Clock
@@ -28,6 +30,17 @@ log = logging.getLogger("bot.cases.service")
 MAX_BRIEF = MAX_LENGTH["kort"]  # the limits of every free-text field are in bot/fields.py
 MAX_SHORT = MAX_LENGTH["kontakt"]
 MAX_ASSIGNEES = 4
+INFORMATION_CHOICES = "kontaktuppgifter, pågående insatser, hälsa och behandling, social situation eller annat"
+
+
+@dataclass(frozen=True)
+class ConsentDetails:
+    """What a consent covers and how it was obtained, checked (see `CaseEngine._consent_details`)."""
+
+    covers: list[str]
+    note: str | None
+    form: str | None
+    obtained_by: str
 
 
 class CaseHook(Protocol):
@@ -72,6 +85,37 @@ class CaseEngine:
         Returns the normalised texts ("" when empty); raises FieldError naming every offending field.
         """
         return clean_fields(fields, self.today())[0]
+
+    def _consent_details(
+        self,
+        covers: list[str],
+        note: str | None,
+        form: str | None,
+        obtained_by: str,
+        errors: dict[str, tuple[str, dict[str, Any]]],
+    ) -> ConsentDetails:
+        """Check what a consent covers (choices + free text for "annat", through the identity-number
+        guard), its form (skriftligt/muntligt, or None when not stated) and who obtained it; problems are
+        added to `errors` under avser, avser_text, form and inhamtat."""
+        choices = list(dict.fromkeys(c.strip() for c in covers if c.strip()))
+        for c in choices:
+            if c not in {i.value for i in Information}:
+                errors["avser"] = ("bad_choice", {"field": "avser", "value": c, "choices": INFORMATION_CHOICES})
+        text, problems = clean_fields({"avser_text": note}, self.today(), raise_errors=False)
+        errors.update(problems)
+        text = text["avser_text"] or None
+        if text is not None:
+            if Information.OTHER.value not in choices:
+                choices.append(Information.OTHER.value)
+        elif Information.OTHER.value in choices:
+            errors.setdefault("avser_text", ("required", {"field": "avser_text"}))
+        kind = parse_form(form) if form else None
+        if form and kind is None:
+            errors["form"] = ("bad_choice", {"field": "form", "value": form, "choices": "skriftligt eller muntligt"})
+        if self.directory.person(obtained_by) is None:
+            errors["inhamtat"] = ("unknown_person", {"field": "inhamtat", "person": obtained_by})
+        ordered = [i.value for i in Information if i.value in choices]
+        return ConsentDetails(ordered, text, kind.value if kind else None, obtained_by)
 
     async def load(self, tx: Tx, ref: str) -> Case:
         """Read one case by reference (raises NotFound)."""

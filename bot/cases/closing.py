@@ -1,14 +1,15 @@
-"""Closing and consent: close, reopen, withdraw consent (close and erase), renew consent."""
+"""Closing and consent: close, reopen, withdraw consent (close and erase, or for one unit), renew consent."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
+from bot.cases import consent
 from bot.cases.base import CaseEngine
 from bot.cases.models import CLOSE_REASON_ALIASES, Case, CloseReason
-from bot.cases.rules import Action
-from bot.errors import FieldError
+from bot.cases.rules import Action, authorize
+from bot.errors import FieldError, Refusal
 from bot.store import Tx
 from bot.store import cases as case_store
 
@@ -39,32 +40,101 @@ class ClosingActions(CaseEngine):
 
         return await self._act(actor_id, ref, Action.REOPEN, change)
 
-    async def withdraw_consent(self, actor_id: str, ref: str) -> Case:
-        """Consent withdrawn: close at once, cancel pending messages, erase free text."""
+    async def withdraw_consent(self, actor_id: str, ref: str, unit: str | None = None) -> Case:
+        """Consent withdrawn: close at once, cancel pending messages, erase free text.
 
+        With `unit`, the individual withdrew it for that unit only: its people lose access (their pending
+        messages are cancelled, those delivered retracted), it leaves the booked meeting, and the case goes
+        on with the others, unless the case cannot go on without it (bot.cases.consent.withdraw_for); then
+        the whole consent is withdrawn as above."""
+        if unit is None:
+            return await self._withdraw_whole(actor_id, ref)
+        unit = unit.strip()
+        if self.directory.unit(unit) is None:
+            raise FieldError.one("enhet", "unknown_unit", unit=unit)
+        try:  # authorise before telling anyone what the consent covers
+            self._require_person(actor_id)
+            async with self.db.transaction() as tx:
+                current = await self.load(tx, ref)
+            authorize(Action.WITHDRAW_CONSENT_UNIT, current, actor_id, self.directory)
+            if not consent.covers(current, unit):
+                raise Refusal("unit_not_in_consent", ref=current.ref, unit=unit)
+        except Refusal as refusal:
+            await self._audit_refusal(actor_id, Action.WITHDRAW_CONSENT_UNIT.value, ref, refusal)
+            raise
+        if consent.withdraw_for(current, unit).whole:
+            return await self._withdraw_whole(actor_id, ref, unit=unit)
+
+        async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
+            plan = consent.withdraw_for(case, unit)
+            if plan.whole:  # pragma: no cover - the case changed since it was read; transactions are serialised
+                raise Refusal("wrong_state", ref=case.ref, action=Action.WITHDRAW_CONSENT_UNIT.value,
+                              state=case.state.value)
+            people = [p.id for p in self.directory.people.values() if p.unit == unit]
+            cancelled = await self.outbox.withdraw_recipients(tx, case.id, people)
+            await case_store.withdraw_unit(tx, case.id, plan.scope, plan.withdrawn, plan.meeting_units)
+            return {"unit": unit, "cancelled_messages": cancelled, "scope": plan.scope,
+                    "left_meeting": unit in case.meeting_units}
+
+        def precheck(case: Case) -> None:
+            if not consent.covers(case, unit):
+                raise Refusal("unit_not_in_consent", ref=case.ref, unit=unit)
+
+        return await self._act(actor_id, ref, Action.WITHDRAW_CONSENT_UNIT, change, precheck=precheck)
+
+    async def _withdraw_whole(self, actor_id: str, ref: str, *, unit: str | None = None) -> Case:
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
             cancelled = await self.outbox.withdraw_case(tx, case.id)
             await case_store.close_and_erase(tx, case.id, CloseReason.CONSENT_WITHDRAWN.value, case.state.value, now)
-            return {"cancelled_messages": cancelled}
+            detail: dict[str, Any] = {"cancelled_messages": cancelled}
+            if unit is not None:  # asked for one unit, but the case cannot go on without it
+                detail.update(unit=unit, because=consent.withdraw_for(case, unit).because)
+            return detail
 
         case = await self._act(actor_id, ref, Action.WITHDRAW_CONSENT, change)
         await self.db.scrub()  # the erased text must not stay in the -wal file
         return case
 
-    async def renew_consent(self, actor_id: str, ref: str, until: date, scope: list[str] | None = None) -> Case:
-        """A renewed consent: new valid-until date (and, if given, more units in scope). A case paused by an
+    async def renew_consent(
+        self,
+        actor_id: str,
+        ref: str,
+        until: date,
+        scope: list[str] | None = None,
+        *,
+        form: str | None = None,
+        obtained_by: str | None = None,
+        covers: list[str] | None = None,
+        note: str | None = None,
+    ) -> Case:
+        """A renewed consent: new valid-until date (and, if given, more units or more information in scope,
+        including a unit it was withdrawn for). Only the requester's side records it (rules.authorize), saying
+        how it was given (`form`) and who obtained it (default: the one recording it). A case paused by an
         expired consent goes on where it stopped."""
+        errors: dict[str, tuple[str, dict[str, Any]]] = {}
         if until <= self.today():
-            raise FieldError.one("giltigt", "consent_in_past", until=until)
+            errors["giltigt"] = ("consent_in_past", {"field": "giltigt", "until": until})
         self._check_privacy({"omfattar": scope})
         extra = [u.strip() for u in dict.fromkeys(scope or []) if u.strip()]
         for u in extra:
             if self.directory.unit(u) is None:
-                raise FieldError.one("omfattar", "unknown_unit", unit=u)
+                errors["omfattar"] = ("unknown_unit", {"field": "omfattar", "unit": u})
+        details = self._consent_details(covers or [], note, form, obtained_by or actor_id, errors)
+        if errors:
+            raise FieldError(errors)
 
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
             new_scope = list(dict.fromkeys([*case.consent_scope, *extra]))
-            await case_store.set_consent(tx, case.id, until, new_scope)
-            return {"until": until.isoformat(), "scope": new_scope}
+            withdrawn = [u for u in case.consent_withdrawn if u not in extra]
+            wider = list(dict.fromkeys([*case.consent_covers, *details.covers]))
+            note = case.consent_note
+            if details.note and details.note != note:
+                note = f"{note}; {details.note}" if note else details.note
+            await case_store.set_consent(
+                tx, case.id, until, new_scope, withdrawn=withdrawn, covers=wider, note=note,
+                form=details.form, obtained_by=details.obtained_by,
+            )
+            return {"until": until.isoformat(), "scope": new_scope, "covers": wider, "form": details.form,
+                    "obtained_by": details.obtained_by}
 
         return await self._act(actor_id, ref, Action.RENEW_CONSENT, change)

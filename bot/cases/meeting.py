@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.cases import consent
 from bot.cases.base import CaseEngine
 from bot.cases.models import Case, CaseState, Outcome
 from bot.cases.rules import Action
@@ -49,6 +50,13 @@ class MeetingActions(CaseEngine):
             # The consent has expired (the day after its valid-until date): the case is paused.
             if case.consent_valid_until < self.today():
                 raise Refusal("consent_expired", ref=case.ref, until=case.consent_valid_until)
+            # The consent limits sharing: no meeting with a unit it does not cover (refused, not warned).
+            beyond = consent.outside(case, units)
+            if beyond:
+                raise Refusal(
+                    "units_outside_consent", ref=case.ref, units=beyond, covered=consent.covered_units(case),
+                    requester=case.requester_id, field="enheter",
+                )
 
         return await self._act(actor_id, ref, Action.BOOK, change, precheck=precheck)
 

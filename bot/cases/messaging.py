@@ -22,13 +22,16 @@ def next_slot_text(service: CaseEngine, unit_id: str, now: datetime) -> str:
     return service.outbox.renderer.format_datetime(min(slots))
 
 
-async def case_filed(service: CaseEngine, tx: Tx, case: Case, now: datetime) -> None:
-    """Tell the requester the reference; an urgent request goes to the distributors at once."""
+async def case_filed(
+    service: CaseEngine, tx: Tx, case: Case, now: datetime, *, default_days: int | None = None
+) -> None:
+    """Tell the requester the reference (and, when no period was given, that the default period applies
+    and how to change it); an urgent request goes to the distributors at once."""
     distributors = service.directory.active_distributors(case.target_unit)
     await service.outbox.enqueue(
         tx, case.requester_id, "case_filed", case_id=case.id, case_ref=case.ref, urgent=True,
         case=case, distributors=distributors or service.directory.distributors_of(case.target_unit),
-        next_slot=next_slot_text(service, case.target_unit, now),
+        next_slot=next_slot_text(service, case.target_unit, now), default_days=default_days,
     )
     if case.urgent:
         for pid in distributors:
@@ -62,11 +65,7 @@ async def after_action(
     elif action is Action.ACKNOWLEDGE:
         await tell([case.requester_id], "case_acknowledged")
     elif action is Action.BOOK:
-        outside = [u for u in case.meeting_units if u not in case.consent_scope]
-        await tell(
-            case.participants(), "meeting_booked",
-            rebooked=before.state is CaseState.MEETING_BOOKED, outside_consent=outside,
-        )
+        await tell(case.participants(), "meeting_booked", rebooked=before.state is CaseState.MEETING_BOOKED)
     elif action is Action.NO_SHOW:
         await tell(case.participants(), "meeting_no_show", missed_at=before.meeting_at)
     elif action is Action.RECORD_OUTCOME:
@@ -83,5 +82,18 @@ async def after_action(
         await tell(case.participants(), "case_reopened")
     elif action is Action.WITHDRAW_CONSENT:
         await tell(case.participants(), "consent_withdrawn")
+    elif action is Action.WITHDRAW_CONSENT_UNIT:
+        gone = [u for u in case.consent_withdrawn if u not in before.consent_withdrawn]
+        left_meeting = [u for u in before.meeting_units if u in gone]
+        await tell(case.participants(), "consent_withdrawn_unit", units=gone, left_meeting=left_meeting,
+                   lost_access=False, meeting_at=before.meeting_at)
+        # The unit's own people who heard of the case: they no longer have access (their messages are retracted).
+        told = []
+        for pid in await out.delivered_to(tx, case.id):
+            person = service.directory.person(pid)
+            if person is not None and person.unit in gone and pid not in case.participants():
+                told.append(pid)
+        await tell(told, "consent_withdrawn_unit", units=gone, left_meeting=left_meeting, lost_access=True,
+                   meeting_at=before.meeting_at)
     elif action is Action.RENEW_CONSENT:
         await tell(case.participants(), "consent_renewed", paused=before.consent_valid_until < service.today())

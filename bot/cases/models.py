@@ -120,6 +120,11 @@ class Case:
     state_before_close: CaseState | None = None
     erased_at: datetime | None = None
     follow_ups: list[FollowUp] = field(default_factory=list)
+    consent_covers: list[str] = field(default_factory=list)  # information categories (bot.cases.consent)
+    consent_note: str | None = None  # free text: what "annat" is
+    consent_form: str | None = None  # skriftligt | muntligt; None for cases filed before it was asked
+    consent_obtained_by: str | None = None  # person id
+    consent_withdrawn: list[str] = field(default_factory=list)  # units the consent was withdrawn for
 
     @property
     def is_open(self) -> bool:
@@ -180,4 +185,9 @@ class Case:
             state_before_close=CaseState(row["state_before_close"]) if row["state_before_close"] else None,
             erased_at=dt("erased_at"),
             follow_ups=follow_ups,
+            consent_covers=json.loads(row.get("consent_covers") or "[]"),
+            consent_note=row.get("consent_note"),
+            consent_form=row.get("consent_form"),
+            consent_obtained_by=row.get("consent_obtained_by"),
+            consent_withdrawn=json.loads(row.get("consent_withdrawn") or "[]"),
         )

@@ -24,8 +24,12 @@ class GfiRequest:
     consent_confirmed: bool
     contact: str | None = None
     consent_scope: list[str] = field(default_factory=list)
-    consent_valid_until: date | None = None
+    consent_valid_until: date | None = None  # None: the configured default period, stated in the receipt
     urgent: bool = False
+    consent_covers: list[str] = field(default_factory=list)  # information categories (bot.cases.consent)
+    consent_note: str | None = None  # free text: what "annat" is
+    consent_form: str | None = None  # skriftligt | muntligt
+    consent_obtained_by: str | None = None  # person id; None: the requester
 
 
 class RequestActions(CaseEngine):
@@ -76,11 +80,17 @@ class RequestActions(CaseEngine):
         for u in scope:
             if self.directory.unit(u) is None and "enhet" not in errors and "omfattar" not in errors:
                 errors["omfattar"] = ("unknown_unit", {"field": "omfattar", "unit": u})
+        details = self._consent_details(
+            form.consent_covers, form.consent_note, form.consent_form, form.consent_obtained_by or requester_id,
+            errors,
+        )
         if errors:
             raise FieldError(errors)
         return GfiRequest(
             target_unit=form.target_unit, case_type=form.case_type, brief=brief, consent_confirmed=True,
             contact=contact, consent_scope=scope, consent_valid_until=until, urgent=form.urgent,
+            consent_covers=details.covers, consent_note=details.note, consent_form=details.form,
+            consent_obtained_by=details.obtained_by,
         )
 
     def default_contact(self, person_id: str) -> str:
@@ -98,6 +108,7 @@ class RequestActions(CaseEngine):
     async def request(self, requester_id: str, form: GfiRequest, *, idempotency_key: str | None = None) -> Case:
         """File a GFI request (raises FieldError, nothing saved, when the form is not acceptable)."""
         clean = self.validate_request(requester_id, form)
+        default_days = self.consent_default_days if form.consent_valid_until is None else None
         requester = self.directory.people[requester_id]
         now = self.clock.now()
         year = now.astimezone(self.tz).year
@@ -113,6 +124,8 @@ class RequestActions(CaseEngine):
                 target_unit=clean.target_unit, requester_id=requester_id, requester_unit=requester.unit,
                 contact=clean.contact, brief=clean.brief, consent_scope=clean.consent_scope,
                 consent_valid_until=clean.consent_valid_until, urgent=clean.urgent, now=now,
+                consent_covers=clean.consent_covers, consent_note=clean.consent_note,
+                consent_form=clean.consent_form, consent_obtained_by=clean.consent_obtained_by,
             )
             if idempotency_key:
                 await case_store.record_inbound(tx, idempotency_key, case_id, now)
@@ -120,7 +133,10 @@ class RequestActions(CaseEngine):
             await audit.record(
                 tx, at=now, actor_id=requester_id, action="request", case_id=case_id, case_ref=ref,
                 target_unit=case.target_unit, case_type=case.case_type.value, urgent=case.urgent,
+                consent_scope=case.consent_scope, consent_until=case.consent_valid_until.isoformat(),
+                consent_covers=case.consent_covers, consent_form=case.consent_form,
+                consent_obtained_by=case.consent_obtained_by, consent_default_days=default_days,
             )
-            await messaging.case_filed(self, tx, case, now)
+            await messaging.case_filed(self, tx, case, now, default_days=default_days)
             await self._run_hooks(tx, case, "request", requester_id, now)
             return case

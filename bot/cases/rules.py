@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bot.cases.consent import may_record
 from bot.cases.models import OPEN_STATES, Case, CaseState, CloseReason
 from bot.directory import Directory
 from bot.errors import Refusal
@@ -19,6 +20,7 @@ class Action(StrEnum):
     CLOSE = "close"
     REOPEN = "reopen"
     WITHDRAW_CONSENT = "withdraw_consent"
+    WITHDRAW_CONSENT_UNIT = "withdraw_consent_unit"  # for one unit only: the case goes on with the others
     RENEW_CONSENT = "renew_consent"
 
 
@@ -33,6 +35,7 @@ ALLOWED_FROM: dict[Action, frozenset[CaseState]] = {
     Action.CLOSE: OPEN_STATES,
     Action.REOPEN: frozenset({S.CLOSED}),
     Action.WITHDRAW_CONSENT: OPEN_STATES,
+    Action.WITHDRAW_CONSENT_UNIT: OPEN_STATES,
     Action.RENEW_CONSENT: OPEN_STATES,
 }
 
@@ -59,7 +62,7 @@ def assigners(case: Case, directory: Directory) -> list[str]:
 
 def next_state(action: Action, case: Case) -> CaseState:
     """The state the case moves to; reopening returns to where it was closed from, and renewing the
-    consent leaves the state as it is."""
+    consent or withdrawing it for one unit leaves the state as it is."""
     if action is Action.REOPEN:
         return case.state_before_close or S.REQUESTED
     return TARGET_STATE.get(action, case.state)
@@ -78,9 +81,11 @@ def authorize(action: Action, case: Case, actor_id: str, directory: Directory) -
         if actor_id not in case.responsible():
             raise Refusal("not_assignee", ref=case.ref, action=action.value)
         return
-    # close, reopen, withdraw or renew consent: the case's own staff
+    # close, reopen, withdraw or renew consent: the case's own staff (renewing: only the requester's side)
     staff = {case.requester_id, *case.responsible(), *directory.distributors_of(case.target_unit)}
     if actor_id not in staff:
         raise Refusal("not_case_staff", ref=case.ref, action=action.value)
     if action is Action.REOPEN and case.closed_reason is CloseReason.CONSENT_WITHDRAWN:
         raise Refusal("reopen_after_withdrawal", ref=case.ref)
+    if action is Action.RENEW_CONSENT and not may_record(case, actor_id, directory):
+        raise Refusal("consent_not_recorder", ref=case.ref, requester=case.requester_id)

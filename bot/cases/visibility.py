@@ -17,6 +17,7 @@ from datetime import date, datetime
 from enum import IntEnum
 from typing import Any
 
+from bot.cases import consent
 from bot.cases.models import Case, CaseState
 from bot.directory import Directory
 
@@ -49,10 +50,10 @@ NO_ALERTS = Alerts()
 def consent_covers(case: Case, unit_id: str) -> bool:
     """Whether the individual's consent covers sharing the case with `unit_id`.
 
-    The one place where consent coverage enters the rule: today the scope is a list of unit ids (the
-    requester's and the target unit are always in it); scope by period or form plugs in here.
+    The one place where consent coverage enters the rule: the units in scope, less those the individual
+    withdrew it for (`bot/cases/consent.py`).
     """
-    return unit_id in case.consent_scope
+    return consent.covers(case, unit_id)
 
 
 def named_participants(case: Case) -> list[str]:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot import audit, readlog
 from bot.cases import access
+from bot.cases.consent import parse_information
 from bot.cases.models import parse_ref
 from bot.cases.service import GfiRequest
 from bot.cases.visibility import Level, has_free_text, shown_free_text, summary
@@ -218,6 +219,12 @@ class ConsoleSession:
             raise UsageError("bad_date", value=value) from None
 
     @staticmethod
+    def _obtained_by(options: dict[str, str]) -> str | None:
+        """`inhamtat=` (or `inhämtat=`): who obtained the consent; None means the one recording it."""
+        value = options.get("inhamtat", options.get("inhämtat", "")).strip()
+        return value or None
+
+    @staticmethod
     def _yes_no(value: str | None, what: str) -> bool:
         if value is None:
             raise UsageError("need_yes_no", what=what)
@@ -236,6 +243,7 @@ class ConsoleSession:
         if "enhet" not in options or "typ" not in options:
             raise UsageError("need_unit_type")
         consent = options.get("samtycke", "").lower() in ("ja", "j", "yes")
+        covers, note = parse_information(options.get("avser", ""))
         form = GfiRequest(
             target_unit=options["enhet"],
             case_type=options["typ"].lower(),
@@ -245,6 +253,10 @@ class ConsoleSession:
             consent_scope=[u for u in options.get("omfattar", "").split(",") if u],
             consent_valid_until=self._date(options["giltigt"]) if "giltigt" in options else None,
             urgent=bool(flags & {"bradskande", "brådskande"}),
+            consent_covers=covers,
+            consent_note=note,
+            consent_form=options.get("form"),
+            consent_obtained_by=self._obtained_by(options),
         )
         await self.core.cases.request(self.person, form)  # the receipt arrives as a message from the bot
 
@@ -268,8 +280,8 @@ class ConsoleSession:
     async def cmd_reassign(self, positional: list[str], options: dict[str, str]) -> None:
         await self._assign(positional, options, reassign=True)
 
-    async def _done(self, action: str, case: object) -> None:
-        await self.show("action_done", action=action, case=case)
+    async def _done(self, action: str, case: object, **ctx: object) -> None:
+        await self.show("action_done", action=action, case=case, **ctx)
 
     async def cmd_ack(self, positional: list[str], options: dict[str, str]) -> None:
         await self._done("acknowledge", await self.core.cases.acknowledge(self.person, self._ref(positional)))
@@ -320,7 +332,16 @@ class ConsoleSession:
         await self._done("reopen", await self.core.cases.reopen(self.person, self._ref(positional)))
 
     async def cmd_withdraw(self, positional: list[str], options: dict[str, str]) -> None:
-        await self._done("withdraw_consent", await self.core.cases.withdraw_consent(self.person, self._ref(positional)))
+        ref = self._ref(positional)
+        unit = options.get("enhet")
+        if unit is None:
+            await self._done("withdraw_consent", await self.core.cases.withdraw_consent(self.person, ref))
+            return
+        if not unit:
+            raise UsageError("need_unit")
+        case = await self.core.cases.withdraw_consent(self.person, ref, unit=unit)
+        action = "withdraw_consent_unit" if case.is_open else "withdraw_consent"
+        await self._done(action, case, unit=unit)
 
     async def cmd_renew(self, positional: list[str], options: dict[str, str]) -> None:
         ref = self._ref(positional)
@@ -328,7 +349,12 @@ class ConsoleSession:
             raise UsageError("need_until")
         until = self._date(positional[1])
         scope = [u for u in options.get("omfattar", "").split(",") if u]
-        await self._done("renew_consent", await self.core.cases.renew_consent(self.person, ref, until, scope))
+        covers, note = parse_information(options.get("avser", ""))
+        case = await self.core.cases.renew_consent(
+            self.person, ref, until, scope, form=options.get("form"), obtained_by=self._obtained_by(options),
+            covers=covers, note=note,
+        )
+        await self._done("renew_consent", case)
 
     async def cmd_deliveries(self, positional: list[str], options: dict[str, str]) -> None:
         person = self.core.directory.people[self.person]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from bot.cases.consent import may_record
 from bot.cases.models import Case
 from bot.reminders.models import Timer, TimerKind
 from bot.store import Tx
@@ -48,4 +49,5 @@ async def send(service: ReminderService, tx: Tx, timer: Timer, case: Case, now: 
             until=case.consent_valid_until, number=number, due=follow_up_due,
             on_the_day=timer.kind is TimerKind.FOLLOW_UP_DUE,
             consent_scope=case.consent_scope,
+            may_renew=may_record(case, pid, service.directory), requester=case.requester_id,
         )

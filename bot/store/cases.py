@@ -101,15 +101,21 @@ async def insert_case(
     consent_valid_until: date,
     urgent: bool,
     now: datetime,
+    consent_covers: list[str] | None = None,
+    consent_note: str | None = None,
+    consent_form: str | None = None,
+    consent_obtained_by: str | None = None,
 ) -> int:
     """Store a new case; returns its id."""
     return await tx.insert(
         """INSERT INTO cases (ref, state, case_type, target_unit, requester_id, requester_unit, contact,
-                              brief, consent_scope, consent_valid_until, urgent, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                              brief, consent_scope, consent_valid_until, urgent, created_at, updated_at,
+                              consent_covers, consent_note, consent_form, consent_obtained_by)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (
             ref, state, case_type, target_unit, requester_id, requester_unit, contact, brief,
             json.dumps(consent_scope), consent_valid_until.isoformat(), int(urgent), now.isoformat(), now.isoformat(),
+            json.dumps(consent_covers or []), consent_note, consent_form, consent_obtained_by,
         ),
     )
 
@@ -211,19 +217,47 @@ async def clear_closed(tx: Tx, case_id: int) -> None:
 
 
 async def close_and_erase(tx: Tx, case_id: int, reason: str, state_before: str, now: datetime) -> None:
-    """Close the case and erase its free text (brief, contact, "annan" name, place, note, follow-up texts)."""
+    """Close the case and erase its free text (brief, contact, "annan" name, place, note, consent note,
+    follow-up texts)."""
     await tx.execute(
         "UPDATE cases SET closed_reason = ?, closed_at = ?, state_before_close = ?, brief = NULL, "
         "contact = NULL, other_assignee = CASE WHEN other_assignee IS NULL THEN NULL ELSE '–' END, "
-        "meeting_place = NULL, closed_note = NULL, erased_at = ? WHERE id = ?",
+        "meeting_place = NULL, closed_note = NULL, consent_note = NULL, erased_at = ? WHERE id = ?",
         (reason, now.isoformat(), state_before, now.isoformat(), case_id),
     )
     await tx.execute("UPDATE follow_ups SET what = NULL WHERE case_id = ?", (case_id,))
 
 
-async def set_consent(tx: Tx, case_id: int, until: date, scope: list[str]) -> None:
-    """A renewed consent: new valid-until date and scope; the case is no longer paused."""
+async def set_consent(
+    tx: Tx,
+    case_id: int,
+    until: date,
+    scope: list[str],
+    *,
+    withdrawn: list[str] | None = None,
+    covers: list[str] | None = None,
+    note: str | None = None,
+    form: str | None = None,
+    obtained_by: str | None = None,
+) -> None:
+    """A renewed (or widened) consent: new valid-until date and scope; the case is no longer paused.
+    The other details are changed only when given."""
     await tx.execute(
-        "UPDATE cases SET consent_valid_until = ?, consent_scope = ?, consent_expired_at = NULL WHERE id = ?",
-        (until.isoformat(), json.dumps(scope), case_id),
+        "UPDATE cases SET consent_valid_until = ?, consent_scope = ?, consent_expired_at = NULL, "
+        "consent_withdrawn = COALESCE(?, consent_withdrawn), consent_covers = COALESCE(?, consent_covers), "
+        "consent_note = COALESCE(?, consent_note), consent_form = COALESCE(?, consent_form), "
+        "consent_obtained_by = COALESCE(?, consent_obtained_by) WHERE id = ?",
+        (
+            until.isoformat(), json.dumps(scope), json.dumps(withdrawn) if withdrawn is not None else None,
+            json.dumps(covers) if covers is not None else None, note, form, obtained_by, case_id,
+        ),
+    )
+
+
+async def withdraw_unit(tx: Tx, case_id: int, scope: list[str], withdrawn: list[str], meeting_units: list[str]) -> None:
+    """Consent withdrawn for one unit: the narrower scope, the units withdrawn so far, the meeting without it."""
+    await tx.execute(
+        "UPDATE cases SET consent_scope = ?, consent_withdrawn = ?, "
+        "meeting_units = CASE WHEN meeting_units IS NULL THEN NULL ELSE ? END WHERE id = ?",
+        (json.dumps(scope), json.dumps(withdrawn), json.dumps(meeting_units), case_id),
     )

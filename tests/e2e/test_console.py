@@ -224,3 +224,43 @@ def test_disguised_identity_numbers_are_refused_and_never_stored(tmp_path: Path)
     assert b"070-123 45 67" in stored  # the accepted request is in the file ...
     for needle in [b"9876", b"9875", "\uff19".encode(), b"x" * 301]:  # ... nothing of the refused ones is
         assert needle not in stored, needle
+
+
+def test_consent_parameters_partial_withdrawal_and_the_default_period(tmp_path: Path) -> None:
+    out = console(
+        tmp_path / "gfi.sqlite3",
+        # the existing form keeps working; without giltigt= the receipt states the default period plainly
+        '/gfi enhet=beroende typ=ny-en kort="man, 45 år" samtycke=ja\n'
+        # the new parameters
+        '/gfi enhet=beroende typ=ny-en kort="man, 45 år" samtycke=ja giltigt=2027-01-31 omfattar=psykiatri '
+        'avser="kontaktuppgifter, hälsa och behandling, arbetsförmåga" form=muntligt inhamtat=omar.haddad\n'
+        "/gfi enhet=beroende typ=ny-en kort=x samtycke=ja form=telefon inhamtat=okand\n"
+        "/som fatima.ali\n"
+        "/förnya GFI-2026-0002 2027-03-01 form=skriftligt\n"
+        "/som maria.sand\n"
+        "/återkalla GFI-2026-0002 enhet=vc-centrum\n"
+        "/aterkalla GFI-2026-0002 enhet=psykiatri\n"
+        "/visa GFI-2026-0002\n"
+        "/återkalla GFI-2026-0002 enhet=beroende\n",
+    )
+    first, second = out.split("Din GFI-förfrågan är registrerad: ")[1:3]
+    assert "Du angav ingen giltighetstid, så standardtiden 90 dagar gäller: till sön 21 feb 2027." in first
+    assert "Ändra den med /förnya GFI-2026-0001 ÅÅÅÅ-MM-DD." in first
+    assert "Om det gavs skriftligt eller muntligt är inte angivet; inhämtat av Maria Sand." in first
+    assert "standardtiden" not in second
+    assert "Samtycket gäller till sön 31 jan 2027 och omfattar Allmänpsykiatriska mottagningen Åstad" in second
+    assert "Det avser kontaktuppgifter, hälsa och behandling, annat (arbetsförmåga)." in second
+    assert "Det gavs muntligt; inhämtat av Omar Haddad." in second
+    # bad values are named on their fields
+    assert '"telefon" är inget giltigt val. Välj skriftligt eller muntligt.' in out
+    assert 'Okänd person "okand".' in out
+    # a receiving distributor may not record a renewal
+    assert "→ @fatima.ali: Bara den som begärde GFI-2026-0002 och träffade den enskilde (Maria Sand)" in out
+    # withdrawal for one unit: the case goes on with the others
+    assert "Samtycket i GFI-2026-0002 omfattar inte Vårdcentralen Centrum (primärvård)" in out
+    assert ("→ @maria.sand: Samtycket i GFI-2026-0002 är återkallat för Allmänpsykiatriska mottagningen Åstad. "
+            "Ärendet fortsätter med Socialtjänst Norr, vuxen/missbruk, Beroendemottagningen Åstad.") in out
+    assert "Återkallat för Allmänpsykiatriska mottagningen Åstad." in out.split("/visa GFI-2026-0002")[1]
+    # ... but not without the target unit: then the whole consent goes
+    assert ("GFI-2026-0002 kan inte fortsätta utan Beroendemottagningen Åstad, så hela samtycket är återkallat. "
+            "Samtycket i GFI-2026-0002 är återkallat.") in out

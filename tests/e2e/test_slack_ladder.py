@@ -8,7 +8,7 @@ from typing import Any
 from tests.conftest import local
 from tests.e2e.test_slack_lifecycle import action_ids, file_request
 from tests.fakes.slack_bot import FATIMA, JONAS, LINNEA, MARIA, SlackBot
-from tests.fakes.slack_signing import multi_static_select_state
+from tests.fakes.slack_signing import multi_static_select_state, radio_buttons_state
 
 HELENA = "U07HELENA"  # helena.ros, verksamhetschef: the first rung above beroende's distributor
 SARA = "U03SARA"  # sara.holm, a coordinator who is on no rung of beroende's ladder
@@ -157,15 +157,22 @@ async def test_an_expired_consent_is_renewed_with_its_button(bot: SlackBot) -> N
     await bot.settle()
     view = await bot.opened_view("gfi_renew")
     assert view["private_metadata"] == ref
+    blocks = {b.get("block_id") for b in view["blocks"]}
+    assert {"giltigt", "form", "inhamtat", "omfattar"} <= blocks  # how the renewed consent was obtained
+    no_form = await bot.submit(MARIA, "gfi_renew", {"giltigt": datepicker_state("2027-03-01")}, ref=ref)
+    assert no_form.json()["response_action"] == "errors" and "form" in no_form.json()["errors"]
     too_early = await bot.submit(MARIA, "gfi_renew", {"giltigt": datepicker_state("2026-11-25"),
+                                                      "form": radio_buttons_state("muntligt"),
                                                       "omfattar": multi_static_select_state([])}, ref=ref)
     assert too_early.json()["response_action"] == "errors" and "giltigt" in too_early.json()["errors"]
     reply = await bot.submit(MARIA, "gfi_renew", {"giltigt": datepicker_state("2027-03-01"),
+                                                  "form": radio_buttons_state("muntligt"),
                                                   "omfattar": multi_static_select_state(["psykiatri"])}, ref=ref)
     assert reply.status == 200 and reply.text == "", reply.text
     await bot.settle()
     case = await bot.core.cases.get(ref)
     assert case.consent_valid_until == date(2027, 3, 1) and "psykiatri" in case.consent_scope
+    assert (case.consent_form, case.consent_obtained_by) == ("muntligt", "maria.sand")
     await bot.dm(LINNEA, f"Samtycket i {ref} är förnyat av Maria Sand")
 
 

@@ -26,6 +26,10 @@ def request_values(**overrides: Any) -> dict[str, Any]:
         "samtycke": checkboxes_state(["ja"]),
         "omfattar": multi_static_select_state([]),
         "giltigt": datepicker_state("2027-02-21"),
+        "avser": checkboxes_state(["kontaktuppgifter", "pagaende-insatser"]),
+        "avser_text": plain_text_state(None),
+        "form": radio_buttons_state("skriftligt"),
+        "inhamtat": static_select_state("maria.sand"),
         "bradskande": checkboxes_state([]),
     }
     values.update(overrides)
@@ -212,3 +216,49 @@ async def test_withdrawal_deletes_the_dms_already_delivered(bot: SlackBot) -> No
     await bot.dm(LINNEA, f"Samtycket i {ref} har återkallats")  # the notices are sent after the deletions
     left = [text for text in bot.fake.messages.values() if ref in text]
     assert left and all("återkallats" in text for text in left)  # only the withdrawal notices remain
+
+
+async def test_consent_fields_booking_outside_it_and_withdrawal_for_one_unit(bot: SlackBot) -> None:
+    # The form asks what the consent covers, how it was given and who obtained it; the period is prefilled.
+    await bot.command(MARIA, "/gfi", trigger_id="trig-gfi-consent")
+    form = await bot.opened_view("gfi_request")
+    blocks = {b.get("block_id"): b for b in form["blocks"]}
+    assert [o["value"] for o in blocks["avser"]["element"]["options"]] == [
+        "kontaktuppgifter", "pagaende-insatser", "halsa-behandling", "social-situation", "annat"]
+    assert [o["value"] for o in blocks["form"]["element"]["options"]] == ["skriftligt", "muntligt"]
+    assert not blocks["avser"].get("optional") and not blocks["form"].get("optional")
+    assert blocks["inhamtat"]["element"]["initial_option"]["value"] == "maria.sand"
+    assert "standardtiden 90 dagar" in blocks["giltigt"]["hint"]["text"]
+    missing = await bot.submit(MARIA, "gfi_request", request_values(avser=checkboxes_state([]),
+                                                                    form=radio_buttons_state(None)))
+    assert set(missing.json()["errors"]) >= {"avser", "form"}
+    ref = await file_request(bot, omfattar=multi_static_select_state(["psykiatri"]),
+                             avser=checkboxes_state(["annat"]), avser_text=plain_text_state("arbetsförmåga"),
+                             form=radio_buttons_state("muntligt"), inhamtat=static_select_state("omar.haddad"))
+    case = await bot.core.cases.get(ref)
+    assert (case.consent_covers, case.consent_note, case.consent_form, case.consent_obtained_by) == (
+        ["annat"], "arbetsförmåga", "muntligt", "omar.haddad")
+
+    # Booking a unit outside the consent is refused on the units field.
+    await bot.core.cases.assign("fatima.ali", ref, ["linnea.fors"])
+    await bot.core.cases.acknowledge("linnea.fors", ref)
+    book = {"datum": datepicker_state("2026-11-30"), "tid": {"type": "timepicker", "selected_time": "13:00"},
+            "plats": plain_text_state("Rum 3"),
+            "enheter": multi_static_select_state(["soc-norr", "beroende", "vc-centrum"])}
+    refused = await bot.submit(LINNEA, "gfi_book", book, ref=ref)
+    assert "omfattar inte Vårdcentralen Centrum" in refused.json()["errors"]["enheter"]
+    book["enheter"] = multi_static_select_state(["soc-norr", "beroende", "psykiatri"])
+    assert (await bot.submit(LINNEA, "gfi_book", book, ref=ref)).text == ""
+
+    # "Återkalla samtycke" offers the whole consent or one unit, since it covers a third unit.
+    [filed] = await bot.dm(MARIA, "Din GFI-förfrågan är registrerad")
+    assert ("gfi_withdraw_open", ref) in action_ids(filed.params["blocks"])
+    await bot.click(MARIA, "gfi_withdraw_open", ref, trigger_id="trig-withdraw")
+    modal = await bot.opened_view("gfi_withdraw_consent")
+    choices = [o["value"] for o in modal["blocks"][1]["element"]["options"]]
+    assert choices == ["hela", "psykiatri"]
+    reply = await bot.submit(MARIA, "gfi_withdraw_consent", {"aterkalla": radio_buttons_state("psykiatri")}, ref=ref)
+    assert (reply.status, reply.text) == (200, "")
+    case = await bot.core.cases.get(ref)
+    assert case.is_open and case.consent_withdrawn == ["psykiatri"] and case.meeting_units == ["soc-norr", "beroende"]
+    await bot.dm(LINNEA, f"Den enskilde har återkallat samtycket i {ref} för Allmänpsykiatriska mottagningen Åstad")

@@ -92,7 +92,7 @@ def test_every_field_has_a_limit_and_a_swedish_label() -> None:
     labels = Path("templates/messages/_labels.j2").read_text(encoding="utf-8")
     for field in MAX_LENGTH:
         assert f'"{field}":' in labels, field
-    assert set(TEXT_FIELDS) | {"omfattar", "enhet", "typ"} == set(MAX_LENGTH)
+    assert set(TEXT_FIELDS) | {"omfattar", "avser_text", "enhet", "typ"} == set(MAX_LENGTH)
 
 
 @pytest.mark.parametrize("field", TEXT_FIELDS)

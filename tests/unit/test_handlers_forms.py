@@ -38,19 +38,42 @@ def test_parse_request_maps_the_form() -> None:
     form, errors = forms.parse_request({
         "enhet": "beroende", "typ": "ny-en", "kort": "man, 45 år", "kontakt": "  ", "samtycke": ["ja"],
         "omfattar": ["psykiatri"], "giltigt": "2027-01-31", "bradskande": ["ja"],
+        "avser": ["kontaktuppgifter", "annat"], "avser_text": " arbetsförmåga ", "form": "muntligt",
+        "inhamtat": "omar.haddad",
     })
     assert errors == {}
     assert (form.target_unit, form.case_type, form.brief) == ("beroende", "ny-en", "man, 45 år")
     assert form.contact is None  # empty → the directory default
     assert form.consent_confirmed and form.urgent
     assert form.consent_scope == ["psykiatri"] and form.consent_valid_until == date(2027, 1, 31)
+    assert form.consent_covers == ["kontaktuppgifter", "annat"] and form.consent_note == "arbetsförmåga"
+    assert (form.consent_form, form.consent_obtained_by) == ("muntligt", "omar.haddad")
 
 
 def test_parse_request_reports_missing_choices_and_bad_dates() -> None:
     form, errors = forms.parse_request({"giltigt": "31/1"})
-    assert set(errors) == {"enhet", "typ", "giltigt"}
+    assert set(errors) == {"enhet", "typ", "giltigt", "avser", "form"}
     assert errors["giltigt"][0] == "bad_date"
     assert not form.consent_confirmed and not form.urgent
+    # the period is asked on the form (prefilled): left empty, it is missing, not silently defaulted
+    _, errors = forms.parse_request({"enhet": "beroende", "typ": "ny-en", "avser": ["annat"], "form": "skriftligt"})
+    assert set(errors) == {"giltigt"} and errors["giltigt"][0] == "required"
+
+
+def test_parse_renew_needs_the_form_and_takes_who_obtained_it() -> None:
+    renew, errors = forms.parse_renew({"giltigt": "2027-03-01", "omfattar": ["psykiatri"], "form": "skriftligt",
+                                       "inhamtat": "omar.haddad", "avser": ["social-situation"]})
+    assert errors == {}
+    assert (renew.until, renew.scope, renew.form, renew.obtained_by, renew.covers, renew.note) == (
+        date(2027, 3, 1), ["psykiatri"], "skriftligt", "omar.haddad", ["social-situation"], None)
+    renew, errors = forms.parse_renew({"giltigt": "2027-03-01"})
+    assert set(errors) == {"form"} and renew.obtained_by is None  # None: the one recording it
+
+
+def test_parse_withdraw_whole_or_one_unit() -> None:
+    assert forms.parse_withdraw({"aterkalla": "hela"}) == (None, {})
+    assert forms.parse_withdraw({"aterkalla": "psykiatri"}) == ("psykiatri", {})
+    assert set(forms.parse_withdraw({})[1]) == {"aterkalla"}
 
 
 def test_parse_book_turns_local_time_into_utc() -> None:
@@ -150,7 +173,8 @@ def test_follow_up_click_carries_ref_and_number() -> None:
 @pytest.mark.parametrize("bad", [["a", "b"], 42, {"v": "x"}, True], ids=["list", "int", "dict", "bool"])
 def test_wrong_types_become_field_errors(bad: object) -> None:
     _, errors = forms.parse_request({"enhet": "beroende", "typ": "ny-en", "kort": bad, "kontakt": bad,
-                                     "samtycke": "ja", "giltigt": bad})
+                                     "samtycke": "ja", "giltigt": bad, "avser": ["kontaktuppgifter"],
+                                     "form": "muntligt"})
     assert {k: v[0] for k, v in errors.items()} == {
         "kort": "wrong_type", "kontakt": "wrong_type", "samtycke": "wrong_type", "giltigt": "wrong_type"}
     with pytest.raises(FieldError) as exc:
@@ -160,7 +184,7 @@ def test_wrong_types_become_field_errors(bad: object) -> None:
         "tid", "plats"}
     assert forms.parse_follow_up({"agare": "x", "datum": "2026-12-01", "vad": bad})[1].keys() == {"vad"}
     assert forms.parse_close({"skal": "annat", "annat": bad})[1].keys() == {"annat"}
-    scope_errors = forms.parse_renew({"giltigt": "2027-01-01", "omfattar": bad})[2]
+    scope_errors = forms.parse_renew({"giltigt": "2027-01-01", "omfattar": bad, "form": "skriftligt"})[1]
     assert scope_errors.keys() == (set() if isinstance(bad, list) else {"omfattar"})  # a list is its type
 
 
@@ -172,4 +196,5 @@ def test_malformed_select_states_are_wrong_type_not_a_crash() -> None:
     }}})
     _, errors = forms.parse_request(values)
     assert {k: v[0] for k, v in errors.items()} == {
-        "enhet": "wrong_type", "omfattar": "wrong_type", "samtycke": "wrong_type", "typ": "required"}
+        "enhet": "wrong_type", "omfattar": "wrong_type", "samtycke": "wrong_type", "typ": "required",
+        "giltigt": "required", "avser": "required", "form": "required"}

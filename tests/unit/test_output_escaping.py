@@ -150,7 +150,8 @@ def test_modals_and_home_show_free_text_as_typed(renderer: Renderer) -> None:
         renderer.view("slack_info", text=HOSTILE),
         renderer.view("slack_close", case=c),
         renderer.view("slack_request", units=[("x", HOSTILE)], all_units=[("x", HOSTILE)], contact=HOSTILE,
-                      valid_until="2027-02-21"),
+                      valid_until="2027-02-21", default_days=90, people=[("maria.sand", "Maria Sand")],
+                         requester="maria.sand"),
         home_view(renderer, HomeData(person_id="fatima.ali", now=NOW, queues=[("beroende", [c])],
                                      requests=[c], cases=[c])),
     ]

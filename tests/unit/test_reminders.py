@@ -182,7 +182,11 @@ async def test_renewed_consent_resumes_a_paused_case(
     case = await assigned_case(core, consent_valid_until=date(2026, 11, 24))
     await core.cases.acknowledge("linnea.fors", case.ref)
     await advance(core, clock, sender, local("2026-11-25T10:00"))
-    assert sender.to("maria.sand", "consent_expired")
+    [mine] = sender.to("maria.sand", "consent_expired")
+    assert "/förnya" in mine.text
+    # the assignee (the other principal) may not record it, and is told who does
+    [theirs] = sender.to("linnea.fors", "consent_expired")
+    assert "/förnya" not in theirs.text and "registrerar Maria Sand, som begärde mötet, det." in theirs.text
     with pytest.raises(FieldError):
         await core.cases.renew_consent("maria.sand", case.ref, date(2026, 11, 25))  # not after today
     with pytest.raises(Refusal, match="not_case_staff"):

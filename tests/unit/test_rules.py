@@ -26,6 +26,7 @@ ACTOR: dict[Action, str] = {
     Action.CLOSE: "maria.sand",
     Action.REOPEN: "maria.sand",
     Action.WITHDRAW_CONSENT: "maria.sand",
+    Action.WITHDRAW_CONSENT_UNIT: "maria.sand",
     Action.RENEW_CONSENT: "maria.sand",
 }
 # Someone who may never do it.
@@ -39,6 +40,7 @@ OUTSIDER: dict[Action, str] = {
     Action.CLOSE: "yusuf.kaya",  # another unit
     Action.REOPEN: "petra.lund",
     Action.WITHDRAW_CONSENT: "lena.mark",
+    Action.WITHDRAW_CONSENT_UNIT: "yusuf.kaya",
     Action.RENEW_CONSENT: "omar.haddad",  # same unit as the requester, but not on the case
 }
 

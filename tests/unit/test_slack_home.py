@@ -148,7 +148,11 @@ def test_queue_layout(renderer: Renderer) -> None:
     ("template", "extra"),
     [
         ("slack_request", {"units": [("beroende", "Beroendemottagningen Åstad")], "all_units": [("a", "A")],
-                           "contact": "Maria Sand", "valid_until": "2027-02-21"}),
+                           "contact": "Maria Sand", "valid_until": "2027-02-21", "default_days": 90,
+                           "people": [("maria.sand", "Maria Sand")], "requester": "maria.sand"}),
+        ("slack_renew", {"units": [("a", "A")], "today": "2026-11-23", "recorder": "maria.sand",
+                         "people": [("maria.sand", "Maria Sand")]}),
+        ("slack_withdraw", {"units": [("psykiatri", "Allmänpsykiatriska mottagningen Åstad")]}),
         ("slack_assign", {"staff": [("linnea.fors", "Linnea Fors")]}),
         ("slack_book", {"units": [("a", "A"), ("b", "B")], "initial_units": [("a", "A")], "today": "2026-11-23",
                         "tz": "Europe/Stockholm"}),

@@ -97,7 +97,8 @@ def test_request_form_offers_every_unit(renderer: Renderer, n_units: int) -> Non
     units = [(f"enhet-{i:03d}", f"Verksamhet nummer {i:03d} med ett ganska långt namn i kommunen") for i in
              range(n_units)]
     view = renderer.view("slack_request", units=units, all_units=units, contact="Maria Sand",
-                         valid_until="2027-02-21")
+                         valid_until="2027-02-21", default_days=90, people=[("maria.sand", "Maria Sand")],
+                         requester="maria.sand")
     slack_accepts_view(view)
     for block_id in ("enhet", "omfattar"):
         element = next(b for b in view["blocks"] if b.get("block_id") == block_id)["element"]

@@ -130,3 +130,12 @@ def test_shown_free_text_follows_what_the_message_shows() -> None:
     assert shown_free_text("assigned_to_you", {"case": replace(case, erased_at=NOW)}) == []
     assert shown_free_text("escalation", {"case": case}) == []
     assert shown_free_text("queue", {"queues": [("beroende", [case, case])]}) == [case, case]
+
+
+
+def test_a_unit_the_consent_was_withdrawn_for_loses_the_whole_case() -> None:
+    """A follow-up owner of a unit the individual withdrew the consent for sees nothing of the case any more."""
+    owned = FollowUp(id=1, owner_id="yusuf.kaya", due_date=date(2026, 12, 14), what="ring")
+    case = sample(CaseState.FOLLOW_UP, consent_scope=["soc-norr", "beroende", "psykiatri"], follow_ups=[owned])
+    assert level(case, "yusuf.kaya", DIRECTORY) is Level.FULL
+    assert level(replace(case, consent_withdrawn=["psykiatri"]), "yusuf.kaya", DIRECTORY) is Level.NONE
