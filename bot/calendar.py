@@ -157,6 +157,44 @@ class BusinessCalendar:
             remaining -= available
             current = self.next_business_start(closing, hours)
 
+    def business_duration(self, start: datetime, end: datetime, hours: OfficeHours = DEFAULT_OFFICE_HOURS) -> timedelta:
+        """The business time between `start` and `end`: only time inside office hours on working days.
+
+        The inverse of `add_business_hours`: Friday 15:00 to Monday 10:00 is 4 h. An `end` before `start`
+        gives zero. Whole working days in between count their wall-clock office hours: the clock changes
+        on Sundays, which are never working days.
+        """
+        _require_aware(start)
+        _require_aware(end)
+        if end <= start:
+            return timedelta(0)
+        first = self._local(start).date()
+        last = self._local(end).date()
+
+        def part(d: date) -> timedelta:
+            if not self.is_working_day(d):
+                return timedelta(0)
+            opening = max(self.at_local(d, hours.start), start)
+            closing = min(self.at_local(d, hours.end), end)
+            return max(closing - opening, timedelta(0))
+
+        if first == last:
+            return part(first)
+        day = datetime.combine(first, hours.end) - datetime.combine(first, hours.start)
+        return part(first) + day * self.working_days_between(first, last) + part(last)
+
+    def working_days_between(self, first: date, last: date) -> int:
+        """How many working days lie strictly between `first` and `last` (by week arithmetic, then holidays)."""
+        n = (last - first).days - 1
+        if n <= 0:
+            return 0
+        weeks, rest = divmod(n, 7)
+        tail = (first + timedelta(days=weeks * 7 + i) for i in range(1, rest + 1))
+        count = weeks * 5 + sum(d.weekday() < _SATURDAY for d in tail)
+        for year in range(first.year, last.year + 1):
+            count -= sum(first < d < last and d.weekday() < _SATURDAY for d in self._holidays(year))
+        return count
+
     def add_business_days(self, dt: datetime, days: int, hours: OfficeHours = DEFAULT_OFFICE_HOURS) -> datetime:
         """The same local wall-clock time `days` working days later, after clamping to business time.
 

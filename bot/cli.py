@@ -1,4 +1,4 @@
-"""`gfi-bot` command line: run, console, due, read-log, report, check-directory."""
+"""`gfi-bot` command line: run, console, due, read-log, report, stats, purge, check-directory."""
 
 from __future__ import annotations
 
@@ -209,6 +209,25 @@ async def _report_brister(settings: Settings, year: int, out: Path) -> list[Path
         await core.close()
 
 
+async def _stats(settings: Settings, start: date, end: date, unit: str | None, csv_path: Path | None) -> int:
+    from bot.stats import export
+    from bot.stats.report import build_report
+
+    core = await open_core(settings, clock=SystemClock())
+    try:
+        if unit is not None and core.directory.unit(unit) is None:
+            print(core.renderer.macro("stats", "unknown_unit", unit=unit), file=sys.stderr)
+            return 2
+        report = await build_report(core.db, core.directory, core.calendar, settings.timezone, start, end, unit)
+        print(export.text(core.renderer, report))
+        if csv_path is not None:
+            rows = export.write_csv(csv_path, core.renderer, report)
+            print(core.renderer.macro("stats", "csv_written", path=str(csv_path), rows=rows))
+        return 0
+    finally:
+        await core.close()
+
+
 def cmd_report_brister(args: argparse.Namespace) -> int:
     """Write the yearly report *Brister i samverkan* (HTML, PNG chart, CSV) into a folder."""
     settings = _settings(args)
@@ -219,6 +238,50 @@ def cmd_report_brister(args: argparse.Namespace) -> int:
         return 0
 
     return _start(main)
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    """Print per-unit statistics of the requests filed in a period (read only), optionally also as CSV."""
+    settings = _settings(args)
+    start, end = _day(args.start, "--from"), _day(args.end, "--to")
+    if start is None or end is None:
+        print("Ange --from ÅÅÅÅ-MM-DD och --to ÅÅÅÅ-MM-DD.", file=sys.stderr)
+        return 2
+    if end < start:
+        print(f"--to ({end}) ligger före --from ({start}).", file=sys.stderr)
+        return 2
+    csv_path = Path(args.csv) if args.csv else None
+    return _start(lambda: _stats(settings, start, end, args.unit, csv_path))
+
+
+async def _purge(settings: Settings, dry_run: bool) -> int:
+    from bot.stats.retention import purge
+
+    clock = SystemClock()
+    core = await open_core(settings, clock=clock)
+    try:
+        result = await purge(core.db, clock.now(), settings.retention_months, settings.timezone, dry_run=dry_run)
+        assert result is not None
+        print(core.renderer.macro("stats", "purge", result=result))
+        return 0
+    finally:
+        await core.close()
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Delete closed cases older than GFI_RETENTION_MONTHS (with --dry-run: only list them). A real purge
+    holds the store like the bot does, so it does not run beside a running bot (the bot purges daily)."""
+    settings = _settings(args)
+    return _start(lambda: _purge(settings, args.dry_run), lock=None if args.dry_run else settings)
+
+
+def _day(value: str | None, flag: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise SystemExit(f"{flag}: ogiltigt datum {value!r}, skriv ÅÅÅÅ-MM-DD") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -261,6 +324,19 @@ def build_parser() -> argparse.ArgumentParser:
     brister.add_argument("--year", type=int, required=True, help="året (ÅÅÅÅ)")
     brister.add_argument("--out", required=True, help="mapp att skriva brister-ÅÅÅÅ.html, .png och .csv i")
     brister.set_defaults(func=cmd_report_brister)
+
+    stats = sub.add_parser("stats", help="statistik per verksamhet för förfrågningar under en period")
+    common(stats)
+    stats.add_argument("--from", dest="start", required=True, help="första dagen (ÅÅÅÅ-MM-DD)")
+    stats.add_argument("--to", dest="end", required=True, help="sista dagen (ÅÅÅÅ-MM-DD)")
+    stats.add_argument("--unit", help="bara denna verksamhet (id ur katalogen)")
+    stats.add_argument("--csv", help="skriv också statistiken till denna CSV-fil (UTF-8, semikolon, för Excel)")
+    stats.set_defaults(func=cmd_stats)
+
+    purge = sub.add_parser("purge", help="radera avslutade ärenden äldre än GFI_RETENTION_MONTHS (standard 12)")
+    common(purge)
+    purge.add_argument("--dry-run", action="store_true", help="visa bara vad som skulle raderas")
+    purge.set_defaults(func=cmd_purge)
 
     check = sub.add_parser("check-directory", help="kontrollera en katalogfil")
     check.add_argument("file")

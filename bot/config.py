@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     http_port: int = Field(default=3000, ge=0, le=65535, alias="GFI_HTTP_PORT")
     http_header_timeout: float = Field(default=10.0, gt=0, le=300, alias="GFI_HTTP_HEADER_TIMEOUT")
     http_body_timeout: float = Field(default=10.0, gt=0, le=300, alias="GFI_HTTP_BODY_TIMEOUT")
+    retention_months: int = Field(default=12, ge=1, le=120, alias="GFI_RETENTION_MONTHS")
     sweep_seconds: int = Field(default=30, ge=1, alias="GFI_SWEEP_SECONDS")
     log_level: str = Field(default="INFO", alias="GFI_LOG_LEVEL")
 

@@ -20,6 +20,8 @@ from bot.ladder.service import LadderService
 from bot.outbox import Outbox
 from bot.reminders.service import ReminderService
 from bot.rendering import Renderer
+from bot.stats.facts import StatsHook, fill_principals
+from bot.stats.scheduled import daily_purge
 from bot.store import Database
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,9 @@ async def open_core(
     core.reminders = ReminderService(directory, outbox, calendar, cases)
     core.brister = BristService(db, directory, clock, outbox, tz=settings.timezone, load_case=cases.load)
     cases.hooks.append(TimeHook(core.ladder, core.reminders))
+    cases.hooks.append(StatsHook(directory))
+    await fill_principals(db, directory)
     core.sweeps.append(lambda: run_distribution(core))
     core.sweeps.append(lambda: sweep_due(core))
+    core.sweeps.append(lambda: daily_purge(core))  # once a day; the catch-up after downtime and in the console
     return core

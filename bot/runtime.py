@@ -4,6 +4,8 @@
   reminders, then the outbox). It also runs once at start, which is the catch-up after downtime.
 - `dispatch`: every second, the outbox dispatcher, so retries and one-per-second pacing are timely.
 - `distribution:<unit>`: a cron at each unit's two distribution slots, so queues go out on the minute.
+- `purge`: a daily cron at 03:30 deleting closed cases past `GFI_RETENTION_MONTHS` (the sweep catches up
+  when the bot was down at that time; the purge runs once a day either way).
 
 No job per reminder: due times live in the database and the sweep is idempotent, so a job missed
 during downtime costs nothing (`coalesce`, generous misfire grace).
@@ -21,6 +23,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.core import Core
 from bot.distribution.scheduled import run_distribution
+from bot.stats.scheduled import PURGE_AT, daily_purge
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +70,8 @@ class Background:
             )
             self.scheduler.add_job(self._guarded(f"distribution:{unit.id}", self._distribute), trigger,
                                    id=f"distribution:{unit.id}")
+        purge_at = CronTrigger(hour=PURGE_AT.hour, minute=PURGE_AT.minute, timezone=self.scheduler.timezone)
+        self.scheduler.add_job(self._guarded("purge", lambda: daily_purge(core)), purge_at, id="purge")
 
     async def _distribute(self) -> None:
         await run_distribution(self.core)

@@ -29,6 +29,9 @@ from bot.directory import Role
 from bot.dispatcher import status_counts
 from bot.errors import FieldError, Refusal
 from bot.outbox import OutboxMessage
+from bot.stats import export
+from bot.stats.report import build_report
+from bot.stats.service import last_twelve_months
 from bot.store import deliveries
 
 
@@ -85,7 +88,7 @@ ALIASES: dict[str, str] = {
     "eskaleringar": "eskaleringar", "eskalering": "eskaleringar", "esk": "eskaleringar",
     "taöver": "taover", "taover": "taover", "ta-över": "taover", "ta-over": "taover",
     "påminn": "paminn", "paminn": "paminn", "förnya": "fornya", "fornya": "fornya",
-    "leveranser": "leveranser",
+    "leveranser": "leveranser", "statistik": "statistik", "stats": "statistik",
     "läsloggar": "lasloggar", "lasloggar": "lasloggar", "läslogg": "lasloggar", "laslogg": "lasloggar",
     "brist": "brist", "brister": "brister", "utkast": "utkast", "skickain": "skickain", "skicka-in": "skickain",
     "avfärda": "avfarda", "avfarda": "avfarda", "åtgärd": "atgard", "atgard": "atgard", "åtgärder": "atgard",
@@ -143,6 +146,7 @@ class ConsoleSession:
             "brist": self.cmd_brist, "brister": self.cmd_brister, "utkast": self.cmd_drafts,
             "skickain": self.cmd_submit_draft, "avfarda": self.cmd_dismiss_draft, "atgard": self.cmd_measures,
             "dialog": self.cmd_dialogue, "stang": self.cmd_close_brist,
+            "statistik": self.cmd_stats,
         }
 
     # --- output -----------------------------------------------------------------------------------
@@ -380,6 +384,23 @@ class ConsoleSession:
             for r in rows
         ]
         self.say(self.text("deliveries", failed=failed, counts=await status_counts(self.core.db)))
+
+    async def cmd_stats(self, positional: list[str], options: dict[str, str]) -> None:
+        """`/statistik [enhet=<id>]`: the last twelve months per unit (coordinators)."""
+        person = self.core.directory.people[self.person]
+        if Role.COORDINATOR not in person.roles:
+            self.say(self.core.renderer.macro("stats", "not_coordinator"))
+            return
+        unit = options.get("enhet", options.get("verksamhet"))
+        if positional or set(options) - {"enhet", "verksamhet"}:
+            raise UsageError("unknown_args", value=", ".join([*positional, *sorted(options)]))
+        if unit is not None and self.core.directory.unit(unit) is None:
+            self.say(self.core.renderer.macro("stats", "unknown_unit", unit=unit))
+            return
+        start, end = last_twelve_months(self.clock.now().astimezone(self.tz).date())
+        report = await build_report(self.core.db, self.core.directory, self.core.calendar,
+                                    self.core.settings.timezone, start, end, unit)
+        self.say(export.text(self.core.renderer, report))
 
     async def cmd_mine(self, positional: list[str], options: dict[str, str]) -> None:
         mine = await self.core.cases.mine(self.person)

@@ -22,6 +22,7 @@ from bot.errors import Refusal
 from bot.ladder import messaging
 from bot.ladder.models import AwaitingItem, AwaitingKind, FrozenLadder, FrozenRung, TakeOver, add_business_time
 from bot.outbox import Outbox
+from bot.stats.facts import record_escalation
 from bot.store import Database, Tx
 from bot.store import ladder as store
 
@@ -242,6 +243,7 @@ class LadderService:
         due = None if top else ladder.wait(self.calendar, start, nxt)
         alerted = list(dict.fromkeys([*item.alerted, *people]))
         await store.set_climbed(tx, item.id, rung=nxt, due_at=due, alerted=alerted, skipped=all_skipped, now=now)
+        await record_escalation(tx, item.unit_id, item.kind.value, nxt, ladder.rungs[nxt].title, now)
         log.info("escalated", extra={"event": "ladder.escalated", "case_ref": item.case_ref, "item_id": item.id,
                                      "kind": item.kind.value, "rung": nxt, "top": top,
                                      "next_due": iso(due) if due else None})

@@ -16,6 +16,9 @@ from bot.core import Core
 from bot.directory import Role
 from bot.ladder.models import AwaitingItem
 from bot.rendering import Renderer
+from bot.stats.models import UnitStats
+from bot.stats.report import build_report
+from bot.stats.service import last_twelve_months
 from bot.store import deliveries
 
 log = logging.getLogger(__name__)
@@ -28,6 +31,7 @@ MAX_FAILED = 10
 MAX_ESCALATIONS = 10
 MAX_BRISTER = 5
 MAX_BRIST_DRAFTS = 5
+MAX_STATS = 8  # units in the coordinator's statistics section (those with requests or escalations)
 
 
 @dataclass
@@ -54,6 +58,7 @@ class HomeData:
     brister: list[BristReport] = field(default_factory=list)
     brist_drafts: list[BristDraft] = field(default_factory=list)
     year: int = 0
+    stats: list[UnitStats] | None = None  # coordinators: the last 12 months of the units with any activity
 
 
 @dataclass(frozen=True)
@@ -84,8 +89,8 @@ def escalation_line(renderer: Renderer, item: AwaitingItem) -> EscalationLine:
 
 # When the view is too long, lists are shortened in this order (the escalations last) down to MIN_SHOWN
 # items each; an item of each list takes up to BLOCKS_PER_ITEM blocks.
-SHRINK_ORDER = ("brister", "failed", "brist_drafts", "queue", "cases", "requests", "escalations")
-BLOCKS_PER_ITEM = {"failed": 1, "queue": 1, "cases": 2, "requests": 1, "escalations": 2, "brister": 1,
+SHRINK_ORDER = ("stats", "brister", "failed", "brist_drafts", "queue", "cases", "requests", "escalations")
+BLOCKS_PER_ITEM = {"stats": 1, "failed": 1, "queue": 1, "cases": 2, "requests": 1, "escalations": 2, "brister": 1,
                    "brist_drafts": 1}
 MIN_SHOWN = 1
 
@@ -94,9 +99,11 @@ def home_view(renderer: Renderer, data: HomeData) -> dict[str, Any]:
     """The Home view of `data` (pure: no I/O). Long lists are cut, each saying how many more there are,
     so that Slack's 100-block limit holds; open escalations are cut last."""
     caps = {"failed": MAX_FAILED, "queue": MAX_QUEUE, "cases": MAX_CASES, "requests": MAX_REQUESTS,
-            "escalations": MAX_ESCALATIONS, "brister": MAX_BRISTER, "brist_drafts": MAX_BRIST_DRAFTS}
+            "escalations": MAX_ESCALATIONS, "brister": MAX_BRISTER, "brist_drafts": MAX_BRIST_DRAFTS,
+            "stats": MAX_STATS}
     lines = [escalation_line(renderer, e) for e in data.escalations]
-    lengths = {"failed": len(data.failed), "queue": max((len(q) for _, q in data.queues or []), default=0),
+    lengths = {"stats": len(data.stats or []),
+               "failed": len(data.failed), "queue": max((len(q) for _, q in data.queues or []), default=0),
                "cases": len(data.cases), "requests": len(data.requests), "escalations": len(lines),
                "brister": len(data.brister), "brist_drafts": len(data.brist_drafts)}
     caps = {name: min(cap, lengths[name]) for name, cap in caps.items()}  # shrinking an empty list is no use
@@ -141,6 +148,8 @@ def _render(renderer: Renderer, data: HomeData, caps: dict[str, int], lines: lis
         brist_drafts=data.brist_drafts[: caps["brist_drafts"]],
         more_brist_drafts=max(0, len(data.brist_drafts) - caps["brist_drafts"]),
         year=data.year,
+        stats=None if data.stats is None else data.stats[: caps["stats"]],
+        more_stats=max(0, len(data.stats or []) - caps["stats"]),
     )
 
 
@@ -175,6 +184,9 @@ async def load_home(core: Core, person_id: str) -> HomeData:
             data.year = core.brister.today().year
             data.brister = list(reversed(await core.brister.list_reports(person_id)))
             data.brist_drafts = await core.brister.open_drafts(person_id)
+        start, end = last_twelve_months(data.now.astimezone(core.calendar.tz).date())
+        report = await build_report(core.db, core.directory, core.calendar, core.settings.timezone, start, end)
+        data.stats = [u for u in report.units if u.active]
     # Open escalations of the cases this person may see (the ladder alerted them, or they are in the case).
     assert core.ladder is not None
     items = await core.ladder.open_escalations(person_id)

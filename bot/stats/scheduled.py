@@ -1,0 +1,26 @@
+"""The daily purge job: run by the runtime's cron at PURGE_AT and, as a catch-up after downtime (and in
+the console, whose `/tid` runs the sweeps), by the sweep. Once per local day whichever comes first."""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import TYPE_CHECKING
+
+from bot.stats.retention import PurgeResult, purge
+
+if TYPE_CHECKING:
+    from bot.core import Core
+
+# Outside 02:00-03:00, the hour the clock skips or repeats when daylight saving time changes.
+PURGE_AT = time(3, 30)
+
+
+async def daily_purge(core: Core) -> PurgeResult | None:
+    """Purge the closed cases past the retention period, once a day from PURGE_AT (local time).
+    Returns None when it is too early or the day's purge already ran."""
+    now = core.clock.now()
+    tz = core.settings.timezone
+    local = now.astimezone(core.calendar.tz)
+    if local.time() < PURGE_AT:
+        return None
+    return await purge(core.db, now, core.settings.retention_months, tz, run_day=local.date().isoformat())

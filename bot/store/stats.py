@@ -1,0 +1,154 @@
+"""Statistics and retention repository: the anonymous fact tables and the purge of old closed cases.
+
+Functions take an open `Tx` (the caller owns the transaction) and plain values; times are stored as UTC
+ISO 8601 text, so they sort and compare as text. Rows come back as dicts; `bot.stats` turns them into records.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.store.db import Tx
+
+Row = dict[str, Any]
+
+
+def iso(dt: datetime | None) -> str | None:
+    """The stored form of an instant: UTC ISO 8601, or None."""
+    return dt.astimezone(UTC).isoformat() if dt is not None else None
+
+
+# --- facts --------------------------------------------------------------------------------------
+async def upsert_case_fact(tx: Tx, fact: Row) -> None:
+    """Insert or update the fact row of one case. First distribution, acknowledgement and held meeting are
+    kept once set (a reassignment clears the case's acknowledgement, not the fact's)."""
+    await tx.execute(
+        """INSERT INTO case_facts (case_ref, target_unit, target_principal, requester_unit, requester_principal,
+                                   case_type, urgent, created_at, distributed_at, acknowledged_at, meeting_at,
+                                   no_shows, outcome, evaluation_done, closed_at, closed_reason)
+           VALUES (:case_ref, :target_unit, :target_principal, :requester_unit, :requester_principal,
+                   :case_type, :urgent, :created_at, :distributed_at, :acknowledged_at, :meeting_at,
+                   :no_shows, :outcome, :evaluation_done, :closed_at, :closed_reason)
+           ON CONFLICT (case_ref) DO UPDATE SET
+               target_principal = COALESCE(excluded.target_principal, case_facts.target_principal),
+               requester_principal = COALESCE(excluded.requester_principal, case_facts.requester_principal),
+               distributed_at = COALESCE(case_facts.distributed_at, excluded.distributed_at),
+               acknowledged_at = COALESCE(case_facts.acknowledged_at, excluded.acknowledged_at),
+               meeting_at = COALESCE(case_facts.meeting_at, excluded.meeting_at),
+               no_shows = excluded.no_shows, outcome = excluded.outcome,
+               evaluation_done = excluded.evaluation_done, closed_at = excluded.closed_at,
+               closed_reason = excluded.closed_reason""",
+        fact,
+    )
+
+
+async def fill_principals(tx: Tx, principals: dict[str, str]) -> None:
+    """Set the principal of facts that have none (rows backfilled by the migration), from {unit: principal}."""
+    missing = await tx.scalar(
+        "SELECT 1 FROM case_facts WHERE target_principal IS NULL OR requester_principal IS NULL LIMIT 1"
+    )
+    if missing is None:
+        return
+    for unit_id, principal in principals.items():
+        await tx.execute(
+            "UPDATE case_facts SET target_principal = ? WHERE target_principal IS NULL AND target_unit = ?",
+            (principal, unit_id),
+        )
+        await tx.execute(
+            "UPDATE case_facts SET requester_principal = ? WHERE requester_principal IS NULL AND requester_unit = ?",
+            (principal, unit_id),
+        )
+
+
+async def insert_escalation_fact(tx: Tx, unit_id: str, kind: str, rung: int, rung_title: str, at: datetime) -> None:
+    await tx.execute(
+        "INSERT INTO escalation_facts (unit_id, kind, rung, rung_title, at) VALUES (?, ?, ?, ?, ?)",
+        (unit_id, kind, rung, rung_title, iso(at)),
+    )
+
+
+async def case_facts_between(tx: Tx, first: datetime, after: datetime, unit_id: str | None = None) -> list[Row]:
+    """Facts of the requests filed in [first, after), optionally of one target unit."""
+    sql = "SELECT * FROM case_facts WHERE created_at >= ? AND created_at < ?"
+    params: list[Any] = [iso(first), iso(after)]
+    if unit_id is not None:
+        sql += " AND target_unit = ?"
+        params.append(unit_id)
+    return await tx.fetchall(sql + " ORDER BY created_at, id", params)
+
+
+async def escalation_facts_between(tx: Tx, first: datetime, after: datetime, unit_id: str | None = None) -> list[Row]:
+    """Escalations made in [first, after), optionally of one unit."""
+    sql = "SELECT * FROM escalation_facts WHERE at >= ? AND at < ?"
+    params: list[Any] = [iso(first), iso(after)]
+    if unit_id is not None:
+        sql += " AND unit_id = ?"
+        params.append(unit_id)
+    return await tx.fetchall(sql + " ORDER BY at, id", params)
+
+
+# --- retention ----------------------------------------------------------------------------------
+async def purgeable_cases(tx: Tx, closed_before: datetime) -> list[Row]:
+    """Closed cases whose closing is older than `closed_before`, oldest first (id, ref, closed_at, reason)."""
+    return await tx.fetchall(
+        "SELECT id, ref, closed_at, closed_reason FROM cases WHERE state = 'closed' AND closed_at IS NOT NULL "
+        "AND closed_at < ? ORDER BY closed_at, id",
+        (iso(closed_before),),
+    )
+
+
+async def related_counts(tx: Tx, case_id: int, ref: str) -> Row:
+    """How many rows hang on a case (for the dry run's list)."""
+    row = await tx.fetchone(
+        """SELECT (SELECT COUNT(*) FROM follow_ups WHERE case_id = :id) AS follow_ups,
+                  (SELECT COUNT(*) FROM outbox WHERE case_id = :id OR case_ref = :ref) AS outbox,
+                  (SELECT COUNT(*) FROM awaiting WHERE case_id = :id) AS awaiting,
+                  (SELECT COUNT(*) FROM timers WHERE case_id = :id) AS timers""",
+        {"id": case_id, "ref": ref},
+    )
+    assert row is not None
+    return row
+
+
+async def delete_case(tx: Tx, case_id: int, ref: str, now: datetime) -> None:
+    """Delete a case with everything that holds its text or hangs on it; keep its fact row, unlinked.
+
+    Deleting the case row cascades to assignees, follow-ups, awaiting items (and their brist drafts), timers
+    and inbound idempotency keys. Outbox rows only lose the link on delete, so they go first, by id and by
+    reference (messages that show several cases, e.g. a distribution queue: `delete_messages_showing`).
+    The audit log and the read log are append-only and hold no content: they stay.
+    """
+    await tx.execute("DELETE FROM outbox WHERE case_id = ? OR case_ref = ?", (case_id, ref))
+    # drafts go with their awaiting item (cascade); this also catches a draft that lost its item
+    await tx.execute("DELETE FROM brist_drafts WHERE (case_id = ? OR case_ref = ?) AND status = 'draft'",
+                     (case_id, ref))
+    await tx.execute("DELETE FROM cases WHERE id = ?", (case_id,))
+    await tx.execute("UPDATE case_facts SET case_ref = NULL, purged_at = ? WHERE case_ref = ?", (iso(now), ref))
+
+
+async def delete_messages_showing(tx: Tx, refs: list[str]) -> int:
+    """Delete the outbox rows that show any of these cases' free text without being their own messages (a
+    distribution queue lists several cases: `reads` names them). One pass over the outbox per 500 refs."""
+    deleted = 0
+    for i in range(0, len(refs), 500):
+        chunk = refs[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        deleted += await tx.execute(
+            f"DELETE FROM outbox WHERE reads IS NOT NULL AND EXISTS "
+            f"(SELECT 1 FROM json_each(outbox.reads) WHERE value IN ({marks}))",
+            chunk,
+        )
+    return deleted
+
+
+async def purge_ran(tx: Tx, day: str) -> bool:
+    """True when the daily purge already ran for this local day (ISO date)."""
+    return await tx.scalar("SELECT 1 FROM purge_runs WHERE day = ?", (day,)) is not None
+
+
+async def record_purge_run(tx: Tx, day: str, now: datetime, cases: int) -> None:
+    await tx.execute(
+        "INSERT INTO purge_runs (day, ran_at, cases) VALUES (?, ?, ?) ON CONFLICT (day) DO NOTHING",
+        (day, iso(now), cases),
+    )
