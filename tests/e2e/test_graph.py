@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -317,3 +318,20 @@ def test_graph_client_builds_from_settings_without_network(tmp_path: Path) -> No
                         GRAPH_SENDER=SENDER)
     client = GraphClient.from_settings(settings)
     assert client.client.request_adapter.base_url == "https://graph.microsoft.com/v1.0"
+
+
+async def test_free_busy_suggestions_from_get_schedule(running: Running) -> None:
+    from bot.channels.graph.freebusy import suggest
+
+    case = await running.core.cases.request("maria.sand", form())
+    case = await running.core.cases.assign("fatima.ali", case.ref, ["sofia.grahn"])
+    utc = ZoneInfo("UTC")
+    running.graph.busy["sofia.grahn@rsv.example.se"] = [
+        (local("2026-11-23T10:00").astimezone(utc), local("2026-11-23T15:00").astimezone(utc))]
+    channel_graph = running.channel.graph
+    assert channel_graph is not None
+    slots = await suggest(channel_graph, case, running.core.directory, running.core.calendar, running.clock.now())
+    assert [s.strftime("%d %H:%M") for s in slots] == ["23 15:00", "23 15:30", "23 16:00"]
+    [call] = running.graph.of("getSchedule")
+    assert call.path == f"/users/{SENDER}/calendar/getSchedule"
+    assert call.body["schedules"] == ["sofia.grahn@rsv.example.se"]  # Maria is on Slack: not asked
