@@ -33,7 +33,31 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
     slack_api_url: str | None = Field(default=None, alias="SLACK_API_URL")
 
+    # Microsoft Graph (issue #9): Outlook calendar events, e-mail and free/busy; see deploy/M365.md.
+    graph_tenant_id: str | None = Field(default=None, alias="GRAPH_TENANT_ID")
+    graph_client_id: str | None = Field(default=None, alias="GRAPH_CLIENT_ID")
+    graph_client_secret: SecretStr | None = Field(default=None, alias="GRAPH_CLIENT_SECRET")
+    graph_certificate_path: Path | None = Field(default=None, alias="GRAPH_CERTIFICATE_PATH")
+    graph_sender: str | None = Field(default=None, alias="GRAPH_SENDER")
+    graph_api_url: str | None = Field(default=None, alias="GRAPH_API_URL")
+    graph_authority_host: str | None = Field(default=None, alias="GRAPH_AUTHORITY_HOST")
+    graph_timeout: float = Field(default=20.0, gt=0, le=300, alias="GRAPH_TIMEOUT")
+    public_url: str | None = Field(default=None, alias="GFI_PUBLIC_URL")
+    link_secret: SecretStr | None = Field(default=None, alias="GFI_LINK_SECRET")
+    link_days: int = Field(default=7, ge=1, le=60, alias="GFI_LINK_DAYS")
+
     @property
     def slack_configured(self) -> bool:
         """True when the bot has what it needs to serve Slack over HTTP."""
         return self.slack_bot_token is not None and self.slack_signing_secret is not None
+
+    @property
+    def graph_configured(self) -> bool:
+        """True when Microsoft Graph can be used: tenant, app, a secret or certificate, and the sender mailbox."""
+        has_key = self.graph_client_secret is not None or self.graph_certificate_path is not None
+        return bool(self.graph_tenant_id and self.graph_client_id and self.graph_sender and has_key)
+
+    @property
+    def links_configured(self) -> bool:
+        """True when signed action links can be made: a public base URL and a signing key."""
+        return bool(self.public_url and self.link_secret is not None)

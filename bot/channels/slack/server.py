@@ -22,6 +22,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.channels.graph import GraphChannel
 from bot.channels.slack.app import build_app
 from bot.channels.slack.context import SlackContext
 from bot.channels.slack.deadlines import HttpLimits, deadline_middleware, serve_bounded
@@ -178,6 +179,9 @@ async def serve(settings: Settings) -> int:
     except BaseException:
         sock.close()
         raise
+    graph = GraphChannel.from_settings(settings)  # Outlook events, e-mail and action links, when configured
+    if graph is not None:
+        graph.attach(core)
     runner: web.AppRunner | None = None
     http: asyncio.AbstractServer | None = None
     socket_handler = None
@@ -194,7 +198,10 @@ async def serve(settings: Settings) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
 
-        runner = web.AppRunner(build_web_app(app, core, secret), access_log=None)
+        web_app = build_web_app(app, core, secret)
+        if graph is not None:
+            graph.add_routes(web_app)
+        runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
         http = await serve_bounded(runner, sock, limits)
         host, port = sock.getsockname()[:2]
@@ -225,6 +232,8 @@ async def serve(settings: Settings) -> int:
             await ctx.drain()
         if background is not None:
             await background.stop()
+        if graph is not None:
+            await graph.close()
         await core.close()
     log.info("stopped", extra={"event": "slack.stopped"})
     return 0

@@ -1,0 +1,112 @@
+"""Signed action links: `<GFI_PUBLIC_URL>/a/<token>`, one action for one person on one case, once.
+
+A token is `base64url(json payload) "." base64url(HMAC-SHA256(GFI_LINK_SECRET, payload))`. The payload
+binds the token id, person, case, action, item (escalation or follow-up number) and the expiry time. The
+token says nothing secret (a case reference and a person id), but it cannot be altered or made without the
+key; it works once (its id is written to `link_uses` when used) and expires (default 7 days).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.store import Tx
+from bot.store import graph as graph_store
+
+PATH = "/a/"
+# The actions a link can carry (names as in the channel-neutral Offer).
+ACTIONS = frozenset({"acknowledge", "take_over", "nudge", "complete_follow_up", "open"})
+
+
+class LinkRefused(Exception):
+    """A link that cannot be used: `code` is tampered | expired | used | unknown_action | foreign."""
+
+    def __init__(self, code: str, claim: LinkClaim | None = None) -> None:
+        self.code = code
+        self.claim = claim
+        super().__init__(code)
+
+
+@dataclass(frozen=True)
+class LinkClaim:
+    """What a valid token says."""
+
+    token_id: str
+    person_id: str
+    action: str
+    ref: str | None
+    item: int | None
+    expires: datetime
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class LinkSigner:
+    """Makes and checks tokens with one key."""
+
+    def __init__(self, secret: str, public_url: str, days: int = 7) -> None:
+        if len(secret) < 16:
+            raise ValueError("GFI_LINK_SECRET must be at least 16 characters")
+        self.key = hashlib.sha256(b"gfi-link-v1:" + secret.encode()).digest()
+        self.public_url = public_url.rstrip("/")
+        self.lifetime = timedelta(days=days)
+
+    def _mac(self, payload: bytes) -> bytes:
+        return hmac.new(self.key, payload, hashlib.sha256).digest()
+
+    def token(self, person_id: str, action: str, ref: str | None, item: int | None, now: datetime) -> str:
+        """A new token for one action (a fresh id each time)."""
+        if action not in ACTIONS:
+            raise ValueError(f"unknown link action {action}")
+        claim = {"j": secrets.token_urlsafe(12), "p": person_id, "a": action, "c": ref, "i": item,
+                 "e": int((now + self.lifetime).timestamp())}
+        payload = json.dumps(claim, separators=(",", ":"), ensure_ascii=False).encode()
+        return f"{_b64(payload)}.{_b64(self._mac(payload))}"
+
+    def url(self, person_id: str, action: str, ref: str | None, item: int | None, now: datetime) -> str:
+        return f"{self.public_url}{PATH}{self.token(person_id, action, ref, item, now)}"
+
+    def check(self, token: str, now: datetime) -> LinkClaim:
+        """The claim of a genuine, unexpired token; LinkRefused otherwise (not yet whether it was used)."""
+        try:
+            body, _, mac = token.partition(".")
+            payload = _unb64(body)
+            if not mac or not hmac.compare_digest(_unb64(mac), self._mac(payload)):
+                raise LinkRefused("tampered")
+            data = json.loads(payload)
+            claim = LinkClaim(str(data["j"]), str(data["p"]), str(data["a"]),
+                              None if data["c"] is None else str(data["c"]),
+                              None if data["i"] is None else int(data["i"]),
+                              datetime.fromtimestamp(int(data["e"]), tz=now.tzinfo))
+        except LinkRefused:
+            raise
+        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+            raise LinkRefused("tampered") from None
+        if claim.action not in ACTIONS:
+            raise LinkRefused("unknown_action", claim)
+        if claim.expires <= now:
+            raise LinkRefused("expired", claim)
+        return claim
+
+
+async def was_used(tx: Tx, claim: LinkClaim) -> bool:
+    return await graph_store.link_was_used(tx, claim.token_id)
+
+
+async def mark_used(tx: Tx, claim: LinkClaim, now: datetime) -> bool:
+    """Record the use; False when the token was already used (a race or a second click)."""
+    return await graph_store.mark_link_used(tx, token_id=claim.token_id, person_id=claim.person_id,
+                                            case_ref=claim.ref, action=claim.action, now=now)

@@ -1,0 +1,69 @@
+"""Microsoft Graph's tables: the Outlook event of each case, calendar rows in the outbox, used action links."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.store.db import Tx
+
+
+async def queue_calendar_sync(tx: Tx, *, case_id: int, case_ref: str, recipient: str, channel: str, reason: str,
+                              now: datetime) -> int:
+    """An outbox row of kind 'calendar': bring the case's Outlook event up to date (`reason` = the action)."""
+    return await tx.insert(
+        """INSERT INTO outbox (created_at, case_id, case_ref, recipient_id, channel, template, text, urgent,
+                               not_before, next_attempt_at, kind, target)
+           VALUES (?, ?, ?, ?, ?, 'calendar_event', '', 1, ?, ?, 'calendar', ?)""",
+        (now.isoformat(), case_id, case_ref, recipient, channel, now.isoformat(), now.isoformat(), reason),
+    )
+
+
+async def calendar_event(tx: Tx, case_id: int) -> dict[str, Any] | None:
+    return await tx.fetchone("SELECT * FROM calendar_events WHERE case_id = ?", (case_id,))
+
+
+async def calendar_event_by_ref(tx: Tx, case_ref: str) -> dict[str, Any] | None:
+    return await tx.fetchone("SELECT * FROM calendar_events WHERE case_ref = ?", (case_ref,))
+
+
+async def begin_calendar_create(tx: Tx, *, case_id: int, case_ref: str, seq: int, transaction_id: str,
+                                now: datetime) -> None:
+    """Store the transaction id of a create before it is first sent, so that retries reuse it."""
+    await tx.execute(
+        """INSERT INTO calendar_events (case_id, case_ref, seq, transaction_id, event_id, state, fingerprint,
+                                        updated_at)
+           VALUES (?, ?, ?, ?, NULL, 'creating', NULL, ?)
+           ON CONFLICT (case_id) DO UPDATE SET seq = excluded.seq, transaction_id = excluded.transaction_id,
+               event_id = NULL, state = 'creating', fingerprint = NULL, updated_at = excluded.updated_at""",
+        (case_id, case_ref, seq, transaction_id, now.isoformat()),
+    )
+
+
+async def set_calendar_state(tx: Tx, case_id: int, *, state: str, event_id: str | None, fingerprint: str | None,
+                             now: datetime) -> None:
+    await tx.execute(
+        "UPDATE calendar_events SET state = ?, event_id = COALESCE(?, event_id), "
+        "fingerprint = COALESCE(?, fingerprint), updated_at = ? WHERE case_id = ?",
+        (state, event_id, fingerprint, now.isoformat(), case_id),
+    )
+
+
+async def link_was_used(tx: Tx, token_id: str) -> bool:
+    return await tx.scalar("SELECT 1 FROM link_uses WHERE token_id = ?", (token_id,)) is not None
+
+
+async def mark_link_used(tx: Tx, *, token_id: str, person_id: str, case_ref: str | None, action: str,
+                         now: datetime) -> bool:
+    """Record a link's use; False when it was already used."""
+    changed = await tx.execute(
+        "INSERT INTO link_uses (token_id, person_id, case_ref, action, used_at) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (token_id) DO NOTHING",
+        (token_id, person_id, case_ref, action, now.isoformat()),
+    )
+    return changed > 0
+
+
+async def forget_link_use(tx: Tx, token_id: str) -> None:
+    """The action behind a link failed unexpectedly: nothing happened, so the link may be tried again."""
+    await tx.execute("DELETE FROM link_uses WHERE token_id = ?", (token_id,))

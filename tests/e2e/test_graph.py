@@ -1,0 +1,338 @@
+"""Microsoft Graph end to end, against a local TLS fake of Graph and of the sign-in host.
+
+The real msgraph-sdk and azure-identity (async, client secret) talk to `tests/fakes/graph_api.py`, which
+checks the request shapes Graph documents. Outlook events through the outbox (created, updated, cancelled,
+Graph down, throttled), e-mail without free text, and signed action links served over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import pytest
+import yaml
+from aiohttp import web
+
+from bot import audit
+from bot.cases.models import CaseState
+from bot.channels.graph import GraphChannel
+from bot.channels.graph.calendar import event_of
+from bot.channels.graph.client import GraphClient
+from bot.channels.graph.links import LinkSigner
+from bot.clock import FrozenClock
+from bot.config import DEFAULT_DIRECTORY, Settings
+from bot.core import Core, open_core
+from bot.directory import parse_directory
+from tests.conftest import RecordingSender, local
+from tests.fakes.graph_api import FakeGraph
+from tests.timekit import form
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # msgraph-sdk's own request configs
+
+BRIEF = "Behöver stöd med boende och samordning av insatser"
+CONTACT = "Nås på 070-111 22 33 efter kl 15"
+PLACE = "Beroendemottagningen, rum 3"
+SECRET = "test-link-secret-0123456789"
+SENDER = "gfi-boten@rsv.example.se"
+
+
+def graph_directory() -> Any:
+    """The example directory with Sofia Grahn reached by e-mail only (no Slack, no Teams)."""
+    data = yaml.safe_load(DEFAULT_DIRECTORY.read_text(encoding="utf-8"))
+    for person in data["people"]:
+        if person["id"] == "sofia.grahn":
+            person["channel"] = "email"
+    return parse_directory(data, DEFAULT_DIRECTORY)
+
+
+@dataclass
+class Running:
+    core: Core
+    graph: FakeGraph
+    slack: RecordingSender
+    channel: GraphChannel
+    base_url: str
+    clock: FrozenClock
+
+    async def tick(self) -> None:
+        await self.core.tick()
+
+    def mails_to(self, address: str) -> list[dict[str, Any]]:
+        return [c.body["message"] for c in self.graph.of("sendMail")
+                if c.body["message"]["toRecipients"][0]["emailAddress"]["address"] == address]
+
+
+@pytest.fixture
+async def running(tmp_path: Path, clock: FrozenClock, sender: RecordingSender,
+                  monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Running]:
+    async with FakeGraph(tmp_path) as graph:
+        monkeypatch.setenv("SSL_CERT_FILE", str(graph.cert))
+        site_port = _free_port()
+        settings = Settings(
+            _env_file=None, db_path=tmp_path / "gfi.sqlite3", directory_path=DEFAULT_DIRECTORY,
+            GRAPH_TENANT_ID=graph.tenant, GRAPH_CLIENT_ID="app-id", GRAPH_CLIENT_SECRET="app-secret",
+            GRAPH_SENDER=SENDER, GRAPH_API_URL=graph.api_url, GRAPH_AUTHORITY_HOST=graph.url, GRAPH_TIMEOUT=2,
+            GFI_PUBLIC_URL=f"http://127.0.0.1:{site_port}", GFI_LINK_SECRET=SECRET,
+        )
+        core = await open_core(settings, clock=clock, senders={"slack": sender}, fallback=sender,
+                               directory=graph_directory())
+        channel = GraphChannel.from_settings(settings)
+        assert channel is not None
+        channel.attach(core)
+        app = web.Application()
+        channel.add_routes(app)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", site_port).start()
+        try:
+            yield Running(core, graph, sender, channel, f"http://127.0.0.1:{site_port}", clock)
+        finally:
+            await runner.cleanup()
+            await channel.close()
+            await core.close()
+        assert graph.problems == []  # no request Graph would have refused
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def booked(r: Running, *, at: str = "2026-11-30T13:00") -> str:
+    case = await r.core.cases.request("maria.sand", form(brief=BRIEF, contact=CONTACT))
+    await r.core.cases.assign("fatima.ali", case.ref, ["linnea.fors", "sofia.grahn"])
+    await r.core.cases.acknowledge("linnea.fors", case.ref)
+    await r.core.cases.book("linnea.fors", case.ref, local(at), PLACE, ["soc-norr", "beroende"])
+    return case.ref
+
+
+def bodies(r: Running) -> str:
+    return json.dumps([c.body for c in r.graph.calls], ensure_ascii=False)
+
+
+async def test_booking_creates_an_outlook_event_without_free_text(running: Running) -> None:
+    ref = await booked(running)
+    await running.tick()
+    [create] = running.graph.of("events")
+    assert create.path == f"/users/{SENDER}/events" and create.token and create.token.startswith("fake-token")
+    body = create.body
+    assert body["subject"] == f"GFI-möte {ref}"
+    assert body["start"] == {"dateTime": "2026-11-30T13:00:00", "timeZone": "Europe/Stockholm"}
+    assert body["end"] == {"dateTime": "2026-11-30T14:00:00", "timeZone": "Europe/Stockholm"}
+    assert body["location"]["displayName"] == PLACE
+    for unit in ("soc-norr", "beroende"):
+        assert running.core.directory.unit_name(unit) in body["body"]["content"]
+    # only participants with a Microsoft 365 address are invited (Sofia; Linnea and Maria are on Slack)
+    assert [a["emailAddress"]["address"] for a in body["attendees"]] == ["sofia.grahn@rsv.example.se"]
+    assert body["transactionId"]
+    stored = await event_of(running.core.db, ref)
+    assert stored is not None and stored["event_id"] == running.graph.events[str(stored["event_id"])]["id"]
+    for secret in (BRIEF, CONTACT, "070"):
+        assert secret not in bodies(running)
+
+
+async def test_rebooking_updates_and_no_show_cancels_with_a_swedish_comment(running: Running) -> None:
+    ref = await booked(running)
+    await running.tick()
+    await running.core.cases.book("linnea.fors", ref, local("2026-12-02T10:00"), "Rum 5", ["soc-norr", "beroende"])
+    await running.tick()
+    [patch] = running.graph.of("patch")
+    [event_id] = running.graph.events
+    assert patch.path == f"/users/{SENDER}/events/{event_id}"
+    assert patch.body["start"]["dateTime"] == "2026-12-02T10:00:00" and patch.body["location"]["displayName"] == "Rum 5"
+    assert "transactionId" not in patch.body
+
+    await running.core.cases.no_show("linnea.fors", ref)
+    await running.tick()
+    [cancel] = running.graph.of("cancel")
+    assert cancel.path == f"/users/{SENDER}/events/{event_id}/cancel"
+    assert cancel.body == {"comment": f"GFI-mötet i {ref} är inställt eftersom den enskilde uteblev. "
+                                      "En ny tid bokas i GFI-boten."}
+    assert running.graph.events[event_id]["cancelled"]
+
+    # booked again after the no-show: a new event
+    await running.core.cases.book("linnea.fors", ref, local("2026-12-03T10:00"), "Rum 5", ["soc-norr", "beroende"])
+    await running.tick()
+    assert len(running.graph.of("events")) == 2 and len(running.graph.events) == 2
+    for secret in (BRIEF, CONTACT):
+        assert secret not in bodies(running)
+
+
+@pytest.mark.parametrize(("how", "comment"), [
+    ("close", "är inställt eftersom ärendet är avslutat"),
+    ("withdraw", "är inställt eftersom samtycket har återkallats"),
+])
+async def test_closing_or_withdrawal_cancels_the_event(running: Running, how: str, comment: str) -> None:
+    ref = await booked(running)
+    await running.tick()
+    if how == "close":
+        await running.core.cases.close("linnea.fors", ref, "ej-aktuellt")
+    else:
+        await running.core.cases.withdraw_consent("maria.sand", ref)
+    await running.tick()
+    [cancel] = running.graph.of("cancel")
+    assert comment in cancel.body["comment"]
+    stored = await event_of(running.core.db, ref)
+    assert stored is not None and stored["state"] == "cancelled"
+
+
+async def test_graph_down_during_booking_the_event_is_created_once_it_recovers(running: Running) -> None:
+    running.graph.fail_next("events", 503, times=2)
+    ref = await booked(running)  # the booking itself never waits for Graph
+    case = await running.core.cases.get(ref)
+    assert case.state is CaseState.MEETING_BOOKED
+    await running.tick()
+    assert running.graph.of("events") == []
+    running.clock.advance(timedelta(minutes=5))
+    await running.tick()
+    running.graph.fail_next("events", 429, retry_after=120)
+    running.clock.advance(timedelta(minutes=5))
+    await running.tick()
+    running.clock.advance(timedelta(seconds=60))  # Retry-After not yet over: no request
+    calls = len(running.graph.calls)
+    await running.tick()
+    assert len([c for c in running.graph.calls[calls:] if "/events" in c.path]) == 0
+    running.clock.advance(timedelta(seconds=61))
+    await running.tick()
+    assert len(running.graph.of("events")) == 1 and len(running.graph.events) == 1
+    async with running.core.db.transaction() as tx:
+        row = await tx.fetchone("SELECT status, attempts FROM outbox WHERE kind = 'calendar' AND case_ref = ?", (ref,))
+    assert row is not None and row["status"] == "sent"
+
+
+async def test_a_create_that_timed_out_is_not_made_twice(running: Running) -> None:
+    ref = await booked(running)
+    # the fake takes the create but the answer never comes back in time: the client gives up
+    running.graph.fail_next("events", 0)
+    await running.tick()
+    running.graph.release.set()
+    async with running.core.db.transaction() as tx:
+        row = await tx.fetchone("SELECT status, last_error FROM outbox WHERE kind = 'calendar'")
+    assert row == {"status": "pending", "last_error": "graph:event_create:timeout"}
+    running.clock.advance(timedelta(minutes=2))
+    await running.tick()
+    # the retry sent the same transactionId, and Graph answered with the event made the first time
+    first, second = running.graph.of("events")
+    assert first.body["transactionId"] == second.body["transactionId"]
+    assert len(running.graph.events) == 1
+    stored = await event_of(running.core.db, ref)
+    assert stored is not None and stored["state"] == "active" and stored["event_id"] in running.graph.events
+
+
+async def test_an_email_person_is_notified_without_free_text_and_acts_by_link(running: Running) -> None:
+    case = await running.core.cases.request("maria.sand", form(brief=BRIEF, contact=CONTACT))
+    await running.core.cases.assign("fatima.ali", case.ref, ["sofia.grahn"])
+    await running.tick()
+    [mail] = running.mails_to("sofia.grahn@rsv.example.se")
+    assert case.ref in mail["subject"]
+    html = mail["body"]["content"]
+    for secret in (BRIEF, CONTACT, "070"):
+        assert secret not in json.dumps(mail, ensure_ascii=False)
+    [url] = re.findall(r'href="([^"]+/a/[^"]+)"', html)
+    assert running.slack.to("sofia.grahn") == []  # not on Slack
+
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url) as resp:
+            page = await resp.text()
+            assert resp.status == 200 and "Kvittera" in page and "<script" not in page
+        assert (await running.core.cases.get(case.ref)).state is CaseState.ASSIGNED  # GET changes nothing
+        async with http.post(url) as resp:
+            page = await resp.text()
+            assert resp.status == 200 and f"du har kvitterat {case.ref}" in page
+        assert (await running.core.cases.get(case.ref)).state is CaseState.ACKNOWLEDGED
+        async with http.post(url) as resp:  # used twice
+            assert resp.status == 410 and "redan använd" in await resp.text()
+    async with running.core.db.transaction() as tx:
+        trail = [(r["actor_id"], r["action"], r["result"], json.loads(r["detail"]).get("reason"))
+                 for r in await audit.for_case(tx, case.ref)]
+    assert ("sofia.grahn", "acknowledge", "ok", None) in trail
+    assert ("sofia.grahn", "link", "ok", None) in trail
+    assert ("sofia.grahn", "link", "refused", "used") in trail
+
+
+async def test_expired_tampered_and_foreign_links_change_nothing(running: Running) -> None:
+    case = await running.core.cases.request("maria.sand", form())
+    await running.core.cases.assign("fatima.ali", case.ref, ["sofia.grahn"])
+    signer = running.channel.signer
+    assert signer is not None
+    now = running.clock.now()
+    valid = signer.url("sofia.grahn", "acknowledge", case.ref, None, now)
+    body, _, mac = valid.rpartition("/a/")[2].partition(".")
+    tampered = f"{running.base_url}/a/{body[:-2]}xx.{mac}"
+    other_key = LinkSigner("another-secret-0123456789", running.base_url).url(
+        "sofia.grahn", "acknowledge", case.ref, None, now)
+    foreign = signer.url("maria.sand", "acknowledge", case.ref, None, now)  # the requester may not acknowledge
+    unknown = signer.url("nobody.here", "acknowledge", case.ref, None, now)
+    expired = signer.url("sofia.grahn", "acknowledge", case.ref, None, now - timedelta(days=8))
+    async with aiohttp.ClientSession() as http:
+        for url, status, text in [
+            (tampered, 400, "Länken är ogiltig"),
+            (other_key, 400, "Länken är ogiltig"),
+            (expired, 410, "Länken har gått ut"),
+            (unknown, 403, "gäller inte dig"),
+            (foreign, 403, "gäller inte dig"),
+        ]:
+            async with http.post(url) as resp:
+                assert resp.status == status, url
+                assert text in await resp.text()
+    assert (await running.core.cases.get(case.ref)).state is CaseState.ASSIGNED
+    async with running.core.db.transaction() as tx:
+        reasons = [json.loads(r["detail"])["reason"] for r in
+                   await tx.fetchall("SELECT detail FROM audit WHERE action = 'link' AND result = 'refused'")]
+    assert sorted(reasons) == sorted(["tampered", "tampered", "expired", "foreign", "foreign"])
+
+
+async def test_slack_and_email_people_on_one_case_each_get_their_own_channel(running: Running) -> None:
+    ref = await booked(running)
+    await running.tick()
+    slack_people = {s.recipient for s in running.slack.sent}
+    assert {"maria.sand", "linnea.fors"} & slack_people and "sofia.grahn" not in slack_people
+    mailed = {c.body["message"]["toRecipients"][0]["emailAddress"]["address"] for c in running.graph.of("sendMail")}
+    assert mailed == {"sofia.grahn@rsv.example.se"}
+    subjects = [m["subject"] for m in running.mails_to("sofia.grahn@rsv.example.se")]
+    assert any(ref in s for s in subjects)
+    assert BRIEF not in bodies(running) and PLACE not in json.dumps(
+        [c.body for c in running.graph.of("sendMail")], ensure_ascii=False)
+
+
+async def test_without_graph_settings_the_bot_runs_without_the_channel(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    settings = Settings(_env_file=None, db_path=tmp_path / "x.sqlite3")
+    with caplog.at_level("INFO"):
+        assert GraphChannel.from_settings(settings) is None
+    assert [r for r in caplog.records if getattr(r, "event", None) == "graph.disabled"]
+
+
+def test_graph_client_builds_from_settings_without_network(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, GRAPH_TENANT_ID="t", GRAPH_CLIENT_ID="c", GRAPH_CLIENT_SECRET="s",
+                        GRAPH_SENDER=SENDER)
+    client = GraphClient.from_settings(settings)
+    assert client.client.request_adapter.base_url == "https://graph.microsoft.com/v1.0"
+
+
+async def test_free_busy_suggestions_from_get_schedule(running: Running) -> None:
+    from bot.channels.graph.freebusy import suggest
+
+    case = await running.core.cases.request("maria.sand", form())
+    case = await running.core.cases.assign("fatima.ali", case.ref, ["sofia.grahn"])
+    utc = ZoneInfo("UTC")
+    running.graph.busy["sofia.grahn@rsv.example.se"] = [
+        (local("2026-11-23T10:00").astimezone(utc), local("2026-11-23T15:00").astimezone(utc))]
+    channel_graph = running.channel.graph
+    assert channel_graph is not None
+    slots = await suggest(channel_graph, case, running.core.directory, running.core.calendar, running.clock.now())
+    assert [s.strftime("%d %H:%M") for s in slots] == ["23 15:00", "23 15:30", "23 16:00"]
+    [call] = running.graph.of("getSchedule")
+    assert call.path == f"/users/{SENDER}/calendar/getSchedule"
+    assert call.body["schedules"] == ["sofia.grahn@rsv.example.se"]  # Maria is on Slack: not asked
