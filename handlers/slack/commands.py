@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack.context import SlackContext
 from bot.channels.slack.markup import escape
-from handlers.common import guarded, open_form, unknown_user_text
+from handlers.slack.common import guarded, open_form, unknown_user_text
 
 log = logging.getLogger("handlers.commands")
 

@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack.context import SlackContext
-from handlers.common import guarded, unknown_user_text
+from handlers.slack.common import guarded, unknown_user_text
 
 log = logging.getLogger("handlers.home")
 

@@ -16,9 +16,9 @@ from bot.cases.rules import Action, authorize
 from bot.cases.visibility import Level, level, shown_free_text
 from bot.channels.slack.context import SlackContext
 from bot.errors import Refusal
-from handlers import forms
-from handlers.commands import request_form
-from handlers.common import audit_refusal, guarded, open_form, reply, unknown_user_text
+from handlers.slack import forms
+from handlers.slack.commands import request_form
+from handlers.slack.common import audit_refusal, guarded, open_form, reply, unknown_user_text
 
 log = logging.getLogger("handlers.actions")
 

@@ -12,9 +12,9 @@ from bot.cases.models import CaseState
 from bot.cases.rules import Action, authorize
 from bot.channels.slack.context import SlackContext
 from bot.errors import Refusal
-from handlers import forms
-from handlers.actions import case_form, opened
-from handlers.common import audit_refusal, guarded, open_form, reply, unknown_user_text
+from handlers.slack import forms
+from handlers.slack.actions import case_form, opened
+from handlers.slack.common import audit_refusal, guarded, open_form, reply, unknown_user_text
 
 log = logging.getLogger("handlers.ladder")
 

@@ -11,8 +11,8 @@ from slack_bolt.async_app import AsyncApp
 from bot.cases.models import Case
 from bot.channels.slack.context import SlackContext, state_hash
 from bot.errors import FieldError, Refusal
-from handlers import forms
-from handlers.common import guarded, unknown_user_text
+from handlers.slack import forms
+from handlers.slack.common import guarded, unknown_user_text
 
 log = logging.getLogger("handlers.views")
 
