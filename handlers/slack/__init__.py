@@ -1,4 +1,5 @@
-"""Slack listeners (thin): ack, parse the payload, call one CaseService method, render the answer."""
+"""Slack listeners (thin): module-level functions that ack, parse the payload, call one service method and
+render the answer; `register()` only wires them to a Bolt app with the shared context bound."""
 
 from __future__ import annotations
 

@@ -11,9 +11,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack.context import SlackContext
 from bot.channels.slack.markup import escape
-from handlers.slack.common import guarded, open_form, unknown_user_text
+from handlers.slack.common import bind, open_form, unknown_user_text
 
-log = logging.getLogger("handlers.commands")
+log = logging.getLogger("handlers.slack.commands")
 
 
 def request_form(ctx: SlackContext, person_id: str) -> dict[str, Any]:
@@ -32,26 +32,29 @@ def request_form(ctx: SlackContext, person_id: str) -> dict[str, Any]:
     )
 
 
-def register(app: AsyncApp, ctx: SlackContext) -> None:
-    @app.command("/gfi")
-    @guarded("command.gfi")
-    async def gfi(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
-        user_id = str(body.get("user_id") or "")
-        trigger_id = body.get("trigger_id")
-        person_id = await ctx.identity.person_for(user_id)
-        if person_id is None:
-            await ack(text=escape(unknown_user_text(ctx)), response_type="ephemeral")
-            return
-        if not trigger_id or not await ctx.claim(f"cmd:gfi:{trigger_id}", "command"):
-            await ack()
-            return
-        await ack()
-        await open_form(ctx, client, trigger_id=trigger_id, view=request_form(ctx, person_id), user_id=user_id,
-                        channel_id=body.get("channel_id"))
+async def gfi(ctx: SlackContext, ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any) -> None:
+    """/gfi: ack at once, then drop retries, find the person (maybe asking Slack) and open the form."""
+    await ack()
+    user_id = str(body.get("user_id") or "")
+    trigger_id = body.get("trigger_id")
+    if not trigger_id or not await ctx.claim(f"cmd:gfi:{trigger_id}", "command"):
+        return
+    person_id = await ctx.identity.person_for(user_id)
+    if person_id is None:
+        await respond(text=escape(unknown_user_text(ctx)), response_type="ephemeral")
+        return
+    await open_form(ctx, client, trigger_id=trigger_id, view=request_form(ctx, person_id), user_id=user_id,
+                    channel_id=body.get("channel_id"))
 
-    @app.command("/brist")
-    @guarded("command.brist")
-    async def brist(ack: Any, body: dict[str, Any]) -> None:
-        coordinators = [p.id for p in ctx.core.directory.coordinators()]
-        text = ctx.core.renderer.render("slack_brist", coordinators=coordinators)
-        await ack(text=escape(text), response_type="ephemeral")
+
+async def brist(ctx: SlackContext, ack: Any) -> None:
+    """/brist: who to contact (no I/O, answered in the ack)."""
+    coordinators = [p.id for p in ctx.core.directory.coordinators()]
+    text = ctx.core.renderer.render("slack_brist", coordinators=coordinators)
+    await ack(text=escape(text), response_type="ephemeral")
+
+
+def register(app: AsyncApp, ctx: SlackContext) -> None:
+    """Wire the slash commands."""
+    app.command("/gfi")(bind(ctx, gfi, "command", "command.gfi"))
+    app.command("/brist")(bind(ctx, brist, "command", "command.brist"))
