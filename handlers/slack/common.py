@@ -19,6 +19,7 @@ from bot.channels.slack.markup import escape
 from bot.channels.slack.sender import message_payload
 from bot.directory import Role
 from bot.errors import Refusal
+from handlers.slack.forms import PayloadError, parse_click, private_ref
 
 log = logging.getLogger("handlers.slack")
 
@@ -192,8 +193,6 @@ def bind(ctx: SlackContext, listener: Listener, kind: Kind, name: str) -> Listen
 
 def _ref_of(kind: Kind, body: dict[str, Any]) -> str | None:
     """The case reference a payload is about (for the log), if any: never free text."""
-    from handlers.slack.forms import PayloadError, parse_click, private_ref
-
     try:
         if kind == "view":
             return private_ref(body.get("view") or {}) or None
