@@ -3,7 +3,10 @@
 `FakeSlackAPI` is a real aiohttp server on 127.0.0.1 (ephemeral port). Point an `AsyncWebClient`
 at it with ``AsyncWebClient(token=..., base_url=fake.base_url)``; every call is recorded as a
 `SlackCall` and answered the way Slack would answer it. Failures (429 with ``Retry-After``, 5xx,
-``ok: false`` errors) can be scripted per method with `FakeSlackAPI.fail_next`.
+``ok: false`` errors) can be scripted per method with `FakeSlackAPI.fail_next`; a method can be held
+(answered only when released) with `FakeSlackAPI.hold`, to play a slow Slack without sleeping.
+A command's or a click's ``response_url`` can point at `FakeSlackAPI.response_url()`; what the bot posts
+there is recorded as calls of the method ``response_url``.
 """
 
 from __future__ import annotations
@@ -157,12 +160,15 @@ class FakeSlackAPI:
         self.files: dict[str, dict[str, Any]] = {}
         self._counter = itertools.count(1)
         self._changed = asyncio.Event()
+        self._holds: dict[str, asyncio.Event] = {}
+        self._waiting: dict[str, int] = {}
         # Socket Mode: apps.connections.open hands out ws://…/socket; envelopes go down, acks come back.
         self._sockets: list[web.WebSocketResponse] = []
         self._socket_acks: dict[str, dict[str, Any]] = {}
         self._socket_connected = asyncio.Event()
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
+        app.router.add_post("/response/{name}", self._response_url)
         app.router.add_get("/socket", self._socket)
         app.router.add_post("/upload/{file_id}", self._upload)
         self._server = LocalServer(app)
@@ -242,6 +248,37 @@ class FakeSlackAPI:
             retry_after = 1
         self._failures.setdefault(method, []).append(_Failure(times, error, status, retry_after))
 
+    def hold(self, method: str) -> None:
+        """Hold every call of ``method`` unanswered until `release` (a slow Slack, without sleeping)."""
+        self._holds[method] = asyncio.Event()
+
+    def release(self, method: str) -> None:
+        """Answer the held calls of ``method`` (and the later ones at once)."""
+        gate = self._holds.pop(method, None)
+        if gate is not None:
+            gate.set()
+
+    def waiting(self, method: str) -> int:
+        """How many calls of ``method`` are held right now."""
+        return self._waiting.get(method, 0)
+
+    async def until_held(self, method: str, timeout: float = 5.0) -> None:  # noqa: ASYNC109 - harness bound
+        """Wait until a call of ``method`` is held (it has reached the fake and waits for `release`)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self.waiting(method) == 0:
+            self._changed.clear()
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise AssertionError(f"no {method} call held after {timeout}s; seen: {self._summary()}")
+            try:
+                await asyncio.wait_for(self._changed.wait(), remaining)
+            except TimeoutError:
+                pass
+
+    def response_url(self, name: str = "r1") -> str:
+        """A ``response_url`` served by the fake (posts to it are recorded as method ``response_url``)."""
+        return f"{self._server.url}/response/{name}"
+
     def clear(self) -> None:
         """Forget recorded calls (users, views and scripted failures stay)."""
         self._calls.clear()
@@ -310,6 +347,14 @@ class FakeSlackAPI:
         """Record one call and answer it."""
         method = request.match_info["method"]
         params = await _read_params(request)
+        gate = self._holds.get(method)
+        if gate is not None:
+            self._waiting[method] = self._waiting.get(method, 0) + 1
+            self._changed.set()
+            try:
+                await gate.wait()
+            finally:
+                self._waiting[method] -= 1
         token = _bearer_token(request.headers.get("Authorization"))
         if token is None and isinstance(params.get("token"), str):
             token = params.pop("token")
@@ -329,6 +374,14 @@ class FakeSlackAPI:
         )
         self._changed.set()
         return web.json_response(body, status=status, headers=headers)
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        """A post to a command's or a click's response_url."""
+        params = await _read_params(request)
+        self._calls.append(SlackCall(method="response_url", params=params, at=time.monotonic(), token=None,
+                                     http_method=request.method, status=200, error=None))
+        self._changed.set()
+        return web.Response(text="ok")
 
     def _respond(
         self, method: str, params: dict[str, Any], token: str | None

@@ -8,7 +8,7 @@ import pytest
 
 from bot.channels.slack.server import well_formed
 from bot.errors import FieldError
-from handlers import forms
+from handlers.slack import forms
 from tests.fakes.slack_signing import (
     block_actions_payload,
     checkboxes_state,
@@ -147,7 +147,7 @@ def test_well_formed(body: str, ok: bool) -> None:
 
 
 def test_ladder_click_carries_the_item_id_only() -> None:
-    from handlers.forms import PayloadError, parse_ladder_click
+    from handlers.slack.forms import PayloadError, parse_ladder_click
     from tests.fakes.slack_signing import block_actions_payload
 
     click, item = parse_ladder_click(block_actions_payload("U07JONAS", "ladder_take_over", "17"))
@@ -158,7 +158,7 @@ def test_ladder_click_carries_the_item_id_only() -> None:
 
 
 def test_follow_up_click_carries_ref_and_number() -> None:
-    from handlers.forms import PayloadError, parse_follow_up_click
+    from handlers.slack.forms import PayloadError, parse_follow_up_click
     from tests.fakes.slack_signing import block_actions_payload
 
     _, ref, number = parse_follow_up_click(block_actions_payload("U01MARIA", "gfi_follow_up_done", "gfi-2026-0042/2"))

@@ -129,7 +129,7 @@ async def test_sender_posts_escaped_text() -> None:
 
 
 async def test_ephemeral_replies_are_escaped() -> None:
-    from handlers.common import reply
+    from handlers.slack.common import reply
 
     class Client:
         kwargs: ClassVar[dict[str, Any]] = {}

@@ -26,7 +26,7 @@ def build_app(
     passed in the client, not as `token=`, so that the client's base_url (SLACK_API_URL) is used.
     Pass `context` to share a SlackContext (identities, Home refresh) with the caller.
     """
-    from handlers import register
+    from handlers.slack import register
 
     secret = signing_secret
     if secret is None and core.settings.slack_signing_secret is not None:

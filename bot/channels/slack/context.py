@@ -106,6 +106,10 @@ class HomeRefresher:
 class SlackContext:
     """Shared by every listener of one Bolt app."""
 
+    # Seconds a view submission waits for the service before it acks with "takes longer than usual"
+    # (Slack gives up on an ack after 3 s; the rest is for the network and Bolt).
+    ack_budget: float = 2.5
+
     def __init__(self, core: Core, client: AsyncWebClient, identity: SlackIdentity | None = None) -> None:
         self.core = core
         self.client = client

@@ -64,8 +64,9 @@ class SlackIdentity:
         log.info("slack identity matched", extra={"event": "slack.identity", "person": person_id,
                                                   "slack_user": slack_user_id, "matched_by": matched_by})
 
-    async def person_for(self, slack_user_id: str) -> str | None:
-        """The directory person of an inbound Slack user, or None when nobody matches."""
+    async def cached_person_for(self, slack_user_id: str) -> str | None:
+        """The directory person of an inbound Slack user from the directory or an earlier match, without
+        asking Slack (safe before a listener's ack); None when not known that way."""
         if not slack_user_id:
             return None
         person = self.directory.by_slack_id(slack_user_id)
@@ -75,6 +76,14 @@ class SlackIdentity:
             known = await store.person_of(tx, slack_user_id)
         if known is not None and self.directory.person(known) is not None:
             return known
+        return None
+
+    async def person_for(self, slack_user_id: str) -> str | None:
+        """The directory person of an inbound Slack user, or None when nobody matches. Asks Slack
+        (`users.info`) when the directory and earlier matches do not know the user: call it after the ack."""
+        found = await self.cached_person_for(slack_user_id)
+        if found is not None or not slack_user_id:
+            return found
         try:
             info = await self.client.users_info(user=slack_user_id)
         except SlackApiError as exc:

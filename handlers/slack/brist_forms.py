@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from bot.brister.models import BristForm
-from handlers.forms import ErrorMap
+from handlers.slack.forms import ErrorMap
 
 
 def _text(values: dict[str, Any], key: str) -> str:

@@ -16,11 +16,11 @@ from bot.cases.rules import Action, authorize
 from bot.cases.visibility import Level, level, shown_free_text
 from bot.channels.slack.context import SlackContext
 from bot.errors import Refusal
-from handlers import forms
-from handlers.commands import request_form
-from handlers.common import audit_refusal, guarded, open_form, reply, unknown_user_text
+from handlers.slack import forms
+from handlers.slack.commands import request_form
+from handlers.slack.common import audit_refusal, bind, open_form, reply, unknown_user_text
 
-log = logging.getLogger("handlers.actions")
+log = logging.getLogger("handlers.slack.actions")
 
 # Buttons that change the case at once: action_id → (service action, call).
 Immediate = Callable[[SlackContext, str, str], Awaitable[Case]]
@@ -98,104 +98,104 @@ def precheck(ctx: SlackContext, action: Action, case: Case, person_id: str) -> N
     authorize(action, case, person_id, ctx.core.directory)
 
 
-def register(app: AsyncApp, ctx: SlackContext) -> None:
+async def clicker(ctx: SlackContext, click: forms.Click, client: AsyncWebClient) -> str | None:
+    """The person who clicked (after the ack: this may ask Slack); told to contact the admin if unknown."""
+    person_id = await ctx.identity.person_for(click.user_id)
+    if person_id is None:
+        await reply(ctx, client, user_id=click.user_id, text=unknown_user_text(ctx),
+                    channel_id=click.channel_id, trigger_id=click.trigger_id)
+    return person_id
+
+
+async def act_now(ctx: SlackContext, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+    """A button that changes the case at once (Kvittera, Uteblev, …): once per click, answered ephemeral."""
+    await ack()
     core = ctx.core
+    click = forms.parse_click(body)
+    name, call = IMMEDIATE[click.action_id]
+    if not click.ref or not await ctx.claim(click.key, "action"):
+        return
+    person_id = await clicker(ctx, click, client)
+    if person_id is None:
+        return
+    try:
+        case = await call(ctx, person_id, click.ref)
+    except Refusal as exc:
+        await reply(ctx, client, user_id=click.user_id, text=core.renderer.refusal(exc),
+                    channel_id=click.channel_id, trigger_id=click.trigger_id)
+        return
+    log.info("case action via slack", extra={"event": "slack.case_action", "case_ref": case.ref, "action": name})
+    ctx.after_change()
+    if not click.in_home:  # the Home tab is republished instead
+        text = core.renderer.render("slack_action_done", action=name, case=case)
+        blocks = core.renderer.blocks("slack_action_done", action=name, case=case)
+        await reply(ctx, client, user_id=click.user_id, text=text, channel_id=click.channel_id, blocks=blocks)
+        shown = shown_free_text("slack_action_done", {"action": name, "case": case})
+        await opened(ctx, person_id, "slack_action_done", [c.ref for c in shown])
 
-    async def clicker(click: forms.Click, client: AsyncWebClient) -> str | None:
-        person_id = await ctx.identity.person_for(click.user_id)
-        if person_id is None:
-            await reply(ctx, client, user_id=click.user_id, text=unknown_user_text(ctx),
-                        channel_id=click.channel_id, trigger_id=click.trigger_id)
-        return person_id
 
-    def immediate(action_id: str) -> None:
-        name, call = IMMEDIATE[action_id]
+async def open_case_form(ctx: SlackContext, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+    """A button that opens a form about a case: refused at once when the clicker may not do it."""
+    await ack()
+    core = ctx.core
+    click = forms.parse_click(body)
+    action, template = FORMS[click.action_id]
+    if not click.ref or not click.trigger_id:
+        return
+    person_id = await clicker(ctx, click, client)
+    if person_id is None:
+        return
+    try:
+        case = await core.cases.get(click.ref)
+        precheck(ctx, action, case, person_id)
+    except Refusal as exc:
+        await audit_refusal(ctx, person_id, action.value, click.ref, exc)
+        await reply(ctx, client, user_id=click.user_id, text=core.renderer.refusal(exc),
+                    channel_id=click.channel_id, trigger_id=click.trigger_id)
+        return
+    view, shown = await case_form(ctx, template, case, person_id)
+    if await open_form(ctx, client, trigger_id=click.trigger_id, view=view, user_id=click.user_id,
+                       channel_id=click.channel_id, ref=case.ref):
+        await opened(ctx, person_id, template, shown)
 
-        @app.action(action_id)
-        @guarded(f"action.{action_id}")
-        async def on_click(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
-            await ack()
-            click = forms.parse_click(body)
-            if not click.ref or not await ctx.claim(click.key, "action"):
-                return
-            person_id = await clicker(click, client)
-            if person_id is None:
-                return
-            try:
-                case = await call(ctx, person_id, click.ref)
-            except Refusal as exc:
-                await reply(ctx, client, user_id=click.user_id, text=core.renderer.refusal(exc),
-                            channel_id=click.channel_id, trigger_id=click.trigger_id)
-                return
-            log.info("case action via slack", extra={"event": "slack.case_action", "case_ref": case.ref,
-                                                      "action": name})
-            ctx.after_change()
-            if not click.in_home:  # the Home tab is republished instead
-                text = core.renderer.render("slack_action_done", action=name, case=case)
-                blocks = core.renderer.blocks("slack_action_done", action=name, case=case)
-                await reply(ctx, client, user_id=click.user_id, text=text, channel_id=click.channel_id, blocks=blocks)
-                shown = shown_free_text("slack_action_done", {"action": name, "case": case})
-                await opened(ctx, person_id, "slack_action_done", [c.ref for c in shown])
 
+async def follow_up_done(ctx: SlackContext, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+    """A follow-up's Klar button."""
+    await ack()
+    core = ctx.core
+    click, ref, number = forms.parse_follow_up_click(body)
+    if not await ctx.claim(click.key, "action"):
+        return
+    person_id = await clicker(ctx, click, client)
+    if person_id is None:
+        return
+    try:
+        case = await core.cases.complete_follow_up(person_id, ref, number)
+    except Refusal as exc:
+        text = core.renderer.refusal(exc)
+    else:
+        ctx.after_change()
+        text = core.renderer.render("follow_up_done", case=case, number=number, slack=True)
+    await reply(ctx, client, user_id=click.user_id, text=text, channel_id=click.channel_id,
+                trigger_id=click.trigger_id)
+
+
+async def open_request(ctx: SlackContext, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+    """The Home tab's "new request" button: the /gfi form."""
+    await ack()
+    click = forms.parse_click(body)
+    person_id = await clicker(ctx, click, client)
+    if person_id is None or not click.trigger_id:
+        return
+    await open_form(ctx, client, trigger_id=click.trigger_id, view=request_form(ctx, person_id),
+                    user_id=click.user_id, channel_id=click.channel_id)
+
+
+def register(app: AsyncApp, ctx: SlackContext) -> None:
+    """Wire the case buttons."""
     for action_id in IMMEDIATE:
-        immediate(action_id)
-
-    def opener(action_id: str) -> None:
-        action, template = FORMS[action_id]
-
-        @app.action(action_id)
-        @guarded(f"action.{action_id}")
-        async def on_open(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
-            await ack()
-            click = forms.parse_click(body)
-            if not click.ref or not click.trigger_id:
-                return
-            person_id = await clicker(click, client)
-            if person_id is None:
-                return
-            try:
-                case = await core.cases.get(click.ref)
-                precheck(ctx, action, case, person_id)
-            except Refusal as exc:
-                await audit_refusal(ctx, person_id, action.value, click.ref, exc)
-                await reply(ctx, client, user_id=click.user_id, text=core.renderer.refusal(exc),
-                            channel_id=click.channel_id, trigger_id=click.trigger_id)
-                return
-            view, shown = await case_form(ctx, template, case, person_id)
-            if await open_form(ctx, client, trigger_id=click.trigger_id, view=view, user_id=click.user_id,
-                               channel_id=click.channel_id, ref=case.ref):
-                await opened(ctx, person_id, template, shown)
-
+        app.action(action_id)(bind(ctx, act_now, "action", f"action.{action_id}"))
     for action_id in FORMS:
-        opener(action_id)
-
-    @app.action("gfi_follow_up_done")
-    @guarded("action.gfi_follow_up_done")
-    async def follow_up_done(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        click, ref, number = forms.parse_follow_up_click(body)
-        if not await ctx.claim(click.key, "action"):
-            return
-        person_id = await clicker(click, client)
-        if person_id is None:
-            return
-        try:
-            case = await core.cases.complete_follow_up(person_id, ref, number)
-        except Refusal as exc:
-            text = core.renderer.refusal(exc)
-        else:
-            ctx.after_change()
-            text = core.renderer.render("follow_up_done", case=case, number=number, slack=True)
-        await reply(ctx, client, user_id=click.user_id, text=text, channel_id=click.channel_id,
-                    trigger_id=click.trigger_id)
-
-    @app.action("gfi_open_request")
-    @guarded("action.gfi_open_request")
-    async def open_request(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        click = forms.parse_click(body)
-        person_id = await clicker(click, client)
-        if person_id is None or not click.trigger_id:
-            return
-        await open_form(ctx, client, trigger_id=click.trigger_id, view=request_form(ctx, person_id),
-                        user_id=click.user_id, channel_id=click.channel_id)
+        app.action(action_id)(bind(ctx, open_case_form, "action", f"action.{action_id}"))
+    app.action("gfi_follow_up_done")(bind(ctx, follow_up_done, "action", "action.gfi_follow_up_done"))
+    app.action("gfi_open_request")(bind(ctx, open_request, "action", "action.gfi_open_request"))

@@ -1,0 +1,253 @@
+"""Helpers shared by the listeners: wiring with the context bound, who is asking, answering, honest failure."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import audit
+from bot.channels.slack.context import SlackContext
+from bot.channels.slack.markup import escape
+from bot.channels.slack.sender import message_payload
+from bot.directory import Role
+from bot.errors import Refusal
+from handlers.slack.forms import PayloadError, parse_click, private_ref
+
+log = logging.getLogger("handlers.slack")
+
+Listener = Callable[..., Awaitable[None]]
+Kind = Literal["command", "view", "action", "event"]
+
+
+def unknown_user_text(ctx: SlackContext) -> str:
+    admins = [p.id for p in ctx.core.directory.people.values() if Role.ADMIN in p.roles]
+    return ctx.core.renderer.render("slack_unknown_user", admins=admins)
+
+
+async def reply(
+    ctx: SlackContext,
+    client: AsyncWebClient,
+    *,
+    user_id: str,
+    text: str,
+    channel_id: str | None = None,
+    trigger_id: str | None = None,
+    blocks: list[dict[str, Any]] | None = None,
+) -> None:
+    """Answer only the clicker: ephemeral in the channel of the click, else a small modal (App Home)."""
+    try:
+        if channel_id:
+            kwargs: dict[str, Any] = {"channel": channel_id, "user": user_id, **message_payload(text, blocks)}
+            await client.chat_postEphemeral(**kwargs)
+        elif trigger_id:
+            await client.views_open(trigger_id=trigger_id, view=ctx.core.renderer.view("slack_info", text=text))
+    except SlackApiError as exc:
+        reason = str(exc.response.get("error"))
+        log.warning("slack reply failed", extra={"event": "slack.reply_failed", "reason": reason})
+
+
+async def open_form(
+    ctx: SlackContext,
+    client: AsyncWebClient,
+    *,
+    trigger_id: str,
+    view: dict[str, Any],
+    user_id: str,
+    channel_id: str | None = None,
+    ref: str | None = None,
+) -> bool:
+    """Open a modal; if Slack refuses it, tell the user instead of failing silently (and log the reason)."""
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+        return True
+    except SlackApiError as exc:
+        reason = str(exc.response.get("error"))
+        log.warning("views.open failed", extra={"event": "slack.views_open_failed", "case_ref": ref, "reason": reason})
+    text = ctx.core.renderer.render("slack_form_failed", ref=ref)
+    await reply(ctx, client, user_id=user_id, text=text, channel_id=channel_id, trigger_id=trigger_id)
+    return False
+
+
+async def audit_refusal(ctx: SlackContext, person_id: str, action: str, ref: str | None, refusal: Refusal) -> None:
+    """Refusals found before the service is reached (e.g. opening a form) are audited like the service's."""
+    async with ctx.core.db.transaction() as tx:
+        await audit.record(
+            tx, at=ctx.core.clock.now(), actor_id=person_id, action=action, result="refused",
+            case_ref=ref, reason=refusal.code,
+        )
+
+
+# --- answering a view submission within Slack's three seconds -------------------------------------------------
+
+@dataclass
+class Answer:
+    """How a view submission is answered: field errors on the form, or done (with a text to show, or closed)."""
+
+    errors: dict[str, str] | None = None
+    text: str | None = None  # shown in place of the form; None closes it
+    case_ref: str | None = None
+    changed: bool = False  # something was committed: deliver and refresh Home tabs
+    log_extra: dict[str, Any] = field(default_factory=dict)
+
+    def ack_kwargs(self, ctx: SlackContext) -> dict[str, Any]:
+        if self.errors:
+            return {"response_action": "errors", "errors": self.errors}
+        if self.text is not None:
+            return {"response_action": "update", "view": ctx.core.renderer.view("slack_info", text=self.text)}
+        return {}
+
+
+async def answer_in_time(
+    ctx: SlackContext,
+    ack: Any,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    job: Coroutine[Any, Any, Answer],
+    *,
+    name: str,
+    ref: str | None = None,
+) -> None:
+    """Run `job` (the service call that decides the answer) and ack with its answer, if it is ready within
+    `ctx.ack_budget` seconds. Otherwise ack with "it takes longer than usual", let the job finish in the
+    background and tell the user its outcome then (in the modal if it is still open, else by DM).
+
+    Slack drops an ack after three seconds and shows the user a generic error, while the job would still
+    commit: a bounded wait keeps the ack honest and the work is never cancelled half-way."""
+    task = ctx.spawn(job, f"gfi-slack-{name}")
+    done, _ = await asyncio.wait({task}, timeout=ctx.ack_budget)
+    if task in done:
+        answer = task.result()  # an unexpected error propagates: `bind` puts it on the form
+        await ack(**answer.ack_kwargs(ctx))
+        if answer.changed:
+            ctx.after_change()
+        return
+    log.warning("view answer late", extra={"event": "slack.view_late", "listener": name, "case_ref": ref})
+    await ack(response_action="update",
+              view=ctx.core.renderer.view("slack_info", text=ctx.core.renderer.render("slack_slow", ref=ref)))
+    ctx.spawn(_report_late(ctx, client, task, body, name=name, ref=ref), f"gfi-slack-{name}-late")
+
+
+async def _report_late(ctx: SlackContext, client: AsyncWebClient, task: asyncio.Task[Answer], body: dict[str, Any],
+                       *, name: str, ref: str | None) -> None:
+    """The outcome of a job that missed the ack: in place of the "takes longer" modal, or as a DM."""
+    renderer = ctx.core.renderer
+    try:
+        answer = await task
+    except Exception:
+        log.exception("listener failed", extra={"event": "slack.listener_failed", "listener": name, "case_ref": ref})
+        text = renderer.render("slack_unexpected_error", ref=ref)
+    else:
+        if answer.changed:
+            ctx.after_change()
+        if answer.errors:
+            text = "\n".join([renderer.render("slack_late_rejected", ref=ref), *answer.errors.values()])
+        else:
+            text = answer.text or renderer.render("slack_late_done", ref=answer.case_ref or ref)
+    view_id = str((body.get("view") or {}).get("id") or "")
+    user_id = str((body.get("user") or {}).get("id") or "")
+    try:
+        await client.views_update(view_id=view_id, view=renderer.view("slack_info", text=text))
+        return
+    except SlackApiError:
+        pass  # the modal was closed: send the outcome as a direct message instead
+    try:
+        await client.chat_postMessage(channel=user_id, **message_payload(text, None))
+    except SlackApiError as exc:
+        log.warning("late answer failed", extra={"event": "slack.reply_failed", "case_ref": ref,
+                                                 "reason": str(exc.response.get("error"))})
+
+
+# --- wiring ----------------------------------------------------------------------------------------------------
+
+# What every listener's failure handling needs from Bolt, whether or not the listener itself asks for it.
+_FAILURE_ARGS = ("ack", "body", "client", "respond")
+
+
+def bind(ctx: SlackContext, listener: Listener, kind: Kind, name: str) -> Listener:
+    """The Bolt listener for a module-level `listener(ctx, **bolt_args)`: the context bound, and an
+    unexpected error answered honestly (see `failed`) instead of a silent ack or a 500."""
+    bound = functools.partial(listener, ctx)
+    own = inspect.signature(bound)
+    wanted = list(own.parameters)
+
+    async def wired(**kwargs: Any) -> None:
+        try:
+            await bound(**{k: v for k, v in kwargs.items() if k in wanted})
+        except Exception:
+            await failed(ctx, kind, name, **kwargs)
+
+    params = list(own.parameters.values())
+    params += [inspect.Parameter(a, inspect.Parameter.POSITIONAL_OR_KEYWORD) for a in _FAILURE_ARGS if a not in wanted]
+    wired.__signature__ = own.replace(parameters=params)  # type: ignore[attr-defined]  # Bolt injects by name
+    wired.__name__ = wired.__qualname__ = name
+    return wired
+
+
+def _ref_of(kind: Kind, body: dict[str, Any]) -> str | None:
+    """The case reference a payload is about (for the log), if any: never free text."""
+    try:
+        if kind == "view":
+            return private_ref(body.get("view") or {}) or None
+        if kind == "action":
+            return parse_click(body).ref or None
+    except (PayloadError, ValueError, TypeError, AttributeError, KeyError):
+        return None
+    return None
+
+
+def first_input_block(view: dict[str, Any]) -> str | None:
+    """The block_id of a view's first input block (where a form-wide error is shown); without the blocks
+    in the payload, the first block with a submitted state."""
+    for block in view.get("blocks") or []:
+        if isinstance(block, dict) and block.get("type") == "input" and block.get("block_id"):
+            return str(block["block_id"])
+    values = (view.get("state") or {}).get("values")
+    if isinstance(values, dict):
+        return next((str(k) for k in values), None)
+    return None
+
+
+async def failed(ctx: SlackContext, kind: Kind, name: str, *, ack: Any, body: dict[str, Any],
+                 client: AsyncWebClient, respond: Any = None, **_: Any) -> None:
+    """An unexpected error in a listener: log it (event and case reference, never the payload) and tell the
+    user: on the form for a submission, ephemeral for a click or a command. Never a silent close."""
+    body = body if isinstance(body, dict) else {}
+    ref = _ref_of(kind, body)
+    log.exception("listener failed", extra={"event": "slack.listener_failed", "listener": name, "case_ref": ref})
+    acked = getattr(ack, "response", None) is not None
+    try:
+        text = ctx.core.renderer.render("slack_unexpected_error", ref=ref)
+        if kind == "view":
+            if acked:
+                return
+            block = first_input_block(body.get("view") or {})
+            if block is None:  # a view without inputs: replace it with the explanation
+                await ack(response_action="update", view=ctx.core.renderer.view("slack_info", text=text))
+            else:
+                await ack(response_action="errors", errors={block: text})
+            return
+        if kind == "command":
+            if not acked:
+                await ack(text=escape(text), response_type="ephemeral")
+            elif respond is not None:
+                await respond(text=escape(text), response_type="ephemeral", replace_original=False)
+            return
+        if not acked:
+            await ack()
+        if kind == "action":
+            user = body.get("user") or {}
+            channel = body.get("channel") or {}
+            await reply(ctx, client, user_id=str(user.get("id") or ""), text=text,
+                        channel_id=channel.get("id") if isinstance(channel, dict) else None,
+                        trigger_id=body.get("trigger_id"))
+    except Exception:
+        log.exception("failure answer failed", extra={"event": "slack.listener_failed", "listener": name,
+                                                      "case_ref": ref})

@@ -1,0 +1,128 @@
+"""Escalation buttons (*ta över*, *påminn*, *omfördela*): ack, parse the item id, call the ladder, answer."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.cases.models import CaseState
+from bot.cases.rules import Action, authorize
+from bot.channels.slack.context import SlackContext
+from bot.errors import Refusal
+from bot.ladder.service import LadderService
+from handlers.slack import forms
+from handlers.slack.actions import case_form, opened
+from handlers.slack.common import audit_refusal, bind, open_form, reply, unknown_user_text
+
+log = logging.getLogger("handlers.slack.ladder")
+
+
+async def start(ctx: SlackContext, body: dict[str, Any], client: AsyncWebClient
+                ) -> tuple[forms.Click, int, str] | None:
+    """Parse the click, drop retries, find the person; None when there is nothing more to do."""
+    click, item_id = forms.parse_ladder_click(body)
+    if not await ctx.claim(click.key, "action"):
+        return None
+    person_id = await ctx.identity.person_for(click.user_id)
+    if person_id is None:
+        await reply(ctx, client, user_id=click.user_id, text=unknown_user_text(ctx),
+                    channel_id=click.channel_id, trigger_id=click.trigger_id)
+        return None
+    return click, item_id, person_id
+
+
+async def answer(ctx: SlackContext, click: forms.Click, client: AsyncWebClient, text: str) -> None:
+    await reply(ctx, client, user_id=click.user_id, text=text, channel_id=click.channel_id,
+                trigger_id=click.trigger_id)
+
+
+def ladder_of(ctx: SlackContext) -> LadderService:
+    assert ctx.core.ladder is not None
+    return ctx.core.ladder
+
+
+async def open_assign(ctx: SlackContext, click: forms.Click, client: AsyncWebClient, person_id: str, ref: str) -> None:
+    """Open the assign form: in reassign mode (omfördela) unless nobody has been given the case yet."""
+    core = ctx.core
+    case = await core.cases.get(ref)
+    reassign = case.state is not CaseState.REQUESTED
+    try:
+        authorize(Action.ASSIGN, case, person_id, core.directory)
+    except Refusal as exc:
+        await audit_refusal(ctx, person_id, Action.ASSIGN.value, ref, exc)
+        await answer(ctx, click, client, core.renderer.refusal(exc))
+        return
+    view, shown = await case_form(ctx, "slack_assign", case, person_id, reassign=reassign)
+    if await open_form(ctx, client, trigger_id=click.trigger_id, view=view, user_id=click.user_id,
+                       channel_id=click.channel_id, ref=ref):
+        await opened(ctx, person_id, "slack_assign", shown)
+
+
+async def take_over(ctx: SlackContext, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+    """*ta över*: the clicker takes over what is waiting (for an assignment: the assign form opens)."""
+    await ack()
+    core = ctx.core
+    started = await start(ctx, body, client)
+    if started is None:
+        return
+    click, item_id, person_id = started
+    try:
+        result = await ladder_of(ctx).take_over(person_id, item_id)
+    except Refusal as exc:
+        text = core.renderer.refusal(exc)
+        if exc.code == "assignee_wrong_unit":
+            text = core.renderer.render("slack_ladder", what="use_reassign", refusal=text)
+        await answer(ctx, click, client, text)
+        return
+    log.info("escalation taken over", extra={"event": "slack.ladder_take_over", "case_ref": result.case_ref,
+                                             "item_id": item_id, "result": result.action})
+    if result.action == "assign" and click.trigger_id:
+        await open_assign(ctx, click, client, person_id, result.case_ref)
+        return
+    ctx.after_change()
+    await answer(ctx, click, client, core.renderer.render("slack_ladder", what=result.action, ref=result.case_ref))
+
+
+async def nudge(ctx: SlackContext, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+    """*påminn*: remind those who should answer."""
+    await ack()
+    core = ctx.core
+    started = await start(ctx, body, client)
+    if started is None:
+        return
+    click, item_id, person_id = started
+    try:
+        people = await ladder_of(ctx).nudge(person_id, item_id)
+    except Refusal as exc:
+        await answer(ctx, click, client, core.renderer.refusal(exc))
+        return
+    ctx.after_change()
+    await answer(ctx, click, client, core.renderer.render("slack_ladder", what="nudged", people=people))
+
+
+async def reassign(ctx: SlackContext, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+    """*omfördela*: open the assign form in reassign mode."""
+    await ack()
+    started = await start(ctx, body, client)
+    if started is None:
+        return
+    click, item_id, person_id = started
+    try:
+        item = await ladder_of(ctx).answerable(person_id, item_id)
+    except Refusal as exc:
+        await answer(ctx, click, client, ctx.core.renderer.refusal(exc))
+        return
+    if not click.trigger_id:
+        return
+    await open_assign(ctx, click, client, person_id, item.case_ref)
+
+
+def register(app: AsyncApp, ctx: SlackContext) -> None:
+    """Wire the escalation buttons (only with a ladder)."""
+    assert ctx.core.ladder is not None
+    app.action("ladder_take_over")(bind(ctx, take_over, "action", "action.ladder_take_over"))
+    app.action("ladder_nudge")(bind(ctx, nudge, "action", "action.ladder_nudge"))
+    app.action("ladder_reassign")(bind(ctx, reassign, "action", "action.ladder_reassign"))
