@@ -96,7 +96,7 @@ class TeamsChannel:
         except Unauthorized as exc:
             log.warning("teams request refused", extra={"event": "teams.unauthorized", "reason": exc.reason})
             return web.json_response({"error": "unauthorized"}, status=401)
-        request["claims_identity"] = identity
+        request["claims_identity"] = identity  # the key the SDK reads (AiohttpRequestAdapter)
         try:
             response = await start_agent_process(request, self.agent, self.adapter)
         except Exception:
