@@ -6,6 +6,7 @@ linnea.fors (staff, beroende) on Teams; gustav.lund (deputy distributor) stays o
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -139,6 +140,7 @@ async def running_teams(
     issuer = issuer or KeyIssuer()
     jwks_runner, keys_url = await serve_jwks(issuer)
     restore = trust_local_keys(keys_url)
+    connector_owned = connector is None or not connector.url
     connector = connector or FakeConnector(issuer)
     for user, aad, upn in [*ON_TEAMS.values(), STRANGER]:
         connector.members.setdefault(user, {"userPrincipalName": upn, "aadObjectId": aad, "name": user})
@@ -155,8 +157,9 @@ async def running_teams(
 
     tokens = LocalTokenProvider(issuer, AgentAuthConfiguration(client_id=APP_ID, tenant_id=TENANT))
     try:
-        async with serve_web_app(connector.app()) as connector_url:
-            connector.url = connector_url + "/"
+        async with contextlib.AsyncExitStack() as stack:
+            if not connector.url:  # a connector served by the test outlives this bot (restarts)
+                connector.url = await stack.enter_async_context(serve_web_app(connector.app())) + "/"
             channel = build_teams(core, settings, connections=LocalConnections(tokens), installer=installer,
                                   fallback=email, service_url=connector.url)
             core.dispatcher.senders.update(teams=channel.sender, m365=channel.sender)
@@ -168,4 +171,6 @@ async def running_teams(
     finally:
         await core.close()
         restore()
+        if connector.url and connector_owned:
+            connector.url = ""
         await jwks_runner.cleanup()

@@ -179,6 +179,7 @@ class TeamsSender:
                                              conversation_type="personal"),
             user=ChannelAccount(id=ref.user_id), agent=ChannelAccount(id=ref.bot_id or "bot"),
         ).get_continuation_activity()
+        continuation.id = None  # a new message in the chat (POST …/activities), not a reply to a made-up id
         outcome: dict[str, Any] = {}
 
         async def callback(context: TurnContext) -> None:
