@@ -389,6 +389,7 @@ MIGRATIONS: list[tuple[int, str]] = [
             case_ref TEXT,
             action TEXT NOT NULL,
             used_at TEXT NOT NULL
+        );
         """,
     ),
     (

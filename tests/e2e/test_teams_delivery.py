@@ -9,8 +9,8 @@ from pathlib import Path
 from bot.channels.teams.sender import InstallError
 from bot.clock import FrozenClock
 from tests.conftest import RecordingSender
-from tests.fakes.teams import FakeConnector, KeyIssuer, card_text
 from tests.fakes.slack_api import serve_web_app
+from tests.fakes.teams import FakeConnector, KeyIssuer, card_text
 from tests.fakes.teams_bot import running_teams
 
 
@@ -61,7 +61,7 @@ async def test_connector_429_retry_after_is_honoured(tmp_path: Path, clock: Froz
     async with running_teams(tmp_path, clock, connector=connector, issuer=connector.issuer) as bot:
         await bot.say("linnea.fors", "hjälp")
         ref = await assign_to_linnea(bot, throttle=[7.0])
-        row = [r for r in await outbox(bot, "linnea.fors") if r["case_ref"] == ref][0]
+        row = next(r for r in await outbox(bot, "linnea.fors") if r["case_ref"] == ref)
         assert row["status"] == "pending" and row["last_error"] == "teams:ratelimited"
         assert row["attempts"] == 0  # a rate limit does not count towards giving up
         await bot.core.dispatcher.run_once()
@@ -75,7 +75,7 @@ async def test_never_opened_and_not_installable_fails_with_the_reason_for_coordi
         tmp_path: Path, clock: FrozenClock) -> None:
     async with running_teams(tmp_path, clock) as bot:
         ref = await assign_to_linnea(bot)  # linnea never wrote to the bot; no Graph installer configured
-        row = [r for r in await outbox(bot, "linnea.fors") if r["case_ref"] == ref][0]
+        row = next(r for r in await outbox(bot, "linnea.fors") if r["case_ref"] == ref)
         assert row["status"] == "failed" and row["last_error"] == "teams:not_installed"
         told = await bot.count("SELECT COUNT(*) FROM outbox WHERE template = 'delivery_failed' AND case_ref = ?",
                                (ref,))
@@ -110,5 +110,5 @@ async def test_install_not_permitted_falls_back_to_email(tmp_path: Path, clock: 
     async with running_teams(tmp_path, clock, installer=installer, email=email) as bot:
         ref = await assign_to_linnea(bot)
         assert [s.case_ref for s in email.to("linnea.fors")] == [ref]
-        row = [r for r in await outbox(bot, "linnea.fors") if r["case_ref"] == ref][0]
+        row = next(r for r in await outbox(bot, "linnea.fors") if r["case_ref"] == ref)
         assert row["status"] == "sent" and row["external_id"].startswith("email:")

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FrozenClock
+from tests.e2e.test_teams_inbound import request_values
 from tests.fakes.teams import actions_of, card_text
 from tests.fakes.teams_bot import TeamsBot, running_teams
-from tests.e2e.test_teams_inbound import request_values
 
 
 @pytest.fixture
