@@ -143,7 +143,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _start(lambda: _console(settings, args.as_person, now), lock=settings)
     from bot.channels.slack.server import serve
 
-    return _start(lambda: serve(settings), lock=settings)
+    mounts: list[Callable[..., Any]] = []
+    if settings.teams_configured:
+        from handlers.teams import build
+
+        mounts.append(lambda core, web_app: _attach_teams(build(core, settings), web_app))
+    return _start(lambda: serve(settings, tuple(mounts)), lock=settings)
+
+
+def _attach_teams(channel: Any, web_app: Any) -> Any:
+    channel.attach(web_app)
+    return channel
 
 
 async def _due(settings: Settings, now: datetime | None) -> str:

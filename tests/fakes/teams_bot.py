@@ -23,6 +23,7 @@ from bot.clock import FrozenClock
 from bot.config import DEFAULT_DIRECTORY, Settings
 from bot.core import Core, open_core
 from bot.dispatcher import Sender
+from handlers.teams import register
 from tests.conftest import RecordingSender
 from tests.fakes.slack_api import serve_web_app
 from tests.fakes.teams import (
@@ -160,11 +161,11 @@ async def running_teams(
         async with contextlib.AsyncExitStack() as stack:
             if not connector.url:  # a connector served by the test outlives this bot (restarts)
                 connector.url = await stack.enter_async_context(serve_web_app(connector.app())) + "/"
-            channel = build_teams(core, settings, connections=LocalConnections(tokens), installer=installer,
+            channel = build_teams(core, settings, register=register, connections=LocalConnections(tokens),
+                                  installer=installer,
                                   fallback=email, service_url=connector.url)
-            core.dispatcher.senders.update(teams=channel.sender, m365=channel.sender)
             web_app = web.Application()
-            channel.mount(web_app)
+            channel.attach(web_app)
             async with serve_web_app(web_app) as base, aiohttp.ClientSession() as http:
                 yield TeamsBot(core, channel, connector, issuer, f"{base}/api/messages", http, clock, slack, tokens)
                 await channel.ctx.drain()

@@ -166,13 +166,15 @@ def api_url(settings: Settings) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-async def serve(settings: Settings) -> int:
+Mount = Callable[[Core, web.Application], Any]
+
+
+async def serve(settings: Settings, mounts: tuple[Mount, ...] = ()) -> int:
     """Run the bot (Slack, Teams, or both on one aiohttp server) until SIGTERM/SIGINT; returns the exit code.
 
     The port is bound first and the store opened next, so that a port in use or an unusable database stops
     the process at once with a StartupError, before the scheduler or Socket Mode start."""
     slack_on = settings.slack_configured
-    teams_on = settings.teams_configured
     if settings.teams_anonymous:
         from bot.channels.teams.auth import LOOPBACK_HOSTS
 
@@ -200,7 +202,7 @@ async def serve(settings: Settings) -> int:
     socket_handler = None
     background: Background | None = None
     ctx: SlackContext | None = None
-    teams = None
+    extras: list[Any] = []
     try:
         app: AsyncApp | None = None
         if client is not None and sender is not None:
@@ -212,13 +214,8 @@ async def serve(settings: Settings) -> int:
         else:
             web_app = web.Application(middlewares=[deadline_middleware])
             add_health(web_app, core)
-        if teams_on:
-            from bot.channels.teams.app import build_teams
-
-            teams = build_teams(core, settings, fallback=core.dispatcher.senders.get("email"))
-            # m365 means Teams, falling back to e-mail (the sender's fallback) when Teams cannot reach the person
-            core.dispatcher.senders.update(teams=teams.sender, m365=teams.sender)
-            teams.mount(web_app)
+        for mount in mounts:  # other chat channels on the same server (Teams: `POST /api/messages`)
+            extras.append(mount(core, web_app))
 
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -256,8 +253,10 @@ async def serve(settings: Settings) -> int:
         sock.close()
         if ctx is not None:
             await ctx.drain()
-        if teams is not None:
-            await teams.ctx.drain()
+        for extra in extras:
+            drain = getattr(getattr(extra, "ctx", None), "drain", None)
+            if drain is not None:
+                await drain()
         if background is not None:
             await background.stop()
         if graph is not None:

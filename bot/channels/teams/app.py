@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,6 +104,11 @@ class TeamsChannel:
             return web.json_response({"error": "internal_error"}, status=500)
         return response if response is not None else web.Response(status=202)
 
+    def attach(self, web_app: web.Application) -> None:
+        """Serve Teams on `web_app` and deliver to Teams people: "m365" means Teams, falling back to e-mail."""
+        self.ctx.core.dispatcher.senders.update(teams=self.sender, m365=self.sender)
+        self.mount(web_app)
+
     def mount(self, web_app: web.Application) -> None:
         web_app.router.add_post(MESSAGES_PATH, self.handle)
 
@@ -118,18 +123,21 @@ async def _turn_error(context: TurnContext, error: Exception) -> None:
     log.error("teams turn failed", exc_info=error, extra={"event": "teams.turn_failed"})
 
 
+Register = Callable[[AgentApplication[TurnState], TeamsContext], None]
+
+
 def build_teams(
     core: Core,
     settings: Settings,
     *,
+    register: Register,
     connections: Connections | None = None,
     installer: ChatInstaller | None = None,
     fallback: Sender | None = None,
     service_url: str | None = None,
 ) -> TeamsChannel:
-    """The Teams channel for `core`: register `channel.sender` under "teams" and "m365", mount `channel.handle`."""
-    from handlers.teams import register
-
+    """The Teams channel for `core`, its routes registered by `register` (handlers.teams.register): register
+    `channel.sender` under "teams" and "m365", mount `channel.handle`."""
     config = auth_configuration(settings)
     connections = connections or connection_manager(settings)
     adapter = CloudAdapter(connection_manager=connections)
