@@ -19,10 +19,11 @@ from typing import Any
 from microsoft_agents.activity import AdaptiveCardInvokeResponse
 from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
 
-from bot import audit
+from bot import audit, readlog
 from bot.cases import access
 from bot.cases.models import Case, CaseState, parse_ref
 from bot.cases.rules import Action, authorize
+from bot.cases.visibility import shown_free_text
 from bot.channels.teams import cards
 from bot.channels.teams.app import TeamsContext
 from bot.errors import FieldError, Refusal
@@ -88,6 +89,9 @@ def register(agent: AgentApplication[TurnState], ctx: TeamsContext) -> None:
 
     async def done(person_id: str, action: str, case: Case, **extra: Any) -> dict[str, Any]:
         ctx.after_change()
+        shown = [c.ref for c in shown_free_text("teams", {"action": action, "case": case})]
+        await readlog.record_now(core.db, at=core.clock.now(), person_id=person_id, refs=shown,
+                                 view="teams_action_done", channel="teams")
         return done_card(person_id, say(ctx, "done", action=action, case=case, **extra))
 
     # --- immediate actions ------------------------------------------------------------------------------

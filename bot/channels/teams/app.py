@@ -29,10 +29,10 @@ from microsoft_agents.hosting.core.authorization import ClaimsIdentity, Connecti
 from bot.channels.teams.auth import TokenGate, Unauthorized, auth_configuration
 from bot.channels.teams.identity import TeamsIdentity
 from bot.channels.teams.sender import ChatInstaller, TeamsSender
-from bot.channels.teams.store import TeamsStore
 from bot.config import Settings
 from bot.core import Core
 from bot.dispatcher import Sender
+from bot.store.teams import TeamsStore
 
 log = logging.getLogger(__name__)
 

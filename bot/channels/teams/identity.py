@@ -13,8 +13,8 @@ from typing import Any
 from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.core.connector import ConnectorClientBase
 
-from bot.channels.teams.store import ConversationRef, TeamsStore
 from bot.directory import Directory
+from bot.store.teams import ConversationRef, TeamsStore
 
 log = logging.getLogger(__name__)
 

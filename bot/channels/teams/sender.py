@@ -28,12 +28,12 @@ from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.core.authorization import ClaimsIdentity
 
 from bot.channels.teams import cards
-from bot.channels.teams.store import ConversationRef, TeamsStore
 from bot.directory import Directory
 from bot.dispatcher import DeliveryError, Sender
 from bot.messages.model import Message
 from bot.outbox import OutboxMessage
 from bot.rendering import Renderer
+from bot.store.teams import ConversationRef, TeamsStore
 
 log = logging.getLogger(__name__)
 

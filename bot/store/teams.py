@@ -1,5 +1,5 @@
-"""What the Teams channel remembers: who a Teams user is, where the bot can write to a person, and which inbound
-activities were already handled (tables of migration 8)."""
+"""Teams repository: who a Teams user is, where the bot can write to a person, and which inbound activities
+were already handled (tables of migration 8)."""
 
 from __future__ import annotations
 
