@@ -115,12 +115,27 @@ def cmd_console(args: argparse.Namespace) -> int:
     return _start(lambda: _console(settings, args.as_person, now), lock=settings)
 
 
+def cmd_teams_package(args: argparse.Namespace) -> int:
+    """Write the Teams app package (manifest.json and the two icons, zipped flat)."""
+    from bot.channels.teams.package import write_package
+
+    settings = _settings(args)
+    app_id = args.app_id or settings.teams_app_id
+    if not app_id:
+        print("Ange Entra-appens id med --app-id eller TEAMS_APP_ID.", file=sys.stderr)
+        return 2
+    write_package(Path(args.out), app_id=app_id, version=args.version)
+    print(f"Teams-paketet är skrivet: {args.out}")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Serve Slack when configured, else fall back to the console."""
     settings = _settings(args)
-    if not settings.slack_configured:
+    if not settings.slack_configured and not settings.teams_configured:
         print(
-            "Inga Slack-uppgifter (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET): startar konsolen med "
+            "Inga Slack- eller Teams-uppgifter (SLACK_BOT_TOKEN och SLACK_SIGNING_SECRET, eller TEAMS_APP_ID, "
+            "TEAMS_APP_PASSWORD och TEAMS_TENANT_ID): startar konsolen med "
             f"{settings.directory_path} och databasen {settings.db_path}.",
             file=sys.stderr,
         )
@@ -128,7 +143,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _start(lambda: _console(settings, args.as_person, now), lock=settings)
     from bot.channels.slack.server import serve
 
-    return _start(lambda: serve(settings), lock=settings)
+    mounts: list[Callable[..., Any]] = []
+    if settings.teams_configured:
+        from handlers.teams import build
+
+        mounts.append(lambda core, web_app: _attach_teams(build(core, settings), web_app))
+    return _start(lambda: serve(settings, tuple(mounts)), lock=settings)
+
+
+def _attach_teams(channel: Any, web_app: Any) -> Any:
+    channel.attach(web_app)
+    return channel
 
 
 async def _due(settings: Settings, now: datetime | None) -> str:
@@ -338,6 +363,12 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--dry-run", action="store_true", help="visa bara vad som skulle raderas")
     purge.set_defaults(func=cmd_purge)
 
+    package = sub.add_parser("teams-package", help="skriv Teams-appens paket (manifest.json och ikoner) som zip")
+    package.add_argument("--out", required=True, help="zip-filen som skrivs, t.ex. gfi-boten-teams.zip")
+    package.add_argument("--app-id", dest="app_id", help="Entra-appens (klient-)id; standard TEAMS_APP_ID")
+    package.add_argument("--version", default="1.0.0", help="appens version i manifestet")
+    package.set_defaults(func=cmd_teams_package)
+
     check = sub.add_parser("check-directory", help="kontrollera en katalogfil")
     check.add_argument("file")
     check.set_defaults(func=cmd_check_directory)
@@ -353,7 +384,8 @@ def main(argv: list[str] | None = None) -> int:
         print(describe(StartupError("bad_settings", names=names)), file=sys.stderr)
         return EXIT_CODE
     level = settings.log_level
-    console_mode = args.command == "console" or (args.command == "run" and not settings.slack_configured)
+    console_mode = args.command == "console" or (
+        args.command == "run" and not settings.slack_configured and not settings.teams_configured)
     if console_mode and "GFI_LOG_LEVEL" not in os.environ:
         level = "WARNING"  # keep the terminal conversation readable; JSON logs still go to stderr
     setup_logging(level)

@@ -46,6 +46,23 @@ class Settings(BaseSettings):
     link_secret: SecretStr | None = Field(default=None, alias="GFI_LINK_SECRET")
     link_days: int = Field(default=7, ge=1, le=60, alias="GFI_LINK_DAYS")
 
+    # Microsoft Teams (Microsoft 365 Agents SDK): the Entra app (client) id, its secret or a PFX certificate,
+    # and the organisation's tenant. TEAMS_ANONYMOUS=1 only for Microsoft's local Agents Playground.
+    teams_app_id: str | None = Field(default=None, alias="TEAMS_APP_ID")
+    teams_app_password: SecretStr | None = Field(default=None, alias="TEAMS_APP_PASSWORD")
+    teams_cert_file: Path | None = Field(default=None, alias="TEAMS_CERT_FILE")
+    teams_tenant_id: str | None = Field(default=None, alias="TEAMS_TENANT_ID")
+    teams_anonymous: bool = Field(default=False, alias="TEAMS_ANONYMOUS")
+    # The app's id in the organisation's Teams app catalog: lets the bot install itself for a person who never
+    # opened it (Graph, TeamsAppInstallation.ReadWriteSelfForUser.All). Unset: such a person is not reachable.
+    teams_catalog_app_id: str | None = Field(default=None, alias="TEAMS_CATALOG_APP_ID")
+
+    @property
+    def teams_configured(self) -> bool:
+        """True when the bot has what it needs to serve Teams (or is explicitly anonymous, for local tests)."""
+        signed = bool(self.teams_app_id and self.teams_tenant_id and (self.teams_app_password or self.teams_cert_file))
+        return signed or self.teams_anonymous
+
     @property
     def slack_configured(self) -> bool:
         """True when the bot has what it needs to serve Slack over HTTP."""

@@ -159,6 +159,7 @@ FREE_TEXT_TEMPLATES: dict[str, Callable[[dict[str, Any]], list[Case]]] = {
     "follow_up_assigned": _when("what"),
     "action_done": _action_done,
     "slack_action_done": _action_done,
+    "teams": _action_done,  # the Teams card answers (templates/messages/teams.j2 `done`; the queue logs its own)
     "queue": _queue,
     "slack_assign": _when("brief"),
 }

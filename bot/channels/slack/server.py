@@ -129,6 +129,12 @@ def build_web_app(app: AsyncApp, core: Core, signing_secret: str, path: str = EV
     web_app = app.web_app(path=path)
     web_app.middlewares.insert(0, deadline_middleware)  # outermost: the body is read under its deadline
     web_app.middlewares.append(slack_guard(signing_secret, path))
+    add_health(web_app, core)
+    return web_app
+
+
+def add_health(web_app: web.Application, core: Core) -> None:
+    """`GET /healthz`: the database answers and its schema version."""
 
     async def healthz(request: web.Request) -> web.Response:
         try:
@@ -141,7 +147,6 @@ def build_web_app(app: AsyncApp, core: Core, signing_secret: str, path: str = EV
         return web.json_response(body, status=200 if db_ok else 503)
 
     web_app.router.add_get("/healthz", healthz)
-    return web_app
 
 
 def bind_http(host: str, port: int) -> socket.socket:
@@ -161,21 +166,31 @@ def api_url(settings: Settings) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-async def serve(settings: Settings) -> int:
-    """Run the Slack bot until SIGTERM/SIGINT; returns the exit code.
+Mount = Callable[[Core, web.Application], Any]
+
+
+async def serve(settings: Settings, mounts: tuple[Mount, ...] = ()) -> int:
+    """Run the bot (Slack, Teams, or both on one aiohttp server) until SIGTERM/SIGINT; returns the exit code.
 
     The port is bound first and the store opened next, so that a port in use or an unusable database stops
     the process at once with a StartupError, before the scheduler or Socket Mode start."""
-    assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
+    slack_on = settings.slack_configured
+    if settings.teams_anonymous:
+        from bot.channels.teams.auth import LOOPBACK_HOSTS
+
+        if settings.http_host not in LOOPBACK_HOSTS:
+            raise StartupError("teams_anonymous_public", host=settings.http_host)
+        log.warning("teams anonymous mode: unsigned requests accepted on loopback only",
+                    extra={"event": "teams.anonymous"})
     sock = bind_http(settings.http_host, settings.http_port)
     limits = HttpLimits(settings.http_header_timeout, settings.http_body_timeout)
-    secret = settings.slack_signing_secret.get_secret_value()
-    client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=api_url(settings))
-    sender = SlackSender(client)
-    # Slack is the only chat channel so far: people whose channel is m365 but who have a Slack id or an
-    # e-mail Slack knows are reached on Slack (fallback) until the Microsoft 365 channel exists.
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    client = (AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=api_url(settings))
+              if slack_on and settings.slack_bot_token else None)
+    sender = SlackSender(client) if client is not None else None
+    senders: dict[str, Any] = {"slack": sender} if sender is not None else {}
     try:
-        core = await open_core(settings, senders={"slack": sender}, fallback=sender)
+        core = await open_core(settings, senders=senders, fallback=sender)
     except BaseException:
         sock.close()
         raise
@@ -187,18 +202,26 @@ async def serve(settings: Settings) -> int:
     socket_handler = None
     background: Background | None = None
     ctx: SlackContext | None = None
+    extras: list[Any] = []
     try:
-        identity = SlackIdentity(core.db, core.directory, client, core.clock)
-        sender.bind(identity)
-        ctx = SlackContext(core, client, identity)
-        app = build_app(core, client, signing_secret=secret, context=ctx)
+        app: AsyncApp | None = None
+        if client is not None and sender is not None:
+            identity = SlackIdentity(core.db, core.directory, client, core.clock)
+            sender.bind(identity)
+            ctx = SlackContext(core, client, identity)
+            app = build_app(core, client, signing_secret=secret, context=ctx)
+            web_app = build_web_app(app, core, secret)
+        else:
+            web_app = web.Application(middlewares=[deadline_middleware])
+            add_health(web_app, core)
+        for mount in mounts:  # other chat channels on the same server (Teams: `POST /api/messages`)
+            extras.append(mount(core, web_app))
 
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
 
-        web_app = build_web_app(app, core, secret)
         if graph is not None:
             graph.add_routes(web_app)
         runner = web.AppRunner(web_app, access_log=None)
@@ -207,7 +230,7 @@ async def serve(settings: Settings) -> int:
         host, port = sock.getsockname()[:2]
         background = await Background.start(core)
         mode = "http"
-        if settings.slack_app_token is not None:
+        if settings.slack_app_token is not None and app is not None:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
             socket_handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
@@ -230,6 +253,10 @@ async def serve(settings: Settings) -> int:
         sock.close()
         if ctx is not None:
             await ctx.drain()
+        for extra in extras:
+            drain = getattr(getattr(extra, "ctx", None), "drain", None)
+            if drain is not None:
+                await drain()
         if background is not None:
             await background.stop()
         if graph is not None:

@@ -1,0 +1,1 @@
+"""Microsoft Teams channel (Microsoft 365 Agents SDK): auth gate, cards, identity, proactive sender."""

@@ -1,0 +1,167 @@
+"""Builds the Teams channel on the Microsoft 365 Agents SDK: adapter, agent application, gate, sender.
+
+`build_teams(core, settings)` returns a `TeamsChannel` whose `handle` serves `POST /api/messages` on the bot's
+aiohttp server (`mount`). Tests pass their own `connections` (token provider) so that nothing asks Entra.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from microsoft_agents.activity import Activity
+from microsoft_agents.authentication.msal import MsalConnectionManager
+from microsoft_agents.hosting.aiohttp import CloudAdapter, start_agent_process
+from microsoft_agents.hosting.core import (
+    AgentApplication,
+    ApplicationOptions,
+    MemoryStorage,
+    TurnContext,
+    TurnState,
+)
+from microsoft_agents.hosting.core.authorization import ClaimsIdentity, Connections
+
+from bot.channels.teams.auth import TokenGate, Unauthorized, auth_configuration
+from bot.channels.teams.identity import TeamsIdentity
+from bot.channels.teams.sender import ChatInstaller, TeamsSender
+from bot.config import Settings
+from bot.core import Core
+from bot.dispatcher import Sender
+from bot.store.teams import TeamsStore
+
+log = logging.getLogger(__name__)
+
+MESSAGES_PATH = "/api/messages"
+DEFAULT_SERVICE_URL = "https://smba.trafficmanager.net/teams/"
+
+
+@dataclass
+class TeamsContext:
+    """What the Teams handlers share: the core, the Teams tables, identities, background work."""
+
+    core: Core
+    store: TeamsStore
+    identity: TeamsIdentity
+    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def after_change(self) -> None:
+        """After a committed change: deliver its notifications now (the background sweep would, later)."""
+        self.spawn(self._dispatch(), "gfi-teams-after-change")
+
+    async def _dispatch(self) -> None:
+        try:
+            await self.core.dispatcher.run_once()
+        except Exception:
+            log.exception("dispatch after change failed", extra={"event": "teams.dispatch_failed"})
+
+    async def drain(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+@dataclass
+class TeamsChannel:
+    ctx: TeamsContext
+    adapter: CloudAdapter
+    agent: AgentApplication[TurnState]
+    gate: TokenGate
+    sender: TeamsSender
+    app_id: str
+
+    def proactive_identity(self) -> ClaimsIdentity:
+        """Who the bot is when it writes first: anonymous (no token asked) only in anonymous mode."""
+        if self.gate.anonymous and not self.app_id:
+            return ClaimsIdentity()
+        return self.adapter.create_claims_identity(self.app_id)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """`POST /api/messages`: the gate (401), then the SDK; never a stack trace."""
+        try:
+            identity = await self.gate.identity(request.headers.get("Authorization"))
+            try:
+                body = json.loads(await request.read())
+            except ValueError:
+                raise Unauthorized("malformed_activity") from None
+            self.gate.check_activity(identity, body)
+        except Unauthorized as exc:
+            log.warning("teams request refused", extra={"event": "teams.unauthorized", "reason": exc.reason})
+            return web.json_response({"error": "unauthorized"}, status=401)
+        request["claims_identity"] = identity  # the key the SDK reads (AiohttpRequestAdapter)
+        try:
+            response = await start_agent_process(request, self.agent, self.adapter)
+        except Exception:
+            log.exception("teams request failed", extra={"event": "teams.request_failed"})
+            return web.json_response({"error": "internal_error"}, status=500)
+        return response if response is not None else web.Response(status=202)
+
+    def attach(self, web_app: web.Application) -> None:
+        """Serve Teams on `web_app` and deliver to Teams people: "m365" means Teams, falling back to e-mail."""
+        self.ctx.core.dispatcher.senders.update(teams=self.sender, m365=self.sender)
+        self.mount(web_app)
+
+    def mount(self, web_app: web.Application) -> None:
+        web_app.router.add_post(MESSAGES_PATH, self.handle)
+
+
+def connection_manager(settings: Settings) -> Connections:
+    """MSAL connections for the bot's Entra app (the SDK requires the key SERVICE_CONNECTION)."""
+    return MsalConnectionManager(connections_configurations={"SERVICE_CONNECTION": auth_configuration(settings)})
+
+
+async def _turn_error(context: TurnContext, error: Exception) -> None:
+    """The SDK's default sends the exception text to the user: log it instead (no payload)."""
+    log.error("teams turn failed", exc_info=error, extra={"event": "teams.turn_failed"})
+
+
+Register = Callable[[AgentApplication[TurnState], TeamsContext], None]
+
+
+def build_teams(
+    core: Core,
+    settings: Settings,
+    *,
+    register: Register,
+    connections: Connections | None = None,
+    installer: ChatInstaller | None = None,
+    fallback: Sender | None = None,
+    service_url: str | None = None,
+) -> TeamsChannel:
+    """The Teams channel for `core`, its routes registered by `register` (handlers.teams.register): register
+    `channel.sender` under "teams" and "m365", mount `channel.handle`."""
+    config = auth_configuration(settings)
+    connections = connections or connection_manager(settings)
+    adapter = CloudAdapter(connection_manager=connections)
+    adapter.on_turn_error = _turn_error
+    storage = MemoryStorage()
+    agent: AgentApplication[TurnState] = AgentApplication[TurnState](
+        ApplicationOptions(storage=storage, bot_app_id=settings.teams_app_id or "",
+                           start_typing_timer=False, remove_recipient_mention=True),
+        connection_manager=connections,
+    )
+    store = TeamsStore(core.db, core.clock)
+    ctx = TeamsContext(core, store, TeamsIdentity(store, core.directory))
+    gate = TokenGate(config, settings.teams_tenant_id, anonymous=settings.teams_anonymous)
+    channel_ref: dict[str, TeamsChannel] = {}
+
+    async def proactive(identity: ClaimsIdentity, continuation: Activity, callback: Any) -> Any:
+        return await adapter.continue_conversation_with_claims(identity, continuation, callback)
+
+    sender = TeamsSender(
+        store, core.directory, core.renderer, proactive, lambda: channel_ref["c"].proactive_identity(),
+        service_url=service_url or DEFAULT_SERVICE_URL, tenant_id=settings.teams_tenant_id,
+        installer=installer, fallback=fallback,
+    )
+    channel = TeamsChannel(ctx, adapter, agent, gate, sender, settings.teams_app_id or "")
+    channel_ref["c"] = channel
+    register(agent, ctx)
+    return channel

@@ -1,0 +1,115 @@
+"""Who may post to `/api/messages`: every inbound activity's token is checked before the SDK sees the body.
+
+The Agents SDK validates signature, expiry and audience (`_authorize_request`). Around it this gate answers 401,
+never 500, for what the SDK 1.9 handles badly or not at all: a token without `kid` (KeyError → 500), a header
+that is not a JWT, a token or an activity from another tenant, and an activity whose `serviceUrl` is not the
+one the token was issued for. Anonymous requests (no Authorization header) are accepted only in the explicit
+anonymous mode (`TEAMS_ANONYMOUS=1`, Microsoft's local Agents Playground, loopback only).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import jwt
+from microsoft_agents.hosting.core.authorization import AgentAuthConfiguration, AuthTypes, ClaimsIdentity
+from microsoft_agents.hosting.core.authorization.jwt import _authorize_request
+
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class Unauthorized(Exception):
+    """The request is refused with 401; `reason` is logged (never the token)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+def auth_configuration(settings: Settings) -> AgentAuthConfiguration:
+    """The SDK's configuration of the bot's Entra app: secret or PFX certificate, single tenant."""
+    if settings.teams_cert_file is not None:
+        return AgentAuthConfiguration(
+            AuthTypes.certificate, settings.teams_app_id, settings.teams_tenant_id,
+            cert_pfx_file=str(settings.teams_cert_file), anonymous_allowed=settings.teams_anonymous,
+        )
+    secret = settings.teams_app_password.get_secret_value() if settings.teams_app_password else None
+    return AgentAuthConfiguration(
+        AuthTypes.client_secret, settings.teams_app_id, settings.teams_tenant_id, secret,
+        anonymous_allowed=settings.teams_anonymous,
+    )
+
+
+def activity_tenant(body: dict[str, Any]) -> str | None:
+    """The tenant an activity says it comes from (`conversation.tenantId`, else `channelData.tenant.id`)."""
+    conversation = body.get("conversation") if isinstance(body.get("conversation"), dict) else {}
+    tenant = conversation.get("tenantId") if isinstance(conversation, dict) else None
+    if not tenant:
+        channel_data = body.get("channelData") if isinstance(body.get("channelData"), dict) else {}
+        tenant = ((channel_data or {}).get("tenant") or {}).get("id") if isinstance(channel_data, dict) else None
+    return str(tenant) if tenant else None
+
+
+@dataclass
+class TokenGate:
+    """Checks one request's Authorization header and activity body; returns the caller's ClaimsIdentity."""
+
+    config: AgentAuthConfiguration
+    tenant_id: str | None
+    anonymous: bool = False
+
+    async def identity(self, header: str | None) -> ClaimsIdentity:
+        """Validate the header (Unauthorized when refused)."""
+        if header is None:
+            if self.anonymous:
+                return ClaimsIdentity()
+            raise Unauthorized("no_token")
+        parts = header.split()
+        if len(parts) != 2 or parts[0].lower() != "bearer":
+            raise Unauthorized("bad_header")
+        token = parts[1]
+        try:
+            unverified = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise Unauthorized("not_a_jwt") from None
+        if not unverified.get("kid"):
+            raise Unauthorized("no_kid")  # the SDK 1.9 would raise KeyError and answer 500
+        if unverified.get("alg") != "RS256":
+            raise Unauthorized("bad_alg")
+        try:
+            result = await _authorize_request(f"Bearer {token}", self.config)
+        except Exception as exc:  # a key that cannot be fetched, a claim of the wrong type: refuse, do not crash
+            raise Unauthorized(f"validation:{type(exc).__name__}") from None
+        if not isinstance(result, ClaimsIdentity):
+            raise Unauthorized(f"sdk:{getattr(result, 'status_code', 401)}")
+        tid = result.get_claim_value("tid")
+        if tid and self.tenant_id and str(tid).lower() != self.tenant_id.lower():
+            raise Unauthorized("token_tenant")
+        return result
+
+    def check_activity(self, identity: ClaimsIdentity, body: Any) -> None:
+        """The activity must be a JSON object from our tenant, sent to the service URL the token names."""
+        if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+            raise Unauthorized("malformed_activity")
+        tenant = activity_tenant(body)
+        if self.tenant_id and not (identity.allow_anonymous and tenant is None):
+            if tenant is None or tenant.lower() != self.tenant_id.lower():
+                raise Unauthorized("activity_tenant")
+        claimed = identity.get_claim_value("serviceurl")
+        service_url = body.get("serviceUrl")
+        if claimed and (not isinstance(service_url, str) or _host(service_url) != _host(str(claimed))):
+            raise Unauthorized("service_url")
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).netloc or "").lower()
+    except ValueError:
+        return ""

@@ -1,0 +1,211 @@
+"""Adaptive Cards for Teams, rendered from the channel-neutral `Message` and from form descriptions.
+
+Every text is a `TextRun` inside a `RichTextBlock`: a TextRun is never read as Markdown, so free text typed by a
+user (a brief, a place, a contact) cannot become a link or a heading. Offers become `Action.Execute` (Universal
+Actions) whose verb is the offer's action name and whose data names the case (`ref`), the item, and the card
+(`card`, so that a double click on one card acts once). Swedish words come from the templates: labels from
+`_labels.j2`, form and answer texts from `teams_*.j2`.
+
+Schema version 1.5: what Teams renders on desktop and mobile.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.messages.model import Line, Message, Offer
+from bot.rendering import Renderer
+
+VERSION = "1.5"
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+MAX_TEXT = 4000  # per text run: Teams cuts long cards; the limit keeps one card well under 28 KB
+DANGER = frozenset({"withdraw_consent", "withdraw_consent_form"})
+
+
+def new_nonce() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def run(text: str, **style: Any) -> dict[str, Any]:
+    return {"type": "TextRun", "text": text[:MAX_TEXT], **style}
+
+
+def rich(*runs: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"type": "RichTextBlock", "inlines": list(runs), **extra}
+
+
+def plain(text: str, **style: Any) -> dict[str, Any]:
+    """One paragraph of plain (never Markdown) text."""
+    return rich(run(text, **style))
+
+
+def line_block(line: Line) -> dict[str, Any]:
+    if line.label:
+        return rich(run(f"{line.label}: ", weight="bolder"), run(line.text))
+    return plain(line.text)
+
+
+def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body}
+    if actions:
+        out["actions"] = actions
+    return out
+
+
+def attachment(content: dict[str, Any]) -> dict[str, Any]:
+    return {"contentType": CONTENT_TYPE, "content": content}
+
+
+def execute(title: str, verb: str, data: dict[str, Any], *, style: str | None = None) -> dict[str, Any]:
+    action: dict[str, Any] = {"type": "Action.Execute", "title": title[:80], "verb": verb, "data": data}
+    if style:
+        action["style"] = style
+    return action
+
+
+def offer_label(renderer: Renderer, action: str) -> str:
+    """The button label of an action: the shared actions table when present, else the label table."""
+    try:
+        from bot.messages.actions import ACTIONS  # the shared table (branch h-msg); labels live in templates
+
+        spec = ACTIONS.get(action)
+        if spec is not None and spec.label:
+            return str(spec.label)
+    except ImportError:
+        pass
+    text = renderer.label("ACTIONS", action)
+    return text[:1].upper() + text[1:]
+
+
+def offer_action(renderer: Renderer, offer: Offer, nonce: str) -> dict[str, Any]:
+    data: dict[str, Any] = {"ref": offer.ref, "card": nonce}
+    if offer.item is not None:
+        data["item"] = offer.item
+    style = "destructive" if offer.action in DANGER else ("positive" if offer.primary else None)
+    return execute(offer_label(renderer, offer.action), offer.action, data, style=style)
+
+
+def message_card(renderer: Renderer, message: Message, nonce: str) -> dict[str, Any]:
+    """A channel-neutral message as a card: title, lines, note, one Action.Execute per offer."""
+    body: list[dict[str, Any]] = [plain(message.title, weight="bolder", size="medium")]
+    body += [line_block(ln) for ln in message.lines]
+    if message.note:
+        body.append(plain(message.note, isSubtle=True, size="small"))
+    actions = [offer_action(renderer, o, nonce) for o in message.offers]
+    return card(body, actions)
+
+
+def text_card(text: str, *, title: str | None = None, actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Plain text (a rendered text template) as a card: one paragraph per line."""
+    body: list[dict[str, Any]] = []
+    if title:
+        body.append(plain(title, weight="bolder", size="medium"))
+    body += [plain(p) for p in (text.split("\n") if text else [""]) if p.strip()] or [plain(text or "")]
+    return card(body, actions)
+
+
+# --- forms ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Field:
+    """One input of a form. `kind`: text, multiline, choice, choices (multi), toggle, date, time."""
+
+    key: str
+    kind: str
+    choices: list[tuple[str, str]] = field(default_factory=list)
+    value: str | None = None
+    required: bool = False
+    max_length: int | None = None
+    expanded: bool = False  # radio buttons / checkboxes rather than a drop-down
+
+
+@dataclass
+class Form:
+    """A form on a card: the verb it submits with, the case it is about, its fields."""
+
+    name: str  # the template section in teams_forms.j2 (title, intro, hints, submit label)
+    verb: str
+    fields: list[Field]
+    ref: str | None = None
+    item: int | None = None
+    suffix: str = ""  # input ids carry it when one card holds several forms (the queue)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def input_id(self, key: str) -> str:
+        return f"{key}__{self.suffix}" if self.suffix else key
+
+
+TEXTS = "teams_forms.j2"
+
+
+def _texts(renderer: Renderer) -> Any:
+    return renderer.env.get_template(TEXTS).make_module(vars={"L": renderer.labels})
+
+
+def form_body(renderer: Renderer, form: Form, errors: dict[str, str] | None = None,
+              values: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The inputs of a form (labels from `_labels.j2`, hints from `teams_forms.j2`), each followed by its error."""
+    texts = _texts(renderer)
+    hints: dict[str, str] = dict(getattr(texts, "HINTS", {}))
+    labels: dict[str, str] = dict(renderer.labels.FIELDS)
+    toggles: dict[str, str] = dict(getattr(texts, "TOGGLES", {}))
+    errors = errors or {}
+    values = values or {}
+    body: list[dict[str, Any]] = []
+    for f in form.fields:
+        input_id = form.input_id(f.key)
+        value = values.get(f.key, f.value)
+        label = labels.get(f.key, f.key)
+        element: dict[str, Any] = {"id": input_id, "label": label, "isRequired": f.required}
+        if f.required:
+            element["errorMessage"] = renderer.macro("fields", "required", field=f.key)
+        if f.kind in ("text", "multiline"):
+            element.update(type="Input.Text", isMultiline=f.kind == "multiline")
+            if f.max_length:
+                element["maxLength"] = f.max_length
+        elif f.kind in ("choice", "choices"):
+            element.update(type="Input.ChoiceSet", isMultiSelect=f.kind == "choices",
+                           style="expanded" if f.expanded else "compact",
+                           choices=[{"title": t[:200], "value": v} for v, t in f.choices])
+        elif f.kind == "toggle":
+            element.update(type="Input.Toggle", title=toggles.get(f.key, label), valueOn="ja", valueOff="")
+        elif f.kind == "date":
+            element["type"] = "Input.Date"
+        elif f.kind == "time":
+            element["type"] = "Input.Time"
+        if value not in (None, "", []):
+            element["value"] = ",".join(value) if isinstance(value, list) else str(value)
+        if f.key in hints:
+            body.append(plain(hints[f.key], isSubtle=True, size="small"))
+        body.append(element)
+        if f.key in errors:
+            body.append(plain(errors[f.key], color="attention", size="small"))
+    return body
+
+
+def form_card(renderer: Renderer, form: Form, *, nonce: str, errors: dict[str, str] | None = None,
+              values: dict[str, Any] | None = None, intro: list[str] | None = None) -> dict[str, Any]:
+    """A whole card holding one form: title, intro lines, the general error, the inputs, the submit action."""
+    texts = _texts(renderer)
+    titles: dict[str, str] = dict(texts.TITLES)
+    submits: dict[str, str] = dict(texts.SUBMITS)
+    body: list[dict[str, Any]] = [plain(titles.get(form.name, form.name).replace("{ref}", form.ref or ""),
+                                        weight="bolder", size="medium")]
+    body += [plain(t) for t in intro or []]
+    general = (errors or {}).get("_")
+    if general:
+        body.append(plain(general, color="attention"))
+    body += form_body(renderer, form, errors, values)
+    data: dict[str, Any] = {"ref": form.ref, "card": nonce, "submit": True, **form.extra}
+    if form.item is not None:
+        data["item"] = form.item
+    return card(body, [execute(submits.get(form.name, submits["default"]), form.verb, data, style="positive")])
+
+
+def dumps(content: dict[str, Any]) -> str:
+    return json.dumps(content, ensure_ascii=False)

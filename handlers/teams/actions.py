@@ -1,0 +1,287 @@
+"""Card actions (Universal Actions, `Action.Execute`): one thin handler per verb; the card updates in place.
+
+The verb is the offered action's name (`bot.messages.actions`); the data names the case (`ref`), the item
+(escalation or follow-up number) and the card. A form action without `submit` answers with its form on the card;
+with `submit` it parses the inputs and calls the service. Authorisation is the services' (`bot/cases/rules.py`,
+the ladder): a forged `ref` or `item` is refused and audited there, and changes nothing. A redelivered activity
+or a second click on the same card with the same inputs is claimed once (`teams_inbound`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from microsoft_agents.activity import AdaptiveCardInvokeResponse
+from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
+
+from bot import audit, readlog
+from bot.cases import access
+from bot.cases.models import Case, CaseState, parse_ref
+from bot.cases.rules import Action, authorize
+from bot.cases.visibility import shown_free_text
+from bot.channels.teams import cards
+from bot.channels.teams.app import TeamsContext
+from bot.errors import FieldError, Refusal
+from handlers import forms as parse
+from handlers.teams import forms
+from handlers.teams.commands import say, unknown_user_card
+
+log = logging.getLogger("handlers.teams.actions")
+
+FORM_VERBS = frozenset({"assign", "book", "rebook", "book_again", "record_outcome", "add_follow_up", "close",
+                        "renew_consent", "withdraw_consent_form", "ladder_reassign"})
+# The rule checked before a form opens (the service checks again on submit).
+PRECHECK = {"assign": Action.ASSIGN, "book": Action.BOOK, "rebook": Action.BOOK, "book_again": Action.BOOK,
+            "record_outcome": Action.RECORD_OUTCOME, "add_follow_up": Action.ADD_FOLLOW_UP, "close": Action.CLOSE,
+            "renew_consent": Action.RENEW_CONSENT, "withdraw_consent_form": Action.WITHDRAW_CONSENT}
+
+
+class Answer(Exception):
+    """Stop and show this card."""
+
+    def __init__(self, content: dict[str, Any]) -> None:
+        self.content = content
+        super().__init__("answer")
+
+
+def response(content: dict[str, Any]) -> AdaptiveCardInvokeResponse:
+    return AdaptiveCardInvokeResponse(status_code=200, type=cards.CONTENT_TYPE, value=content)
+
+
+def claim_key(user: str, verb: str, data: dict[str, Any]) -> str:
+    raw = json.dumps({k: v for k, v in data.items()}, sort_keys=True, ensure_ascii=False, default=str)
+    digest = hashlib.sha256(f"{user}|{verb}|{raw}".encode()).hexdigest()[:40]
+    return f"teams:act:{digest}"
+
+
+def _item(data: dict[str, Any]) -> int:
+    value = data.get("item")
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
+        raise Refusal("escalation_not_found", item=str(value)[:20])
+    return int(value)
+
+
+def register(agent: AgentApplication[TurnState], ctx: TeamsContext) -> None:
+    core = ctx.core
+
+    def done_card(person_id: str, text: str) -> dict[str, Any]:
+        return cards.text_card(text + "\n" + say(ctx, "by", person=person_id, at=core.clock.now()))
+
+    async def refused(person_id: str, exc: Refusal) -> dict[str, Any]:
+        exc = await access.masked(core.db, core.cases.load, core.directory, person_id, exc)
+        return cards.text_card(core.renderer.refusal(exc))
+
+    async def audit_refusal(person_id: str, action: str, ref: str | None, exc: Refusal) -> None:
+        async with core.db.transaction() as tx:
+            await audit.record(tx, at=core.clock.now(), actor_id=person_id, action=action, result="refused",
+                               case_ref=ref, reason=exc.code)
+
+    def ref_of(data: dict[str, Any]) -> str:
+        ref = parse_ref(str(data.get("ref") or ""))
+        if ref is None:
+            raise Refusal("case_not_found", ref=str(data.get("ref") or "")[:20])
+        return ref
+
+    async def done(person_id: str, action: str, case: Case, **extra: Any) -> dict[str, Any]:
+        ctx.after_change()
+        shown = [c.ref for c in shown_free_text("teams", {"action": action, "case": case})]
+        await readlog.record_now(core.db, at=core.clock.now(), person_id=person_id, refs=shown,
+                                 view="teams_action_done", channel="teams")
+        return done_card(person_id, say(ctx, "done", action=action, case=case, **extra))
+
+    # --- immediate actions ------------------------------------------------------------------------------
+    async def acknowledge(person_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        return await done(person_id, "acknowledge", await core.cases.acknowledge(person_id, ref_of(data)))
+
+    async def no_show(person_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        return await done(person_id, "no_show", await core.cases.no_show(person_id, ref_of(data)))
+
+    async def reopen(person_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        return await done(person_id, "reopen", await core.cases.reopen(person_id, ref_of(data)))
+
+    async def withdraw(person_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        return await done(person_id, "withdraw_consent", await core.cases.withdraw_consent(person_id, ref_of(data)))
+
+    async def follow_up_done(person_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        number = _item(data)
+        case = await core.cases.complete_follow_up(person_id, ref_of(data), number)
+        ctx.after_change()
+        return done_card(person_id, say(ctx, "follow_up_done", case=case, number=number))
+
+    async def take_over(person_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        assert core.ladder is not None
+        result = await core.ladder.take_over(person_id, _item(data))
+        ctx.after_change()
+        text = say(ctx, "ladder", what=result.action, ref=result.case_ref)
+        if result.action == "assign":
+            case = await core.cases.get(result.case_ref)
+            form = forms.assign_form(ctx, case)
+            return cards.form_card(core.renderer, form, nonce=cards.new_nonce(), intro=[text])
+        return done_card(person_id, text)
+
+    async def nudge(person_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        assert core.ladder is not None
+        people = await core.ladder.nudge(person_id, _item(data))
+        ctx.after_change()
+        return done_card(person_id, say(ctx, "ladder", what="nudged", people=people))
+
+    immediate: dict[str, Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]] = {
+        "acknowledge": acknowledge, "no_show": no_show, "reopen": reopen, "withdraw_consent": withdraw,
+        "follow_up_done": follow_up_done, "ladder_take_over": take_over, "ladder_nudge": nudge,
+    }
+
+    # --- forms ------------------------------------------------------------------------------------------
+    async def open_form(person_id: str, verb: str, data: dict[str, Any]) -> dict[str, Any]:
+        item: int | None = None
+        if verb == "ladder_reassign":
+            assert core.ladder is not None
+            item = _item(data)
+            ref = (await core.ladder.answerable(person_id, item)).case_ref
+            case = await core.cases.get(ref)
+            authorize(Action.ASSIGN, case, person_id, core.directory)
+        else:
+            ref = ref_of(data)
+            case = await core.cases.get(ref)
+            rule = PRECHECK[verb]
+            try:
+                authorize(rule, case, person_id, core.directory)
+            except Refusal as exc:
+                await audit_refusal(person_id, rule.value, ref, exc)
+                raise
+        form = forms.case_form(ctx, verb, case, person_id, item=item)
+        return cards.form_card(core.renderer, form, nonce=cards.new_nonce())
+
+    async def submit_form(person_id: str, verb: str, data: dict[str, Any]) -> dict[str, Any]:
+        suffix = str(data.get("ref") or "") if any(str(k).endswith(f"__{data.get('ref')}") for k in data) else ""
+        values = forms.card_values(data, suffix)
+        if verb == "ladder_reassign":
+            assert core.ladder is not None
+            ref = (await core.ladder.answerable(person_id, _item(data))).case_ref
+        else:
+            ref = ref_of(data)
+        if verb in ("assign", "ladder_reassign"):
+            form = parse.parse_assign(values)
+            current = await core.cases.get(ref)
+            reassign = verb == "ladder_reassign" or current.state is not CaseState.REQUESTED
+            case = await core.cases.assign(person_id, ref, form.people, form.other, reassign=reassign)
+            return await done(person_id, "assign", case)
+        if verb in ("book", "rebook", "book_again"):
+            book, errors = parse.parse_book(values, core.settings.timezone)
+            if errors or book.at is None:
+                raise FieldError(errors)
+            return await done(person_id, "book", await core.cases.book(person_id, ref, book.at, book.place,
+                                                                       book.units))
+        if verb == "record_outcome":
+            outcome, errors = parse.parse_outcome(values)
+            if errors:
+                raise FieldError(errors)
+            case = await core.cases.record_outcome(person_id, ref, outcome.outcome, outcome.evaluation_done)
+            return await done(person_id, "record_outcome", case)
+        if verb == "add_follow_up":
+            follow, errors = parse.parse_follow_up(values)
+            if errors or follow.due is None:
+                raise FieldError(errors)
+            case = await core.cases.add_follow_up(person_id, ref, follow.owner, follow.due, follow.what)
+            return await done(person_id, "add_follow_up", case)
+        if verb == "close":
+            reason, errors = parse.parse_close(values)
+            if errors:
+                raise FieldError(errors)
+            return await done(person_id, "close", await core.cases.close(person_id, ref, reason))
+        if verb == "renew_consent":
+            renew, errors = parse.parse_renew(values)
+            if errors or renew.until is None:
+                raise FieldError(errors)
+            case = await core.cases.renew_consent(person_id, ref, renew.until, renew.scope, form=renew.form,
+                                                  obtained_by=renew.obtained_by, covers=renew.covers,
+                                                  note=renew.note)
+            return await done(person_id, "renew_consent", case)
+        if verb == "withdraw_consent_form":
+            unit, errors = parse.parse_withdraw(values)
+            if errors:
+                raise FieldError(errors)
+            case = await core.cases.withdraw_consent(person_id, ref, unit=unit)
+            action = "withdraw_consent_unit" if unit and case.is_open else "withdraw_consent"
+            return await done(person_id, action, case, unit=unit)
+        raise KeyError(verb)
+
+    async def request(person_id: str, data: dict[str, Any], key: str) -> dict[str, Any]:
+        values = forms.card_values(data)
+        form, parse_errors = parse.parse_request(values)
+        if parse_errors:
+            service_errors: FieldError | None = None
+            try:
+                core.cases.validate_request(person_id, form)
+            except FieldError as exc:
+                service_errors = exc
+            raise parse.merge(parse_errors, service_errors) or FieldError(parse_errors)
+        case = await core.cases.request(person_id, form, idempotency_key=key)
+        log.info("request filed via teams", extra={"event": "teams.request_filed", "case_ref": case.ref})
+        ctx.after_change()
+        return cards.text_card(say(ctx, "filed", case=case))
+
+    def form_again(person_id: str, verb: str, data: dict[str, Any], errors: dict[str, str],
+                   case: Case | None) -> dict[str, Any]:
+        """The same form with the user's values kept and the errors under their fields."""
+        if verb == "request":
+            form = forms.request_form(ctx, person_id)
+        elif case is not None and verb in FORM_VERBS:
+            form = forms.case_form(ctx, verb, case, person_id, item=data.get("item"))
+        else:
+            return cards.text_card("\n".join(errors.values()))
+        keys = {f.key for f in form.fields}
+        shown = {k: v for k, v in errors.items() if k in keys}
+        rest = [v for k, v in errors.items() if k not in keys]
+        if rest:
+            shown["_"] = " ".join(rest)
+        values = {k: v for k, v in data.items() if k in keys}
+        return cards.form_card(core.renderer, form, nonce=cards.new_nonce(), errors=shown, values=values)
+
+    @agent.adaptive_card.action_execute(re.compile(r".*"))
+    async def on_execute(context: TurnContext, state: TurnState, data: Any) -> AdaptiveCardInvokeResponse:
+        verb = str(((context.activity.value or {}).get("action") or {}).get("verb") or "")
+        data = dict(data) if isinstance(data, dict) else {}
+        person_id = await ctx.identity.person_for(context)
+        if person_id is None:
+            return response(unknown_user_card(ctx))
+        await ctx.identity.remember_chat(context, person_id, "message")
+        submitting = verb == "request" or verb in immediate or bool(data.get("submit"))
+        key = claim_key(person_id, verb, data)
+        if submitting and not await ctx.store.claim(key, verb):
+            return response(cards.text_card(say(ctx, "already", ref=data.get("ref"))))
+        try:
+            if verb == "request":
+                content = await request(person_id, data, key)
+            elif verb in immediate:
+                content = await immediate[verb](person_id, data)
+            elif verb in FORM_VERBS and not data.get("submit"):
+                content = await open_form(person_id, verb, data)
+            elif verb in FORM_VERBS:
+                content = await submit_form(person_id, verb, data)
+            else:
+                raise Refusal("case_not_found", ref=str(data.get("ref") or "")[:20])
+        except FieldError as exc:
+            await ctx.store.release(key)
+            log.info("teams form rejected", extra={"event": "teams.form_rejected", "verb": verb,
+                                                   "fields": sorted(exc.errors)})
+            case = None
+            ref = parse_ref(str(data.get("ref") or ""))
+            if ref:
+                try:
+                    case = await core.cases.get(ref)
+                except Refusal:
+                    case = None
+            content = form_again(person_id, verb, data, core.renderer.field_errors(exc), case)
+        except Refusal as exc:
+            await ctx.store.release(key)
+            log.info("teams action refused", extra={"event": "teams.refused", "verb": verb, "code": exc.code})
+            content = await refused(person_id, exc)
+        except BaseException:
+            await ctx.store.release(key)
+            raise
+        return response(content)

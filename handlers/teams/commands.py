@@ -1,0 +1,115 @@
+"""Teams messages in the personal chat (thin): gfi, kö, mina, brist, hjälp, and the app being installed."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from microsoft_agents.activity import Activity, ActivityTypes
+from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
+
+from bot import readlog
+from bot.channels.teams import cards
+from bot.channels.teams.app import TeamsContext
+from bot.directory import Role
+from bot.errors import Refusal
+from handlers.teams import forms
+
+log = logging.getLogger("handlers.teams.commands")
+
+WORDS = {"gfi": "gfi", "kö": "queue", "ko": "queue", "kön": "queue", "mina": "mine", "brist": "brist",
+         "hjälp": "help", "hjalp": "help", "help": "help"}
+
+
+async def send_card(context: TurnContext, content: dict[str, Any]) -> None:
+    await context.send_activity(Activity(type=ActivityTypes.message, attachments=[cards.attachment(content)]))
+
+
+def unknown_user_card(ctx: TeamsContext) -> dict[str, Any]:
+    admins = [p.id for p in ctx.core.directory.people.values() if Role.ADMIN in p.roles]
+    return cards.text_card(ctx.core.renderer.render("teams_unknown_user", admins=admins))
+
+
+def say(ctx: TeamsContext, name: str, **params: Any) -> str:
+    return ctx.core.renderer.macro("teams", name, **params)
+
+
+async def queue_card(ctx: TeamsContext, person_id: str) -> dict[str, Any]:
+    """The distributor's queues, an assign form under each case; the briefs shown are logged as read."""
+    core = ctx.core
+    try:
+        queues = await core.cases.queue(person_id)
+    except Refusal:
+        return cards.text_card(say(ctx, "not_distributor"))
+    now = core.clock.now()
+    nonce = cards.new_nonce()
+    body: list[dict[str, Any]] = []
+    shown: list[str] = []
+    for unit_id, cases in queues:
+        body.append(cards.plain(say(ctx, "queue_head", unit_id=unit_id, count=len(cases)), weight="bolder"))
+        if not cases:
+            body.append(cards.plain(say(ctx, "queue_empty")))
+        for case in cases:
+            items = [cards.plain(say(ctx, "queue_case", c=case, age=core.renderer.age(now - case.created_at)))]
+            if case.brief and case.erased_at is None:
+                items.append(cards.plain(say(ctx, "brief", c=case)))
+                shown.append(case.ref)
+            form = forms.assign_form(ctx, case, suffix=case.ref)
+            items += cards.form_body(core.renderer, form)
+            submit = cards.form_card(core.renderer, form, nonce=nonce)["actions"]
+            items.append({"type": "ActionSet", "actions": submit})
+            body.append({"type": "Container", "separator": True, "items": items})
+    await readlog.record_now(core.db, at=now, person_id=person_id, refs=shown, view="queue", channel="teams")
+    return cards.card(body)
+
+
+def register(agent: AgentApplication[TurnState], ctx: TeamsContext) -> None:
+    core = ctx.core
+
+    @agent.activity(ActivityTypes.message)
+    async def on_message(context: TurnContext, state: TurnState) -> None:
+        person_id = await ctx.identity.person_for(context)
+        if person_id is None:
+            await send_card(context, unknown_user_card(ctx))
+            return
+        await ctx.identity.remember_chat(context, person_id, "message")
+        text = (context.activity.text or "").strip().lstrip("/").lower()
+        word = WORDS.get(text.split()[0] if text else "")
+        if word == "gfi":
+            form = forms.request_form(ctx, person_id)
+            await send_card(context, cards.form_card(core.renderer, form, nonce=cards.new_nonce()))
+        elif word == "queue":
+            await send_card(context, await queue_card(ctx, person_id))
+        elif word == "mine":
+            mine = await core.cases.mine(person_id)
+            await send_card(context, cards.text_card(core.renderer.render("mine", requests=mine.requests,
+                                                                          cases=mine.cases)))
+        elif word == "brist":
+            coordinators = [p.id for p in core.directory.coordinators()]
+            await send_card(context, cards.text_card(core.renderer.render("teams_brist", coordinators=coordinators)))
+        elif word == "help":
+            await send_card(context, cards.text_card(core.renderer.render("teams_help")))
+        else:
+            shown = (context.activity.text or "").strip()[:40]
+            await send_card(context, cards.text_card(core.renderer.render("teams_not_understood", text=shown)))
+
+    async def installed(context: TurnContext) -> None:
+        person_id = await ctx.identity.person_for(context)
+        if person_id is None:
+            await send_card(context, unknown_user_card(ctx))
+            return
+        await ctx.identity.remember_chat(context, person_id, "install")
+        await send_card(context, cards.text_card(say(ctx, "welcome")))
+        log.info("teams app installed", extra={"event": "teams.install", "person": person_id})
+
+    @agent.activity(ActivityTypes.installation_update)
+    async def on_install(context: TurnContext, state: TurnState) -> None:
+        if (context.activity.action or "add").startswith("add"):
+            await installed(context)
+
+    @agent.conversation_update("membersAdded")
+    async def on_members_added(context: TurnContext, state: TurnState) -> None:
+        bot_id = context.activity.recipient.id if context.activity.recipient else None
+        added = context.activity.members_added or []
+        if any(m.id == bot_id for m in added) and context.activity.from_property is not None:
+            await installed(context)

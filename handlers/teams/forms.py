@@ -1,0 +1,133 @@
+"""The Teams card forms: which fields each has (the fields of the Slack modals), and card input values turned
+into the value shapes the shared form parsers take (`handlers.forms`). No rules here: the services decide."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from bot.cases import consent
+from bot.cases.models import Case
+from bot.channels.teams.app import TeamsContext
+from bot.channels.teams.cards import Field, Form
+
+# Inputs whose value is a list (Teams sends a multi-select as "a,b"; a toggle as "ja" or "").
+LIST_FIELDS = frozenset({"samtycke", "omfattar", "avser", "bradskande", "personer", "enheter"})
+
+
+def card_values(data: dict[str, Any], suffix: str = "") -> dict[str, Any]:
+    """{input id: card value} → {field key: value}: lists split, an unticked evaluation toggle is "nej".
+    With `suffix`, only the inputs of that form (the queue holds one form per case)."""
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        name, sep, tail = str(key).partition("__")
+        if sep and tail != suffix:
+            continue
+        if name in ("ref", "item", "card", "submit", "mode"):
+            continue
+        if not isinstance(value, str):
+            values[name] = value  # a wrong type: the parsers report it on the field
+            continue
+        if name in LIST_FIELDS:
+            values[name] = [v for v in value.split(",") if v]
+        elif name == "utvardering":
+            values[name] = value or "nej"
+        else:
+            values[name] = value
+    return values
+
+
+def _units(ctx: TeamsContext) -> list[tuple[str, str]]:
+    return [(u.id, u.name) for u in ctx.core.directory.units.values()]
+
+
+def request_form(ctx: TeamsContext, person_id: str) -> Form:
+    """The GFI request: the fields of the Slack modal, contact and consent period prefilled."""
+    core = ctx.core
+    person = core.directory.people[person_id]
+    others = [(u.id, u.name) for u in core.directory.units.values() if u.id != person.unit]
+    valid_until = core.cases.today() + timedelta(days=core.settings.consent_default_days)
+    people = [(person_id, person.name), *((p.id, p.name) for p in core.directory.staff_of(person.unit)
+                                          if p.id != person_id)]
+    labels = core.renderer.labels
+    return Form("request", "request", [
+        Field("enhet", "choice", others, required=True),
+        Field("typ", "choice", list(labels.CASE_TYPES.items()), required=True, expanded=True),
+        Field("kort", "multiline", max_length=1000),
+        Field("kontakt", "text", value=core.cases.default_contact(person_id), max_length=300),
+        Field("samtycke", "toggle"),
+        Field("omfattar", "choices", _units(ctx)),
+        Field("avser", "choices", list(labels.CONSENT_INFO.items()), required=True, expanded=True),
+        Field("avser_text", "text", max_length=300),
+        Field("form", "choice", list(labels.CONSENT_FORMS.items()), required=True, expanded=True),
+        Field("inhamtat", "choice", people[:100], value=person_id, required=True),
+        Field("giltigt", "date", value=valid_until.isoformat(), required=True),
+        Field("bradskande", "toggle"),
+    ])
+
+
+def assign_form(ctx: TeamsContext, case: Case, *, reassign: bool = False, suffix: str = "",
+                item: int | None = None, verb: str = "assign") -> Form:
+    staff = [(p.id, p.name) for p in ctx.core.directory.staff_of(case.target_unit)]
+    return Form("reassign" if reassign else "assign", verb, [
+        Field("personer", "choices", staff, value=",".join(case.assignees) or None),
+        Field("annan", "text", max_length=300),
+    ], ref=case.ref, item=item, suffix=suffix)
+
+
+def case_form(ctx: TeamsContext, verb: str, case: Case, person_id: str, item: int | None = None) -> Form:
+    """The form a case action opens on the card."""
+    core = ctx.core
+    labels = core.renderer.labels
+    directory = core.directory
+    if verb in ("assign", "ladder_reassign"):
+        return assign_form(ctx, case, reassign=verb == "ladder_reassign" or bool(case.assignees), item=item,
+                           verb=verb)
+    if verb in ("book", "rebook", "book_again"):
+        chosen = case.meeting_units or list(dict.fromkeys([case.requester_unit, case.target_unit]))
+        return Form("book", verb, [
+            Field("datum", "date", value=core.cases.today().isoformat(), required=True),
+            Field("tid", "time", required=True),
+            Field("plats", "text", max_length=300, required=True),
+            Field("enheter", "choices", _units(ctx), value=",".join(chosen)),
+        ], ref=case.ref)
+    if verb == "record_outcome":
+        return Form("record_outcome", verb, [
+            Field("utfall", "choice", list(labels.OUTCOMES.items()), required=True, expanded=True),
+            Field("utvardering", "toggle"),
+        ], ref=case.ref)
+    if verb == "add_follow_up":
+        ids = list(dict.fromkeys([*case.responsible(), case.requester_id,
+                                  *(p.id for p in directory.staff_of(case.target_unit)),
+                                  *(p.id for p in directory.staff_of(case.requester_unit))]))
+        return Form("add_follow_up", verb, [
+            Field("agare", "choice", [(pid, directory.name(pid)) for pid in ids if directory.person(pid)],
+                  value=person_id, required=True),
+            Field("datum", "date", value=core.cases.today().isoformat(), required=True),
+            Field("vad", "text", max_length=500, required=True),
+        ], ref=case.ref)
+    if verb == "close":
+        return Form("close", verb, [
+            Field("skal", "choice", [(k, v) for k, v in labels.CLOSE_REASONS.items() if k != "samtycke-aterkallat"],
+                  required=True, expanded=True),
+            Field("annat", "text", max_length=300),
+        ], ref=case.ref)
+    if verb == "renew_consent":
+        own = directory.unit_of(person_id)
+        people = [(person_id, directory.name(person_id)),
+                  *((p.id, p.name) for p in (directory.staff_of(own.id) if own else []) if p.id != person_id)]
+        return Form("renew_consent", verb, [
+            Field("giltigt", "date", required=True),
+            Field("form", "choice", list(labels.CONSENT_FORMS.items()), required=True, expanded=True),
+            Field("inhamtat", "choice", people[:100], value=person_id, required=True),
+            Field("avser", "choices", list(labels.CONSENT_INFO.items()), expanded=True),
+            Field("avser_text", "text", max_length=300),
+            Field("omfattar", "choices", _units(ctx)),
+        ], ref=case.ref)
+    if verb == "withdraw_consent_form":
+        whole = [("hela", core.renderer.label("FIELDS", "samtycke"))]
+        units = [(u, directory.unit_name(u)) for u in consent.withdrawable_units(case)]
+        return Form("withdraw_consent_form", verb, [
+            Field("aterkalla", "choice", whole + units, value="hela", required=True, expanded=True),
+        ], ref=case.ref)
+    raise KeyError(verb)

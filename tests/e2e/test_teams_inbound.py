@@ -1,0 +1,133 @@
+"""Teams inbound: the token gate (401 for unsigned, expired, wrong audience, wrong tenant, malformed), identity,
+the request form as a card with field errors, and double submits."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.clock import FrozenClock
+from tests.fakes.teams import OTHER_TENANT, KeyIssuer, actions_of, card_text
+from tests.fakes.teams_bot import STRANGER, TeamsBot, running_teams
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, clock: FrozenClock) -> AsyncIterator[TeamsBot]:
+    async with running_teams(tmp_path, clock) as running:
+        yield running
+
+
+async def nothing_stored(bot: TeamsBot) -> bool:
+    return (await bot.count("SELECT COUNT(*) FROM teams_references") == 0
+            and await bot.count("SELECT COUNT(*) FROM cases") == 0 and not bot.connector.posts())
+
+
+def request_values(**over: str) -> dict[str, str]:
+    values = {"enhet": "beroende", "typ": "ny-bada", "kort": "man, 45 år, alkohol", "kontakt": "070-123 45 67",
+              "samtycke": "ja", "omfattar": "", "avser": "kontaktuppgifter,pagaende-insatser", "avser_text": "",
+              "form": "skriftligt", "inhamtat": "maria.sand", "giltigt": "2027-02-01", "bradskande": ""}
+    values.update(over)
+    return values
+
+
+@pytest.mark.parametrize("case", ["unsigned", "no_header", "expired", "wrong_audience", "no_kid", "garbage",
+                                  "foreign_key", "token_tenant", "activity_tenant", "service_url", "basic"])
+async def test_bad_requests_get_401_and_store_nothing(bot: TeamsBot, case: str) -> None:
+    body = bot.activity("maria.sand", "message", text="gfi")
+    url = bot.connector.url
+    tokens = {
+        "unsigned": bot.issuer.token(service_url=url).rsplit(".", 1)[0] + ".",
+        "no_header": None,
+        "expired": bot.issuer.token(service_url=url, expires_in=-3600),
+        "wrong_audience": bot.issuer.token(service_url=url, aud="someone-else"),
+        "no_kid": bot.issuer.token(service_url=url, kid=None),
+        "garbage": "not-a-jwt",
+        "foreign_key": KeyIssuer().token(service_url=url),
+        "token_tenant": bot.issuer.token(service_url=url, tid=OTHER_TENANT),
+        "activity_tenant": bot.issuer.token(service_url=url),
+        "service_url": bot.issuer.token(service_url="https://elsewhere.example/"),
+        "basic": "",
+    }
+    headers = {}
+    if case == "activity_tenant":
+        body = bot.activity("maria.sand", "message", text="gfi", tenant=OTHER_TENANT)
+    if case == "basic":
+        headers = {"Authorization": "Basic dXNlcjpwYXNz"}
+        reply = await bot.post(body, token=None, headers=headers)
+    else:
+        reply = await bot.post(body, token=tokens[case])
+    assert reply.status == 401
+    assert await nothing_stored(bot)
+
+
+async def test_malformed_body_with_a_valid_token_is_refused(bot: TeamsBot) -> None:
+    assert (await bot.post(b"{not json")).status == 401
+    assert (await bot.post(b"[1, 2]")).status == 401
+    assert await nothing_stored(bot)
+
+
+async def test_unknown_user_is_told_whom_to_contact(bot: TeamsBot) -> None:
+    reply = await bot.say(STRANGER, "gfi")
+    assert reply.status in (200, 202)
+    text = card_text(bot.connector.cards()[-1])
+    assert "finns inte i GFI-botens katalog" in text and "IT-förvaltningen" in text
+    assert await bot.count("SELECT COUNT(*) FROM teams_references") == 0
+
+
+async def test_gfi_answers_with_the_request_form_and_remembers_the_chat(bot: TeamsBot) -> None:
+    await bot.say("maria.sand", "gfi")
+    form = bot.connector.cards(bot.chat("maria.sand"))[-1]
+    inputs = {b["id"]: b for b in _inputs(form)}
+    assert {"enhet", "typ", "kort", "kontakt", "samtycke", "avser", "form", "inhamtat", "giltigt"} <= set(inputs)
+    assert inputs["kontakt"]["value"]  # prefilled from the directory
+    assert [a["verb"] for a in actions_of(form)] == ["request"]
+    assert await bot.count("SELECT COUNT(*) FROM teams_references WHERE person_id = 'maria.sand'") == 1
+    assert await bot.count("SELECT COUNT(*) FROM teams_identities WHERE person_id = 'maria.sand' "
+                           "AND matched_by = 'm365_upn'") == 1
+
+
+def _inputs(card: dict) -> list[dict]:
+    out: list[dict] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if str(node.get("type", "")).startswith("Input."):
+                out.append(node)
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(card)
+    return out
+
+
+@pytest.mark.parametrize("values, field, expected", [
+    ({"kort": "man född 19850101-1234"}, "kort", "personnummer"),
+    ({"samtycke": ""}, "samtycke", "Samtycke krävs"),
+    ({"typ": "pagaende"}, "typ", "SIP"),
+    ({"enhet": "nowhere"}, "enhet", "Okänd verksamhet"),
+])
+async def test_field_errors_are_shown_on_the_card_and_nothing_is_stored(
+        bot: TeamsBot, values: dict[str, str], field: str, expected: str) -> None:
+    reply = await bot.act("maria.sand", "request", {"card": "c1", **request_values(**values)})
+    assert reply.status == 200
+    text = card_text(reply.card)
+    assert expected in text
+    assert [a["verb"] for a in actions_of(reply.card)] == ["request"]  # the form again, values kept
+    kept = {i["id"]: i.get("value") for i in _inputs(reply.card)}
+    assert kept["kontakt"] == "070-123 45 67"
+    assert await bot.count("SELECT COUNT(*) FROM cases") == 0
+
+
+async def test_submitting_files_the_request_once_even_when_sent_twice(bot: TeamsBot) -> None:
+    data = {"card": "c1", **request_values()}
+    first = await bot.act("maria.sand", "request", data)
+    assert "registrerad" in card_text(first.card)
+    again = await bot.act("maria.sand", "request", data)  # a double click, or Teams redelivering the invoke
+    assert again.status == 200
+    assert await bot.count("SELECT COUNT(*) FROM cases") == 1
+    assert "redan gjort" in card_text(again.card)

@@ -1,0 +1,253 @@
+"""Local stand-ins for Microsoft's side of Teams: a token issuer whose keys the SDK's validator really fetches
+(served as JWKS on 127.0.0.1), a Bot Connector service (the activities' `serviceUrl`), an outbound token
+provider (instead of Entra), and helpers that build Teams activities.
+
+The SDK 1.9 builds its key URL from the token's issuer and cannot be pointed elsewhere, so the key client it
+caches for that URL is replaced by one that fetches the local JWKS (`trust_local_keys`): signature, expiry and
+audience are still checked by the SDK's own validator against the local key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt import PyJWKClient
+from jwt.algorithms import RSAAlgorithm
+from microsoft_agents.hosting.core.authorization import AgentAuthConfiguration, ClaimsIdentity
+from microsoft_agents.hosting.core.authorization.authentication_constants import AuthenticationConstants
+from microsoft_agents.hosting.core.authorization.jwt.jwt_token_validator import JwtTokenValidator, _JwkClientCacheEntry
+
+APP_ID = "11111111-2222-3333-4444-555555555555"
+TENANT = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+OTHER_TENANT = "99999999-bbbb-cccc-dddd-eeeeeeeeeeee"
+ISSUER = AuthenticationConstants.AGENTS_SDK_TOKEN_ISSUER  # Bot Framework tokens: iss https://api.botframework.com
+
+
+class KeyIssuer:
+    """An RSA key pair that signs tokens like the Bot Connector service does."""
+
+    def __init__(self, kid: str = "gfi-test-key") -> None:
+        self.kid = kid
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    def jwks(self) -> dict[str, Any]:
+        public = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
+        return {"keys": [{**public, "kid": self.kid, "use": "sig", "alg": "RS256"}]}
+
+    def token(self, *, aud: str = APP_ID, service_url: str = "", expires_in: int = 3600, kid: str | None = "",
+              iss: str = ISSUER, **claims: Any) -> str:
+        now = int(time.time())
+        payload = {"iss": iss, "aud": aud, "iat": now - 5, "nbf": now - 5, "exp": now + expires_in,
+                   "serviceurl": service_url, **claims}
+        headers = {} if kid is None else {"kid": kid or self.kid}
+        return jwt.encode(payload, self.key, algorithm="RS256", headers=headers)
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    body: dict[str, Any]
+    auth: str | None
+
+
+@dataclass
+class FakeConnector:
+    """The Bot Connector REST API on 127.0.0.1: records every call, answers like the service does.
+
+    `throttle` (count, retry_after) answers that many activity posts with 429 and Retry-After first;
+    `members` maps a Teams user id to what `GET …/members/{id}` returns (UPN, e-mail, object id).
+    """
+
+    issuer: KeyIssuer
+    calls: list[Call] = field(default_factory=list)
+    throttle: list[float] = field(default_factory=list)
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)
+    url: str = ""
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        return app
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        body: dict[str, Any] = {}
+        if request.can_read_body:
+            try:
+                body = await request.json()
+            except ValueError:
+                body = {}
+        self.calls.append(Call(request.method, request.path, body, request.headers.get("Authorization")))
+        self.changed.set()
+        parts = request.path.strip("/").split("/")
+        if request.method == "GET" and len(parts) == 5 and parts[3] == "members":
+            member = self.members.get(parts[4])
+            if member is None:
+                return web.json_response({"error": {"code": "MemberNotFound"}}, status=404)
+            return web.json_response({"id": parts[4], **member})
+        if request.method == "GET" and parts[-1].lower() == "pagedmembers":
+            return web.json_response({"members": [{"id": k, **v} for k, v in self.members.items()]})
+        if request.method == "POST" and parts[-1] == "activities" and self.throttle:
+            retry_after = self.throttle.pop(0)
+            return web.json_response({"error": {"code": "Throttled"}}, status=429,
+                                     headers={"Retry-After": str(int(retry_after))})
+        if request.method == "DELETE":
+            return web.Response(status=200)
+        return web.json_response({"id": f"act-{len(self.calls)}"})
+
+    def posts(self, conversation: str | None = None) -> list[Call]:
+        """Activities the bot posted (replies and proactive messages), optionally in one conversation."""
+        return [c for c in self.calls if c.method == "POST" and "/activities" in c.path
+                and (conversation is None or f"/conversations/{conversation}/" in c.path + "/")]
+
+    def cards(self, conversation: str | None = None) -> list[dict[str, Any]]:
+        return [a["content"] for c in self.posts(conversation) for a in c.body.get("attachments") or []]
+
+
+def card_text(content: dict[str, Any]) -> str:
+    """Every text on a card, for assertions."""
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key in ("text", "title", "label"):
+                if isinstance(node.get(key), str):
+                    out.append(node[key])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(content)
+    return "\n".join(out)
+
+
+def actions_of(content: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Execute":
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(content)
+    return found
+
+
+class LocalTokenProvider:
+    """Stands in for MSAL: the bot's outbound token, signed by the local issuer (the fake connector sees it)."""
+
+    def __init__(self, issuer: KeyIssuer, config: AgentAuthConfiguration) -> None:
+        self.issuer = issuer
+        self._config = config
+        self.asked = 0
+
+    @property
+    def configuration(self) -> AgentAuthConfiguration:
+        return self._config
+
+    async def get_access_token(self, resource_url: str, scopes: list[str], force_refresh: bool = False) -> str:
+        self.asked += 1
+        return self.issuer.token(aud=resource_url)
+
+
+class LocalConnections:
+    """A Connections whose every provider is the local token provider (nothing asks Entra)."""
+
+    def __init__(self, provider: LocalTokenProvider) -> None:
+        self.provider = provider
+
+    def get_connection(self, connection_name: str) -> LocalTokenProvider:
+        return self.provider
+
+    def get_default_connection(self) -> LocalTokenProvider:
+        return self.provider
+
+    def get_token_provider(self, claims_identity: ClaimsIdentity, service_url: str) -> LocalTokenProvider:
+        return self.provider
+
+    def get_token_provider_from_activity(self, claims_identity: ClaimsIdentity, activity: Any) -> LocalTokenProvider:
+        return self.provider
+
+    def get_default_connection_configuration(self) -> AgentAuthConfiguration:
+        return self.provider.configuration
+
+
+async def serve_jwks(issuer: KeyIssuer) -> tuple[web.AppRunner, str]:
+    """Serve the issuer's JWKS on 127.0.0.1; returns (runner, keys URL)."""
+    app = web.Application()
+
+    async def keys(request: web.Request) -> web.Response:
+        return web.json_response(issuer.jwks())
+
+    app.router.add_get("/keys", keys)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}/keys"
+
+
+def trust_local_keys(keys_url: str) -> Callable[[], None]:
+    """Make the SDK's validator fetch signing keys from `keys_url` for Bot Framework and Entra issuers.
+    Returns a function that restores the previous key clients."""
+    cache = JwtTokenValidator._jwk_client_manager._cache
+    uris = [AuthenticationConstants.PUBLIC_ABS_JWKS_URL, f"https://login.microsoftonline.com/{TENANT}/discovery/v2.0/keys",
+            "https://login.microsoftonline.com/common/discovery/v2.0/keys"]
+    saved = {u: cache.get(u) for u in uris}
+    for uri in uris:
+        cache[uri] = _JwkClientCacheEntry(PyJWKClient(keys_url, cache_keys=False), threading.Lock())
+
+    def restore() -> None:
+        for uri, entry in saved.items():
+            if entry is None:
+                cache.pop(uri, None)
+            else:
+                cache[uri] = entry
+
+    return restore
+
+
+def activity(kind: str, *, user: str, aad: str, service_url: str, conversation: str | None = None,
+             tenant: str = TENANT, text: str | None = None, value: Any = None, name: str | None = None,
+             activity_id: str | None = None, **extra: Any) -> dict[str, Any]:
+    """A Teams activity from `user` in their personal chat with the bot."""
+    body: dict[str, Any] = {
+        "type": kind, "id": activity_id or f"a-{uuid.uuid4().hex[:12]}", "channelId": "msteams",
+        "serviceUrl": service_url, "timestamp": "2026-11-23T09:00:00Z",
+        "from": {"id": user, "aadObjectId": aad, "name": user},
+        "recipient": {"id": f"28:{APP_ID}", "name": "GFI-boten"},
+        "conversation": {"id": conversation or f"a:chat-{user}", "conversationType": "personal", "tenantId": tenant},
+        "channelData": {"tenant": {"id": tenant}},
+        **extra,
+    }
+    if text is not None:
+        body["text"] = text
+    if value is not None:
+        body["value"] = value
+    if name is not None:
+        body["name"] = name
+    return body
+
+
+def execute(verb: str, data: dict[str, Any], **kw: Any) -> dict[str, Any]:
+    """The invoke Teams sends for an Action.Execute (inputs merged into data)."""
+    return {"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"}
