@@ -27,7 +27,7 @@ from bot.cases.visibility import shown_free_text
 from bot.channels.teams import cards
 from bot.channels.teams.app import TeamsContext
 from bot.errors import FieldError, Refusal
-from handlers import forms as parse
+from handlers.slack import forms as parse
 from handlers.teams import forms
 from handlers.teams.commands import say, unknown_user_card
 
