@@ -19,6 +19,7 @@ from bot.rendering import LIST_STEPS, slack_notes
 
 MAX_BUTTONS = 25  # elements of one actions block
 LIST_FREE_TEXT = 400  # characters of an entry's free text in a list (the whole text is in the form)
+LIST_MAX = 20  # entries of a list per group; fewer when the message would not fit
 
 
 def _plain(text: str) -> dict[str, Any]:
@@ -77,7 +78,7 @@ def _entry_text(line: Line, cut_note: str | None) -> str:
     return line_text(line)
 
 
-def blocks(message: Message, list_max: int | None = None) -> list[dict[str, Any]]:
+def blocks(message: Message, list_max: int | None = LIST_MAX) -> list[dict[str, Any]]:
     """The message as Block Kit (not yet fitted); a list shows at most `list_max` entries per group."""
     out: list[dict[str, Any]] = []
     listed = any(ln.style == "item" for ln in message.lines)
@@ -86,7 +87,10 @@ def blocks(message: Message, list_max: int | None = None) -> list[dict[str, Any]
     rest = [o for o in message.offers if not (listed and o.ref in item_refs)]
     cut_note = message.extra.get("cut") if listed else None
     current: list[str] = []
-    if listed and message.title:  # a list: its title as the header
+    grouped = any(ln.style == "heading" for ln in message.lines)
+    if listed and grouped:  # a list of groups: each group has its header, the title is the notification
+        pass
+    elif listed and message.title:  # a list: its title as the header
         out.append({"type": "header", "text": {"type": "plain_text", "text": limits.cut(message.title, 150)}})
     elif message.title:
         current = [message.title]
@@ -147,7 +151,9 @@ def fitted_blocks(message: Message) -> list[dict[str, Any]]:
 
 
 def fallback_text(message: Message) -> str:
-    """The notification text: the message without its list entries' details and with no command."""
+    """The notification text, with no command: a list's title, any other message as plain text."""
+    if any(ln.style == "item" for ln in message.lines):
+        return message.title
     return "\n".join(body_lines(message))
 
 
