@@ -3,7 +3,8 @@
 A message carries offers as data (`bot.messages.model.Offer`); each channel turns an offer into its own form
 from this table: Slack a button (`slack_action_id`, `value`), the console a command to type (`command`),
 Teams a card action, e-mail a link. The Swedish words (labels, confirmations) live in
-`templates/messages/_actions.j2`.
+`templates/messages/_actions.j2`. The names are those of the e-mail channel's signed links
+(`bot/channels/graph/links.py`) where an action can be taken from a link.
 """
 
 from __future__ import annotations
@@ -24,16 +25,16 @@ BOOK_AGAIN = "book_again"  # after a no-show
 NO_SHOW = "no_show"
 RECORD_OUTCOME = "record_outcome"
 ADD_FOLLOW_UP = "add_follow_up"
-FOLLOW_UP_DONE = "follow_up_done"  # item = the follow-up's number (1-based)
+FOLLOW_UP_DONE = "complete_follow_up"  # item = the follow-up's number (1-based)
 CLOSE = "close"
 REOPEN = "reopen"
 WITHDRAW_CONSENT = "withdraw_consent"  # the whole consent, at once (confirmed)
 WITHDRAW_CONSENT_FORM = "withdraw_consent_form"  # a form: whole, or for one unit
 RENEW_CONSENT = "renew_consent"
-LADDER_TAKE_OVER = "ladder_take_over"  # item = the awaiting item (escalation) id
-LADDER_NUDGE = "ladder_nudge"
-LADDER_REASSIGN = "ladder_reassign"
-OPEN_CASE = "open_case"
+LADDER_TAKE_OVER = "take_over"  # item = the awaiting item (escalation) id
+LADDER_NUDGE = "nudge"
+LADDER_REASSIGN = "reassign"
+OPEN_CASE = "open"
 
 
 @dataclass(frozen=True)

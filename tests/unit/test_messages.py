@@ -194,7 +194,7 @@ def test_withdraw_is_a_form_when_the_consent_covers_more_units(renderer: Rendere
 
 def test_follow_up_done_only_for_its_owner_or_those_responsible(renderer: Renderer) -> None:
     c = case(S.FOLLOW_UP, follow_ups=[FollowUp(1, "omar.haddad", date(2026, 12, 1), "x")])
-    assert offers.follow_up_done(c, "omar.haddad", 1) == (Offer("follow_up_done", c.ref, 1, True),)
+    assert offers.follow_up_done(c, "omar.haddad", 1) == (Offer("complete_follow_up", c.ref, 1, True),)
     assert offers.follow_up_done(c, A, 1)
     assert offers.follow_up_done(c, R, 1) == ()
     assert offers.follow_up_done(c, A, 2) == ()

@@ -67,7 +67,8 @@ def _actions(offers: list[Offer], block_id: str) -> dict[str, Any] | None:
 
 def _block_id(message: Message) -> str:
     items = {o.item for o in message.offers}
-    if message.offers and all(o.action.startswith("ladder_") for o in message.offers) and len(items) == 1:
+    ladder = {ACTIONS[n].name for n in ("take_over", "nudge", "reassign")}
+    if message.offers and all(o.action in ladder for o in message.offers) and len(items) == 1:
         return f"ladder-{message.offers[0].item}"
     return "case"
 
