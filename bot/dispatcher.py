@@ -18,6 +18,7 @@ from bot import readlog
 from bot.clock import Clock
 from bot.outbox import OutboxMessage
 from bot.store import Database, Tx
+from bot.store import outbox as store
 
 log = logging.getLogger(__name__)
 
@@ -90,13 +91,7 @@ class Dispatcher:
         return min(self.max_backoff, self.base_backoff * (2 ** max(0, attempts - 1)))
 
     async def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
-        async with self.db.transaction() as tx:
-            rows = await tx.fetchall(
-                "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND not_before <= ? "
-                "ORDER BY next_attempt_at, id LIMIT ?",
-                (now.isoformat(), now.isoformat(), limit),
-            )
-        return [OutboxMessage.from_row(r) for r in rows]
+        return [OutboxMessage.from_row(r) for r in await store.due(self.db, now, limit)]
 
     async def run_once(self, limit: int = 100) -> DispatchResult:
         """Deliver every message that is due now (up to `limit`), oldest first."""
@@ -160,11 +155,7 @@ class Dispatcher:
 
     async def _mark_sent(self, message: OutboxMessage, attempts: int, external_id: str | None) -> None:
         async with self.db.transaction() as tx:
-            changed = await tx.execute(
-                "UPDATE outbox SET status = 'sent', attempts = ?, sent_at = ?, external_id = ?, last_error = NULL "
-                "WHERE id = ? AND status = 'pending'",
-                (attempts, self.clock.now().isoformat(), external_id, message.id),
-            )
+            changed = await store.mark_sent(tx, message.id, attempts, self.clock.now(), external_id)
             if changed and message.reads:  # the message showed free text: the recipient has read it
                 await readlog.record(tx, at=self.clock.now(), person_id=message.recipient_id, refs=message.reads,
                                      view=message.template, channel=message.channel)
@@ -176,19 +167,12 @@ class Dispatcher:
     async def _defer(self, message: OutboxMessage, until: datetime) -> None:
         until = self._in_window(message, until)
         async with self.db.transaction() as tx:
-            await tx.execute(
-                "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'pending'",
-                (until.isoformat(), message.id),
-            )
+            await store.defer(tx, message.id, until)
 
     async def _mark_retry(self, message: OutboxMessage, attempts: int, reason: str, at: datetime) -> None:
         at = self._in_window(message, at)
         async with self.db.transaction() as tx:
-            await tx.execute(
-                "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ? "
-                "WHERE id = ? AND status = 'pending'",
-                (attempts, reason, at.isoformat(), message.id),
-            )
+            await store.mark_retry(tx, message.id, attempts, reason, at)
         log.warning(
             "delivery retry",
             extra={"event": "outbox.retry", "outbox_id": message.id, "case_ref": message.case_ref,
@@ -197,11 +181,7 @@ class Dispatcher:
 
     async def _mark_failed(self, message: OutboxMessage, attempts: int, reason: str) -> None:
         async with self.db.transaction() as tx:
-            changed = await tx.execute(
-                "UPDATE outbox SET status = 'failed', attempts = ?, last_error = ? "
-                "WHERE id = ? AND status = 'pending'",
-                (attempts, reason, message.id),
-            )
+            changed = await store.mark_failed(tx, message.id, attempts, reason)
             if changed and self.on_failed is not None:
                 await self.on_failed(tx, message, reason)
         log.error(
@@ -212,9 +192,7 @@ class Dispatcher:
 
 async def status_counts(db: Database) -> dict[str, int]:
     """How many outbox rows are in each delivery status."""
-    async with db.transaction() as tx:
-        rows = await tx.fetchall("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
-    return {r["status"]: int(r["n"]) for r in rows}
+    return await store.status_counts(db)
 
 
 @dataclass(frozen=True)
@@ -233,12 +211,7 @@ class FailedMessage:
 
 async def failed_deliveries(db: Database, limit: int = 50) -> list[FailedMessage]:
     """The most recent permanently failed messages, newest first (for coordinators: console, App Home)."""
-    async with db.transaction() as tx:
-        rows = await tx.fetchall(
-            "SELECT id, case_ref, recipient_id, channel, template, last_error, attempts, created_at FROM outbox "
-            "WHERE status = 'failed' ORDER BY id DESC LIMIT ?",
-            (limit,),
-        )
+    rows = await store.failed(db, limit)
     return [
         FailedMessage(
             id=r["id"], case_ref=r["case_ref"], recipient_id=r["recipient_id"], channel=r["channel"],

@@ -1,22 +1,29 @@
 """The transactional outbox: messages are written in the same transaction as the state change.
 
-A dispatcher (`bot/dispatcher.py`) delivers them later; nothing is sent inside a business transaction.
+A message is stored as what it is (`bot.messages.model.Message`: kind, case, lines with free-text marks, the
+actions offered), not as a rendered text: each channel's sender renders it at delivery. A dispatcher
+(`bot/dispatcher.py`) delivers them later; nothing is sent inside a business transaction.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.cases.visibility import Level, level, shown_free_text
+from bot.cases.models import Case
+from bot.cases.visibility import FREE_TEXT_TEMPLATES, Level, level, shown_free_text
 from bot.clock import Clock
 from bot.directory import Channel, Directory, Person
+from bot.messages.describe import describe
+from bot.messages.model import Message, Offer
+from bot.messages.text import plain_text
 from bot.rendering import Renderer
 from bot.store import Tx
+from bot.store import outbox as store
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +38,8 @@ def deliver_now(person: Person, now: datetime, urgent: bool) -> datetime:
 
 @dataclass(frozen=True)
 class OutboxMessage:
-    """A row of the outbox as the dispatcher sees it."""
+    """A row of the outbox as the dispatcher sees it. `message` is what to render for the channel; `text`
+    is its plain rendering with console commands (a row queued before messages were described: its text)."""
 
     id: int
     recipient_id: str
@@ -45,33 +53,53 @@ class OutboxMessage:
     kind: str = "message"  # or "retract": delete the delivered message `target` (consent withdrawn)
     target: str | None = None
     reads: tuple[str, ...] = ()  # the cases whose free text it shows: logged as read when it is sent
+    message: Message | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> OutboxMessage:
+        message = Message.from_json(json.loads(row["message"])) if row.get("message") else None
         return cls(
             id=row["id"],
             recipient_id=row["recipient_id"],
             channel=row["channel"],
             template=row["template"],
-            text=row["text"],
-            blocks=json.loads(row["blocks"]) if row["blocks"] else None,
+            text=plain_text(message) if message is not None else row["text"],
+            blocks=json.loads(row["blocks"]) if row.get("blocks") else None,
             case_ref=row["case_ref"],
             urgent=bool(row["urgent"]),
             attempts=row["attempts"],
             kind=row.get("kind") or "message",
             target=row.get("target"),
             reads=tuple(json.loads(row["reads"])) if row.get("reads") else (),
+            message=message,
         )
 
 
+def shows_free_text(template: str, ctx: dict[str, Any], message: Message) -> list[Case]:
+    """The cases whose free text the message shows: as `visibility` lists it for the kind, or, for a kind it
+    does not list, the message's case when the message has a free line."""
+    if template in FREE_TEXT_TEMPLATES:
+        return shown_free_text(template, ctx)
+    case = ctx.get("case")
+    if isinstance(case, Case) and case.erased_at is None and any(ln.free for ln in message.lines):
+        return [case]
+    return []
+
+
 class Outbox:
-    """Renders and queues messages inside the caller's transaction."""
+    """Describes and queues messages inside the caller's transaction."""
 
     def __init__(self, directory: Directory, renderer: Renderer, clock: Clock) -> None:
         self.directory = directory
         self.renderer = renderer
         self.clock = clock
         self.policy: DeliveryPolicy = deliver_now
+
+    def describe(self, template: str, /, *, recipient_id: str, offers: Sequence[Offer] = (),
+                 case_ref: str | None = None, **ctx: Any) -> Message:
+        """The message `template` describes for one recipient (not queued)."""
+        ctx.setdefault("recipient", recipient_id)
+        return describe(self.renderer, template, offers=offers, case_ref=case_ref, **ctx)
 
     async def enqueue(
         self,
@@ -84,72 +112,43 @@ class Outbox:
         urgent: bool = False,
         dedupe_key: str | None = None,
         not_before: datetime | None = None,
+        offers: Sequence[Offer] = (),
         **ctx: Any,
     ) -> int | None:
-        """Queue one message to one person; returns its id (None if `dedupe_key` was already queued, or
-        if the message would show free text of a case the person may not see in full: it is withheld)."""
+        """Queue one message to one person, offering `offers` (see `bot.cases.offers`); returns its id (None if
+        `dedupe_key` was already queued, or if the message would show free text of a case the person may not
+        see in full: it is withheld)."""
         person = self.directory.person(recipient_id)
         if person is None:
             return None
-        shown = shown_free_text(template, ctx)
+        ctx.setdefault("recipient", recipient_id)
+        message = describe(self.renderer, template, offers=offers, case_ref=case_ref, **ctx)
+        shown = shows_free_text(template, ctx, message)
         hidden = [c.ref for c in shown if level(c, recipient_id, self.directory) is not Level.FULL]
         if hidden:
             log.warning("message withheld", extra={"event": "privacy.withheld", "template": template,
                                                    "recipient": recipient_id, "case_refs": hidden})
             return None
         now = self.clock.now()
-        ctx.setdefault("recipient", recipient_id)
-        text = self.renderer.render(template, **ctx)
-        blocks = self.renderer.blocks(template, **ctx)
         earliest = self.policy(person, max(now, not_before or now), urgent)
         channel = person.channel.value if isinstance(person.channel, Channel) else str(person.channel)
-        cursor_count = await tx.execute(
-            """INSERT INTO outbox (created_at, case_id, case_ref, recipient_id, channel, template, text, blocks,
-                                   urgent, not_before, next_attempt_at, dedupe_key, reads)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (dedupe_key) DO NOTHING""",
-            (
-                now.isoformat(), case_id, case_ref, recipient_id, channel, template, text,
-                json.dumps(blocks, ensure_ascii=False) if blocks is not None else None,
-                int(urgent), earliest.isoformat(), earliest.isoformat(), dedupe_key,
-                json.dumps([c.ref for c in shown]) if shown else None,
-            ),
+        return await store.insert(
+            tx, created_at=now, case_id=case_id, case_ref=case_ref, recipient_id=recipient_id, channel=channel,
+            template=template, text=plain_text(message.without_free_text()),
+            message=json.dumps(message.to_json(), ensure_ascii=False),
+            urgent=urgent, earliest=earliest, dedupe_key=dedupe_key,
+            reads=json.dumps([c.ref for c in shown]) if shown else None,
         )
-        if cursor_count == 0:
-            return None
-        return int(await tx.scalar("SELECT last_insert_rowid()"))
 
     async def withdraw_case(self, tx: Tx, case_id: int) -> int:
-        """Consent withdrawn: cancel every undelivered message of the case, erase the stored text of all of
+        """Consent withdrawn: cancel every undelivered message of the case, erase the stored message of all of
         them (it may quote the brief), and queue a retraction of each one already delivered, so that the
         channel deletes it too. Returns how many were cancelled."""
-        cancelled = await tx.execute(
-            "UPDATE outbox SET status = 'cancelled', last_error = 'case closed: consent withdrawn' "
-            "WHERE case_id = ? AND status = 'pending'",
-            (case_id,),
-        )
-        now = self.clock.now().isoformat()
-        await tx.execute(
-            """INSERT INTO outbox (created_at, case_id, case_ref, recipient_id, channel, template, text, urgent,
-                                   not_before, next_attempt_at, dedupe_key, kind, target)
-               SELECT ?, case_id, case_ref, recipient_id, channel, 'retract', '', 1, ?, ?,
-                      'retract:' || id, 'retract', external_id
-               FROM outbox
-               WHERE case_id = ? AND status = 'sent' AND kind = 'message' AND external_id IS NOT NULL
-               ON CONFLICT (dedupe_key) DO NOTHING""",
-            (now, now, now, case_id),
-        )
-        await tx.execute("UPDATE outbox SET text = '', blocks = NULL WHERE case_id = ?", (case_id,))
-        return cancelled
+        return await store.withdraw(tx, case_id, self.clock.now(), "case closed: consent withdrawn")
 
     async def delivered_to(self, tx: Tx, case_id: int) -> list[str]:
         """Everyone a message about the case has been delivered to, in the order first delivered."""
-        rows = await tx.fetchall(
-            "SELECT recipient_id FROM outbox WHERE case_id = ? AND status = 'sent' AND kind = 'message' "
-            "GROUP BY recipient_id ORDER BY MIN(id)",
-            (case_id,),
-        )
-        return [r["recipient_id"] for r in rows]
+        return await store.delivered_to(tx, case_id)
 
     async def withdraw_recipients(self, tx: Tx, case_id: int, person_ids: list[str]) -> int:
         """Consent withdrawn for one unit: the same as `withdraw_case`, but only for the messages of the case
@@ -157,24 +156,4 @@ class Outbox:
         cancelled."""
         if not person_ids:
             return 0
-        marks = ", ".join("?" for _ in person_ids)
-        mine = f"case_id = ? AND recipient_id IN ({marks})"
-        params = (case_id, *person_ids)
-        cancelled = await tx.execute(
-            f"UPDATE outbox SET status = 'cancelled', last_error = 'consent withdrawn for the unit' "
-            f"WHERE {mine} AND status = 'pending'",
-            params,
-        )
-        now = self.clock.now().isoformat()
-        await tx.execute(
-            f"""INSERT INTO outbox (created_at, case_id, case_ref, recipient_id, channel, template, text, urgent,
-                                    not_before, next_attempt_at, dedupe_key, kind, target)
-                SELECT ?, case_id, case_ref, recipient_id, channel, 'retract', '', 1, ?, ?,
-                       'retract:' || id, 'retract', external_id
-                FROM outbox
-                WHERE {mine} AND status = 'sent' AND kind = 'message' AND external_id IS NOT NULL
-                ON CONFLICT (dedupe_key) DO NOTHING""",
-            (now, now, now, *params),
-        )
-        await tx.execute(f"UPDATE outbox SET text = '', blocks = NULL WHERE {mine}", params)
-        return cancelled
+        return await store.withdraw(tx, case_id, self.clock.now(), "consent withdrawn for the unit", person_ids)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -81,3 +82,11 @@ async def outbox_rows(core: Core, template: str | None = None) -> list[dict[str,
         if template is None:
             return await tx.fetchall("SELECT * FROM outbox ORDER BY id")
         return await tx.fetchall("SELECT * FROM outbox WHERE template = ? ORDER BY id", (template,))
+
+
+def slack_blocks(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The Block Kit the Slack sender posts for an outbox row (rendered from its stored message)."""
+    from bot.channels.slack import render
+    from bot.messages.model import Message
+
+    return render.fitted_blocks(Message.from_json(json.loads(row["message"])))

@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.cases.base import MAX_ASSIGNEES, CaseEngine
-from bot.cases.models import Case, CaseState
-from bot.cases.rules import Action
+from bot.cases.models import Case
+from bot.cases.rules import Action, check_assign
 from bot.errors import Refusal
 from bot.store import Tx
 from bot.store import cases as case_store
@@ -28,8 +28,7 @@ class DistributionActions(CaseEngine):
             raise Refusal("too_many_assignees", count=len(people))
 
         def precheck(case: Case) -> None:
-            if case.state is not CaseState.REQUESTED and not reassign:
-                raise Refusal("already_assigned", ref=case.ref, by=case.assigned_by or "", at=case.assigned_at)
+            check_assign(case, reassign=reassign)
             for pid in people:
                 person = self.directory.person(pid)
                 if person is None:

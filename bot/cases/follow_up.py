@@ -8,7 +8,7 @@ from typing import Any
 from bot import audit
 from bot.cases.base import CaseEngine
 from bot.cases.models import Case, CaseState
-from bot.cases.rules import Action
+from bot.cases.rules import Action, may_complete_follow_up
 from bot.errors import FieldError, Refusal
 from bot.store import Tx
 from bot.store import cases as case_store
@@ -43,7 +43,7 @@ class FollowUpActions(CaseEngine):
                 if not 1 <= number <= len(case.follow_ups):
                     raise Refusal("follow_up_not_found", ref=case.ref, number=number)
                 follow_up = case.follow_ups[number - 1]
-                if actor_id != follow_up.owner_id and actor_id not in case.responsible():
+                if not may_complete_follow_up(case, actor_id, number):
                     raise Refusal("not_follow_up_owner", ref=case.ref)
                 if follow_up.done_at is not None:
                     raise Refusal("follow_up_already_done", ref=case.ref, number=number)

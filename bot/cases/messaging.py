@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from bot.cases import offers
 from bot.cases.models import Case, CaseState
 from bot.cases.rules import Action
+from bot.messages.model import Offer
 from bot.store import Tx
 
 if TYPE_CHECKING:
@@ -27,16 +29,21 @@ async def case_filed(
 ) -> None:
     """Tell the requester the reference (and, when no period was given, that the default period applies
     and how to change it); an urgent request goes to the distributors at once."""
-    distributors = service.directory.active_distributors(case.target_unit)
+    directory = service.directory
+    distributors = directory.active_distributors(case.target_unit)
+    offered = offers.for_message("case_filed", case, case.requester_id, directory)
+    if default_days:  # another period than the default: renewed with the period the individual agreed to
+        offered = (*offers.renew(case, case.requester_id, directory), *offered)
     await service.outbox.enqueue(
-        tx, case.requester_id, "case_filed", case_id=case.id, case_ref=case.ref, urgent=True,
+        tx, case.requester_id, "case_filed", case_id=case.id, case_ref=case.ref, urgent=True, offers=offered,
         case=case, distributors=distributors or service.directory.distributors_of(case.target_unit),
         next_slot=next_slot_text(service, case.target_unit, now), default_days=default_days,
     )
     if case.urgent:
         for pid in distributors:
             await service.outbox.enqueue(
-                tx, pid, "urgent_request", case_id=case.id, case_ref=case.ref, urgent=True, case=case
+                tx, pid, "urgent_request", case_id=case.id, case_ref=case.ref, urgent=True, case=case,
+                offers=offers.for_message("urgent_request", case, pid, directory),
             )
 
 
@@ -45,19 +52,24 @@ async def after_action(
 ) -> None:
     """Queue the notifications that follow a case action (never to the actor about their own act)."""
     out = service.outbox
+    directory = service.directory
+
+    def offered(template: str, pid: str) -> tuple[Offer, ...]:
+        return offers.for_message(template, case, pid, directory)
 
     async def tell(recipients: list[str], template: str, **ctx: object) -> None:
         for pid in dict.fromkeys(recipients):
             if pid != actor_id:
                 await out.enqueue(
                     tx, pid, template, case_id=case.id, case_ref=case.ref, urgent=case.urgent,
-                    case=case, actor=actor_id, **ctx,
+                    case=case, actor=actor_id, offers=offered(template, pid), **ctx,
                 )
 
     if action is Action.ASSIGN:
         for pid in case.assignees:
             await out.enqueue(
-                tx, pid, "assigned_to_you", case_id=case.id, case_ref=case.ref, urgent=case.urgent, case=case
+                tx, pid, "assigned_to_you", case_id=case.id, case_ref=case.ref, urgent=case.urgent, case=case,
+                offers=offered("assigned_to_you", pid),
             )
         removed = [p for p in before.assignees if p not in case.assignees]
         await tell([case.requester_id], "case_assigned")
@@ -75,6 +87,7 @@ async def after_action(
         await out.enqueue(
             tx, latest.owner_id, "follow_up_assigned", case_id=case.id, case_ref=case.ref,
             case=case, actor=actor_id, due=latest.due_date, what=latest.what,
+            offers=offered("follow_up_assigned", latest.owner_id),
         )
     elif action is Action.CLOSE:
         await tell(case.participants(), "case_closed")

@@ -68,6 +68,36 @@ def next_state(action: Action, case: Case) -> CaseState:
     return TARGET_STATE.get(action, case.state)
 
 
+def may(action: Action, case: Case, actor_id: str, directory: Directory) -> bool:
+    """Whether `actor_id` may do `action` on `case` now (`authorize` without the reason)."""
+    try:
+        authorize(action, case, actor_id, directory)
+    except Refusal:
+        return False
+    return True
+
+
+def check_assign(case: Case, *, reassign: bool) -> None:
+    """Distributing a case that already has someone is a reassignment, and must be asked for as one."""
+    if case.state is not S.REQUESTED and not reassign:
+        raise Refusal("already_assigned", ref=case.ref, by=case.assigned_by or "", at=case.assigned_at)
+
+
+def may_complete_follow_up(case: Case, actor_id: str, number: int) -> bool:
+    """A follow-up is marked done by its owner or by those responsible for the case."""
+    follow_up = case.follow_ups[number - 1]
+    return actor_id == follow_up.owner_id or actor_id in case.responsible()
+
+
+def follow_up_owners(case: Case, directory: Directory) -> list[str]:
+    """Who may own a follow-up of the case: those responsible, the requester, and the staff of the target
+    and the requester's unit (in that order, each once)."""
+    ids = list(dict.fromkeys([*case.responsible(), case.requester_id,
+                              *(p.id for p in directory.staff_of(case.target_unit)),
+                              *(p.id for p in directory.staff_of(case.requester_unit))]))
+    return [pid for pid in ids if directory.person(pid)]
+
+
 def authorize(action: Action, case: Case, actor_id: str, directory: Directory) -> None:
     """Raise Refusal unless `actor_id` may do `action` on `case` in its current state."""
     if case.state not in ALLOWED_FROM[action]:

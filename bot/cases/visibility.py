@@ -153,12 +153,10 @@ FREE_TEXT_TEMPLATES: dict[str, Callable[[dict[str, Any]], list[Case]]] = {
     "assigned_to_you": _when("brief", "contact"),
     "urgent_request": _when("brief", "contact"),
     "case_assigned": _when("other_assignee"),
-    "assign_done": _when("other_assignee"),
     "case_closed": _when("closed_note"),
     "meeting_booked": _when("meeting_place"),
     "follow_up_assigned": _when("what"),
     "action_done": _action_done,
-    "slack_action_done": _action_done,
     "teams": _action_done,  # the Teams card answers (templates/messages/teams.j2 `done`; the queue logs its own)
     "queue": _queue,
     "slack_assign": _when("brief"),

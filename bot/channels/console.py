@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 from bot import audit, readlog
 from bot.brister.models import BristForm, parse_brist_ref
 from bot.brister.service import BristService
-from bot.cases import access
+from bot.cases import access, offers
 from bot.cases.consent import parse_information
-from bot.cases.models import parse_ref
+from bot.cases.models import Case, parse_ref
 from bot.cases.service import GfiRequest
 from bot.cases.visibility import Level, has_free_text, shown_free_text, summary
 from bot.channels.terminal import neutralise
@@ -28,6 +28,7 @@ from bot.core import Core
 from bot.directory import Role
 from bot.dispatcher import status_counts
 from bot.errors import FieldError, Refusal
+from bot.messages.text import plain_text
 from bot.outbox import OutboxMessage
 from bot.stats import export
 from bot.stats.report import build_report
@@ -276,7 +277,12 @@ class ConsoleSession:
         queues = await self.core.cases.queue(self.person)
         now = self.clock.now()
         ages = {c.ref: self.core.renderer.age(now - c.created_at) for _, cases in queues for c in cases}
-        await self.show("queue", queues=queues, ages=ages, slot=None)
+        offered = [o for _, cases in queues for c in cases
+                   for o in offers.next_steps(c, self.person, self.core.directory)]
+        message = self.core.outbox.describe("queue", recipient_id=self.person, offers=offered, queues=queues,
+                                            ages=ages, slot=None)
+        self.say(plain_text(message))
+        await self.log_reads("queue", [c.ref for c in shown_free_text("queue", {"queues": queues})])
 
     async def _assign(self, positional: list[str], options: dict[str, str], reassign: bool) -> None:
         ref = self._ref(positional)
@@ -284,7 +290,7 @@ class ConsoleSession:
         if not people and "annan" not in options:
             raise UsageError("need_assignee")
         case = await self.core.cases.assign(self.person, ref, people, options.get("annan"), reassign=reassign)
-        await self.show("assign_done", case=case)
+        await self._done("assign", case)
 
     async def cmd_assign(self, positional: list[str], options: dict[str, str]) -> None:
         await self._assign(positional, options, reassign=False)
@@ -292,8 +298,14 @@ class ConsoleSession:
     async def cmd_reassign(self, positional: list[str], options: dict[str, str]) -> None:
         await self._assign(positional, options, reassign=True)
 
-    async def _done(self, action: str, case: object, **ctx: object) -> None:
-        await self.show("action_done", action=action, case=case, **ctx)
+    async def _done(self, action: str, case: Case, **ctx: object) -> None:
+        """Answer the one who acted, with their next steps on the case."""
+        message = self.core.outbox.describe(
+            "action_done", recipient_id=self.person, case_ref=case.ref, action=action, case=case,
+            offers=offers.after_action(case, self.person, self.core.directory), **ctx)
+        self.say(plain_text(message))
+        await self.log_reads("action_done", [c.ref for c in shown_free_text("action_done", {"action": action,
+                                                                                          "case": case})])
 
     async def cmd_ack(self, positional: list[str], options: dict[str, str]) -> None:
         await self._done("acknowledge", await self.core.cases.acknowledge(self.person, self._ref(positional)))

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.calendar import BusinessCalendar
+from bot.cases import offers
 from bot.clock import Clock, iso
 from bot.directory import Directory, Unit
 from bot.outbox import Outbox
@@ -85,6 +86,7 @@ class DistributionService:
                 await self.outbox.enqueue(
                     tx, pid, "queue", dedupe_key=f"dist:{unit.id}:{iso(slot)}:{pid}",
                     queues=[(unit.id, queue)], ages=ages, slot=slot,
+                    offers=[o for c in queue for o in offers.next_steps(c, pid, self.directory)],
                 )
             log.info("queue sent", extra={"event": "distribution.sent", "unit": unit.id, "slot_at": iso(slot),
                                           "cases": len(queue), "recipients": recipients})

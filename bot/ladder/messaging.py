@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from bot.cases import offers
 from bot.cases.models import Case
 from bot.ladder.models import AwaitingItem
 from bot.outbox import Outbox
@@ -33,7 +34,7 @@ async def escalation(
         item_id=item.id, ref=item.case_ref, kind=item.kind.value, since=item.since,
         rung_title=rung_name(outbox, item.ladder.rungs[rung].title), not_answered=not_answered,
         skipped=[rung_name(outbox, t) for t in skipped], top=top,
-        draft_id=draft_id, unit=item.unit_id,
+        draft_id=draft_id, unit=item.unit_id, offers=offers.escalation(item.id, item.case_ref),
     )
 
 
@@ -48,10 +49,12 @@ async def resolved(
     )
 
 
-async def nudge(outbox: Outbox, tx: Tx, item: AwaitingItem, recipient: str, actor: str, now: datetime) -> None:
-    """A reminder, on someone's request, to a first answerer."""
+async def nudge(outbox: Outbox, tx: Tx, item: AwaitingItem, recipient: str, actor: str, now: datetime,
+                case: Case | None = None) -> None:
+    """A reminder, on someone's request, to a first answerer (with the step awaited from them)."""
+    offered = offers.for_message("ladder_nudge", case, recipient, outbox.directory) if case is not None else ()
     await outbox.enqueue(
-        tx, recipient, "ladder_nudge", case_id=item.case_id, case_ref=item.case_ref,
+        tx, recipient, "ladder_nudge", case_id=item.case_id, case_ref=item.case_ref, offers=offered,
         ref=item.case_ref, kind=item.kind.value, since=item.since, actor=actor,
     )
 

@@ -304,8 +304,9 @@ class LadderService:
             item = await self._answerable(tx, actor_id, item_id)
             now = self.clock.now()
             people = item.ladder.rungs[0].present(self.directory)
+            case = await self.cases.load(tx, item.case_ref)
             for pid in people:
-                await messaging.nudge(self.outbox, tx, item, pid, actor_id, now)
+                await messaging.nudge(self.outbox, tx, item, pid, actor_id, now, case)
             await audit.record(tx, at=now, actor_id=actor_id, action="ladder_nudge", case_id=item.case_id,
                                case_ref=item.case_ref, item_id=item.id, kind=item.kind.value, nudged=people)
         return people

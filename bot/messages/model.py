@@ -24,6 +24,10 @@ class Line:
     text: str
     label: str | None = None
     free: bool = False  # user-typed free text about the case: dropped where the channel may not carry it
+    # Optional layout of list messages (a channel without a list layout shows the line as any other):
+    # "heading" starts a group, "context" is small print, "item" starts an entry about case `ref`.
+    style: str | None = None
+    ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,9 @@ class Message:
     def to_json(self) -> dict[str, Any]:
         return {
             "kind": self.kind, "title": self.title, "case_ref": self.case_ref, "note": self.note,
-            "lines": [{"text": ln.text, "label": ln.label, "free": ln.free} for ln in self.lines],
+            "lines": [{"text": ln.text, "label": ln.label, "free": ln.free,
+                       **({"style": ln.style} if ln.style else {}), **({"ref": ln.ref} if ln.ref else {})}
+                      for ln in self.lines],
             "offers": [{"action": o.action, "ref": o.ref, "item": o.item, "primary": o.primary} for o in self.offers],
             "extra": self.extra,
         }
@@ -65,7 +71,8 @@ class Message:
     def from_json(cls, data: dict[str, Any]) -> Message:
         return cls(
             kind=data["kind"], title=data["title"], case_ref=data.get("case_ref"), note=data.get("note"),
-            lines=tuple(Line(d["text"], d.get("label"), bool(d.get("free"))) for d in data.get("lines", [])),
+            lines=tuple(Line(d["text"], d.get("label"), bool(d.get("free")), d.get("style"), d.get("ref"))
+                        for d in data.get("lines", [])),
             offers=tuple(Offer(d["action"], d.get("ref"), d.get("item"), bool(d.get("primary")))
                          for d in data.get("offers", [])),
             extra=dict(data.get("extra") or {}),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from bot.cases import offers
 from bot.cases.consent import may_record
 from bot.cases.models import Case
 from bot.reminders.models import Timer, TimerKind
@@ -50,4 +51,5 @@ async def send(service: ReminderService, tx: Tx, timer: Timer, case: Case, now: 
             on_the_day=timer.kind is TimerKind.FOLLOW_UP_DUE,
             consent_scope=case.consent_scope,
             may_renew=may_record(case, pid, service.directory), requester=case.requester_id,
+            offers=offers.for_message(TEMPLATES[timer.kind], case, pid, service.directory, number=number),
         )

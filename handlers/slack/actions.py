@@ -10,10 +10,11 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import readlog
-from bot.cases import access, consent
-from bot.cases.models import Case, CaseState
-from bot.cases.rules import Action, authorize
+from bot.cases import access, consent, offers
+from bot.cases.models import Case
+from bot.cases.rules import Action, authorize, check_assign, follow_up_owners
 from bot.cases.visibility import Level, level, shown_free_text
+from bot.channels.slack import render
 from bot.channels.slack.context import SlackContext
 from bot.errors import Refusal
 from handlers.slack import forms
@@ -64,10 +65,7 @@ def form_context(ctx: SlackContext, template: str, case: Case, person_id: str | 
     if template == "slack_withdraw":
         return {"units": [(u, directory.unit_name(u)) for u in consent.withdrawable_units(case)][:9]}
     if template == "slack_follow_up":
-        ids = list(dict.fromkeys([*case.responsible(), case.requester_id,
-                                  *(p.id for p in directory.staff_of(case.target_unit)),
-                                  *(p.id for p in directory.staff_of(case.requester_unit))]))
-        return {"people": [(pid, directory.name(pid)) for pid in ids if directory.person(pid)],
+        return {"people": [(pid, directory.name(pid)) for pid in follow_up_owners(case, directory)],
                 "today": ctx.core.cases.today().isoformat()}
     return {}
 
@@ -92,10 +90,9 @@ async def opened(ctx: SlackContext, person_id: str, template: str, refs: list[st
 
 def precheck(ctx: SlackContext, action: Action, case: Case, person_id: str) -> None:
     """Refuse before the form opens (wrong person, wrong state); the service checks again on submit."""
-    if action is Action.ASSIGN and case.state is not CaseState.REQUESTED:
-        authorize(action, case, person_id, ctx.core.directory)
-        raise Refusal("already_assigned", ref=case.ref, by=case.assigned_by or "", at=case.assigned_at)
     authorize(action, case, person_id, ctx.core.directory)
+    if action is Action.ASSIGN:
+        check_assign(case, reassign=False)
 
 
 async def clicker(ctx: SlackContext, click: forms.Click, client: AsyncWebClient) -> str | None:
@@ -127,11 +124,12 @@ async def act_now(ctx: SlackContext, ack: Any, body: dict[str, Any], client: Asy
     log.info("case action via slack", extra={"event": "slack.case_action", "case_ref": case.ref, "action": name})
     ctx.after_change()
     if not click.in_home:  # the Home tab is republished instead
-        text = core.renderer.render("slack_action_done", action=name, case=case)
-        blocks = core.renderer.blocks("slack_action_done", action=name, case=case)
-        await reply(ctx, client, user_id=click.user_id, text=text, channel_id=click.channel_id, blocks=blocks)
-        shown = shown_free_text("slack_action_done", {"action": name, "case": case})
-        await opened(ctx, person_id, "slack_action_done", [c.ref for c in shown])
+        message = core.outbox.describe("action_done", recipient_id=person_id, case_ref=case.ref, action=name,
+                                       case=case, offers=offers.after_action(case, person_id, core.directory))
+        await reply(ctx, client, user_id=click.user_id, text=render.fallback_text(message),
+                    channel_id=click.channel_id, blocks=render.fitted_blocks(message))
+        shown = shown_free_text("action_done", {"action": name, "case": case})
+        await opened(ctx, person_id, "action_done", [c.ref for c in shown])
 
 
 async def open_case_form(ctx: SlackContext, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:

@@ -33,8 +33,12 @@ from handlers.teams.commands import say, unknown_user_card
 
 log = logging.getLogger("handlers.teams.actions")
 
+# Verbs that act at once; the others open a form first. Together they cover every action a message can
+# offer (bot/messages/actions.py) but "open", which Teams needs no handler for: the card is the case.
+IMMEDIATE_VERBS = frozenset({"acknowledge", "no_show", "reopen", "withdraw_consent", "complete_follow_up",
+                             "take_over", "nudge"})
 FORM_VERBS = frozenset({"assign", "book", "rebook", "book_again", "record_outcome", "add_follow_up", "close",
-                        "renew_consent", "withdraw_consent_form", "ladder_reassign"})
+                        "renew_consent", "withdraw_consent_form", "reassign"})
 # The rule checked before a form opens (the service checks again on submit).
 PRECHECK = {"assign": Action.ASSIGN, "book": Action.BOOK, "rebook": Action.BOOK, "book_again": Action.BOOK,
             "record_outcome": Action.RECORD_OUTCOME, "add_follow_up": Action.ADD_FOLLOW_UP, "close": Action.CLOSE,
@@ -132,13 +136,14 @@ def register(agent: AgentApplication[TurnState], ctx: TeamsContext) -> None:
 
     immediate: dict[str, Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]] = {
         "acknowledge": acknowledge, "no_show": no_show, "reopen": reopen, "withdraw_consent": withdraw,
-        "follow_up_done": follow_up_done, "ladder_take_over": take_over, "ladder_nudge": nudge,
+        "complete_follow_up": follow_up_done, "take_over": take_over, "nudge": nudge,
     }
+    assert set(immediate) == IMMEDIATE_VERBS
 
     # --- forms ------------------------------------------------------------------------------------------
     async def open_form(person_id: str, verb: str, data: dict[str, Any]) -> dict[str, Any]:
         item: int | None = None
-        if verb == "ladder_reassign":
+        if verb == "reassign":
             assert core.ladder is not None
             item = _item(data)
             ref = (await core.ladder.answerable(person_id, item)).case_ref
@@ -159,15 +164,15 @@ def register(agent: AgentApplication[TurnState], ctx: TeamsContext) -> None:
     async def submit_form(person_id: str, verb: str, data: dict[str, Any]) -> dict[str, Any]:
         suffix = str(data.get("ref") or "") if any(str(k).endswith(f"__{data.get('ref')}") for k in data) else ""
         values = forms.card_values(data, suffix)
-        if verb == "ladder_reassign":
+        if verb == "reassign":
             assert core.ladder is not None
             ref = (await core.ladder.answerable(person_id, _item(data))).case_ref
         else:
             ref = ref_of(data)
-        if verb in ("assign", "ladder_reassign"):
+        if verb in ("assign", "reassign"):
             form = parse.parse_assign(values)
             current = await core.cases.get(ref)
-            reassign = verb == "ladder_reassign" or current.state is not CaseState.REQUESTED
+            reassign = verb == "reassign" or current.state is not CaseState.REQUESTED
             case = await core.cases.assign(person_id, ref, form.people, form.other, reassign=reassign)
             return await done(person_id, "assign", case)
         if verb in ("book", "rebook", "book_again"):

@@ -80,8 +80,8 @@ def case_form(ctx: TeamsContext, verb: str, case: Case, person_id: str, item: in
     core = ctx.core
     labels = core.renderer.labels
     directory = core.directory
-    if verb in ("assign", "ladder_reassign"):
-        return assign_form(ctx, case, reassign=verb == "ladder_reassign" or bool(case.assignees), item=item,
+    if verb in ("assign", "reassign"):
+        return assign_form(ctx, case, reassign=verb == "reassign" or bool(case.assignees), item=item,
                            verb=verb)
     if verb in ("book", "rebook", "book_again"):
         chosen = case.meeting_units or list(dict.fromkeys([case.requester_unit, case.target_unit]))

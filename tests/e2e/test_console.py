@@ -152,7 +152,7 @@ def test_escalation_can_be_taken_over_and_nudged_from_the_console(tmp_path: Path
     assert "→ @helena.ros: Ansvarstrappan (verksamhetschef): GFI-2026-0001 väntar på fördelning" in out
     assert "- fråga 1: GFI-2026-0001 väntar på fördelning sedan mån 23 nov 2026 kl. 10:00" in out
     assert "→ @helena.ros: Påminnelse skickad till Fatima Ali." in out
-    assert "→ @fatima.ali:" in out.split("/påminn 1")[1]
+    assert "→ @fatima.ali:" in out.split("@helena.ros> /påminn 1")[1]
     assert "Du tar över fördelningen av GFI-2026-0001. Fördela nu: /fördela GFI-2026-0001" in out
     assert 'Ange frågans nummer (står i meddelandet från ansvarstrappan, t.ex. "fråga 3").' in out
     assert "Användning: /taöver <fråga>" in out
@@ -245,7 +245,8 @@ def test_consent_parameters_partial_withdrawal_and_the_default_period(tmp_path: 
     )
     first, second = out.split("Din GFI-förfrågan är registrerad: ")[1:3]
     assert "Du angav ingen giltighetstid, så standardtiden 90 dagar gäller: till sön 21 feb 2027." in first
-    assert "Ändra den med /förnya GFI-2026-0001 ÅÅÅÅ-MM-DD." in first
+    assert "Har den enskilde samtyckt till en annan period? Förnya samtycket med den perioden." in first
+    assert "Förnya samtycke: /förnya GFI-2026-0001 ÅÅÅÅ-MM-DD" in first  # the console's command for it
     assert "Om det gavs skriftligt eller muntligt är inte angivet; inhämtat av Maria Sand." in first
     assert "standardtiden" not in second
     assert "Samtycket gäller till sön 31 jan 2027 och omfattar Allmänpsykiatriska mottagningen Åstad" in second

@@ -73,7 +73,7 @@ async def test_whole_lifecycle_by_card_actions(bot: TeamsBot) -> None:
     reply = await bot.act("linnea.fors", "add_follow_up", {**actions_of(form)[0]["data"], "agare": "linnea.fors",
                                                            "datum": "2026-12-10", "vad": "ring tillbaka"})
     assert "Uppföljning tillagd" in card_text(reply.card)
-    reply = await bot.act("linnea.fors", "follow_up_done", {"ref": ref, "item": 1, "card": "o5"})
+    reply = await bot.act("linnea.fors", "complete_follow_up", {"ref": ref, "item": 1, "card": "o5"})
     assert "Uppföljning 1" in card_text(reply.card)
 
     form = (await bot.act("linnea.fors", "close", {"ref": ref, "card": "o6"})).card
@@ -114,7 +114,7 @@ async def test_forged_action_on_another_case_is_refused_audited_and_changes_noth
     assert await bot.count("SELECT COUNT(*) FROM audit WHERE actor_id = 'maria.sand' AND result = 'refused' "
                            "AND case_ref = ?", (ref,)) == 1
     # a forged escalation item
-    reply = await bot.act("maria.sand", "ladder_take_over", {"item": 9999, "card": "forged"})
+    reply = await bot.act("maria.sand", "take_over", {"item": 9999, "card": "forged"})
     assert "9999" in card_text(reply.card)
     # a forged form opening
     reply = await bot.act("maria.sand", "add_follow_up", {"ref": ref, "card": "forged"})

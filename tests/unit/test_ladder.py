@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import timedelta
 
@@ -13,7 +12,7 @@ from bot.core import Core
 from bot.errors import Refusal
 from bot.ladder.service import iso
 from tests.conftest import CoreFactory, RecordingSender, local
-from tests.timekit import advance, assigned_case, directory_with, form, outbox_rows, times
+from tests.timekit import advance, assigned_case, directory_with, form, outbox_rows, slack_blocks, times
 
 
 @pytest.mark.parametrize(
@@ -94,7 +93,7 @@ async def test_escalation_blocks_carry_the_three_answers(core: Core, clock: Froz
     [row] = await outbox_rows(core, "escalation")
     assert row["recipient_id"] == "fatima.ali"
 
-    actions = next(b for b in json.loads(row["blocks"]) if b["type"] == "actions")["elements"]
+    actions = next(b for b in slack_blocks(row) if b["type"] == "actions")["elements"]
     assert [a["action_id"] for a in actions] == ["ladder_take_over", "ladder_nudge", "ladder_reassign"]
     [item] = await core.ladder.open_escalations()
     assert {a["value"] for a in actions} == {str(item.id)}

@@ -9,13 +9,17 @@ from typing import Any, ClassVar
 
 import pytest
 
+from bot.cases import offers
 from bot.cases.models import CaseState, CloseReason
 from bot.channels.console import ConsoleSender, print_message
+from bot.channels.slack import render as slack_render
 from bot.channels.slack.home import HomeData, home_view
-from bot.channels.slack.sender import SlackSender, message_payload
+from bot.channels.slack.sender import SlackSender
 from bot.channels.terminal import neutralise
 from bot.config import DEFAULT_DIRECTORY
 from bot.directory import load_directory
+from bot.messages.describe import describe
+from bot.messages.model import Offer
 from bot.outbox import OutboxMessage
 from bot.rendering import TEMPLATE_DIR, Renderer
 from tests.unit.test_slack_home import NOW, case
@@ -54,10 +58,9 @@ def test_message_text_is_escaped_and_plain_text_blocks_are_not(renderer: Rendere
     c = case(3, CaseState.ASSIGNED, brief=HOSTILE, contact=HOSTILE)
     ctx: dict[str, Any] = {"case": c, "recipient": "fatima.ali", "distributors": ["fatima.ali"],
                            "next_slot": "tis 24 nov 2026 kl. 09:00"}
-    text = renderer.render("urgent_request", **ctx)
-    payload = message_payload(text, renderer.blocks("urgent_request", **ctx))
+    payload = slack_render.payload(describe(renderer, "urgent_request", offers=(Offer("assign", c.ref),), **ctx))
     assert ESCAPED in payload["text"] and "<!channel>" not in payload["text"]
-    assert "/fördela GFI-2026-0003 &lt;person&gt; …" in payload["text"]  # the template's own < > too
+    assert "/fördela" not in payload["text"]  # a Slack user gets the button, not the console command
     plain = " ".join(text_objects(payload["blocks"], "plain_text"))
     assert HOSTILE in plain and "&lt;" not in plain and "&amp;" not in plain  # shown exactly as typed
 
@@ -65,7 +68,7 @@ def test_message_text_is_escaped_and_plain_text_blocks_are_not(renderer: Rendere
 STATES = [CaseState.ASSIGNED, CaseState.ACKNOWLEDGED, CaseState.MEETING_BOOKED, CaseState.FOLLOW_UP,
           CaseState.CLOSED]
 LAYOUTS = ("case_filed", "urgent_request", "assigned_to_you", "meeting_booked", "meeting_no_show",
-           "outcome_recorded", "case_closed", "slack_action_done", "escalation", "follow_up_assigned",
+           "outcome_recorded", "case_closed", "action_done", "escalation", "follow_up_assigned",
            "consent_expired", "reminder_consent_expiring", "reminder_follow_up")
 
 
@@ -79,12 +82,12 @@ def test_every_message_layout_escapes_mrkdwn_and_its_text(renderer: Renderer, st
     rendered = 0
     for name in LAYOUTS:
         try:
-            text = renderer.render(name, **ctx)
-            blocks = renderer.blocks(name, **ctx)
+            message = describe(renderer, name, offers=offers.for_message(name, c, "linnea.fors", renderer.directory),
+                               **ctx)
         except Exception:  # layouts needing other context are covered by their own tests
             continue
         rendered += 1
-        payload = message_payload(text, blocks)
+        payload = slack_render.payload(message)
         assert no_live_markup(payload["text"]), name
         assert all(no_live_markup(t) for t in text_objects(payload.get("blocks"), "mrkdwn")), name
         assert not any("&lt;" in t or "&amp;" in t for t in text_objects(payload.get("blocks"), "plain_text")), name

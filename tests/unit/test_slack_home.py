@@ -9,11 +9,14 @@ from typing import Any
 import pytest
 
 from bot.calendar import OfficeHours
+from bot.cases import offers
 from bot.cases.models import Case, CaseState, CaseType, CloseReason, Outcome
+from bot.channels.slack import render as slack_render
 from bot.channels.slack.home import MAX_VIEW_BLOCKS, FailedDelivery, HomeData, home_view
 from bot.config import DEFAULT_DIRECTORY
 from bot.directory import load_directory
 from bot.ladder.models import AwaitingItem, AwaitingKind, FrozenLadder, FrozenRung
+from bot.messages.describe import describe
 from bot.rendering import Renderer
 from tests.conftest import local
 
@@ -125,21 +128,24 @@ def test_message_layouts_render_valid_block_kit(renderer: Renderer, state: CaseS
                            "next_slot": "tis 24 nov 2026 kl. 09:00", "rebooked": False, "outside_consent": [],
                            "missed_at": NOW, "action": "acknowledge"}
     for name in ("case_filed", "urgent_request", "assigned_to_you", "meeting_booked", "meeting_no_show",
-                 "outcome_recorded", "case_closed", "slack_action_done"):
+                 "outcome_recorded", "case_closed", "action_done"):
         if name == "case_closed" and state is not CaseState.CLOSED:
             continue
-        blocks = renderer.blocks(name, **ctx)
+        offered = offers.for_message(name, c, recipient, renderer.directory)
+        blocks = slack_render.fitted_blocks(describe(renderer, name, offers=offered, **ctx))
         assert blocks is not None and 1 <= len(blocks) <= 50, name
         if name in ("urgent_request", "assigned_to_you"):  # free text survives JSON escaping intact
-            assert c.brief in str(blocks[1]["text"]["text"] if name == "urgent_request" else blocks[0]["text"]["text"])
+            assert c.brief in str(blocks[0]["text"]["text"])
         responsible = recipient == "linnea.fors"
-        if name == "meeting_booked":
+        if name == "meeting_booked" and state is CaseState.MEETING_BOOKED:  # sent in that state
             assert bool(buttons(blocks)) is responsible
 
 
 def test_queue_layout(renderer: Renderer) -> None:
     cases = [case(n) for n in range(1, 30)]
-    blocks = renderer.blocks("queue", queues=[("beroende", cases)], ages={c.ref: "1 dag" for c in cases}, slot=None)
+    offered = [o for c in cases for o in offers.next_steps(c, "fatima.ali", renderer.directory)]
+    blocks = slack_render.fitted_blocks(describe(renderer, "queue", offers=offered, queues=[("beroende", cases)],
+                                                 ages={c.ref: "1 dag" for c in cases}, slot=None))
     assert blocks is not None and len(blocks) <= 50
     assert len(buttons(blocks)) == 20
 

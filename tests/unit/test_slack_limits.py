@@ -13,10 +13,12 @@ from slack_sdk.models.views import View
 
 from bot.cases.models import Case
 from bot.channels.slack import limits
+from bot.channels.slack import render as slack_render
 from bot.channels.slack.home import HomeData, home_view
-from bot.channels.slack.sender import message_payload
 from bot.config import DEFAULT_DIRECTORY
 from bot.directory import load_directory
+from bot.messages.describe import describe
+from bot.messages.model import Offer
 from bot.rendering import Renderer
 from tests.unit.test_slack_home import NOW, buttons, case
 
@@ -50,10 +52,8 @@ def queued(unit: str, n: int, offset: int = 0) -> list[Case]:
 
 def queue_message(renderer: Renderer, queues: list[tuple[str, list[Case]]]) -> dict[str, Any]:
     ages = {c.ref: "1 dag" for _, cases in queues for c in cases}
-    text = renderer.render("queue", queues=queues, ages=ages, slot=NOW)
-    blocks = renderer.blocks("queue", queues=queues, ages=ages, slot=NOW)
-    assert blocks is not None
-    return message_payload(text, blocks)
+    offered = [Offer("assign", c.ref, primary=True) for _, cases in queues for c in cases]  # what a distributor has
+    return slack_render.payload(describe(renderer, "queue", offers=offered, queues=queues, ages=ages, slot=NOW))
 
 
 def test_a_queue_of_60_long_cases_fits_one_message_oldest_first(renderer: Renderer) -> None:
@@ -66,9 +66,9 @@ def test_a_queue_of_60_long_cases_fits_one_message_oldest_first(renderer: Render
     shown = json.dumps(blocks, ensure_ascii=False)
     assert f"… och {60 - len(listed)} till. Hela kön finns under Hem-fliken." in shown
     assert "(förkortad, hela texten visas när du väljer Fördela)" in shown
-    # the text (notification fallback) was 120,000+ characters: now cut, with the note
+    # the text (notification fallback) was 120,000+ characters: now the queue's title
+    assert payload["text"].startswith("GFI-kö för ") and "60 ärenden att fördela" in payload["text"]
     assert len(payload["text"]) <= limits.FALLBACK_TEXT
-    assert payload["text"].endswith("(texten är förkortad, se hela ärendet under Hem-fliken)")
 
 
 def test_six_queues_of_60_keep_every_heading(renderer: Renderer) -> None:

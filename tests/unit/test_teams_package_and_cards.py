@@ -30,8 +30,8 @@ ELEMENTS = {"TextBlock", "RichTextBlock", "TextRun", "Container", "ColumnSet", "
             "Input.Text", "Input.ChoiceSet", "Input.Toggle", "Input.Date", "Input.Time", "Input.Number", "Image"}
 ACTIONS = {"Action.Execute", "Action.OpenUrl", "Action.ShowCard", "Action.ToggleVisibility", "Action.Submit"}
 VERBS = {"acknowledge", "assign", "book", "rebook", "book_again", "no_show", "record_outcome", "add_follow_up",
-         "follow_up_done", "close", "reopen", "withdraw_consent", "withdraw_consent_form", "renew_consent",
-         "ladder_take_over", "ladder_nudge", "ladder_reassign", "request"}
+         "complete_follow_up", "close", "reopen", "withdraw_consent", "withdraw_consent_form", "renew_consent",
+         "take_over", "nudge", "reassign", "request"}
 
 
 def test_manifest_has_what_teams_requires() -> None:
@@ -99,7 +99,7 @@ def renderer() -> Renderer:
 
 
 def test_every_offer_becomes_an_execute_action_named_by_the_offer(renderer: Renderer) -> None:
-    offers = tuple(Offer(v, ref="GFI-2026-0001", item=3 if "ladder" in v or v == "follow_up_done" else None)
+    offers = tuple(Offer(v, ref="GFI-2026-0001", item=3 if v in ("take_over", "nudge", "reassign", "complete_follow_up") else None)
                    for v in sorted(VERBS - {"request"}))
     message = Message("assigned_to_you", "GFI-2026-0001 är fördelat till dig",
                       (Line("man, 45 år, [klicka](https://evil.example)", "Kort", free=True), Line("Tisdag")),
@@ -119,3 +119,12 @@ def test_text_card_and_forms_are_valid(renderer: Renderer) -> None:
         cards.Field("giltigt", "date", value="2027-01-01"), cards.Field("tid", "time"),
         cards.Field("omfattar", "choices", [("a", "A"), ("b", "B")], value="a")])
     check_card(cards.form_card(renderer, form, nonce="n", errors={"kort": "Fel", "_": "Allmänt"}))
+
+
+def test_every_offered_action_has_a_teams_handler() -> None:
+    """A card button names the offered action (bot/messages/actions.py): Teams must answer every one of them."""
+    from bot.messages.actions import ACTIONS
+    from handlers.teams.actions import FORM_VERBS, IMMEDIATE_VERBS
+
+    assert set(ACTIONS) - {"open"} <= FORM_VERBS | IMMEDIATE_VERBS
+    assert not IMMEDIATE_VERBS & FORM_VERBS

@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from bot.brister.models import BristDraft, BristReport
-from bot.cases import access
+from bot.cases import access, offers
 from bot.cases.models import Case
 from bot.cases.visibility import Level
 from bot.channels.slack import limits as slack_limits
+from bot.channels.slack import render
 from bot.core import Core
 from bot.directory import Role
 from bot.ladder.models import AwaitingItem
@@ -129,13 +130,17 @@ def _render(renderer: Renderer, data: HomeData, caps: dict[str, int], lines: lis
             queues.append((unit_id, shown, len(cases) - len(shown)))
             for c in shown:
                 ages[c.ref] = renderer.age(data.now - c.created_at)
+    cases = data.cases[: caps["cases"]]
+    buttons = {c.ref: [b for b in (render.button(o) for o in offers.next_steps(
+        c, data.person_id, renderer.directory, withdraw=True)) if b] for c in cases}
     return renderer.raw_view(
         "home",
+        buttons=buttons,
         person=data.person_id,
         now=data.now,
         requests=data.requests[: caps["requests"]],
         more_requests=max(0, len(data.requests) - caps["requests"]),
-        cases=data.cases[: caps["cases"]],
+        cases=cases,
         more_cases=max(0, len(data.cases) - caps["cases"]),
         queues=queues,
         ages=ages,

@@ -9,7 +9,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.channels.slack import limits
+from bot.channels.slack import limits, render
 from bot.channels.slack.identity import IdentityLookupError, SlackIdentity
 from bot.channels.slack.markup import escape
 from bot.dispatcher import DeliveryError
@@ -83,7 +83,9 @@ class SlackSender:
             raise DeliveryError(f"slack:connection:{type(exc).__name__}") from None
         if user_id is None:
             raise DeliveryError("slack:no_user_for_person", permanent=True)
-        kwargs: dict[str, Any] = {"channel": user_id, **message_payload(message.text, message.blocks)}
+        rendered = render.payload(message.message) if message.message is not None \
+            else message_payload(message.text, message.blocks)
+        kwargs: dict[str, Any] = {"channel": user_id, **rendered}
         try:
             response = await self.client.chat_postMessage(**kwargs)
         except SlackApiError as exc:

@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.messages.actions import ACTIONS, OPEN_CASE
 from bot.messages.model import Line, Message, Offer
 from bot.rendering import Renderer
 
@@ -68,17 +69,8 @@ def execute(title: str, verb: str, data: dict[str, Any], *, style: str | None = 
 
 
 def offer_label(renderer: Renderer, action: str) -> str:
-    """The button label of an action: the shared actions table when present, else the label table."""
-    try:
-        from bot.messages.actions import ACTIONS  # the shared table (branch h-msg); labels live in templates
-
-        spec = ACTIONS.get(action)
-        if spec is not None and spec.label:
-            return str(spec.label)
-    except ImportError:
-        pass
-    text = renderer.label("ACTIONS", action)
-    return text[:1].upper() + text[1:]
+    """The button label of an action, from the shared actions table (bot/messages/actions.py)."""
+    return ACTIONS[action].label
 
 
 def offer_action(renderer: Renderer, offer: Offer, nonce: str) -> dict[str, Any]:
@@ -95,7 +87,8 @@ def message_card(renderer: Renderer, message: Message, nonce: str) -> dict[str, 
     body += [line_block(ln) for ln in message.lines]
     if message.note:
         body.append(plain(message.note, isSubtle=True, size="small"))
-    actions = [offer_action(renderer, o, nonce) for o in message.offers]
+    # "open the case" needs no button in Teams: the card in the chat is the case
+    actions = [offer_action(renderer, o, nonce) for o in message.offers if o.action != OPEN_CASE]
     return card(body, actions)
 
 

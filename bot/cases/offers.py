@@ -1,0 +1,121 @@
+"""Which actions a person has on a case now, as offers a message carries: pure functions, no I/O.
+
+The one place that turns the state machine (`rules.ALLOWED_FROM`) and who may act (`rules.authorize`) into
+buttons and console hints. Messages, replies and views ask here; templates and listeners never re-derive it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bot.cases import consent
+from bot.cases.models import Case, CaseState
+from bot.cases.rules import Action, may, may_complete_follow_up
+from bot.directory import Directory
+from bot.messages import actions as A
+from bot.messages.model import Offer
+
+S = CaseState
+
+# The next steps of a case in each state, first the main one: (offered action, the rule it needs).
+NEXT_STEPS: dict[CaseState, tuple[tuple[str, Action], ...]] = {
+    S.REQUESTED: ((A.ASSIGN, Action.ASSIGN),),
+    S.ASSIGNED: ((A.ACKNOWLEDGE, Action.ACKNOWLEDGE),),
+    S.ACKNOWLEDGED: ((A.BOOK, Action.BOOK),),
+    S.MEETING_BOOKED: ((A.RECORD_OUTCOME, Action.RECORD_OUTCOME), (A.NO_SHOW, Action.NO_SHOW),
+                       (A.REBOOK, Action.BOOK)),
+    S.MEETING_HELD: ((A.ADD_FOLLOW_UP, Action.ADD_FOLLOW_UP), (A.CLOSE, Action.CLOSE)),
+    S.FOLLOW_UP: ((A.ADD_FOLLOW_UP, Action.ADD_FOLLOW_UP), (A.CLOSE, Action.CLOSE)),
+    S.CLOSED: ((A.REOPEN, Action.REOPEN),),
+}
+
+def withdraw_offer(case: Case) -> Offer:
+    """Withdrawing the consent: at once (confirmed) when it can only be withdrawn whole; a form with the choice
+    (whole, or one unit) when it covers more units than the requester's and the target unit."""
+    if consent.withdrawable_units(case):
+        return Offer(A.WITHDRAW_CONSENT_FORM, case.ref)
+    return Offer(A.WITHDRAW_CONSENT, case.ref)
+
+
+def next_steps(case: Case, person_id: str, directory: Directory, *, withdraw: bool = False,
+               skip: Iterable[str] = ()) -> tuple[Offer, ...]:
+    """The person's next steps on the case now (the first one primary), and, with `withdraw`, withdrawing
+    the consent when they may. `skip` leaves out offered actions by name."""
+    left_out = set(skip)
+    out: list[Offer] = []
+    for name, action in NEXT_STEPS.get(case.state, ()):
+        if name not in left_out and may(action, case, person_id, directory):
+            out.append(Offer(name, case.ref, primary=not out))
+    if withdraw and may(Action.WITHDRAW_CONSENT, case, person_id, directory):
+        out.append(withdraw_offer(case))
+    return tuple(out)
+
+
+def has_next(case: Case, person_id: str, directory: Directory) -> bool:
+    """Whether the person has a next step on the case."""
+    return bool(next_steps(case, person_id, directory))
+
+
+def renew(case: Case, person_id: str, directory: Directory, *, primary: bool = False) -> tuple[Offer, ...]:
+    """Renewing the consent, for those who may record it (the requester's side)."""
+    return (Offer(A.RENEW_CONSENT, case.ref, primary=primary),) if consent.may_record(case, person_id, directory) \
+        else ()
+
+
+def follow_up_done(case: Case, person_id: str, number: int) -> tuple[Offer, ...]:
+    """Marking follow-up `number` done, for its owner and those responsible, while it is open."""
+    if not 1 <= number <= len(case.follow_ups):
+        return ()
+    follow_up = case.follow_ups[number - 1]
+    if follow_up.done_at is not None or case.state not in (S.MEETING_HELD, S.FOLLOW_UP):
+        return ()
+    if not may_complete_follow_up(case, person_id, number):
+        return ()
+    return (Offer(A.FOLLOW_UP_DONE, case.ref, item=number, primary=True),)
+
+
+def escalation(item_id: int, ref: str) -> tuple[Offer, ...]:
+    """What an alerted rung may do about an escalation: take over, nudge, or reassign."""
+    return (Offer(A.LADDER_TAKE_OVER, ref, item=item_id, primary=True), Offer(A.LADDER_NUDGE, ref, item=item_id),
+            Offer(A.LADDER_REASSIGN, ref, item=item_id))
+
+
+# Messages about a case that offer the recipient's next steps on it.
+NEXT_STEP_MESSAGES = frozenset({
+    "urgent_request", "assigned_to_you", "meeting_booked", "meeting_no_show", "outcome_recorded", "case_closed",
+    "case_reopened", "consent_renewed", "ladder_nudge", "reminder_meeting_day", "reminder_outcome",
+})
+# The next steps a reminder leaves out (before the meeting, its outcome is not asked for).
+LEFT_OUT: dict[str, frozenset[str]] = {
+    "reminder_prepare": frozenset({A.RECORD_OUTCOME, A.NO_SHOW}),
+    "reminder_outcome": frozenset({A.REBOOK}),
+}
+
+
+def for_message(kind: str, case: Case, person_id: str, directory: Directory, *, number: int = 0) -> tuple[
+        Offer, ...]:
+    """The actions a message of `kind` about `case` offers `person_id` (`number`: a follow-up's number)."""
+    if kind == "case_filed":
+        return next_steps(case, person_id, directory, withdraw=True)
+    if kind == "follow_up_assigned":
+        return follow_up_done(case, person_id, number or len(case.follow_ups))
+    if kind == "reminder_follow_up":
+        return follow_up_done(case, person_id, number)
+    if kind in ("reminder_consent_expiring", "consent_expired"):
+        return renew(case, person_id, directory, primary=kind == "consent_expired")
+    if kind in NEXT_STEP_MESSAGES or kind in LEFT_OUT:
+        steps = next_steps(case, person_id, directory, skip=LEFT_OUT.get(kind, ()))
+        if kind == "meeting_no_show":  # the meeting must be booked again
+            steps = tuple(Offer(A.BOOK_AGAIN, o.ref, o.item, o.primary) if o.action == A.BOOK else o for o in steps)
+        if kind == "reminder_prepare":
+            steps = tuple(Offer(o.action, o.ref, o.item, False) for o in steps)
+        return steps
+    return ()
+
+
+def after_action(case: Case, person_id: str, directory: Directory) -> tuple[Offer, ...]:
+    """What the answer to the one who acted offers: their next steps, and withdrawing the consent (nothing
+    after distributing: the case now waits for those it was given to)."""
+    if case.state is S.ASSIGNED and person_id not in case.responsible():
+        return ()
+    return next_steps(case, person_id, directory, withdraw=True)

@@ -1,0 +1,116 @@
+"""SQL of the outbox: queueing, delivery bookkeeping and erasure of message rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.store import Database, Tx
+
+
+async def insert(tx: Tx, *, created_at: datetime, case_id: int | None, case_ref: str | None, recipient_id: str,
+                 channel: str, template: str, text: str, message: str | None, urgent: bool, earliest: datetime,
+                 dedupe_key: str | None, reads: str | None) -> int | None:
+    """Queue one row; None when `dedupe_key` was queued before."""
+    count = await tx.execute(
+        """INSERT INTO outbox (created_at, case_id, case_ref, recipient_id, channel, template, text, message,
+                               urgent, not_before, next_attempt_at, dedupe_key, reads)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (dedupe_key) DO NOTHING""",
+        (created_at.isoformat(), case_id, case_ref, recipient_id, channel, template, text, message, int(urgent),
+         earliest.isoformat(), earliest.isoformat(), dedupe_key, reads),
+    )
+    if count == 0:
+        return None
+    return int(await tx.scalar("SELECT last_insert_rowid()"))
+
+
+def _scope(case_id: int, person_ids: Sequence[str] | None) -> tuple[str, tuple[Any, ...]]:
+    if person_ids is None:
+        return "case_id = ?", (case_id,)
+    marks = ", ".join("?" for _ in person_ids)
+    return f"case_id = ? AND recipient_id IN ({marks})", (case_id, *person_ids)
+
+
+async def withdraw(tx: Tx, case_id: int, now: datetime, reason: str, person_ids: Sequence[str] | None = None) -> int:
+    """Cancel the undelivered rows of a case (to `person_ids`, or everyone), queue a retraction of each
+    delivered one, and erase the stored message of all of them. Returns how many were cancelled."""
+    where, params = _scope(case_id, person_ids)
+    cancelled = await tx.execute(
+        f"UPDATE outbox SET status = 'cancelled', last_error = ? WHERE {where} AND status = 'pending'",
+        (reason, *params),
+    )
+    at = now.isoformat()
+    await tx.execute(
+        f"""INSERT INTO outbox (created_at, case_id, case_ref, recipient_id, channel, template, text, urgent,
+                                not_before, next_attempt_at, dedupe_key, kind, target)
+            SELECT ?, case_id, case_ref, recipient_id, channel, 'retract', '', 1, ?, ?,
+                   'retract:' || id, 'retract', external_id
+            FROM outbox
+            WHERE {where} AND status = 'sent' AND kind = 'message' AND external_id IS NOT NULL
+            ON CONFLICT (dedupe_key) DO NOTHING""",
+        (at, at, at, *params),
+    )
+    await tx.execute(f"UPDATE outbox SET text = '', blocks = NULL, message = NULL WHERE {where}", params)
+    return cancelled
+
+
+async def delivered_to(tx: Tx, case_id: int) -> list[str]:
+    rows = await tx.fetchall(
+        "SELECT recipient_id FROM outbox WHERE case_id = ? AND status = 'sent' AND kind = 'message' "
+        "GROUP BY recipient_id ORDER BY MIN(id)",
+        (case_id,),
+    )
+    return [r["recipient_id"] for r in rows]
+
+
+async def due(db: Database, now: datetime, limit: int) -> list[dict[str, Any]]:
+    async with db.transaction() as tx:
+        return await tx.fetchall(
+            "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND not_before <= ? "
+            "ORDER BY next_attempt_at, id LIMIT ?",
+            (now.isoformat(), now.isoformat(), limit),
+        )
+
+
+async def mark_sent(tx: Tx, outbox_id: int, attempts: int, at: datetime, external_id: str | None) -> int:
+    return await tx.execute(
+        "UPDATE outbox SET status = 'sent', attempts = ?, sent_at = ?, external_id = ?, last_error = NULL "
+        "WHERE id = ? AND status = 'pending'",
+        (attempts, at.isoformat(), external_id, outbox_id),
+    )
+
+
+async def defer(tx: Tx, outbox_id: int, until: datetime) -> None:
+    await tx.execute("UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'pending'",
+                     (until.isoformat(), outbox_id))
+
+
+async def mark_retry(tx: Tx, outbox_id: int, attempts: int, reason: str, at: datetime) -> None:
+    await tx.execute(
+        "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending'",
+        (attempts, reason, at.isoformat(), outbox_id),
+    )
+
+
+async def mark_failed(tx: Tx, outbox_id: int, attempts: int, reason: str) -> int:
+    return await tx.execute(
+        "UPDATE outbox SET status = 'failed', attempts = ?, last_error = ? WHERE id = ? AND status = 'pending'",
+        (attempts, reason, outbox_id),
+    )
+
+
+async def status_counts(db: Database) -> dict[str, int]:
+    async with db.transaction() as tx:
+        rows = await tx.fetchall("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
+    return {r["status"]: int(r["n"]) for r in rows}
+
+
+async def failed(db: Database, limit: int) -> list[dict[str, Any]]:
+    async with db.transaction() as tx:
+        return await tx.fetchall(
+            "SELECT id, case_ref, recipient_id, channel, template, last_error, attempts, created_at FROM outbox "
+            "WHERE status = 'failed' ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
