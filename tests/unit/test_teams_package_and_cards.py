@@ -99,7 +99,8 @@ def renderer() -> Renderer:
 
 
 def test_every_offer_becomes_an_execute_action_named_by_the_offer(renderer: Renderer) -> None:
-    offers = tuple(Offer(v, ref="GFI-2026-0001", item=3 if v in ("take_over", "nudge", "reassign", "complete_follow_up") else None)
+    with_item = {"take_over", "nudge", "reassign", "complete_follow_up"}
+    offers = tuple(Offer(v, ref="GFI-2026-0001", item=3 if v in with_item else None)
                    for v in sorted(VERBS - {"request"}))
     message = Message("assigned_to_you", "GFI-2026-0001 är fördelat till dig",
                       (Line("man, 45 år, [klicka](https://evil.example)", "Kort", free=True), Line("Tisdag")),
