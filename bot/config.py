@@ -78,3 +78,8 @@ class Settings(BaseSettings):
     def links_configured(self) -> bool:
         """True when signed action links can be made: a public base URL and a signing key."""
         return bool(self.public_url and self.link_secret is not None)
+
+    @property
+    def serves_http(self) -> bool:
+        """True when `gfi-bot run` serves HTTP: Slack, Teams, or Graph with its link pages (`/a/…`)."""
+        return self.slack_configured or self.teams_configured or (self.graph_configured and self.links_configured)
