@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
     slack_api_url: str | None = Field(default=None, alias="SLACK_API_URL")
+    # The workspace (T…) and app (A…) ids: with both, the e-mail link pages open the bot's Home tab in Slack.
+    slack_team_id: str | None = Field(default=None, alias="SLACK_TEAM_ID")
+    slack_app_id: str | None = Field(default=None, alias="SLACK_APP_ID")
 
     # Microsoft Graph (issue #9): Outlook calendar events, e-mail and free/busy; see deploy/M365.md.
     graph_tenant_id: str | None = Field(default=None, alias="GRAPH_TENANT_ID")

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
+from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cases.models import Case
@@ -37,7 +38,7 @@ from tests.conftest import local
 from tests.e2e.test_graph import BRIEF, CONTACT, SENDER
 from tests.e2e.test_slack_server import read_until
 from tests.fakes.graph_api import FakeGraph
-from tests.fakes.slack_api import FakeSlackAPI
+from tests.fakes.slack_api import FakeSlackAPI, serve_web_app
 from tests.fakes.slack_bot import SlackBot
 from tests.fakes.teams import actions_of, card_text
 from tests.fakes.teams_bot import running_teams
@@ -257,3 +258,29 @@ async def test_run_with_graph_alone_serves_the_link_pages(tmp_path: Path) -> Non
         rest = (await proc.stderr.read()).decode()
         assert code == 0, rest
         assert "Traceback" not in rest
+
+
+# --- the link page's "open the case" -------------------------------------------------------------------------
+
+async def test_open_links_lead_into_slack_and_teams_when_their_ids_are_set(
+        core: Core, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "test-link-secret-0123456789"
+    case = await acknowledged(core, ["linnea.fors", "sofia.grahn"])
+    async with graph_on(core, tmp_path, monkeypatch, GFI_PUBLIC_URL="http://127.0.0.1:9",
+                        GFI_LINK_SECRET=secret) as (_, channel):
+        app = web.Application()
+        channel.add_routes(app)
+        async with serve_web_app(app) as base, aiohttp.ClientSession() as http:
+            signer = LinkSigner(secret, base)
+
+            async def page(person: str) -> str:
+                async with http.get(signer.url(person, "open", case.ref, None, core.clock.now())) as resp:
+                    assert resp.status == 200
+                    return await resp.text()
+
+            assert "Slack" in await page("linnea.fors") and "slack://" not in await page("linnea.fors")
+            core.settings.slack_team_id, core.settings.slack_app_id = "T0GFI", "A0BOT"
+            core.settings.teams_app_id = "11111111-2222-3333-4444-555555555555"
+            assert '<a href="slack://app?team=T0GFI&amp;id=A0BOT&amp;tab=home">Slack</a>' in await page("linnea.fors")
+            assert ('<a href="https://teams.microsoft.com/l/chat/0/0?users=28:11111111-2222-3333-4444-555555555555">'
+                    'Teams</a>') in await page("sofia.grahn")
