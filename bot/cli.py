@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from bot.channels.console import ConsoleClock, ConsoleSender, run_console
+from bot.channels.graph import GraphChannel
 from bot.clock import FrozenClock, SystemClock
 from bot.config import Settings
 from bot.core import open_core
@@ -65,6 +66,9 @@ async def _console(settings: Settings, person: str | None, now: datetime | None)
     clock = ConsoleClock(now)
     sender = ConsoleSender(sys.stdout)
     core = await open_core(settings, clock=clock, fallback=sender)
+    graph = GraphChannel.from_settings(settings)
+    if graph is not None:  # only the free/busy suggestions (/förslag): the console sends no e-mail or events
+        graph.attach_suggestions(core)
     try:
         person_id = person or _default_person(core.directory)
         if core.directory.person(person_id) is None:
@@ -72,6 +76,8 @@ async def _console(settings: Settings, person: str | None, now: datetime | None)
             return 2
         await run_console(core, person_id, clock, sys.stdin, sys.stdout)
     finally:
+        if graph is not None:
+            await graph.close()
         await core.close()
     return 0
 
@@ -130,9 +136,9 @@ def cmd_teams_package(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Serve Slack when configured, else fall back to the console."""
+    """Serve Slack, Teams and/or Graph's link pages over HTTP when configured, else fall back to the console."""
     settings = _settings(args)
-    if not settings.slack_configured and not settings.teams_configured:
+    if not settings.serves_http:
         print(
             "Inga Slack- eller Teams-uppgifter (SLACK_BOT_TOKEN och SLACK_SIGNING_SECRET, eller TEAMS_APP_ID, "
             "TEAMS_APP_PASSWORD och TEAMS_TENANT_ID): startar konsolen med "

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
     slack_api_url: str | None = Field(default=None, alias="SLACK_API_URL")
+    # The workspace (T…) and app (A…) ids: with both, the e-mail link pages open the bot's Home tab in Slack.
+    slack_team_id: str | None = Field(default=None, alias="SLACK_TEAM_ID")
+    slack_app_id: str | None = Field(default=None, alias="SLACK_APP_ID")
 
     # Microsoft Graph (issue #9): Outlook calendar events, e-mail and free/busy; see deploy/M365.md.
     graph_tenant_id: str | None = Field(default=None, alias="GRAPH_TENANT_ID")
@@ -78,3 +81,8 @@ class Settings(BaseSettings):
     def links_configured(self) -> bool:
         """True when signed action links can be made: a public base URL and a signing key."""
         return bool(self.public_url and self.link_secret is not None)
+
+    @property
+    def serves_http(self) -> bool:
+        """True when `gfi-bot run` serves HTTP: Slack, Teams, or Graph with its link pages (`/a/…`)."""
+        return self.slack_configured or self.teams_configured or (self.graph_configured and self.links_configured)

@@ -23,6 +23,7 @@ from bot.rendering import Renderer
 from bot.stats.facts import StatsHook, fill_principals
 from bot.stats.scheduled import daily_purge
 from bot.store import Database
+from bot.suggestions import Suggestions
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ class Core:
     reminders: ReminderService | None = None
     # Brister i samverkan: reports, the ladder's drafts, measures and dialogue (issue #13).
     brister: BristService | None = None
+    # Free/busy suggestions for booking forms (issue #9): the Graph channel plugs in the finder.
+    suggestions: Suggestions = field(default_factory=Suggestions)
 
     async def tick(self) -> None:
         """Run every sweep once, then deliver what is due. Idempotent: safe to call at any time."""

@@ -20,6 +20,7 @@ from bot.brister.service import BristService
 from bot.cases import access, offers
 from bot.cases.consent import parse_information
 from bot.cases.models import Case, parse_ref
+from bot.cases.rules import Action, authorize
 from bot.cases.service import GfiRequest
 from bot.cases.visibility import Level, has_free_text, shown_free_text, summary
 from bot.channels.terminal import neutralise
@@ -82,7 +83,8 @@ def print_message(out: TextIO, recipient: str, text: str) -> None:
 ALIASES: dict[str, str] = {
     "gfi": "gfi", "kö": "ko", "ko": "ko", "queue": "ko",
     "fördela": "fordela", "fordela": "fordela", "omfördela": "omfordela", "omfordela": "omfordela",
-    "kvittera": "kvittera", "boka": "boka", "uteblev": "uteblev", "utfall": "utfall",
+    "kvittera": "kvittera", "boka": "boka", "förslag": "forslag", "forslag": "forslag",
+    "uteblev": "uteblev", "utfall": "utfall",
     "uppföljning": "uppfoljning", "uppfoljning": "uppfoljning", "avsluta": "avsluta",
     "återöppna": "ateroppna", "ateroppna": "ateroppna", "återkalla": "aterkalla", "aterkalla": "aterkalla",
     "mina": "mina", "visa": "visa", "som": "som", "tid": "tid", "klar": "klar",
@@ -137,7 +139,7 @@ class ConsoleSession:
         }
         self._commands: dict[str, Callable[[list[str], dict[str, str]], Awaitable[None]]] = {
             "gfi": self.cmd_gfi, "ko": self.cmd_queue, "fordela": self.cmd_assign, "omfordela": self.cmd_reassign,
-            "kvittera": self.cmd_ack, "boka": self.cmd_book, "uteblev": self.cmd_no_show,
+            "kvittera": self.cmd_ack, "boka": self.cmd_book, "forslag": self.cmd_suggest, "uteblev": self.cmd_no_show,
             "utfall": self.cmd_outcome, "uppfoljning": self.cmd_follow_up, "avsluta": self.cmd_close,
             "ateroppna": self.cmd_reopen, "aterkalla": self.cmd_withdraw, "mina": self.cmd_mine,
             "visa": self.cmd_show, "som": self.cmd_as, "tid": self.cmd_time, "hjalp": self.cmd_help,
@@ -319,6 +321,14 @@ class ConsoleSession:
             raise UsageError("need_place_units")
         units = [u for u in options["enheter"].split(",") if u]
         await self._done("book", await self.core.cases.book(self.person, ref, at, options["plats"], units))
+
+    async def cmd_suggest(self, positional: list[str], options: dict[str, str]) -> None:
+        """Free/busy suggestions for booking a case's meeting (Graph), for those who may book it."""
+        case = await self.core.cases.get(self._ref(positional))
+        authorize(Action.BOOK, case, self.person, self.core.directory)
+        slots = await self.core.suggestions.for_booking(case, self.person, self.core.directory, self.clock.now())
+        self.say(self.core.renderer.render("meeting_suggestions", ref=case.ref, slots=slots, where="console",
+                                           available=self.core.suggestions.available))
 
     async def cmd_no_show(self, positional: list[str], options: dict[str, str]) -> None:
         await self._done("no_show", await self.core.cases.no_show(self.person, self._ref(positional)))

@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import readlog
+from bot import readlog, suggestions
 from bot.cases import access, consent, offers
 from bot.cases.models import Case
 from bot.cases.rules import Action, authorize, check_assign, follow_up_owners
@@ -54,7 +54,7 @@ def form_context(ctx: SlackContext, template: str, case: Case, person_id: str | 
         chosen = case.meeting_units or list(dict.fromkeys([case.requester_unit, case.target_unit]))
         initial = [(u, directory.unit_name(u)) for u in chosen if directory.unit(u)]
         return {"units": units, "initial_units": initial, "today": ctx.core.cases.today().isoformat(),
-                "tz": ctx.core.settings.timezone}
+                "tz": ctx.core.settings.timezone, "suggested": None}
     if template == "slack_renew":
         # who may have obtained the renewed consent: the one recording it first, then colleagues of that unit
         recorder = person_id or case.requester_id
@@ -151,7 +151,11 @@ async def open_case_form(ctx: SlackContext, ack: Any, body: dict[str, Any], clie
         await reply(ctx, client, user_id=click.user_id, text=core.renderer.refusal(exc),
                     channel_id=click.channel_id, trigger_id=click.trigger_id)
         return
-    view, shown = await case_form(ctx, template, case, person_id)
+    extra: dict[str, Any] = {}
+    if action is Action.BOOK:  # free/busy from Graph, bounded: the modal opens without it when Graph is slow
+        slots = await core.suggestions.for_booking(case, person_id, core.directory, core.clock.now())
+        extra["suggested"] = suggestions.prefill(core.renderer, case.ref, slots)
+    view, shown = await case_form(ctx, template, case, person_id, **extra)
     if await open_form(ctx, client, trigger_id=click.trigger_id, view=view, user_id=click.user_id,
                        channel_id=click.channel_id, ref=case.ref):
         await opened(ctx, person_id, template, shown)

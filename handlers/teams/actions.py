@@ -19,7 +19,7 @@ from typing import Any
 from microsoft_agents.activity import AdaptiveCardInvokeResponse
 from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
 
-from bot import audit, readlog
+from bot import audit, readlog, suggestions
 from bot.cases import access
 from bot.cases.models import Case, CaseState, parse_ref
 from bot.cases.rules import Action, authorize
@@ -39,6 +39,7 @@ IMMEDIATE_VERBS = frozenset({"acknowledge", "no_show", "reopen", "withdraw_conse
                              "take_over", "nudge"})
 FORM_VERBS = frozenset({"assign", "book", "rebook", "book_again", "record_outcome", "add_follow_up", "close",
                         "renew_consent", "withdraw_consent_form", "reassign"})
+BOOK_VERBS = frozenset({"book", "rebook", "book_again"})
 # The rule checked before a form opens (the service checks again on submit).
 PRECHECK = {"assign": Action.ASSIGN, "book": Action.BOOK, "rebook": Action.BOOK, "book_again": Action.BOOK,
             "record_outcome": Action.RECORD_OUTCOME, "add_follow_up": Action.ADD_FOLLOW_UP, "close": Action.CLOSE,
@@ -158,8 +159,13 @@ def register(agent: AgentApplication[TurnState], ctx: TeamsContext) -> None:
             except Refusal as exc:
                 await audit_refusal(person_id, rule.value, ref, exc)
                 raise
-        form = forms.case_form(ctx, verb, case, person_id, item=item)
-        return cards.form_card(core.renderer, form, nonce=cards.new_nonce())
+        suggested = None
+        if verb in BOOK_VERBS:  # free/busy from Graph, bounded: the card comes without it when Graph is slow
+            slots = await core.suggestions.for_booking(case, person_id, core.directory, core.clock.now())
+            suggested = suggestions.prefill(core.renderer, case.ref, slots)
+        form = forms.case_form(ctx, verb, case, person_id, item=item, suggested=suggested)
+        intro = suggested["text"].split("\n") if suggested else None
+        return cards.form_card(core.renderer, form, nonce=cards.new_nonce(), intro=intro)
 
     async def submit_form(person_id: str, verb: str, data: dict[str, Any]) -> dict[str, Any]:
         suffix = str(data.get("ref") or "") if any(str(k).endswith(f"__{data.get('ref')}") for k in data) else ""

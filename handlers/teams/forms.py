@@ -75,8 +75,10 @@ def assign_form(ctx: TeamsContext, case: Case, *, reassign: bool = False, suffix
     ], ref=case.ref, item=item, suffix=suffix)
 
 
-def case_form(ctx: TeamsContext, verb: str, case: Case, person_id: str, item: int | None = None) -> Form:
-    """The form a case action opens on the card."""
+def case_form(ctx: TeamsContext, verb: str, case: Case, person_id: str, item: int | None = None,
+              suggested: dict[str, str] | None = None) -> Form:
+    """The form a case action opens on the card (`suggested`: free/busy prefill of a booking form, see
+    `bot.suggestions.prefill`)."""
     core = ctx.core
     labels = core.renderer.labels
     directory = core.directory
@@ -86,8 +88,9 @@ def case_form(ctx: TeamsContext, verb: str, case: Case, person_id: str, item: in
     if verb in ("book", "rebook", "book_again"):
         chosen = case.meeting_units or list(dict.fromkeys([case.requester_unit, case.target_unit]))
         return Form("book", verb, [
-            Field("datum", "date", value=core.cases.today().isoformat(), required=True),
-            Field("tid", "time", required=True),
+            Field("datum", "date", value=suggested["date"] if suggested else core.cases.today().isoformat(),
+                  required=True),
+            Field("tid", "time", value=suggested["time"] if suggested else None, required=True),
             Field("plats", "text", max_length=300, required=True),
             Field("enheter", "choices", _units(ctx), value=",".join(chosen)),
         ], ref=case.ref)

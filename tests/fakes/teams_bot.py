@@ -47,9 +47,13 @@ STRANGER = ("29:stranger", "aad-stranger", "okand@astad.example.se")
 ON_TEAMS = {"maria.sand": MARIA, "fatima.ali": FATIMA, "linnea.fors": LINNEA}
 
 
-def teams_directory(tmp_path: Path) -> Path:
-    """The example directory with three people on Teams (channel teams, m365_upn set, no Slack id)."""
+def teams_directory(tmp_path: Path, email_people: tuple[str, ...] = ()) -> Path:
+    """The example directory with three people on Teams (channel teams, m365_upn set, no Slack id), and
+    `email_people` reached by e-mail only."""
     text = DEFAULT_DIRECTORY.read_text(encoding="utf-8")
+    for person in email_people:
+        text = "\n".join(line.replace("channel: m365", "channel: email") if f"{{id: {person}," in line else line
+                         for line in text.splitlines()) + "\n"
     for person, (_, _, upn) in ON_TEAMS.items():
         lines = []
         for line in text.splitlines():
@@ -137,6 +141,7 @@ class TeamsBot:
 async def running_teams(
     tmp_path: Path, clock: FrozenClock, *, installer: ChatInstaller | None = None, email: Sender | None = None,
     db_name: str = "gfi.sqlite3", issuer: KeyIssuer | None = None, connector: FakeConnector | None = None,
+    email_people: tuple[str, ...] = (),
 ) -> AsyncIterator[TeamsBot]:
     issuer = issuer or KeyIssuer()
     jwks_runner, keys_url = await serve_jwks(issuer)
@@ -146,7 +151,7 @@ async def running_teams(
     for user, aad, upn in [*ON_TEAMS.values(), STRANGER]:
         connector.members.setdefault(user, {"userPrincipalName": upn, "aadObjectId": aad, "name": user})
     settings = Settings(
-        db_path=tmp_path / db_name, directory_path=teams_directory(tmp_path), _env_file=None,
+        db_path=tmp_path / db_name, directory_path=teams_directory(tmp_path, email_people), _env_file=None,
         TEAMS_APP_ID=APP_ID, TEAMS_APP_PASSWORD="not-used-in-tests", TEAMS_TENANT_ID=TENANT,
     )
     slack = RecordingSender()

@@ -4,6 +4,7 @@ free/busy suggestions. `GraphChannel.attach(core)` wires it into a running core;
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
@@ -11,6 +12,7 @@ from bot.config import Settings
 if TYPE_CHECKING:
     from aiohttp import web
 
+    from bot.cases.models import Case
     from bot.channels.graph.client import GraphClient
     from bot.channels.graph.links import LinkSigner
     from bot.core import Core
@@ -62,7 +64,22 @@ class GraphChannel:
         core.dispatcher.senders[CHANNEL] = CalendarSender(self.graph, core.db, core.directory, self.templates,
                                                           core.clock, core.cases.load, core.settings.timezone)
         core.cases.hooks.append(CalendarHook())
+        self.attach_suggestions(core)
         log.info("Microsoft Graph channel on", extra={"event": "graph.enabled", "links": self.signer is not None})
+
+    def attach_suggestions(self, core: Core) -> None:
+        """Only the free/busy suggestions (read-only `getSchedule`), e.g. for the console, which delivers
+        nothing by e-mail or calendar."""
+        from bot.channels.graph.freebusy import suggest
+
+        graph = self.graph
+        if graph is None:
+            return
+
+        async def finder(case: Case, now: datetime) -> list[datetime]:
+            return await suggest(graph, case, core.directory, core.calendar, now)
+
+        core.suggestions.finder = finder
 
     def add_routes(self, app: web.Application) -> None:
         """Serve the signed action links (`/a/<token>`) when links are configured."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
@@ -50,6 +51,7 @@ class LinkPages:
         for key in ("claim", "label", "reason_text", "outcome", "people", "person"):
             ctx.setdefault(key, None)
         ctx.setdefault("chats", [])
+        ctx.setdefault("links", self._links())
         html = self.templates.render("graph_link_page.html.j2", **ctx)
         return web.Response(text=html, status=status, content_type="text/html", charset="utf-8", headers=HEADERS)
 
@@ -121,6 +123,17 @@ class LinkPages:
         if person and person.m365_upn and person.channel.value in ("teams", "m365"):
             out.append("Teams")
         return out
+
+    def _links(self) -> dict[str, str]:
+        """Deep links that open the bot in Slack (App Home) and Teams (the 1:1 chat), when their ids are set."""
+        settings = self.core.settings
+        links: dict[str, str] = {}
+        if settings.slack_team_id and settings.slack_app_id:
+            query = urlencode({"team": settings.slack_team_id, "id": settings.slack_app_id, "tab": "home"})
+            links["Slack"] = f"slack://app?{query}"
+        if settings.teams_app_id:
+            links["Teams"] = "https://teams.microsoft.com/l/chat/0/0?users=28:" + quote(settings.teams_app_id, safe="")
+        return links
 
     async def _perform(self, claim: LinkClaim) -> tuple[str, dict[str, Any]]:
         core, pid = self.core, claim.person_id
