@@ -233,7 +233,6 @@ async def _report_brister(settings: Settings, year: int, out: Path) -> list[Path
 
     core = await open_core(settings, clock=SystemClock())
     try:
-        assert core.brister is not None
         reports = await core.brister.year_reports(year)
         return await asyncio.to_thread(write_year, out, year, reports, core.renderer, made=core.brister.today())
     finally:

@@ -43,13 +43,13 @@ class Core:
     outbox: Outbox
     cases: CaseService
     dispatcher: Dispatcher
+    # Awaiting answers and escalations (open_escalations, take_over, nudge), and one-shot reminders.
+    ladder: LadderService
+    reminders: ReminderService
+    # Brister i samverkan: reports, the ladder's drafts, measures and dialogue (issue #13).
+    brister: BristService
     # Periodic work run by `tick()` before dispatching (the Time module registers its sweep here).
     sweeps: list[Job] = field(default_factory=list)
-    # Awaiting answers and escalations (open_escalations, take_over, nudge), and one-shot reminders.
-    ladder: LadderService | None = None
-    reminders: ReminderService | None = None
-    # Brister i samverkan: reports, the ladder's drafts, measures and dialogue (issue #13).
-    brister: BristService | None = None
     # Free/busy suggestions for booking forms (issue #9): the Graph channel plugs in the finder.
     suggestions: Suggestions = field(default_factory=Suggestions)
 
@@ -87,13 +87,18 @@ async def open_core(
     dispatcher = Dispatcher(db, clock, senders or {}, fallback=fallback)
     dispatcher.on_failed = tell_coordinators(directory, outbox)
     dispatcher.window = retry_window(directory, calendar)
-    core = Core(settings, directory, db, clock, calendar, renderer, outbox, cases, dispatcher)
-    core.ladder = LadderService(db, directory, clock, outbox, calendar, cases)
-    core.reminders = ReminderService(directory, outbox, calendar, cases)
-    core.brister = BristService(db, directory, clock, outbox, tz=settings.timezone, load_case=cases.load)
-    cases.hooks.append(TimeHook(core.ladder, core.reminders))
+    # The ladder and the reminders use the case service; the case service calls them back through its hooks,
+    # registered once both exist (the only order-dependent step).
+    ladder = LadderService(db, directory, clock, outbox, calendar, cases)
+    reminders = ReminderService(directory, outbox, calendar, cases)
+    brister = BristService(db, directory, clock, outbox, tz=settings.timezone, load_case=cases.load)
+    cases.hooks.append(TimeHook(ladder, reminders))
     cases.hooks.append(StatsHook(directory))
     await fill_principals(db, directory)
+    core = Core(
+        settings, directory, db, clock, calendar, renderer, outbox, cases, dispatcher,
+        ladder=ladder, reminders=reminders, brister=brister,
+    )
     core.sweeps.append(lambda: run_distribution(core))
     core.sweeps.append(lambda: sweep_due(core))
     core.sweeps.append(lambda: daily_purge(core))  # once a day; the catch-up after downtime and in the console

@@ -474,7 +474,6 @@ class ConsoleSession:
         return int(positional[0])
 
     async def cmd_escalations(self, positional: list[str], options: dict[str, str]) -> None:
-        assert self.core.ladder is not None
         items = await self.core.ladder.open_escalations(self.person)
         async with self.core.db.transaction() as tx:
             seen = await access.levels(tx, self.core.cases.load, self.core.directory, self.person,
@@ -483,12 +482,10 @@ class ConsoleSession:
         self.say(self.text("escalations", items=items))
 
     async def cmd_take_over(self, positional: list[str], options: dict[str, str]) -> None:
-        assert self.core.ladder is not None
         result = await self.core.ladder.take_over(self.person, self._item(positional))
         self.say(self.text("taken_over", action=result.action, ref=result.case_ref, item=result.item_id))
 
     async def cmd_nudge(self, positional: list[str], options: dict[str, str]) -> None:
-        assert self.core.ladder is not None
         people = await self.core.ladder.nudge(self.person, self._item(positional))
         self.say(self.text("nudged", people=people))
 
@@ -523,7 +520,6 @@ class ConsoleSession:
     # --- brister i samverkan ---------------------------------------------------------------------------
     @property
     def brister(self) -> BristService:
-        assert self.core.brister is not None
         return self.core.brister
 
     def brist_text(self, name: str, **ctx: object) -> str:

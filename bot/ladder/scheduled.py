@@ -42,7 +42,6 @@ async def sweep_due(core: Core) -> int:
     Each step finds the earliest due row and fires it in the same transaction that marks it, so a
     repeated or concurrent sweep cannot fire it twice, and its messages commit with the mark.
     """
-    assert core.ladder is not None and core.reminders is not None
     hook = TimeHook(core.ladder, core.reminders)
     fired = 0
     while fired < MAX_PER_SWEEP:

@@ -38,7 +38,6 @@ def brist_form(ctx: SlackContext, form: BristForm | None = None, draft: int | No
 
 
 def service(ctx: SlackContext) -> BristService:
-    assert ctx.core.brister is not None
     return ctx.core.brister
 
 

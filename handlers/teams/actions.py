@@ -119,7 +119,6 @@ def register(agent: AgentApplication[TurnState], ctx: TeamsContext) -> None:
         return done_card(person_id, say(ctx, "follow_up_done", case=case, number=number))
 
     async def take_over(person_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        assert core.ladder is not None
         result = await core.ladder.take_over(person_id, _item(data))
         ctx.after_change()
         text = say(ctx, "ladder", what=result.action, ref=result.case_ref)
@@ -130,7 +129,6 @@ def register(agent: AgentApplication[TurnState], ctx: TeamsContext) -> None:
         return done_card(person_id, text)
 
     async def nudge(person_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        assert core.ladder is not None
         people = await core.ladder.nudge(person_id, _item(data))
         ctx.after_change()
         return done_card(person_id, say(ctx, "ladder", what="nudged", people=people))
@@ -145,7 +143,6 @@ def register(agent: AgentApplication[TurnState], ctx: TeamsContext) -> None:
     async def open_form(person_id: str, verb: str, data: dict[str, Any]) -> dict[str, Any]:
         item: int | None = None
         if verb == "reassign":
-            assert core.ladder is not None
             item = _item(data)
             ref = (await core.ladder.answerable(person_id, item)).case_ref
             case = await core.cases.get(ref)
@@ -171,7 +168,6 @@ def register(agent: AgentApplication[TurnState], ctx: TeamsContext) -> None:
         suffix = str(data.get("ref") or "") if any(str(k).endswith(f"__{data.get('ref')}") for k in data) else ""
         values = forms.card_values(data, suffix)
         if verb == "reassign":
-            assert core.ladder is not None
             ref = (await core.ladder.answerable(person_id, _item(data))).case_ref
         else:
             ref = ref_of(data)

@@ -20,7 +20,6 @@ from tests.timekit import advance, assigned_case
 
 
 def svc(core: Core) -> BristService:
-    assert core.brister is not None
     return core.brister
 
 

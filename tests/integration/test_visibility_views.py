@@ -153,7 +153,6 @@ async def test_no_free_text_in_escalations_reminders_or_nudges(
 ) -> None:
     case = await core.cases.request("maria.sand", form(brief=BRIEF, contact=CONTACT))
     await advance(core, clock, sender, local("2026-11-25T13:30"), step=timedelta(hours=1))
-    assert core.ladder is not None
     [item] = await core.ladder.open_escalations("jonas.sjo")
     await core.ladder.nudge("jonas.sjo", item.id)
     await core.cases.assign("fatima.ali", case.ref, ["linnea.fors"])

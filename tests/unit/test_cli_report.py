@@ -25,7 +25,6 @@ def report(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 async def test_report_brister_writes_html_png_and_csv(core: Core, clock: FrozenClock, tmp_path: Path) -> None:
-    assert core.brister is not None
     clock.set(local("2025-12-30T10:00"))
     await core.brister.file("maria.sand", BristForm(units=["beroende"], causes=["sip"], what="Från förra året."))
     clock.set(local("2026-03-02T10:00"))

@@ -143,7 +143,7 @@ class LinkPages:
         if claim.action == "complete_follow_up" and claim.ref and claim.item is not None:
             await core.cases.complete_follow_up(pid, claim.ref, claim.item)
             return "completed", {}
-        if claim.action in ("take_over", "nudge") and claim.item is not None and core.ladder is not None:
+        if claim.action in ("take_over", "nudge") and claim.item is not None:
             item = await core.ladder.answerable(pid, claim.item)
             if claim.ref and item.case_ref != claim.ref:
                 raise Refusal("not_on_ladder", ref=claim.ref)

@@ -185,15 +185,13 @@ async def load_home(core: Core, person_id: str) -> HomeData:
                            r["recipient_id"], r["last_error"], datetime.fromisoformat(r["created_at"]))
             for r in rows
         ]
-        if core.brister is not None:
-            data.year = core.brister.today().year
-            data.brister = list(reversed(await core.brister.list_reports(person_id)))
-            data.brist_drafts = await core.brister.open_drafts(person_id)
+        data.year = core.brister.today().year
+        data.brister = list(reversed(await core.brister.list_reports(person_id)))
+        data.brist_drafts = await core.brister.open_drafts(person_id)
         start, end = last_twelve_months(data.now.astimezone(core.calendar.tz).date())
         report = await build_report(core.db, core.directory, core.calendar, core.settings.timezone, start, end)
         data.stats = [u for u in report.units if u.active]
     # Open escalations of the cases this person may see (the ladder alerted them, or they are in the case).
-    assert core.ladder is not None
     items = await core.ladder.open_escalations(person_id)
     async with core.db.transaction() as tx:
         levels = await access.levels(tx, core.cases.load, core.directory, person_id, [i.case_ref for i in items])
