@@ -148,13 +148,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         now = _parse_now(args.now, settings.timezone)
         return _start(lambda: _console(settings, args.as_person, now), lock=settings)
     from bot.channels.slack.server import serve
+    from handlers.slack import register
 
     mounts: list[Callable[..., Any]] = []
     if settings.teams_configured:
         from handlers.teams import build
 
         mounts.append(lambda core, web_app: _attach_teams(build(core, settings), web_app))
-    return _start(lambda: serve(settings, tuple(mounts)), lock=settings)
+    return _start(lambda: serve(settings, tuple(mounts), register=register), lock=settings)
 
 
 def _attach_teams(channel: Any, web_app: Any) -> Any:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from bot.brister.service import BristService
 from bot.calendar import BusinessCalendar
 from bot.cases.service import CaseService
+from bot.cases.visibility import free_text_check
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.delivery import quiet_hours, retry_window, tell_coordinators
@@ -78,7 +79,7 @@ async def open_core(
     await db.open()
     calendar = BusinessCalendar(settings.timezone)
     renderer = Renderer(directory, settings.timezone)
-    outbox = Outbox(directory, renderer, clock)
+    outbox = Outbox(directory, renderer, clock, free_text_check(directory))
     outbox.policy = quiet_hours(directory, calendar)
     cases = CaseService(
         db, directory, clock, outbox, calendar,

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.cases.models import Case
-from bot.cases.visibility import FREE_TEXT_TEMPLATES, Level, level, shown_free_text
 from bot.clock import Clock
 from bot.directory import Channel, Directory, Person
 from bot.messages.describe import describe
@@ -29,6 +27,12 @@ log = logging.getLogger(__name__)
 
 # (recipient, now, urgent) -> earliest delivery time; the Time module plugs quiet hours in here.
 DeliveryPolicy = Callable[[Person, datetime, bool], datetime]
+
+
+# (template, context, message, recipient) -> (refs of the cases whose free text the message shows, refs of those
+# the recipient may not see in full). The rule is the core's (`bot.cases.visibility.free_text_check`): passed in,
+# so that the outbox does not import the cases that queue through it.
+FreeTextCheck = Callable[[str, dict[str, Any], Message, str], tuple[list[str], list[str]]]
 
 
 def deliver_now(person: Person, now: datetime, urgent: bool) -> datetime:
@@ -75,22 +79,12 @@ class OutboxMessage:
         )
 
 
-def shows_free_text(template: str, ctx: dict[str, Any], message: Message) -> list[Case]:
-    """The cases whose free text the message shows: as `visibility` lists it for the kind, or, for a kind it
-    does not list, the message's case when the message has a free line."""
-    if template in FREE_TEXT_TEMPLATES:
-        return shown_free_text(template, ctx)
-    case = ctx.get("case")
-    if isinstance(case, Case) and case.erased_at is None and any(ln.free for ln in message.lines):
-        return [case]
-    return []
-
-
 class Outbox:
     """Describes and queues messages inside the caller's transaction."""
 
-    def __init__(self, directory: Directory, renderer: Renderer, clock: Clock) -> None:
+    def __init__(self, directory: Directory, renderer: Renderer, clock: Clock, free_text: FreeTextCheck) -> None:
         self.directory = directory
+        self.free_text = free_text
         self.renderer = renderer
         self.clock = clock
         self.policy: DeliveryPolicy = deliver_now
@@ -123,8 +117,7 @@ class Outbox:
             return None
         ctx.setdefault("recipient", recipient_id)
         message = describe(self.renderer, template, offers=offers, case_ref=case_ref, **ctx)
-        shown = shows_free_text(template, ctx, message)
-        hidden = [c.ref for c in shown if level(c, recipient_id, self.directory) is not Level.FULL]
+        shown, hidden = self.free_text(template, ctx, message, recipient_id)
         if hidden:
             log.warning("message withheld", extra={"event": "privacy.withheld", "template": template,
                                                    "recipient": recipient_id, "case_refs": hidden})
@@ -137,7 +130,7 @@ class Outbox:
             template=template, text=plain_text(message.without_free_text()),
             message=json.dumps(message.to_json(), ensure_ascii=False),
             urgent=urgent, earliest=earliest, dedupe_key=dedupe_key,
-            reads=json.dumps([c.ref for c in shown]) if shown else None,
+            reads=json.dumps(shown) if shown else None,
         )
 
     async def withdraw_case(self, tx: Tx, case_id: int) -> int:

@@ -15,11 +15,14 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cases import consent
 from bot.cases.models import Case, CaseState
 from bot.directory import Directory
+
+if TYPE_CHECKING:
+    from bot.messages.model import Message
 
 
 class Level(IntEnum):
@@ -174,3 +177,26 @@ def withheld(template: str, ctx: dict[str, Any], person_id: str, directory: Dire
     """References whose free text `template` would show to someone who may not see it (should be none)."""
     extra = Alerts(frozenset(alerts))
     return [c.ref for c in shown_free_text(template, ctx) if level(c, person_id, directory, extra) < Level.FULL]
+
+
+def shows_free_text(template: str, ctx: dict[str, Any], message: Message) -> list[Case]:
+    """The cases whose free text a queued message shows: as FREE_TEXT_TEMPLATES lists it for the kind, or, for a
+    kind it does not list, the message's case when the message has a free line."""
+    if template in FREE_TEXT_TEMPLATES:
+        return shown_free_text(template, ctx)
+    case = ctx.get("case")
+    if isinstance(case, Case) and case.erased_at is None and any(ln.free for ln in message.lines):
+        return [case]
+    return []
+
+
+def free_text_check(directory: Directory) -> Callable[[str, dict[str, Any], Message, str], tuple[list[str], list[str]]]:
+    """The outbox's withholding rule (`bot.outbox.FreeTextCheck`): for a message to one recipient, the refs of
+    the cases whose free text it shows, and those of them the recipient may not see in full (it is withheld)."""
+
+    def check(template: str, ctx: dict[str, Any], message: Message, recipient_id: str) -> tuple[list[str], list[str]]:
+        shown = shows_free_text(template, ctx, message)
+        hidden = [c.ref for c in shown if level(c, recipient_id, directory) is not Level.FULL]
+        return [c.ref for c in shown], hidden
+
+    return check

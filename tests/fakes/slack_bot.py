@@ -20,6 +20,7 @@ from bot.channels.slack.server import build_web_app
 from bot.clock import FrozenClock
 from bot.config import DEFAULT_DIRECTORY, Settings
 from bot.core import Core, open_core
+from handlers.slack import register
 from tests.fakes.slack_api import FakeSlackAPI, SlackCall, serve_web_app
 from tests.fakes.slack_signing import (
     app_home_opened_event,
@@ -131,7 +132,7 @@ async def running_bot(tmp_path: Path, clock: FrozenClock) -> AsyncIterator[Slack
         identity = SlackIdentity(core.db, core.directory, client, clock)
         sender.bind(identity)
         ctx = SlackContext(core, client, identity)
-        app = build_app(core, client, signing_secret=SECRET, context=ctx)
+        app = build_app(core, client, register=register, signing_secret=SECRET, context=ctx)
         try:
             async with serve_web_app(build_web_app(app, core, SECRET)) as base, aiohttp.ClientSession() as http:
                 yield SlackBot(fake, core, ctx, f"{base}/slack/events", http, clock)

@@ -147,10 +147,6 @@ def _edge_matches(edge: tuple[str, str], a: str, b: str) -> bool:
 KNOWN: dict[str, tuple[str, str]] = {
     # the core renders Slack blocks: the Slack limits and escaping belong to the adapter, not to bot.rendering
     "bot.rendering -> bot.channels.slack -> bot.rendering": ("bot.rendering", "bot.channels.slack"),
-    # the Slack adapter registers the listeners (bot.channels.slack.app imports handlers); handlers sit on top
-    "bot.channels.slack -> handlers -> bot.channels.slack": ("bot.channels.slack", "handlers"),
-    # bot.outbox uses the visibility rules of bot.cases, which queues through bot.outbox (owned by h-msg)
-    "bot.cases -> bot.outbox -> bot.cases": ("bot.outbox", "bot.cases"),
 }
 
 

@@ -1,8 +1,12 @@
-"""The Bolt app factory: `build_app(core, client)` → AsyncApp with every listener registered."""
+"""The Bolt app factory: `build_app(core, client, register=...)` → AsyncApp with every listener registered.
+
+The listeners live in `handlers.slack`, on top of this adapter: the caller (the CLI) passes their `register`
+in, so the adapter never imports the handlers."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -12,11 +16,15 @@ from bot.core import Core
 
 log = logging.getLogger(__name__)
 
+# `handlers.slack.register`: wires every listener to the app with the shared context bound.
+Register = Callable[[AsyncApp, Core, SlackContext], object]
+
 
 def build_app(
     core: Core,
     client: AsyncWebClient,
     *,
+    register: Register,
     signing_secret: str | None = None,
     context: SlackContext | None = None,
 ) -> AsyncApp:
@@ -26,8 +34,6 @@ def build_app(
     passed in the client, not as `token=`, so that the client's base_url (SLACK_API_URL) is used.
     Pass `context` to share a SlackContext (identities, Home refresh) with the caller.
     """
-    from handlers.slack import register
-
     secret = signing_secret
     if secret is None and core.settings.slack_signing_secret is not None:
         secret = core.settings.slack_signing_secret.get_secret_value()

@@ -23,7 +23,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.graph import GraphChannel
-from bot.channels.slack.app import build_app
+from bot.channels.slack.app import Register, build_app
 from bot.channels.slack.context import SlackContext
 from bot.channels.slack.deadlines import HttpLimits, deadline_middleware, serve_bounded
 from bot.channels.slack.identity import SlackIdentity
@@ -169,11 +169,12 @@ def api_url(settings: Settings) -> str:
 Mount = Callable[[Core, web.Application], Any]
 
 
-async def serve(settings: Settings, mounts: tuple[Mount, ...] = ()) -> int:
+async def serve(settings: Settings, mounts: tuple[Mount, ...] = (), *, register: Register | None = None) -> int:
     """Run the bot (Slack, Teams, or both on one aiohttp server) until SIGTERM/SIGINT; returns the exit code.
 
     The port is bound first and the store opened next, so that a port in use or an unusable database stops
-    the process at once with a StartupError, before the scheduler or Socket Mode start."""
+    the process at once with a StartupError, before the scheduler or Socket Mode start. `register` wires the
+    Slack listeners (`handlers.slack.register`); it is needed when Slack is configured."""
     slack_on = settings.slack_configured
     if settings.teams_anonymous:
         from bot.channels.teams.auth import LOOPBACK_HOSTS
@@ -206,10 +207,12 @@ async def serve(settings: Settings, mounts: tuple[Mount, ...] = ()) -> int:
     try:
         app: AsyncApp | None = None
         if client is not None and sender is not None:
+            if register is None:
+                raise ValueError("serve: Slack is configured but no listeners were passed (register=...)")
             identity = SlackIdentity(core.db, core.directory, client, core.clock)
             sender.bind(identity)
             ctx = SlackContext(core, client, identity)
-            app = build_app(core, client, signing_secret=secret, context=ctx)
+            app = build_app(core, client, register=register, signing_secret=secret, context=ctx)
             web_app = build_web_app(app, core, secret)
         else:
             web_app = web.Application(middlewares=[deadline_middleware])
