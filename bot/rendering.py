@@ -1,40 +1,29 @@
-"""Render every user-visible text from `templates/messages/` (Jinja2, Swedish by default)."""
+"""Render every user-visible text from `templates/messages/` (Jinja2, Swedish by default).
+
+Channel-neutral: Slack's layouts (Block Kit, views, limits) are rendered by `bot.channels.slack.views`."""
 
 from __future__ import annotations
 
-import functools
 import json
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bot.channels.slack import limits as slack_limits
-from bot.channels.slack.markup import escape_mrkdwn_objects
 from bot.config import PROJECT_ROOT
 from bot.directory import Directory
 from bot.errors import FieldError, Refusal
+from bot.shorten import cut
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates" / "messages"
 _WEEKDAYS = ["mån", "tis", "ons", "tor", "fre", "lör", "sön"]
 _MONTHS = ["jan", "feb", "mars", "apr", "maj", "juni", "juli", "aug", "sep", "okt", "nov", "dec"]
-# A layout that lists items (e.g. the queue) reads `list_max`; while the message does not fit Slack's limits
-# it is rendered again with the next, smaller value ("… och N till" names the rest).
-LIST_STEPS = (10, 5, 3, 2, 1)
-
-
-@functools.cache
-def slack_notes(template_dir: Path = TEMPLATE_DIR) -> slack_limits.Notes:
-    """The Swedish notes added where Slack's limits cut something (`CUT` in `_labels.j2`)."""
-    labels = Environment(loader=FileSystemLoader(str(template_dir))).get_template("_labels.j2").module
-    cuts = labels.CUT  # type: ignore[attr-defined]
-    return slack_limits.Notes(cut=cuts["text"], more=cuts["more"])
 
 
 class Renderer:
-    """Turns template names and context into Swedish text and Block Kit JSON."""
+    """Turns template names and context into Swedish text (and, for the channels, JSON layouts)."""
 
     def __init__(self, directory: Directory, tz: str = "Europe/Stockholm", template_dir: Path = TEMPLATE_DIR):
         self.directory = directory
@@ -58,7 +47,6 @@ class Renderer:
         )
         self.labels = self.env.get_template("_labels.j2").module
         self.env.globals.update(L=self.labels)
-        self.slack_notes = slack_notes(template_dir)
 
     # --- formatting -------------------------------------------------------------------------
     def local(self, dt: datetime) -> datetime:
@@ -86,45 +74,12 @@ class Renderer:
 
     def shorten(self, value: str | None, limit: int, note: str | None = None) -> str:
         """Free text cut to `limit` characters with a note saying so (the `forkorta` filter)."""
-        return slack_limits.cut(value or "", limit, self.slack_notes.cut if note is None else note)
+        return cut(value or "", limit, str(self.labels.CUT["text"]) if note is None else note)
 
     # --- rendering --------------------------------------------------------------------------
     def render(self, name: str, **ctx: Any) -> str:
         """Render `<name>.txt.j2` to text."""
         return self.env.get_template(f"{name}.txt.j2").render(**ctx).strip()
-
-    def blocks(self, name: str, **ctx: Any) -> list[dict[str, Any]] | None:
-        """Render `<name>.blocks.json.j2` to a Block Kit list within Slack's limits, mrkdwn escaped, or None if
-        the message has no layout. A list too long for one message is shortened (`list_max`, see LIST_STEPS)."""
-        try:
-            template = self.env.get_template(f"{name}.blocks.json.j2")
-        except TemplateNotFound:
-            return None
-
-        def render(**extra: Any) -> list[dict[str, Any]]:
-            data = json.loads(template.render(**ctx, **extra))
-            blocks = data if isinstance(data, list) else data["blocks"]
-            return slack_limits.fit_fields(escape_mrkdwn_objects(blocks), self.slack_notes)
-
-        blocks = render()
-        if "list_max" not in ctx:
-            for list_max in LIST_STEPS:
-                if slack_limits.fits(blocks):
-                    break
-                blocks = render(list_max=list_max)
-        return slack_limits.fit_blocks(blocks, self.slack_notes)
-
-    def raw_view(self, name: str, **ctx: Any) -> dict[str, Any]:
-        """Render `<name>.view.json.j2` with mrkdwn escaped but not yet fitted to Slack's limits."""
-        return escape_mrkdwn_objects(json.loads(self.env.get_template(f"{name}.view.json.j2").render(**ctx)))
-
-    def fit_view(self, view: dict[str, Any]) -> dict[str, Any]:
-        """A rendered view within Slack's limits (see bot/channels/slack/limits.py)."""
-        return slack_limits.fit_view(view, self.slack_notes)
-
-    def view(self, name: str, **ctx: Any) -> dict[str, Any]:
-        """Render a Slack view (modal or Home tab) from `<name>.view.json.j2`, escaped and within limits."""
-        return self.fit_view(self.raw_view(name, **ctx))
 
     def macro(self, group: str, name: str, **ctx: Any) -> str:
         """Call macro `name` of `<group>.j2` (short texts such as refusals and field errors)."""

@@ -16,6 +16,7 @@ from bot.cases.rules import Action, authorize, check_assign, follow_up_owners
 from bot.cases.visibility import Level, level, shown_free_text
 from bot.channels.slack import render
 from bot.channels.slack.context import SlackContext
+from bot.channels.slack.views import render_view
 from bot.errors import Refusal
 from handlers.slack import forms
 from handlers.slack.commands import request_form
@@ -79,7 +80,7 @@ async def case_form(ctx: SlackContext, template: str, case: Case, person_id: str
     params: dict[str, Any] = {"case": case, "show_brief": full, **form_context(ctx, template, case, person_id),
                               **extra}
     shown = [c.ref for c in shown_free_text(template, params)] if full else []
-    return ctx.core.renderer.view(template, **params), shown
+    return render_view(ctx.core.renderer, template, **params), shown
 
 
 async def opened(ctx: SlackContext, person_id: str, template: str, refs: list[str]) -> None:

@@ -19,6 +19,7 @@ from bot.brister.rules import is_coordinator
 from bot.brister.service import BristService
 from bot.channels.slack.context import SlackContext, state_hash
 from bot.channels.slack.markup import escape
+from bot.channels.slack.views import render_view
 from bot.errors import FieldError, Refusal
 from handlers.slack import forms
 from handlers.slack.brist_forms import draft_id, parse_brist
@@ -33,7 +34,7 @@ def brist_form(ctx: SlackContext, form: BristForm | None = None, draft: int | No
     """The report modal, empty or prefilled (a ladder draft)."""
     core = ctx.core
     units = [(u.id, u.name) for u in core.directory.units.values()]
-    return core.renderer.view("slack_brist_form", units=units, form=form or BristForm(), draft=draft,
+    return render_view(core.renderer, "slack_brist_form", units=units, form=form or BristForm(), draft=draft,
                               today=service(ctx).today().isoformat())
 
 
@@ -116,7 +117,7 @@ async def open_dismiss(ctx: SlackContext, ack: Any, body: dict[str, Any], action
                     trigger_id=body.get("trigger_id"),
                     channel_id=(body.get("channel") or {}).get("id"))
         return
-    view = ctx.core.renderer.view("slack_brist_dismiss", draft=draft.id, case_ref=draft.case_ref)
+    view = render_view(ctx.core.renderer, "slack_brist_dismiss", draft=draft.id, case_ref=draft.case_ref)
     await open_form(ctx, client, trigger_id=str(body.get("trigger_id")), view=view, user_id=user_id)
 
 
@@ -168,7 +169,7 @@ async def submit_report(ctx: SlackContext, ack: Any, body: dict[str, Any], view:
         await ack(response_action="errors", errors={"handelse": ctx.core.renderer.refusal(exc)})
         return
     text = ctx.core.renderer.macro("brister", "filed", report=report)
-    await ack(response_action="update", view=ctx.core.renderer.view("slack_info", text=text))
+    await ack(response_action="update", view=render_view(ctx.core.renderer, "slack_info", text=text))
     changed(ctx)
 
 
@@ -190,7 +191,7 @@ async def submit_dismiss(ctx: SlackContext, ack: Any, body: dict[str, Any], view
         await ack(response_action="errors", errors={"skal": ctx.core.renderer.refusal(exc)})
         return
     text = ctx.core.renderer.macro("brister", "draft_dismissed", d=dismissed)
-    await ack(response_action="update", view=ctx.core.renderer.view("slack_info", text=text))
+    await ack(response_action="update", view=render_view(ctx.core.renderer, "slack_info", text=text))
     changed(ctx)
 
 

@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack.context import SlackContext
 from bot.channels.slack.markup import escape
+from bot.channels.slack.views import render_view
 from handlers.slack.common import bind, open_form, unknown_user_text
 
 log = logging.getLogger("handlers.slack.commands")
@@ -25,7 +26,7 @@ def request_form(ctx: SlackContext, person_id: str) -> dict[str, Any]:
     valid_until = core.cases.today() + timedelta(days=core.settings.consent_default_days)
     # who may have obtained the consent: the requester first, then the colleagues of the same unit
     people = [(p.id, p.name) for p in core.directory.staff_of(person.unit) if p.id != person_id]
-    return core.renderer.view(
+    return render_view(core.renderer,
         "slack_request", units=units, all_units=all_units, contact=core.cases.default_contact(person_id),
         valid_until=valid_until.isoformat(), default_days=core.settings.consent_default_days,
         people=[(person_id, person.name), *people], requester=person_id,

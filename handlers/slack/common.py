@@ -17,6 +17,7 @@ from bot import audit
 from bot.channels.slack.context import SlackContext
 from bot.channels.slack.markup import escape
 from bot.channels.slack.sender import message_payload
+from bot.channels.slack.views import render_view
 from bot.directory import Role
 from bot.errors import Refusal
 from handlers.slack.forms import PayloadError, parse_click, private_ref
@@ -48,7 +49,7 @@ async def reply(
             kwargs: dict[str, Any] = {"channel": channel_id, "user": user_id, **message_payload(text, blocks)}
             await client.chat_postEphemeral(**kwargs)
         elif trigger_id:
-            await client.views_open(trigger_id=trigger_id, view=ctx.core.renderer.view("slack_info", text=text))
+            await client.views_open(trigger_id=trigger_id, view=render_view(ctx.core.renderer, "slack_info", text=text))
     except SlackApiError as exc:
         reason = str(exc.response.get("error"))
         log.warning("slack reply failed", extra={"event": "slack.reply_failed", "reason": reason})
@@ -101,7 +102,7 @@ class Answer:
         if self.errors:
             return {"response_action": "errors", "errors": self.errors}
         if self.text is not None:
-            return {"response_action": "update", "view": ctx.core.renderer.view("slack_info", text=self.text)}
+            return {"response_action": "update", "view": render_view(ctx.core.renderer, "slack_info", text=self.text)}
         return {}
 
 
@@ -131,7 +132,7 @@ async def answer_in_time(
         return
     log.warning("view answer late", extra={"event": "slack.view_late", "listener": name, "case_ref": ref})
     await ack(response_action="update",
-              view=ctx.core.renderer.view("slack_info", text=ctx.core.renderer.render("slack_slow", ref=ref)))
+              view=render_view(ctx.core.renderer, "slack_info", text=ctx.core.renderer.render("slack_slow", ref=ref)))
     ctx.spawn(_report_late(ctx, client, task, body, name=name, ref=ref), f"gfi-slack-{name}-late")
 
 
@@ -154,7 +155,7 @@ async def _report_late(ctx: SlackContext, client: AsyncWebClient, task: asyncio.
     view_id = str((body.get("view") or {}).get("id") or "")
     user_id = str((body.get("user") or {}).get("id") or "")
     try:
-        await client.views_update(view_id=view_id, view=renderer.view("slack_info", text=text))
+        await client.views_update(view_id=view_id, view=render_view(renderer, "slack_info", text=text))
         return
     except SlackApiError:
         pass  # the modal was closed: send the outcome as a direct message instead
@@ -230,7 +231,7 @@ async def failed(ctx: SlackContext, kind: Kind, name: str, *, ack: Any, body: di
                 return
             block = first_input_block(body.get("view") or {})
             if block is None:  # a view without inputs: replace it with the explanation
-                await ack(response_action="update", view=ctx.core.renderer.view("slack_info", text=text))
+                await ack(response_action="update", view=render_view(ctx.core.renderer, "slack_info", text=text))
             else:
                 await ack(response_action="errors", errors={block: text})
             return

@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack.context import SlackContext
 from bot.channels.slack.sender import message_payload
+from bot.channels.slack.views import render_view
 from handlers.slack.common import bind, unknown_user_text
 
 log = logging.getLogger("handlers.slack.home")
@@ -28,7 +29,7 @@ async def home_opened(ctx: SlackContext, ack: Any, body: dict[str, Any], event: 
     user_id = str(event.get("user") or "")
     person_id = await ctx.identity.person_for(user_id)
     if person_id is None:
-        view = ctx.core.renderer.view("slack_unknown_home", text=unknown_user_text(ctx))
+        view = render_view(ctx.core.renderer, "slack_unknown_home", text=unknown_user_text(ctx))
         await client.views_publish(user_id=user_id, view=view)
         return
     await ctx.homes.publish(person_id, user_id)

@@ -15,6 +15,7 @@ from bot.channels.console import ConsoleSender, print_message
 from bot.channels.slack import render as slack_render
 from bot.channels.slack.home import HomeData, home_view
 from bot.channels.slack.sender import SlackSender
+from bot.channels.slack.views import render_blocks, render_view
 from bot.channels.terminal import neutralise
 from bot.config import DEFAULT_DIRECTORY
 from bot.directory import load_directory
@@ -104,11 +105,11 @@ def test_a_new_template_is_escaped_without_its_author_doing_anything(tmp_path: P
         '[{"type": "section", "text": {"type": "mrkdwn", "text": {{ brief | json }}},'
         '  "fields": [{"type": "plain_text", "text": {{ brief | json }}}]}]}')
     renderer = Renderer(load_directory(DEFAULT_DIRECTORY), template_dir=tmp_path)
-    blocks = renderer.blocks("note", brief=HOSTILE)
+    blocks = render_blocks(renderer, "note", brief=HOSTILE)
     assert blocks is not None
     assert blocks[0]["text"]["text"] == "*Obs:* " + ESCAPED  # Slack's bold survives
     assert blocks[1]["elements"][0]["text"] == ESCAPED
-    view = renderer.view("note", brief=HOSTILE)
+    view = render_view(renderer, "note", brief=HOSTILE)
     assert view["blocks"][0]["text"]["text"] == ESCAPED
     assert view["blocks"][0]["fields"][0]["text"] == HOSTILE  # plain_text: as typed
 
@@ -149,10 +150,10 @@ async def test_ephemeral_replies_are_escaped() -> None:
 def test_modals_and_home_show_free_text_as_typed(renderer: Renderer) -> None:
     c = case(8, brief=HOSTILE)
     views = [
-        renderer.view("slack_assign", case=c, show_brief=True, staff=[("linnea.fors", HOSTILE)]),
-        renderer.view("slack_info", text=HOSTILE),
-        renderer.view("slack_close", case=c),
-        renderer.view("slack_request", units=[("x", HOSTILE)], all_units=[("x", HOSTILE)], contact=HOSTILE,
+        render_view(renderer, "slack_assign", case=c, show_brief=True, staff=[("linnea.fors", HOSTILE)]),
+        render_view(renderer, "slack_info", text=HOSTILE),
+        render_view(renderer, "slack_close", case=c),
+        render_view(renderer, "slack_request", units=[("x", HOSTILE)], all_units=[("x", HOSTILE)], contact=HOSTILE,
                       valid_until="2027-02-21", default_days=90, people=[("maria.sand", "Maria Sand")],
                          requester="maria.sand"),
         home_view(renderer, HomeData(person_id="fatima.ali", now=NOW, queues=[("beroende", [c])],

@@ -13,6 +13,7 @@ from bot.cases import offers
 from bot.cases.models import Case, CaseState, CaseType, CloseReason, Outcome
 from bot.channels.slack import render as slack_render
 from bot.channels.slack.home import MAX_VIEW_BLOCKS, FailedDelivery, HomeData, home_view
+from bot.channels.slack.views import render_view
 from bot.config import DEFAULT_DIRECTORY
 from bot.directory import load_directory
 from bot.ladder.models import AwaitingItem, AwaitingKind, FrozenLadder, FrozenRung
@@ -171,7 +172,7 @@ def test_queue_layout(renderer: Renderer) -> None:
     ],
 )
 def test_modals_respect_slack_limits(renderer: Renderer, template: str, extra: dict[str, Any]) -> None:
-    view = renderer.view(template, case=case(8, CaseState.ACKNOWLEDGED), **extra)
+    view = render_view(renderer, template, case=case(8, CaseState.ACKNOWLEDGED), **extra)
     assert view["type"] == "modal"
     for key in ("title", "submit", "close"):
         if view.get(key):

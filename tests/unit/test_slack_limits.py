@@ -15,6 +15,7 @@ from bot.cases.models import Case
 from bot.channels.slack import limits
 from bot.channels.slack import render as slack_render
 from bot.channels.slack.home import HomeData, home_view
+from bot.channels.slack.views import render_view
 from bot.config import DEFAULT_DIRECTORY
 from bot.directory import load_directory
 from bot.messages.describe import describe
@@ -96,7 +97,7 @@ def test_home_of_a_distributor_for_six_units_with_long_queues(renderer: Renderer
 def test_request_form_offers_every_unit(renderer: Renderer, n_units: int) -> None:
     units = [(f"enhet-{i:03d}", f"Verksamhet nummer {i:03d} med ett ganska långt namn i kommunen") for i in
              range(n_units)]
-    view = renderer.view("slack_request", units=units, all_units=units, contact="Maria Sand",
+    view = render_view(renderer, "slack_request", units=units, all_units=units, contact="Maria Sand",
                          valid_until="2027-02-21", default_days=90, people=[("maria.sand", "Maria Sand")],
                          requester="maria.sand")
     slack_accepts_view(view)
@@ -110,18 +111,19 @@ def test_request_form_offers_every_unit(renderer: Renderer, n_units: int) -> Non
 
 def test_assign_form_with_120_staff_and_follow_up_with_240_people(renderer: Renderer) -> None:
     staff = [(f"p{i:03d}", f"Person {i:03d} Efternamnsson-Långnamn") for i in range(120)]
-    view = renderer.view("slack_assign", case=case(8), staff=staff)
+    view = render_view(renderer, "slack_assign", case=case(8), staff=staff)
     slack_accepts_view(view)
     element = next(b for b in view["blocks"] if b.get("block_id") == "personer")["element"]
     assert [o["value"] for g in element["option_groups"] for o in g["options"]] == [p for p, _ in staff]
     assert element["option_groups"][0]["label"]["text"].startswith("Person 000")
     people = [(f"p{i:03d}", f"Person {i:03d}") for i in range(240)]
-    view = renderer.view("slack_follow_up", case=case(8), people=people, today="2026-11-23")
+    view = render_view(renderer, "slack_follow_up", case=case(8), people=people, today="2026-11-23")
     slack_accepts_view(view)
 
 
 def test_assign_form_shows_a_2000_character_brief_within_the_section_limit(renderer: Renderer) -> None:
-    view = renderer.view("slack_assign", case=case(8, brief=LONG_BRIEF * 2), show_brief=True, staff=[("a", "A")])
+    view = render_view(renderer, "slack_assign", case=case(8, brief=LONG_BRIEF * 2), show_brief=True,
+                       staff=[("a", "A")])
     slack_accepts_view(view)
     assert view["blocks"][0]["text"]["text"].endswith("(texten är förkortad, se hela ärendet under Hem-fliken)")
 

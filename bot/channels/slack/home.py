@@ -13,6 +13,7 @@ from bot.cases.models import Case
 from bot.cases.visibility import Level
 from bot.channels.slack import limits as slack_limits
 from bot.channels.slack import render
+from bot.channels.slack.views import fit_view, render_raw_view
 from bot.core import Core
 from bot.directory import Role
 from bot.ladder.models import AwaitingItem
@@ -117,7 +118,7 @@ def home_view(renderer: Renderer, data: HomeData) -> dict[str, Any]:
     if len(blocks) > MAX_VIEW_BLOCKS:  # still too long (very many queues): keep the footer, cut the middle
         log.warning("home view cut", extra={"event": "slack.home_cut", "blocks": len(blocks)})
         view["blocks"] = [*blocks[: MAX_VIEW_BLOCKS - 1], blocks[-1]]
-    return renderer.fit_view(view)  # every text within its field's limit
+    return fit_view(renderer, view)  # every text within its field's limit
 
 
 def _render(renderer: Renderer, data: HomeData, caps: dict[str, int], lines: list[EscalationLine]) -> dict[str, Any]:
@@ -133,7 +134,8 @@ def _render(renderer: Renderer, data: HomeData, caps: dict[str, int], lines: lis
     cases = data.cases[: caps["cases"]]
     buttons = {c.ref: [b for b in (render.button(o) for o in offers.next_steps(
         c, data.person_id, renderer.directory, withdraw=True)) if b] for c in cases}
-    return renderer.raw_view(
+    return render_raw_view(
+        renderer,
         "home",
         buttons=buttons,
         person=data.person_id,

@@ -17,6 +17,9 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from bot.shorten import SHORT as _SHORT
+from bot.shorten import cut
+
 SECTION_TEXT = 3000
 SECTION_FIELDS = 10
 FIELD_TEXT = 2000
@@ -44,7 +47,6 @@ MESSAGE_TEXT = 4000  # top-level text of a message without blocks (the reference
 FALLBACK_TEXT = 3000  # top-level text of a message with blocks: only the notification and fallback
 MESSAGE_TOTAL = 40_000  # Slack's documented ceiling for a whole message; the figures above stay below it
 
-_SHORT = "…"  # the note of fields too short for a sentence (buttons, options, headers)
 _LONG_FIELD = 1000  # fields at least this long get the full note
 
 
@@ -55,23 +57,6 @@ class Notes:
     cut: str = " …"  # appended to free text that was shortened
     more: str = "…"  # a context line in place of the blocks that did not fit
 
-
-def cut(text: str, limit: int, note: str = _SHORT) -> str:
-    """`text` if it fits in `limit` characters, else its start and `note` (together at most `limit`).
-    Never splits a Slack escape (`&amp;`) and prefers to cut between words."""
-    if len(text) <= limit:
-        return text
-    if len(note) >= limit // 2:
-        note = _SHORT
-    keep = limit - len(note)
-    head = text[:keep]
-    amp = head.rfind("&", max(0, keep - 5))
-    if amp != -1 and ";" not in head[amp:]:
-        head = head[:amp]
-    space = head.rfind(" ", max(0, len(head) - 20))
-    if space > 0:
-        head = head[:space]
-    return head.rstrip() + note
 
 
 def _text(obj: Any, limit: int, notes: Notes) -> None:

@@ -12,10 +12,10 @@ from typing import Any
 
 from bot.channels.slack import limits
 from bot.channels.slack.markup import escape
+from bot.channels.slack.views import LIST_STEPS, slack_notes
 from bot.messages.actions import ACTIONS, confirm_words
 from bot.messages.model import Line, Message, Offer
 from bot.messages.text import body_lines, line_text
-from bot.rendering import LIST_STEPS, slack_notes
 
 MAX_BUTTONS = 25  # elements of one actions block
 LIST_FREE_TEXT = 400  # characters of an entry's free text in a list (the whole text is in the form)

@@ -12,9 +12,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.channels.slack import limits, render
 from bot.channels.slack.identity import IdentityLookupError, SlackIdentity
 from bot.channels.slack.markup import escape
+from bot.channels.slack.views import slack_notes
 from bot.dispatcher import DeliveryError
 from bot.outbox import OutboxMessage
-from bot.rendering import slack_notes
 
 log = logging.getLogger(__name__)
 
