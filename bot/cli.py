@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
+from bot import texts
 from bot.channels.console import ConsoleClock, ConsoleSender, run_console
 from bot.channels.graph import GraphChannel
 from bot.clock import FrozenClock, SystemClock
@@ -29,13 +30,18 @@ from bot.store.lock import StoreLock
 log = logging.getLogger(__name__)
 
 
+def say(name: str, **params: Any) -> str:
+    """A message of the command line (`templates/messages/cli.j2`)."""
+    return texts.text("cli", name, **params)
+
+
 def _parse_now(value: str | None, tz: str) -> datetime | None:
     if value is None:
         return None
     try:
         at = datetime.fromisoformat(value)
     except ValueError:
-        raise SystemExit(f"--now: ogiltig tidpunkt {value!r}, skriv ÅÅÅÅ-MM-DDTHH:MM") from None
+        raise SystemExit(say("bad_now", value=repr(value))) from None
     return at if at.tzinfo else at.replace(tzinfo=ZoneInfo(tz))
 
 
@@ -55,10 +61,10 @@ def cmd_check_directory(args: argparse.Namespace) -> int:
         directory = load_directory(path)
     except DirectoryError as exc:
         print(exc.report(), file=sys.stderr)
-        print(f"{len(exc.problems)} fel i {path}.", file=sys.stderr)
+        print(say("directory_errors", count=len(exc.problems), path=path), file=sys.stderr)
         return 1
-    print(f"{path}: OK – {len(directory.principals)} huvudmän, {len(directory.units)} enheter, "
-          f"{len(directory.people)} personer.")
+    print(say("directory_ok", path=path, principals=len(directory.principals), units=len(directory.units),
+              people=len(directory.people)))
     return 0
 
 
@@ -72,7 +78,7 @@ async def _console(settings: Settings, person: str | None, now: datetime | None)
     try:
         person_id = person or _default_person(core.directory)
         if core.directory.person(person_id) is None:
-            print(f"Okänd person {person_id!r}. Välj en person ur {settings.directory_path}.", file=sys.stderr)
+            print(say("unknown_person", person=repr(person_id), directory=settings.directory_path), file=sys.stderr)
             return 2
         await run_console(core, person_id, clock, sys.stdin, sys.stdout)
     finally:
@@ -99,7 +105,7 @@ def _start(main: Callable[[], Coroutine[Any, Any, int]], lock: Settings | None =
         return asyncio.run(main())
     except DirectoryError as exc:
         print(exc.report(), file=sys.stderr)
-        print("Boten startar inte med en felaktig katalog.", file=sys.stderr)
+        print(say("bad_directory"), file=sys.stderr)
         return 1
     except StartupError as exc:
         print(describe(exc), file=sys.stderr)
@@ -128,10 +134,10 @@ def cmd_teams_package(args: argparse.Namespace) -> int:
     settings = _settings(args)
     app_id = args.app_id or settings.teams_app_id
     if not app_id:
-        print("Ange Entra-appens id med --app-id eller TEAMS_APP_ID.", file=sys.stderr)
+        print(say("teams_app_id_missing"), file=sys.stderr)
         return 2
     write_package(Path(args.out), app_id=app_id, version=args.version)
-    print(f"Teams-paketet är skrivet: {args.out}")
+    print(say("teams_package_written", path=args.out))
     return 0
 
 
@@ -139,12 +145,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Serve Slack, Teams and/or Graph's link pages over HTTP when configured, else fall back to the console."""
     settings = _settings(args)
     if not settings.serves_http:
-        print(
-            "Inga Slack- eller Teams-uppgifter (SLACK_BOT_TOKEN och SLACK_SIGNING_SECRET, eller TEAMS_APP_ID, "
-            "TEAMS_APP_PASSWORD och TEAMS_TENANT_ID): startar konsolen med "
-            f"{settings.directory_path} och databasen {settings.db_path}.",
-            file=sys.stderr,
-        )
+        print(say("no_channel", directory=settings.directory_path, db=settings.db_path), file=sys.stderr)
         now = _parse_now(args.now, settings.timezone)
         return _start(lambda: _console(settings, args.as_person, now), lock=settings)
     from bot.channels.slack.server import serve
@@ -215,11 +216,11 @@ def cmd_read_log(args: argparse.Namespace) -> int:
         try:
             return date.fromisoformat(value)
         except ValueError:
-            raise SystemExit(f"{flag}: ogiltigt datum {value!r}, skriv ÅÅÅÅ-MM-DD") from None
+            raise SystemExit(say("bad_date", flag=flag, value=repr(value))) from None
 
     start, end = day(args.start, "--from"), day(args.end, "--to")
     if args.ref is None and (args.person is None or start is None or end is None):
-        print("Ange --ref GFI-ÅÅÅÅ-NNNN, eller --person ID --from ÅÅÅÅ-MM-DD --to ÅÅÅÅ-MM-DD.", file=sys.stderr)
+        print(say("read_log_usage"), file=sys.stderr)
         return 2
 
     async def main() -> int:
@@ -276,10 +277,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
     settings = _settings(args)
     start, end = _day(args.start, "--from"), _day(args.end, "--to")
     if start is None or end is None:
-        print("Ange --from ÅÅÅÅ-MM-DD och --to ÅÅÅÅ-MM-DD.", file=sys.stderr)
+        print(say("period_missing"), file=sys.stderr)
         return 2
     if end < start:
-        print(f"--to ({end}) ligger före --from ({start}).", file=sys.stderr)
+        print(say("period_reversed", start=start, end=end), file=sys.stderr)
         return 2
     csv_path = Path(args.csv) if args.csv else None
     return _start(lambda: _stats(settings, start, end, args.unit, csv_path))
@@ -312,7 +313,7 @@ def _day(value: str | None, flag: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise SystemExit(f"{flag}: ogiltigt datum {value!r}, skriv ÅÅÅÅ-MM-DD") from None
+        raise SystemExit(say("bad_date", flag=flag, value=repr(value))) from None
 
 
 def build_parser() -> argparse.ArgumentParser:

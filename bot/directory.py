@@ -11,6 +11,14 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot import texts
+
+
+def _say(name: str, **params: object) -> str:
+    """A directory problem in Swedish (`templates/messages/directory.j2`)."""
+    return texts.text("directory", name, **params)
+
+
 WEEKDAYS: dict[str, int] = {
     "måndag": 0,
     "mandag": 0,
@@ -82,7 +90,7 @@ def _parse_time(value: Any) -> time:
         return time(value // 60, value % 60)
     if isinstance(value, str) and (m := _TIME.match(value.strip())):
         return time(int(m.group(1)), int(m.group(2)))
-    raise ValueError(f"ogiltig tid {value!r}, ange HH:MM (t.ex. 09:00)")
+    raise ValueError(_say("bad_time", value=repr(value)))
 
 
 ClockTime = Annotated[time, Field(description="HH:MM")]
@@ -107,7 +115,7 @@ class DistributionSpec(_Model):
     @classmethod
     def _days(cls, value: Any) -> Any:
         if not isinstance(value, list | tuple):
-            raise ValueError("ange två veckodagar, t.ex. [tisdag, torsdag]")
+            raise ValueError(_say("days_not_list"))
         out: list[int] = []
         for day in value:
             if isinstance(day, int) and 0 <= day <= 6:
@@ -115,9 +123,9 @@ class DistributionSpec(_Model):
             elif isinstance(day, str) and day.strip().lower() in WEEKDAYS:
                 out.append(WEEKDAYS[day.strip().lower()])
             else:
-                raise ValueError(f"okänd veckodag {day!r}")
+                raise ValueError(_say("unknown_weekday", day=repr(day)))
         if len(out) != 2 or out[0] == out[1]:
-            raise ValueError("fördelning sker två olika dagar i veckan: ange exakt två veckodagar")
+            raise ValueError(_say("days_not_two"))
         return tuple(sorted(out))
 
     _check_time = field_validator("time", mode="before")(_parse_time)
@@ -279,7 +287,7 @@ def _yaml_path(loc: tuple[int | str, ...]) -> str:
             out += f"[{part}]"
         else:
             out += f".{part}" if out else str(part)
-    return out or "(filen)"
+    return out or _say("the_file")
 
 
 def _cross_check(data: DirectoryFile) -> list[DirectoryProblem]:
@@ -292,9 +300,9 @@ def _cross_check(data: DirectoryFile) -> list[DirectoryProblem]:
         seen: set[str] = set()
         for i, item in enumerate(items):
             if not _ID.match(item.id):
-                add(f"{kind}[{i}].id", f"ogiltigt id {item.id!r}: använd a-z, 0-9, punkt, bindestreck")
+                add(f"{kind}[{i}].id", _say("bad_id", id=repr(item.id)))
             if item.id in seen:
-                add(f"{kind}[{i}].id", f"id {item.id!r} förekommer mer än en gång")
+                add(f"{kind}[{i}].id", _say("duplicate_id", id=repr(item.id)))
             seen.add(item.id)
         return seen
 
@@ -304,12 +312,12 @@ def _cross_check(data: DirectoryFile) -> list[DirectoryProblem]:
 
     def known_person(path: str, pid: str) -> None:
         if pid not in person_ids:
-            add(path, f"okänd person {pid!r}")
+            add(path, _say("unknown_person", id=repr(pid)))
 
     for i, unit in enumerate(data.units):
         base = f"units[{i}]"
         if unit.principal not in principal_ids:
-            add(f"{base}.principal", f"okänd huvudman {unit.principal!r}")
+            add(f"{base}.principal", _say("unknown_principal", id=repr(unit.principal)))
         for j, pid in enumerate(unit.distributors):
             known_person(f"{base}.distributors[{j}]", pid)
         if unit.deputy is not None:
@@ -318,30 +326,30 @@ def _cross_check(data: DirectoryFile) -> list[DirectoryProblem]:
             for j, pid in enumerate(rung.people):
                 known_person(f"{base}.ladder[{r}].people[{j}]", pid)
             if rung.business_days is not None and rung.business_hours is not None:
-                add(f"{base}.ladder[{r}]", "ange antingen business_days eller business_hours, inte båda")
+                add(f"{base}.ladder[{r}]", _say("days_and_hours"))
         if unit.office_hours.start >= unit.office_hours.end:
-            add(f"{base}.office_hours", "kontorstiden måste börja före den slutar")
+            add(f"{base}.office_hours", _say("office_hours_order"))
         elif not (unit.office_hours.start <= unit.distribution.time < unit.office_hours.end):
-            add(f"{base}.distribution.time", "fördelningstiden ligger utanför kontorstiden")
+            add(f"{base}.distribution.time", _say("distribution_outside_office"))
         dist_time = unit.distribution.time
         if time(2) <= dist_time < time(3):
-            add(f"{base}.distribution.time", "undvik 02:00–03:00 (sommartidsbyte)")
+            add(f"{base}.distribution.time", _say("distribution_dst"))
 
     slack_seen: dict[str, int] = {}
     for i, person in enumerate(data.people):
         base = f"people[{i}]"
         if person.unit not in unit_ids:
-            add(f"{base}.unit", f"okänd enhet {person.unit!r}")
+            add(f"{base}.unit", _say("unknown_unit", id=repr(person.unit)))
         if person.channel is Channel.SLACK and not person.slack_user_id and not person.email:
-            add(f"{base}.channel", "kanal slack kräver slack_user_id eller email")
+            add(f"{base}.channel", _say("slack_needs_id"))
         if person.channel is Channel.M365 and not (person.m365_upn or person.email):
-            add(f"{base}.channel", "kanal m365 kräver m365_upn eller email")
+            add(f"{base}.channel", _say("m365_needs_id"))
         if person.slack_user_id:
             if person.slack_user_id in slack_seen:
-                add(f"{base}.slack_user_id", "samma Slack-id finns redan på en annan person")
+                add(f"{base}.slack_user_id", _say("slack_id_taken"))
             slack_seen[person.slack_user_id] = i
     if not any(Role.COORDINATOR in p.roles for p in data.people):
-        add("people", "ingen person har rollen coordinator (ansvarstrappans översta steg)")
+        add("people", _say("no_coordinator"))
     return problems
 
 
@@ -361,12 +369,12 @@ def parse_directory(raw: Any, source: Path) -> Directory:
 def _reason(err: Any) -> str:
     kind = err.get("type", "")
     if kind == "missing":
-        return "saknas"
+        return _say("missing")
     if kind == "extra_forbidden":
-        return "okänt fält"
+        return _say("extra_field")
     if kind == "too_short":
-        return "får inte vara tom"
-    msg = str(err.get("msg", "ogiltigt värde"))
+        return _say("empty")
+    msg = str(err.get("msg") or _say("invalid"))
     return msg.removeprefix("Value error, ")
 
 
@@ -376,16 +384,16 @@ def load_directory(path: Path) -> Directory:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise DirectoryError(
-            path, [DirectoryProblem(path="(filen)", reason=f"kan inte läsas: {exc.strerror}")]
+            path, [DirectoryProblem(path=_say("the_file"), reason=_say("unreadable", reason=exc.strerror))]
         ) from None
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"rad {mark.line + 1}, kolumn {mark.column + 1}" if mark else "(filen)"
+        where = _say("yaml_at", line=mark.line + 1, column=mark.column + 1) if mark else _say("the_file")
         raise DirectoryError(
-            path, [DirectoryProblem(path=where, reason=f"ogiltig YAML: {getattr(exc, 'problem', exc)}")]
+            path, [DirectoryProblem(path=where, reason=_say("bad_yaml", problem=getattr(exc, "problem", exc)))]
         ) from None
     if not isinstance(raw, dict):
-        raise DirectoryError(path, [DirectoryProblem(path="(filen)", reason="förväntade en YAML-mappning")])
+        raise DirectoryError(path, [DirectoryProblem(path=_say("the_file"), reason=_say("not_mapping"))])
     return parse_directory(raw, path)
