@@ -30,7 +30,6 @@ log = logging.getLogger("bot.cases.service")
 MAX_BRIEF = MAX_LENGTH["kort"]  # the limits of every free-text field are in bot/fields.py
 MAX_SHORT = MAX_LENGTH["kontakt"]
 MAX_ASSIGNEES = 4
-INFORMATION_CHOICES = "kontaktuppgifter, pågående insatser, hälsa och behandling, social situation eller annat"
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,7 @@ class CaseEngine:
         choices = list(dict.fromkeys(c.strip() for c in covers if c.strip()))
         for c in choices:
             if c not in {i.value for i in Information}:
-                errors["avser"] = ("bad_choice", {"field": "avser", "value": c, "choices": INFORMATION_CHOICES})
+                errors["avser"] = ("bad_choice", {"field": "avser", "value": c})
         text, problems = clean_fields({"avser_text": note}, self.today(), raise_errors=False)
         errors.update(problems)
         text = text["avser_text"] or None
@@ -111,7 +110,7 @@ class CaseEngine:
             errors.setdefault("avser_text", ("required", {"field": "avser_text"}))
         kind = parse_form(form) if form else None
         if form and kind is None:
-            errors["form"] = ("bad_choice", {"field": "form", "value": form, "choices": "skriftligt eller muntligt"})
+            errors["form"] = ("bad_choice", {"field": "form", "value": form})
         if self.directory.person(obtained_by) is None:
             errors["inhamtat"] = ("unknown_person", {"field": "inhamtat", "person": obtained_by})
         ordered = [i.value for i in Information if i.value in choices]

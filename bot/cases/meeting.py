@@ -73,9 +73,7 @@ class MeetingActions(CaseEngine):
         try:
             result = Outcome(outcome)
         except ValueError:
-            raise FieldError.one(
-                "utfall", "bad_choice", value=outcome, choices="lotsning, kartlaggning, sip eller ingen"
-            ) from None
+            raise FieldError.one("utfall", "bad_choice", value=outcome) from None
 
         def precheck(case: Case) -> None:
             if case.meeting_at and case.meeting_at > self.clock.now():
