@@ -25,3 +25,8 @@ def text(group: str, name: str, /, template_dir: Path = TEMPLATE_DIR, **params: 
     if macro is None:
         raise KeyError(f"no macro {name!r} in {group}.j2")
     return str(macro(**{k: v for k, v in params.items() if k in macro.arguments})).strip()
+
+
+def table(name: str, template_dir: Path = TEMPLATE_DIR) -> dict[str, str]:
+    """A label table of `_labels.j2` (e.g. MAIL_LINKS) as a plain dict."""
+    return {str(k): str(v) for k, v in getattr(_env(template_dir).get_template("_labels.j2").module, name).items()}

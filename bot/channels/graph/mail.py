@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bot import texts
 from bot.channels.graph.templates import GraphTemplates
 from bot.messages.model import Line, Message, Offer
 from bot.outbox import OutboxMessage
@@ -27,14 +28,8 @@ SLACK_BUTTONS: dict[str, str] = {
     "ladder_nudge": "nudge",
     "gfi_follow_up_done": "complete_follow_up",
 }
-# Swedish labels of the link actions (the table in bot/messages/actions.py takes over when it exists).
-LABELS: dict[str, str] = {
-    "acknowledge": "Kvittera",
-    "take_over": "Ta över",
-    "nudge": "Påminn",
-    "complete_follow_up": "Markera bevakningen klar",
-    "open": "Öppna ärendet",
-}
+# Swedish labels of the link actions (`MAIL_LINKS` in templates/messages/_labels.j2).
+LABELS: dict[str, str] = texts.table("MAIL_LINKS")
 
 LinkMaker = Callable[[Offer], str | None]
 
