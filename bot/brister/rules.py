@@ -12,9 +12,9 @@ from enum import StrEnum
 
 from bot.brister.models import OPEN_REPORT_STATES, BristDraft, BristReport, BristState, DraftStatus
 from bot.directory import Directory, Role
+from bot.errors import Refusal
 from bot.messages import actions
 from bot.messages.model import Offer
-from bot.errors import Refusal
 
 
 class BristAction(StrEnum):
