@@ -245,3 +245,13 @@ def test_brist_messages_show_buttons_in_slack_and_commands_in_the_console(render
     text = plain_text(msg)
     assert '/åtgärd BRIST-2026-0001 "<vidtagna åtgärder>"' in text and "/dialog BRIST-2026-0001" in text
     assert "Ingen svarade på förfrågan" not in plain_text(msg.without_free_text())
+
+
+def test_brist_messages_on_a_teams_card_offer_card_actions(renderer: Renderer) -> None:
+    from bot.channels.teams.cards import message_card
+
+    card = message_card(renderer, message(renderer, "brist_filed"), "n1")
+    assert [(a["verb"], a["data"]["ref"]) for a in card["actions"]] == [
+        ("brist_measures", "BRIST-2026-0001"), ("brist_dialogue", "BRIST-2026-0001"),
+        ("brist_open_report", "BRIST-2026-0001")]
+    assert not COMMAND.search(json.dumps(card, ensure_ascii=False))
