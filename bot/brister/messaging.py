@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot.brister.models import BristReport
+from bot.brister.rules import offers
 from bot.directory import Directory
 from bot.outbox import Outbox
 from bot.store import Tx
@@ -36,6 +37,7 @@ async def _tell(outbox: Outbox, tx: Tx, people: list[str], actor_id: str, templa
         if pid == actor_id:
             continue
         await outbox.enqueue(tx, pid, template, case_ref=report.ref, dedupe_key=f"brist:{report.id}:{key}:{pid}",
+                             offers=offers(report, pid, outbox.directory),
                              report=await shown_to(tx, pid, report), actor=actor_id, **ctx)
 
 

@@ -13,6 +13,8 @@ from enum import StrEnum
 from bot.brister.models import OPEN_REPORT_STATES, BristDraft, BristReport, BristState, DraftStatus
 from bot.directory import Directory, Role
 from bot.errors import Refusal
+from bot.messages import actions
+from bot.messages.model import Offer
 
 
 class BristAction(StrEnum):
@@ -93,3 +95,18 @@ def authorize_draft(action: BristAction, draft: BristDraft, actor_id: str, direc
         return
     if draft.status is not DraftStatus.DRAFT:
         raise Refusal("brist_draft_decided", draft=draft.id, status=draft.status.value)
+
+
+def offers(report: BristReport, person_id: str, directory: Directory) -> tuple[Offer, ...]:
+    """What a message about `report` offers `person_id`: the units' distributors record the measures and the
+    dialogue's outcome while the report is open, coordinators close it, and everyone who may see it opens it."""
+    if directory.person(person_id) is None or not may_see(report, person_id, directory):
+        return ()
+    out: list[Offer] = []
+    if report.is_open and any(u in report.units for u in units_distributed_by(person_id, directory)):
+        out.append(Offer(actions.BRIST_MEASURES, report.ref, primary=not report.measures))
+        out.append(Offer(actions.BRIST_DIALOGUE, report.ref, primary=bool(report.measures) and not report.dialogue))
+    if report.is_open and is_coordinator(person_id, directory):
+        out.append(Offer(actions.BRIST_CLOSE, report.ref))
+    out.append(Offer(actions.BRIST_OPEN, report.ref))
+    return tuple(out)

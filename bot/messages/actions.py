@@ -35,6 +35,11 @@ LADDER_TAKE_OVER = "take_over"  # item = the awaiting item (escalation) id
 LADDER_NUDGE = "nudge"
 LADDER_REASSIGN = "reassign"
 OPEN_CASE = "open"
+# Reports of brister i samverkan (item-less; ref = the report's BRIST-ÅÅÅÅ-NNNN)
+BRIST_MEASURES = "brist_measures"
+BRIST_DIALOGUE = "brist_dialogue"
+BRIST_CLOSE = "brist_close"
+BRIST_OPEN = "brist_open_report"
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,10 @@ _SPECS: tuple[ActionSpec, ...] = (
     ActionSpec(LADDER_REASSIGN, "/omfördela {ref} <person> [<person> …]", "ladder_reassign", value="{item}",
                form=True),
     ActionSpec(OPEN_CASE, "/visa {ref}", None),
+    ActionSpec(BRIST_MEASURES, '/åtgärd {ref} "<vidtagna åtgärder>"', "brist_measures_open", form=True),
+    ActionSpec(BRIST_DIALOGUE, '/dialog {ref} "<resultat av dialogen>"', "brist_dialogue_open", form=True),
+    ActionSpec(BRIST_CLOSE, "/stäng {ref}", "brist_close"),
+    ActionSpec(BRIST_OPEN, "/visa {ref}", "brist_report_open"),
 )
 
 

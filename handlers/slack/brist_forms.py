@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from bot.brister.models import BristForm
+from bot.brister.models import BristForm, parse_brist_ref
 from handlers.slack.forms import ErrorMap
 
 
@@ -45,3 +45,16 @@ def draft_id(private_metadata: str) -> int | None:
     """The draft a modal completes (`draft:3`), or None for a new report."""
     kind, _, number = (private_metadata or "").partition(":")
     return int(number) if kind == "draft" and number.isdigit() else None
+
+
+def parse_brist_text(values: dict[str, Any], field: str) -> tuple[str, ErrorMap]:
+    """The measures or dialogue modal's text (block `text`) → (text, parse errors, keyed by the report's
+    `field`: "atgarder" or "dialog"). The service checks the rest (personal identity numbers, length)."""
+    text = _text(values, "text")
+    errors: ErrorMap = {} if text else {field: ("required", {"field": field})}
+    return text, errors
+
+
+def report_ref(private_metadata: str) -> str | None:
+    """The report a measures or dialogue modal is about (its BRIST-ÅÅÅÅ-NNNN), or None."""
+    return parse_brist_ref(private_metadata or "")

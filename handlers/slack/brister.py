@@ -1,5 +1,7 @@
 """Slack listeners for brister i samverkan: the report modal (new or completing a ladder draft), dismissing a
-draft, and the yearly report sent as files in a direct message to a coordinator."""
+draft, working a report from the buttons of its messages and App Home (record the measures or the dialogue's
+outcome in a modal, close it, open it), and the yearly report and the statistics sent as files in a direct
+message to a coordinator."""
 
 from __future__ import annotations
 
@@ -13,16 +15,16 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.brister.models import BristForm
+from bot.brister.models import BristForm, parse_brist_ref
 from bot.brister.report import write_year
-from bot.brister.rules import is_coordinator
+from bot.brister.rules import BristAction, authorize, is_coordinator
 from bot.brister.service import BristService
 from bot.channels.slack.context import SlackContext, state_hash
 from bot.channels.slack.markup import escape
 from bot.channels.slack.views import render_view
 from bot.errors import FieldError, Refusal
 from handlers.slack import forms
-from handlers.slack.brist_forms import draft_id, parse_brist
+from handlers.slack.brist_forms import draft_id, parse_brist, parse_brist_text, report_ref
 from handlers.slack.common import bind, open_form, reply, unknown_user_text
 
 log = logging.getLogger("handlers.brister")
@@ -42,9 +44,12 @@ def service(ctx: SlackContext) -> BristService:
     return ctx.core.brister
 
 
-def changed(ctx: SlackContext) -> None:
-    """After a report changed: deliver its messages and refresh the coordinators' Home tabs."""
-    ctx.homes.pending.update(p.id for p in ctx.core.directory.coordinators())
+def changed(ctx: SlackContext, units: list[str] | None = None) -> None:
+    """After a report changed: deliver its messages and refresh the Home tabs of the coordinators and of the
+    distributors of `units`."""
+    directory = ctx.core.directory
+    ctx.homes.pending.update(p.id for p in directory.coordinators())
+    ctx.homes.pending.update(p for u in units or [] for p in directory.distributors_of(u))
     ctx.after_change()
 
 
@@ -195,6 +200,120 @@ async def submit_dismiss(ctx: SlackContext, ack: Any, body: dict[str, Any], view
     changed(ctx)
 
 
+# --- working a report: record measures or the dialogue, close, open ---------------------------------------
+TEXT_FORMS = {"brist_measures_open": "measures", "brist_dialogue_open": "dialogue"}
+TEXT_RULES = {"measures": BristAction.RECORD_MEASURES, "dialogue": BristAction.RECORD_DIALOGUE}
+TEXT_FIELDS = {"measures": "atgarder", "dialogue": "dialog"}
+
+
+def _where(body: dict[str, Any]) -> dict[str, Any]:
+    return {"trigger_id": body.get("trigger_id"), "channel_id": (body.get("channel") or {}).get("id")}
+
+
+async def open_text_form(ctx: SlackContext, ack: Any, body: dict[str, Any], action: dict[str, Any],
+                         client: AsyncWebClient) -> None:
+    """Registrera åtgärder / Registrera dialogen: the modal, prefilled with what is recorded already."""
+    await ack()
+    user_id = str((body.get("user") or {}).get("id") or "")
+    person_id = await ctx.identity.person_for(user_id)
+    if person_id is None:
+        await reply(ctx, client, user_id=user_id, text=unknown_user_text(ctx), **_where(body))
+        return
+    what = TEXT_FORMS[str(action.get("action_id"))]
+    ref = parse_brist_ref(str(action.get("value") or ""))
+    try:
+        if ref is None:
+            raise Refusal("brist_not_found", ref=str(action.get("value") or "")[:20])
+        report = await service(ctx).get(person_id, ref)
+        authorize(TEXT_RULES[what], report, person_id, ctx.core.directory)
+    except Refusal as exc:
+        await reply(ctx, client, user_id=user_id, text=ctx.core.renderer.refusal(exc), **_where(body))
+        return
+    view = render_view(ctx.core.renderer, "slack_brist_text", report=report, what=what)
+    await open_form(ctx, client, trigger_id=str(body.get("trigger_id")), view=view, user_id=user_id, ref=ref,
+                    channel_id=(body.get("channel") or {}).get("id"))
+
+
+async def submit_text(ctx: SlackContext, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+    """Save the measures or the dialogue's outcome; errors come back on the field."""
+    # no network before the ack: the directory or an earlier match only
+    person_id = await ctx.identity.cached_person_for(str((body.get("user") or {}).get("id") or ""))
+    ref = report_ref(str(view.get("private_metadata") or ""))
+    if person_id is None or ref is None:
+        await ack(response_action="errors", errors={"text": unknown_user_text(ctx)})
+        return
+    what = "measures" if view.get("callback_id") == "brist_measures" else "dialogue"
+    text, parse_errors = parse_brist_text(forms.view_values(view), TEXT_FIELDS[what])
+    key = f"view:{view.get('id')}:{state_hash(view.get('state'))}"
+    if not await ctx.claim(key, "view"):
+        await ack()  # a double submission of the same form: saved once
+        return
+    try:
+        if parse_errors:
+            raise FieldError(parse_errors)
+        if what == "measures":
+            report = await service(ctx).record_measures(person_id, ref, text)
+        else:
+            report = await service(ctx).record_dialogue(person_id, ref, text)
+    except FieldError as exc:
+        await ctx.release(key)
+        await ack(response_action="errors", errors=forms.errors_for_view(
+            ctx.core.renderer.field_errors(exc), {"text"}, "text"))
+        return
+    except Refusal as exc:
+        await ctx.release(key)
+        await ack(response_action="errors", errors={"text": ctx.core.renderer.refusal(exc)})
+        return
+    text = ctx.core.renderer.macro("brister", "changed", report=report, change=what)
+    await ack(response_action="update", view=render_view(ctx.core.renderer, "slack_info", text=text))
+    changed(ctx, report.units)
+
+
+async def close_report(ctx: SlackContext, ack: Any, body: dict[str, Any], action: dict[str, Any],
+                       client: AsyncWebClient) -> None:
+    """Stäng rapporten (coordinators; the button asks for confirmation first)."""
+    await ack()
+    user_id = str((body.get("user") or {}).get("id") or "")
+    person_id = await ctx.identity.person_for(user_id)
+    if person_id is None:
+        await reply(ctx, client, user_id=user_id, text=unknown_user_text(ctx), **_where(body))
+        return
+    ref = parse_brist_ref(str(action.get("value") or ""))
+    try:
+        if ref is None:
+            raise Refusal("brist_not_found", ref=str(action.get("value") or "")[:20])
+        report = await service(ctx).close(person_id, ref)
+    except Refusal as exc:
+        await reply(ctx, client, user_id=user_id, text=ctx.core.renderer.refusal(exc), **_where(body))
+        return
+    changed(ctx, report.units)
+    text = ctx.core.renderer.macro("brister", "changed", report=report, change="closed")
+    await reply(ctx, client, user_id=user_id, text=text, **_where(body))
+
+
+async def open_report(ctx: SlackContext, ack: Any, body: dict[str, Any], action: dict[str, Any],
+                      client: AsyncWebClient) -> None:
+    """Visa rapporten: the report as it stands, in a modal (or a refusal)."""
+    await ack()
+    user_id = str((body.get("user") or {}).get("id") or "")
+    person_id = await ctx.identity.person_for(user_id)
+    if person_id is None:
+        await reply(ctx, client, user_id=user_id, text=unknown_user_text(ctx), **_where(body))
+        return
+    ref = parse_brist_ref(str(action.get("value") or ""))
+    try:
+        if ref is None:
+            raise Refusal("brist_not_found", ref=str(action.get("value") or "")[:20])
+        report = await service(ctx).get(person_id, ref)
+    except Refusal as exc:
+        await reply(ctx, client, user_id=user_id, text=ctx.core.renderer.refusal(exc), **_where(body))
+        return
+    text = ctx.core.renderer.macro("brister", "report_text", r=report)
+    await open_form(ctx, client, trigger_id=str(body.get("trigger_id")), user_id=user_id, ref=ref,
+                    view=render_view(ctx.core.renderer, "slack_info", text=text),
+                    channel_id=(body.get("channel") or {}).get("id"))
+
+
 def register(app: AsyncApp, ctx: SlackContext) -> None:
     """Wire the brist listeners."""
     app.action("brist_open")(bind(ctx, open_new, "action", "action.brist_open"))
@@ -203,3 +322,9 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
     app.action("brist_year_report")(bind(ctx, year_report, "action", "action.brist_year_report"))
     app.view("brist_report")(bind(ctx, submit_report, "view", "view.brist_report"))
     app.view("brist_dismiss")(bind(ctx, submit_dismiss, "view", "view.brist_dismiss"))
+    for action_id in TEXT_FORMS:
+        app.action(action_id)(bind(ctx, open_text_form, "action", f"action.{action_id}"))
+    app.view("brist_measures")(bind(ctx, submit_text, "view", "view.brist_measures"))
+    app.view("brist_dialogue")(bind(ctx, submit_text, "view", "view.brist_dialogue"))
+    app.action("brist_close")(bind(ctx, close_report, "action", "action.brist_close"))
+    app.action("brist_report_open")(bind(ctx, open_report, "action", "action.brist_report_open"))

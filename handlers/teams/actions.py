@@ -28,17 +28,19 @@ from bot.channels.teams import cards
 from bot.channels.teams.app import TeamsContext
 from bot.errors import FieldError, Refusal
 from handlers.slack import forms as parse
-from handlers.teams import forms
+from handlers.teams import brister, forms
 from handlers.teams.commands import say, unknown_user_card
 
 log = logging.getLogger("handlers.teams.actions")
 
 # Verbs that act at once; the others open a form first. Together they cover every action a message can
 # offer (bot/messages/actions.py) but "open", which Teams needs no handler for: the card is the case.
-IMMEDIATE_VERBS = frozenset({"acknowledge", "no_show", "reopen", "withdraw_consent", "complete_follow_up",
-                             "take_over", "nudge"})
+# The brist verbs are handled in handlers/teams/brister.py.
+CASE_IMMEDIATE_VERBS = frozenset({"acknowledge", "no_show", "reopen", "withdraw_consent", "complete_follow_up",
+                                  "take_over", "nudge"})
+IMMEDIATE_VERBS = CASE_IMMEDIATE_VERBS | brister.IMMEDIATE_VERBS
 FORM_VERBS = frozenset({"assign", "book", "rebook", "book_again", "record_outcome", "add_follow_up", "close",
-                        "renew_consent", "withdraw_consent_form", "reassign"})
+                        "renew_consent", "withdraw_consent_form", "reassign"}) | brister.FORM_VERBS
 BOOK_VERBS = frozenset({"book", "rebook", "book_again"})
 # The rule checked before a form opens (the service checks again on submit).
 PRECHECK = {"assign": Action.ASSIGN, "book": Action.BOOK, "rebook": Action.BOOK, "book_again": Action.BOOK,
@@ -137,7 +139,7 @@ def register(agent: AgentApplication[TurnState], ctx: TeamsContext) -> None:
         "acknowledge": acknowledge, "no_show": no_show, "reopen": reopen, "withdraw_consent": withdraw,
         "complete_follow_up": follow_up_done, "take_over": take_over, "nudge": nudge,
     }
-    assert set(immediate) == IMMEDIATE_VERBS
+    assert set(immediate) == CASE_IMMEDIATE_VERBS
 
     # --- forms ------------------------------------------------------------------------------------------
     async def open_form(person_id: str, verb: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -257,6 +259,8 @@ def register(agent: AgentApplication[TurnState], ctx: TeamsContext) -> None:
         if person_id is None:
             return response(unknown_user_card(ctx))
         await ctx.identity.remember_chat(context, person_id, "message")
+        if verb in brister.VERBS:
+            return response(await brister.answer(ctx, person_id, verb, data, claim_key(person_id, verb, data)))
         submitting = verb == "request" or verb in immediate or bool(data.get("submit"))
         key = claim_key(person_id, verb, data)
         if submitting and not await ctx.store.claim(key, verb):

@@ -13,7 +13,7 @@ from bot.channels.teams import cards
 from bot.channels.teams.app import TeamsContext
 from bot.directory import Role
 from bot.errors import Refusal
-from handlers.teams import forms
+from handlers.teams import brister, forms
 
 log = logging.getLogger("handlers.teams.commands")
 
@@ -85,8 +85,8 @@ def register(agent: AgentApplication[TurnState], ctx: TeamsContext) -> None:
             await send_card(context, cards.text_card(core.renderer.render("mine", requests=mine.requests,
                                                                           cases=mine.cases)))
         elif word == "brist":
-            coordinators = [p.id for p in core.directory.coordinators()]
-            await send_card(context, cards.text_card(core.renderer.render("teams_brist", coordinators=coordinators)))
+            form = brister.report_form(ctx)
+            await send_card(context, cards.form_card(core.renderer, form, nonce=cards.new_nonce()))
         elif word == "help":
             await send_card(context, cards.text_card(core.renderer.render("teams_help")))
         else:

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from bot.brister.models import BristReport, BristState, Cause
+from bot.brister.rules import offers as brist_offers
 from bot.cases import offers
 from bot.cases.models import Case, CaseState, CaseType, CloseReason, FollowUp, Outcome
 from bot.channels.slack import render as slack_render
@@ -28,7 +30,7 @@ from tests.timekit import form
 NOW = local("2026-11-23T10:00")
 COMMAND = re.compile(r"/(kvittera|utfall|fördela|fordela|klar|boka|uteblev|uppföljning|uppfoljning|avsluta|"
                      r"återöppna|ateroppna|återkalla|aterkalla|förnya|fornya|taöver|taover|påminn|paminn|"
-                     r"omfördela|visa)\b")
+                     r"omfördela|visa|åtgärd|atgard|dialog|stäng|stang)\b")
 
 
 @pytest.fixture(scope="module")
@@ -76,17 +78,27 @@ KINDS: dict[str, tuple[CaseState, str]] = {
     "reminder_consent_expiring": (S.MEETING_BOOKED, "maria.sand"), "consent_expired": (S.MEETING_BOOKED, "maria.sand"),
     "delivery_failed": (S.ASSIGNED, "jonas.sjo"), "queue": (S.REQUESTED, "fatima.ali"),
     "action_done": (S.ACKNOWLEDGED, "linnea.fors"),
+    "brist_filed": (S.REQUESTED, "fatima.ali"), "brist_changed": (S.REQUESTED, "sara.holm"),
 }
 # Kinds that ask the recipient to act, and so must offer at least one action.
 ASKING = {"case_filed", "urgent_request", "assigned_to_you", "meeting_booked", "meeting_no_show", "outcome_recorded",
           "follow_up_assigned", "case_closed", "escalation", "ladder_nudge", "reminder_meeting_day",
           "reminder_outcome", "reminder_follow_up", "reminder_consent_expiring", "consent_expired", "queue",
-          "action_done", "reminder_prepare"}
+          "action_done", "reminder_prepare", "brist_filed", "brist_changed"}
+BRIST = BristReport(
+    id=1, ref="BRIST-2026-0001", year=2026, state=BristState.SUBMITTED, incident_date=date(2026, 11, 20),
+    units=["beroende", "soc-norr"], principals=[], causes=[Cause.SIP], what="Ingen svarade på förfrågan",
+    measures="Vi har gått igenom rutinen", dialogue=None, case_ref="GFI-2026-0007", filed_by="maria.sand",
+    submitted_at=NOW)
 
 
 def message(renderer: Renderer, kind: str) -> Message:
     state, recipient = KINDS[kind]
     c = case(state, closed_reason=CloseReason.COMPLETED if state is S.CLOSED else None)
+    if kind.startswith("brist_"):
+        return describe(renderer, kind, offers=brist_offers(BRIST, recipient, renderer.directory),
+                        case_ref=BRIST.ref, report=BRIST, recipient=recipient, filer_unit="soc-norr",
+                        change="measures", actor="fatima.ali")
     if kind == "escalation":
         offered = offers.escalation(5, c.ref)
     elif kind == "queue":
@@ -212,3 +224,34 @@ async def test_withdrawal_leaves_no_stored_message_with_free_text(core: Core) ->
         rows = await tx.fetchall("SELECT * FROM outbox WHERE case_id = ?", (c.id,))
     for row in rows:
         assert brief not in json.dumps(row, ensure_ascii=False) and "0450-99" not in json.dumps(row, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(("person", "expected"), [
+    ("fatima.ali", ["brist_measures", "brist_dialogue", "brist_open_report"]),  # distributor of beroende
+    ("sara.holm", ["brist_close", "brist_open_report"]),  # coordinator
+    ("linnea.fors", []),  # neither: sees nothing
+])
+def test_brist_offers_follow_who_works_the_report(renderer: Renderer, person: str, expected: list[str]) -> None:
+    assert [o.action for o in brist_offers(BRIST, person, renderer.directory)] == expected
+    closed = replace(BRIST, state=BristState.CLOSED)
+    assert [o.action for o in brist_offers(closed, person, renderer.directory)] == expected[-1:]
+
+
+def test_brist_messages_show_buttons_in_slack_and_commands_in_the_console(renderer: Renderer) -> None:
+    msg = message(renderer, "brist_filed")
+    ids = [e["action_id"] for b in slack_render.payload(msg)["blocks"] if b["type"] == "actions"
+           for e in b["elements"]]
+    assert ids == ["brist_measures_open", "brist_dialogue_open", "brist_report_open"]
+    text = plain_text(msg)
+    assert '/åtgärd BRIST-2026-0001 "<vidtagna åtgärder>"' in text and "/dialog BRIST-2026-0001" in text
+    assert "Ingen svarade på förfrågan" not in plain_text(msg.without_free_text())
+
+
+def test_brist_messages_on_a_teams_card_offer_card_actions(renderer: Renderer) -> None:
+    from bot.channels.teams.cards import message_card
+
+    card = message_card(renderer, message(renderer, "brist_filed"), "n1")
+    assert [(a["verb"], a["data"]["ref"]) for a in card["actions"]] == [
+        ("brist_measures", "BRIST-2026-0001"), ("brist_dialogue", "BRIST-2026-0001"),
+        ("brist_open_report", "BRIST-2026-0001")]
+    assert not COMMAND.search(json.dumps(card, ensure_ascii=False))

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.brister.models import BristDraft, BristReport
+from bot.brister.rules import offers as brist_offers
+from bot.brister.rules import units_distributed_by
 from bot.cases import access, offers
 from bot.cases.models import Case
 from bot.cases.visibility import Level
@@ -56,7 +58,8 @@ class HomeData:
     coordinator: bool = False
     failed: list[FailedDelivery] = field(default_factory=list)
     escalations: list[AwaitingItem] = field(default_factory=list)  # open escalations this person may answer
-    # coordinators: the latest reports of brister i samverkan (newest first) and the ladder's open drafts
+    # coordinators: the latest reports of brister i samverkan (newest first) and the ladder's open drafts;
+    # distributors: the open reports naming their units (with the buttons to record measures and dialogue)
     brister: list[BristReport] = field(default_factory=list)
     brist_drafts: list[BristDraft] = field(default_factory=list)
     year: int = 0
@@ -92,7 +95,7 @@ def escalation_line(renderer: Renderer, item: AwaitingItem) -> EscalationLine:
 # When the view is too long, lists are shortened in this order (the escalations last) down to MIN_SHOWN
 # items each; an item of each list takes up to BLOCKS_PER_ITEM blocks.
 SHRINK_ORDER = ("stats", "brister", "failed", "brist_drafts", "queue", "cases", "requests", "escalations")
-BLOCKS_PER_ITEM = {"stats": 1, "failed": 1, "queue": 1, "cases": 2, "requests": 1, "escalations": 2, "brister": 1,
+BLOCKS_PER_ITEM = {"stats": 1, "failed": 1, "queue": 1, "cases": 2, "requests": 1, "escalations": 2, "brister": 2,
                    "brist_drafts": 1}
 MIN_SHOWN = 1
 
@@ -134,10 +137,14 @@ def _render(renderer: Renderer, data: HomeData, caps: dict[str, int], lines: lis
     cases = data.cases[: caps["cases"]]
     buttons = {c.ref: [b for b in (render.button(o) for o in offers.next_steps(
         c, data.person_id, renderer.directory, withdraw=True)) if b] for c in cases}
+    brister = data.brister[: caps["brister"]]
+    brist_buttons = {r.ref: [b for b in (render.button(o) for o in brist_offers(r, data.person_id, renderer.directory))
+                             if b] for r in brister}
     return render_raw_view(
         renderer,
         "home",
         buttons=buttons,
+        brist_buttons=brist_buttons,
         person=data.person_id,
         now=data.now,
         requests=data.requests[: caps["requests"]],
@@ -150,7 +157,7 @@ def _render(renderer: Renderer, data: HomeData, caps: dict[str, int], lines: lis
         failed=data.failed[: caps["failed"]],
         escalations=lines[: caps["escalations"]],
         more_escalations=max(0, len(lines) - caps["escalations"]),
-        brister=data.brister[: caps["brister"]],
+        brister=brister,
         more_brister=max(0, len(data.brister) - caps["brister"]),
         brist_drafts=data.brist_drafts[: caps["brist_drafts"]],
         more_brist_drafts=max(0, len(data.brist_drafts) - caps["brist_drafts"]),
@@ -193,6 +200,8 @@ async def load_home(core: Core, person_id: str) -> HomeData:
         start, end = last_twelve_months(data.now.astimezone(core.calendar.tz).date())
         report = await build_report(core.db, core.directory, core.calendar, core.settings.timezone, start, end)
         data.stats = [u for u in report.units if u.active]
+    elif units_distributed_by(person_id, core.directory):
+        data.brister = [r for r in reversed(await core.brister.list_reports(person_id)) if r.is_open]
     # Open escalations of the cases this person may see (the ladder alerted them, or they are in the case).
     items = await core.ladder.open_escalations(person_id)
     async with core.db.transaction() as tx:
