@@ -210,15 +210,27 @@ def _where(body: dict[str, Any]) -> dict[str, Any]:
     return {"trigger_id": body.get("trigger_id"), "channel_id": (body.get("channel") or {}).get("id")}
 
 
+async def _clicker(ctx: SlackContext, body: dict[str, Any], client: AsyncWebClient, *,
+                   tell: bool = True) -> tuple[str, str] | None:
+    """(Slack user id, directory person) of a click, after the ack (this may ask Slack); with `tell`, someone
+    the directory does not know is told whom to contact."""
+    user_id = str((body.get("user") or {}).get("id") or "")
+    person_id = await ctx.identity.person_for(user_id)
+    if person_id is None:
+        if tell:
+            await reply(ctx, client, user_id=user_id, text=unknown_user_text(ctx), **_where(body))
+        return None
+    return user_id, person_id
+
+
 async def open_text_form(ctx: SlackContext, ack: Any, body: dict[str, Any], action: dict[str, Any],
                          client: AsyncWebClient) -> None:
     """Registrera åtgärder / Registrera dialogen: the modal, prefilled with what is recorded already."""
     await ack()
-    user_id = str((body.get("user") or {}).get("id") or "")
-    person_id = await ctx.identity.person_for(user_id)
-    if person_id is None:
-        await reply(ctx, client, user_id=user_id, text=unknown_user_text(ctx), **_where(body))
+    who = await _clicker(ctx, body, client)
+    if who is None:
         return
+    user_id, person_id = who
     what = TEXT_FORMS[str(action.get("action_id"))]
     ref = parse_brist_ref(str(action.get("value") or ""))
     try:
@@ -273,11 +285,10 @@ async def close_report(ctx: SlackContext, ack: Any, body: dict[str, Any], action
                        client: AsyncWebClient) -> None:
     """Stäng rapporten (coordinators; the button asks for confirmation first)."""
     await ack()
-    user_id = str((body.get("user") or {}).get("id") or "")
-    person_id = await ctx.identity.person_for(user_id)
-    if person_id is None:
-        await reply(ctx, client, user_id=user_id, text=unknown_user_text(ctx), **_where(body))
+    who = await _clicker(ctx, body, client)
+    if who is None:
         return
+    user_id, person_id = who
     ref = parse_brist_ref(str(action.get("value") or ""))
     try:
         if ref is None:
@@ -295,11 +306,10 @@ async def open_report(ctx: SlackContext, ack: Any, body: dict[str, Any], action:
                       client: AsyncWebClient) -> None:
     """Visa rapporten: the report as it stands, in a modal (or a refusal)."""
     await ack()
-    user_id = str((body.get("user") or {}).get("id") or "")
-    person_id = await ctx.identity.person_for(user_id)
-    if person_id is None:
-        await reply(ctx, client, user_id=user_id, text=unknown_user_text(ctx), **_where(body))
+    who = await _clicker(ctx, body, client)
+    if who is None:
         return
+    user_id, person_id = who
     ref = parse_brist_ref(str(action.get("value") or ""))
     try:
         if ref is None:
