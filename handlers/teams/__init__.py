@@ -18,5 +18,9 @@ def register(agent: AgentApplication[TurnState], ctx: TeamsContext) -> None:
 
 
 def build(core: Core, settings: Settings) -> TeamsChannel:
-    """The Teams channel of a running bot, with these listeners, falling back to the "email" sender if any."""
-    return build_teams(core, settings, register=register, fallback=core.dispatcher.senders.get("email"))
+    """The Teams channel of a running bot, with these listeners, falling back to the "email" sender if any; with
+    Graph and TEAMS_CATALOG_APP_ID it installs the app for people who never opened the bot."""
+    from bot.channels.teams.installer import chat_installer
+
+    return build_teams(core, settings, register=register, installer=chat_installer(core, settings),
+                       fallback=core.dispatcher.senders.get("email"))

@@ -105,7 +105,7 @@ async def test_never_opened_gets_the_app_installed_through_graph(tmp_path: Path,
 
 
 async def test_install_not_permitted_falls_back_to_email(tmp_path: Path, clock: FrozenClock) -> None:
-    installer = FakeInstaller(InstallError("graph:403", permanent=True))
+    installer = FakeInstaller(InstallError("http_403", permanent=True, refused=True))
     email = RecordingSender()
     async with running_teams(tmp_path, clock, installer=installer, email=email) as bot:
         ref = await assign_to_linnea(bot)

@@ -6,7 +6,10 @@ certificate (`self_signed`), which tests trust through `SSL_CERT_FILE`. It answe
 - `GET /{tenant}/v2.0/.well-known/openid-configuration` and `POST /{tenant}/oauth2/v2.0/token` (client
   credentials), so that `ClientSecretCredential(authority=..., disable_instance_discovery=True)` signs in;
 - `POST /v1.0/users/{sender}/events`, `PATCH .../events/{id}`, `POST .../events/{id}/cancel`,
-  `POST /v1.0/users/{sender}/sendMail`, `POST /v1.0/users/{sender}/calendar/getSchedule`.
+  `POST /v1.0/users/{sender}/sendMail`, `POST /v1.0/users/{sender}/calendar/getSchedule`;
+- Teams app installation for a user: `POST /v1.0/users/{id}/teamwork/installedApps` (`teamsApp@odata.bind` to an
+  app of `catalog`; 409 when installed already, 403 for users in `install_forbidden`, 404 for unknown apps),
+  `GET …/installedApps?$filter=teamsApp/id eq '…'` and `GET …/installedApps/{installationId}/chat`.
 
 Every request body is checked against the shape Graph documents (required properties, types, known
 properties only) and recorded as a `GraphCall`; a request Graph would refuse is answered 400 and fails the
@@ -179,6 +182,9 @@ class FakeGraph:
     by_transaction: dict[str, str] = field(default_factory=dict)
     busy: dict[str, list[tuple[dt.datetime, dt.datetime]]] = field(default_factory=dict)  # address -> UTC spans
     tokens_issued: int = 0
+    catalog: set[str] = field(default_factory=set)  # Teams app ids in the org catalog
+    installed: dict[str, dict[str, str]] = field(default_factory=dict)  # user -> catalog app id -> installation id
+    install_forbidden: set[str] = field(default_factory=set)  # users for whom installing is not permitted (403)
 
     def __post_init__(self) -> None:
         self.cert, self.key = self_signed(self.directory)
@@ -325,7 +331,38 @@ class FakeGraph:
             if problems:
                 return self._refuse(problems)
             return 200, {"value": [self._schedule(a, body) for a in body["schedules"]]}
+        if kind in ("installApp", "installedApps", "installChat"):
+            return self._teams_app(kind, parts, body, query)
         return _error_body(404, "UnknownPath")
+
+    def _teams_app(self, kind: str, parts: list[str], body: Any, query: dict[str, str]) -> tuple[int, Any]:
+        user = parts[1].lower()
+        apps = self.installed.setdefault(user, {})
+        if kind == "installApp":
+            bind = body.get("teamsApp@odata.bind") if isinstance(body, dict) else None
+            if not isinstance(body, dict) or set(body) - {"teamsApp@odata.bind", "@odata.type"} or not isinstance(
+                    bind, str) or not bind.startswith(self.api_url + "/appCatalogs/teamsApps/"):
+                return self._refuse(["installedApps needs teamsApp@odata.bind to …/appCatalogs/teamsApps/{id}"])
+            app_id = bind.rsplit("/", 1)[1]
+            if user in self.install_forbidden:
+                return _error_body(403, "Forbidden")
+            if app_id not in self.catalog:
+                return _error_body(404, "NotFound")
+            if app_id in apps:
+                return _error_body(409, "Conflict")
+            apps[app_id] = f"inst-{user}-{next(self._ids)}"
+            return 201, None
+        if kind == "installedApps":
+            wanted = query.get("$filter", "")
+            if not wanted.startswith("teamsApp/id eq '"):
+                return self._refuse([f"installedApps list without a teamsApp/id filter: {wanted!r}"])
+            app_id = wanted.removeprefix("teamsApp/id eq '").removesuffix("'")
+            value = [{"id": inst, "teamsApp": {"id": a}} for a, inst in apps.items() if a == app_id]
+            return 200, {"value": value}
+        installation = parts[4]
+        if installation not in apps.values():
+            return _error_body(404, "NotFound")
+        return 200, {"id": f"19:{installation}@unq.gbl.spaces", "chatType": "oneOnOne"}
 
     def _refuse(self, problems: list[str]) -> tuple[int, dict[str, Any]]:
         self.problems.extend(problems)
@@ -352,6 +389,10 @@ def _kind(method: str, path: str) -> str:
         return "sendMail"
     if len(parts) == 4 and parts[2:] == ["calendar", "getSchedule"] and method == "POST":
         return "getSchedule"
+    if len(parts) == 4 and parts[2:] == ["teamwork", "installedApps"]:
+        return {"POST": "installApp", "GET": "installedApps"}.get(method, "other")
+    if len(parts) == 6 and parts[2:4] == ["teamwork", "installedApps"] and parts[5] == "chat" and method == "GET":
+        return "installChat"
     return "other"
 
 

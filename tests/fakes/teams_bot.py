@@ -141,8 +141,10 @@ class TeamsBot:
 async def running_teams(
     tmp_path: Path, clock: FrozenClock, *, installer: ChatInstaller | None = None, email: Sender | None = None,
     db_name: str = "gfi.sqlite3", issuer: KeyIssuer | None = None, connector: FakeConnector | None = None,
-    email_people: tuple[str, ...] = (),
+    email_people: tuple[str, ...] = (), anonymous: bool = False,
 ) -> AsyncIterator[TeamsBot]:
+    """The bot on the fake connector; `anonymous`: as for Microsoft's Agents Playground (TEAMS_ANONYMOUS=1, no
+    Entra app at all), the outbound token provider still counts any token asked for."""
     issuer = issuer or KeyIssuer()
     jwks_runner, keys_url = await serve_jwks(issuer)
     restore = trust_local_keys(keys_url)
@@ -150,10 +152,11 @@ async def running_teams(
     connector = connector or FakeConnector(issuer)
     for user, aad, upn in [*ON_TEAMS.values(), STRANGER]:
         connector.members.setdefault(user, {"userPrincipalName": upn, "aadObjectId": aad, "name": user})
-    settings = Settings(
-        db_path=tmp_path / db_name, directory_path=teams_directory(tmp_path, email_people), _env_file=None,
-        TEAMS_APP_ID=APP_ID, TEAMS_APP_PASSWORD="not-used-in-tests", TEAMS_TENANT_ID=TENANT,
-    )
+    entra: dict[str, Any] = (
+        {"TEAMS_ANONYMOUS": True} if anonymous
+        else {"TEAMS_APP_ID": APP_ID, "TEAMS_APP_PASSWORD": "not-used-in-tests", "TEAMS_TENANT_ID": TENANT})
+    settings = Settings(db_path=tmp_path / db_name, directory_path=teams_directory(tmp_path, email_people),
+                        _env_file=None, **entra)
     slack = RecordingSender()
     senders: dict[str, Sender] = {"slack": slack}
     if email is not None:

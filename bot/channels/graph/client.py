@@ -20,6 +20,7 @@ import httpx
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import AzureError, ClientAuthenticationError
 from kiota_abstractions.api_error import APIError
+from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_authentication_azure.azure_identity_authentication_provider import AzureIdentityAuthenticationProvider
 from kiota_http.kiota_client_factory import KiotaClientFactory
 from kiota_http.middleware import RetryHandler
@@ -34,11 +35,15 @@ from msgraph.generated.models.item_body import ItemBody
 from msgraph.generated.models.location import Location
 from msgraph.generated.models.message import Message as GraphMessage
 from msgraph.generated.models.recipient import Recipient
+from msgraph.generated.models.user_scope_teams_app_installation import UserScopeTeamsAppInstallation
 from msgraph.generated.users.item.calendar.get_schedule.get_schedule_post_request_body import (
     GetSchedulePostRequestBody,
 )
 from msgraph.generated.users.item.events.item.cancel.cancel_post_request_body import CancelPostRequestBody
 from msgraph.generated.users.item.send_mail.send_mail_post_request_body import SendMailPostRequestBody
+from msgraph.generated.users.item.teamwork.installed_apps.installed_apps_request_builder import (
+    InstalledAppsRequestBuilder,
+)
 from msgraph_core import GraphClientFactory
 
 from bot.config import Settings
@@ -162,17 +167,19 @@ def _event(spec: EventSpec, *, with_transaction: bool) -> Event:
 class GraphClient:
     """The Graph calls of the bot, all on behalf of the sender mailbox (`GRAPH_SENDER`)."""
 
-    def __init__(self, client: GraphServiceClient, sender: str, credential: AsyncTokenCredential | None = None):
+    def __init__(self, client: GraphServiceClient, sender: str, credential: AsyncTokenCredential | None = None,
+                 api_url: str = DEFAULT_API_URL):
         self.client = client
         self.sender = sender
         self.credential = credential
+        self.api_url = api_url.rstrip("/")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> GraphClient:
         credential = build_credential(settings)
         client = build_service_client(credential, settings.graph_api_url or DEFAULT_API_URL, settings.graph_timeout)
         assert settings.graph_sender
-        return cls(client, settings.graph_sender, credential)
+        return cls(client, settings.graph_sender, credential, settings.graph_api_url or DEFAULT_API_URL)
 
     async def close(self) -> None:
         if self.credential is not None:
@@ -248,6 +255,37 @@ class GraphClient:
                     continue
                 out.append(Busy(info.schedule_id or "", _utc(item.start), _utc(item.end)))
         return out
+
+    async def install_teams_app(self, user: str, catalog_app_id: str) -> None:
+        """POST /users/{user}/teamwork/installedApps binding the org-catalog app (201; 409 = already installed,
+        which is fine). Needs TeamsAppInstallation.ReadWriteSelfForUser.All."""
+        body = UserScopeTeamsAppInstallation(
+            additional_data={"teamsApp@odata.bind": f"{self.api_url}/appCatalogs/teamsApps/{catalog_app_id}"})
+        try:
+            await self.client.users.by_user_id(user).teamwork.installed_apps.post(body)
+        except APIError as exc:
+            if exc.response_status_code == 409:
+                return
+            raise delivery_error(exc, "install") from None
+        except Exception as exc:
+            raise delivery_error(exc, "install") from None
+
+    async def teams_app_chat(self, user: str, catalog_app_id: str) -> str | None:
+        """The id of the user's 1:1 chat with the installed app: the installation is found by the catalog id
+        (GET …/installedApps?$filter=teamsApp/id eq '…'), then GET …/installedApps/{id}/chat. None when the
+        app is not (yet) installed for the user."""
+        apps = self.client.users.by_user_id(user).teamwork.installed_apps
+        query = InstalledAppsRequestBuilder.InstalledAppsRequestBuilderGetQueryParameters(
+            expand=["teamsApp"], filter="teamsApp/id eq '" + catalog_app_id.replace("'", "''") + "'")
+        try:
+            found = await apps.get(RequestConfiguration(query_parameters=query))
+            installation = next((i.id for i in (found.value if found else None) or [] if i.id), None)
+            if installation is None:
+                return None
+            chat = await apps.by_user_scope_teams_app_installation_id(installation).chat.get()
+        except Exception as exc:
+            raise delivery_error(exc, "install_chat") from None
+        return chat.id if chat is not None and chat.id else None
 
 
 def _utc(value: DateTimeTimeZone) -> datetime:

@@ -2,8 +2,9 @@
 
 The chat comes from the stored conversation reference (saved when the person first wrote to the bot or installed
 it). A person who never opened the bot gets the app installed through Graph (`installer`) and the message goes to
-that chat. When Teams cannot reach the person at all (no reference and no installation, blocked, uninstalled),
-the message goes to the `fallback` sender (the Graph e-mail sender, registered under "email") when there is one;
+that chat; when installing is not permitted (403) the person counts as unreachable, other installation failures
+are retried or fail with their reason ("teams:install:http_404"). When Teams cannot reach the person at all (no
+reference and no installation, blocked, uninstalled), the message goes to the `fallback` sender (the Graph e-mail sender, registered under "email") when there is one;
 otherwise it fails permanently with the reason, which the dispatcher shows to the coordinators.
 
 Errors: the connector's 429 becomes `retry_after` (its `Retry-After`), 5xx and network errors are retried,
@@ -43,11 +44,15 @@ UNREACHABLE = frozenset({"teams:not_installed", "teams:install_refused", "teams:
 
 
 class InstallError(Exception):
-    """Graph would not install the app (`permanent`: not permitted, unknown user) or could not be asked."""
+    """Graph would not install the app (`permanent`: not permitted, unknown user) or could not be asked.
+    `refused`: installing is not permitted (Graph's 403), so the person is unreachable on Teams."""
 
-    def __init__(self, reason: str, *, permanent: bool) -> None:
+    def __init__(self, reason: str, *, permanent: bool, refused: bool = False,
+                 retry_after: float | None = None) -> None:
         self.reason = reason
         self.permanent = permanent
+        self.refused = refused
+        self.retry_after = retry_after
         super().__init__(reason)
 
 
@@ -161,9 +166,10 @@ class TeamsSender:
         try:
             chat_id = await self.installer.install(user)
         except InstallError as exc:
-            if exc.permanent:
+            if exc.refused:  # not permitted: e-mail instead, when there is a fallback
                 raise DeliveryError("teams:install_refused", permanent=True) from None
-            raise DeliveryError(f"teams:install:{exc.reason}") from None
+            raise DeliveryError(f"teams:install:{exc.reason}", permanent=exc.permanent,
+                                retry_after=exc.retry_after) from None
         ref = ConversationRef(person_id=person_id, user_id=user, conversation_id=chat_id,
                               service_url=self.service_url, tenant_id=self.tenant_id, source="graph")
         await self.store.save_reference(ref)
