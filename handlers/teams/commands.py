@@ -9,6 +9,9 @@ from microsoft_agents.activity import Activity, ActivityTypes
 from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
 
 from bot import readlog
+from bot.cases import offers
+from bot.cases.models import Case
+from bot.cases.visibility import may_see
 from bot.channels.teams import cards
 from bot.channels.teams.app import TeamsContext
 from bot.directory import Role
@@ -63,6 +66,38 @@ async def queue_card(ctx: TeamsContext, person_id: str) -> dict[str, Any]:
     return cards.card(body)
 
 
+def _mine_section(ctx: TeamsContext, person_id: str, title: str, macro: str, cases: list[Case],
+                  nonce: str) -> list[dict[str, Any]]:
+    core = ctx.core
+    body: list[dict[str, Any]] = [cards.plain(say(ctx, title), weight="bolder")]
+    if not cases:
+        body.append(cards.plain(say(ctx, "mine_none")))
+    for case in cases:
+        offered = (*offers.next_steps(case, person_id, core.directory, withdraw=True),
+                   *offers.renew(case, person_id, core.directory))
+        items: list[dict[str, Any]] = [cards.plain(say(ctx, macro, c=case))]
+        buttons = [cards.offer_action(core.renderer, o, nonce) for o in offered]
+        if buttons:
+            items.append({"type": "ActionSet", "actions": buttons})
+        body.append({"type": "Container", "separator": True, "items": items})
+    return body
+
+
+async def mine_card(ctx: TeamsContext, person_id: str) -> dict[str, Any]:
+    """The person's open requests and the open cases they are responsible for, each with the actions offered
+    to them now (`bot/cases/offers.py`) as Action.Execute buttons. Only cases they may see are listed (need to
+    know). Like the console's and Slack Home's lists it quotes no free text (no brief, contact or place), so
+    there is nothing for the read log (`bot/readlog.py` logs free text shown)."""
+    core = ctx.core
+    mine = await core.cases.mine(person_id)
+    requests = [c for c in mine.requests if may_see(c, person_id, core.directory)]
+    cases = [c for c in mine.cases if may_see(c, person_id, core.directory)]
+    nonce = cards.new_nonce()
+    body = (_mine_section(ctx, person_id, "mine_requests", "mine_request", requests, nonce)
+            + _mine_section(ctx, person_id, "mine_cases", "mine_case", cases, nonce))
+    return cards.card(body)
+
+
 def register(agent: AgentApplication[TurnState], ctx: TeamsContext) -> None:
     core = ctx.core
 
@@ -81,9 +116,7 @@ def register(agent: AgentApplication[TurnState], ctx: TeamsContext) -> None:
         elif word == "queue":
             await send_card(context, await queue_card(ctx, person_id))
         elif word == "mine":
-            mine = await core.cases.mine(person_id)
-            await send_card(context, cards.text_card(core.renderer.render("mine", requests=mine.requests,
-                                                                          cases=mine.cases)))
+            await send_card(context, await mine_card(ctx, person_id))
         elif word == "brist":
             form = brister.report_form(ctx)
             await send_card(context, cards.form_card(core.renderer, form, nonce=cards.new_nonce()))
