@@ -5,7 +5,8 @@ it). A person who never opened the bot gets the app installed through Graph (`in
 that chat; when installing is not permitted (403) the person counts as unreachable, other installation failures
 are retried or fail with their reason ("teams:install:http_404"). When Teams cannot reach the person at all (no
 reference and no installation, blocked, uninstalled), the message goes to the `fallback` sender (the Graph e-mail
-sender, registered under "email") when there is one; otherwise it fails permanently with the reason, which the dispatcher shows to the coordinators.
+sender, registered under "email") when there is one; otherwise it fails permanently with the reason, which the
+dispatcher shows to the coordinators.
 
 Errors: the connector's 429 becomes `retry_after` (its `Retry-After`), 5xx and network errors are retried,
 401/403/404 are permanent.
