@@ -30,6 +30,7 @@ from bot.errors import FieldError, Refusal
 from handlers.slack import forms as parse
 from handlers.teams import brister, forms
 from handlers.teams.commands import say, unknown_user_card
+from handlers.teams.common import bind
 
 log = logging.getLogger("handlers.teams.actions")
 
@@ -42,6 +43,7 @@ IMMEDIATE_VERBS = CASE_IMMEDIATE_VERBS | brister.IMMEDIATE_VERBS
 FORM_VERBS = frozenset({"assign", "book", "rebook", "book_again", "record_outcome", "add_follow_up", "close",
                         "renew_consent", "withdraw_consent_form", "reassign"}) | brister.FORM_VERBS
 BOOK_VERBS = frozenset({"book", "rebook", "book_again"})
+ANY_VERB = re.compile(r".*")
 # The rule checked before a form opens (the service checks again on submit).
 PRECHECK = {"assign": Action.ASSIGN, "book": Action.BOOK, "rebook": Action.BOOK, "book_again": Action.BOOK,
             "record_outcome": Action.RECORD_OUTCOME, "add_follow_up": Action.ADD_FOLLOW_UP, "close": Action.CLOSE,
@@ -73,226 +75,269 @@ def _item(data: dict[str, Any]) -> int:
     return int(value)
 
 
-def register(agent: AgentApplication[TurnState], ctx: TeamsContext) -> None:
+# --- answers -------------------------------------------------------------------------------------------
+def done_card(ctx: TeamsContext, person_id: str, text: str) -> dict[str, Any]:
+    """An answer card ending with who did it and when."""
+    return cards.text_card(text + "\n" + say(ctx, "by", person=person_id, at=ctx.core.clock.now()))
+
+
+async def refused(ctx: TeamsContext, person_id: str, exc: Refusal) -> dict[str, Any]:
+    """The refusal as the person may see it (a case they may not see is not confirmed to exist)."""
     core = ctx.core
+    exc = await access.masked(core.db, core.cases.load, core.directory, person_id, exc)
+    return cards.text_card(core.renderer.refusal(exc))
 
-    def done_card(person_id: str, text: str) -> dict[str, Any]:
-        return cards.text_card(text + "\n" + say(ctx, "by", person=person_id, at=core.clock.now()))
 
-    async def refused(person_id: str, exc: Refusal) -> dict[str, Any]:
-        exc = await access.masked(core.db, core.cases.load, core.directory, person_id, exc)
-        return cards.text_card(core.renderer.refusal(exc))
+async def audit_refusal(ctx: TeamsContext, person_id: str, action: str, ref: str | None, exc: Refusal) -> None:
+    core = ctx.core
+    async with core.db.transaction() as tx:
+        await audit.record(tx, at=core.clock.now(), actor_id=person_id, action=action, result="refused",
+                           case_ref=ref, reason=exc.code)
 
-    async def audit_refusal(person_id: str, action: str, ref: str | None, exc: Refusal) -> None:
-        async with core.db.transaction() as tx:
-            await audit.record(tx, at=core.clock.now(), actor_id=person_id, action=action, result="refused",
-                               case_ref=ref, reason=exc.code)
 
-    def ref_of(data: dict[str, Any]) -> str:
-        ref = parse_ref(str(data.get("ref") or ""))
-        if ref is None:
-            raise Refusal("case_not_found", ref=str(data.get("ref") or "")[:20])
-        return ref
+def ref_of(data: dict[str, Any]) -> str:
+    """The case reference an action names; Refusal when it is not one."""
+    ref = parse_ref(str(data.get("ref") or ""))
+    if ref is None:
+        raise Refusal("case_not_found", ref=str(data.get("ref") or "")[:20])
+    return ref
 
-    async def done(person_id: str, action: str, case: Case, **extra: Any) -> dict[str, Any]:
-        ctx.after_change()
-        shown = [c.ref for c in shown_free_text("teams", {"action": action, "case": case})]
-        await readlog.record_now(core.db, at=core.clock.now(), person_id=person_id, refs=shown,
-                                 view="teams_action_done", channel="teams")
-        return done_card(person_id, say(ctx, "done", action=action, case=case, **extra))
 
-    # --- immediate actions ------------------------------------------------------------------------------
-    async def acknowledge(person_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        return await done(person_id, "acknowledge", await core.cases.acknowledge(person_id, ref_of(data)))
+async def done(ctx: TeamsContext, person_id: str, action: str, case: Case, **extra: Any) -> dict[str, Any]:
+    """After a change: deliver its notifications, log the free text the answer shows, answer."""
+    core = ctx.core
+    ctx.after_change()
+    shown = [c.ref for c in shown_free_text("teams", {"action": action, "case": case})]
+    await readlog.record_now(core.db, at=core.clock.now(), person_id=person_id, refs=shown,
+                             view="teams_action_done", channel="teams")
+    return done_card(ctx, person_id, say(ctx, "done", action=action, case=case, **extra))
 
-    async def no_show(person_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        return await done(person_id, "no_show", await core.cases.no_show(person_id, ref_of(data)))
 
-    async def reopen(person_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        return await done(person_id, "reopen", await core.cases.reopen(person_id, ref_of(data)))
+# --- immediate actions ----------------------------------------------------------------------------------
+async def acknowledge(ctx: TeamsContext, person_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    return await done(ctx, person_id, "acknowledge", await ctx.core.cases.acknowledge(person_id, ref_of(data)))
 
-    async def withdraw(person_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        return await done(person_id, "withdraw_consent", await core.cases.withdraw_consent(person_id, ref_of(data)))
 
-    async def follow_up_done(person_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        number = _item(data)
-        case = await core.cases.complete_follow_up(person_id, ref_of(data), number)
-        ctx.after_change()
-        return done_card(person_id, say(ctx, "follow_up_done", case=case, number=number))
+async def no_show(ctx: TeamsContext, person_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    return await done(ctx, person_id, "no_show", await ctx.core.cases.no_show(person_id, ref_of(data)))
 
-    async def take_over(person_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        result = await core.ladder.take_over(person_id, _item(data))
-        ctx.after_change()
-        text = say(ctx, "ladder", what=result.action, ref=result.case_ref)
-        if result.action == "assign":
-            case = await core.cases.get(result.case_ref)
-            form = forms.assign_form(ctx, case)
-            return cards.form_card(core.renderer, form, nonce=cards.new_nonce(), intro=[text])
-        return done_card(person_id, text)
 
-    async def nudge(person_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        people = await core.ladder.nudge(person_id, _item(data))
-        ctx.after_change()
-        return done_card(person_id, say(ctx, "ladder", what="nudged", people=people))
+async def reopen(ctx: TeamsContext, person_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    return await done(ctx, person_id, "reopen", await ctx.core.cases.reopen(person_id, ref_of(data)))
 
-    immediate: dict[str, Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]] = {
-        "acknowledge": acknowledge, "no_show": no_show, "reopen": reopen, "withdraw_consent": withdraw,
-        "complete_follow_up": follow_up_done, "take_over": take_over, "nudge": nudge,
-    }
-    assert set(immediate) == CASE_IMMEDIATE_VERBS
 
-    # --- forms ------------------------------------------------------------------------------------------
-    async def open_form(person_id: str, verb: str, data: dict[str, Any]) -> dict[str, Any]:
-        item: int | None = None
-        if verb == "reassign":
-            item = _item(data)
-            ref = (await core.ladder.answerable(person_id, item)).case_ref
-            case = await core.cases.get(ref)
-            authorize(Action.ASSIGN, case, person_id, core.directory)
-        else:
-            ref = ref_of(data)
-            case = await core.cases.get(ref)
-            rule = PRECHECK[verb]
-            try:
-                authorize(rule, case, person_id, core.directory)
-            except Refusal as exc:
-                await audit_refusal(person_id, rule.value, ref, exc)
-                raise
-        suggested = None
-        if verb in BOOK_VERBS:  # free/busy from Graph, bounded: the card comes without it when Graph is slow
-            slots = await core.suggestions.for_booking(case, person_id, core.directory, core.clock.now())
-            suggested = suggestions.prefill(core.renderer, case.ref, slots)
-        form = forms.case_form(ctx, verb, case, person_id, item=item, suggested=suggested)
-        intro = suggested["text"].split("\n") if suggested else None
-        return cards.form_card(core.renderer, form, nonce=cards.new_nonce(), intro=intro)
+async def withdraw(ctx: TeamsContext, person_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    case = await ctx.core.cases.withdraw_consent(person_id, ref_of(data))
+    return await done(ctx, person_id, "withdraw_consent", case)
 
-    async def submit_form(person_id: str, verb: str, data: dict[str, Any]) -> dict[str, Any]:
-        suffix = str(data.get("ref") or "") if any(str(k).endswith(f"__{data.get('ref')}") for k in data) else ""
-        values = forms.card_values(data, suffix)
-        if verb == "reassign":
-            ref = (await core.ladder.answerable(person_id, _item(data))).case_ref
-        else:
-            ref = ref_of(data)
-        if verb in ("assign", "reassign"):
-            form = parse.parse_assign(values)
-            current = await core.cases.get(ref)
-            reassign = verb == "reassign" or current.state is not CaseState.REQUESTED
-            case = await core.cases.assign(person_id, ref, form.people, form.other, reassign=reassign)
-            return await done(person_id, "assign", case)
-        if verb in ("book", "rebook", "book_again"):
-            book, errors = parse.parse_book(values, core.settings.timezone)
-            if errors or book.at is None:
-                raise FieldError(errors)
-            return await done(person_id, "book", await core.cases.book(person_id, ref, book.at, book.place,
-                                                                       book.units))
-        if verb == "record_outcome":
-            outcome, errors = parse.parse_outcome(values)
-            if errors:
-                raise FieldError(errors)
-            case = await core.cases.record_outcome(person_id, ref, outcome.outcome, outcome.evaluation_done)
-            return await done(person_id, "record_outcome", case)
-        if verb == "add_follow_up":
-            follow, errors = parse.parse_follow_up(values)
-            if errors or follow.due is None:
-                raise FieldError(errors)
-            case = await core.cases.add_follow_up(person_id, ref, follow.owner, follow.due, follow.what)
-            return await done(person_id, "add_follow_up", case)
-        if verb == "close":
-            reason, errors = parse.parse_close(values)
-            if errors:
-                raise FieldError(errors)
-            return await done(person_id, "close", await core.cases.close(person_id, ref, reason))
-        if verb == "renew_consent":
-            renew, errors = parse.parse_renew(values)
-            if errors or renew.until is None:
-                raise FieldError(errors)
-            case = await core.cases.renew_consent(person_id, ref, renew.until, renew.scope, form=renew.form,
-                                                  obtained_by=renew.obtained_by, covers=renew.covers,
-                                                  note=renew.note)
-            return await done(person_id, "renew_consent", case)
-        if verb == "withdraw_consent_form":
-            unit, errors = parse.parse_withdraw(values)
-            if errors:
-                raise FieldError(errors)
-            case = await core.cases.withdraw_consent(person_id, ref, unit=unit)
-            action = "withdraw_consent_unit" if unit and case.is_open else "withdraw_consent"
-            return await done(person_id, action, case, unit=unit)
-        raise KeyError(verb)
 
-    async def request(person_id: str, data: dict[str, Any], key: str) -> dict[str, Any]:
-        values = forms.card_values(data)
-        form, parse_errors = parse.parse_request(values)
-        if parse_errors:
-            service_errors: FieldError | None = None
-            try:
-                core.cases.validate_request(person_id, form)
-            except FieldError as exc:
-                service_errors = exc
-            raise parse.merge(parse_errors, service_errors) or FieldError(parse_errors)
-        case = await core.cases.request(person_id, form, idempotency_key=key)
-        log.info("request filed via teams", extra={"event": "teams.request_filed", "case_ref": case.ref})
-        ctx.after_change()
-        return cards.text_card(say(ctx, "filed", case=case))
+async def follow_up_done(ctx: TeamsContext, person_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    number = _item(data)
+    case = await ctx.core.cases.complete_follow_up(person_id, ref_of(data), number)
+    ctx.after_change()
+    return done_card(ctx, person_id, say(ctx, "follow_up_done", case=case, number=number))
 
-    def form_again(person_id: str, verb: str, data: dict[str, Any], errors: dict[str, str],
-                   case: Case | None) -> dict[str, Any]:
-        """The same form with the user's values kept and the errors under their fields."""
-        if verb == "request":
-            form = forms.request_form(ctx, person_id)
-        elif case is not None and verb in FORM_VERBS:
-            form = forms.case_form(ctx, verb, case, person_id, item=data.get("item"))
-        else:
-            return cards.text_card("\n".join(errors.values()))
-        keys = {f.key for f in form.fields}
-        shown = {k: v for k, v in errors.items() if k in keys}
-        rest = [v for k, v in errors.items() if k not in keys]
-        if rest:
-            shown["_"] = " ".join(rest)
-        values = {k: v for k, v in data.items() if k in keys}
-        return cards.form_card(core.renderer, form, nonce=cards.new_nonce(), errors=shown, values=values)
 
-    @agent.adaptive_card.action_execute(re.compile(r".*"))
-    async def on_execute(context: TurnContext, state: TurnState, data: Any) -> AdaptiveCardInvokeResponse:
-        verb = str(((context.activity.value or {}).get("action") or {}).get("verb") or "")
-        data = dict(data) if isinstance(data, dict) else {}
-        person_id = await ctx.identity.person_for(context)
-        if person_id is None:
-            return response(unknown_user_card(ctx))
-        await ctx.identity.remember_chat(context, person_id, "message")
-        if verb in brister.VERBS:
-            return response(await brister.answer(ctx, person_id, verb, data, claim_key(person_id, verb, data)))
-        submitting = verb == "request" or verb in immediate or bool(data.get("submit"))
-        key = claim_key(person_id, verb, data)
-        if submitting and not await ctx.store.claim(key, verb):
-            return response(cards.text_card(say(ctx, "already", ref=data.get("ref"))))
+async def take_over(ctx: TeamsContext, person_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    core = ctx.core
+    result = await core.ladder.take_over(person_id, _item(data))
+    ctx.after_change()
+    text = say(ctx, "ladder", what=result.action, ref=result.case_ref)
+    if result.action == "assign":
+        case = await core.cases.get(result.case_ref)
+        form = forms.assign_form(ctx, case)
+        return cards.form_card(core.renderer, form, nonce=cards.new_nonce(), intro=[text])
+    return done_card(ctx, person_id, text)
+
+
+async def nudge(ctx: TeamsContext, person_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    people = await ctx.core.ladder.nudge(person_id, _item(data))
+    ctx.after_change()
+    return done_card(ctx, person_id, say(ctx, "ladder", what="nudged", people=people))
+
+
+Immediate = Callable[[TeamsContext, str, dict[str, Any]], Awaitable[dict[str, Any]]]
+IMMEDIATE: dict[str, Immediate] = {
+    "acknowledge": acknowledge, "no_show": no_show, "reopen": reopen, "withdraw_consent": withdraw,
+    "complete_follow_up": follow_up_done, "take_over": take_over, "nudge": nudge,
+}
+assert set(IMMEDIATE) == CASE_IMMEDIATE_VERBS
+
+
+# --- forms ----------------------------------------------------------------------------------------------
+async def open_form(ctx: TeamsContext, person_id: str, verb: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The form of a form action, after the rule it needs (the service checks again on submit)."""
+    core = ctx.core
+    item: int | None = None
+    if verb == "reassign":
+        item = _item(data)
+        ref = (await core.ladder.answerable(person_id, item)).case_ref
+        case = await core.cases.get(ref)
+        authorize(Action.ASSIGN, case, person_id, core.directory)
+    else:
+        ref = ref_of(data)
+        case = await core.cases.get(ref)
+        rule = PRECHECK[verb]
         try:
-            if verb == "request":
-                content = await request(person_id, data, key)
-            elif verb in immediate:
-                content = await immediate[verb](person_id, data)
-            elif verb in FORM_VERBS and not data.get("submit"):
-                content = await open_form(person_id, verb, data)
-            elif verb in FORM_VERBS:
-                content = await submit_form(person_id, verb, data)
-            else:
-                raise Refusal("case_not_found", ref=str(data.get("ref") or "")[:20])
-        except FieldError as exc:
-            await ctx.store.release(key)
-            log.info("teams form rejected", extra={"event": "teams.form_rejected", "verb": verb,
-                                                   "fields": sorted(exc.errors)})
-            case = None
-            ref = parse_ref(str(data.get("ref") or ""))
-            if ref:
-                try:
-                    case = await core.cases.get(ref)
-                except Refusal:
-                    case = None
-            content = form_again(person_id, verb, data, core.renderer.field_errors(exc), case)
+            authorize(rule, case, person_id, core.directory)
         except Refusal as exc:
-            await ctx.store.release(key)
-            log.info("teams action refused", extra={"event": "teams.refused", "verb": verb, "code": exc.code})
-            content = await refused(person_id, exc)
-        except BaseException:
-            await ctx.store.release(key)
+            await audit_refusal(ctx, person_id, rule.value, ref, exc)
             raise
-        return response(content)
+    suggested = None
+    if verb in BOOK_VERBS:  # free/busy from Graph, bounded: the card comes without it when Graph is slow
+        slots = await core.suggestions.for_booking(case, person_id, core.directory, core.clock.now())
+        suggested = suggestions.prefill(core.renderer, case.ref, slots)
+    form = forms.case_form(ctx, verb, case, person_id, item=item, suggested=suggested)
+    intro = suggested["text"].split("\n") if suggested else None
+    return cards.form_card(core.renderer, form, nonce=cards.new_nonce(), intro=intro)
+
+
+async def submit_form(ctx: TeamsContext, person_id: str, verb: str, data: dict[str, Any]) -> dict[str, Any]:
+    """A submitted form: parse the inputs, call the service, answer (FieldError for the fields)."""
+    core = ctx.core
+    suffix = str(data.get("ref") or "") if any(str(k).endswith(f"__{data.get('ref')}") for k in data) else ""
+    values = forms.card_values(data, suffix)
+    if verb == "reassign":
+        ref = (await core.ladder.answerable(person_id, _item(data))).case_ref
+    else:
+        ref = ref_of(data)
+    if verb in ("assign", "reassign"):
+        form = parse.parse_assign(values)
+        current = await core.cases.get(ref)
+        reassign = verb == "reassign" or current.state is not CaseState.REQUESTED
+        case = await core.cases.assign(person_id, ref, form.people, form.other, reassign=reassign)
+        return await done(ctx, person_id, "assign", case)
+    if verb in ("book", "rebook", "book_again"):
+        book, errors = parse.parse_book(values, core.settings.timezone)
+        if errors or book.at is None:
+            raise FieldError(errors)
+        return await done(ctx, person_id, "book", await core.cases.book(person_id, ref, book.at, book.place,
+                                                                        book.units))
+    if verb == "record_outcome":
+        outcome, errors = parse.parse_outcome(values)
+        if errors:
+            raise FieldError(errors)
+        case = await core.cases.record_outcome(person_id, ref, outcome.outcome, outcome.evaluation_done)
+        return await done(ctx, person_id, "record_outcome", case)
+    if verb == "add_follow_up":
+        follow, errors = parse.parse_follow_up(values)
+        if errors or follow.due is None:
+            raise FieldError(errors)
+        case = await core.cases.add_follow_up(person_id, ref, follow.owner, follow.due, follow.what)
+        return await done(ctx, person_id, "add_follow_up", case)
+    if verb == "close":
+        reason, errors = parse.parse_close(values)
+        if errors:
+            raise FieldError(errors)
+        return await done(ctx, person_id, "close", await core.cases.close(person_id, ref, reason))
+    if verb == "renew_consent":
+        renew, errors = parse.parse_renew(values)
+        if errors or renew.until is None:
+            raise FieldError(errors)
+        case = await core.cases.renew_consent(person_id, ref, renew.until, renew.scope, form=renew.form,
+                                              obtained_by=renew.obtained_by, covers=renew.covers,
+                                              note=renew.note)
+        return await done(ctx, person_id, "renew_consent", case)
+    if verb == "withdraw_consent_form":
+        unit, errors = parse.parse_withdraw(values)
+        if errors:
+            raise FieldError(errors)
+        case = await core.cases.withdraw_consent(person_id, ref, unit=unit)
+        action = "withdraw_consent_unit" if unit and case.is_open else "withdraw_consent"
+        return await done(ctx, person_id, action, case, unit=unit)
+    raise KeyError(verb)
+
+
+async def request(ctx: TeamsContext, person_id: str, data: dict[str, Any], key: str) -> dict[str, Any]:
+    """The request form submitted: file the request once (`key`), or FieldError for the fields."""
+    core = ctx.core
+    values = forms.card_values(data)
+    form, parse_errors = parse.parse_request(values)
+    if parse_errors:
+        service_errors: FieldError | None = None
+        try:
+            core.cases.validate_request(person_id, form)
+        except FieldError as exc:
+            service_errors = exc
+        raise parse.merge(parse_errors, service_errors) or FieldError(parse_errors)
+    case = await core.cases.request(person_id, form, idempotency_key=key)
+    log.info("request filed via teams", extra={"event": "teams.request_filed", "case_ref": case.ref})
+    ctx.after_change()
+    return cards.text_card(say(ctx, "filed", case=case))
+
+
+def form_again(ctx: TeamsContext, person_id: str, verb: str, data: dict[str, Any], errors: dict[str, str],
+               case: Case | None) -> dict[str, Any]:
+    """The same form with the user's values kept and the errors under their fields."""
+    if verb == "request":
+        form = forms.request_form(ctx, person_id)
+    elif case is not None and verb in FORM_VERBS:
+        form = forms.case_form(ctx, verb, case, person_id, item=data.get("item"))
+    else:
+        return cards.text_card("\n".join(errors.values()))
+    keys = {f.key for f in form.fields}
+    shown = {k: v for k, v in errors.items() if k in keys}
+    rest = [v for k, v in errors.items() if k not in keys]
+    if rest:
+        shown["_"] = " ".join(rest)
+    values = {k: v for k, v in data.items() if k in keys}
+    return cards.form_card(ctx.core.renderer, form, nonce=cards.new_nonce(), errors=shown, values=values)
+
+
+async def act(ctx: TeamsContext, person_id: str, verb: str, data: dict[str, Any], key: str) -> dict[str, Any]:
+    """Run one verb for a known person: file, act at once, open a form, or submit it."""
+    if verb == "request":
+        return await request(ctx, person_id, data, key)
+    if verb in IMMEDIATE:
+        return await IMMEDIATE[verb](ctx, person_id, data)
+    if verb in FORM_VERBS and not data.get("submit"):
+        return await open_form(ctx, person_id, verb, data)
+    if verb in FORM_VERBS:
+        return await submit_form(ctx, person_id, verb, data)
+    raise Refusal("case_not_found", ref=str(data.get("ref") or "")[:20])
+
+
+# --- the listener ---------------------------------------------------------------------------------------
+async def on_execute(ctx: TeamsContext, context: TurnContext, state: TurnState, data: Any,
+                     ) -> AdaptiveCardInvokeResponse:
+    """Every `Action.Execute`: who clicked, claim a submission once, act, and answer with the new card."""
+    core = ctx.core
+    verb = str(((context.activity.value or {}).get("action") or {}).get("verb") or "")
+    data = dict(data) if isinstance(data, dict) else {}
+    person_id = await ctx.identity.person_for(context)
+    if person_id is None:
+        return response(unknown_user_card(ctx))
+    await ctx.identity.remember_chat(context, person_id, "message")
+    if verb in brister.VERBS:
+        return response(await brister.answer(ctx, person_id, verb, data, claim_key(person_id, verb, data)))
+    submitting = verb == "request" or verb in IMMEDIATE or bool(data.get("submit"))
+    key = claim_key(person_id, verb, data)
+    if submitting and not await ctx.store.claim(key, verb):
+        return response(cards.text_card(say(ctx, "already", ref=data.get("ref"))))
+    try:
+        content = await act(ctx, person_id, verb, data, key)
+    except FieldError as exc:
+        await ctx.store.release(key)
+        log.info("teams form rejected", extra={"event": "teams.form_rejected", "verb": verb,
+                                               "fields": sorted(exc.errors)})
+        case = None
+        ref = parse_ref(str(data.get("ref") or ""))
+        if ref:
+            try:
+                case = await core.cases.get(ref)
+            except Refusal:
+                case = None
+        content = form_again(ctx, person_id, verb, data, core.renderer.field_errors(exc), case)
+    except Refusal as exc:
+        await ctx.store.release(key)
+        log.info("teams action refused", extra={"event": "teams.refused", "verb": verb, "code": exc.code})
+        content = await refused(ctx, person_id, exc)
+    except BaseException:
+        await ctx.store.release(key)
+        raise
+    return response(content)
+
+
+def register(agent: AgentApplication[TurnState], ctx: TeamsContext) -> None:
+    """Wire the listener with its context: every verb goes to `on_execute`."""
+    agent.adaptive_card.action_execute(ANY_VERB)(bind(ctx, on_execute))

@@ -17,6 +17,7 @@ from bot.channels.teams.app import TeamsContext
 from bot.directory import Role
 from bot.errors import Refusal
 from handlers.teams import brister, forms
+from handlers.teams.common import bind
 
 log = logging.getLogger("handlers.teams.commands")
 
@@ -98,51 +99,60 @@ async def mine_card(ctx: TeamsContext, person_id: str) -> dict[str, Any]:
     return cards.card(body)
 
 
-def register(agent: AgentApplication[TurnState], ctx: TeamsContext) -> None:
+async def on_message(ctx: TeamsContext, context: TurnContext, state: TurnState) -> None:
+    """A message in the personal chat: one of the words, else a short "not understood"."""
     core = ctx.core
+    person_id = await ctx.identity.person_for(context)
+    if person_id is None:
+        await send_card(context, unknown_user_card(ctx))
+        return
+    await ctx.identity.remember_chat(context, person_id, "message")
+    text = (context.activity.text or "").strip().lstrip("/").lower()
+    word = WORDS.get(text.split()[0] if text else "")
+    if word == "gfi":
+        form = forms.request_form(ctx, person_id)
+        await send_card(context, cards.form_card(core.renderer, form, nonce=cards.new_nonce()))
+    elif word == "queue":
+        await send_card(context, await queue_card(ctx, person_id))
+    elif word == "mine":
+        await send_card(context, await mine_card(ctx, person_id))
+    elif word == "brist":
+        form = brister.report_form(ctx)
+        await send_card(context, cards.form_card(core.renderer, form, nonce=cards.new_nonce()))
+    elif word == "help":
+        await send_card(context, cards.text_card(core.renderer.render("teams_help")))
+    else:
+        shown = (context.activity.text or "").strip()[:40]
+        await send_card(context, cards.text_card(core.renderer.render("teams_not_understood", text=shown)))
 
-    @agent.activity(ActivityTypes.message)
-    async def on_message(context: TurnContext, state: TurnState) -> None:
-        person_id = await ctx.identity.person_for(context)
-        if person_id is None:
-            await send_card(context, unknown_user_card(ctx))
-            return
-        await ctx.identity.remember_chat(context, person_id, "message")
-        text = (context.activity.text or "").strip().lstrip("/").lower()
-        word = WORDS.get(text.split()[0] if text else "")
-        if word == "gfi":
-            form = forms.request_form(ctx, person_id)
-            await send_card(context, cards.form_card(core.renderer, form, nonce=cards.new_nonce()))
-        elif word == "queue":
-            await send_card(context, await queue_card(ctx, person_id))
-        elif word == "mine":
-            await send_card(context, await mine_card(ctx, person_id))
-        elif word == "brist":
-            form = brister.report_form(ctx)
-            await send_card(context, cards.form_card(core.renderer, form, nonce=cards.new_nonce()))
-        elif word == "help":
-            await send_card(context, cards.text_card(core.renderer.render("teams_help")))
-        else:
-            shown = (context.activity.text or "").strip()[:40]
-            await send_card(context, cards.text_card(core.renderer.render("teams_not_understood", text=shown)))
 
-    async def installed(context: TurnContext) -> None:
-        person_id = await ctx.identity.person_for(context)
-        if person_id is None:
-            await send_card(context, unknown_user_card(ctx))
-            return
-        await ctx.identity.remember_chat(context, person_id, "install")
-        await send_card(context, cards.text_card(say(ctx, "welcome")))
-        log.info("teams app installed", extra={"event": "teams.install", "person": person_id})
+async def installed(ctx: TeamsContext, context: TurnContext) -> None:
+    """The app was added for a person: remember the chat and say hello."""
+    person_id = await ctx.identity.person_for(context)
+    if person_id is None:
+        await send_card(context, unknown_user_card(ctx))
+        return
+    await ctx.identity.remember_chat(context, person_id, "install")
+    await send_card(context, cards.text_card(say(ctx, "welcome")))
+    log.info("teams app installed", extra={"event": "teams.install", "person": person_id})
 
-    @agent.activity(ActivityTypes.installation_update)
-    async def on_install(context: TurnContext, state: TurnState) -> None:
-        if (context.activity.action or "add").startswith("add"):
-            await installed(context)
 
-    @agent.conversation_update("membersAdded")
-    async def on_members_added(context: TurnContext, state: TurnState) -> None:
-        bot_id = context.activity.recipient.id if context.activity.recipient else None
-        added = context.activity.members_added or []
-        if any(m.id == bot_id for m in added) and context.activity.from_property is not None:
-            await installed(context)
+async def on_install(ctx: TeamsContext, context: TurnContext, state: TurnState) -> None:
+    """`installationUpdate`: only an added app is greeted."""
+    if (context.activity.action or "add").startswith("add"):
+        await installed(ctx, context)
+
+
+async def on_members_added(ctx: TeamsContext, context: TurnContext, state: TurnState) -> None:
+    """`conversationUpdate` with the bot among the members added: the same as an installation."""
+    bot_id = context.activity.recipient.id if context.activity.recipient else None
+    added = context.activity.members_added or []
+    if any(m.id == bot_id for m in added) and context.activity.from_property is not None:
+        await installed(ctx, context)
+
+
+def register(agent: AgentApplication[TurnState], ctx: TeamsContext) -> None:
+    """Wire the listeners with their context."""
+    agent.activity(ActivityTypes.message)(bind(ctx, on_message))
+    agent.activity(ActivityTypes.installation_update)(bind(ctx, on_install))
+    agent.conversation_update("membersAdded")(bind(ctx, on_members_added))
