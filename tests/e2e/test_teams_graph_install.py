@@ -99,3 +99,21 @@ async def test_app_missing_from_the_catalog_fails_with_the_reason_for_coordinato
         told = await bot.count("SELECT COUNT(*) FROM outbox WHERE template = 'delivery_failed' AND case_ref = ?",
                                (ref,))
         assert told >= 1
+
+
+def test_the_installer_is_wired_only_with_graph_and_the_catalog_id() -> None:
+    from types import SimpleNamespace
+
+    from bot.channels.graph.sender import EmailSender
+    from bot.channels.teams.installer import chat_installer
+
+    email = EmailSender.__new__(EmailSender)
+    email.graph = graph = object()  # type: ignore[assignment]
+    with_graph = SimpleNamespace(dispatcher=SimpleNamespace(senders={"email": email}))
+    without = SimpleNamespace(dispatcher=SimpleNamespace(senders={}))
+    catalog = Settings(_env_file=None, TEAMS_CATALOG_APP_ID=CATALOG)
+    installer = chat_installer(with_graph, catalog)  # type: ignore[arg-type]
+    assert isinstance(installer, GraphChatInstaller) and installer.graph is graph
+    assert installer.catalog_app_id == CATALOG
+    assert chat_installer(with_graph, Settings(_env_file=None)) is None  # type: ignore[arg-type]
+    assert chat_installer(without, catalog) is None  # type: ignore[arg-type]
