@@ -129,3 +129,28 @@ def test_every_offered_action_has_a_teams_handler() -> None:
 
     assert set(ACTIONS) - {"open"} <= FORM_VERBS | IMMEDIATE_VERBS
     assert not IMMEDIATE_VERBS & FORM_VERBS
+
+
+# Microsoft's published Teams manifest schemas ship in the npm package @microsoft/app-manifest, which
+# scripts/setup installs into .venv/npm when npm is on the machine (it is on CI's).
+MANIFEST_SCHEMA = (Path(__file__).resolve().parents[2] / ".venv" / "npm" / "node_modules" / "@microsoft"
+                   / "app-manifest" / "build" / "json-schemas" / "teams")
+
+
+def test_manifest_is_valid_against_microsofts_published_schema() -> None:
+    import os
+
+    import jsonschema
+
+    m = manifest(APP_ID, "1.2.3")
+    schema_file = MANIFEST_SCHEMA / f"v{m['manifestVersion']}" / "MicrosoftTeams.schema.json"
+    if not schema_file.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{schema_file} is missing: scripts/setup installs it with npm")
+        pytest.skip("the published Teams manifest schema is not installed (npm missing when scripts/setup ran)")
+    schema = json.loads(schema_file.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
+    errors = sorted(f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(m))
+    assert not errors, errors
+    broken = {**m, "bots": [{**m["bots"][0], "scopes": ["nowhere"]}]}
+    assert list(validator.iter_errors(broken)), "the schema must be able to refuse a manifest"
