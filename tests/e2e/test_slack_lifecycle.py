@@ -6,7 +6,6 @@ from typing import Any
 
 from bot.clock import FrozenClock
 from tests.conftest import local
-from tests.timekit import form
 from tests.fakes.slack_bot import FATIMA, JONAS, LINNEA, MARIA, SlackBot
 from tests.fakes.slack_signing import (
     checkboxes_state,
@@ -16,6 +15,7 @@ from tests.fakes.slack_signing import (
     radio_buttons_state,
     static_select_state,
 )
+from tests.timekit import form
 
 
 def request_values(**overrides: Any) -> dict[str, Any]:
