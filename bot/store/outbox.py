@@ -82,6 +82,16 @@ async def delivered_to(tx: Tx, case_id: int) -> list[str]:
     return [r["recipient_id"] for r in rows]
 
 
+async def was_told(tx: Tx, case_id: int, ref: str, person_id: str) -> bool:
+    """True when a message about the case (its own, or one that shows it) was delivered to the person."""
+    shows, refs = showing([ref])
+    return await tx.scalar(
+        f"SELECT 1 FROM outbox WHERE recipient_id = ? AND status = 'sent' AND kind = 'message' "
+        f"AND (case_id = ? OR {shows}) LIMIT 1",
+        (person_id, case_id, *refs),
+    ) is not None
+
+
 async def due(db: Database, now: datetime, limit: int) -> list[dict[str, Any]]:
     async with db.transaction() as tx:
         return await tx.fetchall(
