@@ -79,6 +79,7 @@ async def open_core(
     await db.open()
     calendar = BusinessCalendar(settings.timezone)
     renderer = Renderer(directory, settings.timezone)
+    renderer.today = lambda: renderer.local(clock.now()).date()  # the century of a 10-digit identity number
     outbox = Outbox(directory, renderer, clock, free_text_check(directory))
     outbox.policy = quiet_hours(directory, calendar)
     cases = CaseService(

@@ -136,7 +136,8 @@ class Outbox:
     async def withdraw_case(self, tx: Tx, case_id: int) -> int:
         """Consent withdrawn: cancel every undelivered message of the case, erase the stored message of all of
         them (it may quote the brief), and queue a retraction of each one already delivered, so that the
-        channel deletes it too. Returns how many were cancelled."""
+        channel deletes it too. Messages that show the case without being its own (a distribution queue: their
+        `reads` name it) are erased, cancelled or retracted whole. Returns how many were cancelled."""
         return await store.withdraw(tx, case_id, self.clock.now(), "case closed: consent withdrawn")
 
     async def delivered_to(self, tx: Tx, case_id: int) -> list[str]:

@@ -5,6 +5,7 @@ Channel-neutral: Slack's layouts (Block Kit, views, limits) are rendered by `bot
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,19 +16,51 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from bot.config import PROJECT_ROOT
 from bot.directory import Directory
 from bot.errors import FieldError, Refusal
+from bot.privacy import find_identity_numbers
 from bot.shorten import cut
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates" / "messages"
 _WEEKDAYS = ["mån", "tis", "ons", "tor", "fre", "lör", "sön"]
 _MONTHS = ["jan", "feb", "mars", "apr", "maj", "juni", "juli", "aug", "sep", "okt", "nov", "dec"]
+# How much of a value the user typed an error message repeats (the `eko` filter).
+ECHO_MAX = 60
+
+
+def mask_identity_numbers(text: str, today: date) -> str:
+    """`text` with every identity number in it (also disguised, also with a wrong check digit) replaced by
+    "[personnummer]" or "[samordningsnummer]"."""
+    for m in reversed(find_identity_numbers(text, today)):
+        text = f"{text[: m.start]}[{m.kind}]{text[m.end :]}"
+    return text
+
+
+def echo(value: object, today: date, limit: int = ECHO_MAX) -> str:
+    """A value the user typed, safe to repeat in an error message: identity numbers masked, on one line, at
+    most `limit` characters (cut with "…")."""
+    text = " ".join(mask_identity_numbers("" if value is None else str(value), today).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _masked_params(params: dict[str, Any], today: date) -> dict[str, Any]:
+    def mask(v: Any) -> Any:
+        if isinstance(v, str):
+            return mask_identity_numbers(v, today)
+        if isinstance(v, list | tuple):
+            return type(v)(mask(x) for x in v)
+        return v
+
+    return {k: mask(v) for k, v in params.items()}
 
 
 class Renderer:
     """Turns template names and context into Swedish text (and, for the channels, JSON layouts)."""
 
-    def __init__(self, directory: Directory, tz: str = "Europe/Stockholm", template_dir: Path = TEMPLATE_DIR):
+    def __init__(self, directory: Directory, tz: str = "Europe/Stockholm", template_dir: Path = TEMPLATE_DIR,
+                 today: Callable[[], date] | None = None):
         self.directory = directory
         self.tz = ZoneInfo(tz)
+        # the date that decides the century of a 10-digit identity number in `echo` (the core's clock)
+        self.today: Callable[[], date] = today or (lambda: datetime.now(self.tz).date())
         self.env = Environment(
             loader=FileSystemLoader(str(template_dir)),
             undefined=StrictUndefined,
@@ -44,6 +77,7 @@ class Renderer:
             enhet=self.directory.unit_name,
             json=lambda v: json.dumps(v, ensure_ascii=False),
             forkorta=self.shorten,
+            eko=lambda v, limit=ECHO_MAX: echo(v, self.today(), limit),
         )
         self.labels = self.env.get_template("_labels.j2").module
         self.env.globals.update(L=self.labels)
@@ -91,12 +125,19 @@ class Renderer:
         return str(fn(**accepted)).strip()
 
     def refusal(self, exc: Refusal) -> str:
-        """The Swedish explanation of a refusal."""
-        return self.macro("refusals", exc.code, **exc.params)
+        """The Swedish explanation of a refusal. Values the user typed are repeated through the `eko` filter;
+        as a backstop no parameter can carry an identity number into the text."""
+        return self.macro("refusals", exc.code, **_masked_params(exc.params, self.today()))
 
     def field_errors(self, exc: FieldError) -> dict[str, str]:
-        """{field: Swedish message} for a rejected form."""
-        return {f: self.macro("fields", code, **params) for f, (code, params) in exc.errors.items()}
+        """{field: Swedish message} for a rejected form (values the user typed: as in `refusal`)."""
+        today = self.today()
+        return {f: self.macro("fields", code, **_masked_params(params, today))
+                for f, (code, params) in exc.errors.items()}
+
+    def usage_error(self, group: str, name: str, **params: Any) -> str:
+        """A console argument error (macro `name` of `<group>.j2`), masked as in `refusal`."""
+        return self.macro(group, name, **_masked_params(params, self.today()))
 
     def label(self, table: str, key: str) -> str:
         """A label from `_labels.j2`, e.g. label("STATES", "requested")."""

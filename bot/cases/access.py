@@ -12,6 +12,7 @@ from bot.directory import Directory
 from bot.errors import NotFound, Refusal
 from bot.store import Database, Tx, deliveries
 from bot.store import ladder as awaiting
+from bot.store import outbox as outbox_store
 
 # Reads one case by reference or raises NotFound (the case service's `load`).
 CaseLoader = Callable[[Tx, str], Awaitable[Case]]
@@ -68,7 +69,10 @@ async def read_case(tx: Tx, load: CaseLoader, directory: Directory, person_id: s
 
 async def masked(db: Database, load: CaseLoader, directory: Directory, person_id: str, refusal: Refusal) -> Refusal:
     """A refusal about a case the person may not see at all becomes the unknown-reference answer, so that
-    refusing an action (wrong person, wrong state) does not confirm that the case exists."""
+    refusing an action (wrong person, wrong state) does not confirm that the case exists. Used by every
+    channel (console, Slack, Teams); the caller audits the real reason. Someone who could see the case before
+    learns nothing new and gets the real refusal: the target unit's distributors (its queue showed it; e.g. one
+    who lost the race to assign it) and anyone the bot told about it."""
     ref = refusal.params.get("ref")
     if not isinstance(ref, str) or isinstance(refusal, NotFound):
         return refusal
@@ -77,6 +81,10 @@ async def masked(db: Database, load: CaseLoader, directory: Directory, person_id
             case = await load(tx, ref)
         except NotFound:
             return refusal
-        if level(case, person_id, directory, await alerts_for(tx, case.id)) is Level.NONE:
+        if level(case, person_id, directory, await alerts_for(tx, case.id)) is not Level.NONE:
+            return refusal
+        knew = (directory.unit(case.target_unit) is not None
+                and person_id in directory.distributors_of(case.target_unit))
+        if not knew and not await outbox_store.was_told(tx, case.id, case.ref, person_id):
             return NotFound(ref)
     return refusal

@@ -8,7 +8,7 @@ from typing import Any
 from bot import audit
 from bot.cases.base import CaseEngine
 from bot.cases.models import Case, CaseState
-from bot.cases.rules import Action, may_complete_follow_up
+from bot.cases.rules import Action, check_follow_up_owner, may_complete_follow_up
 from bot.errors import FieldError, Refusal
 from bot.store import Tx
 from bot.store import cases as case_store
@@ -18,6 +18,8 @@ class FollowUpActions(CaseEngine):
     """Add and complete follow-ups."""
 
     async def add_follow_up(self, actor_id: str, ref: str, owner_id: str, due: date, what: str) -> Case:
+        """Add a follow-up owned by `owner_id`; refused (FieldError on `agare`) when the consent does not cover
+        the owner's unit."""
         what = self._check_privacy({"vad": what})["vad"]
         if not what:
             raise FieldError.one("vad", "required")
@@ -30,7 +32,10 @@ class FollowUpActions(CaseEngine):
             fid = await case_store.insert_follow_up(tx, case.id, owner_id, due, what, actor_id, now)
             return {"follow_up_id": fid, "owner": owner_id, "due": due.isoformat()}
 
-        return await self._act(actor_id, ref, Action.ADD_FOLLOW_UP, change)
+        def precheck(case: Case) -> None:
+            check_follow_up_owner(case, owner_id, self.directory)
+
+        return await self._act(actor_id, ref, Action.ADD_FOLLOW_UP, change, precheck=precheck)
 
     async def complete_follow_up(self, actor_id: str, ref: str, number: int) -> Case:
         """Mark follow-up `number` (1-based, in the order added) done; its owner or those responsible may."""

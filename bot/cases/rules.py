@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.cases.consent import may_record
+from bot.cases.consent import covers, may_record
 from bot.cases.models import OPEN_STATES, Case, CaseState, CloseReason
 from bot.directory import Directory
-from bot.errors import Refusal
+from bot.errors import FieldError, Refusal
 
 
 class Action(StrEnum):
@@ -91,11 +91,21 @@ def may_complete_follow_up(case: Case, actor_id: str, number: int) -> bool:
 
 def follow_up_owners(case: Case, directory: Directory) -> list[str]:
     """Who may own a follow-up of the case: those responsible, the requester, and the staff of the target
-    and the requester's unit (in that order, each once)."""
+    and the requester's unit (in that order, each once), as far as the consent covers their unit (the owner
+    is told what to follow up)."""
     ids = list(dict.fromkeys([*case.responsible(), case.requester_id,
                               *(p.id for p in directory.staff_of(case.target_unit)),
                               *(p.id for p in directory.staff_of(case.requester_unit))]))
-    return [pid for pid in ids if directory.person(pid)]
+    return [pid for pid in ids if (p := directory.person(pid)) is not None and covers(case, p.unit)]
+
+
+def check_follow_up_owner(case: Case, owner_id: str, directory: Directory) -> None:
+    """Raise FieldError (on `agare`) when the consent does not cover the owner's unit: a follow-up would tell
+    them about the case. The error names the unit and who can record a wider consent."""
+    person = directory.person(owner_id)
+    if person is not None and not covers(case, person.unit):
+        raise FieldError.one("agare", "owner_outside_consent", person=owner_id, unit=person.unit, ref=case.ref,
+                             requester=case.requester_id)
 
 
 def authorize(action: Action, case: Case, actor_id: str, directory: Directory) -> None:

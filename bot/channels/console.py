@@ -190,7 +190,7 @@ class ConsoleSession:
         try:
             await self._commands[name](positional, options)
         except UsageError as exc:
-            why = self.text("why", code=exc.code, **exc.params)
+            why = self.core.renderer.usage_error("console", "why", code=exc.code, **exc.params)
             self.say(self.text("bad_args", why=why, usage=self.usage[name]))
         except FieldError as exc:
             messages = self.core.renderer.field_errors(exc)

@@ -26,17 +26,34 @@ async def insert(tx: Tx, *, created_at: datetime, case_id: int | None, case_ref:
     return int(await tx.scalar("SELECT last_insert_rowid()"))
 
 
-def _scope(case_id: int, person_ids: Sequence[str] | None) -> tuple[str, tuple[Any, ...]]:
+def showing(refs: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
+    """SQL condition (and its parameters) for the rows whose `reads` names any of these cases: a message that
+    shows cases without being their own message (a distribution queue lists several; its case_id is NULL).
+    Used by consent withdrawal (`withdraw`) and by the retention purge (`bot.store.stats`)."""
+    marks = ",".join("?" * len(refs))
+    return (f"(outbox.reads IS NOT NULL AND EXISTS "
+            f"(SELECT 1 FROM json_each(outbox.reads) WHERE json_each.value IN ({marks})))", tuple(refs))
+
+
+async def _scope(tx: Tx, case_id: int, person_ids: Sequence[str] | None) -> tuple[str, tuple[Any, ...]]:
+    ref = await tx.scalar("SELECT ref FROM cases WHERE id = ?", (case_id,))
+    where, params = "case_id = ?", (case_id,)
+    if ref is not None:
+        shows, refs = showing([str(ref)])
+        where, params = f"(case_id = ? OR {shows})", (case_id, *refs)
     if person_ids is None:
-        return "case_id = ?", (case_id,)
+        return where, params
     marks = ", ".join("?" for _ in person_ids)
-    return f"case_id = ? AND recipient_id IN ({marks})", (case_id, *person_ids)
+    return f"{where} AND recipient_id IN ({marks})", (*params, *person_ids)
 
 
 async def withdraw(tx: Tx, case_id: int, now: datetime, reason: str, person_ids: Sequence[str] | None = None) -> int:
     """Cancel the undelivered rows of a case (to `person_ids`, or everyone), queue a retraction of each
-    delivered one, and erase the stored message of all of them. Returns how many were cancelled."""
-    where, params = _scope(case_id, person_ids)
+    delivered one, and erase the stored message of all of them. The rows of other messages that show the
+    case (`showing`: a distribution queue) are treated the same: the message is erased whole (it cannot be
+    edited without the case once rendered), a pending one cancelled, a delivered one retracted; the next queue
+    shows the remaining cases again. Returns how many were cancelled."""
+    where, params = await _scope(tx, case_id, person_ids)
     cancelled = await tx.execute(
         f"UPDATE outbox SET status = 'cancelled', last_error = ? WHERE {where} AND status = 'pending'",
         (reason, *params),
@@ -63,6 +80,16 @@ async def delivered_to(tx: Tx, case_id: int) -> list[str]:
         (case_id,),
     )
     return [r["recipient_id"] for r in rows]
+
+
+async def was_told(tx: Tx, case_id: int, ref: str, person_id: str) -> bool:
+    """True when a message about the case (its own, or one that shows it) was delivered to the person."""
+    shows, refs = showing([ref])
+    return await tx.scalar(
+        f"SELECT 1 FROM outbox WHERE recipient_id = ? AND status = 'sent' AND kind = 'message' "
+        f"AND (case_id = ? OR {shows}) LIMIT 1",
+        (person_id, case_id, *refs),
+    ) is not None
 
 
 async def due(db: Database, now: datetime, limit: int) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.store import outbox as outbox_store
 from bot.store.db import Tx
 
 Row = dict[str, Any]
@@ -133,12 +134,8 @@ async def delete_messages_showing(tx: Tx, refs: list[str]) -> int:
     deleted = 0
     for i in range(0, len(refs), 500):
         chunk = refs[i : i + 500]
-        marks = ",".join("?" * len(chunk))
-        deleted += await tx.execute(
-            f"DELETE FROM outbox WHERE reads IS NOT NULL AND EXISTS "
-            f"(SELECT 1 FROM json_each(outbox.reads) WHERE value IN ({marks}))",
-            chunk,
-        )
+        where, params = outbox_store.showing(chunk)
+        deleted += await tx.execute(f"DELETE FROM outbox WHERE {where}", params)
     return deleted
 
 

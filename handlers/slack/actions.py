@@ -20,7 +20,7 @@ from bot.channels.slack.views import render_view
 from bot.errors import Refusal
 from handlers.slack import forms
 from handlers.slack.commands import request_form
-from handlers.slack.common import audit_refusal, bind, open_form, reply, unknown_user_text
+from handlers.slack.common import audit_refusal, bind, open_form, refusal_text, reply, unknown_user_text
 
 log = logging.getLogger("handlers.slack.actions")
 
@@ -119,7 +119,7 @@ async def act_now(ctx: SlackContext, ack: Any, body: dict[str, Any], client: Asy
     try:
         case = await call(ctx, person_id, click.ref)
     except Refusal as exc:
-        await reply(ctx, client, user_id=click.user_id, text=core.renderer.refusal(exc),
+        await reply(ctx, client, user_id=click.user_id, text=await refusal_text(ctx, person_id, exc),
                     channel_id=click.channel_id, trigger_id=click.trigger_id)
         return
     log.info("case action via slack", extra={"event": "slack.case_action", "case_ref": case.ref, "action": name})
@@ -149,7 +149,7 @@ async def open_case_form(ctx: SlackContext, ack: Any, body: dict[str, Any], clie
         precheck(ctx, action, case, person_id)
     except Refusal as exc:
         await audit_refusal(ctx, person_id, action.value, click.ref, exc)
-        await reply(ctx, client, user_id=click.user_id, text=core.renderer.refusal(exc),
+        await reply(ctx, client, user_id=click.user_id, text=await refusal_text(ctx, person_id, exc),
                     channel_id=click.channel_id, trigger_id=click.trigger_id)
         return
     extra: dict[str, Any] = {}
@@ -175,7 +175,7 @@ async def follow_up_done(ctx: SlackContext, ack: Any, body: dict[str, Any], clie
     try:
         case = await core.cases.complete_follow_up(person_id, ref, number)
     except Refusal as exc:
-        text = core.renderer.refusal(exc)
+        text = await refusal_text(ctx, person_id, exc)
     else:
         ctx.after_change()
         text = core.renderer.render("follow_up_done", case=case, number=number, slack=True)

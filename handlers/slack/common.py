@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import audit
+from bot.cases import access
 from bot.channels.slack.context import SlackContext
 from bot.channels.slack.markup import escape
 from bot.channels.slack.sender import message_payload
@@ -75,6 +76,18 @@ async def open_form(
     text = ctx.core.renderer.render("slack_form_failed", ref=ref)
     await reply(ctx, client, user_id=user_id, text=text, channel_id=channel_id, trigger_id=trigger_id)
     return False
+
+
+async def masked(ctx: SlackContext, person_id: str, refusal: Refusal) -> Refusal:
+    """The refusal as the person may see it: about a case they have no part in, the unknown-reference answer
+    (`bot.cases.access.masked`; the audit keeps the real reason)."""
+    core = ctx.core
+    return await access.masked(core.db, core.cases.load, core.directory, person_id, refusal)
+
+
+async def refusal_text(ctx: SlackContext, person_id: str, refusal: Refusal) -> str:
+    """The text of a refusal, masked (see `masked`)."""
+    return ctx.core.renderer.refusal(await masked(ctx, person_id, refusal))
 
 
 async def audit_refusal(ctx: SlackContext, person_id: str, action: str, ref: str | None, refusal: Refusal) -> None:

@@ -15,7 +15,7 @@ from bot.errors import Refusal
 from bot.ladder.service import LadderService
 from handlers.slack import forms
 from handlers.slack.actions import case_form, opened
-from handlers.slack.common import audit_refusal, bind, open_form, reply, unknown_user_text
+from handlers.slack.common import audit_refusal, bind, open_form, refusal_text, reply, unknown_user_text
 
 log = logging.getLogger("handlers.slack.ladder")
 
@@ -52,7 +52,7 @@ async def open_assign(ctx: SlackContext, click: forms.Click, client: AsyncWebCli
         authorize(Action.ASSIGN, case, person_id, core.directory)
     except Refusal as exc:
         await audit_refusal(ctx, person_id, Action.ASSIGN.value, ref, exc)
-        await answer(ctx, click, client, core.renderer.refusal(exc))
+        await answer(ctx, click, client, await refusal_text(ctx, person_id, exc))
         return
     view, shown = await case_form(ctx, "slack_assign", case, person_id, reassign=reassign)
     if await open_form(ctx, client, trigger_id=click.trigger_id, view=view, user_id=click.user_id,

@@ -21,7 +21,7 @@ from bot.channels.slack.context import SlackContext, state_hash
 from bot.directory import Role
 from bot.errors import FieldError, Refusal
 from handlers.slack import forms
-from handlers.slack.common import Answer, answer_in_time, bind
+from handlers.slack.common import Answer, answer_in_time, bind, masked
 
 log = logging.getLogger("handlers.slack.views")
 
@@ -208,7 +208,7 @@ async def act_once(ctx: SlackContext, act: Act, callback_id: str, person_id: str
         return Answer(errors=field_errors(ctx, callback_id, exc))
     except Refusal as exc:
         await ctx.release(key)
-        return Answer(errors=refusal_errors(ctx, callback_id, exc))
+        return Answer(errors=refusal_errors(ctx, callback_id, await masked(ctx, person_id, exc)))
     except BaseException:
         await ctx.release(key)
         raise

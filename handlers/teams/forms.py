@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.cases import consent
 from bot.cases.models import Case
+from bot.cases.rules import follow_up_owners
 from bot.channels.teams.app import TeamsContext
 from bot.channels.teams.cards import Field, Form
 
@@ -100,11 +101,8 @@ def case_form(ctx: TeamsContext, verb: str, case: Case, person_id: str, item: in
             Field("utvardering", "toggle"),
         ], ref=case.ref)
     if verb == "add_follow_up":
-        ids = list(dict.fromkeys([*case.responsible(), case.requester_id,
-                                  *(p.id for p in directory.staff_of(case.target_unit)),
-                                  *(p.id for p in directory.staff_of(case.requester_unit))]))
         return Form("add_follow_up", verb, [
-            Field("agare", "choice", [(pid, directory.name(pid)) for pid in ids if directory.person(pid)],
+            Field("agare", "choice", [(pid, directory.name(pid)) for pid in follow_up_owners(case, directory)],
                   value=person_id, required=True),
             Field("datum", "date", value=core.cases.today().isoformat(), required=True),
             Field("vad", "text", max_length=500, required=True),

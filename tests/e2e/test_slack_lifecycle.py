@@ -15,6 +15,7 @@ from tests.fakes.slack_signing import (
     radio_buttons_state,
     static_select_state,
 )
+from tests.timekit import form
 
 
 def request_values(**overrides: Any) -> dict[str, Any]:
@@ -262,3 +263,26 @@ async def test_consent_fields_booking_outside_it_and_withdrawal_for_one_unit(bot
     case = await bot.core.cases.get(ref)
     assert case.is_open and case.consent_withdrawn == ["psykiatri"] and case.meeting_units == ["soc-norr", "beroende"]
     await bot.dm(LINNEA, f"Den enskilde har återkallat samtycket i {ref} för Allmänpsykiatriska mottagningen Åstad")
+
+
+async def test_forged_button_on_a_case_the_clicker_has_no_part_in_reads_like_an_unknown_reference(
+    bot: SlackBot,
+) -> None:
+    """linnea (beroende) has no part in petra's request to psykiatri: a forged Kvittera or form button naming it
+    gets the unknown-reference answer, while the audit keeps the real reason."""
+    case = await bot.core.cases.request("petra.lund", form(target_unit="psykiatri"))
+    await bot.core.cases.assign("ingrid.vik", case.ref, ["yusuf.kaya"])
+    missing = case.ref[:-4] + "0999"
+    await bot.click(LINNEA, "gfi_ack", missing)
+    unknown = str((await bot.ephemeral(LINNEA, missing)).params["text"])
+    assert "Hittar inget ärende" in unknown
+    for action_id in ("gfi_ack", "gfi_book_open"):
+        await bot.click(LINNEA, action_id, case.ref, trigger_id=f"trig-{action_id}")
+        forged = str((await bot.ephemeral(LINNEA, case.ref)).params["text"])
+        assert forged == unknown.replace(missing, case.ref), action_id
+        bot.fake.clear()
+    assert await bot.case_state(case.ref) == "assigned"
+    async with bot.core.db.transaction() as tx:
+        rows = await tx.fetchall("SELECT action, json_extract(detail, '$.reason') AS reason FROM audit "
+                                 "WHERE actor_id = 'linnea.fors' AND result = 'refused' AND case_ref = ?", (case.ref,))
+    assert [(r["action"], r["reason"]) for r in rows] == [("acknowledge", "not_assignee"), ("book", "wrong_state")]

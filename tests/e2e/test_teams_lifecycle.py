@@ -12,6 +12,7 @@ from bot.clock import FrozenClock
 from tests.e2e.test_teams_inbound import request_values
 from tests.fakes.teams import actions_of, card_text
 from tests.fakes.teams_bot import TeamsBot, running_teams
+from tests.timekit import form
 
 
 @pytest.fixture
@@ -131,3 +132,20 @@ async def test_a_double_click_acts_once(bot: TeamsBot) -> None:
     assert "Kvitterat" in card_text(first.card)
     assert "redan gjort" in card_text(second.card)
     assert await bot.count("SELECT COUNT(*) FROM audit WHERE action = 'acknowledge' AND case_ref = ?", (ref,)) == 1
+
+
+async def test_forged_action_on_a_case_the_clicker_has_no_part_in_reads_like_an_unknown_reference(
+    bot: TeamsBot,
+) -> None:
+    """linnea (beroende) has no part in petra's request to psykiatri: the refusal must not confirm it exists,
+    but the audit keeps the real reason."""
+    case = await bot.core.cases.request("petra.lund", form(target_unit="psykiatri"))
+    await bot.core.cases.assign("ingrid.vik", case.ref, ["yusuf.kaya"])
+    missing = case.ref[:-4] + "0999"
+    forged = card_text((await bot.act("linnea.fors", "acknowledge", {"ref": case.ref, "card": "f1"})).card)
+    unknown = card_text((await bot.act("linnea.fors", "acknowledge", {"ref": missing, "card": "f2"})).card)
+    assert forged == unknown.replace(missing, case.ref)
+    assert "Hittar inget ärende" in forged
+    assert await state(bot, case.ref) == "assigned"
+    assert await bot.count("SELECT COUNT(*) FROM audit WHERE actor_id = 'linnea.fors' AND result = 'refused' "
+                           "AND case_ref = ? AND json_extract(detail, '$.reason') = 'not_assignee'", (case.ref,)) == 1

@@ -11,6 +11,8 @@ import pytest
 from bot import audit
 from bot.cases.consent import covers
 from bot.cases.models import CaseState, CloseReason
+from bot.cases.rules import follow_up_owners
+from bot.clock import FrozenClock
 from bot.core import Core
 from bot.errors import FieldError, Refusal
 from tests.conftest import RecordingSender, local
@@ -214,3 +216,26 @@ async def test_withdrawal_for_one_unit_is_refused_to_outsiders_and_for_units_not
     assert ("yusuf.kaya", "withdraw_consent_unit", "refused") in rows
     assert ("maria.sand", "withdraw_consent_unit", "refused") in rows
     assert (await core.cases.get(ref)).consent_scope == ["psykiatri", "soc-norr", "beroende"]
+
+
+# --- follow-ups only to people the consent covers --------------------------------------------------
+async def test_a_follow_up_for_someone_the_consent_does_not_cover_is_refused_on_the_field(
+    core: Core, clock: FrozenClock, sender: RecordingSender
+) -> None:
+    ref = await booked_with_psykiatri(core)
+    await core.cases.withdraw_consent("maria.sand", ref, unit="psykiatri")  # the case goes on without psykiatri
+    clock.set(local("2026-11-30T14:00"))
+    await core.cases.record_outcome("linnea.fors", ref, "kartlaggning", evaluation_done=True)
+    case = await core.cases.get(ref)
+    owners = follow_up_owners(case, core.directory)
+    assert owners and all(core.directory.person(p).unit in ("soc-norr", "beroende") for p in owners)  # type: ignore[union-attr]
+    for owner, unit in (("yusuf.kaya", "Allmänpsykiatriska mottagningen"), ("petra.lund", "Socialtjänst Söder")):
+        with pytest.raises(FieldError) as exc:
+            await core.cases.add_follow_up("linnea.fors", ref, owner, date(2026, 12, 14), "Ring om läget.")
+        message = core.renderer.field_errors(exc.value)["agare"]
+        assert f"Samtycket i {ref} omfattar inte" in message and unit in message, message
+        assert "Maria Sand" in message and "utvidgade samtycket" in message
+    assert (await core.cases.get(ref)).follow_ups == []
+    # someone it covers gets it
+    done = await core.cases.add_follow_up("linnea.fors", ref, "omar.haddad", date(2026, 12, 14), "Ring om läget.")
+    assert [f.owner_id for f in done.follow_ups] == ["omar.haddad"]

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.clock import FrozenClock
 from bot.core import Core
-from tests.conftest import CoreFactory, RecordingSender
-from tests.timekit import form
+from tests.conftest import CoreFactory, RecordingSender, local
+from tests.timekit import advance, form
 
 MARKER = "Kvittrande-Näktergal-4711"  # a distinctive brief that appears nowhere else
 
@@ -66,3 +67,31 @@ async def test_erasure_is_final_for_a_case_among_others(make_core: CoreFactory, 
     assert holding(files, MARKER) == []
     assert (await core.cases.get(keep.ref)).brief is not None
     assert "Behåll-Rödhake-0815" in (await core.cases.get(keep.ref)).brief
+
+
+async def test_withdrawal_erases_the_brief_from_a_delivered_distribution_queue(
+    make_core: CoreFactory, tmp_path: Path, clock: FrozenClock, sender: RecordingSender
+) -> None:
+    """The queue message has no case of its own (its `reads` lists the cases it shows): withdrawing one of
+    them erases the stored message, retracts it from the channel, and leaves the brief in no file."""
+    core = await make_core()
+    db = tmp_path / "gfi.sqlite3"
+    await core.tick()  # the first run starts from the latest slot without sending
+    other = await core.cases.request("omar.haddad", form(brief="Pojke, 15 år, Behåll-Rödhake-0815."))
+    case = await core.cases.request("maria.sand", form(brief=f"Kvinna, 38 år, {MARKER}, vill ha stöd."))
+    await advance(core, clock, sender, local("2026-11-24T09:00"))
+    [queue] = [s for s in sender.sent if s.template == "queue"]
+    assert MARKER in queue.text and case.ref in queue.text and other.ref in queue.text
+    assert holding(store_files(db), MARKER), "the test must see the brief on disk before the erasure"
+
+    await core.cases.withdraw_consent("maria.sand", case.ref)
+
+    files = store_files(db)
+    assert holding(files, MARKER) == [] and holding(files, "Kvittrande") == []
+    async with core.db.transaction() as tx:
+        rows = await tx.fetchall("SELECT kind, status, text, message FROM outbox WHERE template = 'queue'")
+        assert [(r["text"], r["message"]) for r in rows] == [("", None)]
+        retract = await tx.fetchall("SELECT recipient_id FROM outbox WHERE kind = 'retract'")
+        assert "fatima.ali" in [r["recipient_id"] for r in retract]  # the distributor's copy is deleted too
+    await core.tick()
+    assert (await core.cases.get(other.ref)).brief == "Pojke, 15 år, Behåll-Rödhake-0815."

@@ -16,6 +16,7 @@ from bot.channels.console import ConsoleSession
 from bot.channels.slack.home import free_text_refs, home_view, load_home
 from bot.clock import FrozenClock
 from bot.core import Core
+from bot.errors import FieldError
 from tests.conftest import RecordingSender, local
 from tests.timekit import advance, form
 
@@ -219,10 +220,12 @@ async def test_free_text_is_withheld_from_someone_outside_the_consent(core: Core
     core.clock.set(local("2026-11-24T15:00"))  # type: ignore[attr-defined]
     await core.cases.record_outcome("linnea.fors", case.ref, "kartlaggning", True)
     await core.cases.add_follow_up("linnea.fors", case.ref, "omar.haddad", local("2026-12-01T00:00").date(), WHAT)
-    await core.cases.add_follow_up("linnea.fors", case.ref, "yusuf.kaya", local("2026-12-01T00:00").date(), WHAT)
+    # psykiatri is not covered by the consent: the follow-up is refused, not silently withheld
+    with pytest.raises(FieldError):
+        await core.cases.add_follow_up("linnea.fors", case.ref, "yusuf.kaya", local("2026-12-01T00:00").date(), WHAT)
     await core.tick()
     assert [s.text for s in sender.to("omar.haddad", "follow_up_assigned") if WHAT in s.text]
-    assert not sender.to("yusuf.kaya")  # psykiatri is not covered by the consent: nothing about the case
+    assert not sender.to("yusuf.kaya")  # nothing about the case
 
 
 

@@ -8,6 +8,8 @@ case references) all pass. The runs are derandomised so CI sees the same example
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import date
 
 import pytest
@@ -16,7 +18,7 @@ from hypothesis import strategies as st
 
 from bot.config import DEFAULT_DIRECTORY
 from bot.directory import load_directory
-from bot.errors import FieldError
+from bot.errors import FieldError, NotFound, Refusal
 from bot.fields import MAX_LENGTH, clean_fields
 from bot.privacy import find_identity_numbers
 from bot.rendering import Renderer
@@ -261,3 +263,67 @@ def test_every_field_accepts_look_alikes(field: str, text: str) -> None:
     assume(len(text) <= MAX_LENGTH[field])
     clean, errors = clean_fields({field: f" {text}\u200b "}, TODAY)
     assert errors == {} and clean == {field: text}
+
+
+# --- values the user typed, repeated in error messages ---------------------------------------------
+
+ECHO_RENDERER = Renderer(load_directory(DEFAULT_DIRECTORY), today=lambda: TODAY)
+
+
+
+def console_why(code: str, r: Renderer, value: str) -> str:
+    return r.usage_error("console", "why", code=code, value=value)
+
+
+# Every place an error or refusal repeats what the user typed, as the channels render it.
+ECHOES: dict[str, Callable[[Renderer, str], str]] = {
+    "fields.unknown_unit": lambda r, v: r.field_errors(FieldError.one("enhet", "unknown_unit", unit=v))["enhet"],
+    "fields.unknown_type": lambda r, v: r.field_errors(FieldError.one("typ", "unknown_type", value=v))["typ"],
+    "fields.bad_date": lambda r, v: r.field_errors(FieldError.one("datum", "bad_date", value=v))["datum"],
+    "fields.bad_datetime": lambda r, v: r.field_errors(FieldError.one("tid", "bad_datetime", value=v))["tid"],
+    "fields.bad_choice": lambda r, v: r.field_errors(
+        FieldError.one("form", "bad_choice", value=v, choices="skriftligt eller muntligt"))["form"],
+    "fields.unknown_person": lambda r, v: r.field_errors(
+        FieldError.one("inhamtat", "unknown_person", person=v))["inhamtat"],
+    "fields.unknown_cause": lambda r, v: r.field_errors(FieldError.one("orsak", "unknown_cause", value=v))["orsak"],
+    "fields.bad_case_ref": lambda r, v: r.field_errors(FieldError.one("ref", "bad_case_ref", value=v))["ref"],
+    "refusals.case_not_found": lambda r, v: r.refusal(NotFound(v)),
+    "refusals.unknown_person": lambda r, v: r.refusal(Refusal("unknown_person", person=v)),
+    "refusals.unknown_assignee": lambda r, v: r.refusal(Refusal("unknown_assignee", person=v)),
+    "refusals.escalation_not_found": lambda r, v: r.refusal(Refusal("escalation_not_found", item=v)),
+    "refusals.follow_up_not_found": lambda r, v: r.refusal(
+        Refusal("follow_up_not_found", ref="GFI-2026-0001", number=v)),
+    "refusals.brist_not_found": lambda r, v: r.refusal(Refusal("brist_not_found", ref=v)),
+    "refusals.brist_draft_not_found": lambda r, v: r.refusal(Refusal("brist_draft_not_found", draft=v)),
+    **{f"console.why.{code}": functools.partial(console_why, code)
+       for code in ("bad_ref", "bad_datetime", "bad_date", "unknown_args", "bad_brist_ref", "bad_list_filter")},
+    "console.unknown_command": lambda r, v: r.macro("console", "unknown_command", cmd=v),
+    "console.unknown_person": lambda r, v: r.macro("console", "unknown_person", person=v, file="katalog.yaml"),
+    "stats.unknown_unit": lambda r, v: r.macro("stats", "unknown_unit", unit=v),
+    "teams.not_understood": lambda r, v: r.render("teams_not_understood", text=v),
+}
+
+
+def test_a_typed_identity_number_is_masked_where_the_bug_was_reported() -> None:
+    assert ECHO_RENDERER.usage_error("console", "why", code="bad_ref", value="811218-9876") == (
+        '"[personnummer]" är ingen ärendereferens (t.ex. GFI-2026-0042).')
+    long = ECHO_RENDERER.refusal(NotFound("x" * 500))
+    assert "x" * 59 + "…" in long and "x" * 60 not in long
+
+
+@PROPERTY
+@given(where=st.sampled_from(sorted(ECHOES)), valid=st.booleans(), filler=st.text("abc -", max_size=80),
+       data=st.data())
+def test_no_echoed_value_repeats_an_identity_number(where: str, valid: bool, filler: str, data: st.DataObject) -> None:
+    digits = data.draw(identity_digits(valid=valid))
+    typed = filler + data.draw(disguised(digits))
+    render = ECHOES[where]
+    message = render(ECHO_RENDERER, typed)
+    base = render(ECHO_RENDERER, "")
+
+    def shown(text: str) -> str:
+        return "".join(str(int(c)) if c.isdigit() else c for c in text)
+
+    assert digits[-4:] not in shown(message) or digits[-4:] in shown(base), (where, ascii(message))
+    assert find_identity_numbers(message, TODAY) == [], (where, ascii(message))
+    assert len(message) <= len(base) + 60, where
