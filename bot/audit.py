@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from bot.store import Tx
+from bot.store import Database, Tx
 from bot.store import audit as store
 
 log = logging.getLogger("gfi.audit")
@@ -31,6 +31,13 @@ async def record(
         "audit",
         extra={"event": f"case.{action}", "result": result, "case_ref": case_ref, "actor": actor_id, **detail},
     )
+
+
+async def record_refusal(db: Database, *, at: datetime, actor_id: str, action: str, case_ref: str | None,
+                         reason: str) -> None:
+    """A refusal found before a service was reached (e.g. opening a form), audited like the service's own."""
+    async with db.transaction() as tx:
+        await record(tx, at=at, actor_id=actor_id, action=action, result="refused", case_ref=case_ref, reason=reason)
 
 
 async def for_case(tx: Tx, case_ref: str) -> list[dict[str, Any]]:

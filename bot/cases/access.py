@@ -31,6 +31,12 @@ async def alerts_for(tx: Tx, case_id: int) -> Alerts:
     return Alerts(alerted, awaited)
 
 
+async def level_of(db: Database, case: Case, directory: Directory, person_id: str) -> Level:
+    """How much of a loaded case the person may see, with what the ladder knows about it."""
+    async with db.transaction() as tx:
+        return level(case, person_id, directory, await alerts_for(tx, case.id))
+
+
 async def levels(tx: Tx, load: CaseLoader, directory: Directory, person_id: str, refs: list[str]) -> dict[str, Level]:
     """The person's level for each reference (NONE for one that does not exist)."""
     out: dict[str, Level] = {}

@@ -13,7 +13,7 @@ from bot import readlog, suggestions
 from bot.cases import access, consent, offers
 from bot.cases.models import Case
 from bot.cases.rules import Action, authorize, check_assign, follow_up_owners
-from bot.cases.visibility import Level, level, shown_free_text
+from bot.cases.visibility import Level, shown_free_text
 from bot.channels.slack import render
 from bot.channels.slack.context import SlackContext
 from bot.channels.slack.views import render_view
@@ -75,8 +75,7 @@ async def case_form(ctx: SlackContext, template: str, case: Case, person_id: str
         dict[str, Any], list[str]]:
     """Render a form about a case: its free text only for those who may see the whole case. Returns the
     view and the references whose free text it shows (to log as read once the form is open)."""
-    async with ctx.core.db.transaction() as tx:
-        full = level(case, person_id, ctx.core.directory, await access.alerts_for(tx, case.id)) is Level.FULL
+    full = await access.level_of(ctx.core.db, case, ctx.core.directory, person_id) is Level.FULL
     params: dict[str, Any] = {"case": case, "show_brief": full, **form_context(ctx, template, case, person_id),
                               **extra}
     shown = [c.ref for c in shown_free_text(template, params)] if full else []

@@ -92,11 +92,8 @@ async def refusal_text(ctx: SlackContext, person_id: str, refusal: Refusal) -> s
 
 async def audit_refusal(ctx: SlackContext, person_id: str, action: str, ref: str | None, refusal: Refusal) -> None:
     """Refusals found before the service is reached (e.g. opening a form) are audited like the service's."""
-    async with ctx.core.db.transaction() as tx:
-        await audit.record(
-            tx, at=ctx.core.clock.now(), actor_id=person_id, action=action, result="refused",
-            case_ref=ref, reason=refusal.code,
-        )
+    await audit.record_refusal(ctx.core.db, at=ctx.core.clock.now(), actor_id=person_id, action=action,
+                               case_ref=ref, reason=refusal.code)
 
 
 # --- answering a view submission within Slack's three seconds -------------------------------------------------

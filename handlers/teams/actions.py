@@ -89,10 +89,8 @@ async def refused(ctx: TeamsContext, person_id: str, exc: Refusal) -> dict[str, 
 
 
 async def audit_refusal(ctx: TeamsContext, person_id: str, action: str, ref: str | None, exc: Refusal) -> None:
-    core = ctx.core
-    async with core.db.transaction() as tx:
-        await audit.record(tx, at=core.clock.now(), actor_id=person_id, action=action, result="refused",
-                           case_ref=ref, reason=exc.code)
+    await audit.record_refusal(ctx.core.db, at=ctx.core.clock.now(), actor_id=person_id, action=action,
+                               case_ref=ref, reason=exc.code)
 
 
 def ref_of(data: dict[str, Any]) -> str:
