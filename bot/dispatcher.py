@@ -88,7 +88,7 @@ class Dispatcher:
 
     def backoff(self, attempts: int) -> float:
         """Seconds to wait before attempt number `attempts + 1`: 30 s, 60 s, 120 s, … capped."""
-        return min(self.max_backoff, self.base_backoff * (2 ** max(0, attempts - 1)))
+        return min(self.max_backoff, self.base_backoff * (2.0 ** max(0, attempts - 1)))
 
     async def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
         return [OutboxMessage.from_row(r) for r in await store.due(self.db, now, limit)]

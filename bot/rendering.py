@@ -79,7 +79,8 @@ class Renderer:
             forkorta=self.shorten,
             eko=lambda v, limit=ECHO_MAX: echo(v, self.today(), limit),
         )
-        self.labels = self.env.get_template("_labels.j2").module
+        # the sets and macros `_labels.j2` exports (a Jinja TemplateModule: its attributes exist only at run time)
+        self.labels: Any = self.env.get_template("_labels.j2").module
         self.env.globals.update(L=self.labels)
 
     # --- formatting -------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 from bot.brister.models import BristReport
 from bot.brister.rules import offers
@@ -32,7 +33,7 @@ def coordinator_recipients(directory: Directory) -> list[str]:
 
 
 async def _tell(outbox: Outbox, tx: Tx, people: list[str], actor_id: str, template: str, report: BristReport,
-                key: str, shown_to: ShownTo, **ctx: object) -> None:
+                key: str, shown_to: ShownTo, **ctx: Any) -> None:
     for pid in dict.fromkeys(people):
         if pid == actor_id:
             continue

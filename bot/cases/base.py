@@ -100,9 +100,9 @@ class CaseEngine:
         for c in choices:
             if c not in {i.value for i in Information}:
                 errors["avser"] = ("bad_choice", {"field": "avser", "value": c})
-        text, problems = clean_fields({"avser_text": note}, self.today(), raise_errors=False)
+        cleaned, problems = clean_fields({"avser_text": note}, self.today(), raise_errors=False)
         errors.update(problems)
-        text = text["avser_text"] or None
+        text = cleaned["avser_text"] or None
         if text is not None:
             if Information.OTHER.value not in choices:
                 choices.append(Information.OTHER.value)
@@ -113,7 +113,7 @@ class CaseEngine:
             errors["form"] = ("bad_choice", {"field": "form", "value": form})
         if self.directory.person(obtained_by) is None:
             errors["inhamtat"] = ("unknown_person", {"field": "inhamtat", "person": obtained_by})
-        ordered = [i.value for i in Information if i.value in choices]
+        ordered: list[str] = [i.value for i in Information if i.value in choices]
         return ConsentDetails(ordered, text, kind.value if kind else None, obtained_by)
 
     async def load(self, tx: Tx, ref: str) -> Case:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.cases import offers
 from bot.cases.models import Case, CaseState
@@ -57,7 +57,7 @@ async def after_action(
     def offered(template: str, pid: str) -> tuple[Offer, ...]:
         return offers.for_message(template, case, pid, directory)
 
-    async def tell(recipients: list[str], template: str, **ctx: object) -> None:
+    async def tell(recipients: list[str], template: str, **ctx: Any) -> None:
         for pid in dict.fromkeys(recipients):
             if pid != actor_id:
                 await out.enqueue(

@@ -60,6 +60,7 @@ async def sweep_due(core: Core) -> int:
                         case = await core.cases.load(tx, paused.ref)
                         await hook.after_action(tx, case, "consent_expired", SYSTEM, now)
                 else:
+                    assert item is not None  # both None ended the sweep above
                     picked = ("awaiting", item["id"])
                     await core.ladder.climb(tx, item["id"], now)
         except Exception:

@@ -60,7 +60,7 @@ async def open_form(
     ctx: SlackContext,
     client: AsyncWebClient,
     *,
-    trigger_id: str,
+    trigger_id: str | None,
     view: dict[str, Any],
     user_id: str,
     channel_id: str | None = None,

@@ -300,7 +300,8 @@ async def on_execute(ctx: TeamsContext, context: TurnContext, state: TurnState, 
                      ) -> AdaptiveCardInvokeResponse:
     """Every `Action.Execute`: who clicked, claim a submission once, act, and answer with the new card."""
     core = ctx.core
-    verb = str(((context.activity.value or {}).get("action") or {}).get("verb") or "")
+    value = context.activity.value if isinstance(context.activity.value, dict) else {}
+    verb = str((value.get("action") or {}).get("verb") or "")
     data = dict(data) if isinstance(data, dict) else {}
     person_id = await ctx.identity.person_for(context)
     if person_id is None:

@@ -24,7 +24,6 @@ from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_authentication_azure.azure_identity_authentication_provider import AzureIdentityAuthenticationProvider
 from kiota_http.kiota_client_factory import KiotaClientFactory
 from kiota_http.middleware import RetryHandler
-from msgraph import GraphRequestAdapter, GraphServiceClient
 from msgraph.generated.models.attendee import Attendee
 from msgraph.generated.models.attendee_type import AttendeeType
 from msgraph.generated.models.body_type import BodyType
@@ -44,6 +43,9 @@ from msgraph.generated.users.item.send_mail.send_mail_post_request_body import S
 from msgraph.generated.users.item.teamwork.installed_apps.installed_apps_request_builder import (
     InstalledAppsRequestBuilder,
 )
+from msgraph.generated.users.item.user_item_request_builder import UserItemRequestBuilder
+from msgraph.graph_request_adapter import GraphRequestAdapter
+from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core import GraphClientFactory
 
 from bot.config import Settings
@@ -188,7 +190,7 @@ class GraphClient:
         if http is not None:
             await http.aclose()
 
-    def _mailbox(self) -> Any:
+    def _mailbox(self) -> UserItemRequestBuilder:
         return self.client.users.by_user_id(self.sender)
 
     async def create_event(self, spec: EventSpec) -> str:

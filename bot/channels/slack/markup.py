@@ -11,7 +11,9 @@ text is escaped, not only the values interpolated into it; `*bold*` and `_italic
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeVar
+
+T = TypeVar("T")
 
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
@@ -22,7 +24,7 @@ def escape(text: str) -> str:
     return text.translate(_ESCAPES)
 
 
-def escape_mrkdwn_objects(node: Any) -> Any:
+def escape_mrkdwn_objects(node: T) -> T:
     """Escape, in place, the text of every `mrkdwn` text object in a Block Kit structure (blocks, a view);
     returns `node`. `plain_text` objects are left alone."""
     if isinstance(node, dict):

@@ -237,7 +237,7 @@ async def serve(settings: Settings, mounts: tuple[Mount, ...] = (), *, register:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
             socket_handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
-            await socket_handler.connect_async()
+            await socket_handler.connect_async()  # type: ignore[no-untyped-call]  # unannotated in slack_bolt
             mode = "socket"
         log.info("listening", extra={"event": "slack.listening", "mode": mode, "host": host, "port": port})
         await stop.wait()
@@ -248,7 +248,7 @@ async def serve(settings: Settings, mounts: tuple[Mount, ...] = (), *, register:
                 asyncio.get_running_loop().remove_signal_handler(sig)
         if socket_handler is not None:
             with contextlib.suppress(Exception):
-                await socket_handler.close_async()
+                await socket_handler.close_async()  # type: ignore[no-untyped-call]  # unannotated in slack_bolt
         if http is not None:
             http.close()
         if runner is not None:

@@ -16,6 +16,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from microsoft_agents.activity import Attachment
+
 from bot.messages.actions import ACTIONS, OPEN_CASE
 from bot.messages.model import Line, Message, Offer
 from bot.rendering import Renderer
@@ -57,8 +59,9 @@ def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None
     return out
 
 
-def attachment(content: dict[str, Any]) -> dict[str, Any]:
-    return {"contentType": CONTENT_TYPE, "content": content}
+def attachment(content: dict[str, Any]) -> Attachment:
+    """An Adaptive Card as an activity attachment."""
+    return Attachment(content_type=CONTENT_TYPE, content=content)
 
 
 def execute(title: str, verb: str, data: dict[str, Any], *, style: str | None = None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from microsoft_agents.activity import ChannelAccount
 from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.core.connector import ConnectorClientBase
 
@@ -66,11 +67,12 @@ class TeamsIdentity:
         client = context.turn_state.get(context.adapter._AGENT_CONNECTOR_CLIENT_KEY) if context.adapter else None
         if not isinstance(client, ConnectorClientBase) or activity.conversation is None:
             return None
-        if activity.from_property is None:
+        # typed as always set, but None when an activity has no `from`
+        sender: ChannelAccount | None = activity.from_property
+        if sender is None:
             return None
         try:
-            member = await client.conversations.get_conversation_member(activity.conversation.id,
-                                                                        activity.from_property.id)
+            member = await client.conversations.get_conversation_member(activity.conversation.id, sender.id)
         except Exception as exc:
             log.warning("teams member lookup failed", extra={"event": "teams.member_lookup_failed",
                                                              "reason": type(exc).__name__})

@@ -25,7 +25,8 @@ def manifest(app_id: str, version: str = "1.0.0") -> dict[str, Any]:
     env.filters["json"] = lambda v: json.dumps(v, ensure_ascii=False)
     text = env.get_template("teams_manifest.json.j2").render(
         app_id=app_id, version=version, schema=SCHEMA, manifest_version=MANIFEST_VERSION)
-    return json.loads(text)
+    data: dict[str, Any] = json.loads(text)
+    return data
 
 
 def png(size: int, pixel: Any) -> bytes:

@@ -23,6 +23,7 @@ from microsoft_agents.activity import (
     Activity,
     ActivityTypes,
     ChannelAccount,
+    ChannelId,
     ConversationAccount,
     ConversationReference,
 )
@@ -69,7 +70,7 @@ Proactive = Callable[[ClaimsIdentity, Activity, Callable[[TurnContext], Awaitabl
 def connector_error(exc: aiohttp.ClientResponseError) -> DeliveryError:
     """Map a Bot Connector HTTP error to a DeliveryError."""
     if exc.status == 429:
-        raw = (exc.headers or {}).get("Retry-After", "1") if exc.headers else "1"
+        raw = exc.headers.get("Retry-After", "1") if exc.headers else "1"
         try:
             retry_after = float(raw)
         except (TypeError, ValueError):
@@ -181,7 +182,7 @@ class TeamsSender:
                        act: Callable[[TurnContext], Awaitable[Any]]) -> str | None:
         """Run `act` in a proactive turn on the stored chat; map connector errors to DeliveryError."""
         continuation = ConversationReference(
-            channel_id="msteams", service_url=ref.service_url,
+            channel_id=ChannelId("msteams"), service_url=ref.service_url,
             conversation=ConversationAccount(id=ref.conversation_id, tenant_id=ref.tenant_id,
                                              conversation_type="personal"),
             user=ChannelAccount(id=ref.user_id), agent=ChannelAccount(id=ref.bot_id or "bot"),
