@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bot import texts
 
 
-def _say(name: str, **params: object) -> str:
+def _say(name: str, **params: Any) -> str:
     """A directory problem in Swedish (`templates/messages/directory.j2`)."""
     return texts.text("directory", name, **params)
 

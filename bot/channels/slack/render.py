@@ -16,6 +16,7 @@ from bot.channels.slack.views import LIST_STEPS, slack_notes
 from bot.messages.actions import ACTIONS, confirm_words
 from bot.messages.model import Line, Message, Offer
 from bot.messages.text import body_lines, line_text
+from bot.shorten import cut
 
 MAX_BUTTONS = 25  # elements of one actions block
 LIST_FREE_TEXT = 400  # characters of an entry's free text in a list (the whole text is in the form)
@@ -75,7 +76,7 @@ def _block_id(message: Message) -> str:
 
 def _entry_text(line: Line, cut_note: str | None) -> str:
     if line.free and cut_note is not None:
-        return line_text(Line(limits.cut(line.text, LIST_FREE_TEXT, cut_note), line.label))
+        return line_text(Line(cut(line.text, LIST_FREE_TEXT, cut_note), line.label))
     return line_text(line)
 
 
@@ -92,7 +93,7 @@ def blocks(message: Message, list_max: int | None = LIST_MAX) -> list[dict[str, 
     if listed and grouped:  # a list of groups: each group has its header, the title is the notification
         pass
     elif listed and message.title:  # a list: its title as the header
-        out.append({"type": "header", "text": {"type": "plain_text", "text": limits.cut(message.title, 150)}})
+        out.append({"type": "header", "text": {"type": "plain_text", "text": cut(message.title, 150)}})
     elif message.title:
         current = [message.title]
     current_ref: str | None = None
