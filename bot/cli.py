@@ -209,16 +209,7 @@ async def _read_log(settings: Settings, ref: str | None, person: str | None, sta
 def cmd_read_log(args: argparse.Namespace) -> int:
     """Print the read log of a case, or of a person over a period (for operators: reads the database)."""
     settings = _settings(args)
-
-    def day(value: str | None, flag: str) -> date | None:
-        if value is None:
-            return None
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            raise SystemExit(say("bad_date", flag=flag, value=repr(value))) from None
-
-    start, end = day(args.start, "--from"), day(args.end, "--to")
+    start, end = _day(args.start, "--from"), _day(args.end, "--to")
     if args.ref is None and (args.person is None or start is None or end is None):
         print(say("read_log_usage"), file=sys.stderr)
         return 2
@@ -308,6 +299,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 
 def _day(value: str | None, flag: str) -> date | None:
+    """A --from/--to date, or None when not given; a bad one stops the command with one Swedish line."""
     if value is None:
         return None
     try:

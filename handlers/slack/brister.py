@@ -210,6 +210,15 @@ def _where(body: dict[str, Any]) -> dict[str, Any]:
     return {"trigger_id": body.get("trigger_id"), "channel_id": (body.get("channel") or {}).get("id")}
 
 
+def _report_ref(action: dict[str, Any]) -> str:
+    """The BRIST reference a button names; the not-found refusal for anything else."""
+    value = str(action.get("value") or "")
+    ref = parse_brist_ref(value)
+    if ref is None:
+        raise Refusal("brist_not_found", ref=value[:20])
+    return ref
+
+
 async def _clicker(ctx: SlackContext, body: dict[str, Any], client: AsyncWebClient, *,
                    tell: bool = True) -> tuple[str, str] | None:
     """(Slack user id, directory person) of a click, after the ack (this may ask Slack); with `tell`, someone
@@ -232,10 +241,8 @@ async def open_text_form(ctx: SlackContext, ack: Any, body: dict[str, Any], acti
         return
     user_id, person_id = who
     what = TEXT_FORMS[str(action.get("action_id"))]
-    ref = parse_brist_ref(str(action.get("value") or ""))
     try:
-        if ref is None:
-            raise Refusal("brist_not_found", ref=str(action.get("value") or "")[:20])
+        ref = _report_ref(action)
         report = await service(ctx).get(person_id, ref)
         authorize(TEXT_RULES[what], report, person_id, ctx.core.directory)
     except Refusal as exc:
@@ -289,10 +296,8 @@ async def close_report(ctx: SlackContext, ack: Any, body: dict[str, Any], action
     if who is None:
         return
     user_id, person_id = who
-    ref = parse_brist_ref(str(action.get("value") or ""))
     try:
-        if ref is None:
-            raise Refusal("brist_not_found", ref=str(action.get("value") or "")[:20])
+        ref = _report_ref(action)
         report = await service(ctx).close(person_id, ref)
     except Refusal as exc:
         await reply(ctx, client, user_id=user_id, text=ctx.core.renderer.refusal(exc), **_where(body))
@@ -310,10 +315,8 @@ async def open_report(ctx: SlackContext, ack: Any, body: dict[str, Any], action:
     if who is None:
         return
     user_id, person_id = who
-    ref = parse_brist_ref(str(action.get("value") or ""))
     try:
-        if ref is None:
-            raise Refusal("brist_not_found", ref=str(action.get("value") or "")[:20])
+        ref = _report_ref(action)
         report = await service(ctx).get(person_id, ref)
     except Refusal as exc:
         await reply(ctx, client, user_id=user_id, text=ctx.core.renderer.refusal(exc), **_where(body))
