@@ -24,6 +24,7 @@ NEXT_STEPS: dict[CaseState, tuple[tuple[str, Action], ...]] = {
     S.ACKNOWLEDGED: ((A.BOOK, Action.BOOK),),
     S.MEETING_BOOKED: ((A.RECORD_OUTCOME, Action.RECORD_OUTCOME), (A.NO_SHOW, Action.NO_SHOW),
                        (A.REBOOK, Action.BOOK)),
+    S.WAITING: ((A.RESUME, Action.RESUME), (A.BOOK, Action.BOOK), (A.CLOSE, Action.CLOSE)),
     S.MEETING_HELD: ((A.ADD_FOLLOW_UP, Action.ADD_FOLLOW_UP), (A.CLOSE, Action.CLOSE)),
     S.FOLLOW_UP: ((A.ADD_FOLLOW_UP, Action.ADD_FOLLOW_UP), (A.CLOSE, Action.CLOSE)),
     S.CLOSED: ((A.REOPEN, Action.REOPEN),),
@@ -84,6 +85,7 @@ def escalation(item_id: int, ref: str) -> tuple[Offer, ...]:
 NEXT_STEP_MESSAGES = frozenset({
     "urgent_request", "assigned_to_you", "meeting_booked", "meeting_no_show", "outcome_recorded", "case_closed",
     "case_reopened", "consent_renewed", "ladder_nudge", "reminder_meeting_day", "reminder_outcome",
+    "meeting_held_now", "case_waiting", "case_resumed", "reminder_waiting_ends",
 })
 # The next steps a reminder leaves out (before the meeting, its outcome is not asked for).
 LEFT_OUT: dict[str, frozenset[str]] = {

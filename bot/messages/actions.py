@@ -31,6 +31,7 @@ REOPEN = "reopen"
 WITHDRAW_CONSENT = "withdraw_consent"  # the whole consent, at once (confirmed)
 WITHDRAW_CONSENT_FORM = "withdraw_consent_form"  # a form: whole, or for one unit
 RENEW_CONSENT = "renew_consent"
+RESUME = "resume"  # a waiting (vilande) case
 LADDER_TAKE_OVER = "take_over"  # item = the awaiting item (escalation) id
 LADDER_NUDGE = "nudge"
 LADDER_REASSIGN = "reassign"
@@ -87,6 +88,7 @@ _SPECS: tuple[ActionSpec, ...] = (
     ActionSpec(FOLLOW_UP_DONE, "/klar {ref} {item}", "gfi_follow_up_done", value="{ref}/{item}"),
     ActionSpec(CLOSE, '/avsluta {ref} "<skäl>"', "gfi_close_open", form=True),
     ActionSpec(REOPEN, "/återöppna {ref}", "gfi_reopen"),
+    ActionSpec(RESUME, "/återuppta {ref}", "gfi_resume"),
     ActionSpec(WITHDRAW_CONSENT, "/återkalla {ref}", "gfi_withdraw", style="danger"),
     ActionSpec(WITHDRAW_CONSENT_FORM, "/återkalla {ref} [enhet=<enhet>]", "gfi_withdraw_open", style="danger",
                form=True),

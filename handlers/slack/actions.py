@@ -31,6 +31,7 @@ IMMEDIATE: dict[str, tuple[str, Immediate]] = {
     "gfi_no_show": ("no_show", lambda ctx, person, ref: ctx.core.cases.no_show(person, ref)),
     "gfi_withdraw": ("withdraw_consent", lambda ctx, person, ref: ctx.core.cases.withdraw_consent(person, ref)),
     "gfi_reopen": ("reopen", lambda ctx, person, ref: ctx.core.cases.reopen(person, ref)),
+    "gfi_resume": ("resume", lambda ctx, person, ref: ctx.core.cases.resume(person, ref)),
 }
 
 # Buttons that open a form about a case: action_id → (action checked before opening, view template).
