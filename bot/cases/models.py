@@ -133,6 +133,12 @@ class Case:
     def is_open(self) -> bool:
         return self.state is not CaseState.CLOSED
 
+    @property
+    def held_now(self) -> bool:
+        """The meeting was recorded as held now (*mötet hölls nu*) rather than booked: it has no place."""
+        return self.state is CaseState.MEETING_BOOKED and self.meeting_at is not None and not self.meeting_place \
+            and self.erased_at is None
+
     def responsible(self) -> list[str]:
         """Who acts for the case after distribution: the named assignees, else (for "annan") the distributor."""
         if self.assignees:

@@ -43,6 +43,8 @@ def next_steps(case: Case, person_id: str, directory: Directory, *, withdraw: bo
     """The person's next steps on the case now (the first one primary), and, with `withdraw`, withdrawing
     the consent when they may. `skip` leaves out offered actions by name."""
     left_out = set(skip)
+    if case.held_now:  # the individual is there: no no-show, and nothing to rebook
+        left_out |= {A.NO_SHOW, A.REBOOK}
     out: list[Offer] = []
     for name, action in NEXT_STEPS.get(case.state, ()):
         if name not in left_out and may(action, case, person_id, directory):

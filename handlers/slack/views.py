@@ -31,7 +31,7 @@ BLOCKS: dict[str, tuple[set[str], str]] = {
                      "inhamtat", "giltigt", "bradskande"}, "enhet"),
     "gfi_assign": ({"personer", "annan"}, "personer"),
     "gfi_reassign": ({"personer", "annan"}, "personer"),
-    "gfi_book": ({"datum", "tid", "plats", "enheter"}, "datum"),
+    "gfi_book": ({"datum", "tid", "plats", "enheter", "bekrafta"}, "datum"),
     "gfi_outcome": ({"utfall", "utvardering"}, "utfall"),
     "gfi_follow_up": ({"agare", "datum", "vad"}, "vad"),
     "gfi_close": ({"skal", "annat"}, "skal"),
@@ -129,7 +129,7 @@ async def book(ctx: SlackContext, person_id: str, ref: str, values: dict[str, An
     form, errors = forms.parse_book(values, ctx.core.settings.timezone)
     if errors or form.at is None:
         raise FieldError(errors)
-    return await ctx.core.cases.book(person_id, ref, form.at, form.place, form.units)
+    return await ctx.core.cases.book(person_id, ref, form.at, form.place, form.units, confirmed=form.confirmed)
 
 
 async def outcome(ctx: SlackContext, person_id: str, ref: str, values: dict[str, Any]) -> Case:

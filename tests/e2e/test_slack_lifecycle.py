@@ -286,3 +286,21 @@ async def test_forged_button_on_a_case_the_clicker_has_no_part_in_reads_like_an_
         rows = await tx.fetchall("SELECT action, json_extract(detail, '$.reason') AS reason FROM audit "
                                  "WHERE actor_id = 'linnea.fors' AND result = 'refused' AND case_ref = ?", (case.ref,))
     assert [(r["action"], r["reason"]) for r in rows] == [("acknowledge", "not_assignee"), ("book", "wrong_state")]
+
+
+async def test_a_holiday_booking_asks_to_tick_the_box_and_then_books(bot: SlackBot) -> None:
+    ref = await file_request(bot)
+    await bot.core.cases.assign("fatima.ali", ref, ["linnea.fors"])
+    await bot.core.cases.acknowledge("linnea.fors", ref)
+    await bot.click(LINNEA, "gfi_book_open", ref, trigger_id="trig-book-holiday")
+    form = await bot.opened_view("gfi_book")
+    box = next(b for b in form["blocks"] if b.get("block_id") == "bekrafta")
+    assert box["optional"] and box["element"]["options"][0]["text"]["text"] == "Ja, tiden är rätt"
+    book = {"datum": datepicker_state("2026-12-24"), "tid": {"type": "timepicker", "selected_time": "10:00"},
+            "plats": plain_text_state("Rum 3"), "enheter": multi_static_select_state(["soc-norr", "beroende"])}
+    asked = await bot.submit(LINNEA, "gfi_book", book, ref=ref)
+    assert "helgdag (julafton)" in asked.json()["errors"]["tid"]
+    assert (await bot.core.cases.get(ref)).state.value == "acknowledged"
+    book["bekrafta"] = checkboxes_state(["ja"])
+    assert (await bot.submit(LINNEA, "gfi_book", book, ref=ref)).text == ""
+    assert (await bot.core.cases.get(ref)).state.value == "meeting_booked"

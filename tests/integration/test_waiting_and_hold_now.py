@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from bot.cases import offers
 from bot.cases.models import CaseState
 from bot.clock import FrozenClock
 from bot.core import Core
@@ -87,6 +88,8 @@ async def test_the_meeting_held_now_is_recorded_without_a_future_time(
         timers = await core.reminders.for_case(tx, case.id)
     kinds = {t.kind for t in timers if t.done_at is None}
     assert TimerKind.PREPARE not in kinds and TimerKind.MEETING_DAY not in kinds and TimerKind.OUTCOME in kinds
+    # the individual is there: the outcome is offered, not a no-show or a new time
+    assert [o.action for o in offers.next_steps(case, "linnea.fors", core.directory)] == [A.RECORD_OUTCOME]
     # the outcome may be recorded at once (after a booked meeting it may not be before the meeting)
     held = await core.cases.record_outcome("linnea.fors", ref, "sip", evaluation_done=True)
     assert held.state is CaseState.MEETING_HELD
@@ -166,8 +169,6 @@ async def test_waiting_is_for_those_responsible_and_needs_a_reason_and_a_later_d
         await core.cases.wait("maria.sand", ref, date(2026, 12, 14), "Går inte att nå")
     assert refused.value.code == "not_assignee"
     case = await core.cases.wait("linnea.fors", ref, date(2026, 12, 14), "Går inte att nå")
-    from bot.cases import offers
-
     assert [o.action for o in offers.next_steps(case, "linnea.fors", core.directory)] == [A.RESUME, A.BOOK, A.CLOSE]
 
 
