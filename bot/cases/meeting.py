@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -37,7 +38,9 @@ class MeetingActions(CaseEngine):
             errors["enheter"] = ("too_few_units", {"field": "enheter"})
         return units
 
-    def _meeting_precheck(self, units: list[str]) -> Any:
+    def _meeting_precheck(self, units: list[str]) -> Callable[[Case], None]:
+        """The checks before a meeting with `units`: the consent is valid and covers every unit."""
+
         def precheck(case: Case) -> None:
             # The consent has expired (the day after its valid-until date): the case is paused.
             if case.consent_valid_until < self.today():
