@@ -21,10 +21,11 @@ S = CaseState
 NEXT_STEPS: dict[CaseState, tuple[tuple[str, Action], ...]] = {
     S.REQUESTED: ((A.ASSIGN, Action.ASSIGN),),
     S.ASSIGNED: ((A.ACKNOWLEDGE, Action.ACKNOWLEDGE),),
-    S.ACKNOWLEDGED: ((A.BOOK, Action.BOOK),),
+    S.ACKNOWLEDGED: ((A.BOOK, Action.BOOK), (A.HOLD_NOW, Action.HOLD_NOW), (A.WAIT, Action.WAIT)),
     S.MEETING_BOOKED: ((A.RECORD_OUTCOME, Action.RECORD_OUTCOME), (A.NO_SHOW, Action.NO_SHOW),
                        (A.REBOOK, Action.BOOK)),
-    S.WAITING: ((A.RESUME, Action.RESUME), (A.BOOK, Action.BOOK), (A.CLOSE, Action.CLOSE)),
+    S.WAITING: ((A.RESUME, Action.RESUME), (A.BOOK, Action.BOOK), (A.HOLD_NOW, Action.HOLD_NOW),
+                (A.CLOSE, Action.CLOSE)),
     S.MEETING_HELD: ((A.ADD_FOLLOW_UP, Action.ADD_FOLLOW_UP), (A.CLOSE, Action.CLOSE)),
     S.FOLLOW_UP: ((A.ADD_FOLLOW_UP, Action.ADD_FOLLOW_UP), (A.CLOSE, Action.CLOSE)),
     S.CLOSED: ((A.REOPEN, Action.REOPEN),),

@@ -38,6 +38,8 @@ IMMEDIATE: dict[str, tuple[str, Immediate]] = {
 FORMS: dict[str, tuple[Action, str]] = {
     "gfi_assign_open": (Action.ASSIGN, "slack_assign"),
     "gfi_book_open": (Action.BOOK, "slack_book"),
+    "gfi_hold_now_open": (Action.HOLD_NOW, "slack_hold_now"),
+    "gfi_wait_open": (Action.WAIT, "slack_wait"),
     "gfi_outcome_open": (Action.RECORD_OUTCOME, "slack_outcome"),
     "gfi_follow_up_open": (Action.ADD_FOLLOW_UP, "slack_follow_up"),
     "gfi_close_open": (Action.CLOSE, "slack_close"),
@@ -52,7 +54,9 @@ def form_context(ctx: SlackContext, template: str, case: Case, person_id: str | 
     units = [(u.id, u.name) for u in directory.units.values()]
     if template == "slack_assign":
         return {"staff": [(p.id, p.name) for p in directory.staff_of(case.target_unit)]}
-    if template == "slack_book":
+    if template == "slack_wait":
+        return {"today": ctx.core.cases.today().isoformat()}
+    if template in ("slack_book", "slack_hold_now"):
         chosen = case.meeting_units or list(dict.fromkeys([case.requester_unit, case.target_unit]))
         initial = [(u, directory.unit_name(u)) for u in chosen if directory.unit(u)]
         return {"units": units, "initial_units": initial, "today": ctx.core.cases.today().isoformat(),

@@ -204,6 +204,25 @@ def parse_book(values: dict[str, Any], tz: str) -> tuple[BookForm, ErrorMap]:
 
 
 @dataclass
+class WaitForm:
+    until: date | None
+    reason: str
+
+
+def parse_wait(values: dict[str, Any]) -> tuple[WaitForm, ErrorMap]:
+    """Vilande: the date to resume and the reason (checked by the service like every free text)."""
+    errors: ErrorMap = {}
+    until = _date(values, "till", errors)
+    return WaitForm(until=until, reason=_text(values, "vantar_skal", errors)), errors
+
+
+def parse_hold_now(values: dict[str, Any]) -> tuple[list[str], ErrorMap]:
+    """Mötet hölls nu: the units at the meeting."""
+    errors: ErrorMap = {}
+    return _list(values, "enheter", errors), errors
+
+
+@dataclass
 class OutcomeForm:
     outcome: str
     evaluation_done: bool

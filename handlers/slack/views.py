@@ -32,6 +32,8 @@ BLOCKS: dict[str, tuple[set[str], str]] = {
     "gfi_assign": ({"personer", "annan"}, "personer"),
     "gfi_reassign": ({"personer", "annan"}, "personer"),
     "gfi_book": ({"datum", "tid", "plats", "enheter", "bekrafta"}, "datum"),
+    "gfi_hold_now": ({"enheter"}, "enheter"),
+    "gfi_wait": ({"till", "vantar_skal"}, "till"),
     "gfi_outcome": ({"utfall", "utvardering"}, "utfall"),
     "gfi_follow_up": ({"agare", "datum", "vad"}, "vad"),
     "gfi_close": ({"skal", "annat"}, "skal"),
@@ -132,6 +134,20 @@ async def book(ctx: SlackContext, person_id: str, ref: str, values: dict[str, An
     return await ctx.core.cases.book(person_id, ref, form.at, form.place, form.units, confirmed=form.confirmed)
 
 
+async def hold_now(ctx: SlackContext, person_id: str, ref: str, values: dict[str, Any]) -> Case:
+    units, errors = forms.parse_hold_now(values)
+    if errors:
+        raise FieldError(errors)
+    return await ctx.core.cases.hold_now(person_id, ref, units)
+
+
+async def wait(ctx: SlackContext, person_id: str, ref: str, values: dict[str, Any]) -> Case:
+    form, errors = forms.parse_wait(values)
+    if errors or form.until is None:
+        raise FieldError(errors)
+    return await ctx.core.cases.wait(person_id, ref, form.until, form.reason)
+
+
 async def outcome(ctx: SlackContext, person_id: str, ref: str, values: dict[str, Any]) -> Case:
     form, errors = forms.parse_outcome(values)
     if errors:
@@ -175,6 +191,8 @@ CASE_MODALS: dict[str, Act] = {
     "gfi_assign": assign,
     "gfi_reassign": reassign,
     "gfi_book": book,
+    "gfi_hold_now": hold_now,
+    "gfi_wait": wait,
     "gfi_outcome": outcome,
     "gfi_follow_up": follow_up,
     "gfi_close": close,

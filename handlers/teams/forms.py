@@ -96,6 +96,16 @@ def case_form(ctx: TeamsContext, verb: str, case: Case, person_id: str, item: in
             Field("enheter", "choices", _units(ctx), value=",".join(chosen)),
             Field("bekrafta", "toggle"),  # a weekend, holiday or out-of-hours time is booked only when ticked
         ], ref=case.ref)
+    if verb == "hold_now":
+        chosen = case.meeting_units or list(dict.fromkeys([case.requester_unit, case.target_unit]))
+        return Form("hold_now", verb, [
+            Field("enheter", "choices", _units(ctx), value=",".join(chosen), required=True),
+        ], ref=case.ref)
+    if verb == "wait":
+        return Form("wait", verb, [
+            Field("till", "date", required=True),
+            Field("vantar_skal", "text", max_length=300, required=True),
+        ], ref=case.ref)
     if verb == "record_outcome":
         return Form("record_outcome", verb, [
             Field("utfall", "choice", list(labels.OUTCOMES.items()), required=True, expanded=True),

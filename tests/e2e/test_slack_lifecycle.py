@@ -304,3 +304,31 @@ async def test_a_holiday_booking_asks_to_tick_the_box_and_then_books(bot: SlackB
     book["bekrafta"] = checkboxes_state(["ja"])
     assert (await bot.submit(LINNEA, "gfi_book", book, ref=ref)).text == ""
     assert (await bot.core.cases.get(ref)).state.value == "meeting_booked"
+
+
+async def test_waiting_resuming_and_a_meeting_held_now_by_buttons(bot: SlackBot) -> None:
+    ref = await file_request(bot)
+    await bot.core.cases.assign("fatima.ali", ref, ["linnea.fors"])
+    await bot.click(LINNEA, "gfi_ack", ref)
+    acked = await bot.ephemeral(LINNEA, f"Kvitterat: {ref}")
+    assert {("gfi_book_open", ref), ("gfi_hold_now_open", ref), ("gfi_wait_open", ref)} <= set(
+        action_ids(acked.params["blocks"]))
+    await bot.click(LINNEA, "gfi_wait_open", ref, trigger_id="trig-wait")
+    await bot.opened_view("gfi_wait")
+    waiting = {"till": datepicker_state("2026-12-14"), "vantar_skal": plain_text_state("Går inte att nå")}
+    assert (await bot.submit(LINNEA, "gfi_wait", waiting, ref=ref)).text == ""
+    case = await bot.core.cases.get(ref)
+    assert case.state.value == "waiting" and case.waiting_reason == "Går inte att nå"
+    [told] = await bot.dm(MARIA, f"{ref} vilar till mån 14 dec 2026")
+    assert "Går inte att nå" in told.params["text"]
+    await bot.click(LINNEA, "gfi_resume", ref)
+    await bot.ephemeral(LINNEA, f"{ref} är återupptaget")
+    assert (await bot.core.cases.get(ref)).state.value == "acknowledged"
+    await bot.click(LINNEA, "gfi_hold_now_open", ref, trigger_id="trig-now")
+    modal = await bot.opened_view("gfi_hold_now")
+    units = next(b for b in modal["blocks"] if b.get("block_id") == "enheter")
+    assert [o["value"] for o in units["element"]["initial_options"]] == ["soc-norr", "beroende"]
+    held = {"enheter": multi_static_select_state(["soc-norr", "beroende"])}
+    assert (await bot.submit(LINNEA, "gfi_hold_now", held, ref=ref)).text == ""
+    case = await bot.core.cases.get(ref)
+    assert case.state.value == "meeting_booked" and case.held_now
