@@ -109,6 +109,22 @@ class BusinessCalendar:
             d -= timedelta(days=1)
         return d
 
+    def unusual_time(self, dt: datetime, hours: list[OfficeHours]) -> dict[str, str] | None:
+        """Why `dt` is an unusual time for a meeting, or None: {"why": "holiday", "day": name} (public holiday,
+        midsommar-, jul- or nyårsafton), {"why": "weekend"}, or {"why": "outside_hours", "start": "HH:MM",
+        "end": "HH:MM"} (outside the office hours of any of `hours`; shown as their common window)."""
+        local = self._local(dt)
+        name = self.holiday_name(local.date())
+        if name:
+            return {"why": "holiday", "day": name}
+        if local.weekday() >= _SATURDAY:
+            return {"why": "weekend"}
+        hours = hours or [DEFAULT_OFFICE_HOURS]
+        start, end = max(h.start for h in hours), min(h.end for h in hours)
+        if not all(h.start <= local.time() < h.end for h in hours):
+            return {"why": "outside_hours", "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")}
+        return None
+
     # --- local wall-clock helpers -----------------------------------------------------------
 
     def at_local(self, d: date, at: time) -> datetime:

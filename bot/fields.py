@@ -30,6 +30,7 @@ MAX_LENGTH: dict[str, int] = {
     "plats": 300,  # meeting place or link
     "vad": 300,  # follow-up text
     "skal": 300,  # free-text close reason
+    "vantar_skal": 300,  # why a case waits for the individual (vilande)
     "omfattar": 300,  # consent scope (unit ids, joined with ", ")
     "avser_text": 300,  # what the consent covers, in the requester's words ("annat")
     "handelse": 2000,  # brist i samverkan: what happened (about the collaboration, not the individual)

@@ -78,6 +78,12 @@ async def after_action(
         await tell([case.requester_id], "case_acknowledged")
     elif action is Action.BOOK:
         await tell(case.participants(), "meeting_booked", rebooked=before.state is CaseState.MEETING_BOOKED)
+    elif action is Action.HOLD_NOW:
+        await tell(case.participants(), "meeting_held_now")
+    elif action is Action.WAIT:
+        await tell(case.participants(), "case_waiting")
+    elif action is Action.RESUME:
+        await tell(case.participants(), "case_resumed")
     elif action is Action.NO_SHOW:
         await tell(case.participants(), "meeting_no_show", missed_at=before.meeting_at)
     elif action is Action.RECORD_OUTCOME:

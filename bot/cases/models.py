@@ -17,6 +17,7 @@ class CaseState(StrEnum):
     ASSIGNED = "assigned"
     ACKNOWLEDGED = "acknowledged"
     MEETING_BOOKED = "meeting_booked"
+    WAITING = "waiting"  # vilande: waiting for the individual (cannot be reached, or asked for time)
     MEETING_HELD = "meeting_held"
     FOLLOW_UP = "follow_up"
     CLOSED = "closed"
@@ -125,10 +126,18 @@ class Case:
     consent_form: str | None = None  # skriftligt | muntligt; None for cases filed before it was asked
     consent_obtained_by: str | None = None  # person id
     consent_withdrawn: list[str] = field(default_factory=list)  # units the consent was withdrawn for
+    waiting_until: date | None = None  # vilande: the day to resume (or close)
+    waiting_reason: str | None = None  # free text: why the case waits
 
     @property
     def is_open(self) -> bool:
         return self.state is not CaseState.CLOSED
+
+    @property
+    def held_now(self) -> bool:
+        """The meeting was recorded as held now (*mötet hölls nu*) rather than booked: it has no place."""
+        return self.state is CaseState.MEETING_BOOKED and self.meeting_at is not None and not self.meeting_place \
+            and self.erased_at is None
 
     def responsible(self) -> list[str]:
         """Who acts for the case after distribution: the named assignees, else (for "annan") the distributor."""
@@ -190,4 +199,6 @@ class Case:
             consent_form=row.get("consent_form"),
             consent_obtained_by=row.get("consent_obtained_by"),
             consent_withdrawn=json.loads(row.get("consent_withdrawn") or "[]"),
+            waiting_until=date.fromisoformat(row["waiting_until"]) if row.get("waiting_until") else None,
+            waiting_reason=row.get("waiting_reason"),
         )

@@ -21,9 +21,11 @@ S = CaseState
 NEXT_STEPS: dict[CaseState, tuple[tuple[str, Action], ...]] = {
     S.REQUESTED: ((A.ASSIGN, Action.ASSIGN),),
     S.ASSIGNED: ((A.ACKNOWLEDGE, Action.ACKNOWLEDGE),),
-    S.ACKNOWLEDGED: ((A.BOOK, Action.BOOK),),
+    S.ACKNOWLEDGED: ((A.BOOK, Action.BOOK), (A.HOLD_NOW, Action.HOLD_NOW), (A.WAIT, Action.WAIT)),
     S.MEETING_BOOKED: ((A.RECORD_OUTCOME, Action.RECORD_OUTCOME), (A.NO_SHOW, Action.NO_SHOW),
                        (A.REBOOK, Action.BOOK)),
+    S.WAITING: ((A.RESUME, Action.RESUME), (A.BOOK, Action.BOOK), (A.HOLD_NOW, Action.HOLD_NOW),
+                (A.CLOSE, Action.CLOSE)),
     S.MEETING_HELD: ((A.ADD_FOLLOW_UP, Action.ADD_FOLLOW_UP), (A.CLOSE, Action.CLOSE)),
     S.FOLLOW_UP: ((A.ADD_FOLLOW_UP, Action.ADD_FOLLOW_UP), (A.CLOSE, Action.CLOSE)),
     S.CLOSED: ((A.REOPEN, Action.REOPEN),),
@@ -42,6 +44,8 @@ def next_steps(case: Case, person_id: str, directory: Directory, *, withdraw: bo
     """The person's next steps on the case now (the first one primary), and, with `withdraw`, withdrawing
     the consent when they may. `skip` leaves out offered actions by name."""
     left_out = set(skip)
+    if case.held_now:  # the individual is there: no no-show, and nothing to rebook
+        left_out |= {A.NO_SHOW, A.REBOOK}
     out: list[Offer] = []
     for name, action in NEXT_STEPS.get(case.state, ()):
         if name not in left_out and may(action, case, person_id, directory):
@@ -84,6 +88,7 @@ def escalation(item_id: int, ref: str) -> tuple[Offer, ...]:
 NEXT_STEP_MESSAGES = frozenset({
     "urgent_request", "assigned_to_you", "meeting_booked", "meeting_no_show", "outcome_recorded", "case_closed",
     "case_reopened", "consent_renewed", "ladder_nudge", "reminder_meeting_day", "reminder_outcome",
+    "meeting_held_now", "case_waiting", "case_resumed", "reminder_waiting_ends",
 })
 # The next steps a reminder leaves out (before the meeting, its outcome is not asked for).
 LEFT_OUT: dict[str, frozenset[str]] = {

@@ -22,13 +22,16 @@ class Action(StrEnum):
     WITHDRAW_CONSENT = "withdraw_consent"
     WITHDRAW_CONSENT_UNIT = "withdraw_consent_unit"  # for one unit only: the case goes on with the others
     RENEW_CONSENT = "renew_consent"
+    WAIT = "wait"  # vilande: the individual cannot be reached or asked for time
+    RESUME = "resume"
+    HOLD_NOW = "hold_now"  # the meeting is being held now (the individual turned up unannounced)
 
 
 S = CaseState
 ALLOWED_FROM: dict[Action, frozenset[CaseState]] = {
     Action.ASSIGN: frozenset({S.REQUESTED, S.ASSIGNED, S.ACKNOWLEDGED}),
     Action.ACKNOWLEDGE: frozenset({S.ASSIGNED}),
-    Action.BOOK: frozenset({S.ACKNOWLEDGED, S.MEETING_BOOKED}),
+    Action.BOOK: frozenset({S.ACKNOWLEDGED, S.MEETING_BOOKED, S.WAITING}),
     Action.NO_SHOW: frozenset({S.MEETING_BOOKED}),
     Action.RECORD_OUTCOME: frozenset({S.MEETING_BOOKED}),
     Action.ADD_FOLLOW_UP: frozenset({S.MEETING_HELD, S.FOLLOW_UP}),
@@ -37,6 +40,9 @@ ALLOWED_FROM: dict[Action, frozenset[CaseState]] = {
     Action.WITHDRAW_CONSENT: OPEN_STATES,
     Action.WITHDRAW_CONSENT_UNIT: OPEN_STATES,
     Action.RENEW_CONSENT: OPEN_STATES,
+    Action.WAIT: frozenset({S.ACKNOWLEDGED}),
+    Action.RESUME: frozenset({S.WAITING}),
+    Action.HOLD_NOW: frozenset({S.ACKNOWLEDGED, S.MEETING_BOOKED, S.WAITING}),
 }
 
 TARGET_STATE: dict[Action, CaseState] = {
@@ -48,6 +54,9 @@ TARGET_STATE: dict[Action, CaseState] = {
     Action.ADD_FOLLOW_UP: S.FOLLOW_UP,
     Action.CLOSE: S.CLOSED,
     Action.WITHDRAW_CONSENT: S.CLOSED,
+    Action.WAIT: S.WAITING,
+    Action.RESUME: S.ACKNOWLEDGED,  # the meeting is to be booked: what was awaited is armed again
+    Action.HOLD_NOW: S.MEETING_BOOKED,  # booked for now: the outcome is what is awaited next
 }
 
 
@@ -117,7 +126,8 @@ def authorize(action: Action, case: Case, actor_id: str, directory: Directory) -
         if actor_id not in allowed:
             raise Refusal("not_distributor", ref=case.ref, unit=case.target_unit)
         return
-    if action in (Action.ACKNOWLEDGE, Action.BOOK, Action.NO_SHOW, Action.RECORD_OUTCOME, Action.ADD_FOLLOW_UP):
+    if action in (Action.ACKNOWLEDGE, Action.BOOK, Action.NO_SHOW, Action.RECORD_OUTCOME, Action.ADD_FOLLOW_UP,
+                  Action.WAIT, Action.RESUME, Action.HOLD_NOW):
         if actor_id not in case.responsible():
             raise Refusal("not_assignee", ref=case.ref, action=action.value)
         return

@@ -120,7 +120,7 @@ def has_free_text(case: Case) -> bool:
     if case.erased_at is not None:
         return False
     return any((case.brief, case.contact, case.meeting_place, case.other_assignee, case.closed_note,
-                *(f.what for f in case.follow_ups)))
+                case.waiting_reason, *(f.what for f in case.follow_ups)))
 
 
 def _case(ctx: dict[str, Any]) -> Case | None:
@@ -142,7 +142,8 @@ def _when(*fields: str) -> Callable[[dict[str, Any]], list[Case]]:
 
 
 def _action_done(ctx: dict[str, Any]) -> list[Case]:
-    fields = {"acknowledge": ("contact",), "book": ("meeting_place",), "assign": ("other_assignee",)}
+    fields = {"acknowledge": ("contact",), "book": ("meeting_place",), "assign": ("other_assignee",),
+              "wait": ("waiting_reason",)}
     return _when(*fields.get(str(ctx.get("action")), ()))(ctx)
 
 
@@ -158,6 +159,7 @@ FREE_TEXT_TEMPLATES: dict[str, Callable[[dict[str, Any]], list[Case]]] = {
     "case_assigned": _when("other_assignee"),
     "case_closed": _when("closed_note"),
     "meeting_booked": _when("meeting_place"),
+    "case_waiting": _when("waiting_reason"),
     "follow_up_assigned": _when("what"),
     "action_done": _action_done,
     "teams": _action_done,  # the Teams card answers (templates/messages/teams.j2 `done`; the queue logs its own)

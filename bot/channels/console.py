@@ -85,6 +85,8 @@ ALIASES: dict[str, str] = {
     "fördela": "fordela", "fordela": "fordela", "omfördela": "omfordela", "omfordela": "omfordela",
     "kvittera": "kvittera", "boka": "boka", "förslag": "forslag", "forslag": "forslag",
     "uteblev": "uteblev", "utfall": "utfall",
+    "vänta": "vanta", "vanta": "vanta", "återuppta": "ateruppta", "ateruppta": "ateruppta",
+    "hölls": "holls", "holls": "holls",
     "uppföljning": "uppfoljning", "uppfoljning": "uppfoljning", "avsluta": "avsluta",
     "återöppna": "ateroppna", "ateroppna": "ateroppna", "återkalla": "aterkalla", "aterkalla": "aterkalla",
     "mina": "mina", "visa": "visa", "som": "som", "tid": "tid", "klar": "klar",
@@ -150,6 +152,7 @@ class ConsoleSession:
             "skickain": self.cmd_submit_draft, "avfarda": self.cmd_dismiss_draft, "atgard": self.cmd_measures,
             "dialog": self.cmd_dialogue, "stang": self.cmd_close_brist,
             "statistik": self.cmd_stats,
+            "vanta": self.cmd_wait, "ateruppta": self.cmd_resume, "holls": self.cmd_hold_now,
         }
 
     # --- output -----------------------------------------------------------------------------------
@@ -320,7 +323,31 @@ class ConsoleSession:
         if "plats" not in options or "enheter" not in options:
             raise UsageError("need_place_units")
         units = [u for u in options["enheter"].split(",") if u]
-        await self._done("book", await self.core.cases.book(self.person, ref, at, options["plats"], units))
+        confirm = options.get("bekräfta", options.get("bekrafta"))
+        confirmed = self._yes_no(confirm, "bekräfta") if confirm is not None else False
+        case = await self.core.cases.book(self.person, ref, at, options["plats"], units, confirmed=confirmed)
+        await self._done("book", case)
+
+    async def cmd_hold_now(self, positional: list[str], options: dict[str, str]) -> None:
+        """*Mötet hölls nu*: the individual turned up and the meeting is being held now, with these units."""
+        ref = self._ref(positional)
+        if "enheter" not in options:
+            raise UsageError("need_units")
+        units = [u for u in options["enheter"].split(",") if u]
+        await self._done("hold_now", await self.core.cases.hold_now(self.person, ref, units))
+
+    async def cmd_wait(self, positional: list[str], options: dict[str, str]) -> None:
+        """*Vilande*: the case waits for the individual until a date, with a reason."""
+        ref = self._ref(positional)
+        until = options.get("till")
+        reason = options.get("skäl", options.get("skal"))
+        if not until or reason is None:
+            raise UsageError("need_until_reason")
+        case = await self.core.cases.wait(self.person, ref, self._date(until), reason)
+        await self._done("wait", case)
+
+    async def cmd_resume(self, positional: list[str], options: dict[str, str]) -> None:
+        await self._done("resume", await self.core.cases.resume(self.person, self._ref(positional)))
 
     async def cmd_suggest(self, positional: list[str], options: dict[str, str]) -> None:
         """Free/busy suggestions for booking a case's meeting (Graph), for those who may book it."""

@@ -53,6 +53,13 @@ class Wanted:
     ladder: FrozenLadder
 
 
+def about_the_individual(item: AwaitingItem, case: Case) -> bool:
+    """Whether an unanswered item is about the individual rather than the parties: booking again after a
+    no-show. Such an item climbs as a reminder but never drafts a *brist i samverkan* (a brist is about the
+    parties, not the individual; a case waiting for an unreachable individual awaits nothing at all)."""
+    return item.kind is AwaitingKind.BOOKING and case.no_shows > 0
+
+
 class LadderService:
     """Awaiting answers and escalations. All methods taking `tx` run inside the caller's transaction."""
 
@@ -91,9 +98,10 @@ class LadderService:
         return min(self.calendar.next_weekly_slot(now, day, spec.time) for day in spec.days)
 
     def wanted(self, case: Case, now: datetime) -> list[Wanted]:
-        """The items the case awaits in its current state (nothing when closed or paused)."""
+        """The items the case awaits in its current state (nothing when closed, paused, or waiting for the
+        individual: those are resolved, and armed again with fresh due times when the case resumes)."""
         unit = self.directory.unit(case.target_unit)
-        if unit is None or not case.is_open or self.consent_expired(case, now):
+        if unit is None or not case.is_open or case.state is CaseState.WAITING or self.consent_expired(case, now):
             return []
         office = office_of(unit)
         due = unit.due
@@ -232,7 +240,8 @@ class LadderService:
                 "event": "ladder.fallback", "case_ref": item.case_ref, "item_id": item.id, "kind": item.kind.value})
         top = nxt == ladder.top
         draft_id = (
-            await messaging.create_brist_draft(self, tx, item, case, people, now, all_skipped) if top else None
+            await messaging.create_brist_draft(self, tx, item, case, people, now, all_skipped)
+            if top and not about_the_individual(item, case) else None
         )
         not_answered = list(dict.fromkeys([*item.answerers, *item.alerted]))
         for pid in people:

@@ -31,6 +31,9 @@ REOPEN = "reopen"
 WITHDRAW_CONSENT = "withdraw_consent"  # the whole consent, at once (confirmed)
 WITHDRAW_CONSENT_FORM = "withdraw_consent_form"  # a form: whole, or for one unit
 RENEW_CONSENT = "renew_consent"
+RESUME = "resume"  # a waiting (vilande) case
+WAIT = "wait"  # a form: until when, and why (vilande)
+HOLD_NOW = "hold_now"  # a form: the units at the meeting being held now
 LADDER_TAKE_OVER = "take_over"  # item = the awaiting item (escalation) id
 LADDER_NUDGE = "nudge"
 LADDER_REASSIGN = "reassign"
@@ -87,6 +90,9 @@ _SPECS: tuple[ActionSpec, ...] = (
     ActionSpec(FOLLOW_UP_DONE, "/klar {ref} {item}", "gfi_follow_up_done", value="{ref}/{item}"),
     ActionSpec(CLOSE, '/avsluta {ref} "<skäl>"', "gfi_close_open", form=True),
     ActionSpec(REOPEN, "/återöppna {ref}", "gfi_reopen"),
+    ActionSpec(RESUME, "/återuppta {ref}", "gfi_resume"),
+    ActionSpec(WAIT, '/vänta {ref} till=ÅÅÅÅ-MM-DD skäl="<text>"', "gfi_wait_open", form=True),
+    ActionSpec(HOLD_NOW, "/hölls {ref} enheter=<enhet>,<enhet>", "gfi_hold_now_open", form=True),
     ActionSpec(WITHDRAW_CONSENT, "/återkalla {ref}", "gfi_withdraw", style="danger"),
     ActionSpec(WITHDRAW_CONSENT_FORM, "/återkalla {ref} [enhet=<enhet>]", "gfi_withdraw_open", style="danger",
                form=True),

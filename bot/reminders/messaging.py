@@ -22,13 +22,14 @@ TEMPLATES: dict[TimerKind, str] = {
     TimerKind.FOLLOW_UP_DUE: "reminder_follow_up",
     TimerKind.CONSENT_EXPIRING: "reminder_consent_expiring",
     TimerKind.CONSENT_EXPIRED: "consent_expired",
+    TimerKind.WAITING_ENDS: "reminder_waiting_ends",
 }
 
 
 def recipients(timer: Timer, case: Case) -> list[str]:
-    """Meeting and consent reminders go to the requester and those responsible; the outcome reminder
-    to those responsible; a follow-up reminder to its owner."""
-    if timer.kind is TimerKind.OUTCOME:
+    """Meeting and consent reminders go to the requester and those responsible; the outcome reminder and
+    the end of a wait to those responsible; a follow-up reminder to its owner."""
+    if timer.kind in (TimerKind.OUTCOME, TimerKind.WAITING_ENDS):
         return case.responsible()
     if timer.kind in (TimerKind.FOLLOW_UP_BEFORE, TimerKind.FOLLOW_UP_DUE):
         return [f.owner_id for f in case.follow_ups if str(f.id) == timer.key]
@@ -49,7 +50,7 @@ async def send(service: ReminderService, tx: Tx, timer: Timer, case: Case, now: 
             ref=case.ref, kind=timer.kind.value, meeting_at=case.meeting_at, units=case.meeting_units,
             until=case.consent_valid_until, number=number, due=follow_up_due,
             on_the_day=timer.kind is TimerKind.FOLLOW_UP_DUE,
-            consent_scope=case.consent_scope,
+            consent_scope=case.consent_scope, waiting_until=case.waiting_until,
             may_renew=may_record(case, pid, service.directory), requester=case.requester_id,
             offers=offers.for_message(TEMPLATES[timer.kind], case, pid, service.directory, number=number),
         )

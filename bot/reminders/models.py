@@ -16,6 +16,7 @@ class TimerKind(StrEnum):
     FOLLOW_UP_DUE = "follow_up_due"        # on the due date
     CONSENT_EXPIRING = "consent_expiring"  # five business days before the consent's valid-until date
     CONSENT_EXPIRED = "consent_expired"    # the day after valid-until: the case is paused
+    WAITING_ENDS = "waiting_ends"          # vilande: on the resume date, ask to resume or close
 
 
 MEETING_KINDS = frozenset({TimerKind.PREPARE, TimerKind.MEETING_DAY, TimerKind.OUTCOME})

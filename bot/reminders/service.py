@@ -57,6 +57,9 @@ class ReminderService:
         warn = cal.subtract_business_days(cal.at_local(until, office.start), CONSENT_WARNING_DAYS)
         if warn > now:
             out[(TimerKind.CONSENT_EXPIRING, key)] = warn
+        if case.state is CaseState.WAITING and case.waiting_until is not None:
+            resume = cal.at_local(cal.working_day_on_or_after(case.waiting_until), office.start)
+            out[(TimerKind.WAITING_ENDS, case.waiting_until.isoformat())] = max(now, resume)
         if case.state is CaseState.MEETING_BOOKED and case.meeting_at is not None:
             meeting = case.meeting_at
             mkey = iso(meeting)
@@ -112,6 +115,9 @@ class ReminderService:
             if iso(case.meeting_at) != timer.key:
                 return False
             return timer.kind is TimerKind.OUTCOME or now < case.meeting_at
+        if timer.kind is TimerKind.WAITING_ENDS:
+            return case.state is CaseState.WAITING and case.waiting_until is not None \
+                and timer.key == case.waiting_until.isoformat()
         if timer.kind in FOLLOW_UP_KINDS:
             return any(str(f.id) == timer.key and f.done_at is None for f in case.follow_ups)
         return timer.key == case.consent_valid_until.isoformat()

@@ -162,10 +162,20 @@ async def set_acknowledged(tx: Tx, case_id: int, person_id: str, now: datetime) 
     )
 
 
-async def set_meeting(tx: Tx, case_id: int, at: datetime, place: str, unit_ids: list[str]) -> None:
+async def set_meeting(tx: Tx, case_id: int, at: datetime, place: str | None, unit_ids: list[str]) -> None:
+    """Book the meeting (a waiting case no longer waits)."""
     await tx.execute(
-        "UPDATE cases SET meeting_at = ?, meeting_place = ?, meeting_units = ? WHERE id = ?",
+        "UPDATE cases SET meeting_at = ?, meeting_place = ?, meeting_units = ?, waiting_until = NULL, "
+        "waiting_reason = NULL WHERE id = ?",
         (at.isoformat(), place, json.dumps(unit_ids), case_id),
+    )
+
+
+async def set_waiting(tx: Tx, case_id: int, until: date | None, reason: str | None) -> None:
+    """Put the case to wait until `until` with `reason` (None, None: it no longer waits)."""
+    await tx.execute(
+        "UPDATE cases SET waiting_until = ?, waiting_reason = ? WHERE id = ?",
+        (until.isoformat() if until else None, reason, case_id),
     )
 
 
@@ -218,11 +228,12 @@ async def clear_closed(tx: Tx, case_id: int) -> None:
 
 async def close_and_erase(tx: Tx, case_id: int, reason: str, state_before: str, now: datetime) -> None:
     """Close the case and erase its free text (brief, contact, "annan" name, place, note, consent note,
-    follow-up texts)."""
+    waiting reason, follow-up texts)."""
     await tx.execute(
         "UPDATE cases SET closed_reason = ?, closed_at = ?, state_before_close = ?, brief = NULL, "
         "contact = NULL, other_assignee = CASE WHEN other_assignee IS NULL THEN NULL ELSE '–' END, "
-        "meeting_place = NULL, closed_note = NULL, consent_note = NULL, erased_at = ? WHERE id = ?",
+        "meeting_place = NULL, closed_note = NULL, consent_note = NULL, waiting_reason = NULL, erased_at = ? "
+        "WHERE id = ?",
         (reason, now.isoformat(), state_before, now.isoformat(), case_id),
     )
     await tx.execute("UPDATE follow_ups SET what = NULL WHERE case_id = ?", (case_id,))

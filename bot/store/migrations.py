@@ -432,4 +432,13 @@ MIGRATIONS: list[tuple[int, str]] = [
         ALTER TABLE outbox ADD COLUMN message TEXT;
         """,
     ),
+    (
+        12,
+        """
+        -- Vilande (issue #10): a case waiting for the individual, until a date, with a free-text reason (erased on
+        -- withdrawal like other free text).
+        ALTER TABLE cases ADD COLUMN waiting_until TEXT;
+        ALTER TABLE cases ADD COLUMN waiting_reason TEXT;
+        """,
+    ),
 ]

@@ -31,12 +31,15 @@ IMMEDIATE: dict[str, tuple[str, Immediate]] = {
     "gfi_no_show": ("no_show", lambda ctx, person, ref: ctx.core.cases.no_show(person, ref)),
     "gfi_withdraw": ("withdraw_consent", lambda ctx, person, ref: ctx.core.cases.withdraw_consent(person, ref)),
     "gfi_reopen": ("reopen", lambda ctx, person, ref: ctx.core.cases.reopen(person, ref)),
+    "gfi_resume": ("resume", lambda ctx, person, ref: ctx.core.cases.resume(person, ref)),
 }
 
 # Buttons that open a form about a case: action_id → (action checked before opening, view template).
 FORMS: dict[str, tuple[Action, str]] = {
     "gfi_assign_open": (Action.ASSIGN, "slack_assign"),
     "gfi_book_open": (Action.BOOK, "slack_book"),
+    "gfi_hold_now_open": (Action.HOLD_NOW, "slack_hold_now"),
+    "gfi_wait_open": (Action.WAIT, "slack_wait"),
     "gfi_outcome_open": (Action.RECORD_OUTCOME, "slack_outcome"),
     "gfi_follow_up_open": (Action.ADD_FOLLOW_UP, "slack_follow_up"),
     "gfi_close_open": (Action.CLOSE, "slack_close"),
@@ -51,7 +54,9 @@ def form_context(ctx: SlackContext, template: str, case: Case, person_id: str | 
     units = [(u.id, u.name) for u in directory.units.values()]
     if template == "slack_assign":
         return {"staff": [(p.id, p.name) for p in directory.staff_of(case.target_unit)]}
-    if template == "slack_book":
+    if template == "slack_wait":
+        return {"today": ctx.core.cases.today().isoformat()}
+    if template in ("slack_book", "slack_hold_now"):
         chosen = case.meeting_units or list(dict.fromkeys([case.requester_unit, case.target_unit]))
         initial = [(u, directory.unit_name(u)) for u in chosen if directory.unit(u)]
         return {"units": units, "initial_units": initial, "today": ctx.core.cases.today().isoformat(),

@@ -177,10 +177,11 @@ class BookForm:
     at: datetime | None
     place: str
     units: list[str]
+    confirmed: bool = False  # "Ja, tiden är rätt": a weekend, holiday or out-of-hours time is meant
 
 
 def parse_book(values: dict[str, Any], tz: str) -> tuple[BookForm, ErrorMap]:
-    """Date + time (local) → an aware UTC datetime; place; units."""
+    """Date + time (local) → an aware UTC datetime; place; units; the unusual-time confirmation."""
     errors: ErrorMap = {}
     day = _date(values, "datum", errors)
     raw_time = values.get("tid")
@@ -198,7 +199,27 @@ def parse_book(values: dict[str, Any], tz: str) -> tuple[BookForm, ErrorMap]:
     if day is not None and clock is not None:
         at = datetime.combine(day, clock, tzinfo=ZoneInfo(tz)).astimezone(UTC)
     place = _text(values, "plats", errors)
-    return BookForm(at=at, place=place, units=_list(values, "enheter", errors)), errors
+    confirmed = "ja" in _list(values, "bekrafta", errors)
+    return BookForm(at=at, place=place, units=_list(values, "enheter", errors), confirmed=confirmed), errors
+
+
+@dataclass
+class WaitForm:
+    until: date | None
+    reason: str
+
+
+def parse_wait(values: dict[str, Any]) -> tuple[WaitForm, ErrorMap]:
+    """Vilande: the date to resume and the reason (checked by the service like every free text)."""
+    errors: ErrorMap = {}
+    until = _date(values, "till", errors)
+    return WaitForm(until=until, reason=_text(values, "vantar_skal", errors)), errors
+
+
+def parse_hold_now(values: dict[str, Any]) -> tuple[list[str], ErrorMap]:
+    """Mötet hölls nu: the units at the meeting."""
+    errors: ErrorMap = {}
+    return _list(values, "enheter", errors), errors
 
 
 @dataclass

@@ -31,7 +31,9 @@ BLOCKS: dict[str, tuple[set[str], str]] = {
                      "inhamtat", "giltigt", "bradskande"}, "enhet"),
     "gfi_assign": ({"personer", "annan"}, "personer"),
     "gfi_reassign": ({"personer", "annan"}, "personer"),
-    "gfi_book": ({"datum", "tid", "plats", "enheter"}, "datum"),
+    "gfi_book": ({"datum", "tid", "plats", "enheter", "bekrafta"}, "datum"),
+    "gfi_hold_now": ({"enheter"}, "enheter"),
+    "gfi_wait": ({"till", "vantar_skal"}, "till"),
     "gfi_outcome": ({"utfall", "utvardering"}, "utfall"),
     "gfi_follow_up": ({"agare", "datum", "vad"}, "vad"),
     "gfi_close": ({"skal", "annat"}, "skal"),
@@ -129,7 +131,21 @@ async def book(ctx: SlackContext, person_id: str, ref: str, values: dict[str, An
     form, errors = forms.parse_book(values, ctx.core.settings.timezone)
     if errors or form.at is None:
         raise FieldError(errors)
-    return await ctx.core.cases.book(person_id, ref, form.at, form.place, form.units)
+    return await ctx.core.cases.book(person_id, ref, form.at, form.place, form.units, confirmed=form.confirmed)
+
+
+async def hold_now(ctx: SlackContext, person_id: str, ref: str, values: dict[str, Any]) -> Case:
+    units, errors = forms.parse_hold_now(values)
+    if errors:
+        raise FieldError(errors)
+    return await ctx.core.cases.hold_now(person_id, ref, units)
+
+
+async def wait(ctx: SlackContext, person_id: str, ref: str, values: dict[str, Any]) -> Case:
+    form, errors = forms.parse_wait(values)
+    if errors or form.until is None:
+        raise FieldError(errors)
+    return await ctx.core.cases.wait(person_id, ref, form.until, form.reason)
 
 
 async def outcome(ctx: SlackContext, person_id: str, ref: str, values: dict[str, Any]) -> Case:
@@ -175,6 +191,8 @@ CASE_MODALS: dict[str, Act] = {
     "gfi_assign": assign,
     "gfi_reassign": reassign,
     "gfi_book": book,
+    "gfi_hold_now": hold_now,
+    "gfi_wait": wait,
     "gfi_outcome": outcome,
     "gfi_follow_up": follow_up,
     "gfi_close": close,

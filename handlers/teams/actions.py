@@ -38,16 +38,17 @@ log = logging.getLogger("handlers.teams.actions")
 # offer (bot/messages/actions.py) but "open", which Teams needs no handler for: the card is the case.
 # The brist verbs are handled in handlers/teams/brister.py.
 CASE_IMMEDIATE_VERBS = frozenset({"acknowledge", "no_show", "reopen", "withdraw_consent", "complete_follow_up",
-                                  "take_over", "nudge"})
+                                  "take_over", "nudge", "resume"})
 IMMEDIATE_VERBS = CASE_IMMEDIATE_VERBS | brister.IMMEDIATE_VERBS
 FORM_VERBS = frozenset({"assign", "book", "rebook", "book_again", "record_outcome", "add_follow_up", "close",
-                        "renew_consent", "withdraw_consent_form", "reassign"}) | brister.FORM_VERBS
+                        "wait", "hold_now", "renew_consent", "withdraw_consent_form", "reassign"}) | brister.FORM_VERBS
 BOOK_VERBS = frozenset({"book", "rebook", "book_again"})
 ANY_VERB = re.compile(r".*")
 # The rule checked before a form opens (the service checks again on submit).
 PRECHECK = {"assign": Action.ASSIGN, "book": Action.BOOK, "rebook": Action.BOOK, "book_again": Action.BOOK,
             "record_outcome": Action.RECORD_OUTCOME, "add_follow_up": Action.ADD_FOLLOW_UP, "close": Action.CLOSE,
-            "renew_consent": Action.RENEW_CONSENT, "withdraw_consent_form": Action.WITHDRAW_CONSENT}
+            "renew_consent": Action.RENEW_CONSENT, "withdraw_consent_form": Action.WITHDRAW_CONSENT,
+            "wait": Action.WAIT, "hold_now": Action.HOLD_NOW}
 
 
 class Answer(Exception):
@@ -124,6 +125,10 @@ async def reopen(ctx: TeamsContext, person_id: str, data: dict[str, Any]) -> dic
     return await done(ctx, person_id, "reopen", await ctx.core.cases.reopen(person_id, ref_of(data)))
 
 
+async def resume(ctx: TeamsContext, person_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    return await done(ctx, person_id, "resume", await ctx.core.cases.resume(person_id, ref_of(data)))
+
+
 async def withdraw(ctx: TeamsContext, person_id: str, data: dict[str, Any]) -> dict[str, Any]:
     case = await ctx.core.cases.withdraw_consent(person_id, ref_of(data))
     return await done(ctx, person_id, "withdraw_consent", case)
@@ -157,7 +162,7 @@ async def nudge(ctx: TeamsContext, person_id: str, data: dict[str, Any]) -> dict
 Immediate = Callable[[TeamsContext, str, dict[str, Any]], Awaitable[dict[str, Any]]]
 IMMEDIATE: dict[str, Immediate] = {
     "acknowledge": acknowledge, "no_show": no_show, "reopen": reopen, "withdraw_consent": withdraw,
-    "complete_follow_up": follow_up_done, "take_over": take_over, "nudge": nudge,
+    "complete_follow_up": follow_up_done, "take_over": take_over, "nudge": nudge, "resume": resume,
 }
 assert set(IMMEDIATE) == CASE_IMMEDIATE_VERBS
 
@@ -209,8 +214,19 @@ async def submit_form(ctx: TeamsContext, person_id: str, verb: str, data: dict[s
         book, errors = parse.parse_book(values, core.settings.timezone)
         if errors or book.at is None:
             raise FieldError(errors)
-        return await done(ctx, person_id, "book", await core.cases.book(person_id, ref, book.at, book.place,
-                                                                        book.units))
+        case = await core.cases.book(person_id, ref, book.at, book.place, book.units, confirmed=book.confirmed)
+        return await done(ctx, person_id, "book", case)
+    if verb == "hold_now":
+        units, errors = parse.parse_hold_now(values)
+        if errors:
+            raise FieldError(errors)
+        return await done(ctx, person_id, "hold_now", await core.cases.hold_now(person_id, ref, units))
+    if verb == "wait":
+        waiting, errors = parse.parse_wait(values)
+        if errors or waiting.until is None:
+            raise FieldError(errors)
+        case = await core.cases.wait(person_id, ref, waiting.until, waiting.reason)
+        return await done(ctx, person_id, "wait", case)
     if verb == "record_outcome":
         outcome, errors = parse.parse_outcome(values)
         if errors:

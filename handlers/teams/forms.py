@@ -13,7 +13,7 @@ from bot.channels.teams.app import TeamsContext
 from bot.channels.teams.cards import Field, Form
 
 # Inputs whose value is a list (Teams sends a multi-select as "a,b"; a toggle as "ja" or "").
-LIST_FIELDS = frozenset({"samtycke", "omfattar", "avser", "bradskande", "personer", "enheter"})
+LIST_FIELDS = frozenset({"samtycke", "omfattar", "avser", "bradskande", "personer", "enheter", "bekrafta"})
 
 
 def card_values(data: dict[str, Any], suffix: str = "") -> dict[str, Any]:
@@ -94,6 +94,17 @@ def case_form(ctx: TeamsContext, verb: str, case: Case, person_id: str, item: in
             Field("tid", "time", value=suggested["time"] if suggested else None, required=True),
             Field("plats", "text", max_length=300, required=True),
             Field("enheter", "choices", _units(ctx), value=",".join(chosen)),
+            Field("bekrafta", "toggle"),  # a weekend, holiday or out-of-hours time is booked only when ticked
+        ], ref=case.ref)
+    if verb == "hold_now":
+        chosen = case.meeting_units or list(dict.fromkeys([case.requester_unit, case.target_unit]))
+        return Form("hold_now", verb, [
+            Field("enheter", "choices", _units(ctx), value=",".join(chosen), required=True),
+        ], ref=case.ref)
+    if verb == "wait":
+        return Form("wait", verb, [
+            Field("till", "date", required=True),
+            Field("vantar_skal", "text", max_length=300, required=True),
         ], ref=case.ref)
     if verb == "record_outcome":
         return Form("record_outcome", verb, [

@@ -265,3 +265,31 @@ def test_consent_parameters_partial_withdrawal_and_the_default_period(tmp_path: 
     # ... but not without the target unit: then the whole consent goes
     assert ("GFI-2026-0002 kan inte fortsätta utan Beroendemottagningen Åstad, så hela samtycket är återkallat. "
             "Samtycket i GFI-2026-0002 är återkallat.") in out
+
+
+WAITING = """\
+/gfi enhet=beroende typ=ny-en kort="man, 45 år" samtycke=ja
+/som fatima.ali
+/fördela GFI-2026-0001 linnea.fors
+/som linnea.fors
+/kvittera GFI-2026-0001
+/vänta GFI-2026-0001 till=2026-12-14 skäl="Går inte att nå"
+/återuppta GFI-2026-0001
+/vanta GFI-2026-0001 till=2026-12-14 skal="Vill ha betänketid"
+/ateruppta GFI-2026-0001
+/boka GFI-2026-0001 2026-12-24T10:00 plats="Rum 3" enheter=soc-norr,beroende
+/boka GFI-2026-0001 2026-12-24T10:00 plats="Rum 3" enheter=soc-norr,beroende bekräfta=ja
+/hölls GFI-2026-0001 enheter=soc-norr,beroende
+/holls GFI-2026-0001
+"""
+
+
+def test_waiting_resuming_a_confirmed_holiday_and_a_meeting_held_now(tmp_path: Path) -> None:
+    out = console(tmp_path / "gfi.sqlite3", WAITING)
+    assert out.count("GFI-2026-0001 vilar till mån 14 dec 2026.") == 2
+    assert out.count("GFI-2026-0001 är återupptaget: kvitterad, möte ska bokas.") == 2
+    assert "/återuppta GFI-2026-0001" in out  # the offered next step while it waits
+    assert "infaller på en helgdag (julafton)" in out and "bekräfta=ja" in out
+    assert "Möte bokat för GFI-2026-0001: tor 24 dec 2026 kl. 10:00." in out
+    assert "Mötet i GFI-2026-0001 hölls nu, mån 23 nov 2026 kl. 10:00" in out
+    assert "Ange enheter=." in out

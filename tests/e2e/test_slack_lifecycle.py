@@ -286,3 +286,49 @@ async def test_forged_button_on_a_case_the_clicker_has_no_part_in_reads_like_an_
         rows = await tx.fetchall("SELECT action, json_extract(detail, '$.reason') AS reason FROM audit "
                                  "WHERE actor_id = 'linnea.fors' AND result = 'refused' AND case_ref = ?", (case.ref,))
     assert [(r["action"], r["reason"]) for r in rows] == [("acknowledge", "not_assignee"), ("book", "wrong_state")]
+
+
+async def test_a_holiday_booking_asks_to_tick_the_box_and_then_books(bot: SlackBot) -> None:
+    ref = await file_request(bot)
+    await bot.core.cases.assign("fatima.ali", ref, ["linnea.fors"])
+    await bot.core.cases.acknowledge("linnea.fors", ref)
+    await bot.click(LINNEA, "gfi_book_open", ref, trigger_id="trig-book-holiday")
+    form = await bot.opened_view("gfi_book")
+    box = next(b for b in form["blocks"] if b.get("block_id") == "bekrafta")
+    assert box["optional"] and box["element"]["options"][0]["text"]["text"] == "Ja, tiden är rätt"
+    book = {"datum": datepicker_state("2026-12-24"), "tid": {"type": "timepicker", "selected_time": "10:00"},
+            "plats": plain_text_state("Rum 3"), "enheter": multi_static_select_state(["soc-norr", "beroende"])}
+    asked = await bot.submit(LINNEA, "gfi_book", book, ref=ref)
+    assert "helgdag (julafton)" in asked.json()["errors"]["tid"]
+    assert (await bot.core.cases.get(ref)).state.value == "acknowledged"
+    book["bekrafta"] = checkboxes_state(["ja"])
+    assert (await bot.submit(LINNEA, "gfi_book", book, ref=ref)).text == ""
+    assert (await bot.core.cases.get(ref)).state.value == "meeting_booked"
+
+
+async def test_waiting_resuming_and_a_meeting_held_now_by_buttons(bot: SlackBot) -> None:
+    ref = await file_request(bot)
+    await bot.core.cases.assign("fatima.ali", ref, ["linnea.fors"])
+    await bot.click(LINNEA, "gfi_ack", ref)
+    acked = await bot.ephemeral(LINNEA, f"Kvitterat: {ref}")
+    assert {("gfi_book_open", ref), ("gfi_hold_now_open", ref), ("gfi_wait_open", ref)} <= set(
+        action_ids(acked.params["blocks"]))
+    await bot.click(LINNEA, "gfi_wait_open", ref, trigger_id="trig-wait")
+    await bot.opened_view("gfi_wait")
+    waiting = {"till": datepicker_state("2026-12-14"), "vantar_skal": plain_text_state("Går inte att nå")}
+    assert (await bot.submit(LINNEA, "gfi_wait", waiting, ref=ref)).text == ""
+    case = await bot.core.cases.get(ref)
+    assert case.state.value == "waiting" and case.waiting_reason == "Går inte att nå"
+    [told] = await bot.dm(MARIA, f"{ref} vilar till mån 14 dec 2026")
+    assert "Går inte att nå" in told.params["text"]
+    await bot.click(LINNEA, "gfi_resume", ref)
+    await bot.ephemeral(LINNEA, f"{ref} är återupptaget")
+    assert (await bot.core.cases.get(ref)).state.value == "acknowledged"
+    await bot.click(LINNEA, "gfi_hold_now_open", ref, trigger_id="trig-now")
+    modal = await bot.opened_view("gfi_hold_now")
+    units = next(b for b in modal["blocks"] if b.get("block_id") == "enheter")
+    assert [o["value"] for o in units["element"]["initial_options"]] == ["soc-norr", "beroende"]
+    held = {"enheter": multi_static_select_state(["soc-norr", "beroende"])}
+    assert (await bot.submit(LINNEA, "gfi_hold_now", held, ref=ref)).text == ""
+    case = await bot.core.cases.get(ref)
+    assert case.state.value == "meeting_booked" and case.held_now

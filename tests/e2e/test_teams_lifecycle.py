@@ -149,3 +149,33 @@ async def test_forged_action_on_a_case_the_clicker_has_no_part_in_reads_like_an_
     assert await state(bot, case.ref) == "assigned"
     assert await bot.count("SELECT COUNT(*) FROM audit WHERE actor_id = 'linnea.fors' AND result = 'refused' "
                            "AND case_ref = ? AND json_extract(detail, '$.reason') = 'not_assignee'", (case.ref,)) == 1
+
+
+async def test_a_weekend_booking_asks_on_the_card_and_a_ticked_one_is_booked(bot: TeamsBot) -> None:
+    ref = await file_request(bot)
+    await bot.core.cases.assign("fatima.ali", ref, ["linnea.fors"], None)
+    await bot.core.cases.acknowledge("linnea.fors", ref)
+    values = {"ref": ref, "card": "x", "submit": True, "datum": "2026-11-28", "tid": "10:00", "plats": "Rum 3",
+              "enheter": "soc-norr,beroende"}
+    reply = await bot.act("linnea.fors", "book", values)
+    assert "infaller på en helg" in card_text(reply.card) and "Ja, tiden är rätt" in card_text(reply.card)
+    assert await state(bot, ref) == "acknowledged"
+    await bot.act("linnea.fors", "book", {**values, "card": "y", "bekrafta": "ja"})
+    assert await state(bot, ref) == "meeting_booked"
+
+
+async def test_waiting_resuming_and_a_meeting_held_now_by_card_actions(bot: TeamsBot) -> None:
+    ref = await file_request(bot)
+    await bot.core.cases.assign("fatima.ali", ref, ["linnea.fors"], None)
+    await bot.core.cases.acknowledge("linnea.fors", ref)
+    form = (await bot.act("linnea.fors", "wait", {"ref": ref, "card": "w1"})).card
+    assert "vilar i väntan på den enskilde" in card_text(form)
+    await bot.act("linnea.fors", "wait", {"ref": ref, "card": "w2", "submit": True, "till": "2026-12-14",
+                                          "vantar_skal": "Vill ha betänketid"})
+    assert await state(bot, ref) == "waiting"
+    await bot.act("linnea.fors", "resume", {"ref": ref, "card": "r1"})
+    assert await state(bot, ref) == "acknowledged"
+    await bot.act("linnea.fors", "hold_now", {"ref": ref, "card": "h1", "submit": True,
+                                              "enheter": "soc-norr,beroende"})
+    case = await bot.core.cases.get(ref)
+    assert case.state.value == "meeting_booked" and case.held_now

@@ -58,7 +58,8 @@ async def case_in(core: Core, clock: FrozenClock, state: str) -> Case:
 
 
 Submit = Callable[[Any], Awaitable[Any]]
-STATE_FOR = {"annan": "requested", "plats": "acknowledged", "vad": "meeting_held", "skal": "meeting_held"}
+STATE_FOR = {"annan": "requested", "plats": "acknowledged", "vad": "meeting_held", "skal": "meeting_held",
+             "vantar_skal": "acknowledged"}
 REQUEST_KEY = {"kort": "brief", "kontakt": "contact", "enhet": "target_unit", "typ": "case_type"}
 
 
@@ -78,6 +79,8 @@ async def entry(core: Core, clock: FrozenClock, field: str) -> Submit:
             return await core.cases.assign("fatima.ali", ref, [], value, reassign=True)
         if field == "plats":
             return await core.cases.book("linnea.fors", ref, local("2026-12-01T13:00"), value, ["soc-norr", "beroende"])
+        if field == "vantar_skal":
+            return await core.cases.wait("linnea.fors", ref, date(2026, 12, 14), value)
         if field == "vad":
             return await core.cases.add_follow_up("linnea.fors", ref, "maria.sand", date(2026, 12, 14), value)
         return await core.cases.close("linnea.fors", ref, value)
@@ -85,7 +88,7 @@ async def entry(core: Core, clock: FrozenClock, field: str) -> Submit:
     return submit
 
 
-TEXT_FIELDS = ["kort", "kontakt", "annan", "plats", "vad", "skal"]
+TEXT_FIELDS = ["kort", "kontakt", "annan", "plats", "vad", "skal", "vantar_skal"]
 
 
 def test_every_field_has_a_limit_and_a_swedish_label() -> None:

@@ -48,6 +48,8 @@ def case(state: CaseState, **kw: Any) -> Case:
         meeting_at=NOW + timedelta(days=3), meeting_place="Rum 3", meeting_units=["soc-norr", "beroende"],
         outcome=Outcome.SIP, evaluation_done=True,
         follow_ups=[FollowUp(1, "linnea.fors", date(2026, 12, 1), "Ring upp")],
+        waiting_until=date(2026, 12, 7) if state is CaseState.WAITING else None,
+        waiting_reason="Går inte att nå" if state is CaseState.WAITING else None,
     )
     return replace(base, **kw)
 
@@ -61,7 +63,7 @@ COMMON = {"actor": "fatima.ali", "distributors": ["fatima.ali"], "next_slot": "t
           "not_answered": ["linnea.fors"], "skipped": [], "top": False, "draft_id": None, "item_id": 5,
           "by": "linnea.fors", "resolution": "answered", "at": NOW, "person": "linnea.fors",
           "reason": "slack:user_not_found", "ages": {"GFI-2026-0007": "1 dag"}, "slot": NOW, "action": "acknowledge",
-          "default_days": 90}
+          "default_days": 90, "waiting_until": date(2026, 12, 7)}
 # kind → (case state, recipient): every kind described in templates/messages/*.msg.j2
 KINDS: dict[str, tuple[CaseState, str]] = {
     "case_filed": (S.REQUESTED, "maria.sand"), "urgent_request": (S.REQUESTED, "fatima.ali"),
@@ -79,12 +81,14 @@ KINDS: dict[str, tuple[CaseState, str]] = {
     "delivery_failed": (S.ASSIGNED, "jonas.sjo"), "queue": (S.REQUESTED, "fatima.ali"),
     "action_done": (S.ACKNOWLEDGED, "linnea.fors"),
     "brist_filed": (S.REQUESTED, "fatima.ali"), "brist_changed": (S.REQUESTED, "sara.holm"),
+    "meeting_held_now": (S.MEETING_BOOKED, "maria.sand"), "case_waiting": (S.WAITING, "maria.sand"),
+    "case_resumed": (S.ACKNOWLEDGED, "maria.sand"), "reminder_waiting_ends": (S.WAITING, "linnea.fors"),
 }
 # Kinds that ask the recipient to act, and so must offer at least one action.
 ASKING = {"case_filed", "urgent_request", "assigned_to_you", "meeting_booked", "meeting_no_show", "outcome_recorded",
           "follow_up_assigned", "case_closed", "escalation", "ladder_nudge", "reminder_meeting_day",
           "reminder_outcome", "reminder_follow_up", "reminder_consent_expiring", "consent_expired", "queue",
-          "action_done", "reminder_prepare", "brist_filed", "brist_changed"}
+          "action_done", "reminder_prepare", "brist_filed", "brist_changed", "reminder_waiting_ends"}
 BRIST = BristReport(
     id=1, ref="BRIST-2026-0001", year=2026, state=BristState.SUBMITTED, incident_date=date(2026, 11, 20),
     units=["beroende", "soc-norr"], principals=[], causes=[Cause.SIP], what="Ingen svarade på förfrågan",
@@ -177,7 +181,9 @@ D = "fatima.ali"  # distributor of beroende
     (S.REQUESTED, R, ["withdraw_consent"]),
     (S.ASSIGNED, A, ["acknowledge", "withdraw_consent"]),
     (S.ASSIGNED, R, ["withdraw_consent"]),
-    (S.ACKNOWLEDGED, A, ["book", "withdraw_consent"]),
+    (S.ACKNOWLEDGED, A, ["book", "hold_now", "wait", "withdraw_consent"]),
+    (S.WAITING, A, ["resume", "book", "hold_now", "close", "withdraw_consent"]),
+    (S.WAITING, R, ["close", "withdraw_consent"]),
     (S.MEETING_BOOKED, A, ["record_outcome", "no_show", "rebook", "withdraw_consent"]),
     (S.MEETING_BOOKED, R, ["withdraw_consent"]),
     (S.MEETING_HELD, A, ["add_follow_up", "close", "withdraw_consent"]),

@@ -28,6 +28,9 @@ ACTOR: dict[Action, str] = {
     Action.WITHDRAW_CONSENT: "maria.sand",
     Action.WITHDRAW_CONSENT_UNIT: "maria.sand",
     Action.RENEW_CONSENT: "maria.sand",
+    Action.WAIT: "linnea.fors",
+    Action.RESUME: "linnea.fors",
+    Action.HOLD_NOW: "linnea.fors",
 }
 # Someone who may never do it.
 OUTSIDER: dict[Action, str] = {
@@ -42,6 +45,9 @@ OUTSIDER: dict[Action, str] = {
     Action.WITHDRAW_CONSENT: "lena.mark",
     Action.WITHDRAW_CONSENT_UNIT: "yusuf.kaya",
     Action.RENEW_CONSENT: "omar.haddad",  # same unit as the requester, but not on the case
+    Action.WAIT: "maria.sand",  # the requester: waiting is for those who reach the individual
+    Action.RESUME: "sofia.grahn",  # same unit, not assigned
+    Action.HOLD_NOW: "maria.sand",
 }
 
 
@@ -103,6 +109,9 @@ def test_lifecycle_order() -> None:
         Action.ADD_FOLLOW_UP: CaseState.FOLLOW_UP,
         Action.CLOSE: CaseState.CLOSED,
         Action.WITHDRAW_CONSENT: CaseState.CLOSED,
+        Action.WAIT: CaseState.WAITING,
+        Action.RESUME: CaseState.ACKNOWLEDGED,
+        Action.HOLD_NOW: CaseState.MEETING_BOOKED,
     }
     for action, state in expected.items():
         assert next_state(action, sample(CaseState.REQUESTED)) is state
@@ -129,3 +138,33 @@ def test_no_reopen_after_consent_withdrawal() -> None:
     with pytest.raises(Refusal) as exc:
         authorize(Action.REOPEN, case, "maria.sand", DIRECTORY)
     assert exc.value.code == "reopen_after_withdrawal"
+
+
+# Vilande and "mötet hölls nu" (issue #10 item 4 and 3): which states they are allowed from.
+WAITING_TABLE = [
+    (Action.WAIT, {CaseState.ACKNOWLEDGED}),
+    (Action.RESUME, {CaseState.WAITING}),
+    (Action.HOLD_NOW, {CaseState.ACKNOWLEDGED, CaseState.MEETING_BOOKED, CaseState.WAITING}),
+    (Action.BOOK, {CaseState.ACKNOWLEDGED, CaseState.MEETING_BOOKED, CaseState.WAITING}),
+    (Action.ACKNOWLEDGE, {CaseState.ASSIGNED}),
+]
+
+
+@pytest.mark.parametrize(("action", "states"), WAITING_TABLE, ids=[a.value for a, _ in WAITING_TABLE])
+def test_waiting_and_holding_now_states(action: Action, states: set[CaseState]) -> None:
+    allowed = set()
+    for state in CaseState:
+        try:
+            authorize(action, sample(state), "linnea.fors", DIRECTORY)
+        except Refusal:
+            continue
+        allowed.add(state)
+    assert allowed == states
+
+
+def test_a_waiting_case_can_be_closed_by_its_staff_but_not_resumed_by_the_requester() -> None:
+    case = sample(CaseState.WAITING)
+    authorize(Action.CLOSE, case, "maria.sand", DIRECTORY)
+    with pytest.raises(Refusal) as exc:
+        authorize(Action.RESUME, case, "maria.sand", DIRECTORY)
+    assert exc.value.code == "not_assignee"

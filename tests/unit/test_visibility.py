@@ -106,7 +106,8 @@ def test_summary_carries_no_free_text() -> None:
 
 
 # --- templates that show free text ----------------------------------------------------------------
-FREE_TEXT_FIELDS = re.compile(r"\.(brief|contact|meeting_place|other_assignee|closed_note)\b|\{\{ what \}\}|~ what ~")
+FREE_TEXT_FIELDS = re.compile(
+    r"\.(brief|contact|meeting_place|other_assignee|closed_note|waiting_reason)\b|\{\{ what \}\}|~ what ~")
 NOT_MESSAGES = {"console.j2", "home.view.json.j2"}  # console views and App Home: handled by their adapters
 
 

@@ -39,7 +39,9 @@ CHANNEL = "calendar"
 RECIPIENT = "calendar"  # outbox rows need a recipient; calendar rows are for the organiser mailbox
 MEETING_MINUTES = 60
 # The case actions after which the event may have to change (book/rebook, no-show, units, close, reopen).
-SYNC_ACTIONS = frozenset({"book", "no_show", "close", "reopen", "withdraw_consent", "withdraw_consent_unit"})
+# "hold_now": a booked meeting replaced by one held now has no event any more (it is cancelled).
+SYNC_ACTIONS = frozenset({"book", "no_show", "close", "reopen", "withdraw_consent", "withdraw_consent_unit",
+                          "hold_now"})
 
 
 def m365_address(person: Person) -> str | None:
