@@ -154,6 +154,14 @@ class Principal(_Model):
     id: str
     name: str
     kind: PrincipalKind
+    sip_support_name: str | None = None  # the IT support for SIP/SVU, e.g. "Mina planer" in Skåne
+
+
+class AfterHoursContact(_Model):
+    """Who to call when the unit is closed (socialjour, akutpsykiatri)."""
+
+    name: str
+    phone: str
 
 
 class Unit(_Model):
@@ -167,6 +175,7 @@ class Unit(_Model):
     office_hours: OfficeHoursSpec = OfficeHoursSpec()
     due: DueSpec = DueSpec()
     phone: str | None = None
+    after_hours: AfterHoursContact | None = None
 
 
 class Person(_Model):
@@ -245,6 +254,13 @@ class Directory:
     def principal_of(self, unit_id: str) -> Principal | None:
         unit = self.units.get(unit_id)
         return self.principals.get(unit.principal) if unit else None
+
+    def sip_support(self, *unit_ids: str | None) -> str | None:
+        """The name of the IT support for SIP/SVU (e.g. Mina planer) of the units' principals, the region's
+        first; None when the directory does not name one."""
+        principals = [p for p in (self.principal_of(u) for u in unit_ids if u) if p and p.sip_support_name]
+        principals.sort(key=lambda p: p.kind is not PrincipalKind.REGION)
+        return principals[0].sip_support_name if principals else None
 
     def distributors_of(self, unit_id: str) -> list[str]:
         """Who may distribute the unit's queue: its distributors and its deputy."""

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.cases import consent
 from bot.cases.base import CaseEngine
-from bot.cases.models import CLOSE_REASON_ALIASES, Case, CloseReason
+from bot.cases.models import CLOSE_REASON_ALIASES, Case, CloseReason, Outcome
 from bot.cases.rules import Action, authorize
 from bot.errors import FieldError, Refusal
 from bot.store import Tx
@@ -17,8 +17,11 @@ from bot.store import cases as case_store
 class ClosingActions(CaseEngine):
     """Close, reopen, and the consent changes."""
 
-    async def close(self, actor_id: str, ref: str, reason: str) -> Case:
-        """Close with a reason code (genomford, sip, svu, ej-aktuellt, avbojde) or a free-text reason."""
+    async def close(self, actor_id: str, ref: str, reason: str, *, new_contact: bool | None = None) -> Case:
+        """Close with a reason code (genomförd, sip-vid-gfi, sip, svu, ej-aktuellt, avböjde) or a free-text
+        reason. "genomförd" and "sip-vid-gfi" need the meeting's outcome recorded; after *lotsning*,
+        "genomförd" also needs `new_contact` (is the new contact made?), and is refused while it is not
+        (seed 002 *Avslut*: the case closes when the new contact works)."""
         text = self._check_privacy({"skal": reason})["skal"]
         if not text:
             raise FieldError.one("skal", "required")
@@ -27,11 +30,21 @@ class ClosingActions(CaseEngine):
         if code is None:
             code, note = CloseReason.OTHER, text
 
+        def precheck(case: Case) -> None:
+            if code in (CloseReason.COMPLETED, CloseReason.SIP_AT_GFI) and case.outcome is None:
+                raise FieldError.one("skal", "close_without_outcome", ref=case.ref, reason=code.value)
+            if code is CloseReason.COMPLETED and case.outcome is Outcome.LOTSNING and not new_contact:
+                raise FieldError.one("nykontakt", "new_contact_unknown" if new_contact is None
+                                     else "new_contact_missing", ref=case.ref)
+
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
             await case_store.set_closed(tx, case.id, code.value, note, case.state.value, now)
-            return {"reason": code.value}
+            detail: dict[str, Any] = {"reason": code.value}
+            if new_contact is not None:
+                detail["new_contact"] = new_contact
+            return detail
 
-        return await self._act(actor_id, ref, Action.CLOSE, change)
+        return await self._act(actor_id, ref, Action.CLOSE, change, precheck=precheck)
 
     async def reopen(self, actor_id: str, ref: str) -> Case:
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 from bot.calendar import office_of
 from bot.cases import consent
 from bot.cases.base import CaseEngine
-from bot.cases.models import Case, CaseState, Outcome
+from bot.cases.models import Case, CaseState, parse_outcome
 from bot.cases.rules import Action
 from bot.errors import FieldError, Refusal
 from bot.fields import clean_fields
@@ -138,10 +138,9 @@ class MeetingActions(CaseEngine):
         return await self._act(actor_id, ref, Action.NO_SHOW, change)
 
     async def record_outcome(self, actor_id: str, ref: str, outcome: str, evaluation_done: bool) -> Case:
-        try:
-            result = Outcome(outcome)
-        except ValueError:
-            raise FieldError.one("utfall", "bad_choice", value=outcome) from None
+        result = parse_outcome(outcome)
+        if result is None:
+            raise FieldError.one("utfall", "bad_choice", value=outcome)
 
         def precheck(case: Case) -> None:
             if case.meeting_at and case.meeting_at > self.clock.now():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.calendar import office_of
 from bot.cases import offers
 from bot.cases.models import Case, CaseState
 from bot.cases.rules import Action
@@ -31,6 +32,11 @@ async def case_filed(
     and how to change it); an urgent request goes to the distributors at once."""
     directory = service.directory
     distributors = directory.active_distributors(case.target_unit)
+    unit = directory.units[case.target_unit]
+    hours = office_of(unit)
+    # urgent outside the unit's office hours: say it is closed and who to call, not that the manager has it
+    closed_until = (service.calendar.next_business_start(now, hours)
+                    if case.urgent and not service.calendar.is_business_time(now, hours) else None)
     offered = offers.for_message("case_filed", case, case.requester_id, directory)
     if default_days:  # another period than the default: renewed with the period the individual agreed to
         offered = (*offers.renew(case, case.requester_id, directory), *offered)
@@ -38,6 +44,7 @@ async def case_filed(
         tx, case.requester_id, "case_filed", case_id=case.id, case_ref=case.ref, urgent=True, offers=offered,
         case=case, distributors=distributors or service.directory.distributors_of(case.target_unit),
         next_slot=next_slot_text(service, case.target_unit, now), default_days=default_days,
+        closed_until=closed_until, office=unit.office_hours, after_hours=unit.after_hours,
     )
     if case.urgent:
         for pid in distributors:
@@ -67,6 +74,8 @@ async def after_action(
 
     if action is Action.ASSIGN:
         for pid in case.assignees:
+            if pid == actor_id:  # nobody is told about their own act
+                continue
             await out.enqueue(
                 tx, pid, "assigned_to_you", case_id=case.id, case_ref=case.ref, urgent=case.urgent, case=case,
                 offers=offered("assigned_to_you", pid),
@@ -87,7 +96,8 @@ async def after_action(
     elif action is Action.NO_SHOW:
         await tell(case.participants(), "meeting_no_show", missed_at=before.meeting_at)
     elif action is Action.RECORD_OUTCOME:
-        await tell(case.participants(), "outcome_recorded")
+        await tell(case.participants(), "outcome_recorded",
+                   support=directory.sip_support(case.target_unit, case.requester_unit))
     elif action is Action.ADD_FOLLOW_UP:
         latest = case.follow_ups[-1]
         await out.enqueue(

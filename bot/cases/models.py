@@ -40,9 +40,18 @@ class Outcome(StrEnum):
     NONE = "ingen"
 
 
+class ChildrenAffected(StrEnum):
+    """Whether children are affected (the request form asks; "ja" adds the barnperspektiv to the checklist)."""
+
+    YES = "ja"
+    NO = "nej"
+    UNKNOWN = "vet-ej"
+
+
 class CloseReason(StrEnum):
     COMPLETED = "genomford"
-    REDIRECTED_SIP = "sip"
+    SIP_AT_GFI = "sip-vid-gfi"  # a SIP was drawn up at the GFI meeting (seed 002)
+    REDIRECTED_SIP = "sip"  # referred to a meeting for drawing up a SIP
     REDIRECTED_SVU = "svu"
     CONSENT_WITHDRAWN = "samtycke-aterkallat"
     NOT_RELEVANT = "ej-aktuellt"
@@ -53,8 +62,15 @@ class CloseReason(StrEnum):
 CLOSE_REASON_ALIASES: dict[str, CloseReason] = {
     "genomford": CloseReason.COMPLETED,
     "genomförd": CloseReason.COMPLETED,
+    "genomfort": CloseReason.COMPLETED,
+    "genomfört": CloseReason.COMPLETED,
     "klar": CloseReason.COMPLETED,
+    "sip-vid-gfi": CloseReason.SIP_AT_GFI,
+    "sip upprättad vid gfi": CloseReason.SIP_AT_GFI,
+    "sip upprattad vid gfi": CloseReason.SIP_AT_GFI,
     "sip": CloseReason.REDIRECTED_SIP,
+    "sip-möte": CloseReason.REDIRECTED_SIP,
+    "sip-mote": CloseReason.REDIRECTED_SIP,
     "svu": CloseReason.REDIRECTED_SVU,
     "ej-aktuellt": CloseReason.NOT_RELEVANT,
     "ej aktuellt": CloseReason.NOT_RELEVANT,
@@ -63,6 +79,50 @@ CLOSE_REASON_ALIASES: dict[str, CloseReason] = {
     "avböjde": CloseReason.DECLINED,
     "tackade nej": CloseReason.DECLINED,
 }
+
+
+# What staff type, with or without å/ä/ö, for the codes (the codes themselves stay ASCII in the database).
+CASE_TYPE_ALIASES: dict[str, CaseType] = {
+    "ny-bada": CaseType.NEW_BOTH,
+    "ny-båda": CaseType.NEW_BOTH,
+    "ny-en": CaseType.NEW_ONE,
+    "pagaende": CaseType.ONGOING_BOTH,
+    "pågående": CaseType.ONGOING_BOTH,
+    "svu": CaseType.SVU,
+}
+
+OUTCOME_ALIASES: dict[str, Outcome] = {
+    "lotsning": Outcome.LOTSNING,
+    "kartlaggning": Outcome.KARTLAGGNING,
+    "kartläggning": Outcome.KARTLAGGNING,
+    "sip": Outcome.SIP,
+    "ingen": Outcome.NONE,
+}
+
+CHILDREN_ALIASES: dict[str, ChildrenAffected] = {
+    "ja": ChildrenAffected.YES,
+    "j": ChildrenAffected.YES,
+    "nej": ChildrenAffected.NO,
+    "n": ChildrenAffected.NO,
+    "vet-ej": ChildrenAffected.UNKNOWN,
+    "vet ej": ChildrenAffected.UNKNOWN,
+    "vetej": ChildrenAffected.UNKNOWN,
+}
+
+
+def parse_case_type(text: str) -> CaseType | None:
+    """A case type from what was typed (`ny-båda`, `ny-bada`, `Pågående`); None when it is not one."""
+    return CASE_TYPE_ALIASES.get(text.strip().lower())
+
+
+def parse_outcome(text: str) -> Outcome | None:
+    """An outcome from what was typed (`kartläggning` or `kartlaggning`); None when it is not one."""
+    return OUTCOME_ALIASES.get(text.strip().lower())
+
+
+def parse_children(text: str) -> ChildrenAffected | None:
+    """Whether children are affected, from what was typed (`ja`, `nej`, `vet ej`); None when it is not one."""
+    return CHILDREN_ALIASES.get(text.strip().lower())
 
 
 def parse_ref(text: str) -> str | None:
@@ -128,6 +188,7 @@ class Case:
     consent_withdrawn: list[str] = field(default_factory=list)  # units the consent was withdrawn for
     waiting_until: date | None = None  # vilande: the day to resume (or close)
     waiting_reason: str | None = None  # free text: why the case waits
+    children: ChildrenAffected | None = None  # None for cases filed before it was asked
 
     @property
     def is_open(self) -> bool:
@@ -201,4 +262,5 @@ class Case:
             consent_withdrawn=json.loads(row.get("consent_withdrawn") or "[]"),
             waiting_until=date.fromisoformat(row["waiting_until"]) if row.get("waiting_until") else None,
             waiting_reason=row.get("waiting_reason"),
+            children=ChildrenAffected(row["children"]) if row.get("children") else None,
         )

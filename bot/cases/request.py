@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from bot import audit
 from bot.cases import messaging
 from bot.cases.base import CaseEngine
-from bot.cases.models import Case, CaseState, CaseType, format_ref
+from bot.cases.models import Case, CaseState, CaseType, format_ref, parse_case_type, parse_children
 from bot.errors import FieldError, Refusal
 from bot.fields import clean_fields
 from bot.store import cases as case_store
@@ -30,6 +30,7 @@ class GfiRequest:
     consent_note: str | None = None  # free text: what "annat" is
     consent_form: str | None = None  # skriftligt | muntligt
     consent_obtained_by: str | None = None  # person id; None: the requester
+    children: str | None = None  # are children affected: ja | nej | vet-ej; None: not answered
 
 
 class RequestActions(CaseEngine):
@@ -56,15 +57,19 @@ class RequestActions(CaseEngine):
             errors["enhet"] = ("unknown_unit", {"field": "enhet", "unit": text["enhet"]})
         elif unit is not None and unit.id == requester.unit:
             errors["enhet"] = ("same_unit", {"field": "enhet"})
-        try:
-            case_type = CaseType(text["typ"]) if "typ" not in errors else None
-        except ValueError:
+        case_type = parse_case_type(text["typ"]) if "typ" not in errors else None
+        if case_type is None and "typ" not in errors:
             errors["typ"] = ("unknown_type", {"field": "typ", "value": form.case_type})
-            case_type = None
-        if case_type is CaseType.ONGOING_BOTH:
-            errors["typ"] = ("sip_precedence", {"field": "typ"})
+        support = self.directory.sip_support(requester.unit, unit.id if unit is not None else None)
+        if case_type is CaseType.ONGOING_BOTH and unit is not None and self.between_principals(requester.unit, unit.id):
+            errors["typ"] = ("sip_precedence", {"field": "typ", "support": support})
         elif case_type is CaseType.SVU:
-            errors["typ"] = ("svu_routine", {"field": "typ"})
+            errors["typ"] = ("svu_routine", {"field": "typ", "support": support})
+        children = None
+        if form.children is not None and form.children.strip():
+            children = parse_children(form.children)
+            if children is None:
+                errors["barn"] = ("bad_choice", {"field": "barn", "value": form.children})
         if not brief and "kort" not in errors:
             errors["kort"] = ("required", {"field": "kort"})
         if not form.consent_confirmed:
@@ -87,11 +92,18 @@ class RequestActions(CaseEngine):
         if errors:
             raise FieldError(errors)
         return GfiRequest(
-            target_unit=form.target_unit, case_type=form.case_type, brief=brief, consent_confirmed=True,
+            target_unit=form.target_unit, case_type=case_type.value if case_type else form.case_type, brief=brief,
+            consent_confirmed=True, children=children.value if children else None,
             contact=contact, consent_scope=scope, consent_valid_until=until, urgent=form.urgent,
             consent_covers=details.covers, consent_note=details.note, consent_form=details.form,
             consent_obtained_by=details.obtained_by,
         )
+
+    def between_principals(self, unit_a: str, unit_b: str) -> bool:
+        """Whether the two units belong to a kommun and a region: a SIP is a plan between huvudmän, so
+        *pågående/känd i båda* points to SIP only then (between units of one principal it is a GFI)."""
+        a, b = self.directory.principal_of(unit_a), self.directory.principal_of(unit_b)
+        return a is not None and b is not None and a.kind is not b.kind
 
     def default_contact(self, person_id: str) -> str:
         """Contact details from the directory: name, unit, phone, e-mail."""
@@ -126,6 +138,7 @@ class RequestActions(CaseEngine):
                 consent_valid_until=clean.consent_valid_until, urgent=clean.urgent, now=now,
                 consent_covers=clean.consent_covers, consent_note=clean.consent_note,
                 consent_form=clean.consent_form, consent_obtained_by=clean.consent_obtained_by,
+                children=clean.children,
             )
             if idempotency_key:
                 await case_store.record_inbound(tx, idempotency_key, case_id, now)
@@ -136,6 +149,7 @@ class RequestActions(CaseEngine):
                 consent_scope=case.consent_scope, consent_until=case.consent_valid_until.isoformat(),
                 consent_covers=case.consent_covers, consent_form=case.consent_form,
                 consent_obtained_by=case.consent_obtained_by, consent_default_days=default_days,
+                children=case.children.value if case.children else None,
             )
             await messaging.case_filed(self, tx, case, now, default_days=default_days)
             await self._run_hooks(tx, case, "request", requester_id, now)

@@ -7,6 +7,7 @@ printed as `→ @person-id: text`.
 from __future__ import annotations
 
 import asyncio
+import json
 import shlex
 import sys
 from collections.abc import Awaitable, Callable
@@ -275,6 +276,7 @@ class ConsoleSession:
             consent_note=note,
             consent_form=options.get("form"),
             consent_obtained_by=self._obtained_by(options),
+            children=options.get("barn"),
         )
         await self.core.cases.request(self.person, form)  # the receipt arrives as a message from the bot
 
@@ -387,7 +389,17 @@ class ConsoleSession:
         ref = self._ref(positional)
         if len(positional) < 2:
             raise UsageError("need_reason")
-        await self._done("close", await self.core.cases.close(self.person, ref, " ".join(positional[1:])))
+        new_contact = options.get("nykontakt")
+        answer = None if new_contact is None else self._yes_no(new_contact, "nykontakt")
+        try:
+            case = await self.core.cases.close(self.person, ref, " ".join(positional[1:]), new_contact=answer)
+        except FieldError as exc:
+            if "nykontakt" not in exc.errors:
+                raise
+            messages = self.core.renderer.field_errors(exc)
+            self.say(self.text("bad_args", why="\n".join(messages.values()), usage=self.usage["avsluta"]))
+            return
+        await self._done("close", case)
 
     async def cmd_reopen(self, positional: list[str], options: dict[str, str]) -> None:
         await self._done("reopen", await self.core.cases.reopen(self.person, self._ref(positional)))
@@ -474,6 +486,7 @@ class ConsoleSession:
             return
         for h in history:
             h["at"] = datetime.fromisoformat(h["at"])
+            h["reason"] = json.loads(h.get("detail") or "{}").get("reason")
         self.say(self.text("case_view", case=seen.case, history=history))
         if has_free_text(seen.case):
             await self.log_reads("visa", [seen.case.ref])
@@ -606,6 +619,7 @@ class ConsoleSession:
             history = await audit.for_case(tx, report.ref)
         for h in history:
             h["at"] = datetime.fromisoformat(h["at"])
+            h["reason"] = json.loads(h.get("detail") or "{}").get("reason")
         self.say(self.brist_text("report_view", r=report, history=history))
 
     async def cmd_drafts(self, positional: list[str], options: dict[str, str]) -> None:

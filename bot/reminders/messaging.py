@@ -51,6 +51,7 @@ async def send(service: ReminderService, tx: Tx, timer: Timer, case: Case, now: 
             until=case.consent_valid_until, number=number, due=follow_up_due,
             on_the_day=timer.kind is TimerKind.FOLLOW_UP_DUE,
             consent_scope=case.consent_scope, waiting_until=case.waiting_until,
+            children=case.children.value if case.children else None,
             may_renew=may_record(case, pid, service.directory), requester=case.requester_id,
             offers=offers.for_message(TEMPLATES[timer.kind], case, pid, service.directory, number=number),
         )

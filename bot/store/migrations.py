@@ -441,4 +441,11 @@ MIGRATIONS: list[tuple[int, str]] = [
         ALTER TABLE cases ADD COLUMN waiting_reason TEXT;
         """,
     ),
+    (
+        13,
+        """
+        -- Issue #10: whether children are affected (ja | nej | vet-ej); NULL for cases filed before it was asked.
+        ALTER TABLE cases ADD COLUMN children TEXT;
+        """,
+    ),
 ]

@@ -60,8 +60,8 @@ def test_whole_lifecycle_then_restart(tmp_path: Path) -> None:
     # the requester gets the reference, the distributor the queue, the assignees their case
     assert "→ @maria.sand: Din GFI-förfrågan är registrerad: GFI-2026-0001." in out
     assert "→ @fatima.ali: GFI-kö för Beroendemottagningen Åstad: 1 ärende att fördela." in out
-    assert "→ @linnea.fors: Du har fått GFI-ärende GFI-2026-0001 av Fatima Ali." in out
-    assert "→ @sofia.grahn: Du har fått GFI-ärende GFI-2026-0001 av Fatima Ali." in out
+    assert "→ @linnea.fors: Fatima Ali har fördelat GFI-2026-0001 till dig." in out
+    assert "→ @sofia.grahn: Fatima Ali har fördelat GFI-2026-0001 till dig." in out
     assert "→ @maria.sand: Linnea Fors har kvitterat GFI-2026-0001" in out
     assert "→ @maria.sand: GFI-möte bokat för GFI-2026-0001: mån 30 nov 2026 kl. 13:00" in out
     assert "→ @linnea.fors: Klockan är nu mån 30 nov 2026 kl. 15:00." in out
@@ -150,12 +150,12 @@ def test_escalation_can_be_taken_over_and_nudged_from_the_console(tmp_path: Path
         "/påminn 1\n",
     )
     assert "→ @helena.ros: Ansvarstrappan (verksamhetschef): GFI-2026-0001 väntar på fördelning" in out
-    assert "- fråga 1: GFI-2026-0001 väntar på fördelning sedan mån 23 nov 2026 kl. 10:00" in out
+    assert "- bevakning 1: GFI-2026-0001 väntar på fördelning sedan mån 23 nov 2026 kl. 10:00" in out
     assert "→ @helena.ros: Påminnelse skickad till Fatima Ali." in out
     assert "→ @fatima.ali:" in out.split("@helena.ros> /påminn 1")[1]
     assert "Du tar över fördelningen av GFI-2026-0001. Fördela nu: /fördela GFI-2026-0001" in out
-    assert 'Ange frågans nummer (står i meddelandet från ansvarstrappan, t.ex. "fråga 3").' in out
-    assert "Användning: /taöver <fråga>" in out
+    assert 'Ange bevakningens nummer (står i meddelandet från ansvarstrappan, t.ex. "bevakning 3").' in out
+    assert "Användning: /taöver <bevakning>" in out
     # the requester is not on the ladder and may not answer for it
     assert "→ @maria.sand: Du finns inte i ansvarstrappan för GFI-2026-0001" in out.split("@maria.sand> /påminn 1")[1]
 

@@ -294,7 +294,7 @@ async def test_outbound_to_a_person_without_slack_id_looks_up_the_email(bot: Sla
     bot.fake.add_user("U09SOFIA", "sofia.grahn@rsv.example.se", "Sofia Grahn")
     ref = await file_request(bot)
     await assign(bot, FATIMA, ref, ["sofia.grahn"])
-    [dm] = await bot.dm("U09SOFIA", f"Du har fått GFI-ärende {ref}")
+    [dm] = await bot.dm("U09SOFIA", f"har fördelat {ref} till dig")
     assert dm.ok
     assert len(bot.fake.calls("users.lookupByEmail")) == 1
 

@@ -63,7 +63,7 @@ async def test_escalation_is_answered_from_slack(bot: SlackBot) -> None:
     reply = await bot.submit(HELENA, "gfi_assign", {"personer": multi_static_select_state(["linnea.fors"])}, ref=ref)
     assert reply.status == 200, reply.text
     await bot.settle()
-    await bot.dm(LINNEA, f"Du har fått GFI-ärende {ref}")
+    await bot.dm(LINNEA, f"har fördelat {ref} till dig")
     await bot.settle()  # the Home refresh follows the DMs in the same background task
     assert (await bot.core.cases.get(ref)).assigned_by == "helena.ros"
     assert ref not in home_text(bot, HELENA).split("Öppna eskaleringar")[-1]
@@ -72,7 +72,7 @@ async def test_escalation_is_answered_from_slack(bot: SlackBot) -> None:
 async def test_omfordela_and_the_coordinators_home(bot: SlackBot) -> None:
     ref = await file_request(bot)
     await bot.submit(FATIMA, "gfi_assign", {"personer": multi_static_select_state(["linnea.fors"])}, ref=ref)
-    await bot.dm(LINNEA, f"Du har fått GFI-ärende {ref}")
+    await bot.dm(LINNEA, f"har fördelat {ref} till dig")
     await bot.settle()
     assert ref in home_text(bot, LINNEA)
     # nobody acknowledges: Tuesday 10:00 → the distributor, Wednesday → verksamhetschef, Thursday → coordinator
@@ -225,7 +225,7 @@ async def test_the_coordinator_answers_a_distribution_nobody_made(bot: SlackBot)
 
     case = await bot.core.cases.get(ref)
     assert (case.state.value, case.assigned_by, case.assignees) == ("assigned", "jonas.sjo", ["linnea.fors"])
-    await bot.dm(LINNEA, f"Du har fått GFI-ärende {ref}")
+    await bot.dm(LINNEA, f"har fördelat {ref} till dig")
     # everyone alerted but the one who answered is told the climb stopped
     await bot.dm(HELENA, f"Ansvarstrappan för {ref} är stoppad: ärendet är fördelat (Jonas Sjö)")
     await bot.settle()

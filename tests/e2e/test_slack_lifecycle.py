@@ -100,7 +100,7 @@ async def test_whole_lifecycle_by_clicks(bot: SlackBot, clock: FrozenClock) -> N
     reply = await bot.submit(FATIMA, "gfi_assign", {"personer": multi_static_select_state(["linnea.fors"]),
                                                    "annan": plain_text_state(None)}, ref=ref)
     assert (reply.status, reply.text) == (200, "")
-    [assigned] = await bot.dm(LINNEA, f"Du har fått GFI-ärende {ref}")
+    [assigned] = await bot.dm(LINNEA, f"har fördelat {ref} till dig")
     assert ("gfi_ack", ref) in action_ids(assigned.params["blocks"])
     [told] = await bot.dm(MARIA, f"{ref} är fördelat av Fatima Ali")
     assert "Linnea Fors" in told.params["text"]
@@ -207,7 +207,7 @@ async def test_withdrawal_deletes_the_dms_already_delivered(bot: SlackBot) -> No
     ref = await file_request(bot)
     await bot.submit(FATIMA, "gfi_assign", {"personer": multi_static_select_state(["linnea.fors"])}, ref=ref)
     await bot.settle()
-    [assigned] = await bot.dm(LINNEA, f"Du har fått GFI-ärende {ref}")
+    [assigned] = await bot.dm(LINNEA, f"har fördelat {ref} till dig")
     assert "alkohol" in assigned.params["text"]  # the brief reached the assignee's DMs
     about_case = [key for key, text in bot.fake.messages.items() if ref in text]
     assert len(about_case) >= 3  # receipt, assignee's notice, requester's notice
