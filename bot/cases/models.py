@@ -66,8 +66,6 @@ CLOSE_REASON_ALIASES: dict[str, CloseReason] = {
     "genomfört": CloseReason.COMPLETED,
     "klar": CloseReason.COMPLETED,
     "sip-vid-gfi": CloseReason.SIP_AT_GFI,
-    "sip upprättad vid gfi": CloseReason.SIP_AT_GFI,
-    "sip upprattad vid gfi": CloseReason.SIP_AT_GFI,
     "sip": CloseReason.REDIRECTED_SIP,
     "sip-möte": CloseReason.REDIRECTED_SIP,
     "sip-mote": CloseReason.REDIRECTED_SIP,

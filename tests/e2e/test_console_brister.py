@@ -50,9 +50,10 @@ def test_filing_and_working_a_report(tmp_path: Path) -> None:
     assert "→ @jonas.sjo: BRIST-2026-0001 är stängd." in out
     assert "→ @anna.lind: Jonas Sjö har stängt rapporten BRIST-2026-0001." in out
     history = out.split("→ @jonas.sjo: BRIST-2026-0001 – stängd")[1]
-    for line in ("maria.sand  lämna rapport om brist i samverkan", "fatima.ali  registrera åtgärder",
-                 "fatima.ali  registrera dialogens resultat", "fatima.ali  stänga rapporten (nekad)",
-                 "jonas.sjo  stänga rapporten"):
+    for line in ("Maria Sand  Rapport lämnad", "Fatima Ali  Åtgärder registrerade",
+                 "Fatima Ali  Dialogens resultat registrerat",
+                 "Fatima Ali  Försökte stänga rapporten (nekades – saknar behörighet)",
+                 "Jonas Sjö  Rapporten stängd"):
         assert line in history
     assert "/brist enheter=<enhet>,<enhet>" in out and "/avfärda <nr>" in out  # in the help
 

@@ -195,7 +195,7 @@ async def test_one_case_served_on_slack_teams_and_email(tmp_path: Path, clock: F
                             GFI_LINK_SECRET="test-link-secret-0123456789") as (graph, _):
             await bot.say("maria.sand", "hjälp")  # Teams: maria has opened the bot
             case = await core.cases.request("maria.sand", form(brief=BRIEF, contact=CONTACT))
-            await core.cases.assign("gustav.lund", case.ref, ["linnea.fors", "gustav.lund", "sofia.grahn"])
+            await core.cases.assign("fatima.ali", case.ref, ["linnea.fors", "gustav.lund", "sofia.grahn"])
             await bot.settle()
             await core.tick()
 

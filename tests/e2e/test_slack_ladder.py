@@ -236,7 +236,7 @@ async def test_the_coordinator_answers_a_distribution_nobody_made(bot: SlackBot)
     # a late click on the old DM's button explains that it is already answered
     await bot.click(HELENA, "ladder_nudge", item)
     await bot.settle()
-    await bot.ephemeral(HELENA, f"Frågan i {ref} är redan besvarad")
+    await bot.ephemeral(HELENA, f"Bevakningen i {ref} är redan klar")
 
 
 async def test_a_silent_resolution_still_clears_the_escalation_from_home(bot: SlackBot) -> None:

@@ -73,7 +73,7 @@ async def known_timings(core: Core, clock: FrozenClock) -> Fixture:
     await cases.book("sofia.grahn", b.ref, local("2027-01-07T10:00"), "place-B2-xq7", ["soc-norr", "beroende"])
     clock.set(local("2027-01-07T12:00"))
     await cases.record_outcome("sofia.grahn", b.ref, "lotsning", evaluation_done=False)
-    await cases.close("sofia.grahn", b.ref, "genomford")
+    await cases.close("sofia.grahn", b.ref, "genomford", new_contact=True)
     return Fixture(a, b, c)
 
 
@@ -219,7 +219,7 @@ async def test_daily_purge_runs_once_a_day_after_half_past_three(core: Core, clo
 async def test_purge_honours_the_retention_setting(make_core: CoreFactory, clock: FrozenClock) -> None:
     core = await make_core()
     case = await core.cases.request("maria.sand", form())
-    await core.cases.close("maria.sand", case.ref, "genomford")
+    await core.cases.close("maria.sand", case.ref, "ej-aktuellt")
     clock.set(local("2027-02-24T10:00"))
     core.settings.retention_months = 3
     result = await daily_purge(core)

@@ -199,7 +199,7 @@ async def test_nobody_present_on_the_first_rung_climbs_at_once(
     await core.tick()
     [esc] = [s for s in sender.sent if s.template == "escalation"]
     assert esc.recipient == "fatima.ali"
-    assert "Hoppade över (ingen på plats): handläggare." in esc.text
+    assert "Hoppade över (ingen på plats): ansvarig medarbetare." in esc.text
     assert case.ref in esc.text
 
 
@@ -266,7 +266,7 @@ async def test_take_over_nudge_and_reassign(core: Core, clock: FrozenClock, send
     with pytest.raises(Refusal) as refused:
         await core.ladder.take_over("fatima.ali", item.id)
     assert refused.value.code == "escalation_resolved"
-    assert "redan besvarad" in core.renderer.refusal(refused.value)
+    assert "är redan klar" in core.renderer.refusal(refused.value)
     # the reassignment re-armed the acknowledgement for the new assignee
     rows = [r for r in await core.ladder.history(case.ref) if r["kind"] == "acknowledgement"]
     assert [r["answerers"] for r in rows] == ['["linnea.fors"]', '["fatima.ali"]']
