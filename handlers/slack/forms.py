@@ -145,6 +145,7 @@ def parse_request(values: dict[str, Any]) -> tuple[GfiRequest, ErrorMap]:
         consent_note=_text(values, "avser_text", errors) or None,
         consent_form=_text(values, "form", errors) or None,
         consent_obtained_by=_text(values, "inhamtat", errors) or None,
+        children=_text(values, "barn", errors) or None,
     )
     return form, errors
 
@@ -292,6 +293,12 @@ def parse_withdraw(values: dict[str, Any]) -> tuple[str | None, ErrorMap]:
         errors.setdefault("aterkalla", ("required", {"field": "aterkalla"}))
         return None, errors
     return (None if choice == WHOLE_CONSENT else choice), errors
+
+
+def parse_new_contact(values: dict[str, Any], errors: ErrorMap) -> bool | None:
+    """After *lotsning*, the close form asks whether the new contact is made: True, False or None (not asked)."""
+    answer = _text(values, "nykontakt", errors)
+    return None if not answer else answer == "ja"
 
 
 def parse_close(values: dict[str, Any]) -> tuple[str, ErrorMap]:

@@ -28,7 +28,7 @@ log = logging.getLogger("handlers.slack.views")
 # Input blocks of each modal, and where an error without a field of its own (a refusal) is shown.
 BLOCKS: dict[str, tuple[set[str], str]] = {
     "gfi_request": ({"enhet", "typ", "kort", "kontakt", "samtycke", "omfattar", "avser", "avser_text", "form",
-                     "inhamtat", "giltigt", "bradskande"}, "enhet"),
+                     "inhamtat", "giltigt", "bradskande", "barn"}, "enhet"),
     "gfi_assign": ({"personer", "annan"}, "personer"),
     "gfi_reassign": ({"personer", "annan"}, "personer"),
     "gfi_book": ({"datum", "tid", "plats", "enheter", "bekrafta"}, "datum"),
@@ -36,7 +36,7 @@ BLOCKS: dict[str, tuple[set[str], str]] = {
     "gfi_wait": ({"till", "vantar_skal"}, "till"),
     "gfi_outcome": ({"utfall", "utvardering"}, "utfall"),
     "gfi_follow_up": ({"agare", "datum", "vad"}, "vad"),
-    "gfi_close": ({"skal", "annat"}, "skal"),
+    "gfi_close": ({"skal", "annat", "nykontakt"}, "skal"),
     "gfi_renew": ({"giltigt", "form", "inhamtat", "avser", "avser_text", "omfattar"}, "giltigt"),
     "gfi_withdraw_consent": ({"aterkalla"}, "aterkalla"),
 }
@@ -181,9 +181,10 @@ async def withdraw(ctx: SlackContext, person_id: str, ref: str, values: dict[str
 
 async def close(ctx: SlackContext, person_id: str, ref: str, values: dict[str, Any]) -> Case:
     reason, errors = forms.parse_close(values)
+    new_contact = forms.parse_new_contact(values, errors)
     if errors:
         raise FieldError(errors)
-    return await ctx.core.cases.close(person_id, ref, reason)
+    return await ctx.core.cases.close(person_id, ref, reason, new_contact=new_contact)
 
 
 # callback_id of a modal about one case (ref in private_metadata) → what its submission does

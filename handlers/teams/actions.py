@@ -241,9 +241,11 @@ async def submit_form(ctx: TeamsContext, person_id: str, verb: str, data: dict[s
         return await done(ctx, person_id, "add_follow_up", case)
     if verb == "close":
         reason, errors = parse.parse_close(values)
+        new_contact = parse.parse_new_contact(values, errors)
         if errors:
             raise FieldError(errors)
-        return await done(ctx, person_id, "close", await core.cases.close(person_id, ref, reason))
+        case = await core.cases.close(person_id, ref, reason, new_contact=new_contact)
+        return await done(ctx, person_id, "close", case)
     if verb == "renew_consent":
         renew, errors = parse.parse_renew(values)
         if errors or renew.until is None:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.cases import consent
-from bot.cases.models import Case
+from bot.cases.models import Case, Outcome
 from bot.cases.rules import follow_up_owners
 from bot.channels.teams.app import TeamsContext
 from bot.channels.teams.cards import Field, Form
@@ -55,6 +55,7 @@ def request_form(ctx: TeamsContext, person_id: str) -> Form:
         Field("enhet", "choice", others, required=True),
         Field("typ", "choice", list(labels.CASE_TYPES.items()), required=True, expanded=True),
         Field("kort", "multiline", max_length=1000),
+        Field("barn", "choice", list(labels.CHILDREN.items()), expanded=True),
         Field("kontakt", "text", value=core.cases.default_contact(person_id), max_length=300),
         Field("samtycke", "toggle"),
         Field("omfattar", "choices", _units(ctx)),
@@ -123,6 +124,8 @@ def case_form(ctx: TeamsContext, verb: str, case: Case, person_id: str, item: in
             Field("skal", "choice", [(k, v) for k, v in labels.CLOSE_REASONS.items() if k != "samtycke-aterkallat"],
                   required=True, expanded=True),
             Field("annat", "text", max_length=300),
+            *([Field("nykontakt", "choice", [("ja", "ja"), ("nej", "nej")], expanded=True)]
+              if case.outcome is Outcome.LOTSNING else []),
         ], ref=case.ref)
     if verb == "renew_consent":
         own = directory.unit_of(person_id)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.cases.models import ChildrenAffected, CaseState, CaseType, CloseReason, Outcome
+from bot.cases.models import CaseState, CaseType, ChildrenAffected, CloseReason, Outcome
 from bot.clock import FrozenClock
 from bot.config import DEFAULT_DIRECTORY
 from bot.directory import Directory, parse_directory
