@@ -84,7 +84,7 @@ _SPECS: tuple[ActionSpec, ...] = (
     ActionSpec(BOOK_AGAIN, '/boka {ref} <ÅÅÅÅ-MM-DDTHH:MM> plats="<text>" enheter=<enhet>,<enhet>',
                "gfi_book_open", form=True),
     ActionSpec(NO_SHOW, "/uteblev {ref}", "gfi_no_show"),
-    ActionSpec(RECORD_OUTCOME, "/utfall {ref} lotsning|kartlaggning|sip|ingen utvardering=ja|nej",
+    ActionSpec(RECORD_OUTCOME, "/utfall {ref} lotsning|kartläggning|sip|ingen utvärdering=ja|nej",
                "gfi_outcome_open", form=True),
     ActionSpec(ADD_FOLLOW_UP, '/uppföljning {ref} <person> <ÅÅÅÅ-MM-DD> "<vad>"', "gfi_follow_up_open", form=True),
     ActionSpec(FOLLOW_UP_DONE, "/klar {ref} {item}", "gfi_follow_up_done", value="{ref}/{item}"),
