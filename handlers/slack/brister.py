@@ -15,7 +15,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.brister.models import BristForm, parse_brist_ref
+from bot.brister.models import BristDraft, BristForm, parse_brist_ref
 from bot.brister.report import write_year
 from bot.brister.rules import BristAction, authorize, is_coordinator
 from bot.brister.service import BristService
@@ -78,6 +78,32 @@ async def send_year_report(ctx: SlackContext, client: AsyncWebClient, person_id:
     return True
 
 
+def _where(body: dict[str, Any]) -> dict[str, Any]:
+    return {"trigger_id": body.get("trigger_id"), "channel_id": (body.get("channel") or {}).get("id")}
+
+
+def _report_ref(action: dict[str, Any]) -> str:
+    """The BRIST reference a button names; the not-found refusal for anything else."""
+    value = str(action.get("value") or "")
+    ref = parse_brist_ref(value)
+    if ref is None:
+        raise Refusal("brist_not_found", ref=value[:20])
+    return ref
+
+
+async def _clicker(ctx: SlackContext, body: dict[str, Any], client: AsyncWebClient, *,
+                   tell: bool = True) -> tuple[str, str] | None:
+    """(Slack user id, directory person) of a click, after the ack (this may ask Slack); with `tell`, someone
+    the directory does not know is told whom to contact."""
+    user_id = str((body.get("user") or {}).get("id") or "")
+    person_id = await ctx.identity.person_for(user_id)
+    if person_id is None:
+        if tell:
+            await reply(ctx, client, user_id=user_id, text=unknown_user_text(ctx), **_where(body))
+        return None
+    return user_id, person_id
+
+
 async def open_new(ctx: SlackContext, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
     await ack()
     user_id = str((body.get("user") or {}).get("id") or "")
@@ -88,40 +114,42 @@ async def open_new(ctx: SlackContext, ack: Any, body: dict[str, Any], client: As
     await open_form(ctx, client, trigger_id=str(body.get("trigger_id")), view=brist_form(ctx), user_id=user_id)
 
 
+async def _draft_clicked(ctx: SlackContext, body: dict[str, Any], action: dict[str, Any],
+                         client: AsyncWebClient) -> tuple[str, BristDraft] | None:
+    """(Slack user id, the ladder draft a button names) when the clicker may complete it; a refusal is
+    answered, anything else (an unknown clicker, a malformed value) ignored."""
+    who = await _clicker(ctx, body, client, tell=False)
+    value = str(action.get("value") or "")
+    if who is None or not value.isdigit():
+        return None
+    user_id, person_id = who
+    try:
+        return user_id, await service(ctx).draft_to_complete(person_id, int(value))
+    except Refusal as exc:
+        await reply(ctx, client, user_id=user_id, text=ctx.core.renderer.refusal(exc), **_where(body))
+        return None
+
+
 async def open_draft(ctx: SlackContext, ack: Any, body: dict[str, Any], action: dict[str, Any],
                      client: AsyncWebClient) -> None:
+    """Komplettera: the report form prefilled from the ladder's draft."""
     await ack()
-    user_id = str((body.get("user") or {}).get("id") or "")
-    person_id = await ctx.identity.person_for(user_id)
-    value = str(action.get("value") or "")
-    if person_id is None or not value.isdigit():
+    clicked = await _draft_clicked(ctx, body, action, client)
+    if clicked is None:
         return
-    try:
-        draft = await service(ctx).draft_to_complete(person_id, int(value))
-    except Refusal as exc:
-        await reply(ctx, client, user_id=user_id, text=ctx.core.renderer.refusal(exc),
-                    trigger_id=body.get("trigger_id"),
-                    channel_id=(body.get("channel") or {}).get("id"))
-        return
+    user_id, draft = clicked
     view = brist_form(ctx, service(ctx).draft_form(draft), draft.id)
     await open_form(ctx, client, trigger_id=str(body.get("trigger_id")), view=view, user_id=user_id)
 
 
 async def open_dismiss(ctx: SlackContext, ack: Any, body: dict[str, Any], action: dict[str, Any],
                        client: AsyncWebClient) -> None:
+    """Avfärda: the form asking why the draft is dismissed."""
     await ack()
-    user_id = str((body.get("user") or {}).get("id") or "")
-    person_id = await ctx.identity.person_for(user_id)
-    value = str(action.get("value") or "")
-    if person_id is None or not value.isdigit():
+    clicked = await _draft_clicked(ctx, body, action, client)
+    if clicked is None:
         return
-    try:
-        draft = await service(ctx).draft_to_complete(person_id, int(value))
-    except Refusal as exc:
-        await reply(ctx, client, user_id=user_id, text=ctx.core.renderer.refusal(exc),
-                    trigger_id=body.get("trigger_id"),
-                    channel_id=(body.get("channel") or {}).get("id"))
-        return
+    user_id, draft = clicked
     view = render_view(ctx.core.renderer, "slack_brist_dismiss", draft=draft.id, case_ref=draft.case_ref)
     await open_form(ctx, client, trigger_id=str(body.get("trigger_id")), view=view, user_id=user_id)
 
@@ -129,11 +157,11 @@ async def open_dismiss(ctx: SlackContext, ack: Any, body: dict[str, Any], action
 async def year_report(ctx: SlackContext, ack: Any, body: dict[str, Any], action: dict[str, Any],
                       client: AsyncWebClient) -> None:
     await ack()
-    user_id = str((body.get("user") or {}).get("id") or "")
-    person_id = await ctx.identity.person_for(user_id)
+    who = await _clicker(ctx, body, client, tell=False)
     value = str(action.get("value") or "")
-    if person_id is None or not (len(value) == 4 and value.isdigit()):
+    if who is None or not (len(value) == 4 and value.isdigit()):
         return
+    user_id, person_id = who
     if not is_coordinator(person_id, ctx.core.directory):
         text = ctx.core.renderer.refusal(Refusal("brist_not_coordinator", action="brist_report"))
         await reply(ctx, client, user_id=user_id, text=text, trigger_id=body.get("trigger_id"),
@@ -204,32 +232,6 @@ async def submit_dismiss(ctx: SlackContext, ack: Any, body: dict[str, Any], view
 TEXT_FORMS = {"brist_measures_open": "measures", "brist_dialogue_open": "dialogue"}
 TEXT_RULES = {"measures": BristAction.RECORD_MEASURES, "dialogue": BristAction.RECORD_DIALOGUE}
 TEXT_FIELDS = {"measures": "atgarder", "dialogue": "dialog"}
-
-
-def _where(body: dict[str, Any]) -> dict[str, Any]:
-    return {"trigger_id": body.get("trigger_id"), "channel_id": (body.get("channel") or {}).get("id")}
-
-
-def _report_ref(action: dict[str, Any]) -> str:
-    """The BRIST reference a button names; the not-found refusal for anything else."""
-    value = str(action.get("value") or "")
-    ref = parse_brist_ref(value)
-    if ref is None:
-        raise Refusal("brist_not_found", ref=value[:20])
-    return ref
-
-
-async def _clicker(ctx: SlackContext, body: dict[str, Any], client: AsyncWebClient, *,
-                   tell: bool = True) -> tuple[str, str] | None:
-    """(Slack user id, directory person) of a click, after the ack (this may ask Slack); with `tell`, someone
-    the directory does not know is told whom to contact."""
-    user_id = str((body.get("user") or {}).get("id") or "")
-    person_id = await ctx.identity.person_for(user_id)
-    if person_id is None:
-        if tell:
-            await reply(ctx, client, user_id=user_id, text=unknown_user_text(ctx), **_where(body))
-        return None
-    return user_id, person_id
 
 
 async def open_text_form(ctx: SlackContext, ack: Any, body: dict[str, Any], action: dict[str, Any],

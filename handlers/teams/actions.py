@@ -291,13 +291,7 @@ def form_again(ctx: TeamsContext, person_id: str, verb: str, data: dict[str, Any
         form = forms.case_form(ctx, verb, case, person_id, item=data.get("item"))
     else:
         return cards.text_card("\n".join(errors.values()))
-    keys = {f.key for f in form.fields}
-    shown = {k: v for k, v in errors.items() if k in keys}
-    rest = [v for k, v in errors.items() if k not in keys]
-    if rest:
-        shown["_"] = " ".join(rest)
-    values = {k: v for k, v in data.items() if k in keys}
-    return cards.form_card(ctx.core.renderer, form, nonce=cards.new_nonce(), errors=shown, values=values)
+    return cards.form_card_again(ctx.core.renderer, form, data, errors)
 
 
 async def act(ctx: TeamsContext, person_id: str, verb: str, data: dict[str, Any], key: str) -> dict[str, Any]:

@@ -110,13 +110,7 @@ async def execute(ctx: TeamsContext, person_id: str, verb: str, data: dict[str, 
 def form_again(ctx: TeamsContext, verb: str, data: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
     """The same form with the user's values kept and the errors under their fields."""
     form = report_form(ctx) if verb == FILE else text_form(verb, str(data.get("ref") or ""), None)
-    keys = {f.key for f in form.fields}
-    shown = {k: v for k, v in errors.items() if k in keys}
-    rest = [v for k, v in errors.items() if k not in keys]
-    if rest:
-        shown["_"] = " ".join(rest)
-    values = {k: v for k, v in data.items() if k in keys}
-    return cards.form_card(ctx.core.renderer, form, nonce=cards.new_nonce(), errors=shown, values=values)
+    return cards.form_card_again(ctx.core.renderer, form, data, errors)
 
 
 async def answer(ctx: TeamsContext, person_id: str, verb: str, data: dict[str, Any], key: str) -> dict[str, Any]:

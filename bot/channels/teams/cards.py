@@ -203,5 +203,17 @@ def form_card(renderer: Renderer, form: Form, *, nonce: str, errors: dict[str, s
     return card(body, [execute(submits.get(form.name, submits["default"]), form.verb, data, style="positive")])
 
 
+def form_card_again(renderer: Renderer, form: Form, data: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    """The same form after a refused submit: the user's values kept, each error under its field and those of
+    no field of this form together at the top."""
+    keys = {f.key for f in form.fields}
+    shown = {k: v for k, v in errors.items() if k in keys}
+    rest = [v for k, v in errors.items() if k not in keys]
+    if rest:
+        shown["_"] = " ".join(rest)
+    values = {k: v for k, v in data.items() if k in keys}
+    return form_card(renderer, form, nonce=new_nonce(), errors=shown, values=values)
+
+
 def dumps(content: dict[str, Any]) -> str:
     return json.dumps(content, ensure_ascii=False)
