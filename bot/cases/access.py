@@ -92,5 +92,7 @@ async def masked(db: Database, load: CaseLoader, directory: Directory, person_id
         knew = (directory.unit(case.target_unit) is not None
                 and person_id in directory.distributors_of(case.target_unit))
         if not knew and not await outbox_store.was_told(tx, case.id, case.ref, person_id):
-            return NotFound(ref)
+            # asked by a bevakning's number (an escalation button or /taöver N): not even the reference is told
+            item = refusal.params.get("item")
+            return Refusal("escalation_not_found", item=item) if item is not None else NotFound(ref)
     return refusal

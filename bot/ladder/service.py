@@ -281,9 +281,9 @@ class LadderService:
         if item is None:
             raise Refusal("escalation_not_found", item=item_id)
         if not item.is_open:
-            raise Refusal("escalation_resolved", ref=item.case_ref, at=item.resolved_at)
+            raise Refusal("escalation_resolved", ref=item.case_ref, at=item.resolved_at, item=item_id)
         if not self._may_answer(item, actor_id):
-            raise Refusal("not_on_ladder", ref=item.case_ref)
+            raise Refusal("not_on_ladder", ref=item.case_ref, item=item_id)
         return item
 
     async def answerable(self, actor_id: str, item_id: int) -> AwaitingItem:

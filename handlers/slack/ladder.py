@@ -12,7 +12,6 @@ from bot.cases.models import CaseState
 from bot.cases.rules import Action, authorize
 from bot.channels.slack.context import SlackContext
 from bot.errors import Refusal
-from bot.ladder.service import LadderService
 from handlers.slack import forms
 from handlers.slack.actions import case_form, opened
 from handlers.slack.common import audit_refusal, bind, open_form, refusal_text, reply, unknown_user_text
@@ -37,10 +36,6 @@ async def start(ctx: SlackContext, body: dict[str, Any], client: AsyncWebClient
 async def answer(ctx: SlackContext, click: forms.Click, client: AsyncWebClient, text: str) -> None:
     await reply(ctx, client, user_id=click.user_id, text=text, channel_id=click.channel_id,
                 trigger_id=click.trigger_id)
-
-
-def ladder_of(ctx: SlackContext) -> LadderService:
-    return ctx.core.ladder
 
 
 async def open_assign(ctx: SlackContext, click: forms.Click, client: AsyncWebClient, person_id: str, ref: str) -> None:
@@ -69,9 +64,9 @@ async def take_over(ctx: SlackContext, ack: Any, body: dict[str, Any], client: A
         return
     click, item_id, person_id = started
     try:
-        result = await ladder_of(ctx).take_over(person_id, item_id)
+        result = await ctx.core.ladder.take_over(person_id, item_id)
     except Refusal as exc:
-        text = core.renderer.refusal(exc)
+        text = await refusal_text(ctx, person_id, exc)
         if exc.code == "assignee_wrong_unit":
             text = core.renderer.render("slack_ladder", what="use_reassign", refusal=text)
         await answer(ctx, click, client, text)
@@ -94,9 +89,9 @@ async def nudge(ctx: SlackContext, ack: Any, body: dict[str, Any], client: Async
         return
     click, item_id, person_id = started
     try:
-        people = await ladder_of(ctx).nudge(person_id, item_id)
+        people = await ctx.core.ladder.nudge(person_id, item_id)
     except Refusal as exc:
-        await answer(ctx, click, client, core.renderer.refusal(exc))
+        await answer(ctx, click, client, await refusal_text(ctx, person_id, exc))
         return
     ctx.after_change()
     await answer(ctx, click, client, core.renderer.render("slack_ladder", what="nudged", people=people))
@@ -110,9 +105,9 @@ async def reassign(ctx: SlackContext, ack: Any, body: dict[str, Any], client: As
         return
     click, item_id, person_id = started
     try:
-        item = await ladder_of(ctx).answerable(person_id, item_id)
+        item = await ctx.core.ladder.answerable(person_id, item_id)
     except Refusal as exc:
-        await answer(ctx, click, client, ctx.core.renderer.refusal(exc))
+        await answer(ctx, click, client, await refusal_text(ctx, person_id, exc))
         return
     if not click.trigger_id:
         return

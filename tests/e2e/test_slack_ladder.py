@@ -11,6 +11,7 @@ from tests.fakes.slack_bot import FATIMA, JONAS, LINNEA, MARIA, SlackBot
 from tests.fakes.slack_signing import multi_static_select_state, radio_buttons_state
 
 HELENA = "U07HELENA"  # helena.ros, verksamhetschef: the first rung above beroende's distributor
+YUSUF = "U05YUSUF"  # yusuf.kaya, kurator at psykiatri: no part in a beroende case
 SARA = "U03SARA"  # sara.holm, a coordinator who is on no rung of beroende's ladder
 
 
@@ -48,6 +49,11 @@ async def test_escalation_is_answered_from_slack(bot: SlackBot) -> None:
     assert (await bot.click(MARIA, "ladder_nudge", item)).status == 200
     await bot.settle()
     await bot.ephemeral(MARIA, "Du finns inte i ansvarstrappan")
+    # someone with no part in the case (a forged click on the item's number) is not even told its reference
+    await bot.click(YUSUF, "ladder_take_over", item)
+    await bot.settle()
+    refused = await bot.ephemeral(YUSUF, f"Hittar ingen väntande bevakning med nummer {item}")
+    assert ref not in refused.params["text"]
 
     # påminn: the distributor gets a nudge
     await bot.click(HELENA, "ladder_nudge", item)
