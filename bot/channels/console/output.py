@@ -1,0 +1,67 @@
+"""What the console shows and what time it keeps: the printing sender and the movable clock."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any, TextIO
+
+from bot.channels.terminal import neutralise
+from bot.clock import as_utc
+from bot.outbox import OutboxMessage
+
+
+class ConsoleClock:
+    """Real time plus an offset, or a frozen time when started with `--now`; `/tid` moves it forward."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._frozen = as_utc(start) if start else None
+        self._offset = timedelta(0)
+
+    def now(self) -> datetime:
+        if self._frozen is not None:
+            return self._frozen
+        return datetime.now(UTC) + self._offset
+
+    def move_to(self, at: datetime) -> None:
+        at = as_utc(at)
+        if self._frozen is not None:
+            self._frozen = at
+        else:
+            self._offset = at - datetime.now(UTC)
+
+
+class ConsoleSender:
+    """Prints outgoing messages to the terminal."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    async def send(self, message: OutboxMessage) -> str | None:
+        if message.kind == "retract":
+            return None  # a terminal cannot take back what it printed
+        print_message(self.out, message.recipient_id, message.text)
+        return None
+
+
+def print_message(out: TextIO, recipient: str, text: str) -> None:
+    """`→ @person: first line`, continuation lines indented; control characters and escape sequences in
+    the text are neutralised (a brief cannot repaint the terminal)."""
+    lines = neutralise(text).splitlines() or [""]
+    out.write(f"→ @{recipient}: {lines[0]}\n")
+    for line in lines[1:]:
+        out.write(f"  {line}\n")
+    out.flush()
+
+
+def default_out() -> TextIO:
+    return sys.stdout
+
+
+def readable_history(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Audit rows as the history views show them: `at` as a datetime, the recorded `reason` taken out."""
+    for h in rows:
+        h["at"] = datetime.fromisoformat(h["at"])
+        h["reason"] = json.loads(h.get("detail") or "{}").get("reason")
+    return rows
