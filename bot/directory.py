@@ -291,6 +291,20 @@ class Directory:
         person = self.people.get(person_id)
         return person.name if person else person_id
 
+    def name_with_title(self, person_id: str) -> str:
+        """`Anna Lind (enhetschef)`; the name alone when the directory gives no title."""
+        person = self.people.get(person_id)
+        if person is None:
+            return person_id
+        return f"{person.name} ({person.title})" if person.title else person.name
+
+    def title_and_name(self, person_id: str) -> str:
+        """`enhetschef Anna Lind`; the name alone when the directory gives no title."""
+        person = self.people.get(person_id)
+        if person is None:
+            return person_id
+        return f"{person.title} {person.name}" if person.title else person.name
+
     def unit_name(self, unit_id: str) -> str:
         unit = self.units.get(unit_id)
         return unit.name if unit else unit_id

@@ -74,6 +74,9 @@ class Renderer:
             tid=self.format_datetime,
             klockslag=self.format_clock,
             person=self.directory.name,
+            person_titel=self.directory.name_with_title,
+            titel_person=self.directory.title_and_name,
+            versal=lambda v: str(v)[:1].upper() + str(v)[1:],  # capital first letter, the rest as written
             enhet=self.directory.unit_name,
             json=lambda v: json.dumps(v, ensure_ascii=False),
             forkorta=self.shorten,

@@ -38,7 +38,7 @@ def test_console_shows_the_queue_the_climb_and_the_answer(tmp_path: Path) -> Non
     # the acknowledgement stops the climb and everyone alerted is told
     ack = at("/kvittera GFI-2026-0001")
     for person in ("fatima.ali", "helena.ros", "jonas.sjo"):
-        assert at(f"→ @{person}: Ansvarstrappan för GFI-2026-0001 är stoppad: ärendet är kvitterat") > ack
+        assert at(f"→ @{person}: Eskaleringen i GFI-2026-0001 är avslutad: ärendet är kvitterat") > ack
 
 
 def test_console_completes_a_follow_up(tmp_path: Path) -> None:

@@ -100,7 +100,7 @@ def test_children_affected_adds_the_barnperspektiv_to_the_checklist(tmp_path: Pa
     for checklist in (with_children, without):
         assert "Vet den enskilde vem som kommer till mötet och varför?" in checklist
         assert "Är rätt verksamheter inbjudna" in checklist
-    assert "Barn berörs" in with_children and "orosanmälan, 14 kap. 1 § SoL" in with_children
+    assert "Barn berörs" in with_children and "orosanmälan enligt socialtjänstlagen" in with_children
     assert "Barn berörs" not in without and "orosanmälan" not in without
 
 

@@ -109,8 +109,8 @@ async def test_omfordela_and_the_coordinators_home(bot: SlackBot) -> None:
     await bot.settle()
     assert ref not in home_text(bot, LINNEA)
     # everyone else who was alerted on the way up is told the climb stopped
-    await bot.dm(FATIMA, f"Ansvarstrappan för {ref} är stoppad")
-    await bot.dm(HELENA, f"Ansvarstrappan för {ref} är stoppad")
+    await bot.dm(FATIMA, f"Eskaleringen i {ref} är avslutad")
+    await bot.dm(HELENA, f"Eskaleringen i {ref} är avslutad")
     assert f"{ref} väntar på kvittering" not in home_text(bot, JONAS)
 
     # the button of a resolved escalation explains that it is already answered
@@ -187,7 +187,8 @@ async def test_the_coordinator_answers_a_distribution_nobody_made(bot: SlackBot)
     await move_to(bot, "2026-11-25T13:30")
     [esc] = await bot.dm(JONAS, f"Ansvarstrappan (psykiatrisamordnare): {ref} väntar på fördelning")
     assert {a for a, _ in action_ids(esc.params["blocks"])} == {"ladder_take_over", "ladder_nudge", "ladder_reassign"}
-    assert "Inget svar från: Fatima Ali, Helena Ros" in esc.params["text"]
+    waiting = "Väntar fortfarande på svar från: Fatima Ali (enhetschef), Helena Ros (verksamhetschef psykiatri"
+    assert waiting in esc.params["text"]
     item = item_id(esc.params["blocks"])
     # the sweep republished the Home of everyone alerted, without them opening it; the coordinator of the
     # other principal (the kommun), never alerted about this region case, does not see it (need to know)
@@ -195,7 +196,7 @@ async def test_the_coordinator_answers_a_distribution_nobody_made(bot: SlackBot)
     for user in (JONAS, HELENA):
         assert line in home_text(bot, user), user
     assert ref not in home_text(bot, SARA)
-    assert "Nu hos: psykiatrisamordnare. Inget svar från: Fatima Ali, Helena Ros." in home_text(bot, JONAS)
+    assert f"Nu hos: psykiatrisamordnare. {waiting} och beroende)." in home_text(bot, JONAS)
     assert line not in home_text(bot, MARIA)
 
     # not on the ladder: every button is refused with a Swedish explanation, and nothing happens
@@ -233,10 +234,10 @@ async def test_the_coordinator_answers_a_distribution_nobody_made(bot: SlackBot)
     assert (case.state.value, case.assigned_by, case.assignees) == ("assigned", "jonas.sjo", ["linnea.fors"])
     await bot.dm(LINNEA, f"har fördelat {ref} till dig")
     # everyone alerted but the one who answered is told the climb stopped
-    await bot.dm(HELENA, f"Ansvarstrappan för {ref} är stoppad: ärendet är fördelat (Jonas Sjö)")
+    await bot.dm(HELENA, f"Eskaleringen i {ref} är avslutad: ärendet är fördelat (Jonas Sjö)")
     await bot.settle()
     assert not [c for c in bot.fake.calls("chat.postMessage")
-                if c.params.get("channel") == JONAS and "är stoppad" in str(c.params.get("text"))]
+                if c.params.get("channel") == JONAS and "är avslutad:" in str(c.params.get("text"))]
     for user in (JONAS, HELENA, SARA):
         assert line not in home_text(bot, user), user
     # a late click on the old DM's button explains that it is already answered
@@ -255,7 +256,7 @@ async def test_a_silent_resolution_still_clears_the_escalation_from_home(bot: Sl
     await bot.core.cases.withdraw_consent("maria.sand", ref)
     await bot.core.tick()
     await bot.settle()
-    assert not [c for c in bot.fake.calls("chat.postMessage") if "är stoppad" in str(c.params.get("text"))]
+    assert not [c for c in bot.fake.calls("chat.postMessage") if "är avslutad:" in str(c.params.get("text"))]
     assert ref not in home_text(bot, HELENA)
     assert ref not in home_text(bot, JONAS)
 
@@ -266,7 +267,7 @@ async def test_the_distributor_takes_over_an_unacknowledged_case(bot: SlackBot) 
     await bot.settle()
     await move_to(bot, "2026-11-24T10:30")  # no acknowledgement within a business day: the distributor
     [esc] = await bot.dm(FATIMA, f"Ansvarstrappan (fördelare): {ref} väntar på kvittering av fördelat ärende")
-    assert "Nu hos: fördelare. Inget svar från: Linnea Fors." in home_text(bot, FATIMA)
+    assert "Nu hos: fördelare. Väntar fortfarande på svar från: Linnea Fors (kurator)." in home_text(bot, FATIMA)
 
     await bot.click(FATIMA, "ladder_take_over", item_id(esc.params["blocks"]))
     await bot.settle()

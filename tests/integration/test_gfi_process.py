@@ -94,7 +94,7 @@ async def test_children_are_stored_and_put_in_the_checklist(
     clock.set(local("2026-12-04T12:00"))
     await core.tick()
     [prepare] = sender.to("linnea.fors", "reminder_prepare")
-    assert "14 kap. 1 § SoL" in prepare.text and "Vet den enskilde vem som kommer" in prepare.text
+    assert "orosanmälan enligt socialtjänstlagen" in prepare.text and "Vet den enskilde vem som kommer" in prepare.text
     with pytest.raises(FieldError) as exc:
         await core.cases.request("maria.sand", form(children="kanske"))
     assert exc.value.errors["barn"][0] == "bad_choice"

@@ -67,10 +67,11 @@ async def test_acknowledgement_climbs_one_rung_at_a_time(
     assert times(out, "escalation") == expected
     first, second, top = (s for s in out if s.template == "escalation")
     assert f"{case.ref} väntar på kvittering av fördelat ärende sedan" in first.text
-    assert "Ansvarstrappan (fördelare)" in first.text and "Inget svar från: Linnea Fors." in first.text
+    waiting = "Väntar fortfarande på svar från: Linnea Fors (kurator)"
+    assert "Ansvarstrappan (fördelare)" in first.text and f"{waiting}." in first.text
     assert "Ansvarstrappan (verksamhetschef)" in second.text
-    assert "Inget svar från: Linnea Fors, Fatima Ali." in second.text
-    assert "Inget svar från: Linnea Fors, Fatima Ali, Helena Ros." in top.text
+    assert "Väntar fortfarande på svar från: Linnea Fors (kurator), Fatima Ali (enhetschef)." in second.text
+    assert f"{waiting}, Fatima Ali (enhetschef), Helena Ros (verksamhetschef psykiatri och beroende)." in top.text
     assert "brist i samverkan" in top.text and "brist i samverkan" not in second.text
     async with core.db.transaction() as tx:
         [draft] = await tx.fetchall("SELECT * FROM brist_drafts")
@@ -112,7 +113,7 @@ async def test_answer_mid_climb_stops_it_and_tells_everyone_alerted(
     out = await advance(core, clock, sender, local("2026-11-27T11:00"))
     resolved = sorted(s.recipient for s in out if s.template == "escalation_resolved")
     assert resolved == ["fatima.ali", "helena.ros"]
-    assert "Ansvarstrappan för " + case.ref + " är stoppad: ärendet är kvitterat (Linnea Fors)" in next(
+    assert "Eskaleringen i " + case.ref + " är avslutad: ärendet är kvitterat (Linnea Fors)" in next(
         s.text for s in out if s.template == "escalation_resolved")
     assert [s for s in out if s.template == "escalation"] == []  # jonas is never reached
     assert await core.ladder.open_escalations() == []
@@ -171,8 +172,8 @@ async def test_absent_and_vacant_rungs_are_skipped_at_once_logged_and_shown(
     # Tue: the deputy (for the absent distributor); the same Wednesday tick skips helena and reaches jonas
     assert times(out, "escalation") == [("gustav.lund", "2026-11-24T10:00"), ("jonas.sjo", "2026-11-25T10:00")]
     top = out[-1].text
-    assert "Hoppade över (ingen på plats): verksamhetschef." in top
-    assert "Inget svar från: Linnea Fors, Gustav Lund." in top
+    assert "Steget verksamhetschef hoppades över eftersom ingen var i tjänst." in top
+    assert "Väntar fortfarande på svar från: Linnea Fors (kurator), Gustav Lund (avdelningschef)." in top
     skips = [r for r in caplog.records if getattr(r, "event", None) == "ladder.rung_skipped"]
     assert [(r.case_ref, r.rung) for r in skips] == [(case.ref, 2)]
 
@@ -199,7 +200,7 @@ async def test_nobody_present_on_the_first_rung_climbs_at_once(
     await core.tick()
     [esc] = [s for s in sender.sent if s.template == "escalation"]
     assert esc.recipient == "fatima.ali"
-    assert "Hoppade över (ingen på plats): ansvarig medarbetare." in esc.text
+    assert "Steget ansvarig medarbetare hoppades över eftersom ingen var i tjänst." in esc.text
     assert case.ref in esc.text
 
 

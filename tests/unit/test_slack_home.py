@@ -82,7 +82,7 @@ def test_home_for_distributor_and_coordinator(renderer: Renderer) -> None:
     assert "GFI-2026-0005 till Maria Sand: slack:account_inactive" in text
     with_ladder = home_view(renderer, replace(data, escalations=[escalation(9)]))
     assert "GFI-2026-0009 väntar på kvittering av fördelat ärende sedan mån 23 nov 2026 kl. 10:00" in str(with_ladder)
-    assert "Nu hos: verksamhetschef. Inget svar från: Linnea Fors" in str(with_ladder)
+    assert "Nu hos: verksamhetschef. Väntar fortfarande på svar från: Linnea Fors (kurator)" in str(with_ladder)
     assert {("ladder_take_over", "9"), ("ladder_nudge", "9"), ("ladder_reassign", "9")} <= set(
         buttons(with_ladder["blocks"])
     )

@@ -102,7 +102,7 @@ def test_the_bots_own_rungs_are_shown_by_their_swedish_names(renderer: Renderer)
     line = escalation_line(renderer, at_distributor)
     assert (line.rung, line.not_answered) == ("fördelare", ["linnea.fors"])
     view = str(home_view(renderer, HomeData("fatima.ali", NOW, escalations=[at_distributor])))
-    assert "Nu hos: fördelare. Inget svar från: Linnea Fors." in view and "@" not in view
+    assert "Nu hos: fördelare. Väntar fortfarande på svar från: Linnea Fors (kurator)." in view and "@" not in view
 
 
 def test_a_deputy_and_skipped_rungs_are_accounted_for(renderer: Renderer) -> None:
@@ -112,7 +112,8 @@ def test_a_deputy_and_skipped_rungs_are_accounted_for(renderer: Renderer) -> Non
     line = escalation_line(renderer, skipped)
     assert (line.not_answered, line.skipped) == (["linnea.fors", "gustav.lund"], ["verksamhetschef"])
     view = str(home_view(renderer, HomeData("jonas.sjo", NOW, coordinator=True, escalations=[skipped])))
-    assert "Inget svar från: Linnea Fors, Gustav Lund.\\nHoppade över (ingen på plats): verksamhetschef." in view
+    assert ("Väntar fortfarande på svar från: Linnea Fors (kurator), Gustav Lund (avdelningschef).\\n"
+            "Steget verksamhetschef hoppades över eftersom ingen var i tjänst.") in view
 
 
 def test_coordinators_who_answered_for_an_empty_top_are_the_current_rung(renderer: Renderer) -> None:
