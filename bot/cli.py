@@ -1,4 +1,4 @@
-"""`gfi-bot` command line: run, console, due, read-log, report, stats, purge, check-directory."""
+"""`gfi-bot` command line: run, console, due, read-log, journal, report, stats, purge, check-directory."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from bot import texts
+from bot import audit, texts
 from bot.channels.console import ConsoleClock, ConsoleSender, run_console
 from bot.channels.graph import GraphChannel
 from bot.clock import FrozenClock, SystemClock
@@ -221,6 +221,49 @@ def cmd_read_log(args: argparse.Namespace) -> int:
     return _start(main)
 
 
+async def _journal(settings: Settings, ref: str, person: str, pdf: Path | None) -> int:
+    from bot.cases import access
+    from bot.cases.models import parse_ref
+    from bot.errors import Refusal
+    from bot.journal import journal_for
+    from bot.pdf import write_text_pdf
+
+    core = await open_core(settings, clock=SystemClock())
+    try:
+        if core.directory.person(person) is None:
+            print(say("unknown_person", person=repr(person), directory=str(settings.directory_path)), file=sys.stderr)
+            return 2
+        try:
+            record = await journal_for(core.db, core.cases.load, core.directory, core.renderer, person_id=person,
+                                       ref=parse_ref(ref) or ref, now=core.clock.now(), channel="cli")
+        except Refusal as exc:
+            await audit.record_refusal(core.db, at=core.clock.now(), actor_id=person, action="journal",
+                                       case_ref=parse_ref(ref), reason=exc.code)
+            exc = await access.masked(core.db, core.cases.load, core.directory, person, exc)
+            print(core.renderer.refusal(exc), file=sys.stderr)
+            return 1
+        if pdf is None:
+            print(record.text)
+            return 0
+        await asyncio.to_thread(write_text_pdf, pdf, record.text, title=say("journal_title", ref=record.ref),
+                                page_label=say("page"))
+        print(say("journal_written", ref=record.ref, path=str(pdf)))
+        return 0
+    finally:
+        await core.close()
+
+
+def cmd_journal(args: argparse.Namespace) -> int:
+    """Print a case's journal record for a person in the case, or write it as a PDF (logged as read)."""
+    settings = _settings(args)
+    pdf = Path(args.pdf) if args.pdf else None
+
+    async def main() -> int:
+        return await _journal(settings, args.ref, args.as_person, pdf)
+
+    return _start(main)
+
+
 async def _report_brister(settings: Settings, year: int, out: Path) -> list[Path]:
     from bot.brister.report import write_year
 
@@ -340,6 +383,14 @@ def build_parser() -> argparse.ArgumentParser:
     reads.add_argument("--from", dest="start", help="första dagen (ÅÅÅÅ-MM-DD), med --person")
     reads.add_argument("--to", dest="end", help="sista dagen (ÅÅÅÅ-MM-DD), med --person")
     reads.set_defaults(func=cmd_read_log)
+
+    journal = sub.add_parser("journal", help="journalunderlag för ett ärende: text, eller PDF med --pdf")
+    common(journal)
+    journal.add_argument("ref", help="ärendets referens (GFI-ÅÅÅÅ-NNNN)")
+    journal.add_argument("--as", dest="as_person", required=True,
+                         help="person-id för den som ska ha underlaget (måste ha del i ärendet; läsningen loggas)")
+    journal.add_argument("--pdf", help="skriv underlaget som PDF till denna fil i stället för att skriva ut det")
+    journal.set_defaults(func=cmd_journal)
 
     report = sub.add_parser("report", help="rapporter")
     kinds = report.add_subparsers(dest="report", required=True)

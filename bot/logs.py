@@ -10,7 +10,8 @@ from typing import Any
 
 # APScheduler logs two INFO lines per job run (the dispatcher runs every second: ~170,000 lines a day) and
 # free-text lines at start. The bot logs its own structured events, so these show only at DEBUG.
-QUIET_AT_INFO = ("apscheduler.executors.default", "apscheduler.scheduler")
+# fontTools (fpdf2 subsetting the font of a journal PDF) logs ~40 INFO lines per PDF, glyph lists included.
+QUIET_AT_INFO = ("apscheduler.executors.default", "apscheduler.scheduler", "fontTools")
 # Their DEBUG output holds SQL parameters and request bodies, i.e. free text: never below INFO.
 NEVER_DEBUG = ("aiosqlite", "slack_sdk", "slack_bolt")
 
@@ -37,7 +38,7 @@ class JsonFormatter(logging.Formatter):
 
 def setup_logging(level: str = "INFO") -> None:
     """Send JSON logs to stderr (stdout stays for the console conversation); APScheduler's per-run lines
-    only at DEBUG."""
+    and fontTools' subsetting only at DEBUG."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

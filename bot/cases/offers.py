@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from bot.cases import consent
 from bot.cases.models import Case, CaseState
 from bot.cases.rules import Action, may, may_complete_follow_up
+from bot.cases.visibility import Level, level
 from bot.directory import Directory
 from bot.messages import actions as A
 from bot.messages.model import Offer
@@ -78,6 +79,15 @@ def follow_up_done(case: Case, person_id: str, number: int) -> tuple[Offer, ...]
     return (Offer(A.FOLLOW_UP_DONE, case.ref, item=number, primary=True),)
 
 
+def journal(case: Case, person_id: str, directory: Directory) -> tuple[Offer, ...]:
+    """The journal record, once the meeting was held (or the case closed), for those who see the whole case."""
+    if case.state not in (S.MEETING_HELD, S.FOLLOW_UP, S.CLOSED):
+        return ()
+    if level(case, person_id, directory) is not Level.FULL:
+        return ()
+    return (Offer(A.JOURNAL, case.ref),)
+
+
 def escalation(item_id: int, ref: str) -> tuple[Offer, ...]:
     """What an alerted rung may do about an escalation: take over, nudge, or reassign."""
     return (Offer(A.LADDER_TAKE_OVER, ref, item=item_id, primary=True), Offer(A.LADDER_NUDGE, ref, item=item_id),
@@ -114,6 +124,8 @@ def for_message(kind: str, case: Case, person_id: str, directory: Directory, *, 
             steps = tuple(Offer(A.BOOK_AGAIN, o.ref, o.item, o.primary) if o.action == A.BOOK else o for o in steps)
         if kind == "reminder_prepare":
             steps = tuple(Offer(o.action, o.ref, o.item, False) for o in steps)
+        if kind in ("case_closed", "outcome_recorded"):
+            steps += journal(case, person_id, directory)
         return steps
     return ()
 
@@ -123,4 +135,4 @@ def after_action(case: Case, person_id: str, directory: Directory) -> tuple[Offe
     after distributing: the case now waits for those it was given to)."""
     if case.state is S.ASSIGNED and person_id not in case.responsible():
         return ()
-    return next_steps(case, person_id, directory, withdraw=True)
+    return next_steps(case, person_id, directory, withdraw=True) + journal(case, person_id, directory)

@@ -147,6 +147,15 @@ def _action_done(ctx: dict[str, Any]) -> list[Case]:
     return _when(*fields.get(str(ctx.get("action")), ()))(ctx)
 
 
+def _journal(ctx: dict[str, Any]) -> list[Case]:
+    case = _case(ctx)
+    if case is None or case.erased_at is not None:
+        return []
+    filled = [case.meeting_place, case.other_assignee, case.closed_note, case.consent_note,
+              *(f.what for f in case.follow_ups)]
+    return [case] if any(filled) else []
+
+
 def _queue(ctx: dict[str, Any]) -> list[Case]:
     return [c for _, cases in ctx.get("queues") or [] for c in cases if c.brief and c.erased_at is None]
 
@@ -165,6 +174,7 @@ FREE_TEXT_TEMPLATES: dict[str, Callable[[dict[str, Any]], list[Case]]] = {
     "teams": _action_done,  # the Teams card answers (templates/messages/teams.j2 `done`; the queue logs its own)
     "queue": _queue,
     "slack_assign": _when("brief"),
+    "journal": _journal,  # the journal record (bot/journal.py, which logs every journal shown as a read)
 }
 
 

@@ -38,6 +38,7 @@ LADDER_TAKE_OVER = "take_over"  # item = the awaiting item (escalation) id
 LADDER_NUDGE = "nudge"
 LADDER_REASSIGN = "reassign"
 OPEN_CASE = "open"
+JOURNAL = "journal"  # the journal record: plain text to paste into one's own journal system
 # Reports of brister i samverkan (item-less; ref = the report's BRIST-ÅÅÅÅ-NNNN)
 BRIST_MEASURES = "brist_measures"
 BRIST_DIALOGUE = "brist_dialogue"
@@ -102,6 +103,7 @@ _SPECS: tuple[ActionSpec, ...] = (
     ActionSpec(LADDER_REASSIGN, "/omfördela {ref} <person> [<person> …]", "ladder_reassign", value="{item}",
                form=True),
     ActionSpec(OPEN_CASE, "/visa {ref}", None),
+    ActionSpec(JOURNAL, "/journal {ref}", "gfi_journal"),
     ActionSpec(BRIST_MEASURES, '/åtgärd {ref} "<vidtagna åtgärder>"', "brist_measures_open", form=True),
     ActionSpec(BRIST_DIALOGUE, '/dialog {ref} "<resultat av dialogen>"', "brist_dialogue_open", form=True),
     ActionSpec(BRIST_CLOSE, "/stäng {ref}", "brist_close"),

@@ -18,6 +18,7 @@ from bot.channels.slack import render
 from bot.channels.slack.context import SlackContext
 from bot.channels.slack.views import render_view
 from bot.errors import Refusal
+from bot.journal import journal_for
 from handlers.slack import forms
 from handlers.slack.commands import request_form
 from handlers.slack.common import audit_refusal, bind, open_form, refusal_text, reply, unknown_user_text
@@ -187,6 +188,30 @@ async def follow_up_done(ctx: SlackContext, ack: Any, body: dict[str, Any], clie
                 trigger_id=click.trigger_id)
 
 
+async def journal(ctx: SlackContext, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+    """The Journalunderlag button: the journal record in a modal, for those in the case."""
+    await ack()
+    core = ctx.core
+    click = forms.parse_click(body)
+    if not click.ref or not click.trigger_id:
+        return
+    person_id = await clicker(ctx, click, client)
+    if person_id is None:
+        return
+    try:
+        record = await journal_for(core.db, core.cases.load, core.directory, core.renderer, person_id=person_id,
+                                   ref=click.ref, now=core.clock.now(), channel="slack")
+    except Refusal as exc:
+        await audit_refusal(ctx, person_id, "journal", click.ref, exc)
+        await reply(ctx, client, user_id=click.user_id, text=await refusal_text(ctx, person_id, exc),
+                    channel_id=click.channel_id, trigger_id=click.trigger_id)
+        return
+    paragraphs = [p.strip() for p in record.text.split("\n\n") if p.strip()]
+    view = render_view(core.renderer, "slack_journal", ref=record.ref, paragraphs=paragraphs)
+    await open_form(ctx, client, trigger_id=click.trigger_id, view=view, user_id=click.user_id,
+                    channel_id=click.channel_id, ref=record.ref)
+
+
 async def open_request(ctx: SlackContext, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
     """The Home tab's "new request" button: the /gfi form."""
     await ack()
@@ -206,3 +231,4 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         app.action(action_id)(bind(ctx, open_case_form, "action", f"action.{action_id}"))
     app.action("gfi_follow_up_done")(bind(ctx, follow_up_done, "action", "action.gfi_follow_up_done"))
     app.action("gfi_open_request")(bind(ctx, open_request, "action", "action.gfi_open_request"))
+    app.action("gfi_journal")(bind(ctx, journal, "action", "action.gfi_journal"))

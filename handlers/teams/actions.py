@@ -27,6 +27,7 @@ from bot.cases.visibility import shown_free_text
 from bot.channels.teams import cards
 from bot.channels.teams.app import TeamsContext
 from bot.errors import FieldError, Refusal
+from bot.journal import journal_for
 from handlers.slack import forms as parse
 from handlers.teams import brister, forms
 from handlers.teams.commands import say, unknown_user_card
@@ -38,7 +39,9 @@ log = logging.getLogger("handlers.teams.actions")
 # offer (bot/messages/actions.py) but "open", which Teams needs no handler for: the card is the case.
 # The brist verbs are handled in handlers/teams/brister.py.
 CASE_IMMEDIATE_VERBS = frozenset({"acknowledge", "no_show", "reopen", "withdraw_consent", "complete_follow_up",
-                                  "take_over", "nudge", "resume"})
+                                  "take_over", "nudge", "resume", "journal"})
+# Verbs that only show something: answered every time they are clicked (not claimed once).
+VIEW_VERBS = frozenset({"journal"})
 IMMEDIATE_VERBS = CASE_IMMEDIATE_VERBS | brister.IMMEDIATE_VERBS
 FORM_VERBS = frozenset({"assign", "book", "rebook", "book_again", "record_outcome", "add_follow_up", "close",
                         "wait", "hold_now", "renew_consent", "withdraw_consent_form", "reassign"}) | brister.FORM_VERBS
@@ -159,10 +162,24 @@ async def nudge(ctx: TeamsContext, person_id: str, data: dict[str, Any]) -> dict
     return done_card(ctx, person_id, say(ctx, "ladder", what="nudged", people=people))
 
 
+async def journal(ctx: TeamsContext, person_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The journal record as a text card, to copy into the journal system (for those in the case)."""
+    core = ctx.core
+    ref = ref_of(data)
+    try:
+        record = await journal_for(core.db, core.cases.load, core.directory, core.renderer, person_id=person_id,
+                                   ref=ref, now=core.clock.now(), channel="teams")
+    except Refusal as exc:
+        await audit_refusal(ctx, person_id, "journal", ref, exc)
+        raise
+    return cards.text_card(record.text)
+
+
 Immediate = Callable[[TeamsContext, str, dict[str, Any]], Awaitable[dict[str, Any]]]
 IMMEDIATE: dict[str, Immediate] = {
     "acknowledge": acknowledge, "no_show": no_show, "reopen": reopen, "withdraw_consent": withdraw,
     "complete_follow_up": follow_up_done, "take_over": take_over, "nudge": nudge, "resume": resume,
+    "journal": journal,
 }
 assert set(IMMEDIATE) == CASE_IMMEDIATE_VERBS
 
@@ -321,7 +338,7 @@ async def on_execute(ctx: TeamsContext, context: TurnContext, state: TurnState, 
     await ctx.identity.remember_chat(context, person_id, "message")
     if verb in brister.VERBS:
         return response(await brister.answer(ctx, person_id, verb, data, claim_key(person_id, verb, data)))
-    submitting = verb == "request" or verb in IMMEDIATE or bool(data.get("submit"))
+    submitting = verb == "request" or (verb in IMMEDIATE and verb not in VIEW_VERBS) or bool(data.get("submit"))
     key = claim_key(person_id, verb, data)
     if submitting and not await ctx.store.claim(key, verb):
         return response(cards.text_card(say(ctx, "already", ref=data.get("ref"))))

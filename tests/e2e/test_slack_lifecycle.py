@@ -172,6 +172,14 @@ async def test_whole_lifecycle_by_clicks(bot: SlackBot, clock: FrozenClock) -> N
     [closed] = await bot.dm(MARIA, f"{ref} är avslutat av Linnea Fors")
     assert ("gfi_reopen", ref) in action_ids(closed.params["blocks"])
     assert await bot.case_state(ref) == "closed"
+
+    # Journalunderlag: the text to paste into the journal system, in a modal; logged as read.
+    assert ("gfi_journal", ref) in action_ids(closed.params["blocks"])
+    await bot.click(MARIA, "gfi_journal", ref, trigger_id="trig-journal")
+    journal = str(await bot.opened_view("gfi_journal"))
+    assert f"journalunderlag för {ref}" in journal and "Utfall: SIP upprättad vid GFI" in journal
+    assert "Linnea Fors, Beroendemottagningen Åstad (ansvarig medarbetare)" in journal
+    assert await bot.count(f"SELECT COUNT(*) FROM case_reads WHERE view = 'journal' AND case_ref = '{ref}'") == 1
     await bot.settle()
     linnea_home = fake.home_view(LINNEA)
     assert linnea_home is not None and ref not in str(linnea_home["blocks"])

@@ -82,6 +82,14 @@ async def test_whole_lifecycle_by_card_actions(bot: TeamsBot) -> None:
     assert "avslutat" in card_text(reply.card)
     assert await state(bot, ref) == "closed"
 
+    # the journal record as a card, every time it is asked for (a view is not claimed once)
+    for _ in range(2):
+        journal = card_text((await bot.act("linnea.fors", "journal", {"ref": ref, "card": "o6"})).card)
+        assert f"journalunderlag för {ref}" in journal and "Utfall: gemensam kartläggning/utredning" in journal
+    # the distributor, who gave the case away, has no part in it now: the answer /visa gives
+    fatima = card_text((await bot.act("fatima.ali", "journal", {"ref": ref, "card": "o6"})).card)
+    assert "Hittar inget ärende" in fatima and "Utfall" not in fatima
+
     reply = await bot.act("linnea.fors", "reopen", {"ref": ref, "card": "o7"})
     assert "återöppnat" in card_text(reply.card)
     assert await state(bot, ref) != "closed"

@@ -83,6 +83,21 @@ class Walk:
             assert shown == not_found, role
             assert after == before, role
 
+        # the journal record: only for those with the whole case, logged; a summary viewer is told why
+        before = await self.reads(person)
+        journal = await self.console(person, f"/journal {self.ref}")
+        after = await self.reads(person)
+        if may is F:
+            assert f"journalunderlag för {self.ref}" in journal and "None" not in journal, role
+            assert BRIEF not in journal and CONTACT not in journal, role  # the journal system has those
+            assert after == [*before, (self.ref, "journal", "console")], role
+        elif may is S:
+            assert "ges bara till dem som har del i ärendet" in journal and BRIEF not in journal, role
+            assert after == before, role
+        else:
+            assert journal.replace("/journal", "/visa") == not_found.replace("/journal", "/visa"), role
+            assert after == before, role
+
         # every other view: free text only with FULL, the reference only with at least SUMMARY
         for line in ("/kö", "/mina", "/eskaleringar", "/leveranser"):
             before = await self.reads(person)
