@@ -27,10 +27,9 @@ from bot.cases.visibility import shown_free_text
 from bot.channels.teams import cards
 from bot.channels.teams.app import TeamsContext
 from bot.errors import FieldError, Refusal
-from bot.journal import journal_for
 from handlers.slack import forms as parse
 from handlers.teams import brister, forms
-from handlers.teams.commands import say, unknown_user_card
+from handlers.teams.commands import journal_card, say, unknown_user_card
 from handlers.teams.common import bind
 
 log = logging.getLogger("handlers.teams.actions")
@@ -164,15 +163,7 @@ async def nudge(ctx: TeamsContext, person_id: str, data: dict[str, Any]) -> dict
 
 async def journal(ctx: TeamsContext, person_id: str, data: dict[str, Any]) -> dict[str, Any]:
     """The journal record as a text card, to copy into the journal system (for those in the case)."""
-    core = ctx.core
-    ref = ref_of(data)
-    try:
-        record = await journal_for(core.db, core.cases.load, core.directory, core.renderer, person_id=person_id,
-                                   ref=ref, now=core.clock.now(), channel="teams")
-    except Refusal as exc:
-        await audit_refusal(ctx, person_id, "journal", ref, exc)
-        raise
-    return cards.text_card(record.text)
+    return await journal_card(ctx, person_id, ref_of(data))
 
 
 Immediate = Callable[[TeamsContext, str, dict[str, Any]], Awaitable[dict[str, Any]]]

@@ -1,4 +1,4 @@
-"""Teams messages in the personal chat (thin): gfi, kö, mina, brist, hjälp, and the app being installed."""
+"""Teams messages in the personal chat (thin): gfi, kö, mina, brist, journal, hjälp, and the app being installed."""
 
 from __future__ import annotations
 
@@ -8,21 +8,22 @@ from typing import Any
 from microsoft_agents.activity import Activity, ActivityTypes
 from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
 
-from bot import readlog
-from bot.cases import offers
-from bot.cases.models import Case
+from bot import audit, readlog
+from bot.cases import access, offers
+from bot.cases.models import Case, parse_ref
 from bot.cases.visibility import may_see
 from bot.channels.teams import cards
 from bot.channels.teams.app import TeamsContext
 from bot.directory import Role
 from bot.errors import Refusal
+from bot.journal import journal_for
 from handlers.teams import brister, forms
 from handlers.teams.common import bind
 
 log = logging.getLogger("handlers.teams.commands")
 
 WORDS = {"gfi": "gfi", "kö": "queue", "ko": "queue", "kön": "queue", "mina": "mine", "brist": "brist",
-         "hjälp": "help", "hjalp": "help", "help": "help"}
+         "journal": "journal", "journalunderlag": "journal", "hjälp": "help", "hjalp": "help", "help": "help"}
 
 
 async def send_card(context: TurnContext, content: dict[str, Any]) -> None:
@@ -99,6 +100,34 @@ async def mine_card(ctx: TeamsContext, person_id: str) -> dict[str, Any]:
     return cards.card(body)
 
 
+async def journal_card(ctx: TeamsContext, person_id: str, ref: str) -> dict[str, Any]:
+    """The journal record as a text card (the card action and the chat word `journal <ref>`); Refusal, audited,
+    when the person may not have it."""
+    core = ctx.core
+    try:
+        record = await journal_for(core.db, core.cases.load, core.directory, core.renderer, person_id=person_id,
+                                   ref=ref, now=core.clock.now(), channel="teams")
+    except Refusal as exc:
+        await audit.record_refusal(core.db, at=core.clock.now(), actor_id=person_id, action="journal",
+                                   case_ref=parse_ref(ref), reason=exc.code)
+        raise
+    return cards.text_card(record.text)
+
+
+async def journal_word(ctx: TeamsContext, person_id: str, text: str) -> dict[str, Any]:
+    """`journal GFI-2026-0001` in the chat."""
+    core = ctx.core
+    words = text.split()
+    ref = parse_ref(words[1]) if len(words) > 1 else None
+    if ref is None:
+        return cards.text_card(core.renderer.render("teams_journal_usage"))
+    try:
+        return await journal_card(ctx, person_id, ref)
+    except Refusal as exc:
+        exc = await access.masked(core.db, core.cases.load, core.directory, person_id, exc)
+        return cards.text_card(core.renderer.refusal(exc))
+
+
 async def on_message(ctx: TeamsContext, context: TurnContext, state: TurnState) -> None:
     """A message in the personal chat: one of the words, else a short "not understood"."""
     core = ctx.core
@@ -119,6 +148,8 @@ async def on_message(ctx: TeamsContext, context: TurnContext, state: TurnState) 
     elif word == "brist":
         form = brister.report_form(ctx)
         await send_card(context, cards.form_card(core.renderer, form, nonce=cards.new_nonce()))
+    elif word == "journal":
+        await send_card(context, await journal_word(ctx, person_id, text))
     elif word == "help":
         await send_card(context, cards.text_card(core.renderer.render("teams_help")))
     else:

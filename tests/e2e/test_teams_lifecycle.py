@@ -86,6 +86,11 @@ async def test_whole_lifecycle_by_card_actions(bot: TeamsBot) -> None:
     for _ in range(2):
         journal = card_text((await bot.act("linnea.fors", "journal", {"ref": ref, "card": "o6"})).card)
         assert f"journalunderlag för {ref}" in journal and "Utfall: gemensam kartläggning/utredning" in journal
+    # or typed in the chat: "journal <ref>"; without a reference, how to write it
+    await bot.say("maria.sand", f"journal {ref.lower()}")
+    assert f"journalunderlag för {ref}" in card_text(bot.connector.cards(bot.chat("maria.sand"))[-1])
+    await bot.say("maria.sand", "journal")
+    assert "journal GFI-2026-0001" in card_text(bot.connector.cards(bot.chat("maria.sand"))[-1])
     # the distributor, who gave the case away, has no part in it now: the answer /visa gives
     fatima = card_text((await bot.act("fatima.ali", "journal", {"ref": ref, "card": "o6"})).card)
     assert "Hittar inget ärende" in fatima and "Utfall" not in fatima
