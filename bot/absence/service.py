@@ -110,6 +110,25 @@ class AbsenceService:
         if other.unit != person.unit and (unit is None or unit.deputy != stand_in_id):
             raise Refusal("absence_stand_in_wrong_unit", person=stand_in_id, unit=person.unit)
 
+    def managed_people(self, actor_id: str) -> list[str]:
+        """Whom the actor may mark away: themself first, then the people of the units they distribute."""
+        out = [actor_id]
+        for unit_id in self.directory.units:
+            if actor_id in self.directory.distributors_of(unit_id):
+                out.extend(p.id for p in self.directory.staff_of(unit_id) if p.id not in out)
+        return out
+
+    def stand_in_choices(self, person_id: str) -> list[str]:
+        """Who may stand in for the person: the people of their unit and the unit's deputy."""
+        person = self.directory.person(person_id)
+        if person is None:
+            return []
+        out = [p.id for p in self.directory.staff_of(person.unit) if p.id != person_id]
+        unit = self.directory.unit(person.unit)
+        if unit is not None and unit.deputy and unit.deputy not in out and unit.deputy != person_id:
+            out.append(unit.deputy)
+        return out
+
     # --- actions ----------------------------------------------------------------------------------
     async def mark(
         self, actor_id: str, start: date, end: date, *, person_id: str | None = None, stand_in_id: str | None = None
