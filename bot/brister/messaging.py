@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+from bot.absence.presence import present
 from bot.brister.models import BristReport
 from bot.brister.rules import offers
 from bot.directory import Directory
@@ -29,7 +30,7 @@ def unit_recipients(directory: Directory, report: BristReport) -> list[str]:
 
 
 def coordinator_recipients(directory: Directory) -> list[str]:
-    return [p.id for p in directory.coordinators() if not p.absent]
+    return [p.id for p in directory.coordinators() if present(directory, p.id)]
 
 
 async def _tell(outbox: Outbox, tx: Tx, people: list[str], actor_id: str, template: str, report: BristReport,

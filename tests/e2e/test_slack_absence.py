@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.fakes.slack_bot import FATIMA, LINNEA, SlackBot
 from tests.fakes.slack_signing import block_actions_payload, datepicker_state, interaction_body, static_select_state
+from tests.timekit import form
 
 
 async def test_home_button_opens_the_modal_and_the_absence_is_registered_and_removed(bot: SlackBot) -> None:
@@ -27,6 +28,14 @@ async def test_home_button_opens_the_modal_and_the_absence_is_registered_and_rem
     assert bot.core.absences.stand_in("linnea.fors") == "sofia.grahn"
     await bot.settle()
     await bot.dm(LINNEA, "Fatima Ali har registrerat frånvaro för dig")
+    # the assign form marks the absent person, so the distributor sees it before choosing
+    case = await bot.core.cases.request("maria.sand", form())
+    await bot.click(FATIMA, "gfi_assign_open", case.ref, trigger_id="trig-assign")
+    assign = await bot.opened_view("gfi_assign")
+    labels = {o["value"]: o["text"]["text"] for b in assign["blocks"] if b.get("block_id") == "personer"
+              for o in b["element"]["options"]}
+    assert labels["linnea.fors"] == "Linnea Fors (frånvarande till fre 27 nov 2026)"
+    assert labels["sofia.grahn"] == "Sofia Grahn"
     # the remove button in the modal
     click = block_actions_payload(FATIMA, "gfi_absence_cancel", "1", view={"type": "modal", "id": "V-ABSENCE"})
     await bot.post(interaction_body(click))

@@ -110,7 +110,7 @@ async def test_an_absent_rung_sends_the_escalation_to_the_stand_in(
     await core.absences.mark("helena.ros", date(2026, 11, 23), date(2026, 11, 30), stand_in_id="karl.dahl")
     await assigned_case(core)  # assigned Monday; nobody acknowledges
     await advance(core, clock, sender, local("2026-11-27T12:00"))
-    assert sender.to("karl.dahl", "escalation")
+    assert "Du får detta som ersättare för Helena Ros, som är frånvarande." in texts(sender, "karl.dahl", "escalation")
     assert not sender.to("helena.ros", "escalation")
     # the stand-in may answer: take over the climb
     items = await core.ladder.open_escalations("karl.dahl")
