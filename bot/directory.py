@@ -12,7 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot import texts
-from bot.absence.presence import AbsenceBook, answering, stand_in
+from bot.presence import AbsenceBook, answering, stand_in
 
 
 def _say(name: str, **params: Any) -> str:

@@ -9,7 +9,7 @@ Rules (DESIGN §2, issue #10 item 12):
   last more than a year or overlap another absence of the same person;
 - the directory stays the source of who exists: an absence of a person no longer in it is ignored (logged).
 
-Whether someone is present, and who stands in, is answered by `bot.absence.presence` (re-exported here).
+Whether someone is present, and who stands in, is answered by `bot.presence` (re-exported here).
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from zoneinfo import ZoneInfo
 
 from bot import audit
 from bot.absence.models import Absence
-from bot.absence.presence import AbsenceBook, answering, on_duty, present, stand_in
 from bot.clock import Clock
 from bot.directory import Directory
 from bot.errors import Refusal
 from bot.outbox import Outbox
+from bot.presence import AbsenceBook, answering, on_duty, present, stand_in
 from bot.store import Database, Tx
 from bot.store import absences as store
 

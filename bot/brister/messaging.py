@@ -7,11 +7,11 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from bot.absence.presence import present
 from bot.brister.models import BristReport
 from bot.brister.rules import offers
 from bot.directory import Directory
 from bot.outbox import Outbox
+from bot.presence import present
 from bot.store import Tx
 
 # The report as one recipient may see it (the service's `shown_to`: a case reference they may not know is

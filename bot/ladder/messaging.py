@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.absence.presence import stand_in
 from bot.cases import offers
 from bot.cases.models import Case
 from bot.ladder.models import AwaitingItem
 from bot.outbox import Outbox
+from bot.presence import stand_in
 from bot.store import Tx
 from bot.store import ladder as store
 

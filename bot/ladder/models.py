@@ -8,9 +8,9 @@ from datetime import datetime, time
 from enum import StrEnum
 from typing import Any
 
-from bot.absence.presence import answering
 from bot.calendar import BusinessCalendar, OfficeHours
 from bot.directory import Directory
+from bot.presence import answering
 
 
 class AwaitingKind(StrEnum):

@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot import audit
-from bot.absence.presence import present
 from bot.calendar import BusinessCalendar, office_of
 from bot.cases.models import Case, CaseState
 from bot.clock import Clock, iso
@@ -23,6 +22,7 @@ from bot.errors import Refusal
 from bot.ladder import messaging
 from bot.ladder.models import AwaitingItem, AwaitingKind, FrozenLadder, FrozenRung, TakeOver, add_business_time
 from bot.outbox import Outbox
+from bot.presence import present
 from bot.stats.facts import record_escalation
 from bot.store import Database, Tx
 from bot.store import ladder as store

@@ -451,7 +451,7 @@ MIGRATIONS: list[tuple[int, str]] = [
     (
         14,
         """
-        -- Frånvaro (issue #10, item 12): a person away from one local date to another (inclusive), with an optional
+        -- Absences (issue #10, item 12): a person away from one local date to another (inclusive), with an optional
         -- stand-in, registered in the bot instead of the directory file. Keyed by the directory's person id; a
         -- cancelled absence keeps its row (cancelled_at) for the record.
         CREATE TABLE absences (

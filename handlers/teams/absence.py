@@ -8,6 +8,7 @@ from typing import Any
 from bot.channels.teams import cards
 from bot.channels.teams.app import TeamsContext
 from bot.channels.teams.cards import Field, Form
+from bot.channels.teams.cards import execute as card_action
 from bot.errors import FieldError, Refusal
 from handlers.slack.absence import parse_absence
 from handlers.teams.forms import card_values
@@ -45,7 +46,7 @@ async def absence_card(ctx: TeamsContext, person_id: str, notice: str | None = N
         body.append(cards.plain(notice, weight="bolder"))
     body.append(cards.plain(message.title, weight="bolder"))
     for line, absence in zip(message.lines, listing.absences, strict=False):
-        remove = cards.execute(core.renderer.macro("teams", "absence_remove"), CANCEL,
+        remove = card_action(core.renderer.macro("teams", "absence_remove"), CANCEL,
                                {"nr": absence.id, "card": nonce}, style="destructive")
         body.append({"type": "Container", "separator": True,
                      "items": [cards.line_block(line), {"type": "ActionSet", "actions": [remove]}]})

@@ -11,6 +11,7 @@ from bot.clock import FrozenClock
 from tests.e2e.test_teams_brister import inputs
 from tests.fakes.teams import actions_of, card_text
 from tests.fakes.teams_bot import TeamsBot, running_teams
+from tests.timekit import form
 
 
 @pytest.fixture
@@ -39,6 +40,12 @@ async def test_a_distributor_marks_staff_away_on_the_card_and_removes_it(bot: Te
     # the person on Teams gets a receipt
     assert any("Fatima Ali har registrerat frånvaro för dig" in card_text(c)
                for c in bot.connector.cards(bot.chat("linnea.fors")))
+    # the queue's assign form marks who is away
+    case = await bot.core.cases.request("maria.sand", form())
+    await bot.say("fatima.ali", "kö")
+    queue = bot.connector.cards(bot.chat("fatima.ali"))[-1]
+    choices = {c["value"]: c["title"] for c in inputs(queue)[f"personer__{case.ref}"]["choices"]}
+    assert choices["linnea.fors"] == "Linnea Fors (frånvarande till ons 25 nov 2026)"
     # someone outside the unit cannot
     outside = await bot.act("maria.sand", "absence_set", {**values, "card": "c3"})
     assert "Du kan bara registrera frånvaro för dig själv" in card_text(outside.card)

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.absence.presence import present, stand_in
 from bot.channels.console import ConsoleSession
 from bot.clock import FrozenClock
 from bot.config import DEFAULT_DIRECTORY
 from bot.core import Core
 from bot.directory import parse_directory
 from bot.errors import Refusal
+from bot.presence import present, stand_in
 from tests.conftest import CoreFactory, RecordingSender, local
 from tests.timekit import advance, assigned_case, form
 
@@ -125,9 +125,9 @@ async def test_an_absent_rung_without_stand_in_is_skipped_with_a_history_line(
     await advance(core, clock, sender, local("2026-11-27T12:00"))
     assert not sender.to("helena.ros", "escalation")
     top = texts(sender, "jonas.sjo", "escalation")
-    assert "Hoppade över (ingen på plats): verksamhetschef." in top
+    assert "Steget verksamhetschef hoppades över eftersom ingen var i tjänst." in top
     shown = await console(core, clock, "maria.sand", f"/visa {case.ref}")
-    assert "Steget verksamhetschef hoppades över (ingen på plats)" in shown
+    assert "Steget verksamhetschef hoppades över eftersom ingen var i tjänst" in shown
 
 
 async def test_when_the_absence_ends_the_ladder_is_normal_again(

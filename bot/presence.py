@@ -3,20 +3,48 @@
 Everything that picks a person to alert or to hand a queue to (the ladder's rungs, the distribution slots,
 the coordinators at the top) asks here. A person is away when the directory marks them `absent` or when an
 absence registered in the bot covers the local date; an away person's stand-in (if named for the period, and
-present) answers for them. This module imports no directory at run time, so the directory can use it.
+present) answers for them. This module imports no directory at run time, so the directory can use it; it is
+a module of its own, outside the bot.absence package (which registers absences), so no import cycle arises.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-from bot.absence.models import Absence
 
 if TYPE_CHECKING:
     from bot.directory import Directory
+
+
+@dataclass(frozen=True)
+class Absence:
+    """`person_id` is away on every local date from `start` to `end` (inclusive); `stand_in` answers for them."""
+
+    id: int
+    person_id: str
+    start: date
+    end: date
+    stand_in: str | None
+    created_by: str
+    created_at: datetime
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+    def overlaps(self, start: date, end: date) -> bool:
+        return self.start <= end and start <= self.end
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Absence:
+        return cls(
+            id=row["id"], person_id=row["person_id"], start=date.fromisoformat(row["start_date"]),
+            end=date.fromisoformat(row["end_date"]), stand_in=row["stand_in"], created_by=row["created_by"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+        )
+
 
 # How many stand-ins of stand-ins are followed (A away → B, B away too → C) before giving up.
 MAX_HOPS = 3
