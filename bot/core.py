@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bot.absence.service import AbsenceService
 from bot.brister.service import BristService
 from bot.calendar import BusinessCalendar
 from bot.cases.service import CaseService
@@ -49,6 +50,8 @@ class Core:
     reminders: ReminderService
     # Brister i samverkan: reports, the ladder's drafts, measures and dialogue (issue #13).
     brister: BristService
+    # Frånvaro (issue #10): absences and stand-ins registered in the bot; presence is asked in bot/absence.
+    absences: AbsenceService
     # Periodic work run by `tick()` before dispatching (the Time module registers its sweep here).
     sweeps: list[Job] = field(default_factory=list)
     # Free/busy suggestions for booking forms (issue #9): the Graph channel plugs in the finder.
@@ -97,9 +100,11 @@ async def open_core(
     cases.hooks.append(TimeHook(ladder, reminders))
     cases.hooks.append(StatsHook(directory))
     await fill_principals(db, directory)
+    absences = AbsenceService(db, directory, clock, outbox, settings.timezone)
+    await absences.load()
     core = Core(
         settings, directory, db, clock, calendar, renderer, outbox, cases, dispatcher,
-        ladder=ladder, reminders=reminders, brister=brister,
+        ladder=ladder, reminders=reminders, brister=brister, absences=absences,
     )
     core.sweeps.append(lambda: run_distribution(core))
     core.sweeps.append(lambda: sweep_due(core))

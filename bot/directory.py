@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import datetime, time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot import texts
+from bot.presence import AbsenceBook, answering, stand_in
 
 
 def _say(name: str, **params: Any) -> str:
@@ -234,6 +235,8 @@ class Directory:
         self.people = {p.id: p for p in data.people}
         self._by_slack = {p.slack_user_id: p for p in data.people if p.slack_user_id}
         self._by_email = {e.lower(): p for p in data.people for e in (p.email, p.m365_upn) if e}
+        # Absences registered in the bot (`/frånvaro`), on top of the file's `absent` flag (bot/absence).
+        self.absences = AbsenceBook()
 
     def person(self, person_id: str) -> Person | None:
         return self.people.get(person_id)
@@ -268,17 +271,17 @@ class Directory:
         ids = list(unit.distributors)
         if unit.deputy and unit.deputy not in ids:
             ids.append(unit.deputy)
+        # a stand-in named for an absent distributor distributes for the period (bot/absence)
+        for pid in list(ids):
+            standing_in = stand_in(self, pid)
+            if standing_in is not None and standing_in not in ids:
+                ids.append(standing_in)
         return ids
 
-    def active_distributors(self, unit_id: str) -> list[str]:
-        """Distributors who are present; the deputy when all of them are absent."""
+    def active_distributors(self, unit_id: str, at: datetime | None = None) -> list[str]:
+        """Distributors who are present (an absent one's stand-in instead); the deputy when none of them is."""
         unit = self.units[unit_id]
-        present = [p for p in unit.distributors if not self.people[p].absent]
-        if present:
-            return present
-        if unit.deputy and not self.people[unit.deputy].absent:
-            return [unit.deputy]
-        return []
+        return answering(self, unit.distributors, unit.deputy, at)
 
     def staff_of(self, unit_id: str) -> list[Person]:
         return [p for p in self.data.people if p.unit == unit_id]

@@ -81,6 +81,8 @@ class Renderer:
             json=lambda v: json.dumps(v, ensure_ascii=False),
             forkorta=self.shorten,
             eko=lambda v, limit=ECHO_MAX: echo(v, self.today(), limit),
+            # the registered absence covering a person now (bot/absence), or None
+            franvaro=lambda pid: self.directory.absences.current(pid),
         )
         # the sets and macros `_labels.j2` exports (a Jinja TemplateModule: its attributes exist only at run time)
         self.labels: Any = self.env.get_template("_labels.j2").module

@@ -11,6 +11,7 @@ from bot.brister.models import BristReport
 from bot.brister.rules import offers
 from bot.directory import Directory
 from bot.outbox import Outbox
+from bot.presence import present
 from bot.store import Tx
 
 # The report as one recipient may see it (the service's `shown_to`: a case reference they may not know is
@@ -29,7 +30,7 @@ def unit_recipients(directory: Directory, report: BristReport) -> list[str]:
 
 
 def coordinator_recipients(directory: Directory) -> list[str]:
-    return [p.id for p in directory.coordinators() if not p.absent]
+    return [p.id for p in directory.coordinators() if present(directory, p.id)]
 
 
 async def _tell(outbox: Outbox, tx: Tx, people: list[str], actor_id: str, template: str, report: BristReport,

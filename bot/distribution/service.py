@@ -72,7 +72,7 @@ class DistributionService:
 
     async def _run_slot(self, unit: Unit, slot: datetime, now: datetime, *, send: bool = True) -> bool:
         async with self.db.transaction() as tx:
-            recipients = self.directory.active_distributors(unit.id)
+            recipients = self.directory.active_distributors(unit.id, now)
             queue = await self.cases.queue_for_unit(tx, unit.id) if send else []
             inserted = await store.record_run(tx, unit.id, slot, now, len(queue), recipients if queue else [])
             if not inserted or not queue:

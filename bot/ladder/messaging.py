@@ -9,6 +9,7 @@ from bot.cases import offers
 from bot.cases.models import Case
 from bot.ladder.models import AwaitingItem
 from bot.outbox import Outbox
+from bot.presence import stand_in
 from bot.store import Tx
 from bot.store import ladder as store
 
@@ -35,6 +36,8 @@ async def escalation(
         rung_title=rung_name(outbox, item.ladder.rungs[rung].title), not_answered=not_answered,
         skipped=[rung_name(outbox, t) for t in skipped], top=top,
         draft_id=draft_id, unit=item.unit_id, offers=offers.escalation(item.id, item.case_ref),
+        standing_in_for=[p for p in item.ladder.rungs[rung].people
+                         if p != recipient and stand_in(outbox.directory, p) == recipient],
     )
 
 

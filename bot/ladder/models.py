@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.calendar import BusinessCalendar, OfficeHours
 from bot.directory import Directory
+from bot.presence import answering
 
 
 class AwaitingKind(StrEnum):
@@ -33,17 +34,10 @@ class FrozenRung:
     days: float | None = None
     hours: float | None = None
 
-    def present(self, directory: Directory) -> list[str]:
-        """Who on this rung can be alerted now (absent or removed people are skipped)."""
-
-        def here(pid: str) -> bool:
-            person = directory.person(pid)
-            return person is not None and not person.absent
-
-        people = [p for p in self.people if here(p)]
-        if not people and self.deputy and here(self.deputy):
-            return [self.deputy]
-        return people
+    def present(self, directory: Directory, at: datetime | None = None) -> list[str]:
+        """Who on this rung can be alerted at `at` (default now): an absent person's stand-in for the period
+        instead of them; absent people without one, and removed people, are skipped (bot/absence)."""
+        return answering(directory, self.people, self.deputy, at)
 
     def to_json(self) -> dict[str, Any]:
         return {"title": self.title, "people": list(self.people), "deputy": self.deputy,

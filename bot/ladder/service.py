@@ -22,6 +22,7 @@ from bot.errors import Refusal
 from bot.ladder import messaging
 from bot.ladder.models import AwaitingItem, AwaitingKind, FrozenLadder, FrozenRung, TakeOver, add_business_time
 from bot.outbox import Outbox
+from bot.presence import present
 from bot.stats.facts import record_escalation
 from bot.store import Database, Tx
 from bot.store import ladder as store
@@ -111,7 +112,7 @@ class LadderService:
             start = now if case.urgent else self.next_slot(unit, now)
             at = self.calendar.add_business_hours(start, due.distribution_hours_after_slot, office)
             ladder = self._ladder(first, unit, with_distributor=False)
-            answerers = tuple(self.directory.active_distributors(unit.id) or unit.distributors)
+            answerers = tuple(self.directory.active_distributors(unit.id, now) or unit.distributors)
             return [Wanted(AwaitingKind.DISTRIBUTION, "", unit.id, answerers, case.created_at, at, ladder)]
         responsible = tuple(case.responsible())
         assignees = FrozenRung(RUNG_ASSIGNEES, responsible)
@@ -165,11 +166,12 @@ class LadderService:
     async def _open(self, tx: Tx, case: Case, w: Wanted, now: datetime) -> int:
         arm = await store.next_arm(tx, case.id, w.kind.value, w.subject)
         due_at, skipped = w.due_at, []
-        if not w.ladder.rungs[0].present(self.directory):
+        if not w.ladder.rungs[0].present(self.directory, now):
             # nobody present to answer: skip the first rung at once
             due_at, skipped = now, [w.ladder.rungs[0].title]
             log.warning("rung skipped", extra={"event": "ladder.rung_skipped", "case_ref": case.ref,
                                                "kind": w.kind.value, "rung": 0})
+            await self._skipped(tx, case.id, case.ref, w.kind, w.ladder.rungs[0].title, now)
         item_id = await store.insert_item(
             tx, case_id=case.id, case_ref=case.ref, kind=w.kind.value, subject=w.subject, arm=arm,
             unit_id=w.unit_id, answerers=list(w.answerers), since=w.since, due_at=due_at,
@@ -192,6 +194,12 @@ class LadderService:
             for pid in dict.fromkeys(item.alerted):
                 if pid != actor_id:
                     await messaging.resolved(self.outbox, tx, item, pid, actor_id, resolution, now)
+
+    async def _skipped(self, tx: Tx, case_id: int, case_ref: str, kind: AwaitingKind, title: str,
+                       now: datetime) -> None:
+        """A rung with nobody on duty (vacant, or absent without a stand-in) goes in the case history."""
+        await audit.record(tx, at=now, actor_id=SYSTEM, action="ladder_skipped", case_id=case_id,
+                           case_ref=case_ref, kind=kind.value, rung=title)
 
     # --- climbing --------------------------------------------------------------------------------
     async def get(self, tx: Tx, item_id: int) -> AwaitingItem | None:
@@ -218,18 +226,19 @@ class LadderService:
         skipped: list[str] = []
         people: list[str] = []
         while nxt <= ladder.top:
-            people = ladder.rungs[nxt].present(self.directory)
+            people = ladder.rungs[nxt].present(self.directory, now)
             if people:
                 break
             skipped.append(ladder.rungs[nxt].title)
             log.warning("rung skipped", extra={"event": "ladder.rung_skipped", "case_ref": item.case_ref,
                                                "item_id": item.id, "kind": item.kind.value, "rung": nxt})
+            await self._skipped(tx, item.case_id, item.case_ref, item.kind, ladder.rungs[nxt].title, now)
             nxt += 1
         all_skipped = [*item.skipped, *skipped]
         if nxt > ladder.top:
             # Nobody is present on any rung left: the present coordinators answer as the top rung, so that
             # an unanswered message never stops without reaching a person.
-            people = [p.id for p in self.directory.coordinators() if not p.absent]
+            people = [p.id for p in self.directory.coordinators() if present(self.directory, p.id, now)]
             nxt = ladder.top
             if not people:
                 log.error("ladder exhausted", extra={"event": "ladder.exhausted", "case_ref": item.case_ref,
@@ -312,7 +321,7 @@ class LadderService:
         async with self.db.transaction() as tx:
             item = await self._answerable(tx, actor_id, item_id)
             now = self.clock.now()
-            people = item.ladder.rungs[0].present(self.directory)
+            people = item.ladder.rungs[0].present(self.directory, now)
             case = await self.cases.load(tx, item.case_ref)
             for pid in people:
                 await messaging.nudge(self.outbox, tx, item, pid, actor_id, now, case)

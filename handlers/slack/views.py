@@ -39,6 +39,7 @@ BLOCKS: dict[str, tuple[set[str], str]] = {
     "gfi_close": ({"skal", "annat", "nykontakt"}, "skal"),
     "gfi_renew": ({"giltigt", "form", "inhamtat", "avser", "avser_text", "omfattar"}, "giltigt"),
     "gfi_withdraw_consent": ({"aterkalla"}, "aterkalla"),
+    "gfi_absence": ({"franvaro_person", "franvaro_fran", "franvaro_till", "ersattare"}, "franvaro_till"),
 }
 
 

@@ -28,7 +28,7 @@ from bot.channels.teams import cards
 from bot.channels.teams.app import TeamsContext
 from bot.errors import FieldError, Refusal
 from handlers.slack import forms as parse
-from handlers.teams import brister, forms
+from handlers.teams import absence, brister, forms
 from handlers.teams.commands import journal_card, say, unknown_user_card
 from handlers.teams.common import bind
 
@@ -329,6 +329,8 @@ async def on_execute(ctx: TeamsContext, context: TurnContext, state: TurnState, 
     await ctx.identity.remember_chat(context, person_id, "message")
     if verb in brister.VERBS:
         return response(await brister.answer(ctx, person_id, verb, data, claim_key(person_id, verb, data)))
+    if verb in absence.VERBS:
+        return response(await absence.answer(ctx, person_id, verb, data, claim_key(person_id, verb, data)))
     submitting = verb == "request" or (verb in IMMEDIATE and verb not in VIEW_VERBS) or bool(data.get("submit"))
     key = claim_key(person_id, verb, data)
     if submitting and not await ctx.store.claim(key, verb):

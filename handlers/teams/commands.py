@@ -17,13 +17,14 @@ from bot.channels.teams.app import TeamsContext
 from bot.directory import Role
 from bot.errors import Refusal
 from bot.journal import journal_for
-from handlers.teams import brister, forms
+from handlers.teams import absence, brister, forms
 from handlers.teams.common import bind
 
 log = logging.getLogger("handlers.teams.commands")
 
 WORDS = {"gfi": "gfi", "kö": "queue", "ko": "queue", "kön": "queue", "mina": "mine", "brist": "brist",
-         "journal": "journal", "journalunderlag": "journal", "hjälp": "help", "hjalp": "help", "help": "help"}
+         "journal": "journal", "journalunderlag": "journal", "hjälp": "help", "hjalp": "help", "help": "help",
+         "frånvaro": "absence", "franvaro": "absence"}
 
 
 async def send_card(context: TurnContext, content: dict[str, Any]) -> None:
@@ -150,6 +151,8 @@ async def on_message(ctx: TeamsContext, context: TurnContext, state: TurnState) 
         await send_card(context, cards.form_card(core.renderer, form, nonce=cards.new_nonce()))
     elif word == "journal":
         await send_card(context, await journal_word(ctx, person_id, text))
+    elif word == "absence":
+        await send_card(context, await absence.absence_card(ctx, person_id))
     elif word == "help":
         await send_card(context, cards.text_card(core.renderer.render("teams_help")))
     else:

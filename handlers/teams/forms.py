@@ -70,7 +70,9 @@ def request_form(ctx: TeamsContext, person_id: str) -> Form:
 
 def assign_form(ctx: TeamsContext, case: Case, *, reassign: bool = False, suffix: str = "",
                 item: int | None = None, verb: str = "assign") -> Form:
-    staff = [(p.id, p.name) for p in ctx.core.directory.staff_of(case.target_unit)]
+    # someone away now is marked in the choice (bot/absence), so the distributor sees it before assigning
+    staff = [(p.id, ctx.core.renderer.macro("_absence", "choice_label", pid=p.id, label=p.name))
+             for p in ctx.core.directory.staff_of(case.target_unit)]
     return Form("reassign" if reassign else "assign", verb, [
         Field("personer", "choices", staff, value=",".join(case.assignees) or None),
         Field("annan", "text", max_length=300),

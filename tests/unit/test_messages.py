@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bot.absence.service import Listing
 from bot.brister.models import BristReport, BristState, Cause
 from bot.brister.rules import offers as brist_offers
 from bot.cases import offers
@@ -23,6 +24,7 @@ from bot.messages.actions import ACTIONS
 from bot.messages.describe import describe
 from bot.messages.model import Message, Offer
 from bot.messages.text import plain_text
+from bot.presence import Absence
 from bot.rendering import TEMPLATE_DIR, Renderer
 from tests.conftest import local
 from tests.timekit import form
@@ -55,6 +57,7 @@ def case(state: CaseState, **kw: Any) -> Case:
 
 
 S = CaseState
+ABSENCE = Absence(1, "linnea.fors", date(2026, 11, 23), date(2026, 11, 25), "sofia.grahn", "fatima.ali", NOW)
 COMMON = {"actor": "fatima.ali", "distributors": ["fatima.ali"], "next_slot": "tis 24 nov 2026 kl. 09:00",
           "rebooked": False, "missed_at": NOW, "due": date(2026, 12, 1), "what": "Ring upp", "units": ["beroende"],
           "left_meeting": [], "lost_access": False, "meeting_at": NOW, "paused": True, "ref": "GFI-2026-0007",
@@ -63,7 +66,8 @@ COMMON = {"actor": "fatima.ali", "distributors": ["fatima.ali"], "next_slot": "t
           "not_answered": ["linnea.fors"], "skipped": [], "top": False, "draft_id": None, "item_id": 5,
           "by": "linnea.fors", "resolution": "answered", "at": NOW, "person": "linnea.fors",
           "reason": "slack:user_not_found", "ages": {"GFI-2026-0007": "1 dag"}, "slot": NOW, "action": "acknowledge",
-          "default_days": 90, "waiting_until": date(2026, 12, 7)}
+          "default_days": 90, "waiting_until": date(2026, 12, 7),
+          "absence": ABSENCE, "listing": Listing([replace(ABSENCE, stand_in=None)], date(2026, 11, 23))}
 # kind → (case state, recipient): every kind described in templates/messages/*.msg.j2
 KINDS: dict[str, tuple[CaseState, str]] = {
     "case_filed": (S.REQUESTED, "maria.sand"), "urgent_request": (S.REQUESTED, "fatima.ali"),
@@ -83,6 +87,10 @@ KINDS: dict[str, tuple[CaseState, str]] = {
     "brist_filed": (S.REQUESTED, "fatima.ali"), "brist_changed": (S.REQUESTED, "sara.holm"),
     "meeting_held_now": (S.MEETING_BOOKED, "maria.sand"), "case_waiting": (S.WAITING, "maria.sand"),
     "case_resumed": (S.ACKNOWLEDGED, "maria.sand"), "reminder_waiting_ends": (S.WAITING, "linnea.fors"),
+    # frånvaro (no case: the case context is ignored)
+    "absence_receipt": (S.REQUESTED, "fatima.ali"), "absence_registered": (S.REQUESTED, "linnea.fors"),
+    "absence_stand_in": (S.REQUESTED, "sofia.grahn"), "absence_cancelled": (S.REQUESTED, "sofia.grahn"),
+    "absence_cancel_done": (S.REQUESTED, "fatima.ali"), "absence_list": (S.REQUESTED, "fatima.ali"),
 }
 # Kinds that ask the recipient to act, and so must offer at least one action.
 ASKING = {"case_filed", "urgent_request", "assigned_to_you", "meeting_booked", "meeting_no_show", "outcome_recorded",

@@ -63,5 +63,7 @@ def readable_history(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Audit rows as the history views show them: `at` as a datetime, the recorded `reason` taken out."""
     for h in rows:
         h["at"] = datetime.fromisoformat(h["at"])
-        h["reason"] = json.loads(h.get("detail") or "{}").get("reason")
+        detail = json.loads(h.get("detail") or "{}")
+        h["reason"] = detail.get("reason")
+        h["rung"] = detail.get("rung")  # a skipped rung of the ladder (ladder_skipped)
     return rows
