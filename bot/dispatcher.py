@@ -134,7 +134,9 @@ class Dispatcher:
                 await self._mark_failed(message, attempts, exc.reason)
                 result.failed += 1
             else:
-                await self._mark_retry(message, attempts, exc.reason, now + timedelta(seconds=self.backoff(attempts)))
+                retry_at = now + timedelta(seconds=self.backoff(attempts))
+                self._free_at[key] = retry_at  # the recipient's later messages wait behind this one (order)
+                await self._mark_retry(message, attempts, exc.reason, retry_at)
                 result.retried += 1
             return
         except Exception as exc:  # a bug or an unexpected library error: retry, never lose the message
@@ -144,7 +146,9 @@ class Dispatcher:
                 await self._mark_failed(message, attempts, reason)
                 result.failed += 1
             else:
-                await self._mark_retry(message, attempts, reason, now + timedelta(seconds=self.backoff(attempts)))
+                retry_at = now + timedelta(seconds=self.backoff(attempts))
+                self._free_at[key] = retry_at  # the recipient's later messages wait behind this one (order)
+                await self._mark_retry(message, attempts, reason, retry_at)
                 result.retried += 1
             return
         interval = float(getattr(sender, "min_interval", 0.0) or 0.0)

@@ -161,6 +161,7 @@ class FakeSlackAPI:
         self._counter = itertools.count(1)
         self._changed = asyncio.Event()
         self._holds: dict[str, asyncio.Event] = {}
+        self._abandoned: set[int] = set()
         self._waiting: dict[str, int] = {}
         # Socket Mode: apps.connections.open hands out ws://…/socket; envelopes go down, acks come back.
         self._sockets: list[web.WebSocketResponse] = []
@@ -256,6 +257,14 @@ class FakeSlackAPI:
         """Answer the held calls of ``method`` (and the later ones at once)."""
         gate = self._holds.pop(method, None)
         if gate is not None:
+            gate.set()
+
+    def abandon(self, method: str) -> None:
+        """Stop holding ``method`` and drop the calls held so far unrecorded (their caller is gone, e.g. a
+        killed process: nothing it asked for was delivered); later calls are answered at once."""
+        gate = self._holds.pop(method, None)
+        if gate is not None:
+            self._abandoned.add(id(gate))
             gate.set()
 
     def waiting(self, method: str) -> int:
@@ -355,6 +364,8 @@ class FakeSlackAPI:
                 await gate.wait()
             finally:
                 self._waiting[method] -= 1
+            if id(gate) in self._abandoned:
+                return web.json_response({"ok": False, "error": "abandoned"}, status=503)
         token = _bearer_token(request.headers.get("Authorization"))
         if token is None and isinstance(params.get("token"), str):
             token = params.pop("token")

@@ -93,8 +93,10 @@ class LinkSigner:
                               datetime.fromtimestamp(int(data["e"]), tz=now.tzinfo))
         except LinkRefused:
             raise
-        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
-            raise LinkRefused("tampered") from None
+        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError, OverflowError, OSError):
+            raise LinkRefused("tampered") from None  # incl. an item or expiry no integer or time can hold
+        if claim.item is not None and not -(2**63) <= claim.item < 2**63:
+            raise LinkRefused("tampered")  # no escalation or follow-up number is that large (SQLite's integers)
         if claim.action not in ACTIONS:
             raise LinkRefused("unknown_action", claim)
         if claim.expires <= now:

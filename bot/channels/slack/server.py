@@ -19,6 +19,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -65,7 +67,32 @@ _REQUIRED: dict[str, list[tuple[str | int, ...]]] = {
     "shortcut": [("callback_id",)],
     "message_action": [("callback_id",)],
     "block_suggestion": [("action_id",)],
+    "interactive_message": [("actions", 0)],
 }
+
+
+# Fields Bolt reads without checking their type when it logs a request no listener handles.
+_OBJECTS = ("view", "event")
+_LISTS_OF_OBJECTS = ("actions",)
+_EVENT_OBJECTS = ("message", "previous_message")  # in the event: its matchers look into these
+
+
+def _bolt_can_read(data: dict[str, Any]) -> bool:
+    """True when Bolt can take the payload apart without crashing (a 500): its own context extraction (ids of
+    user, team, channel, authorizations, response URLs) and the fields it reads for an unhandled request."""
+    if any(key in data and not isinstance(data[key], dict) for key in _OBJECTS):
+        return False
+    event = data.get("event") or {}
+    if any(event.get(key) is not None and not isinstance(event[key], dict) for key in _EVENT_OBJECTS):
+        return False
+    if any(key in data and not (isinstance(data[key], list) and all(isinstance(v, dict) for v in data[key]))
+           for key in _LISTS_OF_OBJECTS):
+        return False
+    try:
+        build_async_context(AsyncBoltContext(), data)
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError):
+        return False
+    return True
 
 
 def well_formed(text: str, content_type: str) -> bool:
@@ -86,7 +113,7 @@ def well_formed(text: str, content_type: str) -> bool:
             data = json.loads(fields["payload"])
         except ValueError:
             return False
-    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str) or not _bolt_can_read(data):
         return False
     return all(_has(data, *path) for path in _REQUIRED.get(data["type"], []))
 

@@ -25,6 +25,7 @@ from microsoft_agents.hosting.core import (
     TurnState,
 )
 from microsoft_agents.hosting.core.authorization import ClaimsIdentity, Connections
+from pydantic import ValidationError
 
 from bot.channels.teams.auth import TokenGate, Unauthorized, auth_configuration
 from bot.channels.teams.identity import TeamsIdentity
@@ -96,6 +97,11 @@ class TeamsChannel:
         except Unauthorized as exc:
             log.warning("teams request refused", extra={"event": "teams.unauthorized", "reason": exc.reason})
             return web.json_response({"error": "unauthorized"}, status=401)
+        try:  # the SDK reads the body into its Activity model first; what does not fit is the sender's error
+            Activity.model_validate(body)
+        except ValidationError:
+            log.warning("teams request malformed", extra={"event": "teams.malformed"})
+            return web.json_response({"error": "malformed_activity"}, status=400)
         request["claims_identity"] = identity  # the key the SDK reads (AiohttpRequestAdapter)
         try:
             response = await start_agent_process(request, self.agent, self.adapter)

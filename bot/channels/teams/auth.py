@@ -49,11 +49,11 @@ def auth_configuration(settings: Settings) -> AgentAuthConfiguration:
 
 def activity_tenant(body: dict[str, Any]) -> str | None:
     """The tenant an activity says it comes from (`conversation.tenantId`, else `channelData.tenant.id`)."""
-    conversation = body.get("conversation") if isinstance(body.get("conversation"), dict) else {}
-    tenant = conversation.get("tenantId") if isinstance(conversation, dict) else None
-    if not tenant:
-        channel_data = body.get("channelData") if isinstance(body.get("channelData"), dict) else {}
-        tenant = ((channel_data or {}).get("tenant") or {}).get("id") if isinstance(channel_data, dict) else None
+    def member(node: Any, key: str) -> Any:
+        return node.get(key) if isinstance(node, dict) else None
+
+    tenant = member(body.get("conversation"), "tenantId") or member(
+        member(body.get("channelData"), "tenant"), "id")
     return str(tenant) if tenant else None
 
 
