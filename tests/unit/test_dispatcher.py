@@ -85,18 +85,24 @@ async def test_retry_after_is_honoured_and_does_not_use_up_attempts(core: Core, 
     assert (await d.run_once()).sent == 1
 
 
-async def test_rate_limit_holds_other_messages_to_the_same_recipient(core: Core, clock: FrozenClock) -> None:
+async def test_rate_limit_holds_the_recipient_in_memory_and_only_that_recipient(core: Core, clock: FrozenClock) -> None:
     sender = ScriptedSender([DeliveryError("slack:ratelimited", retry_after=5)])
     d = dispatcher(core, sender)
     first, second = await queue(core, n=2)
     [other] = await queue(core, recipient="sofia.grahn")
+    queued = await row(core, second)
     result = await d.run_once()
-    assert (result.retried, result.deferred, result.sent) == (1, 1, 1)  # linnea held, sofia delivered
-    assert (await row(core, second))["next_attempt_at"] == (clock.now() + timedelta(seconds=5)).isoformat()
+    assert (result.retried, result.sent) == (1, 1)  # linnea held, sofia delivered
     assert (await row(core, other))["status"] == "sent"
-    clock.advance(timedelta(seconds=5))
+    assert await row(core, second) == queued  # the held message is not written to
+    clock.advance(timedelta(seconds=4))
     await d.run_once()
-    assert (await row(core, first))["status"] == "sent"
+    assert [s.recipient for s in sender.sent] == ["sofia.grahn"]  # still held
+    clock.advance(timedelta(seconds=1))
+    await d.run_once()
+    assert [s.recipient for s in sender.sent] == ["sofia.grahn", "linnea.fors", "linnea.fors"]
+    assert [(await row(core, i))["status"] for i in (first, second)] == ["sent", "sent"]
+    assert sender.calls == 4  # the rate-limited one tried again once, the held one sent once
 
 
 async def test_pacing_one_message_per_interval_per_recipient(core: Core, clock: FrozenClock) -> None:
@@ -133,14 +139,24 @@ async def test_permanent_failure_is_not_retried_and_coordinators_are_told(core: 
     assert [n["recipient_id"] for n in notices] == ["jonas.sjo"]
     assert case.ref in notices[0]["text"] and "Maria Sand" in notices[0]["text"]
     assert "ingen Slack-användare har personens e-postadress" in notices[0]["text"]
-    assert await status_counts(core.db) == {"failed": 1, "pending": 1}
+    assert await status_counts(core.db) == {"failed": 1, "sent": 1}  # the notice goes in the same run
+    assert receipt_sender.to("jonas.sjo", "delivery_failed")
     [shown] = await failed_deliveries(core.db)
     assert (shown.case_ref, shown.recipient_id, shown.template, shown.reason, shown.attempts) == (
         case.ref, "maria.sand", "case_filed", "slack:users_not_found", 1,
     )
-    # the notice itself fails for good: it is marked failed, and no notice about the notice is made
-    notice_sender = ScriptedSender([DeliveryError("slack:account_inactive", permanent=True)])
-    await dispatcher(core, notice_sender).run_once()
+
+
+async def test_a_notice_that_fails_for_good_makes_no_notice_about_itself(core: Core) -> None:
+    from bot.cases.service import GfiRequest
+
+    await core.cases.request(
+        "maria.sand", GfiRequest(target_unit="beroende", case_type="ny-en", brief="man, 45 år", consent_confirmed=True)
+    )
+    sender = ScriptedSender([DeliveryError("slack:users_not_found", permanent=True),
+                             DeliveryError("slack:account_inactive", permanent=True)])
+    result = await dispatcher(core, sender).run_once()
+    assert (result.failed, result.sent) == (2, 0)
     assert await status_counts(core.db) == {"failed": 2}
 
 
