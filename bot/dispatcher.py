@@ -158,18 +158,24 @@ class Dispatcher:
                     return total
 
     async def _passes(self, limit: int) -> DispatchResult:
+        """Passes until nothing more can go. Messages queued during the run (e.g. the coordinators' notice of a
+        failure) wait for the next run, unless someone asked for one meanwhile (`_again`)."""
         result = DispatchResult()
+        self._again = False
+        up_to = await store.last_id(self.db)
         while True:
-            self._again = False
-            if not await self._pass(limit, result) and not self._again:
-                return result
+            if not await self._pass(limit, up_to, result):
+                if not self._again:
+                    return result
+                self._again = False
+                up_to = await store.last_id(self.db)
 
-    async def _pass(self, limit: int, result: DispatchResult) -> bool:
+    async def _pass(self, limit: int, up_to: int, result: DispatchResult) -> bool:
         """Send the next message of each recipient that is free now; False when there was none."""
         now = self.clock.now()
         self._forget_expired(now)
         held_channels = [c for c, s in self.senders.items() if id(s) in self._sender_free_at]
-        rows = await store.heads(self.db, now, limit, held=sorted({r for _, r in self._free_at}),
+        rows = await store.heads(self.db, now, limit, up_to=up_to, held=sorted({r for _, r in self._free_at}),
                                  held_channels=held_channels)
         lanes: dict[tuple[str, str | None], OutboxMessage] = {}
         for row in rows:

@@ -108,7 +108,7 @@ async def due(db: Database, now: datetime, limit: int) -> list[dict[str, Any]]:
 # non-urgent one. Calendar rows all go to the one organiser mailbox: they wait only for those of their own case.
 _HEADS = """
     SELECT o.* FROM outbox AS o
-    WHERE o.status = 'pending' AND o.next_attempt_at <= :now AND o.not_before <= :now
+    WHERE o.status = 'pending' AND o.next_attempt_at <= :now AND o.not_before <= :now AND o.id <= :up_to
       AND o.recipient_id NOT IN (SELECT value FROM json_each(:held))
       AND o.channel NOT IN (SELECT value FROM json_each(:held_channels))
       AND NOT EXISTS (
@@ -120,14 +120,15 @@ _HEADS = """
     LIMIT :limit"""
 
 
-async def heads(db: Database, now: datetime, limit: int, *, held: Sequence[str] = (),
+async def heads(db: Database, now: datetime, limit: int, *, up_to: int, held: Sequence[str] = (),
                 held_channels: Sequence[str] = ()) -> list[dict[str, Any]]:
     """The rows that are first in line for their recipient and due now, oldest first: the next message of each
-    recipient, so that a recipient's messages go one at a time and in the order queued. Recipients in `held`
-    and channels in `held_channels` (paced or rate limited, in the dispatcher's memory) are left out."""
+    recipient, so that a recipient's messages go one at a time and in the order queued. Rows after id `up_to`,
+    recipients in `held` and channels in `held_channels` (paced or rate limited, in the dispatcher's memory)
+    are left out."""
     async with db.transaction() as tx:
         return await tx.fetchall(_HEADS, {
-            "now": now.isoformat(), "limit": limit,
+            "now": now.isoformat(), "limit": limit, "up_to": up_to,
             "held": json.dumps(list(held)), "held_channels": json.dumps(list(held_channels)),
         })
 
@@ -150,6 +151,12 @@ async def drop_texts(db: Database, before: datetime, batch: int = 500) -> int:
         total += count
         if count < batch:
             return total
+
+
+async def last_id(db: Database) -> int:
+    """The id of the newest row (0 when there is none)."""
+    async with db.transaction() as tx:
+        return int(await tx.scalar("SELECT COALESCE(MAX(id), 0) FROM outbox"))
 
 
 async def mark_sent(tx: Tx, outbox_id: int, attempts: int, at: datetime, external_id: str | None) -> int:
