@@ -181,7 +181,7 @@ class Dispatcher:
         for row in rows:
             message = OutboxMessage.from_row(row)
             sender = self.sender_for(message.channel)
-            if sender is not None and id(sender) in self._sender_free_at:  # the fallback, held whole
+            if sender is not None and self._is_held(sender, message.recipient_id, now):  # e.g. the fallback
                 result.deferred += 1
                 continue
             lane = (message.recipient_id, message.case_ref if message.kind == "calendar" else None)
@@ -217,6 +217,10 @@ class Dispatcher:
         ends = [at for at in (*self._free_at.values(), *self._sender_free_at.values()) if at > now]
         return (min(ends) - now).total_seconds() if ends else None
 
+    def _is_held(self, sender: Sender, recipient_id: str, now: datetime) -> bool:
+        holds = (self._sender_free_at.get(id(sender)), self._free_at.get((id(sender), recipient_id)))
+        return any(until is not None and until > now for until in holds)
+
     def _hold(self, sender: Sender, recipient_id: str, until: datetime) -> None:
         """Rate limited: hold the recipient, or the whole sender when several recipients are held at once."""
         key = (id(sender), recipient_id)
@@ -238,6 +242,9 @@ class Dispatcher:
             result.failed += 1
             return
         now = self.clock.now()
+        if self._is_held(sender, message.recipient_id, now):  # a limit met since this pass began
+            result.deferred += 1
+            return
         try:
             external_id = await sender.send(message)
         except DeliveryError as exc:
