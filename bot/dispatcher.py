@@ -272,8 +272,8 @@ class Dispatcher:
                 result.retried += 1
             return
         interval = float(getattr(sender, "min_interval", 0.0) or 0.0)
-        if interval > 0:
-            self._free_at[(id(sender), message.recipient_id)] = self.clock.now() + timedelta(seconds=interval)
+        if interval > 0:  # counted from when this one was sent, as the channel counts it
+            self._free_at[(id(sender), message.recipient_id)] = now + timedelta(seconds=interval)
         await self._mark_sent(message, attempts, external_id)
         result.sent += 1
 
