@@ -111,6 +111,8 @@ class Dispatcher:
         self.window: RetryWindow | None = None
         self._running = asyncio.Lock()
         self._again = False  # a call came while a run was under way: look once more before ending
+        self._wake = asyncio.Event()  # ... and stop waiting for a hold to end
+        self._looked = asyncio.Event()  # set when the run under way has looked (again); then replaced
         # Earliest time the next message may go to a (sender, recipient) pair: pacing and 429s.
         self._free_at: dict[tuple[int, str], datetime] = {}
         # Per sender: the recipients held by a 429, until when; and the senders held whole.
@@ -131,20 +133,19 @@ class Dispatcher:
 
     async def run_once(self, limit: int = PAGE) -> DispatchResult:
         """Deliver every message that can go now, each recipient's next in line per pass (`limit` recipients
-        a pass), until nothing more can. A call during a run returns at once: that run looks again first."""
+        a pass), until nothing more can. A call during a run waits until that run has looked again (what it
+        delivers is counted there)."""
         if self._running.locked():
-            self._again = True
-            return DispatchResult()
+            return await self._ask()
         async with self._running:
             return await self._passes(limit)
 
     async def drain(self, max_wait: float = 1.0) -> DispatchResult:
         """Deliver like `run_once`, then wait for the holds that end within `max_wait` seconds and deliver
         again, until nothing can go that soon: a paced recipient is served at its pace, not at the pace of
-        whoever calls (the runtime's dispatch job)."""
+        whoever calls (the runtime's dispatch job). A call meanwhile wakes it up."""
         if self._running.locked():
-            self._again = True
-            return DispatchResult()
+            return await self._ask()
         total = DispatchResult()
         async with self._running:
             while True:
@@ -153,22 +154,43 @@ class Dispatcher:
                 wait = self._next_hold_end(now)
                 if wait is None or wait > max_wait:
                     return total
-                await self.sleep(wait)
-                if self.clock.now() <= now:  # a clock that does not move (tests, the console): stop here
-                    return total
+                if not await self._nap(wait) and self.clock.now() <= now:
+                    return total  # a clock that does not move (tests, the console): nothing more to wait for
+
+    async def _ask(self) -> DispatchResult:
+        """Ask the run under way to look again (now, if it is waiting for a hold), and wait until it has."""
+        looked = self._looked
+        self._again = True
+        self._wake.set()
+        await looked.wait()
+        return DispatchResult()
+
+    async def _nap(self, seconds: float) -> bool:
+        """Sleep (the injected `sleep`) unless woken by a call first; True when woken."""
+        nap = asyncio.ensure_future(self.sleep(seconds))
+        woken = asyncio.ensure_future(self._wake.wait())
+        await asyncio.wait({nap, woken}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (nap, woken):
+            task.cancel()
+        return self._wake.is_set()
 
     async def _passes(self, limit: int) -> DispatchResult:
         """Passes until nothing more can go. Messages queued during the run (e.g. the coordinators' notice of a
-        failure) wait for the next run, unless someone asked for one meanwhile (`_again`)."""
+        failure) wait for the next run, unless someone asked for one meanwhile (`_ask`)."""
         result = DispatchResult()
         self._again = False
+        self._wake.clear()
         up_to = await store.last_id(self.db)
         while True:
             if not await self._pass(limit, up_to, result):
                 if not self._again:
-                    return result
+                    break
                 self._again = False
+                self._wake.clear()
                 up_to = await store.last_id(self.db)
+        looked, self._looked = self._looked, asyncio.Event()
+        looked.set()
+        return result
 
     async def _pass(self, limit: int, up_to: int, result: DispatchResult) -> bool:
         """Send the next message of each recipient that is free now; False when there was none."""

@@ -26,11 +26,14 @@ class GatedSender:
         self.overlapping: list[str] = []  # recipients that had two sends in flight at once
         self.delivered: list[tuple[str, int]] = []  # (recipient, outbox id)
         self.limited = limited or {}  # recipient -> Retry-After answers to give first
+        self.started = asyncio.Event()
+        self.delivered_one = asyncio.Event()
 
     async def send(self, message: OutboxMessage) -> str | None:
         if message.recipient_id in self.in_flight:
             self.overlapping.append(message.recipient_id)
         self.in_flight.append(message.recipient_id)
+        self.started.set()
         self.most_in_flight = max(self.most_in_flight, len(self.in_flight))
         try:
             await self.gate.wait()
@@ -38,6 +41,7 @@ class GatedSender:
             if self.limited.get(message.recipient_id):
                 raise DeliveryError("slack:ratelimited", retry_after=self.limited[message.recipient_id].pop(0))
             self.delivered.append((message.recipient_id, message.id))
+            self.delivered_one.set()
             return f"ts-{message.id}"
         finally:
             self.in_flight.remove(message.recipient_id)
@@ -191,3 +195,36 @@ async def test_an_urgent_message_does_not_wait_for_a_non_urgent_one(core: Core, 
         urgent = await core.outbox.enqueue(tx, "linnea.fors", "slack_brist", urgent=True, coordinators=[])
     await dispatcher(core, sender).run_once()
     assert sender.to("linnea.fors") == [urgent]
+
+
+async def test_a_call_during_a_run_waits_until_that_run_has_delivered_what_it_asked_for(core: Core) -> None:
+    sender = GatedSender()
+    sender.gate.clear()
+    d = dispatcher(core, sender)
+    await queue(core, ["linnea.fors"], 1)
+    first = asyncio.create_task(d.run_once())
+    await sender.started.wait()
+    [late] = (await queue(core, ["fatima.ali"], 1))["fatima.ali"]  # queued while the run is sending
+    second = asyncio.create_task(d.run_once())
+    await asyncio.sleep(0)
+    assert not second.done()  # it waits for the run under way
+    sender.gate.set()
+    await second
+    assert sender.to("fatima.ali") == [late]  # delivered by the run under way, before the call returned
+    assert (await first).sent == 2
+
+
+async def test_a_call_wakes_a_drain_that_waits_for_a_paced_recipient(core: Core, clock: FrozenClock) -> None:
+    async def never(seconds: float) -> None:  # a hold that does not end during the test
+        await asyncio.Event().wait()
+
+    sender = GatedSender(min_interval=1.0)
+    d = dispatcher(core, sender, sleep=never)
+    await queue(core, ["linnea.fors"], 2)
+    draining = asyncio.create_task(d.drain())
+    await sender.delivered_one.wait()
+    [receipt] = (await queue(core, ["fatima.ali"], 1))["fatima.ali"]
+    await asyncio.wait_for(d.run_once(), timeout=10)  # a bound against a hang, not a timing
+    assert sender.to("fatima.ali") == [receipt]  # not after linnea's hold: at once
+    assert len(sender.to("linnea.fors")) == 1
+    draining.cancel()
