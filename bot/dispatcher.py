@@ -15,6 +15,10 @@ limit is taken to be the workspace's and the whole sender is held. Holds live in
 not written to (only the one that got the 429 is, with its retry time), and after a restart the first send
 meets the limit again.
 
+Runs. One at a time. `run_once` delivers what was queued when it began and can go now; `drain` (the
+runtime's job) also waits for the holds that end within a second, so a paced recipient is served at its pace.
+A call during a run makes that run look again, and returns once it has.
+
 Recording. Outcomes are written as soon as they are known; sends that finish together are recorded in one
 transaction (group commit), so a crash can send again only the messages in flight, each once more.
 """
