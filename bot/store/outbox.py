@@ -167,11 +167,6 @@ async def mark_sent(tx: Tx, outbox_id: int, attempts: int, at: datetime, externa
     )
 
 
-async def defer(tx: Tx, outbox_id: int, until: datetime) -> None:
-    await tx.execute("UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'pending'",
-                     (until.isoformat(), outbox_id))
-
-
 async def mark_retry(tx: Tx, outbox_id: int, attempts: int, reason: str, at: datetime) -> None:
     await tx.execute(
         "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending'",
