@@ -144,19 +144,21 @@ class Dispatcher:
         async with self._running:
             return await self._passes(limit)
 
-    async def drain(self, max_wait: float = 1.0) -> DispatchResult:
+    async def drain(self, max_wait: float = 1.0, max_seconds: float = 5.0) -> DispatchResult:
         """Deliver like `run_once`, then wait for the holds that end within `max_wait` seconds and deliver
-        again, until nothing can go that soon: a paced recipient is served at its pace, not at the pace of
-        whoever calls (the runtime's dispatch job). A call meanwhile wakes it up."""
+        again, until nothing can go that soon or `max_seconds` have passed (the runtime calls again a second
+        later; a stop never waits long): a paced recipient is served at its pace, not at the pace of whoever
+        calls (the runtime's dispatch job). A call meanwhile wakes it up."""
         if self._running.locked():
             return await self._ask()
         total = DispatchResult()
+        until = self.clock.now() + timedelta(seconds=max_seconds)
         async with self._running:
             while True:
                 total.add(await self._passes(PAGE))
                 now = self.clock.now()
                 wait = self._next_hold_end(now)
-                if wait is None or wait > max_wait:
+                if wait is None or wait > max_wait or now + timedelta(seconds=wait) > until:
                     return total
                 if not await self._nap(wait) and self.clock.now() <= now:
                     return total  # a clock that does not move (tests, the console): nothing more to wait for
