@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     http_body_timeout: float = Field(default=10.0, gt=0, le=300, alias="GFI_HTTP_BODY_TIMEOUT")
     retention_months: int = Field(default=12, ge=1, le=120, alias="GFI_RETENTION_MONTHS")
     sweep_seconds: int = Field(default=30, ge=1, alias="GFI_SWEEP_SECONDS")
+    # Issue #14: sends in flight to different recipients; days a delivered message's text is kept.
+    dispatch_concurrency: int = Field(default=32, ge=1, le=256, alias="GFI_DISPATCH_CONCURRENCY")
+    outbox_retention_days: int = Field(default=30, ge=1, le=3650, alias="GFI_OUTBOX_RETENTION_DAYS")
     log_level: str = Field(default="INFO", alias="GFI_LOG_LEVEL")
 
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")

@@ -89,7 +89,7 @@ async def open_core(
         db, directory, clock, outbox, calendar,
         tz=settings.timezone, consent_default_days=settings.consent_default_days,
     )
-    dispatcher = Dispatcher(db, clock, senders or {}, fallback=fallback)
+    dispatcher = Dispatcher(db, clock, senders or {}, fallback=fallback, concurrency=settings.dispatch_concurrency)
     dispatcher.on_failed = tell_coordinators(directory, outbox)
     dispatcher.window = retry_window(directory, calendar)
     # The ladder and the reminders use the case service; the case service calls them back through its hooks,

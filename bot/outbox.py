@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.clock import Clock
@@ -20,7 +20,7 @@ from bot.messages.describe import describe
 from bot.messages.model import Message, Offer
 from bot.messages.text import plain_text
 from bot.rendering import Renderer
-from bot.store import Tx
+from bot.store import Database, Tx
 from bot.store import outbox as store
 
 log = logging.getLogger(__name__)
@@ -151,3 +151,15 @@ class Outbox:
         if not person_ids:
             return 0
         return await store.withdraw(tx, case_id, self.clock.now(), "consent withdrawn for the unit", person_ids)
+
+
+async def drop_old_texts(db: Database, now: datetime, days: int) -> int:
+    """Data minimisation: blank the text and stored message of every message final (sent, failed, cancelled,
+    retracted) more than `days` days ago, in short transactions. Its status, recipient, times, case reference
+    and channel message id (for a retraction) stay, and so does the read log. Idempotent; returns how many
+    rows were blanked."""
+    count = await store.drop_texts(db, now - timedelta(days=days))
+    if count:
+        await db.scrub()  # the blanked text is overwritten on disk and out of the write-ahead log
+        log.info("outbox texts dropped", extra={"event": "outbox.texts_dropped", "rows": count, "days": days})
+    return count

@@ -2,7 +2,8 @@
 
 - `sweep`: every `GFI_SWEEP_SECONDS`, `core.tick()` (distribution slots, due awaiting items and
   reminders, then the outbox). It also runs once at start, which is the catch-up after downtime.
-- `dispatch`: every second, the outbox dispatcher, so retries and one-per-second pacing are timely.
+- `dispatch`: every second, the outbox dispatcher (`drain`: it stays while a paced recipient still has
+  messages), so retries and one-per-second pacing are timely.
 - `distribution:<unit>`: a cron at each unit's two distribution slots, so queues go out on the minute.
 - `purge`: a daily cron at 03:30 deleting closed cases past `GFI_RETENTION_MONTHS` (the sweep catches up
   when the bot was down at that time; the purge runs once a day either way).
@@ -60,7 +61,7 @@ class Background:
             id="sweep", next_run_time=now,
         )
         self.scheduler.add_job(
-            self._guarded("dispatch", core.dispatcher.run_once), "interval", seconds=DISPATCH_SECONDS, id="dispatch"
+            self._guarded("dispatch", core.dispatcher.drain), "interval", seconds=DISPATCH_SECONDS, id="dispatch"
         )
         for unit in core.directory.units.values():
             days = ",".join(CRON_DAYS[d] for d in unit.distribution.days)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import time
 from typing import TYPE_CHECKING
 
+from bot.outbox import drop_old_texts
 from bot.stats.retention import PurgeResult, purge
 
 if TYPE_CHECKING:
@@ -16,11 +17,13 @@ PURGE_AT = time(3, 30)
 
 
 async def daily_purge(core: Core) -> PurgeResult | None:
-    """Purge the closed cases past the retention period, once a day from PURGE_AT (local time).
+    """Purge the closed cases past the retention period, once a day from PURGE_AT (local time); from then on,
+    also drop the text of messages delivered more than GFI_OUTBOX_RETENTION_DAYS ago.
     Returns None when it is too early or the day's purge already ran."""
     now = core.clock.now()
     tz = core.settings.timezone
     local = now.astimezone(core.calendar.tz)
     if local.time() < PURGE_AT:
         return None
+    await drop_old_texts(core.db, now, core.settings.outbox_retention_days)  # cheap when done: an index range
     return await purge(core.db, now, core.settings.retention_months, tz, run_day=local.date().isoformat())

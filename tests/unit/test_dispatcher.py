@@ -85,18 +85,24 @@ async def test_retry_after_is_honoured_and_does_not_use_up_attempts(core: Core, 
     assert (await d.run_once()).sent == 1
 
 
-async def test_rate_limit_holds_other_messages_to_the_same_recipient(core: Core, clock: FrozenClock) -> None:
+async def test_rate_limit_holds_the_recipient_in_memory_and_only_that_recipient(core: Core, clock: FrozenClock) -> None:
     sender = ScriptedSender([DeliveryError("slack:ratelimited", retry_after=5)])
     d = dispatcher(core, sender)
     first, second = await queue(core, n=2)
     [other] = await queue(core, recipient="sofia.grahn")
+    queued = await row(core, second)
     result = await d.run_once()
-    assert (result.retried, result.deferred, result.sent) == (1, 1, 1)  # linnea held, sofia delivered
-    assert (await row(core, second))["next_attempt_at"] == (clock.now() + timedelta(seconds=5)).isoformat()
+    assert (result.retried, result.sent) == (1, 1)  # linnea held, sofia delivered
     assert (await row(core, other))["status"] == "sent"
-    clock.advance(timedelta(seconds=5))
+    assert await row(core, second) == queued  # the held message is not written to
+    clock.advance(timedelta(seconds=4))
     await d.run_once()
-    assert (await row(core, first))["status"] == "sent"
+    assert [s.recipient for s in sender.sent] == ["sofia.grahn"]  # still held
+    clock.advance(timedelta(seconds=1))
+    await d.run_once()
+    assert [s.recipient for s in sender.sent] == ["sofia.grahn", "linnea.fors", "linnea.fors"]
+    assert [(await row(core, i))["status"] for i in (first, second)] == ["sent", "sent"]
+    assert sender.calls == 4  # the rate-limited one tried again once, the held one sent once
 
 
 async def test_pacing_one_message_per_interval_per_recipient(core: Core, clock: FrozenClock) -> None:

@@ -13,7 +13,6 @@ few thousand characters although the reference still says 40,000.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,9 +165,18 @@ def fits(blocks: list[dict[str, Any]], max_blocks: int = MESSAGE_BLOCKS,
     return len(blocks) <= max_blocks and (max_chars is None or text_chars(blocks) <= max_chars)
 
 
+def json_copy(node: Any) -> Any:
+    """A deep copy of a JSON-like structure (dicts, lists, scalars); several times faster than `copy.deepcopy`."""
+    if isinstance(node, dict):
+        return {k: json_copy(v) for k, v in node.items()}
+    if isinstance(node, list | tuple):
+        return [json_copy(v) for v in node]
+    return node
+
+
 def fit_fields(blocks: list[dict[str, Any]], notes: Notes = Notes()) -> list[dict[str, Any]]:
     """A copy of `blocks` with every text cut to its field's limit and long selects grouped."""
-    out = copy.deepcopy(blocks)
+    out: list[dict[str, Any]] = json_copy(blocks)
     for block in out:
         _block(block, notes)
     return out
@@ -196,7 +204,7 @@ def fit_blocks(blocks: list[dict[str, Any]], notes: Notes = Notes(), *, max_bloc
 
 def fit_view(view: dict[str, Any], notes: Notes = Notes()) -> dict[str, Any]:
     """A copy of a modal or Home view within Slack's limits (see `fit_blocks`; 100 blocks, no text total)."""
-    out = copy.deepcopy(view)
+    out: dict[str, Any] = json_copy(view)
     for key in ("title", "submit", "close"):
         _text(out.get(key), VIEW_TITLE, notes)
     out["blocks"] = fit_blocks(out.get("blocks") or [], notes, max_blocks=VIEW_BLOCKS, max_chars=None)
