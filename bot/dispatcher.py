@@ -287,7 +287,6 @@ class Dispatcher:
                 result.failed += 1
             else:
                 retry_at = now + timedelta(seconds=self.backoff(attempts))
-                self._free_at[key] = retry_at  # the recipient's later messages wait behind this one (order)
                 await self._mark_retry(message, attempts, exc.reason, retry_at)
                 result.retried += 1
             return
@@ -299,7 +298,6 @@ class Dispatcher:
                 result.failed += 1
             else:
                 retry_at = now + timedelta(seconds=self.backoff(attempts))
-                self._free_at[key] = retry_at  # the recipient's later messages wait behind this one (order)
                 await self._mark_retry(message, attempts, reason, retry_at)
                 result.retried += 1
             return
