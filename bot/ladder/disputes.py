@@ -47,7 +47,7 @@ async def ask_first_rung(service: LadderService, tx: Tx, case: Case, item_id: in
                          now: datetime) -> list[str]:
     """Ask both units' line managers (the dispute ladder's first rung, those present) to settle it. They get
     the summary only (no free text), may see the case's summary and are told when it is settled."""
-    people = ladder.rungs[0].present(service.directory)
+    people = ladder.rungs[0].present(service.directory, now)
     since = case.disputed_at or now
     for pid in people:
         await service.outbox.enqueue(
