@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.delivery import quiet_hours, retry_window, tell_coordinators
 from bot.directory import Directory, load_directory
 from bot.dispatcher import Dispatcher, Sender
+from bot.disputes.service import DisputeService
 from bot.distribution.scheduled import run_distribution
 from bot.ladder.scheduled import TimeHook, sweep_due
 from bot.ladder.service import LadderService
@@ -52,6 +53,8 @@ class Core:
     brister: BristService
     # Frånvaro (issue #10): absences and stand-ins registered in the bot; presence is asked in bot/absence.
     absences: AbsenceService
+    # Disputes about whose a case is (tvist; issue #10 item 7): opened by the receiving unit, settled by managers.
+    disputes: DisputeService
     # Periodic work run by `tick()` before dispatching (the Time module registers its sweep here).
     sweeps: list[Job] = field(default_factory=list)
     # Free/busy suggestions for booking forms (issue #9): the Graph channel plugs in the finder.
@@ -105,6 +108,7 @@ async def open_core(
     core = Core(
         settings, directory, db, clock, calendar, renderer, outbox, cases, dispatcher,
         ladder=ladder, reminders=reminders, brister=brister, absences=absences,
+        disputes=DisputeService(cases, ladder),
     )
     core.sweeps.append(lambda: run_distribution(core))
     core.sweeps.append(lambda: sweep_due(core))

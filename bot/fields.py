@@ -31,6 +31,8 @@ MAX_LENGTH: dict[str, int] = {
     "vad": 300,  # follow-up text
     "skal": 300,  # free-text close reason
     "vantar_skal": 300,  # why a case waits for the individual (vilande)
+    "tvist_skal": 300,  # why the receiving unit holds that the case is not theirs (tvist)
+    "enig": 300,  # what the parties agreed when a dispute was settled
     "omfattar": 300,  # consent scope (unit ids, joined with ", ")
     "avser_text": 300,  # what the consent covers, in the requester's words ("annat")
     "handelse": 2000,  # brist i samverkan: what happened (about the collaboration, not the individual)

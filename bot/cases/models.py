@@ -187,10 +187,18 @@ class Case:
     waiting_until: date | None = None  # vilande: the day to resume (or close)
     waiting_reason: str | None = None  # free text: why the case waits
     children: ChildrenAffected | None = None  # None for cases filed before it was asked
+    disputed_at: datetime | None = None  # tvist: the receiving unit said the case is not theirs (bot.disputes)
+    disputed_by: str | None = None
+    dispute_reason: str | None = None  # free text: why it is not theirs
 
     @property
     def is_open(self) -> bool:
         return self.state is not CaseState.CLOSED
+
+    @property
+    def disputed(self) -> bool:
+        """An open disagreement about whose the case is (*tvist*): it climbs its own ladder, not the unanswered one."""
+        return self.disputed_at is not None and self.is_open
 
     @property
     def held_now(self) -> bool:
@@ -261,4 +269,7 @@ class Case:
             waiting_until=date.fromisoformat(row["waiting_until"]) if row.get("waiting_until") else None,
             waiting_reason=row.get("waiting_reason"),
             children=ChildrenAffected(row["children"]) if row.get("children") else None,
+            disputed_at=dt("disputed_at"),
+            disputed_by=row.get("disputed_by"),
+            dispute_reason=row.get("dispute_reason"),
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.cases import consent
+from bot.cases.disputes import is_coordinator, outside_own_organisation
 from bot.cases.models import Case, CaseState
 from bot.cases.rules import Action, may, may_complete_follow_up
 from bot.cases.visibility import Level, level
@@ -94,12 +95,42 @@ def escalation(item_id: int, ref: str) -> tuple[Offer, ...]:
             Offer(A.LADDER_REASSIGN, ref, item=item_id))
 
 
+def escalation_for(item_id: int, ref: str, kind: str, unit_id: str, person_id: str,
+                   directory: Directory) -> tuple[Offer, ...]:
+    """What one alerted person may do about an escalation: a dispute is settled (and a coordinator may take it
+    to the samverkansnivå); a coordinator outside the unit's organisation nudges or takes the question to the
+    samverkansnivå but assigns nobody there (bot.disputes.rules); everyone else gets `escalation`."""
+    coordinator = is_coordinator(person_id, directory)
+    if kind == "dispute":
+        settle = (Offer(A.SETTLE_DISPUTE, ref, primary=True),)
+        return (*settle, Offer(A.TO_SAMVERKAN, ref, item=item_id)) if coordinator else settle
+    if outside_own_organisation(person_id, unit_id, directory):
+        return (Offer(A.TO_SAMVERKAN, ref, item=item_id, primary=True), Offer(A.LADDER_NUDGE, ref, item=item_id))
+    return escalation(item_id, ref)
+
+
+def dispute(case: Case, person_id: str, directory: Directory) -> tuple[Offer, ...]:
+    """Saying the case is not the receiving unit's (*inte vårt*), for those who may, while it is not disputed."""
+    if case.disputed or not may(Action.DISPUTE, case, person_id, directory):
+        return ()
+    return (Offer(A.DISPUTE, case.ref),)
+
+
+def settle(case: Case, person_id: str, directory: Directory) -> tuple[Offer, ...]:
+    """Settling the open dispute, for those who may."""
+    if not case.disputed or not may(Action.SETTLE_DISPUTE, case, person_id, directory):
+        return ()
+    return (Offer(A.SETTLE_DISPUTE, case.ref, primary=True),)
+
+
 # Messages about a case that offer the recipient's next steps on it.
 NEXT_STEP_MESSAGES = frozenset({
     "urgent_request", "assigned_to_you", "meeting_booked", "meeting_no_show", "outcome_recorded", "case_closed",
     "case_reopened", "consent_renewed", "ladder_nudge", "reminder_meeting_day", "reminder_outcome",
     "meeting_held_now", "case_waiting", "case_resumed", "reminder_waiting_ends",
 })
+# Messages to the receiving unit that also offer saying the case is not theirs (a tvist), after the next steps.
+DISPUTE_OFFERED = frozenset({"urgent_request", "assigned_to_you", "ladder_nudge"})
 # The next steps a reminder leaves out (before the meeting, its outcome is not asked for).
 LEFT_OUT: dict[str, frozenset[str]] = {
     "reminder_prepare": frozenset({A.RECORD_OUTCOME, A.NO_SHOW}),
@@ -126,6 +157,8 @@ def for_message(kind: str, case: Case, person_id: str, directory: Directory, *, 
             steps = tuple(Offer(o.action, o.ref, o.item, False) for o in steps)
         if kind in ("case_closed", "outcome_recorded"):
             steps += journal(case, person_id, directory)
+        if kind in DISPUTE_OFFERED:
+            steps = (*steps, *dispute(case, person_id, directory))
         return steps
     return ()
 

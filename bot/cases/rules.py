@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from bot.cases.consent import covers, may_record
+from bot.cases.disputes import check_coordinator_assigns, may_dispute, settlers
 from bot.cases.models import OPEN_STATES, Case, CaseState, CloseReason
 from bot.directory import Directory
 from bot.errors import FieldError, Refusal
@@ -25,6 +26,8 @@ class Action(StrEnum):
     WAIT = "wait"  # vilande: the individual cannot be reached or asked for time
     RESUME = "resume"
     HOLD_NOW = "hold_now"  # the meeting is being held now (the individual turned up unannounced)
+    DISPUTE = "dispute"  # the receiving unit: "vi bedömer att ärendet inte är vårt" (bot.disputes)
+    SETTLE_DISPUTE = "settle_dispute"  # a line manager, rung or coordinator records what was agreed
 
 
 S = CaseState
@@ -43,6 +46,8 @@ ALLOWED_FROM: dict[Action, frozenset[CaseState]] = {
     Action.WAIT: frozenset({S.ACKNOWLEDGED}),
     Action.RESUME: frozenset({S.WAITING}),
     Action.HOLD_NOW: frozenset({S.ACKNOWLEDGED, S.MEETING_BOOKED, S.WAITING}),
+    Action.DISPUTE: OPEN_STATES,  # the state stays: a disputed case is neither closed nor moved on
+    Action.SETTLE_DISPUTE: OPEN_STATES,
 }
 
 TARGET_STATE: dict[Action, CaseState] = {
@@ -125,6 +130,15 @@ def authorize(action: Action, case: Case, actor_id: str, directory: Directory) -
         allowed = assigners(case, directory)
         if actor_id not in allowed:
             raise Refusal("not_distributor", ref=case.ref, unit=case.target_unit)
+        check_coordinator_assigns(actor_id, case.target_unit, case.ref, directory)
+        return
+    if action is Action.DISPUTE:
+        if not may_dispute(case, actor_id, directory):
+            raise Refusal("not_receiving_unit", ref=case.ref, unit=case.target_unit)
+        return
+    if action is Action.SETTLE_DISPUTE:
+        if actor_id not in settlers(case, directory):
+            raise Refusal("not_dispute_settler", ref=case.ref)
         return
     if action in (Action.ACKNOWLEDGE, Action.BOOK, Action.NO_SHOW, Action.RECORD_OUTCOME, Action.ADD_FOLLOW_UP,
                   Action.WAIT, Action.RESUME, Action.HOLD_NOW):

@@ -120,7 +120,7 @@ def has_free_text(case: Case) -> bool:
     if case.erased_at is not None:
         return False
     return any((case.brief, case.contact, case.meeting_place, case.other_assignee, case.closed_note,
-                case.waiting_reason, *(f.what for f in case.follow_ups)))
+                case.waiting_reason, case.dispute_reason, *(f.what for f in case.follow_ups)))
 
 
 def _case(ctx: dict[str, Any]) -> Case | None:

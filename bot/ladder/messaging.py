@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from bot.ladder.service import LadderService
 
 BRIST_CAUSE = "kommunikation/information"
+DISPUTE_CAUSE = "forstaelse"  # a dispute about whose a case is: förståelse för varandras uppdrag (seed 004)
 
 
 def rung_name(outbox: Outbox, title: str) -> str:
@@ -35,7 +36,9 @@ async def escalation(
         item_id=item.id, ref=item.case_ref, kind=item.kind.value, since=item.since,
         rung_title=rung_name(outbox, item.ladder.rungs[rung].title), not_answered=not_answered,
         skipped=[rung_name(outbox, t) for t in skipped], top=top,
-        draft_id=draft_id, unit=item.unit_id, offers=offers.escalation(item.id, item.case_ref),
+        draft_id=draft_id, unit=item.unit_id,
+        offers=offers.escalation_for(item.id, item.case_ref, item.kind.value, item.unit_id, recipient,
+                                     outbox.directory),
         standing_in_for=[p for p in item.ladder.rungs[rung].people
                          if p != recipient and stand_in(outbox.directory, p) == recipient],
     )
@@ -56,6 +59,8 @@ async def nudge(outbox: Outbox, tx: Tx, item: AwaitingItem, recipient: str, acto
                 case: Case | None = None) -> None:
     """A reminder, on someone's request, to a first answerer (with the step awaited from them)."""
     offered = offers.for_message("ladder_nudge", case, recipient, outbox.directory) if case is not None else ()
+    if item.kind.value == "dispute" and case is not None:  # a line manager is reminded to settle the dispute
+        offered = offers.settle(case, recipient, outbox.directory)
     await outbox.enqueue(
         tx, recipient, "ladder_nudge", case_id=item.case_id, case_ref=item.case_ref, offers=offered,
         ref=item.case_ref, kind=item.kind.value, since=item.since, actor=actor,
@@ -82,5 +87,6 @@ async def create_brist_draft(
     )
     return await store.insert_brist_draft(
         tx, awaiting_id=item.id, case_id=item.case_id, case_ref=item.case_ref, coordinators=coordinators,
-        units=units, principals=principals, what_happened=what, causes=[BRIST_CAUSE], now=now,
+        units=units, principals=principals, what_happened=what,
+        causes=[DISPUTE_CAUSE if item.kind.value == "dispute" else BRIST_CAUSE], now=now,
     )

@@ -19,6 +19,7 @@ class AwaitingKind(StrEnum):
     BOOKING = "booking"
     OUTCOME = "outcome"
     FOLLOW_UP = "follow_up"
+    DISPUTE = "dispute"  # a tvist: both units' line managers are asked to settle it (bot.disputes)
 
 
 DEFAULT_RUNG_DAYS = 1.0

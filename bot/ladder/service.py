@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from bot import audit
 from bot.calendar import BusinessCalendar, office_of
+from bot.cases.disputes import check_coordinator_assigns
 from bot.cases.models import Case, CaseState
 from bot.clock import Clock, iso
 from bot.directory import Directory, Role, Unit
 from bot.errors import Refusal
-from bot.ladder import messaging
+from bot.ladder import disputes, messaging
 from bot.ladder.models import AwaitingItem, AwaitingKind, FrozenLadder, FrozenRung, TakeOver, add_business_time
 from bot.outbox import Outbox
 from bot.presence import present
@@ -140,6 +141,19 @@ class LadderService:
                 out.append(Wanted(AwaitingKind.FOLLOW_UP, str(f.id), owner_unit.id, (f.owner_id,), now, at, ladder))
         return out
 
+    def awaited(self, case: Case, now: datetime) -> list[Wanted]:
+        """What the case awaits: `wanted`, except that while the receiving unit disputes the case (a *tvist*,
+        bot.disputes) its own unanswered steps do not climb; the dispute climbs both units' ladders instead."""
+        wanted = self.wanted(case, now)
+        if not case.disputed or case.disputed_at is None or self.consent_expired(case, now):
+            return wanted
+        ladder = disputes.dispute_ladder(case, self.directory)
+        first = ladder.rungs[0]
+        at = add_business_time(self.calendar, case.disputed_at, ladder.office, days=first.days, hours=first.hours)
+        dispute = Wanted(AwaitingKind.DISPUTE, iso(case.disputed_at), case.target_unit, first.people,
+                         case.disputed_at, at, ladder)
+        return [*(w for w in wanted if w.unit_id != case.target_unit), dispute]
+
     # --- keeping items in step with the case ------------------------------------------------------
     async def open_items(self, tx: Tx, case_id: int) -> list[AwaitingItem]:
         return [AwaitingItem.from_row(r) for r in await store.open_rows(tx, case_id)]
@@ -151,7 +165,7 @@ class LadderService:
         """Resolve open items the case no longer awaits and open those it does. `force` re-arms kinds
         even when an item is open (a reassignment means new answerers)."""
         forced = set(force)
-        wanted = {(w.kind, w.subject): w for w in self.wanted(case, now)}
+        wanted = {(w.kind, w.subject): w for w in self.awaited(case, now)}
         still_open: set[tuple[AwaitingKind, str]] = set()
         for item in await self.open_items(tx, case.id):
             key = (item.kind, item.subject)
@@ -179,6 +193,8 @@ class LadderService:
         )
         log.info("awaiting opened", extra={"event": "ladder.opened", "case_ref": case.ref, "item_id": item_id,
                                            "kind": w.kind.value, "arm": arm, "due_at": iso(due_at)})
+        if w.kind is AwaitingKind.DISPUTE and not skipped:  # the line managers are asked at once
+            await disputes.ask_first_rung(self, tx, case, item_id, w.ladder, now)
         return item_id
 
     async def resolve(
@@ -307,6 +323,7 @@ class LadderService:
         e.g. only staff of the target unit can be assigned); a follow-up is finished with /klar."""
         async with self.db.transaction() as tx:
             item = await self._answerable(tx, actor_id, item_id)
+            self._may_take_over(item, actor_id)
             await audit.record(tx, at=self.clock.now(), actor_id=actor_id, action="ladder_take_over",
                                case_id=item.case_id, case_ref=item.case_ref, item_id=item.id, kind=item.kind.value)
         if item.kind is AwaitingKind.DISTRIBUTION:
@@ -328,6 +345,12 @@ class LadderService:
             await audit.record(tx, at=now, actor_id=actor_id, action="ladder_nudge", case_id=item.case_id,
                                case_ref=item.case_ref, item_id=item.id, kind=item.kind.value, nudged=people)
         return people
+
+    def _may_take_over(self, item: AwaitingItem, actor_id: str) -> None:
+        """A dispute is settled, not taken over; a coordinator takes over nothing in another organisation."""
+        if item.kind is AwaitingKind.DISPUTE:
+            raise Refusal("dispute_not_taken_over", ref=item.case_ref, item=item.id)
+        check_coordinator_assigns(actor_id, item.unit_id, item.case_ref, self.directory)
 
     async def reassign(self, actor_id: str, ref: str, person_ids: list[str]) -> Case:
         """*Omfördela*: the ordinary reassignment (the item is resolved by the assignment)."""

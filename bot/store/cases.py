@@ -229,15 +229,16 @@ async def clear_closed(tx: Tx, case_id: int) -> None:
 
 async def close_and_erase(tx: Tx, case_id: int, reason: str, state_before: str, now: datetime) -> None:
     """Close the case and erase its free text (brief, contact, "annan" name, place, note, consent note,
-    waiting reason, follow-up texts)."""
+    waiting reason, dispute reasons and agreements, follow-up texts)."""
     await tx.execute(
         "UPDATE cases SET closed_reason = ?, closed_at = ?, state_before_close = ?, brief = NULL, "
         "contact = NULL, other_assignee = CASE WHEN other_assignee IS NULL THEN NULL ELSE '–' END, "
-        "meeting_place = NULL, closed_note = NULL, consent_note = NULL, waiting_reason = NULL, erased_at = ? "
-        "WHERE id = ?",
+        "meeting_place = NULL, closed_note = NULL, consent_note = NULL, waiting_reason = NULL, "
+        "dispute_reason = NULL, erased_at = ? WHERE id = ?",
         (reason, now.isoformat(), state_before, now.isoformat(), case_id),
     )
     await tx.execute("UPDATE follow_ups SET what = NULL WHERE case_id = ?", (case_id,))
+    await tx.execute("UPDATE disputes SET reason = NULL, agreement = NULL WHERE case_id = ?", (case_id,))
 
 
 async def set_consent(

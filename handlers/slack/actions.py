@@ -46,6 +46,8 @@ FORMS: dict[str, tuple[Action, str]] = {
     "gfi_close_open": (Action.CLOSE, "slack_close"),
     "gfi_renew_open": (Action.RENEW_CONSENT, "slack_renew"),
     "gfi_withdraw_open": (Action.WITHDRAW_CONSENT, "slack_withdraw"),
+    "gfi_dispute_open": (Action.DISPUTE, "slack_dispute"),
+    "gfi_settle_open": (Action.SETTLE_DISPUTE, "slack_settle"),
 }
 
 

@@ -217,6 +217,13 @@ def parse_wait(values: dict[str, Any]) -> tuple[WaitForm, ErrorMap]:
     return WaitForm(until=until, reason=_text(values, "vantar_skal", errors)), errors
 
 
+def parse_one_text(values: dict[str, Any], key: str) -> tuple[str, ErrorMap]:
+    """A form of one free text (a dispute's reason, what was agreed), checked by the service like every free
+    text."""
+    errors: ErrorMap = {}
+    return _text(values, key, errors), errors
+
+
 def parse_hold_now(values: dict[str, Any]) -> tuple[list[str], ErrorMap]:
     """Mötet hölls nu: the units at the meeting."""
     errors: ErrorMap = {}

@@ -114,8 +114,29 @@ async def reassign(ctx: SlackContext, ack: Any, body: dict[str, Any], client: As
     await open_assign(ctx, click, client, person_id, item.case_ref)
 
 
+async def samverkan(ctx: SlackContext, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+    """*Ta upp på samverkansnivå*: a coordinator opens the brist draft for the question (assigns nobody)."""
+    await ack()
+    core = ctx.core
+    started = await start(ctx, body, client)
+    if started is None:
+        return
+    click, item_id, person_id = started
+    try:
+        taken = await core.disputes.take_to_samverkan(person_id, item_id)
+    except Refusal as exc:
+        await answer(ctx, click, client, await refusal_text(ctx, person_id, exc))
+        return
+    log.info("question taken to samverkan", extra={"event": "slack.ladder_samverkan", "case_ref": taken.case_ref,
+                                                  "item_id": item_id})
+    ctx.after_change()
+    await answer(ctx, click, client, core.renderer.render("slack_ladder", what="samverkan", ref=taken.case_ref,
+                                                          draft=taken.draft_id))
+
+
 def register(app: AsyncApp, ctx: SlackContext) -> None:
     """Wire the escalation buttons."""
     app.action("ladder_take_over")(bind(ctx, take_over, "action", "action.ladder_take_over"))
     app.action("ladder_nudge")(bind(ctx, nudge, "action", "action.ladder_nudge"))
     app.action("ladder_reassign")(bind(ctx, reassign, "action", "action.ladder_reassign"))
+    app.action("ladder_samverkan")(bind(ctx, samverkan, "action", "action.ladder_samverkan"))

@@ -40,6 +40,8 @@ BLOCKS: dict[str, tuple[set[str], str]] = {
     "gfi_renew": ({"giltigt", "form", "inhamtat", "avser", "avser_text", "omfattar"}, "giltigt"),
     "gfi_withdraw_consent": ({"aterkalla"}, "aterkalla"),
     "gfi_absence": ({"franvaro_person", "franvaro_fran", "franvaro_till", "ersattare"}, "franvaro_till"),
+    "gfi_dispute": ({"tvist_skal"}, "tvist_skal"),
+    "gfi_settle": ({"enig"}, "enig"),
 }
 
 
@@ -188,6 +190,20 @@ async def close(ctx: SlackContext, person_id: str, ref: str, values: dict[str, A
     return await ctx.core.cases.close(person_id, ref, reason, new_contact=new_contact)
 
 
+async def dispute(ctx: SlackContext, person_id: str, ref: str, values: dict[str, Any]) -> Case:
+    reason, errors = forms.parse_one_text(values, "tvist_skal")
+    if errors:
+        raise FieldError(errors)
+    return await ctx.core.disputes.dispute(person_id, ref, reason)
+
+
+async def settle(ctx: SlackContext, person_id: str, ref: str, values: dict[str, Any]) -> Case:
+    agreement, errors = forms.parse_one_text(values, "enig")
+    if errors:
+        raise FieldError(errors)
+    return await ctx.core.disputes.settle(person_id, ref, agreement)
+
+
 # callback_id of a modal about one case (ref in private_metadata) → what its submission does
 CASE_MODALS: dict[str, Act] = {
     "gfi_assign": assign,
@@ -200,6 +216,8 @@ CASE_MODALS: dict[str, Act] = {
     "gfi_close": close,
     "gfi_renew": renew,
     "gfi_withdraw_consent": withdraw,
+    "gfi_dispute": dispute,
+    "gfi_settle": settle,
 }
 
 

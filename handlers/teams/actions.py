@@ -38,19 +38,21 @@ log = logging.getLogger("handlers.teams.actions")
 # offer (bot/messages/actions.py) but "open", which Teams needs no handler for: the card is the case.
 # The brist verbs are handled in handlers/teams/brister.py.
 CASE_IMMEDIATE_VERBS = frozenset({"acknowledge", "no_show", "reopen", "withdraw_consent", "complete_follow_up",
-                                  "take_over", "nudge", "resume", "journal"})
+                                  "take_over", "nudge", "resume", "journal", "to_samverkan"})
 # Verbs that only show something: answered every time they are clicked (not claimed once).
 VIEW_VERBS = frozenset({"journal"})
 IMMEDIATE_VERBS = CASE_IMMEDIATE_VERBS | brister.IMMEDIATE_VERBS
 FORM_VERBS = frozenset({"assign", "book", "rebook", "book_again", "record_outcome", "add_follow_up", "close",
-                        "wait", "hold_now", "renew_consent", "withdraw_consent_form", "reassign"}) | brister.FORM_VERBS
+                        "wait", "hold_now", "renew_consent", "withdraw_consent_form", "reassign", "dispute",
+                        "settle_dispute"}) | brister.FORM_VERBS
 BOOK_VERBS = frozenset({"book", "rebook", "book_again"})
 ANY_VERB = re.compile(r".*")
 # The rule checked before a form opens (the service checks again on submit).
 PRECHECK = {"assign": Action.ASSIGN, "book": Action.BOOK, "rebook": Action.BOOK, "book_again": Action.BOOK,
             "record_outcome": Action.RECORD_OUTCOME, "add_follow_up": Action.ADD_FOLLOW_UP, "close": Action.CLOSE,
             "renew_consent": Action.RENEW_CONSENT, "withdraw_consent_form": Action.WITHDRAW_CONSENT,
-            "wait": Action.WAIT, "hold_now": Action.HOLD_NOW}
+            "wait": Action.WAIT, "hold_now": Action.HOLD_NOW, "dispute": Action.DISPUTE,
+            "settle_dispute": Action.SETTLE_DISPUTE}
 
 
 class Answer(Exception):
@@ -166,11 +168,19 @@ async def journal(ctx: TeamsContext, person_id: str, data: dict[str, Any]) -> di
     return await journal_card(ctx, person_id, ref_of(data))
 
 
+async def to_samverkan(ctx: TeamsContext, person_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """*Ta upp på samverkansnivå*: a coordinator opens the brist draft for the question (assigns nobody)."""
+    taken = await ctx.core.disputes.take_to_samverkan(person_id, _item(data))
+    ctx.after_change()
+    return done_card(ctx, person_id, say(ctx, "samverkan", ref=taken.case_ref, draft=taken.draft_id))
+
+
 Immediate = Callable[[TeamsContext, str, dict[str, Any]], Awaitable[dict[str, Any]]]
 IMMEDIATE: dict[str, Immediate] = {
     "acknowledge": acknowledge, "no_show": no_show, "reopen": reopen, "withdraw_consent": withdraw,
     "complete_follow_up": follow_up_done, "take_over": take_over, "nudge": nudge, "resume": resume,
     "journal": journal,
+    "to_samverkan": to_samverkan,
 }
 assert set(IMMEDIATE) == CASE_IMMEDIATE_VERBS
 
@@ -235,6 +245,14 @@ async def submit_form(ctx: TeamsContext, person_id: str, verb: str, data: dict[s
             raise FieldError(errors)
         case = await core.cases.wait(person_id, ref, waiting.until, waiting.reason)
         return await done(ctx, person_id, "wait", case)
+    if verb in ("dispute", "settle_dispute"):
+        key = "tvist_skal" if verb == "dispute" else "enig"
+        text, errors = parse.parse_one_text(values, key)
+        if errors:
+            raise FieldError(errors)
+        if verb == "dispute":
+            return await done(ctx, person_id, verb, await core.disputes.dispute(person_id, ref, text))
+        return await done(ctx, person_id, verb, await core.disputes.settle(person_id, ref, text))
     if verb == "record_outcome":
         outcome, errors = parse.parse_outcome(values)
         if errors:

@@ -109,6 +109,10 @@ def case_form(ctx: TeamsContext, verb: str, case: Case, person_id: str, item: in
             Field("till", "date", required=True),
             Field("vantar_skal", "text", max_length=300, required=True),
         ], ref=case.ref)
+    if verb == "dispute":
+        return Form("dispute", verb, [Field("tvist_skal", "multiline", max_length=300, required=True)], ref=case.ref)
+    if verb == "settle_dispute":
+        return Form("settle_dispute", verb, [Field("enig", "multiline", max_length=300, required=True)], ref=case.ref)
     if verb == "record_outcome":
         return Form("record_outcome", verb, [
             Field("utfall", "choice", list(labels.OUTCOMES.items()), required=True, expanded=True),

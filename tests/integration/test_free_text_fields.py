@@ -59,7 +59,7 @@ async def case_in(core: Core, clock: FrozenClock, state: str) -> Case:
 
 Submit = Callable[[Any], Awaitable[Any]]
 STATE_FOR = {"annan": "requested", "plats": "acknowledged", "vad": "meeting_held", "skal": "meeting_held",
-             "vantar_skal": "acknowledged"}
+             "vantar_skal": "acknowledged", "tvist_skal": "acknowledged", "enig": "acknowledged"}
 REQUEST_KEY = {"kort": "brief", "kontakt": "contact", "enhet": "target_unit", "typ": "case_type"}
 
 
@@ -73,6 +73,8 @@ async def entry(core: Core, clock: FrozenClock, field: str) -> Submit:
 
         return request
     ref = (await case_in(core, clock, STATE_FOR[field])).ref
+    if field == "enig":  # what was agreed is typed when a dispute is settled
+        await core.disputes.dispute("linnea.fors", ref, "Socialtjänstens uppdrag")
 
     async def submit(value: Any) -> Any:
         if field == "annan":
@@ -81,6 +83,10 @@ async def entry(core: Core, clock: FrozenClock, field: str) -> Submit:
             return await core.cases.book("linnea.fors", ref, local("2026-12-01T13:00"), value, ["soc-norr", "beroende"])
         if field == "vantar_skal":
             return await core.cases.wait("linnea.fors", ref, date(2026, 12, 14), value)
+        if field == "tvist_skal":
+            return await core.disputes.dispute("linnea.fors", ref, value)
+        if field == "enig":
+            return await core.disputes.settle("helena.ros", ref, value)
         if field == "vad":
             return await core.cases.add_follow_up("linnea.fors", ref, "maria.sand", date(2026, 12, 14), value)
         return await core.cases.close("linnea.fors", ref, value)
@@ -88,7 +94,7 @@ async def entry(core: Core, clock: FrozenClock, field: str) -> Submit:
     return submit
 
 
-TEXT_FIELDS = ["kort", "kontakt", "annan", "plats", "vad", "skal", "vantar_skal"]
+TEXT_FIELDS = ["kort", "kontakt", "annan", "plats", "vad", "skal", "vantar_skal", "tvist_skal", "enig"]
 
 
 def test_every_field_has_a_limit_and_a_swedish_label() -> None:

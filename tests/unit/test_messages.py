@@ -91,12 +91,18 @@ KINDS: dict[str, tuple[CaseState, str]] = {
     "absence_receipt": (S.REQUESTED, "fatima.ali"), "absence_registered": (S.REQUESTED, "linnea.fors"),
     "absence_stand_in": (S.REQUESTED, "sofia.grahn"), "absence_cancelled": (S.REQUESTED, "sofia.grahn"),
     "absence_cancel_done": (S.REQUESTED, "fatima.ali"), "absence_list": (S.REQUESTED, "fatima.ali"),
+    "dispute_opened": (S.ACKNOWLEDGED, "maria.sand"), "dispute_asked": (S.ACKNOWLEDGED, "helena.ros"),
+    "dispute_settled": (S.ACKNOWLEDGED, "maria.sand"),
 }
+# What the dispute messages are told besides COMMON (issue #10 item 7).
+DISPUTE = {"unit": "beroende", "other_unit": "soc-norr", "by": "linnea.fors", "reason": "Inte vårt uppdrag",
+           "agreement": "Beroendemottagningen behåller ärendet", "due": NOW, "item_id": 5}
 # Kinds that ask the recipient to act, and so must offer at least one action.
 ASKING = {"case_filed", "urgent_request", "assigned_to_you", "meeting_booked", "meeting_no_show", "outcome_recorded",
           "follow_up_assigned", "case_closed", "escalation", "ladder_nudge", "reminder_meeting_day",
           "reminder_outcome", "reminder_follow_up", "reminder_consent_expiring", "consent_expired", "queue",
-          "action_done", "reminder_prepare", "brist_filed", "brist_changed", "reminder_waiting_ends"}
+          "action_done", "reminder_prepare", "brist_filed", "brist_changed", "reminder_waiting_ends",
+          "dispute_asked"}
 BRIST = BristReport(
     id=1, ref="BRIST-2026-0001", year=2026, state=BristState.SUBMITTED, incident_date=date(2026, 11, 20),
     units=["beroende", "soc-norr"], principals=[], causes=[Cause.SIP], what="Ingen svarade på förfrågan",
@@ -117,10 +123,13 @@ def message(renderer: Renderer, kind: str) -> Message:
         offered = offers.next_steps(c, recipient, renderer.directory)
     elif kind == "action_done":
         offered = offers.after_action(c, recipient, renderer.directory)
+    elif kind == "dispute_asked":
+        offered = offers.escalation_for(5, c.ref, "dispute", c.target_unit, recipient, renderer.directory)
     else:
         offered = offers.for_message(kind, c, recipient, renderer.directory, number=1)
+    extra = {**COMMON, **DISPUTE} if kind.startswith("dispute_") else COMMON
     return describe(renderer, kind, offers=offered, case_ref=c.ref, case=c, recipient=recipient,
-                    queues=[("beroende", [c])], **COMMON)
+                    queues=[("beroende", [c])], **extra)
 
 
 def test_every_described_kind_is_tested() -> None:

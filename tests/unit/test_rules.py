@@ -31,6 +31,8 @@ ACTOR: dict[Action, str] = {
     Action.WAIT: "linnea.fors",
     Action.RESUME: "linnea.fors",
     Action.HOLD_NOW: "linnea.fors",
+    Action.DISPUTE: "fatima.ali",  # the receiving unit: its distributor (or those responsible)
+    Action.SETTLE_DISPUTE: "helena.ros",  # the receiving unit's line manager (first rung of its ladder)
 }
 # Someone who may never do it.
 OUTSIDER: dict[Action, str] = {
@@ -48,6 +50,8 @@ OUTSIDER: dict[Action, str] = {
     Action.WAIT: "maria.sand",  # the requester: waiting is for those who reach the individual
     Action.RESUME: "sofia.grahn",  # same unit, not assigned
     Action.HOLD_NOW: "maria.sand",
+    Action.DISPUTE: "maria.sand",  # the requester cannot say the case is not the receiving unit's
+    Action.SETTLE_DISPUTE: "linnea.fors",  # staff, on no ladder
 }
 
 
@@ -96,7 +100,8 @@ def test_outsiders_are_refused(action: Action) -> None:
     state = sorted(ALLOWED_FROM[action])[0]
     with pytest.raises(Refusal) as exc:
         authorize(action, sample(state), OUTSIDER[action], DIRECTORY)
-    assert exc.value.code in {"not_distributor", "not_assignee", "not_case_staff"}
+    assert exc.value.code in {"not_distributor", "not_assignee", "not_case_staff", "not_receiving_unit",
+                              "not_dispute_settler"}
 
 
 def test_lifecycle_order() -> None:

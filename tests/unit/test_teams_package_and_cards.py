@@ -31,7 +31,7 @@ ELEMENTS = {"TextBlock", "RichTextBlock", "TextRun", "Container", "ColumnSet", "
 ACTIONS = {"Action.Execute", "Action.OpenUrl", "Action.ShowCard", "Action.ToggleVisibility", "Action.Submit"}
 VERBS = {"acknowledge", "assign", "book", "rebook", "book_again", "no_show", "record_outcome", "add_follow_up",
          "complete_follow_up", "close", "reopen", "withdraw_consent", "withdraw_consent_form", "renew_consent",
-         "take_over", "nudge", "reassign", "request"}
+         "take_over", "nudge", "reassign", "request", "dispute", "settle_dispute", "to_samverkan"}
 
 
 def test_manifest_has_what_teams_requires() -> None:

@@ -12,14 +12,26 @@ from collections.abc import Awaitable, Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, TypeAlias
 
-from bot.channels.console import absence, brister, closing, control, journal, ladder, meetings, oversight, requests
+from bot.channels.console import (
+    absence,
+    brister,
+    closing,
+    control,
+    disputes,
+    journal,
+    ladder,
+    meetings,
+    oversight,
+    requests,
+)
 
 if TYPE_CHECKING:
     from bot.channels.console.session import ConsoleSession
 
 Command: TypeAlias = "Callable[[ConsoleSession, list[str], dict[str, str]], Awaitable[None]]"
 
-MODULES: tuple[ModuleType, ...] = (requests, meetings, closing, journal, ladder, oversight, brister, control, absence)
+MODULES: tuple[ModuleType, ...] = (requests, meetings, closing, journal, ladder, oversight, brister, control, absence,
+                                   disputes)
 
 COMMANDS: dict[str, Command] = {}
 ALIASES: dict[str, str] = {}

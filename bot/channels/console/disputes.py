@@ -1,0 +1,45 @@
+"""Console commands for disputes about whose a case is (issue #10 item 7): /inte-vårt, /enig, /samverkan."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.channels.console.args import UsageError, case_ref, number, option
+
+if TYPE_CHECKING:
+    from bot.channels.console.session import ConsoleSession
+
+
+def _text(positional: list[str], options: dict[str, str], *keys: str) -> str:
+    """The quoted text after the reference (or given as skäl=/text=)."""
+    text = " ".join(positional[1:]) or (option(options, *keys) or "")
+    if not text.strip():
+        raise UsageError("need_text")
+    return text
+
+
+async def dispute(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
+    """`/inte-vårt <ref> "<skäl>"`: the receiving unit holds that the case is not theirs."""
+    ref = case_ref(positional)
+    case = await s.core.disputes.dispute(s.person, ref, _text(positional, options, "skäl", "skal"))
+    await s.done("dispute", case)
+
+
+async def settle(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
+    """`/enig <ref> "<vad som överenskoms>"`: the dispute is settled."""
+    ref = case_ref(positional)
+    case = await s.core.disputes.settle(s.person, ref, _text(positional, options, "text", "overenskommelse"))
+    await s.done("settle_dispute", case)
+
+
+async def samverkan(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
+    """`/samverkan <bevakning>`: a coordinator takes the question to the samverkansnivå (a brist draft)."""
+    taken = await s.core.disputes.take_to_samverkan(s.person, number(positional, "need_item"))
+    s.say(s.text("to_samverkan", ref=taken.case_ref, item=taken.item_id, draft=taken.draft_id))
+
+
+COMMANDS = {"intevart": dispute, "enig": settle, "samverkan": samverkan}
+ALIASES = {
+    "inte-vårt": "intevart", "inte-vart": "intevart", "intevårt": "intevart", "intevart": "intevart",
+    "enig": "enig", "eniga": "enig", "samverkan": "samverkan",
+}

@@ -1,0 +1,63 @@
+"""Disagreement is not silence on Slack (issue #10 item 7): the 'Inte vårt ärende' button and modal, the line
+managers' 'Tvisten är avgjord' button and modal, and the coordinators' 'Ta upp på samverkansnivå' button."""
+
+from __future__ import annotations
+
+from bot.clock import FrozenClock
+from tests.conftest import local
+from tests.e2e.test_slack_lifecycle import action_ids, file_request
+from tests.fakes.slack_bot import LINNEA, MARIA, SlackBot
+from tests.fakes.slack_signing import plain_text_state
+
+HELENA = "U07HELENA"  # helena.ros: verksamhetschef, the first rung of beroende's ladder
+SARA = "U03SARA"  # sara.holm: the kommun's coordinator, top of soc-norr's ladder
+
+
+async def test_the_receiving_unit_disputes_and_the_line_manager_settles_by_buttons(bot: SlackBot) -> None:
+    ref = await file_request(bot)
+    await bot.core.cases.assign("fatima.ali", ref, ["linnea.fors"])
+    await bot.core.tick()
+    [assigned] = await bot.dm(LINNEA, ref)
+    assert ("gfi_dispute_open", ref) in action_ids(assigned.params["blocks"])
+    await bot.click(LINNEA, "gfi_dispute_open", ref, trigger_id="trig-dispute")
+    await bot.opened_view("gfi_dispute")
+    reason = {"tvist_skal": plain_text_state("Socialtjänstens uppdrag, inte beroendevårdens")}
+    assert (await bot.submit(LINNEA, "gfi_dispute", reason, ref=ref)).text == ""
+    case = await bot.core.cases.get(ref)
+    assert case.disputed and case.is_open
+    [told] = await bot.dm(MARIA, "inte är verksamhetens ärende")
+    assert "Socialtjänstens uppdrag" in told.params["text"]
+    [asked] = await bot.dm(HELENA, f"Tvist om ansvaret för {ref}")
+    assert "Socialtjänstens uppdrag" not in str(asked.params)  # the line manager gets the summary only
+    assert ("gfi_settle_open", ref) in action_ids(asked.params["blocks"])
+    # an identity number in the agreement is refused on the field, and nothing is saved
+    await bot.click(HELENA, "gfi_settle_open", ref, trigger_id="trig-settle")
+    await bot.opened_view("gfi_settle")
+    bad = await bot.submit(HELENA, "gfi_settle", {"enig": plain_text_state("Gäller 19121212-1212")}, ref=ref)
+    assert "enig" in bad.json()["errors"] and "1212" not in bad.text
+    agreed = {"enig": plain_text_state("Beroendemottagningen behåller ärendet")}
+    assert (await bot.submit(HELENA, "gfi_settle", agreed, ref=ref)).text == ""
+    assert not (await bot.core.cases.get(ref)).disputed
+    await bot.dm(MARIA, f"Tvisten om {ref} är avgjord")
+
+
+async def test_the_requester_cannot_open_the_dispute_form(bot: SlackBot) -> None:
+    ref = await file_request(bot)
+    await bot.click(MARIA, "gfi_dispute_open", ref, trigger_id="trig-no")
+    await bot.ephemeral(MARIA, "Bara Beroendemottagningen Åstad")
+
+
+async def test_a_coordinator_takes_the_dispute_to_the_samverkansniva_by_button(bot: SlackBot, clock: FrozenClock,
+                                                                               ) -> None:
+    ref = await file_request(bot)
+    await bot.core.cases.assign("fatima.ali", ref, ["linnea.fors"])
+    await bot.core.disputes.dispute("linnea.fors", ref, "Socialtjänstens uppdrag")
+    clock.set(local("2026-11-25T11:00"))  # nobody agreed within the business day: the coordinators
+    await bot.core.tick()
+    [alert] = await bot.dm(SARA, f"Ansvarstrappan (samordnare på samverkansnivå): {ref}")
+    buttons = action_ids(alert.params["blocks"])
+    item = next(value for action, value in buttons if action == "ladder_samverkan")
+    assert ("gfi_settle_open", ref) in buttons and not [a for a, _ in buttons if a == "ladder_take_over"]
+    await bot.click(SARA, "ladder_samverkan", item)
+    await bot.ephemeral(SARA, f"Frågan i {ref} tas upp på samverkansnivå")
+    assert [d.case_ref for d in await bot.core.brister.open_drafts("sara.holm")] == [ref]
