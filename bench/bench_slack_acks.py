@@ -42,9 +42,9 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from the repository root
 
-from bench.table import Row, print_table  # noqa: E402
-from tests.fakes.slack_api import FakeSlackAPI  # noqa: E402
-from tests.fakes.slack_signing import (  # noqa: E402
+from bench.table import Row, print_table
+from tests.fakes.slack_api import FakeSlackAPI
+from tests.fakes.slack_signing import (
     checkboxes_state,
     datepicker_state,
     interaction_body,
@@ -161,7 +161,8 @@ async def running(name: str, gfi_root: Path) -> AsyncIterator[Target]:
             args, env = command_line(name, port, fake.base_url, Path(tmp) / "gfi.sqlite3", gfi_root)
             log_path = Path(tmp) / "app.log"
             log_file = log_path.open("wb")
-            proc = subprocess.Popen(args, env=env, cwd=tmp, stdout=log_file, stderr=subprocess.STDOUT)
+            proc = await asyncio.create_subprocess_exec(*args, env=env, cwd=tmp, stdout=log_file,
+                                                        stderr=subprocess.STDOUT)
             connector = aiohttp.TCPConnector(limit=0)
             try:
                 async with aiohttp.ClientSession(connector=connector) as http:
@@ -171,17 +172,17 @@ async def running(name: str, gfi_root: Path) -> AsyncIterator[Target]:
             finally:
                 proc.send_signal(signal.SIGTERM)
                 try:
-                    await asyncio.to_thread(proc.wait, 20)
-                except subprocess.TimeoutExpired:
+                    await asyncio.wait_for(proc.wait(), 20)
+                except TimeoutError:
                     proc.kill()
-                    proc.wait()
+                    await proc.wait()
                 log_file.close()
 
 
-async def ready(http: aiohttp.ClientSession, url: str, proc: subprocess.Popen[bytes], log_path: Path) -> None:
+async def ready(http: aiohttp.ClientSession, url: str, proc: asyncio.subprocess.Process, log_path: Path) -> None:
     for _ in range(300):
-        if proc.poll() is not None:
-            tail = log_path.read_text(errors="replace")[-2000:]
+        if proc.returncode is not None:
+            tail = log_path.read_text(errors="replace")[-2000:]  # noqa: ASYNC240 - a failed start, once
             raise RuntimeError(f"the app exited at start ({proc.returncode}):\n{tail}")
         with contextlib.suppress(aiohttp.ClientError):
             async with http.get(url) as resp:
@@ -239,7 +240,7 @@ async def receipts(target: Target, quick: bool) -> dict[str, float]:
         await target.submit(n)
 
     await asyncio.gather(*(one(n) for n in range(total)))
-    latencies = await receipt_latencies(target, sent, timeout=30.0)
+    latencies = await receipt_latencies(target, sent, within=30.0)
     out = {f"receipt DM p95, {RATE:.0f}/s over {len(PEOPLE)} people": pct(latencies, 95)}
 
     burst = 4 if quick else 10
@@ -253,9 +254,9 @@ async def receipts(target: Target, quick: bool) -> dict[str, float]:
     return out
 
 
-async def receipt_latencies(target: Target, sent: dict[str, list[float]], timeout: float) -> list[float]:
+async def receipt_latencies(target: Target, sent: dict[str, list[float]], within: float) -> list[float]:
     """Per person, the k-th receipt answers the k-th submission (DMs keep their order per recipient)."""
-    await until(lambda: all(len(target.receipts(u)) >= len(times) for u, times in sent.items()), timeout)
+    await until(lambda: all(len(target.receipts(u)) >= len(times) for u, times in sent.items()), within)
     out: list[float] = []
     for user, times in sent.items():
         got = target.receipts(user)
