@@ -210,22 +210,18 @@ async def settle(target: Target, seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
-async def acks(apps: list[Target], quick: bool) -> dict[str, dict[str, float]]:
-    """Per app, the ack figures; the apps take turns at each step, so a change in the machine's load
-    between steps does not fall on one app only."""
-    out: dict[str, dict[str, float]] = {t.name: {} for t in apps}
+async def acks(target: Target, quick: bool) -> dict[str, float]:
+    out: dict[str, float] = {}
     for c in CONCURRENCY:
         total = max(4 * c, 40 if quick else 200)
-        for target in apps:
-            await closed_loop(target.command, c, min(c, 8))  # warm-up: connections, caches
-            samples = await closed_loop(target.command, c, total)
-            out[target.name][f"/gfi ack median, concurrency {c}"] = statistics.median(samples)
-            await settle(target, 0.5)
-        for target in apps:
-            samples = await closed_loop(target.submit, c, total)
-            out[target.name][f"submission ack median, concurrency {c}"] = statistics.median(samples)
-            out[target.name][f"submission ack p99, concurrency {c}"] = pct(samples, 99)
-            await settle(target, 1.0)
+        await closed_loop(target.command, c, min(c, 8))  # warm-up: connections, caches
+        samples = await closed_loop(target.command, c, total)
+        out[f"/gfi ack median, concurrency {c}"] = statistics.median(samples)
+        await settle(target, 0.5)
+        samples = await closed_loop(target.submit, c, total)
+        out[f"submission ack median, concurrency {c}"] = statistics.median(samples)
+        out[f"submission ack p99, concurrency {c}"] = pct(samples, 99)
+        await settle(target, 1.0)
     return out
 
 
@@ -276,13 +272,13 @@ async def until(done: Callable[[], bool], timeout: float) -> None:  # noqa: ASYN
         await asyncio.sleep(0.01)
 
 
-async def measure(quick: bool, gfi_root: Path) -> dict[str, dict[str, float]]:
-    """Both apps running side by side (each idle while the other is measured), fresh for each part."""
-    async with running("bare", gfi_root) as bare, running("gfi", gfi_root) as gfi:
-        figures = await acks([bare, gfi], quick)
-    async with running("bare", gfi_root) as bare, running("gfi", gfi_root) as gfi:
-        for target in (bare, gfi):
-            figures[target.name].update(await receipts(target, quick))
+async def measure(name: str, quick: bool, gfi_root: Path) -> dict[str, float]:
+    """One app alone on the machine (the other is not running: GFI-boten's paced DMs and Home tabs after
+    its submissions must not slow the floor down), fresh for each part."""
+    async with running(name, gfi_root) as target:
+        figures = await acks(target, quick)
+    async with running(name, gfi_root) as target:
+        figures.update(await receipts(target, quick))
     return figures
 
 
@@ -303,8 +299,8 @@ def targets(metric: str, value: float, floor: float) -> tuple[str, bool | None]:
 
 async def rows(quick: bool, gfi_root: Path = ROOT) -> list[Row]:
     """The acks and receipts of GFI-boten, each with the bare Bolt app's figure as its floor."""
-    figures = await measure(quick, gfi_root)
-    bare, gfi = figures["bare"], figures["gfi"]
+    bare = await measure("bare", quick, gfi_root)
+    gfi = await measure("gfi", quick, gfi_root)
     out = []
     for metric, value in gfi.items():
         target, met = targets(metric, value, bare[metric])
