@@ -146,54 +146,6 @@ async def answer_in_time(
     ctx.spawn(_report_late(ctx, client, task, body, name=name, ref=ref), f"gfi-slack-{name}-late")
 
 
-async def ack_then_finish(
-    ctx: SlackContext,
-    ack: Any,
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    job: Coroutine[Any, Any, Answer],
-    *,
-    pending: str,
-    name: str,
-    ref: str | None = None,
-) -> None:
-    """Ack at once, replacing the form with `pending` (what happens now), then run `job` (the write).
-
-    Call it only after the form passed its pure checks. On success the job's own notification (e.g. the
-    receipt in the outbox, committed with the case) is the confirmation. A job that is refused or fails
-    after the ack is logged and the user told by DM, never dropped (not by updating the modal: that update
-    could reach Slack before the ack's own and be overwritten by it)."""
-    await ack(response_action="update", view=render_view(ctx.core.renderer, "slack_info", text=pending))
-    ctx.spawn(_finish(ctx, client, job, body, name=name, ref=ref), f"gfi-slack-{name}")
-
-
-async def _finish(ctx: SlackContext, client: AsyncWebClient, job: Coroutine[Any, Any, Answer],
-                  body: dict[str, Any], *, name: str, ref: str | None) -> None:
-    """The work after an ack: its outcome told by DM when it did not go through."""
-    renderer = ctx.core.renderer
-    try:
-        answer = await job
-    except Exception:
-        log.exception("listener failed", extra={"event": "slack.listener_failed", "listener": name, "case_ref": ref,
-                                                "after_ack": True})
-        text = renderer.render("slack_unexpected_error", ref=ref)
-    else:
-        if answer.changed:
-            ctx.after_change()
-        if not answer.errors:
-            return
-        log.info("submission refused after the ack", extra={"event": "slack.refused_after_ack", "listener": name,
-                                                            "case_ref": ref, "fields": sorted(answer.errors)})
-        text = "\n".join([renderer.render("slack_late_rejected", ref=ref), *answer.errors.values()])
-    user_id = str((body.get("user") or {}).get("id") or "")
-    try:
-        await client.chat_postMessage(channel=user_id, **message_payload(text, None))
-    except Exception as exc:
-        reason = str(exc.response.get("error")) if isinstance(exc, SlackApiError) else type(exc).__name__
-        log.error("could not tell the user", extra={"event": "slack.reply_failed", "listener": name,
-                                                    "case_ref": ref, "reason": reason})
-
-
 async def _report_late(ctx: SlackContext, client: AsyncWebClient, task: asyncio.Task[Answer], body: dict[str, Any],
                        *, name: str, ref: str | None) -> None:
     """The outcome of a job that missed the ack: in place of the "takes longer" modal, or as a DM."""

@@ -1,10 +1,9 @@
 """Modal submissions: request, assign, book, outcome, follow-up, close, consent. Errors go back on the field.
 
 Slack wants the answer to a submission (close, replace, or errors on the fields) in the ack, within three
-seconds. So the pure checks run first. The request form is then acked at once and the case filed after the
-ack (see `ack_then_finish`: the outcome follows in the modal or by DM); a form about a case runs its service
-call bounded by `ctx.ack_budget` (see `answer_in_time`). Who is submitting comes from the directory or an
-earlier match (a read that never waits behind a write), never from a Slack call before the ack.
+seconds. So the pure checks run first; the service call that decides the answer runs bounded by
+`ctx.ack_budget` (see `answer_in_time`); who is submitting comes from the directory or an earlier match,
+never from a Slack call before the ack.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from bot.channels.slack.context import SlackContext, state_hash
 from bot.directory import Role
 from bot.errors import FieldError, Refusal
 from handlers.slack import forms
-from handlers.slack.common import Answer, ack_then_finish, answer_in_time, bind, masked
+from handlers.slack.common import Answer, answer_in_time, bind, masked
 
 log = logging.getLogger("handlers.slack.views")
 
@@ -81,30 +80,26 @@ async def who(ctx: SlackContext, ack: Any, body: dict[str, Any], callback_id: st
 
 async def submit_request(ctx: SlackContext, ack: Any, body: dict[str, Any], view: dict[str, Any],
                          client: AsyncWebClient) -> None:
-    """The /gfi form: parse and check (pure, so errors come back on the form), ack, then file the case.
-
-    Filing is the only write, and it runs after the ack: the modal says the request is being filed, then
-    shows the reference (or, should the write fail, what went wrong: in the modal or by DM)."""
+    """The /gfi form: parse and check (pure) → errors at once; else file the case within the ack budget."""
     person_id = await who(ctx, ack, body, "gfi_request")
     if person_id is None:
         return
     form, parse_errors = forms.parse_request(forms.view_values(view))
-    try:
-        ctx.core.cases.validate_request(person_id, form)  # pure: the service's errors beside the parser's
-        service_errors: FieldError | None = None
-    except FieldError as exc:
-        service_errors = exc
-    except Refusal as exc:
-        await ack(response_action="errors", errors=refusal_errors(ctx, "gfi_request", exc))
-        return
-    rejected = forms.merge(parse_errors, service_errors)
-    if rejected is not None:
+    if parse_errors:
+        try:
+            ctx.core.cases.validate_request(person_id, form)  # pure: the service's errors beside the parser's
+            service_errors: FieldError | None = None
+        except FieldError as exc:
+            service_errors = exc
+        except Refusal as exc:
+            await ack(response_action="errors", errors=refusal_errors(ctx, "gfi_request", exc))
+            return
+        rejected = forms.merge(parse_errors, service_errors) or FieldError(parse_errors)
         log.info("request rejected", extra={"event": "slack.request_rejected", "fields": sorted(rejected.errors)})
         await ack(response_action="errors", errors=field_errors(ctx, "gfi_request", rejected))
         return
-    pending = ctx.core.renderer.render("slack_request_pending")
-    await ack_then_finish(ctx, ack, body, client, file_request(ctx, person_id, form, submission_key(view)),
-                          pending=pending, name="view.gfi_request")
+    await answer_in_time(ctx, ack, body, client, file_request(ctx, person_id, form, submission_key(view)),
+                         name="view.gfi_request")
 
 
 async def file_request(ctx: SlackContext, person_id: str, form: GfiRequest, key: str) -> Answer:
