@@ -33,7 +33,7 @@ async def alerts_for(tx: Tx, case_id: int) -> Alerts:
 
 async def level_of(db: Database, case: Case, directory: Directory, person_id: str) -> Level:
     """How much of a loaded case the person may see, with what the ladder knows about it."""
-    async with db.transaction() as tx:
+    async with db.read() as tx:
         return level(case, person_id, directory, await alerts_for(tx, case.id))
 
 
@@ -82,7 +82,7 @@ async def masked(db: Database, load: CaseLoader, directory: Directory, person_id
     ref = refusal.params.get("ref")
     if not isinstance(ref, str) or isinstance(refusal, NotFound):
         return refusal
-    async with db.transaction() as tx:
+    async with db.read() as tx:
         try:
             case = await load(tx, ref)
         except NotFound:

@@ -136,7 +136,8 @@ class CaseEngine:
         return Case.from_row(row, assignees, follow_ups)
 
     async def get(self, ref: str) -> Case:
-        async with self.db.transaction() as tx:
+        """A case as last committed (a read: it never waits behind a write)."""
+        async with self.db.read() as tx:
             return await self.load(tx, ref)
 
     async def _audit_refusal(self, actor_id: str, action: str, ref: str | None, refusal: Refusal) -> None:

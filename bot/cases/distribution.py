@@ -57,5 +57,5 @@ class DistributionActions(CaseEngine):
         units = self.distributed_units(actor_id)
         if not units:
             raise Refusal("not_a_distributor")
-        async with self.db.transaction() as tx:
+        async with self.db.read() as tx:
             return [(u, await self.queue_for_unit(tx, u)) for u in units]

@@ -23,7 +23,7 @@ class CaseViews(CaseEngine):
     async def mine(self, actor_id: str) -> MyCases:
         """My open requests and the open cases I am responsible for."""
         self._require_person(actor_id)
-        async with self.db.transaction() as tx:
+        async with self.db.read() as tx:
             req_rows = await case_store.open_requests_of(tx, actor_id)
             case_rows = await case_store.open_cases_responsible(tx, actor_id)
             return MyCases(

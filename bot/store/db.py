@@ -1,6 +1,9 @@
-"""The SQLite database: one connection, WAL, foreign keys, migrations, serialised transactions.
+"""The SQLite database: WAL, foreign keys, migrations; one write connection, a small pool of read connections.
 
-Every read and write goes through `Database.transaction()`, so the rest of the bot does not depend on
+Writes (and reads that decide a write) go through `Database.transaction()`: one connection, serialised, so
+a write never waits on SQLite's busy handler. Read-only work goes through `Database.read()`: a snapshot on
+one of a few read-only connections, which WAL lets run while a write transaction is open, so a Home tab,
+a queue or a listener's look-up never waits behind a sweep's write. The rest of the bot does not depend on
 SQLite specifics beyond standard SQL; a PostgreSQL store would implement the same `Tx` surface.
 """
 
@@ -80,13 +83,19 @@ class Tx:
         return row[0] if row is not None else None
 
 
-class Database:
-    """Owns the connection; `transaction()` gives exclusive, atomic access."""
+READERS = 2  # read connections: each is a thread; two cores, and reads are short
 
-    def __init__(self, path: Path | str) -> None:
+
+class Database:
+    """Owns the connections; `transaction()` gives exclusive, atomic access, `read()` a read-only snapshot."""
+
+    def __init__(self, path: Path | str, *, readers: int = READERS) -> None:
         self.path = str(path)
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        self._readers = readers
+        self._read_conns: list[aiosqlite.Connection] = []
+        self._idle: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
 
     async def open(self) -> None:
         """Connect, configure SQLite and apply pending migrations.
@@ -109,9 +118,11 @@ class Database:
             await _probe_write(conn)
             self._conn = conn
             await self._migrate()
+            await self._open_readers()
         except BaseException as exc:
             # aiosqlite's worker thread would keep the process alive (hung, not listening): close it first.
             self._conn = None
+            await self._close_readers()
             if conn is not None:
                 with contextlib.suppress(Exception):
                     await conn.close()
@@ -139,7 +150,28 @@ class Database:
             return StartupError("store_full", path=self.path)
         return StartupError("store_unusable", path=self.path, reason=name)
 
+    async def _open_readers(self) -> None:
+        """The read pool (after the migrations, so every reader sees the current schema). An in-memory
+        database is private to its connection: its reads use the write connection."""
+        if self.path == ":memory:":
+            return
+        for _ in range(self._readers):
+            reader = await aiosqlite.connect(self.path, isolation_level=None)
+            self._read_conns.append(reader)
+            reader.row_factory = aiosqlite.Row
+            await reader.execute("PRAGMA query_only=ON")  # a write on the read path fails loudly
+            await reader.execute("PRAGMA busy_timeout=5000")
+            self._idle.put_nowait(reader)
+
+    async def _close_readers(self) -> None:
+        conns, self._read_conns = self._read_conns, []
+        self._idle = asyncio.Queue()
+        for reader in conns:
+            with contextlib.suppress(Exception):
+                await reader.close()
+
     async def close(self) -> None:
+        await self._close_readers()
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
@@ -166,6 +198,28 @@ class Database:
             else:
                 await self._conn.execute("COMMIT")
 
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Tx]:
+        """A read-only snapshot on a read connection: it runs while a write transaction is open (WAL) and
+        sees everything committed before it began. Writing through it raises. Use it for what is shown
+        (Home, queue, views, look-ups before an ack); a read that decides a write belongs in `transaction()`."""
+        if self._conn is None:
+            raise RuntimeError("database is not open")
+        if not self._read_conns:  # in memory: the write connection, in turn with the writers
+            async with self.transaction() as tx:
+                yield tx
+            return
+        reader = await self._idle.get()
+        try:
+            await reader.execute("BEGIN")
+            try:
+                yield Tx(reader)
+            finally:
+                with contextlib.suppress(sqlite3.Error):
+                    await reader.execute("ROLLBACK")  # nothing to keep: ends the snapshot
+        finally:
+            self._idle.put_nowait(reader)
+
     async def scrub(self) -> bool:
         """Make an erasure final on disk; call it once after the transaction that erased text commits.
 
@@ -183,7 +237,7 @@ class Database:
         return not busy
 
     async def schema_version(self) -> int:
-        async with self.transaction() as tx:
+        async with self.read() as tx:
             return int(await tx.scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
 
     async def _migrate(self) -> None:

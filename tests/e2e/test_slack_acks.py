@@ -91,6 +91,17 @@ async def test_slow_request_acks_in_time_and_reports_the_outcome_later(
     assert await bot.count("SELECT COUNT(*) FROM cases") == 1
 
 
+async def test_request_with_a_field_the_service_rejects_gets_errors_on_the_form(bot: SlackBot) -> None:
+    """The service's own checks (here: a request to one's own unit) run before the ack, on the form."""
+    reply = await bot.submit(MARIA, "gfi_request", request_values(enhet=static_select_state("soc-norr")))
+    answer = reply.json()
+    assert answer["response_action"] == "errors"
+    assert "enhet" in answer["errors"]
+    await bot.settle()
+    assert await bot.count("SELECT COUNT(*) FROM cases") == 0
+    assert bot.fake.calls("chat.postMessage") == []
+
+
 async def test_slow_case_form_that_is_refused_says_so_later(bot: SlackBot, monkeypatch: pytest.MonkeyPatch) -> None:
     ref = await file_request(bot)
     monkeypatch.setattr(bot.ctx, "ack_budget", 0.0)
@@ -186,3 +197,24 @@ async def test_bot_messages_edits_and_channels_are_not_answered(bot: SlackBot, e
     assert reply.status == 200
     await bot.settle()
     assert bot.fake.calls("chat.postMessage") == []
+
+
+# --- reads do not wait behind writes ---------------------------------------------------------------------------
+
+async def test_the_queue_is_read_while_a_long_write_holds_the_database(bot: SlackBot) -> None:
+    ref = await file_request(bot)
+    await bot.settle()
+    held, release = asyncio.Event(), asyncio.Event()
+
+    async def long_write() -> None:
+        async with bot.core.db.transaction():
+            held.set()
+            await release.wait()
+
+    writer = asyncio.create_task(long_write())
+    await held.wait()
+    [(unit, queue)] = await asyncio.wait_for(bot.core.cases.queue("fatima.ali"), 60)
+    assert (unit, [c.ref for c in queue]) == ("beroende", [ref])
+    assert not writer.done()
+    release.set()
+    await writer

@@ -184,7 +184,7 @@ async def load_home(core: Core, person_id: str) -> HomeData:
         data.queues = await core.cases.queue(person_id)
     if Role.COORDINATOR in person.roles:
         data.coordinator = True
-        async with core.db.transaction() as tx:
+        async with core.db.read() as tx:
             rows = await deliveries.failed(tx, MAX_FAILED)
             seen = await access.levels(tx, core.cases.load, core.directory, person_id,
                                        [r["case_ref"] for r in rows if r["case_ref"]])
@@ -204,7 +204,7 @@ async def load_home(core: Core, person_id: str) -> HomeData:
         data.brister = [r for r in reversed(await core.brister.list_reports(person_id)) if r.is_open]
     # Open escalations of the cases this person may see (the ladder alerted them, or they are in the case).
     items = await core.ladder.open_escalations(person_id)
-    async with core.db.transaction() as tx:
+    async with core.db.read() as tx:
         levels = await access.levels(tx, core.cases.load, core.directory, person_id, [i.case_ref for i in items])
     data.escalations = [i for i in items if levels[i.case_ref] > Level.NONE]
     return data

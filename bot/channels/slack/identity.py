@@ -72,7 +72,7 @@ class SlackIdentity:
         person = self.directory.by_slack_id(slack_user_id)
         if person is not None:
             return person.id
-        async with self.db.transaction() as tx:
+        async with self.db.read() as tx:
             known = await store.person_of(tx, slack_user_id)
         if known is not None and self.directory.person(known) is not None:
             return known
@@ -109,7 +109,7 @@ class SlackIdentity:
             return None
         if person.slack_user_id:
             return person.slack_user_id
-        async with self.db.transaction() as tx:
+        async with self.db.read() as tx:
             known = await store.slack_user_of(tx, person_id)
         if known is not None:
             return known
