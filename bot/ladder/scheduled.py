@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_PER_SWEEP = 5000
+# Due items fired per transaction: enough to keep the per-commit cost small, few enough that one batch holds the
+# write lock for tens of milliseconds at most (an ack waits behind at most one batch).
+BATCH = 25
 RETRY_AFTER = timedelta(hours=1)
 
 
@@ -37,41 +40,53 @@ class TimeHook:
 
 
 async def sweep_due(core: Core) -> int:
-    """Fire every due awaiting item and timer, earliest first, one transaction each; returns how many.
+    """Fire every due awaiting item and timer, earliest first, in batches; returns how many were fired.
 
-    Each step finds the earliest due row and fires it in the same transaction that marks it, so a
-    repeated or concurrent sweep cannot fire it twice, and its messages commit with the mark.
+    Each batch is one short transaction (at most BATCH items, so an ack never waits long behind a sweep):
+    it reads the earliest due rows and fires them, each marking its row in the same transaction, so a
+    repeated, concurrent or interrupted sweep cannot fire an item twice and its messages commit with the
+    mark. An item that fails is rolled back alone (a savepoint) and retried later.
     """
     hook = TimeHook(core.ladder, core.reminders)
     fired = 0
     while fired < MAX_PER_SWEEP:
         now = core.clock.now()
-        picked: tuple[str, int] | None = None
-        try:
-            async with core.db.transaction() as tx:
-                timer = await timers.earliest_due(tx, now)
-                item = await awaiting.earliest_due(tx, now)
-                if timer is None and item is None:
-                    break
-                if timer is not None and (item is None or timer["due_at"] <= item["due_at"]):
-                    picked = ("timers", timer["id"])
-                    paused = await core.reminders.fire(tx, timer["id"], now)
-                    if paused is not None:
-                        case = await core.cases.load(tx, paused.ref)
-                        await hook.after_action(tx, case, "consent_expired", SYSTEM, now)
-                else:
-                    assert item is not None  # both None ended the sweep above
-                    picked = ("awaiting", item["id"])
-                    await core.ladder.climb(tx, item["id"], now)
-        except Exception:
-            # A broken item must not block every other one: roll back, log, and try it again later.
-            if picked is None:
-                raise
-            log.exception("due item failed", extra={"event": "sweep.failed", "table": picked[0], "id": picked[1]})
-            async with core.db.transaction() as tx:
-                postpone = timers.postpone if picked[0] == "timers" else awaiting.postpone
-                await postpone(tx, picked[1], now + RETRY_AFTER)
-        fired += 1
+        async with core.db.transaction() as tx:
+            batch = await _due_batch(tx, now, min(BATCH, MAX_PER_SWEEP - fired))
+            for table, row_id in batch:
+                await _fire_one(core, hook, tx, table, row_id, now)
+        if not batch:
+            break
+        fired += len(batch)
     if fired >= MAX_PER_SWEEP:
         log.warning("sweep limit reached", extra={"event": "sweep.limit", "fired": fired})
     return fired
+
+
+async def _due_batch(tx: Tx, now: datetime, limit: int) -> list[tuple[str, int]]:
+    """The earliest due timers and awaiting items, at most `limit`, as (table, id); a timer comes
+    before an item due at the same time."""
+    due = [(r["due_at"], 0, r["id"]) for r in await timers.due_rows(tx, now, limit)]
+    due += [(r["due_at"], 1, r["id"]) for r in await awaiting.due_rows(tx, now, limit)]
+    due.sort()
+    return [("timers" if kind == 0 else "awaiting", row_id) for _, kind, row_id in due[:limit]]
+
+
+async def _fire_one(core: Core, hook: TimeHook, tx: Tx, table: str, row_id: int, now: datetime) -> None:
+    """Fire one due row inside the batch's transaction; a failure undoes only this row's changes and
+    postpones it (a broken item must not block every other one)."""
+    await tx.execute("SAVEPOINT due_item")
+    try:
+        if table == "timers":
+            paused = await core.reminders.fire(tx, row_id, now)
+            if paused is not None:
+                case = await core.cases.load(tx, paused.ref)
+                await hook.after_action(tx, case, "consent_expired", SYSTEM, now)
+        else:
+            await core.ladder.climb(tx, row_id, now)
+    except Exception:
+        await tx.execute("ROLLBACK TO due_item")
+        log.exception("due item failed", extra={"event": "sweep.failed", "table": table, "id": row_id})
+        postpone = timers.postpone if table == "timers" else awaiting.postpone
+        await postpone(tx, row_id, now + RETRY_AFTER)
+    await tx.execute("RELEASE due_item")
