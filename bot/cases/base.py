@@ -135,6 +135,20 @@ class CaseEngine:
         ]
         return Case.from_row(row, assignees, follow_ups)
 
+    async def _hydrate_many(self, tx: Tx, rows: list[dict[str, Any]]) -> list[Case]:
+        """Cases of several rows, in their order, with two queries in all (not two per case)."""
+        ids = [r["id"] for r in rows]
+        assignees = await case_store.assignees_of(tx, ids)
+        follow_ups = await case_store.follow_ups_of(tx, ids)
+        return [
+            Case.from_row(row, assignees[row["id"]], [
+                FollowUp(id=r["id"], owner_id=r["owner_id"], due_date=date.fromisoformat(r["due_date"]),
+                         what=r["what"], done_at=datetime.fromisoformat(r["done_at"]) if r["done_at"] else None)
+                for r in follow_ups[row["id"]]
+            ])
+            for row in rows
+        ]
+
     async def get(self, ref: str) -> Case:
         async with self.db.transaction() as tx:
             return await self.load(tx, ref)

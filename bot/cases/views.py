@@ -15,6 +15,9 @@ class MyCases:
 
     requests: list[Case]
     cases: list[Case]
+    # how many there are in all (a page lists fewer): None when the lists are complete
+    request_total: int | None = None
+    case_total: int | None = None
 
 
 class CaseViews(CaseEngine):
@@ -30,3 +33,18 @@ class CaseViews(CaseEngine):
                 requests=[await self._hydrate(tx, r) for r in req_rows],
                 cases=[await self._hydrate(tx, r) for r in case_rows],
             )
+
+    async def my_page(self, actor_id: str, limit: int) -> MyCases:
+        """The `limit` newest of my open requests and of the open cases I am responsible for (each list oldest
+        first, like `mine`), with how many there are in all: six queries however many cases there are."""
+        self._require_person(actor_id)
+        async with self.db.transaction() as tx:
+            req_rows = await case_store.newest_open_requests_of(tx, actor_id, limit)
+            case_rows = await case_store.newest_open_cases_responsible(tx, actor_id, limit)
+            req_total = await case_store.open_requests_count(tx, actor_id) if len(req_rows) == limit \
+                else len(req_rows)
+            case_total = await case_store.open_cases_responsible_count(tx, actor_id) if len(case_rows) == limit \
+                else len(case_rows)
+            requests = await self._hydrate_many(tx, req_rows[::-1])
+            cases = await self._hydrate_many(tx, case_rows[::-1])
+        return MyCases(requests=requests, cases=cases, request_total=req_total, case_total=case_total)

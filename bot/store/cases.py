@@ -41,6 +41,88 @@ async def queue_rows(tx: Tx, unit_id: str) -> list[Row]:
     )
 
 
+async def queue_page(tx: Tx, unit_id: str, limit: int) -> list[Row]:
+    """The first `limit` undistributed requests to a unit in queue order (urgent first, then oldest first);
+    read in index order (`cases_queue_order`), so a long queue costs no more than a short one."""
+    return await tx.fetchall(
+        "SELECT * FROM cases WHERE target_unit = ? AND state = 'requested' ORDER BY urgent DESC, created_at, id "
+        "LIMIT ?",
+        (unit_id, limit),
+    )
+
+
+async def queue_count(tx: Tx, unit_id: str) -> int:
+    """How many undistributed requests a unit has."""
+    return int(await tx.scalar("SELECT COUNT(*) FROM cases WHERE target_unit = ? AND state = 'requested'",
+                               (unit_id,)))
+
+
+async def newest_open_requests_of(tx: Tx, person_id: str, limit: int) -> list[Row]:
+    """The `limit` newest open cases this person requested, newest first."""
+    return await tx.fetchall(
+        "SELECT * FROM cases WHERE requester_id = ? AND state != 'closed' ORDER BY created_at DESC, id DESC LIMIT ?",
+        (person_id, limit),
+    )
+
+
+async def open_requests_count(tx: Tx, person_id: str) -> int:
+    """How many open cases this person requested."""
+    return int(await tx.scalar("SELECT COUNT(*) FROM cases WHERE requester_id = ? AND state != 'closed'",
+                               (person_id,)))
+
+
+_RESPONSIBLE = (
+    "SELECT c.* FROM cases c JOIN case_assignees a ON a.case_id = c.id "
+    "WHERE a.person_id = :p AND c.state != 'closed' "
+    "UNION SELECT c.* FROM cases c WHERE c.assigned_by = :p AND c.other_assignee IS NOT NULL "
+    "AND c.state != 'closed' AND NOT EXISTS (SELECT 1 FROM case_assignees a WHERE a.case_id = c.id)"
+)
+
+
+async def newest_open_cases_responsible(tx: Tx, person_id: str, limit: int) -> list[Row]:
+    """The `limit` newest open cases this person is responsible for (see `open_cases_responsible`), newest first."""
+    return await tx.fetchall(f"{_RESPONSIBLE} ORDER BY created_at DESC, id DESC LIMIT :n",
+                             {"p": person_id, "n": limit})
+
+
+async def open_cases_responsible_count(tx: Tx, person_id: str) -> int:
+    """How many open cases this person is responsible for."""
+    return int(await tx.scalar(
+        "SELECT (SELECT COUNT(*) FROM case_assignees a JOIN cases c ON c.id = a.case_id "
+        "WHERE a.person_id = :p AND c.state != 'closed') + (SELECT COUNT(*) FROM cases c "
+        "WHERE c.assigned_by = :p AND c.other_assignee IS NOT NULL AND c.state != 'closed' "
+        "AND NOT EXISTS (SELECT 1 FROM case_assignees a WHERE a.case_id = c.id))",
+        {"p": person_id},
+    ))
+
+
+async def assignees_of(tx: Tx, case_ids: list[int]) -> dict[int, list[str]]:
+    """{case id: assignee ids in order} for several cases in one query."""
+    if not case_ids:
+        return {}
+    marks = ", ".join("?" * len(case_ids))
+    rows = await tx.fetchall(
+        f"SELECT case_id, person_id FROM case_assignees WHERE case_id IN ({marks}) ORDER BY case_id, position",
+        case_ids,
+    )
+    out: dict[int, list[str]] = {i: [] for i in case_ids}
+    for r in rows:
+        out[r["case_id"]].append(r["person_id"])
+    return out
+
+
+async def follow_ups_of(tx: Tx, case_ids: list[int]) -> dict[int, list[Row]]:
+    """{case id: follow-up rows, oldest first} for several cases in one query."""
+    if not case_ids:
+        return {}
+    marks = ", ".join("?" * len(case_ids))
+    rows = await tx.fetchall(f"SELECT * FROM follow_ups WHERE case_id IN ({marks}) ORDER BY case_id, id", case_ids)
+    out: dict[int, list[Row]] = {i: [] for i in case_ids}
+    for r in rows:
+        out[r["case_id"]].append(r)
+    return out
+
+
 async def open_requests_of(tx: Tx, person_id: str) -> list[Row]:
     """Open cases this person requested, oldest first."""
     return await tx.fetchall(

@@ -505,4 +505,14 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX disputes_case ON disputes (case_id);
         """,
     ),
+    (
+        17,
+        """
+        -- Issue #14: bounded pages at scale. The queue in its order (urgent first, then oldest first) and a person's
+        -- requests newest first are read in index order, so that the first page of a long list costs no more
+        -- than a short list, and their counts are read from the index alone.
+        CREATE INDEX cases_queue_order ON cases (target_unit, state, urgent DESC, created_at, id);
+        CREATE INDEX cases_requester_open ON cases (requester_id, created_at, state);
+        """,
+    ),
 ]
