@@ -132,6 +132,9 @@ async def running_bot(tmp_path: Path, clock: FrozenClock) -> AsyncIterator[Slack
         identity = SlackIdentity(core.db, core.directory, client, clock)
         sender.bind(identity)
         ctx = SlackContext(core, client, identity)
+        # Likewise the Home refresh's debounce window would never pass: refresh at once (settle() waits for it);
+        # the debounce has its own tests (tests/unit/test_home_refresh.py).
+        ctx.homes.window = 0.0
         app = build_app(core, client, register=register, signing_secret=SECRET, context=ctx)
         try:
             async with serve_web_app(build_web_app(app, core, SECRET)) as base, aiohttp.ClientSession() as http:
