@@ -34,17 +34,18 @@ class CaseViews(CaseEngine):
                 cases=[await self._hydrate(tx, r) for r in case_rows],
             )
 
-    async def my_page(self, actor_id: str, limit: int) -> MyCases:
-        """The `limit` newest of my open requests and of the open cases I am responsible for (each list oldest
-        first, like `mine`), with how many there are in all: six queries however many cases there are."""
+    async def my_page(self, actor_id: str, requests: int, cases: int) -> MyCases:
+        """The newest of my open requests (at most `requests`) and of the open cases I am responsible for (at
+        most `cases`), newest first, with how many there are in all: at most eight queries however many cases
+        there are."""
         self._require_person(actor_id)
         async with self.db.transaction() as tx:
-            req_rows = await case_store.newest_open_requests_of(tx, actor_id, limit)
-            case_rows = await case_store.newest_open_cases_responsible(tx, actor_id, limit)
-            req_total = await case_store.open_requests_count(tx, actor_id) if len(req_rows) == limit \
+            req_rows = await case_store.newest_open_requests_of(tx, actor_id, requests)
+            case_rows = await case_store.newest_open_cases_responsible(tx, actor_id, cases)
+            req_total = await case_store.open_requests_count(tx, actor_id) if len(req_rows) == requests \
                 else len(req_rows)
-            case_total = await case_store.open_cases_responsible_count(tx, actor_id) if len(case_rows) == limit \
+            case_total = await case_store.open_cases_responsible_count(tx, actor_id) if len(case_rows) == cases \
                 else len(case_rows)
-            requests = await self._hydrate_many(tx, req_rows[::-1])
-            cases = await self._hydrate_many(tx, case_rows[::-1])
-        return MyCases(requests=requests, cases=cases, request_total=req_total, case_total=case_total)
+            return MyCases(requests=await self._hydrate_many(tx, req_rows),
+                           cases=await self._hydrate_many(tx, case_rows),
+                           request_total=req_total, case_total=case_total)

@@ -186,8 +186,8 @@ async def load_home(core: Core, person_id: str) -> HomeData:
     if person is None:
         return data
     # A bounded page in a constant number of queries, however many cases there are: the newest of my
-    # requests and cases, the first of each queue, with counts for the rest.
-    mine = await core.cases.my_page(person_id, max(MAX_REQUESTS, MAX_CASES))
+    # requests and cases (newest first), the first of each queue (in queue order), with counts for the rest.
+    mine = await core.cases.my_page(person_id, MAX_REQUESTS, MAX_CASES)
     data.requests, data.cases = mine.requests, mine.cases
     data.request_total, data.case_total = mine.request_total, mine.case_total
     units = core.cases.distributed_units(person_id)
