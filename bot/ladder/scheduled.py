@@ -45,16 +45,24 @@ async def sweep_due(core: Core) -> int:
     Each batch is one short transaction (at most BATCH items, so an ack never waits long behind a sweep):
     it reads the earliest due rows and fires them, each marking its row in the same transaction, so a
     repeated, concurrent or interrupted sweep cannot fire an item twice and its messages commit with the
-    mark. An item that fails is rolled back alone (a savepoint) and retried later.
+    mark. When an item fails, its batch is rolled back and fired again one item per transaction, so that
+    only the broken item is set aside (retried later) and every other one fires once.
     """
     hook = TimeHook(core.ladder, core.reminders)
     fired = 0
     while fired < MAX_PER_SWEEP:
         now = core.clock.now()
-        async with core.db.transaction() as tx:
-            batch = await _due_batch(tx, now, min(BATCH, MAX_PER_SWEEP - fired))
+        batch: list[tuple[str, int]] = []
+        try:
+            async with core.db.transaction() as tx:
+                batch = await _due_batch(tx, now, min(BATCH, MAX_PER_SWEEP - fired))
+                for table, row_id in batch:
+                    await _fire(core, hook, tx, table, row_id, now)
+        except Exception:
+            if not batch:
+                raise
             for table, row_id in batch:
-                await _fire_one(core, hook, tx, table, row_id, now)
+                await _fire_alone(core, hook, table, row_id, now)
         if not batch:
             break
         fired += len(batch)
@@ -72,21 +80,31 @@ async def _due_batch(tx: Tx, now: datetime, limit: int) -> list[tuple[str, int]]
     return [("timers" if kind == 0 else "awaiting", row_id) for _, kind, row_id in due[:limit]]
 
 
-async def _fire_one(core: Core, hook: TimeHook, tx: Tx, table: str, row_id: int, now: datetime) -> None:
-    """Fire one due row inside the batch's transaction; a failure undoes only this row's changes and
-    postpones it (a broken item must not block every other one)."""
-    await tx.execute("SAVEPOINT due_item")
+async def _fire(core: Core, hook: TimeHook, tx: Tx, table: str, row_id: int, now: datetime) -> None:
+    """Fire one due row in the caller's transaction (a row no longer due is left alone by its service)."""
+    if table == "timers":
+        paused = await core.reminders.fire(tx, row_id, now)
+        if paused is not None:
+            case = await core.cases.load(tx, paused.ref)
+            await hook.after_action(tx, case, "consent_expired", SYSTEM, now)
+    else:
+        await core.ladder.climb(tx, row_id, now)
+
+
+async def _fire_alone(core: Core, hook: TimeHook, table: str, row_id: int, now: datetime) -> None:
+    """Fire one row in its own transaction; if it fails, roll it back, log, and postpone it (a broken item
+    must not block every other one)."""
     try:
-        if table == "timers":
-            paused = await core.reminders.fire(tx, row_id, now)
-            if paused is not None:
-                case = await core.cases.load(tx, paused.ref)
-                await hook.after_action(tx, case, "consent_expired", SYSTEM, now)
-        else:
-            await core.ladder.climb(tx, row_id, now)
+        async with core.db.transaction() as tx:
+            if await _still_due(tx, table, row_id, now):
+                await _fire(core, hook, tx, table, row_id, now)
     except Exception:
-        await tx.execute("ROLLBACK TO due_item")
         log.exception("due item failed", extra={"event": "sweep.failed", "table": table, "id": row_id})
-        postpone = timers.postpone if table == "timers" else awaiting.postpone
-        await postpone(tx, row_id, now + RETRY_AFTER)
-    await tx.execute("RELEASE due_item")
+        async with core.db.transaction() as tx:
+            postpone = timers.postpone if table == "timers" else awaiting.postpone
+            await postpone(tx, row_id, now + RETRY_AFTER)
+
+
+async def _still_due(tx: Tx, table: str, row_id: int, now: datetime) -> bool:
+    """Whether the row is still due (another sweep may have fired it since the batch was read)."""
+    return await (timers.is_due if table == "timers" else awaiting.is_due)(tx, row_id, now)

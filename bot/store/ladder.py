@@ -64,6 +64,14 @@ async def due_rows(tx: Tx, now: datetime, limit: int) -> list[Row]:
     )
 
 
+async def is_due(tx: Tx, row_id: int, now: datetime) -> bool:
+    """Whether the item is open and due at or before `now`."""
+    return bool(await tx.scalar(
+        "SELECT COUNT(*) FROM awaiting WHERE id = ? AND resolved_at IS NULL AND due_at IS NOT NULL AND due_at <= ?",
+        (row_id, iso(now)),
+    ))
+
+
 async def earliest_due(tx: Tx, now: datetime) -> Row | None:
     """The open item due first at or before `now` (id, due_at), or None."""
     return await tx.fetchone(

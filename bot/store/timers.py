@@ -40,6 +40,13 @@ async def due_rows(tx: Tx, now: datetime, limit: int) -> list[Row]:
     )
 
 
+async def is_due(tx: Tx, row_id: int, now: datetime) -> bool:
+    """Whether the timer is pending and due at or before `now`."""
+    return bool(await tx.scalar(
+        "SELECT COUNT(*) FROM timers WHERE id = ? AND done_at IS NULL AND due_at <= ?", (row_id, iso(now))
+    ))
+
+
 async def earliest_due(tx: Tx, now: datetime) -> Row | None:
     """The pending timer due first at or before `now` (id, due_at), or None."""
     return await tx.fetchone(
