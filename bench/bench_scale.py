@@ -207,14 +207,17 @@ async def build(path: Path, open_cases: int) -> tuple[Core, FrozenClock]:
     queued = open_cases // 10
     conn = sqlite3.connect(path, isolation_level=None)
     try:
-        conn.execute("PRAGMA journal_mode=WAL")
+        # a throwaway build: no rollback journal and no fsync while cloning (the bot reopens it in WAL mode)
+        conn.execute("PRAGMA journal_mode=OFF")
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("PRAGMA cache_size=-262144")
         conn.execute("BEGIN")
         first = int(conn.execute("SELECT MAX(id) FROM cases").fetchone()[0]) + 1
         _clone(conn, queued_ref, 2024, queued - 1, first)
         _clone(conn, assigned_ref, 2025, open_cases - queued - 1, first + queued)
         conn.execute("COMMIT")
         conn.execute("ANALYZE")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA journal_mode=WAL")
     finally:
         conn.close()
     core = await open_core(settings, clock=clock, fallback=NullSender())
