@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.cases.models import Case
 from bot.ladder.models import AwaitingKind
@@ -17,6 +19,8 @@ if TYPE_CHECKING:
     from bot.core import Core
 
 log = logging.getLogger(__name__)
+
+Row = dict[str, Any]
 
 MAX_PER_SWEEP = 5000
 # Due items fired per transaction: enough to keep the per-commit cost small, few enough that one batch holds the
@@ -56,8 +60,13 @@ async def sweep_due(core: Core) -> int:
         try:
             async with core.db.transaction() as tx:
                 batch = await _due_batch(tx, now, min(BATCH, MAX_PER_SWEEP - fired))
+                read = await _read_batch(core, tx, batch)
                 for table, row_id in batch:
-                    await _fire(core, hook, tx, table, row_id, now)
+                    row = read.rows.get((table, row_id))
+                    case = read.cases.get(row["case_ref"]) if row is not None else None
+                    if case is None:  # another row of the batch may change its case and rows: read them again
+                        row = None
+                    await _fire(core, hook, tx, table, row_id, now, row=row, case=case)
         except Exception:
             if not batch:
                 raise
@@ -80,15 +89,39 @@ async def _due_batch(tx: Tx, now: datetime, limit: int) -> list[tuple[str, int]]
     return [("timers" if kind == 0 else "awaiting", row_id) for _, kind, row_id in due[:limit]]
 
 
-async def _fire(core: Core, hook: TimeHook, tx: Tx, table: str, row_id: int, now: datetime) -> None:
+@dataclass
+class _Read:
+    """A batch's rows and cases, read at once: {(table, id): row}, and {ref: case} for the cases that only one
+    row of the batch belongs to. Firing a row may change its case and the case's other rows, so the rows of a
+    case with several rows in the batch are read again when they come, not taken from here."""
+
+    rows: dict[tuple[str, int], Row] = field(default_factory=dict)
+    cases: dict[str, Case] = field(default_factory=dict)
+
+
+async def _read_batch(core: Core, tx: Tx, batch: list[tuple[str, int]]) -> _Read:
+    """Read a batch's rows and cases in a constant number of queries (not a few per row)."""
+    read = _Read()
+    for table, store in (("timers", timers), ("awaiting", awaiting)):
+        rows = await store.rows_by_id(tx, [row_id for t, row_id in batch if t == table])
+        read.rows.update(((table, row_id), row) for row_id, row in rows.items())
+    refs = Counter(row["case_ref"] for row in read.rows.values())
+    read.cases = await core.cases.load_many(tx, [ref for ref, n in refs.items() if n == 1])
+    return read
+
+
+async def _fire(
+    core: Core, hook: TimeHook, tx: Tx, table: str, row_id: int, now: datetime,
+    *, row: Row | None = None, case: Case | None = None,
+) -> None:
     """Fire one due row in the caller's transaction (a row no longer due is left alone by its service)."""
     if table == "timers":
-        paused = await core.reminders.fire(tx, row_id, now)
+        paused = await core.reminders.fire(tx, row_id, now, row=row, case=case)
         if paused is not None:
             case = await core.cases.load(tx, paused.ref)
             await hook.after_action(tx, case, "consent_expired", SYSTEM, now)
     else:
-        await core.ladder.climb(tx, row_id, now)
+        await core.ladder.climb(tx, row_id, now, row=row, case=case)
 
 
 async def _fire_alone(core: Core, hook: TimeHook, table: str, row_id: int, now: datetime) -> None:

@@ -22,6 +22,13 @@ async def find_by_ref(tx: Tx, ref: str) -> Row | None:
     return await tx.fetchone("SELECT * FROM cases WHERE ref = ?", (ref,))
 
 
+async def find_by_refs(tx: Tx, refs: list[str]) -> list[Row]:
+    """The cases with these references (those that exist), in no particular order."""
+    if not refs:
+        return []
+    return await tx.fetchall(f"SELECT * FROM cases WHERE ref IN ({', '.join('?' * len(refs))})", refs)
+
+
 async def assignee_ids(tx: Tx, case_id: int) -> list[str]:
     """The named assignees of a case, in the order they were given."""
     rows = await tx.fetchall("SELECT person_id FROM case_assignees WHERE case_id = ? ORDER BY position", (case_id,))

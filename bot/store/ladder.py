@@ -64,6 +64,15 @@ async def due_rows(tx: Tx, now: datetime, limit: int) -> list[Row]:
     )
 
 
+async def rows_by_id(tx: Tx, ids: list[int]) -> dict[int, Row]:
+    """The open items among `ids`, by id, in one query."""
+    if not ids:
+        return {}
+    marks = ", ".join("?" * len(ids))
+    rows = await tx.fetchall(f"SELECT * FROM awaiting WHERE id IN ({marks}) AND resolved_at IS NULL", ids)
+    return {r["id"]: r for r in rows}
+
+
 async def is_due(tx: Tx, row_id: int, now: datetime) -> bool:
     """Whether the item is open and due at or before `now`."""
     return bool(await tx.scalar(

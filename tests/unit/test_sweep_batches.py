@@ -69,12 +69,12 @@ async def test_an_interrupted_sweep_loses_nothing_and_repeats_nothing(
     climb = LadderService.climb
     calls = 0
 
-    async def crashing(self: LadderService, *args: Any) -> None:
+    async def crashing(self: LadderService, *args: Any, **kwargs: Any) -> None:
         nonlocal calls
         calls += 1
         if calls == BATCH + 5:  # in the second batch: the process stops
             raise asyncio.CancelledError
-        await climb(self, *args)
+        await climb(self, *args, **kwargs)
 
     monkeypatch.setattr(LadderService, "climb", crashing)
     with pytest.raises(asyncio.CancelledError):
@@ -96,8 +96,8 @@ async def test_a_broken_item_is_postponed_and_the_rest_of_its_batch_fires(
     async with core.db.transaction() as tx:
         broken = await tx.scalar("SELECT id FROM awaiting WHERE case_ref = 'GFI-2025-0004'")
 
-    async def broken_once(self: LadderService, tx: Any, item_id: int, now: Any) -> None:
-        await climb(self, tx, item_id, now)  # its messages are queued, then it fails: all of it is undone
+    async def broken_once(self: LadderService, tx: Any, item_id: int, now: Any, **kwargs: Any) -> None:
+        await climb(self, tx, item_id, now, **kwargs)  # its messages are queued, then it fails: all of it is undone
         if item_id == broken:
             raise RuntimeError("broken item")
 
@@ -108,3 +108,18 @@ async def test_a_broken_item_is_postponed_and_the_rest_of_its_batch_fires(
     async with core.db.transaction() as tx:
         due_at = await tx.scalar("SELECT due_at FROM awaiting WHERE id = ?", (broken,))
     assert due_at == (clock.now() + scheduled.RETRY_AFTER).isoformat()
+
+
+async def test_an_expired_consent_in_the_same_batch_stops_the_climb_of_its_case(
+    core: Core, clock: FrozenClock
+) -> None:
+    case = await assigned_case(core)  # acknowledgement due Tue 24 Nov 10:00
+    other = await assigned_case(core)
+    async with core.db.transaction() as tx:  # the first case's consent ran out on Monday: expired Tue 00:00
+        await tx.execute("UPDATE cases SET consent_valid_until = '2026-11-23' WHERE id = ?", (case.id,))
+        await tx.execute("UPDATE timers SET key = '2026-11-23', due_at = ? WHERE case_id = ? AND kind = ?",
+                         (local("2026-11-24T00:00").isoformat(), case.id, "consent_expired"))
+    clock.set(local("2026-11-24T10:30"))
+    await sweep_due(core)
+    sent = await escalations_per_case(core)
+    assert sent == {other.ref: 1}  # the paused case's item was resolved before its turn in the batch
