@@ -508,11 +508,14 @@ MIGRATIONS: list[tuple[int, str]] = [
     (
         17,
         """
-        -- Issue #14: bounded pages at scale. The queue in its order (urgent first, then oldest first) and a person's
-        -- requests newest first are read in index order, so that the first page of a long list costs no more
-        -- than a short list, and their counts are read from the index alone.
+        -- Issue #14: bounded pages at scale. The queue in its order (urgent first, then oldest first), a person's
+        -- cases newest first and the "annan" cases of a distributor are read in index order, so that the first
+        -- page of a long list costs no more than a short list; the count of a person's requests is read from
+        -- an index alone.
         CREATE INDEX cases_queue_order ON cases (target_unit, state, urgent DESC, created_at, id);
-        CREATE INDEX cases_requester_open ON cases (requester_id, created_at, state);
+        CREATE INDEX cases_requester_state ON cases (requester_id, state);
+        CREATE INDEX cases_other_assignee ON cases (assigned_by) WHERE other_assignee IS NOT NULL;
+        CREATE INDEX case_assignees_person_case ON case_assignees (person_id, case_id);
         """,
     ),
 ]
