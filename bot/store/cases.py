@@ -73,10 +73,12 @@ async def newest_open_requests_of(tx: Tx, person_id: str, limit: int) -> list[Ro
     )
 
 
-async def open_requests_count(tx: Tx, person_id: str) -> int:
-    """How many open cases this person requested (from the `cases_requester_state` index alone)."""
-    return int(await tx.scalar("SELECT COUNT(*) FROM cases WHERE requester_id = ? AND state != 'closed'",
-                               (person_id,)))
+async def open_requests_count(tx: Tx, person_id: str, cap: int) -> int:
+    """How many open cases this person requested, counted up to `cap` (from the `cases_requester_state` index)."""
+    return int(await tx.scalar(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM cases WHERE requester_id = ? AND state != 'closed' LIMIT ?)",
+        (person_id, cap),
+    ))
 
 
 async def newest_open_cases_responsible(tx: Tx, person_id: str, limit: int) -> list[Row]:
@@ -95,14 +97,14 @@ async def newest_open_cases_responsible(tx: Tx, person_id: str, limit: int) -> l
     return sorted({r["id"]: r for r in [*named, *other]}.values(), key=lambda r: r["id"], reverse=True)[:limit]
 
 
-async def open_cases_responsible_count(tx: Tx, person_id: str) -> int:
-    """How many open cases this person is responsible for."""
+async def open_cases_responsible_count(tx: Tx, person_id: str, cap: int) -> int:
+    """How many open cases this person is responsible for, counted up to `cap` for each of the two kinds."""
     return int(await tx.scalar(
-        "SELECT (SELECT COUNT(*) FROM case_assignees a JOIN cases c ON c.id = a.case_id "
-        "WHERE a.person_id = :p AND c.state != 'closed') + (SELECT COUNT(*) FROM cases c "
+        "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM case_assignees a JOIN cases c ON c.id = a.case_id "
+        "WHERE a.person_id = :p AND c.state != 'closed' LIMIT :cap)) + (SELECT COUNT(*) FROM (SELECT 1 FROM cases c "
         "WHERE c.assigned_by = :p AND c.other_assignee IS NOT NULL AND c.state != 'closed' "
-        "AND NOT EXISTS (SELECT 1 FROM case_assignees a WHERE a.case_id = c.id))",
-        {"p": person_id},
+        "AND NOT EXISTS (SELECT 1 FROM case_assignees a WHERE a.case_id = c.id) LIMIT :cap))",
+        {"p": person_id, "cap": cap},
     ))
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from bot.cases.models import Case
+from bot.cases.views import COUNT_CAP
 from bot.channels.slack import render as slack_render
 from bot.channels.slack.home import MAX_QUEUE, MAX_REQUESTS, home_view, load_home
 from bot.channels.teams.cards import message_card
@@ -133,3 +134,13 @@ async def test_home_is_read_in_as_many_queries_for_many_cases_as_for_few(
         queries.clear()
         await load_home(core, person)
         assert len(queries) == counts[n], person
+
+
+async def test_home_counts_a_very_long_list_only_up_to_a_cap(core: Core, clock: FrozenClock) -> None:
+    cases = await file_requests(core, clock, MAX_REQUESTS)
+    data = await load_home(core, "maria.sand")
+    assert data.request_total == MAX_REQUESTS
+    data.request_total = COUNT_CAP  # as counted for someone with more than COUNT_CAP open requests
+    text = home_text(home_view(core.renderer, data))
+    assert f"… och minst {COUNT_CAP - MAX_REQUESTS} till." in text
+    assert cases[-1].ref in text

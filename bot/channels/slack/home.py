@@ -12,6 +12,7 @@ from bot.brister.rules import offers as brist_offers
 from bot.brister.rules import units_distributed_by
 from bot.cases import access, offers
 from bot.cases.models import Case
+from bot.cases.views import COUNT_CAP
 from bot.cases.visibility import Level
 from bot.channels.slack import limits as slack_limits
 from bot.channels.slack import render
@@ -156,8 +157,10 @@ def _render(renderer: Renderer, data: HomeData, caps: dict[str, int], lines: lis
         now=data.now,
         requests=data.requests[: caps["requests"]],
         more_requests=max(0, max(len(data.requests), data.request_total or 0) - caps["requests"]),
+        at_least_requests=(data.request_total or 0) >= COUNT_CAP,
         cases=cases,
         more_cases=max(0, max(len(data.cases), data.case_total or 0) - caps["cases"]),
+        at_least_cases=(data.case_total or 0) >= COUNT_CAP,
         queues=queues,
         ages=ages,
         coordinator=data.coordinator,
