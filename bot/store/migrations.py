@@ -516,6 +516,8 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX cases_requester_state ON cases (requester_id, state);
         CREATE INDEX cases_other_assignee ON cases (assigned_by) WHERE other_assignee IS NOT NULL;
         CREATE INDEX case_assignees_person_case ON case_assignees (person_id, case_id);
+        -- The open escalations (on every Home tab that shows them) without reading every open awaited item.
+        CREATE INDEX awaiting_escalated ON awaiting (since, id) WHERE resolved_at IS NULL AND rung > 0;
         """,
     ),
 ]
