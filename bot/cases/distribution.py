@@ -51,6 +51,13 @@ class DistributionActions(CaseEngine):
         """Open, undistributed requests of a unit: urgent first, then oldest first."""
         return [await self._hydrate(tx, r) for r in await case_store.queue_rows(tx, unit_id)]
 
+    async def queue_page(self, tx: Tx, unit_id: str, limit: int) -> tuple[list[Case], int]:
+        """The first `limit` cases of a unit's queue (in queue order) and the queue's length: a constant
+        number of queries however long the queue is."""
+        rows = await case_store.queue_page(tx, unit_id, limit)
+        total = await case_store.queue_count(tx, unit_id) if len(rows) == limit else len(rows)
+        return await self._hydrate_many(tx, rows), total
+
     async def queue(self, actor_id: str) -> list[tuple[str, list[Case]]]:
         """The queues this person distributes (raises Refusal for non-distributors)."""
         self._require_person(actor_id)

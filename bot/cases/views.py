@@ -8,6 +8,9 @@ from bot.cases.base import CaseEngine
 from bot.cases.models import Case
 from bot.store import cases as case_store
 
+# A page's totals are counted up to this many (beyond it, "at least"): counting costs as much as the cases counted.
+COUNT_CAP = 1000
+
 
 @dataclass
 class MyCases:
@@ -15,6 +18,10 @@ class MyCases:
 
     requests: list[Case]
     cases: list[Case]
+    # how many there are in all (a page lists fewer): None when the lists are complete; counted up to COUNT_CAP,
+    # so a total of COUNT_CAP or more means "at least"
+    request_total: int | None = None
+    case_total: int | None = None
 
 
 class CaseViews(CaseEngine):
@@ -30,3 +37,19 @@ class CaseViews(CaseEngine):
                 requests=[await self._hydrate(tx, r) for r in req_rows],
                 cases=[await self._hydrate(tx, r) for r in case_rows],
             )
+
+    async def my_page(self, actor_id: str, requests: int, cases: int) -> MyCases:
+        """The newest of my open requests (at most `requests`) and of the open cases I am responsible for (at
+        most `cases`), newest first, with how many there are in all (counted up to COUNT_CAP): at most nine
+        queries, and as long for a person with a million cases as for one with a hundred."""
+        self._require_person(actor_id)
+        async with self.db.transaction() as tx:
+            req_rows = await case_store.newest_open_requests_of(tx, actor_id, requests)
+            case_rows = await case_store.newest_open_cases_responsible(tx, actor_id, cases)
+            req_total = await case_store.open_requests_count(tx, actor_id, COUNT_CAP) \
+                if len(req_rows) == requests else len(req_rows)
+            case_total = await case_store.open_cases_responsible_count(tx, actor_id, COUNT_CAP) \
+                if len(case_rows) == cases else len(case_rows)
+            return MyCases(requests=await self._hydrate_many(tx, req_rows),
+                           cases=await self._hydrate_many(tx, case_rows),
+                           request_total=req_total, case_total=case_total)

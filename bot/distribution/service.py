@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Cases a slot's message lists (the oldest, urgent first); the rest are counted, and the message points to the
+# whole queue (App Home, the queue view). Within every channel's limits: Slack lists 20 per group, a Teams card
+# stays under 28 KB with 15 briefs of at most 1,000 characters, and an e-mail stays short enough to read.
+QUEUE_LISTED = 15
 # Far enough back that a slot moved forward by the longest Swedish holiday run is still seen.
 _LOOKBACK = timedelta(days=21)
 
@@ -73,8 +77,8 @@ class DistributionService:
     async def _run_slot(self, unit: Unit, slot: datetime, now: datetime, *, send: bool = True) -> bool:
         async with self.db.transaction() as tx:
             recipients = self.directory.active_distributors(unit.id, now)
-            queue = await self.cases.queue_for_unit(tx, unit.id) if send else []
-            inserted = await store.record_run(tx, unit.id, slot, now, len(queue), recipients if queue else [])
+            queue, total = await self.cases.queue_page(tx, unit.id, QUEUE_LISTED) if send else ([], 0)
+            inserted = await store.record_run(tx, unit.id, slot, now, total, recipients if queue else [])
             if not inserted or not queue:
                 return False
             if not recipients:
@@ -85,9 +89,9 @@ class DistributionService:
             for pid in recipients:
                 await self.outbox.enqueue(
                     tx, pid, "queue", dedupe_key=f"dist:{unit.id}:{iso(slot)}:{pid}",
-                    queues=[(unit.id, queue)], ages=ages, slot=slot,
+                    queues=[(unit.id, queue)], totals={unit.id: total}, ages=ages, slot=slot,
                     offers=[o for c in queue for o in offers.next_steps(c, pid, self.directory)],
                 )
             log.info("queue sent", extra={"event": "distribution.sent", "unit": unit.id, "slot_at": iso(slot),
-                                          "cases": len(queue), "recipients": recipients})
+                                          "cases": total, "listed": len(queue), "recipients": recipients})
             return True

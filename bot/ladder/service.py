@@ -222,17 +222,20 @@ class LadderService:
         row = await store.item_row(tx, item_id)
         return AwaitingItem.from_row(row) if row else None
 
-    async def climb(self, tx: Tx, item_id: int, now: datetime) -> None:
+    async def climb(
+        self, tx: Tx, item_id: int, now: datetime, *, row: dict[str, Any] | None = None, case: Case | None = None
+    ) -> None:
         """Move a due item one rung up (skipping rungs with nobody present) and alert that rung.
 
         The next rung's time limit counts from the moment the previous one ran out (its stored due
         time), not from now: after downtime a catch-up reaches, one rung per call, exactly the rungs
-        the ladder would have reached, each alerted once.
+        the ladder would have reached, each alerted once. `row` and `case`, when given, are the item's row
+        and its case as read earlier in this transaction (the sweep reads a batch at once).
         """
-        item = await self.get(tx, item_id)
+        item = AwaitingItem.from_row(row) if row is not None else await self.get(tx, item_id)
         if item is None or not item.is_open or item.due_at is None:
             return
-        case = await self.cases.load(tx, item.case_ref)
+        case = case if case is not None and case.ref == item.case_ref else await self.cases.load(tx, item.case_ref)
         if not case.is_open:
             await self.resolve(tx, item, SYSTEM, "close", now, notify=False)
             return

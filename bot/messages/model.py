@@ -25,7 +25,8 @@ class Line:
     label: str | None = None
     free: bool = False  # user-typed free text about the case: dropped where the channel may not carry it
     # Optional layout of list messages (a channel without a list layout shows the line as any other):
-    # "heading" starts a group, "context" is small print, "item" starts an entry about case `ref`.
+    # "heading" starts a group, "context" is small print, "item" starts an entry about case `ref`, "more" ends a
+    # group that lists only its first entries (`ref` holds how many more there are, as text).
     style: str | None = None
     ref: str | None = None
 

@@ -23,7 +23,7 @@ def body_lines(message: Message) -> list[str]:
         if line.style == "item":
             in_item = True
             out.append(line.text)
-        elif line.style in ("heading", "context"):
+        elif line.style in ("heading", "context", "more"):
             in_item = False
             out.append(line.text)
         else:

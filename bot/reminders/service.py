@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.calendar import BusinessCalendar, office_of
 from bot.cases.models import Case, CaseState
@@ -122,14 +122,17 @@ class ReminderService:
             return any(str(f.id) == timer.key and f.done_at is None for f in case.follow_ups)
         return timer.key == case.consent_valid_until.isoformat()
 
-    async def fire(self, tx: Tx, timer_id: int, now: datetime) -> Case | None:
+    async def fire(
+        self, tx: Tx, timer_id: int, now: datetime, *, row: dict[str, Any] | None = None, case: Case | None = None
+    ) -> Case | None:
         """Send one due timer's messages and mark it done. Returns the case when its other awaited items
-        and timers must be brought in step (the consent expired), else None."""
-        row = await timers.pending_row(tx, timer_id)
+        and timers must be brought in step (the consent expired), else None. `row` and `case`, when given,
+        are the pending timer's row and its case as read earlier in this transaction."""
+        row = row if row is not None else await timers.pending_row(tx, timer_id)
         if row is None:
             return None
         timer = Timer.from_row(row)
-        case = await self.cases.load(tx, timer.case_ref)
+        case = case if case is not None and case.ref == timer.case_ref else await self.cases.load(tx, timer.case_ref)
         if not self._still_valid(timer, case, now):
             await timers.finish(tx, timer.id, "stale", now)
             log.info("timer stale", extra={"event": "timer.stale", "case_ref": case.ref, "timer_id": timer.id,

@@ -22,6 +22,13 @@ async def find_by_ref(tx: Tx, ref: str) -> Row | None:
     return await tx.fetchone("SELECT * FROM cases WHERE ref = ?", (ref,))
 
 
+async def find_by_refs(tx: Tx, refs: list[str]) -> list[Row]:
+    """The cases with these references (those that exist), in no particular order."""
+    if not refs:
+        return []
+    return await tx.fetchall(f"SELECT * FROM cases WHERE ref IN ({', '.join('?' * len(refs))})", refs)
+
+
 async def assignee_ids(tx: Tx, case_id: int) -> list[str]:
     """The named assignees of a case, in the order they were given."""
     rows = await tx.fetchall("SELECT person_id FROM case_assignees WHERE case_id = ? ORDER BY position", (case_id,))
@@ -39,6 +46,93 @@ async def queue_rows(tx: Tx, unit_id: str) -> list[Row]:
         "SELECT * FROM cases WHERE target_unit = ? AND state = 'requested' ORDER BY urgent DESC, created_at, id",
         (unit_id,),
     )
+
+
+async def queue_page(tx: Tx, unit_id: str, limit: int) -> list[Row]:
+    """The first `limit` undistributed requests to a unit in queue order (urgent first, then oldest first);
+    read in index order (`cases_queue_order`), so a long queue costs no more than a short one."""
+    return await tx.fetchall(
+        "SELECT * FROM cases WHERE target_unit = ? AND state = 'requested' ORDER BY urgent DESC, created_at, id "
+        "LIMIT ?",
+        (unit_id, limit),
+    )
+
+
+async def queue_count(tx: Tx, unit_id: str) -> int:
+    """How many undistributed requests a unit has."""
+    return int(await tx.scalar("SELECT COUNT(*) FROM cases WHERE target_unit = ? AND state = 'requested'",
+                               (unit_id,)))
+
+
+async def newest_open_requests_of(tx: Tx, person_id: str, limit: int) -> list[Row]:
+    """The `limit` newest open cases this person requested, newest (last filed) first: read backwards along
+    the `cases_requester` index, so it stops after `limit` open ones however many there are."""
+    return await tx.fetchall(
+        "SELECT * FROM cases WHERE requester_id = ? AND state != 'closed' ORDER BY id DESC LIMIT ?",
+        (person_id, limit),
+    )
+
+
+async def open_requests_count(tx: Tx, person_id: str, cap: int) -> int:
+    """How many open cases this person requested, counted up to `cap` (from the `cases_requester_state` index)."""
+    return int(await tx.scalar(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM cases WHERE requester_id = ? AND state != 'closed' LIMIT ?)",
+        (person_id, cap),
+    ))
+
+
+async def newest_open_cases_responsible(tx: Tx, person_id: str, limit: int) -> list[Row]:
+    """The `limit` newest open cases this person is responsible for (see `open_cases_responsible`), newest (last
+    filed) first. Two index-ordered reads that each stop after `limit` open cases, merged."""
+    named = await tx.fetchall(
+        "SELECT c.* FROM case_assignees a JOIN cases c ON c.id = a.case_id "
+        "WHERE a.person_id = ? AND c.state != 'closed' ORDER BY a.case_id DESC LIMIT ?",
+        (person_id, limit),
+    )
+    other = await tx.fetchall(
+        "SELECT c.* FROM cases c WHERE c.assigned_by = ? AND c.other_assignee IS NOT NULL AND c.state != 'closed' "
+        "AND NOT EXISTS (SELECT 1 FROM case_assignees a WHERE a.case_id = c.id) ORDER BY c.id DESC LIMIT ?",
+        (person_id, limit),
+    )
+    return sorted({r["id"]: r for r in [*named, *other]}.values(), key=lambda r: r["id"], reverse=True)[:limit]
+
+
+async def open_cases_responsible_count(tx: Tx, person_id: str, cap: int) -> int:
+    """How many open cases this person is responsible for, counted up to `cap` for each of the two kinds."""
+    return int(await tx.scalar(
+        "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM case_assignees a JOIN cases c ON c.id = a.case_id "
+        "WHERE a.person_id = :p AND c.state != 'closed' LIMIT :cap)) + (SELECT COUNT(*) FROM (SELECT 1 FROM cases c "
+        "WHERE c.assigned_by = :p AND c.other_assignee IS NOT NULL AND c.state != 'closed' "
+        "AND NOT EXISTS (SELECT 1 FROM case_assignees a WHERE a.case_id = c.id) LIMIT :cap))",
+        {"p": person_id, "cap": cap},
+    ))
+
+
+async def assignees_of(tx: Tx, case_ids: list[int]) -> dict[int, list[str]]:
+    """{case id: assignee ids in order} for several cases in one query."""
+    if not case_ids:
+        return {}
+    marks = ", ".join("?" * len(case_ids))
+    rows = await tx.fetchall(
+        f"SELECT case_id, person_id FROM case_assignees WHERE case_id IN ({marks}) ORDER BY case_id, position",
+        case_ids,
+    )
+    out: dict[int, list[str]] = {i: [] for i in case_ids}
+    for r in rows:
+        out[r["case_id"]].append(r["person_id"])
+    return out
+
+
+async def follow_ups_of(tx: Tx, case_ids: list[int]) -> dict[int, list[Row]]:
+    """{case id: follow-up rows, oldest first} for several cases in one query."""
+    if not case_ids:
+        return {}
+    marks = ", ".join("?" * len(case_ids))
+    rows = await tx.fetchall(f"SELECT * FROM follow_ups WHERE case_id IN ({marks}) ORDER BY case_id, id", case_ids)
+    out: dict[int, list[Row]] = {i: [] for i in case_ids}
+    for r in rows:
+        out[r["case_id"]].append(r)
+    return out
 
 
 async def open_requests_of(tx: Tx, person_id: str) -> list[Row]:

@@ -54,6 +54,33 @@ async def escalation_alerts_since(tx: Tx, case_id: int, since: datetime) -> list
     return [json.loads(r["alerted"]) for r in rows]
 
 
+async def due_rows(tx: Tx, now: datetime, limit: int) -> list[Row]:
+    """The open items due at or before `now`, earliest first, at most `limit` (id, due_at);
+    one range scan of the partial index on (due_at, id), so an idle sweep reads nothing."""
+    return await tx.fetchall(
+        "SELECT id, due_at FROM awaiting WHERE resolved_at IS NULL AND due_at IS NOT NULL AND due_at <= ? "
+        "ORDER BY due_at, id LIMIT ?",
+        (iso(now), limit),
+    )
+
+
+async def rows_by_id(tx: Tx, ids: list[int]) -> dict[int, Row]:
+    """The open items among `ids`, by id, in one query."""
+    if not ids:
+        return {}
+    marks = ", ".join("?" * len(ids))
+    rows = await tx.fetchall(f"SELECT * FROM awaiting WHERE id IN ({marks}) AND resolved_at IS NULL", ids)
+    return {r["id"]: r for r in rows}
+
+
+async def is_due(tx: Tx, row_id: int, now: datetime) -> bool:
+    """Whether the item is open and due at or before `now`."""
+    return bool(await tx.scalar(
+        "SELECT COUNT(*) FROM awaiting WHERE id = ? AND resolved_at IS NULL AND due_at IS NOT NULL AND due_at <= ?",
+        (row_id, iso(now)),
+    ))
+
+
 async def earliest_due(tx: Tx, now: datetime) -> Row | None:
     """The open item due first at or before `now` (id, due_at), or None."""
     return await tx.fetchone(

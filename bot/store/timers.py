@@ -31,6 +31,31 @@ async def rows_for_case(tx: Tx, case_id: int) -> list[Row]:
     return await tx.fetchall("SELECT * FROM timers WHERE case_id = ? ORDER BY due_at, id", (case_id,))
 
 
+async def due_rows(tx: Tx, now: datetime, limit: int) -> list[Row]:
+    """The pending timers due at or before `now`, earliest first, at most `limit` (id, due_at);
+    one range scan of the partial index on (due_at, id), so an idle sweep reads nothing."""
+    return await tx.fetchall(
+        "SELECT id, due_at FROM timers WHERE done_at IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?",
+        (iso(now), limit),
+    )
+
+
+async def rows_by_id(tx: Tx, ids: list[int]) -> dict[int, Row]:
+    """The pending timers among `ids`, by id, in one query."""
+    if not ids:
+        return {}
+    marks = ", ".join("?" * len(ids))
+    rows = await tx.fetchall(f"SELECT * FROM timers WHERE id IN ({marks}) AND done_at IS NULL", ids)
+    return {r["id"]: r for r in rows}
+
+
+async def is_due(tx: Tx, row_id: int, now: datetime) -> bool:
+    """Whether the timer is pending and due at or before `now`."""
+    return bool(await tx.scalar(
+        "SELECT COUNT(*) FROM timers WHERE id = ? AND done_at IS NULL AND due_at <= ?", (row_id, iso(now))
+    ))
+
+
 async def earliest_due(tx: Tx, now: datetime) -> Row | None:
     """The pending timer due first at or before `now` (id, due_at), or None."""
     return await tx.fetchone(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -88,8 +89,15 @@ class SlackBot:
         return await self.post(event_body(app_home_opened_event(user), event_id=event_id), **sign)
 
     async def settle(self) -> None:
-        """Wait for the work listeners started after their ack (dispatch, Home refresh)."""
-        await self.ctx.drain()
+        """Wait for the work listeners started after their ack (dispatch, Home refresh), and for the listeners
+        Bolt itself still runs after acking (e.g. a form opened, then its read logged)."""
+        while True:
+            await self.ctx.drain()
+            listeners = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()
+                         and getattr(t.get_coro(), "__qualname__", "").endswith("run_ack_function_asynchronously")]
+            if not listeners:
+                return
+            await asyncio.gather(*listeners, return_exceptions=True)
 
     async def dm(self, user: str, contains: str, count: int = 1) -> list[SlackCall]:
         """Wait for DMs (chat.postMessage) to `user` whose text contains `contains`."""
@@ -132,6 +140,9 @@ async def running_bot(tmp_path: Path, clock: FrozenClock) -> AsyncIterator[Slack
         identity = SlackIdentity(core.db, core.directory, client, clock)
         sender.bind(identity)
         ctx = SlackContext(core, client, identity)
+        # Likewise the Home refresh's debounce window would never pass: refresh at once (settle() waits for it);
+        # the debounce has its own tests (tests/unit/test_home_refresh.py).
+        ctx.homes.window = 0.0
         app = build_app(core, client, register=register, signing_secret=SECRET, context=ctx)
         try:
             async with serve_web_app(build_web_app(app, core, SECRET)) as base, aiohttp.ClientSession() as http:

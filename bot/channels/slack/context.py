@@ -6,8 +6,8 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Coroutine
-from datetime import datetime
+from collections.abc import Callable, Coroutine, Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -32,21 +32,37 @@ def state_hash(values: Any) -> str:
 
 
 class HomeRefresher:
-    """A case hook that notes whose Home tab changed; `flush()` republishes them after the commit.
+    """A case hook that notes whose Home tab changed; a debounced background task republishes them.
 
-    `after_action` runs inside the business transaction and only records person ids; the Slack call
-    (`views.publish`) happens in `flush()`, which handlers call after the service returned and the
-    background sweep calls for changes made elsewhere (timers, ladder, console).
+    `after_action` runs inside the business transaction and only records person ids. `schedule()` starts (once)
+    the background task that publishes them (`views.publish`) after the commit, outside any request and any
+    sweep transaction: a person noted many times within `window` seconds is published once, at most
+    `concurrency` at a time. Changes made elsewhere (timers, ladder, console) are found by the sweep's
+    `note_escalations`.
     """
 
-    def __init__(self, core: Core, identity: SlackIdentity, client: AsyncWebClient) -> None:
+    window: float = 2.0  # seconds: every change to one person's cases within it → one refresh
+    concurrency: int = 4  # Home tabs published at the same time
+
+    def __init__(self, core: Core, identity: SlackIdentity, client: AsyncWebClient,
+                 spawn: Callable[[Coroutine[Any, Any, Any], str], asyncio.Task[Any]] | None = None) -> None:
         self.core = core
         self.identity = identity
         self.client = client
         self.pending: set[str] = set()
+        self._noted: dict[str, datetime] = {}  # when each pending person was first noted (the injected clock)
         self._lock = asyncio.Lock()
+        self._spawn = spawn
+        self._worker: asyncio.Task[Any] | None = None
         self._seen_outbox_id: int | None = None  # escalation messages up to here have been looked at
         self._started = core.clock.now().isoformat()  # the first look covers what was queued since then
+
+    def note(self, people: Iterable[str]) -> None:
+        """Mark people whose Home tab changed (their refresh window starts at the first mark)."""
+        now = self.core.clock.now()
+        for person_id in people:
+            self.pending.add(person_id)
+            self._noted.setdefault(person_id, now)
 
     async def after_action(self, tx: Tx, case: Case, action: str, actor_id: str, now: datetime) -> None:
         directory = self.core.directory
@@ -57,7 +73,7 @@ class HomeRefresher:
         if escalations:
             people.update(p for alerted in escalations for p in alerted)
             people.update(p.id for p in directory.coordinators())
-        self.pending.update(p for p in people if directory.person(p) is not None)
+        self.note(p for p in people if directory.person(p) is not None)
 
     async def note_escalations(self) -> None:
         """Escalations climb in the sweep, outside any case action: note everyone an escalation or its
@@ -73,16 +89,58 @@ class HomeRefresher:
             )
             self._seen_outbox_id = await deliveries.last_id(tx)
         if rows:
-            self.pending.update(r["recipient_id"] for r in rows)
-            self.pending.update(p.id for p in self.core.directory.coordinators())
+            self.note(r["recipient_id"] for r in rows)
+            self.note(p.id for p in self.core.directory.coordinators())
 
-    async def flush(self) -> None:
-        """Publish the Home tab of everyone noted since the last flush."""
+    def _due(self, now: datetime) -> list[str]:
+        """The pending people whose window has passed by `now` (one noted without a time is due at once)."""
+        window = timedelta(seconds=self.window)
+        return sorted(p for p in self.pending if p not in self._noted or self._noted[p] + window <= now)
+
+    async def flush(self, now: datetime | None = None) -> int:
+        """Publish the Home tab of everyone noted whose window has passed (by `now`, default the clock's
+        time), at most `concurrency` at a time; returns how many were published."""
         await self.note_escalations()
         async with self._lock:
-            people, self.pending = sorted(self.pending), set()
+            people = self._due(now or self.core.clock.now())
             for person_id in people:
-                await self.publish(person_id)
+                self.pending.discard(person_id)
+                self._noted.pop(person_id, None)
+            gate = asyncio.Semaphore(self.concurrency)
+
+            async def one(person_id: str) -> bool:
+                async with gate:
+                    return await self.publish(person_id)
+
+            await asyncio.gather(*(one(p) for p in people))
+        return len(people)
+
+    def schedule(self) -> None:
+        """Start the background refresh unless it is running (without a way to start tasks: nothing)."""
+        if self._spawn is None or (self._worker is not None and not self._worker.done()):
+            return
+        self._worker = self._spawn(self._work(), "gfi-slack-home-refresh")
+
+    async def _work(self) -> None:
+        """Publish until nobody is pending, waiting for each window to pass. The wait is real time; after it
+        the window counts as passed even if the injected clock stood still (a frozen clock in the console)."""
+        try:
+            await self.flush()
+            while self.pending:
+                start = min(self._noted.get(p, self.core.clock.now()) for p in self.pending)
+                due = start + timedelta(seconds=self.window)
+                wait = (due - self.core.clock.now()).total_seconds()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                await self.flush(max(due, self.core.clock.now()))
+        except Exception:
+            log.exception("home refresh crashed", extra={"event": "slack.home_failed"})
+
+    async def refresh_later(self) -> None:
+        """The sweep's part: note the escalations the sweep made and start the background refresh; returns at
+        once (the sweep never waits for Slack)."""
+        await self.note_escalations()
+        self.schedule()
 
     async def publish(self, person_id: str, slack_user_id: str | None = None) -> bool:
         """Publish one person's Home tab; failures are logged, never raised."""
@@ -114,10 +172,10 @@ class SlackContext:
         self.core = core
         self.client = client
         self.identity = identity or SlackIdentity(core.db, core.directory, client, core.clock)
-        self.homes = HomeRefresher(core, self.identity, client)
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.homes = HomeRefresher(core, self.identity, client, self.spawn)
         core.cases.hooks.append(self.homes)
-        core.sweeps.append(self.homes.flush)
+        core.sweeps.append(self.homes.refresh_later)
 
     # --- idempotency ---------------------------------------------------------------------------
     async def claim(self, key: str, kind: str) -> bool:
@@ -146,7 +204,7 @@ class SlackContext:
             await self.core.dispatcher.run_once()
         except Exception:
             log.exception("dispatch after change failed", extra={"event": "slack.dispatch_failed"})
-        await self.homes.flush()
+        self.homes.schedule()
 
     async def drain(self) -> None:
         """Wait for the background work started by listeners (tests, shutdown)."""

@@ -12,6 +12,7 @@ from bot.brister.rules import offers as brist_offers
 from bot.brister.rules import units_distributed_by
 from bot.cases import access, offers
 from bot.cases.models import Case
+from bot.cases.views import COUNT_CAP
 from bot.cases.visibility import Level
 from bot.channels.slack import limits as slack_limits
 from bot.channels.slack import render
@@ -35,6 +36,7 @@ MAX_FAILED = 10
 MAX_ESCALATIONS = 10
 MAX_BRISTER = 5
 MAX_BRIST_DRAFTS = 5
+ESCALATIONS_CHECKED = 2 * MAX_ESCALATIONS  # read case by case for the access check; the rest are only counted
 MAX_STATS = 8  # units in the coordinator's statistics section (those with requests or escalations)
 
 
@@ -55,6 +57,12 @@ class HomeData:
     requests: list[Case] = field(default_factory=list)
     cases: list[Case] = field(default_factory=list)
     queues: list[tuple[str, list[Case]]] | None = None  # None: not a distributor
+    # How many there are in all when the lists above hold only a page (load_home reads a bounded page): the
+    # view says how many more there are. Missing or None: the list is complete.
+    request_total: int | None = None
+    case_total: int | None = None
+    queue_totals: dict[str, int] = field(default_factory=dict)
+    more_escalations: int = 0  # open escalations beyond those listed, not checked one by one
     coordinator: bool = False
     failed: list[FailedDelivery] = field(default_factory=list)
     escalations: list[AwaitingItem] = field(default_factory=list)  # open escalations this person may answer
@@ -131,7 +139,7 @@ def _render(renderer: Renderer, data: HomeData, caps: dict[str, int], lines: lis
         queues = []
         for unit_id, cases in data.queues:
             shown = cases[: caps["queue"]]
-            queues.append((unit_id, shown, len(cases) - len(shown)))
+            queues.append((unit_id, shown, max(len(cases), data.queue_totals.get(unit_id, 0)) - len(shown)))
             for c in shown:
                 ages[c.ref] = renderer.age(data.now - c.created_at)
     cases = data.cases[: caps["cases"]]
@@ -148,15 +156,17 @@ def _render(renderer: Renderer, data: HomeData, caps: dict[str, int], lines: lis
         person=data.person_id,
         now=data.now,
         requests=data.requests[: caps["requests"]],
-        more_requests=max(0, len(data.requests) - caps["requests"]),
+        more_requests=max(0, max(len(data.requests), data.request_total or 0) - caps["requests"]),
+        at_least_requests=(data.request_total or 0) >= COUNT_CAP,
         cases=cases,
-        more_cases=max(0, len(data.cases) - caps["cases"]),
+        more_cases=max(0, max(len(data.cases), data.case_total or 0) - caps["cases"]),
+        at_least_cases=(data.case_total or 0) >= COUNT_CAP,
         queues=queues,
         ages=ages,
         coordinator=data.coordinator,
         failed=data.failed[: caps["failed"]],
         escalations=lines[: caps["escalations"]],
-        more_escalations=max(0, len(lines) - caps["escalations"]),
+        more_escalations=max(0, len(lines) - caps["escalations"]) + data.more_escalations,
         brister=brister,
         more_brister=max(0, len(data.brister) - caps["brister"]),
         brist_drafts=data.brist_drafts[: caps["brist_drafts"]],
@@ -178,10 +188,18 @@ async def load_home(core: Core, person_id: str) -> HomeData:
     data = HomeData(person_id=person_id, now=core.clock.now())
     if person is None:
         return data
-    mine = await core.cases.mine(person_id)
+    # A bounded page in a constant number of queries, however many cases there are: the newest of my
+    # requests and cases (newest first), the first of each queue (in queue order), with counts for the rest.
+    mine = await core.cases.my_page(person_id, MAX_REQUESTS, MAX_CASES)
     data.requests, data.cases = mine.requests, mine.cases
-    if core.cases.distributed_units(person_id):
-        data.queues = await core.cases.queue(person_id)
+    data.request_total, data.case_total = mine.request_total, mine.case_total
+    units = core.cases.distributed_units(person_id)
+    if units:
+        data.queues = []
+        async with core.db.read() as tx:
+            for unit_id in units:
+                cases, data.queue_totals[unit_id] = await core.cases.queue_page(tx, unit_id, MAX_QUEUE)
+                data.queues.append((unit_id, cases))
     if Role.COORDINATOR in person.roles:
         data.coordinator = True
         async with core.db.read() as tx:
@@ -203,8 +221,11 @@ async def load_home(core: Core, person_id: str) -> HomeData:
     elif units_distributed_by(person_id, core.directory):
         data.brister = [r for r in reversed(await core.brister.list_reports(person_id)) if r.is_open]
     # Open escalations of the cases this person may see (the ladder alerted them, or they are in the case).
+    # Only the first ones are checked case by case (the view lists MAX_ESCALATIONS); the rest are counted.
     items = await core.ladder.open_escalations(person_id)
+    checked, rest = items[:ESCALATIONS_CHECKED], items[ESCALATIONS_CHECKED:]
     async with core.db.read() as tx:
-        levels = await access.levels(tx, core.cases.load, core.directory, person_id, [i.case_ref for i in items])
-    data.escalations = [i for i in items if levels[i.case_ref] > Level.NONE]
+        levels = await access.levels(tx, core.cases.load, core.directory, person_id, [i.case_ref for i in checked])
+    data.escalations = [i for i in checked if levels[i.case_ref] > Level.NONE]
+    data.more_escalations = len(rest)
     return data

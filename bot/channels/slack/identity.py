@@ -7,6 +7,7 @@ then the e-mail address: for an inbound user `users.info` gives the e-mail, for 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -57,6 +58,7 @@ class SlackIdentity:
         self.client = client
         self.clock = clock
         self._unknown_people: set[str] = set()  # people Slack did not know this run (no repeated look-ups)
+        self._lookups: dict[str, asyncio.Lock] = {}
 
     async def _remember(self, slack_user_id: str, person_id: str, matched_by: str) -> None:
         async with self.db.transaction() as tx:
@@ -109,14 +111,19 @@ class SlackIdentity:
             return None
         if person.slack_user_id:
             return person.slack_user_id
+        # One look-up per person at a time: a DM and a Home refresh to the same new person ask Slack once.
+        async with self._lookups.setdefault(person_id, asyncio.Lock()):
+            return await self._look_up(person_id, person.email)
+
+    async def _look_up(self, person_id: str, email: str | None) -> str | None:
         async with self.db.read() as tx:
             known = await store.slack_user_of(tx, person_id)
         if known is not None:
             return known
-        if not person.email or person_id in self._unknown_people:
+        if not email or person_id in self._unknown_people:
             return None
         try:
-            found = await self.client.users_lookupByEmail(email=person.email)
+            found = await self.client.users_lookupByEmail(email=email)
         except SlackApiError as exc:
             error = exc.response.get("error") if hasattr(exc.response, "get") else None
             if error in NOT_FOUND_ERRORS:

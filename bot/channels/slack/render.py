@@ -114,7 +114,12 @@ def blocks(message: Message, list_max: int | None = LIST_MAX) -> list[dict[str, 
         shown = hidden = 0
 
     for line in message.lines:
-        if line.style in ("heading", "context"):
+        if line.style == "more":  # entries the message does not list: counted with those this layout hides
+            flush()
+            visible = True
+            hidden += int(line.ref or 0)
+            close_group()
+        elif line.style in ("heading", "context"):
             flush()
             visible = True
             if line.style == "heading":
