@@ -14,7 +14,7 @@ from bot import audit
 from bot.calendar import BusinessCalendar
 from bot.cases import messaging
 from bot.cases.consent import Information, parse_form
-from bot.cases.models import Case, FollowUp, parse_ref
+from bot.cases.models import Case, FollowUp, FollowUpStatus, parse_ref
 from bot.cases.rules import Action, authorize, next_state
 from bot.clock import Clock
 from bot.directory import Directory
@@ -130,6 +130,13 @@ class CaseEngine:
             FollowUp(
                 id=r["id"], owner_id=r["owner_id"], due_date=date.fromisoformat(r["due_date"]), what=r["what"],
                 done_at=datetime.fromisoformat(r["done_at"]) if r["done_at"] else None,
+                status=FollowUpStatus(r.get("status") or FollowUpStatus.ACCEPTED.value),
+                created_by=r.get("created_by"),
+                created_at=datetime.fromisoformat(r["created_at"]) if r.get("created_at") else None,
+                accepted_by=r.get("accepted_by"),
+                accepted_at=datetime.fromisoformat(r["accepted_at"]) if r.get("accepted_at") else None,
+                declined_by=r.get("declined_by"),
+                declined_at=datetime.fromisoformat(r["declined_at"]) if r.get("declined_at") else None,
             )
             for r in await case_store.follow_up_rows(tx, row["id"])
         ]
