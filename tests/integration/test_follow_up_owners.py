@@ -199,3 +199,15 @@ async def test_a_declined_proposal_never_counts_and_the_proposer_is_told(
     sender.clear()
     out = await advance(core, clock, sender, local("2026-12-16T12:00"), step=timedelta(hours=2))
     assert not [s for s in out if s.template in ("reminder_follow_up", "escalation")]
+
+
+async def test_the_journal_names_a_proposal_as_such(core: Core, clock: FrozenClock) -> None:
+    ref = await held(core, clock)
+    await core.cases.record_outcome(MARIA, ref, "sip", True)
+    await core.cases.add_follow_up(MARIA, ref, LINNEA, DUE, TASK)
+    record = await console(core, clock, MARIA, f"/journal {ref}")
+    assert f"1. Linnea Fors, senast mån 14 dec 2026: {TASK} (förslag, inte accepterat än)." in record
+    await core.cases.accept_follow_up(FATIMA, ref, 1)
+    record = await console(core, clock, MARIA, f"/journal {ref}")
+    assert f"1. Linnea Fors, senast mån 14 dec 2026: {TASK}." in record
+    assert "Förslag till uppföljning accepterat" in record
