@@ -186,6 +186,7 @@ FREE_TEXT_TEMPLATES: dict[str, Callable[[dict[str, Any]], list[Case]]] = {
     "case_waiting": _when("waiting_reason"),
     "follow_up_assigned": _when("what"),
     "follow_up_proposed": _when("what"),
+    "escalation": _when("what"),  # an overdue follow-up's text, to those who may see the whole case
     "action_done": _action_done,
     "teams": _action_done,  # the Teams card answers (templates/messages/teams.j2 `done`; the queue logs its own)
     "queue": _queue,

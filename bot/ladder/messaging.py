@@ -30,8 +30,9 @@ def follow_up_task(item: AwaitingItem, case: Case, recipient: str, directory: Di
     for number, f in enumerate(case.follow_ups, start=1):
         if str(f.id) == item.subject:
             full = case.erased_at is None and level(case, recipient, directory) is Level.FULL
-            return {"task": {"number": number, "owner": f.owner_id, "due": f.due_date, "proposed": f.proposed},
-                    "what": f.what if full else None}
+            task = {"number": number, "owner": f.owner_id, "due": f.due_date, "proposed": f.proposed}
+            # with the text, the case too: the outbox checks (and logs as read) the free text it shows
+            return {"task": task, "what": f.what, "case": case} if full and f.what else {"task": task}
     return {}
 
 

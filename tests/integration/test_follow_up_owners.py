@@ -146,6 +146,10 @@ async def test_no_ladder_before_acceptance_and_the_owners_ladder_after_it_when_o
     # the task's text only for those who may see the whole case: the distributor who accepted it, not the
     # verksamhetschef on the next rung (a summary, never free text)
     assert TASK in escalations[FATIMA] and TASK not in escalations[HELENA]
+    async with core.db.transaction() as tx:  # the text shown is logged as read, like any free text
+        reads = {(r["person_id"], r["view"]) for r in await tx.fetchall(
+            "SELECT person_id, view FROM case_reads WHERE case_ref = ?", (ref,))}
+    assert (FATIMA, "escalation") in reads and not [p for p, _ in reads if p == HELENA]
     case = await core.cases.get(ref)
     assert case.follow_ups[0].accepted_by == FATIMA
 
