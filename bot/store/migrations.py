@@ -533,6 +533,8 @@ MIGRATIONS: list[tuple[int, str]] = [
         -- a proposal its owner's side declines (status declined) never counts; the proposer is told
         ALTER TABLE follow_ups ADD COLUMN declined_by TEXT;
         ALTER TABLE follow_ups ADD COLUMN declined_at TEXT;
+        -- the open proposals (for *mina*) without reading every follow-up
+        CREATE INDEX follow_ups_proposed ON follow_ups (id) WHERE status = 'proposed' AND done_at IS NULL;
         """,
     ),
 ]
