@@ -28,8 +28,8 @@ from bot.store import reads as read_store
 
 # Actions of the history that belong in the journal's course of events (not views, not refusals).
 COURSE = ("request", "assign", "acknowledge", "book", "hold_now", "no_show", "wait", "resume", "record_outcome",
-          "add_follow_up", "complete_follow_up", "renew_consent", "withdraw_consent_unit", "withdraw_consent",
-          "consent_expired", "close", "reopen", "ladder_take_over")
+          "add_follow_up", "accept_follow_up", "decline_follow_up", "complete_follow_up", "renew_consent",
+          "withdraw_consent_unit", "withdraw_consent", "consent_expired", "close", "reopen", "ladder_take_over")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from bot import audit
 from bot.calendar import BusinessCalendar
 from bot.cases import messaging
 from bot.cases.consent import Information, parse_form
-from bot.cases.models import Case, FollowUp, parse_ref
+from bot.cases.models import Case, FollowUp, FollowUpStatus, parse_ref
 from bot.cases.rules import Action, authorize, next_state
 from bot.clock import Clock
 from bot.directory import Directory
@@ -46,6 +46,20 @@ class CaseHook(Protocol):
     """Called inside the transaction after every successful case action (the Time module arms timers)."""
 
     async def after_action(self, tx: Tx, case: Case, action: str, actor_id: str, now: datetime) -> None: ...
+
+
+def follow_up_of(r: dict[str, Any]) -> FollowUp:
+    """A stored follow-up row as a FollowUp (with its status: proposed, accepted or declined)."""
+
+    def dt(key: str) -> datetime | None:
+        return datetime.fromisoformat(r[key]) if r.get(key) else None
+
+    return FollowUp(
+        id=r["id"], owner_id=r["owner_id"], due_date=date.fromisoformat(r["due_date"]), what=r["what"],
+        done_at=dt("done_at"), status=FollowUpStatus(r.get("status") or FollowUpStatus.ACCEPTED.value),
+        created_by=r.get("created_by"), created_at=dt("created_at"), accepted_by=r.get("accepted_by"),
+        accepted_at=dt("accepted_at"), declined_by=r.get("declined_by"), declined_at=dt("declined_at"),
+    )
 
 
 class CaseEngine:
@@ -126,13 +140,7 @@ class CaseEngine:
 
     async def _hydrate(self, tx: Tx, row: dict[str, Any]) -> Case:
         assignees = await case_store.assignee_ids(tx, row["id"])
-        follow_ups = [
-            FollowUp(
-                id=r["id"], owner_id=r["owner_id"], due_date=date.fromisoformat(r["due_date"]), what=r["what"],
-                done_at=datetime.fromisoformat(r["done_at"]) if r["done_at"] else None,
-            )
-            for r in await case_store.follow_up_rows(tx, row["id"])
-        ]
+        follow_ups = [follow_up_of(r) for r in await case_store.follow_up_rows(tx, row["id"])]
         return Case.from_row(row, assignees, follow_ups)
 
     async def load_many(self, tx: Tx, refs: list[str]) -> dict[str, Case]:
@@ -145,11 +153,7 @@ class CaseEngine:
         assignees = await case_store.assignees_of(tx, ids)
         follow_ups = await case_store.follow_ups_of(tx, ids)
         return [
-            Case.from_row(row, assignees[row["id"]], [
-                FollowUp(id=r["id"], owner_id=r["owner_id"], due_date=date.fromisoformat(r["due_date"]),
-                         what=r["what"], done_at=datetime.fromisoformat(r["done_at"]) if r["done_at"] else None)
-                for r in follow_ups[row["id"]]
-            ])
+            Case.from_row(row, assignees[row["id"]], [follow_up_of(r) for r in follow_ups[row["id"]]])
             for row in rows
         ]
 

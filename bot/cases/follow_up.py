@@ -6,9 +6,16 @@ from datetime import date, datetime
 from typing import Any
 
 from bot import audit
+from bot.cases import messaging
 from bot.cases.base import CaseEngine
 from bot.cases.models import Case, CaseState
-from bot.cases.rules import Action, check_follow_up_owner, may_complete_follow_up
+from bot.cases.rules import (
+    Action,
+    check_accept_follow_up,
+    check_follow_up_owner,
+    is_proposal,
+    may_complete_follow_up,
+)
 from bot.errors import FieldError, Refusal
 from bot.store import Tx
 from bot.store import cases as case_store
@@ -19,7 +26,8 @@ class FollowUpActions(CaseEngine):
 
     async def add_follow_up(self, actor_id: str, ref: str, owner_id: str, due: date, what: str) -> Case:
         """Add a follow-up owned by `owner_id`; refused (FieldError on `agare`) when the consent does not cover
-        the owner's unit."""
+        the owner's unit. Given to someone of the other principal it is a proposal until they (or their unit's
+        distributor) accept it (`accept_follow_up`)."""
         what = self._check_privacy({"vad": what})["vad"]
         if not what:
             raise FieldError.one("vad", "required")
@@ -28,9 +36,11 @@ class FollowUpActions(CaseEngine):
         if self.directory.person(owner_id) is None:
             raise Refusal("unknown_assignee", person=owner_id)
 
+        proposed = is_proposal(actor_id, owner_id, self.directory)
+
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
-            fid = await case_store.insert_follow_up(tx, case.id, owner_id, due, what, actor_id, now)
-            return {"follow_up_id": fid, "owner": owner_id, "due": due.isoformat()}
+            fid = await case_store.insert_follow_up(tx, case.id, owner_id, due, what, actor_id, now, proposed=proposed)
+            return {"follow_up_id": fid, "owner": owner_id, "due": due.isoformat(), "proposed": proposed}
 
         def precheck(case: Case) -> None:
             check_follow_up_owner(case, owner_id, self.directory)
@@ -52,6 +62,10 @@ class FollowUpActions(CaseEngine):
                     raise Refusal("not_follow_up_owner", ref=case.ref)
                 if follow_up.done_at is not None:
                     raise Refusal("follow_up_already_done", ref=case.ref, number=number)
+                if follow_up.proposed:
+                    raise Refusal("follow_up_not_accepted", ref=case.ref, number=number)
+                if follow_up.declined:
+                    raise Refusal("follow_up_declined", ref=case.ref, number=number)
                 now = self.clock.now()
                 await case_store.complete_follow_up(tx, follow_up.id, actor_id, now)
                 await case_store.touch(tx, case.id, now)
@@ -64,4 +78,52 @@ class FollowUpActions(CaseEngine):
                 return case
         except Refusal as refusal:
             await self._audit_refusal(actor_id, "complete_follow_up", ref, refusal)
+            raise
+
+    async def accept_follow_up(self, actor_id: str, ref: str, number: int) -> Case:
+        """Accept proposed follow-up `number` (1-based): its owner or their unit's distributor may. From then on it
+        counts: reminders, and the owner's ladder when it is overdue."""
+        try:
+            async with self.db.transaction() as tx:
+                self._require_person(actor_id)
+                case = await self.load(tx, ref)
+                check_accept_follow_up(case, actor_id, number, self.directory)
+                follow_up = case.follow_ups[number - 1]
+                now = self.clock.now()
+                await case_store.accept_follow_up(tx, follow_up.id, actor_id, now)
+                await case_store.touch(tx, case.id, now)
+                case = await self.load(tx, case.ref)
+                await audit.record(
+                    tx, at=now, actor_id=actor_id, action="accept_follow_up", case_id=case.id, case_ref=case.ref,
+                    follow_up_id=follow_up.id, number=number, owner=follow_up.owner_id,
+                )
+                await messaging.follow_up_answered(self, tx, case, number, actor_id, "follow_up_accepted")
+                await self._run_hooks(tx, case, "accept_follow_up", actor_id, now)
+                return case
+        except Refusal as refusal:
+            await self._audit_refusal(actor_id, "accept_follow_up", ref, refusal)
+            raise
+
+    async def decline_follow_up(self, actor_id: str, ref: str, number: int) -> Case:
+        """Decline proposed follow-up `number`: its owner or their unit's distributor may. It never counts; the one
+        who proposed it is told (and may add another, or settle it with the other party)."""
+        try:
+            async with self.db.transaction() as tx:
+                self._require_person(actor_id)
+                case = await self.load(tx, ref)
+                check_accept_follow_up(case, actor_id, number, self.directory)
+                follow_up = case.follow_ups[number - 1]
+                now = self.clock.now()
+                await case_store.decline_follow_up(tx, follow_up.id, actor_id, now)
+                await case_store.touch(tx, case.id, now)
+                case = await self.load(tx, case.ref)
+                await audit.record(
+                    tx, at=now, actor_id=actor_id, action="decline_follow_up", case_id=case.id, case_ref=case.ref,
+                    follow_up_id=follow_up.id, number=number, owner=follow_up.owner_id,
+                )
+                await messaging.follow_up_answered(self, tx, case, number, actor_id, "follow_up_declined")
+                await self._run_hooks(tx, case, "decline_follow_up", actor_id, now)
+                return case
+        except Refusal as refusal:
+            await self._audit_refusal(actor_id, "decline_follow_up", ref, refusal)
             raise

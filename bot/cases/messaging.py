@@ -98,7 +98,9 @@ async def after_action(
     elif action is Action.RECORD_OUTCOME:
         await tell(case.participants(), "outcome_recorded",
                    support=directory.sip_support(case.target_unit, case.requester_unit))
-    elif action is Action.ADD_FOLLOW_UP:
+    elif action is Action.ADD_FOLLOW_UP and case.follow_ups[-1].proposed:
+        await follow_up_proposed(service, tx, case, actor_id)
+    elif action is Action.ADD_FOLLOW_UP and case.follow_ups[-1].owner_id != actor_id:  # not told of one's own
         latest = case.follow_ups[-1]
         await out.enqueue(
             tx, latest.owner_id, "follow_up_assigned", case_id=case.id, case_ref=case.ref,
@@ -126,3 +128,42 @@ async def after_action(
                    meeting_at=before.meeting_at)
     elif action is Action.RENEW_CONSENT:
         await tell(case.participants(), "consent_renewed", paused=before.consent_valid_until < service.today())
+
+
+def proposal_recipients(service: CaseEngine, case: Case, number: int) -> list[str]:
+    """Who is asked to accept proposed follow-up `number`: its owner and the present distributors of the owner's
+    unit (the deputy when they are away)."""
+    owner = case.follow_ups[number - 1].owner_id
+    unit = service.directory.unit_of(owner)
+    distributors = (service.directory.active_distributors(unit.id) or service.directory.distributors_of(unit.id)) \
+        if unit else []
+    return list(dict.fromkeys([owner, *distributors]))
+
+
+async def follow_up_proposed(service: CaseEngine, tx: Tx, case: Case, actor_id: str) -> None:
+    """A follow-up given to someone of the other principal: ask its owner and their distributor to accept it."""
+    number = len(case.follow_ups)
+    latest = case.follow_ups[-1]
+    for pid in proposal_recipients(service, case, number):
+        if pid == actor_id:
+            continue
+        await service.outbox.enqueue(
+            tx, pid, "follow_up_proposed", case_id=case.id, case_ref=case.ref, case=case, actor=actor_id,
+            number=number, owner=latest.owner_id, due=latest.due_date, what=latest.what,
+            offers=offers.for_message("follow_up_proposed", case, pid, service.directory, number=number),
+        )
+
+
+async def follow_up_answered(service: CaseEngine, tx: Tx, case: Case, number: int, actor_id: str,
+                             kind: str) -> None:
+    """Tell the one who proposed the follow-up, and its owner when their distributor answered, that it was
+    accepted (`kind` follow_up_accepted) or declined (follow_up_declined)."""
+    follow_up = case.follow_ups[number - 1]
+    for pid in dict.fromkeys([p for p in (follow_up.created_by, follow_up.owner_id) if p]):
+        if pid == actor_id:
+            continue
+        await service.outbox.enqueue(
+            tx, pid, kind, case_id=case.id, case_ref=case.ref, case=case, actor=actor_id,
+            number=number, owner=follow_up.owner_id, due=follow_up.due_date,
+            offers=offers.for_message(kind, case, pid, service.directory, number=number),
+        )

@@ -133,6 +133,15 @@ def format_ref(year: int, seq: int) -> str:
     return f"GFI-{year}-{seq:04d}"
 
 
+class FollowUpStatus(StrEnum):
+    """A follow-up given to someone of the other principal is a proposal until they (or their distributor)
+    accept it; only an accepted follow-up counts (reminders, the ladder)."""
+
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"  # the owner's side said no: it never counts
+
+
 @dataclass
 class FollowUp:
     id: int
@@ -140,6 +149,27 @@ class FollowUp:
     due_date: date
     what: str | None
     done_at: datetime | None = None
+    status: FollowUpStatus = FollowUpStatus.ACCEPTED
+    created_by: str | None = None
+    created_at: datetime | None = None
+    accepted_by: str | None = None
+    accepted_at: datetime | None = None
+    declined_by: str | None = None
+    declined_at: datetime | None = None
+
+    @property
+    def proposed(self) -> bool:
+        """Still a proposal: it does not count until accepted."""
+        return self.status is FollowUpStatus.PROPOSED
+
+    @property
+    def declined(self) -> bool:
+        return self.status is FollowUpStatus.DECLINED
+
+    @property
+    def counts(self) -> bool:
+        """Accepted (or given within the same principal): reminded of, and watched by the ladder."""
+        return self.status is FollowUpStatus.ACCEPTED
 
 
 @dataclass

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from bot.cases import consent
 from bot.cases.disputes import is_coordinator, outside_own_organisation
 from bot.cases.models import Case, CaseState
-from bot.cases.rules import Action, may, may_complete_follow_up
+from bot.cases.rules import Action, may, may_complete_follow_up, open_proposals
 from bot.cases.visibility import Level, level
 from bot.directory import Directory
 from bot.messages import actions as A
@@ -73,7 +73,7 @@ def follow_up_done(case: Case, person_id: str, number: int) -> tuple[Offer, ...]
     if not 1 <= number <= len(case.follow_ups):
         return ()
     follow_up = case.follow_ups[number - 1]
-    if follow_up.done_at is not None or case.state not in (S.MEETING_HELD, S.FOLLOW_UP):
+    if follow_up.done_at is not None or not follow_up.counts or case.state not in (S.MEETING_HELD, S.FOLLOW_UP):
         return ()
     if not may_complete_follow_up(case, person_id, number):
         return ()
@@ -87,6 +87,15 @@ def journal(case: Case, person_id: str, directory: Directory) -> tuple[Offer, ..
     if level(case, person_id, directory) is not Level.FULL:
         return ()
     return (Offer(A.JOURNAL, case.ref),)
+
+
+def accept_follow_up(case: Case, person_id: str, directory: Directory, number: int) -> tuple[Offer, ...]:
+    """Accepting (or declining) proposed follow-up `number`, for its owner and their unit's distributors, while it
+    is open."""
+    if number not in open_proposals(case, person_id, directory):
+        return ()
+    return (Offer(A.ACCEPT_FOLLOW_UP, case.ref, item=number, primary=True),
+            Offer(A.DECLINE_FOLLOW_UP, case.ref, item=number))
 
 
 def escalation(item_id: int, ref: str) -> tuple[Offer, ...]:
@@ -145,8 +154,10 @@ def for_message(kind: str, case: Case, person_id: str, directory: Directory, *, 
         return next_steps(case, person_id, directory, withdraw=True)
     if kind == "follow_up_assigned":
         return follow_up_done(case, person_id, number or len(case.follow_ups))
-    if kind == "reminder_follow_up":
+    if kind in ("reminder_follow_up", "follow_up_accepted"):
         return follow_up_done(case, person_id, number)
+    if kind == "follow_up_proposed":
+        return accept_follow_up(case, person_id, directory, number or len(case.follow_ups))
     if kind in ("reminder_consent_expiring", "consent_expired"):
         return renew(case, person_id, directory, primary=kind == "consent_expired")
     if kind in NEXT_STEP_MESSAGES or kind in LEFT_OUT:
@@ -161,6 +172,12 @@ def for_message(kind: str, case: Case, person_id: str, directory: Directory, *, 
             steps = (*steps, *dispute(case, person_id, directory))
         return steps
     return ()
+
+
+def after_accept(case: Case, person_id: str, directory: Directory, number: int) -> tuple[Offer, ...]:
+    """What the answer to accepting follow-up `number` offers: marking it done (for its owner), then the next
+    steps."""
+    return (*follow_up_done(case, person_id, number), *after_action(case, person_id, directory))
 
 
 def after_action(case: Case, person_id: str, directory: Directory) -> tuple[Offer, ...]:

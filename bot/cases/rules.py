@@ -65,6 +65,11 @@ TARGET_STATE: dict[Action, CaseState] = {
 }
 
 
+# Actions of those responsible that the requester may do too: both parties own the case after the meeting
+# (issue #10 item 6). Everything else in the assignees' group stays theirs alone.
+REQUESTER_TOO: frozenset[Action] = frozenset({Action.RECORD_OUTCOME, Action.ADD_FOLLOW_UP})
+
+
 def assigners(case: Case, directory: Directory) -> list[str]:
     """Who may distribute the case: the target unit's distributors, deputy, and the people on its ladder."""
     ids = directory.distributors_of(case.target_unit)
@@ -101,6 +106,53 @@ def may_complete_follow_up(case: Case, actor_id: str, number: int) -> bool:
     """A follow-up is marked done by its owner or by those responsible for the case."""
     follow_up = case.follow_ups[number - 1]
     return actor_id == follow_up.owner_id or actor_id in case.responsible()
+
+
+# --- follow-ups across principals (issue #10 item 6) ----------------------------------------------
+FOLLOW_UP_STATES = frozenset({S.MEETING_HELD, S.FOLLOW_UP})
+
+
+def is_proposal(actor_id: str, owner_id: str, directory: Directory) -> bool:
+    """Whether a follow-up `actor_id` gives to `owner_id` is a proposal: the owner works for another principal
+    (huvudman: kommun or region) than the one who gives it, so it counts only once they accept it. Within the
+    same principal it counts at once."""
+    mine, theirs = directory.unit_of(actor_id), directory.unit_of(owner_id)
+    if mine is None or theirs is None:
+        return False
+    return mine.principal != theirs.principal
+
+
+def follow_up_acceptors(case: Case, number: int, directory: Directory) -> list[str]:
+    """Who may accept proposed follow-up `number`: its owner and the distributors (and deputy) of the owner's
+    unit."""
+    owner = case.follow_ups[number - 1].owner_id
+    unit = directory.unit_of(owner)
+    return list(dict.fromkeys([owner, *(directory.distributors_of(unit.id) if unit else [])]))
+
+
+def open_proposals(case: Case, person_id: str, directory: Directory) -> list[int]:
+    """The numbers of the case's proposed follow-ups that `person_id` may accept now."""
+    if case.state not in FOLLOW_UP_STATES:
+        return []
+    return [n for n, f in enumerate(case.follow_ups, start=1)
+            if f.proposed and f.done_at is None and person_id in follow_up_acceptors(case, n, directory)]
+
+
+def check_accept_follow_up(case: Case, actor_id: str, number: int, directory: Directory) -> None:
+    """Raise Refusal unless `actor_id` may accept (or decline) proposed follow-up `number` now."""
+    if case.state not in FOLLOW_UP_STATES:
+        raise Refusal("wrong_state", ref=case.ref, action="accept_follow_up", state=case.state.value)
+    if not 1 <= number <= len(case.follow_ups):
+        raise Refusal("follow_up_not_found", ref=case.ref, number=number)
+    if actor_id not in follow_up_acceptors(case, number, directory):
+        raise Refusal("not_follow_up_acceptor", ref=case.ref, number=number)
+    follow_up = case.follow_ups[number - 1]
+    if follow_up.done_at is not None:
+        raise Refusal("follow_up_already_done", ref=case.ref, number=number)
+    if follow_up.declined:
+        raise Refusal("follow_up_declined", ref=case.ref, number=number)
+    if not follow_up.proposed:
+        raise Refusal("follow_up_already_accepted", ref=case.ref, number=number)
 
 
 def follow_up_owners(case: Case, directory: Directory) -> list[str]:
@@ -142,9 +194,13 @@ def authorize(action: Action, case: Case, actor_id: str, directory: Directory) -
         return
     if action in (Action.ACKNOWLEDGE, Action.BOOK, Action.NO_SHOW, Action.RECORD_OUTCOME, Action.ADD_FOLLOW_UP,
                   Action.WAIT, Action.RESUME, Action.HOLD_NOW):
-        if actor_id not in case.responsible():
-            raise Refusal("not_assignee", ref=case.ref, action=action.value)
-        return
+        if actor_id in case.responsible():
+            return
+        if action in REQUESTER_TOO:
+            if actor_id != case.requester_id:
+                raise Refusal("not_case_party", ref=case.ref, action=action.value)
+            return
+        raise Refusal("not_assignee", ref=case.ref, action=action.value)
     # close, reopen, withdraw or renew consent: the case's own staff (renewing: only the requester's side)
     staff = {case.requester_id, *case.responsible(), *directory.distributors_of(case.target_unit)}
     if actor_id not in staff:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.cases.base import CaseEngine
 from bot.cases.models import Case
+from bot.cases.rules import open_proposals
 from bot.store import cases as case_store
 
 # A page's totals are counted up to this many (beyond it, "at least"): counting costs as much as the cases counted.
@@ -22,6 +23,8 @@ class MyCases:
     # so a total of COUNT_CAP or more means "at least"
     request_total: int | None = None
     case_total: int | None = None
+    # follow-ups proposed across principals that the person may accept: (case, the follow-up's number)
+    proposals: list[tuple[Case, int]] = field(default_factory=list)
 
 
 class CaseViews(CaseEngine):
@@ -33,9 +36,14 @@ class CaseViews(CaseEngine):
         async with self.db.read() as tx:
             req_rows = await case_store.open_requests_of(tx, actor_id)
             case_rows = await case_store.open_cases_responsible(tx, actor_id)
+            proposals: list[tuple[Case, int]] = []
+            for ref in dict.fromkeys(r["case_ref"] for r in await case_store.open_proposal_rows(tx)):
+                case = await self.load(tx, ref)
+                proposals.extend((case, n) for n in open_proposals(case, actor_id, self.directory))
             return MyCases(
                 requests=[await self._hydrate(tx, r) for r in req_rows],
                 cases=[await self._hydrate(tx, r) for r in case_rows],
+                proposals=proposals,
             )
 
     async def my_page(self, actor_id: str, requests: int, cases: int) -> MyCases:

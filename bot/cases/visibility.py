@@ -60,11 +60,24 @@ def consent_covers(case: Case, unit_id: str) -> bool:
 
 
 def named_participants(case: Case) -> list[str]:
-    """The people named on the case: the requester, those responsible, and the owners of follow-ups."""
+    """The people named on the case: the requester, those responsible, the owners of follow-ups, and who
+    accepted a follow-up proposed across principals."""
     out = case.participants()
     for f in case.follow_ups:
-        if f.owner_id not in out:
-            out.append(f.owner_id)
+        for pid in (f.owner_id, f.accepted_by):
+            if pid and pid not in out:
+                out.append(pid)
+    return out
+
+
+def proposal_deciders(case: Case, directory: Directory) -> list[str]:
+    """The distributors of the units whose staff have a follow-up proposed to them, not yet answered: they may
+    accept it for their staff, and need to read what it is."""
+    out: list[str] = []
+    for f in case.follow_ups:
+        unit = directory.unit_of(f.owner_id)
+        if f.proposed and f.done_at is None and case.is_open and unit is not None:
+            out.extend(p for p in directory.distributors_of(unit.id) if p not in out)
     return out
 
 
@@ -80,6 +93,8 @@ def level(case: Case, person_id: str, directory: Directory, alerts: Alerts = NO_
         return Level.FULL  # the target unit's distributors and deputy, while the case waits for them
     if person_id in named_participants(case) and consent_covers(case, person.unit):
         return Level.FULL
+    if person_id in proposal_deciders(case, directory) and consent_covers(case, person.unit):
+        return Level.FULL  # a follow-up proposed to their staff awaits their answer
     if person_id in alerts.alerted:
         return Level.SUMMARY  # the ladder's rungs and coordinators: to act, not to read the brief
     return Level.NONE
@@ -170,6 +185,8 @@ FREE_TEXT_TEMPLATES: dict[str, Callable[[dict[str, Any]], list[Case]]] = {
     "meeting_booked": _when("meeting_place"),
     "case_waiting": _when("waiting_reason"),
     "follow_up_assigned": _when("what"),
+    "follow_up_proposed": _when("what"),
+    "escalation": _when("what"),  # an overdue follow-up's text, to those who may see the whole case
     "action_done": _action_done,
     "teams": _action_done,  # the Teams card answers (templates/messages/teams.j2 `done`; the queue logs its own)
     "queue": _queue,

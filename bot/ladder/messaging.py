@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.cases import offers
 from bot.cases.models import Case
-from bot.ladder.models import AwaitingItem
+from bot.cases.visibility import Level, level
+from bot.directory import Directory
+from bot.ladder.models import AwaitingItem, AwaitingKind
 from bot.outbox import Outbox
 from bot.presence import stand_in
 from bot.store import Tx
@@ -18,6 +20,20 @@ if TYPE_CHECKING:
 
 BRIST_CAUSE = "kommunikation/information"
 DISPUTE_CAUSE = "forstaelse"  # a dispute about whose a case is: förståelse för varandras uppdrag (seed 004)
+
+
+def follow_up_task(item: AwaitingItem, case: Case, recipient: str, directory: Directory) -> dict[str, Any]:
+    """What an escalation about a follow-up (or a proposal of one) names: its number, owner and due date, and
+    what it is only for a recipient who may see the whole case (a rung sees a summary: never free text)."""
+    if item.kind not in (AwaitingKind.FOLLOW_UP, AwaitingKind.FOLLOW_UP_PROPOSAL):
+        return {}
+    for number, f in enumerate(case.follow_ups, start=1):
+        if str(f.id) == item.subject:
+            full = case.erased_at is None and level(case, recipient, directory) is Level.FULL
+            task = {"number": number, "owner": f.owner_id, "due": f.due_date, "proposed": f.proposed}
+            # with the text, the case too: the outbox checks (and logs as read) the free text it shows
+            return {"task": task, "what": f.what, "case": case} if full and f.what else {"task": task}
+    return {}
 
 
 def rung_name(outbox: Outbox, title: str) -> str:
@@ -41,6 +57,7 @@ async def escalation(
                                      outbox.directory),
         standing_in_for=[p for p in item.ladder.rungs[rung].people
                          if p != recipient and stand_in(outbox.directory, p) == recipient],
+        **follow_up_task(item, case, recipient, outbox.directory),
     )
 
 
@@ -59,11 +76,12 @@ async def nudge(outbox: Outbox, tx: Tx, item: AwaitingItem, recipient: str, acto
                 case: Case | None = None) -> None:
     """A reminder, on someone's request, to a first answerer (with the step awaited from them)."""
     offered = offers.for_message("ladder_nudge", case, recipient, outbox.directory) if case is not None else ()
+    task = follow_up_task(item, case, recipient, outbox.directory).get("task") if case is not None else None
     if item.kind.value == "dispute" and case is not None:  # a line manager is reminded to settle the dispute
         offered = offers.settle(case, recipient, outbox.directory)
     await outbox.enqueue(
         tx, recipient, "ladder_nudge", case_id=item.case_id, case_ref=item.case_ref, offers=offered,
-        ref=item.case_ref, kind=item.kind.value, since=item.since, actor=actor,
+        ref=item.case_ref, kind=item.kind.value, since=item.since, actor=actor, task=task,
     )
 
 

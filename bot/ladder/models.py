@@ -20,6 +20,7 @@ class AwaitingKind(StrEnum):
     OUTCOME = "outcome"
     FOLLOW_UP = "follow_up"
     DISPUTE = "dispute"  # a tvist: both units' line managers are asked to settle it (bot.disputes)
+    FOLLOW_UP_PROPOSAL = "follow_up_proposal"  # a follow-up proposed across principals, not yet accepted
 
 
 DEFAULT_RUNG_DAYS = 1.0

@@ -132,13 +132,20 @@ class LadderService:
         if state in (CaseState.MEETING_HELD, CaseState.FOLLOW_UP):
             for f in case.follow_ups:
                 owner_unit = self.directory.unit_of(f.owner_id)
-                if f.done_at is not None or owner_unit is None:
+                if f.done_at is not None or f.declined or owner_unit is None:
                     continue
                 owner_office = office_of(owner_unit)
+                ladder = self._ladder(FrozenRung(RUNG_OWNER, (f.owner_id,)), owner_unit)
+                if f.proposed:  # an unanswered proposal climbs like any unanswered message, named as a proposal
+                    since = f.created_at or now
+                    at = add_business_time(self.calendar, since, owner_office, days=owner_unit.due.acknowledge_days)
+                    out.append(Wanted(AwaitingKind.FOLLOW_UP_PROPOSAL, str(f.id), owner_unit.id, (f.owner_id,),
+                                      since, at, ladder))
+                    continue
                 day = self.calendar.working_day_on_or_after(f.due_date)
                 at = self.calendar.at_local(day, owner_office.end)
-                ladder = self._ladder(FrozenRung(RUNG_OWNER, (f.owner_id,)), owner_unit)
-                out.append(Wanted(AwaitingKind.FOLLOW_UP, str(f.id), owner_unit.id, (f.owner_id,), now, at, ladder))
+                # awaited since it fell due (not since the item was opened): the escalation names the due date
+                out.append(Wanted(AwaitingKind.FOLLOW_UP, str(f.id), owner_unit.id, (f.owner_id,), at, at, ladder))
         return out
 
     def awaited(self, case: Case, now: datetime) -> list[Wanted]:
@@ -333,6 +340,8 @@ class LadderService:
             return TakeOver("assign", item.id, item.case_ref, item.unit_id)
         if item.kind is AwaitingKind.FOLLOW_UP:
             return TakeOver("complete", item.id, item.case_ref, item.unit_id)
+        if item.kind is AwaitingKind.FOLLOW_UP_PROPOSAL:
+            return TakeOver("accept", item.id, item.case_ref, item.unit_id)
         await self.cases.assign(actor_id, item.case_ref, [actor_id], reassign=True)
         return TakeOver("reassigned", item.id, item.case_ref, item.unit_id)
 

@@ -26,6 +26,8 @@ NO_SHOW = "no_show"
 RECORD_OUTCOME = "record_outcome"
 ADD_FOLLOW_UP = "add_follow_up"
 FOLLOW_UP_DONE = "complete_follow_up"  # item = the follow-up's number (1-based)
+ACCEPT_FOLLOW_UP = "accept_follow_up"  # a follow-up proposed across principals; item = its number
+DECLINE_FOLLOW_UP = "decline_follow_up"  # the same proposal declined (confirmed); item = its number
 CLOSE = "close"
 REOPEN = "reopen"
 WITHDRAW_CONSENT = "withdraw_consent"  # the whole consent, at once (confirmed)
@@ -92,6 +94,8 @@ _SPECS: tuple[ActionSpec, ...] = (
                "gfi_outcome_open", form=True),
     ActionSpec(ADD_FOLLOW_UP, '/uppföljning {ref} <person> <ÅÅÅÅ-MM-DD> "<vad>"', "gfi_follow_up_open", form=True),
     ActionSpec(FOLLOW_UP_DONE, "/klar {ref} {item}", "gfi_follow_up_done", value="{ref}/{item}"),
+    ActionSpec(ACCEPT_FOLLOW_UP, "/acceptera {ref} {item}", "gfi_follow_up_accept", value="{ref}/{item}"),
+    ActionSpec(DECLINE_FOLLOW_UP, "/avböj-uppföljning {ref} {item}", "gfi_follow_up_decline", value="{ref}/{item}"),
     ActionSpec(CLOSE, '/avsluta {ref} "<skäl>"', "gfi_close_open", form=True),
     ActionSpec(REOPEN, "/återöppna {ref}", "gfi_reopen"),
     ActionSpec(RESUME, "/återuppta {ref}", "gfi_resume"),

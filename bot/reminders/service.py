@@ -79,7 +79,7 @@ class ReminderService:
         if case.state in (CaseState.MEETING_HELD, CaseState.FOLLOW_UP):
             for f in case.follow_ups:
                 owner_unit = self.directory.unit_of(f.owner_id)
-                if f.done_at is not None or owner_unit is None:
+                if f.done_at is not None or not f.counts or owner_unit is None:  # a proposal counts once accepted
                     continue
                 on = cal.at_local(f.due_date, office_of(owner_unit).start)
                 before = cal.subtract_business_days(on, 1)
@@ -119,7 +119,7 @@ class ReminderService:
             return case.state is CaseState.WAITING and case.waiting_until is not None \
                 and timer.key == case.waiting_until.isoformat()
         if timer.kind in FOLLOW_UP_KINDS:
-            return any(str(f.id) == timer.key and f.done_at is None for f in case.follow_ups)
+            return any(str(f.id) == timer.key and f.done_at is None and f.counts for f in case.follow_ups)
         return timer.key == case.consent_valid_until.isoformat()
 
     async def fire(

@@ -288,12 +288,46 @@ async def set_outcome(tx: Tx, case_id: int, outcome: str, evaluation_done: bool,
 
 # --- follow-ups ---------------------------------------------------------------------------------
 async def insert_follow_up(
-    tx: Tx, case_id: int, owner_id: str, due: date, what: str, created_by: str, now: datetime
+    tx: Tx, case_id: int, owner_id: str, due: date, what: str, created_by: str, now: datetime,
+    *, proposed: bool = False,
 ) -> int:
-    """Store a follow-up; returns its id."""
+    """Store a follow-up; returns its id. A proposal (`proposed`) counts once it is accepted."""
+    if proposed:
+        return await tx.insert(
+            "INSERT INTO follow_ups (case_id, owner_id, due_date, what, created_by, created_at, status)"
+            " VALUES (?, ?, ?, ?, ?, ?, 'proposed')",
+            (case_id, owner_id, due.isoformat(), what, created_by, now.isoformat()),
+        )
     return await tx.insert(
-        "INSERT INTO follow_ups (case_id, owner_id, due_date, what, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        (case_id, owner_id, due.isoformat(), what, created_by, now.isoformat()),
+        "INSERT INTO follow_ups (case_id, owner_id, due_date, what, created_by, created_at, status, accepted_by,"
+        " accepted_at) VALUES (?, ?, ?, ?, ?, ?, 'accepted', ?, ?)",
+        (case_id, owner_id, due.isoformat(), what, created_by, now.isoformat(), created_by, now.isoformat()),
+    )
+
+
+async def accept_follow_up(tx: Tx, follow_up_id: int, accepted_by: str, now: datetime) -> None:
+    """Accept a proposed follow-up (no-op if it already counts)."""
+    await tx.execute(
+        "UPDATE follow_ups SET status = 'accepted', accepted_by = ?, accepted_at = ? WHERE id = ?"
+        " AND status = 'proposed'",
+        (accepted_by, now.isoformat(), follow_up_id),
+    )
+
+
+async def decline_follow_up(tx: Tx, follow_up_id: int, declined_by: str, now: datetime) -> None:
+    """Decline a proposed follow-up (no-op unless it is still a proposal)."""
+    await tx.execute(
+        "UPDATE follow_ups SET status = 'declined', declined_by = ?, declined_at = ? WHERE id = ?"
+        " AND status = 'proposed'",
+        (declined_by, now.isoformat(), follow_up_id),
+    )
+
+
+async def open_proposal_rows(tx: Tx) -> list[Row]:
+    """Proposed follow-ups of open cases, with the case's reference (for *mina*)."""
+    return await tx.fetchall(
+        "SELECT f.*, c.ref AS case_ref FROM follow_ups f JOIN cases c ON c.id = f.case_id"
+        " WHERE f.status = 'proposed' AND f.done_at IS NULL AND c.state != 'closed' ORDER BY f.id",
     )
 
 

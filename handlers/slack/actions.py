@@ -214,6 +214,33 @@ async def journal(ctx: SlackContext, ack: Any, body: dict[str, Any], client: Asy
                     channel_id=click.channel_id, ref=record.ref)
 
 
+async def follow_up_answer(ctx: SlackContext, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+    """A proposed follow-up's Acceptera or Avböj button (its owner, or the distributor of the owner's unit)."""
+    await ack()
+    core = ctx.core
+    click, ref, number = forms.parse_follow_up_click(body)
+    if not await ctx.claim(click.key, "action"):
+        return
+    person_id = await clicker(ctx, click, client)
+    if person_id is None:
+        return
+    accept = click.action_id == "gfi_follow_up_accept"
+    answer = core.cases.accept_follow_up if accept else core.cases.decline_follow_up
+    try:
+        case = await answer(person_id, ref, number)
+    except Refusal as exc:
+        await reply(ctx, client, user_id=click.user_id, text=await refusal_text(ctx, person_id, exc),
+                    channel_id=click.channel_id, trigger_id=click.trigger_id)
+        return
+    ctx.after_change()
+    message = core.outbox.describe(
+        "action_done", recipient_id=person_id, case_ref=case.ref,
+        action="accept_follow_up" if accept else "decline_follow_up", case=case,
+        number=number, offers=offers.after_accept(case, person_id, core.directory, number))
+    await reply(ctx, client, user_id=click.user_id, text=render.fallback_text(message),
+                channel_id=click.channel_id, blocks=render.fitted_blocks(message))
+
+
 async def open_request(ctx: SlackContext, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
     """The Home tab's "new request" button: the /gfi form."""
     await ack()
@@ -232,5 +259,7 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
     for action_id in FORMS:
         app.action(action_id)(bind(ctx, open_case_form, "action", f"action.{action_id}"))
     app.action("gfi_follow_up_done")(bind(ctx, follow_up_done, "action", "action.gfi_follow_up_done"))
+    for action_id in ("gfi_follow_up_accept", "gfi_follow_up_decline"):
+        app.action(action_id)(bind(ctx, follow_up_answer, "action", f"action.{action_id}"))
     app.action("gfi_open_request")(bind(ctx, open_request, "action", "action.gfi_open_request"))
     app.action("gfi_journal")(bind(ctx, journal, "action", "action.gfi_journal"))

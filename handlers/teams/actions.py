@@ -38,7 +38,8 @@ log = logging.getLogger("handlers.teams.actions")
 # offer (bot/messages/actions.py) but "open", which Teams needs no handler for: the card is the case.
 # The brist verbs are handled in handlers/teams/brister.py.
 CASE_IMMEDIATE_VERBS = frozenset({"acknowledge", "no_show", "reopen", "withdraw_consent", "complete_follow_up",
-                                  "take_over", "nudge", "resume", "journal", "to_samverkan"})
+                                  "take_over", "nudge", "resume", "journal", "to_samverkan",
+                                  "accept_follow_up", "decline_follow_up"})
 # Verbs that only show something: answered every time they are clicked (not claimed once).
 VIEW_VERBS = frozenset({"journal"})
 IMMEDIATE_VERBS = CASE_IMMEDIATE_VERBS | brister.IMMEDIATE_VERBS
@@ -145,6 +146,18 @@ async def follow_up_done(ctx: TeamsContext, person_id: str, data: dict[str, Any]
     return done_card(ctx, person_id, say(ctx, "follow_up_done", case=case, number=number))
 
 
+async def follow_up_accept(ctx: TeamsContext, person_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    number = _item(data)
+    case = await ctx.core.cases.accept_follow_up(person_id, ref_of(data), number)
+    return await done(ctx, person_id, "accept_follow_up", case, number=number)
+
+
+async def follow_up_decline(ctx: TeamsContext, person_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    number = _item(data)
+    case = await ctx.core.cases.decline_follow_up(person_id, ref_of(data), number)
+    return await done(ctx, person_id, "decline_follow_up", case, number=number)
+
+
 async def take_over(ctx: TeamsContext, person_id: str, data: dict[str, Any]) -> dict[str, Any]:
     core = ctx.core
     result = await core.ladder.take_over(person_id, _item(data))
@@ -181,6 +194,7 @@ IMMEDIATE: dict[str, Immediate] = {
     "complete_follow_up": follow_up_done, "take_over": take_over, "nudge": nudge, "resume": resume,
     "journal": journal,
     "to_samverkan": to_samverkan,
+    "accept_follow_up": follow_up_accept, "decline_follow_up": follow_up_decline,
 }
 assert set(IMMEDIATE) == CASE_IMMEDIATE_VERBS
 

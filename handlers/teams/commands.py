@@ -98,6 +98,13 @@ async def mine_card(ctx: TeamsContext, person_id: str) -> dict[str, Any]:
     nonce = cards.new_nonce()
     body = (_mine_section(ctx, person_id, "mine_requests", "mine_request", requests, nonce)
             + _mine_section(ctx, person_id, "mine_cases", "mine_case", cases, nonce))
+    if mine.proposals:  # follow-ups proposed across principals, waiting for the person's answer
+        body.append(cards.plain(say(ctx, "mine_proposals"), weight="bolder"))
+        for case, number in mine.proposals:
+            offered = offers.accept_follow_up(case, person_id, core.directory, number)
+            body.append({"type": "Container", "separator": True, "items": [
+                cards.plain(say(ctx, "mine_proposal", c=case, n=number)),
+                {"type": "ActionSet", "actions": [cards.offer_action(core.renderer, o, nonce) for o in offered]}]})
     return cards.card(body)
 
 

@@ -50,6 +50,9 @@ LIFECYCLE = """\
 /tid 2026-11-30T15:00
 /utfall GFI-2026-0001 kartlaggning utvardering=ja
 /uppföljning GFI-2026-0001 maria.sand 2026-12-14 "Stämma av kartläggningen"
+/som maria.sand
+/acceptera GFI-2026-0001 1
+/som linnea.fors
 /mina
 """
 
@@ -66,7 +69,11 @@ def test_whole_lifecycle_then_restart(tmp_path: Path) -> None:
     assert "→ @maria.sand: GFI-möte bokat för GFI-2026-0001: mån 30 nov 2026 kl. 13:00" in out
     assert "→ @linnea.fors: Klockan är nu mån 30 nov 2026 kl. 15:00." in out
     assert "→ @maria.sand: Utfall för GFI-2026-0001: gemensam kartläggning/utredning." in out
-    assert "→ @maria.sand: Du är ansvarig för en uppföljning i GFI-2026-0001 senast mån 14 dec 2026" in out
+    # from the region to the kommun: a proposal, until the owner accepts it
+    assert ("→ @maria.sand: Linnea Fors föreslår att du ansvarar för uppföljning 1 i GFI-2026-0001, senast mån 14 dec"
+            " 2026") in out
+    assert "→ @maria.sand: Uppföljning 1 i GFI-2026-0001 är accepterad." in out
+    assert "→ @linnea.fors: Maria Sand har accepterat uppföljning 1 i GFI-2026-0001" in out
     assert "GFI-2026-0001 från Socialtjänst Norr, vuxen/missbruk: uppföljning pågår" in out
 
     # a new process on the same file finds the case where it was, and goes on numbering

@@ -131,8 +131,15 @@ async def test_a_follow_up_is_completed_with_its_klar_button(bot: SlackBot) -> N
     await cases.record_outcome("linnea.fors", ref, "lotsning", evaluation_done=True)
     await cases.add_follow_up("linnea.fors", ref, "maria.sand", date(2026, 12, 1), "Stämma av lotsningen")
     await bot.core.tick()
-    [assigned] = await bot.dm(MARIA, f"Du är ansvarig för en uppföljning i {ref}")
-    assert ("gfi_follow_up_done", f"{ref}/1") in action_ids(assigned.params["blocks"])
+    # from the region to the kommun: a proposal, accepted with its button, then done with Klar
+    [proposed] = await bot.dm(MARIA, f"Linnea Fors föreslår att du ansvarar för uppföljning 1 i {ref}")
+    assert ("gfi_follow_up_accept", f"{ref}/1") in action_ids(proposed.params["blocks"])
+    assert ("gfi_follow_up_done", f"{ref}/1") not in action_ids(proposed.params["blocks"])
+    assert ("gfi_follow_up_decline", f"{ref}/1") in action_ids(proposed.params["blocks"])  # or decline it
+    await bot.click(MARIA, "gfi_follow_up_accept", f"{ref}/1")
+    await bot.settle()
+    accepted = await bot.ephemeral(MARIA, f"Uppföljning 1 i {ref} är accepterad")
+    assert ("gfi_follow_up_done", f"{ref}/1") in action_ids(accepted.params["blocks"])
 
     await bot.click(LINNEA, "gfi_follow_up_done", f"{ref}/2")  # no such follow-up
     await bot.settle()

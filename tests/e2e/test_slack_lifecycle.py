@@ -160,7 +160,12 @@ async def test_whole_lifecycle_by_clicks(bot: SlackBot, clock: FrozenClock) -> N
                                                        "datum": datepicker_state("2026-12-16"),
                                                        "vad": plain_text_state("Stäm av att SIP:en följs")}, ref=ref)
     assert (reply.status, reply.text) == (200, "")
-    await bot.dm(MARIA, f"Du är ansvarig för en uppföljning i {ref}")
+    # the region's kurator gives the kommun's socialsekreterare a task: a proposal, until she accepts it
+    [proposed] = await bot.dm(MARIA, f"Linnea Fors föreslår att du ansvarar för uppföljning 1 i {ref}")
+    assert ("gfi_follow_up_accept", f"{ref}/1") in action_ids(proposed.params["blocks"])
+    await bot.click(MARIA, "gfi_follow_up_accept", f"{ref}/1")
+    await bot.settle()
+    await bot.dm(LINNEA, f"Maria Sand har accepterat uppföljning 1 i {ref}")
     assert await bot.case_state(ref) == "follow_up"
 
     # Avsluta, then the Home tabs show nothing open.

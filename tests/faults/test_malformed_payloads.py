@@ -124,7 +124,7 @@ ACTIONS = ["gfi_ack", "gfi_no_show", "gfi_reopen", "gfi_resume", "gfi_withdraw",
            "gfi_wait_open", "gfi_withdraw_open", "gfi_follow_up_done", "gfi_open_request", "ladder_take_over",
            "ladder_nudge", "ladder_reassign", "brist_open", "brist_draft_open", "brist_draft_dismiss_open",
            "brist_year_report", "brist_measures_open", "brist_dialogue_open", "brist_close", "brist_report_open",
-           "stats_csv", "gfi_journal", "nope"]
+           "stats_csv", "gfi_journal", "gfi_follow_up_accept", "gfi_follow_up_decline", "nope"]
 BUTTON_VALUES = st.one_of(st.sampled_from(REFS), texts, st.builds(lambda r, i: f"{r}:{i}", st.sampled_from(REFS),
                                                                    st.integers(-2, 2**40)),
                           json_values.map(lambda v: json.dumps(v)))
@@ -340,7 +340,7 @@ TEAMS_VERBS = ["request", "acknowledge", "no_show", "reopen", "resume", "take_ov
                "complete_follow_up", "brist_close", "brist_open_report", "assign", "reassign", "book", "rebook",
                "book_again", "record_outcome", "add_follow_up", "close", "wait", "hold_now", "renew_consent",
                "withdraw_consent_form", "brist", "brist_report", "brist_measures", "brist_dialogue", "open", "journal",
-               "nope"]
+               "accept_follow_up", "decline_follow_up", "nope"]
 TEAMS_FIELDS = ["card", "ref", "item", "enhet", "typ", "kort", "kontakt", "samtycke", "omfattar", "avser", "form",
                 "inhamtat", "giltigt", "bradskande", "personer", "annan", "datum", "tid", "plats", "enheter", "utfall",
                 "skal", "vad", "agare", "till", "text", "berorda", "orsaker", "handelse"]

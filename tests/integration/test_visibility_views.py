@@ -239,7 +239,8 @@ async def test_free_text_is_withheld_from_someone_outside_the_consent(core: Core
     with pytest.raises(FieldError):
         await core.cases.add_follow_up("linnea.fors", case.ref, "yusuf.kaya", local("2026-12-01T00:00").date(), WHAT)
     await core.tick()
-    assert [s.text for s in sender.to("omar.haddad", "follow_up_assigned") if WHAT in s.text]
+    # the region gives the kommun's socialsekreterare a task: a proposal, which names what it is
+    assert [s.text for s in sender.to("omar.haddad", "follow_up_proposed") if WHAT in s.text]
     assert not sender.to("yusuf.kaya")  # nothing about the case
 
 

@@ -15,7 +15,7 @@ from bot.absence.service import Listing
 from bot.brister.models import BristReport, BristState, Cause
 from bot.brister.rules import offers as brist_offers
 from bot.cases import offers
-from bot.cases.models import Case, CaseState, CaseType, CloseReason, FollowUp, Outcome
+from bot.cases.models import Case, CaseState, CaseType, CloseReason, FollowUp, FollowUpStatus, Outcome
 from bot.channels.slack import render as slack_render
 from bot.config import DEFAULT_DIRECTORY
 from bot.core import Core
@@ -67,7 +67,8 @@ COMMON = {"actor": "fatima.ali", "distributors": ["fatima.ali"], "next_slot": "t
           "by": "linnea.fors", "resolution": "answered", "at": NOW, "person": "linnea.fors",
           "reason": "slack:user_not_found", "ages": {"GFI-2026-0007": "1 dag"}, "slot": NOW, "action": "acknowledge",
           "default_days": 90, "waiting_until": date(2026, 12, 7),
-          "absence": ABSENCE, "listing": Listing([replace(ABSENCE, stand_in=None)], date(2026, 11, 23))}
+          "absence": ABSENCE, "listing": Listing([replace(ABSENCE, stand_in=None)], date(2026, 11, 23)),
+          "owner": "linnea.fors"}
 # kind → (case state, recipient): every kind described in templates/messages/*.msg.j2
 KINDS: dict[str, tuple[CaseState, str]] = {
     "case_filed": (S.REQUESTED, "maria.sand"), "urgent_request": (S.REQUESTED, "fatima.ali"),
@@ -93,6 +94,8 @@ KINDS: dict[str, tuple[CaseState, str]] = {
     "absence_cancel_done": (S.REQUESTED, "fatima.ali"), "absence_list": (S.REQUESTED, "fatima.ali"),
     "dispute_opened": (S.ACKNOWLEDGED, "maria.sand"), "dispute_asked": (S.ACKNOWLEDGED, "helena.ros"),
     "dispute_settled": (S.ACKNOWLEDGED, "maria.sand"),
+    "follow_up_proposed": (S.FOLLOW_UP, "fatima.ali"), "follow_up_accepted": (S.FOLLOW_UP, "linnea.fors"),
+    "follow_up_declined": (S.FOLLOW_UP, "maria.sand"),
 }
 # What the dispute messages are told besides COMMON (issue #10 item 7).
 DISPUTE = {"unit": "beroende", "other_unit": "soc-norr", "by": "linnea.fors", "reason": "Inte vårt uppdrag",
@@ -102,7 +105,7 @@ ASKING = {"case_filed", "urgent_request", "assigned_to_you", "meeting_booked", "
           "follow_up_assigned", "case_closed", "escalation", "ladder_nudge", "reminder_meeting_day",
           "reminder_outcome", "reminder_follow_up", "reminder_consent_expiring", "consent_expired", "queue",
           "action_done", "reminder_prepare", "brist_filed", "brist_changed", "reminder_waiting_ends",
-          "dispute_asked"}
+          "dispute_asked", "follow_up_proposed", "follow_up_accepted"}
 BRIST = BristReport(
     id=1, ref="BRIST-2026-0001", year=2026, state=BristState.SUBMITTED, incident_date=date(2026, 11, 20),
     units=["beroende", "soc-norr"], principals=[], causes=[Cause.SIP], what="Ingen svarade på förfrågan",
@@ -113,6 +116,9 @@ BRIST = BristReport(
 def message(renderer: Renderer, kind: str) -> Message:
     state, recipient = KINDS[kind]
     c = case(state, closed_reason=CloseReason.COMPLETED if state is S.CLOSED else None)
+    if kind == "follow_up_proposed":  # proposed by the requester (kommun) to a kurator of the region
+        c = replace(c, follow_ups=[FollowUp(1, "linnea.fors", date(2026, 12, 1), "Ring upp",
+                                            status=FollowUpStatus.PROPOSED, created_by="maria.sand")])
     if kind.startswith("brist_"):
         return describe(renderer, kind, offers=brist_offers(BRIST, recipient, renderer.directory),
                         case_ref=BRIST.ref, report=BRIST, recipient=recipient, filer_unit="soc-norr",
@@ -176,7 +182,8 @@ def test_the_meeting_reminders_have_buttons_for_those_responsible(renderer: Rend
     blocks = slack_render.fitted_blocks(message(renderer, kind))
     assert any(b["type"] == "actions" for b in blocks)
     c = case(S.MEETING_BOOKED)
-    assert offers.for_message(kind, c, "maria.sand", renderer.directory) == ()  # the requester is not asked
+    # the requester may record the outcome too (both parties own the case), but is asked nothing else
+    assert {o.action for o in offers.for_message(kind, c, "maria.sand", renderer.directory)} <= {"record_outcome"}
 
 
 def test_free_text_is_marked_and_left_out_on_request(renderer: Renderer) -> None:
@@ -202,9 +209,9 @@ D = "fatima.ali"  # distributor of beroende
     (S.WAITING, A, ["resume", "book", "hold_now", "close", "withdraw_consent"]),
     (S.WAITING, R, ["close", "withdraw_consent"]),
     (S.MEETING_BOOKED, A, ["record_outcome", "no_show", "rebook", "withdraw_consent"]),
-    (S.MEETING_BOOKED, R, ["withdraw_consent"]),
+    (S.MEETING_BOOKED, R, ["record_outcome", "withdraw_consent"]),  # both parties own the case
     (S.MEETING_HELD, A, ["add_follow_up", "close", "withdraw_consent"]),
-    (S.FOLLOW_UP, R, ["close", "withdraw_consent"]),
+    (S.FOLLOW_UP, R, ["add_follow_up", "close", "withdraw_consent"]),
     (S.CLOSED, A, ["reopen"]),
     (S.CLOSED, "omar.haddad", []),
 ])

@@ -81,6 +81,7 @@ async def test_follow_ups_remind_before_and_on_the_day_climb_when_overdue_and_ca
     clock.set(local("2026-11-30T15:00"))
     await core.cases.record_outcome("linnea.fors", case.ref, "kartlaggning", True)
     await core.cases.add_follow_up("linnea.fors", case.ref, "maria.sand", date(2026, 12, 14), "Stämma av")
+    await core.cases.accept_follow_up("maria.sand", case.ref, 1)  # the region's proposal to the kommun: accepted
     await core.cases.add_follow_up("linnea.fors", case.ref, "linnea.fors", date(2026, 12, 15), "Ringa")
     await core.tick()
     sender.clear()

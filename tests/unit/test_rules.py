@@ -6,8 +6,16 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.cases.models import Case, CaseState, CaseType, CloseReason
-from bot.cases.rules import ALLOWED_FROM, Action, authorize, next_state
+from bot.cases.models import Case, CaseState, CaseType, CloseReason, FollowUp, FollowUpStatus
+from bot.cases.rules import (
+    ALLOWED_FROM,
+    Action,
+    authorize,
+    check_accept_follow_up,
+    is_proposal,
+    next_state,
+    open_proposals,
+)
 from bot.config import DEFAULT_DIRECTORY
 from bot.directory import Directory, load_directory
 from bot.errors import Refusal
@@ -40,7 +48,7 @@ OUTSIDER: dict[Action, str] = {
     Action.ACKNOWLEDGE: "sofia.grahn",  # same unit, not assigned
     Action.BOOK: "maria.sand",  # the requester
     Action.NO_SHOW: "fatima.ali",
-    Action.RECORD_OUTCOME: "maria.sand",
+    Action.RECORD_OUTCOME: "omar.haddad",  # the requester's colleague, not on the case
     Action.ADD_FOLLOW_UP: "yusuf.kaya",
     Action.CLOSE: "yusuf.kaya",  # another unit
     Action.REOPEN: "petra.lund",
@@ -101,7 +109,67 @@ def test_outsiders_are_refused(action: Action) -> None:
     with pytest.raises(Refusal) as exc:
         authorize(action, sample(state), OUTSIDER[action], DIRECTORY)
     assert exc.value.code in {"not_distributor", "not_assignee", "not_case_staff", "not_receiving_unit",
-                              "not_dispute_settler"}
+                              "not_dispute_settler", "not_case_party"}
+
+
+# Both parties own the case (issue #10 item 6): of the assignees' actions, the requester may do these, and only these.
+REQUESTER_MAY = {Action.RECORD_OUTCOME, Action.ADD_FOLLOW_UP}
+ASSIGNEE_GROUP = [Action.ACKNOWLEDGE, Action.BOOK, Action.NO_SHOW, Action.RECORD_OUTCOME, Action.ADD_FOLLOW_UP,
+                  Action.WAIT, Action.RESUME, Action.HOLD_NOW]
+
+
+@pytest.mark.parametrize("action", ASSIGNEE_GROUP, ids=[a.value for a in ASSIGNEE_GROUP])
+def test_the_requester_records_the_outcome_and_adds_follow_ups(action: Action) -> None:
+    case = sample(sorted(ALLOWED_FROM[action])[0])
+    if action in REQUESTER_MAY:
+        authorize(action, case, "maria.sand", DIRECTORY)
+        with pytest.raises(Refusal) as exc:
+            authorize(action, case, "omar.haddad", DIRECTORY)
+        assert exc.value.code == "not_case_party"
+    else:
+        with pytest.raises(Refusal) as exc:
+            authorize(action, case, "maria.sand", DIRECTORY)
+        assert exc.value.code == "not_assignee"
+
+
+@pytest.mark.parametrize(("actor", "owner", "proposal"), [
+    ("maria.sand", "linnea.fors", True),  # kommun gives the region's kurator a task
+    ("linnea.fors", "maria.sand", True),  # the region gives the kommun's socialsekreterare a task
+    ("linnea.fors", "yusuf.kaya", False),  # both region (another unit, same principal)
+    ("maria.sand", "petra.lund", False),  # both kommun
+    ("maria.sand", "maria.sand", False),  # oneself
+])
+def test_a_follow_up_for_the_other_principal_is_a_proposal(actor: str, owner: str, proposal: bool) -> None:
+    assert is_proposal(actor, owner, DIRECTORY) is proposal
+
+
+def proposed(state: CaseState = CaseState.FOLLOW_UP) -> Case:
+    f = FollowUp(11, "linnea.fors", date(2026, 12, 1), "Ring upp", status=FollowUpStatus.PROPOSED,
+                 created_by="maria.sand")
+    return sample(state, follow_ups=[f])
+
+
+@pytest.mark.parametrize(("actor", "number", "case", "code"), [
+    ("linnea.fors", 1, proposed(), None),  # the owner
+    ("fatima.ali", 1, proposed(), None),  # the distributor of the owner's unit
+    ("gustav.lund", 1, proposed(), None),  # its deputy
+    ("maria.sand", 1, proposed(), "not_follow_up_acceptor"),  # who proposed it
+    ("sofia.grahn", 1, proposed(), "not_follow_up_acceptor"),  # the owner's colleague
+    ("helena.ros", 1, proposed(), "not_follow_up_acceptor"),  # the ladder above the distributor
+    ("anna.lind", 1, proposed(), "not_follow_up_acceptor"),  # the other principal's distributor
+    ("linnea.fors", 2, proposed(), "follow_up_not_found"),
+    ("linnea.fors", 1, proposed(CaseState.CLOSED), "wrong_state"),
+    ("linnea.fors", 1, sample(CaseState.FOLLOW_UP, follow_ups=[FollowUp(11, "linnea.fors", date(2026, 12, 1), "x")]),
+     "follow_up_already_accepted"),
+])
+def test_who_may_accept_a_proposed_follow_up(actor: str, number: int, case: Case, code: str | None) -> None:
+    if code is None:
+        check_accept_follow_up(case, actor, number, DIRECTORY)
+        assert open_proposals(case, actor, DIRECTORY) == [1]
+    else:
+        with pytest.raises(Refusal) as exc:
+            check_accept_follow_up(case, actor, number, DIRECTORY)
+        assert exc.value.code == code
 
 
 def test_lifecycle_order() -> None:

@@ -18,6 +18,7 @@ from bot.channels.console import (
     closing,
     control,
     disputes,
+    follow_ups,
     journal,
     ladder,
     meetings,
@@ -30,8 +31,8 @@ if TYPE_CHECKING:
 
 Command: TypeAlias = "Callable[[ConsoleSession, list[str], dict[str, str]], Awaitable[None]]"
 
-MODULES: tuple[ModuleType, ...] = (requests, meetings, closing, journal, ladder, oversight, brister, control, absence,
-                                   disputes)
+MODULES: tuple[ModuleType, ...] = (requests, meetings, follow_ups, closing, journal, ladder, oversight, brister,
+                                   control, absence, disputes)
 
 COMMANDS: dict[str, Command] = {}
 ALIASES: dict[str, str] = {}

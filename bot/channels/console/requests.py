@@ -94,7 +94,7 @@ async def acknowledge(s: ConsoleSession, positional: list[str], options: dict[st
 async def mine(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
     """`/mina`: my requests and the cases I am assigned."""
     found = await s.core.cases.mine(s.person)
-    s.say(s.core.renderer.render("mine", requests=found.requests, cases=found.cases))
+    s.say(s.core.renderer.render("mine", requests=found.requests, cases=found.cases, proposals=found.proposals))
 
 
 async def show(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:

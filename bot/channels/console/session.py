@@ -18,6 +18,7 @@ from bot.channels.console.output import ConsoleClock, print_message
 from bot.channels.terminal import neutralise
 from bot.core import Core
 from bot.errors import FieldError, Refusal
+from bot.messages.model import Offer
 from bot.messages.text import plain_text
 
 
@@ -53,11 +54,13 @@ class ConsoleSession:
         await readlog.record_now(self.core.db, at=self.clock.now(), person_id=self.person, refs=refs, view=view,
                                  channel="console")
 
-    async def done(self, action: str, case: Case, **ctx: object) -> None:
-        """Answer the one who acted, with their next steps on the case."""
+    async def done(self, action: str, case: Case, offered: tuple[Offer, ...] | None = None, **ctx: object) -> None:
+        """Answer the one who acted, with their next steps on the case (or `offered`)."""
+        if offered is None:
+            offered = offers.after_action(case, self.person, self.core.directory)
         message = self.core.outbox.describe(
             "action_done", recipient_id=self.person, case_ref=case.ref, action=action, case=case,
-            offers=offers.after_action(case, self.person, self.core.directory), **ctx)
+            offers=offered, **ctx)
         self.say(plain_text(message))
         await self.log_reads("action_done", [c.ref for c in shown_free_text("action_done", {"action": action,
                                                                                           "case": case})])

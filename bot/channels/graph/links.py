@@ -22,7 +22,7 @@ from bot.store import graph as graph_store
 
 PATH = "/a/"
 # The actions a link can carry (names as in the channel-neutral Offer).
-ACTIONS = frozenset({"acknowledge", "take_over", "nudge", "complete_follow_up", "open"})
+ACTIONS = frozenset({"acknowledge", "take_over", "nudge", "complete_follow_up", "accept_follow_up", "open"})
 
 
 class LinkRefused(Exception):

@@ -143,6 +143,9 @@ class LinkPages:
         if claim.action == "complete_follow_up" and claim.ref and claim.item is not None:
             await core.cases.complete_follow_up(pid, claim.ref, claim.item)
             return "completed", {}
+        if claim.action == "accept_follow_up" and claim.ref and claim.item is not None:
+            await core.cases.accept_follow_up(pid, claim.ref, claim.item)
+            return "accepted", {}
         if claim.action in ("take_over", "nudge") and claim.item is not None:
             item = await core.ladder.answerable(pid, claim.item)
             if claim.ref and item.case_ref != claim.ref:
