@@ -14,7 +14,7 @@ from bot import audit
 from bot.calendar import BusinessCalendar
 from bot.cases import messaging
 from bot.cases.consent import Information, parse_form
-from bot.cases.models import Case, FollowUp, parse_ref
+from bot.cases.models import Case, FollowUp, MeetingParticipant, parse_ref
 from bot.cases.rules import Action, authorize, next_state
 from bot.clock import Clock
 from bot.directory import Directory
@@ -133,7 +133,9 @@ class CaseEngine:
             )
             for r in await case_store.follow_up_rows(tx, row["id"])
         ]
-        return Case.from_row(row, assignees, follow_ups)
+        attendees = [MeetingParticipant(r["unit_id"], r["person_id"], r["role"], r["first_name"])
+                     for r in await case_store.participant_rows(tx, row["id"])]
+        return Case.from_row(row, assignees, follow_ups, attendees)
 
     async def load_many(self, tx: Tx, refs: list[str]) -> dict[str, Case]:
         """Several cases by (normalised) reference in three queries; a reference not found is left out."""

@@ -20,6 +20,7 @@ class AwaitingKind(StrEnum):
     OUTCOME = "outcome"
     FOLLOW_UP = "follow_up"
     DISPUTE = "dispute"  # a tvist: both units' line managers are asked to settle it (bot.disputes)
+    PARTICIPANT = "participant"  # a meeting unit's distributor is to name who attends (subject: the unit id)
 
 
 DEFAULT_RUNG_DAYS = 1.0

@@ -44,7 +44,7 @@ async def brist_drafts(core: Core) -> list[dict[str, object]]:
         pytest.param("2026-11-28T10:00", UNITS, "infaller på en helg", id="saturday"),
         pytest.param("2026-11-30T07:00", UNITS, "utanför verksamheternas kontorstid (08:00–17:00)", id="early"),
         # vc-centrum closes at 16:30: 16:45 is inside soc-norr's hours but not theirs
-        pytest.param("2026-11-30T16:45", ["soc-norr", "vc-centrum"], "utanför verksamheternas kontorstid (08:00–16:30)",
+        pytest.param("2026-11-30T16:45", ["soc-norr", "beroende", "vc-centrum"], "utanför verksamheternas kontorstid (08:00–16:30)",
                      id="one-unit-closed"),
     ],
 )

@@ -22,6 +22,7 @@ from bot.channels.console import (
     ladder,
     meetings,
     oversight,
+    participants,
     requests,
 )
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 Command: TypeAlias = "Callable[[ConsoleSession, list[str], dict[str, str]], Awaitable[None]]"
 
 MODULES: tuple[ModuleType, ...] = (requests, meetings, closing, journal, ladder, oversight, brister, control, absence,
-                                   disputes)
+                                   disputes, participants)
 
 COMMANDS: dict[str, Command] = {}
 ALIASES: dict[str, str] = {}
