@@ -159,12 +159,11 @@ def authorize(action: Action, case: Case, actor_id: str, directory: Directory) -
         if actor_id not in settlers(case, directory):
             raise Refusal("not_dispute_settler", ref=case.ref)
         return
-    if action is Action.APPOINT:
-        pending = case.pending_units()
-        if not pending:
-            raise Refusal("no_participant_pending", ref=case.ref)
-        if not any(actor_id in appointers(case, u, directory) for u in pending):
-            raise Refusal("not_appointer", ref=case.ref, units=pending)
+    if action is Action.APPOINT:  # which unit still awaits a name is checked by the service
+        units = case.pending_units() or case.meeting_units
+        if not any(actor_id in appointers(case, u, directory) for u in units) \
+                and actor_id not in appointers(case, case.target_unit, directory):
+            raise Refusal("not_appointer", ref=case.ref, units=units or [case.target_unit])
         return
     if action in (Action.ACKNOWLEDGE, Action.BOOK, Action.NO_SHOW, Action.RECORD_OUTCOME, Action.ADD_FOLLOW_UP,
                   Action.WAIT, Action.RESUME, Action.HOLD_NOW):

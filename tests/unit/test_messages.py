@@ -67,7 +67,7 @@ COMMON = {"actor": "fatima.ali", "distributors": ["fatima.ali"], "next_slot": "t
           "by": "linnea.fors", "resolution": "answered", "at": NOW, "person": "linnea.fors",
           "reason": "slack:user_not_found", "ages": {"GFI-2026-0007": "1 dag"}, "slot": NOW, "action": "acknowledge",
           "default_days": 90, "waiting_until": date(2026, 12, 7),
-          "absence": ABSENCE, "listing": Listing([replace(ABSENCE, stand_in=None)], date(2026, 11, 23))}
+          "absence": ABSENCE, "unit": "psykiatri", "listing": Listing([replace(ABSENCE, stand_in=None)], date(2026, 11, 23))}
 # kind → (case state, recipient): every kind described in templates/messages/*.msg.j2
 KINDS: dict[str, tuple[CaseState, str]] = {
     "case_filed": (S.REQUESTED, "maria.sand"), "urgent_request": (S.REQUESTED, "fatima.ali"),
@@ -93,6 +93,7 @@ KINDS: dict[str, tuple[CaseState, str]] = {
     "absence_cancel_done": (S.REQUESTED, "fatima.ali"), "absence_list": (S.REQUESTED, "fatima.ali"),
     "dispute_opened": (S.ACKNOWLEDGED, "maria.sand"), "dispute_asked": (S.ACKNOWLEDGED, "helena.ros"),
     "dispute_settled": (S.ACKNOWLEDGED, "maria.sand"),
+    "participant_wanted": (S.MEETING_BOOKED, "fatima.ali"),
 }
 # What the dispute messages are told besides COMMON (issue #10 item 7).
 DISPUTE = {"unit": "beroende", "other_unit": "soc-norr", "by": "linnea.fors", "reason": "Inte vårt uppdrag",
@@ -102,7 +103,7 @@ ASKING = {"case_filed", "urgent_request", "assigned_to_you", "meeting_booked", "
           "follow_up_assigned", "case_closed", "escalation", "ladder_nudge", "reminder_meeting_day",
           "reminder_outcome", "reminder_follow_up", "reminder_consent_expiring", "consent_expired", "queue",
           "action_done", "reminder_prepare", "brist_filed", "brist_changed", "reminder_waiting_ends",
-          "dispute_asked"}
+          "dispute_asked", "participant_wanted"}
 BRIST = BristReport(
     id=1, ref="BRIST-2026-0001", year=2026, state=BristState.SUBMITTED, incident_date=date(2026, 11, 20),
     units=["beroende", "soc-norr"], principals=[], causes=[Cause.SIP], what="Ingen svarade på förfrågan",
