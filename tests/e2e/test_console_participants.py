@@ -8,21 +8,23 @@ from pathlib import Path
 
 from tests.e2e.test_console import console
 
-FOLKE = """\
-/gfi enhet=soc-norr typ=ny-en kort="man, 40 år, alkohol" samtycke=ja omfattar=soc-norr,beroende,psykiatri
-/som anna.lind
-/fördela GFI-2026-0001 maria.sand
-/som maria.sand
-/kvittera GFI-2026-0001
-/boka GFI-2026-0001 2026-11-30T13:00 plats="Rum 3" enheter=soc-norr,psykiatri
-/boka GFI-2026-0001 2026-11-30T13:00 plats="Rum 3" enheter=soc-norr,beroende,psykiatri deltagare=beroende:linnea.fors,sofia.grahn extern="närstående:198001011234"
-/boka GFI-2026-0001 2026-11-30T13:00 plats="Rum 3" enheter=soc-norr,beroende,psykiatri deltagare=beroende:linnea.fors,sofia.grahn extern="närstående:Eva, god man"
-/visa GFI-2026-0001
-/som ingrid.vik
-/utse GFI-2026-0001 yusuf.kaya
-/som maria.sand
-/visa GFI-2026-0001
-"""
+BOOK = '/boka GFI-2026-0001 2026-11-30T13:00 plats="Rum 3" enheter=soc-norr,beroende,psykiatri'
+FOLKE = "\n".join([
+    '/gfi enhet=soc-norr typ=ny-en kort="man, 40 år, alkohol" samtycke=ja omfattar=soc-norr,beroende,psykiatri',
+    "/som anna.lind",
+    "/fördela GFI-2026-0001 maria.sand",
+    "/som maria.sand",
+    "/kvittera GFI-2026-0001",
+    '/boka GFI-2026-0001 2026-11-30T13:00 plats="Rum 3" enheter=soc-norr,psykiatri',
+    f'{BOOK} deltagare=beroende:linnea.fors,sofia.grahn extern="närstående:198001011234"',
+    f'{BOOK} deltagare=beroende:linnea.fors,sofia.grahn extern="närstående:Eva, god man"',
+    "/visa GFI-2026-0001",
+    "/som ingrid.vik",
+    "/utse GFI-2026-0001 yusuf.kaya",
+    "/som maria.sand",
+    "/visa GFI-2026-0001",
+    "",
+])
 
 
 def test_both_parties_each_participant_told_and_externals_listed(tmp_path: Path) -> None:
