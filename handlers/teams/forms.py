@@ -13,7 +13,8 @@ from bot.channels.teams.app import TeamsContext
 from bot.channels.teams.cards import Field, Form
 
 # Inputs whose value is a list (Teams sends a multi-select as "a,b"; a toggle as "ja" or "").
-LIST_FIELDS = frozenset({"samtycke", "omfattar", "avser", "bradskande", "personer", "enheter", "bekrafta"})
+LIST_FIELDS = frozenset({"samtycke", "omfattar", "avser", "bradskande", "personer", "enheter", "bekrafta",
+                         "deltagare", "extern"})
 
 
 def card_values(data: dict[str, Any], suffix: str = "") -> dict[str, Any]:
