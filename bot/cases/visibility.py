@@ -143,9 +143,8 @@ def _when(*fields: str) -> Callable[[dict[str, Any]], list[Case]]:
 
 
 def _action_done(ctx: dict[str, Any]) -> list[Case]:
-    fields = {"acknowledge": ("contact",), "book": ("meeting_place", "external_first_names"),
-              "assign": ("other_assignee",), "wait": ("waiting_reason",),
-              "hold_now": ("external_first_names",)}
+    fields = {"acknowledge": ("contact",), "book": ("meeting_place",), "assign": ("other_assignee",),
+              "wait": ("waiting_reason",)}
     return _when(*fields.get(str(ctx.get("action")), ()))(ctx)
 
 

@@ -213,6 +213,8 @@ async def test_booking_form_names_participants_and_the_appoint_card_names_the_re
     assert case.pending_units() == ["psykiatri"]
     form = (await bot.act("maria.sand", "appoint", {"ref": ref, "card": "a1"})).card
     assert "yusuf.kaya" in str(form) and "omar.haddad" not in str(form)
-    await bot.act("maria.sand", "appoint", {"ref": ref, "card": "a2", "submit": True, "deltagare": "yusuf.kaya"})
+    chosen = {"ref": ref, "card": "a2", "submit": True, "deltagare": "yusuf.kaya"}
+    named = await bot.act("maria.sand", "appoint", chosen)
+    assert "Allmänpsykiatriska mottagningen Åstad: Yusuf Kaya" in card_text(named.card)
     case = await bot.core.cases.get(ref)
     assert case.pending_units() == [] and "yusuf.kaya" in case.participants()
