@@ -15,6 +15,7 @@ from bot.channels.graph.templates import GraphTemplates
 from bot.clock import FrozenClock
 from bot.core import Core
 from bot.errors import FieldError, Refusal
+from bot.journal import journal_for
 from bot.ladder.models import AwaitingKind
 from tests.conftest import RecordingSender, local
 from tests.timekit import advance, form, outbox_rows
@@ -125,6 +126,12 @@ async def test_external_participants_are_listed_and_never_messaged(core: Core, s
     assert {r["recipient_id"] for r in await outbox_rows(core)} <= set(core.directory.people)
     [booked] = sender.to("sofia.grahn", "meeting_booked")
     assert "Externa deltagare: närstående (Eva), god man" in booked.text
+    # the journal record lists who attended
+    record = (await journal_for(core.db, core.cases.load, core.directory, core.renderer, person_id="maria.sand",
+                                ref=ref, now=core.clock.now(), channel="console")).text
+    assert ("- Deltagare: Socialtjänst Norr, vuxen/missbruk: Maria Sand; Beroendemottagningen Åstad: "
+            "Sofia Grahn.") in record
+    assert "- Externa deltagare: närstående (Eva), god man." in record
     # a rebooking without new externals keeps them
     case = await core.cases.book("maria.sand", ref, local("2026-12-01T13:00"), "Rum 3", ["soc-norr", "beroende"])
     assert [a.role for a in case.externals()] == ["narstaende", "god-man"]

@@ -66,8 +66,8 @@ COMMON = {"actor": "fatima.ali", "distributors": ["fatima.ali"], "next_slot": "t
           "not_answered": ["linnea.fors"], "skipped": [], "top": False, "draft_id": None, "item_id": 5,
           "by": "linnea.fors", "resolution": "answered", "at": NOW, "person": "linnea.fors",
           "reason": "slack:user_not_found", "ages": {"GFI-2026-0007": "1 dag"}, "slot": NOW, "action": "acknowledge",
-          "default_days": 90, "waiting_until": date(2026, 12, 7),
-          "absence": ABSENCE, "unit": "psykiatri", "listing": Listing([replace(ABSENCE, stand_in=None)], date(2026, 11, 23))}
+          "default_days": 90, "waiting_until": date(2026, 12, 7), "unit": "psykiatri",
+          "absence": ABSENCE, "listing": Listing([replace(ABSENCE, stand_in=None)], date(2026, 11, 23))}
 # kind → (case state, recipient): every kind described in templates/messages/*.msg.j2
 KINDS: dict[str, tuple[CaseState, str]] = {
     "case_filed": (S.REQUESTED, "maria.sand"), "urgent_request": (S.REQUESTED, "fatima.ali"),
