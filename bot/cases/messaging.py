@@ -54,6 +54,11 @@ async def case_filed(
             )
 
 
+def removed_participants(before: Case, case: Case) -> list[str]:
+    """Named meeting participants a new booking no longer names (and who are not on the case otherwise)."""
+    return [p for p in before.meeting_people() if p not in case.participants()]
+
+
 async def ask_for_participants(service: CaseEngine, tx: Tx, before: Case, case: Case, actor_id: str) -> None:
     """Each meeting unit without a named participant: its distributors are asked to name one (the ladder climbs
     if nobody does: `AwaitingKind.PARTICIPANT`). Units already asked at an earlier booking are asked again only
@@ -106,9 +111,11 @@ async def after_action(
     elif action is Action.BOOK:
         await tell(case.participants(), "meeting_booked", rebooked=before.state is CaseState.MEETING_BOOKED)
         await ask_for_participants(service, tx, before, case, actor_id)
+        await tell(removed_participants(before, case), "participant_removed")
     elif action is Action.HOLD_NOW:
         await tell(case.participants(), "meeting_held_now")
         await ask_for_participants(service, tx, before, case, actor_id)
+        await tell(removed_participants(before, case), "participant_removed")
     elif action is Action.APPOINT:
         named = [p for p in case.meeting_people() if p not in before.meeting_people()]
         await tell(named, "meeting_held_now" if case.held_now else "meeting_booked", appointed=True, rebooked=False)

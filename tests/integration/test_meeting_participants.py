@@ -76,8 +76,13 @@ async def test_each_named_participant_is_told_on_their_own_channel(
     await core.cases.book("maria.sand", ref, local("2026-12-01T13:00"), "Rum 3", ["soc-norr", "beroende"])
     booked = await outbox_rows(core, "meeting_booked")
     assert sorted(r["recipient_id"] for r in booked) == ["linnea.fors", "linnea.fors", "sofia.grahn", "sofia.grahn"]
+    # a rebooking that names someone else: the one no longer named is told, without the case's details
+    await core.cases.book("maria.sand", ref, local("2026-12-01T13:00"), "Rum 3", ["soc-norr", "beroende"],
+                          participants=[(None, "sofia.grahn")])
+    [removed] = await outbox_rows(core, "participant_removed")
+    assert removed["recipient_id"] == "linnea.fors"
     await core.cases.close("maria.sand", ref, "ej-aktuellt")
-    assert await channels(core, "case_closed") == {"sofia.grahn": "m365", "linnea.fors": "slack"}
+    assert await channels(core, "case_closed") == {"sofia.grahn": "m365"}
 
 
 async def test_a_unit_without_a_person_is_asked_and_the_ladder_climbs(

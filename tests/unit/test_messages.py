@@ -93,7 +93,7 @@ KINDS: dict[str, tuple[CaseState, str]] = {
     "absence_cancel_done": (S.REQUESTED, "fatima.ali"), "absence_list": (S.REQUESTED, "fatima.ali"),
     "dispute_opened": (S.ACKNOWLEDGED, "maria.sand"), "dispute_asked": (S.ACKNOWLEDGED, "helena.ros"),
     "dispute_settled": (S.ACKNOWLEDGED, "maria.sand"),
-    "participant_wanted": (S.MEETING_BOOKED, "fatima.ali"),
+    "participant_wanted": (S.MEETING_BOOKED, "fatima.ali"), "participant_removed": (S.MEETING_BOOKED, "omar.haddad"),
 }
 # What the dispute messages are told besides COMMON (issue #10 item 7).
 DISPUTE = {"unit": "beroende", "other_unit": "soc-norr", "by": "linnea.fors", "reason": "Inte vårt uppdrag",
