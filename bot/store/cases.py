@@ -350,8 +350,7 @@ async def clear_closed(tx: Tx, case_id: int) -> None:
 
 async def close_and_erase(tx: Tx, case_id: int, reason: str, state_before: str, now: datetime) -> None:
     """Close the case and erase its free text (brief, contact, "annan" name, place, note, consent note,
-    waiting reason, dispute reasons and agreements, follow-up texts)."""
-    waiting reason, follow-up texts, external participants' first names)."""
+    waiting reason, dispute reasons and agreements, follow-up texts, external participants' first names)."""
     await tx.execute(
         "UPDATE cases SET closed_reason = ?, closed_at = ?, state_before_close = ?, brief = NULL, "
         "contact = NULL, other_assignee = CASE WHEN other_assignee IS NULL THEN NULL ELSE '–' END, "
