@@ -142,16 +142,18 @@ class CaseEngine:
         return {c.ref: c for c in await self._hydrate_many(tx, await case_store.find_by_refs(tx, refs))}
 
     async def _hydrate_many(self, tx: Tx, rows: list[dict[str, Any]]) -> list[Case]:
-        """Cases of several rows, in their order, with two queries in all (not two per case)."""
+        """Cases of several rows, in their order, with three queries in all (not three per case)."""
         ids = [r["id"] for r in rows]
         assignees = await case_store.assignees_of(tx, ids)
         follow_ups = await case_store.follow_ups_of(tx, ids)
+        attending = await case_store.participants_of(tx, ids)
         return [
             Case.from_row(row, assignees[row["id"]], [
                 FollowUp(id=r["id"], owner_id=r["owner_id"], due_date=date.fromisoformat(r["due_date"]),
                          what=r["what"], done_at=datetime.fromisoformat(r["done_at"]) if r["done_at"] else None)
                 for r in follow_ups[row["id"]]
-            ])
+            ], [MeetingParticipant(r["unit_id"], r["person_id"], r["role"], r["first_name"])
+                for r in attending[row["id"]]])
             for row in rows
         ]
 

@@ -162,6 +162,21 @@ async def follow_ups_of(tx: Tx, case_ids: list[int]) -> dict[int, list[Row]]:
     return out
 
 
+async def participants_of(tx: Tx, case_ids: list[int]) -> dict[int, list[Row]]:
+    """Who attends the meeting of each case, in one query: {case id: rows in the order given}."""
+    out: dict[int, list[Row]] = {i: [] for i in case_ids}
+    if not case_ids:
+        return out
+    marks = ",".join("?" * len(case_ids))
+    rows = await tx.fetchall(
+        f"SELECT case_id, unit_id, person_id, role, first_name FROM meeting_participants WHERE case_id IN ({marks}) "
+        "ORDER BY case_id, position", tuple(case_ids),
+    )
+    for r in rows:
+        out[r["case_id"]].append(r)
+    return out
+
+
 async def open_requests_of(tx: Tx, person_id: str) -> list[Row]:
     """Open cases this person requested, oldest first."""
     return await tx.fetchall(
