@@ -40,6 +40,7 @@ MAX_LENGTH: dict[str, int] = {
     "dialog": 2000,  # brist: the outcome of the dialogue between the parties
     "enhet": 100,  # target unit id (echoed in errors, so guarded too)
     "typ": 100,  # case type code
+    "fornamn": 40,  # an external meeting participant's first name (only a first name, never an identity number)
 }
 
 # Fields whose value is a list of short texts (checked joined with ", ").

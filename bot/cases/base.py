@@ -14,7 +14,7 @@ from bot import audit
 from bot.calendar import BusinessCalendar
 from bot.cases import messaging
 from bot.cases.consent import Information, parse_form
-from bot.cases.models import Case, FollowUp, FollowUpStatus, parse_ref
+from bot.cases.models import Case, FollowUp, FollowUpStatus, MeetingParticipant, parse_ref
 from bot.cases.rules import Action, authorize, next_state
 from bot.clock import Clock
 from bot.directory import Directory
@@ -60,6 +60,11 @@ def follow_up_of(r: dict[str, Any]) -> FollowUp:
         created_by=r.get("created_by"), created_at=dt("created_at"), accepted_by=r.get("accepted_by"),
         accepted_at=dt("accepted_at"), declined_by=r.get("declined_by"), declined_at=dt("declined_at"),
     )
+
+
+def participant_of(r: dict[str, Any]) -> MeetingParticipant:
+    """A stored meeting participant row: a unit's named person, or an external participant's role."""
+    return MeetingParticipant(r["unit_id"], r["person_id"], r["role"], r["first_name"])
 
 
 class CaseEngine:
@@ -141,19 +146,22 @@ class CaseEngine:
     async def _hydrate(self, tx: Tx, row: dict[str, Any]) -> Case:
         assignees = await case_store.assignee_ids(tx, row["id"])
         follow_ups = [follow_up_of(r) for r in await case_store.follow_up_rows(tx, row["id"])]
-        return Case.from_row(row, assignees, follow_ups)
+        attendees = [participant_of(r) for r in await case_store.participant_rows(tx, row["id"])]
+        return Case.from_row(row, assignees, follow_ups, attendees)
 
     async def load_many(self, tx: Tx, refs: list[str]) -> dict[str, Case]:
         """Several cases by (normalised) reference in three queries; a reference not found is left out."""
         return {c.ref: c for c in await self._hydrate_many(tx, await case_store.find_by_refs(tx, refs))}
 
     async def _hydrate_many(self, tx: Tx, rows: list[dict[str, Any]]) -> list[Case]:
-        """Cases of several rows, in their order, with two queries in all (not two per case)."""
+        """Cases of several rows, in their order, with three queries in all (not three per case)."""
         ids = [r["id"] for r in rows]
         assignees = await case_store.assignees_of(tx, ids)
         follow_ups = await case_store.follow_ups_of(tx, ids)
+        attending = await case_store.participants_of(tx, ids)
         return [
-            Case.from_row(row, assignees[row["id"]], [follow_up_of(r) for r in follow_ups[row["id"]]])
+            Case.from_row(row, assignees[row["id"]], [follow_up_of(r) for r in follow_ups[row["id"]]],
+                          [participant_of(r) for r in attending[row["id"]]])
             for row in rows
         ]
 

@@ -3,19 +3,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from bot.calendar import office_of
 from bot.cases import consent
 from bot.cases.base import CaseEngine
-from bot.cases.models import Case, CaseState, parse_outcome
-from bot.cases.rules import Action
+from bot.cases.models import Case, CaseState, MeetingParticipant, parse_external_role, parse_outcome
+from bot.cases.rules import Action, appointers
 from bot.errors import FieldError, Refusal
 from bot.fields import clean_fields
 from bot.store import Tx
 from bot.store import cases as case_store
+
+# What the booker says about who attends: (unit or None: the person's own unit, person id).
+Named = Sequence[tuple[str | None, str]]
+# External participants as typed: (role, first name or None).
+Externals = Sequence[tuple[str, str | None]]
+ParticipantRow = tuple[str | None, str | None, str | None, str | None]
 
 
 class MeetingActions(CaseEngine):
@@ -38,10 +44,68 @@ class MeetingActions(CaseEngine):
             errors["enheter"] = ("too_few_units", {"field": "enheter"})
         return units
 
+    def _check_externals(self, externals: Externals | None, errors: dict[str, tuple[str, dict[str, Any]]]
+                         ) -> list[MeetingParticipant] | None:
+        """External participants (närstående, frivården, god man, …): a known role and at most a first name, which
+        goes through the identity-number guard. None when none were given (a rebooking keeps the old ones)."""
+        if externals is None:
+            return None
+        out: list[MeetingParticipant] = []
+        for role_text, name in externals:
+            role = parse_external_role(role_text)
+            if role is None:
+                errors["extern"] = ("unknown_role", {"field": "extern", "value": role_text})
+                continue
+            text, problems = clean_fields({"fornamn": name}, self.today(), raise_errors=False)
+            if problems:
+                errors.update(problems)
+                continue
+            first = text["fornamn"] or None
+            if first is not None and (len(first.split()) > 1 or any(c.isdigit() for c in first)):
+                errors["fornamn"] = ("first_name_only", {"field": "fornamn"})
+                continue
+            out.append(MeetingParticipant(None, None, role, first))
+        return out
+
+    def _attendees(self, case: Case, units: list[str], named: Named | None,
+                   externals: list[MeetingParticipant] | None) -> list[ParticipantRow]:
+        """Who attends, per unit: the persons the booker named, else those named at the last booking, else the
+        requester and those responsible who work there; a unit with nobody is pending (its distributor is asked
+        to name someone). Raises FieldError (`deltagare`) for a person who is unknown or works elsewhere."""
+        chosen: dict[str, list[str]] = {}
+        for unit_id, pid in named or ():
+            person = self.directory.person(pid)
+            if person is None:
+                raise FieldError.one("deltagare", "unknown_person", person=pid)
+            unit = unit_id or person.unit
+            if person.unit != unit:
+                raise FieldError.one("deltagare", "participant_wrong_unit", person=pid, unit=unit)
+            if unit not in units:
+                raise FieldError.one("deltagare", "participant_unit_not_in_meeting", person=pid, unit=unit)
+            chosen.setdefault(unit, [])
+            if pid not in chosen[unit]:
+                chosen[unit].append(pid)
+        own = [case.requester_id, *case.responsible()]
+        rows: list[ParticipantRow] = []
+        for u in units:
+            people = chosen.get(u) or [a.person_id for a in case.attendees if a.unit_id == u and a.person_id] \
+                or [p for p in dict.fromkeys(own) if (who := self.directory.person(p)) is not None and who.unit == u]
+            rows.extend((u, p, None, None) for p in people)
+            if not people:
+                rows.append((u, None, None, None))
+        kept = case.externals() if externals is None else externals
+        rows.extend((None, None, e.role, e.first_name) for e in kept)
+        return rows
+
     def _meeting_precheck(self, units: list[str]) -> Callable[[Case], None]:
-        """The checks before a meeting with `units`: the consent is valid and covers every unit."""
+        """The checks before a meeting with `units`: both parties are at it, the consent is valid and covers
+        every unit."""
 
         def precheck(case: Case) -> None:
+            # Both parties: the unit that asked for the GFI and the receiving unit (issue #10 item 2).
+            missing = [u for u in dict.fromkeys([case.requester_unit, case.target_unit]) if u not in units]
+            if missing:
+                raise FieldError.one("enheter", "both_parties", missing=missing)
             # The consent has expired (the day after its valid-until date): the case is paused.
             if case.consent_valid_until < self.today():
                 raise Refusal("consent_expired", ref=case.ref, until=case.consent_valid_until)
@@ -62,15 +126,18 @@ class MeetingActions(CaseEngine):
         return self.calendar.unusual_time(at, hours)
 
     async def book(self, actor_id: str, ref: str, at: datetime, place: str, unit_ids: list[str],
-                   *, confirmed: bool = False) -> Case:
+                   *, confirmed: bool = False, participants: Named | None = None,
+                   externals: Externals | None = None) -> Case:
         """Book (or rebook) the GFI meeting: the individual plus at least two units. A time on a weekend, a
         holiday or outside the units' office hours is refused as a field error (`unusual_time` on "tid")
-        unless `confirmed`: some units work then, but it is never booked silently."""
+        unless `confirmed`: some units work then, but it is never booked silently. `participants` names who
+        attends per unit (see `_attendees`); `externals` are external participants by role."""
         text, errors = clean_fields({"plats": place}, self.today(), raise_errors=False)
         place = text["plats"]
         if not place and "plats" not in errors:
             errors["plats"] = ("required", {"field": "plats"})
         units = self._check_units(unit_ids, errors)
+        extern = self._check_externals(externals, errors)
         if at <= self.clock.now():
             errors["tid"] = ("in_past", {"field": "tid", "at": at})
         elif not confirmed and "enheter" not in errors:
@@ -81,25 +148,51 @@ class MeetingActions(CaseEngine):
             raise FieldError(errors)
 
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
+            rows = self._attendees(case, units, participants, extern)
             await case_store.set_meeting(tx, case.id, at, place, units)
+            await case_store.set_participants(tx, case.id, rows)
             return {"meeting_at": at.isoformat(), "units": units, "rebooked": case.state is CaseState.MEETING_BOOKED,
-                    "confirmed_unusual": confirmed and self.unusual_time(at, units) is not None}
+                    "confirmed_unusual": confirmed and self.unusual_time(at, units) is not None,
+                    **_audited(rows)}
 
         return await self._act(actor_id, ref, Action.BOOK, change, precheck=self._meeting_precheck(units))
 
-    async def hold_now(self, actor_id: str, ref: str, unit_ids: list[str]) -> Case:
+    async def hold_now(self, actor_id: str, ref: str, unit_ids: list[str], *, participants: Named | None = None,
+                       externals: Externals | None = None) -> Case:
         """*Mötet hölls nu*: the meeting is being held now (the individual turned up unannounced), with these
         units; no future time is booked, and the outcome is what is asked for next."""
         errors: dict[str, tuple[str, dict[str, Any]]] = {}
         units = self._check_units(unit_ids, errors)
+        extern = self._check_externals(externals, errors)
         if errors:
             raise FieldError(errors)
 
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
+            rows = self._attendees(case, units, participants, extern)
             await case_store.set_meeting(tx, case.id, now, None, units)
-            return {"meeting_at": now.isoformat(), "units": units, "held_now": True}
+            await case_store.set_participants(tx, case.id, rows)
+            return {"meeting_at": now.isoformat(), "units": units, "held_now": True, **_audited(rows)}
 
         return await self._act(actor_id, ref, Action.HOLD_NOW, change, precheck=self._meeting_precheck(units))
+
+    async def appoint(self, actor_id: str, ref: str, person_id: str) -> Case:
+        """A unit's distributor (or someone on its ladder, or the booker) names who attends the booked meeting
+        for the unit: the person's own unit must be one still waiting for a name."""
+        person = self.directory.person(person_id)
+        if person is None:
+            raise FieldError.one("deltagare", "unknown_person", person=person_id)
+
+        def precheck(case: Case) -> None:
+            if person.unit not in case.pending_units():
+                raise FieldError.one("deltagare", "participant_not_pending", person=person_id, unit=person.unit)
+            if actor_id not in appointers(case, person.unit, self.directory):
+                raise Refusal("not_appointer", ref=case.ref, units=[person.unit])
+
+        async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
+            await case_store.name_participant(tx, case.id, person.unit, person_id)
+            return {"unit": person.unit, "person": person_id}
+
+        return await self._act(actor_id, ref, Action.APPOINT, change, precheck=precheck)
 
     async def wait(self, actor_id: str, ref: str, until: date, reason: str) -> Case:
         """*Vilande*: the individual cannot be reached or asked for time. Nothing climbs the ladder while the
@@ -151,3 +244,10 @@ class MeetingActions(CaseEngine):
             return {"outcome": result.value, "evaluation_done": evaluation_done}
 
         return await self._act(actor_id, ref, Action.RECORD_OUTCOME, change, precheck=precheck)
+
+
+def _audited(rows: list[ParticipantRow]) -> dict[str, Any]:
+    """What the audit log keeps of who attends: person ids per unit, pending units, external roles (no names)."""
+    return {"participants": [f"{u}:{p}" for u, p, _, _ in rows if u and p],
+            "pending": [u for u, p, _, _ in rows if u and not p],
+            "externals": [r for u, _, r, _ in rows if not u and r]}

@@ -54,6 +54,29 @@ async def case_filed(
             )
 
 
+def removed_participants(before: Case, case: Case) -> list[str]:
+    """Named meeting participants a new booking no longer names (and who are not on the case otherwise)."""
+    return [p for p in before.meeting_people() if p not in case.participants()]
+
+
+async def ask_for_participants(service: CaseEngine, tx: Tx, before: Case, case: Case, actor_id: str) -> None:
+    """Each meeting unit without a named participant: its distributors are asked to name one (the ladder climbs
+    if nobody does: `AwaitingKind.PARTICIPANT`). Units already asked at an earlier booking are asked again only
+    when the time changed."""
+    again = before.meeting_at != case.meeting_at
+    for unit_id in case.pending_units():
+        if unit_id in before.pending_units() and not again:
+            continue
+        asked = service.directory.active_distributors(unit_id) or service.directory.distributors_of(unit_id)
+        for pid in dict.fromkeys(asked):
+            if pid != actor_id:
+                await service.outbox.enqueue(
+                    tx, pid, "participant_wanted", case_id=case.id, case_ref=case.ref, urgent=case.urgent,
+                    case=case, actor=actor_id, unit=unit_id,
+                    offers=offers.for_message("participant_wanted", case, pid, service.directory),
+                )
+
+
 async def after_action(
     service: CaseEngine, tx: Tx, before: Case, case: Case, action: Action, actor_id: str, now: datetime
 ) -> None:
@@ -87,8 +110,15 @@ async def after_action(
         await tell([case.requester_id], "case_acknowledged")
     elif action is Action.BOOK:
         await tell(case.participants(), "meeting_booked", rebooked=before.state is CaseState.MEETING_BOOKED)
+        await ask_for_participants(service, tx, before, case, actor_id)
+        await tell(removed_participants(before, case), "participant_removed")
     elif action is Action.HOLD_NOW:
         await tell(case.participants(), "meeting_held_now")
+        await ask_for_participants(service, tx, before, case, actor_id)
+        await tell(removed_participants(before, case), "participant_removed")
+    elif action is Action.APPOINT:
+        named = [p for p in case.meeting_people() if p not in before.meeting_people()]
+        await tell(named, "meeting_held_now" if case.held_now else "meeting_booked", appointed=True, rebooked=False)
     elif action is Action.WAIT:
         await tell(case.participants(), "case_waiting")
     elif action is Action.RESUME:

@@ -123,6 +123,25 @@ def parse_children(text: str) -> ChildrenAffected | None:
     return CHILDREN_ALIASES.get(text.strip().lower())
 
 
+# External participants at the meeting (never messaged, never identified): the one list of role codes; their
+# Swedish labels are in templates/messages/_labels.j2 EXTERNAL_ROLES. Console `extern=`, the Slack and Teams
+# forms, the case view and the invitation text use them.
+EXTERNAL_ROLES: tuple[str, ...] = ("narstaende", "frivarden", "boende", "god-man", "forvaltare", "tolk", "ombud",
+                                   "annan")
+
+EXTERNAL_ROLE_ALIASES: dict[str, str] = {
+    **{k: k for k in EXTERNAL_ROLES},
+    "närstående": "narstaende", "anhörig": "narstaende", "anhorig": "narstaende",
+    "frivården": "frivarden", "kriminalvården": "frivarden", "kriminalvarden": "frivarden",
+    "god man": "god-man", "godman": "god-man", "god_man": "god-man", "förvaltare": "forvaltare",
+}
+
+
+def parse_external_role(text: str) -> str | None:
+    """An external participant's role code from what was typed (`närstående`, `god man`); None when unknown."""
+    return EXTERNAL_ROLE_ALIASES.get(" ".join(text.strip().lower().split()))
+
+
 def parse_ref(text: str) -> str | None:
     """Normalise a case reference (`gfi-2026-0042` → `GFI-2026-0042`); None when it is not one."""
     m = REF_PATTERN.match(text.strip())
@@ -170,6 +189,25 @@ class FollowUp:
     def counts(self) -> bool:
         """Accepted (or given within the same principal): reminded of, and watched by the ladder."""
         return self.status is FollowUpStatus.ACCEPTED
+
+
+@dataclass(frozen=True)
+class MeetingParticipant:
+    """Who attends the meeting: staff of a unit (`person_id` None while the unit's distributor is asked to name
+    someone), or an external participant (`unit_id` None) by role with an optional first name only."""
+
+    unit_id: str | None
+    person_id: str | None = None
+    role: str | None = None
+    first_name: str | None = None
+
+    @property
+    def external(self) -> bool:
+        return self.unit_id is None
+
+    @property
+    def pending(self) -> bool:
+        return self.unit_id is not None and self.person_id is None
 
 
 @dataclass
@@ -220,6 +258,7 @@ class Case:
     disputed_at: datetime | None = None  # tvist: the receiving unit said the case is not theirs (bot.disputes)
     disputed_by: str | None = None
     dispute_reason: str | None = None  # free text: why it is not theirs
+    attendees: list[MeetingParticipant] = field(default_factory=list)  # who attends the meeting (issue #10)
 
     @property
     def is_open(self) -> bool:
@@ -245,15 +284,35 @@ class Case:
         return []
 
     def participants(self) -> list[str]:
-        """People to tell about changes: requester and those responsible, without repeats."""
+        """People to tell about changes: requester, those responsible and the named meeting participants of
+        units the consent covers, without repeats."""
         out = [self.requester_id]
-        for p in self.responsible():
+        for p in [*self.responsible(), *self.meeting_people()]:
             if p not in out:
                 out.append(p)
         return out
 
+    def meeting_people(self) -> list[str]:
+        """The named staff participants of the meeting whose unit the consent covers (now)."""
+        return [a.person_id for a in self.attendees if a.person_id and a.unit_id in self.consent_scope
+                and a.unit_id not in self.consent_withdrawn]
+
+    def pending_units(self) -> list[str]:
+        """Meeting units whose distributor is still to name who attends."""
+        return [a.unit_id for a in self.attendees if a.pending and a.unit_id in self.meeting_units]
+
+    def externals(self) -> list[MeetingParticipant]:
+        """The external participants (never messaged)."""
+        return [a for a in self.attendees if a.external]
+
+    @property
+    def external_first_names(self) -> list[str]:
+        """The first names given for external participants (free text)."""
+        return [a.first_name for a in self.attendees if a.first_name]
+
     @classmethod
-    def from_row(cls, row: dict[str, Any], assignees: list[str], follow_ups: list[FollowUp]) -> Case:
+    def from_row(cls, row: dict[str, Any], assignees: list[str], follow_ups: list[FollowUp],
+                 attendees: list[MeetingParticipant] | None = None) -> Case:
         def dt(key: str) -> datetime | None:
             return datetime.fromisoformat(row[key]) if row.get(key) else None
 
@@ -302,4 +361,5 @@ class Case:
             disputed_at=dt("disputed_at"),
             disputed_by=row.get("disputed_by"),
             dispute_reason=row.get("dispute_reason"),
+            attendees=attendees or [],
         )

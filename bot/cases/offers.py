@@ -152,6 +152,8 @@ def for_message(kind: str, case: Case, person_id: str, directory: Directory, *, 
     """The actions a message of `kind` about `case` offers `person_id` (`number`: a follow-up's number)."""
     if kind == "case_filed":
         return next_steps(case, person_id, directory, withdraw=True)
+    if kind == "participant_wanted":
+        return appoint(case, person_id, directory)
     if kind == "follow_up_assigned":
         return follow_up_done(case, person_id, number or len(case.follow_ups))
     if kind in ("reminder_follow_up", "follow_up_accepted"):
@@ -178,6 +180,11 @@ def after_accept(case: Case, person_id: str, directory: Directory, number: int) 
     """What the answer to accepting follow-up `number` offers: marking it done (for its owner), then the next
     steps."""
     return (*follow_up_done(case, person_id, number), *after_action(case, person_id, directory))
+
+
+def appoint(case: Case, person_id: str, directory: Directory) -> tuple[Offer, ...]:
+    """Naming who attends the meeting for a unit still waiting for a name, for those who may."""
+    return (Offer(A.APPOINT, case.ref, primary=True),) if may(Action.APPOINT, case, person_id, directory) else ()
 
 
 def after_action(case: Case, person_id: str, directory: Directory) -> tuple[Offer, ...]:

@@ -28,6 +28,7 @@ class Action(StrEnum):
     HOLD_NOW = "hold_now"  # the meeting is being held now (the individual turned up unannounced)
     DISPUTE = "dispute"  # the receiving unit: "vi bedömer att ärendet inte är vårt" (bot.disputes)
     SETTLE_DISPUTE = "settle_dispute"  # a line manager, rung or coordinator records what was agreed
+    APPOINT = "appoint"  # a unit's distributor names who attends the meeting for the unit
 
 
 S = CaseState
@@ -48,6 +49,7 @@ ALLOWED_FROM: dict[Action, frozenset[CaseState]] = {
     Action.HOLD_NOW: frozenset({S.ACKNOWLEDGED, S.MEETING_BOOKED, S.WAITING}),
     Action.DISPUTE: OPEN_STATES,  # the state stays: a disputed case is neither closed nor moved on
     Action.SETTLE_DISPUTE: OPEN_STATES,
+    Action.APPOINT: frozenset({S.MEETING_BOOKED}),
 }
 
 TARGET_STATE: dict[Action, CaseState] = {
@@ -77,6 +79,23 @@ def assigners(case: Case, directory: Directory) -> list[str]:
     for rung in unit.ladder:
         ids.extend(p for p in rung.people if p not in ids)
     return ids
+
+
+def unit_appointers(unit_id: str, directory: Directory) -> list[str]:
+    """Who may name the person attending a meeting for `unit_id`: its distributors, deputy and ladder."""
+    unit = directory.unit(unit_id)
+    if unit is None:
+        return []
+    ids = directory.distributors_of(unit_id)
+    for rung in unit.ladder:
+        ids.extend(p for p in rung.people if p not in ids)
+    return ids
+
+
+def appointers(case: Case, unit_id: str, directory: Directory) -> list[str]:
+    """Who may name the attendee for `unit_id`: the unit's distributors, deputy and ladder, and those who booked
+    (the requester and those responsible)."""
+    return list(dict.fromkeys([*unit_appointers(unit_id, directory), case.requester_id, *case.responsible()]))
 
 
 def next_state(action: Action, case: Case) -> CaseState:
@@ -191,6 +210,12 @@ def authorize(action: Action, case: Case, actor_id: str, directory: Directory) -
     if action is Action.SETTLE_DISPUTE:
         if actor_id not in settlers(case, directory):
             raise Refusal("not_dispute_settler", ref=case.ref)
+        return
+    if action is Action.APPOINT:  # which unit still awaits a name is checked by the service
+        units = case.pending_units() or case.meeting_units
+        if not any(actor_id in appointers(case, u, directory) for u in units) \
+                and actor_id not in appointers(case, case.target_unit, directory):
+            raise Refusal("not_appointer", ref=case.ref, units=units or [case.target_unit])
         return
     if action in (Action.ACKNOWLEDGE, Action.BOOK, Action.NO_SHOW, Action.RECORD_OUTCOME, Action.ADD_FOLLOW_UP,
                   Action.WAIT, Action.RESUME, Action.HOLD_NOW):

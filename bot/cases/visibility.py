@@ -135,7 +135,8 @@ def has_free_text(case: Case) -> bool:
     if case.erased_at is not None:
         return False
     return any((case.brief, case.contact, case.meeting_place, case.other_assignee, case.closed_note,
-                case.waiting_reason, case.dispute_reason, *(f.what for f in case.follow_ups)))
+                case.waiting_reason, case.dispute_reason, *(f.what for f in case.follow_ups),
+                *case.external_first_names))
 
 
 def _case(ctx: dict[str, Any]) -> Case | None:
@@ -182,7 +183,7 @@ FREE_TEXT_TEMPLATES: dict[str, Callable[[dict[str, Any]], list[Case]]] = {
     "urgent_request": _when("brief", "contact"),
     "case_assigned": _when("other_assignee"),
     "case_closed": _when("closed_note"),
-    "meeting_booked": _when("meeting_place"),
+    "meeting_booked": _when("meeting_place", "external_first_names"),
     "case_waiting": _when("waiting_reason"),
     "follow_up_assigned": _when("what"),
     "follow_up_proposed": _when("what"),

@@ -21,6 +21,7 @@ class AwaitingKind(StrEnum):
     FOLLOW_UP = "follow_up"
     DISPUTE = "dispute"  # a tvist: both units' line managers are asked to settle it (bot.disputes)
     FOLLOW_UP_PROPOSAL = "follow_up_proposal"  # a follow-up proposed across principals, not yet accepted
+    PARTICIPANT = "participant"  # a meeting unit's distributor is to name who attends (subject: the unit id)
 
 
 DEFAULT_RUNG_DAYS = 1.0

@@ -127,7 +127,7 @@ class LadderService:
         if state is CaseState.MEETING_BOOKED and case.meeting_at is not None:
             at = add_business_time(self.calendar, case.meeting_at, office, days=due.outcome_days)
             return [Wanted(AwaitingKind.OUTCOME, iso(case.meeting_at), unit.id, responsible, case.meeting_at, at,
-                           self._ladder(assignees, unit))]
+                           self._ladder(assignees, unit)), *self._participants_wanted(case, now)]
         out: list[Wanted] = []
         if state in (CaseState.MEETING_HELD, CaseState.FOLLOW_UP):
             for f in case.follow_ups:
@@ -160,6 +160,19 @@ class LadderService:
         dispute = Wanted(AwaitingKind.DISPUTE, iso(case.disputed_at), case.target_unit, first.people,
                          case.disputed_at, at, ladder)
         return [*(w for w in wanted if w.unit_id != case.target_unit), dispute]
+    def _participants_wanted(self, case: Case, now: datetime) -> list[Wanted]:
+        """Each meeting unit still without a named participant awaits its distributors' answer within the unit's
+        own limit (`due.acknowledge_days`), then climbs the unit's ladder like any unanswered message."""
+        out: list[Wanted] = []
+        for unit_id in case.pending_units():
+            unit = self.directory.unit(unit_id)
+            if unit is None:
+                continue
+            at = add_business_time(self.calendar, now, office_of(unit), days=unit.due.acknowledge_days)
+            answerers = tuple(self.directory.active_distributors(unit.id) or unit.distributors)
+            ladder = self._ladder(self._distributor_rung(unit), unit, with_distributor=False)
+            out.append(Wanted(AwaitingKind.PARTICIPANT, unit.id, unit.id, answerers, now, at, ladder))
+        return out
 
     # --- keeping items in step with the case ------------------------------------------------------
     async def open_items(self, tx: Tx, case_id: int) -> list[AwaitingItem]:
@@ -342,6 +355,8 @@ class LadderService:
             return TakeOver("complete", item.id, item.case_ref, item.unit_id)
         if item.kind is AwaitingKind.FOLLOW_UP_PROPOSAL:
             return TakeOver("accept", item.id, item.case_ref, item.unit_id)
+        if item.kind is AwaitingKind.PARTICIPANT:  # name who attends (the appoint form)
+            return TakeOver("appoint", item.id, item.case_ref, item.unit_id)
         await self.cases.assign(actor_id, item.case_ref, [actor_id], reassign=True)
         return TakeOver("reassigned", item.id, item.case_ref, item.unit_id)
 

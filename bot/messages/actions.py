@@ -36,6 +36,7 @@ RENEW_CONSENT = "renew_consent"
 RESUME = "resume"  # a waiting (vilande) case
 WAIT = "wait"  # a form: until when, and why (vilande)
 HOLD_NOW = "hold_now"  # a form: the units at the meeting being held now
+APPOINT = "appoint"  # a form: who attends the meeting for the distributor's unit
 LADDER_TAKE_OVER = "take_over"  # item = the awaiting item (escalation) id
 LADDER_NUDGE = "nudge"
 LADDER_REASSIGN = "reassign"
@@ -101,6 +102,7 @@ _SPECS: tuple[ActionSpec, ...] = (
     ActionSpec(RESUME, "/återuppta {ref}", "gfi_resume"),
     ActionSpec(WAIT, '/vänta {ref} till=ÅÅÅÅ-MM-DD skäl="<text>"', "gfi_wait_open", form=True),
     ActionSpec(HOLD_NOW, "/hölls {ref} enheter=<enhet>,<enhet>", "gfi_hold_now_open", form=True),
+    ActionSpec(APPOINT, "/utse {ref} <person>", "gfi_appoint_open", form=True),
     ActionSpec(WITHDRAW_CONSENT, "/återkalla {ref}", "gfi_withdraw", style="danger"),
     ActionSpec(WITHDRAW_CONSENT_FORM, "/återkalla {ref} [enhet=<enhet>]", "gfi_withdraw_open", style="danger",
                form=True),

@@ -35,6 +35,33 @@ async def assignee_ids(tx: Tx, case_id: int) -> list[str]:
     return [r["person_id"] for r in rows]
 
 
+async def participant_rows(tx: Tx, case_id: int) -> list[Row]:
+    """Who attends the meeting of a case (staff per unit, then external roles), in the order given."""
+    return await tx.fetchall(
+        "SELECT unit_id, person_id, role, first_name FROM meeting_participants WHERE case_id = ? ORDER BY position",
+        (case_id,),
+    )
+
+
+async def set_participants(tx: Tx, case_id: int, rows: list[tuple[str | None, str | None, str | None, str | None]]
+                           ) -> None:
+    """Replace who attends the meeting: (unit_id, person_id, role, first_name) per participant."""
+    await tx.execute("DELETE FROM meeting_participants WHERE case_id = ?", (case_id,))
+    for position, (unit_id, person_id, role, first_name) in enumerate(rows):
+        await tx.execute(
+            "INSERT INTO meeting_participants (case_id, position, unit_id, person_id, role, first_name) "
+            "VALUES (?, ?, ?, ?, ?, ?)", (case_id, position, unit_id, person_id, role, first_name),
+        )
+
+
+async def name_participant(tx: Tx, case_id: int, unit_id: str, person_id: str) -> None:
+    """The unit's distributor named who attends for the unit."""
+    await tx.execute(
+        "UPDATE meeting_participants SET person_id = ? WHERE case_id = ? AND unit_id = ? AND person_id IS NULL",
+        (person_id, case_id, unit_id),
+    )
+
+
 async def follow_up_rows(tx: Tx, case_id: int) -> list[Row]:
     """The follow-ups of a case, in the order they were added."""
     return await tx.fetchall("SELECT * FROM follow_ups WHERE case_id = ? ORDER BY id", (case_id,))
@@ -130,6 +157,21 @@ async def follow_ups_of(tx: Tx, case_ids: list[int]) -> dict[int, list[Row]]:
     marks = ", ".join("?" * len(case_ids))
     rows = await tx.fetchall(f"SELECT * FROM follow_ups WHERE case_id IN ({marks}) ORDER BY case_id, id", case_ids)
     out: dict[int, list[Row]] = {i: [] for i in case_ids}
+    for r in rows:
+        out[r["case_id"]].append(r)
+    return out
+
+
+async def participants_of(tx: Tx, case_ids: list[int]) -> dict[int, list[Row]]:
+    """Who attends the meeting of each case, in one query: {case id: rows in the order given}."""
+    out: dict[int, list[Row]] = {i: [] for i in case_ids}
+    if not case_ids:
+        return out
+    marks = ",".join("?" * len(case_ids))
+    rows = await tx.fetchall(
+        f"SELECT case_id, unit_id, person_id, role, first_name FROM meeting_participants WHERE case_id IN ({marks}) "
+        "ORDER BY case_id, position", tuple(case_ids),
+    )
     for r in rows:
         out[r["case_id"]].append(r)
     return out
@@ -357,7 +399,7 @@ async def clear_closed(tx: Tx, case_id: int) -> None:
 
 async def close_and_erase(tx: Tx, case_id: int, reason: str, state_before: str, now: datetime) -> None:
     """Close the case and erase its free text (brief, contact, "annan" name, place, note, consent note,
-    waiting reason, dispute reasons and agreements, follow-up texts)."""
+    waiting reason, dispute reasons and agreements, follow-up texts, external participants' first names)."""
     await tx.execute(
         "UPDATE cases SET closed_reason = ?, closed_at = ?, state_before_close = ?, brief = NULL, "
         "contact = NULL, other_assignee = CASE WHEN other_assignee IS NULL THEN NULL ELSE '–' END, "
@@ -367,6 +409,7 @@ async def close_and_erase(tx: Tx, case_id: int, reason: str, state_before: str, 
     )
     await tx.execute("UPDATE follow_ups SET what = NULL WHERE case_id = ?", (case_id,))
     await tx.execute("UPDATE disputes SET reason = NULL, agreement = NULL WHERE case_id = ?", (case_id,))
+    await tx.execute("UPDATE meeting_participants SET first_name = NULL WHERE case_id = ?", (case_id,))
 
 
 async def set_consent(
@@ -401,6 +444,11 @@ async def withdraw_unit(tx: Tx, case_id: int, scope: list[str], withdrawn: list[
         "UPDATE cases SET consent_scope = ?, consent_withdrawn = ?, "
         "meeting_units = CASE WHEN meeting_units IS NULL THEN NULL ELSE ? END WHERE id = ?",
         (json.dumps(scope), json.dumps(withdrawn), json.dumps(meeting_units), case_id),
+    )
+    # nobody attends the meeting for a unit the consent no longer covers
+    await tx.execute(
+        "DELETE FROM meeting_participants WHERE case_id = ? AND unit_id IS NOT NULL AND unit_id NOT IN "
+        "(SELECT value FROM json_each(?))", (case_id, json.dumps(meeting_units)),
     )
 
 

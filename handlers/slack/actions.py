@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import readlog, suggestions
-from bot.cases import access, consent, offers
+from bot.cases import access, consent, offers, participants
 from bot.cases.models import Case
 from bot.cases.rules import Action, authorize, check_assign, follow_up_owners
 from bot.cases.visibility import Level, shown_free_text
@@ -40,6 +40,7 @@ FORMS: dict[str, tuple[Action, str]] = {
     "gfi_assign_open": (Action.ASSIGN, "slack_assign"),
     "gfi_book_open": (Action.BOOK, "slack_book"),
     "gfi_hold_now_open": (Action.HOLD_NOW, "slack_hold_now"),
+    "gfi_appoint_open": (Action.APPOINT, "slack_appoint"),
     "gfi_wait_open": (Action.WAIT, "slack_wait"),
     "gfi_outcome_open": (Action.RECORD_OUTCOME, "slack_outcome"),
     "gfi_follow_up_open": (Action.ADD_FOLLOW_UP, "slack_follow_up"),
@@ -63,7 +64,12 @@ def form_context(ctx: SlackContext, template: str, case: Case, person_id: str | 
         chosen = case.meeting_units or list(dict.fromkeys([case.requester_unit, case.target_unit]))
         initial = [(u, directory.unit_name(u)) for u in chosen if directory.unit(u)]
         return {"units": units, "initial_units": initial, "today": ctx.core.cases.today().isoformat(),
-                "tz": ctx.core.settings.timezone, "suggested": None}
+                "tz": ctx.core.settings.timezone, "suggested": None,
+                "people": participants.bookable(case, directory),
+                "initial_people": participants.named_now(case, directory),
+                "roles": list(ctx.core.renderer.labels.EXTERNAL_ROLES.items())}
+    if template == "slack_appoint":
+        return {"people": participants.appointable(case, person_id, directory)}
     if template == "slack_renew":
         # who may have obtained the renewed consent: the one recording it first, then colleagues of that unit
         recorder = person_id or case.requester_id

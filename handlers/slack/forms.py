@@ -205,6 +205,26 @@ def parse_book(values: dict[str, Any], tz: str) -> tuple[BookForm, ErrorMap]:
 
 
 @dataclass
+class ParticipantsForm:
+    """Who attends (issue #10 item 2): persons picked (their unit is their own), and external roles with first
+    names in the same order; None where nothing was picked (a rebooking keeps what was there)."""
+
+    people: list[tuple[str | None, str]] | None
+    externals: list[tuple[str, str | None]] | None
+
+
+def parse_participants(values: dict[str, Any], errors: ErrorMap) -> ParticipantsForm:
+    """`deltagare` (persons), `extern` (role codes) and `fornamn` (first names, comma-separated, in the order of
+    the roles; each goes through the service's identity-number guard)."""
+    chosen = values.get("deltagare")
+    people = [chosen] if isinstance(chosen, str) and chosen else _list(values, "deltagare", errors)
+    roles = _list(values, "extern", errors)
+    names = [n.strip() for n in _text(values, "fornamn", errors).split(",")] if values.get("fornamn") else []
+    externals = [(role, names[i] or None if i < len(names) else None) for i, role in enumerate(roles)]
+    return ParticipantsForm([(None, p) for p in people] or None, externals or None)
+
+
+@dataclass
 class WaitForm:
     until: date | None
     reason: str

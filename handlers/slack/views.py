@@ -31,8 +31,9 @@ BLOCKS: dict[str, tuple[set[str], str]] = {
                      "inhamtat", "giltigt", "bradskande", "barn"}, "enhet"),
     "gfi_assign": ({"personer", "annan"}, "personer"),
     "gfi_reassign": ({"personer", "annan"}, "personer"),
-    "gfi_book": ({"datum", "tid", "plats", "enheter", "bekrafta"}, "datum"),
-    "gfi_hold_now": ({"enheter"}, "enheter"),
+    "gfi_book": ({"datum", "tid", "plats", "enheter", "bekrafta", "deltagare", "extern", "fornamn"}, "datum"),
+    "gfi_hold_now": ({"enheter", "deltagare", "extern", "fornamn"}, "enheter"),
+    "gfi_appoint": ({"deltagare"}, "deltagare"),
     "gfi_wait": ({"till", "vantar_skal"}, "till"),
     "gfi_outcome": ({"utfall", "utvardering"}, "utfall"),
     "gfi_follow_up": ({"agare", "datum", "vad"}, "vad"),
@@ -134,14 +135,31 @@ async def book(ctx: SlackContext, person_id: str, ref: str, values: dict[str, An
     form, errors = forms.parse_book(values, ctx.core.settings.timezone)
     if errors or form.at is None:
         raise FieldError(errors)
-    return await ctx.core.cases.book(person_id, ref, form.at, form.place, form.units, confirmed=form.confirmed)
+    attending = forms.parse_participants(values, errors)
+    if errors:
+        raise FieldError(errors)
+    return await ctx.core.cases.book(person_id, ref, form.at, form.place, form.units, confirmed=form.confirmed,
+                                     participants=attending.people, externals=attending.externals)
 
 
 async def hold_now(ctx: SlackContext, person_id: str, ref: str, values: dict[str, Any]) -> Case:
     units, errors = forms.parse_hold_now(values)
+    attending = forms.parse_participants(values, errors)
     if errors:
         raise FieldError(errors)
-    return await ctx.core.cases.hold_now(person_id, ref, units)
+    return await ctx.core.cases.hold_now(person_id, ref, units, participants=attending.people,
+                                         externals=attending.externals)
+
+
+async def appoint(ctx: SlackContext, person_id: str, ref: str, values: dict[str, Any]) -> Case:
+    """Name who attends the meeting for a unit (the unit's distributor was asked)."""
+    errors: forms.ErrorMap = {}
+    people = forms.parse_participants(values, errors).people or []
+    if not people and "deltagare" not in errors:
+        errors["deltagare"] = ("required", {"field": "deltagare"})
+    if errors:
+        raise FieldError(errors)
+    return await ctx.core.cases.appoint(person_id, ref, people[0][1])
 
 
 async def wait(ctx: SlackContext, person_id: str, ref: str, values: dict[str, Any]) -> Case:
@@ -210,6 +228,7 @@ CASE_MODALS: dict[str, Act] = {
     "gfi_reassign": reassign,
     "gfi_book": book,
     "gfi_hold_now": hold_now,
+    "gfi_appoint": appoint,
     "gfi_wait": wait,
     "gfi_outcome": outcome,
     "gfi_follow_up": follow_up,

@@ -44,7 +44,7 @@ CASE_IMMEDIATE_VERBS = frozenset({"acknowledge", "no_show", "reopen", "withdraw_
 VIEW_VERBS = frozenset({"journal"})
 IMMEDIATE_VERBS = CASE_IMMEDIATE_VERBS | brister.IMMEDIATE_VERBS
 FORM_VERBS = frozenset({"assign", "book", "rebook", "book_again", "record_outcome", "add_follow_up", "close",
-                        "wait", "hold_now", "renew_consent", "withdraw_consent_form", "reassign", "dispute",
+                        "wait", "hold_now", "appoint", "renew_consent", "withdraw_consent_form", "reassign", "dispute",
                         "settle_dispute"}) | brister.FORM_VERBS
 BOOK_VERBS = frozenset({"book", "rebook", "book_again"})
 ANY_VERB = re.compile(r".*")
@@ -53,7 +53,8 @@ PRECHECK = {"assign": Action.ASSIGN, "book": Action.BOOK, "rebook": Action.BOOK,
             "record_outcome": Action.RECORD_OUTCOME, "add_follow_up": Action.ADD_FOLLOW_UP, "close": Action.CLOSE,
             "renew_consent": Action.RENEW_CONSENT, "withdraw_consent_form": Action.WITHDRAW_CONSENT,
             "wait": Action.WAIT, "hold_now": Action.HOLD_NOW, "dispute": Action.DISPUTE,
-            "settle_dispute": Action.SETTLE_DISPUTE}
+            "settle_dispute": Action.SETTLE_DISPUTE,
+            "appoint": Action.APPOINT}
 
 
 class Answer(Exception):
@@ -246,13 +247,27 @@ async def submit_form(ctx: TeamsContext, person_id: str, verb: str, data: dict[s
         book, errors = parse.parse_book(values, core.settings.timezone)
         if errors or book.at is None:
             raise FieldError(errors)
-        case = await core.cases.book(person_id, ref, book.at, book.place, book.units, confirmed=book.confirmed)
+        attending = parse.parse_participants(values, errors)
+        if errors:
+            raise FieldError(errors)
+        case = await core.cases.book(person_id, ref, book.at, book.place, book.units, confirmed=book.confirmed,
+                                     participants=attending.people, externals=attending.externals)
         return await done(ctx, person_id, "book", case)
     if verb == "hold_now":
         units, errors = parse.parse_hold_now(values)
+        attending = parse.parse_participants(values, errors)
         if errors:
             raise FieldError(errors)
-        return await done(ctx, person_id, "hold_now", await core.cases.hold_now(person_id, ref, units))
+        return await done(ctx, person_id, "hold_now", await core.cases.hold_now(
+            person_id, ref, units, participants=attending.people, externals=attending.externals))
+    if verb == "appoint":
+        errors = {}
+        named = parse.parse_participants(values, errors).people or []
+        if not named and "deltagare" not in errors:
+            errors["deltagare"] = ("required", {"field": "deltagare"})
+        if errors:
+            raise FieldError(errors)
+        return await done(ctx, person_id, "appoint", await core.cases.appoint(person_id, ref, named[0][1]))
     if verb == "wait":
         waiting, errors = parse.parse_wait(values)
         if errors or waiting.until is None:

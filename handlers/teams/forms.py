@@ -6,14 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.cases import consent
+from bot.cases import consent, participants
 from bot.cases.models import Case, Outcome
 from bot.cases.rules import follow_up_owners
 from bot.channels.teams.app import TeamsContext
 from bot.channels.teams.cards import Field, Form
 
 # Inputs whose value is a list (Teams sends a multi-select as "a,b"; a toggle as "ja" or "").
-LIST_FIELDS = frozenset({"samtycke", "omfattar", "avser", "bradskande", "personer", "enheter", "bekrafta"})
+LIST_FIELDS = frozenset({"samtycke", "omfattar", "avser", "bradskande", "personer", "enheter", "bekrafta",
+                         "deltagare", "extern"})
 
 
 def card_values(data: dict[str, Any], suffix: str = "") -> dict[str, Any]:
@@ -79,6 +80,17 @@ def assign_form(ctx: TeamsContext, case: Case, *, reassign: bool = False, suffix
     ], ref=case.ref, item=item, suffix=suffix)
 
 
+def participant_fields(ctx: TeamsContext, case: Case) -> list[Field]:
+    """Who attends (the Slack modal's participant blocks): persons, external roles, their first names."""
+    directory = ctx.core.directory
+    named = ",".join(p for p, _ in participants.named_now(case, directory))
+    return [
+        Field("deltagare", "choices", participants.bookable(case, directory), value=named or None),
+        Field("extern", "choices", list(ctx.core.renderer.labels.EXTERNAL_ROLES.items())),
+        Field("fornamn", "text", max_length=200),
+    ]
+
+
 def case_form(ctx: TeamsContext, verb: str, case: Case, person_id: str, item: int | None = None,
               suggested: dict[str, str] | None = None) -> Form:
     """The form a case action opens on the card (`suggested`: free/busy prefill of a booking form, see
@@ -98,11 +110,17 @@ def case_form(ctx: TeamsContext, verb: str, case: Case, person_id: str, item: in
             Field("plats", "text", max_length=300, required=True),
             Field("enheter", "choices", _units(ctx), value=",".join(chosen)),
             Field("bekrafta", "toggle"),  # a weekend, holiday or out-of-hours time is booked only when ticked
+            *participant_fields(ctx, case),
         ], ref=case.ref)
     if verb == "hold_now":
         chosen = case.meeting_units or list(dict.fromkeys([case.requester_unit, case.target_unit]))
         return Form("hold_now", verb, [
             Field("enheter", "choices", _units(ctx), value=",".join(chosen), required=True),
+            *participant_fields(ctx, case),
+        ], ref=case.ref)
+    if verb == "appoint":
+        return Form("appoint", verb, [
+            Field("deltagare", "choice", participants.appointable(case, person_id, ctx.core.directory), required=True),
         ], ref=case.ref)
     if verb == "wait":
         return Form("wait", verb, [

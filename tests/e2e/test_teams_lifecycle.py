@@ -192,3 +192,29 @@ async def test_waiting_resuming_and_a_meeting_held_now_by_card_actions(bot: Team
                                               "enheter": "soc-norr,beroende"})
     case = await bot.core.cases.get(ref)
     assert case.state.value == "meeting_booked" and case.held_now
+
+
+async def test_booking_form_names_participants_and_the_appoint_card_names_the_rest(bot: TeamsBot) -> None:
+    """Issue #10 item 2 on Teams: who attends per unit, externals by role and first name, and a unit without a
+    named person named later on the "Utse deltagare" form (here by the requester, who may name one too)."""
+    ref = await file_request(bot, omfattar="psykiatri")
+    await bot.core.cases.assign("fatima.ali", ref, ["linnea.fors"], None)
+    await bot.core.cases.acknowledge("linnea.fors", ref)
+    form = (await bot.act("linnea.fors", "book", {"ref": ref, "card": "b1"})).card
+    assert "Externa deltagare" in str(form) and "omar.haddad" in str(form)
+    values = {"ref": ref, "card": "b2", "submit": True, "datum": "2026-11-30", "tid": "13:00", "plats": "Rum 3",
+              "enheter": "beroende,psykiatri", "deltagare": "omar.haddad", "extern": "god-man,narstaende",
+              "fornamn": ", Eva"}
+    refused = await bot.act("linnea.fors", "book", values)
+    assert "Lägg till Socialtjänst Norr, vuxen/missbruk." in card_text(refused.card)
+    await bot.act("linnea.fors", "book", {**values, "card": "b3", "enheter": "soc-norr,beroende,psykiatri"})
+    case = await bot.core.cases.get(ref)
+    assert [(a.role, a.first_name) for a in case.externals()] == [("god-man", None), ("narstaende", "Eva")]
+    assert case.pending_units() == ["psykiatri"]
+    form = (await bot.act("maria.sand", "appoint", {"ref": ref, "card": "a1"})).card
+    assert "yusuf.kaya" in str(form) and "omar.haddad" not in str(form)
+    chosen = {"ref": ref, "card": "a2", "submit": True, "deltagare": "yusuf.kaya"}
+    named = await bot.act("maria.sand", "appoint", chosen)
+    assert "Allmänpsykiatriska mottagningen Åstad: Yusuf Kaya" in card_text(named.card)
+    case = await bot.core.cases.get(ref)
+    assert case.pending_units() == [] and "yusuf.kaya" in case.participants()

@@ -44,8 +44,8 @@ async def brist_drafts(core: Core) -> list[dict[str, object]]:
         pytest.param("2026-11-28T10:00", UNITS, "infaller på en helg", id="saturday"),
         pytest.param("2026-11-30T07:00", UNITS, "utanför verksamheternas kontorstid (08:00–17:00)", id="early"),
         # vc-centrum closes at 16:30: 16:45 is inside soc-norr's hours but not theirs
-        pytest.param("2026-11-30T16:45", ["soc-norr", "vc-centrum"], "utanför verksamheternas kontorstid (08:00–16:30)",
-                     id="one-unit-closed"),
+        pytest.param("2026-11-30T16:45", ["soc-norr", "beroende", "vc-centrum"],
+                     "utanför verksamheternas kontorstid (08:00–16:30)", id="one-unit-closed"),
     ],
 )
 async def test_an_unusual_time_asks_for_confirmation_and_a_confirmed_one_is_booked(
@@ -105,7 +105,7 @@ async def test_hold_now_after_waiting_and_its_rules(core: Core, clock: FrozenClo
         await core.cases.hold_now("linnea.fors", ref, ["beroende"])
     assert exc.value.errors["enheter"][0] == "too_few_units"
     with pytest.raises(Refusal) as outside:
-        await core.cases.hold_now("linnea.fors", ref, ["beroende", "psykiatri"])
+        await core.cases.hold_now("linnea.fors", ref, ["beroende", "soc-norr", "psykiatri"])
     assert outside.value.code == "units_outside_consent"
     # the individual turns up unannounced while the case waits (Folke in the handbook): held now
     case = await core.cases.hold_now("linnea.fors", ref, UNITS)

@@ -66,7 +66,7 @@ COMMON = {"actor": "fatima.ali", "distributors": ["fatima.ali"], "next_slot": "t
           "not_answered": ["linnea.fors"], "skipped": [], "top": False, "draft_id": None, "item_id": 5,
           "by": "linnea.fors", "resolution": "answered", "at": NOW, "person": "linnea.fors",
           "reason": "slack:user_not_found", "ages": {"GFI-2026-0007": "1 dag"}, "slot": NOW, "action": "acknowledge",
-          "default_days": 90, "waiting_until": date(2026, 12, 7),
+          "default_days": 90, "waiting_until": date(2026, 12, 7), "unit": "psykiatri",
           "absence": ABSENCE, "listing": Listing([replace(ABSENCE, stand_in=None)], date(2026, 11, 23)),
           "owner": "linnea.fors"}
 # kind → (case state, recipient): every kind described in templates/messages/*.msg.j2
@@ -96,6 +96,7 @@ KINDS: dict[str, tuple[CaseState, str]] = {
     "dispute_settled": (S.ACKNOWLEDGED, "maria.sand"),
     "follow_up_proposed": (S.FOLLOW_UP, "fatima.ali"), "follow_up_accepted": (S.FOLLOW_UP, "linnea.fors"),
     "follow_up_declined": (S.FOLLOW_UP, "maria.sand"),
+    "participant_wanted": (S.MEETING_BOOKED, "fatima.ali"), "participant_removed": (S.MEETING_BOOKED, "omar.haddad"),
 }
 # What the dispute messages are told besides COMMON (issue #10 item 7).
 DISPUTE = {"unit": "beroende", "other_unit": "soc-norr", "by": "linnea.fors", "reason": "Inte vårt uppdrag",
@@ -105,7 +106,7 @@ ASKING = {"case_filed", "urgent_request", "assigned_to_you", "meeting_booked", "
           "follow_up_assigned", "case_closed", "escalation", "ladder_nudge", "reminder_meeting_day",
           "reminder_outcome", "reminder_follow_up", "reminder_consent_expiring", "consent_expired", "queue",
           "action_done", "reminder_prepare", "brist_filed", "brist_changed", "reminder_waiting_ends",
-          "dispute_asked", "follow_up_proposed", "follow_up_accepted"}
+          "dispute_asked", "follow_up_proposed", "follow_up_accepted", "participant_wanted"}
 BRIST = BristReport(
     id=1, ref="BRIST-2026-0001", year=2026, state=BristState.SUBMITTED, incident_date=date(2026, 11, 20),
     units=["beroende", "soc-norr"], principals=[], causes=[Cause.SIP], what="Ingen svarade på förfrågan",

@@ -41,6 +41,7 @@ ACTOR: dict[Action, str] = {
     Action.HOLD_NOW: "linnea.fors",
     Action.DISPUTE: "fatima.ali",  # the receiving unit: its distributor (or those responsible)
     Action.SETTLE_DISPUTE: "helena.ros",  # the receiving unit's line manager (first rung of its ladder)
+    Action.APPOINT: "fatima.ali",  # the target unit's distributor
 }
 # Someone who may never do it.
 OUTSIDER: dict[Action, str] = {
@@ -60,6 +61,7 @@ OUTSIDER: dict[Action, str] = {
     Action.HOLD_NOW: "maria.sand",
     Action.DISPUTE: "maria.sand",  # the requester cannot say the case is not the receiving unit's
     Action.SETTLE_DISPUTE: "linnea.fors",  # staff, on no ladder
+    Action.APPOINT: "yusuf.kaya",  # another unit, not on the case
 }
 
 
@@ -109,7 +111,7 @@ def test_outsiders_are_refused(action: Action) -> None:
     with pytest.raises(Refusal) as exc:
         authorize(action, sample(state), OUTSIDER[action], DIRECTORY)
     assert exc.value.code in {"not_distributor", "not_assignee", "not_case_staff", "not_receiving_unit",
-                              "not_dispute_settler", "not_case_party"}
+                              "not_dispute_settler", "not_case_party", "not_appointer"}
 
 
 # Both parties own the case (issue #10 item 6): of the assignees' actions, the requester may do these, and only these.

@@ -152,6 +152,12 @@ def test_queue_layout(renderer: Renderer) -> None:
     assert len(buttons(blocks)) == 20
 
 
+# The booking forms' participant fields at their largest: 100 people, every external role.
+PARTICIPANTS: dict[str, Any] = {"people": [(f"p{i}", "P" * 80) for i in range(100)],
+                                "initial_people": [("p1", "P" * 80)],
+                                "roles": [(f"r{i}", "Roll") for i in range(8)]}
+
+
 @pytest.mark.parametrize(
     ("template", "extra"),
     [
@@ -163,9 +169,12 @@ def test_queue_layout(renderer: Renderer) -> None:
         ("slack_withdraw", {"units": [("psykiatri", "Allmänpsykiatriska mottagningen Åstad")]}),
         ("slack_assign", {"staff": [("linnea.fors", "Linnea Fors")]}),
         ("slack_book", {"units": [("a", "A"), ("b", "B")], "initial_units": [("a", "A")], "today": "2026-11-23",
-                        "tz": "Europe/Stockholm", "suggested": None}),
+                        "tz": "Europe/Stockholm", "suggested": None, **PARTICIPANTS}),
         ("slack_book", {"units": [("a", "A")], "initial_units": [], "today": "2026-11-23", "tz": "Europe/Stockholm",
-                        "suggested": {"date": "2026-11-24", "time": "09:00", "text": "Förslag: " + "x" * 5000}}),
+                        "suggested": {"date": "2026-11-24", "time": "09:00", "text": "Förslag: " + "x" * 5000},
+                        "people": [], "initial_people": [], "roles": [("narstaende", "närstående")]}),
+        ("slack_hold_now", {"units": [("a", "A")], "initial_units": [], **PARTICIPANTS}),
+        ("slack_appoint", {"people": [(f"p{i}", "P" * 80) for i in range(100)]}),
         ("slack_outcome", {}),
         ("slack_follow_up", {"people": [("linnea.fors", "Linnea Fors")], "today": "2026-11-23"}),
         ("slack_close", {}),

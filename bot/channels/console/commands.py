@@ -23,6 +23,7 @@ from bot.channels.console import (
     ladder,
     meetings,
     oversight,
+    participants,
     requests,
 )
 
@@ -31,8 +32,8 @@ if TYPE_CHECKING:
 
 Command: TypeAlias = "Callable[[ConsoleSession, list[str], dict[str, str]], Awaitable[None]]"
 
-MODULES: tuple[ModuleType, ...] = (requests, meetings, follow_ups, closing, journal, ladder, oversight, brister,
-                                   control, absence, disputes)
+MODULES: tuple[ModuleType, ...] = (requests, meetings, participants, follow_ups, closing, journal, ladder, oversight,
+                                   brister, control, absence, disputes)
 
 COMMANDS: dict[str, Command] = {}
 ALIASES: dict[str, str] = {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.cases.rules import Action, authorize
+from bot.channels.console import participants
 from bot.channels.console.args import UsageError, case_ref, day, local_datetime, option, units, yes_no
 
 if TYPE_CHECKING:
@@ -13,7 +14,8 @@ if TYPE_CHECKING:
 
 
 async def book(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
-    """`/boka <ref> <tid> plats= enheter= [bekräfta=ja]`."""
+    """`/boka <ref> <tid> plats= enheter= [deltagare=<enhet>:<person>,…] [extern=<roll>[:<förnamn>],…]
+    [bekräfta=ja]`."""
     ref = case_ref(positional)
     if len(positional) < 2:
         raise UsageError("need_time")
@@ -23,7 +25,8 @@ async def book(s: ConsoleSession, positional: list[str], options: dict[str, str]
     confirm = option(options, "bekräfta", "bekrafta")
     confirmed = yes_no(confirm, "bekräfta") if confirm is not None else False
     case = await s.core.cases.book(s.person, ref, at, options["plats"], units(options["enheter"]),
-                                   confirmed=confirmed)
+                                   confirmed=confirmed, participants=participants.named(options.get("deltagare")),
+                                   externals=participants.externals(options.get("extern")))
     await s.done("book", case)
 
 
@@ -32,7 +35,9 @@ async def hold_now(s: ConsoleSession, positional: list[str], options: dict[str, 
     ref = case_ref(positional)
     if "enheter" not in options:
         raise UsageError("need_units")
-    await s.done("hold_now", await s.core.cases.hold_now(s.person, ref, units(options["enheter"])))
+    await s.done("hold_now", await s.core.cases.hold_now(
+        s.person, ref, units(options["enheter"]), participants=participants.named(options.get("deltagare")),
+        externals=participants.externals(options.get("extern"))))
 
 
 async def wait(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:

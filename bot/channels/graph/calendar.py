@@ -41,7 +41,7 @@ MEETING_MINUTES = 60
 # The case actions after which the event may have to change (book/rebook, no-show, units, close, reopen).
 # "hold_now": a booked meeting replaced by one held now has no event any more (it is cancelled).
 SYNC_ACTIONS = frozenset({"book", "no_show", "close", "reopen", "withdraw_consent", "withdraw_consent_unit",
-                          "hold_now"})
+                          "hold_now", "appoint"})
 
 
 def m365_address(person: Person) -> str | None:
