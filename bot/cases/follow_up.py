@@ -83,30 +83,16 @@ class FollowUpActions(CaseEngine):
     async def accept_follow_up(self, actor_id: str, ref: str, number: int) -> Case:
         """Accept proposed follow-up `number` (1-based): its owner or their unit's distributor may. From then on it
         counts: reminders, and the owner's ladder when it is overdue."""
-        try:
-            async with self.db.transaction() as tx:
-                self._require_person(actor_id)
-                case = await self.load(tx, ref)
-                check_accept_follow_up(case, actor_id, number, self.directory)
-                follow_up = case.follow_ups[number - 1]
-                now = self.clock.now()
-                await case_store.accept_follow_up(tx, follow_up.id, actor_id, now)
-                await case_store.touch(tx, case.id, now)
-                case = await self.load(tx, case.ref)
-                await audit.record(
-                    tx, at=now, actor_id=actor_id, action="accept_follow_up", case_id=case.id, case_ref=case.ref,
-                    follow_up_id=follow_up.id, number=number, owner=follow_up.owner_id,
-                )
-                await messaging.follow_up_answered(self, tx, case, number, actor_id, "follow_up_accepted")
-                await self._run_hooks(tx, case, "accept_follow_up", actor_id, now)
-                return case
-        except Refusal as refusal:
-            await self._audit_refusal(actor_id, "accept_follow_up", ref, refusal)
-            raise
+        return await self._answer_proposal(actor_id, ref, number, accept=True)
 
     async def decline_follow_up(self, actor_id: str, ref: str, number: int) -> Case:
         """Decline proposed follow-up `number`: its owner or their unit's distributor may. It never counts; the one
         who proposed it is told (and may add another, or settle it with the other party)."""
+        return await self._answer_proposal(actor_id, ref, number, accept=False)
+
+    async def _answer_proposal(self, actor_id: str, ref: str, number: int, *, accept: bool) -> Case:
+        """Accept or decline a proposed follow-up in one transaction: record, audit, tell, run the hooks."""
+        action = "accept_follow_up" if accept else "decline_follow_up"
         try:
             async with self.db.transaction() as tx:
                 self._require_person(actor_id)
@@ -114,16 +100,18 @@ class FollowUpActions(CaseEngine):
                 check_accept_follow_up(case, actor_id, number, self.directory)
                 follow_up = case.follow_ups[number - 1]
                 now = self.clock.now()
-                await case_store.decline_follow_up(tx, follow_up.id, actor_id, now)
+                record = case_store.accept_follow_up if accept else case_store.decline_follow_up
+                await record(tx, follow_up.id, actor_id, now)
                 await case_store.touch(tx, case.id, now)
                 case = await self.load(tx, case.ref)
                 await audit.record(
-                    tx, at=now, actor_id=actor_id, action="decline_follow_up", case_id=case.id, case_ref=case.ref,
+                    tx, at=now, actor_id=actor_id, action=action, case_id=case.id, case_ref=case.ref,
                     follow_up_id=follow_up.id, number=number, owner=follow_up.owner_id,
                 )
-                await messaging.follow_up_answered(self, tx, case, number, actor_id, "follow_up_declined")
-                await self._run_hooks(tx, case, "decline_follow_up", actor_id, now)
+                kind = "follow_up_accepted" if accept else "follow_up_declined"
+                await messaging.follow_up_answered(self, tx, case, number, actor_id, kind)
+                await self._run_hooks(tx, case, action, actor_id, now)
                 return case
         except Refusal as refusal:
-            await self._audit_refusal(actor_id, "decline_follow_up", ref, refusal)
+            await self._audit_refusal(actor_id, action, ref, refusal)
             raise
