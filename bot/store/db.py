@@ -43,43 +43,59 @@ async def _probe_write(conn: aiosqlite.Connection) -> None:
         await conn.execute("ROLLBACK")
 
 
+Params = Sequence[Any] | dict[str, Any]
+
+
+def _run(conn: sqlite3.Connection, sql: str, params: Params, want: str) -> Any:
+    """One statement and what is wanted of it, in the database thread: the rows, the first row, the new row id
+    or the number of rows changed. aiosqlite's own `execute` makes one thread hop for the statement and another
+    to close its cursor (a third to fetch); this makes one, and most actions run dozens of statements."""
+    cursor = conn.execute(sql, params)
+    try:
+        if want == "rows":
+            return cursor.fetchall()
+        if want == "row":
+            return cursor.fetchone()
+        if want == "lastrowid":
+            return cursor.lastrowid
+        return cursor.rowcount
+    finally:
+        cursor.close()
+
+
 class Tx:
-    """An open transaction: run statements, fetch rows (as dicts)."""
+    """An open transaction: run statements, fetch rows (as dicts). Each call is one hop to the database thread."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
-    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
-        """Run one statement; returns the number of rows changed."""
-        cursor = await self._conn.execute(sql, params)
-        count = cursor.rowcount
-        await cursor.close()
-        return count
+    async def _one(self, sql: str, params: Params, want: str) -> Any:
+        # aiosqlite's queue of work for its thread (`_execute`) and the sqlite3 connection it wraps (`_conn`):
+        # not public, but stable since aiosqlite 0.17; tests/integration/test_store_reads.py covers both.
+        return await self._conn._execute(_run, self._conn._conn, sql, params, want)  # type: ignore[no-untyped-call]
 
-    async def insert(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; returns the number of rows changed."""
+        return int(await self._one(sql, params, "rowcount"))
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
         """Run an INSERT and return the new row id."""
-        cursor = await self._conn.execute(sql, params)
-        row_id = cursor.lastrowid
-        await cursor.close()
+        row_id = await self._one(sql, params, "lastrowid")
         assert row_id is not None
-        return row_id
+        return int(row_id)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         await self._conn.executemany(sql, rows)
 
-    async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> dict[str, Any] | None:
-        async with self._conn.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
+    async def fetchone(self, sql: str, params: Params = ()) -> dict[str, Any] | None:
+        row = await self._one(sql, params, "row")
         return dict(row) if row is not None else None
 
-    async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
-        async with self._conn.execute(sql, params) as cursor:
-            rows = await cursor.fetchall()
-        return [dict(r) for r in rows]
+    async def fetchall(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
+        return [dict(r) for r in await self._one(sql, params, "rows")]
 
-    async def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
-        async with self._conn.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
+    async def scalar(self, sql: str, params: Params = ()) -> Any:
+        row = await self._one(sql, params, "row")
         return row[0] if row is not None else None
 
 
