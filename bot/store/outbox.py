@@ -14,17 +14,16 @@ async def insert(tx: Tx, *, created_at: datetime, case_id: int | None, case_ref:
                  channel: str, template: str, text: str, message: str | None, urgent: bool, earliest: datetime,
                  dedupe_key: str | None, reads: str | None) -> int | None:
     """Queue one row; None when `dedupe_key` was queued before."""
-    count = await tx.execute(
+    row_id = await tx.scalar(
         """INSERT INTO outbox (created_at, case_id, case_ref, recipient_id, channel, template, text, message,
                                urgent, not_before, next_attempt_at, dedupe_key, reads)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (dedupe_key) DO NOTHING""",
+           ON CONFLICT (dedupe_key) DO NOTHING
+           RETURNING id""",
         (created_at.isoformat(), case_id, case_ref, recipient_id, channel, template, text, message, int(urgent),
          earliest.isoformat(), earliest.isoformat(), dedupe_key, reads),
     )
-    if count == 0:
-        return None
-    return int(await tx.scalar("SELECT last_insert_rowid()"))
+    return None if row_id is None else int(row_id)
 
 
 def showing(refs: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
