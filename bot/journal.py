@@ -17,14 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot import audit
+from bot import audit, readlog
 from bot.cases.access import CaseLoader, read_case
 from bot.cases.models import Case
 from bot.directory import Directory
 from bot.errors import Refusal
 from bot.rendering import Renderer
 from bot.store import Database, Tx
-from bot.store import reads as read_store
 
 # Actions of the history that belong in the journal's course of events (not views, not refusals).
 COURSE = ("request", "assign", "acknowledge", "book", "hold_now", "no_show", "wait", "resume", "record_outcome",
@@ -69,6 +68,6 @@ async def journal_for(db: Database, load: CaseLoader, directory: Directory, rend
     have it (the caller masks and audits refusals as for every other view)."""
     async with db.transaction() as tx:
         case, history = await _load(tx, load, directory, person_id, ref)
-        await read_store.insert(tx, at=now, person_id=person_id, refs=[case.ref], view="journal", channel=channel)
+        await readlog.record(tx, at=now, person_id=person_id, refs=[case.ref], view="journal", channel=channel)
     text = renderer.render("journal", **context(case, history, person_id, now))
     return Journal(case.ref, text, now)
