@@ -100,22 +100,24 @@ async def dismiss_draft(s: ConsoleSession, positional: list[str], options: dict[
     _say(s, "draft_dismissed", d=await s.core.brister.dismiss_draft(s.person, n, " ".join(positional[1:])))
 
 
-async def measures(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
-    """`/åtgärd <ref> <text>`."""
+async def _record_text(s: ConsoleSession, positional: list[str], change: str) -> None:
+    """`/åtgärd` and `/dialog`: `<ref> <text>` recorded on the report as its measures or its dialogue."""
     ref = _brist_ref(positional)
     if len(positional) < 2:
         raise UsageError("need_text")
-    report = await s.core.brister.record_measures(s.person, ref, " ".join(positional[1:]))
-    _say(s, "changed", report=report, change="measures")
+    record = s.core.brister.record_measures if change == "measures" else s.core.brister.record_dialogue
+    report = await record(s.person, ref, " ".join(positional[1:]))
+    _say(s, "changed", report=report, change=change)
+
+
+async def measures(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
+    """`/åtgärd <ref> <text>`."""
+    await _record_text(s, positional, "measures")
 
 
 async def dialogue(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
     """`/dialog <ref> <text>`."""
-    ref = _brist_ref(positional)
-    if len(positional) < 2:
-        raise UsageError("need_text")
-    report = await s.core.brister.record_dialogue(s.person, ref, " ".join(positional[1:]))
-    _say(s, "changed", report=report, change="dialogue")
+    await _record_text(s, positional, "dialogue")
 
 
 async def close_report(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
