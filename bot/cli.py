@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from bot import audit, texts
+from bot import texts
 from bot.channels.console import ConsoleClock, ConsoleSender, run_console
 from bot.channels.graph import GraphChannel
 from bot.clock import FrozenClock, SystemClock
@@ -237,8 +237,6 @@ async def _journal(settings: Settings, ref: str, person: str, pdf: Path | None) 
             record = await journal_for(core.db, core.cases.load, core.directory, core.renderer, person_id=person,
                                        ref=parse_ref(ref) or ref, now=core.clock.now(), channel="cli")
         except Refusal as exc:
-            await audit.record_refusal(core.db, at=core.clock.now(), actor_id=person, action="journal",
-                                       case_ref=parse_ref(ref), reason=exc.code)
             exc = await access.masked(core.db, core.cases.load, core.directory, person, exc)
             print(core.renderer.refusal(exc), file=sys.stderr)
             return 1

@@ -19,7 +19,7 @@ from typing import Any
 
 from bot import audit, readlog
 from bot.cases.access import CaseLoader, read_case
-from bot.cases.models import Case
+from bot.cases.models import Case, parse_ref
 from bot.directory import Directory
 from bot.errors import Refusal
 from bot.rendering import Renderer
@@ -64,10 +64,15 @@ async def _load(tx: Tx, load: CaseLoader, directory: Directory, person_id: str, 
 
 async def journal_for(db: Database, load: CaseLoader, directory: Directory, renderer: Renderer, *,
                       person_id: str, ref: str, now: datetime, channel: str) -> Journal:
-    """The journal record of `ref` for `person_id`, logged as read on `channel`; Refusal when they may not
-    have it (the caller masks and audits refusals as for every other view)."""
-    async with db.transaction() as tx:
-        case, history = await _load(tx, load, directory, person_id, ref)
-        await readlog.record(tx, at=now, person_id=person_id, refs=[case.ref], view="journal", channel=channel)
+    """The journal record of `ref` for `person_id`, logged as read on `channel`; Refusal, audited here, when they
+    may not have it (the caller masks it as for every other view)."""
+    try:
+        async with db.transaction() as tx:
+            case, history = await _load(tx, load, directory, person_id, ref)
+            await readlog.record(tx, at=now, person_id=person_id, refs=[case.ref], view="journal", channel=channel)
+    except Refusal as exc:
+        await audit.record_refusal(db, at=now, actor_id=person_id, action="journal", case_ref=parse_ref(ref),
+                                   reason=exc.code)
+        raise
     text = renderer.render("journal", **context(case, history, person_id, now))
     return Journal(case.ref, text, now)

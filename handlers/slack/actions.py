@@ -210,7 +210,6 @@ async def journal(ctx: SlackContext, ack: Any, body: dict[str, Any], client: Asy
         record = await journal_for(core.db, core.cases.load, core.directory, core.renderer, person_id=person_id,
                                    ref=click.ref, now=core.clock.now(), channel="slack")
     except Refusal as exc:
-        await audit_refusal(ctx, person_id, "journal", click.ref, exc)
         await reply(ctx, client, user_id=click.user_id, text=await refusal_text(ctx, person_id, exc),
                     channel_id=click.channel_id, trigger_id=click.trigger_id)
         return

@@ -8,7 +8,7 @@ from typing import Any
 from microsoft_agents.activity import Activity, ActivityTypes
 from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
 
-from bot import audit, readlog
+from bot import readlog
 from bot.cases import access, offers
 from bot.cases.models import Case, parse_ref
 from bot.cases.visibility import may_see
@@ -109,16 +109,11 @@ async def mine_card(ctx: TeamsContext, person_id: str) -> dict[str, Any]:
 
 
 async def journal_card(ctx: TeamsContext, person_id: str, ref: str) -> dict[str, Any]:
-    """The journal record as a text card (the card action and the chat word `journal <ref>`); Refusal, audited,
-    when the person may not have it."""
+    """The journal record as a text card (the card action and the chat word `journal <ref>`); Refusal when the
+    person may not have it."""
     core = ctx.core
-    try:
-        record = await journal_for(core.db, core.cases.load, core.directory, core.renderer, person_id=person_id,
-                                   ref=ref, now=core.clock.now(), channel="teams")
-    except Refusal as exc:
-        await audit.record_refusal(core.db, at=core.clock.now(), actor_id=person_id, action="journal",
-                                   case_ref=parse_ref(ref), reason=exc.code)
-        raise
+    record = await journal_for(core.db, core.cases.load, core.directory, core.renderer, person_id=person_id,
+                               ref=ref, now=core.clock.now(), channel="teams")
     return cards.text_card(record.text)
 
 

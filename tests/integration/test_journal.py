@@ -133,3 +133,14 @@ async def test_the_cli_writes_the_journal_as_pdf_for_someone_in_the_case(
     read_log = cli(db, "read-log", "--ref", ref)
     assert "Linnea Fors (linnea.fors)  journalunderlag, kommandoraden" in read_log.stdout
     assert "petra.lund" not in read_log.stdout
+
+
+async def test_a_refused_journal_is_audited_on_every_channel(
+    core: Core, clock: FrozenClock, sender: RecordingSender
+) -> None:
+    ref = await held_and_closed(core, clock, sender)
+    answer = await say(core, clock, "petra.lund", f"/journal {ref}")  # no part in the case
+    assert "Hittar inget ärende" in answer and "journalunderlag" not in answer
+    async with core.db.transaction() as tx:
+        rows = await tx.fetchall("SELECT actor_id, result FROM audit WHERE action = 'journal'")
+    assert [(r["actor_id"], r["result"]) for r in rows] == [("petra.lund", "refused")]
