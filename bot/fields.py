@@ -1,8 +1,10 @@
 """Free-text fields: one table of maximum lengths, one function every text input goes through.
 
 `clean_fields` is the single place where user-typed text is accepted by the service: it checks the type,
-treats whitespace/zero-width-only text as empty, bounds the length and runs the identity-number guard
-(`bot.privacy`). A field added later needs a row in `MAX_LENGTH` (an unknown key is a programming error).
+treats whitespace/zero-width-only text as empty, bounds the length, runs the identity-number guard
+(`bot.privacy`) and refuses bidi controls (`bot.folding.BIDI_CONTROLS`: they make the text shown differ from
+the text stored, so a number can be stored reversed and shown whole). A field added later needs a row in
+`MAX_LENGTH` (an unknown key is a programming error).
 
 Why these limits: they are the `max_length` of the Slack modals (so the modal and the service agree), a
 real user does not reach them, and the longest message built from them (brief + contact + names in a
@@ -18,6 +20,7 @@ from datetime import date
 from typing import Any
 
 from bot.errors import FieldError
+from bot.folding import has_bidi_control
 from bot.privacy import IdentityNumberFound, check_free_text, is_invisible
 
 log = logging.getLogger(__name__)
@@ -79,6 +82,10 @@ def _clean_one(field: str, value: object, today: date, errors: ErrorMap) -> str:
                                                        "exact": exc.exact})
         errors[field] = (exc.code, dict(exc.params))
         return ""
+    if has_bidi_control(text):  # shown in another order than stored: what was checked is not what is read
+        log.warning("bidi control rejected", extra={"event": "privacy.bidi_rejected", "field": field})
+        errors[field] = ("bidi_control", {"field": field})
+        return ""
     limit = MAX_LENGTH[field]
     if len(text) > limit:
         errors[field] = ("too_long", {"field": field, "max": limit})
@@ -91,7 +98,7 @@ def clean_fields(
     """Check and normalise free-text fields {key: value}: a str or None (a list of str for LIST_FIELDS).
 
     Returns ({key: clean text, "" when empty}, errors). Error codes (templates/messages/fields.j2):
-    `wrong_type`, `identity_number`, `too_long`. With `raise_errors` (the default) errors raise
+    `wrong_type`, `identity_number`, `bidi_control`, `too_long`. With `raise_errors` (the default) errors raise
     FieldError instead, nothing having been saved. A required field is checked by the caller (`""`).
     """
     errors: ErrorMap = {}

@@ -4,15 +4,23 @@ The bot must never store or send an identity number in any form a person may typ
 Every free-text input is run through `bot.fields.clean_fields`, which calls `check_free_text` here.
 Nothing here keeps the digits: matches are offsets only, so they can be logged safely.
 
-**Normalisation.** Before matching, the text is read as *chains* of digit groups:
+**Reading.** The guard works on what a person would read: the text is first folded by `bot.folding`
+(Unicode compatibility normalisation, NFKC, so superscript, subscript, circled and full-width digits are
+digits; combining marks, variation selectors and the keycap mark removed; bidi controls removed), once as
+typed and once after each round of HTML character reference decoding (`&#45;` is a dash on a web page, and
+shown as typed in Slack): a number in any reading is refused. Matches are reported at the offsets of the
+typed text. Each reading is then read as *chains* of digit groups:
 
 * a digit is any Unicode decimal digit (ASCII, full-width, Arabic-Indic, Devanagari, …);
-* invisible format characters (zero-width space/joiners, word joiner, BOM, soft hyphen, bidi marks)
-  between digits are a *soft* separator: the digits on both sides are read both as two groups and
-  as one (``8\u200b1\u200b1…`` is spaced digits, ``81121\u200b8-9876`` is ``811218-9876``);
-* a *separator* is any dash (hyphen, en/em dash, non-breaking hyphen, minus sign, …), ``.``, ``/``,
-  ``_``, ``+`` or whitespace (spaces, tabs, line breaks, no-break spaces), full-width forms included;
-  a run of up to eight separators joins two digit groups into one chain; anything else ends the chain.
+* invisible format characters (zero-width space/joiners, word joiner, BOM, soft hyphen) between digits are
+  a *soft* separator: the digits on both sides are read both as two groups and as one
+  (``8\u200b1\u200b1…`` is spaced digits, ``81121\u200b8-9876`` is ``811218-9876``);
+* a letter (of any script) ends the chain; **any run of up to 20 other characters** (spaces, dashes, dots,
+  ``:``, ``,``, ``;``, brackets, ``*``, symbols, emoji …) is a *separator* joining two digit groups into one
+  chain (``811218:9876``, ``(811218)9876``, ``*811218*-*9876*``, ``811218`` + 9 spaces + ``9876``);
+  21 or more end the chain. A list break in a run (``,``, ``;``, a bracket, a line break) ends an item: a
+  candidate crossing one must start and end on one (or on the chain's ends), so ``811218,9876`` is read
+  whole, but not the tail of one item and the head of the next (``08-00 00 00, 01.01.1990``).
 
 **What is refused.** A candidate is a run of whole groups of one chain holding 10 digits
 (``YYMMDD`` + 4) or 12 digits (``CCYYMMDD`` + 4, century 18–20, not after `today`), whose date is a
@@ -38,18 +46,40 @@ with a space between each) or starts and ends on a part boundary (``YY|MM|DD|NNN
 (``22.11.26 10.05``, ``2001-02-09 20:00``) is not read as a 10-digit number in a free grouping, and a
 candidate whose last four digits start a further date (``2026-11-20 – 2026-12-01``) is a date range.
 Organisation numbers have month ≥ 20 (``212000-1124``); case references (``GFI-2026-0042``), postal
-codes and amounts are too short.
+codes and amounts are too short. `bench/bench_privacy.py` measures the false-refusal rate on generated
+look-alikes (phone numbers, dates, times, postal codes, organisation numbers, case references).
+
+**Accepted limits** (what no check of digits can catch; the reason is that each would refuse ordinary text):
+
+* *letters for digits* (``8II2I8-9876`` with I for 1, O for 0, ``B`` for 8): reading letters as digits
+  would turn words, unit codes and case references into numbers;
+* *digits as words* (``åtta ett ett …``): any count of spoken digits is also ordinary Swedish;
+* *the date and the serial far apart* (more than 20 separators, or a word between them: ``född 811218,
+  nummer 9876``): joining digit groups across words would refuse every text with a date and a number;
+* *the parts in another order* (serial first, or reordered by right-to-left letters around them without
+  bidi controls): the bidi controls themselves are refused in stored text (`bot.fields`), and a reader of a
+  right-to-left script reads the groups in their typed order;
+* *a number split over several fields* (date in one, serial in another): each field is checked alone;
+* *a date and serial that read as a day-first date after another number* (``81 01.05.1990`` is 81 and
+  1 May 1990 to a reader too), and *a number inside a list* that starts or ends mid-item
+  (``12 811218:9876``): read otherwise, every list of dates, times and phone numbers would be refused.
+
+These are written down so that nobody mistakes the guard for a proof: it stops the number typed in any
+form a reader would recognise as one, which is the mistake that happens; it cannot stop someone set on
+hiding one.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
 
 from stdnum import luhn
+
+from bot.folding import readings
 
 IdentityKind = Literal["personnummer", "samordningsnummer"]
 
@@ -65,10 +95,11 @@ __all__ = [
 
 _CENTURIES_12 = frozenset({18, 19, 20})
 _COORDINATION_OFFSET = 60
-_MAX_SEPARATOR_RUN = 8
-
-# Separators beyond the dash punctuation category (Pd) and whitespace; NFKC maps full-width forms here.
-_SEPARATORS = frozenset(".-/_+\u2212\u2796\u02d7\u2043\u207b\u208b\u2215\u2044\u29f8")
+MAX_SEPARATOR_RUN = 20
+# Separators that end one item of a list: a candidate crossing one must start and end on one (or the chain).
+_ITEM_BREAKS = frozenset(",;:()[]{}\n")
+# Separators between the parts of a day-first date (`31.12.2011`, `31/12/2011`).
+_DAY_FIRST_SEPARATORS = frozenset({".", "/"})
 # Invisible characters that are not of category Cf (Hangul fillers, braille blank).
 _INVISIBLE_EXTRA = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 # Part boundaries (offsets into the digits) of the two lengths.
@@ -123,13 +154,6 @@ def _digit(ch: str) -> str | None:
     return None if value is None else str(value)
 
 
-def _is_separator(ch: str) -> bool:
-    if ch.isspace() or ch in _SEPARATORS or unicodedata.category(ch) == "Pd":
-        return True
-    folded = unicodedata.normalize("NFKC", ch)
-    return len(folded) == 1 and folded != ch and _is_separator(folded)
-
-
 @dataclass(slots=True)
 class _Group:
     start: int
@@ -140,7 +164,7 @@ class _Group:
 
 
 def _chains(text: str) -> list[list[_Group]]:
-    """The digit groups of `text`, as chains of groups joined by separator runs."""
+    """The digit groups of folded `text`, as chains of groups joined by separator runs."""
     chains: list[list[_Group]] = []
     chain: list[_Group] = []
     group: _Group | None = None
@@ -158,25 +182,20 @@ def _chains(text: str) -> list[list[_Group]]:
             else:
                 group.digits += d
                 group.end = i + 1
-        elif ch.isascii() and not ch.isspace() and ch not in _SEPARATORS:
-            group = None  # a letter or other ASCII punctuation ends the chain
+        elif is_invisible(ch):
+            invisible = group is not None
+        elif ch.isalnum():
+            group = None  # a letter ends the chain
             if chain:
                 chains.append(chain)
             chain, run = [], ""
-        elif is_invisible(ch):
-            invisible = group is not None
-        elif _is_separator(ch):
+        else:  # any other character (punctuation, space, symbol, emoji) separates
             group = None
             if chain:
                 run += ch
-                if len(run) > _MAX_SEPARATOR_RUN:
+                if len(run) > MAX_SEPARATOR_RUN:
                     chains.append(chain)
                     chain, run = [], ""
-        else:
-            group = None
-            if chain:
-                chains.append(chain)
-            chain, run = [], ""
     if chain:
         chains.append(chain)
     return chains
@@ -247,8 +266,8 @@ def _aligned(lengths: list[int], n: int) -> bool:
 
 def _is_clock(hh: _Group, mm: _Group) -> bool:
     return (
-        len(hh.digits) in (1, 2) and len(mm.digits) == 2 and mm.sep_before.strip() in (".", "")
-        and "." in mm.sep_before and int(hh.digits) <= 23 and int(mm.digits) <= 59
+        len(hh.digits) in (1, 2) and len(mm.digits) == 2 and mm.sep_before.strip() in (".", ":")
+        and int(hh.digits) <= 23 and int(mm.digits) <= 59
     )
 
 
@@ -282,15 +301,47 @@ def _plus_before_serial(groups: list[_Group], n: int) -> bool:
     return False
 
 
+def _ends_item(group: _Group) -> bool:
+    """The separator run before `group` ends an item of a list (``, `` ``: `` ``(`` a line break, `` / ``)."""
+    sep = group.sep_before
+    return any(c in _ITEM_BREAKS for c in sep) or ("/" in sep and any(c.isspace() for c in sep))
+
+
+def _ends_day_first_date(groups: list[_Group]) -> bool:
+    """The candidate's last three groups are a day-first date (``31.12.2011``) set apart from the group
+    before it by another separator (``55: 01.07.2011``, ``16 % / 08/10/1997``): the serial is its year."""
+    if len(groups) < 4:
+        return False
+    day, month, year = groups[-3:]
+    sep = year.sep_before
+    return (
+        sep in _DAY_FIRST_SEPARATORS and month.sep_before == sep and day.sep_before != sep
+        and len(year.digits) == 4 and 1900 <= int(year.digits) <= 2099 and len(month.digits) <= 2
+        and len(day.digits) <= 2 and 1 <= int(month.digits) <= 12 and 1 <= int(day.digits) <= 31
+    )
+
+
+def _straddles_items(chain: list[_Group], i: int, j: int) -> bool:
+    """The candidate crosses a list break (``,``, ``;``, a bracket, a line break) but does not start and end on
+    one: the tail of one item and the head of the next (``08-00 00 00, 01.01.1990``), not a number written
+    with a comma inside (``811218,9876``, ``(811218)9876``)."""
+    if not any(_ends_item(g) for g in chain[i + 1 : j + 1]):
+        return False
+    starts = i == 0 or _ends_item(chain[i])
+    ends = j == len(chain) - 1 or _ends_item(chain[j + 1])
+    return not (starts and ends)
+
+
 def _candidate(chain: list[_Group], i: int, j: int, n: int, today: date, clock_end: bool) -> IdentityMatch | None:
     groups = chain[i : j + 1]
     digits = "".join(g.digits for g in groups)
     kind = _birth_kind(digits, _plus_before_serial(groups, n), today)
-    if kind is None or _starts_date(chain, j):
+    if kind is None or _starts_date(chain, j) or _straddles_items(chain, i, j) or _ends_day_first_date(groups):
         return None
     exact = luhn.is_valid(digits[-10:])
     shaped = _shaped(groups, n)
-    whole = n == 10 and i == 0 and j == len(chain) - 1 and not clock_end
+    whole = (n == 10 and i == 0 and j == len(chain) - 1 and not clock_end
+             and not any(_ends_item(g) for g in groups[1:]))
     if shaped or (exact and whole):
         return IdentityMatch(start=groups[0].start, end=groups[-1].end, kind=kind, exact=exact)
     return None
@@ -302,6 +353,22 @@ def find_identity_numbers(text: str, today: date) -> list[IdentityMatch]:
     Matches with `exact=False` are shaped like an identity number but have a wrong check digit.
     `today` decides the century of 10-digit numbers (and thus whether a 29 February exists).
     """
+    found: list[IdentityMatch] = []
+    for folded in readings(text):
+        for m in _find_in(folded.text, today):
+            start, end = folded.span(m.start, m.end)
+            found.append(replace(m, start=start, end=end))
+    if len(found) > 1:  # the readings agree on most: keep one match per place, the exact one first
+        found.sort(key=lambda m: (m.start, not m.exact, m.start - m.end))
+        kept: list[IdentityMatch] = []
+        for m in found:
+            if not kept or m.start >= kept[-1].end:
+                kept.append(m)
+        found = kept
+    return found
+
+
+def _find_in(text: str, today: date) -> list[IdentityMatch]:
     found: list[IdentityMatch] = []
     for chain in _chains(text):
         candidates: list[IdentityMatch] = []

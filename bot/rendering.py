@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from bot.config import PROJECT_ROOT
 from bot.directory import Directory
 from bot.errors import FieldError, Refusal
+from bot.folding import without_bidi_controls
 from bot.privacy import find_identity_numbers
 from bot.shorten import cut
 
@@ -36,8 +37,9 @@ def mask_identity_numbers(text: str, today: date) -> str:
 
 def echo(value: object, today: date, limit: int = ECHO_MAX) -> str:
     """A value the user typed, safe to repeat in an error message: identity numbers masked, on one line, at
-    most `limit` characters (cut with "…")."""
-    text = " ".join(mask_identity_numbers("" if value is None else str(value), today).split())
+    most `limit` characters (cut with "…"), bidi controls removed."""
+    typed = without_bidi_controls("" if value is None else str(value))  # shown as stored, never reordered
+    text = " ".join(mask_identity_numbers(typed, today).split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 

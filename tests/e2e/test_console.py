@@ -236,6 +236,21 @@ def test_disguised_identity_numbers_are_refused_and_never_stored(tmp_path: Path)
         assert needle not in stored, needle
 
 
+def test_disguises_a_reader_sees_through_are_refused_on_the_console(tmp_path: Path) -> None:
+    from tests.e2e.test_slack_free_text import READER_CASES, RLO
+
+    db = tmp_path / "gfi.sqlite3"
+    script = "".join(f"/gfi enhet=beroende typ=ny-en kort='man, nr {d}' samtycke=ja\n" for d in READER_CASES.values())
+    script += f'/gfi enhet=beroende typ=ny-en kort="man, 45 år" kontakt="Maria {RLO}" samtycke=ja\n'
+    out = console(db, script)
+    assert out.count("Kort kring ärendet innehåller ett personnummer") == len(READER_CASES), out
+    assert "Kontaktuppgifter innehåller osynliga tecken som styr textriktningen" in out, out
+    assert "registrerad" not in out
+    stored = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("gfi.sqlite3"))
+    for needle in [*READER_CASES.values(), RLO, "man, nr"]:
+        assert needle.encode() not in stored, ascii(needle)
+
+
 def test_consent_parameters_partial_withdrawal_and_the_default_period(tmp_path: Path) -> None:
     out = console(
         tmp_path / "gfi.sqlite3",

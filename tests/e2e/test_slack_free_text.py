@@ -77,3 +77,35 @@ async def test_place_of_hundred_thousand_characters_is_refused_on_the_field(bot:
     assert answer["response_action"] == "errors"
     assert answer["errors"] == {"plats": "Plats/länk får vara högst 300 tecken."}
     assert await bot.case_state(ref) == "acknowledged"
+
+
+# Issue #23 item 1: one disguise of each class a reader sees through, and a right-to-left override that shows
+# 811218-9876 while the stored characters are reversed.
+READER_CASES = {
+    "superscript": "⁸¹¹²¹⁸⁻⁹⁸⁷⁶",
+    "circled": "⑧①①②①⑧-⑨⑧⑦⑥",
+    "combining": "8\u03011\u03011\u03012\u03011\u03018\u0301-9\u03018\u03017\u03016\u0301",
+    "keycap": "".join(f"{c}\ufe0f\u20e3" for c in "8112189876"),
+    "colon": "811218:9876",
+    "parentheses": "(811218)9876",
+    "stars": "*811218*-*9876*",
+    "html-dash": "811218&#45;9876",
+    "nine-dots": "811218.........9876",
+}
+RLO = "\u202e6789-812118\u202c"
+
+
+async def test_disguises_a_reader_sees_through_are_refused_on_the_slack_form(bot: SlackBot) -> None:
+    for name, disguise in READER_CASES.items():
+        reply = await bot.submit(MARIA, "gfi_request", request_values(kort=plain_text_state(f"man, nr {disguise}")))
+        answer = reply.json()
+        assert answer["response_action"] == "errors", name
+        assert "Kort kring ärendet innehåller ett personnummer" in answer["errors"]["kort"], (name, answer)
+    reply = await bot.submit(MARIA, "gfi_request", request_values(kontakt=plain_text_state(f"Maria {RLO}")))
+    answer = reply.json()
+    assert answer["response_action"] == "errors"
+    assert "textriktningen" in answer["errors"]["kontakt"] and "Kontakt" in answer["errors"]["kontakt"], answer
+    assert await bot.count("SELECT COUNT(*) FROM cases") == 0
+    data = stored(bot)
+    for needle in [*READER_CASES.values(), RLO, "man, nr"]:
+        assert needle.encode() not in data, ascii(needle)

@@ -131,3 +131,15 @@ async def test_submitting_files_the_request_once_even_when_sent_twice(bot: Teams
     assert again.status == 200
     assert await bot.count("SELECT COUNT(*) FROM cases") == 1
     assert "redan gjort" in card_text(again.card)
+
+
+async def test_disguises_a_reader_sees_through_are_refused_on_the_teams_card(bot: TeamsBot) -> None:
+    from tests.e2e.test_slack_free_text import READER_CASES, RLO
+
+    for name, disguise in READER_CASES.items():
+        reply = await bot.act("maria.sand", "request", {"card": "c1", **request_values(kort=f"man, nr {disguise}")})
+        assert reply.status == 200
+        assert "Kort kring ärendet innehåller ett personnummer" in card_text(reply.card), name
+    reply = await bot.act("maria.sand", "request", {"card": "c1", **request_values(kontakt=f"Maria {RLO}")})
+    assert "textriktningen" in card_text(reply.card)
+    assert await bot.count("SELECT COUNT(*) FROM cases") == 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import unicodedata
 from datetime import date
 
 import pytest
@@ -482,3 +483,85 @@ def test_agrees_with_stdnum_on_twelve_digit_personnummer() -> None:
                         assert any(m.exact for m in found) is expected, number
                         checked += 1
     assert checked > 1000
+
+
+# --- the text as a reader sees it (issue #23, item 1) ----------------------------------------------
+
+SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+SUBSCRIPT = str.maketrans("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋")
+CIRCLED = str.maketrans("0123456789", "⓪①②③④⑤⑥⑦⑧⑨")
+NEGATIVE_CIRCLED = str.maketrans("0123456789", "⓿❶❷❸❹❺❻❼❽❾")
+
+
+def after_each_digit(text: str, mark: str) -> str:
+    return "".join(c + mark if c.isdigit() else c for c in text)
+
+
+PNR = "811218-9876"
+# Every disguise the attack of issue #23 stored through Slack and Teams, and the neighbours of each class.
+READER_DISGUISES = {
+    "superscript": PNR.translate(SUPERSCRIPT),
+    "subscript": PNR.translate(SUBSCRIPT),
+    "circled": PNR.translate(CIRCLED),
+    "negative-circled": PNR.translate(NEGATIVE_CIRCLED),
+    "combining-acute": after_each_digit(PNR, "\u0301"),
+    "combining-enclosing-circle": after_each_digit(PNR, "\u20dd"),
+    "variation-selector": after_each_digit(PNR, "\ufe0f"),
+    "variation-selector-supplement": after_each_digit(PNR, "\U000e0100"),
+    "keycap": after_each_digit("8112189876", "\ufe0f\u20e3"),
+    "keycap-no-selector": after_each_digit("8112189876", "\u20e3"),
+    "colon": "811218:9876",
+    "comma": "811218,9876",
+    "semicolon": "811218;9876",
+    "parentheses": "(811218)9876",
+    "stars": "*811218*-*9876*",
+    "three-stars": "811218***9876",
+    "html-dash": "811218&#45;9876",
+    "html-hex-dash": "811218&#x2d;9876",
+    "html-named-dash": "811218&ndash;9876",
+    "html-double-encoded": "811218&amp;#45;9876",
+    "html-digits": "&#56;&#49;&#49;&#50;&#49;&#56;-&#57;&#56;&#55;&#54;",
+    "nine-spaces": "811218" + " " * 9 + "9876",
+    "twenty-spaces": "811218" + " " * 20 + "9876",
+    "nine-dots": "811218" + "." * 9 + "9876",
+    "mixed-punctuation": "811218 ~#%&=!?|^ 9876",
+    "emoji-between": "811218 👉 9876",
+    "bidi-override-hidden": "81121\u202e\u202c8-9876",
+    "bidi-isolates-between-digits": "\u20668\u20691\u20661\u20692\u20661\u20698-9876",
+}
+
+
+@pytest.mark.parametrize("text", READER_DISGUISES.values(), ids=READER_DISGUISES.keys())
+def test_disguises_a_reader_sees_through_are_found(text: str) -> None:
+    sentence = f"man 45 år, nr {text} tidigare känd"
+    found = find_identity_numbers(sentence, TODAY)
+    assert [(m.kind, m.exact) for m in found] == [("personnummer", True)], ascii(sentence)
+    # the match covers the whole disguise in the original text (what masking replaces)
+    assert sentence[found[0].start : found[0].end].strip("*(") in text, ascii(sentence[found[0].start : found[0].end])
+
+
+def test_twenty_one_separators_end_the_chain() -> None:
+    assert find_identity_numbers("811218" + " " * 21 + "9876", TODAY) == []
+
+
+def test_masking_replaces_the_disguise_in_the_original_text() -> None:
+    from bot.rendering import mask_identity_numbers
+
+    for text in READER_DISGUISES.values():
+        masked = mask_identity_numbers(f"nr {text}.", TODAY)
+        assert "[personnummer]" in masked, ascii(masked)
+        assert not any(unicodedata.digit(c, None) is not None for c in masked), ascii(masked)
+
+
+@pytest.mark.parametrize("text", [
+    "möte 2026-11-30 kl. 13:00, rum 3",
+    "2026-11-30 13:00-14:30",
+    "tel 070-123 45 67, 08-123 456 78",
+    "kl 10:00, 11:30 och 14:00",
+    "GFI-2026-0042, GFI-2026-0043",
+    "211 22 Malmö; 212 12 Malmö",
+    "org.nr 212000-1124 (kommunen)",
+    "&#8203; &amp; &lt;b&gt;",
+])
+def test_wider_separators_keep_the_look_alikes(text: str) -> None:
+    assert find_identity_numbers(text, TODAY) == [], text

@@ -3,12 +3,15 @@
 Generated valid and mistyped personnummer/samordningsnummer in generated disguises (digits of other
 scripts, every separator, split dates, spaced digits, zero-width characters) are all refused, in every
 free-text field; generated look-alikes (phone numbers, dates, times, postal codes, organisation numbers,
-case references) all pass. The runs are derandomised so CI sees the same examples every time.
+case references) all pass. The runs are derandomised so CI sees the same examples every time; set
+GFI_PROPERTY_EXAMPLES (e.g. 5000) for a longer run with more examples.
 """
 
 from __future__ import annotations
 
 import functools
+import html
+import os
 from collections.abc import Callable
 from datetime import date
 
@@ -20,14 +23,16 @@ from bot.config import DEFAULT_DIRECTORY
 from bot.directory import load_directory
 from bot.errors import FieldError, NotFound, Refusal
 from bot.fields import MAX_LENGTH, clean_fields
+from bot.folding import BIDI_CONTROLS
 from bot.privacy import find_identity_numbers
 from bot.rendering import Renderer
 from tests.unit.test_privacy import luhn_digit
 
 TODAY = date(2026, 11, 22)
 
+EXAMPLES = int(os.environ.get("GFI_PROPERTY_EXAMPLES", "150"))
 PROPERTY = settings(
-    max_examples=150, derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=EXAMPLES, derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 # The zero of each digit script: ASCII, Arabic-Indic, extended Arabic-Indic, Devanagari, Bengali, full-width,
@@ -124,6 +129,85 @@ def test_mistyped_numbers_in_any_disguise_are_refused(text: str) -> None:
 def test_century_follows_the_injected_today(data: st.DataObject, today: date) -> None:
     digits = data.draw(identity_digits(valid=True, today=today))
     assert len(find_identity_numbers(data.draw(disguised(digits)), today)) == 1
+
+
+# --- disguises a reader sees through (issue #23, item 1) ----------------------------------------------
+
+SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉"
+CIRCLED = "⓪①②③④⑤⑥⑦⑧⑨"
+NEGATIVE_CIRCLED = "⓿❶❷❸❹❺❻❼❽❾"
+GLYPH_SETS = ["0123456789", SUPERSCRIPTS, SUBSCRIPTS, CIRCLED, NEGATIVE_CIRCLED,
+              "".join(chr(0xFF10 + i) for i in range(10))]
+# Marks a reader does not see as characters: combining accents, the enclosing circle, variation selectors,
+# the keycap sequence.
+MARKS = ["\u0301", "\u0308", "\u0336", "\u20dd", "\ufe0f", "\ufe0e", "\U000e0100", "\ufe0f\u20e3", "\u20e3"]
+PUNCTUATION = [*":,;()[]*#&%=!?|^~'\"<>@$", "&#45;", "&#x2d;", "&ndash;", "&amp;#45;", "👉", "•", "→"]
+
+
+@st.composite
+def reader_separator(draw: st.DrawFn, *, double_encoded: bool = True) -> str:
+    """A run of up to 20 characters that are not letters or digits (punctuation, HTML references, spaces).
+    Without `double_encoded`, no twice-encoded reference: a text whose digits are encoded once and a
+    separator twice reads whole in no single decoding (nor to any reader)."""
+    pool = [*PUNCTUATION, " ", ".", "-", "\t"]
+    if not double_encoded:
+        pool.remove("&amp;#45;")
+    parts = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=8))
+    run = "".join(parts)
+    # an HTML reference is one character as read: count what a reader sees
+    while len(html.unescape(html.unescape(run))) > 20:
+        parts.pop()
+        run = "".join(parts) or "-"
+    return run
+
+
+@st.composite
+def read_disguised(draw: st.DrawFn, digits: str) -> str:
+    """`digits` in a disguise a reader sees through: other glyphs, marks after digits, HTML references,
+    punctuation runs between the parts."""
+    layout = draw(st.sampled_from(["compact", "date_serial", "split_date", "spaced"]))
+    glyphs = draw(st.sampled_from(GLYPH_SETS))
+    mark = draw(st.sampled_from(["", *MARKS]))
+    html_digits = draw(st.integers(0, 4)) == 0
+
+    def glyph(c: str) -> str:
+        if html_digits:
+            return f"&#{ord(c)};"
+        return glyphs[int(c)] + mark
+
+    groups = ["".join(glyph(c) for c in part) for part in parts_of(digits, layout)]
+    text = groups[0]
+    for g in groups[1:]:
+        text += draw(reader_separator(double_encoded=not html_digits)) + g
+    return draw(st.sampled_from(PREFIXES)) + text + draw(st.sampled_from(SUFFIXES))
+
+
+@PROPERTY
+@given(data=st.data(), valid=st.booleans())
+def test_numbers_in_disguises_a_reader_sees_through_are_refused(data: st.DataObject, valid: bool) -> None:
+    digits = data.draw(identity_digits(valid=valid))
+    text = data.draw(read_disguised(digits))
+    found = find_identity_numbers(text, TODAY)
+    assert len(found) == 1, ascii(text)
+    if valid:
+        assert found[0].exact, ascii(text)
+
+
+@PROPERTY
+@given(field=st.sampled_from(sorted(MAX_LENGTH)), data=st.data())
+def test_every_field_refuses_reader_disguises_and_bidi_controls(field: str, data: st.DataObject) -> None:
+    digits = data.draw(identity_digits(valid=True))
+    text = data.draw(read_disguised(digits))
+    assume(len(text) <= MAX_LENGTH[field])
+    with pytest.raises(FieldError) as exc:
+        clean_fields({field: text}, TODAY)
+    assert exc.value.errors[field][0] == "identity_number", ascii(text)
+    # a bidi control anywhere inside a field is refused, with the field named
+    control = data.draw(st.sampled_from(sorted(BIDI_CONTROLS)))
+    with pytest.raises(FieldError) as exc:
+        clean_fields({field: f"man{control} 45 år"}, TODAY)
+    assert exc.value.errors[field] == ("bidi_control", {"field": field})
 
 
 # --- look-alikes -------------------------------------------------------------------------------------
