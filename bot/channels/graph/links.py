@@ -17,6 +17,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.channels.payload import loads
 from bot.store import Tx
 from bot.store import graph as graph_store
 
@@ -86,7 +87,7 @@ class LinkSigner:
             payload = _unb64(body)
             if not mac or not hmac.compare_digest(_unb64(mac), self._mac(payload)):
                 raise LinkRefused("tampered")
-            data = json.loads(payload)
+            data = loads(payload)  # depth bounded: a signed token nesting thousands of levels is tampered
             claim = LinkClaim(str(data["j"]), str(data["p"]), str(data["a"]),
                               None if data["c"] is None else str(data["c"]),
                               None if data["i"] is None else int(data["i"]),

@@ -1,7 +1,9 @@
 """`gfi-bot run` with Slack: HTTP (`POST /slack/events`, `GET /healthz`) or Socket Mode, plus the background.
 
 The HTTP front checks the Slack signature and timestamp itself before Bolt sees the body, so that forged or
-replayed requests get 401 and malformed ones 400 (Bolt would parse the body first and fail with a 500).
+replayed requests get 401 and malformed ones 400 (Bolt would parse the body first and fail with a 500); a body
+over `bot.channels.payload.MAX_BODY_BYTES` gets 413 and JSON nested deeper than `MAX_DEPTH` 400, before any
+parser sees it.
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import json
 import logging
 import signal
 import socket
@@ -25,6 +26,7 @@ from slack_bolt.request.async_internals import build_async_context
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.channels import payload
 from bot.channels.graph import GraphChannel
 from bot.channels.slack.app import Register, build_app
 from bot.channels.slack.context import SlackContext
@@ -103,16 +105,16 @@ def well_formed(text: str, content_type: str) -> bool:
         return False
     if content_type == "application/json" or text.lstrip().startswith("{"):
         try:
-            data = json.loads(text)
-        except ValueError:
+            data = payload.loads(text)
+        except payload.MalformedPayload:
             return False
     else:
         fields = dict(parse_qsl(text, keep_blank_values=True))
         if "payload" not in fields:
             return bool(fields.get("command") or fields.get("ssl_check"))
         try:
-            data = json.loads(fields["payload"])
-        except ValueError:
+            data = payload.loads(fields["payload"])
+        except payload.MalformedPayload:
             return False
     if not isinstance(data, dict) or not isinstance(data.get("type"), str) or not _bolt_can_read(data):
         return False
@@ -127,6 +129,9 @@ def slack_guard(signing_secret: str, path: str = EVENTS_PATH) -> Callable[..., A
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path != path or request.method != "POST":
             return await handler(request)
+        if (request.content_length or 0) > payload.MAX_BODY_BYTES:
+            log.warning("slack request too large", extra={"event": "slack.too_large"})
+            return _problem(413, "request_too_large")
         raw = await request.read()
         try:
             body = raw.decode("utf-8")

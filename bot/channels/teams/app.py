@@ -7,7 +7,6 @@ aiohttp server (`mount`). Tests pass their own `connections` (token provider) so
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from microsoft_agents.hosting.core import (
 from microsoft_agents.hosting.core.authorization import ClaimsIdentity, Connections
 from pydantic import ValidationError
 
+from bot.channels import payload
 from bot.channels.teams.auth import TokenGate, Unauthorized, auth_configuration
 from bot.channels.teams.identity import TeamsIdentity
 from bot.channels.teams.sender import ChatInstaller, TeamsSender
@@ -89,14 +89,17 @@ class TeamsChannel:
         """`POST /api/messages`: the gate (401), then the SDK; never a stack trace."""
         try:
             identity = await self.gate.identity(request.headers.get("Authorization"))
-            try:
-                body = json.loads(await request.read())
-            except ValueError:
-                raise Unauthorized("malformed_activity") from None
+            if (request.content_length or 0) > payload.MAX_BODY_BYTES:
+                log.warning("teams request too large", extra={"event": "teams.too_large"})
+                return web.json_response({"error": "request_too_large"}, status=413)
+            body = payload.loads(await request.read())  # size and depth bounded before parsing
             self.gate.check_activity(identity, body)
         except Unauthorized as exc:
             log.warning("teams request refused", extra={"event": "teams.unauthorized", "reason": exc.reason})
             return web.json_response({"error": "unauthorized"}, status=401)
+        except payload.MalformedPayload as exc:
+            log.warning("teams request malformed", extra={"event": "teams.malformed", "reason": exc.reason})
+            return web.json_response({"error": "malformed_activity"}, status=400)
         try:  # the SDK reads the body into its Activity model first; what does not fit is the sender's error
             Activity.model_validate(body)
         except ValidationError:

@@ -18,6 +18,7 @@ import jwt
 from microsoft_agents.hosting.core.authorization import AgentAuthConfiguration, AuthTypes, ClaimsIdentity
 from microsoft_agents.hosting.core.authorization.jwt import _authorize_request
 
+from bot.channels.payload import MalformedPayload
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
@@ -95,9 +96,10 @@ class TokenGate:
         return result
 
     def check_activity(self, identity: ClaimsIdentity, body: Any) -> None:
-        """The activity must be a JSON object from our tenant, sent to the service URL the token names."""
+        """The activity must be a JSON object (MalformedPayload) from our tenant, sent to the service URL the
+        token names (Unauthorized)."""
         if not isinstance(body, dict) or not isinstance(body.get("type"), str):
-            raise Unauthorized("malformed_activity")
+            raise MalformedPayload("not_an_activity")  # answered with 400: the caller is who the token says
         tenant = activity_tenant(body)
         if self.tenant_id and not (identity.allow_anonymous and tenant is None):
             if tenant is None or tenant.lower() != self.tenant_id.lower():
