@@ -48,7 +48,7 @@ async def main(cases: int) -> None:
             for i in range(cases):
                 who = REQUESTERS[i % len(REQUESTERS)]
                 form = GfiRequest(
-                    target_unit=TARGETS[who], case_type="ny-en", consent_confirmed=True,
+                    target_unit=TARGETS[who], case_type="ny-en", consent_confirmed=True, children="nej",
                     brief=f"Person {i % 90 + 18} år, behöver samordning kring boende och behandling.",
                 )
                 await core.cases.request(who, form)

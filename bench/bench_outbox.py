@@ -74,7 +74,7 @@ async def receipt(core: Core) -> dict[str, Any]:
     """A real receipt row, to copy."""
     await core.cases.request("maria.sand", GfiRequest(target_unit="beroende", case_type="ny-en",
                                                       brief="man, 45 år, behöver samordnad plan",
-                                                      consent_confirmed=True))
+                                                      consent_confirmed=True, children="nej"))
     async with core.db.transaction() as tx:
         row = await tx.fetchone("SELECT * FROM outbox WHERE template = 'case_filed'")
         await tx.execute("DELETE FROM outbox")

@@ -139,7 +139,7 @@ async def _templates(core: Core, clock: FrozenClock) -> tuple[str, str]:
 
     def form() -> GfiRequest:
         return GfiRequest(target_unit=UNIT, case_type="ny-en", consent_confirmed=True,
-                          brief="Person 42 år, behöver samordning kring boende och behandling.")
+                          brief="Person 42 år, behöver samordning kring boende och behandling.", children="nej")
 
     queued = await core.cases.request(REQUESTER, form())
     assigned = await core.cases.request(REQUESTER, form())

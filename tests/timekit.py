@@ -55,6 +55,7 @@ def form(**overrides: Any) -> GfiRequest:
         "case_type": "ny-en",
         "brief": "Man, 45 år, alkohol, vill veta vad beroendemottagningen kan erbjuda.",
         "consent_confirmed": True,
+        "children": "nej",
     }
     data.update(overrides)
     return GfiRequest(**data)

@@ -33,6 +33,8 @@ class ClosingActions(CaseEngine):
         def precheck(case: Case) -> None:
             if code in (CloseReason.COMPLETED, CloseReason.SIP_AT_GFI) and case.outcome is None:
                 raise FieldError.one("skal", "close_without_outcome", ref=case.ref, reason=code.value)
+            if code is CloseReason.REDIRECTED_SIP and case.outcome is Outcome.SIP:  # they contradict: ask
+                raise FieldError.one("skal", "sip_contradiction", ref=case.ref)
             if code is CloseReason.COMPLETED and case.outcome is Outcome.LOTSNING and not new_contact:
                 raise FieldError.one("nykontakt", "new_contact_unknown" if new_contact is None
                                      else "new_contact_missing", ref=case.ref)

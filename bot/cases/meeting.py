@@ -11,9 +11,10 @@ from bot.calendar import office_of
 from bot.cases import consent
 from bot.cases.base import CaseEngine
 from bot.cases.models import Case, CaseState, MeetingParticipant, parse_external_role, parse_outcome
-from bot.cases.rules import Action, appointers
+from bot.cases.rules import Action, appointers, unit_appointers
 from bot.errors import FieldError, Refusal
 from bot.fields import clean_fields
+from bot.privacy import find_identity_numbers
 from bot.store import Tx
 from bot.store import cases as case_store
 
@@ -53,6 +54,9 @@ class MeetingActions(CaseEngine):
         out: list[MeetingParticipant] = []
         for role_text, name in externals:
             role = parse_external_role(role_text)
+            if role is None and find_identity_numbers(role_text, self.today()):
+                errors["extern"] = ("external_identity_number", {"field": "extern"})
+                continue
             if role is None:
                 errors["extern"] = ("unknown_role", {"field": "extern", "value": role_text})
                 continue
@@ -173,7 +177,12 @@ class MeetingActions(CaseEngine):
             await case_store.set_participants(tx, case.id, rows)
             return {"meeting_at": now.isoformat(), "units": units, "held_now": True, **_audited(rows)}
 
-        return await self._act(actor_id, ref, Action.HOLD_NOW, change, precheck=self._meeting_precheck(units))
+        def precheck(case: Case) -> None:
+            if case.held_now:  # a second /hölls: the meeting is recorded once, with the time of the first
+                raise Refusal("already_held", ref=case.ref, at=case.meeting_at)
+            self._meeting_precheck(units)(case)
+
+        return await self._act(actor_id, ref, Action.HOLD_NOW, change, precheck=precheck)
 
     async def appoint(self, actor_id: str, ref: str, person_id: str) -> Case:
         """A unit's distributor (or someone on its ladder, or the booker) names who attends the booked meeting
@@ -184,6 +193,10 @@ class MeetingActions(CaseEngine):
 
         def precheck(case: Case) -> None:
             if person.unit not in case.pending_units():
+                # someone of another unit: name the unit the actor appoints for (their own, still awaiting a name)
+                own = [u for u in case.pending_units() if actor_id in unit_appointers(u, self.directory)]
+                if own:
+                    raise FieldError.one("deltagare", "appoint_own_unit", person=person_id, unit=own[0])
                 raise FieldError.one("deltagare", "participant_not_pending", person=person_id, unit=person.unit)
             if actor_id not in appointers(case, person.unit, self.directory):
                 raise Refusal("not_appointer", ref=case.ref, units=[person.unit])
@@ -228,12 +241,35 @@ class MeetingActions(CaseEngine):
             await case_store.record_no_show(tx, case.id)
             return {"missed_at": case.meeting_at.isoformat() if case.meeting_at else None}
 
-        return await self._act(actor_id, ref, Action.NO_SHOW, change)
+        def precheck(case: Case) -> None:
+            if case.held_now:  # recorded as held with the individual there: nobody failed to come
+                raise Refusal("already_held", ref=case.ref, at=case.meeting_at)
+
+        return await self._act(actor_id, ref, Action.NO_SHOW, change, precheck=precheck)
 
     async def record_outcome(self, actor_id: str, ref: str, outcome: str, evaluation_done: bool) -> Case:
+        """The meeting's outcome; once recorded, the same call corrects it (`record_or_correct_outcome`)."""
+        return (await self.record_or_correct_outcome(actor_id, ref, outcome, evaluation_done))[0]
+
+    async def record_or_correct_outcome(self, actor_id: str, ref: str, outcome: str, evaluation_done: bool
+                                        ) -> tuple[Case, bool]:
+        """Record the outcome after the meeting, or, when one is recorded already (held, follow-ups under way),
+        correct it: the same people may, the state stays, and the history keeps both. True when corrected."""
         result = parse_outcome(outcome)
         if result is None:
             raise FieldError.one("utfall", "bad_choice", value=outcome)
+        try:
+            async with self.db.read() as tx:
+                current: Case | None = await self.load(tx, ref)
+        except Refusal:  # unknown or unseen: `_act` below refuses it (and audits the refusal)
+            current = None
+        if current is not None and current.state in (CaseState.MEETING_HELD, CaseState.FOLLOW_UP):
+            async def correct(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
+                await case_store.set_outcome(tx, case.id, result.value, evaluation_done, now)
+                return {"outcome": result.value, "previous": case.outcome.value if case.outcome else None,
+                        "evaluation_done": evaluation_done}
+
+            return await self._act(actor_id, ref, Action.CORRECT_OUTCOME, correct), True
 
         def precheck(case: Case) -> None:
             if case.meeting_at and case.meeting_at > self.clock.now():
@@ -243,7 +279,7 @@ class MeetingActions(CaseEngine):
             await case_store.set_outcome(tx, case.id, result.value, evaluation_done, now)
             return {"outcome": result.value, "evaluation_done": evaluation_done}
 
-        return await self._act(actor_id, ref, Action.RECORD_OUTCOME, change, precheck=precheck)
+        return await self._act(actor_id, ref, Action.RECORD_OUTCOME, change, precheck=precheck), False
 
 
 def _audited(rows: list[ParticipantRow]) -> dict[str, Any]:

@@ -125,9 +125,10 @@ async def after_action(
         await tell(case.participants(), "case_resumed")
     elif action is Action.NO_SHOW:
         await tell(case.participants(), "meeting_no_show", missed_at=before.meeting_at)
-    elif action is Action.RECORD_OUTCOME:
+    elif action in (Action.RECORD_OUTCOME, Action.CORRECT_OUTCOME):
         await tell(case.participants(), "outcome_recorded",
-                   support=directory.sip_support(case.target_unit, case.requester_unit))
+                   support=directory.sip_support(case.target_unit, case.requester_unit),
+                   previous=before.outcome.value if action is Action.CORRECT_OUTCOME and before.outcome else None)
     elif action is Action.ADD_FOLLOW_UP and case.follow_ups[-1].proposed:
         await follow_up_proposed(service, tx, case, actor_id)
     elif action is Action.ADD_FOLLOW_UP and case.follow_ups[-1].owner_id != actor_id:  # not told of one's own

@@ -70,6 +70,8 @@ class RequestActions(CaseEngine):
             children = parse_children(form.children)
             if children is None:
                 errors["barn"] = ("bad_choice", {"field": "barn", "value": form.children})
+        else:  # required on every channel: the receiving side must know whether children are affected
+            errors["barn"] = ("required", {"field": "barn"})
         if not brief and "kort" not in errors:
             errors["kort"] = ("required", {"field": "kort"})
         if not form.consent_confirmed:

@@ -17,6 +17,7 @@ class Action(StrEnum):
     BOOK = "book"
     NO_SHOW = "no_show"
     RECORD_OUTCOME = "record_outcome"
+    CORRECT_OUTCOME = "correct_outcome"  # a wrong outcome put right by those who may record it (history keeps both)
     ADD_FOLLOW_UP = "add_follow_up"
     CLOSE = "close"
     REOPEN = "reopen"
@@ -38,6 +39,7 @@ ALLOWED_FROM: dict[Action, frozenset[CaseState]] = {
     Action.BOOK: frozenset({S.ACKNOWLEDGED, S.MEETING_BOOKED, S.WAITING}),
     Action.NO_SHOW: frozenset({S.MEETING_BOOKED}),
     Action.RECORD_OUTCOME: frozenset({S.MEETING_BOOKED}),
+    Action.CORRECT_OUTCOME: frozenset({S.MEETING_HELD, S.FOLLOW_UP}),
     Action.ADD_FOLLOW_UP: frozenset({S.MEETING_HELD, S.FOLLOW_UP}),
     Action.CLOSE: OPEN_STATES,
     Action.REOPEN: frozenset({S.CLOSED}),
@@ -69,7 +71,7 @@ TARGET_STATE: dict[Action, CaseState] = {
 
 # Actions of those responsible that the requester may do too: both parties own the case after the meeting
 # (issue #10 item 6). Everything else in the assignees' group stays theirs alone.
-REQUESTER_TOO: frozenset[Action] = frozenset({Action.RECORD_OUTCOME, Action.ADD_FOLLOW_UP})
+REQUESTER_TOO: frozenset[Action] = frozenset({Action.RECORD_OUTCOME, Action.CORRECT_OUTCOME, Action.ADD_FOLLOW_UP})
 
 
 def assigners(case: Case, directory: Directory) -> list[str]:
@@ -196,7 +198,7 @@ def check_follow_up_owner(case: Case, owner_id: str, directory: Directory) -> No
 def authorize(action: Action, case: Case, actor_id: str, directory: Directory) -> None:
     """Raise Refusal unless `actor_id` may do `action` on `case` in its current state."""
     if case.state not in ALLOWED_FROM[action]:
-        raise Refusal("wrong_state", ref=case.ref, action=action.value, state=case.state.value)
+        raise Refusal("wrong_state", ref=case.ref, action=action.value, state=case.state.value, at=case.meeting_at)
     if action is Action.ASSIGN:
         allowed = assigners(case, directory)
         if actor_id not in allowed:
@@ -217,8 +219,8 @@ def authorize(action: Action, case: Case, actor_id: str, directory: Directory) -
                 and actor_id not in appointers(case, case.target_unit, directory):
             raise Refusal("not_appointer", ref=case.ref, units=units or [case.target_unit])
         return
-    if action in (Action.ACKNOWLEDGE, Action.BOOK, Action.NO_SHOW, Action.RECORD_OUTCOME, Action.ADD_FOLLOW_UP,
-                  Action.WAIT, Action.RESUME, Action.HOLD_NOW):
+    if action in (Action.ACKNOWLEDGE, Action.BOOK, Action.NO_SHOW, Action.RECORD_OUTCOME, Action.CORRECT_OUTCOME,
+                  Action.ADD_FOLLOW_UP, Action.WAIT, Action.RESUME, Action.HOLD_NOW):
         if actor_id in case.responsible():
             return
         if action in REQUESTER_TOO:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.cases import offers
@@ -36,6 +36,10 @@ def recipients(timer: Timer, case: Case) -> list[str]:
     return case.participants()
 
 
+def _local_date(service: ReminderService, now: datetime) -> date:
+    return now.astimezone(service.calendar.tz).date()
+
+
 async def send(service: ReminderService, tx: Tx, timer: Timer, case: Case, now: datetime) -> None:
     """Queue the timer's messages (deduplicated per timer and person)."""
     number, due = 0, None
@@ -50,6 +54,7 @@ async def send(service: ReminderService, tx: Tx, timer: Timer, case: Case, now: 
             ref=case.ref, kind=timer.kind.value, meeting_at=case.meeting_at, units=case.meeting_units,
             until=case.consent_valid_until, number=number, due=follow_up_due,
             on_the_day=timer.kind is TimerKind.FOLLOW_UP_DUE,
+            tomorrow=follow_up_due is not None and follow_up_due == _local_date(service, now) + timedelta(days=1),
             consent_scope=case.consent_scope, waiting_until=case.waiting_until,
             children=case.children.value if case.children else None,
             may_renew=may_record(case, pid, service.directory), requester=case.requester_id,

@@ -16,7 +16,7 @@ from bot.channels.slack import render
 from bot.channels.slack.context import SlackContext
 from bot.channels.slack.views import render_view
 from bot.errors import FieldError, Refusal
-from handlers.slack import forms, views
+from handlers.slack import clicks, forms, views
 from handlers.slack.common import Answer, answer_in_time, bind, open_form
 from handlers.slack.forms import ErrorMap
 
@@ -66,7 +66,7 @@ async def absence_view(ctx: SlackContext, person_id: str, notice: str | None = N
 async def open_absence(ctx: SlackContext, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
     """The Home tab's Frånvaro button: the modal."""
     await ack()
-    click = forms.parse_click(body)
+    click = clicks.parse_click(body)
     person_id = await ctx.identity.person_for(click.user_id)
     if person_id is None or not click.trigger_id:
         return
@@ -77,7 +77,7 @@ async def open_absence(ctx: SlackContext, ack: Any, body: dict[str, Any], client
 async def cancel_absence(ctx: SlackContext, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
     """A Ta bort button in the modal: remove the absence and show the modal again with the result."""
     await ack()
-    click = forms.parse_click(body)
+    click = clicks.parse_click(body)
     raw = str(((body.get("actions") or [{}])[0]).get("value") or "")
     view_id = (body.get("view") or {}).get("id")
     if not raw.isdigit() or not view_id or not await ctx.claim(click.key, "action"):

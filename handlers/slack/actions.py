@@ -19,7 +19,7 @@ from bot.channels.slack.context import SlackContext
 from bot.channels.slack.views import render_view
 from bot.errors import Refusal
 from bot.journal import journal_for
-from handlers.slack import forms
+from handlers.slack import clicks
 from handlers.slack.commands import request_form
 from handlers.slack.common import audit_refusal, bind, open_form, refusal_text, reply, unknown_user_text
 
@@ -109,7 +109,7 @@ def precheck(ctx: SlackContext, action: Action, case: Case, person_id: str) -> N
         check_assign(case, reassign=False)
 
 
-async def clicker(ctx: SlackContext, click: forms.Click, client: AsyncWebClient) -> str | None:
+async def clicker(ctx: SlackContext, click: clicks.Click, client: AsyncWebClient) -> str | None:
     """The person who clicked (after the ack: this may ask Slack); told to contact the admin if unknown."""
     person_id = await ctx.identity.person_for(click.user_id)
     if person_id is None:
@@ -122,7 +122,7 @@ async def act_now(ctx: SlackContext, ack: Any, body: dict[str, Any], client: Asy
     """A button that changes the case at once (Kvittera, Uteblev, …): once per click, answered ephemeral."""
     await ack()
     core = ctx.core
-    click = forms.parse_click(body)
+    click = clicks.parse_click(body)
     name, call = IMMEDIATE[click.action_id]
     if not click.ref or not await ctx.claim(click.key, "action"):
         return
@@ -150,7 +150,7 @@ async def open_case_form(ctx: SlackContext, ack: Any, body: dict[str, Any], clie
     """A button that opens a form about a case: refused at once when the clicker may not do it."""
     await ack()
     core = ctx.core
-    click = forms.parse_click(body)
+    click = clicks.parse_click(body)
     action, template = FORMS[click.action_id]
     if not click.ref or not click.trigger_id:
         return
@@ -179,7 +179,7 @@ async def follow_up_done(ctx: SlackContext, ack: Any, body: dict[str, Any], clie
     """A follow-up's Klar button."""
     await ack()
     core = ctx.core
-    click, ref, number = forms.parse_follow_up_click(body)
+    click, ref, number = clicks.parse_follow_up_click(body)
     if not await ctx.claim(click.key, "action"):
         return
     person_id = await clicker(ctx, click, client)
@@ -200,7 +200,7 @@ async def journal(ctx: SlackContext, ack: Any, body: dict[str, Any], client: Asy
     """The Journalunderlag button: the journal record in a modal, for those in the case."""
     await ack()
     core = ctx.core
-    click = forms.parse_click(body)
+    click = clicks.parse_click(body)
     if not click.ref or not click.trigger_id:
         return
     person_id = await clicker(ctx, click, client)
@@ -223,7 +223,7 @@ async def follow_up_answer(ctx: SlackContext, ack: Any, body: dict[str, Any], cl
     """A proposed follow-up's Acceptera or Avböj button (its owner, or the distributor of the owner's unit)."""
     await ack()
     core = ctx.core
-    click, ref, number = forms.parse_follow_up_click(body)
+    click, ref, number = clicks.parse_follow_up_click(body)
     if not await ctx.claim(click.key, "action"):
         return
     person_id = await clicker(ctx, click, client)
@@ -249,7 +249,7 @@ async def follow_up_answer(ctx: SlackContext, ack: Any, body: dict[str, Any], cl
 async def open_request(ctx: SlackContext, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
     """The Home tab's "new request" button: the /gfi form."""
     await ack()
-    click = forms.parse_click(body)
+    click = clicks.parse_click(body)
     person_id = await clicker(ctx, click, client)
     if person_id is None or not click.trigger_id:
         return

@@ -21,7 +21,8 @@ from bot.channels.slack.sender import message_payload
 from bot.channels.slack.views import render_view
 from bot.directory import Role
 from bot.errors import Refusal
-from handlers.slack.forms import PayloadError, parse_click, private_ref
+from handlers.slack.clicks import parse_click, private_ref
+from handlers.slack.forms import PayloadError
 
 log = logging.getLogger("handlers.slack")
 

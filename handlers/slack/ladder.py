@@ -12,7 +12,7 @@ from bot.cases.models import CaseState
 from bot.cases.rules import Action, authorize
 from bot.channels.slack.context import SlackContext
 from bot.errors import Refusal
-from handlers.slack import forms
+from handlers.slack import clicks
 from handlers.slack.actions import case_form, opened
 from handlers.slack.common import audit_refusal, bind, open_form, refusal_text, reply, unknown_user_text
 
@@ -20,9 +20,9 @@ log = logging.getLogger("handlers.slack.ladder")
 
 
 async def start(ctx: SlackContext, body: dict[str, Any], client: AsyncWebClient
-                ) -> tuple[forms.Click, int, str] | None:
+                ) -> tuple[clicks.Click, int, str] | None:
     """Parse the click, drop retries, find the person; None when there is nothing more to do."""
-    click, item_id = forms.parse_ladder_click(body)
+    click, item_id = clicks.parse_ladder_click(body)
     if not await ctx.claim(click.key, "action"):
         return None
     person_id = await ctx.identity.person_for(click.user_id)
@@ -33,12 +33,12 @@ async def start(ctx: SlackContext, body: dict[str, Any], client: AsyncWebClient
     return click, item_id, person_id
 
 
-async def answer(ctx: SlackContext, click: forms.Click, client: AsyncWebClient, text: str) -> None:
+async def answer(ctx: SlackContext, click: clicks.Click, client: AsyncWebClient, text: str) -> None:
     await reply(ctx, client, user_id=click.user_id, text=text, channel_id=click.channel_id,
                 trigger_id=click.trigger_id)
 
 
-async def open_assign(ctx: SlackContext, click: forms.Click, client: AsyncWebClient, person_id: str, ref: str) -> None:
+async def open_assign(ctx: SlackContext, click: clicks.Click, client: AsyncWebClient, person_id: str, ref: str) -> None:
     """Open the assign form: in reassign mode (omfördela) unless nobody has been given the case yet."""
     core = ctx.core
     case = await core.cases.get(ref)

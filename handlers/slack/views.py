@@ -20,7 +20,7 @@ from bot.cases.service import GfiRequest
 from bot.channels.slack.context import SlackContext, state_hash
 from bot.directory import Role
 from bot.errors import FieldError, Refusal
-from handlers.slack import forms
+from handlers.slack import clicks, forms
 from handlers.slack.common import Answer, answer_in_time, bind, masked
 
 log = logging.getLogger("handlers.slack.views")
@@ -248,7 +248,7 @@ async def submit_case(ctx: SlackContext, ack: Any, body: dict[str, Any], view: d
     person_id = await who(ctx, ack, body, callback_id)
     if person_id is None:
         return
-    ref = forms.private_ref(view)
+    ref = clicks.private_ref(view)
     job = act_once(ctx, act, callback_id, person_id, ref, forms.view_values(view), submission_key(view))
     await answer_in_time(ctx, ack, body, client, job, name=f"view.{callback_id}", ref=ref)
 

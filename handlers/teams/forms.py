@@ -56,7 +56,7 @@ def request_form(ctx: TeamsContext, person_id: str) -> Form:
         Field("enhet", "choice", others, required=True),
         Field("typ", "choice", list(labels.CASE_TYPES.items()), required=True, expanded=True),
         Field("kort", "multiline", max_length=1000),
-        Field("barn", "choice", list(labels.CHILDREN.items()), expanded=True),
+        Field("barn", "choice", list(labels.CHILDREN.items()), required=True, expanded=True),
         Field("kontakt", "text", value=core.cases.default_contact(person_id), max_length=300),
         Field("samtycke", "toggle"),
         Field("omfattar", "choices", _units(ctx)),

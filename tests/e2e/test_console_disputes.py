@@ -120,5 +120,5 @@ def test_a_coordinator_of_the_other_principal_takes_the_question_to_the_samverka
     drafts = out.split("@sara.holm> /utkast")[1].split("@sara.holm>")[0]
     assert "GFI-2026-0001" in drafts
     # the ASCII alias works, and the assignee's dispute stops the acknowledgement's climb
-    assert "GFI-2026-0001 är bestridet" in out
+    assert "Ni har angett att GFI-2026-0001 inte är ert ärende." in out
     assert "är avslutad: den mottagande verksamheten har bestridit ärendet" in out

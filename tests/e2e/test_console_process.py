@@ -100,8 +100,12 @@ def test_children_affected_adds_the_barnperspektiv_to_the_checklist(tmp_path: Pa
     for checklist in (with_children, without):
         assert "Vet den enskilde vem som kommer till mötet och varför?" in checklist
         assert "Är rätt verksamheter inbjudna" in checklist
-    assert "Barn berörs" in with_children and "orosanmälan enligt socialtjänstlagen" in with_children
-    assert "Barn berörs" not in without and "orosanmälan" not in without
+    assert "Barn berörs: ja" in with_children and "barnets perspektiv" in with_children
+    assert "Barn berörs: nej" in without and "barnets perspektiv" not in without
+    # the duty to report is told at assignment (issue #18 item 5), not in the checklist
+    assert "orosanmälan" not in with_children
+    assigned = out.split("→ @linnea.fors: Fatima Ali har fördelat GFI-2026-0001 till dig.")[1].split("→ @")[0]
+    assert "Barn berörs: ja" in assigned and "skyldiga att genast göra en orosanmälan" in assigned
 
 
 URGENT = """\

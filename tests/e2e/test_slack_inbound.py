@@ -189,7 +189,7 @@ async def test_retried_click_and_double_click_act_once(bot: SlackBot) -> None:
     assert len(bot.fake.calls("chat.postEphemeral")) == 1
     # A real second click (new action_ts) is refused with an explanation, not acted on.
     await bot.click(LINNEA, "gfi_ack", ref)
-    await bot.ephemeral(LINNEA, "Det går inte att kvittera")
+    await bot.ephemeral(LINNEA, f"{ref} är redan kvitterat.")
     assert await bot.count("SELECT COUNT(*) FROM audit WHERE action = 'acknowledge' AND result = 'ok'") == 1
     await bot.dm(MARIA, "har kvitterat")
     await bot.settle()

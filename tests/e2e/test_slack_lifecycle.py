@@ -32,6 +32,7 @@ def request_values(**overrides: Any) -> dict[str, Any]:
         "form": radio_buttons_state("skriftligt"),
         "inhamtat": static_select_state("maria.sand"),
         "bradskande": checkboxes_state([]),
+        "barn": radio_buttons_state("nej"),
     }
     values.update(overrides)
     return values

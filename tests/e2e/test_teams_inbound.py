@@ -27,7 +27,8 @@ async def nothing_stored(bot: TeamsBot) -> bool:
 def request_values(**over: str) -> dict[str, str]:
     values = {"enhet": "beroende", "typ": "ny-bada", "kort": "man, 45 år, alkohol", "kontakt": "070-123 45 67",
               "samtycke": "ja", "omfattar": "", "avser": "kontaktuppgifter,pagaende-insatser", "avser_text": "",
-              "form": "skriftligt", "inhamtat": "maria.sand", "giltigt": "2027-02-01", "bradskande": ""}
+              "form": "skriftligt", "inhamtat": "maria.sand", "giltigt": "2027-02-01", "bradskande": "",
+              "barn": "nej"}
     values.update(over)
     return values
 

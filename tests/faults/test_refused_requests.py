@@ -158,7 +158,8 @@ async def test_a_captured_request_replayed_after_five_minutes_is_refused(slack: 
 def teams_request(bot: TeamsBot, activity_id: str = "a-replayed") -> dict[str, Any]:
     values = {"enhet": "beroende", "typ": "ny-bada", "kort": "man, 45 år, alkohol", "kontakt": "070-123 45 67",
               "samtycke": "ja", "omfattar": "", "avser": "kontaktuppgifter", "avser_text": "",
-              "form": "skriftligt", "inhamtat": "maria.sand", "giltigt": "2027-02-01", "bradskande": ""}
+              "form": "skriftligt", "inhamtat": "maria.sand", "giltigt": "2027-02-01", "bradskande": "",
+              "barn": "nej"}
     value = {"action": {"type": "Action.Execute", "verb": "request", "data": {"card": "c1", **values}},
              "trigger": "manual"}
     return bot.activity("maria.sand", "invoke", name="adaptiveCard/action", value=value, activity_id=activity_id)

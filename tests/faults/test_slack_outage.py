@@ -67,7 +67,7 @@ async def rig(tmp_path: Path, clock: FrozenClock) -> AsyncIterator[Rig]:
 async def file_urgent(core: Core, requester: str) -> str:
     """An urgent request to beroende: a receipt to the requester and an alert to its distributor."""
     case = await core.cases.request(requester, GfiRequest(
-        target_unit="beroende", case_type="ny-en", brief="man, 45 år, alkohol", consent_confirmed=True,
+        target_unit="beroende", case_type="ny-en", brief="man, 45 år, alkohol", consent_confirmed=True, children="nej",
         urgent=True))
     return case.ref
 

@@ -205,7 +205,7 @@ async def test_the_case_reference_is_shown_only_to_those_who_may_know_the_case(
     core: Core, sender: RecordingSender
 ) -> None:
     case = await core.cases.request("maria.sand", GfiRequest(
-        target_unit="beroende", case_type="ny-en", brief="Man, 45 år.", consent_confirmed=True))
+        target_unit="beroende", case_type="ny-en", brief="Man, 45 år.", consent_confirmed=True, children="nej"))
     report = await svc(core).file("maria.sand", form(case_ref=case.ref))
     assert report.case_ref == case.ref  # the reporter typed it
     # fatima.ali distributes the waiting case: she sees it; anna.lind (soc-norr) and the coordinators do not

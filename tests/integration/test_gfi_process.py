@@ -89,12 +89,21 @@ async def test_children_are_stored_and_put_in_the_checklist(
     assert case.children is ChildrenAffected.YES
     core = await make_core()  # a restart: read back from the database
     assert (await core.cases.get(case.ref)).children is ChildrenAffected.YES
+    await core.tick()
+    # the duty to report goes to those responsible at assignment, not two days before the meeting (issue #18)
+    [assigned] = [m for m in sender.to("linnea.fors", "assigned_to_you") if m.case_ref == case.ref]
+    assert "Barn berörs: ja" in assigned.text
+    assert "skyldiga att genast göra en orosanmälan till socialnämnden" in assigned.text
     await core.cases.acknowledge("linnea.fors", case.ref)
     await core.cases.book("linnea.fors", case.ref, local("2026-12-07T13:00"), "Rum 3", ["soc-norr", "beroende"])
     clock.set(local("2026-12-04T12:00"))
     await core.tick()
     [prepare] = sender.to("linnea.fors", "reminder_prepare")
-    assert "orosanmälan enligt socialtjänstlagen" in prepare.text and "Vet den enskilde vem som kommer" in prepare.text
+    assert "Barn berörs: ja" in prepare.text and "barnets perspektiv" in prepare.text
+    assert "orosanmälan" not in prepare.text and "Vet den enskilde vem som kommer" in prepare.text
+    with pytest.raises(FieldError) as exc:  # required on every channel
+        await core.cases.request("maria.sand", form(children=None))
+    assert exc.value.errors["barn"][0] == "required"
     with pytest.raises(FieldError) as exc:
         await core.cases.request("maria.sand", form(children="kanske"))
     assert exc.value.errors["barn"][0] == "bad_choice"

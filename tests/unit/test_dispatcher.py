@@ -125,7 +125,8 @@ async def test_permanent_failure_is_not_retried_and_coordinators_are_told(core: 
     from bot.cases.service import GfiRequest
 
     case = await core.cases.request(
-        "maria.sand", GfiRequest(target_unit="beroende", case_type="ny-en", brief="man, 45 år", consent_confirmed=True)
+        "maria.sand", GfiRequest(target_unit="beroende", case_type="ny-en", brief="man, 45 år", consent_confirmed=True,
+                                 children="nej")
     )
     receipt_sender = ScriptedSender([DeliveryError("slack:users_not_found", permanent=True)])
     d = dispatcher(core, receipt_sender)

@@ -8,7 +8,7 @@ import pytest
 
 from bot.channels.slack.server import well_formed
 from bot.errors import FieldError
-from handlers.slack import forms
+from handlers.slack import clicks, forms
 from tests.fakes.slack_signing import (
     block_actions_payload,
     checkboxes_state,
@@ -39,9 +39,10 @@ def test_parse_request_maps_the_form() -> None:
         "enhet": "beroende", "typ": "ny-en", "kort": "man, 45 år", "kontakt": "  ", "samtycke": ["ja"],
         "omfattar": ["psykiatri"], "giltigt": "2027-01-31", "bradskande": ["ja"],
         "avser": ["kontaktuppgifter", "annat"], "avser_text": " arbetsförmåga ", "form": "muntligt",
-        "inhamtat": "omar.haddad",
+        "inhamtat": "omar.haddad", "barn": "vet-ej",
     })
     assert errors == {}
+    assert form.children == "vet-ej"
     assert (form.target_unit, form.case_type, form.brief) == ("beroende", "ny-en", "man, 45 år")
     assert form.contact is None  # empty → the directory default
     assert form.consent_confirmed and form.urgent
@@ -52,11 +53,12 @@ def test_parse_request_maps_the_form() -> None:
 
 def test_parse_request_reports_missing_choices_and_bad_dates() -> None:
     form, errors = forms.parse_request({"giltigt": "31/1"})
-    assert set(errors) == {"enhet", "typ", "giltigt", "avser", "form"}
+    assert set(errors) == {"enhet", "typ", "giltigt", "avser", "form", "barn"}
     assert errors["giltigt"][0] == "bad_date"
     assert not form.consent_confirmed and not form.urgent
     # the period is asked on the form (prefilled): left empty, it is missing, not silently defaulted
-    _, errors = forms.parse_request({"enhet": "beroende", "typ": "ny-en", "avser": ["annat"], "form": "skriftligt"})
+    _, errors = forms.parse_request({"enhet": "beroende", "typ": "ny-en", "avser": ["annat"], "form": "skriftligt",
+                                     "barn": "nej"})
     assert set(errors) == {"giltigt"} and errors["giltigt"][0] == "required"
 
 
@@ -101,21 +103,21 @@ def test_parse_outcome_follow_up_and_close() -> None:
 
 
 def test_parse_click_from_a_message_and_from_home() -> None:
-    dm = forms.parse_click(block_actions_payload("U1", "gfi_ack", "gfi-2026-0007", channel_id="DU1"))
+    dm = clicks.parse_click(block_actions_payload("U1", "gfi_ack", "gfi-2026-0007", channel_id="DU1"))
     assert (dm.user_id, dm.action_id, dm.ref, dm.channel_id, dm.in_home) == ("U1", "gfi_ack", "GFI-2026-0007",
                                                                              "DU1", False)
     assert dm.key.startswith("act:U1:gfi_ack:")
-    home = forms.parse_click(block_actions_payload("U1", "gfi_ack", "GFI-2026-0007", view={"type": "home"}))
+    home = clicks.parse_click(block_actions_payload("U1", "gfi_ack", "GFI-2026-0007", view={"type": "home"}))
     assert home.in_home and home.channel_id is None and home.trigger_id
-    assert forms.parse_click(block_actions_payload("U1", "gfi_ack", "free text")).ref == ""
+    assert clicks.parse_click(block_actions_payload("U1", "gfi_ack", "free text")).ref == ""
     with pytest.raises(forms.PayloadError):
-        forms.parse_click({"type": "block_actions", "actions": []})
+        clicks.parse_click({"type": "block_actions", "actions": []})
 
 
 def test_private_ref() -> None:
-    assert forms.private_ref({"private_metadata": "GFI-2026-0001"}) == "GFI-2026-0001"
+    assert clicks.private_ref({"private_metadata": "GFI-2026-0001"}) == "GFI-2026-0001"
     with pytest.raises(forms.PayloadError):
-        forms.private_ref({"private_metadata": "<script>"})
+        clicks.private_ref({"private_metadata": "<script>"})
 
 
 def test_errors_land_on_their_block_or_the_fallback() -> None:
@@ -147,7 +149,8 @@ def test_well_formed(body: str, ok: bool) -> None:
 
 
 def test_ladder_click_carries_the_item_id_only() -> None:
-    from handlers.slack.forms import PayloadError, parse_ladder_click
+    from handlers.slack.clicks import parse_ladder_click
+    from handlers.slack.forms import PayloadError
     from tests.fakes.slack_signing import block_actions_payload
 
     click, item = parse_ladder_click(block_actions_payload("U07JONAS", "ladder_take_over", "17"))
@@ -158,7 +161,8 @@ def test_ladder_click_carries_the_item_id_only() -> None:
 
 
 def test_follow_up_click_carries_ref_and_number() -> None:
-    from handlers.slack.forms import PayloadError, parse_follow_up_click
+    from handlers.slack.clicks import parse_follow_up_click
+    from handlers.slack.forms import PayloadError
     from tests.fakes.slack_signing import block_actions_payload
 
     _, ref, number = parse_follow_up_click(block_actions_payload("U01MARIA", "gfi_follow_up_done", "gfi-2026-0042/2"))
@@ -174,7 +178,7 @@ def test_follow_up_click_carries_ref_and_number() -> None:
 def test_wrong_types_become_field_errors(bad: object) -> None:
     _, errors = forms.parse_request({"enhet": "beroende", "typ": "ny-en", "kort": bad, "kontakt": bad,
                                      "samtycke": "ja", "giltigt": bad, "avser": ["kontaktuppgifter"],
-                                     "form": "muntligt"})
+                                     "form": "muntligt", "barn": "nej"})
     assert {k: v[0] for k, v in errors.items()} == {
         "kort": "wrong_type", "kontakt": "wrong_type", "samtycke": "wrong_type", "giltigt": "wrong_type"}
     with pytest.raises(FieldError) as exc:
@@ -197,4 +201,4 @@ def test_malformed_select_states_are_wrong_type_not_a_crash() -> None:
     _, errors = forms.parse_request(values)
     assert {k: v[0] for k, v in errors.items()} == {
         "enhet": "wrong_type", "omfattar": "wrong_type", "samtycke": "wrong_type", "typ": "required",
-        "giltigt": "required", "avser": "required", "form": "required"}
+        "giltigt": "required", "avser": "required", "form": "required", "barn": "required"}

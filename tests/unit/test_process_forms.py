@@ -12,15 +12,15 @@ from tests.unit.test_slack_home import case, renderer  # noqa: F401 - the fixtur
 
 REQUEST = {
     "enhet": "beroende", "typ": "ny-båda", "kort": "man, 45 år", "samtycke": ["ja"], "giltigt": "2027-01-31",
-    "avser": ["kontaktuppgifter"], "form": "muntligt", "inhamtat": "maria.sand",
+    "avser": ["kontaktuppgifter"], "form": "muntligt", "inhamtat": "maria.sand", "barn": "nej",
 }
 
 
 def test_the_request_form_carries_whether_children_are_affected() -> None:
     form, errors = forms.parse_request({**REQUEST, "barn": "ja"})
     assert errors == {} and form.children == "ja"
-    form, errors = forms.parse_request(REQUEST)
-    assert errors == {} and form.children is None
+    form, errors = forms.parse_request({k: v for k, v in REQUEST.items() if k != "barn"})
+    assert errors == {"barn": ("required", {"field": "barn"})}  # required on Slack and Teams (issue #18 item 5)
 
 
 def test_the_close_form_answers_the_new_contact() -> None:
@@ -38,6 +38,7 @@ def test_slack_modals_ask_about_children_and_the_new_contact(renderer: Renderer)
                           contact="Maria Sand", valid_until="2027-02-21", default_days=90,
                           people=[("maria.sand", "Maria Sand")], requester="maria.sand")
     children = blocks(request)["barn"]
+    assert children["optional"] is False  # required (issue #18 item 5)
     assert [o["text"]["text"] for o in children["element"]["options"]] == ["ja", "nej", "vet ej"]
     lotsning = render_view(renderer, "slack_close", case=case(1, CaseState.MEETING_HELD, outcome=Outcome.LOTSNING))
     assert "nykontakt" in blocks(lotsning)

@@ -18,7 +18,8 @@ from bot.core import Core
 from bot.directory import load_directory
 from bot.ladder.models import AwaitingItem, AwaitingKind, FrozenLadder, FrozenRung
 from bot.rendering import Renderer
-from handlers.slack.forms import PayloadError, parse_ladder_click
+from handlers.slack.clicks import parse_ladder_click
+from handlers.slack.forms import PayloadError
 from tests.conftest import local
 from tests.fakes.slack_signing import block_actions_payload
 from tests.timekit import assigned_case, form
@@ -63,7 +64,7 @@ def test_a_ladder_click_without_actions_is_refused() -> None:
 
 @pytest.mark.parametrize("value", ["GFI-2026-0042/²", "GFI-2026-0042/99999"])
 def test_a_follow_up_click_with_an_odd_number_is_refused_not_crashed(value: str) -> None:
-    from handlers.slack.forms import parse_follow_up_click
+    from handlers.slack.clicks import parse_follow_up_click
 
     with pytest.raises(PayloadError):
         parse_follow_up_click(block_actions_payload("U01MARIA", "gfi_follow_up_done", value))

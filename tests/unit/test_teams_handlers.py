@@ -35,7 +35,8 @@ def context_of(core: Core, person_id: str | None) -> TeamsContext:
 
 async def assigned(core: Core) -> str:
     case = await core.cases.request("maria.sand", GfiRequest(target_unit="beroende", case_type="ny-en",
-                                                             brief="man, 45 år", consent_confirmed=True))
+                                                             brief="man, 45 år", consent_confirmed=True,
+                                                             children="nej"))
     await core.cases.assign("fatima.ali", case.ref, ["linnea.fors"], None)
     return case.ref
 

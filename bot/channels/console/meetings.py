@@ -75,8 +75,8 @@ async def outcome(s: ConsoleSession, positional: list[str], options: dict[str, s
     if len(positional) < 2:
         raise UsageError("need_outcome")
     evaluated = yes_no(option(options, "utvardering", "utvärdering"), "utvardering")
-    case = await s.core.cases.record_outcome(s.person, ref, positional[1].lower(), evaluated)
-    await s.done("record_outcome", case)
+    case, corrected = await s.core.cases.record_or_correct_outcome(s.person, ref, positional[1].lower(), evaluated)
+    await s.done("correct_outcome" if corrected else "record_outcome", case)
 
 
 async def follow_up(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
@@ -59,11 +60,18 @@ def default_out() -> TextIO:
     return sys.stdout
 
 
-def readable_history(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Audit rows as the history views show them: `at` as a datetime, the recorded `reason` taken out."""
+def readable_history(rows: list[dict[str, Any]], follow_up_ids: Sequence[int] = ()) -> list[dict[str, Any]]:
+    """Audit rows as the history views show them: `at` as a datetime, the recorded `reason` taken out, and a
+    follow-up's number in the case (its place in `follow_up_ids`, the case's follow-ups in order)."""
+    follow_up_ids = list(follow_up_ids)
     for h in rows:
         h["at"] = datetime.fromisoformat(h["at"])
         detail = json.loads(h.get("detail") or "{}")
         h["reason"] = detail.get("reason")
         h["rung"] = detail.get("rung")  # a skipped rung of the ladder (ladder_skipped)
+        h["outcome"] = detail.get("outcome")  # what was recorded (record_outcome, correct_outcome)
+        h["previous"] = detail.get("previous")  # the outcome a correction replaced
+        h["proposed"] = bool(detail.get("proposed"))  # a follow-up given across principals: a proposal
+        fid = detail.get("follow_up_id")
+        h["number"] = (follow_up_ids.index(fid) + 1) if fid in follow_up_ids else detail.get("number")
     return rows

@@ -44,9 +44,14 @@ async def gfi(s: ConsoleSession, positional: list[str], options: dict[str, str])
         consent_note=note,
         consent_form=options.get("form"),
         consent_obtained_by=obtained_by(options),
-        children=options.get("barn"),
+        children=options.get("barn") or CHILDREN_DEFAULT,
     )
     await s.core.cases.request(s.person, form)
+    if not options.get("barn"):  # the console keeps a default, and says so
+        s.say(s.text("children_default"))
+
+
+CHILDREN_DEFAULT = "vet-ej"  # `/gfi` without `barn=`: registered as "vet ej", with a warning line
 
 
 def obtained_by(options: dict[str, str]) -> str | None:
@@ -116,7 +121,7 @@ async def show(s: ConsoleSession, positional: list[str], options: dict[str, str]
     if not seen.full:
         s.say(s.text("case_summary", s=summary(seen.case, seen.alerts)))
         return
-    s.say(s.text("case_view", case=seen.case, history=readable_history(history)))
+    s.say(s.text("case_view", case=seen.case, history=readable_history(history, [f.id for f in seen.case.follow_ups])))
     if has_free_text(seen.case):
         await s.log_reads("visa", [seen.case.ref])
 

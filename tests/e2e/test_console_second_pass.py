@@ -1,0 +1,117 @@
+"""Issue #18 (the GFI process, second pass) through the console, with the handbook's people: Maria Sand
+(socialsekreterare, Socialtjänst Norr: the kommun's socialtjänst) asks the region's Beroendemottagningen and
+Allmänpsykiatriska mottagningen; Fatima Ali and Ingrid Vik distribute, Linnea Fors and Yusuf Kaya are responsible."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.e2e.test_console import console
+
+
+def section(out: str, start: str, end: str | None = None) -> str:
+    """The output from the line containing `start` up to (not including) the next line containing `end`."""
+    lines = out.splitlines()
+    i = next(n for n, line in enumerate(lines) if start in line)
+    j = next((n for n, line in enumerate(lines[i + 1:], start=i + 1) if end and end in line), len(lines))
+    return "\n".join(lines[i:j])
+
+
+# --- item 5 and 6: children and what the consent covers, in view of the receiving side --------------------------
+
+CHILDREN = """\
+/gfi enhet=beroende typ=ny-en kort="kvinna, 35 år, två barn hemma" samtycke=ja barn=ja avser=insatser,hälsa
+/gfi enhet=psykiatri typ=ny-en kort="man, 60 år" samtycke=ja
+/som fatima.ali
+/kö
+/fördela GFI-2026-0001 linnea.fors
+/som linnea.fors
+/kvittera GFI-2026-0001
+/boka GFI-2026-0001 2026-11-30T13:00 plats="Rum 3" enheter=soc-norr,beroende
+/visa GFI-2026-0001
+"""
+
+
+def test_children_and_the_consent_are_shown_where_the_case_is_worked(tmp_path: Path) -> None:
+    out = console(tmp_path / "gfi.sqlite3", CHILDREN)
+    # the console keeps a default for barn=, with a warning line
+    assert 'Obs: du angav inte om barn berörs (barn=ja|nej|vet-ej). Förfrågan registreras med "vet ej"' in out
+    queue = section(out, "GFI-kö för Beroendemottagningen Åstad", "/fördela")
+    assert "Barn berörs: ja" in queue
+    assigned = section(out, "→ @linnea.fors: Fatima Ali har fördelat GFI-2026-0001 till dig.", "→ @maria.sand")
+    assert "Barn berörs: ja" in assigned
+    assert "Samtycket avser pågående insatser, hälsa och behandling." in assigned
+    assert ("Alla som arbetar med ärendet är skyldiga att genast göra en orosanmälan till socialnämnden om de "
+            "misstänker att ett barn far illa.") in assigned
+    booked = section(out, "→ @maria.sand: GFI-möte bokat för GFI-2026-0001", "@linnea.fors>")
+    assert "Barn berörs: ja" in booked
+    view = section(out, "→ @linnea.fors: GFI-2026-0001 – möte bokat", "Historik:")
+    assert "Barn berörs: ja" in view and "Samtycket avser pågående insatser, hälsa och behandling." in view
+
+
+# --- item 16 and 19: corrections, contradictions and the wording -------------------------------------------------
+
+CORRECTIONS = """\
+/gfi enhet=beroende typ=ny-en kort="man, 45 år" samtycke=ja barn=nej
+/som fatima.ali
+/fördela GFI-2026-0001 linnea.fors
+/som linnea.fors
+/kvittera GFI-2026-0001
+/hölls GFI-2026-0001 enheter=soc-norr,beroende
+/hölls GFI-2026-0001 enheter=soc-norr,beroende
+/uteblev GFI-2026-0001
+/utfall GFI-2026-0001 sip utvärdering=ja
+/utfall GFI-2026-0001 kartläggning utvärdering=ja
+/utfall GFI-2026-0001 sip utvärdering=ja
+/avsluta GFI-2026-0001 sip
+/uppföljning GFI-2026-0001 maria.sand 2026-12-14 "Stämma av"
+/avsluta GFI-2026-0001 sip-vid-gfi
+/avsluta GFI-2026-0001 genomförd
+/visa GFI-2026-0001
+"""
+
+
+def test_a_wrong_outcome_is_corrected_and_contradictions_are_asked(tmp_path: Path) -> None:
+    out = console(tmp_path / "gfi.sqlite3", CORRECTIONS)
+    held = ("Mötet i GFI-2026-0001 är redan registrerat som hållet mån 23 nov 2026 kl. 10:00. Ett möte registreras "
+            "bara en gång")
+    assert out.count(held) == 2  # a second /hölls, and /uteblev after it: nobody failed to come
+    assert "→ @linnea.fors: Utfallet i GFI-2026-0001 är rättat: gemensam kartläggning/utredning." in out
+    assert ("→ @maria.sand: Utfallet för GFI-2026-0001 är rättat: gemensam kartläggning/utredning (var: SIP "
+            "upprättad vid GFI).") in out
+    assert "Utfallet i GFI-2026-0001 är registrerat som SIP upprättad vid GFI, men du avslutar med skälet " \
+           "hänvisat till SIP-möte. Vilket stämmer?" in out
+    assert "GFI-2026-0001 är redan avslutat." in out  # not "nu: ärendet är avslutad"
+    assert "ärendet är avslutad" not in out
+    history = section(out, "Historik:")
+    assert "Utfall registrerat: SIP upprättad vid GFI" in history
+    assert "Utfall rättat: gemensam kartläggning/utredning (var: SIP upprättad vid GFI)" in history
+    assert "Förslag till uppföljning 1 lämnat" in history and "Uppföljning tillagd" not in history
+    assert "\n\n" not in history  # one line per row
+
+
+WORDING = """\
+/gfi enhet=beroende typ=ny-en kort="man, 45 år" samtycke=ja barn=nej omfattar=soc-norr,beroende,psykiatri
+/som fatima.ali
+/fördela GFI-2026-0001 linnea.fors
+/som linnea.fors
+/kvittera GFI-2026-0001
+/boka GFI-2026-0001 2026-11-30T13:00 plats="Rum 3" enheter=soc-norr,beroende,psykiatri
+/som ingrid.vik
+/utse GFI-2026-0001 linnea.fors
+/som linnea.fors
+/boka GFI-2026-0001 2026-11-30T13:00 plats="Rum 3" enheter=soc-norr,beroende extern="god man 19800101-1239"
+/tid 2026-11-30T14:00
+/uteblev GFI-2026-0001
+/hjälp
+"""
+
+
+def test_the_wording_as_staff_would_write_it(tmp_path: Path) -> None:
+    out = console(tmp_path / "gfi.sqlite3", WORDING)
+    assert "Linnea Fors arbetar inte på Allmänpsykiatriska mottagningen Åstad. Utse någon på din verksamhet." in out
+    assert "Externa deltagare får inte ha personnummer. Skriv bara rollen, t.ex. god man." in out
+    assert "19800101" not in out.replace('extern="god man 19800101-1239"', "")
+    assert "Boka en ny tid, eller låt ärendet vila om den enskilde inte går att nå." in out
+    assert "Det är vanligt" not in out
+    assert "/eskaleringar" in out and "för samordnare: alla i ärenden du har del i" in out
