@@ -7,24 +7,43 @@ from typing import Any
 
 from bot.cases import consent
 from bot.cases.base import CaseEngine
-from bot.cases.models import CLOSE_REASON_ALIASES, Case, CloseReason, Outcome
+from bot.cases.models import CLOSE_REASON_ALIASES, Case, CloseReason, FollowUpStatus, Outcome
 from bot.cases.rules import Action, authorize
 from bot.errors import FieldError, Refusal
 from bot.store import Tx
 from bot.store import cases as case_store
+from bot.store import follow_ups as follow_up_store
+
+# What becomes of the follow-ups still open when a case is closed (issue #18 item 10): cancelled, or handed over
+# to their owners, who carry them on outside the case. Console `följ-upp=avbryt|överlåt`, a choice on the forms.
+OPEN_FOLLOW_UPS: dict[str, FollowUpStatus] = {
+    "avbryt": FollowUpStatus.CANCELLED, "avbrytas": FollowUpStatus.CANCELLED,
+    "overlat": FollowUpStatus.HANDED_OVER, "överlåt": FollowUpStatus.HANDED_OVER,
+    "overlåt": FollowUpStatus.HANDED_OVER, "överlat": FollowUpStatus.HANDED_OVER,
+}
+
+
+def open_follow_ups(case: Case) -> list[int]:
+    """The numbers (1-based) of the case's follow-ups that are neither done nor answered no."""
+    return [n for n, f in enumerate(case.follow_ups, start=1) if f.is_open]
 
 
 class ClosingActions(CaseEngine):
     """Close, reopen, and the consent changes."""
 
-    async def close(self, actor_id: str, ref: str, reason: str, *, new_contact: bool | None = None) -> Case:
+    async def close(self, actor_id: str, ref: str, reason: str, *, new_contact: bool | None = None,
+                    follow_ups: str | None = None) -> Case:
         """Close with a reason code (genomförd, sip-vid-gfi, sip, svu, ej-aktuellt, avböjde) or a free-text
         reason. "genomförd" and "sip-vid-gfi" need the meeting's outcome recorded; after *lotsning*,
         "genomförd" also needs `new_contact` (is the new contact made?), and is refused while it is not
-        (seed 002 *Avslut*: the case closes when the new contact works)."""
+        (seed 002 *Avslut*: the case closes when the new contact works). Follow-ups still open are asked about
+        first (`follow_ups`: avbryt or överlåt); their owners are told what became of them."""
         text = self._check_privacy({"skal": reason})["skal"]
         if not text:
             raise FieldError.one("skal", "required")
+        fate = OPEN_FOLLOW_UPS.get(follow_ups.strip().lower()) if follow_ups and follow_ups.strip() else None
+        if follow_ups and follow_ups.strip() and fate is None:
+            raise FieldError.one("foljupp", "bad_choice", value=follow_ups)
         code = CLOSE_REASON_ALIASES.get(text.lower())
         note: str | None = None
         if code is None:
@@ -38,10 +57,20 @@ class ClosingActions(CaseEngine):
             if code is CloseReason.COMPLETED and case.outcome is Outcome.LOTSNING and not new_contact:
                 raise FieldError.one("nykontakt", "new_contact_unknown" if new_contact is None
                                      else "new_contact_missing", ref=case.ref)
+            if open_follow_ups(case) and fate is None:
+                raise FieldError.one("foljupp", "open_follow_ups", ref=case.ref, numbers=open_follow_ups(case))
 
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
             await case_store.set_closed(tx, case.id, code.value, note, case.state.value, now)
             detail: dict[str, Any] = {"reason": code.value}
+            numbers = open_follow_ups(case)
+            if numbers and fate is not None:
+                for n in numbers:  # a proposal nobody accepted cannot be handed over: it is cancelled
+                    follow_up = case.follow_ups[n - 1]
+                    status = FollowUpStatus.CANCELLED if follow_up.proposed else fate
+                    await follow_up_store.set_status(tx, [follow_up.id], status.value)
+                detail["follow_ups"] = fate.value
+                detail["numbers"] = numbers
             if new_contact is not None:
                 detail["new_contact"] = new_contact
             return detail

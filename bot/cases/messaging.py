@@ -139,7 +139,11 @@ async def after_action(
             offers=offered("follow_up_assigned", latest.owner_id),
         )
     elif action is Action.CLOSE:
-        await tell(case.participants(), "case_closed")
+        # follow-ups still open at closing were cancelled or handed over: their owners are told too
+        ended = [n for n, (old, new) in enumerate(zip(before.follow_ups, case.follow_ups, strict=True), start=1)
+                 if old.is_open and not new.is_open]
+        owners = [case.follow_ups[n - 1].owner_id for n in ended]
+        await tell([*case.participants(), *owners], "case_closed", ended=ended)
     elif action is Action.REOPEN:
         await tell(case.participants(), "case_reopened")
     elif action is Action.WITHDRAW_CONSENT:

@@ -159,6 +159,8 @@ class FollowUpStatus(StrEnum):
     PROPOSED = "proposed"
     ACCEPTED = "accepted"
     DECLINED = "declined"  # the owner's side said no: it never counts
+    CANCELLED = "cancelled"  # still open when the case was closed, and cancelled then (följ-upp=avbryt)
+    HANDED_OVER = "handed_over"  # still open at closing, handed over to its owner outside the case (överlåt)
 
 
 @dataclass
@@ -189,6 +191,11 @@ class FollowUp:
     def counts(self) -> bool:
         """Accepted (or given within the same principal): reminded of, and watched by the ladder."""
         return self.status is FollowUpStatus.ACCEPTED
+
+    @property
+    def is_open(self) -> bool:
+        """Not done, and still wanted (accepted or proposed): closing the case must say what becomes of it."""
+        return self.done_at is None and self.status in (FollowUpStatus.ACCEPTED, FollowUpStatus.PROPOSED)
 
 
 @dataclass(frozen=True)

@@ -330,6 +330,11 @@ def parse_new_contact(values: dict[str, Any], errors: ErrorMap) -> bool | None:
     return None if not answer else answer == "ja"
 
 
+def parse_open_follow_ups(values: dict[str, Any], errors: ErrorMap) -> str | None:
+    """What becomes of the follow-ups still open when the case is closed (avbryt | overlat; None: not asked)."""
+    return _text(values, "foljupp", errors) or None
+
+
 def parse_close(values: dict[str, Any]) -> tuple[str, ErrorMap]:
     """The close reason: a code, or the free text when "annat" was chosen."""
     errors: ErrorMap = {}

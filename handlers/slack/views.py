@@ -203,9 +203,10 @@ async def withdraw(ctx: SlackContext, person_id: str, ref: str, values: dict[str
 async def close(ctx: SlackContext, person_id: str, ref: str, values: dict[str, Any]) -> Case:
     reason, errors = forms.parse_close(values)
     new_contact = forms.parse_new_contact(values, errors)
+    follow_ups = forms.parse_open_follow_ups(values, errors)
     if errors:
         raise FieldError(errors)
-    return await ctx.core.cases.close(person_id, ref, reason, new_contact=new_contact)
+    return await ctx.core.cases.close(person_id, ref, reason, new_contact=new_contact, follow_ups=follow_ups)
 
 
 async def dispute(ctx: SlackContext, person_id: str, ref: str, values: dict[str, Any]) -> Case:

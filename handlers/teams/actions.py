@@ -297,9 +297,10 @@ async def submit_form(ctx: TeamsContext, person_id: str, verb: str, data: dict[s
     if verb == "close":
         reason, errors = parse.parse_close(values)
         new_contact = parse.parse_new_contact(values, errors)
+        fate = parse.parse_open_follow_ups(values, errors)
         if errors:
             raise FieldError(errors)
-        case = await core.cases.close(person_id, ref, reason, new_contact=new_contact)
+        case = await core.cases.close(person_id, ref, reason, new_contact=new_contact, follow_ups=fate)
         return await done(ctx, person_id, "close", case)
     if verb == "renew_consent":
         renew, errors = parse.parse_renew(values)

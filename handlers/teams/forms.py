@@ -150,6 +150,8 @@ def case_form(ctx: TeamsContext, verb: str, case: Case, person_id: str, item: in
             Field("annat", "text", max_length=300),
             *([Field("nykontakt", "choice", [("ja", "ja"), ("nej", "nej")], expanded=True)]
               if case.outcome is Outcome.LOTSNING else []),
+            *([Field("foljupp", "choice", list(labels.OPEN_FOLLOW_UPS.items()), required=True, expanded=True)]
+              if any(f.is_open for f in case.follow_ups) else []),
         ], ref=case.ref)
     if verb == "renew_consent":
         own = directory.unit_of(person_id)

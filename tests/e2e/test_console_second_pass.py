@@ -115,3 +115,42 @@ def test_the_wording_as_staff_would_write_it(tmp_path: Path) -> None:
     assert "Boka en ny tid, eller låt ärendet vila om den enskilde inte går att nå." in out
     assert "Det är vanligt" not in out
     assert "/eskaleringar" in out and "för samordnare: alla i ärenden du har del i" in out
+
+
+# --- item 10: closing with open follow-ups asks first, tells the owners, and the journal says what became of them
+
+CLOSING = """\
+/gfi enhet=beroende typ=ny-en kort="man, 45 år" samtycke=ja barn=nej
+/som fatima.ali
+/fördela GFI-2026-0001 linnea.fors
+/som linnea.fors
+/kvittera GFI-2026-0001
+/hölls GFI-2026-0001 enheter=soc-norr,beroende
+/utfall GFI-2026-0001 kartläggning utvärdering=ja
+/uppföljning GFI-2026-0001 sofia.grahn 2026-12-14 "Stämma av kartläggningen"
+/uppföljning GFI-2026-0001 maria.sand 2026-12-15 "Boendestödet"
+/avsluta GFI-2026-0001 genomförd
+/avsluta GFI-2026-0001 genomförd följ-upp=kanske
+/avsluta GFI-2026-0001 genomförd följ-upp=överlåt
+/journal GFI-2026-0001
+/visa GFI-2026-0001
+"""
+
+
+def test_closing_with_open_follow_ups_asks_tells_the_owners_and_journals_each(tmp_path: Path) -> None:
+    out = console(tmp_path / "gfi.sqlite3", CLOSING)
+    asked = section(out, "@linnea.fors> /avsluta GFI-2026-0001 genomförd\n".strip(), "följ-upp=kanske")
+    assert "GFI-2026-0001 har uppföljningar som inte är klara (nummer 1, 2). Ska de avbrytas, eller överlämnas" in asked
+    assert "följ-upp=avbryt|överlåt" in asked
+    assert '"kanske" är inget giltigt val' in out
+    # the owner within the region carries hers on; the kommun's proposal, never accepted, is cancelled
+    sofia = section(out, "→ @sofia.grahn: GFI-2026-0001 är avslutat av Linnea Fors", "→ @")
+    assert ("Uppföljning 1 (Sofia Grahn, senast mån 14 dec 2026) är överlämnad till Sofia Grahn, som genomför den "
+            "utanför GFI-ärendet.") in sofia
+    maria = section(out, "→ @maria.sand: GFI-2026-0001 är avslutat av Linnea Fors", "→ @")
+    assert "Uppföljning 2 (Maria Sand, senast tis 15 dec 2026) avbröts när ärendet avslutades." in maria
+    journal = section(out, "GFI – journalunderlag för GFI-2026-0001", "Förlopp")
+    assert "1. Sofia Grahn, senast mån 14 dec 2026: Stämma av kartläggningen (överlämnad till Sofia Grahn vid " \
+           "avslut)." in journal
+    assert "2. Maria Sand, senast tis 15 dec 2026: Boendestödet (avbruten vid avslut)." in journal
+    assert "Uppföljning 2: Maria Sand senast tis 15 dec 2026: Boendestödet (avbruten vid avslut)" in out

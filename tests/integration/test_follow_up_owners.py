@@ -178,7 +178,7 @@ async def test_only_the_owner_or_their_distributor_may_accept_and_others_are_ref
     case = await core.cases.get(ref)
     assert not case.follow_ups[0].proposed and case.follow_ups[0].accepted_by == "anna.lind"
     history = await console(core, clock, LINNEA, f"/visa {ref}")
-    assert "Förslag till uppföljning accepterat" in history
+    assert "Förslag till uppföljning 1 accepterat" in history
 
 
 async def test_a_declined_proposal_never_counts_and_the_proposer_is_told(

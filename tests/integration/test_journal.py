@@ -41,7 +41,7 @@ async def held_and_closed(core: Core, clock: FrozenClock, sender: RecordingSende
     await advance(core, clock, sender, local("2026-11-25T15:00"), step=timedelta(hours=1))
     await core.cases.record_outcome("linnea.fors", case.ref, "kartläggning", True)
     await core.cases.add_follow_up("linnea.fors", case.ref, "linnea.fors", local("2026-12-09T12:00").date(), WHAT)
-    await core.cases.close("linnea.fors", case.ref, "genomförd")
+    await core.cases.close("linnea.fors", case.ref, "genomförd", follow_ups="överlåt")
     await core.tick()
     return case.ref
 
@@ -61,7 +61,7 @@ async def test_the_journal_holds_what_the_journal_system_needs(
     assert "Linnea Fors, Beroendemottagningen Åstad (ansvarig medarbetare)" in text
     assert f"Hölls ons 25 nov 2026 kl. 13:00, {PLACE}." in text
     assert "Utfall: gemensam kartläggning/utredning; gemensam utvärdering gjord." in text
-    assert f"1. Linnea Fors, senast ons 9 dec 2026: {WHAT}." in text
+    assert f"1. Linnea Fors, senast ons 9 dec 2026: {WHAT} (överlämnad till Linnea Fors vid avslut)." in text
     assert "Avslut: ons 25 nov 2026, genomfört." in text
     # the course in the past tense, with dates, in order
     course = text.split("Förlopp", 1)[1]

@@ -26,7 +26,7 @@ def split_args(tokens: list[str]) -> tuple[list[str], dict[str, str]]:
     options: dict[str, str] = {}
     for tok in tokens:
         key, sep, value = tok.partition("=")
-        if sep and key and key.isidentifier():
+        if sep and key and key.replace("-", "_").isidentifier():  # `följ-upp=` has a dash
             options[key.lower()] = value
         else:
             positional.append(tok)

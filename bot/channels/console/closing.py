@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.cases.consent import parse_information
-from bot.channels.console.args import UsageError, case_ref, day, yes_no
+from bot.channels.console.args import UsageError, case_ref, day, option, yes_no
 from bot.channels.console.requests import obtained_by
 from bot.errors import FieldError
 
@@ -14,16 +14,17 @@ if TYPE_CHECKING:
 
 
 async def close(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
-    """`/avsluta <ref> <skäl> [nykontakt=ja|nej]`."""
+    """`/avsluta <ref> <skäl> [nykontakt=ja|nej] [följ-upp=avbryt|överlåt]`."""
     ref = case_ref(positional)
     if len(positional) < 2:
         raise UsageError("need_reason")
     new_contact = options.get("nykontakt")
     answer = None if new_contact is None else yes_no(new_contact, "nykontakt")
     try:
-        case = await s.core.cases.close(s.person, ref, " ".join(positional[1:]), new_contact=answer)
+        case = await s.core.cases.close(s.person, ref, " ".join(positional[1:]), new_contact=answer,
+                                        follow_ups=option(options, "folj-upp", "följ-upp", "foljupp"))
     except FieldError as exc:
-        if "nykontakt" not in exc.errors:
+        if "nykontakt" not in exc.errors and "foljupp" not in exc.errors:
             raise
         messages = s.core.renderer.field_errors(exc)
         s.say(s.text("bad_args", why="\n".join(messages.values()), usage=s.usage["avsluta"]))
