@@ -209,7 +209,9 @@ class MeetingActions(CaseEngine):
 
     async def wait(self, actor_id: str, ref: str, until: date, reason: str) -> Case:
         """*Vilande*: the individual cannot be reached or asked for time. Nothing climbs the ladder while the
-        case waits; on `until` those responsible are asked to resume or close it."""
+        case waits; on `until` those responsible are asked to resume or close it, and that climbs the ladder
+        like any bevakning. On a waiting case it extends the wait: a new date and reason (the history keeps the
+        dates; the reason on the case is the latest)."""
         text, errors = clean_fields({"vantar_skal": reason}, self.today(), raise_errors=False)
         reason = text["vantar_skal"]
         if not reason and "vantar_skal" not in errors:
@@ -221,6 +223,8 @@ class MeetingActions(CaseEngine):
 
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
             await case_store.set_waiting(tx, case.id, until, reason)
+            if case.state is CaseState.WAITING and case.waiting_until is not None:
+                return {"until": until.isoformat(), "previous": case.waiting_until.isoformat()}
             return {"until": until.isoformat()}
 
         return await self._act(actor_id, ref, Action.WAIT, change)

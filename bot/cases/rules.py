@@ -46,7 +46,7 @@ ALLOWED_FROM: dict[Action, frozenset[CaseState]] = {
     Action.WITHDRAW_CONSENT: OPEN_STATES,
     Action.WITHDRAW_CONSENT_UNIT: OPEN_STATES,
     Action.RENEW_CONSENT: OPEN_STATES,
-    Action.WAIT: frozenset({S.ACKNOWLEDGED}),
+    Action.WAIT: frozenset({S.ACKNOWLEDGED, S.WAITING}),  # from waiting: the wait is extended
     Action.RESUME: frozenset({S.WAITING}),
     Action.HOLD_NOW: frozenset({S.ACKNOWLEDGED, S.MEETING_BOOKED, S.WAITING}),
     Action.DISPUTE: OPEN_STATES,  # the state stays: a disputed case is neither closed nor moved on

@@ -22,6 +22,7 @@ class AwaitingKind(StrEnum):
     DISPUTE = "dispute"  # a tvist: both units' line managers are asked to settle it (bot.disputes)
     FOLLOW_UP_PROPOSAL = "follow_up_proposal"  # a follow-up proposed across principals, not yet accepted
     PARTICIPANT = "participant"  # a meeting unit's distributor is to name who attends (subject: the unit id)
+    RESUME = "resume"  # a waiting case past its date: resume, extend or close it (subject: the date)
 
 
 DEFAULT_RUNG_DAYS = 1.0

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.cases.models import Case
+from bot.cases.models import Case, CaseState
 from bot.ladder.models import AwaitingKind
 from bot.ladder.service import SYSTEM, LadderService
 from bot.reminders.service import ReminderService
@@ -119,7 +119,8 @@ async def _fire(
         paused = await core.reminders.fire(tx, row_id, now, row=row, case=case)
         if paused is not None:
             case = await core.cases.load(tx, paused.ref)
-            await hook.after_action(tx, case, "consent_expired", SYSTEM, now)
+            action = "waiting_ends" if case.state is CaseState.WAITING else "consent_expired"
+            await hook.after_action(tx, case, action, SYSTEM, now)
     else:
         await core.ladder.climb(tx, row_id, now, row=row, case=case)
 

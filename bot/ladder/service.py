@@ -103,11 +103,13 @@ class LadderService:
         """The items the case awaits in its current state (nothing when closed, paused, or waiting for the
         individual: those are resolved, and armed again with fresh due times when the case resumes)."""
         unit = self.directory.unit(case.target_unit)
-        if unit is None or not case.is_open or case.state is CaseState.WAITING or self.consent_expired(case, now):
+        if unit is None or not case.is_open or self.consent_expired(case, now):
             return []
         office = office_of(unit)
         due = unit.due
         state = case.state
+        if state is CaseState.WAITING:  # nothing is awaited while it waits; past its date, resuming it is
+            return self._resume_wanted(case, unit, now)
         if state is CaseState.REQUESTED:
             first = FrozenRung(RUNG_DISTRIBUTOR, tuple(unit.distributors), unit.deputy)
             start = now if case.urgent else self.next_slot(unit, now)
@@ -132,7 +134,7 @@ class LadderService:
         if state in (CaseState.MEETING_HELD, CaseState.FOLLOW_UP):
             for f in case.follow_ups:
                 owner_unit = self.directory.unit_of(f.owner_id)
-                if f.done_at is not None or f.declined or owner_unit is None:
+                if not f.is_open or owner_unit is None:  # done, declined, cancelled or handed over at closing
                     continue
                 owner_office = office_of(owner_unit)
                 ladder = self._ladder(FrozenRung(RUNG_OWNER, (f.owner_id,)), owner_unit)
@@ -160,6 +162,20 @@ class LadderService:
         dispute = Wanted(AwaitingKind.DISPUTE, iso(case.disputed_at), case.target_unit, first.people,
                          case.disputed_at, at, ladder)
         return [*(w for w in wanted if w.unit_id != case.target_unit), dispute]
+    def _resume_wanted(self, case: Case, unit: Unit, now: datetime) -> list[Wanted]:
+        """A waiting case past its date (the first working day on or after it, from office hours) awaits those
+        responsible: resume it, extend the wait or close it; unanswered, it climbs like any other bevakning."""
+        if case.waiting_until is None:
+            return []
+        office = office_of(unit)
+        since = self.calendar.at_local(self.calendar.working_day_on_or_after(case.waiting_until), office.start)
+        if now < since:
+            return []
+        at = add_business_time(self.calendar, since, office, days=unit.due.acknowledge_days)
+        responsible = tuple(case.responsible())
+        return [Wanted(AwaitingKind.RESUME, case.waiting_until.isoformat(), unit.id, responsible, since, at,
+                       self._ladder(FrozenRung(RUNG_ASSIGNEES, responsible), unit))]
+
     def _participants_wanted(self, case: Case, now: datetime) -> list[Wanted]:
         """Each meeting unit still without a named participant awaits its distributors' answer within the unit's
         own limit (`due.acknowledge_days`), then climbs the unit's ladder like any unanswered message."""

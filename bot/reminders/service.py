@@ -126,7 +126,7 @@ class ReminderService:
         self, tx: Tx, timer_id: int, now: datetime, *, row: dict[str, Any] | None = None, case: Case | None = None
     ) -> Case | None:
         """Send one due timer's messages and mark it done. Returns the case when its other awaited items
-        and timers must be brought in step (the consent expired), else None. `row` and `case`, when given,
+        and timers must be brought in step (the consent expired, a wait ended), else None. `row` and `case`, when given,
         are the pending timer's row and its case as read earlier in this transaction."""
         row = row if row is not None else await timers.pending_row(tx, timer_id)
         if row is None:
@@ -144,6 +144,8 @@ class ReminderService:
                                        "kind": timer.kind.value})
         if timer.kind is TimerKind.CONSENT_EXPIRED:
             await case_store.mark_consent_expired(tx, case.id, now)
+            return case
+        if timer.kind is TimerKind.WAITING_ENDS:  # resuming (or closing) is now awaited, and climbs the ladder
             return case
         return None
 

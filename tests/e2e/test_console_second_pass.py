@@ -65,7 +65,7 @@ CORRECTIONS = """\
 /utfall GFI-2026-0001 sip utvärdering=ja
 /avsluta GFI-2026-0001 sip
 /uppföljning GFI-2026-0001 maria.sand 2026-12-14 "Stämma av"
-/avsluta GFI-2026-0001 sip-vid-gfi
+/avsluta GFI-2026-0001 sip-vid-gfi följ-upp=avbryt
 /avsluta GFI-2026-0001 genomförd
 /visa GFI-2026-0001
 """
@@ -154,3 +154,62 @@ def test_closing_with_open_follow_ups_asks_tells_the_owners_and_journals_each(tm
            "avslut)." in journal
     assert "2. Maria Sand, senast tis 15 dec 2026: Boendestödet (avbruten vid avslut)." in journal
     assert "Uppföljning 2: Maria Sand senast tis 15 dec 2026: Boendestödet (avbruten vid avslut)" in out
+
+
+# --- item 17: after a full withdrawal, /visa says so, and the meeting is cancelled -------------------------------
+
+WITHDRAWN = """\
+/gfi enhet=beroende typ=ny-en kort="man, 45 år" samtycke=ja barn=nej
+/som fatima.ali
+/fördela GFI-2026-0001 linnea.fors
+/som linnea.fors
+/kvittera GFI-2026-0001
+/boka GFI-2026-0001 2026-11-30T13:00 plats="Rum 3" enheter=soc-norr,beroende
+/som maria.sand
+/tid 2026-11-24T11:00
+/återkalla GFI-2026-0001
+/visa GFI-2026-0001
+"""
+
+
+def test_after_a_full_withdrawal_the_case_shows_it_and_the_meeting_is_cancelled(tmp_path: Path) -> None:
+    out = console(tmp_path / "gfi.sqlite3", WITHDRAWN)
+    view = section(out, "→ @maria.sand: GFI-2026-0001 – avslutad", "Historik:")
+    assert "Samtycke: återkallat tis 24 nov 2026." in view and "gäller till" not in view
+    assert "Möte: mån 30 nov 2026 kl. 13:00 (inställt)" in view
+
+
+# --- item 9: a waiting case past its date is chased; /vänta on a waiting case extends it -------------------------
+
+WAITING = """\
+/gfi enhet=beroende typ=ny-en kort="man, 45 år" samtycke=ja barn=nej
+/som fatima.ali
+/fördela GFI-2026-0001 linnea.fors
+/som linnea.fors
+/kvittera GFI-2026-0001
+/vänta GFI-2026-0001 till=2026-11-27 skäl="Går inte att nå"
+/vänta GFI-2026-0001 till=2026-12-04 skäl="Inlagd på sjukhus, åter om en vecka"
+/tid 2026-12-04T10:00
+/tid 2026-12-07T11:00
+/som fatima.ali
+/eskaleringar
+/som linnea.fors
+/visa GFI-2026-0001
+"""
+
+
+def test_a_waiting_case_is_extended_and_chased_past_its_date(tmp_path: Path) -> None:
+    out = console(tmp_path / "gfi.sqlite3", WAITING)
+    assert "Det går inte att" not in out  # the second /vänta extends the wait
+    assert "GFI-2026-0001 vilar till fre 4 dec 2026" in out
+    # on the date those responsible are asked; unanswered, it climbs to the distributor like any bevakning
+    asked = section(out, "→ @linnea.fors: GFI-2026-0001 har vilat till i dag (fre 4 dec 2026).", "Klockan är nu")
+    assert "låt det vila längre med ett nytt datum" in asked and "/vänta GFI-2026-0001" in asked
+    climbed = section(out, "Klockan är nu fre 4 dec 2026", "@fatima.ali> /eskaleringar")
+    assert ("→ @fatima.ali: Ansvarstrappan (fördelare): GFI-2026-0001 väntar på beslut om det vilande ärendet "
+            "(återuppta, vila längre eller avsluta) sedan fre 4 dec 2026 kl. 08:00.") in climbed
+    listed = section(out, "@fatima.ali> /eskaleringar", "@fatima.ali> /som")
+    assert "GFI-2026-0001 väntar på beslut om det vilande ärendet" in listed
+    history = section(out, "Historik:")
+    assert "Vilande i väntan på den enskilde till fre 27 nov 2026" in history
+    assert "Vilotiden förlängd till fre 4 dec 2026 (var fre 27 nov 2026)" in history

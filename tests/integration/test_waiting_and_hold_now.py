@@ -170,7 +170,7 @@ async def test_waiting_is_for_those_responsible_and_needs_a_reason_and_a_later_d
     assert refused.value.code == "not_assignee"
     case = await core.cases.wait("linnea.fors", ref, date(2026, 12, 14), "Går inte att nå")
     assert [o.action for o in offers.next_steps(case, "linnea.fors", core.directory)] == [
-        A.RESUME, A.BOOK, A.HOLD_NOW, A.CLOSE]
+        A.RESUME, A.WAIT, A.BOOK, A.HOLD_NOW, A.CLOSE]
 
 
 async def test_withdrawal_erases_the_waiting_reason(core: Core) -> None:

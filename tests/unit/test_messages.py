@@ -207,7 +207,7 @@ D = "fatima.ali"  # distributor of beroende
     (S.ASSIGNED, A, ["acknowledge", "withdraw_consent"]),
     (S.ASSIGNED, R, ["withdraw_consent"]),
     (S.ACKNOWLEDGED, A, ["book", "hold_now", "wait", "withdraw_consent"]),
-    (S.WAITING, A, ["resume", "book", "hold_now", "close", "withdraw_consent"]),
+    (S.WAITING, A, ["resume", "wait", "book", "hold_now", "close", "withdraw_consent"]),  # wait: extend it
     (S.WAITING, R, ["close", "withdraw_consent"]),
     (S.MEETING_BOOKED, A, ["record_outcome", "no_show", "rebook", "withdraw_consent"]),
     (S.MEETING_BOOKED, R, ["record_outcome", "withdraw_consent"]),  # both parties own the case
