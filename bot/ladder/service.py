@@ -38,6 +38,8 @@ SYSTEM = "system"
 RUNG_ASSIGNEES = "@assignees"
 RUNG_DISTRIBUTOR = "@distributor"
 RUNG_OWNER = "@owner"
+# The resolution of the items a case's expired consent paused (bot.ladder.scheduled): re-armed on renewal.
+PAUSED = "consent_expired"
 # Actions after which nobody more is told anything (consent withdrawn: DESIGN §7).
 SILENT_RESOLUTIONS = frozenset({"withdraw_consent"})
 
@@ -215,7 +217,14 @@ class LadderService:
 
     async def _open(self, tx: Tx, case: Case, w: Wanted, now: datetime) -> int:
         arm = await store.next_arm(tx, case.id, w.kind.value, w.subject)
-        due_at, skipped = w.due_at, []
+        since, due_at, skipped = w.since, w.due_at, []
+        if arm > 1 and await store.last_resolution(tx, case.id, w.kind.value, w.subject) == PAUSED:
+            # re-armed after the consent ran out and was renewed: counted from the renewal, and the first rung
+            # gets its own time again (a due time that passed during the pause would alert the next rung at once)
+            first = w.ladder.rungs[0]
+            since = now
+            due_at = max(w.due_at, add_business_time(self.calendar, now, w.ladder.office, days=first.days,
+                                                     hours=first.hours))
         if not w.ladder.rungs[0].present(self.directory, now):
             # nobody present to answer: skip the first rung at once
             due_at, skipped = now, [w.ladder.rungs[0].title]
@@ -224,7 +233,7 @@ class LadderService:
             await self._skipped(tx, case.id, case.ref, w.kind, w.ladder.rungs[0].title, now)
         item_id = await store.insert_item(
             tx, case_id=case.id, case_ref=case.ref, kind=w.kind.value, subject=w.subject, arm=arm,
-            unit_id=w.unit_id, answerers=list(w.answerers), since=w.since, due_at=due_at,
+            unit_id=w.unit_id, answerers=list(w.answerers), since=since, due_at=due_at,
             ladder=w.ladder.dumps(), skipped=skipped, now=now,
         )
         log.info("awaiting opened", extra={"event": "ladder.opened", "case_ref": case.ref, "item_id": item_id,

@@ -99,6 +99,15 @@ async def next_arm(tx: Tx, case_id: int, kind: str, subject: str) -> int:
     ))
 
 
+async def last_resolution(tx: Tx, case_id: int, kind: str, subject: str) -> str | None:
+    """How the latest item of this kind and subject ended (None: none yet, or still open)."""
+    row = await tx.fetchone(
+        "SELECT resolution FROM awaiting WHERE case_id = ? AND kind = ? AND subject = ? ORDER BY arm DESC LIMIT 1",
+        (case_id, kind, subject),
+    )
+    return None if row is None else row["resolution"]
+
+
 async def insert_item(
     tx: Tx,
     *,
