@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 # APScheduler logs two INFO lines per job run (the dispatcher runs every second: ~170,000 lines a day) and
@@ -49,3 +50,11 @@ def setup_logging(level: str = "INFO") -> None:
         logging.getLogger(name).setLevel(logging.NOTSET if verbose else logging.WARNING)
     for name in NEVER_DEBUG:
         logging.getLogger(name).setLevel(logging.INFO if verbose else logging.NOTSET)
+
+
+def log_to_file(path: Path) -> None:
+    """Send the JSON log lines to `path` instead of stderr: for a console typed at a terminal, whose stderr is the
+    same screen as the conversation (log lines never appear inside it). Level and format stay as set up."""
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(JsonFormatter())
+    logging.getLogger().handlers[:] = [handler]

@@ -17,12 +17,17 @@ from bot.config import PROJECT_ROOT
 from bot.directory import Directory
 from bot.errors import FieldError, Refusal
 from bot.folding import without_bidi_controls
+from bot.near import near
 from bot.privacy import find_identity_numbers
 from bot.shorten import cut
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates" / "messages"
 _WEEKDAYS = ["mån", "tis", "ons", "tor", "fre", "lör", "sön"]
 _MONTHS = ["jan", "feb", "mars", "apr", "maj", "juni", "juli", "aug", "sep", "okt", "nov", "dec"]
+# Refusal and field-error codes about a person or unit that does not exist: they get near matches (`near`).
+_UNKNOWN_PERSON = frozenset({"unknown_assignee", "unknown_person", "absence_unknown_person",
+                             "absence_stand_in_unknown"})
+_UNKNOWN_UNIT = frozenset({"unknown_unit"})
 # How much of a value the user typed an error message repeats (the `eko` filter).
 ECHO_MAX = 60
 
@@ -135,13 +140,25 @@ class Renderer:
     def refusal(self, exc: Refusal) -> str:
         """The Swedish explanation of a refusal. Values the user typed are repeated through the `eko` filter;
         as a backstop no parameter can carry an identity number into the text."""
-        return self.macro("refusals", exc.code, **_masked_params(exc.params, self.today()))
+        params = _masked_params(exc.params, self.today())
+        return self.macro("refusals", exc.code, **params, near=self.near(exc.code, params))
 
     def field_errors(self, exc: FieldError) -> dict[str, str]:
         """{field: Swedish message} for a rejected form (values the user typed: as in `refusal`)."""
         today = self.today()
-        return {f: self.macro("fields", code, **_masked_params(params, today))
-                for f, (code, params) in exc.errors.items()}
+        out: dict[str, str] = {}
+        for f, (code, raw) in exc.errors.items():
+            params = _masked_params(raw, today)
+            out[f] = self.macro("fields", code, **params, near=self.near(code, params))
+        return out
+
+    def near(self, code: str, params: dict[str, Any]) -> list[str]:
+        """Near matches for an unknown person or unit that was typed ("Menade du …?"), else []."""
+        if code in _UNKNOWN_PERSON and isinstance(params.get("person"), str):
+            return near(params["person"], self.directory.people)
+        if code in _UNKNOWN_UNIT and isinstance(params.get("unit"), str):
+            return near(params["unit"], self.directory.units)
+        return []
 
     def usage_error(self, group: str, name: str, **params: Any) -> str:
         """A console argument error (macro `name` of `<group>.j2`), masked as in `refusal`."""

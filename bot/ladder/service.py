@@ -57,6 +57,18 @@ class Wanted:
     ladder: FrozenLadder
 
 
+# What never drafts a brist i samverkan however long it waits (issue #18 item 11): naming who attends a meeting
+# and answering a follow-up proposal are questions, not failures of the collaboration; they climb as reminders.
+NO_DRAFT = frozenset({AwaitingKind.PARTICIPANT, AwaitingKind.FOLLOW_UP_PROPOSAL})
+
+
+def drafts_brist(item: AwaitingItem, case: Case, *, top: bool, ran_out: bool) -> bool:
+    """Whether reaching the top rung drafts a brist: only when the whole ladder ran out, rung by rung in its
+    own time (`ran_out`: no rung was skipped for want of someone on duty, no fallback to the coordinators), and
+    only for what the parties owe each other."""
+    return top and ran_out and item.kind not in NO_DRAFT and not about_the_individual(item, case)
+
+
 def about_the_individual(item: AwaitingItem, case: Case) -> bool:
     """Whether an unanswered item is about the individual rather than the parties: booking again after a
     no-show. Such an item climbs as a reminder but never drafts a *brist i samverkan* (a brist is about the
@@ -299,7 +311,9 @@ class LadderService:
             await self._skipped(tx, item.case_id, item.case_ref, item.kind, ladder.rungs[nxt].title, now)
             nxt += 1
         all_skipped = [*item.skipped, *skipped]
+        ran_out = not all_skipped  # every rung had its time: none skipped for want of someone on duty
         if nxt > ladder.top:
+            ran_out = False
             # Nobody is present on any rung left: the present coordinators answer as the top rung, so that
             # an unanswered message never stops without reaching a person.
             people = [p.id for p in self.directory.coordinators() if present(self.directory, p.id, now)]
@@ -314,7 +328,7 @@ class LadderService:
         top = nxt == ladder.top
         draft_id = (
             await messaging.create_brist_draft(self, tx, item, case, people, now, all_skipped)
-            if top and not about_the_individual(item, case) else None
+            if drafts_brist(item, case, top=top, ran_out=ran_out) else None
         )
         not_answered = list(dict.fromkeys([*item.answerers, *item.alerted]))
         for pid in people:

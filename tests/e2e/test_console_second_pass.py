@@ -213,3 +213,38 @@ def test_a_waiting_case_is_extended_and_chased_past_its_date(tmp_path: Path) -> 
     history = section(out, "Historik:")
     assert "Vilande i väntan på den enskilde till fre 27 nov 2026" in history
     assert "Vilotiden förlängd till fre 4 dec 2026 (var fre 27 nov 2026)" in history
+
+
+# --- item 22: near matches, one command's help, no suggestion that would be refused ------------------------------
+
+CONVERSATION = """\
+/kvitera GFI-2026-0001
+/hjälp boka
+/hjälp kvitera
+/som fatma.ali
+/gfi enhet=beroend typ=ny-en kort="man, 45 år" samtycke=ja barn=nej
+/gfi enhet=beroende typ=ny-en kort="man, 45 år" samtycke=ja barn=nej
+/som fatima.ali
+/fördela GFI-2026-0001 linea.fors
+/fördela GFI-2026-0001 linnea.fors
+/som linnea.fors
+/kvittera GFI-2026-0001
+/hölls GFI-2026-0001 enheter=soc-norr,beroende
+/utfall GFI-2026-0001 lotsning utvärdering=ja
+/uppföljning GFI-2026-0001 linnea.fors 2026-12-01 "Kontakten med vårdcentralen"
+/klar GFI-2026-0001 1
+"""
+
+
+def test_near_matches_help_for_one_command_and_no_suggestion_that_is_refused(tmp_path: Path) -> None:
+    out = console(tmp_path / "gfi.sqlite3", CONVERSATION)
+    assert 'Okänt kommando "/kvitera". Menade du /kvittera?' in out
+    assert "Bokar GFI-mötet med minst två verksamheter och den enskilde." in out
+    assert 'Exempel: /boka GFI-2026-0001 2026-11-30T13:00 plats="Rum 3" enheter=soc-norr,beroende' in out
+    assert 'Okänt kommando "/kvitera". Menade du /kvittera?' in section(out, "/hjälp kvitera", "/som")
+    assert 'Okänd person "fatma.ali". Menade du fatima.ali?' in out
+    assert 'Okänd verksamhet "beroend". Menade du beroende?' in out
+    assert "linea.fors finns inte i katalogen. Menade du linnea.fors?" in out
+    # after a lotsning, closing as genomförd needs the new contact: the hint says so, and is not refused
+    done = section(out, "@linnea.fors> /klar GFI-2026-0001 1")
+    assert "/avsluta GFI-2026-0001 genomförd nykontakt=ja" in done and "(när den nya kontakten är igång)" in done

@@ -55,7 +55,7 @@ async def test_whole_lifecycle_notifies_each_party(core: Core, sender: Recording
         "linnea.fors", case.ref, "maria.sand", date(2026, 12, 14), "Stämma av utredningen"
     )
     assert case.state is CaseState.FOLLOW_UP
-    case = await core.cases.close("linnea.fors", case.ref, "genomford")
+    case = await core.cases.close("linnea.fors", case.ref, "genomford", follow_ups="avbryt")
     assert case.state is CaseState.CLOSED and case.closed_reason is CloseReason.COMPLETED
     case = await core.cases.reopen("maria.sand", case.ref)
     assert case.state is CaseState.FOLLOW_UP

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.channels.console.args import UsageError, local_datetime
+from bot.near import near
 
 if TYPE_CHECKING:
     from bot.channels.console.session import ConsoleSession
@@ -16,7 +17,8 @@ async def act_as(s: ConsoleSession, positional: list[str], options: dict[str, st
         raise UsageError("need_person")
     person = s.core.directory.person(positional[0])
     if person is None:
-        s.say(s.text("unknown_person", person=positional[0], file=str(s.core.directory.source)))
+        s.say(s.text("unknown_person", person=positional[0], file=str(s.core.directory.source),
+                     near=near(positional[0], s.core.directory.people)))
         return
     s.person = person.id
     s.say(s.text("switched", person=person.id, unit=person.unit))
@@ -35,8 +37,18 @@ async def move_clock(s: ConsoleSession, positional: list[str], options: dict[str
 
 
 async def help_text(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
-    """`/hjälp`."""
-    s.say(s.core.renderer.render("console_help", units=sorted(s.core.directory.units)))
+    """`/hjälp`: every command; `/hjälp <kommando>`: one command, what it does and an example."""
+    if not positional:
+        s.say(s.core.renderer.render("console_help", units=sorted(s.core.directory.units)))
+        return
+    from bot.channels.console.commands import ALIASES  # the registry imports this module
+
+    typed = positional[0].lstrip("/")
+    name = ALIASES.get(typed.lower())
+    if name is None:
+        s.say(s.text("unknown_command", cmd="/" + typed, near=near(typed, ALIASES, n=1)))
+        return
+    s.say(s.text("help_one", command=name, usage=s.usage[name]))
 
 
 async def quit_console(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shlex
+import sys
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
@@ -18,8 +21,10 @@ from bot.channels.console.output import ConsoleClock, print_message
 from bot.channels.terminal import neutralise
 from bot.core import Core
 from bot.errors import FieldError, Refusal
+from bot.logs import log_to_file
 from bot.messages.model import Offer
 from bot.messages.text import plain_text
+from bot.near import near
 
 
 class ConsoleSession:
@@ -81,7 +86,8 @@ class ConsoleSession:
             return
         name = ALIASES.get(tokens[0].lower()) if tokens else None
         if name is None:
-            self.say(self.text("unknown_command", cmd=line.split()[0]))
+            typed = tokens[0] if tokens else ""
+            self.say(self.text("unknown_command", cmd=line.split()[0], near=near(typed, ALIASES, n=1)))
             return
         positional, options = split_args(tokens[1:])
         try:
@@ -118,6 +124,9 @@ async def run_console(core: Core, person_id: str, clock: ConsoleClock, stdin: Te
     """Read commands until EOF or /avsluta-konsol. Echoes scripted input so transcripts are readable."""
     session = ConsoleSession(core, person_id, clock, out)
     interactive = stdin.isatty()
+    if interactive and sys.stderr.isatty() and "GFI_LOG_LEVEL" not in os.environ:
+        # typed at a terminal: stderr is the conversation's screen too, so log lines go next to the database
+        log_to_file(Path(core.settings.db_path).with_suffix(".log"))
     await session.welcome()
     while session.running:
         if interactive:
