@@ -1,8 +1,9 @@
 """The yearly report *Brister i samverkan ÅÅÅÅ* (seed 004's shape): pure figures, and writers for the HTML
 report, the bar chart of the cause shares (PNG, matplotlib's Agg backend) and the anonymous CSV.
 
-Shares are of all cause mentions (a report may name several causes), rounded by the largest-remainder method
-so that they always sum to 100 %.
+Each cause's share is of the reports (how many of the year's reports name it, rounded half up to a whole
+percent): a report may name several causes, so the shares add up to more than 100 %, and the total is the number
+of reports, never the number of cause mentions (issue #18 item 14).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ CHART_PIXELS = (int(CHART_SIZE_INCHES[0] * CHART_DPI), int(CHART_SIZE_INCHES[1] 
 # --- figures (pure) -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CauseShare:
-    """How many reports name a cause, and its share of all cause mentions (whole percent)."""
+    """How many reports name a cause, and its share of the reports (whole percent)."""
 
     cause: Cause
     reports: int
@@ -68,29 +69,16 @@ class YearFigures:
         return sorted(named, key=lambda c: (-c.reports, CAUSES.index(c.cause)))
 
 
-def largest_remainder(counts: Sequence[int], total: int = 100) -> list[int]:
-    """Whole shares of `total` proportional to `counts` that sum to exactly `total` (Hare's largest remainder).
-
-    Each count gets the floor of its exact share; the units left go to the largest remainders, ties to the
-    larger count, then to the earlier position. All zero counts give all zero shares.
-    """
-    whole = sum(counts)
-    if whole == 0:
-        return [0 for _ in counts]
-    exact = [c * total for c in counts]
-    shares = [e // whole for e in exact]
-    left = total - sum(shares)
-    order = sorted(range(len(counts)), key=lambda i: (-(exact[i] % whole), -counts[i], i))
-    for i in order[:left]:
-        shares[i] += 1
-    return shares
+def share_of(part: int, whole: int) -> int:
+    """`part` of `whole` in whole percent, rounded half up (integers only: 1 of 8 is 13 %, 1 of 3 is 33 %)."""
+    return 0 if whole == 0 else (200 * part + whole) // (2 * whole)
 
 
 def figures(year: int, reports: Sequence[BristReport], unit_principal: Mapping[str, str]) -> YearFigures:
     """The year's figures from its reports. `unit_principal` maps unit id → principal id (unknown units are
     grouped under the principal stored with the report, or "")."""
     counts = [sum(1 for r in reports if cause in r.causes) for cause in CAUSES]
-    shares = largest_remainder(counts)
+    shares = [share_of(n, len(reports)) for n in counts]
     groups: dict[str, list[str]] = {}
     for r in reports:
         for u in r.units:
@@ -159,12 +147,12 @@ def write_png(path: Path, figs: YearFigures, renderer: Renderer) -> None:
     bars = ax.barh(range(len(rows)), values, color="#1f3d5c", height=0.65)
     ax.set_yticks(range(len(rows)), labels, fontsize=11)
     ax.invert_yaxis()  # the largest share on top
-    ax.set_xlim(0, max([*values, 10]) * 1.15)
+    ax.set_xlim(0, max([*values, 10]) * 1.2)
     ax.set_xlabel(str(texts.chart_axis()).strip(), fontsize=11)
     ax.set_title(str(texts.chart_title(year=figs.year, count=figs.count)).strip(), fontsize=13, loc="left")
-    for bar, value in zip(bars, values, strict=True):
-        ax.text(bar.get_width() + 0.6, bar.get_y() + bar.get_height() / 2, str(texts.percent(value=value)).strip(),
-                va="center", fontsize=10)
+    for bar, row in zip(bars, rows, strict=True):  # the count beside every percentage
+        label = str(texts.percent_count(value=row.percent, count=row.reports)).strip()
+        ax.text(bar.get_width() + 0.6, bar.get_y() + bar.get_height() / 2, label, va="center", fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(axis="x", labelsize=10)
     fig.tight_layout()

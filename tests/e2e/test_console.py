@@ -79,7 +79,7 @@ def test_whole_lifecycle_then_restart(tmp_path: Path) -> None:
     # a new process on the same file finds the case where it was, and goes on numbering
     after = console(
         db,
-        "/visa GFI-2026-0001\n/avsluta GFI-2026-0001 genomford\n"
+        "/visa GFI-2026-0001\n/avsluta GFI-2026-0001 genomford följ-upp=överlåt\n"
         '/gfi enhet=psykiatri typ=ny-bada kort="kvinna, 30 år" samtycke=ja\n',
         person="linnea.fors",
         now="2026-12-15T09:00",
@@ -108,7 +108,7 @@ def test_errors_are_one_line_swedish_and_nothing_crashes(tmp_path: Path) -> None
         "/som ingen.alls\n"
         "/tid 2020-01-01T10:00\n",
     )
-    assert '→ @maria.sand: Okänt kommando "/flyga". Skriv /hjälp för en lista.' in out
+    assert '→ @maria.sand: Okänt kommando "/flyga". Skriv /hjälp för en lista' in out
     assert "Användning: /kvittera <ref>" in out
     assert "Hittar inget ärende med referensen GFI-2026-9999" in out
     assert '"nonsense" är ingen ärendereferens' in out

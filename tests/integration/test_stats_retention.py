@@ -58,7 +58,7 @@ async def known_timings(core: Core, clock: FrozenClock) -> Fixture:
     clock.set(local("2026-12-03T14:00"))
     await cases.record_outcome("linnea.fors", a.ref, "kartlaggning", evaluation_done=True)
     await cases.add_follow_up("linnea.fors", a.ref, "maria.sand", date(2026, 12, 14), "followup-A-xq7")
-    await cases.close("linnea.fors", a.ref, "note-A-xq7 flyttade")
+    await cases.close("linnea.fors", a.ref, "note-A-xq7 flyttade", follow_ups="avbryt")
 
     clock.set(local("2026-12-23T15:00"))
     b = await cases.request("maria.sand", form(brief="brief-B-xq7 man 60 år", urgent=True))

@@ -41,8 +41,8 @@ async def test_report_brister_writes_html_png_and_csv(core: Core, clock: FrozenC
     assert done.stdout.split() == [str(out / f"brister-2026.{ext}") for ext in ("html", "png", "csv")]
     html = (out / "brister-2026.html").read_text(encoding="utf-8")
     assert "Under 2026 inkom 2 brister i samverkan." in html  # not the one from 2025
-    assert '<td>Kommunikation/information</td><td class="tal">2</td><td class="tal">67 %</td>' in html
-    assert '<td>Rutiner</td><td class="tal">1</td><td class="tal">33 %</td>' in html
+    assert '<td>Kommunikation/information</td><td class="tal">2</td><td class="tal">100 %</td>' in html
+    assert '<td>Rutiner</td><td class="tal">1</td><td class="tal">50 %</td>' in html  # of the 2 reports
     assert "Rutinen för återkoppling är förtydligad." in html
     assert (out / "brister-2026.png").read_bytes()[:4] == b"\x89PNG"
     with (out / "brister-2026.csv").open(encoding="utf-8-sig", newline="") as fh:

@@ -30,6 +30,7 @@ ACTOR: dict[Action, str] = {
     Action.BOOK: "linnea.fors",
     Action.NO_SHOW: "linnea.fors",
     Action.RECORD_OUTCOME: "linnea.fors",
+    Action.CORRECT_OUTCOME: "linnea.fors",
     Action.ADD_FOLLOW_UP: "linnea.fors",
     Action.CLOSE: "maria.sand",
     Action.REOPEN: "maria.sand",
@@ -50,6 +51,7 @@ OUTSIDER: dict[Action, str] = {
     Action.BOOK: "maria.sand",  # the requester
     Action.NO_SHOW: "fatima.ali",
     Action.RECORD_OUTCOME: "omar.haddad",  # the requester's colleague, not on the case
+    Action.CORRECT_OUTCOME: "omar.haddad",
     Action.ADD_FOLLOW_UP: "yusuf.kaya",
     Action.CLOSE: "yusuf.kaya",  # another unit
     Action.REOPEN: "petra.lund",
@@ -217,7 +219,7 @@ def test_no_reopen_after_consent_withdrawal() -> None:
 
 # Vilande and "mötet hölls nu" (issue #10 item 4 and 3): which states they are allowed from.
 WAITING_TABLE = [
-    (Action.WAIT, {CaseState.ACKNOWLEDGED}),
+    (Action.WAIT, {CaseState.ACKNOWLEDGED, CaseState.WAITING}),  # from waiting: extends it (issue #18 item 9)
     (Action.RESUME, {CaseState.WAITING}),
     (Action.HOLD_NOW, {CaseState.ACKNOWLEDGED, CaseState.MEETING_BOOKED, CaseState.WAITING}),
     (Action.BOOK, {CaseState.ACKNOWLEDGED, CaseState.MEETING_BOOKED, CaseState.WAITING}),
