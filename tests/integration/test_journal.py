@@ -55,7 +55,9 @@ async def test_the_journal_holds_what_the_journal_system_needs(
     assert "Begärt av: Maria Sand, Socialtjänst Norr, vuxen/missbruk." in text
     assert "Till: Beroendemottagningen Åstad." in text
     # consent: units, what, until when, written or oral, who obtained it
-    assert "Omfattar: Socialtjänst Norr, vuxen/missbruk, Beroendemottagningen Åstad." in text
+    # unit names hold commas: the list is separated unambiguously (issue #18 item 15)
+    assert "Omfattar: Socialtjänst Norr, vuxen/missbruk; Beroendemottagningen Åstad." in text
+    assert "Omfattas av sekretess enligt OSL" in text
     assert "Det avser kontaktuppgifter, pågående insatser." in text
     assert "Gäller till och med" in text and "Det gavs skriftligt; inhämtat av Maria Sand." in text
     assert "Linnea Fors, Beroendemottagningen Åstad (ansvarig medarbetare)" in text
@@ -118,6 +120,7 @@ async def test_the_cli_writes_the_journal_as_pdf_for_someone_in_the_case(
     data = out.read_bytes()
     assert data.startswith(b"%PDF-") and b"/Type /Page" in data
     assert pdf_title(data) == f"GFI – journalunderlag {ref}"
+    assert b"/Lang (sv)" in data  # the document language is set
     assert "fontTools" not in written.stderr  # quiet at the default level
 
     text = journal_cli(db, ref, "--as", "maria.sand")
