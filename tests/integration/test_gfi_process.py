@@ -101,6 +101,9 @@ async def test_children_are_stored_and_put_in_the_checklist(
     [prepare] = sender.to("linnea.fors", "reminder_prepare")
     assert "Barn berörs: ja" in prepare.text and "barnets perspektiv" in prepare.text
     assert "orosanmälan" not in prepare.text and "Vet den enskilde vem som kommer" in prepare.text
+    # the handbook's prompts (issue #18 item 20): other contacts, violence in close relationships, pregnancy
+    assert "Vilka andra kontakter har den enskilde" in prepare.text
+    assert "våld i nära relationer" in prepare.text and "specialistmödravården" in prepare.text
     with pytest.raises(FieldError) as exc:  # required on every channel
         await core.cases.request("maria.sand", form(children=None))
     assert exc.value.errors["barn"][0] == "required"

@@ -39,6 +39,8 @@ def test_slack_modals_ask_about_children_and_the_new_contact(renderer: Renderer)
                           people=[("maria.sand", "Maria Sand")], requester="maria.sand")
     children = blocks(request)["barn"]
     assert children["optional"] is False  # required (issue #18 item 5)
+    brief_hint = blocks(request)["kort"]["hint"]["text"]
+    assert "adress" in brief_hint and "våld i nära relationer" in brief_hint and "specialistmödravård" in brief_hint
     assert [o["text"]["text"] for o in children["element"]["options"]] == ["ja", "nej", "vet ej"]
     lotsning = render_view(renderer, "slack_close", case=case(1, CaseState.MEETING_HELD, outcome=Outcome.LOTSNING))
     assert "nykontakt" in blocks(lotsning)
