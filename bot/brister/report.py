@@ -196,9 +196,18 @@ def unit_principals(renderer: Renderer) -> dict[str, str]:
     return {u.id: u.principal for u in renderer.directory.units.values()}
 
 
+def principal_reports(reports: Sequence[BristReport], principal: str,
+                      unit_principal: Mapping[str, str]) -> list[BristReport]:
+    """The reports that name a unit of `principal` (each principal's own avvikelsesystem gets those)."""
+    return [r for r in reports if any(unit_principal.get(u) == principal for u in r.units)
+            or (not any(u in unit_principal for u in r.units) and principal in r.principals)]
+
+
 def write_year(out_dir: Path, year: int, reports: Sequence[BristReport], renderer: Renderer, *,
                made: date) -> list[Path]:
-    """Write `brister-ÅÅÅÅ.html`, `.png` and `.csv` into `out_dir` (created if missing); returns the paths."""
+    """Write `brister-ÅÅÅÅ.html`, `.png` and `.csv` into `out_dir` (created if missing), and one CSV per principal
+    whose units the reports name (`brister-ÅÅÅÅ-<huvudman>.csv`, for its own avvikelsesystem); returns the
+    paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     mapping = unit_principals(renderer)
     figs = figures(year, reports, mapping)
@@ -208,4 +217,11 @@ def write_year(out_dir: Path, year: int, reports: Sequence[BristReport], rendere
     write_png(png, figs, renderer)
     write_html(html, figs, renderer, chart=png.name, made=made)
     write_csv(csv_path, csv_rows(reports, renderer, mapping))
-    return [html, png, csv_path]
+    per_principal = []
+    for principal in renderer.directory.principals:
+        own = principal_reports(reports, principal, mapping)
+        if own:
+            path = out_dir / f"brister-{year}-{principal}.csv"
+            write_csv(path, csv_rows(own, renderer, mapping))
+            per_principal.append(path)
+    return [html, png, csv_path, *per_principal]

@@ -87,7 +87,9 @@ async def test_coordinator_home_and_the_yearly_report_in_a_dm(bot: SlackBot) -> 
     await bot.settle()
     await bot.fake.wait_for("files.completeUploadExternal")
     files = {f["filename"]: f for f in bot.fake.files.values()}
-    assert set(files) == {"brister-2026.html", "brister-2026.png", "brister-2026.csv"}
+    assert {"brister-2026.html", "brister-2026.png", "brister-2026.csv"} <= set(files)
+    assert {f for f in files if f.startswith("brister-2026-")} <= {"brister-2026-astad.csv",
+                                                                     "brister-2026-region-sydvast.csv"}
     assert all(f["channel"] == FakeSlackAPI.dm_channel_id(JONAS) for f in files.values())
     assert "Årsrapporten Brister i samverkan 2026 (1 brist)" in files["brister-2026.html"]["comment"]
     assert files["brister-2026.png"]["data"][:4] == b"\x89PNG"

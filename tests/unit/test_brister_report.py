@@ -89,11 +89,21 @@ def renderer() -> Renderer:
 def written(tmp_path_factory: pytest.TempPathFactory, renderer: Renderer) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("rapport") / "ny-mapp"
     paths = report.write_year(out, 2025, REPORTS, renderer, made=date(2026, 1, 15))
-    return {p.suffix: p for p in paths}
+    return {p.suffix: p for p in paths[:3]}  # the report, its chart and the whole year's CSV
 
 
 def test_files_are_named_after_the_year(written: dict[str, Path]) -> None:
     assert [p.name for p in written.values()] == ["brister-2025.html", "brister-2025.png", "brister-2025.csv"]
+
+
+def test_one_csv_per_principal_for_its_own_avvikelsesystem(tmp_path: Path, renderer: Renderer) -> None:
+    paths = report.write_year(tmp_path, 2025, REPORTS, renderer, made=date(2026, 1, 15))
+    assert [p.name for p in paths[3:]] == ["brister-2025-astad.csv", "brister-2025-region-sydvast.csv"]
+    with paths[3].open(encoding="utf-8-sig", newline="") as fh:
+        kommun = [r[0] for r in csv.reader(fh, delimiter=";")][1:]
+    # the kommun's file: every report that names one of its units, and no other
+    assert kommun == [r.ref for r in REPORTS if any(u in ("soc-norr", "soc-soder") for u in r.units)]
+    assert "BRIST-2025-0002" not in kommun  # beroende and psykiatri: both the region's
 
 
 def test_png_decodes_with_the_expected_size(written: dict[str, Path]) -> None:
@@ -158,7 +168,7 @@ def test_html_has_the_shape_of_the_seed_report(written: dict[str, Path]) -> None
 
 def test_html_escapes_report_text(tmp_path: Path, renderer: Renderer) -> None:
     nasty = make(1, ["soc-norr"], [C.RUTINER], measures='<script>alert("x")</script> & mer')
-    [html, _, _] = report.write_year(tmp_path, 2025, [nasty], renderer, made=date(2026, 1, 15))
+    html, *_ = report.write_year(tmp_path, 2025, [nasty], renderer, made=date(2026, 1, 15))
     text = html.read_text(encoding="utf-8")
     assert "<script>" not in text and "&lt;script&gt;" in text and "&amp; mer" in text
 

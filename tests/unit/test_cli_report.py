@@ -38,7 +38,8 @@ async def test_report_brister_writes_html_png_and_csv(core: Core, clock: FrozenC
     out = tmp_path / "rapporter"
     done = report(tmp_path / "gfi.sqlite3", "--year", "2026", "--out", str(out))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == [str(out / f"brister-2026.{ext}") for ext in ("html", "png", "csv")]
+    assert done.stdout.split() == [str(out / f"brister-2026.{ext}") for ext in ("html", "png", "csv")] + [
+        str(out / f"brister-2026-{p}.csv") for p in ("astad", "region-sydvast")]  # one per principal
     html = (out / "brister-2026.html").read_text(encoding="utf-8")
     assert "Under 2026 inkom 2 brister i samverkan." in html  # not the one from 2025
     assert '<td>Kommunikation/information</td><td class="tal">2</td><td class="tal">100 %</td>' in html
