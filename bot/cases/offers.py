@@ -115,6 +115,8 @@ def escalation_for(item_id: int, ref: str, kind: str, unit_id: str, person_id: s
         return (*settle, Offer(A.TO_SAMVERKAN, ref, item=item_id)) if coordinator else settle
     if outside_own_organisation(person_id, unit_id, directory):
         return (Offer(A.TO_SAMVERKAN, ref, item=item_id, primary=True), Offer(A.LADDER_NUDGE, ref, item=item_id))
+    if kind == "resume":  # a waiting case is decided by those who reach the individual: nudge them, assign nobody
+        return (Offer(A.LADDER_NUDGE, ref, item=item_id, primary=True),)
     return escalation(item_id, ref)
 
 

@@ -208,6 +208,8 @@ def test_a_waiting_case_is_extended_and_chased_past_its_date(tmp_path: Path) -> 
     climbed = section(out, "Klockan är nu fre 4 dec 2026", "@fatima.ali> /eskaleringar")
     assert ("→ @fatima.ali: Ansvarstrappan (fördelare): GFI-2026-0001 väntar på beslut om det vilande ärendet "
             "(återuppta, vila längre eller avsluta) sedan fre 4 dec 2026 kl. 08:00.") in climbed
+    # nobody is offered to take over or reassign a waiting case (that would be refused): a reminder only
+    assert "Påminn: /påminn" in climbed and "Ta över: /taöver" not in climbed
     listed = section(out, "@fatima.ali> /eskaleringar", "@fatima.ali> /som")
     assert "GFI-2026-0001 väntar på beslut om det vilande ärendet" in listed
     history = section(out, "Historik:")
