@@ -219,6 +219,22 @@ def test_a_waiting_case_is_extended_and_chased_past_its_date(tmp_path: Path) -> 
 
 # --- item 22: near matches, one command's help, no suggestion that would be refused ------------------------------
 
+OTHER = """\
+/gfi enhet=beroende typ=ny-en kort="man, 45 år" samtycke=ja barn=nej
+/som fatima.ali
+/fördela GFI-2026-0001 annan="Frivården Åstad"
+"""
+
+
+def test_assigning_to_annan_says_the_bot_does_not_reach_them(tmp_path: Path) -> None:
+    """Issue #18 item 21: the "annan" party named at assignment is not in the directory: the distributor is told
+    to contact them, not that everyone concerned has been told."""
+    out = console(tmp_path / "gfi.sqlite3", OTHER)
+    done = section(out, "→ @fatima.ali: GFI-2026-0001 är fördelat", "→ @maria.sand")
+    assert "Fördelat till annan: Frivården Åstad" in done
+    assert "Boten når inte den du angav som annan: kontakta dem själv och hänvisa till GFI-2026-0001." in done
+
+
 CONVERSATION = """\
 /kvitera GFI-2026-0001
 /hjälp boka
