@@ -334,7 +334,9 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
     app.action("brist_open")(bind(ctx, open_new, "action", "action.brist_open"))
     app.action("brist_draft_open")(bind(ctx, open_draft, "action", "action.brist_draft_open"))
     app.action("brist_draft_dismiss_open")(bind(ctx, open_dismiss, "action", "action.brist_draft_dismiss_open"))
+    # this year's and last year's report: two action ids, as Slack wants them unique within the Home's block
     app.action("brist_year_report")(bind(ctx, year_report, "action", "action.brist_year_report"))
+    app.action("brist_year_report_previous")(bind(ctx, year_report, "action", "action.brist_year_report"))
     app.view("brist_report")(bind(ctx, submit_report, "view", "view.brist_report"))
     app.view("brist_dismiss")(bind(ctx, submit_dismiss, "view", "view.brist_dismiss"))
     for action_id in TEXT_FORMS:

@@ -97,6 +97,15 @@ async def test_coordinator_home_and_the_yearly_report_in_a_dm(bot: SlackBot) -> 
     rows = list(csv.reader(io.StringIO(files["brister-2026.csv"]["data"].decode("utf-8-sig")), delimiter=";"))
     assert rows[1][0] == "BRIST-2026-0001"
 
+    # last year's button has an action id of its own (Slack refuses two equal ones in one block) and works
+    buttons = {e["action_id"]: e["value"] for b in home["blocks"] if b.get("block_id") == "brist_act"
+               for e in b["elements"]}
+    assert buttons == {"brist_open": "new", "brist_year_report": "2026", "brist_year_report_previous": "2025"}
+    await bot.click(JONAS, "brist_year_report_previous", "2025", home=True)
+    await bot.settle()
+    await bot.fake.wait_for("files.completeUploadExternal", lambda c: True, count=2)
+    assert "brister-2025.html" in {f["filename"] for f in bot.fake.files.values()}
+
 
 async def test_only_coordinators_get_the_yearly_report(bot: SlackBot) -> None:
     await bot.click(FATIMA, "brist_year_report", "2026")

@@ -149,6 +149,9 @@ class FakeSlackAPI:
         self.app_id = app_id
         self.expected_token = token
         self._calls: list[SlackCall] = []
+        # Every message or view refused for its layout (not a scripted failure): (method, Slack's messages).
+        # The e2e harness (tests/fakes/slack_bot.py) fails a test that produced one.
+        self.layout_refusals: list[tuple[str, str]] = []
         self._failures: dict[str, list[_Failure]] = {}
         self._users: dict[str, _User] = {}
         self._views: dict[str, dict[str, Any]] = {}
@@ -372,6 +375,10 @@ class FakeSlackAPI:
 
         status, body, headers = self._respond(method, params, token)
         error = None if body.get("ok") and status == 200 else str(body.get("error", "http_error"))
+        pointers = str(body.get("response_metadata", ""))
+        if error in _LAYOUT_ERRORS or (error == "invalid_arguments" and ("json-pointer:/view" in pointers
+                                                                        or "json-pointer:/blocks" in pointers)):
+            self.layout_refusals.append((method, str(body.get("response_metadata") or error)))
         self._calls.append(
             SlackCall(
                 method=method,
@@ -389,6 +396,9 @@ class FakeSlackAPI:
     async def _response_url(self, request: web.Request) -> web.Response:
         """A post to a command's or a click's response_url."""
         params = await _read_params(request)
+        if (problem := _message_problem(params)) is not None:
+            self.layout_refusals.append(("response_url", str(problem.get("response_metadata") or problem["error"])))
+            return web.json_response(problem)
         self._calls.append(SlackCall(method="response_url", params=params, at=time.monotonic(), token=None,
                                      http_method=request.method, status=200, error=None))
         self._changed.set()
@@ -660,7 +670,7 @@ class FakeSlackAPI:
         view = params.get("view")
         if not isinstance(view, dict):
             return _invalid("view is required and must be a JSON object", "/view")
-        problem = _view_problem(view)
+        problem = view_problem(view)
         if problem:
             return _invalid(*problem)
         if view_id is None:
@@ -710,6 +720,9 @@ class FakeSlackAPI:
         return ", ".join(parts) or "none"
 
 
+_LAYOUT_ERRORS = ("invalid_blocks", "msg_blocks_too_long", "msg_too_long")
+
+
 def _invalid(message: str, pointer: str) -> dict[str, Any]:
     """Slack's answer to a malformed argument."""
     return {
@@ -729,8 +742,33 @@ def _text_chars(node: Any) -> int:
     return 0
 
 
+def _ids_problem(blocks: list[Any], pointer: str) -> tuple[str, str] | None:
+    """Slack's own check that slack_sdk's models do not make: a `block_id` repeated in a message or view, an
+    `action_id` repeated within one block."""
+    seen_blocks: set[Any] = set()
+    for i, block in enumerate(blocks):
+        if not isinstance(block, dict):
+            continue
+        if "block_id" in block:
+            if block["block_id"] in seen_blocks:
+                return "block_id must be unique", f"{pointer}/{i}/block_id"
+            seen_blocks.add(block["block_id"])
+        children: list[Any] = []
+        for key in ("elements", "element", "accessory"):
+            value = block.get(key)
+            children.extend(value if isinstance(value, list) else [value])
+        actions = [c["action_id"] for c in children if isinstance(c, dict) and "action_id" in c]
+        for j, action_id in enumerate(actions):
+            if action_id in actions[:j]:
+                return "action_id must be unique within a block", f"{pointer}/{i}/elements/{j}/action_id"
+    return None
+
+
 def _blocks_problem(blocks: Any, pointer: str) -> tuple[str, str] | None:
-    """The first block slack_sdk's models reject (section text over 3,000, over 100 options, …), or None."""
+    """The first block slack_sdk's models reject (section text over 3,000, over 100 options, …) or a repeated
+    id (which Slack refuses as `invalid_blocks` and the models do not check), or None."""
+    if isinstance(blocks, list) and (ids := _ids_problem(blocks, pointer)):
+        return ids
     for i, block in enumerate(blocks if isinstance(blocks, list) else []):
         try:
             parsed = Block.parse(block)
@@ -756,7 +794,7 @@ def _message_problem(params: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _view_problem(view: dict[str, Any]) -> tuple[str, str] | None:
+def view_problem(view: dict[str, Any]) -> tuple[str, str] | None:
     """First limit the view breaks (message, json pointer), or None."""
     view_type = view.get("type")
     if view_type not in ("modal", "home"):

@@ -22,7 +22,7 @@ from bot.clock import FrozenClock
 from bot.config import DEFAULT_DIRECTORY, Settings
 from bot.core import Core, open_core
 from handlers.slack import register
-from tests.fakes.slack_api import FakeSlackAPI, SlackCall, serve_web_app
+from tests.fakes.slack_api import FakeSlackAPI, SlackCall, serve_web_app, view_problem
 from tests.fakes.slack_signing import (
     app_home_opened_event,
     block_actions_payload,
@@ -66,7 +66,12 @@ class SlackBot:
 
     async def post(self, body: bytes, secret: str = SECRET, **sign: Any) -> Reply:
         async with self.http.post(self.url, data=body, headers=signed_headers(secret, body, **sign)) as resp:
-            return Reply(resp.status, await resp.text())
+            reply = Reply(resp.status, await resp.text())
+        if reply.text.startswith("{") and isinstance(view := reply.json().get("view"), dict):
+            # a view in an ack (response_action update or push) is checked as views.update would check it
+            if (problem := view_problem(view)) is not None:
+                self.fake.layout_refusals.append(("ack", str(problem)))
+        return reply
 
     async def command(self, user: str, command: str = "/gfi", text: str = "", **kw: Any) -> Reply:
         return await self.post(slash_command_body(command, text, user, **kw))
@@ -148,6 +153,8 @@ async def running_bot(tmp_path: Path, clock: FrozenClock) -> AsyncIterator[Slack
             async with serve_web_app(build_web_app(app, core, SECRET)) as base, aiohttp.ClientSession() as http:
                 yield SlackBot(fake, core, ctx, f"{base}/slack/events", http, clock)
                 await ctx.drain()
+                # Every view and message the test made Slack receive was valid (ids unique, within limits).
+                assert not fake.layout_refusals, f"Slack refused layouts: {fake.layout_refusals}"
         finally:
             await ctx.drain()
             await core.close()

@@ -91,7 +91,9 @@ def test_home_for_distributor_and_coordinator(renderer: Renderer) -> None:
 def test_home_stays_within_slacks_block_limit(renderer: Renderer) -> None:
     many = [case(n, CaseState.MEETING_BOOKED) for n in range(1, 80)]
     data = HomeData(person_id="fatima.ali", now=NOW, requests=many, cases=many,
-                    queues=[(u, many) for u in ("beroende", "psykiatri", "soc-norr", "vc-centrum")],
+                    # a case is in one queue only (block ids are unique within a view, as Slack demands)
+                    queues=[(u, [case(100 * i + n) for n in range(1, 80)])
+                            for i, u in enumerate(("beroende", "psykiatri", "soc-norr", "vc-centrum"), start=1)],
                     coordinator=True, escalations=[escalation(n) for n in range(1, 41)],
                     failed=[FailedDelivery(None, "maria.sand", None, NOW)] * 30)
     view = home_view(renderer, data)

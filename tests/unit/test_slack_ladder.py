@@ -147,7 +147,8 @@ def test_a_crowded_home_shortens_other_lists_before_escalations(renderer: Render
 
     many = [case(n, CaseState.MEETING_BOOKED) for n in range(1, 60)]
     data = HomeData("fatima.ali", NOW, requests=many, cases=many,
-                    queues=[(u, many) for u in ("beroende", "psykiatri", "soc-norr")], coordinator=True,
+                    queues=[(u, [case(100 * i + n, CaseState.MEETING_BOOKED) for n in range(1, 60)])  # one queue each
+                            for i, u in enumerate(("beroende", "psykiatri", "soc-norr"), start=1)], coordinator=True,
                     escalations=[item(n) for n in range(1, 13)])
     view = home_view(renderer, data)
     blocks = view["blocks"]

@@ -21,6 +21,7 @@ from bot.directory import load_directory
 from bot.messages.describe import describe
 from bot.messages.model import Offer
 from bot.rendering import Renderer
+from tests.fakes.slack_api import view_problem
 from tests.unit.test_slack_home import NOW, buttons, case
 
 LONG_BRIEF = ("Man, 45 år, alkohol och ångest; bor ensam, har kontakt med flera verksamheter. " * 30)[:2000]
@@ -38,10 +39,12 @@ def slack_accepts_message(blocks: list[dict[str, Any]]) -> None:
     assert limits.text_chars(blocks) <= limits.MESSAGE_BLOCK_CHARS
     for block in blocks:
         Block.parse(block).validate_json()  # type: ignore[union-attr]
+    assert view_problem({"type": "home", "blocks": blocks}) is None  # ids unique (the fake's check, as Slack's)
 
 
 def slack_accepts_view(view: dict[str, Any]) -> None:
     View(**view).validate_json()
+    assert view_problem(view) is None
     for block in view["blocks"]:
         Block.parse(block).validate_json()  # type: ignore[union-attr]
 

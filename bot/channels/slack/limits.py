@@ -5,6 +5,11 @@ every top-level message text through `fit_text`. Too-long free text is cut with 
 100 options become option groups, and blocks beyond what Slack accepts are replaced by one line saying so:
 a long text or list never makes delivery fail. The functions are pure and idempotent.
 
+Ids are checked, not repaired (`check_ids`): Slack refuses a view or message in which two elements of one
+block share an `action_id` or two blocks share a `block_id` (`invalid_blocks`). A handler and a form's state
+are keyed by these ids, so renaming one here would break what it is read by; a duplicate is a layout bug,
+raised as `DuplicateId` when the layout is fitted, so every test that renders a layout finds it.
+
 Figures: Slack's Block Kit reference and the limits slack_sdk's models validate. Two are stricter than the
 reference on purpose: Slack refuses a message whose blocks hold about 12,000 characters in all
 (`msg_blocks_too_long`, undocumented, seen from 2025), and answers `msg_too_long` to a top-level text of a
@@ -182,10 +187,56 @@ def fit_fields(blocks: list[dict[str, Any]], notes: Notes = Notes()) -> list[dic
     return out
 
 
+class DuplicateId(ValueError):
+    """A layout in which Slack would find an `action_id` twice in one block or a `block_id` twice."""
+
+
+def _elements(block: dict[str, Any]) -> list[Any]:
+    """The interactive elements of a block: an actions/context block's elements, an input's element, an
+    accessory."""
+    found: list[Any] = []
+    for key in ("elements", "element", "accessory"):
+        value = block.get(key)
+        found.extend(value if isinstance(value, list) else [value] if isinstance(value, dict) else [])
+    return [e for e in found if isinstance(e, dict)]
+
+
+def duplicate_id(blocks: list[Any]) -> str | None:
+    """The first `block_id` repeated in `blocks` or `action_id` repeated within one block (as Slack says
+    it), or None."""
+    block_ids: set[str] = set()
+    for i, block in enumerate(blocks):
+        if not isinstance(block, dict):
+            continue
+        block_id = block.get("block_id")
+        if block_id is not None:
+            if block_id in block_ids:
+                return f"block_id {block_id!r} is used twice (blocks/{i})"
+            block_ids.add(block_id)
+        action_ids: set[str] = set()
+        for element in _elements(block):
+            action_id = element.get("action_id")
+            if action_id is None:
+                continue
+            if action_id in action_ids:
+                return f"action_id {action_id!r} is used twice in one block (blocks/{i})"
+            action_ids.add(action_id)
+    return None
+
+
+def check_ids(blocks: list[Any]) -> None:
+    """Raise DuplicateId when Slack would refuse `blocks` for a repeated id (see the module's docstring)."""
+    problem = duplicate_id(blocks)
+    if problem is not None:
+        raise DuplicateId(problem)
+
+
 def fit_blocks(blocks: list[dict[str, Any]], notes: Notes = Notes(), *, max_blocks: int = MESSAGE_BLOCKS,
                max_chars: int | None = MESSAGE_BLOCK_CHARS) -> list[dict[str, Any]]:
     """A copy of `blocks` within Slack's limits: texts cut with a note, long selects grouped, and the blocks
-    past `max_blocks` (or past `max_chars` of text) replaced by one context line with `notes.more`."""
+    past `max_blocks` (or past `max_chars` of text) replaced by one context line with `notes.more`. Raises
+    DuplicateId for a layout with a repeated id."""
+    check_ids(blocks)
     out = fit_fields(blocks, notes)
     if fits(out, max_blocks, max_chars):
         return out
