@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bot import logchain
 from bot.absence.service import AbsenceService
 from bot.brister.service import BristService
 from bot.calendar import BusinessCalendar
@@ -83,6 +84,7 @@ async def open_core(
     clock = clock or SystemClock()
     db = Database(settings.db_path)
     await db.open()
+    await logchain.seal(db)  # rows from before the logs were chained get their hashes, once
     calendar = BusinessCalendar(settings.timezone)
     renderer = Renderer(directory, settings.timezone)
     renderer.today = lambda: renderer.local(clock.now()).date()  # the century of a 10-digit identity number
@@ -113,4 +115,5 @@ async def open_core(
     core.sweeps.append(lambda: run_distribution(core))
     core.sweeps.append(lambda: sweep_due(core))
     core.sweeps.append(lambda: daily_purge(core))  # once a day; the catch-up after downtime and in the console
+    core.sweeps.append(logchain.NightlyHeads(core))  # the logs' heads in the application log, once a night
     return core

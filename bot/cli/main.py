@@ -8,6 +8,7 @@ import sys
 
 from pydantic import ValidationError
 
+from bot.cli import logs as log_cmds
 from bot.cli import reports as operator_cmds
 from bot.cli import run as serve_cmds
 from bot.config import Settings
@@ -76,6 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
     common(purge)
     purge.add_argument("--dry-run", action="store_true", help="visa bara vad som skulle raderas")
     purge.set_defaults(func=operator_cmds.cmd_purge)
+
+    verify = sub.add_parser("verify-logs", help="kontrollera att granskningsloggen och läsloggarna är hela "
+                                                 "(hashkedjan); avslutar med 1 och namnger första brutna raden")
+    common(verify)
+    verify.add_argument("--head", action="append", metavar="LOGG=ID:HASH",
+                        help="en kedjeände ur applikationsloggens nattliga rad logs.head (audit=… eller read=…), "
+                             "som ska finnas kvar: visar en avkortad logg; kan anges flera gånger")
+    verify.set_defaults(func=log_cmds.cmd_verify_logs)
 
     package = sub.add_parser("teams-package", help="skriv Teams-appens paket (manifest.json och ikoner) som zip")
     package.add_argument("--out", required=True, help="zip-filen som skrivs, t.ex. gfi-boten-teams.zip")

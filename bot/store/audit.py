@@ -1,4 +1,4 @@
-"""Audit repository: the append-only audit log (table `audit`)."""
+"""Audit repository: the append-only, hash-chained audit log (table `audit`, chain in `chain.py`)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from bot.store import chain
 from bot.store.db import Tx
 
 Row = dict[str, Any]
@@ -15,10 +16,15 @@ async def insert(
     tx: Tx, *, at: datetime, actor_id: str, action: str, result: str, case_id: int | None, case_ref: str | None,
     detail: dict[str, Any],
 ) -> None:
-    """Append one row; `detail` is stored as JSON."""
-    await tx.insert(
-        "INSERT INTO audit (at, actor_id, action, result, case_id, case_ref, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (at.isoformat(), actor_id, action, result, case_id, case_ref, json.dumps(detail, ensure_ascii=False)),
+    """Append one row, chained to the one before; `detail` is stored as JSON."""
+    [row] = await chain.chained(tx, "audit", [{
+        "at": at.isoformat(), "actor_id": actor_id, "action": action, "result": result, "case_id": case_id,
+        "case_ref": case_ref, "detail": json.dumps(detail, ensure_ascii=False),
+    }])
+    await tx.execute(
+        "INSERT INTO audit (id, at, actor_id, action, result, case_id, case_ref, detail, hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        tuple(row[c] for c in (*chain.COLUMNS["audit"], "hash")),
     )
 
 

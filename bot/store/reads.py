@@ -1,10 +1,12 @@
-"""Read-log repository: who was shown a case's free text (table `case_reads`). Append-only."""
+"""Read-log repository: who was shown a case's free text (table `case_reads`). Append-only and hash-chained
+(`chain.py`)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.store import chain
 from bot.store.db import Tx
 
 Row = dict[str, Any]
@@ -15,10 +17,13 @@ def _utc(dt: datetime) -> str:
 
 
 async def insert(tx: Tx, *, at: datetime, person_id: str, refs: list[str], view: str, channel: str) -> None:
-    """Append one row per case reference."""
+    """Append one row per case reference, each chained to the one before."""
+    rows = await chain.chained(tx, "case_reads", [
+        {"at": _utc(at), "person_id": person_id, "case_ref": ref, "view": view, "channel": channel} for ref in refs
+    ])
     await tx.executemany(
-        "INSERT INTO case_reads (at, person_id, case_ref, view, channel) VALUES (?, ?, ?, ?, ?)",
-        [(_utc(at), person_id, ref, view, channel) for ref in refs],
+        "INSERT INTO case_reads (id, at, person_id, case_ref, view, channel, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [tuple(row[c] for c in (*chain.COLUMNS["case_reads"], "hash")) for row in rows],
     )
 
 
