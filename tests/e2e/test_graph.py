@@ -130,6 +130,9 @@ async def test_booking_creates_an_outlook_event_without_free_text(running: Runni
     assert body["subject"] == f"GFI-möte {ref}"
     assert body["start"] == {"dateTime": "2026-11-30T13:00:00", "timeZone": "Europe/Stockholm"}
     assert body["end"] == {"dateTime": "2026-11-30T14:00:00", "timeZone": "Europe/Stockholm"}
+    # private: a calendar shared with someone else shows busy, not the subject or the place (issue #23 item 7);
+    # the place is as typed, for the attendees
+    assert body["sensitivity"] == "private"
     assert body["location"]["displayName"] == PLACE
     for unit in ("soc-norr", "beroende"):
         assert running.core.directory.unit_name(unit) in body["body"]["content"]
@@ -142,6 +145,17 @@ async def test_booking_creates_an_outlook_event_without_free_text(running: Runni
         assert secret not in bodies(running)
 
 
+async def test_a_stored_place_the_guard_now_refuses_goes_out_as_no_place(running: Running) -> None:
+    """A place stored before the identity-number guard knew its disguise reaches Graph as no place at all."""
+    ref = await booked(running)
+    async with running.core.db.transaction() as tx:
+        await tx.execute("UPDATE cases SET meeting_place = ? WHERE ref = ?", ("Hemma hos 811218–9876", ref))
+    await running.tick()
+    [create] = running.graph.of("events")
+    assert create.body["location"]["displayName"] == "" and create.body["sensitivity"] == "private"
+    assert "9876" not in bodies(running)
+
+
 async def test_rebooking_updates_and_no_show_cancels_with_a_swedish_comment(running: Running) -> None:
     ref = await booked(running)
     await running.tick()
@@ -151,6 +165,7 @@ async def test_rebooking_updates_and_no_show_cancels_with_a_swedish_comment(runn
     [event_id] = running.graph.events
     assert patch.path == f"/users/{SENDER}/events/{event_id}"
     assert patch.body["start"]["dateTime"] == "2026-12-02T10:00:00" and patch.body["location"]["displayName"] == "Rum 5"
+    assert patch.body["sensitivity"] == "private"
     assert "transactionId" not in patch.body
 
     await running.core.cases.no_show("linnea.fors", ref)

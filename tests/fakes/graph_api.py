@@ -122,6 +122,8 @@ def check_event(body: Any, *, create: bool) -> list[str]:
         if not isinstance(b, dict) or b.get("contentType", "").lower() not in ("text", "html") or not isinstance(
                 b.get("content"), str):
             problems.append("body needs contentType text|html and content")
+    if "sensitivity" in body and body["sensitivity"] not in ("normal", "personal", "private", "confidential"):
+        problems.append("sensitivity must be normal|personal|private|confidential")
     if "location" in body and not isinstance((body["location"] or {}).get("displayName"), str):
         problems.append("location needs displayName")
     for i, a in enumerate(body.get("attendees") or []):

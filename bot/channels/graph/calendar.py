@@ -11,7 +11,10 @@ order (Graph down for a while, then a rebooking and a no-show) still end in the 
 create cannot make a second event: its `transactionId` is stored before the first attempt.
 
 No free text about the individual reaches Graph: subject `GFI-möte <ref>`, the time, the place and the
-participating units; never the brief or the contact.
+participating units; never the brief or the contact. The event is private (`sensitivity: private`): someone
+with whom an attendee shares calendar details sees the time as busy, not the subject or the place. The place
+is shown as typed (attendees need it), after the identity-number guard once more: a place stored before the
+guard knew a disguise goes out as no place rather than with the number.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import logging
 import uuid
 from dataclasses import asdict
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.cases.models import Case, CaseState
 from bot.channels.graph.client import EventSpec, GraphClient
@@ -30,6 +34,7 @@ from bot.clock import Clock
 from bot.directory import Channel, Directory, Person
 from bot.dispatcher import DeliveryError
 from bot.outbox import OutboxMessage
+from bot.privacy import IdentityNumberFound, check_free_text
 from bot.store import Database, Tx
 from bot.store import graph as graph_store
 
@@ -99,11 +104,21 @@ class CalendarSender:
             start=case.meeting_at,
             end=case.meeting_at + timedelta(minutes=MEETING_MINUTES),
             timezone=self.tz,
-            location=case.meeting_place or "",
+            location=self._place(case),
             body_html=self.templates.render("graph_event.html.j2", case=case),
             attendees=tuple(attendees),
             transaction_id=transaction_id,
         )
+
+    def _place(self, case: Case) -> str:
+        place = case.meeting_place or ""
+        try:
+            check_free_text("plats", place, self.clock.now().astimezone(ZoneInfo(self.tz)).date())
+        except IdentityNumberFound:
+            log.warning("meeting place withheld from the event",
+                        extra={"event": "calendar.place_withheld", "case_ref": case.ref})
+            return ""
+        return place
 
     async def send(self, message: OutboxMessage) -> str | None:
         if message.kind != "calendar" or not message.case_ref:

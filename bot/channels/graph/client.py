@@ -34,6 +34,7 @@ from msgraph.generated.models.item_body import ItemBody
 from msgraph.generated.models.location import Location
 from msgraph.generated.models.message import Message as GraphMessage
 from msgraph.generated.models.recipient import Recipient
+from msgraph.generated.models.sensitivity import Sensitivity
 from msgraph.generated.models.user_scope_teams_app_installation import UserScopeTeamsAppInstallation
 from msgraph.generated.users.item.calendar.get_schedule.get_schedule_post_request_body import (
     GetSchedulePostRequestBody,
@@ -160,6 +161,8 @@ def _event(spec: EventSpec, *, with_transaction: bool) -> Event:
         attendees=[Attendee(email_address=EmailAddress(address=a), type=AttendeeType.Required)
                    for a in spec.attendees],
         allow_new_time_proposals=False,
+        # shared calendars show busy only: not the subject, the place or the body (issue #23 item 7)
+        sensitivity=Sensitivity.Private,
     )
     if with_transaction and spec.transaction_id:
         event.transaction_id = spec.transaction_id
