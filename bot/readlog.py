@@ -1,7 +1,10 @@
 """The read log (loggkontroll): who was shown a case's free text, when, in which view and channel.
 
-Append-only like the audit. Coordinators list the reads of a case of their own principal; admins list
-the reads by one person over a period. Rows hold ids and codes only, never the text that was shown.
+Append-only like the audit (and hash-chained, `bot/store/chain.py`). Log review (*loggkontroll*) is each
+principal's own duty over its own staff: a coordinator lists the reads of a case of their principal made by
+people of their principal; on a case shared by two principals the other principal's reads are counted, not
+listed (its own coordinator reviews them). Admins list the reads by one person over a period. Rows hold ids
+and codes only, never the text that was shown.
 """
 
 from __future__ import annotations
@@ -29,6 +32,14 @@ class Read:
     case_ref: str
     view: str
     channel: str
+
+
+@dataclass(frozen=True)
+class CaseReads:
+    """What a coordinator is shown of a case's read log: their own principal's reads, and a count of the rest."""
+
+    reads: list[Read]
+    others: int  # reads by another principal's people (or by someone no longer in the directory)
 
 
 async def record(tx: Tx, *, at: datetime, person_id: str, refs: Iterable[str], view: str, channel: str) -> int:
@@ -85,13 +96,25 @@ def may_list_case(directory: Directory, person_id: str, case: Case) -> bool:
     return own is not None and own.id in principals
 
 
+def reviews(directory: Directory, reviewer_id: str, reader_id: str) -> bool:
+    """Whether a coordinator reviews (sees listed) a read by `reader_id`: only the staff of their own
+    principal. Someone no longer in the directory cannot be placed and is counted, not listed."""
+    reviewer, reader = directory.person(reviewer_id), directory.person(reader_id)
+    if reviewer is None or reader is None:
+        return False
+    own, theirs = directory.principal_of(reviewer.unit), directory.principal_of(reader.unit)
+    return own is not None and theirs is not None and own.id == theirs.id
+
+
 def may_list_person(directory: Directory, person_id: str) -> bool:
     person = directory.person(person_id)
     return person is not None and Role.ADMIN in person.roles
 
 
-async def list_for_case(db: Database, load: CaseLoader, directory: Directory, actor_id: str, ref: str) -> list[Read]:
-    """The reads of a case, for a coordinator; refuses like an unknown reference when it is not theirs."""
+async def list_for_case(db: Database, load: CaseLoader, directory: Directory, actor_id: str,
+                        ref: str) -> CaseReads:
+    """The reads of a case for a coordinator: their own principal's people listed, the others counted;
+    refuses like an unknown reference when the case is not their principal's."""
     person = directory.person(actor_id)
     if person is None:
         raise Refusal("unknown_person", person=actor_id)
@@ -101,7 +124,9 @@ async def list_for_case(db: Database, load: CaseLoader, directory: Directory, ac
         case = await load(tx, ref)
         if not may_list_case(directory, actor_id, case):
             raise NotFound(ref)
-        return await for_case(tx, case.ref)
+        reads = await for_case(tx, case.ref)
+    own = [r for r in reads if reviews(directory, actor_id, r.person_id)]
+    return CaseReads(own, len(reads) - len(own))
 
 
 async def list_for_person(

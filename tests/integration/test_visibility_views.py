@@ -193,11 +193,22 @@ async def test_read_log_lists_for_coordinators_and_admins(core: Core, clock: Fro
     await walk.console("fatima.ali", f"/visa {case.ref}")
     await walk.console("it.admin", f"/visa {case.ref}")  # refused: not logged
 
-    jonas = await walk.console("jonas.sjo", f"/läsloggar {case.ref}")
-    assert "Läsloggar för GFI-2026-0001 (1):" in jonas and "Fatima Ali (fatima.ali)  /visa, konsolen" in jonas
-    assert "it.admin" not in jonas
+    # each principal's coordinator reviews its own staff's reads; the other principal's are counted, not listed
+    jonas = await walk.console("jonas.sjo", f"/läsloggar {case.ref}")  # the region's coordinator
+    assert "Läsloggar för GFI-2026-0001, personal hos din huvudman (1):" in jonas
+    assert "Fatima Ali (fatima.ali)  /visa, konsolen" in jonas
+    assert "it.admin" not in jonas and "annan huvudman" not in jonas
     sara = await walk.console("sara.holm", f"/lasloggar {case.ref}")  # the kommun's coordinator: its case too
-    assert "Fatima Ali" in sara
+    assert "Ingen hos din huvudman har visats fritexten i GFI-2026-0001." in sara
+    assert "Fatima" not in sara and "1 läsning av personal hos en annan huvudman" in sara
+
+    await walk.console("maria.sand", f"/visa {case.ref}")  # the requester, the kommun's staff
+    await walk.console("maria.sand", f"/visa {case.ref}")
+    sara = await walk.console("sara.holm", f"/läsloggar {case.ref}")
+    assert "personal hos din huvudman (2):" in sara and sara.count("Maria Sand (maria.sand)") == 2
+    assert "Fatima" not in sara and "1 läsning av personal hos en annan huvudman" in sara
+    jonas = await walk.console("jonas.sjo", f"/läsloggar {case.ref}")
+    assert "Maria" not in jonas and "2 läsningar av personal hos en annan huvudman" in jonas
     # not a coordinator: refused; a coordinator of neither principal would get the unknown-case answer
     assert "visas för samordnare" in await walk.console("maria.sand", f"/läsloggar {case.ref}")
     assert "Hittar inget ärende" in await walk.console("jonas.sjo", "/läsloggar GFI-2026-9999")

@@ -63,8 +63,8 @@ async def read_log(s: ConsoleSession, positional: list[str], options: dict[str, 
     """`/läsloggar <ref>` (coordinators) or `/läsloggar person=<id> från=<datum> till=<datum>` (admins)."""
     if positional:
         ref = case_ref(positional)
-        reads = await readlog.list_for_case(s.core.db, s.core.cases.load, s.core.directory, s.person, ref)
-        s.say(s.text("read_log_case", ref=ref, reads=reads))
+        shown = await readlog.list_for_case(s.core.db, s.core.cases.load, s.core.directory, s.person, ref)
+        s.say(s.text("read_log_case", ref=ref, reads=shown.reads, others=shown.others))
         return
     start = option(options, "från", "fran")
     end = options.get("till")
