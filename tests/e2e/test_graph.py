@@ -23,7 +23,7 @@ from aiohttp import web
 
 from bot import audit
 from bot.cases.models import CaseState
-from bot.channels.graph import GraphChannel
+from bot.channels.graph import GraphChannel, edge
 from bot.channels.graph.calendar import event_of
 from bot.channels.graph.client import GraphClient
 from bot.channels.graph.links import LinkSigner
@@ -306,6 +306,45 @@ async def test_expired_tampered_and_foreign_links_change_nothing(running: Runnin
         reasons = [json.loads(r["detail"])["reason"] for r in
                    await tx.fetchall("SELECT detail FROM audit WHERE action = 'link' AND result = 'refused'")]
     assert sorted(reasons) == sorted(["tampered", "tampered", "expired", "foreign", "foreign"])
+
+
+async def test_a_flood_of_bad_links_is_rate_limited_and_audited_in_aggregate(
+        running: Running, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue #23: bad links from an anonymous client get 429 past PER_ADDRESS a window; the audit gets AUDITED
+    rows one by one and one aggregate row for the rest, so a flood cannot grow it without bound."""
+    monkeypatch.setattr(edge, "AUDITED", 5)
+    case = await running.core.cases.request("maria.sand", form())
+    await running.core.cases.assign("fatima.ali", case.ref, ["sofia.grahn"])
+    signer = running.channel.signer
+    assert signer is not None
+    valid = signer.url("sofia.grahn", "acknowledge", case.ref, None, running.clock.now())
+    statuses = []
+    async with aiohttp.ClientSession() as http:
+        for n in range(edge.PER_ADDRESS + 5):
+            async with http.get(f"{running.base_url}/a/not-a-token-{n}") as resp:
+                statuses.append(resp.status)
+                if resp.status == 429:
+                    assert int(resp.headers["Retry-After"]) > 0 and "För många" in await resp.text()
+        assert statuses == [400] * edge.PER_ADDRESS + [429] * 5
+        async with http.post(valid) as resp:  # the address is limited, even for a good link, until the window ends
+            assert resp.status == 429
+        running.clock.advance(edge.WINDOW)
+        await running.tick()  # the sweep closes the window and writes its aggregate row
+        async with http.post(valid) as resp:
+            assert resp.status == 200 and "Klart" in await resp.text()
+    async with running.core.db.read() as tx:
+        rows = [json.loads(r["detail"]) for r in
+                await tx.fetchall("SELECT detail FROM audit WHERE action = 'link' AND result = 'refused' ORDER BY id")]
+    assert [r["reason"] for r in rows] == ["tampered"] * 5 + ["aggregate"]
+    assert {k: rows[-1][k] for k in ("refused", "addresses", "not_audited", "limited")} == {
+        "refused": edge.PER_ADDRESS, "addresses": 1, "not_audited": edge.PER_ADDRESS - 5, "limited": 6}
+    assert "127.0.0.1" not in json.dumps(rows)  # counts, never the client's address
+
+
+async def test_link_pages_forbid_framing_and_base_changes(running: Running) -> None:
+    async with aiohttp.ClientSession() as http, http.get(f"{running.base_url}/a/x") as resp:
+        csp = resp.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "base-uri 'none'" in csp and "default-src 'none'" in csp
 
 
 async def test_slack_and_email_people_on_one_case_each_get_their_own_channel(running: Running) -> None:

@@ -76,6 +76,18 @@ async def test_run_serves_slack_and_stops_cleanly_on_sigterm(tmp_path: Path) -> 
             async with http.get(f"{base}/healthz") as resp:
                 assert resp.status == 200
                 assert (await resp.json())["db"] is True
+                assert resp.headers["Server"] == "GFI-boten"  # no framework, no version (issue #23)
+            async with http.get(f"{base}/no-such-path") as resp:
+                assert resp.status == 404 and resp.headers["Server"] == "GFI-boten"
+        # a request aiohttp cannot parse gets its own error page: that names no version either
+        reader, writer = await asyncio.open_connection("127.0.0.1", ready["port"])
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: zz\r\n\r\n")
+        await writer.drain()
+        head = (await asyncio.wait_for(reader.read(4096), timeout=10)).split(b"\r\n\r\n")[0].decode()
+        writer.close()
+        assert head.startswith("HTTP/1.") and " 400 " in head
+        assert "Server: GFI-boten" in head and "aiohttp" not in head and "Python" not in head
+        async with aiohttp.ClientSession() as http:
             body = slash_command_body("/gfi", "", "U01MARIA", trigger_id="trig-process")
             async with http.post(f"{base}/slack/events", data=body, headers=signed_headers(SECRET, body)) as resp:
                 assert resp.status == 200

@@ -86,7 +86,9 @@ class GraphChannel:
         from bot.channels.graph.pages import LinkPages
 
         if self.signer is not None and self.core is not None:
-            LinkPages(self.core, self.signer, self.templates).add_routes(app)
+            pages = LinkPages(self.core, self.signer, self.templates)
+            pages.add_routes(app)
+            self.core.sweeps.append(pages.flush)  # a closed window of refused links gets its aggregate row
 
     async def close(self) -> None:
         if self.graph is not None:

@@ -1,9 +1,13 @@
 """Signed action links: `<GFI_PUBLIC_URL>/a/<token>`, one action for one person on one case, once.
 
-A token is `base64url(json payload) "." base64url(HMAC-SHA256(GFI_LINK_SECRET, payload))`. The payload
-binds the token id, person, case, action, item (escalation or follow-up number) and the expiry time. The
-token says nothing secret (a case reference and a person id), but it cannot be altered or made without the
-key; it works once (its id is written to `link_uses` when used) and expires (default 7 days).
+A token is opaque: `base64url(nonce || AES-256-GCM(payload))` under a key derived from GFI_LINK_SECRET. The
+payload binds the token id, person, case, action, item (escalation or follow-up number) and the expiry time;
+sealed, it reads as nothing (no person id, no case reference in a URL that passes mail scanners, proxies and
+browser histories), and it cannot be altered or made without the key. It works once (its id is written to
+`link_uses` when used) and expires (default 7 days).
+
+Links mailed before tokens were sealed (`base64url(json payload) "." base64url(HMAC-SHA256)`, readable) are
+still accepted until they expire; none are made any more.
 """
 
 from __future__ import annotations
@@ -17,11 +21,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from bot.channels.payload import loads
 from bot.store import Tx
 from bot.store import graph as graph_store
 
 PATH = "/a/"
+_NONCE = 12
+_AAD = b"gfi-link-v2"
 # The actions a link can carry (names as in the channel-neutral Offer).
 ACTIONS = frozenset({"acknowledge", "take_over", "nudge", "complete_follow_up", "accept_follow_up", "open"})
 
@@ -61,12 +70,34 @@ class LinkSigner:
     def __init__(self, secret: str, public_url: str, days: int = 7) -> None:
         if len(secret) < 16:
             raise ValueError("GFI_LINK_SECRET must be at least 16 characters")
-        self.key = hashlib.sha256(b"gfi-link-v1:" + secret.encode()).digest()
+        self.key = hashlib.sha256(b"gfi-link-v1:" + secret.encode()).digest()  # the readable v1 tokens' MAC
+        self._aead = AESGCM(hashlib.sha256(b"gfi-link-v2:" + secret.encode()).digest())
         self.public_url = public_url.rstrip("/")
         self.lifetime = timedelta(days=days)
 
     def _mac(self, payload: bytes) -> bytes:
         return hmac.new(self.key, payload, hashlib.sha256).digest()
+
+    def seal(self, payload: bytes) -> str:
+        """An opaque token around `payload` (a fresh nonce each time)."""
+        nonce = secrets.token_bytes(_NONCE)
+        return _b64(nonce + self._aead.encrypt(nonce, payload, _AAD))
+
+    def _payload(self, token: str) -> bytes:
+        """The payload of a genuine token, sealed or (mailed before sealing) signed; LinkRefused otherwise."""
+        if "." in token:  # the readable v1 form
+            body, _, mac = token.partition(".")
+            payload = _unb64(body)
+            if not mac or not hmac.compare_digest(_unb64(mac), self._mac(payload)):
+                raise LinkRefused("tampered")
+            return payload
+        raw = _unb64(token)
+        if len(raw) <= _NONCE:
+            raise LinkRefused("tampered")
+        try:
+            return self._aead.decrypt(raw[:_NONCE], raw[_NONCE:], _AAD)
+        except InvalidTag:
+            raise LinkRefused("tampered") from None
 
     def token(self, person_id: str, action: str, ref: str | None, item: int | None, now: datetime) -> str:
         """A new token for one action (a fresh id each time)."""
@@ -74,8 +105,7 @@ class LinkSigner:
             raise ValueError(f"unknown link action {action}")
         claim = {"j": secrets.token_urlsafe(12), "p": person_id, "a": action, "c": ref, "i": item,
                  "e": int((now + self.lifetime).timestamp())}
-        payload = json.dumps(claim, separators=(",", ":"), ensure_ascii=False).encode()
-        return f"{_b64(payload)}.{_b64(self._mac(payload))}"
+        return self.seal(json.dumps(claim, separators=(",", ":"), ensure_ascii=False).encode())
 
     def url(self, person_id: str, action: str, ref: str | None, item: int | None, now: datetime) -> str:
         return f"{self.public_url}{PATH}{self.token(person_id, action, ref, item, now)}"
@@ -83,11 +113,7 @@ class LinkSigner:
     def check(self, token: str, now: datetime) -> LinkClaim:
         """The claim of a genuine, unexpired token; LinkRefused otherwise (not yet whether it was used)."""
         try:
-            body, _, mac = token.partition(".")
-            payload = _unb64(body)
-            if not mac or not hmac.compare_digest(_unb64(mac), self._mac(payload)):
-                raise LinkRefused("tampered")
-            data = loads(payload)  # depth bounded: a signed token nesting thousands of levels is tampered
+            data = loads(self._payload(token))  # depth bounded: a sealed claim nesting thousands of levels is tampered
             claim = LinkClaim(str(data["j"]), str(data["p"]), str(data["a"]),
                               None if data["c"] is None else str(data["c"]),
                               None if data["i"] is None else int(data["i"]),

@@ -3,7 +3,8 @@
 The page needs no scripts and reads on a phone. The action goes through the same services as a button,
 with the person the link was made for as the actor, so it passes the same authorisation and is audited
 the same way. Every refused link (tampered, expired, used, foreign) changes nothing, gets a clear page,
-and is audited as `link` with result `refused` and the reason code.
+and is audited as `link` with result `refused` and the reason code; under a flood of refused links from
+anonymous clients, `edge.py` rate-limits per address and audits the excess in aggregate (bounded).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from urllib.parse import quote, urlencode
 from aiohttp import web
 
 from bot import audit
+from bot.channels.graph.edge import LinkGate, Summary
 from bot.channels.graph.links import PATH, LinkClaim, LinkRefused, LinkSigner, mark_used, was_used
 from bot.channels.graph.mail import LABELS
 from bot.channels.graph.templates import GraphTemplates
@@ -30,7 +32,8 @@ HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",
 }
 
@@ -42,10 +45,37 @@ class LinkPages:
         self.core = core
         self.signer = signer
         self.templates = templates
+        self.gate = LinkGate()
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get(PATH + "{token}", self.get)
         app.router.add_post(PATH + "{token}", self.post)
+
+    async def flush(self) -> None:
+        """Close the refused-links window when it is over and write its aggregate audit row (a sweep, so a
+        window's count is written even when no further link comes)."""
+        summary = self.gate.roll(self.core.clock.now())
+        if summary is not None:
+            await self._audit_summary(summary)
+
+    async def _audit_summary(self, summary: Summary) -> None:
+        async with self.core.db.transaction() as tx:
+            await audit.record(tx, at=self.core.clock.now(), actor_id="link:unknown", action="link",
+                               result="refused", reason="aggregate", window_start=summary.start.isoformat(),
+                               refused=summary.refused, addresses=summary.addresses,
+                               not_audited=summary.not_audited, limited=summary.limited)
+        log.warning("refused links in aggregate", extra={
+            "event": "link.refused_aggregate", "refused": summary.refused, "addresses": summary.addresses,
+            "not_audited": summary.not_audited, "limited": summary.limited})
+
+    async def _limited(self, request: web.Request) -> web.Response | None:
+        """429 for an address past its refused links in this window (nothing checked, nothing written)."""
+        await self.flush()
+        if not self.gate.limited(_address(request)):
+            return None
+        response = self._page(429, state="limited")
+        response.headers["Retry-After"] = str(self.gate.retry_after(self.core.clock.now()))
+        return response
 
     def _page(self, status: int, **ctx: Any) -> web.Response:
         for key in ("claim", "label", "reason_text", "outcome", "people", "person"):
@@ -56,29 +86,36 @@ class LinkPages:
         return web.Response(text=html, status=status, content_type="text/html", charset="utf-8", headers=HEADERS)
 
     async def _refused(self, code: str, claim: LinkClaim | None, reason_text: str | None = None,
-                       **detail: Any) -> web.Response:
-        async with self.core.db.transaction() as tx:
-            await audit.record(
-                tx, at=self.core.clock.now(), actor_id=claim.person_id if claim else "link:unknown",
-                action="link", result="refused", case_ref=claim.ref if claim else None, reason=code,
-                link_action=claim.action if claim else None, **detail,
-            )
-        log.warning("link refused", extra={"event": "link.refused", "reason": code,
-                                           "case_ref": claim.ref if claim else None})
+                       address: str | None = None, **detail: Any) -> web.Response:
+        """A refused link's page. With `address` (a link refused before any action: counted by the gate), it
+        is audited on its own only while the window's budget lasts; otherwise always."""
+        if address is None or self.gate.refused(address):
+            async with self.core.db.transaction() as tx:
+                await audit.record(
+                    tx, at=self.core.clock.now(), actor_id=claim.person_id if claim else "link:unknown",
+                    action="link", result="refused", case_ref=claim.ref if claim else None, reason=code,
+                    link_action=claim.action if claim else None, **detail,
+                )
+            log.warning("link refused", extra={"event": "link.refused", "reason": code,
+                                               "case_ref": claim.ref if claim else None})
         status = {"tampered": 400, "unknown_action": 400, "expired": 410, "used": 410}.get(code, 403)
         return self._page(status, state="refused", code=code, claim=claim, reason_text=reason_text)
 
     async def _claim(self, request: web.Request) -> LinkClaim | web.Response:
+        limited = await self._limited(request)
+        if limited is not None:
+            return limited
+        address = _address(request)
         try:
             claim = self.signer.check(request.match_info["token"], self.core.clock.now())
         except LinkRefused as exc:
-            return await self._refused(exc.code, exc.claim)
+            return await self._refused(exc.code, exc.claim, address=address)
         if self.core.directory.person(claim.person_id) is None:
-            return await self._refused("foreign", claim)
+            return await self._refused("foreign", claim, address=address)
         async with self.core.db.transaction() as tx:
             used = await was_used(tx, claim)
         if used:
-            return await self._refused("used", claim)
+            return await self._refused("used", claim, address=address)
         return claim
 
     async def get(self, request: web.Request) -> web.Response:
@@ -158,3 +195,8 @@ class LinkPages:
         if claim.action == "open":
             return "open", {}
         raise Refusal("link_incomplete", ref=claim.ref)
+
+
+def _address(request: web.Request) -> str:
+    """The client's address as the TCP peer (behind a proxy: the proxy; see edge.py)."""
+    return request.remote or "?"

@@ -20,11 +20,16 @@ import logging
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from aiohttp import web
 
 log = logging.getLogger(__name__)
+
+# The Server header of every response (issue #23): the product, not the framework and its version. aiohttp
+# sets "Python/x.y aiohttp/x.y.z" unless a value is there: `name_server` sets it on the app's responses, and
+# `serve_bounded` on the error responses aiohttp makes itself for requests it cannot parse.
+SERVER_NAME = "GFI-boten"
 
 Phase = Literal["headers", "body"]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -138,4 +143,29 @@ async def serve_bounded(
     factory = runner.server
     if factory is None:
         raise RuntimeError("the runner is not set up")
-    return await loop.create_server(lambda: DeadlineProtocol(factory(), limits, loop), sock=sock)
+
+    def protocol() -> DeadlineProtocol:
+        # access_log=None as the bot's AppRunner has it: no access log (it would hold /a/<token> paths)
+        return DeadlineProtocol(_NamedHandler(factory, loop=loop, access_log=None), limits, loop)  # type: ignore[arg-type]
+
+    return await loop.create_server(protocol, sock=sock)
+
+
+class _NamedHandler(web.RequestHandler):
+    """aiohttp's per-connection handler, whose own error responses (a request it cannot parse) name the
+    product too (tests/e2e/test_slack_server.py fails loudly if aiohttp changes how these are made)."""
+
+    def handle_error(self, request: Any, status: int = 500, exc: BaseException | None = None,
+                     message: str | None = None) -> web.StreamResponse:
+        response = super().handle_error(request, status, exc, message)
+        response.headers["Server"] = SERVER_NAME
+        return response
+
+
+async def _name_response(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers["Server"] = SERVER_NAME
+
+
+def name_server(web_app: web.Application) -> None:
+    """Every response of `web_app` names the product, not the framework's version (see SERVER_NAME)."""
+    web_app.on_response_prepare.append(_name_response)

@@ -30,7 +30,7 @@ from bot.channels import payload
 from bot.channels.graph import GraphChannel
 from bot.channels.slack.app import Register, build_app
 from bot.channels.slack.context import SlackContext
-from bot.channels.slack.deadlines import HttpLimits, deadline_middleware, serve_bounded
+from bot.channels.slack.deadlines import HttpLimits, deadline_middleware, name_server, serve_bounded
 from bot.channels.slack.identity import SlackIdentity
 from bot.channels.slack.sender import SlackSender
 from bot.config import Settings
@@ -268,6 +268,7 @@ async def serve(settings: Settings, mounts: tuple[Mount, ...] = (), *, register:
 
         if graph is not None:
             graph.add_routes(web_app)
+        name_server(web_app)
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
         http = await serve_bounded(runner, sock, limits)
