@@ -7,6 +7,8 @@
 - `distribution:<unit>`: a cron at each unit's two distribution slots, so queues go out on the minute.
 - `purge`: a daily cron at 03:30 deleting closed cases past `GFI_RETENTION_MONTHS` (the sweep catches up
   when the bot was down at that time; the purge runs once a day either way).
+- `directory`: every 30 seconds, reload the directory file when it changed (bot/directory/reload.py; SIGHUP
+  does the same at once through `reload_directory`); the distribution crons follow the new units.
 
 No job per reminder: due times live in the database and the sweep is idempotent, so a job missed
 during downtime costs nothing (`coalesce`, generous misfire grace).
@@ -23,6 +25,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.core import Core
+from bot.directory.reload import CHECK_SECONDS, DirectoryWatcher
 from bot.distribution.scheduled import run_distribution
 from bot.stats.scheduled import PURGE_AT, daily_purge
 
@@ -43,6 +46,10 @@ class Background:
             timezone=tz, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
         )
         self._active: set[asyncio.Task[object]] = set()
+        source = core.directory.source
+        self.watcher = DirectoryWatcher(core.directory, source) if source is not None else None
+        if self.watcher is not None:
+            self.watcher.on_change.append(self._schedule_distribution)
 
     @classmethod
     async def start(cls, core: Core) -> Background:
@@ -63,7 +70,19 @@ class Background:
         self.scheduler.add_job(
             self._guarded("dispatch", core.dispatcher.drain), "interval", seconds=DISPATCH_SECONDS, id="dispatch"
         )
-        for unit in core.directory.units.values():
+        self._schedule_distribution()
+        purge_at = CronTrigger(hour=PURGE_AT.hour, minute=PURGE_AT.minute, timezone=self.scheduler.timezone)
+        self.scheduler.add_job(self._guarded("purge", lambda: daily_purge(core)), purge_at, id="purge")
+        if self.watcher is not None:
+            self.scheduler.add_job(self._guarded("directory", self.watcher.check), "interval", seconds=CHECK_SECONDS,
+                                   id="directory")
+
+    def _schedule_distribution(self) -> None:
+        """One cron per unit at its two distribution slots (again after a reload: units and days may change)."""
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("distribution:"):
+                job.remove()
+        for unit in self.core.directory.units.values():
             days = ",".join(CRON_DAYS[d] for d in unit.distribution.days)
             trigger = CronTrigger(
                 day_of_week=days, hour=unit.distribution.time.hour, minute=unit.distribution.time.minute,
@@ -71,8 +90,12 @@ class Background:
             )
             self.scheduler.add_job(self._guarded(f"distribution:{unit.id}", self._distribute), trigger,
                                    id=f"distribution:{unit.id}")
-        purge_at = CronTrigger(hour=PURGE_AT.hour, minute=PURGE_AT.minute, timezone=self.scheduler.timezone)
-        self.scheduler.add_job(self._guarded("purge", lambda: daily_purge(core)), purge_at, id="purge")
+
+    async def reload_directory(self) -> bool:
+        """Read the directory file again now (SIGHUP); True when it was replaced."""
+        if self.watcher is None:
+            return False
+        return await self.watcher.check(forced=True)
 
     async def _distribute(self) -> None:
         await run_distribution(self.core)

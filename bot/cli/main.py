@@ -12,6 +12,7 @@ from bot.cli import logs as log_cmds
 from bot.cli import reports as operator_cmds
 from bot.cli import run as serve_cmds
 from bot.config import Settings
+from bot.directory.command import add_parsers as directory_parsers
 from bot.logs import setup_logging
 from bot.startup import EXIT_CODE, StartupError, describe
 
@@ -92,9 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     package.add_argument("--version", default="1.0.0", help="appens version i manifestet")
     package.set_defaults(func=serve_cmds.cmd_teams_package)
 
-    check = sub.add_parser("check-directory", help="kontrollera en katalogfil")
+    check = sub.add_parser("check-directory", help="kontrollera en katalogfil (varje fel med radnummer)")
     check.add_argument("file")
     check.set_defaults(func=serve_cmds.cmd_check_directory)
+    directory_parsers(sub)  # directory import --csv / sync --entra (bot/directory/command.py)
     return parser
 
 

@@ -7,6 +7,9 @@ certificate (`self_signed`), which tests trust through `SSL_CERT_FILE`. It answe
   credentials), so that `ClientSecretCredential(authority=..., disable_instance_discovery=True)` signs in;
 - `POST /v1.0/users/{sender}/events`, `PATCH .../events/{id}`, `POST .../events/{id}/cancel`,
   `POST /v1.0/users/{sender}/sendMail`, `POST /v1.0/users/{sender}/calendar/getSchedule`;
+- Entra ID, read only: `GET /v1.0/groups/{id}/transitiveMembers/microsoft.graph.user` (the users of
+  `groups`, `page_size` a page, the next page by `@odata.nextLink` with `$skiptoken`; `$select` required)
+  and `GET /v1.0/users/{id}/manager` (from `managers`; 404 when a user has none);
 - Teams app installation for a user: `POST /v1.0/users/{id}/teamwork/installedApps` (`teamsApp@odata.bind` to an
   app of `catalog`; 409 when installed already, 403 for users in `install_forbidden`, 404 for unknown apps),
   `GET …/installedApps?$filter=teamsApp/id eq '…'` and `GET …/installedApps/{installationId}/chat`.
@@ -187,6 +190,9 @@ class FakeGraph:
     catalog: set[str] = field(default_factory=set)  # Teams app ids in the org catalog
     installed: dict[str, dict[str, str]] = field(default_factory=dict)  # user -> catalog app id -> installation id
     install_forbidden: set[str] = field(default_factory=set)  # users for whom installing is not permitted (403)
+    groups: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # Entra group id -> its users
+    managers: dict[str, str] = field(default_factory=dict)  # Entra user id -> the manager's user id
+    page_size: int = 100
 
     def __post_init__(self) -> None:
         self.cert, self.key = self_signed(self.directory)
@@ -205,7 +211,8 @@ class FakeGraph:
         return f"{self.url}/v1.0"
 
     def fail_next(self, kind: str, status: int, *, times: int = 1, retry_after: int | None = None) -> None:
-        """Answer the next `times` requests of `kind` (events, cancel, sendMail, getSchedule, patch) with
+        """Answer the next `times` requests of `kind` (events, cancel, sendMail, getSchedule, patch, members,
+        manager) with
         `status` (and `Retry-After`); status 0 holds the request until `release` is set (a timeout)."""
         self._failures[kind] = _Failure(times, status, retry_after)
 
@@ -335,7 +342,30 @@ class FakeGraph:
             return 200, {"value": [self._schedule(a, body) for a in body["schedules"]]}
         if kind in ("installApp", "installedApps", "installChat"):
             return self._teams_app(kind, parts, body, query)
+        if kind == "members":
+            return self._members(parts[1], query)
+        if kind == "manager":
+            users = {u["id"]: u for members in self.groups.values() for u in members}
+            boss = users.get(self.managers.get(parts[1], ""))
+            if boss is None:
+                return _error_body(404, "Request_ResourceNotFound")
+            return 200, {"@odata.type": "#microsoft.graph.user", "id": boss["id"], "mail": boss.get("mail"),
+                         "userPrincipalName": boss.get("userPrincipalName")}
         return _error_body(404, "UnknownPath")
+
+    def _members(self, group: str, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        if group not in self.groups:
+            return _error_body(404, "Request_ResourceNotFound")
+        if "$select" not in query:
+            return self._refuse(["transitiveMembers without $select (Graph would return every property)"])
+        start = int(query.get("$skiptoken", "0"))
+        users = self.groups[group]
+        page: dict[str, Any] = {"value": [{"@odata.type": "#microsoft.graph.user", **u}
+                                          for u in users[start:start + self.page_size]]}
+        if start + self.page_size < len(users):
+            page["@odata.nextLink"] = (f"{self.api_url}/groups/{group}/transitiveMembers/microsoft.graph.user"
+                                       f"?$select={query['$select']}&$skiptoken={start + self.page_size}")
+        return 200, page
 
     def _teams_app(self, kind: str, parts: list[str], body: Any, query: dict[str, str]) -> tuple[int, Any]:
         user = parts[1].lower()
@@ -395,6 +425,10 @@ def _kind(method: str, path: str) -> str:
         return {"POST": "installApp", "GET": "installedApps"}.get(method, "other")
     if len(parts) == 6 and parts[2:4] == ["teamwork", "installedApps"] and parts[5] == "chat" and method == "GET":
         return "installChat"
+    if len(parts) == 4 and parts[0] == "groups" and parts[2:] == ["transitiveMembers", "microsoft.graph.user"]:
+        return "members"
+    if len(parts) == 3 and parts[0] == "users" and parts[2] == "manager" and method == "GET":
+        return "manager"
     return "other"
 
 

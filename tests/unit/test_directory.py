@@ -103,7 +103,8 @@ def test_check_directory_command(tmp_path: Path) -> None:
         [sys.executable, "-m", "bot.cli", "check-directory", str(bad)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 1
-    assert f"{bad}: units[0].deputy: okänd person 'ghost'" in result.stderr
+    line = bad.read_text(encoding="utf-8").splitlines().index("  deputy: ghost") + 1
+    assert f"{bad}:{line}: units[0].deputy: okänd person 'ghost'" in result.stderr
 
 
 def test_bot_does_not_start_on_a_broken_directory(tmp_path: Path) -> None:

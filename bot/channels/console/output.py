@@ -75,4 +75,6 @@ def readable_history(rows: list[dict[str, Any]], follow_up_ids: Sequence[int] = 
         h["proposed"] = bool(detail.get("proposed"))  # a follow-up given across principals: a proposal
         fid = detail.get("follow_up_id")
         h["number"] = (follow_up_ids.index(fid) + 1) if fid in follow_up_ids else detail.get("number")
+        h["handed_from"] = detail.get("handed_from")  # a hand-over when someone left the unit (directory_handover)
+        h["handed_to"] = detail.get("handed_to")
     return rows

@@ -274,6 +274,14 @@ async def serve(settings: Settings, mounts: tuple[Mount, ...] = (), *, register:
         http = await serve_bounded(runner, sock, limits)
         host, port = sock.getsockname()[:2]
         background = await Background.start(core)
+        reloads: set[asyncio.Task[bool]] = set()
+
+        def reload_directory(bg: Background = background) -> None:  # SIGHUP: `systemctl reload gfi-bot`
+            task = asyncio.ensure_future(bg.reload_directory())
+            reloads.add(task)
+            task.add_done_callback(reloads.discard)
+
+        loop.add_signal_handler(signal.SIGHUP, reload_directory)
         mode = "http"
         if settings.slack_app_token is not None and app is not None:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -285,7 +293,7 @@ async def serve(settings: Settings, mounts: tuple[Mount, ...] = (), *, register:
         await stop.wait()
         log.info("shutting down", extra={"event": "slack.stopping"})
     finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             with contextlib.suppress(Exception):
                 asyncio.get_running_loop().remove_signal_handler(sig)
         if socket_handler is not None:

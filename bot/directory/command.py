@@ -1,0 +1,162 @@
+"""The command line of the directory: `gfi-bot directory import --csv FILE` and `gfi-bot directory sync --entra`
+(registered by bot/cli with `add_parsers`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.directory.csv_import import read_csv
+from bot.directory.entra import EntraError, EntraReader, groups_of, read_group_map
+from bot.directory.loading import load_directory
+from bot.directory.lookup import Directory
+from bot.directory.model import Channel, DirectoryError, DirectoryProblem
+from bot.directory.update import Request, apply, say
+from bot.graph_auth import build_credential
+
+DEFAULT_GRAPH = "https://graph.microsoft.com/v1.0"
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings()
+    if args.db:
+        settings.db_path = Path(args.db)
+    if args.directory:
+        settings.directory_path = Path(args.directory)
+    return settings
+
+
+def _request(args: argparse.Namespace, settings: Settings, how: str) -> Request:
+    return Request(directory_path=settings.directory_path, out=Path(args.out) if args.out else settings.directory_path,
+                   db_path=settings.db_path, how=how, dry_run=args.dry_run, force=args.force,
+                   default_channel=Channel(args.channel))
+
+
+def _current(settings: Settings) -> Directory | None:
+    try:
+        return load_directory(settings.directory_path)
+    except DirectoryError as exc:
+        print(exc.report(), file=sys.stderr)
+        print(texts_bad(settings.directory_path, len(exc.problems)), file=sys.stderr)
+        return None
+
+
+def texts_bad(path: Path, count: int) -> str:
+    from bot import texts
+
+    return texts.text("cli", "directory_errors", count=count, path=path)
+
+
+def _report(source: Path | str, problems: list[DirectoryProblem]) -> None:
+    for p in problems:
+        print(f"{source}:{p.line}: {p}" if p.line else f"{source}: {p}", file=sys.stderr)
+    print(say("source_problems", count=len(problems), source=source), file=sys.stderr)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    current = _current(settings)
+    if current is None:
+        return 1
+    source = Path(args.csv)
+    people, scope, problems = read_csv(source, current.data)
+    if problems:
+        _report(source, problems)
+        return 1
+    request = _request(args, settings, f"import --csv {source.name}")
+    return asyncio.run(apply(request, current, people, scope, SystemClock(), sys.stdout, sys.stderr))
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    current = _current(settings)
+    if current is None:
+        return 1
+    has_key = settings.graph_client_secret is not None or settings.graph_certificate_path is not None
+    if not (settings.graph_tenant_id and settings.graph_client_id and has_key):
+        print(say("entra_not_configured"), file=sys.stderr)
+        return 2
+    mapping = None
+    if args.groups:
+        try:
+            mapping = read_group_map(Path(args.groups))
+        except (OSError, ValueError):
+            print(say("entra_bad_groups", path=args.groups), file=sys.stderr)
+            return 2
+    groups = groups_of(current.data, mapping)
+    if not groups:
+        print(say("entra_no_groups"), file=sys.stderr)
+        return 2
+    unknown = [u for u in groups.values() if u not in current.units]
+    if unknown:
+        print(say("entra_unknown_unit", unit=repr(unknown[0])), file=sys.stderr)
+        return 2
+    request = _request(args, settings, "sync --entra")
+    return asyncio.run(_sync(settings, request, current, groups))
+
+
+async def _sync(settings: Settings, request: Request, current: Directory, groups: dict[str, str]) -> int:
+    api_url = (settings.graph_api_url or DEFAULT_GRAPH).rstrip("/")
+    parts = urlsplit(api_url)
+    scope = f"{parts.scheme}://{parts.netloc}/.default"
+    credential = build_credential(settings)
+
+    async def token() -> str:
+        return (await credential.get_token(scope)).token
+
+    try:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(settings.graph_timeout)) as http:
+            reader = EntraReader(http, token, api_url)
+            try:
+                people, scope_units = await reader.read(groups)
+            except EntraError as exc:
+                print(say("entra_failed", code=exc.code), file=sys.stderr)
+                return 1
+            except Exception as exc:  # the sign-in (azure-identity) failed
+                print(say("entra_failed", code=type(exc).__name__), file=sys.stderr)
+                return 1
+    finally:
+        await credential.close()
+    print(say("entra_read", people=len(people), groups=len(groups)))
+    return await apply(request, current, people, scope_units, SystemClock(), sys.stdout, sys.stderr)
+
+
+class Subcommands(Protocol):
+    """What argparse's `add_subparsers()` returns, as far as used here."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser: ...
+
+
+def add_parsers(sub: Subcommands) -> None:
+    """`gfi-bot directory import|sync` on the command line's subcommands."""
+    directory = sub.add_parser("directory", help="katalogen ur HR-export (CSV) eller Entra ID")
+    kinds = directory.add_subparsers(dest="directory_command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--db", help="SQLite-fil (standard: GFI_DB_PATH): pågående ärenden kontrolleras där")
+        p.add_argument("--directory", help="katalogfilen som läses och skrivs (standard: GFI_DIRECTORY)")
+        p.add_argument("--out", help="skriv den nya katalogen hit i stället för över --directory")
+        p.add_argument("--dry-run", action="store_true", help="visa vilka som tillkommer, flyttar och tas bort")
+        p.add_argument("--force", action="store_true",
+                       help="lämna pågående åtaganden hos dem som tas bort eller flyttar till verksamhetens fördelare")
+        p.add_argument("--channel", default="m365", choices=[c.value for c in Channel],
+                       help="kanal för nya personer (standard m365)")
+
+    imp = kinds.add_parser("import", help="läs en HR-export (CSV, UTF-8, ; eller ,)")
+    imp.add_argument("--csv", required=True, help="CSV-filen (kolumner: namn, enhet, epost/upn, titel, ...)")
+    common(imp)
+    imp.set_defaults(func=cmd_import)
+
+    sync = kinds.add_parser("sync", help="läs Entra ID via Microsoft Graph (en säkerhetsgrupp per verksamhet)")
+    sync.add_argument("--entra", action="store_true", required=True, help="läs Entra ID (GRAPH_* för inloggning)")
+    sync.add_argument("--groups", help="mappningsfil (YAML) groups: {grupp-id: verksamhetens id}")
+    common(sync)
+    sync.set_defaults(func=cmd_sync)

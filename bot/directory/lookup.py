@@ -1,0 +1,109 @@
+"""The validated directory with lookups by id and by channel identity; replaced in place on a reload."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from bot.directory.model import DirectoryFile, Person, Principal, PrincipalKind, Role, Unit
+from bot.presence import AbsenceBook, answering, stand_in
+
+
+class Directory:
+    """Validated directory with lookups by id and by channel identity.
+
+    Every service holds this one object, so a reload (`replace`) swaps its contents in place."""
+
+    def __init__(self, data: DirectoryFile, source: Path | None = None) -> None:
+        self._index(data, source)
+        # Absences registered in the bot (`/frånvaro`), on top of the file's `absent` flag (bot/absence).
+        self.absences = AbsenceBook()
+
+    def _index(self, data: DirectoryFile, source: Path | None) -> None:
+        # Each lookup is built complete and then assigned, so a reader between two assignments sees a whole
+        # table (the event loop runs no other task inside this method anyway).
+        self.data = data
+        self.source = source
+        self.principals = {p.id: p for p in data.principals}
+        self.units = {u.id: u for u in data.units}
+        self.people = {p.id: p for p in data.people}
+        self._by_slack = {p.slack_user_id: p for p in data.people if p.slack_user_id}
+        self._by_email = {e.lower(): p for p in data.people for e in (p.email, p.m365_upn) if e}
+
+    def replace(self, other: Directory) -> None:
+        """Take the contents of a newly loaded directory (a reload); absences registered in the bot stay."""
+        self._index(other.data, other.source)
+
+    def person(self, person_id: str) -> Person | None:
+        return self.people.get(person_id)
+
+    def unit(self, unit_id: str) -> Unit | None:
+        return self.units.get(unit_id)
+
+    def by_slack_id(self, slack_user_id: str) -> Person | None:
+        return self._by_slack.get(slack_user_id)
+
+    def by_email(self, email: str) -> Person | None:
+        return self._by_email.get(email.lower())
+
+    def unit_of(self, person_id: str) -> Unit | None:
+        person = self.people.get(person_id)
+        return self.units.get(person.unit) if person else None
+
+    def principal_of(self, unit_id: str) -> Principal | None:
+        unit = self.units.get(unit_id)
+        return self.principals.get(unit.principal) if unit else None
+
+    def sip_support(self, *unit_ids: str | None) -> str | None:
+        """The name of the IT support for SIP/SVU (e.g. Mina planer) of the units' principals, the region's
+        first; None when the directory does not name one."""
+        principals = [p for p in (self.principal_of(u) for u in unit_ids if u) if p and p.sip_support_name]
+        principals.sort(key=lambda p: p.kind is not PrincipalKind.REGION)
+        return principals[0].sip_support_name if principals else None
+
+    def distributors_of(self, unit_id: str) -> list[str]:
+        """Who may distribute the unit's queue: its distributors and its deputy."""
+        unit = self.units[unit_id]
+        ids = list(unit.distributors)
+        if unit.deputy and unit.deputy not in ids:
+            ids.append(unit.deputy)
+        # a stand-in named for an absent distributor distributes for the period (bot/absence)
+        for pid in list(ids):
+            standing_in = stand_in(self, pid)
+            if standing_in is not None and standing_in not in ids:
+                ids.append(standing_in)
+        return ids
+
+    def active_distributors(self, unit_id: str, at: datetime | None = None) -> list[str]:
+        """Distributors who are present (an absent one's stand-in instead); the deputy when none of them is."""
+        unit = self.units[unit_id]
+        return answering(self, unit.distributors, unit.deputy, at)
+
+    def staff_of(self, unit_id: str) -> list[Person]:
+        return [p for p in self.data.people if p.unit == unit_id]
+
+    def coordinators(self) -> list[Person]:
+        return [p for p in self.data.people if Role.COORDINATOR in p.roles]
+
+    def name(self, person_id: str) -> str:
+        """Display name of a person, or the id when unknown."""
+        person = self.people.get(person_id)
+        return person.name if person else person_id
+
+    def name_with_title(self, person_id: str) -> str:
+        """`Anna Lind (enhetschef)`; the name alone when the directory gives no title."""
+        person = self.people.get(person_id)
+        if person is None:
+            return person_id
+        return f"{person.name} ({person.title})" if person.title else person.name
+
+    def title_and_name(self, person_id: str) -> str:
+        """`enhetschef Anna Lind`; the name alone when the directory gives no title."""
+        person = self.people.get(person_id)
+        if person is None:
+            return person_id
+        return f"{person.title} {person.name}" if person.title else person.name
+
+    def unit_name(self, unit_id: str) -> str:
+        unit = self.units.get(unit_id)
+        return unit.name if unit else unit_id

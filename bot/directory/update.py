@@ -1,0 +1,130 @@
+"""`gfi-bot directory import|sync`: merge a source into the directory, show what changes, refuse or hand over
+what leaving people hold, validate the result, and write it (the same YAML file the bot reads)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import yaml
+
+from bot import texts
+from bot.clock import Clock
+from bot.directory.changes import Changes, diff
+from bot.directory.handover import Holding, find_holdings, hand_over, hand_over_roles
+from bot.directory.loading import parse_directory
+from bot.directory.lookup import Directory
+from bot.directory.merge import Incoming, merge
+from bot.directory.model import Channel, DirectoryError, DirectoryFile
+from bot.directory.writing import to_yaml, write_directory
+from bot.store import Database
+
+EXIT_REFUSED = 3
+
+
+def say(name: str, **params: Any) -> str:
+    return texts.text("directory_update", name, **params)
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the operator asked: where the directory is (and is written), the database, and the flags."""
+
+    directory_path: Path
+    out: Path
+    db_path: Path | None  # None or a missing file: no stored holdings to check
+    how: str  # "import --csv FILE" / "sync --entra", for the written file's header
+    dry_run: bool = False
+    force: bool = False
+    default_channel: Channel = Channel.M365
+
+
+def _print_changes(changes: Changes, out: TextIO) -> None:
+    print(say("summary", added=len(changes.added), moved=len(changes.moved), removed=len(changes.removed),
+              updated=len(changes.updated)), file=out)
+    for p in changes.added:
+        print("  " + say("added", p=p), file=out)
+    for m in changes.moved:
+        print("  " + say("moved", p=m.person, old_unit=m.old_unit), file=out)
+    for p in changes.removed:
+        print("  " + say("removed", p=p), file=out)
+
+
+def _validate(new: DirectoryFile, path: Path) -> DirectoryError | None:
+    """The written file would be read back exactly so: validate that text, not the model."""
+    try:
+        parse_directory(yaml.safe_load(to_yaml(new)), path)
+    except DirectoryError as exc:
+        return exc
+    return None
+
+
+def _stored(path: Path | None) -> Path | None:
+    return path if path is not None and str(path) != ":memory:" and path.exists() else None
+
+
+async def _open_db(path: Path | None) -> Database | None:
+    if _stored(path) is None or path is None:
+        return None
+    db = Database(path)
+    await db.open()
+    return db
+
+
+async def apply(request: Request, current: Directory, incoming: list[Incoming], scope: set[str], clock: Clock,
+                out: TextIO, err: TextIO) -> int:
+    """Run the update; returns the exit code (0 done or dry run, 1 invalid result, 3 refused)."""
+    merged = merge(current.data, incoming, scope, request.default_channel)
+    changes = diff(current.data, merged)
+    if not changes:
+        print(say("no_changes", path=request.directory_path), file=out)
+        return 0
+    _print_changes(changes, out)
+    db = await _open_db(request.db_path)
+    try:
+        if db is None and changes.leaving:
+            print(say("no_database"), file=out)
+        holdings = await find_holdings(db, merged, changes)
+        code = _judge(request, holdings, out, err)
+        if code is not None:
+            return code
+        new = hand_over_roles(merged, holdings) if request.force else merged
+        problem = _validate(new, request.out)
+        if problem is not None:
+            print(say("result_invalid", path=request.out), file=err)
+            print(problem.report(), file=err)
+            return 1
+        if request.dry_run:
+            print(say("dry_run"), file=out)
+            return 0
+        if request.force and db is not None and holdings:
+            count = await hand_over(db, holdings, clock.now())
+            print(say("handed_over", count=count), file=out)
+    finally:
+        if db is not None:
+            await db.close()
+    write_directory(new, request.out, request.how)
+    print(say("written", path=request.out), file=out)
+    return 0
+
+
+def _judge(request: Request, holdings: list[Holding], out: TextIO, err: TextIO) -> int | None:
+    """Print what the leaving people hold; the exit code when the change is refused, else None."""
+    if not holdings:
+        return None
+    stream = out if request.dry_run else err
+    print(say("holdings_header", count=len(holdings)), file=stream)
+    for h in holdings:
+        print("  " + say("holding", h=h), file=stream)
+    if any(h.to is None for h in holdings):
+        print(say("blocked"), file=stream)
+        return EXIT_REFUSED
+    if request.force:
+        return None
+    if request.dry_run:
+        print(say("dry_run_refused"), file=out)
+        print(say("dry_run"), file=out)
+        return 0
+    print(say("refused"), file=err)
+    return EXIT_REFUSED

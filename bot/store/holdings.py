@@ -1,0 +1,82 @@
+"""What a person holds in open cases (`gfi-bot directory import|sync`): assignments, requests, follow-ups and
+awaited answers on the ladder, and the statements that hand each of them to someone else."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from bot.store.db import Tx
+
+Row = dict[str, Any]
+
+
+async def assignments(tx: Tx, person_id: str) -> list[Row]:
+    """Open cases the person is assigned to: case_id, ref, unit (the receiving unit)."""
+    return await tx.fetchall(
+        "SELECT c.id AS case_id, c.ref, c.target_unit AS unit FROM case_assignees a JOIN cases c ON c.id = a.case_id"
+        " WHERE a.person_id = ? AND c.state <> 'closed' ORDER BY c.id",
+        (person_id,),
+    )
+
+
+async def requests(tx: Tx, person_id: str) -> list[Row]:
+    """Open cases the person asked for: case_id, ref, unit (the requesting unit)."""
+    return await tx.fetchall(
+        "SELECT id AS case_id, ref, requester_unit AS unit FROM cases WHERE requester_id = ? AND state <> 'closed'"
+        " ORDER BY id",
+        (person_id,),
+    )
+
+
+async def follow_ups(tx: Tx, person_id: str) -> list[Row]:
+    """Follow-ups not done, of open cases, owned by the person: id, case_id, ref, unit (the receiving unit)."""
+    return await tx.fetchall(
+        "SELECT f.id, c.id AS case_id, c.ref, c.target_unit AS unit FROM follow_ups f JOIN cases c ON c.id = f.case_id"
+        " WHERE f.owner_id = ? AND f.done_at IS NULL AND c.state <> 'closed' ORDER BY f.id",
+        (person_id,),
+    )
+
+
+async def awaiting(tx: Tx) -> list[Row]:
+    """Every open awaited answer (the ladder's items): id, case_id, ref, unit, answerers (decoded)."""
+    rows = await tx.fetchall(
+        "SELECT id, case_id, case_ref AS ref, unit_id AS unit, answerers FROM awaiting WHERE resolved_at IS NULL"
+        " ORDER BY id"
+    )
+    for row in rows:
+        row["answerers"] = json.loads(row["answerers"])
+    return rows
+
+
+async def _touch(tx: Tx, case_id: int, now: datetime) -> None:
+    """A case changed under its services' feet: a new version, so a stale copy is not written back."""
+    await tx.execute("UPDATE cases SET version = version + 1, updated_at = ? WHERE id = ?", (now.isoformat(), case_id))
+
+
+async def move_assignment(tx: Tx, case_id: int, old: str, new: str, now: datetime) -> None:
+    """Hand an assignment from `old` to `new` (dropped when `new` is assigned already)."""
+    taken = await tx.fetchone(
+        "SELECT 1 AS x FROM case_assignees WHERE case_id = ? AND person_id = ?", (case_id, new)
+    )
+    if taken:
+        await tx.execute("DELETE FROM case_assignees WHERE case_id = ? AND person_id = ?", (case_id, old))
+    else:
+        await tx.execute(
+            "UPDATE case_assignees SET person_id = ? WHERE case_id = ? AND person_id = ?", (new, case_id, old)
+        )
+    await _touch(tx, case_id, now)
+
+
+async def move_request(tx: Tx, case_id: int, new: str, now: datetime) -> None:
+    await tx.execute("UPDATE cases SET requester_id = ? WHERE id = ?", (new, case_id))
+    await _touch(tx, case_id, now)
+
+
+async def move_follow_up(tx: Tx, follow_up_id: int, new: str) -> None:
+    await tx.execute("UPDATE follow_ups SET owner_id = ? WHERE id = ?", (new, follow_up_id))
+
+
+async def set_answerers(tx: Tx, awaiting_id: int, answerers: list[str]) -> None:
+    await tx.execute("UPDATE awaiting SET answerers = ? WHERE id = ?", (json.dumps(answerers), awaiting_id))
