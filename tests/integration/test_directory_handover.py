@@ -1,0 +1,135 @@
+"""Removing or moving someone who holds open work: refused with the list, or handed over with --force."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from bot.channels.console.output import readable_history
+from bot.clock import FrozenClock
+from bot.config import DEFAULT_DIRECTORY
+from bot.core import Core
+from bot.directory import load_directory
+from bot.directory.csv_import import read_csv
+from bot.directory.update import EXIT_REFUSED, Request, apply
+from bot.store import audit
+from tests.conftest import RecordingSender, local
+from tests.timekit import advance, form
+
+PLACE = "Beroendemottagningen, rum 3"
+BEROENDE_WITHOUT_LINNEA = (
+    "namn,enhet,epost,titel\n"
+    "Fatima Ali,beroende,fatima.ali@rsv.example.se,enhetschef\n"
+    "Gustav Lund,beroende,gustav.lund@rsv.example.se,avdelningschef\n"
+    "Sofia Grahn,beroende,sofia.grahn@rsv.example.se,sjuksköterska\n"
+)
+
+
+async def linnea_holds_work(core: Core, clock: FrozenClock, sender: RecordingSender) -> tuple[str, str]:
+    """Two open cases of beroende: one at follow-up owned by linnea.fors, one she is assigned and must book."""
+    first = await core.cases.request("maria.sand", form())
+    await core.cases.assign("fatima.ali", first.ref, ["linnea.fors"])
+    await core.cases.acknowledge("linnea.fors", first.ref)
+    await core.cases.book("linnea.fors", first.ref, local("2026-11-25T13:00"), PLACE, ["soc-norr", "beroende"])
+    await advance(core, clock, sender, local("2026-11-25T15:00"), step=timedelta(hours=1))
+    await core.cases.record_outcome("linnea.fors", first.ref, "kartläggning", True)
+    await core.cases.add_follow_up("linnea.fors", first.ref, "linnea.fors", local("2026-12-09T12:00").date(),
+                                   "Uppföljning av kartläggningen")
+    second = await core.cases.request("omar.haddad", form())
+    await core.cases.assign("fatima.ali", second.ref, ["linnea.fors"])
+    await core.cases.acknowledge("linnea.fors", second.ref)  # the ladder now awaits her booking
+    return first.ref, second.ref
+
+
+def csv_file(tmp_path: Path) -> Path:
+    path = tmp_path / "hr.csv"
+    path.write_text(BEROENDE_WITHOUT_LINNEA, encoding="utf-8")
+    return path
+
+
+async def test_removing_a_person_with_open_work_is_refused_with_the_list(
+        core: Core, clock: FrozenClock, sender: RecordingSender, tmp_path: Path) -> None:
+    first, second = await linnea_holds_work(core, clock, sender)
+    target = tmp_path / "katalog.yaml"
+    target.write_text(DEFAULT_DIRECTORY.read_text(encoding="utf-8"), encoding="utf-8")
+    before = target.read_bytes()
+    current = load_directory(target)
+    people, scope, _ = read_csv(csv_file(tmp_path), current.data)
+    out, err = io.StringIO(), io.StringIO()
+    request = Request(directory_path=target, out=target, db_path=core.settings.db_path, how="import")
+    code = await apply(request, current, people, scope, clock, out, err)
+    assert code == EXIT_REFUSED
+    listed = err.getvalue()
+    assert f"linnea.fors: tilldelad ärendet {first} (beroende) → lämnas till fatima.ali" in listed
+    assert f"linnea.fors: tilldelad ärendet {second} (beroende) → lämnas till fatima.ali" in listed
+    assert f"linnea.fors: äger en uppföljning i {first} (beroende) → lämnas till fatima.ali" in listed
+    assert f"linnea.fors: ska svara i ansvarstrappan för {second} (beroende)" in listed
+    assert "Kör igen med --force" in listed
+    assert listed.count("linnea.fors:") == 5, listed
+    assert target.read_bytes() == before  # nothing written
+    case = await core.cases.get(second)
+    assert case.assignees == ["linnea.fors"]
+
+    # the dry run shows the same list and that it would be refused, and exits 0
+    out, err = io.StringIO(), io.StringIO()
+    dry = Request(directory_path=target, out=target, db_path=core.settings.db_path, how="import", dry_run=True)
+    assert await apply(dry, current, people, scope, clock, out, err) == 0
+    assert f"linnea.fors: tilldelad ärendet {first}" in out.getvalue()
+    assert "Utan --force skulle ändringen nekas." in out.getvalue()
+    assert target.read_bytes() == before
+
+
+async def test_force_hands_everything_to_the_distributor_and_says_so_in_the_history(
+        core: Core, clock: FrozenClock, sender: RecordingSender, tmp_path: Path) -> None:
+    first, second = await linnea_holds_work(core, clock, sender)
+    target = tmp_path / "katalog.yaml"
+    target.write_text(DEFAULT_DIRECTORY.read_text(encoding="utf-8"), encoding="utf-8")
+    current = load_directory(target)
+    people, scope, _ = read_csv(csv_file(tmp_path), current.data)
+    out, err = io.StringIO(), io.StringIO()
+    request = Request(directory_path=target, out=target, db_path=core.settings.db_path, how="import", force=True)
+    code = await apply(request, current, people, scope, clock, out, err)
+    assert code == 0, err.getvalue()
+    assert "5 åtaganden lämnades över till fördelarna" in out.getvalue(), err.getvalue()
+    assert "linnea.fors" not in load_directory(target).people
+
+    assert (await core.cases.get(first)).assignees == ["fatima.ali"]
+    assert (await core.cases.get(second)).assignees == ["fatima.ali"]
+    async with core.db.transaction() as tx:
+        owners = await tx.fetchall("SELECT owner_id FROM follow_ups WHERE done_at IS NULL")
+        awaiting = await tx.fetchall("SELECT answerers FROM awaiting WHERE resolved_at IS NULL AND case_ref = ?",
+                                     (second,))
+        history = await audit.for_case(tx, second)
+    assert [r["owner_id"] for r in owners] == ["fatima.ali"]
+    assert [json.loads(r["answerers"]) for r in awaiting] == [["fatima.ali"]]
+    handed = [h for h in history if h["action"] == "directory_handover"]
+    assert {json.loads(h["detail"])["what"] for h in handed} == {"assignment", "awaiting"}
+    assert all(h["actor_id"] == "system" for h in handed)
+    # the history as staff read it (/visa)
+    lines = core.renderer.macro("console", "case_view", case=await core.cases.get(second),
+                                history=readable_history(history))
+    assert "Överlämnat vid katalogändring från Linnea Fors till Fatima Ali" in lines
+    # the new holder can act on the case at once (she is its assignee now)
+    case = await core.cases.book("fatima.ali", second, local("2026-12-01T10:00"), PLACE, ["soc-norr", "beroende"])
+    assert case.meeting_at is not None
+
+
+async def test_the_command_refuses_as_a_process(core: Core, clock: FrozenClock, sender: RecordingSender,
+                                                tmp_path: Path) -> None:
+    first, _ = await linnea_holds_work(core, clock, sender)
+    target = tmp_path / "katalog.yaml"
+    target.write_text(DEFAULT_DIRECTORY.read_text(encoding="utf-8"), encoding="utf-8")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "directory", "import", "--csv", str(csv_file(tmp_path)),
+        "--directory", str(target), "--db", str(core.settings.db_path),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode == EXIT_REFUSED, stderr.decode()
+    assert "  - linnea.fors  Linnea Fors (beroende)" in stdout.decode()
+    assert f"linnea.fors: tilldelad ärendet {first} (beroende) → lämnas till fatima.ali" in stderr.decode()
+    assert "Traceback" not in stderr.decode()
