@@ -1,0 +1,189 @@
+"""The action-link pages (`/a/<token>`) in a real browser: Debian's headless Chromium driven by Playwright.
+
+At phone size (390×844) and desktop size, with JavaScript off: the page says what will happen before the
+POST (who, which case, the button's label, that the link works once), the button is on the first screen,
+nothing overflows sideways, the form works, and a used, expired, tampered or foreign link gets its clear
+page. Every response carries `Cache-Control: no-store`, `Referrer-Policy: no-referrer` and a restrictive
+`Content-Security-Policy` with `frame-ancestors 'none'`; the page loads nothing else. A screenshot of each
+page is kept under `test-artifacts/link-pages/` (or `$GFI_TEST_ARTIFACTS/link-pages/`).
+
+Chromium comes from Debian's package (`scripts/setup` installs it); Playwright's own browser download is
+not used. Without it the test is skipped on a developer's machine and fails under CI=true.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.cases.models import CaseState
+from bot.channels.graph.links import LinkSigner
+from tests.e2e.test_graph import Running, running  # noqa: F401  (the fixture: the Graph channel over HTTP)
+from tests.timekit import form
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(os.environ.get("GFI_TEST_ARTIFACTS") or ROOT / "test-artifacts") / "link-pages"
+VIEWPORTS = {"telefon": {"width": 390, "height": 844}, "dator": {"width": 1280, "height": 800}}
+
+
+def chromium_path() -> str:
+    found = os.environ.get("GFI_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    message = "Chromium is missing: scripts/setup installs Debian's package `chromium` (apt-get install chromium)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    executable = chromium_path()
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("playwright is missing: scripts/setup installs the dev dependencies")
+        pytest.skip("playwright is missing (pip install -e '.[dev]')")
+    async with async_playwright() as p:
+        # --no-sandbox: CI and the developers' machines run as root, where Chromium's sandbox will not start
+        launched = await p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+class Visit:
+    """One browser context at one size with JavaScript off; every response and request recorded."""
+
+    def __init__(self, page: Any, size: str, base_url: str) -> None:
+        self.page = page
+        self.size = size
+        self.base_url = base_url
+        self.requests: list[str] = []
+        self.responses: list[Any] = []
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.on("response", lambda r: self.responses.append(r))
+
+    async def shot(self, name: str) -> None:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{self.size}-{name}.png"
+        await self.page.screenshot(path=str(path), full_page=True)
+        assert path.stat().st_size > 1000
+
+    async def fits(self) -> None:
+        """Nothing wider than the screen (no sideways scrolling on a phone), the text readable."""
+        width = await self.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= VIEWPORTS[self.size]["width"], (self.size, width)
+        size = await self.page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+        assert size >= 16
+
+
+def secure(response: Any) -> None:
+    headers = response.headers
+    assert headers["cache-control"] == "no-store"
+    assert headers["referrer-policy"] == "no-referrer"
+    csp = {d.strip().split(" ", 1)[0]: d.strip() for d in headers["content-security-policy"].split(";")}
+    assert csp["default-src"] == "default-src 'none'"
+    assert csp["frame-ancestors"] == "frame-ancestors 'none'"
+    assert "script-src" not in csp or "'none'" in csp["script-src"]
+    assert headers["content-type"].startswith("text/html")
+
+
+async def assigned_to_sofia(r: Running) -> str:
+    case = await r.core.cases.request("maria.sand", form())
+    await r.core.cases.assign("fatima.ali", case.ref, ["sofia.grahn"])
+    return case.ref
+
+
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+async def test_link_pages_in_chromium_without_javascript(running: Running, browser: Any,  # noqa: F811
+                                                         size: str) -> None:
+    context = await browser.new_context(viewport=VIEWPORTS[size], java_script_enabled=False, locale="sv-SE")
+    try:
+        await pages(running, Visit(await context.new_page(), size, running.base_url), size)
+    finally:
+        await context.close()
+
+
+async def pages(r: Running, visit: Visit, size: str) -> None:
+    signer = r.channel.signer
+    assert signer is not None
+    page, now = visit.page, r.clock.now()
+    ref = await assigned_to_sofia(r)
+    link = signer.url("sofia.grahn", "acknowledge", ref, None, now)
+
+    # before the POST: who, which case, what the button does, once only; the button on the first screen
+    response = await page.goto(link)
+    assert response is not None and response.status == 200
+    secure(response)
+    text = await page.inner_text("body")
+    assert f"Sofia Grahn, vill du göra detta i {ref}?" in text
+    assert "Kvittera. Inget ändras förrän du trycker på knappen." in text
+    assert "Länken fungerar en gång" in text
+    button = page.get_by_role("button", name="Kvittera")
+    box = await button.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= VIEWPORTS[size]["height"]
+    await visit.fits()
+    await visit.shot("1-bekrafta")
+    assert (await r.core.cases.get(ref)).state is CaseState.ASSIGNED  # showing the page changed nothing
+
+    # the POST, by the form alone (JavaScript is off)
+    async with page.expect_response(lambda resp: resp.request.method == "POST") as posted:
+        await button.click()
+    done = await posted.value
+    assert done.status == 200
+    secure(done)
+    await page.wait_for_load_state()
+    assert f"Klart: du har kvitterat {ref}." in await page.inner_text("body")
+    assert (await r.core.cases.get(ref)).state is CaseState.ACKNOWLEDGED
+    await visit.fits()
+    await visit.shot("2-klart")
+
+    # the same link again: used, nothing changes
+    response = await page.goto(link)
+    assert response is not None and response.status == 410
+    secure(response)
+    assert "Länken är redan använd. Inget har ändrats." in await page.inner_text("body")
+    await visit.shot("3-redan-anvand")
+
+    # expired, tampered, foreign: each its own clear page
+    other = await assigned_to_sofia(r)
+    expired = signer.url("sofia.grahn", "acknowledge", other, None, now - timedelta(days=8))
+    body, _, mac = signer.token("sofia.grahn", "acknowledge", other, None, now).partition(".")
+    tampered = f"{r.base_url}/a/{body[:-2]}xx.{mac}"
+    foreign = LinkSigner("another-secret-0123456789abcdef", r.base_url).url(
+        "sofia.grahn", "acknowledge", other, None, now)
+    unknown_person = signer.url("nobody.here", "acknowledge", other, None, now)
+    for name, url, status, says in [
+        ("4-utgangen", expired, 410, "Länken har gått ut. Inget har ändrats."),
+        ("5-ogiltig", tampered, 400, "Kontrollera att du har kopierat hela länken."),
+        ("6-annan-nyckel", foreign, 400, "Länken är ogiltig."),
+        ("7-inte-din", unknown_person, 403, "Länken gäller inte dig eller det här ärendet."),
+    ]:
+        response = await page.goto(url)
+        assert response is not None and response.status == status, name
+        secure(response)
+        assert says in await page.inner_text("body"), name
+        await visit.fits()
+        await visit.shot(name)
+    assert (await r.core.cases.get(other)).state is CaseState.ASSIGNED
+
+    # a link that only opens the case: no form, nothing to POST
+    response = await page.goto(signer.url("sofia.grahn", "open", other, None, now))
+    assert response is not None and response.status == 200
+    secure(response)
+    assert f"Öppna {other} i" in await page.inner_text("body")
+    assert await page.locator("form").count() == 0
+    await visit.shot("8-oppna")
+
+    # the pages load nothing but themselves: no script, style sheet, font or image from anywhere
+    assert all(u.startswith(r.base_url + "/a/") for u in visit.requests), visit.requests
+    assert await page.locator("script").count() == 0
