@@ -48,7 +48,8 @@ def successor(new: DirectoryFile, unit_id: str, leaving: set[str]) -> str | None
 
 
 def _role_holdings(new: DirectoryFile, leaving: dict[str, str]) -> list[Holding]:
-    """Directory roles of people who leave: any role if they are removed, their old unit's if they move."""
+    """Directory roles of people who leave: any role if they are removed; the old unit's distributor or deputy
+    if they move."""
     gone = set(leaving)
     present = {p.id: p.unit for p in new.people}
     out: list[Holding] = []
@@ -65,7 +66,9 @@ def _role_holdings(new: DirectoryFile, leaving: dict[str, str]) -> list[Holding]
             out.append(Holding(unit.deputy, "deputy", unit.id, to=successor(new, unit.id, gone)))
         for rung in unit.ladder:
             for pid in rung.people:
-                if held(pid):
+                # a rung is not the unit's staff (a section head serves several units' ladders): only someone
+                # who leaves the directory leaves a rung
+                if pid in gone and pid not in present:
                     rest = [p for p in rung.people if not held(p)]
                     out.append(Holding(pid, "rung", unit.id, what=rung.title, to=rest[0] if rest else None))
     return out

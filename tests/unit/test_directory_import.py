@@ -169,3 +169,17 @@ async def test_removing_the_only_distributor_is_refused_even_with_force(tmp_path
     assert "fatima.ali: fördelare för beroende → ingen kan ta över" in err.getvalue()
     assert "Nekas även med --force" in err.getvalue()
     assert not target.exists()
+
+
+def test_moving_a_section_head_keeps_her_rungs_but_a_distributor_hands_over() -> None:
+    from bot.directory.handover import _role_holdings, hand_over_roles
+
+    current = load_directory(DEFAULT_DIRECTORY).data
+    moved = merge(current, [Incoming(unit="soc-soder", name="Carina Berg", email="carina.berg@astad.example.se"),
+                            Incoming(unit="soc-soder", name="Bo Ek", email="bo.ek@astad.example.se")], set())
+    changes = diff(current, moved)
+    assert set(changes.leaving) == {"carina.berg", "bo.ek"}
+    found = _role_holdings(moved, changes.leaving)
+    assert [(h.person_id, h.kind, h.unit, h.to) for h in found] == [("bo.ek", "deputy", "soc-norr", "anna.lind")]
+    units = {u.id: u for u in hand_over_roles(moved, found).units}
+    assert units["soc-norr"].deputy is None and units["soc-norr"].ladder[0].people == ("carina.berg",)
