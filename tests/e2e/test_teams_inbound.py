@@ -8,8 +8,17 @@ from pathlib import Path
 
 import pytest
 
+from bot.channels.teams.tokens import MAX_SKEW_SECONDS
 from bot.clock import FrozenClock
-from tests.fakes.teams import OTHER_TENANT, KeyIssuer, actions_of, card_text
+from tests.fakes.teams import (
+    ENTRA_ISSUER,
+    ENTRA_V1_ISSUER,
+    OTHER_TENANT,
+    TENANT,
+    KeyIssuer,
+    actions_of,
+    card_text,
+)
 from tests.fakes.teams_bot import STRANGER, TeamsBot, running_teams
 
 
@@ -61,6 +70,49 @@ async def test_bad_requests_get_401_and_store_nothing(bot: TeamsBot, case: str) 
         reply = await bot.post(body, token=tokens[case])
     assert reply.status == 401
     assert await nothing_stored(bot)
+
+
+def _issuer_cases(bot: TeamsBot) -> dict[str, str]:
+    url = bot.connector.url
+    entra = bot.entra
+    assert entra is not None
+    return {
+        # issue #23 item 3: signature, key, audience and tenant right, the issuer wrong
+        "wrong_issuer": bot.issuer.token(service_url=url, iss="https://attacker.example"),
+        "no_issuer": bot.issuer.token(service_url=url, iss=""),
+        "gov_bot_framework": bot.issuer.token(service_url=url, iss="https://api.botframework.us"),
+        "other_tenants_entra": entra.token(service_url=url, tid=OTHER_TENANT,
+                                           iss=f"https://login.microsoftonline.com/{OTHER_TENANT}/v2.0"),
+        "common_entra": entra.token(service_url=url, iss="https://login.microsoftonline.com/common/v2.0"),
+        # the key must come from the token's own issuer's metadata
+        "entra_key_as_bot_framework": entra.token(service_url=url),
+        "bot_framework_key_as_entra": bot.issuer.token(service_url=url, tid=TENANT, iss=ENTRA_ISSUER),
+        # expiry: five minutes of skew at most
+        "expired_beyond_skew": bot.issuer.token(service_url=url, expires_in=-(MAX_SKEW_SECONDS + 60)),
+        "no_expiry": bot.issuer.token(service_url=url, exp=None),
+    }
+
+
+ISSUER_CASES = ["wrong_issuer", "no_issuer", "gov_bot_framework", "other_tenants_entra", "common_entra",
+                "entra_key_as_bot_framework", "bot_framework_key_as_entra", "expired_beyond_skew", "no_expiry"]
+
+
+@pytest.mark.parametrize("case", ISSUER_CASES)
+async def test_tokens_are_checked_for_issuer_key_source_and_expiry(bot: TeamsBot, case: str) -> None:
+    reply = await bot.post(bot.activity("maria.sand", "message", text="gfi"), token=_issuer_cases(bot)[case])
+    assert reply.status == 401, (case, reply)
+    assert await nothing_stored(bot)
+
+
+async def test_the_tenants_entra_tokens_and_a_little_skew_are_accepted(bot: TeamsBot) -> None:
+    entra = bot.entra
+    assert entra is not None
+    url = bot.connector.url
+    for token in (entra.token(service_url=url, tid=TENANT, iss=ENTRA_ISSUER),
+                  entra.token(service_url=url, tid=TENANT, iss=ENTRA_V1_ISSUER),
+                  bot.issuer.token(service_url=url, expires_in=-(MAX_SKEW_SECONDS - 60))):
+        reply = await bot.post(bot.activity("maria.sand", "message", text="gfi"), token=token)
+        assert reply.status in (200, 202), reply
 
 
 async def test_malformed_body_with_a_valid_token_is_refused(bot: TeamsBot) -> None:

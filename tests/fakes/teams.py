@@ -1,31 +1,30 @@
-"""Local stand-ins for Microsoft's side of Teams: a token issuer whose keys the SDK's validator really fetches
-(served as JWKS on 127.0.0.1), a Bot Connector service (the activities' `serviceUrl`), an outbound token
+"""Local stand-ins for Microsoft's side of Teams: token issuers whose OpenID metadata and keys the bot really
+fetches (served on 127.0.0.1), a Bot Connector service (the activities' `serviceUrl`), an outbound token
 provider (instead of Entra), and helpers that build Teams activities.
 
-The SDK 1.9 builds its key URL from the token's issuer and cannot be pointed elsewhere, so the key client it
-caches for that URL is replaced by one that fetches the local JWKS (`trust_local_keys`): signature, expiry and
-audience are still checked by the SDK's own validator against the local key.
+`serve_openid` publishes, per issuer, `/<name>/.well-known/openid-configuration` naming the issuer and its
+`jwks_uri`, and the keys there; `running_teams` passes the bot these as its trusted issuers
+(`build_teams(token_issuers=…)`), so signature, issuer, audience and expiry are checked by the bot's own
+validator (bot/channels/teams/tokens.py) against the local keys.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt import PyJWKClient
 from jwt.algorithms import RSAAlgorithm
 from microsoft_agents.hosting.core.authorization import AgentAuthConfiguration, ClaimsIdentity
 from microsoft_agents.hosting.core.authorization.authentication_constants import AuthenticationConstants
-from microsoft_agents.hosting.core.authorization.jwt.jwt_token_validator import JwtTokenValidator, _JwkClientCacheEntry
+
+from bot.channels.teams.tokens import TrustedIssuer
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
 TENANT = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
@@ -49,6 +48,7 @@ class KeyIssuer:
         now = int(time.time())
         payload = {"iss": iss, "aud": aud, "iat": now - 5, "nbf": now - 5, "exp": now + expires_in,
                    "serviceurl": service_url, **claims}
+        payload = {k: v for k, v in payload.items() if v is not None}  # a claim given as None is left out
         headers = {} if kid is None else {"kid": kid or self.kid}
         return jwt.encode(payload, self.key, algorithm="RS256", headers=headers)
 
@@ -190,40 +190,35 @@ class LocalConnections:
         return self.provider.configuration
 
 
-async def serve_jwks(issuer: KeyIssuer) -> tuple[web.AppRunner, str]:
-    """Serve the issuer's JWKS on 127.0.0.1; returns (runner, keys URL)."""
+ENTRA_ISSUER = f"https://login.microsoftonline.com/{TENANT}/v2.0"
+ENTRA_V1_ISSUER = f"https://sts.windows.net/{TENANT}/"
+
+
+async def serve_openid(issuers: dict[str, KeyIssuer]) -> tuple[web.AppRunner, list[TrustedIssuer]]:
+    """Serve each issuer's OpenID metadata and keys on 127.0.0.1; returns (runner, the bot's trusted issuers).
+    `issuers` maps an issuer (the `iss` of its tokens) to the key pair that signs them."""
     app = web.Application()
+    names = {f"i{n}": (iss, keys) for n, (iss, keys) in enumerate(issuers.items())}
+
+    async def metadata(request: web.Request) -> web.Response:
+        iss, _ = names[request.match_info["name"]]
+        base = f"{request.scheme}://{request.host}"
+        return web.json_response({"issuer": iss, "jwks_uri": f"{base}/{request.match_info['name']}/keys",
+                                  "id_token_signing_alg_values_supported": ["RS256"]})
 
     async def keys(request: web.Request) -> web.Response:
-        return web.json_response(issuer.jwks())
+        return web.json_response(names[request.match_info["name"]][1].jwks())
 
-    app.router.add_get("/keys", keys)
+    app.router.add_get("/{name}/.well-known/openid-configuration", metadata)
+    app.router.add_get("/{name}/keys", keys)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, f"http://127.0.0.1:{port}/keys"
-
-
-def trust_local_keys(keys_url: str) -> Callable[[], None]:
-    """Make the SDK's validator fetch signing keys from `keys_url` for Bot Framework and Entra issuers.
-    Returns a function that restores the previous key clients."""
-    cache = JwtTokenValidator._jwk_client_manager._cache
-    uris = [AuthenticationConstants.PUBLIC_ABS_JWKS_URL, f"https://login.microsoftonline.com/{TENANT}/discovery/v2.0/keys",
-            "https://login.microsoftonline.com/common/discovery/v2.0/keys"]
-    saved = {u: cache.get(u) for u in uris}
-    for uri in uris:
-        cache[uri] = _JwkClientCacheEntry(PyJWKClient(keys_url, cache_keys=False), threading.Lock())
-
-    def restore() -> None:
-        for uri, entry in saved.items():
-            if entry is None:
-                cache.pop(uri, None)
-            else:
-                cache[uri] = entry
-
-    return restore
+    trusted = [TrustedIssuer(iss, f"http://127.0.0.1:{port}/{name}/.well-known/openid-configuration")
+               for name, (iss, _) in names.items()]
+    return runner, trusted
 
 
 def activity(kind: str, *, user: str, aad: str, service_url: str, conversation: str | None = None,

@@ -28,6 +28,9 @@ from tests.conftest import RecordingSender
 from tests.fakes.slack_api import serve_web_app
 from tests.fakes.teams import (
     APP_ID,
+    ENTRA_ISSUER,
+    ENTRA_V1_ISSUER,
+    ISSUER,
     TENANT,
     FakeConnector,
     KeyIssuer,
@@ -35,8 +38,7 @@ from tests.fakes.teams import (
     LocalTokenProvider,
     activity,
     execute,
-    serve_jwks,
-    trust_local_keys,
+    serve_openid,
 )
 
 # Teams users: (Teams user id, Entra object id, UPN)
@@ -91,6 +93,7 @@ class TeamsBot:
     clock: FrozenClock
     slack: RecordingSender
     tokens: LocalTokenProvider
+    entra: KeyIssuer | None = None
     ids: dict[str, tuple[str, str, str]] = field(default_factory=lambda: dict(ON_TEAMS))
 
     async def post(self, body: dict[str, Any] | bytes, *, token: str | None = "", headers: dict[str, str] | None = None,
@@ -146,8 +149,9 @@ async def running_teams(
     """The bot on the fake connector; `anonymous`: as for Microsoft's Agents Playground (TEAMS_ANONYMOUS=1, no
     Entra app at all), the outbound token provider still counts any token asked for."""
     issuer = issuer or KeyIssuer()
-    jwks_runner, keys_url = await serve_jwks(issuer)
-    restore = trust_local_keys(keys_url)
+    entra_keys = KeyIssuer(kid="gfi-entra-key")  # the tenant's Entra ID: its own keys, its own metadata
+    jwks_runner, trusted = await serve_openid({ISSUER: issuer, ENTRA_ISSUER: entra_keys,
+                                               ENTRA_V1_ISSUER: entra_keys})
     connector_owned = connector is None or not connector.url
     connector = connector or FakeConnector(issuer)
     for user, aad, upn in [*ON_TEAMS.values(), STRANGER]:
@@ -170,16 +174,16 @@ async def running_teams(
             if not connector.url:  # a connector served by the test outlives this bot (restarts)
                 connector.url = await stack.enter_async_context(serve_web_app(connector.app())) + "/"
             channel = build_teams(core, settings, register=register, connections=LocalConnections(tokens),
-                                  installer=installer,
-                                  fallback=email, service_url=connector.url)
+                                  installer=installer, fallback=email, service_url=connector.url,
+                                  token_issuers=trusted)
             web_app = web.Application()
             channel.attach(web_app)
             async with serve_web_app(web_app) as base, aiohttp.ClientSession() as http:
-                yield TeamsBot(core, channel, connector, issuer, f"{base}/api/messages", http, clock, slack, tokens)
+                yield TeamsBot(core, channel, connector, issuer, f"{base}/api/messages", http, clock, slack, tokens,
+                               entra=entra_keys)
                 await channel.ctx.drain()
     finally:
         await core.close()
-        restore()
         if connector.url and connector_owned:
             connector.url = ""
         await jwks_runner.cleanup()

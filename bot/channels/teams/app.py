@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,7 @@ from bot.channels import payload
 from bot.channels.teams.auth import TokenGate, Unauthorized, auth_configuration
 from bot.channels.teams.identity import TeamsIdentity
 from bot.channels.teams.sender import ChatInstaller, TeamsSender
+from bot.channels.teams.tokens import TokenValidator, TrustedIssuer, default_issuers
 from bot.config import Settings
 from bot.core import Core
 from bot.dispatcher import Sender
@@ -144,10 +145,11 @@ def build_teams(
     installer: ChatInstaller | None = None,
     fallback: Sender | None = None,
     service_url: str | None = None,
+    token_issuers: Sequence[TrustedIssuer] | None = None,
 ) -> TeamsChannel:
     """The Teams channel for `core`, its routes registered by `register` (handlers.teams.register): register
-    `channel.sender` under "teams" and "m365", mount `channel.handle`."""
-    config = auth_configuration(settings)
+    `channel.sender` under "teams" and "m365", mount `channel.handle`. `token_issuers` (tests) replaces the
+    issuers whose tokens are accepted and where their keys are published (`tokens.default_issuers`)."""
     connections = connections or connection_manager(settings)
     adapter = CloudAdapter(connection_manager=connections)
     adapter.on_turn_error = _turn_error
@@ -159,7 +161,9 @@ def build_teams(
     )
     store = TeamsStore(core.db, core.clock)
     ctx = TeamsContext(core, store, TeamsIdentity(store, core.directory))
-    gate = TokenGate(config, settings.teams_tenant_id, anonymous=settings.teams_anonymous)
+    issuers = token_issuers if token_issuers is not None else default_issuers(settings.teams_tenant_id)
+    gate = TokenGate(TokenValidator(settings.teams_app_id, issuers), settings.teams_tenant_id,
+                     anonymous=settings.teams_anonymous)
     channel_ref: dict[str, TeamsChannel] = {}
 
     async def proactive(identity: ClaimsIdentity, continuation: Activity, callback: Any) -> Any:

@@ -1,10 +1,11 @@
 """Who may post to `/api/messages`: every inbound activity's token is checked before the SDK sees the body.
 
-The Agents SDK validates signature, expiry and audience (`_authorize_request`). Around it this gate answers 401,
-never 500, for what the SDK 1.9 handles badly or not at all: a token without `kid` (KeyError → 500), a header
-that is not a JWT, a token or an activity from another tenant, and an activity whose `serviceUrl` is not the
-one the token was issued for. Anonymous requests (no Authorization header) are accepted only in the explicit
-anonymous mode (`TEAMS_ANONYMOUS=1`, Microsoft's local Agents Playground, loopback only).
+The token itself is checked by `bot.channels.teams.tokens` (issuer among the Bot Framework's and the tenant's
+Entra issuers, signing key from that issuer's OpenID metadata, audience, expiry with bounded skew). Around it
+this gate answers 401, never 500, for a missing or malformed header, a token or an activity from another
+tenant, and an activity whose `serviceUrl` is not the one the token was issued for. Anonymous requests (no
+Authorization header) are accepted only in the explicit anonymous mode (`TEAMS_ANONYMOUS=1`, Microsoft's
+local Agents Playground, loopback only).
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import jwt
 from microsoft_agents.hosting.core.authorization import AgentAuthConfiguration, AuthTypes, ClaimsIdentity
-from microsoft_agents.hosting.core.authorization.jwt import _authorize_request
 
 from bot.channels.payload import MalformedPayload
+from bot.channels.teams.tokens import TokenRefused, TokenValidator
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def activity_tenant(body: dict[str, Any]) -> str | None:
 class TokenGate:
     """Checks one request's Authorization header and activity body; returns the caller's ClaimsIdentity."""
 
-    config: AgentAuthConfiguration
+    validator: TokenValidator
     tenant_id: str | None
     anonymous: bool = False
 
@@ -77,23 +77,15 @@ class TokenGate:
             raise Unauthorized("bad_header")
         token = parts[1]
         try:
-            unverified = jwt.get_unverified_header(token)
-        except jwt.PyJWTError:
-            raise Unauthorized("not_a_jwt") from None
-        if not unverified.get("kid"):
-            raise Unauthorized("no_kid")  # the SDK 1.9 would raise KeyError and answer 500
-        if unverified.get("alg") != "RS256":
-            raise Unauthorized("bad_alg")
-        try:
-            result = await _authorize_request(f"Bearer {token}", self.config)
-        except Exception as exc:  # a key that cannot be fetched, a claim of the wrong type: refuse, do not crash
+            claims = await self.validator.claims(token)
+        except TokenRefused as exc:
+            raise Unauthorized(exc.reason) from None
+        except Exception as exc:  # a claim of an unexpected type, a key PyJWT cannot use: refuse, do not crash
             raise Unauthorized(f"validation:{type(exc).__name__}") from None
-        if not isinstance(result, ClaimsIdentity):
-            raise Unauthorized(f"sdk:{getattr(result, 'status_code', 401)}")
-        tid = result.get_claim_value("tid")
+        tid = claims.get("tid")
         if tid and self.tenant_id and str(tid).lower() != self.tenant_id.lower():
             raise Unauthorized("token_tenant")
-        return result
+        return ClaimsIdentity(claims, security_token=token)
 
     def check_activity(self, identity: ClaimsIdentity, body: Any) -> None:
         """The activity must be a JSON object (MalformedPayload) from our tenant, sent to the service URL the
