@@ -99,6 +99,16 @@ class Tx:
         return row[0] if row is not None else None
 
 
+def _probe_open(path: str) -> None:
+    """Open and close `path` with plain sqlite3 (in a worker thread). When aiosqlite's own open fails, it
+    stops its worker thread without waiting for it, and the thread then reports to an event loop that has
+    closed: "Event loop is closed" tracebacks after the operator's message. Failing here instead leaves no
+    thread behind; aiosqlite then opens a file that is known to open. A folder gets its own message."""
+    if Path(path).is_dir():
+        raise StartupError("store_is_folder", path=path)
+    sqlite3.connect(path).close()
+
+
 READERS = 2  # read connections: each is a thread; two cores, and reads are short
 
 
@@ -123,6 +133,8 @@ class Database:
             ensure_directory(self.path)
         conn: aiosqlite.Connection | None = None
         try:
+            if self.path != ":memory:":
+                await asyncio.to_thread(_probe_open, self.path)
             conn = await aiosqlite.connect(self.path, isolation_level=None)
             conn.row_factory = aiosqlite.Row
             await conn.execute("PRAGMA journal_mode=WAL")

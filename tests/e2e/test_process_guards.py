@@ -135,6 +135,18 @@ async def test_a_database_path_under_a_regular_file(tmp_path: Path) -> None:
     assert_refused(result, "finns inte och går inte att skapa", "not-a-folder")
 
 
+@pytest.mark.parametrize("command", [("run",), ("console", "--as", "maria.sand"), ("due",),
+                                     ("read-log", "--ref", "GFI-2026-0001")], ids=["run", "console", "due", "read-log"])
+async def test_a_database_path_that_is_a_folder(tmp_path: Path, command: tuple[str, ...]) -> None:
+    # issue #23 item 5: the right message and exit 1 were followed by "Event loop is closed" tracebacks of
+    # aiosqlite's worker thread
+    folder = tmp_path / "data"
+    folder.mkdir()
+    result = await gfi_bot(*command, env=bot_env(folder), cwd=tmp_path)
+    assert_refused(result, "är en mapp", str(folder))
+    assert "Event loop is closed" not in result.err and "Exception in thread" not in result.err
+
+
 async def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     db = tmp_path / "gfi.sqlite3"
     db.write_text("this is a directory file, not a database\n" * 100)
