@@ -263,3 +263,50 @@ async def test_forged_expired_and_reused_links_change_nothing(links: Links, cloc
     async with links.core.db.transaction() as tx:
         done = await tx.scalar("SELECT COUNT(*) FROM audit WHERE action = 'acknowledge' AND result = 'ok'")
     assert done == 1
+
+
+async def test_two_concurrent_posts_of_one_link_act_once(links: Links, clock: FrozenClock,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue #23 item 11: both requests pass the early "was it used?" look-up before either records the use
+    (held at a barrier, so the race happens every run); only the atomic record of the use lets one through."""
+    from bot.channels.graph import pages
+
+    case = await links.core.cases.request("maria.sand", form())
+    await links.core.cases.assign("fatima.ali", case.ref, ["linnea.fors"])
+    token = links.signer.token("linnea.fors", "acknowledge", case.ref, None, clock.now())
+    barrier = asyncio.Barrier(2)
+    look_up = pages.LinkPages._claim
+
+    async def both_look_first(self: Any, request: Any) -> Any:
+        claim = await look_up(self, request)
+        await barrier.wait()  # outside any transaction: each request has checked, neither has recorded
+        return claim
+
+    monkeypatch.setattr(pages.LinkPages, "_claim", both_look_first)
+
+    async def post() -> tuple[int, str]:
+        async with links.http.post(f"{links.base}/a/{token}") as resp:
+            return resp.status, await resp.text()
+
+    replies = await asyncio.wait_for(asyncio.gather(post(), post()), 30)
+    assert sorted(status for status, _ in replies) == [200, 410], [s for s, _ in replies]
+    async with links.core.db.transaction() as tx:
+        done = await tx.scalar("SELECT COUNT(*) FROM audit WHERE action = 'acknowledge' AND result = 'ok'")
+        refused = await tx.scalar("SELECT COUNT(*) FROM audit WHERE action = 'link' AND result = 'refused'")
+    assert (done, refused) == (1, 1)
+
+
+async def test_a_link_exactly_at_its_expiry_is_expired(links: Links, clock: FrozenClock) -> None:
+    """Issue #23 item 11: a link is valid until its expiry, not at it (`expires <= now` is expired)."""
+    case = await links.core.cases.request("maria.sand", form())
+    await links.core.cases.assign("fatima.ali", case.ref, ["linnea.fors"])
+    token = links.signer.token("linnea.fors", "acknowledge", case.ref, None, clock.now())
+    claim = links.signer.check(token, clock.now())
+    clock.set(claim.expires - timedelta(seconds=1))
+    async with links.http.get(f"{links.base}/a/{token}") as resp:
+        assert resp.status == 200  # a second before: still valid
+    clock.set(claim.expires)
+    for method in ("GET", "POST"):
+        async with links.http.request(method, f"{links.base}/a/{token}") as resp:
+            assert resp.status == 410, method
+    assert (await links.core.cases.get(case.ref)).state is CaseState.ASSIGNED
