@@ -6,7 +6,8 @@ timeouts below only guard against a hang; before this, a read-only store hung wi
 Read-only files and folders: root ignores permission bits, so when the tests run as root they run the bot
 under `setpriv` without CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH, which makes the permission bits apply to
 root too (a real read-only file or folder, no simulation in the bot). Without setpriv those tests skip
-when run as root. A path under a regular file and a file that is not a database need no privileges.
+when run as root, and fail under CI (tests/tools.py). A path under a regular file and a file that is not a
+database need no privileges.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import pytest
 from bot.config import DEFAULT_DIRECTORY
 from tests.e2e.test_slack_server import SECRET, TOKEN, gfi_bot_run
 from tests.fakes.slack_api import FakeSlackAPI
+from tests.tools import missing_tool
 
 HANG_GUARD = 30  # seconds; the bot answers in well under one
 
@@ -90,7 +92,13 @@ def _unprivileged() -> tuple[str, ...] | None:
 
 
 UNPRIVILEGED = _unprivileged()
-needs_permissions = pytest.mark.skipif(UNPRIVILEGED is None, reason="running as root without setpriv")
+
+
+def unprivileged() -> tuple[str, ...]:
+    """The prefix; the test is skipped without one (failed under CI, which installs setpriv)."""
+    if UNPRIVILEGED is None:
+        missing_tool("running as root without a working setpriv (util-linux): file modes cannot be tested")
+    return UNPRIVILEGED
 
 
 # --- one bot per store ---------------------------------------------------------------------------
@@ -156,25 +164,23 @@ async def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     assert_refused(console, "är ingen SQLite-databas")
 
 
-@needs_permissions
 async def test_a_read_only_database(tmp_path: Path) -> None:
-    assert UNPRIVILEGED is not None
+    prefix = unprivileged()
     db = tmp_path / "gfi.sqlite3"
     created = await gfi_bot("console", "--as", "maria.sand", env=bot_env(db), cwd=tmp_path, stdin="/hjälp\n")
     assert created.code == 0, created.err
     db.chmod(0o444)
-    result = await gfi_bot("run", env=bot_env(db), cwd=tmp_path, prefix=UNPRIVILEGED)
+    result = await gfi_bot("run", env=bot_env(db), cwd=tmp_path, prefix=prefix)
     assert_refused(result, "är skrivskyddad", str(db))
 
 
-@needs_permissions
 async def test_an_unwritable_folder(tmp_path: Path) -> None:
-    assert UNPRIVILEGED is not None
+    prefix = unprivileged()
     folder = tmp_path / "data"
     folder.mkdir()
     folder.chmod(0o555)
     try:
-        result = await gfi_bot("run", env=bot_env(folder / "gfi.sqlite3"), cwd=tmp_path, prefix=UNPRIVILEGED)
+        result = await gfi_bot("run", env=bot_env(folder / "gfi.sqlite3"), cwd=tmp_path, prefix=prefix)
     finally:
         folder.chmod(0o755)
     assert_refused(result, "kan inte skriva i mappen", str(folder))
