@@ -9,8 +9,6 @@ or a second click on the same card with the same inputs is claimed once (`teams_
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -19,17 +17,15 @@ from typing import Any
 from microsoft_agents.activity import AdaptiveCardInvokeResponse
 from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
 
-from bot import audit, readlog, suggestions
-from bot.cases import access
-from bot.cases.models import Case, CaseState, parse_ref
-from bot.cases.rules import Action, authorize
-from bot.cases.visibility import shown_free_text
+from bot.cases.models import parse_ref
 from bot.channels.teams import cards
 from bot.channels.teams.app import TeamsContext
 from bot.errors import FieldError, Refusal
-from handlers.slack import forms as parse
 from handlers.teams import absence, brister, forms
-from handlers.teams.commands import journal_card, say, unknown_user_card
+from handlers.teams.answers import claim_key, done, done_card, ref_of, refused, response
+from handlers.teams.answers import item_of as _item
+from handlers.teams.case_forms import FORM_VERBS, form_again, open_form, request, submit_form
+from handlers.teams.commands import QUEUE_MORE, journal_card, queue_card, say, unknown_user_card
 from handlers.teams.common import bind
 
 log = logging.getLogger("handlers.teams.actions")
@@ -43,79 +39,8 @@ CASE_IMMEDIATE_VERBS = frozenset({"acknowledge", "no_show", "reopen", "withdraw_
 # Verbs that only show something: answered every time they are clicked (not claimed once).
 VIEW_VERBS = frozenset({"journal"})
 IMMEDIATE_VERBS = CASE_IMMEDIATE_VERBS | brister.IMMEDIATE_VERBS
-FORM_VERBS = frozenset({"assign", "book", "rebook", "book_again", "record_outcome", "add_follow_up", "close",
-                        "wait", "hold_now", "appoint", "renew_consent", "withdraw_consent_form", "reassign", "dispute",
-                        "settle_dispute"}) | brister.FORM_VERBS
-BOOK_VERBS = frozenset({"book", "rebook", "book_again"})
+__all__ = ["FORM_VERBS", "IMMEDIATE_VERBS", "act", "on_execute", "register"]
 ANY_VERB = re.compile(r".*")
-# The rule checked before a form opens (the service checks again on submit).
-PRECHECK = {"assign": Action.ASSIGN, "book": Action.BOOK, "rebook": Action.BOOK, "book_again": Action.BOOK,
-            "record_outcome": Action.RECORD_OUTCOME, "add_follow_up": Action.ADD_FOLLOW_UP, "close": Action.CLOSE,
-            "renew_consent": Action.RENEW_CONSENT, "withdraw_consent_form": Action.WITHDRAW_CONSENT,
-            "wait": Action.WAIT, "hold_now": Action.HOLD_NOW, "dispute": Action.DISPUTE,
-            "settle_dispute": Action.SETTLE_DISPUTE,
-            "appoint": Action.APPOINT}
-
-
-class Answer(Exception):
-    """Stop and show this card."""
-
-    def __init__(self, content: dict[str, Any]) -> None:
-        self.content = content
-        super().__init__("answer")
-
-
-def response(content: dict[str, Any]) -> AdaptiveCardInvokeResponse:
-    return AdaptiveCardInvokeResponse(status_code=200, type=cards.CONTENT_TYPE, value=content)
-
-
-def claim_key(user: str, verb: str, data: dict[str, Any]) -> str:
-    raw = json.dumps({k: v for k, v in data.items()}, sort_keys=True, ensure_ascii=False, default=str)
-    digest = hashlib.sha256(f"{user}|{verb}|{raw}".encode()).hexdigest()[:40]
-    return f"teams:act:{digest}"
-
-
-def _item(data: dict[str, Any]) -> int:
-    value = data.get("item")
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
-        raise Refusal("escalation_not_found", item=str(value)[:20])
-    return int(value)
-
-
-# --- answers -------------------------------------------------------------------------------------------
-def done_card(ctx: TeamsContext, person_id: str, text: str) -> dict[str, Any]:
-    """An answer card ending with who did it and when."""
-    return cards.text_card(text + "\n" + say(ctx, "by", person=person_id, at=ctx.core.clock.now()))
-
-
-async def refused(ctx: TeamsContext, person_id: str, exc: Refusal) -> dict[str, Any]:
-    """The refusal as the person may see it (a case they may not see is not confirmed to exist)."""
-    core = ctx.core
-    exc = await access.masked(core.db, core.cases.load, core.directory, person_id, exc)
-    return cards.text_card(core.renderer.refusal(exc))
-
-
-async def audit_refusal(ctx: TeamsContext, person_id: str, action: str, ref: str | None, exc: Refusal) -> None:
-    await audit.record_refusal(ctx.core.db, at=ctx.core.clock.now(), actor_id=person_id, action=action,
-                               case_ref=ref, reason=exc.code)
-
-
-def ref_of(data: dict[str, Any]) -> str:
-    """The case reference an action names; Refusal when it is not one."""
-    ref = parse_ref(str(data.get("ref") or ""))
-    if ref is None:
-        raise Refusal("case_not_found", ref=str(data.get("ref") or "")[:20])
-    return ref
-
-
-async def done(ctx: TeamsContext, person_id: str, action: str, case: Case, **extra: Any) -> dict[str, Any]:
-    """After a change: deliver its notifications, log the free text the answer shows, answer."""
-    core = ctx.core
-    ctx.after_change()
-    shown = [c.ref for c in shown_free_text("teams", {"action": action, "case": case})]
-    await readlog.record_now(core.db, at=core.clock.now(), person_id=person_id, refs=shown,
-                             view="teams_action_done", channel="teams")
-    return done_card(ctx, person_id, say(ctx, "done", action=action, case=case, **extra))
 
 
 # --- immediate actions ----------------------------------------------------------------------------------
@@ -200,155 +125,6 @@ IMMEDIATE: dict[str, Immediate] = {
 assert set(IMMEDIATE) == CASE_IMMEDIATE_VERBS
 
 
-# --- forms ----------------------------------------------------------------------------------------------
-async def open_form(ctx: TeamsContext, person_id: str, verb: str, data: dict[str, Any]) -> dict[str, Any]:
-    """The form of a form action, after the rule it needs (the service checks again on submit)."""
-    core = ctx.core
-    item: int | None = None
-    if verb == "reassign":
-        item = _item(data)
-        ref = (await core.ladder.answerable(person_id, item)).case_ref
-        case = await core.cases.get(ref)
-        authorize(Action.ASSIGN, case, person_id, core.directory)
-    else:
-        ref = ref_of(data)
-        case = await core.cases.get(ref)
-        rule = PRECHECK[verb]
-        try:
-            authorize(rule, case, person_id, core.directory)
-        except Refusal as exc:
-            await audit_refusal(ctx, person_id, rule.value, ref, exc)
-            raise
-    suggested = None
-    if verb in BOOK_VERBS:  # free/busy from Graph, bounded: the card comes without it when Graph is slow
-        slots = await core.suggestions.for_booking(case, person_id, core.directory, core.clock.now())
-        suggested = suggestions.prefill(core.renderer, case.ref, slots)
-    form = forms.case_form(ctx, verb, case, person_id, item=item, suggested=suggested)
-    intro = suggested["text"].split("\n") if suggested else None
-    return cards.form_card(core.renderer, form, nonce=cards.new_nonce(), intro=intro)
-
-
-async def submit_form(ctx: TeamsContext, person_id: str, verb: str, data: dict[str, Any]) -> dict[str, Any]:
-    """A submitted form: parse the inputs, call the service, answer (FieldError for the fields)."""
-    core = ctx.core
-    suffix = str(data.get("ref") or "") if any(str(k).endswith(f"__{data.get('ref')}") for k in data) else ""
-    values = forms.card_values(data, suffix)
-    if verb == "reassign":
-        ref = (await core.ladder.answerable(person_id, _item(data))).case_ref
-    else:
-        ref = ref_of(data)
-    if verb in ("assign", "reassign"):
-        form = parse.parse_assign(values)
-        current = await core.cases.get(ref)
-        reassign = verb == "reassign" or current.state is not CaseState.REQUESTED
-        case = await core.cases.assign(person_id, ref, form.people, form.other, reassign=reassign)
-        return await done(ctx, person_id, "assign", case)
-    if verb in ("book", "rebook", "book_again"):
-        book, errors = parse.parse_book(values, core.settings.timezone)
-        if errors or book.at is None:
-            raise FieldError(errors)
-        attending = parse.parse_participants(values, errors)
-        if errors:
-            raise FieldError(errors)
-        case = await core.cases.book(person_id, ref, book.at, book.place, book.units, confirmed=book.confirmed,
-                                     participants=attending.people, externals=attending.externals)
-        return await done(ctx, person_id, "book", case)
-    if verb == "hold_now":
-        units, errors = parse.parse_hold_now(values)
-        attending = parse.parse_participants(values, errors)
-        if errors:
-            raise FieldError(errors)
-        return await done(ctx, person_id, "hold_now", await core.cases.hold_now(
-            person_id, ref, units, participants=attending.people, externals=attending.externals))
-    if verb == "appoint":
-        errors = {}
-        named = parse.parse_participants(values, errors).people or []
-        if not named and "deltagare" not in errors:
-            errors["deltagare"] = ("required", {"field": "deltagare"})
-        if errors:
-            raise FieldError(errors)
-        return await done(ctx, person_id, "appoint", await core.cases.appoint(person_id, ref, named[0][1]))
-    if verb == "wait":
-        waiting, errors = parse.parse_wait(values)
-        if errors or waiting.until is None:
-            raise FieldError(errors)
-        case = await core.cases.wait(person_id, ref, waiting.until, waiting.reason)
-        return await done(ctx, person_id, "wait", case)
-    if verb in ("dispute", "settle_dispute"):
-        key = "tvist_skal" if verb == "dispute" else "enig"
-        text, errors = parse.parse_one_text(values, key)
-        if errors:
-            raise FieldError(errors)
-        if verb == "dispute":
-            return await done(ctx, person_id, verb, await core.disputes.dispute(person_id, ref, text))
-        return await done(ctx, person_id, verb, await core.disputes.settle(person_id, ref, text))
-    if verb == "record_outcome":
-        outcome, errors = parse.parse_outcome(values)
-        if errors:
-            raise FieldError(errors)
-        case = await core.cases.record_outcome(person_id, ref, outcome.outcome, outcome.evaluation_done)
-        return await done(ctx, person_id, "record_outcome", case)
-    if verb == "add_follow_up":
-        follow, errors = parse.parse_follow_up(values)
-        if errors or follow.due is None:
-            raise FieldError(errors)
-        case = await core.cases.add_follow_up(person_id, ref, follow.owner, follow.due, follow.what)
-        return await done(ctx, person_id, "add_follow_up", case)
-    if verb == "close":
-        reason, errors = parse.parse_close(values)
-        new_contact = parse.parse_new_contact(values, errors)
-        fate = parse.parse_open_follow_ups(values, errors)
-        if errors:
-            raise FieldError(errors)
-        case = await core.cases.close(person_id, ref, reason, new_contact=new_contact, follow_ups=fate)
-        return await done(ctx, person_id, "close", case)
-    if verb == "renew_consent":
-        renew, errors = parse.parse_renew(values)
-        if errors or renew.until is None:
-            raise FieldError(errors)
-        case = await core.cases.renew_consent(person_id, ref, renew.until, renew.scope, form=renew.form,
-                                              obtained_by=renew.obtained_by, covers=renew.covers,
-                                              note=renew.note)
-        return await done(ctx, person_id, "renew_consent", case)
-    if verb == "withdraw_consent_form":
-        unit, errors = parse.parse_withdraw(values)
-        if errors:
-            raise FieldError(errors)
-        case = await core.cases.withdraw_consent(person_id, ref, unit=unit)
-        action = "withdraw_consent_unit" if unit and case.is_open else "withdraw_consent"
-        return await done(ctx, person_id, action, case, unit=unit)
-    raise KeyError(verb)
-
-
-async def request(ctx: TeamsContext, person_id: str, data: dict[str, Any], key: str) -> dict[str, Any]:
-    """The request form submitted: file the request once (`key`), or FieldError for the fields."""
-    core = ctx.core
-    values = forms.card_values(data)
-    form, parse_errors = parse.parse_request(values)
-    if parse_errors:
-        service_errors: FieldError | None = None
-        try:
-            core.cases.validate_request(person_id, form)
-        except FieldError as exc:
-            service_errors = exc
-        raise parse.merge(parse_errors, service_errors) or FieldError(parse_errors)
-    case = await core.cases.request(person_id, form, idempotency_key=key)
-    log.info("request filed via teams", extra={"event": "teams.request_filed", "case_ref": case.ref})
-    ctx.after_change()
-    return cards.text_card(say(ctx, "filed", case=case))
-
-
-def form_again(ctx: TeamsContext, person_id: str, verb: str, data: dict[str, Any], errors: dict[str, str],
-               case: Case | None) -> dict[str, Any]:
-    """The same form with the user's values kept and the errors under their fields."""
-    if verb == "request":
-        form = forms.request_form(ctx, person_id)
-    elif case is not None and verb in FORM_VERBS:
-        form = forms.case_form(ctx, verb, case, person_id, item=data.get("item"))
-    else:
-        return cards.text_card("\n".join(errors.values()))
-    return cards.form_card_again(ctx.core.renderer, form, data, errors)
-
 
 async def act(ctx: TeamsContext, person_id: str, verb: str, data: dict[str, Any], key: str) -> dict[str, Any]:
     """Run one verb for a known person: file, act at once, open a form, or submit it."""
@@ -379,6 +155,10 @@ async def on_execute(ctx: TeamsContext, context: TurnContext, state: TurnState, 
         return response(await brister.answer(ctx, person_id, verb, data, claim_key(person_id, verb, data)))
     if verb in absence.VERBS:
         return response(await absence.answer(ctx, person_id, verb, data, claim_key(person_id, verb, data)))
+    if verb == QUEUE_MORE:  # the next page of one queue: shown each time it is asked for
+        skip = str(data.get("skip") or "0")
+        return response(await queue_card(ctx, person_id, unit=str(data.get("unit") or ""),
+                                         skip=int(skip) if skip.isdigit() else 0))
     submitting = verb == "request" or (verb in IMMEDIATE and verb not in VIEW_VERBS) or bool(data.get("submit"))
     key = claim_key(person_id, verb, data)
     if submitting and not await ctx.store.claim(key, verb):
