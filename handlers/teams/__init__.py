@@ -11,9 +11,10 @@ from bot.core import Core
 
 def register(agent: AgentApplication[TurnState], ctx: TeamsContext) -> None:
     """Register every Teams route on `agent`. Card actions first: an invoke is never a message."""
-    from handlers.teams import actions, commands
+    from handlers.teams import actions, commands, search
 
     actions.register(agent, ctx)
+    search.register(agent, ctx)
     commands.register(agent, ctx)
 
 

@@ -12,7 +12,7 @@ from bot import readlog
 from bot.cases import access, offers
 from bot.cases.models import Case, parse_ref
 from bot.cases.visibility import may_see
-from bot.channels.teams import cards
+from bot.channels.teams import cards, limits
 from bot.channels.teams.app import TeamsContext
 from bot.directory import Role
 from bot.errors import Refusal
@@ -40,33 +40,64 @@ def say(ctx: TeamsContext, name: str, **params: Any) -> str:
     return ctx.core.renderer.macro("teams", name, **params)
 
 
-async def queue_card(ctx: TeamsContext, person_id: str) -> dict[str, Any]:
-    """The distributor's queues, an assign form under each case; the briefs shown are logged as read."""
+QUEUE_MORE = "queue_more"  # the button under a capped queue: the next page of that queue (data: unit, skip)
+QUEUE_BRIEF = 300  # characters of a brief in the queue, as on Slack's Home
+
+
+def _queue_body(ctx: TeamsContext, queues: list[tuple[str, list[Case]]], cap: int, skip: int, nonce: str,
+                ) -> tuple[list[dict[str, Any]], list[str]]:
+    """The queues with at most `cap` cases each from `skip` on, an assign form under each; the cases whose
+    brief is shown."""
     core = ctx.core
-    try:
-        queues = await core.cases.queue(person_id)
-    except Refusal:
-        return cards.text_card(say(ctx, "not_distributor"))
     now = core.clock.now()
-    nonce = cards.new_nonce()
+    notes = cards.teams_notes()
     body: list[dict[str, Any]] = []
     shown: list[str] = []
     for unit_id, cases in queues:
         body.append(cards.plain(say(ctx, "queue_head", unit_id=unit_id, count=len(cases)), weight="bolder"))
         if not cases:
             body.append(cards.plain(say(ctx, "queue_empty")))
-        for case in cases:
+        page, more = limits.capped(cases[skip:], cap)
+        for case in page:
             items = [cards.plain(say(ctx, "queue_case", c=case, age=core.renderer.age(now - case.created_at)))]
             if case.brief and case.erased_at is None:
-                items.append(cards.plain(say(ctx, "brief", c=case)))
+                brief = limits.fit_long_text(case.brief, QUEUE_BRIEF, notes)
+                items.append(cards.plain(say(ctx, "brief", c=case, text=brief)))
                 shown.append(case.ref)
             form = forms.assign_form(ctx, case, suffix=case.ref)
             items += cards.form_body(core.renderer, form)
             submit = cards.form_card(core.renderer, form, nonce=nonce)["actions"]
             items.append({"type": "ActionSet", "actions": submit})
             body.append({"type": "Container", "separator": True, "items": items})
-    await readlog.record_now(core.db, at=now, person_id=person_id, refs=shown, view="queue", channel="teams")
-    return cards.card(body)
+        if more:
+            after = skip + len(page)
+            body.append(cards.more_line(say(ctx, "queue_more", count=more)))
+            body.append({"type": "ActionSet", "actions": [cards.execute(
+                say(ctx, "queue_next", unit_id=unit_id), QUEUE_MORE, {"unit": unit_id, "skip": after})]})
+    return body, shown
+
+
+async def queue_card(ctx: TeamsContext, person_id: str, unit: str | None = None, skip: int = 0) -> dict[str, Any]:
+    """The distributor's queues (oldest first), an assign form under each case; as many cases of each as fit
+    on one card (at most limits.LIST_ITEMS), the rest counted with a button to the next page of that queue.
+    `unit`: only that queue. The briefs shown are logged as read."""
+    core = ctx.core
+    try:
+        queues = await core.cases.queue(person_id)
+    except Refusal:
+        return cards.text_card(say(ctx, "not_distributor"))
+    if unit is not None:
+        queues = [(u, cases) for u, cases in queues if u == unit]
+    nonce = cards.new_nonce()
+    cap = limits.LIST_ITEMS
+    body, shown = _queue_body(ctx, queues, cap, skip, nonce)
+    while cap > 1 and not limits.fits(cards.raw_card(body)):
+        cap -= 1
+        body, shown = _queue_body(ctx, queues, cap, skip, nonce)
+    content = cards.card(body)
+    await readlog.record_now(core.db, at=core.clock.now(), person_id=person_id, refs=shown, view="queue",
+                             channel="teams")
+    return content
 
 
 def _mine_section(ctx: TeamsContext, person_id: str, title: str, macro: str, cases: list[Case],

@@ -39,6 +39,14 @@ def card_values(data: dict[str, Any], suffix: str = "") -> dict[str, Any]:
     return values
 
 
+UNITS = "units"  # the dataset of a dynamic typeahead over the directory's units (handlers/teams/search.py)
+
+
+def staff_dataset(unit_id: str | None) -> str:
+    """The dataset of a dynamic typeahead over one unit's staff."""
+    return f"staff:{unit_id or ''}"
+
+
 def _units(ctx: TeamsContext) -> list[tuple[str, str]]:
     return [(u.id, u.name) for u in ctx.core.directory.units.values()]
 
@@ -53,17 +61,17 @@ def request_form(ctx: TeamsContext, person_id: str) -> Form:
                                           if p.id != person_id)]
     labels = core.renderer.labels
     return Form("request", "request", [
-        Field("enhet", "choice", others, required=True),
+        Field("enhet", "choice", others, required=True, dataset=UNITS),
         Field("typ", "choice", list(labels.CASE_TYPES.items()), required=True, expanded=True),
         Field("kort", "multiline", max_length=1000),
         Field("barn", "choice", list(labels.CHILDREN.items()), required=True, expanded=True),
         Field("kontakt", "text", value=core.cases.default_contact(person_id), max_length=300),
         Field("samtycke", "toggle"),
-        Field("omfattar", "choices", _units(ctx)),
+        Field("omfattar", "choices", _units(ctx), dataset=UNITS),
         Field("avser", "choices", list(labels.CONSENT_INFO.items()), required=True, expanded=True),
         Field("avser_text", "text", max_length=300),
         Field("form", "choice", list(labels.CONSENT_FORMS.items()), required=True, expanded=True),
-        Field("inhamtat", "choice", people[:100], value=person_id, required=True),
+        Field("inhamtat", "choice", people, value=person_id, required=True, dataset=staff_dataset(person.unit)),
         Field("giltigt", "date", value=valid_until.isoformat(), required=True),
         Field("bradskande", "toggle"),
     ])
@@ -75,7 +83,8 @@ def assign_form(ctx: TeamsContext, case: Case, *, reassign: bool = False, suffix
     staff = [(p.id, ctx.core.renderer.macro("_absence", "choice_label", pid=p.id, label=p.name))
              for p in ctx.core.directory.staff_of(case.target_unit)]
     return Form("reassign" if reassign else "assign", verb, [
-        Field("personer", "choices", staff, value=",".join(case.assignees) or None),
+        Field("personer", "choices", staff, value=",".join(case.assignees) or None,
+              dataset=staff_dataset(case.target_unit)),
         Field("annan", "text", max_length=300),
     ], ref=case.ref, item=item, suffix=suffix)
 
@@ -108,14 +117,14 @@ def case_form(ctx: TeamsContext, verb: str, case: Case, person_id: str, item: in
                   required=True),
             Field("tid", "time", value=suggested["time"] if suggested else None, required=True),
             Field("plats", "text", max_length=300, required=True),
-            Field("enheter", "choices", _units(ctx), value=",".join(chosen)),
+            Field("enheter", "choices", _units(ctx), value=",".join(chosen), dataset=UNITS),
             Field("bekrafta", "toggle"),  # a weekend, holiday or out-of-hours time is booked only when ticked
             *participant_fields(ctx, case),
         ], ref=case.ref)
     if verb == "hold_now":
         chosen = case.meeting_units or list(dict.fromkeys([case.requester_unit, case.target_unit]))
         return Form("hold_now", verb, [
-            Field("enheter", "choices", _units(ctx), value=",".join(chosen), required=True),
+            Field("enheter", "choices", _units(ctx), value=",".join(chosen), required=True, dataset=UNITS),
             *participant_fields(ctx, case),
         ], ref=case.ref)
     if verb == "appoint":
@@ -160,10 +169,11 @@ def case_form(ctx: TeamsContext, verb: str, case: Case, person_id: str, item: in
         return Form("renew_consent", verb, [
             Field("giltigt", "date", required=True),
             Field("form", "choice", list(labels.CONSENT_FORMS.items()), required=True, expanded=True),
-            Field("inhamtat", "choice", people[:100], value=person_id, required=True),
+            Field("inhamtat", "choice", people, value=person_id, required=True,
+                  dataset=staff_dataset(own.id if own else None)),
             Field("avser", "choices", list(labels.CONSENT_INFO.items()), expanded=True),
             Field("avser_text", "text", max_length=300),
-            Field("omfattar", "choices", _units(ctx)),
+            Field("omfattar", "choices", _units(ctx), dataset=UNITS),
         ], ref=case.ref)
     if verb == "withdraw_consent_form":
         whole = [("hela", core.renderer.label("FIELDS", "samtycke"))]

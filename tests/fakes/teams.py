@@ -26,9 +26,13 @@ from microsoft_agents.hosting.core.authorization.authentication_constants import
 
 from bot.channels.teams.tokens import TrustedIssuer
 
+from bot.channels.teams import limits
+from tests.fakes import card_schema
+
 APP_ID = "11111111-2222-3333-4444-555555555555"
 TENANT = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 OTHER_TENANT = "99999999-bbbb-cccc-dddd-eeeeeeeeeeee"
+CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 ISSUER = AuthenticationConstants.AGENTS_SDK_TOKEN_ISSUER  # Bot Framework tokens: iss https://api.botframework.com
 
 
@@ -75,6 +79,7 @@ class FakeConnector:
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
     url: str = ""
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    violations: list[str] = field(default_factory=list)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -84,10 +89,12 @@ class FakeConnector:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         body: dict[str, Any] = {}
         if request.can_read_body:
+            raw = await request.read()
             try:
-                body = await request.json()
+                body = json.loads(raw)
             except ValueError:
                 body = {}
+            self.check_cards(raw, body)
         self.calls.append(Call(request.method, request.path, body, request.headers.get("Authorization")))
         self.changed.set()
         parts = request.path.strip("/").split("/")
@@ -105,6 +112,17 @@ class FakeConnector:
         if request.method == "DELETE":
             return web.Response(status=200)
         return web.json_response({"id": f"act-{len(self.calls)}"})
+
+    def check_cards(self, raw: bytes, body: Any) -> None:
+        """Every card the bot sends, checked with Microsoft's parser and Teams' limits (tests/fakes/card_schema):
+        what is wrong is kept in `violations`, which `running_teams` asserts empty when the test ends."""
+        if not isinstance(body, dict) or not body.get("attachments"):
+            return
+        if len(raw) > limits.CARD_BYTES:
+            self.violations.append(f"activity of {len(raw)} bytes: over Teams' {limits.CARD_BYTES}")
+        for attachment in body.get("attachments") or []:
+            if isinstance(attachment, dict) and attachment.get("contentType") == CARD_TYPE:
+                self.violations += card_schema.violations(attachment.get("content") or {})
 
     def posts(self, conversation: str | None = None) -> list[Call]:
         """Activities the bot posted (replies and proactive messages), optionally in one conversation."""

@@ -25,9 +25,11 @@ from bot.core import Core, open_core
 from bot.dispatcher import Sender
 from handlers.teams import register
 from tests.conftest import RecordingSender
+from tests.fakes import card_schema
 from tests.fakes.slack_api import serve_web_app
 from tests.fakes.teams import (
     APP_ID,
+    CARD_TYPE,
     ENTRA_ISSUER,
     ENTRA_V1_ISSUER,
     ISSUER,
@@ -111,6 +113,8 @@ class TeamsBot:
                 parsed = json.loads(text) if text else None
             except ValueError:
                 parsed = text
+            if isinstance(parsed, dict) and parsed.get("type") == CARD_TYPE:  # a card answering an invoke
+                card_schema.check(parsed.get("value") or {})
             return Reply(resp.status, parsed)
 
     def activity(self, who: str | tuple[str, str, str], kind: str, **kw: Any) -> dict[str, Any]:
@@ -182,6 +186,7 @@ async def running_teams(
                 yield TeamsBot(core, channel, connector, issuer, f"{base}/api/messages", http, clock, slack, tokens,
                                entra=entra_keys)
                 await channel.ctx.drain()
+                assert not connector.violations, f"cards Teams would refuse: {connector.violations}"
     finally:
         await core.close()
         if connector.url and connector_owned:

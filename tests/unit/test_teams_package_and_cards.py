@@ -21,6 +21,7 @@ from bot.config import DEFAULT_DIRECTORY
 from bot.directory import load_directory
 from bot.messages.model import Line, Message, Offer
 from bot.rendering import Renderer
+from tests.fakes.teams import actions_of
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -107,8 +108,11 @@ def test_every_offer_becomes_an_execute_action_named_by_the_offer(renderer: Rend
                       offers, "GFI-2026-0001", note="Hänvisa till referensen.")
     card = cards.message_card(renderer, message, "o7")
     check_card(card)
-    assert [a["verb"] for a in card["actions"]] == [o.action for o in offers]
-    assert all(a["data"]["ref"] == "GFI-2026-0001" and a["data"]["card"] == "o7" for a in card["actions"])
+    executes = [a for a in actions_of(card) if a["type"] == "Action.Execute"]
+    assert [a["verb"] for a in executes] == [o.action for o in offers]
+    assert all(a["data"]["ref"] == "GFI-2026-0001" and a["data"]["card"] == "o7" for a in executes)
+    # Teams shows six actions in a set: the first five, then one button that opens the rest
+    assert len(card["actions"]) == 6 and card["actions"][-1]["type"] == "Action.ShowCard"
     assert "[klicka]" in json.dumps(card, ensure_ascii=False)  # kept as plain text in a TextRun
 
 

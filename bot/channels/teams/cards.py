@@ -11,21 +11,34 @@ Schema version 1.5: what Teams renders on desktop and mobile.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from jinja2 import Environment, FileSystemLoader
 from microsoft_agents.activity import Attachment
 
+from bot.channels.teams import limits, listing
 from bot.messages.actions import ACTIONS, OPEN_CASE
 from bot.messages.model import Line, Message, Offer
-from bot.rendering import Renderer
+from bot.rendering import TEMPLATE_DIR, Renderer
 
-VERSION = "1.5"
+VERSION = limits.VERSION
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
-MAX_TEXT = 4000  # per text run: Teams cuts long cards; the limit keeps one card well under 28 KB
+MAX_TEXT = limits.TEXT_RUN
+SEARCH = "application/search"  # the invoke of a dynamic typeahead (Data.Query)
+
+
+@functools.cache
+def teams_notes(template_dir: Path = TEMPLATE_DIR) -> limits.Notes:
+    """The Swedish notes added where Teams' limits cut something (`TEAMS_CUT` in `_labels.j2`)."""
+    labels = Environment(loader=FileSystemLoader(str(template_dir))).get_template("_labels.j2").module
+    cuts = labels.TEAMS_CUT  # type: ignore[attr-defined]
+    return limits.Notes(cut=cuts["text"], more=cuts["more"], more_actions=cuts["more_actions"])
 DANGER = frozenset({"withdraw_consent", "withdraw_consent_form"})
 
 
@@ -34,7 +47,7 @@ def new_nonce() -> str:
 
 
 def run(text: str, **style: Any) -> dict[str, Any]:
-    return {"type": "TextRun", "text": text[:MAX_TEXT], **style}
+    return {"type": "TextRun", "text": text, **style}  # cut with a note by limits.fit_card
 
 
 def rich(*runs: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -52,11 +65,34 @@ def line_block(line: Line) -> dict[str, Any]:
     return plain(line.text)
 
 
-def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def raw_card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The card as built, before `limits.fit_card` (to measure whether a list must be shorter)."""
     out: dict[str, Any] = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body}
     if actions:
         out["actions"] = actions
     return out
+
+
+def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None, *,
+         refresh: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A whole card within Teams' limits (`limits.fit_card`); `refresh`: Universal Actions' refresh block."""
+    out: dict[str, Any] = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body}
+    if actions:
+        out["actions"] = actions
+    if refresh:
+        out["refresh"] = refresh
+    return limits.fit_card(out, teams_notes())
+
+
+def refresh_block(verb: str, data: dict[str, Any], user_ids: list[str]) -> dict[str, Any]:
+    """Universal Actions' refresh: Teams asks the bot for a fresh card (`verb`) when one of `user_ids` (at most
+    60) looks at it; anyone else sees the card as it was sent."""
+    return {"action": {"type": "Action.Execute", "verb": verb, "data": data}, "userIds": user_ids[:60]}
+
+
+def more_line(text: str) -> dict[str, Any]:
+    """The "… och N till" line under a capped list."""
+    return plain(text, isSubtle=True, size="small")
 
 
 def attachment(content: dict[str, Any]) -> Attachment:
@@ -85,14 +121,38 @@ def offer_action(renderer: Renderer, offer: Offer, nonce: str) -> dict[str, Any]
 
 
 def message_card(renderer: Renderer, message: Message, nonce: str) -> dict[str, Any]:
-    """A channel-neutral message as a card: title, lines, note, one Action.Execute per offer."""
+    """A channel-neutral message as a card: title, lines, note, one Action.Execute per offer. A list (the
+    queue) gets one container per entry with its button, shortened until the card fits (`listing`)."""
+    # "open the case" needs no button in Teams: the card in the chat is the case
+    if listing.is_list(message):
+        return _list_card(renderer, message, nonce)
     body: list[dict[str, Any]] = [plain(message.title, weight="bolder", size="medium")]
     body += [line_block(ln) for ln in message.lines]
     if message.note:
         body.append(plain(message.note, isSubtle=True, size="small"))
-    # "open the case" needs no button in Teams: the card in the chat is the case
     actions = [offer_action(renderer, o, nonce) for o in message.offers if o.action != OPEN_CASE]
     return card(body, actions)
+
+
+def _list_card(renderer: Renderer, message: Message, nonce: str) -> dict[str, Any]:
+    item_refs = {ln.ref for ln in message.lines if ln.style == "item"}
+    rest = [offer_action(renderer, o, nonce) for o in message.offers
+            if o.ref not in item_refs and o.action != OPEN_CASE]
+    notes = teams_notes()
+
+    def build(list_max: int | None) -> dict[str, Any]:
+        body, _ = listing.list_body(
+            message, plain=plain, line_block=line_block, action=lambda o: offer_action(renderer, o, nonce),
+            more=lambda n: renderer.macro("teams", "list_more", count=n), notes=notes, list_max=list_max)
+        if message.note:
+            body.append(plain(message.note, isSubtle=True, size="small"))
+        return raw_card(body, rest)
+
+    for list_max in listing.LIST_STEPS:
+        out = build(list_max)
+        if limits.fits(out):
+            break
+    return limits.fit_card(out, notes)
 
 
 def text_card(text: str, *, title: str | None = None, actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -118,6 +178,7 @@ class Field:
     required: bool = False
     max_length: int | None = None
     expanded: bool = False  # radio buttons / checkboxes rather than a drop-down
+    dataset: str | None = None  # "units" or "staff:<unit>": a dynamic typeahead when the list is long
 
 
 @dataclass
@@ -165,9 +226,7 @@ def form_body(renderer: Renderer, form: Form, errors: dict[str, str] | None = No
             if f.max_length:
                 element["maxLength"] = f.max_length
         elif f.kind in ("choice", "choices"):
-            element.update(type="Input.ChoiceSet", isMultiSelect=f.kind == "choices",
-                           style="expanded" if f.expanded else "compact",
-                           choices=[{"title": t[:200], "value": v} for v, t in f.choices])
+            element.update(choice_set(f, value))
         elif f.kind == "toggle":
             element.update(type="Input.Toggle", title=toggles.get(f.key, label), valueOn="ja", valueOff="")
         elif f.kind == "date":
@@ -182,6 +241,24 @@ def form_body(renderer: Renderer, form: Form, errors: dict[str, str] | None = No
         if f.key in errors:
             body.append(plain(errors[f.key], color="attention", size="small"))
     return body
+
+
+def choice_set(f: Field, value: Any) -> dict[str, Any]:
+    """An `Input.ChoiceSet`: a long list of the directory's units or staff as a dynamic typeahead (the card
+    holds only what is chosen; Teams asks `application/search` as the person types), a long static list
+    filtered (typeahead in the card)."""
+    chosen = set(value if isinstance(value, list) else str(value or "").split(","))
+    out: dict[str, Any] = {"type": "Input.ChoiceSet", "isMultiSelect": f.kind == "choices",
+                           "style": "expanded" if f.expanded else "compact"}
+    if f.dataset and (len(f.choices) > limits.DYNAMIC_CHOICES or not f.choices):  # none: a static set is invalid
+        out["choices"] = [{"title": t, "value": v} for v, t in f.choices if v in chosen]
+        out["choices.data"] = {"type": "Data.Query", "dataset": f.dataset, "count": limits.SEARCH_RESULTS}
+        out["style"] = "filtered"
+        return out
+    out["choices"] = [{"title": t, "value": v} for v, t in f.choices]
+    if len(f.choices) > limits.FILTERED_CHOICES and not f.expanded and f.kind == "choice":
+        out["style"] = "filtered"
+    return out
 
 
 def form_card(renderer: Renderer, form: Form, *, nonce: str, errors: dict[str, str] | None = None,
