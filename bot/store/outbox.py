@@ -152,6 +152,12 @@ async def drop_texts(db: Database, before: datetime, batch: int = 500) -> int:
             return total
 
 
+async def by_id(db: Database, outbox_id: int) -> dict[str, Any] | None:
+    """One row (a delivered card being refreshed in Teams), or None."""
+    async with db.transaction() as tx:
+        return await tx.fetchone("SELECT * FROM outbox WHERE id = ?", (outbox_id,))
+
+
 async def last_id(db: Database) -> int:
     """The id of the newest row (0 when there is none)."""
     async with db.transaction() as tx:

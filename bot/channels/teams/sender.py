@@ -30,7 +30,7 @@ from microsoft_agents.activity import (
 from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.core.authorization import ClaimsIdentity
 
-from bot.channels.teams import cards
+from bot.channels.teams import cards, refresh
 from bot.directory import Directory
 from bot.dispatcher import DeliveryError, Sender
 from bot.messages.model import Message
@@ -129,7 +129,7 @@ class TeamsSender:
 
     async def _send_teams(self, message: OutboxMessage) -> str | None:
         ref = await self.reference(message.recipient_id)
-        content = self.card_for(message)
+        content = self.card_for(message, ref.user_id)
         activity = Activity(type=ActivityTypes.message, attachments=[cards.attachment(content)],
                             summary=self.summary(message))
         sent_id = await self._deliver(ref, activity, lambda ctx: ctx.send_activity(activity))
@@ -138,11 +138,15 @@ class TeamsSender:
         # "conversation|activity" names the delivered message, so that it can be deleted if consent is withdrawn
         return f"{ref.conversation_id}|{sent_id}" if sent_id else None
 
-    def card_for(self, message: OutboxMessage) -> dict[str, Any]:
-        """The card: from the stored channel-neutral message, else (older rows) from the rendered text."""
+    def card_for(self, message: OutboxMessage, user_id: str | None = None) -> dict[str, Any]:
+        """The card: from the stored channel-neutral message, else (older rows) from the rendered text. A card
+        that shows free text is refreshed for its recipient when they look at it (bot/channels/teams/refresh)."""
         neutral = getattr(message, "message", None)
         if isinstance(neutral, Message):
-            return cards.message_card(self.renderer, neutral, f"o{message.id}")
+            content = cards.message_card(self.renderer, neutral, f"o{message.id}")
+            if message.reads and user_id:
+                content = refresh.refreshable(content, message.id, user_id)
+            return content
         return cards.text_card(message.text)
 
     @staticmethod
