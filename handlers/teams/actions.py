@@ -18,10 +18,11 @@ from microsoft_agents.activity import AdaptiveCardInvokeResponse
 from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
 
 from bot.cases.models import parse_ref
-from bot.channels.teams import cards
+from bot.channels.teams import cards, refresh
+from bot.channels.teams import home as teams_home
 from bot.channels.teams.app import TeamsContext
 from bot.errors import FieldError, Refusal
-from handlers.teams import absence, brister, forms
+from handlers.teams import absence, brister, forms, home
 from handlers.teams.answers import claim_key, done, done_card, ref_of, refused, response
 from handlers.teams.answers import item_of as _item
 from handlers.teams.case_forms import FORM_VERBS, form_again, open_form, request, submit_form
@@ -155,6 +156,12 @@ async def on_execute(ctx: TeamsContext, context: TurnContext, state: TurnState, 
         return response(await brister.answer(ctx, person_id, verb, data, claim_key(person_id, verb, data)))
     if verb in absence.VERBS:
         return response(await absence.answer(ctx, person_id, verb, data, claim_key(person_id, verb, data)))
+    if verb == refresh.CASE_CARD:  # a delivered card refreshed for its recipient: shown each time
+        raw = str(data.get("o") or "")
+        return response(await refresh.refreshed_card(core, person_id, int(raw) if raw.isdigit() else 0,
+                                                     home.teams_user(context)))
+    if verb in teams_home.VERBS:
+        return response(await home.answer(ctx, person_id, verb, data, claim_key(person_id, verb, data), context))
     if verb == QUEUE_MORE:  # the next page of one queue: shown each time it is asked for
         skip = str(data.get("skip") or "0")
         return response(await queue_card(ctx, person_id, unit=str(data.get("unit") or ""),

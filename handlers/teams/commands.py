@@ -14,17 +14,18 @@ from bot.cases.models import Case, parse_ref
 from bot.cases.visibility import may_see
 from bot.channels.teams import cards, limits
 from bot.channels.teams.app import TeamsContext
+from bot.channels.teams.cards import execute as card_action
 from bot.directory import Role
 from bot.errors import Refusal
 from bot.journal import journal_for
-from handlers.teams import absence, brister, forms
+from handlers.teams import absence, brister, forms, home, oversight
 from handlers.teams.common import bind
 
 log = logging.getLogger("handlers.teams.commands")
 
 WORDS = {"gfi": "gfi", "kö": "queue", "ko": "queue", "kön": "queue", "mina": "mine", "brist": "brist",
          "journal": "journal", "journalunderlag": "journal", "hjälp": "help", "hjalp": "help", "help": "help",
-         "frånvaro": "absence", "franvaro": "absence"}
+         "frånvaro": "absence", "franvaro": "absence", "hem": "home", "home": "home"}
 
 
 async def send_card(context: TurnContext, content: dict[str, Any]) -> None:
@@ -72,7 +73,7 @@ def _queue_body(ctx: TeamsContext, queues: list[tuple[str, list[Case]]], cap: in
         if more:
             after = skip + len(page)
             body.append(cards.more_line(say(ctx, "queue_more", count=more)))
-            body.append({"type": "ActionSet", "actions": [cards.execute(
+            body.append({"type": "ActionSet", "actions": [card_action(
                 say(ctx, "queue_next", unit_id=unit_id), QUEUE_MORE, {"unit": unit_id, "skip": after})]})
     return body, shown
 
@@ -171,8 +172,14 @@ async def on_message(ctx: TeamsContext, context: TurnContext, state: TurnState) 
         return
     await ctx.identity.remember_chat(context, person_id, "message")
     text = (context.activity.text or "").strip().lstrip("/").lower()
-    word = WORDS.get(text.split()[0] if text else "")
-    if word == "gfi":
+    first = text.split()[0] if text else ""
+    word = WORDS.get(first)
+    if first in oversight.WORDS:
+        args = (context.activity.text or "").strip().split()[1:]
+        await send_card(context, await oversight.view(ctx, person_id, first, args))
+    elif word == "home":
+        await send_card(context, await home.home_card(ctx, person_id, home.teams_user(context)))
+    elif word == "gfi":
         form = forms.request_form(ctx, person_id)
         await send_card(context, cards.form_card(core.renderer, form, nonce=cards.new_nonce()))
     elif word == "queue":

@@ -48,7 +48,7 @@ def test_manifest_has_what_teams_requires() -> None:
     bot = m["bots"][0]
     assert bot["botId"] == APP_ID and bot["scopes"] == ["personal"]
     commands = bot["commandLists"][0]["commands"]
-    assert [c["title"] for c in commands] == ["gfi", "kö", "mina", "brist", "journal", "frånvaro", "hjälp"]
+    assert [c["title"] for c in commands] == ["hem", "gfi", "kö", "mina", "brist", "journal", "frånvaro", "hjälp"]
     assert all(len(c["title"]) <= 32 and 0 < len(c["description"]) <= 128 for c in commands)
 
 

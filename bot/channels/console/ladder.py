@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.cases import access
-from bot.cases.visibility import Level
+from bot import oversight
 from bot.channels.console.args import number
 
 if TYPE_CHECKING:
@@ -14,10 +13,7 @@ if TYPE_CHECKING:
 
 async def escalations(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
     """`/eskaleringar`: what has climbed to me, for the cases I may see."""
-    items = await s.core.ladder.open_escalations(s.person)
-    async with s.core.db.transaction() as tx:
-        seen = await access.levels(tx, s.core.cases.load, s.core.directory, s.person, [i.case_ref for i in items])
-    s.say(s.text("escalations", items=[i for i in items if seen[i.case_ref] > Level.NONE]))
+    s.say(s.text("escalations", items=await oversight.visible_escalations(s.core, s.person)))
 
 
 async def take_over(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:

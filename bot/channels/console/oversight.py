@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot import readlog
-from bot.cases import access
-from bot.cases.visibility import Level
+from bot import oversight, readlog
 from bot.channels.console.args import UsageError, case_ref, day, option
 from bot.directory import Role
 from bot.dispatcher import status_counts
 from bot.stats import export
 from bot.stats.report import build_report
 from bot.stats.service import last_twelve_months
-from bot.store import deliveries
 
 if TYPE_CHECKING:
     from bot.channels.console.session import ConsoleSession
@@ -29,16 +25,7 @@ async def failed_deliveries(s: ConsoleSession, positional: list[str], options: d
     if not _is_coordinator(s):
         s.say(s.text("not_coordinator"))
         return
-    async with s.core.db.transaction() as tx:
-        rows = await deliveries.failed(tx, 20)
-        # a reference the coordinator may not see is not shown (the recipient and the reason are)
-        seen = await access.levels(tx, s.core.cases.load, s.core.directory, s.person,
-                                   [r["case_ref"] for r in rows if r["case_ref"]])
-    failed = [
-        {**r, "case_ref": r["case_ref"] if seen.get(r["case_ref"], Level.NONE) > Level.NONE else None,
-         "created_at": datetime.fromisoformat(r["created_at"])}
-        for r in rows
-    ]
+    failed = await oversight.failed_deliveries(s.core, s.person)
     s.say(s.text("deliveries", failed=failed, counts=await status_counts(s.core.db)))
 
 

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from bot.channels import payload
 from bot.channels.teams.auth import TokenGate, Unauthorized, auth_configuration
+from bot.channels.teams.files import FileLinks
 from bot.channels.teams.identity import TeamsIdentity
 from bot.channels.teams.sender import ChatInstaller, TeamsSender
 from bot.channels.teams.tokens import TokenValidator, TrustedIssuer, default_issuers
@@ -49,6 +50,7 @@ class TeamsContext:
     core: Core
     store: TeamsStore
     identity: TeamsIdentity
+    files: FileLinks | None = None  # signed links to the files a coordinator asks for (GFI_PUBLIC_URL)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
@@ -121,6 +123,8 @@ class TeamsChannel:
 
     def mount(self, web_app: web.Application) -> None:
         web_app.router.add_post(MESSAGES_PATH, self.handle)
+        if self.ctx.files is not None:
+            self.ctx.files.add_routes(web_app)
 
 
 def connection_manager(settings: Settings) -> Connections:
@@ -160,7 +164,9 @@ def build_teams(
         connection_manager=connections,
     )
     store = TeamsStore(core.db, core.clock)
-    ctx = TeamsContext(core, store, TeamsIdentity(store, core.directory))
+    files = (FileLinks(core, settings.link_secret.get_secret_value(), settings.public_url)
+             if settings.public_url and settings.link_secret is not None else None)
+    ctx = TeamsContext(core, store, TeamsIdentity(store, core.directory), files)
     issuers = token_issuers if token_issuers is not None else default_issuers(settings.teams_tenant_id)
     gate = TokenGate(TokenValidator(settings.teams_app_id, issuers), settings.teams_tenant_id,
                      anonymous=settings.teams_anonymous)

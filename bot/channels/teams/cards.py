@@ -107,6 +107,10 @@ def execute(title: str, verb: str, data: dict[str, Any], *, style: str | None = 
     return action
 
 
+def open_url(title: str, url: str) -> dict[str, Any]:
+    return {"type": "Action.OpenUrl", "title": title, "url": url}
+
+
 def offer_label(renderer: Renderer, action: str) -> str:
     """The button label of an action, from the shared actions table (bot/messages/actions.py)."""
     return ACTIONS[action].label

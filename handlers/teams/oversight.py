@@ -1,0 +1,119 @@
+"""The overseeing views in Teams (thin), the console's /leveranser, /statistik, /läsloggar, /brister, /utkast and
+/eskaleringar as cards: the words in the chat (and the Home card's buttons) call the same services and the same
+access rules; escalations, drafts and reports come with the Home's buttons, the statistics with its CSV."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from bot import oversight, readlog
+from bot.brister.rules import is_coordinator
+from bot.cases.models import parse_ref
+from bot.channels.teams import cards
+from bot.channels.teams import home as teams_home
+from bot.channels.teams.app import TeamsContext
+from bot.channels.teams.cards import execute as card_action
+from bot.directory import Role
+from bot.dispatcher import status_counts
+from bot.errors import Refusal
+from bot.home import HomeData
+from bot.stats import export
+from bot.stats.report import build_report
+from bot.stats.service import last_twelve_months
+
+WORDS = {"leveranser": "deliveries", "statistik": "stats", "läsloggar": "read_log", "lasloggar": "read_log",
+         "läslogg": "read_log", "laslogg": "read_log", "brister": "reports", "utkast": "drafts",
+         "eskaleringar": "escalations", "eskalering": "escalations"}
+
+
+def _coordinator(ctx: TeamsContext, person_id: str) -> bool:
+    return Role.COORDINATOR in ctx.core.directory.people[person_id].roles
+
+
+async def deliveries(ctx: TeamsContext, person_id: str, args: list[str]) -> dict[str, Any]:
+    core = ctx.core
+    if not _coordinator(ctx, person_id):
+        return cards.text_card(core.renderer.macro("console", "not_coordinator"))
+    failed = await oversight.failed_deliveries(core, person_id)
+    text = core.renderer.macro("console", "deliveries", failed=failed, counts=await status_counts(core.db))
+    return cards.text_card(text, title=core.renderer.macro("teams_home", "failed_head"))
+
+
+async def stats(ctx: TeamsContext, person_id: str, args: list[str]) -> dict[str, Any]:
+    core = ctx.core
+    if not is_coordinator(person_id, core.directory):
+        return cards.text_card(core.renderer.macro("stats", "not_coordinator"))
+    unit = args[0] if args else None
+    if unit is not None and core.directory.unit(unit) is None:
+        return cards.text_card(core.renderer.macro("stats", "unknown_unit", unit=unit))
+    start, end = last_twelve_months(core.clock.now().astimezone(core.calendar.tz).date())
+    report = await build_report(core.db, core.directory, core.calendar, core.settings.timezone, start, end, unit)
+    body = [cards.rich(cards.run(line or " ", fontType="monospace", size="small"))
+            for line in export.text(core.renderer, report).split("\n")]
+    csv = card_action(core.renderer.macro("teams_home", "stats_csv"), teams_home.STATS_CSV, {})
+    return cards.card(body, [csv])
+
+
+def _day(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+async def read_log(ctx: TeamsContext, person_id: str, args: list[str]) -> dict[str, Any]:
+    """`läsloggar <ref>` (who has been shown a case's free text), or `läsloggar person=<id> från=<datum>
+    till=<datum>` (admins); who may look is decided in bot/readlog.py."""
+    core = ctx.core
+    options = dict(a.split("=", 1) for a in args if "=" in a)
+    ref = parse_ref(args[0]) if args and "=" not in args[0] else None
+    if ref is not None:
+        reads = await readlog.list_for_case(core.db, core.cases.load, core.directory, person_id, ref)
+        return cards.text_card(core.renderer.macro("console", "read_log_case", ref=ref, reads=reads))
+    first = _day(options.get("från") or options.get("fran"))
+    last = _day(options.get("till")) or (first + timedelta(days=30) if first else None)
+    if "person" not in options or first is None or last is None:
+        return cards.text_card(core.renderer.macro("teams", "read_log_usage"))
+    reads = await readlog.list_for_person(core.db, core.directory, person_id, options["person"], first, last,
+                                          core.settings.timezone)
+    return cards.text_card(core.renderer.macro("console", "read_log_person", person=options["person"],
+                                               start=first, end=last, reads=reads))
+
+
+async def _data(ctx: TeamsContext, person_id: str) -> HomeData:
+    core = ctx.core
+    return HomeData(person_id=person_id, now=core.clock.now(), coordinator=_coordinator(ctx, person_id),
+                    year=core.brister.today().year)
+
+
+async def reports(ctx: TeamsContext, person_id: str, args: list[str]) -> dict[str, Any]:
+    core = ctx.core
+    year = int(args[0]) if args and len(args[0]) == 4 and args[0].isdigit() else None
+    data = await _data(ctx, person_id)
+    data.brister = list(reversed(await core.brister.list_reports(person_id, year=year)))
+    return teams_home.section_card(core.renderer, data, "reports")
+
+
+async def drafts(ctx: TeamsContext, person_id: str, args: list[str]) -> dict[str, Any]:
+    data = await _data(ctx, person_id)
+    data.brist_drafts = await ctx.core.brister.open_drafts(person_id)
+    return teams_home.section_card(ctx.core.renderer, data, "drafts")
+
+
+async def escalations(ctx: TeamsContext, person_id: str, args: list[str]) -> dict[str, Any]:
+    data = await _data(ctx, person_id)
+    data.escalations = await oversight.visible_escalations(ctx.core, person_id)
+    return teams_home.section_card(ctx.core.renderer, data, "escalations")
+
+
+VIEWS = {"deliveries": deliveries, "stats": stats, "read_log": read_log, "reports": reports, "drafts": drafts,
+         "escalations": escalations}
+
+
+async def view(ctx: TeamsContext, person_id: str, word: str, args: list[str]) -> dict[str, Any]:
+    """The card of one overseeing word; a refusal as the person may see it."""
+    try:
+        return await VIEWS[WORDS[word]](ctx, person_id, args)
+    except Refusal as exc:
+        return cards.text_card(ctx.core.renderer.refusal(exc))
