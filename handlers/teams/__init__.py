@@ -11,10 +11,11 @@ from bot.core import Core
 
 def register(agent: AgentApplication[TurnState], ctx: TeamsContext) -> None:
     """Register every Teams route on `agent`. Card actions first: an invoke is never a message."""
-    from handlers.teams import actions, commands, search
+    from handlers.teams import actions, commands, dialogs, search
 
     actions.register(agent, ctx)
     search.register(agent, ctx)
+    dialogs.register(agent, ctx)
     commands.register(agent, ctx)
 
 

@@ -37,6 +37,12 @@ def unknown_user_card(ctx: TeamsContext) -> dict[str, Any]:
     return cards.text_card(ctx.core.renderer.render("teams_unknown_user", admins=admins))
 
 
+def with_dialog(ctx: TeamsContext, content: dict[str, Any], dialog: str) -> dict[str, Any]:
+    """A form card with a second button that opens the same form as a dialog (handlers/teams/dialogs.py)."""
+    button = cards.dialog_button(say(ctx, "open_dialog"), dialog)
+    return {**content, "actions": [*content.get("actions", []), button]}
+
+
 def say(ctx: TeamsContext, name: str, **params: Any) -> str:
     return ctx.core.renderer.macro("teams", name, **params)
 
@@ -181,14 +187,16 @@ async def on_message(ctx: TeamsContext, context: TurnContext, state: TurnState) 
         await send_card(context, await home.home_card(ctx, person_id, home.teams_user(context)))
     elif word == "gfi":
         form = forms.request_form(ctx, person_id)
-        await send_card(context, cards.form_card(core.renderer, form, nonce=cards.new_nonce()))
+        await send_card(context, with_dialog(ctx, cards.form_card(core.renderer, form, nonce=cards.new_nonce()),
+                                             "request"))
     elif word == "queue":
         await send_card(context, await queue_card(ctx, person_id))
     elif word == "mine":
         await send_card(context, await mine_card(ctx, person_id))
     elif word == "brist":
         form = brister.report_form(ctx)
-        await send_card(context, cards.form_card(core.renderer, form, nonce=cards.new_nonce()))
+        await send_card(context, with_dialog(ctx, cards.form_card(core.renderer, form, nonce=cards.new_nonce()),
+                                             "brist"))
     elif word == "journal":
         await send_card(context, await journal_word(ctx, person_id, text))
     elif word == "absence":

@@ -107,6 +107,11 @@ def execute(title: str, verb: str, data: dict[str, Any], *, style: str | None = 
     return action
 
 
+def dialog_button(title: str, dialog: str) -> dict[str, Any]:
+    """A button that opens a form as a Teams dialog (Teams sends `task/fetch`, handlers/teams/dialogs.py)."""
+    return {"type": "Action.Submit", "title": title, "data": {"msteams": {"type": "task/fetch"}, "dialog": dialog}}
+
+
 def open_url(title: str, url: str) -> dict[str, Any]:
     return {"type": "Action.OpenUrl", "title": title, "url": url}
 

@@ -32,9 +32,9 @@ from bot.messages.model import Offer
 from bot.rendering import Renderer
 
 HOME = "home"  # the verb of the refresh (and of the word `hem`)
-NEW_REQUEST = "new_request"  # Ny GFI-förfrågan: the request form
+NEW_REQUEST = "new_request"  # Ny GFI-förfrågan on older cards: the request form (the Home opens a dialog)
 ABSENCE = "absence_open"  # Frånvaro: the absence card
-BRIST_NEW = "brist_new"  # Ny rapport: the brist report form
+BRIST_NEW = "brist_new"  # Ny rapport on older cards: the report form (the Home opens a dialog)
 BRIST_DRAFT = "brist_draft_open"  # Komplettera och skicka in (data: draft)
 BRIST_DISMISS = "brist_draft_dismiss"  # Avfärda (data: draft)
 YEAR_REPORT = "brist_year_report"  # Årsrapport (data: year): the file behind a signed link
@@ -95,7 +95,8 @@ class _Build:
         d, caps = self.data, self.caps
         self.body.append(cards.plain(self.say("title"), weight="bolder", size="large"))
         self.body.append({"type": "ActionSet", "actions": [
-            {**self.act("new_request", NEW_REQUEST, {}), "style": "positive"}, self.act("absence", ABSENCE, {})]})
+            {**cards.dialog_button(self.say("new_request"), "request"), "style": "positive"},
+            self.act("absence", ABSENCE, {})]})
         self.head("requests_head")
         for c in d.requests[: caps["requests"]]:
             self.line(self.say("request", c=c))
@@ -187,7 +188,7 @@ class _Build:
     def brist_buttons(self) -> None:
         d = self.data
         self.body.append({"type": "ActionSet", "actions": [
-            self.act("brist_new", BRIST_NEW, {}),
+            cards.dialog_button(self.say("brist_new"), "brist"),
             self.act("year_report", YEAR_REPORT, {"year": d.year}, year=d.year),
             self.act("year_report", YEAR_REPORT, {"year": d.year - 1}, year=d.year - 1)]})
 
