@@ -115,7 +115,7 @@ async def test_the_queue_of_60_long_cases_via_ko(core: Core) -> None:
     from bot.cases.service import GfiRequest
 
     for _ in range(60):
-        await core.cases.request("maria.sand", GfiRequest(target_unit="beroende", case_type="ny-en",
+        await core.cases.request("maria.sand", GfiRequest(target_unit="beroende", case_type="ny-en", children="nej",
                                                          brief=LONG_BRIEF[:1000], consent_confirmed=True))
     ctx = context_of(core, "fatima.ali")
     content = await commands.queue_card(ctx, "fatima.ali")
@@ -167,7 +167,7 @@ async def test_assign_form_with_150_staff_is_a_typeahead_answered_by_search(big_
     from bot.cases.service import GfiRequest
 
     ref = (await big_core.cases.request("maria.sand", GfiRequest(target_unit="beroende", case_type="ny-en",
-                                                                brief=LONG_BRIEF[:1000],
+                                                                children="nej", brief=LONG_BRIEF[:1000],
                                                                 consent_confirmed=True))).ref
     ctx = context_of(big_core, "fatima.ali")
     form = forms.assign_form(ctx, await big_core.cases.get(ref))
@@ -185,7 +185,7 @@ async def test_queue_card_with_150_staff_and_60_cases_in_one_unit(big_core: Core
     from bot.cases.service import GfiRequest
 
     for _ in range(60):
-        await big_core.cases.request("maria.sand", GfiRequest(target_unit="beroende", case_type="ny-en",
+        await big_core.cases.request("maria.sand", GfiRequest(target_unit="beroende", case_type="ny-en", children="nej",
                                                              brief=LONG_BRIEF[:1000], consent_confirmed=True))
     content = await commands.queue_card(context_of(big_core, "fatima.ali"), "fatima.ali")
     accepted(content)
