@@ -69,8 +69,9 @@ async def read_log(ctx: TeamsContext, person_id: str, args: list[str]) -> dict[s
     options = dict(a.split("=", 1) for a in args if "=" in a)
     ref = parse_ref(args[0]) if args and "=" not in args[0] else None
     if ref is not None:
-        reads = await readlog.list_for_case(core.db, core.cases.load, core.directory, person_id, ref)
-        return cards.text_card(core.renderer.macro("console", "read_log_case", ref=ref, reads=reads))
+        shown = await readlog.list_for_case(core.db, core.cases.load, core.directory, person_id, ref)
+        return cards.text_card(core.renderer.macro("console", "read_log_case", ref=ref, reads=shown.reads,
+                                                   others=shown.others))
     first = _day(options.get("från") or options.get("fran"))
     last = _day(options.get("till")) or (first + timedelta(days=30) if first else None)
     if "person" not in options or first is None or last is None:

@@ -24,9 +24,8 @@ from jwt.algorithms import RSAAlgorithm
 from microsoft_agents.hosting.core.authorization import AgentAuthConfiguration, ClaimsIdentity
 from microsoft_agents.hosting.core.authorization.authentication_constants import AuthenticationConstants
 
-from bot.channels.teams.tokens import TrustedIssuer
-
 from bot.channels.teams import limits
+from bot.channels.teams.tokens import TrustedIssuer
 from tests.fakes import card_schema
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
