@@ -21,6 +21,7 @@ SLACK_ONLY = {
     "brist_draft_open": teams_home.BRIST_DRAFT,
     "brist_draft_dismiss_open": teams_home.BRIST_DISMISS,
     "brist_year_report": teams_home.YEAR_REPORT,
+    "brist_year_report_previous": teams_home.YEAR_REPORT,  # the Home card has a button per year
     "stats_csv": teams_home.STATS_CSV,
 }
 TEAMS_VERBS = (FORM_VERBS | IMMEDIATE_VERBS | brister.VERBS | absence.VERBS | teams_home.VERBS
