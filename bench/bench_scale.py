@@ -27,6 +27,7 @@ import os
 import resource
 import sqlite3
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -44,6 +45,7 @@ from bot.core import Core, open_core
 from bot.distribution.scheduled import run_distribution
 from bot.ladder.scheduled import sweep_due
 from bot.outbox import OutboxMessage
+from bot.store import db as db_module
 from bot.store.db import Database, Tx
 
 try:
@@ -60,6 +62,7 @@ DISTRIBUTOR = "anna.lind"
 ASSIGNEES = ("maria.sand", "omar.haddad")
 DUE_ESCALATIONS = 500
 DUE_REMINDERS = 500
+WARM_UP = 10  # due items of each kind in the first sweep after start
 SCALES = (10_000, 100_000, 1_000_000)
 
 # Tables whose rows belong to one case, cloned with it (the case's reference and id replaced).
@@ -83,6 +86,7 @@ class DbTimer:
     longest_tx: float = 0.0
     transactions: int = 0
     _patched: list[tuple[Any, str, Any]] = field(default_factory=list)
+    _in_unit: threading.local = field(default_factory=threading.local)
 
     def install(self) -> None:
         for name in ("execute", "insert", "executemany", "fetchone", "fetchall", "scalar"):
@@ -106,6 +110,26 @@ class DbTimer:
 
         Database.transaction = transaction  # type: ignore[method-assign,assignment]
 
+        # A unit of work (`Database.run`) is one call on the database thread: time it there, whole (its
+        # statements, the commit and the Python work it does while it holds the write connection).
+        original_unit = db_module._unit
+        self._patched.append((db_module, "_unit", original_unit))
+
+        def unit(*args: Any) -> Any:
+            t0 = time.perf_counter()
+            timer._in_unit.flag = True
+            try:
+                return original_unit(*args)
+            finally:
+                timer._in_unit.flag = False
+                if timer.on:
+                    elapsed = time.perf_counter() - t0
+                    timer.db_seconds += elapsed
+                    timer.longest_tx = max(timer.longest_tx, elapsed)
+                    timer.transactions += 1
+
+        db_module._unit = unit  # type: ignore[assignment]
+
     def _timed(self, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         timer = self
 
@@ -115,7 +139,7 @@ class DbTimer:
             try:
                 return await fn(*args, **kwargs)
             finally:
-                if timer.on:
+                if timer.on and not getattr(timer._in_unit, "flag", False):  # a unit is timed whole
                     timer.db_seconds += time.perf_counter() - t0
 
         return wrapper
@@ -188,13 +212,15 @@ def _clone(conn: sqlite3.Connection, template_ref: str, year: int, count: int, f
                      f"SELECT {', '.join(exprs)} FROM seq, {table} AS src WHERE {where}", params)
 
 
-def _make_due(conn: sqlite3.Connection, at: datetime) -> None:
-    """Make DUE_ESCALATIONS acknowledgements and DUE_REMINDERS consent reminders due by `at`."""
+def _make_due(conn: sqlite3.Connection, at: datetime, escalations: int = DUE_ESCALATIONS,
+              reminders: int = DUE_REMINDERS) -> None:
+    """Make `escalations` acknowledgements and `reminders` consent reminders due by `at` (the last ones by id,
+    so that a warm-up's items, fired and due again at a later rung, are not among them)."""
     past = (at - timedelta(minutes=5)).astimezone(ZoneInfo("UTC")).isoformat()
     conn.execute("UPDATE awaiting SET due_at = ? WHERE id IN (SELECT id FROM awaiting WHERE resolved_at IS NULL "
-                 "AND kind = 'acknowledgement' ORDER BY id LIMIT ?)", (past, DUE_ESCALATIONS))
+                 "AND kind = 'acknowledgement' ORDER BY id DESC LIMIT ?)", (past, escalations))
     conn.execute("UPDATE timers SET due_at = ? WHERE id IN (SELECT id FROM timers WHERE done_at IS NULL "
-                 "AND kind = 'consent_expiring' ORDER BY id LIMIT ?)", (past, DUE_REMINDERS))
+                 "AND kind = 'consent_expiring' ORDER BY id DESC LIMIT ?)", (past, reminders))
 
 
 async def build(path: Path, open_cases: int) -> tuple[Core, FrozenClock]:
@@ -249,8 +275,22 @@ async def measure(open_cases: int) -> list[Row]:
             rows.append(Row("sweeps", f"idle tick, {scale}", min(idle) * 1000, "ms", target="O(1), < 10 ms",
                             met=min(idle) < 0.010))
 
+            # The first sweep after start compiles the templates it renders: a small one, timed apart.
             conn = sqlite3.connect(path, isolation_level=None)
             try:
+                _make_due(conn, clock.now(), WARM_UP, WARM_UP)
+            finally:
+                conn.close()
+            t0 = time.perf_counter()
+            warm = await sweep_due(core)
+            rows.append(Row("sweeps", f"first sweep after start, {warm} due (compiles templates), {scale}",
+                            (time.perf_counter() - t0) * 1000, "ms"))
+            clock.advance(timedelta(minutes=1))
+            conn = sqlite3.connect(path, isolation_level=None)
+            try:
+                conn.execute("UPDATE awaiting SET due_at = ? WHERE due_at <= ? AND resolved_at IS NULL",
+                             ((clock.now() + timedelta(days=30)).astimezone(ZoneInfo("UTC")).isoformat(),
+                              clock.now().astimezone(ZoneInfo("UTC")).isoformat()))
                 _make_due(conn, clock.now())
             finally:
                 conn.close()
@@ -266,7 +306,7 @@ async def measure(open_cases: int) -> list[Row]:
                             "ms", target="< 100 ms", met=timer.db_seconds < 0.100))
             rows.append(Row("sweeps", f"sweep tick, 10³ due, {scale}: wall", wall * 1000, "ms"))
             rows.append(Row("sweeps", f"sweep tick, 10³ due, {scale}: longest transaction",
-                            timer.longest_tx * 1000, "ms", target="< 50 ms", met=timer.longest_tx < 0.050))
+                            timer.longest_tx * 1000, "ms", target="< 20 ms", met=timer.longest_tx < 0.020))
 
             clock.set(SLOT)
             queued = open_cases // 10

@@ -192,7 +192,7 @@ class CaseEngine:
     ) -> Case:
         """Load, authorise, change, audit, notify and run hooks: all in one transaction."""
         try:
-            async with self.db.transaction() as tx:
+            async def act(tx: Tx) -> Case:  # one unit of work: one trip to the store
                 self._require_person(actor_id)
                 case = await self.load(tx, ref)
                 authorize(action, case, actor_id, self.directory)
@@ -214,6 +214,8 @@ class CaseEngine:
                 await messaging.after_action(self, tx, before, case, action, actor_id, now)
                 await self._run_hooks(tx, case, action.value, actor_id, now)
                 return case
+
+            return await self.db.run(act)
         except Refusal as refusal:
             await self._audit_refusal(actor_id, action.value, ref, refusal)
             raise

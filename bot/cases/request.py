@@ -11,6 +11,7 @@ from bot.cases.base import CaseEngine
 from bot.cases.models import Case, CaseState, CaseType, format_ref, parse_case_type, parse_children
 from bot.errors import FieldError, Refusal
 from bot.fields import clean_fields
+from bot.store import Tx
 from bot.store import cases as case_store
 
 
@@ -127,7 +128,8 @@ class RequestActions(CaseEngine):
         now = self.clock.now()
         year = now.astimezone(self.tz).year
         assert clean.consent_valid_until is not None
-        async with self.db.transaction() as tx:
+        until = clean.consent_valid_until
+        async def file(tx: Tx) -> Case:  # one unit of work: one trip to the store
             if idempotency_key:
                 existing = await case_store.ref_for_inbound(tx, idempotency_key)
                 if existing:
@@ -137,7 +139,7 @@ class RequestActions(CaseEngine):
                 tx, ref=ref, state=CaseState.REQUESTED.value, case_type=clean.case_type,
                 target_unit=clean.target_unit, requester_id=requester_id, requester_unit=requester.unit,
                 contact=clean.contact, brief=clean.brief, consent_scope=clean.consent_scope,
-                consent_valid_until=clean.consent_valid_until, urgent=clean.urgent, now=now,
+                consent_valid_until=until, urgent=clean.urgent, now=now,
                 consent_covers=clean.consent_covers, consent_note=clean.consent_note,
                 consent_form=clean.consent_form, consent_obtained_by=clean.consent_obtained_by,
                 children=clean.children,
@@ -156,3 +158,5 @@ class RequestActions(CaseEngine):
             await messaging.case_filed(self, tx, case, now, default_days=default_days)
             await self._run_hooks(tx, case, "request", requester_id, now)
             return case
+
+        return await self.db.run(file)

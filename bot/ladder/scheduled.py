@@ -58,7 +58,8 @@ async def sweep_due(core: Core) -> int:
         now = core.clock.now()
         batch: list[tuple[str, int]] = []
         try:
-            async with core.db.transaction() as tx:
+            async def fire_batch(tx: Tx, now: datetime = now, fired: int = fired) -> None:  # one trip to the store
+                nonlocal batch
                 batch = await _due_batch(tx, now, min(BATCH, MAX_PER_SWEEP - fired))
                 read = await _read_batch(core, tx, batch)
                 for table, row_id in batch:
@@ -67,6 +68,8 @@ async def sweep_due(core: Core) -> int:
                     if case is None:  # another row of the batch may change its case and rows: read them again
                         row = None
                     await _fire(core, hook, tx, table, row_id, now, row=row, case=case)
+
+            await core.db.run(fire_batch)
         except Exception:
             if not batch:
                 raise
@@ -129,14 +132,18 @@ async def _fire_alone(core: Core, hook: TimeHook, table: str, row_id: int, now: 
     """Fire one row in its own transaction; if it fails, roll it back, log, and postpone it (a broken item
     must not block every other one)."""
     try:
-        async with core.db.transaction() as tx:
+        async def fire(tx: Tx) -> None:
             if await _still_due(tx, table, row_id, now):
                 await _fire(core, hook, tx, table, row_id, now)
+
+        await core.db.run(fire)
     except Exception:
         log.exception("due item failed", extra={"event": "sweep.failed", "table": table, "id": row_id})
-        async with core.db.transaction() as tx:
-            postpone = timers.postpone if table == "timers" else awaiting.postpone
-            await postpone(tx, row_id, now + RETRY_AFTER)
+
+        async def postpone(tx: Tx) -> None:
+            await (timers.postpone if table == "timers" else awaiting.postpone)(tx, row_id, now + RETRY_AFTER)
+
+        await core.db.run(postpone)
 
 
 async def _still_due(tx: Tx, table: str, row_id: int, now: datetime) -> bool:

@@ -1,25 +1,36 @@
 """The SQLite database: WAL, foreign keys, migrations; one write connection, a small pool of read connections.
 
-Writes (and reads that decide a write) go through `Database.transaction()`: one connection, serialised, so
-a write never waits on SQLite's busy handler. Read-only work goes through `Database.read()`: a snapshot on
-one of a few read-only connections, which WAL lets run while a write transaction is open, so a Home tab,
-a queue or a listener's look-up never waits behind a sweep's write. The rest of the bot does not depend on
-SQLite specifics beyond standard SQL; a PostgreSQL store would implement the same `Tx` surface.
+A unit of work is one trip to the database thread. `Database.run(work)` hands the whole of `work(tx)` to the
+write connection's own thread, which begins, runs it and commits (or rolls back) without coming back to the
+event loop in between: the write lock is held for the SQLite work only (about 2 ms for a filing), not for
+the twenty-odd waits on a busy event loop that one hop per statement cost. `work` is an ordinary coroutine
+function over the same `Tx` the repositories take; on the database thread every `await tx.…` completes at
+once, so the coroutine is driven to its end there in one step. It may await the store and nothing else: a
+unit of work that waits on anything else (the network, a sleep, a lock) is refused with an error and rolled
+back. The domain plans (validates, reads on a read connection if it must) before it, and the store applies.
+`Database.run_read(work)` is the same on a read connection.
+
+The older form, `async with db.transaction() as tx:`, still works (one hop per statement) for code that has
+not been converted; both are serialised on the one write connection. `Database.read()` is the read form of
+it: a snapshot on one of a few read-only connections, which WAL lets run while a write is open.
+
+Each connection lives on its own single-thread executor (what aiosqlite is, without its private names).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import functools
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import aiosqlite
+from typing import Any, TypeVar
 
 from bot.startup import StartupError
 from bot.store.lock import ensure_directory
@@ -29,27 +40,33 @@ log = logging.getLogger(__name__)
 
 _READONLY_DIRECTORY = getattr(sqlite3, "SQLITE_READONLY_DIRECTORY", 1544)
 
-
-async def _probe_write(conn: aiosqlite.Connection) -> None:
-    """Fail at start, not at the first case, when the file cannot be written: rewrite a header field to its
-    own value inside a transaction that is rolled back (a read-only file fails here, nothing changes)."""
-    async with conn.execute("PRAGMA user_version") as cursor:
-        row = await cursor.fetchone()
-    version = int(row[0]) if row is not None else 0
-    await conn.execute("BEGIN IMMEDIATE")
-    try:
-        await conn.execute(f"PRAGMA user_version = {version}")
-    finally:
-        await conn.execute("ROLLBACK")
-
-
+T = TypeVar("T")
 Params = Sequence[Any] | dict[str, Any]
+Work = Callable[["Tx"], Coroutine[Any, Any, T]]
+
+
+class UnitOfWorkError(RuntimeError):
+    """A unit of work given to `Database.run` waited on something other than the store."""
+
+
+class Worker:
+    """One connection's own thread: every call on the connection runs there, in order (one thread, FIFO)."""
+
+    def __init__(self, name: str) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(*args)` on the thread; the caller's context variables go with it (as `asyncio.to_thread`)."""
+        context = contextvars.copy_context()
+        call: Callable[[], T] = functools.partial(context.run, fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
 
 
 def _run(conn: sqlite3.Connection, sql: str, params: Params, want: str) -> Any:
-    """One statement and what is wanted of it, in the database thread: the rows, the first row, the new row id
-    or the number of rows changed. aiosqlite's own `execute` makes one thread hop for the statement and another
-    to close its cursor (a third to fetch); this makes one, and most actions run dozens of statements."""
+    """One statement and what is wanted of it: the rows, the first row, the new row id or the rows changed."""
     cursor = conn.execute(sql, params)
     try:
         if want == "rows":
@@ -63,16 +80,36 @@ def _run(conn: sqlite3.Connection, sql: str, params: Params, want: str) -> Any:
         cursor.close()
 
 
-class Tx:
-    """An open transaction: run statements, fetch rows (as dicts). Each call is one hop to the database thread."""
+def drive(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine that awaits only the store (in a unit of work) to its end, here, in one step."""
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    coro.close()
+    raise UnitOfWorkError("a unit of work may await the store only")
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+
+class Tx:
+    """An open transaction: run statements, fetch rows (as dicts).
+
+    Inside `Database.run` it is on the database thread and each call completes at once; inside
+    `transaction()`/`read()` each call is one hop to the connection's thread."""
+
+    def __init__(self, conn: sqlite3.Connection, worker: Worker | None = None) -> None:
         self._conn = conn
+        self._worker = worker  # None: already on the connection's thread (a unit of work)
+        self.committed: list[Callable[[], None]] = []
+
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        """Call `fn` on the event loop once the transaction has committed (never if it rolls back): the place
+        for changes to in-memory state, which a unit of work, running on the database thread, must not touch."""
+        self.committed.append(fn)
 
     async def _one(self, sql: str, params: Params, want: str) -> Any:
-        # aiosqlite's queue of work for its thread (`_execute`) and the sqlite3 connection it wraps (`_conn`):
-        # not public, but stable since aiosqlite 0.17; tests/integration/test_store_reads.py covers both.
-        return await self._conn._execute(_run, self._conn._conn, sql, params, want)  # type: ignore[no-untyped-call]
+        if self._worker is None:
+            return _run(self._conn, sql, params, want)
+        return await self._worker.call(_run, self._conn, sql, params, want)
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns the number of rows changed."""
@@ -85,7 +122,11 @@ class Tx:
         return int(row_id)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        await self._conn.executemany(sql, rows)
+        rows = list(rows)
+        if self._worker is None:
+            self._conn.executemany(sql, rows).close()
+        else:
+            await self._worker.call(lambda: self._conn.executemany(sql, rows).close())
 
     async def fetchone(self, sql: str, params: Params = ()) -> dict[str, Any] | None:
         row = await self._one(sql, params, "row")
@@ -99,29 +140,102 @@ class Tx:
         return row[0] if row is not None else None
 
 
-def _probe_open(path: str) -> None:
-    """Open and close `path` with plain sqlite3 (in a worker thread). When aiosqlite's own open fails, it
-    stops its worker thread without waiting for it, and the thread then reports to an event loop that has
-    closed: "Event loop is closed" tracebacks after the operator's message. Failing here instead leaves no
-    thread behind; aiosqlite then opens a file that is known to open. A folder gets its own message."""
-    if Path(path).is_dir():
-        raise StartupError("store_is_folder", path=path)
-    sqlite3.connect(path).close()
+def _unit(conn: sqlite3.Connection, begin: str, end: str, work: Work[T]) -> tuple[T, list[Callable[[], None]]]:
+    """On the connection's thread: begin, run the whole unit of work, then `end` (COMMIT, or ROLLBACK for a
+    read); roll back if it raises. Returns its result and what is to be called after the commit."""
+    conn.execute(begin)
+    tx = Tx(conn)
+    try:
+        result = drive(work(tx))
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute(end)
+    return result, tx.committed
+
+
+@asynccontextmanager
+async def _hops(conn: sqlite3.Connection, worker: Worker, begin: str, end: str) -> AsyncIterator[Tx]:
+    await worker.call(conn.execute, begin)
+    tx = Tx(conn, worker)
+    try:
+        yield tx
+    except BaseException:
+        await worker.call(conn.execute, "ROLLBACK")
+        raise
+    else:
+        await worker.call(conn.execute, end)
+        for fn in tx.committed:
+            fn()
+
+
+class _Conn:
+    """A connection and its thread."""
+
+    def __init__(self, conn: sqlite3.Connection, worker: Worker) -> None:
+        self.conn = conn
+        self.worker = worker
+
+    async def unit(self, begin: str, end: str, work: Work[T]) -> T:
+        """`work` in one call on the thread (see `_unit`), then what it left for after the commit."""
+        done: tuple[T, list[Callable[[], None]]] = await self.worker.call(_unit, self.conn, begin, end, work)
+        result, callbacks = done
+        for fn in callbacks:
+            fn()
+        return result
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.worker.call(self.conn.close)
+        self.worker.close()
+
+
+async def _connect(path: str, name: str, *pragmas: str) -> _Conn:
+    worker = Worker(name)
+
+    def connect() -> sqlite3.Connection:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        try:
+            conn.row_factory = sqlite3.Row
+            for pragma in pragmas:
+                conn.execute(pragma).close()
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    try:
+        return _Conn(await worker.call(connect), worker)
+    except BaseException:
+        worker.close()
+        raise
+
+
+def _probe_write(conn: sqlite3.Connection) -> None:
+    """Fail at start, not at the first case, when the file cannot be written: rewrite a header field to its
+    own value inside a transaction that is rolled back (a read-only file fails here, nothing changes)."""
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(f"PRAGMA user_version = {version}")
+    finally:
+        conn.execute("ROLLBACK")
 
 
 READERS = 2  # read connections: each is a thread; two cores, and reads are short
 
 
 class Database:
-    """Owns the connections; `transaction()` gives exclusive, atomic access, `read()` a read-only snapshot."""
+    """Owns the connections; `run()`/`transaction()` give exclusive, atomic access, `run_read()`/`read()` a
+    read-only snapshot."""
 
     def __init__(self, path: Path | str, *, readers: int = READERS) -> None:
         self.path = str(path)
-        self._conn: aiosqlite.Connection | None = None
-        self._lock = asyncio.Lock()
+        self._writer: _Conn | None = None
+        self._lock = asyncio.Lock()  # held by a `transaction()` for its hops, and by units that wait for one
         self._readers = readers
-        self._read_conns: list[aiosqlite.Connection] = []
-        self._idle: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._read_conns: list[_Conn] = []
+        self._idle: asyncio.Queue[_Conn] = asyncio.Queue()
 
     async def open(self) -> None:
         """Connect, configure SQLite and apply pending migrations.
@@ -131,29 +245,21 @@ class Database:
         """
         if self.path != ":memory:":
             ensure_directory(self.path)
-        conn: aiosqlite.Connection | None = None
+            if await asyncio.to_thread(Path(self.path).is_dir):  # its own message (issue #23 item 5)
+                raise StartupError("store_is_folder", path=self.path)
         try:
-            if self.path != ":memory:":
-                await asyncio.to_thread(_probe_open, self.path)
-            conn = await aiosqlite.connect(self.path, isolation_level=None)
-            conn.row_factory = aiosqlite.Row
-            await conn.execute("PRAGMA journal_mode=WAL")
-            await conn.execute("PRAGMA foreign_keys=ON")
-            await conn.execute("PRAGMA busy_timeout=5000")
-            await conn.execute("PRAGMA synchronous=NORMAL")
-            # Deleted and overwritten content is zeroed, so erased free text does not linger in free pages.
-            await conn.execute("PRAGMA secure_delete=ON")
-            await _probe_write(conn)
-            self._conn = conn
+            self._writer = await _connect(
+                self.path, "gfi-db-write", "PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON",
+                "PRAGMA busy_timeout=5000", "PRAGMA synchronous=NORMAL",
+                # Deleted and overwritten content is zeroed, so erased free text does not linger in free pages.
+                "PRAGMA secure_delete=ON",
+            )
+            await self._writer.worker.call(_probe_write, self._writer.conn)
             await self._migrate()
             await self._open_readers()
         except BaseException as exc:
-            # aiosqlite's worker thread would keep the process alive (hung, not listening): close it first.
-            self._conn = None
-            await self._close_readers()
-            if conn is not None:
-                with contextlib.suppress(Exception):
-                    await conn.close()
+            # A connection's thread would keep the process alive (hung, not listening): close it first.
+            await self.close()
             if isinstance(exc, sqlite3.Error):
                 raise self._startup_error(exc) from None
             raise
@@ -183,26 +289,23 @@ class Database:
         database is private to its connection: its reads use the write connection."""
         if self.path == ":memory:":
             return
-        for _ in range(self._readers):
-            reader = await aiosqlite.connect(self.path, isolation_level=None)
+        for n in range(self._readers):
+            reader = await _connect(
+                self.path, f"gfi-db-read{n}",
+                "PRAGMA query_only=ON",  # a write on the read path fails loudly
+                "PRAGMA busy_timeout=5000",
+            )
             self._read_conns.append(reader)
-            reader.row_factory = aiosqlite.Row
-            await reader.execute("PRAGMA query_only=ON")  # a write on the read path fails loudly
-            await reader.execute("PRAGMA busy_timeout=5000")
             self._idle.put_nowait(reader)
 
-    async def _close_readers(self) -> None:
+    async def close(self) -> None:
         conns, self._read_conns = self._read_conns, []
         self._idle = asyncio.Queue()
         for reader in conns:
-            with contextlib.suppress(Exception):
-                await reader.close()
-
-    async def close(self) -> None:
-        await self._close_readers()
-        if self._conn is not None:
-            await self._conn.close()
-            self._conn = None
+            await reader.close()
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            await writer.close()
 
     async def __aenter__(self) -> Database:
         await self.open()
@@ -211,40 +314,52 @@ class Database:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    def _write_conn(self) -> _Conn:
+        if self._writer is None:
+            raise RuntimeError("database is not open")
+        return self._writer
+
+    async def run(self, work: Work[T]) -> T:
+        """Run `work(tx)` as one atomic unit of work in one trip to the write connection's thread; rolled back
+        if it raises. `work` may await the store only (UnitOfWorkError otherwise, rolled back)."""
+        writer = self._write_conn()
+        if self._lock.locked():  # a `transaction()` is open: after it (units themselves are one call each)
+            async with self._lock:
+                return await writer.unit("BEGIN IMMEDIATE", "COMMIT", work)
+        return await writer.unit("BEGIN IMMEDIATE", "COMMIT", work)
+
+    async def run_read(self, work: Work[T]) -> T:
+        """Run `work(tx)` on a read-only snapshot in one trip to a read connection's thread."""
+        self._write_conn()
+        if not self._read_conns:  # in memory: the write connection
+            return await self.run(work)
+        reader = await self._idle.get()
+        try:
+            return await reader.unit("BEGIN", "ROLLBACK", work)
+        finally:
+            self._idle.put_nowait(reader)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        """An atomic unit of work; rolled back if the block raises."""
-        if self._conn is None:
-            raise RuntimeError("database is not open")
-        async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield Tx(self._conn)
-            except BaseException:
-                await self._conn.execute("ROLLBACK")
-                raise
-            else:
-                await self._conn.execute("COMMIT")
+        """An atomic unit of work, one hop per statement; rolled back if the block raises. Prefer `run()`."""
+        writer = self._write_conn()
+        async with self._lock, _hops(writer.conn, writer.worker, "BEGIN IMMEDIATE", "COMMIT") as tx:
+            yield tx
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
         """A read-only snapshot on a read connection: it runs while a write transaction is open (WAL) and
         sees everything committed before it began. Writing through it raises. Use it for what is shown
-        (Home, queue, views, look-ups before an ack); a read that decides a write belongs in `transaction()`."""
-        if self._conn is None:
-            raise RuntimeError("database is not open")
+        (Home, queue, views, look-ups before an ack); a read that decides a write belongs in a write."""
+        self._write_conn()
         if not self._read_conns:  # in memory: the write connection, in turn with the writers
             async with self.transaction() as tx:
                 yield tx
             return
         reader = await self._idle.get()
         try:
-            await reader.execute("BEGIN")
-            try:
-                yield Tx(reader)
-            finally:
-                with contextlib.suppress(sqlite3.Error):
-                    await reader.execute("ROLLBACK")  # nothing to keep: ends the snapshot
+            async with _hops(reader.conn, reader.worker, "BEGIN", "ROLLBACK") as tx:
+                yield tx
         finally:
             self._idle.put_nowait(reader)
 
@@ -255,34 +370,38 @@ class Database:
         were before still sit in the write-ahead log until a checkpoint. A TRUNCATE checkpoint copies the log
         into the database and empties the -wal file. Returns False when a reader (e.g. `gfi-bot due`) kept the
         checkpoint from finishing (after the busy timeout); the next scrub finishes the job."""
-        if self._conn is None:
-            raise RuntimeError("database is not open")
-        async with self._lock, self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
-            row = await cursor.fetchone()
+        writer = self._write_conn()
+        async with self._lock:
+            row = await writer.worker.call(_run, writer.conn, "PRAGMA wal_checkpoint(TRUNCATE)", (), "row")
         busy = bool(row is not None and row[0])
         if busy:
             log.warning("erasure checkpoint incomplete", extra={"event": "store.scrub_busy"})
         return not busy
 
     async def schema_version(self) -> int:
-        async with self.read() as tx:
+        async def version(tx: Tx) -> int:
             return int(await tx.scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
 
+        return await self.run_read(version)
+
     async def _migrate(self) -> None:
-        assert self._conn is not None
-        await self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+        writer = self._write_conn()
+        await writer.worker.call(_migrate, writer.conn)
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Apply the pending migrations, each with its record in one transaction."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    done = {int(r[0]) for r in conn.execute("SELECT version FROM schema_migrations").fetchall()}
+    for version, sql in sorted(MIGRATIONS):
+        if version in done:
+            continue
+        # executescript commits on its own; run the migration and its record in one script.
+        stamp = datetime.now(UTC).isoformat()
+        conn.executescript(
+            f"BEGIN;\n{sql}\nINSERT INTO schema_migrations (version, applied_at) "
+            f"VALUES ({int(version)}, '{stamp}');\nCOMMIT;"
         )
-        async with self.transaction() as tx:
-            done = {r["version"] for r in await tx.fetchall("SELECT version FROM schema_migrations")}
-        for version, sql in sorted(MIGRATIONS):
-            if version in done:
-                continue
-            async with self._lock:
-                # executescript commits on its own; run the migration and its record in one script.
-                stamp = datetime.now(UTC).isoformat()
-                await self._conn.executescript(
-                    f"BEGIN;\n{sql}\nINSERT INTO schema_migrations (version, applied_at) "
-                    f"VALUES ({int(version)}, '{stamp}');\nCOMMIT;"
-                )
-            log.info("schema migrated", extra={"event": "schema.migrated", "version": version})
+        log.info("schema migrated", extra={"event": "schema.migrated", "version": version})

@@ -73,7 +73,8 @@ class HomeRefresher:
         if escalations:
             people.update(p for alerted in escalations for p in alerted)
             people.update(p.id for p in directory.coordinators())
-        self.note(p for p in people if directory.person(p) is not None)
+        noted = [p for p in people if directory.person(p) is not None]
+        tx.after_commit(lambda: self.note(noted))  # in-memory state: on the event loop, once committed
 
     async def note_escalations(self) -> None:
         """Escalations climb in the sweep, outside any case action: note everyone an escalation or its
@@ -180,13 +181,12 @@ class SlackContext:
     # --- idempotency ---------------------------------------------------------------------------
     async def claim(self, key: str, kind: str) -> bool:
         """Record an inbound key; False when it was seen before (a retry or a double submission)."""
-        async with self.core.db.transaction() as tx:
-            return await slack_store.claim_inbound(tx, key, kind, self.core.clock.now())
+        now = self.core.clock.now()
+        return await self.core.db.run(lambda tx: slack_store.claim_inbound(tx, key, kind, now))
 
     async def release(self, key: str) -> None:
         """Forget a key whose request was refused, so that a corrected resubmission is handled."""
-        async with self.core.db.transaction() as tx:
-            await slack_store.release_inbound(tx, key)
+        await self.core.db.run(lambda tx: slack_store.release_inbound(tx, key))
 
     # --- after a change --------------------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:

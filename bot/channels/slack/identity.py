@@ -74,8 +74,7 @@ class SlackIdentity:
         person = self.directory.by_slack_id(slack_user_id)
         if person is not None:
             return person.id
-        async with self.db.read() as tx:
-            known = await store.person_of(tx, slack_user_id)
+        known = await self.db.run_read(lambda tx: store.person_of(tx, slack_user_id))
         if known is not None and self.directory.person(known) is not None:
             return known
         return None
