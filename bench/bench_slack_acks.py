@@ -148,7 +148,8 @@ def command_line(name: str, port: int, api_url: str, db: Path, gfi_root: Path) -
         env["PYTHONPATH"] = str(ROOT)
         return [sys.executable, str(ROOT / "bench" / "bare_bolt.py"), "--port", str(port), "--api-url", api_url], env
     env.update(PYTHONPATH=str(gfi_root), SLACK_API_URL=api_url, GFI_HTTP_PORT=str(port), GFI_DB_PATH=str(db),
-               GFI_LOG_LEVEL="WARNING", GFI_DIRECTORY=str(gfi_root / "deploy" / "directory.example.yaml"))
+               GFI_LOG_LEVEL="WARNING", GFI_DIRECTORY=str(gfi_root / "deploy" / "directory.example.yaml"),
+               GFI_ALLOW_EXAMPLE_DIRECTORY="1")
     return [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main(['run']))"], env
 
 

@@ -1,20 +1,73 @@
-"""Settings from environment variables (pydantic-settings); secrets never live in files."""
+"""Settings from environment variables (pydantic-settings).
+
+A secret may also come from a file, for Docker secrets and systemd's `LoadCredential=`: `NAME_FILE=/path`
+(e.g. `SLACK_BOT_TOKEN_FILE`), or a file called NAME in `GFI_SECRETS_DIR` or in systemd's
+`$CREDENTIALS_DIRECTORY`. The variable itself wins over its file. An empty variable counts as unset.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Where templates/ and deploy/ are: beside bot/ in a source tree or an editable install; a non-editable
+# install (the Docker image) sets GFI_HOME to the folder it copied them to.
+PROJECT_ROOT = Path(os.environ.get("GFI_HOME") or Path(__file__).resolve().parent.parent)
 DEFAULT_DIRECTORY = PROJECT_ROOT / "deploy" / "directory.example.yaml"
+
+# The settings that may be read from a file (NAME_FILE, or NAME in a secrets folder).
+SECRET_NAMES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "GRAPH_CLIENT_SECRET",
+                "TEAMS_APP_PASSWORD", "GFI_LINK_SECRET")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def secret_file(name: str, env: Mapping[str, str] = os.environ) -> Path | None:
+    """Where secret `name` is read from when the variable itself is not set: NAME_FILE, else a file named
+    NAME in GFI_SECRETS_DIR or CREDENTIALS_DIRECTORY (systemd). None when there is no such file to read."""
+    if env.get(f"{name}_FILE"):
+        return Path(env[f"{name}_FILE"])
+    for folder in (env.get("GFI_SECRETS_DIR"), env.get("CREDENTIALS_DIRECTORY")):
+        if folder and (Path(folder) / name).is_file():
+            return Path(folder) / name
+    return None
+
+
+class FileSecrets(PydanticBaseSettingsSource):
+    """Secrets from files (see the module's doc). An unreadable file is left out here; `bot.setup_check`
+    names it to the operator."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name in SECRET_NAMES:
+            if os.environ.get(name):
+                continue
+            path = secret_file(name)
+            if path is None:
+                continue
+            try:
+                value = path.read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError):
+                continue
+            if value:
+                values[name] = value
+        return values
 
 
 class Settings(BaseSettings):
     """Runtime configuration. Every field can be set with the environment variable in its alias."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True,
+                                      env_ignore_empty=True)
 
     db_path: Path = Field(default=Path("gfi-bot.sqlite3"), alias="GFI_DB_PATH")
     directory_path: Path = Field(default=DEFAULT_DIRECTORY, alias="GFI_DIRECTORY")
@@ -30,6 +83,13 @@ class Settings(BaseSettings):
     dispatch_concurrency: int = Field(default=32, ge=1, le=256, alias="GFI_DISPATCH_CONCURRENCY")
     outbox_retention_days: int = Field(default=30, ge=1, le=3650, alias="GFI_OUTBOX_RETENTION_DAYS")
     log_level: str = Field(default="INFO", alias="GFI_LOG_LEVEL")
+    # Real credentials with deploy/directory.example.yaml (fictional people) are refused unless this is 1.
+    allow_example_directory: bool = Field(default=False, alias="GFI_ALLOW_EXAMPLE_DIRECTORY")
+    # /readyz and /metrics also (or only) on this port, e.g. for a scraper inside the firewall. Unset: on
+    # GFI_HTTP_PORT beside the chat channels.
+    metrics_port: int | None = Field(default=None, ge=0, le=65535, alias="GFI_METRICS_PORT")
+    # Where secrets are read from files named after their variable (see the module's doc).
+    secrets_dir: Path | None = Field(default=None, alias="GFI_SECRETS_DIR")
 
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
@@ -62,6 +122,37 @@ class Settings(BaseSettings):
     # The app's id in the organisation's Teams app catalog: lets the bot install itself for a person who never
     # opened it (Graph, TeamsAppInstallation.ReadWriteSelfForUser.All). Unset: such a person is not reachable.
     teams_catalog_app_id: str | None = Field(default=None, alias="TEAMS_CATALOG_APP_ID")
+    # The Entra sign-in host that `gfi-bot check-config` asks for the bot's token (national clouds, tests).
+    teams_authority_host: str | None = Field(default=None, alias="TEAMS_AUTHORITY_HOST")
+    # The Teams app package (`gfi-bot teams-package`): who publishes it and the pages its listing links to.
+    teams_publisher: str | None = Field(default=None, alias="TEAMS_PUBLISHER")
+    teams_website_url: str | None = Field(default=None, alias="TEAMS_WEBSITE_URL")
+    teams_privacy_url: str | None = Field(default=None, alias="TEAMS_PRIVACY_URL")
+    teams_terms_url: str | None = Field(default=None, alias="TEAMS_TERMS_URL")
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, dotenv_settings, FileSecrets(settings_cls), file_secret_settings
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("unknown time zone") from exc
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError("unknown log level")
+        return value.upper()
 
     @property
     def teams_configured(self) -> bool:

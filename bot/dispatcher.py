@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot import readlog
+from bot import metrics, readlog
 from bot.clock import Clock
 from bot.outbox import OutboxMessage
 from bot.store import Database, Tx
@@ -337,6 +337,7 @@ class Dispatcher:
                                      view=message.template, channel=message.channel)
 
         await self._record(write)
+        metrics.outbox_event(message.channel, "sent")
         log.info("sent", extra={"event": "outbox.sent", "outbox_id": message.id, "case_ref": message.case_ref})
 
     def _in_window(self, message: OutboxMessage, at: datetime) -> datetime:
@@ -349,6 +350,7 @@ class Dispatcher:
             await store.mark_retry(tx, message.id, attempts, reason, at)
 
         await self._record(write)
+        metrics.outbox_event(message.channel, "retried")
         log.warning(
             "delivery retry",
             extra={"event": "outbox.retry", "outbox_id": message.id, "case_ref": message.case_ref,
@@ -361,6 +363,7 @@ class Dispatcher:
             changed = await store.mark_failed(tx, message.id, attempts, reason)
             if changed and self.on_failed is not None:
                 await self.on_failed(tx, message, reason)
+        metrics.outbox_event(message.channel, "failed")
         log.error(
             "delivery failed",
             extra={"event": "outbox.failed", "outbox_id": message.id, "case_ref": message.case_ref, "reason": reason},

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot import metrics
 from bot.clock import Clock
 from bot.directory import Channel, Directory, Person
 from bot.messages.describe import describe
@@ -125,13 +126,16 @@ class Outbox:
         now = self.clock.now()
         earliest = self.policy(person, max(now, not_before or now), urgent)
         channel = person.channel.value if isinstance(person.channel, Channel) else str(person.channel)
-        return await store.insert(
+        queued = await store.insert(
             tx, created_at=now, case_id=case_id, case_ref=case_ref, recipient_id=recipient_id, channel=channel,
             template=template, text=plain_text(message.without_free_text()),
             message=json.dumps(message.to_json(), ensure_ascii=False),
             urgent=urgent, earliest=earliest, dedupe_key=dedupe_key,
             reads=json.dumps(shown) if shown else None,
         )
+        if queued is not None:
+            metrics.outbox_event(channel, "queued")
+        return queued
 
     async def withdraw_case(self, tx: Tx, case_id: int) -> int:
         """Consent withdrawn: cancel every undelivered message of the case, erase the stored message of all of

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot import metrics
 from bot.core import Core
 from bot.directory.reload import CHECK_SECONDS, DirectoryWatcher
 from bot.distribution.scheduled import run_distribution
@@ -39,8 +41,9 @@ STOP_GRACE_SECONDS = 10.0
 class Background:
     """Start with `await Background.start(core)` inside the event loop; stop with `await bg.stop()`."""
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Core, on_tick: Callable[[], None] | None = None) -> None:
         self.core = core
+        self.on_tick = on_tick  # told after each sweep that finished (readiness)
         tz = ZoneInfo(core.settings.timezone)
         self.scheduler = AsyncIOScheduler(
             timezone=tz, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
@@ -52,8 +55,8 @@ class Background:
             self.watcher.on_change.append(self._schedule_distribution)
 
     @classmethod
-    async def start(cls, core: Core) -> Background:
-        bg = cls(core)
+    async def start(cls, core: Core, on_tick: Callable[[], None] | None = None) -> Background:
+        bg = cls(core, on_tick)
         bg.schedule()
         bg.scheduler.start()
         log.info("background started", extra={"event": "background.started", "jobs": len(bg.scheduler.get_jobs())})
@@ -64,7 +67,7 @@ class Background:
         core = self.core
         now = core.clock.now()
         self.scheduler.add_job(
-            self._guarded("sweep", core.tick), "interval", seconds=core.settings.sweep_seconds,
+            self._guarded("sweep", self._sweep), "interval", seconds=core.settings.sweep_seconds,
             id="sweep", next_run_time=now,
         )
         self.scheduler.add_job(
@@ -97,6 +100,11 @@ class Background:
             return False
         return await self.watcher.check(forced=True)
 
+    async def _sweep(self) -> None:
+        await self.core.tick()
+        if self.on_tick is not None:
+            self.on_tick()
+
     async def _distribute(self) -> None:
         await run_distribution(self.core)
         await self.core.dispatcher.run_once()
@@ -108,8 +116,11 @@ class Background:
             task = asyncio.current_task()
             if task is not None:
                 self._active.add(task)
+            began = time.perf_counter()
             try:
                 await job()
+                metrics.JOB_SECONDS.labels(metrics.label(name.split(":")[0], metrics.JOBS)).observe(
+                    time.perf_counter() - began)
             except Exception:
                 log.exception("background job failed", extra={"event": "background.error", "job": name})
             finally:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
+import threading
 from collections.abc import Callable, Coroutine
 from datetime import date, datetime
 from pathlib import Path
@@ -46,28 +48,66 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return settings
 
 
+def _explain(exc: Exception) -> int:
+    """Print why the bot stopped (one Swedish line, or a broken directory's report) and return the exit code."""
+    if isinstance(exc, DirectoryError):
+        print(exc.report(), file=sys.stderr)
+        print(say("bad_directory"), file=sys.stderr)
+        return 1
+    if isinstance(exc, StartupError):
+        print(describe(exc), file=sys.stderr)
+        return EXIT_CODE
+    log.error("stopped by an unexpected error", exc_info=exc, extra={"event": "bot.crashed"})
+    print(describe(StartupError("unexpected", kind=type(exc).__name__)), file=sys.stderr)
+    return EXIT_CODE
+
+
+EXIT_GRACE = 1.0  # seconds a failed process may spend closing before it is ended regardless
+
+
+def _exit_soon(code: int) -> None:
+    """Make sure a failed process ends: whatever is still running (a worker thread of a half-opened store, an
+    executor job) cannot keep it alive past EXIT_GRACE, so a supervisor always sees the exit."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    timer = threading.Timer(EXIT_GRACE, os._exit, args=(code,))
+    timer.daemon = True
+    timer.start()
+
+
 def run_main(main: Callable[[], Coroutine[Any, Any, int]], lock: Settings | None = None) -> int:
     """Run the bot's main coroutine. With `lock`, hold its database for the process's life (one bot per
     store). A broken directory stops it with every problem listed; any other reason it cannot start or go on
-    (StartupError, or an unexpected error) is one Swedish line on stderr and a non-zero exit, at once."""
+    (StartupError, or an unexpected error) is one Swedish line on stderr and a non-zero exit, at once: the
+    line is printed where the error is caught, and the process ends within EXIT_GRACE even if something
+    still runs. A reader that went away (`| head`) is left to `main()`, which ends quietly."""
+    debug = logging.getLogger().isEnabledFor(logging.DEBUG)
+
+    async def guarded() -> int:
+        try:
+            return await main()
+        except BrokenPipeError:
+            raise
+        except Exception as exc:
+            if debug:
+                raise
+            code = _explain(exc)
+            _exit_soon(code)
+            return code
+
     store: StoreLock | None = None
     try:
         if lock is not None and str(lock.db_path) != ":memory:":
             store = StoreLock.acquire(lock.db_path)
-        return asyncio.run(main())
-    except DirectoryError as exc:
-        print(exc.report(), file=sys.stderr)
-        print(say("bad_directory"), file=sys.stderr)
-        return 1
-    except StartupError as exc:
-        print(describe(exc), file=sys.stderr)
-        return EXIT_CODE
+        return asyncio.run(guarded())
+    except BrokenPipeError:
+        raise
     except Exception as exc:
-        if logging.getLogger().isEnabledFor(logging.DEBUG):
+        if debug:
             raise
-        log.error("stopped by an unexpected error", exc_info=exc, extra={"event": "bot.crashed"})
-        print(describe(StartupError("unexpected", kind=type(exc).__name__)), file=sys.stderr)
-        return EXIT_CODE
+        code = _explain(exc)
+        _exit_soon(code)
+        return code
     finally:
         if store is not None:
             store.release()

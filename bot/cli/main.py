@@ -5,21 +5,38 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from importlib import metadata
 
 from pydantic import ValidationError
 
+from bot.cli import config as config_cmds
 from bot.cli import logs as log_cmds
 from bot.cli import reports as operator_cmds
 from bot.cli import run as serve_cmds
+from bot.cli import store as store_cmds
+from bot.cli.parser import SwedishParser
 from bot.config import Settings
 from bot.directory.command import add_parsers as directory_parsers
 from bot.logs import setup_logging
+from bot.setup_check import settings_problems, startup_problems
 from bot.startup import EXIT_CODE, StartupError, describe
+from bot.store.files import private_umask
+
+QUIET = ("check-config",)  # commands whose output is for a person: info logs would drown it
+
+
+def version() -> str:
+    try:
+        return metadata.version("gfi-bot")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "okänd"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gfi-bot", description="GFI-boten")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = SwedishParser(prog="gfi-bot", description="GFI-boten")
+    parser.add_argument("--version", action="version", version=f"gfi-bot {version()}",
+                        help="visa versionen och avsluta")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=SwedishParser)
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--db", help="SQLite-fil (standard: GFI_DB_PATH eller gfi-bot.sqlite3)")
@@ -91,27 +108,51 @@ def build_parser() -> argparse.ArgumentParser:
     package.add_argument("--out", required=True, help="zip-filen som skrivs, t.ex. gfi-boten-teams.zip")
     package.add_argument("--app-id", dest="app_id", help="Entra-appens (klient-)id; standard TEAMS_APP_ID")
     package.add_argument("--version", default="1.0.0", help="appens version i manifestet")
+    package.add_argument("--publisher", help="utgivarens namn, t.ex. Region Norrland (standard TEAMS_PUBLISHER)")
+    package.add_argument("--website-url", dest="website_url", help="utgivarens webbplats, https (TEAMS_WEBSITE_URL)")
+    package.add_argument("--privacy-url", dest="privacy_url", help="sidan om personuppgifter (TEAMS_PRIVACY_URL)")
+    package.add_argument("--terms-url", dest="terms_url", help="användarvillkoren, https (TEAMS_TERMS_URL)")
     package.set_defaults(func=serve_cmds.cmd_teams_package)
 
     check = sub.add_parser("check-directory", help="kontrollera en katalogfil (varje fel med radnummer)")
     check.add_argument("file")
     check.set_defaults(func=serve_cmds.cmd_check_directory)
     directory_parsers(sub)  # directory import --csv / sync --entra (bot/directory/command.py)
+    store_cmds.register(sub)  # backup
+    config_cmds.register(sub)  # check-config
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`gfi-bot`: files it writes are private (umask 0077), and a reader that stops reading (`| head`) ends
+    it quietly."""
+    private_umask()
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # Python flushes stdout again at exit and would complain: point it at /dev/null first.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = Settings()
     except ValidationError as exc:
-        names = ", ".join(dict.fromkeys(str(e["loc"][0]) for e in exc.errors() if e["loc"]))
-        print(describe(StartupError("bad_settings", names=names)), file=sys.stderr)
+        for line in settings_problems(exc) or [describe(StartupError("bad_settings", names="?"))]:
+            print(line, file=sys.stderr)
         return EXIT_CODE
+    if args.command == "run":
+        problems = startup_problems(settings, stdin_tty=sys.stdin is not None and sys.stdin.isatty())
+        if problems:
+            print("\n".join(problems), file=sys.stderr)
+            return EXIT_CODE
     level = settings.log_level
     console_mode = args.command == "console" or (
         args.command == "run" and not settings.slack_configured and not settings.teams_configured)
-    if console_mode and "GFI_LOG_LEVEL" not in os.environ:
+    if (console_mode or args.command in QUIET) and "GFI_LOG_LEVEL" not in os.environ:
         level = "WARNING"  # keep the terminal conversation readable; JSON logs still go to stderr
     setup_logging(level)
     return int(args.func(args) or 0)

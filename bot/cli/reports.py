@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from bot.cli.common import day, parse_now, run_main, say, settings_from
+from bot.cli.progress import busy
 from bot.clock import FrozenClock, SystemClock
 from bot.config import Settings
 from bot.core import open_core
@@ -149,7 +150,9 @@ def cmd_report_brister(args: argparse.Namespace) -> int:
     settings = settings_from(args)
 
     async def main() -> int:
-        for path in await _report_brister(settings, args.year, Path(args.out)):
+        with busy(say("report_label")):
+            paths = await _report_brister(settings, args.year, Path(args.out))
+        for path in paths:
             print(path)
         return 0
 
@@ -176,7 +179,9 @@ async def _purge(settings: Settings, dry_run: bool) -> int:
     clock = SystemClock()
     core = await open_core(settings, clock=clock)
     try:
-        result = await purge(core.db, clock.now(), settings.retention_months, settings.timezone, dry_run=dry_run)
+        with busy(say("purge_label")):
+            result = await purge(core.db, clock.now(), settings.retention_months, settings.timezone,
+                                 dry_run=dry_run)
         assert result is not None
         print(core.renderer.macro("stats", "purge", result=result))
         return 0

@@ -63,16 +63,32 @@ def cmd_console(args: argparse.Namespace) -> int:
     return run_main(lambda: _console(settings, args.as_person, now), lock=settings)
 
 
+PUBLISHER_OPTIONS = {
+    "name": ("--publisher", "TEAMS_PUBLISHER"), "website_url": ("--website-url", "TEAMS_WEBSITE_URL"),
+    "privacy_url": ("--privacy-url", "TEAMS_PRIVACY_URL"), "terms_url": ("--terms-url", "TEAMS_TERMS_URL"),
+}
+
+
 def cmd_teams_package(args: argparse.Namespace) -> int:
     """Write the Teams app package (manifest.json and the two icons, zipped flat)."""
-    from bot.channels.teams.package import write_package
+    from bot.channels.teams.package import Publisher, write_package
 
     settings = settings_from(args)
     app_id = args.app_id or settings.teams_app_id
     if not app_id:
         print(say("teams_app_id_missing"), file=sys.stderr)
         return 2
-    write_package(Path(args.out), app_id=app_id, version=args.version)
+    publisher = Publisher(args.publisher or settings.teams_publisher or "",
+                          args.website_url or settings.teams_website_url or "",
+                          args.privacy_url or settings.teams_privacy_url or "",
+                          args.terms_url or settings.teams_terms_url or "")
+    bad = publisher.placeholders()
+    if bad:
+        for field in bad:
+            print(say("teams_placeholder", option=PUBLISHER_OPTIONS[field][0], setting=PUBLISHER_OPTIONS[field][1],
+                      value=repr(getattr(publisher, field))), file=sys.stderr)
+        return 2
+    write_package(Path(args.out), app_id=app_id, version=args.version, publisher=publisher)
     print(say("teams_package_written", path=args.out))
     return 0
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot import audit
+from bot import audit, metrics
 from bot.calendar import BusinessCalendar, office_of
 from bot.cases.disputes import check_coordinator_assigns
 from bot.cases.models import Case, CaseState
@@ -340,6 +340,7 @@ class LadderService:
         alerted = list(dict.fromkeys([*item.alerted, *people]))
         await store.set_climbed(tx, item.id, rung=nxt, due_at=due, alerted=alerted, skipped=all_skipped, now=now)
         await record_escalation(tx, item.unit_id, item.kind.value, nxt, ladder.rungs[nxt].title, now)
+        metrics.ESCALATIONS.labels(metrics.rung(nxt)).inc()
         log.info("escalated", extra={"event": "ladder.escalated", "case_ref": item.case_ref, "item_id": item.id,
                                      "kind": item.kind.value, "rung": nxt, "top": top,
                                      "next_due": iso(due) if due else None})

@@ -25,6 +25,7 @@ import contextvars
 import functools
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -33,6 +34,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.startup import StartupError
+from bot.store import upgrade
+from bot.store.files import secure_store
 from bot.store.lock import ensure_directory
 from bot.store.migrations import MIGRATIONS
 
@@ -190,6 +193,16 @@ class _Conn:
         self.worker.close()
 
 
+# Told how long each write unit of work held the store (seconds): bot.metrics registers its histogram here, so
+# the store need not import the rest of the bot.
+transaction_observers: list[Callable[[float], None]] = []
+
+
+def _observe(elapsed: float) -> None:
+    for observe in transaction_observers:
+        observe(elapsed)
+
+
 async def _connect(path: str, name: str, *pragmas: str) -> _Conn:
     worker = Worker(name)
 
@@ -247,6 +260,7 @@ class Database:
             ensure_directory(self.path)
             if await asyncio.to_thread(Path(self.path).is_dir):  # its own message (issue #23 item 5)
                 raise StartupError("store_is_folder", path=self.path)
+            secure_store(self.path)  # 0600 whatever the umask (bot/store/files.py)
         try:
             self._writer = await _connect(
                 self.path, "gfi-db-write", "PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON",
@@ -323,10 +337,14 @@ class Database:
         """Run `work(tx)` as one atomic unit of work in one trip to the write connection's thread; rolled back
         if it raises. `work` may await the store only (UnitOfWorkError otherwise, rolled back)."""
         writer = self._write_conn()
-        if self._lock.locked():  # a `transaction()` is open: after it (units themselves are one call each)
-            async with self._lock:
-                return await writer.unit("BEGIN IMMEDIATE", "COMMIT", work)
-        return await writer.unit("BEGIN IMMEDIATE", "COMMIT", work)
+        began = time.perf_counter()
+        try:
+            if self._lock.locked():  # a `transaction()` is open: after it (units themselves are one call each)
+                async with self._lock:
+                    return await writer.unit("BEGIN IMMEDIATE", "COMMIT", work)
+            return await writer.unit("BEGIN IMMEDIATE", "COMMIT", work)
+        finally:
+            _observe(time.perf_counter() - began)
 
     async def run_read(self, work: Work[T]) -> T:
         """Run `work(tx)` on a read-only snapshot in one trip to a read connection's thread."""
@@ -343,8 +361,13 @@ class Database:
     async def transaction(self) -> AsyncIterator[Tx]:
         """An atomic unit of work, one hop per statement; rolled back if the block raises. Prefer `run()`."""
         writer = self._write_conn()
-        async with self._lock, _hops(writer.conn, writer.worker, "BEGIN IMMEDIATE", "COMMIT") as tx:
-            yield tx
+        async with self._lock:
+            began = time.perf_counter()
+            try:
+                async with _hops(writer.conn, writer.worker, "BEGIN IMMEDIATE", "COMMIT") as tx:
+                    yield tx
+            finally:
+                _observe(time.perf_counter() - began)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
@@ -386,15 +409,19 @@ class Database:
 
     async def _migrate(self) -> None:
         writer = self._write_conn()
-        await writer.worker.call(_migrate, writer.conn)
+        await writer.worker.call(_migrate, writer.conn, self.path)
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
-    """Apply the pending migrations, each with its record in one transaction."""
+def _migrate(conn: sqlite3.Connection, path: str) -> None:
+    """Apply the pending migrations, each with its record in one transaction. A store of a newer schema is
+    refused; a file store is copied beside itself before its first pending migration (bot/store/upgrade.py)."""
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
     )
     done = {int(r[0]) for r in conn.execute("SELECT version FROM schema_migrations").fetchall()}
+    upgrade.check_not_newer(path, done, (v for v, _ in MIGRATIONS))
+    if done and path != ":memory:" and any(v not in done for v, _ in MIGRATIONS):
+        upgrade.backup_before_migrating(path, max(done))
     for version, sql in sorted(MIGRATIONS):
         if version in done:
             continue

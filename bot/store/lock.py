@@ -28,7 +28,7 @@ def ensure_directory(db_path: Path | str) -> Path:
     """Create the database's folder if needed; raises StartupError when it cannot exist."""
     folder = Path(db_path).parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     except FileExistsError:
         raise StartupError("store_dir_missing", dir=folder) from None  # a file where a folder should be
     except PermissionError:

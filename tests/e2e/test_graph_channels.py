@@ -222,7 +222,7 @@ async def test_one_case_served_on_slack_teams_and_email(tmp_path: Path, clock: F
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 async def test_run_with_graph_alone_serves_the_link_pages(tmp_path: Path) -> None:
-    secret = "test-link-secret-0123456789"
+    secret = "test-link-secret-0123456789-at-least-32-bytes"
     async with FakeGraph(tmp_path) as graph:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GFI_", "TEAMS_", "GRAPH_"))}
         env.update({
@@ -231,6 +231,7 @@ async def test_run_with_graph_alone_serves_the_link_pages(tmp_path: Path) -> Non
             "SSL_CERT_FILE": str(graph.cert), "GFI_PUBLIC_URL": "http://127.0.0.1:9", "GFI_LINK_SECRET": secret,
             "GFI_HTTP_HOST": "127.0.0.1", "GFI_HTTP_PORT": "0", "GFI_LOG_LEVEL": "INFO",
             "GFI_DB_PATH": str(tmp_path / "gfi.sqlite3"), "GFI_DIRECTORY": str(DEFAULT_DIRECTORY),
+            "GFI_ALLOW_EXAMPLE_DIRECTORY": "1",
         })
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.cli", "run", cwd=tmp_path, env=env, stdin=asyncio.subprocess.DEVNULL,

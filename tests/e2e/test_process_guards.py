@@ -50,7 +50,7 @@ def bot_env(db: Path, **extra: str) -> dict[str, str]:
     env.update({
         "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": "http://127.0.0.1:9/api/",
         "GFI_HTTP_HOST": "127.0.0.1", "GFI_HTTP_PORT": "0", "GFI_LOG_LEVEL": "INFO", "GFI_DB_PATH": str(db),
-        "GFI_DIRECTORY": str(DEFAULT_DIRECTORY), **extra,
+        "GFI_DIRECTORY": str(DEFAULT_DIRECTORY), "GFI_ALLOW_EXAMPLE_DIRECTORY": "1", **extra,
     })
     return env
 

@@ -45,7 +45,7 @@ async def gfi_bot_run(tmp_path: Path, fake: FakeSlackAPI, **extra_env: str) -> A
     env.update({
         "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.base_url,
         "GFI_HTTP_HOST": "127.0.0.1", "GFI_HTTP_PORT": "0", "GFI_LOG_LEVEL": "INFO",
-        "GFI_DB_PATH": str(tmp_path / "gfi.sqlite3"), **extra_env,
+        "GFI_DB_PATH": str(tmp_path / "gfi.sqlite3"), "GFI_ALLOW_EXAMPLE_DIRECTORY": "1", **extra_env,
     })
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "run", cwd=tmp_path, env=env,

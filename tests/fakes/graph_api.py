@@ -193,6 +193,8 @@ class FakeGraph:
     groups: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # Entra group id -> its users
     managers: dict[str, str] = field(default_factory=dict)  # Entra user id -> the manager's user id
     page_size: int = 100
+    client_secrets: dict[str, str] = field(default_factory=dict)  # app id -> the only secret accepted (if listed)
+    scopes: list[str] = field(default_factory=list)  # the scope of each token asked for
 
     def __post_init__(self) -> None:
         self.cert, self.key = self_signed(self.directory)
@@ -259,6 +261,11 @@ class FakeGraph:
             return web.json_response({"error": "invalid_request"}, status=400)
         if "client_secret" not in form and "client_assertion" not in form:
             return web.json_response({"error": "invalid_client"}, status=401)
+        wanted = self.client_secrets.get(str(form["client_id"]))
+        if wanted is not None and form.get("client_secret") != wanted:
+            return web.json_response({"error": "invalid_client", "error_description": "AADSTS7000215: Invalid "
+                                      "client secret provided."}, status=401)
+        self.scopes.append(str(form.get("scope", "")))
         self.tokens_issued += 1
         return web.json_response({"token_type": "Bearer", "expires_in": 3600, "ext_expires_in": 3600,
                                   "access_token": f"fake-token-{self.tokens_issued}"})

@@ -59,7 +59,8 @@ async def start_bot(db: Path, fake: FakeSlackAPI, cwd: Path, **extra_env: str) -
     env.update({
         "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.base_url,
         "GFI_HTTP_HOST": "127.0.0.1", "GFI_HTTP_PORT": "0", "GFI_LOG_LEVEL": "INFO", "GFI_DB_PATH": str(db),
-        "GFI_DIRECTORY": str(DEFAULT_DIRECTORY), "GFI_SWEEP_SECONDS": "1", **extra_env,
+        "GFI_DIRECTORY": str(DEFAULT_DIRECTORY), "GFI_SWEEP_SECONDS": "1", "GFI_ALLOW_EXAMPLE_DIRECTORY": "1",
+        **extra_env,
     })
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "run", cwd=cwd, env=env,

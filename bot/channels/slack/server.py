@@ -35,6 +35,7 @@ from bot.channels.slack.identity import SlackIdentity
 from bot.channels.slack.sender import SlackSender
 from bot.config import Settings
 from bot.core import Core, open_core
+from bot.health import Readiness, add_readiness, measure
 from bot.runtime import Background
 from bot.startup import StartupError
 
@@ -218,6 +219,12 @@ async def serve(settings: Settings, mounts: tuple[Mount, ...] = (), *, register:
         log.warning("teams anonymous mode: unsigned requests accepted on loopback only",
                     extra={"event": "teams.anonymous"})
     sock = bind_http(settings.http_host, settings.http_port)
+    try:
+        metrics_sock = bind_http(settings.http_host, settings.metrics_port) if settings.metrics_port is not None \
+            else None
+    except StartupError:
+        sock.close()
+        raise
     limits = HttpLimits(settings.http_header_timeout, settings.http_body_timeout)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     # One HTTP session for every Web API call, so connections to Slack are reused (a new connection and TLS
@@ -233,6 +240,8 @@ async def serve(settings: Settings, mounts: tuple[Mount, ...] = (), *, register:
         core = await open_core(settings, senders=senders, fallback=sender)
     except BaseException:
         sock.close()
+        if metrics_sock is not None:
+            metrics_sock.close()
         if session is not None:
             await session.close()
         raise
@@ -245,6 +254,8 @@ async def serve(settings: Settings, mounts: tuple[Mount, ...] = (), *, register:
     background: Background | None = None
     ctx: SlackContext | None = None
     extras: list[Any] = []
+    readiness = Readiness(core)
+    metrics_runner: web.AppRunner | None = None
     try:
         app: AsyncApp | None = None
         if client is not None and sender is not None:
@@ -269,11 +280,21 @@ async def serve(settings: Settings, mounts: tuple[Mount, ...] = (), *, register:
         if graph is not None:
             graph.add_routes(web_app)
         name_server(web_app)
+        web_app.middlewares.insert(0, measure)
+        if metrics_sock is None:
+            add_readiness(web_app, readiness)
+        else:  # /readyz and /metrics on their own port only
+            metrics_app = web.Application(middlewares=[deadline_middleware])
+            add_readiness(metrics_app, readiness)
+            metrics_runner = web.AppRunner(metrics_app, access_log=None)
+            await metrics_runner.setup()
+            await web.SockSite(metrics_runner, metrics_sock).start()
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
         http = await serve_bounded(runner, sock, limits)
         host, port = sock.getsockname()[:2]
-        background = await Background.start(core)
+        readiness.check_channels(settings)
+        background = await Background.start(core, on_tick=readiness.ticked)
         reloads: set[asyncio.Task[bool]] = set()
 
         def reload_directory(bg: Background = background) -> None:  # SIGHUP: `systemctl reload gfi-bot`
@@ -289,7 +310,8 @@ async def serve(settings: Settings, mounts: tuple[Mount, ...] = (), *, register:
             socket_handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
             await socket_handler.connect_async()  # type: ignore[no-untyped-call]  # unannotated in slack_bolt
             mode = "socket"
-        log.info("listening", extra={"event": "slack.listening", "mode": mode, "host": host, "port": port})
+        log.info("listening", extra={"event": "slack.listening", "mode": mode, "host": host, "port": port,
+                                     "metrics_port": metrics_sock.getsockname()[1] if metrics_sock else None})
         await stop.wait()
         log.info("shutting down", extra={"event": "slack.stopping"})
     finally:
@@ -303,6 +325,11 @@ async def serve(settings: Settings, mounts: tuple[Mount, ...] = (), *, register:
             http.close()
         if runner is not None:
             await runner.cleanup()
+        if metrics_runner is not None:
+            await metrics_runner.cleanup()
+        if metrics_sock is not None:
+            metrics_sock.close()
+        await readiness.close()
         sock.close()
         if ctx is not None:
             await ctx.drain()

@@ -7,6 +7,7 @@ import json
 import struct
 import zipfile
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,36 @@ SCHEMA = f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION
 ACCENT = (0x1F, 0x6F, 0x8B)
 
 
-def manifest(app_id: str, version: str = "1.0.0") -> dict[str, Any]:
+@dataclass(frozen=True)
+class Publisher:
+    """Who publishes the app in the organisation's catalog, and the pages its listing links to."""
+
+    name: str
+    website_url: str
+    privacy_url: str
+    terms_url: str
+
+    def placeholders(self) -> list[str]:
+        """The fields still unset or left as a placeholder (an example address, or not https)."""
+        fields = {"name": self.name, "website_url": self.website_url, "privacy_url": self.privacy_url,
+                  "terms_url": self.terms_url}
+        bad = [k for k, v in fields.items() if not v or any(p in v.lower() for p in PLACEHOLDER_MARKS)]
+        bad += [k for k, v in fields.items() if k.endswith("_url") and v and not v.startswith("https://")
+                and k not in bad]
+        return bad
+
+
+PLACEHOLDER_MARKS = ("example", "github.com/gfi-boten", "changeme", "todo", "xxx")
+# For tests and previews only: `gfi-bot teams-package` refuses these.
+PLACEHOLDER = Publisher("GFI-boten", "https://github.com/gfi-boten", "https://github.com/gfi-boten/privacy",
+                        "https://github.com/gfi-boten/terms")
+
+
+def manifest(app_id: str, version: str = "1.0.0", publisher: Publisher = PLACEHOLDER) -> dict[str, Any]:
     env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), undefined=StrictUndefined, autoescape=False)
     env.filters["json"] = lambda v: json.dumps(v, ensure_ascii=False)
     text = env.get_template("teams_manifest.json.j2").render(
-        app_id=app_id, version=version, schema=SCHEMA, manifest_version=MANIFEST_VERSION)
+        app_id=app_id, version=version, schema=SCHEMA, manifest_version=MANIFEST_VERSION, publisher=publisher)
     data: dict[str, Any] = json.loads(text)
     return data
 
@@ -56,9 +82,9 @@ def outline_icon() -> bytes:
     return png(32, pixel)
 
 
-def write_package(out: Path, *, app_id: str, version: str = "1.0.0") -> None:
+def write_package(out: Path, *, app_id: str, version: str = "1.0.0", publisher: Publisher = PLACEHOLDER) -> None:
     """Write the zip Teams admin center uploads: manifest.json, color.png, outline.png at the top level."""
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("manifest.json", json.dumps(manifest(app_id, version), ensure_ascii=False, indent=2))
+        zf.writestr("manifest.json", json.dumps(manifest(app_id, version, publisher), ensure_ascii=False, indent=2))
         zf.writestr("color.png", color_icon())
         zf.writestr("outline.png", outline_icon())

@@ -1,0 +1,52 @@
+"""Progress of long work on a terminal (backup, purge, the yearly report), and nothing when the output is not a
+terminal (a pipe, a log, cron): one line rewritten in place on stderr."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TextIO
+
+from bot.cli.common import say
+
+
+class Progress:
+    """`update(done, total)` redraws `label: 42 %`; `finish()` ends the line with the time taken."""
+
+    def __init__(self, label: str, stream: TextIO | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.on = self.stream.isatty()
+        self.label = label
+        self.started = time.monotonic()
+        self._last = -1
+
+    def update(self, done: int, total: int) -> None:
+        if not self.on:
+            return
+        percent = 100 * done // total if total else 100
+        if percent != self._last:
+            self._last = percent
+            self.stream.write(f"\r{say('progress', label=self.label, percent=percent)}")
+            self.stream.flush()
+
+    def start(self) -> None:
+        if self.on:
+            self.stream.write(say("progress_busy", label=self.label))
+            self.stream.flush()
+
+    def finish(self) -> None:
+        if self.on:
+            seconds = time.monotonic() - self.started
+            self.stream.write(f"\r{say('progress_done', label=self.label, seconds=f'{seconds:.1f}')}\n")
+            self.stream.flush()
+
+
+@contextmanager
+def busy(label: str, stream: TextIO | None = None) -> Iterator[Progress]:
+    """`label …` while the block runs and `label: klart (n s)` after it, on a terminal only."""
+    progress = Progress(label, stream)
+    progress.start()
+    yield progress
+    progress.finish()
