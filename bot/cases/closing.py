@@ -7,11 +7,13 @@ from typing import Any
 
 from bot.cases import consent
 from bot.cases.base import CaseEngine
+from bot.cases.disputes import may_dispute, says_not_ours
 from bot.cases.models import CLOSE_REASON_ALIASES, Case, CloseReason, FollowUpStatus, Outcome
 from bot.cases.rules import Action, authorize
 from bot.errors import FieldError, Refusal
 from bot.store import Tx
-from bot.store import cases as case_store
+from bot.store import closing as closing_store
+from bot.store import disputes as dispute_store
 from bot.store import follow_ups as follow_up_store
 
 # What becomes of the follow-ups still open when a case is closed (issue #18 item 10): cancelled, or handed over
@@ -48,8 +50,12 @@ class ClosingActions(CaseEngine):
         note: str | None = None
         if code is None:
             code, note = CloseReason.OTHER, text
+        settled = await self._dispute_settled(ref) if says_not_ours(text) else True
 
         def precheck(case: Case) -> None:
+            if not settled and may_dispute(case, actor_id, self.directory):
+                # "not our target group" is what a dispute decides (issue #18 item 3), not a closing on the side
+                raise Refusal("close_through_dispute", ref=case.ref)
             if code in (CloseReason.COMPLETED, CloseReason.SIP_AT_GFI) and case.outcome is None:
                 raise FieldError.one("skal", "close_without_outcome", ref=case.ref, reason=code.value)
             if code is CloseReason.REDIRECTED_SIP and case.outcome is Outcome.SIP:  # they contradict: ask
@@ -61,7 +67,7 @@ class ClosingActions(CaseEngine):
                 raise FieldError.one("foljupp", "open_follow_ups", ref=case.ref, numbers=open_follow_ups(case))
 
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
-            await case_store.set_closed(tx, case.id, code.value, note, case.state.value, now)
+            await closing_store.set_closed(tx, case.id, code.value, note, case.state.value, now)
             detail: dict[str, Any] = {"reason": code.value}
             numbers = open_follow_ups(case)
             if numbers and fate is not None:
@@ -77,9 +83,19 @@ class ClosingActions(CaseEngine):
 
         return await self._act(actor_id, ref, Action.CLOSE, change, precheck=precheck)
 
+    async def _dispute_settled(self, ref: str) -> bool:
+        """Whether a dispute about whose the case is was settled (then the receiving unit may close it as not
+        theirs, as agreed)."""
+        try:
+            async with self.db.read() as tx:
+                case = await self.load(tx, ref)
+                return any(r["settled_at"] for r in await dispute_store.for_case(tx, case.id))
+        except Refusal:
+            return True  # an unknown reference: the action itself refuses it
+
     async def reopen(self, actor_id: str, ref: str) -> Case:
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
-            await case_store.clear_closed(tx, case.id)
+            await closing_store.clear_closed(tx, case.id)
             return {}
 
         return await self._act(actor_id, ref, Action.REOPEN, change)
@@ -116,7 +132,7 @@ class ClosingActions(CaseEngine):
                               state=case.state.value)
             people = [p.id for p in self.directory.people.values() if p.unit == unit]
             cancelled = await self.outbox.withdraw_recipients(tx, case.id, people)
-            await case_store.withdraw_unit(tx, case.id, plan.scope, plan.withdrawn, plan.meeting_units)
+            await closing_store.withdraw_unit(tx, case.id, plan.scope, plan.withdrawn, plan.meeting_units)
             return {"unit": unit, "cancelled_messages": cancelled, "scope": plan.scope,
                     "left_meeting": unit in case.meeting_units}
 
@@ -129,7 +145,7 @@ class ClosingActions(CaseEngine):
     async def _withdraw_whole(self, actor_id: str, ref: str, *, unit: str | None = None) -> Case:
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
             cancelled = await self.outbox.withdraw_case(tx, case.id)
-            await case_store.close_and_erase(tx, case.id, CloseReason.CONSENT_WITHDRAWN.value, case.state.value, now)
+            await closing_store.close_and_erase(tx, case.id, CloseReason.CONSENT_WITHDRAWN.value, case.state.value, now)
             detail: dict[str, Any] = {"cancelled_messages": cancelled}
             if unit is not None:  # asked for one unit, but the case cannot go on without it
                 detail.update(unit=unit, because=consent.withdraw_for(case, unit).because)
@@ -174,7 +190,7 @@ class ClosingActions(CaseEngine):
             note = case.consent_note
             if details.note and details.note != note:
                 note = f"{note}; {details.note}" if note else details.note
-            await case_store.set_consent(
+            await closing_store.set_consent(
                 tx, case.id, until, new_scope, withdrawn=withdrawn, covers=wider, note=note,
                 form=details.form, obtained_by=details.obtained_by,
             )

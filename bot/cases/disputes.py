@@ -11,7 +11,14 @@ karaktär lyfts ärendet till närmaste samverkansnivå". So:
   of each unit's ladder in the directory), then the next rung on both sides, and at the top the coordinators
   (samverkansnivå), for whom a brist i samverkan draft is made. Each rung waits the receiving unit's time
   limit for that rung, in business time.
-- It is settled (`/enig`) by anyone on either unit's ladder, or by a coordinator of either principal.
+- It is settled (`/enig`) when both sides agree (issue #18 item 2): someone on one side (anyone on that unit's
+  ladder, or a coordinator of that unit's principal) proposes what was agreed, and someone on the other side
+  confirms it. A person on both sides (a manager common to both units, or a coordinator whose principal both
+  units belong to) decides alone: that is the line organisation deciding. A coordinator proposes but never
+  settles for the other principal.
+- While the dispute is open the case is not distributed (`Action.ASSIGN` is refused and not offered), and the
+  receiving unit does not close it as "not our target group" on the side (`says_not_ours`): that goes through
+  the dispute.
 
 **A coordinator's own line organisation** is the principal (huvudman: kommun or region) of the unit the
 directory places the coordinator in (`people[].unit` → `units[].principal`). At the top of a ladder a
@@ -20,6 +27,8 @@ another principal: assigning (and the ladder's *ta över* / *omfördela*) is ref
 """
 
 from __future__ import annotations
+
+import re
 
 from bot.cases.models import Case
 from bot.directory import Directory, Role, Rung
@@ -91,6 +100,19 @@ def coordinators_for(case: Case, directory: Directory) -> list[str]:
     return found or [p.id for p in directory.coordinators()]
 
 
+def dispute_managers(case: Case, directory: Directory) -> list[tuple[str, str]]:
+    """The managers on either unit's ladder (not the coordinators), each with the unit whose ladder they are on:
+    while a dispute is open they are asked to settle it, and they read the case if the consent covers that
+    unit (bot.cases.visibility)."""
+    out: list[tuple[str, str]] = []
+    for unit_id in parties(case):
+        for rung in split_ladder(unit_id, directory)[0]:
+            for pid in rung.people:
+                if (pid, unit_id) not in out:
+                    out.append((pid, unit_id))
+    return out
+
+
 def settlers(case: Case, directory: Directory) -> list[str]:
     """Who may settle the dispute: anyone on either unit's ladder, and the coordinators of either principal."""
     ids: list[str] = []
@@ -102,3 +124,50 @@ def settlers(case: Case, directory: Directory) -> list[str]:
     ids.extend(p.id for p in directory.coordinators()
                if own_principal(p.id, directory) in principals and p.id not in ids)
     return ids
+
+
+def sides(case: Case, person_id: str, directory: Directory) -> list[str]:
+    """The parties (units) of the dispute the person speaks for: those on whose ladder they are, and, for a
+    coordinator, those of their own principal."""
+    own = own_principal(person_id, directory) if is_coordinator(person_id, directory) else None
+    out: list[str] = []
+    for unit_id in parties(case):
+        unit = directory.unit(unit_id)
+        on_ladder = unit is not None and any(person_id in rung.people for rung in unit.ladder)
+        principal = directory.principal_of(unit_id)
+        if on_ladder or (own is not None and principal is not None and principal.id == own):
+            out.append(unit_id)
+    return out
+
+
+def decides_alone(case: Case, person_id: str, directory: Directory) -> bool:
+    """Whether the person speaks for every side of the dispute (a common line manager): their word settles it."""
+    return set(sides(case, person_id, directory)) >= set(parties(case))
+
+
+def confirms(case: Case, person_id: str, proposed_by: str | None, proposed_side: str | None,
+             directory: Directory) -> bool:
+    """Whether the person's agreement to the pending proposal settles the dispute: they are on another side than
+    the one that proposed it (never the proposer themselves)."""
+    if proposed_by is None or proposed_side is None or person_id == proposed_by:
+        return False
+    return any(unit != proposed_side for unit in sides(case, person_id, directory))
+
+
+def own_side(case: Case, person_id: str, directory: Directory) -> str | None:
+    """The side a person's proposal is made for: the first party they speak for (their own unit first)."""
+    mine = sides(case, person_id, directory)
+    person = directory.person(person_id)
+    if person is not None and person.unit in mine:
+        return person.unit
+    return mine[0] if mine else None
+
+
+# "Inte vår målgrupp", "inte vårt ärende", "ej vårt uppdrag": the receiving unit saying the case is not theirs.
+_NOT_OURS = re.compile(r"\b(inte|ej|ingen)\s+(v[åa]r|v[åa]rt)\s+(m[åa]lgrupp|[äa]rende|uppdrag|ansvar)\b",
+                       re.IGNORECASE)
+
+
+def says_not_ours(text: str | None) -> bool:
+    """Whether a closing reason says the case is not the receiving unit's (it must go through the dispute)."""
+    return bool(text) and _NOT_OURS.search(" ".join((text or "").replace("-", " ").split())) is not None

@@ -134,6 +134,14 @@ def settle(case: Case, person_id: str, directory: Directory) -> tuple[Offer, ...
     return (Offer(A.SETTLE_DISPUTE, case.ref, primary=True),)
 
 
+def confirm_agreement(case: Case, person_id: str, directory: Directory) -> tuple[Offer, ...]:
+    """Confirming the other side's proposal in the open dispute (a button; the dispute service checks the side),
+    or proposing another agreement instead."""
+    if not case.disputed or not may(Action.SETTLE_DISPUTE, case, person_id, directory):
+        return ()
+    return (Offer(A.CONFIRM_AGREEMENT, case.ref, primary=True), Offer(A.SETTLE_DISPUTE, case.ref))
+
+
 # Messages about a case that offer the recipient's next steps on it.
 NEXT_STEP_MESSAGES = frozenset({
     "urgent_request", "assigned_to_you", "meeting_booked", "meeting_no_show", "outcome_recorded", "case_closed",

@@ -28,7 +28,8 @@ class Action(StrEnum):
     RESUME = "resume"
     HOLD_NOW = "hold_now"  # the meeting is being held now (the individual turned up unannounced)
     DISPUTE = "dispute"  # the receiving unit: "vi bedömer att ärendet inte är vårt" (bot.disputes)
-    SETTLE_DISPUTE = "settle_dispute"  # a line manager, rung or coordinator records what was agreed
+    SETTLE_DISPUTE = "settle_dispute"  # the other side confirms what was proposed: the dispute is settled
+    PROPOSE_AGREEMENT = "propose_agreement"  # one side of a dispute proposes what was agreed (issue #18 item 2)
     APPOINT = "appoint"  # a unit's distributor names who attends the meeting for the unit
 
 
@@ -51,6 +52,7 @@ ALLOWED_FROM: dict[Action, frozenset[CaseState]] = {
     Action.HOLD_NOW: frozenset({S.ACKNOWLEDGED, S.MEETING_BOOKED, S.WAITING}),
     Action.DISPUTE: OPEN_STATES,  # the state stays: a disputed case is neither closed nor moved on
     Action.SETTLE_DISPUTE: OPEN_STATES,
+    Action.PROPOSE_AGREEMENT: OPEN_STATES,
     Action.APPOINT: frozenset({S.MEETING_BOOKED}),
 }
 
@@ -204,12 +206,14 @@ def authorize(action: Action, case: Case, actor_id: str, directory: Directory) -
         if actor_id not in allowed:
             raise Refusal("not_distributor", ref=case.ref, unit=case.target_unit)
         check_coordinator_assigns(actor_id, case.target_unit, case.ref, directory)
+        if case.disputed:  # whose the case is, is what the dispute decides: nobody is assigned until it is settled
+            raise Refusal("disputed_not_assigned", ref=case.ref)
         return
     if action is Action.DISPUTE:
         if not may_dispute(case, actor_id, directory):
             raise Refusal("not_receiving_unit", ref=case.ref, unit=case.target_unit)
         return
-    if action is Action.SETTLE_DISPUTE:
+    if action in (Action.SETTLE_DISPUTE, Action.PROPOSE_AGREEMENT):
         if actor_id not in settlers(case, directory):
             raise Refusal("not_dispute_settler", ref=case.ref)
         return

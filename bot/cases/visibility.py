@@ -18,6 +18,7 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 from bot.cases import consent
+from bot.cases.disputes import dispute_managers, is_coordinator, sides
 from bot.cases.models import Case, CaseState
 from bot.directory import Directory
 
@@ -81,6 +82,22 @@ def proposal_deciders(case: Case, directory: Directory) -> list[str]:
     return out
 
 
+def working_distributors(case: Case, directory: Directory) -> list[str]:
+    """Distributors who work on the open case for their unit: the one who assigned it (while still a
+    distributor of the receiving unit), and the distributors asked to name who attends the meeting for a unit
+    the consent covers (`/utse`, until someone is named)."""
+    if not case.is_open:
+        return []
+    out: list[str] = []
+    target = directory.distributors_of(case.target_unit) if directory.unit(case.target_unit) else []
+    if case.assigned_by and case.assigned_by in target and consent_covers(case, case.target_unit):
+        out.append(case.assigned_by)
+    for unit_id in case.pending_units():
+        if directory.unit(unit_id) is not None and consent_covers(case, unit_id):
+            out.extend(p for p in directory.distributors_of(unit_id) if p not in out)
+    return out
+
+
 def level(case: Case, person_id: str, directory: Directory, alerts: Alerts = NO_ALERTS) -> Level:
     """How much of `case` the person may see."""
     person = directory.person(person_id)
@@ -95,6 +112,14 @@ def level(case: Case, person_id: str, directory: Directory, alerts: Alerts = NO_
         return Level.FULL
     if person_id in proposal_deciders(case, directory) and consent_covers(case, person.unit):
         return Level.FULL  # a follow-up proposed to their staff awaits their answer
+    if person_id in working_distributors(case, directory):
+        return Level.FULL  # they assigned it, or are asked to name who attends: not working blind
+    if case.disputed and any(pid == person_id and consent_covers(case, unit)
+                             for pid, unit in dispute_managers(case, directory)):
+        return Level.FULL  # asked to settle whose the case is: they read what it is and why it is disputed
+    if case.disputed and person_id in alerts.alerted and is_coordinator(person_id, directory) and any(
+            consent_covers(case, unit) for unit in sides(case, person_id, directory)):
+        return Level.FULL  # a coordinator the dispute reached (samverkansnivå) confirms what they can read
     if person_id in alerts.alerted:
         return Level.SUMMARY  # the ladder's rungs and coordinators: to act, not to read the brief
     return Level.NONE
@@ -188,10 +213,12 @@ FREE_TEXT_TEMPLATES: dict[str, Callable[[dict[str, Any]], list[Case]]] = {
     "follow_up_assigned": _when("what"),
     "follow_up_proposed": _when("what"),
     "escalation": _when("what"),  # an overdue follow-up's text, to those who may see the whole case
+    "dispute_asked": _when("dispute_reason", "brief"),  # to the line managers asked to settle a dispute
     "action_done": _action_done,
     "teams": _action_done,  # the Teams card answers (templates/messages/teams.j2 `done`; the queue logs its own)
     "queue": _queue,
     "slack_assign": _when("brief"),
+    "slack_settle": lambda ctx: [c] if (c := _case(ctx)) is not None and ctx.get("proposal") else [],
     "journal": _journal,  # the journal record (bot/journal.py, which logs every journal shown as a read)
 }
 

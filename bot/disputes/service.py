@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from bot import audit
-from bot.cases.disputes import is_coordinator
+from bot.cases import access, visibility
+from bot.cases.disputes import confirms, decides_alone, is_coordinator, own_side
 from bot.cases.models import Case
 from bot.cases.rules import Action
 from bot.cases.service import CaseService
@@ -28,6 +29,12 @@ from bot.store import disputes as store
 
 REASON = "tvist_skal"  # the field keys (bot/fields.py MAX_LENGTH)
 AGREEMENT = "enig"
+
+
+def _same(a: str, b: str | None) -> bool:
+    """Whether two agreement texts say the same (case and spacing aside): the other side typing the proposal
+    again confirms it."""
+    return b is not None and " ".join(a.lower().split()) == " ".join(b.lower().split())
 
 
 @dataclass(frozen=True)
@@ -74,10 +81,56 @@ class DisputeService:
 
         return await self.cases._act(actor_id, ref, Action.DISPUTE, change, precheck=precheck)
 
-    async def settle(self, actor_id: str, ref: str, agreement: str) -> Case:
-        """*Enig*: a line manager or rung of either unit, or a coordinator, records what was agreed. It is in
-        the case's history, everyone involved is told, and the dispute's ladder stops."""
-        text = self._text(AGREEMENT, agreement)
+    async def settle(self, actor_id: str, ref: str, agreement: str | None) -> Case:
+        """*Enig* (issue #18 item 2): both sides must agree. Someone on one side (its ladder, or a coordinator of
+        its principal) proposes what was agreed; someone on the other side confirms it (no text, or the same
+        text); only then is the dispute settled ("Överenskommelse registrerad av … och …"), everyone involved is
+        told and its ladder stops. A different text from the other side is a counter-proposal; a person on both
+        sides (a common line manager) settles it alone. Returns the case: still `disputed` after a proposal."""
+        text = self._text(AGREEMENT, agreement) if agreement is not None and agreement.strip() else None
+        step = await self._step(actor_id, ref, text)
+        if step == "propose":
+            return await self._propose(actor_id, ref, text)
+        return await self._confirm(actor_id, ref, text)
+
+    async def _step(self, actor_id: str, ref: str, text: str | None) -> str:
+        """Whether the actor's /enig proposes or settles (refusals are left to the action itself)."""
+        directory = self.cases.directory
+        try:
+            async with self.cases.db.read() as tx:
+                case = await self.cases.load(tx, ref)
+                row = await store.current(tx, case.id) if case.disputed else None
+        except Refusal:
+            return "settle"
+        if row is None or text is None or decides_alone(case, actor_id, directory):
+            return "settle"  # no text: a confirmation (or the refusal saying why it is not one)
+        if confirms(case, actor_id, row["proposed_by"], row["proposed_side"], directory) and (
+                text is None or _same(text, row["proposal"])):
+            return "settle"
+        return "propose"
+
+    async def _propose(self, actor_id: str, ref: str, text: str | None) -> Case:
+        directory = self.cases.directory
+
+        def precheck(case: Case) -> None:
+            if not case.disputed:
+                raise Refusal("not_disputed", ref=case.ref)
+            if text is None:
+                raise FieldError.one(AGREEMENT, "required")
+
+        async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
+            row = await store.current(tx, case.id)
+            side = own_side(case, actor_id, directory)
+            if row is None or side is None or text is None:  # pragma: no cover - checked by authorize/precheck
+                raise Refusal("not_disputed", ref=case.ref)
+            await store.propose(tx, row["id"], actor_id, side, text, now)
+            await messaging.proposed(self.cases, tx, case, actor_id, side, text)
+            return {"dispute": row["id"], "side": side}
+
+        return await self.cases._act(actor_id, ref, Action.PROPOSE_AGREEMENT, change, precheck=precheck)
+
+    async def _confirm(self, actor_id: str, ref: str, text: str | None) -> Case:
+        directory = self.cases.directory
 
         def precheck(case: Case) -> None:
             if not case.disputed:
@@ -87,13 +140,43 @@ class DisputeService:
             row = await store.current(tx, case.id)
             if row is None:  # pragma: no cover - the case's columns and the table change together
                 raise Refusal("not_disputed", ref=case.ref)
-            await store.settle(tx, row["id"], case.id, actor_id, text, now)
-            people = [*case.participants(), *([case.disputed_by] if case.disputed_by else [])]
-            await messaging.tell(self.cases, tx, case, people, actor_id, "dispute_settled", agreement=text,
-                                 unit=case.target_unit)
-            return {"dispute": row["id"]}
+            if decides_alone(case, actor_id, directory):
+                if text is None:
+                    raise FieldError.one(AGREEMENT, "required")
+                agreed, proposer = text, actor_id
+                await store.propose(tx, row["id"], actor_id, own_side(case, actor_id, directory) or case.target_unit,
+                                    text, now)
+            elif confirms(case, actor_id, row["proposed_by"], row["proposed_side"], directory) and row["proposal"]:
+                agreed, proposer = row["proposal"], row["proposed_by"]
+            elif row["proposed_by"] is None:  # nothing proposed yet: the first /enig is a proposal
+                raise FieldError.one(AGREEMENT, "required")
+            else:  # the proposer's own side cannot confirm it (a coordinator never settles for the other principal)
+                raise Refusal("agreement_same_side", ref=case.ref, by=row["proposed_by"])
+            await store.settle(tx, row["id"], case.id, actor_id, agreed, now)
+            # the proposer is told, unless the dispute's ladder reached them: then its end tells them
+            alerted = (await access.alerts_for(tx, case.id)).alerted
+            people = [*case.participants(), *([case.disputed_by] if case.disputed_by else []),
+                      *([proposer] if proposer not in alerted else [])]
+            await messaging.tell(self.cases, tx, case, people, actor_id, "dispute_settled", agreement=agreed,
+                                 unit=case.target_unit, proposer=proposer)
+            return {"dispute": row["id"], "proposed_by": proposer}
 
         return await self.cases._act(actor_id, ref, Action.SETTLE_DISPUTE, change, precheck=precheck)
+
+    async def form_prefill(self, case: Case, person_id: str) -> dict[str, str]:
+        """The agreement form's prefill for `person_id`: the other side's pending proposal (`enig`), which they
+        confirm by sending it as it stands; empty when there is none, when they are on the proposing side, or
+        when they may not see the whole case (the proposal is free text)."""
+        if not case.disputed:
+            return {}
+        async with self.cases.db.read() as tx:
+            row = await store.current(tx, case.id)
+            seen = visibility.level(case, person_id, self.cases.directory, await access.alerts_for(tx, case.id))
+        if row is None or not row["proposal"] or seen is not visibility.Level.FULL:
+            return {}
+        if not confirms(case, person_id, row["proposed_by"], row["proposed_side"], self.cases.directory):
+            return {}
+        return {"enig": row["proposal"], "proposed_by": row["proposed_by"]}
 
     async def take_to_samverkan(self, actor_id: str, item_id: int) -> Samverkan:
         """*Ta upp på samverkansnivå*: a coordinator alerted by a climb opens (or creates) the brist i samverkan
@@ -125,7 +208,7 @@ class DisputeService:
         case; nothing once the free text was erased."""
         rows = {r["id"]: r for r in await store.for_case(tx, case.id)}
         for h in history:
-            if h.get("action") not in (Action.DISPUTE.value, Action.SETTLE_DISPUTE.value):
+            if h.get("action") not in (Action.DISPUTE.value, Action.SETTLE_DISPUTE.value):  # proposals: no text
                 continue
             detail = h.get("detail")
             dispute_id = json.loads(detail).get("dispute") if isinstance(detail, str) and detail else None

@@ -12,6 +12,7 @@ from bot.calendar import office_of
 from bot.cases import offers
 from bot.cases.disputes import coordinators_for, parties, split_ladder
 from bot.cases.models import Case
+from bot.cases.visibility import Level, level
 from bot.directory import Directory
 from bot.ladder.models import FrozenLadder, FrozenRung
 from bot.store import Tx
@@ -29,8 +30,8 @@ def dispute_ladder(case: Case, directory: Directory) -> FrozenLadder:
     receiving unit's limit for it (the requester's when the receiving unit's ladder is shorter)."""
     sides = [split_ladder(u, directory)[0] for u in parties(case)]
     rungs: list[FrozenRung] = []
-    for level in zip_longest(*sides):
-        present = [r for r in level if r is not None]
+    for step in zip_longest(*sides):
+        present = [r for r in step if r is not None]
         people = tuple(dict.fromkeys(p for r in present for p in r.people))
         title = " / ".join(dict.fromkeys(r.title for r in present))
         first = present[0]
@@ -46,12 +47,14 @@ def dispute_ladder(case: Case, directory: Directory) -> FrozenLadder:
 async def ask_first_rung(service: LadderService, tx: Tx, case: Case, item_id: int, ladder: FrozenLadder,
                          now: datetime) -> list[str]:
     """Ask both units' line managers (the dispute ladder's first rung, those present) to settle it. They get
-    the summary only (no free text), may see the case's summary and are told when it is settled."""
+    the reason and the brief (they see the whole case while the dispute is open, if the consent covers their
+    unit: bot.cases.visibility) and are told when it is settled."""
     people = ladder.rungs[0].present(service.directory, now)
     since = case.disputed_at or now
     for pid in people:
         await service.outbox.enqueue(
             tx, pid, "dispute_asked", case_id=case.id, case_ref=case.ref, urgent=case.urgent,
+            case=case if level(case, pid, service.directory) is Level.FULL else None,
             dedupe_key=f"dispute:{item_id}:0:{pid}", ref=case.ref, by=case.disputed_by, unit=case.target_unit,
             other_unit=case.requester_unit, since=since, item_id=item_id, due=ladder.wait(service.calendar, since, 0),
             offers=offers.escalation_for(item_id, case.ref, "dispute", case.target_unit, pid, service.directory),

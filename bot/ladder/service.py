@@ -347,8 +347,8 @@ class LadderService:
 
     # --- views and answers -----------------------------------------------------------------------
     async def open_escalations(self, person_id: str | None = None) -> list[AwaitingItem]:
-        """Open items that have climbed at least one rung. A coordinator (or None) sees all of them,
-        anyone else those they were alerted about."""
+        """Open items that have climbed at least one rung, and open disputes (their line managers are asked at
+        once). A coordinator (or None) sees all of them, anyone else those they were alerted or asked about."""
         async with self.db.transaction() as tx:
             rows = await store.open_escalation_rows(tx)
         items = [AwaitingItem.from_row(r) for r in rows]

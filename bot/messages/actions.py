@@ -43,7 +43,8 @@ LADDER_REASSIGN = "reassign"
 OPEN_CASE = "open"
 JOURNAL = "journal"  # the journal record: plain text to paste into one's own journal system
 DISPUTE = "dispute"  # a form: why the case is not the receiving unit's (tvist)
-SETTLE_DISPUTE = "settle_dispute"  # a form: what was agreed
+SETTLE_DISPUTE = "settle_dispute"  # a form: what was agreed (a proposal, or the other side's confirmation)
+CONFIRM_AGREEMENT = "confirm_agreement"  # the other side's proposal is agreed: the dispute is settled (confirmed)
 TO_SAMVERKAN = "to_samverkan"  # item = the awaiting item: a coordinator opens the brist draft for the samverkansnivå
 # Reports of brister i samverkan (item-less; ref = the report's BRIST-ÅÅÅÅ-NNNN)
 BRIST_MEASURES = "brist_measures"
@@ -115,6 +116,7 @@ _SPECS: tuple[ActionSpec, ...] = (
     ActionSpec(JOURNAL, "/journal {ref}", "gfi_journal"),
     ActionSpec(DISPUTE, '/inte-vårt {ref} "<skäl>"', "gfi_dispute_open", form=True),
     ActionSpec(SETTLE_DISPUTE, '/enig {ref} "<vad som överenskoms>"', "gfi_settle_open", form=True),
+    ActionSpec(CONFIRM_AGREEMENT, "/enig {ref}", "gfi_agree"),
     ActionSpec(TO_SAMVERKAN, "/samverkan {item}", "ladder_samverkan", value="{item}"),
     ActionSpec(BRIST_MEASURES, '/åtgärd {ref} "<vidtagna åtgärder>"', "brist_measures_open", form=True),
     ActionSpec(BRIST_DIALOGUE, '/dialog {ref} "<resultat av dialogen>"', "brist_dialogue_open", form=True),

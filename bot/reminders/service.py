@@ -20,7 +20,7 @@ from bot.outbox import Outbox
 from bot.reminders import messaging
 from bot.reminders.models import FOLLOW_UP_KINDS, MEETING_KINDS, Timer, TimerKind
 from bot.store import Tx, timers
-from bot.store import cases as case_store
+from bot.store import closing as closing_store
 
 if TYPE_CHECKING:
     from bot.cases.service import CaseService
@@ -143,7 +143,7 @@ class ReminderService:
         log.info("timer fired", extra={"event": "timer.fired", "case_ref": case.ref, "timer_id": timer.id,
                                        "kind": timer.kind.value})
         if timer.kind is TimerKind.CONSENT_EXPIRED:
-            await case_store.mark_consent_expired(tx, case.id, now)
+            await closing_store.mark_consent_expired(tx, case.id, now)
             return case
         if timer.kind is TimerKind.WAITING_ENDS:  # resuming (or closing) is now awaited, and climbs the ladder
             return case

@@ -2,7 +2,7 @@
 (`disputed_at`, `disputed_by`, `dispute_reason`) and every dispute of a case in `disputes`.
 
 Functions take an open `Tx` (the caller owns the transaction). Reasons and agreements are free text, already
-guarded by `bot.fields`; they are erased with the case's other free text (`cases.close_and_erase`).
+guarded by `bot.fields`; they are erased with the case's other free text (`closing.close_and_erase`).
 """
 
 from __future__ import annotations
@@ -41,8 +41,17 @@ async def current(tx: Tx, case_id: int) -> Row | None:
     )
 
 
+async def propose(tx: Tx, dispute_id: int, proposed_by: str, side: str, proposal: str, now: datetime) -> None:
+    """One side's proposal of what was agreed (replacing an earlier one); the other side is to confirm it."""
+    await tx.execute(
+        "UPDATE disputes SET proposal = ?, proposed_by = ?, proposed_at = ?, proposed_side = ? "
+        "WHERE id = ? AND settled_at IS NULL",
+        (proposal, proposed_by, iso(now), side, dispute_id),
+    )
+
+
 async def settle(tx: Tx, dispute_id: int, case_id: int, settled_by: str, agreement: str, now: datetime) -> None:
-    """Record what was agreed and clear the case's open dispute."""
+    """Record what was agreed (confirmed by `settled_by`) and clear the case's open dispute."""
     await tx.execute(
         "UPDATE disputes SET settled_by = ?, settled_at = ?, agreement = ? WHERE id = ? AND settled_at IS NULL",
         (settled_by, iso(now), agreement, dispute_id),

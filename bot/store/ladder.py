@@ -40,8 +40,10 @@ async def history_rows(tx: Tx, case_ref: str) -> list[Row]:
 
 
 async def open_escalation_rows(tx: Tx) -> list[Row]:
-    """Open items that have climbed at least one rung, oldest first."""
-    return await tx.fetchall("SELECT * FROM awaiting WHERE resolved_at IS NULL AND rung > 0 ORDER BY since, id")
+    """Open items that have climbed at least one rung, and open disputes (whose line managers are asked at once),
+    oldest first."""
+    return await tx.fetchall(
+        "SELECT * FROM awaiting WHERE resolved_at IS NULL AND (rung > 0 OR kind = 'dispute') ORDER BY since, id")
 
 
 async def escalation_alerts_since(tx: Tx, case_id: int, since: datetime) -> list[list[str]]:

@@ -33,6 +33,8 @@ IMMEDIATE: dict[str, tuple[str, Immediate]] = {
     "gfi_withdraw": ("withdraw_consent", lambda ctx, person, ref: ctx.core.cases.withdraw_consent(person, ref)),
     "gfi_reopen": ("reopen", lambda ctx, person, ref: ctx.core.cases.reopen(person, ref)),
     "gfi_resume": ("resume", lambda ctx, person, ref: ctx.core.cases.resume(person, ref)),
+    # the other side's proposal in a dispute is agreed: settled (issue #18 item 2)
+    "gfi_agree": ("settle_dispute", lambda ctx, person, ref: ctx.core.disputes.settle(person, ref, None)),
 }
 
 # Buttons that open a form about a case: action_id → (action checked before opening, view template).
@@ -92,6 +94,8 @@ async def case_form(ctx: SlackContext, template: str, case: Case, person_id: str
     full = await access.level_of(ctx.core.db, case, ctx.core.directory, person_id) is Level.FULL
     params: dict[str, Any] = {"case": case, "show_brief": full, **form_context(ctx, template, case, person_id),
                               **extra}
+    if template == "slack_settle":  # the other side's proposal, to confirm as it stands or change
+        params["proposal"] = (await ctx.core.disputes.form_prefill(case, person_id)).get("enig")
     shown = [c.ref for c in shown_free_text(template, params)] if full else []
     return render_view(ctx.core.renderer, template, **params), shown
 

@@ -36,7 +36,7 @@ log = logging.getLogger("handlers.teams.actions")
 # The brist verbs are handled in handlers/teams/brister.py.
 CASE_IMMEDIATE_VERBS = frozenset({"acknowledge", "no_show", "reopen", "withdraw_consent", "complete_follow_up",
                                   "take_over", "nudge", "resume", "journal", "to_samverkan",
-                                  "accept_follow_up", "decline_follow_up"})
+                                  "accept_follow_up", "decline_follow_up", "confirm_agreement"})
 # Verbs that only show something: answered every time they are clicked (not claimed once).
 VIEW_VERBS = frozenset({"journal"})
 IMMEDIATE_VERBS = CASE_IMMEDIATE_VERBS | brister.IMMEDIATE_VERBS
@@ -108,6 +108,11 @@ async def journal(ctx: TeamsContext, person_id: str, data: dict[str, Any]) -> di
     return await journal_card(ctx, person_id, ref_of(data))
 
 
+async def confirm_agreement(ctx: TeamsContext, person_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The other side's proposal in a dispute is agreed: the dispute is settled (issue #18 item 2)."""
+    return await done(ctx, person_id, "settle_dispute", await ctx.core.disputes.settle(person_id, ref_of(data), None))
+
+
 async def to_samverkan(ctx: TeamsContext, person_id: str, data: dict[str, Any]) -> dict[str, Any]:
     """*Ta upp på samverkansnivå*: a coordinator opens the brist draft for the question (assigns nobody)."""
     taken = await ctx.core.disputes.take_to_samverkan(person_id, _item(data))
@@ -122,6 +127,7 @@ IMMEDIATE: dict[str, Immediate] = {
     "journal": journal,
     "to_samverkan": to_samverkan,
     "accept_follow_up": follow_up_accept, "decline_follow_up": follow_up_decline,
+    "confirm_agreement": confirm_agreement,
 }
 assert set(IMMEDIATE) == CASE_IMMEDIATE_VERBS
 

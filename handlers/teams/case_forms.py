@@ -51,6 +51,10 @@ async def open_form(ctx: TeamsContext, person_id: str, verb: str, data: dict[str
             await audit_refusal(ctx, person_id, rule.value, ref, exc)
             raise
     suggested = None
+    if verb == "settle_dispute":  # the other side's proposal, to confirm as it stands or change
+        prefill = await core.disputes.form_prefill(case, person_id)
+        form = forms.case_form(ctx, verb, case, person_id, suggested=prefill)
+        return cards.form_card(core.renderer, form, nonce=cards.new_nonce())
     if verb in BOOK_VERBS:  # free/busy from Graph, bounded: the card comes without it when Graph is slow
         slots = await core.suggestions.for_booking(case, person_id, core.directory, core.clock.now())
         suggested = suggestions.prefill(core.renderer, case.ref, slots)

@@ -71,10 +71,11 @@ def _queue_body(ctx: TeamsContext, queues: list[tuple[str, list[Case]]], cap: in
                 brief = limits.fit_long_text(case.brief, QUEUE_BRIEF, notes)
                 items.append(cards.plain(say(ctx, "brief", c=case, text=brief)))
                 shown.append(case.ref)
-            form = forms.assign_form(ctx, case, suffix=case.ref)
-            items += cards.form_body(core.renderer, form)
-            submit = cards.form_card(core.renderer, form, nonce=nonce)["actions"]
-            items.append({"type": "ActionSet", "actions": submit})
+            if not case.disputed:  # a disputed case is not offered for assignment until it is settled
+                form = forms.assign_form(ctx, case, suffix=case.ref)
+                items += cards.form_body(core.renderer, form)
+                submit = cards.form_card(core.renderer, form, nonce=nonce)["actions"]
+                items.append({"type": "ActionSet", "actions": submit})
             body.append({"type": "Container", "separator": True, "items": items})
         if more:
             after = skip + len(page)

@@ -139,7 +139,9 @@ def case_form(ctx: TeamsContext, verb: str, case: Case, person_id: str, item: in
     if verb == "dispute":
         return Form("dispute", verb, [Field("tvist_skal", "multiline", max_length=300, required=True)], ref=case.ref)
     if verb == "settle_dispute":
-        return Form("settle_dispute", verb, [Field("enig", "multiline", max_length=300, required=True)], ref=case.ref)
+        proposal = (suggested or {}).get("enig")
+        return Form("settle_dispute", verb, [Field("enig", "multiline", value=proposal, max_length=300,
+                                                   required=True)], ref=case.ref)
     if verb == "record_outcome":
         return Form("record_outcome", verb, [
             Field("utfall", "choice", list(labels.OUTCOMES.items()), required=True, expanded=True),

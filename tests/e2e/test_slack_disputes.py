@@ -1,5 +1,6 @@
-"""Disagreement is not silence on Slack (issue #10 item 7): the 'Inte vårt ärende' button and modal, the line
-managers' 'Tvisten är avgjord' button and modal, and the coordinators' 'Ta upp på samverkansnivå' button."""
+"""Disagreement is not silence on Slack (issue #10 item 7, issue #18 items 1–2): the 'Inte vårt ärende' button and
+modal, the line managers' agreement (one side proposes in the modal, the other confirms by button or the
+prefilled modal), and the coordinators' 'Ta upp på samverkansnivå' button."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from tests.fakes.slack_bot import LINNEA, MARIA, SlackBot
 from tests.fakes.slack_signing import plain_text_state
 
 HELENA = "U07HELENA"  # helena.ros: verksamhetschef, the first rung of beroende's ladder
+CARINA = "U03CARINA"  # carina.berg: sektionschef, the first rung of soc-norr's ladder
 SARA = "U03SARA"  # sara.holm: the kommun's coordinator, top of soc-norr's ladder
 
 
@@ -28,17 +30,31 @@ async def test_the_receiving_unit_disputes_and_the_line_manager_settles_by_butto
     [told] = await bot.dm(MARIA, "inte är verksamhetens ärende")
     assert "Socialtjänstens uppdrag" in told.params["text"]
     [asked] = await bot.dm(HELENA, f"Tvist om ansvaret för {ref}")
-    assert "Socialtjänstens uppdrag" not in str(asked.params)  # the line manager gets the summary only
+    assert "Socialtjänstens uppdrag" in str(asked.params)  # the line manager asked reads the reason (#18 item 1)
     assert ("gfi_settle_open", ref) in action_ids(asked.params["blocks"])
     # an identity number in the agreement is refused on the field, and nothing is saved
     await bot.click(HELENA, "gfi_settle_open", ref, trigger_id="trig-settle")
-    await bot.opened_view("gfi_settle")
+    assert "initial_value" not in str(await bot.opened_view("gfi_settle"))  # nothing proposed yet
     bad = await bot.submit(HELENA, "gfi_settle", {"enig": plain_text_state("Gäller 19121212-1212")}, ref=ref)
     assert "enig" in bad.json()["errors"] and "1212" not in bad.text
     agreed = {"enig": plain_text_state("Beroendemottagningen behåller ärendet")}
     assert (await bot.submit(HELENA, "gfi_settle", agreed, ref=ref)).text == ""
+    assert (await bot.core.cases.get(ref)).disputed  # a proposal: the other side must confirm (#18 item 2)
+    # the kommun's line manager gets the proposal with a confirm button; the form opens prefilled with it
+    [proposal] = await bot.dm(CARINA, f"Förslag till överenskommelse i tvisten om {ref}")
+    assert "Beroendemottagningen behåller ärendet" in str(proposal.params)
+    buttons = action_ids(proposal.params["blocks"])
+    assert ("gfi_agree", ref) in buttons and ("gfi_settle_open", ref) in buttons
+    await bot.click(CARINA, "gfi_settle_open", ref, trigger_id="trig-carina")
+    view = await bot.opened_view("gfi_settle", count=2)
+    assert view["submit"]["text"] == "Bekräfta" and "Beroendemottagningen behåller ärendet" in str(view["blocks"])
+    # Helena cannot confirm her own proposal by the button
+    await bot.click(HELENA, "gfi_agree", ref)
+    await bot.ephemeral(HELENA, "Förslaget i tvisten")
+    await bot.click(CARINA, "gfi_agree", ref)
+    await bot.ephemeral(CARINA, f"Överenskommelsen i tvisten om {ref} är registrerad")
     assert not (await bot.core.cases.get(ref)).disputed
-    await bot.dm(MARIA, f"Tvisten om {ref} är avgjord")
+    await bot.dm(MARIA, "Överenskommelse registrerad av Helena Ros och Carina Berg")
 
 
 async def test_the_requester_cannot_open_the_dispute_form(bot: SlackBot) -> None:

@@ -15,11 +15,13 @@ from tests.fakes.teams import card_text
 from tests.fakes.teams_bot import TeamsBot, running_teams
 
 HELENA = ("29:helena", "aad-helena", "helena.ros@rsv.example.se")
+CARINA = ("29:carina", "aad-carina", "carina.berg@astad.example.se")
 
 
 @pytest.fixture
 async def bot(tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[TeamsBot]:
     monkeypatch.setitem(teams_bot.ON_TEAMS, "helena.ros", HELENA)
+    monkeypatch.setitem(teams_bot.ON_TEAMS, "carina.berg", CARINA)
     async with running_teams(tmp_path, clock) as running:
         yield running
 
@@ -37,10 +39,19 @@ async def test_dispute_and_settle_by_card_forms(bot: TeamsBot) -> None:
     refused = (await bot.act("maria.sand", "settle_dispute", {"ref": ref, "card": "s0"})).card
     assert "Bara chefer i ansvarstrappan" in card_text(refused)
     form = (await bot.act("helena.ros", "settle_dispute", {"ref": ref, "card": "s1"})).card
-    assert f"Avgör tvisten om {ref}" in card_text(form)
+    assert f"Överenskommelse i tvisten om {ref}" in card_text(form)
     done = (await bot.act("helena.ros", "settle_dispute", {"ref": ref, "card": "s2", "submit": True,
                                                            "enig": "Beroendemottagningen behåller ärendet"})).card
-    assert f"Tvisten om {ref} är avgjord" in card_text(done)
+    assert "Ditt förslag till överenskommelse" in card_text(done)
+    assert (await bot.core.cases.get(ref)).disputed  # the other side confirms (issue #18 item 2)
+    # her own button does not settle it: the proposer's side cannot confirm
+    own = (await bot.act("helena.ros", "confirm_agreement", {"ref": ref, "card": "s3"})).card
+    assert "Förslaget i tvisten" in card_text(own)
+    # the kommun's line manager (on Teams too) opens the form: the proposal is prefilled; the button confirms it
+    form = (await bot.act("carina.berg", "settle_dispute", {"ref": ref, "card": "c1"})).card
+    assert "Beroendemottagningen behåller ärendet" in str(form)
+    done = (await bot.act("carina.berg", "confirm_agreement", {"ref": ref, "card": "c2"})).card
+    assert f"Överenskommelsen i tvisten om {ref} är registrerad" in card_text(done)
     assert not (await bot.core.cases.get(ref)).disputed
 
 

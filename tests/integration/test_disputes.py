@@ -80,19 +80,35 @@ async def test_enig_settles_tells_everyone_and_stops_the_dispute_ladder(
         await core.disputes.settle("maria.sand", case.ref, "Vi tar det")
     assert refused.value.code == "not_dispute_settler"
     sender.sent.clear()
-    settled = await core.disputes.settle("carina.berg", case.ref, "Psykiatrin behåller ärendet")
+    # the kommun's sektionschef proposes: nothing is settled until the region's side confirms (issue #18 item 2)
+    proposed = await core.disputes.settle("carina.berg", case.ref, "Psykiatrin behåller ärendet")
+    assert proposed.disputed
+    await core.tick()
+    asked = {s.recipient for s in sender.sent if s.template == "dispute_proposed"}
+    assert asked == {"helena.ros", "jonas.sjo"}  # the region's side: its line manager and the alerted coordinator
+    assert "Psykiatrin behåller ärendet" in sender.to("helena.ros", "dispute_proposed")[0].text
+    assert "Psykiatrin" not in sender.to("jonas.sjo", "dispute_proposed")[0].text  # reads it with /visa
+    for same_side in ("carina.berg", "sara.holm"):  # the proposer's own side, the kommun's coordinator too
+        with pytest.raises(Refusal) as own:
+            await core.disputes.settle(same_side, case.ref, None)
+        assert own.value.code == "agreement_same_side"
+    sender.sent.clear()
+    settled = await core.disputes.settle("helena.ros", case.ref, None)
     assert not settled.disputed and settled.is_open
     await core.tick()
     told = {s.recipient: s.template for s in sender.sent}
     assert told["yusuf.kaya"] == told["maria.sand"] == "dispute_settled"
-    assert "Psykiatrin behåller ärendet" in sender.to("maria.sand", "dispute_settled")[0].text
-    for person in ("helena.ros", "jonas.sjo", "sara.holm"):  # everyone the dispute alerted; no free text
+    assert told["carina.berg"] == "escalation_resolved"  # asked by the ladder: its end tells her, once
+    text = sender.to("maria.sand", "dispute_settled")[0].text
+    assert "Överenskommelse registrerad av Carina Berg och Helena Ros" in text and "Psykiatrin behåller" in text
+    assert "båda sidor är överens" in sender.to("carina.berg")[0].text
+    for person in ("jonas.sjo", "sara.holm"):  # everyone else the dispute alerted; no free text
         assert told[person] == "escalation_resolved"
         assert "Psykiatrin" not in sender.to(person)[0].text
-    assert "carina.berg" not in told  # nobody is told of their own act
+    assert "helena.ros" not in told  # nobody is told of their own act
     history = await core.ladder.history(case.ref)
     dispute = next(h for h in history if h["kind"] == "dispute")
-    assert dispute["resolution"] == "settle_dispute" and dispute["resolved_by"] == "carina.berg"
+    assert dispute["resolution"] == "settle_dispute" and dispute["resolved_by"] == "helena.ros"
     # the ladder for the dispute stopped; the case awaits its booking again, freshly armed
     assert [h["kind"] for h in history if h["resolved_at"] is None] == ["booking"]
     sender.sent.clear()
@@ -128,18 +144,31 @@ async def test_the_reason_is_free_text_guarded_like_any_other(core: Core, reason
     assert "1212" not in json.dumps([dict(r) for r in await outbox_rows(core)], default=str)
 
 
-async def test_summary_viewers_never_get_the_reason(core: Core, clock: FrozenClock, sender: RecordingSender) -> None:
+async def test_the_managers_asked_read_the_reason_and_summary_viewers_never_get_it(
+        make_core: CoreFactory, clock: FrozenClock, sender: RecordingSender) -> None:
+    core = await make_core(directory_with(**LONG_LADDERS))
     case = await disputed_case(core)
+    await advance(core, clock, sender, local("2026-11-23T10:30"))
+    # the line managers asked to settle it get the reason and the brief, and read the whole case (issue #18 item 1)
+    for manager in ("helena.ros", "carina.berg"):
+        assert await access.level_of(core.db, case, core.directory, manager) is Level.FULL
+        asked = sender.to(manager, "dispute_asked")[0].text
+        assert REASON in asked and "psykos och missbruk" in asked
     await advance(core, clock, sender, local("2026-11-24T10:30"))
-    for manager in ("helena.ros", "carina.berg", "jonas.sjo", "sara.holm"):
-        assert await access.level_of(core.db, case, core.directory, manager) is Level.SUMMARY
-        assert all(REASON not in s.text for s in sender.to(manager))
+    # a manager of neither unit reached by nothing sees nothing; the case is settled: summary again for the rungs
+    assert await access.level_of(core.db, case, core.directory, "lena.mark") is Level.NONE
+    await core.disputes.settle("helena.ros", case.ref, "Psykiatrin behåller ärendet")
+    await core.disputes.settle("carina.berg", case.ref, None)
+    settled = await core.cases.get(case.ref)
+    assert not settled.disputed
+    assert await access.level_of(core.db, settled, core.directory, "nils.alm") is Level.SUMMARY  # 2nd rung
     async with core.db.transaction() as tx:
-        seen = await access.read_case(tx, core.cases.load, core.directory, "carina.berg", case.ref)
+        seen = await access.read_case(tx, core.cases.load, core.directory, "nils.alm", case.ref)
         # a message quoting the reason would be withheld from a summary viewer
-        assert await core.outbox.enqueue(tx, "carina.berg", "dispute_opened", case_id=case.id, case_ref=case.ref,
+        assert await core.outbox.enqueue(tx, "nils.alm", "dispute_opened", case_id=case.id, case_ref=case.ref,
                                          case=seen.case, actor="yusuf.kaya", reason=REASON, unit="psykiatri") is None
     assert REASON not in repr(summary(seen.case, seen.alerts))
+    assert all(REASON not in s.text for s in sender.to("nils.alm"))
     # those in the case read it in full
     assert REASON in sender.to("maria.sand", "dispute_opened")[0].text
     assert await access.level_of(core.db, case, core.directory, "maria.sand") is Level.FULL
@@ -148,12 +177,14 @@ async def test_summary_viewers_never_get_the_reason(core: Core, clock: FrozenClo
 async def test_withdrawing_the_consent_erases_reason_and_agreement(core: Core) -> None:
     case = await disputed_case(core)
     await core.disputes.settle("helena.ros", case.ref, "Socialtjänsten tar över")
+    await core.disputes.settle("carina.berg", case.ref, None)
     await core.disputes.dispute("yusuf.kaya", case.ref, "Fortfarande inte vårt")
+    await core.disputes.settle("carina.berg", case.ref, "Ett förslag som aldrig bekräftas")
     await core.cases.withdraw_consent("maria.sand", case.ref)
     async with core.db.transaction() as tx:
-        rows = await tx.fetchall("SELECT reason, agreement FROM disputes")
+        rows = await tx.fetchall("SELECT reason, agreement, proposal FROM disputes")
         stored = await tx.scalar("SELECT dispute_reason FROM cases WHERE id = ?", (case.id,))
-    assert rows and all(r["reason"] is None and r["agreement"] is None for r in rows)
+    assert rows and all(r["reason"] is None and r["agreement"] is None and r["proposal"] is None for r in rows)
     assert stored is None
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from bot.cases.disputes import may_dispute, outside_own_organisation, own_principal, settlers
+from bot.cases.disputes import (
+    confirms,
+    decides_alone,
+    may_dispute,
+    outside_own_organisation,
+    own_principal,
+    says_not_ours,
+    settlers,
+    sides,
+)
 from bot.cases.models import CaseState
 from bot.config import DEFAULT_DIRECTORY
 from bot.directory import load_directory
@@ -68,3 +77,45 @@ def test_without_coordinators_on_the_ladders_those_of_both_principals_are_the_to
                                soc_norr={"ladder": [{"title": "sektionschef", "people": ["carina.berg"]}]})
     top = dispute_ladder(sample(CaseState.ASSIGNED), directory).rungs[-1]
     assert top.title == RUNG_COORDINATORS and set(top.people) == {"jonas.sjo", "sara.holm"}
+
+
+# --- both sides agree (issue #18 item 2) -------------------------------------------------------------------
+# A case of soc-norr (kommun) to beroende (region); and one between two region units, where helena.ros and
+# jonas.sjo are on both units' ladders (a common line organisation).
+@pytest.mark.parametrize(("person", "target", "requester", "expected"), [
+    ("helena.ros", "beroende", "soc-norr", ["beroende"]),
+    ("carina.berg", "beroende", "soc-norr", ["soc-norr"]),
+    ("sara.holm", "beroende", "soc-norr", ["soc-norr"]),  # the kommun's coordinator: the kommun's side only
+    ("jonas.sjo", "beroende", "soc-norr", ["beroende"]),
+    ("maria.sand", "beroende", "soc-norr", []),  # not on a ladder
+    ("nils.alm", "beroende", "soc-norr", []),  # a manager of neither unit
+    ("helena.ros", "beroende", "psykiatri", ["beroende", "psykiatri"]),  # common to both: decides alone
+    ("jonas.sjo", "beroende", "psykiatri", ["beroende", "psykiatri"]),
+])
+def test_the_sides_a_person_speaks_for(person: str, target: str, requester: str, expected: list[str]) -> None:
+    case = sample(CaseState.ACKNOWLEDGED, target_unit=target, requester_unit=requester)
+    assert sides(case, person, DIRECTORY) == expected
+    assert decides_alone(case, person, DIRECTORY) is (len(expected) == 2)
+
+
+@pytest.mark.parametrize(("person", "proposer", "side", "expected"), [
+    ("carina.berg", "helena.ros", "beroende", True),  # the other side's line manager
+    ("sara.holm", "helena.ros", "beroende", True),  # the other principal's coordinator
+    ("jonas.sjo", "helena.ros", "beroende", False),  # a coordinator never settles for his own side's proposal
+    ("helena.ros", "helena.ros", "beroende", False),  # nor does the proposer
+    ("jonas.sjo", "sara.holm", "soc-norr", True),
+    ("maria.sand", "sara.holm", "soc-norr", False),
+    ("carina.berg", None, None, False),  # nothing proposed
+])
+def test_only_the_other_side_confirms_a_proposal(person: str, proposer: str | None, side: str | None,
+                                                 expected: bool) -> None:
+    case = sample(CaseState.ACKNOWLEDGED, target_unit="beroende", requester_unit="soc-norr")
+    assert confirms(case, person, proposer, side, DIRECTORY) is expected
+
+
+@pytest.mark.parametrize(("text", "not_ours"), [
+    ("inte vår målgrupp", True), ("Inte vårt ärende", True), ("ej var malgrupp", True),
+    ("inte-vår-målgrupp", True), ("ingen åtgärd behövs", False), ("avböjde", False), ("", False),
+])
+def test_a_closing_reason_saying_the_case_is_not_ours(text: str, not_ours: bool) -> None:
+    assert says_not_ours(text) is not_ours

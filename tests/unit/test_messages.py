@@ -93,20 +93,21 @@ KINDS: dict[str, tuple[CaseState, str]] = {
     "absence_stand_in": (S.REQUESTED, "sofia.grahn"), "absence_cancelled": (S.REQUESTED, "sofia.grahn"),
     "absence_cancel_done": (S.REQUESTED, "fatima.ali"), "absence_list": (S.REQUESTED, "fatima.ali"),
     "dispute_opened": (S.ACKNOWLEDGED, "maria.sand"), "dispute_asked": (S.ACKNOWLEDGED, "helena.ros"),
-    "dispute_settled": (S.ACKNOWLEDGED, "maria.sand"),
+    "dispute_settled": (S.ACKNOWLEDGED, "maria.sand"), "dispute_proposed": (S.ACKNOWLEDGED, "carina.berg"),
     "follow_up_proposed": (S.FOLLOW_UP, "fatima.ali"), "follow_up_accepted": (S.FOLLOW_UP, "linnea.fors"),
     "follow_up_declined": (S.FOLLOW_UP, "maria.sand"),
     "participant_wanted": (S.MEETING_BOOKED, "fatima.ali"), "participant_removed": (S.MEETING_BOOKED, "omar.haddad"),
 }
 # What the dispute messages are told besides COMMON (issue #10 item 7).
 DISPUTE = {"unit": "beroende", "other_unit": "soc-norr", "by": "linnea.fors", "reason": "Inte vårt uppdrag",
-           "agreement": "Beroendemottagningen behåller ärendet", "due": NOW, "item_id": 5}
+           "agreement": "Beroendemottagningen behåller ärendet", "due": NOW, "item_id": 5, "side": "beroende",
+           "proposal": "Beroendemottagningen behåller ärendet", "proposer": "helena.ros"}
 # Kinds that ask the recipient to act, and so must offer at least one action.
 ASKING = {"case_filed", "urgent_request", "assigned_to_you", "meeting_booked", "meeting_no_show", "outcome_recorded",
           "follow_up_assigned", "case_closed", "escalation", "ladder_nudge", "reminder_meeting_day",
           "reminder_outcome", "reminder_follow_up", "reminder_consent_expiring", "consent_expired", "queue",
           "action_done", "reminder_prepare", "brist_filed", "brist_changed", "reminder_waiting_ends",
-          "dispute_asked", "follow_up_proposed", "follow_up_accepted", "participant_wanted"}
+          "dispute_asked", "follow_up_proposed", "follow_up_accepted", "participant_wanted", "dispute_proposed"}
 BRIST = BristReport(
     id=1, ref="BRIST-2026-0001", year=2026, state=BristState.SUBMITTED, incident_date=date(2026, 11, 20),
     units=["beroende", "soc-norr"], principals=[], causes=[Cause.SIP], what="Ingen svarade på förfrågan",
@@ -132,6 +133,9 @@ def message(renderer: Renderer, kind: str) -> Message:
         offered = offers.after_action(c, recipient, renderer.directory)
     elif kind == "dispute_asked":
         offered = offers.escalation_for(5, c.ref, "dispute", c.target_unit, recipient, renderer.directory)
+    elif kind == "dispute_proposed":  # the other side's line manager confirms, or proposes another agreement
+        c = replace(c, disputed_at=NOW, disputed_by="linnea.fors", dispute_reason="Inte vårt uppdrag")
+        offered = offers.confirm_agreement(c, recipient, renderer.directory)
     else:
         offered = offers.for_message(kind, c, recipient, renderer.directory, number=1)
     extra = {**COMMON, **DISPUTE} if kind.startswith("dispute_") else COMMON

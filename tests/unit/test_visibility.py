@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.cases.models import Case, CaseState, CaseType, FollowUp
+from bot.cases.models import Case, CaseState, CaseType, FollowUp, MeetingParticipant
 from bot.cases.visibility import (
     FREE_TEXT_TEMPLATES,
     Alerts,
@@ -47,7 +47,7 @@ LADDER = Alerts(frozenset({"helena.ros", "jonas.sjo"}), (Awaited("distribution",
 MATRIX: list[tuple[str, str, Level, Level, Level]] = [
     ("requester", "maria.sand", F, F, F),
     ("assignee", "linnea.fors", N, N, F),
-    ("distributor", "fatima.ali", F, F, N),
+    ("distributor (who assigned it)", "fatima.ali", F, F, F),
     ("deputy", "gustav.lund", F, F, N),
     ("staff of the requester's unit", "omar.haddad", N, N, N),
     ("staff of the target unit", "sofia.grahn", N, N, N),
@@ -77,8 +77,10 @@ def test_the_requester_and_assignees_see_the_whole_case_in_every_state(state: Ca
     assert level(case, "maria.sand", DIRECTORY) is F
     if state is not CaseState.REQUESTED:
         assert level(case, "linnea.fors", DIRECTORY) is F
-        assert level(case, "fatima.ali", DIRECTORY) is N  # the distributor who assigned it, no longer in it
-        assert level(case, "fatima.ali", DIRECTORY, Alerts(frozenset({"fatima.ali"}))) is S
+        # the distributor who assigned it works on it while it is open in her unit, then no longer
+        assert level(case, "fatima.ali", DIRECTORY) is (F if case.is_open else N)
+        assert level(case, "gustav.lund", DIRECTORY) is N  # the deputy who did not assign it
+        assert level(case, "gustav.lund", DIRECTORY, Alerts(frozenset({"gustav.lund"}))) is S
 
 
 def test_annan_leaves_the_case_with_the_distributor() -> None:
@@ -140,3 +142,69 @@ def test_a_unit_the_consent_was_withdrawn_for_loses_the_whole_case() -> None:
     case = sample(CaseState.FOLLOW_UP, consent_scope=["soc-norr", "beroende", "psykiatri"], follow_ups=[owned])
     assert level(case, "yusuf.kaya", DIRECTORY) is Level.FULL
     assert level(replace(case, consent_withdrawn=["psykiatri"]), "yusuf.kaya", DIRECTORY) is Level.NONE
+
+
+# --- issue #18 items 1 and 7: who works on the case for their unit sees it ----------------------------------
+DISPUTED = datetime(2026, 11, 24, 10, tzinfo=UTC)
+
+# who, the case's consent scope, the level while the dispute is open, and once it is settled
+DISPUTE_MATRIX: list[tuple[str, str, list[str], Level, Level]] = [
+    ("the receiving unit's line manager (verksamhetschef)", "helena.ros", ["soc-norr", "beroende"], F, N),
+    ("the requester's line manager (sektionschef)", "carina.berg", ["soc-norr", "beroende"], F, N),
+    ("a line manager of a unit the consent does not cover", "carina.berg", ["beroende"], N, N),
+    ("a coordinator (summary through the ladder, not here)", "jonas.sjo", ["soc-norr", "beroende"], N, N),
+    ("a line manager of neither unit", "nils.alm", ["soc-norr", "beroende"], N, N),
+    ("the other unit's staff", "omar.haddad", ["soc-norr", "beroende"], N, N),
+]
+
+
+def test_a_coordinator_alerted_about_an_open_dispute_sees_the_whole_case() -> None:
+    case = sample(CaseState.ACKNOWLEDGED, disputed_at=DISPUTED, disputed_by="linnea.fors", dispute_reason="x")
+    alerted = Alerts(frozenset({"jonas.sjo", "sara.holm"}))
+    assert level(case, "jonas.sjo", DIRECTORY, alerted) is F  # the region's, for beroende
+    assert level(case, "sara.holm", DIRECTORY, alerted) is F  # the kommun's, for soc-norr
+    assert level(case, "sara.holm", DIRECTORY, alerted) is F
+    assert level(replace(case, consent_scope=["beroende"]), "sara.holm", DIRECTORY, alerted) is S
+    assert level(replace(case, disputed_at=None), "jonas.sjo", DIRECTORY, alerted) is S  # settled: summary again
+    assert level(case, "jonas.sjo", DIRECTORY) is N  # not alerted: nothing
+
+
+@pytest.mark.parametrize(("role", "person", "scope", "open_", "settled"), DISPUTE_MATRIX,
+                         ids=[m[0] for m in DISPUTE_MATRIX])
+def test_the_managers_asked_to_settle_a_dispute_see_the_whole_case_while_it_is_open(
+        role: str, person: str, scope: list[str], open_: Level, settled: Level) -> None:
+    case = sample(CaseState.ACKNOWLEDGED, consent_scope=scope, disputed_at=DISPUTED, disputed_by="linnea.fors",
+                  dispute_reason="gäller socialtjänsten")
+    assert level(case, person, DIRECTORY) is open_
+    assert level(replace(case, disputed_at=None, disputed_by=None), person, DIRECTORY) is settled
+    assert level(replace(case, state=CaseState.CLOSED), person, DIRECTORY) is N  # closed: no longer open
+
+
+# case, person, level: the distributor who assigned, and the distributors asked to name a participant
+WORKING_MATRIX: list[tuple[str, Case, str, Level]] = [
+    ("assigned it, open", sample(CaseState.MEETING_HELD), "fatima.ali", F),
+    ("assigned it, closed", sample(CaseState.CLOSED), "fatima.ali", N),
+    ("the deputy who did not assign it", sample(CaseState.MEETING_HELD), "gustav.lund", N),
+    ("assigned it, then left the unit's distributors",
+     sample(CaseState.ASSIGNED, assigned_by="ingrid.vik"), "ingrid.vik", N),
+    ("asked to name a participant (/utse)",
+     sample(CaseState.MEETING_BOOKED, meeting_units=["beroende", "soc-norr", "psykiatri"],
+            consent_scope=["soc-norr", "beroende", "psykiatri"],
+            attendees=[MeetingParticipant("psykiatri")]), "ingrid.vik", F),
+    ("the deputy asked too", sample(CaseState.MEETING_BOOKED, meeting_units=["beroende", "psykiatri"],
+                                    consent_scope=["soc-norr", "beroende", "psykiatri"],
+                                    attendees=[MeetingParticipant("psykiatri")]), "karl.dahl", F),
+    ("after naming someone", sample(CaseState.MEETING_BOOKED, meeting_units=["beroende", "psykiatri"],
+                                    consent_scope=["soc-norr", "beroende", "psykiatri"],
+                                    attendees=[MeetingParticipant("psykiatri", "yusuf.kaya")]), "ingrid.vik", N),
+    ("asked, but the consent was withdrawn for the unit",
+     sample(CaseState.MEETING_BOOKED, meeting_units=["beroende", "psykiatri"],
+            consent_scope=["soc-norr", "beroende", "psykiatri"], consent_withdrawn=["psykiatri"],
+            attendees=[MeetingParticipant("psykiatri")]), "ingrid.vik", N),
+]
+
+
+@pytest.mark.parametrize(("role", "case", "person", "expected"), WORKING_MATRIX, ids=[m[0] for m in WORKING_MATRIX])
+def test_distributors_who_work_on_the_case_see_it_while_it_is_open_in_their_unit(
+        role: str, case: Case, person: str, expected: Level) -> None:
+    assert level(case, person, DIRECTORY) is expected

@@ -26,9 +26,11 @@ async def dispute(s: ConsoleSession, positional: list[str], options: dict[str, s
 
 
 async def settle(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
-    """`/enig <ref> "<vad som överenskoms>"`: the dispute is settled."""
+    """`/enig <ref> ["<vad som överenskoms>"]`: one side proposes what was agreed; the other side confirms it
+    (without a text, or with the same one) and the dispute is settled."""
     ref = case_ref(positional)
-    case = await s.core.disputes.settle(s.person, ref, _text(positional, options, "text", "overenskommelse"))
+    text = " ".join(positional[1:]) or option(options, "text", "overenskommelse") or None
+    case = await s.core.disputes.settle(s.person, ref, text)
     await s.done("settle_dispute", case)
 
 

@@ -1,0 +1,91 @@
+"""Closing and consent repository: closing and reopening a case, erasing its free text on a consent withdrawal,
+and the consent's changes (renewed, withdrawn for one unit, expired).
+
+Functions take an open `Tx` (the caller owns the transaction), like `bot.store.cases`, from which they were split.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+from bot.store.db import Tx
+
+
+async def set_closed(tx: Tx, case_id: int, reason: str, note: str | None, state_before: str, now: datetime) -> None:
+    await tx.execute(
+        "UPDATE cases SET closed_reason = ?, closed_note = ?, closed_at = ?, state_before_close = ? WHERE id = ?",
+        (reason, note, now.isoformat(), state_before, case_id),
+    )
+
+
+async def clear_closed(tx: Tx, case_id: int) -> None:
+    await tx.execute(
+        "UPDATE cases SET closed_reason = NULL, closed_note = NULL, closed_at = NULL, "
+        "state_before_close = NULL WHERE id = ?",
+        (case_id,),
+    )
+
+
+async def close_and_erase(tx: Tx, case_id: int, reason: str, state_before: str, now: datetime) -> None:
+    """Close the case and erase its free text (brief, contact, "annan" name, place, note, consent note,
+    waiting reason, dispute reasons, proposals and agreements, follow-up texts, external participants' first names)."""
+    await tx.execute(
+        "UPDATE cases SET closed_reason = ?, closed_at = ?, state_before_close = ?, brief = NULL, "
+        "contact = NULL, other_assignee = CASE WHEN other_assignee IS NULL THEN NULL ELSE '–' END, "
+        "meeting_place = NULL, closed_note = NULL, consent_note = NULL, waiting_reason = NULL, "
+        "dispute_reason = NULL, erased_at = ? WHERE id = ?",
+        (reason, now.isoformat(), state_before, now.isoformat(), case_id),
+    )
+    await tx.execute("UPDATE follow_ups SET what = NULL WHERE case_id = ?", (case_id,))
+    await tx.execute("UPDATE disputes SET reason = NULL, agreement = NULL, proposal = NULL WHERE case_id = ?",
+                     (case_id,))
+    await tx.execute("UPDATE meeting_participants SET first_name = NULL WHERE case_id = ?", (case_id,))
+
+
+async def set_consent(
+    tx: Tx,
+    case_id: int,
+    until: date,
+    scope: list[str],
+    *,
+    withdrawn: list[str] | None = None,
+    covers: list[str] | None = None,
+    note: str | None = None,
+    form: str | None = None,
+    obtained_by: str | None = None,
+) -> None:
+    """A renewed (or widened) consent: new valid-until date and scope; the case is no longer paused.
+    The other details are changed only when given."""
+    await tx.execute(
+        "UPDATE cases SET consent_valid_until = ?, consent_scope = ?, consent_expired_at = NULL, "
+        "consent_withdrawn = COALESCE(?, consent_withdrawn), consent_covers = COALESCE(?, consent_covers), "
+        "consent_note = COALESCE(?, consent_note), consent_form = COALESCE(?, consent_form), "
+        "consent_obtained_by = COALESCE(?, consent_obtained_by) WHERE id = ?",
+        (
+            until.isoformat(), json.dumps(scope), json.dumps(withdrawn) if withdrawn is not None else None,
+            json.dumps(covers) if covers is not None else None, note, form, obtained_by, case_id,
+        ),
+    )
+
+
+async def withdraw_unit(tx: Tx, case_id: int, scope: list[str], withdrawn: list[str], meeting_units: list[str]) -> None:
+    """Consent withdrawn for one unit: the narrower scope, the units withdrawn so far, the meeting without it."""
+    await tx.execute(
+        "UPDATE cases SET consent_scope = ?, consent_withdrawn = ?, "
+        "meeting_units = CASE WHEN meeting_units IS NULL THEN NULL ELSE ? END WHERE id = ?",
+        (json.dumps(scope), json.dumps(withdrawn), json.dumps(meeting_units), case_id),
+    )
+    # nobody attends the meeting for a unit the consent no longer covers
+    await tx.execute(
+        "DELETE FROM meeting_participants WHERE case_id = ? AND unit_id IS NOT NULL AND unit_id NOT IN "
+        "(SELECT value FROM json_each(?))", (case_id, json.dumps(meeting_units)),
+    )
+
+
+async def mark_consent_expired(tx: Tx, case_id: int, now: datetime) -> None:
+    """Note when the consent ran out (the first time only): the case is paused."""
+    await tx.execute(
+        "UPDATE cases SET consent_expired_at = COALESCE(consent_expired_at, ?) WHERE id = ?",
+        (now.astimezone(UTC).isoformat(), case_id),
+    )
