@@ -55,10 +55,11 @@ async def report_filed(outbox: Outbox, tx: Tx, report: BristReport, actor_id: st
 
 async def report_changed(outbox: Outbox, tx: Tx, report: BristReport, actor_id: str, change: str,
                          now: datetime, shown_to: ShownTo) -> None:
-    """Measures or dialogue recorded: the coordinators are told; closed: the units are told."""
+    """Measures or dialogue recorded: the coordinators are told; closed: the units and whoever filed the report
+    are told, with the measures and the dialogue's outcome."""
     directory = outbox.directory
     if change == "closed":
-        people = unit_recipients(directory, report)
+        people = [*unit_recipients(directory, report), report.filed_by]
     else:
         people = coordinator_recipients(directory)
     await _tell(outbox, tx, people, actor_id, "brist_changed", report, f"{change}:{report.version}", shown_to,

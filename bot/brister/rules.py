@@ -51,15 +51,20 @@ def units_distributed_by(person_id: str, directory: Directory) -> list[str]:
     return [u for u in directory.units if person_id in directory.distributors_of(u)]
 
 
-def may_see(report: BristReport, person_id: str, directory: Directory) -> bool:
-    """Coordinators see every report; a unit's distributors see the reports naming their unit."""
+def works_on(report: BristReport, person_id: str, directory: Directory) -> bool:
+    """Coordinators work on every report; a unit's distributors on the reports naming their unit."""
     if is_coordinator(person_id, directory):
         return True
     return any(u in report.units for u in units_distributed_by(person_id, directory))
 
 
+def may_see(report: BristReport, person_id: str, directory: Directory) -> bool:
+    """Those who work on the report, and whoever filed it (issue #18 item 13: they read what became of it)."""
+    return person_id == report.filed_by or works_on(report, person_id, directory)
+
+
 def may_list(person_id: str, directory: Directory) -> bool:
-    """Whether `/brister` shows this person anything at all."""
+    """Whether `/brister` may show this person anything (besides the reports they filed themselves)."""
     return is_coordinator(person_id, directory) or bool(units_distributed_by(person_id, directory))
 
 
@@ -79,6 +84,8 @@ def authorize(action: BristAction, report: BristReport, actor_id: str, directory
         raise Refusal("brist_wrong_state", ref=report.ref, action=action.value, state=report.state.value)
     if action is A.CLOSE and not is_coordinator(actor_id, directory):
         raise Refusal("brist_not_coordinator", action=action.value)
+    if action in (A.RECORD_MEASURES, A.RECORD_DIALOGUE) and not works_on(report, actor_id, directory):
+        raise Refusal("brist_not_unit", ref=report.ref, action=action.value)  # the author reads, the units act
 
 
 def may_see_draft(draft: BristDraft, actor_id: str) -> bool:

@@ -87,7 +87,9 @@ class DisputeService:
         text); only then is the dispute settled ("Överenskommelse registrerad av … och …"), everyone involved is
         told and its ladder stops. A different text from the other side is a counter-proposal; a person on both
         sides (a common line manager) settles it alone. Returns the case: still `disputed` after a proposal."""
-        text = self._text(AGREEMENT, agreement) if agreement is not None and agreement.strip() else None
+        text: str | None = None
+        if agreement is not None and not (isinstance(agreement, str) and not agreement.strip()):
+            text = self._text(AGREEMENT, agreement)  # not a string: refused as a wrong type
         step = await self._step(actor_id, ref, text)
         if step == "propose":
             return await self._propose(actor_id, ref, text)

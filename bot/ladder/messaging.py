@@ -62,13 +62,42 @@ async def escalation(
 
 
 async def resolved(
-    outbox: Outbox, tx: Tx, item: AwaitingItem, recipient: str, by: str, resolution: str, now: datetime
+    outbox: Outbox, tx: Tx, item: AwaitingItem, recipient: str, by: str, resolution: str, now: datetime,
+    *, nudged: bool = False,
 ) -> None:
-    """Tell one alerted person that the climb stopped."""
+    """Tell one alerted person that the climb stopped (`nudged`: one reminded to answer, who did not)."""
     await outbox.enqueue(
         tx, recipient, "escalation_resolved", case_id=item.case_id, case_ref=item.case_ref,
         dedupe_key=f"ladder:{item.id}:resolved:{recipient}",
-        ref=item.case_ref, kind=item.kind.value, by=by, resolution=resolution, at=now,
+        ref=item.case_ref, kind=item.kind.value, by=by, resolution=resolution, at=now, nudged=nudged,
+    )
+
+
+# What the requester is told about as it climbs: her request's own steps (issue #18 item 12).
+REQUESTER_TOLD = frozenset({AwaitingKind.DISTRIBUTION, AwaitingKind.ACKNOWLEDGEMENT, AwaitingKind.BOOKING})
+
+
+async def requester_escalated(outbox: Outbox, tx: Tx, item: AwaitingItem, case: Case, rung: int,
+                              people: list[str]) -> None:
+    """Tell the requester that her request went up the ladder, and to whom (summary: no free text)."""
+    if item.kind not in REQUESTER_TOLD or case.requester_id in people or not people:
+        return
+    await outbox.enqueue(
+        tx, case.requester_id, "request_escalated", case_id=item.case_id, case_ref=item.case_ref,
+        dedupe_key=f"ladder:{item.id}:{rung}:requester", ref=item.case_ref, kind=item.kind.value,
+        since=item.since, unit=item.unit_id, people=people,
+        rung_title=rung_name(outbox, item.ladder.rungs[rung].title),
+    )
+
+
+async def requester_taken_over(outbox: Outbox, tx: Tx, item: AwaitingItem, case: Case, actor_id: str) -> None:
+    """Tell the requester who took over her request's step on the ladder."""
+    if item.kind not in REQUESTER_TOLD or actor_id == case.requester_id:
+        return
+    await outbox.enqueue(
+        tx, case.requester_id, "request_taken_over", case_id=item.case_id, case_ref=item.case_ref,
+        dedupe_key=f"ladder:{item.id}:taken:{actor_id}:requester", ref=item.case_ref, kind=item.kind.value,
+        actor=actor_id, unit=item.unit_id,
     )
 
 

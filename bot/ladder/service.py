@@ -267,6 +267,10 @@ class LadderService:
             for pid in dict.fromkeys(item.alerted):
                 if pid != actor_id:
                     await messaging.resolved(self.outbox, tx, item, pid, actor_id, resolution, now)
+            # those reminded to answer learn that someone else did (issue #18 item 12)
+            for pid in await store.nudged(tx, item.case_id, item.id):
+                if pid != actor_id and pid not in item.alerted:
+                    await messaging.resolved(self.outbox, tx, item, pid, actor_id, resolution, now, nudged=True)
 
     async def _skipped(self, tx: Tx, case_id: int, case_ref: str, kind: AwaitingKind, title: str,
                        now: datetime) -> None:
@@ -336,6 +340,7 @@ class LadderService:
                 self.outbox, tx, item, case, pid, rung=nxt, not_answered=not_answered, skipped=all_skipped,
                 top=top, draft_id=draft_id,
             )
+        await messaging.requester_escalated(self.outbox, tx, item, case, nxt, people)
         due = None if top else ladder.wait(self.calendar, start, nxt)
         alerted = list(dict.fromkeys([*item.alerted, *people]))
         await store.set_climbed(tx, item.id, rung=nxt, due_at=due, alerted=alerted, skipped=all_skipped, now=now)
@@ -389,6 +394,8 @@ class LadderService:
             self._may_take_over(item, actor_id)
             await audit.record(tx, at=self.clock.now(), actor_id=actor_id, action="ladder_take_over",
                                case_id=item.case_id, case_ref=item.case_ref, item_id=item.id, kind=item.kind.value)
+            case = await self.cases.load(tx, item.case_ref)
+            await messaging.requester_taken_over(self.outbox, tx, item, case, actor_id)
         if item.kind is AwaitingKind.DISTRIBUTION:
             return TakeOver("assign", item.id, item.case_ref, item.unit_id)
         if item.kind is AwaitingKind.FOLLOW_UP:

@@ -23,19 +23,24 @@ async def find_by_ref(tx: Tx, ref: str) -> Row | None:
     return await tx.fetchone(f"{_REPORT} WHERE b.ref = ?", (ref,))
 
 
-async def list_reports(tx: Tx, *, year: int | None = None, units: list[str] | None = None) -> list[Row]:
-    """Reports, oldest first; of one year, and/or naming at least one of `units` (None: any unit)."""
+async def list_reports(tx: Tx, *, year: int | None = None, units: list[str] | None = None,
+                       filed_by: str | None = None) -> list[Row]:
+    """Reports, oldest first; of one year, and/or naming at least one of `units` (None: any unit) or, with
+    `filed_by`, filed by that person."""
     where: list[str] = []
     params: list[Any] = []
     if year is not None:
         where.append("b.year = ?")
         params.append(year)
     if units is not None:
-        if not units:
+        if not units and filed_by is None:
             return []
         marks = ", ".join("?" for _ in units)
-        where.append(f"EXISTS (SELECT 1 FROM json_each(b.units) WHERE value IN ({marks}))")
+        named = f"EXISTS (SELECT 1 FROM json_each(b.units) WHERE value IN ({marks}))" if units else "0"
+        where.append(f"({named} OR b.filed_by = ?)" if filed_by is not None else named)
         params.extend(units)
+        if filed_by is not None:
+            params.append(filed_by)
     sql = _REPORT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY b.year, b.id"
     return await tx.fetchall(sql, params)
 

@@ -46,6 +46,20 @@ async def open_escalation_rows(tx: Tx) -> list[Row]:
         "SELECT * FROM awaiting WHERE resolved_at IS NULL AND (rung > 0 OR kind = 'dispute') ORDER BY since, id")
 
 
+async def nudged(tx: Tx, case_id: int, item_id: int) -> list[str]:
+    """Who was reminded (*påminn*) to answer an awaiting item, from the audit log, first reminded first."""
+    rows = await tx.fetchall(
+        "SELECT detail FROM audit WHERE case_id = ? AND action = 'ladder_nudge' AND result = 'ok' ORDER BY id",
+        (case_id,),
+    )
+    out: list[str] = []
+    for row in rows:
+        detail = json.loads(row["detail"])
+        if detail.get("item_id") == item_id:
+            out.extend(p for p in detail.get("nudged", []) if p not in out)
+    return out
+
+
 async def escalation_alerts_since(tx: Tx, case_id: int, since: datetime) -> list[list[str]]:
     """Who was alerted, per escalation of the case (climbed at least one rung) that is open or was resolved
     at or after `since`."""

@@ -37,7 +37,7 @@ def test_filing_and_working_a_report(tmp_path: Path) -> None:
         "/brist enheter=soc-norr orsaker=rutiner")[1].split("\n", 1)[1]
     assert "BRIST-2026-0002" not in out  # nothing stored for the rejected ones
     assert "→ @maria.sand: Orsaker måste fyllas i." in out
-    assert "→ @maria.sand: Rapporter om brister i samverkan visas för samordnare och för fördelare" in out
+    assert "→ @maria.sand: Rapporter om brister i samverkan (1):" in out  # the one she filed (issue #18 item 13)
     assert "→ @fatima.ali: Rapporter om brister i samverkan (1):" in out
     # GFI-2026-0009 does not exist: nobody but the reporter may learn anything about it, so it is left out
     assert "GFI-2026-0009" not in out.split("@maria.sand> /brist enheter=soc-norr orsaker=rutiner")[1]

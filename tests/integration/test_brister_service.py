@@ -84,8 +84,9 @@ async def test_working_a_report_draft_to_closed_is_audited(core: Core, sender: R
     report = await svc(core).file("maria.sand", form())
     with pytest.raises(Refusal, match="brist_not_found"):
         await svc(core).record_measures("ingrid.vik", report.ref, "Något")  # her unit is not named
-    with pytest.raises(Refusal, match="brist_not_found"):
-        await svc(core).get("maria.sand", report.ref)  # the reporter does not see it afterwards
+    assert (await svc(core).get("maria.sand", report.ref)).ref == report.ref  # the reporter reads it (#18 item 13)
+    with pytest.raises(Refusal, match="brist_not_unit"):
+        await svc(core).record_measures("maria.sand", report.ref, "Något")  # but the units record the measures
     r = await svc(core).record_measures("fatima.ali", report.ref, "Funktionsbrevlåda införd.")
     assert r.state is BristState.SUBMITTED and r.measures == "Funktionsbrevlåda införd."
     r = await svc(core).record_dialogue("anna.lind", report.ref, "Parterna träffades och gick igenom rutinen.")
@@ -101,7 +102,7 @@ async def test_working_a_report_draft_to_closed_is_audited(core: Core, sender: R
     assert trail == [
         ("maria.sand", "brist_file", "ok"),
         ("ingrid.vik", "brist_measures", "refused"),
-        ("maria.sand", "brist_view", "refused"),
+        ("maria.sand", "brist_measures", "refused"),  # reading it is not audited, only the refusal
         ("fatima.ali", "brist_measures", "ok"),
         ("anna.lind", "brist_dialogue", "ok"),
         ("anna.lind", "brist_close", "refused"),
@@ -109,9 +110,10 @@ async def test_working_a_report_draft_to_closed_is_audited(core: Core, sender: R
         ("fatima.ali", "brist_measures", "refused"),
     ]
     await core.tick()
-    assert sender.to("jonas.sjo", "brist_changed") and not sender.to("maria.sand", "brist_changed")
+    assert sender.to("jonas.sjo", "brist_changed")
     closed = [s.recipient for s in sender.sent if s.template == "brist_changed" and "har stängt" in s.text]
-    assert sorted(closed) == ["anna.lind", "fatima.ali"]
+    assert sorted(closed) == ["anna.lind", "fatima.ali", "maria.sand"]  # the one who filed it too, with measures
+    assert "Funktionsbrevlåda införd." in sender.to("maria.sand", "brist_changed")[-1].text
 
 
 async def test_measures_are_guarded_and_bounded(core: Core) -> None:
@@ -137,8 +139,9 @@ async def test_listing_by_role_year_and_unit(core: Core, clock: FrozenClock) -> 
     assert refs(await svc(core).list_reports("jonas.sjo", unit="psykiatri")) == [old.ref]
     assert refs(await svc(core).list_reports("ingrid.vik")) == [old.ref]  # psykiatri's distributor
     assert refs(await svc(core).list_reports("ingrid.vik", unit="beroende")) == []
+    assert refs(await svc(core).list_reports("maria.sand")) == [old.ref, new.ref]  # the ones she filed
     with pytest.raises(Refusal, match="brist_list_not_allowed"):
-        await svc(core).list_reports("maria.sand")
+        await svc(core).list_reports("omar.haddad")
     assert refs(await svc(core).year_reports(2025)) == [old.ref]
 
 

@@ -38,7 +38,8 @@ def report(state: BristState = S.SUBMITTED, units: tuple[str, ...] = ("soc-norr"
         ("bo.ek", True),         # deputy of soc-norr
         ("fatima.ali", True),    # distributor of beroende
         ("ingrid.vik", False),   # distributor of a unit the report does not name
-        ("maria.sand", False),   # staff, even the one who filed it
+        ("maria.sand", True),    # the one who filed it reads it (issue #18 item 13)
+        ("omar.haddad", False),  # staff of a named unit who did not file it
         ("carina.berg", False),  # section head
         ("helena.ros", False),   # operations head
         ("it.admin", False),
@@ -55,7 +56,8 @@ def test_who_sees_a_report(directory: Directory, person: str, sees: bool) -> Non
         (A.RECORD_MEASURES, "jonas.sjo", S.DIALOGUE_HELD, None),
         (A.RECORD_MEASURES, "fatima.ali", S.CLOSED, "brist_wrong_state"),
         (A.RECORD_MEASURES, "ingrid.vik", S.SUBMITTED, "brist_not_found"),
-        (A.RECORD_MEASURES, "maria.sand", S.SUBMITTED, "brist_not_found"),
+        (A.RECORD_MEASURES, "maria.sand", S.SUBMITTED, "brist_not_unit"),  # she filed it: she reads, no more
+        (A.RECORD_MEASURES, "omar.haddad", S.SUBMITTED, "brist_not_found"),
         (A.RECORD_DIALOGUE, "anna.lind", S.SUBMITTED, None),
         (A.RECORD_DIALOGUE, "anna.lind", S.DIALOGUE_HELD, None),
         (A.RECORD_DIALOGUE, "anna.lind", S.CLOSED, "brist_wrong_state"),

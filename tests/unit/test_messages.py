@@ -58,7 +58,8 @@ def case(state: CaseState, **kw: Any) -> Case:
 
 S = CaseState
 ABSENCE = Absence(1, "linnea.fors", date(2026, 11, 23), date(2026, 11, 25), "sofia.grahn", "fatima.ali", NOW)
-COMMON = {"actor": "fatima.ali", "distributors": ["fatima.ali"], "next_slot": "tis 24 nov 2026 kl. 09:00",
+COMMON = {"actor": "fatima.ali", "distributors": ["fatima.ali"], "people": ["helena.ros"],
+          "next_slot": "tis 24 nov 2026 kl. 09:00",
           "rebooked": False, "missed_at": NOW, "due": date(2026, 12, 1), "what": "Ring upp", "units": ["beroende"],
           "left_meeting": [], "lost_access": False, "meeting_at": NOW, "paused": True, "ref": "GFI-2026-0007",
           "until": date(2027, 2, 21), "number": 1, "on_the_day": False, "may_renew": True,
@@ -97,6 +98,7 @@ KINDS: dict[str, tuple[CaseState, str]] = {
     "follow_up_proposed": (S.FOLLOW_UP, "fatima.ali"), "follow_up_accepted": (S.FOLLOW_UP, "linnea.fors"),
     "follow_up_declined": (S.FOLLOW_UP, "maria.sand"),
     "participant_wanted": (S.MEETING_BOOKED, "fatima.ali"), "participant_removed": (S.MEETING_BOOKED, "omar.haddad"),
+    "request_escalated": (S.REQUESTED, "maria.sand"), "request_taken_over": (S.REQUESTED, "maria.sand"),
 }
 # What the dispute messages are told besides COMMON (issue #10 item 7).
 DISPUTE = {"unit": "beroende", "other_unit": "soc-norr", "by": "linnea.fors", "reason": "Inte vårt uppdrag",
