@@ -109,7 +109,8 @@ def test_summary_carries_no_free_text() -> None:
 
 # --- templates that show free text ----------------------------------------------------------------
 FREE_TEXT_FIELDS = re.compile(
-    r"\.(brief|contact|meeting_place|other_assignee|closed_note|waiting_reason)\b|\{\{ what \}\}|~ what ~")
+    r"\.(brief|contact|meeting_place|other_assignee|closed_note|waiting_reason)\b|\{\{ what \}\}|~ what ~"
+    r"|\"initial_value\": \{\{ proposal")  # the agreement form prefilled with the other side's proposal
 NOT_MESSAGES = {"console.j2", "home.view.json.j2"}  # console views and App Home: handled by their adapters
 
 
