@@ -30,7 +30,8 @@ FREE = (BRIEF, CONTACT, PLACE, WHAT)
 ROLES: dict[str, tuple[str, dict[str, Level]]] = {
     "maria.sand": ("requester", {"requested": F, "escalated": F, "booked": F, "erased": F}),
     "linnea.fors": ("assignee", {"requested": N, "escalated": N, "booked": F, "erased": F}),
-    "fatima.ali": ("distributor", {"requested": F, "escalated": F, "booked": N, "erased": N}),
+    # she assigned it: she works on it while it is open (issue #18 item 7), not once the consent is withdrawn
+    "fatima.ali": ("distributor", {"requested": F, "escalated": F, "booked": F, "erased": N}),
     "gustav.lund": ("deputy", {"requested": F, "escalated": F, "booked": N, "erased": N}),
     "omar.haddad": ("colleague of the requester", {"requested": N, "escalated": N, "booked": N, "erased": N}),
     "petra.lund": ("other social services unit", {"requested": N, "escalated": N, "booked": N, "erased": N}),
