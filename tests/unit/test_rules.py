@@ -42,6 +42,7 @@ ACTOR: dict[Action, str] = {
     Action.HOLD_NOW: "linnea.fors",
     Action.DISPUTE: "fatima.ali",  # the receiving unit: its distributor (or those responsible)
     Action.SETTLE_DISPUTE: "helena.ros",  # the receiving unit's line manager (first rung of its ladder)
+    Action.PROPOSE_AGREEMENT: "carina.berg",  # the requester's unit's line manager proposes (issue #18 item 2)
     Action.APPOINT: "fatima.ali",  # the target unit's distributor
 }
 # Someone who may never do it.
@@ -63,6 +64,7 @@ OUTSIDER: dict[Action, str] = {
     Action.HOLD_NOW: "maria.sand",
     Action.DISPUTE: "maria.sand",  # the requester cannot say the case is not the receiving unit's
     Action.SETTLE_DISPUTE: "linnea.fors",  # staff, on no ladder
+    Action.PROPOSE_AGREEMENT: "maria.sand",  # the requester proposes nothing: she is on no ladder
     Action.APPOINT: "yusuf.kaya",  # another unit, not on the case
 }
 
