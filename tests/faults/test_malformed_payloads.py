@@ -317,6 +317,9 @@ def test_block_actions(slack_sync: tuple[Loop, SlackBot], body: bytes) -> None:
 @given(body=other_interactions())
 @example(body=interaction_body({"type": "shortcut", "callback_id": "x", "view": None}))  # Bolt's unhandled log
 @example(body=interaction_body({"type": "interactive_message", "callback_id": None}))  # Bolt's action matcher
+@example(body=interaction_body({"type": "block_suggestion", "action_id": False}))  # Bolt's options suggestion
+@example(body=interaction_body({"type": "dialog_suggestion", "action_id": {"a": 1}, "callback_id": "x"}))
+@example(body=interaction_body({"type": "shortcut", "callback_id": ["x"]}))
 def test_other_interactions(slack_sync: tuple[Loop, SlackBot], body: bytes) -> None:
     fuzz_slack(*slack_sync, body)
 

@@ -81,10 +81,26 @@ _LISTS_OF_OBJECTS = ("actions",)
 _EVENT_OBJECTS = ("message", "previous_message")  # in the event: its matchers look into these
 
 
+# Ids Bolt pastes into text (its warning about an unhandled request joins `'"' + action_id + '"'`): when present,
+# they are text or nothing, at the top and in each action.
+_IDS = ("action_id", "callback_id")
+
+
+def _ids_are_text(data: dict[str, Any]) -> bool:
+    actions = data.get("actions") if isinstance(data.get("actions"), list) else []
+    return all(
+        item.get(key) is None or isinstance(item[key], str)
+        for item in [data, *(a for a in actions if isinstance(a, dict))]
+        for key in _IDS
+    )
+
+
 def _bolt_can_read(data: dict[str, Any]) -> bool:
     """True when Bolt can take the payload apart without crashing (a 500): its own context extraction (ids of
     user, team, channel, authorizations, response URLs) and the fields it reads for an unhandled request."""
     if any(key in data and not isinstance(data[key], dict) for key in _OBJECTS):
+        return False
+    if not _ids_are_text(data):
         return False
     event = data.get("event") or {}
     if any(event.get(key) is not None and not isinstance(event[key], dict) for key in _EVENT_OBJECTS):
