@@ -87,7 +87,8 @@ _IDS = ("action_id", "callback_id")
 
 
 def _ids_are_text(data: dict[str, Any]) -> bool:
-    actions = data.get("actions") if isinstance(data.get("actions"), list) else []
+    found = data.get("actions")
+    actions: list[Any] = found if isinstance(found, list) else []
     return all(
         item.get(key) is None or isinstance(item[key], str)
         for item in [data, *(a for a in actions if isinstance(a, dict))]
