@@ -37,6 +37,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import SecretStr
+
 from bot.cases.service import GfiRequest
 from bot.channels.slack.home import home_view, load_home
 from bot.clock import FrozenClock
@@ -212,7 +214,7 @@ def _clone(conn: sqlite3.Connection, template_ref: str, year: int, count: int, f
                      f"SELECT {', '.join(exprs)} FROM seq, {table} AS src WHERE {where}", params)
 
 
-def _make_due(conn: sqlite3.Connection, at: datetime, escalations: int = DUE_ESCALATIONS,
+def _make_due(conn: _Raw, at: datetime, escalations: int = DUE_ESCALATIONS,
               reminders: int = DUE_REMINDERS) -> None:
     """Make `escalations` acknowledgements and `reminders` consent reminders due by `at` (the last ones by id,
     so that a warm-up's items, fired and due again at a later rung, are not among them)."""
@@ -251,9 +253,54 @@ async def build(path: Path, open_cases: int) -> tuple[Core, FrozenClock]:
 
 
 # --- measuring -------------------------------------------------------------------------------------
-async def measure(open_cases: int) -> list[Row]:
-    """Every figure at one scale."""
-    scale = f"{open_cases:,} open".replace(",", " ")
+class _Raw:
+    """Direct SQL on the benchmark's store, outside the bot: the SQLite file, or the PostgreSQL database (the
+    statement translated as the bot's PostgreSQL dialect does)."""
+
+    def __init__(self, path: Path, url: str | None) -> None:
+        self.path, self.url = path, url
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        if self.url is None:
+            conn = sqlite3.connect(self.path, isolation_level=None)
+            try:
+                conn.execute(sql, params)
+            finally:
+                conn.close()
+            return
+        import psycopg
+
+        from bot.store.dialects.postgresql import translate
+
+        with psycopg.connect(self.url, autocommit=True) as pg:
+            pg.execute(translate(sql), params)  # type: ignore[arg-type]
+
+
+async def to_postgres(path: Path, core: Core, clock: FrozenClock) -> tuple[Core, str]:
+    """Copy the built SQLite store into a fresh PostgreSQL database (as `gfi-bot migrate-store` does) and open
+    the bot on it."""
+    import psycopg
+
+    from bench.bench_slack_acks import fresh_postgres
+    from bot.store.postgres import PostgresDatabase
+    from bot.store.transfer import _copy
+
+    await core.close()
+    url = fresh_postgres()
+    target = PostgresDatabase(url)
+    await target.open()
+    await target.close()
+    await asyncio.to_thread(_copy, path, url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    settings = Settings(db_path=path, directory_path=DEFAULT_DIRECTORY, _env_file=None)
+    settings.database_url = SecretStr(url)
+    return await open_core(settings, clock=clock, fallback=NullSender()), url
+
+
+async def measure(open_cases: int, engine: str = "sqlite") -> list[Row]:
+    """Every figure at one scale, on one engine."""
+    scale = f"{open_cases:,} open".replace(",", " ") + ("" if engine == "sqlite" else ", PostgreSQL")
     timer = DbTimer()
     timer.install()
     rows: list[Row] = []
@@ -261,6 +308,10 @@ async def measure(open_cases: int) -> list[Row]:
         path = Path(tmp) / "scale.sqlite3"
         t0 = time.perf_counter()
         core, clock = await build(path, open_cases)
+        url: str | None = None
+        if engine == "postgresql":
+            core, url = await to_postgres(path, core, clock)
+        raw = _Raw(path, url)
         built = time.perf_counter() - t0
         try:
             count = int(await _scalar(core, "SELECT COUNT(*) FROM cases WHERE state != 'closed'"))
@@ -276,24 +327,16 @@ async def measure(open_cases: int) -> list[Row]:
                             met=min(idle) < 0.010))
 
             # The first sweep after start compiles the templates it renders: a small one, timed apart.
-            conn = sqlite3.connect(path, isolation_level=None)
-            try:
-                _make_due(conn, clock.now(), WARM_UP, WARM_UP)
-            finally:
-                conn.close()
+            _make_due(raw, clock.now(), WARM_UP, WARM_UP)
             t0 = time.perf_counter()
             warm = await sweep_due(core)
             rows.append(Row("sweeps", f"first sweep after start, {warm} due (compiles templates), {scale}",
                             (time.perf_counter() - t0) * 1000, "ms"))
             clock.advance(timedelta(minutes=1))
-            conn = sqlite3.connect(path, isolation_level=None)
-            try:
-                conn.execute("UPDATE awaiting SET due_at = ? WHERE due_at <= ? AND resolved_at IS NULL",
-                             ((clock.now() + timedelta(days=30)).astimezone(ZoneInfo("UTC")).isoformat(),
-                              clock.now().astimezone(ZoneInfo("UTC")).isoformat()))
-                _make_due(conn, clock.now())
-            finally:
-                conn.close()
+            raw.execute("UPDATE awaiting SET due_at = ? WHERE due_at <= ? AND resolved_at IS NULL",
+                        ((clock.now() + timedelta(days=30)).astimezone(ZoneInfo("UTC")).isoformat(),
+                         clock.now().astimezone(ZoneInfo("UTC")).isoformat()))
+            _make_due(raw, clock.now())
             timer.start()
             t0 = time.perf_counter()
             fired = await sweep_due(core)
@@ -328,8 +371,9 @@ async def measure(open_cases: int) -> list[Row]:
         finally:
             await core.close()
             timer.uninstall()
-        size = _disk_bytes(Path(tmp))
-        rows.append(Row("storage", f"bytes on disk per open case, {scale}", size / open_cases, "B"))
+        if url is None:
+            size = _disk_bytes(Path(tmp))
+            rows.append(Row("storage", f"bytes on disk per open case, {scale}", size / open_cases, "B"))
         rows.append(Row("storage", f"build {scale} (bulk insert)", built, "s"))
     return rows
 
@@ -347,8 +391,13 @@ async def _scalar(core: Core, sql: str) -> Any:
 async def rows(quick: bool) -> list[Row]:
     """The figures: 10⁴ open cases in quick mode, 10⁴, 10⁵ and 10⁶ otherwise."""
     out: list[Row] = []
+    from bench.bench_slack_acks import postgres_available
+
     for n in SCALES[:1] if quick else SCALES:
         out.extend(await measure(n))
+    if postgres_available():  # PostgreSQL beside SQLite, at 10⁴ (quick) and 10⁵ open cases
+        for n in SCALES[:1] if quick else SCALES[:2]:
+            out.extend(await measure(n, "postgresql"))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out.append(Row("storage", "peak RSS (scale benchmark)", rss, "MiB"))
     return out

@@ -8,8 +8,9 @@ reference (a bare slack-bolt app), so the ratio can be shown.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class Row:
     floor: float | None = None  # the bare reference's figure, when there is one
     target: str = ""  # the bound, as text: "≤ 1.5× floor", "< 100 ms"
     met: bool | None = None  # whether the target was met (None: no target)
+    # the machine's 1-minute load average when the figure was measured (the machine is shared)
+    load: float = field(default_factory=lambda: os.getloadavg()[0])
 
 
 def fmt(value: float) -> str:
@@ -37,13 +40,13 @@ def fmt(value: float) -> str:
 def print_table(rows: Iterable[Row]) -> None:
     """Print rows as one aligned table, grouped by section in the order they come."""
     rows = list(rows)
-    head = ("section", "metric", "value", "floor", "ratio", "target", "met")
+    head = ("section", "metric", "value", "floor", "ratio", "target", "met", "load")
     lines: list[tuple[str, ...]] = [head]
     for r in rows:
         ratio = f"{r.value / r.floor:.2f}×" if r.floor else ""
         floor = f"{fmt(r.floor)} {r.unit}" if r.floor is not None else ""
         met = "" if r.met is None else ("yes" if r.met else "NO")
-        lines.append((r.section, r.metric, f"{fmt(r.value)} {r.unit}", floor, ratio, r.target, met))
+        lines.append((r.section, r.metric, f"{fmt(r.value)} {r.unit}", floor, ratio, r.target, met, f"{r.load:.1f}"))
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     for n, line in enumerate(lines):
         print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())

@@ -70,6 +70,10 @@ class Settings(BaseSettings):
                                       env_ignore_empty=True)
 
     db_path: Path = Field(default=Path("gfi-bot.sqlite3"), alias="GFI_DB_PATH")
+    # Issue #22: postgresql://… (or postgres://…, libpq parameters such as sslmode passed through) selects
+    # PostgreSQL for everything the store holds; unset, the SQLite file at GFI_DB_PATH. A secret: it may
+    # hold the password, so it is never printed.
+    database_url: SecretStr | None = Field(default=None, alias="GFI_DATABASE_URL")
     directory_path: Path = Field(default=DEFAULT_DIRECTORY, alias="GFI_DIRECTORY")
     timezone: str = Field(default="Europe/Stockholm", alias="GFI_TIMEZONE")
     consent_default_days: int = Field(default=90, ge=1, le=730, alias="GFI_CONSENT_DEFAULT_DAYS")

@@ -26,7 +26,8 @@ from bot.reminders.service import ReminderService
 from bot.rendering import Renderer
 from bot.stats.facts import StatsHook, fill_principals
 from bot.stats.scheduled import daily_purge
-from bot.store import Database
+from bot.store import Database, open_database
+from bot.store.leader import Leadership
 from bot.suggestions import Suggestions
 
 log = logging.getLogger(__name__)
@@ -60,14 +61,20 @@ class Core:
     sweeps: list[Job] = field(default_factory=list)
     # Free/busy suggestions for booking forms (issue #9): the Graph channel plugs in the finder.
     suggestions: Suggestions = field(default_factory=Suggestions)
+    # The timekeeper (issue #22): on PostgreSQL only the instance that leads sweeps and delivers.
+    leader: Leadership = field(default_factory=Leadership)
 
     async def tick(self) -> None:
-        """Run every sweep once, then deliver what is due. Idempotent: safe to call at any time."""
+        """Run every sweep once, then deliver what is due. Idempotent: safe to call at any time. An instance
+        that does not lead (PostgreSQL, several instances) does nothing: the leader does it."""
+        if not await self.leader.check():
+            return
         for sweep in self.sweeps:
             await sweep()
         await self.dispatcher.run_once()
 
     async def close(self) -> None:
+        await self.leader.close()
         await self.db.close()
 
 
@@ -82,7 +89,8 @@ async def open_core(
     """Load the directory (raises DirectoryError), open and migrate the database, build the services."""
     directory = directory or load_directory(settings.directory_path)
     clock = clock or SystemClock()
-    db = Database(settings.db_path)
+    url = settings.database_url.get_secret_value() if settings.database_url is not None else None
+    db = open_database(url, settings.db_path)
     await db.open()
     await logchain.seal(db)  # rows from before the logs were chained get their hashes, once
     calendar = BusinessCalendar(settings.timezone)
@@ -112,6 +120,8 @@ async def open_core(
         ladder=ladder, reminders=reminders, brister=brister, absences=absences,
         disputes=DisputeService(cases, ladder),
     )
+    core.leader = db.leadership()
+    dispatcher.leads = lambda: core.leader.is_leader
     core.sweeps.append(lambda: run_distribution(core))
     core.sweeps.append(lambda: sweep_due(core))
     core.sweeps.append(lambda: daily_purge(core))  # once a day; the catch-up after downtime and in the console

@@ -113,6 +113,7 @@ class Dispatcher:
         self.sleep = sleep
         self.on_failed: FailureHook | None = None
         self.window: RetryWindow | None = None
+        self.leads: Callable[[], bool] = lambda: True  # only the timekeeper delivers (bot.store.leader)
         self._running = asyncio.Lock()
         self._again = False  # a call came while a run was under way: look once more before ending
         self._wake = asyncio.Event()  # ... and stop waiting for a hold to end
@@ -139,6 +140,8 @@ class Dispatcher:
         """Deliver every message that can go now, each recipient's next in line per pass (`limit` recipients
         a pass), until nothing more can. A call during a run waits until that run has looked again (what it
         delivers is counted there)."""
+        if not self.leads():
+            return DispatchResult()
         if self._running.locked():
             return await self._ask()
         async with self._running:
@@ -149,6 +152,8 @@ class Dispatcher:
         again, until nothing can go that soon or `max_seconds` have passed (the runtime calls again a second
         later; a stop never waits long): a paced recipient is served at its pace, not at the pace of whoever
         calls (the runtime's dispatch job). A call meanwhile wakes it up."""
+        if not self.leads():
+            return DispatchResult()
         if self._running.locked():
             return await self._ask()
         total = DispatchResult()

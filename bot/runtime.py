@@ -30,6 +30,7 @@ from bot.core import Core
 from bot.directory.reload import CHECK_SECONDS, DirectoryWatcher
 from bot.distribution.scheduled import run_distribution
 from bot.stats.scheduled import PURGE_AT, daily_purge
+from bot.store.leader import CHECK_SECONDS as LEADER_CHECK_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class Background:
     @classmethod
     async def start(cls, core: Core, on_tick: Callable[[], None] | None = None) -> Background:
         bg = cls(core, on_tick)
+        await core.leader.check()
         bg.schedule()
         bg.scheduler.start()
         log.info("background started", extra={"event": "background.started", "jobs": len(bg.scheduler.get_jobs())})
@@ -73,6 +75,10 @@ class Background:
         self.scheduler.add_job(
             self._guarded("dispatch", core.dispatcher.drain), "interval", seconds=DISPATCH_SECONDS, id="dispatch"
         )
+        # Several instances on PostgreSQL: each asks often whether it leads, so a dead leader's work is taken
+        # over within seconds; the jobs below run only on the leader (the dispatcher asks it too).
+        self.scheduler.add_job(self._guarded("leader", core.leader.check), "interval", seconds=LEADER_CHECK_SECONDS,
+                               id="leader")
         self._schedule_distribution()
         purge_at = CronTrigger(hour=PURGE_AT.hour, minute=PURGE_AT.minute, timezone=self.scheduler.timezone)
         self.scheduler.add_job(self._guarded("purge", lambda: daily_purge(core)), purge_at, id="purge")
@@ -118,6 +124,8 @@ class Background:
                 self._active.add(task)
             began = time.perf_counter()
             try:
+                if name not in ("leader", "dispatch", "directory") and not self.core.leader.is_leader:
+                    return
                 await job()
                 metrics.JOB_SECONDS.labels(metrics.label(name.split(":")[0], metrics.JOBS)).observe(
                     time.perf_counter() - began)

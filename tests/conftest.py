@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import SecretStr
 
 from bot.clock import FrozenClock
 from bot.config import DEFAULT_DIRECTORY, Settings
@@ -67,12 +68,36 @@ def sender() -> RecordingSender:
 
 
 @pytest.fixture
-async def make_core(tmp_path: Path, clock: FrozenClock, sender: RecordingSender) -> AsyncIterator[CoreFactory]:
-    """Build cores on one database file (build again to simulate a restart)."""
+def engine() -> str:
+    """The store the test runs on: SQLite here; the folders whose tests also run on PostgreSQL override it
+    (tests/integration/conftest.py) with both."""
+    return "sqlite"
+
+
+def postgres_url() -> str:
+    """A fresh, migrated PostgreSQL database for one test (skips the test when there is no server)."""
+    from tests import pg
+
+    if pg.server() is None:
+        pytest.skip("no PostgreSQL: set GFI_TEST_POSTGRES or install the binaries (.ci/run does)")
+    return pg.fresh_database()
+
+
+@pytest.fixture
+async def make_core(
+    tmp_path: Path, clock: FrozenClock, sender: RecordingSender, engine: str,
+) -> AsyncIterator[CoreFactory]:
+    """Build cores on one database (build again to simulate a restart): a SQLite file, or one PostgreSQL
+    database per `db_name` when `engine` is postgresql."""
     cores: list[Core] = []
+    urls: dict[str, str] = {}
 
     async def factory(directory: Directory | None = None, db_name: str = "gfi.sqlite3") -> Core:
         settings = Settings(db_path=tmp_path / db_name, directory_path=DEFAULT_DIRECTORY, _env_file=None)
+        if engine == "postgresql":
+            if db_name not in urls:
+                urls[db_name] = postgres_url()
+            settings.database_url = SecretStr(urls[db_name])
         core = await open_core(settings, clock=clock, fallback=sender, directory=directory)
         cores.append(core)
         return core
@@ -80,6 +105,11 @@ async def make_core(tmp_path: Path, clock: FrozenClock, sender: RecordingSender)
     yield factory
     for core in cores:
         await core.close()
+    if urls:
+        from tests import pg
+
+        for url in urls.values():
+            pg.drop_database(url)
 
 
 @pytest.fixture

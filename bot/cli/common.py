@@ -97,7 +97,8 @@ def run_main(main: Callable[[], Coroutine[Any, Any, int]], lock: Settings | None
 
     store: StoreLock | None = None
     try:
-        if lock is not None and str(lock.db_path) != ":memory:":
+        # one process per SQLite store; PostgreSQL serves any number (issue #22)
+        if lock is not None and lock.database_url is None and str(lock.db_path) != ":memory:":
             store = StoreLock.acquire(lock.db_path)
         return asyncio.run(guarded())
     except BrokenPipeError:

@@ -8,7 +8,7 @@ import sys
 from bot.cli.common import run_main, say, settings_from
 from bot.config import Settings
 from bot.logchain import LOGS, LogState, seal, verify
-from bot.store import Database
+from bot.store import open_database
 from bot.store.chain import Head
 
 
@@ -23,7 +23,8 @@ def parse_head(value: str) -> tuple[str, Head]:
 
 
 async def _verify(settings: Settings, expected: dict[str, list[Head]]) -> list[LogState]:
-    db = Database(settings.db_path)
+    url = settings.database_url.get_secret_value() if settings.database_url is not None else None
+    db = open_database(url, settings.db_path)  # PostgreSQL when GFI_DATABASE_URL is set (issue #22)
     await db.open()
     try:
         await seal(db)  # rows from before the chain get theirs first, as at the bot's start

@@ -9,6 +9,7 @@ from importlib import metadata
 
 from pydantic import ValidationError
 
+from bot import migrate_store
 from bot.cli import config as config_cmds
 from bot.cli import logs as log_cmds
 from bot.cli import reports as operator_cmds
@@ -113,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     package.add_argument("--privacy-url", dest="privacy_url", help="sidan om personuppgifter (TEAMS_PRIVACY_URL)")
     package.add_argument("--terms-url", dest="terms_url", help="användarvillkoren, https (TEAMS_TERMS_URL)")
     package.set_defaults(func=serve_cmds.cmd_teams_package)
+
+    migrate_store.register(sub)  # migrate-store (issue #22, bot/migrate_store.py)
 
     check = sub.add_parser("check-directory", help="kontrollera en katalogfil (varje fel med radnummer)")
     check.add_argument("file")

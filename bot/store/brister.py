@@ -36,7 +36,7 @@ async def list_reports(tx: Tx, *, year: int | None = None, units: list[str] | No
         if not units and filed_by is None:
             return []
         marks = ", ".join("?" for _ in units)
-        named = f"EXISTS (SELECT 1 FROM json_each(b.units) WHERE value IN ({marks}))" if units else "0"
+        named = f"EXISTS (SELECT 1 FROM json_each(b.units) WHERE value IN ({marks}))" if units else "1 = 0"
         where.append(f"({named} OR b.filed_by = ?)" if filed_by is not None else named)
         params.extend(units)
         if filed_by is not None:
@@ -48,7 +48,8 @@ async def list_reports(tx: Tx, *, year: int | None = None, units: list[str] | No
 async def next_ref_number(tx: Tx, year: int) -> int:
     """Take the next report number of the year (1, 2, ...)."""
     await tx.execute(
-        "INSERT INTO brist_counters (year, last) VALUES (?, 1) ON CONFLICT (year) DO UPDATE SET last = last + 1",
+        "INSERT INTO brist_counters (year, last) VALUES (?, 1) "
+        "ON CONFLICT (year) DO UPDATE SET last = brist_counters.last + 1",
         (year,),
     )
     return int(await tx.scalar("SELECT last FROM brist_counters WHERE year = ?", (year,)))

@@ -103,7 +103,7 @@ async def newest_open_requests_of(tx: Tx, person_id: str, limit: int) -> list[Ro
 async def open_requests_count(tx: Tx, person_id: str, cap: int) -> int:
     """How many open cases this person requested, counted up to `cap` (from the `cases_requester_state` index)."""
     return int(await tx.scalar(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM cases WHERE requester_id = ? AND state != 'closed' LIMIT ?)",
+        "SELECT COUNT(*) FROM (SELECT 1 FROM cases WHERE requester_id = ? AND state != 'closed' LIMIT ?) AS capped",
         (person_id, cap),
     ))
 
@@ -128,9 +128,10 @@ async def open_cases_responsible_count(tx: Tx, person_id: str, cap: int) -> int:
     """How many open cases this person is responsible for, counted up to `cap` for each of the two kinds."""
     return int(await tx.scalar(
         "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM case_assignees a JOIN cases c ON c.id = a.case_id "
-        "WHERE a.person_id = :p AND c.state != 'closed' LIMIT :cap)) + (SELECT COUNT(*) FROM (SELECT 1 FROM cases c "
+        "WHERE a.person_id = :p AND c.state != 'closed' LIMIT :cap) AS mine) "
+        "+ (SELECT COUNT(*) FROM (SELECT 1 FROM cases c "
         "WHERE c.assigned_by = :p AND c.other_assignee IS NOT NULL AND c.state != 'closed' "
-        "AND NOT EXISTS (SELECT 1 FROM case_assignees a WHERE a.case_id = c.id) LIMIT :cap))",
+        "AND NOT EXISTS (SELECT 1 FROM case_assignees a WHERE a.case_id = c.id) LIMIT :cap) AS others)",
         {"p": person_id, "cap": cap},
     ))
 
@@ -216,7 +217,8 @@ async def record_inbound(tx: Tx, key: str, case_id: int, now: datetime) -> None:
 async def next_ref_number(tx: Tx, year: int) -> int:
     """Take the next case number of the year (1, 2, ...)."""
     await tx.execute(
-        "INSERT INTO ref_counters (year, last) VALUES (?, 1) ON CONFLICT (year) DO UPDATE SET last = last + 1",
+        "INSERT INTO ref_counters (year, last) VALUES (?, 1) "
+        "ON CONFLICT (year) DO UPDATE SET last = ref_counters.last + 1",
         (year,),
     )
     return int(await tx.scalar("SELECT last FROM ref_counters WHERE year = ?", (year,)))

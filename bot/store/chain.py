@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.store.db import Tx
+from bot.store.dialects import postgresql, sqlite
+
+_DIALECTS = {"sqlite": sqlite, "postgresql": postgresql}
 
 GENESIS = ""  # the "previous hash" of a log's first row
 
@@ -27,6 +30,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "case_reads": ("id", "at", "person_id", "case_ref", "view", "channel"),
 }
 PAGE = 2000  # rows per read while a log is walked
+# The advisory lock number of each log's appends on PostgreSQL ("gfichain" + a log number); never reuse.
+LOCKS: dict[str, int] = {"audit": 0x6766_6963_6861_0001, "case_reads": 0x6766_6963_6861_0002}
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,7 @@ async def head(tx: Tx, table: str) -> Head:
 async def chained(tx: Tx, table: str, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """`rows` (without id) as the next rows of the log: ids after the head, each with its hash. Call it in the
     transaction that inserts them."""
+    await serialise(tx, table)
     last = await head(tx, table)
     out: list[dict[str, Any]] = []
     prev_id, prev_hash = last.id, last.hash
@@ -79,6 +85,7 @@ async def seal_unchained(tx: Tx, table: str) -> int:
     """Give the rows written before the chain existed (hash NULL) their hashes, once, oldest first; returns how
     many. Only before the first chained row: after it, a row without hash is a break that `verify` names.
     The update trigger allows setting a NULL hash and nothing else."""
+    await serialise(tx, table)
     if await tx.scalar(f"SELECT 1 FROM {_table(table)} WHERE hash IS NOT NULL LIMIT 1") is not None:
         return 0  # the chain has begun: a row without hash now is a break for verify to name, never sealed
     columns = ", ".join(COLUMNS[table])
@@ -88,6 +95,14 @@ async def seal_unchained(tx: Tx, table: str) -> int:
         prev = row_hash(table, prev, row)
         await tx.execute(f"UPDATE {_table(table)} SET hash = ? WHERE id = ? AND hash IS NULL", (prev, row["id"]))
     return len(rows)
+
+
+async def serialise(tx: Tx, table: str) -> None:
+    """Hold the log's append lock until the transaction ends, where the engine needs one (PostgreSQL: several
+    instances write; SQLite's single writer needs nothing)."""
+    lock = _DIALECTS[tx.engine].serialise_appends()
+    if lock is not None:
+        await tx.scalar(lock, (LOCKS[_table(table)],))
 
 
 def _table(table: str) -> str:

@@ -36,8 +36,9 @@ from typing import Any, TypeVar
 from bot.startup import StartupError
 from bot.store import upgrade
 from bot.store.files import secure_store
+from bot.store.leader import Leadership
 from bot.store.lock import ensure_directory
-from bot.store.migrations import MIGRATIONS
+from bot.store.migrations import migrations
 
 log = logging.getLogger(__name__)
 
@@ -94,12 +95,15 @@ def drive(coro: Coroutine[Any, Any, T]) -> T:
 
 
 class Tx:
-    """An open transaction: run statements, fetch rows (as dicts).
+    """An open transaction: run statements, fetch rows (as dicts). Statements are written for SQLite (`?`
+    and `:name` placeholders); another engine's Tx translates them (`bot.store.dialects`).
 
     Inside `Database.run` it is on the database thread and each call completes at once; inside
     `transaction()`/`read()` each call is one hop to the connection's thread."""
 
-    def __init__(self, conn: sqlite3.Connection, worker: Worker | None = None) -> None:
+    engine = "sqlite"
+
+    def __init__(self, conn: Any, worker: Worker | None = None) -> None:
         self._conn = conn
         self._worker = worker  # None: already on the connection's thread (a unit of work)
         self.committed: list[Callable[[], None]] = []
@@ -109,10 +113,17 @@ class Tx:
         for changes to in-memory state, which a unit of work, running on the database thread, must not touch."""
         self.committed.append(fn)
 
+    def _run(self, sql: str, params: Params, want: str) -> Any:
+        """One statement, on the connection's thread."""
+        return _run(self._conn, sql, params, want)
+
+    def _many(self, sql: str, rows: list[Sequence[Any]]) -> None:
+        self._conn.executemany(sql, rows).close()
+
     async def _one(self, sql: str, params: Params, want: str) -> Any:
         if self._worker is None:
-            return _run(self._conn, sql, params, want)
-        return await self._worker.call(_run, self._conn, sql, params, want)
+            return self._run(sql, params, want)
+        return await self._worker.call(self._run, sql, params, want)
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns the number of rows changed."""
@@ -125,11 +136,11 @@ class Tx:
         return int(row_id)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        rows = list(rows)
+        listed = list(rows)
         if self._worker is None:
-            self._conn.executemany(sql, rows).close()
+            self._many(sql, listed)
         else:
-            await self._worker.call(lambda: self._conn.executemany(sql, rows).close())
+            await self._worker.call(self._many, sql, listed)
 
     async def fetchone(self, sql: str, params: Params = ()) -> dict[str, Any] | None:
         row = await self._one(sql, params, "row")
@@ -143,11 +154,13 @@ class Tx:
         return row[0] if row is not None else None
 
 
-def _unit(conn: sqlite3.Connection, begin: str, end: str, work: Work[T]) -> tuple[T, list[Callable[[], None]]]:
+def _unit(
+    conn: Any, tx_type: type[Tx], begin: str, end: str, work: Work[T],
+) -> tuple[T, list[Callable[[], None]]]:
     """On the connection's thread: begin, run the whole unit of work, then `end` (COMMIT, or ROLLBACK for a
     read); roll back if it raises. Returns its result and what is to be called after the commit."""
     conn.execute(begin)
-    tx = Tx(conn)
+    tx = tx_type(conn)
     try:
         result = drive(work(tx))
     except BaseException:
@@ -158,9 +171,9 @@ def _unit(conn: sqlite3.Connection, begin: str, end: str, work: Work[T]) -> tupl
 
 
 @asynccontextmanager
-async def _hops(conn: sqlite3.Connection, worker: Worker, begin: str, end: str) -> AsyncIterator[Tx]:
+async def _hops(conn: Any, tx_type: type[Tx], worker: Worker, begin: str, end: str) -> AsyncIterator[Tx]:
     await worker.call(conn.execute, begin)
-    tx = Tx(conn, worker)
+    tx = tx_type(conn, worker)
     try:
         yield tx
     except BaseException:
@@ -175,13 +188,16 @@ async def _hops(conn: sqlite3.Connection, worker: Worker, begin: str, end: str) 
 class _Conn:
     """A connection and its thread."""
 
-    def __init__(self, conn: sqlite3.Connection, worker: Worker) -> None:
+    def __init__(self, conn: Any, worker: Worker, tx_type: type[Tx] = Tx) -> None:
         self.conn = conn
         self.worker = worker
+        self.tx_type = tx_type
 
     async def unit(self, begin: str, end: str, work: Work[T]) -> T:
         """`work` in one call on the thread (see `_unit`), then what it left for after the commit."""
-        done: tuple[T, list[Callable[[], None]]] = await self.worker.call(_unit, self.conn, begin, end, work)
+        done: tuple[T, list[Callable[[], None]]] = await self.worker.call(
+            _unit, self.conn, self.tx_type, begin, end, work
+        )
         result, callbacks = done
         for fn in callbacks:
             fn()
@@ -240,7 +256,11 @@ READERS = 2  # read connections: each is a thread; two cores, and reads are shor
 
 class Database:
     """Owns the connections; `run()`/`transaction()` give exclusive, atomic access, `run_read()`/`read()` a
-    read-only snapshot."""
+    read-only snapshot. This is the SQLite store; `bot.store.postgres.PostgresDatabase` the PostgreSQL one."""
+
+    engine = "sqlite"
+    BEGIN_WRITE = "BEGIN IMMEDIATE"
+    BEGIN_READ = "BEGIN"
 
     def __init__(self, path: Path | str, *, readers: int = READERS) -> None:
         self.path = str(path)
@@ -341,8 +361,8 @@ class Database:
         try:
             if self._lock.locked():  # a `transaction()` is open: after it (units themselves are one call each)
                 async with self._lock:
-                    return await writer.unit("BEGIN IMMEDIATE", "COMMIT", work)
-            return await writer.unit("BEGIN IMMEDIATE", "COMMIT", work)
+                    return await writer.unit(self.BEGIN_WRITE, "COMMIT", work)
+            return await writer.unit(self.BEGIN_WRITE, "COMMIT", work)
         finally:
             _observe(time.perf_counter() - began)
 
@@ -353,7 +373,7 @@ class Database:
             return await self.run(work)
         reader = await self._idle.get()
         try:
-            return await reader.unit("BEGIN", "ROLLBACK", work)
+            return await reader.unit(self.BEGIN_READ, "ROLLBACK", work)
         finally:
             self._idle.put_nowait(reader)
 
@@ -364,7 +384,7 @@ class Database:
         async with self._lock:
             began = time.perf_counter()
             try:
-                async with _hops(writer.conn, writer.worker, "BEGIN IMMEDIATE", "COMMIT") as tx:
+                async with _hops(writer.conn, writer.tx_type, writer.worker, self.BEGIN_WRITE, "COMMIT") as tx:
                     yield tx
             finally:
                 _observe(time.perf_counter() - began)
@@ -381,10 +401,14 @@ class Database:
             return
         reader = await self._idle.get()
         try:
-            async with _hops(reader.conn, reader.worker, "BEGIN", "ROLLBACK") as tx:
+            async with _hops(reader.conn, reader.tx_type, reader.worker, self.BEGIN_READ, "ROLLBACK") as tx:
                 yield tx
         finally:
             self._idle.put_nowait(reader)
+
+    def leadership(self) -> Leadership:
+        """Who keeps time (`bot.store.leader`): on SQLite always this process, the one the store belongs to."""
+        return Leadership()
 
     async def scrub(self) -> bool:
         """Make an erasure final on disk; call it once after the transaction that erased text commits.
@@ -419,10 +443,11 @@ def _migrate(conn: sqlite3.Connection, path: str) -> None:
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
     )
     done = {int(r[0]) for r in conn.execute("SELECT version FROM schema_migrations").fetchall()}
-    upgrade.check_not_newer(path, done, (v for v, _ in MIGRATIONS))
-    if done and path != ":memory:" and any(v not in done for v, _ in MIGRATIONS):
+    known = [v for v, _ in migrations("sqlite")]
+    upgrade.check_not_newer(path, done, known)
+    if done and path != ":memory:" and any(v not in done for v in known):
         upgrade.backup_before_migrating(path, max(done))
-    for version, sql in sorted(MIGRATIONS):
+    for version, sql in migrations("sqlite"):
         if version in done:
             continue
         # executescript commits on its own; run the migration and its record in one script.

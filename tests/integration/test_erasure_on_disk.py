@@ -8,10 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.clock import FrozenClock
 from bot.core import Core
 from tests.conftest import CoreFactory, RecordingSender, local
 from tests.timekit import advance, form
+
+# About the SQLite file itself (its pages, -wal and -shm, its migrations, a command given its path).
+SQLITE_ONLY = pytest.mark.parametrize("engine", ["sqlite"])
 
 MARKER = "Kvittrande-Näktergal-4711"  # a distinctive brief that appears nowhere else
 
@@ -35,6 +40,7 @@ async def file_case_and_spread_the_brief(core: Core) -> str:
     return case.ref
 
 
+@SQLITE_ONLY
 async def test_withdrawn_consent_leaves_no_trace_in_the_database_wal_or_shm(
     make_core: CoreFactory, tmp_path: Path, sender: RecordingSender
 ) -> None:
@@ -69,6 +75,7 @@ async def test_erasure_is_final_for_a_case_among_others(make_core: CoreFactory, 
     assert "Behåll-Rödhake-0815" in (await core.cases.get(keep.ref)).brief
 
 
+@SQLITE_ONLY
 async def test_withdrawal_erases_the_brief_from_a_delivered_distribution_queue(
     make_core: CoreFactory, tmp_path: Path, clock: FrozenClock, sender: RecordingSender
 ) -> None:

@@ -12,6 +12,8 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.channels.console import ConsoleSession
 from bot.clock import FrozenClock
 from bot.config import DEFAULT_DIRECTORY
@@ -19,6 +21,9 @@ from bot.core import Core
 from bot.messages import actions as A
 from tests.conftest import RecordingSender, local
 from tests.timekit import advance, form
+
+# About the SQLite file itself (its pages, -wal and -shm, its migrations, a command given its path).
+SQLITE_ONLY = pytest.mark.parametrize("engine", ["sqlite"])
 
 PLACE = "Beroendemottagningen, rum 4"
 WHAT = "Kontakt med boendestödet tas"
@@ -106,6 +111,7 @@ def pdf_title(data: bytes) -> str:
     return bytes.fromhex(m.group(1).decode()).decode("utf-16-be")
 
 
+@SQLITE_ONLY
 async def test_the_cli_writes_the_journal_as_pdf_for_someone_in_the_case(
     core: Core, clock: FrozenClock, sender: RecordingSender, tmp_path: Path
 ) -> None:

@@ -21,6 +21,9 @@ from bot.stats.service import last_twelve_months
 from tests.conftest import CoreFactory, local
 from tests.timekit import form
 
+# About the SQLite file itself (its pages, -wal and -shm, its migrations, a command given its path).
+SQLITE_ONLY = pytest.mark.parametrize("engine", ["sqlite"])
+
 START, END = date(2026, 11, 1), date(2026, 12, 31)
 
 
@@ -127,6 +130,7 @@ async def test_reassignment_and_reopening_keep_the_first_times(core: Core, clock
     assert (u.to_distribution.median, u.to_acknowledgement.median) == (1.0, 2.0)
 
 
+@SQLITE_ONLY
 async def test_migration_backfills_existing_cases(make_core: CoreFactory, clock: FrozenClock) -> None:
     core = await make_core()
     await known_timings(core, clock)
@@ -151,6 +155,7 @@ def stored_bytes(db: Path) -> bytes:
     return b"".join(p.read_bytes() for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")) if p.exists())
 
 
+@SQLITE_ONLY
 async def test_purge_keeps_statistics_and_leaves_no_free_text(core: Core, clock: FrozenClock, tmp_path: Path) -> None:
     f = await known_timings(core, clock)
     clock.set(local("2027-06-01T10:00"))

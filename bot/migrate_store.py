@@ -1,0 +1,58 @@
+"""`gfi-bot migrate-store --to postgresql://…`: the command around `bot.store.transfer` (issue #22)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot import texts
+from bot.startup import StartupError, describe
+from bot.store import uses_postgres
+from bot.store.lock import StoreLock
+from bot.store.transfer import TransferError, migrate_store
+
+
+def cmd_migrate_store(args: argparse.Namespace) -> int:
+    from bot.config import Settings
+
+    url = str(args.to)
+    source = Path(args.db) if args.db else Settings().db_path
+    if not uses_postgres(url):
+        print(describe(StartupError("store_bad_url", reason="--to")), file=sys.stderr)
+        return 1
+    if not source.exists():
+        print(describe(StartupError("store_cannot_open", path=source)), file=sys.stderr)
+        return 1
+    lock = None
+    try:
+        lock = StoreLock.acquire(source)  # no bot may write the SQLite store while it is copied
+        counts = asyncio.run(migrate_store(source, url))
+    except StartupError as exc:
+        print(describe(exc), file=sys.stderr)
+        return 1
+    except TransferError as exc:
+        reason = str(exc)
+        if reason == "target_not_empty":
+            print(texts.text("cli", "store_target_not_empty"), file=sys.stderr)
+        else:
+            print(texts.text("cli", "store_copy_mismatch", reason=reason), file=sys.stderr)
+        return 1
+    finally:
+        if lock is not None:
+            lock.release()
+    total = sum(counts.values())
+    print(texts.text("cli", "store_copied", rows=total, tables=len(counts), source=source))
+    for table, n in sorted(counts.items()):
+        print(f"  {table}: {n}")
+    return 0
+
+
+def register(sub: Any) -> None:
+    """The `migrate-store` subcommand (bot/cli.py calls this)."""
+    parser = sub.add_parser("migrate-store", help="kopiera SQLite-databasen till PostgreSQL (allt, med loggar)")
+    parser.add_argument("--to", required=True, help="postgresql://användare@värd:port/databas")
+    parser.add_argument("--db", help="SQLite-filen (standard GFI_DB_PATH)")
+    parser.set_defaults(func=cmd_migrate_store)

@@ -1,0 +1,96 @@
+"""PostgreSQL: the repositories' SQLite statements, translated once per distinct statement (cached).
+
+- placeholders: `?` becomes `%s` and `:name` becomes `%(name)s` (psycopg's), a literal `%` becomes `%%`;
+  quoted strings, quoted names, comments and `::` casts are left alone;
+- JSON lists stay text (as on SQLite); `json_each(x)` becomes `jsonb_array_elements_text(CAST(x AS jsonb))
+  AS json_each(value)`, so `value` and `json_each.value` read the same on both;
+- SQLite's `a IS b` between values is `a IS NOT DISTINCT FROM b` (and `IS NOT` is `IS DISTINCT FROM`);
+- the table catalogue: `sqlite_master … type = 'table' AND name = ?` reads `information_schema.tables`;
+- an INSERT whose new id is wanted gets `RETURNING id` (PostgreSQL has no last row id);
+- upserts (`ON CONFLICT … DO UPDATE/NOTHING`, `excluded.`) and `RETURNING` are the same in both;
+- times are the same ISO 8601 text as on SQLite (compared as text), so no time arithmetic differs;
+- locking: row locks and `FOR UPDATE SKIP LOCKED` where several instances compete, advisory locks for the
+  migrations and the leader (`bot.store.postgres`);
+- erasure on disk: a DELETE or UPDATE leaves the old row version in the table's pages until VACUUM;
+  `PostgresDatabase.scrub` runs VACUUM on the tables that hold free text after a withdrawal or a purge.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+NAME = "postgresql"
+
+_JSON_EACH = re.compile(r"\bjson_each\(([^()]*)\)")
+# SQLite's `a IS b` / `a IS NOT b` between values (equal, NULLs included) is standard IS [NOT] DISTINCT FROM.
+_IS_VALUE = re.compile(r"\bIS\s+(NOT\s+)?(?!NULL\b|TRUE\b|FALSE\b|DISTINCT\b|NOT\b)([A-Za-z_][\w.]*|\?|:\w+)",
+                       re.IGNORECASE)
+_CATALOGUE = re.compile(r"\bsqlite_master\s+WHERE\s+type\s*=\s*'table'\s+AND\s+name\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=4096)
+def translate(sql: str) -> str:
+    """The statement as PostgreSQL (through psycopg) runs it."""
+    sql = _JSON_EACH.sub(r"jsonb_array_elements_text(CAST(\1 AS jsonb)) AS json_each(value)", sql)
+    sql = _IS_VALUE.sub(lambda m: f"IS {'' if m.group(1) else 'NOT '}DISTINCT FROM {m.group(2)}", sql)
+    sql = _CATALOGUE.sub("information_schema.tables WHERE table_schema = current_schema() AND table_name", sql)
+    return placeholders(sql)
+
+
+def returning_id(sql: str) -> str:
+    """An INSERT that gives back the new row's id."""
+    return sql if re.search(r"\bRETURNING\b", sql, re.IGNORECASE) else sql.rstrip().rstrip(";") + " RETURNING id"
+
+
+def placeholders(sql: str) -> str:
+    """`?` → `%s`, `:name` → `%(name)s`, `%` → `%%`, outside quotes and comments."""
+    out: list[str] = []
+    i, n = 0, len(sql)
+    while i < n:
+        c = sql[i]
+        if c in ("'", '"'):  # a quoted string or name, with doubled quotes inside
+            j = i + 1
+            while j < n:
+                if sql[j] == c:
+                    if j + 1 < n and sql[j + 1] == c:
+                        j += 2
+                        continue
+                    break
+                j += 1
+            out.append(sql[i:j + 1].replace("%", "%%"))
+            i = j + 1
+        elif c == "-" and sql.startswith("--", i):
+            j = sql.find("\n", i)
+            j = n if j < 0 else j
+            out.append(sql[i:j].replace("%", "%%"))
+            i = j
+        elif c == "?":
+            out.append("%s")
+            i += 1
+        elif c == "%":
+            out.append("%%")
+            i += 1
+        elif c == ":":
+            if sql.startswith("::", i):
+                out.append("::")
+                i += 2
+                continue
+            m = re.match(r":([A-Za-z_][A-Za-z0-9_]*)", sql[i:])
+            if m:
+                out.append(f"%({m.group(1)})s")
+                i += len(m.group(0))
+            else:
+                out.append(c)
+                i += 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def serialise_appends() -> str | None:
+    """The statement that makes one writer at a time append to a hash-chained log (`bot.store.chain`): a
+    transaction-level advisory lock per log (its number the parameter), held until commit or rollback, so that
+    the head read and the rows written after it are never interleaved with another instance's."""
+    return "SELECT pg_advisory_xact_lock(?)"

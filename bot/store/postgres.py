@@ -1,0 +1,217 @@
+"""The PostgreSQL store (issue #22): `GFI_DATABASE_URL=postgresql://…` selects it; SQLite stays the default.
+
+The same `Database` surface as SQLite (`run`, `run_read`, `transaction`, `read`, `scrub`), the same units of
+work: each connection is a synchronous psycopg 3 connection on its own thread, so a unit of work is still one
+call on that thread (its statements go to the server one after the other over the one connection; an
+`executemany` is pipelined). Statements are the repositories' SQLite ones, translated by
+`bot.store.dialects.postgresql`. Why psycopg 3 and not asyncpg: its synchronous connection lets ONE
+synchronous unit of work run on both engines unchanged; asyncpg would have needed every unit rewritten as
+awaits over the network, the very trips a unit of work removes.
+
+Migrations run under a session advisory lock, so N instances started at once migrate once; a schema newer
+than the code is refused. Connection problems at start (unreachable, wrong password, newer schema) are one
+Swedish line and exit 1 within the connect timeout; the password is never logged or shown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+import psycopg
+from psycopg import sql as pgsql
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.types.numeric import FloatLoader
+
+from bot.startup import StartupError
+from bot.store.db import Database, Params, Tx, Worker, _Conn
+from bot.store.dialects import postgresql as dialect
+from bot.store.leader import Leadership, PostgresLeadership
+from bot.store.migrations import latest, migrations
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 5  # seconds: an unreachable server is reported at start, well within 10 s
+MIGRATION_LOCK = 0x6766_6962_6F74  # the advisory lock N instances take to migrate once ("gfibot")
+# The tables whose rows hold free text that an erasure or a purge blanks or deletes (see `scrub`).
+FREE_TEXT_TABLES = ("cases", "outbox", "disputes", "meeting_participants", "follow_ups", "brister",
+                    "brist_drafts", "awaiting", "timers", "case_assignees")
+
+
+def describe_target(url: str) -> str:
+    """`host:port/dbname` of a URL, for messages: never the user's password."""
+    try:
+        info = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "?"
+    host = info.get("host") or "localhost"
+    port = info.get("port") or "5432"
+    return f"{host}:{port}/{info.get('dbname') or info.get('user') or ''}"
+
+
+class _Row(dict[str, Any]):
+    """A row as a dict that also answers `row[0]` (as sqlite3.Row does), for `Tx.scalar`."""
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, int):
+            return list(self.values())[key]
+        return super().__getitem__(key)
+
+
+def _rows(cursor: Any) -> Callable[[Sequence[Any]], _Row]:
+    names = [c.name for c in cursor.description or ()]
+    return lambda values: _Row(zip(names, values, strict=True))
+
+
+def _param(value: Any) -> Any:
+    """A parameter as SQLite's adapters store it: booleans as 0/1, dates and times as ISO 8601 text."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, datetime):
+        return value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _params(params: Params) -> Params:
+    if isinstance(params, dict):
+        return {k: _param(v) for k, v in params.items()}
+    return tuple(_param(v) for v in params)
+
+
+class PgTx(Tx):
+    """A transaction on a PostgreSQL connection: the repositories' statements, translated."""
+
+    engine = "postgresql"
+
+    def _run(self, sql: str, params: Params, want: str) -> Any:
+        query = dialect.translate(sql)
+        if want == "lastrowid":
+            query = dialect.returning_id(query)
+        with self._conn.cursor(row_factory=_rows) as cursor:
+            cursor.execute(query, _params(params))
+            if want == "rows":
+                return cursor.fetchall()
+            if want in ("row", "lastrowid"):
+                row = cursor.fetchone()
+                return row["id"] if want == "lastrowid" and row is not None else row
+            return cursor.rowcount
+
+    def _many(self, sql: str, rows: list[Sequence[Any]]) -> None:
+        with self._conn.cursor() as cursor:
+            cursor.executemany(dialect.translate(sql), [_params(r) for r in rows])
+
+
+def _connect(url: str, read_only: bool = False) -> psycopg.Connection[Any]:
+    conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT, application_name="gfi-bot")
+    conn.adapters.register_loader("numeric", FloatLoader)  # SUM/AVG as numbers, as SQLite gives them
+    if read_only:
+        conn.execute("SET default_transaction_read_only = on")
+    return conn
+
+
+class PostgresDatabase(Database):
+    """The PostgreSQL store: one write connection per instance (units of work in turn, as on SQLite; other
+    instances write at the same time, serialised by row locks), and a few read connections."""
+
+    engine = "postgresql"
+    BEGIN_WRITE = "BEGIN"
+    BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+
+    def __init__(self, url: str, *, readers: int = 2) -> None:
+        super().__init__(describe_target(url), readers=readers)
+        self._url = url
+
+    async def _connect(self, name: str, *, read_only: bool = False) -> _Conn:
+        worker = Worker(name)
+        try:
+            conn = await worker.call(_connect, self._url, read_only)
+        except BaseException:
+            worker.close()
+            raise
+        return _Conn(conn, worker, PgTx)
+
+    async def open(self) -> None:
+        """Connect and migrate; StartupError (nothing left open) when the server cannot be used."""
+        try:
+            self._writer = await self._connect("gfi-pg-write")
+            await self._migrate()
+            for n in range(self._readers):
+                reader = await self._connect(f"gfi-pg-read{n}", read_only=True)
+                self._read_conns.append(reader)
+                self._idle.put_nowait(reader)
+        except BaseException as exc:
+            await self.close()
+            if isinstance(exc, psycopg.Error):
+                raise self._pg_startup_error(exc) from None
+            raise
+
+    def _pg_startup_error(self, exc: psycopg.Error) -> StartupError:
+        """The operator's reason, from the error's SQLSTATE or class: never its text (it may quote the URL)."""
+        state = getattr(exc, "sqlstate", None) or ""
+        text = str(exc).lower()
+        # A refused login comes back from libpq as text (no SQLSTATE) when the connection is being made.
+        refused = ("authentication failed", "no password supplied", "pg_hba.conf", "role \"")
+        if state in ("28P01", "28000") or any(r in text for r in refused):
+            return StartupError("store_pg_auth", target=self.path)
+        if "database \"" in text and "does not exist" in text:
+            return StartupError("store_pg_failed", target=self.path, reason="3D000")
+        if isinstance(exc, psycopg.OperationalError) and not state:
+            return StartupError("store_pg_unreachable", target=self.path)
+        return StartupError("store_pg_failed", target=self.path, reason=state or type(exc).__name__)
+
+    async def _migrate(self) -> None:
+        writer = self._write_conn()
+        found = await writer.worker.call(_migrate, writer.conn)
+        if found > latest("postgresql"):
+            raise StartupError("store_newer", path=self.path, found=found, known=latest("postgresql"))
+
+    def leadership(self) -> Leadership:
+        """The leader lock on a connection of its own (`bot.store.leader`)."""
+        return PostgresLeadership(self._url)
+
+    async def scrub(self) -> bool:
+        """Make an erasure final in the tables' pages: VACUUM the tables that hold free text, so that the
+        old row versions (dead tuples) that still hold the erased text are removed. VACUUM runs outside any
+        transaction, on a connection of its own (it does not block reads or writes). What it does not do:
+        the freed space is overwritten only as it is reused, and the write-ahead log and backups keep the
+        old pages until they are recycled (see the deploy docs)."""
+        def vacuum() -> None:
+            with psycopg.connect(self._url, autocommit=True, connect_timeout=CONNECT_TIMEOUT) as conn:
+                conn.execute(pgsql.SQL("VACUUM {}").format(
+                    pgsql.SQL(", ").join(pgsql.Identifier(t) for t in FREE_TEXT_TABLES)))
+
+        try:
+            await asyncio.to_thread(vacuum)
+        except psycopg.Error:
+            log.warning("erasure vacuum incomplete", extra={"event": "store.scrub_busy"})
+            return False
+        return True
+
+
+def _migrate(conn: psycopg.Connection[Any]) -> int:
+    """Apply the pending migrations under the migration lock (N instances starting at once migrate once);
+    returns the store's version (nothing is applied to a store newer than this code)."""
+    conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+    try:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        done = {int(r[0]) for r in conn.execute("SELECT version FROM schema_migrations").fetchall()}
+        if done and max(done) > latest("postgresql"):
+            return max(done)
+        for version, sql in migrations("postgresql"):
+            if version in done or (done and version < max(done)):
+                continue
+            with conn.transaction():
+                conn.execute(sql.encode())  # no parameters: the file runs as written
+                conn.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (%s, %s)",
+                             (version, datetime.now(UTC).isoformat()))
+            log.info("schema migrated", extra={"event": "schema.migrated", "version": version})
+        return latest("postgresql")
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))

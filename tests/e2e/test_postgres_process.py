@@ -1,0 +1,170 @@
+"""`gfi-bot` on PostgreSQL as a real process (issue #22): a bad URL, an unreachable server, a refused password
+and a newer schema are one Swedish line and exit 1 within 10 s, never showing the password; several
+instances start on one database together (the migrations run once); SQLite refuses a newer schema too."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests import pg
+from tests.e2e.test_process_guards import assert_refused, bot_env, gfi_bot
+
+SECRET_PASSWORD = "hemligt-L0senord"
+
+
+def needs_postgres() -> str:
+    if pg.server() is None:
+        pytest.skip("no PostgreSQL: set GFI_TEST_POSTGRES or install the binaries (.ci/run does)")
+    return pg.fresh_database()
+
+
+async def test_an_unreachable_server_is_one_line_within_ten_seconds(tmp_path: Path) -> None:
+    url = f"postgresql://gfi:{SECRET_PASSWORD}@127.0.0.1:9/gfi?sslmode=disable"
+    started = time.monotonic()
+    result = await gfi_bot("console", "--as", "maria.sand", env=bot_env(tmp_path / "x", GFI_DATABASE_URL=url),
+                           cwd=tmp_path, stdin="/hjälp\n")
+    assert time.monotonic() - started < 10
+    assert_refused(result, "svarar inte", "127.0.0.1:9/gfi")
+    assert result.code == 1
+    assert SECRET_PASSWORD not in result.err + result.out
+
+
+async def test_a_url_that_is_not_postgresql_is_refused(tmp_path: Path) -> None:
+    result = await gfi_bot("console", "--as", "maria.sand",
+                           env=bot_env(tmp_path / "x", GFI_DATABASE_URL="mysql://a@b/c"), cwd=tmp_path)
+    assert_refused(result, "GFI_DATABASE_URL")
+
+
+async def test_a_refused_password_is_one_line_without_the_password(tmp_path: Path) -> None:
+    url = needs_postgres()
+    base, name = url.rsplit("/", 1)
+    # the test cluster trusts loopback, so a user that does not exist stands for a refused login (the same
+    # SQLSTATE class 28 as a wrong password)
+    host_part = base.split("@", 1)[1]
+    bad = f"postgresql://nobody_{int(time.time())}:{SECRET_PASSWORD}@{host_part}/{name}"
+    started = time.monotonic()
+    result = await gfi_bot("console", "--as", "maria.sand", env=bot_env(tmp_path / "x", GFI_DATABASE_URL=bad),
+                           cwd=tmp_path, stdin="/hjälp\n")
+    assert time.monotonic() - started < 10
+    assert result.code == 1
+    assert_refused(result, "godtog inte användaren eller lösenordet")
+    assert SECRET_PASSWORD not in result.err + result.out
+    pg.drop_database(url)
+
+
+async def test_a_newer_schema_is_refused_on_postgresql(tmp_path: Path) -> None:
+    url = needs_postgres()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (9999, 'x')")
+    result = await gfi_bot("console", "--as", "maria.sand", env=bot_env(tmp_path / "x", GFI_DATABASE_URL=url),
+                           cwd=tmp_path, stdin="/hjälp\n")
+    assert_refused(result, "schemaversion 9999", "nyare gfi-bot")
+    pg.drop_database(url)
+
+
+async def test_a_newer_schema_is_refused_on_sqlite(tmp_path: Path) -> None:
+    db = tmp_path / "gfi.sqlite3"
+    first = await gfi_bot("console", "--as", "maria.sand", env=bot_env(db), cwd=tmp_path, stdin="/hjälp\n")
+    assert first.code == 0, first.err
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (9999, 'x')")
+    result = await gfi_bot("console", "--as", "maria.sand", env=bot_env(db), cwd=tmp_path, stdin="/hjälp\n")
+    assert_refused(result, "schemaversion 9999")
+
+
+async def test_three_instances_start_together_on_one_database_and_migrate_once(tmp_path: Path) -> None:
+    url = needs_postgres()
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:  # an empty database: nothing migrated
+        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    env = bot_env(tmp_path / "unused.sqlite3", GFI_DATABASE_URL=url)
+    results = await asyncio.gather(*(
+        gfi_bot("console", "--as", "maria.sand", env=env, cwd=tmp_path, stdin="/hjälp\n") for _ in range(3)
+    ))
+    for result in results:
+        assert result.code == 0, result.err
+    with psycopg.connect(url) as conn:
+        versions = [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
+    assert versions == sorted(set(versions)) and versions  # each migration once
+    pg.drop_database(url)
+
+
+async def test_migrate_store_copies_everything_and_the_counters_go_on(tmp_path: Path) -> None:
+    from bot.clock import FrozenClock
+    from bot.config import DEFAULT_DIRECTORY, Settings
+    from bot.core import open_core
+    from tests.conftest import RecordingSender, local
+    from tests.timekit import form
+
+    url = needs_postgres()
+    db = tmp_path / "gfi.sqlite3"
+    clock = FrozenClock(local("2026-11-23T10:00"))
+    settings = Settings(db_path=db, directory_path=DEFAULT_DIRECTORY, _env_file=None)
+    core = await open_core(settings, clock=clock, fallback=RecordingSender())
+    first = await core.cases.request("maria.sand", form())
+    await core.cases.assign("fatima.ali", first.ref, ["linnea.fors"])
+    await core.tick()
+    await core.close()
+    with sqlite3.connect(db) as conn:
+        audit_rows = conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
+        outbox_rows = conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+    assert audit_rows >= 2 and outbox_rows >= 1
+
+    result = await gfi_bot("migrate-store", "--to", url, "--db", str(db), env=bot_env(db), cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert "antalen stämmer" in result.out
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM audit").fetchone() == (audit_rows,)
+        assert conn.execute("SELECT COUNT(*) FROM outbox").fetchone() == (outbox_rows,)
+
+    # the copy is a working store: the case is there and the next one is numbered after it
+    from pydantic import SecretStr
+
+    settings.database_url = SecretStr(url)
+    core = await open_core(settings, clock=clock, fallback=RecordingSender())
+    try:
+        assert (await core.cases.get(first.ref)).ref == first.ref
+        second = await core.cases.request("maria.sand", form())
+        assert second.ref == "GFI-2026-0002"
+    finally:
+        await core.close()
+    again = await gfi_bot("migrate-store", "--to", url, "--db", str(db), env=bot_env(db), cwd=tmp_path)
+    assert again.code == 1 and "redan ärenden" in again.err  # never merged into a store in use
+    pg.drop_database(url)
+
+
+def test_the_hash_chained_logs_are_append_only_on_postgresql() -> None:
+    """Migration 20 on PostgreSQL (as SQLite's): no row without its hash, no existing id again, no UPDATE but
+    sealing a pre-chain row once, no DELETE, no TRUNCATE."""
+    url = needs_postgres()
+
+    def refused(conn: psycopg.Connection[object], sql: str) -> bool:
+        try:
+            conn.execute(sql)
+        except psycopg.errors.RaiseException as exc:
+            return "append-only" in str(exc)
+        return False
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        audit = "INSERT INTO audit (id, at, actor_id, action, result, hash) VALUES (1, 'a', 'x', 'y', 'ok', {})"
+        assert refused(conn, audit.format("NULL"))
+        conn.execute(audit.format("'h1'"))
+        assert refused(conn, audit.format("'h2'"))
+        assert refused(conn, "UPDATE audit SET hash = 'z' WHERE id = 1")
+        assert refused(conn, "DELETE FROM audit WHERE id = 1")
+        assert refused(conn, "TRUNCATE audit")
+        conn.execute("ALTER TABLE case_reads DISABLE TRIGGER case_reads_no_replace")  # rows from before the chain
+        conn.execute("INSERT INTO case_reads (id, at, person_id, case_ref, view, channel) "
+                     "VALUES (5, 'a', 'p', 'r', 'v', 'c'), (6, 'a', 'p', 'r', 'v', 'c')")
+        conn.execute("ALTER TABLE case_reads ENABLE TRIGGER case_reads_no_replace")
+        conn.execute("UPDATE case_reads SET hash = 'h' WHERE id = 5")
+        assert refused(conn, "UPDATE case_reads SET hash = 'h2' WHERE id = 5")
+        assert refused(conn, "UPDATE case_reads SET hash = 'h', view = 'w' WHERE id = 6")
+    pg.drop_database(url)
