@@ -8,13 +8,13 @@ from typing import Any
 from bot import audit
 from bot.cases import messaging
 from bot.cases.base import CaseEngine
-from bot.cases.models import Case, CaseState
+from bot.cases.models import Case
 from bot.cases.rules import (
     Action,
     check_accept_follow_up,
+    check_complete_follow_up,
     check_follow_up_owner,
     is_proposal,
-    may_complete_follow_up,
 )
 from bot.errors import FieldError, Refusal
 from bot.store import Tx
@@ -53,19 +53,8 @@ class FollowUpActions(CaseEngine):
             async with self.db.transaction() as tx:
                 self._require_person(actor_id)
                 case = await self.load(tx, ref)
-                if case.state not in (CaseState.MEETING_HELD, CaseState.FOLLOW_UP):
-                    raise Refusal("wrong_state", ref=case.ref, action="complete_follow_up", state=case.state.value)
-                if not 1 <= number <= len(case.follow_ups):
-                    raise Refusal("follow_up_not_found", ref=case.ref, number=number)
+                check_complete_follow_up(case, actor_id, number)
                 follow_up = case.follow_ups[number - 1]
-                if not may_complete_follow_up(case, actor_id, number):
-                    raise Refusal("not_follow_up_owner", ref=case.ref)
-                if follow_up.done_at is not None:
-                    raise Refusal("follow_up_already_done", ref=case.ref, number=number)
-                if follow_up.proposed:
-                    raise Refusal("follow_up_not_accepted", ref=case.ref, number=number)
-                if follow_up.declined:
-                    raise Refusal("follow_up_declined", ref=case.ref, number=number)
                 now = self.clock.now()
                 await case_store.complete_follow_up(tx, follow_up.id, actor_id, now)
                 await case_store.touch(tx, case.id, now)

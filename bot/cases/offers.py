@@ -11,9 +11,18 @@ from collections.abc import Iterable
 from bot.cases import consent
 from bot.cases.disputes import is_coordinator, outside_own_organisation
 from bot.cases.models import Case, CaseState
-from bot.cases.rules import Action, may, may_complete_follow_up, open_proposals
+from bot.cases.rules import (
+    Action,
+    authorize,
+    check_accept_follow_up,
+    check_complete_follow_up,
+    may,
+    may_complete_follow_up,
+    open_proposals,
+)
 from bot.cases.visibility import Level, level
 from bot.directory import Directory
+from bot.errors import Refusal
 from bot.messages import actions as A
 from bot.messages.model import Offer
 
@@ -96,6 +105,24 @@ def accept_follow_up(case: Case, person_id: str, directory: Directory, number: i
         return ()
     return (Offer(A.ACCEPT_FOLLOW_UP, case.ref, item=number, primary=True),
             Offer(A.DECLINE_FOLLOW_UP, case.ref, item=number))
+
+
+def refusal_now(case: Case, person_id: str, directory: Directory, action: str, item: int | None) -> Refusal | None:
+    """None when the person may take `action` (on follow-up `item`) on the case now; else the refusal the
+    service would give (the e-mail link pages ask this before showing a button). The same checks as the
+    services', from `rules`."""
+    try:
+        if action == A.ACKNOWLEDGE:
+            authorize(Action.ACKNOWLEDGE, case, person_id, directory)
+        elif action == A.FOLLOW_UP_DONE:
+            check_complete_follow_up(case, person_id, item or 0)
+        elif action == A.ACCEPT_FOLLOW_UP:
+            check_accept_follow_up(case, person_id, item or 0, directory)
+        else:
+            return Refusal("link_incomplete", ref=case.ref)
+    except Refusal as refusal:
+        return refusal
+    return None
 
 
 def escalation(item_id: int, ref: str) -> tuple[Offer, ...]:

@@ -135,6 +135,23 @@ def may_complete_follow_up(case: Case, actor_id: str, number: int) -> bool:
 FOLLOW_UP_STATES = frozenset({S.MEETING_HELD, S.FOLLOW_UP})
 
 
+def check_complete_follow_up(case: Case, actor_id: str, number: int) -> None:
+    """Raise Refusal unless `actor_id` may mark follow-up `number` (1-based) done now."""
+    if case.state not in FOLLOW_UP_STATES:
+        raise Refusal("wrong_state", ref=case.ref, action="complete_follow_up", state=case.state.value)
+    if not 1 <= number <= len(case.follow_ups):
+        raise Refusal("follow_up_not_found", ref=case.ref, number=number)
+    follow_up = case.follow_ups[number - 1]
+    if not may_complete_follow_up(case, actor_id, number):
+        raise Refusal("not_follow_up_owner", ref=case.ref)
+    if follow_up.done_at is not None:
+        raise Refusal("follow_up_already_done", ref=case.ref, number=number)
+    if follow_up.proposed:
+        raise Refusal("follow_up_not_accepted", ref=case.ref, number=number)
+    if follow_up.declined:
+        raise Refusal("follow_up_declined", ref=case.ref, number=number)
+
+
 def is_proposal(actor_id: str, owner_id: str, directory: Directory) -> bool:
     """Whether a follow-up `actor_id` gives to `owner_id` is a proposal: the owner works for another principal
     (huvudman: kommun or region) than the one who gives it, so it counts only once they accept it. Within the

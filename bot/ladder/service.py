@@ -420,6 +420,10 @@ class LadderService:
                                case_ref=item.case_ref, item_id=item.id, kind=item.kind.value, nudged=people)
         return people
 
+    def check_take_over(self, item: AwaitingItem, actor_id: str) -> None:
+        """Refusal when `actor_id` may not take `item` over (for pages that show what will happen first)."""
+        self._may_take_over(item, actor_id)
+
     def _may_take_over(self, item: AwaitingItem, actor_id: str) -> None:
         """A dispute is settled, not taken over; a coordinator takes over nothing in another organisation."""
         if item.kind is AwaitingKind.DISPUTE:

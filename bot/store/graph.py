@@ -49,8 +49,10 @@ async def set_calendar_state(tx: Tx, case_id: int, *, state: str, event_id: str 
     )
 
 
-async def link_was_used(tx: Tx, token_id: str) -> bool:
-    return await tx.scalar("SELECT 1 FROM link_uses WHERE token_id = ?", (token_id,)) is not None
+async def link_used_at(tx: Tx, token_id: str) -> str | None:
+    """When a link was used (ISO time), or None."""
+    value = await tx.scalar("SELECT used_at FROM link_uses WHERE token_id = ?", (token_id,))
+    return None if value is None else str(value)
 
 
 async def mark_link_used(tx: Tx, *, token_id: str, person_id: str, case_ref: str | None, action: str,

@@ -117,6 +117,9 @@ async def booked(r: Running, *, at: str = "2026-11-30T13:00") -> str:
     return case.ref
 
 
+PHONE = re.compile(r"\b070[- ]")  # the contact's mobile number, never a uuid's or a timestamp's digits
+
+
 def bodies(r: Running) -> str:
     return json.dumps([c.body for c in r.graph.calls], ensure_ascii=False)
 
@@ -141,8 +144,9 @@ async def test_booking_creates_an_outlook_event_without_free_text(running: Runni
     assert body["transactionId"]
     stored = await event_of(running.core.db, ref)
     assert stored is not None and stored["event_id"] == running.graph.events[str(stored["event_id"])]["id"]
-    for secret in (BRIEF, CONTACT, "070"):
+    for secret in (BRIEF, CONTACT):
         assert secret not in bodies(running)
+    assert not PHONE.search(bodies(running))  # a random id may hold "070"; a phone number starts with it
 
 
 async def test_a_stored_place_the_guard_now_refuses_goes_out_as_no_place(running: Running) -> None:
@@ -252,8 +256,9 @@ async def test_an_email_person_is_notified_without_free_text_and_acts_by_link(ru
     [mail] = running.mails_to("sofia.grahn@rsv.example.se")
     assert case.ref in mail["subject"]
     html = mail["body"]["content"]
-    for secret in (BRIEF, CONTACT, "070"):
+    for secret in (BRIEF, CONTACT):
         assert secret not in json.dumps(mail, ensure_ascii=False)
+    assert not PHONE.search(json.dumps(mail, ensure_ascii=False))
     [url] = re.findall(r'href="([^"]+/a/[^"]+)"', html)
     assert running.slack.to("sofia.grahn") == []  # not on Slack
 
@@ -261,13 +266,20 @@ async def test_an_email_person_is_notified_without_free_text_and_acts_by_link(ru
         async with http.get(url) as resp:
             page = await resp.text()
             assert resp.status == 200 and "Kvittera" in page and "<script" not in page
+            assert "tar kontakt med den som begärde mötet" in page  # what acknowledging promises
+            assert "Stänger du sidan utan att trycka ändras ingenting" in page
+            assert f"<title>Kvittera – {case.ref} – GFI-boten</title>" in page
         assert (await running.core.cases.get(case.ref)).state is CaseState.ASSIGNED  # GET changes nothing
         async with http.post(url) as resp:
             page = await resp.text()
-            assert resp.status == 200 and f"du har kvitterat {case.ref}" in page
+            assert resp.status == 200 and f'du har kvitterat <span class="ref">{case.ref}</span>' in page
+            assert f"<title>Klart – {case.ref} – GFI-boten</title>" in page
         assert (await running.core.cases.get(case.ref)).state is CaseState.ACKNOWLEDGED
-        async with http.post(url) as resp:  # used twice
-            assert resp.status == 410 and "redan använd" in await resp.text()
+        async with http.post(url) as resp:  # used twice: when, and that it worked
+            page = await resp.text()
+            assert resp.status == 410 and "redan använd (mån 23 nov 2026" in page and "gick igenom" in page
+        async with http.get(url) as resp:  # the page of a used link, on GET as well
+            assert resp.status == 410 and "<title>Länken är redan använd – GFI-boten</title>" in await resp.text()
     async with running.core.db.transaction() as tx:
         trail = [(r["actor_id"], r["action"], r["result"], json.loads(r["detail"]).get("reason"))
                  for r in await audit.for_case(tx, case.ref)]
@@ -390,3 +402,35 @@ async def test_free_busy_suggestions_from_get_schedule(running: Running) -> None
     [call] = running.graph.of("getSchedule")
     assert call.path == f"/users/{SENDER}/calendar/getSchedule"
     assert call.body["schedules"] == ["sofia.grahn@rsv.example.se"]  # Maria is on Slack: not asked
+
+
+async def test_a_link_page_offers_only_what_may_be_done_now(running: Running) -> None:
+    """GET shows no button for an action that would be refused (acknowledged already, a follow-up that does
+    not exist), changes nothing and audits nothing; someone outside the case learns no more than for a case
+    that does not exist."""
+    case = await running.core.cases.request("maria.sand", form())
+    await running.core.cases.assign("fatima.ali", case.ref, ["sofia.grahn"])
+    signer = running.channel.signer
+    assert signer is not None
+    now = running.clock.now()
+    ack = signer.url("sofia.grahn", "acknowledge", case.ref, None, now)
+    no_follow_up = signer.url("sofia.grahn", "complete_follow_up", case.ref, 7, now)
+    outsider = signer.url("jonas.sjo", "acknowledge", case.ref, None, now)
+    missing = signer.url("jonas.sjo", "acknowledge", "GFI-2026-9999", None, now)
+    await running.core.cases.acknowledge("sofia.grahn", case.ref)
+    async with aiohttp.ClientSession() as http:
+        async with http.get(ack) as resp:
+            page = await resp.text()
+            assert resp.status == 409 and "<button" not in page and "är redan kvitterat" in page
+        async with http.get(no_follow_up) as resp:
+            page = await resp.text()
+            assert resp.status == 409 and "<button" not in page
+            assert "Det går inte att markera uppföljningen som klar" in page
+        pages = []
+        for url in (outsider, missing):
+            async with http.get(url) as resp:
+                pages.append((resp.status, (await resp.text()).replace(case.ref, "X").replace("GFI-2026-9999", "X")))
+        assert pages[0] == pages[1] and "<button" not in pages[0][1]
+    async with running.core.db.transaction() as tx:
+        refused = await tx.fetchall("SELECT detail FROM audit WHERE action = 'link'")
+    assert refused == []  # GET audits nothing

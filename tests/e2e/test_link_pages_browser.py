@@ -86,6 +86,13 @@ class Visit:
         assert size >= 16
 
 
+async def nowrap(page: Any, ref: str) -> None:
+    """The case reference never breaks over two lines, even on a phone."""
+    for box in await page.locator("span.ref", has_text=ref).all():
+        rects = await box.evaluate("e => e.getClientRects().length")
+        assert rects == 1, ref
+
+
 def secure(response: Any) -> None:
     headers = response.headers
     assert headers["cache-control"] == "no-store"
@@ -125,9 +132,11 @@ async def pages(r: Running, visit: Visit, size: str) -> None:
     assert response is not None and response.status == 200
     secure(response)
     text = await page.inner_text("body")
-    assert f"Sofia Grahn, vill du göra detta i {ref}?" in text
-    assert "Kvittera. Inget ändras förrän du trycker på knappen." in text
-    assert "Länken fungerar en gång" in text
+    assert "Sofia Grahn, det här händer när du trycker på Kvittera:" in text
+    assert f"Du bekräftar att du har tagit emot {ref} och att du tar kontakt med den som begärde mötet" in text
+    assert "Stänger du sidan utan att trycka ändras ingenting. Länken fungerar en gång" in text
+    assert await page.title() == f"Kvittera – {ref} – GFI-boten"
+    await nowrap(page, ref)
     button = page.get_by_role("button", name="Kvittera")
     box = await button.bounding_box()
     assert box is not None and box["y"] + box["height"] <= VIEWPORTS[size]["height"]
@@ -151,7 +160,9 @@ async def pages(r: Running, visit: Visit, size: str) -> None:
     response = await page.goto(link)
     assert response is not None and response.status == 410
     secure(response)
-    assert "Länken är redan använd. Inget har ändrats." in await page.inner_text("body")
+    text = await page.inner_text("body")
+    assert "Länken är redan använd (" in text and "det som gjordes då gick igenom" in text
+    assert await page.title() == "Länken är redan använd – GFI-boten"
     await visit.shot("3-redan-anvand")
 
     # expired, tampered, foreign: each its own clear page

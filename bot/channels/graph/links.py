@@ -131,10 +131,6 @@ class LinkSigner:
         return claim
 
 
-async def was_used(tx: Tx, claim: LinkClaim) -> bool:
-    return await graph_store.link_was_used(tx, claim.token_id)
-
-
 async def mark_used(tx: Tx, claim: LinkClaim, now: datetime) -> bool:
     """Record the use; False when the token was already used (a race or a second click)."""
     return await graph_store.mark_link_used(tx, token_id=claim.token_id, person_id=claim.person_id,

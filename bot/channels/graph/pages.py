@@ -10,14 +10,16 @@ anonymous clients, `edge.py` rate-limits per address and audits the excess in ag
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
 from bot import audit
+from bot.cases import access, offers
 from bot.channels.graph.edge import LinkGate, Summary
-from bot.channels.graph.links import PATH, LinkClaim, LinkRefused, LinkSigner, mark_used, was_used
+from bot.channels.graph.links import PATH, LinkClaim, LinkRefused, LinkSigner, mark_used
 from bot.channels.graph.mail import LABELS
 from bot.channels.graph.templates import GraphTemplates
 from bot.errors import Refusal
@@ -78,7 +80,7 @@ class LinkPages:
         return response
 
     def _page(self, status: int, **ctx: Any) -> web.Response:
-        for key in ("claim", "label", "reason_text", "outcome", "people", "person"):
+        for key in ("claim", "label", "reason_text", "outcome", "people", "person", "used_at", "awaited", "code"):
             ctx.setdefault(key, None)
         ctx.setdefault("chats", [])
         ctx.setdefault("links", self._links())
@@ -86,7 +88,7 @@ class LinkPages:
         return web.Response(text=html, status=status, content_type="text/html", charset="utf-8", headers=HEADERS)
 
     async def _refused(self, code: str, claim: LinkClaim | None, reason_text: str | None = None,
-                       address: str | None = None, **detail: Any) -> web.Response:
+                       address: str | None = None, used_at: datetime | None = None, **detail: Any) -> web.Response:
         """A refused link's page. With `address` (a link refused before any action: counted by the gate), it
         is audited on its own only while the window's budget lasts; otherwise always."""
         if address is None or self.gate.refused(address):
@@ -99,7 +101,12 @@ class LinkPages:
             log.warning("link refused", extra={"event": "link.refused", "reason": code,
                                                "case_ref": claim.ref if claim else None})
         status = {"tampered": 400, "unknown_action": 400, "expired": 410, "used": 410}.get(code, 403)
-        return self._page(status, state="refused", code=code, claim=claim, reason_text=reason_text)
+        return self._page(status, state="refused", code=code, claim=claim, reason_text=reason_text, used_at=used_at)
+
+    async def _used_at(self, claim: LinkClaim) -> datetime | None:
+        async with self.core.db.transaction() as tx:
+            used_at = await graph_store.link_used_at(tx, claim.token_id)
+        return None if used_at is None else datetime.fromisoformat(used_at)
 
     async def _claim(self, request: web.Request) -> LinkClaim | web.Response:
         limited = await self._limited(request)
@@ -112,19 +119,52 @@ class LinkPages:
             return await self._refused(exc.code, exc.claim, address=address)
         if self.core.directory.person(claim.person_id) is None:
             return await self._refused("foreign", claim, address=address)
-        async with self.core.db.transaction() as tx:
-            used = await was_used(tx, claim)
-        if used:
-            return await self._refused("used", claim, address=address)
+        used_at = await self._used_at(claim)
+        if used_at is not None:
+            return await self._refused("used", claim, address=address, used_at=used_at)
         return claim
 
     async def get(self, request: web.Request) -> web.Response:
-        """The confirmation page (nothing changes on GET: mail scanners follow links)."""
+        """The confirmation page, saying what the action will do; or, when the same rules as a button would
+        refuse it now (done already, a follow-up that does not exist, someone outside the case), why, with no
+        button. Nothing changes on GET (mail scanners follow links), and a refusal by the rules is not
+        audited: nothing was tried."""
         claim = await self._claim(request)
         if isinstance(claim, web.Response):
             return claim
+        try:
+            detail = await self._preview(claim)
+        except Refusal as refusal:
+            shown = await self._masked(claim, refusal)
+            return self._page(409, state="refused", code="rules", claim=claim,
+                              reason_text=self.core.renderer.refusal(shown))
         return self._page(200, state="confirm", claim=claim, label=LABELS[claim.action],
-                          person=self.core.directory.name(claim.person_id), chats=self._chats(claim.person_id))
+                          person=self.core.directory.name(claim.person_id), chats=self._chats(claim.person_id),
+                          **detail)
+
+    async def _masked(self, claim: LinkClaim, refusal: Refusal) -> Refusal:
+        """Outside the case: the same answer as for a case that does not exist (as on every channel)."""
+        return await access.masked(self.core.db, self.core.cases.load, self.core.directory, claim.person_id, refusal)
+
+    async def _preview(self, claim: LinkClaim) -> dict[str, Any]:
+        """What the action would do now (whom a reminder goes to, what is taken over); Refusal when the same
+        rules as a button would refuse it (asked of bot.ladder and bot.cases.offers, not decided here)."""
+        core, pid = self.core, claim.person_id
+        if claim.action in ("take_over", "nudge") and claim.item is not None:
+            item = await core.ladder.answerable(pid, claim.item)
+            if claim.ref and item.case_ref != claim.ref:
+                raise Refusal("not_on_ladder", ref=claim.ref)
+            if claim.action == "take_over":
+                core.ladder.check_take_over(item, pid)
+            people = item.ladder.rungs[0].present(core.directory, core.clock.now())
+            return {"people": [core.directory.name(p) for p in people], "awaited": item.kind.value}
+        if claim.ref is None or claim.action == "open":
+            return {}
+        case = await core.cases.get(claim.ref)
+        refusal = offers.refusal_now(case, pid, core.directory, claim.action, claim.item)
+        if refusal is not None:
+            raise refusal
+        return {}
 
     async def post(self, request: web.Request) -> web.Response:
         """Do the action once, as the person the link was made for."""
@@ -134,12 +174,15 @@ class LinkPages:
         async with self.core.db.transaction() as tx:
             first = await mark_used(tx, claim, self.core.clock.now())
         if not first:
-            return await self._refused("used", claim)
+            return await self._refused("used", claim, used_at=await self._used_at(claim))
         try:
             outcome, detail = await self._perform(claim)
         except Refusal as refusal:  # the same rules as a button: e.g. not this person's case, or done already
             code = "foreign" if refusal.code.startswith("not_") else "rules"
-            return await self._refused(code, claim, self.core.renderer.refusal(refusal), refusal=refusal.code)
+            shown = await self._masked(claim, refusal)  # the audit keeps the real reason
+            async with self.core.db.transaction() as tx:  # nothing happened: a used link is one that worked
+                await graph_store.forget_link_use(tx, claim.token_id)
+            return await self._refused(code, claim, self.core.renderer.refusal(shown), refusal=refusal.code)
         except Exception:
             log.exception("link action failed", extra={"event": "link.failed", "case_ref": claim.ref})
             async with self.core.db.transaction() as tx:  # nothing happened: the link may be tried again
