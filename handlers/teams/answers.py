@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from microsoft_agents.activity import AdaptiveCardInvokeResponse
@@ -15,8 +16,12 @@ from bot.cases.models import Case, parse_ref
 from bot.cases.visibility import shown_free_text
 from bot.channels.teams import cards
 from bot.channels.teams.app import TeamsContext
-from bot.errors import Refusal
-from handlers.teams.commands import say
+from bot.errors import FieldError, Refusal
+
+
+def say(ctx: TeamsContext, name: str, **params: Any) -> str:
+    """A macro of teams.j2 (as `commands.say`; here so that the Home and brist handlers can use this module)."""
+    return ctx.core.renderer.macro("teams", name, **params)
 
 
 def response(content: dict[str, Any]) -> AdaptiveCardInvokeResponse:
@@ -72,3 +77,28 @@ async def done(ctx: TeamsContext, person_id: str, action: str, case: Case, **ext
     return done_card(ctx, person_id, say(ctx, "done", action=action, case=case, **extra))
 
 
+
+
+async def submitted_once(ctx: TeamsContext, key: str, verb: str, changes: bool, ref: str | None,
+                         run: Callable[[], Awaitable[dict[str, Any]]],
+                         again: Callable[[dict[str, str]], dict[str, Any]]) -> dict[str, Any]:
+    """One card action that may change something (`changes`): claimed once under `key` (a double click or a
+    redelivered invoke is answered "already done"); field errors back on the form (`again`, with the errors
+    under their fields); refusals as text. A refused or failed submission releases the claim, so the person
+    can correct it and send it again."""
+    if changes and not await ctx.store.claim(key, verb):
+        return cards.text_card(ctx.core.renderer.macro("teams", "already", ref=ref))
+    try:
+        return await run()
+    except FieldError as exc:
+        if changes:
+            await ctx.store.release(key)
+        return again(ctx.core.renderer.field_errors(exc))
+    except Refusal as exc:
+        if changes:
+            await ctx.store.release(key)
+        return cards.text_card(ctx.core.renderer.refusal(exc))
+    except BaseException:
+        if changes:
+            await ctx.store.release(key)
+        raise

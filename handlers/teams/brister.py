@@ -16,6 +16,7 @@ from bot.channels.teams.cards import Field, Form
 from bot.errors import FieldError, Refusal
 from bot.messages import actions
 from handlers.slack.brist_forms import parse_brist, parse_brist_text
+from handlers.teams.answers import submitted_once
 
 FILE = "brist_file"  # the report form's submit (not an offered action, like "request")
 IMMEDIATE_VERBS = frozenset({actions.BRIST_CLOSE, actions.BRIST_OPEN})
@@ -117,19 +118,5 @@ async def answer(ctx: TeamsContext, person_id: str, verb: str, data: dict[str, A
     """One brist card action end to end: claimed once when it changes something (a double click or a
     redelivered invoke is answered "already done"), field errors back on the form, refusals as text."""
     changes = verb == FILE or verb == actions.BRIST_CLOSE or bool(data.get("submit"))
-    if changes and not await ctx.store.claim(key, verb):
-        return cards.text_card(ctx.core.renderer.macro("teams", "already", ref=data.get("ref")))
-    try:
-        return await execute(ctx, person_id, verb, data)
-    except FieldError as exc:
-        if changes:
-            await ctx.store.release(key)
-        return form_again(ctx, verb, data, ctx.core.renderer.field_errors(exc))
-    except Refusal as exc:
-        if changes:
-            await ctx.store.release(key)
-        return cards.text_card(ctx.core.renderer.refusal(exc))
-    except BaseException:
-        if changes:
-            await ctx.store.release(key)
-        raise
+    return await submitted_once(ctx, key, verb, changes, data.get("ref"), lambda: execute(ctx, person_id, verb, data),
+                                lambda errors: form_again(ctx, verb, data, errors))

@@ -21,6 +21,7 @@ from bot.home import load_home
 from bot.stats.service import last_twelve_months
 from handlers.slack.brist_forms import parse_brist
 from handlers.teams import absence, brister, forms
+from handlers.teams.answers import submitted_once
 
 DISMISS_SUBMIT = "brist_draft_dismiss"  # the dismiss form submits with the same verb (data: submit)
 
@@ -139,20 +140,6 @@ async def answer(ctx: TeamsContext, person_id: str, verb: str, data: dict[str, A
                  context: TurnContext) -> dict[str, Any]:
     """One Home card action: views answered every time, a submitted draft form claimed once (a double click
     is answered "already done"), field errors back on the form, refusals as text."""
-    changes = bool(data.get("submit"))
-    if changes and not await ctx.store.claim(key, verb):
-        return cards.text_card(ctx.core.renderer.macro("teams", "already", ref=None))
-    try:
-        return await execute(ctx, person_id, verb, data, context)
-    except FieldError as exc:
-        if changes:
-            await ctx.store.release(key)
-        return form_again(ctx, verb, data, ctx.core.renderer.field_errors(exc))
-    except Refusal as exc:
-        if changes:
-            await ctx.store.release(key)
-        return cards.text_card(ctx.core.renderer.refusal(exc))
-    except BaseException:
-        if changes:
-            await ctx.store.release(key)
-        raise
+    return await submitted_once(ctx, key, verb, bool(data.get("submit")), None,
+                                lambda: execute(ctx, person_id, verb, data, context),
+                                lambda errors: form_again(ctx, verb, data, errors))
