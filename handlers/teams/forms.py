@@ -67,7 +67,8 @@ def request_form(ctx: TeamsContext, person_id: str) -> Form:
         Field("barn", "choice", list(labels.CHILDREN.items()), required=True, expanded=True),
         Field("kontakt", "text", value=core.cases.default_contact(person_id), max_length=300),
         Field("samtycke", "toggle"),
-        Field("omfattar", "choices", _units(ctx), dataset=UNITS),
+        # the units are listed once on the card (under enhet): the consent's units are a typeahead over them
+        Field("omfattar", "choices", _units(ctx), dataset=UNITS, dynamic=True),
         Field("avser", "choices", list(labels.CONSENT_INFO.items()), required=True, expanded=True),
         Field("avser_text", "text", max_length=300),
         Field("form", "choice", list(labels.CONSENT_FORMS.items()), required=True, expanded=True),

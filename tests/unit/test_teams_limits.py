@@ -163,6 +163,18 @@ async def test_request_form_with_250_units_lists_no_unit_twice(big_core: Core) -
     assert all(e["choices.data"]["type"] == "Data.Query" for e in dynamic)
 
 
+async def test_request_form_with_few_units_lists_each_unit_once(core: Core) -> None:
+    """Below the typeahead threshold too: the consent's units are a typeahead, the target unit a list."""
+    content = cards.form_card(core.renderer, forms.request_form(context_of(core, "maria.sand"), "maria.sand"),
+                              nonce="n")
+    accepted(content)
+    text = json.dumps(content, ensure_ascii=False)
+    names = [u.name for u in core.directory.units.values()]
+    assert len(names) < limits.DYNAMIC_CHOICES and all(text.count(n) <= 1 for n in names)
+    [scope] = [e for e in content["body"] if e.get("id") == "omfattar"]
+    assert scope["choices.data"] == {"type": "Data.Query", "dataset": "units", "count": limits.SEARCH_RESULTS}
+
+
 async def test_assign_form_with_150_staff_is_a_typeahead_answered_by_search(big_core: Core) -> None:
     from bot.cases.service import GfiRequest
 

@@ -188,6 +188,7 @@ class Field:
     max_length: int | None = None
     expanded: bool = False  # radio buttons / checkboxes rather than a drop-down
     dataset: str | None = None  # "units" or "staff:<unit>": a dynamic typeahead when the list is long
+    dynamic: bool = False  # with a dataset: a dynamic typeahead however short the list (a list shown elsewhere)
 
 
 @dataclass
@@ -259,7 +260,8 @@ def choice_set(f: Field, value: Any) -> dict[str, Any]:
     chosen = set(value if isinstance(value, list) else str(value or "").split(","))
     out: dict[str, Any] = {"type": "Input.ChoiceSet", "isMultiSelect": f.kind == "choices",
                            "style": "expanded" if f.expanded else "compact"}
-    if f.dataset and (len(f.choices) > limits.DYNAMIC_CHOICES or not f.choices):  # none: a static set is invalid
+    # a dynamic typeahead also with no choices at all: a static set of none is invalid
+    if f.dataset and (f.dynamic or len(f.choices) > limits.DYNAMIC_CHOICES or not f.choices):
         out["choices"] = [{"title": t, "value": v} for v, t in f.choices if v in chosen]
         out["choices.data"] = {"type": "Data.Query", "dataset": f.dataset, "count": limits.SEARCH_RESULTS}
         out["style"] = "filtered"
