@@ -223,10 +223,16 @@ async def test_year_report_and_statistics_as_files_behind_signed_links(bot: Team
         csv_url = next(a["url"] for a in stats.card["actions"] if a["type"] == "Action.OpenUrl")
         async with bot.http.get(csv_url) as resp:
             assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/csv")
+        async with bot.http.get(csv_url) as resp:  # a file link works once
+            assert resp.status == 410 and "redan använd" in await resp.text()
         async with bot.http.get(links[0][:-3] + "xyz") as resp:  # altered: refused, nothing said about why
             assert resp.status == 404
+        expiring = (await bot.act("jonas.sjo", "stats_csv", {})).card["actions"]
+        fresh = next(a["url"] for a in expiring if a["type"] == "Action.OpenUrl")
+        async with bot.http.head(fresh) as resp:  # a HEAD uses nothing
+            assert resp.status == 200
         bot.clock.advance(timedelta(hours=2))
-        async with bot.http.get(links[0]) as resp:  # expired
+        async with bot.http.get(fresh) as resp:  # expired
             assert resp.status == 404
         staff = await bot.act("linnea.fors", "stats_csv", {})
         assert not [a for a in staff.card.get("actions", []) if a["type"] == "Action.OpenUrl"]
