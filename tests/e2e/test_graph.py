@@ -259,7 +259,8 @@ async def test_an_email_person_is_notified_without_free_text_and_acts_by_link(ru
     for secret in (BRIEF, CONTACT):
         assert secret not in json.dumps(mail, ensure_ascii=False)
     assert not PHONE.search(json.dumps(mail, ensure_ascii=False))
-    [url] = re.findall(r'href="([^"]+/a/[^"]+)"', html)
+    url, _show = re.findall(r'href="([^"]+/a/[^"]+)"', html)  # Kvittera, and Visa ärendet (no dead end)
+    assert re.search(r">\s*Visa ärendet\s*<", html)
     assert running.slack.to("sofia.grahn") == []  # not on Slack
 
     async with aiohttp.ClientSession() as http:

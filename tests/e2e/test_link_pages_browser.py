@@ -1,9 +1,11 @@
 """The action-link pages (`/a/<token>`) in a real browser: Debian's headless Chromium driven by Playwright.
 
 At phone size (390×844) and desktop size, with JavaScript off: the page says what will happen before the
-POST (who, which case, the button's label, that the link works once), the button is on the first screen,
-nothing overflows sideways, the form works, and a used, expired, tampered or foreign link gets its clear
-page. Every response carries `Cache-Control: no-store`, `Referrer-Policy: no-referrer` and a restrictive
+POST (who, which case, what the action does, that closing the page changes nothing, that the link works
+once), the button is on the first screen, nothing overflows sideways, references do not wrap, the form works,
+a used, expired, tampered or foreign link gets its clear page, the case is shown only after a button, a small
+form (booking) shows a refused field with what was typed kept, and an expired link sends a fresh one. Every
+response carries `Cache-Control: no-store`, `Referrer-Policy: no-referrer` and a restrictive
 `Content-Security-Policy` with `frame-ancestors 'none'`; the page loads nothing else. A screenshot of each
 page is kept under `test-artifacts/link-pages/` (or `$GFI_TEST_ARTIFACTS/link-pages/`).
 
@@ -187,13 +189,60 @@ async def pages(r: Running, visit: Visit, size: str) -> None:
         await visit.shot(name)
     assert (await r.core.cases.get(other)).state is CaseState.ASSIGNED
 
-    # a link that only opens the case: no form, nothing to POST
+    # the case: nothing on GET (a mail scanner sees nothing, no read is logged), shown after the button
     response = await page.goto(signer.url("sofia.grahn", "open", other, None, now))
     assert response is not None and response.status == 200
     secure(response)
-    assert f"Öppna {other} i" in await page.inner_text("body")
-    assert await page.locator("form").count() == 0
-    await visit.shot("8-oppna")
+    assert "alkohol" not in await page.inner_text("body")  # the brief of tests.timekit.form()
+    await visit.fits()
+    await visit.shot("8-visa-fraga")
+    async with page.expect_response(lambda resp: resp.request.method == "POST") as posted:
+        await page.get_by_role("button", name="Visa ärendet").click()
+    assert (await posted.value).status == 200
+    await page.wait_for_load_state()
+    text = await page.inner_text("body")
+    assert f"{other} – fördelad" in text and "alkohol" in text and "Nästa steg:" in text
+    await visit.fits()
+    await visit.shot("9-arendet")
+
+    # a small form on the page: booking a Saturday is refused on the field, what was typed kept, then confirmed
+    await r.core.cases.acknowledge("sofia.grahn", other)
+    response = await page.goto(signer.url("sofia.grahn", "book", other, None, now))
+    assert response is not None and response.status == 200
+    secure(response)
+    assert await page.title() == f"Boka möte – {other} – GFI-boten"
+    await page.fill("#f-datum", "2026-11-28")
+    await page.fill("#f-tid", "13:00")
+    await page.fill("#f-plats", "Rum 4")
+    await visit.fits()
+    await visit.shot("10-boka")
+    async with page.expect_response(lambda resp: resp.request.method == "POST") as posted:
+        await page.get_by_role("button", name="Boka möte").click()
+    assert (await posted.value).status == 400
+    await page.wait_for_load_state()
+    assert await page.locator("#fel-tid").count() == 1
+    assert await page.input_value("#f-plats") == "Rum 4"
+    await visit.fits()
+    await visit.shot("11-boka-fel")
+    await page.get_by_label("Ja, tiden är rätt").check()
+    async with page.expect_response(lambda resp: resp.request.method == "POST") as posted:
+        await page.get_by_role("button", name="Boka möte").click()
+    assert (await posted.value).status == 200
+    await page.wait_for_load_state()
+    assert "är bokat" in await page.inner_text("body")
+    assert (await r.core.cases.get(other)).state is CaseState.MEETING_BOOKED
+
+    # an expired link: a fresh one is sent to the person, not shown here
+    response = await page.goto(expired)
+    assert response is not None and response.status == 410
+    async with page.expect_response(lambda resp: resp.request.method == "POST") as posted:
+        await page.get_by_role("button", name="Skicka en ny länk").click()
+    assert (await posted.value).status == 200
+    await page.wait_for_load_state()
+    assert "En ny länk är skickad till din e-post" in await page.inner_text("body")
+    assert await page.locator("a[href*='/a/']").count() == 0
+    await visit.fits()
+    await visit.shot("12-ny-lank")
 
     # the pages load nothing but themselves: no script, style sheet, font or image from anywhere
     assert all(u.startswith(r.base_url + "/a/") for u in visit.requests), visit.requests

@@ -77,7 +77,10 @@ def render_mail(message: Message, templates: GraphTemplates, link: LinkMaker) ->
     """Subject, HTML and plain text of one e-mail, with no free text and the offers as signed links."""
     safe = message.without_free_text()
     links = []
-    for offer in safe.offers:
+    shown = list(safe.offers)
+    if safe.case_ref and not any(o.action == "open" for o in shown):  # the case, as far as the person may see it
+        shown.append(Offer("open", safe.case_ref))
+    for offer in shown:
         url = link(offer)
         if url:
             links.append({"label": LABELS.get(offer.action, offer.action), "url": url, "primary": offer.primary})

@@ -16,13 +16,17 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
-from bot import audit
-from bot.cases import access, offers
+from bot import audit, readlog
+from bot.cases import access
+from bot.cases.visibility import has_free_text, summary
+from bot.channels.console.output import readable_history
+from bot.channels.graph import forms, steps
 from bot.channels.graph.edge import LinkGate, Summary
 from bot.channels.graph.links import PATH, LinkClaim, LinkRefused, LinkSigner, mark_used
 from bot.channels.graph.mail import LABELS
 from bot.channels.graph.templates import GraphTemplates
-from bot.errors import Refusal
+from bot.errors import FieldError, Refusal
+from bot.messages.model import Offer
 from bot.store import graph as graph_store
 
 if TYPE_CHECKING:
@@ -80,9 +84,11 @@ class LinkPages:
         return response
 
     def _page(self, status: int, **ctx: Any) -> web.Response:
-        for key in ("claim", "label", "reason_text", "outcome", "people", "person", "used_at", "awaited", "code"):
+        for key in ("claim", "label", "reason_text", "outcome", "people", "person", "used_at", "awaited", "code",
+                    "case_text", "case", "renew", "where", "already"):
             ctx.setdefault(key, None)
-        ctx.setdefault("chats", [])
+        for key in ("chats", "fields", "next_links"):
+            ctx.setdefault(key, [])
         ctx.setdefault("links", self._links())
         html = self.templates.render("graph_link_page.html.j2", **ctx)
         return web.Response(text=html, status=status, content_type="text/html", charset="utf-8", headers=HEADERS)
@@ -101,7 +107,9 @@ class LinkPages:
             log.warning("link refused", extra={"event": "link.refused", "reason": code,
                                                "case_ref": claim.ref if claim else None})
         status = {"tampered": 400, "unknown_action": 400, "expired": 410, "used": 410}.get(code, 403)
-        return self._page(status, state="refused", code=code, claim=claim, reason_text=reason_text, used_at=used_at)
+        renew = code == "expired" and claim is not None and self.core.directory.person(claim.person_id) is not None
+        return self._page(status, state="refused", code=code, claim=claim, reason_text=reason_text, used_at=used_at,
+                          renew=renew, where=self._where(claim.person_id) if renew and claim else None)
 
     async def _used_at(self, claim: LinkClaim) -> datetime | None:
         async with self.core.db.transaction() as tx:
@@ -125,75 +133,166 @@ class LinkPages:
         return claim
 
     async def get(self, request: web.Request) -> web.Response:
-        """The confirmation page, saying what the action will do; or, when the same rules as a button would
-        refuse it now (done already, a follow-up that does not exist, someone outside the case), why, with no
-        button. Nothing changes on GET (mail scanners follow links), and a refusal by the rules is not
-        audited: nothing was tried."""
+        """The page before the POST: what the action will do (or its form, or the button that shows the case);
+        when the same rules as a button would refuse it now (done already, a follow-up that does not exist,
+        someone outside the case), why, with no button. Nothing changes on GET (mail scanners follow links),
+        and a refusal by the rules is not audited: nothing was tried."""
         claim = await self._claim(request)
         if isinstance(claim, web.Response):
             return claim
+        person = self.core.directory.name(claim.person_id)
+        if claim.action == "open":
+            return self._page(200, state="view_ask", claim=claim, person=person, chats=self._chats(claim.person_id))
         try:
-            detail = await self._preview(claim)
+            if claim.action in forms.FORM_ACTIONS and claim.ref:
+                return await self._form_page(claim)
+            detail = await steps.preview(self.core, claim)
         except Refusal as refusal:
-            shown = await self._masked(claim, refusal)
-            return self._page(409, state="refused", code="rules", claim=claim,
-                              reason_text=self.core.renderer.refusal(shown))
-        return self._page(200, state="confirm", claim=claim, label=LABELS[claim.action],
-                          person=self.core.directory.name(claim.person_id), chats=self._chats(claim.person_id),
-                          **detail)
+            return await self._not_now(claim, refusal)
+        return self._page(200, state="confirm", claim=claim, label=LABELS[claim.action], person=person,
+                          chats=self._chats(claim.person_id), **detail)
 
-    async def _masked(self, claim: LinkClaim, refusal: Refusal) -> Refusal:
-        """Outside the case: the same answer as for a case that does not exist (as on every channel)."""
-        return await access.masked(self.core.db, self.core.cases.load, self.core.directory, claim.person_id, refusal)
+    async def _not_now(self, claim: LinkClaim, refusal: Refusal) -> web.Response:
+        shown = await access.masked(self.core.db, self.core.cases.load, self.core.directory, claim.person_id, refusal)
+        return self._page(409, state="refused", code="rules", claim=claim,
+                          reason_text=self.core.renderer.refusal(shown))
 
-    async def _preview(self, claim: LinkClaim) -> dict[str, Any]:
-        """What the action would do now (whom a reminder goes to, what is taken over); Refusal when the same
-        rules as a button would refuse it (asked of bot.ladder and bot.cases.offers, not decided here)."""
-        core, pid = self.core, claim.person_id
-        if claim.action in ("take_over", "nudge") and claim.item is not None:
-            item = await core.ladder.answerable(pid, claim.item)
-            if claim.ref and item.case_ref != claim.ref:
-                raise Refusal("not_on_ladder", ref=claim.ref)
-            if claim.action == "take_over":
-                core.ladder.check_take_over(item, pid)
-            people = item.ladder.rungs[0].present(core.directory, core.clock.now())
-            return {"people": [core.directory.name(p) for p in people], "awaited": item.kind.value}
-        if claim.ref is None or claim.action == "open":
-            return {}
-        case = await core.cases.get(claim.ref)
-        refusal = offers.refusal_now(case, pid, core.directory, claim.action, claim.item)
-        if refusal is not None:
-            raise refusal
-        return {}
+    async def _form_page(self, claim: LinkClaim, values: dict[str, Any] | None = None,
+                         errors: dict[str, str] | None = None) -> web.Response:
+        """A form action's form (after the rule it needs), or the same form again with what was typed and an
+        error under each field."""
+        assert claim.ref is not None
+        case = await self.core.cases.get(claim.ref)
+        forms.check(claim.action, case, claim.person_id, self.core)
+        fields = forms.fields(claim.action, case, claim.person_id, self.core)
+        if values is not None:
+            fields = forms.refill(fields, values, errors or {})
+        return self._page(400 if errors else 200, state="form", claim=claim, label=LABELS[claim.action],
+                          person=self.core.directory.name(claim.person_id), fields=fields, case=case)
 
     async def post(self, request: web.Request) -> web.Response:
-        """Do the action once, as the person the link was made for."""
+        """Do the action once, as the person the link was made for (with a form's values); show the case; or
+        send a fresh link for an expired one."""
+        posted = await request.post()
+        if posted.get("ny") == "1":
+            return await self._renew(request)
         claim = await self._claim(request)
         if isinstance(claim, web.Response):
             return claim
+        if claim.action == "open":
+            return await self._view(claim)
         async with self.core.db.transaction() as tx:
             first = await mark_used(tx, claim, self.core.clock.now())
         if not first:
             return await self._refused("used", claim, used_at=await self._used_at(claim))
+        values = forms.values_of(posted)
+        detail: dict[str, Any] = {}
         try:
-            outcome, detail = await self._perform(claim)
+            if claim.action in forms.FORM_ACTIONS and claim.ref:
+                await forms.submit(self.core, claim.action, claim.person_id, claim.ref, values)
+                outcome = claim.action
+            else:
+                outcome, detail = await steps.perform(self.core, claim)
+        except FieldError as exc:  # the form again, with what was typed: the link is not used up
+            await self._forget(claim)
+            try:
+                return await self._form_page(claim, values, self.core.renderer.field_errors(exc))
+            except Refusal as refusal:
+                return await self._not_now(claim, refusal)
         except Refusal as refusal:  # the same rules as a button: e.g. not this person's case, or done already
             code = "foreign" if refusal.code.startswith("not_") else "rules"
-            shown = await self._masked(claim, refusal)  # the audit keeps the real reason
-            async with self.core.db.transaction() as tx:  # nothing happened: a used link is one that worked
-                await graph_store.forget_link_use(tx, claim.token_id)
+            shown = await access.masked(self.core.db, self.core.cases.load, self.core.directory, claim.person_id,
+                                        refusal)  # outside the case: as for no such case; the audit keeps the reason
+            await self._forget(claim)  # nothing happened: a used link is one that worked
             return await self._refused(code, claim, self.core.renderer.refusal(shown), refusal=refusal.code)
         except Exception:
             log.exception("link action failed", extra={"event": "link.failed", "case_ref": claim.ref})
-            async with self.core.db.transaction() as tx:  # nothing happened: the link may be tried again
-                await graph_store.forget_link_use(tx, claim.token_id)
+            await self._forget(claim)  # nothing happened: the link may be tried again
             return self._page(500, state="error", claim=claim)
         async with self.core.db.transaction() as tx:
             await audit.record(tx, at=self.core.clock.now(), actor_id=claim.person_id, action="link",
                                case_ref=claim.ref, link_action=claim.action, item=claim.item, outcome=outcome)
         await self.core.dispatcher.run_once()
         return self._page(200, state="done", claim=claim, outcome=outcome, label=LABELS[claim.action],
-                          chats=self._chats(claim.person_id), **detail)
+                          chats=self._chats(claim.person_id),
+                          next_links=await self._next_links(claim.person_id, detail.pop("ref", claim.ref)), **detail)
+
+    async def _forget(self, claim: LinkClaim) -> None:
+        async with self.core.db.transaction() as tx:
+            await graph_store.forget_link_use(tx, claim.token_id)
+
+    async def _next_links(self, person_id: str, ref: str | None) -> list[dict[str, str]]:
+        """Fresh links for what the person may do next on the case (no dead end for someone with e-mail only)."""
+        if ref is None:
+            return []
+        case = await self.core.cases.get(ref)
+        now = self.core.clock.now()
+        return [{"label": LABELS[o.action], "url": self.signer.url(person_id, o.action, o.ref or ref, o.item, now)}
+                for o in steps.next_offers(case, person_id, self.core)]
+
+    async def _view(self, claim: LinkClaim) -> web.Response:
+        """The case as far as the need-to-know rule lets the person see it (bot.cases.access, as `/visa`), its
+        free text logged as read; a case they may not see gets the page of a case that does not exist."""
+        core, pid = self.core, claim.person_id
+        try:
+            if claim.ref is None:
+                raise Refusal("link_incomplete")
+            async with core.db.read() as tx:
+                seen = await access.read_case(tx, core.cases.load, core.directory, pid, claim.ref)
+                history = [h for h in await audit.for_case(tx, seen.case.ref)
+                           if h["action"] != "link"] if seen.full else []  # a link's row repeats the action's
+                await core.disputes.history_notes(tx, seen.case, history)
+        except Refusal as refusal:
+            async with core.db.transaction() as tx:
+                await audit.record(tx, at=core.clock.now(), actor_id=pid, action="view_case", result="refused",
+                                   case_ref=claim.ref, reason=refusal.code, channel="email")
+            return self._page(404, state="refused", code="rules", claim=claim,
+                              reason_text=core.renderer.refusal(refusal))
+        if seen.full:
+            text = core.renderer.macro("console", "case_view", case=seen.case, history=readable_history(
+                history, [f.id for f in seen.case.follow_ups]))
+            if has_free_text(seen.case):
+                await readlog.record_now(core.db, at=core.clock.now(), person_id=pid, refs=[seen.case.ref],
+                                         view="visa", channel="email")
+        else:
+            text = core.renderer.macro("console", "case_summary", s=summary(seen.case, seen.alerts))
+        return self._page(200, state="view", claim=claim, case_text=text, chats=self._chats(pid),
+                          next_links=await self._next_links(pid, seen.case.ref))
+
+    async def _renew(self, request: web.Request) -> web.Response:
+        """An expired link's "send me a new one": a fresh link for the same action goes to the person through
+        their own channel (for an e-mail person, their own address), never onto this page. Once per link."""
+        limited = await self._limited(request)
+        if limited is not None:
+            return limited
+        core = self.core
+        try:
+            self.signer.check(request.match_info["token"], core.clock.now())
+        except LinkRefused as exc:
+            if exc.code != "expired" or exc.claim is None or core.directory.person(exc.claim.person_id) is None:
+                return await self._refused(exc.code if exc.code != "expired" else "foreign", exc.claim,
+                                           address=_address(request))
+            claim = exc.claim
+        else:
+            return await self.get(request)  # still valid: nothing to renew
+        offer = Offer(claim.action, claim.ref, claim.item, primary=True)
+        async with core.db.transaction() as tx:
+            first = await graph_store.mark_link_used(tx, token_id="ny:" + claim.token_id, person_id=claim.person_id,
+                                                     case_ref=claim.ref, action="renew", now=core.clock.now())
+            if first:
+                await core.outbox.enqueue(tx, claim.person_id, "link_renewed", case_ref=claim.ref, urgent=True,
+                                          offers=(offer,), label=LABELS[claim.action], ref=claim.ref)
+                await audit.record(tx, at=core.clock.now(), actor_id=claim.person_id, action="link",
+                                   result="renewed", case_ref=claim.ref, link_action=claim.action)
+        if first:
+            await core.dispatcher.run_once()
+        return self._page(200, state="renewed", claim=claim, already=not first, where=self._where(claim.person_id))
+
+    def _where(self, person_id: str) -> str:
+        """Where the person's messages go, in words ("din e-post", "Slack", "Teams")."""
+        person = self.core.directory.person(person_id)
+        channel = person.channel.value if person else "email"
+        return {"slack": "Slack", "teams": "Teams"}.get(channel, "din e-post")
 
     def _chats(self, person_id: str) -> list[str]:
         person = self.core.directory.person(person_id)
@@ -214,31 +313,6 @@ class LinkPages:
         if settings.teams_app_id:
             links["Teams"] = "https://teams.microsoft.com/l/chat/0/0?users=28:" + quote(settings.teams_app_id, safe="")
         return links
-
-    async def _perform(self, claim: LinkClaim) -> tuple[str, dict[str, Any]]:
-        core, pid = self.core, claim.person_id
-        if claim.action == "acknowledge" and claim.ref:
-            await core.cases.acknowledge(pid, claim.ref)
-            return "acknowledged", {}
-        if claim.action == "complete_follow_up" and claim.ref and claim.item is not None:
-            await core.cases.complete_follow_up(pid, claim.ref, claim.item)
-            return "completed", {}
-        if claim.action == "accept_follow_up" and claim.ref and claim.item is not None:
-            await core.cases.accept_follow_up(pid, claim.ref, claim.item)
-            return "accepted", {}
-        if claim.action in ("take_over", "nudge") and claim.item is not None:
-            item = await core.ladder.answerable(pid, claim.item)
-            if claim.ref and item.case_ref != claim.ref:
-                raise Refusal("not_on_ladder", ref=claim.ref)
-            if claim.action == "nudge":
-                nudged = await core.ladder.nudge(pid, claim.item)
-                return "nudged", {"people": [core.directory.name(p) for p in nudged]}
-            result = await core.ladder.take_over(pid, claim.item)
-            return f"take_over_{result.action}", {}
-        if claim.action == "open":
-            return "open", {}
-        raise Refusal("link_incomplete", ref=claim.ref)
-
 
 def _address(request: web.Request) -> str:
     """The client's address as the TCP peer (behind a proxy: the proxy; see edge.py)."""

@@ -43,15 +43,9 @@ class EmailSender:
         def link(offer: Offer) -> str | None:
             if self.signer is None or offer.action not in ACTIONS:
                 return None
-            if offer.action == "open" and not self._has_chat(person_id):
-                return None
             return self.signer.url(person_id, offer.action, offer.ref or fallback_ref, offer.item, self.clock.now())
 
         return link
-
-    def _has_chat(self, person_id: str) -> bool:
-        person = self.directory.person(person_id)
-        return bool(person and (person.slack_user_id or person.m365_upn))
 
     async def send(self, message: OutboxMessage) -> str | None:
         if message.kind == "retract":
