@@ -47,7 +47,7 @@ from bot.core import Core, open_core
 from bot.distribution.scheduled import run_distribution
 from bot.ladder.scheduled import sweep_due
 from bot.outbox import OutboxMessage
-from bot.store import db as db_module
+from bot.store import unit as db_module
 from bot.store.db import Database, Tx
 
 try:

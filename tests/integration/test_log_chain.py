@@ -18,7 +18,7 @@ from bot import audit, logchain, readlog
 from bot.clock import FrozenClock
 from bot.config import DEFAULT_DIRECTORY
 from bot.store import Database, chain
-from bot.store import db as store_db
+from bot.store import sqlite as store_sqlite
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TRIGGERS = {"audit": ("audit_no_update", "audit_no_delete", "audit_no_replace"),
@@ -138,8 +138,8 @@ async def test_a_head_with_another_hash_is_found(db: Database) -> None:
 
 async def test_rows_from_before_the_chain_are_sealed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "old.sqlite3"
-    every = store_db.migrations
-    monkeypatch.setattr(store_db, "migrations", lambda engine: tuple(m for m in every(engine) if m[0] < 20))
+    every = store_sqlite.migrations
+    monkeypatch.setattr(store_sqlite, "migrations", lambda engine: tuple(m for m in every(engine) if m[0] < 20))
     async with Database(path) as old:
         async with old.transaction() as tx:
             for i in range(3):

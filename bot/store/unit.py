@@ -1,0 +1,318 @@
+"""The unit of work, for every engine: a connection on its own thread, and a whole transaction in one trip to it.
+
+A unit of work is one trip to the database thread. `Store.run(work)` hands the whole of `work(tx)` to the
+write connection's own thread, which begins, runs it and commits (or rolls back) without coming back to the
+event loop in between: the write lock is held for the database work only (about 2 ms for a filing), not for
+the twenty-odd waits on a busy event loop that one hop per statement cost. `work` is an ordinary coroutine
+function over the same `Tx` the repositories take; on the database thread every `await tx.…` completes at
+once, so the coroutine is driven to its end there in one step. It may await the store and nothing else: a
+unit of work that waits on anything else (the network, a sleep, a lock) is refused with an error and rolled
+back. The domain plans (validates, renders, reads on a read connection if it must) before it, and the store
+applies: the less Python a unit runs, the shorter the write lock is held. `Store.run_read(work)` is the same
+on a read connection.
+
+The older form, `async with db.transaction() as tx:`, still works (one hop per statement) for code that has
+not been converted; both are serialised on the one write connection. `Store.read()` is the read form of it: a
+snapshot on one of a few read connections, which run while a write is open.
+
+Each connection lives on its own single-thread executor (what aiosqlite is, without its private names). The
+engines open the connections: `bot.store.sqlite.Database` (the default) and `bot.store.postgres`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import functools
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from typing import Any, Self, TypeVar
+
+from bot.store.leader import Leadership
+
+T = TypeVar("T")
+Params = Sequence[Any] | dict[str, Any]
+Work = Callable[["Tx"], Coroutine[Any, Any, T]]
+
+READERS = 2  # read connections: each is a thread; two cores, and reads are short
+
+
+class UnitOfWorkError(RuntimeError):
+    """A unit of work given to `Store.run` waited on something other than the store."""
+
+
+class Worker:
+    """One connection's own thread: every call on the connection runs there, in order (one thread, FIFO)."""
+
+    def __init__(self, name: str) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(*args)` on the thread; the caller's context variables go with it (as `asyncio.to_thread`)."""
+        context = contextvars.copy_context()
+        call: Callable[[], T] = functools.partial(context.run, fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+def _run(conn: Any, sql: str, params: Params, want: str) -> Any:
+    """One statement and what is wanted of it: the rows, the first row, the new row id or the rows changed."""
+    cursor = conn.execute(sql, params)
+    try:
+        if want == "rows":
+            return cursor.fetchall()
+        if want == "row":
+            return cursor.fetchone()
+        if want == "lastrowid":
+            return cursor.lastrowid
+        return cursor.rowcount
+    finally:
+        cursor.close()
+
+
+def drive(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine that awaits only the store (in a unit of work) to its end, here, in one step."""
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    coro.close()
+    raise UnitOfWorkError("a unit of work may await the store only")
+
+
+class Tx:
+    """An open transaction: run statements, fetch rows (as dicts). Statements are written for SQLite (`?`
+    and `:name` placeholders); another engine's Tx translates them (`bot.store.dialects`).
+
+    Inside `Store.run` it is on the database thread and each call completes at once; inside
+    `transaction()`/`read()` each call is one hop to the connection's thread."""
+
+    engine = "sqlite"
+
+    def __init__(self, conn: Any, worker: Worker | None = None) -> None:
+        self._conn = conn
+        self._worker = worker  # None: already on the connection's thread (a unit of work)
+        self.committed: list[Callable[[], None]] = []
+
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        """Call `fn` on the event loop once the transaction has committed (never if it rolls back): the place
+        for changes to in-memory state, which a unit of work, running on the database thread, must not touch."""
+        self.committed.append(fn)
+
+    def _run(self, sql: str, params: Params, want: str) -> Any:
+        """One statement, on the connection's thread."""
+        return _run(self._conn, sql, params, want)
+
+    def _many(self, sql: str, rows: list[Sequence[Any]]) -> None:
+        self._conn.executemany(sql, rows).close()
+
+    async def _one(self, sql: str, params: Params, want: str) -> Any:
+        if self._worker is None:
+            return self._run(sql, params, want)
+        return await self._worker.call(self._run, sql, params, want)
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; returns the number of rows changed."""
+        return int(await self._one(sql, params, "rowcount"))
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """Run an INSERT and return the new row id."""
+        row_id = await self._one(sql, params, "lastrowid")
+        assert row_id is not None
+        return int(row_id)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        listed = list(rows)
+        if self._worker is None:
+            self._many(sql, listed)
+        else:
+            await self._worker.call(self._many, sql, listed)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> dict[str, Any] | None:
+        row = await self._one(sql, params, "row")
+        return dict(row) if row is not None else None
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
+        return [dict(r) for r in await self._one(sql, params, "rows")]
+
+    async def scalar(self, sql: str, params: Params = ()) -> Any:
+        row = await self._one(sql, params, "row")
+        return row[0] if row is not None else None
+
+
+def _unit(
+    conn: Any, tx_type: type[Tx], begin: str, end: str, work: Work[T],
+) -> tuple[T, list[Callable[[], None]]]:
+    """On the connection's thread: begin, run the whole unit of work, then `end` (COMMIT, or ROLLBACK for a
+    read); roll back if it raises. Returns its result and what is to be called after the commit."""
+    conn.execute(begin)
+    tx = tx_type(conn)
+    try:
+        result = drive(work(tx))
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute(end)
+    return result, tx.committed
+
+
+@asynccontextmanager
+async def _hops(conn: Any, tx_type: type[Tx], worker: Worker, begin: str, end: str) -> AsyncIterator[Tx]:
+    await worker.call(conn.execute, begin)
+    tx = tx_type(conn, worker)
+    try:
+        yield tx
+    except BaseException:
+        await worker.call(conn.execute, "ROLLBACK")
+        raise
+    else:
+        await worker.call(conn.execute, end)
+        for fn in tx.committed:
+            fn()
+
+
+class _Conn:
+    """A connection and its thread."""
+
+    def __init__(self, conn: Any, worker: Worker, tx_type: type[Tx] = Tx) -> None:
+        self.conn = conn
+        self.worker = worker
+        self.tx_type = tx_type
+
+    async def unit(self, begin: str, end: str, work: Work[T]) -> T:
+        """`work` in one call on the thread (see `_unit`), then what it left for after the commit."""
+        done: tuple[T, list[Callable[[], None]]] = await self.worker.call(
+            _unit, self.conn, self.tx_type, begin, end, work
+        )
+        result, callbacks = done
+        for fn in callbacks:
+            fn()
+        return result
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.worker.call(self.conn.close)
+        self.worker.close()
+
+
+# Told how long each write unit of work held the store (seconds): bot.metrics registers its histogram here, so
+# the store need not import the rest of the bot.
+transaction_observers: list[Callable[[float], None]] = []
+
+
+def _observe(elapsed: float) -> None:
+    for observe in transaction_observers:
+        observe(elapsed)
+
+
+class Store:
+    """Owns the connections; `run()`/`transaction()` give exclusive, atomic access, `run_read()`/`read()` a
+    read-only snapshot. An engine subclasses it and opens the connections (`open`)."""
+
+    engine = "sqlite"
+    BEGIN_WRITE = "BEGIN IMMEDIATE"
+    BEGIN_READ = "BEGIN"
+
+    def __init__(self, path: str, *, readers: int = READERS) -> None:
+        self.path = path
+        self._writer: _Conn | None = None
+        self._lock = asyncio.Lock()  # held by a `transaction()` for its hops, and by units that wait for one
+        self._readers = readers
+        self._read_conns: list[_Conn] = []
+        self._idle: asyncio.Queue[_Conn] = asyncio.Queue()
+
+    async def open(self) -> None:  # pragma: no cover - every engine has its own
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        conns, self._read_conns = self._read_conns, []
+        self._idle = asyncio.Queue()
+        for reader in conns:
+            await reader.close()
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            await writer.close()
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _write_conn(self) -> _Conn:
+        if self._writer is None:
+            raise RuntimeError("database is not open")
+        return self._writer
+
+    async def run(self, work: Work[T]) -> T:
+        """Run `work(tx)` as one atomic unit of work in one trip to the write connection's thread; rolled back
+        if it raises. `work` may await the store only (UnitOfWorkError otherwise, rolled back)."""
+        writer = self._write_conn()
+        began = time.perf_counter()
+        try:
+            if self._lock.locked():  # a `transaction()` is open: after it (units themselves are one call each)
+                async with self._lock:
+                    return await writer.unit(self.BEGIN_WRITE, "COMMIT", work)
+            return await writer.unit(self.BEGIN_WRITE, "COMMIT", work)
+        finally:
+            _observe(time.perf_counter() - began)
+
+    async def run_read(self, work: Work[T]) -> T:
+        """Run `work(tx)` on a read-only snapshot in one trip to a read connection's thread."""
+        self._write_conn()
+        if not self._read_conns:  # in memory: the write connection
+            return await self.run(work)
+        reader = await self._idle.get()
+        try:
+            return await reader.unit(self.BEGIN_READ, "ROLLBACK", work)
+        finally:
+            self._idle.put_nowait(reader)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """An atomic unit of work, one hop per statement; rolled back if the block raises. Prefer `run()`."""
+        writer = self._write_conn()
+        async with self._lock:
+            began = time.perf_counter()
+            try:
+                async with _hops(writer.conn, writer.tx_type, writer.worker, self.BEGIN_WRITE, "COMMIT") as tx:
+                    yield tx
+            finally:
+                _observe(time.perf_counter() - began)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Tx]:
+        """A read-only snapshot on a read connection: it runs while a write transaction is open (WAL) and
+        sees everything committed before it began. Writing through it raises. Use it for what is shown
+        (Home, queue, views, look-ups before an ack); a read that decides a write belongs in a write."""
+        self._write_conn()
+        if not self._read_conns:  # in memory: the write connection, in turn with the writers
+            async with self.transaction() as tx:
+                yield tx
+            return
+        reader = await self._idle.get()
+        try:
+            async with _hops(reader.conn, reader.tx_type, reader.worker, self.BEGIN_READ, "ROLLBACK") as tx:
+                yield tx
+        finally:
+            self._idle.put_nowait(reader)
+
+    def leadership(self) -> Leadership:
+        """Who keeps time (`bot.store.leader`): by default this process, the one the store belongs to."""
+        return Leadership()
+
+    async def scrub(self) -> bool:  # pragma: no cover - every engine has its own
+        """Make an erasure final on disk (see the engines)."""
+        raise NotImplementedError
+
+    async def schema_version(self) -> int:
+        async def version(tx: Tx) -> int:
+            return int(await tx.scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
+
+        return await self.run_read(version)
