@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -80,6 +80,32 @@ class OutboxMessage:
         )
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A message described and checked before its transaction (`Outbox.prepare`), queued in it (`Outbox.put`)."""
+
+    recipient_id: str
+    template: str
+    channel: str
+    created_at: datetime
+    urgent: bool
+    earliest: datetime
+    dedupe_key: str | None
+    text: str
+    message: str  # the Message as JSON
+    reads: str | None  # JSON list of the cases whose free text it shows
+
+    def with_ref(self, placeholder: str, ref: str) -> Prepared:
+        """The same message for a case whose reference was not known when it was described: `placeholder`
+        (unique, made only of characters that JSON and every renderer keep as they are) becomes `ref`."""
+        return replace(self, text=self.text.replace(placeholder, ref), message=self.message.replace(placeholder, ref),
+                       reads=self.reads.replace(placeholder, ref) if self.reads else None)
+
+    def mentions(self, text: str) -> bool:
+        """Whether `text` is anywhere in the message (a placeholder that `with_ref` could not find whole)."""
+        return text in self.text or text in self.message or bool(self.reads and text in self.reads)
+
+
 class Outbox:
     """Describes and queues messages inside the caller's transaction."""
 
@@ -95,6 +121,54 @@ class Outbox:
         """The message `template` describes for one recipient (not queued)."""
         ctx.setdefault("recipient", recipient_id)
         return describe(self.renderer, template, offers=offers, case_ref=case_ref, **ctx)
+
+    def prepare(
+        self,
+        recipient_id: str,
+        template: str,
+        *,
+        case_ref: str | None = None,
+        urgent: bool = False,
+        dedupe_key: str | None = None,
+        not_before: datetime | None = None,
+        offers: Sequence[Offer] = (),
+        **ctx: Any,
+    ) -> Prepared | None:
+        """Describe and check one message before its transaction (the plan; `put` queues it inside the unit of
+        work): the Python work, rendering included, stays off the database thread and out of the write lock.
+        None when the recipient is unknown or the message would show free text of a case the person may not
+        see in full (it is withheld)."""
+        person = self.directory.person(recipient_id)
+        if person is None:
+            return None
+        ctx.setdefault("recipient", recipient_id)
+        message = describe(self.renderer, template, offers=offers, case_ref=case_ref, **ctx)
+        shown, hidden = self.free_text(template, ctx, message, recipient_id)
+        if hidden:
+            log.warning("message withheld", extra={"event": "privacy.withheld", "template": template,
+                                                   "recipient": recipient_id, "case_refs": hidden})
+            return None
+        now = self.clock.now()
+        channel = person.channel.value if isinstance(person.channel, Channel) else str(person.channel)
+        return Prepared(
+            recipient_id=recipient_id, template=template, channel=channel, created_at=now, urgent=urgent,
+            earliest=self.policy(person, max(now, not_before or now), urgent), dedupe_key=dedupe_key,
+            text=plain_text(message.without_free_text()), message=json.dumps(message.to_json(), ensure_ascii=False),
+            reads=json.dumps(shown) if shown else None,
+        )
+
+    async def put(self, tx: Tx, prepared: Prepared, *, case_id: int | None = None,
+                  case_ref: str | None = None) -> int | None:
+        """Queue a prepared message in the caller's transaction; its id (None if its `dedupe_key` was queued)."""
+        queued = await store.insert(
+            tx, created_at=prepared.created_at, case_id=case_id, case_ref=case_ref,
+            recipient_id=prepared.recipient_id, channel=prepared.channel, template=prepared.template,
+            text=prepared.text, message=prepared.message, urgent=prepared.urgent, earliest=prepared.earliest,
+            dedupe_key=prepared.dedupe_key, reads=prepared.reads,
+        )
+        if queued is not None:
+            metrics.outbox_event(prepared.channel, "queued")
+        return queued
 
     async def enqueue(
         self,
@@ -112,30 +186,13 @@ class Outbox:
     ) -> int | None:
         """Queue one message to one person, offering `offers` (see `bot.cases.offers`); returns its id (None if
         `dedupe_key` was already queued, or if the message would show free text of a case the person may not
-        see in full: it is withheld)."""
-        person = self.directory.person(recipient_id)
-        if person is None:
+        see in full: it is withheld). Described here, inside the transaction: where it can be described before,
+        `prepare` it first and `put` it inside."""
+        prepared = self.prepare(recipient_id, template, case_ref=case_ref, urgent=urgent, dedupe_key=dedupe_key,
+                                not_before=not_before, offers=offers, **ctx)
+        if prepared is None:
             return None
-        ctx.setdefault("recipient", recipient_id)
-        message = describe(self.renderer, template, offers=offers, case_ref=case_ref, **ctx)
-        shown, hidden = self.free_text(template, ctx, message, recipient_id)
-        if hidden:
-            log.warning("message withheld", extra={"event": "privacy.withheld", "template": template,
-                                                   "recipient": recipient_id, "case_refs": hidden})
-            return None
-        now = self.clock.now()
-        earliest = self.policy(person, max(now, not_before or now), urgent)
-        channel = person.channel.value if isinstance(person.channel, Channel) else str(person.channel)
-        queued = await store.insert(
-            tx, created_at=now, case_id=case_id, case_ref=case_ref, recipient_id=recipient_id, channel=channel,
-            template=template, text=plain_text(message.without_free_text()),
-            message=json.dumps(message.to_json(), ensure_ascii=False),
-            urgent=urgent, earliest=earliest, dedupe_key=dedupe_key,
-            reads=json.dumps(shown) if shown else None,
-        )
-        if queued is not None:
-            metrics.outbox_event(channel, "queued")
-        return queued
+        return await self.put(tx, prepared, case_id=case_id, case_ref=case_ref)
 
     async def withdraw_case(self, tx: Tx, case_id: int) -> int:
         """Consent withdrawn: cancel every undelivered message of the case, erase the stored message of all of

@@ -10,6 +10,7 @@ from bot.cases import offers
 from bot.cases.models import Case, CaseState
 from bot.cases.rules import Action
 from bot.messages.model import Offer
+from bot.outbox import Prepared
 from bot.store import Tx
 
 if TYPE_CHECKING:
@@ -25,11 +26,10 @@ def next_slot_text(service: CaseEngine, unit_id: str, now: datetime) -> str:
     return service.outbox.renderer.format_datetime(min(slots))
 
 
-async def case_filed(
-    service: CaseEngine, tx: Tx, case: Case, now: datetime, *, default_days: int | None = None
-) -> None:
-    """Tell the requester the reference (and, when no period was given, that the default period applies
-    and how to change it); an urgent request goes to the distributors at once."""
+def plan_case_filed(
+    service: CaseEngine, case: Case, now: datetime, *, default_days: int | None = None
+) -> list[Prepared]:
+    """The messages a filing sends, described before its transaction (see `case_filed`)."""
     directory = service.directory
     distributors = directory.active_distributors(case.target_unit)
     unit = directory.units[case.target_unit]
@@ -40,18 +40,33 @@ async def case_filed(
     offered = offers.for_message("case_filed", case, case.requester_id, directory)
     if default_days:  # another period than the default: renewed with the period the individual agreed to
         offered = (*offers.renew(case, case.requester_id, directory), *offered)
-    await service.outbox.enqueue(
-        tx, case.requester_id, "case_filed", case_id=case.id, case_ref=case.ref, urgent=True, offers=offered,
+    planned = [service.outbox.prepare(
+        case.requester_id, "case_filed", case_ref=case.ref, urgent=True, offers=offered,
         case=case, distributors=distributors or service.directory.distributors_of(case.target_unit),
         next_slot=next_slot_text(service, case.target_unit, now), default_days=default_days,
         closed_until=closed_until, office=unit.office_hours, after_hours=unit.after_hours,
-    )
+    )]
     if case.urgent:
-        for pid in distributors:
-            await service.outbox.enqueue(
-                tx, pid, "urgent_request", case_id=case.id, case_ref=case.ref, urgent=True, case=case,
-                offers=offers.for_message("urgent_request", case, pid, directory),
-            )
+        planned += [service.outbox.prepare(
+            pid, "urgent_request", case_ref=case.ref, urgent=True, case=case,
+            offers=offers.for_message("urgent_request", case, pid, directory),
+        ) for pid in distributors]
+    return [p for p in planned if p is not None]
+
+
+async def put_planned(service: CaseEngine, tx: Tx, planned: list[Prepared], case: Case) -> None:
+    """Queue messages planned for `case` (`plan_case_filed`) in the filing's transaction."""
+    for prepared in planned:
+        await service.outbox.put(tx, prepared, case_id=case.id, case_ref=case.ref)
+
+
+async def case_filed(
+    service: CaseEngine, tx: Tx, case: Case, now: datetime, *, default_days: int | None = None
+) -> None:
+    """Tell the requester the reference (and, when no period was given, that the default period applies
+    and how to change it); an urgent request goes to the distributors at once. A filing plans these before its
+    transaction (`plan_case_filed`, `bot.cases.request`); this describes them inside it."""
+    await put_planned(service, tx, plan_case_filed(service, case, now, default_days=default_days), case)
 
 
 def removed_participants(before: Case, case: Case) -> list[str]:

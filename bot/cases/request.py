@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+import json
+import secrets
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from bot import audit
 from bot.cases import messaging
@@ -121,7 +124,13 @@ class RequestActions(CaseEngine):
         return ", ".join(parts)
 
     async def request(self, requester_id: str, form: GfiRequest, *, idempotency_key: str | None = None) -> Case:
-        """File a GFI request (raises FieldError, nothing saved, when the form is not acceptable)."""
+        """File a GFI request (raises FieldError, nothing saved, when the form is not acceptable).
+
+        Plan, then apply: the form is checked and the receipt described (rendered) before the transaction, for
+        the case as it will be stored, under a placeholder reference; the unit of work only writes (the number,
+        the case, its audit row, the messages with the real reference, the ladder) and holds the write lock
+        for that alone. Should the stored case differ from the one planned, its messages are described again
+        inside, as before."""
         clean = self.validate_request(requester_id, form)
         default_days = self.consent_default_days if form.consent_valid_until is None else None
         requester = self.directory.people[requester_id]
@@ -129,6 +138,11 @@ class RequestActions(CaseEngine):
         year = now.astimezone(self.tz).year
         assert clean.consent_valid_until is not None
         until = clean.consent_valid_until
+        token = secrets.token_hex(6)
+        placeholder = f"GFI-{year}-Q{token}"  # no real reference has a letter in its number
+        planned_case = Case.from_row(_new_case_row(placeholder, requester_id, requester.unit, clean, now), [], [], [])
+        planned = messaging.plan_case_filed(self, planned_case, now, default_days=default_days)
+
         async def file(tx: Tx) -> Case:  # one unit of work: one trip to the store
             if idempotency_key:
                 existing = await case_store.ref_for_inbound(tx, idempotency_key)
@@ -155,8 +169,32 @@ class RequestActions(CaseEngine):
                 consent_obtained_by=case.consent_obtained_by, consent_default_days=default_days,
                 children=case.children.value if case.children else None,
             )
-            await messaging.case_filed(self, tx, case, now, default_days=default_days)
+            messages = [p.with_ref(placeholder, ref) for p in planned]
+            as_planned = replace(planned_case, id=case.id, ref=ref) == case
+            if as_planned and not any(m.mentions(token) for m in messages):  # not even escaped or cut
+                await messaging.put_planned(self, tx, messages, case)
+            else:  # a guard: the planned case is the stored one (tests/integration/test_filing_plan.py)
+                await messaging.case_filed(self, tx, case, now, default_days=default_days)
             await self._run_hooks(tx, case, "request", requester_id, now)
             return case
 
         return await self.db.run(file)
+
+
+def _new_case_row(ref: str, requester_id: str, requester_unit: str, form: GfiRequest, now: datetime) -> dict[str, Any]:
+    """The row a new case will have once stored (as `bot.store.cases.insert_case` writes it and the schema's
+    defaults complete it), for describing its messages before the transaction."""
+    assert form.consent_valid_until is not None
+    return {
+        "id": 0, "ref": ref, "state": CaseState.REQUESTED.value, "case_type": form.case_type,
+        "target_unit": form.target_unit, "requester_id": requester_id, "requester_unit": requester_unit,
+        "contact": form.contact, "brief": form.brief, "consent_scope": json.dumps(form.consent_scope),
+        "consent_valid_until": form.consent_valid_until.isoformat(), "urgent": int(form.urgent),
+        "created_at": now.isoformat(), "updated_at": now.isoformat(), "version": 1,
+        "other_assignee": None, "assigned_by": None, "assigned_at": None, "acknowledged_by": None,
+        "acknowledged_at": None, "meeting_at": None, "meeting_place": None, "meeting_units": None, "no_shows": 0,
+        "outcome": None, "evaluation_done": None, "closed_reason": None, "closed_note": None, "closed_at": None,
+        "state_before_close": None, "erased_at": None, "consent_covers": json.dumps(form.consent_covers or []),
+        "consent_note": form.consent_note, "consent_form": form.consent_form,
+        "consent_obtained_by": form.consent_obtained_by, "children": form.children,
+    }
