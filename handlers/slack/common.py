@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import audit
 from bot.cases import access
 from bot.channels.slack.context import SlackContext
+from bot.channels.slack.deadlines import arrived_at
 from bot.channels.slack.markup import escape
 from bot.channels.slack.sender import message_payload
 from bot.channels.slack.views import render_view
@@ -128,13 +129,17 @@ async def answer_in_time(
     ref: str | None = None,
 ) -> None:
     """Run `job` (the service call that decides the answer) and ack with its answer, if it is ready within
-    `ctx.ack_budget` seconds. Otherwise ack with "it takes longer than usual", let the job finish in the
-    background and tell the user its outcome then (in the modal if it is still open, else by DM).
+    `ctx.ack_budget` seconds of the request's arrival. Otherwise ack with "it takes longer than usual" (for a
+    new request: that it is being registered), let the job finish in the background and tell the user its
+    outcome then (in the modal if it is still open, else by DM).
 
     Slack drops an ack after three seconds and shows the user a generic error, while the job would still
-    commit: a bounded wait keeps the ack honest and the work is never cancelled half-way."""
+    commit; Bolt itself answers 404 when no ack came within three seconds of the request's arrival. So the
+    budget counts from the arrival (a request that waited for its turn on a busy event loop has less of it
+    left), and the work is never cancelled half-way."""
     task = ctx.spawn(job, f"gfi-slack-{name}")
-    done, _ = await asyncio.wait({task}, timeout=ctx.ack_budget)
+    left = ctx.ack_budget - (asyncio.get_running_loop().time() - arrived_at())
+    done, _ = await asyncio.wait({task}, timeout=max(0.0, left))
     if task in done:
         answer = task.result()  # an unexpected error propagates: `bind` puts it on the form
         await ack(**answer.ack_kwargs(ctx))
@@ -142,8 +147,8 @@ async def answer_in_time(
             ctx.after_change()
         return
     log.warning("view answer late", extra={"event": "slack.view_late", "listener": name, "case_ref": ref})
-    await ack(response_action="update",
-              view=render_view(ctx.core.renderer, "slack_info", text=ctx.core.renderer.render("slack_slow", ref=ref)))
+    text = ctx.core.renderer.render("slack_slow", ref=ref, filing=name == "view.gfi_request")
+    await ack(response_action="update", view=render_view(ctx.core.renderer, "slack_info", text=text))
     ctx.spawn(_report_late(ctx, client, task, body, name=name, ref=ref), f"gfi-slack-{name}-late")
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from bot.channels.slack import deadlines
+from handlers.slack import common
 from tests.e2e.test_slack_lifecycle import file_request, request_values
 from tests.fakes.slack_bot import FATIMA, MARIA, SlackBot
 from tests.fakes.slack_signing import (
@@ -88,6 +90,41 @@ async def test_slow_request_acks_in_time_and_reports_the_outcome_later(
     [update] = await bot.fake.wait_for("views.update")
     assert "Din GFI-förfrågan är registrerad: GFI-2026-0001" in str(update.params["view"])
     await bot.dm(MARIA, "Din GFI-förfrågan är registrerad")
+    assert await bot.count("SELECT COUNT(*) FROM cases") == 1
+
+
+async def test_the_ack_budget_counts_from_the_requests_arrival(
+    bot: SlackBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A submission that waited for its turn (a busy event loop) has less of Slack's three seconds left: Bolt
+    answers 404 three seconds after the arrival, whatever the listener still waits for. Here it arrived long
+    ago: it is answered at once that the request is being registered, and the case follows."""
+    gate = asyncio.Event()
+    original = bot.core.cases.request
+
+    async def slow_request(*args: Any, **kwargs: Any) -> Any:
+        await gate.wait()
+        return await original(*args, **kwargs)
+
+    stamped: list[float | None] = []
+
+    def long_ago() -> float:
+        stamped.append(deadlines._ARRIVED.get(None))  # what the HTTP middleware stamped, seen by the listener
+        return asyncio.get_running_loop().time() - 100.0
+
+    monkeypatch.setattr(bot.core.cases, "request", slow_request)
+    monkeypatch.setattr(bot.ctx, "ack_budget", 60.0)  # counted from the arrival, 100 s ago: nothing left
+    monkeypatch.setattr(common, "arrived_at", long_ago)
+    try:
+        reply = await asyncio.wait_for(bot.submit(MARIA, "gfi_request", request_values()), 20)
+    finally:
+        gate.set()  # a failing run must not leave the filing waiting
+    assert reply.status == 200
+    view = str(reply.json()["view"])
+    assert "Din GFI-förfrågan registreras" in view and "tar längre tid än vanligt" in view
+    assert stamped and stamped[0] is not None
+    [update] = await bot.fake.wait_for("views.update")
+    assert "Din GFI-förfrågan är registrerad: GFI-2026-0001" in str(update.params["view"])
     assert await bot.count("SELECT COUNT(*) FROM cases") == 1
 
 

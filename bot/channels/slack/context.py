@@ -165,9 +165,10 @@ class HomeRefresher:
 class SlackContext:
     """Shared by every listener of one Bolt app."""
 
-    # Seconds a view submission waits for the service before it acks with "takes longer than usual"
-    # (Slack gives up on an ack after 3 s; the rest is for the network and Bolt).
-    ack_budget: float = 2.5
+    # Seconds from a view submission's arrival until it acks with "takes longer than usual" if the service has
+    # not answered (Slack gives up on an ack after 3 s, and Bolt answers 404 after 3 s of its own: the rest is
+    # for a busy event loop, the network and Bolt).
+    ack_budget: float = 2.0
 
     def __init__(self, core: Core, client: AsyncWebClient, identity: SlackIdentity | None = None) -> None:
         self.core = core

@@ -16,6 +16,7 @@ the body deadline, and re-arms the header deadline when the request is done.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import socket
 from collections.abc import Awaitable, Callable
@@ -30,6 +31,10 @@ log = logging.getLogger(__name__)
 # sets "Python/x.y aiohttp/x.y.z" unless a value is there: `name_server` sets it on the app's responses, and
 # `serve_bounded` on the error responses aiohttp makes itself for requests it cannot parse.
 SERVER_NAME = "GFI-boten"
+
+# When the request being handled arrived (the event loop's clock), set by `deadline_middleware`: a listener that
+# must answer within Slack's three seconds counts from here, not from when it got its turn (`arrived_at`).
+_ARRIVED: contextvars.ContextVar[float] = contextvars.ContextVar("gfi_request_arrived")
 
 Phase = Literal["headers", "body"]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -114,6 +119,7 @@ class DeadlineProtocol(asyncio.Protocol):
 @web.middleware
 async def deadline_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Read the body under the body deadline before any other middleware; re-arm for the next request."""
+    _ARRIVED.set(asyncio.get_running_loop().time())
     transport = request.transport
     protocol = transport.get_protocol() if transport is not None else None
     bounded = protocol if isinstance(protocol, DeadlineProtocol) else None
@@ -133,6 +139,13 @@ async def deadline_middleware(request: web.Request, handler: Handler) -> web.Str
     finally:
         if bounded is not None:
             bounded.request_done()
+
+
+def arrived_at() -> float:
+    """When the request being handled arrived, on the event loop's clock (now, outside an HTTP request: a
+    Socket Mode event, a test calling a listener directly)."""
+    now = asyncio.get_running_loop().time()
+    return min(_ARRIVED.get(now), now)
 
 
 async def serve_bounded(
