@@ -21,7 +21,8 @@ FORMS: list[dict[str, Any]] = [
     {},
     {"urgent": True},
     {"consent_valid_until": date(2027, 3, 1), "children": "ja", "contact": "Nås på 0450-12 30 00"},
-    {"target_unit": "psykiatri", "consent_covers": ["halsa-behandling", "kontaktuppgifter"], "consent_note": None, "consent_form": "muntligt"},
+    {"target_unit": "psykiatri", "consent_covers": ["halsa-behandling", "kontaktuppgifter"],
+     "consent_form": "muntligt"},
     {"urgent": True, "target_unit": "vc-centrum", "children": "vet-ej"},
 ]
 COLUMNS = ("recipient_id", "channel", "template", "text", "message", "reads", "case_ref", "urgent", "not_before",
