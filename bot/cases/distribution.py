@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,23 @@ from bot.cases.rules import Action, check_assign
 from bot.errors import Refusal
 from bot.store import Tx
 from bot.store import cases as case_store
+
+QUEUE_PAGE = 20  # cases of each queue one look lists (console /kö); the rest are counted, a page away
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of a unit's queue: its cases from the `skip`th on, and how many the queue holds in all."""
+
+    unit_id: str
+    cases: list[Case]
+    total: int
+    skip: int = 0
+
+    @property
+    def after(self) -> int:
+        """How many cases of the queue come after this page."""
+        return max(0, self.total - self.skip - len(self.cases))
 
 
 class DistributionActions(CaseEngine):
@@ -47,22 +65,30 @@ class DistributionActions(CaseEngine):
         """Units whose queue this person distributes (as distributor or deputy)."""
         return [u.id for u in self.directory.units.values() if person_id in self.directory.distributors_of(u.id)]
 
-    async def queue_for_unit(self, tx: Tx, unit_id: str) -> list[Case]:
-        """Open, undistributed requests of a unit: urgent first, then oldest first."""
-        return [await self._hydrate(tx, r) for r in await case_store.queue_rows(tx, unit_id)]
-
-    async def queue_page(self, tx: Tx, unit_id: str, limit: int) -> tuple[list[Case], int]:
-        """The first `limit` cases of a unit's queue (in queue order) and the queue's length: a constant
-        number of queries however long the queue is."""
-        rows = await case_store.queue_page(tx, unit_id, limit)
-        total = await case_store.queue_count(tx, unit_id) if len(rows) == limit else len(rows)
+    async def queue_page(self, tx: Tx, unit_id: str, limit: int, skip: int = 0) -> tuple[list[Case], int]:
+        """`limit` cases of a unit's queue (in queue order) from the `skip`th on, and the queue's length: a
+        constant number of queries however long the queue is."""
+        rows = await case_store.queue_page(tx, unit_id, limit, skip)
+        total = await case_store.queue_count(tx, unit_id) if skip or len(rows) == limit else len(rows)
         return await self._hydrate_many(tx, rows), total
 
-    async def queue(self, actor_id: str) -> list[tuple[str, list[Case]]]:
-        """The queues this person distributes (raises Refusal for non-distributors)."""
+    async def queue_pages(self, actor_id: str, *, limit: int = QUEUE_PAGE, skip: int = 0,
+                          unit: str | None = None) -> list[QueuePage]:
+        """One page of each queue this person distributes (or of `unit`'s only), with each queue's length, in
+        one read (raises Refusal for non-distributors): five statements a queue, whatever its length."""
         self._require_person(actor_id)
         units = self.distributed_units(actor_id)
         if not units:
             raise Refusal("not_a_distributor")
-        async with self.db.read() as tx:
-            return [(u, await self.queue_for_unit(tx, u)) for u in units]
+        if unit is not None:
+            units = [u for u in units if u == unit]
+
+        async def read(tx: Tx) -> list[QueuePage]:
+            return [QueuePage(u, *await self.queue_page(tx, u, limit, skip), skip=skip) for u in units]
+
+        return await self.db.run_read(read)
+
+    async def queue(self, actor_id: str) -> list[tuple[str, list[Case]]]:
+        """The first page of each queue this person distributes (raises Refusal for non-distributors); the
+        queues' lengths and later pages: `queue_pages`."""
+        return [(p.unit_id, p.cases) for p in await self.queue_pages(actor_id)]

@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from bot.cases.base import CaseEngine
 from bot.cases.models import Case
 from bot.cases.rules import open_proposals
+from bot.store import Tx
 from bot.store import cases as case_store
 
 # A page's totals are counted up to this many (beyond it, "at least"): counting costs as much as the cases counted.
 COUNT_CAP = 1000
+MINE_PAGE = 25  # of my requests, and of my cases, /mina lists (the oldest); the rest are counted
 
 
 @dataclass
@@ -30,28 +32,35 @@ class MyCases:
 class CaseViews(CaseEngine):
     """Read-only views over cases."""
 
-    async def mine(self, actor_id: str) -> MyCases:
-        """My open requests and the open cases I am responsible for."""
+    async def mine(self, actor_id: str, *, limit: int = MINE_PAGE) -> MyCases:
+        """My open requests and the open cases I am responsible for, oldest first: at most `limit` of each, with
+        how many there are in all (counted up to COUNT_CAP), in one read of a bounded number of statements."""
         self._require_person(actor_id)
-        async with self.db.read() as tx:
-            req_rows = await case_store.open_requests_of(tx, actor_id)
-            case_rows = await case_store.open_cases_responsible(tx, actor_id)
+
+        async def read(tx: Tx) -> MyCases:
+            req_rows = await case_store.open_requests_of(tx, actor_id, limit)
+            case_rows = await case_store.open_cases_responsible(tx, actor_id, limit)
+            req_total = await case_store.open_requests_count(tx, actor_id, COUNT_CAP) \
+                if len(req_rows) == limit else len(req_rows)
+            case_total = await case_store.open_cases_responsible_count(tx, actor_id, COUNT_CAP) \
+                if len(case_rows) == limit else len(case_rows)
             proposals: list[tuple[Case, int]] = []
             for ref in dict.fromkeys(r["case_ref"] for r in await case_store.open_proposal_rows(tx)):
                 case = await self.load(tx, ref)
                 proposals.extend((case, n) for n in open_proposals(case, actor_id, self.directory))
-            return MyCases(
-                requests=[await self._hydrate(tx, r) for r in req_rows],
-                cases=[await self._hydrate(tx, r) for r in case_rows],
-                proposals=proposals,
-            )
+            return MyCases(requests=await self._hydrate_many(tx, req_rows),
+                           cases=await self._hydrate_many(tx, case_rows),
+                           request_total=req_total, case_total=case_total, proposals=proposals)
+
+        return await self.db.run_read(read)
 
     async def my_page(self, actor_id: str, requests: int, cases: int) -> MyCases:
         """The newest of my open requests (at most `requests`) and of the open cases I am responsible for (at
         most `cases`), newest first, with how many there are in all (counted up to COUNT_CAP): at most nine
         queries, and as long for a person with a million cases as for one with a hundred."""
         self._require_person(actor_id)
-        async with self.db.transaction() as tx:
+
+        async def read(tx: Tx) -> MyCases:  # a read: it never holds the write connection
             req_rows = await case_store.newest_open_requests_of(tx, actor_id, requests)
             case_rows = await case_store.newest_open_cases_responsible(tx, actor_id, cases)
             req_total = await case_store.open_requests_count(tx, actor_id, COUNT_CAP) \
@@ -61,3 +70,5 @@ class CaseViews(CaseEngine):
             return MyCases(requests=await self._hydrate_many(tx, req_rows),
                            cases=await self._hydrate_many(tx, case_rows),
                            request_total=req_total, case_total=case_total)
+
+        return await self.db.run_read(read)

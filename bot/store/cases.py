@@ -67,21 +67,13 @@ async def follow_up_rows(tx: Tx, case_id: int) -> list[Row]:
     return await tx.fetchall("SELECT * FROM follow_ups WHERE case_id = ? ORDER BY id", (case_id,))
 
 
-async def queue_rows(tx: Tx, unit_id: str) -> list[Row]:
-    """Undistributed requests to a unit: urgent first, then oldest first."""
-    return await tx.fetchall(
-        "SELECT * FROM cases WHERE target_unit = ? AND state = 'requested' ORDER BY urgent DESC, created_at, id",
-        (unit_id,),
-    )
-
-
-async def queue_page(tx: Tx, unit_id: str, limit: int) -> list[Row]:
-    """The first `limit` undistributed requests to a unit in queue order (urgent first, then oldest first);
-    read in index order (`cases_queue_order`), so a long queue costs no more than a short one."""
+async def queue_page(tx: Tx, unit_id: str, limit: int, offset: int = 0) -> list[Row]:
+    """`limit` undistributed requests to a unit in queue order (urgent first, then oldest first), from the
+    `offset`th on; read in index order (`cases_queue_order`), so a long queue costs no more than a short one."""
     return await tx.fetchall(
         "SELECT * FROM cases WHERE target_unit = ? AND state = 'requested' ORDER BY urgent DESC, created_at, id "
-        "LIMIT ?",
-        (unit_id, limit),
+        "LIMIT ? OFFSET ?",
+        (unit_id, limit, offset),
     )
 
 
@@ -178,23 +170,24 @@ async def participants_of(tx: Tx, case_ids: list[int]) -> dict[int, list[Row]]:
     return out
 
 
-async def open_requests_of(tx: Tx, person_id: str) -> list[Row]:
-    """Open cases this person requested, oldest first."""
+async def open_requests_of(tx: Tx, person_id: str, limit: int = -1) -> list[Row]:
+    """Open cases this person requested, oldest first (the first `limit`; -1: all)."""
     return await tx.fetchall(
-        "SELECT * FROM cases WHERE requester_id = ? AND state != 'closed' ORDER BY created_at", (person_id,)
+        "SELECT * FROM cases WHERE requester_id = ? AND state != 'closed' ORDER BY created_at, id LIMIT ?",
+        (person_id, limit),
     )
 
 
-async def open_cases_responsible(tx: Tx, person_id: str) -> list[Row]:
+async def open_cases_responsible(tx: Tx, person_id: str, limit: int = -1) -> list[Row]:
     """Open cases this person is responsible for: as a named assignee, or as the distributor of an
-    "annan" case without named assignees. Oldest first."""
+    "annan" case without named assignees. Oldest first (the first `limit`; -1: all)."""
     return await tx.fetchall(
         "SELECT c.* FROM cases c JOIN case_assignees a ON a.case_id = c.id "
         "WHERE a.person_id = ? AND c.state != 'closed' "
         "UNION SELECT c.* FROM cases c WHERE c.assigned_by = ? AND c.other_assignee IS NOT NULL "
         "AND c.state != 'closed' AND NOT EXISTS (SELECT 1 FROM case_assignees a WHERE a.case_id = c.id) "
-        "ORDER BY created_at",
-        (person_id, person_id),
+        "ORDER BY created_at, id LIMIT ?",
+        (person_id, person_id, limit),
     )
 
 

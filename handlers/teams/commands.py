@@ -10,6 +10,7 @@ from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnSta
 
 from bot import readlog
 from bot.cases import access, offers
+from bot.cases.distribution import QueuePage
 from bot.cases.models import Case, parse_ref
 from bot.cases.visibility import may_see
 from bot.channels.teams import cards, limits
@@ -51,20 +52,22 @@ QUEUE_MORE = "queue_more"  # the button under a capped queue: the next page of t
 QUEUE_BRIEF = 300  # characters of a brief in the queue, as on Slack's Home
 
 
-def _queue_body(ctx: TeamsContext, queues: list[tuple[str, list[Case]]], cap: int, skip: int, nonce: str,
+def _queue_body(ctx: TeamsContext, queues: list[QueuePage], cap: int, nonce: str,
                 ) -> tuple[list[dict[str, Any]], list[str]]:
-    """The queues with at most `cap` cases each from `skip` on, an assign form under each; the cases whose
+    """The pages of the queues with at most `cap` cases each, an assign form under each; the cases whose
     brief is shown."""
     core = ctx.core
     now = core.clock.now()
     notes = cards.teams_notes()
     body: list[dict[str, Any]] = []
     shown: list[str] = []
-    for unit_id, cases in queues:
-        body.append(cards.plain(say(ctx, "queue_head", unit_id=unit_id, count=len(cases)), weight="bolder"))
-        if not cases:
+    for queue in queues:
+        unit_id = queue.unit_id
+        body.append(cards.plain(say(ctx, "queue_head", unit_id=unit_id, count=queue.total), weight="bolder"))
+        if not queue.cases:
             body.append(cards.plain(say(ctx, "queue_empty")))
-        page, more = limits.capped(cases[skip:], cap)
+        page, _ = limits.capped(queue.cases, cap)
+        more = max(0, queue.total - queue.skip - len(page))
         for case in page:
             items = [cards.plain(say(ctx, "queue_case", c=case, age=core.renderer.age(now - case.created_at)))]
             if case.brief and case.erased_at is None:
@@ -78,7 +81,7 @@ def _queue_body(ctx: TeamsContext, queues: list[tuple[str, list[Case]]], cap: in
                 items.append({"type": "ActionSet", "actions": submit})
             body.append({"type": "Container", "separator": True, "items": items})
         if more:
-            after = skip + len(page)
+            after = queue.skip + len(page)
             body.append(cards.more_line(say(ctx, "queue_more", count=more)))
             body.append({"type": "ActionSet", "actions": [card_action(
                 say(ctx, "queue_next", unit_id=unit_id), QUEUE_MORE, {"unit": unit_id, "skip": after})]})
@@ -90,18 +93,16 @@ async def queue_card(ctx: TeamsContext, person_id: str, unit: str | None = None,
     on one card (at most limits.LIST_ITEMS), the rest counted with a button to the next page of that queue.
     `unit`: only that queue. The briefs shown are logged as read."""
     core = ctx.core
-    try:
-        queues = await core.cases.queue(person_id)
+    cap = limits.LIST_ITEMS
+    try:  # one bounded page of each queue (the most a card shows) and each queue's length
+        queues = await core.cases.queue_pages(person_id, limit=cap, skip=skip, unit=unit)
     except Refusal:
         return cards.text_card(say(ctx, "not_distributor"))
-    if unit is not None:
-        queues = [(u, cases) for u, cases in queues if u == unit]
     nonce = cards.new_nonce()
-    cap = limits.LIST_ITEMS
-    body, shown = _queue_body(ctx, queues, cap, skip, nonce)
+    body, shown = _queue_body(ctx, queues, cap, nonce)
     while cap > 1 and not limits.fits(cards.raw_card(body)):
         cap -= 1
-        body, shown = _queue_body(ctx, queues, cap, skip, nonce)
+        body, shown = _queue_body(ctx, queues, cap, nonce)
     content = cards.card(body)
     await readlog.record_now(core.db, at=core.clock.now(), person_id=person_id, refs=shown, view="queue",
                              channel="teams")
@@ -109,7 +110,7 @@ async def queue_card(ctx: TeamsContext, person_id: str, unit: str | None = None,
 
 
 def _mine_section(ctx: TeamsContext, person_id: str, title: str, macro: str, cases: list[Case],
-                  nonce: str) -> list[dict[str, Any]]:
+                  nonce: str, more: int = 0) -> list[dict[str, Any]]:
     core = ctx.core
     body: list[dict[str, Any]] = [cards.plain(say(ctx, title), weight="bolder")]
     if not cases:
@@ -122,6 +123,8 @@ def _mine_section(ctx: TeamsContext, person_id: str, title: str, macro: str, cas
         if buttons:
             items.append({"type": "ActionSet", "actions": buttons})
         body.append({"type": "Container", "separator": True, "items": items})
+    if more > 0:
+        body.append(cards.more_line(say(ctx, "mine_more", count=more)))
     return body
 
 
@@ -135,8 +138,10 @@ async def mine_card(ctx: TeamsContext, person_id: str) -> dict[str, Any]:
     requests = [c for c in mine.requests if may_see(c, person_id, core.directory)]
     cases = [c for c in mine.cases if may_see(c, person_id, core.directory)]
     nonce = cards.new_nonce()
-    body = (_mine_section(ctx, person_id, "mine_requests", "mine_request", requests, nonce)
-            + _mine_section(ctx, person_id, "mine_cases", "mine_case", cases, nonce))
+    more_requests = (mine.request_total or 0) - len(mine.requests)
+    more_cases = (mine.case_total or 0) - len(mine.cases)
+    body = (_mine_section(ctx, person_id, "mine_requests", "mine_request", requests, nonce, more_requests)
+            + _mine_section(ctx, person_id, "mine_cases", "mine_case", cases, nonce, more_cases))
     if mine.proposals:  # follow-ups proposed across principals, waiting for the person's answer
         body.append(cards.plain(say(ctx, "mine_proposals"), weight="bolder"))
         for case, number in mine.proposals:

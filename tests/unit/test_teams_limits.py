@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from bot import readlog
+from bot.cases.distribution import QueuePage
 from bot.cases.models import Case
 from bot.channels.teams import cards, limits
 from bot.channels.teams.app import TeamsContext
@@ -135,12 +136,12 @@ async def test_the_queue_of_60_long_cases_via_ko(core: Core) -> None:
 
 
 async def test_six_queues_for_one_distributor_via_ko(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
-    queues = [(u, queued(u, 60, offset=100 * k)) for k, u in enumerate(UNITS)]
+    queues = [QueuePage(u, queued(u, 60, offset=100 * k), 60) for k, u in enumerate(UNITS)]
 
-    async def six(person_id: str) -> list[tuple[str, list[Case]]]:
+    async def six(person_id: str, **page: Any) -> list[QueuePage]:
         return queues
 
-    monkeypatch.setattr(core.cases, "queue", six)
+    monkeypatch.setattr(core.cases, "queue_pages", six)
     content = await commands.queue_card(context_of(core, "fatima.ali"), "fatima.ali")
     accepted(content)
     assert card_text(content).count("GFI-kö för ") == 6

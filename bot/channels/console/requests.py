@@ -9,6 +9,7 @@ from bot import audit
 from bot.brister.models import parse_brist_ref
 from bot.cases import access, offers
 from bot.cases.consent import parse_information
+from bot.cases.distribution import QUEUE_PAGE
 from bot.cases.service import GfiRequest
 from bot.cases.visibility import has_free_text, shown_free_text, summary
 from bot.channels.console import brister
@@ -61,14 +62,23 @@ def obtained_by(options: dict[str, str]) -> str | None:
 
 
 async def queue(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
-    """`/kö`: the queues this person distributes."""
-    queues = await s.core.cases.queue(s.person)
+    """`/kö [sida=N]`: a page of each queue this person distributes (QUEUE_PAGE cases, urgent first) and how
+    many each holds: one bounded read however long the queues are."""
+    page = (option(options, "sida") or "1").strip()
+    if not page.isdigit() or int(page) < 1:
+        raise UsageError("bad_page", value=page)
+    number = int(page)
+    pages = await s.core.cases.queue_pages(s.person, limit=QUEUE_PAGE, skip=(number - 1) * QUEUE_PAGE)
+    queues = [(p.unit_id, p.cases) for p in pages]
     now = s.clock.now()
     ages = {c.ref: s.core.renderer.age(now - c.created_at) for _, cases in queues for c in cases}
     offered = [o for _, cases in queues for c in cases for o in offers.next_steps(c, s.person, s.core.directory)]
     message = s.core.outbox.describe("queue", recipient_id=s.person, offers=offered, queues=queues,
-                                     ages=ages, slot=None)
+                                     ages=ages, slot=None, totals={p.unit_id: p.total for p in pages},
+                                     skip=(number - 1) * QUEUE_PAGE, paged=True)
     s.say(plain_text(message))
+    if any(p.after for p in pages):
+        s.say(s.core.renderer.macro("console", "queue_next_page", page=number + 1))
     await s.log_reads("queue", [c.ref for c in shown_free_text("queue", {"queues": queues})])
 
 
@@ -97,9 +107,10 @@ async def acknowledge(s: ConsoleSession, positional: list[str], options: dict[st
 
 
 async def mine(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
-    """`/mina`: my requests and the cases I am assigned."""
+    """`/mina`: my requests and the cases I am assigned (the oldest of each, the rest counted)."""
     found = await s.core.cases.mine(s.person)
-    s.say(s.core.renderer.render("mine", requests=found.requests, cases=found.cases, proposals=found.proposals))
+    s.say(s.core.renderer.render("mine", requests=found.requests, cases=found.cases, proposals=found.proposals,
+                                 request_total=found.request_total, case_total=found.case_total))
 
 
 async def show(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
