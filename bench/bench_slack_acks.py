@@ -63,6 +63,7 @@ TOKEN = "xoxb-bench"
 CONCURRENCY = (1, 16, 64)
 ROUNDS = 2  # interleaved rounds of each app in the full run
 RATE = 10.0  # submissions per second, spread over PEOPLE
+LOAD = "load"  # the 1-minute load average while an app was measured (a figure of its own in `measure`)
 RECEIPT = "registrerad"  # in GFI-boten's receipt (case_filed) and the bare app's
 
 # Fifteen staff of deploy/directory.example.yaml with a Slack id: (Slack id, person id, unit)
@@ -283,10 +284,12 @@ async def until(done: Callable[[], bool], timeout: float) -> None:  # noqa: ASYN
 async def measure(name: str, quick: bool, gfi_root: Path) -> dict[str, float]:
     """One app alone on the machine (the other is not running: GFI-boten's paced DMs and Home tabs after
     its submissions must not slow the floor down), fresh for each part."""
+    load = os.getloadavg()[0]
     async with running(name, gfi_root) as target:
         figures = await acks(target, quick)
     async with running(name, gfi_root) as target:
         figures.update(await receipts(target, quick))
+    figures[LOAD] = (load + os.getloadavg()[0]) / 2  # the machine's load while this app was measured
     return figures
 
 
@@ -356,9 +359,11 @@ async def rows(quick: bool, gfi_root: Path = ROOT) -> list[Row]:
            for n, why in failed.items()]
     for name in [n for n in names[1:] if n in merged]:
         engine = "SQLite" if name == "gfi" else "PostgreSQL"
+        load = merged[name].pop(LOAD)
         for metric, value in merged[name].items():
             target, met = targets(metric, value, bare[metric])
-            out.append(Row("acks", f"{metric} ({engine})", value, "ms", floor=bare[metric], target=target, met=met))
+            out.append(Row("acks", f"{metric} ({engine})", value, "ms", floor=bare[metric], target=target, met=met,
+                           load=load))
     return out
 
 
