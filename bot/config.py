@@ -17,10 +17,9 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-# Where templates/ and deploy/ are: beside bot/ in a source tree or an editable install; a non-editable
-# install (the Docker image) sets GFI_HOME to the folder it copied them to.
-PROJECT_ROOT = Path(os.environ.get("GFI_HOME") or Path(__file__).resolve().parent.parent)
-DEFAULT_DIRECTORY = PROJECT_ROOT / "deploy" / "directory.example.yaml"
+# where templates/ and deploy/ are (bot/paths.py, importable without pydantic), re-exported
+from bot.paths import DEFAULT_DIRECTORY as DEFAULT_DIRECTORY
+from bot.paths import PROJECT_ROOT as PROJECT_ROOT
 
 # The settings that may be read from a file (NAME_FILE, or NAME in a secrets folder).
 SECRET_NAMES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "GRAPH_CLIENT_SECRET",

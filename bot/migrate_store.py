@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from typing import Any
 
 from bot import texts
 from bot.startup import StartupError, describe
@@ -48,11 +47,3 @@ def cmd_migrate_store(args: argparse.Namespace) -> int:
     for table, n in sorted(counts.items()):
         print(f"  {table}: {n}")
     return 0
-
-
-def register(sub: Any) -> None:
-    """The `migrate-store` subcommand (bot/cli.py calls this)."""
-    parser = sub.add_parser("migrate-store", help="kopiera SQLite-databasen till PostgreSQL (allt, med loggar)")
-    parser.add_argument("--to", required=True, help="postgresql://användare@värd:port/databas")
-    parser.add_argument("--db", help="SQLite-filen (standard GFI_DB_PATH)")
-    parser.set_defaults(func=cmd_migrate_store)

@@ -12,9 +12,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bot.config import PROJECT_ROOT
+from bot.paths import TEMPLATE_DIR
 
-TEMPLATE_DIR = PROJECT_ROOT / "templates" / "messages"
 EXIT_CODE = 1
 
 

@@ -9,9 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bot.config import PROJECT_ROOT
-
-TEMPLATE_DIR = PROJECT_ROOT / "templates" / "messages"
+from bot.paths import TEMPLATE_DIR
 
 
 @functools.cache

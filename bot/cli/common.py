@@ -12,14 +12,15 @@ import threading
 from collections.abc import Callable, Coroutine
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot import texts
-from bot.config import Settings
-from bot.directory import DirectoryError
 from bot.startup import EXIT_CODE, StartupError, describe
-from bot.store.lock import StoreLock
+
+if TYPE_CHECKING:  # imported where used: the parser (bot.cli.parser) uses `say` and must stay light
+    from bot.config import Settings
+    from bot.store.lock import StoreLock
 
 log = logging.getLogger("bot.cli")
 
@@ -40,6 +41,8 @@ def parse_now(value: str | None, tz: str) -> datetime | None:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
+    from bot.config import Settings
+
     settings = Settings()
     if getattr(args, "db", None):
         settings.db_path = Path(args.db)
@@ -50,6 +53,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def _explain(exc: Exception) -> int:
     """Print why the bot stopped (one Swedish line, or a broken directory's report) and return the exit code."""
+    from bot.directory import DirectoryError
+
     if isinstance(exc, DirectoryError):
         print(exc.report(), file=sys.stderr)
         print(say("bad_directory"), file=sys.stderr)
@@ -99,6 +104,8 @@ def run_main(main: Callable[[], Coroutine[Any, Any, int]], lock: Settings | None
     try:
         # one process per SQLite store; PostgreSQL serves any number (issue #22)
         if lock is not None and lock.database_url is None and str(lock.db_path) != ":memory:":
+            from bot.store.lock import StoreLock
+
             store = StoreLock.acquire(lock.db_path)
         return asyncio.run(guarded())
     except BrokenPipeError:

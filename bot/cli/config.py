@@ -60,9 +60,3 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     print(say("all_ok") if live else say("nothing_to_check"))
     return 0
 
-
-def register(sub: Any) -> None:
-    check = sub.add_parser("check-config", help="visa inställningarna och pröva varje inloggning, utan att starta")
-    check.add_argument("--db", help="SQLite-fil (standard: GFI_DB_PATH)")
-    check.add_argument("--directory", help="katalogfil (standard: GFI_DIRECTORY)")
-    check.set_defaults(func=cmd_check_config)

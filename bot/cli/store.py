@@ -6,7 +6,6 @@ import argparse
 import sqlite3
 import sys
 from pathlib import Path
-from typing import Any
 
 from bot.cli.common import say, settings_from
 from bot.cli.progress import Progress
@@ -30,9 +29,3 @@ def cmd_backup(args: argparse.Namespace) -> int:
     print(say("backup_written", path=out, pages=pages))
     return 0
 
-
-def register(sub: Any) -> None:
-    p = sub.add_parser("backup", help="säkerhetskopiera databasen (också medan boten kör); filen får läget 0600")
-    p.add_argument("--db", help="SQLite-fil (standard: GFI_DB_PATH eller gfi-bot.sqlite3)")
-    p.add_argument("--out", required=True, help="säkerhetskopians fil, t.ex. /var/backups/gfi-bot/gfi.sqlite3")
-    p.set_defaults(func=cmd_backup)

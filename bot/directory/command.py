@@ -1,5 +1,5 @@
 """The command line of the directory: `gfi-bot directory import --csv FILE` and `gfi-bot directory sync --entra`
-(registered by bot/cli with `add_parsers`)."""
+(the parser is in bot/cli/commands.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -127,36 +126,3 @@ async def _sync(settings: Settings, request: Request, current: Directory, groups
         await credential.close()
     print(say("entra_read", people=len(people), groups=len(groups)))
     return await apply(request, current, people, scope_units, SystemClock(), sys.stdout, sys.stderr)
-
-
-class Subcommands(Protocol):
-    """What argparse's `add_subparsers()` returns, as far as used here."""
-
-    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser: ...
-
-
-def add_parsers(sub: Subcommands) -> None:
-    """`gfi-bot directory import|sync` on the command line's subcommands."""
-    directory = sub.add_parser("directory", help="katalogen ur HR-export (CSV) eller Entra ID")
-    kinds = directory.add_subparsers(dest="directory_command", required=True)
-
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--db", help="SQLite-fil (standard: GFI_DB_PATH): pågående ärenden kontrolleras där")
-        p.add_argument("--directory", help="katalogfilen som läses och skrivs (standard: GFI_DIRECTORY)")
-        p.add_argument("--out", help="skriv den nya katalogen hit i stället för över --directory")
-        p.add_argument("--dry-run", action="store_true", help="visa vilka som tillkommer, flyttar och tas bort")
-        p.add_argument("--force", action="store_true",
-                       help="lämna pågående åtaganden hos dem som tas bort eller flyttar till verksamhetens fördelare")
-        p.add_argument("--channel", default="m365", choices=[c.value for c in Channel],
-                       help="kanal för nya personer (standard m365)")
-
-    imp = kinds.add_parser("import", help="läs en HR-export (CSV, UTF-8, ; eller ,)")
-    imp.add_argument("--csv", required=True, help="CSV-filen (kolumner: namn, enhet, epost/upn, titel, ...)")
-    common(imp)
-    imp.set_defaults(func=cmd_import)
-
-    sync = kinds.add_parser("sync", help="läs Entra ID via Microsoft Graph (en säkerhetsgrupp per verksamhet)")
-    sync.add_argument("--entra", action="store_true", required=True, help="läs Entra ID (GRAPH_* för inloggning)")
-    sync.add_argument("--groups", help="mappningsfil (YAML) groups: {grupp-id: verksamhetens id}")
-    common(sync)
-    sync.set_defaults(func=cmd_sync)

@@ -38,8 +38,3 @@ def secure_store(path: Path | str) -> None:
         return
     create_private(path)
     tighten(path)
-
-
-def private_umask() -> int:
-    """Set the process's umask to 0077 (files 0600, folders 0700); returns the old one."""
-    return os.umask(0o077)
