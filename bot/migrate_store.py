@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from bot import texts
+from bot.cli.progress import Progress
 from bot.startup import StartupError, describe
 from bot.store import uses_postgres
 from bot.store.lock import StoreLock
@@ -26,9 +27,11 @@ def cmd_migrate_store(args: argparse.Namespace) -> int:
         print(describe(StartupError("store_cannot_open", path=source)), file=sys.stderr)
         return 1
     lock = None
+    progress = Progress(texts.text("cli", "store_copy_label"))  # on a terminal only, like backup and purge
     try:
         lock = StoreLock.acquire(source)  # no bot may write the SQLite store while it is copied
-        counts = asyncio.run(migrate_store(source, url))
+        counts = asyncio.run(migrate_store(source, url, progress.update))
+        progress.finish()
     except StartupError as exc:
         print(describe(exc), file=sys.stderr)
         return 1
@@ -40,6 +43,7 @@ def cmd_migrate_store(args: argparse.Namespace) -> int:
             print(texts.text("cli", "store_copy_mismatch", reason=reason), file=sys.stderr)
         return 1
     finally:
+        progress.abandon()  # only when the copy failed: finish() has ended the line
         if lock is not None:
             lock.release()
     total = sum(counts.values())

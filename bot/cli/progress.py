@@ -41,6 +41,14 @@ class Progress:
             seconds = time.monotonic() - self.started
             self.stream.write(f"\r{say('progress_done', label=self.label, seconds=f'{seconds:.1f}')}\n")
             self.stream.flush()
+            self.on = False
+
+    def abandon(self) -> None:
+        """The work failed: end a drawn line, so the error that follows starts on a line of its own."""
+        if self.on and self._last >= 0:
+            self.stream.write("\n")
+            self.stream.flush()
+        self.on = False
 
 
 @contextmanager

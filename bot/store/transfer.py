@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.store.db import Database
@@ -20,7 +21,11 @@ class TransferError(Exception):
     """The copy was refused or did not verify; nothing was committed."""
 
 
-def _copy(source: Path, url: str) -> dict[str, int]:
+Progress = Callable[[int, int], None]  # (rows copied, rows in all), called from the copying thread
+PROGRESS_EVERY = 5000  # rows between two progress calls within a table
+
+
+def _copy(source: Path, url: str, progress: Progress | None = None) -> dict[str, int]:
     import psycopg
 
     counts: dict[str, int] = {}
@@ -33,6 +38,9 @@ def _copy(source: Path, url: str) -> dict[str, int]:
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
                 "AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations' ORDER BY table_name")]
             conn.execute("SET LOCAL session_replication_role = replica")  # foreign keys: any table order
+            present = {r[0] for r in src.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            total = sum(src.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables if t in present)
+            done = 0
             for table in tables:
                 target_cols = [r[0] for r in conn.execute(
                     "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
@@ -46,11 +54,16 @@ def _copy(source: Path, url: str) -> dict[str, int]:
                 with conn.cursor().copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
                     for row in rows:
                         copy.write_row(row)
+                        done += 1
+                        if progress is not None and done % PROGRESS_EVERY == 0:
+                            progress(done, total)
                 copied = conn.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]  # type: ignore[index]
                 expected = src.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
                 if copied != expected:
                     raise TransferError(f"count:{table}:{expected}:{copied}")
                 counts[table] = int(copied)
+                if progress is not None:
+                    progress(done, total)
                 if "id" in cols:
                     conn.execute(
                         f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
@@ -61,8 +74,9 @@ def _copy(source: Path, url: str) -> dict[str, int]:
     return counts
 
 
-async def migrate_store(source: Path, url: str) -> dict[str, int]:
-    """Bring both stores to this code's schema, then copy (see the module)."""
+async def migrate_store(source: Path, url: str, progress: Progress | None = None) -> dict[str, int]:
+    """Bring both stores to this code's schema, then copy (see the module); `progress(done, total)` is told
+    the rows copied as the copy goes on."""
     async with Database(source):  # migrates the SQLite store; refuses an unusable file
         pass
     from bot.store.postgres import PostgresDatabase
@@ -70,4 +84,4 @@ async def migrate_store(source: Path, url: str) -> dict[str, int]:
     target = PostgresDatabase(url)
     await target.open()  # creates the schema; refuses an unreachable server or a newer schema
     await target.close()
-    return await asyncio.to_thread(_copy, source, url)
+    return await asyncio.to_thread(_copy, source, url, progress)

@@ -4,8 +4,11 @@ instances start on one database together (the migrations run once); SQLite refus
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import io
 import sqlite3
+import sys
 import time
 from pathlib import Path
 
@@ -138,6 +141,50 @@ async def test_migrate_store_copies_everything_and_the_counters_go_on(tmp_path: 
     again = await gfi_bot("migrate-store", "--to", url, "--db", str(db), env=bot_env(db), cwd=tmp_path)
     assert again.code == 1 and "redan ärenden" in again.err  # never merged into a store in use
     pg.drop_database(url)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+async def test_migrate_store_shows_progress_on_a_terminal_only(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The copy draws `Kopierar till PostgreSQL: N %` on a terminal (as backup and purge do), nothing when
+    stderr is not one; the progress is called with rows copied of all rows."""
+    from bot.clock import FrozenClock
+    from bot.config import DEFAULT_DIRECTORY, Settings
+    from bot.core import open_core
+    from bot.migrate_store import cmd_migrate_store
+    from bot.store import transfer
+    from tests.conftest import RecordingSender, local
+    from tests.timekit import form
+
+    db = tmp_path / "gfi.sqlite3"
+    settings = Settings(db_path=db, directory_path=DEFAULT_DIRECTORY, _env_file=None)
+    core = await open_core(settings, clock=FrozenClock(local("2026-11-23T10:00")), fallback=RecordingSender())
+    for _ in range(3):
+        await core.cases.request("maria.sand", form())
+    await core.close()
+    calls: list[tuple[int, int]] = []
+    first = needs_postgres()
+    counts = await transfer.migrate_store(db, first, lambda done, total: calls.append((done, total)))
+    pg.drop_database(first)
+    assert calls and calls[-1] == (sum(counts.values()), sum(counts.values()))
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+    for terminal in (True, False):
+        stderr = _Terminal() if terminal else io.StringIO()
+        monkeypatch.setattr(sys, "stderr", stderr)
+        url = needs_postgres()
+        code = await asyncio.to_thread(cmd_migrate_store, argparse.Namespace(to=url, db=str(db)))
+        assert code == 0
+        if terminal:
+            assert "Kopierar till PostgreSQL: 100 %" in stderr.getvalue()
+            assert "Kopierar till PostgreSQL: klart" in stderr.getvalue()
+        else:
+            assert stderr.getvalue() == ""
+        pg.drop_database(url)
 
 
 def test_the_hash_chained_logs_are_append_only_on_postgresql() -> None:

@@ -71,3 +71,15 @@ def test_progress_only_on_a_terminal() -> None:
         progress.finish()
     assert quiet.getvalue() == ""
     assert "Säkerhetskopierar: 25 %" in tty.getvalue() and "klart" in tty.getvalue()
+
+
+def test_a_failed_progress_ends_its_line() -> None:
+    tty = Tty()
+    progress = Progress("Kopierar", tty)
+    progress.update(1, 2)
+    progress.abandon()
+    progress.finish()  # after abandon: nothing more
+    assert tty.getvalue() == "\rKopierar: 50 %\n"
+    untouched = Tty()
+    Progress("Kopierar", untouched).abandon()  # nothing drawn: no empty line
+    assert untouched.getvalue() == ""
