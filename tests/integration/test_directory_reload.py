@@ -4,18 +4,22 @@ keeps the old directory and logs where (line numbers, YAML paths), never who."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
+import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from bot.channels.console import ConsoleClock, run_console
 from bot.config import DEFAULT_DIRECTORY
 from bot.directory import load_directory
 from bot.runtime import Background
-from tests.conftest import CoreFactory
+from tests.conftest import CoreFactory, local
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.faults.process import start_bot
 from tests.timekit import form
@@ -119,3 +123,76 @@ async def test_sighup_reloads_a_running_bot(tmp_path: Path) -> None:
         finally:
             code = await bot.stop()
     assert code == 0
+
+
+class _Script:
+    """Console input: one line per readline; `before[i]` runs just before line i is handed over (as if the
+    operator changed the directory file while the person at the console was typing)."""
+
+    def __init__(self, lines: list[str], before: dict[int, Callable[[], None]]) -> None:
+        self.lines, self.before, self.read = lines, before, 0
+
+    def readline(self) -> str:
+        if self.read in self.before:
+            self.before[self.read]()
+        line = self.lines[self.read] if self.read < len(self.lines) else ""
+        self.read += 1
+        return line
+
+    def isatty(self) -> bool:
+        return False
+
+
+async def test_the_console_reads_a_changed_directory_before_the_next_command(
+        make_core: CoreFactory, tmp_path: Path) -> None:
+    path = copy_of_example(tmp_path)
+    original = path.read_text(encoding="utf-8")
+    core = await make_core(directory=load_directory(path))
+    out = io.StringIO()
+    script = _Script(["/som nora.ekdahl\n", "/hjälp\n", "/som maria.sand\n"],
+                     {0: lambda: add_nora(path), 1: lambda: path.write_text(original, encoding="utf-8")})
+    await run_console(core, "maria.sand", ConsoleClock(local("2026-11-23T10:00")), script, out)  # type: ignore[arg-type]
+    text = out.getvalue()
+    people = len(load_directory(DEFAULT_DIRECTORY).people)
+    assert f"Katalogen är inläst på nytt: 5 enheter, {people + 1} personer." in text
+    assert "Du är nu Nora Ekdahl (nora.ekdahl)" in text
+    assert f"Katalogen är inläst på nytt: 5 enheter, {people} personer." in text
+    assert "Du (nora.ekdahl) finns inte längre i katalogen" in text
+    assert "Du är nu Maria Sand (maria.sand)" in text
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+async def test_sighup_reloads_the_console(tmp_path: Path) -> None:
+    path = copy_of_example(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GFI_", "TEAMS_", "GRAPH_"))}
+    env.update({"GFI_DIRECTORY": str(path), "GFI_DB_PATH": str(tmp_path / "gfi.sqlite3")})
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "console", "--as", "maria.sand", "--now", "2026-11-23T10:00", env=env,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+
+    async def until(fragment: str) -> str:
+        seen = ""
+        while fragment not in seen:
+            line = await asyncio.wait_for(proc.stdout.readline(), timeout=60)  # type: ignore[union-attr]
+            if not line:
+                err = await proc.stderr.read()  # type: ignore[union-attr]
+                raise AssertionError(f"the console ended: {seen}{err.decode()}")
+            seen += line.decode()
+        return seen
+
+    try:
+        await until("/avsluta-konsol")  # the welcome (in office hours): the console waits for a command now
+        add_nora(path)
+        proc.send_signal(signal.SIGHUP)
+        reloaded = await until("Katalogen är inläst på nytt")
+        assert f"{len(load_directory(DEFAULT_DIRECTORY).people) + 1} personer" in reloaded
+        proc.stdin.write(b"/som nora.ekdahl\n")
+        await proc.stdin.drain()
+        await until("Du är nu Nora Ekdahl")
+        proc.stdin.close()
+        assert await asyncio.wait_for(proc.wait(), timeout=60) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()

@@ -18,6 +18,7 @@ from bot.cases.visibility import shown_free_text
 from bot.channels.console.args import UsageError, split_args
 from bot.channels.console.commands import ALIASES, COMMANDS
 from bot.channels.console.output import ConsoleClock, print_message
+from bot.channels.console.reload import ConsoleReload
 from bot.channels.terminal import neutralise
 from bot.core import Core
 from bot.errors import FieldError, Refusal
@@ -127,14 +128,17 @@ async def run_console(core: Core, person_id: str, clock: ConsoleClock, stdin: Te
     if interactive and sys.stderr.isatty() and "GFI_LOG_LEVEL" not in os.environ:
         # typed at a terminal: stderr is the conversation's screen too, so log lines go next to the database
         log_to_file(Path(core.settings.db_path).with_suffix(".log"))
-    await session.welcome()
-    while session.running:
-        if interactive:
-            out.write(f"{session.person}> ")
-            out.flush()
-        line = await asyncio.to_thread(stdin.readline)
-        if not line:
-            break
-        if not interactive and line.strip():
-            out.write(f"@{session.person}> {neutralise(line.strip())}\n")
-        await session.handle(line)
+    reload = ConsoleReload(session)  # a changed directory file is read again, as in the run mode
+    with reload.on_sighup():
+        await session.welcome()
+        while session.running:
+            if interactive:
+                out.write(f"{session.person}> ")
+                out.flush()
+            line = await asyncio.to_thread(stdin.readline)
+            if not line:
+                break
+            if not interactive and line.strip():
+                out.write(f"@{session.person}> {neutralise(line.strip())}\n")
+            await reload.check()
+            await session.handle(line)
