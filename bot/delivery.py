@@ -14,6 +14,7 @@ from bot.dispatcher import FailureHook, RetryWindow
 from bot.outbox import DeliveryPolicy, Outbox, OutboxMessage
 from bot.store import Tx
 from bot.store import cases as case_store
+from bot.store import outbox as outbox_store
 
 
 def quiet_hours(directory: Directory, calendar: BusinessCalendar) -> DeliveryPolicy:
@@ -43,13 +44,15 @@ def retry_window(directory: Directory, calendar: BusinessCalendar) -> RetryWindo
 
 
 def tell_coordinators(directory: Directory, outbox: Outbox) -> FailureHook:
-    """A dispatcher failure hook: a permanently failed message is reported to the coordinators.
+    """A dispatcher failure hook: a permanently failed message is stamped with when it failed (/readyz counts
+    the failures of the last 24 hours by it) and reported to the coordinators.
 
     The coordinators on the case's unit's ladder are told (all coordinators when the message has no
     case). A failed report is not reported again, so a broken coordinator channel cannot loop.
     """
 
     async def hook(tx: Tx, message: OutboxMessage, reason: str) -> None:
+        await outbox_store.stamp_failed(tx, message.id, outbox.clock.now())
         if message.template == "delivery_failed":
             return
         coordinators = {p.id for p in directory.coordinators()}

@@ -166,8 +166,9 @@ class Outbox:
             text=prepared.text, message=prepared.message, urgent=prepared.urgent, earliest=prepared.earliest,
             dedupe_key=prepared.dedupe_key, reads=prepared.reads,
         )
-        if queued is not None:
-            metrics.outbox_event(prepared.channel, "queued")
+        if queued is not None:  # counted once committed: a transaction rolled back queued nothing
+            channel = prepared.channel
+            tx.after_commit(lambda: metrics.outbox_event(channel, "queued"))
         return queued
 
     async def enqueue(

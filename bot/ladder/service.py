@@ -345,7 +345,8 @@ class LadderService:
         alerted = list(dict.fromkeys([*item.alerted, *people]))
         await store.set_climbed(tx, item.id, rung=nxt, due_at=due, alerted=alerted, skipped=all_skipped, now=now)
         await record_escalation(tx, item.unit_id, item.kind.value, nxt, ladder.rungs[nxt].title, now)
-        metrics.ESCALATIONS.labels(metrics.rung(nxt)).inc()
+        rung = metrics.rung(nxt)
+        tx.after_commit(lambda: metrics.ESCALATIONS.labels(rung).inc())  # a rolled-back climb did not happen
         log.info("escalated", extra={"event": "ladder.escalated", "case_ref": item.case_ref, "item_id": item.id,
                                      "kind": item.kind.value, "rung": nxt, "top": top,
                                      "next_due": iso(due) if due else None})

@@ -21,7 +21,8 @@ async def outbox_health(db: Database, now: datetime) -> OutboxHealth:
         row = await tx.fetchone(
             "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE status = 'pending'")
         failed = await tx.scalar(
-            "SELECT COUNT(*) FROM outbox WHERE status = 'failed' AND next_attempt_at >= ?", (since,))
+            "SELECT COUNT(*) FROM outbox WHERE status = 'failed' AND COALESCE(failed_at, next_attempt_at) >= ?",
+            (since,))
     assert row is not None
     oldest = datetime.fromisoformat(row["oldest"]) if row["oldest"] else None
     return OutboxHealth(int(row["n"]), oldest, int(failed or 0))

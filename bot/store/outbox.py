@@ -186,6 +186,11 @@ async def mark_failed(tx: Tx, outbox_id: int, attempts: int, reason: str) -> int
     )
 
 
+async def stamp_failed(tx: Tx, outbox_id: int, at: datetime) -> None:
+    """When a message failed for good (the dispatcher's failure hook, in the transaction that failed it)."""
+    await tx.execute("UPDATE outbox SET failed_at = ? WHERE id = ? AND status = 'failed'", (at.isoformat(), outbox_id))
+
+
 async def status_counts(db: Database) -> dict[str, int]:
     async with db.transaction() as tx:
         rows = await tx.fetchall("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
