@@ -1,4 +1,5 @@
-"""How fast `gfi-bot run` refuses a bad configuration (issue #19: one line, non-zero exit, within 2 s).
+"""How fast `gfi-bot run` refuses a bad configuration (issue #19: one line, non-zero exit, within 2 s), and how
+fast `gfi-bot --version` and `--help` answer.
 
 Runs each misconfiguration as a real process N times and prints the median and worst wall time. The target
 is a worst case under 2 s on an idle machine; most of the time is Python importing the bot. The CPU time
@@ -27,6 +28,8 @@ CASES: dict[str, dict[str, str]] = {
     "real credentials, example directory": {"SLACK_BOT_TOKEN": "x", "SLACK_SIGNING_SECRET": "y"},
     "no channel, no terminal": {},
 }
+# Answered before the settings are read (exit 0).
+QUICK = {"--version": ["--version"], "--help": ["--help"]}
 
 
 def main() -> None:
@@ -52,6 +55,14 @@ def main() -> None:
             print(f"{name:40s} median {statistics.median(times):.2f} s  worst {max(times):.2f} s  "
                   f"CPU {statistics.median(cpu):.2f} s  "
                   f"exit {result.returncode}: {result.stderr.splitlines()[0][:70]}")
+        for name, argv in QUICK.items():
+            times = []
+            for _ in range(runs):
+                began = time.perf_counter()
+                subprocess.run([sys.executable, "-m", "bot.cli", *argv], env=base, capture_output=True, timeout=30,
+                               check=True)
+                times.append(time.perf_counter() - began)
+            print(f"{name:40s} median {statistics.median(times):.2f} s  worst {max(times):.2f} s")
     print(f"worst of all: {worst_all:.2f} s (target < 2 s)")
 
 
