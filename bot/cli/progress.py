@@ -21,6 +21,7 @@ class Progress:
         self.label = label
         self.started = time.monotonic()
         self._last = -1
+        self._drawn = False
 
     def update(self, done: int, total: int) -> None:
         if not self.on:
@@ -30,11 +31,13 @@ class Progress:
             self._last = percent
             self.stream.write(f"\r{say('progress', label=self.label, percent=percent)}")
             self.stream.flush()
+            self._drawn = True
 
     def start(self) -> None:
         if self.on:
             self.stream.write(say("progress_busy", label=self.label))
             self.stream.flush()
+            self._drawn = True
 
     def finish(self) -> None:
         if self.on:
@@ -45,7 +48,7 @@ class Progress:
 
     def abandon(self) -> None:
         """The work failed: end a drawn line, so the error that follows starts on a line of its own."""
-        if self.on and self._last >= 0:
+        if self.on and self._drawn:
             self.stream.write("\n")
             self.stream.flush()
         self.on = False

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from bot import texts
+from bot.cli.progress import Progress
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.directory.csv_import import read_csv
@@ -111,18 +113,23 @@ async def _sync(settings: Settings, request: Request, current: Directory, groups
     async def token() -> str:
         return (await credential.get_token(scope)).token
 
+    progress = Progress(texts.text("cli", "entra_label"))  # on a terminal only
+    progress.start()
     try:
         async with httpx.AsyncClient(timeout=httpx.Timeout(settings.graph_timeout)) as http:
             reader = EntraReader(http, token, api_url)
             try:
-                people, scope_units = await reader.read(groups)
+                people, scope_units = await reader.read(groups, progress.update)
             except EntraError as exc:
+                progress.abandon()
                 print(say("entra_failed", code=exc.code), file=sys.stderr)
                 return 1
             except Exception as exc:  # the sign-in (azure-identity) failed
+                progress.abandon()
                 print(say("entra_failed", code=type(exc).__name__), file=sys.stderr)
                 return 1
     finally:
         await credential.close()
+    progress.finish()
     print(say("entra_read", people=len(people), groups=len(groups)))
     return await apply(request, current, people, scope_units, SystemClock(), sys.stdout, sys.stderr)

@@ -120,18 +120,27 @@ class EntraReader:
         value = body.get("mail") or body.get("userPrincipalName")
         return value if isinstance(value, str) else None
 
-    async def read(self, groups: dict[str, str]) -> tuple[list[Incoming], set[str]]:
+    async def read(self, groups: dict[str, str],
+                   progress: Callable[[int, int], None] | None = None) -> tuple[list[Incoming], set[str]]:
         """The people of every group (as Incoming, the first group wins for a member of several) and the
-        units covered."""
+        units covered. `progress(done, total)` is told as the users' managers are read (one request each,
+        the bulk of the work), after the groups' members."""
         seen: dict[str, tuple[str, dict[str, Any]]] = {}
         for group_id, unit in groups.items():
             for user in await self.group_users(group_id):
                 seen.setdefault(str(user.get("id")), (unit, user))
         limit = asyncio.Semaphore(MANAGER_CONCURRENCY)
 
+        done = 0
+
         async def manager_of(uid: str) -> str | None:
+            nonlocal done
             async with limit:
-                return await self.manager(uid)
+                found = await self.manager(uid)
+            done += 1
+            if progress is not None:
+                progress(done, len(seen))
+            return found
 
         managers = await asyncio.gather(*(manager_of(uid) for uid in seen))
         people = [_incoming(unit, user, mgr) for (unit, user), mgr in zip(seen.values(), managers, strict=True)]

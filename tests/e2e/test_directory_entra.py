@@ -64,7 +64,10 @@ async def test_reader_follows_next_links_and_waits_out_429(tmp_path: Path) -> No
 
         async with httpx.AsyncClient(verify=ssl.create_default_context(cafile=graph.cert)) as http:
             reader = EntraReader(http, token, graph.api_url, sleep=sleep)
-            people, scope = await reader.read({GROUP_BEROENDE: "beroende", GROUP_PSYKIATRI: "psykiatri"})
+            told: list[tuple[int, int]] = []  # the progress a terminal shows (gfi-bot directory sync)
+            people, scope = await reader.read({GROUP_BEROENDE: "beroende", GROUP_PSYKIATRI: "psykiatri"},
+                                              lambda done, total: told.append((done, total)))
+    assert told == [(n, 10) for n in range(1, 11)]  # one per user's manager, the bulk of the requests
     assert waits == [7.0, 3.0, 3.0]
     assert scope == {"beroende", "psykiatri"}
     by_name = {p.name: p for p in people}
