@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from bot import texts
-from bot.cli.progress import Progress
+from bot.progress import Progress
 from bot.startup import StartupError, describe
 from bot.store import uses_postgres
 from bot.store.lock import StoreLock

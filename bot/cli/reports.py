@@ -10,11 +10,11 @@ from datetime import date, datetime
 from pathlib import Path
 
 from bot.cli.common import day, parse_now, run_main, say, settings_from
-from bot.cli.progress import busy
 from bot.clock import FrozenClock, SystemClock
 from bot.config import Settings
 from bot.core import open_core
 from bot.due import due_report
+from bot.progress import busy
 
 
 async def _due(settings: Settings, now: datetime | None) -> str:

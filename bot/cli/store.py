@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from bot.cli.common import say, settings_from
-from bot.cli.progress import Progress
+from bot.progress import Progress
 from bot.store.backup import backup
 
 

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 import httpx
 
 from bot import texts
-from bot.cli.progress import Progress
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.directory.csv_import import read_csv
@@ -22,6 +21,7 @@ from bot.directory.lookup import Directory
 from bot.directory.model import Channel, DirectoryError, DirectoryProblem
 from bot.directory.update import Request, apply, say
 from bot.graph_auth import build_credential
+from bot.progress import Progress
 
 DEFAULT_GRAPH = "https://graph.microsoft.com/v1.0"
 

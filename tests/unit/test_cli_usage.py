@@ -11,7 +11,7 @@ from importlib import metadata
 import pytest
 
 from bot.cli.parser import swedish
-from bot.cli.progress import Progress
+from bot.progress import Progress
 
 
 def gfi_bot(*args: str) -> subprocess.CompletedProcess[str]:

@@ -1,5 +1,7 @@
-"""Progress of long work on a terminal (backup, purge, the yearly report), and nothing when the output is not a
-terminal (a pipe, a log, cron): one line rewritten in place on stderr."""
+"""Progress of long work on a terminal (backup, purge, the yearly report, the store's migration, the directory's
+Entra sync), and nothing when the output is not a terminal (a pipe, a log, cron): one line rewritten in place
+on stderr. A module of its own (texts only), so the commands outside bot/cli (bot.directory.command,
+bot.migrate_store) use it without an import cycle."""
 
 from __future__ import annotations
 
@@ -7,9 +9,13 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TextIO
+from typing import Any, TextIO
 
-from bot.cli.common import say
+from bot import texts
+
+
+def say(name: str, **params: Any) -> str:
+    return texts.text("cli", name, **params)
 
 
 class Progress:
