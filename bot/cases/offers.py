@@ -116,8 +116,14 @@ def refusal_now(case: Case, person_id: str, directory: Directory, action: str, i
             authorize(Action.ACKNOWLEDGE, case, person_id, directory)
         elif action == A.FOLLOW_UP_DONE:
             check_complete_follow_up(case, person_id, item or 0)
-        elif action == A.ACCEPT_FOLLOW_UP:
+        elif action in (A.ACCEPT_FOLLOW_UP, A.DECLINE_FOLLOW_UP):
             check_accept_follow_up(case, person_id, item or 0, directory)
+        elif action == A.NO_SHOW:
+            if case.held_now:  # the meeting is being held: nobody failed to come (as next_steps)
+                raise Refusal("wrong_state", ref=case.ref, action=action, state=case.state.value)
+            authorize(Action.NO_SHOW, case, person_id, directory)
+        elif action == A.RESUME:
+            authorize(Action.RESUME, case, person_id, directory)
         else:
             return Refusal("link_incomplete", ref=case.ref)
     except Refusal as refusal:

@@ -10,14 +10,14 @@ the page.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import aiohttp
 
 from bot.cases.models import CaseState
 from bot.store import reads as reads_store
 from tests.conftest import local
-from tests.e2e.test_graph import BRIEF, CONTACT, Running, running  # noqa: F401  (the fixture)
+from tests.e2e.test_graph import BRIEF, CONTACT, Running, booked, running  # noqa: F401  (the fixture)
 from tests.timekit import form
 
 
@@ -179,3 +179,49 @@ async def test_a_distributor_names_who_attends_from_a_link(running: Running) -> 
             assert resp.status == 200 and "är utsedd" in await resp.text()
     attending = [a.person_id for a in (await running.core.cases.get(case.ref)).attendees]
     assert "yusuf.kaya" in attending
+
+
+async def test_a_no_show_and_closing_from_links(running: Running) -> None:  # noqa: F811
+    signer = running.channel.signer
+    assert signer is not None
+    ref = await booked(running)
+    async with aiohttp.ClientSession() as http:
+        no_show = signer.url("sofia.grahn", "no_show", ref, None, running.clock.now())
+        async with http.get(no_show) as resp:
+            page = await resp.text()
+            assert resp.status == 200 and "uteblev från mötet" in page and "<button" in page
+        async with http.post(no_show) as resp:
+            page = await resp.text()
+            assert resp.status == 200 and "Boka möte" in links_in(page)
+        assert (await running.core.cases.get(ref)).meeting_at is None
+        await running.core.cases.book("linnea.fors", ref, local("2026-11-24T13:00"), "Rum 3", ["soc-norr", "beroende"])
+        running.clock.advance(timedelta(days=2))
+        await running.core.cases.record_outcome("linnea.fors", ref, "kartlaggning", True)
+        close = signer.url("sofia.grahn", "close", ref, None, running.clock.now())
+        async with http.get(close) as resp:
+            page = await resp.text()
+            assert resp.status == 200 and 'name="skal"' in page and 'value="samtycke-aterkallat"' not in page
+        async with http.post(close, data={"skal": "annat"}) as resp:  # "annat" needs its text
+            assert resp.status == 400 and 'id="fel-annat"' in await resp.text()
+        async with http.post(close, data={"skal": "genomford"}) as resp:
+            assert resp.status == 200 and "är avslutat" in await resp.text()
+    assert (await running.core.cases.get(ref)).state is CaseState.CLOSED
+
+
+async def test_a_proposed_follow_up_is_declined_from_a_link(running: Running) -> None:  # noqa: F811
+    signer = running.channel.signer
+    assert signer is not None
+    ref = await booked(running, at="2026-11-24T13:00")
+    running.clock.advance(timedelta(days=2))
+    await running.core.cases.record_outcome("linnea.fors", ref, "kartlaggning", True)
+    await running.core.cases.add_follow_up("linnea.fors", ref, "maria.sand", date(2026, 12, 10), "Ring upp")
+    decline = signer.url("maria.sand", "decline_follow_up", ref, 1, running.clock.now())
+    other = signer.url("sofia.grahn", "decline_follow_up", ref, 1, running.clock.now())
+    async with aiohttp.ClientSession() as http:
+        async with http.get(other) as resp:  # not hers to answer: no button
+            assert resp.status == 409 and "<button" not in await resp.text()
+        async with http.get(decline) as resp:
+            assert resp.status == 200 and "Du avböjer förslaget till uppföljning 1" in await resp.text()
+        async with http.post(decline) as resp:
+            assert resp.status == 200 and "är avböjt" in await resp.text()
+    assert (await running.core.cases.get(ref)).follow_ups[0].declined

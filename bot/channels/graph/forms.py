@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot import forms as parse
 from bot.cases import participants
-from bot.cases.models import Case, CaseState
+from bot.cases.models import Case, CaseState, Outcome
 from bot.cases.rules import Action, authorize, follow_up_owners
 from bot.errors import FieldError
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 FORM_ACTIONS: dict[str, Action] = {
     "assign": Action.ASSIGN, "book": Action.BOOK, "rebook": Action.BOOK, "book_again": Action.BOOK,
     "appoint": Action.APPOINT, "record_outcome": Action.RECORD_OUTCOME, "add_follow_up": Action.ADD_FOLLOW_UP,
+    "close": Action.CLOSE,
 }
 # Inputs that may hold several values (checkboxes, a multiple select).
 LIST_FIELDS = frozenset({"personer", "enheter", "bekrafta", "deltagare"})
@@ -89,6 +90,14 @@ def fields(action: str, case: Case, person_id: str, core: Core) -> list[PageFiel
         return [PageField("agare", "select", owners, value=person_id, required=True),
                 PageField("datum", "date", value=core.cases.today().isoformat(), required=True),
                 PageField("vad", "text", max_length=300, required=True)]
+    if action == "close":  # the fields of the Slack modal and the Teams card
+        reasons = [(k, v) for k, v in labels.CLOSE_REASONS.items() if k != "samtycke-aterkallat"]
+        out = [PageField("skal", "radio", reasons, required=True), PageField("annat", "text", max_length=300)]
+        if case.outcome is Outcome.LOTSNING:
+            out.append(PageField("nykontakt", "radio", [("ja", "ja"), ("nej", "nej")]))
+        if any(f.is_open for f in case.follow_ups):
+            out.append(PageField("foljupp", "radio", list(labels.OPEN_FOLLOW_UPS.items()), required=True))
+        return out
     raise KeyError(action)
 
 
@@ -156,4 +165,11 @@ async def submit(core: Core, action: str, person_id: str, ref: str, values: dict
         if errors or follow.due is None:
             raise FieldError(errors)
         return await cases.add_follow_up(person_id, ref, follow.owner, follow.due, follow.what)
+    if action == "close":
+        reason, errors = parse.parse_close(values)
+        new_contact = parse.parse_new_contact(values, errors)
+        fate = parse.parse_open_follow_ups(values, errors)
+        if errors:
+            raise FieldError(errors)
+        return await cases.close(person_id, ref, reason, new_contact=new_contact, follow_ups=fate)
     raise KeyError(action)

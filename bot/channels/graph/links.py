@@ -32,11 +32,12 @@ PATH = "/a/"
 _NONCE = 12
 _AAD = b"gfi-link-v2"
 # The actions a link can carry (names as in the channel-neutral Offer).
-# One click (confirmed on the page): acknowledge, take_over, nudge, complete_follow_up, accept_follow_up; a small
-# form on the page (issue #20 item 8): assign, book, rebook, book_again, appoint, record_outcome, add_follow_up;
-# open: the case as far as the person may see it.
+# One click (confirmed on the page): acknowledge, take_over, nudge, complete_follow_up, accept_follow_up,
+# decline_follow_up, no_show, resume; a small form on the page (issue #20 item 8): assign, book, rebook,
+# book_again, appoint, record_outcome, add_follow_up, close; open: the case as far as the person may see it.
 ACTIONS = frozenset({"acknowledge", "take_over", "nudge", "complete_follow_up", "accept_follow_up", "open",
-                     "assign", "book", "rebook", "book_again", "appoint", "record_outcome", "add_follow_up"})
+                     "decline_follow_up", "no_show", "resume",
+                     "assign", "book", "rebook", "book_again", "appoint", "record_outcome", "add_follow_up", "close"})
 
 
 class LinkRefused(Exception):

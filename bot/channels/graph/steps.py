@@ -48,6 +48,15 @@ async def perform(core: Core, claim: LinkClaim) -> tuple[str, dict[str, Any]]:
     if claim.action == "accept_follow_up" and claim.ref and claim.item is not None:
         await core.cases.accept_follow_up(pid, claim.ref, claim.item)
         return "accepted", {}
+    if claim.action == "decline_follow_up" and claim.ref and claim.item is not None:
+        await core.cases.decline_follow_up(pid, claim.ref, claim.item)
+        return "declined", {}
+    if claim.action == "no_show" and claim.ref:
+        await core.cases.no_show(pid, claim.ref)
+        return "no_show", {}
+    if claim.action == "resume" and claim.ref:
+        await core.cases.resume(pid, claim.ref)
+        return "resumed", {}
     if claim.action in ("take_over", "nudge") and claim.item is not None:
         item = await core.ladder.answerable(pid, claim.item)
         if claim.ref and item.case_ref != claim.ref:
