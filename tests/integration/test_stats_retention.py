@@ -3,9 +3,11 @@ statistics stay identical and none of the purged cases' free text is left in the
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +16,7 @@ from bot.clock import FrozenClock
 from bot.core import Core
 from bot.errors import NotFound
 from bot.stats import export
+from bot.stats import report as report_module
 from bot.stats.report import build_report
 from bot.stats.retention import purge
 from bot.stats.scheduled import daily_purge
@@ -113,6 +116,29 @@ async def test_statistics_over_known_timings(core: Core, clock: FrozenClock) -> 
     assert only.units[0].requests == 0 and only.rungs == []
     # the period is the request's filing date: nothing was filed in January
     assert (await report(core, date(2027, 1, 1), date(2027, 1, 31))).total.requests == 0  # type: ignore[union-attr]
+
+
+async def test_statistics_are_read_in_one_trip_and_computed_off_the_event_loop(
+    core: Core, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A year of facts is seconds of Python at 10⁵ requests: computed on a worker thread, never on the event
+    loop, and read on a read connection, never holding the write connection (issue #21 item 5)."""
+    await known_timings(core, clock)
+    threads: list[threading.Thread] = []
+    per_unit = report_module.per_unit
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread())
+        return per_unit(*args, **kwargs)
+
+    def no_write(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the statistics held the write connection")
+
+    monkeypatch.setattr(report_module, "per_unit", spy)
+    monkeypatch.setattr(core.db, "transaction", no_write)
+    r = await report(core)
+    assert r.total is not None and r.total.requests == 3
+    assert threads and threading.main_thread() not in threads
 
 
 async def test_reassignment_and_reopening_keep_the_first_times(core: Core, clock: FrozenClock) -> None:
