@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     # Issue #14: sends in flight to different recipients; days a delivered message's text is kept.
     dispatch_concurrency: int = Field(default=32, ge=1, le=256, alias="GFI_DISPATCH_CONCURRENCY")
     outbox_retention_days: int = Field(default=30, ge=1, le=3650, alias="GFI_OUTBOX_RETENTION_DAYS")
+    # Issue #22: seconds a message being sent is its instance's; after that (the instance died) another sends it.
+    outbox_lease_seconds: int = Field(default=120, ge=5, le=3600, alias="GFI_OUTBOX_LEASE_SECONDS")
     log_level: str = Field(default="INFO", alias="GFI_LOG_LEVEL")
     # Real credentials with deploy/directory.example.yaml (fictional people) are refused unless this is 1.
     allow_example_directory: bool = Field(default=False, alias="GFI_ALLOW_EXAMPLE_DIRECTORY")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -61,12 +62,13 @@ class Core:
     sweeps: list[Job] = field(default_factory=list)
     # Free/busy suggestions for booking forms (issue #9): the Graph channel plugs in the finder.
     suggestions: Suggestions = field(default_factory=Suggestions)
-    # The timekeeper (issue #22): on PostgreSQL only the instance that leads sweeps and delivers.
+    # The timekeeper (issue #22): on PostgreSQL only the instance that leads sweeps; every instance delivers.
     leader: Leadership = field(default_factory=Leadership)
 
     async def tick(self) -> None:
         """Run every sweep once, then deliver what is due. Idempotent: safe to call at any time. An instance
-        that does not lead (PostgreSQL, several instances) does nothing: the leader does it."""
+        that does not lead (PostgreSQL, several instances) does nothing: the leader does it (the runtime's
+        dispatch job delivers on every instance)."""
         if not await self.leader.check():
             return
         for sweep in self.sweeps:
@@ -74,6 +76,8 @@ class Core:
         await self.dispatcher.run_once()
 
     async def close(self) -> None:
+        with contextlib.suppress(Exception):  # a store that is gone: the leases end by themselves
+            await self.dispatcher.close()
         await self.leader.close()
         await self.db.close()
 
@@ -102,7 +106,8 @@ async def open_core(
         db, directory, clock, outbox, calendar,
         tz=settings.timezone, consent_default_days=settings.consent_default_days,
     )
-    dispatcher = Dispatcher(db, clock, senders or {}, fallback=fallback, concurrency=settings.dispatch_concurrency)
+    dispatcher = Dispatcher(db, clock, senders or {}, fallback=fallback, concurrency=settings.dispatch_concurrency,
+                            lease=settings.outbox_lease_seconds)
     dispatcher.on_failed = tell_coordinators(directory, outbox)
     dispatcher.window = retry_window(directory, calendar)
     # The ladder and the reminders use the case service; the case service calls them back through its hooks,
@@ -121,7 +126,6 @@ async def open_core(
         disputes=DisputeService(cases, ladder),
     )
     core.leader = db.leadership()
-    dispatcher.leads = lambda: core.leader.is_leader
     core.sweeps.append(lambda: run_distribution(core))
     core.sweeps.append(lambda: sweep_due(core))
     core.sweeps.append(lambda: daily_purge(core))  # once a day; the catch-up after downtime and in the console

@@ -10,12 +10,18 @@ ones after it. An urgent message never waits for a non-urgent one, nor a message
 
 Pace. Different recipients are served at the same time, at most `concurrency` sends in flight. After a send
 the recipient is held for the sender's `min_interval` (Slack: one message per second per channel). A 429
-holds the recipient for its `Retry-After`; when three recipients of one sender are held by 429s at once, the
-limit is taken to be the workspace's and the whole sender is held. Holds live in memory: a held message is
-not written to (only the one that got the 429 is, with its retry time), and after a restart the first send
-meets the limit again.
+holds the recipient for its `Retry-After`; when three recipients of one channel are held by 429s at once, the
+limit is taken to be the workspace's and the whole channel is held. The holds are written to the store with
+the send's outcome (`bot.store.outbox_lanes`), so they hold on every instance and across a restart; a held
+message is not written to (only the one that got the 429 is, with its retry time). The dispatcher also keeps
+its own holds in memory (`bot.pacing`), to leave held recipients out of its reads and to know when to look.
 
-Runs. One at a time. `run_once` delivers what was queued when it began and can go now; `drain` (the
+Instances (issue #22). On PostgreSQL every instance delivers: each pass claims the heads it sends with a
+lease (`FOR UPDATE SKIP LOCKED`), so a message goes out once, a recipient's next message is nobody's until
+the previous one's outcome is written, and a row claimed by an instance that died is sent by another once
+its lease is over (`GFI_OUTBOX_LEASE_SECONDS`). On SQLite the one process delivers, as before.
+
+Runs. One at a time per instance. `run_once` delivers what was queued when it began and can go now; `drain` (the
 runtime's job) also waits for the holds that end within a second, so a paced recipient is served at its pace.
 A call during a run makes that run look again, and returns once it has.
 
@@ -27,29 +33,32 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot import metrics, readlog
 from bot.clock import Clock
 from bot.outbox import OutboxMessage
-from bot.store import Database, Tx
+from bot.outbox_status import FailedMessage, failed_deliveries, status_counts
+from bot.outcomes import FailureHook, Mark, Outcomes, RetryWindow
+from bot.pacing import Holds
+from bot.store import Database
 from bot.store import outbox as store
+from bot.store import outbox_lanes as lanes_store
+
+__all__ = ["DEFAULT_CONCURRENCY", "DeliveryError", "DispatchResult", "Dispatcher", "FailedMessage", "FailureHook",
+           "RetryWindow", "Sender", "failed_deliveries", "status_counts"]
 
 log = logging.getLogger(__name__)
 
-# Called inside the transaction that marks a row failed (e.g. to tell the coordinators).
-FailureHook = Callable[[Tx, OutboxMessage, str], Awaitable[None]]
-# (message, proposed retry time) -> the time to retry; quiet hours move a non-urgent retry to office hours.
-RetryWindow = Callable[[OutboxMessage, datetime], datetime]
-# A write of one send's outcome, applied in a shared transaction.
-Mark = Callable[[Tx], Awaitable[None]]
 
 DEFAULT_CONCURRENCY = 32  # sends in flight (GFI_DISPATCH_CONCURRENCY)
 PAGE = 500  # recipients read per pass
-WORKSPACE_LIMIT_AFTER = 3  # recipients of one sender held by 429s at once: the limit is the workspace's
+DEFAULT_LEASE = 120.0  # seconds a claimed row is this instance's (GFI_OUTBOX_LEASE_SECONDS): longer than a send
 
 
 class DeliveryError(Exception):
@@ -86,7 +95,7 @@ class DispatchResult:
         self.deferred += other.deferred
 
 
-class Dispatcher:
+class Dispatcher(Outcomes):
     """Sends what is due in the outbox. Safe to call repeatedly; one run at a time."""
 
     def __init__(
@@ -101,6 +110,7 @@ class Dispatcher:
         max_backoff: float = 3600.0,
         concurrency: int = DEFAULT_CONCURRENCY,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        lease: float = DEFAULT_LEASE,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -111,18 +121,17 @@ class Dispatcher:
         self.max_backoff = max_backoff
         self.concurrency = max(1, concurrency)
         self.sleep = sleep
+        self.lease = lease
+        # This instance, as its claims name it (no person, no secret): host, process, and a random part.
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.on_failed: FailureHook | None = None
         self.window: RetryWindow | None = None
-        self.leads: Callable[[], bool] = lambda: True  # only the timekeeper delivers (bot.store.leader)
         self._running = asyncio.Lock()
         self._again = False  # a call came while a run was under way: look once more before ending
         self._wake = asyncio.Event()  # ... and stop waiting for a hold to end
         self._looked = asyncio.Event()  # set when the run under way has looked (again); then replaced
-        # Earliest time the next message may go to a (sender, recipient) pair: pacing and 429s.
-        self._free_at: dict[tuple[int, str], datetime] = {}
-        # Per sender: the recipients held by a 429, until when; and the senders held whole.
-        self._limited: dict[int, dict[str, datetime]] = {}
-        self._sender_free_at: dict[int, datetime] = {}
+        self.holds = Holds()
+        self._holds_forgotten_at: datetime | None = None
         self._marks: list[tuple[Mark, asyncio.Future[None]]] = []
         self._recording = asyncio.Lock()
 
@@ -140,8 +149,6 @@ class Dispatcher:
         """Deliver every message that can go now, each recipient's next in line per pass (`limit` recipients
         a pass), until nothing more can. A call during a run waits until that run has looked again (what it
         delivers is counted there)."""
-        if not self.leads():
-            return DispatchResult()
         if self._running.locked():
             return await self._ask()
         async with self._running:
@@ -152,8 +159,6 @@ class Dispatcher:
         again, until nothing can go that soon or `max_seconds` have passed (the runtime calls again a second
         later; a stop never waits long): a paced recipient is served at its pace, not at the pace of whoever
         calls (the runtime's dispatch job). A call meanwhile wakes it up."""
-        if not self.leads():
-            return DispatchResult()
         if self._running.locked():
             return await self._ask()
         total = DispatchResult()
@@ -162,7 +167,7 @@ class Dispatcher:
             while True:
                 total.add(await self._passes(PAGE))
                 now = self.clock.now()
-                wait = self._next_hold_end(now)
+                wait = self.holds.next_end(now)
                 if wait is None or wait > max_wait or now + timedelta(seconds=wait) > until:
                     return total
                 if not await self._nap(wait) and self.clock.now() <= now:
@@ -206,20 +211,29 @@ class Dispatcher:
     async def _pass(self, limit: int, up_to: int, result: DispatchResult) -> bool:
         """Send the next message of each recipient that is free now; False when there was none."""
         now = self.clock.now()
-        self._forget_expired(now)
-        held_channels = [c for c, s in self.senders.items() if id(s) in self._sender_free_at]
-        rows = await store.heads(self.db, now, limit, up_to=up_to, held=sorted({r for _, r in self._free_at}),
-                                 held_channels=held_channels)
-        lanes: dict[tuple[str, str | None], OutboxMessage] = {}
-        for row in rows:
-            message = OutboxMessage.from_row(row)
-            sender = self.sender_for(message.channel)
-            if sender is not None and self._is_held(sender, message.recipient_id, now):  # e.g. the fallback
-                result.deferred += 1
-                continue
-            lane = (message.recipient_id, message.case_ref if message.kind == "calendar" else None)
-            lanes.setdefault(lane, message)  # one at a time, even when an urgent one is also first in line
-        if not lanes:
+        self.holds.forget_expired(now)
+        held_channels = [c for c, s in self.senders.items() if self.holds.sender_held(s)]
+        deferred = 0
+
+        def pick(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+            nonlocal deferred
+            lanes: dict[tuple[str, str | None], dict[str, object]] = {}
+            for row in rows:
+                message = OutboxMessage.from_row(row)
+                sender = self.sender_for(message.channel)
+                if sender is not None and self.holds.is_held(sender, message.recipient_id, now):  # the fallback
+                    deferred += 1
+                    continue
+                lane = (message.recipient_id, message.case_ref if message.kind == "calendar" else None)
+                lanes.setdefault(lane, row)  # one at a time, even when an urgent one is also first in line
+            return list(lanes.values())
+
+        rows = await lanes_store.claim(
+            self.db, now, limit, up_to=up_to, owner=self.owner, lease_until=now + timedelta(seconds=self.lease),
+            pick=pick, held=self.holds.recipients(), held_channels=held_channels,
+        )
+        result.deferred += deferred
+        if not rows:
             return False
         gate = asyncio.Semaphore(self.concurrency)
 
@@ -227,45 +241,11 @@ class Dispatcher:
             async with gate:
                 await self._deliver(message, result)
 
-        outcomes = await asyncio.gather(*(deliver(m) for m in lanes.values()), return_exceptions=True)
+        outcomes = await asyncio.gather(*(deliver(OutboxMessage.from_row(r)) for r in rows), return_exceptions=True)
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 raise outcome
         return True
-
-    def _forget_expired(self, now: datetime) -> None:
-        """Drop pacing/rate-limit holds that are over, so the maps stay as small as the busy recipients."""
-        for key in [k for k, at in self._free_at.items() if at <= now]:
-            del self._free_at[key]
-        for sender_id, limited in list(self._limited.items()):
-            for recipient in [r for r, at in limited.items() if at <= now]:
-                del limited[recipient]
-            if not limited:
-                del self._limited[sender_id]
-        for sender_id in [s for s, at in self._sender_free_at.items() if at <= now]:
-            del self._sender_free_at[sender_id]
-
-    def _next_hold_end(self, now: datetime) -> float | None:
-        """Seconds until the first hold ends (None: nothing is held)."""
-        ends = [at for at in (*self._free_at.values(), *self._sender_free_at.values()) if at > now]
-        return (min(ends) - now).total_seconds() if ends else None
-
-    def _is_held(self, sender: Sender, recipient_id: str, now: datetime) -> bool:
-        holds = (self._sender_free_at.get(id(sender)), self._free_at.get((id(sender), recipient_id)))
-        return any(until is not None and until > now for until in holds)
-
-    def _hold(self, sender: Sender, recipient_id: str, until: datetime) -> None:
-        """Rate limited: hold the recipient, or the whole sender when several recipients are held at once."""
-        key = (id(sender), recipient_id)
-        self._free_at[key] = max(until, self._free_at.get(key, until))
-        limited = self._limited.setdefault(id(sender), {})
-        limited[recipient_id] = until
-        now = self.clock.now()
-        current = {r: at for r, at in limited.items() if at > now}
-        if len(current) >= WORKSPACE_LIMIT_AFTER:
-            self._sender_free_at[id(sender)] = max(current.values())
-            log.warning("sender rate limited", extra={"event": "outbox.sender_held", "recipients": len(current),
-                                                      "until": max(current.values()).isoformat()})
 
     async def _deliver(self, message: OutboxMessage, result: DispatchResult) -> None:
         sender = self.sender_for(message.channel)
@@ -275,7 +255,8 @@ class Dispatcher:
             result.failed += 1
             return
         now = self.clock.now()
-        if self._is_held(sender, message.recipient_id, now):  # a limit met since this pass began
+        if self.holds.is_held(sender, message.recipient_id, now):  # a limit met since this pass began
+            await self._release(message)
             result.deferred += 1
             return
         try:
@@ -284,8 +265,8 @@ class Dispatcher:
             if exc.retry_after is not None:
                 # Rate limited: hold this recipient's queue, and don't count it towards giving up.
                 until = self.clock.now() + timedelta(seconds=max(exc.retry_after, 0.0))
-                self._hold(sender, message.recipient_id, until)
-                await self._mark_retry(message, message.attempts, exc.reason, until)
+                self.holds.limit(sender, message.recipient_id, until, self.clock.now())
+                await self._mark_limited(message, sender, exc.reason, until)
                 result.retried += 1
             elif exc.permanent or attempts >= self.max_attempts:
                 await self._mark_failed(message, attempts, exc.reason)
@@ -307,101 +288,8 @@ class Dispatcher:
                 result.retried += 1
             return
         interval = float(getattr(sender, "min_interval", 0.0) or 0.0)
-        if interval > 0:  # counted from when this one was sent, as the channel counts it
-            self._free_at[(id(sender), message.recipient_id)] = now + timedelta(seconds=interval)
-        await self._mark_sent(message, attempts, external_id)
+        paced = now + timedelta(seconds=interval) if interval > 0 else None  # from when it was sent, as Slack counts
+        if paced is not None:
+            self.holds.pace(sender, message.recipient_id, paced)
+        await self._mark_sent(message, attempts, external_id, paced)
         result.sent += 1
-
-    async def _record(self, mark: Mark) -> None:
-        """Write one outcome, together with those of the sends that finished meanwhile (group commit);
-        returns once it is committed, raises if its transaction failed."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._marks.append((mark, done))
-        async with self._recording:
-            if not done.done():
-                batch, self._marks = self._marks, []
-                try:
-                    async with self.db.transaction() as tx:
-                        for write, _ in batch:
-                            await write(tx)
-                except Exception as exc:
-                    for _, waiting in batch:
-                        waiting.set_exception(exc)
-                else:
-                    for _, waiting in batch:
-                        waiting.set_result(None)
-        await done
-
-    async def _mark_sent(self, message: OutboxMessage, attempts: int, external_id: str | None) -> None:
-        at = self.clock.now()
-
-        async def write(tx: Tx) -> None:
-            changed = await store.mark_sent(tx, message.id, attempts, at, external_id)
-            if changed and message.reads:  # the message showed free text: the recipient has read it
-                await readlog.record(tx, at=at, person_id=message.recipient_id, refs=message.reads,
-                                     view=message.template, channel=message.channel)
-
-        await self._record(write)
-        metrics.outbox_event(message.channel, "sent")
-        log.info("sent", extra={"event": "outbox.sent", "outbox_id": message.id, "case_ref": message.case_ref})
-
-    def _in_window(self, message: OutboxMessage, at: datetime) -> datetime:
-        return self.window(message, at) if self.window is not None else at
-
-    async def _mark_retry(self, message: OutboxMessage, attempts: int, reason: str, at: datetime) -> None:
-        at = self._in_window(message, at)
-
-        async def write(tx: Tx) -> None:
-            await store.mark_retry(tx, message.id, attempts, reason, at)
-
-        await self._record(write)
-        metrics.outbox_event(message.channel, "retried")
-        log.warning(
-            "delivery retry",
-            extra={"event": "outbox.retry", "outbox_id": message.id, "case_ref": message.case_ref,
-                   "reason": reason, "attempts": attempts, "next_attempt_at": at.isoformat()},
-        )
-
-    async def _mark_failed(self, message: OutboxMessage, attempts: int, reason: str) -> None:
-        # its own transaction: the failure hook queues notices, and must not take other outcomes down with it
-        async with self.db.transaction() as tx:
-            changed = await store.mark_failed(tx, message.id, attempts, reason)
-            if changed and self.on_failed is not None:
-                await self.on_failed(tx, message, reason)
-        metrics.outbox_event(message.channel, "failed")
-        log.error(
-            "delivery failed",
-            extra={"event": "outbox.failed", "outbox_id": message.id, "case_ref": message.case_ref, "reason": reason},
-        )
-
-
-async def status_counts(db: Database) -> dict[str, int]:
-    """How many outbox rows are in each delivery status."""
-    return await store.status_counts(db)
-
-
-@dataclass(frozen=True)
-class FailedMessage:
-    """A message that could not be delivered, as coordinators see it (no message text)."""
-
-    id: int
-    case_ref: str | None
-    recipient_id: str
-    channel: str
-    template: str
-    reason: str
-    attempts: int
-    created_at: datetime
-
-
-async def failed_deliveries(db: Database, limit: int = 50) -> list[FailedMessage]:
-    """The most recent permanently failed messages, newest first (for coordinators: console, App Home)."""
-    rows = await store.failed(db, limit)
-    return [
-        FailedMessage(
-            id=r["id"], case_ref=r["case_ref"], recipient_id=r["recipient_id"], channel=r["channel"],
-            template=r["template"], reason=r["last_error"] or "unknown", attempts=int(r["attempts"]),
-            created_at=datetime.fromisoformat(r["created_at"]),
-        )
-        for r in rows
-    ]

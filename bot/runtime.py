@@ -76,7 +76,7 @@ class Background:
             self._guarded("dispatch", core.dispatcher.drain), "interval", seconds=DISPATCH_SECONDS, id="dispatch"
         )
         # Several instances on PostgreSQL: each asks often whether it leads, so a dead leader's work is taken
-        # over within seconds; the jobs below run only on the leader (the dispatcher asks it too).
+        # over within seconds; the jobs below run only on the leader (the dispatch job runs on every instance).
         self.scheduler.add_job(self._guarded("leader", core.leader.check), "interval", seconds=LEADER_CHECK_SECONDS,
                                id="leader")
         self._schedule_distribution()

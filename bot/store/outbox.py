@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -102,36 +101,6 @@ async def due(db: Database, now: datetime, limit: int) -> list[dict[str, Any]]:
         )
 
 
-# A row waits for the earlier pending rows to its recipient that are past their `not_before` (a row queued for
-# office hours or for a later day does not hold the ones after it), except that an urgent row never waits for a
-# non-urgent one. Calendar rows all go to the one organiser mailbox: they wait only for those of their own case.
-_HEADS = """
-    SELECT o.* FROM outbox AS o
-    WHERE o.status = 'pending' AND o.next_attempt_at <= :now AND o.not_before <= :now AND o.id <= :up_to
-      AND o.recipient_id NOT IN (SELECT value FROM json_each(:held))
-      AND o.channel NOT IN (SELECT value FROM json_each(:held_channels))
-      AND NOT EXISTS (
-          SELECT 1 FROM outbox AS e
-          WHERE e.recipient_id = o.recipient_id AND e.status = 'pending' AND e.id < o.id
-            AND e.not_before <= :now AND (e.urgent = 1 OR o.urgent = 0)
-            AND (o.kind != 'calendar' OR e.case_ref IS o.case_ref))
-    ORDER BY o.next_attempt_at, o.id
-    LIMIT :limit"""
-
-
-async def heads(db: Database, now: datetime, limit: int, *, up_to: int, held: Sequence[str] = (),
-                held_channels: Sequence[str] = ()) -> list[dict[str, Any]]:
-    """The rows that are first in line for their recipient and due now, oldest first: the next message of each
-    recipient, so that a recipient's messages go one at a time and in the order queued. Rows after id `up_to`,
-    recipients in `held` and channels in `held_channels` (paced or rate limited, in the dispatcher's memory)
-    are left out."""
-    async with db.transaction() as tx:
-        return await tx.fetchall(_HEADS, {
-            "now": now.isoformat(), "limit": limit, "up_to": up_to,
-            "held": json.dumps(list(held)), "held_channels": json.dumps(list(held_channels)),
-        })
-
-
 async def drop_texts(db: Database, before: datetime, batch: int = 500) -> int:
     """Blank the text, blocks and stored message of the rows final (sent, failed, cancelled) before `before`,
     `batch` rows per transaction; status, recipient, times, case reference, external id and `reads` stay.
@@ -166,22 +135,24 @@ async def last_id(db: Database) -> int:
 
 async def mark_sent(tx: Tx, outbox_id: int, attempts: int, at: datetime, external_id: str | None) -> int:
     return await tx.execute(
-        "UPDATE outbox SET status = 'sent', attempts = ?, sent_at = ?, external_id = ?, last_error = NULL "
-        "WHERE id = ? AND status = 'pending'",
+        "UPDATE outbox SET status = 'sent', attempts = ?, sent_at = ?, external_id = ?, last_error = NULL, "
+        "claimed_by = NULL, claimed_until = NULL WHERE id = ? AND status = 'pending'",
         (attempts, at.isoformat(), external_id, outbox_id),
     )
 
 
 async def mark_retry(tx: Tx, outbox_id: int, attempts: int, reason: str, at: datetime) -> None:
     await tx.execute(
-        "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending'",
+        "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ?, claimed_by = NULL, claimed_until = NULL "
+        "WHERE id = ? AND status = 'pending'",
         (attempts, reason, at.isoformat(), outbox_id),
     )
 
 
 async def mark_failed(tx: Tx, outbox_id: int, attempts: int, reason: str) -> int:
     return await tx.execute(
-        "UPDATE outbox SET status = 'failed', attempts = ?, last_error = ? WHERE id = ? AND status = 'pending'",
+        "UPDATE outbox SET status = 'failed', attempts = ?, last_error = ?, claimed_by = NULL, claimed_until = NULL "
+        "WHERE id = ? AND status = 'pending'",
         (attempts, reason, outbox_id),
     )
 

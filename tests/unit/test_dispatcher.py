@@ -160,10 +160,10 @@ async def test_pacing_holds_are_forgotten_once_over(core: Core, clock: FrozenClo
     d = dispatcher(core, sender)
     await queue(core, n=1)
     await d.run_once()
-    assert len(d._free_at) == 1
+    assert len(d.holds.free_at) == 1
     clock.advance(timedelta(seconds=2))
     await d.run_once()
-    assert d._free_at == {}
+    assert d.holds.free_at == {}
 
 
 async def test_failed_deliveries_newest_first_and_limited(core: Core) -> None:

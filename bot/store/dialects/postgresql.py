@@ -9,8 +9,8 @@
 - an INSERT whose new id is wanted gets `RETURNING id` (PostgreSQL has no last row id);
 - upserts (`ON CONFLICT … DO UPDATE/NOTHING`, `excluded.`) and `RETURNING` are the same in both;
 - times are the same ISO 8601 text as on SQLite (compared as text), so no time arithmetic differs;
-- locking: row locks and `FOR UPDATE SKIP LOCKED` where several instances compete, advisory locks for the
-  migrations and the leader (`bot.store.postgres`);
+- locking: row locks and `FOR UPDATE SKIP LOCKED` where several instances compete (the outbox's heads are
+  claimed with a lease, `CLAIMS`), advisory locks for the migrations and the leader (`bot.store.postgres`);
 - erasure on disk: a DELETE or UPDATE leaves the old row version in the table's pages until VACUUM;
   `PostgresDatabase.scrub` runs VACUUM on the tables that hold free text after a withdrawal or a purge.
 """
@@ -21,6 +21,8 @@ import re
 from functools import lru_cache
 
 NAME = "postgresql"
+# Outbox rows being sent are claimed with a lease (`bot.store.outbox_lanes`): several instances deliver.
+CLAIMS = True
 
 _JSON_EACH = re.compile(r"\bjson_each\(([^()]*)\)")
 # SQLite's `a IS b` / `a IS NOT b` between values (equal, NULLs included) is standard IS [NOT] DISTINCT FROM.
@@ -94,3 +96,9 @@ def serialise_appends() -> str | None:
     transaction-level advisory lock per log (its number the parameter), held until commit or rollback, so that
     the head read and the rows written after it are never interleaved with another instance's."""
     return "SELECT pg_advisory_xact_lock(?)"
+
+
+def skip_locked(alias: str) -> str:
+    """The clause that locks the rows read from `alias` and skips those another instance's transaction holds
+    (several dispatchers read the outbox's heads at once: each gets different rows, none waits)."""
+    return f" FOR UPDATE OF {alias} SKIP LOCKED"

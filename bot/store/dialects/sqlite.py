@@ -4,6 +4,7 @@
 - times are ISO 8601 text (UTC offsets as written by `datetime.isoformat()`), compared as text;
 - JSON lists are text, opened with `json_each(x)` (its column `value`);
 - locking: one write connection per process, `BEGIN IMMEDIATE`, and the process lock (`bot.store.lock`);
+  the one process delivers the outbox, so its rows are not claimed (`CLAIMS`);
 - erasure on disk: `secure_delete` zeroes deleted content; a TRUNCATE checkpoint empties the -wal file
   (`Database.scrub`).
 """
@@ -11,6 +12,8 @@
 from __future__ import annotations
 
 NAME = "sqlite"
+# Whether outbox rows being sent are claimed with a lease (`bot.store.outbox_lanes`): one process, no need.
+CLAIMS = False
 
 
 def translate(sql: str) -> str:
@@ -22,3 +25,9 @@ def serialise_appends() -> str | None:
     """The statement that makes one writer at a time append to a hash-chained log (`bot.store.chain`), taking
     the log's lock number as its parameter: none on SQLite, whose single writer gives it already."""
     return None
+
+
+def skip_locked(alias: str) -> str:
+    """The clause that locks the rows read from `alias` and skips those another transaction holds: none on
+    SQLite, where one writer at a time reads them."""
+    return ""
