@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot import logchain
-from bot.absence.service import AbsenceService
+from bot.absence.service import ABSENCES, AbsenceService
 from bot.brister.service import BristService
 from bot.calendar import BusinessCalendar
 from bot.cases.service import CaseService
@@ -28,6 +28,7 @@ from bot.rendering import Renderer
 from bot.stats.facts import StatsHook, fill_principals
 from bot.stats.scheduled import daily_purge
 from bot.store import Database, open_database
+from bot.store.changes import Changes
 from bot.store.leader import Leadership
 from bot.suggestions import Suggestions
 
@@ -64,6 +65,8 @@ class Core:
     suggestions: Suggestions = field(default_factory=Suggestions)
     # The timekeeper (issue #22): on PostgreSQL only the instance that leads sweeps; every instance delivers.
     leader: Leadership = field(default_factory=Leadership)
+    # What other instances change that this one keeps in memory (absences): reloaded when announced.
+    changes: Changes = field(default_factory=Changes)
 
     async def tick(self) -> None:
         """Run every sweep once, then deliver what is due. Idempotent: safe to call at any time. An instance
@@ -76,6 +79,7 @@ class Core:
         await self.dispatcher.run_once()
 
     async def close(self) -> None:
+        await self.changes.close()
         with contextlib.suppress(Exception):  # a store that is gone: the leases end by themselves
             await self.dispatcher.close()
         await self.leader.close()
@@ -126,6 +130,9 @@ async def open_core(
         disputes=DisputeService(cases, ladder),
     )
     core.leader = db.leadership()
+    core.changes = db.changes()
+    core.changes.on(ABSENCES, absences.load)
+    await core.changes.start()
     core.sweeps.append(lambda: run_distribution(core))
     core.sweeps.append(lambda: sweep_due(core))
     core.sweeps.append(lambda: daily_purge(core))  # once a day; the catch-up after downtime and in the console

@@ -51,8 +51,9 @@ MAX_HOPS = 3
 
 
 class AbsenceBook:
-    """The registered absences, kept in memory (one process owns the store; the service refreshes it on
-    every change). `at=None` means now, from the injected clock; dates are local dates in `tz`."""
+    """The registered absences, kept in memory (the service refreshes it on every change, and when another
+    instance announces one: `bot.store.changes`). `at=None` means now, from the injected clock; dates are
+    local dates in `tz`."""
 
     def __init__(self, tz: ZoneInfo | None = None, now: Callable[[], datetime] | None = None) -> None:
         self.tz = tz or ZoneInfo("Europe/Stockholm")

@@ -28,12 +28,14 @@ from bot.outbox import Outbox
 from bot.presence import AbsenceBook, answering, on_duty, present, stand_in
 from bot.store import Database, Tx
 from bot.store import absences as store
+from bot.store.changes import announce
 
 __all__ = ["AbsenceService", "Listing", "answering", "on_duty", "present", "stand_in"]
 
 log = logging.getLogger(__name__)
 
 MAX_DAYS = 366
+ABSENCES = "absences"  # the topic other instances reload (`bot.store.changes`)
 # Absences that ended this long ago are still loaded (a late climb may ask about yesterday).
 _KEEP = timedelta(days=7)
 
@@ -47,7 +49,8 @@ class Listing:
 
 
 class AbsenceService:
-    """Registers absences and keeps the directory's in-memory book (`directory.absences`) in step."""
+    """Registers absences and keeps the directory's in-memory book (`directory.absences`) in step; on
+    PostgreSQL a change made on another instance is announced, and `load` runs again (`Core.changes`)."""
 
     def __init__(self, db: Database, directory: Directory, clock: Clock, outbox: Outbox, tz: str) -> None:
         self.db = db
@@ -169,6 +172,7 @@ class AbsenceService:
                 await self.outbox.enqueue(tx, stand_in_id, "absence_stand_in", absence=absence, actor=actor_id,
                                           dedupe_key=f"absence:{absence_id}:stand_in")
             await self._reload(tx)
+            await announce(tx, ABSENCES)  # the other instances reload theirs once this commits
         log.info("absence set", extra={"event": "absence.set", "absence_id": absence_id,
                                        "stand_in": stand_in_id is not None})
         return absence
@@ -192,6 +196,7 @@ class AbsenceService:
                     await self.outbox.enqueue(tx, pid, "absence_cancelled", absence=absence, actor=actor_id,
                                               dedupe_key=f"absence:{absence_id}:cancel:{role}")
             await self._reload(tx)
+            await announce(tx, ABSENCES)  # the other instances reload theirs once this commits
         log.info("absence cancelled", extra={"event": "absence.cancelled", "absence_id": absence_id})
         return absence
 

@@ -27,6 +27,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.numeric import FloatLoader
 
 from bot.startup import StartupError
+from bot.store.changes import Changes, PostgresChanges
 from bot.store.db import Database, Params, Tx, Worker, _Conn
 from bot.store.dialects import postgresql as dialect
 from bot.store.leader import Leadership, PostgresLeadership
@@ -169,6 +170,10 @@ class PostgresDatabase(Database):
         found = await writer.worker.call(_migrate, writer.conn)
         if found > latest("postgresql"):
             raise StartupError("store_newer", path=self.path, found=found, known=latest("postgresql"))
+
+    def changes(self) -> Changes:
+        """Changes announced by other instances, heard on a connection of its own (`bot.store.changes`)."""
+        return PostgresChanges(self._url)
 
     def leadership(self) -> Leadership:
         """The leader lock on a connection of its own (`bot.store.leader`)."""

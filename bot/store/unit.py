@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any, Self, TypeVar
 
+from bot.store.changes import Changes
 from bot.store.leader import Leadership
 
 T = TypeVar("T")
@@ -302,6 +303,10 @@ class Store:
                 yield tx
         finally:
             self._idle.put_nowait(reader)
+
+    def changes(self) -> Changes:
+        """What other instances changed (`bot.store.changes`): by default nothing, one process per store."""
+        return Changes()
 
     def leadership(self) -> Leadership:
         """Who keeps time (`bot.store.leader`): by default this process, the one the store belongs to."""

@@ -11,6 +11,7 @@
 - times are the same ISO 8601 text as on SQLite (compared as text), so no time arithmetic differs;
 - locking: row locks and `FOR UPDATE SKIP LOCKED` where several instances compete (the outbox's heads are
   claimed with a lease, `CLAIMS`), advisory locks for the migrations and the leader (`bot.store.postgres`);
+- changes other instances keep in memory: `pg_notify` and `LISTEN` (`bot.store.changes`);
 - erasure on disk: a DELETE or UPDATE leaves the old row version in the table's pages until VACUUM;
   `PostgresDatabase.scrub` runs VACUUM on the tables that hold free text after a withdrawal or a purge.
 """
@@ -102,3 +103,9 @@ def skip_locked(alias: str) -> str:
     """The clause that locks the rows read from `alias` and skips those another instance's transaction holds
     (several dispatchers read the outbox's heads at once: each gets different rows, none waits)."""
     return f" FOR UPDATE OF {alias} SKIP LOCKED"
+
+
+def notify() -> str | None:
+    """The statement that tells the other instances about a change (`bot.store.changes`), its channel and
+    payload the parameters: sent when the transaction commits, never if it rolls back."""
+    return "SELECT pg_notify(?, ?)"

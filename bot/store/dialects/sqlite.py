@@ -31,3 +31,8 @@ def skip_locked(alias: str) -> str:
     """The clause that locks the rows read from `alias` and skips those another transaction holds: none on
     SQLite, where one writer at a time reads them."""
     return ""
+
+
+def notify() -> str | None:
+    """The statement that tells other instances about a change (`bot.store.changes`): none, one process."""
+    return None

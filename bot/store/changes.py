@@ -1,0 +1,146 @@
+"""Changes that other instances keep in memory (issue #22): told to them through the database.
+
+A few things are read once into memory and then answered from there, synchronously, on every path (the
+absences: who is away and who stands in). On SQLite the one process makes every change and refreshes its
+memory itself. On PostgreSQL another instance may make it: the transaction that changes such a thing calls
+`announce(tx, topic)`, which is `pg_notify` (sent when, and only if, the transaction commits), and every
+instance listens on a connection of its own (`PostgresChanges`) and reloads that topic. A listener that lost
+its connection reloads every topic once it is back (what was announced meanwhile is not queued for it).
+An instance hears its own announcements too, and reloads once more (a small read, and simpler than telling
+instances apart when several share a process, as in the tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from bot.store.dialects import of as dialect_of
+
+if TYPE_CHECKING:
+    from bot.store.db import Tx
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "gfi_changes"
+RETRY_SECONDS = 1.0  # between two attempts to reconnect the listener
+
+Reload = Callable[[], Awaitable[None]]
+
+
+async def announce(tx: Tx, topic: str) -> None:
+    """Tell the other instances, once this transaction commits, that `topic` changed (nothing on SQLite)."""
+    statement = dialect_of(tx.engine).notify()
+    if statement is not None:
+        await tx.execute(statement, (CHANNEL, topic))
+
+
+class Changes:
+    """Reloads registered per topic; on SQLite nothing is heard (the one process refreshed itself)."""
+
+    def __init__(self) -> None:
+        self.reloads: dict[str, list[Reload]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._again: dict[str, bool] = {}
+
+    def on(self, topic: str, reload: Reload) -> None:
+        """Call `reload` when another instance announces `topic`."""
+        self.reloads.setdefault(topic, []).append(reload)
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+
+    def heard(self, topic: str | None) -> None:
+        """On the event loop: `topic` changed elsewhere (None: anything may have); reload it, once at a time
+        (an announcement during a reload makes it run once more)."""
+        for name in ([topic] if topic is not None else list(self.reloads)):
+            if name not in self.reloads:
+                continue
+            if name in self._again:
+                self._again[name] = True
+                continue
+            self._again[name] = False
+            task = asyncio.get_running_loop().create_task(self._reload(name))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _reload(self, topic: str) -> None:
+        try:
+            while True:
+                for reload in self.reloads[topic]:
+                    try:
+                        await reload()
+                    except Exception:
+                        log.exception("reload failed", extra={"event": "store.reload_failed", "topic": topic})
+                if not self._again.get(topic):
+                    log.info("reloaded", extra={"event": "store.reloaded", "topic": topic})
+                    return
+                self._again[topic] = False
+        finally:
+            self._again.pop(topic, None)
+
+
+class PostgresChanges(Changes):
+    """Listens on a connection of its own, on a thread of its own (psycopg's blocking `notifies`)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self._url = url
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.listening = threading.Event()  # set once LISTEN is in place (tests wait for it)
+
+    async def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.Thread(target=self._listen, name="gfi-pg-changes", daemon=True)
+        self._thread.start()
+        await asyncio.to_thread(self.listening.wait, 5.0)
+
+    def _tell(self, topic: str | None) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                self._loop.call_soon_threadsafe(self.heard, topic)
+
+    def _listen(self) -> None:
+        import psycopg
+
+        first = True
+        while not self._stop.is_set():
+            conn: Any = None
+            try:
+                conn = psycopg.connect(self._url, autocommit=True, connect_timeout=5,
+                                       application_name="gfi-bot-changes", keepalives=1, keepalives_idle=3,
+                                       keepalives_interval=1, keepalives_count=3)
+                conn.execute(f"LISTEN {CHANNEL}")
+                self.listening.set()
+                if not first:
+                    self._tell(None)  # back after a loss: anything may have changed meanwhile
+                first = False
+                while not self._stop.is_set():
+                    for notice in conn.notifies(timeout=1.0):
+                        self._tell(notice.payload)
+            except psycopg.Error:
+                log.warning("change listener lost", extra={"event": "store.listener_lost"})
+                self._stop.wait(RETRY_SECONDS)
+            finally:
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        conn.close()
+
+    async def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            await asyncio.to_thread(self._thread.join, 5.0)
+            self._thread = None
+        await super().close()

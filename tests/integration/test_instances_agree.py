@@ -1,0 +1,71 @@
+"""Two instances on one PostgreSQL database agree (issue #22 items 5 and 6): an absence registered or cancelled
+on one is honoured by the other without a restart, and a Slack retry that reaches the other instance at the
+same moment files nothing new. Two cores on one database stand for two `gfi-bot run` processes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+
+from bot.cases.service import GfiRequest
+from bot.core import Core
+from tests.conftest import CoreFactory
+
+pytestmark = pytest.mark.parametrize("engine", ["postgresql"])
+
+
+async def until(done: Callable[[], bool], seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not done():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+async def test_an_absence_registered_on_one_instance_is_honoured_by_the_other(
+    make_core: CoreFactory, engine: str,
+) -> None:
+    a, b = await make_core(), await make_core()
+    assert b.absences.present("helena.ros")
+    absence = await a.absences.mark("helena.ros", date(2026, 11, 23), date(2026, 11, 30), stand_in_id="karl.dahl")
+    await until(lambda: not b.absences.present("helena.ros"))
+    assert b.absences.stand_in("helena.ros") == "karl.dahl"
+    await a.absences.cancel("helena.ros", absence.id)
+    await until(lambda: b.absences.present("helena.ros"))
+
+
+async def test_a_rolled_back_absence_is_not_announced(make_core: CoreFactory, engine: str) -> None:
+    a, b = await make_core(), await make_core()
+    reloads: list[str] = []
+    b.changes.on("absences", lambda: _note(reloads))
+    await a.absences.mark("helena.ros", date(2026, 11, 23), date(2026, 11, 30))
+    await until(lambda: len(reloads) == 1)
+    with pytest.raises(Exception):  # noqa: B017 - an overlap: refused inside the transaction
+        await a.absences.mark("helena.ros", date(2026, 11, 24), date(2026, 11, 25))
+    await asyncio.sleep(0.5)
+    assert len(reloads) == 1
+
+
+async def _note(reloads: list[str]) -> None:
+    reloads.append("absences")
+
+
+def request() -> GfiRequest:
+    return GfiRequest(target_unit="beroende", case_type="ny-en", brief="man, 45 år", consent_confirmed=True,
+                      children="nej")
+
+
+async def test_a_retry_reaching_another_instance_at_the_same_moment_returns_the_same_case(
+    make_core: CoreFactory, engine: str,
+) -> None:
+    cores: list[Core] = [await make_core(), await make_core(), await make_core()]
+    for n in range(8):  # each key three times at once, one per instance
+        key = f"slack:view:V{n}"
+        cases = await asyncio.gather(*(c.cases.request("maria.sand", request(), idempotency_key=key) for c in cores))
+        assert len({c.ref for c in cases}) == 1
+    async with cores[0].db.transaction() as tx:
+        assert await tx.scalar("SELECT COUNT(*) FROM cases") == 8
+        assert await tx.scalar("SELECT COUNT(*) FROM inbound_requests WHERE case_id IS NOT NULL") == 8
