@@ -144,8 +144,8 @@ class RequestActions(CaseEngine):
         planned = messaging.plan_case_filed(self, planned_case, now, default_days=default_days)
 
         async def file(tx: Tx) -> Case:  # one unit of work: one trip to the store
-            if idempotency_key:
-                existing = await case_store.ref_for_inbound(tx, idempotency_key)
+            if idempotency_key and not await case_store.claim_inbound(tx, idempotency_key, now):
+                existing = await case_store.ref_for_inbound(tx, idempotency_key)  # filed before, here or elsewhere
                 if existing:
                     return await self.load(tx, existing)
             ref = format_ref(year, await case_store.next_ref_number(tx, year))

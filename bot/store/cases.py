@@ -200,11 +200,19 @@ async def ref_for_inbound(tx: Tx, key: str) -> str | None:
     return row["ref"] if row else None
 
 
+async def claim_inbound(tx: Tx, key: str, now: datetime) -> bool:
+    """Take an idempotency key before filing under it; False when it was taken before. A filing under the same
+    key in flight on another instance makes this wait until it commits (then False) or rolls back (then
+    True): a retry never fails on the unique key, and files nothing twice."""
+    return await tx.scalar(
+        "INSERT INTO inbound_requests (key, case_id, at) VALUES (?, NULL, ?) ON CONFLICT (key) DO NOTHING "
+        "RETURNING key", (key, now.isoformat()),
+    ) is not None
+
+
 async def record_inbound(tx: Tx, key: str, case_id: int, now: datetime) -> None:
-    """Remember which case an idempotency key filed."""
-    await tx.execute(
-        "INSERT INTO inbound_requests (key, case_id, at) VALUES (?, ?, ?)", (key, case_id, now.isoformat())
-    )
+    """Remember which case an idempotency key (taken with `claim_inbound`) filed."""
+    await tx.execute("UPDATE inbound_requests SET case_id = ?, at = ? WHERE key = ?", (case_id, now.isoformat(), key))
 
 
 async def next_ref_number(tx: Tx, year: int) -> int:
