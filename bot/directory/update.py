@@ -18,7 +18,8 @@ from bot.directory.lookup import Directory
 from bot.directory.merge import Incoming, merge
 from bot.directory.model import Channel, DirectoryError, DirectoryFile
 from bot.directory.writing import to_yaml, write_directory
-from bot.store import Database
+from bot.startup import StartupError, describe
+from bot.store import Database, open_database
 
 EXIT_REFUSED = 3
 
@@ -38,6 +39,7 @@ class Request:
     dry_run: bool = False
     force: bool = False
     default_channel: Channel = Channel.M365
+    database_url: str | None = None  # GFI_DATABASE_URL: the PostgreSQL store instead of the file at db_path
 
 
 def _print_changes(changes: Changes, out: TextIO) -> None:
@@ -64,10 +66,15 @@ def _stored(path: Path | None) -> Path | None:
     return path if path is not None and str(path) != ":memory:" and path.exists() else None
 
 
-async def _open_db(path: Path | None) -> Database | None:
-    if _stored(path) is None or path is None:
+async def _open_db(request: Request) -> Database | None:
+    """The store whose holdings are checked and handed over: PostgreSQL when GFI_DATABASE_URL names it (the
+    running instances share it), else the SQLite file, when there is one."""
+    if request.database_url:
+        db = open_database(request.database_url, request.db_path or ":memory:")
+    elif (path := _stored(request.db_path)) is not None:
+        db = Database(path)
+    else:
         return None
-    db = Database(path)
     await db.open()
     return db
 
@@ -81,7 +88,11 @@ async def apply(request: Request, current: Directory, incoming: list[Incoming], 
         print(say("no_changes", path=request.directory_path), file=out)
         return 0
     _print_changes(changes, out)
-    db = await _open_db(request.db_path)
+    try:
+        db = await _open_db(request)
+    except StartupError as exc:  # PostgreSQL unreachable, a refused login, a newer schema: one Swedish line
+        print(describe(exc), file=err)
+        return 1
     try:
         if db is None and changes.leaving:
             print(say("no_database"), file=out)

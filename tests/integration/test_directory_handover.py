@@ -1,13 +1,16 @@
-"""Removing or moving someone who holds open work: refused with the list, or handed over with --force."""
+"""Removing or moving someone who holds open work: refused with the list, or handed over with --force; on
+PostgreSQL too, where the update finds the store through GFI_DATABASE_URL (issue #22)."""
 
 from __future__ import annotations
 
 import asyncio
 import io
 import json
+import os
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.channels.console.output import readable_history
 from bot.clock import FrozenClock
@@ -45,6 +48,12 @@ async def linnea_holds_work(core: Core, clock: FrozenClock, sender: RecordingSen
     return first.ref, second.ref
 
 
+def store(core: Core) -> dict[str, Any]:
+    """Where the update finds the store: the SQLite file, or GFI_DATABASE_URL (PostgreSQL)."""
+    url = core.settings.database_url
+    return {"db_path": core.settings.db_path, "database_url": url.get_secret_value() if url is not None else None}
+
+
 def csv_file(tmp_path: Path) -> Path:
     path = tmp_path / "hr.csv"
     path.write_text(BEROENDE_WITHOUT_LINNEA, encoding="utf-8")
@@ -60,7 +69,7 @@ async def test_removing_a_person_with_open_work_is_refused_with_the_list(
     current = load_directory(target)
     people, scope, _ = read_csv(csv_file(tmp_path), current.data)
     out, err = io.StringIO(), io.StringIO()
-    request = Request(directory_path=target, out=target, db_path=core.settings.db_path, how="import")
+    request = Request(directory_path=target, out=target, **store(core), how="import")
     code = await apply(request, current, people, scope, clock, out, err)
     assert code == EXIT_REFUSED
     listed = err.getvalue()
@@ -76,7 +85,7 @@ async def test_removing_a_person_with_open_work_is_refused_with_the_list(
 
     # the dry run shows the same list and that it would be refused, and exits 0
     out, err = io.StringIO(), io.StringIO()
-    dry = Request(directory_path=target, out=target, db_path=core.settings.db_path, how="import", dry_run=True)
+    dry = Request(directory_path=target, out=target, **store(core), how="import", dry_run=True)
     assert await apply(dry, current, people, scope, clock, out, err) == 0
     assert f"linnea.fors: tilldelad ärendet {first}" in out.getvalue()
     assert "Utan --force skulle ändringen nekas." in out.getvalue()
@@ -91,7 +100,7 @@ async def test_force_hands_everything_to_the_distributor_and_says_so_in_the_hist
     current = load_directory(target)
     people, scope, _ = read_csv(csv_file(tmp_path), current.data)
     out, err = io.StringIO(), io.StringIO()
-    request = Request(directory_path=target, out=target, db_path=core.settings.db_path, how="import", force=True)
+    request = Request(directory_path=target, out=target, **store(core), how="import", force=True)
     code = await apply(request, current, people, scope, clock, out, err)
     assert code == 0, err.getvalue()
     assert "5 åtaganden lämnades över till fördelarna" in out.getvalue(), err.getvalue()
@@ -123,9 +132,14 @@ async def test_the_command_refuses_as_a_process(core: Core, clock: FrozenClock, 
     first, _ = await linnea_holds_work(core, clock, sender)
     target = tmp_path / "katalog.yaml"
     target.write_text(DEFAULT_DIRECTORY.read_text(encoding="utf-8"), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GFI_")}
+    url = store(core)["database_url"]
+    if url is not None:  # PostgreSQL: the store the running instances share, named as they name it
+        env["GFI_DATABASE_URL"] = url
+    where = [] if url is not None else ["--db", str(core.settings.db_path)]
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "directory", "import", "--csv", str(csv_file(tmp_path)),
-        "--directory", str(target), "--db", str(core.settings.db_path),
+        "--directory", str(target), *where, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout=60)
