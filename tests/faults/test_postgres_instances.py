@@ -1,17 +1,21 @@
 """Several real `gfi-bot run` processes on one PostgreSQL database (issue #22): submissions spread over them
-file one case each with unique references and get one receipt each, delivered by the one leader; when the
-leader is killed (SIGKILL), another instance leads within 15 s and delivers what is filed next."""
+file one case each with unique references and get one receipt each; when the leader is killed (SIGKILL),
+another instance leads within 15 s and delivers what is filed next. Three instances: the outbox drains once
+under a Slack 429 storm, every instance delivering and every Retry-After held on all of them, and a
+distribution slot fires once; an instance killed mid-burst loses no answered submission."""
 
 from __future__ import annotations
 
 import asyncio
 import collections
 import os
+import re
 import signal
 import sys
 import time
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,13 +48,13 @@ class Instance:
         return bool(changes and changes[-1].get("leading"))
 
 
-async def start(tmp_path: Path, fake: FakeSlackAPI, db_url: str, n: int) -> Instance:
+async def start(tmp_path: Path, fake: FakeSlackAPI, db_url: str, n: int, **extra: str) -> Instance:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GFI_", "TEAMS_", "GRAPH_"))}
     env.update({
         "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.base_url,
         "GFI_HTTP_HOST": "127.0.0.1", "GFI_HTTP_PORT": "0", "GFI_LOG_LEVEL": "INFO", "GFI_SWEEP_SECONDS": "1",
         "GFI_DB_PATH": str(tmp_path / f"unused-{n}.sqlite3"), "GFI_DATABASE_URL": db_url,
-        "GFI_ALLOW_EXAMPLE_DIRECTORY": "1",
+        "GFI_ALLOW_EXAMPLE_DIRECTORY": "1", **extra,
     })
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "run", cwd=tmp_path, env=env,
@@ -74,16 +78,21 @@ async def start(tmp_path: Path, fake: FakeSlackAPI, db_url: str, n: int) -> Inst
     return instance
 
 
-async def submit(http: aiohttp.ClientSession, instance: Instance, n: int) -> None:
+async def submit(http: aiohttp.ClientSession, instance: Instance, n: int) -> str:
+    """Submit request form `n`; the answer's text (it names the case's reference once filed)."""
     user, person, unit = PEOPLE[n % len(PEOPLE)]
     body = interaction_body(view_submission_payload(user, "gfi_request", request_state(person, unit),
                                                     view_id=f"V{n:05d}"))
     async with http.post(instance.url, data=body, headers=signed_headers(SECRET, body)) as resp:
-        assert resp.status == 200, await resp.text()
+        text = await resp.text()
+        assert resp.status == 200, text
+        return text
 
 
 def receipts(fake: FakeSlackAPI) -> list[str]:
-    return [str(c.params.get("text")) for c in fake.calls("chat.postMessage") if RECEIPT in str(c.params.get("text"))]
+    """The receipts Slack accepted (a post answered 429 did not reach anyone)."""
+    return [str(c.params.get("text")) for c in fake.calls("chat.postMessage")
+            if c.ok and RECEIPT in str(c.params.get("text")) and "GFI-förfrågan" in str(c.params.get("text"))]
 
 
 async def until(done: Any, timeout: float) -> None:  # noqa: ASYNC109 - a bounded wait for another process
@@ -137,4 +146,134 @@ async def test_two_instances_file_once_each_and_a_killed_leader_is_replaced(tmp_
                     await asyncio.wait_for(instance.proc.wait(), 20)
                 if instance.reader is not None:
                     instance.reader.cancel()
+    pg.drop_database(db_url)
+
+
+REF = re.compile(r"GFI-\d{4}-\d{4}")
+LEASE = "5"  # seconds: a killed instance's claims go to another this soon (the default is 120)
+
+
+async def stop_all(instances: list[Instance]) -> None:
+    for instance in instances:
+        if instance.proc.returncode is None:
+            instance.proc.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(instance.proc.wait(), 20)
+        if instance.reader is not None:
+            instance.reader.cancel()
+
+
+def tried_by(instance: Instance) -> int:
+    """The sends an instance made (delivered, or answered 429)."""
+    return sum(1 for r in instance.log if r.get("event") in ("outbox.sent", "outbox.retry"))
+
+
+def posts(fake: FakeSlackAPI) -> list[Any]:
+    return fake.calls("chat.postMessage")
+
+
+def column(db_url: str, sql: str) -> list[Any]:
+    with psycopg.connect(db_url) as conn:
+        return [r[0] for r in conn.execute(sql)]
+
+
+def scalar(db_url: str, sql: str) -> Any:
+    with psycopg.connect(db_url) as conn:
+        row = conn.execute(sql).fetchone()
+    return row[0] if row else None
+
+
+async def test_three_instances_drain_once_under_a_429_storm_and_a_slot_fires_once(tmp_path: Path) -> None:
+    if pg.server() is None:
+        pytest.skip("no PostgreSQL: set GFI_TEST_POSTGRES or install the binaries (.ci/run does)")
+    db_url = pg.fresh_database()
+    count = 60
+    async with AsyncExitStack() as stack:
+        fake = await stack.enter_async_context(FakeSlackAPI(token=TOKEN))
+        instances = [await start(tmp_path, fake, db_url, n) for n in range(3)]
+        try:
+            http = await stack.enter_async_context(aiohttp.ClientSession())
+            fake.fail_next("chat.postMessage", times=40, retry_after=1)  # the storm: 40 answers of 429
+            gate = asyncio.Semaphore(CONCURRENCY)
+
+            async def one(n: int) -> None:
+                async with gate:
+                    await submit(http, instances[n % 3], n)
+
+            await asyncio.gather(*(one(n) for n in range(count)))
+            await until(lambda: len(receipts(fake)) >= count, 90)
+            # every unit's last distribution slot has not run yet (its run is put back to 2000): the leader runs
+            # each once (a queue, when the unit has one waiting), whichever instance leads
+            with psycopg.connect(db_url) as conn:
+                conn.execute("UPDATE distribution_runs SET slot_at = '2000-01-01T00:00:00+00:00'")
+            units = scalar(db_url, "SELECT COUNT(DISTINCT unit_id) FROM distribution_runs")
+            await until(lambda: scalar(db_url, "SELECT COUNT(*) FROM distribution_runs "
+                                               "WHERE slot_at > '2000-01-02'") == units, 30)
+            await asyncio.sleep(2)  # nothing more comes
+            refs = column(db_url, "SELECT ref FROM cases")
+            per_ref = collections.Counter(ref for text in receipts(fake) for ref in refs if ref in text)
+            assert len(receipts(fake)) == count and set(per_ref.values()) == {1}  # each receipt once
+            # every row sent is one accepted post, no more: nothing went twice, the queues included
+            accepted = [c for c in posts(fake) if c.ok]
+            assert len(accepted) == scalar(db_url, "SELECT COUNT(*) FROM outbox WHERE status = 'sent'")
+            assert scalar(db_url, "SELECT COUNT(*) FROM outbox WHERE status = 'failed'") == 0
+            now = datetime.now(UTC).isoformat()  # a queue outside office hours waits for them: not due
+            assert scalar(db_url, f"SELECT COUNT(*) FROM outbox WHERE status = 'pending' "
+                                  f"AND not_before <= '{now}'") == 0
+            # the slot ran once per unit, whichever instance led
+            assert scalar(db_url, "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM distribution_runs "
+                                  "WHERE slot_at > '2000-01-01' GROUP BY unit_id, slot_at) AS runs") == 1
+            assert scalar(db_url, "SELECT COUNT(*) FROM distribution_runs WHERE slot_at > '2000-01-02'") == units
+            # each recipient waited out its Retry-After, whichever instance sent next
+            limited: dict[str, float] = {}
+            for call in posts(fake):
+                channel = str(call.params.get("channel"))
+                if call.status == 429:
+                    limited[channel] = call.at + 1.0
+                elif call.ok and channel in limited:
+                    assert call.at >= limited[channel] - 0.05, channel
+            assert sum(1 for i in instances if tried_by(i) > 0) >= 2  # any instance delivers, not only the leader
+        finally:
+            await stop_all(instances)
+    pg.drop_database(db_url)
+
+
+async def test_an_instance_killed_mid_burst_loses_no_answered_submission(tmp_path: Path) -> None:
+    if pg.server() is None:
+        pytest.skip("no PostgreSQL: set GFI_TEST_POSTGRES or install the binaries (.ci/run does)")
+    db_url = pg.fresh_database()
+    count = 90
+    async with AsyncExitStack() as stack:
+        fake = await stack.enter_async_context(FakeSlackAPI(token=TOKEN))
+        instances = [await start(tmp_path, fake, db_url, n, GFI_OUTBOX_LEASE_SECONDS=LEASE) for n in range(3)]
+        victim = instances[1]
+        try:
+            http = await stack.enter_async_context(aiohttp.ClientSession())
+            gate = asyncio.Semaphore(CONCURRENCY)
+            answered: list[str] = []
+
+            async def one(n: int) -> None:
+                async with gate:
+                    if n == count // 3:
+                        victim.proc.send_signal(signal.SIGKILL)  # mid-burst: filings and sends in flight
+                    try:
+                        text = await submit(http, instances[n % 3], n)
+                    except (aiohttp.ClientError, AssertionError):
+                        return  # not answered: no promise was made
+                    answered.extend(REF.findall(text)[:1])
+
+            await asyncio.gather(*(one(n) for n in range(count)))
+            await victim.proc.wait()
+            assert len(answered) >= count // 2
+            refs = set(column(db_url, "SELECT ref FROM cases"))
+            assert set(answered) <= refs  # every answered submission is filed
+            # and told: the victim's claims are sent by the others after the lease, at most once more each
+            await until(lambda: set(answered) <= {ref for text in receipts(fake) for ref in REF.findall(text)},
+                        int(LEASE) + 30)
+            await until(lambda: scalar(db_url, "SELECT COUNT(*) FROM outbox WHERE status = 'pending' "
+                                               "AND template = 'case_filed'") == 0, int(LEASE) + 30)
+            per_ref = collections.Counter(ref for text in receipts(fake) for ref in REF.findall(text))
+            assert max(per_ref.values()) <= 2
+            assert sum(per_ref.values()) - len(per_ref) <= CONCURRENCY  # only what was in flight went twice
+        finally:
+            await stop_all(instances)
     pg.drop_database(db_url)
