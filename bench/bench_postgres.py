@@ -1,0 +1,294 @@
+"""Benchmark of several instances on one PostgreSQL database (issue #22), with a bare slack-bolt app and
+SQLite measured in the same run:
+
+- form submissions (closed loop at concurrency 16 and 64, spread round-robin over the instances): ack median
+  and p99, and filings per second (submissions answered / wall time), for one and three `gfi-bot run`
+  instances on PostgreSQL, one on SQLite, and the bare Bolt app (`bench/bare_bolt.py`, the floor);
+- the outbox: 10⁴ messages to 1,000 recipients (ten each) drained by three dispatcher processes on one
+  database through the real Slack sender, the fake Slack (a process of its own) answering after 50 ms;
+  seconds until the last post arrived (Slack's pace, one message per second per recipient, makes nine
+  seconds the floor);
+- leader failover: two instances, the leader SIGKILLed, seconds until the other leads;
+- the largest resident set (RSS) of any instance after the submissions.
+
+The PostgreSQL cluster runs with fsync on (`GFI_BENCH_POSTGRES` names a server you run instead). Each line
+of the table carries the machine's load average: the machine is shared, so compare figures of one run only.
+Run:  PYTHONPATH=. .venv/bin/python bench/bench_postgres.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import multiprocessing
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import UTC, datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from the repository root
+
+from bench.bench_outbox import TOKEN as OUTBOX_TOKEN
+from bench.bench_outbox import DirectIdentity, backlog, receipt, serve_slack
+from bench.bench_slack_acks import (
+    ROOT,
+    TOKEN,
+    Target,
+    closed_loop,
+    command_line,
+    free_port,
+    fresh_postgres,
+    pct,
+    postgres_available,
+    ready,
+    running,
+)
+from bench.table import Row, print_table
+from tests.fakes.slack_api import FakeSlackAPI
+
+FAILOVER_TARGET = 15.0  # seconds
+RSS_TARGET = 256.0  # MiB
+
+
+class Spread(Target):
+    """Several instances of one app: each request goes to the next instance in turn."""
+
+    urls: list[str]
+
+    async def post(self, body: bytes) -> float:
+        self.url = self.urls[next(self.triggers) % len(self.urls)]
+        return await super().post(body)
+
+
+@asynccontextmanager
+async def instances(n: int, database_url: str | None, *, log_level: str = "WARNING"
+                    ) -> AsyncIterator[tuple[Spread, list[asyncio.subprocess.Process], list[Path]]]:
+    """`n` `gfi-bot run` processes on one store (PostgreSQL when `database_url`, else one SQLite file)."""
+    with tempfile.TemporaryDirectory(prefix="gfi-bench-pg-") as tmp:
+        async with AsyncExitStack() as stack:
+            fake = await stack.enter_async_context(FakeSlackAPI(token=TOKEN))
+            http = await stack.enter_async_context(aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)))
+            procs: list[asyncio.subprocess.Process] = []
+            logs: list[Path] = []
+            urls: list[str] = []
+            try:
+                for i in range(n):
+                    port = free_port()
+                    args, env = command_line("gfi", port, fake.base_url, Path(tmp) / "gfi.sqlite3", ROOT,
+                                             database_url)
+                    env["GFI_LOG_LEVEL"] = log_level
+                    logs.append(Path(tmp) / f"app{i}.log")
+                    with logs[-1].open("wb") as out:
+                        proc = await asyncio.create_subprocess_exec(*args, env=env, cwd=tmp, stdout=out,
+                                                                    stderr=subprocess.STDOUT)
+                    procs.append(proc)
+                    await ready(http, f"http://127.0.0.1:{port}/healthz", proc, logs[-1])
+                    urls.append(f"http://127.0.0.1:{port}/slack/events")
+                spread = Spread("gfi", urls[0], fake, http, itertools.count())
+                spread.urls = urls
+                yield spread, procs, logs
+            finally:
+                for proc in procs:
+                    if proc.returncode is None:
+                        proc.send_signal(signal.SIGTERM)
+                for proc in procs:
+                    try:
+                        await asyncio.wait_for(proc.wait(), 20)
+                    except TimeoutError:
+                        proc.kill()
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def submissions(target: Target, concurrency: int, total: int) -> dict[str, float]:
+    await closed_loop(target.submit, concurrency, min(concurrency, 8))  # warm-up
+    began = time.perf_counter()
+    samples = await closed_loop(target.submit, concurrency, total)
+    elapsed = time.perf_counter() - began
+    return {f"submission ack median, c={concurrency}": statistics.median(samples),
+            f"submission ack p99, c={concurrency}": pct(samples, 99),
+            f"filings per second, c={concurrency}": total / elapsed}
+
+
+async def acks(name: str, quick: bool) -> tuple[dict[str, float], float]:
+    """Figures of one setup (`bare`, `sqlite`, `pg1`, `pg3`), and its largest RSS (MiB)."""
+    out: dict[str, float] = {}
+    if name == "bare":
+        async with running("bare", ROOT) as target:
+            for c in (16, 64):
+                out.update(await submissions(target, c, max(4 * c, 60 if quick else 400)))
+        return out, 0.0
+    url = None if name == "sqlite" else fresh_postgres()
+    async with instances(3 if name == "pg3" else 1, url) as (spread, procs, _):
+        for c in (16, 64):
+            out.update(await submissions(spread, c, max(4 * c, 60 if quick else 400)))
+            await asyncio.sleep(1.0)  # the receipts after them
+        return out, max(rss_mib(p.pid) for p in procs if p.returncode is None)
+
+
+def dispatch_worker(url: str, slack_url: str, conn: Connection) -> None:
+    """One dispatcher process: deliver until nothing is pending, then report."""
+    from pydantic import SecretStr
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.channels.slack.sender import SlackSender
+    from bot.config import DEFAULT_DIRECTORY, Settings
+    from bot.core import open_core
+
+    async def main() -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            settings = Settings(db_path=Path(tmp) / "unused.sqlite3", directory_path=DEFAULT_DIRECTORY,
+                                _env_file=None)
+            settings.database_url = SecretStr(url)
+            sender = SlackSender(AsyncWebClient(token=OUTBOX_TOKEN, base_url=slack_url),
+                                 DirectIdentity())  # type: ignore[arg-type]
+            core = await open_core(settings, senders={"slack": sender}, fallback=sender)
+            try:
+                conn.send("ready")
+                conn.recv()
+                while True:
+                    await core.dispatcher.drain()
+                    async with core.db.transaction() as tx:
+                        if not await tx.scalar("SELECT COUNT(*) FROM outbox WHERE status = 'pending'"):
+                            break
+                    await asyncio.sleep(0.05)
+            finally:
+                await core.close()
+        conn.send("done")
+
+    asyncio.run(main())
+
+
+async def drain_with(dispatchers: int, recipients: int, each: int) -> tuple[float, int]:
+    """Seconds until the last of `recipients * each` messages reached the fake Slack, `dispatchers` processes
+    delivering; and how many arrived."""
+    from pydantic import SecretStr
+
+    from bot.config import DEFAULT_DIRECTORY, Settings
+    from bot.core import open_core
+
+    context = multiprocessing.get_context("spawn")
+    here, there = context.Pipe()
+    slack = context.Process(target=serve_slack, args=(there,), daemon=True)
+    slack.start()
+    workers: list[multiprocessing.process.BaseProcess] = []
+    try:
+        slack_url = here.recv()
+        url = fresh_postgres()
+        with tempfile.TemporaryDirectory() as tmp:
+            settings = Settings(db_path=Path(tmp) / "unused.sqlite3", directory_path=DEFAULT_DIRECTORY,
+                                _env_file=None)
+            settings.database_url = SecretStr(url)
+            core = await open_core(settings)
+            try:
+                queued = await backlog(core, await receipt(core), recipients, each, datetime.now(UTC))
+            finally:
+                await core.close()
+        pipes = []
+        for _ in range(dispatchers):
+            mine, theirs = context.Pipe()
+            worker = context.Process(target=dispatch_worker, args=(url, slack_url, theirs), daemon=True)
+            worker.start()
+            workers.append(worker)
+            pipes.append(mine)
+        for pipe in pipes:
+            await asyncio.to_thread(pipe.recv)  # ready
+        start = time.monotonic()
+        for pipe in pipes:
+            pipe.send("go")
+        for pipe in pipes:
+            await asyncio.to_thread(pipe.recv)  # done
+        here.send("stop")
+        posted, last = here.recv()
+        assert posted == queued, (posted, queued)
+        return last - start, posted
+    finally:
+        for worker in workers:
+            worker.join(timeout=10)
+        slack.join(timeout=10)
+        if slack.is_alive():
+            slack.kill()
+
+
+async def failover() -> float:
+    """Two instances; the leader is killed; seconds until the other leads."""
+
+    def leading(path: Path) -> bool | None:
+        state = None
+        for line in path.read_text(errors="replace").splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if record.get("event") == "store.leader":
+                state = bool(record.get("leading"))
+        return state
+
+    async with instances(2, fresh_postgres(), log_level="INFO") as (_, procs, logs):
+        deadline = time.monotonic() + 30
+        while not any(leading(p) for p in logs):
+            assert time.monotonic() < deadline, "no leader"
+            await asyncio.sleep(0.1)
+        leader = next(i for i, p in enumerate(logs) if leading(p))
+        procs[leader].send_signal(signal.SIGKILL)
+        killed = time.monotonic()
+        other = logs[1 - leader]
+        while not leading(other):
+            assert time.monotonic() - killed < 60, "nobody took over"
+            await asyncio.sleep(0.1)
+        return time.monotonic() - killed
+
+
+async def rows(quick: bool) -> list[Row]:
+    if not postgres_available():
+        return [Row("postgres", "no PostgreSQL (binaries or GFI_BENCH_POSTGRES)", 0, "", met=False)]
+    figures: dict[str, dict[str, float]] = {}
+    rss: dict[str, float] = {}
+    for name in ("bare", "sqlite", "pg1", "pg3"):
+        figures[name], rss[name] = await acks(name, quick)
+    bare, one = figures["bare"], figures["pg1"]
+    out: list[Row] = []
+    label = {"sqlite": "SQLite, 1 instance", "pg1": "PostgreSQL, 1 instance", "pg3": "PostgreSQL, 3 instances"}
+    for name in ("sqlite", "pg1", "pg3"):
+        for metric, value in figures[name].items():
+            target, met = "", None
+            if metric == "submission ack median, c=16" and name == "pg1":
+                target, met = "≤ 2× floor", value <= 2 * bare[metric]
+            if metric == "filings per second, c=64" and name == "pg3":
+                target, met = "≥ 2× one instance", value >= 2 * one[metric]
+            unit = "/s" if metric.startswith("filings") else "ms"
+            out.append(Row("postgres", f"{metric} ({label[name]})", value, unit, floor=bare[metric],
+                           target=target, met=met))
+    out.append(Row("postgres", "largest instance RSS after the submissions", max(rss.values()), "MiB",
+                   target=f"≤ {RSS_TARGET:.0f} MiB", met=max(rss.values()) <= RSS_TARGET))
+    recipients, each = (100, 10) if quick else (1000, 10)
+    seconds, posted = await drain_with(3, recipients, each)
+    out.append(Row("postgres", f"outbox: {posted} messages to {recipients} recipients, 3 dispatchers", seconds,
+                   "s", target="< 15 s", met=seconds < 15))
+    took = await failover()
+    out.append(Row("postgres", "leader failover after SIGKILL", took, "s", target=f"< {FAILOVER_TARGET:.0f} s",
+                   met=took < FAILOVER_TARGET))
+    return out
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="the small variant")
+    args = parser.parse_args()
+    print_table(asyncio.run(rows(args.quick)))
