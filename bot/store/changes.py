@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "gfi_changes"
 RETRY_SECONDS = 1.0  # between two attempts to reconnect the listener
+WAKE_SECONDS = 0.5  # the listener looks whether it is to stop this often
 
 Reload = Callable[[], Awaitable[None]]
 
@@ -128,7 +129,7 @@ class PostgresChanges(Changes):
                     self._tell(None)  # back after a loss: anything may have changed meanwhile
                 first = False
                 while not self._stop.is_set():
-                    for notice in conn.notifies(timeout=1.0):
+                    for notice in conn.notifies(timeout=WAKE_SECONDS):
                         self._tell(notice.payload)
             except psycopg.Error:
                 log.warning("change listener lost", extra={"event": "store.listener_lost"})
@@ -139,8 +140,9 @@ class PostgresChanges(Changes):
                         conn.close()
 
     async def close(self) -> None:
+        """Stop listening: the thread ends, and closes its connection, within `WAKE_SECONDS` (not waited for:
+        nothing it does after the stop reaches the loop)."""
         self._stop.set()
-        if self._thread is not None:
-            await asyncio.to_thread(self._thread.join, 5.0)
-            self._thread = None
+        self._thread = None
+        self._loop = None
         await super().close()
