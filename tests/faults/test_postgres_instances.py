@@ -241,7 +241,7 @@ async def test_an_instance_killed_mid_burst_loses_no_answered_submission(tmp_pat
     if pg.server() is None:
         pytest.skip("no PostgreSQL: set GFI_TEST_POSTGRES or install the binaries (.ci/run does)")
     db_url = pg.fresh_database()
-    count = 90
+    count = 60
     async with AsyncExitStack() as stack:
         fake = await stack.enter_async_context(FakeSlackAPI(token=TOKEN))
         instances = [await start(tmp_path, fake, db_url, n, GFI_OUTBOX_LEASE_SECONDS=LEASE) for n in range(3)]
