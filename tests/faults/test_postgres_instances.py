@@ -271,7 +271,7 @@ async def test_an_instance_killed_mid_burst_loses_no_answered_submission(tmp_pat
                         int(LEASE) + 30)
             await until(lambda: scalar(db_url, "SELECT COUNT(*) FROM outbox WHERE status = 'pending' "
                                                "AND template = 'case_filed'") == 0, int(LEASE) + 30)
-            per_ref = collections.Counter(ref for text in receipts(fake) for ref in REF.findall(text))
+            per_ref = collections.Counter(ref for text in receipts(fake) for ref in set(REF.findall(text)))
             assert max(per_ref.values()) <= 2
             assert sum(per_ref.values()) - len(per_ref) <= CONCURRENCY  # only what was in flight went twice
         finally:
