@@ -1,4 +1,4 @@
--- Issue #22 item 4 (SQLite's 0022 for PostgreSQL): any instance delivers the outbox. A row being sent is
+-- Issue #22 item 4 (SQLite's 0023 for PostgreSQL): any instance delivers the outbox. A row being sent is
 -- claimed (claimed_by: the instance, claimed_until: its lease; an instance that dies is replaced after the
 -- lease), and the pacing and Retry-After holds live here, not in one process's memory: a hold is per channel
 -- and recipient ('*': the whole channel, e.g. Slack's workspace limit), kind 'pace' (one message per
