@@ -36,6 +36,7 @@ MAX_LENGTH: dict[str, int] = {
     "vantar_skal": 300,  # why a case waits for the individual (vilande)
     "tvist_skal": 300,  # why the receiving unit holds that the case is not theirs (tvist)
     "enig": 300,  # what the parties agreed when a dispute was settled
+    "beslut": 1000,  # what the samverkansnivå decided about a matter handed to it (issue #18 item 4)
     "omfattar": 300,  # consent scope (unit ids, joined with ", ")
     "avser_text": 300,  # what the consent covers, in the requester's words ("annat")
     "handelse": 2000,  # brist i samverkan: what happened (about the collaboration, not the individual)

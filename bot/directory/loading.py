@@ -20,6 +20,7 @@ from bot.directory.model import (
     Role,
     _say,
 )
+from bot.samverkan.groups import check_groups
 
 
 def _yaml_path(loc: tuple[int | str, ...]) -> str:
@@ -92,6 +93,8 @@ def _cross_check(data: DirectoryFile) -> list[DirectoryProblem]:
             slack_seen[person.slack_user_id] = i
     if not any(Role.COORDINATOR in p.roles for p in data.people):
         add("people", _say("no_coordinator"))
+    for path, name, params in check_groups(data.samverkan, principal_ids, person_ids):
+        add(path, _say(name, **params))
     return problems
 
 

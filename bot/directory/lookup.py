@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bot.directory.model import DirectoryFile, Person, Principal, PrincipalKind, Role, Unit
 from bot.presence import AbsenceBook, answering, stand_in
+from bot.samverkan.groups import SamverkanGroup, group_for
 
 
 class Directory:
@@ -103,6 +104,11 @@ class Directory:
         if person is None:
             return person_id
         return f"{person.title} {person.name}" if person.title else person.name
+
+    def samverkan_for(self, *unit_ids: str) -> SamverkanGroup | None:
+        """The samverkansgrupp (or lokalt samråd) for the principals of these units; None when none is named."""
+        principals = {p.id for p in (self.principal_of(u) for u in unit_ids) if p is not None}
+        return group_for(self.data.samverkan, principals)
 
     def unit_name(self, unit_id: str) -> str:
         unit = self.units.get(unit_id)

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot import texts
+from bot.samverkan.groups import SamverkanGroup
 
 
 def _say(name: str, **params: Any) -> str:
@@ -201,6 +202,7 @@ class DirectoryFile(_Model):
     principals: tuple[Principal, ...] = Field(min_length=1)
     units: tuple[Unit, ...] = Field(min_length=1)
     people: tuple[Person, ...] = Field(min_length=1)
+    samverkan: tuple[SamverkanGroup, ...] = ()  # each principal pair's samverkansgrupp or lokalt samråd
 
 
 class DirectoryProblem(BaseModel):

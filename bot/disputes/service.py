@@ -20,10 +20,12 @@ from bot.cases.models import Case
 from bot.cases.rules import Action
 from bot.cases.service import CaseService
 from bot.disputes import messaging
+from bot.disputes.samverkan import Matter, SamverkanService
 from bot.errors import FieldError, Refusal
 from bot.fields import clean_fields
 from bot.ladder import messaging as ladder_messaging
 from bot.ladder.service import LadderService
+from bot.samverkan.groups import SamverkanGroup
 from bot.store import Tx
 from bot.store import disputes as store
 
@@ -39,11 +41,14 @@ def _same(a: str, b: str | None) -> bool:
 
 @dataclass(frozen=True)
 class Samverkan:
-    """A question taken to the samverkansnivå: the case, the awaiting item and the brist draft opened for it."""
+    """A question taken to the samverkansnivå: the case, the awaiting item and the brist draft opened for it, and
+    the matter handed to the principal pair's samverkansgrupp (None when the directory names none)."""
 
     case_ref: str
     item_id: int
     draft_id: int
+    matter: Matter | None = None
+    group: SamverkanGroup | None = None
 
 
 class DisputeService:
@@ -52,6 +57,7 @@ class DisputeService:
     def __init__(self, cases: CaseService, ladder: LadderService) -> None:
         self.cases = cases
         self.ladder = ladder
+        self.samverkan = SamverkanService(cases)
 
     def _text(self, field: str, value: str) -> str:
         cleaned, errors = clean_fields({field: value}, self.cases.today(), raise_errors=False)
@@ -196,6 +202,7 @@ class DisputeService:
                 draft_id = await ladder_messaging.create_brist_draft(ladder, tx, item, case, coordinators, now,
                                                                      item.skipped)
                 await store.add_draft_coordinator(tx, draft_id, actor_id)  # a draft made for the others too
+                matter = await self.samverkan.hand_over(tx, item, case, actor_id, draft_id, now)
                 await audit.record(tx, at=now, actor_id=actor_id, action="to_samverkan", case_id=item.case_id,
                                    case_ref=item.case_ref, item_id=item.id, kind=item.kind.value, draft=draft_id)
         except Refusal as refusal:
@@ -203,7 +210,7 @@ class DisputeService:
                 await audit.record(tx, at=ladder.clock.now(), actor_id=actor_id, action="to_samverkan",
                                    result="refused", case_ref=refusal.params.get("ref"), reason=refusal.code)
             raise
-        return Samverkan(item.case_ref, item.id, draft_id)
+        return Samverkan(item.case_ref, item.id, draft_id, matter, self.samverkan.group_for(case))
 
     async def history_notes(self, tx: Tx, case: Case, history: list[dict[str, Any]]) -> None:
         """Add each dispute's reason or agreement to its history line (`note`), for those who see the whole

@@ -29,7 +29,8 @@ async def clear_closed(tx: Tx, case_id: int) -> None:
 
 async def close_and_erase(tx: Tx, case_id: int, reason: str, state_before: str, now: datetime) -> None:
     """Close the case and erase its free text (brief, contact, "annan" name, place, note, consent note,
-    waiting reason, dispute reasons, proposals and agreements, follow-up texts, external participants' first names)."""
+    waiting reason, dispute reasons, proposals and agreements, samverkan outcomes, follow-up texts, external
+    participants' first names)."""
     await tx.execute(
         "UPDATE cases SET closed_reason = ?, closed_at = ?, state_before_close = ?, brief = NULL, "
         "contact = NULL, other_assignee = CASE WHEN other_assignee IS NULL THEN NULL ELSE '–' END, "
@@ -41,6 +42,7 @@ async def close_and_erase(tx: Tx, case_id: int, reason: str, state_before: str, 
     await tx.execute("UPDATE disputes SET reason = NULL, agreement = NULL, proposal = NULL WHERE case_id = ?",
                      (case_id,))
     await tx.execute("UPDATE meeting_participants SET first_name = NULL WHERE case_id = ?", (case_id,))
+    await tx.execute("UPDATE samverkan_matters SET outcome = NULL WHERE case_id = ?", (case_id,))
 
 
 async def set_consent(

@@ -39,7 +39,7 @@ CONNECT_TIMEOUT = 5  # seconds: an unreachable server is reported at start, well
 MIGRATION_LOCK = 0x6766_6962_6F74  # the advisory lock N instances take to migrate once ("gfibot")
 # The tables whose rows hold free text that an erasure or a purge blanks or deletes (see `scrub`).
 FREE_TEXT_TABLES = ("cases", "outbox", "disputes", "meeting_participants", "follow_ups", "brister",
-                    "brist_drafts", "awaiting", "timers", "case_assignees")
+                    "brist_drafts", "awaiting", "timers", "case_assignees", "samverkan_matters")
 
 
 def describe_target(url: str) -> str:

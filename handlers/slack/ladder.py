@@ -130,8 +130,9 @@ async def samverkan(ctx: SlackContext, ack: Any, body: dict[str, Any], client: A
     log.info("question taken to samverkan", extra={"event": "slack.ladder_samverkan", "case_ref": taken.case_ref,
                                                   "item_id": item_id})
     ctx.after_change()
-    await answer(ctx, click, client, core.renderer.render("slack_ladder", what="samverkan", ref=taken.case_ref,
-                                                          draft=taken.draft_id))
+    await answer(ctx, click, client, core.renderer.render(
+        "slack_ladder", what="samverkan", ref=taken.case_ref, draft=taken.draft_id,
+        forum=taken.group.name if taken.group else None, matter=taken.matter.id if taken.matter else None))
 
 
 def register(app: AsyncApp, ctx: SlackContext) -> None:

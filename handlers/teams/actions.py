@@ -117,7 +117,9 @@ async def to_samverkan(ctx: TeamsContext, person_id: str, data: dict[str, Any]) 
     """*Ta upp på samverkansnivå*: a coordinator opens the brist draft for the question (assigns nobody)."""
     taken = await ctx.core.disputes.take_to_samverkan(person_id, _item(data))
     ctx.after_change()
-    return done_card(ctx, person_id, say(ctx, "samverkan", ref=taken.case_ref, draft=taken.draft_id))
+    return done_card(ctx, person_id, say(ctx, "samverkan", ref=taken.case_ref, draft=taken.draft_id,
+                                         forum=taken.group.name if taken.group else None,
+                                         matter=taken.matter.id if taken.matter else None))
 
 
 Immediate = Callable[[TeamsContext, str, dict[str, Any]], Awaitable[dict[str, Any]]]

@@ -13,6 +13,7 @@ from tests.fakes.slack_signing import plain_text_state
 HELENA = "U07HELENA"  # helena.ros: verksamhetschef, the first rung of beroende's ladder
 CARINA = "U03CARINA"  # carina.berg: sektionschef, the first rung of soc-norr's ladder
 SARA = "U03SARA"  # sara.holm: the kommun's coordinator, top of soc-norr's ladder
+JONAS = "U07JONAS"  # jonas.sjo: the region's coordinator, the samverkansgrupp's other contact person
 
 
 async def test_the_receiving_unit_disputes_and_the_line_manager_settles_by_buttons(bot: SlackBot) -> None:
@@ -75,5 +76,11 @@ async def test_a_coordinator_takes_the_dispute_to_the_samverkansniva_by_button(b
     item = next(value for action, value in buttons if action == "ladder_samverkan")
     assert ("gfi_settle_open", ref) in buttons and not [a for a, _ in buttons if a == "ladder_take_over"]
     await bot.click(SARA, "ladder_samverkan", item)
-    await bot.ephemeral(SARA, f"Frågan i {ref} tas upp på samverkansnivå")
+    said = await bot.ephemeral(SARA, f"Frågan i {ref} tas upp på samverkansnivå")
+    assert "Den har lämnats till Samverkansgruppen psykiatri och missbruk, Åstad (fråga 1)" in said.params["text"]
     assert [d.case_ref for d in await bot.core.brister.open_drafts("sara.holm")] == [ref]
+    # the samverkansgrupp's other contact person is told (issue #18 item 4), and the matter is open until decided
+    [told] = await bot.dm(JONAS, "Fråga till Samverkansgruppen psykiatri och missbruk, Åstad")
+    assert "Socialtjänstens uppdrag" not in str(told.params)
+    [(matter, _)] = await bot.core.disputes.samverkan.matters("jonas.sjo")
+    assert matter.is_open and matter.case_ref == ref

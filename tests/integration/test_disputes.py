@@ -227,3 +227,25 @@ async def test_the_own_organisations_coordinator_may_still_take_over(core: Core)
     assert assigned.assignees == ["yusuf.kaya"]
     own = offers.escalation_for(7, case.ref, "acknowledgement", "psykiatri", "jonas.sjo", core.directory)
     assert [o.action for o in own] == [A.LADDER_TAKE_OVER, A.LADDER_NUDGE, A.LADDER_REASSIGN]
+
+
+async def test_the_samverkansgrupps_decision_is_erased_with_the_other_free_text(
+        core: Core, clock: FrozenClock, sender: RecordingSender) -> None:
+    """Issue #18 item 4: the matter handed to the samverkansgrupp keeps its decision until the consent is
+    withdrawn; then the decision text is erased like the reason and the agreement."""
+    case = await disputed_case(core)
+    await advance(core, clock, sender, local("2026-11-24T10:30"))  # the coordinators were alerted
+    item = next(h["id"] for h in await core.ladder.history(case.ref) if h["kind"] == "dispute")
+    taken = await core.disputes.take_to_samverkan("sara.holm", item)
+    assert taken.matter is not None and taken.group is not None and taken.group.id == "samverkan-astad"
+    with pytest.raises(FieldError):
+        await core.disputes.samverkan.decide("jonas.sjo", taken.matter.id, "Gäller 19121212-1212")
+    with pytest.raises(Refusal) as outsider:
+        await core.disputes.samverkan.decide("carina.berg", taken.matter.id, "Kommunen")
+    assert outsider.value.code == "samverkan_matter_not_found"
+    decided = await core.disputes.samverkan.decide("jonas.sjo", taken.matter.id, "Kommunen ansvarar")
+    assert not decided.is_open and decided.outcome == "Kommunen ansvarar" and decided.handled_by == "jonas.sjo"
+    await core.cases.withdraw_consent("maria.sand", case.ref)
+    async with core.db.transaction() as tx:
+        outcome = await tx.scalar("SELECT outcome FROM samverkan_matters WHERE id = ?", (taken.matter.id,))
+    assert outcome is None

@@ -121,3 +121,46 @@ def test_bot_does_not_start_on_a_broken_directory(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "startar inte" in result.stderr
     assert not (tmp_path / "x.db").exists()
+
+
+# --- the samverkan section (issue #18 item 4) ----------------------------------------------------------------
+def test_the_example_names_the_samverkansgrupp_of_kommun_and_region() -> None:
+    directory = load_directory(DEFAULT_DIRECTORY)
+    group = directory.samverkan_for("soc-norr", "beroende")
+    assert group is not None and group.contacts == ("sara.holm", "jonas.sjo")
+    assert directory.samverkan_for("beroende", "psykiatri") is None  # within the region: its own line organisation
+    assert directory.samverkan_for("soc-norr", "soc-soder") is None
+
+
+def test_samverkan_problems_are_reported_with_their_path(tmp_path: Path) -> None:
+    raw = yaml.safe_load(DEFAULT_DIRECTORY.read_text(encoding="utf-8"))
+    raw["samverkan"] = [
+        {"id": "a", "name": "A", "principals": ["astad", "okand"], "contacts": ["sara.holm", "nobody"]},
+        {"id": "b", "name": "B", "kind": "lokalt-samrad", "principals": ["region-sydvast", "astad"],
+         "contacts": ["jonas.sjo"]},
+        {"id": "c", "name": "C", "kind": "samrad", "principals": ["astad", "region-sydvast"], "contacts": ["x"]},
+    ]
+    path = tmp_path / "katalog.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(DirectoryError) as exc:
+        load_directory(path)
+    report = exc.value.report()
+    assert "samverkan[2].kind" in report  # an unknown kind
+    raw["samverkan"][2]["kind"] = "samverkansgrupp"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(DirectoryError) as exc:
+        load_directory(path)
+    report = exc.value.report()
+    assert "samverkan[0].principals[1]: okänd huvudman 'okand'" in report
+    assert "samverkan[0].contacts[1]: okänd person 'nobody'" in report
+    assert "samverkan[2].principals: samma huvudmän har redan en samverkansgrupp" in report
+
+
+def test_a_written_directory_keeps_its_samverkan_section(tmp_path: Path) -> None:
+    """`gfi-bot directory import|sync` rewrite the file: the samverkansgrupper come back as they were."""
+    from bot.directory.loading import parse_directory
+    from bot.directory.writing import to_yaml
+
+    current = load_directory(DEFAULT_DIRECTORY)
+    again = parse_directory(yaml.safe_load(to_yaml(current.data)), tmp_path / "katalog.yaml")
+    assert again.data.samverkan == current.data.samverkan and again.data.samverkan

@@ -99,11 +99,15 @@ KINDS: dict[str, tuple[CaseState, str]] = {
     "follow_up_declined": (S.FOLLOW_UP, "maria.sand"),
     "participant_wanted": (S.MEETING_BOOKED, "fatima.ali"), "participant_removed": (S.MEETING_BOOKED, "omar.haddad"),
     "request_escalated": (S.REQUESTED, "maria.sand"), "request_taken_over": (S.REQUESTED, "maria.sand"),
+    "samverkan_matter": (S.ACKNOWLEDGED, "jonas.sjo"), "samverkan_decided": (S.ACKNOWLEDGED, "maria.sand"),
 }
 # What the dispute messages are told besides COMMON (issue #10 item 7).
 DISPUTE = {"unit": "beroende", "other_unit": "soc-norr", "by": "linnea.fors", "reason": "Inte vårt uppdrag",
            "agreement": "Beroendemottagningen behåller ärendet", "due": NOW, "item_id": 5, "side": "beroende",
            "proposal": "Beroendemottagningen behåller ärendet", "proposer": "helena.ros"}
+# What the samverkan messages are told besides COMMON (issue #18 item 4).
+SAMVERKAN = {"matter_id": 1, "group": "Samverkansgruppen psykiatri och missbruk, Åstad",
+             "units": ["beroende", "soc-norr"], "outcome": "Kommunen ansvarar för boendestödet"}
 # Kinds that ask the recipient to act, and so must offer at least one action.
 ASKING = {"case_filed", "urgent_request", "assigned_to_you", "meeting_booked", "meeting_no_show", "outcome_recorded",
           "follow_up_assigned", "case_closed", "escalation", "ladder_nudge", "reminder_meeting_day",
@@ -141,6 +145,8 @@ def message(renderer: Renderer, kind: str) -> Message:
     else:
         offered = offers.for_message(kind, c, recipient, renderer.directory, number=1)
     extra = {**COMMON, **DISPUTE} if kind.startswith("dispute_") else COMMON
+    if kind.startswith("samverkan_"):
+        extra = {**COMMON, "kind": "dispute", **SAMVERKAN}
     return describe(renderer, kind, offers=offered, case_ref=c.ref, case=c, recipient=recipient,
                     queues=[("beroende", [c])], **extra)
 

@@ -1,4 +1,5 @@
-"""Console commands for disputes about whose a case is (issue #10 item 7): /inte-vårt, /enig, /samverkan."""
+"""Console commands for disputes about whose a case is (issue #10 item 7, issue #18): /inte-vårt, /enig,
+/samverkan, and the samverkansnivå's matters: /samverkansfrågor, /samverkansbeslut."""
 
 from __future__ import annotations
 
@@ -37,11 +38,33 @@ async def settle(s: ConsoleSession, positional: list[str], options: dict[str, st
 async def samverkan(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
     """`/samverkan <bevakning>`: a coordinator takes the question to the samverkansnivå (a brist draft)."""
     taken = await s.core.disputes.take_to_samverkan(s.person, number(positional, "need_item"))
-    s.say(s.text("to_samverkan", ref=taken.case_ref, item=taken.item_id, draft=taken.draft_id))
+    s.say(s.text("to_samverkan", ref=taken.case_ref, item=taken.item_id, draft=taken.draft_id,
+                 forum=taken.group.name if taken.group else None, matter=taken.matter.id if taken.matter else None))
 
 
-COMMANDS = {"intevart": dispute, "enig": settle, "samverkan": samverkan}
+async def matters(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
+    """`/samverkansfrågor`: the matters before the samverkansgrupper one handles, open ones first."""
+    s.say(s.text("samverkan_matters", matters=await s.core.disputes.samverkan.matters(s.person)))
+
+
+async def decide(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
+    """`/samverkansbeslut <fråga> "<beslut>"`: what the samverkansnivå decided; the matter is handled."""
+    if not positional or not positional[0].isdigit():
+        raise UsageError("need_item")
+    matter_id = int(positional[0])
+    text = " ".join(positional[1:]) or (option(options, "beslut") or "")
+    if not text.strip():
+        raise UsageError("need_text")
+    matter = await s.core.disputes.samverkan.decide(s.person, matter_id, text)
+    s.say(s.text("samverkan_decided", matter=matter))
+
+
+COMMANDS = {"intevart": dispute, "enig": settle, "samverkan": samverkan, "samverkansfragor": matters,
+            "samverkansbeslut": decide}
 ALIASES = {
     "inte-vårt": "intevart", "inte-vart": "intevart", "intevårt": "intevart", "intevart": "intevart",
     "enig": "enig", "eniga": "enig", "samverkan": "samverkan",
+    "samverkansfrågor": "samverkansfragor", "samverkansfragor": "samverkansfragor",
+    "samverkansärenden": "samverkansfragor", "samverkansarenden": "samverkansfragor",
+    "samverkansbeslut": "samverkansbeslut",
 }
