@@ -127,7 +127,10 @@ def test_a_coordinator_of_the_other_principal_takes_the_question_to_the_samverka
     taken = out.split("@sara.holm> /taöver 2")[1].split("@sara.holm>")[0]
     assert "Hittar inget ärende med referensen GFI-2026-0001" in taken and "tagit över" not in out
     # ... but takes the question to the samverkansnivå: the brist draft is hers too
-    assert "Frågan i GFI-2026-0001 (bevakning 2) tas upp på samverkansnivå. Utkast 1" in out
+    # (issue #18 item 4) handed to the kommun and region's samverkansgrupp, with the brist draft
+    assert ("Frågan i GFI-2026-0001 (bevakning 2) tas upp på samverkansnivå. Den har lämnats till "
+            "Samverkansgruppen psykiatri och missbruk, Åstad som fråga 1") in out
+    assert "frågan bevakas tills beslutet är registrerat: /samverkansbeslut 1 \"<beslut>\". Utkast 1" in out
     drafts = out.split("@sara.holm> /utkast")[1].split("@sara.holm>")[0]
     assert "GFI-2026-0001" in drafts
     # the ASCII alias works, and the assignee's dispute stops the acknowledgement's climb
