@@ -101,7 +101,7 @@ def test_every_field_has_a_limit_and_a_swedish_label() -> None:
     labels = Path("templates/messages/_labels.j2").read_text(encoding="utf-8")
     for field in MAX_LENGTH:
         assert f'"{field}":' in labels, field
-    other = {"omfattar", "avser_text", "handelse", "atgarder", "dialog", "enhet", "typ", "fornamn"}
+    other = {"omfattar", "avser_text", "handelse", "atgarder", "dialog", "enhet", "typ", "fornamn", "beslut"}
     assert set(TEXT_FIELDS) | other == set(MAX_LENGTH)
 
 
