@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 MAX_LENGTH: dict[str, int] = {
     "kort": 1000,  # kort kring ärendet (brief)
     "kontakt": 300,  # the requester's contact details
+    "kontakter": 500,  # the individual's other contacts: who else is involved (issue #18 item 20)
+    "lotsad_till": 300,  # where a lotsning guided the individual: the unit (issue #18 item 20)
+    "kommentar": 500,  # the evaluation's comment: how the meeting went for the individual (issue #18 item 21)
     "annan": 300,  # "annan" assignee: another unit or person
     "plats": 300,  # meeting place or link
     "vad": 300,  # follow-up text

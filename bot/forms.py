@@ -11,11 +11,13 @@ empty field. The service checks every free text again (bot.fields).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.cases.meeting_form import MeetingForm
+from bot.cases.outcome_details import OutcomeDetails, parse_score
 from bot.cases.service import GfiRequest
 from bot.errors import FieldError
 from bot.fields import normalise
@@ -92,6 +94,8 @@ def parse_request(values: dict[str, Any]) -> tuple[GfiRequest, ErrorMap]:
         consent_form=_text(values, "form", errors) or None,
         consent_obtained_by=_text(values, "inhamtat", errors) or None,
         children=_text(values, "barn", errors) or None,
+        other_contacts=_text(values, "kontakter", errors) or None,
+        names_checked="ja" in _list(values, "kontrollerat", errors),
     )
     return form, errors
 
@@ -128,6 +132,7 @@ class BookForm:
     place: str
     units: list[str]
     confirmed: bool = False  # "Ja, tiden är rätt": a weekend, holiday or out-of-hours time is meant
+    meeting: MeetingForm = field(default_factory=MeetingForm)  # a tjänstepersonmöte; the individual informed
 
 
 def parse_book(values: dict[str, Any], tz: str) -> tuple[BookForm, ErrorMap]:
@@ -150,7 +155,11 @@ def parse_book(values: dict[str, Any], tz: str) -> tuple[BookForm, ErrorMap]:
         at = datetime.combine(day, clock, tzinfo=ZoneInfo(tz)).astimezone(UTC)
     place = _text(values, "plats", errors)
     confirmed = "ja" in _list(values, "bekrafta", errors)
-    return BookForm(at=at, place=place, units=_list(values, "enheter", errors), confirmed=confirmed), errors
+    meeting = MeetingForm(kind=_text(values, "motesform", errors) or None,
+                          purpose=_text(values, "syfte", errors) or None,
+                          informed="ja" in _list(values, "informerad", errors))
+    return BookForm(at=at, place=place, units=_list(values, "enheter", errors), confirmed=confirmed,
+                    meeting=meeting), errors
 
 
 @dataclass
@@ -203,6 +212,7 @@ def parse_hold_now(values: dict[str, Any]) -> tuple[list[str], ErrorMap]:
 class OutcomeForm:
     outcome: str
     evaluation_done: bool
+    details: OutcomeDetails = field(default_factory=OutcomeDetails)  # checked by the service
 
 
 def parse_outcome(values: dict[str, Any]) -> tuple[OutcomeForm, ErrorMap]:
@@ -213,7 +223,14 @@ def parse_outcome(values: dict[str, Any]) -> tuple[OutcomeForm, ErrorMap]:
     evaluation = _text(values, "utvardering", errors)
     if evaluation not in ("ja", "nej"):
         errors.setdefault("utvardering", ("required", {"field": "utvardering"}))
-    return OutcomeForm(outcome=outcome, evaluation_done=evaluation == "ja"), errors
+    mandate = _text(values, "mandat", errors)
+    details = OutcomeDetails(
+        guided_to=_text(values, "lotsad_till", errors) or None,
+        mandate={"ja": True, "nej": False}.get(mandate),
+        score=parse_score(_text(values, "delaktighet", errors), errors),
+        comment=_text(values, "kommentar", errors) or None,
+    )
+    return OutcomeForm(outcome=outcome, evaluation_done=evaluation == "ja", details=details), errors
 
 
 @dataclass

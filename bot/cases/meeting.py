@@ -8,15 +8,18 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.calendar import office_of
-from bot.cases import consent
+from bot.cases import consent, meeting_form, outcome_details
 from bot.cases.base import CaseEngine
-from bot.cases.models import Case, CaseState, MeetingParticipant, parse_external_role, parse_outcome
+from bot.cases.meeting_form import MeetingForm
+from bot.cases.models import Case, CaseState, MeetingKind, MeetingParticipant, parse_external_role, parse_outcome
+from bot.cases.outcome_details import OutcomeDetails
 from bot.cases.rules import Action, appointers, unit_appointers
 from bot.errors import FieldError, Refusal
 from bot.fields import clean_fields
 from bot.privacy import find_identity_numbers
 from bot.store import Tx
 from bot.store import cases as case_store
+from bot.store import handbook as handbook_store
 
 # What the booker says about who attends: (unit or None: the person's own unit, person id).
 Named = Sequence[tuple[str | None, str]]
@@ -131,12 +134,14 @@ class MeetingActions(CaseEngine):
 
     async def book(self, actor_id: str, ref: str, at: datetime, place: str, unit_ids: list[str],
                    *, confirmed: bool = False, participants: Named | None = None,
-                   externals: Externals | None = None) -> Case:
+                   externals: Externals | None = None, form: MeetingForm | None = None) -> Case:
         """Book (or rebook) the GFI meeting: the individual plus at least two units. A time on a weekend, a
         holiday or outside the units' office hours is refused as a field error (`unusual_time` on "tid")
         unless `confirmed`: some units work then, but it is never booked silently. `participants` names who
-        attends per unit (see `_attendees`); `externals` are external participants by role."""
+        attends per unit (see `_attendees`); `externals` are external participants by role; `form` a
+        tjänstepersonmöte and whether the individual is informed (`bot.cases.meeting_form`)."""
         text, errors = clean_fields({"plats": place}, self.today(), raise_errors=False)
+        details = meeting_form.check(form, errors)
         place = text["plats"]
         if not place and "plats" not in errors:
             errors["plats"] = ("required", {"field": "plats"})
@@ -155,9 +160,12 @@ class MeetingActions(CaseEngine):
             rows = self._attendees(case, units, participants, extern)
             await case_store.set_meeting(tx, case.id, at, place, units)
             await case_store.set_participants(tx, case.id, rows)
+            await handbook_store.set_meeting_details(tx, case.id, details.kind.value,
+                                                     details.purpose.value if details.purpose else None,
+                                                     details.informed)
             return {"meeting_at": at.isoformat(), "units": units, "rebooked": case.state is CaseState.MEETING_BOOKED,
                     "confirmed_unusual": confirmed and self.unusual_time(at, units) is not None,
-                    **_audited(rows)}
+                    **_audited(rows), **details.audited()}
 
         return await self._act(actor_id, ref, Action.BOOK, change, precheck=self._meeting_precheck(units))
 
@@ -175,6 +183,7 @@ class MeetingActions(CaseEngine):
             rows = self._attendees(case, units, participants, extern)
             await case_store.set_meeting(tx, case.id, now, None, units)
             await case_store.set_participants(tx, case.id, rows)
+            await handbook_store.set_meeting_details(tx, case.id, "gfi", None, None)  # the individual is there
             return {"meeting_at": now.isoformat(), "units": units, "held_now": True, **_audited(rows)}
 
         def precheck(case: Case) -> None:
@@ -248,17 +257,21 @@ class MeetingActions(CaseEngine):
         def precheck(case: Case) -> None:
             if case.held_now:  # recorded as held with the individual there: nobody failed to come
                 raise Refusal("already_held", ref=case.ref, at=case.meeting_at)
+            if case.meeting_kind is MeetingKind.STAFF:  # the individual was never to come
+                raise Refusal("staff_meeting_no_show", ref=case.ref)
 
         return await self._act(actor_id, ref, Action.NO_SHOW, change, precheck=precheck)
 
-    async def record_outcome(self, actor_id: str, ref: str, outcome: str, evaluation_done: bool) -> Case:
+    async def record_outcome(self, actor_id: str, ref: str, outcome: str, evaluation_done: bool,
+                             details: OutcomeDetails | None = None) -> Case:
         """The meeting's outcome; once recorded, the same call corrects it (`record_or_correct_outcome`)."""
-        return (await self.record_or_correct_outcome(actor_id, ref, outcome, evaluation_done))[0]
+        return (await self.record_or_correct_outcome(actor_id, ref, outcome, evaluation_done, details))[0]
 
-    async def record_or_correct_outcome(self, actor_id: str, ref: str, outcome: str, evaluation_done: bool
-                                        ) -> tuple[Case, bool]:
+    async def record_or_correct_outcome(self, actor_id: str, ref: str, outcome: str, evaluation_done: bool,
+                                        details: OutcomeDetails | None = None) -> tuple[Case, bool]:
         """Record the outcome after the meeting, or, when one is recorded already (held, follow-ups under way),
-        correct it: the same people may, the state stays, and the history keeps both. True when corrected."""
+        correct it: the same people may, the state stays, and the history keeps both. True when corrected.
+        `details`: what the handbook asks with the outcome (`bot.cases.outcome_details`), checked here."""
         result = parse_outcome(outcome)
         if result is None:
             raise FieldError.one("utfall", "bad_choice", value=outcome)
@@ -267,11 +280,25 @@ class MeetingActions(CaseEngine):
                 current: Case | None = await self.load(tx, ref)
         except Refusal:  # unknown or unseen: `_act` below refuses it (and audits the refusal)
             current = None
+        cleaned: OutcomeDetails | None = None
+        if details is not None and current is not None:
+            cleaned, errors = outcome_details.check(current, result, evaluation_done, details, self.today())
+            if errors:
+                raise FieldError(errors)
+
+        async def store_details(tx: Tx, case: Case) -> dict[str, Any]:
+            if cleaned is None:
+                return {}
+            await handbook_store.set_outcome_details(tx, case.id, cleaned.guided_to, cleaned.mandate, cleaned.score,
+                                                     cleaned.comment)
+            return {"guided_to": cleaned.guided_to is not None, "sip_mandate": cleaned.mandate,
+                    "evaluation_score": cleaned.score, "evaluation_comment": cleaned.comment is not None}
+
         if current is not None and current.state in (CaseState.MEETING_HELD, CaseState.FOLLOW_UP):
             async def correct(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
                 await case_store.set_outcome(tx, case.id, result.value, evaluation_done, now)
                 return {"outcome": result.value, "previous": case.outcome.value if case.outcome else None,
-                        "evaluation_done": evaluation_done}
+                        "evaluation_done": evaluation_done, **await store_details(tx, case)}
 
             return await self._act(actor_id, ref, Action.CORRECT_OUTCOME, correct), True
 
@@ -281,7 +308,7 @@ class MeetingActions(CaseEngine):
 
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
             await case_store.set_outcome(tx, case.id, result.value, evaluation_done, now)
-            return {"outcome": result.value, "evaluation_done": evaluation_done}
+            return {"outcome": result.value, "evaluation_done": evaluation_done, **await store_details(tx, case)}
 
         return await self._act(actor_id, ref, Action.RECORD_OUTCOME, change, precheck=precheck), False
 

@@ -38,6 +38,25 @@ class Outcome(StrEnum):
     KARTLAGGNING = "kartlaggning"
     SIP = "sip"
     NONE = "ingen"
+    ACTUALISED = "aktualiseras"  # ansökan/egenremiss: the individual is actualised in the other unit (issue #18)
+
+
+class MeetingKind(StrEnum):
+    """A GFI meeting with the individual, or a *tjänstepersonmöte*: the staff only, with the consent (the
+    handbook: to prepare a GFI or SIP meeting, to reflect after one, on payment responsibility, or where the
+    staff risk being set against each other in front of the individual)."""
+
+    GFI = "gfi"
+    STAFF = "tjansteperson"
+
+
+class MeetingPurpose(StrEnum):
+    """Why a tjänstepersonmöte: the cases the handbook names."""
+
+    PREPARE = "forberedelse"  # inför GFI eller möte för upprättande av SIP
+    REFLECT = "reflektion"  # gemensam reflektion efter mötet
+    PAYMENT = "betalningsansvar"  # frågor om betalningsansvar: alltid ett tjänstepersonmöte
+    ONE_LINE = "samsyn"  # risk att ställas mot varandra; en sammanhållen linje inför den enskilde
 
 
 class ChildrenAffected(StrEnum):
@@ -95,6 +114,29 @@ OUTCOME_ALIASES: dict[str, Outcome] = {
     "kartläggning": Outcome.KARTLAGGNING,
     "sip": Outcome.SIP,
     "ingen": Outcome.NONE,
+    "aktualiseras": Outcome.ACTUALISED,
+    "aktualisering": Outcome.ACTUALISED,
+    "ansökan": Outcome.ACTUALISED,
+    "ansokan": Outcome.ACTUALISED,
+    "egenremiss": Outcome.ACTUALISED,
+}
+
+MEETING_KIND_ALIASES: dict[str, MeetingKind] = {
+    "gfi": MeetingKind.GFI,
+    "gfi-möte": MeetingKind.GFI,
+    "gfi-mote": MeetingKind.GFI,
+    "tjänsteperson": MeetingKind.STAFF,
+    "tjansteperson": MeetingKind.STAFF,
+    "tjänstepersonmöte": MeetingKind.STAFF,
+    "tjanstepersonmote": MeetingKind.STAFF,
+}
+
+MEETING_PURPOSE_ALIASES: dict[str, MeetingPurpose] = {
+    "forberedelse": MeetingPurpose.PREPARE,
+    "förberedelse": MeetingPurpose.PREPARE,
+    "reflektion": MeetingPurpose.REFLECT,
+    "betalningsansvar": MeetingPurpose.PAYMENT,
+    "samsyn": MeetingPurpose.ONE_LINE,
 }
 
 CHILDREN_ALIASES: dict[str, ChildrenAffected] = {
@@ -266,6 +308,15 @@ class Case:
     disputed_by: str | None = None
     dispute_reason: str | None = None  # free text: why it is not theirs
     attendees: list[MeetingParticipant] = field(default_factory=list)  # who attends the meeting (issue #10)
+    # Issue #18 items 20 and 21 (None for cases before they were asked)
+    other_contacts: str | None = None  # free text: the individual's other contacts
+    guided_to: str | None = None  # free text: where a lotsning guided the individual
+    evaluation_score: int | None = None  # delaktighet 1 (inte alls) – 5 (helt)
+    evaluation_comment: str | None = None  # free text
+    sip_mandate: bool | None = None  # a SIP at the GFI: the participants had mandate to decide
+    individual_informed: bool | None = None  # told what the meeting is and who comes
+    meeting_kind: MeetingKind = MeetingKind.GFI
+    meeting_purpose: MeetingPurpose | None = None  # a tjänstepersonmöte's reason
 
     @property
     def is_open(self) -> bool:
@@ -369,4 +420,17 @@ class Case:
             disputed_by=row.get("disputed_by"),
             dispute_reason=row.get("dispute_reason"),
             attendees=attendees or [],
+            other_contacts=row.get("other_contacts"),
+            guided_to=row.get("guided_to"),
+            evaluation_score=row.get("evaluation_score"),
+            evaluation_comment=row.get("evaluation_comment"),
+            sip_mandate=_flag(row.get("sip_mandate")),
+            individual_informed=_flag(row.get("individual_informed")),
+            meeting_kind=MeetingKind(row.get("meeting_kind") or "gfi"),
+            meeting_purpose=MeetingPurpose(row["meeting_purpose"]) if row.get("meeting_purpose") else None,
         )
+
+
+def _flag(value: Any) -> bool | None:
+    """A stored yes/no (0/1) that may be unanswered (NULL)."""
+    return None if value is None else bool(value)

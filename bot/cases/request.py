@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot import audit
+from bot import audit, names
 from bot.cases import messaging
 from bot.cases.base import CaseEngine
 from bot.cases.models import Case, CaseState, CaseType, format_ref, parse_case_type, parse_children
@@ -35,6 +35,8 @@ class GfiRequest:
     consent_form: str | None = None  # skriftligt | muntligt
     consent_obtained_by: str | None = None  # person id; None: the requester
     children: str | None = None  # are children affected: ja | nej | vet-ej; None: not answered
+    other_contacts: str | None = None  # the individual's other contacts (free text)
+    names_checked: bool = False  # the requester confirmed that the texts name nobody (the name/address warning)
 
 
 class RequestActions(CaseEngine):
@@ -47,9 +49,14 @@ class RequestActions(CaseEngine):
             raise Refusal("unknown_person", person=requester_id)
         text, errors = clean_fields(
             {"kort": form.brief, "kontakt": form.contact, "enhet": form.target_unit, "typ": form.case_type,
-             "omfattar": form.consent_scope}, self.today(), raise_errors=False,
+             "omfattar": form.consent_scope, "kontakter": form.other_contacts}, self.today(), raise_errors=False,
         )
         brief = text["kort"]
+        if not form.names_checked:
+            for key in ("kort", "kontakter"):
+                found = names.findings(text[key]) if key not in errors else []
+                if found:
+                    errors[key] = ("name_or_address", {"field": key, "kinds": [f.value for f in found]})
         contact = text["kontakt"]
         if not contact and "kontakt" not in errors:
             default, more = clean_fields({"kontakt": self.default_contact(requester_id)}, self.today(),
@@ -102,7 +109,8 @@ class RequestActions(CaseEngine):
             consent_confirmed=True, children=children.value if children else None,
             contact=contact, consent_scope=scope, consent_valid_until=until, urgent=form.urgent,
             consent_covers=details.covers, consent_note=details.note, consent_form=details.form,
-            consent_obtained_by=details.obtained_by,
+            consent_obtained_by=details.obtained_by, other_contacts=text["kontakter"] or None,
+            names_checked=form.names_checked,
         )
 
     def between_principals(self, unit_a: str, unit_b: str) -> bool:
@@ -156,7 +164,7 @@ class RequestActions(CaseEngine):
                 consent_valid_until=until, urgent=clean.urgent, now=now,
                 consent_covers=clean.consent_covers, consent_note=clean.consent_note,
                 consent_form=clean.consent_form, consent_obtained_by=clean.consent_obtained_by,
-                children=clean.children,
+                children=clean.children, other_contacts=clean.other_contacts,
             )
             if idempotency_key:
                 await case_store.record_inbound(tx, idempotency_key, case_id, now)
@@ -168,6 +176,7 @@ class RequestActions(CaseEngine):
                 consent_covers=case.consent_covers, consent_form=case.consent_form,
                 consent_obtained_by=case.consent_obtained_by, consent_default_days=default_days,
                 children=case.children.value if case.children else None,
+                other_contacts=bool(case.other_contacts), names_confirmed=clean.names_checked,
             )
             messages = [p.with_ref(placeholder, ref) for p in planned]
             as_planned = replace(planned_case, id=case.id, ref=ref) == case

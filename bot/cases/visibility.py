@@ -161,7 +161,7 @@ def has_free_text(case: Case) -> bool:
         return False
     return any((case.brief, case.contact, case.meeting_place, case.other_assignee, case.closed_note,
                 case.waiting_reason, case.dispute_reason, *(f.what for f in case.follow_ups),
-                *case.external_first_names))
+                *case.external_first_names, case.other_contacts, case.guided_to, case.evaluation_comment))
 
 
 def _case(ctx: dict[str, Any]) -> Case | None:
@@ -193,7 +193,7 @@ def _journal(ctx: dict[str, Any]) -> list[Case]:
     if case is None or case.erased_at is not None:
         return []
     filled = [case.meeting_place, case.other_assignee, case.closed_note, case.consent_note,
-              *(f.what for f in case.follow_ups)]
+              *(f.what for f in case.follow_ups), case.guided_to, case.evaluation_comment]
     return [case] if any(filled) else []
 
 
@@ -204,8 +204,8 @@ def _queue(ctx: dict[str, Any]) -> list[Case]:
 # Templates (`templates/messages/<name>.*.j2`) that show a case's free text, and which cases they show.
 # tests/unit/test_visibility.py checks that every template quoting free text is listed here.
 FREE_TEXT_TEMPLATES: dict[str, Callable[[dict[str, Any]], list[Case]]] = {
-    "assigned_to_you": _when("brief", "contact"),
-    "urgent_request": _when("brief", "contact"),
+    "assigned_to_you": _when("brief", "contact", "other_contacts"),
+    "urgent_request": _when("brief", "contact", "other_contacts"),
     "case_assigned": _when("other_assignee"),
     "case_closed": _when("closed_note"),
     "meeting_booked": _when("meeting_place", "external_first_names"),

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-OUTCOMES = ("lotsning", "kartlaggning", "sip", "ingen")
+OUTCOMES = ("lotsning", "kartlaggning", "sip", "aktualiseras", "ingen")
 
 
 def _dt(value: str | None) -> datetime | None:

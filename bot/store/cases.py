@@ -245,17 +245,20 @@ async def insert_case(
     consent_form: str | None = None,
     consent_obtained_by: str | None = None,
     children: str | None = None,
+    other_contacts: str | None = None,
 ) -> int:
     """Store a new case; returns its id."""
     return await tx.insert(
         """INSERT INTO cases (ref, state, case_type, target_unit, requester_id, requester_unit, contact,
                               brief, consent_scope, consent_valid_until, urgent, created_at, updated_at,
-                              consent_covers, consent_note, consent_form, consent_obtained_by, children)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                              consent_covers, consent_note, consent_form, consent_obtained_by, children,
+                              other_contacts)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (
             ref, state, case_type, target_unit, requester_id, requester_unit, contact, brief,
             json.dumps(consent_scope), consent_valid_until.isoformat(), int(urgent), now.isoformat(), now.isoformat(),
             json.dumps(consent_covers or []), consent_note, consent_form, consent_obtained_by, children,
+            other_contacts,
         ),
     )
 

@@ -30,12 +30,13 @@ async def clear_closed(tx: Tx, case_id: int) -> None:
 async def close_and_erase(tx: Tx, case_id: int, reason: str, state_before: str, now: datetime) -> None:
     """Close the case and erase its free text (brief, contact, "annan" name, place, note, consent note,
     waiting reason, dispute reasons, proposals and agreements, samverkan outcomes, follow-up texts, external
-    participants' first names)."""
+    participants' first names, other contacts, where a lotsning led, the evaluation's comment)."""
     await tx.execute(
         "UPDATE cases SET closed_reason = ?, closed_at = ?, state_before_close = ?, brief = NULL, "
         "contact = NULL, other_assignee = CASE WHEN other_assignee IS NULL THEN NULL ELSE '–' END, "
         "meeting_place = NULL, closed_note = NULL, consent_note = NULL, waiting_reason = NULL, "
-        "dispute_reason = NULL, erased_at = ? WHERE id = ?",
+        "dispute_reason = NULL, other_contacts = NULL, guided_to = NULL, evaluation_comment = NULL, "
+        "erased_at = ? WHERE id = ?",
         (reason, now.isoformat(), state_before, now.isoformat(), case_id),
     )
     await tx.execute("UPDATE follow_ups SET what = NULL WHERE case_id = ?", (case_id,))

@@ -28,14 +28,15 @@ log = logging.getLogger("handlers.slack.views")
 # Input blocks of each modal, and where an error without a field of its own (a refusal) is shown.
 BLOCKS: dict[str, tuple[set[str], str]] = {
     "gfi_request": ({"enhet", "typ", "kort", "kontakt", "samtycke", "omfattar", "avser", "avser_text", "form",
-                     "inhamtat", "giltigt", "bradskande", "barn"}, "enhet"),
+                     "inhamtat", "giltigt", "bradskande", "barn", "kontakter", "kontrollerat"}, "enhet"),
     "gfi_assign": ({"personer", "annan"}, "personer"),
     "gfi_reassign": ({"personer", "annan"}, "personer"),
-    "gfi_book": ({"datum", "tid", "plats", "enheter", "bekrafta", "deltagare", "extern", "fornamn"}, "datum"),
+    "gfi_book": ({"datum", "tid", "plats", "enheter", "bekrafta", "deltagare", "extern", "fornamn", "motesform",
+                  "syfte", "informerad"}, "datum"),
     "gfi_hold_now": ({"enheter", "deltagare", "extern", "fornamn"}, "enheter"),
     "gfi_appoint": ({"deltagare"}, "deltagare"),
     "gfi_wait": ({"till", "vantar_skal"}, "till"),
-    "gfi_outcome": ({"utfall", "utvardering"}, "utfall"),
+    "gfi_outcome": ({"utfall", "utvardering", "lotsad_till", "mandat", "delaktighet", "kommentar"}, "utfall"),
     "gfi_follow_up": ({"agare", "datum", "vad"}, "vad"),
     "gfi_close": ({"skal", "annat", "nykontakt"}, "skal"),
     "gfi_renew": ({"giltigt", "form", "inhamtat", "avser", "avser_text", "omfattar"}, "giltigt"),
@@ -139,7 +140,8 @@ async def book(ctx: SlackContext, person_id: str, ref: str, values: dict[str, An
     if errors:
         raise FieldError(errors)
     return await ctx.core.cases.book(person_id, ref, form.at, form.place, form.units, confirmed=form.confirmed,
-                                     participants=attending.people, externals=attending.externals)
+                                     participants=attending.people, externals=attending.externals,
+                                     form=form.meeting)
 
 
 async def hold_now(ctx: SlackContext, person_id: str, ref: str, values: dict[str, Any]) -> Case:
@@ -173,7 +175,7 @@ async def outcome(ctx: SlackContext, person_id: str, ref: str, values: dict[str,
     form, errors = forms.parse_outcome(values)
     if errors:
         raise FieldError(errors)
-    return await ctx.core.cases.record_outcome(person_id, ref, form.outcome, form.evaluation_done)
+    return await ctx.core.cases.record_outcome(person_id, ref, form.outcome, form.evaluation_done, form.details)
 
 
 async def follow_up(ctx: SlackContext, person_id: str, ref: str, values: dict[str, Any]) -> Case:

@@ -86,7 +86,8 @@ async def submit_form(ctx: TeamsContext, person_id: str, verb: str, data: dict[s
         if errors:
             raise FieldError(errors)
         case = await core.cases.book(person_id, ref, book.at, book.place, book.units, confirmed=book.confirmed,
-                                     participants=attending.people, externals=attending.externals)
+                                     participants=attending.people, externals=attending.externals,
+                                     form=book.meeting)
         return await done(ctx, person_id, "book", case)
     if verb == "hold_now":
         units, errors = parse.parse_hold_now(values)
@@ -121,7 +122,8 @@ async def submit_form(ctx: TeamsContext, person_id: str, verb: str, data: dict[s
         outcome, errors = parse.parse_outcome(values)
         if errors:
             raise FieldError(errors)
-        case = await core.cases.record_outcome(person_id, ref, outcome.outcome, outcome.evaluation_done)
+        case = await core.cases.record_outcome(person_id, ref, outcome.outcome, outcome.evaluation_done,
+                                               outcome.details)
         return await done(ctx, person_id, "record_outcome", case)
     if verb == "add_follow_up":
         follow, errors = parse.parse_follow_up(values)

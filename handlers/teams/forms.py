@@ -14,7 +14,7 @@ from bot.channels.teams.cards import Field, Form
 
 # Inputs whose value is a list (Teams sends a multi-select as "a,b"; a toggle as "ja" or "").
 LIST_FIELDS = frozenset({"samtycke", "omfattar", "avser", "bradskande", "personer", "enheter", "bekrafta",
-                         "deltagare", "extern"})
+                         "deltagare", "extern", "kontrollerat", "informerad"})
 
 
 def card_values(data: dict[str, Any], suffix: str = "") -> dict[str, Any]:
@@ -64,6 +64,8 @@ def request_form(ctx: TeamsContext, person_id: str) -> Form:
         Field("enhet", "choice", others, required=True, dataset=UNITS),
         Field("typ", "choice", list(labels.CASE_TYPES.items()), required=True, expanded=True),
         Field("kort", "multiline", max_length=1000),
+        Field("kontakter", "multiline", max_length=500),
+        Field("kontrollerat", "toggle"),  # the name/address warning: ticked when the texts name nobody
         Field("barn", "choice", list(labels.CHILDREN.items()), required=True, expanded=True),
         Field("kontakt", "text", value=core.cases.default_contact(person_id), max_length=300),
         Field("samtycke", "toggle"),
@@ -120,6 +122,11 @@ def case_form(ctx: TeamsContext, verb: str, case: Case, person_id: str, item: in
             Field("plats", "text", max_length=300, required=True),
             Field("enheter", "choices", _units(ctx), value=",".join(chosen), dataset=UNITS),
             Field("bekrafta", "toggle"),  # a weekend, holiday or out-of-hours time is booked only when ticked
+            Field("informerad", "toggle"),  # the individual knows what the meeting is and who comes
+            Field("motesform", "choice", list(labels.MEETING_KINDS.items()), value=case.meeting_kind.value,
+                  expanded=True),
+            Field("syfte", "choice", list(labels.MEETING_PURPOSES.items()),
+                  value=case.meeting_purpose.value if case.meeting_purpose else None, expanded=True),
             *participant_fields(ctx, case),
         ], ref=case.ref)
     if verb == "hold_now":
@@ -146,7 +153,11 @@ def case_form(ctx: TeamsContext, verb: str, case: Case, person_id: str, item: in
     if verb == "record_outcome":
         return Form("record_outcome", verb, [
             Field("utfall", "choice", list(labels.OUTCOMES.items()), required=True, expanded=True),
+            Field("lotsad_till", "text", max_length=300),
+            Field("mandat", "choice", [("ja", "ja"), ("nej", "nej")], expanded=True),
             Field("utvardering", "toggle"),
+            Field("delaktighet", "choice", list(labels.EVALUATION_SCALE.items()), expanded=True),
+            Field("kommentar", "multiline", max_length=500),
         ], ref=case.ref)
     if verb == "add_follow_up":
         return Form("add_follow_up", verb, [

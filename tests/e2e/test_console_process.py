@@ -151,7 +151,7 @@ def test_swedish_spellings_are_accepted_and_shown(tmp_path: Path) -> None:
     assert "Din GFI-förfrågan är registrerad: GFI-2026-0002." in out
     assert 'Okänd ärendetyp "okänd". Välj ny-båda, ny-en, pågående eller svu.' in out
     assert "Utfall för GFI-2026-0002: gemensam kartläggning/utredning." in out
-    assert '"utredning" är inget giltigt val. Välj lotsning, kartläggning, sip eller ingen.' in out
+    assert '"utredning" är inget giltigt val. Välj lotsning, kartläggning, sip, aktualiseras eller ingen.' in out
     assert "GFI-2026-0001 är avslutat av Maria Sand: den enskilde avböjde." not in out  # not to herself
     # the assignee is told by the distributor; the distributor is not told of her own act
     assert "→ @linnea.fors: Fatima Ali har fördelat GFI-2026-0002 till dig." in out

@@ -257,7 +257,7 @@ CONVERSATION = """\
 def test_near_matches_help_for_one_command_and_no_suggestion_that_is_refused(tmp_path: Path) -> None:
     out = console(tmp_path / "gfi.sqlite3", CONVERSATION)
     assert 'Okänt kommando "/kvitera". Menade du /kvittera?' in out
-    assert "Bokar GFI-mötet med minst två verksamheter och den enskilde." in out
+    assert "Bokar GFI-mötet med minst två verksamheter och den enskilde (informerad=ja" in out
     assert 'Exempel: /boka GFI-2026-0001 2026-11-30T13:00 plats="Rum 3" enheter=soc-norr,beroende' in out
     assert 'Okänt kommando "/kvitera". Menade du /kvittera?' in section(out, "/hjälp kvitera", "/som")
     assert 'Okänd person "fatma.ali". Menade du fatima.ali?' in out

@@ -146,10 +146,22 @@ async def test_whole_lifecycle_by_clicks(bot: SlackBot, clock: FrozenClock) -> N
     # After the meeting: Registrera utfall.
     clock.set(local("2026-12-02T15:00"))
     await bot.click(LINNEA, "gfi_outcome_open", ref, trigger_id="trig-outcome")
-    await bot.opened_view("gfi_outcome")
+    outcome_form = await bot.opened_view("gfi_outcome")
+    assert {"lotsad_till", "mandat", "delaktighet", "kommentar"} <= {b.get("block_id") for b in outcome_form["blocks"]}
+    # a SIP at the GFI records the mandate, and a done evaluation how it went (issue #18 item 21)
+    missing = await bot.submit(LINNEA, "gfi_outcome", {"utfall": radio_buttons_state("sip"),
+                                                       "utvardering": radio_buttons_state("ja")}, ref=ref)
+    assert missing.json()["response_action"] == "errors"
+    assert set(missing.json()["errors"]) == {"mandat", "delaktighet"}
     reply = await bot.submit(LINNEA, "gfi_outcome", {"utfall": radio_buttons_state("sip"),
-                                                     "utvardering": radio_buttons_state("ja")}, ref=ref)
+                                                     "utvardering": radio_buttons_state("ja"),
+                                                     "mandat": radio_buttons_state("ja"),
+                                                     "delaktighet": radio_buttons_state("4"),
+                                                     "kommentar": plain_text_state("kände sig delaktig")}, ref=ref)
     assert (reply.status, reply.text) == (200, "")
+    recorded = await bot.core.cases.get(ref)
+    assert (recorded.sip_mandate, recorded.evaluation_score, recorded.evaluation_comment) == (
+        True, 4, "kände sig delaktig")
     await bot.dm(MARIA, f"Utfall för {ref}: SIP upprättad vid GFI")
 
     # Uppföljning with an owner and a due date.
@@ -356,3 +368,20 @@ async def test_waiting_resuming_and_a_meeting_held_now_by_buttons(bot: SlackBot)
     assert (await bot.submit(LINNEA, "gfi_hold_now", held, ref=ref)).text == ""
     case = await bot.core.cases.get(ref)
     assert case.state.value == "meeting_booked" and case.held_now
+
+
+async def test_the_request_form_warns_about_a_name_and_keeps_other_contacts_apart(bot: SlackBot) -> None:
+    """Issue #18 item 20: a brief that looks like a name is not filed until the requester confirms it names nobody;
+    the individual's other contacts have a field of their own, shown to the assignee."""
+    named = await bot.submit(MARIA, "gfi_request", request_values(kort=plain_text_state("Folke, 40 år, alkohol")))
+    assert named.json()["response_action"] == "errors"
+    assert "ser ut att innehålla ett namn" in named.json()["errors"]["kort"]
+    assert "Folke" not in named.json()["errors"]["kort"]
+    assert not (await bot.core.cases.mine("maria.sand")).requests
+    ref = await file_request(bot, kontakter=plain_text_state("vårdcentralen Åstad, frivården"))
+    case = await bot.core.cases.get(ref)
+    assert case.other_contacts == "vårdcentralen Åstad, frivården"
+    confirmed = await bot.submit(MARIA, "gfi_request", request_values(
+        kort=plain_text_state("man, 40 år, kontakt med Anna på vårdcentralen"), kontrollerat=checkboxes_state(["ja"])))
+    assert confirmed.json()["response_action"] == "update", confirmed.text
+    assert len((await bot.core.cases.mine("maria.sand")).requests) == 2

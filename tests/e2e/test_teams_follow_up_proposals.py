@@ -34,7 +34,7 @@ async def test_the_requester_proposes_a_follow_up_and_the_owner_accepts_it_on_th
     # the requester records the outcome and adds a follow-up, as those responsible do
     form = (await bot.act("maria.sand", "record_outcome", {"ref": ref, "card": "m1"})).card
     reply = await bot.act("maria.sand", "record_outcome", {**actions_of(form)[0]["data"], "utfall": "sip",
-                                                           "utvardering": "ja"})
+                                                           "utvardering": "ja", "mandat": "ja", "delaktighet": "5"})
     assert "Utfall registrerat" in card_text(reply.card)
     form = (await bot.act("maria.sand", "add_follow_up", {"ref": ref, "card": "m2"})).card
     reply = await bot.act("maria.sand", "add_follow_up", {**actions_of(form)[0]["data"], "agare": "linnea.fors",

@@ -66,9 +66,14 @@ async def test_whole_lifecycle_by_card_actions(bot: TeamsBot) -> None:
 
     bot.clock.set(bot.clock.now().replace(day=26, hour=12))
     form = (await bot.act("linnea.fors", "record_outcome", {"ref": ref, "card": "o3"})).card
+    missing = await bot.act("linnea.fors", "record_outcome", {**actions_of(form)[0]["data"],
+                                                              "utfall": "kartlaggning", "utvardering": "ja"})
+    assert "Den enskildes delaktighet måste fyllas i." in card_text(missing.card)  # issue #18 item 21
     reply = await bot.act("linnea.fors", "record_outcome", {**actions_of(form)[0]["data"], "utfall": "kartlaggning",
-                                                            "utvardering": "ja"})
+                                                            "utvardering": "ja", "delaktighet": "3",
+                                                            "kommentar": "ville ha mer tid"})
     assert "Utfall registrerat" in card_text(reply.card)
+    assert (await bot.core.cases.get(ref)).evaluation_score == 3
 
     form = (await bot.act("linnea.fors", "add_follow_up", {"ref": ref, "card": "o4"})).card
     reply = await bot.act("linnea.fors", "add_follow_up", {**actions_of(form)[0]["data"], "agare": "linnea.fors",

@@ -60,7 +60,8 @@ async def case_in(core: Core, clock: FrozenClock, state: str) -> Case:
 Submit = Callable[[Any], Awaitable[Any]]
 STATE_FOR = {"annan": "requested", "plats": "acknowledged", "vad": "meeting_held", "skal": "meeting_held",
              "vantar_skal": "acknowledged", "tvist_skal": "acknowledged", "enig": "acknowledged"}
-REQUEST_KEY = {"kort": "brief", "kontakt": "contact", "enhet": "target_unit", "typ": "case_type"}
+REQUEST_KEY = {"kort": "brief", "kontakt": "contact", "enhet": "target_unit", "typ": "case_type",
+               "kontakter": "other_contacts"}
 
 
 async def entry(core: Core, clock: FrozenClock, field: str) -> Submit:
@@ -69,7 +70,8 @@ async def entry(core: Core, clock: FrozenClock, field: str) -> Submit:
         async def request(value: Any) -> Any:
             if field == "omfattar":
                 return await core.cases.request("maria.sand", form(consent_scope=value))
-            return await core.cases.request("maria.sand", form(**{REQUEST_KEY[field]: value}))
+            # names_checked: the name/address warning (tests/unit/test_names.py) is not what is tested here
+            return await core.cases.request("maria.sand", form(**{REQUEST_KEY[field]: value}, names_checked=True))
 
         return request
     ref = (await case_in(core, clock, STATE_FOR[field])).ref
@@ -94,14 +96,15 @@ async def entry(core: Core, clock: FrozenClock, field: str) -> Submit:
     return submit
 
 
-TEXT_FIELDS = ["kort", "kontakt", "annan", "plats", "vad", "skal", "vantar_skal", "tvist_skal", "enig"]
+TEXT_FIELDS = ["kort", "kontakt", "annan", "plats", "vad", "skal", "vantar_skal", "tvist_skal", "enig", "kontakter"]
 
 
 def test_every_field_has_a_limit_and_a_swedish_label() -> None:
     labels = Path("templates/messages/_labels.j2").read_text(encoding="utf-8")
     for field in MAX_LENGTH:
         assert f'"{field}":' in labels, field
-    other = {"omfattar", "avser_text", "handelse", "atgarder", "dialog", "enhet", "typ", "fornamn", "beslut"}
+    other = {"omfattar", "avser_text", "handelse", "atgarder", "dialog", "enhet", "typ", "fornamn", "beslut",
+             "lotsad_till", "kommentar"}
     assert set(TEXT_FIELDS) | other == set(MAX_LENGTH)
 
 

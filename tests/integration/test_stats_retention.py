@@ -96,7 +96,7 @@ async def test_statistics_over_known_timings(core: Core, clock: FrozenClock) -> 
     assert (beroende.to_distribution.median, beroende.to_distribution.p90) == (3.0, pytest.approx(7.0))
     assert (beroende.to_acknowledgement.median, beroende.to_acknowledgement.p90) == (9.0, pytest.approx(12.2))
     assert (beroende.to_meeting.median, beroende.to_meeting.p90) == (41.0, pytest.approx(47.4))
-    assert beroende.outcomes == {"lotsning": 1, "kartlaggning": 1, "sip": 0, "ingen": 0}
+    assert beroende.outcomes == {"lotsning": 1, "kartlaggning": 1, "sip": 0, "aktualiseras": 0, "ingen": 0}
     assert beroende.evaluations_done == 1
     # C's acknowledgement: the distributor, then the unit's ladder up to the coordinator
     assert beroende.escalations == {"@distributor": 1, "verksamhetschef": 1, "psykiatrisamordnare": 1}

@@ -136,7 +136,7 @@ def test_unit_stats_in_business_hours_over_a_weekend_and_holidays() -> None:
     assert beroende.to_distribution == Spread(3, 3.0, pytest.approx(7.0))  # 8 h, 3 h, 3 h
     assert beroende.to_acknowledgement == Spread(2, 9.0, pytest.approx(12.2))  # 5 h, 13 h
     assert beroende.to_meeting == Spread(2, 41.0, pytest.approx(47.4))  # 33 h, 49 h
-    assert beroende.outcomes == {"lotsning": 1, "kartlaggning": 1, "sip": 0, "ingen": 0}
+    assert beroende.outcomes == {"lotsning": 1, "kartlaggning": 1, "sip": 0, "aktualiseras": 0, "ingen": 0}
     assert (beroende.meetings_held, beroende.evaluations_done) == (2, 1)
     assert beroende.escalations == {"@distributor": 1, "verksamhetschef": 1}
 

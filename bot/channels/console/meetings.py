@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from bot.cases import outcome_details
+from bot.cases.meeting_form import MeetingForm
+from bot.cases.outcome_details import OutcomeDetails, parse_score
 from bot.cases.rules import Action, authorize
 from bot.channels.console import participants
 from bot.channels.console.args import UsageError, case_ref, day, local_datetime, option, units, yes_no
+from bot.errors import FieldError
 
 if TYPE_CHECKING:
     from bot.channels.console.session import ConsoleSession
@@ -15,7 +19,7 @@ if TYPE_CHECKING:
 
 async def book(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
     """`/boka <ref> <tid> plats= enheter= [deltagare=<enhet>:<person>,…] [extern=<roll>[:<förnamn>],…]
-    [bekräfta=ja]`."""
+    [bekräfta=ja] [informerad=ja|nej] [mötesform=gfi|tjänsteperson syfte=<syfte>]`."""
     ref = case_ref(positional)
     if len(positional) < 2:
         raise UsageError("need_time")
@@ -26,8 +30,15 @@ async def book(s: ConsoleSession, positional: list[str], options: dict[str, str]
     confirmed = yes_no(confirm, "bekräfta") if confirm is not None else False
     case = await s.core.cases.book(s.person, ref, at, options["plats"], units(options["enheter"]),
                                    confirmed=confirmed, participants=participants.named(options.get("deltagare")),
-                                   externals=participants.externals(options.get("extern")))
+                                   externals=participants.externals(options.get("extern")), form=meeting_form(options))
     await s.done("book", case)
+
+
+def meeting_form(options: dict[str, str]) -> MeetingForm:
+    """`mötesform=`, `syfte=` and `informerad=` of /boka (issue #18 item 21)."""
+    informed = option(options, "informerad")
+    return MeetingForm(kind=option(options, "mötesform", "motesform"), purpose=option(options, "syfte"),
+                       informed=yes_no(informed, "informerad") if informed is not None else None)
 
 
 async def hold_now(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
@@ -70,13 +81,29 @@ async def no_show(s: ConsoleSession, positional: list[str], options: dict[str, s
 
 
 async def outcome(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
-    """`/utfall <ref> <utfall> utvärdering=ja|nej`."""
+    """`/utfall <ref> <utfall> utvärdering=ja|nej [delaktighet=1-5] [kommentar="…"] [lotsad-till="…"]
+    [mandat=ja|nej]`."""
     ref = case_ref(positional)
     if len(positional) < 2:
         raise UsageError("need_outcome")
     evaluated = yes_no(option(options, "utvardering", "utvärdering"), "utvardering")
-    case, corrected = await s.core.cases.record_or_correct_outcome(s.person, ref, positional[1].lower(), evaluated)
+    errors: dict[str, tuple[str, dict[str, Any]]] = {}
+    mandate = option(options, "mandat")
+    details = OutcomeDetails(
+        guided_to=option(options, "lotsad-till", "lotsad_till", "lotsadtill"),
+        mandate=yes_no(mandate, "mandat") if mandate is not None else None,
+        score=parse_score(option(options, "delaktighet"), errors),
+        comment=option(options, "kommentar"),
+        asked=False,  # the command's older form (without these) still works, with a line on what is missing
+    )
+    if errors:
+        raise FieldError(errors)
+    case, corrected = await s.core.cases.record_or_correct_outcome(s.person, ref, positional[1].lower(), evaluated,
+                                                                   details)
     await s.done("correct_outcome" if corrected else "record_outcome", case)
+    if case.outcome is not None:
+        for key in outcome_details.missing(case.outcome, evaluated, details, case):
+            s.say(s.text("outcome_missing", field=key, ref=case.ref))
 
 
 async def follow_up(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:

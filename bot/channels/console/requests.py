@@ -13,7 +13,7 @@ from bot.cases.distribution import QUEUE_PAGE
 from bot.cases.service import GfiRequest
 from bot.cases.visibility import has_free_text, shown_free_text, summary
 from bot.channels.console import brister
-from bot.channels.console.args import UsageError, case_ref, day, option
+from bot.channels.console.args import UsageError, case_ref, day, option, yes_no
 from bot.channels.console.output import readable_history
 from bot.errors import Refusal
 from bot.messages.text import plain_text
@@ -46,6 +46,9 @@ async def gfi(s: ConsoleSession, positional: list[str], options: dict[str, str])
         consent_form=options.get("form"),
         consent_obtained_by=obtained_by(options),
         children=options.get("barn") or CHILDREN_DEFAULT,
+        other_contacts=options.get("kontakter"),
+        names_checked=yes_no(checked, "kontrollerat") if (checked := options.get("kontrollerat")) is not None
+        else False,
     )
     await s.core.cases.request(s.person, form)
     if not options.get("barn"):  # the console keeps a default, and says so

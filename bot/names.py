@@ -1,0 +1,57 @@
+"""A warning, before filing, when a brief looks like it names the individual or gives an address (issue #18
+item 20: "skriv inte namn eller adress").
+
+Unlike the identity-number guard (`bot.privacy`), this is a warning, not a refusal: the text is filed once the
+person has confirmed that it names nobody (the form's tick box, `kontrollerat=ja` in the console). So it looks
+for what is very likely a name or an address and accepts missing some:
+
+* a street address: a word ending in a Swedish street suffix (`-gatan`, `-vägen`, `-gränd`, …) followed by a
+  house number (`Storgatan 12`, `Lilla vägen 4B`), a postal code followed by a town (`211 45 Malmö`), `c/o`;
+* a common Swedish first name written with a capital letter (`Folke`, `Anna`), where it is not also an
+  everyday word (`Bo`, `Per`, `Dag`, `Björn` are left out);
+* a capitalised word ending like a Swedish surname (`Andersson`, `Lindqvist`, `Bergström`, `Lindgren`); not
+  `-berg`, `-holm` or `-lund`, which end as many place names (Stockholm, Lund).
+
+Only the kind of find is returned, never the text: the warning does not echo what was typed.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+
+
+class Finding(StrEnum):
+    NAME = "name"
+    ADDRESS = "address"
+
+
+_STREET = re.compile(
+    r"\b(?:\w*(?:gatan|vägen|gränden|gränd|stigen|allén|torget|backen|leden|platsen|stråket|esplanaden)"
+    r"|\w+(?:gata|väg|allé|torg|backe))\s+\d{1,4}\s?[A-Za-z]?\b",
+    re.IGNORECASE,
+)
+_POSTAL = re.compile(r"\b\d{3}\s?\d{2}\s+[A-ZÅÄÖ][a-zåäöé]+")
+_CARE_OF = re.compile(r"\bc/o\b", re.IGNORECASE)
+_WORD = re.compile(r"\b[A-ZÅÄÖÉ][a-zåäöéü]+(?:-[A-ZÅÄÖÉ][a-zåäöéü]+)?\b")
+_SURNAME = re.compile(r"(?:sson|qvist|kvist|ström|gren|stedt)$")
+# Common first names in Sweden (women's and men's), from the handbook's examples too (Folke, Sascha, Robin).
+# Left out: those that are also everyday Swedish words (Bo, Per, Dag, Sten, Björn, Stig, Maj, Rut, Hans, Max).
+FIRST_NAMES = frozenset(
+    line.strip() for line in (Path(__file__).parent / "first_names.txt").read_text(encoding="utf-8").splitlines()
+    if line.strip() and not line.startswith("#")
+)
+
+
+def findings(text: str) -> list[Finding]:
+    """What in `text` looks like a name or an address (each kind once, addresses first); [] when nothing."""
+    out: list[Finding] = []
+    if _STREET.search(text) or _POSTAL.search(text) or _CARE_OF.search(text):
+        out.append(Finding.ADDRESS)
+    for match in _WORD.finditer(text):
+        word = match.group(0)
+        if any(part.lower() in FIRST_NAMES for part in word.split("-")) or _SURNAME.search(word.lower()):
+            out.append(Finding.NAME)
+            break
+    return out
