@@ -212,7 +212,8 @@ FREE_TEXT_TEMPLATES: dict[str, Callable[[dict[str, Any]], list[Case]]] = {
     "case_waiting": _when("waiting_reason"),
     "follow_up_assigned": _when("what"),
     "follow_up_proposed": _when("what"),
-    "escalation": _when("what"),  # an overdue follow-up's text, to those who may see the whole case
+    # an overdue follow-up's text, or a dispute's reason, to those who may see the whole case
+    "escalation": _when("what", "dispute_reason"),
     "dispute_asked": _when("dispute_reason", "brief"),  # to the line managers asked to settle a dispute
     "action_done": _action_done,
     "teams": _action_done,  # the Teams card answers (templates/messages/teams.j2 `done`; the queue logs its own)

@@ -36,6 +36,16 @@ def follow_up_task(item: AwaitingItem, case: Case, recipient: str, directory: Di
     return {}
 
 
+def dispute_reason(item: AwaitingItem, case: Case, recipient: str, directory: Directory) -> dict[str, Any]:
+    """Why the receiving unit holds the case is not theirs, for a dispute's escalation to someone who may see the
+    whole case (the managers on either unit's ladder do while it is open); nothing for anyone else."""
+    if item.kind is not AwaitingKind.DISPUTE or not case.dispute_reason or case.erased_at is not None:
+        return {}
+    if level(case, recipient, directory) is not Level.FULL:
+        return {}
+    return {"reason": case.dispute_reason, "case": case}
+
+
 def rung_name(outbox: Outbox, title: str) -> str:
     """A rung's display name: the bot's own rungs have labels, the unit's rungs their directory titles."""
     return outbox.renderer.label("RUNGS", title)
@@ -58,6 +68,7 @@ async def escalation(
         standing_in_for=[p for p in item.ladder.rungs[rung].people
                          if p != recipient and stand_in(outbox.directory, p) == recipient],
         **follow_up_task(item, case, recipient, outbox.directory),
+        **dispute_reason(item, case, recipient, outbox.directory),
     )
 
 

@@ -56,6 +56,11 @@ async def test_a_dispute_climbs_both_sides_then_reaches_the_coordinators_with_a_
     sent = await advance(core, clock, sender, local("2026-11-24T10:30"))
     second = sorted(s.recipient for s in sent if s.template == "escalation")
     assert second == ["david.nord", "nils.alm"]
+    # the second rung reads why, when it may see the whole case (noticed in issue #18: it carried no reason)
+    for s in sent:
+        if s.template == "escalation":
+            full = await access.level_of(core.db, case, core.directory, s.recipient) is Level.FULL
+            assert (REASON in s.text) is full, s.recipient
     # another day: the coordinators of both principals, as a matter for the samverkansnivå, with a brist draft
     sent = await advance(core, clock, sender, local("2026-11-25T10:30"))
     top = [s for s in sent if s.template == "escalation"]
@@ -157,6 +162,9 @@ async def test_the_managers_asked_read_the_reason_and_summary_viewers_never_get_
     await advance(core, clock, sender, local("2026-11-24T10:30"))
     # a manager of neither unit reached by nothing sees nothing; the case is settled: summary again for the rungs
     assert await access.level_of(core.db, case, core.directory, "lena.mark") is Level.NONE
+    # the second rung reads the whole case while the dispute is open: its escalation says why
+    assert REASON in sender.to("nils.alm", "escalation")[0].text
+    before_settled = len(sender.to("nils.alm"))
     await core.disputes.settle("helena.ros", case.ref, "Psykiatrin behåller ärendet")
     await core.disputes.settle("carina.berg", case.ref, None)
     settled = await core.cases.get(case.ref)
@@ -168,7 +176,7 @@ async def test_the_managers_asked_read_the_reason_and_summary_viewers_never_get_
         assert await core.outbox.enqueue(tx, "nils.alm", "dispute_opened", case_id=case.id, case_ref=case.ref,
                                          case=seen.case, actor="yusuf.kaya", reason=REASON, unit="psykiatri") is None
     assert REASON not in repr(summary(seen.case, seen.alerts))
-    assert all(REASON not in s.text for s in sender.to("nils.alm"))
+    assert all(REASON not in s.text for s in sender.to("nils.alm")[before_settled:])
     # those in the case read it in full
     assert REASON in sender.to("maria.sand", "dispute_opened")[0].text
     assert await access.level_of(core.db, case, core.directory, "maria.sand") is Level.FULL
