@@ -1,4 +1,4 @@
--- Issue #18 items 20 and 21 (SQLite's 0023 for PostgreSQL): the handbook's remaining fields.
+-- Issue #18 items 20 and 21 (SQLite's 0025 for PostgreSQL): the handbook's remaining fields.
 -- other_contacts: the individual's other contacts (free text, guarded; erased with the brief).
 -- guided_to: the unit a lotsning guided the individual to (free text, guarded; erased with the brief).
 -- evaluation_score: the evaluation of the individual's delaktighet, 1 (inte alls) to 5 (helt); NULL: not asked.

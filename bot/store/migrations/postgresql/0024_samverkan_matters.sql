@@ -1,4 +1,4 @@
--- Issue #18 item 4 (SQLite's 0022 for PostgreSQL): a question handed to the samverkansnivå (the principal
+-- Issue #18 item 4 (SQLite's 0024 for PostgreSQL): a question handed to the samverkansnivå (the principal
 -- pair's samverkansgrupp or lokalt samråd, named in the directory) is tracked until someone records what was
 -- decided: open while handled_at is NULL; outcome is free text (guarded; erased with the case's other free
 -- text).
