@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,8 +54,10 @@ class BotProcess:
         return "".join(self.log)
 
 
-async def start_bot(db: Path, fake: FakeSlackAPI, cwd: Path, **extra_env: str) -> BotProcess:
-    """Start `gfi-bot run` (HTTP mode, a free port, the example directory) and return once it listens."""
+async def start_bot(db: Path, fake: FakeSlackAPI, cwd: Path, *, prefix: Sequence[str] = (),
+                    **extra_env: str) -> BotProcess:
+    """Start `gfi-bot run` (HTTP mode, a free port, the example directory) and return once it listens.
+    `prefix` runs it under another command (which ends by exec-ing the rest of its arguments)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GFI_"))}
     env.update({
         "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.base_url,
@@ -63,7 +66,7 @@ async def start_bot(db: Path, fake: FakeSlackAPI, cwd: Path, **extra_env: str) -
         **extra_env,
     })
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", cwd=cwd, env=env,
+        *prefix, sys.executable, "-m", "bot.cli", "run", cwd=cwd, env=env,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )
     assert proc.stderr is not None

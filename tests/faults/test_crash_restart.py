@@ -8,86 +8,22 @@ submits the same form again after the crash gets the one case, not a second."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
-import re
-import sqlite3
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.e2e.test_slack_lifecycle import request_values
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.fakes.slack_signing import (
-    interaction_body,
-    plain_text_state,
-    signed_headers,
-    static_select_state,
-    view_submission_payload,
-)
-from tests.faults.process import SECRET, TOKEN, BotProcess, start_bot
+from tests.faults.burst import REF, SUBMITTERS, Submission, filed_ref, post, rows, submission
+from tests.faults.process import TOKEN, BotProcess, start_bot
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
-REF = re.compile(r"GFI-\d{4}-\d{4}")
-# (Slack user id, person id, target unit): staff of four units, each asking another unit
-SUBMITTERS = [
-    ("U01MARIA", "maria.sand", "beroende"), ("U01OMAR", "omar.haddad", "beroende"),
-    ("U02PETRA", "petra.lund", "psykiatri"), ("U04LINNEA", "linnea.fors", "psykiatri"),
-    ("U05YUSUF", "yusuf.kaya", "beroende"), ("U01ANNA", "anna.lind", "vc-centrum"),
-]
 BURST = 24
 IN_FLIGHT = 8  # concurrent submissions
 KILL_AFTER = 10  # answered submissions before the kill
 GUARD = 30.0  # seconds; only against a hang
-
-
-@dataclass(frozen=True)
-class Submission:
-    n: int
-    user: str
-    body: bytes
-
-    @property
-    def brief(self) -> str:
-        return f"Burst {self.n}, vuxen, behöver samordning"
-
-
-def submission(n: int) -> Submission:
-    user, person, unit = SUBMITTERS[n % len(SUBMITTERS)]
-    values = request_values(enhet=static_select_state(unit), inhamtat=static_select_state(person),
-                            kort=plain_text_state(f"Burst {n}, vuxen, behöver samordning"),
-                            kontakt=plain_text_state(f"Nås på 0450-12 30 {n:02d}"))
-    state = {block: {"v": st} for block, st in values.items()}
-    payload = view_submission_payload(user, "gfi_request", state, view_id=f"VBURST{n:04d}")
-    return Submission(n, user, interaction_body(payload))
-
-
-async def post(http: aiohttp.ClientSession, url: str, body: bytes) -> tuple[int, str] | None:
-    """The answer, or None when the bot never answered (killed, refused the connection)."""
-    try:
-        async with http.post(url, data=body, headers=signed_headers(SECRET, body)) as resp:
-            return resp.status, await resp.text()
-    except (aiohttp.ClientError, ConnectionError):
-        return None
-
-
-def filed_ref(answer: tuple[int, str] | None) -> str | None:
-    """The reference the bot confirmed in its ack, if it did."""
-    if answer is None or answer[0] != 200:
-        return None
-    text = json.dumps(json.loads(answer[1]), ensure_ascii=False) if answer[1] else ""
-    match = REF.search(text)
-    return match.group(0) if match and "registrerad" in text else None
-
-
-def rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
-        return conn.execute(sql, params).fetchall()
 
 
 async def until_no_receipt_pending(db: Path) -> None:
