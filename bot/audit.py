@@ -23,14 +23,13 @@ async def record(
     case_ref: str | None = None,
     **detail: Any,
 ) -> None:
-    """Append one audit row (and log it as a structured event)."""
+    """Append one audit row, and log it as a structured event once it is committed (a unit of work rolled back,
+    e.g. on a full disk, must not leave a log line saying it happened)."""
     await store.insert(
         tx, at=at, actor_id=actor_id, action=action, result=result, case_id=case_id, case_ref=case_ref, detail=detail
     )
-    log.info(
-        "audit",
-        extra={"event": f"case.{action}", "result": result, "case_ref": case_ref, "actor": actor_id, **detail},
-    )
+    extra = {"event": f"case.{action}", "result": result, "case_ref": case_ref, "actor": actor_id, **detail}
+    tx.after_commit(lambda: log.info("audit", extra=extra))
 
 
 async def record_refusal(db: Database, *, at: datetime, actor_id: str, action: str, case_ref: str | None,

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.store.space import StoreFull
+
+__all__ = ["FieldError", "NotFound", "Refusal", "StoreFull"]
+
 
 class Refusal(Exception):
     """An action the actor may not take now (wrong person, wrong state, bad input).
@@ -35,3 +39,4 @@ class NotFound(Refusal):
 
     def __init__(self, ref: str) -> None:
         super().__init__("case_not_found", ref=ref)
+

@@ -12,23 +12,35 @@
 
 No job per reminder: due times live in the database and the sweep is idempotent, so a job missed
 during downtime costs nothing (`coalesce`, generous misfire grace).
+
+The wall clock may step (NTP, an operator, a virtual machine resumed). APScheduler plans on wall-clock
+datetimes: after a step forward it runs what fell due at once (coalesced, once), but after a step back its
+interval jobs would wait until the wall clock reaches their old next run time again, an hour of no sweeps and
+no deliveries after the clock went back an hour. So `ClockWatch` compares the wall clock with the monotonic
+clock every second, and when the wall clock stepped more than `CLOCK_STEP_SECONDS` either way, the interval
+jobs are re-armed to run now (`clock.stepped` in the log). Nothing fires twice: the distribution slots, due items
+and reminders are recorded in the store when they run, and a sweep after a step back finds them done.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import metrics
 from bot.core import Core
 from bot.directory.reload import CHECK_SECONDS, DirectoryWatcher
 from bot.distribution.scheduled import run_distribution
+from bot.errors import StoreFull
 from bot.stats.scheduled import PURGE_AT, daily_purge
 from bot.store.leader import CHECK_SECONDS as LEADER_CHECK_SECONDS
 
@@ -37,6 +49,25 @@ log = logging.getLogger(__name__)
 CRON_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DISPATCH_SECONDS = 1
 STOP_GRACE_SECONDS = 10.0
+CLOCK_STEP_SECONDS = 2.0  # a wall-clock step larger than this (either way) re-arms the interval jobs
+CLOCK_WATCH_SECONDS = 1.0
+
+
+class ClockWatch:
+    """How far the wall clock stepped since the last look, measured against the monotonic clock (which a
+    step of the wall clock leaves alone)."""
+
+    def __init__(self, wall: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._wall = wall
+        self._monotonic = monotonic
+        self._last = (wall(), monotonic())
+
+    def step(self) -> float:
+        """Seconds the wall clock moved beyond the time that passed (negative: it went back)."""
+        wall, mono = self._wall(), self._monotonic()
+        last_wall, last_mono = self._last
+        self._last = (wall, mono)
+        return (wall - last_wall) - (mono - last_mono)
 
 
 class Background:
@@ -50,6 +81,7 @@ class Background:
             timezone=tz, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
         )
         self._active: set[asyncio.Task[object]] = set()
+        self._watch: asyncio.Task[None] | None = None
         source = core.directory.source
         self.watcher = DirectoryWatcher(core.directory, source) if source is not None else None
         if self.watcher is not None:
@@ -61,6 +93,7 @@ class Background:
         await core.leader.check()
         bg.schedule()
         bg.scheduler.start()
+        bg._watch = asyncio.get_running_loop().create_task(bg.watch_clock(ClockWatch()), name="gfi-clock-watch")
         log.info("background started", extra={"event": "background.started", "jobs": len(bg.scheduler.get_jobs())})
         return bg
 
@@ -100,6 +133,24 @@ class Background:
             self.scheduler.add_job(self._guarded(f"distribution:{unit.id}", self._distribute), trigger,
                                    id=f"distribution:{unit.id}")
 
+    async def watch_clock(self, watch: ClockWatch) -> None:
+        """Every second: when the wall clock stepped, re-arm the interval jobs (see the module's docstring)."""
+        while True:
+            await asyncio.sleep(CLOCK_WATCH_SECONDS)
+            step = watch.step()
+            if abs(step) > CLOCK_STEP_SECONDS:
+                self.clock_stepped(step)
+
+    def clock_stepped(self, step: float) -> None:
+        """The wall clock moved `step` seconds more than time passed: run the interval jobs now. (The crons keep
+        their plan: after a step back, the next slot is the one after the slot that already ran, and the sweep
+        catches up anything a step forward skipped.)"""
+        now = datetime.now(self.scheduler.timezone)
+        for job in self.scheduler.get_jobs():
+            if isinstance(job.trigger, IntervalTrigger):
+                job.modify(next_run_time=now)
+        log.warning("wall clock stepped", extra={"event": "clock.stepped", "seconds": round(step, 1)})
+
     async def reload_directory(self) -> bool:
         """Read the directory file again now (SIGHUP); True when it was replaced."""
         if self.watcher is None:
@@ -129,6 +180,8 @@ class Background:
                 await job()
                 metrics.JOB_SECONDS.labels(metrics.label(name.split(":")[0], metrics.JOBS)).observe(
                     time.perf_counter() - began)
+            except StoreFull:
+                pass  # the store said so once (store.full); the next run tries again, and succeeds once space returns
             except Exception:
                 log.exception("background job failed", extra={"event": "background.error", "job": name})
             finally:
@@ -139,6 +192,10 @@ class Background:
 
     async def stop(self) -> None:
         """Stop scheduling and let jobs that are running finish (up to STOP_GRACE_SECONDS)."""
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
             await asyncio.sleep(0)  # AsyncIOScheduler applies the shutdown on the loop's next turn

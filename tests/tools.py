@@ -1,4 +1,5 @@
-"""Tools some tests need beyond Python (npm's Teams manifest schema, `setpriv` for file modes as root).
+"""Tools some tests need beyond Python (npm's Teams manifest schema, `setpriv` for file modes as root, `unshare`
+and `nsenter` for the disk-full fault's small filesystem, libfaketime for the wall-clock fault).
 
 On a developer's machine a missing tool skips the test that needs it, saying why. Under CI (`CI` set, as
 `.ci/run` does) it fails the run instead: CI installs every tool (`.ci/run`, `scripts/setup`), so a missing one

@@ -33,6 +33,7 @@ from typing import Any, Self, TypeVar
 
 from bot.store.changes import Changes
 from bot.store.leader import Leadership
+from bot.store.space import SpaceWatch, StoreFull, is_full
 
 T = TypeVar("T")
 Params = Sequence[Any] | dict[str, Any]
@@ -155,11 +156,18 @@ def _unit(
     tx = tx_type(conn)
     try:
         result = drive(work(tx))
+        conn.execute(end)
     except BaseException:
-        conn.execute("ROLLBACK")
+        _roll_back(conn)
         raise
-    conn.execute(end)
     return result, tx.committed
+
+
+def _roll_back(conn: Any) -> None:
+    """Roll back what is open. SQLite may have rolled back itself (a full disk, an I/O error), and a ROLLBACK
+    then fails: the error that caused it must not be hidden behind "no transaction is active"."""
+    if getattr(conn, "in_transaction", True):
+        conn.execute("ROLLBACK")
 
 
 @asynccontextmanager
@@ -168,13 +176,12 @@ async def _hops(conn: Any, tx_type: type[Tx], worker: Worker, begin: str, end: s
     tx = tx_type(conn, worker)
     try:
         yield tx
-    except BaseException:
-        await worker.call(conn.execute, "ROLLBACK")
-        raise
-    else:
         await worker.call(conn.execute, end)
-        for fn in tx.committed:
-            fn()
+    except BaseException:
+        await worker.call(_roll_back, conn)
+        raise
+    for fn in tx.committed:
+        fn()
 
 
 class _Conn:
@@ -226,6 +233,7 @@ class Store:
         self._readers = readers
         self._read_conns: list[_Conn] = []
         self._idle: asyncio.Queue[_Conn] = asyncio.Queue()
+        self.space = SpaceWatch(self.engine)
 
     async def open(self) -> None:  # pragma: no cover - every engine has its own
         raise NotImplementedError
@@ -259,10 +267,26 @@ class Store:
         try:
             if self._lock.locked():  # a `transaction()` is open: after it (units themselves are one call each)
                 async with self._lock:
-                    return await writer.unit(self.BEGIN_WRITE, "COMMIT", work)
-            return await writer.unit(self.BEGIN_WRITE, "COMMIT", work)
+                    result = await writer.unit(self.BEGIN_WRITE, "COMMIT", work)
+            else:
+                result = await writer.unit(self.BEGIN_WRITE, "COMMIT", work)
+        except Exception as exc:
+            full = self._full(exc)
+            if full is exc:
+                raise
+            raise full from exc
         finally:
             _observe(time.perf_counter() - began)
+        self.space.wrote()
+        return result
+
+    def _full(self, exc: Exception) -> Exception:
+        """What a failed write raises: `StoreFull` when the disk is full (told to the operator once, see
+        bot/store/space.py), else the error itself."""
+        if not is_full(exc):
+            return exc
+        self.space.full()
+        return StoreFull()
 
     async def run_read(self, work: Work[T]) -> T:
         """Run `work(tx)` on a read-only snapshot in one trip to a read connection's thread."""
@@ -284,8 +308,14 @@ class Store:
             try:
                 async with _hops(writer.conn, writer.tx_type, writer.worker, self.BEGIN_WRITE, "COMMIT") as tx:
                     yield tx
+            except Exception as exc:
+                full = self._full(exc)
+                if full is exc:
+                    raise
+                raise full from exc
             finally:
                 _observe(time.perf_counter() - began)
+            self.space.wrote()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:

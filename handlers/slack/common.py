@@ -21,7 +21,7 @@ from bot.channels.slack.markup import escape
 from bot.channels.slack.sender import message_payload
 from bot.channels.slack.views import render_view
 from bot.directory import Role
-from bot.errors import Refusal
+from bot.errors import Refusal, StoreFull
 from handlers.slack.clicks import parse_click, private_ref
 from handlers.slack.forms import PayloadError
 
@@ -158,9 +158,8 @@ async def _report_late(ctx: SlackContext, client: AsyncWebClient, task: asyncio.
     renderer = ctx.core.renderer
     try:
         answer = await task
-    except Exception:
-        log.exception("listener failed", extra={"event": "slack.listener_failed", "listener": name, "case_ref": ref})
-        text = renderer.render("slack_unexpected_error", ref=ref)
+    except Exception as exc:
+        text = failure_text(ctx, exc, name=name, ref=ref)
     else:
         if answer.changed:
             ctx.after_change()
@@ -198,8 +197,8 @@ def bind(ctx: SlackContext, listener: Listener, kind: Kind, name: str) -> Listen
     async def wired(**kwargs: Any) -> None:
         try:
             await bound(**{k: v for k, v in kwargs.items() if k in wanted})
-        except Exception:
-            await failed(ctx, kind, name, **kwargs)
+        except Exception as exc:
+            await failed(ctx, kind, name, error=exc, **kwargs)
 
     params = list(own.parameters.values())
     params += [inspect.Parameter(a, inspect.Parameter.POSITIONAL_OR_KEYWORD) for a in _FAILURE_ARGS if a not in wanted]
@@ -232,16 +231,27 @@ def first_input_block(view: dict[str, Any]) -> str | None:
     return None
 
 
+def failure_text(ctx: SlackContext, error: BaseException | None, *, name: str, ref: str | None) -> str:
+    """What the user is told about a listener's failure, and the log line: a full store is said as such (the
+    store logged `store.full` once, so no traceback here); anything else is unexpected, logged with its trace."""
+    if isinstance(error, StoreFull):
+        log.info("listener refused: store full", extra={"event": "slack.store_full", "listener": name,
+                                                         "case_ref": ref})
+        return ctx.core.renderer.render("store_full", ref=ref)
+    log.error("listener failed", exc_info=error if error is not None else True,
+              extra={"event": "slack.listener_failed", "listener": name, "case_ref": ref})
+    return ctx.core.renderer.render("slack_unexpected_error", ref=ref)
+
+
 async def failed(ctx: SlackContext, kind: Kind, name: str, *, ack: Any, body: dict[str, Any],
-                 client: AsyncWebClient, respond: Any = None, **_: Any) -> None:
+                 client: AsyncWebClient, respond: Any = None, error: BaseException | None = None, **_: Any) -> None:
     """An unexpected error in a listener: log it (event and case reference, never the payload) and tell the
     user: on the form for a submission, ephemeral for a click or a command. Never a silent close."""
     body = body if isinstance(body, dict) else {}
     ref = _ref_of(kind, body)
-    log.exception("listener failed", extra={"event": "slack.listener_failed", "listener": name, "case_ref": ref})
     acked = getattr(ack, "response", None) is not None
     try:
-        text = ctx.core.renderer.render("slack_unexpected_error", ref=ref)
+        text = failure_text(ctx, error, name=name, ref=ref)
         if kind == "view":
             if acked:
                 return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shlex
 import sys
@@ -21,7 +22,7 @@ from bot.channels.console.output import ConsoleClock, print_message
 from bot.channels.console.reload import ConsoleReload
 from bot.channels.terminal import neutralise
 from bot.core import Core
-from bot.errors import FieldError, Refusal
+from bot.errors import FieldError, Refusal, StoreFull
 from bot.logs import log_to_file
 from bot.messages.model import Offer
 from bot.messages.text import plain_text
@@ -102,7 +103,15 @@ class ConsoleSession:
         except Refusal as exc:
             exc = await access.masked(self.core.db, self.core.cases.load, self.core.directory, self.person, exc)
             self.say(self.core.renderer.refusal(exc))
-        await self.core.tick()
+        except StoreFull:  # nothing was stored; the store told the operator (bot/store/space.py)
+            self.say(self.core.renderer.render("store_full", ref=None))
+            return
+        await self.tick()
+
+    async def tick(self) -> None:
+        """What falls due now; with the disk full it waits for the next command (the store told the operator)."""
+        with contextlib.suppress(StoreFull):
+            await self.core.tick()
 
     async def welcome(self) -> None:
         person = self.core.directory.people[self.person]
@@ -110,14 +119,14 @@ class ConsoleSession:
         opens = self.core.outbox.policy(person, now, False)
         quiet_until = opens if opens > now else None
         self.say(self.text("welcome", person=self.person, unit=person.unit, now=now, opens=quiet_until))
-        await self.core.tick()
+        await self.tick()
 
     async def advance_to(self, at: datetime) -> None:
         """Move the clock to `at` in steps, so what falls due on the way fires in order and at its time."""
         step = timedelta(minutes=15)
         while self.clock.now() + step < at:
             self.clock.move_to(self.clock.now() + step)
-            await self.core.tick()
+            await self.tick()
         self.clock.move_to(at)
 
 

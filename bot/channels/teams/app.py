@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +35,8 @@ from bot.channels.teams.tokens import TokenValidator, TrustedIssuer, default_iss
 from bot.config import Settings
 from bot.core import Core
 from bot.dispatcher import Sender
+from bot.errors import StoreFull
+from bot.rendering import Renderer
 from bot.store.teams import TeamsStore
 
 log = logging.getLogger(__name__)
@@ -132,9 +134,22 @@ def connection_manager(settings: Settings) -> Connections:
     return MsalConnectionManager(connections_configurations={"SERVICE_CONNECTION": auth_configuration(settings)})
 
 
-async def _turn_error(context: TurnContext, error: Exception) -> None:
-    """The SDK's default sends the exception text to the user: log it instead (no payload)."""
-    log.error("teams turn failed", exc_info=error, extra={"event": "teams.turn_failed"})
+def turn_error(renderer: Renderer) -> Callable[[TurnContext, Exception], Awaitable[None]]:
+    """What a turn that raised does: the SDK's default sends the exception text to the user, so log it instead
+    (no payload). A full store is told to the person in Swedish (nothing was saved), not left in silence; the
+    store has logged it once (`store.full`)."""
+
+    async def on_error(context: TurnContext, error: Exception) -> None:
+        if not isinstance(error, StoreFull):
+            log.error("teams turn failed", exc_info=error, extra={"event": "teams.turn_failed"})
+            return
+        log.info("teams turn refused: store full", extra={"event": "teams.store_full"})
+        try:
+            await context.send_activity(renderer.render("store_full", ref=None))
+        except Exception:
+            log.warning("teams reply failed", extra={"event": "teams.reply_failed"})
+
+    return on_error
 
 
 Register = Callable[[AgentApplication[TurnState], TeamsContext], None]
@@ -156,7 +171,7 @@ def build_teams(
     issuers whose tokens are accepted and where their keys are published (`tokens.default_issuers`)."""
     connections = connections or connection_manager(settings)
     adapter = CloudAdapter(connection_manager=connections)
-    adapter.on_turn_error = _turn_error
+    adapter.on_turn_error = turn_error(core.renderer)
     storage = MemoryStorage()
     agent: AgentApplication[TurnState] = AgentApplication[TurnState](
         ApplicationOptions(storage=storage, bot_app_id=settings.teams_app_id or "",

@@ -1,0 +1,168 @@
+"""Fault: the wall clock of a running `gfi-bot run` jumps forward an hour and back (issue #23 item 7).
+
+`gfi-bot run` reads the wall clock in two places: the injected `SystemClock` (due times, distribution slots,
+the outbox's pacing) and APScheduler, which plans its jobs on wall-clock datetimes. So the whole process runs
+under libfaketime (LD_PRELOAD), whose offset the test rewrites while the bot runs (FAKETIME_TIMESTAMP_FILE,
+read on every call); the monotonic clock is left alone (FAKETIME_DONT_FAKE_MONOTONIC), as a real step of the
+wall clock (NTP, an operator, a VM resumed) leaves it.
+
+The timeline, around a distribution slot S of Beroendemottagningen and the ladder's due time D of a request
+filed before it: the bot runs at S - 30 min, the clock jumps to S + 30 min (the queue goes out), back to
+S - 30 min (the sweep and the outbox must go on: a message to the distributor is delivered at once), then on
+to S + 31 min as if the hour had passed: the queue does not go out again. The same around D: the escalation
+fires once. No message is sent twice at all."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.calendar import BusinessCalendar
+from bot.config import DEFAULT_DIRECTORY
+from bot.directory.loading import load_directory
+from tests.fakes.slack_api import FakeSlackAPI
+from tests.faults.burst import filed_ref, post, rows, submission
+from tests.faults.process import TOKEN, BotProcess, start_bot
+from tests.tools import missing_tool
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="LD_PRELOAD")
+
+GUARD = 30.0  # seconds; only against a hang
+LIBFAKETIME = tuple(f"{lib}/faketime/libfaketimeMT.so.1" for lib in (
+    "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib", "/usr/local/lib"))
+SWEEPS = re.compile(r'^gfi_job_seconds_count\{job="sweep"\} (\S+)$', re.MULTILINE)
+MARIA = ("U01MARIA", "maria.sand", "beroende")
+FATIMA = ("U04FATIMA", "fatima.ali", "psykiatri")  # Beroendemottagningen's distributor, asking psykiatri
+
+
+class FakeTime:
+    """The offset of the bot's wall clock from the real one, in a file libfaketime reads on every call."""
+
+    def __init__(self, folder: Path) -> None:
+        library = next((p for p in LIBFAKETIME if Path(p).exists()), None)
+        if library is None:
+            missing_tool("libfaketime (apt-get install libfaketime) is needed to move a running bot's wall clock")
+        self.file = folder / "faketime"
+        self.env = {"LD_PRELOAD": library, "FAKETIME_TIMESTAMP_FILE": str(self.file), "FAKETIME_CACHE_DURATION": "1",
+                    "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+        self.offset = timedelta(0)
+
+    def set(self, offset: timedelta) -> None:
+        """Move the bot's wall clock (atomically: libfaketime never reads half a file)."""
+        self.offset = offset
+        seconds = int(offset.total_seconds())
+        tmp = self.file.with_suffix(".tmp")
+        tmp.write_text(f"{seconds:+d}\n")
+        os.replace(tmp, self.file)
+
+    def at(self, instant: datetime) -> None:
+        """Move the bot's wall clock so that it reads `instant` now."""
+        self.set(instant - datetime.now(UTC))
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def stamp(self) -> int:
+        """A Slack signature's timestamp as the bot's clock reads now. (Slack signs with the true time: while the
+        bot's clock is more than five minutes off, it refuses Slack's requests, as it must; here the requests are
+        signed on the bot's time, so that the test can file cases days from now.)"""
+        return int(self.now().timestamp())
+
+
+async def sweeps(http: aiohttp.ClientSession, bot: BotProcess) -> float:
+    """How many sweeps the bot has run (its own metrics)."""
+    async with http.get(f"http://127.0.0.1:{bot.port}/metrics") as resp:
+        match = SWEEPS.search(await resp.text())
+    return float(match.group(1)) if match else 0.0
+
+
+async def sweeps_on(http: aiohttp.ClientSession, bot: BotProcess) -> None:
+    """Wait until the bot has swept three times more (so two began after the caller's change reached it, which
+    takes libfaketime up to a second): a condition, polled, with a guard against a bot that stopped sweeping."""
+    start = await sweeps(http, bot)
+    for _ in range(int(GUARD / 0.1)):
+        if await sweeps(http, bot) >= start + 3:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the bot stopped sweeping (still {start} sweeps after {GUARD} s)")
+
+
+def sent(fake: FakeSlackAPI) -> list[tuple[str, str]]:
+    """(recipient, the whole message) of every message Slack accepted."""
+    return [(str(c.params.get("channel")), str(c.params)) for c in fake.calls("chat.postMessage") if c.ok]
+
+
+def slot_after(after: datetime) -> datetime:
+    """Beroendemottagningen's first distribution slot after `after`."""
+    unit = load_directory(DEFAULT_DIRECTORY).units["beroende"]
+    calendar = BusinessCalendar("Europe/Stockholm")
+    return min(calendar.next_weekly_slot(after, d, unit.distribution.time) for d in unit.distribution.days)
+
+
+async def jump_over(clock: FakeTime, at: datetime, http: aiohttp.ClientSession, bot: BotProcess) -> None:
+    """At `at` - 30 min, the clock jumps forward an hour, back, and on to `at` + 31 min, with the bot sweeping
+    after each step."""
+    for instant in (at - timedelta(minutes=30), at + timedelta(minutes=30), at - timedelta(minutes=30)):
+        clock.at(instant)
+        await sweeps_on(http, bot)
+
+
+async def test_wall_clock_jumps_an_hour_and_back_nothing_twice_nothing_skipped(tmp_path: Path) -> None:
+    clock = FakeTime(tmp_path)
+    slot = slot_after(datetime.now(UTC) + timedelta(days=2))
+    clock.at(slot - timedelta(minutes=30))
+    db = tmp_path / "gfi.sqlite3"
+    async with FakeSlackAPI(token=TOKEN) as fake:
+        bot = await start_bot(db, fake, tmp_path, **clock.env)
+        try:
+            async with aiohttp.ClientSession() as http:
+                await sweeps_on(http, bot)
+                first = filed_ref(await post(http, bot.url, submission(1, MARIA).body, at=clock.stamp()))
+                assert first is not None
+                await fake.wait_for("chat.postMessage", lambda c: first in str(c.params.get("text")), timeout=GUARD)
+
+                # forward an hour: the slot passes and the queue goes out to the distributor
+                clock.at(slot + timedelta(minutes=30))
+                queue = await fake.wait_for("chat.postMessage", lambda c: c.params.get("channel") == "U04FATIMA"
+                                            and first in str(c.params), timeout=GUARD)
+                assert queue
+                # back an hour: the bot goes on sweeping, and delivers to the one it just wrote to at once
+                clock.at(slot - timedelta(minutes=30))
+                await sweeps_on(http, bot)
+                second = filed_ref(await post(http, bot.url, submission(2, FATIMA).body, at=clock.stamp()))
+                assert second is not None
+                await fake.wait_for("chat.postMessage", lambda c: c.params.get("channel") == "U04FATIMA"
+                                    and second in str(c.params.get("text")), timeout=GUARD)
+                # the hour passes: the slot is not run a second time
+                clock.at(slot + timedelta(minutes=31))
+                await sweeps_on(http, bot)
+                runs = rows(db, "SELECT unit_id, COUNT(*) FROM distribution_runs WHERE slot_at = ? GROUP BY unit_id",
+                            (slot.isoformat(),))
+                assert ("beroende", 1) in runs
+                queues = [t for c, t in sent(fake) if c == "U04FATIMA" and first in t and "GFI-kö" in t]
+                assert len(queues) == 1, queues
+
+                # the ladder: the first request, never assigned, is due at D; the clock jumps over D and back
+                due = datetime.fromisoformat(rows(db, "SELECT due_at FROM awaiting WHERE case_ref = ?",
+                                                  (first,))[0][0])
+                assert due > slot + timedelta(minutes=31)
+                before = len(sent(fake))
+                await jump_over(clock, due, http, bot)
+                fired = sent(fake)[before:]
+                assert any(first in t for _, t in fired), "the escalation due at D never fired"
+                clock.at(due + timedelta(minutes=31))
+                await sweeps_on(http, bot)
+                assert sent(fake)[before:] == fired  # nothing fired again when the clock reached D once more
+        finally:
+            code = await bot.stop()
+    assert code == 0, bot.text()[-3000:]
+    assert "Traceback" not in bot.text()
+    everything = sent(fake)
+    assert len(everything) == len(set(everything)), "a message was sent twice"

@@ -1,0 +1,43 @@
+"""The wall clock stepping (issue #23 item 7): the scheduler's interval jobs are re-armed. (`tests/faults/test_clock_jump.py` runs
+the whole bot under a stepped clock.)"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.core import Core
+from bot.runtime import Background, ClockWatch
+
+
+def test_clock_watch_measures_the_step_beyond_the_time_that_passed() -> None:
+    wall, mono = [1000.0], [50.0]
+    watch = ClockWatch(lambda: wall[0], lambda: mono[0])
+    wall[0], mono[0] = 1001.0, 51.0
+    assert watch.step() == 0.0  # a second passed on both
+    wall[0], mono[0] = 1002.0 - 3600, 52.0
+    assert watch.step() == -3600.0  # back an hour
+    wall[0], mono[0] = 1003.0, 53.0
+    assert watch.step() == 3600.0  # and forward again
+
+
+async def test_a_step_of_the_clock_re_arms_the_interval_jobs_and_leaves_the_crons(core: Core) -> None:
+    bg = Background(core)
+    bg.schedule()
+    bg.scheduler.start(paused=True)
+    try:
+        now = datetime.now(bg.scheduler.timezone)
+        later = now + timedelta(hours=1)
+        for job in bg.scheduler.get_jobs():
+            if isinstance(job.trigger, IntervalTrigger):
+                job.modify(next_run_time=later)  # as planned on a clock an hour ahead
+        crons = {j.id: j.next_run_time for j in bg.scheduler.get_jobs() if not isinstance(j.trigger, IntervalTrigger)}
+        bg.clock_stepped(-3600.0)
+        jobs = bg.scheduler.get_jobs()
+        intervals = [j for j in jobs if isinstance(j.trigger, IntervalTrigger)]
+        assert {j.id for j in intervals} >= {"sweep", "dispatch"}
+        assert all(j.next_run_time < now + timedelta(minutes=1) for j in intervals)
+        assert {j.id: j.next_run_time for j in jobs if j.id in crons} == crons
+    finally:
+        bg.scheduler.shutdown(wait=False)
