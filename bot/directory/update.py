@@ -7,17 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-import yaml
-
 from bot import texts
 from bot.clock import Clock
 from bot.directory.changes import Changes, diff
 from bot.directory.handover import Holding, find_holdings, hand_over, hand_over_roles
-from bot.directory.loading import parse_directory
+from bot.directory.loading import parse_directory, read_text
 from bot.directory.lookup import Directory
 from bot.directory.merge import Incoming, merge
 from bot.directory.model import Channel, DirectoryError, DirectoryFile
-from bot.directory.writing import to_yaml, write_directory
+from bot.directory.writing import to_text, write_directory
 from bot.startup import StartupError, describe
 from bot.store import Database, open_database
 
@@ -56,7 +54,7 @@ def _print_changes(changes: Changes, out: TextIO) -> None:
 def _validate(new: DirectoryFile, path: Path) -> DirectoryError | None:
     """The written file would be read back exactly so: validate that text, not the model."""
     try:
-        parse_directory(yaml.safe_load(to_yaml(new)), path)
+        parse_directory(read_text(to_text(new, path), path), path)
     except DirectoryError as exc:
         return exc
     return None

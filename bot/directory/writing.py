@@ -1,4 +1,4 @@
-"""Writing a directory as the YAML file the bot reads (`gfi-bot directory import|sync`).
+"""Writing a directory as the YAML (or JSON, for `*.json`) file the bot reads (`gfi-bot directory import|sync`).
 
 Times as "HH:MM", distribution days as Swedish weekday names, defaults left out, so the file stays as
 short and readable as a hand-written one. The file is replaced atomically (a temporary file in the same
@@ -7,6 +7,7 @@ folder, then `os.replace`) with the old file's permissions, so a running bot nev
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from datetime import time
@@ -35,19 +36,32 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def to_yaml(data: DirectoryFile) -> str:
-    """The directory as YAML text (without header)."""
+def _data(data: DirectoryFile) -> dict[str, Any]:
     raw: dict[str, Any] = _plain(data.model_dump(exclude_defaults=True))
     for unit in raw.get("units", []):
         days = unit.get("distribution", {}).get("days")
         if days is not None:
             unit["distribution"]["days"] = [WEEKDAY_NAMES_SV[d] for d in days]
-    return yaml.safe_dump(raw, allow_unicode=True, sort_keys=False, default_flow_style=False, width=120)
+    return raw
+
+
+def to_yaml(data: DirectoryFile) -> str:
+    """The directory as YAML text (without header)."""
+    return yaml.safe_dump(_data(data), allow_unicode=True, sort_keys=False, default_flow_style=False, width=120)
+
+
+def to_text(data: DirectoryFile, path: Path) -> str:
+    """The directory as the file `path` holds it: JSON for `*.json` (read fastest, for large directories;
+    JSON has no comments, so no header), else YAML (without header)."""
+    if path.suffix.lower() == ".json":
+        return json.dumps(_data(data), ensure_ascii=False, indent=1) + "\n"
+    return to_yaml(data)
 
 
 def write_directory(data: DirectoryFile, path: Path, how: str) -> None:
     """Replace `path` atomically with the directory (its permissions kept; 0644 for a new file)."""
-    text = HEADER.format(how=how, name=path.name) + to_yaml(data)
+    header = "" if path.suffix.lower() == ".json" else HEADER.format(how=how, name=path.name)
+    text = header + to_text(data, path)
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -11,7 +11,7 @@ from bot.core import Core
 
 def register(app: AsyncApp, core: Core, ctx: SlackContext | None = None) -> SlackContext:
     """Register every listener on `app`; returns the shared context (built from `app.client` if not given)."""
-    from handlers.slack import absence, actions, brister, commands, home, ladder, stats, views
+    from handlers.slack import absence, actions, brister, commands, home, ladder, stats, suggest, views
 
     if ctx is None:
         ctx = SlackContext(core, app.client)
@@ -23,4 +23,5 @@ def register(app: AsyncApp, core: Core, ctx: SlackContext | None = None) -> Slac
     brister.register(app, ctx)
     stats.register(app, ctx)
     absence.register(app, ctx)
+    suggest.register(app, ctx)
     return ctx

@@ -28,7 +28,7 @@ from handlers.slack.forms import PayloadError
 log = logging.getLogger("handlers.slack")
 
 Listener = Callable[..., Awaitable[None]]
-Kind = Literal["command", "view", "action", "event"]
+Kind = Literal["command", "view", "action", "event", "options"]
 
 
 def unknown_user_text(ctx: SlackContext) -> str:

@@ -17,6 +17,7 @@ from bot.errors import FieldError, Refusal
 from bot.messages import actions
 from handlers.slack.brist_forms import parse_brist, parse_brist_text
 from handlers.teams.answers import submitted_once
+from handlers.teams.forms import UNITS
 
 FILE = "brist_file"  # the report form's submit (not an offered action, like "request")
 IMMEDIATE_VERBS = frozenset({actions.BRIST_CLOSE, actions.BRIST_OPEN})
@@ -36,7 +37,7 @@ def report_form(ctx: TeamsContext) -> Form:
     core = ctx.core
     units = [(u.id, u.name) for u in core.directory.units.values()]
     return Form("brist", FILE, [
-        Field("berorda", "choices", units, required=True),
+        Field("berorda", "choices", units, required=True, dataset=UNITS),
         Field("orsaker", "choices", list(core.renderer.labels.CAUSES.items()), required=True, expanded=True),
         Field("handelse", "multiline", max_length=2000, required=True),
         Field("atgarder", "multiline", max_length=2000),

@@ -133,14 +133,15 @@ class SlackBot:
 
 
 @asynccontextmanager
-async def running_bot(tmp_path: Path, clock: FrozenClock) -> AsyncIterator[SlackBot]:
+async def running_bot(tmp_path: Path, clock: FrozenClock, directory: Path = DEFAULT_DIRECTORY,
+                      ) -> AsyncIterator[SlackBot]:
     async with FakeSlackAPI(token=TOKEN) as fake:
         client = AsyncWebClient(token=TOKEN, base_url=fake.base_url)
         sender = SlackSender(client)
         # The clock is frozen here, so one-per-second pacing would hold every second DM for ever;
         # pacing has its own tests (tests/e2e/test_dispatcher_slack.py).
         sender.min_interval = 0.0
-        settings = Settings(db_path=tmp_path / "gfi.sqlite3", directory_path=DEFAULT_DIRECTORY, _env_file=None)
+        settings = Settings(db_path=tmp_path / "gfi.sqlite3", directory_path=directory, _env_file=None)
         core = await open_core(settings, clock=clock, senders={"slack": sender}, fallback=sender)
         identity = SlackIdentity(core.db, core.directory, client, clock)
         sender.bind(identity)

@@ -153,6 +153,17 @@ def signed_headers(
 # ---------------------------------------------------------------------- interactive payloads
 
 
+def block_suggestion_payload(user_id: str, block_id: str, value: str, *, action_id: str = "v",
+                             view: dict[str, Any] | None = None, team_id: str = DEFAULT_TEAM_ID) -> dict[str, Any]:
+    """A ``block_suggestion`` payload: Slack asking an external select's options as the user types ``value``."""
+    return {
+        "type": "block_suggestion", "user": _user(user_id, team_id), "team": _team(team_id),
+        "api_app_id": DEFAULT_APP_ID, "token": VERIFICATION_TOKEN, "action_id": action_id, "block_id": block_id,
+        "value": value, "container": {"type": "view", "view_id": "VSUGGEST"},
+        "view": view or {"id": "VSUGGEST", "type": "modal", "callback_id": "gfi_request", "blocks": []},
+    }
+
+
 def block_actions_payload(
     user_id: str,
     action_id: str,

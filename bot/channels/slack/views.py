@@ -11,7 +11,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, TemplateNotFound
 
-from bot.channels.slack import limits
+from bot.channels.slack import limits, typeahead
 from bot.channels.slack.markup import escape_mrkdwn_objects
 from bot.rendering import TEMPLATE_DIR, Renderer
 
@@ -68,5 +68,6 @@ def fit_view(renderer: Renderer, view: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_view(renderer: Renderer, name: str, **ctx: Any) -> dict[str, Any]:
-    """Render a Slack view (modal or Home tab) from `<name>.view.json.j2`, escaped and within limits."""
-    return fit_view(renderer, render_raw_view(renderer, name, **ctx))
+    """Render a Slack view (modal or Home tab) from `<name>.view.json.j2`, escaped and within limits (a long
+    units list becomes a typeahead, see typeahead.py)."""
+    return fit_view(renderer, typeahead.long_lists(render_raw_view(renderer, name, **ctx)))
