@@ -160,6 +160,22 @@ async def test_a_stored_place_the_guard_now_refuses_goes_out_as_no_place(running
     assert "9876" not in bodies(running)
 
 
+async def test_a_stored_external_first_name_the_guard_now_refuses_leaves_the_role_alone(running: Running) -> None:
+    """An external participant's first name is free text in the event body: one stored before the guard knew
+    its disguise goes out as the role alone, the others by name (status.md of issue #23, Noticed)."""
+    ref = await booked(running)
+    await running.core.cases.book("linnea.fors", ref, local("2026-11-30T13:00"), PLACE, ["soc-norr", "beroende"],
+                                  externals=[("narstaende", "Eva"), ("god-man", "Karl")])
+    async with running.core.db.transaction() as tx:
+        await tx.execute("UPDATE meeting_participants SET first_name = ? WHERE first_name = 'Karl'",
+                         ("Karl 811218–9876",))
+    await running.tick()
+    [create] = running.graph.of("events")
+    body = create.body["body"]["content"]
+    assert "närstående (Eva)" in body and "god man<br>" in body
+    assert "9876" not in bodies(running) and "Karl" not in bodies(running)
+
+
 async def test_rebooking_updates_and_no_show_cancels_with_a_swedish_comment(running: Running) -> None:
     ref = await booked(running)
     await running.tick()

@@ -14,7 +14,8 @@ No free text about the individual reaches Graph: subject `GFI-möte <ref>`, the 
 participating units; never the brief or the contact. The event is private (`sensitivity: private`): someone
 with whom an attendee shares calendar details sees the time as busy, not the subject or the place. The place
 is shown as typed (attendees need it), after the identity-number guard once more: a place stored before the
-guard knew a disguise goes out as no place rather than with the number.
+guard knew a disguise goes out as no place rather than with the number. External participants' first names in
+the body pass the same guard on the way out (a refused one leaves the role alone).
 """
 
 from __future__ import annotations
@@ -105,20 +106,36 @@ class CalendarSender:
             end=case.meeting_at + timedelta(minutes=MEETING_MINUTES),
             timezone=self.tz,
             location=self._place(case),
-            body_html=self.templates.render("graph_event.html.j2", case=case),
+            body_html=self.templates.render("graph_event.html.j2", case=case, withheld=self._withheld_names(case)),
             attendees=tuple(attendees),
             transaction_id=transaction_id,
         )
 
+    def _passes(self, field: str, text: str) -> bool:
+        """Whether free text passes the identity-number guard as it stands today (it may know a disguise that
+        it did not know when the text was stored)."""
+        try:
+            check_free_text(field, text, self.clock.now().astimezone(ZoneInfo(self.tz)).date())
+        except IdentityNumberFound:
+            return False
+        return True
+
     def _place(self, case: Case) -> str:
         place = case.meeting_place or ""
-        try:
-            check_free_text("plats", place, self.clock.now().astimezone(ZoneInfo(self.tz)).date())
-        except IdentityNumberFound:
+        if not self._passes("plats", place):
             log.warning("meeting place withheld from the event",
                         extra={"event": "calendar.place_withheld", "case_ref": case.ref})
             return ""
         return place
+
+    def _withheld_names(self, case: Case) -> set[str]:
+        """External participants' first names (free text) that the guard now refuses: the event names their
+        role only, like a participant whose name was never given."""
+        withheld = {name for name in case.external_first_names if not self._passes("fornamn", name)}
+        if withheld:
+            log.warning("external first name withheld from the event",
+                        extra={"event": "calendar.name_withheld", "case_ref": case.ref})
+        return withheld
 
     async def send(self, message: OutboxMessage) -> str | None:
         if message.kind != "calendar" or not message.case_ref:
