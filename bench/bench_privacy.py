@@ -6,7 +6,7 @@ Generates look-alikes staff write every day (phone numbers in Swedish and intern
 times, date-and-time, postal codes, organisation numbers, case references, amounts) alone and several in one
 sentence, and counts how many the guard (`bot.privacy.find_identity_numbers`) refuses, per kind. Ten-digit
 phone numbers whose digits are also a valid personnummer (a real date and a correct check digit, about one
-in a hundred mobile numbers) are the documented collision (bot/privacy.py): they are counted apart, as
+in a hundred mobile numbers) are the documented collision (bot/privacy/__init__.py): they are counted apart, as
 expected refusals, and left out of the rate. Also prints the guard's throughput. Prints figures; asserts
 nothing. Deterministic for a given seed.
 """
