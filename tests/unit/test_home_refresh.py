@@ -7,6 +7,7 @@ import asyncio
 from datetime import timedelta
 from typing import Any, cast
 
+import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack.context import HomeRefresher
@@ -114,3 +115,29 @@ async def test_the_background_refresh_runs_outside_the_caller(core: Core, clock:
     assert len(tasks) == 1 and client.published == []  # scheduling returns at once
     await asyncio.gather(*tasks)
     assert client.published == ["U-maria.sand"]
+
+
+async def test_after_the_clock_went_back_the_refresh_waits_one_window_not_the_step(
+        core: Core, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Noted on a clock an hour ahead, then the wall clock steps back: the refresh waits at most its window
+    (it waited the hour, and a shutdown waited with it; tests/faults/test_clock_jump.py)."""
+    client = FakeClient()
+    waited: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waited.append(seconds)
+
+    tasks: list[asyncio.Task[Any]] = []
+
+    def spawn(coro: Any, name: str) -> asyncio.Task[Any]:
+        tasks.append(asyncio.get_running_loop().create_task(coro, name=name))
+        return tasks[-1]
+
+    homes = HomeRefresher(core, cast(SlackIdentity, FakeIdentity()), cast(AsyncWebClient, client), spawn)
+    homes.window = 2.0
+    homes.note(["maria.sand"])
+    clock.advance(timedelta(hours=-1))
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    homes.schedule()
+    await asyncio.wait_for(asyncio.gather(*tasks), timeout=10)
+    assert waited == [2.0] and client.published == ["U-maria.sand"]

@@ -130,7 +130,9 @@ class HomeRefresher:
             while self.pending:
                 start = min(self._noted.get(p, self.core.clock.now()) for p in self.pending)
                 due = start + timedelta(seconds=self.window)
-                wait = (due - self.core.clock.now()).total_seconds()
+                # never longer than one window: after the wall clock stepped back, `due` lies as far ahead as
+                # the clock went back (an hour of stale Home tabs, and a shutdown waiting for it)
+                wait = min((due - self.core.clock.now()).total_seconds(), self.window)
                 if wait > 0:
                     await asyncio.sleep(wait)
                 await self.flush(max(due, self.core.clock.now()))
