@@ -1,14 +1,14 @@
 """A directory of 10⁵ people and 10⁴ units: how long it takes to load, and what the forms cost (issue #23 item 7).
 
-Run:  .venv/bin/python bench/bench_directory.py [--quick]   (quick: 10³ units and 10⁴ people)
+Run:  .venv/bin/python bench/bench_directory.py [--quick] [--formats yaml json]   (quick: 10³ units, 10⁴ people)
       (also part of `scripts/bench`)
 
 Writes the directory (bench/big_directory.py: the same data every run) as YAML and as JSON in a temporary
 folder, then loads each with `bot.directory.loading.load_directory` in a fresh child process (so the figure is
 what `gfi-bot run` pays at start and on a reload: reading, YAML or JSON, validation, the cross-checks, the
-indexes) and reports its wall time and the child's peak RSS. Then, in this process: building the Slack request
-modal and the Teams request card for one person, and a typeahead answer over every unit. Target: the load
-under 5 s. Prints figures; asserts nothing.
+indexes) and reports its wall time, its CPU time (about the wall time on an idle machine) and the child's peak
+RSS. Then, in this process: building the Slack request modal and the Teams request card for one person, and a
+typeahead answer over every unit. Target: the load under 5 s. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ TARGET_SECONDS = 5.0
 CHILD = """import json, resource, sys, time
 from pathlib import Path
 from bot.directory.loading import load_directory
-began = time.perf_counter()
+began, cpu = time.perf_counter(), time.process_time()
 directory = load_directory(Path(sys.argv[1]))
-seconds = time.perf_counter() - began
-print(json.dumps({"seconds": seconds, "people": len(directory.people), "units": len(directory.units),
+seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+print(json.dumps({"seconds": seconds, "cpu": cpu, "people": len(directory.people), "units": len(directory.units),
                   "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -90,7 +90,7 @@ async def forms(units: int, people: int, folder: Path) -> list[Row]:
         await core.close()
 
 
-async def rows(quick: bool) -> list[Row]:
+async def rows(quick: bool, formats: tuple[str, ...] = ("yaml", "json")) -> list[Row]:
     units, people = (1_000, 10_000) if quick else (10_000, 100_000)
     scale = f"{people:,} people, {units:,} units".replace(",", " ")
     out: list[Row] = []
@@ -100,11 +100,16 @@ async def rows(quick: bool) -> list[Row]:
         json_file = folder / "directory.json"
         json_file.write_text(json.dumps(directory_data(units, people), ensure_ascii=False), encoding="utf-8")
         for kind, path in (("YAML", yaml_file), ("JSON", json_file)):
+            if kind.lower() not in formats:
+                continue
             loaded = load_in_child(path)
             assert (loaded["people"], loaded["units"]) == (people, units)
             size = path.stat().st_size / 1024 / 1024
             out.append(Row("directory", f"load {kind} ({size:.1f} MiB), {scale}", loaded["seconds"], "s",
                            target=f"< {TARGET_SECONDS:g} s", met=loaded["seconds"] < TARGET_SECONDS))
+            # the CPU time it took: the wall time on an idle machine (this one is often shared)
+            out.append(Row("directory", f"load {kind}, CPU time, {scale}", loaded["cpu"], "s",
+                           target=f"< {TARGET_SECONDS:g} s", met=loaded["cpu"] < TARGET_SECONDS))
             out.append(Row("directory", f"peak RSS of the loading process ({kind}), {scale}", loaded["rss_mib"],
                            "MiB"))
         out += await forms(units, people, folder)
@@ -114,8 +119,9 @@ async def rows(quick: bool) -> list[Row]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10³ units and 10⁴ people")
+    parser.add_argument("--formats", nargs="*", default=["yaml", "json"], help="yaml, json (default both)")
     args = parser.parse_args()
-    print_table(asyncio.run(rows(args.quick)))
+    print_table(asyncio.run(rows(args.quick, tuple(args.formats))))
 
 
 if __name__ == "__main__":
