@@ -193,12 +193,13 @@ class Background:
     async def stop(self) -> None:
         """Stop scheduling and let jobs that are running finish (up to STOP_GRACE_SECONDS)."""
         if self._watch is not None:
-            self._watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watch
+            self._watch.cancel()  # awaited below: no wait before the scheduler's shutdown
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
             await asyncio.sleep(0)  # AsyncIOScheduler applies the shutdown on the loop's next turn
         if self._active:
             await asyncio.wait(set(self._active), timeout=STOP_GRACE_SECONDS)
+        if self._watch is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
         log.info("background stopped", extra={"event": "background.stopped"})

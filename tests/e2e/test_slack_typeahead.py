@@ -18,7 +18,7 @@ from tests.fakes.slack_signing import block_suggestion_payload, interaction_body
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from big_directory import person_id, write_directory
 
-UNITS, PEOPLE = 150, 1_500
+UNITS, PEOPLE = 600, 1_800
 REQUESTER = "U00000001"  # p000001, staff of enhet-00001
 
 

@@ -17,7 +17,7 @@ from bot.directory import Directory
 from bot.shorten import cut
 
 UNIT_BLOCKS = frozenset({"enhet", "omfattar", "berorda", "enheter"})  # input blocks listing the directory's units
-TYPEAHEAD_AFTER = limits.SELECT_OPTIONS
+TYPEAHEAD_AFTER = 500  # up to this many, the list as option groups (5 of 100); beyond it, a typeahead
 MIN_QUERY_LENGTH = 1
 EXTERNAL = {"static_select": "external_select", "multi_static_select": "multi_external_select"}
 KEPT = ("action_id", "placeholder", "initial_option", "initial_options", "max_selected_items", "focus_on_load",
