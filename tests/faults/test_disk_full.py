@@ -179,3 +179,60 @@ async def test_disk_full_mid_burst_refuses_in_swedish_loses_nothing_and_recovers
                 if c.ok and "registrerad" in str(c.params.get("text"))
                 and (ref := REF.search(str(c.params.get("text"))))}
     assert receipts == {(slack_of[person], ref) for ref, person, _ in cases}
+
+
+FILED = "Din GFI-förfrågan är registrerad"
+CONSOLE_REQUEST = 'gfi enhet=beroende typ=ny-en kort="Konsol {n}, vuxen, behöver samordning" samtycke=ja barn=nej\n'
+
+
+async def test_disk_full_in_the_console_is_said_in_swedish_and_passes_when_space_returns(tmp_path: Path) -> None:
+    """The same fault at the console (`gfi-bot console` on its own small tmpfs): a request that cannot be
+    stored is answered with the Swedish explanation and the session goes on; after space returns it files."""
+    folder = tmp_path / "store"
+    folder.mkdir()
+    prefix = small_filesystem(folder)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GFI_"))}
+    env["GFI_LOG_LEVEL"] = "INFO"
+    log_path = tmp_path / "console.log"
+    log_file = log_path.open("wb")
+    proc = await asyncio.create_subprocess_exec(
+        *prefix, sys.executable, "-m", "bot.cli", "console", "--as", "maria.sand", "--now", "2026-11-23T10:00",
+        "--db", str(folder / "gfi.sqlite3"), "--directory", str(DEFAULT_DIRECTORY), cwd=tmp_path, env=env,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=log_file,
+    )
+    log_file.close()
+    assert proc.stdin is not None and proc.stdout is not None
+    stdout, stdin = proc.stdout, proc.stdin
+    out: list[str] = []
+
+    async def said(n: int) -> str:
+        """Send request n; the console's answer to it (up to the next command's echo or a pause)."""
+        stdin.write(("/" + CONSOLE_REQUEST.format(n=n)).encode())
+        await stdin.drain()
+        answer: list[str] = []
+        while not any(FILED in a or FULL_TEXT in a for a in answer):
+            line = (await asyncio.wait_for(stdout.readline(), GUARD)).decode()
+            assert line, "".join(out) + log_path.read_text()
+            out.append(line)
+            answer.append(line)
+        return "".join(answer)
+
+    try:
+        assert FILED in await said(1)
+        seen = Path(f"/proc/{proc.pid}/root") / folder.relative_to("/")
+        await asyncio.to_thread(fill, seen)
+        answers = [await said(n) for n in range(2, 12)]
+        refused = [a for a in answers if FULL_TEXT in a]
+        assert refused, answers
+        filed_while_full = sum(FILED in a for a in answers)
+        (seen / "filler").unlink()
+        assert FILED in await said(12)
+        stored = rows_seen_by(proc.pid, folder / "gfi.sqlite3", "SELECT COUNT(*) FROM cases")
+        assert stored == [(2 + filed_while_full,)]
+    finally:
+        stdin.close()
+        code = await asyncio.wait_for(proc.wait(), GUARD)
+    log = log_path.read_text()
+    assert code == 0, log
+    assert "Traceback" not in "".join(out) + log
+    assert sum('"event": "store.full"' in line for line in log.splitlines()) == 1, log

@@ -1,5 +1,5 @@
-"""The wall clock stepping (issue #23 item 7): the scheduler's interval jobs are re-armed. (`tests/faults/test_clock_jump.py` runs
-the whole bot under a stepped clock.)"""
+"""The wall clock stepping (issue #23 item 7): the scheduler's interval jobs are re-armed.
+(`tests/faults/test_clock_jump.py` runs the whole bot under a stepped clock.)"""
 
 from __future__ import annotations
 
