@@ -42,6 +42,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.clock import Clock
+from bot.errors import StoreFull
 from bot.outbox import OutboxMessage
 from bot.outbox_status import FailedMessage, failed_deliveries, status_counts
 from bot.outcomes import FailureHook, Mark, Outcomes, RetryWindow
@@ -59,6 +60,7 @@ log = logging.getLogger(__name__)
 DEFAULT_CONCURRENCY = 32  # sends in flight (GFI_DISPATCH_CONCURRENCY)
 PAGE = 500  # recipients read per pass
 DEFAULT_LEASE = 120.0  # seconds a claimed row is this instance's (GFI_OUTBOX_LEASE_SECONDS): longer than a send
+CLOCK_BACK = timedelta(seconds=2)  # the clock went back more than this since the last pass: drop the holds
 
 
 class DeliveryError(Exception):
@@ -134,6 +136,10 @@ class Dispatcher(Outcomes):
         self._holds_forgotten_at: datetime | None = None
         self._marks: list[tuple[Mark, asyncio.Future[None]]] = []
         self._recording = asyncio.Lock()
+        # Sent, but the store could not record it (its disk full): outbox id -> (attempts, external id, paced).
+        # The next pass records it instead of sending it again (in this process; a restart would send it again).
+        self._unrecorded: dict[int, tuple[int, str | None, datetime | None]] = {}
+        self._last_pass: datetime | None = None  # the clock at the last pass: a step back drops the holds
 
     def sender_for(self, channel: str) -> Sender | None:
         return self.senders.get(channel, self.fallback)
@@ -211,6 +217,9 @@ class Dispatcher(Outcomes):
     async def _pass(self, limit: int, up_to: int, result: DispatchResult) -> bool:
         """Send the next message of each recipient that is free now; False when there was none."""
         now = self.clock.now()
+        if self._last_pass is not None and now < self._last_pass - CLOCK_BACK:
+            await self._clock_went_back(now, self._last_pass)
+        self._last_pass = now
         self.holds.forget_expired(now)
         held_channels = [c for c, s in self.senders.items() if self.holds.sender_held(s)]
         deferred = 0
@@ -247,7 +256,20 @@ class Dispatcher(Outcomes):
                 raise outcome
         return True
 
+    async def _clock_went_back(self, now: datetime, was: datetime) -> None:
+        """The wall clock stepped back. The holds were set on the clock before the step and would hold a
+        recipient as long as the clock went back: drop them. What was due before the step is due now."""
+        self.holds.clear()
+        moved = await lanes_store.due_again(self.db, now, was)
+        log.warning("clock went back", extra={"event": "outbox.clock_back", "seconds": (was - now).total_seconds(),
+                                              "due_again": moved})
+
     async def _deliver(self, message: OutboxMessage, result: DispatchResult) -> None:
+        unrecorded = self._unrecorded.get(message.id)
+        if unrecorded is not None:  # delivered already, only the record of it failed: record it, do not send again
+            await self._sent(message, *unrecorded)
+            result.sent += 1
+            return
         sender = self.sender_for(message.channel)
         attempts = message.attempts + 1
         if sender is None:
@@ -291,5 +313,15 @@ class Dispatcher(Outcomes):
         paced = now + timedelta(seconds=interval) if interval > 0 else None  # from when it was sent, as Slack counts
         if paced is not None:
             self.holds.pace(sender, message.recipient_id, paced)
-        await self._mark_sent(message, attempts, external_id, paced)
+        await self._sent(message, attempts, external_id, paced)
         result.sent += 1
+
+    async def _sent(self, message: OutboxMessage, attempts: int, external_id: str | None,
+                    paced: datetime | None) -> None:
+        """Record a send; when the store is full, remember it so that it is recorded, not sent, next time."""
+        try:
+            await self._mark_sent(message, attempts, external_id, paced)
+        except StoreFull:
+            self._unrecorded[message.id] = (attempts, external_id, paced)
+            raise
+        self._unrecorded.pop(message.id, None)

@@ -27,6 +27,12 @@ class Holds:
         self.limited: dict[int, dict[str, datetime]] = {}
         self.sender_free_at: dict[int, datetime] = {}
 
+    def clear(self) -> None:
+        """Drop every hold (the clock stepped back: they were set on the clock before the step)."""
+        self.free_at.clear()
+        self.limited.clear()
+        self.sender_free_at.clear()
+
     def forget_expired(self, now: datetime) -> None:
         """Drop pacing/rate-limit holds that are over, so the maps stay as small as the busy recipients."""
         for key in [k for k, at in self.free_at.items() if at <= now]:

@@ -121,3 +121,21 @@ async def limit_hold(tx: Tx, channel: str, recipient_id: str, until: datetime, n
 async def forget_holds(tx: Tx, now: datetime) -> int:
     """Delete the holds that are over (they are ignored anyway; this keeps the table small)."""
     return await tx.execute("DELETE FROM outbox_holds WHERE until <= ?", (now.isoformat(),))
+
+
+async def due_again(db: Database, now: datetime, was: datetime) -> int:
+    """The wall clock stepped back from `was` to `now` (NTP, an operator, a VM resumed). What was due by `was`
+    is due now, not when the clock gets there again; the holds written on the clock before the step would hold
+    a recipient as long as the clock went back, so they go (a 429 that is still due comes again). Returns how
+    many outbox rows became due again. One transaction."""
+    times = {"now": now.isoformat(), "was": was.isoformat()}
+    async with db.transaction() as tx:
+        moved = await tx.execute(
+            """UPDATE outbox SET
+                   next_attempt_at = CASE WHEN next_attempt_at > :now AND next_attempt_at <= :was
+                                          THEN :now ELSE next_attempt_at END,
+                   not_before = CASE WHEN not_before > :now AND not_before <= :was THEN :now ELSE not_before END
+               WHERE status = 'pending' AND ((next_attempt_at > :now AND next_attempt_at <= :was)
+                                             OR (not_before > :now AND not_before <= :was))""", times)
+        await tx.execute("DELETE FROM outbox_holds WHERE until > :now", {"now": times["now"]})
+        return moved

@@ -8,7 +8,7 @@ wall clock (NTP, an operator, a VM resumed) leaves it.
 
 The timeline, around a distribution slot S of Beroendemottagningen and the ladder's due time D of a request
 filed before it: the bot runs at S - 30 min, the clock jumps to S + 30 min (the queue goes out), back to
-S - 30 min (the sweep must go on), then on
+S - 30 min (the sweep and the outbox must go on: a message to the distributor is delivered at once), then on
 to S + 31 min as if the hour had passed: the queue does not go out again. The same around D: the escalation
 fires once. No message is sent twice at all."""
 
@@ -39,6 +39,7 @@ LIBFAKETIME = tuple(f"{lib}/faketime/libfaketimeMT.so.1" for lib in (
     "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib", "/usr/local/lib"))
 SWEEPS = re.compile(r'^gfi_job_seconds_count\{job="sweep"\} (\S+)$', re.MULTILINE)
 MARIA = ("U01MARIA", "maria.sand", "beroende")
+FATIMA = ("U04FATIMA", "fatima.ali", "psykiatri")  # Beroendemottagningen's distributor, asking psykiatri
 
 
 class FakeTime:
@@ -144,9 +145,10 @@ async def test_wall_clock_jumps_an_hour_and_back_nothing_twice_nothing_skipped(t
                 queue = await fake.wait_for("chat.postMessage", lambda c: c.params.get("channel") == "U04FATIMA"
                                             and first in str(c.params), timeout=GUARD)
                 assert queue
-                # back an hour: the bot goes on sweeping
+                # back an hour: the bot goes on sweeping, and delivers to the one it just wrote to at once
                 clock.at(slot - timedelta(minutes=30))
                 await sweeps_on(http, bot)
+                await file(http, bot, fake, clock, submission(2, FATIMA), FATIMA[0])
                 # the hour passes: the slot is not run a second time
                 clock.at(slot + timedelta(minutes=31))
                 await sweeps_on(http, bot)

@@ -1,5 +1,6 @@
-"""The wall clock stepping (issue #23 item 7): the scheduler's interval jobs are re-armed.
-(`tests/faults/test_clock_jump.py` runs the whole bot under a stepped clock.)"""
+"""The wall clock stepping (issue #23 item 7): the scheduler's interval jobs are re-armed, the outbox neither
+holds a recipient nor a due message for as long as the clock went back. (`tests/faults/test_clock_jump.py` runs
+the whole bot under a stepped clock.)"""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from datetime import datetime, timedelta
 
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.clock import FrozenClock
 from bot.core import Core
 from bot.runtime import Background, ClockWatch
+from tests.unit.test_dispatcher import ScriptedSender, dispatcher, queue, row
 
 
 def test_clock_watch_measures_the_step_beyond_the_time_that_passed() -> None:
@@ -41,3 +44,15 @@ async def test_a_step_of_the_clock_re_arms_the_interval_jobs_and_leaves_the_cron
         assert {j.id: j.next_run_time for j in jobs if j.id in crons} == crons
     finally:
         bg.scheduler.shutdown(wait=False)
+
+
+async def test_after_the_clock_went_back_the_outbox_neither_holds_nor_waits(core: Core, clock: FrozenClock) -> None:
+    sender = ScriptedSender(min_interval=1.0)
+    d = dispatcher(core, sender)
+    first, second = await queue(core, n=2)  # one recipient: paced, one a second
+    await d.run_once()
+    assert [(await row(core, i))["status"] for i in (first, second)] == ["sent", "pending"]
+    clock.advance(timedelta(hours=-1))  # the wall clock steps back an hour
+    await d.run_once()
+    # the second was due before the step and its recipient was held for a second: it goes now, not in an hour
+    assert [(await row(core, i))["status"] for i in (first, second)] == ["sent", "sent"]
