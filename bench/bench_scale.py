@@ -391,7 +391,10 @@ async def _scalar(core: Core, sql: str) -> Any:
 async def rows(quick: bool) -> list[Row]:
     """The figures: 10⁴ open cases in quick mode, 10⁴, 10⁵ and 10⁶ otherwise."""
     out: list[Row] = []
-    from bench.bench_slack_acks import postgres_available
+    try:
+        from bench.bench_slack_acks import postgres_available
+    except ModuleNotFoundError:  # run as a script: bench/ is on the path, the project root is not
+        from bench_slack_acks import postgres_available  # type: ignore[no-redef]
 
     for n in SCALES[:1] if quick else SCALES:
         out.extend(await measure(n))
