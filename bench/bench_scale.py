@@ -12,7 +12,8 @@ two people. Measured, with a frozen clock and a sender that accepts everything:
 - idle tick (nothing due): `Core.tick()` as the runtime calls it;
 - distribution slot with the whole queue in one unit;
 - Home refresh for one person (the heaviest of the requester, an assignee and the distributor): loading and
-  rendering the view;
+  rendering the view; and a coordinator's, with the statistics of twelve months (every open case is a request
+  of the period);
 - bytes on disk per open case, and the process's peak RSS.
 
 The temporary files are removed afterwards. Asserts nothing except that every due item fired once.
@@ -62,6 +63,7 @@ UNIT = "soc-norr"
 REQUESTER = "yusuf.kaya"
 DISTRIBUTOR = "anna.lind"
 ASSIGNEES = ("maria.sand", "omar.haddad")
+COORDINATOR = "sara.holm"
 DUE_ESCALATIONS = 500
 DUE_REMINDERS = 500
 WARM_UP = 10  # due items of each kind in the first sweep after start
@@ -243,6 +245,7 @@ async def build(path: Path, open_cases: int) -> tuple[Core, FrozenClock]:
         first = int(conn.execute("SELECT MAX(id) FROM cases").fetchone()[0]) + 1
         _clone(conn, queued_ref, 2024, queued - 1, first)
         _clone(conn, assigned_ref, 2025, open_cases - queued - 1, first + queued)
+        conn.execute("DELETE FROM stats_rollup_state")  # the clones bypassed the rollups: rebuilt at start
         conn.execute("COMMIT")
         conn.execute("ANALYZE")
         conn.execute("PRAGMA journal_mode=WAL")
@@ -368,6 +371,13 @@ async def measure(open_cases: int, engine: str = "sqlite") -> list[Row]:
                 worst = max(worst, time.perf_counter() - t0)
             rows.append(Row("home", f"Home refresh, one person, {scale}", worst * 1000, "ms", target="< 100 ms",
                             met=worst < 0.100))
+            # a coordinator's Home: the twelve months of statistics (every clone is a request of the period)
+            home_view(core.renderer, await load_home(core, COORDINATOR))
+            t0 = time.perf_counter()
+            home_view(core.renderer, await load_home(core, COORDINATOR))
+            took = time.perf_counter() - t0
+            rows.append(Row("home", f"Home refresh, coordinator (12 months of statistics), {scale}", took * 1000,
+                            "ms", target="< 50 ms", met=took < 0.050))
         finally:
             await core.close()
             timer.uninstall()

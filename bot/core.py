@@ -25,7 +25,7 @@ from bot.ladder.service import LadderService
 from bot.outbox import Outbox
 from bot.reminders.service import ReminderService
 from bot.rendering import Renderer
-from bot.stats.facts import StatsHook, fill_principals
+from bot.stats.facts import StatsHook, fill_principals, prepare_rollups
 from bot.stats.scheduled import daily_purge
 from bot.store import Database, open_database
 from bot.store.changes import Changes
@@ -120,8 +120,9 @@ async def open_core(
     reminders = ReminderService(directory, outbox, calendar, cases)
     brister = BristService(db, directory, clock, outbox, tz=settings.timezone, load_case=cases.load)
     cases.hooks.append(TimeHook(ladder, reminders))
-    cases.hooks.append(StatsHook(directory))
+    cases.hooks.append(StatsHook(directory, calendar))
     await fill_principals(db, directory)
+    await prepare_rollups(db, directory, calendar, clock.now())
     absences = AbsenceService(db, directory, clock, outbox, settings.timezone)
     await absences.load()
     core = Core(

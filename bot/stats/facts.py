@@ -3,11 +3,14 @@ principals of rows the migration backfilled. Everything runs inside the caller's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from bot.calendar import BusinessCalendar, OfficeHours
 from bot.cases.models import Case
 from bot.directory import Directory
+from bot.stats import rollup
 from bot.store import Database, Tx
 from bot.store import stats as stats_store
 from bot.store.stats import iso
@@ -41,14 +44,26 @@ def fact_row(case: Case, directory: Directory) -> dict[str, Any]:
     }
 
 
-class StatsHook:
-    """CaseHook: keep the case's fact row in step, in the same transaction as the case change."""
+def office_of(directory: Directory) -> Callable[[str], OfficeHours]:
+    """A unit's office hours (a unit no longer in the directory counts with the default hours)."""
 
-    def __init__(self, directory: Directory) -> None:
+    def office(unit_id: str) -> OfficeHours:
+        unit = directory.unit(unit_id)
+        return OfficeHours(unit.office_hours.start, unit.office_hours.end) if unit else OfficeHours()
+
+    return office
+
+
+class StatsHook:
+    """CaseHook: keep the case's fact row, and the rollups the statistics read, in step, in the same
+    transaction as the case change."""
+
+    def __init__(self, directory: Directory, calendar: BusinessCalendar) -> None:
         self.directory = directory
+        self.calendar = calendar
 
     async def after_action(self, tx: Tx, case: Case, action: str, actor_id: str, now: datetime) -> None:
-        await stats_store.upsert_case_fact(tx, fact_row(case, self.directory))
+        await rollup.record(tx, fact_row(case, self.directory), self.calendar, office_of(self.directory))
 
 
 async def record_escalation(tx: Tx, unit_id: str, kind: str, rung: int, rung_title: str, at: datetime) -> None:
@@ -60,3 +75,8 @@ async def fill_principals(db: Database, directory: Directory) -> None:
     """Give the rows backfilled by the migration their principals (idempotent; run at start)."""
     async with db.transaction() as tx:
         await stats_store.fill_principals(tx, {u.id: u.principal for u in directory.units.values()})
+
+
+async def prepare_rollups(db: Database, directory: Directory, calendar: BusinessCalendar, now: datetime) -> bool:
+    """Build the statistics rollups if they were never built (run at start; see `bot.stats.rollup.prepare`)."""
+    return await rollup.prepare(db, calendar, office_of(directory), now)

@@ -1,24 +1,27 @@
-"""Reading the facts of a period and computing the per-unit report (the CLI, the console and App Home)."""
+"""Reading the statistics of a period (the CLI, the console, App Home and the Teams Home): aggregates from the
+rollups (`bot.stats.rollup`), a bounded number of rows whatever the number of facts."""
 
 from __future__ import annotations
 
-import asyncio
-from datetime import date
-from typing import Any
+from datetime import UTC, date, datetime
 
 from bot.calendar import BusinessCalendar, OfficeHours
 from bot.directory import Directory
-from bot.stats.models import CaseFact, EscalationFact, StatsReport
-from bot.stats.service import Waits, per_unit, period_bounds, rung_order, unit_stats
+from bot.stats import rollup
+from bot.stats.models import StatsReport
+from bot.stats.service import period_bounds
 from bot.store import Database, Tx
-from bot.store import stats as stats_store
-
-Row = dict[str, Any]
+from bot.store import rollups as rollups_store
 
 
 def office_hours(directory: Directory) -> dict[str, OfficeHours]:
     """Each unit's office hours (a unit no longer in the directory counts with the default hours)."""
     return {u.id: OfficeHours(u.office_hours.start, u.office_hours.end) for u in directory.units.values()}
+
+
+def _hour(at: datetime) -> str:
+    """The rollups' key of the UTC hour `at` falls in."""
+    return at.astimezone(UTC).isoformat()[:13]
 
 
 async def build_report(
@@ -28,34 +31,14 @@ async def build_report(
     """The report for the requests filed (and escalations made) from `start` to `end`, local dates included;
     every unit of the directory (or only `unit_id`), then units that are no longer in it.
 
-    The facts are read in one trip on a read connection (never holding the write connection, whatever their
-    number), and the figures (business hours per fact, percentiles) are computed on a worker thread: with a
-    year of requests that is seconds of Python, which must not stop the event loop (acks, other Homes)."""
+    Three statements on a read connection, summed per unit in SQL: rows bounded by units and wait buckets,
+    never by facts, so neither the database nor the event loop does work that grows with the cases. The waits
+    were computed in business hours (`calendar`) when each event happened."""
     first, after = period_bounds(start, end, tz)
 
-    async def read(tx: Tx) -> tuple[list[Row], list[Row]]:
-        return (await stats_store.case_facts_between(tx, first, after, unit_id),
-                await stats_store.escalation_facts_between(tx, first, after, unit_id))
+    async def read(tx: Tx) -> tuple[list[rollups_store.Row], list[rollups_store.Row], list[rollups_store.Row]]:
+        return await rollups_store.period(tx, _hour(first), _hour(after), unit_id)
 
-    fact_rows, escalation_rows = await db.run_read(read)
-    return await asyncio.to_thread(compute_report, directory, calendar, start, end, unit_id, fact_rows,
-                                   escalation_rows)
-
-
-def compute_report(
-    directory: Directory, calendar: BusinessCalendar, start: date, end: date, unit_id: str | None,
-    fact_rows: list[Row], escalation_rows: list[Row],
-) -> StatsReport:
-    """The report from the rows read (pure; `build_report` runs it off the event loop)."""
-    facts = [CaseFact.from_row(r) for r in fact_rows]
-    escalations = [EscalationFact.from_row(r) for r in escalation_rows]
-    hours = office_hours(directory)
-
-    def office_of(u: str) -> OfficeHours:
-        return hours.get(u, OfficeHours())
-
+    counters, waits, escalations = await db.run_read(read)
     unit_ids = [unit_id] if unit_id is not None else list(directory.units)
-    cache: dict[int, Waits] = {}
-    units = per_unit(unit_ids, facts, escalations, calendar, office_of, cache)
-    total = unit_stats(None, facts, escalations, calendar, office_of, cache) if len(units) > 1 else None
-    return StatsReport(start, end, units, rung_order(escalations), total)
+    return rollup.report(unit_ids, start, end, counters, waits, escalations)

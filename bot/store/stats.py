@@ -1,4 +1,5 @@
-"""Statistics and retention repository: the anonymous fact tables and the purge of old closed cases.
+"""Statistics and retention repository: the anonymous fact tables and the purge of old closed cases (the fact
+rows themselves and the rollups the reports read: `rollups.py`).
 
 Functions take an open `Tx` (the caller owns the transaction) and plain values; times are stored as UTC
 ISO 8601 text, so they sort and compare as text. Rows come back as dicts; `bot.stats` turns them into records.
@@ -10,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.store import outbox as outbox_store
+from bot.store import rollups
 from bot.store.db import Tx
 
 Row = dict[str, Any]
@@ -21,29 +23,6 @@ def iso(dt: datetime | None) -> str | None:
 
 
 # --- facts --------------------------------------------------------------------------------------
-async def upsert_case_fact(tx: Tx, fact: Row) -> None:
-    """Insert or update the fact row of one case. First distribution, acknowledgement and held meeting are
-    kept once set (a reassignment clears the case's acknowledgement, not the fact's)."""
-    await tx.execute(
-        """INSERT INTO case_facts (case_ref, target_unit, target_principal, requester_unit, requester_principal,
-                                   case_type, urgent, created_at, distributed_at, acknowledged_at, meeting_at,
-                                   no_shows, outcome, evaluation_done, closed_at, closed_reason)
-           VALUES (:case_ref, :target_unit, :target_principal, :requester_unit, :requester_principal,
-                   :case_type, :urgent, :created_at, :distributed_at, :acknowledged_at, :meeting_at,
-                   :no_shows, :outcome, :evaluation_done, :closed_at, :closed_reason)
-           ON CONFLICT (case_ref) DO UPDATE SET
-               target_principal = COALESCE(excluded.target_principal, case_facts.target_principal),
-               requester_principal = COALESCE(excluded.requester_principal, case_facts.requester_principal),
-               distributed_at = COALESCE(case_facts.distributed_at, excluded.distributed_at),
-               acknowledged_at = COALESCE(case_facts.acknowledged_at, excluded.acknowledged_at),
-               meeting_at = COALESCE(case_facts.meeting_at, excluded.meeting_at),
-               no_shows = excluded.no_shows, outcome = excluded.outcome,
-               evaluation_done = excluded.evaluation_done, closed_at = excluded.closed_at,
-               closed_reason = excluded.closed_reason""",
-        fact,
-    )
-
-
 async def fill_principals(tx: Tx, principals: dict[str, str]) -> None:
     """Set the principal of facts that have none (rows backfilled by the migration), from {unit: principal}."""
     missing = await tx.scalar(
@@ -63,30 +42,14 @@ async def fill_principals(tx: Tx, principals: dict[str, str]) -> None:
 
 
 async def insert_escalation_fact(tx: Tx, unit_id: str, kind: str, rung: int, rung_title: str, at: datetime) -> None:
+    """One escalation, and one more in the rollup of its hour (`bot.store.rollups`)."""
+    when = iso(at)
+    assert when is not None
     await tx.execute(
         "INSERT INTO escalation_facts (unit_id, kind, rung, rung_title, at) VALUES (?, ?, ?, ?, ?)",
-        (unit_id, kind, rung, rung_title, iso(at)),
+        (unit_id, kind, rung, rung_title, when),
     )
-
-
-async def case_facts_between(tx: Tx, first: datetime, after: datetime, unit_id: str | None = None) -> list[Row]:
-    """Facts of the requests filed in [first, after), optionally of one target unit."""
-    sql = "SELECT * FROM case_facts WHERE created_at >= ? AND created_at < ?"
-    params: list[Any] = [iso(first), iso(after)]
-    if unit_id is not None:
-        sql += " AND target_unit = ?"
-        params.append(unit_id)
-    return await tx.fetchall(sql + " ORDER BY created_at, id", params)
-
-
-async def escalation_facts_between(tx: Tx, first: datetime, after: datetime, unit_id: str | None = None) -> list[Row]:
-    """Escalations made in [first, after), optionally of one unit."""
-    sql = "SELECT * FROM escalation_facts WHERE at >= ? AND at < ?"
-    params: list[Any] = [iso(first), iso(after)]
-    if unit_id is not None:
-        sql += " AND unit_id = ?"
-        params.append(unit_id)
-    return await tx.fetchall(sql + " ORDER BY at, id", params)
+    await rollups.add_escalation(tx, when[:13], unit_id, rung, rung_title)
 
 
 # --- retention ----------------------------------------------------------------------------------

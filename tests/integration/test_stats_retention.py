@@ -3,7 +3,6 @@ statistics stay identical and none of the purged cases' free text is left in the
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -16,12 +15,15 @@ from bot.clock import FrozenClock
 from bot.core import Core
 from bot.errors import NotFound
 from bot.stats import export
-from bot.stats import report as report_module
+from bot.stats.facts import prepare_rollups
 from bot.stats.report import build_report
 from bot.stats.retention import purge
+from bot.stats.rollup import percentile_counted
 from bot.stats.scheduled import daily_purge
-from bot.stats.service import last_twelve_months
+from bot.stats.service import last_twelve_months, percentile
+from bot.store import Tx
 from tests.conftest import CoreFactory, local
+from tests.statements import count_statements
 from tests.timekit import form
 
 # About the SQLite file itself (its pages, -wal and -shm, its migrations, a command given its path).
@@ -118,27 +120,61 @@ async def test_statistics_over_known_timings(core: Core, clock: FrozenClock) -> 
     assert (await report(core, date(2027, 1, 1), date(2027, 1, 31))).total.requests == 0  # type: ignore[union-attr]
 
 
-async def test_statistics_are_read_in_one_trip_and_computed_off_the_event_loop(
+async def test_statistics_are_read_as_aggregates_on_a_read_connection(
     core: Core, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A year of facts is seconds of Python at 10⁵ requests: computed on a worker thread, never on the event
-    loop, and read on a read connection, never holding the write connection (issue #21 item 5)."""
+    """The report reads the rollups summed per unit in SQL, three statements on a read connection, never
+    holding the write connection and never reading fact by fact (issue #21 items 4 and 5)."""
     await known_timings(core, clock)
-    threads: list[threading.Thread] = []
-    per_unit = report_module.per_unit
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        threads.append(threading.current_thread())
-        return per_unit(*args, **kwargs)
-
+    seen = count_statements(monkeypatch)
     def no_write(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the statistics held the write connection")
 
-    monkeypatch.setattr(report_module, "per_unit", spy)
     monkeypatch.setattr(core.db, "transaction", no_write)
+    monkeypatch.setattr(core.db, "run", no_write)
     r = await report(core)
     assert r.total is not None and r.total.requests == 3
-    assert threads and threading.main_thread() not in threads
+    assert seen.statements == 3 and not any("case_facts" in s or "escalation_facts" in s for s in seen.sql)
+    assert seen.rows <= 3 * len(r.units) * 3, seen.rows  # a few per unit, not one per fact
+
+
+async def rollup_tables(core: Core) -> dict[str, list[tuple[Any, ...]]]:
+    async with core.db.read() as tx:
+        return {t: [tuple(r.values()) for r in await tx.fetchall(f"SELECT * FROM {t} WHERE {w} ORDER BY 1, 2, 3, 4")]
+                for t, w in (("stats_hours", "requests != 0"), ("stats_waits", "n != 0"),
+                             ("stats_escalations", "n != 0"))}
+
+
+async def test_rollups_kept_in_step_equal_a_rebuild_from_the_facts(core: Core, clock: FrozenClock) -> None:
+    """Every case action adds its difference to the rollups; the sums equal those rebuilt from the facts."""
+    await known_timings(core, clock)
+    case = await core.cases.request("maria.sand", form(urgent=True))
+    await core.cases.assign("fatima.ali", case.ref, ["linnea.fors"])
+    await core.cases.acknowledge("linnea.fors", case.ref)
+    await core.cases.assign("fatima.ali", case.ref, ["sofia.grahn"], reassign=True)
+    await core.cases.close("sofia.grahn", case.ref, "ej-aktuellt")
+    await core.cases.reopen("maria.sand", case.ref)
+    kept = await rollup_tables(core)
+    assert kept["stats_hours"] and kept["stats_waits"] and kept["stats_escalations"]
+
+    async def clear(tx: Tx) -> None:
+        await tx.execute("DELETE FROM stats_rollup_state")
+        await tx.execute("UPDATE case_facts SET wait_distribution = NULL, wait_acknowledgement = NULL, "
+                         "wait_meeting = NULL")
+        await tx.execute("DELETE FROM stats_hours")
+
+    await core.db.run(clear)
+    assert await prepare_rollups(core.db, core.directory, core.calendar, clock.now())
+    assert await rollup_tables(core) == kept
+    assert not await prepare_rollups(core.db, core.directory, core.calendar, clock.now())  # built once
+
+
+def test_percentile_over_counted_values_is_the_percentile_of_the_values() -> None:
+    values = [0.5, 0.5, 1.25, 3.0, 3.0, 3.0, 8.75, 40.0]
+    counted = [(v, values.count(v)) for v in sorted(set(values))]
+    for p in (0.0, 0.1, 0.5, 0.9, 1.0):
+        assert percentile_counted(counted, p) == pytest.approx(percentile(values, p))
+    assert percentile_counted([], 0.5) is None
 
 
 async def test_reassignment_and_reopening_keep_the_first_times(core: Core, clock: FrozenClock) -> None:
