@@ -15,6 +15,7 @@ from bot.cases.visibility import Level
 from bot.core import Core
 from bot.directory import Role
 from bot.ladder.models import AwaitingItem
+from bot.oversight import escalation_page
 from bot.rendering import Renderer
 from bot.stats.models import UnitStats
 from bot.stats.report import build_report
@@ -114,8 +115,8 @@ async def load_home(core: Core, person_id: str) -> HomeData:
         data.coordinator = True
         async with core.db.read() as tx:
             rows = await deliveries.failed(tx, MAX_FAILED)
-            seen = await access.levels(tx, core.cases.load, core.directory, person_id,
-                                       [r["case_ref"] for r in rows if r["case_ref"]])
+            seen = await access.levels_of_many(tx, core.cases.load_many, core.directory, person_id,
+                                               [r["case_ref"] for r in rows if r["case_ref"]])
         # the reference of a case the coordinator may not see is left out (the recipient and reason are not)
         data.failed = [
             FailedDelivery(r["case_ref"] if seen.get(r["case_ref"], Level.NONE) > Level.NONE else None,
@@ -131,11 +132,7 @@ async def load_home(core: Core, person_id: str) -> HomeData:
     elif units_distributed_by(person_id, core.directory):
         data.brister = [r for r in reversed(await core.brister.list_reports(person_id)) if r.is_open]
     # Open escalations of the cases this person may see (the ladder alerted them, or they are in the case).
-    # Only the first ones are checked case by case (the view lists MAX_ESCALATIONS); the rest are counted.
-    items = await core.ladder.open_escalations(person_id)
-    checked, rest = items[:ESCALATIONS_CHECKED], items[ESCALATIONS_CHECKED:]
-    async with core.db.read() as tx:
-        levels = await access.levels(tx, core.cases.load, core.directory, person_id, [i.case_ref for i in checked])
-    data.escalations = [i for i in checked if levels[i.case_ref] > Level.NONE]
-    data.more_escalations = len(rest)
+    # Only the first ones are read and checked case by case (the view lists MAX_ESCALATIONS); the rest are counted.
+    page = await escalation_page(core, person_id, ESCALATIONS_CHECKED)
+    data.escalations, data.more_escalations = page.items, page.more
     return data

@@ -31,6 +31,33 @@ async def alerts_for(tx: Tx, case_id: int) -> Alerts:
     return Alerts(alerted, awaited)
 
 
+CasesLoader = Callable[[Tx, list[str]], Awaitable[dict[str, Case]]]
+
+
+async def levels_of_many(tx: Tx, load_many: CasesLoader, directory: Directory, person_id: str,
+                         refs: list[str]) -> dict[str, Level]:
+    """`levels` of a page of cases in a fixed number of statements (not a handful per case): the cases, then
+    their awaited items and the failure notices of all of them at once."""
+    wanted = list(dict.fromkeys(refs))
+    cases = await load_many(tx, wanted)
+    by_id = {c.id: c for c in cases.values()}
+    rows = await awaiting.rows_for_cases(tx, list(by_id))
+    told = await deliveries.told_about_failures(tx, list(cases))
+    out: dict[str, Level] = {}
+    for ref in wanted:
+        case = cases.get(ref)
+        if case is None:
+            out[ref] = Level.NONE
+            continue
+        mine = [r for r in rows if r["case_id"] == case.id]
+        alerted = frozenset([*(p for r in mine for p in json.loads(r["alerted"])),
+                             *(t["recipient_id"] for t in told if t["case_ref"] == ref)])
+        awaited = tuple(Awaited(r["kind"], tuple(json.loads(r["answerers"]))) for r in mine
+                        if r["resolved_at"] is None)
+        out[ref] = level(case, person_id, directory, Alerts(alerted, awaited))
+    return out
+
+
 async def level_of(db: Database, case: Case, directory: Directory, person_id: str) -> Level:
     """How much of a loaded case the person may see, with what the ladder knows about it."""
     async with db.read() as tx:

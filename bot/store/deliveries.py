@@ -30,6 +30,16 @@ async def told_about_failure(tx: Tx, case_id: int) -> list[str]:
     return [r["recipient_id"] for r in rows]
 
 
+async def told_about_failures(tx: Tx, refs: list[str]) -> list[Row]:
+    """`told_about_failure` of several cases by reference, in one statement: (case_ref, recipient_id)."""
+    if not refs:
+        return []
+    return await tx.fetchall(
+        "SELECT DISTINCT case_ref, recipient_id FROM outbox WHERE template = 'delivery_failed' "
+        f"AND case_ref IN ({', '.join('?' * len(refs))})", refs,
+    )
+
+
 async def escalation_recipients(tx: Tx, after_id: int, since: str) -> list[Row]:
     """Escalation, resolution and reassigned-away messages queued after outbox id `after_id` and at or after
     `since` (stored form; "" for any time): (id, recipient_id), in queue order."""

@@ -34,6 +34,16 @@ async def rows_for_case(tx: Tx, case_id: int) -> list[Row]:
     )
 
 
+async def rows_for_cases(tx: Tx, case_ids: list[int]) -> list[Row]:
+    """`rows_for_case` of several cases in one statement (with `case_id`), oldest first."""
+    if not case_ids:
+        return []
+    return await tx.fetchall(
+        f"SELECT case_id, kind, answerers, alerted, resolved_at FROM awaiting "
+        f"WHERE case_id IN ({', '.join('?' * len(case_ids))}) ORDER BY id", case_ids,
+    )
+
+
 async def history_rows(tx: Tx, case_ref: str) -> list[Row]:
     """Every item of a case by reference, oldest first."""
     return await tx.fetchall("SELECT * FROM awaiting WHERE case_ref = ? ORDER BY id", (case_ref,))
@@ -44,6 +54,22 @@ async def open_escalation_rows(tx: Tx) -> list[Row]:
     oldest first."""
     return await tx.fetchall(
         "SELECT * FROM awaiting WHERE resolved_at IS NULL AND (rung > 0 OR kind = 'dispute') ORDER BY since, id")
+
+
+_OPEN_ESCALATION = "resolved_at IS NULL AND (rung > 0 OR kind = 'dispute')"  # index awaiting_open_escalations
+_ALERTED = "EXISTS (SELECT 1 FROM json_each(awaiting.alerted) WHERE json_each.value = ?)"
+
+
+async def open_escalation_page(tx: Tx, alerted: str | None, limit: int) -> tuple[list[Row], int]:
+    """The first `limit` of `open_escalation_rows` (oldest first) and how many there are in all; with `alerted`,
+    only the items that person was alerted or asked about."""
+    where, params = _OPEN_ESCALATION, [] if alerted is None else [alerted]
+    if alerted is not None:
+        where += f" AND {_ALERTED}"
+    rows = await tx.fetchall(f"SELECT * FROM awaiting WHERE {where} ORDER BY since, id LIMIT ?", [*params, limit])
+    total = len(rows) if len(rows) < limit else int(
+        await tx.scalar(f"SELECT COUNT(*) FROM awaiting WHERE {where}", params))
+    return rows, total
 
 
 async def nudged(tx: Tx, case_id: int, item_id: int) -> list[str]:

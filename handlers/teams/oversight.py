@@ -104,7 +104,8 @@ async def drafts(ctx: TeamsContext, person_id: str, args: list[str]) -> dict[str
 
 async def escalations(ctx: TeamsContext, person_id: str, args: list[str]) -> dict[str, Any]:
     data = await _data(ctx, person_id)
-    data.escalations = await oversight.visible_escalations(ctx.core, person_id)
+    page = await oversight.visible_escalations(ctx.core, person_id)
+    data.escalations, data.more_escalations = page.items, page.more
     return teams_home.section_card(ctx.core.renderer, data, "escalations")
 
 

@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 
 async def escalations(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
     """`/eskaleringar`: what has climbed to me, for the cases I may see."""
-    s.say(s.text("escalations", items=await oversight.visible_escalations(s.core, s.person)))
+    page = await oversight.visible_escalations(s.core, s.person)
+    s.say(s.text("escalations", items=page.items, more=page.more))
 
 
 async def take_over(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
