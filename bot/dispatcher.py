@@ -19,7 +19,9 @@ its own holds in memory (`bot.pacing`), to leave held recipients out of its read
 Instances (issue #22). On PostgreSQL every instance delivers: each pass claims the heads it sends with a
 lease (`FOR UPDATE SKIP LOCKED`), so a message goes out once, a recipient's next message is nobody's until
 the previous one's outcome is written, and a row claimed by an instance that died is sent by another once
-its lease is over (`GFI_OUTBOX_LEASE_SECONDS`). On SQLite the one process delivers, as before.
+its lease is over (`GFI_OUTBOX_LEASE_SECONDS`). The lease is renewed while the pass sends (`bot.leases`), so a
+slow send is not sent again by another instance; a row whose lease was lost anyway is not sent. On SQLite the
+one process delivers, as before.
 
 Runs. One at a time per instance. `run_once` delivers what was queued when it began and can go now; `drain` (the
 runtime's job) also waits for the holds that end within a second, so a paced recipient is served at its pace.
@@ -43,11 +45,12 @@ from typing import Protocol
 
 from bot.clock import Clock
 from bot.errors import StoreFull
+from bot.leases import Lease
 from bot.outbox import OutboxMessage
 from bot.outbox_status import FailedMessage, failed_deliveries, status_counts
 from bot.outcomes import FailureHook, Mark, Outcomes, RetryWindow
 from bot.pacing import Holds
-from bot.store import Database
+from bot.store import Database, dialects
 from bot.store import outbox as store
 from bot.store import outbox_lanes as lanes_store
 
@@ -215,46 +218,105 @@ class Dispatcher(Outcomes):
         return result
 
     async def _pass(self, limit: int, up_to: int, result: DispatchResult) -> bool:
-        """Send the next message of each recipient that is free now; False when there was none."""
+        """Send the next message of each recipient that is free now; False when there was none.
+
+        The heads are claimed `limit` at a time in one transaction, and the next ones are claimed as soon as
+        the sends waiting for their turn run out (not when the last send of the batch is over): the sends in
+        flight never drop to a few while a slow one ends. The recipients in flight are left out of those
+        claims (on SQLite nothing is claimed, and their head is still pending)."""
         now = self.clock.now()
         if self._last_pass is not None and now < self._last_pass - CLOCK_BACK:
             await self._clock_went_back(now, self._last_pass)
         self._last_pass = now
         self.holds.forget_expired(now)
+        gate = asyncio.Semaphore(self.concurrency)
+        waiting: set[int] = set()  # claimed, not yet sending
+        in_flight: dict[int, str] = {}  # claimed and not yet recorded: outbox id -> recipient
+        tasks: set[asyncio.Task[None]] = set()
+        keeping: list[asyncio.Future[None]] = []
+        claims = dialects.of(self.db.engine).CLAIMS
+        failure: BaseException | None = None
+        any_claimed = False
+
+        async def deliver(message: OutboxMessage, lease: Lease) -> None:
+            try:
+                async with gate:
+                    waiting.discard(message.id)
+                    await self._deliver(message, result, lease)
+            finally:
+                waiting.discard(message.id)
+                in_flight.pop(message.id, None)
+                lease.done(message.id)
+
+        def ended(task: asyncio.Task[None]) -> None:
+            nonlocal failure
+            tasks.discard(task)
+            if not task.cancelled() and task.exception() is not None and failure is None:
+                failure = task.exception()
+
+        try:
+            while failure is None:
+                messages = await self._claim(limit, up_to, result, set(in_flight.values()))
+                if messages:
+                    any_claimed = True
+                    lease = Lease(self.db, self.clock, self.owner, self.lease,
+                                  self.clock.now() + timedelta(seconds=self.lease), (m.id for m in messages),
+                                  self.sleep)
+                    if claims:
+                        keeping.append(asyncio.ensure_future(lease.keep()))
+                    for message in messages:
+                        waiting.add(message.id)
+                        in_flight[message.id] = message.recipient_id
+                        task = asyncio.ensure_future(deliver(message, lease))
+                        tasks.add(task)
+                        task.add_done_callback(ended)
+                if not tasks:
+                    break
+                if messages:  # more may be free: claim again once the ones waiting for their turn run out
+                    while waiting and tasks and failure is None:
+                        await asyncio.wait(set(tasks), return_when=asyncio.FIRST_COMPLETED)
+                else:  # nothing more now: let the sends end, then look once more (their recipients' next)
+                    await asyncio.wait(set(tasks))
+        except BaseException:  # cancelled (the instance stops): so are its sends; `close` gives their claims back
+            for task in tasks:
+                task.cancel()
+            raise
+        finally:
+            if tasks:
+                await asyncio.wait(set(tasks))
+            for renewal in keeping:
+                renewal.cancel()
+        if failure is not None:
+            raise failure
+        return any_claimed
+
+    async def _claim(self, limit: int, up_to: int, result: DispatchResult, busy: set[str]) -> list[OutboxMessage]:
+        """Claim the next heads that can go now (`limit` at most), leaving out the recipients in `busy` and
+        those held here; the chosen rows as messages."""
+        now = self.clock.now()
         held_channels = [c for c, s in self.senders.items() if self.holds.sender_held(s)]
         deferred = 0
 
         def pick(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+            """Runs inside the claim's transaction: the row's plain fields only (its message is parsed after)."""
             nonlocal deferred
             lanes: dict[tuple[str, str | None], dict[str, object]] = {}
             for row in rows:
-                message = OutboxMessage.from_row(row)
-                sender = self.sender_for(message.channel)
-                if sender is not None and self.holds.is_held(sender, message.recipient_id, now):  # the fallback
+                recipient, channel = str(row["recipient_id"]), str(row["channel"])
+                sender = self.sender_for(channel)
+                if sender is not None and self.holds.is_held(sender, recipient, now):  # the fallback's holds
                     deferred += 1
                     continue
-                lane = (message.recipient_id, message.case_ref if message.kind == "calendar" else None)
+                lane = (recipient, str(row["case_ref"]) if row.get("kind") == "calendar" else None)
                 lanes.setdefault(lane, row)  # one at a time, even when an urgent one is also first in line
             return list(lanes.values())
 
         rows = await lanes_store.claim(
             self.db, now, limit, up_to=up_to, owner=self.owner, lease_until=now + timedelta(seconds=self.lease),
-            pick=pick, held=self.holds.recipients(), held_channels=held_channels,
+            pick=pick, held=sorted(set(self.holds.recipients()) | busy), held_channels=held_channels,
         )
         result.deferred += deferred
-        if not rows:
-            return False
-        gate = asyncio.Semaphore(self.concurrency)
-
-        async def deliver(message: OutboxMessage) -> None:
-            async with gate:
-                await self._deliver(message, result)
-
-        outcomes = await asyncio.gather(*(deliver(OutboxMessage.from_row(r)) for r in rows), return_exceptions=True)
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                raise outcome
-        return True
+        return [OutboxMessage.from_row(r) for r in rows]
 
     async def _clock_went_back(self, now: datetime, was: datetime) -> None:
         """The wall clock stepped back. The holds were set on the clock before the step and would hold a
@@ -264,7 +326,7 @@ class Dispatcher(Outcomes):
         log.warning("clock went back", extra={"event": "outbox.clock_back", "seconds": (was - now).total_seconds(),
                                               "due_again": moved})
 
-    async def _deliver(self, message: OutboxMessage, result: DispatchResult) -> None:
+    async def _deliver(self, message: OutboxMessage, result: DispatchResult, lease: Lease | None = None) -> None:
         unrecorded = self._unrecorded.get(message.id)
         if unrecorded is not None:  # delivered already, only the record of it failed: record it, do not send again
             await self._sent(message, *unrecorded)
@@ -281,8 +343,15 @@ class Dispatcher(Outcomes):
             await self._release(message)
             result.deferred += 1
             return
+        if lease is not None and lease.lost(now):  # not renewed in time: it may be another instance's by now
+            result.deferred += 1
+            return
         try:
-            external_id = await sender.send(message)
+            try:
+                external_id = await sender.send(message)
+            finally:
+                if lease is not None:
+                    lease.done(message.id)  # its outcome, written next, ends the claim
         except DeliveryError as exc:
             if exc.retry_after is not None:
                 # Rate limited: hold this recipient's queue, and don't count it towards giving up.

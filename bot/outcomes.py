@@ -55,13 +55,16 @@ class Outcomes:
                 now = self.clock.now()
                 forget = self._holds_forgotten_at is None or (now - self._holds_forgotten_at).total_seconds() >= \
                     FORGET_HOLDS_EVERY
+                async def work(tx: Tx) -> None:  # one trip to the store's thread for the whole batch
+                    for write, _ in batch:
+                        await write(tx)
+                    if forget:
+                        await lanes_store.forget_holds(tx, now)
+
                 try:
-                    async with self.db.transaction() as tx:
-                        for write, _ in batch:
-                            await write(tx)
-                        if forget:
-                            await lanes_store.forget_holds(tx, now)
-                            self._holds_forgotten_at = now
+                    await self.db.run(work)
+                    if forget:
+                        self._holds_forgotten_at = now
                 except Exception as exc:
                     for _, waiting in batch:
                         waiting.set_exception(exc)

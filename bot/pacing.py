@@ -76,7 +76,11 @@ class Holds:
             self.hold_sender(sender, max(current.values()))
 
     def hold_sender(self, sender: Any, until: datetime) -> None:
-        """Hold every recipient of a sender until `until` (a workspace limit, here or on another instance)."""
-        if self.sender_free_at.get(id(sender), until) <= until:
+        """Hold every recipient of a sender until `until` (a workspace limit, here or on another instance). The
+        log says so once per hold: a later 429 that only makes the hold longer (a storm answers every send so)
+        is not a new hold."""
+        held = self.sender_free_at.get(id(sender))
+        if held is None or held < until:
             self.sender_free_at[id(sender)] = until
+        if held is None:
             log.warning("sender rate limited", extra={"event": "outbox.sender_held", "until": until.isoformat()})

@@ -132,6 +132,8 @@ class PostgresChanges(Changes):
                     for notice in conn.notifies(timeout=WAKE_SECONDS):
                         self._tell(notice.payload)
             except psycopg.Error:
+                if self._stop.is_set():  # stopping: its connection closing under it is no loss
+                    return
                 log.warning("change listener lost", extra={"event": "store.listener_lost"})
                 self._stop.wait(RETRY_SECONDS)
             finally:

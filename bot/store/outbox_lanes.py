@@ -68,6 +68,22 @@ async def claim(db: Database, now: datetime, limit: int, *, up_to: int, owner: s
     return await db.run(work)
 
 
+async def renew(db: Database, ids: Sequence[int], owner: str, until: datetime) -> set[int]:
+    """Extend `owner`'s claims on these rows to `until` (they are still being sent); the ids still claimed
+    by `owner` (a row missing was recorded meanwhile, or claimed by another instance after its lease ended)."""
+    if not dialects.of(db.engine).CLAIMS or not ids:
+        return set(ids)
+    marks = ", ".join("?" for _ in ids)
+
+    async def work(tx: Tx) -> set[int]:
+        rows = await tx.fetchall(
+            f"UPDATE outbox SET claimed_until = ? WHERE id IN ({marks}) AND claimed_by = ? AND status = 'pending' "
+            "RETURNING id", (until.isoformat(), *ids, owner))
+        return {int(r["id"]) for r in rows}
+
+    return await db.run(work)
+
+
 async def release(tx: Tx, outbox_id: int, owner: str) -> None:
     """Give a claimed row back untouched (it was not sent: its recipient became held meanwhile)."""
     if dialects.of(tx.engine).CLAIMS:

@@ -152,3 +152,62 @@ async def test_an_instance_that_stops_gives_its_claims_back(
     sender.gate.set()
     await dispatcher(b, sender).run_once()
     assert sender.to("linnea.fors") == ids["linnea.fors"]  # at once, not after the lease
+
+
+async def test_a_send_longer_than_the_lease_keeps_its_claim_and_goes_once(
+    make_core: CoreFactory, clock: FrozenClock, engine: str,
+) -> None:
+    a, b = await two(make_core)
+    slow, quick = GatedSender(), GatedSender()
+    slow.gate.clear()
+    ids = await queue(a, ["linnea.fors"], 2)
+
+    async def soon(seconds: float) -> None:  # the renewals come at once, not after a third of the lease
+        await asyncio.sleep(0.01)
+
+    sending = dispatcher(a, slow, lease=30.0, sleep=soon)
+    run = asyncio.create_task(sending.run_once())
+    await slow.started.wait()  # the first message is being sent, and Slack does not answer
+    clock.advance(timedelta(seconds=90))  # three leases later, still sending
+
+    async def renewed() -> bool:
+        async with a.db.transaction() as tx:
+            until = await tx.scalar("SELECT claimed_until FROM outbox WHERE id = ?", (ids["linnea.fors"][0],))
+        return str(until) > clock.now().isoformat()
+
+    for _ in range(200):
+        if await renewed():
+            break
+        await asyncio.sleep(0.01)
+    await dispatcher(b, quick).run_once()
+    assert quick.delivered == []  # the other instance does not send it (nor the one after it) meanwhile
+    slow.gate.set()
+    await run
+    for _ in range(3):
+        await dispatcher(b, quick).run_once()
+    delivered = slow.delivered + quick.delivered
+    assert sorted(i for _, i in delivered) == ids["linnea.fors"]  # each once
+
+
+async def test_a_row_whose_lease_was_lost_is_not_sent(
+    make_core: CoreFactory, clock: FrozenClock, engine: str,
+) -> None:
+    a, b = await two(make_core)
+    waiting, quick = GatedSender(), GatedSender()
+    waiting.gate.clear()
+    ids = await queue(a, ["linnea.fors", "fatima.ali"], 1)
+
+    async def never(seconds: float) -> None:  # the store answers no renewal (unreachable for the whole lease)
+        await asyncio.Event().wait()
+
+    sending = dispatcher(a, waiting, lease=30.0, sleep=never, concurrency=1)
+    run = asyncio.create_task(sending.run_once())
+    await waiting.started.wait()  # one of the two is being sent; the other waits for its turn
+    clock.advance(timedelta(seconds=31))  # both leases are over: another instance takes the waiting one
+    await dispatcher(b, quick).run_once()
+    assert sorted(i for _, i in quick.delivered) == sorted(ids["linnea.fors"] + ids["fatima.ali"])
+    waiting.gate.set()
+    await run
+    # The send under way when the lease was lost ends (at least once, as after a crash); the one that waited for
+    # its turn is not sent again: the other instance has it.
+    assert waiting.delivered == [("linnea.fors", ids["linnea.fors"][0])]

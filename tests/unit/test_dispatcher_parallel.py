@@ -1,5 +1,7 @@
 """The dispatcher under concurrency: different recipients at once (bounded), each recipient's messages one at a
-time and in the order queued, pacing and Retry-After held in memory, the whole sender held for a workspace limit."""
+time and in the order queued, pacing and Retry-After holds (written to the store with the send's outcome, where
+every instance sees them, and kept by the dispatcher for its next read), the whole sender held for a workspace
+limit. The same across instances on PostgreSQL: tests/integration/test_outbox_instances.py."""
 
 from __future__ import annotations
 
