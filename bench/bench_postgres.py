@@ -13,7 +13,7 @@ SQLite measured in the same run:
 
 The PostgreSQL cluster runs with fsync on (`GFI_BENCH_POSTGRES` names a server you run instead). Each line
 of the table carries the machine's load average: the machine is shared, so compare figures of one run only.
-Run:  PYTHONPATH=. .venv/bin/python bench/bench_postgres.py [--quick]
+Run:  PYTHONPATH=. .venv/bin/python bench/bench_postgres.py [--quick] [--only outbox] [--profile DIR]
 """
 
 from __future__ import annotations
@@ -273,9 +273,20 @@ async def failover() -> float:
         return time.monotonic() - killed
 
 
-async def rows(quick: bool) -> list[Row]:
+async def outbox_rows(quick: bool, profile: str | None = None) -> list[Row]:
+    recipients, each = (100, 10) if quick else (1000, 10)
+    seconds, posted, cpu = await drain_with(3, recipients, each, profile)
+    return [Row("postgres", f"outbox: {posted} messages to {recipients} recipients, 3 dispatchers", seconds,
+                "s", target="< 15 s", met=seconds < 15),
+            Row("postgres", "outbox: dispatchers' CPU per message (3 processes together)", cpu / posted * 1000,
+                "ms")]
+
+
+async def rows(quick: bool, only: str | None = None, profile: str | None = None) -> list[Row]:
     if not postgres_available():
         return [Row("postgres", "no PostgreSQL (binaries or GFI_BENCH_POSTGRES)", 0, "", met=False)]
+    if only == "outbox":
+        return await outbox_rows(quick, profile)
     figures: dict[str, dict[str, float]] = {}
     rss: dict[str, float] = {}
     for name in ("bare", "sqlite", "pg1", "pg3"):
@@ -295,12 +306,7 @@ async def rows(quick: bool) -> list[Row]:
                            target=target, met=met))
     out.append(Row("postgres", "largest instance RSS after the submissions", max(rss.values()), "MiB",
                    target=f"≤ {RSS_TARGET:.0f} MiB", met=max(rss.values()) <= RSS_TARGET))
-    recipients, each = (100, 10) if quick else (1000, 10)
-    seconds, posted, cpu = await drain_with(3, recipients, each)
-    out.append(Row("postgres", f"outbox: {posted} messages to {recipients} recipients, 3 dispatchers", seconds,
-                   "s", target="< 15 s", met=seconds < 15))
-    out.append(Row("postgres", "outbox: dispatchers' CPU per message (3 processes together)", cpu / posted * 1000,
-                   "ms"))
+    out.extend(await outbox_rows(quick, profile))
     took = await failover()
     out.append(Row("postgres", "leader failover after SIGKILL", took, "s", target=f"< {FAILOVER_TARGET:.0f} s",
                    met=took < FAILOVER_TARGET))
@@ -310,5 +316,7 @@ async def rows(quick: bool) -> list[Row]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the small variant")
+    parser.add_argument("--only", choices=["outbox"], help="only this part (the outbox: 3 dispatchers draining)")
+    parser.add_argument("--profile", metavar="DIR", help="write each dispatcher's cProfile to DIR")
     args = parser.parse_args()
-    print_table(asyncio.run(rows(args.quick)))
+    print_table(asyncio.run(rows(args.quick, args.only, args.profile)))

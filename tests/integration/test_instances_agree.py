@@ -9,10 +9,12 @@ import time
 from collections.abc import Callable
 from datetime import date
 
+import psycopg
 import pytest
 
 from bot.cases.service import GfiRequest
 from bot.core import Core
+from bot.store.changes import PostgresChanges
 from tests.conftest import CoreFactory
 
 pytestmark = pytest.mark.parametrize("engine", ["postgresql"])
@@ -69,3 +71,42 @@ async def test_a_retry_reaching_another_instance_at_the_same_moment_returns_the_
     async with cores[0].db.transaction() as tx:
         assert await tx.scalar("SELECT COUNT(*) FROM cases") == 8
         assert await tx.scalar("SELECT COUNT(*) FROM inbound_requests WHERE case_id IS NOT NULL") == 8
+
+
+def _drop_listeners(url: str) -> int:
+    """Cut every change listener's connection to the server (as a lost network would), waiting until they are
+    gone: what is announced until they are back reaches nobody."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+                            "WHERE application_name = 'gfi-bot-changes'").fetchall()
+    return len(rows)
+
+
+async def test_an_absence_registered_while_a_listener_is_cut_off_is_caught_when_it_is_back(
+    make_core: CoreFactory, engine: str, caplog: pytest.LogCaptureFixture,
+) -> None:
+    a, b = await make_core(), await make_core()
+    assert isinstance(b.changes, PostgresChanges)
+    url = b.changes._url
+    assert _drop_listeners(url) == 2
+    await a.absences.mark("helena.ros", date(2026, 11, 23), date(2026, 11, 30), stand_in_id="karl.dahl")
+    # its announcement reached no listener; B reloads everything once its listener is back
+    await until(lambda: not b.absences.present("helena.ros"))
+    assert b.absences.stand_in("helena.ros") == "karl.dahl"
+    assert any(getattr(r, "event", "") == "store.listener_lost" for r in caplog.records)
+
+
+async def test_a_listener_that_stops_does_not_say_it_was_lost(
+    make_core: CoreFactory, engine: str, caplog: pytest.LogCaptureFixture,
+) -> None:
+    core = await make_core()
+    changes = core.changes
+    assert isinstance(changes, PostgresChanges)
+    thread = changes._thread
+    assert thread is not None
+    url = changes._url
+    await changes.close()
+    _drop_listeners(url)  # its connection closes under it while it stops
+    await asyncio.to_thread(thread.join, 5.0)
+    assert not thread.is_alive()
+    assert not any(getattr(r, "event", "") == "store.listener_lost" for r in caplog.records)
