@@ -97,7 +97,7 @@ async def _journal(settings: Settings, ref: str, person: str, pdf: Path | None) 
             print(record.text)
             return 0
         await asyncio.to_thread(write_text_pdf, pdf, record.text, title=say("journal_title", ref=record.ref),
-                                page_label=say("page"))
+                                page_label=say("page"), notice=say("journal_notice"))
         print(say("journal_written", ref=record.ref, path=str(pdf)))
         return 0
     finally:
