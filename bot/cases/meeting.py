@@ -157,15 +157,19 @@ class MeetingActions(CaseEngine):
             raise FieldError(errors)
 
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
+            wrong: meeting_form.ErrorMap = {}
+            form_now = meeting_form.kept(form, details, case, wrong)  # a rebooking keeps the booked form
+            if wrong:
+                raise FieldError(wrong)
             rows = self._attendees(case, units, participants, extern)
             await case_store.set_meeting(tx, case.id, at, place, units)
             await case_store.set_participants(tx, case.id, rows)
-            await handbook_store.set_meeting_details(tx, case.id, details.kind.value,
-                                                     details.purpose.value if details.purpose else None,
-                                                     details.informed)
+            await handbook_store.set_meeting_details(tx, case.id, form_now.kind.value,
+                                                     form_now.purpose.value if form_now.purpose else None,
+                                                     form_now.informed)
             return {"meeting_at": at.isoformat(), "units": units, "rebooked": case.state is CaseState.MEETING_BOOKED,
                     "confirmed_unusual": confirmed and self.unusual_time(at, units) is not None,
-                    **_audited(rows), **details.audited()}
+                    **_audited(rows), **form_now.audited()}
 
         return await self._act(actor_id, ref, Action.BOOK, change, precheck=self._meeting_precheck(units))
 
@@ -300,7 +304,11 @@ class MeetingActions(CaseEngine):
                 return {"outcome": result.value, "previous": case.outcome.value if case.outcome else None,
                         "evaluation_done": evaluation_done, **await store_details(tx, case)}
 
-            return await self._act(actor_id, ref, Action.CORRECT_OUTCOME, correct), True
+            def unchanged(case: Case) -> None:  # the same again: said so, nothing changed, no "(var: X)"
+                if case.outcome is result and case.evaluation_done == evaluation_done and _same(cleaned, case):
+                    raise Refusal("outcome_unchanged", ref=case.ref, outcome=result.value)
+
+            return await self._act(actor_id, ref, Action.CORRECT_OUTCOME, correct, precheck=unchanged), True
 
         def precheck(case: Case) -> None:
             if case.meeting_at and case.meeting_at > self.clock.now():
@@ -311,6 +319,15 @@ class MeetingActions(CaseEngine):
             return {"outcome": result.value, "evaluation_done": evaluation_done, **await store_details(tx, case)}
 
         return await self._act(actor_id, ref, Action.RECORD_OUTCOME, change, precheck=precheck), False
+
+
+def _same(details: OutcomeDetails | None, case: Case) -> bool:
+    """Whether `details` add nothing to what `case` records (a detail not given adds nothing)."""
+    if details is None:
+        return True
+    pairs = ((details.guided_to, case.guided_to), (details.mandate, case.sip_mandate),
+             (details.score, case.evaluation_score), (details.comment, case.evaluation_comment))
+    return all(given is None or given == recorded for given, recorded in pairs)
 
 
 def _audited(rows: list[ParticipantRow]) -> dict[str, Any]:

@@ -5,6 +5,9 @@ against each other in front of the individual. A tjänstepersonmöte names which
 
 For a GFI meeting the booker records whether the individual has been told what the meeting is and who comes
 (`informerad`); for a tjänstepersonmöte that does not apply.
+
+A rebooking that does not name the form keeps the booked one (`kept`): moving a tjänstepersonmöte to another
+time does not turn it into a GFI meeting, and what was recorded about informing the individual stays.
 """
 
 from __future__ import annotations
@@ -12,7 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.cases.models import MEETING_KIND_ALIASES, MEETING_PURPOSE_ALIASES, MeetingKind, MeetingPurpose
+from bot.cases.models import (
+    MEETING_KIND_ALIASES,
+    MEETING_PURPOSE_ALIASES,
+    Case,
+    CaseState,
+    MeetingKind,
+    MeetingPurpose,
+)
 
 ErrorMap = dict[str, tuple[str, dict[str, Any]]]
 
@@ -56,3 +66,20 @@ def check(form: MeetingForm | None, errors: ErrorMap) -> MeetingDetails:
             if purpose is None:
                 errors["syfte"] = ("bad_choice", {"field": "syfte", "value": form.purpose})
     return MeetingDetails(kind, purpose, form.informed if kind is MeetingKind.GFI else None)
+
+
+def kept(form: MeetingForm | None, details: MeetingDetails, case: Case, errors: ErrorMap) -> MeetingDetails:
+    """`details` for a booking of `case`; a rebooking that names no form keeps the booked form and purpose (a
+    purpose given replaces it), and the `informerad` answer unless given."""
+    form = form or MeetingForm()
+    if case.state is not CaseState.MEETING_BOOKED or (form.kind and form.kind.strip()):
+        return details
+    informed = case.individual_informed if form.informed is None else form.informed
+    if case.meeting_kind is not MeetingKind.STAFF:
+        return MeetingDetails(case.meeting_kind, None, informed)
+    purpose = case.meeting_purpose
+    if form.purpose and form.purpose.strip():
+        purpose = MEETING_PURPOSE_ALIASES.get(form.purpose.strip().lower())
+        if purpose is None:
+            errors["syfte"] = ("bad_choice", {"field": "syfte", "value": form.purpose})
+    return MeetingDetails(MeetingKind.STAFF, purpose, None)

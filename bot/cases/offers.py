@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from bot.cases import consent
 from bot.cases.disputes import is_coordinator, outside_own_organisation
-from bot.cases.models import Case, CaseState
+from bot.cases.models import Case, CaseState, MeetingKind
 from bot.cases.rules import (
     Action,
     authorize,
@@ -57,6 +57,8 @@ def next_steps(case: Case, person_id: str, directory: Directory, *, withdraw: bo
     left_out = set(skip)
     if case.held_now:  # the individual is there: no no-show, and nothing to rebook
         left_out |= {A.NO_SHOW, A.REBOOK}
+    if case.meeting_kind is MeetingKind.STAFF:  # a tjänstepersonmöte: the individual was never to come
+        left_out.add(A.NO_SHOW)
     out: list[Offer] = []
     for name, action in NEXT_STEPS.get(case.state, ()):
         if name not in left_out and may(action, case, person_id, directory):
@@ -121,6 +123,8 @@ def refusal_now(case: Case, person_id: str, directory: Directory, action: str, i
         elif action == A.NO_SHOW:
             if case.held_now:  # the meeting is being held: nobody failed to come (as next_steps)
                 raise Refusal("wrong_state", ref=case.ref, action=action, state=case.state.value)
+            if case.meeting_kind is MeetingKind.STAFF:  # as the service (bot/cases/meeting.py)
+                raise Refusal("staff_meeting_no_show", ref=case.ref)
             authorize(Action.NO_SHOW, case, person_id, directory)
         elif action == A.RESUME:
             authorize(Action.RESUME, case, person_id, directory)

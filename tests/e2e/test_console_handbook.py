@@ -45,7 +45,8 @@ MEETINGS = """\
 /boka GFI-2026-0001 2026-11-25T13:00 plats="Rum 3" enheter=soc-norr,beroende mötesform=tjänsteperson syfte=förberedelse
 /tid 2026-11-25T15:00
 /uteblev GFI-2026-0001
-/boka GFI-2026-0001 2026-11-30T13:00 plats="Rum 3" enheter=soc-norr,beroende informerad=ja
+/boka GFI-2026-0001 2026-11-26T13:00 plats="Rum 4" enheter=soc-norr,beroende
+/boka GFI-2026-0001 2026-11-30T13:00 plats="Rum 3" enheter=soc-norr,beroende mötesform=gfi informerad=ja
 /tid 2026-11-30T15:00
 /utfall GFI-2026-0001 sip utvärdering=ja mandat=nej
 /utfall GFI-2026-0001 sip utvärdering=ja delaktighet=7
@@ -65,6 +66,12 @@ def test_a_tjanstepersonmote_the_individual_informed_and_what_the_outcome_record
     booked = section(out, "→ @maria.sand: Tjänstepersonmöte bokat för GFI-2026-0001", "@linnea.fors>")
     assert "utan den enskilde" in booked and "förberedelse inför GFI eller möte för upprättande av SIP" in booked
     assert "Mötet i GFI-2026-0001 är ett tjänstepersonmöte, där den enskilde inte deltar." in out
+    # no message offers /uteblev for a tjänstepersonmöte, which would then be refused (item 22)
+    staff_booked = section(out, "syfte=förberedelse", "@linnea.fors>")
+    assert "Registrera utfall: /utfall" in staff_booked and "/uteblev" not in staff_booked
+    # a rebooking without mötesform= keeps the tjänstepersonmöte and its purpose (noticed in #18's second pass)
+    moved = section(out, "→ @maria.sand: Tjänstepersonmöte bokat för GFI-2026-0001 (ombokat)", "@linnea.fors>")
+    assert "Rum 4" in moved and "förberedelse inför GFI" in moved
     gfi = section(out, "→ @maria.sand: GFI-möte bokat för GFI-2026-0001", "@linnea.fors>")
     assert "Den enskilde har informerats om vad mötet är och vilka som kommer." in gfi
     assert "En SIP kan upprättas vid GFI-mötet bara när de som medverkar har mandat att besluta" in out

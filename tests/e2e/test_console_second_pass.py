@@ -63,6 +63,7 @@ CORRECTIONS = """\
 /utfall GFI-2026-0001 sip utvärdering=ja
 /utfall GFI-2026-0001 kartläggning utvärdering=ja
 /utfall GFI-2026-0001 sip utvärdering=ja
+/utfall GFI-2026-0001 sip utvärdering=ja
 /avsluta GFI-2026-0001 sip
 /uppföljning GFI-2026-0001 maria.sand 2026-12-14 "Stämma av"
 /avsluta GFI-2026-0001 sip-vid-gfi följ-upp=avbryt
@@ -87,6 +88,11 @@ def test_a_wrong_outcome_is_corrected_and_contradictions_are_asked(tmp_path: Pat
     assert "Utfall registrerat: SIP upprättad vid GFI" in history
     assert "Utfall rättat: gemensam kartläggning/utredning (var: SIP upprättad vid GFI)" in history
     assert "Förslag till uppföljning 1 lämnat" in history and "Uppföljning tillagd" not in history
+    # the same outcome again: said to be recorded already, nothing changed (no "rättat: X (var: X)")
+    assert ("Utfallet i GFI-2026-0001 är redan registrerat: SIP upprättad vid GFI. Inget ändrades; välj ett annat "
+            "utfall om det blev fel.") in out
+    assert "(var: SIP upprättad vid GFI)" in history and history.count("Utfall rättat") == 2
+    assert "Utfall rättat: SIP upprättad vid GFI (var: SIP upprättad vid GFI)" not in out
     assert "\n\n" not in history  # one line per row
 
 
