@@ -1,6 +1,7 @@
 """Matters handed to the samverkansnivå (issue #18 item 4): a coordinator taking a question up (*ta upp på
 samverkansnivå*) hands it to the principal pair's samverkansgrupp or lokalt samråd named in the directory; its
-contact people are told, and the matter is tracked, open, until someone records what was decided; then
+contact people are told, and the matter is tracked, open, until someone records what was decided (on every
+channel: the console's /samverkansbeslut, the contacts' button on Slack and Teams, which opens a form); then
 everyone involved is told. Without a group in the directory the question stays with the coordinators (the brist
 draft) as before."""
 
@@ -16,6 +17,8 @@ from bot.cases.models import Case
 from bot.cases.visibility import Level, level
 from bot.errors import FieldError, Refusal
 from bot.fields import clean_fields
+from bot.messages import actions as A
+from bot.messages.model import Offer
 from bot.samverkan.groups import SamverkanGroup
 from bot.store import Tx
 from bot.store import samverkan as store
@@ -25,6 +28,11 @@ if TYPE_CHECKING:
     from bot.ladder.models import AwaitingItem
 
 OUTCOME = "beslut"  # the field key (bot/fields.py MAX_LENGTH)
+
+
+def decide_offer(ref: str, matter_id: int) -> Offer:
+    """Recording the samverkansnivå's decision on matter `matter_id` (about case `ref`): a form."""
+    return Offer(A.SAMVERKAN_DECIDE, ref, item=matter_id, primary=True)
 
 
 @dataclass(frozen=True)
@@ -91,7 +99,7 @@ class SamverkanService:
                         tx, pid, "samverkan_matter", case_id=case.id, case_ref=case.ref, urgent=case.urgent,
                         dedupe_key=f"samverkan:{matter_id}:{pid}", matter_id=matter_id, group=group.name,
                         ref=case.ref, kind=item.kind.value, since=item.since, actor=actor_id,
-                        units=parties(case),
+                        units=parties(case), offers=(decide_offer(case.ref, matter_id),),
                     )
             row = await store.get(tx, matter_id)
         assert row is not None
@@ -103,6 +111,35 @@ class SamverkanService:
         async with self.cases.db.read() as tx:
             rows = await store.of_groups(tx, list(groups))
         return [(Matter.from_row(r), groups[r["group_id"]]) for r in rows if r["group_id"] in groups]
+
+    def _decidable(self, row: dict[str, Any] | None, actor_id: str, matter_id: int) -> SamverkanGroup:
+        """The rule for recording a decision: the matter is one of the person's groups' (else not found, as for
+        a matter that does not exist) and still open. Returns its group."""
+        group = next((g for g in self.directory.data.samverkan if row and g.id == row["group_id"]), None)
+        if row is None or group is None or actor_id not in self.members(group):
+            raise Refusal("samverkan_matter_not_found", matter=matter_id)
+        if row["handled_at"]:
+            raise Refusal("samverkan_matter_handled", matter=matter_id, by=row["handled_by"],
+                          at=datetime.fromisoformat(row["handled_at"]))
+        return group
+
+    async def _refused(self, actor_id: str, refusal: Refusal) -> None:
+        async with self.cases.db.transaction() as tx:
+            await audit.record(tx, at=self.cases.clock.now(), actor_id=actor_id, action="samverkan_decide",
+                               result="refused", reason=refusal.code)
+
+    async def decidable(self, actor_id: str, matter_id: int) -> tuple[Matter, SamverkanGroup]:
+        """The open matter and its group, for the form that records the decision (Slack, Teams): refused, and
+        audited, as `decide` would refuse it. The form shows no free text of the case."""
+        try:
+            async with self.cases.db.read() as tx:
+                row = await store.get(tx, matter_id)
+            group = self._decidable(row, actor_id, matter_id)
+        except Refusal as refusal:
+            await self._refused(actor_id, refusal)
+            raise
+        assert row is not None
+        return Matter.from_row(row), group
 
     async def decide(self, actor_id: str, matter_id: int, outcome: str) -> Matter:
         """Record what the samverkansnivå decided: the matter is handled; whoever took it up, the group's
@@ -117,12 +154,8 @@ class SamverkanService:
         try:
             async with self.cases.db.transaction() as tx:
                 row = await store.get(tx, matter_id)
-                group = next((g for g in self.directory.data.samverkan if row and g.id == row["group_id"]), None)
-                if row is None or group is None or actor_id not in self.members(group):
-                    raise Refusal("samverkan_matter_not_found", matter=matter_id)
-                if row["handled_at"]:
-                    raise Refusal("samverkan_matter_handled", matter=matter_id, by=row["handled_by"],
-                                  at=datetime.fromisoformat(row["handled_at"]))
+                group = self._decidable(row, actor_id, matter_id)
+                assert row is not None
                 await store.decide(tx, matter_id, actor_id, text, now)
                 case = await self.cases.load(tx, row["case_ref"])
                 await audit.record(tx, at=now, actor_id=actor_id, action="samverkan_decide", case_id=case.id,
@@ -140,9 +173,7 @@ class SamverkanService:
                     )
                 done = await store.get(tx, matter_id)
         except Refusal as refusal:
-            async with self.cases.db.transaction() as tx:
-                await audit.record(tx, at=now, actor_id=actor_id, action="samverkan_decide", result="refused",
-                                   reason=refusal.code)
+            await self._refused(actor_id, refusal)
             raise
         assert done is not None
         return Matter.from_row(done)

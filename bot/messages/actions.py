@@ -45,6 +45,7 @@ JOURNAL = "journal"  # the journal record: plain text to paste into one's own jo
 DISPUTE = "dispute"  # a form: why the case is not the receiving unit's (tvist)
 SETTLE_DISPUTE = "settle_dispute"  # a form: what was agreed (a proposal, or the other side's confirmation)
 CONFIRM_AGREEMENT = "confirm_agreement"  # the other side's proposal is agreed: the dispute is settled (confirmed)
+SAMVERKAN_DECIDE = "samverkan_decide"  # item = the matter: its samverkansgrupp records what was decided (a form)
 TO_SAMVERKAN = "to_samverkan"  # item = the awaiting item: a coordinator opens the brist draft for the samverkansnivå
 # Reports of brister i samverkan (item-less; ref = the report's BRIST-ÅÅÅÅ-NNNN)
 BRIST_MEASURES = "brist_measures"
@@ -118,6 +119,8 @@ _SPECS: tuple[ActionSpec, ...] = (
     ActionSpec(SETTLE_DISPUTE, '/enig {ref} "<vad som överenskoms>"', "gfi_settle_open", form=True),
     ActionSpec(CONFIRM_AGREEMENT, "/enig {ref}", "gfi_agree"),
     ActionSpec(TO_SAMVERKAN, "/samverkan {item}", "ladder_samverkan", value="{item}"),
+    ActionSpec(SAMVERKAN_DECIDE, '/samverkansbeslut {item} "<beslut>"', "samverkan_decide_open", value="{item}",
+               form=True),
     ActionSpec(BRIST_MEASURES, '/åtgärd {ref} "<vidtagna åtgärder>"', "brist_measures_open", form=True),
     ActionSpec(BRIST_DIALOGUE, '/dialog {ref} "<resultat av dialogen>"', "brist_dialogue_open", form=True),
     ActionSpec(BRIST_CLOSE, "/stäng {ref}", "brist_close"),

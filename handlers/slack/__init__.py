@@ -11,7 +11,7 @@ from bot.core import Core
 
 def register(app: AsyncApp, core: Core, ctx: SlackContext | None = None) -> SlackContext:
     """Register every listener on `app`; returns the shared context (built from `app.client` if not given)."""
-    from handlers.slack import absence, actions, brister, commands, home, ladder, stats, suggest, views
+    from handlers.slack import absence, actions, brister, commands, home, ladder, samverkan, stats, suggest, views
 
     if ctx is None:
         ctx = SlackContext(core, app.client)
@@ -24,4 +24,5 @@ def register(app: AsyncApp, core: Core, ctx: SlackContext | None = None) -> Slac
     stats.register(app, ctx)
     absence.register(app, ctx)
     suggest.register(app, ctx)
+    samverkan.register(app, ctx)
     return ctx

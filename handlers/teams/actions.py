@@ -22,7 +22,7 @@ from bot.channels.teams import cards, refresh
 from bot.channels.teams import home as teams_home
 from bot.channels.teams.app import TeamsContext
 from bot.errors import FieldError, Refusal
-from handlers.teams import absence, brister, forms, home
+from handlers.teams import absence, brister, forms, home, samverkan
 from handlers.teams.answers import claim_key, done, done_card, ref_of, refused, response
 from handlers.teams.answers import item_of as _item
 from handlers.teams.case_forms import FORM_VERBS, form_again, open_form, request, submit_form
@@ -33,7 +33,8 @@ log = logging.getLogger("handlers.teams.actions")
 
 # Verbs that act at once; the others open a form first. Together they cover every action a message can
 # offer (bot/messages/actions.py) but "open", which Teams needs no handler for: the card is the case.
-# The brist verbs are handled in handlers/teams/brister.py.
+# The brist verbs are handled in handlers/teams/brister.py, the samverkansnivå's decision in
+# handlers/teams/samverkan.py.
 CASE_IMMEDIATE_VERBS = frozenset({"acknowledge", "no_show", "reopen", "withdraw_consent", "complete_follow_up",
                                   "take_over", "nudge", "resume", "journal", "to_samverkan",
                                   "accept_follow_up", "decline_follow_up", "confirm_agreement"})
@@ -162,6 +163,8 @@ async def on_execute(ctx: TeamsContext, context: TurnContext, state: TurnState, 
     await ctx.identity.remember_chat(context, person_id, "message")
     if verb in brister.VERBS:
         return response(await brister.answer(ctx, person_id, verb, data, claim_key(person_id, verb, data)))
+    if verb in samverkan.VERBS:
+        return response(await samverkan.answer(ctx, person_id, verb, data, claim_key(person_id, verb, data)))
     if verb in absence.VERBS:
         return response(await absence.answer(ctx, person_id, verb, data, claim_key(person_id, verb, data)))
     if verb == refresh.CASE_CARD:  # a delivered card refreshed for its recipient: shown each time

@@ -84,3 +84,47 @@ async def test_a_coordinator_takes_the_dispute_to_the_samverkansniva_by_button(b
     assert "Socialtjänstens uppdrag" not in str(told.params)
     [(matter, _)] = await bot.core.disputes.samverkan.matters("jonas.sjo")
     assert matter.is_open and matter.case_ref == ref
+
+
+async def test_the_samverkansniva_records_its_decision_in_a_modal(bot: SlackBot, clock: FrozenClock) -> None:
+    """Issue #18 item 4 on Slack: the contact person's button on the matter opens a modal; the decision is recorded
+    through the same rule as the console's /samverkansbeslut, and everyone concerned is told."""
+    ref = await file_request(bot)
+    await bot.core.cases.assign("fatima.ali", ref, ["linnea.fors"])
+    await bot.core.disputes.dispute("linnea.fors", ref, "Socialtjänstens uppdrag")
+    clock.set(local("2026-11-25T11:00"))
+    await bot.core.tick()
+    [alert] = await bot.dm(SARA, f"Ansvarstrappan (samordnare på samverkansnivå): {ref}")
+    item = next(value for action, value in action_ids(alert.params["blocks"]) if action == "ladder_samverkan")
+    await bot.click(SARA, "ladder_samverkan", item)
+    [told] = await bot.dm(JONAS, "Fråga till Samverkansgruppen psykiatri och missbruk, Åstad")
+    assert ("samverkan_decide_open", "1") in action_ids(told.params["blocks"])
+    # someone who is not a contact or coordinator of the group: not found, and no modal
+    await bot.click(LINNEA, "samverkan_decide_open", "1", trigger_id="trig-linnea")
+    await bot.ephemeral(LINNEA, "Hittar ingen fråga på samverkansnivå med nummer 1")
+    await bot.click(JONAS, "samverkan_decide_open", "1", trigger_id="trig-jonas")
+    view = await bot.opened_view("samverkan_decide")
+    assert view["private_metadata"] == "1" and "Socialtjänstens uppdrag" not in str(view)  # no free text
+    assert f"Fråga 1 till Samverkansgruppen psykiatri och missbruk, Åstad gäller {ref}" in str(view)
+    # nothing typed, or an identity number: back on the field, nothing recorded
+    empty = await bot.submit(JONAS, "samverkan_decide", {"beslut": plain_text_state(None)}, ref="1")
+    assert "måste fyllas i" in empty.json()["errors"]["beslut"]
+    bad = await bot.submit(JONAS, "samverkan_decide", {"beslut": plain_text_state("Gäller 19121212-1212")}, ref="1")
+    assert "personnummer" in bad.json()["errors"]["beslut"] and "1212" not in bad.text
+    [(matter, _)] = await bot.core.disputes.samverkan.matters("jonas.sjo")
+    assert matter.is_open
+    decision = {"beslut": plain_text_state("Socialtjänsten ansvarar; beroendemottagningen bidrar med behandling.")}
+    done = await bot.submit(JONAS, "samverkan_decide", decision, ref="1")
+    assert done.json()["response_action"] == "update" and "Beslutet i fråga 1" in str(done.json())
+    [(matter, _)] = await bot.core.disputes.samverkan.matters("jonas.sjo")
+    assert not matter.is_open and matter.handled_by == "jonas.sjo"
+    assert matter.outcome == "Socialtjänsten ansvarar; beroendemottagningen bidrar med behandling."
+    # everyone concerned is told; the decision's text only to those who see the whole case
+    [decided] = await bot.dm(MARIA, "Samverkansgruppen psykiatri och missbruk, Åstad har fattat beslut")
+    assert "Socialtjänsten ansvarar" in str(decided.params)
+    [summary] = await bot.dm(SARA, "Samverkansgruppen psykiatri och missbruk, Åstad har fattat beslut")
+    assert "Socialtjänsten ansvarar" not in str(summary.params)
+    # a second decision on the same matter is refused with who recorded the first
+    again = await bot.submit(JONAS, "samverkan_decide", {"beslut": plain_text_state("Annat")}, ref="1",
+                             view_id="V-again")
+    assert "Fråga 1 är redan hanterad: Jonas Sjö registrerade beslutet" in again.json()["errors"]["beslut"]

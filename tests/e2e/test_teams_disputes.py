@@ -1,5 +1,5 @@
-"""Disagreement is not silence on Teams (issue #10 item 7): the 'Inte vårt ärende' card form, and the settle form
-of a line manager (helena.ros, put on Teams for this test)."""
+"""Disagreement is not silence on Teams (issue #10 item 7): the 'Inte vårt ärende' card form, the settle form
+of a line manager (helena.ros, put on Teams for this test), and the samverkansgrupp's decision (jonas.sjo)."""
 
 from __future__ import annotations
 
@@ -9,19 +9,22 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FrozenClock
+from tests.conftest import local
 from tests.e2e.test_teams_lifecycle import file_request
 from tests.fakes import teams_bot
-from tests.fakes.teams import card_text
+from tests.fakes.teams import actions_of, card_text
 from tests.fakes.teams_bot import TeamsBot, running_teams
 
 HELENA = ("29:helena", "aad-helena", "helena.ros@rsv.example.se")
 CARINA = ("29:carina", "aad-carina", "carina.berg@astad.example.se")
+JONAS = ("29:jonas", "aad-jonas", "jonas.sjo@rsv.example.se")  # the samverkansgrupp's contact person
 
 
 @pytest.fixture
 async def bot(tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[TeamsBot]:
     monkeypatch.setitem(teams_bot.ON_TEAMS, "helena.ros", HELENA)
     monkeypatch.setitem(teams_bot.ON_TEAMS, "carina.berg", CARINA)
+    monkeypatch.setitem(teams_bot.ON_TEAMS, "jonas.sjo", JONAS)
     async with running_teams(tmp_path, clock) as running:
         yield running
 
@@ -62,3 +65,42 @@ async def test_only_a_coordinator_takes_a_question_to_the_samverkansniva(bot: Te
     item = next(h["id"] for h in await bot.core.ladder.history(ref) if h["kind"] == "dispute")
     card = (await bot.act("helena.ros", "to_samverkan", {"ref": ref, "item": str(item), "card": "t"})).card
     assert "Bara samordnare" in card_text(card)
+
+
+async def test_the_samverkansniva_records_its_decision_on_a_card(bot: TeamsBot, clock: FrozenClock) -> None:
+    """Issue #18 item 4 on Teams: the contact person's button on the matter's card answers with a form; the
+    decision is recorded through the same rule as the console's /samverkansbeslut and Slack's modal."""
+    await bot.say("jonas.sjo", "hjälp")  # the bot may write to his chat
+    ref = await file_request(bot)
+    await bot.core.cases.assign("fatima.ali", ref, ["linnea.fors"], None)
+    await bot.core.disputes.dispute("linnea.fors", ref, "Socialtjänstens uppdrag")
+    clock.set(local("2026-11-25T11:00"))  # nobody agreed within the business day: the coordinators
+    await bot.core.tick()
+    item = next(h["id"] for h in await bot.core.ladder.history(ref) if h["kind"] == "dispute")
+    taken = await bot.core.disputes.take_to_samverkan("sara.holm", item)
+    assert taken.matter is not None
+    matter_id = taken.matter.id
+    await bot.settle()
+    told = [c for c in bot.connector.cards(bot.chat("jonas.sjo")) if "Fråga till Samverkansgruppen" in card_text(c)]
+    assert told and "Socialtjänstens uppdrag" not in card_text(told[-1])
+    offered = [a for a in actions_of(told[-1]) if a["verb"] == "samverkan_decide"]
+    assert offered and offered[0]["data"]["item"] == matter_id
+    # someone outside the group: not found, no form
+    refused = (await bot.act("maria.sand", "samverkan_decide", {"ref": ref, "item": matter_id, "card": "m0"})).card
+    assert f"Hittar ingen fråga på samverkansnivå med nummer {matter_id}" in card_text(refused)
+    form = (await bot.act("jonas.sjo", "samverkan_decide", {"ref": ref, "item": matter_id, "card": "m1"})).card
+    assert "Samverkansnivåns beslut" in str(form) and "Socialtjänstens uppdrag" not in str(form)
+    assert [a["verb"] for a in actions_of(form)] == ["samverkan_decide"]
+    bad = (await bot.act("jonas.sjo", "samverkan_decide", {"ref": ref, "item": matter_id, "card": "m1",
+                                                          "submit": True, "beslut": "Gäller 19121212-1212"})).card
+    assert "Samverkansnivåns beslut innehåller ett personnummer" in card_text(bad)  # typed value kept on the card
+    [(matter, _)] = await bot.core.disputes.samverkan.matters("jonas.sjo")
+    assert matter.is_open
+    done = (await bot.act("jonas.sjo", "samverkan_decide", {"ref": ref, "item": matter_id, "card": "m1",
+                                                           "submit": True, "beslut": "Socialtjänsten ansvarar."})).card
+    assert f"Beslutet i fråga {matter_id} ({ref}) är registrerat" in card_text(done)
+    [(matter, _)] = await bot.core.disputes.samverkan.matters("jonas.sjo")
+    assert not matter.is_open and matter.outcome == "Socialtjänsten ansvarar." and matter.handled_by == "jonas.sjo"
+    again = (await bot.act("jonas.sjo", "samverkan_decide", {"ref": ref, "item": matter_id, "card": "m2",
+                                                            "submit": True, "beslut": "Annat"})).card
+    assert f"Fråga {matter_id} är redan hanterad" in card_text(again)

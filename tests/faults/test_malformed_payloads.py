@@ -115,16 +115,17 @@ ELEMENT_STATES = st.one_of(
 BLOCK_IDS = ["enhet", "typ", "kort", "kontakt", "samtycke", "omfattar", "avser", "avser_text", "form", "inhamtat",
              "giltigt", "bradskande", "barn", "personer", "annan", "datum", "tid", "plats", "enheter", "bekrafta",
              "till", "vantar_skal", "utfall", "utvardering", "agare", "vad", "skal", "annat", "nykontakt",
-             "aterkalla", "berorda", "orsaker", "handelse", "atgarder", "dialog", "text"]
+             "aterkalla", "berorda", "orsaker", "handelse", "atgarder", "dialog", "text", "beslut"]
 CALLBACKS = ["gfi_request", "gfi_assign", "gfi_reassign", "gfi_book", "gfi_hold_now", "gfi_wait", "gfi_outcome",
              "gfi_follow_up", "gfi_close", "gfi_renew", "gfi_withdraw_consent", "brist_report", "brist_dismiss",
-             "brist_measures", "brist_dialogue", "ladder_reassign", "nope"]
+             "brist_measures", "brist_dialogue", "ladder_reassign", "samverkan_decide", "nope"]
 ACTIONS = ["gfi_ack", "gfi_no_show", "gfi_reopen", "gfi_resume", "gfi_withdraw", "gfi_assign_open", "gfi_book_open",
            "gfi_close_open", "gfi_follow_up_open", "gfi_hold_now_open", "gfi_outcome_open", "gfi_renew_open",
            "gfi_wait_open", "gfi_withdraw_open", "gfi_follow_up_done", "gfi_open_request", "ladder_take_over",
            "ladder_nudge", "ladder_reassign", "brist_open", "brist_draft_open", "brist_draft_dismiss_open",
            "brist_year_report", "brist_measures_open", "brist_dialogue_open", "brist_close", "brist_report_open",
-           "stats_csv", "gfi_journal", "gfi_follow_up_accept", "gfi_follow_up_decline", "nope"]
+           "stats_csv", "gfi_journal", "gfi_follow_up_accept", "gfi_follow_up_decline", "samverkan_decide_open",
+           "nope"]
 BUTTON_VALUES = st.one_of(st.sampled_from(REFS), texts, st.builds(lambda r, i: f"{r}:{i}", st.sampled_from(REFS),
                                                                    st.integers(-2, 2**40)),
                           json_values.map(lambda v: json.dumps(v)))

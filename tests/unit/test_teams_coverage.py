@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.channels.teams import home as teams_home
 from bot.messages.actions import ACTIONS
-from handlers.teams import absence, brister, commands
+from handlers.teams import absence, brister, commands, samverkan
 from handlers.teams.actions import FORM_VERBS, IMMEDIATE_VERBS
 
 # Slack action ids that are not rows of the actions table (the Home's own buttons, the absence list) and
@@ -24,7 +24,7 @@ SLACK_ONLY = {
     "brist_year_report_previous": teams_home.YEAR_REPORT,  # the Home card has a button per year
     "stats_csv": teams_home.STATS_CSV,
 }
-TEAMS_VERBS = (FORM_VERBS | IMMEDIATE_VERBS | brister.VERBS | absence.VERBS | teams_home.VERBS
+TEAMS_VERBS = (FORM_VERBS | IMMEDIATE_VERBS | brister.VERBS | samverkan.VERBS | absence.VERBS | teams_home.VERBS
                | {commands.QUEUE_MORE, "request"})
 
 
