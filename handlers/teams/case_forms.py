@@ -13,7 +13,7 @@ from bot.channels.teams import cards
 from bot.channels.teams.app import TeamsContext
 from bot.errors import FieldError, Refusal
 from handlers.slack import forms as parse
-from handlers.teams import brister, forms
+from handlers.teams import brister, forms, samverkan
 from handlers.teams.answers import audit_refusal, done, item_of, ref_of
 from handlers.teams.commands import say
 
@@ -21,7 +21,7 @@ log = logging.getLogger("handlers.teams.case_forms")
 
 FORM_VERBS = frozenset({"assign", "book", "rebook", "book_again", "record_outcome", "add_follow_up", "close",
                         "wait", "hold_now", "appoint", "renew_consent", "withdraw_consent_form", "reassign", "dispute",
-                        "settle_dispute"}) | brister.FORM_VERBS
+                        "settle_dispute"}) | brister.FORM_VERBS | samverkan.VERBS
 BOOK_VERBS = frozenset({"book", "rebook", "book_again"})
 # The rule checked before a form opens (the service checks again on submit).
 PRECHECK = {"assign": Action.ASSIGN, "book": Action.BOOK, "rebook": Action.BOOK, "book_again": Action.BOOK,
