@@ -6,16 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.e2e.console_scenarios import acknowledged, section
 from tests.e2e.test_console import console
-
-
-def section(out: str, start: str, end: str | None = None) -> str:
-    """The output from the line containing `start` up to (not including) the next line containing `end`."""
-    lines = out.splitlines()
-    i = next(n for n, line in enumerate(lines) if start in line)
-    j = next((n for n, line in enumerate(lines[i + 1:], start=i + 1) if end and end in line), len(lines))
-    return "\n".join(lines[i:j])
-
 
 # --- item 5 and 6: children and what the consent covers, in view of the receiving side --------------------------
 
@@ -51,12 +43,7 @@ def test_children_and_the_consent_are_shown_where_the_case_is_worked(tmp_path: P
 
 # --- item 16 and 19: corrections, contradictions and the wording -------------------------------------------------
 
-CORRECTIONS = """\
-/gfi enhet=beroende typ=ny-en kort="man, 45 år" samtycke=ja barn=nej
-/som fatima.ali
-/fördela GFI-2026-0001 linnea.fors
-/som linnea.fors
-/kvittera GFI-2026-0001
+CORRECTIONS = acknowledged() + """\
 /hölls GFI-2026-0001 enheter=soc-norr,beroende
 /hölls GFI-2026-0001 enheter=soc-norr,beroende
 /uteblev GFI-2026-0001
@@ -96,12 +83,7 @@ def test_a_wrong_outcome_is_corrected_and_contradictions_are_asked(tmp_path: Pat
     assert "\n\n" not in history  # one line per row
 
 
-WORDING = """\
-/gfi enhet=beroende typ=ny-en kort="man, 45 år" samtycke=ja barn=nej omfattar=soc-norr,beroende,psykiatri
-/som fatima.ali
-/fördela GFI-2026-0001 linnea.fors
-/som linnea.fors
-/kvittera GFI-2026-0001
+WORDING = acknowledged('kort="man, 45 år" samtycke=ja barn=nej omfattar=soc-norr,beroende,psykiatri') + """\
 /boka GFI-2026-0001 2026-11-30T13:00 plats="Rum 3" enheter=soc-norr,beroende,psykiatri
 /som ingrid.vik
 /utse GFI-2026-0001 linnea.fors
@@ -125,12 +107,7 @@ def test_the_wording_as_staff_would_write_it(tmp_path: Path) -> None:
 
 # --- item 10: closing with open follow-ups asks first, tells the owners, and the journal says what became of them
 
-CLOSING = """\
-/gfi enhet=beroende typ=ny-en kort="man, 45 år" samtycke=ja barn=nej
-/som fatima.ali
-/fördela GFI-2026-0001 linnea.fors
-/som linnea.fors
-/kvittera GFI-2026-0001
+CLOSING = acknowledged() + """\
 /hölls GFI-2026-0001 enheter=soc-norr,beroende
 /utfall GFI-2026-0001 kartläggning utvärdering=ja
 /uppföljning GFI-2026-0001 sofia.grahn 2026-12-14 "Stämma av kartläggningen"
@@ -164,12 +141,7 @@ def test_closing_with_open_follow_ups_asks_tells_the_owners_and_journals_each(tm
 
 # --- item 17: after a full withdrawal, /visa says so, and the meeting is cancelled -------------------------------
 
-WITHDRAWN = """\
-/gfi enhet=beroende typ=ny-en kort="man, 45 år" samtycke=ja barn=nej
-/som fatima.ali
-/fördela GFI-2026-0001 linnea.fors
-/som linnea.fors
-/kvittera GFI-2026-0001
+WITHDRAWN = acknowledged() + """\
 /boka GFI-2026-0001 2026-11-30T13:00 plats="Rum 3" enheter=soc-norr,beroende
 /som maria.sand
 /tid 2026-11-24T11:00
@@ -187,12 +159,7 @@ def test_after_a_full_withdrawal_the_case_shows_it_and_the_meeting_is_cancelled(
 
 # --- item 9: a waiting case past its date is chased; /vänta on a waiting case extends it -------------------------
 
-WAITING = """\
-/gfi enhet=beroende typ=ny-en kort="man, 45 år" samtycke=ja barn=nej
-/som fatima.ali
-/fördela GFI-2026-0001 linnea.fors
-/som linnea.fors
-/kvittera GFI-2026-0001
+WAITING = acknowledged() + """\
 /vänta GFI-2026-0001 till=2026-11-27 skäl="Går inte att nå"
 /vänta GFI-2026-0001 till=2026-12-04 skäl="Inlagd på sjukhus, åter om en vecka"
 /tid 2026-12-04T10:00
