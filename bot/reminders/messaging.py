@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.cases import offers
 from bot.cases.consent import may_record
-from bot.cases.models import Case
+from bot.cases.models import Case, MeetingKind
 from bot.reminders.models import Timer, TimerKind
 from bot.store import Tx
 
@@ -57,6 +57,7 @@ async def send(service: ReminderService, tx: Tx, timer: Timer, case: Case, now: 
             tomorrow=follow_up_due is not None and follow_up_due == _local_date(service, now) + timedelta(days=1),
             consent_scope=case.consent_scope, waiting_until=case.waiting_until,
             children=case.children.value if case.children else None,
+            staff_only=case.meeting_kind is MeetingKind.STAFF,  # a tjänstepersonmöte: the individual does not come
             may_renew=may_record(case, pid, service.directory), requester=case.requester_id,
             offers=offers.for_message(TEMPLATES[timer.kind], case, pid, service.directory, number=number),
         )

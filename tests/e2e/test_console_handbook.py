@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.e2e.console_scenarios import acknowledged, section
 from tests.e2e.test_console import console
-from tests.e2e.test_console_second_pass import section
 
 FILED = """\
 /gfi enhet=beroende typ=ny-en kort="Folke, 40 år, alkohol" samtycke=ja barn=nej
@@ -35,12 +35,7 @@ def test_a_name_or_an_address_is_warned_about_and_other_contacts_have_their_own_
     assert "Andra kontakter: vårdcentralen, frivården" in section(out, "@linnea.fors> /visa", "Historik:")
 
 
-MEETINGS = """\
-/gfi enhet=beroende typ=ny-en kort="man, 45 år, alkohol" samtycke=ja barn=nej
-/som fatima.ali
-/fördela GFI-2026-0001 linnea.fors
-/som linnea.fors
-/kvittera GFI-2026-0001
+MEETINGS = acknowledged('kort="man, 45 år, alkohol" samtycke=ja barn=nej') + """\
 /boka GFI-2026-0001 2026-11-25T13:00 plats="Rum 3" enheter=soc-norr,beroende mötesform=tjänsteperson
 /boka GFI-2026-0001 2026-11-25T13:00 plats="Rum 3" enheter=soc-norr,beroende mötesform=tjänsteperson syfte=förberedelse
 /tid 2026-11-25T15:00
@@ -66,6 +61,11 @@ def test_a_tjanstepersonmote_the_individual_informed_and_what_the_outcome_record
     booked = section(out, "→ @maria.sand: Tjänstepersonmöte bokat för GFI-2026-0001", "@linnea.fors>")
     assert "utan den enskilde" in booked and "förberedelse inför GFI eller möte för upprättande av SIP" in booked
     assert "Mötet i GFI-2026-0001 är ett tjänstepersonmöte, där den enskilde inte deltar." in out
+    # the one who booked, and the preparation reminder, say it is a tjänstepersonmöte (not "GFI-mötet")
+    assert "→ @linnea.fors: Tjänstepersonmöte bokat för GFI-2026-0001: ons 25 nov 2026 kl. 13:00." in out
+    prepare = section(out, "→ @maria.sand: Förbered tjänstepersonmötet i GFI-2026-0001", "→ @")
+    assert "Den enskilde deltar inte i tjänstepersonmötet" in prepare
+    assert "Vet den enskilde vem som kommer" not in prepare and "Behövs ett tjänstepersonmöte först" not in prepare
     # no message offers /uteblev for a tjänstepersonmöte, which would then be refused (item 22)
     staff_booked = section(out, "syfte=förberedelse", "@linnea.fors>")
     assert "Registrera utfall: /utfall" in staff_booked and "/uteblev" not in staff_booked
