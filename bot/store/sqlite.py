@@ -8,8 +8,10 @@ and makes an erasure final on disk. `bot.store.postgres` is the PostgreSQL engin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,6 +26,12 @@ from bot.store.unit import READERS, Store, Worker, _Conn, _run
 log = logging.getLogger(__name__)
 
 _READONLY_DIRECTORY = getattr(sqlite3, "SQLITE_READONLY_DIRECTORY", 1544)
+# SQLite copies the write-ahead log back into the database (a checkpoint) by itself once the log has grown by
+# 1,000 pages, inside the commit that crossed the mark: that commit then holds the write lock for the copy (80–100
+# ms after a sweep's batch of messages, against the few milliseconds of its writes). So the write connection never
+# checkpoints; a connection of its own does, on its own thread, beside the writers and readers (PASSIVE: it neither
+# waits for nor blocks them), at most once per CHECKPOINT_SECONDS while there are writes.
+CHECKPOINT_SECONDS = 1.0
 
 
 async def _connect(path: str, name: str, *pragmas: str) -> _Conn:
@@ -67,6 +75,9 @@ class Database(Store):
 
     def __init__(self, path: Path | str, *, readers: int = READERS) -> None:
         super().__init__(str(path), readers=readers)
+        self._checkpointer: _Conn | None = None
+        self._checkpoint: asyncio.Task[None] | None = None
+        self._checkpointed = 0.0  # time.monotonic() of the last checkpoint begun
 
     async def open(self) -> None:
         """Connect, configure SQLite and apply pending migrations.
@@ -82,7 +93,7 @@ class Database(Store):
         try:
             self._writer = await _connect(
                 self.path, "gfi-db-write", "PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON",
-                "PRAGMA busy_timeout=5000", "PRAGMA synchronous=NORMAL",
+                "PRAGMA busy_timeout=5000", "PRAGMA synchronous=NORMAL", "PRAGMA wal_autocheckpoint=0",
                 # Deleted and overwritten content is zeroed, so erased free text does not linger in free pages.
                 "PRAGMA secure_delete=ON",
             )
@@ -129,6 +140,39 @@ class Database(Store):
             )
             self._read_conns.append(reader)
             self._idle.put_nowait(reader)
+        self._checkpointer = await _connect(self.path, "gfi-db-checkpoint", "PRAGMA busy_timeout=5000")
+
+    def _wrote(self) -> None:
+        """After a write: copy the log back into the database on the checkpoint thread, if it is time."""
+        super()._wrote()
+        if self._checkpointer is None or (self._checkpoint is not None and not self._checkpoint.done()):
+            return
+        now = time.monotonic()
+        if now - self._checkpointed >= CHECKPOINT_SECONDS:
+            self._checkpointed = now
+            self._checkpoint = asyncio.get_running_loop().create_task(
+                self._checkpoint_now(self._checkpointer), name="gfi-db-checkpoint")
+
+    async def _checkpoint_now(self, conn: _Conn) -> None:
+        try:
+            await conn.worker.call(_run, conn.conn, "PRAGMA wal_checkpoint(PASSIVE)", (), "row")
+        except sqlite3.Error as exc:  # the next write tries again
+            log.warning("checkpoint failed", extra={"event": "store.checkpoint_failed",
+                                                    "reason": getattr(exc, "sqlite_errorname", type(exc).__name__)})
+
+    async def _checkpoint_done(self) -> None:
+        """Wait for the checkpoint running, if any."""
+        if self._checkpoint is not None:
+            with contextlib.suppress(Exception):
+                await self._checkpoint
+            self._checkpoint = None
+
+    async def close(self) -> None:
+        await self._checkpoint_done()
+        if self._checkpointer is not None:
+            checkpointer, self._checkpointer = self._checkpointer, None
+            await checkpointer.close()
+        await super().close()
 
     def leadership(self) -> Leadership:
         """Who keeps time (`bot.store.leader`): on SQLite always this process, the one the store belongs to."""
@@ -142,6 +186,7 @@ class Database(Store):
         into the database and empties the -wal file. Returns False when a reader (e.g. `gfi-bot due`) kept the
         checkpoint from finishing (after the busy timeout); the next scrub finishes the job."""
         writer = self._write_conn()
+        await self._checkpoint_done()  # one checkpoint at a time
         async with self._lock:
             row = await writer.worker.call(_run, writer.conn, "PRAGMA wal_checkpoint(TRUNCATE)", (), "row")
         busy = bool(row is not None and row[0])

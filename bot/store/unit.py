@@ -63,11 +63,19 @@ class Worker:
 
 
 def _run(conn: Any, sql: str, params: Params, want: str) -> Any:
-    """One statement and what is wanted of it: the rows, the first row, the new row id or the rows changed."""
+    """One statement and what is wanted of it: the rows (as dicts), the first row, the new row id or the rows
+    changed."""
+    if want == "rows":  # as plain tuples, made dicts here: dict(sqlite3.Row) looks each column up by name
+        cursor = conn.cursor()
+        cursor.row_factory = None
+        try:
+            cursor.execute(sql, params)
+            names = [d[0] for d in cursor.description or ()]
+            return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+        finally:
+            cursor.close()
     cursor = conn.execute(sql, params)
     try:
-        if want == "rows":
-            return cursor.fetchall()
         if want == "row":
             return cursor.fetchone()
         if want == "lastrowid":
@@ -140,7 +148,7 @@ class Tx:
         return dict(row) if row is not None else None
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
-        return [dict(r) for r in await self._one(sql, params, "rows")]
+        return [r if type(r) is dict else dict(r) for r in await self._one(sql, params, "rows")]
 
     async def scalar(self, sql: str, params: Params = ()) -> Any:
         row = await self._one(sql, params, "row")
@@ -277,8 +285,12 @@ class Store:
             raise full from exc
         finally:
             _observe(time.perf_counter() - began)
-        self.space.wrote()
+        self._wrote()
         return result
+
+    def _wrote(self) -> None:
+        """After each write that committed (on the event loop): an engine may add its upkeep (SQLite checkpoints)."""
+        self.space.wrote()
 
     def _full(self, exc: Exception) -> Exception:
         """What a failed write raises: `StoreFull` when the disk is full (told to the operator once, see
@@ -315,7 +327,7 @@ class Store:
                 raise full from exc
             finally:
                 _observe(time.perf_counter() - began)
-            self.space.wrote()
+            self._wrote()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
