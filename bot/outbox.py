@@ -171,6 +171,34 @@ class Outbox:
             tx.after_commit(lambda: metrics.outbox_event(channel, "queued"))
         return queued
 
+    @staticmethod
+    def rows(planned: Sequence[tuple[Prepared, int | None, str | None]]) -> list[store.OutboxRow]:
+        """Prepared messages, each with its case id and reference, as the rows `put_rows` queues (plain code: made
+        before the transaction)."""
+        return [store.row(
+            created_at=p.created_at, case_id=case_id, case_ref=case_ref, recipient_id=p.recipient_id,
+            channel=p.channel, template=p.template, text=p.text, message=p.message, urgent=p.urgent,
+            earliest=p.earliest, dedupe_key=p.dedupe_key, reads=p.reads,
+        ) for p, case_id, case_ref in planned]
+
+    async def put_rows(self, tx: Tx, rows: Sequence[store.OutboxRow]) -> int:
+        """Queue the rows of prepared messages (`rows`) in a few statements (`put` for many: a sweep's batch);
+        returns how many were queued (those whose `dedupe_key` was queued before are not)."""
+        if not rows:
+            return 0
+        channels = await store.insert_many(tx, rows)
+
+        def counted() -> None:  # once committed: a transaction rolled back queued nothing
+            for channel in channels:
+                metrics.outbox_event(channel, "queued")
+
+        tx.after_commit(counted)
+        return len(channels)
+
+    async def put_many(self, tx: Tx, planned: Sequence[tuple[Prepared, int | None, str | None]]) -> int:
+        """`put_rows` of prepared messages, each with its case id and reference."""
+        return await self.put_rows(tx, self.rows(planned))
+
     async def enqueue(
         self,
         tx: Tx,

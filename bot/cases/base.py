@@ -151,19 +151,11 @@ class CaseEngine:
 
     async def load_many(self, tx: Tx, refs: list[str]) -> dict[str, Case]:
         """Several cases by (normalised) reference in three queries; a reference not found is left out."""
-        return {c.ref: c for c in await self._hydrate_many(tx, await case_store.find_by_refs(tx, refs))}
+        return build_many(await read_many(tx, refs))
 
     async def _hydrate_many(self, tx: Tx, rows: list[dict[str, Any]]) -> list[Case]:
         """Cases of several rows, in their order, with three queries in all (not three per case)."""
-        ids = [r["id"] for r in rows]
-        assignees = await case_store.assignees_of(tx, ids)
-        follow_ups = await case_store.follow_ups_of(tx, ids)
-        attending = await case_store.participants_of(tx, ids)
-        return [
-            Case.from_row(row, assignees[row["id"]], [follow_up_of(r) for r in follow_ups[row["id"]]],
-                          [participant_of(r) for r in attending[row["id"]]])
-            for row in rows
-        ]
+        return list(build_many(await _rows_of(tx, rows)).values())
 
     async def get(self, ref: str) -> Case:
         """A case as last committed (a read: it never waits behind a write)."""
@@ -219,3 +211,35 @@ class CaseEngine:
         except Refusal as refusal:
             await self._audit_refusal(actor_id, action.value, ref, refusal)
             raise
+
+
+@dataclass(frozen=True)
+class CaseRows:
+    """Several cases as read (`read_many`), to be built into `Case`s (`build_many`) where it suits: a sweep reads
+    them in its short read and builds them off the database thread."""
+
+    rows: list[dict[str, Any]]
+    assignees: dict[int, list[str]]
+    follow_ups: dict[int, list[dict[str, Any]]]
+    attending: dict[int, list[dict[str, Any]]]
+
+
+async def read_many(tx: Tx, refs: list[str]) -> CaseRows:
+    """The rows of several cases by reference (those that exist), in four queries."""
+    return await _rows_of(tx, await case_store.find_by_refs(tx, refs))
+
+
+async def _rows_of(tx: Tx, rows: list[dict[str, Any]]) -> CaseRows:
+    ids = [r["id"] for r in rows]
+    return CaseRows(rows, await case_store.assignees_of(tx, ids), await case_store.follow_ups_of(tx, ids),
+                    await case_store.participants_of(tx, ids))
+
+
+def build_many(read: CaseRows) -> dict[str, Case]:
+    """{ref: case} of cases read by `read_many`, in their order (plain code: no store)."""
+    cases = (
+        Case.from_row(row, read.assignees[row["id"]], [follow_up_of(r) for r in read.follow_ups[row["id"]]],
+                      [participant_of(r) for r in read.attending[row["id"]]])
+        for row in read.rows
+    )
+    return {c.ref: c for c in cases}

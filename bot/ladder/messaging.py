@@ -10,7 +10,7 @@ from bot.cases.models import Case
 from bot.cases.visibility import Level, level
 from bot.directory import Directory
 from bot.ladder.models import AwaitingItem, AwaitingKind
-from bot.outbox import Outbox
+from bot.outbox import Outbox, Prepared
 from bot.presence import stand_in
 from bot.store import Tx
 from bot.store import ladder as store
@@ -51,13 +51,14 @@ def rung_name(outbox: Outbox, title: str) -> str:
     return outbox.renderer.label("RUNGS", title)
 
 
-async def escalation(
-    outbox: Outbox, tx: Tx, item: AwaitingItem, case: Case, recipient: str, *, rung: int,
+def escalation(
+    outbox: Outbox, item: AwaitingItem, case: Case, recipient: str, *, rung: int,
     not_answered: list[str], skipped: list[str], top: bool, draft_id: int | None,
-) -> None:
-    """Alert one person on `rung`; deduplicated per item, rung and person."""
-    await outbox.enqueue(
-        tx, recipient, "escalation", case_id=item.case_id, case_ref=item.case_ref, urgent=case.urgent,
+) -> Prepared | None:
+    """The alert to one person on `rung`, described (queued by the climb's apply); deduplicated per item, rung
+    and person."""
+    return outbox.prepare(
+        recipient, "escalation", case_ref=item.case_ref, urgent=case.urgent,
         dedupe_key=f"ladder:{item.id}:{rung}:{recipient}",
         item_id=item.id, ref=item.case_ref, kind=item.kind.value, since=item.since,
         rung_title=rung_name(outbox, item.ladder.rungs[rung].title), not_answered=not_answered,
@@ -88,13 +89,14 @@ async def resolved(
 REQUESTER_TOLD = frozenset({AwaitingKind.DISTRIBUTION, AwaitingKind.ACKNOWLEDGEMENT, AwaitingKind.BOOKING})
 
 
-async def requester_escalated(outbox: Outbox, tx: Tx, item: AwaitingItem, case: Case, rung: int,
-                              people: list[str]) -> None:
-    """Tell the requester that her request went up the ladder, and to whom (summary: no free text)."""
+def requester_escalated(outbox: Outbox, item: AwaitingItem, case: Case, rung: int,
+                        people: list[str]) -> Prepared | None:
+    """The requester's notice that her request went up the ladder, and to whom (summary: no free text), described
+    (queued by the climb's apply); None when she is not told."""
     if item.kind not in REQUESTER_TOLD or case.requester_id in people or not people:
-        return
-    await outbox.enqueue(
-        tx, case.requester_id, "request_escalated", case_id=item.case_id, case_ref=item.case_ref,
+        return None
+    return outbox.prepare(
+        case.requester_id, "request_escalated", case_ref=item.case_ref,
         dedupe_key=f"ladder:{item.id}:{rung}:requester", ref=item.case_ref, kind=item.kind.value,
         since=item.since, unit=item.unit_id, people=people,
         rung_title=rung_name(outbox, item.ladder.rungs[rung].title),

@@ -1,15 +1,36 @@
-"""The case hook that keeps awaited items and reminders in step, and the sweep that fires what is due."""
+"""The case hook that keeps awaited items and reminders in step, and the sweep that fires what is due.
+
+A sweep works in batches of at most BATCH due rows (awaiting items and timers, earliest first), each in three
+steps, so that the write lock is held for the writes only:
+
+1. read the batch, whole, and the cases it belongs to, on a read connection (one trip);
+2. decide and describe (render) every row's messages and writes off the event loop and off the database thread
+   (`bot.ladder.climb`, `ReminderService.plan_fire`): a `Fire` per row;
+3. apply the fires in one short write transaction (`bot.ladder.fires.apply`): each row is re-checked there and
+   skipped if it changed since it was read (answered, moved, fired by an earlier sweep that stopped half way),
+   then the writes are a few bulk statements.
+
+Each batch commits its rows' marks with their messages, so a repeated, concurrent or interrupted sweep never
+fires a row twice and loses none. A row whose firing changes its case's other rows (an expired consent, the end
+of a wait), drafts a brist, or ends a climb otherwise (closed case, nobody left) is fired in a transaction of its
+own, in due order (the batch is cut before it). When a batch fails, its rows are fired one per transaction, so
+that only a broken row is set aside (retried later) and every other one fires once.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot.cases.base import CaseRows, build_many, read_many
 from bot.cases.models import Case, CaseState
-from bot.ladder.models import AwaitingKind
+from bot.ladder import climb as climbing
+from bot.ladder import fires
+from bot.ladder.fires import Fire
+from bot.ladder.models import AwaitingItem, AwaitingKind
 from bot.ladder.service import SYSTEM, LadderService
 from bot.reminders.service import ReminderService
 from bot.store import Tx, timers
@@ -23,9 +44,9 @@ log = logging.getLogger(__name__)
 Row = dict[str, Any]
 
 MAX_PER_SWEEP = 5000
-# Due items fired per transaction: enough to keep the per-commit cost small, few enough that one batch holds the
-# write lock for tens of milliseconds at most (an ack waits behind at most one batch).
-BATCH = 25
+# Due rows per batch: their writes take a few milliseconds in bulk (well under the 20 ms an ack may wait behind
+# one), and a sweep of 10³ is ten read trips and ten write transactions.
+BATCH = 100
 RETRY_AFTER = timedelta(hours=1)
 
 
@@ -43,89 +64,111 @@ class TimeHook:
         await self.reminders.sync(tx, case, now)
 
 
-async def sweep_due(core: Core) -> int:
-    """Fire every due awaiting item and timer, earliest first, in batches; returns how many were fired.
+@dataclass
+class Batch:
+    """The earliest due rows, whole, as (table, row) in due order (a timer before an item due at the same time),
+    and the rows of their cases, as read together (the cases are built from them off the database thread)."""
 
-    Each batch is one short transaction (at most BATCH items, so an ack never waits long behind a sweep):
-    it reads the earliest due rows and fires them, each marking its row in the same transaction, so a
-    repeated, concurrent or interrupted sweep cannot fire an item twice and its messages commit with the
-    mark. When an item fails, its batch is rolled back and fired again one item per transaction, so that
-    only the broken item is set aside (retried later) and every other one fires once.
-    """
+    rows: list[tuple[str, Row]] = field(default_factory=list)
+    cases: CaseRows | None = None
+
+
+@dataclass
+class Plan:
+    """A batch decided: the fires of its first rows, in due order, up to the first row that is fired alone
+    (`alone`, or None when none is)."""
+
+    fires: list[Fire] = field(default_factory=list)
+    alone: tuple[str, int] | None = None
+
+
+async def sweep_due(core: Core) -> int:
+    """Fire every due awaiting item and timer, earliest first, in batches (see the module); returns how many
+    rows were fired (or found changed and left to the next batch)."""
     hook = TimeHook(core.ladder, core.reminders)
     fired = 0
     while fired < MAX_PER_SWEEP:
         now = core.clock.now()
-        batch: list[tuple[str, int]] = []
-        try:
-            async def fire_batch(tx: Tx, now: datetime = now, fired: int = fired) -> None:  # one trip to the store
-                nonlocal batch
-                batch = await _due_batch(tx, now, min(BATCH, MAX_PER_SWEEP - fired))
-                read = await _read_batch(core, tx, batch)
-                for table, row_id in batch:
-                    row = read.rows.get((table, row_id))
-                    case = read.cases.get(row["case_ref"]) if row is not None else None
-                    if case is None:  # another row of the batch may change its case and rows: read them again
-                        row = None
-                    await _fire(core, hook, tx, table, row_id, now, row=row, case=case)
+        limit = min(BATCH, MAX_PER_SWEEP - fired)
 
-            await core.db.run(fire_batch)
-        except Exception:
-            if not batch:
-                raise
-            for table, row_id in batch:
-                await _fire_alone(core, hook, table, row_id, now)
-        if not batch:
+        async def read(tx: Tx, now: datetime = now, limit: int = limit) -> Batch:
+            return await read_batch(core, tx, now, limit)
+
+        batch = await core.db.run_read(read)
+        if not batch.rows:
             break
-        fired += len(batch)
+        plan = await asyncio.to_thread(plan_batch, core, batch, now)
+        if plan.fires:
+            await _apply(core, hook, plan.fires, now)
+        if plan.alone is not None:
+            await _fire_alone(core, hook, *plan.alone, now)
+        fired += len(plan.fires) + (plan.alone is not None)
     if fired >= MAX_PER_SWEEP:
         log.warning("sweep limit reached", extra={"event": "sweep.limit", "fired": fired})
     return fired
 
 
-async def _due_batch(tx: Tx, now: datetime, limit: int) -> list[tuple[str, int]]:
-    """The earliest due timers and awaiting items, at most `limit`, as (table, id); a timer comes
-    before an item due at the same time."""
-    due = [(r["due_at"], 0, r["id"]) for r in await timers.due_rows(tx, now, limit)]
-    due += [(r["due_at"], 1, r["id"]) for r in await awaiting.due_rows(tx, now, limit)]
-    due.sort()
-    return [("timers" if kind == 0 else "awaiting", row_id) for _, kind, row_id in due[:limit]]
+async def read_batch(core: Core, tx: Tx, now: datetime, limit: int) -> Batch:
+    """The earliest due timers and awaiting items, at most `limit`, and their cases, in a constant number of
+    queries (not a few per row)."""
+    due = [(r["due_at"], 0, r["id"], "timers", r) for r in await timers.due_timers(tx, now, limit)]
+    due += [(r["due_at"], 1, r["id"], "awaiting", r) for r in await awaiting.due_items(tx, now, limit)]
+    due.sort(key=lambda d: (d[0], d[1], d[2]))
+    batch = Batch([(table, row) for _, _, _, table, row in due[:limit]])
+    batch.cases = await read_many(tx, list(dict.fromkeys(row["case_ref"] for _, row in batch.rows)))
+    return batch
 
 
-@dataclass
-class _Read:
-    """A batch's rows and cases, read at once: {(table, id): row}, and {ref: case} for the cases that only one
-    row of the batch belongs to. Firing a row may change its case and the case's other rows, so the rows of a
-    case with several rows in the batch are read again when they come, not taken from here."""
-
-    rows: dict[tuple[str, int], Row] = field(default_factory=dict)
-    cases: dict[str, Case] = field(default_factory=dict)
-
-
-async def _read_batch(core: Core, tx: Tx, batch: list[tuple[str, int]]) -> _Read:
-    """Read a batch's rows and cases in a constant number of queries (not a few per row)."""
-    read = _Read()
-    for table, store in (("timers", timers), ("awaiting", awaiting)):
-        rows = await store.rows_by_id(tx, [row_id for t, row_id in batch if t == table])
-        read.rows.update(((table, row_id), row) for row_id, row in rows.items())
-    refs = Counter(row["case_ref"] for row in read.rows.values())
-    read.cases = await core.cases.load_many(tx, [ref for ref, n in refs.items() if n == 1])
-    return read
+def plan_batch(core: Core, batch: Batch, now: datetime) -> Plan:
+    """Decide and describe the batch's rows in due order, up to the first one that is fired alone (plain code:
+    it runs on a worker thread)."""
+    plan = Plan()
+    cases = build_many(batch.cases) if batch.cases is not None else {}
+    for table, row in batch.rows:
+        case = cases.get(row["case_ref"])
+        try:
+            fire = None if case is None else _plan_row(core, table, row, case, now)
+        except Exception:  # fired alone, where its error is logged and it is set aside
+            fire = None
+        if fire is None:
+            plan.alone = (table, int(row["id"]))
+            break
+        plan.fires.append(fire.ready())
+    return plan
 
 
-async def _fire(
-    core: Core, hook: TimeHook, tx: Tx, table: str, row_id: int, now: datetime,
-    *, row: Row | None = None, case: Case | None = None,
-) -> None:
+def _plan_row(core: Core, table: str, row: Row, case: Case, now: datetime) -> Fire | None:
+    """One row's fire, or None when it is fired alone."""
+    if table == "timers":
+        return core.reminders.plan_fire(row, case, now)
+    climb = climbing.decide(core.ladder, AwaitingItem.from_row(row), case, now)
+    if climb.outcome != climbing.CLIMB or climb.drafts:
+        return None
+    return climbing.plan(core.ladder, climb, str(row["due_at"]), now)
+
+
+async def _apply(core: Core, hook: TimeHook, planned: list[Fire], now: datetime) -> None:
+    """Apply a batch's fires in one transaction; if that fails, fire its rows one by one."""
+    async def apply(tx: Tx) -> None:
+        await fires.apply(tx, core.outbox, planned, now)
+
+    try:
+        await core.db.run(apply)
+    except Exception:
+        for f in planned:
+            await _fire_alone(core, hook, f.table, f.row_id, now)
+
+
+async def _fire(core: Core, hook: TimeHook, tx: Tx, table: str, row_id: int, now: datetime) -> None:
     """Fire one due row in the caller's transaction (a row no longer due is left alone by its service)."""
     if table == "timers":
-        paused = await core.reminders.fire(tx, row_id, now, row=row, case=case)
+        paused = await core.reminders.fire(tx, row_id, now)
         if paused is not None:
             case = await core.cases.load(tx, paused.ref)
             action = "waiting_ends" if case.state is CaseState.WAITING else "consent_expired"
             await hook.after_action(tx, case, action, SYSTEM, now)
     else:
-        await core.ladder.climb(tx, row_id, now, row=row, case=case)
+        await core.ladder.climb(tx, row_id, now)
 
 
 async def _fire_alone(core: Core, hook: TimeHook, table: str, row_id: int, now: datetime) -> None:

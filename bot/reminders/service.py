@@ -16,6 +16,7 @@ from bot.calendar import BusinessCalendar, office_of
 from bot.cases.models import Case, CaseState
 from bot.clock import iso
 from bot.directory import Directory
+from bot.ladder.fires import Fire
 from bot.outbox import Outbox
 from bot.reminders import messaging
 from bot.reminders.models import FOLLOW_UP_KINDS, MEETING_KINDS, Timer, TimerKind
@@ -121,6 +122,26 @@ class ReminderService:
         if timer.kind in FOLLOW_UP_KINDS:
             return any(str(f.id) == timer.key and f.done_at is None and f.counts for f in case.follow_ups)
         return timer.key == case.consent_valid_until.isoformat()
+
+    def plan_fire(self, row: dict[str, Any], case: Case, now: datetime) -> Fire | None:
+        """A due timer's writes and messages, described before the sweep's transaction (its row and case as
+        read); None when firing it changes the case's other items and timers (the consent expired, a wait
+        ended): the sweep fires those in a transaction of their own (`fire`)."""
+        timer = Timer.from_row(row)
+        fire = Fire(table="timers", row_id=timer.id, due_at=str(row["due_at"]), case_id=timer.case_id,
+                    case_ref=timer.case_ref)
+        if not self._still_valid(timer, case, now):
+            fire.outcome = "stale"
+            fire.done = lambda: log.info("timer stale", extra={
+                "event": "timer.stale", "case_ref": case.ref, "timer_id": timer.id, "kind": timer.kind.value})
+            return fire
+        if timer.kind in (TimerKind.CONSENT_EXPIRED, TimerKind.WAITING_ENDS):
+            return None
+        fire.outcome = "fired"
+        fire.messages = messaging.plan(self, timer, case, now)
+        fire.done = lambda: log.info("timer fired", extra={
+            "event": "timer.fired", "case_ref": case.ref, "timer_id": timer.id, "kind": timer.kind.value})
+        return fire
 
     async def fire(
         self, tx: Tx, timer_id: int, now: datetime, *, row: dict[str, Any] | None = None, case: Case | None = None

@@ -115,6 +115,26 @@ async def rows_by_id(tx: Tx, ids: list[int]) -> dict[int, Row]:
     return {r["id"]: r for r in rows}
 
 
+async def due_items(tx: Tx, now: datetime, limit: int) -> list[Row]:
+    """The open items due at or before `now`, whole, earliest first, at most `limit` (the sweep's read)."""
+    return await tx.fetchall(
+        "SELECT * FROM awaiting WHERE resolved_at IS NULL AND due_at IS NOT NULL AND due_at <= ? "
+        "ORDER BY due_at, id LIMIT ?",
+        (iso(now), limit),
+    )
+
+
+async def lock_open(tx: Tx, ids: list[int], lock: str = "") -> dict[int, Row]:
+    """The open items among `ids` (id, rung, due_at as stored), by id, in one query; `lock` is the dialect's
+    clause that locks them (`skip_locked`), or nothing."""
+    if not ids:
+        return {}
+    marks = ", ".join("?" * len(ids))
+    rows = await tx.fetchall(
+        f"SELECT id, rung, due_at FROM awaiting WHERE id IN ({marks}) AND resolved_at IS NULL{lock}", ids)
+    return {r["id"]: r for r in rows}
+
+
 async def is_due(tx: Tx, row_id: int, now: datetime) -> bool:
     """Whether the item is open and due at or before `now`."""
     return bool(await tx.scalar(
@@ -201,6 +221,19 @@ async def set_climbed(
         "UPDATE awaiting SET rung = ?, due_at = ?, alerted = ?, skipped = ?, escalated_at = ? WHERE id = ?",
         (rung, iso(due_at) if due_at else None, json.dumps(alerted), json.dumps(skipped), iso(now), item_id),
     )
+
+
+async def climb_many(
+    tx: Tx, rows: list[tuple[int, int, str | None, list[str], list[str]]], now: datetime
+) -> None:
+    """Record several climbs in one statement each way: (id, rung, due_at as stored or None on the top rung,
+    alerted, skipped)."""
+    if rows:
+        await tx.executemany(
+            "UPDATE awaiting SET rung = ?, due_at = ?, alerted = ?, skipped = ?, escalated_at = ? WHERE id = ?",
+            [(rung, due_at, json.dumps(alerted), json.dumps(skipped), iso(now), item_id)
+             for item_id, rung, due_at, alerted, skipped in rows],
+        )
 
 
 async def postpone(tx: Tx, item_id: int, due_at: datetime) -> None:

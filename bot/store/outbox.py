@@ -25,6 +25,42 @@ async def insert(tx: Tx, *, created_at: datetime, case_id: int | None, case_ref:
     return None if row_id is None else int(row_id)
 
 
+_COLUMNS = ("created_at", "case_id", "case_ref", "recipient_id", "channel", "template", "text", "message", "urgent",
+            "not_before", "next_attempt_at", "dedupe_key", "reads")
+INSERT_ROWS = 500  # rows per multi-row INSERT (13 parameters a row: well under either engine's limit)
+
+
+OutboxRow = tuple[Any, ...]
+
+
+def row(*, created_at: datetime, case_id: int | None, case_ref: str | None, recipient_id: str, channel: str,
+        template: str, text: str, message: str | None, urgent: bool, earliest: datetime, dedupe_key: str | None,
+        reads: str | None) -> OutboxRow:
+    """One row for `insert_many` (as `insert` takes it), made before the transaction: plain values only."""
+    at = earliest.isoformat()
+    return (created_at.isoformat(), case_id, case_ref, recipient_id, channel, template, text, message, int(urgent),
+            at, at, dedupe_key, reads)
+
+
+def _values(count: int) -> str:
+    return ", ".join(["(" + ", ".join("?" * len(_COLUMNS)) + ")"] * count)
+
+
+async def insert_many(tx: Tx, rows: Sequence[OutboxRow]) -> list[str]:
+    """Queue several rows (`row`) with one multi-row INSERT per INSERT_ROWS; a row whose `dedupe_key` was queued
+    before is left out. Returns the channel of each row queued."""
+    queued: list[str] = []
+    for start in range(0, len(rows), INSERT_ROWS):
+        chunk = rows[start:start + INSERT_ROWS]
+        found = await tx.fetchall(
+            f"INSERT INTO outbox ({', '.join(_COLUMNS)}) VALUES {_values(len(chunk))} "
+            "ON CONFLICT (dedupe_key) DO NOTHING RETURNING channel",
+            [value for r in chunk for value in r],
+        )
+        queued += [str(r["channel"]) for r in found]
+    return queued
+
+
 def showing(refs: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
     """SQL condition (and its parameters) for the rows whose `reads` names any of these cases: a message that
     shows cases without being their own message (a distribution queue lists several; its case_id is NULL).

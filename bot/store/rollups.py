@@ -6,6 +6,7 @@ and reads it. Tables: `stats_hours`, `stats_waits`, `stats_escalations`, `stats_
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -71,6 +72,18 @@ async def add_escalation(tx: Tx, hour: str, unit_id: str, rung: int, rung_title:
         "ON CONFLICT (hour_utc, unit_id, rung, rung_title) DO UPDATE SET n = stats_escalations.n + 1",
         (hour, unit_id, rung, rung_title),
     )
+
+
+async def add_escalations(tx: Tx, hour: str, rows: list[tuple[str, int, str]]) -> None:
+    """`add_escalation` for several escalations of one hour, (unit_id, rung, rung_title) each, in one statement."""
+    counted = Counter(rows)
+    if counted:
+        values = ", ".join(["(?, ?, ?, ?, ?)"] * len(counted))
+        await tx.execute(
+            f"INSERT INTO stats_escalations (hour_utc, unit_id, rung, rung_title, n) VALUES {values} "
+            "ON CONFLICT (hour_utc, unit_id, rung, rung_title) DO UPDATE SET n = stats_escalations.n + excluded.n",
+            [value for (unit_id, rung, title), n in counted.items() for value in (hour, unit_id, rung, title, n)],
+        )
 
 
 # --- the report (bounded: one row per unit, per unit and wait, per unit and rung) -----------------

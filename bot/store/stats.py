@@ -52,6 +52,19 @@ async def insert_escalation_fact(tx: Tx, unit_id: str, kind: str, rung: int, run
     await rollups.add_escalation(tx, when[:13], unit_id, rung, rung_title)
 
 
+async def insert_escalation_facts(tx: Tx, rows: list[tuple[str, str, int, str]], at: datetime) -> None:
+    """Several escalations at once, all at `at`: (unit_id, kind, rung, rung_title); and as many more in the
+    rollup of their hour (`bot.store.rollups`)."""
+    when = iso(at)
+    assert when is not None
+    if rows:
+        await tx.executemany(
+            "INSERT INTO escalation_facts (unit_id, kind, rung, rung_title, at) VALUES (?, ?, ?, ?, ?)",
+            [(*row, when) for row in rows],
+        )
+        await rollups.add_escalations(tx, when[:13], [(unit_id, rung, title) for unit_id, _, rung, title in rows])
+
+
 # --- retention ----------------------------------------------------------------------------------
 async def purgeable_cases(tx: Tx, closed_before: datetime) -> list[Row]:
     """Closed cases whose closing is older than `closed_before`, oldest first (id, ref, closed_at, reason)."""

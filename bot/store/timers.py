@@ -49,6 +49,23 @@ async def rows_by_id(tx: Tx, ids: list[int]) -> dict[int, Row]:
     return {r["id"]: r for r in rows}
 
 
+async def due_timers(tx: Tx, now: datetime, limit: int) -> list[Row]:
+    """The pending timers due at or before `now`, whole, earliest first, at most `limit` (the sweep's read)."""
+    return await tx.fetchall(
+        "SELECT * FROM timers WHERE done_at IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?", (iso(now), limit)
+    )
+
+
+async def lock_pending(tx: Tx, ids: list[int], lock: str = "") -> dict[int, str]:
+    """{id: due_at as stored} of the pending timers among `ids`, in one query; `lock` is the dialect's clause
+    that locks them (`skip_locked`), or nothing."""
+    if not ids:
+        return {}
+    marks = ", ".join("?" * len(ids))
+    rows = await tx.fetchall(f"SELECT id, due_at FROM timers WHERE id IN ({marks}) AND done_at IS NULL{lock}", ids)
+    return {r["id"]: r["due_at"] for r in rows}
+
+
 async def is_due(tx: Tx, row_id: int, now: datetime) -> bool:
     """Whether the timer is pending and due at or before `now`."""
     return bool(await tx.scalar(
@@ -84,6 +101,13 @@ async def cancel(tx: Tx, timer_id: int, now: datetime) -> None:
 async def finish(tx: Tx, timer_id: int, outcome: str, now: datetime) -> None:
     """Mark a timer done with `outcome` ('fired' or 'stale')."""
     await tx.execute("UPDATE timers SET done_at = ?, outcome = ? WHERE id = ?", (iso(now), outcome, timer_id))
+
+
+async def finish_many(tx: Tx, rows: list[tuple[int, str]], now: datetime) -> None:
+    """Mark several timers done, each with its outcome: (id, outcome)."""
+    if rows:
+        await tx.executemany("UPDATE timers SET done_at = ?, outcome = ? WHERE id = ?",
+                             [(iso(now), outcome, timer_id) for timer_id, outcome in rows])
 
 
 async def postpone(tx: Tx, timer_id: int, due_at: datetime) -> None:

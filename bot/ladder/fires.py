@@ -1,0 +1,97 @@
+"""Applying what the sweep decided: each due row's writes (a `Fire`), a batch of them in one short transaction.
+
+The sweep reads the due rows on a read connection, decides and describes (renders) off the database thread,
+and only then takes the write lock (`bot.ladder.scheduled`). Between the read and the apply anything may have
+happened (an answer, another instance, an earlier sweep that stopped half way), so the apply first locks and
+re-reads the rows and skips each whose state changed since it was read: an awaiting item no longer open, on
+another rung or with another due time; a timer no longer pending or moved. A row skipped is read again, as it
+is now, by the sweep's next batch (if it is still due). The writes of the rows that pass are bulk statements (a
+few per batch, not a few per row), so a batch of a hundred rows holds the lock for milliseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot import audit, metrics
+from bot.outbox import Outbox, Prepared
+from bot.store import Tx, dialects, timers
+from bot.store import ladder as awaiting
+from bot.store import stats as stats_store
+from bot.store.outbox import OutboxRow
+
+SYSTEM = "system"
+
+
+@dataclass
+class Fire:
+    """One due row's writes, decided and described before the transaction that applies them.
+
+    `due_at` (and for an item `rung`) is the row as read: the apply skips the row when it is no longer so.
+    An item's `climbed` is (rung, due_at, alerted, skipped) after the climb, `skipped` the (kind, title) of the
+    rungs skipped now (audited), `fact` its escalation fact (unit, kind, rung, title); a timer's `outcome` is
+    'fired' or 'stale'. `done` is called once the batch has committed (log lines)."""
+
+    table: str  # "awaiting" or "timers"
+    row_id: int
+    due_at: str
+    case_id: int
+    case_ref: str
+    rung: int = 0
+    messages: list[Prepared] = field(default_factory=list)
+    climbed: tuple[int, str | None, list[str], list[str]] | None = None
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    fact: tuple[str, str, int, str] | None = None
+    outcome: str | None = None
+    done: Callable[[], None] | None = None
+    rows: list[OutboxRow] = field(default_factory=list)  # the messages as outbox rows (`ready`)
+
+    def ready(self) -> Fire:
+        """Its messages made into outbox rows, before the transaction (plain values: the apply only writes)."""
+        self.rows = Outbox.rows([(m, self.case_id, self.case_ref) for m in self.messages])
+        return self
+
+
+async def current(tx: Tx, fires: list[Fire]) -> list[Fire]:
+    """The fires whose rows are still as they were read, their rows locked until the commit (on PostgreSQL;
+    another instance's transaction that holds one makes it wait for the next batch: it is skipped, not waited
+    for). SQLite's one writer holds them all already."""
+    lock = dialects.of(tx.engine).skip_locked
+    items = await awaiting.lock_open(tx, [f.row_id for f in fires if f.table == "awaiting"], lock("awaiting"))
+    pending = await timers.lock_pending(tx, [f.row_id for f in fires if f.table == "timers"], lock("timers"))
+
+    def unchanged(f: Fire) -> bool:
+        if f.table == "timers":
+            return pending.get(f.row_id) == f.due_at
+        row = items.get(f.row_id)
+        return row is not None and row["due_at"] == f.due_at and row["rung"] == f.rung
+
+    return [f for f in fires if unchanged(f)]
+
+
+async def apply(tx: Tx, outbox: Outbox, fires: list[Fire], now: datetime, *, check: bool = True) -> list[Fire]:
+    """Apply the fires (those still current, unless `check` is off: the caller read the rows in this very
+    transaction) with a few bulk statements; returns those applied."""
+    live = await current(tx, fires) if check else fires
+    for f in live:
+        for kind, title in f.skipped:  # a rung with nobody on duty goes in the case history
+            await audit.record(tx, at=now, actor_id=SYSTEM, action="ladder_skipped", case_id=f.case_id,
+                               case_ref=f.case_ref, kind=kind, rung=title)
+    climbs = [f for f in live if f.climbed is not None]
+    await awaiting.climb_many(tx, [(f.row_id, *f.climbed) for f in climbs if f.climbed is not None], now)
+    await stats_store.insert_escalation_facts(tx, [f.fact for f in live if f.fact is not None], now)
+    await timers.finish_many(tx, [(f.row_id, f.outcome) for f in live if f.outcome is not None], now)
+    await outbox.put_rows(tx, [row for f in live for row in (f.rows or f.ready().rows)])
+    rungs = [metrics.rung(f.climbed[0]) for f in climbs if f.climbed is not None]
+    done = [f.done for f in live if f.done is not None]
+
+    def committed() -> None:
+        for rung in rungs:  # a rolled-back climb did not happen
+            metrics.ESCALATIONS.labels(rung).inc()
+        for fn in done:
+            fn()
+
+    tx.after_commit(committed)
+    return live

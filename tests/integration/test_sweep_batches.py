@@ -1,0 +1,233 @@
+"""The sweep fires many due items in batches, planned before and applied in short transactions: each item once,
+even when a sweep is interrupted and repeated, runs beside another, or meets an item answered meanwhile."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+import bot.outbox
+from bot.clock import FrozenClock
+from bot.core import Core
+from bot.ladder import climb as climbing
+from bot.ladder import fires, scheduled
+from bot.ladder.scheduled import sweep_due
+from tests.conftest import local
+from tests.timekit import assigned_case
+
+ITEMS = 120
+BATCH = 25  # smaller than the bot's: several batches out of a few cases
+
+
+@pytest.fixture(autouse=True)
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scheduled, "BATCH", BATCH)
+
+
+class Crash(BaseException):
+    """The process stops (not an error the sweep handles)."""
+
+
+async def clone_assigned_cases(core: Core, count: int) -> None:
+    """`count` more assigned cases like the first one, each with its open acknowledgement item (inserted row by
+    row in one transaction, on either engine)."""
+    async with core.db.transaction() as tx:
+        case = await tx.fetchone("SELECT * FROM cases ORDER BY id LIMIT 1")
+        assert case is not None
+        assignees = await tx.fetchall("SELECT * FROM case_assignees WHERE case_id = ?", (case["id"],))
+        items = await tx.fetchall("SELECT * FROM awaiting WHERE case_id = ? AND resolved_at IS NULL", (case["id"],))
+
+        async def insert(table: str, row: dict[str, Any]) -> int:
+            cols = [c for c in row if c != "id"]
+            sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+            if "id" not in row:  # no id of its own
+                return await tx.execute(sql, [row[c] for c in cols])
+            return await tx.insert(sql, [row[c] for c in cols])
+
+        for n in range(2, count + 2):
+            ref = f"GFI-2025-{n:04d}"
+            case_id = await insert("cases", {**case, "ref": ref})
+            for row in assignees:
+                await insert("case_assignees", {**row, "case_id": case_id})
+            for row in items:
+                await insert("awaiting", {**row, "case_id": case_id, "case_ref": ref})
+
+
+async def escalations_per_case(core: Core) -> dict[str, int]:
+    async with core.db.transaction() as tx:
+        rows = await tx.fetchall("SELECT case_ref, COUNT(*) AS n FROM outbox WHERE template = 'escalation' "
+                                 "GROUP BY case_ref")
+    return {r["case_ref"]: int(r["n"]) for r in rows}
+
+
+async def test_many_due_items_fire_once_each_across_batches(core: Core, clock: FrozenClock) -> None:
+    await assigned_case(core)  # acknowledgement due Tue 24 Nov 10:00
+    await clone_assigned_cases(core, ITEMS - 1)
+    clock.set(local("2026-11-24T10:30"))  # every acknowledgement is due: the distributor is alerted
+    assert await sweep_due(core) == ITEMS
+    assert await sweep_due(core) == 0  # repeated: nothing more
+    sent = await escalations_per_case(core)
+    assert len(sent) == ITEMS and set(sent.values()) == {1}
+    async with core.db.read() as tx:
+        assert await tx.scalar("SELECT COUNT(*) FROM awaiting WHERE rung = 1 AND resolved_at IS NULL") == ITEMS
+        assert await tx.scalar("SELECT COUNT(*) FROM escalation_facts WHERE rung = 1") == ITEMS
+        # the requester is told too, once per case
+        assert await tx.scalar("SELECT COUNT(*) FROM outbox WHERE template = 'request_escalated'") == ITEMS
+
+
+async def test_a_sweep_stopped_between_batches_loses_nothing_and_repeats_nothing(
+    core: Core, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await assigned_case(core)
+    await clone_assigned_cases(core, 3 * BATCH - 1)
+    clock.set(local("2026-11-24T10:30"))
+    apply = fires.apply
+    calls = 0
+
+    async def crashing(*args: Any, **kwargs: Any) -> list[fires.Fire]:
+        nonlocal calls
+        calls += 1
+        done = await apply(*args, **kwargs)  # the second batch's writes are made, then the process stops
+        if calls == 2:
+            raise Crash
+        return done
+
+    monkeypatch.setattr(fires, "apply", crashing)
+    with pytest.raises(Crash):
+        await sweep_due(core)
+    assert len(await escalations_per_case(core)) == BATCH  # the first batch committed, the second not at all
+    monkeypatch.setattr(fires, "apply", apply)
+    assert await sweep_due(core) == 2 * BATCH
+    sent = await escalations_per_case(core)
+    assert len(sent) == 3 * BATCH and set(sent.values()) == {1}
+
+
+async def test_an_item_answered_after_the_batch_was_read_is_left_alone(
+    core: Core, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = await assigned_case(core)
+    await clone_assigned_cases(core, 9)
+    clock.set(local("2026-11-24T10:30"))
+    apply = scheduled._apply
+    answered = False
+
+    async def answer_first(*args: Any, **kwargs: Any) -> None:
+        nonlocal answered
+        if not answered:  # planned, not yet applied: the assignee acknowledges meanwhile
+            answered = True
+            await core.cases.acknowledge("linnea.fors", first.ref)
+        await apply(*args, **kwargs)
+
+    monkeypatch.setattr(scheduled, "_apply", answer_first)
+    await sweep_due(core)
+    sent = await escalations_per_case(core)
+    assert first.ref not in sent and len(sent) == 9 and set(sent.values()) == {1}
+
+
+async def test_two_sweeps_at_once_fire_each_item_once(
+    core: Core, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await assigned_case(core)
+    await clone_assigned_cases(core, 2 * BATCH - 1)
+    clock.set(local("2026-11-24T10:30"))
+    apply = scheduled._apply
+    inner = False
+
+    async def another_sweep_first(*args: Any, **kwargs: Any) -> None:
+        nonlocal inner
+        if not inner:  # planned, not yet applied: another sweep fires everything meanwhile
+            inner = True
+            await sweep_due(core)
+        await apply(*args, **kwargs)
+
+    monkeypatch.setattr(scheduled, "_apply", another_sweep_first)
+    await sweep_due(core)
+    sent = await escalations_per_case(core)
+    assert len(sent) == 2 * BATCH and set(sent.values()) == {1}
+    async with core.db.read() as tx:
+        assert await tx.scalar("SELECT COUNT(*) FROM escalation_facts") == 2 * BATCH
+        assert await tx.scalar("SELECT MAX(rung) FROM awaiting") == 1
+
+
+async def test_a_broken_item_is_postponed_and_the_rest_of_its_batch_fires(
+    core: Core, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await assigned_case(core)
+    await clone_assigned_cases(core, 9)
+    clock.set(local("2026-11-24T10:30"))
+    plan = climbing.plan
+    async with core.db.transaction() as tx:
+        broken = await tx.scalar("SELECT id FROM awaiting WHERE case_ref = 'GFI-2025-0004'")
+
+    def broken_plan(service: Any, climb: climbing.Climb, *args: Any, **kwargs: Any) -> fires.Fire:
+        if climb.item.id == broken:
+            raise RuntimeError("broken item")
+        return plan(service, climb, *args, **kwargs)
+
+    monkeypatch.setattr(climbing, "plan", broken_plan)
+    assert await sweep_due(core) == 10
+    sent = await escalations_per_case(core)
+    assert len(sent) == 9 and set(sent.values()) == {1} and "GFI-2025-0004" not in sent
+    async with core.db.transaction() as tx:
+        due_at = await tx.scalar("SELECT due_at FROM awaiting WHERE id = ?", (broken,))
+    assert due_at == (clock.now() + scheduled.RETRY_AFTER).isoformat()
+
+
+async def test_a_batch_that_fails_is_fired_again_one_item_at_a_time(
+    core: Core, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await assigned_case(core)
+    await clone_assigned_cases(core, 9)
+    clock.set(local("2026-11-24T10:30"))
+    apply = fires.apply
+    failed = False
+
+    async def failing_once(*args: Any, **kwargs: Any) -> list[fires.Fire]:
+        nonlocal failed
+        done = await apply(*args, **kwargs)
+        if not failed:  # the batch's writes are made, then it fails: all of it is rolled back
+            failed = True
+            raise RuntimeError("batch failed")
+        return done
+
+    monkeypatch.setattr(fires, "apply", failing_once)
+    assert await sweep_due(core) == 10
+    sent = await escalations_per_case(core)
+    assert len(sent) == 10 and set(sent.values()) == {1}
+
+
+async def test_an_expired_consent_in_the_same_batch_stops_the_climb_of_its_case(
+    core: Core, clock: FrozenClock
+) -> None:
+    case = await assigned_case(core)  # acknowledgement due Tue 24 Nov 10:00
+    other = await assigned_case(core)
+    async with core.db.transaction() as tx:  # the first case's consent ran out on Monday: expired Tue 00:00
+        await tx.execute("UPDATE cases SET consent_valid_until = '2026-11-23' WHERE id = ?", (case.id,))
+        await tx.execute("UPDATE timers SET key = '2026-11-23', due_at = ? WHERE case_id = ? AND kind = ?",
+                         (local("2026-11-24T00:00").isoformat(), case.id, "consent_expired"))
+    clock.set(local("2026-11-24T10:30"))
+    await sweep_due(core)
+    sent = await escalations_per_case(core)
+    assert sent == {other.ref: 1}  # the paused case's item was resolved before its turn in the batch
+
+
+async def test_nothing_is_rendered_on_a_database_thread(
+    core: Core, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await assigned_case(core)
+    await clone_assigned_cases(core, 4)
+    clock.set(local("2026-11-24T10:30"))
+    threads: list[str] = []
+    describe = bot.outbox.describe
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return describe(*args, **kwargs)
+
+    monkeypatch.setattr(bot.outbox, "describe", spy)
+    assert await sweep_due(core) == 5
+    assert len(threads) >= 10  # an escalation and the requester's notice per item
+    assert not [t for t in threads if t.startswith(("gfi-db", "gfi-pg"))], threads
+
