@@ -35,6 +35,8 @@ ESCALATIONS = Counter("gfi_escalations", "Escalations, by the rung reached (0 = 
                       registry=REGISTRY)
 JOB_SECONDS = Histogram("gfi_job_seconds", "Duration of background jobs (the sweep, the dispatcher, ...)",
                         ("job",), registry=REGISTRY, buckets=(0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+JOB_OVERRUNS = Counter("gfi_job_overruns", "Background job runs skipped: the job's previous run was still going",
+                       ("job",), registry=REGISTRY)
 TRANSACTION_SECONDS = Histogram("gfi_store_transaction_seconds", "Time a write transaction holds the store",
                                 registry=REGISTRY, buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1))
 LAST_TICK = Gauge("gfi_scheduler_last_tick_timestamp_seconds", "When the sweep last finished (Unix time)",

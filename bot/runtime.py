@@ -77,10 +77,14 @@ class Background:
         self.core = core
         self.on_tick = on_tick  # told after each sweep that finished (readiness)
         tz = ZoneInfo(core.settings.timezone)
+        # A job that outlasts its interval is skipped by `_guarded` (one debug line and a count), not by APScheduler,
+        # which would warn "maximum number of running instances reached" at every tick: it may start a second
+        # instance, which returns at once.
         self.scheduler = AsyncIOScheduler(
-            timezone=tz, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
+            timezone=tz, job_defaults={"coalesce": True, "max_instances": 2, "misfire_grace_time": 3600}
         )
         self._active: set[asyncio.Task[object]] = set()
+        self._running: set[str] = set()  # the jobs (by name) running now
         self._watch: asyncio.Task[None] | None = None
         source = core.directory.source
         self.watcher = DirectoryWatcher(core.directory, source) if source is not None else None
@@ -170,6 +174,11 @@ class Background:
         """Wrap a job: log failures (the next run tries again) and track it so stop() can wait for it."""
 
         async def run() -> None:
+            if name in self._running:  # the previous run is still going (a long sweep): this tick is skipped
+                log.debug("job still running", extra={"event": "background.overrun", "job": name})
+                metrics.JOB_OVERRUNS.labels(metrics.label(name.split(":")[0], metrics.JOBS)).inc()
+                return
+            self._running.add(name)
             task = asyncio.current_task()
             if task is not None:
                 self._active.add(task)
@@ -185,6 +194,7 @@ class Background:
             except Exception:
                 log.exception("background job failed", extra={"event": "background.error", "job": name})
             finally:
+                self._running.discard(name)
                 if task is not None:
                     self._active.discard(task)
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+
+import pytest
 
 from bot.core import Core
 from bot.outbox import OutboxMessage
@@ -47,3 +50,36 @@ async def test_start_runs_a_catch_up_tick_and_stop_is_clean(make_core: CoreFacto
         await bg.stop()
     assert not bg.scheduler.running
     assert sender.to("maria.sand", "case_filed")[0].case_ref == case.ref
+
+
+async def test_a_job_that_outlasts_its_interval_skips_the_next_tick_quietly(
+    core: Core, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot import metrics
+
+    bg = Background(core)
+    bg.schedule()
+    bg.scheduler.start(paused=True)
+    try:  # APScheduler starts the next tick (it would warn, not start it, at its limit); the job skips it
+        assert bg.scheduler.get_job("sweep").max_instances >= 2
+    finally:
+        bg.scheduler.shutdown(wait=False)
+    release, runs = asyncio.Event(), []
+
+    async def long_sweep() -> None:
+        runs.append(1)
+        await release.wait()
+
+    job = bg._guarded("sweep", long_sweep)
+    skipped = metrics.JOB_OVERRUNS.labels("sweep")._value.get()
+    first = asyncio.create_task(job())
+    await asyncio.sleep(0)
+    with caplog.at_level(logging.DEBUG, logger="bot.runtime"):
+        await job()  # the next tick while the first still runs: skipped at once
+    assert runs == [1]
+    assert metrics.JOB_OVERRUNS.labels("sweep")._value.get() == skipped + 1
+    assert [r.levelname for r in caplog.records if getattr(r, "event", "") == "background.overrun"] == ["DEBUG"]
+    release.set()
+    await first
+    await job()  # once it ended, the job runs again
+    assert runs == [1, 1]
