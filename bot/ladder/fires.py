@@ -2,11 +2,12 @@
 
 The sweep reads the due rows on a read connection, decides and describes (renders) off the database thread,
 and only then takes the write lock (`bot.ladder.scheduled`). Between the read and the apply anything may have
-happened (an answer, another instance, an earlier sweep that stopped half way), so the apply first locks and
-re-reads the rows and skips each whose state changed since it was read: an awaiting item no longer open, on
+happened (an answer, another instance, an earlier sweep that stopped half way), so each row's update checks
+that the row is as it was read and the apply skips each whose state changed: an awaiting item no longer open, on
 another rung or with another due time; a timer no longer pending or moved. A row skipped is read again, as it
-is now, by the sweep's next batch (if it is still due). The writes of the rows that pass are bulk statements (a
-few per batch, not a few per row), so a batch of a hundred rows holds the lock for milliseconds.
+is now, by the sweep's next batch (if it is still due). The writes are a few statements per batch whatever its
+size (one UPDATE … FROM (VALUES …) per table, one multi-row INSERT of the messages and one of the facts), so a
+batch of a hundred rows holds the lock for milliseconds.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import datetime
 
 from bot import audit, metrics
 from bot.outbox import Outbox, Prepared
-from bot.store import Tx, dialects, timers
+from bot.store import Tx, timers
 from bot.store import ladder as awaiting
 from bot.store import stats as stats_store
 from bot.store.outbox import OutboxRow
@@ -54,37 +55,23 @@ class Fire:
         return self
 
 
-async def current(tx: Tx, fires: list[Fire]) -> list[Fire]:
-    """The fires whose rows are still as they were read, their rows locked until the commit (on PostgreSQL;
-    another instance's transaction that holds one makes it wait for the next batch: it is skipped, not waited
-    for). SQLite's one writer holds them all already."""
-    lock = dialects.of(tx.engine).skip_locked
-    items = await awaiting.lock_open(tx, [f.row_id for f in fires if f.table == "awaiting"], lock("awaiting"))
-    pending = await timers.lock_pending(tx, [f.row_id for f in fires if f.table == "timers"], lock("timers"))
-
-    def unchanged(f: Fire) -> bool:
-        if f.table == "timers":
-            return pending.get(f.row_id) == f.due_at
-        row = items.get(f.row_id)
-        return row is not None and row["due_at"] == f.due_at and row["rung"] == f.rung
-
-    return [f for f in fires if unchanged(f)]
-
-
-async def apply(tx: Tx, outbox: Outbox, fires: list[Fire], now: datetime, *, check: bool = True) -> list[Fire]:
-    """Apply the fires (those still current, unless `check` is off: the caller read the rows in this very
-    transaction) with a few bulk statements; returns those applied."""
-    live = await current(tx, fires) if check else fires
+async def apply(tx: Tx, outbox: Outbox, fires: list[Fire], now: datetime) -> list[Fire]:
+    """Apply the fires whose rows are still as they were read, with a few bulk statements; returns those
+    applied. The rows' own updates come first and say which are (`climb_many`, `finish_many`: each checks its
+    row's state in its WHERE, and returns the rows it changed); only those rows' messages, facts and audit
+    rows are then written."""
+    climbed = await awaiting.climb_many(tx, [(f.row_id, f.rung, f.due_at, *f.climbed) for f in fires
+                                             if f.table == "awaiting" and f.climbed is not None], now)
+    finished = await timers.finish_many(tx, [(f.row_id, f.due_at, f.outcome) for f in fires
+                                             if f.table == "timers" and f.outcome is not None], now)
+    live = [f for f in fires if f.row_id in (climbed if f.table == "awaiting" else finished)]
     for f in live:
         for kind, title in f.skipped:  # a rung with nobody on duty goes in the case history
             await audit.record(tx, at=now, actor_id=SYSTEM, action="ladder_skipped", case_id=f.case_id,
                                case_ref=f.case_ref, kind=kind, rung=title)
-    climbs = [f for f in live if f.climbed is not None]
-    await awaiting.climb_many(tx, [(f.row_id, *f.climbed) for f in climbs if f.climbed is not None], now)
     await stats_store.insert_escalation_facts(tx, [f.fact for f in live if f.fact is not None], now)
-    await timers.finish_many(tx, [(f.row_id, f.outcome) for f in live if f.outcome is not None], now)
     await outbox.put_rows(tx, [row for f in live for row in (f.rows or f.ready().rows)])
-    rungs = [metrics.rung(f.climbed[0]) for f in climbs if f.climbed is not None]
+    rungs = [metrics.rung(f.climbed[0]) for f in live if f.climbed is not None]
     done = [f.done for f in live if f.done is not None]
 
     def committed() -> None:

@@ -166,4 +166,4 @@ class LadderService(WantedRules, Answers):
                                                        climb.all_skipped) if climb.drafts else None)
         fire = climbing.plan(self, climb, str(row["due_at"]), now, draft_id=draft_id)
         fire.skipped = []  # audited above, before the draft (as a climb always did)
-        await fires.apply(tx, self.outbox, [fire], now, check=False)
+        await fires.apply(tx, self.outbox, [fire], now)

@@ -124,17 +124,6 @@ async def due_items(tx: Tx, now: datetime, limit: int) -> list[Row]:
     )
 
 
-async def lock_open(tx: Tx, ids: list[int], lock: str = "") -> dict[int, Row]:
-    """The open items among `ids` (id, rung, due_at as stored), by id, in one query; `lock` is the dialect's
-    clause that locks them (`skip_locked`), or nothing."""
-    if not ids:
-        return {}
-    marks = ", ".join("?" * len(ids))
-    rows = await tx.fetchall(
-        f"SELECT id, rung, due_at FROM awaiting WHERE id IN ({marks}) AND resolved_at IS NULL{lock}", ids)
-    return {r["id"]: r for r in rows}
-
-
 async def is_due(tx: Tx, row_id: int, now: datetime) -> bool:
     """Whether the item is open and due at or before `now`."""
     return bool(await tx.scalar(
@@ -224,16 +213,28 @@ async def set_climbed(
 
 
 async def climb_many(
-    tx: Tx, rows: list[tuple[int, int, str | None, list[str], list[str]]], now: datetime
-) -> None:
-    """Record several climbs in one statement each way: (id, rung, due_at as stored or None on the top rung,
-    alerted, skipped)."""
-    if rows:
-        await tx.executemany(
-            "UPDATE awaiting SET rung = ?, due_at = ?, alerted = ?, skipped = ?, escalated_at = ? WHERE id = ?",
-            [(rung, due_at, json.dumps(alerted), json.dumps(skipped), iso(now), item_id)
-             for item_id, rung, due_at, alerted, skipped in rows],
-        )
+    tx: Tx, rows: list[tuple[int, int, str, int, str | None, list[str], list[str]]], now: datetime
+) -> set[int]:
+    """Record several climbs in one statement, each only if its item is still as it was read: (id, rung and due_at
+    as read, then the new rung, due_at as stored or None on the top rung, alerted, skipped). Returns the ids
+    climbed; the rows are locked until the commit (an item another transaction holds is waited for, then
+    checked again)."""
+    if not rows:
+        return set()
+    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(rows))
+    params: list[Any] = [iso(now)]
+    for item_id, rung, due_at, new_rung, new_due, alerted, skipped in rows:
+        params += [item_id, rung, due_at, new_rung, new_due, json.dumps(alerted), json.dumps(skipped)]
+    found = await tx.fetchall(
+        f"""UPDATE awaiting SET rung = v.column4, due_at = v.column5, alerted = v.column6, skipped = v.column7,
+                   escalated_at = ?
+            FROM (VALUES {values}) AS v
+            WHERE awaiting.id = v.column1 AND awaiting.resolved_at IS NULL AND awaiting.rung = v.column2
+              AND awaiting.due_at = v.column3
+            RETURNING awaiting.id""",
+        params,
+    )
+    return {int(r["id"]) for r in found}
 
 
 async def postpone(tx: Tx, item_id: int, due_at: datetime) -> None:

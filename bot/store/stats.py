@@ -53,15 +53,14 @@ async def insert_escalation_fact(tx: Tx, unit_id: str, kind: str, rung: int, run
 
 
 async def insert_escalation_facts(tx: Tx, rows: list[tuple[str, str, int, str]], at: datetime) -> None:
-    """Several escalations at once, all at `at`: (unit_id, kind, rung, rung_title); and as many more in the
-    rollup of their hour (`bot.store.rollups`)."""
+    """Several escalations in one statement, all at `at`: (unit_id, kind, rung, rung_title); and as many more in
+    the rollup of their hour, in one more (`bot.store.rollups`)."""
     when = iso(at)
     assert when is not None
     if rows:
-        await tx.executemany(
-            "INSERT INTO escalation_facts (unit_id, kind, rung, rung_title, at) VALUES (?, ?, ?, ?, ?)",
-            [(*row, when) for row in rows],
-        )
+        values = ", ".join(["(?, ?, ?, ?, ?)"] * len(rows))
+        await tx.execute(f"INSERT INTO escalation_facts (unit_id, kind, rung, rung_title, at) VALUES {values}",
+                         [value for row in rows for value in (*row, when)])
         await rollups.add_escalations(tx, when[:13], [(unit_id, rung, title) for unit_id, _, rung, title in rows])
 
 

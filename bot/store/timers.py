@@ -56,16 +56,6 @@ async def due_timers(tx: Tx, now: datetime, limit: int) -> list[Row]:
     )
 
 
-async def lock_pending(tx: Tx, ids: list[int], lock: str = "") -> dict[int, str]:
-    """{id: due_at as stored} of the pending timers among `ids`, in one query; `lock` is the dialect's clause
-    that locks them (`skip_locked`), or nothing."""
-    if not ids:
-        return {}
-    marks = ", ".join("?" * len(ids))
-    rows = await tx.fetchall(f"SELECT id, due_at FROM timers WHERE id IN ({marks}) AND done_at IS NULL{lock}", ids)
-    return {r["id"]: r["due_at"] for r in rows}
-
-
 async def is_due(tx: Tx, row_id: int, now: datetime) -> bool:
     """Whether the timer is pending and due at or before `now`."""
     return bool(await tx.scalar(
@@ -103,11 +93,20 @@ async def finish(tx: Tx, timer_id: int, outcome: str, now: datetime) -> None:
     await tx.execute("UPDATE timers SET done_at = ?, outcome = ? WHERE id = ?", (iso(now), outcome, timer_id))
 
 
-async def finish_many(tx: Tx, rows: list[tuple[int, str]], now: datetime) -> None:
-    """Mark several timers done, each with its outcome: (id, outcome)."""
-    if rows:
-        await tx.executemany("UPDATE timers SET done_at = ?, outcome = ? WHERE id = ?",
-                             [(iso(now), outcome, timer_id) for timer_id, outcome in rows])
+async def finish_many(tx: Tx, rows: list[tuple[int, str, str]], now: datetime) -> set[int]:
+    """Mark several timers done in one statement, each with its outcome and only if it is still pending at the
+    due time it was read with: (id, due_at as read, outcome). Returns the ids marked."""
+    if not rows:
+        return set()
+    values = ", ".join(["(?, ?, ?)"] * len(rows))
+    found = await tx.fetchall(
+        f"""UPDATE timers SET done_at = ?, outcome = v.column3
+            FROM (VALUES {values}) AS v
+            WHERE timers.id = v.column1 AND timers.done_at IS NULL AND timers.due_at = v.column2
+            RETURNING timers.id""",
+        [iso(now), *(value for row in rows for value in row)],
+    )
+    return {int(r["id"]) for r in found}
 
 
 async def postpone(tx: Tx, timer_id: int, due_at: datetime) -> None:
