@@ -12,12 +12,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from bot.calendar import BusinessCalendar
+from bot.clock import Clock
 from bot.store import Database, chain
 
-if TYPE_CHECKING:
-    from bot.core import Core
+
+class Core(Protocol):
+    """What the nightly heads use of the core (`bot.core.Core` has it): the logs do not import the core."""
+
+    db: Database
+    clock: Clock
+    calendar: BusinessCalendar
 
 log = logging.getLogger("gfi.logchain")
 

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from bot.calendar import BusinessCalendar
+from bot.cases.service import CaseService
+from bot.clock import Clock
+from bot.directory import Directory
 from bot.distribution.service import DistributionService
+from bot.outbox import Outbox
+from bot.store import Database
 
-if TYPE_CHECKING:
-    from bot.core import Core
+
+class Core(Protocol):
+    """What the distribution sweep uses of the core (`bot.core.Core` has it): it does not import the core."""
+
+    db: Database
+    directory: Directory
+    clock: Clock
+    calendar: BusinessCalendar
+    outbox: Outbox
+    cases: CaseService
 
 
 async def run_distribution(core: Core) -> int:

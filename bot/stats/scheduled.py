@@ -4,13 +4,23 @@ the console, whose `/tid` runs the sweeps), by the sweep. Once per local day whi
 from __future__ import annotations
 
 from datetime import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from bot.calendar import BusinessCalendar
+from bot.clock import Clock
+from bot.config import Settings
 from bot.outbox import drop_old_texts
 from bot.stats.retention import PurgeResult, purge
+from bot.store import Database
 
-if TYPE_CHECKING:
-    from bot.core import Core
+
+class Core(Protocol):
+    """What the daily purge uses of the core (`bot.core.Core` has it): it does not import the core."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    calendar: BusinessCalendar
 
 # Outside 02:00-03:00, the hour the clock skips or repeats when daylight saving time changes.
 PURGE_AT = time(3, 30)
