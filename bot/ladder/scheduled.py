@@ -23,21 +23,22 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from bot.cases.base import CaseRows, build_many, read_many
 from bot.cases.models import Case, CaseState
+from bot.cases.service import CaseService
+from bot.clock import Clock
 from bot.ladder import climb as climbing
 from bot.ladder import fires
 from bot.ladder.fires import Fire
 from bot.ladder.models import AwaitingItem, AwaitingKind
 from bot.ladder.service import SYSTEM, LadderService
+from bot.outbox import Outbox
 from bot.reminders.service import ReminderService
-from bot.store import Tx, timers
+from bot.store import Database, Tx, timers
 from bot.store import ladder as awaiting
-
-if TYPE_CHECKING:
-    from bot.core import Core
+from bot.store.space import StoreFull
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,17 @@ MAX_PER_SWEEP = 5000
 # one), and a sweep of 10³ is ten read trips and ten write transactions.
 BATCH = 100
 RETRY_AFTER = timedelta(hours=1)
+
+
+class Core(Protocol):
+    """What the sweep uses of the core (`bot.core.Core` has it): the sweep does not import the core that runs it."""
+
+    db: Database
+    clock: Clock
+    outbox: Outbox
+    cases: CaseService
+    ladder: LadderService
+    reminders: ReminderService
 
 
 class TimeHook:
@@ -154,6 +166,8 @@ async def _apply(core: Core, hook: TimeHook, planned: list[Fire], now: datetime)
 
     try:
         await core.db.run(apply)
+    except StoreFull:
+        raise  # said once by the store (store.full); the next sweep tries again
     except Exception:
         for f in planned:
             await _fire_alone(core, hook, f.table, f.row_id, now)
