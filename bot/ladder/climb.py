@@ -2,7 +2,7 @@
 
 Decided first (`decide`: plain code over the item and its case as read, no store), then described (`plan`: the
 messages rendered and checked, the writes listed, as a `Fire`), then applied in a short transaction
-(`bot.ladder.fires.apply`): the sweep does the first two off the database thread and out of the write lock.
+(`bot.fires.apply`): the sweep does the first two off the database thread and out of the write lock.
 
 The next rung's time limit counts from the moment the previous one ran out (the item's stored due time), not
 from now: after downtime a catch-up reaches, one rung per sweep batch, exactly the rungs the ladder would have
@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 from bot.cases.models import Case
 from bot.clock import iso
+from bot.fires import Fire
 from bot.ladder import messaging
-from bot.ladder.fires import Fire
 from bot.ladder.models import AwaitingItem
 from bot.ladder.wanted import drafts_brist
 from bot.presence import present

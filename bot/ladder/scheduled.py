@@ -6,7 +6,7 @@ steps, so that the write lock is held for the writes only:
 1. read the batch, whole, and the cases it belongs to, on a read connection (one trip);
 2. decide and describe (render) every row's messages and writes off the event loop and off the database thread
    (`bot.ladder.climb`, `ReminderService.plan_fire`): a `Fire` per row;
-3. apply the fires in one short write transaction (`bot.ladder.fires.apply`): each row is re-checked there and
+3. apply the fires in one short write transaction (`bot.fires.apply`): each row is re-checked there and
    skipped if it changed since it was read (answered, moved, fired by an earlier sweep that stopped half way),
    then the writes are a few bulk statements.
 
@@ -25,13 +25,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from bot import fires
 from bot.cases.base import CaseRows, build_many, read_many
 from bot.cases.models import Case, CaseState
 from bot.cases.service import CaseService
 from bot.clock import Clock
+from bot.fires import Fire
 from bot.ladder import climb as climbing
-from bot.ladder import fires
-from bot.ladder.fires import Fire
 from bot.ladder.models import AwaitingItem, AwaitingKind
 from bot.ladder.service import SYSTEM, LadderService
 from bot.outbox import Outbox

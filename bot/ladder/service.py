@@ -14,13 +14,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot import audit
+from bot import audit, fires
 from bot.calendar import BusinessCalendar
 from bot.cases.models import Case
 from bot.clock import Clock, iso
 from bot.directory import Directory
 from bot.ladder import climb as climbing
-from bot.ladder import disputes, fires, messaging
+from bot.ladder import disputes, messaging
 from bot.ladder.answers import Answers
 from bot.ladder.models import AwaitingItem, AwaitingKind, add_business_time
 from bot.ladder.wanted import (

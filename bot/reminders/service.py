@@ -16,7 +16,7 @@ from bot.calendar import BusinessCalendar, office_of
 from bot.cases.models import Case, CaseState
 from bot.clock import iso
 from bot.directory import Directory
-from bot.ladder.fires import Fire
+from bot.fires import Fire
 from bot.outbox import Outbox
 from bot.reminders import messaging
 from bot.reminders.models import FOLLOW_UP_KINDS, MEETING_KINDS, Timer, TimerKind

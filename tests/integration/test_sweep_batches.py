@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 import bot.outbox
+from bot import fires
 from bot.clock import FrozenClock
 from bot.core import Core
 from bot.ladder import climb as climbing
-from bot.ladder import fires, scheduled
+from bot.ladder import scheduled
 from bot.ladder.scheduled import sweep_due
 from tests.conftest import local
 from tests.timekit import assigned_case

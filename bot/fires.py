@@ -1,4 +1,5 @@
-"""Applying what the sweep decided: each due row's writes (a `Fire`), a batch of them in one short transaction.
+"""Applying what the sweep decided: each due row's writes (a `Fire`: a climb of the ladder or a reminder), a batch
+of them in one short transaction (here, not in `bot.ladder`: the reminders plan fires too, and the ladder imports them).
 
 The sweep reads the due rows on a read connection, decides and describes (renders) off the database thread,
 and only then takes the write lock (`bot.ladder.scheduled`). Between the read and the apply anything may have
