@@ -74,6 +74,7 @@ async def test_many_due_items_fire_once_each_across_batches(core: Core, clock: F
     async with core.db.read() as tx:
         assert await tx.scalar("SELECT COUNT(*) FROM awaiting WHERE rung = 1 AND resolved_at IS NULL") == ITEMS
         assert await tx.scalar("SELECT COUNT(*) FROM escalation_facts WHERE rung = 1") == ITEMS
+        assert await tx.scalar("SELECT SUM(n) FROM stats_escalations WHERE rung = 1") == ITEMS  # the rollup too
         # the requester is told too, once per case
         assert await tx.scalar("SELECT COUNT(*) FROM outbox WHERE template = 'request_escalated'") == ITEMS
 
