@@ -156,7 +156,11 @@ class SamverkanService:
                 row = await store.get(tx, matter_id)
                 group = self._decidable(row, actor_id, matter_id)
                 assert row is not None
-                await store.decide(tx, matter_id, actor_id, text, now)
+                if not await store.decide(tx, matter_id, actor_id, text, now):
+                    # Someone else recorded the decision between the read and the write (PostgreSQL's
+                    # read committed lets both pass the check above): the fresh row names who and when.
+                    self._decidable(await store.get(tx, matter_id), actor_id, matter_id)
+                    raise Refusal("samverkan_matter_not_found", matter=matter_id)
                 case = await self.cases.load(tx, row["case_ref"])
                 await audit.record(tx, at=now, actor_id=actor_id, action="samverkan_decide", case_id=case.id,
                                    case_ref=case.ref, matter=matter_id, group=group.id)
