@@ -122,7 +122,8 @@ def case_form(ctx: TeamsContext, verb: str, case: Case, person_id: str, item: in
             Field("plats", "text", max_length=300, required=True),
             Field("enheter", "choices", _units(ctx), value=",".join(chosen), dataset=UNITS),
             Field("bekrafta", "toggle"),  # a weekend, holiday or out-of-hours time is booked only when ticked
-            Field("informerad", "toggle"),  # the individual knows what the meeting is and who comes
+            # the individual knows what the meeting is and who comes (kept on a rebooking, as on Slack)
+            Field("informerad", "toggle", value="ja" if case.individual_informed else None),
             Field("motesform", "choice", list(labels.MEETING_KINDS.items()), value=case.meeting_kind.value,
                   expanded=True),
             Field("syfte", "choice", list(labels.MEETING_PURPOSES.items()),
