@@ -165,3 +165,22 @@ async def test_withdrawing_the_consent_for_a_unit_removes_its_participant(core: 
     case = await core.cases.withdraw_consent("sofia.grahn", ref, "psykiatri")
     assert "yusuf.kaya" not in case.participants()
     assert level(case, "yusuf.kaya", core.directory) is Level.NONE
+
+
+async def test_a_staff_meeting_is_called_one_in_the_question_and_the_outlook_event(
+    core: Core, sender: RecordingSender
+) -> None:
+    """A tjänstepersonmöte is held without the individual: the unit asked for a participant and the Outlook
+    event say so, never "GFI-mötet … och den enskilde"."""
+    from bot.cases.meeting_form import MeetingForm
+
+    ref = await folke(core)
+    case = await core.cases.book("maria.sand", ref, AT, "Rum 3", FOLKE_UNITS,
+                                 form=MeetingForm(kind="tjansteperson", purpose="forberedelse"))
+    await core.tick()
+    [asked] = sender.to("ingrid.vik", "participant_wanted")
+    assert "deltar i tjänstepersonmötet i GFI-2026-0001?" in asked.text
+    assert "och den enskilde" not in asked.text
+    body = GraphTemplates(core.renderer).render("graph_event.html.j2", case=case, withheld=set())
+    assert "Tjänstepersonmöte (utan den enskilde) i ärende GFI-2026-0001" in body
+    assert "och den enskilde" not in body

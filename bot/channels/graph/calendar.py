@@ -28,7 +28,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.cases.models import Case, CaseState
+from bot.cases.models import Case, CaseState, MeetingKind
 from bot.channels.graph.client import EventSpec, GraphClient
 from bot.channels.graph.templates import GraphTemplates
 from bot.clock import Clock
@@ -101,7 +101,7 @@ class CalendarSender:
             if address and address.lower() not in {a.lower() for a in attendees}:
                 attendees.append(address)
         return EventSpec(
-            subject=f"GFI-möte {case.ref}",
+            subject=f"{'Tjänstepersonmöte' if case.meeting_kind == MeetingKind.STAFF else 'GFI-möte'} {case.ref}",
             start=case.meeting_at,
             end=case.meeting_at + timedelta(minutes=MEETING_MINUTES),
             timezone=self.tz,
