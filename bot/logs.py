@@ -11,8 +11,11 @@ from typing import Any
 
 # APScheduler logs two INFO lines per job run (the dispatcher runs every second: ~170,000 lines a day) and
 # free-text lines at start. The bot logs its own structured events, so these show only at DEBUG.
-# fontTools (fpdf2 subsetting the font of a journal PDF) logs ~40 INFO lines per PDF, glyph lists included.
-QUIET_AT_INFO = ("apscheduler.executors.default", "apscheduler.scheduler", "fontTools")
+QUIET_AT_INFO = ("apscheduler.executors.default", "apscheduler.scheduler")
+# fpdf2 warns with the characters its font lacks ("missing the following glyphs: …", which can be letters of a
+# name), and fontTools, subsetting the font of a journal PDF, logs its glyph lists: both carry pieces of the
+# journal's text, so only their errors are logged, at every level.
+TEXT_IN_MESSAGES = ("fpdf", "fontTools")
 # Their DEBUG output holds SQL parameters and request bodies, i.e. free text: never below INFO.
 NEVER_DEBUG = ("aiosqlite", "slack_sdk", "slack_bolt")
 
@@ -39,7 +42,7 @@ class JsonFormatter(logging.Formatter):
 
 def setup_logging(level: str = "INFO") -> None:
     """Send JSON logs to stderr (stdout stays for the console conversation); APScheduler's per-run lines
-    and fontTools' subsetting only at DEBUG."""
+    only at DEBUG, and fpdf2's and fontTools' messages (pieces of a journal's text) only as errors."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
@@ -50,6 +53,8 @@ def setup_logging(level: str = "INFO") -> None:
         logging.getLogger(name).setLevel(logging.NOTSET if verbose else logging.WARNING)
     for name in NEVER_DEBUG:
         logging.getLogger(name).setLevel(logging.INFO if verbose else logging.NOTSET)
+    for name in TEXT_IN_MESSAGES:
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def log_to_file(path: Path) -> None:

@@ -22,7 +22,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.clock import FrozenClock
 from bot.core import Core
-from bot.logs import NEVER_DEBUG, QUIET_AT_INFO, setup_logging
+from bot.logs import NEVER_DEBUG, QUIET_AT_INFO, TEXT_IN_MESSAGES, setup_logging
 from bot.runtime import Background
 
 StartLogging = Callable[[str], io.StringIO]
@@ -33,7 +33,8 @@ def start_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[StartLogging]:
     """`start_logging(level)` sets up the bot's logging as `gfi-bot` does and returns what it writes to stderr;
     the logging configuration is restored afterwards."""
     root = logging.getLogger()
-    saved = (root.handlers[:], root.level, {n: logging.getLogger(n).level for n in (*QUIET_AT_INFO, *NEVER_DEBUG)})
+    names = (*QUIET_AT_INFO, *NEVER_DEBUG, *TEXT_IN_MESSAGES)
+    saved = (root.handlers[:], root.level, {n: logging.getLogger(n).level for n in names})
 
     def start(level: str) -> io.StringIO:
         stream = io.StringIO()
@@ -109,3 +110,16 @@ async def test_the_bots_own_structured_lines_stay(core: Core, start_logging: Sta
     events = [r.get("event") for r in lines(log_stream)]
     assert events[:1] == ["background.started"] and "background.stopped" in events
     assert not any(r["logger"].startswith("apscheduler") for r in lines(log_stream))
+
+
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+def test_pdf_libraries_never_log_pieces_of_a_journal(start_logging: StartLogging, level: str) -> None:
+    """fpdf2 names the characters its font lacks, fontTools lists glyphs: letters of a name could reach the log.
+    Only their errors pass, at every level."""
+    written = start_logging(level)
+    logging.getLogger("fpdf.output").warning("Font is missing the following glyphs: '名' (\\u540d)")
+    logging.getLogger("fontTools.subset").info("Glyph names: ['uni540D']")
+    logging.getLogger("fontTools.subset").debug("Glyph IDs: [12]")
+    assert "540" not in written.getvalue() and "Glyph" not in written.getvalue()
+    logging.getLogger("fpdf.output").error("broken font")
+    assert "broken font" in written.getvalue()
