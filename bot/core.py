@@ -17,6 +17,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.delivery import quiet_hours, retry_window, tell_coordinators
 from bot.directory import Directory, load_directory
+from bot.directory.shared import SharedDirectory
 from bot.dispatcher import Dispatcher, Sender
 from bot.disputes.service import DisputeService
 from bot.distribution.scheduled import run_distribution
@@ -29,7 +30,9 @@ from bot.stats.facts import StatsHook, fill_principals, prepare_rollups
 from bot.stats.scheduled import daily_purge
 from bot.store import Database, open_database
 from bot.store.changes import Changes
+from bot.store.directory_versions import TOPIC as DIRECTORY_TOPIC
 from bot.store.leader import Leadership
+from bot.store.outbox import TOPIC as OUTBOX_TOPIC
 from bot.suggestions import Suggestions
 
 log = logging.getLogger(__name__)
@@ -67,6 +70,8 @@ class Core:
     leader: Leadership = field(default_factory=Leadership)
     # What other instances change that this one keeps in memory (absences): reloaded when announced.
     changes: Changes = field(default_factory=Changes)
+    # The directory every instance serves (PostgreSQL: the store's newest, announced; SQLite: the file).
+    shared_directory: SharedDirectory | None = None
 
     async def tick(self) -> None:
         """Run every sweep once, then deliver what is due. Idempotent: safe to call at any time. An instance
@@ -133,7 +138,12 @@ async def open_core(
     core.leader = db.leadership()
     core.changes = db.changes()
     core.changes.on(ABSENCES, absences.load)
+    core.changes.on(OUTBOX_TOPIC, dispatcher.heard, quiet=True)  # rows queued on any instance: deliver
+    core.shared_directory = SharedDirectory(db, directory, clock)
+    core.changes.on(DIRECTORY_TOPIC, core.shared_directory.reload)
     await core.changes.start()
+    if directory.source is not None:  # PostgreSQL: the file, or the store's newest when the file is older
+        await core.shared_directory.start(directory.source)
     core.sweeps.append(lambda: run_distribution(core))
     core.sweeps.append(lambda: sweep_due(core))
     core.sweeps.append(lambda: daily_purge(core))  # once a day; the catch-up after downtime and in the console

@@ -64,6 +64,7 @@ DEFAULT_CONCURRENCY = 32  # sends in flight (GFI_DISPATCH_CONCURRENCY)
 PAGE = 500  # recipients read per pass
 DEFAULT_LEASE = 120.0  # seconds a claimed row is this instance's (GFI_OUTBOX_LEASE_SECONDS): longer than a send
 CLOCK_BACK = timedelta(seconds=2)  # the clock went back more than this since the last pass: drop the holds
+IDLE_POLL = 10.0  # seconds between two looks of an idle dispatcher that is told of new rows (PostgreSQL)
 
 
 class DeliveryError(Exception):
@@ -143,6 +144,19 @@ class Dispatcher(Outcomes):
         # The next pass records it instead of sending it again (in this process; a restart would send it again).
         self._unrecorded: dict[int, tuple[int, str | None, datetime | None]] = {}
         self._last_pass: datetime | None = None  # the clock at the last pass: a step back drops the holds
+        # Idle (PostgreSQL): new outbox rows are announced (`poke`), so while nothing is due the runtime's drain
+        # every second does not look; it looks when poked, when the next row falls due, or every IDLE_POLL s.
+        self.idle_poll: float | None = IDLE_POLL if dialects.of(db.engine).notify() is not None else None
+        self._poked = False
+        self._quiet_until: datetime | None = None
+
+    def poke(self) -> None:
+        """Rows were queued (announced by the store on any instance): the next drain looks, idle or not."""
+        self._poked = True
+
+    async def heard(self) -> None:
+        """`poke`, as a change listener's reload (`bot.store.changes`, topic `outbox`)."""
+        self.poke()
 
     def sender_for(self, channel: str) -> Sender | None:
         return self.senders.get(channel, self.fallback)
@@ -170,6 +184,9 @@ class Dispatcher(Outcomes):
         calls (the runtime's dispatch job). A call meanwhile wakes it up."""
         if self._running.locked():
             return await self._ask()
+        if self._idle(self.clock.now()):
+            return DispatchResult()
+        self._poked = False
         total = DispatchResult()
         until = self.clock.now() + timedelta(seconds=max_seconds)
         async with self._running:
@@ -178,9 +195,30 @@ class Dispatcher(Outcomes):
                 now = self.clock.now()
                 wait = self.holds.next_end(now)
                 if wait is None or wait > max_wait or now + timedelta(seconds=wait) > until:
-                    return total
+                    break
                 if not await self._nap(wait) and self.clock.now() <= now:
-                    return total  # a clock that does not move (tests, the console): nothing more to wait for
+                    break  # a clock that does not move (tests, the console): nothing more to wait for
+            await self._rest(total)
+        return total
+
+    def _idle(self, now: datetime) -> bool:
+        """True when the last drain found nothing to do, nothing was announced since, and nothing falls due yet."""
+        if self.idle_poll is None or self._poked or self._quiet_until is None or now >= self._quiet_until:
+            return False
+        return self._last_pass is None or now >= self._last_pass - CLOCK_BACK  # a step back: look
+
+    async def _rest(self, total: DispatchResult) -> None:
+        """After a drain: when it found nothing to do and nothing is held, rest until the next row falls due (at
+        most IDLE_POLL seconds, the fall-back if an announcement was missed) or a row is announced."""
+        self._quiet_until = None
+        busy = total.sent or total.retried or total.failed or total.deferred or self._unrecorded
+        if self.idle_poll is None or busy or self.holds.next_end(self.clock.now()) is not None:
+            return
+        now = self.clock.now()
+        due = await store.next_due(self.db)
+        if due is None or due > now:
+            rest = now + timedelta(seconds=self.idle_poll)
+            self._quiet_until = rest if due is None else min(rest, due)
 
     async def _ask(self) -> DispatchResult:
         """Ask the run under way to look again (now, if it is waiting for a hold), and wait until it has."""

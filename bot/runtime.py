@@ -8,7 +8,9 @@
 - `purge`: a daily cron at 03:30 deleting closed cases past `GFI_RETENTION_MONTHS` (the sweep catches up
   when the bot was down at that time; the purge runs once a day either way).
 - `directory`: every 30 seconds, reload the directory file when it changed (bot/directory/reload.py; SIGHUP
-  does the same at once through `reload_directory`); the distribution crons follow the new units.
+  does the same at once through `reload_directory`); the distribution crons follow the new units. On
+  PostgreSQL the file is published to every instance, and a directory another instance published is read at
+  once (bot/directory/shared.py).
 
 No job per reminder: due times live in the database and the sweep is idempotent, so a job missed
 during downtime costs nothing (`coalesce`, generous misfire grace).
@@ -87,9 +89,11 @@ class Background:
         self._running: set[str] = set()  # the jobs (by name) running now
         self._watch: asyncio.Task[None] | None = None
         source = core.directory.source
-        self.watcher = DirectoryWatcher(core.directory, source) if source is not None else None
+        self.watcher = DirectoryWatcher(core.directory, source, core.shared_directory) if source is not None else None
         if self.watcher is not None:
             self.watcher.on_change.append(self._schedule_distribution)
+        if core.shared_directory is not None:  # replaced from the store (another instance published)
+            core.shared_directory.on_change.append(self._schedule_distribution)
 
     @classmethod
     async def start(cls, core: Core, on_tick: Callable[[], None] | None = None) -> Background:

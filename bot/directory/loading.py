@@ -175,6 +175,12 @@ def load_directory(path: Path) -> Directory:
         raise DirectoryError(
             path, [DirectoryProblem(path=_say("the_file"), reason=_say("unreadable", reason=exc.strerror))]
         ) from None
+    return parse_text(text, path)
+
+
+def parse_text(text: str, path: Path) -> Directory:
+    """Validate a directory file's text (YAML, or JSON when `path` is named `*.json`); problems carry their line
+    numbers. The text may come from the file at `path` or from the store (`bot.directory.shared`)."""
     try:
         raw = read_text(text, path)
     except json.JSONDecodeError as exc:

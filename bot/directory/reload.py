@@ -1,11 +1,13 @@
 """A running bot picks up a changed directory file without a restart.
 
 `DirectoryWatcher.check()` is called by the background scheduler every `CHECK_SECONDS` and at once on
-SIGHUP (bot/runtime.py, bot/channels/slack/server.py). A file whose modification time, size and inode are
-unchanged is not read again; a changed one is read and validated off the event loop, and when valid its
-contents replace the directory in place (every service holds that one object; absences registered in the
-bot stay). A broken file keeps the old directory and logs why: the YAML paths and line numbers of the
-problems, never their text (which may name people); `gfi-bot check-directory FILE` prints the same in full.
+SIGHUP (bot/runtime.py, bot/channels/slack/server.py). On PostgreSQL a valid new file is published to every
+instance through the store first (`bot.directory.shared`), unless the store knows it as an older version.
+A file whose modification time, size and inode are unchanged is not read again; a changed one is read and validated
+off the event loop, and when valid its contents replace the directory in place (every service holds that one object;
+absences registered in the bot stay). A broken file keeps the old directory and logs why: the YAML paths and line
+numbers of the problems, never their text (which may name people); `gfi-bot check-directory FILE` prints the same in
+full.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.directory.loading import load_directory
+from bot.directory.loading import parse_text
 from bot.directory.lookup import Directory
-from bot.directory.model import DirectoryError
+from bot.directory.model import DirectoryError, DirectoryProblem, _say
+from bot.directory.shared import SharedDirectory
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +45,25 @@ def _digest(path: Path) -> str | None:
         return None
 
 
+def _read(path: Path) -> tuple[bytes, Directory]:
+    """The file's bytes and the directory they validate to (DirectoryError when they do not)."""
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc.reason)
+        raise DirectoryError(path, [DirectoryProblem(path=_say("the_file"),
+                                                     reason=_say("unreadable", reason=reason))]) from None
+    return raw, parse_text(text, path)
+
+
 class DirectoryWatcher:
     """Watches `directory.source`; `on_change` callbacks run after a successful reload."""
 
-    def __init__(self, directory: Directory, path: Path) -> None:
+    def __init__(self, directory: Directory, path: Path, shared: SharedDirectory | None = None) -> None:
         self.directory = directory
         self.path = path
+        self.shared = shared  # PostgreSQL: a valid file is published to every instance (bot/directory/shared.py)
         self.on_change: list[Callable[[], None]] = []
         self._signature = _signature(path)
         self._digest = _digest(path)
@@ -72,7 +88,7 @@ class DirectoryWatcher:
             if digest == self._digest and not forced:
                 return False
             try:
-                new = await asyncio.to_thread(load_directory, self.path)
+                raw, new = await asyncio.to_thread(_read, self.path)
             except DirectoryError as exc:
                 self._digest = digest  # logged once per version of the file, not every check
                 self.refusals += 1
@@ -82,6 +98,8 @@ class DirectoryWatcher:
                 })
                 return False
             self._digest = digest
+            if self.shared is not None and not await self.shared.offer(raw, self.path, forced=forced):
+                return False  # an older version than the store's: this instance serves the store's (replaced there)
             self.directory.replace(new)
             self.reloads += 1
             log.info("directory reloaded", extra={"event": "directory.reloaded", "units": len(new.units),

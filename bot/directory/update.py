@@ -15,9 +15,11 @@ from bot.directory.loading import parse_directory, read_text
 from bot.directory.lookup import Directory
 from bot.directory.merge import Incoming, merge
 from bot.directory.model import Channel, DirectoryError, DirectoryFile
+from bot.directory.shared import digest_of, format_of, origin
 from bot.directory.writing import to_text, write_directory
 from bot.startup import StartupError, describe
 from bot.store import Database, open_database
+from bot.store.directory_versions import publish
 
 EXIT_REFUSED = 3
 
@@ -115,6 +117,27 @@ async def apply(request: Request, current: Directory, incoming: list[Incoming], 
             await db.close()
     write_directory(new, request.out, request.how)
     print(say("written", path=request.out), file=out)
+    if request.database_url and request.out == request.directory_path:
+        return await _share(request, clock, out, err)
+    return 0
+
+
+async def _share(request: Request, clock: Clock, out: TextIO, err: TextIO) -> int:
+    """PostgreSQL: publish the written directory to every running instance at once (bot/directory/shared.py)."""
+    try:
+        db = await _open_db(request)
+    except StartupError as exc:
+        print(describe(exc), file=err)
+        return 1
+    if db is None:
+        return 0
+    try:
+        raw = request.out.read_bytes()
+        version = await publish(db, digest=digest_of(raw), format=format_of(request.out), text=raw.decode("utf-8"),
+                                at=clock.now(), origin=origin())
+    finally:
+        await db.close()
+    print(say("shared", version=version) if version is not None else say("shared_already"), file=out)
     return 0
 
 

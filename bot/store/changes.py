@@ -47,10 +47,14 @@ class Changes:
         self.reloads: dict[str, list[Reload]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._again: dict[str, bool] = {}
+        self._quiet: set[str] = set()
 
-    def on(self, topic: str, reload: Reload) -> None:
-        """Call `reload` when another instance announces `topic`."""
+    def on(self, topic: str, reload: Reload, *, quiet: bool = False) -> None:
+        """Call `reload` when another instance announces `topic` (`quiet`: without a log line each time, for a
+        topic announced at every filing)."""
         self.reloads.setdefault(topic, []).append(reload)
+        if quiet:
+            self._quiet.add(topic)
 
     async def start(self) -> None:
         return None
@@ -82,7 +86,8 @@ class Changes:
                     except Exception:
                         log.exception("reload failed", extra={"event": "store.reload_failed", "topic": topic})
                 if not self._again.get(topic):
-                    log.info("reloaded", extra={"event": "store.reloaded", "topic": topic})
+                    if topic not in self._quiet:
+                        log.info("reloaded", extra={"event": "store.reloaded", "topic": topic})
                     return
                 self._again[topic] = False
         finally:

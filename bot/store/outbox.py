@@ -8,6 +8,9 @@ from typing import Any
 
 from bot.store import Database, Tx
 
+# Announced (`bot.store.changes`) by PostgreSQL itself when rows are queued: a trigger on the table (migration 28).
+TOPIC = "outbox"
+
 
 async def insert(tx: Tx, *, created_at: datetime, case_id: int | None, case_ref: str | None, recipient_id: str,
                  channel: str, template: str, text: str, message: str | None, urgent: bool, earliest: datetime,
@@ -155,6 +158,14 @@ async def drop_texts(db: Database, before: datetime, batch: int = 500) -> int:
         total += count
         if count < batch:
             return total
+
+
+async def next_due(db: Database) -> datetime | None:
+    """When the first pending row may be tried (None: nothing is pending); a past time when one may be now."""
+    due = await db.run_read(lambda tx: tx.scalar(
+        "SELECT MIN(CASE WHEN next_attempt_at > not_before THEN next_attempt_at ELSE not_before END) "
+        "FROM outbox WHERE status = 'pending'"))
+    return None if due is None else datetime.fromisoformat(str(due))
 
 
 async def by_id(db: Database, outbox_id: int) -> dict[str, Any] | None:

@@ -277,3 +277,45 @@ async def test_an_instance_killed_mid_burst_loses_no_answered_submission(tmp_pat
         finally:
             await stop_all(instances)
     pg.drop_database(db_url)
+
+
+async def test_a_directory_changed_on_one_machine_is_served_by_the_other_at_once(tmp_path: Path) -> None:
+    """Issue #22 item 5: each instance has a directory file of its own (two machines); the operator changes A's
+    and reloads A (SIGHUP); B serves the new directory at once, its own file untouched."""
+    if pg.server() is None:
+        pytest.skip("no PostgreSQL: set GFI_TEST_POSTGRES or install the binaries (.ci/run does)")
+    from bot.config import DEFAULT_DIRECTORY
+
+    db_url = pg.fresh_database()
+    files = [tmp_path / f"katalog-{n}.yaml" for n in range(2)]
+    for path in files:
+        path.write_text(DEFAULT_DIRECTORY.read_text(encoding="utf-8"), encoding="utf-8")
+    async with AsyncExitStack() as stack:
+        fake = await stack.enter_async_context(FakeSlackAPI(token=TOKEN))
+        instances = [await start(tmp_path, fake, db_url, n, GFI_DIRECTORY=str(files[n])) for n in range(2)]
+        try:
+            text = files[0].read_text(encoding="utf-8")
+            files[0].write_text(text.replace("people:\n", "people:\n  - {id: nils.ny, name: Nils Ny, unit: soc-norr, "
+                                             "roles: [staff], slack_user_id: U01NILS}\n", 1), encoding="utf-8")
+            instances[0].proc.send_signal(signal.SIGHUP)
+            sighup = time.monotonic()
+
+            def reloaded(instance: Instance) -> list[dict[str, Any]]:
+                return [r for r in instance.log if r.get("event") == "directory.reloaded"]
+
+            await until(lambda: any(r.get("from") == "store" for r in reloaded(instances[1])), 10)
+            took = time.monotonic() - sighup
+            people = [r["people"] for r in reloaded(instances[1])]
+            assert people[-1] == reloaded(instances[0])[-1]["people"], (people, instances[0].log[-5:])
+            assert took < 5, took  # at once: the announcement, not B's 30-second check of its own file
+            with psycopg.connect(db_url) as conn:
+                assert conn.execute("SELECT COUNT(*) FROM directory_versions WHERE content IS NOT NULL").fetchone() \
+                    == (1,)
+        finally:
+            for instance in instances:
+                if instance.proc.returncode is None:
+                    instance.proc.send_signal(signal.SIGTERM)
+                    await asyncio.wait_for(instance.proc.wait(), 20)
+                if instance.reader is not None:
+                    instance.reader.cancel()
+    pg.drop_database(db_url)

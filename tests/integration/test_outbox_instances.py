@@ -6,13 +6,15 @@ lease. Two cores on one database stand for two `gfi-bot run` processes (tests/fa
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from bot.clock import FrozenClock
 from bot.core import Core
-from bot.dispatcher import Dispatcher
+from bot.dispatcher import IDLE_POLL, Dispatcher
 from bot.store import outbox_lanes
 from tests.conftest import CoreFactory
 from tests.unit.test_dispatcher_parallel import PEOPLE, GatedSender, queue
@@ -211,3 +213,39 @@ async def test_a_row_whose_lease_was_lost_is_not_sent(
     # The send under way when the lease was lost ends (at least once, as after a crash); the one that waited for
     # its turn is not sent again: the other instance has it.
     assert waiting.delivered == [("linnea.fors", ids["linnea.fors"][0])]
+
+
+async def test_an_idle_instance_looks_when_rows_are_announced_not_every_second(
+    make_core: CoreFactory, clock: FrozenClock, engine: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    a, b = await two(make_core)
+    sender = GatedSender()
+    idle = dispatcher(b, sender)
+    b.changes.on("outbox", idle.heard, quiet=True)
+    looks: list[str] = []
+    claim = outbox_lanes.claim
+
+    async def counted(*args: Any, **kw: Any) -> Any:
+        looks.append(kw["owner"])
+        return await claim(*args, **kw)
+
+    monkeypatch.setattr(outbox_lanes, "claim", counted)
+    for _ in range(6):  # the runtime's drain, every second: it looks once, then rests
+        await idle.drain()
+        clock.advance(timedelta(seconds=1))
+    assert looks.count(idle.owner) == 1
+    ids = await queue(a, ["linnea.fors"], 1)  # queued on the other instance: announced by the database
+    deadline = time.monotonic() + 10
+    while not sender.delivered:
+        assert time.monotonic() < deadline, "the idle instance was not told"
+        await idle.drain()
+        await asyncio.sleep(0.05)
+    assert sender.to("linnea.fors") == ids["linnea.fors"]
+    looked = looks.count(idle.owner)
+    for _ in range(3):
+        await idle.drain()
+        clock.advance(timedelta(seconds=1))
+    assert looks.count(idle.owner) == looked + 1  # after the delivery it looks once more, then rests again
+    clock.advance(timedelta(seconds=IDLE_POLL))
+    await idle.drain()
+    assert looks.count(idle.owner) == looked + 2  # the slow look, in case an announcement was missed

@@ -1,0 +1,128 @@
+"""One directory for every instance on one PostgreSQL database (issue #22 item 5).
+
+On SQLite one process reads its directory file, as before. On PostgreSQL several instances serve one region,
+each on a machine with a file of its own; the directory they serve is the newest one published in the store
+(`bot.store.directory_versions`), and a publication is announced (`pg_notify`), so every instance reads it at
+once and a listener that was cut off reads it when it is back (`bot.store.changes`).
+
+Who publishes. An instance whose own file changed (the 30-second check, SIGHUP) or that starts with a file the
+store has not seen, and `gfi-bot directory import|sync` (the Entra sync too) when it writes the directory the
+bot reads. A file the store knows as an older version (a machine whose copy was not updated, starting or
+checking) is not published: that instance serves the store's newest instead. SIGHUP publishes the file even
+then (the operator put an older version back on purpose).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.clock import Clock
+from bot.directory.loading import parse_text
+from bot.directory.lookup import Directory
+from bot.directory.model import DirectoryError
+from bot.store import Database
+from bot.store import directory_versions as store
+from bot.store.dialects import of as dialect_of
+
+log = logging.getLogger("bot.directory.reload")
+
+
+def digest_of(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def format_of(path: Path) -> str:
+    return "json" if path.suffix.lower() == ".json" else "yaml"
+
+
+def origin() -> str:
+    """Who published (in the store, for the operator): the host and process, no person."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class SharedDirectory:
+    """The directory this instance serves, kept the same as the store's newest (PostgreSQL); on SQLite it only
+    remembers the digest of what was loaded (`enabled` is False)."""
+
+    def __init__(self, db: Database, directory: Directory, clock: Clock) -> None:
+        self.db = db
+        self.directory = directory
+        self.clock = clock
+        self.enabled = dialect_of(db.engine).notify() is not None  # several instances may share the store
+        self.digest: str | None = None  # of the directory this instance serves
+        self.on_change: list[Callable[[], None]] = []  # after the directory was replaced from the store
+        self._lock = asyncio.Lock()
+
+    async def offer(self, raw: bytes, path: Path, *, forced: bool = False) -> bool:
+        """This instance read a valid directory file (`raw`, at `path`): publish it unless the store knows it as
+        an older version (and the operator did not insist, `forced`). True when this instance should serve the
+        file; False when it serves the store's newest instead (replaced here)."""
+        digest = digest_of(raw)
+        if not self.enabled:
+            self.digest = digest
+            return True
+        async with self._lock:
+            newest = await store.latest(self.db)
+            if newest is not None and newest.digest == digest:
+                self.digest = digest
+                return True
+            if newest is not None and not forced and await store.known(self.db, digest):
+                log.warning("directory file older than the store's, the store's served", extra={
+                    "event": "directory.file_older", "version": newest.version})
+                await self._load()
+                return False
+            version = await store.publish(self.db, digest=digest, format=format_of(path),
+                                          text=raw.decode("utf-8"), at=self.clock.now(), origin=origin())
+            self.digest = digest
+            log.info("directory published", extra={"event": "directory.published", "version": version})
+            return True
+
+    async def start(self, path: Path) -> None:
+        """At start: offer the file the directory was loaded from (`path`)."""
+        if not self.enabled:
+            return
+        try:
+            raw = await asyncio.to_thread(path.read_bytes)
+        except OSError:  # gone since it was loaded: serve the store's newest, if any
+            await self.reload()
+            return
+        await self.offer(raw, path)
+
+    async def reload(self) -> None:
+        """Another instance (or `gfi-bot directory`) published a directory, or the listener is back after a
+        loss: serve the store's newest when it is not what this instance serves."""
+        if not self.enabled:
+            return
+        async with self._lock:
+            newest = await store.latest(self.db)
+            if newest is not None and newest.digest != self.digest:
+                await self._load()
+
+    async def _load(self) -> None:
+        """Serve the store's newest directory (read and validated off the event loop)."""
+        newest = await store.latest(self.db, with_text=True)
+        if newest is None or newest.text is None:
+            return
+        source = self.directory.source or Path(f"directory.{newest.format}")
+        read_as = source if format_of(source) == newest.format else source.with_suffix(f".{newest.format}")
+        try:
+            new = await asyncio.to_thread(parse_text, newest.text, read_as)
+        except DirectoryError as exc:  # written by a newer bot, or by hand in the database: keep what is served
+            log.warning("stored directory invalid, old directory kept", extra={
+                "event": "directory.reload_refused", "reason": "invalid", "version": newest.version,
+                "problems": len(exc.problems)})
+            return
+        new.source = self.directory.source  # the local file stays the one watched
+        self.directory.replace(new)
+        self.digest = newest.digest
+        log.info("directory reloaded", extra={"event": "directory.reloaded", "from": "store",
+                                              "version": newest.version, "units": len(new.units),
+                                              "people": len(new.people)})
+        for callback in self.on_change:
+            callback()

@@ -1,0 +1,73 @@
+"""SQL of the directory shared by the instances on one PostgreSQL database (issue #22 item 5).
+
+`directory_versions` keeps one row per directory an instance published (its file, read on a change or SIGHUP,
+or written by `gfi-bot directory import|sync`): the SHA-256 of the file's bytes, its format and, for the newest
+only, its text. The newest row is the directory every instance serves; a version's publication is announced
+(`bot.store.changes`, topic `directory`) in its transaction, so every instance reads it at once. Older rows
+keep their digest only: a file that is one of them (a machine whose copy was not updated) is known to be old.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.store import Database, Tx
+from bot.store.changes import announce
+from bot.store.dialects import of as dialect_of
+
+TOPIC = "directory"
+LOCK = 0x6766_6964_6972  # "gfidir": the advisory lock of a publication
+
+
+@dataclass(frozen=True)
+class Version:
+    """A published directory: its number, digest and format; `text` when read with it."""
+
+    version: int
+    digest: str
+    format: str  # "yaml" or "json": how the text is read
+    text: str | None = None
+
+
+async def latest(db: Database, *, with_text: bool = False) -> Version | None:
+    """The newest published directory (None: none yet)."""
+    columns = "version, digest, format" + (", content" if with_text else "")
+
+    async def work(tx: Tx) -> Version | None:
+        row = await tx.fetchone(f"SELECT {columns} FROM directory_versions ORDER BY version DESC LIMIT 1")
+        if row is None:
+            return None
+        return Version(int(row["version"]), str(row["digest"]), str(row["format"]),
+                       str(row["content"]) if with_text and row["content"] is not None else None)
+
+    return await db.run_read(work)
+
+
+async def known(db: Database, digest: str) -> bool:
+    """True when a directory with this digest was published before (now, or superseded)."""
+    return await db.run_read(
+        lambda tx: tx.scalar("SELECT 1 FROM directory_versions WHERE digest = ?", (digest,))) is not None
+
+
+async def publish(db: Database, *, digest: str, format: str, text: str, at: datetime, origin: str) -> int | None:
+    """Make this directory the one every instance serves, and announce it; None when it already is. A digest
+    published before becomes the newest again (a version put back on purpose). One transaction."""
+
+    async def work(tx: Tx) -> int | None:
+        lock = dialect_of(tx.engine).serialise_appends()  # one publication at a time: the newest is decided in order
+        if lock is not None:
+            await tx.execute(lock, (LOCK,))
+        newest = await tx.fetchone("SELECT version, digest FROM directory_versions ORDER BY version DESC LIMIT 1")
+        if newest is not None and newest["digest"] == digest:
+            return None
+        await tx.execute("DELETE FROM directory_versions WHERE digest = ?", (digest,))
+        version = int(await tx.scalar(
+            "INSERT INTO directory_versions (digest, format, content, published_at, origin) VALUES (?, ?, ?, ?, ?) "
+            "RETURNING version", (digest, format, text, at.isoformat(), origin)))
+        await tx.execute("UPDATE directory_versions SET content = NULL WHERE version < ? AND content IS NOT NULL",
+                         (version,))
+        await announce(tx, TOPIC)
+        return version
+
+    return await db.run(work)
