@@ -128,6 +128,10 @@ def refusal_now(case: Case, person_id: str, directory: Directory, action: str, i
             authorize(Action.NO_SHOW, case, person_id, directory)
         elif action == A.RESUME:
             authorize(Action.RESUME, case, person_id, directory)
+        elif action == A.REOPEN:
+            authorize(Action.REOPEN, case, person_id, directory)
+        elif action == A.WITHDRAW_CONSENT:
+            authorize(Action.WITHDRAW_CONSENT, case, person_id, directory)
         else:
             return Refusal("link_incomplete", ref=case.ref)
     except Refusal as refusal:

@@ -275,8 +275,10 @@ async def test_an_email_person_is_notified_without_free_text_and_acts_by_link(ru
     for secret in (BRIEF, CONTACT):
         assert secret not in json.dumps(mail, ensure_ascii=False)
     assert not PHONE.search(json.dumps(mail, ensure_ascii=False))
-    url, _show = re.findall(r'href="([^"]+/a/[^"]+)"', html)  # Kvittera, and Visa ärendet (no dead end)
-    assert re.search(r">\s*Visa ärendet\s*<", html)
+    # Kvittera, "Inte vårt ärende" (as Slack's buttons), and Visa ärendet (no dead end)
+    assert len(re.findall(r'href="([^"]+/a/[^"]+)"', html)) == 3
+    url = re.findall(r'href="([^"]+/a/[^"]+)"', html)[0]
+    assert re.search(r">\s*Visa ärendet\s*<", html) and re.search(r">\s*Inte vårt ärende\s*<", html)
     assert running.slack.to("sofia.grahn") == []  # not on Slack
 
     async with aiohttp.ClientSession() as http:

@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from bot.brister.models import BristForm
 from bot.cases.models import CaseState
 from bot.channels.graph.links import LinkSigner
 from tests.e2e.test_graph import Running, running  # noqa: F401  (the fixture: the Graph channel over HTTP)
@@ -247,3 +248,97 @@ async def pages(r: Running, visit: Visit, size: str) -> None:
     # the pages load nothing but themselves: no script, style sheet, font or image from anywhere
     assert all(u.startswith(r.base_url + "/a/") for u in visit.requests), visit.requests
     assert await page.locator("script").count() == 0
+
+
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+async def test_the_forms_for_waiting_consent_disputes_and_reports_in_chromium(running: Running, browser: Any,  # noqa: F811
+                                                                              size: str) -> None:
+    """Issue #20 item 8's further pages: each reads on a phone without JavaScript, says what it will do, keeps
+    what was typed when refused, and acts by the form alone."""
+    context = await browser.new_context(viewport=VIEWPORTS[size], java_script_enabled=False, locale="sv-SE")
+    try:
+        await more_pages(running, Visit(await context.new_page(), size, running.base_url))
+    finally:
+        await context.close()
+
+
+async def post_by(visit: Visit, button: str) -> int:
+    async with visit.page.expect_response(lambda resp: resp.request.method == "POST") as posted:
+        await visit.page.get_by_role("button", name=button, exact=True).click()
+    status: int = (await posted.value).status
+    await visit.page.wait_for_load_state()
+    return status
+
+
+async def more_pages(r: Running, visit: Visit) -> None:
+    signer = r.channel.signer
+    assert signer is not None
+    page, now = visit.page, r.clock.now()
+    ref = await assigned_to_sofia(r)
+    await r.core.cases.acknowledge("sofia.grahn", ref)
+
+    # vilande: a date and a reason; a refused form keeps the reason, then it waits
+    response = await page.goto(signer.url("sofia.grahn", "wait", ref, None, now))
+    assert response is not None and response.status == 200
+    secure(response)
+    assert "eskaleras ingenting" in await page.inner_text("body")
+    await page.fill("#f-vantar_skal", "Den enskilde vill vänta")
+    await nowrap(page, ref)
+    await visit.fits()
+    await visit.shot("20-vilande")
+    await page.fill("#f-till", "2026-11-20")  # in the past: refused on the field
+    assert await post_by(visit, "Sätt som vilande") == 400
+    assert await page.locator("#fel-till").count() == 1
+    assert await page.input_value("#f-vantar_skal") == "Den enskilde vill vänta"
+    await visit.fits()
+    await visit.shot("21-vilande-fel")
+    await page.fill("#f-till", "2026-12-14")
+    assert await post_by(visit, "Sätt som vilande") == 200
+    assert (await r.core.cases.get(ref)).state is CaseState.WAITING
+    await visit.fits()
+
+    # the consent: renewing has the most inputs of any link form; withdrawing says it cannot be undone
+    response = await page.goto(signer.url("maria.sand", "renew_consent", ref, None, now))
+    assert response is not None and response.status == 200
+    await visit.fits()
+    await visit.shot("22-fornya-samtycke")
+    response = await page.goto(signer.url("maria.sand", "withdraw_consent", ref, None, now))
+    assert response is not None and response.status == 200
+    assert "Det går inte att ångra" in await page.inner_text("body")
+    await visit.fits()
+    await visit.shot("23-aterkalla")
+
+    # a dispute: a text box; the other side's proposal is read after a button, then confirmed
+    disputed = (await r.core.cases.request("maria.sand", form(target_unit="psykiatri"))).ref
+    await r.core.cases.assign("ingrid.vik", disputed, ["yusuf.kaya"])
+    response = await page.goto(signer.url("ingrid.vik", "dispute", disputed, None, now))
+    assert response is not None and response.status == 200
+    await page.fill("#f-tvist_skal", "Gäller socialtjänsten")
+    await visit.fits()
+    await visit.shot("24-inte-vart")
+    assert await post_by(visit, "Inte vårt ärende") == 200
+    await r.core.disputes.settle("carina.berg", disputed, "Psykiatrin behåller ärendet")
+    response = await page.goto(signer.url("helena.ros", "confirm_agreement", disputed, None, now))
+    assert response is not None and response.status == 200
+    assert "Psykiatrin behåller" not in await page.inner_text("body")
+    await nowrap(page, disputed)
+    await visit.fits()
+    await visit.shot("25-bekrafta-forslag")
+    assert await post_by(visit, "Visa förslaget") == 200
+    assert "Psykiatrin behåller ärendet" in await page.inner_text("body")
+    await visit.fits()
+    assert await post_by(visit, "Bekräfta förslaget") == 200
+    assert "tvisten om" in await page.inner_text("body") and not (await r.core.cases.get(disputed)).disputed
+    await visit.shot("26-avgjord")
+
+    # a report of a brist i samverkan: the unit's distributor records the measures
+    report = await r.core.brister.file("maria.sand", BristForm(units=["soc-norr", "beroende"], causes=["sip"],
+                                                               what="SIP-mötet blev aldrig av."))
+    response = await page.goto(signer.url("fatima.ali", "brist_measures", report.ref, None, now))
+    assert response is not None and response.status == 200
+    await page.fill("#f-atgarder", "Rutin för kallelser ses över")
+    await visit.fits()
+    await visit.shot("27-brist-atgarder")
+    assert await post_by(visit, "Registrera åtgärder") == 200
+    assert "åtgärderna är sparade" in await page.inner_text("body")
+    assert all(u.startswith(r.base_url + "/a/") for u in visit.requests), visit.requests

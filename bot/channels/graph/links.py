@@ -31,14 +31,23 @@ from bot.store import graph as graph_store
 PATH = "/a/"
 _NONCE = 12
 _AAD = b"gfi-link-v2"
-# The actions a link can carry (names as in the channel-neutral Offer).
-# One click (confirmed on the page): acknowledge, take_over, nudge, complete_follow_up, accept_follow_up,
-# decline_follow_up, no_show, resume; a small form on the page (issue #20 item 8): assign, book, rebook,
-# book_again, appoint, record_outcome, add_follow_up, close; open: the case as far as the person may see it.
-ACTIONS = frozenset({"acknowledge", "take_over", "nudge", "complete_follow_up", "accept_follow_up", "open",
-                     "decline_follow_up", "no_show", "resume",
-                     "assign", "book", "rebook", "book_again", "appoint", "record_outcome", "add_follow_up", "close"})
-
+# The actions a link can carry (names as in the channel-neutral Offer, bot/messages/actions.py).
+# One click (confirmed on the page, saying what it does): acknowledge, take_over, nudge, complete_follow_up,
+# accept_follow_up, decline_follow_up, no_show, resume, reopen, withdraw_consent, confirm_agreement, to_samverkan;
+# a small form on the page (issue #20 item 8, forms.py): assign, book, rebook, book_again, appoint,
+# record_outcome, add_follow_up, close, wait, hold_now, renew_consent, withdraw_consent_form, dispute,
+# settle_dispute, reassign; shown (after a button; a case's free text logged in the read log; never used up): open,
+# journal. On a report of a brist i samverkan (ref BRIST-ÅÅÅÅ-NNNN): brist_measures and brist_dialogue (forms),
+# brist_close (one click), brist_open_report (shown).
+ONE_CLICK = frozenset({"acknowledge", "take_over", "nudge", "complete_follow_up", "accept_follow_up",
+                       "decline_follow_up", "no_show", "resume", "reopen", "withdraw_consent", "confirm_agreement",
+                       "to_samverkan", "brist_close"})
+FORMS = frozenset({"assign", "book", "rebook", "book_again", "appoint", "record_outcome", "add_follow_up", "close",
+                   "wait", "hold_now", "renew_consent", "withdraw_consent_form", "dispute", "settle_dispute",
+                   "reassign", "brist_measures", "brist_dialogue"})
+VIEW_ACTIONS = frozenset({"open", "journal", "brist_open_report"})
+BRIST_ACTIONS = frozenset({"brist_close", "brist_measures", "brist_dialogue", "brist_open_report"})
+ACTIONS = ONE_CLICK | FORMS | VIEW_ACTIONS
 
 class LinkRefused(Exception):
     """A link that cannot be used: `code` is tampered | expired | used | unknown_action | foreign."""

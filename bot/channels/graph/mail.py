@@ -80,10 +80,13 @@ def render_mail(message: Message, templates: GraphTemplates, link: LinkMaker) ->
     shown = list(safe.offers)
     if safe.case_ref and not any(o.action == "open" for o in shown):  # the case, as far as the person may see it
         shown.append(Offer("open", safe.case_ref))
+    several = len({o.ref for o in shown if o.ref}) > 1  # e.g. the queue: each link says which case it is for
     for offer in shown:
         url = link(offer)
         if url:
-            links.append({"label": LABELS.get(offer.action, offer.action), "url": url, "primary": offer.primary})
+            label = LABELS.get(offer.action, offer.action)
+            links.append({"label": f"{label} {offer.ref}" if several and offer.ref else label, "url": url,
+                          "primary": offer.primary})
     ctx = {"m": safe, "links": links}
     return Mail(
         subject=templates.render("graph_mail_subject.txt.j2", **ctx),

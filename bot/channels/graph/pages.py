@@ -16,13 +16,11 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
-from bot import audit, readlog
+from bot import audit
 from bot.cases import access
-from bot.cases.visibility import has_free_text, summary
-from bot.channels.console.output import readable_history
-from bot.channels.graph import forms, steps
+from bot.channels.graph import forms, steps, submit, views
 from bot.channels.graph.edge import LinkGate, Summary
-from bot.channels.graph.links import PATH, LinkClaim, LinkRefused, LinkSigner, mark_used
+from bot.channels.graph.links import FORMS, PATH, VIEW_ACTIONS, LinkClaim, LinkRefused, LinkSigner, mark_used
 from bot.channels.graph.mail import LABELS
 from bot.channels.graph.templates import GraphTemplates
 from bot.errors import FieldError, Refusal
@@ -85,7 +83,8 @@ class LinkPages:
 
     def _page(self, status: int, **ctx: Any) -> web.Response:
         for key in ("claim", "label", "reason_text", "outcome", "people", "person", "used_at", "awaited", "code",
-                    "case_text", "case", "renew", "where", "already"):
+                    "case_text", "case", "renew", "where", "already", "proposal",
+                    "draft", "forum"):
             ctx.setdefault(key, None)
         for key in ("chats", "fields", "next_links"):
             ctx.setdefault(key, [])
@@ -141,10 +140,11 @@ class LinkPages:
         if isinstance(claim, web.Response):
             return claim
         person = self.core.directory.name(claim.person_id)
-        if claim.action == "open":
-            return self._page(200, state="view_ask", claim=claim, person=person, chats=self._chats(claim.person_id))
+        if claim.action in VIEW_ACTIONS:
+            return self._page(200, state="view_ask", claim=claim, person=person, label=LABELS[claim.action],
+                              chats=self._chats(claim.person_id))
         try:
-            if claim.action in forms.FORM_ACTIONS and claim.ref:
+            if claim.action in FORMS and claim.ref:
                 return await self._form_page(claim)
             detail = await steps.preview(self.core, claim)
         except Refusal as refusal:
@@ -162,9 +162,14 @@ class LinkPages:
         """A form action's form (after the rule it needs), or the same form again with what was typed and an
         error under each field."""
         assert claim.ref is not None
-        case = await self.core.cases.get(claim.ref)
-        forms.check(claim.action, case, claim.person_id, self.core)
-        fields = forms.fields(claim.action, case, claim.person_id, self.core)
+        case = None
+        if claim.action in forms.BRIST_FORMS:
+            await forms.brist_report(self.core, claim, forms.BRIST_FORMS[claim.action])
+            fields = forms.brist_fields(claim.action)
+        else:
+            case = await self.core.cases.get(claim.ref)
+            await forms.check(self.core, claim, case)
+            fields = forms.fields(claim.action, case, claim.person_id, self.core)
         if values is not None:
             fields = forms.refill(fields, values, errors or {})
         return self._page(400 if errors else 200, state="form", claim=claim, label=LABELS[claim.action],
@@ -179,8 +184,10 @@ class LinkPages:
         claim = await self._claim(request)
         if isinstance(claim, web.Response):
             return claim
-        if claim.action == "open":
+        if claim.action in VIEW_ACTIONS:
             return await self._view(claim)
+        if claim.action == "confirm_agreement" and posted.get("visa") == "1":  # read the proposal first
+            return await self._proposal(claim)
         async with self.core.db.transaction() as tx:
             first = await mark_used(tx, claim, self.core.clock.now())
         if not first:
@@ -188,9 +195,8 @@ class LinkPages:
         values = forms.values_of(posted)
         detail: dict[str, Any] = {}
         try:
-            if claim.action in forms.FORM_ACTIONS and claim.ref:
-                await forms.submit(self.core, claim.action, claim.person_id, claim.ref, values)
-                outcome = claim.action
+            if claim.action in FORMS and claim.ref:
+                outcome = await submit.submit(self.core, claim, values)
             else:
                 outcome, detail = await steps.perform(self.core, claim)
         except FieldError as exc:  # the form again, with what was typed: the link is not used up
@@ -225,39 +231,37 @@ class LinkPages:
         """Fresh links for what the person may do next on the case (no dead end for someone with e-mail only)."""
         if ref is None:
             return []
-        case = await self.core.cases.get(ref)
         now = self.core.clock.now()
         return [{"label": LABELS[o.action], "url": self.signer.url(person_id, o.action, o.ref or ref, o.item, now)}
-                for o in steps.next_offers(case, person_id, self.core)]
+                for o in await steps.next_for(self.core, person_id, ref)]
 
     async def _view(self, claim: LinkClaim) -> web.Response:
-        """The case as far as the need-to-know rule lets the person see it (bot.cases.access, as `/visa`), its
-        free text logged as read; a case they may not see gets the page of a case that does not exist."""
+        """The case (or its journal record) as far as the need-to-know rule lets the person see it, its free text
+        logged as read; a case they may not see gets the page of a case that does not exist (views.py)."""
         core, pid = self.core, claim.person_id
         try:
-            if claim.ref is None:
-                raise Refusal("link_incomplete")
-            async with core.db.read() as tx:
-                seen = await access.read_case(tx, core.cases.load, core.directory, pid, claim.ref)
-                history = [h for h in await audit.for_case(tx, seen.case.ref)
-                           if h["action"] != "link"] if seen.full else []  # a link's row repeats the action's
-                await core.disputes.history_notes(tx, seen.case, history)
+            if claim.action == "journal":
+                ref, text = await views.journal_text(core, claim)
+            elif claim.action == "brist_open_report":
+                ref, text = await views.report_text(core, claim)
+            else:
+                ref, text = await views.case_text(core, claim)
         except Refusal as refusal:
-            async with core.db.transaction() as tx:
-                await audit.record(tx, at=core.clock.now(), actor_id=pid, action="view_case", result="refused",
-                                   case_ref=claim.ref, reason=refusal.code, channel="email")
+            shown = await access.masked(core.db, core.cases.load, core.directory, pid, refusal)
             return self._page(404, state="refused", code="rules", claim=claim,
-                              reason_text=core.renderer.refusal(refusal))
-        if seen.full:
-            text = core.renderer.macro("console", "case_view", case=seen.case, history=readable_history(
-                history, [f.id for f in seen.case.follow_ups]))
-            if has_free_text(seen.case):
-                await readlog.record_now(core.db, at=core.clock.now(), person_id=pid, refs=[seen.case.ref],
-                                         view="visa", channel="email")
-        else:
-            text = core.renderer.macro("console", "case_summary", s=summary(seen.case, seen.alerts))
+                              reason_text=core.renderer.refusal(shown))
         return self._page(200, state="view", claim=claim, case_text=text, chats=self._chats(pid),
-                          next_links=await self._next_links(pid, seen.case.ref))
+                          label=LABELS[claim.action], next_links=await self._next_links(pid, ref))
+
+    async def _proposal(self, claim: LinkClaim) -> web.Response:
+        """The confirmation page again, with the other side's proposal shown (after a button: free text)."""
+        try:
+            detail = await steps.preview(self.core, claim)
+        except Refusal as refusal:
+            return await self._not_now(claim, refusal)
+        return self._page(200, state="confirm", claim=claim, label=LABELS[claim.action],
+                          person=self.core.directory.name(claim.person_id), chats=self._chats(claim.person_id),
+                          proposal=await views.proposal_text(self.core, claim), **detail)
 
     async def _renew(self, request: web.Request) -> web.Response:
         """An expired link's "send me a new one": a fresh link for the same action goes to the person through

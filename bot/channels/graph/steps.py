@@ -5,10 +5,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from bot.brister import rules as brist_rules
+from bot.brister.models import parse_brist_ref
+from bot.brister.rules import BristAction
 from bot.cases import offers
-from bot.channels.graph.links import ACTIONS, LinkClaim
+from bot.cases.disputes import confirms, decides_alone, is_coordinator
+from bot.cases.rules import Action, authorize, may
+from bot.channels.graph.forms import brist_report
+from bot.channels.graph.links import ACTIONS, VIEW_ACTIONS, LinkClaim
 from bot.errors import Refusal
 from bot.messages.model import Offer
+from bot.store import disputes as dispute_store
 
 if TYPE_CHECKING:
     from bot.cases.models import Case
@@ -19,21 +26,46 @@ async def preview(core: Core, claim: LinkClaim) -> dict[str, Any]:
     """What the action would do now (whom a reminder goes to, what is taken over); Refusal when the same rules
     as a button would refuse it."""
     pid = claim.person_id
-    if claim.action in ("take_over", "nudge") and claim.item is not None:
+    if claim.action in ("take_over", "nudge", "to_samverkan") and claim.item is not None:
         item = await core.ladder.answerable(pid, claim.item)
         if claim.ref and item.case_ref != claim.ref:
             raise Refusal("not_on_ladder", ref=claim.ref)
         if claim.action == "take_over":
             core.ladder.check_take_over(item, pid)
+        if claim.action == "to_samverkan" and not is_coordinator(pid, core.directory):
+            raise Refusal("samverkan_not_coordinator", ref=item.case_ref, item=claim.item)
         people = item.ladder.rungs[0].present(core.directory, core.clock.now())
         return {"people": [core.directory.name(p) for p in people], "awaited": item.kind.value}
-    if claim.ref is None or claim.action == "open":
+    if claim.ref is None or claim.action in VIEW_ACTIONS:
+        return {}
+    if claim.action == "brist_close":
+        await brist_report(core, claim, BristAction.CLOSE)
         return {}
     case = await core.cases.get(claim.ref)
+    if claim.action == "confirm_agreement":
+        return await _agreement(core, case, pid)
     refusal = offers.refusal_now(case, pid, core.directory, claim.action, claim.item)
     if refusal is not None:
         raise refusal
     return {}
+
+
+async def _agreement(core: Core, case: Case, pid: str) -> dict[str, Any]:
+    """Whom the person would agree with: the other side's pending proposal (who made it, for which unit, when;
+    never its text on GET), or the refusal the dispute service would give."""
+    if not case.disputed:
+        raise Refusal("not_disputed", ref=case.ref)
+    authorize(Action.SETTLE_DISPUTE, case, pid, core.directory)
+    async with core.db.read() as tx:
+        row = await dispute_store.current(tx, case.id)
+    if row is None:
+        raise Refusal("not_disputed", ref=case.ref)
+    proposer, side = row["proposed_by"], row["proposed_side"]
+    if proposer is None or not row["proposal"] or decides_alone(case, pid, core.directory):
+        raise Refusal("agreement_not_proposed", ref=case.ref)
+    if not confirms(case, pid, proposer, side, core.directory):
+        raise Refusal("agreement_same_side", ref=case.ref, by=proposer)
+    return {"people": [core.directory.name(proposer)], "awaited": core.directory.unit_name(side)}
 
 
 async def perform(core: Core, claim: LinkClaim) -> tuple[str, dict[str, Any]]:
@@ -57,10 +89,26 @@ async def perform(core: Core, claim: LinkClaim) -> tuple[str, dict[str, Any]]:
     if claim.action == "resume" and claim.ref:
         await core.cases.resume(pid, claim.ref)
         return "resumed", {}
-    if claim.action in ("take_over", "nudge") and claim.item is not None:
+    if claim.action == "brist_close" and claim.ref:
+        await core.brister.close(pid, claim.ref)
+        return "brist_closed", {}
+    if claim.action == "reopen" and claim.ref:
+        await core.cases.reopen(pid, claim.ref)
+        return "reopened", {}
+    if claim.action == "withdraw_consent" and claim.ref:
+        await core.cases.withdraw_consent(pid, claim.ref)
+        return "withdraw_consent", {}
+    if claim.action == "confirm_agreement" and claim.ref:
+        settled = await core.disputes.settle(pid, claim.ref, None)
+        return ("settle_proposed" if settled.disputed else "settled"), {}
+    if claim.action in ("take_over", "nudge", "to_samverkan") and claim.item is not None:
         item = await core.ladder.answerable(pid, claim.item)
         if claim.ref and item.case_ref != claim.ref:
             raise Refusal("not_on_ladder", ref=claim.ref)
+        if claim.action == "to_samverkan":
+            taken = await core.disputes.take_to_samverkan(pid, claim.item)
+            return "samverkan", {"ref": taken.case_ref, "draft": taken.draft_id,
+                                 "forum": taken.group.name if taken.group else None}
         if claim.action == "nudge":
             nudged = await core.ladder.nudge(pid, claim.item)
             return "nudged", {"people": [core.directory.name(p) for p in nudged]}
@@ -69,11 +117,25 @@ async def perform(core: Core, claim: LinkClaim) -> tuple[str, dict[str, Any]]:
     raise Refusal("link_incomplete", ref=claim.ref)
 
 
+async def next_for(core: Core, person_id: str, ref: str) -> list[Offer]:
+    """What the person may do next on the case or the brist report `ref`, as links can carry it."""
+    if parse_brist_ref(ref):
+        async with core.db.read() as tx:
+            report = await core.brister.load(tx, ref)
+        found = brist_rules.offers(report, person_id, core.directory)
+        return [o for o in found if o.action in ACTIONS]
+    return next_offers(await core.cases.get(ref), person_id, core)
+
+
 def next_offers(case: Case, person_id: str, core: Core) -> list[Offer]:
-    """What the person may do next on the case, as links can carry it: their next steps, naming who attends, and
-    the follow-ups they may mark done or accept (the same offers a chat answer gives)."""
+    """What the person may do next on the case, as links can carry it: their next steps, naming who attends, the
+    follow-ups they may mark done or accept, renewing the consent, and saying the case is not theirs or settling
+    its dispute (the same offers the chat answers and messages give)."""
     directory = core.directory
     found: list[Offer] = [*offers.after_action(case, person_id, directory), *offers.appoint(case, person_id, directory)]
+    if case.is_open and may(Action.RENEW_CONSENT, case, person_id, directory):
+        found += offers.renew(case, person_id, directory)
+    found += [*offers.dispute(case, person_id, directory), *offers.settle(case, person_id, directory)]
     for number in range(1, len(case.follow_ups) + 1):
         found += [*offers.follow_up_done(case, person_id, number),
                   *offers.accept_follow_up(case, person_id, directory, number)]
