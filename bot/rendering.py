@@ -143,13 +143,14 @@ class Renderer:
         params = _masked_params(exc.params, self.today())
         return self.macro("refusals", exc.code, **params, near=self.near(exc.code, params))
 
-    def field_errors(self, exc: FieldError) -> dict[str, str]:
-        """{field: Swedish message} for a rejected form (values the user typed: as in `refusal`)."""
+    def field_errors(self, exc: FieldError, *, channel: str | None = None) -> dict[str, str]:
+        """{field: Swedish message} for a rejected form (values the user typed: as in `refusal`). `channel`
+        "console": a message that tells what to tick on a form says what to type instead."""
         today = self.today()
         out: dict[str, str] = {}
         for f, (code, raw) in exc.errors.items():
             params = _masked_params(raw, today)
-            out[f] = self.macro("fields", code, **params, near=self.near(code, params))
+            out[f] = self.macro("fields", code, **params, near=self.near(code, params), channel=channel)
         return out
 
     def near(self, code: str, params: dict[str, Any]) -> list[str]:

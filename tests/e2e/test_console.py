@@ -314,7 +314,8 @@ def test_waiting_resuming_a_confirmed_holiday_and_a_meeting_held_now(tmp_path: P
     assert out.count("GFI-2026-0001 vilar till mån 14 dec 2026.") == 2
     assert out.count("GFI-2026-0001 är återupptaget: kvitterad, möte ska bokas.") == 2
     assert "/återuppta GFI-2026-0001" in out  # the offered next step while it waits
-    assert "infaller på en helgdag (julafton)" in out and "bekräfta=ja" in out
+    assert "infaller på en helgdag (julafton)" in out and "lägg till bekräfta=ja i kommandot" in out
+    assert "Ja, tiden är rätt" not in out  # the console has no checkbox (issue #20: each channel its own words)
     assert "Möte bokat för GFI-2026-0001: tor 24 dec 2026 kl. 10:00." in out
     assert "Mötet i GFI-2026-0001 hölls nu, mån 23 nov 2026 kl. 10:00" in out
     assert "Ange enheter=." in out

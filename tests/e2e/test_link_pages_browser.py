@@ -222,6 +222,8 @@ async def pages(r: Running, visit: Visit, size: str) -> None:
     assert (await posted.value).status == 400
     await page.wait_for_load_state()
     assert await page.locator("#fel-tid").count() == 1
+    said = await page.inner_text("#fel-tid")  # the page's own words: the checkbox, not the console's
+    assert 'kryssa i "Ja, tiden är rätt"' in said and "bekräfta=ja" not in said and "konsol" not in said
     assert await page.input_value("#f-plats") == "Rum 4"
     await visit.fits()
     await visit.shot("11-boka-fel")

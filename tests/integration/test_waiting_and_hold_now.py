@@ -57,8 +57,10 @@ async def test_an_unusual_time_asks_for_confirmation_and_a_confirmed_one_is_book
     with pytest.raises(FieldError) as exc:
         await core.cases.book("linnea.fors", ref, local(at), "Rum 3", units)
     assert exc.value.errors["tid"][0] == "unusual_time"
-    message = core.renderer.field_errors(exc.value)["tid"]
-    assert says in message and "Ja, tiden är rätt" in message and "bekräfta=ja" in message
+    message = core.renderer.field_errors(exc.value)["tid"]  # on a form: its checkbox
+    assert says in message and "Ja, tiden är rätt" in message and "bekräfta=ja" not in message
+    typed = core.renderer.field_errors(exc.value, channel="console")["tid"]  # in the console: what to type
+    assert says in typed and "bekräfta=ja" in typed
     assert (await core.cases.get(ref)).state is CaseState.ACKNOWLEDGED  # nothing was booked
     case = await core.cases.book("linnea.fors", ref, local(at), "Rum 3", units, confirmed=True)
     assert case.state is CaseState.MEETING_BOOKED and case.meeting_at == local(at)

@@ -26,7 +26,7 @@ async def close(s: ConsoleSession, positional: list[str], options: dict[str, str
     except FieldError as exc:
         if "nykontakt" not in exc.errors and "foljupp" not in exc.errors:
             raise
-        messages = s.core.renderer.field_errors(exc)
+        messages = s.core.renderer.field_errors(exc, channel="console")
         s.say(s.text("bad_args", why="\n".join(messages.values()), usage=s.usage["avsluta"]))
         return
     await s.done("close", case)

@@ -98,7 +98,7 @@ class ConsoleSession:
             why = self.core.renderer.usage_error("console", "why", code=exc.code, **exc.params)
             self.say(self.text("bad_args", why=why, usage=self.usage[name]))
         except FieldError as exc:
-            messages = self.core.renderer.field_errors(exc)
+            messages = self.core.renderer.field_errors(exc, channel="console")
             self.say("\n".join(messages.values()))
         except Refusal as exc:
             exc = await access.masked(self.core.db, self.core.cases.load, self.core.directory, self.person, exc)
