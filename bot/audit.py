@@ -42,3 +42,13 @@ async def record_refusal(db: Database, *, at: datetime, actor_id: str, action: s
 async def for_case(tx: Tx, case_ref: str) -> list[dict[str, Any]]:
     """The audit trail of one case, oldest first."""
     return await store.for_case(tx, case_ref)
+
+
+# Audit rows a case's history (console `/visa`, the e-mail link page) leaves out: a link's own row repeats the
+# action it did, or records a refused, used or renewed link. They stay in the audit log.
+NOT_IN_HISTORY = frozenset({"link"})
+
+
+async def case_history(tx: Tx, case_ref: str) -> list[dict[str, Any]]:
+    """The history of one case as people read it: its audit trail, oldest first, without the link rows."""
+    return [h for h in await store.for_case(tx, case_ref) if h["action"] not in NOT_IN_HISTORY]

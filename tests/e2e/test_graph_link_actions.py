@@ -8,6 +8,7 @@ now; the e-mails offer these links where Slack would show the button.
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date, timedelta
 
@@ -16,6 +17,7 @@ import aiohttp
 from bot import audit
 from bot.brister.models import BristForm
 from bot.cases.models import CaseState, CloseReason
+from bot.channels.console import ConsoleSession
 from bot.store import reads as reads_store
 from tests.conftest import local
 from tests.e2e.test_graph import BRIEF, Running, running  # noqa: F401  (the fixture)
@@ -297,3 +299,34 @@ async def test_a_brist_report_worked_from_links(running: Running) -> None:  # no
             async with http.post(signer.url("petra.lund", "brist_open_report", ref, None, now)) as resp:
                 pages.append((resp.status, (await resp.text()).replace(ref, "X")))
         assert pages[0] == pages[1] and pages[0][0] == 404
+
+
+async def test_the_case_history_reads_as_events_and_leaves_out_the_links_own_rows(running: Running) -> None:  # noqa: F811
+    """The link page lists the history as events (not the console's columns); neither it nor the console's /visa
+    repeats a link's own audit rows (the action's row says it; a refused link stays in the audit log only)."""
+    r = running
+    signer = r.channel.signer
+    assert signer is not None
+    case = await r.core.cases.request("maria.sand", form(brief=BRIEF))
+    await r.core.cases.assign("fatima.ali", case.ref, ["sofia.grahn"])
+    ack = signer.url("sofia.grahn", "acknowledge", case.ref, None, r.clock.now())
+    async with aiohttp.ClientSession() as http:
+        async with http.post(ack) as resp:
+            assert resp.status == 200
+        async with http.post(ack) as resp:  # used: a refused link, audited
+            assert resp.status == 410
+        async with http.post(signer.url("sofia.grahn", "open", case.ref, None, r.clock.now())) as resp:
+            page = await resp.text()
+            assert resp.status == 200
+    items = re.findall(r"<li><span class=\"when\">([^<]+)</span> ([^<]+)</li>", page)
+    assert [what for _, what in items] == ["Maria Sand: Förfrågan registrerad", "Fatima Ali: Fördelat",
+                                           "Sofia Grahn: Kvitterat"]
+    assert "Historik:" not in page and "  " not in page.split('<div class="case">')[1].split("</ul>")[0]
+    async with r.core.db.read() as tx:  # the audit log keeps every link row
+        rows = [h for h in await audit.for_case(tx, case.ref) if h["action"] == "link"]
+    assert {h["result"] for h in rows} == {"ok", "refused"}
+    out = io.StringIO()
+    await ConsoleSession(r.core, "maria.sand", clock=r.clock, out=out).handle(f"/visa {case.ref}")  # type: ignore[arg-type]
+    history = out.getvalue().split("Historik:")[1]
+    assert len([line for line in history.splitlines() if line.strip()]) == 3, history
+    assert "Kvitterat" in history and "link" not in history and "Försökte" not in history

@@ -125,7 +125,7 @@ async def show(s: ConsoleSession, positional: list[str], options: dict[str, str]
     try:
         async with s.core.db.read() as tx:
             seen = await access.read_case(tx, s.core.cases.load, s.core.directory, s.person, ref)
-            history = await audit.for_case(tx, seen.case.ref) if seen.full else []
+            history = await audit.case_history(tx, seen.case.ref) if seen.full else []
             await s.core.disputes.history_notes(tx, seen.case, history)
     except Refusal as exc:
         async with s.core.db.transaction() as tx:

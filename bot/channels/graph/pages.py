@@ -86,7 +86,7 @@ class LinkPages:
                     "case_text", "case", "renew", "where", "already", "proposal",
                     "draft", "forum"):
             ctx.setdefault(key, None)
-        for key in ("chats", "fields", "next_links"):
+        for key in ("chats", "fields", "next_links", "history"):
             ctx.setdefault(key, [])
         ctx.setdefault("links", self._links())
         html = self.templates.render("graph_link_page.html.j2", **ctx)
@@ -239,18 +239,19 @@ class LinkPages:
         """The case (or its journal record) as far as the need-to-know rule lets the person see it, its free text
         logged as read; a case they may not see gets the page of a case that does not exist (views.py)."""
         core, pid = self.core, claim.person_id
+        history: list[views.Event] = []
         try:
             if claim.action == "journal":
                 ref, text = await views.journal_text(core, claim)
             elif claim.action == "brist_open_report":
                 ref, text = await views.report_text(core, claim)
             else:
-                ref, text = await views.case_text(core, claim)
+                ref, text, history = await views.case_text(core, claim)
         except Refusal as refusal:
             shown = await access.masked(core.db, core.cases.load, core.directory, pid, refusal)
             return self._page(404, state="refused", code="rules", claim=claim,
                               reason_text=core.renderer.refusal(shown))
-        return self._page(200, state="view", claim=claim, case_text=text, chats=self._chats(pid),
+        return self._page(200, state="view", claim=claim, case_text=text, chats=self._chats(pid), history=history,
                           label=LABELS[claim.action], next_links=await self._next_links(pid, ref))
 
     async def _proposal(self, claim: LinkClaim) -> web.Response:

@@ -5,6 +5,8 @@ A case the person may not see raises the Refusal the caller shows as for a case 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot import audit, readlog
@@ -21,16 +23,26 @@ if TYPE_CHECKING:
 CHANNEL = "email"
 
 
-async def case_text(core: Core, claim: LinkClaim) -> tuple[str, str]:
-    """(the case's reference, the case as the person may see it); Refusal (audited) when they may not."""
+@dataclass(frozen=True)
+class Event:
+    """One line of a case's history on the page: when, who, what happened (as Slack and Teams word a case's
+    events; the console's `/visa` puts the same in columns)."""
+
+    at: datetime
+    who: str
+    what: str
+
+
+async def case_text(core: Core, claim: LinkClaim) -> tuple[str, str, list[Event]]:
+    """(the case's reference, the case as the person may see it, its history as events); Refusal (audited)
+    when they may not see it."""
     pid = claim.person_id
     try:
         if claim.ref is None:
             raise Refusal("link_incomplete")
         async with core.db.read() as tx:
             seen = await access.read_case(tx, core.cases.load, core.directory, pid, claim.ref)
-            history = [h for h in await audit.for_case(tx, seen.case.ref)
-                       if h["action"] != "link"] if seen.full else []  # a link's row repeats the action's
+            history = await audit.case_history(tx, seen.case.ref) if seen.full else []
             await core.disputes.history_notes(tx, seen.case, history)
     except Refusal as refusal:
         async with core.db.transaction() as tx:
@@ -38,13 +50,14 @@ async def case_text(core: Core, claim: LinkClaim) -> tuple[str, str]:
                                case_ref=claim.ref, reason=refusal.code, channel=CHANNEL)
         raise
     if not seen.full:
-        return seen.case.ref, core.renderer.macro("console", "case_summary", s=summary(seen.case, seen.alerts))
-    text = core.renderer.macro("console", "case_view", case=seen.case, history=readable_history(
-        history, [f.id for f in seen.case.follow_ups]))
+        return seen.case.ref, core.renderer.macro("console", "case_summary", s=summary(seen.case, seen.alerts)), []
+    text = core.renderer.macro("console", "case_view", case=seen.case, history=None)
+    events = [Event(h["at"], core.directory.name(h["actor_id"]), core.renderer.macro("_history", "event", h=h))
+              for h in readable_history(history, [f.id for f in seen.case.follow_ups])]
     if has_free_text(seen.case):
         await readlog.record_now(core.db, at=core.clock.now(), person_id=pid, refs=[seen.case.ref], view="visa",
                                  channel=CHANNEL)
-    return seen.case.ref, text
+    return seen.case.ref, text, events
 
 
 async def journal_text(core: Core, claim: LinkClaim) -> tuple[str, str]:
