@@ -26,9 +26,9 @@ import contextlib
 import contextvars
 import functools
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from typing import Any, Self, TypeVar
 
 from bot.store.changes import Changes
@@ -114,9 +114,18 @@ class Tx:
         for changes to in-memory state, which a unit of work, running on the database thread, must not touch."""
         self.committed.append(fn)
 
+    def batch(self) -> AbstractContextManager[None]:
+        """Around a whole unit of work on the connection's thread (`Store.run`): how the engine sends its
+        statements. SQLite runs each at once, in process; PostgreSQL pipelines them (`bot.store.postgres`)."""
+        return contextlib.nullcontext()
+
     def _run(self, sql: str, params: Params, want: str) -> Any:
         """One statement, on the connection's thread."""
         return _run(self._conn, sql, params, want)
+
+    def _write(self, sql: str, params: Params) -> None:
+        """A statement whose answer nobody reads (an engine may send it without waiting for the answer)."""
+        _run(self._conn, sql, params, "nothing")
 
     def _many(self, sql: str, rows: list[Sequence[Any]]) -> None:
         self._conn.executemany(sql, rows).close()
@@ -129,6 +138,16 @@ class Tx:
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns the number of rows changed."""
         return int(await self._one(sql, params, "rowcount"))
+
+    async def write(self, sql: str, params: Params = ()) -> None:
+        """Run a statement whose result nobody reads (an INSERT, UPDATE or DELETE whose row count does not
+        matter). Inside a unit of work on PostgreSQL it goes to the server without waiting for its answer, in one
+        trip with the statements after it, up to the next one whose answer is read: an error in it is raised
+        there, or at the commit, and rolls the whole unit back all the same."""
+        if self._worker is None:
+            self._write(sql, params)
+        else:
+            await self._worker.call(self._write, sql, params)
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run an INSERT and return the new row id."""
@@ -159,12 +178,14 @@ def _unit(
     conn: Any, tx_type: type[Tx], begin: str, end: str, work: Work[T],
 ) -> tuple[T, list[Callable[[], None]]]:
     """On the connection's thread: begin, run the whole unit of work, then `end` (COMMIT, or ROLLBACK for a
-    read); roll back if it raises. Returns its result and what is to be called after the commit."""
-    conn.execute(begin)
+    read), all in the engine's `Tx.batch`; roll back if it raises. Returns its result and what is to be called
+    after the commit."""
     tx = tx_type(conn)
     try:
-        result = drive(work(tx))
-        conn.execute(end)
+        with tx.batch():
+            conn.execute(begin)
+            result = drive(work(tx))
+            conn.execute(end)
     except BaseException:
         _roll_back(conn)
         raise
@@ -267,17 +288,13 @@ class Store:
             raise RuntimeError("database is not open")
         return self._writer
 
-    async def run(self, work: Work[T]) -> T:
-        """Run `work(tx)` as one atomic unit of work in one trip to the write connection's thread; rolled back
-        if it raises. `work` may await the store only (UnitOfWorkError otherwise, rolled back)."""
-        writer = self._write_conn()
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Around every write (`run`, `transaction`): its time told to the observers, a full disk raised as
+        `StoreFull`, and a successful write told to the space watch."""
         began = time.perf_counter()
         try:
-            if self._lock.locked():  # a `transaction()` is open: after it (units themselves are one call each)
-                async with self._lock:
-                    result = await writer.unit(self.BEGIN_WRITE, "COMMIT", work)
-            else:
-                result = await writer.unit(self.BEGIN_WRITE, "COMMIT", work)
+            yield
         except Exception as exc:
             full = self._full(exc)
             if full is exc:
@@ -286,7 +303,29 @@ class Store:
         finally:
             _observe(time.perf_counter() - began)
         self._wrote()
-        return result
+
+    @asynccontextmanager
+    async def _reader(self) -> AsyncIterator[_Conn | None]:
+        """An idle read connection for the block (None in memory, where reads use the write connection)."""
+        self._write_conn()
+        if not self._read_conns:
+            yield None
+            return
+        reader = await self._idle.get()
+        try:
+            yield reader
+        finally:
+            self._idle.put_nowait(reader)
+
+    async def run(self, work: Work[T]) -> T:
+        """Run `work(tx)` as one atomic unit of work in one trip to the write connection's thread; rolled back
+        if it raises. `work` may await the store only (UnitOfWorkError otherwise, rolled back)."""
+        writer = self._write_conn()
+        with self._writing():
+            if self._lock.locked():  # a `transaction()` is open: after it (units themselves are one call each)
+                async with self._lock:
+                    return await writer.unit(self.BEGIN_WRITE, "COMMIT", work)
+            return await writer.unit(self.BEGIN_WRITE, "COMMIT", work)
 
     def _wrote(self) -> None:
         """After each write that committed (on the event loop): an engine may add its upkeep (SQLite checkpoints)."""
@@ -302,49 +341,32 @@ class Store:
 
     async def run_read(self, work: Work[T]) -> T:
         """Run `work(tx)` on a read-only snapshot in one trip to a read connection's thread."""
-        self._write_conn()
-        if not self._read_conns:  # in memory: the write connection
-            return await self.run(work)
-        reader = await self._idle.get()
-        try:
+        async with self._reader() as reader:
+            if reader is None:  # in memory: the write connection
+                return await self.run(work)
             return await reader.unit(self.BEGIN_READ, "ROLLBACK", work)
-        finally:
-            self._idle.put_nowait(reader)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         """An atomic unit of work, one hop per statement; rolled back if the block raises. Prefer `run()`."""
         writer = self._write_conn()
         async with self._lock:
-            began = time.perf_counter()
-            try:
+            with self._writing():
                 async with _hops(writer.conn, writer.tx_type, writer.worker, self.BEGIN_WRITE, "COMMIT") as tx:
                     yield tx
-            except Exception as exc:
-                full = self._full(exc)
-                if full is exc:
-                    raise
-                raise full from exc
-            finally:
-                _observe(time.perf_counter() - began)
-            self._wrote()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
         """A read-only snapshot on a read connection: it runs while a write transaction is open (WAL) and
         sees everything committed before it began. Writing through it raises. Use it for what is shown
         (Home, queue, views, look-ups before an ack); a read that decides a write belongs in a write."""
-        self._write_conn()
-        if not self._read_conns:  # in memory: the write connection, in turn with the writers
-            async with self.transaction() as tx:
-                yield tx
-            return
-        reader = await self._idle.get()
-        try:
+        async with self._reader() as reader:
+            if reader is None:  # in memory: the write connection, in turn with the writers
+                async with self.transaction() as tx:
+                    yield tx
+                return
             async with _hops(reader.conn, reader.tx_type, reader.worker, self.BEGIN_READ, "ROLLBACK") as tx:
                 yield tx
-        finally:
-            self._idle.put_nowait(reader)
 
     def changes(self) -> Changes:
         """What other instances changed (`bot.store.changes`): by default nothing, one process per store."""

@@ -1,0 +1,70 @@
+"""A unit of work on PostgreSQL is pipelined (issue #21 item 1, #22 item 8): the statements whose answer nobody
+reads (`Tx.write`) go to the server without waiting, so an error in one of them is raised later, at the next
+answer read or at the commit. Whatever the engine, and wherever the error surfaces, the whole unit is rolled
+back, the error is the statement's own, and the connection serves the next unit."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core import Core
+from bot.errors import StoreFull
+from bot.store import Tx
+
+INSERT = "INSERT INTO ref_counters (year, last) VALUES (?, ?)"
+
+
+async def counters(tx: Tx) -> list[tuple[int, int]]:
+    return [(int(r["year"]), int(r["last"])) for r in await tx.fetchall(
+        "SELECT year, last FROM ref_counters WHERE year >= 3000 ORDER BY year")]
+
+
+async def test_writes_and_reads_in_one_unit_see_each_other(core: Core) -> None:
+    async def work(tx: Tx) -> tuple[list[tuple[int, int]], int]:
+        for year in (3001, 3002, 3003):
+            await tx.write(INSERT, (year, year - 3000))
+        seen = await counters(tx)
+        changed = await tx.execute("UPDATE ref_counters SET last = last + 10 WHERE year >= ?", (3002,))
+        await tx.write("UPDATE ref_counters SET last = last + 100 WHERE year = ?", (3001,))
+        return seen, changed
+
+    seen, changed = await core.db.run(work)
+    assert seen == [(3001, 1), (3002, 2), (3003, 3)]
+    assert changed == 2  # a row count is the real one, also when the statements before it were not waited for
+    assert await core.db.run_read(counters) == [(3001, 101), (3002, 12), (3003, 13)]
+
+
+@pytest.mark.parametrize("where", ["then_read", "last", "then_fails_in_python"])
+async def test_a_failed_write_rolls_the_whole_unit_back(core: Core, where: str,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    await core.db.run(lambda tx: tx.write(INSERT, (3001, 1)))
+
+    async def work(tx: Tx) -> None:
+        await tx.write(INSERT, (3002, 2))
+        if where == "then_fails_in_python":  # sent, not yet answered, when the unit fails
+            raise ValueError("the unit's own error")
+        await tx.write(INSERT, (3001, 9))  # the primary key is taken: this statement fails
+        if where == "then_read":
+            await counters(tx)
+
+    with pytest.raises(Exception) as raised:
+        await core.db.run(work)
+    if where == "then_fails_in_python":
+        assert isinstance(raised.value, ValueError)
+    else:  # the statement's own error, wherever it surfaced (never a full store, never "pipeline aborted")
+        assert "unique" in str(raised.value).lower() or "duplicate" in str(raised.value).lower()
+        assert not isinstance(raised.value, StoreFull)
+    assert await core.db.run_read(counters) == [(3001, 1)]
+    # no second error logged by the driver on the way out (its text may quote the values written)
+    assert not [r for r in caplog.records if r.name.startswith("psycopg")]
+    # the connection is clean: the next unit commits
+    await core.db.run(lambda tx: tx.write(INSERT, (3004, 4)))
+    assert await core.db.run_read(counters) == [(3001, 1), (3004, 4)]
+
+
+async def test_a_read_unit_and_the_hop_forms_take_writes_too(core: Core) -> None:
+    async with core.db.transaction() as tx:
+        await tx.write(INSERT, (3005, 5))
+    async with core.db.read() as tx:
+        assert await counters(tx) == [(3005, 5)]
+
