@@ -158,15 +158,18 @@ class Outbox:
         )
 
     async def put(self, tx: Tx, prepared: Prepared, *, case_id: int | None = None,
-                  case_ref: str | None = None) -> int | None:
-        """Queue a prepared message in the caller's transaction; its id (None if its `dedupe_key` was queued)."""
+                  case_ref: str | None = None, want_id: bool = True) -> int | None:
+        """Queue a prepared message in the caller's transaction; its id (None if its `dedupe_key` was queued).
+        With `want_id=False` the id is not read back (None): a message without `dedupe_key` is then queued
+        without waiting for the store's answer (pipelined on PostgreSQL, see `Tx.write`)."""
         queued = await store.insert(
             tx, created_at=prepared.created_at, case_id=case_id, case_ref=case_ref,
             recipient_id=prepared.recipient_id, channel=prepared.channel, template=prepared.template,
             text=prepared.text, message=prepared.message, urgent=prepared.urgent, earliest=prepared.earliest,
-            dedupe_key=prepared.dedupe_key, reads=prepared.reads,
+            dedupe_key=prepared.dedupe_key, reads=prepared.reads, want_id=want_id,
         )
-        if queued is not None:  # counted once committed: a transaction rolled back queued nothing
+        if queued is not None or (not want_id and prepared.dedupe_key is None):
+            # counted once committed: a transaction rolled back queued nothing
             channel = prepared.channel
             tx.after_commit(lambda: metrics.outbox_event(channel, "queued"))
         return queued

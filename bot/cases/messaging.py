@@ -57,7 +57,7 @@ def plan_case_filed(
 async def put_planned(service: CaseEngine, tx: Tx, planned: list[Prepared], case: Case) -> None:
     """Queue messages planned for `case` (`plan_case_filed`) in the filing's transaction."""
     for prepared in planned:
-        await service.outbox.put(tx, prepared, case_id=case.id, case_ref=case.ref)
+        await service.outbox.put(tx, prepared, case_id=case.id, case_ref=case.ref, want_id=False)
 
 
 async def case_filed(

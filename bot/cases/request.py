@@ -157,7 +157,7 @@ class RequestActions(CaseEngine):
                 if existing:
                     return await self.load(tx, existing)
             ref = format_ref(year, await case_store.next_ref_number(tx, year))
-            case_id = await case_store.insert_case(
+            stored = await case_store.insert_case(
                 tx, ref=ref, state=CaseState.REQUESTED.value, case_type=clean.case_type,
                 target_unit=clean.target_unit, requester_id=requester_id, requester_unit=requester.unit,
                 contact=clean.contact, brief=clean.brief, consent_scope=clean.consent_scope,
@@ -166,9 +166,10 @@ class RequestActions(CaseEngine):
                 consent_form=clean.consent_form, consent_obtained_by=clean.consent_obtained_by,
                 children=clean.children, other_contacts=clean.other_contacts,
             )
+            case_id = int(stored["id"])
             if idempotency_key:
                 await case_store.record_inbound(tx, idempotency_key, case_id, now)
-            case = await self.load(tx, ref)
+            case = Case.from_row(stored, [], [], [])  # a new case: nobody assigned, no follow-up, no participant
             await audit.record(
                 tx, at=now, actor_id=requester_id, action="request", case_id=case_id, case_ref=ref,
                 target_unit=case.target_unit, case_type=case.case_type.value, urgent=case.urgent,

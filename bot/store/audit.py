@@ -21,7 +21,7 @@ async def insert(
         "at": at.isoformat(), "actor_id": actor_id, "action": action, "result": result, "case_id": case_id,
         "case_ref": case_ref, "detail": json.dumps(detail, ensure_ascii=False),
     }])
-    await tx.execute(
+    await tx.write(
         "INSERT INTO audit (id, at, actor_id, action, result, case_id, case_ref, detail, hash) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         tuple(row[c] for c in (*chain.COLUMNS["audit"], "hash")),

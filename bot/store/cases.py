@@ -212,17 +212,16 @@ async def claim_inbound(tx: Tx, key: str, now: datetime) -> bool:
 
 async def record_inbound(tx: Tx, key: str, case_id: int, now: datetime) -> None:
     """Remember which case an idempotency key (taken with `claim_inbound`) filed."""
-    await tx.execute("UPDATE inbound_requests SET case_id = ?, at = ? WHERE key = ?", (case_id, now.isoformat(), key))
+    await tx.write("UPDATE inbound_requests SET case_id = ?, at = ? WHERE key = ?", (case_id, now.isoformat(), key))
 
 
 async def next_ref_number(tx: Tx, year: int) -> int:
-    """Take the next case number of the year (1, 2, ...)."""
-    await tx.execute(
+    """Take the next case number of the year (1, 2, ...), in one statement."""
+    return int(await tx.scalar(
         "INSERT INTO ref_counters (year, last) VALUES (?, 1) "
-        "ON CONFLICT (year) DO UPDATE SET last = ref_counters.last + 1",
+        "ON CONFLICT (year) DO UPDATE SET last = ref_counters.last + 1 RETURNING last",
         (year,),
-    )
-    return int(await tx.scalar("SELECT last FROM ref_counters WHERE year = ?", (year,)))
+    ))
 
 
 async def insert_case(
@@ -246,14 +245,16 @@ async def insert_case(
     consent_obtained_by: str | None = None,
     children: str | None = None,
     other_contacts: str | None = None,
-) -> int:
-    """Store a new case; returns its id."""
-    return await tx.insert(
+) -> dict[str, Any]:
+    """Store a new case; returns its row as stored, the schema's defaults included (read back by the same
+    statement: a filing needs no second trip to read what it wrote)."""
+    row = await tx.fetchone(
         """INSERT INTO cases (ref, state, case_type, target_unit, requester_id, requester_unit, contact,
                               brief, consent_scope, consent_valid_until, urgent, created_at, updated_at,
                               consent_covers, consent_note, consent_form, consent_obtained_by, children,
                               other_contacts)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           RETURNING *""",
         (
             ref, state, case_type, target_unit, requester_id, requester_unit, contact, brief,
             json.dumps(consent_scope), consent_valid_until.isoformat(), int(urgent), now.isoformat(), now.isoformat(),
@@ -261,6 +262,8 @@ async def insert_case(
             other_contacts,
         ),
     )
+    assert row is not None
+    return row
 
 
 # --- state and version --------------------------------------------------------------------------

@@ -102,7 +102,7 @@ async def serialise(tx: Tx, table: str) -> None:
     instances write; SQLite's single writer needs nothing)."""
     lock = _DIALECTS[tx.engine].serialise_appends()
     if lock is not None:
-        await tx.scalar(lock, (LOCKS[_table(table)],))
+        await tx.write(lock, (LOCKS[_table(table)],))  # waited for with the head read after it
 
 
 def _table(table: str) -> str:

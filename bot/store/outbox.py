@@ -11,20 +11,22 @@ from bot.store import Database, Tx
 # Announced (`bot.store.changes`) by PostgreSQL itself when rows are queued: a trigger on the table (migration 28).
 TOPIC = "outbox"
 
+_INSERT = """INSERT INTO outbox (created_at, case_id, case_ref, recipient_id, channel, template, text, message,
+                               urgent, not_before, next_attempt_at, dedupe_key, reads)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+
 
 async def insert(tx: Tx, *, created_at: datetime, case_id: int | None, case_ref: str | None, recipient_id: str,
                  channel: str, template: str, text: str, message: str | None, urgent: bool, earliest: datetime,
-                 dedupe_key: str | None, reads: str | None) -> int | None:
-    """Queue one row; None when `dedupe_key` was queued before."""
-    row_id = await tx.scalar(
-        """INSERT INTO outbox (created_at, case_id, case_ref, recipient_id, channel, template, text, message,
-                               urgent, not_before, next_attempt_at, dedupe_key, reads)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (dedupe_key) DO NOTHING
-           RETURNING id""",
-        (created_at.isoformat(), case_id, case_ref, recipient_id, channel, template, text, message, int(urgent),
-         earliest.isoformat(), earliest.isoformat(), dedupe_key, reads),
-    )
+                 dedupe_key: str | None, reads: str | None, want_id: bool = True) -> int | None:
+    """Queue one row; its id, None when `dedupe_key` was queued before. A row without `dedupe_key` whose id is
+    not wanted (`want_id=False`, None returned) is queued without waiting for the answer (`Tx.write`)."""
+    values = (created_at.isoformat(), case_id, case_ref, recipient_id, channel, template, text, message, int(urgent),
+              earliest.isoformat(), earliest.isoformat(), dedupe_key, reads)
+    if dedupe_key is None and not want_id:
+        await tx.write(_INSERT, values)
+        return None
+    row_id = await tx.scalar(f"{_INSERT} ON CONFLICT (dedupe_key) DO NOTHING RETURNING id", values)
     return None if row_id is None else int(row_id)
 
 

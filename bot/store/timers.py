@@ -73,7 +73,7 @@ async def earliest_due(tx: Tx, now: datetime) -> Row | None:
 
 async def arm(tx: Tx, case_id: int, case_ref: str, kind: str, key: str, due_at: datetime, now: datetime) -> None:
     """Arm a (case, kind, key) timer: new, or re-armed if it was cancelled; otherwise left as it is."""
-    await tx.execute(
+    await tx.write(
         """INSERT INTO timers (case_id, case_ref, kind, key, due_at, created_at) VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT (case_id, kind, key) DO UPDATE SET due_at = excluded.due_at, done_at = NULL,
                outcome = NULL WHERE timers.outcome = 'cancelled'""",

@@ -5,11 +5,15 @@ back, the error is the statement's own, and the connection serves the next unit.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bot.core import Core
 from bot.errors import StoreFull
 from bot.store import Tx
+from bot.store.postgres import PgTx
+from tests.timekit import form
 
 INSERT = "INSERT INTO ref_counters (year, last) VALUES (?, ?)"
 
@@ -68,3 +72,26 @@ async def test_a_read_unit_and_the_hop_forms_take_writes_too(core: Core) -> None
     async with core.db.read() as tx:
         assert await counters(tx) == [(3005, 5)]
 
+
+async def test_a_filing_waits_for_few_answers(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A filing waits for the store's answer only where it reads one: the claim of its idempotency key, its
+    number, the stored case, the audit log's head and what the ladder and the reminders read. Everything else
+    it writes rides along (on PostgreSQL, in the same trip as the next of those reads, or the commit)."""
+    waited: list[str] = []
+    sent: list[str] = []
+    for cls in (Tx, PgTx):
+        run, write = cls._run, cls._write
+
+        def spy_run(self: Tx, sql: str, params: Any, want: str, _run: Any = run) -> Any:
+            waited.append(sql)
+            return _run(self, sql, params, want)
+
+        def spy_write(self: Tx, sql: str, params: Any, _write: Any = write) -> None:
+            sent.append(sql)
+            _write(self, sql, params)
+
+        monkeypatch.setattr(cls, "_run", spy_run)
+        monkeypatch.setattr(cls, "_write", spy_write)
+    await core.cases.request("maria.sand", form(), idempotency_key="k1")
+    assert len(waited) <= 8, waited  # 17 before the filing wrote without waiting and read back what it wrote
+    assert len(sent) >= 5  # the idempotency key's case, the audit row, the receipt, the timers, the facts
