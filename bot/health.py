@@ -140,9 +140,18 @@ def _channel_of(path: str) -> str:
     return "other"
 
 
+# The kind of request (a Slack payload's type, `command`), left by a channel's front door that parsed the body
+# already (bot/channels/slack/server.py), so that counting the request does not parse it again.
+KIND = web.RequestKey("gfi.kind", str)
+
+
 async def _kind_of(request: web.Request, channel: str) -> str:
     """The kind of an answered request, from a fixed list: Slack's payload type (or `command`), a Teams
-    activity's type, a link page or its action. Only called once the handler has read the body."""
+    activity's type, a link page or its action. Only called once the handler has read the body; a channel's
+    front door that parsed it already left the kind in `request[KIND]`."""
+    known = request.get(KIND)
+    if isinstance(known, str):
+        return metrics.label(known, metrics.KINDS)
     if channel == "health":
         return request.path.strip("/")
     if channel == "links":

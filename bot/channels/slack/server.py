@@ -14,18 +14,21 @@ import errno
 import logging
 import signal
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
 import aiohttp
 from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import health
 from bot.channels import payload
 from bot.channels.graph import GraphChannel
 from bot.channels.slack.app import Register, build_app
@@ -45,6 +48,7 @@ EVENTS_PATH = "/slack/events"
 DEFAULT_API_URL = "https://slack.com/api/"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+SLACK_BODY = web.RequestKey("gfi.slack_body", dict[str, Any])  # the body as the guard parsed it, for Bolt
 
 
 def _problem(status: int, error: str) -> web.Response:
@@ -116,27 +120,33 @@ def _bolt_can_read(data: dict[str, Any]) -> bool:
     return True
 
 
-def well_formed(text: str, content_type: str) -> bool:
-    """True when the body has the shape Slack sends: a JSON object, a slash command form, or a form whose
-    `payload` is a JSON object of a known type with the fields that type always has."""
+def slack_body(text: str, content_type: str) -> dict[str, Any] | None:
+    """The body as Bolt reads it (`slack_bolt.request.internals.parse_body`), when it has the shape Slack
+    sends: a JSON object, a slash command form, or a form whose `payload` is a JSON object of a known type
+    with the fields that type always has; None otherwise. Parsed once: Bolt is handed this dict."""
     if not text.strip():
-        return False
+        return None
     if content_type == "application/json" or text.lstrip().startswith("{"):
         try:
             data = payload.loads(text)
         except payload.MalformedPayload:
-            return False
+            return None
     else:
         fields = dict(parse_qsl(text, keep_blank_values=True))
         if "payload" not in fields:
-            return bool(fields.get("command") or fields.get("ssl_check"))
+            return fields if fields.get("command") or fields.get("ssl_check") else None
         try:
             data = payload.loads(fields["payload"])
         except payload.MalformedPayload:
-            return False
+            return None
     if not isinstance(data, dict) or not isinstance(data.get("type"), str) or not _bolt_can_read(data):
-        return False
-    return all(_has(data, *path) for path in _REQUIRED.get(data["type"], []))
+        return None
+    return data if all(_has(data, *path) for path in _REQUIRED.get(data["type"], [])) else None
+
+
+def well_formed(text: str, content_type: str) -> bool:
+    """True when the body has the shape Slack sends (see `slack_body`)."""
+    return slack_body(text, content_type) is not None
 
 
 def slack_guard(signing_secret: str, path: str = EVENTS_PATH) -> Callable[..., Awaitable[web.StreamResponse]]:
@@ -161,9 +171,14 @@ def slack_guard(signing_secret: str, path: str = EVENTS_PATH) -> Callable[..., A
         if not (timestamp.isdigit() and signature and verifier.is_valid(body, timestamp, signature)):
             log.warning("slack request refused", extra={"event": "slack.bad_signature"})
             return _problem(401, "invalid_signature")
-        if not well_formed(body, request.content_type):
+        data = slack_body(body, request.content_type)
+        if data is None:
             log.warning("slack request malformed", extra={"event": "slack.malformed"})
             return _problem(400, "malformed_request")
+        request[SLACK_BODY] = data
+        kind = "command" if "command" in data and "type" not in data else data.get("type")
+        if isinstance(kind, str):
+            request[health.KIND] = kind
         try:
             return await handler(request)
         except web.HTTPException:
@@ -175,9 +190,30 @@ def slack_guard(signing_secret: str, path: str = EVENTS_PATH) -> Callable[..., A
     return guard
 
 
+def bolt_endpoint(app: AsyncApp) -> Handler:
+    """`POST /slack/events` into Bolt, as its aiohttp adapter does, but with the body the guard parsed already
+    (`SLACK_BODY`): a form submission's payload is URL-decoded and read as JSON once, not once per reader.
+    Bolt still checks the signature over the raw body itself (`raw_body`)."""
+
+    async def events(request: web.Request) -> web.Response:
+        text = await request.text()
+        data = request.get(SLACK_BODY)
+        headers: dict[str, str | Sequence[str]] = dict(request.headers)
+        if data is None:
+            bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=headers)
+        else:  # Bolt takes a parsed body only as a Socket Mode request: then it is made an HTTP one again
+            bolt_request = AsyncBoltRequest(body=data, query=request.query_string, headers=headers,
+                                            mode="socket_mode")
+            bolt_request.mode, bolt_request.raw_body = "http", text  # so Bolt checks the signature as well
+        return await to_aiohttp_response(await app.async_dispatch(bolt_request))
+
+    return events
+
+
 def build_web_app(app: AsyncApp, core: Core, signing_secret: str, path: str = EVENTS_PATH) -> web.Application:
     """The HTTP application: Bolt's `/slack/events` behind the guard, plus `GET /healthz`."""
-    web_app = app.web_app(path=path)
+    web_app = web.Application()
+    web_app.router.add_post(path, bolt_endpoint(app))
     web_app.middlewares.insert(0, deadline_middleware)  # outermost: the body is read under its deadline
     web_app.middlewares.append(slack_guard(signing_secret, path))
     add_health(web_app, core)
