@@ -87,9 +87,15 @@ def run_main(main: Callable[[], Coroutine[Any, Any, int]], lock: Settings | None
     line is printed where the error is caught, and the process ends within EXIT_GRACE even if something
     still runs. A reader that went away (`| head`) is left to `main()`, which ends quietly."""
     debug = logging.getLogger().isEnabledFor(logging.DEBUG)
+    held: list[StoreLock] = []
 
-    async def guarded() -> int:
+    async def guarded() -> int:  # the one handler: every reason to stop, the store lock's included
         try:
+            # one process per SQLite store; PostgreSQL serves any number (issue #22)
+            if lock is not None and lock.database_url is None and str(lock.db_path) != ":memory:":
+                from bot.store.lock import StoreLock
+
+                held.append(StoreLock.acquire(lock.db_path))
             return await main()
         except BrokenPipeError:
             raise
@@ -97,27 +103,13 @@ def run_main(main: Callable[[], Coroutine[Any, Any, int]], lock: Settings | None
             if debug:
                 raise
             code = _explain(exc)
-            _exit_soon(code)
+            _exit_soon(code)  # now, not after asyncio.run has waited for what still runs
             return code
 
-    store: StoreLock | None = None
     try:
-        # one process per SQLite store; PostgreSQL serves any number (issue #22)
-        if lock is not None and lock.database_url is None and str(lock.db_path) != ":memory:":
-            from bot.store.lock import StoreLock
-
-            store = StoreLock.acquire(lock.db_path)
         return asyncio.run(guarded())
-    except BrokenPipeError:
-        raise
-    except Exception as exc:
-        if debug:
-            raise
-        code = _explain(exc)
-        _exit_soon(code)
-        return code
     finally:
-        if store is not None:
+        for store in held:  # held until the loop has closed, for the process's life
             store.release()
 
 
