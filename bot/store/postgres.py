@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 5  # seconds: an unreachable server is reported at start, well within 10 s
 MIGRATION_LOCK = 0x6766_6962_6F74  # the advisory lock N instances take to migrate once ("gfibot")
 # The tables whose rows hold free text that an erasure or a purge blanks or deletes (see `scrub`).
-FREE_TEXT_TABLES = ("cases", "outbox", "disputes", "meeting_participants", "follow_ups", "brister",
+FREE_TEXT_TABLES = ("cases", "outbox", "intake", "disputes", "meeting_participants", "follow_ups", "brister",
                     "brist_drafts", "awaiting", "timers", "case_assignees", "samverkan_matters")
 
 
@@ -174,6 +174,7 @@ class PostgresDatabase(Database):
         try:
             self._writer = await self._connect("gfi-pg-write")
             await self._migrate()
+            self._aside = await self._connect("gfi-pg-aside")  # `run_aside`
             for n in range(self._readers):
                 reader = await self._connect(f"gfi-pg-read{n}", read_only=True)
                 self._read_conns.append(reader)

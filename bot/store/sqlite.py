@@ -100,6 +100,11 @@ class Database(Store):
             await self._writer.worker.call(_probe_write, self._writer.conn)
             await self._migrate()
             await self._open_readers()
+            if self.path != ":memory:":  # `run_aside`: short writes, waiting at most a second for the lock
+                self._aside = await _connect(
+                    self.path, "gfi-db-aside", "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=1000",
+                    "PRAGMA synchronous=NORMAL", "PRAGMA secure_delete=ON",
+                )
         except BaseException as exc:
             # A connection's thread would keep the process alive (hung, not listening): close it first.
             await self.close()

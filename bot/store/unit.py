@@ -258,6 +258,7 @@ class Store:
     def __init__(self, path: str, *, readers: int = READERS) -> None:
         self.path = path
         self._writer: _Conn | None = None
+        self._aside: _Conn | None = None  # a second write connection, beside the queue (`run_aside`)
         self._lock = asyncio.Lock()  # held by a `transaction()` for its hops, and by units that wait for one
         self._readers = readers
         self._read_conns: list[_Conn] = []
@@ -272,6 +273,9 @@ class Store:
         self._idle = asyncio.Queue()
         for reader in conns:
             await reader.close()
+        if self._aside is not None:
+            aside, self._aside = self._aside, None
+            await aside.close()
         if self._writer is not None:
             writer, self._writer = self._writer, None
             await writer.close()
@@ -330,6 +334,17 @@ class Store:
     def _wrote(self) -> None:
         """After each write that committed (on the event loop): an engine may add its upkeep (SQLite checkpoints)."""
         self.space.wrote()
+
+    async def run_aside(self, work: Work[T]) -> T:
+        """Run `work(tx)` as one atomic unit of work on a write connection of its own, beside the units queued
+        for the write connection: for a small write that must be stored now, while the write connection may
+        be busy (the intake of a late filing, `bot.intake`). The engine serialises it with the other writes
+        (SQLite's lock, PostgreSQL's row locks). In memory, and before an engine opens one: `run`."""
+        aside = self._aside
+        if aside is None:
+            return await self.run(work)
+        with self._writing():
+            return await aside.unit(self.BEGIN_WRITE, "COMMIT", work)
 
     def _full(self, exc: Exception) -> Exception:
         """What a failed write raises: `StoreFull` when the disk is full (told to the operator once, see

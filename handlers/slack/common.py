@@ -118,6 +118,15 @@ class Answer:
         return {}
 
 
+@dataclass
+class Kept:
+    """How a new request's form is kept durably before a late filing is answered "registreras", and let go of
+    when the filing has ended (`bot.intake`)."""
+
+    keep: Callable[[], Coroutine[Any, Any, None]]
+    forget: Callable[[], Coroutine[Any, Any, None]]
+
+
 async def answer_in_time(
     ctx: SlackContext,
     ack: Any,
@@ -127,6 +136,7 @@ async def answer_in_time(
     *,
     name: str,
     ref: str | None = None,
+    kept: Kept | None = None,
 ) -> None:
     """Run `job` (the service call that decides the answer) and ack with its answer, if it is ready within
     `ctx.ack_budget` seconds of the request's arrival. Otherwise ack with "it takes longer than usual" (for a
@@ -136,7 +146,11 @@ async def answer_in_time(
     Slack drops an ack after three seconds and shows the user a generic error, while the job would still
     commit; Bolt itself answers 404 when no ack came within three seconds of the request's arrival. So the
     budget counts from the arrival (a request that waited for its turn on a busy event loop has less of it
-    left), and the work is never cancelled half-way."""
+    left), and the work is never cancelled half-way.
+
+    A new request (`kept`) is answered "registreras" only once its form is stored durably (`bot.intake`, by
+    `ctx.keep_budget`): a crash before the filing commits then loses nothing, the next start files it. If the
+    form could not be kept in time, the answer says to send it again should no reference come."""
     task = ctx.spawn(job, f"gfi-slack-{name}")
     left = ctx.ack_budget - (asyncio.get_running_loop().time() - arrived_at())
     done, _ = await asyncio.wait({task}, timeout=max(0.0, left))
@@ -147,9 +161,45 @@ async def answer_in_time(
             ctx.after_change()
         return
     log.warning("view answer late", extra={"event": "slack.view_late", "listener": name, "case_ref": ref})
-    text = ctx.core.renderer.render("slack_slow", ref=ref, filing=name == "view.gfi_request")
+    durable = True
+    if kept is not None:
+        durable = await _keep(ctx, kept, task, name=name)
+        if task.done():  # it filed while the form was being kept: its own answer, as in time
+            answer = task.result()
+            await ack(**answer.ack_kwargs(ctx))
+            if answer.changed:
+                ctx.after_change()
+            return
+    text = ctx.core.renderer.render("slack_slow", ref=ref, filing=name == "view.gfi_request", kept=durable)
     await ack(response_action="update", view=render_view(ctx.core.renderer, "slack_info", text=text))
     ctx.spawn(_report_late(ctx, client, task, body, name=name, ref=ref), f"gfi-slack-{name}-late")
+
+
+async def _keep(ctx: SlackContext, kept: Kept, task: asyncio.Task[Answer], *, name: str) -> bool:
+    """Keep the form, by `ctx.keep_budget` from the arrival or until the filing ends; whether it was kept. The
+    form is let go of once both have ended, whichever way."""
+    keeping = ctx.spawn(kept.keep(), f"gfi-slack-{name}-keep")
+    ctx.spawn(_let_go(kept, keeping, task, name=name), f"gfi-slack-{name}-let-go")
+    left = ctx.keep_budget - (asyncio.get_running_loop().time() - arrived_at())
+    await asyncio.wait({keeping, task}, timeout=max(0.0, left), return_when=asyncio.FIRST_COMPLETED)
+    if keeping.done() and not keeping.cancelled() and keeping.exception() is None:
+        return True
+    if not task.done():
+        log.warning("form not kept in time", extra={"event": "slack.intake_late", "listener": name})
+    return False
+
+
+async def _let_go(kept: Kept, keeping: asyncio.Task[None], task: asyncio.Task[Answer], *, name: str) -> None:
+    """Once the form's keeping and the filing have both ended: the form is no longer kept."""
+    await asyncio.wait({keeping, task})
+    if not keeping.cancelled() and keeping.exception() is not None:
+        log.warning("form not kept", extra={"event": "slack.intake_failed", "listener": name,
+                                            "reason": type(keeping.exception()).__name__})
+    try:
+        await kept.forget()
+    except Exception as exc:  # the next start files it again, and the idempotency key finds the case
+        log.warning("kept form not let go", extra={"event": "slack.intake_failed", "listener": name,
+                                                   "reason": type(exc).__name__})
 
 
 async def _report_late(ctx: SlackContext, client: AsyncWebClient, task: asyncio.Task[Answer], body: dict[str, Any],

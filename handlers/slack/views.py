@@ -15,13 +15,14 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import intake
 from bot.cases.models import Case
 from bot.cases.service import GfiRequest
 from bot.channels.slack.context import SlackContext, state_hash
 from bot.directory import Role
 from bot.errors import FieldError, Refusal
 from handlers.slack import clicks, forms
-from handlers.slack.common import Answer, answer_in_time, bind, masked
+from handlers.slack.common import Answer, Kept, answer_in_time, bind, masked
 
 log = logging.getLogger("handlers.slack.views")
 
@@ -100,8 +101,10 @@ async def submit_request(ctx: SlackContext, ack: Any, body: dict[str, Any], view
         log.info("request rejected", extra={"event": "slack.request_rejected", "fields": sorted(rejected.errors)})
         await ack(response_action="errors", errors=field_errors(ctx, "gfi_request", rejected))
         return
-    await answer_in_time(ctx, ack, body, client, file_request(ctx, person_id, form, submission_key(view)),
-                         name="view.gfi_request")
+    key = submission_key(view)
+    kept = Kept(keep=lambda: intake.keep(ctx.core, key, person_id, form), forget=lambda: intake.forget(ctx.core, key))
+    await answer_in_time(ctx, ack, body, client, file_request(ctx, person_id, form, key), name="view.gfi_request",
+                         kept=kept)
 
 
 async def file_request(ctx: SlackContext, person_id: str, form: GfiRequest, key: str) -> Answer:

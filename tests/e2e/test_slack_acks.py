@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bot import intake
 from bot.channels.slack import deadlines
 from handlers.slack import common
 from tests.e2e.test_slack_lifecycle import file_request, request_values
@@ -85,12 +86,43 @@ async def test_slow_request_acks_in_time_and_reports_the_outcome_later(
     answer = reply.json()
     assert answer["response_action"] == "update"
     assert "Det tar längre tid än vanligt" in str(answer["view"])
+    assert "skicka förfrågan igen" not in str(answer["view"])  # kept: nothing to send again
     assert await bot.count("SELECT COUNT(*) FROM cases") == 0
+    # answered "registreras" only once the form is stored (bot/intake.py): a crash now would lose nothing
+    assert await bot.count("SELECT COUNT(*) FROM intake") == 1
     gate.set()
     [update] = await bot.fake.wait_for("views.update")
     assert "Din GFI-förfrågan är registrerad: GFI-2026-0001" in str(update.params["view"])
     await bot.dm(MARIA, "Din GFI-förfrågan är registrerad")
     assert await bot.count("SELECT COUNT(*) FROM cases") == 1
+    await bot.settle()
+    assert await bot.count("SELECT COUNT(*) FROM intake") == 0  # let go of once filed
+
+
+async def test_a_late_request_whose_form_cannot_be_kept_says_to_send_it_again(
+    bot: SlackBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = asyncio.Event()
+    original = bot.core.cases.request
+
+    async def slow_request(*args: Any, **kwargs: Any) -> Any:
+        await gate.wait()
+        return await original(*args, **kwargs)
+
+    async def broken_keep(*args: Any, **kwargs: Any) -> None:
+        raise OSError("the store cannot be written")
+
+    monkeypatch.setattr(bot.core.cases, "request", slow_request)
+    monkeypatch.setattr(intake, "keep", broken_keep)
+    monkeypatch.setattr(bot.ctx, "ack_budget", 0.0)
+    try:
+        reply = await asyncio.wait_for(bot.submit(MARIA, "gfi_request", request_values()), 10)
+    finally:
+        gate.set()
+    view = str(reply.json()["view"])
+    assert "Din GFI-förfrågan registreras" in view and "skicka förfrågan igen" in view
+    [update] = await bot.fake.wait_for("views.update")  # and if the bot goes on, the reference all the same
+    assert "Din GFI-förfrågan är registrerad: GFI-2026-0001" in str(update.params["view"])
 
 
 async def test_the_ack_budget_counts_from_the_requests_arrival(

@@ -171,6 +171,9 @@ class SlackContext:
     # not answered (Slack gives up on an ack after 3 s, and Bolt answers 404 after 3 s of its own: the rest is
     # for a busy event loop, the network and Bolt).
     ack_budget: float = 2.0
+    # Seconds from the arrival by which a late filing's form must be kept durably (`bot.intake`) to be answered
+    # "registreras" (still within Slack's 3 s).
+    keep_budget: float = 2.6
 
     def __init__(self, core: Core, client: AsyncWebClient, identity: SlackIdentity | None = None) -> None:
         self.core = core

@@ -28,7 +28,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import health
+from bot import health, intake
 from bot.channels import payload
 from bot.channels.graph import GraphChannel
 from bot.channels.slack.app import Register, build_app
@@ -347,6 +347,7 @@ async def serve(settings: Settings, mounts: tuple[Mount, ...] = (), *, register:
         http = await serve_bounded(runner, sock, limits)
         host, port = sock.getsockname()[:2]
         readiness.check_channels(settings)
+        await intake.replay(core)  # forms kept for a late filing by a process that stopped before filing them
         background = await Background.start(core, on_tick=readiness.ticked)
         reloads: set[asyncio.Task[bool]] = set()
 

@@ -1,0 +1,73 @@
+"""The intake of a late filing (issue #21 item 2): nothing answered "registreras" is lost.
+
+Slack wants the answer to a form within three seconds. A filing that cannot finish in time (the write
+connection busy) is answered "Din GFI-förfrågan registreras …" and goes on in the background. Before that
+answer, `keep` stores the form durably on the store's second write connection (`Store.run_aside`, not queued
+behind the busy one), under the submission's idempotency key. When the filing ends, however it ends, `forget`
+deletes it. Should the process die in between, `replay` at the next start files every form still kept: the
+idempotency key makes a form whose filing did commit come back as its case, not a second one, and the new
+case's receipt tells the requester the reference, as the "registreras" answer promised.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from bot.cases.request import GfiRequest
+from bot.errors import FieldError, Refusal
+from bot.store import intake as store
+
+if TYPE_CHECKING:
+    from bot.core import Core
+
+log = logging.getLogger(__name__)
+
+
+def dumps(form: GfiRequest) -> str:
+    """A request form as JSON (dates as ISO 8601)."""
+    return json.dumps(asdict(form), ensure_ascii=False, default=lambda v: v.isoformat())
+
+
+def loads(text: str) -> GfiRequest:
+    """A request form from `dumps`."""
+    fields: dict[str, Any] = json.loads(text)
+    until = fields.get("consent_valid_until")
+    fields["consent_valid_until"] = date.fromisoformat(until) if until else None
+    return GfiRequest(**fields)
+
+
+async def keep(core: Core, key: str, person_id: str, form: GfiRequest, channel: str = "slack") -> None:
+    """Store the form durably before the filing is answered "registreras" (see the module)."""
+    text, now = dumps(form), core.clock.now()
+    await core.db.run_aside(lambda tx: store.keep(tx, key=key, channel=channel, person_id=person_id, form=text,
+                                                  now=now))
+
+
+async def forget(core: Core, key: str) -> None:
+    """The filing under `key` has ended: its form is no longer kept."""
+    await core.db.run(lambda tx: store.forget(tx, key))
+
+
+async def replay(core: Core) -> int:
+    """File every form still kept (a process that died before its filing ended); returns how many were filed.
+    A form the rules now refuse (the directory changed meanwhile) is logged and dropped; one that fails
+    otherwise is kept for the next start."""
+    filed = 0
+    for row in await core.db.run_read(store.kept):
+        try:
+            case = await core.cases.request(row["person_id"], loads(row["form"]), idempotency_key=row["key"])
+        except (FieldError, Refusal) as exc:
+            reason = exc.code if isinstance(exc, Refusal) else ",".join(sorted(exc.errors))
+            log.warning("kept form refused", extra={"event": "intake.refused", "reason": reason})
+        except Exception:
+            log.exception("kept form not filed", extra={"event": "intake.failed"})
+            continue
+        else:
+            filed += 1
+            log.info("kept form filed", extra={"event": "intake.filed", "case_ref": case.ref})
+        await forget(core, row["key"])
+    return filed
