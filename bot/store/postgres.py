@@ -116,6 +116,16 @@ class PgTx(Tx):
             finally:
                 self._pipeline = None
 
+    def settle(self, *, quiet: bool = False) -> None:
+        """Wait for the answers of what the pipeline sent (an error in it raised here, unless `quiet`)."""
+        if self._pipeline is None:
+            return
+        try:
+            self._pipeline.sync()
+        except psycopg.Error:
+            if not quiet:
+                raise
+
     def _run(self, sql: str, params: Params, want: str) -> Any:
         query = dialect.translate(sql)
         if want == "lastrowid":

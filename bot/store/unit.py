@@ -15,163 +15,33 @@ The older form, `async with db.transaction() as tx:`, still works (one hop per s
 not been converted; both are serialised on the one write connection. `Store.read()` is the read form of it: a
 snapshot on one of a few read connections, which run while a write is open.
 
-Each connection lives on its own single-thread executor (what aiosqlite is, without its private names). The
-engines open the connections: `bot.store.sqlite.Database` (the default) and `bot.store.postgres`.
+Each connection lives on its own single-thread executor (what aiosqlite is, without its private names), and
+`Tx` is in bot/store/tx.py; units queued while the write connection is busy are applied together
+(bot/store/group.py). The engines open the connections: `bot.store.sqlite.Database` (the default) and
+`bot.store.postgres`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
-import functools
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
-from typing import Any, Self, TypeVar
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import TYPE_CHECKING, Any, Self
 
 from bot.store.changes import Changes
 from bot.store.leader import Leadership
 from bot.store.space import SpaceWatch, StoreFull, is_full
+from bot.store.tx import Params, T, Tx, UnitOfWorkError, Work, Worker, _run, drive
 
-T = TypeVar("T")
-Params = Sequence[Any] | dict[str, Any]
-Work = Callable[["Tx"], Coroutine[Any, Any, T]]
+if TYPE_CHECKING:
+    from bot.store.group import Group
+
+__all__ = ["READERS", "Params", "Store", "Tx", "UnitOfWorkError", "Work", "Worker", "_Conn", "_run", "drive",
+           "transaction_observers"]
 
 READERS = 2  # read connections: each is a thread; two cores, and reads are short
-
-
-class UnitOfWorkError(RuntimeError):
-    """A unit of work given to `Store.run` waited on something other than the store."""
-
-
-class Worker:
-    """One connection's own thread: every call on the connection runs there, in order (one thread, FIFO)."""
-
-    def __init__(self, name: str) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
-
-    async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run `fn(*args)` on the thread; the caller's context variables go with it (as `asyncio.to_thread`)."""
-        context = contextvars.copy_context()
-        call: Callable[[], T] = functools.partial(context.run, fn, *args)
-        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True)
-
-
-def _run(conn: Any, sql: str, params: Params, want: str) -> Any:
-    """One statement and what is wanted of it: the rows (as dicts), the first row, the new row id or the rows
-    changed."""
-    if want == "rows":  # as plain tuples, made dicts here: dict(sqlite3.Row) looks each column up by name
-        cursor = conn.cursor()
-        cursor.row_factory = None
-        try:
-            cursor.execute(sql, params)
-            names = [d[0] for d in cursor.description or ()]
-            return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
-        finally:
-            cursor.close()
-    cursor = conn.execute(sql, params)
-    try:
-        if want == "row":
-            return cursor.fetchone()
-        if want == "lastrowid":
-            return cursor.lastrowid
-        return cursor.rowcount
-    finally:
-        cursor.close()
-
-
-def drive(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine that awaits only the store (in a unit of work) to its end, here, in one step."""
-    try:
-        coro.send(None)
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
-    coro.close()
-    raise UnitOfWorkError("a unit of work may await the store only")
-
-
-class Tx:
-    """An open transaction: run statements, fetch rows (as dicts). Statements are written for SQLite (`?`
-    and `:name` placeholders); another engine's Tx translates them (`bot.store.dialects`).
-
-    Inside `Store.run` it is on the database thread and each call completes at once; inside
-    `transaction()`/`read()` each call is one hop to the connection's thread."""
-
-    engine = "sqlite"
-
-    def __init__(self, conn: Any, worker: Worker | None = None) -> None:
-        self._conn = conn
-        self._worker = worker  # None: already on the connection's thread (a unit of work)
-        self.committed: list[Callable[[], None]] = []
-
-    def after_commit(self, fn: Callable[[], None]) -> None:
-        """Call `fn` on the event loop once the transaction has committed (never if it rolls back): the place
-        for changes to in-memory state, which a unit of work, running on the database thread, must not touch."""
-        self.committed.append(fn)
-
-    def batch(self) -> AbstractContextManager[None]:
-        """Around a whole unit of work on the connection's thread (`Store.run`): how the engine sends its
-        statements. SQLite runs each at once, in process; PostgreSQL pipelines them (`bot.store.postgres`)."""
-        return contextlib.nullcontext()
-
-    def _run(self, sql: str, params: Params, want: str) -> Any:
-        """One statement, on the connection's thread."""
-        return _run(self._conn, sql, params, want)
-
-    def _write(self, sql: str, params: Params) -> None:
-        """A statement whose answer nobody reads (an engine may send it without waiting for the answer)."""
-        _run(self._conn, sql, params, "nothing")
-
-    def _many(self, sql: str, rows: list[Sequence[Any]]) -> None:
-        self._conn.executemany(sql, rows).close()
-
-    async def _one(self, sql: str, params: Params, want: str) -> Any:
-        if self._worker is None:
-            return self._run(sql, params, want)
-        return await self._worker.call(self._run, sql, params, want)
-
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one statement; returns the number of rows changed."""
-        return int(await self._one(sql, params, "rowcount"))
-
-    async def write(self, sql: str, params: Params = ()) -> None:
-        """Run a statement whose result nobody reads (an INSERT, UPDATE or DELETE whose row count does not
-        matter). Inside a unit of work on PostgreSQL it goes to the server without waiting for its answer, in one
-        trip with the statements after it, up to the next one whose answer is read: an error in it is raised
-        there, or at the commit, and rolls the whole unit back all the same."""
-        if self._worker is None:
-            self._write(sql, params)
-        else:
-            await self._worker.call(self._write, sql, params)
-
-    async def insert(self, sql: str, params: Params = ()) -> int:
-        """Run an INSERT and return the new row id."""
-        row_id = await self._one(sql, params, "lastrowid")
-        assert row_id is not None
-        return int(row_id)
-
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        listed = list(rows)
-        if self._worker is None:
-            self._many(sql, listed)
-        else:
-            await self._worker.call(self._many, sql, listed)
-
-    async def fetchone(self, sql: str, params: Params = ()) -> dict[str, Any] | None:
-        row = await self._one(sql, params, "row")
-        return dict(row) if row is not None else None
-
-    async def fetchall(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
-        return [r if type(r) is dict else dict(r) for r in await self._one(sql, params, "rows")]
-
-    async def scalar(self, sql: str, params: Params = ()) -> Any:
-        row = await self._one(sql, params, "row")
-        return row[0] if row is not None else None
 
 
 def _unit(
@@ -259,6 +129,7 @@ class Store:
         self.path = path
         self._writer: _Conn | None = None
         self._aside: _Conn | None = None  # a second write connection, beside the queue (`run_aside`)
+        self._group: Group | None = None  # the units queued for the write connection (bot/store/group.py)
         self._lock = asyncio.Lock()  # held by a `transaction()` for its hops, and by units that wait for one
         self._readers = readers
         self._read_conns: list[_Conn] = []
@@ -322,14 +193,19 @@ class Store:
             self._idle.put_nowait(reader)
 
     async def run(self, work: Work[T]) -> T:
-        """Run `work(tx)` as one atomic unit of work in one trip to the write connection's thread; rolled back
-        if it raises. `work` may await the store only (UnitOfWorkError otherwise, rolled back)."""
+        """Run `work(tx)` as one atomic unit of work on the write connection's thread; rolled back if it raises.
+        `work` may await the store only (UnitOfWorkError otherwise, rolled back). Units that queue while the
+        connection is busy are applied together, one trip and one commit for all (`bot.store.group`), each in
+        a savepoint of its own; after an open `transaction()`."""
         writer = self._write_conn()
+        group = self._group
+        if group is None or group.writer is not writer:
+            from bot.store.group import Group  # it applies this module's units
+
+            group = self._group = Group(writer, self.BEGIN_WRITE, self._lock)
         with self._writing():
-            if self._lock.locked():  # a `transaction()` is open: after it (units themselves are one call each)
-                async with self._lock:
-                    return await writer.unit(self.BEGIN_WRITE, "COMMIT", work)
-            return await writer.unit(self.BEGIN_WRITE, "COMMIT", work)
+            result: T = await group.run(work)
+            return result
 
     def _wrote(self) -> None:
         """After each write that committed (on the event loop): an engine may add its upkeep (SQLite checkpoints)."""
@@ -400,3 +276,4 @@ class Store:
             return int(await tx.scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
 
         return await self.run_read(version)
+

@@ -11,7 +11,7 @@ ALSO_ON_POSTGRES = {
     "test_case_store", "test_case_lifecycle", "test_gfi_process", "test_consent_limits", "test_absence",
     "test_disputes", "test_brister_service", "test_stats_retention", "test_journal", "test_erasure_on_disk",
     "test_waiting_and_hold_now", "test_store_units", "test_filing_plan", "test_directory_handover",
-    "test_handbook_fields", "test_sweep_batches", "test_store_pipeline", "test_intake",
+    "test_handbook_fields", "test_sweep_batches", "test_store_pipeline", "test_intake", "test_store_group",
 }
 
 

@@ -1,0 +1,167 @@
+"""A transaction as the repositories see it (`Tx`), and the thread each connection lives on (`Worker`).
+
+`Tx` runs statements written for SQLite (`?` and `:name` placeholders) on one connection, fetching rows as
+dicts; another engine's Tx translates them (`bot.store.postgres.PgTx`). Inside a unit of work (`Store.run`,
+bot/store/unit.py) it is on the connection's own thread and each call completes at once, so the unit's
+coroutine is driven to its end in one step (`drive`); in the hop forms (`transaction()`, `read()`) each call
+is one hop to that thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import copy
+import functools
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
+from typing import Any, Self, TypeVar
+
+T = TypeVar("T")
+Params = Sequence[Any] | dict[str, Any]
+Work = Callable[["Tx"], Coroutine[Any, Any, T]]
+
+
+class UnitOfWorkError(RuntimeError):
+    """A unit of work given to `Store.run` waited on something other than the store."""
+
+
+class Worker:
+    """One connection's own thread: every call on the connection runs there, in order (one thread, FIFO)."""
+
+    def __init__(self, name: str) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(*args)` on the thread; the caller's context variables go with it (as `asyncio.to_thread`)."""
+        context = contextvars.copy_context()
+        call: Callable[[], T] = functools.partial(context.run, fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+def _run(conn: Any, sql: str, params: Params, want: str) -> Any:
+    """One statement and what is wanted of it: the rows (as dicts), the first row, the new row id or the rows
+    changed."""
+    if want == "rows":  # as plain tuples, made dicts here: dict(sqlite3.Row) looks each column up by name
+        cursor = conn.cursor()
+        cursor.row_factory = None
+        try:
+            cursor.execute(sql, params)
+            names = [d[0] for d in cursor.description or ()]
+            return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+        finally:
+            cursor.close()
+    cursor = conn.execute(sql, params)
+    try:
+        if want == "row":
+            return cursor.fetchone()
+        if want == "lastrowid":
+            return cursor.lastrowid
+        return cursor.rowcount
+    finally:
+        cursor.close()
+
+
+def drive(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine that awaits only the store (in a unit of work) to its end, here, in one step."""
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    coro.close()
+    raise UnitOfWorkError("a unit of work may await the store only")
+
+
+class Tx:
+    """An open transaction: run statements, fetch rows (as dicts). Statements are written for SQLite (`?`
+    and `:name` placeholders); another engine's Tx translates them (`bot.store.dialects`).
+
+    Inside `Store.run` it is on the database thread and each call completes at once; inside
+    `transaction()`/`read()` each call is one hop to the connection's thread."""
+
+    engine = "sqlite"
+
+    def __init__(self, conn: Any, worker: Worker | None = None) -> None:
+        self._conn = conn
+        self._worker = worker  # None: already on the connection's thread (a unit of work)
+        self.committed: list[Callable[[], None]] = []
+
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        """Call `fn` on the event loop once the transaction has committed (never if it rolls back): the place
+        for changes to in-memory state, which a unit of work, running on the database thread, must not touch."""
+        self.committed.append(fn)
+
+    def batch(self) -> AbstractContextManager[None]:
+        """Around a whole unit of work (or a group of them, `bot.store.group`) on the connection's thread: how
+        the engine sends its statements. SQLite runs each at once, in process; PostgreSQL pipelines them
+        (`bot.store.postgres`)."""
+        return contextlib.nullcontext()
+
+    def fresh(self) -> Self:
+        """A Tx for the next unit of a group, in the same batch, with its own after-commit list."""
+        tx = copy.copy(self)
+        tx.committed = []
+        return tx
+
+    def settle(self, *, quiet: bool = False) -> None:
+        """Wait for every statement sent so far to be answered, raising the first error (none with `quiet`):
+        where a group of units ends one unit. SQLite answers each statement at once: nothing to wait for."""
+
+    def _run(self, sql: str, params: Params, want: str) -> Any:
+        """One statement, on the connection's thread."""
+        return _run(self._conn, sql, params, want)
+
+    def _write(self, sql: str, params: Params) -> None:
+        """A statement whose answer nobody reads (an engine may send it without waiting for the answer)."""
+        _run(self._conn, sql, params, "nothing")
+
+    def _many(self, sql: str, rows: list[Sequence[Any]]) -> None:
+        self._conn.executemany(sql, rows).close()
+
+    async def _one(self, sql: str, params: Params, want: str) -> Any:
+        if self._worker is None:
+            return self._run(sql, params, want)
+        return await self._worker.call(self._run, sql, params, want)
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; returns the number of rows changed."""
+        return int(await self._one(sql, params, "rowcount"))
+
+    async def write(self, sql: str, params: Params = ()) -> None:
+        """Run a statement whose result nobody reads (an INSERT, UPDATE or DELETE whose row count does not
+        matter). Inside a unit of work on PostgreSQL it goes to the server without waiting for its answer, in one
+        trip with the statements after it, up to the next one whose answer is read: an error in it is raised
+        there, or at the commit, and rolls the whole unit back all the same."""
+        if self._worker is None:
+            self._write(sql, params)
+        else:
+            await self._worker.call(self._write, sql, params)
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """Run an INSERT and return the new row id."""
+        row_id = await self._one(sql, params, "lastrowid")
+        assert row_id is not None
+        return int(row_id)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        listed = list(rows)
+        if self._worker is None:
+            self._many(sql, listed)
+        else:
+            await self._worker.call(self._many, sql, listed)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> dict[str, Any] | None:
+        row = await self._one(sql, params, "row")
+        return dict(row) if row is not None else None
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
+        return [r if type(r) is dict else dict(r) for r in await self._one(sql, params, "rows")]
+
+    async def scalar(self, sql: str, params: Params = ()) -> Any:
+        row = await self._one(sql, params, "row")
+        return row[0] if row is not None else None
