@@ -32,7 +32,7 @@ _FACT_COLUMNS = ("case_ref", "target_unit", "target_principal", "requester_unit"
 
 
 async def insert_case_fact(tx: Tx, fact: Row) -> None:
-    await tx.execute(
+    await tx.write(
         f"INSERT INTO case_facts ({', '.join(_FACT_COLUMNS)}) VALUES ({', '.join(':' + c for c in _FACT_COLUMNS)})",
         {c: fact.get(c) for c in _FACT_COLUMNS},
     )
@@ -41,14 +41,14 @@ async def insert_case_fact(tx: Tx, fact: Row) -> None:
 async def update_case_fact(tx: Tx, fact: Row) -> None:
     """Write the whole (merged) fact row of `fact["case_ref"]`."""
     sets = ", ".join(f"{c} = :{c}" for c in _FACT_COLUMNS if c != "case_ref")
-    await tx.execute(f"UPDATE case_facts SET {sets} WHERE case_ref = :case_ref",
+    await tx.write(f"UPDATE case_facts SET {sets} WHERE case_ref = :case_ref",
                      {c: fact.get(c) for c in _FACT_COLUMNS})
 
 
 async def add_hours(tx: Tx, hour: str, unit_id: str, counts: dict[str, int]) -> None:
     """Add `counts` ({counter: n}, n may be negative) to the counters of one hour and unit."""
     values = [counts.get(c, 0) for c in COUNTERS]
-    await tx.execute(
+    await tx.write(
         f"INSERT INTO stats_hours (hour_utc, unit_id, {', '.join(COUNTERS)}) "
         f"VALUES (?, ?, {', '.join('?' for _ in COUNTERS)}) ON CONFLICT (hour_utc, unit_id) DO UPDATE SET "
         + ", ".join(f"{c} = stats_hours.{c} + excluded.{c}" for c in COUNTERS),
