@@ -103,7 +103,7 @@ class Database(Store):
             if self.path != ":memory:":  # `run_aside`: short writes, waiting at most a second for the lock
                 self._aside = await _connect(
                     self.path, "gfi-db-aside", "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=1000",
-                    "PRAGMA synchronous=NORMAL", "PRAGMA secure_delete=ON",
+                    "PRAGMA synchronous=NORMAL", "PRAGMA wal_autocheckpoint=0", "PRAGMA secure_delete=ON",
                 )
         except BaseException as exc:
             # A connection's thread would keep the process alive (hung, not listening): close it first.
