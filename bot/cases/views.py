@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from bot.cases.base import CaseEngine
 from bot.cases.models import Case
-from bot.cases.rules import open_proposals
+from bot.cases.rules import FOLLOW_UP_STATES, open_proposals
 from bot.store import Tx
 from bot.store import cases as case_store
 
@@ -25,8 +25,10 @@ class MyCases:
     # so a total of COUNT_CAP or more means "at least"
     request_total: int | None = None
     case_total: int | None = None
-    # follow-ups proposed across principals that the person may accept: (case, the follow-up's number)
+    # follow-ups proposed across principals that the person may accept: (case, the follow-up's number), the
+    # oldest page of them; `more_proposals` how many more there are (counted, not read)
     proposals: list[tuple[Case, int]] = field(default_factory=list)
+    more_proposals: int = 0
 
 
 class CaseViews(CaseEngine):
@@ -44,15 +46,24 @@ class CaseViews(CaseEngine):
                 if len(req_rows) == limit else len(req_rows)
             case_total = await case_store.open_cases_responsible_count(tx, actor_id, COUNT_CAP) \
                 if len(case_rows) == limit else len(case_rows)
-            proposals: list[tuple[Case, int]] = []
-            for ref in dict.fromkeys(r["case_ref"] for r in await case_store.open_proposal_rows(tx)):
-                case = await self.load(tx, ref)
-                proposals.extend((case, n) for n in open_proposals(case, actor_id, self.directory))
+            rows, proposal_total = await case_store.open_proposal_rows(
+                tx, self._proposal_owners(actor_id), sorted(s.value for s in FOLLOW_UP_STATES), limit)
+            refs = list(dict.fromkeys(r["case_ref"] for r in rows))
+            loaded = await self.load_many(tx, refs)
+            proposals = [(loaded[ref], n) for ref in refs if ref in loaded
+                         for n in open_proposals(loaded[ref], actor_id, self.directory)]
             return MyCases(requests=await self._hydrate_many(tx, req_rows),
                            cases=await self._hydrate_many(tx, case_rows),
-                           request_total=req_total, case_total=case_total, proposals=proposals)
+                           request_total=req_total, case_total=case_total, proposals=proposals,
+                           more_proposals=proposal_total - len(rows))
 
         return await self.db.run_read(read)
+
+    def _proposal_owners(self, actor_id: str) -> list[str]:
+        """Whose proposed follow-ups `actor_id` may answer (`rules.follow_up_acceptors`): their own, and those of
+        everyone in a unit they distribute."""
+        units = {u.id for u in self.directory.units.values() if actor_id in self.directory.distributors_of(u.id)}
+        return [actor_id, *(p.id for p in self.directory.people.values() if p.unit in units and p.id != actor_id)]
 
     async def my_page(self, actor_id: str, requests: int, cases: int) -> MyCases:
         """The newest of my open requests (at most `requests`) and of the open cases I am responsible for (at

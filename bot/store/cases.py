@@ -374,12 +374,17 @@ async def decline_follow_up(tx: Tx, follow_up_id: int, declined_by: str, now: da
     )
 
 
-async def open_proposal_rows(tx: Tx) -> list[Row]:
-    """Proposed follow-ups of open cases, with the case's reference (for *mina*)."""
-    return await tx.fetchall(
-        "SELECT f.*, c.ref AS case_ref FROM follow_ups f JOIN cases c ON c.id = f.case_id"
-        " WHERE f.status = 'proposed' AND f.done_at IS NULL AND c.state != 'closed' ORDER BY f.id",
-    )
+async def open_proposal_rows(tx: Tx, owners: list[str], states: list[str], limit: int) -> tuple[list[Row], int]:
+    """The oldest `limit` proposed follow-ups owned by one of `owners`, of cases in one of `states`, with the
+    case's reference (for *mina*), and how many there are in all."""
+    if not owners or not states:
+        return [], 0
+    where = (f"FROM follow_ups f JOIN cases c ON c.id = f.case_id WHERE f.status = 'proposed' AND f.done_at IS NULL "
+             f"AND c.state IN ({', '.join('?' * len(states))}) AND f.owner_id IN ({', '.join('?' * len(owners))})")
+    params = [*states, *owners]
+    rows = await tx.fetchall(f"SELECT f.*, c.ref AS case_ref {where} ORDER BY f.id LIMIT ?", [*params, limit])
+    total = len(rows) if len(rows) < limit else int(await tx.scalar(f"SELECT COUNT(*) {where}", params))
+    return rows, total
 
 
 async def complete_follow_up(tx: Tx, follow_up_id: int, done_by: str, now: datetime) -> None:

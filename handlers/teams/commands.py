@@ -149,6 +149,8 @@ async def mine_card(ctx: TeamsContext, person_id: str) -> dict[str, Any]:
             body.append({"type": "Container", "separator": True, "items": [
                 cards.plain(say(ctx, "mine_proposal", c=case, n=number)),
                 {"type": "ActionSet", "actions": [cards.offer_action(core.renderer, o, nonce) for o in offered]}]})
+        if mine.more_proposals > 0:
+            body.append(cards.more_line(say(ctx, "mine_more", count=mine.more_proposals)))
     return cards.card(body)
 
 

@@ -113,7 +113,8 @@ async def mine(s: ConsoleSession, positional: list[str], options: dict[str, str]
     """`/mina`: my requests and the cases I am assigned (the oldest of each, the rest counted)."""
     found = await s.core.cases.mine(s.person)
     s.say(s.core.renderer.render("mine", requests=found.requests, cases=found.cases, proposals=found.proposals,
-                                 request_total=found.request_total, case_total=found.case_total))
+                                 request_total=found.request_total, case_total=found.case_total,
+                                 more_proposals=found.more_proposals))
 
 
 async def show(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
