@@ -31,6 +31,11 @@ MAX_BRISTER = 5
 MAX_BRIST_DRAFTS = 5
 ESCALATIONS_CHECKED = 2 * MAX_ESCALATIONS  # read case by case for the access check; the rest are only counted
 MAX_STATS = 8  # units in the coordinator's statistics section (those with requests or escalations)
+# Each list of the Home and how many of it a channel shows at most; when the view is too big for the channel,
+# the lists are shortened in SHRINK_ORDER (the open escalations last). Every channel draws with these.
+CAPS = {"requests": MAX_REQUESTS, "cases": MAX_CASES, "queue": MAX_QUEUE, "escalations": MAX_ESCALATIONS,
+        "failed": MAX_FAILED, "brister": MAX_BRISTER, "brist_drafts": MAX_BRIST_DRAFTS, "stats": MAX_STATS}
+SHRINK_ORDER = ("stats", "brister", "failed", "brist_drafts", "queue", "cases", "requests", "escalations")
 
 
 @dataclass

@@ -13,12 +13,13 @@ import pytest
 from bot.cases.models import Case
 from bot.cases.views import COUNT_CAP
 from bot.channels.slack import render as slack_render
-from bot.channels.slack.home import MAX_QUEUE, MAX_REQUESTS, home_view, load_home
+from bot.channels.slack.home import home_view, load_home
 from bot.channels.teams.cards import message_card
 from bot.clock import FrozenClock
 from bot.core import Core
 from bot.distribution.scheduled import run_distribution
 from bot.distribution.service import QUEUE_LISTED
+from bot.home import MAX_QUEUE, MAX_REQUESTS
 from bot.messages.model import Message
 from bot.messages.text import plain_text
 from bot.store.db import Tx

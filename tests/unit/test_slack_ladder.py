@@ -10,12 +10,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.calendar import OfficeHours
 from bot.channels.slack.context import HomeRefresher
-from bot.channels.slack.home import MAX_ESCALATIONS, MAX_VIEW_BLOCKS, HomeData, escalation_line, home_view
+from bot.channels.slack.home import MAX_VIEW_BLOCKS, HomeData, escalation_line, home_view
 from bot.channels.slack.identity import SlackIdentity
 from bot.clock import FrozenClock
 from bot.config import DEFAULT_DIRECTORY
 from bot.core import Core
 from bot.directory import load_directory
+from bot.home import MAX_ESCALATIONS
 from bot.ladder.models import AwaitingItem, AwaitingKind, FrozenLadder, FrozenRung
 from bot.rendering import Renderer
 from handlers.slack.clicks import parse_ladder_click

@@ -11,36 +11,12 @@ from bot.cases.views import COUNT_CAP
 from bot.channels.slack import limits as slack_limits
 from bot.channels.slack import render
 from bot.channels.slack.views import fit_view, render_raw_view
-from bot.home import (
-    ESCALATIONS_CHECKED,
-    MAX_BRIST_DRAFTS,
-    MAX_BRISTER,
-    MAX_CASES,
-    MAX_ESCALATIONS,
-    MAX_FAILED,
-    MAX_QUEUE,
-    MAX_REQUESTS,
-    MAX_STATS,
-    EscalationLine,
-    FailedDelivery,
-    HomeData,
-    escalation_line,
-    load_home,
-)
+from bot.home import CAPS, SHRINK_ORDER, EscalationLine, FailedDelivery, HomeData, escalation_line, load_home
 from bot.rendering import Renderer
 
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "ESCALATIONS_CHECKED",
-    "MAX_BRISTER",
-    "MAX_BRIST_DRAFTS",
-    "MAX_CASES",
-    "MAX_ESCALATIONS",
-    "MAX_FAILED",
-    "MAX_QUEUE",
-    "MAX_REQUESTS",
-    "MAX_STATS",
     "MAX_VIEW_BLOCKS",
     "EscalationLine",
     "FailedDelivery",
@@ -52,9 +28,8 @@ __all__ = [
 ]
 
 MAX_VIEW_BLOCKS = slack_limits.VIEW_BLOCKS
-# When the view is too long, lists are shortened in this order (the escalations last) down to MIN_SHOWN
+# When the view is too long, lists are shortened (bot.home.SHRINK_ORDER, the escalations last) down to MIN_SHOWN
 # items each; an item of each list takes up to BLOCKS_PER_ITEM blocks.
-SHRINK_ORDER = ("stats", "brister", "failed", "brist_drafts", "queue", "cases", "requests", "escalations")
 BLOCKS_PER_ITEM = {"stats": 1, "failed": 1, "queue": 1, "cases": 2, "requests": 1, "escalations": 2, "brister": 2,
                    "brist_drafts": 1}
 MIN_SHOWN = 1
@@ -63,15 +38,12 @@ MIN_SHOWN = 1
 def home_view(renderer: Renderer, data: HomeData) -> dict[str, Any]:
     """The Home view of `data` (pure: no I/O). Long lists are cut, each saying how many more there are,
     so that Slack's 100-block limit holds; open escalations are cut last."""
-    caps = {"failed": MAX_FAILED, "queue": MAX_QUEUE, "cases": MAX_CASES, "requests": MAX_REQUESTS,
-            "escalations": MAX_ESCALATIONS, "brister": MAX_BRISTER, "brist_drafts": MAX_BRIST_DRAFTS,
-            "stats": MAX_STATS}
     lines = [escalation_line(renderer, e) for e in data.escalations]
     lengths = {"stats": len(data.stats or []),
                "failed": len(data.failed), "queue": max((len(q) for _, q in data.queues or []), default=0),
                "cases": len(data.cases), "requests": len(data.requests), "escalations": len(lines),
                "brister": len(data.brister), "brist_drafts": len(data.brist_drafts)}
-    caps = {name: min(cap, lengths[name]) for name, cap in caps.items()}  # shrinking an empty list is no use
+    caps = {name: min(cap, lengths[name]) for name, cap in CAPS.items()}  # shrinking an empty list is no use
     view = _render(renderer, data, caps, lines)
     for name in SHRINK_ORDER:
         while (excess := len(view["blocks"]) - MAX_VIEW_BLOCKS) > 0 and caps[name] > MIN_SHOWN:

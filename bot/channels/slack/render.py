@@ -14,6 +14,7 @@ from bot.channels.slack import limits
 from bot.channels.slack.markup import escape
 from bot.channels.slack.views import LIST_STEPS, slack_notes
 from bot.messages.actions import ACTIONS, confirm_words
+from bot.messages.listing import Entry, Heading, Small, walk
 from bot.messages.model import Line, Message, Offer
 from bot.messages.text import body_lines, line_text
 from bot.shorten import cut
@@ -96,47 +97,20 @@ def blocks(message: Message, list_max: int | None = LIST_MAX) -> list[dict[str, 
         out.append({"type": "header", "text": {"type": "plain_text", "text": cut(message.title, 150)}})
     elif message.title:
         current = [message.title]
-    current_ref: str | None = None
-    visible = True
-    shown = hidden = 0
-
-    def flush() -> None:
-        nonlocal current, current_ref
-        if current and visible:
-            accessory = button(beside[current_ref]) if current_ref in beside else None
-            out.append(section("\n".join(current), accessory, f"q-{current_ref}" if current_ref else None))
-        current, current_ref = [], None
-
-    def close_group() -> None:
-        nonlocal shown, hidden
-        if hidden and message.extra.get("more"):
-            out.append(context(str(message.extra["more"]).format(n=hidden)))
-        shown = hidden = 0
-
-    for line in message.lines:
-        if line.style == "more":  # entries the message does not list: counted with those this layout hides
-            flush()
-            visible = True
-            hidden += int(line.ref or 0)
-            close_group()
-        elif line.style in ("heading", "context"):
-            flush()
-            visible = True
-            if line.style == "heading":
-                close_group()
-                out.append({"type": "header", "text": {"type": "plain_text", "text": line.text}})
-            else:
-                out.append(context(line.text))
-        elif line.style == "item":
-            flush()
-            shown += 1
-            visible = list_max is None or shown <= list_max
-            hidden += 0 if visible else 1
-            current, current_ref = [line.text], line.ref
-        else:
-            current.append(_entry_text(line, cut_note))
-    flush()
-    close_group()
+    for part in walk(message.lines, list_max):  # one walk for every channel: here it is drawn as blocks
+        if isinstance(part, Entry):
+            texts = [*current, *([part.text] if part.text is not None else []),
+                     *(_entry_text(line, cut_note) for line in part.lines)]
+            current = []  # the title goes with the lines before the first entry
+            if texts:
+                accessory = button(beside[part.ref]) if part.ref in beside else None
+                out.append(section("\n".join(texts), accessory, f"q-{part.ref}" if part.ref else None))
+        elif isinstance(part, Heading):
+            out.append({"type": "header", "text": {"type": "plain_text", "text": part.text}})
+        elif isinstance(part, Small):
+            out.append(context(part.text))
+        elif message.extra.get("more"):  # entries not shown: those the message counts and those cut here
+            out.append(context(str(message.extra["more"]).format(n=part.count)))
     if message.note:
         out.append(context(message.note))
     actions = _actions(rest, _block_id(message))

@@ -16,18 +16,7 @@ from bot.brister.rules import offers as brist_offers
 from bot.cases import offers
 from bot.cases.views import COUNT_CAP
 from bot.channels.teams import cards, limits
-from bot.home import (
-    MAX_BRIST_DRAFTS,
-    MAX_BRISTER,
-    MAX_CASES,
-    MAX_ESCALATIONS,
-    MAX_FAILED,
-    MAX_QUEUE,
-    MAX_REQUESTS,
-    MAX_STATS,
-    HomeData,
-    escalation_line,
-)
+from bot.home import CAPS, SHRINK_ORDER, HomeData, escalation_line
 from bot.messages.model import Offer
 from bot.rendering import Renderer
 
@@ -42,8 +31,7 @@ STATS_CSV = "stats_csv"  # Statistiken som CSV: the file behind a signed link
 VERBS = frozenset({HOME, NEW_REQUEST, ABSENCE, BRIST_NEW, BRIST_DRAFT, BRIST_DISMISS, YEAR_REPORT, STATS_CSV})
 QUEUE_MORE = "queue_more"  # the next page of one queue (handlers/teams/commands.py)
 BRIEF = limits.LIST_FREE_TEXT
-# When the card is too big, lists are shortened in this order (escalations last), as on Slack's Home.
-SHRINK_ORDER = ("stats", "brister", "failed", "brist_drafts", "queue", "cases", "requests", "escalations")
+# When the card is too big, lists are shortened in bot.home.SHRINK_ORDER (escalations last), as on Slack's Home.
 
 
 @dataclass
@@ -237,8 +225,7 @@ def section_card(renderer: Renderer, data: HomeData, section: str, cap: int = li
 def home_card(renderer: Renderer, data: HomeData, user_ids: list[str]) -> HomeCard:
     """The Home card of `data` for the Teams users `user_ids` (the refresh goes to them only). Lists are cut
     to Slack's Home page sizes, and shorter (SHRINK_ORDER, escalations last) while the card does not fit."""
-    caps = {"requests": MAX_REQUESTS, "cases": MAX_CASES, "queue": MAX_QUEUE, "escalations": MAX_ESCALATIONS,
-            "failed": MAX_FAILED, "brister": MAX_BRISTER, "brist_drafts": MAX_BRIST_DRAFTS, "stats": MAX_STATS}
+    caps = dict(CAPS)
     build = _Build(renderer, data, caps)
     raw = build.build()
     for name in SHRINK_ORDER:

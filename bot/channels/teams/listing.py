@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.channels.teams import limits
+from bot.messages.listing import Entry, Heading, Small, walk
 from bot.messages.model import Line, Message, Offer
 
 LIST_STEPS = (10, 5, 3, 2, 1)
@@ -27,51 +28,22 @@ def list_body(message: Message, *, plain: Callable[..., Element], line_block: Ca
     beside = {o.ref: o for o in reversed(message.offers) if o.ref in item_refs}
     body: list[Element] = [plain(message.title, weight="bolder", size="medium")]
     shown_refs: set[str] = set()
-    entry: list[Element] = []
-    entry_ref: str | None = None
-    visible = True
-    shown = hidden = 0
-
-    def flush() -> None:
-        nonlocal entry, entry_ref
-        if entry and visible:
-            items = list(entry)
-            if entry_ref in beside:
-                items.append({"type": "ActionSet", "actions": [action(beside[entry_ref])]})
+    for part in walk(message.lines, list_max):  # one walk for every channel: here it is drawn as containers
+        if isinstance(part, Entry):
+            items = [plain(part.text, weight="bolder")] if part.text is not None else []
+            items += [line_block(Line(limits.fit_long_text(ln.text, limits.LIST_FREE_TEXT, notes) if ln.free
+                                      else ln.text, ln.label, ln.free)) for ln in part.lines]
+            if not items:
+                continue
+            if part.ref in beside:
+                items.append({"type": "ActionSet", "actions": [action(beside[part.ref])]})
             body.append({"type": "Container", "separator": True, "items": items})
-            if entry_ref:
-                shown_refs.add(entry_ref)
-        entry, entry_ref = [], None
-
-    def close_group() -> None:
-        nonlocal shown, hidden
-        if hidden:
-            body.append(plain(more(hidden), isSubtle=True, size="small"))
-        shown = hidden = 0
-
-    for line in message.lines:
-        if line.style == "more":
-            flush()
-            visible = True
-            hidden += int(line.ref or 0)
-            close_group()
-        elif line.style in ("heading", "context"):
-            flush()
-            visible = True
-            if line.style == "heading":
-                close_group()
-                body.append(plain(line.text, weight="bolder"))
-            else:
-                body.append(plain(line.text, isSubtle=True, size="small"))
-        elif line.style == "item":
-            flush()
-            shown += 1
-            visible = list_max is None or shown <= list_max
-            hidden += 0 if visible else 1
-            entry, entry_ref = [plain(line.text, weight="bolder")], line.ref
+            if part.ref:
+                shown_refs.add(part.ref)
+        elif isinstance(part, Heading):
+            body.append(plain(part.text, weight="bolder"))
+        elif isinstance(part, Small):
+            body.append(plain(part.text, isSubtle=True, size="small"))
         else:
-            text = limits.fit_long_text(line.text, limits.LIST_FREE_TEXT, notes) if line.free else line.text
-            entry.append(line_block(Line(text, line.label, line.free)))
-    flush()
-    close_group()
+            body.append(plain(more(part.count), isSubtle=True, size="small"))
     return body, shown_refs
