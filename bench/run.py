@@ -21,9 +21,10 @@ from collections.abc import Awaitable, Callable
 
 from bench.table import Row, print_table
 
-# In the order the table shows them: acks against the bare app, sweeps at scale, delivery, storage.
-MODULES = ("bench.bench_slack_acks", "bench.bench_scale", "bench.bench_outbox", "bench.bench_postgres",
-           "bench.bench_directory")
+# In the order the table shows them: acks against the bare app, sweeps at scale, acks while a Home refreshes
+# and memory of `gfi-bot run` at scale, delivery, storage.
+MODULES = ("bench.bench_slack_acks", "bench.bench_scale", "bench.bench_busy", "bench.bench_outbox",
+           "bench.bench_postgres", "bench.bench_directory")
 
 
 async def collect(quick: bool, only: list[str] | None = None) -> list[Row]:

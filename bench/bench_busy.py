@@ -1,0 +1,271 @@
+"""Benchmark of a real `gfi-bot run` on a large store: `/gfi` acks while a coordinator's Home refreshes, and the
+process's memory after sweeps, a distribution slot and Home refreshes (issue #21 items 5 and 6).
+
+The store is built as bench/bench_scale.py builds it (real services for two template cases, then cloned in
+bulk: a tenth of the open cases queued in soc-norr, the rest assigned), every open due time is moved a month
+ahead except 10³ (500 escalations, 500 consent reminders) made due now, and `gfi-bot run` is started on it
+against the fake Slack Web API, as bench/bench_slack_acks.py starts it. This process plays Slack:
+
+- `/gfi` ack p99 at concurrency 16, measured with the bot otherwise idle and while the coordinator's App Home
+  (twelve months of statistics, the failed deliveries, the open escalations) is opened again and again, in
+  interleaved rounds, beside the bare slack-bolt app's `/gfi` ack p99 measured in the same run (the floor);
+- the peak RSS of the bot's process (VmHWM in /proc/<pid>/status) after its start-up (the missed slot of
+  soc-norr's queue is distributed once: a slot with the whole queue), the sweep of 10³ due items, and Home
+  refreshes of a requester, a distributor, an assignee and the coordinator.
+
+Run:  PYTHONPATH=. .venv/bin/python bench/bench_busy.py [--quick] [--cases N]
+(quick: 10⁴ open cases; the full run: 10⁵ for the acks and 10⁶ for memory; several minutes)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from the repository root
+
+from bench.bench_scale import DUE_ESCALATIONS, DUE_REMINDERS, _make_due, _Raw, build
+from bench.bench_slack_acks import (
+    ROOT,
+    SECRET,
+    Target,
+    closed_loop,
+    command_line,
+    free_port,
+    pct,
+    ready,
+    running,
+)
+from bench.table import Row, print_table
+from tests.fakes.slack_api import FakeSlackAPI
+from tests.fakes.slack_signing import app_home_opened_event, event_body, signed_headers
+
+CONCURRENCY = 16
+ROUNDS = 3  # interleaved rounds: idle, busy (and the bare app's floor once per round)
+COORDINATOR = "U03SARA"  # sara.holm, coordinator
+HOMES = ("U05YUSUF", "U01ANNA", "U01MARIA", "U01OMAR", COORDINATOR)  # requester, distributor, assignees
+REFRESH_GAP = 0.02  # seconds between two Home openings by the coordinator while busy
+
+
+def _pid_status(pid: int) -> dict[str, int]:
+    """VmHWM and VmRSS of a process, in KiB."""
+    out: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmHWM", "VmRSS"):
+            out[key] = int(value.split()[0])
+    return out
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def prepare(path: Path, open_cases: int) -> None:
+    """The store with `open_cases` open cases and 10³ items due now (the rest a month ahead)."""
+    core, _clock = await build(path, open_cases)
+    await core.close()
+    now = datetime.now(UTC)
+    raw = _Raw(path, None)
+    later = (now + timedelta(days=30)).isoformat()
+    raw.execute("UPDATE awaiting SET due_at = ? WHERE resolved_at IS NULL AND due_at IS NOT NULL", (later,))
+    raw.execute("UPDATE timers SET due_at = ? WHERE done_at IS NULL", (later,))
+    _make_due(raw, now, DUE_ESCALATIONS, DUE_REMINDERS)
+
+
+@asynccontextmanager
+async def gfi_on(path: Path) -> AsyncIterator[tuple[Target, int]]:
+    """`gfi-bot run` on the store at `path`; the target and the process id."""
+    async with FakeSlackAPI(token="xoxb-bench") as fake:
+        port = free_port()
+        args, env = command_line("gfi", port, fake.base_url, path, ROOT)
+        env["GFI_SWEEP_SECONDS"] = "2"  # the due items are swept soon after start
+        log_path = Path(os.environ.get("GFI_BENCH_LOG") or path.with_suffix(".log"))  # kept when named
+        with log_path.open("wb") as log_file:  # noqa: ASYNC230 - once per run
+            proc = await asyncio.create_subprocess_exec(*args, env=env, cwd=path.parent, stdout=log_file,
+                                                        stderr=subprocess.STDOUT)
+            try:
+                async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+                    base = f"http://127.0.0.1:{port}"
+                    await ready(http, f"{base}/healthz", proc, log_path)
+                    yield Target("gfi", f"{base}/slack/events", fake, http, itertools.count()), proc.pid
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    await asyncio.wait_for(proc.wait(), 30)
+                except TimeoutError:
+                    proc.kill()
+                    await proc.wait()
+
+
+async def open_home(target: Target, user: str) -> None:
+    body = event_body(app_home_opened_event(user))
+    async with target.http.post(target.url, data=body, headers=signed_headers(SECRET, body)) as resp:
+        await resp.read()
+
+
+def publishes(target: Target, user: str) -> int:
+    return sum(1 for c in target.fake.calls("views.publish") if c.params.get("user_id") == user)
+
+
+def still_due(path: Path) -> int:
+    """Open items of the store that are due now (0 once the bot has swept them)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        now = datetime.now(UTC).isoformat()
+        return int(conn.execute("SELECT (SELECT COUNT(*) FROM awaiting WHERE resolved_at IS NULL AND due_at <= ?) "
+                                "+ (SELECT COUNT(*) FROM timers WHERE done_at IS NULL AND due_at <= ?)",
+                                (now, now)).fetchone()[0])
+    finally:
+        conn.close()
+
+
+async def swept(path: Path, limit: float = 600.0) -> None:
+    """Wait until the bot has swept every due item."""
+    deadline = time.monotonic() + limit
+    while still_due(path):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{still_due(path)} items still due after {limit:.0f} s")
+        await asyncio.sleep(0.5)
+
+
+async def quiet(pid: int, limit: float = 600.0) -> float:
+    """Wait until the process has used less than 5 % of a core for a second (its start-up work and the
+    sweeps are done); the seconds waited."""
+    start = time.monotonic()
+    last = _cpu_seconds(pid)
+    while time.monotonic() - start < limit:
+        await asyncio.sleep(1.0)
+        now = _cpu_seconds(pid)
+        if now - last < 0.05:
+            break
+        last = now
+    return time.monotonic() - start
+
+
+async def acks_while_home(target: Target, total: int) -> tuple[list[float], list[float], int]:
+    """/gfi ack samples with the bot idle, and while the coordinator's Home is opened again and again; how
+    many Homes were published meanwhile."""
+    idle = await closed_loop(target.command, CONCURRENCY, total)
+    before = publishes(target, COORDINATOR)
+    stop = asyncio.Event()
+
+    async def refresher() -> None:  # the next opening once the last Home is published (or after 5 s)
+        while not stop.is_set():
+            published = publishes(target, COORDINATOR)
+            await open_home(target, COORDINATOR)
+            deadline = time.monotonic() + 5.0
+            while publishes(target, COORDINATOR) == published and time.monotonic() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.005)
+            await asyncio.sleep(REFRESH_GAP)
+
+    task = asyncio.create_task(refresher())
+    await asyncio.sleep(0.5)  # the first refreshes are under way
+    try:
+        busy = await closed_loop(target.command, CONCURRENCY, total)
+    finally:
+        stop.set()
+        await task
+    await asyncio.sleep(1.0)
+    return idle, busy, publishes(target, COORDINATOR) - before
+
+
+async def measure(open_cases: int, rss_cases: int, quick: bool) -> list[Row]:
+    rows: list[Row] = []
+    total = 80 if quick else 400
+    scale = f"{open_cases:,} open".replace(",", " ")
+    with tempfile.TemporaryDirectory(prefix="gfi-bench-busy-") as tmp:
+        path = Path(tmp) / "acks.sqlite3"
+        await prepare(path, open_cases)
+        idle: list[float] = []
+        busy: list[float] = []
+        floor: list[float] = []
+        homes = 0
+        load = os.getloadavg()[0]
+        async with gfi_on(path) as (target, pid):
+            await swept(path)
+            await quiet(pid)
+            await closed_loop(target.command, CONCURRENCY, 2 * CONCURRENCY)  # warm-up
+            await open_home(target, COORDINATOR)
+            for _ in range(1 if quick else ROUNDS):  # interleaved: idle, busy, then the bare app (the bot idles)
+                i, b, n = await acks_while_home(target, total)
+                idle += i
+                busy += b
+                homes += n
+                async with running("bare", ROOT) as bare:
+                    await closed_loop(bare.command, CONCURRENCY, 2 * CONCURRENCY)
+                    floor += await closed_loop(bare.command, CONCURRENCY, total)
+        load = (load + os.getloadavg()[0]) / 2
+        p99_idle, p99_busy, p99_floor = pct(idle, 99), pct(busy, 99), pct(floor, 99)
+        rows.append(Row("acks", f"/gfi ack p99, c={CONCURRENCY}, {scale}, bot idle", p99_idle, "ms",
+                        floor=p99_floor, load=load))
+        rows.append(Row("acks", f"/gfi ack p99, c={CONCURRENCY}, {scale}, while a coordinator's Home refreshes "
+                        f"({homes} published)", p99_busy, "ms", floor=p99_floor,
+                        target=f"unchanged: ≤ 1.5× idle ({1.5 * p99_idle:.0f} ms)",
+                        met=p99_busy <= 1.5 * p99_idle, load=load))
+        rows.append(Row("acks", f"/gfi ack median, c={CONCURRENCY}, {scale}, bot idle", statistics.median(idle),
+                        "ms", floor=statistics.median(floor), load=load))
+        rows.append(Row("acks", f"/gfi ack median, c={CONCURRENCY}, {scale}, while a coordinator's Home refreshes",
+                        statistics.median(busy), "ms", floor=statistics.median(floor), load=load))
+        path.unlink()
+
+        path = Path(tmp) / "rss.sqlite3"
+        t0 = time.perf_counter()
+        await prepare(path, rss_cases)
+        built = time.perf_counter() - t0
+        scale = f"{rss_cases:,} open".replace(",", " ")
+        async with gfi_on(path) as (target, pid):
+            t0 = time.perf_counter()
+            await swept(path)
+            await quiet(pid)
+            settled = time.perf_counter() - t0
+            for user in HOMES:
+                await open_home(target, user)
+            await asyncio.sleep(0.5)
+            await quiet(pid)
+            assert all(publishes(target, u) for u in HOMES), "a Home was not published"
+            status = _pid_status(pid)
+            slots = sum(1 for c in target.fake.calls("chat.postMessage") if c.params.get("channel") == "U01ANNA")
+        hwm = status["VmHWM"] / 1024
+        rows.append(Row("memory", f"gfi-bot run, {scale}: peak RSS after start-up, slot, sweep of 10³ and 5 Homes",
+                        hwm, "MiB", target="< 256 MiB", met=hwm < 256))
+        rows.append(Row("memory", f"gfi-bot run, {scale}: RSS at the end ({slots} messages to the distributor)",
+                        status["VmRSS"] / 1024, "MiB"))
+        rows.append(Row("memory", f"gfi-bot run, {scale}: start-up and sweeps until quiet", settled, "s"))
+        rows.append(Row("memory", f"build {scale} (bulk insert)", built, "s"))
+    return rows
+
+
+async def rows(quick: bool) -> list[Row]:
+    """10⁴ open cases in quick mode; 10⁵ for the acks and 10⁶ for memory otherwise."""
+    if quick:
+        return await measure(10_000, 10_000, quick)
+    return await measure(100_000, 1_000_000, quick)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="10⁴ open cases")
+    parser.add_argument("--cases", type=int, nargs=2, metavar=("ACKS", "RSS"), help="the two scales")
+    args = parser.parse_args()
+    os.environ.setdefault("GFI_LOG_LEVEL", "WARNING")
+    if args.cases:
+        print_table(asyncio.run(measure(args.cases[0], args.cases[1], args.quick)))
+    else:
+        print_table(asyncio.run(rows(args.quick)))
