@@ -126,7 +126,12 @@ async def prepare(db: Database, calendar: BusinessCalendar, office: Callable[[st
     async def rebuild(tx: Tx) -> None:
         await store.rebuild(tx, now.isoformat())
 
-    await db.run(rebuild)
+    try:
+        await db.run(rebuild)
+    except Exception:
+        if await db.run_read(store.built):  # another instance, starting at the same time, built them
+            return False
+        raise
     return True
 
 

@@ -158,4 +158,5 @@ async def rebuild(tx: Tx, now_iso: str) -> None:
         "INSERT INTO stats_escalations (hour_utc, unit_id, rung, rung_title, n) "
         "SELECT substr(at, 1, 13), unit_id, rung, rung_title, COUNT(*) FROM escalation_facts "
         "GROUP BY substr(at, 1, 13), unit_id, rung, rung_title")
-    await tx.execute("INSERT INTO stats_rollup_state (id, built_at) VALUES (1, ?)", (now_iso,))
+    await tx.execute("INSERT INTO stats_rollup_state (id, built_at) VALUES (1, ?) ON CONFLICT (id) DO NOTHING",
+                     (now_iso,))
