@@ -49,6 +49,3 @@ CREATE TABLE stats_rollup_state (
 -- whole outbox, and the open escalations (and disputes) a page at a time, with a count.
 CREATE INDEX outbox_failed ON outbox (id) WHERE status = 'failed';
 CREATE INDEX awaiting_open_escalations ON awaiting (since, id) WHERE resolved_at IS NULL AND (rung > 0 OR kind = 'dispute');
--- A store without facts has nothing to build: its rollups are built (kept in step from the first case on).
-INSERT INTO stats_rollup_state (id, built_at) SELECT 1, 'migration 0026'
-WHERE NOT EXISTS (SELECT 1 FROM case_facts) AND NOT EXISTS (SELECT 1 FROM escalation_facts);
