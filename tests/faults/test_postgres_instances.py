@@ -231,7 +231,10 @@ async def test_three_instances_drain_once_under_a_429_storm_and_a_slot_fires_onc
                     limited[channel] = call.at + 1.0
                 elif call.ok and channel in limited:
                     assert call.at >= limited[channel] - 0.05, channel
-            assert sum(1 for i in instances if tried_by(i) > 0) >= 2  # any instance delivers, not only the leader
+            # Which instances sent is not asserted: an instance claims a batch of heads at a time, so the first
+            # to wake may rightly take every receipt. That any instance delivers, and another after a lease, is
+            # tests/integration/test_outbox_instances.py's, where the claims are placed, not raced.
+            assert sum(tried_by(i) for i in instances) >= count  # the log says who sent, each send logged
         finally:
             await stop_all(instances)
     pg.drop_database(db_url)
