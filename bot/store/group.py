@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,8 @@ from bot.store.tx import Tx, Work, drive
 
 if TYPE_CHECKING:
     from bot.store.unit import _Conn
+
+log = logging.getLogger(__name__)
 
 MAX_GROUP = 16  # units per transaction: the lock is held about 1 ms per filing, so at most about 20 ms
 SAVEPOINT = "gfi_unit"
@@ -91,8 +94,9 @@ def apply(conn: Any, tx_type: type[Tx], begin: str, queued: list[tuple[Work[Any]
 class Group:
     """The queue of units for one write connection (`Store.run`)."""
 
-    def __init__(self, writer: _Conn, begin: str, lock: asyncio.Lock) -> None:
+    def __init__(self, writer: _Conn, begin: str, lock: asyncio.Lock, *, size: int = MAX_GROUP) -> None:
         self.writer = writer
+        self.size = size
         self._begin = begin
         self._lock = lock  # held by a hop-form `transaction()`: a group waits for it
         self._queued: list[_Queued] = []
@@ -109,9 +113,12 @@ class Group:
     async def _drain(self) -> None:
         try:
             while self._queued:
-                group, self._queued = self._queued[:MAX_GROUP], self._queued[MAX_GROUP:]
+                group, self._queued = self._queued[:self.size], self._queued[self.size:]
                 try:
                     async with self._lock:
+                        group = [q for q in group if not q.future.cancelled()]  # its caller gave up before it began
+                        if not group:
+                            continue
                         outcomes = await self.writer.worker.call(
                             apply, self.writer.conn, self.writer.tx_type, self._begin,
                             [(q.work, q.context) for q in group])
@@ -131,11 +138,12 @@ class Group:
 def _settle(future: asyncio.Future[Any], outcome: Outcome) -> None:
     """Tell a unit's caller its outcome, after its after-commit callbacks (on the event loop)."""
     if outcome.error is None:
-        try:
-            for fn in outcome.committed:
+        for fn in outcome.committed:  # the unit is stored: a callback that fails does not say otherwise
+            try:
                 fn()
-        except Exception as exc:
-            outcome = Outcome(error=exc)
+            except Exception as exc:
+                log.error("store.after_commit_failed", extra={"event": "store.after_commit_failed",
+                                                              "exc_type": type(exc).__name__})
     if future.done():  # the caller stopped waiting (cancelled): the unit was applied all the same
         return
     if outcome.error is not None:

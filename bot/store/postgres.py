@@ -164,6 +164,11 @@ class PostgresDatabase(Database):
 
     engine = "postgresql"
     BEGIN_WRITE = "BEGIN"
+    # No group commit: a filing takes row locks (its idempotency key, the year's reference counter) and then the
+    # audit chain's lock. In a group the chain lock of one unit is held while the next takes its row locks, so
+    # two instances could take them in opposite orders and deadlock (40P01). One unit per transaction keeps
+    # every transaction's order the same; PostgreSQL flushes concurrent commits together by itself.
+    MAX_GROUP = 1
     BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
     def __init__(self, url: str, *, readers: int = 2) -> None:

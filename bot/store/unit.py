@@ -124,6 +124,9 @@ class Store:
     engine = "sqlite"
     BEGIN_WRITE = "BEGIN IMMEDIATE"
     BEGIN_READ = "BEGIN"
+    # Units applied in one transaction (bot/store/group.py). An engine whose units take row locks that other
+    # processes take too keeps 1: a group holds every unit's locks until its commit, out of their usual order.
+    MAX_GROUP = 16
 
     def __init__(self, path: str, *, readers: int = READERS) -> None:
         self.path = path
@@ -202,7 +205,7 @@ class Store:
         if group is None or group.writer is not writer:
             from bot.store.group import Group  # it applies this module's units
 
-            group = self._group = Group(writer, self.BEGIN_WRITE, self._lock)
+            group = self._group = Group(writer, self.BEGIN_WRITE, self._lock, size=self.MAX_GROUP)
         with self._writing():
             result: T = await group.run(work)
             return result
