@@ -7,6 +7,11 @@ behind the busy one), under the submission's idempotency key. When the filing en
 deletes it. Should the process die in between, `replay` at the next start files every form still kept: the
 idempotency key makes a form whose filing did commit come back as its case, not a second one, and the new
 case's receipt tells the requester the reference, as the "registreras" answer promised.
+
+With several instances on one PostgreSQL store, a form kept by another instance may be in the middle of its
+filing: an instance that starts files only the forms kept longer than `STALE` ago, and the leader's sweep files
+those left behind by an instance that died (`replay_stale`). A form that could not be filed for `GIVE_UP` is
+dropped with its text by the nightly purge, never kept for ever.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.cases.request import GfiRequest
@@ -25,6 +30,9 @@ if TYPE_CHECKING:
     from bot.core import Core
 
 log = logging.getLogger(__name__)
+
+STALE = timedelta(minutes=2)  # a filing answered "registreras" ends within seconds: one kept longer was left behind
+GIVE_UP = timedelta(days=7)  # a kept form not filed in a week (refused by a failing store every time) is dropped
 
 
 def dumps(form: GfiRequest) -> str:
@@ -52,12 +60,33 @@ async def forget(core: Core, key: str) -> None:
     await core.db.run(lambda tx: store.forget(tx, key))
 
 
-async def replay(core: Core) -> int:
-    """File every form still kept (a process that died before its filing ended); returns how many were filed.
-    A form the rules now refuse (the directory changed meanwhile) is logged and dropped; one that fails
-    otherwise is kept for the next start."""
+async def replay_at_start(core: Core) -> int:
+    """At start: every form still kept on SQLite (one process: none is being filed); on PostgreSQL only those
+    kept longer than `STALE` ago (another instance may be filing the others now)."""
+    return await replay(core, older_than=STALE if core.db.engine == "postgresql" else None)
+
+
+async def replay_stale(core: Core) -> int:
+    """In the leader's sweep: the forms left behind by an instance that died (kept longer than `STALE` ago)."""
+    return await replay(core, older_than=STALE)
+
+
+async def drop_abandoned(core: Core) -> int:
+    """In the nightly purge: forget the forms kept longer than `GIVE_UP` (their text goes with them)."""
+    before = core.clock.now() - GIVE_UP
+    dropped = await core.db.run(lambda tx: store.drop_older(tx, before))
+    if dropped:
+        log.warning("kept forms dropped", extra={"event": "intake.dropped", "count": dropped})
+    return dropped
+
+
+async def replay(core: Core, *, older_than: timedelta | None = None) -> int:
+    """File every form still kept (a process that died before its filing ended), or those kept longer than
+    `older_than` ago; returns how many were filed. A form the rules now refuse (the directory changed
+    meanwhile) is logged and dropped; one that fails otherwise is kept for the next try."""
+    before = core.clock.now() - older_than if older_than is not None else None
     filed = 0
-    for row in await core.db.run_read(store.kept):
+    for row in await core.db.run_read(lambda tx: store.kept(tx, before)):
         try:
             case = await core.cases.request(row["person_id"], loads(row["form"]), idempotency_key=row["key"])
         except (FieldError, Refusal) as exc:

@@ -38,7 +38,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import metrics
+from bot import intake, metrics
 from bot.core import Core
 from bot.directory.reload import CHECK_SECONDS, DirectoryWatcher
 from bot.distribution.scheduled import run_distribution
@@ -122,7 +122,7 @@ class Background:
                                id="leader")
         self._schedule_distribution()
         purge_at = CronTrigger(hour=PURGE_AT.hour, minute=PURGE_AT.minute, timezone=self.scheduler.timezone)
-        self.scheduler.add_job(self._guarded("purge", lambda: daily_purge(core)), purge_at, id="purge")
+        self.scheduler.add_job(self._guarded("purge", self._purge), purge_at, id="purge")
         if self.watcher is not None:
             self.scheduler.add_job(self._guarded("directory", self.watcher.check), "interval", seconds=CHECK_SECONDS,
                                    id="directory")
@@ -167,8 +167,13 @@ class Background:
 
     async def _sweep(self) -> None:
         await self.core.tick()
+        await intake.replay_stale(self.core)  # forms an instance that died had answered "registreras" for
         if self.on_tick is not None:
             self.on_tick()
+
+    async def _purge(self) -> None:
+        await daily_purge(self.core)
+        await intake.drop_abandoned(self.core)
 
     async def _distribute(self) -> None:
         await run_distribution(self.core)

@@ -23,6 +23,17 @@ async def forget(tx: Tx, key: str) -> None:
     await tx.write("DELETE FROM intake WHERE key = ?", (key,))
 
 
-async def kept(tx: Tx) -> list[dict[str, Any]]:
-    """Every form kept, oldest first (a few at most: each lives until its filing ends)."""
-    return await tx.fetchall("SELECT key, channel, person_id, form, received_at FROM intake ORDER BY received_at, key")
+async def kept(tx: Tx, before: datetime | None = None) -> list[dict[str, Any]]:
+    """Every form kept (received before `before`, when given), oldest first (a few at most: each lives until its
+    filing ends)."""
+    if before is None:
+        return await tx.fetchall(
+            "SELECT key, channel, person_id, form, received_at FROM intake ORDER BY received_at, key")
+    return await tx.fetchall(
+        "SELECT key, channel, person_id, form, received_at FROM intake WHERE received_at < ? "
+        "ORDER BY received_at, key", (before.isoformat(),))
+
+
+async def drop_older(tx: Tx, before: datetime) -> int:
+    """Forget the forms received before `before` that could never be filed (their text goes with them)."""
+    return await tx.execute("DELETE FROM intake WHERE received_at < ?", (before.isoformat(),))

@@ -347,7 +347,7 @@ async def serve(settings: Settings, mounts: tuple[Mount, ...] = (), *, register:
         http = await serve_bounded(runner, sock, limits)
         host, port = sock.getsockname()[:2]
         readiness.check_channels(settings)
-        await intake.replay(core)  # forms kept for a late filing by a process that stopped before filing them
+        await intake.replay_at_start(core)  # forms kept for a late filing by a process that stopped before filing
         background = await Background.start(core, on_tick=readiness.ticked)
         reloads: set[asyncio.Task[bool]] = set()
 
