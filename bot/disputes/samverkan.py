@@ -128,18 +128,23 @@ class SamverkanService:
             await audit.record(tx, at=self.cases.clock.now(), actor_id=actor_id, action="samverkan_decide",
                                result="refused", reason=refusal.code)
 
+    async def check(self, actor_id: str, matter_id: int) -> tuple[Matter, SamverkanGroup]:
+        """The open matter and its group when the person may record its decision now; the Refusal `decide` would
+        give otherwise. Read only (nothing audited: an e-mail link page's GET writes nothing)."""
+        async with self.cases.db.read() as tx:
+            row = await store.get(tx, matter_id)
+        group = self._decidable(row, actor_id, matter_id)
+        assert row is not None
+        return Matter.from_row(row), group
+
     async def decidable(self, actor_id: str, matter_id: int) -> tuple[Matter, SamverkanGroup]:
         """The open matter and its group, for the form that records the decision (Slack, Teams): refused, and
         audited, as `decide` would refuse it. The form shows no free text of the case."""
         try:
-            async with self.cases.db.read() as tx:
-                row = await store.get(tx, matter_id)
-            group = self._decidable(row, actor_id, matter_id)
+            return await self.check(actor_id, matter_id)
         except Refusal as refusal:
             await self._refused(actor_id, refusal)
             raise
-        assert row is not None
-        return Matter.from_row(row), group
 
     async def decide(self, actor_id: str, matter_id: int, outcome: str) -> Matter:
         """Record what the samverkansnivå decided: the matter is handled; whoever took it up, the group's

@@ -330,3 +330,55 @@ async def test_the_case_history_reads_as_events_and_leaves_out_the_links_own_row
     history = out.getvalue().split("Historik:")[1]
     assert len([line for line in history.splitlines() if line.strip()]) == 3, history
     assert "Kvitterat" in history and "link" not in history and "Försökte" not in history
+
+
+async def test_the_samverkansniva_decision_recorded_from_a_link(running: Running) -> None:  # noqa: F811
+    """A contact of the samverkansgrupp records its decision from the link its e-mail carries (ref = the case,
+    item = the matter): the GET shows the form and writes nothing (no audit row, not even a refusal's); an empty
+    decision comes back with the error; someone outside the group gets the page of a case that does not exist;
+    a second decision is refused."""
+    r = running
+    signer = r.channel.signer
+    assert signer is not None
+    case = await r.core.cases.request("maria.sand", form(target_unit="psykiatri"))
+    await r.core.cases.assign("ingrid.vik", case.ref, ["yusuf.kaya"])
+    await r.core.cases.acknowledge("yusuf.kaya", case.ref)
+    await r.core.disputes.dispute("yusuf.kaya", case.ref, "Missbruket är det primära")
+    await advance(r.core, r.clock, r.slack, local("2026-11-24T10:30"))
+    item = next(h["id"] for h in await r.core.ladder.history(case.ref) if h["kind"] == "dispute")
+    await r.core.disputes.take_to_samverkan("sara.holm", item)
+    [(matter, _)] = await r.core.disputes.samverkan.matters("jonas.sjo")
+    now = r.clock.now()
+    decide = signer.url("jonas.sjo", "samverkan_decide", case.ref, matter.id, now)
+
+    async def audited() -> int:
+        async with r.core.db.read() as tx:
+            return int(await tx.scalar("SELECT COUNT(*) FROM audit"))
+
+    before = await audited()
+    async with aiohttp.ClientSession() as http:
+        async with http.get(signer.url("petra.lund", "samverkan_decide", case.ref, matter.id, now)) as resp:
+            page = await resp.text()
+            assert resp.status == 409 and "Hittar inget ärende" in page and "<form" not in page
+        async with http.get(decide) as resp:
+            page = await resp.text()
+            assert resp.status == 200 and '<textarea id="f-beslut"' in page and 'maxlength="1000"' in page
+            assert "<title>Registrera beslut – " in page and "bara till dem som ser hela ärendet" in page
+            assert "Missbruket" not in page  # no free text of the case on the page
+        assert await audited() == before  # the GETs wrote nothing
+        async with http.post(decide, data={"beslut": ""}) as resp:
+            assert resp.status == 400 and 'id="fel-beslut"' in await resp.text()
+        async with http.post(decide, data={"beslut": "Kommunen ansvarar för boendestödet"}) as resp:
+            page = await resp.text()
+            assert resp.status == 200 and "beslut i frågan om" in page and "är hanterad" in page
+        [(done, _)] = await r.core.disputes.samverkan.matters("jonas.sjo")
+        assert not done.is_open and done.handled_by == "jonas.sjo"
+        assert done.outcome == "Kommunen ansvarar för boendestödet"
+        again = signer.url("sara.holm", "samverkan_decide", case.ref, matter.id, r.clock.now())
+        async with http.get(again) as resp:
+            page = await resp.text()
+            assert resp.status == 409 and "redan hanterad" in page and "<form" not in page
+        async with http.post(again, data={"beslut": "Något annat"}) as resp:
+            assert resp.status == 403 and "redan hanterad" in await resp.text()
+        [(done, _)] = await r.core.disputes.samverkan.matters("sara.holm")
+        assert done.outcome == "Kommunen ansvarar för boendestödet"

@@ -11,6 +11,7 @@ from bot.channels.graph import forms, links, steps, submit
 from bot.channels.graph.mail import LABELS, render_mail
 from bot.channels.graph.templates import GraphTemplates
 from bot.core import Core
+from bot.disputes.samverkan import decide_offer
 from bot.messages.actions import ACTIONS
 from bot.messages.model import Message, Offer
 from tests.unit.test_teams_coverage import SLACK_ONLY, slack_action_ids
@@ -18,11 +19,7 @@ from tests.unit.test_teams_coverage import SLACK_ONLY, slack_action_ids
 PAGE = Path(__file__).resolve().parents[2] / "templates" / "messages" / "graph_link_page.html.j2"
 
 # Actions of the table a link does not carry, and why an e-mail person does not need one.
-NOT_BY_LINK: dict[str, str] = {
-    # The samverkansgrupp's decision (issue #18 item 4) reached main as this work was landing: a member of the
-    # group records it on Slack, Teams or the console for now. The next link to add (a form with `beslut`).
-    "samverkan_decide": "landed after the link pages' round; a form on the page is still to be built",
-}
+NOT_BY_LINK: dict[str, str] = {}  # none: the samverkansnivå's decision was the last (a form with `beslut`)
 # Slack's buttons that are not rows of the table: the App Home's own (filing a request, absences, brist drafts and
 # reports, the yearly report, statistics). An e-mail person has no Home: they file requests and absences through
 # their organisation's Slack or Teams, or by a coordinator; the coordinator's views are Slack's and Teams' Home.
@@ -52,13 +49,14 @@ def test_every_link_action_has_a_label_a_page_and_a_handler() -> None:
         if action in links.FORMS | links.ONE_CLICK:  # a view's page says what it shows: the case, by default
             assert f'"{action}"' in page, f"the link page never names {action}: what it does, before the POST"
         if action in links.FORMS:
-            assert action in forms.FORM_ACTIONS or action in forms.BRIST_FORMS, f"{action}: no rule before its form"
+            assert action in forms.FORM_ACTIONS or action in forms.BRIST_FORMS or action in forms.SAMVERKAN_FORMS, \
+                f"{action}: no rule before its form"
             assert f'"{action}"' in submitted, f"{action}: no service call for its form"
         elif action in links.ONE_CLICK:
             assert f'"{action}"' in performed, f"{action}: not done by steps.perform"
         else:
             assert action in links.VIEW_ACTIONS
-    assert set(forms.FORM_ACTIONS) | set(forms.BRIST_FORMS) == set(links.FORMS)
+    assert set(forms.FORM_ACTIONS) | set(forms.BRIST_FORMS) | forms.SAMVERKAN_FORMS == set(links.FORMS)
     assert not links.FORMS & links.ONE_CLICK and not links.VIEW_ACTIONS & (links.FORMS | links.ONE_CLICK)
 
 
@@ -72,3 +70,19 @@ def test_links_in_an_email_about_several_cases_say_which_case(core: Core) -> Non
                   case_ref="GFI-2026-0001")
     mail = render_mail(one, templates, lambda offer: f"https://gfi.example.se/a/{offer.action}")
     assert ">Kvittera<" in mail.html and "Kvittera GFI" not in mail.html
+
+
+def test_the_samverkan_matter_mailed_to_a_group_contact_carries_the_decision_link(core: Core) -> None:
+    """Where Slack shows *Registrera beslut* on the matter's message, the e-mail carries the link (its item: the
+    matter)."""
+    made: list[Offer] = []
+
+    def link(offer: Offer) -> str:
+        made.append(offer)
+        return "https://gfi.example.se/a/x"
+
+    matter = Message("samverkan_matter", "Fråga", offers=(decide_offer("GFI-2026-0001", 3),), case_ref="GFI-2026-0001")
+    mail = render_mail(matter, GraphTemplates(core.renderer), link)
+    assert ">Registrera beslut<" in mail.html and "Registrera beslut" in mail.text
+    assert ("samverkan_decide", "GFI-2026-0001", 3) in [(o.action, o.ref, o.item) for o in made]
+    assert "samverkan_decide" in links.ACTIONS

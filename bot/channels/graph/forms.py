@@ -19,13 +19,15 @@ from bot.brister.rules import authorize as authorize_brist
 from bot.cases import consent, participants
 from bot.cases.models import Case, Outcome
 from bot.cases.rules import Action, authorize, follow_up_owners
-from bot.errors import Refusal
+from bot.errors import NotFound, Refusal
+from bot.fields import MAX_LENGTH
 
 if TYPE_CHECKING:
     from multidict import MultiDictProxy
 
     from bot.channels.graph.links import LinkClaim
     from bot.core import Core
+    from bot.disputes.samverkan import Matter
 
 # The link actions that open a form, and the rule each needs before the form is shown.
 FORM_ACTIONS: dict[str, Action] = {
@@ -39,6 +41,10 @@ FORM_ACTIONS: dict[str, Action] = {
 BRIST_FORMS: dict[str, BristAction] = {"brist_measures": BristAction.RECORD_MEASURES,
                                        "brist_dialogue": BristAction.RECORD_DIALOGUE}
 BRIST_TEXT = {"brist_measures": "atgarder", "brist_dialogue": "dialog"}  # the field of each (as Slack's, Teams')
+# Recording the samverkansnivå's decision on a matter (ref = the case, item = the matter): its one text, as the
+# Slack modal's and the Teams card's (bot/disputes/samverkan.py holds the rule).
+SAMVERKAN_FORMS = frozenset({"samverkan_decide"})
+SAMVERKAN_TEXT = "beslut"
 # Inputs that may hold several values (checkboxes, a multiple select).
 LIST_FIELDS = frozenset({"personer", "enheter", "bekrafta", "deltagare", "omfattar", "avser"})
 MAX_CHECKBOXES = 12  # past this many choices, a multiple select (a phone shows it as a list to tick)
@@ -97,6 +103,28 @@ def brist_fields(action: str) -> list[PageField]:
     """The one text of the measures or the dialogue form (not prefilled: a GET shows no free text; what is
     recorded already is under Visa rapporten, and the new text replaces it)."""
     return [PageField(BRIST_TEXT[action], "textarea", max_length=2000, required=True)]
+
+
+async def samverkan_matter(core: Core, claim: LinkClaim) -> Matter:
+    """The open matter the link is about, when the person may record its decision now; the Refusal the service
+    would give otherwise (read only: a GET writes nothing). The case is not loaded for the person: a group's
+    contact may not see it at all, and the form shows nothing of it. Someone outside the matter's group gets the
+    answer for a case that does not exist, which confirms neither the case nor the matter."""
+    try:
+        matter, _ = await core.disputes.samverkan.check(claim.person_id,
+                                                         claim.item if claim.item is not None else -1)
+    except Refusal as refusal:
+        if refusal.code == "samverkan_matter_not_found":
+            raise NotFound(claim.ref or "") from None
+        raise
+    if matter.case_ref != claim.ref:
+        raise NotFound(claim.ref or "")
+    return matter
+
+
+def samverkan_fields() -> list[PageField]:
+    """The decision's text (not prefilled: a GET shows no free text)."""
+    return [PageField(SAMVERKAN_TEXT, "textarea", max_length=MAX_LENGTH[SAMVERKAN_TEXT], required=True)]
 
 
 def _many(key: str, choices: list[tuple[str, str]], value: list[str] | None, *, required: bool = False) -> PageField:

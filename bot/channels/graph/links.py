@@ -36,15 +36,15 @@ _AAD = b"gfi-link-v2"
 # accept_follow_up, decline_follow_up, no_show, resume, reopen, withdraw_consent, confirm_agreement, to_samverkan;
 # a small form on the page (issue #20 item 8, forms.py): assign, book, rebook, book_again, appoint,
 # record_outcome, add_follow_up, close, wait, hold_now, renew_consent, withdraw_consent_form, dispute,
-# settle_dispute, reassign; shown (after a button; a case's free text logged in the read log; never used up): open,
-# journal. On a report of a brist i samverkan (ref BRIST-ÅÅÅÅ-NNNN): brist_measures and brist_dialogue (forms),
-# brist_close (one click), brist_open_report (shown).
+# settle_dispute, reassign, samverkan_decide (item = the matter); shown (after a button; a case's free text logged
+# in the read log; never used up): open, journal. On a report of a brist i samverkan (ref BRIST-ÅÅÅÅ-NNNN):
+# brist_measures and brist_dialogue (forms), brist_close (one click), brist_open_report (shown).
 ONE_CLICK = frozenset({"acknowledge", "take_over", "nudge", "complete_follow_up", "accept_follow_up",
                        "decline_follow_up", "no_show", "resume", "reopen", "withdraw_consent", "confirm_agreement",
                        "to_samverkan", "brist_close"})
 FORMS = frozenset({"assign", "book", "rebook", "book_again", "appoint", "record_outcome", "add_follow_up", "close",
                    "wait", "hold_now", "renew_consent", "withdraw_consent_form", "dispute", "settle_dispute",
-                   "reassign", "brist_measures", "brist_dialogue"})
+                   "reassign", "brist_measures", "brist_dialogue", "samverkan_decide"})
 VIEW_ACTIONS = frozenset({"open", "journal", "brist_open_report"})
 BRIST_ACTIONS = frozenset({"brist_close", "brist_measures", "brist_dialogue", "brist_open_report"})
 ACTIONS = ONE_CLICK | FORMS | VIEW_ACTIONS

@@ -166,6 +166,9 @@ class LinkPages:
         if claim.action in forms.BRIST_FORMS:
             await forms.brist_report(self.core, claim, forms.BRIST_FORMS[claim.action])
             fields = forms.brist_fields(claim.action)
+        elif claim.action in forms.SAMVERKAN_FORMS:  # the case is not shown: a group's contact may not see it
+            await forms.samverkan_matter(self.core, claim)
+            fields = forms.samverkan_fields()
         else:
             case = await self.core.cases.get(claim.ref)
             await forms.check(self.core, claim, case)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot import forms as parse
 from bot.cases.models import Case, CaseState
+from bot.channels.graph import forms as page_forms
 from bot.errors import FieldError
 
 if TYPE_CHECKING:
@@ -30,6 +31,13 @@ async def submit(core: Core, claim: LinkClaim, values: dict[str, Any]) -> str:
             await core.brister.record_measures(pid, ref, text)
         else:
             await core.brister.record_dialogue(pid, ref, text)
+        return action
+    if action == "samverkan_decide":  # the matter must be the link's case's, and the person's group's
+        matter = await page_forms.samverkan_matter(core, claim)
+        text, errors = parse.parse_one_text(values, page_forms.SAMVERKAN_TEXT)
+        if errors:
+            raise FieldError(errors)
+        await core.disputes.samverkan.decide(pid, matter.id, text)
         return action
     if action == "reassign":  # the escalation must still reach the person (as Teams' and Slack's omfördela)
         ref = (await core.ladder.answerable(pid, claim.item if claim.item is not None else -1)).case_ref
