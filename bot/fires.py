@@ -8,7 +8,9 @@ that the row is as it was read and the apply skips each whose state changed: an 
 another rung or with another due time; a timer no longer pending or moved. A row skipped is read again, as it
 is now, by the sweep's next batch (if it is still due). The writes are a few statements per batch whatever its
 size (one UPDATE … FROM (VALUES …) per table, one multi-row INSERT of the messages and one of the facts), so a
-batch of a hundred rows holds the lock for milliseconds.
+batch of a hundred rows holds the lock for milliseconds. Before them, the cases' versions are read: a row whose
+case changed since it was read is skipped too, because its messages were decided from
+the case as it was (a unit whose consent was withdrawn meanwhile must not be told of the meeting).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class Fire:
     due_at: str
     case_id: int
     case_ref: str
+    case_version: int | None = None  # the case as read: what the messages say, and to whom, was decided from it
     rung: int = 0
     messages: list[Prepared] = field(default_factory=list)
     climbed: tuple[int, str | None, list[str], list[str]] | None = None
@@ -60,7 +63,10 @@ async def apply(tx: Tx, outbox: Outbox, fires: list[Fire], now: datetime) -> lis
     """Apply the fires whose rows are still as they were read, with a few bulk statements; returns those
     applied. The rows' own updates come first and say which are (`climb_many`, `finish_many`: each checks its
     row's state in its WHERE, and returns the rows it changed); only those rows' messages, facts and audit
-    rows are then written."""
+    rows are then written. A fire whose case changed since it was read (an answer, a withdrawn consent: who
+    may read what) is left for the next batch, which plans it again from the case as it is."""
+    versions = await awaiting.case_versions(tx, sorted({f.case_id for f in fires if f.case_version is not None}))
+    fires = [f for f in fires if f.case_version is None or versions.get(f.case_id) == f.case_version]
     climbed = await awaiting.climb_many(tx, [(f.row_id, f.rung, f.due_at, *f.climbed) for f in fires
                                              if f.table == "awaiting" and f.climbed is not None], now)
     finished = await timers.finish_many(tx, [(f.row_id, f.due_at, f.outcome) for f in fires

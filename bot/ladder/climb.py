@@ -105,7 +105,7 @@ def plan(service: LadderService, climb: Climb, row_due_at: str, now: datetime, *
     alerted = list(dict.fromkeys([*item.alerted, *climb.people]))
     return Fire(
         table="awaiting", row_id=item.id, due_at=row_due_at, rung=item.rung, case_id=item.case_id,
-        case_ref=item.case_ref, messages=[m for m in messages if m is not None],
+        case_ref=item.case_ref, case_version=case.version, messages=[m for m in messages if m is not None],
         climbed=(climb.rung, iso(climb.due) if climb.due else None, alerted, all_skipped),
         skipped=[(item.kind.value, title) for title in climb.skipped],
         fact=(item.unit_id, item.kind.value, climb.rung, item.ladder.rungs[climb.rung].title),

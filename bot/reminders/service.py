@@ -129,7 +129,7 @@ class ReminderService:
         ended): the sweep fires those in a transaction of their own (`fire`)."""
         timer = Timer.from_row(row)
         fire = Fire(table="timers", row_id=timer.id, due_at=str(row["due_at"]), case_id=timer.case_id,
-                    case_ref=timer.case_ref)
+                    case_ref=timer.case_ref, case_version=case.version)
         if not self._still_valid(timer, case, now):
             fire.outcome = "stale"
             fire.done = lambda: log.info("timer stale", extra={

@@ -233,3 +233,36 @@ async def test_nothing_is_rendered_on_a_database_thread(
     assert len(threads) >= 10  # an escalation and the requester's notice per item
     assert not [t for t in threads if t.startswith(("gfi-db", "gfi-pg"))], threads
 
+
+
+async def test_an_item_whose_case_changed_after_the_batch_was_read_is_planned_again(
+    core: Core, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the plan and the apply the case changed (a withdrawn consent changes who may be told what): its
+    item is not applied as planned, but read and planned again from the case as it is, and fires once."""
+    first = await assigned_case(core)
+    await clone_assigned_cases(core, 9)
+    clock.set(local("2026-11-24T10:30"))
+    apply, applied = scheduled._apply, fires.apply
+    changed = False
+    live_refs: list[list[str]] = []
+
+    async def change_first(*args: Any, **kwargs: Any) -> None:
+        nonlocal changed
+        if not changed:  # planned, not yet applied: the case changes meanwhile (its item stays open)
+            changed = True
+            async with core.db.transaction() as tx:
+                await tx.execute("UPDATE cases SET version = version + 1 WHERE ref = ?", (first.ref,))
+        await apply(*args, **kwargs)
+
+    async def recorded(*args: Any, **kwargs: Any) -> list[fires.Fire]:
+        live = await applied(*args, **kwargs)
+        live_refs.append([f.case_ref for f in live])
+        return live
+
+    monkeypatch.setattr(scheduled, "_apply", change_first)
+    monkeypatch.setattr(fires, "apply", recorded)
+    await sweep_due(core)
+    assert first.ref not in live_refs[0] and any(first.ref in refs for refs in live_refs[1:])
+    sent = await escalations_per_case(core)
+    assert len(sent) == 10 and set(sent.values()) == {1}
