@@ -44,7 +44,6 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.clock import Clock
-from bot.errors import StoreFull
 from bot.leases import Lease
 from bot.outbox import OutboxMessage
 from bot.outbox_status import FailedMessage, failed_deliveries, status_counts
@@ -381,15 +380,13 @@ class Dispatcher(Outcomes):
             await self._release(message)
             result.deferred += 1
             return
-        if lease is not None and lease.lost(now):  # not renewed in time: it may be another instance's by now
+        if lease is not None and not lease.holds(message.id, now):  # it may be another instance's by now
             result.deferred += 1
             return
+        # The claim is renewed until the outcome is recorded (`deliver` ends it): a send recorded late is not
+        # another instance's to send again meanwhile.
         try:
-            try:
-                external_id = await sender.send(message)
-            finally:
-                if lease is not None:
-                    lease.done(message.id)  # its outcome, written next, ends the claim
+            external_id = await sender.send(message)
         except DeliveryError as exc:
             if exc.retry_after is not None:
                 # Rate limited: hold this recipient's queue, and don't count it towards giving up.
@@ -425,10 +422,11 @@ class Dispatcher(Outcomes):
 
     async def _sent(self, message: OutboxMessage, attempts: int, external_id: str | None,
                     paced: datetime | None) -> None:
-        """Record a send; when the store is full, remember it so that it is recorded, not sent, next time."""
+        """Record a send; when that fails (a full store, a lost connection), remember it so that it is recorded,
+        not sent, the next time this instance meets the row."""
         try:
             await self._mark_sent(message, attempts, external_id, paced)
-        except StoreFull:
+        except Exception:
             self._unrecorded[message.id] = (attempts, external_id, paced)
             raise
         self._unrecorded.pop(message.id, None)

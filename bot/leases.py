@@ -42,6 +42,11 @@ class Lease:
         """True when the claims may be another instance's by now (not renewed in time)."""
         return now >= self.until
 
+    def holds(self, outbox_id: int, now: datetime) -> bool:
+        """True while the row is still this pass's: claimed, renewed in time, and not found taken by another
+        instance at a renewal (which renews the others all the same)."""
+        return outbox_id in self.pending and not self.lost(now)
+
     async def keep(self) -> None:
         """Renew the claims every third of the lease while rows are pending; a failed renewal is tried again
         at the next turn (the rows are not sent once their lease is over, see `lost`)."""

@@ -217,7 +217,11 @@ class Background:
             self.scheduler.shutdown(wait=False)
             await asyncio.sleep(0)  # AsyncIOScheduler applies the shutdown on the loop's next turn
         if self._active:
-            await asyncio.wait(set(self._active), timeout=STOP_GRACE_SECONDS)
+            _, late = await asyncio.wait(set(self._active), timeout=STOP_GRACE_SECONDS)
+            for task in late:  # e.g. a dispatcher pass with a backlog: stopped, so that its sends end (and are
+                task.cancel()  # recorded or given back) before the store closes and gives back the claims
+            if late:
+                await asyncio.wait(late, timeout=STOP_GRACE_SECONDS)
         if self._watch is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch

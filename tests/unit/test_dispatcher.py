@@ -233,12 +233,36 @@ async def test_crash_between_sending_and_marking_sends_again_and_marks_once(
     with pytest.raises(RuntimeError):
         await d.run_once()
     assert (await row(core, mid))["status"] == "pending"  # the mark never committed
-    await d.run_once()  # "after the restart"
+    d = dispatcher(core, sender)  # after the restart: what the process remembered is gone
+    await d.run_once()
     assert [s.recipient for s in sender.sent] == ["linnea.fors", "linnea.fors"]  # at least once: sent again
     r = await row(core, mid)
     assert r["status"] == "sent" and r["attempts"] == 1
     await d.run_once()
     assert len(sender.sent) == 2  # and never again
+
+
+async def test_a_send_whose_record_failed_is_recorded_not_sent_again_while_the_process_lives(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any failure to record a send (a lost connection as well as a full disk) is remembered: the next pass
+    records it instead of sending it again."""
+    sender = ScriptedSender()
+    d = dispatcher(core, sender)
+    [mid] = await queue(core)
+    real_mark = d._mark_sent
+    failures = [ConnectionError("the store's connection was reset")]
+
+    async def failing_mark(*args: object) -> None:
+        if failures:
+            raise failures.pop()
+        await real_mark(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(d, "_mark_sent", failing_mark)
+    with pytest.raises(ConnectionError):
+        await d.run_once()
+    await d.run_once()
+    assert len(sender.sent) == 1 and (await row(core, mid))["status"] == "sent"
 
 
 async def test_channel_without_sender_fails_with_a_reason(core: Core) -> None:
