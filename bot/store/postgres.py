@@ -168,7 +168,7 @@ class PostgresDatabase(Database):
     # audit chain's lock. In a group the chain lock of one unit is held while the next takes its row locks, so
     # two instances could take them in opposite orders and deadlock (40P01). One unit per transaction keeps
     # every transaction's order the same; PostgreSQL flushes concurrent commits together by itself.
-    MAX_GROUP = 1
+    MAX_GROUP = 1  # (the base class's is 1 too for now; this one stays 1 whatever that becomes)
     BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
     def __init__(self, url: str, *, readers: int = 2) -> None:
