@@ -124,6 +124,14 @@ def fresh_database() -> str:
     return f"{base}/{name}"
 
 
+def _seeds() -> list[str]:
+    """The PostgreSQL migrations that seed rows (each written to be run again: ON CONFLICT DO NOTHING).
+    A recycled database without them once hid a bug that only a fresh database showed (migrate-store and
+    migration 0030's rollup row)."""
+    folder = Path(__file__).parent.parent / "bot" / "store" / "migrations" / "postgresql"
+    return [f.read_text() for f in sorted(folder.glob("*.sql")) if "INSERT INTO" in f.read_text().upper()]
+
+
 def drop_database(url: str) -> None:
     """Give a test's database back: emptied (every table truncated, ids restarted; the append-only
     triggers are bypassed as replication does) for the next test, which is much faster than a new one."""
@@ -139,6 +147,8 @@ def drop_database(url: str) -> None:
             with conn.transaction():
                 conn.execute("SET LOCAL session_replication_role = replica")
                 conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+                for seed in _seeds():  # as fresh as a new database: the rows migrations seed, seeded again
+                    conn.execute(seed)
             versions = [r[0] for r in conn.execute("SELECT version FROM schema_migrations")]
     except psycopg.Error:
         return

@@ -187,6 +187,41 @@ async def test_migrate_store_shows_progress_on_a_terminal_only(tmp_path: Path,
         pg.drop_database(url)
 
 
+async def test_a_copy_the_server_refuses_is_one_line_and_nothing_is_kept(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A statement the server refuses mid-copy (here: the rollups' seeded row, as before the fix, when the
+    target's derived rows were not cleared) ends in one Swedish line naming the table and SQLSTATE, exit 1,
+    no traceback, and the target keeps nothing of the copy."""
+    from bot.clock import FrozenClock
+    from bot.config import DEFAULT_DIRECTORY, Settings
+    from bot.core import open_core
+    from bot.migrate_store import cmd_migrate_store
+    from bot.store import transfer
+    from tests.conftest import RecordingSender, local
+    from tests.timekit import form
+
+    db = tmp_path / "gfi.sqlite3"
+    settings = Settings(db_path=db, directory_path=DEFAULT_DIRECTORY, _env_file=None)
+    core = await open_core(settings, clock=FrozenClock(local("2026-11-23T10:00")), fallback=RecordingSender())
+    await core.cases.request("maria.sand", form())
+    await core.close()
+    with sqlite3.connect(db) as conn:  # the source's rollups are built (migration 0030 or a rebuild)
+        assert conn.execute("SELECT COUNT(*) FROM stats_rollup_state").fetchone() == (1,)
+    url = needs_postgres()
+    with psycopg.connect(url) as conn:  # so is a fresh target's
+        assert conn.execute("SELECT COUNT(*) FROM stats_rollup_state").fetchone() == (1,)
+    monkeypatch.setattr(transfer, "DERIVED", ())
+    stderr = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    code = await asyncio.to_thread(cmd_migrate_store, argparse.Namespace(to=url, db=str(db)))
+    assert code == 1
+    assert stderr.getvalue().strip().splitlines() == [
+        "Kopieringen stämde inte (stats_rollup_state:23505); inget sparades i PostgreSQL."]
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM cases").fetchone() == (0,)
+    pg.drop_database(url)
+
+
 def test_the_hash_chained_logs_are_append_only_on_postgresql() -> None:
     """Migration 20 on PostgreSQL (as SQLite's): no row without its hash, no existing id again, no UPDATE but
     sealing a pre-chain row once, no DELETE, no TRUNCATE."""
