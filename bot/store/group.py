@@ -10,7 +10,8 @@ COMMIT fails (a full disk), or the engine ended the transaction itself (SQLite d
 error), every unit of the group fails with that error: nothing of it was stored, and each caller says so.
 
 Units are applied in the order they were queued, each seeing what the ones before it wrote, as they would one
-after the other. No unit waits for a group to fill: an idle connection takes what is there, however little.
+after the other. No unit waits for a group to fill: an idle connection takes what is there, however little. A
+unit found alone (nothing else queued, or `MAX_GROUP` 1) is begin, the unit, commit: no savepoint around it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.store.tx import Tx, Work, drive
+from bot.store.unit import _unit
 
 if TYPE_CHECKING:
     from bot.store.unit import _Conn
@@ -60,7 +62,9 @@ def _drive(work: Work[Any], tx: Tx) -> Any:
 def apply(conn: Any, tx_type: type[Tx], begin: str, queued: list[tuple[Work[Any], contextvars.Context]]
           ) -> list[Outcome]:
     """On the connection's thread: begin, each unit in a savepoint of its own, commit. Raises (everything
-    rolled back) when the transaction as a whole cannot be kept."""
+    rolled back) when the transaction as a whole cannot be kept. A unit alone needs no savepoint (`alone`)."""
+    if len(queued) == 1:
+        return [alone(conn, tx_type, begin, *queued[0])]
     outcomes: list[Outcome] = []
     base = tx_type(conn)
     try:
@@ -89,6 +93,17 @@ def apply(conn: Any, tx_type: type[Tx], begin: str, queued: list[tuple[Work[Any]
             conn.execute("ROLLBACK")
         raise
     return outcomes
+
+
+def alone(conn: Any, tx_type: type[Tx], begin: str, work: Work[Any], context: contextvars.Context) -> Outcome:
+    """One unit in a transaction of its own: begin, the unit, commit (as `bot.store.unit._unit`). No SAVEPOINT
+    and RELEASE around it: two statements that would buy nothing, its failure rolling back the whole transaction
+    anyway."""
+    try:
+        value, committed = context.run(_unit, conn, tx_type, begin, "COMMIT", work)
+    except Exception as exc:  # rolled back by `_unit`: the unit's own failure
+        return Outcome(error=exc)
+    return Outcome(value=value, committed=committed)
 
 
 class Group:

@@ -116,3 +116,38 @@ async def test_an_after_commit_callback_that_fails_does_not_unsay_the_commit(cor
     seen: list[int] = []
     assert await core.db.run(work) == 4400 and seen == [4400]
     assert await core.db.run_read(years) == [4400]
+
+
+class _Watched:
+    """A connection whose statements sent by `execute` are noted (everything else is the connection's own)."""
+
+    def __init__(self, conn: object, seen: list[str]) -> None:
+        self._conn = conn
+        self._seen = seen
+
+    def execute(self, sql: object, *args: object, **kwargs: object) -> object:
+        self._seen.append(str(sql))
+        return self._conn.execute(sql, *args, **kwargs)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._conn, name)
+
+
+async def test_a_unit_alone_pays_no_savepoint(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A group of one (the setting is 1, or nothing else was queued) is begin, the unit, commit: SAVEPOINT and
+    RELEASE around it would be two statements that buy nothing. A unit that fails alone is still rolled back."""
+    seen: list[str] = []
+    apply = group.apply
+
+    def watched(conn, tx_type, begin, queued):  # type: ignore[no-untyped-def]
+        return apply(_Watched(conn, seen), tx_type, begin, queued)
+
+    monkeypatch.setattr(group, "apply", watched)
+    done: list[int] = []
+    assert await core.db.run(unit(4500, done)) == 4500
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+        await core.db.run(unit(4501, done, fail=True))
+    monkeypatch.setattr(group, "apply", apply)
+    assert seen and not [s for s in seen if "SAVEPOINT" in s.upper()], seen
+    assert done == [4500]
+    assert await core.db.run_read(years) == [4500]
