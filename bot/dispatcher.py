@@ -314,11 +314,11 @@ class Dispatcher(Outcomes):
                         await asyncio.wait(set(tasks), return_when=asyncio.FIRST_COMPLETED)
                 else:  # nothing more now: let the sends end, then look once more (their recipients' next)
                     await asyncio.wait(set(tasks))
-        except BaseException:  # cancelled (the instance stops): so are its sends; `close` gives their claims back
+        except asyncio.CancelledError:  # the instance stops: so do its sends; `close` gives their claims back
             for task in tasks:
                 task.cancel()
             raise
-        finally:
+        finally:  # a claim that failed (a full disk) ends the pass once the sends made record or remember it
             if tasks:
                 await asyncio.wait(set(tasks))
             for renewal in keeping:

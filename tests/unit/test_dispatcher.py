@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from bot.clock import FrozenClock
 from bot.core import Core
 from bot.dispatcher import DeliveryError, Dispatcher, failed_deliveries, status_counts
 from bot.outbox import OutboxMessage
+from bot.store.space import StoreFull
 from tests.conftest import RecordingSender
 
 
@@ -263,6 +265,51 @@ async def test_a_send_whose_record_failed_is_recorded_not_sent_again_while_the_p
         await d.run_once()
     await d.run_once()
     assert len(sender.sent) == 1 and (await row(core, mid))["status"] == "sent"
+
+
+async def test_a_claim_that_fails_lets_the_sends_in_flight_record_their_outcome(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pass claims again while sends are in flight. When that claim fails (the store's disk full), the sends
+    already made still record their outcome, or remember it, before the pass ends: they are not cancelled, which
+    would forget that they were sent (the next pass would send them again: a receipt twice)."""
+    release = asyncio.Event()
+
+    class Slow(ScriptedSender):
+        async def send(self, message: OutboxMessage) -> str | None:
+            if message.recipient_id == "sofia.grahn":
+                await release.wait()
+            return await super().send(message)
+
+    sender = Slow()
+    d = dispatcher(core, sender)
+    [first] = await queue(core, recipient="linnea.fors")
+    [second] = await queue(core, recipient="sofia.grahn")
+    claim = d._claim
+    claims = 0
+
+    async def failing_claim(*args: object) -> list[OutboxMessage]:
+        nonlocal claims
+        claims += 1
+        if claims == 1:
+            return await claim(*args)  # type: ignore[arg-type]
+        # linnea.fors's send is recorded; sofia.grahn's is sent and waits to be recorded, when the claim fails
+        async with d._recording:
+            release.set()
+            for _ in range(100):  # a few turns of the loop: the send ends and queues its mark
+                if d._marks:
+                    break
+                await asyncio.sleep(0)
+            assert d._marks
+        raise StoreFull()
+
+    monkeypatch.setattr(d, "_claim", failing_claim)
+    with pytest.raises(StoreFull):
+        await d.run_once()
+    monkeypatch.setattr(d, "_claim", claim)
+    await d.run_once()
+    assert sorted(s.recipient for s in sender.sent) == ["linnea.fors", "sofia.grahn"]  # each once
+    assert (await row(core, first))["status"] == "sent" and (await row(core, second))["status"] == "sent"
 
 
 async def test_channel_without_sender_fails_with_a_reason(core: Core) -> None:
