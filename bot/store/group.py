@@ -23,8 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.store.tx import Tx, Work, drive
-from bot.store.unit import _unit
+from bot.store.tx import Tx, Work, _unit, drive
 
 if TYPE_CHECKING:
     from bot.store.unit import _Conn
@@ -96,9 +95,9 @@ def apply(conn: Any, tx_type: type[Tx], begin: str, queued: list[tuple[Work[Any]
 
 
 def alone(conn: Any, tx_type: type[Tx], begin: str, work: Work[Any], context: contextvars.Context) -> Outcome:
-    """One unit in a transaction of its own: begin, the unit, commit (as `bot.store.unit._unit`). No SAVEPOINT
-    and RELEASE around it: two statements that would buy nothing, its failure rolling back the whole transaction
-    anyway."""
+    """One unit in a transaction of its own: begin, the unit, commit (`bot.store.tx._unit`, as `run_aside` and
+    `run_read`). No SAVEPOINT and RELEASE around it: two statements that would buy nothing, its failure rolling
+    back the whole transaction anyway."""
     try:
         value, committed = context.run(_unit, conn, tx_type, begin, "COMMIT", work)
     except Exception as exc:  # rolled back by `_unit`: the unit's own failure

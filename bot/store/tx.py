@@ -165,3 +165,28 @@ class Tx:
     async def scalar(self, sql: str, params: Params = ()) -> Any:
         row = await self._one(sql, params, "row")
         return row[0] if row is not None else None
+
+
+def _unit(
+    conn: Any, tx_type: type[Tx], begin: str, end: str, work: Work[T],
+) -> tuple[T, list[Callable[[], None]]]:
+    """On the connection's thread: begin, run the whole unit of work, then `end` (COMMIT, or ROLLBACK for a
+    read), all in the engine's `Tx.batch`; roll back if it raises. Returns its result and what is to be called
+    after the commit."""
+    tx = tx_type(conn)
+    try:
+        with tx.batch():
+            conn.execute(begin)
+            result = drive(work(tx))
+            conn.execute(end)
+    except BaseException:
+        _roll_back(conn)
+        raise
+    return result, tx.committed
+
+
+def _roll_back(conn: Any) -> None:
+    """Roll back what is open. SQLite may have rolled back itself (a full disk, an I/O error), and a ROLLBACK
+    then fails: the error that caused it must not be hidden behind "no transaction is active"."""
+    if getattr(conn, "in_transaction", True):
+        conn.execute("ROLLBACK")

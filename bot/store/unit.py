@@ -28,45 +28,18 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
+from bot.store import group as grouping
 from bot.store.changes import Changes
 from bot.store.leader import Leadership
 from bot.store.space import SpaceWatch, StoreFull, is_full
-from bot.store.tx import Params, T, Tx, UnitOfWorkError, Work, Worker, _run, drive
-
-if TYPE_CHECKING:
-    from bot.store.group import Group
+from bot.store.tx import Params, T, Tx, UnitOfWorkError, Work, Worker, _roll_back, _run, _unit, drive
 
 __all__ = ["READERS", "Params", "Store", "Tx", "UnitOfWorkError", "Work", "Worker", "_Conn", "_run", "drive",
            "transaction_observers"]
 
 READERS = 2  # read connections: each is a thread; two cores, and reads are short
-
-
-def _unit(
-    conn: Any, tx_type: type[Tx], begin: str, end: str, work: Work[T],
-) -> tuple[T, list[Callable[[], None]]]:
-    """On the connection's thread: begin, run the whole unit of work, then `end` (COMMIT, or ROLLBACK for a
-    read), all in the engine's `Tx.batch`; roll back if it raises. Returns its result and what is to be called
-    after the commit."""
-    tx = tx_type(conn)
-    try:
-        with tx.batch():
-            conn.execute(begin)
-            result = drive(work(tx))
-            conn.execute(end)
-    except BaseException:
-        _roll_back(conn)
-        raise
-    return result, tx.committed
-
-
-def _roll_back(conn: Any) -> None:
-    """Roll back what is open. SQLite may have rolled back itself (a full disk, an I/O error), and a ROLLBACK
-    then fails: the error that caused it must not be hidden behind "no transaction is active"."""
-    if getattr(conn, "in_transaction", True):
-        conn.execute("ROLLBACK")
 
 
 @asynccontextmanager
@@ -124,17 +97,16 @@ class Store:
     engine = "sqlite"
     BEGIN_WRITE = "BEGIN IMMEDIATE"
     BEGIN_READ = "BEGIN"
-    # Units applied in one transaction (bot/store/group.py). 1, on every engine, for now: on PostgreSQL a group
-    # holds every unit's locks until its commit, out of their usual order (a deadlock between instances); on
-    # SQLite, groups under a full disk let a receipt go twice (tests/faults/test_disk_full.py failed 2 runs in
-    # 12 with groups, 0 in 15 without). Raise it only with that understood.
-    MAX_GROUP = 1
+    # Units applied in one transaction (bot/store/group.py): up to 16 on SQLite, one process per store. The
+    # PostgreSQL store sets 1 (a group would hold every unit's locks until its commit, out of their usual order:
+    # a deadlock between instances). A unit found alone pays no savepoint.
+    MAX_GROUP = grouping.MAX_GROUP
 
     def __init__(self, path: str, *, readers: int = READERS) -> None:
         self.path = path
         self._writer: _Conn | None = None
         self._aside: _Conn | None = None  # a second write connection, beside the queue (`run_aside`)
-        self._group: Group | None = None  # the units queued for the write connection (bot/store/group.py)
+        self._group: grouping.Group | None = None  # the units queued for the write connection (bot/store/group.py)
         self._lock = asyncio.Lock()  # held by a `transaction()` for its hops, and by units that wait for one
         self._readers = readers
         self._read_conns: list[_Conn] = []
@@ -205,9 +177,7 @@ class Store:
         writer = self._write_conn()
         group = self._group
         if group is None or group.writer is not writer:
-            from bot.store.group import Group  # it applies this module's units
-
-            group = self._group = Group(writer, self.BEGIN_WRITE, self._lock, size=self.MAX_GROUP)
+            group = self._group = grouping.Group(writer, self.BEGIN_WRITE, self._lock, size=self.MAX_GROUP)
         with self._writing():
             result: T = await group.run(work)
             return result

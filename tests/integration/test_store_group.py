@@ -31,10 +31,9 @@ def unit(year: int, seen: list[int], *, fail: bool = False):  # type: ignore[no-
 
 
 @pytest.fixture
-def grouped(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Group commit as built (the store's own setting is 1 for now: see `Store.MAX_GROUP`), on SQLite."""
-    if core.db.engine == "sqlite":
-        monkeypatch.setattr(type(core.db), "MAX_GROUP", group.MAX_GROUP)
+def grouped(core: Core) -> None:
+    """Group commit as the store has it: on SQLite up to `group.MAX_GROUP` units, on PostgreSQL one."""
+    assert core.db.MAX_GROUP == (group.MAX_GROUP if core.db.engine == "sqlite" else 1)
 
 
 @pytest.mark.usefixtures("grouped")
