@@ -23,6 +23,7 @@ from bot.fields import MAX_LENGTH, clean_fields
 from bot.outbox import Outbox
 from bot.store import Database, Tx
 from bot.store import cases as case_store
+from bot.store import follow_ups as follow_up_store
 
 # Kept as the service's logger name so log queries on "bot.cases.service" still find privacy rejections.
 log = logging.getLogger("bot.cases.service")
@@ -145,7 +146,7 @@ class CaseEngine:
 
     async def _hydrate(self, tx: Tx, row: dict[str, Any]) -> Case:
         assignees = await case_store.assignee_ids(tx, row["id"])
-        follow_ups = [follow_up_of(r) for r in await case_store.follow_up_rows(tx, row["id"])]
+        follow_ups = [follow_up_of(r) for r in await follow_up_store.follow_up_rows(tx, row["id"])]
         attendees = [participant_of(r) for r in await case_store.participant_rows(tx, row["id"])]
         return Case.from_row(row, assignees, follow_ups, attendees)
 
@@ -231,7 +232,7 @@ async def read_many(tx: Tx, refs: list[str]) -> CaseRows:
 
 async def _rows_of(tx: Tx, rows: list[dict[str, Any]]) -> CaseRows:
     ids = [r["id"] for r in rows]
-    return CaseRows(rows, await case_store.assignees_of(tx, ids), await case_store.follow_ups_of(tx, ids),
+    return CaseRows(rows, await case_store.assignees_of(tx, ids), await follow_up_store.follow_ups_of(tx, ids),
                     await case_store.participants_of(tx, ids))
 
 

@@ -10,7 +10,7 @@ from bot.cases.base import MAX_ASSIGNEES, CaseEngine
 from bot.cases.models import Case
 from bot.cases.rules import Action, check_assign
 from bot.errors import Refusal
-from bot.store import Tx
+from bot.store import Tx, case_lists
 from bot.store import cases as case_store
 
 QUEUE_PAGE = 20  # cases of each queue one look lists (console /kö); the rest are counted, a page away
@@ -68,8 +68,8 @@ class DistributionActions(CaseEngine):
     async def queue_page(self, tx: Tx, unit_id: str, limit: int, skip: int = 0) -> tuple[list[Case], int]:
         """`limit` cases of a unit's queue (in queue order) from the `skip`th on, and the queue's length: a
         constant number of queries however long the queue is."""
-        rows = await case_store.queue_page(tx, unit_id, limit, skip)
-        total = await case_store.queue_count(tx, unit_id) if skip or len(rows) == limit else len(rows)
+        rows = await case_lists.queue_page(tx, unit_id, limit, skip)
+        total = await case_lists.queue_count(tx, unit_id) if skip or len(rows) == limit else len(rows)
         return await self._hydrate_many(tx, rows), total
 
     async def queue_pages(self, actor_id: str, *, limit: int = QUEUE_PAGE, skip: int = 0,

@@ -19,6 +19,7 @@ from bot.cases.rules import (
 from bot.errors import FieldError, Refusal
 from bot.store import Tx
 from bot.store import cases as case_store
+from bot.store import follow_ups as follow_up_store
 
 
 class FollowUpActions(CaseEngine):
@@ -39,7 +40,8 @@ class FollowUpActions(CaseEngine):
         proposed = is_proposal(actor_id, owner_id, self.directory)
 
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
-            fid = await case_store.insert_follow_up(tx, case.id, owner_id, due, what, actor_id, now, proposed=proposed)
+            fid = await follow_up_store.insert_follow_up(
+                tx, case.id, owner_id, due, what, actor_id, now, proposed=proposed)
             return {"follow_up_id": fid, "owner": owner_id, "due": due.isoformat(), "proposed": proposed}
 
         def precheck(case: Case) -> None:
@@ -56,7 +58,7 @@ class FollowUpActions(CaseEngine):
                 check_complete_follow_up(case, actor_id, number)
                 follow_up = case.follow_ups[number - 1]
                 now = self.clock.now()
-                await case_store.complete_follow_up(tx, follow_up.id, actor_id, now)
+                await follow_up_store.complete_follow_up(tx, follow_up.id, actor_id, now)
                 await case_store.touch(tx, case.id, now)
                 case = await self.load(tx, case.ref)
                 await audit.record(
@@ -89,7 +91,7 @@ class FollowUpActions(CaseEngine):
                 check_accept_follow_up(case, actor_id, number, self.directory)
                 follow_up = case.follow_ups[number - 1]
                 now = self.clock.now()
-                record = case_store.accept_follow_up if accept else case_store.decline_follow_up
+                record = follow_up_store.accept_follow_up if accept else follow_up_store.decline_follow_up
                 await record(tx, follow_up.id, actor_id, now)
                 await case_store.touch(tx, case.id, now)
                 case = await self.load(tx, case.ref)

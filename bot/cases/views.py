@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from bot.cases.base import CaseEngine
 from bot.cases.models import Case
 from bot.cases.rules import FOLLOW_UP_STATES, open_proposals
-from bot.store import Tx
-from bot.store import cases as case_store
+from bot.store import Tx, case_lists
+from bot.store import follow_ups as follow_up_store
 
 # A page's totals are counted up to this many (beyond it, "at least"): counting costs as much as the cases counted.
 COUNT_CAP = 1000
@@ -40,13 +40,13 @@ class CaseViews(CaseEngine):
         self._require_person(actor_id)
 
         async def read(tx: Tx) -> MyCases:
-            req_rows = await case_store.open_requests_of(tx, actor_id, limit)
-            case_rows = await case_store.open_cases_responsible(tx, actor_id, limit)
-            req_total = await case_store.open_requests_count(tx, actor_id, COUNT_CAP) \
+            req_rows = await case_lists.open_requests_of(tx, actor_id, limit)
+            case_rows = await case_lists.open_cases_responsible(tx, actor_id, limit)
+            req_total = await case_lists.open_requests_count(tx, actor_id, COUNT_CAP) \
                 if len(req_rows) == limit else len(req_rows)
-            case_total = await case_store.open_cases_responsible_count(tx, actor_id, COUNT_CAP) \
+            case_total = await case_lists.open_cases_responsible_count(tx, actor_id, COUNT_CAP) \
                 if len(case_rows) == limit else len(case_rows)
-            rows, proposal_total = await case_store.open_proposal_rows(
+            rows, proposal_total = await follow_up_store.open_proposal_rows(
                 tx, self._proposal_owners(actor_id), sorted(s.value for s in FOLLOW_UP_STATES), limit)
             refs = list(dict.fromkeys(r["case_ref"] for r in rows))
             loaded = await self.load_many(tx, refs)
@@ -72,11 +72,11 @@ class CaseViews(CaseEngine):
         self._require_person(actor_id)
 
         async def read(tx: Tx) -> MyCases:  # a read: it never holds the write connection
-            req_rows = await case_store.newest_open_requests_of(tx, actor_id, requests)
-            case_rows = await case_store.newest_open_cases_responsible(tx, actor_id, cases)
-            req_total = await case_store.open_requests_count(tx, actor_id, COUNT_CAP) \
+            req_rows = await case_lists.newest_open_requests_of(tx, actor_id, requests)
+            case_rows = await case_lists.newest_open_cases_responsible(tx, actor_id, cases)
+            req_total = await case_lists.open_requests_count(tx, actor_id, COUNT_CAP) \
                 if len(req_rows) == requests else len(req_rows)
-            case_total = await case_store.open_cases_responsible_count(tx, actor_id, COUNT_CAP) \
+            case_total = await case_lists.open_cases_responsible_count(tx, actor_id, COUNT_CAP) \
                 if len(case_rows) == cases else len(case_rows)
             return MyCases(requests=await self._hydrate_many(tx, req_rows),
                            cases=await self._hydrate_many(tx, case_rows),

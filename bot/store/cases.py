@@ -2,7 +2,8 @@
 
 Functions take an open `Tx` (the caller owns the transaction) and plain values; dates, times and
 lists are serialised here (ISO 8601 text, JSON), so the rest of the bot never sees the storage format.
-Rows come back as dicts; `bot.cases` turns them into `Case` records.
+Rows come back as dicts; `bot.cases` turns them into `Case` records. The per-person and per-unit lists are in
+`case_lists`, the follow-ups in `follow_ups`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ async def find_by_refs(tx: Tx, refs: list[str]) -> list[Row]:
     if not refs:
         return []
     return await tx.fetchall(f"SELECT * FROM cases WHERE ref IN ({', '.join('?' * len(refs))})", refs)
+
+
+async def target_unit_of(tx: Tx, ref: str) -> str | None:
+    """The target unit of the case with this reference, or None."""
+    found = await tx.scalar("SELECT target_unit FROM cases WHERE ref = ?", (ref,))
+    return str(found) if found is not None else None
 
 
 async def assignee_ids(tx: Tx, case_id: int) -> list[str]:
@@ -62,72 +69,6 @@ async def name_participant(tx: Tx, case_id: int, unit_id: str, person_id: str) -
     )
 
 
-async def follow_up_rows(tx: Tx, case_id: int) -> list[Row]:
-    """The follow-ups of a case, in the order they were added."""
-    return await tx.fetchall("SELECT * FROM follow_ups WHERE case_id = ? ORDER BY id", (case_id,))
-
-
-async def queue_page(tx: Tx, unit_id: str, limit: int, offset: int = 0) -> list[Row]:
-    """`limit` undistributed requests to a unit in queue order (urgent first, then oldest first), from the
-    `offset`th on; read in index order (`cases_queue_order`), so a long queue costs no more than a short one."""
-    return await tx.fetchall(
-        "SELECT * FROM cases WHERE target_unit = ? AND state = 'requested' ORDER BY urgent DESC, created_at, id "
-        "LIMIT ? OFFSET ?",
-        (unit_id, limit, offset),
-    )
-
-
-async def queue_count(tx: Tx, unit_id: str) -> int:
-    """How many undistributed requests a unit has."""
-    return int(await tx.scalar("SELECT COUNT(*) FROM cases WHERE target_unit = ? AND state = 'requested'",
-                               (unit_id,)))
-
-
-async def newest_open_requests_of(tx: Tx, person_id: str, limit: int) -> list[Row]:
-    """The `limit` newest open cases this person requested, newest (last filed) first: read backwards along
-    the `cases_requester` index, so it stops after `limit` open ones however many there are."""
-    return await tx.fetchall(
-        "SELECT * FROM cases WHERE requester_id = ? AND state != 'closed' ORDER BY id DESC LIMIT ?",
-        (person_id, limit),
-    )
-
-
-async def open_requests_count(tx: Tx, person_id: str, cap: int) -> int:
-    """How many open cases this person requested, counted up to `cap` (from the `cases_requester_state` index)."""
-    return int(await tx.scalar(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM cases WHERE requester_id = ? AND state != 'closed' LIMIT ?) AS capped",
-        (person_id, cap),
-    ))
-
-
-async def newest_open_cases_responsible(tx: Tx, person_id: str, limit: int) -> list[Row]:
-    """The `limit` newest open cases this person is responsible for (see `open_cases_responsible`), newest (last
-    filed) first. Two index-ordered reads that each stop after `limit` open cases, merged."""
-    named = await tx.fetchall(
-        "SELECT c.* FROM case_assignees a JOIN cases c ON c.id = a.case_id "
-        "WHERE a.person_id = ? AND c.state != 'closed' ORDER BY a.case_id DESC LIMIT ?",
-        (person_id, limit),
-    )
-    other = await tx.fetchall(
-        "SELECT c.* FROM cases c WHERE c.assigned_by = ? AND c.other_assignee IS NOT NULL AND c.state != 'closed' "
-        "AND NOT EXISTS (SELECT 1 FROM case_assignees a WHERE a.case_id = c.id) ORDER BY c.id DESC LIMIT ?",
-        (person_id, limit),
-    )
-    return sorted({r["id"]: r for r in [*named, *other]}.values(), key=lambda r: r["id"], reverse=True)[:limit]
-
-
-async def open_cases_responsible_count(tx: Tx, person_id: str, cap: int) -> int:
-    """How many open cases this person is responsible for, counted up to `cap` for each of the two kinds."""
-    return int(await tx.scalar(
-        "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM case_assignees a JOIN cases c ON c.id = a.case_id "
-        "WHERE a.person_id = :p AND c.state != 'closed' LIMIT :cap) AS mine) "
-        "+ (SELECT COUNT(*) FROM (SELECT 1 FROM cases c "
-        "WHERE c.assigned_by = :p AND c.other_assignee IS NOT NULL AND c.state != 'closed' "
-        "AND NOT EXISTS (SELECT 1 FROM case_assignees a WHERE a.case_id = c.id) LIMIT :cap) AS others)",
-        {"p": person_id, "cap": cap},
-    ))
-
-
 async def assignees_of(tx: Tx, case_ids: list[int]) -> dict[int, list[str]]:
     """{case id: assignee ids in order} for several cases in one query."""
     if not case_ids:
@@ -140,18 +81,6 @@ async def assignees_of(tx: Tx, case_ids: list[int]) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {i: [] for i in case_ids}
     for r in rows:
         out[r["case_id"]].append(r["person_id"])
-    return out
-
-
-async def follow_ups_of(tx: Tx, case_ids: list[int]) -> dict[int, list[Row]]:
-    """{case id: follow-up rows, oldest first} for several cases in one query."""
-    if not case_ids:
-        return {}
-    marks = ", ".join("?" * len(case_ids))
-    rows = await tx.fetchall(f"SELECT * FROM follow_ups WHERE case_id IN ({marks}) ORDER BY case_id, id", case_ids)
-    out: dict[int, list[Row]] = {i: [] for i in case_ids}
-    for r in rows:
-        out[r["case_id"]].append(r)
     return out
 
 
@@ -168,27 +97,6 @@ async def participants_of(tx: Tx, case_ids: list[int]) -> dict[int, list[Row]]:
     for r in rows:
         out[r["case_id"]].append(r)
     return out
-
-
-async def open_requests_of(tx: Tx, person_id: str, limit: int = -1) -> list[Row]:
-    """Open cases this person requested, oldest first (the first `limit`; -1: all)."""
-    return await tx.fetchall(
-        "SELECT * FROM cases WHERE requester_id = ? AND state != 'closed' ORDER BY created_at, id LIMIT ?",
-        (person_id, limit),
-    )
-
-
-async def open_cases_responsible(tx: Tx, person_id: str, limit: int = -1) -> list[Row]:
-    """Open cases this person is responsible for: as a named assignee, or as the distributor of an
-    "annan" case without named assignees. Oldest first (the first `limit`; -1: all)."""
-    return await tx.fetchall(
-        "SELECT c.* FROM cases c JOIN case_assignees a ON a.case_id = c.id "
-        "WHERE a.person_id = ? AND c.state != 'closed' "
-        "UNION SELECT c.* FROM cases c WHERE c.assigned_by = ? AND c.other_assignee IS NOT NULL "
-        "AND c.state != 'closed' AND NOT EXISTS (SELECT 1 FROM case_assignees a WHERE a.case_id = c.id) "
-        "ORDER BY created_at, id LIMIT ?",
-        (person_id, person_id, limit),
-    )
 
 
 # --- filing -------------------------------------------------------------------------------------
@@ -336,66 +244,3 @@ async def set_outcome(tx: Tx, case_id: int, outcome: str, evaluation_done: bool,
         (outcome, int(evaluation_done), now.isoformat(), case_id),
     )
 
-
-# --- follow-ups ---------------------------------------------------------------------------------
-async def insert_follow_up(
-    tx: Tx, case_id: int, owner_id: str, due: date, what: str, created_by: str, now: datetime,
-    *, proposed: bool = False,
-) -> int:
-    """Store a follow-up; returns its id. A proposal (`proposed`) counts once it is accepted."""
-    if proposed:
-        return await tx.insert(
-            "INSERT INTO follow_ups (case_id, owner_id, due_date, what, created_by, created_at, status)"
-            " VALUES (?, ?, ?, ?, ?, ?, 'proposed')",
-            (case_id, owner_id, due.isoformat(), what, created_by, now.isoformat()),
-        )
-    return await tx.insert(
-        "INSERT INTO follow_ups (case_id, owner_id, due_date, what, created_by, created_at, status, accepted_by,"
-        " accepted_at) VALUES (?, ?, ?, ?, ?, ?, 'accepted', ?, ?)",
-        (case_id, owner_id, due.isoformat(), what, created_by, now.isoformat(), created_by, now.isoformat()),
-    )
-
-
-async def accept_follow_up(tx: Tx, follow_up_id: int, accepted_by: str, now: datetime) -> None:
-    """Accept a proposed follow-up (no-op if it already counts)."""
-    await tx.execute(
-        "UPDATE follow_ups SET status = 'accepted', accepted_by = ?, accepted_at = ? WHERE id = ?"
-        " AND status = 'proposed'",
-        (accepted_by, now.isoformat(), follow_up_id),
-    )
-
-
-async def decline_follow_up(tx: Tx, follow_up_id: int, declined_by: str, now: datetime) -> None:
-    """Decline a proposed follow-up (no-op unless it is still a proposal)."""
-    await tx.execute(
-        "UPDATE follow_ups SET status = 'declined', declined_by = ?, declined_at = ? WHERE id = ?"
-        " AND status = 'proposed'",
-        (declined_by, now.isoformat(), follow_up_id),
-    )
-
-
-async def open_proposal_rows(tx: Tx, owners: list[str], states: list[str], limit: int) -> tuple[list[Row], int]:
-    """The oldest `limit` proposed follow-ups owned by one of `owners`, of cases in one of `states`, with the
-    case's reference (for *mina*), and how many there are in all."""
-    if not owners or not states:
-        return [], 0
-    where = (f"FROM follow_ups f JOIN cases c ON c.id = f.case_id WHERE f.status = 'proposed' AND f.done_at IS NULL "
-             f"AND c.state IN ({', '.join('?' * len(states))}) AND f.owner_id IN ({', '.join('?' * len(owners))})")
-    params = [*states, *owners]
-    rows = await tx.fetchall(f"SELECT f.*, c.ref AS case_ref {where} ORDER BY f.id LIMIT ?", [*params, limit])
-    total = len(rows) if len(rows) < limit else int(await tx.scalar(f"SELECT COUNT(*) {where}", params))
-    return rows, total
-
-
-async def complete_follow_up(tx: Tx, follow_up_id: int, done_by: str, now: datetime) -> None:
-    """Mark a follow-up done (no-op if it already is)."""
-    await tx.execute(
-        "UPDATE follow_ups SET done_at = ?, done_by = ? WHERE id = ? AND done_at IS NULL",
-        (now.isoformat(), done_by, follow_up_id),
-    )
-
-
-async def target_unit_of(tx: Tx, ref: str) -> str | None:
-    """The target unit of the case with this reference, or None."""
-    found = await tx.scalar("SELECT target_unit FROM cases WHERE ref = ?", (ref,))
-    return str(found) if found is not None else None

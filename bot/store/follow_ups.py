@@ -1,11 +1,92 @@
-"""Follow-up statements beyond adding, answering and completing one (those are in `cases`): what becomes of the
-follow-ups still open when their case is closed."""
+"""Follow-up repository: adding, answering and completing a follow-up, reading a case's follow-ups and the open
+proposals, and what becomes of the follow-ups still open when their case is closed. Like `cases`: functions take
+an open `Tx` and plain values."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
 
 from bot.store.db import Tx
+
+Row = dict[str, Any]
+
+
+async def follow_up_rows(tx: Tx, case_id: int) -> list[Row]:
+    """The follow-ups of a case, in the order they were added."""
+    return await tx.fetchall("SELECT * FROM follow_ups WHERE case_id = ? ORDER BY id", (case_id,))
+
+
+async def follow_ups_of(tx: Tx, case_ids: list[int]) -> dict[int, list[Row]]:
+    """{case id: follow-up rows, oldest first} for several cases in one query."""
+    if not case_ids:
+        return {}
+    marks = ", ".join("?" * len(case_ids))
+    rows = await tx.fetchall(f"SELECT * FROM follow_ups WHERE case_id IN ({marks}) ORDER BY case_id, id", case_ids)
+    out: dict[int, list[Row]] = {i: [] for i in case_ids}
+    for r in rows:
+        out[r["case_id"]].append(r)
+    return out
+
+
+async def insert_follow_up(
+    tx: Tx, case_id: int, owner_id: str, due: date, what: str, created_by: str, now: datetime,
+    *, proposed: bool = False,
+) -> int:
+    """Store a follow-up; returns its id. A proposal (`proposed`) counts once it is accepted."""
+    if proposed:
+        return await tx.insert(
+            "INSERT INTO follow_ups (case_id, owner_id, due_date, what, created_by, created_at, status)"
+            " VALUES (?, ?, ?, ?, ?, ?, 'proposed')",
+            (case_id, owner_id, due.isoformat(), what, created_by, now.isoformat()),
+        )
+    return await tx.insert(
+        "INSERT INTO follow_ups (case_id, owner_id, due_date, what, created_by, created_at, status, accepted_by,"
+        " accepted_at) VALUES (?, ?, ?, ?, ?, ?, 'accepted', ?, ?)",
+        (case_id, owner_id, due.isoformat(), what, created_by, now.isoformat(), created_by, now.isoformat()),
+    )
+
+
+async def accept_follow_up(tx: Tx, follow_up_id: int, accepted_by: str, now: datetime) -> None:
+    """Accept a proposed follow-up (no-op if it already counts)."""
+    await tx.execute(
+        "UPDATE follow_ups SET status = 'accepted', accepted_by = ?, accepted_at = ? WHERE id = ?"
+        " AND status = 'proposed'",
+        (accepted_by, now.isoformat(), follow_up_id),
+    )
+
+
+async def decline_follow_up(tx: Tx, follow_up_id: int, declined_by: str, now: datetime) -> None:
+    """Decline a proposed follow-up (no-op unless it is still a proposal)."""
+    await tx.execute(
+        "UPDATE follow_ups SET status = 'declined', declined_by = ?, declined_at = ? WHERE id = ?"
+        " AND status = 'proposed'",
+        (declined_by, now.isoformat(), follow_up_id),
+    )
+
+
+async def open_proposal_rows(tx: Tx, owners: list[str], states: list[str], limit: int) -> tuple[list[Row], int]:
+    """The oldest `limit` proposed follow-ups owned by one of `owners`, of cases in one of `states`, with the
+    case's reference (for *mina*), and how many there are in all."""
+    if not owners or not states:
+        return [], 0
+    where = (f"FROM follow_ups f JOIN cases c ON c.id = f.case_id WHERE f.status = 'proposed' AND f.done_at IS NULL "
+             f"AND c.state IN ({', '.join('?' * len(states))}) AND f.owner_id IN ({', '.join('?' * len(owners))})")
+    params = [*states, *owners]
+    rows = await tx.fetchall(f"SELECT f.*, c.ref AS case_ref {where} ORDER BY f.id LIMIT ?", [*params, limit])
+    total = len(rows) if len(rows) < limit else int(await tx.scalar(f"SELECT COUNT(*) {where}", params))
+    return rows, total
+
+
+async def complete_follow_up(tx: Tx, follow_up_id: int, done_by: str, now: datetime) -> None:
+    """Mark a follow-up done (no-op if it already is)."""
+    await tx.execute(
+        "UPDATE follow_ups SET done_at = ?, done_by = ? WHERE id = ? AND done_at IS NULL",
+        (now.isoformat(), done_by, follow_up_id),
+    )
+
+
 
 
 async def set_status(tx: Tx, follow_up_ids: Sequence[int], status: str) -> None:
