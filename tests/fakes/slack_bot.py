@@ -15,9 +15,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack.app import build_app
 from bot.channels.slack.context import SlackContext
+from bot.channels.slack.front_door import build_web_app
 from bot.channels.slack.identity import SlackIdentity
 from bot.channels.slack.sender import SlackSender
-from bot.channels.slack.server import build_web_app
 from bot.clock import FrozenClock
 from bot.config import DEFAULT_DIRECTORY, Settings
 from bot.core import Core, open_core

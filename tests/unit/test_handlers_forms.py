@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.channels.slack.server import well_formed
+from bot.channels.slack.front_door import well_formed
 from bot.errors import FieldError
 from handlers.slack import clicks, forms
 from tests.fakes.slack_signing import (

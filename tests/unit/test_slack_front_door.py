@@ -14,8 +14,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.internals import parse_body
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.channels.slack import server
-from bot.channels.slack.server import SLACK_BODY, bolt_endpoint, slack_body
+from bot.channels.slack import front_door
+from bot.channels.slack.front_door import SLACK_BODY, bolt_endpoint, slack_body
 from tests.fakes.slack_api import serve_web_app
 from tests.fakes.slack_signing import (
     interaction_body,
@@ -63,7 +63,7 @@ def app_behind_parse(seen: list[dict[str, Any]]) -> web.Application:
         return await handler(request)
 
     web_app = web.Application(middlewares=[parse])
-    web_app.router.add_post(server.EVENTS_PATH, bolt_endpoint(bolt))
+    web_app.router.add_post(front_door.EVENTS_PATH, bolt_endpoint(bolt))
     return web_app
 
 
@@ -71,7 +71,7 @@ async def test_bolt_refuses_a_wrong_signature_on_a_body_parsed_before_it() -> No
     seen: list[dict[str, Any]] = []
     body = BODIES[0]
     async with serve_web_app(app_behind_parse(seen)) as base, aiohttp.ClientSession() as http:
-        async with http.post(f"{base}{server.EVENTS_PATH}", data=body,
+        async with http.post(f"{base}{front_door.EVENTS_PATH}", data=body,
                              headers={**signed_headers("not-the-secret", body), "Content-Type": FORM}) as resp:
             assert resp.status == 401
     assert seen == []

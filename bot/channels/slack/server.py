@@ -1,9 +1,7 @@
 """`gfi-bot run` with Slack: HTTP (`POST /slack/events`, `GET /healthz`) or Socket Mode, plus the background.
 
-The HTTP front checks the Slack signature and timestamp itself before Bolt sees the body, so that forged or
-replayed requests get 401 and malformed ones 400 (Bolt would parse the body first and fail with a 500); a body
-over `bot.channels.payload.MAX_BODY_BYTES` gets 413 and JSON nested deeper than `MAX_DEPTH` 400, before any
-parser sees it.
+The HTTP front door (signature, well-formed bodies, Bolt's endpoint, the health check) is `front_door`; this
+module binds the port, opens the store and runs until a signal, then stops everything in order.
 """
 
 from __future__ import annotations
@@ -14,26 +12,20 @@ import errno
 import logging
 import signal
 import socket
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.async_context import AsyncBoltContext
-from slack_bolt.request.async_internals import build_async_context
-from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import health, intake
-from bot.channels import payload
+from bot import intake
 from bot.channels.graph import GraphChannel
 from bot.channels.slack.app import Register, build_app
 from bot.channels.slack.context import SlackContext
 from bot.channels.slack.deadlines import HttpLimits, deadline_middleware, name_server, serve_bounded
+from bot.channels.slack.front_door import add_health, build_web_app
 from bot.channels.slack.identity import SlackIdentity
 from bot.channels.slack.sender import SlackSender
 from bot.config import Settings
@@ -44,196 +36,7 @@ from bot.startup import StartupError
 
 log = logging.getLogger(__name__)
 
-EVENTS_PATH = "/slack/events"
 DEFAULT_API_URL = "https://slack.com/api/"
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-SLACK_BODY = web.RequestKey("gfi.slack_body", dict[str, Any])  # the body as the guard parsed it, for Bolt
-
-
-def _problem(status: int, error: str) -> web.Response:
-    return web.json_response({"ok": False, "error": error}, status=status)
-
-
-def _has(data: Any, *path: str | int) -> bool:
-    """True when data[path...] exists and is not empty."""
-    for key in path:
-        try:
-            data = data[key]
-        except (KeyError, IndexError, TypeError):
-            return False
-    return data not in (None, "", [], {})
-
-
-# What every payload of a kind carries (Bolt's own matchers index these without checking).
-_REQUIRED: dict[str, list[tuple[str | int, ...]]] = {
-    "block_actions": [("user", "id"), ("actions", 0, "action_id")],
-    "view_submission": [("user", "id"), ("view", "id"), ("view", "type"), ("view", "callback_id")],
-    "view_closed": [("user", "id"), ("view", "id"), ("view", "type"), ("view", "callback_id")],
-    "event_callback": [("event", "type"), ("event_id",)],
-    "url_verification": [("challenge",)],
-    "shortcut": [("callback_id",)],
-    "message_action": [("callback_id",)],
-    "block_suggestion": [("action_id",)],
-    "interactive_message": [("actions", 0)],
-}
-
-
-# Fields Bolt reads without checking their type when it logs a request no listener handles.
-_OBJECTS = ("view", "event")
-_LISTS_OF_OBJECTS = ("actions",)
-_EVENT_OBJECTS = ("message", "previous_message")  # in the event: its matchers look into these
-
-
-# Ids Bolt pastes into text (its warning about an unhandled request joins `'"' + action_id + '"'`): when present,
-# they are text or nothing, at the top and in each action.
-_IDS = ("action_id", "callback_id")
-
-
-def _ids_are_text(data: dict[str, Any]) -> bool:
-    found = data.get("actions")
-    actions: list[Any] = found if isinstance(found, list) else []
-    return all(
-        item.get(key) is None or isinstance(item[key], str)
-        for item in [data, *(a for a in actions if isinstance(a, dict))]
-        for key in _IDS
-    )
-
-
-def _bolt_can_read(data: dict[str, Any]) -> bool:
-    """True when Bolt can take the payload apart without crashing (a 500): its own context extraction (ids of
-    user, team, channel, authorizations, response URLs) and the fields it reads for an unhandled request."""
-    if any(key in data and not isinstance(data[key], dict) for key in _OBJECTS):
-        return False
-    if not _ids_are_text(data):
-        return False
-    event = data.get("event") or {}
-    if any(event.get(key) is not None and not isinstance(event[key], dict) for key in _EVENT_OBJECTS):
-        return False
-    if any(key in data and not (isinstance(data[key], list) and all(isinstance(v, dict) for v in data[key]))
-           for key in _LISTS_OF_OBJECTS):
-        return False
-    try:
-        build_async_context(AsyncBoltContext(), data)
-    except (KeyError, IndexError, TypeError, AttributeError, ValueError):
-        return False
-    return True
-
-
-def slack_body(text: str, content_type: str) -> dict[str, Any] | None:
-    """The body as Bolt reads it (`slack_bolt.request.internals.parse_body`), when it has the shape Slack
-    sends: a JSON object, a slash command form, or a form whose `payload` is a JSON object of a known type
-    with the fields that type always has; None otherwise. Parsed once: Bolt is handed this dict."""
-    if not text.strip():
-        return None
-    if content_type == "application/json" or text.lstrip().startswith("{"):
-        try:
-            data = payload.loads(text)
-        except payload.MalformedPayload:
-            return None
-    else:
-        fields = dict(parse_qsl(text, keep_blank_values=True))
-        if "payload" not in fields:
-            return fields if fields.get("command") or fields.get("ssl_check") else None
-        try:
-            data = payload.loads(fields["payload"])
-        except payload.MalformedPayload:
-            return None
-    if not isinstance(data, dict) or not isinstance(data.get("type"), str) or not _bolt_can_read(data):
-        return None
-    return data if all(_has(data, *path) for path in _REQUIRED.get(data["type"], [])) else None
-
-
-def well_formed(text: str, content_type: str) -> bool:
-    """True when the body has the shape Slack sends (see `slack_body`)."""
-    return slack_body(text, content_type) is not None
-
-
-def slack_guard(signing_secret: str, path: str = EVENTS_PATH) -> Callable[..., Awaitable[web.StreamResponse]]:
-    """aiohttp middleware: signature + timestamp (401), well-formed body (400), no stack traces (500)."""
-    verifier = SignatureVerifier(signing_secret=signing_secret)
-
-    @web.middleware
-    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path != path or request.method != "POST":
-            return await handler(request)
-        if (request.content_length or 0) > payload.MAX_BODY_BYTES:
-            log.warning("slack request too large", extra={"event": "slack.too_large"})
-            return _problem(413, "request_too_large")
-        raw = await request.read()
-        try:
-            body = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            log.warning("slack request malformed", extra={"event": "slack.malformed"})
-            return _problem(400, "malformed_request")
-        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
-        signature = request.headers.get("X-Slack-Signature", "")
-        if not (timestamp.isdigit() and signature and verifier.is_valid(body, timestamp, signature)):
-            log.warning("slack request refused", extra={"event": "slack.bad_signature"})
-            return _problem(401, "invalid_signature")
-        data = slack_body(body, request.content_type)
-        if data is None:
-            log.warning("slack request malformed", extra={"event": "slack.malformed"})
-            return _problem(400, "malformed_request")
-        request[SLACK_BODY] = data
-        kind = "command" if "command" in data and "type" not in data else data.get("type")
-        if isinstance(kind, str):
-            request[health.KIND] = kind
-        try:
-            return await handler(request)
-        except web.HTTPException:
-            raise
-        except Exception:
-            log.exception("slack request failed", extra={"event": "slack.request_failed"})
-            return _problem(500, "internal_error")
-
-    return guard
-
-
-def bolt_endpoint(app: AsyncApp) -> Handler:
-    """`POST /slack/events` into Bolt, as its aiohttp adapter does, but with the body the guard parsed already
-    (`SLACK_BODY`): a form submission's payload is URL-decoded and read as JSON once, not once per reader.
-    Bolt still checks the signature over the raw body itself (`raw_body`)."""
-
-    async def events(request: web.Request) -> web.Response:
-        text = await request.text()
-        data = request.get(SLACK_BODY)
-        headers: dict[str, str | Sequence[str]] = dict(request.headers)
-        if data is None:
-            bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=headers)
-        else:  # Bolt takes a parsed body only as a Socket Mode request: then it is made an HTTP one again
-            bolt_request = AsyncBoltRequest(body=data, query=request.query_string, headers=headers,
-                                            mode="socket_mode")
-            bolt_request.mode, bolt_request.raw_body = "http", text  # so Bolt checks the signature as well
-        return await to_aiohttp_response(await app.async_dispatch(bolt_request))
-
-    return events
-
-
-def build_web_app(app: AsyncApp, core: Core, signing_secret: str, path: str = EVENTS_PATH) -> web.Application:
-    """The HTTP application: Bolt's `/slack/events` behind the guard, plus `GET /healthz`."""
-    web_app = web.Application()
-    web_app.router.add_post(path, bolt_endpoint(app))
-    web_app.middlewares.insert(0, deadline_middleware)  # outermost: the body is read under its deadline
-    web_app.middlewares.append(slack_guard(signing_secret, path))
-    add_health(web_app, core)
-    return web_app
-
-
-def add_health(web_app: web.Application, core: Core) -> None:
-    """`GET /healthz`: the database answers and its schema version."""
-
-    async def healthz(request: web.Request) -> web.Response:
-        try:
-            version = await core.db.schema_version()
-            db_ok = True
-        except Exception:
-            log.exception("health check: database failed", extra={"event": "health.db_failed"})
-            version, db_ok = None, False
-        body = {"status": "ok" if db_ok else "degraded", "db": db_ok, "schema_version": version}
-        return web.json_response(body, status=200 if db_ok else 503)
-
-    web_app.router.add_get("/healthz", healthz)
 
 
 def bind_http(host: str, port: int) -> socket.socket:
