@@ -11,13 +11,14 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.channels.slack.context import SlackContext, state_hash
+from bot.channels.slack.context import SlackContext
 from bot.channels.slack.views import render_view
-from bot.errors import FieldError, Refusal
+from bot.errors import Refusal
 from bot.forms import parse_one_text
 from bot.messages import actions
 from handlers.slack import forms
-from handlers.slack.common import bind, open_form, reply, unknown_user_text
+from handlers.slack.common import bind
+from handlers.slack.modals import clicked, show_done, submit_once, submitter
 
 log = logging.getLogger("handlers.slack.samverkan")
 
@@ -38,50 +39,32 @@ async def open_decide(ctx: SlackContext, ack: Any, body: dict[str, Any], action:
                       client: AsyncWebClient) -> None:
     """*Registrera beslut*: the modal, after the same rule as recording the decision."""
     await ack()
-    user_id = str((body.get("user") or {}).get("id") or "")
-    where = {"trigger_id": body.get("trigger_id"), "channel_id": (body.get("channel") or {}).get("id")}
-    person_id = await ctx.identity.person_for(user_id)
-    if person_id is None:
-        await reply(ctx, client, user_id=user_id, text=unknown_user_text(ctx), **where)
+    who = await clicked(ctx, body, client)
+    if who is None:
         return
     try:
-        matter, group = await ctx.core.disputes.samverkan.decidable(person_id, _matter(action.get("value")))
+        matter, group = await ctx.core.disputes.samverkan.decidable(who.person_id, _matter(action.get("value")))
     except Refusal as exc:
-        await reply(ctx, client, user_id=user_id, text=ctx.core.renderer.refusal(exc), **where)
+        await who.refuse(exc)
         return
-    view = render_view(ctx.core.renderer, "slack_samverkan_decide", matter=matter, group=group)
-    await open_form(ctx, client, trigger_id=str(body.get("trigger_id")), view=view, user_id=user_id,
-                    channel_id=where["channel_id"], ref=matter.case_ref)
+    await who.open(render_view(ctx.core.renderer, "slack_samverkan_decide", matter=matter, group=group),
+                   ref=matter.case_ref)
 
 
 async def submit_decide(ctx: SlackContext, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
     """Record the decision once per submission; errors come back on the field."""
-    # no network before the ack: the directory or an earlier match only
-    person_id = await ctx.identity.cached_person_for(str((body.get("user") or {}).get("id") or ""))
+    person_id = await submitter(ctx, ack, body, FIELD)
     if person_id is None:
-        await ack(response_action="errors", errors={FIELD: unknown_user_text(ctx)})
         return
     text, parse_errors = parse_one_text(forms.view_values(view), FIELD)
-    key = f"view:{view.get('id')}:{state_hash(view.get('state'))}"
-    if not await ctx.claim(key, "view"):
-        await ack()  # a double submission of the same form: recorded once
-        return
-    try:
-        if parse_errors:
-            raise FieldError(parse_errors)
-        matter = await ctx.core.disputes.samverkan.decide(person_id, _matter(view.get("private_metadata")), text)
-    except FieldError as exc:
-        await ctx.release(key)
-        await ack(response_action="errors", errors=forms.errors_for_view(
-            ctx.core.renderer.field_errors(exc), {FIELD}, FIELD))
-        return
-    except Refusal as exc:
-        await ctx.release(key)
-        await ack(response_action="errors", errors={FIELD: ctx.core.renderer.refusal(exc)})
+    matter = await submit_once(
+        ctx, ack, view, lambda: ctx.core.disputes.samverkan.decide(person_id, _matter(view.get("private_metadata")),
+                                                                    text),
+        field=FIELD, blocks={FIELD}, parse_errors=parse_errors)
+    if matter is None:
         return
     log.info("samverkan decision via slack", extra={"event": "slack.samverkan_decide", "case_ref": matter.case_ref})
-    text = ctx.core.renderer.macro("samverkan", "decided", matter=matter)
-    await ack(response_action="update", view=render_view(ctx.core.renderer, "slack_info", text=text))
+    await show_done(ctx, ack, ctx.core.renderer.macro("samverkan", "decided", matter=matter))
     ctx.after_change()
 
 

@@ -19,7 +19,8 @@ from bot.channels.slack.markup import escape
 from bot.stats.export import write_csv
 from bot.stats.report import build_report
 from bot.stats.service import last_twelve_months
-from handlers.slack.common import bind, reply, unknown_user_text
+from handlers.slack.common import bind
+from handlers.slack.modals import clicked
 
 log = logging.getLogger("handlers.slack.stats")
 
@@ -50,17 +51,14 @@ async def send_csv(ctx: SlackContext, client: AsyncWebClient, user_id: str) -> b
 async def stats_csv(ctx: SlackContext, ack: Any, body: dict[str, Any], action: dict[str, Any],
                     client: AsyncWebClient) -> None:
     await ack()
-    user_id = str((body.get("user") or {}).get("id") or "")
-    where = {"trigger_id": body.get("trigger_id"), "channel_id": (body.get("channel") or {}).get("id")}
-    person_id = await ctx.identity.person_for(user_id)
-    if person_id is None:
-        await reply(ctx, client, user_id=user_id, text=unknown_user_text(ctx), **where)
+    who = await clicked(ctx, body, client)
+    if who is None:
         return
-    if not is_coordinator(person_id, ctx.core.directory):
-        await reply(ctx, client, user_id=user_id, text=ctx.core.renderer.macro("stats", "not_coordinator"), **where)
+    if not is_coordinator(who.person_id, ctx.core.directory):
+        await who.tell(ctx.core.renderer.macro("stats", "not_coordinator"))
         return
-    if not await send_csv(ctx, client, user_id):
-        await reply(ctx, client, user_id=user_id, text=ctx.core.renderer.macro("stats", "csv_failed"), **where)
+    if not await send_csv(ctx, client, who.user_id):
+        await who.tell(ctx.core.renderer.macro("stats", "csv_failed"))
 
 
 def register(app: AsyncApp, ctx: SlackContext) -> None:

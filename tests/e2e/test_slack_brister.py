@@ -146,3 +146,17 @@ async def test_a_ladder_draft_is_completed_from_the_home_tab(bot: SlackBot, cloc
     await bot.click(JONAS, "brist_draft_open", "1", home=True)
     await bot.fake.wait_for("views.open", lambda c: "Utkast 1 är redan inskickat." in str(c.params["view"]))
     assert len(bot.fake.calls("views.open")) == 2
+
+
+async def test_the_statistics_button_sends_a_coordinator_the_csv_and_refuses_others(bot: SlackBot) -> None:
+    """*Statistiken som CSV* on the Home: the coordinator gets the file in a DM; anyone else is told it is theirs
+    to see, and gets no file (the shared click shape of handlers/slack/modals.py)."""
+    await bot.click(FATIMA, "stats_csv", "")
+    await bot.ephemeral(FATIMA, "Statistiken visas för samordnare.")
+    assert bot.fake.files == {}
+    await bot.click(JONAS, "stats_csv", "", home=True)
+    await bot.settle()
+    await bot.fake.wait_for("files.completeUploadExternal")
+    [sent] = bot.fake.files.values()
+    assert sent["filename"].startswith("gfi-statistik-") and sent["channel"] == FakeSlackAPI.dm_channel_id(JONAS)
+    assert "som CSV" in sent["comment"]
