@@ -11,7 +11,15 @@ from bot.calendar import office_of
 from bot.cases import consent, meeting_form, outcome_details
 from bot.cases.base import CaseEngine
 from bot.cases.meeting_form import MeetingForm
-from bot.cases.models import Case, CaseState, MeetingKind, MeetingParticipant, parse_external_role, parse_outcome
+from bot.cases.models import (
+    Case,
+    CaseState,
+    MeetingKind,
+    MeetingParticipant,
+    Outcome,
+    parse_external_role,
+    parse_outcome,
+)
 from bot.cases.outcome_details import OutcomeDetails
 from bot.cases.rules import Action, appointers, unit_appointers
 from bot.errors import FieldError, Refusal
@@ -272,9 +280,11 @@ class MeetingActions(CaseEngine):
         return (await self.record_or_correct_outcome(actor_id, ref, outcome, evaluation_done, details))[0]
 
     async def record_or_correct_outcome(self, actor_id: str, ref: str, outcome: str, evaluation_done: bool,
-                                        details: OutcomeDetails | None = None) -> tuple[Case, bool]:
+                                        details: OutcomeDetails | None = None) -> tuple[Case, Outcome | None]:
         """Record the outcome after the meeting, or, when one is recorded already (held, follow-ups under way),
-        correct it: the same people may, the state stays, and the history keeps both. True when corrected.
+        correct it: the same people may, the state stays, and the history keeps both. With the case, the outcome
+        it had before when this corrected it (the same one when only details or the evaluation were added); None
+        when it was recorded now.
         `details`: what the handbook asks with the outcome (`bot.cases.outcome_details`), checked here."""
         result = parse_outcome(outcome)
         if result is None:
@@ -308,7 +318,8 @@ class MeetingActions(CaseEngine):
                 if case.outcome is result and case.evaluation_done == evaluation_done and _same(cleaned, case):
                     raise Refusal("outcome_unchanged", ref=case.ref, outcome=result.value)
 
-            return await self._act(actor_id, ref, Action.CORRECT_OUTCOME, correct, precheck=unchanged), True
+            return (await self._act(actor_id, ref, Action.CORRECT_OUTCOME, correct, precheck=unchanged),
+                    current.outcome)
 
         def precheck(case: Case) -> None:
             if case.meeting_at and case.meeting_at > self.clock.now():
@@ -318,7 +329,7 @@ class MeetingActions(CaseEngine):
             await case_store.set_outcome(tx, case.id, result.value, evaluation_done, now)
             return {"outcome": result.value, "evaluation_done": evaluation_done, **await store_details(tx, case)}
 
-        return await self._act(actor_id, ref, Action.RECORD_OUTCOME, change, precheck=precheck), False
+        return await self._act(actor_id, ref, Action.RECORD_OUTCOME, change, precheck=precheck), None
 
 
 def _same(details: OutcomeDetails | None, case: Case) -> bool:

@@ -51,6 +51,7 @@ CORRECTIONS = acknowledged() + """\
 /utfall GFI-2026-0001 kartläggning utvärdering=ja
 /utfall GFI-2026-0001 sip utvärdering=ja
 /utfall GFI-2026-0001 sip utvärdering=ja
+/utfall GFI-2026-0001 sip utvärdering=ja mandat=ja
 /avsluta GFI-2026-0001 sip
 /uppföljning GFI-2026-0001 maria.sand 2026-12-14 "Stämma av"
 /avsluta GFI-2026-0001 sip-vid-gfi följ-upp=avbryt
@@ -80,6 +81,11 @@ def test_a_wrong_outcome_is_corrected_and_contradictions_are_asked(tmp_path: Pat
             "utfall om det blev fel.") in out
     assert "(var: SIP upprättad vid GFI)" in history and history.count("Utfall rättat") == 2
     assert "Utfall rättat: SIP upprättad vid GFI (var: SIP upprättad vid GFI)" not in out
+    # the same outcome with a detail added: completed, not "rättat: X (var: X)", for the one who acted, the
+    # participants and the history
+    assert "Utfallet i GFI-2026-0001 är kompletterat: SIP upprättad vid GFI. De som deltar har fått besked." in out
+    assert "→ @maria.sand: Utfallet för GFI-2026-0001 är kompletterat: SIP upprättad vid GFI." in out
+    assert "Utfall kompletterat: SIP upprättad vid GFI" in history
     assert "\n\n" not in history  # one line per row
 
 

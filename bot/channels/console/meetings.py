@@ -98,9 +98,12 @@ async def outcome(s: ConsoleSession, positional: list[str], options: dict[str, s
     )
     if errors:
         raise FieldError(errors)
-    case, corrected = await s.core.cases.record_or_correct_outcome(s.person, ref, positional[1].lower(), evaluated,
-                                                                   details)
-    await s.done("correct_outcome" if corrected else "record_outcome", case)
+    case, previous = await s.core.cases.record_or_correct_outcome(s.person, ref, positional[1].lower(), evaluated,
+                                                                  details)
+    if previous is None:
+        await s.done("record_outcome", case)
+    else:  # "kompletterat" when the outcome stays and only details were added (the template tells them apart)
+        await s.done("correct_outcome", case, previous=previous.value)
     if case.outcome is not None:
         for key in outcome_details.missing(case.outcome, evaluated, details, case):
             s.say(s.text("outcome_missing", field=key, ref=case.ref))
