@@ -137,11 +137,12 @@ class Renderer:
         accepted = {k: v for k, v in ctx.items() if fn.catch_kwargs or k in fn.arguments}
         return str(fn(**accepted)).strip()
 
-    def refusal(self, exc: Refusal) -> str:
+    def refusal(self, exc: Refusal, *, channel: str | None = None) -> str:
         """The Swedish explanation of a refusal. Values the user typed are repeated through the `eko` filter;
-        as a backstop no parameter can carry an identity number into the text."""
+        as a backstop no parameter can carry an identity number into the text. `channel` "console": a refusal
+        that points elsewhere names the console's command; otherwise the chat's own way (a message's button)."""
         params = _masked_params(exc.params, self.today())
-        return self.macro("refusals", exc.code, **params, near=self.near(exc.code, params))
+        return self.macro("refusals", exc.code, **params, near=self.near(exc.code, params), channel=channel)
 
     def field_errors(self, exc: FieldError, *, channel: str | None = None) -> dict[str, str]:
         """{field: Swedish message} for a rejected form (values the user typed: as in `refusal`). `channel`

@@ -101,7 +101,9 @@ async def test_the_samverkansniva_records_its_decision_in_a_modal(bot: SlackBot,
     assert ("samverkan_decide_open", "1") in action_ids(told.params["blocks"])
     # someone who is not a contact or coordinator of the group: not found, and no modal
     await bot.click(LINNEA, "samverkan_decide_open", "1", trigger_id="trig-linnea")
-    await bot.ephemeral(LINNEA, "Hittar ingen fråga på samverkansnivå med nummer 1")
+    refused = await bot.ephemeral(LINNEA, "Hittar ingen fråga på samverkansnivå med nummer 1")
+    assert "/samverkansfrågor" not in str(refused.params["text"])  # the console's command: not Slack's way
+    assert "knappen" in str(refused.params["text"])
     await bot.click(JONAS, "samverkan_decide_open", "1", trigger_id="trig-jonas")
     view = await bot.opened_view("samverkan_decide")
     assert view["private_metadata"] == "1" and "Socialtjänstens uppdrag" not in str(view)  # no free text

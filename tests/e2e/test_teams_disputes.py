@@ -88,6 +88,7 @@ async def test_the_samverkansniva_records_its_decision_on_a_card(bot: TeamsBot, 
     # someone outside the group: not found, no form
     refused = (await bot.act("maria.sand", "samverkan_decide", {"ref": ref, "item": matter_id, "card": "m0"})).card
     assert f"Hittar ingen fråga på samverkansnivå med nummer {matter_id}" in card_text(refused)
+    assert "/samverkansfrågor" not in card_text(refused)  # the console's command: not Teams' way
     form = (await bot.act("jonas.sjo", "samverkan_decide", {"ref": ref, "item": matter_id, "card": "m1"})).card
     assert "Samverkansnivåns beslut" in str(form) and "Socialtjänstens uppdrag" not in str(form)
     assert [a["verb"] for a in actions_of(form)] == ["samverkan_decide"]

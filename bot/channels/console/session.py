@@ -102,7 +102,7 @@ class ConsoleSession:
             self.say("\n".join(messages.values()))
         except Refusal as exc:
             exc = await access.masked(self.core.db, self.core.cases.load, self.core.directory, self.person, exc)
-            self.say(self.core.renderer.refusal(exc))
+            self.say(self.core.renderer.refusal(exc, channel="console"))
         except StoreFull:  # nothing was stored; the store told the operator (bot/store/space.py)
             self.say(self.core.renderer.render("store_full", ref=None))
             return
