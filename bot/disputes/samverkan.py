@@ -100,6 +100,7 @@ class SamverkanService:
                         dedupe_key=f"samverkan:{matter_id}:{pid}", matter_id=matter_id, group=group.name,
                         ref=case.ref, kind=item.kind.value, since=item.since, actor=actor_id,
                         units=parties(case), offers=(decide_offer(case.ref, matter_id),),
+                        sees_case=level(case, pid, self.directory) is not Level.NONE,
                     )
             row = await store.get(tx, matter_id)
         assert row is not None

@@ -51,7 +51,9 @@ class Message:
     offers: tuple[Offer, ...] = ()
     case_ref: str | None = None
     note: str | None = None  # a closing hint in small print (context), no free text
-    extra: dict[str, Any] = field(default_factory=dict)  # channel-neutral data for special layouts (lists)
+    # channel-neutral data for special layouts (lists); "case_hidden": the recipient may not see the case the
+    # message is about, so no channel offers to open it
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def without_free_text(self) -> Message:
         """The same message with every user-typed line left out (for e-mail, and after an erasure)."""

@@ -9,6 +9,7 @@ now; the e-mails offer these links where Slack would show the button.
 from __future__ import annotations
 
 import io
+import json
 import re
 from datetime import date, timedelta
 
@@ -16,13 +17,18 @@ import aiohttp
 
 from bot import audit
 from bot.brister.models import BristForm
+from bot.cases import visibility
 from bot.cases.models import CaseState, CloseReason
+from bot.cases.visibility import Level
 from bot.channels.console import ConsoleSession
+from bot.channels.graph.mail import render_mail
+from bot.channels.graph.templates import GraphTemplates
+from bot.messages.model import Message
 from bot.store import reads as reads_store
 from tests.conftest import local
 from tests.e2e.test_graph import BRIEF, Running, running  # noqa: F401  (the fixture)
 from tests.e2e.test_graph_link_forms import links_in
-from tests.timekit import advance, form
+from tests.timekit import advance, form, outbox_rows
 
 
 async def test_waiting_extending_holding_now_and_reopening_by_links(running: Running) -> None:  # noqa: F811
@@ -349,6 +355,12 @@ async def test_the_samverkansniva_decision_recorded_from_a_link(running: Running
     await r.core.disputes.take_to_samverkan("sara.holm", item)
     [(matter, _)] = await r.core.disputes.samverkan.matters("jonas.sjo")
     now = r.clock.now()
+    # the contact may not see the case: the matter's e-mail links the decision, not "Visa ärendet" (a dead end)
+    assert visibility.level(await r.core.cases.get(case.ref), "jonas.sjo", r.core.directory) is Level.NONE
+    [row] = [m for m in await outbox_rows(r.core, "samverkan_matter") if m["recipient_id"] == "jonas.sjo"]
+    mail = render_mail(Message.from_json(json.loads(row["message"])), GraphTemplates(r.core.renderer),
+                       lambda offer: f"{r.base_url}/a/{offer.action}")
+    assert "Registrera beslut" in mail.html and "Visa ärendet" not in mail.html and "Visa ärendet" not in mail.text
     decide = signer.url("jonas.sjo", "samverkan_decide", case.ref, matter.id, now)
 
     async def audited() -> int:

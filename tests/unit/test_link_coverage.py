@@ -85,4 +85,10 @@ def test_the_samverkan_matter_mailed_to_a_group_contact_carries_the_decision_lin
     mail = render_mail(matter, GraphTemplates(core.renderer), link)
     assert ">Registrera beslut<" in mail.html and "Registrera beslut" in mail.text
     assert ("samverkan_decide", "GFI-2026-0001", 3) in [(o.action, o.ref, o.item) for o in made]
+    assert ("open", "GFI-2026-0001") in [(o.action, o.ref) for o in made]  # a contact who may see the case
+    made.clear()
+    hidden = Message("samverkan_matter", "Fråga", offers=(decide_offer("GFI-2026-0001", 3),), case_ref="GFI-2026-0001",
+                     extra={"case_hidden": "ja"})
+    mail = render_mail(hidden, GraphTemplates(core.renderer), link)
+    assert "Visa ärendet" not in mail.html and [o.action for o in made] == ["samverkan_decide"]
     assert "samverkan_decide" in links.ACTIONS

@@ -78,7 +78,8 @@ def render_mail(message: Message, templates: GraphTemplates, link: LinkMaker) ->
     safe = message.without_free_text()
     links = []
     shown = list(safe.offers)
-    if safe.case_ref and not any(o.action == "open" for o in shown):  # the case, as far as the person may see it
+    # the case, as far as the person may see it; not to one who may not see it at all (a samverkansgrupp's contact)
+    if safe.case_ref and "case_hidden" not in safe.extra and not any(o.action == "open" for o in shown):
         shown.append(Offer("open", safe.case_ref))
     several = len({o.ref for o in shown if o.ref}) > 1  # e.g. the queue: each link says which case it is for
     for offer in shown:
