@@ -1,7 +1,8 @@
 """Free-text fields: one table of maximum lengths, one function every text input goes through.
 
 `clean_fields` is the single place where user-typed text is accepted by the service: it checks the type,
-treats whitespace/zero-width-only text as empty, bounds the length, runs the identity-number guard
+treats whitespace/zero-width-only text as empty, bounds the length (first: a text over the limit is refused
+unread, so a 100,000-character paste costs no scan), runs the identity-number guard
 (`bot.privacy`) and refuses bidi controls (`bot.folding.BIDI_CONTROLS`: they make the text shown differ from
 the text stored, so a number can be stored reversed and shown whole). A field added later needs a row in
 `MAX_LENGTH` (an unknown key is a programming error).
@@ -79,6 +80,10 @@ def _clean_one(field: str, value: object, today: date, errors: ErrorMap) -> str:
     else:
         errors[field] = ("wrong_type", {"field": field})
         return ""
+    limit = MAX_LENGTH[field]
+    if len(text) > limit:  # refused before the guards below read it: their work grows with the text, the limit's not
+        errors[field] = ("too_long", {"field": field, "max": limit})
+        return ""  # unread: not handed on
     try:
         check_free_text(field, text, today)
     except IdentityNumberFound as exc:
@@ -90,9 +95,6 @@ def _clean_one(field: str, value: object, today: date, errors: ErrorMap) -> str:
         log.warning("bidi control rejected", extra={"event": "privacy.bidi_rejected", "field": field})
         errors[field] = ("bidi_control", {"field": field})
         return ""
-    limit = MAX_LENGTH[field]
-    if len(text) > limit:
-        errors[field] = ("too_long", {"field": field, "max": limit})
     return text
 
 
