@@ -3,8 +3,9 @@
 Everything that picks a person to alert or to hand a queue to (the ladder's rungs, the distribution slots,
 the coordinators at the top) asks here. A person is away when the directory marks them `absent` or when an
 absence registered in the bot covers the local date; an away person's stand-in (if named for the period, and
-present) answers for them. This module imports no directory at run time, so the directory can use it; it is
-a module of its own, outside the bot.absence package (which registers absences), so no import cycle arises.
+present) answers for them. This module imports no directory (it names what it reads of one as a Protocol), so
+the directory can use it; it is a module of its own, outside the bot.absence package (which registers absences),
+so no import cycle arises.
 """
 
 from __future__ import annotations
@@ -12,11 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
-
-if TYPE_CHECKING:
-    from bot.directory import Directory
 
 
 @dataclass(frozen=True)
@@ -86,6 +84,22 @@ class AbsenceBook:
 
     def all(self) -> list[Absence]:
         return sorted((a for items in self._by_person.values() for a in items), key=lambda a: (a.start, a.id))
+
+
+class Marked(Protocol):
+    """A person as presence reads them: whether the directory marks them away."""
+
+    @property
+    def absent(self) -> bool: ...
+
+
+class Directory(Protocol):
+    """What presence reads of the directory (`bot.directory.Directory` is one): its people's `absent` marks and
+    the absences registered in the bot. Named here, so this module imports no directory, not even for its types."""
+
+    @property
+    def absences(self) -> AbsenceBook: ...
+    def person(self, person_id: str) -> Marked | None: ...
 
 
 def present(directory: Directory, person_id: str, at: datetime | date | None = None) -> bool:

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from datetime import date, datetime
+from typing import Any, Protocol
 
-from bot.calendar import office_of
+from bot.calendar import BusinessCalendar, office_of
 from bot.cases import offers
 from bot.cases.models import Case, CaseState
 from bot.cases.rules import Action
+from bot.directory import Directory
 from bot.messages.model import Offer
-from bot.outbox import Prepared
+from bot.outbox import Outbox, Prepared
 from bot.store import Tx
 
-if TYPE_CHECKING:
-    from bot.cases.base import CaseEngine
+
+class CaseEngine(Protocol):
+    """What telling people needs of the case engine (`bot.cases.base.CaseEngine` is one): named here, so this
+    module does not import the engine that imports it."""
+
+    @property
+    def directory(self) -> Directory: ...
+    @property
+    def outbox(self) -> Outbox: ...
+    @property
+    def calendar(self) -> BusinessCalendar: ...
+    def today(self) -> date: ...
 
 
 def next_slot_text(service: CaseEngine, unit_id: str, now: datetime) -> str:
