@@ -27,7 +27,7 @@ from bot.errors import FieldError, Refusal
 from handlers.slack import forms
 from handlers.slack.brist_forms import draft_id, parse_brist, parse_brist_text, report_ref
 from handlers.slack.common import bind, unknown_user_text
-from handlers.slack.modals import Clicker, clicked, show_done, submit_once, submitter
+from handlers.slack.modals import Clicker, Modal, clicked, open_after_rule, show_done, submit_once, submitter
 
 log = logging.getLogger("handlers.brister")
 
@@ -196,19 +196,15 @@ TEXT_FIELDS = {"measures": "atgarder", "dialogue": "dialog"}
 async def open_text_form(ctx: SlackContext, ack: Any, body: dict[str, Any], action: dict[str, Any],
                          client: AsyncWebClient) -> None:
     """Registrera åtgärder / Registrera dialogen: the modal, prefilled with what is recorded already."""
-    await ack()
-    who = await clicked(ctx, body, client)
-    if who is None:
-        return
     what = TEXT_FORMS[str(action.get("action_id"))]
-    try:
+
+    async def build(who: Clicker) -> Modal:
         ref = _report_ref(action)
         report = await service(ctx).get(who.person_id, ref)
         authorize(TEXT_RULES[what], report, who.person_id, ctx.core.directory)
-    except Refusal as exc:
-        await who.refuse(exc)
-        return
-    await who.open(render_view(ctx.core.renderer, "slack_brist_text", report=report, what=what), ref=ref)
+        return render_view(ctx.core.renderer, "slack_brist_text", report=report, what=what), ref
+
+    await open_after_rule(ctx, ack, body, client, build)
 
 
 async def submit_text(ctx: SlackContext, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -249,18 +245,13 @@ async def close_report(ctx: SlackContext, ack: Any, body: dict[str, Any], action
 async def open_report(ctx: SlackContext, ack: Any, body: dict[str, Any], action: dict[str, Any],
                       client: AsyncWebClient) -> None:
     """Visa rapporten: the report as it stands, in a modal (or a refusal)."""
-    await ack()
-    who = await clicked(ctx, body, client)
-    if who is None:
-        return
-    try:
+    async def build(who: Clicker) -> Modal:
         ref = _report_ref(action)
         report = await service(ctx).get(who.person_id, ref)
-    except Refusal as exc:
-        await who.refuse(exc)
-        return
-    text = ctx.core.renderer.macro("brister", "report_text", r=report)
-    await who.open(render_view(ctx.core.renderer, "slack_info", text=text), ref=ref)
+        text = ctx.core.renderer.macro("brister", "report_text", r=report)
+        return render_view(ctx.core.renderer, "slack_info", text=text), ref
+
+    await open_after_rule(ctx, ack, body, client, build)
 
 
 def register(app: AsyncApp, ctx: SlackContext) -> None:

@@ -1,7 +1,7 @@
 """The two shapes the Slack listeners of samverkan, statistics and brister share, once:
 
 - a click: ack, find who clicked (telling someone the directory does not know whom to contact), ask the rule,
-  then open a modal or answer only the clicker (`clicked`, `Clicker`);
+  then open a modal or answer only the clicker (`clicked`, `Clicker`, `open_after_rule`);
 - a submission: once per submitted form (a double submission is acked and does nothing), the form's own
   errors and the service's refusals back on the form's fields, the receipt in place of the form (`submit_once`,
   `show_done`).
@@ -65,6 +65,25 @@ async def clicked(ctx: SlackContext, body: dict[str, Any], client: AsyncWebClien
             await reply(ctx, client, user_id=user_id, text=unknown_user_text(ctx), **where(body))
         return None
     return Clicker(ctx, client, body, user_id, person_id)
+
+
+Modal = tuple[dict[str, Any], str | None]  # the view to open, and the case or report it is about (for the log)
+
+
+async def open_after_rule(ctx: SlackContext, ack: Any, body: dict[str, Any], client: AsyncWebClient,
+                          build: Callable[[Clicker], Awaitable[Modal]]) -> None:
+    """A button that opens a modal: ack, find the clicker, then `build` asks the rule and renders the view (a
+    Refusal it raises is told to the clicker only, and no modal opens)."""
+    await ack()
+    who = await clicked(ctx, body, client)
+    if who is None:
+        return
+    try:
+        view, ref = await build(who)
+    except Refusal as exc:
+        await who.refuse(exc)
+        return
+    await who.open(view, ref=ref)
 
 
 async def submitter(ctx: SlackContext, ack: Any, body: dict[str, Any], field: str) -> str | None:

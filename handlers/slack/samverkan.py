@@ -18,7 +18,7 @@ from bot.forms import parse_one_text
 from bot.messages import actions
 from handlers.slack import forms
 from handlers.slack.common import bind
-from handlers.slack.modals import clicked, show_done, submit_once, submitter
+from handlers.slack.modals import Clicker, Modal, open_after_rule, show_done, submit_once, submitter
 
 log = logging.getLogger("handlers.slack.samverkan")
 
@@ -38,17 +38,11 @@ def _matter(value: object) -> int:
 async def open_decide(ctx: SlackContext, ack: Any, body: dict[str, Any], action: dict[str, Any],
                       client: AsyncWebClient) -> None:
     """*Registrera beslut*: the modal, after the same rule as recording the decision."""
-    await ack()
-    who = await clicked(ctx, body, client)
-    if who is None:
-        return
-    try:
+    async def build(who: Clicker) -> Modal:
         matter, group = await ctx.core.disputes.samverkan.decidable(who.person_id, _matter(action.get("value")))
-    except Refusal as exc:
-        await who.refuse(exc)
-        return
-    await who.open(render_view(ctx.core.renderer, "slack_samverkan_decide", matter=matter, group=group),
-                   ref=matter.case_ref)
+        return render_view(ctx.core.renderer, "slack_samverkan_decide", matter=matter, group=group), matter.case_ref
+
+    await open_after_rule(ctx, ack, body, client, build)
 
 
 async def submit_decide(ctx: SlackContext, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
