@@ -70,9 +70,8 @@ async def test_submission_by_someone_not_yet_matched_asks_slack_after_the_ack(bo
 
 # --- a slow service -------------------------------------------------------------------------------------------
 
-async def test_slow_request_acks_in_time_and_reports_the_outcome_later(
-    bot: SlackBot, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def held(bot: SlackBot, monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """Filing a request waits until the returned event is set: the service cannot answer in time."""
     gate = asyncio.Event()
     original = bot.core.cases.request
 
@@ -81,6 +80,14 @@ async def test_slow_request_acks_in_time_and_reports_the_outcome_later(
         return await original(*args, **kwargs)
 
     monkeypatch.setattr(bot.core.cases, "request", slow_request)
+    return gate
+
+
+async def test_slow_request_acks_in_time_and_reports_the_outcome_later(
+    bot: SlackBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = held(bot, monkeypatch)
+
     monkeypatch.setattr(bot.ctx, "ack_budget", 0.0)  # the service cannot answer in time
     reply = await asyncio.wait_for(bot.submit(MARIA, "gfi_request", request_values()), 10)
     answer = reply.json()
@@ -102,17 +109,11 @@ async def test_slow_request_acks_in_time_and_reports_the_outcome_later(
 async def test_a_late_request_whose_form_cannot_be_kept_says_to_send_it_again(
     bot: SlackBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    gate = asyncio.Event()
-    original = bot.core.cases.request
-
-    async def slow_request(*args: Any, **kwargs: Any) -> Any:
-        await gate.wait()
-        return await original(*args, **kwargs)
+    gate = held(bot, monkeypatch)
 
     async def broken_keep(*args: Any, **kwargs: Any) -> None:
         raise OSError("the store cannot be written")
 
-    monkeypatch.setattr(bot.core.cases, "request", slow_request)
     monkeypatch.setattr(intake, "keep", broken_keep)
     monkeypatch.setattr(bot.ctx, "ack_budget", 0.0)
     try:
@@ -131,20 +132,13 @@ async def test_the_ack_budget_counts_from_the_requests_arrival(
     """A submission that waited for its turn (a busy event loop) has less of Slack's three seconds left: Bolt
     answers 404 three seconds after the arrival, whatever the listener still waits for. Here it arrived long
     ago: it is answered at once that the request is being registered, and the case follows."""
-    gate = asyncio.Event()
-    original = bot.core.cases.request
-
-    async def slow_request(*args: Any, **kwargs: Any) -> Any:
-        await gate.wait()
-        return await original(*args, **kwargs)
-
+    gate = held(bot, monkeypatch)
     stamped: list[float | None] = []
 
     def long_ago() -> float:
         stamped.append(deadlines._ARRIVED.get(None))  # what the HTTP middleware stamped, seen by the listener
         return asyncio.get_running_loop().time() - 100.0
 
-    monkeypatch.setattr(bot.core.cases, "request", slow_request)
     monkeypatch.setattr(bot.ctx, "ack_budget", 60.0)  # counted from the arrival, 100 s ago: nothing left
     monkeypatch.setattr(common, "arrived_at", long_ago)
     try:
