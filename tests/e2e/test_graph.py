@@ -62,6 +62,12 @@ class Running:
     base_url: str
     clock: FrozenClock
 
+    @property
+    def signer(self) -> LinkSigner:
+        """The channel's link signer (the fixture always configures one)."""
+        assert self.channel.signer is not None
+        return self.channel.signer
+
     async def tick(self) -> None:
         await self.core.tick()
 
@@ -310,8 +316,7 @@ async def test_an_email_person_is_notified_without_free_text_and_acts_by_link(ru
 async def test_expired_tampered_and_foreign_links_change_nothing(running: Running) -> None:
     case = await running.core.cases.request("maria.sand", form())
     await running.core.cases.assign("fatima.ali", case.ref, ["sofia.grahn"])
-    signer = running.channel.signer
-    assert signer is not None
+    signer = running.signer
     now = running.clock.now()
     valid = signer.url("sofia.grahn", "acknowledge", case.ref, None, now)
     body, _, mac = valid.rpartition("/a/")[2].partition(".")
@@ -346,8 +351,7 @@ async def test_a_flood_of_bad_links_is_rate_limited_and_audited_in_aggregate(
     monkeypatch.setattr(edge, "AUDITED", 5)
     case = await running.core.cases.request("maria.sand", form())
     await running.core.cases.assign("fatima.ali", case.ref, ["sofia.grahn"])
-    signer = running.channel.signer
-    assert signer is not None
+    signer = running.signer
     valid = signer.url("sofia.grahn", "acknowledge", case.ref, None, running.clock.now())
     statuses = []
     async with aiohttp.ClientSession() as http:
@@ -429,8 +433,7 @@ async def test_a_link_page_offers_only_what_may_be_done_now(running: Running) ->
     that does not exist."""
     case = await running.core.cases.request("maria.sand", form())
     await running.core.cases.assign("fatima.ali", case.ref, ["sofia.grahn"])
-    signer = running.channel.signer
-    assert signer is not None
+    signer = running.signer
     now = running.clock.now()
     ack = signer.url("sofia.grahn", "acknowledge", case.ref, None, now)
     no_follow_up = signer.url("sofia.grahn", "complete_follow_up", case.ref, 7, now)

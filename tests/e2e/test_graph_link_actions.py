@@ -18,7 +18,7 @@ import aiohttp
 from bot import audit
 from bot.brister.models import BristForm
 from bot.cases import visibility
-from bot.cases.models import CaseState, CloseReason
+from bot.cases.models import Case, CaseState, CloseReason
 from bot.cases.visibility import Level
 from bot.channels.console import ConsoleSession
 from bot.channels.graph.mail import render_mail
@@ -33,8 +33,7 @@ from tests.timekit import advance, form, outbox_rows
 
 async def test_waiting_extending_holding_now_and_reopening_by_links(running: Running) -> None:  # noqa: F811
     r = running
-    signer = r.channel.signer
-    assert signer is not None
+    signer = r.signer
     case = await r.core.cases.request("maria.sand", form(brief=BRIEF))
     await r.core.cases.assign("fatima.ali", case.ref, ["sofia.grahn", "linnea.fors"])
     await r.core.cases.acknowledge("linnea.fors", case.ref)
@@ -109,8 +108,7 @@ async def test_the_emails_offer_the_links_where_slack_shows_the_buttons(running:
 
 async def test_the_consent_renewed_withdrawn_for_one_unit_and_withdrawn_by_links(running: Running) -> None:  # noqa: F811
     r = running
-    signer = r.channel.signer
-    assert signer is not None
+    signer = r.signer
     case = await r.core.cases.request("maria.sand", form(consent_scope=["psykiatri"], brief=BRIEF))
     await r.core.cases.assign("fatima.ali", case.ref, ["sofia.grahn"])
     async with aiohttp.ClientSession() as http:
@@ -153,8 +151,7 @@ async def test_the_consent_renewed_withdrawn_for_one_unit_and_withdrawn_by_links
 
 async def test_a_dispute_opened_proposed_and_confirmed_by_links(running: Running) -> None:  # noqa: F811
     r = running
-    signer = r.channel.signer
-    assert signer is not None
+    signer = r.signer
     case = await r.core.cases.request("maria.sand", form(target_unit="psykiatri", brief=BRIEF))
     await r.core.cases.assign("ingrid.vik", case.ref, ["yusuf.kaya"])
     await r.core.cases.acknowledge("yusuf.kaya", case.ref)
@@ -201,8 +198,7 @@ async def test_a_dispute_opened_proposed_and_confirmed_by_links(running: Running
 
 async def test_reassigning_from_the_ladder_and_the_journal_record_by_links(running: Running) -> None:  # noqa: F811
     r = running
-    signer = r.channel.signer
-    assert signer is not None
+    signer = r.signer
     case = await r.core.cases.request("maria.sand", form(brief=BRIEF))
     await r.core.cases.assign("fatima.ali", case.ref, ["linnea.fors"])
     await advance(r.core, r.clock, r.slack, local("2026-11-25T14:00"))  # not acknowledged: the ladder climbs
@@ -236,16 +232,22 @@ async def test_reassigning_from_the_ladder_and_the_journal_record_by_links(runni
             assert resp.status == 404 and BRIEF not in await resp.text()  # outside the case: as for no case
 
 
-async def test_a_question_taken_to_the_samverkansniva_by_link(running: Running) -> None:  # noqa: F811
-    r = running
-    signer = r.channel.signer
-    assert signer is not None
+async def disputed_past_agreement(r: Running) -> tuple[Case, int]:
+    """A case the receiving unit disputes, with no agreement by the next day: the coordinators are alerted. Returns
+    the case and the ladder's dispute item."""
     case = await r.core.cases.request("maria.sand", form(target_unit="psykiatri"))
     await r.core.cases.assign("ingrid.vik", case.ref, ["yusuf.kaya"])
     await r.core.cases.acknowledge("yusuf.kaya", case.ref)
     await r.core.disputes.dispute("yusuf.kaya", case.ref, "Missbruket är det primära")
-    await advance(r.core, r.clock, r.slack, local("2026-11-24T10:30"))  # no agreement: the coordinators are alerted
+    await advance(r.core, r.clock, r.slack, local("2026-11-24T10:30"))
     item = next(h["id"] for h in await r.core.ladder.history(case.ref) if h["kind"] == "dispute")
+    return case, int(item)
+
+
+async def test_a_question_taken_to_the_samverkansniva_by_link(running: Running) -> None:  # noqa: F811
+    r = running
+    signer = r.signer
+    case, item = await disputed_past_agreement(r)
     async with aiohttp.ClientSession() as http:
         async with http.get(signer.url("helena.ros", "to_samverkan", case.ref, item, r.clock.now())) as resp:
             assert resp.status == 409 and "Bara samordnare" in await resp.text()  # a line manager: no button
@@ -267,8 +269,7 @@ async def taken_up(r: Running, ref: str) -> list[dict[str, object]]:
 
 async def test_a_brist_report_worked_from_links(running: Running) -> None:  # noqa: F811
     r = running
-    signer = r.channel.signer
-    assert signer is not None
+    signer = r.signer
     report = await r.core.brister.file("maria.sand", BristForm(units=["soc-norr", "beroende"], causes=["sip"],
                                                                what="SIP-mötet blev aldrig av."))
     now = r.clock.now()
@@ -311,8 +312,7 @@ async def test_the_case_history_reads_as_events_and_leaves_out_the_links_own_row
     """The link page lists the history as events (not the console's columns); neither it nor the console's /visa
     repeats a link's own audit rows (the action's row says it; a refused link stays in the audit log only)."""
     r = running
-    signer = r.channel.signer
-    assert signer is not None
+    signer = r.signer
     case = await r.core.cases.request("maria.sand", form(brief=BRIEF))
     await r.core.cases.assign("fatima.ali", case.ref, ["sofia.grahn"])
     ack = signer.url("sofia.grahn", "acknowledge", case.ref, None, r.clock.now())
@@ -344,14 +344,8 @@ async def test_the_samverkansniva_decision_recorded_from_a_link(running: Running
     decision comes back with the error; someone outside the group gets the page of a case that does not exist;
     a second decision is refused."""
     r = running
-    signer = r.channel.signer
-    assert signer is not None
-    case = await r.core.cases.request("maria.sand", form(target_unit="psykiatri"))
-    await r.core.cases.assign("ingrid.vik", case.ref, ["yusuf.kaya"])
-    await r.core.cases.acknowledge("yusuf.kaya", case.ref)
-    await r.core.disputes.dispute("yusuf.kaya", case.ref, "Missbruket är det primära")
-    await advance(r.core, r.clock, r.slack, local("2026-11-24T10:30"))
-    item = next(h["id"] for h in await r.core.ladder.history(case.ref) if h["kind"] == "dispute")
+    signer = r.signer
+    case, item = await disputed_past_agreement(r)
     await r.core.disputes.take_to_samverkan("sara.holm", item)
     [(matter, _)] = await r.core.disputes.samverkan.matters("jonas.sjo")
     now = r.clock.now()

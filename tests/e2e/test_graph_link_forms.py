@@ -28,8 +28,7 @@ def links_in(page: str) -> dict[str, str]:
 
 async def test_an_email_person_takes_a_case_from_assignment_to_follow_up_by_links(running: Running) -> None:  # noqa: F811
     r = running
-    signer = r.channel.signer
-    assert signer is not None
+    signer = r.signer
     case = await r.core.cases.request("maria.sand", form(brief=BRIEF, contact=CONTACT))
     now = r.clock.now()
     async with aiohttp.ClientSession() as http:
@@ -90,8 +89,7 @@ async def test_an_email_person_takes_a_case_from_assignment_to_follow_up_by_link
 async def test_a_form_is_offered_only_to_who_may_use_it(running: Running) -> None:  # noqa: F811
     """The rule before the form (as Teams' and Slack's): no form for someone who may not, and someone outside the
     case gets the page of a case that does not exist."""
-    signer = running.channel.signer
-    assert signer is not None
+    signer = running.signer
     case = await running.core.cases.request("maria.sand", form())
     now = running.clock.now()
     async with aiohttp.ClientSession() as http:
@@ -106,8 +104,7 @@ async def test_a_form_is_offered_only_to_who_may_use_it(running: Running) -> Non
 
 
 async def test_the_case_is_shown_as_far_as_the_person_may_see_it_and_logged(running: Running) -> None:  # noqa: F811
-    signer = running.channel.signer
-    assert signer is not None
+    signer = running.signer
     case = await running.core.cases.request("maria.sand", form(brief=BRIEF, contact=CONTACT))
     await running.core.cases.assign("fatima.ali", case.ref, ["sofia.grahn"])
     now = running.clock.now()
@@ -134,8 +131,7 @@ async def test_the_case_is_shown_as_far_as_the_person_may_see_it_and_logged(runn
 
 
 async def test_an_expired_link_sends_a_fresh_one_to_the_persons_own_address(running: Running) -> None:  # noqa: F811
-    signer = running.channel.signer
-    assert signer is not None
+    signer = running.signer
     case = await running.core.cases.request("maria.sand", form())
     await running.core.cases.assign("fatima.ali", case.ref, ["sofia.grahn"])
     await running.tick()
@@ -161,8 +157,7 @@ async def test_an_expired_link_sends_a_fresh_one_to_the_persons_own_address(runn
 
 
 async def test_a_distributor_names_who_attends_from_a_link(running: Running) -> None:  # noqa: F811
-    signer = running.channel.signer
-    assert signer is not None
+    signer = running.signer
     scope = ["soc-norr", "beroende", "psykiatri"]
     case = await running.core.cases.request("maria.sand", form(consent_scope=scope))
     await running.core.cases.assign("fatima.ali", case.ref, ["linnea.fors"])
@@ -182,8 +177,7 @@ async def test_a_distributor_names_who_attends_from_a_link(running: Running) -> 
 
 
 async def test_a_no_show_and_closing_from_links(running: Running) -> None:  # noqa: F811
-    signer = running.channel.signer
-    assert signer is not None
+    signer = running.signer
     ref = await booked(running)
     async with aiohttp.ClientSession() as http:
         no_show = signer.url("sofia.grahn", "no_show", ref, None, running.clock.now())
@@ -209,8 +203,7 @@ async def test_a_no_show_and_closing_from_links(running: Running) -> None:  # no
 
 
 async def test_a_proposed_follow_up_is_declined_from_a_link(running: Running) -> None:  # noqa: F811
-    signer = running.channel.signer
-    assert signer is not None
+    signer = running.signer
     ref = await booked(running, at="2026-11-24T13:00")
     running.clock.advance(timedelta(days=2))
     await running.core.cases.record_outcome("linnea.fors", ref, "kartlaggning", True)

@@ -124,8 +124,7 @@ async def test_link_pages_in_chromium_without_javascript(running: Running, brows
 
 
 async def pages(r: Running, visit: Visit, size: str) -> None:
-    signer = r.channel.signer
-    assert signer is not None
+    signer = r.signer
     page, now = visit.page, r.clock.now()
     ref = await assigned_to_sofia(r)
     link = signer.url("sofia.grahn", "acknowledge", ref, None, now)
@@ -273,8 +272,7 @@ async def post_by(visit: Visit, button: str) -> int:
 
 
 async def more_pages(r: Running, visit: Visit) -> None:
-    signer = r.channel.signer
-    assert signer is not None
+    signer = r.signer
     page, now = visit.page, r.clock.now()
     ref = await assigned_to_sofia(r)
     await r.core.cases.acknowledge("sofia.grahn", ref)
