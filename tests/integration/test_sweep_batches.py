@@ -4,12 +4,14 @@ even when a sweep is interrupted and repeated, runs beside another, or meets an 
 from __future__ import annotations
 
 import threading
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
 import bot.outbox
 from bot import fires
+from bot.cases.models import Case
 from bot.clock import FrozenClock
 from bot.core import Core
 from bot.ladder import climb as climbing
@@ -56,6 +58,31 @@ async def clone_assigned_cases(core: Core, count: int) -> None:
                 await insert("awaiting", {**row, "case_id": case_id, "case_ref": ref})
 
 
+async def due_cases(core: Core, clock: FrozenClock, count: int) -> Case:
+    """`count` assigned cases (the first filed as usual, the rest cloned), each acknowledgement due, and the clock
+    past it (Tue 24 Nov 10:30): a sweep alerts the distributor of each. Returns the first."""
+    first = await assigned_case(core)  # acknowledgement due Tue 24 Nov 10:00
+    await clone_assigned_cases(core, count - 1)
+    clock.set(local("2026-11-24T10:30"))
+    return first
+
+
+def before_first_apply(monkeypatch: pytest.MonkeyPatch, meanwhile: Callable[[], Awaitable[object]]) -> None:
+    """A batch is planned, and before its first apply `meanwhile` runs (once): something another transaction
+    does between the sweep's read and its write."""
+    apply = scheduled._apply
+    ran = False
+
+    async def first_meanwhile(*args: Any, **kwargs: Any) -> None:
+        nonlocal ran
+        if not ran:
+            ran = True
+            await meanwhile()
+        await apply(*args, **kwargs)
+
+    monkeypatch.setattr(scheduled, "_apply", first_meanwhile)
+
+
 async def escalations_per_case(core: Core) -> dict[str, int]:
     async with core.db.transaction() as tx:
         rows = await tx.fetchall("SELECT case_ref, COUNT(*) AS n FROM outbox WHERE template = 'escalation' "
@@ -64,9 +91,7 @@ async def escalations_per_case(core: Core) -> dict[str, int]:
 
 
 async def test_many_due_items_fire_once_each_across_batches(core: Core, clock: FrozenClock) -> None:
-    await assigned_case(core)  # acknowledgement due Tue 24 Nov 10:00
-    await clone_assigned_cases(core, ITEMS - 1)
-    clock.set(local("2026-11-24T10:30"))  # every acknowledgement is due: the distributor is alerted
+    await due_cases(core, clock, ITEMS)  # every acknowledgement is due: the distributor is alerted
     assert await sweep_due(core) == ITEMS
     assert await sweep_due(core) == 0  # repeated: nothing more
     sent = await escalations_per_case(core)
@@ -82,9 +107,7 @@ async def test_many_due_items_fire_once_each_across_batches(core: Core, clock: F
 async def test_a_sweep_stopped_between_batches_loses_nothing_and_repeats_nothing(
     core: Core, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await assigned_case(core)
-    await clone_assigned_cases(core, 3 * BATCH - 1)
-    clock.set(local("2026-11-24T10:30"))
+    await due_cases(core, clock, 3 * BATCH)
     apply = fires.apply
     calls = 0
 
@@ -109,20 +132,9 @@ async def test_a_sweep_stopped_between_batches_loses_nothing_and_repeats_nothing
 async def test_an_item_answered_after_the_batch_was_read_is_left_alone(
     core: Core, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = await assigned_case(core)
-    await clone_assigned_cases(core, 9)
-    clock.set(local("2026-11-24T10:30"))
-    apply = scheduled._apply
-    answered = False
-
-    async def answer_first(*args: Any, **kwargs: Any) -> None:
-        nonlocal answered
-        if not answered:  # planned, not yet applied: the assignee acknowledges meanwhile
-            answered = True
-            await core.cases.acknowledge("linnea.fors", first.ref)
-        await apply(*args, **kwargs)
-
-    monkeypatch.setattr(scheduled, "_apply", answer_first)
+    first = await due_cases(core, clock, 10)
+    # planned, not yet applied: the assignee acknowledges meanwhile
+    before_first_apply(monkeypatch, lambda: core.cases.acknowledge("linnea.fors", first.ref))
     await sweep_due(core)
     sent = await escalations_per_case(core)
     assert first.ref not in sent and len(sent) == 9 and set(sent.values()) == {1}
@@ -131,20 +143,8 @@ async def test_an_item_answered_after_the_batch_was_read_is_left_alone(
 async def test_two_sweeps_at_once_fire_each_item_once(
     core: Core, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await assigned_case(core)
-    await clone_assigned_cases(core, 2 * BATCH - 1)
-    clock.set(local("2026-11-24T10:30"))
-    apply = scheduled._apply
-    inner = False
-
-    async def another_sweep_first(*args: Any, **kwargs: Any) -> None:
-        nonlocal inner
-        if not inner:  # planned, not yet applied: another sweep fires everything meanwhile
-            inner = True
-            await sweep_due(core)
-        await apply(*args, **kwargs)
-
-    monkeypatch.setattr(scheduled, "_apply", another_sweep_first)
+    await due_cases(core, clock, 2 * BATCH)
+    before_first_apply(monkeypatch, lambda: sweep_due(core))  # another sweep fires everything meanwhile
     await sweep_due(core)
     sent = await escalations_per_case(core)
     assert len(sent) == 2 * BATCH and set(sent.values()) == {1}
@@ -156,9 +156,7 @@ async def test_two_sweeps_at_once_fire_each_item_once(
 async def test_a_broken_item_is_postponed_and_the_rest_of_its_batch_fires(
     core: Core, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await assigned_case(core)
-    await clone_assigned_cases(core, 9)
-    clock.set(local("2026-11-24T10:30"))
+    await due_cases(core, clock, 10)
     plan = climbing.plan
     async with core.db.transaction() as tx:
         broken = await tx.scalar("SELECT id FROM awaiting WHERE case_ref = 'GFI-2025-0004'")
@@ -180,9 +178,7 @@ async def test_a_broken_item_is_postponed_and_the_rest_of_its_batch_fires(
 async def test_a_batch_that_fails_is_fired_again_one_item_at_a_time(
     core: Core, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await assigned_case(core)
-    await clone_assigned_cases(core, 9)
-    clock.set(local("2026-11-24T10:30"))
+    await due_cases(core, clock, 10)
     apply = fires.apply
     failed = False
 
@@ -218,9 +214,7 @@ async def test_an_expired_consent_in_the_same_batch_stops_the_climb_of_its_case(
 async def test_nothing_is_rendered_on_a_database_thread(
     core: Core, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await assigned_case(core)
-    await clone_assigned_cases(core, 4)
-    clock.set(local("2026-11-24T10:30"))
+    await due_cases(core, clock, 5)
     threads: list[str] = []
     describe = bot.outbox.describe
 
@@ -240,27 +234,20 @@ async def test_an_item_whose_case_changed_after_the_batch_was_read_is_planned_ag
 ) -> None:
     """Between the plan and the apply the case changed (a withdrawn consent changes who may be told what): its
     item is not applied as planned, but read and planned again from the case as it is, and fires once."""
-    first = await assigned_case(core)
-    await clone_assigned_cases(core, 9)
-    clock.set(local("2026-11-24T10:30"))
-    apply, applied = scheduled._apply, fires.apply
-    changed = False
+    first = await due_cases(core, clock, 10)
+    applied = fires.apply
     live_refs: list[list[str]] = []
 
-    async def change_first(*args: Any, **kwargs: Any) -> None:
-        nonlocal changed
-        if not changed:  # planned, not yet applied: the case changes meanwhile (its item stays open)
-            changed = True
-            async with core.db.transaction() as tx:
-                await tx.execute("UPDATE cases SET version = version + 1 WHERE ref = ?", (first.ref,))
-        await apply(*args, **kwargs)
+    async def change_first() -> None:  # the case changes meanwhile (its item stays open)
+        async with core.db.transaction() as tx:
+            await tx.execute("UPDATE cases SET version = version + 1 WHERE ref = ?", (first.ref,))
 
     async def recorded(*args: Any, **kwargs: Any) -> list[fires.Fire]:
         live = await applied(*args, **kwargs)
         live_refs.append([f.case_ref for f in live])
         return live
 
-    monkeypatch.setattr(scheduled, "_apply", change_first)
+    before_first_apply(monkeypatch, change_first)
     monkeypatch.setattr(fires, "apply", recorded)
     await sweep_due(core)
     assert first.ref not in live_refs[0] and any(first.ref in refs for refs in live_refs[1:])
