@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.clock import FrozenClock
-from tests.fakes.teams import actions_of, card_text
+from tests.fakes.teams import actions_of, card_text, inputs_of
 from tests.fakes.teams_bot import TeamsBot, running_teams
 
 REF = "BRIST-2026-0001"
@@ -32,20 +32,7 @@ def report_values(**over: str) -> dict[str, Any]:
 
 
 def inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Input."):
-                out[node["id"]] = node
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(card)
-    return out
+    return {node["id"]: node for node in inputs_of(card)}
 
 
 async def test_brist_opens_the_report_form_on_a_card(bot: TeamsBot) -> None:

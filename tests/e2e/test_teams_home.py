@@ -20,7 +20,7 @@ from bot.channels.slack.home import home_view
 from bot.clock import FrozenClock
 from bot.home import load_home
 from tests.e2e.test_teams_inbound import request_values
-from tests.fakes.teams import actions_of, card_text
+from tests.fakes.teams import actions_of, card_text, nodes
 from tests.fakes.teams_bot import TeamsBot, running_teams
 
 JONAS = ("29:jonas", "aad-jonas", "jonas.sjo@rsv.example.se")  # a coordinator, on Slack in the directory
@@ -54,22 +54,9 @@ async def home(bot: TeamsBot, who: str) -> dict[str, Any]:
 
 def dialogs_of(card: dict[str, Any]) -> list[str]:
     """The dialogs a card's buttons open (Action.Submit with task/fetch)."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            data = node.get("data")
-            if node.get("type") == "Action.Submit" and isinstance(data, dict) \
-                    and (data.get("msteams") or {}).get("type") == "task/fetch":
-                found.append(str(data.get("dialog")))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(card)
-    return found
+    return [str(node["data"].get("dialog")) for node in nodes(card)
+            if node.get("type") == "Action.Submit" and isinstance(node.get("data"), dict)
+            and (node["data"].get("msteams") or {}).get("type") == "task/fetch"]
 
 
 def slack_text(view: dict[str, Any]) -> str:

@@ -18,6 +18,7 @@ from tests.fakes.teams import (
     KeyIssuer,
     actions_of,
     card_text,
+    inputs_of,
 )
 from tests.fakes.teams_bot import STRANGER, TeamsBot, running_teams
 
@@ -133,30 +134,13 @@ async def test_unknown_user_is_told_whom_to_contact(bot: TeamsBot) -> None:
 async def test_gfi_answers_with_the_request_form_and_remembers_the_chat(bot: TeamsBot) -> None:
     await bot.say("maria.sand", "gfi")
     form = bot.connector.cards(bot.chat("maria.sand"))[-1]
-    inputs = {b["id"]: b for b in _inputs(form)}
+    inputs = {b["id"]: b for b in inputs_of(form)}
     assert {"enhet", "typ", "kort", "kontakt", "samtycke", "avser", "form", "inhamtat", "giltigt"} <= set(inputs)
     assert inputs["kontakt"]["value"]  # prefilled from the directory
     assert [a["verb"] for a in actions_of(form)] == ["request"]
     assert await bot.count("SELECT COUNT(*) FROM teams_references WHERE person_id = 'maria.sand'") == 1
     assert await bot.count("SELECT COUNT(*) FROM teams_identities WHERE person_id = 'maria.sand' "
                            "AND matched_by = 'm365_upn'") == 1
-
-
-def _inputs(card: dict) -> list[dict]:
-    out: list[dict] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Input."):
-                out.append(node)
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(card)
-    return out
 
 
 @pytest.mark.parametrize("values, field, expected", [
@@ -172,7 +156,7 @@ async def test_field_errors_are_shown_on_the_card_and_nothing_is_stored(
     text = card_text(reply.card)
     assert expected in text
     assert [a["verb"] for a in actions_of(reply.card)] == ["request"]  # the form again, values kept
-    kept = {i["id"]: i.get("value") for i in _inputs(reply.card)}
+    kept = {i["id"]: i.get("value") for i in inputs_of(reply.card)}
     assert kept["kontakt"] == "070-123 45 67"
     assert await bot.count("SELECT COUNT(*) FROM cases") == 0
 

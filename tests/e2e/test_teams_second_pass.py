@@ -10,7 +10,7 @@ import pytest
 
 from bot.clock import FrozenClock
 from tests.e2e.test_teams_inbound import request_values
-from tests.fakes.teams import actions_of, card_text
+from tests.fakes.teams import actions_of, card_text, inputs_of
 from tests.fakes.teams_bot import TeamsBot, running_teams
 
 
@@ -23,7 +23,7 @@ async def bot(tmp_path: Path, clock: FrozenClock) -> AsyncIterator[TeamsBot]:
 async def test_the_request_card_requires_the_children_question(bot: TeamsBot) -> None:
     await bot.say("maria.sand", "gfi")
     form = bot.connector.cards(bot.chat("maria.sand"))[-1]
-    barn = next(i for i in _inputs(form) if i["id"] == "barn")
+    barn = next(i for i in inputs_of(form) if i["id"] == "barn")
     assert barn.get("isRequired") is True
     reply = await bot.act("maria.sand", "request", {"card": "c1", **request_values(barn="")})
     assert "Berörs barn" in card_text(reply.card) and "registrerad" not in card_text(reply.card)
@@ -46,7 +46,7 @@ async def test_closing_with_an_open_follow_up_asks_what_becomes_of_it(bot: Teams
     await core.cases.add_follow_up("linnea.fors", ref, "sofia.grahn", bot.clock.now().date().replace(day=28),
                                    "Stämma av")
     form = (await bot.act("linnea.fors", "close", {"ref": ref, "card": "o6"})).card
-    fate = next(i for i in _inputs(form) if i["id"] == "foljupp")
+    fate = next(i for i in inputs_of(form) if i["id"] == "foljupp")
     assert [c["value"] for c in fate["choices"]] == ["avbryt", "overlat"] and fate.get("isRequired") is True
     submit = actions_of(form)[0]["data"]
     reply = await bot.act("linnea.fors", "close", {**submit, "skal": "genomford"})
@@ -61,20 +61,3 @@ async def test_closing_with_an_open_follow_up_asks_what_becomes_of_it(bot: Teams
 
 async def _state(bot: TeamsBot, ref: str) -> str:
     return (await bot.core.cases.get(ref)).state.value
-
-
-def _inputs(card: dict[str, object]) -> list[dict[str, object]]:
-    found: list[dict[str, object]] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Input."):
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(card)
-    return found

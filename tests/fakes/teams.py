@@ -14,6 +14,7 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -132,40 +133,30 @@ class FakeConnector:
         return [a["content"] for c in self.posts(conversation) for a in c.body.get("attachments") or []]
 
 
+def nodes(content: Any) -> Iterator[dict[str, Any]]:
+    """Every object on a card (elements, actions, inputs, their data), each before what it holds, in order."""
+    if isinstance(content, dict):
+        yield content
+        for value in content.values():
+            yield from nodes(value)
+    elif isinstance(content, list):
+        for value in content:
+            yield from nodes(value)
+
+
 def card_text(content: dict[str, Any]) -> str:
     """Every text on a card, for assertions."""
-    out: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key in ("text", "title", "label"):
-                if isinstance(node.get(key), str):
-                    out.append(node[key])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(content)
-    return "\n".join(out)
+    return "\n".join(node[key] for node in nodes(content) for key in ("text", "title", "label")
+                     if isinstance(node.get(key), str))
 
 
 def actions_of(content: dict[str, Any]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
+    return [node for node in nodes(content) if node.get("type") == "Action.Execute"]
 
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Execute":
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
 
-    walk(content)
-    return found
+def inputs_of(content: dict[str, Any]) -> list[dict[str, Any]]:
+    """The card's inputs (Input.*), in order."""
+    return [node for node in nodes(content) if str(node.get("type", "")).startswith("Input.")]
 
 
 class LocalTokenProvider:

@@ -21,7 +21,7 @@ from bot.config import DEFAULT_DIRECTORY
 from bot.directory import load_directory
 from bot.messages.model import Line, Message, Offer
 from bot.rendering import Renderer
-from tests.fakes.teams import actions_of
+from tests.fakes.teams import actions_of, nodes
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -71,25 +71,16 @@ def test_package_is_a_flat_zip_with_both_icons(tmp_path: Path) -> None:
 def check_card(card: dict) -> None:
     assert card["type"] == "AdaptiveCard" and card["version"] == "1.5"
     ids: list[str] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            kind = node.get("type")
-            if kind is not None and kind != "AdaptiveCard":
-                assert kind in ELEMENTS | ACTIONS, kind
-            if kind == "Action.Execute":
-                assert node["verb"] in VERBS and isinstance(node["data"], dict) and node["title"]
-            if isinstance(kind, str) and kind.startswith("Input."):
-                ids.append(node["id"])
-            if kind == "TextBlock":
-                raise AssertionError("TextBlock reads Markdown: use RichTextBlock/TextRun")
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(card)
+    for node in nodes(card):
+        kind = node.get("type")
+        if kind is not None and kind != "AdaptiveCard":
+            assert kind in ELEMENTS | ACTIONS, kind
+        if kind == "Action.Execute":
+            assert node["verb"] in VERBS and isinstance(node["data"], dict) and node["title"]
+        if isinstance(kind, str) and kind.startswith("Input."):
+            ids.append(node["id"])
+        if kind == "TextBlock":
+            raise AssertionError("TextBlock reads Markdown: use RichTextBlock/TextRun")
     assert len(ids) == len(set(ids)), "input ids are unique on a card"
     assert len(json.dumps(card)) < 28_000  # Teams' card size limit
 
