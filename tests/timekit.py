@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from bot.cases.models import Case
@@ -91,3 +93,19 @@ def slack_blocks(row: dict[str, Any]) -> list[dict[str, Any]]:
     from bot.messages.model import Message
 
     return render.fitted_blocks(Message.from_json(json.loads(row["message"])))
+
+
+def describe_threads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the threads the outbox describes (renders) messages on, from now on: the list fills as
+    messages are described."""
+    import bot.outbox
+
+    threads: list[str] = []
+    describe = bot.outbox.describe
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return describe(*args, **kwargs)
+
+    monkeypatch.setattr(bot.outbox, "describe", spy)
+    return threads

@@ -4,18 +4,16 @@ held for the writes alone. What is queued must be exactly what describing inside
 
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
-import bot.outbox
 from bot.cases import messaging, request
 from bot.clock import FrozenClock
 from bot.core import Core
 from tests.conftest import CoreFactory, local
-from tests.timekit import form
+from tests.timekit import describe_threads, form
 
 FORMS: list[dict[str, Any]] = [
     {},
@@ -68,14 +66,7 @@ async def test_the_planned_messages_are_those_described_inside(
 
 
 async def test_nothing_is_rendered_on_the_database_thread(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
-    threads: list[str] = []
-    describe = bot.outbox.describe
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        threads.append(threading.current_thread().name)
-        return describe(*args, **kwargs)
-
-    monkeypatch.setattr(bot.outbox, "describe", spy)
+    threads = describe_threads(monkeypatch)
     case = await core.cases.request("maria.sand", form(urgent=True))
     assert case.ref == "GFI-2026-0001"
     assert len(threads) >= 2

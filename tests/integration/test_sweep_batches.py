@@ -3,13 +3,11 @@ even when a sweep is interrupted and repeated, runs beside another, or meets an 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
-import bot.outbox
 from bot import fires
 from bot.cases.models import Case
 from bot.clock import FrozenClock
@@ -18,7 +16,7 @@ from bot.ladder import climb as climbing
 from bot.ladder import scheduled
 from bot.ladder.scheduled import sweep_due
 from tests.conftest import local
-from tests.timekit import assigned_case
+from tests.timekit import assigned_case, describe_threads
 
 ITEMS = 120
 BATCH = 25  # smaller than the bot's: several batches out of a few cases
@@ -215,14 +213,7 @@ async def test_nothing_is_rendered_on_a_database_thread(
     core: Core, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await due_cases(core, clock, 5)
-    threads: list[str] = []
-    describe = bot.outbox.describe
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        threads.append(threading.current_thread().name)
-        return describe(*args, **kwargs)
-
-    monkeypatch.setattr(bot.outbox, "describe", spy)
+    threads = describe_threads(monkeypatch)
     assert await sweep_due(core) == 5
     assert len(threads) >= 10  # an escalation and the requester's notice per item
     assert not [t for t in threads if t.startswith(("gfi-db", "gfi-pg"))], threads
