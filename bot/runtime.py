@@ -88,6 +88,7 @@ class Background:
         self._active: set[asyncio.Task[object]] = set()
         self._running: set[str] = set()  # the jobs (by name) running now
         self._watch: asyncio.Task[None] | None = None
+        self._stale_forms = intake.StaleForms()
         source = core.directory.source
         self.watcher = DirectoryWatcher(core.directory, source, core.shared_directory) if source is not None else None
         if self.watcher is not None:
@@ -167,7 +168,7 @@ class Background:
 
     async def _sweep(self) -> None:
         await self.core.tick()
-        await intake.replay_stale(self.core)  # forms an instance that died had answered "registreras" for
+        await self._stale_forms.look(self.core)  # forms a dead instance answered "registreras" for (PostgreSQL)
         if self.on_tick is not None:
             self.on_tick()
 

@@ -83,3 +83,41 @@ async def test_a_job_that_outlasts_its_interval_skips_the_next_tick_quietly(
     await first
     await job()  # once it ended, the job runs again
     assert runs == [1, 1]
+
+
+
+async def test_the_sweep_looks_for_forms_left_behind_only_on_postgresql_and_once_a_minute(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite the one process files what it kept at its next start: its sweep does not read the intake. On
+    PostgreSQL the leader looks for forms a dead instance left behind at most once per LOOK_EVERY (issue #21)."""
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from bot import intake
+
+    looked: list[object] = []
+
+    async def replay_stale(c: object) -> int:
+        looked.append(c)
+        return 0
+
+    monkeypatch.setattr(intake, "replay_stale", replay_stale)
+    bg = Background(core)
+    for _ in range(3):
+        await bg._sweep()
+    assert len(looked) == (1 if core.db.engine == "postgresql" else 0)
+
+    looked.clear()
+    clock = core.clock
+    other = SimpleNamespace(db=SimpleNamespace(engine="postgresql"), clock=clock)
+    forms = intake.StaleForms()
+    await forms.look(other)  # type: ignore[arg-type]
+    await forms.look(other)  # type: ignore[arg-type]
+    assert looked == [other]  # the second sweep, within the minute, does not look
+    clock.advance(intake.LOOK_EVERY + timedelta(seconds=1))  # type: ignore[attr-defined]
+    await forms.look(other)  # type: ignore[arg-type]
+    assert len(looked) == 2
+    clock.advance(-timedelta(hours=1))  # type: ignore[attr-defined]
+    await forms.look(other)  # type: ignore[arg-type]
+    assert len(looked) == 3  # a clock that went back looks at once, not an hour later
