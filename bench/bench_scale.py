@@ -48,6 +48,7 @@ from bot.core import Core, open_core
 from bot.distribution.scheduled import run_distribution
 from bot.ladder.scheduled import sweep_due
 from bot.outbox import OutboxMessage
+from bot.store import group as group_module
 from bot.store import unit as db_module
 from bot.store.db import Database, Tx
 
@@ -133,6 +134,26 @@ class DbTimer:
                     timer.transactions += 1
 
         db_module._unit = unit  # type: ignore[assignment]
+
+        # A write unit goes through the group queue (`Store.run`, bot/store/group.py): one call on the thread
+        # too, timed whole the same way (BEGIN, the statements, the COMMIT).
+        original_apply = group_module.apply
+        self._patched.append((group_module, "apply", original_apply))
+
+        def apply(*args: Any) -> Any:
+            t0 = time.perf_counter()
+            timer._in_unit.flag = True
+            try:
+                return original_apply(*args)
+            finally:
+                timer._in_unit.flag = False
+                if timer.on:
+                    elapsed = time.perf_counter() - t0
+                    timer.db_seconds += elapsed
+                    timer.longest_tx = max(timer.longest_tx, elapsed)
+                    timer.transactions += 1
+
+        group_module.apply = apply  # type: ignore[assignment]
 
     def _timed(self, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         timer = self

@@ -1,0 +1,195 @@
+"""Where a sweep's database time goes: each statement of a sweep of 10³ due items, with its count, total and
+longest time, and the plans of the sweep's reads (EXPLAIN QUERY PLAN on SQLite, EXPLAIN ANALYZE on PostgreSQL).
+
+Run:  PYTHONPATH=. .venv/bin/python bench/sweep_profile.py [--cases 100000] [--engine sqlite|postgresql]
+
+Builds the same store as `bench/bench_scale.py` (and removes it afterwards). The statements are timed where
+they run, on the connection's thread; on PostgreSQL a statement whose answer nobody reads is sent without
+waiting (pipeline mode), so its time shows under the next statement that is read, or the COMMIT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bench.bench_scale import WARM_UP, DbTimer, _make_due, _Raw, build, to_postgres
+from bot.ladder.scheduled import sweep_due
+from bot.store import group as group_module
+from bot.store import tx as tx_module
+from bot.store import unit as unit_module
+
+UTC = ZoneInfo("UTC")
+
+
+def _key(sql: str) -> str:
+    """A statement as one line, its VALUES and IN lists folded: the same statement of any batch size."""
+    sql = " ".join(sql.split())
+    sql = re.sub(r"\((\?, )*\?\)(, \((\?, )*\?\))+", "(…)…", sql)
+    sql = re.sub(r"IN \((\?, ?)*\?\)", "IN (…)", sql)
+    return sql[:110]
+
+
+@dataclass
+class Statements:
+    """Time per statement (by `_key`) while `on`."""
+
+    on: bool = False
+    times: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, sql: str, took: float) -> None:
+        if self.on:
+            self.times.setdefault(_key(sql), []).append(took)
+
+    @contextmanager
+    def installed(self, engine: str) -> Iterator[None]:
+        patched: list[tuple[Any, str, Any]] = []
+
+        def wrap(owner: Any, name: str, sql_at: int) -> None:
+            original = getattr(owner, name)
+            patched.append((owner, name, original))
+            timer = self
+
+            def timed(*args: Any) -> Any:
+                t0 = time.perf_counter()
+                try:
+                    return original(*args)
+                finally:
+                    timer.add(str(args[sql_at]), time.perf_counter() - t0)
+
+            setattr(owner, name, timed)
+
+        wrap(tx_module, "_run", 1)  # SQLite's Tx._run and _write: (conn, sql, params, want)
+        wrap(tx_module.Tx, "_many", 1)
+        if engine == "postgresql":
+            from bot.store.postgres import PgTx
+
+            for name in ("_run", "_write", "_many"):
+                wrap(PgTx, name, 1)
+        original_unit = unit_module._unit
+        patched.append((unit_module, "_unit", original_unit))
+        timer = self
+
+        def unit(conn: Any, tx_type: Any, begin: str, end: str, work: Any) -> Any:
+            # BEGIN and the COMMIT/ROLLBACK (and the unit's Python work between statements) as their own lines
+            t0 = time.perf_counter()
+            try:
+                return original_unit(conn, tx_type, begin, end, work)
+            finally:
+                timer.add(f"(read unit whole: {begin} … {end})", time.perf_counter() - t0)
+
+        unit_module._unit = unit  # type: ignore[assignment]
+        original_apply = group_module.apply
+        patched.append((group_module, "apply", original_apply))
+
+        def apply(conn: Any, tx_type: Any, begin: str, queued: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return original_apply(conn, tx_type, begin, queued)
+            finally:
+                timer.add(f"(write unit whole: {begin} … COMMIT)", time.perf_counter() - t0)
+
+        group_module.apply = apply  # type: ignore[assignment]
+        try:
+            yield
+        finally:
+            for owner, name, original in reversed(patched):
+                setattr(owner, name, original)
+
+    def print(self) -> None:
+        rows = sorted(self.times.items(), key=lambda kv: -sum(kv[1]))
+        print(f"{'count':>6} {'total ms':>9} {'max ms':>7}  statement")
+        for sql, ts in rows:
+            print(f"{len(ts):6d} {sum(ts) * 1000:9.2f} {max(ts) * 1000:7.2f}  {sql}")
+
+
+PLANNED_READS = (
+    "SELECT * FROM timers WHERE done_at IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?",
+    "SELECT * FROM awaiting WHERE resolved_at IS NULL AND due_at IS NOT NULL AND due_at <= ? "
+    "ORDER BY due_at, id LIMIT ?",
+)
+
+
+def explain(raw: _Raw, url: str | None, at: str) -> None:
+    """The plans of the sweep's due reads."""
+    for sql in PLANNED_READS:
+        print("\n" + sql)
+        if url is None:
+            import sqlite3
+
+            conn = sqlite3.connect(raw.path)
+            try:
+                for row in conn.execute("EXPLAIN QUERY PLAN " + sql, (at, 100)):
+                    print("   ", row[-1])
+            finally:
+                conn.close()
+        else:
+            import psycopg
+
+            from bot.store.dialects.postgresql import translate
+
+            with psycopg.connect(url, autocommit=True) as pg:
+                for row in pg.execute("EXPLAIN (ANALYZE, BUFFERS) " + translate(sql), (at, 100)):  # type: ignore[arg-type]
+                    print("   ", row[0])
+
+
+async def main(cases: int, engine: str) -> None:
+    with tempfile.TemporaryDirectory(prefix="gfi-sweep-profile-") as tmp:
+        path = Path(tmp) / "scale.sqlite3"
+        core, clock = await build(path, cases)
+        url: str | None = None
+        if engine == "postgresql":
+            core, url = await to_postgres(path, core, clock)
+        raw = _Raw(path, url)
+        stmts = Statements()
+        timer = DbTimer()
+        try:
+            clock.advance(timedelta(minutes=30))
+            await core.tick()
+            _make_due(raw, clock.now(), WARM_UP, WARM_UP)
+            t0 = time.perf_counter()
+            await sweep_due(core)
+            print(f"first sweep (compiles templates): {(time.perf_counter() - t0) * 1000:.1f} ms")
+            clock.advance(timedelta(minutes=1))
+            raw.execute("UPDATE awaiting SET due_at = ? WHERE due_at <= ? AND resolved_at IS NULL",
+                        ((clock.now() + timedelta(days=30)).astimezone(UTC).isoformat(),
+                         clock.now().astimezone(UTC).isoformat()))
+            _make_due(raw, clock.now())
+            explain(raw, url, clock.now().astimezone(UTC).isoformat())
+            timer.install()
+            with stmts.installed(engine):
+                stmts.on = True
+                timer.start()
+                t0 = time.perf_counter()
+                fired = await sweep_due(core)
+                wall = time.perf_counter() - t0
+                timer.stop()
+                stmts.on = False
+            print(f"\nfired {fired}; database time {timer.db_seconds * 1000:.1f} ms, longest transaction "
+                  f"{timer.longest_tx * 1000:.2f} ms, {timer.transactions} transactions, wall {wall * 1000:.0f} ms,"
+                  f" load {os.getloadavg()[0]:.2f}\n")
+            stmts.print()
+        finally:
+            timer.uninstall()
+            await core.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
+    args = parser.parse_args()
+    os.environ.setdefault("GFI_LOG_LEVEL", "WARNING")
+    run: Callable[[], Any] = lambda: main(args.cases, args.engine)  # noqa: E731
+    asyncio.run(run())
