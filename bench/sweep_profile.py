@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import os
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +25,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench.bench_scale import WARM_UP, DbTimer, _make_due, _Raw, build, to_postgres
+from bench.bench_scale import START, WARM_UP, DbTimer, NullSender, _make_due, _Raw, build, to_postgres
+from bot.clock import FrozenClock
+from bot.config import DEFAULT_DIRECTORY, Settings
+from bot.core import Core, open_core
 from bot.ladder.scheduled import sweep_due
 from bot.store import group as group_module
 from bot.store import tx as tx_module
@@ -46,11 +50,12 @@ class Statements:
     """Time per statement (by `_key`) while `on`."""
 
     on: bool = False
-    times: dict[str, list[float]] = field(default_factory=dict)
+    times: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
 
-    def add(self, sql: str, took: float) -> None:
+    def add(self, sql: str, took: float, cpu: float) -> None:
+        """`took` seconds of wall time, `cpu` of the thread's CPU time (what a busy machine does not stretch)."""
         if self.on:
-            self.times.setdefault(_key(sql), []).append(took)
+            self.times.setdefault(_key(sql), []).append((took, cpu))
 
     @contextmanager
     def installed(self, engine: str) -> Iterator[None]:
@@ -62,11 +67,11 @@ class Statements:
             timer = self
 
             def timed(*args: Any) -> Any:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.thread_time()
                 try:
                     return original(*args)
                 finally:
-                    timer.add(str(args[sql_at]), time.perf_counter() - t0)
+                    timer.add(str(args[sql_at]), time.perf_counter() - t0, time.thread_time() - c0)
 
             setattr(owner, name, timed)
 
@@ -83,22 +88,39 @@ class Statements:
 
         def unit(conn: Any, tx_type: Any, begin: str, end: str, work: Any) -> Any:
             # BEGIN and the COMMIT/ROLLBACK (and the unit's Python work between statements) as their own lines
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             try:
                 return original_unit(conn, tx_type, begin, end, work)
             finally:
-                timer.add(f"(read unit whole: {begin} … {end})", time.perf_counter() - t0)
+                timer.add(f"(read unit whole: {begin} … {end})", time.perf_counter() - t0, time.thread_time() - c0)
 
         unit_module._unit = unit  # type: ignore[assignment]
         original_apply = group_module.apply
         patched.append((group_module, "apply", original_apply))
 
+        class Timed:
+            """The write connection, its own statements (BEGIN, SAVEPOINT, COMMIT) timed."""
+
+            def __init__(self, conn: Any) -> None:
+                self._conn = conn
+
+            def execute(self, sql: str, *args: Any) -> Any:
+                t0, c0 = time.perf_counter(), time.thread_time()
+                try:
+                    return self._conn.execute(sql, *args)
+                finally:
+                    if sql.split()[0] in ("BEGIN", "SAVEPOINT", "RELEASE", "COMMIT", "ROLLBACK"):
+                        timer.add(sql, time.perf_counter() - t0, time.thread_time() - c0)
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(self._conn, name)
+
         def apply(conn: Any, tx_type: Any, begin: str, queued: Any) -> Any:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             try:
-                return original_apply(conn, tx_type, begin, queued)
+                return original_apply(Timed(conn), tx_type, begin, queued)
             finally:
-                timer.add(f"(write unit whole: {begin} … COMMIT)", time.perf_counter() - t0)
+                timer.add(f"(write unit whole: {begin} … COMMIT)", time.perf_counter() - t0, time.thread_time() - c0)
 
         group_module.apply = apply  # type: ignore[assignment]
         try:
@@ -108,10 +130,12 @@ class Statements:
                 setattr(owner, name, original)
 
     def print(self) -> None:
-        rows = sorted(self.times.items(), key=lambda kv: -sum(kv[1]))
-        print(f"{'count':>6} {'total ms':>9} {'max ms':>7}  statement")
+        rows = sorted(self.times.items(), key=lambda kv: -sum(t for t, _ in kv[1]))
+        print(f"{'count':>6} {'total ms':>9} {'max ms':>7} {'cpu ms':>7} {'max cpu':>7}  statement")
         for sql, ts in rows:
-            print(f"{len(ts):6d} {sum(ts) * 1000:9.2f} {max(ts) * 1000:7.2f}  {sql}")
+            wall, cpu = [t for t, _ in ts], [c for _, c in ts]
+            print(f"{len(ts):6d} {sum(wall) * 1000:9.2f} {max(wall) * 1000:7.2f} {sum(cpu) * 1000:7.2f} "
+                  f"{max(cpu) * 1000:7.2f}  {sql}")
 
 
 PLANNED_READS = (
@@ -144,10 +168,18 @@ def explain(raw: _Raw, url: str | None, at: str) -> None:
                     print("   ", row[0])
 
 
-async def main(cases: int, engine: str) -> None:
+async def _copy_of(source: Path, path: Path) -> tuple[Core, FrozenClock]:
+    """The core on a copy of a store `build` made before (and closed): the same clock as `build` leaves it."""
+    await asyncio.to_thread(shutil.copyfile, source, path)
+    clock = FrozenClock(START + timedelta(minutes=1))
+    settings = Settings(db_path=path, directory_path=DEFAULT_DIRECTORY, _env_file=None)
+    return await open_core(settings, clock=clock, fallback=NullSender()), clock
+
+
+async def main(cases: int, engine: str, source: Path | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="gfi-sweep-profile-") as tmp:
         path = Path(tmp) / "scale.sqlite3"
-        core, clock = await build(path, cases)
+        core, clock = await (build(path, cases) if source is None else _copy_of(source, path))
         url: str | None = None
         if engine == "postgresql":
             core, url = await to_postgres(path, core, clock)
@@ -157,10 +189,13 @@ async def main(cases: int, engine: str) -> None:
         try:
             clock.advance(timedelta(minutes=30))
             await core.tick()
+            t0 = time.perf_counter()
+            await asyncio.to_thread(core.renderer.compile_all)
+            print(f"templates compiled: {(time.perf_counter() - t0) * 1000:.1f} ms")
             _make_due(raw, clock.now(), WARM_UP, WARM_UP)
             t0 = time.perf_counter()
             await sweep_due(core)
-            print(f"first sweep (compiles templates): {(time.perf_counter() - t0) * 1000:.1f} ms")
+            print(f"first sweep (templates compiled): {(time.perf_counter() - t0) * 1000:.1f} ms")
             clock.advance(timedelta(minutes=1))
             raw.execute("UPDATE awaiting SET due_at = ? WHERE due_at <= ? AND resolved_at IS NULL",
                         ((clock.now() + timedelta(days=30)).astimezone(UTC).isoformat(),
@@ -189,7 +224,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--copy", type=Path, help="a copy of this store (built by bench_scale.build and closed), "
+                                                  "not a new one")
     args = parser.parse_args()
     os.environ.setdefault("GFI_LOG_LEVEL", "WARNING")
-    run: Callable[[], Any] = lambda: main(args.cases, args.engine)  # noqa: E731
+    run: Callable[[], Any] = lambda: main(args.cases, args.engine, args.copy)  # noqa: E731
     asyncio.run(run())

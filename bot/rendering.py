@@ -95,6 +95,16 @@ class Renderer:
         self.labels: Any = self.env.get_template("_labels.j2").module
         self.env.globals.update(L=self.labels)
 
+    def compile_all(self) -> int:
+        """Compile every template now (a running bot calls it once at start, off the event loop), and stop
+        looking for changed files: the first sweep after start then renders, it does not compile, and no render
+        asks the disk whether its template changed. Returns how many templates were compiled."""
+        names = self.env.list_templates(filter_func=lambda name: name.endswith(".j2"))
+        for name in names:
+            self.env.get_template(name)
+        self.env.auto_reload = False
+        return len(names)
+
     # --- formatting -------------------------------------------------------------------------
     def local(self, dt: datetime) -> datetime:
         return dt.astimezone(self.tz)

@@ -89,6 +89,7 @@ class Background:
         self._running: set[str] = set()  # the jobs (by name) running now
         self._watch: asyncio.Task[None] | None = None
         self._stale_forms = intake.StaleForms()
+        self._templates: asyncio.Task[None] | None = None  # compiling every template, at start (`_compile`)
         source = core.directory.source
         self.watcher = DirectoryWatcher(core.directory, source, core.shared_directory) if source is not None else None
         if self.watcher is not None:
@@ -99,6 +100,7 @@ class Background:
     @classmethod
     async def start(cls, core: Core, on_tick: Callable[[], None] | None = None) -> Background:
         bg = cls(core, on_tick)
+        bg._templates = asyncio.get_running_loop().create_task(bg._compile(), name="gfi-templates")
         await core.leader.check()
         bg.schedule()
         bg.scheduler.start()
@@ -166,7 +168,22 @@ class Background:
             return False
         return await self.watcher.check(forced=True)
 
+    async def _compile(self) -> None:
+        """Compile every template on a worker thread, at start (about a second of CPU), so that the first sweep
+        renders instead of compiling; the server listens meanwhile, and the first sweep waits for it."""
+        began = time.perf_counter()
+        try:
+            count = await asyncio.to_thread(self.core.renderer.compile_all)
+        except Exception:  # a template that does not compile fails where it is rendered, as before
+            log.exception("templates not compiled", extra={"event": "templates.failed"})
+            return
+        log.info("templates compiled", extra={"event": "templates.compiled", "templates": count,
+                                              "ms": round((time.perf_counter() - began) * 1000)})
+
     async def _sweep(self) -> None:
+        if self._templates is not None:  # the first sweep after start: the templates compiled first
+            await self._templates
+            self._templates = None
         await self.core.tick()
         await self._stale_forms.look(self.core)  # forms a dead instance answered "registreras" for (PostgreSQL)
         if self.on_tick is not None:
@@ -212,6 +229,9 @@ class Background:
 
     async def stop(self) -> None:
         """Stop scheduling and let jobs that are running finish (up to STOP_GRACE_SECONDS)."""
+        if self._templates is not None:  # a thread cannot be stopped: let it end before the process does
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._templates), timeout=STOP_GRACE_SECONDS)
         if self._watch is not None:
             self._watch.cancel()  # awaited below: no wait before the scheduler's shutdown
         if self.scheduler.running:

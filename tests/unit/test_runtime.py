@@ -121,3 +121,29 @@ async def test_the_sweep_looks_for_forms_left_behind_only_on_postgresql_and_once
     clock.advance(-timedelta(hours=1))  # type: ignore[attr-defined]
     await forms.look(other)  # type: ignore[arg-type]
     assert len(looked) == 3  # a clock that went back looks at once, not an hour later
+
+
+async def test_every_template_is_compiled_at_start_before_the_first_sweep(
+    make_core: CoreFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first sweep after start renders, it does not compile (issue #21 item 3): `Background.start` compiles
+    every template on a worker thread and the first sweep waits for it; after that no template is read again."""
+    from bot.rendering import TEMPLATE_DIR
+
+    core = await make_core()
+    swept = asyncio.Event()
+    bg = await Background.start(core, on_tick=swept.set)
+    try:
+        await asyncio.wait_for(swept.wait(), timeout=30)
+        assert core.renderer.env.auto_reload is False
+        loader = core.renderer.env.loader
+        assert loader is not None
+
+        def read_again(*args: object) -> None:
+            raise AssertionError("a template read after start")
+
+        monkeypatch.setattr(loader, "get_source", read_again)
+        for path in TEMPLATE_DIR.glob("*.j2"):
+            core.renderer.env.get_template(path.name)  # compiled and kept: not read from disk
+    finally:
+        await bg.stop()
