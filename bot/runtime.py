@@ -100,21 +100,21 @@ class Background:
     @classmethod
     async def start(cls, core: Core, on_tick: Callable[[], None] | None = None) -> Background:
         bg = cls(core, on_tick)
-        bg._templates = asyncio.get_running_loop().create_task(bg._compile(), name="gfi-templates")
         await core.leader.check()
-        bg.schedule()
+        bg.schedule(sweep_now=False)  # the first sweep once every template is compiled (`_compile`)
         bg.scheduler.start()
+        bg._templates = asyncio.get_running_loop().create_task(bg._compile(), name="gfi-templates")
         bg._watch = asyncio.get_running_loop().create_task(bg.watch_clock(ClockWatch()), name="gfi-clock-watch")
         log.info("background started", extra={"event": "background.started", "jobs": len(bg.scheduler.get_jobs())})
         return bg
 
-    def schedule(self) -> None:
-        """Register the jobs (without starting the scheduler)."""
+    def schedule(self, *, sweep_now: bool = True) -> None:
+        """Register the jobs (without starting the scheduler). The sweep runs at once, or with `sweep_now=False`
+        when it is told to (paused until then)."""
         core = self.core
-        now = core.clock.now()
         self.scheduler.add_job(
             self._guarded("sweep", self._sweep), "interval", seconds=core.settings.sweep_seconds,
-            id="sweep", next_run_time=now,
+            id="sweep", next_run_time=core.clock.now() if sweep_now else None,
         )
         self.scheduler.add_job(
             self._guarded("dispatch", core.dispatcher.drain), "interval", seconds=DISPATCH_SECONDS, id="dispatch"
@@ -169,21 +169,20 @@ class Background:
         return await self.watcher.check(forced=True)
 
     async def _compile(self) -> None:
-        """Compile every template on a worker thread, at start (about a second of CPU), so that the first sweep
-        renders instead of compiling; the server listens meanwhile, and the first sweep waits for it."""
+        """Compile every template on a worker thread, at start (about a second of CPU), then run the first sweep:
+        it renders instead of compiling. The server listens and the dispatcher delivers meanwhile."""
         began = time.perf_counter()
         try:
             count = await asyncio.to_thread(self.core.renderer.compile_all)
         except Exception:  # a template that does not compile fails where it is rendered, as before
             log.exception("templates not compiled", extra={"event": "templates.failed"})
-            return
-        log.info("templates compiled", extra={"event": "templates.compiled", "templates": count,
-                                              "ms": round((time.perf_counter() - began) * 1000)})
+        else:
+            log.info("templates compiled", extra={"event": "templates.compiled", "templates": count,
+                                                  "ms": round((time.perf_counter() - began) * 1000)})
+        if self.scheduler.running:
+            self.scheduler.modify_job("sweep", next_run_time=datetime.now(self.scheduler.timezone))
 
     async def _sweep(self) -> None:
-        if self._templates is not None:  # the first sweep after start: the templates compiled first
-            await self._templates
-            self._templates = None
         await self.core.tick()
         await self._stale_forms.look(self.core)  # forms a dead instance answered "registreras" for (PostgreSQL)
         if self.on_tick is not None:
@@ -229,14 +228,14 @@ class Background:
 
     async def stop(self) -> None:
         """Stop scheduling and let jobs that are running finish (up to STOP_GRACE_SECONDS)."""
-        if self._templates is not None:  # a thread cannot be stopped: let it end before the process does
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(asyncio.shield(self._templates), timeout=STOP_GRACE_SECONDS)
         if self._watch is not None:
             self._watch.cancel()  # awaited below: no wait before the scheduler's shutdown
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
             await asyncio.sleep(0)  # AsyncIOScheduler applies the shutdown on the loop's next turn
+        if self._templates is not None:  # a thread cannot be stopped: let it end before the process does
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._templates), timeout=STOP_GRACE_SECONDS)
         if self._active:
             _, late = await asyncio.wait(set(self._active), timeout=STOP_GRACE_SECONDS)
             for task in late:  # e.g. a dispatcher pass with a backlog: stopped, so that its sends end (and are
