@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import iso
+from bot.store import dialects
 from bot.store.db import Tx
 
 Row = dict[str, Any]
@@ -221,18 +222,18 @@ async def climb_many(
     checked again)."""
     if not rows:
         return set()
-    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(rows))
-    params: list[Any] = [iso(now)]
-    for item_id, rung, due_at, new_rung, new_due, alerted, skipped in rows:
-        params += [item_id, rung, due_at, new_rung, new_due, json.dumps(alerted), json.dumps(skipped)]
+    source, values = dialects.of(tx.engine).rows(
+        ("bigint", "integer", "text", "integer", "text", "text", "text"),
+        [(item_id, rung, due_at, new_rung, new_due, json.dumps(alerted), json.dumps(skipped))
+         for item_id, rung, due_at, new_rung, new_due, alerted, skipped in rows])
     found = await tx.fetchall(
         f"""UPDATE awaiting SET rung = v.column4, due_at = v.column5, alerted = v.column6, skipped = v.column7,
                    escalated_at = ?
-            FROM (VALUES {values}) AS v
+            FROM {source} AS v
             WHERE awaiting.id = v.column1 AND awaiting.resolved_at IS NULL AND awaiting.rung = v.column2
               AND awaiting.due_at = v.column3
             RETURNING awaiting.id""",
-        params,
+        [iso(now), *values],
     )
     return {int(r["id"]) for r in found}
 
@@ -243,8 +244,8 @@ async def case_versions(tx: Tx, case_ids: list[int]) -> dict[int, int]:
     deadlock with it; a change not yet committed there is the same narrow race as before the sweep planned.)"""
     if not case_ids:
         return {}
-    marks = ", ".join(["?"] * len(case_ids))
-    rows = await tx.fetchall(f"SELECT id, version FROM cases WHERE id IN ({marks})", case_ids)
+    source, params = dialects.of(tx.engine).rows(("bigint",), [(case_id,) for case_id in case_ids])
+    rows = await tx.fetchall(f"SELECT id, version FROM cases WHERE id IN (SELECT column1 FROM {source} AS v)", params)
     return {int(r["id"]): int(r["version"]) for r in rows}
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.store import Database, Tx
+from bot.store import Database, Tx, dialects
 
 # Announced (`bot.store.changes`) by PostgreSQL itself when rows are queued: a trigger on the table (migration 28).
 TOPIC = "outbox"
@@ -47,20 +47,20 @@ def row(*, created_at: datetime, case_id: int | None, case_ref: str | None, reci
             at, at, dedupe_key, reads)
 
 
-def _values(count: int) -> str:
-    return ", ".join(["(" + ", ".join("?" * len(_COLUMNS)) + ")"] * count)
+_TYPES = ("text", "bigint", "text", "text", "text", "text", "text", "text", "integer", "text", "text", "text", "text")
 
 
 async def insert_many(tx: Tx, rows: Sequence[OutboxRow]) -> list[str]:
-    """Queue several rows (`row`) with one multi-row INSERT per INSERT_ROWS; a row whose `dedupe_key` was queued
-    before is left out. Returns the channel of each row queued."""
+    """Queue several rows (`row`) with one multi-row INSERT per INSERT_ROWS (the rows as one relation, in the
+    engine's form: `dialects.rows`); a row whose `dedupe_key` was queued before is left out. Returns the channel
+    of each row queued."""
     queued: list[str] = []
     for start in range(0, len(rows), INSERT_ROWS):
-        chunk = rows[start:start + INSERT_ROWS]
+        source, params = dialects.of(tx.engine).rows(_TYPES, rows[start:start + INSERT_ROWS])
         found = await tx.fetchall(
-            f"INSERT INTO outbox ({', '.join(_COLUMNS)}) VALUES {_values(len(chunk))} "
+            f"INSERT INTO outbox ({', '.join(_COLUMNS)}) SELECT * FROM {source} AS v WHERE true "
             "ON CONFLICT (dedupe_key) DO NOTHING RETURNING channel",
-            [value for r in chunk for value in r],
+            params,
         )
         queued += [str(r["channel"]) for r in found]
     return queued

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from bot.store import dialects
 from bot.store.db import Tx
 
 Row = dict[str, Any]
@@ -77,12 +78,15 @@ async def add_escalation(tx: Tx, hour: str, unit_id: str, rung: int, rung_title:
 async def add_escalations(tx: Tx, hour: str, rows: list[tuple[str, int, str]]) -> None:
     """`add_escalation` for several escalations of one hour, (unit_id, rung, rung_title) each, in one statement."""
     counted = Counter(rows)
-    if counted:
-        values = ", ".join(["(?, ?, ?, ?, ?)"] * len(counted))
-        await tx.execute(
-            f"INSERT INTO stats_escalations (hour_utc, unit_id, rung, rung_title, n) VALUES {values} "
-            "ON CONFLICT (hour_utc, unit_id, rung, rung_title) DO UPDATE SET n = stats_escalations.n + excluded.n",
-            [value for (unit_id, rung, title), n in counted.items() for value in (hour, unit_id, rung, title, n)],
+    if counted:  # nobody reads the answer: on PostgreSQL it goes with the next statement (`Tx.write`)
+        source, params = dialects.of(tx.engine).rows(
+            ("text", "text", "integer", "text", "integer"),
+            [(hour, unit_id, rung, title, n) for (unit_id, rung, title), n in counted.items()])
+        await tx.write(
+            f"INSERT INTO stats_escalations (hour_utc, unit_id, rung, rung_title, n) SELECT * FROM {source} AS v "
+            "WHERE true ON CONFLICT (hour_utc, unit_id, rung, rung_title) DO UPDATE SET n = stats_escalations.n + "
+            "excluded.n",
+            params,
         )
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.store import dialects, rollups
 from bot.store import outbox as outbox_store
-from bot.store import rollups
 from bot.store.db import Tx
 
 Row = dict[str, Any]
@@ -57,10 +57,11 @@ async def insert_escalation_facts(tx: Tx, rows: list[tuple[str, str, int, str]],
     the rollup of their hour, in one more (`bot.store.rollups`)."""
     when = iso(at)
     assert when is not None
-    if rows:
-        values = ", ".join(["(?, ?, ?, ?, ?)"] * len(rows))
-        await tx.execute(f"INSERT INTO escalation_facts (unit_id, kind, rung, rung_title, at) VALUES {values}",
-                         [value for row in rows for value in (*row, when)])
+    if rows:  # nobody reads the answer: on PostgreSQL it goes with the next statement (`Tx.write`)
+        source, params = dialects.of(tx.engine).rows(("text", "text", "integer", "text", "text"),
+                                                     [(*row, when) for row in rows])
+        await tx.write(
+            f"INSERT INTO escalation_facts (unit_id, kind, rung, rung_title, at) SELECT * FROM {source} AS v", params)
         await rollups.add_escalations(tx, when[:13], [(unit_id, rung, title) for unit_id, _, rung, title in rows])
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import iso
+from bot.store import dialects
 from bot.store.db import Tx
 
 Row = dict[str, Any]
@@ -98,13 +99,13 @@ async def finish_many(tx: Tx, rows: list[tuple[int, str, str]], now: datetime) -
     due time it was read with: (id, due_at as read, outcome). Returns the ids marked."""
     if not rows:
         return set()
-    values = ", ".join(["(?, ?, ?)"] * len(rows))
+    source, values = dialects.of(tx.engine).rows(("bigint", "text", "text"), rows)
     found = await tx.fetchall(
         f"""UPDATE timers SET done_at = ?, outcome = v.column3
-            FROM (VALUES {values}) AS v
+            FROM {source} AS v
             WHERE timers.id = v.column1 AND timers.done_at IS NULL AND timers.due_at = v.column2
             RETURNING timers.id""",
-        [iso(now), *(value for row in rows for value in row)],
+        [iso(now), *values],
     )
     return {int(r["id"]) for r in found}
 

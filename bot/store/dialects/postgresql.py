@@ -11,6 +11,9 @@
 - times are the same ISO 8601 text as on SQLite (compared as text), so no time arithmetic differs;
 - locking: row locks and `FOR UPDATE SKIP LOCKED` where several instances compete (the outbox's heads are
   claimed with a lease, `CLAIMS`), advisory locks for the migrations and the leader (`bot.store.postgres`);
+- many rows in one statement (a sweep's batch, `rows`): one JSON parameter, not a VALUES list of a
+  parameter per value, so the statement's text is the same for every batch (psycopg prepares it after a few
+  runs: the server parses and plans it once) and the client sends one value instead of adapting thousands;
 - changes other instances keep in memory: `pg_notify` and `LISTEN` (`bot.store.changes`);
 - erasure on disk: a DELETE or UPDATE leaves the old row version in the table's pages until VACUUM;
   `PostgresDatabase.scrub` runs VACUUM on the tables that hold free text after a withdrawal or a purge.
@@ -18,8 +21,11 @@
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 NAME = "postgresql"
 # Outbox rows being sent are claimed with a lease (`bot.store.outbox_lanes`): several instances deliver.
@@ -109,3 +115,12 @@ def notify() -> str | None:
     """The statement that tells the other instances about a change (`bot.store.changes`), its channel and
     payload the parameters: sent when the transaction commits, never if it rolls back."""
     return "SELECT pg_notify(?, ?)"
+
+
+def rows(types: Sequence[str], values: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
+    """Many rows as one relation to select from, its columns `column1`…`columnN` of `types` ("bigint",
+    "integer", "text"): the FROM item (use it `AS v`) and its one parameter, the rows as a JSON array of arrays.
+    The statement is the same text whatever the number of rows (prepared once, see the module)."""
+    columns = ", ".join(f"CAST(e.value ->> {i} AS {kind}) AS column{i + 1}" for i, kind in enumerate(types))
+    return (f"(SELECT {columns} FROM jsonb_array_elements(CAST(? AS jsonb)) AS e(value))",
+            [json.dumps([list(row) for row in values], ensure_ascii=False)])

@@ -11,6 +11,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 NAME = "sqlite"
 # Whether outbox rows being sent are claimed with a lease (`bot.store.outbox_lanes`): one process, no need.
 CLAIMS = False
@@ -36,3 +39,11 @@ def skip_locked(alias: str) -> str:
 def notify() -> str | None:
     """The statement that tells other instances about a change (`bot.store.changes`): none, one process."""
     return None
+
+
+def rows(types: Sequence[str], values: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
+    """Many rows as one relation to select from, its columns `column1`…`columnN` of `types` (PostgreSQL's names:
+    "bigint", "integer", "text"): the FROM item (use it `AS v`) and its parameters. Here a VALUES list, as
+    written; SQLite parses a statement of a given size once and keeps it (the sqlite3 module's statement cache)."""
+    marks = "(" + ", ".join("?" * len(types)) + ")"
+    return f"(VALUES {', '.join([marks] * len(values))})", [value for row in values for value in row]
