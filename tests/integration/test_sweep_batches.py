@@ -244,3 +244,16 @@ async def test_an_item_whose_case_changed_after_the_batch_was_read_is_planned_ag
     assert first.ref not in live_refs[0] and any(first.ref in refs for refs in live_refs[1:])
     sent = await escalations_per_case(core)
     assert len(sent) == 10 and set(sent.values()) == {1}
+
+
+async def test_a_batch_of_rows_reads_back_as_written_on_either_engine(make_core: Any) -> None:
+    """A batch's rows go to the store as one relation (`dialects.rows`: a VALUES list on SQLite, one JSON
+    parameter on PostgreSQL): every value comes back as it was, quotes, placeholders, NULLs and big ids included."""
+    from bot.store import dialects
+
+    core = await make_core()
+    rows = [(1, "it's \"quoted\" \\ and ? and :name and %s", None), (2**40, "Åsa ☃ 名", "x"), (3, "", "-- no comment")]
+    source, params = dialects.of(core.db.engine).rows(("bigint", "text", "text"), rows)
+    async with core.db.read() as tx:
+        found = await tx.fetchall(f"SELECT column1, column2, column3 FROM {source} AS v ORDER BY column1", params)
+    assert [(r["column1"], r["column2"], r["column3"]) for r in found] == sorted(rows)
