@@ -7,10 +7,11 @@ happened (an answer, another instance, an earlier sweep that stopped half way), 
 that the row is as it was read and the apply skips each whose state changed: an awaiting item no longer open, on
 another rung or with another due time; a timer no longer pending or moved. A row skipped is read again, as it
 is now, by the sweep's next batch (if it is still due). The writes are a few statements per batch whatever its
-size (one UPDATE … FROM (VALUES …) per table, one multi-row INSERT of the messages and one of the facts), so a
-batch of a hundred rows holds the lock for milliseconds. Before them, the cases' versions are read: a row whose
-case changed since it was read is skipped too, because its messages were decided from
-the case as it was (a unit whose consent was withdrawn meanwhile must not be told of the meeting).
+size (one UPDATE … FROM <the batch's rows> per table, one multi-row INSERT of the messages and one of the facts;
+the rows as one relation in the engine's form, `bot.store.dialects`), so a batch of a hundred rows holds the
+lock for milliseconds. Each row's update also checks its case's version: a row whose case changed since it was
+read is skipped too, because its messages were decided from the case as it was (a unit whose consent was
+withdrawn meanwhile must not be told of the meeting).
 """
 
 from __future__ import annotations
@@ -62,15 +63,14 @@ class Fire:
 async def apply(tx: Tx, outbox: Outbox, fires: list[Fire], now: datetime) -> list[Fire]:
     """Apply the fires whose rows are still as they were read, with a few bulk statements; returns those
     applied. The rows' own updates come first and say which are (`climb_many`, `finish_many`: each checks its
-    row's state in its WHERE, and returns the rows it changed); only those rows' messages, facts and audit
-    rows are then written. A fire whose case changed since it was read (an answer, a withdrawn consent: who
-    may read what) is left for the next batch, which plans it again from the case as it is."""
-    versions = await awaiting.case_versions(tx, sorted({f.case_id for f in fires if f.case_version is not None}))
-    fires = [f for f in fires if f.case_version is None or versions.get(f.case_id) == f.case_version]
-    climbed = await awaiting.climb_many(tx, [(f.row_id, f.rung, f.due_at, *f.climbed) for f in fires
-                                             if f.table == "awaiting" and f.climbed is not None], now)
-    finished = await timers.finish_many(tx, [(f.row_id, f.due_at, f.outcome) for f in fires
-                                             if f.table == "timers" and f.outcome is not None], now)
+    row's state and its case's version in its WHERE, and returns the rows it changed); only those rows'
+    messages, facts and audit rows are then written. A fire whose case changed since it was read (an answer, a
+    withdrawn consent: who may read what) is left for the next batch, which plans it again from the case as it
+    is."""
+    climbed = await awaiting.climb_many(tx, [(f.row_id, f.rung, f.due_at, *f.climbed, f.case_id, f.case_version)
+                                             for f in fires if f.table == "awaiting" and f.climbed is not None], now)
+    finished = await timers.finish_many(tx, [(f.row_id, f.due_at, f.outcome, f.case_id, f.case_version)
+                                             for f in fires if f.table == "timers" and f.outcome is not None], now)
     live = [f for f in fires if f.row_id in (climbed if f.table == "awaiting" else finished)]
     for f in live:
         for kind, title in f.skipped:  # a rung with nobody on duty goes in the case history

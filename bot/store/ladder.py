@@ -214,39 +214,31 @@ async def set_climbed(
 
 
 async def climb_many(
-    tx: Tx, rows: list[tuple[int, int, str, int, str | None, list[str], list[str]]], now: datetime
+    tx: Tx, rows: list[tuple[int, int, str, int, str | None, list[str], list[str], int, int | None]], now: datetime
 ) -> set[int]:
-    """Record several climbs in one statement, each only if its item is still as it was read: (id, rung and due_at
-    as read, then the new rung, due_at as stored or None on the top rung, alerted, skipped). Returns the ids
-    climbed; the rows are locked until the commit (an item another transaction holds is waited for, then
-    checked again)."""
+    """Record several climbs in one statement, each only if its item is still as it was read and its case still
+    at the version it was planned from: (id, rung and due_at as read, then the new rung, due_at as stored or None
+    on the top rung, alerted, skipped, then the case's id and version as read, None: not checked). Returns the
+    ids climbed; the rows are locked until the commit (an item another transaction holds is waited for, then
+    checked again). The case is not locked: on PostgreSQL a case action takes its other rows before the case's,
+    so a lock here could deadlock with it; a change not yet committed there is the same narrow race as before
+    the sweep planned."""
     if not rows:
         return set()
     source, values = dialects.of(tx.engine).rows(
-        ("bigint", "integer", "text", "integer", "text", "text", "text"),
-        [(item_id, rung, due_at, new_rung, new_due, json.dumps(alerted), json.dumps(skipped))
-         for item_id, rung, due_at, new_rung, new_due, alerted, skipped in rows])
+        ("bigint", "integer", "text", "integer", "text", "text", "text", "bigint", "bigint"),
+        [(item_id, rung, due_at, new_rung, new_due, json.dumps(alerted), json.dumps(skipped), case_id, version)
+         for item_id, rung, due_at, new_rung, new_due, alerted, skipped, case_id, version in rows])
     found = await tx.fetchall(
         f"""UPDATE awaiting SET rung = v.column4, due_at = v.column5, alerted = v.column6, skipped = v.column7,
                    escalated_at = ?
-            FROM {source} AS v
+            FROM {source} AS v JOIN cases ON cases.id = v.column8
             WHERE awaiting.id = v.column1 AND awaiting.resolved_at IS NULL AND awaiting.rung = v.column2
-              AND awaiting.due_at = v.column3
+              AND awaiting.due_at = v.column3 AND (v.column9 IS NULL OR cases.version = v.column9)
             RETURNING awaiting.id""",
         [iso(now), *values],
     )
     return {int(r["id"]) for r in found}
-
-
-async def case_versions(tx: Tx, case_ids: list[int]) -> dict[int, int]:
-    """The cases' versions now: the sweep applies only what it planned from the cases as they still are. (Not
-    locked: on PostgreSQL a case action takes its other rows before the case's, so a shared lock here could
-    deadlock with it; a change not yet committed there is the same narrow race as before the sweep planned.)"""
-    if not case_ids:
-        return {}
-    source, params = dialects.of(tx.engine).rows(("bigint",), [(case_id,) for case_id in case_ids])
-    rows = await tx.fetchall(f"SELECT id, version FROM cases WHERE id IN (SELECT column1 FROM {source} AS v)", params)
-    return {int(r["id"]): int(r["version"]) for r in rows}
 
 
 async def postpone(tx: Tx, item_id: int, due_at: datetime) -> None:

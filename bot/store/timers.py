@@ -94,16 +94,19 @@ async def finish(tx: Tx, timer_id: int, outcome: str, now: datetime) -> None:
     await tx.execute("UPDATE timers SET done_at = ?, outcome = ? WHERE id = ?", (iso(now), outcome, timer_id))
 
 
-async def finish_many(tx: Tx, rows: list[tuple[int, str, str]], now: datetime) -> set[int]:
+async def finish_many(tx: Tx, rows: list[tuple[int, str, str, int, int | None]], now: datetime) -> set[int]:
     """Mark several timers done in one statement, each with its outcome and only if it is still pending at the
-    due time it was read with: (id, due_at as read, outcome). Returns the ids marked."""
+    due time it was read with and its case still at the version it was planned from: (id, due_at as read,
+    outcome, the case's id and version as read, None: not checked). Returns the ids marked. (The case is not
+    locked: see `bot.store.ladder.climb_many`.)"""
     if not rows:
         return set()
-    source, values = dialects.of(tx.engine).rows(("bigint", "text", "text"), rows)
+    source, values = dialects.of(tx.engine).rows(("bigint", "text", "text", "bigint", "bigint"), rows)
     found = await tx.fetchall(
         f"""UPDATE timers SET done_at = ?, outcome = v.column3
-            FROM {source} AS v
+            FROM {source} AS v JOIN cases ON cases.id = v.column4
             WHERE timers.id = v.column1 AND timers.done_at IS NULL AND timers.due_at = v.column2
+              AND (v.column5 IS NULL OR cases.version = v.column5)
             RETURNING timers.id""",
         [iso(now), *values],
     )
