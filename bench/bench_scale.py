@@ -27,6 +27,7 @@ import functools
 import os
 import resource
 import sqlite3
+import statistics
 import tempfile
 import threading
 import time
@@ -68,6 +69,7 @@ COORDINATOR = "sara.holm"
 DUE_ESCALATIONS = 500
 DUE_REMINDERS = 500
 WARM_UP = 10  # due items of each kind in the first sweep after start
+HOMES = 5  # Home refreshes timed per person (the median is shown)
 SCALES = (10_000, 100_000, 1_000_000)
 
 # Tables whose rows belong to one case, cloned with it (the case's reference and id replaced).
@@ -402,19 +404,13 @@ async def measure(open_cases: int, engine: str = "sqlite") -> list[Row]:
 
             worst = 0.0
             for person in (REQUESTER, DISTRIBUTOR, *ASSIGNEES):
-                home_view(core.renderer, await load_home(core, person))  # warm: templates compiled, pages cached
-                t0 = time.perf_counter()
-                home_view(core.renderer, await load_home(core, person))
-                worst = max(worst, time.perf_counter() - t0)
-            rows.append(Row("home", f"Home refresh, one person, {scale}", worst * 1000, "ms", target="< 100 ms",
-                            met=worst < 0.100))
+                worst = max(worst, await _home(core, person))
+            rows.append(Row("home", f"Home refresh, one person (median of {HOMES}), {scale}", worst * 1000, "ms",
+                            target="< 100 ms", met=worst < 0.100))
             # a coordinator's Home: the twelve months of statistics (every clone is a request of the period)
-            home_view(core.renderer, await load_home(core, COORDINATOR))
-            t0 = time.perf_counter()
-            home_view(core.renderer, await load_home(core, COORDINATOR))
-            took = time.perf_counter() - t0
-            rows.append(Row("home", f"Home refresh, coordinator (12 months of statistics), {scale}", took * 1000,
-                            "ms", target="< 50 ms", met=took < 0.050))
+            took = await _home(core, COORDINATOR)
+            rows.append(Row("home", f"Home refresh, coordinator (12 months of statistics, median of {HOMES}), {scale}",
+                            took * 1000, "ms", target="< 50 ms", met=took < 0.050))
         finally:
             await core.close()
             timer.uninstall()
@@ -423,6 +419,18 @@ async def measure(open_cases: int, engine: str = "sqlite") -> list[Row]:
             rows.append(Row("storage", f"bytes on disk per open case, {scale}", size / open_cases, "B"))
         rows.append(Row("storage", f"build {scale} (bulk insert)", built, "s"))
     return rows
+
+
+async def _home(core: Core, person: str) -> float:
+    """The median time of HOMES refreshes of a person's Home (loading and rendering the view), after one to warm
+    up (templates compiled, pages cached): one refresh on a loaded machine is mostly the machine's noise."""
+    home_view(core.renderer, await load_home(core, person))
+    times = []
+    for _ in range(HOMES):
+        t0 = time.perf_counter()
+        home_view(core.renderer, await load_home(core, person))
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
 
 
 def _disk_bytes(folder: Path) -> int:
