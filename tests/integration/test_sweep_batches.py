@@ -256,4 +256,7 @@ async def test_a_batch_of_rows_reads_back_as_written_on_either_engine(make_core:
     source, params = dialects.of(core.db.engine).rows(("bigint", "text", "text"), rows)
     async with core.db.read() as tx:
         found = await tx.fetchall(f"SELECT column1, column2, column3 FROM {source} AS v ORDER BY column1", params)
-    assert [(r["column1"], r["column2"], r["column3"]) for r in found] == sorted(rows)
+        assert [(r["column1"], r["column2"], r["column3"]) for r in found] == sorted(rows)
+        source, params = dialects.of(core.db.engine).rows(("integer", "integer"), [(True, False)])
+        found = await tx.fetchall(f"SELECT column1, column2 FROM {source} AS v", params)  # as parameters are
+        assert [(r["column1"], r["column2"]) for r in found] == [(1, 0)]

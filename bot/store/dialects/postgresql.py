@@ -122,5 +122,7 @@ def rows(types: Sequence[str], values: Sequence[Sequence[Any]]) -> tuple[str, li
     "integer", "text"): the FROM item (use it `AS v`) and its one parameter, the rows as a JSON array of arrays.
     The statement is the same text whatever the number of rows (prepared once, see the module)."""
     columns = ", ".join(f"CAST(e.value ->> {i} AS {kind}) AS column{i + 1}" for i, kind in enumerate(types))
+    # values as a parameter of their own would be (bot.store.postgres): booleans 0/1, dates and times as text
+    plain = [[int(v) if isinstance(v, bool) else v for v in row] for row in values]
     return (f"(SELECT {columns} FROM jsonb_array_elements(CAST(? AS jsonb)) AS e(value))",
-            [json.dumps([list(row) for row in values], ensure_ascii=False)])
+            [json.dumps(plain, ensure_ascii=False, default=str)])
