@@ -34,7 +34,9 @@ async def test_readyz_and_metrics_on_their_own_port(tmp_path: Path) -> None:
         ready_line = seen[-1]
         base, ops = f"http://127.0.0.1:{ready_line['port']}", f"http://127.0.0.1:{ready_line['metrics_port']}"
         async with aiohttp.ClientSession() as http:
-            for _ in range(100):  # the first sweep runs at start; until it has, /readyz says 503
+            # the first sweep runs at start, once the templates are compiled (about a second of CPU: several
+            # seconds on a loaded machine); until it has, /readyz says 503
+            for _ in range(300):
                 async with http.get(f"{ops}/readyz") as resp:
                     report = await resp.json()
                     if resp.status == 200:
