@@ -11,8 +11,10 @@ case's receipt tells the requester the reference, as the "registreras" answer pr
 With several instances on one PostgreSQL store, a form kept by another instance may be in the middle of its
 filing: an instance that starts files only the forms kept longer than `STALE` ago, and the leader's sweep files
 those left behind by an instance that died (`replay_stale`, at most once per `LOOK_EVERY`: `StaleForms`). On
-SQLite there is one process, which files every form it kept at its next start: its sweep does not look. A form
-that could not be filed for `GIVE_UP` is dropped with its text by the nightly purge, never kept for ever.
+SQLite there is one process, which files every form it kept at its next start; its sweep looks too, at the same
+pace, for a form whose filing failed (a full disk at start) or whose `forget` failed: it is filed while the
+process runs, not weeks later or never. A form that could not be filed for `GIVE_UP` (looked for every minute
+all that time) is dropped with its text by the nightly purge, never kept for ever.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ log = logging.getLogger(__name__)
 
 STALE = timedelta(minutes=2)  # a filing answered "registreras" ends within seconds: one kept longer was left behind
 GIVE_UP = timedelta(days=7)  # a kept form not filed in a week (refused by a failing store every time) is dropped
-LOOK_EVERY = timedelta(minutes=1)  # how often the leader's sweep looks for forms left behind (PostgreSQL)
+LOOK_EVERY = timedelta(minutes=1)  # how often the leader's sweep looks for forms left behind
 
 
 def dumps(form: GfiRequest) -> str:
@@ -69,23 +71,22 @@ async def replay_at_start(core: Core) -> int:
 
 
 async def replay_stale(core: Core) -> int:
-    """In the leader's sweep: the forms left behind by an instance that died (kept longer than `STALE` ago)."""
+    """In the leader's sweep: the forms left behind (kept longer than `STALE` ago) by an instance that died, or
+    whose filing failed (a full disk) or whose `forget` failed."""
     return await replay(core, older_than=STALE)
 
 
 class StaleForms:
-    """When the leader's sweep looks for forms an instance that died left behind (`replay_stale`): only where
-    other instances may exist (PostgreSQL), and at most once per `LOOK_EVERY` of the core's clock, not at every
-    sweep. On SQLite the one process files what it kept at its next start (`replay_at_start`): nothing to look
-    for while it runs."""
+    """When the leader's sweep looks for forms left behind (`replay_stale`): at most once per `LOOK_EVERY` of the
+    core's clock, not at every sweep, on either engine. On PostgreSQL an instance that died left them; on SQLite
+    too the one process may have left one (its filing at start failed on a full disk, or its `forget` did):
+    `replay_stale` files only forms kept longer than `STALE` ago, idempotent by key, so it is safe there."""
 
     def __init__(self) -> None:
         self._looked: datetime | None = None
 
     async def look(self, core: Core) -> int:
         """File the forms left behind, if it is time to look (see the class); how many were filed."""
-        if core.db.engine != "postgresql":
-            return 0
         now = core.clock.now()
         if self._looked is not None and timedelta(0) <= now - self._looked < LOOK_EVERY:
             return 0  # (a clock that went back looks at once, not after the step)

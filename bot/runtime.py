@@ -184,7 +184,7 @@ class Background:
 
     async def _sweep(self) -> None:
         await self.core.tick()
-        await self._stale_forms.look(self.core)  # forms a dead instance answered "registreras" for (PostgreSQL)
+        await self._stale_forms.look(self.core)  # forms answered "registreras" and left behind
         if self.on_tick is not None:
             self.on_tick()
 

@@ -5,7 +5,9 @@ whatever happened, with its receipt telling the reference."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -102,3 +104,36 @@ async def test_a_form_that_can_never_be_filed_is_dropped_with_its_text_after_a_w
     await intake.keep(core, "view:V7:abc", "maria.sand", FULL)
     assert await intake.drop_abandoned(core) == 1
     assert await count(core, "SELECT COUNT(*) FROM intake") == 1  # the one kept since stays
+
+
+async def test_a_form_whose_filing_failed_at_start_is_filed_by_a_later_look_while_the_process_runs(
+    make_core: CoreFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite too (one process): a form kept, whose filing at the next start fails (a full disk), is filed by
+    the sweep's look for forms left behind while the process runs, not dropped by the purge a week later with
+    the requester told "registreras" (review of issue #21 item 3)."""
+    first = await make_core()
+    await intake.keep(first, "view:V8:abc", "maria.sand", FULL)
+    await first.close()  # stopped before the filing committed
+
+    second = await make_core()
+    request = second.cases.request
+
+    async def failing(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(second.cases, "request", failing)
+    assert await intake.replay_at_start(second) == 0  # the filing at start fails: the form stays kept
+    assert await count(second, "SELECT COUNT(*) FROM intake") == 1
+    monkeypatch.setattr(second.cases, "request", request)  # space came back
+
+    looks = intake.StaleForms()
+    second.clock.advance(intake.STALE + timedelta(seconds=1))  # type: ignore[attr-defined]
+    assert await looks.look(second) == 1  # the sweep's look files it
+    assert await count(second, "SELECT COUNT(*) FROM cases") == 1
+    assert await count(second, "SELECT COUNT(*) FROM intake") == 0
+    receipt = await count(second, "SELECT COUNT(*) FROM outbox WHERE template = 'case_filed' "
+                                  "AND recipient_id = 'maria.sand' AND text LIKE '%GFI-2026-0001%'")
+    assert receipt == 1
+    second.clock.advance(intake.GIVE_UP)  # type: ignore[attr-defined]
+    assert await intake.drop_abandoned(second) == 0  # nothing left for the purge to drop
