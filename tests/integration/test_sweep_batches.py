@@ -260,3 +260,40 @@ async def test_a_batch_of_rows_reads_back_as_written_on_either_engine(make_core:
         source, params = dialects.of(core.db.engine).rows(("integer", "integer"), [(True, False)])
         found = await tx.fetchall(f"SELECT column1, column2 FROM {source} AS v", params)  # as parameters are
         assert [(r["column1"], r["column2"]) for r in found] == [(1, 0)]
+
+
+async def test_a_reminder_whose_case_changed_after_the_batch_was_read_is_planned_from_the_case_as_it_is(
+    core: Core, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A due reminder (a timer) was planned, and before its apply the consent for one unit was withdrawn: the
+    timer's row is as it was read (the withdrawal leaves it pending), only its case's version changed. It is
+    not applied as planned (its participant of that unit was to be told), but planned again from the case as
+    it is: the others are reminded once, the unit's participant never (review of #21 item 3)."""
+    from datetime import date
+
+    from tests.timekit import form
+
+    case = await core.cases.request("sofia.grahn", form(
+        target_unit="soc-norr", brief="Man, 40 år, alkohol.", consent_scope=["soc-norr", "beroende", "psykiatri"],
+        consent_valid_until=date(2027, 2, 1)))
+    await core.cases.assign("anna.lind", case.ref, ["maria.sand"])
+    await core.cases.acknowledge("maria.sand", case.ref)
+    await core.cases.book("maria.sand", case.ref, local("2026-11-30T13:00"), "Rum 3",
+                          ["soc-norr", "beroende", "psykiatri"], participants=[(None, "yusuf.kaya")])
+    await sweep_due(core)
+    clock.set(local("2026-11-30T09:00"))  # the checklist and the morning's reminder are due
+
+    async def withdraw() -> None:
+        await core.cases.withdraw_consent("sofia.grahn", case.ref, "psykiatri")
+
+    before_first_apply(monkeypatch, withdraw)
+    await sweep_due(core)
+    async with core.db.read() as tx:
+        rows = await tx.fetchall("SELECT recipient_id, template FROM outbox WHERE template LIKE 'reminder_%' "
+                                 "ORDER BY id")
+        pending = await tx.scalar("SELECT COUNT(*) FROM timers WHERE case_id = ? AND kind IN ('prepare', "
+                                  "'meeting_day') AND done_at IS NULL", (case.id,))
+    told = [(r["recipient_id"], r["template"]) for r in rows]
+    assert told and not [t for t in told if t[0] == "yusuf.kaya"], told  # the withdrawn unit's participant: never
+    assert len(told) == len(set(told))  # the others: once each
+    assert pending == 0
