@@ -11,6 +11,15 @@ from bot.store import audit as store
 
 log = logging.getLogger("gfi.audit")
 
+# What an audit row's log line carries of its detail: codes, ids and unit names. Who acted, and every person a
+# detail names (person, stand_in, owner, nudged, assignees, …), stay in the audit table: a log line names no
+# person (log platforms keep lines longer, and show them to more people, than the store does).
+LOGGED = frozenset({
+    "reason", "kind", "item", "item_id", "link_action", "label", "draft", "from_state", "to_state", "state", "rung",
+    "outcome", "number", "matter", "group", "follow_up_id", "causes", "absence_id", "window_start", "start", "what",
+    "urgent", "target_unit", "units", "gfi", "retention_months", "refused", "not_audited", "limited",
+})
+
 
 async def record(
     tx: Tx,
@@ -28,7 +37,8 @@ async def record(
     await store.insert(
         tx, at=at, actor_id=actor_id, action=action, result=result, case_id=case_id, case_ref=case_ref, detail=detail
     )
-    extra = {"event": f"case.{action}", "result": result, "case_ref": case_ref, "actor": actor_id, **detail}
+    extra = {"event": f"case.{action}", "result": result, "case_ref": case_ref,
+             **{key: value for key, value in detail.items() if key in LOGGED}}
     tx.after_commit(lambda: log.info("audit", extra=extra))
 
 

@@ -47,7 +47,7 @@ async def record(tx: Tx, *, at: datetime, person_id: str, refs: Iterable[str], v
     shown = list(dict.fromkeys(refs))
     if shown:
         await store.insert(tx, at=at, person_id=person_id, refs=shown, view=view, channel=channel)
-        log.info("read", extra={"event": "case.read", "person": person_id, "view": view, "channel": channel,
+        log.info("read", extra={"event": "case.read", "view": view, "channel": channel,
                                 "cases": shown})
     return len(shown)
 

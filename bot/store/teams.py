@@ -47,8 +47,7 @@ class TeamsStore:
                 "upn = excluded.upn, matched_by = excluded.matched_by, matched_at = excluded.matched_at",
                 (aad_object_id, person_id, upn, matched_by, self.clock.now().isoformat()),
             )
-        log.info("teams identity matched", extra={"event": "teams.identity", "person": person_id,
-                                                  "matched_by": matched_by})
+        log.info("teams identity matched", extra={"event": "teams.identity", "matched_by": matched_by})
 
     async def aad_for_person(self, person_id: str) -> str | None:
         async with self.db.transaction() as tx:

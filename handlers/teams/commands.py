@@ -224,7 +224,7 @@ async def installed(ctx: TeamsContext, context: TurnContext) -> None:
         return
     await ctx.identity.remember_chat(context, person_id, "install")
     await send_card(context, cards.text_card(say(ctx, "welcome")))
-    log.info("teams app installed", extra={"event": "teams.install", "person": person_id})
+    log.info("teams app installed", extra={"event": "teams.install"})
 
 
 async def on_install(ctx: TeamsContext, context: TurnContext, state: TurnState) -> None:

@@ -157,10 +157,10 @@ class HomeRefresher:
                                      refs=free_text_refs(view), view="home", channel="slack")
             return True
         except (SlackApiError, IdentityLookupError) as exc:
-            log.warning("home publish failed", extra={"event": "slack.home_failed", "person": person_id,
+            log.warning("home publish failed", extra={"event": "slack.home_failed",
                                                       "reason": type(exc).__name__})
         except Exception:
-            log.exception("home publish crashed", extra={"event": "slack.home_failed", "person": person_id})
+            log.exception("home publish crashed", extra={"event": "slack.home_failed"})
         return False
 
 

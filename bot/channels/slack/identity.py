@@ -63,8 +63,7 @@ class SlackIdentity:
     async def _remember(self, slack_user_id: str, person_id: str, matched_by: str) -> None:
         async with self.db.transaction() as tx:
             await store.remember_identity(tx, slack_user_id, person_id, matched_by, self.clock.now())
-        log.info("slack identity matched", extra={"event": "slack.identity", "person": person_id,
-                                                  "slack_user": slack_user_id, "matched_by": matched_by})
+        log.info("slack identity matched", extra={"event": "slack.identity", "matched_by": matched_by})
 
     async def cached_person_for(self, slack_user_id: str) -> str | None:
         """The directory person of an inbound Slack user from the directory or an earlier match, without
@@ -89,7 +88,7 @@ class SlackIdentity:
             info = await self.client.users_info(user=slack_user_id)
         except SlackApiError as exc:
             log.warning("slack users.info failed", extra={"event": "slack.identity_failed",
-                                                          "slack_user": slack_user_id, "reason": str(_api_error(exc))})
+                                                          "reason": str(_api_error(exc))})
             return None
         email = ((info.get("user") or {}).get("profile") or {}).get("email")
         if not email:

@@ -179,7 +179,7 @@ class TeamsSender:
         ref = ConversationRef(person_id=person_id, user_id=user, conversation_id=chat_id,
                               service_url=self.service_url, tenant_id=self.tenant_id, source="graph")
         await self.store.save_reference(ref)
-        log.info("teams app installed for person", extra={"event": "teams.installed", "person": person_id})
+        log.info("teams app installed for person", extra={"event": "teams.installed"})
         return ref
 
     async def _deliver(self, ref: ConversationRef, activity: Activity,
