@@ -20,7 +20,8 @@ datetimes: after a step forward it runs what fell due at once (coalesced, once),
 interval jobs would wait until the wall clock reaches their old next run time again, an hour of no sweeps and
 no deliveries after the clock went back an hour. So `ClockWatch` compares the wall clock with the monotonic
 clock every second, and when the wall clock stepped more than `CLOCK_STEP_SECONDS` either way, the interval
-jobs are re-armed to run now (`clock.stepped` in the log). Nothing fires twice: the distribution slots, due items
+jobs are re-armed to run now (`clock.stepped` in the log), except a paused one (the sweep before the templates
+are compiled at start). Nothing fires twice: the distribution slots, due items
 and reminders are recorded in the store when they run, and a sweep after a step back finds them done.
 """
 
@@ -155,10 +156,11 @@ class Background:
     def clock_stepped(self, step: float) -> None:
         """The wall clock moved `step` seconds more than time passed: run the interval jobs now. (The crons keep
         their plan: after a step back, the next slot is the one after the slot that already ran, and the sweep
-        catches up anything a step forward skipped.)"""
+        catches up anything a step forward skipped.) A paused job stays paused: the sweep waits for the templates'
+        compile at start (`_compile` starts it), a step meanwhile must not run a sweep that compiles."""
         now = datetime.now(self.scheduler.timezone)
         for job in self.scheduler.get_jobs():
-            if isinstance(job.trigger, IntervalTrigger):
+            if isinstance(job.trigger, IntervalTrigger) and job.next_run_time is not None:
                 job.modify(next_run_time=now)
         log.warning("wall clock stepped", extra={"event": "clock.stepped", "seconds": round(step, 1)})
 

@@ -46,6 +46,20 @@ async def test_a_step_of_the_clock_re_arms_the_interval_jobs_and_leaves_the_cron
         bg.scheduler.shutdown(wait=False)
 
 
+async def test_a_step_of_the_clock_leaves_the_sweep_paused_until_the_templates_are_compiled(core: Core) -> None:
+    """At start the sweep is paused until every template is compiled (`Background._compile` starts it): a step of
+    the clock meanwhile re-arms the other interval jobs, not the sweep, which would compile (review of #21 item 3)."""
+    bg = Background(core)
+    bg.schedule(sweep_now=False)  # as `Background.start` does, before the compile ends
+    bg.scheduler.start(paused=True)
+    try:
+        bg.clock_stepped(-3600.0)
+        assert bg.scheduler.get_job("sweep").next_run_time is None  # still paused
+        assert bg.scheduler.get_job("dispatch").next_run_time is not None
+    finally:
+        bg.scheduler.shutdown(wait=False)
+
+
 async def test_after_the_clock_went_back_the_outbox_neither_holds_nor_waits(core: Core, clock: FrozenClock) -> None:
     sender = ScriptedSender(min_interval=1.0)
     d = dispatcher(core, sender)
