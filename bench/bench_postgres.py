@@ -180,6 +180,9 @@ def dispatch_worker(url: str, slack_url: str, conn: Connection, profile: str | N
     from bot.channels.slack.sender import SlackSender
     from bot.config import DEFAULT_DIRECTORY, Settings
     from bot.core import open_core
+    from bot.logs import setup_logging
+
+    setup_logging("WARNING")  # as the instances of this bench run (`gfi-bot run`, GFI_LOG_LEVEL=WARNING)
 
     async def main() -> float:
         with tempfile.TemporaryDirectory() as tmp:

@@ -22,7 +22,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.clock import FrozenClock
 from bot.core import Core
-from bot.logs import NEVER_DEBUG, QUIET_AT_INFO, TEXT_IN_MESSAGES, setup_logging
+from bot.logs import NEVER_DEBUG, QUIET_AT_INFO, SLACK_CLIENT_LOGGERS, TEXT_IN_MESSAGES, setup_logging
 from bot.runtime import Background
 
 StartLogging = Callable[[str], io.StringIO]
@@ -33,7 +33,7 @@ def start_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[StartLogging]:
     """`start_logging(level)` sets up the bot's logging as `gfi-bot` does and returns what it writes to stderr;
     the logging configuration is restored afterwards."""
     root = logging.getLogger()
-    names = (*QUIET_AT_INFO, *NEVER_DEBUG, *TEXT_IN_MESSAGES)
+    names = (*QUIET_AT_INFO, *NEVER_DEBUG, *TEXT_IN_MESSAGES, *SLACK_CLIENT_LOGGERS)
     saved = (root.handlers[:], root.level, {n: logging.getLogger(n).level for n in names})
 
     def start(level: str) -> io.StringIO:
@@ -123,3 +123,18 @@ def test_pdf_libraries_never_log_pieces_of_a_journal(start_logging: StartLogging
     assert "540" not in written.getvalue() and "Glyph" not in written.getvalue()
     logging.getLogger("fpdf.output").error("broken font")
     assert "broken font" in written.getvalue()
+
+
+@pytest.mark.parametrize("level", ["DEBUG", "INFO", "WARNING"])
+def test_the_slack_clients_do_not_build_debug_lines_nobody_writes(start_logging: StartLogging, level: str) -> None:
+    """slack_sdk formats each request and answer for DEBUG when its client's logger has no level of its own (it
+    tests `logger.level`, not the effective level): the clients the bot makes get one, never below INFO and never
+    below the bot's level (a WARNING bot gets no INFO lines from them)."""
+    from slack_sdk.web.async_client import AsyncWebClient
+    from slack_sdk.web.client import WebClient
+
+    start_logging(level)
+    for client in (AsyncWebClient(token="xoxb-test"), WebClient(token="xoxb-test")):
+        assert client.logger.name in SLACK_CLIENT_LOGGERS
+        assert client.logger.level > logging.DEBUG
+        assert client.logger.getEffectiveLevel() == max(logging.getLevelName(level), logging.INFO)
