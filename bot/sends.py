@@ -1,0 +1,225 @@
+"""One pass of the dispatcher (`bot.dispatcher.Dispatcher`): claim the heads that can go now, send them with at
+most `concurrency` in flight, and record what became of each send (`bot.outcomes`).
+
+The heads are claimed `limit` at a time in one transaction, with a lease where several instances deliver
+(`bot.leases`, renewed while the claims are being sent). They wait in this process's queue for a free place;
+the next ones are claimed as soon as the queue runs out (not when the last send of the batch is over), so the
+sends in flight never drop to a few while a slow one ends. The recipients claimed and not yet recorded are left
+out of those claims (on SQLite nothing is claimed, and their head is still pending).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from bot.leases import Lease
+from bot.outbox import OutboxMessage
+from bot.outcomes import Outcomes
+from bot.senders import DeliveryError, DispatchResult, Sender
+from bot.store import dialects
+from bot.store import outbox_lanes as lanes_store
+
+log = logging.getLogger("bot.dispatcher")
+
+CLOCK_BACK = timedelta(seconds=2)  # the clock went back more than this since the last pass: drop the holds
+
+
+class Sends(Outcomes):
+    """The sending half of a dispatcher (`bot.dispatcher.Dispatcher` sets these attributes)."""
+
+    senders: dict[str, Sender]
+    fallback: Sender | None
+    max_attempts: int
+    base_backoff: float
+    max_backoff: float
+    concurrency: int
+    sleep: Callable[[float], Awaitable[None]]
+    lease: float
+    # Sent, but the store could not record it (its disk full): outbox id -> (attempts, external id, paced).
+    # The next pass records it instead of sending it again (in this process; a restart would send it again).
+    _unrecorded: dict[int, tuple[int, str | None, datetime | None]]
+    _last_pass: datetime | None  # the clock at the last pass: a step back drops the holds
+
+    def sender_for(self, channel: str) -> Sender | None:
+        return self.senders.get(channel, self.fallback)
+
+    def backoff(self, attempts: int) -> float:
+        """Seconds to wait before attempt number `attempts + 1`: 30 s, 60 s, 120 s, … capped."""
+        return min(self.max_backoff, self.base_backoff * (2.0 ** max(0, attempts - 1)))
+
+    async def _pass(self, limit: int, up_to: int, result: DispatchResult) -> bool:
+        """Send the next message of each recipient that is free now; False when there was none."""
+        now = self.clock.now()
+        if self._last_pass is not None and now < self._last_pass - CLOCK_BACK:
+            await self._clock_went_back(now, self._last_pass)
+        self._last_pass = now
+        self.holds.forget_expired(now)
+        queued: deque[tuple[OutboxMessage, Lease]] = deque()  # claimed, waiting for a place
+        in_flight: dict[int, str] = {}  # claimed and not yet recorded: outbox id -> recipient
+        tasks: set[asyncio.Task[None]] = set()
+        keeping: list[asyncio.Future[None]] = []
+        ended = asyncio.Event()  # a send ended (the places and the failure are looked at again)
+        claims = dialects.of(self.db.engine).CLAIMS
+        failure: BaseException | None = None
+        any_claimed = False
+
+        async def deliver(message: OutboxMessage, lease: Lease) -> None:
+            try:
+                await self._deliver(message, result, lease)
+            finally:
+                in_flight.pop(message.id, None)
+                lease.done(message.id)
+
+        def done(task: asyncio.Task[None]) -> None:
+            nonlocal failure
+            tasks.discard(task)
+            if not task.cancelled() and task.exception() is not None and failure is None:
+                failure = task.exception()
+            ended.set()
+
+        async def until(ready: Callable[[], bool]) -> None:
+            while not ready():
+                ended.clear()
+                await ended.wait()
+
+        try:
+            while failure is None:
+                messages = await self._claim(limit, up_to, result, set(in_flight.values()))
+                if messages:
+                    any_claimed = True
+                    lease = Lease(self.db, self.clock, self.owner, self.lease,
+                                  self.clock.now() + timedelta(seconds=self.lease), (m.id for m in messages),
+                                  self.sleep)
+                    if claims:
+                        keeping.append(asyncio.ensure_future(lease.keep()))
+                    for message in messages:
+                        in_flight[message.id] = message.recipient_id
+                        queued.append((message, lease))
+                while queued and failure is None:  # start the claimed sends as places free up
+                    while queued and len(tasks) < self.concurrency:
+                        task = asyncio.ensure_future(deliver(*queued.popleft()))
+                        tasks.add(task)
+                        task.add_done_callback(done)
+                    await until(lambda: len(tasks) < self.concurrency or failure is not None)
+                if not tasks:
+                    break
+                if not messages:  # nothing more now: let the sends end, then look once more (their recipients' next)
+                    await until(lambda: not tasks)
+        except asyncio.CancelledError:  # the instance stops: so do its sends; `close` gives their claims back
+            for task in tasks:
+                task.cancel()
+            raise
+        finally:  # a claim that failed (a full disk) ends the pass once the sends made record or remember it
+            if tasks:
+                await asyncio.wait(set(tasks))
+            for renewal in keeping:
+                renewal.cancel()
+        if failure is not None:
+            raise failure
+        return any_claimed
+
+    async def _claim(self, limit: int, up_to: int, result: DispatchResult, busy: set[str]) -> list[OutboxMessage]:
+        """Claim the next heads that can go now (`limit` at most), leaving out the recipients in `busy` and
+        those held here; the chosen rows as messages."""
+        now = self.clock.now()
+        held_channels = [c for c, s in self.senders.items() if self.holds.sender_held(s)]
+        deferred = 0
+
+        def pick(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+            """Runs inside the claim's transaction: the row's plain fields only (its message is parsed after)."""
+            nonlocal deferred
+            lanes: dict[tuple[str, str | None], dict[str, object]] = {}
+            for row in rows:
+                recipient, channel = str(row["recipient_id"]), str(row["channel"])
+                sender = self.sender_for(channel)
+                if sender is not None and self.holds.is_held(sender, recipient, now):  # the fallback's holds
+                    deferred += 1
+                    continue
+                lane = (recipient, str(row["case_ref"]) if row.get("kind") == "calendar" else None)
+                lanes.setdefault(lane, row)  # one at a time, even when an urgent one is also first in line
+            return list(lanes.values())
+
+        rows = await lanes_store.claim(
+            self.db, now, limit, up_to=up_to, owner=self.owner, lease_until=now + timedelta(seconds=self.lease),
+            pick=pick, held=sorted(set(self.holds.recipients()) | busy), held_channels=held_channels,
+        )
+        result.deferred += deferred
+        return [OutboxMessage.from_row(r) for r in rows]
+
+    async def _clock_went_back(self, now: datetime, was: datetime) -> None:
+        """The wall clock stepped back. The holds were set on the clock before the step and would hold a
+        recipient as long as the clock went back: drop them. What was due before the step is due now."""
+        self.holds.clear()
+        moved = await lanes_store.due_again(self.db, now, was)
+        log.warning("clock went back", extra={"event": "outbox.clock_back", "seconds": (was - now).total_seconds(),
+                                              "due_again": moved})
+
+    async def _deliver(self, message: OutboxMessage, result: DispatchResult, lease: Lease | None = None) -> None:
+        unrecorded = self._unrecorded.get(message.id)
+        if unrecorded is not None:  # delivered already, only the record of it failed: record it, do not send again
+            await self._sent(message, *unrecorded)
+            result.sent += 1
+            return
+        sender = self.sender_for(message.channel)
+        attempts = message.attempts + 1
+        if sender is None:
+            await self._mark_failed(message, attempts, f"no_sender:{message.channel}")
+            result.failed += 1
+            return
+        now = self.clock.now()
+        if self.holds.is_held(sender, message.recipient_id, now):  # a limit met since this pass began
+            await self._release(message)
+            result.deferred += 1
+            return
+        if lease is not None and not lease.holds(message.id, now):  # it may be another instance's by now
+            result.deferred += 1
+            return
+        # The claim is renewed until the outcome is recorded (`deliver` ends it): a send recorded late is not
+        # another instance's to send again meanwhile.
+        try:
+            external_id = await sender.send(message)
+        except DeliveryError as exc:
+            if exc.retry_after is not None:
+                # Rate limited: hold this recipient's queue, and don't count it towards giving up.
+                until = self.clock.now() + timedelta(seconds=max(exc.retry_after, 0.0))
+                self.holds.limit(sender, message.recipient_id, until, self.clock.now())
+                await self._mark_limited(message, sender, exc.reason, until)
+                result.retried += 1
+            elif exc.permanent or attempts >= self.max_attempts:
+                await self._mark_failed(message, attempts, exc.reason)
+                result.failed += 1
+            else:
+                await self._mark_retry(message, attempts, exc.reason, now + timedelta(seconds=self.backoff(attempts)))
+                result.retried += 1
+            return
+        except Exception as exc:  # a bug or an unexpected library error: retry, never lose the message
+            log.exception("sender crashed", extra={"event": "outbox.crash", "outbox_id": message.id})
+            reason = f"unexpected:{type(exc).__name__}"
+            if attempts >= self.max_attempts:
+                await self._mark_failed(message, attempts, reason)
+                result.failed += 1
+            else:
+                await self._mark_retry(message, attempts, reason, now + timedelta(seconds=self.backoff(attempts)))
+                result.retried += 1
+            return
+        interval = float(getattr(sender, "min_interval", 0.0) or 0.0)
+        paced = now + timedelta(seconds=interval) if interval > 0 else None  # from when it was sent, as Slack counts
+        if paced is not None:
+            self.holds.pace(sender, message.recipient_id, paced)
+        await self._sent(message, attempts, external_id, paced)
+        result.sent += 1
+
+    async def _sent(self, message: OutboxMessage, attempts: int, external_id: str | None,
+                    paced: datetime | None) -> None:
+        """Record a send; when that fails (a full store, a lost connection), remember it so that it is recorded,
+        not sent, the next time this instance meets the row."""
+        try:
+            await self._mark_sent(message, attempts, external_id, paced)
+        except Exception:
+            self._unrecorded[message.id] = (attempts, external_id, paced)
+            raise
+        self._unrecorded.pop(message.id, None)
