@@ -179,9 +179,10 @@ def json_copy(node: Any) -> Any:
     return node
 
 
-def fit_fields(blocks: list[dict[str, Any]], notes: Notes = Notes()) -> list[dict[str, Any]]:
-    """A copy of `blocks` with every text cut to its field's limit and long selects grouped."""
-    out: list[dict[str, Any]] = json_copy(blocks)
+def fit_fields(blocks: list[dict[str, Any]], notes: Notes = Notes(), *, copy: bool = True) -> list[dict[str, Any]]:
+    """A copy of `blocks` with every text cut to its field's limit and long selects grouped; `copy=False`: `blocks`
+    themselves, changed in place (blocks the caller has just made and gives away: a message rendered to send)."""
+    out: list[dict[str, Any]] = json_copy(blocks) if copy else blocks
     for block in out:
         _block(block, notes)
     return out
@@ -232,12 +233,13 @@ def check_ids(blocks: list[Any]) -> None:
 
 
 def fit_blocks(blocks: list[dict[str, Any]], notes: Notes = Notes(), *, max_blocks: int = MESSAGE_BLOCKS,
-               max_chars: int | None = MESSAGE_BLOCK_CHARS) -> list[dict[str, Any]]:
+               max_chars: int | None = MESSAGE_BLOCK_CHARS, fitted: bool = False) -> list[dict[str, Any]]:
     """A copy of `blocks` within Slack's limits: texts cut with a note, long selects grouped, and the blocks
     past `max_blocks` (or past `max_chars` of text) replaced by one context line with `notes.more`. Raises
-    DuplicateId for a layout with a repeated id."""
+    DuplicateId for a layout with a repeated id. `fitted`: `blocks` come from `fit_fields(..., copy=False)` and
+    are the caller's to give away: neither copied nor cut again."""
     check_ids(blocks)
-    out = fit_fields(blocks, notes)
+    out = blocks if fitted else fit_fields(blocks, notes)
     if fits(out, max_blocks, max_chars):
         return out
     note = {"type": "context", "elements": [{"type": "plain_text", "emoji": False, "text": notes.more}]}

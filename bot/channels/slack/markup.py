@@ -15,13 +15,11 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
-
-
 def escape(text: str) -> str:
     """`text` with `&`, `<`, `>` escaped for Slack mrkdwn (idempotence is deliberately not attempted:
     a user who types `&amp;` sees `&amp;`)."""
-    return text.translate(_ESCAPES)
+    # three C-level replaces (`&` first): several times faster than str.translate with a mapping, per character
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def escape_mrkdwn_objects(node: T) -> T:

@@ -122,13 +122,13 @@ def blocks(message: Message, list_max: int | None = LIST_MAX) -> list[dict[str, 
 def fitted_blocks(message: Message) -> list[dict[str, Any]]:
     """The blocks within Slack's limits: a list is shortened (LIST_STEPS) before anything is cut."""
     notes = slack_notes()
-    out = limits.fit_fields(blocks(message), notes)
+    out = limits.fit_fields(blocks(message), notes, copy=False)  # made here: cut in place, not copied
     if any(ln.style == "item" for ln in message.lines):
         for list_max in LIST_STEPS:
             if limits.fits(out):
                 break
-            out = limits.fit_fields(blocks(message, list_max), notes)
-    return limits.fit_blocks(out, notes)
+            out = limits.fit_fields(blocks(message, list_max), notes, copy=False)
+    return limits.fit_blocks(out, notes, fitted=True)
 
 
 def fallback_text(message: Message) -> str:
