@@ -98,8 +98,11 @@ async def open_core(
     senders: dict[str, Sender] | None = None,
     fallback: Sender | None = None,
     directory: Directory | None = None,
+    publish_directory: bool = True,
 ) -> Core:
-    """Load the directory (raises DirectoryError), open and migrate the database, build the services."""
+    """Load the directory (raises DirectoryError), open and migrate the database, build the services. On PostgreSQL
+    the directory file is offered to every instance at start (`gfi-bot run`); not with `publish_directory=False`
+    (the console, the CLI's reports): the store's newest is served instead when there is one."""
     directory = directory or load_directory(settings.directory_path)
     clock = clock or SystemClock()
     url = settings.database_url.get_secret_value() if settings.database_url is not None else None
@@ -142,8 +145,8 @@ async def open_core(
     core.shared_directory = SharedDirectory(db, directory, clock)
     core.changes.on(DIRECTORY_TOPIC, core.shared_directory.reload)
     await core.changes.start()
-    if directory.source is not None:  # PostgreSQL: the file, or the store's newest when the file is older
-        await core.shared_directory.start(directory.source)
+    # PostgreSQL: the file as it was read, published by `gfi-bot run`, or the store's newest (see bot/directory/shared)
+    await core.shared_directory.start(publish=publish_directory)
     core.sweeps.append(lambda: run_distribution(core))
     core.sweeps.append(lambda: sweep_due(core))
     core.sweeps.append(lambda: daily_purge(core))  # once a day; the catch-up after downtime and in the console

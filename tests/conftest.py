@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -92,13 +93,13 @@ async def make_core(
     cores: list[Core] = []
     urls: dict[str, str] = {}
 
-    async def factory(directory: Directory | None = None, db_name: str = "gfi.sqlite3") -> Core:
+    async def factory(directory: Directory | None = None, db_name: str = "gfi.sqlite3", **options: Any) -> Core:
         settings = Settings(db_path=tmp_path / db_name, directory_path=DEFAULT_DIRECTORY, _env_file=None)
         if engine == "postgresql":
             if db_name not in urls:
                 urls[db_name] = postgres_url()
             settings.database_url = SecretStr(urls[db_name])
-        core = await open_core(settings, clock=clock, fallback=sender, directory=directory)
+        core = await open_core(settings, clock=clock, fallback=sender, directory=directory, **options)
         cores.append(core)
         return core
 

@@ -19,7 +19,7 @@ from bot.progress import busy
 
 async def _due(settings: Settings, now: datetime | None) -> str:
     clock = FrozenClock(now) if now else SystemClock()
-    core = await open_core(settings, clock=clock)
+    core = await open_core(settings, clock=clock, publish_directory=False)
     try:
         report = await due_report(core.db, clock.now())
         return core.renderer.render("operator_due", report=report)
@@ -43,7 +43,7 @@ async def _read_log(settings: Settings, ref: str | None, person: str | None, sta
     from bot import readlog
     from bot.cases.models import parse_ref
 
-    core = await open_core(settings, clock=SystemClock())
+    core = await open_core(settings, clock=SystemClock(), publish_directory=False)
     try:
         async with core.db.transaction() as tx:
             if ref is not None:
@@ -81,7 +81,7 @@ async def _journal(settings: Settings, ref: str, person: str, pdf: Path | None) 
     from bot.journal import journal_for
     from bot.pdf import write_text_pdf
 
-    core = await open_core(settings, clock=SystemClock())
+    core = await open_core(settings, clock=SystemClock(), publish_directory=False)
     try:
         if core.directory.person(person) is None:
             print(say("unknown_person", person=repr(person), directory=str(settings.directory_path)), file=sys.stderr)
@@ -118,7 +118,7 @@ def cmd_journal(args: argparse.Namespace) -> int:
 async def _report_brister(settings: Settings, year: int, out: Path) -> list[Path]:
     from bot.brister.report import write_year
 
-    core = await open_core(settings, clock=SystemClock())
+    core = await open_core(settings, clock=SystemClock(), publish_directory=False)
     try:
         reports = await core.brister.year_reports(year)
         return await asyncio.to_thread(write_year, out, year, reports, core.renderer, made=core.brister.today())
@@ -130,7 +130,7 @@ async def _stats(settings: Settings, start: date, end: date, unit: str | None, c
     from bot.stats import export
     from bot.stats.report import build_report
 
-    core = await open_core(settings, clock=SystemClock())
+    core = await open_core(settings, clock=SystemClock(), publish_directory=False)
     try:
         if unit is not None and core.directory.unit(unit) is None:
             print(core.renderer.macro("stats", "unknown_unit", unit=unit), file=sys.stderr)
@@ -177,7 +177,7 @@ async def _purge(settings: Settings, dry_run: bool) -> int:
     from bot.stats.retention import purge
 
     clock = SystemClock()
-    core = await open_core(settings, clock=clock)
+    core = await open_core(settings, clock=clock, publish_directory=False)
     try:
         with busy(say("purge_label")):
             result = await purge(core.db, clock.now(), settings.retention_months, settings.timezone,

@@ -34,7 +34,8 @@ def cmd_check_directory(args: argparse.Namespace) -> int:
 async def _console(settings: Settings, person: str | None, now: datetime | None) -> int:
     clock = ConsoleClock(now)
     sender = ConsoleSender(sys.stdout)
-    core = await open_core(settings, clock=clock, fallback=sender)
+    # never publishes its directory file (a console on an operator's machine): serves the store's newest (PostgreSQL)
+    core = await open_core(settings, clock=clock, fallback=sender, publish_directory=False)
     graph = GraphChannel.from_settings(settings)
     if graph is not None:  # only the free/busy suggestions (/förslag): the console sends no e-mail or events
         graph.attach_suggestions(core)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import time
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from bot.directory.lookup import Directory
+from bot.directory.lookup import Directory, FileRead
 from bot.directory.model import (
     _ID,
     Channel,
@@ -167,15 +168,32 @@ def read_text(text: str, path: Path) -> Any:
     return yaml.load(text, Loader=FAST_LOADER)  # a safe loader (CSafeLoader or SafeLoader)
 
 
-def load_directory(path: Path) -> Directory:
-    """Read and validate a directory YAML file; problems carry their line numbers."""
+def read_file(path: Path) -> tuple[bytes, float, Directory]:
+    """Read a directory file once and validate it: its bytes, its modification time (seconds since the epoch, as
+    the file system says when it was read) and the directory they validate to. DirectoryError when the file cannot
+    be read, is not UTF-8 or is not valid; problems carry their line numbers."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            modified = os.fstat(file.fileno()).st_mtime
+            raw = file.read()
+        text = raw.decode("utf-8")
     except OSError as exc:
         raise DirectoryError(
             path, [DirectoryProblem(path=_say("the_file"), reason=_say("unreadable", reason=exc.strerror))]
         ) from None
-    return parse_text(text, path)
+    except UnicodeDecodeError as exc:
+        raise DirectoryError(path, [DirectoryProblem(path=_say("the_file"),
+                                                     reason=_say("not_utf8", position=exc.start + 1))]) from None
+    return raw, modified, parse_text(text, path)
+
+
+def load_directory(path: Path) -> Directory:
+    """Read and validate a directory YAML file; problems carry their line numbers. The directory keeps what was
+    read (`Directory.read`: the bytes validated and the file's modification time), for the one who publishes it
+    to the other instances at start (`bot.directory.shared`): the file is not read a second time."""
+    raw, modified, directory = read_file(path)
+    directory.read = FileRead(raw, modified)
+    return directory
 
 
 def parse_text(text: str, path: Path) -> Directory:

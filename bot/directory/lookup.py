@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from bot.directory.model import DirectoryFile, Person, Principal, PrincipalKind, Role, Unit
 from bot.presence import AbsenceBook, answering, stand_in
 from bot.samverkan.groups import SamverkanGroup, group_for
+
+
+@dataclass(frozen=True)
+class FileRead:
+    """The directory file as it was read and validated: its bytes, and its modification time (seconds since the
+    epoch)."""
+
+    raw: bytes
+    modified: float
 
 
 class Directory:
@@ -19,6 +29,8 @@ class Directory:
         self._index(data, source)
         # Absences registered in the bot (`/frånvaro`), on top of the file's `absent` flag (bot/absence).
         self.absences = AbsenceBook()
+        # The file as it was read, until the start has offered it to the other instances (`bot.directory.shared`).
+        self.read: FileRead | None = None
 
     def _index(self, data: DirectoryFile, source: Path | None) -> None:
         # Each lookup is built complete and then assigned, so a reader between two assignments sees a whole

@@ -19,9 +19,9 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.directory.loading import parse_text
+from bot.directory.loading import read_file
 from bot.directory.lookup import Directory
-from bot.directory.model import DirectoryError, DirectoryProblem, _say
+from bot.directory.model import DirectoryError
 from bot.directory.shared import SharedDirectory
 
 log = logging.getLogger(__name__)
@@ -47,14 +47,8 @@ def _digest(path: Path) -> str | None:
 
 def _read(path: Path) -> tuple[bytes, Directory]:
     """The file's bytes and the directory they validate to (DirectoryError when they do not)."""
-    try:
-        raw = path.read_bytes()
-        text = raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else str(exc.reason)
-        raise DirectoryError(path, [DirectoryProblem(path=_say("the_file"),
-                                                     reason=_say("unreadable", reason=reason))]) from None
-    return raw, parse_text(text, path)
+    raw, _, directory = read_file(path)
+    return raw, directory
 
 
 class DirectoryWatcher:
@@ -98,7 +92,8 @@ class DirectoryWatcher:
                 })
                 return False
             self._digest = digest
-            if self.shared is not None and not await self.shared.offer(raw, self.path, forced=forced):
+            if self.shared is not None and not await self.shared.offer(raw, self.path, forced=forced,
+                                                                       modified=signature[0] / 1e9):
                 return False  # an older version than the store's: this instance serves the store's (replaced there)
             self.directory.replace(new)
             self.reloads += 1

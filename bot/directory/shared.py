@@ -5,11 +5,15 @@ each on a machine with a file of its own; the directory they serve is the newest
 (`bot.store.directory_versions`), and a publication is announced (`pg_notify`), so every instance reads it at
 once and a listener that was cut off reads it when it is back (`bot.store.changes`).
 
-Who publishes. An instance whose own file changed (the 30-second check, SIGHUP) or that starts with a file the
-store has not seen, and `gfi-bot directory import|sync` (the Entra sync too) when it writes the directory the
-bot reads. A file the store knows as an older version (a machine whose copy was not updated, starting or
-checking) is not published: that instance serves the store's newest instead. SIGHUP publishes the file even
-then (the operator put an older version back on purpose).
+Who publishes. An instance whose own file changed (the 30-second check, SIGHUP), `gfi-bot directory import|sync`
+(the Entra sync too) when it writes the directory the bot reads, and `gfi-bot run` starting with a file the store
+has not seen that was changed after the store's newest (its file's modification time, else its publication). A
+file the store knows as an older version, or one never seen but last changed before the store's newest (a copy
+left on a machine that was not updated), is not published: that instance serves the store's newest instead, and
+says so in the log. SIGHUP publishes the file even then (the operator put an older version back on purpose). The
+console and the CLI's other commands never publish: they serve the store's newest when there is one.
+
+At start the file is offered as it was read and validated (`Directory.read`), not read a second time.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.clock import Clock
@@ -59,14 +64,18 @@ class SharedDirectory:
         self.on_change: list[Callable[[], None]] = []  # after the directory was replaced from the store
         self._lock = asyncio.Lock()
 
-    async def offer(self, raw: bytes, path: Path, *, forced: bool = False) -> bool:
-        """This instance read a valid directory file (`raw`, at `path`): publish it unless the store knows it as
-        an older version (and the operator did not insist, `forced`). True when this instance should serve the
-        file; False when it serves the store's newest instead (replaced here)."""
+    async def offer(self, raw: bytes, path: Path, *, forced: bool = False, modified: float | None = None,
+                    starting: bool = False) -> bool:
+        """This instance read a valid directory file (`raw`, at `path`; valid UTF-8, last changed at `modified`,
+        seconds since the epoch): publish it unless the store knows it as an older version, or (`starting`) it is
+        new to the store but was last changed before the store's newest, and the operator did not insist
+        (`forced`). True when this instance should serve the file; False when it serves the store's newest instead
+        (replaced here)."""
         digest = digest_of(raw)
         if not self.enabled:
             self.digest = digest
             return True
+        changed = datetime.fromtimestamp(modified, UTC) if modified is not None else None
         async with self._lock:
             newest = await store.latest(self.db)
             if newest is not None and newest.digest == digest:
@@ -77,22 +86,43 @@ class SharedDirectory:
                     "event": "directory.file_older", "version": newest.version})
                 await self._load()
                 return False
+            if starting and newest is not None and not forced and changed is not None and newest.changed is not None \
+                    and changed < newest.changed:
+                log.warning("directory file never published and changed before the store's newest: not published, "
+                            "the store's served (SIGHUP publishes it)", extra={
+                                "event": "directory.file_stale", "version": newest.version,
+                                "file_changed": changed.isoformat(), "newest_changed": newest.changed.isoformat()})
+                await self._load()
+                return False
             version = await store.publish(self.db, digest=digest, format=format_of(path),
-                                          text=raw.decode("utf-8"), at=self.clock.now(), origin=origin())
+                                          text=raw.decode("utf-8"), at=self.clock.now(), origin=origin(),
+                                          file_modified=changed)
             self.digest = digest
             log.info("directory published", extra={"event": "directory.published", "version": version})
             return True
 
-    async def start(self, path: Path) -> None:
-        """At start: offer the file the directory was loaded from (`path`)."""
-        if not self.enabled:
+    async def start(self, *, publish: bool = True) -> None:
+        """At start: the directory file as it was read and validated (`Directory.read`; the file is not read again).
+        `publish` (`gfi-bot run`): offered to every instance (`offer`, with the file's modification time). Not
+        `publish` (the console, the CLI's other commands): never published; the store's newest is served when there
+        is one. A directory made without a file (tests) is left as it is."""
+        read, self.directory.read = self.directory.read, None  # the bytes are not kept for the process's life
+        source = self.directory.source
+        if not self.enabled or source is None:
+            if read is not None:
+                self.digest = digest_of(read.raw)
             return
-        try:
-            raw = await asyncio.to_thread(path.read_bytes)
-        except OSError:  # gone since it was loaded: serve the store's newest, if any
+        if read is None:  # parsed from a text, not read from its file here: the store's newest, if any
             await self.reload()
             return
-        await self.offer(raw, path)
+        if publish:
+            await self.offer(read.raw, source, modified=read.modified, starting=True)
+            return
+        async with self._lock:
+            self.digest = digest_of(read.raw)
+            newest = await store.latest(self.db)
+            if newest is not None and newest.digest != self.digest:
+                await self._load()
 
     async def reload(self) -> None:
         """Another instance (or `gfi-bot directory`) published a directory, or the listener is back after a

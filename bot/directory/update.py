@@ -4,6 +4,7 @@ what leaving people hold, validate the result, and write it (the same YAML file 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -133,8 +134,9 @@ async def _share(request: Request, clock: Clock, out: TextIO, err: TextIO) -> in
         return 0
     try:
         raw = request.out.read_bytes()
+        changed = datetime.fromtimestamp(request.out.stat().st_mtime, UTC)  # as an instance's start compares it
         version = await publish(db, digest=digest_of(raw), format=format_of(request.out), text=raw.decode("utf-8"),
-                                at=clock.now(), origin=origin())
+                                at=clock.now(), origin=origin(), file_modified=changed)
     finally:
         await db.close()
     print(say("shared", version=version) if version is not None else say("shared_already"), file=out)

@@ -1,10 +1,11 @@
 """SQL of the directory shared by the instances on one PostgreSQL database (issue #22 item 5).
 
 `directory_versions` keeps one row per directory an instance published (its file, read on a change or SIGHUP,
-or written by `gfi-bot directory import|sync`): the SHA-256 of the file's bytes, its format and, for the newest
-only, its text. The newest row is the directory every instance serves; a version's publication is announced
-(`bot.store.changes`, topic `directory`) in its transaction, so every instance reads it at once. Older rows
-keep their digest only: a file that is one of them (a machine whose copy was not updated) is known to be old.
+or written by `gfi-bot directory import|sync`): the SHA-256 of the file's bytes, its format, when the file was
+last changed (when known) and, for the newest only, its text. The newest row is the directory every instance
+serves; a version's publication is announced (`bot.store.changes`, topic `directory`) in its transaction, so
+every instance reads it at once. Older rows keep their digest only: a file that is one of them (a machine whose
+copy was not updated) is known to be old.
 """
 
 from __future__ import annotations
@@ -28,20 +29,32 @@ class Version:
     digest: str
     format: str  # "yaml" or "json": how the text is read
     text: str | None = None
+    published_at: datetime | None = None
+    file_modified: datetime | None = None  # when its file was last changed (None: not known)
+
+    @property
+    def changed(self) -> datetime | None:
+        """When this directory was last changed: its file's modification time, or its publication."""
+        return self.file_modified or self.published_at
 
 
 async def latest(db: Database, *, with_text: bool = False) -> Version | None:
     """The newest published directory (None: none yet)."""
-    columns = "version, digest, format" + (", content" if with_text else "")
+    columns = "version, digest, format, published_at, file_modified" + (", content" if with_text else "")
 
     async def work(tx: Tx) -> Version | None:
         row = await tx.fetchone(f"SELECT {columns} FROM directory_versions ORDER BY version DESC LIMIT 1")
         if row is None:
             return None
         return Version(int(row["version"]), str(row["digest"]), str(row["format"]),
-                       str(row["content"]) if with_text and row["content"] is not None else None)
+                       str(row["content"]) if with_text and row["content"] is not None else None,
+                       _time(row["published_at"]), _time(row["file_modified"]))
 
     return await db.run_read(work)
+
+
+def _time(value: object) -> datetime | None:
+    return datetime.fromisoformat(str(value)) if value else None
 
 
 async def known(db: Database, digest: str) -> bool:
@@ -50,9 +63,11 @@ async def known(db: Database, digest: str) -> bool:
         lambda tx: tx.scalar("SELECT 1 FROM directory_versions WHERE digest = ?", (digest,))) is not None
 
 
-async def publish(db: Database, *, digest: str, format: str, text: str, at: datetime, origin: str) -> int | None:
+async def publish(db: Database, *, digest: str, format: str, text: str, at: datetime, origin: str,
+                  file_modified: datetime | None = None) -> int | None:
     """Make this directory the one every instance serves, and announce it; None when it already is. A digest
-    published before becomes the newest again (a version put back on purpose). One transaction."""
+    published before becomes the newest again (a version put back on purpose). `file_modified`: when its file was
+    last changed. One transaction."""
 
     async def work(tx: Tx) -> int | None:
         lock = dialect_of(tx.engine).serialise_appends()  # one publication at a time: the newest is decided in order
@@ -63,8 +78,9 @@ async def publish(db: Database, *, digest: str, format: str, text: str, at: date
             return None
         await tx.execute("DELETE FROM directory_versions WHERE digest = ?", (digest,))
         version = int(await tx.scalar(
-            "INSERT INTO directory_versions (digest, format, content, published_at, origin) VALUES (?, ?, ?, ?, ?) "
-            "RETURNING version", (digest, format, text, at.isoformat(), origin)))
+            "INSERT INTO directory_versions (digest, format, content, published_at, origin, file_modified) "
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING version",
+            (digest, format, text, at.isoformat(), origin, file_modified.isoformat() if file_modified else None)))
         await tx.execute("UPDATE directory_versions SET content = NULL WHERE version < ? AND content IS NOT NULL",
                          (version,))
         await announce(tx, TOPIC)

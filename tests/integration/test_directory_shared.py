@@ -7,6 +7,7 @@ processes: tests/faults/test_postgres_instances.py). On SQLite the file is read 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +16,8 @@ import pytest
 
 from bot.config import DEFAULT_DIRECTORY
 from bot.core import Core
-from bot.directory import load_directory
+from bot.directory import DirectoryError, load_directory
+from bot.directory.shared import digest_of
 from bot.directory.reload import DirectoryWatcher
 from tests.conftest import CoreFactory
 
@@ -93,3 +95,78 @@ async def test_on_sqlite_the_file_is_read_as_before(make_core: CoreFactory, tmp_
     assert core.directory.person("nils.ny") is not None
     async with core.db.transaction() as tx:
         assert await tx.scalar("SELECT COUNT(*) FROM directory_versions") == 0
+
+
+def stamp(path: Path, seconds_ago: float) -> None:
+    """Set the file's modification time `seconds_ago` before now (a copy changed then)."""
+    at = time.time() - seconds_ago
+    os.utime(path, (at, at))
+
+
+async def newest_digest(core: Core) -> str | None:
+    async with core.db.transaction() as tx:
+        return await tx.scalar("SELECT digest FROM directory_versions ORDER BY version DESC LIMIT 1")
+
+
+@pytest.mark.parametrize("engine", ["postgresql"])
+async def test_at_start_the_file_is_offered_as_it_was_read_and_validated_not_read_again(
+    make_core: CoreFactory, tmp_path: Path, engine: str,
+) -> None:
+    """The start publishes the bytes that were validated: a file changed (here: not UTF-8) between the load and the
+    publication neither stops the start nor reaches the other instances."""
+    path = copy(tmp_path, "a.yaml")
+    loaded = load_directory(path)
+    validated = path.read_bytes()
+    path.write_bytes("people: Åsa\n".encode("latin-1"))
+    core = await make_core(loaded)
+    assert await newest_digest(core) == digest_of(validated)
+    assert core.directory.read is None  # the bytes are not kept for the process's life
+
+
+@pytest.mark.parametrize("engine", ["postgresql"])
+async def test_a_file_never_published_but_older_than_the_stores_newest_is_not_published_at_start(
+    make_core: CoreFactory, tmp_path: Path, engine: str,
+) -> None:
+    a_file, b_file = copy(tmp_path, "a.yaml"), copy(tmp_path, "b.yaml")
+    add_person(a_file)
+    a, _ = await instance(make_core, a_file)  # published: the store's newest, its file changed just now
+    (tmp_path / "old.yaml").write_text(b_file.read_text(encoding="utf-8").replace("Linnea", "Linn"), encoding="utf-8")
+    old = tmp_path / "old.yaml"
+    stamp(old, 3600)  # a copy left on a machine an hour ago, never published
+    b, b_watch = await instance(make_core, old)
+    assert await newest_digest(b) == digest_of(a_file.read_bytes())
+    assert b.directory.person("nils.ny") is not None  # B serves the store's newest
+    assert not await b_watch.check()  # and its file, unchanged, is not offered again
+    assert await b_watch.check(forced=True)  # SIGHUP publishes it on purpose
+    await until(lambda: a.directory.person("nils.ny") is None)
+
+    newer = copy(tmp_path, "newer.yaml")  # never published, changed after the newest: published at start
+    newer.write_text(newer.read_text(encoding="utf-8").replace("Linnea", "Lina"), encoding="utf-8")
+    c, _ = await instance(make_core, newer)
+    assert await newest_digest(c) == digest_of(newer.read_bytes())
+
+
+@pytest.mark.parametrize("engine", ["postgresql"])
+async def test_the_console_serves_the_stores_newest_and_never_publishes_its_file(
+    make_core: CoreFactory, tmp_path: Path, engine: str,
+) -> None:
+    a_file, console_file = copy(tmp_path, "a.yaml"), copy(tmp_path, "console.yaml")
+    add_person(a_file)
+    a, a_watch = await instance(make_core, a_file)
+    console_file.write_text(console_file.read_text(encoding="utf-8").replace("Linnea", "Linn"), encoding="utf-8")
+    console = await make_core(load_directory(console_file), publish_directory=False)  # as `gfi-bot console` does
+    assert await newest_digest(console) == digest_of(a_file.read_bytes())
+    assert console.directory.person("nils.ny") is not None
+    # ... and follows what the instances publish while it runs
+    a_file.write_text(a_file.read_text(encoding="utf-8").replace("Nils Ny", "Nils Nyman"), encoding="utf-8")
+    assert await a_watch.check()
+    await until(lambda: (p := console.directory.person("nils.ny")) is not None and p.name == "Nils Nyman")
+
+
+def test_a_directory_file_that_is_not_utf8_is_one_problem_in_swedish(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(DEFAULT_DIRECTORY.read_text(encoding="utf-8").encode("latin-1", errors="replace"))
+    with pytest.raises(DirectoryError) as refused:
+        load_directory(path)
+    [problem] = refused.value.problems
+    assert "inte UTF-8" in problem.reason
