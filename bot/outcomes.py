@@ -1,13 +1,16 @@
 """Recording what became of a send (the dispatcher's half that writes): sent, retried, rate limited, failed,
 or given back. Outcomes are written as soon as they are known; the ones that finish together are written in
 one transaction (group commit), with the holds they cause (`bot.store.outbox_lanes`), so a recipient's next
-message never becomes free before its hold is in the store, where every instance sees it."""
+message never becomes free before its hold is in the store, where every instance sees it. The sends of a group
+(the common outcome) are written together: one statement for their pacing holds, one for their rows (the one
+answer waited for), one for their read-log rows; the rarer outcomes one by one."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +31,33 @@ RetryWindow = Callable[[OutboxMessage, datetime], datetime]
 # A write of one send's outcome, applied in a shared transaction.
 Mark = Callable[[Tx], Awaitable[None]]
 
+
+@dataclass(frozen=True)
+class Sent:
+    """A message delivered, to be recorded with the others of its group (`_write_sent`)."""
+
+    message: OutboxMessage
+    attempts: int
+    at: datetime
+    external_id: str | None
+    paced: datetime | None  # its recipient's next message waits until then (on every instance)
+
+
+async def _write_sent(tx: Tx, sent: list[Sent]) -> None:
+    """Record several sends: their recipients' pacing holds (a later hold already there stays), their rows (those
+    still pending: a row recorded meanwhile is not written again), and for those the read log of the free text
+    they showed."""
+    holds: dict[tuple[str, str], datetime] = {}
+    for s in sent:
+        if s.paced is not None:
+            key = (s.message.channel, s.message.recipient_id)
+            holds[key] = max(s.paced, holds.get(key, s.paced))
+    await lanes_store.hold_many(tx, [(channel, recipient, until) for (channel, recipient), until in holds.items()],
+                                "pace")
+    changed = await store.mark_sent_many(tx, [(s.message.id, s.attempts, s.at, s.external_id) for s in sent])
+    await readlog.record_many(tx, [(s.at, s.message.recipient_id, s.message.reads, s.message.template,
+                                    s.message.channel) for s in sent if s.message.id in changed and s.message.reads])
+
 FORGET_HOLDS_EVERY = 60.0  # seconds between two clean-ups of the holds that are over
 
 
@@ -41,10 +71,10 @@ class Outcomes:
     on_failed: FailureHook | None
     window: RetryWindow | None
     _holds_forgotten_at: datetime | None
-    _marks: list[tuple[Mark, asyncio.Future[None]]]
+    _marks: list[tuple[Mark | Sent, asyncio.Future[None]]]
     _recording: asyncio.Lock
 
-    async def _record(self, mark: Mark) -> None:
+    async def _record(self, mark: Mark | Sent) -> None:
         """Write one outcome, together with those of the sends that finished meanwhile (group commit);
         returns once it is committed, raises if its transaction failed."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -56,8 +86,12 @@ class Outcomes:
                 forget = self._holds_forgotten_at is None or (now - self._holds_forgotten_at).total_seconds() >= \
                     FORGET_HOLDS_EVERY
                 async def work(tx: Tx) -> None:  # one trip to the store's thread for the whole batch
+                    sent = [write for write, _ in batch if isinstance(write, Sent)]
+                    if sent:
+                        await _write_sent(tx, sent)
                     for write, _ in batch:
-                        await write(tx)
+                        if not isinstance(write, Sent):
+                            await write(tx)
                     if forget:
                         await lanes_store.forget_holds(tx, now)
 
@@ -81,17 +115,9 @@ class Outcomes:
 
     async def _mark_sent(self, message: OutboxMessage, attempts: int, external_id: str | None,
                          paced: datetime | None) -> None:
-        at = self.clock.now()
-
-        async def write(tx: Tx) -> None:
-            if paced is not None:  # the recipient's next message waits, on every instance
-                await lanes_store.hold(tx, message.channel, message.recipient_id, paced, "pace")
-            changed = await store.mark_sent(tx, message.id, attempts, at, external_id)
-            if changed and message.reads:  # the message showed free text: the recipient has read it
-                await readlog.record(tx, at=at, person_id=message.recipient_id, refs=message.reads,
-                                     view=message.template, channel=message.channel)
-
-        await self._record(write)
+        # with the other sends of its group (`_write_sent`): the recipient's next message waits on every instance,
+        # and a message that showed free text is in the read log
+        await self._record(Sent(message, attempts, self.clock.now(), external_id, paced))
         metrics.outbox_event(message.channel, "sent")
         log.info("sent", extra={"event": "outbox.sent", "outbox_id": message.id, "case_ref": message.case_ref})
 

@@ -52,6 +52,19 @@ async def record(tx: Tx, *, at: datetime, person_id: str, refs: Iterable[str], v
     return len(shown)
 
 
+async def record_many(tx: Tx, reads: list[tuple[datetime, str, Iterable[str], str, str]]) -> int:
+    """`record` for several views in one go, (at, person, case references, view, channel) each: the rows chained in
+    this order, in one statement (the dispatcher's messages that went together); returns how many rows."""
+    rows = [(at, person_id, list(dict.fromkeys(refs)), view, channel) for at, person_id, refs, view, channel in reads]
+    rows = [row for row in rows if row[2]]
+    if rows:
+        await store.insert_many(tx, rows)
+    for _, person_id, shown, view, channel in rows:
+        log.info("read", extra={"event": "case.read", "person": person_id, "view": view, "channel": channel,
+                                "cases": shown})
+    return sum(len(row[2]) for row in rows)
+
+
 async def record_now(db: Database, *, at: datetime, person_id: str, refs: Iterable[str], view: str,
                      channel: str) -> int:
     """`record` in a transaction of its own (for views shown outside a business transaction)."""

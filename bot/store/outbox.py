@@ -190,6 +190,29 @@ async def mark_sent(tx: Tx, outbox_id: int, attempts: int, at: datetime, externa
     )
 
 
+SENT_ROWS = 500  # rows per UPDATE of mark_sent_many (4 parameters a row)
+
+
+async def mark_sent_many(tx: Tx, rows: Sequence[tuple[int, int, datetime, str | None]]) -> set[int]:
+    """`mark_sent` for several rows, (id, attempts, sent at, external id) each, in one statement per SENT_ROWS;
+    the ids that were still pending (and are sent now)."""
+    changed: set[int] = set()
+    for start in range(0, len(rows), SENT_ROWS):
+        chunk = rows[start:start + SENT_ROWS]
+        values = ", ".join(["(?, ?, ?, ?)"] * len(chunk))
+        found = await tx.fetchall(
+            f"""UPDATE outbox SET status = 'sent', attempts = v.column2, sent_at = v.column3, external_id = v.column4,
+                       last_error = NULL, claimed_by = NULL, claimed_until = NULL
+                FROM (VALUES {values}) AS v
+                WHERE outbox.id = v.column1 AND outbox.status = 'pending'
+                RETURNING outbox.id""",
+            [value for outbox_id, attempts, at, external_id in chunk
+             for value in (outbox_id, attempts, at.isoformat(), external_id)],
+        )
+        changed |= {int(r["id"]) for r in found}
+    return changed
+
+
 async def mark_retry(tx: Tx, outbox_id: int, attempts: int, reason: str, at: datetime) -> None:
     await tx.execute(
         "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ?, claimed_by = NULL, claimed_until = NULL "

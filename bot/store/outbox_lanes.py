@@ -107,12 +107,21 @@ async def release_all(db: Database, owner: str) -> int:
 async def hold(tx: Tx, channel: str, recipient_id: str, until: datetime, kind: str) -> None:
     """Hold a recipient ('*': the whole channel) on `channel` until `until` (a later hold already there
     stays). `kind`: 'pace' (one message per interval) or 'limit' (a Retry-After)."""
-    await tx.execute(
-        """INSERT INTO outbox_holds (channel, recipient_id, kind, until) VALUES (?, ?, ?, ?)
-           ON CONFLICT (channel, recipient_id) DO UPDATE SET
-               kind = CASE WHEN excluded.until > outbox_holds.until THEN excluded.kind ELSE outbox_holds.kind END,
-               until = CASE WHEN excluded.until > outbox_holds.until THEN excluded.until ELSE outbox_holds.until END""",
-        (channel, recipient_id, kind, until.isoformat()),
+    await hold_many(tx, [(channel, recipient_id, until)], kind)
+
+
+async def hold_many(tx: Tx, holds: Sequence[tuple[str, str, datetime]], kind: str) -> None:
+    """`hold` for several (channel, recipient, until), each pair once, in one statement whose answer is not waited
+    for (`Tx.write`)."""
+    if not holds:
+        return
+    values = ", ".join(["(?, ?, ?, ?)"] * len(holds))
+    await tx.write(
+        f"""INSERT INTO outbox_holds (channel, recipient_id, kind, until) VALUES {values}
+            ON CONFLICT (channel, recipient_id) DO UPDATE SET
+              kind = CASE WHEN excluded.until > outbox_holds.until THEN excluded.kind ELSE outbox_holds.kind END,
+              until = CASE WHEN excluded.until > outbox_holds.until THEN excluded.until ELSE outbox_holds.until END""",
+        [value for channel, recipient, until in holds for value in (channel, recipient, kind, until.isoformat())],
     )
 
 

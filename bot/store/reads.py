@@ -18,8 +18,15 @@ def _utc(dt: datetime) -> str:
 
 async def insert(tx: Tx, *, at: datetime, person_id: str, refs: list[str], view: str, channel: str) -> None:
     """Append one row per case reference, each chained to the one before."""
+    await insert_many(tx, [(at, person_id, refs, view, channel)])
+
+
+async def insert_many(tx: Tx, reads: list[tuple[datetime, str, list[str], str, str]]) -> None:
+    """Append the reads of several views at once, (at, person, case references, view, channel) each: one row per
+    case reference, chained in this order (one look at the chain's head, one INSERT)."""
     rows = await chain.chained(tx, "case_reads", [
-        {"at": _utc(at), "person_id": person_id, "case_ref": ref, "view": view, "channel": channel} for ref in refs
+        {"at": _utc(at), "person_id": person_id, "case_ref": ref, "view": view, "channel": channel}
+        for at, person_id, refs, view, channel in reads for ref in refs
     ])
     await tx.executemany(
         "INSERT INTO case_reads (id, at, person_id, case_ref, view, channel, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
