@@ -17,8 +17,8 @@ import pytest
 from bot.config import DEFAULT_DIRECTORY
 from bot.core import Core
 from bot.directory import DirectoryError, load_directory
-from bot.directory.shared import digest_of
 from bot.directory.reload import DirectoryWatcher
+from bot.directory.shared import digest_of
 from tests.conftest import CoreFactory
 
 NEW = ("  - {id: nils.ny, name: Nils Ny, unit: soc-norr, title: socialsekreterare, roles: [staff], "
@@ -152,7 +152,7 @@ async def test_the_console_serves_the_stores_newest_and_never_publishes_its_file
 ) -> None:
     a_file, console_file = copy(tmp_path, "a.yaml"), copy(tmp_path, "console.yaml")
     add_person(a_file)
-    a, a_watch = await instance(make_core, a_file)
+    _, a_watch = await instance(make_core, a_file)
     console_file.write_text(console_file.read_text(encoding="utf-8").replace("Linnea", "Linn"), encoding="utf-8")
     console = await make_core(load_directory(console_file), publish_directory=False)  # as `gfi-bot console` does
     assert await newest_digest(console) == digest_of(a_file.read_bytes())

@@ -36,11 +36,15 @@ async def queue_with_reads(core: Core, recipients: list[str]) -> dict[str, int]:
 class RecordedMeanwhile(GatedSender):
     """Every send waits at the gate; one recipient's row is recorded as sent by another instance meanwhile."""
 
-    def __init__(self, core: Core, taken: str) -> None:
+    def __init__(self, core: Core, taken: str, expected: int) -> None:
         super().__init__(min_interval=1.0)
-        self.core, self.taken = core, taken
+        self.core, self.taken, self.expected = core, taken, expected
+        self.all_under_way = asyncio.Event()
 
     async def send(self, message: OutboxMessage) -> str | None:
+        self.expected -= 1
+        if self.expected == 0:
+            self.all_under_way.set()
         if message.recipient_id == self.taken:
             async with self.core.db.transaction() as tx:
                 await tx.execute("UPDATE outbox SET status = 'sent', external_id = 'elsewhere' WHERE id = ?",
@@ -50,12 +54,11 @@ class RecordedMeanwhile(GatedSender):
 
 async def test_sends_that_finish_together_are_recorded_together(core: Core, engine: str) -> None:
     ids = await queue_with_reads(core, PEOPLE)
-    sender = RecordedMeanwhile(core, taken=PEOPLE[0])
+    sender = RecordedMeanwhile(core, taken=PEOPLE[0], expected=len(PEOPLE))
     sender.gate.clear()
     d = Dispatcher(core.db, core.clock, {}, fallback=sender, concurrency=len(PEOPLE))  # type: ignore[arg-type]
     run = asyncio.ensure_future(d.run_once())
-    while len(sender.in_flight) < len(PEOPLE):  # every send is under way: they end together
-        await asyncio.sleep(0.01)
+    await sender.all_under_way.wait()  # every send is under way: they end together
     sender.gate.set()
     assert (await run).sent == len(PEOPLE)
 
