@@ -169,9 +169,10 @@ async def acks(name: str, quick: bool) -> tuple[dict[str, float], float]:
 
 def dispatch_worker(url: str, slack_url: str, conn: Connection, profile: str | None = None) -> None:
     """One dispatcher process, its Slack client as `gfi-bot run` makes it (one connection pool): deliver until
-    nothing is pending, then report the CPU seconds it used meanwhile. `profile`: write a cProfile of the
-    delivery to that file."""
+    nothing is pending, then report the CPU seconds it used meanwhile and its peak RSS (MiB). `profile`: write a
+    cProfile of the delivery to that file."""
     import cProfile
+    import resource
 
     import aiohttp as client_http
     from pydantic import SecretStr
@@ -214,14 +215,15 @@ def dispatch_worker(url: str, slack_url: str, conn: Connection, profile: str | N
                 await core.close()
                 await session.close()
 
-    conn.send(asyncio.run(main()))
+    cpu = asyncio.run(main())
+    conn.send((cpu, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))  # Linux: KiB
 
 
 async def drain_with(dispatchers: int, recipients: int, each: int, profile: str | None = None
-                     ) -> tuple[float, int, float]:
+                     ) -> tuple[float, int, float, float]:
     """Seconds until the last of `recipients * each` messages reached the fake Slack, `dispatchers` processes
-    delivering; how many arrived; and the CPU seconds the dispatchers used (together). `profile`: a folder
-    for each dispatcher's cProfile."""
+    delivering; how many arrived; the CPU seconds the dispatchers used (together); and the largest dispatcher's
+    peak RSS (MiB). `profile`: a folder for each dispatcher's cProfile."""
     from pydantic import SecretStr
 
     from bot.config import DEFAULT_DIRECTORY, Settings
@@ -260,9 +262,10 @@ async def drain_with(dispatchers: int, recipients: int, each: int, profile: str 
         start = time.monotonic()
         for pipe in pipes:
             pipe.send("go")
-        cpu = 0.0
+        cpu, rss = 0.0, 0.0
         for pipe in pipes:
-            cpu += float(await asyncio.to_thread(pipe.recv))  # done
+            used, peak = await asyncio.to_thread(pipe.recv)  # done
+            cpu, rss = cpu + float(used), max(rss, float(peak))
         for worker in workers:
             worker.join(timeout=10)  # its connections end: their backends' CPU is counted by the postmaster
         after = [cpu_seconds(pid, kids) for pid, kids in others if pid]
@@ -270,7 +273,7 @@ async def drain_with(dispatchers: int, recipients: int, each: int, profile: str 
         posted, last = here.recv()
         assert posted == queued, (posted, queued)
         OTHER_CPU[:] = [b - a for a, b in zip(before, after, strict=True)]
-        return last - start, posted, cpu
+        return last - start, posted, cpu, rss
     finally:
         for worker in workers:
             worker.join(timeout=10)
@@ -310,7 +313,7 @@ async def failover() -> float:
 
 async def outbox_rows(quick: bool, profile: str | None = None) -> list[Row]:
     recipients, each = (100, 10) if quick else (1000, 10)
-    seconds, posted, cpu = await drain_with(3, recipients, each, profile)
+    seconds, posted, cpu, rss = await drain_with(3, recipients, each, profile)
     return [Row("postgres", f"outbox: {posted} messages to {recipients} recipients, 3 dispatchers", seconds,
                 "s", target="< 15 s", met=seconds < 15),
             Row("postgres", "outbox: dispatchers' CPU per message (3 processes together)", cpu / posted * 1000,
@@ -320,7 +323,9 @@ async def outbox_rows(quick: bool, profile: str | None = None) -> list[Row]:
             *([Row("postgres", "outbox: PostgreSQL's CPU per message", OTHER_CPU[1] / posted * 1000, "ms")]
               if len(OTHER_CPU) > 1 else []),
             Row("postgres", "outbox: CPU seconds of all of it / 2 cores (the floor on this machine)",
-                (cpu + sum(OTHER_CPU)) / 2, "s")]
+                (cpu + sum(OTHER_CPU)) / 2, "s"),
+            Row("postgres", "outbox: the largest dispatcher's peak RSS", rss, "MiB", target=f"≤ {RSS_TARGET:.0f} MiB",
+                met=rss <= RSS_TARGET)]
 
 
 async def rows(quick: bool, only: str | None = None, profile: str | None = None) -> list[Row]:
