@@ -92,19 +92,21 @@ class Outcomes:
                     for write, _ in batch:
                         if not isinstance(write, Sent):
                             await write(tx)
-                    if forget:
-                        await lanes_store.forget_holds(tx, now)
 
                 try:
                     await self.db.run(work)
-                    if forget:
-                        self._holds_forgotten_at = now
                 except Exception as exc:
                     for _, waiting in batch:
                         waiting.set_exception(exc)
                 else:
                     for _, waiting in batch:
                         waiting.set_result(None)
+                    if forget:  # on its own, after: the batch's outcomes do not wait for it, nor it for a lock
+                        self._holds_forgotten_at = now
+                        try:
+                            await lanes_store.forget_holds(self.db, now)
+                        except Exception:  # the store is away: the next time
+                            log.warning("holds not forgotten", extra={"event": "outbox.holds_not_forgotten"})
         await done
 
     async def _release(self, message: OutboxMessage) -> None:

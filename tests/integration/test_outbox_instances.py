@@ -249,3 +249,23 @@ async def test_an_idle_instance_looks_when_rows_are_announced_not_every_second(
     clock.advance(timedelta(seconds=IDLE_POLL))
     await idle.drain()
     assert looks.count(idle.owner) == looked + 2  # the slow look, in case an announcement was missed
+
+
+async def test_forgetting_the_holds_that_are_over_waits_for_no_other_instance(
+    make_core: CoreFactory, engine: str,
+) -> None:
+    """The clean-up of holds that are over runs in a transaction of its own and skips a hold another instance's
+    transaction is writing: it never waits for one, so it cannot deadlock with the upserts of that instance's
+    sends (it did, in the sends' transaction: the bench's three dispatchers met it)."""
+    a, b = await two(make_core)
+    now = a.clock.now()
+    over = now - timedelta(seconds=5)
+    async with a.db.transaction() as tx:
+        for person in PEOPLE[:3]:
+            await outbox_lanes.hold(tx, "slack", person, over, "pace")
+    async with a.db.transaction() as tx:  # instance A is writing the first one's hold (a send being recorded)
+        await outbox_lanes.hold(tx, "slack", PEOPLE[0], over, "pace")
+        forgotten = await asyncio.wait_for(outbox_lanes.forget_holds(b.db, now), timeout=5)
+    assert forgotten == 2
+    async with a.db.transaction() as tx:
+        assert [r["recipient_id"] for r in await tx.fetchall("SELECT recipient_id FROM outbox_holds")] == [PEOPLE[0]]
