@@ -59,9 +59,8 @@ async def record_many(tx: Tx, reads: list[tuple[datetime, str, Iterable[str], st
     rows = [row for row in rows if row[2]]
     if rows:
         await store.insert_many(tx, rows)
-    for _, person_id, shown, view, channel in rows:
-        log.info("read", extra={"event": "case.read", "person": person_id, "view": view, "channel": channel,
-                                "cases": shown})
+    for _, _, shown, view, channel in rows:  # the log names no person (who read is in the read log)
+        log.info("read", extra={"event": "case.read", "view": view, "channel": channel, "cases": shown})
     return sum(len(row[2]) for row in rows)
 
 
