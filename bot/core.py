@@ -126,7 +126,8 @@ async def open_core(
     # registered once both exist (the only order-dependent step).
     ladder = LadderService(db, directory, clock, outbox, calendar, cases)
     reminders = ReminderService(directory, outbox, calendar, cases)
-    brister = BristService(db, directory, clock, outbox, tz=settings.timezone, load_case=cases.load)
+    brister = BristService(db, directory, clock, outbox, tz=settings.timezone, load_case=cases.load,
+                           load_many=cases.load_many)
     cases.hooks.append(TimeHook(ladder, reminders))
     cases.hooks.append(StatsHook(directory, calendar))
     await fill_principals(db, directory)

@@ -68,8 +68,20 @@ class HomeData:
     # distributors: the open reports naming their units (with the buttons to record measures and dialogue)
     brister: list[BristReport] = field(default_factory=list)
     brist_drafts: list[BristDraft] = field(default_factory=list)
+    brister_total: int | None = None  # how many reports (drafts) there are when the lists hold only a page
+    drafts_total: int | None = None
     year: int = 0
     stats: list[UnitStats] | None = None  # coordinators: the last 12 months of the units with any activity
+
+
+def more_brister(data: HomeData, shown: int) -> int:
+    """How many reports the Home has beyond the `shown` first."""
+    return max(0, max(len(data.brister), data.brister_total or 0) - shown)
+
+
+def more_drafts(data: HomeData, shown: int) -> int:
+    """How many drafts the Home has beyond the `shown` first."""
+    return max(0, max(len(data.brist_drafts), data.drafts_total or 0) - shown)
 
 
 @dataclass(frozen=True)
@@ -129,13 +141,16 @@ async def load_home(core: Core, person_id: str) -> HomeData:
             for r in rows
         ]
         data.year = core.brister.today().year
-        data.brister = list(reversed(await core.brister.list_reports(person_id)))
-        data.brist_drafts = await core.brister.open_drafts(person_id)
+        reports = await core.brister.report_page(person_id, limit=MAX_BRISTER)
+        data.brister, data.brister_total = reports.items, reports.total
+        drafts = await core.brister.draft_page(person_id, limit=MAX_BRIST_DRAFTS)
+        data.brist_drafts, data.drafts_total = drafts.items, drafts.total
         start, end = last_twelve_months(data.now.astimezone(core.calendar.tz).date())
         report = await build_report(core.db, core.directory, core.calendar, core.settings.timezone, start, end)
         data.stats = [u for u in report.units if u.active]
     elif units_distributed_by(person_id, core.directory):
-        data.brister = [r for r in reversed(await core.brister.list_reports(person_id)) if r.is_open]
+        reports = await core.brister.report_page(person_id, open_only=True, limit=MAX_BRISTER)
+        data.brister, data.brister_total = reports.items, reports.total
     # Open escalations of the cases this person may see (the ladder alerted them, or they are in the case).
     # Only the first ones are read and checked case by case (the view lists MAX_ESCALATIONS); the rest are counted.
     page = await escalation_page(core, person_id, ESCALATIONS_CHECKED)

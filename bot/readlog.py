@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from bot.cases.access import CaseLoader
 from bot.cases.models import Case
 from bot.directory import Directory, Role
 from bot.errors import NotFound, Refusal
+from bot.paging import LIST_PAGE, Page
 from bot.store import Database, Tx
 from bot.store import reads as store
 
@@ -36,10 +37,12 @@ class Read:
 
 @dataclass(frozen=True)
 class CaseReads:
-    """What a coordinator is shown of a case's read log: their own principal's reads, and a count of the rest."""
+    """What a coordinator is shown of a case's read log: a page of their own principal's reads (`page`: how
+    many there are in all), and a count of the rest."""
 
     reads: list[Read]
     others: int  # reads by another principal's people (or by someone no longer in the directory)
+    page: Page[Read] = field(default_factory=Page)
 
 
 async def record(tx: Tx, *, at: datetime, person_id: str, refs: Iterable[str], view: str, channel: str) -> int:
@@ -124,31 +127,36 @@ def may_list_person(directory: Directory, person_id: str) -> bool:
 
 
 async def list_for_case(db: Database, load: CaseLoader, directory: Directory, actor_id: str,
-                        ref: str) -> CaseReads:
-    """The reads of a case for a coordinator: their own principal's people listed, the others counted;
-    refuses like an unknown reference when the case is not their principal's."""
+                        ref: str, *, limit: int = LIST_PAGE, skip: int = 0) -> CaseReads:
+    """A page of the reads of a case for a coordinator: their own principal's people listed, the others
+    counted; refuses like an unknown reference when the case is not their principal's. Three statements
+    besides the case's: who read it how often, and the page."""
     person = directory.person(actor_id)
     if person is None:
         raise Refusal("unknown_person", person=actor_id)
     if Role.COORDINATOR not in person.roles:
         raise Refusal("read_log_not_coordinator")
-    async with db.transaction() as tx:
+    async with db.read() as tx:
         case = await load(tx, ref)
         if not may_list_case(directory, actor_id, case):
             raise NotFound(ref)
-        reads = await for_case(tx, case.ref)
-    own = [r for r in reads if reviews(directory, actor_id, r.person_id)]
-    return CaseReads(own, len(reads) - len(own))
+        readers = await store.readers_of_case(tx, case.ref)
+        own = sorted(p for p in readers if reviews(directory, actor_id, p))
+        reads = _reads(await store.case_page(tx, case.ref, own, limit, skip))
+    total = sum(readers[p] for p in own)
+    return CaseReads(reads, sum(readers.values()) - total, Page(reads, total, skip, limit))
 
 
 async def list_for_person(
-    db: Database, directory: Directory, actor_id: str, person_id: str, start: date, end: date, tz: str
-) -> list[Read]:
-    """The reads by one person over local days `start`..`end`, for an admin."""
+    db: Database, directory: Directory, actor_id: str, person_id: str, start: date, end: date, tz: str,
+    *, limit: int = LIST_PAGE, skip: int = 0,
+) -> Page[Read]:
+    """A page of the reads by one person over local days `start`..`end`, for an admin, and how many."""
     if directory.person(actor_id) is None:
         raise Refusal("unknown_person", person=actor_id)
     if not may_list_person(directory, actor_id):
         raise Refusal("read_log_not_admin")
     first, after = day_bounds(start, end, tz)
-    async with db.transaction() as tx:
-        return await by_person(tx, person_id, first, after)
+    async with db.read() as tx:
+        rows, total = await store.person_page(tx, person_id, first, after, limit, skip)
+    return Page(_reads(rows), total, skip, limit)

@@ -86,6 +86,7 @@ class Renderer:
             versal=lambda v: str(v)[:1].upper() + str(v)[1:],  # capital first letter, the rest as written
             enhet=self.directory.unit_name,
             json=lambda v: json.dumps(v, ensure_ascii=False),
+            antal=lambda n: f"{int(n):,}".replace(",", " "),  # 1234 → "1 234", as Swedish writes numbers
             forkorta=self.shorten,
             eko=lambda v, limit=ECHO_MAX: echo(v, self.today(), limit),
             # the registered absence covering a person now (bot/absence), or None

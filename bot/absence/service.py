@@ -25,6 +25,7 @@ from bot.clock import Clock
 from bot.directory import Directory
 from bot.errors import Refusal
 from bot.outbox import Outbox
+from bot.paging import LIST_PAGE, Page
 from bot.presence import AbsenceBook, answering, on_duty, present, stand_in
 from bot.store import Database, Tx
 from bot.store import absences as store
@@ -44,8 +45,19 @@ _KEEP = timedelta(days=7)
 class Listing:
     """The absences one person may see: their own, those they stand in for, and (distributors) their units'."""
 
-    absences: list[Absence]
+    absences: list[Absence]  # one page of them (`LIST_PAGE`), soonest first
     today: date
+    total: int = -1  # how many there are in all (-1: as many as listed)
+    skip: int = 0
+
+    @property
+    def page(self) -> Page[Absence]:
+        return Page(self.absences, len(self.absences) if self.total < 0 else self.total, self.skip)
+
+    @property
+    def more(self) -> int:
+        """How many come after this page."""
+        return self.page.after
 
 
 class AbsenceService:
@@ -156,9 +168,9 @@ class AbsenceService:
         if stand_in_id is not None:
             self._check_stand_in(person_id, stand_in_id)
         async with self.db.transaction() as tx:
-            for row in await store.active_rows(tx, start):
+            for row in await store.person_rows(tx, person_id, start):
                 other = Absence.from_row(row)
-                if other.person_id == person_id and other.overlaps(start, end):
+                if other.overlaps(start, end):
                     raise Refusal("absence_overlaps", nr=other.id, start=other.start, end=other.end)
             absence_id = await store.insert(tx, person_id=person_id, start=start, end=end, stand_in=stand_in_id,
                                             created_by=actor_id, now=now)
@@ -200,14 +212,15 @@ class AbsenceService:
         log.info("absence cancelled", extra={"event": "absence.cancelled", "absence_id": absence_id})
         return absence
 
-    async def listing(self, actor_id: str) -> Listing:
-        """Current and coming absences the actor may see."""
+    async def listing(self, actor_id: str, *, limit: int = LIST_PAGE, skip: int = 0) -> Listing:
+        """A page of the current and coming absences the actor may see, and how many there are (from the
+        book in memory: no statement)."""
         if self.directory.person(actor_id) is None:
             raise Refusal("unknown_person", person=actor_id)
         today = self.today()
         shown = [a for a in self.book.all() if a.end >= today and (
             a.stand_in == actor_id or self.may_manage(actor_id, a.person_id))]
-        return Listing(shown, today)
+        return Listing(shown[skip: skip + limit], today, len(shown), skip)
 
     async def _refused(self, actor_id: str, action: str, reason: str, now: datetime) -> None:
         async with self.db.transaction() as tx:

@@ -33,6 +33,7 @@ from bot.brister.rules import (
     units_distributed_by,
 )
 from bot.cases import access
+from bot.cases.access import CasesLoader
 from bot.cases.models import Case, parse_ref
 from bot.cases.visibility import Level
 from bot.clock import Clock
@@ -40,6 +41,7 @@ from bot.directory import Directory
 from bot.errors import FieldError, Refusal
 from bot.fields import clean_fields
 from bot.outbox import Outbox
+from bot.paging import LIST_PAGE, Page
 from bot.store import Database, Tx
 from bot.store import brister as store
 
@@ -60,13 +62,15 @@ class BristService:
     """Brister i samverkan. Methods raise Refusal or FieldError; refusals are audited."""
 
     def __init__(self, db: Database, directory: Directory, clock: Clock, outbox: Outbox, *,
-                 tz: str = "Europe/Stockholm", load_case: CaseLoader | None = None) -> None:
+                 tz: str = "Europe/Stockholm", load_case: CaseLoader | None = None,
+                 load_many: CasesLoader | None = None) -> None:
         self.db = db
         self.directory = directory
         self.clock = clock
         self.outbox = outbox
         self.tz = ZoneInfo(tz)
         self.load_case = load_case
+        self.load_many = load_many
 
     async def shown_to(self, tx: Tx, person_id: str, report: BristReport) -> BristReport:
         """The report as `person_id` may see it: the GFI reference it concerns is left out for someone who may
@@ -197,15 +201,21 @@ class BristService:
         if not is_coordinator(actor_id, self.directory):
             raise Refusal("brist_not_coordinator", action=action)
 
-    async def open_drafts(self, actor_id: str) -> list[BristDraft]:
-        """The drafts waiting for this coordinator (those of the climbs that reached them)."""
-        async def body() -> list[BristDraft]:
+    async def draft_page(self, actor_id: str, limit: int = LIST_PAGE, skip: int = 0) -> Page[BristDraft]:
+        """A page of the drafts waiting for this coordinator (those of the climbs that reached them), oldest
+        first, and how many there are."""
+        async def body() -> Page[BristDraft]:
             self._require_coordinator(actor_id, "brist_drafts")
-            async with self.db.transaction() as tx:
-                drafts = [BristDraft.from_row(r) for r in await store.open_drafts(tx)]
-            return [d for d in drafts if may_see_draft(d, actor_id)]
-        result: list[BristDraft] = await self._guarded(actor_id, BristAction.VIEW, None, body)
+            async with self.db.read() as tx:
+                rows, total = await store.open_draft_page(tx, actor_id, limit, skip)
+            drafts = [BristDraft.from_row(r) for r in rows]
+            return Page([d for d in drafts if may_see_draft(d, actor_id)], total, skip, limit)
+        result: Page[BristDraft] = await self._guarded(actor_id, BristAction.VIEW, None, body)
         return result
+
+    async def open_drafts(self, actor_id: str) -> list[BristDraft]:
+        """The first page of `draft_page`."""
+        return (await self.draft_page(actor_id)).items
 
     async def draft(self, actor_id: str, draft_id: int) -> BristDraft:
         async def body() -> BristDraft:
@@ -328,9 +338,10 @@ class BristService:
         result: BristReport = await self._guarded(actor_id, BristAction.VIEW, ref, body)
         return result
 
-    async def list_reports(self, actor_id: str, *, year: int | None = None,
-                           unit: str | None = None) -> list[BristReport]:
-        """The reports the actor may see, oldest first: coordinators all, distributors their units'."""
+    async def report_page(self, actor_id: str, *, year: int | None = None, unit: str | None = None,
+                          open_only: bool = False, limit: int = LIST_PAGE, skip: int = 0) -> Page[BristReport]:
+        """A page of the reports the actor may see, newest first, and how many there are: coordinators see
+        all, distributors their units' (and anyone those they filed). A fixed number of statements."""
         if self.directory.person(actor_id) is None:
             raise Refusal("unknown_person", person=actor_id)
         units: list[str] | None = None
@@ -340,11 +351,32 @@ class BristService:
             own = actor_id  # the reports they filed themselves, whatever units they name
         if unit is not None:
             units = [unit] if units is None or unit in units else []
-        async with self.db.transaction() as tx:
-            rows = await store.list_reports(tx, year=year, units=units, filed_by=own)
-            if not rows and own is not None and not may_list(actor_id, self.directory):
+        async with self.db.read() as tx:
+            rows, total = await store.report_page(tx, limit=limit, offset=skip, year=year, units=units,
+                                                  filed_by=own, open_only=open_only)
+            if not total and own is not None and not may_list(actor_id, self.directory):
                 raise Refusal("brist_list_not_allowed")
-            return [await self.shown_to(tx, actor_id, BristReport.from_row(r)) for r in rows]
+            reports = await self.shown_many(tx, actor_id, [BristReport.from_row(r) for r in rows])
+        return Page(reports, total, skip, limit)
+
+    async def shown_many(self, tx: Tx, person_id: str, reports: list[BristReport]) -> list[BristReport]:
+        """`shown_to` of a page of reports, the access checked for all their cases at once."""
+        refs = [r.case_ref for r in reports if r.case_ref]
+        if not refs or self.load_many is None:
+            return [await self.shown_to(tx, person_id, r) for r in reports]
+        seen = await access.levels_of_many(tx, self.load_many, self.directory, person_id, refs)
+        return [r if not r.case_ref or seen.get(r.case_ref, Level.NONE) > Level.NONE else replace(r, case_ref=None)
+                for r in reports]
+
+    async def list_reports(self, actor_id: str, *, year: int | None = None,
+                           unit: str | None = None) -> list[BristReport]:
+        """The newest page of `report_page`, oldest first."""
+        return list(reversed((await self.report_page(actor_id, year=year, unit=unit)).items))
+
+    async def year_count(self, year: int) -> int:
+        """How many reports a year has (the yearly report's links say it)."""
+        async with self.db.read() as tx:
+            return await store.year_count(tx, year)
 
     async def year_reports(self, year: int) -> list[BristReport]:
         """Every report of a year, for the yearly report (operators and coordinators)."""

@@ -19,6 +19,7 @@ from bot.errors import FieldError, Refusal
 from bot.fields import clean_fields
 from bot.messages import actions as A
 from bot.messages.model import Offer
+from bot.paging import LIST_PAGE, Page
 from bot.samverkan.groups import SamverkanGroup
 from bot.store import Tx
 from bot.store import samverkan as store
@@ -106,12 +107,19 @@ class SamverkanService:
         assert row is not None
         return Matter.from_row(row)
 
-    async def matters(self, actor_id: str) -> list[tuple[Matter, SamverkanGroup]]:
-        """The matters of the groups the person handles (contact, or coordinator of one of its principals)."""
+    async def matter_page(self, actor_id: str, limit: int = LIST_PAGE,
+                          skip: int = 0) -> Page[tuple[Matter, SamverkanGroup]]:
+        """A page of the matters of the groups the person handles (contact, or coordinator of one of its
+        principals), open ones first, and how many there are."""
         groups = {g.id: g for g in self.directory.data.samverkan if actor_id in self.members(g)}
         async with self.cases.db.read() as tx:
-            rows = await store.of_groups(tx, list(groups))
-        return [(Matter.from_row(r), groups[r["group_id"]]) for r in rows if r["group_id"] in groups]
+            rows, total = await store.of_groups(tx, list(groups), limit, skip)
+        return Page([(Matter.from_row(r), groups[r["group_id"]]) for r in rows if r["group_id"] in groups], total,
+                    skip, limit)
+
+    async def matters(self, actor_id: str) -> list[tuple[Matter, SamverkanGroup]]:
+        """The first page of `matter_page`."""
+        return (await self.matter_page(actor_id)).items
 
     def _decidable(self, row: dict[str, Any] | None, actor_id: str, matter_id: int) -> SamverkanGroup:
         """The rule for recording a decision: the matter is one of the person's groups' (else not found, as for

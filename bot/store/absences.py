@@ -30,6 +30,14 @@ async def active_rows(tx: Tx, since: date) -> list[Row]:
     )
 
 
+async def person_rows(tx: Tx, person_id: str, since: date) -> list[Row]:
+    """One person's absences not cancelled that end on or after `since` (index absences_person)."""
+    return await tx.fetchall(
+        "SELECT * FROM absences WHERE person_id = ? AND cancelled_at IS NULL AND end_date >= ? ORDER BY start_date, id",
+        (person_id, since.isoformat()),
+    )
+
+
 async def row(tx: Tx, absence_id: int) -> Row | None:
     return await tx.fetchone("SELECT * FROM absences WHERE id = ? AND cancelled_at IS NULL", (absence_id,))
 

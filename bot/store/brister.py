@@ -23,26 +23,58 @@ async def find_by_ref(tx: Tx, ref: str) -> Row | None:
     return await tx.fetchone(f"{_REPORT} WHERE b.ref = ?", (ref,))
 
 
-async def list_reports(tx: Tx, *, year: int | None = None, units: list[str] | None = None,
-                       filed_by: str | None = None) -> list[Row]:
-    """Reports, oldest first; of one year, and/or naming at least one of `units` (None: any unit) or, with
-    `filed_by`, filed by that person."""
+def _filter(*, year: int | None = None, units: list[str] | None = None, filed_by: str | None = None,
+            open_only: bool = False) -> tuple[str, list[Any]] | None:
+    """The WHERE clause of a reports list (None: the list is empty whatever is stored)."""
     where: list[str] = []
     params: list[Any] = []
     if year is not None:
         where.append("b.year = ?")
         params.append(year)
+    if open_only:
+        where.append("b.state IN ('submitted', 'dialogue_held')")
     if units is not None:
         if not units and filed_by is None:
-            return []
+            return None
         marks = ", ".join("?" for _ in units)
         named = f"EXISTS (SELECT 1 FROM json_each(b.units) WHERE value IN ({marks}))" if units else "1 = 0"
         where.append(f"({named} OR b.filed_by = ?)" if filed_by is not None else named)
         params.extend(units)
         if filed_by is not None:
             params.append(filed_by)
-    sql = _REPORT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY b.year, b.id"
-    return await tx.fetchall(sql, params)
+    return (" WHERE " + " AND ".join(where) if where else ""), params
+
+
+async def list_reports(tx: Tx, *, year: int | None = None, units: list[str] | None = None,
+                       filed_by: str | None = None) -> list[Row]:
+    """Reports, oldest first; of one year, and/or naming at least one of `units` (None: any unit) or, with
+    `filed_by`, filed by that person. Every one of them: for the yearly report (a file), never a list view."""
+    found = _filter(year=year, units=units, filed_by=filed_by)
+    if found is None:
+        return []
+    where, params = found
+    return await tx.fetchall(_REPORT + where + " ORDER BY b.year, b.id", params)
+
+
+async def report_page(tx: Tx, *, limit: int, offset: int = 0, year: int | None = None,
+                      units: list[str] | None = None, filed_by: str | None = None,
+                      open_only: bool = False) -> tuple[list[Row], int]:
+    """A page of the reports `list_reports` would give (open ones only with `open_only`), newest first, and how
+    many there are in all: two statements at most, whatever the number of reports."""
+    found = _filter(year=year, units=units, filed_by=filed_by, open_only=open_only)
+    if found is None:
+        return [], 0
+    where, params = found
+    rows = await tx.fetchall(_REPORT + where + " ORDER BY b.year DESC, b.id DESC LIMIT ? OFFSET ?",
+                             [*params, limit, offset])
+    if offset == 0 and len(rows) < limit:
+        return rows, len(rows)
+    return rows, int(await tx.scalar("SELECT COUNT(*) FROM brister b" + where, params))
+
+
+async def year_count(tx: Tx, year: int) -> int:
+    """How many reports a year has."""
+    return int(await tx.scalar("SELECT COUNT(*) FROM brister WHERE year = ?", (year,)))
 
 
 async def next_ref_number(tx: Tx, year: int) -> int:
@@ -123,6 +155,19 @@ async def find_draft(tx: Tx, draft_id: int) -> Row | None:
 async def open_drafts(tx: Tx) -> list[Row]:
     """Drafts still waiting for a coordinator, oldest first."""
     return await tx.fetchall("SELECT * FROM brist_drafts WHERE status = 'draft' ORDER BY id")
+
+
+_MINE = "status = 'draft' AND EXISTS (SELECT 1 FROM json_each(coordinators) WHERE value = ?)"
+
+
+async def open_draft_page(tx: Tx, coordinator: str, limit: int, offset: int = 0) -> tuple[list[Row], int]:
+    """A page of the drafts still waiting for this coordinator (one of those the ladder alerted at its top
+    rung), oldest first, and how many there are in all."""
+    rows = await tx.fetchall(f"SELECT * FROM brist_drafts WHERE {_MINE} ORDER BY id LIMIT ? OFFSET ?",
+                             (coordinator, limit, offset))
+    if offset == 0 and len(rows) < limit:
+        return rows, len(rows)
+    return rows, int(await tx.scalar(f"SELECT COUNT(*) FROM brist_drafts WHERE {_MINE}", (coordinator,)))
 
 
 async def set_draft_submitted(tx: Tx, draft_id: int, brist_id: int, by: str, now: datetime) -> bool:

@@ -45,3 +45,35 @@ async def by_person(tx: Tx, person_id: str, start: datetime, before: datetime) -
         "SELECT * FROM case_reads WHERE person_id = ? AND at >= ? AND at < ? ORDER BY at, id",
         (person_id, _utc(start), _utc(before)),
     )
+
+
+async def readers_of_case(tx: Tx, case_ref: str) -> dict[str, int]:
+    """Who has been shown one case's free text, and how many times: as many rows as readers, not reads."""
+    rows = await tx.fetchall(
+        "SELECT person_id, COUNT(*) AS n FROM case_reads WHERE case_ref = ? GROUP BY person_id", (case_ref,))
+    return {str(r["person_id"]): int(r["n"]) for r in rows}
+
+
+async def case_page(tx: Tx, case_ref: str, person_ids: list[str], limit: int, offset: int = 0) -> list[Row]:
+    """A page of one case's reads by these people, oldest first."""
+    if not person_ids:
+        return []
+    marks = ", ".join("?" for _ in person_ids)
+    return await tx.fetchall(
+        f"SELECT * FROM case_reads WHERE case_ref = ? AND person_id IN ({marks}) ORDER BY id LIMIT ? OFFSET ?",
+        (case_ref, *person_ids, limit, offset),
+    )
+
+
+async def person_page(tx: Tx, person_id: str, start: datetime, before: datetime, limit: int,
+                      offset: int = 0) -> tuple[list[Row], int]:
+    """A page of the reads by one person in [start, before), oldest first, and how many there are."""
+    params = (person_id, _utc(start), _utc(before))
+    rows = await tx.fetchall(
+        "SELECT * FROM case_reads WHERE person_id = ? AND at >= ? AND at < ? ORDER BY at, id LIMIT ? OFFSET ?",
+        (*params, limit, offset),
+    )
+    if offset == 0 and len(rows) < limit:
+        return rows, len(rows)
+    total = await tx.scalar("SELECT COUNT(*) FROM case_reads WHERE person_id = ? AND at >= ? AND at < ?", params)
+    return rows, int(total)

@@ -33,15 +33,20 @@ async def get(tx: Tx, matter_id: int) -> Row | None:
     return await tx.fetchone("SELECT * FROM samverkan_matters WHERE id = ?", (matter_id,))
 
 
-async def of_groups(tx: Tx, group_ids: list[str]) -> list[Row]:
-    """The matters of these groups, open ones first, then the newest."""
+async def of_groups(tx: Tx, group_ids: list[str], limit: int, offset: int = 0) -> tuple[list[Row], int]:
+    """A page of the matters of these groups, open ones first, then the newest, and how many there are."""
     if not group_ids:
-        return []
+        return [], 0
     marks = ", ".join("?" for _ in group_ids)
-    return await tx.fetchall(
-        f"SELECT * FROM samverkan_matters WHERE group_id IN ({marks}) ORDER BY handled_at IS NOT NULL, id DESC",
-        group_ids,
+    rows = await tx.fetchall(
+        f"SELECT * FROM samverkan_matters WHERE group_id IN ({marks}) ORDER BY handled_at IS NOT NULL, id DESC "
+        "LIMIT ? OFFSET ?",
+        [*group_ids, limit, offset],
     )
+    if offset == 0 and len(rows) < limit:
+        return rows, len(rows)
+    total = await tx.scalar(f"SELECT COUNT(*) FROM samverkan_matters WHERE group_id IN ({marks})", group_ids)
+    return rows, int(total)
 
 
 async def decide(tx: Tx, matter_id: int, handled_by: str, outcome: str, now: datetime) -> bool:

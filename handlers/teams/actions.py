@@ -22,7 +22,7 @@ from bot.channels.teams import cards, refresh
 from bot.channels.teams import home as teams_home
 from bot.channels.teams.app import TeamsContext
 from bot.errors import FieldError, Refusal
-from handlers.teams import absence, brister, forms, home, samverkan
+from handlers.teams import absence, brister, forms, home, oversight, samverkan
 from handlers.teams.answers import claim_key, done, done_card, ref_of, refused, response
 from handlers.teams.answers import item_of as _item
 from handlers.teams.case_forms import FORM_VERBS, form_again, open_form, request, submit_form
@@ -173,6 +173,10 @@ async def on_execute(ctx: TeamsContext, context: TurnContext, state: TurnState, 
                                                      home.teams_user(context)))
     if verb in teams_home.VERBS:
         return response(await home.answer(ctx, person_id, verb, data, claim_key(person_id, verb, data), context))
+    if verb == oversight.LIST_MORE:  # the next page of a list card: shown each time it is asked for
+        words = data.get("args")
+        return response(await oversight.view(ctx, person_id, str(data.get("word") or ""),
+                                             [str(w) for w in words] if isinstance(words, list) else []))
     if verb == QUEUE_MORE:  # the next page of one queue: shown each time it is asked for
         skip = str(data.get("skip") or "0")
         return response(await queue_card(ctx, person_id, unit=str(data.get("unit") or ""),

@@ -124,7 +124,7 @@ async def file_card(ctx: TeamsContext, person_id: str, verb: str, data: dict[str
             cards.open_url(renderer.macro("teams", "file_button", file="CSV"), url)])
     raw = str(data.get("year") or "")
     year = int(raw) if raw.isdigit() and len(raw) == 4 else core.brister.today().year
-    count = len(await core.brister.year_reports(year))
+    count = await core.brister.year_count(year)
     links = ctx.files.year_links(person_id, year, now)
     return cards.text_card(renderer.macro("teams", "year_report_links", year=year, count=count), actions=[
         cards.open_url(renderer.macro("teams", "file_button", file=name), url) for name, url in links])

@@ -10,7 +10,7 @@ from typing import Any
 from bot import oversight, readlog
 from bot.brister.rules import is_coordinator
 from bot.cases.models import parse_ref
-from bot.channels.teams import cards
+from bot.channels.teams import cards, limits
 from bot.channels.teams import home as teams_home
 from bot.channels.teams.app import TeamsContext
 from bot.channels.teams.cards import execute as card_action
@@ -18,6 +18,8 @@ from bot.directory import Role
 from bot.dispatcher import status_counts
 from bot.errors import Refusal
 from bot.home import HomeData
+from bot.paging import Page, skip_of
+from bot.rendering import Renderer
 from bot.stats import export
 from bot.stats.report import build_report
 from bot.stats.service import last_twelve_months
@@ -25,6 +27,9 @@ from bot.stats.service import last_twelve_months
 WORDS = {"leveranser": "deliveries", "statistik": "stats", "läsloggar": "read_log", "lasloggar": "read_log",
          "läslogg": "read_log", "laslogg": "read_log", "brister": "reports", "utkast": "drafts",
          "eskaleringar": "escalations", "eskalering": "escalations"}
+
+
+LIST_MORE = "list_more"  # the button under a list card that shows a page: the next page (data: word, args)
 
 
 def _coordinator(ctx: TeamsContext, person_id: str) -> bool:
@@ -55,6 +60,18 @@ async def stats(ctx: TeamsContext, person_id: str, args: list[str]) -> dict[str,
     return cards.card(body, [csv])
 
 
+def _page(options: dict[str, str]) -> int:
+    """`sida=N` among the words (1 when missing or not a page number)."""
+    raw = options.get("sida", "1")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+
+
+def _paged(renderer: Renderer, text: str, page: Page[Any], command: str, word: str,
+           args: list[str]) -> dict[str, Any]:
+    """A list's text card, with what it shows of a longer list and a button to the next page."""
+    return _more(cards.text_card(text), renderer, page, command, word, args)
+
+
 def _day(raw: str | None) -> date | None:
     try:
         return date.fromisoformat(raw) if raw else None
@@ -68,18 +85,21 @@ async def read_log(ctx: TeamsContext, person_id: str, args: list[str]) -> dict[s
     core = ctx.core
     options = dict(a.split("=", 1) for a in args if "=" in a)
     ref = parse_ref(args[0]) if args and "=" not in args[0] else None
+    skip = skip_of(_page(options))
     if ref is not None:
-        shown = await readlog.list_for_case(core.db, core.cases.load, core.directory, person_id, ref)
-        return cards.text_card(core.renderer.macro("console", "read_log_case", ref=ref, reads=shown.reads,
-                                                   others=shown.others))
+        shown = await readlog.list_for_case(core.db, core.cases.load, core.directory, person_id, ref, skip=skip)
+        return _paged(core.renderer, core.renderer.macro("console", "read_log_case", ref=ref, reads=shown.reads,
+                                                         others=shown.others, total=shown.page.total),
+                      shown.page, f"läsloggar {ref}", "läsloggar", args)
     first = _day(options.get("från") or options.get("fran"))
     last = _day(options.get("till")) or (first + timedelta(days=30) if first else None)
     if "person" not in options or first is None or last is None:
         return cards.text_card(core.renderer.macro("teams", "read_log_usage"))
-    reads = await readlog.list_for_person(core.db, core.directory, person_id, options["person"], first, last,
-                                          core.settings.timezone)
-    return cards.text_card(core.renderer.macro("console", "read_log_person", person=options["person"],
-                                               start=first, end=last, reads=reads))
+    page = await readlog.list_for_person(core.db, core.directory, person_id, options["person"], first, last,
+                                         core.settings.timezone, skip=skip)
+    return _paged(core.renderer, core.renderer.macro("console", "read_log_person", person=options["person"],
+                                                     start=first, end=last, reads=page.items, total=page.total),
+                  page, f"läsloggar person={options['person']} från={first} till={last}", "läsloggar", args)
 
 
 async def _data(ctx: TeamsContext, person_id: str) -> HomeData:
@@ -89,17 +109,43 @@ async def _data(ctx: TeamsContext, person_id: str) -> HomeData:
 
 
 async def reports(ctx: TeamsContext, person_id: str, args: list[str]) -> dict[str, Any]:
+    """`brister [år] [sida=N]`: a page of the reports (as many as a card lists), newest first."""
     core = ctx.core
     year = int(args[0]) if args and len(args[0]) == 4 and args[0].isdigit() else None
     data = await _data(ctx, person_id)
-    data.brister = list(reversed(await core.brister.list_reports(person_id, year=year)))
-    return teams_home.section_card(core.renderer, data, "reports")
+    page = await core.brister.report_page(person_id, year=year, limit=limits.LIST_ITEMS,
+                                          skip=skip_of(_page(_options(args)), limits.LIST_ITEMS))
+    data.brister, data.brister_total = page.items, page.after + len(page.items)
+    return _more(teams_home.section_card(core.renderer, data, "reports"), core.renderer, page,
+                 "brister" + (f" {year}" if year else ""), "brister", args)
 
 
 async def drafts(ctx: TeamsContext, person_id: str, args: list[str]) -> dict[str, Any]:
+    """`utkast [sida=N]`: a page of the drafts waiting for the coordinator, oldest first."""
     data = await _data(ctx, person_id)
-    data.brist_drafts = await ctx.core.brister.open_drafts(person_id)
-    return teams_home.section_card(ctx.core.renderer, data, "drafts")
+    page = await ctx.core.brister.draft_page(person_id, limit=limits.LIST_ITEMS,
+                                             skip=skip_of(_page(_options(args)), limits.LIST_ITEMS))
+    data.brist_drafts, data.drafts_total = page.items, page.after + len(page.items)
+    return _more(teams_home.section_card(ctx.core.renderer, data, "drafts"), ctx.core.renderer, page, "utkast",
+                 "utkast", args)
+
+
+def _options(args: list[str]) -> dict[str, str]:
+    return dict(a.split("=", 1) for a in args if "=" in a)
+
+
+def _more(card: dict[str, Any], renderer: Renderer, page: Page[Any], command: str, word: str,
+          args: list[str]) -> dict[str, Any]:
+    """Under a card that lists a page of a longer list: which ones it shows, the words for the next page and
+    a button that shows it (LIST_MORE: the same word with `sida=` of the next page)."""
+    if page.skip or page.after:
+        note = renderer.macro("console", "page_note", page=page, command=command)
+        card.setdefault("body", []).append(cards.more_line(note))
+    if page.after:
+        words = [a for a in args if not a.startswith("sida=")] + [f"sida={page.number + 1}"]
+        card["body"].append({"type": "ActionSet", "actions": [card_action(
+            renderer.macro("teams", "list_next"), LIST_MORE, {"word": word, "args": words})]})
+    return card
 
 
 async def escalations(ctx: TeamsContext, person_id: str, args: list[str]) -> dict[str, Any]:
@@ -115,6 +161,8 @@ VIEWS = {"deliveries": deliveries, "stats": stats, "read_log": read_log, "report
 
 async def view(ctx: TeamsContext, person_id: str, word: str, args: list[str]) -> dict[str, Any]:
     """The card of one overseeing word; a refusal as the person may see it."""
+    if word not in WORDS:  # a LIST_MORE button's word comes back from the client
+        return cards.text_card(ctx.core.renderer.macro("teams", "list_next_gone"))
     try:
         return await VIEWS[WORDS[word]](ctx, person_id, args)
     except Refusal as exc:

@@ -1,7 +1,8 @@
 """The service and store tests run on SQLite, and a focused subset of them also on PostgreSQL (issue #22;
 skipped without a server or binaries, see tests/pg.py): the store's own tests, the case's life, the process
-with time, consent and erasure, absences, disputes, brister, statistics and the journal. The rest are about
-rules above the store and would only run the same statements again (the suite must stay fast on 2 cores)."""
+with time, consent and erasure, absences, disputes, brister, statistics, the journal and the bounded reads. The
+rest are about rules above the store and would only run the same statements again (the suite must stay fast on
+2 cores)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ ALSO_ON_POSTGRES = {
     "test_disputes", "test_brister_service", "test_stats_retention", "test_journal", "test_erasure_on_disk",
     "test_waiting_and_hold_now", "test_store_units", "test_filing_plan", "test_directory_handover",
     "test_handbook_fields", "test_sweep_batches", "test_store_pipeline", "test_intake", "test_store_group",
+    "test_bounded_reads",
 }
 
 

@@ -2,9 +2,13 @@
 the store, built by bulk insert, the distributor's queue (`cases.queue`), console /kö (and a later page),
 Teams `kö`, the requester's /mina (with the follow-ups proposed to them) and Teams `mina`, the open escalations
 (console, Teams, Home) and the Slack Home issue a fixed number of statements (the same at 2·10³ as at 10⁵) and
-fetch a bounded number of rows. A coordinator's Home and the statistics (console /statistik, Teams
-`statistik`), over a year of 10⁵ facts, read aggregates: the same statements and rows at both scales. The
-test counts statements and rows, never time."""
+fetch a bounded number of rows. So do the lists of the rest (a twentieth to a tenth as many as the cases, so
+thousands at 10⁵): the reports of brister i samverkan (console /brister and a later page, a distributor's, Teams
+`brister`, the Homes), the ladder's drafts (/utkast, Teams `utkast`), the samverkansnivå's matters
+(/samverkansfrågor), the read logs of a case and of a person (/läsloggar, Teams `läsloggar`), and the
+absences (/frånvaro, read from the book in memory: no statement). A coordinator's Home and the statistics
+(console /statistik, Teams `statistik`), over a year of 10⁵ facts, read aggregates: the same statements and
+rows at both scales. The test counts statements and rows, never time; it runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -24,6 +28,8 @@ from bot.core import Core
 from bot.store import Tx, rollups
 from handlers.teams import commands, oversight
 from tests.conftest import CoreFactory
+from tests.fakes import card_schema
+from tests.fakes.teams import actions_of, card_text
 from tests.statements import Reads, count_statements
 from tests.unit.test_teams_handlers import context_of
 
@@ -63,6 +69,56 @@ async def bulk_cases(core: Core, clock: FrozenClock, count: int, queued: int) ->
     await core.db.run(insert)
     await bulk_facts(core, clock, count)
     await bulk_escalations(core, clock, count)
+    await bulk_lists(core, clock, count)
+
+
+async def bulk_lists(core: Core, clock: FrozenClock, count: int) -> None:
+    """The other lists: a tenth of `count` reports, matters, reads of one case and reads by one person, a
+    twentieth drafts, and a hundredth (and 60) absences of beroende's staff."""
+    now = clock.now()
+
+    def report(n: int) -> tuple[Any, ...]:
+        at = (now - timedelta(minutes=count - n)).isoformat()
+        units = '["beroende", "soc-norr"]' if n % 2 else '["psykiatri"]'
+        return (f"BRIST-2026-{n + 1:05d}", 2026, ["submitted", "dialogue_held", "closed"][n % 3], "2026-11-01",
+                units, '["astad", "region-sydvast"]', '["kommunikation"]', "Ingen svarade på förfrågan.",
+                "GFI-2025-000001" if n % 3 == 0 else None, "maria.sand", at, at)
+
+    def read(n: int) -> tuple[Any, ...]:
+        at = (now - timedelta(minutes=count - n)).isoformat()
+        if n % 2:  # of one case, by its requester's principal (listed) and the target's (counted)
+            return (at, ["maria.sand", "fatima.ali", "omar.haddad"][n % 3], "GFI-2025-000001", "case", "console", "x")
+        return (at, "fatima.ali", f"GFI-2025-{n + 1:06d}", "queue", "slack", "x")
+
+    def absence(n: int) -> tuple[Any, ...]:
+        day = (now + timedelta(days=n % 300)).date().isoformat()
+        return (["linnea.fors", "sofia.grahn", "gustav.lund"][n % 3], day, day, None, "fatima.ali", now.isoformat())
+
+    async def insert(tx: Tx) -> None:
+        await tx.executemany(
+            "INSERT INTO brister (ref, year, state, incident_date, units, principals, causes, what, case_ref, "
+            "filed_by, submitted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (report(n) for n in range(count // 10)))
+        await tx.executemany(
+            "INSERT INTO case_reads (at, person_id, case_ref, view, channel, hash) VALUES (?, ?, ?, ?, ?, ?)",
+            (read(n) for n in range(count // 5)))
+        await tx.executemany(
+            "INSERT INTO absences (person_id, start_date, end_date, stand_in, created_by, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)", (absence(n) for n in range(count // 100 + 60)))
+        # a draft for sara.holm per four open escalations (one per twenty cases), a matter per twenty cases
+        await tx.execute(
+            "INSERT INTO brist_drafts (awaiting_id, case_id, case_ref, coordinators, units, principals, "
+            "what_happened, causes, status, created_at) SELECT id, case_id, case_ref, '[\"sara.holm\"]', "
+            "'[\"beroende\"]', '[\"region-sydvast\"]', 'Ingen svarade.', '[\"kommunikation\"]', 'draft', "
+            "created_at FROM awaiting WHERE case_id % 20 = 0")
+        await tx.execute(
+            "INSERT INTO samverkan_matters (case_id, case_ref, group_id, opened_by, opened_at, handled_by, "
+            "handled_at) SELECT id, ref, 'samverkan-astad', 'sara.holm', created_at, "
+            "CASE WHEN id % 30 = 0 THEN NULL ELSE 'sara.holm' END, CASE WHEN id % 30 = 0 THEN NULL ELSE "
+            "created_at END FROM cases WHERE id % 10 = 0")
+
+    await core.db.run(insert)
+    await core.absences.load()
 
 
 LADDER = ('{"office": ["08:00", "17:00"], "rungs": [{"title": "@distributor", "people": ["anna.lind"]}, '
@@ -170,7 +226,50 @@ async def measure(core: Core, counted: Reads) -> dict[str, tuple[int, int]]:
     assert "bevakning" in listed and "… och" in listed and " till (äldst visas först)" in listed
     await view("slack home, alerted", load_home(core, "helena.ros"))
     await view("console /leveranser", coordinator.handle("/leveranser"))
+    await measure_lists(core, counted, out, view)
     return out
+
+
+async def measure_lists(core: Core, counted: Reads, out: dict[str, tuple[int, int]], view: Any) -> None:
+    """The reports, drafts, matters, read logs and absences: each a page and a count."""
+    text = io.StringIO()
+    coordinator = ConsoleSession(core, "sara.holm", ConsoleClock(core.clock.now()), text)
+    await view("console /brister", coordinator.handle("/brister"))
+    listed = text.getvalue()
+    assert "Visar 1–50 av" in listed and "Nästa sida: /brister sida=2" in listed, listed[-300:]
+    await view("console /brister sida=3", coordinator.handle("/brister sida=3"))
+    await view("console /brister 2026 psykiatri", coordinator.handle("/brister 2026 psykiatri"))
+    distributor = ConsoleSession(core, "fatima.ali", ConsoleClock(core.clock.now()), text)
+    await view("console /brister, distributor", distributor.handle("/brister"))
+    await view("teams brister", oversight.view(context_of(core, "sara.holm"), "sara.holm", "brister", []))
+    await view("teams brister sida=2", oversight.view(context_of(core, "sara.holm"), "sara.holm", "brister",
+                                                       ["sida=2"]))
+    text.seek(0), text.truncate()
+    await view("console /utkast", coordinator.handle("/utkast"))
+    assert "Nästa sida: /utkast sida=2" in text.getvalue()
+    await view("teams utkast", oversight.view(context_of(core, "sara.holm"), "sara.holm", "utkast", []))
+    text.seek(0), text.truncate()
+    await view("console /samverkansfrågor", coordinator.handle("/samverkansfrågor"))
+    await view("console /samverkansfrågor sida=2", coordinator.handle("/samverkansfrågor sida=2"))
+    assert "Nästa sida: /samverkansfrågor sida=3" in text.getvalue()
+    text.seek(0), text.truncate()
+    await view("console /läsloggar <ref>", coordinator.handle("/läsloggar GFI-2025-000001"))
+    logged = text.getvalue()
+    assert "personal hos din huvudman" in logged and "läsningar av personal hos en annan huvudman" in logged
+    assert "Nästa sida: /läsloggar GFI-2025-000001 sida=2" in logged
+    await view("teams läsloggar <ref>", oversight.view(context_of(core, "sara.holm"), "sara.holm", "läsloggar",
+                                                       ["GFI-2025-000001", "sida=2"]))
+    admin = ConsoleSession(core, "it.admin", ConsoleClock(core.clock.now()), text)
+    text.seek(0), text.truncate()
+    period = "person=fatima.ali från=2020-01-01 till=2027-12-31"
+    await view("console /läsloggar person", admin.handle(f"/läsloggar {period}"))
+    assert f"Nästa sida: /läsloggar {period} sida=2" in text.getvalue()
+    await view("teams läsloggar person", oversight.view(context_of(core, "it.admin"), "it.admin", "läsloggar",
+                                                        ["person=fatima.ali", "från=2020-01-01", "till=2027-12-31"]))
+    text.seek(0), text.truncate()
+    await view("console /frånvaro", distributor.handle("/frånvaro"))
+    assert "Nästa sida: /frånvaro sida=2" in text.getvalue()
+    await view("console /frånvaro sida=2", distributor.handle("/frånvaro sida=2"))
 
 
 async def test_each_list_reads_a_bounded_page_at_a_hundred_thousand_open_cases(
@@ -217,3 +316,53 @@ async def test_console_pages_through_the_queue(core: Core, clock: FrozenClock) -
     out.seek(0), out.truncate()
     await session.handle("/kö sida=x")
     assert "\"x\" är inget sidnummer" in out.getvalue()
+
+
+async def test_console_pages_through_the_other_lists(core: Core, clock: FrozenClock) -> None:
+    await bulk_cases(core, clock, 600, 100)  # 60 reports, 30 drafts, 60 matters, 66 absences at beroende
+    out = io.StringIO()
+    coordinator = ConsoleSession(core, "sara.holm", ConsoleClock(core.clock.now()), out)
+    await coordinator.handle("/brister")
+    first = out.getvalue()
+    assert "Rapporter om brister i samverkan (60, nyaste först):" in first
+    assert "BRIST-2026-00060" in first and "BRIST-2026-00010" not in first
+    assert "Visar 1–50 av 60. Nästa sida: /brister sida=2" in first
+    out.seek(0), out.truncate()
+    await coordinator.handle("/brister sida=2")
+    last = out.getvalue()
+    assert "BRIST-2026-00010" in last and "BRIST-2026-00011" not in last and "Visar 51–60 av 60." in last
+    assert "Nästa sida" not in last
+    out.seek(0), out.truncate()
+    await coordinator.handle("/brister sida=4")
+    assert "Sidan 4 är tom: listan har 60. Första sidan: /brister" in out.getvalue()
+    out.seek(0), out.truncate()
+    await coordinator.handle("/samverkansfrågor sida=2")
+    assert "Visar 51–60 av 60." in out.getvalue()
+    out.seek(0), out.truncate()
+    distributor = ConsoleSession(core, "fatima.ali", ConsoleClock(core.clock.now()), out)
+    await distributor.handle("/frånvaro sida=2")
+    assert "Visar 51–66 av 66." in out.getvalue()
+    out.seek(0), out.truncate()
+    await distributor.handle("/frånvaro sida=x")
+    assert "\"x\" är inget sidnummer" in out.getvalue()
+    out.seek(0), out.truncate()
+    await distributor.handle("/frånvaro")
+    assert "… och 16 till." in out.getvalue() and "Nästa sida: /frånvaro sida=2" in out.getvalue()
+
+
+async def test_teams_pages_through_the_reports_with_a_button(core: Core, clock: FrozenClock) -> None:
+    await bulk_cases(core, clock, 300, 100)  # 30 reports: three cards of ten
+    ctx = context_of(core, "sara.holm")
+    card = await oversight.view(ctx, "sara.holm", "brister", [])
+    card_schema.check(card)
+    assert "BRIST-2026-00030" in card_text(card) and "BRIST-2026-00020" not in card_text(card)
+    assert "Visar 1–10 av 30. Nästa sida: brister sida=2" in card_text(card)
+    [more] = [a for a in actions_of(card) if a["verb"] == oversight.LIST_MORE]
+    assert more["data"] == {"word": "brister", "args": ["sida=2"]}
+    second = await oversight.view(ctx, "sara.holm", more["data"]["word"], more["data"]["args"])
+    assert "BRIST-2026-00020" in card_text(second) and "BRIST-2026-00021" not in card_text(second)
+    [more] = [a for a in actions_of(second) if a["verb"] == oversight.LIST_MORE]
+    third = await oversight.view(ctx, "sara.holm", "brister", more["data"]["args"])
+    assert "Visar 21–30 av 30." in card_text(third)
+    assert not [a for a in actions_of(third) if a["verb"] == oversight.LIST_MORE]
+    assert "finns inte längre" in card_text(await oversight.view(ctx, "sara.holm", "okänt", []))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.channels.console.args import UsageError, day, option
+from bot.channels.console.args import UsageError, day, option, page_number
 from bot.messages.text import plain_text
+from bot.paging import skip_of
 
 if TYPE_CHECKING:
     from bot.channels.console.session import ConsoleSession
@@ -18,7 +19,7 @@ def _reply(s: ConsoleSession, template: str, **ctx: Any) -> None:
 
 
 async def absence(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
-    """`/frånvaro från= till= [ersättare=] [person=]`, `/frånvaro` (list), `/frånvaro ta-bort <nr>`."""
+    """`/frånvaro från= till= [ersättare=] [person=]`, `/frånvaro [sida=N]` (list), `/frånvaro ta-bort <nr>`."""
     service = s.core.absences
     if positional and positional[0].lower() in REMOVE:
         if len(positional) != 2 or not positional[1].isdigit():
@@ -32,8 +33,10 @@ async def absence(s: ConsoleSession, positional: list[str], options: dict[str, s
     end_text = option(options, "till", "to")
     stand_in = option(options, "ersättare", "ersattare")
     person = option(options, "person")
-    if start_text is None and end_text is None and stand_in is None and person is None:
-        _reply(s, "absence_list", listing=await service.listing(s.person))
+    if start_text is None and end_text is None and stand_in is None and person is None and set(options) <= {"sida"}:
+        listing = await service.listing(s.person, skip=skip_of(page_number(options)))
+        _reply(s, "absence_list", listing=listing)
+        s.page_note(listing.page, "/frånvaro")
         return
     if not end_text:
         raise UsageError("need_absence_dates")

@@ -88,3 +88,11 @@ def number(positional: list[str], code: str) -> int:
 def units(value: str) -> list[str]:
     """`enhet,enhet` as a list, empty parts dropped."""
     return [u for u in value.split(",") if u]
+
+
+def page_number(options: dict[str, str]) -> int:
+    """`sida=N` (1 when not given): which page of a list to show."""
+    page = (option(options, "sida") or "1").strip()
+    if not page.isdigit() or int(page) < 1:
+        raise UsageError("bad_page", value=page)
+    return int(page)

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 from bot import audit
 from bot.brister.models import BristForm, parse_brist_ref
-from bot.channels.console.args import UsageError, day, option
+from bot.channels.console.args import UsageError, day, option, page_number
 from bot.channels.console.output import readable_history
+from bot.paging import skip_of
 
 if TYPE_CHECKING:
     from bot.channels.console.session import ConsoleSession
@@ -55,7 +56,7 @@ async def file_report(s: ConsoleSession, positional: list[str], options: dict[st
 
 
 async def list_reports(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
-    """`/brister [år] [enhet]`."""
+    """`/brister [år] [enhet] [sida=N]`: a page of the reports, newest first, and how many there are."""
     year: int | None = None
     unit: str | None = None
     for p in positional:
@@ -65,8 +66,10 @@ async def list_reports(s: ConsoleSession, positional: list[str], options: dict[s
             unit = p
         else:
             raise UsageError("bad_list_filter", value=p)
-    reports = await s.core.brister.list_reports(s.person, year=year, unit=unit)
-    _say(s, "report_list", reports=reports, year=year, unit=unit)
+    number = page_number(options)
+    page = await s.core.brister.report_page(s.person, year=year, unit=unit, skip=skip_of(number))
+    _say(s, "report_list", reports=page.items, year=year, unit=unit, total=page.total)
+    s.page_note(page, " ".join(["/brister", *positional]))
 
 
 async def show_report(s: ConsoleSession, ref: str) -> None:
@@ -78,12 +81,14 @@ async def show_report(s: ConsoleSession, ref: str) -> None:
 
 
 async def drafts(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
-    """`/utkast [nr]`: my open drafts, or one of them."""
+    """`/utkast [nr] [sida=N]`: a page of my open drafts, or one of them."""
     if positional:
         draft = await s.core.brister.draft(s.person, _draft_no(positional))
         _say(s, "draft_view", d=draft, form=s.core.brister.draft_form(draft))
         return
-    _say(s, "drafts", items=await s.core.brister.open_drafts(s.person))
+    page = await s.core.brister.draft_page(s.person, skip=skip_of(page_number(options)))
+    _say(s, "drafts", items=page.items, total=page.total)
+    s.page_note(page, "/utkast")
 
 
 async def submit_draft(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:

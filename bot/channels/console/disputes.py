@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.channels.console.args import UsageError, case_ref, number, option
+from bot.channels.console.args import UsageError, case_ref, number, option, page_number
+from bot.paging import skip_of
 
 if TYPE_CHECKING:
     from bot.channels.console.session import ConsoleSession
@@ -43,8 +44,11 @@ async def samverkan(s: ConsoleSession, positional: list[str], options: dict[str,
 
 
 async def matters(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
-    """`/samverkansfrågor`: the matters before the samverkansgrupper one handles, open ones first."""
-    s.say(s.text("samverkan_matters", matters=await s.core.disputes.samverkan.matters(s.person)))
+    """`/samverkansfrågor [sida=N]`: a page of the matters before the samverkansgrupper one handles, open ones
+    first, and how many there are."""
+    page = await s.core.disputes.samverkan.matter_page(s.person, skip=skip_of(page_number(options)))
+    s.say(s.text("samverkan_matters", matters=page.items, total=page.total))
+    s.page_note(page, "/samverkansfrågor")
 
 
 async def decide(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:

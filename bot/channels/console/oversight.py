@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot import oversight, readlog
-from bot.channels.console.args import UsageError, case_ref, day, option
+from bot.channels.console.args import UsageError, case_ref, day, option, page_number
 from bot.directory import Role
 from bot.dispatcher import status_counts
+from bot.paging import skip_of
 from bot.stats import export
 from bot.stats.report import build_report
 from bot.stats.service import last_twelve_months
@@ -47,20 +48,26 @@ async def stats(s: ConsoleSession, positional: list[str], options: dict[str, str
 
 
 async def read_log(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
-    """`/läsloggar <ref>` (coordinators) or `/läsloggar person=<id> från=<datum> till=<datum>` (admins)."""
+    """`/läsloggar <ref> [sida=N]` (coordinators) or `/läsloggar person=<id> från=<datum> till=<datum> [sida=N]`
+    (admins): a page of the reads, oldest first, and how many there are."""
+    skip = skip_of(page_number(options))
     if positional:
         ref = case_ref(positional)
-        shown = await readlog.list_for_case(s.core.db, s.core.cases.load, s.core.directory, s.person, ref)
-        s.say(s.text("read_log_case", ref=ref, reads=shown.reads, others=shown.others))
+        shown = await readlog.list_for_case(s.core.db, s.core.cases.load, s.core.directory, s.person, ref,
+                                            skip=skip)
+        s.say(s.text("read_log_case", ref=ref, reads=shown.reads, others=shown.others, total=shown.page.total))
+        s.page_note(shown.page, f"/läsloggar {ref}")
         return
     start = option(options, "från", "fran")
     end = options.get("till")
     if "person" not in options or start is None or end is None:
         raise UsageError("need_read_log")
     first, last = day(start), day(end)
-    reads = await readlog.list_for_person(s.core.db, s.core.directory, s.person, options["person"],
-                                          first, last, s.core.settings.timezone)
-    s.say(s.text("read_log_person", person=options["person"], start=first, end=last, reads=reads))
+    page = await readlog.list_for_person(s.core.db, s.core.directory, s.person, options["person"],
+                                         first, last, s.core.settings.timezone, skip=skip)
+    s.say(s.text("read_log_person", person=options["person"], start=first, end=last, reads=page.items,
+                 total=page.total))
+    s.page_note(page, f"/läsloggar person={options['person']} från={start} till={end}")
 
 
 COMMANDS = {"leveranser": failed_deliveries, "statistik": stats, "lasloggar": read_log}

@@ -9,7 +9,7 @@ import shlex
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from bot import readlog
@@ -27,6 +27,7 @@ from bot.logs import log_to_file
 from bot.messages.model import Offer
 from bot.messages.text import plain_text
 from bot.near import near
+from bot.paging import Page
 
 
 class ConsoleSession:
@@ -51,6 +52,12 @@ class ConsoleSession:
     def text(self, name: str, **ctx: object) -> str:
         """A macro of console.j2."""
         return self.core.renderer.macro("console", name, **ctx)
+
+    def page_note(self, page: Page[Any], command: str) -> None:
+        """Under a list that is one page of a longer one: what is shown, and the next page's command."""
+        note = self.text("page_note", page=page, command=command)
+        if note:
+            self.say(note)
 
     async def show(self, template: str, **ctx: object) -> None:
         """Say a rendered template; a case's free text in it is logged as read."""

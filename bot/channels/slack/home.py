@@ -11,7 +11,17 @@ from bot.cases.views import COUNT_CAP
 from bot.channels.slack import limits as slack_limits
 from bot.channels.slack import render
 from bot.channels.slack.views import fit_view, render_raw_view
-from bot.home import CAPS, SHRINK_ORDER, EscalationLine, FailedDelivery, HomeData, escalation_line, load_home
+from bot.home import (
+    CAPS,
+    SHRINK_ORDER,
+    EscalationLine,
+    FailedDelivery,
+    HomeData,
+    escalation_line,
+    load_home,
+    more_brister,
+    more_drafts,
+)
 from bot.rendering import Renderer
 
 log = logging.getLogger(__name__)
@@ -92,9 +102,9 @@ def _render(renderer: Renderer, data: HomeData, caps: dict[str, int], lines: lis
         escalations=lines[: caps["escalations"]],
         more_escalations=max(0, len(lines) - caps["escalations"]) + data.more_escalations,
         brister=brister,
-        more_brister=max(0, len(data.brister) - caps["brister"]),
+        more_brister=more_brister(data, len(brister)),
         brist_drafts=data.brist_drafts[: caps["brist_drafts"]],
-        more_brist_drafts=max(0, len(data.brist_drafts) - caps["brist_drafts"]),
+        more_brist_drafts=more_drafts(data, min(caps["brist_drafts"], len(data.brist_drafts))),
         year=data.year,
         stats=None if data.stats is None else data.stats[: caps["stats"]],
         more_stats=max(0, len(data.stats or []) - caps["stats"]),

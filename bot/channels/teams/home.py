@@ -16,7 +16,7 @@ from bot.brister.rules import offers as brist_offers
 from bot.cases import offers
 from bot.cases.views import COUNT_CAP
 from bot.channels.teams import cards, limits
-from bot.home import CAPS, SHRINK_ORDER, HomeData, escalation_line
+from bot.home import CAPS, SHRINK_ORDER, HomeData, escalation_line, more_brister, more_drafts
 from bot.messages.model import Offer
 from bot.rendering import Renderer
 
@@ -170,8 +170,9 @@ class _Build:
             self.line(self.say("draft", d=draft), [
                 {**self.act("draft_complete", BRIST_DRAFT, {"draft": draft.id}), "style": "positive"},
                 self.act("draft_dismiss", BRIST_DISMISS, {"draft": draft.id})])
-        if len(d.brist_drafts) > self.caps["brist_drafts"]:
-            self.note(self.say("drafts_more", count=len(d.brist_drafts) - self.caps["brist_drafts"]))
+        more = more_drafts(d, min(len(d.brist_drafts), self.caps["brist_drafts"]))
+        if more:
+            self.note(self.say("drafts_more", count=more))
 
     def brist_buttons(self) -> None:
         d = self.data
@@ -188,8 +189,8 @@ class _Build:
             self.line(self.say("report", r=r), buttons)
         if not d.brister and d.coordinator:
             self.note(self.say("reports_none"))
-        if len(d.brister) > len(listed):
-            self.note(self.say("reports_more", count=len(d.brister) - len(listed), coordinator=d.coordinator))
+        if more := more_brister(d, len(listed)):
+            self.note(self.say("reports_more", count=more, coordinator=d.coordinator))
 
     def stats(self) -> None:
         d = self.data
