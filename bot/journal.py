@@ -13,6 +13,7 @@ text goes into already has them, and the bot never holds the individual's name o
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -74,5 +75,6 @@ async def journal_for(db: Database, load: CaseLoader, directory: Directory, rend
         await audit.record_refusal(db, at=now, actor_id=person_id, action="journal", case_ref=parse_ref(ref),
                                    reason=exc.code)
         raise
-    text = renderer.render("journal", **context(case, history, person_id, now))
+    # a case's whole history through the template: a few ms for a long case, so on a thread, off the event loop
+    text = await asyncio.to_thread(renderer.render, "journal", **context(case, history, person_id, now))
     return Journal(case.ref, text, now)

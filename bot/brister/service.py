@@ -341,7 +341,7 @@ class BristService:
     async def report_page(self, actor_id: str, *, year: int | None = None, unit: str | None = None,
                           open_only: bool = False, limit: int = LIST_PAGE, skip: int = 0) -> Page[BristReport]:
         """A page of the reports the actor may see, newest first, and how many there are: coordinators see
-        all, distributors their units' (and anyone those they filed). A fixed number of statements."""
+        all, distributors their units' and the ones they filed. A fixed number of statements."""
         if self.directory.person(actor_id) is None:
             raise Refusal("unknown_person", person=actor_id)
         units: list[str] | None = None

@@ -151,7 +151,9 @@ class HomeRefresher:
             user_id = slack_user_id or await self.identity.slack_id_for(person_id)
             if user_id is None:
                 return False
-            view = home_view(self.core.renderer, await load_home(self.core, person_id))
+            data = await load_home(self.core, person_id)
+            # rendering a full Home (up to 100 blocks) is several ms of CPU: on a thread, off the event loop
+            view = await asyncio.to_thread(home_view, self.core.renderer, data)
             await self.client.views_publish(user_id=user_id, view=view)
             await readlog.record_now(self.core.db, at=self.core.clock.now(), person_id=person_id,
                                      refs=free_text_refs(view), view="home", channel="slack")
