@@ -22,9 +22,10 @@ from collections.abc import Awaitable, Callable
 from bench.table import Row, print_table
 
 # In the order the table shows them: acks against the bare app, sweeps at scale, acks while a Home refreshes
-# and memory of `gfi-bot run` at scale, delivery, storage.
-MODULES = ("bench.bench_slack_acks", "bench.bench_scale", "bench.bench_busy", "bench.bench_outbox",
-           "bench.bench_postgres", "bench.bench_directory")
+# and memory of `gfi-bot run` at scale, the lists a person opens (both engines), what runs on the event loop,
+# delivery, storage.
+MODULES = ("bench.bench_slack_acks", "bench.bench_scale", "bench.bench_busy", "bench.bench_reads",
+           "bench.bench_loop", "bench.bench_outbox", "bench.bench_postgres", "bench.bench_directory")
 
 
 async def collect(quick: bool, only: list[str] | None = None) -> list[Row]:
