@@ -118,8 +118,10 @@ def operations(core: Core, big_directory: Path) -> dict[str, Callable[[], Awaita
     async def reload_big() -> None:
         new = await asyncio.to_thread(load_directory, big_directory)  # the parse is off the loop (reload.py)
         old = await asyncio.to_thread(load_directory, DEFAULT_DIRECTORY)
-        core.directory.replace(new)  # what reload.py runs on the loop once the file is parsed
-        core.directory.replace(old)
+        for loaded in (new, old):  # what reload.py runs on the loop once the file is parsed
+            replaced = core.directory.replace(loaded)
+            await asyncio.to_thread(replaced.clear)
+        del new, old, loaded
 
     return {
         "slack home, coordinator (statistics)": lambda: slack_home("sara.holm"),

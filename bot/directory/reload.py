@@ -95,10 +95,12 @@ class DirectoryWatcher:
             if self.shared is not None and not await self.shared.offer(raw, self.path, forced=forced,
                                                                        modified=signature[0] / 1e9):
                 return False  # an older version than the store's: this instance serves the store's (replaced there)
-            self.directory.replace(new)
+            replaced = self.directory.replace(new)
             self.reloads += 1
             log.info("directory reloaded", extra={"event": "directory.reloaded", "units": len(new.units),
                                                   "people": len(new.people)})
+            del new
+            await asyncio.to_thread(replaced.clear)  # the old directory is freed on a thread, not on the loop
         for callback in self.on_change:
             callback()
         return True

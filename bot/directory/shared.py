@@ -149,10 +149,12 @@ class SharedDirectory:
                 "problems": len(exc.problems)})
             return
         new.source = self.directory.source  # the local file stays the one watched
-        self.directory.replace(new)
+        replaced = self.directory.replace(new)
         self.digest = newest.digest
         log.info("directory reloaded", extra={"event": "directory.reloaded", "from": "store",
                                               "version": newest.version, "units": len(new.units),
                                               "people": len(new.people)})
+        del new
+        await asyncio.to_thread(replaced.clear)  # the old directory is freed on a thread, not on the loop
         for callback in self.on_change:
             callback()

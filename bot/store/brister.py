@@ -65,8 +65,9 @@ async def report_page(tx: Tx, *, limit: int, offset: int = 0, year: int | None =
     if found is None:
         return [], 0
     where, params = found
-    rows = await tx.fetchall(_REPORT + where + " ORDER BY b.year DESC, b.id DESC LIMIT ? OFFSET ?",
-                             [*params, limit, offset])
+    # newest first by id (reports are numbered as they come, so a year's are after the year before's): read
+    # backwards along the key (or `brister_year` for one year) and stopped at the page, never sorted in full
+    rows = await tx.fetchall(_REPORT + where + " ORDER BY b.id DESC LIMIT ? OFFSET ?", [*params, limit, offset])
     if offset == 0 and len(rows) < limit:
         return rows, len(rows)
     return rows, int(await tx.scalar("SELECT COUNT(*) FROM brister b" + where, params))

@@ -72,23 +72,25 @@ async def open_cases_responsible_count(tx: Tx, person_id: str, cap: int) -> int:
     ))
 
 
-async def open_requests_of(tx: Tx, person_id: str, limit: int = -1) -> list[Row]:
-    """Open cases this person requested, oldest first (the first `limit`; -1: all)."""
+async def open_requests_of(tx: Tx, person_id: str, limit: int) -> list[Row]:
+    """The `limit` oldest (first filed) open cases this person requested, oldest first: read along the
+    `cases_requester` index in filing order, so it stops after `limit` open ones however many there are."""
     return await tx.fetchall(
-        "SELECT * FROM cases WHERE requester_id = ? AND state != 'closed' ORDER BY created_at, id LIMIT ?",
+        "SELECT * FROM cases WHERE requester_id = ? AND state != 'closed' ORDER BY id LIMIT ?", (person_id, limit))
+
+
+async def open_cases_responsible(tx: Tx, person_id: str, limit: int) -> list[Row]:
+    """The `limit` oldest open cases this person is responsible for: as a named assignee, or as the distributor
+    of an "annan" case without named assignees. Oldest (first filed) first: two index-ordered reads that each
+    stop after `limit` open cases, merged (a UNION sorted every one of them: 0.4 s for 45 000)."""
+    named = await tx.fetchall(
+        "SELECT c.* FROM case_assignees a JOIN cases c ON c.id = a.case_id "
+        "WHERE a.person_id = ? AND c.state != 'closed' ORDER BY a.case_id LIMIT ?",
         (person_id, limit),
     )
-
-
-async def open_cases_responsible(tx: Tx, person_id: str, limit: int = -1) -> list[Row]:
-    """Open cases this person is responsible for: as a named assignee, or as the distributor of an
-    "annan" case without named assignees. Oldest first (the first `limit`; -1: all)."""
-    return await tx.fetchall(
-        "SELECT c.* FROM cases c JOIN case_assignees a ON a.case_id = c.id "
-        "WHERE a.person_id = ? AND c.state != 'closed' "
-        "UNION SELECT c.* FROM cases c WHERE c.assigned_by = ? AND c.other_assignee IS NOT NULL "
-        "AND c.state != 'closed' AND NOT EXISTS (SELECT 1 FROM case_assignees a WHERE a.case_id = c.id) "
-        "ORDER BY created_at, id LIMIT ?",
-        (person_id, person_id, limit),
+    other = await tx.fetchall(
+        "SELECT c.* FROM cases c WHERE c.assigned_by = ? AND c.other_assignee IS NOT NULL AND c.state != 'closed' "
+        "AND NOT EXISTS (SELECT 1 FROM case_assignees a WHERE a.case_id = c.id) ORDER BY c.id LIMIT ?",
+        (person_id, limit),
     )
-
+    return sorted({r["id"]: r for r in [*named, *other]}.values(), key=lambda r: r["id"])[:limit]

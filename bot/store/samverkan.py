@@ -34,19 +34,26 @@ async def get(tx: Tx, matter_id: int) -> Row | None:
 
 
 async def of_groups(tx: Tx, group_ids: list[str], limit: int, offset: int = 0) -> tuple[list[Row], int]:
-    """A page of the matters of these groups, open ones first, then the newest, and how many there are."""
+    """A page of the matters of these groups, open ones first, then the newest, and how many there are: the
+    open ones (index `samverkan_matters_open`), then the handled ones newest first, each read stopped at the
+    page (one ORDER BY over both sorted every matter)."""
     if not group_ids:
         return [], 0
     marks = ", ".join("?" for _ in group_ids)
+    where = f"group_id IN ({marks})"
+    open_total = int(await tx.scalar(
+        f"SELECT COUNT(*) FROM samverkan_matters WHERE {where} AND handled_at IS NULL", group_ids))
     rows = await tx.fetchall(
-        f"SELECT * FROM samverkan_matters WHERE group_id IN ({marks}) ORDER BY handled_at IS NOT NULL, id DESC "
-        "LIMIT ? OFFSET ?",
-        [*group_ids, limit, offset],
-    )
+        f"SELECT * FROM samverkan_matters WHERE {where} AND handled_at IS NULL ORDER BY id DESC LIMIT ? OFFSET ?",
+        [*group_ids, max(0, min(limit, open_total - offset)), offset])
+    rows += await tx.fetchall(
+        f"SELECT * FROM samverkan_matters WHERE {where} AND handled_at IS NOT NULL ORDER BY id DESC "
+        "LIMIT ? OFFSET ?", [*group_ids, limit - len(rows), max(0, offset - open_total)])
     if offset == 0 and len(rows) < limit:
         return rows, len(rows)
-    total = await tx.scalar(f"SELECT COUNT(*) FROM samverkan_matters WHERE group_id IN ({marks})", group_ids)
-    return rows, int(total)
+    handled = await tx.scalar(f"SELECT COUNT(*) FROM samverkan_matters WHERE {where} AND handled_at IS NOT NULL",
+                              group_ids)
+    return rows, open_total + int(handled)
 
 
 async def decide(tx: Tx, matter_id: int, handled_by: str, outcome: str, now: datetime) -> bool:
