@@ -90,7 +90,7 @@ async def read_log(ctx: TeamsContext, person_id: str, args: list[str]) -> dict[s
         shown = await readlog.list_for_case(core.db, core.cases.load, core.directory, person_id, ref, skip=skip)
         return _paged(core.renderer, core.renderer.macro("console", "read_log_case", ref=ref, reads=shown.reads,
                                                          others=shown.others, total=shown.page.total),
-                      shown.page, f"läsloggar {ref}", "läsloggar", args)
+                      shown.page, core.renderer.macro("teams", "read_log_words", ref=ref), "läsloggar", args)
     first = _day(options.get("från") or options.get("fran"))
     last = _day(options.get("till")) or (first + timedelta(days=30) if first else None)
     if "person" not in options or first is None or last is None:
@@ -99,7 +99,8 @@ async def read_log(ctx: TeamsContext, person_id: str, args: list[str]) -> dict[s
                                          core.settings.timezone, skip=skip)
     return _paged(core.renderer, core.renderer.macro("console", "read_log_person", person=options["person"],
                                                      start=first, end=last, reads=page.items, total=page.total),
-                  page, f"läsloggar person={options['person']} från={first} till={last}", "läsloggar", args)
+                  page, core.renderer.macro("teams", "read_log_words", person=options["person"], start=first,
+                                            end=last), "läsloggar", args)
 
 
 async def _data(ctx: TeamsContext, person_id: str) -> HomeData:
