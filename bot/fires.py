@@ -11,7 +11,9 @@ size (one UPDATE … FROM <the batch's rows> per table, one multi-row INSERT of 
 the rows as one relation in the engine's form, `bot.store.dialects`), so a batch of a hundred rows holds the
 lock for milliseconds. Each row's update also checks its case's version: a row whose case changed since it was
 read is skipped too, because its messages were decided from the case as it was (a unit whose consent was
-withdrawn meanwhile must not be told of the meeting).
+withdrawn meanwhile must not be told of the meeting). On PostgreSQL an update that waited on a row lock checked
+the version as of before the wait: the versions are read again after the updates, and a batch one of whose cases
+moved meanwhile rolls back and is fired row by row (`CaseMoved`).
 """
 
 from __future__ import annotations
@@ -72,6 +74,8 @@ async def apply(tx: Tx, outbox: Outbox, fires: list[Fire], now: datetime) -> lis
     finished = await timers.finish_many(tx, [(f.row_id, f.due_at, f.outcome, f.case_id, f.case_version)
                                              for f in fires if f.table == "timers" and f.outcome is not None], now)
     live = [f for f in fires if f.row_id in (climbed if f.table == "awaiting" else finished)]
+    if tx.engine == "postgresql":
+        await _check_versions(tx, live)
     for f in live:
         for kind, title in f.skipped:  # a rung with nobody on duty goes in the case history
             await audit.record(tx, at=now, actor_id=SYSTEM, action="ladder_skipped", case_id=f.case_id,
@@ -89,3 +93,20 @@ async def apply(tx: Tx, outbox: Outbox, fires: list[Fire], now: datetime) -> lis
 
     tx.after_commit(committed)
     return live
+
+
+class CaseMoved(Exception):
+    """A case of the batch changed while its updates waited on a row lock (PostgreSQL): the batch rolls back and
+    its rows are fired one by one, each from its case as it is then (`bot.ladder.scheduled._apply`)."""
+
+
+async def _check_versions(tx: Tx, live: list[Fire]) -> None:
+    """On PostgreSQL the updates' version check reads the case as of the statement's snapshot, taken before the
+    update waited on a row lock (a timer row `reminders.sync` holds with its INSERT … ON CONFLICT): a withdrawal
+    committed meanwhile, which changes no row of the batch, is not seen by it. Read the versions again now (a
+    fresh snapshot at READ COMMITTED) and raise `CaseMoved` if any differs from the one planned from."""
+    planned = [f for f in live if f.case_version is not None]
+    now_at = await awaiting.case_versions(tx, sorted({f.case_id for f in planned}))
+    moved = sorted({f.case_ref for f in planned if now_at.get(f.case_id) != f.case_version})
+    if moved:
+        raise CaseMoved(", ".join(moved))

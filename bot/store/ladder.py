@@ -241,6 +241,18 @@ async def climb_many(
     return {int(r["id"]) for r in found}
 
 
+async def case_versions(tx: Tx, case_ids: list[int]) -> dict[int, int]:
+    """{case id: version} of the cases, as committed now (on PostgreSQL at READ COMMITTED each statement reads
+    afresh: a change committed while this transaction waited on a row lock is seen). One statement, the ids as one
+    relation (`dialects.rows`)."""
+    if not case_ids:
+        return {}
+    source, values = dialects.of(tx.engine).rows(("bigint",), [(i,) for i in case_ids])
+    found = await tx.fetchall(f"SELECT cases.id, cases.version FROM {source} AS v JOIN cases ON cases.id = v.column1",
+                              values)
+    return {int(r["id"]): int(r["version"]) for r in found}
+
+
 async def postpone(tx: Tx, item_id: int, due_at: datetime) -> None:
     """Move an item's due time (a failed climb is retried later)."""
     await tx.execute("UPDATE awaiting SET due_at = ? WHERE id = ?", (iso(due_at), item_id))

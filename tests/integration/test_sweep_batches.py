@@ -297,3 +297,53 @@ async def test_a_reminder_whose_case_changed_after_the_batch_was_read_is_planned
     assert told and not [t for t in told if t[0] == "yusuf.kaya"], told  # the withdrawn unit's participant: never
     assert len(told) == len(set(told))  # the others: once each
     assert pending == 0
+
+
+async def test_a_case_changed_while_the_batch_waited_on_a_row_lock_rolls_the_batch_back(
+    core: Core, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL (review of #21 item 3): the timers' update may wait on a row lock (`reminders.sync` of another
+    action holds it) and then check the case's version as of before the wait; a withdrawal that committed
+    meanwhile changes no row of the batch. The versions are read again after the updates: the batch rolls back
+    and each row is fired alone from the case as it is, so the withdrawn unit's participant is never reminded."""
+    from datetime import date
+
+    import psycopg
+
+    from bot.store import timers
+    from tests.timekit import form
+
+    if core.db.engine != "postgresql":
+        pytest.skip("SQLite: the batch holds the write lock, no case changes under it")
+    case = await core.cases.request("sofia.grahn", form(
+        target_unit="soc-norr", brief="Man, 40 år, alkohol.", consent_scope=["soc-norr", "beroende", "psykiatri"],
+        consent_valid_until=date(2027, 2, 1)))
+    await core.cases.assign("anna.lind", case.ref, ["maria.sand"])
+    await core.cases.acknowledge("maria.sand", case.ref)
+    await core.cases.book("maria.sand", case.ref, local("2026-11-30T13:00"), "Rum 3",
+                          ["soc-norr", "beroende", "psykiatri"], participants=[(None, "yusuf.kaya")])
+    await sweep_due(core)
+    clock.set(local("2026-11-30T09:00"))  # the checklist and the morning's reminder are due
+    finish_many, ran = timers.finish_many, []
+
+    async def withdrawn_under_the_lock(*args: Any, **kwargs: Any) -> set[int]:
+        found = await finish_many(*args, **kwargs)  # checked against the version as read
+        if not ran:  # another transaction commits meanwhile, touching no row of the batch
+            ran.append(1)
+            url = core.settings.database_url
+            assert url is not None
+            with psycopg.connect(url.get_secret_value(), autocommit=True) as other:
+                with other.transaction():  # a connection of its own: it commits while the batch is open
+                    other.execute("DELETE FROM meeting_participants WHERE case_id = %s AND person_id = %s",
+                                  (case.id, "yusuf.kaya"))
+                    other.execute("UPDATE cases SET version = version + 1 WHERE id = %s", (case.id,))
+        return found
+
+    monkeypatch.setattr(timers, "finish_many", withdrawn_under_the_lock)
+    await sweep_due(core)
+    async with core.db.read() as tx:
+        rows = await tx.fetchall("SELECT recipient_id, template FROM outbox WHERE template LIKE 'reminder_%' "
+                                 "ORDER BY id")
+    told = [(r["recipient_id"], r["template"]) for r in rows]
+    assert ran and told and not [t for t in told if t[0] == "yusuf.kaya"], told
+    assert len(told) == len(set(told))
