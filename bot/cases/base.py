@@ -136,10 +136,11 @@ class CaseEngine:
         ordered: list[str] = [i.value for i in Information if i.value in choices]
         return ConsentDetails(ordered, text, kind.value if kind else None, obtained_by)
 
-    async def load(self, tx: Tx, ref: str) -> Case:
-        """Read one case by reference (raises NotFound)."""
+    async def load(self, tx: Tx, ref: str, *, lock: bool = False) -> Case:
+        """Read one case by reference (raises NotFound). `lock`: its row is held until the transaction ends (a
+        write that decides on the case as read; PostgreSQL, where units run side by side)."""
         norm = parse_ref(ref)
-        row = await case_store.find_by_ref(tx, norm) if norm else None
+        row = await case_store.find_by_ref(tx, norm, lock=lock) if norm else None
         if row is None:
             raise NotFound(ref)
         return await self._hydrate(tx, row)
@@ -187,7 +188,7 @@ class CaseEngine:
         try:
             async def act(tx: Tx) -> Case:  # one unit of work: one trip to the store
                 self._require_person(actor_id)
-                case = await self.load(tx, ref)
+                case = await self.load(tx, ref, lock=True)  # another action on it waits, then sees this one
                 authorize(action, case, actor_id, self.directory)
                 if precheck is not None:
                     precheck(case)
@@ -197,7 +198,7 @@ class CaseEngine:
                 advanced = await case_store.advance_state(
                     tx, case.id, case.version, next_state(action, before).value, now
                 )
-                if not advanced:  # pragma: no cover - transactions are serialised; kept as a guard
+                if not advanced:  # pragma: no cover - the case row is locked since the load; kept as a guard
                     raise Refusal("wrong_state", ref=case.ref, action=action.value, state=case.state.value)
                 case = await self.load(tx, case.ref)
                 await audit.record(

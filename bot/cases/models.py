@@ -41,6 +41,7 @@ __all__ = [
     "CLOSE_REASON_ALIASES",
     "EXTERNAL_ROLES",
     "EXTERNAL_ROLE_ALIASES",
+    "FILED",
     "MEETING_KIND_ALIASES",
     "MEETING_PURPOSE_ALIASES",
     "OPEN_STATES",
@@ -64,6 +65,12 @@ __all__ = [
     "parse_outcome",
     "parse_ref",
 ]
+
+
+# The action the case hooks are told for a case filed in this very transaction: nothing else of it is stored yet,
+# so a hook need not read its other rows (each read is a round trip on PostgreSQL, while the filing holds the
+# year's reference number).
+FILED = "request"
 
 
 class FollowUpStatus(StrEnum):

@@ -11,7 +11,7 @@ from typing import Any
 from bot import audit, names
 from bot.cases import messaging
 from bot.cases.base import CaseEngine
-from bot.cases.models import Case, CaseState, CaseType, format_ref, parse_case_type, parse_children
+from bot.cases.models import FILED, Case, CaseState, CaseType, format_ref, parse_case_type, parse_children
 from bot.errors import FieldError, Refusal
 from bot.fields import clean_fields
 from bot.store import Tx
@@ -185,7 +185,7 @@ class RequestActions(CaseEngine):
                 await messaging.put_planned(self, tx, messages, case)
             else:  # a guard: the planned case is the stored one (tests/integration/test_filing_plan.py)
                 await messaging.case_filed(self, tx, case, now, default_days=default_days)
-            await self._run_hooks(tx, case, "request", requester_id, now)
+            await self._run_hooks(tx, case, FILED, requester_id, now)
             return case
 
         return await self.db.run(file)

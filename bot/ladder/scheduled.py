@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from bot import fires
 from bot.cases.base import CaseRows, build_many, read_many
-from bot.cases.models import Case, CaseState
+from bot.cases.models import FILED, Case, CaseState
 from bot.cases.service import CaseService
 from bot.clock import Clock
 from bot.fires import Fire
@@ -73,7 +73,7 @@ class TimeHook:
         # A (re)assignment names new answerers: re-arm the acknowledgement even if one is open.
         force = (AwaitingKind.ACKNOWLEDGEMENT,) if action == "assign" else ()
         await self.ladder.sync(tx, case, action, actor_id, now, force=force)
-        await self.reminders.sync(tx, case, now)
+        await self.reminders.sync(tx, case, now, filed=action == FILED)
 
 
 @dataclass

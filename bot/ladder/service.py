@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot import audit, fires
 from bot.calendar import BusinessCalendar
-from bot.cases.models import Case
+from bot.cases.models import FILED, Case
 from bot.clock import Clock, iso
 from bot.directory import Directory
 from bot.ladder import climb as climbing
@@ -79,7 +79,8 @@ class LadderService(WantedRules, Answers):
         forced = set(force)
         wanted = {(w.kind, w.subject): w for w in self.awaited(case, now)}
         still_open: set[tuple[AwaitingKind, str]] = set()
-        for item in await self.open_items(tx, case.id):
+        filed = action == FILED  # filed in this transaction: nothing of it is awaited yet (nothing is read)
+        for item in [] if filed else await self.open_items(tx, case.id):
             key = (item.kind, item.subject)
             if key in wanted and item.kind not in forced:
                 still_open.add(key)
@@ -87,10 +88,10 @@ class LadderService(WantedRules, Answers):
             await self.resolve(tx, item, actor_id, action, now, notify=action not in SILENT_RESOLUTIONS)
         for key, w in wanted.items():
             if key not in still_open:
-                await self._open(tx, case, w, now)
+                await self._open(tx, case, w, now, filed=filed)
 
-    async def _open(self, tx: Tx, case: Case, w: Wanted, now: datetime) -> int:
-        arm = await store.next_arm(tx, case.id, w.kind.value, w.subject)
+    async def _open(self, tx: Tx, case: Case, w: Wanted, now: datetime, *, filed: bool = False) -> int:
+        arm = 1 if filed else await store.next_arm(tx, case.id, w.kind.value, w.subject)
         since, due_at, skipped = w.since, w.due_at, []
         if arm > 1 and await store.last_resolution(tx, case.id, w.kind.value, w.subject) == PAUSED:
             # re-armed after the consent ran out and was renewed: counted from the renewal, and the first rung

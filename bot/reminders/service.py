@@ -95,10 +95,11 @@ class ReminderService:
     async def pending(self, tx: Tx, case_id: int) -> list[Timer]:
         return [Timer.from_row(r) for r in await timers.pending_rows(tx, case_id)]
 
-    async def sync(self, tx: Tx, case: Case, now: datetime) -> None:
-        """Cancel pending timers the case no longer wants; arm (or re-arm cancelled) wanted ones."""
+    async def sync(self, tx: Tx, case: Case, now: datetime, *, filed: bool = False) -> None:
+        """Cancel pending timers the case no longer wants; arm (or re-arm cancelled) wanted ones. `filed`: the case
+        was filed in this transaction, so it has no timers yet (none are read)."""
         wanted = self.wanted(case, now)
-        for timer in await self.pending(tx, case.id):
+        for timer in [] if filed else await self.pending(tx, case.id):
             if (timer.kind, timer.key) not in wanted:
                 await timers.cancel(tx, timer.id, now)
                 log.info("timer cancelled", extra={"event": "timer.cancelled", "case_ref": case.ref,

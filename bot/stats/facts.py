@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.calendar import BusinessCalendar, OfficeHours
-from bot.cases.models import Case
+from bot.cases.models import FILED, Case
 from bot.directory import Directory
 from bot.stats import rollup
 from bot.store import Database, Tx
@@ -63,7 +63,8 @@ class StatsHook:
         self.calendar = calendar
 
     async def after_action(self, tx: Tx, case: Case, action: str, actor_id: str, now: datetime) -> None:
-        await rollup.record(tx, fact_row(case, self.directory), self.calendar, office_of(self.directory))
+        await rollup.record(tx, fact_row(case, self.directory), self.calendar, office_of(self.directory),
+                            filed=action == FILED)
 
 
 async def record_escalation(tx: Tx, unit_id: str, kind: str, rung: int, rung_title: str, at: datetime) -> None:

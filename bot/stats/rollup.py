@@ -77,9 +77,11 @@ def _wait_keys(fact: Row) -> list[tuple[int, int]]:
     return [(m, fact[c]) for m, c in enumerate(store.WAITS) if fact.get(c) is not None]
 
 
-async def record(tx: Tx, new: Row, calendar: BusinessCalendar, office: Callable[[str], OfficeHours]) -> None:
-    """Write the fact row of a case and add the difference it makes to the rollups (same transaction)."""
-    old = await store.case_fact(tx, new["case_ref"])
+async def record(tx: Tx, new: Row, calendar: BusinessCalendar, office: Callable[[str], OfficeHours], *,
+                 filed: bool = False) -> None:
+    """Write the fact row of a case and add the difference it makes to the rollups (same transaction). `filed`:
+    the case was filed in this transaction, so it has no fact row yet (none is read)."""
+    old = None if filed else await store.case_fact(tx, new["case_ref"])
     fact = merge(old, new)
     events = ("distributed_at", "acknowledged_at", "meeting_at")
     if old is not None and all(old[e] == fact[e] and (old[e] is None) == (old[w] is None)

@@ -12,15 +12,18 @@ import json
 from datetime import date, datetime
 from typing import Any
 
+from bot.store import dialects
 from bot.store.db import Tx
 
 Row = dict[str, Any]
 
 
 # --- reading ------------------------------------------------------------------------------------
-async def find_by_ref(tx: Tx, ref: str) -> Row | None:
-    """The case row with this (normalised) reference, or None."""
-    return await tx.fetchone("SELECT * FROM cases WHERE ref = ?", (ref,))
+async def find_by_ref(tx: Tx, ref: str, *, lock: bool = False) -> Row | None:
+    """The case row with this (normalised) reference, or None. `lock`: held until the transaction ends (a write
+    that decides on what it read: `bot.store.dialects`' `lock_rows`)."""
+    clause = dialects.of(tx.engine).lock_rows() if lock else ""
+    return await tx.fetchone("SELECT * FROM cases WHERE ref = ?" + clause, (ref,))
 
 
 async def find_by_refs(tx: Tx, refs: list[str]) -> list[Row]:

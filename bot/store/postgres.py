@@ -18,8 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -30,13 +30,17 @@ from psycopg.types.numeric import FloatLoader
 
 from bot.startup import StartupError
 from bot.store.changes import Changes, PostgresChanges
-from bot.store.db import Database, Params, Tx, Worker, _Conn
+from bot.store.db import Database, Params, Tx, Work, Worker, _Conn
 from bot.store.dialects import postgresql as dialect
 from bot.store.leader import Leadership, PostgresLeadership
 from bot.store.migrations import latest, migrations
+from bot.store.tx import T
+from bot.store.unit import _hops
+from bot.store.writers import Writers
 
 log = logging.getLogger(__name__)
 
+WRITERS = 4  # write connections per instance (`bot.store.writers`): units side by side, the server serialises
 CONNECT_TIMEOUT = 5  # seconds: an unreachable server is reported at start, well within 10 s
 MIGRATION_LOCK = 0x6766_6962_6F74  # the advisory lock N instances take to migrate once ("gfibot")
 # The tables whose rows hold free text that an erasure or a purge blanks or deletes (see `scrub`).
@@ -159,8 +163,9 @@ def _connect(url: str, read_only: bool = False) -> psycopg.Connection[Any]:
 
 
 class PostgresDatabase(Database):
-    """The PostgreSQL store: one write connection per instance (units of work in turn, as on SQLite; other
-    instances write at the same time, serialised by row locks), and a few read connections."""
+    """The PostgreSQL store: a few write connections per instance (`bot.store.writers`: units of work side by
+    side, serialised by the server's row locks, as the units of other instances are), and a few read
+    connections."""
 
     engine = "postgresql"
     BEGIN_WRITE = "BEGIN"
@@ -168,12 +173,14 @@ class PostgresDatabase(Database):
     # audit chain's lock. In a group the chain lock of one unit is held while the next takes its row locks, so
     # two instances could take them in opposite orders and deadlock (40P01). One unit per transaction keeps
     # every transaction's order the same; PostgreSQL flushes concurrent commits together by itself.
-    MAX_GROUP = 1  # (the base class's is 1 too for now; this one stays 1 whatever that becomes)
+    MAX_GROUP = 1  # (units do not go through `bot.store.group` here: `run` is the pool's, one unit per transaction)
     BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
-    def __init__(self, url: str, *, readers: int = 2) -> None:
+    def __init__(self, url: str, *, readers: int = 2, writers: int = WRITERS) -> None:
         super().__init__(describe_target(url), readers=readers)
         self._url = url
+        self._writers_wanted = writers
+        self._writers: Writers | None = None
 
     async def _connect(self, name: str, *, read_only: bool = False) -> _Conn:
         worker = Worker(name)
@@ -189,6 +196,10 @@ class PostgresDatabase(Database):
         try:
             self._writer = await self._connect("gfi-pg-write")
             await self._migrate()
+            conns = [self._writer]
+            for n in range(1, self._writers_wanted):
+                conns.append(await self._connect(f"gfi-pg-write{n}"))
+            self._writers = Writers(conns, self.BEGIN_WRITE)
             self._aside = await self._connect("gfi-pg-aside")  # `run_aside`
             for n in range(self._readers):
                 reader = await self._connect(f"gfi-pg-read{n}", read_only=True)
@@ -199,6 +210,31 @@ class PostgresDatabase(Database):
             if isinstance(exc, psycopg.Error):
                 raise self._pg_startup_error(exc) from None
             raise
+
+    async def close(self) -> None:
+        writers, self._writers = self._writers, None
+        for conn in writers.conns[1:] if writers else ():  # the first is `_writer`, closed with the rest
+            await conn.close()
+        await super().close()
+
+    async def run(self, work: Work[T]) -> T:
+        """`work(tx)` as one transaction on an idle write connection of the pool (`bot.store.writers`)."""
+        writers = self._writers
+        if writers is None:
+            raise RuntimeError("database is not open")
+        with self._writing():
+            return await writers.run(work)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """The hop form, exclusive within the process as on SQLite: it holds every write connection."""
+        writers = self._writers
+        if writers is None:
+            raise RuntimeError("database is not open")
+        async with self._lock, writers.exclusive() as writer:
+            with self._writing():
+                async with _hops(writer.conn, writer.tx_type, writer.worker, self.BEGIN_WRITE, "COMMIT") as tx:
+                    yield tx
 
     def _pg_startup_error(self, exc: psycopg.Error) -> StartupError:
         """The operator's reason, from the error's SQLSTATE or class: never its text (it may quote the URL)."""

@@ -105,6 +105,13 @@ def serialise_appends() -> str | None:
     return "SELECT pg_advisory_xact_lock(?)"
 
 
+def lock_rows() -> str:
+    """The clause that locks the rows a write transaction reads until it ends: a case action reads its case with
+    it, so that two actions on one case (on one instance or two) take turns, the second seeing what the first
+    committed, as on SQLite."""
+    return " FOR UPDATE"
+
+
 def skip_locked(alias: str) -> str:
     """The clause that locks the rows read from `alias` and skips those another instance's transaction holds
     (several dispatchers read the outbox's heads at once: each gets different rows, none waits)."""

@@ -30,6 +30,12 @@ def serialise_appends() -> str | None:
     return None
 
 
+def lock_rows() -> str:
+    """The clause that locks the rows a write transaction reads until it ends: none on SQLite, whose one writer
+    holds the whole store."""
+    return ""
+
+
 def skip_locked(alias: str) -> str:
     """The clause that locks the rows read from `alias` and skips those another transaction holds: none on
     SQLite, where one writer at a time reads them."""

@@ -1,0 +1,115 @@
+"""Several write connections side by side (PostgreSQL): units of work of one instance run at the same time.
+
+On SQLite one write connection is all there is (the engine has one writer). On PostgreSQL a single write
+connection made every unit of an instance wait for the one before it, whole: its round trips to the server,
+the waits of its thread for the interpreter while the event loop is busy, and the WAL flush of its COMMIT.
+At c=16 that queue, not the server, was the bound (about 9 ms a filing, one after the other). Here each unit
+takes an idle connection of the pool and runs on that connection's thread as before (one trip to the thread,
+pipelined, `bot.store.unit._unit`); the server serialises what must be serialised with row locks, exactly as
+it does between instances, and flushes the commits that wait together in one WAL write.
+
+A unit is one transaction (no group, no savepoint), so every transaction takes its locks in the order its
+unit does. The hop form (`exclusive`, behind `Store.transaction()`) holds every connection of the pool: it
+stays exclusive within the process, as on SQLite. A unit whose caller gave up before it began is not applied;
+one that began is applied, and its after-commit callbacks run, whether or not its caller still waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from bot.store.tx import T, Tx, Work
+from bot.store.unit import _Conn, _unit
+
+log = logging.getLogger(__name__)
+
+
+class _NotBegun(Exception):
+    """The unit's caller gave up before its connection's thread took it up: nothing was begun."""
+
+
+class _Ticket:
+    """Between the caller (on the event loop) and the connection's thread: whether the unit may still begin."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._gave_up = False
+        self._began = False
+
+    def begin(self) -> bool:
+        with self._lock:
+            self._began = not self._gave_up
+            return self._began
+
+    def give_up(self) -> None:
+        with self._lock:
+            self._gave_up = True
+
+
+def _begun(conn: Any, tx_type: type[Tx], begin: str, work: Work[T], ticket: _Ticket
+           ) -> tuple[T, list[Callable[[], None]]]:
+    if not ticket.begin():
+        raise _NotBegun
+    return _unit(conn, tx_type, begin, "COMMIT", work)
+
+
+class Writers:
+    """A pool of write connections; `run` applies a unit on an idle one."""
+
+    def __init__(self, conns: list[_Conn], begin: str) -> None:
+        self.conns = conns
+        self._begin = begin
+        self._idle: asyncio.Queue[_Conn] = asyncio.Queue()
+        for conn in conns:
+            self._idle.put_nowait(conn)
+
+    async def run(self, work: Work[T]) -> T:
+        """`work(tx)` as one transaction on an idle connection (waiting for one while all are busy)."""
+        conn = await self._idle.get()  # cancelled while waiting: nothing begun
+        ticket = _Ticket()
+        applied = asyncio.ensure_future(self._apply(conn, work, ticket))
+        applied.add_done_callback(_retrieve)
+        try:
+            return await asyncio.shield(applied)
+        except asyncio.CancelledError:
+            ticket.give_up()
+            raise
+
+    async def _apply(self, conn: _Conn, work: Work[T], ticket: _Ticket) -> T:
+        try:
+            done: tuple[T, list[Callable[[], None]]] = await conn.worker.call(
+                _begun, conn.conn, conn.tx_type, self._begin, work, ticket)
+            result, callbacks = done
+        finally:
+            self._idle.put_nowait(conn)
+        for fn in callbacks:  # the unit is stored: a callback that fails does not say otherwise
+            try:
+                fn()
+            except Exception as exc:
+                log.error("store.after_commit_failed", extra={"event": "store.after_commit_failed",
+                                                              "exc_type": type(exc).__name__})
+        return result
+
+    @asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[_Conn]:
+        """Every connection of the pool, once the units on them have ended; one of them to write on. The caller
+        serialises its calls (two callers each holding part of the pool would wait for each other)."""
+        held: list[_Conn] = []
+        try:
+            while len(held) < len(self.conns):
+                held.append(await self._idle.get())
+            yield held[0]
+        finally:
+            for conn in held:
+                self._idle.put_nowait(conn)
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """A unit's outcome is seen even when its caller stopped waiting (no "exception never retrieved")."""
+    if not task.cancelled():
+        task.exception()

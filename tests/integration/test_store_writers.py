@@ -1,0 +1,78 @@
+"""The PostgreSQL writer pool (`bot.store.writers`): an instance's units of work run side by side, each a
+transaction of its own; the hop form stays exclusive; two actions on one case take turns (the second sees what
+the first committed); filings side by side still get unique, sequential references. Where it makes sense, on
+SQLite too (one writer). A unit whose caller gave up before it began: tests/integration/test_store_group.py."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from bot.core import Core
+from bot.errors import Refusal
+from bot.store import Tx
+from bot.store.postgres import WRITERS
+from tests.timekit import form
+
+
+pytestmark = pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+
+
+async def test_units_of_one_instance_run_side_by_side(core: Core) -> None:
+    """Two units are open at the same moment, each on a connection of its own (with one write connection the
+    barrier would never be passed)."""
+    if core.db.engine == "sqlite":
+        pytest.skip("one writer on SQLite")
+    inside = threading.Barrier(2, timeout=10)
+
+    def unit(n: int):  # type: ignore[no-untyped-def]
+        async def work(tx: Tx) -> int:
+            backend = int(await tx.scalar("SELECT pg_backend_pid()"))
+            await tx.write("INSERT INTO ref_counters (year, last) VALUES (?, 1)", (5000 + n,))
+            inside.wait()  # on the connection's thread: passes once every unit is in its transaction
+            return backend
+
+        return work
+
+    backends = await asyncio.gather(*(core.db.run(unit(n)) for n in range(2)))
+    assert len(set(backends)) == 2
+
+    async def years(tx: Tx) -> list[int]:
+        return [r["year"] for r in await tx.fetchall("SELECT year FROM ref_counters WHERE year >= 5000 ORDER BY year")]
+
+    assert await core.db.run_read(years) == [5000, 5001]
+
+
+async def test_the_hop_form_holds_every_write_connection(core: Core) -> None:
+    order: list[str] = []
+
+    async def unit(tx: Tx) -> None:
+        order.append("unit")
+
+    async with core.db.transaction() as tx:
+        waiting = [asyncio.create_task(core.db.run(unit)) for _ in range(WRITERS)]
+        await asyncio.sleep(0.1)
+        await tx.execute("SELECT 1")
+        order.append("transaction")
+    await asyncio.gather(*waiting)
+    assert order == ["transaction", *["unit"] * WRITERS]
+
+
+async def test_concurrent_actions_on_one_case_take_turns(core: Core) -> None:
+    """Ten distributors assign one case at once: one wins, every other is told it is already assigned (not a
+    conflict error), whichever write connection its unit ran on."""
+    case = await core.cases.request("maria.sand", form())
+    results = await asyncio.gather(*(core.cases.assign("fatima.ali", case.ref, ["linnea.fors"])
+                                     for _ in range(10)), return_exceptions=True)
+    wins = [r for r in results if not isinstance(r, BaseException)]
+    losses = [r for r in results if isinstance(r, BaseException)]
+    assert len(wins) == 1
+    assert all(isinstance(r, Refusal) and r.code == "already_assigned" for r in losses), losses
+
+
+async def test_filings_side_by_side_get_unique_sequential_references(core: Core) -> None:
+    cases = await asyncio.gather(*(core.cases.request("maria.sand", form()) for _ in range(40)))
+    refs = sorted(c.ref for c in cases)
+    assert refs == [f"GFI-2026-{n:04d}" for n in range(1, 41)]
