@@ -16,7 +16,6 @@ from bot.store import Tx
 from bot.store.postgres import WRITERS
 from tests.timekit import form
 
-
 pytestmark = pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
 
 

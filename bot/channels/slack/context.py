@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import readlog
-from bot.cases.models import Case
+from bot.cases.models import FILED, Case
 from bot.channels.slack.home import free_text_refs, home_view, load_home
 from bot.channels.slack.identity import IdentityLookupError, SlackIdentity
 from bot.core import Core
@@ -69,7 +69,8 @@ class HomeRefresher:
         people = {actor_id, *case.participants(), *directory.distributors_of(case.target_unit)}
         # The case's escalations, open or resolved by this action (even silently, e.g. consent withdrawn),
         # are on the Home tab of everyone alerted and of every coordinator.
-        escalations = await awaiting.escalation_alerts_since(tx, case.id, now)
+        # (A case filed in this transaction has none: nothing is read.)
+        escalations = [] if action == FILED else await awaiting.escalation_alerts_since(tx, case.id, now)
         if escalations:
             people.update(p for alerted in escalations for p in alerted)
             people.update(p.id for p in directory.coordinators())
@@ -83,7 +84,7 @@ class HomeRefresher:
 
         The outbox is the record of who was alerted when, so reading it needs no hook in the ladder; the
         Home shows the stored escalations, so it is refreshed when a message is queued, not when sent."""
-        async with self.core.db.transaction() as tx:
+        async with self.core.db.read() as tx:  # what is committed; a write connection is not held for it
             first = self._seen_outbox_id is None
             rows = await deliveries.escalation_recipients(
                 tx, self._seen_outbox_id or 0, self._started if first else ""
