@@ -190,5 +190,13 @@ def parse_ref(text: str) -> str | None:
     return f"GFI-{m.group(1)}-{m.group(2)}" if m else None
 
 
+REF_DIGITS = 4  # a reference's number has at least this many digits, zero-padded
+
+
+def ref_prefix(year: int) -> str:
+    """What every reference of the year begins with (its number follows)."""
+    return f"GFI-{year}-"
+
+
 def format_ref(year: int, seq: int) -> str:
-    return f"GFI-{year}-{seq:04d}"
+    return f"{ref_prefix(year)}{seq:0{REF_DIGITS}d}"

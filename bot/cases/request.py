@@ -11,7 +11,8 @@ from typing import Any
 from bot import audit, names
 from bot.cases import messaging
 from bot.cases.base import CaseEngine
-from bot.cases.models import FILED, Case, CaseState, CaseType, format_ref, parse_case_type, parse_children
+from bot.cases.codes import REF_DIGITS, ref_prefix
+from bot.cases.models import FILED, Case, CaseState, CaseType, parse_case_type, parse_children
 from bot.errors import FieldError, Refusal
 from bot.fields import clean_fields
 from bot.store import Tx
@@ -156,17 +157,19 @@ class RequestActions(CaseEngine):
                 existing = await case_store.ref_for_inbound(tx, idempotency_key)  # filed before, here or elsewhere
                 if existing:
                     return await self.load(tx, existing)
-            ref = format_ref(year, await case_store.next_ref_number(tx, year))
+            # The year's next number, taken by the INSERT (its counter row is held until the commit: the
+            # filing reads only three more answers after it).
             stored = await case_store.insert_case(
-                tx, ref=ref, state=CaseState.REQUESTED.value, case_type=clean.case_type,
-                target_unit=clean.target_unit, requester_id=requester_id, requester_unit=requester.unit,
+                tx, ref=case_store.NextRef(year, ref_prefix(year), REF_DIGITS), state=CaseState.REQUESTED.value,
+                case_type=clean.case_type, target_unit=clean.target_unit, requester_id=requester_id,
+                requester_unit=requester.unit,
                 contact=clean.contact, brief=clean.brief, consent_scope=clean.consent_scope,
                 consent_valid_until=until, urgent=clean.urgent, now=now,
                 consent_covers=clean.consent_covers, consent_note=clean.consent_note,
                 consent_form=clean.consent_form, consent_obtained_by=clean.consent_obtained_by,
                 children=clean.children, other_contacts=clean.other_contacts,
             )
-            case_id = int(stored["id"])
+            case_id, ref = int(stored["id"]), str(stored["ref"])
             if idempotency_key:
                 await case_store.record_inbound(tx, idempotency_key, case_id, now)
             case = Case.from_row(stored, [], [], [])  # a new case: nobody assigned, no follow-up, no participant

@@ -9,6 +9,7 @@ Rows come back as dicts; `bot.cases` turns them into `Case` records. The per-per
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -128,17 +129,26 @@ async def record_inbound(tx: Tx, key: str, case_id: int, now: datetime) -> None:
 
 async def next_ref_number(tx: Tx, year: int) -> int:
     """Take the next case number of the year (1, 2, ...), in one statement."""
-    return int(await tx.scalar(
-        "INSERT INTO ref_counters (year, last) VALUES (?, 1) "
-        "ON CONFLICT (year) DO UPDATE SET last = ref_counters.last + 1 RETURNING last",
-        (year,),
-    ))
+    return int(await tx.scalar(COUNTER + " RETURNING last", (year,)))
+
+
+@dataclass(frozen=True)
+class NextRef:
+    """A new case's reference: the year's next number (`next_ref_number`), taken by the case's own INSERT."""
+
+    year: int
+    prefix: str  # what the reference begins with (`bot.cases.codes.ref_prefix`)
+    digits: int  # the number's digits at least, zero-padded
+
+
+COUNTER = ("INSERT INTO ref_counters (year, last) VALUES (?, 1) "
+           "ON CONFLICT (year) DO UPDATE SET last = ref_counters.last + 1")
 
 
 async def insert_case(
     tx: Tx,
     *,
-    ref: str,
+    ref: str | NextRef,
     state: str,
     case_type: str,
     target_unit: str,
@@ -158,16 +168,25 @@ async def insert_case(
     other_contacts: str | None = None,
 ) -> dict[str, Any]:
     """Store a new case; returns its row as stored, the schema's defaults included (read back by the same
-    statement: a filing needs no second trip to read what it wrote)."""
+    statement: a filing needs no second trip to read what it wrote). With `NextRef` the year's next number is
+    taken here, and the reference made of it by the INSERT: one round trip for both on PostgreSQL, where the
+    counter's row stays locked until the filing commits."""
+    ref_params: tuple[Any, ...]
+    if isinstance(ref, NextRef):
+        await tx.write(COUNTER, (ref.year,))  # answered with the INSERT, which reads the number it took
+        number = dialects.of(tx.engine).zero_pad("(SELECT last FROM ref_counters WHERE year = ?)", ref.digits)
+        ref_sql, ref_params = f"? || {number}", (ref.prefix, ref.year)
+    else:
+        ref_sql, ref_params = "?", (ref,)
     row = await tx.fetchone(
-        """INSERT INTO cases (ref, state, case_type, target_unit, requester_id, requester_unit, contact,
+        f"""INSERT INTO cases (ref, state, case_type, target_unit, requester_id, requester_unit, contact,
                               brief, consent_scope, consent_valid_until, urgent, created_at, updated_at,
                               consent_covers, consent_note, consent_form, consent_obtained_by, children,
                               other_contacts)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           VALUES ({ref_sql}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            RETURNING *""",
         (
-            ref, state, case_type, target_unit, requester_id, requester_unit, contact, brief,
+            *ref_params, state, case_type, target_unit, requester_id, requester_unit, contact, brief,
             json.dumps(consent_scope), consent_valid_until.isoformat(), int(urgent), now.isoformat(), now.isoformat(),
             json.dumps(consent_covers or []), consent_note, consent_form, consent_obtained_by, children,
             other_contacts,

@@ -105,6 +105,12 @@ def serialise_appends() -> str | None:
     return "SELECT pg_advisory_xact_lock(?)"
 
 
+def zero_pad(expr: str, digits: int) -> str:
+    """The integer `expr` as text with at least `digits` digits, zero-padded (Python's `f"{n:0{digits}d}"`;
+    `lpad` alone would cut a longer number)."""
+    return f"(SELECT lpad(n.t, greatest({digits}, length(n.t)), '0') FROM (SELECT CAST({expr} AS text) AS t) AS n)"
+
+
 def lock_rows() -> str:
     """The clause that locks the rows a write transaction reads until it ends: a case action reads its case with
     it, so that two actions on one case (on one instance or two) take turns, the second seeing what the first

@@ -30,6 +30,11 @@ def serialise_appends() -> str | None:
     return None
 
 
+def zero_pad(expr: str, digits: int) -> str:
+    """The integer `expr` as text with at least `digits` digits, zero-padded (Python's `f"{n:0{digits}d}"`)."""
+    return f"printf('%0{digits}d', {expr})"
+
+
 def lock_rows() -> str:
     """The clause that locks the rows a write transaction reads until it ends: none on SQLite, whose one writer
     holds the whole store."""
