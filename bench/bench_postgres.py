@@ -9,11 +9,15 @@ SQLite measured in the same run:
   seconds until the last post arrived (Slack's pace, one message per second per recipient, makes nine
   seconds the floor);
 - leader failover: two instances, the leader SIGKILLed, seconds until the other leads;
-- the largest resident set (RSS) of any instance after the submissions.
+- the largest resident set (RSS) of any instance after the submissions;
+- the CPU a filing costs at c=64 (the instances, PostgreSQL's backends and this process, which plays Slack),
+  and the filings per second the machine's cores allow at that cost: where a figure meets that bound, the
+  CPU is what limits it, not a lock or a queue.
 
 The PostgreSQL cluster runs with fsync on (`GFI_BENCH_POSTGRES` names a server you run instead). Each line
 of the table carries the machine's load average: the machine is shared, so compare figures of one run only.
 Run:  PYTHONPATH=. .venv/bin/python bench/bench_postgres.py [--quick] [--only outbox] [--profile DIR]
+      [--gfi-root PATH]   (`gfi-bot run` from another checkout, e.g. main before a change)
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import itertools
 import json
 import multiprocessing
 import os
+import resource
 import signal
 import statistics
 import subprocess
@@ -61,6 +66,7 @@ from tests.fakes.slack_api import FakeSlackAPI
 FAILOVER_TARGET = 15.0  # seconds
 OTHER_CPU: list[float] = []  # the last drain's CPU seconds of the fake Slack and of PostgreSQL (when local)
 RSS_TARGET = 256.0  # MiB
+GFI_ROOT = [ROOT]  # the checkout `gfi-bot run` runs from (`--gfi-root`)
 
 
 class Spread(Target):
@@ -87,7 +93,7 @@ async def instances(n: int, database_url: str | None, *, log_level: str = "WARNI
             try:
                 for i in range(n):
                     port = free_port()
-                    args, env = command_line("gfi", port, fake.base_url, Path(tmp) / "gfi.sqlite3", ROOT,
+                    args, env = command_line("gfi", port, fake.base_url, Path(tmp) / "gfi.sqlite3", GFI_ROOT[0],
                                              database_url)
                     env["GFI_LOG_LEVEL"] = log_level
                     logs.append(Path(tmp) / f"app{i}.log")
@@ -134,6 +140,27 @@ def postmaster(url: str) -> int | None:
         return None
 
 
+def server_cpu(server: int | None) -> float:
+    """CPU seconds of a local PostgreSQL: the postmaster, its backends that ended and those still running."""
+    if server is None:
+        return 0.0
+    total = cpu_seconds(server, children=True)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if parent == server:
+                total += cpu_seconds(int(entry.name))
+    return total
+
+
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -141,14 +168,28 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-async def submissions(target: Target, concurrency: int, total: int) -> dict[str, float]:
+async def submissions(target: Target, concurrency: int, total: int, pids: list[int] | None = None,
+                      server: int | None = None) -> dict[str, float]:
+    """Ack median and p99, filings per second; with `pids` (the app's processes) also the CPU per filing of
+    them, of the PostgreSQL `server` and of this process, counted until the work after the acks is done."""
     await closed_loop(target.submit, concurrency, min(concurrency, 8))  # warm-up
+    await asyncio.sleep(1.0)  # its receipts and Home tabs
+    cpu = [sum(cpu_seconds(p) for p in pids or ()), server_cpu(server), own_cpu()]
     began = time.perf_counter()
     samples = await closed_loop(target.submit, concurrency, total)
     elapsed = time.perf_counter() - began
-    return {f"submission ack median, c={concurrency}": statistics.median(samples),
-            f"submission ack p99, c={concurrency}": pct(samples, 99),
-            f"filings per second, c={concurrency}": total / elapsed}
+    out = {f"submission ack median, c={concurrency}": statistics.median(samples),
+           f"submission ack p99, c={concurrency}": pct(samples, 99),
+           f"filings per second, c={concurrency}": total / elapsed}
+    if pids is not None:
+        await asyncio.sleep(1.0)  # the receipts and Home tabs of these filings are part of their cost
+        used = [sum(cpu_seconds(p) for p in pids) - cpu[0], server_cpu(server) - cpu[1], own_cpu() - cpu[2]]
+        per = sum(used) / total
+        out[f"CPU per filing, c={concurrency} (app {used[0] / total * 1000:.1f} + PostgreSQL "
+            f"{used[1] / total * 1000:.1f} + bench {used[2] / total * 1000:.1f} ms)"] = per * 1000
+        out[f"filings per second the {os.cpu_count()} cores allow at that CPU, c={concurrency}"] = (
+            (os.cpu_count() or 1) / per)
+    return out
 
 
 async def acks(name: str, quick: bool) -> tuple[dict[str, float], float]:
@@ -160,9 +201,11 @@ async def acks(name: str, quick: bool) -> tuple[dict[str, float], float]:
                 out.update(await submissions(target, c, max(4 * c, 60 if quick else 400)))
         return out, 0.0
     url = None if name == "sqlite" else fresh_postgres()
+    server = postmaster(url) if url else None
     async with instances(3 if name == "pg3" else 1, url) as (spread, procs, _):
         for c in (16, 64):
-            out.update(await submissions(spread, c, max(4 * c, 60 if quick else 400)))
+            pids = [p.pid for p in procs] if c == 64 else None
+            out.update(await submissions(spread, c, max(4 * c, 60 if quick else 400), pids, server))
             await asyncio.sleep(1.0)  # the receipts after them
         return out, max(rss_mib(p.pid) for p in procs if p.returncode is None)
 
@@ -348,7 +391,7 @@ async def rows(quick: bool, only: str | None = None, profile: str | None = None)
             if metric == "filings per second, c=64" and name == "pg3":
                 target, met = "≥ 2× one instance", value >= 2 * one[metric]
             unit = "/s" if metric.startswith("filings") else "ms"
-            out.append(Row("postgres", f"{metric} ({label[name]})", value, unit, floor=bare[metric],
+            out.append(Row("postgres", f"{metric} ({label[name]})", value, unit, floor=bare.get(metric),
                            target=target, met=met))
     out.append(Row("postgres", "largest instance RSS after the submissions", max(rss.values()), "MiB",
                    target=f"≤ {RSS_TARGET:.0f} MiB", met=max(rss.values()) <= RSS_TARGET))
@@ -364,5 +407,7 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="the small variant")
     parser.add_argument("--only", choices=["outbox"], help="only this part (the outbox: 3 dispatchers draining)")
     parser.add_argument("--profile", metavar="DIR", help="write each dispatcher's cProfile to DIR")
+    parser.add_argument("--gfi-root", type=Path, default=ROOT, help="run gfi-bot from this checkout")
     args = parser.parse_args()
+    GFI_ROOT[0] = args.gfi_root.resolve()
     print_table(asyncio.run(rows(args.quick, args.only, args.profile)))
