@@ -5,7 +5,7 @@ connection made every unit of an instance wait for the one before it, whole: its
 the waits of its thread for the interpreter while the event loop is busy, and the WAL flush of its COMMIT.
 At c=16 that queue, not the server, was the bound (about 9 ms a filing, one after the other). Here each unit
 takes an idle connection of the pool and runs on that connection's thread as before (one trip to the thread,
-pipelined, `bot.store.unit._unit`); the server serialises what must be serialised with row locks, exactly as
+pipelined, `bot.store.tx._unit`); the server serialises what must be serialised with row locks, exactly as
 it does between instances, and flushes the commits that wait together in one WAL write.
 
 A unit is one transaction (no group, no savepoint), so every transaction takes its locks in the order its
@@ -23,8 +23,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from bot.store.tx import T, Tx, Work
-from bot.store.unit import _Conn, _unit
+from bot.store.tx import T, Tx, Work, _unit
+from bot.store.unit import _Conn
 
 log = logging.getLogger(__name__)
 
