@@ -20,12 +20,22 @@ from bot.leases import Lease
 from bot.outbox import OutboxMessage
 from bot.outcomes import Outcomes
 from bot.senders import DeliveryError, DispatchResult, Sender
-from bot.store import dialects
+from bot.store import Tx, dialects
 from bot.store import outbox_lanes as lanes_store
 
 log = logging.getLogger("bot.dispatcher")
 
 CLOCK_BACK = timedelta(seconds=2)  # the clock went back more than this since the last pass: drop the holds
+
+
+async def _stop(tasks: set[asyncio.Task[None]], keeping: list[asyncio.Future[None]]) -> None:
+    """Cancel a stopping pass's sends and lease renewals, and wait until they have ended (a send already made
+    still records its outcome, see `Sends._sent`)."""
+    running = set(tasks) | set(keeping)
+    for task in running:
+        task.cancel()
+    if running:
+        await asyncio.wait(running)
 
 
 class Sends(Outcomes):
@@ -110,17 +120,42 @@ class Sends(Outcomes):
                 if not messages:  # nothing more now: let the sends end, then look once more (their recipients' next)
                     await until(lambda: not tasks)
         except asyncio.CancelledError:  # the instance stops: so do its sends; `close` gives their claims back
-            for task in tasks:
-                task.cancel()
+            await _stop(tasks, keeping)
             raise
         finally:  # a claim that failed (a full disk) ends the pass once the sends made record or remember it
-            if tasks:
-                await asyncio.wait(set(tasks))
-            for renewal in keeping:
-                renewal.cancel()
+            try:
+                if tasks:
+                    await asyncio.wait(set(tasks))
+            except asyncio.CancelledError:
+                # the instance stops while this pass waits for its sends: they stop too, and the pass ends only
+                # once they have (else `close` would give their claims back while they still send: sent twice)
+                await _stop(tasks, keeping)
+                raise
+            finally:
+                for renewal in keeping:
+                    renewal.cancel()
+            if queued and claims:  # claimed, never started (a write failed): given back now, not after their lease
+                await self._give_back(queued)
         if failure is not None:
             raise failure
         return any_claimed
+
+    async def _give_back(self, queued: deque[tuple[OutboxMessage, Lease]]) -> None:
+        """Give back the claims of messages a failed pass did not start (best effort: the store may be away; then
+        their lease ends them)."""
+        messages = [message for message, lease in queued]
+        for message, lease in queued:
+            lease.done(message.id)
+        queued.clear()
+
+        async def work(tx: Tx) -> None:
+            for message in messages:
+                await lanes_store.release(tx, message.id, self.owner)
+
+        try:
+            await self.db.run(work)
+        except Exception:
+            log.warning("claims not given back", extra={"event": "outbox.not_given_back", "rows": len(messages)})
 
     async def _claim(self, limit: int, up_to: int, result: DispatchResult, busy: set[str]) -> list[OutboxMessage]:
         """Claim the next heads that can go now (`limit` at most), leaving out the recipients in `busy` and

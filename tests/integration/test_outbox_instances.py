@@ -156,6 +156,28 @@ async def test_an_instance_that_stops_gives_its_claims_back(
     assert sender.to("linnea.fors") == ids["linnea.fors"]  # at once, not after the lease
 
 
+async def test_claims_a_failed_pass_did_not_start_are_given_back_at_once(
+    make_core: CoreFactory, clock: FrozenClock, engine: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A pass ends on a write that failed (here the record of its first send) with claimed messages still waiting
+    for a place: it gives them back, so another instance sends them now, not once their lease is over."""
+    a, b = await two(make_core)
+    sender, quick = GatedSender(), GatedSender()
+    ids = await queue(a, ["linnea.fors", "fatima.ali"], 1)
+    failing = dispatcher(a, sender, concurrency=1)  # one claimed waits for the other's send to end
+
+    async def unrecordable(*args: object) -> None:
+        raise ConnectionError("the store's connection was reset")
+
+    monkeypatch.setattr(failing, "_mark_sent", unrecordable)
+    with pytest.raises(ConnectionError):
+        await failing.run_once()
+    [(_, made)] = sender.delivered
+    waited = [i for i in ids["linnea.fors"] + ids["fatima.ali"] if i != made]
+    await dispatcher(b, quick).run_once()
+    assert [i for _, i in quick.delivered] == waited  # at once: its claim was given back
+
+
 async def test_a_send_longer_than_the_lease_keeps_its_claim_and_goes_once(
     make_core: CoreFactory, clock: FrozenClock, engine: str,
 ) -> None:

@@ -312,6 +312,52 @@ async def test_a_claim_that_fails_lets_the_sends_in_flight_record_their_outcome(
     assert (await row(core, first))["status"] == "sent" and (await row(core, second))["status"] == "sent"
 
 
+async def test_a_stop_while_a_failed_pass_waits_for_its_sends_stops_them_before_it_ends(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A claim fails (the store's disk full) while a send hangs: the pass waits for it. When the instance stops
+    then, the send is stopped too, and the pass ends only once it has: else the store closes (on PostgreSQL giving
+    its claim back) while it still sends, and another instance sends it again."""
+    stopped = asyncio.Event()
+
+    class Hanging(ScriptedSender):
+        async def send(self, message: OutboxMessage) -> str | None:
+            if message.recipient_id == "sofia.grahn":
+                try:
+                    await asyncio.Event().wait()  # Slack does not answer
+                except asyncio.CancelledError:
+                    stopped.set()
+                    raise
+            return await super().send(message)
+
+    sender = Hanging()
+    d = dispatcher(core, sender)
+    await queue(core, recipient="linnea.fors")
+    [hanging] = await queue(core, recipient="sofia.grahn")
+    claim = d._claim
+    claims = 0
+
+    async def failing_claim(*args: object) -> list[OutboxMessage]:
+        nonlocal claims
+        claims += 1
+        if claims == 1:
+            return await claim(*args)  # type: ignore[arg-type]
+        raise StoreFull()
+
+    monkeypatch.setattr(d, "_claim", failing_claim)
+    run = asyncio.ensure_future(d.run_once())
+    for _ in range(200):
+        if claims == 2:
+            break
+        await asyncio.sleep(0)
+    assert claims == 2 and not run.done()  # the pass waits for sofia.grahn's send
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    assert stopped.is_set()  # her send was stopped before the pass ended
+    assert (await row(core, hanging))["status"] == "pending"  # not sent: the next start sends it
+
+
 async def test_channel_without_sender_fails_with_a_reason(core: Core) -> None:
     d = Dispatcher(core.db, core.clock, {})
     d.on_failed = core.dispatcher.on_failed
