@@ -251,10 +251,24 @@ class Sends(Outcomes):
     async def _sent(self, message: OutboxMessage, attempts: int, external_id: str | None,
                     paced: datetime | None) -> None:
         """Record a send; when that fails (a full store, a lost connection), remember it so that it is recorded,
-        not sent, the next time this instance meets the row."""
+        not sent, the next time this instance meets the row.
+        A send made is recorded even when its pass is stopped meanwhile: the record goes on, and the stop waits for
+        it (a second stop does not: the send is then remembered, like a failed record)."""
+        record = asyncio.ensure_future(self._mark_sent(message, attempts, external_id, paced))
+
+        def recorded(task: asyncio.Future[None]) -> None:  # also when it ends after a second stop gave up on it
+            if not task.cancelled() and task.exception() is None:
+                self._unrecorded.pop(message.id, None)
+
+        record.add_done_callback(recorded)
         try:
-            await self._mark_sent(message, attempts, external_id, paced)
-        except Exception:
-            self._unrecorded[message.id] = (attempts, external_id, paced)
+            try:
+                await asyncio.shield(record)
+            except asyncio.CancelledError:
+                await asyncio.wait({record})
+                raise
+        except BaseException:
+            if not record.done() or record.cancelled() or record.exception() is not None:
+                self._unrecorded[message.id] = (attempts, external_id, paced)
             raise
         self._unrecorded.pop(message.id, None)

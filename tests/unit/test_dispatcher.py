@@ -358,6 +358,29 @@ async def test_a_stop_while_a_failed_pass_waits_for_its_sends_stops_them_before_
     assert (await row(core, hanging))["status"] == "pending"  # not sent: the next start sends it
 
 
+async def test_a_send_made_is_recorded_when_its_pass_stops_while_it_waits_to_be_recorded(core: Core) -> None:
+    """The instance stops while a send made waits for its turn to be recorded: it is recorded all the same (the
+    stop waits for it), not forgotten (the next start would send it again)."""
+    sender = ScriptedSender()
+    d = dispatcher(core, sender)
+    [mid] = await queue(core)
+    await d._recording.acquire()  # another group of outcomes is being written
+    run = asyncio.ensure_future(d.run_once())
+    for _ in range(200):
+        if d._marks:
+            break
+        await asyncio.sleep(0)
+    assert sender.sent and d._marks  # sent, waiting to be recorded
+    run.cancel()
+    await asyncio.sleep(0)
+    d._recording.release()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    assert (await row(core, mid))["status"] == "sent"
+    await d.run_once()
+    assert len(sender.sent) == 1  # and not sent again
+
+
 async def test_channel_without_sender_fails_with_a_reason(core: Core) -> None:
     d = Dispatcher(core.db, core.clock, {})
     d.on_failed = core.dispatcher.on_failed
