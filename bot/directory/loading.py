@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -172,9 +173,14 @@ def read_file(path: Path) -> tuple[bytes, float, Directory]:
     """Read a directory file once and validate it: its bytes, its modification time (seconds since the epoch, as
     the file system says when it was read) and the directory they validate to. DirectoryError when the file cannot
     be read, is not UTF-8 or is not valid; problems carry their line numbers."""
+    raw, stat, directory = _read(path)
+    return raw, stat.st_mtime, directory
+
+
+def _read(path: Path) -> tuple[bytes, os.stat_result, Directory]:
     try:
         with path.open("rb") as file:
-            modified = os.fstat(file.fileno()).st_mtime
+            stat = os.fstat(file.fileno())
             raw = file.read()
         text = raw.decode("utf-8")
     except OSError as exc:
@@ -184,15 +190,18 @@ def read_file(path: Path) -> tuple[bytes, float, Directory]:
     except UnicodeDecodeError as exc:
         raise DirectoryError(path, [DirectoryProblem(path=_say("the_file"),
                                                      reason=_say("not_utf8", position=exc.start + 1))]) from None
-    return raw, modified, parse_text(text, path)
+    return raw, stat, parse_text(text, path)
 
 
 def load_directory(path: Path) -> Directory:
     """Read and validate a directory YAML file; problems carry their line numbers. The directory keeps what was
     read (`Directory.read`: the bytes validated and the file's modification time), for the one who publishes it
     to the other instances at start (`bot.directory.shared`): the file is not read a second time."""
-    raw, modified, directory = read_file(path)
-    directory.read = FileRead(raw, modified)
+    raw, stat, directory = _read(path)
+    directory.read = FileRead(raw, stat.st_mtime)
+    # what the file watcher starts from (`bot.directory.reload`): the file as it was read, not as it is when the
+    # watcher is made (an edit in between would be taken as served already, and never applied)
+    directory.seen = ((stat.st_mtime_ns, stat.st_size, stat.st_ino), hashlib.sha256(raw).hexdigest())
     return directory
 
 

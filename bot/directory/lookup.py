@@ -31,6 +31,9 @@ class Directory:
         self.absences = AbsenceBook()
         # The file as it was read, until the start has offered it to the other instances (`bot.directory.shared`).
         self.read: FileRead | None = None
+        # The file's (modification time in ns, size, inode) and SHA-256 as it was read at start (`load_directory`):
+        # where its watcher starts from (`bot.directory.reload`).
+        self.seen: tuple[tuple[int, int, int], str] | None = None
 
     def _index(self, data: DirectoryFile, source: Path | None) -> None:
         # Each lookup is built complete and then assigned, so a reader between two assignments sees a whole

@@ -59,8 +59,10 @@ class DirectoryWatcher:
         self.path = path
         self.shared = shared  # PostgreSQL: a valid file is published to every instance (bot/directory/shared.py)
         self.on_change: list[Callable[[], None]] = []
-        self._signature = _signature(path)
-        self._digest = _digest(path)
+        # From the file as it was read at start, when it was (an edit since is applied at the first check); else
+        # from the file as it is now.
+        seen = directory.seen if directory.source == path else None
+        self._signature, self._digest = seen if seen is not None else (_signature(path), _digest(path))
         self._lock = asyncio.Lock()
         self.reloads = 0
         self.refusals = 0

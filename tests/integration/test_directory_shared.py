@@ -97,6 +97,22 @@ async def test_on_sqlite_the_file_is_read_as_before(make_core: CoreFactory, tmp_
         assert await tx.scalar("SELECT COUNT(*) FROM directory_versions") == 0
 
 
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+async def test_a_file_changed_between_the_start_and_its_watcher_is_applied_at_the_first_check(
+    make_core: CoreFactory, tmp_path: Path, engine: str,
+) -> None:
+    """The watcher starts from the file as it was read at start, not as it is when the watcher is made: an edit
+    in between is not taken as served already (it would be applied nowhere, on no instance)."""
+    path = copy(tmp_path, "dir.yaml")
+    core = await make_core(load_directory(path))  # read, validated and (PostgreSQL) published
+    add_person(path)  # edited before the background (and its watcher) is made
+    watch = DirectoryWatcher(core.directory, path, core.shared_directory)
+    assert await watch.check()
+    assert core.directory.person("nils.ny") is not None
+    if core.shared_directory is not None and core.shared_directory.enabled:
+        assert await newest_digest(core) == digest_of(path.read_bytes())  # and every instance serves it
+
+
 def stamp(path: Path, seconds_ago: float) -> None:
     """Set the file's modification time `seconds_ago` before now (a copy changed then)."""
     at = time.time() - seconds_ago
