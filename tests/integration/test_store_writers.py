@@ -13,6 +13,7 @@ import pytest
 from bot.core import Core
 from bot.errors import Refusal
 from bot.store import Tx
+from bot.store import cases as case_store
 from bot.store.postgres import WRITERS
 from tests.timekit import form
 
@@ -75,3 +76,30 @@ async def test_filings_side_by_side_get_unique_sequential_references(core: Core)
     cases = await asyncio.gather(*(core.cases.request("maria.sand", form()) for _ in range(40)))
     refs = sorted(c.ref for c in cases)
     assert refs == [f"GFI-2026-{n:04d}" for n in range(1, 41)]
+
+
+async def test_a_row_referencing_a_case_is_written_while_an_action_holds_the_case(core: Core) -> None:
+    """A case action locks its case (`lock_rows`) until it ends; a unit on another connection that inserts a row
+    referencing the case (an outbox row, an awaited item: a foreign key) is not held up by it. With FOR UPDATE
+    it waited for the action, and an action that then needed that unit's rows deadlocked with it (40P01)."""
+    if core.db.engine == "sqlite":
+        pytest.skip("one writer on SQLite")
+    case = await core.cases.request("maria.sand", form())
+    locked, inserted = threading.Event(), threading.Event()
+
+    async def action(tx: Tx) -> bool:
+        row = await case_store.find_by_ref(tx, case.ref, lock=True)
+        assert row is not None
+        locked.set()
+        return inserted.wait(timeout=5)  # on the connection's thread, holding the case's row lock
+
+    async def referencing(tx: Tx) -> None:
+        await tx.execute("INSERT INTO inbound_requests (key, case_id, at) VALUES (?, ?, ?)",
+                         ("fk-while-locked", case.id, "2026-11-23T10:00:00+00:00"))
+        inserted.set()
+
+    acting = asyncio.create_task(core.db.run(action))
+    assert await asyncio.to_thread(locked.wait, 10)
+    await core.db.run(referencing)
+    assert await acting, "the insert waited for the action's lock on the case"
+
