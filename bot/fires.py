@@ -24,7 +24,7 @@ from datetime import datetime
 
 from bot import audit, metrics
 from bot.outbox import Outbox, Prepared
-from bot.store import Tx, timers
+from bot.store import Tx, chain, timers
 from bot.store import ladder as awaiting
 from bot.store import stats as stats_store
 from bot.store.outbox import OutboxRow
@@ -69,6 +69,8 @@ async def apply(tx: Tx, outbox: Outbox, fires: list[Fire], now: datetime) -> lis
     messages, facts and audit rows are then written. A fire whose case changed since it was read (an answer, a
     withdrawn consent: who may read what) is left for the next batch, which plans it again from the case as it
     is."""
+    if any(f.skipped for f in fires):  # audited below: the audit log's lock first, before any awaited row, in the
+        await chain.serialise(tx, "audit")  # order a case action takes them (its audit row, then `ladder.sync`)
     climbed = await awaiting.climb_many(tx, [(f.row_id, f.rung, f.due_at, *f.climbed, f.case_id, f.case_version)
                                              for f in fires if f.table == "awaiting" and f.climbed is not None], now)
     finished = await timers.finish_many(tx, [(f.row_id, f.due_at, f.outcome, f.case_id, f.case_version)

@@ -209,7 +209,7 @@ class CaseEngine:
                 await self._run_hooks(tx, case, action.value, actor_id, now)
                 return case
 
-            return await self.db.run(act)
+            return await self.db.run(act, retry=True)  # `act` changes nothing outside its transaction
         except Refusal as refusal:
             await self._audit_refusal(actor_id, action.value, ref, refusal)
             raise

@@ -191,7 +191,7 @@ class RequestActions(CaseEngine):
             await self._run_hooks(tx, case, FILED, requester_id, now)
             return case
 
-        return await self.db.run(file)
+        return await self.db.run(file, retry=True)  # `file` changes nothing outside its transaction
 
 
 def _new_case_row(ref: str, requester_id: str, requester_unit: str, form: GfiRequest, now: datetime) -> dict[str, Any]:

@@ -217,13 +217,14 @@ class PostgresDatabase(Database):
             await conn.close()
         await super().close()
 
-    async def run(self, work: Work[T]) -> T:
-        """`work(tx)` as one transaction on an idle write connection of the pool (`bot.store.writers`)."""
+    async def run(self, work: Work[T], *, retry: bool = False) -> T:
+        """`work(tx)` as one transaction on an idle write connection of the pool (`bot.store.writers`); `retry`:
+        run again on a fresh transaction if the server rolls it back for a deadlock or serialization failure."""
         writers = self._writers
         if writers is None:
             raise RuntimeError("database is not open")
         with self._writing():
-            return await writers.run(work)
+            return await writers.run(work, retry=retry)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:

@@ -12,8 +12,10 @@ applies: the less Python a unit runs, the shorter the write lock is held. `Store
 on a read connection.
 
 The older form, `async with db.transaction() as tx:`, still works (one hop per statement) for code that has
-not been converted; both are serialised on the one write connection. `Store.read()` is the read form of it: a
-snapshot on one of a few read connections, which run while a write is open.
+not been converted. On SQLite both are serialised on the one write connection; on PostgreSQL units run side by
+side on a pool of write connections (`bot.store.writers`) and `transaction()` holds the whole pool.
+`Store.read()` is the read form of it: a snapshot on one of a few read connections, which run while a write is
+open.
 
 Each connection lives on its own single-thread executor (what aiosqlite is, without its private names), and
 `Tx` is in bot/store/tx.py; units queued while the write connection is busy are applied together
@@ -169,11 +171,12 @@ class Store:
         finally:
             self._idle.put_nowait(reader)
 
-    async def run(self, work: Work[T]) -> T:
+    async def run(self, work: Work[T], *, retry: bool = False) -> T:
         """Run `work(tx)` as one atomic unit of work on the write connection's thread; rolled back if it raises.
         `work` may await the store only (UnitOfWorkError otherwise, rolled back). Units that queue while the
         connection is busy are applied together, one trip and one commit for all (`bot.store.group`), each in
-        a savepoint of its own; after an open `transaction()`."""
+        a savepoint of its own; after an open `transaction()`. `retry`: `work` may run again should the engine
+        roll it back for a deadlock (PostgreSQL, `bot.store.writers`; SQLite's one writer has none)."""
         writer = self._write_conn()
         group = self._group
         if group is None or group.writer is not writer:

@@ -9,8 +9,12 @@ pipelined, `bot.store.tx._unit`); the server serialises what must be serialised 
 it does between instances, and flushes the commits that wait together in one WAL write.
 
 A unit is one transaction (no group, no savepoint), so every transaction takes its locks in the order its
-unit does. The hop form (`exclusive`, behind `Store.transaction()`) holds every connection of the pool: it
-stays exclusive within the process, as on SQLite. A unit whose caller gave up before it began is not applied;
+unit does. Units do not all take them in one order (a fire batch takes awaited items, then a case's action may
+want them after its case): two units of one instance can deadlock as two instances can. The server then rolls
+one back (40P01); a unit that is safe to run twice (a case action, a filing) asks `run` to retry it.
+
+The hop form (`exclusive`, behind `Store.transaction()`) holds every connection of the pool: it stays exclusive
+within the process, as on SQLite. A unit whose caller gave up before it began is not applied;
 one that began is applied, and its after-commit callbacks run, whether or not its caller still waits.
 """
 
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -27,6 +32,9 @@ from bot.store.tx import T, Tx, Work, _unit
 from bot.store.unit import _Conn
 
 log = logging.getLogger(__name__)
+
+RETRIED = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure: the server rolled it back
+ATTEMPTS = 4  # a unit that opts in runs at most this many times (`Writers.run`)
 
 
 class _NotBegun(Exception):
@@ -68,8 +76,27 @@ class Writers:
         for conn in conns:
             self._idle.put_nowait(conn)
 
-    async def run(self, work: Work[T]) -> T:
-        """`work(tx)` as one transaction on an idle connection (waiting for one while all are busy)."""
+    async def run(self, work: Work[T], *, retry: bool = False) -> T:
+        """`work(tx)` as one transaction on an idle connection (waiting for one while all are busy).
+
+        `retry`: a transaction the server chose as a deadlock's victim or failed to serialise (SQLSTATE 40P01,
+        40001) is rolled back whole, and `work` runs again on a fresh one, up to `ATTEMPTS` times, after a
+        short random pause (so the two that met do not meet again). Only for a unit that may run twice: one
+        whose closure changes nothing but the transaction (in-memory changes in `tx.after_commit`, which runs
+        once, after the commit that counts), such as a case action or a filing."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return await self._run_once(work)
+            except Exception as exc:
+                state = getattr(exc, "sqlstate", None)
+                if not retry or attempt == ATTEMPTS or state not in RETRIED:
+                    raise
+                log.info("store.unit_retried", extra={"event": "store.unit_retried", "sqlstate": state,
+                                                      "attempt": attempt})
+            await asyncio.sleep(random.uniform(0.005, 0.05) * attempt)  # not the clock: a pause, not a time
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _run_once(self, work: Work[T]) -> T:
         conn = await self._idle.get()  # cancelled while waiting: nothing begun
         ticket = _Ticket()
         applied = asyncio.ensure_future(self._apply(conn, work, ticket))

@@ -15,6 +15,7 @@ from bot.errors import Refusal
 from bot.store import Tx
 from bot.store import cases as case_store
 from bot.store.postgres import WRITERS
+from bot.store.tx import Work
 from tests.timekit import form
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
@@ -103,3 +104,53 @@ async def test_a_row_referencing_a_case_is_written_while_an_action_holds_the_cas
     await core.db.run(referencing)
     assert await acting, "the insert waited for the action's lock on the case"
 
+
+def _crossing(runs: dict[str, int], barrier: threading.Barrier, name: str, first: int, second: int) -> Work[None]:
+    """A unit that updates one counter row, then (on its first run, once the other unit holds the other row) the
+    other: two of them crossing deadlock."""
+    async def work(tx: Tx) -> None:
+        runs[name] += 1
+        await tx.execute("UPDATE ref_counters SET last = last + 1 WHERE year = ?", (first,))
+        if runs[name] == 1:
+            barrier.wait()  # on the connection's thread: both hold their first row
+        await tx.execute("UPDATE ref_counters SET last = last + 1 WHERE year = ?", (second,))
+
+    return work
+
+
+async def _counters(core: Core) -> list[int]:
+    async def read(tx: Tx) -> list[int]:
+        return [r["last"] for r in await tx.fetchall("SELECT last FROM ref_counters WHERE year IN (6001, 6002)"
+                                                     " ORDER BY year")]
+
+    return await core.db.run_read(read)
+
+
+async def test_a_unit_that_opts_in_is_run_again_after_a_deadlock(core: Core) -> None:
+    """Two units of one instance cross (each holds the row the other wants next): the server rolls one back
+    (40P01); that one runs again on a fresh transaction and both commit, each once."""
+    if core.db.engine == "sqlite":
+        pytest.skip("one writer on SQLite: no deadlock")
+    await core.db.run(lambda tx: tx.execute("INSERT INTO ref_counters (year, last) VALUES (6001, 0), (6002, 0)"))
+    runs = {"a": 0, "b": 0}
+    barrier = threading.Barrier(2, timeout=10)
+    await asyncio.gather(core.db.run(_crossing(runs, barrier, "a", 6001, 6002), retry=True),
+                         core.db.run(_crossing(runs, barrier, "b", 6002, 6001), retry=True))
+    assert sorted(runs.values()) == [1, 2]  # the victim ran twice
+    assert await _counters(core) == [2, 2]  # each unit's two updates, once
+
+
+async def test_a_unit_that_did_not_opt_in_fails_on_a_deadlock(core: Core) -> None:
+    """Without `retry` (a unit whose closure changes Python state, e.g. the dispatcher's claim) the deadlock is
+    the caller's: one unit fails, nothing of it stored."""
+    if core.db.engine == "sqlite":
+        pytest.skip("one writer on SQLite: no deadlock")
+    await core.db.run(lambda tx: tx.execute("INSERT INTO ref_counters (year, last) VALUES (6001, 0), (6002, 0)"))
+    runs = {"a": 0, "b": 0}
+    barrier = threading.Barrier(2, timeout=10)
+    results = await asyncio.gather(core.db.run(_crossing(runs, barrier, "a", 6001, 6002)),
+                                   core.db.run(_crossing(runs, barrier, "b", 6002, 6001)), return_exceptions=True)
+    failed = [r for r in results if isinstance(r, BaseException)]
+    assert len(failed) == 1 and getattr(failed[0], "sqlstate", None) == "40P01", results
+    assert runs == {"a": 1, "b": 1}
+    assert await _counters(core) == [1, 1]
