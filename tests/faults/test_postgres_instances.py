@@ -276,7 +276,9 @@ async def test_an_instance_killed_mid_burst_loses_no_answered_submission(tmp_pat
 
         await burst(count, one)
         await victim.proc.wait()
-        assert len(answered) >= count // 2
+        # enough answered for the test to prove something; how many depends on the machine's load (a filing that
+        # misses Slack's deadline is answered without its reference: not counted here, and not what is tested)
+        assert len(answered) >= count // 6, len(answered)
         refs = set(column(db_url, "SELECT ref FROM cases"))
         assert set(answered) <= refs  # every answered submission is filed
         # and told: the victim's claims are sent by the others after the lease, at most once more each
