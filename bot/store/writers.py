@@ -75,6 +75,8 @@ class Writers:
         self._idle: asyncio.Queue[_Conn] = asyncio.Queue()
         for conn in conns:
             self._idle.put_nowait(conn)
+        self._open = asyncio.Event()  # cleared while `exclusive` gathers the pool: new units wait behind it
+        self._open.set()
 
     async def run(self, work: Work[T], *, retry: bool = False) -> T:
         """`work(tx)` as one transaction on an idle connection (waiting for one while all are busy).
@@ -97,6 +99,7 @@ class Writers:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _run_once(self, work: Work[T]) -> T:
+        await self._open.wait()  # an exclusive caller gathering the pool goes first
         conn = await self._idle.get()  # cancelled while waiting: nothing begun
         ticket = _Ticket()
         applied = asyncio.ensure_future(self._apply(conn, work, ticket))
@@ -125,8 +128,11 @@ class Writers:
     @asynccontextmanager
     async def exclusive(self) -> AsyncIterator[_Conn]:
         """Every connection of the pool, once the units on them have ended; one of them to write on. The caller
-        serialises its calls (two callers each holding part of the pool would wait for each other)."""
+        serialises its calls (two callers each holding part of the pool would wait for each other). Units asked
+        for once it began wait until it ends: it takes each connection as it comes free, not after them (it
+        would otherwise hold the ones it has idle while new units took the others, one writer under load)."""
         held: list[_Conn] = []
+        self._open.clear()
         try:
             while len(held) < len(self.conns):
                 held.append(await self._idle.get())
@@ -134,6 +140,7 @@ class Writers:
         finally:
             for conn in held:
                 self._idle.put_nowait(conn)
+            self._open.set()
 
 
 def _retrieve(task: asyncio.Future[Any]) -> None:

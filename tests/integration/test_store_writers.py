@@ -154,3 +154,37 @@ async def test_a_unit_that_did_not_opt_in_fails_on_a_deadlock(core: Core) -> Non
     assert len(failed) == 1 and getattr(failed[0], "sqlstate", None) == "40P01", results
     assert runs == {"a": 1, "b": 1}
     assert await _counters(core) == [1, 1]
+
+
+async def test_the_hop_form_goes_before_units_asked_for_after_it(core: Core) -> None:
+    """While `transaction()` gathers the pool, units asked for after it wait behind it: it does not hold the
+    connections it has idle while new units take the others as they come free."""
+    if core.db.engine == "sqlite":
+        pytest.skip("one writer on SQLite")
+    order: list[str] = []
+    release = threading.Event()
+
+    def busy(n: int) -> Work[None]:
+        async def work(tx: Tx) -> None:
+            await tx.execute("SELECT 1")
+            release.wait(timeout=10)  # on the connection's thread: the pool stays busy
+            order.append(f"busy{n}")
+        return work
+
+    async def later(tx: Tx) -> None:
+        order.append("later")
+
+    async def hop() -> None:
+        async with core.db.transaction() as tx:
+            await tx.execute("SELECT 1")
+            order.append("transaction")
+
+    busy_units = [asyncio.create_task(core.db.run(busy(n))) for n in range(WRITERS)]
+    await asyncio.sleep(0.1)
+    hopping = asyncio.create_task(hop())
+    await asyncio.sleep(0.05)
+    later_units = [asyncio.create_task(core.db.run(later)) for _ in range(WRITERS)]
+    await asyncio.sleep(0.05)
+    release.set()
+    await asyncio.gather(*busy_units, hopping, *later_units)
+    assert order[WRITERS:] == ["transaction", *["later"] * WRITERS], order
