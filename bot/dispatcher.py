@@ -48,7 +48,7 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.outbox import OutboxMessage
 from bot.outbox_status import FailedMessage, failed_deliveries, status_counts
-from bot.outcomes import FailureHook, Mark, RetryWindow, Sent
+from bot.outcomes import FailureHook, RetryWindow
 from bot.pacing import Holds
 from bot.senders import DeliveryError, DispatchResult, Sender
 from bot.sends import CLOCK_BACK, Sends
@@ -104,7 +104,7 @@ class Dispatcher(Sends):
         self._looked = asyncio.Event()  # set when the run under way has looked (again); then replaced
         self.holds = Holds()
         self._holds_forgotten_at: datetime | None = None
-        self._marks: list[tuple[Mark | Sent, asyncio.Future[None]]] = []
+        self._marks = []  # outcomes waiting to be written, with their futures (`Outcomes._record`)
         self._recording = asyncio.Lock()
         # Sent, but the store could not record it (its disk full): outbox id -> (attempts, external id, paced).
         # The next pass records it instead of sending it again (in this process; a restart would send it again).

@@ -43,20 +43,46 @@ class Sent:
     paced: datetime | None  # its recipient's next message waits until then (on every instance)
 
 
-async def _write_sent(tx: Tx, sent: list[Sent]) -> None:
-    """Record several sends: their recipients' pacing holds (a later hold already there stays), their rows (those
-    still pending: a row recorded meanwhile is not written again), and for those the read log of the free text
-    they showed."""
-    holds: dict[tuple[str, str], datetime] = {}
-    for s in sent:
-        if s.paced is not None:
-            key = (s.message.channel, s.message.recipient_id)
-            holds[key] = max(s.paced, holds.get(key, s.paced))
-    await lanes_store.hold_many(tx, [(channel, recipient, until) for (channel, recipient), until in holds.items()],
-                                "pace")
-    changed = await store.mark_sent_many(tx, [(s.message.id, s.attempts, s.at, s.external_id) for s in sent])
+@dataclass(frozen=True)
+class Limited:
+    """A Retry-After, recorded with the others of its batch (`_write_batch`): its recipient held until `until`
+    (the whole channel too when several of its recipients are), its row tried again at `at`."""
+
+    message: OutboxMessage
+    reason: str
+    until: datetime
+    at: datetime
+    now: datetime
+
+
+async def _write_batch(tx: Tx, sent: list[Sent], limited: list[Limited], others: list[Mark]) -> dict[str, datetime]:
+    """Record a batch in one global lock order: every hold first (the sends' pacing and the Retry-Afters, per
+    recipient in key order, a later hold already there stays; then the channel-wide ones), then the rows (those of
+    the sends still pending: a row recorded meanwhile is not written again), and last the read log of the free text
+    the sends showed (its chain lock is held to the commit). Returns the channels held as a whole, with their
+    times."""
+    await lanes_store.hold_all(tx, [(s.message.channel, s.message.recipient_id, s.paced, "pace")
+                                    for s in sent if s.paced is not None]
+                               + [(x.message.channel, x.message.recipient_id, x.until, "limit") for x in limited])
+    whole = await lanes_store.hold_channels(tx, [x.message.channel for x in limited], limited[0].now,
+                                            WORKSPACE_LIMIT_AFTER) if limited else {}
+    changed = await store.mark_sent_many(tx, [(s.message.id, s.attempts, s.at, s.external_id) for s in sent]) \
+        if sent else set()
+    for x in limited:
+        await store.mark_retry(tx, x.message.id, x.message.attempts, x.reason, x.at)
+    for write in others:
+        await write(tx)
     await readlog.record_many(tx, [(s.at, s.message.recipient_id, s.message.reads, s.message.template,
                                     s.message.channel) for s in sent if s.message.id in changed and s.message.reads])
+    return whole
+
+
+async def _write_sent(tx: Tx, sent: list[Sent]) -> None:
+    """Record several sends (`_write_batch` with nothing else)."""
+    await _write_batch(tx, sent, [], [])
+
+
+BATCH_ATTEMPTS = 3  # runs of a batch's transaction PostgreSQL aborted for another's sake (deadlock, serialization)
 
 FORGET_HOLDS_EVERY = 60.0  # seconds between two clean-ups of the holds that are over
 
@@ -71,13 +97,14 @@ class Outcomes:
     on_failed: FailureHook | None
     window: RetryWindow | None
     _holds_forgotten_at: datetime | None
-    _marks: list[tuple[Mark | Sent, asyncio.Future[None]]]
+    _marks: list[tuple[Mark | Sent | Limited, asyncio.Future[dict[str, datetime]]]]
     _recording: asyncio.Lock
 
-    async def _record(self, mark: Mark | Sent) -> None:
+    async def _record(self, mark: Mark | Sent | Limited) -> dict[str, datetime]:
         """Write one outcome, together with those of the sends that finished meanwhile (group commit);
-        returns once it is committed, raises if its transaction failed."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        returns once it is committed (with the channels the batch held as a whole), raises if its transaction
+        failed (run again first when PostgreSQL aborted it for another's sake)."""
+        done: asyncio.Future[dict[str, datetime]] = asyncio.get_running_loop().create_future()
         self._marks.append((mark, done))
         async with self._recording:
             if not done.done():
@@ -85,29 +112,34 @@ class Outcomes:
                 now = self.clock.now()
                 forget = self._holds_forgotten_at is None or (now - self._holds_forgotten_at).total_seconds() >= \
                     FORGET_HOLDS_EVERY
-                async def work(tx: Tx) -> None:  # one trip to the store's thread for the whole batch
-                    sent = [write for write, _ in batch if isinstance(write, Sent)]
-                    if sent:
-                        await _write_sent(tx, sent)
-                    for write, _ in batch:
-                        if not isinstance(write, Sent):
-                            await write(tx)
+                sent = [write for write, _ in batch if isinstance(write, Sent)]
+                limited = [write for write, _ in batch if isinstance(write, Limited)]
+                others = [write for write, _ in batch if not isinstance(write, (Sent, Limited))]
 
-                try:
-                    await self.db.run(work)
-                except Exception as exc:
-                    for _, waiting in batch:
-                        waiting.set_exception(exc)
-                else:
-                    for _, waiting in batch:
-                        waiting.set_result(None)
-                    if forget:  # on its own, after: the batch's outcomes do not wait for it, nor it for a lock
-                        self._holds_forgotten_at = now
-                        try:
-                            await lanes_store.forget_holds(self.db, now)
-                        except Exception:  # the store is away: the next time
-                            log.warning("holds not forgotten", extra={"event": "outbox.holds_not_forgotten"})
-        await done
+                async def work(tx: Tx) -> dict[str, datetime]:  # one trip to the store's thread for the whole batch
+                    return await _write_batch(tx, sent, limited, others)
+
+                for attempt in range(1, BATCH_ATTEMPTS + 1):
+                    try:
+                        whole = await self.db.run(work)
+                    except Exception as exc:
+                        if attempt < BATCH_ATTEMPTS and lanes_store.conflicted(exc):
+                            log.warning("outcomes run again", extra={"event": "outbox.batch_conflict",
+                                                                     "attempt": attempt, "size": len(batch)})
+                            continue
+                        for _, waiting in batch:
+                            waiting.set_exception(exc)
+                    else:
+                        for _, waiting in batch:
+                            waiting.set_result(whole)
+                        if forget:  # on its own, after: the batch's outcomes do not wait for it, nor it for a lock
+                            self._holds_forgotten_at = now
+                            try:
+                                await lanes_store.forget_holds(self.db, now)
+                            except Exception:  # the store is away: the next time
+                                log.warning("holds not forgotten", extra={"event": "outbox.holds_not_forgotten"})
+                    break
+        return await done
 
     async def _release(self, message: OutboxMessage) -> None:
         async def write(tx: Tx) -> None:
@@ -129,26 +161,22 @@ class Outcomes:
     async def _mark_limited(self, message: OutboxMessage, sender: Any, reason: str, until: datetime) -> None:
         """A Retry-After: the recipient is held (in the store, so on every instance), the whole channel too when
         several of its recipients are, and the message is tried again once the hold is over."""
-        now = self.clock.now()
-        whole: list[datetime] = []
-
-        async def hold(tx: Tx) -> None:
-            until_all = await lanes_store.limit_hold(tx, message.channel, message.recipient_id, until, now,
-                                                     WORKSPACE_LIMIT_AFTER)
-            if until_all is not None:
-                whole.append(until_all)
-
-        await self._mark_retry(message, message.attempts, reason, until, before=hold)
-        for until_all in whole:  # held by limits met on several instances: this one holds the sender too
+        at = self._in_window(message, until)
+        whole = await self._record(Limited(message, reason, until, at, self.clock.now()))
+        metrics.outbox_event(message.channel, "retried")
+        log.warning(
+            "delivery retry",
+            extra={"event": "outbox.retry", "outbox_id": message.id, "case_ref": message.case_ref,
+                   "reason": reason, "attempts": message.attempts, "next_attempt_at": at.isoformat()},
+        )
+        until_all = whole.get(message.channel)
+        if until_all is not None:  # held by limits met on several instances: this one holds the sender too
             self.holds.hold_sender(sender, until_all)
 
-    async def _mark_retry(self, message: OutboxMessage, attempts: int, reason: str, at: datetime,
-                          before: Mark | None = None) -> None:
+    async def _mark_retry(self, message: OutboxMessage, attempts: int, reason: str, at: datetime) -> None:
         at = self._in_window(message, at)
 
         async def write(tx: Tx) -> None:
-            if before is not None:
-                await before(tx)
             await store.mark_retry(tx, message.id, attempts, reason, at)
 
         await self._record(write)

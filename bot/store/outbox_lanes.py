@@ -113,16 +113,29 @@ async def hold(tx: Tx, channel: str, recipient_id: str, until: datetime, kind: s
 async def hold_many(tx: Tx, holds: Sequence[tuple[str, str, datetime]], kind: str) -> None:
     """`hold` for several (channel, recipient, until), each pair once, in one statement whose answer is not waited
     for (`Tx.write`)."""
-    if not holds:
+    await hold_all(tx, [(channel, recipient, until, kind) for channel, recipient, until in holds])
+
+
+async def hold_all(tx: Tx, holds: Sequence[tuple[str, str, datetime, str]]) -> None:
+    """Several holds of any kind, (channel, recipient, until, kind) each, in one statement whose answer is not
+    waited for (`Tx.write`), in key order: two instances writing the same holds take their row locks in one order
+    (no deadlock between them). A pair given twice is written once, with the later time (and its kind)."""
+    latest: dict[tuple[str, str], tuple[datetime, str]] = {}
+    for channel, recipient, until, kind in holds:
+        had = latest.get((channel, recipient))
+        if had is None or until > had[0]:
+            latest[(channel, recipient)] = (until, kind)
+    if not latest:
         return
-    holds = sorted(holds)  # in key order: two instances writing the same holds take their locks in one order
-    values = ", ".join(["(?, ?, ?, ?)"] * len(holds))
+    rows = sorted(latest.items())
+    values = ", ".join(["(?, ?, ?, ?)"] * len(rows))
     await tx.write(
         f"""INSERT INTO outbox_holds (channel, recipient_id, kind, until) VALUES {values}
             ON CONFLICT (channel, recipient_id) DO UPDATE SET
               kind = CASE WHEN excluded.until > outbox_holds.until THEN excluded.kind ELSE outbox_holds.kind END,
               until = CASE WHEN excluded.until > outbox_holds.until THEN excluded.until ELSE outbox_holds.until END""",
-        [value for channel, recipient, until in holds for value in (channel, recipient, kind, until.isoformat())],
+        [value for (channel, recipient), (until, kind) in rows
+         for value in (channel, recipient, kind, until.isoformat())],
     )
 
 
@@ -132,16 +145,35 @@ async def limit_hold(tx: Tx, channel: str, recipient_id: str, until: datetime, n
     (on any instance), the limit is taken to be the channel's (Slack: the workspace's) and the whole channel
     is held until the last of them ends. Returns that time when the whole channel was held."""
     await hold(tx, channel, recipient_id, until, "limit")
-    row = await tx.fetchone(
-        "SELECT COUNT(*) AS n, MAX(until) AS last FROM outbox_holds "
-        "WHERE channel = ? AND kind = 'limit' AND recipient_id != '*' AND until > ?",
-        (channel, now.isoformat()),
-    )
-    if row is None or int(row["n"]) < whole_after:
-        return None
-    last = datetime.fromisoformat(str(row["last"]))
-    await hold(tx, channel, "*", last, "limit")
-    return last
+    return (await hold_channels(tx, [channel], now, whole_after)).get(channel)
+
+
+async def hold_channels(tx: Tx, channels: Sequence[str], now: datetime, whole_after: int) -> dict[str, datetime]:
+    """After the Retry-After holds of recipients (`hold_all`): each of these channels with `whole_after` recipients
+    held by a limit at once (on any instance) is held as a whole until the last of them ends, in one statement
+    (key order) written after the recipients' holds, so every transaction takes the channel-wide hold last.
+    Returns the channels held so, with their times."""
+    whole: dict[str, datetime] = {}
+    for channel in sorted(set(channels)):
+        row = await tx.fetchone(
+            "SELECT COUNT(*) AS n, MAX(until) AS last FROM outbox_holds "
+            "WHERE channel = ? AND kind = 'limit' AND recipient_id != '*' AND until > ?",
+            (channel, now.isoformat()),
+        )
+        if row is not None and int(row["n"]) >= whole_after:
+            whole[channel] = datetime.fromisoformat(str(row["last"]))
+    await hold_all(tx, [(channel, "*", last, "limit") for channel, last in whole.items()])
+    return whole
+
+
+# SQLSTATEs of a transaction PostgreSQL aborted for another's sake (deadlock_detected, serialization_failure):
+# the same work, run again, goes through. SQLite never raises them.
+CONFLICTS = frozenset({"40P01", "40001"})
+
+
+def conflicted(exc: BaseException) -> bool:
+    """Whether `exc` is a transaction aborted by a conflict with another (`CONFLICTS`), worth running again."""
+    return getattr(exc, "sqlstate", None) in CONFLICTS
 
 
 async def forget_holds(db: Database, now: datetime) -> int:

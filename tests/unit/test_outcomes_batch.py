@@ -1,0 +1,127 @@
+"""The dispatcher's batch of outcomes on several instances: one lock order (holds in key order, the channel-wide
+hold after the recipients', the read log last) and a batch PostgreSQL aborts for another's sake run again."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import psycopg.errors
+import pytest
+
+from bot import outcomes
+from bot.core import Core
+from bot.outbox import OutboxMessage
+from bot.store import Tx
+from bot.store import outbox_lanes as lanes_store
+from tests.unit.test_dispatcher import ScriptedSender, dispatcher, queue, row
+
+AT = datetime(2026, 12, 7, 12, 0)
+
+
+class AbortingDb:
+    """The store, except that the first transactions recording a batch of outcomes fail with `errors` before any
+    write (as PostgreSQL rolls back the one it aborts)."""
+
+    def __init__(self, db: Any, errors: list[Exception]) -> None:
+        self._db, self.errors, self.runs = db, errors, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
+
+    async def run(self, work: Any) -> Any:
+        if not work.__qualname__.startswith("Outcomes._record"):  # the claim, the forgetting of holds
+            return await self._db.run(work)
+        self.runs += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return await self._db.run(work)
+
+
+async def test_a_deadlocked_batch_is_run_again_and_its_sends_recorded_once(core: Core) -> None:
+    sender = ScriptedSender()
+    d = dispatcher(core, sender)
+    mids = await queue(core)
+    d.db = AbortingDb(d.db, [psycopg.errors.DeadlockDetected("deadlock detected")])  # type: ignore[assignment]
+    assert (await d.run_once()).sent == 1  # no error: the batch went through on its second run
+    for mid in mids:
+        r = await row(core, mid)
+        assert r["status"] == "sent" and r["attempts"] == 1
+    await d.run_once()
+    assert len(sender.sent) == 1  # recorded, so never sent again
+
+
+async def test_a_batch_that_keeps_conflicting_is_given_up_as_not_recorded(core: Core) -> None:
+    sender = ScriptedSender()
+    d = dispatcher(core, sender)
+    [mid] = await queue(core)
+    errors: list[Exception] = [psycopg.errors.SerializationFailure("could not serialize")] * outcomes.BATCH_ATTEMPTS
+    d.db = AbortingDb(d.db, errors)  # type: ignore[assignment]
+    with pytest.raises(psycopg.errors.SerializationFailure):
+        await d.run_once()
+    assert (await row(core, mid))["status"] == "pending"
+    await d.run_once()  # remembered in this process: recorded, not sent again
+    assert len(sender.sent) == 1 and (await row(core, mid))["status"] == "sent"
+
+
+async def test_other_errors_are_not_run_again(core: Core) -> None:
+    d = dispatcher(core, ScriptedSender())
+    await queue(core)
+    db = AbortingDb(d.db, [ConnectionError("reset")])
+    d.db = db  # type: ignore[assignment]
+    with pytest.raises(ConnectionError):
+        await d.run_once()
+    assert db.runs == 1
+
+
+def message(mid: int, recipient: str, channel: str = "slack", reads: tuple[str, ...] = ()) -> OutboxMessage:
+    return OutboxMessage(id=mid, recipient_id=recipient, channel=channel, template="t", text="", blocks=None,
+                         case_ref=None, urgent=False, attempts=0, reads=reads)
+
+
+async def test_a_batch_takes_its_locks_in_one_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every hold first (recipients in key order, then the channel-wide ones), then the rows, the read log last."""
+    calls: list[tuple[str, Any]] = []
+
+    def recording(name: str, result: Any = None) -> Any:
+        async def call(tx: Tx, *args: Any) -> Any:
+            calls.append((name, args[0]))
+            return result
+        return call
+
+    monkeypatch.setattr(lanes_store, "hold_all", recording("hold_all"))
+    monkeypatch.setattr(lanes_store, "hold_channels", recording("hold_channels", {}))
+    monkeypatch.setattr(outcomes.store, "mark_sent_many", recording("mark_sent_many", {1, 2}))
+    monkeypatch.setattr(outcomes.store, "mark_retry", recording("mark_retry"))
+    monkeypatch.setattr(outcomes.readlog, "record_many", recording("record_many"))
+    sent = [outcomes.Sent(message(1, "zara", reads=("GFI-1",)), 1, AT, None, AT + timedelta(seconds=1)),
+            outcomes.Sent(message(2, "anna"), 1, AT, None, AT + timedelta(seconds=1))]
+    limited = [outcomes.Limited(message(3, "bo"), "slack:ratelimited", AT + timedelta(seconds=7), AT, AT)]
+
+    async def other(tx: Tx) -> None:
+        calls.append(("other", None))
+
+    await outcomes._write_batch(None, sent, limited, [other])  # type: ignore[arg-type]
+    assert [name for name, _ in calls] == ["hold_all", "hold_channels", "mark_sent_many", "mark_retry", "other",
+                                           "record_many"]
+    assert {(c, r, k) for c, r, _, k in calls[0][1]} == {("slack", "zara", "pace"), ("slack", "anna", "pace"),
+                                                         ("slack", "bo", "limit")}
+
+
+class WritingTx:
+    def __init__(self) -> None:
+        self.params: list[Any] = []
+
+    async def write(self, sql: str, params: list[Any]) -> None:
+        self.params = params
+
+
+async def test_holds_are_written_in_key_order_each_pair_once_with_its_latest_time() -> None:
+    tx = WritingTx()
+    later = AT + timedelta(seconds=9)
+    await lanes_store.hold_all(tx, [("teams", "a", AT, "pace"), ("slack", "z", AT, "pace"),  # type: ignore[arg-type]
+                                    ("slack", "b", AT, "pace"), ("slack", "b", later, "limit"),
+                                    ("slack", "z", AT - timedelta(seconds=1), "limit")])
+    rows = [tuple(tx.params[i:i + 4]) for i in range(0, len(tx.params), 4)]
+    assert rows == [("slack", "b", "limit", later.isoformat()), ("slack", "z", "pace", AT.isoformat()),
+                    ("teams", "a", "pace", AT.isoformat())]
