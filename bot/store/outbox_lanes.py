@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.store import Database, Tx, dialects
+from bot.store.writers import RETRIED
 
 # A row waits for the earlier pending rows to its recipient that are past their `not_before` (a row queued for
 # office hours or for a later day does not hold the ones after it), except that an urgent row never waits for a
@@ -166,14 +167,10 @@ async def hold_channels(tx: Tx, channels: Sequence[str], now: datetime, whole_af
     return whole
 
 
-# SQLSTATEs of a transaction PostgreSQL aborted for another's sake (deadlock_detected, serialization_failure):
-# the same work, run again, goes through. SQLite never raises them.
-CONFLICTS = frozenset({"40P01", "40001"})
-
-
 def conflicted(exc: BaseException) -> bool:
-    """Whether `exc` is a transaction aborted by a conflict with another (`CONFLICTS`), worth running again."""
-    return getattr(exc, "sqlstate", None) in CONFLICTS
+    """Whether `exc` is a transaction PostgreSQL aborted for another's sake (deadlock detected, serialization
+    failure: `bot.store.writers.RETRIED`), worth running again. SQLite never raises these."""
+    return getattr(exc, "sqlstate", None) in RETRIED
 
 
 async def forget_holds(db: Database, now: datetime) -> int:
