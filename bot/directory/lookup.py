@@ -20,13 +20,46 @@ class FileRead:
     modified: float
 
 
+@dataclass(frozen=True, slots=True)
+class Tables:
+    """One version of the directory and every lookup built from it, never changed once built: a reload swaps the
+    whole of it in one assignment (`Directory.replace`), so a reader, on the loop or on a render thread (Homes,
+    Teams' queue card, the journal), sees the old tables or the new ones, never new units with old people."""
+
+    data: DirectoryFile
+    principals: dict[str, Principal]
+    units: dict[str, Unit]
+    people: dict[str, Person]
+    by_slack: dict[str, Person]
+    by_email: dict[str, Person]
+    # staff by unit and the coordinators, in the file's order: asked for on every form and queue, so not a walk
+    # over every person each time (10⁵ people, issue #23)
+    staff: dict[str, tuple[Person, ...]]
+    coordinators: tuple[Person, ...]
+
+    @classmethod
+    def of(cls, data: DirectoryFile) -> Tables:
+        staff: dict[str, list[Person]] = {}
+        for person in data.people:
+            staff.setdefault(person.unit, []).append(person)
+        return cls(data=data, principals={p.id: p for p in data.principals}, units={u.id: u for u in data.units},
+                   people={p.id: p for p in data.people},
+                   by_slack={p.slack_user_id: p for p in data.people if p.slack_user_id},
+                   by_email={e.lower(): p for p in data.people for e in (p.email, p.m365_upn) if e},
+                   staff={unit: tuple(people) for unit, people in staff.items()},
+                   coordinators=tuple(p for p in data.people if Role.COORDINATOR in p.roles))
+
+
 class Directory:
     """Validated directory with lookups by id and by channel identity.
 
-    Every service holds this one object, so a reload (`replace`) swaps its contents in place."""
+    Every service holds this one object, so a reload (`replace`) swaps its contents in place: the tables
+    (`Tables`) in one assignment. `data`, `principals`, `units` and `people` read the current tables; a method that
+    looks in more than one table takes the tables once, so it never mixes two versions."""
 
     def __init__(self, data: DirectoryFile, source: Path | None = None) -> None:
-        self._index(data, source)
+        self._tables = Tables.of(data)
+        self.source = source
         # Absences registered in the bot (`/frånvaro`), on top of the file's `absent` flag (bot/absence).
         self.absences = AbsenceBook()
         # The file as it was read, until the start has offered it to the other instances (`bot.directory.shared`).
@@ -35,34 +68,35 @@ class Directory:
         # where its watcher starts from (`bot.directory.reload`).
         self.seen: tuple[tuple[int, int, int], str] | None = None
 
-    def _index(self, data: DirectoryFile, source: Path | None) -> None:
-        # Each lookup is built complete and then assigned, so a reader between two assignments sees a whole
-        # table (the event loop runs no other task inside this method anyway).
-        self.data = data
-        self.source = source
-        self.principals = {p.id: p for p in data.principals}
-        self.units = {u.id: u for u in data.units}
-        self.people = {p.id: p for p in data.people}
-        self._by_slack = {p.slack_user_id: p for p in data.people if p.slack_user_id}
-        self._by_email = {e.lower(): p for p in data.people for e in (p.email, p.m365_upn) if e}
-        # staff by unit and the coordinators, in the file's order: asked for on every form and queue, so not a
-        # walk over every person each time (10⁵ people, issue #23)
-        staff: dict[str, list[Person]] = {}
-        for person in data.people:
-            staff.setdefault(person.unit, []).append(person)
-        self._staff = staff
-        self._coordinators = [p for p in data.people if Role.COORDINATOR in p.roles]
+    @property
+    def tables(self) -> Tables:
+        """The current version of the directory's tables (take it once to read several tables consistently)."""
+        return self._tables
+
+    @property
+    def data(self) -> DirectoryFile:
+        return self._tables.data
+
+    @property
+    def principals(self) -> dict[str, Principal]:
+        return self._tables.principals
+
+    @property
+    def units(self) -> dict[str, Unit]:
+        return self._tables.units
+
+    @property
+    def people(self) -> dict[str, Person]:
+        return self._tables.people
 
     def replace(self, other: Directory) -> dict[str, object]:
         """Take the contents of a newly loaded directory (a reload); absences registered in the bot stay. The
-        lookups `other` built when it was loaded (in the reload's thread, off the event loop) are taken as they
-        are, one assignment each, not built again here on the loop (120 ms at 10⁴ people). Returns the tables
-        replaced: the caller drops them on a thread (`drop`), so freeing 10⁴ people is not the loop's work."""
-        old: dict[str, object] = {}
-        for name, table in vars(other).items():
-            if name != "absences":
-                old[name] = getattr(self, name, None)
-                setattr(self, name, table)
+        tables `other` built when it was loaded (in the reload's thread, off the event loop) are taken as they
+        are, in one assignment, not built again here on the loop (120 ms at 10⁴ people). Returns what was
+        replaced: the caller drops it on a thread (`clear`), so freeing 10⁴ people is not the loop's work."""
+        old: dict[str, object] = {"tables": self._tables, "read": self.read}
+        self._tables = other._tables
+        self.source, self.read = other.source, other.read
         return old
 
     def person(self, person_id: str) -> Person | None:
@@ -72,18 +106,20 @@ class Directory:
         return self.units.get(unit_id)
 
     def by_slack_id(self, slack_user_id: str) -> Person | None:
-        return self._by_slack.get(slack_user_id)
+        return self._tables.by_slack.get(slack_user_id)
 
     def by_email(self, email: str) -> Person | None:
-        return self._by_email.get(email.lower())
+        return self._tables.by_email.get(email.lower())
 
     def unit_of(self, person_id: str) -> Unit | None:
-        person = self.people.get(person_id)
-        return self.units.get(person.unit) if person else None
+        tables = self._tables
+        person = tables.people.get(person_id)
+        return tables.units.get(person.unit) if person else None
 
     def principal_of(self, unit_id: str) -> Principal | None:
-        unit = self.units.get(unit_id)
-        return self.principals.get(unit.principal) if unit else None
+        tables = self._tables
+        unit = tables.units.get(unit_id)
+        return tables.principals.get(unit.principal) if unit else None
 
     def sip_support(self, *unit_ids: str | None) -> str | None:
         """The name of the IT support for SIP/SVU (e.g. Mina planer) of the units' principals, the region's
@@ -111,10 +147,10 @@ class Directory:
         return answering(self, unit.distributors, unit.deputy, at)
 
     def staff_of(self, unit_id: str) -> list[Person]:
-        return list(self._staff.get(unit_id, ()))
+        return list(self._tables.staff.get(unit_id, ()))
 
     def coordinators(self) -> list[Person]:
-        return list(self._coordinators)
+        return list(self._tables.coordinators)
 
     def name(self, person_id: str) -> str:
         """Display name of a person, or the id when unknown."""
@@ -137,8 +173,10 @@ class Directory:
 
     def samverkan_for(self, *unit_ids: str) -> SamverkanGroup | None:
         """The samverkansgrupp (or lokalt samråd) for the principals of these units; None when none is named."""
-        principals = {p.id for p in (self.principal_of(u) for u in unit_ids) if p is not None}
-        return group_for(self.data.samverkan, principals)
+        tables = self._tables
+        units = [tables.units.get(u) for u in unit_ids]
+        principals = {tables.principals[u.principal].id for u in units if u and u.principal in tables.principals}
+        return group_for(tables.data.samverkan, principals)
 
     def unit_name(self, unit_id: str) -> str:
         unit = self.units.get(unit_id)

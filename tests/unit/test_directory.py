@@ -164,3 +164,29 @@ def test_a_written_directory_keeps_its_samverkan_section(tmp_path: Path) -> None
     current = load_directory(DEFAULT_DIRECTORY)
     again = parse_directory(yaml.safe_load(to_yaml(current.data)), tmp_path / "katalog.yaml")
     assert again.data.samverkan == current.data.samverkan and again.data.samverkan
+
+
+def test_a_reload_swaps_the_tables_in_one_assignment() -> None:
+    # review of reads-e, item 4: Homes and cards render on threads while a reload runs on the loop; with the
+    # tables swapped one attribute at a time a thread could see the new units with the old people
+    directory = load_directory(DEFAULT_DIRECTORY)
+    raw = copy.deepcopy(RAW)
+    raw["people"] = [p for p in raw["people"] if p["id"] != "maria.sand"]
+    new = parse_directory(raw, Path("katalog.yaml"))
+    before = directory.tables
+    assigned: list[str] = []
+
+    class Watched(type(directory)):  # type: ignore[misc]
+        def __setattr__(self, name: str, value: object) -> None:
+            assigned.append(name)
+            super().__setattr__(name, value)
+
+    directory.__class__ = Watched
+    replaced = directory.replace(new)
+    assert [n for n in assigned if n not in ("source", "read")] == ["_tables"]
+    assert directory.tables is new.tables and "maria.sand" not in directory.people
+    assert "maria.sand" in before.people and before.units is not directory.units  # the old version stays whole
+    assert replaced["tables"] is before
+    with pytest.raises(AttributeError):
+        directory.tables.people = {}  # type: ignore[misc]
+    assert directory.unit_of("sara.holm") is directory.units[directory.people["sara.holm"].unit]
