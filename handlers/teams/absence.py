@@ -10,8 +10,10 @@ from bot.channels.teams.app import TeamsContext
 from bot.channels.teams.cards import Field, Form
 from bot.channels.teams.cards import execute as card_action
 from bot.errors import FieldError, Refusal
+from bot.paging import skip_of
 from handlers.slack.absence import parse_absence
 from handlers.teams.forms import card_values
+from handlers.teams.listing import more_items
 
 SET = "absence_set"  # the form's submit
 CANCEL = "absence_cancel"  # a remove button (data: nr)
@@ -35,11 +37,12 @@ def absence_form(ctx: TeamsContext, person_id: str) -> Form:
     return Form("absence", SET, fields)
 
 
-async def absence_card(ctx: TeamsContext, person_id: str, notice: str | None = None) -> dict[str, Any]:
-    """The listing (remove buttons) above the form."""
+async def absence_card(ctx: TeamsContext, person_id: str, notice: str | None = None, page: int = 1) -> dict[str, Any]:
+    """A page of the listing (remove buttons; which ones it shows and a button to the next page, `frånvaro
+    sida=N`) above the form."""
     core = ctx.core
     nonce = cards.new_nonce()
-    listing = await core.absences.listing(person_id)
+    listing = await core.absences.listing(person_id, skip=skip_of(page))
     message = core.outbox.describe("absence_list", recipient_id=person_id, listing=listing)
     body: list[dict[str, Any]] = []
     if notice:
@@ -50,6 +53,7 @@ async def absence_card(ctx: TeamsContext, person_id: str, notice: str | None = N
                                {"nr": absence.id, "card": nonce}, style="destructive")
         body.append({"type": "Container", "separator": True,
                      "items": [cards.line_block(line), {"type": "ActionSet", "actions": [remove]}]})
+    body.extend(more_items(core.renderer, listing.page, "frånvaro", "frånvaro", [] if page == 1 else [f"sida={page}"]))
     form = cards.form_card(core.renderer, absence_form(ctx, person_id), nonce=nonce)
     body.extend(form["body"])
     return cards.card(body, form.get("actions"))

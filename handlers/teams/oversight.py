@@ -18,18 +18,19 @@ from bot.directory import Role
 from bot.dispatcher import status_counts
 from bot.errors import Refusal
 from bot.home import HomeData
-from bot.paging import Page, skip_of
+from bot.paging import BadPage, Page, page_number, skip_of
 from bot.rendering import Renderer
 from bot.stats import export
 from bot.stats.report import build_report
 from bot.stats.service import last_twelve_months
+from handlers.teams import absence, listing
 
 WORDS = {"leveranser": "deliveries", "statistik": "stats", "läsloggar": "read_log", "lasloggar": "read_log",
          "läslogg": "read_log", "laslogg": "read_log", "brister": "reports", "utkast": "drafts",
-         "eskaleringar": "escalations", "eskalering": "escalations"}
+         "eskaleringar": "escalations", "eskalering": "escalations", "frånvaro": "absences", "franvaro": "absences"}
 
 
-LIST_MORE = "list_more"  # the button under a list card that shows a page: the next page (data: word, args)
+LIST_MORE = listing.LIST_MORE  # the button under a list card that shows the next page (data: word, args)
 
 
 def _coordinator(ctx: TeamsContext, person_id: str) -> bool:
@@ -61,9 +62,9 @@ async def stats(ctx: TeamsContext, person_id: str, args: list[str]) -> dict[str,
 
 
 def _page(options: dict[str, str]) -> int:
-    """`sida=N` among the words (1 when missing or not a page number)."""
-    raw = options.get("sida", "1")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+    """`sida=N` among the words (1 when missing); anything but a page number raises `BadPage`, which `view`
+    answers with the `bad_page` text (the words typed and a LIST_MORE button's args, from the client, alike)."""
+    return page_number(options.get("sida"))
 
 
 def _paged(renderer: Renderer, text: str, page: Page[Any], command: str, word: str,
@@ -112,7 +113,7 @@ async def _data(ctx: TeamsContext, person_id: str) -> HomeData:
 async def reports(ctx: TeamsContext, person_id: str, args: list[str]) -> dict[str, Any]:
     """`brister [år] [sida=N]`: a page of the reports (as many as a card lists), newest first."""
     core = ctx.core
-    year = int(args[0]) if args and len(args[0]) == 4 and args[0].isdigit() else None
+    year = int(args[0]) if args and len(args[0]) == 4 and args[0].isascii() and args[0].isdigit() else None
     data = await _data(ctx, person_id)
     page = await core.brister.report_page(person_id, year=year, limit=limits.LIST_ITEMS,
                                           skip=skip_of(_page(_options(args)), limits.LIST_ITEMS))
@@ -138,14 +139,10 @@ def _options(args: list[str]) -> dict[str, str]:
 def _more(card: dict[str, Any], renderer: Renderer, page: Page[Any], command: str, word: str,
           args: list[str]) -> dict[str, Any]:
     """Under a card that lists a page of a longer list: which ones it shows, the words for the next page and
-    a button that shows it (LIST_MORE: the same word with `sida=` of the next page)."""
-    if page.skip or page.after:
-        note = renderer.macro("console", "page_note", page=page, command=command)
-        card.setdefault("body", []).append(cards.more_line(note))
-    if page.after:
-        words = [a for a in args if not a.startswith("sida=")] + [f"sida={page.number + 1}"]
-        card["body"].append({"type": "ActionSet", "actions": [card_action(
-            renderer.macro("teams", "list_next"), LIST_MORE, {"word": word, "args": words})]})
+    a button that shows it (handlers/teams/listing.py)."""
+    items = listing.more_items(renderer, page, command, word, args)
+    if items:
+        card.setdefault("body", []).extend(items)
     return card
 
 
@@ -156,8 +153,13 @@ async def escalations(ctx: TeamsContext, person_id: str, args: list[str]) -> dic
     return teams_home.section_card(ctx.core.renderer, data, "escalations")
 
 
-VIEWS = {"deliveries": deliveries, "stats": stats, "read_log": read_log, "reports": reports, "drafts": drafts,
-         "escalations": escalations}
+async def absences(ctx: TeamsContext, person_id: str, args: list[str]) -> dict[str, Any]:
+    """`frånvaro [sida=N]`: a page of the absences the person may see (each with its remove button), the form."""
+    return await absence.absence_card(ctx, person_id, page=_page(_options(args)))
+
+
+VIEWS = {"absences": absences, "deliveries": deliveries, "stats": stats, "read_log": read_log, "reports": reports,
+         "drafts": drafts, "escalations": escalations}
 
 
 async def view(ctx: TeamsContext, person_id: str, word: str, args: list[str]) -> dict[str, Any]:
@@ -168,3 +170,5 @@ async def view(ctx: TeamsContext, person_id: str, word: str, args: list[str]) ->
         return await VIEWS[WORDS[word]](ctx, person_id, args)
     except Refusal as exc:
         return cards.text_card(ctx.core.renderer.refusal(exc))
+    except BadPage as exc:
+        return cards.text_card(ctx.core.renderer.macro("teams", "bad_page", value=exc.value, word=word))

@@ -26,7 +26,7 @@ from bot.channels.slack.home import load_home
 from bot.clock import FrozenClock
 from bot.core import Core
 from bot.store import Tx, rollups
-from handlers.teams import commands, oversight
+from handlers.teams import absence, commands, oversight
 from tests.conftest import CoreFactory
 from tests.fakes import card_schema
 from tests.fakes.teams import actions_of, card_text
@@ -379,3 +379,21 @@ async def test_teams_pages_through_the_reports_with_a_button(core: Core, clock: 
     assert "Visar 21–30 av 30." in card_text(third)
     assert not [a for a in actions_of(third) if a["verb"] == oversight.LIST_MORE]
     assert "finns inte längre" in card_text(await oversight.view(ctx, "sara.holm", "okänt", []))
+
+
+async def test_teams_pages_through_the_absences_with_a_button(core: Core, clock: FrozenClock) -> None:
+    # review of reads-e, item 5: past the 50th an absence could not be seen, nor removed, on Teams
+    await bulk_cases(core, clock, 600, 100)  # 66 absences at beroende, which fatima.ali distributes
+    ctx = context_of(core, "fatima.ali")
+    card = await oversight.view(ctx, "fatima.ali", "frånvaro", [])
+    card_schema.check(card)
+    assert "Visar 1–50 av 66. Nästa sida: frånvaro sida=2" in card_text(card)
+    assert len([a for a in actions_of(card) if a["verb"] == absence.CANCEL]) == 50
+    [more] = [a for a in actions_of(card) if a["verb"] == oversight.LIST_MORE]
+    assert more["data"] == {"word": "frånvaro", "args": ["sida=2"]}
+    second = await oversight.view(ctx, "fatima.ali", more["data"]["word"], more["data"]["args"])
+    card_schema.check(second)
+    assert "Visar 51–66 av 66." in card_text(second)
+    assert len([a for a in actions_of(second) if a["verb"] == absence.CANCEL]) == 16
+    assert not [a for a in actions_of(second) if a["verb"] == oversight.LIST_MORE]
+    assert "är inget sidnummer" in card_text(await oversight.view(ctx, "fatima.ali", "franvaro", ["sida=²"]))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from bot import paging
 from bot.cases.models import parse_ref
 
 
@@ -92,7 +93,7 @@ def units(value: str) -> list[str]:
 
 def page_number(options: dict[str, str]) -> int:
     """`sida=N` (1 when not given): which page of a list to show."""
-    page = (option(options, "sida") or "1").strip()
-    if not page.isdigit() or int(page) < 1:
-        raise UsageError("bad_page", value=page)
-    return int(page)
+    try:
+        return paging.page_number(option(options, "sida"))
+    except paging.BadPage as exc:
+        raise UsageError("bad_page", value=exc.value) from None

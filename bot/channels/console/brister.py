@@ -60,7 +60,7 @@ async def list_reports(s: ConsoleSession, positional: list[str], options: dict[s
     year: int | None = None
     unit: str | None = None
     for p in positional:
-        if len(p) == 4 and p.isdigit():
+        if len(p) == 4 and p.isascii() and p.isdigit():  # not `²²²²`, which int() refuses
             year = int(p)
         elif s.core.directory.unit(p) is not None:
             unit = p

@@ -13,7 +13,7 @@ from bot.cases.distribution import QUEUE_PAGE
 from bot.cases.service import GfiRequest
 from bot.cases.visibility import has_free_text, shown_free_text, summary
 from bot.channels.console import brister
-from bot.channels.console.args import UsageError, case_ref, day, option, yes_no
+from bot.channels.console.args import UsageError, case_ref, day, option, page_number, yes_no
 from bot.channels.console.output import readable_history
 from bot.errors import Refusal
 from bot.messages.text import plain_text
@@ -67,10 +67,7 @@ def obtained_by(options: dict[str, str]) -> str | None:
 async def queue(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
     """`/kö [sida=N]`: a page of each queue this person distributes (QUEUE_PAGE cases, urgent first) and how
     many each holds: one bounded read however long the queues are."""
-    page = (option(options, "sida") or "1").strip()
-    if not page.isdigit() or int(page) < 1:
-        raise UsageError("bad_page", value=page)
-    number = int(page)
+    number = page_number(options)
     pages = await s.core.cases.queue_pages(s.person, limit=QUEUE_PAGE, skip=(number - 1) * QUEUE_PAGE)
     queues = [(p.unit_id, p.cases) for p in pages]
     now = s.clock.now()
