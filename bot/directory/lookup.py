@@ -96,7 +96,7 @@ class Directory:
         replaced: the caller drops it on a thread (`clear`), so freeing 10⁴ people is not the loop's work."""
         old: dict[str, object] = {"tables": self._tables, "read": self.read}
         self._tables = other._tables
-        self.source, self.read = other.source, other.read
+        self.source, self.read, self.seen = other.source, other.read, other.seen
         return old
 
     def person(self, person_id: str) -> Person | None:
