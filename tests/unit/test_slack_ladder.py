@@ -19,6 +19,7 @@ from bot.directory import load_directory
 from bot.home import MAX_ESCALATIONS
 from bot.ladder.models import AwaitingItem, AwaitingKind, FrozenLadder, FrozenRung
 from bot.rendering import Renderer
+from bot.store import deliveries
 from handlers.slack.clicks import parse_ladder_click
 from handlers.slack.forms import PayloadError
 from tests.conftest import local
@@ -172,6 +173,25 @@ async def test_the_first_look_notes_escalations_queued_since_the_start(core: Cor
     homes = refresher(core)  # the bot starts: the first sweep both climbs and looks
     clock.set(local("2026-11-24T13:30"))
     await core.tick()
+    await homes.note_escalations()
+    assert {"helena.ros", "jonas.sjo", "sara.holm"} <= homes.pending
+    homes.pending.clear()
+    await homes.note_escalations()
+    assert homes.pending == set()  # each message is looked at once
+
+
+async def test_an_escalation_committed_after_a_higher_id_was_seen_is_still_noted(core: Core,
+                                                                                 clock: FrozenClock) -> None:
+    """On PostgreSQL ids commit out of order (the write pool, other instances): a look that saw the newest id
+    before a lower one committed must still note that escalation's people at the next look, and only once."""
+    await core.cases.request("maria.sand", form())
+    homes = refresher(core)
+    await homes.note_escalations()  # the first look: nothing yet
+    clock.set(local("2026-11-24T13:30"))
+    await core.tick()  # escalations queued ...
+    async with core.db.read() as tx:
+        newest = await deliveries.last_id(tx)
+    homes._seen_outbox_id = newest  # ... but a look saw their ids taken before they were committed
     await homes.note_escalations()
     assert {"helena.ros", "jonas.sjo", "sara.holm"} <= homes.pending
     homes.pending.clear()

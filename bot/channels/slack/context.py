@@ -31,6 +31,12 @@ def state_hash(values: Any) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
+# Outbox ids are taken in one order and committed in another (PostgreSQL's write pool, other instances): a look
+# reads again the last LOOKBACK_IDS ids before the newest it saw, and skips the escalations it has noted, so an
+# escalation committed after a higher id was seen is still noted.
+LOOKBACK_IDS = 1000
+
+
 class HomeRefresher:
     """A case hook that notes whose Home tab changed; a debounced background task republishes them.
 
@@ -55,6 +61,7 @@ class HomeRefresher:
         self._spawn = spawn
         self._worker: asyncio.Task[Any] | None = None
         self._seen_outbox_id: int | None = None  # escalation messages up to here have been looked at
+        self._recent: set[int] = set()  # escalation messages looked at within LOOKBACK_IDS of that
         self._started = core.clock.now().isoformat()  # the first look covers what was queued since then
 
     def note(self, people: Iterable[str]) -> None:
@@ -86,10 +93,12 @@ class HomeRefresher:
         Home shows the stored escalations, so it is refreshed when a message is queued, not when sent."""
         async with self.core.db.read() as tx:  # what is committed; a write connection is not held for it
             first = self._seen_outbox_id is None
-            rows = await deliveries.escalation_recipients(
-                tx, self._seen_outbox_id or 0, self._started if first else ""
-            )
-            self._seen_outbox_id = await deliveries.last_id(tx)
+            after = 0 if self._seen_outbox_id is None else max(0, self._seen_outbox_id - LOOKBACK_IDS)
+            read = await deliveries.escalation_recipients(tx, after, self._started if first else "")
+            last = await deliveries.last_id(tx)
+        rows = [r for r in read if r["id"] not in self._recent]
+        self._seen_outbox_id = last
+        self._recent = {r["id"] for r in read if r["id"] > last - LOOKBACK_IDS}
         if rows:
             self.note(r["recipient_id"] for r in rows)
             self.note(p.id for p in self.core.directory.coordinators())
