@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -312,6 +313,14 @@ async def test_a_claim_that_fails_lets_the_sends_in_flight_record_their_outcome(
     assert (await row(core, first))["status"] == "sent" and (await row(core, second))["status"] == "sent"
 
 
+async def settled(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Let the pass run until `condition` holds: its claims and records go through the store's thread, so under
+    load it takes more than a few turns of the loop (200 turns were not always enough). Bounded, never timed."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition() and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110 - another thread's work
+        await asyncio.sleep(0.002)
+
+
 async def test_a_stop_while_a_failed_pass_waits_for_its_sends_stops_them_before_it_ends(
     core: Core, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -346,10 +355,7 @@ async def test_a_stop_while_a_failed_pass_waits_for_its_sends_stops_them_before_
 
     monkeypatch.setattr(d, "_claim", failing_claim)
     run = asyncio.ensure_future(d.run_once())
-    for _ in range(200):
-        if claims == 2:
-            break
-        await asyncio.sleep(0)
+    await settled(lambda: claims == 2)
     assert claims == 2 and not run.done()  # the pass waits for sofia.grahn's send
     run.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -366,10 +372,7 @@ async def test_a_send_made_is_recorded_when_its_pass_stops_while_it_waits_to_be_
     [mid] = await queue(core)
     await d._recording.acquire()  # another group of outcomes is being written
     run = asyncio.ensure_future(d.run_once())
-    for _ in range(200):
-        if d._marks:
-            break
-        await asyncio.sleep(0)
+    await settled(lambda: bool(d._marks))
     assert sender.sent and d._marks  # sent, waiting to be recorded
     run.cancel()
     await asyncio.sleep(0)

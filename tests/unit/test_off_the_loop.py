@@ -73,8 +73,8 @@ def test_a_reload_takes_the_tables_the_reload_thread_built() -> None:
     directory = load_directory(DEFAULT_DIRECTORY)
     absences = directory.absences
     new = load_directory(DEFAULT_DIRECTORY)
-    before = directory.people
+    before = directory.tables
     replaced = directory.replace(new)
-    assert replaced["people"] is before  # handed back, for the caller to free on a thread
+    assert replaced["tables"] is before  # handed back, for the caller to free on a thread
     assert directory.people is new.people and directory.units is new.units and directory.data is new.data
     assert directory.absences is absences  # the absences registered in the bot stay
