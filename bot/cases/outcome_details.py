@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.cases.models import Case, MeetingKind, Outcome
 from bot.fields import clean_fields
+from bot.numerals import is_number
 
 SCALE = range(1, 6)  # delaktighet: 1 = inte alls delaktig … 5 = helt delaktig
 
@@ -54,7 +55,7 @@ def parse_score(value: str | None, errors: ErrorMap) -> int | None:
     text = (value or "").strip()
     if not text:
         return None
-    if text.isdigit() and int(text) in SCALE:
+    if is_number(text) and int(text) in SCALE:
         return int(text)
     errors["delaktighet"] = ("bad_choice", {"field": "delaktighet", "value": text})
     return None

@@ -8,6 +8,7 @@ import sys
 from bot.cli.common import run_main, say, settings_from
 from bot.config import Settings
 from bot.logchain import LOGS, LogState, seal, verify
+from bot.numerals import is_number
 from bot.store import open_database
 from bot.store.chain import Head
 
@@ -17,7 +18,7 @@ def parse_head(value: str) -> tuple[str, Head]:
     name, _, rest = value.partition("=")
     row_id, _, digest = rest.partition(":")
     aliases = {"audit": "audit", "read": "case_reads", "case_reads": "case_reads"}
-    if name not in aliases or not row_id.isdigit() or len(digest) != 64:
+    if name not in aliases or not is_number(row_id) or len(digest) != 64:
         raise SystemExit(say("bad_head", value=repr(value)))
     return aliases[name], Head(int(row_id), digest.lower())
 

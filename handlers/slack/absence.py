@@ -16,6 +16,7 @@ from bot.channels.slack import render
 from bot.channels.slack.context import SlackContext
 from bot.channels.slack.views import render_view
 from bot.errors import FieldError, Refusal
+from bot.numerals import is_number
 from handlers.slack import clicks, forms, views
 from handlers.slack.common import Answer, answer_in_time, bind, open_form
 from handlers.slack.forms import ErrorMap
@@ -80,7 +81,7 @@ async def cancel_absence(ctx: SlackContext, ack: Any, body: dict[str, Any], clie
     click = clicks.parse_click(body)
     raw = str(((body.get("actions") or [{}])[0]).get("value") or "")
     view_id = (body.get("view") or {}).get("id")
-    if not raw.isdigit() or not view_id or not await ctx.claim(click.key, "action"):
+    if not is_number(raw) or not view_id or not await ctx.claim(click.key, "action"):
         return
     person_id = await ctx.identity.person_for(click.user_id)
     if person_id is None:

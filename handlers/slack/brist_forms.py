@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from bot.brister.models import BristForm, parse_brist_ref
+from bot.numerals import is_number
 from handlers.slack.forms import ErrorMap
 
 
@@ -44,7 +45,7 @@ def parse_brist(values: dict[str, Any]) -> tuple[BristForm, ErrorMap]:
 def draft_id(private_metadata: str) -> int | None:
     """The draft a modal completes (`draft:3`), or None for a new report."""
     kind, _, number = (private_metadata or "").partition(":")
-    return int(number) if kind == "draft" and number.isdigit() else None
+    return int(number) if kind == "draft" and is_number(number) else None
 
 
 def parse_brist_text(values: dict[str, Any], field: str) -> tuple[str, ErrorMap]:

@@ -24,6 +24,7 @@ from bot.channels.slack.context import SlackContext
 from bot.channels.slack.markup import escape
 from bot.channels.slack.views import render_view
 from bot.errors import FieldError, Refusal
+from bot.numerals import is_number
 from handlers.slack import forms
 from handlers.slack.brist_forms import draft_id, parse_brist, parse_brist_text, report_ref
 from handlers.slack.common import bind, unknown_user_text
@@ -101,7 +102,7 @@ async def _draft_clicked(ctx: SlackContext, body: dict[str, Any], action: dict[s
     answered, anything else (an unknown clicker, a malformed value) ignored."""
     who = await clicked(ctx, body, client, tell=False)
     value = str(action.get("value") or "")
-    if who is None or not value.isdigit():
+    if who is None or not is_number(value):
         return None
     try:
         return who, await service(ctx).draft_to_complete(who.person_id, int(value))
@@ -137,7 +138,7 @@ async def year_report(ctx: SlackContext, ack: Any, body: dict[str, Any], action:
     await ack()
     who = await clicked(ctx, body, client, tell=False)
     value = str(action.get("value") or "")
-    if who is None or not (len(value) == 4 and value.isdigit()):
+    if who is None or not (len(value) == 4 and is_number(value)):
         return
     if not is_coordinator(who.person_id, ctx.core.directory):
         await who.refuse(Refusal("brist_not_coordinator", action="brist_report"))

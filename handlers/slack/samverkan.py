@@ -16,6 +16,7 @@ from bot.channels.slack.views import render_view
 from bot.errors import Refusal
 from bot.forms import parse_one_text
 from bot.messages import actions
+from bot.numerals import is_number
 from handlers.slack import forms
 from handlers.slack.common import bind
 from handlers.slack.modals import Clicker, Modal, open_after_rule, show_done, submit_once, submitter
@@ -30,7 +31,7 @@ FIELD = "beslut"
 def _matter(value: object) -> int:
     """The matter number a button or a modal names; the not-found refusal for anything else."""
     raw = str(value or "")
-    if not raw.isdigit() or len(raw) > 18:
+    if not is_number(raw) or len(raw) > 18:
         raise Refusal("samverkan_matter_not_found", matter=raw[:20])
     return int(raw)
 

@@ -10,6 +10,7 @@ from bot.channels.teams.app import TeamsContext
 from bot.channels.teams.cards import Field, Form
 from bot.channels.teams.cards import execute as card_action
 from bot.errors import FieldError, Refusal
+from bot.numerals import is_number
 from bot.paging import skip_of
 from handlers.slack.absence import parse_absence
 from handlers.teams.forms import card_values
@@ -63,7 +64,7 @@ async def execute(ctx: TeamsContext, person_id: str, verb: str, data: dict[str, 
     core = ctx.core
     if verb == CANCEL:
         raw = str(data.get("nr") or "")
-        if not raw.isdigit():
+        if not is_number(raw):
             raise Refusal("absence_not_found", nr=raw[:10])
         removed = await core.absences.cancel(person_id, int(raw))
         ctx.after_change()

@@ -22,6 +22,7 @@ from bot.channels.teams import cards, refresh
 from bot.channels.teams import home as teams_home
 from bot.channels.teams.app import TeamsContext
 from bot.errors import FieldError, Refusal
+from bot.numerals import is_number
 from handlers.teams import absence, brister, forms, home, oversight, samverkan
 from handlers.teams.answers import claim_key, done, done_card, ref_of, refused, response
 from handlers.teams.answers import item_of as _item
@@ -169,7 +170,7 @@ async def on_execute(ctx: TeamsContext, context: TurnContext, state: TurnState, 
         return response(await absence.answer(ctx, person_id, verb, data, claim_key(person_id, verb, data)))
     if verb == refresh.CASE_CARD:  # a delivered card refreshed for its recipient: shown each time
         raw = str(data.get("o") or "")
-        return response(await refresh.refreshed_card(core, person_id, int(raw) if raw.isdigit() else 0,
+        return response(await refresh.refreshed_card(core, person_id, int(raw) if is_number(raw) else 0,
                                                      home.teams_user(context)))
     if verb in teams_home.VERBS:
         return response(await home.answer(ctx, person_id, verb, data, claim_key(person_id, verb, data), context))
@@ -180,7 +181,7 @@ async def on_execute(ctx: TeamsContext, context: TurnContext, state: TurnState, 
     if verb == QUEUE_MORE:  # the next page of one queue: shown each time it is asked for
         skip = str(data.get("skip") or "0")
         return response(await queue_card(ctx, person_id, unit=str(data.get("unit") or ""),
-                                         skip=int(skip) if skip.isdigit() else 0))
+                                         skip=int(skip) if is_number(skip) else 0))
     submitting = verb == "request" or (verb in IMMEDIATE and verb not in VIEW_VERBS) or bool(data.get("submit"))
     key = claim_key(person_id, verb, data)
     if submitting and not await ctx.store.claim(key, verb):

@@ -17,6 +17,7 @@ from bot.cases.visibility import shown_free_text
 from bot.channels.teams import cards
 from bot.channels.teams.app import TeamsContext
 from bot.errors import FieldError, Refusal
+from bot.numerals import is_number
 
 
 def say(ctx: TeamsContext, name: str, **params: Any) -> str:
@@ -36,7 +37,7 @@ def claim_key(user: str, verb: str, data: dict[str, Any]) -> str:
 
 def item_of(data: dict[str, Any]) -> int:
     value = data.get("item")
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not is_number(str(value)):
         raise Refusal("escalation_not_found", item=str(value)[:20])
     return int(value)
 

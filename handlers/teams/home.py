@@ -19,6 +19,7 @@ from bot.channels.teams.app import TeamsContext
 from bot.channels.teams.cards import Field, Form
 from bot.errors import FieldError, Refusal
 from bot.home import load_home
+from bot.numerals import is_number
 from bot.stats.service import last_twelve_months
 from handlers.slack.brist_forms import parse_brist
 from handlers.teams import absence, brister, forms
@@ -67,7 +68,7 @@ def dismiss_form(draft_id: int) -> Form:
 
 def _draft(data: dict[str, Any]) -> int:
     raw = str(data.get("draft") or "")
-    if not raw.isdigit():
+    if not is_number(raw):
         raise Refusal("brist_draft_not_found", draft=raw[:10])
     return int(raw)
 
@@ -125,7 +126,7 @@ async def file_card(ctx: TeamsContext, person_id: str, verb: str, data: dict[str
         return cards.text_card(renderer.macro("teams", "stats_link", start=start, end=end), actions=[
             cards.open_url(renderer.macro("teams", "file_button", file="CSV"), url)])
     raw = str(data.get("year") or "")
-    year = int(raw) if raw.isdigit() and len(raw) == 4 else core.brister.today().year
+    year = int(raw) if is_number(raw) and len(raw) == 4 else core.brister.today().year
     count = await core.brister.year_count(year)
     links = ctx.files.year_links(person_id, year, now)
     return cards.text_card(renderer.macro("teams", "year_report_links", year=year, count=count), actions=[
@@ -133,7 +134,7 @@ async def file_card(ctx: TeamsContext, person_id: str, verb: str, data: dict[str
 
 
 def form_again(ctx: TeamsContext, verb: str, data: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
-    draft_id = int(str(data.get("draft"))) if str(data.get("draft") or "").isdigit() else 0
+    draft_id = int(str(data.get("draft"))) if is_number(str(data.get("draft") or "")) else 0
     form = draft_form(draft_id, None, ctx) if verb == teams_home.BRIST_DRAFT else dismiss_form(draft_id)
     return cards.form_card_again(ctx.core.renderer, form, data, errors)
 

@@ -12,6 +12,7 @@ from bot.channels.teams.cards import Field, Form
 from bot.errors import FieldError, Refusal
 from bot.forms import parse_one_text
 from bot.messages import actions
+from bot.numerals import is_number
 from handlers.teams.answers import submitted_once
 
 VERBS = frozenset({actions.SAMVERKAN_DECIDE})
@@ -22,7 +23,7 @@ def matter_of(data: dict[str, Any]) -> int:
     """The matter number the card names; the not-found refusal for anything else."""
     value = data.get("item")
     raw = "" if isinstance(value, bool) else str(value or "")
-    if not raw.isdigit() or len(raw) > 18:
+    if not is_number(raw) or len(raw) > 18:
         raise Refusal("samverkan_matter_not_found", matter=raw[:20])
     return int(raw)
 
@@ -53,7 +54,7 @@ async def execute(ctx: TeamsContext, person_id: str, data: dict[str, Any]) -> di
 def form_again(ctx: TeamsContext, data: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
     """The same form with what was typed kept and the errors under the field."""
     raw = str(data.get("item") or "")
-    form = decide_form(str(data.get("ref") or "") or None, int(raw) if raw.isdigit() and len(raw) <= 18 else None)
+    form = decide_form(str(data.get("ref") or "") or None, int(raw) if is_number(raw) and len(raw) <= 18 else None)
     return cards.form_card_again(ctx.core.renderer, form, data, errors)
 
 

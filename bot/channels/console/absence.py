@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.channels.console.args import UsageError, day, option, page_number
 from bot.messages.text import plain_text
+from bot.numerals import is_number
 from bot.paging import skip_of
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ async def absence(s: ConsoleSession, positional: list[str], options: dict[str, s
     """`/frånvaro från= till= [ersättare=] [person=]`, `/frånvaro [sida=N]` (list), `/frånvaro ta-bort <nr>`."""
     service = s.core.absences
     if positional and positional[0].lower() in REMOVE:
-        if len(positional) != 2 or not positional[1].isdigit():
+        if len(positional) != 2 or not is_number(positional[1]):
             raise UsageError("need_absence_number")
         removed = await service.cancel(s.person, int(positional[1]))
         _reply(s, "absence_cancel_done", absence=removed)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot import paging
 from bot.cases.models import parse_ref
+from bot.numerals import is_number
 
 
 class UsageError(Exception):
@@ -81,7 +82,7 @@ def yes_no(value: str | None, what: str) -> bool:
 
 def number(positional: list[str], code: str) -> int:
     """The one positional, a whole number (an escalation, a draft); `code` says what is missing."""
-    if len(positional) != 1 or not positional[0].isdigit():
+    if len(positional) != 1 or not is_number(positional[0]):
         raise UsageError(code)
     return int(positional[0])
 

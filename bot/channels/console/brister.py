@@ -9,6 +9,7 @@ from bot import audit
 from bot.brister.models import BristForm, parse_brist_ref
 from bot.channels.console.args import UsageError, day, option, page_number
 from bot.channels.console.output import readable_history
+from bot.numerals import is_number
 from bot.paging import skip_of
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ def _brist_ref(positional: list[str]) -> str:
 
 
 def _draft_no(positional: list[str]) -> int:
-    if not positional or not positional[0].isdigit():
+    if not positional or not is_number(positional[0]):
         raise UsageError("need_draft")
     return int(positional[0])
 
@@ -60,7 +61,7 @@ async def list_reports(s: ConsoleSession, positional: list[str], options: dict[s
     year: int | None = None
     unit: str | None = None
     for p in positional:
-        if len(p) == 4 and p.isascii() and p.isdigit():  # not `²²²²`, which int() refuses
+        if len(p) == 4 and p.isascii() and is_number(p):  # not `²²²²`, which int() refuses
             year = int(p)
         elif s.core.directory.unit(p) is not None:
             unit = p

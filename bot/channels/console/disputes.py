@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.channels.console.args import UsageError, case_ref, number, option, page_number
+from bot.numerals import is_number
 from bot.paging import skip_of
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ async def matters(s: ConsoleSession, positional: list[str], options: dict[str, s
 
 async def decide(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
     """`/samverkansbeslut <fråga> "<beslut>"`: what the samverkansnivå decided; the matter is handled."""
-    if not positional or not positional[0].isdigit():
+    if not positional or not is_number(positional[0]):
         raise UsageError("need_item")
     matter_id = int(positional[0])
     text = " ".join(positional[1:]) or (option(options, "beslut") or "")

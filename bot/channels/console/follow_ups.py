@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from bot.cases import offers
 from bot.channels.console.args import UsageError, case_ref
+from bot.numerals import is_number
 
 if TYPE_CHECKING:
     from bot.channels.console.session import ConsoleSession
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 async def accept(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
     """`/acceptera <ref> <nr>`: accept a follow-up proposed to me (or, as distributor, to my unit's staff)."""
     ref = case_ref(positional)
-    if len(positional) != 2 or not positional[1].isdigit():
+    if len(positional) != 2 or not is_number(positional[1]):
         raise UsageError("need_number")
     n = int(positional[1])
     case = await s.core.cases.accept_follow_up(s.person, ref, n)
@@ -24,7 +25,7 @@ async def accept(s: ConsoleSession, positional: list[str], options: dict[str, st
 async def decline(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
     """`/avböj-uppföljning <ref> <nr>`: decline a follow-up proposed to me (or, as distributor, to my unit)."""
     ref = case_ref(positional)
-    if len(positional) != 2 or not positional[1].isdigit():
+    if len(positional) != 2 or not is_number(positional[1]):
         raise UsageError("need_number")
     n = int(positional[1])
     await s.done("decline_follow_up", await s.core.cases.decline_follow_up(s.person, ref, n), number=n)

@@ -12,6 +12,7 @@ from bot.cases.rules import Action, authorize
 from bot.channels.console import participants
 from bot.channels.console.args import UsageError, case_ref, day, local_datetime, option, units, yes_no
 from bot.errors import FieldError
+from bot.numerals import is_number
 
 if TYPE_CHECKING:
     from bot.channels.console.session import ConsoleSession
@@ -121,7 +122,7 @@ async def follow_up(s: ConsoleSession, positional: list[str], options: dict[str,
 async def follow_up_done(s: ConsoleSession, positional: list[str], options: dict[str, str]) -> None:
     """`/klar <ref> <nr>`: a follow-up is done."""
     ref = case_ref(positional)
-    if len(positional) != 2 or not positional[1].isdigit():
+    if len(positional) != 2 or not is_number(positional[1]):
         raise UsageError("need_number")
     n = int(positional[1])
     case = await s.core.cases.complete_follow_up(s.person, ref, n)

@@ -19,6 +19,7 @@ from typing import Any
 from bot import texts
 from bot.channels.graph.templates import GraphTemplates
 from bot.messages.model import Line, Message, Offer
+from bot.numerals import is_number
 from bot.outbox import OutboxMessage
 
 # Slack button action ids -> link actions (the bridge until every outbox row carries a Message).
@@ -52,11 +53,11 @@ def _offers_from_blocks(blocks: list[dict[str, Any]] | None, ref: str | None) ->
             if action is None:
                 continue
             if action in ("take_over", "nudge"):
-                offers.append(Offer(action, ref, int(value) if value.isdigit() else None,
+                offers.append(Offer(action, ref, int(value) if is_number(value) else None,
                                     primary=element.get("style") == "primary"))
             elif action == "complete_follow_up":
                 case_ref, _, number = value.partition("/")
-                offers.append(Offer(action, case_ref or ref, int(number) if number.isdigit() else None, True))
+                offers.append(Offer(action, case_ref or ref, int(number) if is_number(number) else None, True))
             else:
                 offers.append(Offer(action, value or ref, None, primary=element.get("style") == "primary"))
     return offers

@@ -25,6 +25,7 @@ from bot import health
 from bot.channels import payload
 from bot.channels.slack.deadlines import deadline_middleware
 from bot.core import Core
+from bot.numerals import is_number
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ def slack_guard(signing_secret: str, path: str = EVENTS_PATH) -> Callable[..., A
             return _problem(400, "malformed_request")
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         signature = request.headers.get("X-Slack-Signature", "")
-        if not (timestamp.isdigit() and signature and verifier.is_valid(body, timestamp, signature)):
+        if not (is_number(timestamp) and signature and verifier.is_valid(body, timestamp, signature)):
             log.warning("slack request refused", extra={"event": "slack.bad_signature"})
             return _problem(401, "invalid_signature")
         data = slack_body(body, request.content_type)

@@ -29,6 +29,7 @@ from aiohttp import web
 from bot.brister.report import write_year
 from bot.brister.rules import is_coordinator
 from bot.core import Core
+from bot.numerals import is_number
 from bot.stats.export import write_csv
 from bot.stats.report import build_report
 from bot.stats.service import last_twelve_months
@@ -120,7 +121,7 @@ class FileLinks:
         with tempfile.TemporaryDirectory(prefix="gfi-file-") as tmp:
             if kind == "year":
                 year, _, ext = arg.partition(":")
-                if not (year.isdigit() and len(year) == 4 and ext in YEAR_FILES):
+                if not (is_number(year) and len(year) == 4 and ext in YEAR_FILES):
                     return None
                 reports = await core.brister.year_reports(int(year))
                 paths = await asyncio.to_thread(write_year, Path(tmp), int(year), reports, core.renderer,
