@@ -33,7 +33,7 @@ async def test_a_request_on_a_full_store_is_answered_in_swedish_and_files_when_r
     db = bot.core.db
     writes = db.run
 
-    async def full(work: Any) -> Any:  # every write refused as on a full disk (see the module's docstring)
+    async def full(work: Any, **_: Any) -> Any:  # every write refused as on a full disk (see the module's docstring)
         db.space.full()
         raise StoreFull
 
