@@ -72,8 +72,8 @@ class CaseViews(CaseEngine):
         self._require_person(actor_id)
 
         async def read(tx: Tx) -> MyCases:  # a read: it never holds the write connection
-            req_rows = await case_lists.newest_open_requests_of(tx, actor_id, requests)
-            case_rows = await case_lists.newest_open_cases_responsible(tx, actor_id, cases)
+            req_rows = await case_lists.open_requests_of(tx, actor_id, requests, newest_first=True)
+            case_rows = await case_lists.open_cases_responsible(tx, actor_id, cases, newest_first=True)
             req_total = await case_lists.open_requests_count(tx, actor_id, COUNT_CAP) \
                 if len(req_rows) == requests else len(req_rows)
             case_total = await case_lists.open_cases_responsible_count(tx, actor_id, COUNT_CAP) \

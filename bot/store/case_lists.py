@@ -27,37 +27,12 @@ async def queue_count(tx: Tx, unit_id: str) -> int:
                                (unit_id,)))
 
 
-async def newest_open_requests_of(tx: Tx, person_id: str, limit: int) -> list[Row]:
-    """The `limit` newest open cases this person requested, newest (last filed) first: read backwards along
-    the `cases_requester` index, so it stops after `limit` open ones however many there are."""
-    return await tx.fetchall(
-        "SELECT * FROM cases WHERE requester_id = ? AND state != 'closed' ORDER BY id DESC LIMIT ?",
-        (person_id, limit),
-    )
-
-
 async def open_requests_count(tx: Tx, person_id: str, cap: int) -> int:
     """How many open cases this person requested, counted up to `cap` (from the `cases_requester_state` index)."""
     return int(await tx.scalar(
         "SELECT COUNT(*) FROM (SELECT 1 FROM cases WHERE requester_id = ? AND state != 'closed' LIMIT ?) AS capped",
         (person_id, cap),
     ))
-
-
-async def newest_open_cases_responsible(tx: Tx, person_id: str, limit: int) -> list[Row]:
-    """The `limit` newest open cases this person is responsible for (see `open_cases_responsible`), newest (last
-    filed) first. Two index-ordered reads that each stop after `limit` open cases, merged."""
-    named = await tx.fetchall(
-        "SELECT c.* FROM case_assignees a JOIN cases c ON c.id = a.case_id "
-        "WHERE a.person_id = ? AND c.state != 'closed' ORDER BY a.case_id DESC LIMIT ?",
-        (person_id, limit),
-    )
-    other = await tx.fetchall(
-        "SELECT c.* FROM cases c WHERE c.assigned_by = ? AND c.other_assignee IS NOT NULL AND c.state != 'closed' "
-        "AND NOT EXISTS (SELECT 1 FROM case_assignees a WHERE a.case_id = c.id) ORDER BY c.id DESC LIMIT ?",
-        (person_id, limit),
-    )
-    return sorted({r["id"]: r for r in [*named, *other]}.values(), key=lambda r: r["id"], reverse=True)[:limit]
 
 
 async def open_cases_responsible_count(tx: Tx, person_id: str, cap: int) -> int:
@@ -72,25 +47,36 @@ async def open_cases_responsible_count(tx: Tx, person_id: str, cap: int) -> int:
     ))
 
 
-async def open_requests_of(tx: Tx, person_id: str, limit: int) -> list[Row]:
-    """The `limit` oldest (first filed) open cases this person requested, oldest first: read along the
-    `cases_requester` index in filing order, so it stops after `limit` open ones however many there are."""
+def _order(newest_first: bool) -> str:
+    """The direction of a list's index-ordered read: filing order, or backwards from the last filed."""
+    return "DESC" if newest_first else "ASC"
+
+
+async def open_requests_of(tx: Tx, person_id: str, limit: int, *, newest_first: bool = False) -> list[Row]:
+    """The `limit` oldest (first filed) open cases this person requested, oldest first, or with `newest_first`
+    the `limit` newest, newest first: read along the `cases_requester` index (forwards or backwards), so it stops
+    after `limit` open ones however many there are."""
     return await tx.fetchall(
-        "SELECT * FROM cases WHERE requester_id = ? AND state != 'closed' ORDER BY id LIMIT ?", (person_id, limit))
+        f"SELECT * FROM cases WHERE requester_id = ? AND state != 'closed' ORDER BY id {_order(newest_first)} LIMIT ?",
+        (person_id, limit),
+    )
 
 
-async def open_cases_responsible(tx: Tx, person_id: str, limit: int) -> list[Row]:
+async def open_cases_responsible(tx: Tx, person_id: str, limit: int, *, newest_first: bool = False) -> list[Row]:
     """The `limit` oldest open cases this person is responsible for: as a named assignee, or as the distributor
-    of an "annan" case without named assignees. Oldest (first filed) first: two index-ordered reads that each
-    stop after `limit` open cases, merged (a UNION sorted every one of them: 0.4 s for 45 000)."""
+    of an "annan" case without named assignees. Oldest (first filed) first, or with `newest_first` the `limit`
+    newest, newest first: two index-ordered reads that each stop after `limit` open cases, merged (a UNION
+    sorted every one of them: 0.4 s for 45 000)."""
+    order = _order(newest_first)
     named = await tx.fetchall(
         "SELECT c.* FROM case_assignees a JOIN cases c ON c.id = a.case_id "
-        "WHERE a.person_id = ? AND c.state != 'closed' ORDER BY a.case_id LIMIT ?",
+        f"WHERE a.person_id = ? AND c.state != 'closed' ORDER BY a.case_id {order} LIMIT ?",
         (person_id, limit),
     )
     other = await tx.fetchall(
         "SELECT c.* FROM cases c WHERE c.assigned_by = ? AND c.other_assignee IS NOT NULL AND c.state != 'closed' "
-        "AND NOT EXISTS (SELECT 1 FROM case_assignees a WHERE a.case_id = c.id) ORDER BY c.id LIMIT ?",
+        f"AND NOT EXISTS (SELECT 1 FROM case_assignees a WHERE a.case_id = c.id) ORDER BY c.id {order} LIMIT ?",
         (person_id, limit),
     )
-    return sorted({r["id"]: r for r in [*named, *other]}.values(), key=lambda r: r["id"])[:limit]
+    merged = sorted({r["id"]: r for r in [*named, *other]}.values(), key=lambda r: r["id"], reverse=newest_first)
+    return merged[:limit]
