@@ -19,6 +19,9 @@ COUNTERS = ("requests", "urgent", "no_shows", "lotsning", "kartlaggning", "sip",
             "evaluations_done")
 WAITS = ("wait_distribution", "wait_acknowledgement", "wait_meeting")  # measure 0, 1, 2
 _OUTCOMES = ("lotsning", "kartlaggning", "sip", "aktualiseras", "ingen")
+# Every rollup table: state derived from the facts, cleared by `rebuild` and by the copy into PostgreSQL
+# (bot/store/transfer.py), whose fresh target holds the "built" row already (migration 0030 seeds it).
+TABLES = ("stats_hours", "stats_waits", "stats_escalations", "stats_rollup_state")
 
 
 # --- facts, one by one (the hook) ---------------------------------------------------------------
@@ -144,7 +147,7 @@ async def set_waits(tx: Tx, rows: Iterable[tuple[int | None, int | None, int | N
 
 async def rebuild(tx: Tx, now_iso: str) -> None:
     """Rebuild every rollup from `case_facts` and `escalation_facts` (in SQL; the waits must be filled)."""
-    for table in ("stats_hours", "stats_waits", "stats_escalations", "stats_rollup_state"):
+    for table in TABLES:
         await tx.execute(f"DELETE FROM {table}")
     outcome = [f"SUM(CASE WHEN outcome = '{o}' THEN 1 ELSE 0 END)" for o in _OUTCOMES]
     evaluated = ("SUM(CASE WHEN outcome IN ('" + "', '".join(_OUTCOMES)

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bot.store import rollups
 from bot.store.db import Database
 
 
@@ -29,8 +30,6 @@ class TransferError(Exception):
 
 Progress = Callable[[int, int], None]  # (rows copied, rows in all), called from the copying thread
 PROGRESS_EVERY = 5000  # rows between two progress calls within a table
-# Tables a fresh target may already hold rows in (derived state, seeded by a migration); cleared before the copy.
-DERIVED = ("stats_rollup_state", "stats_hours", "stats_waits", "stats_escalations")
 
 
 def _copy(source: Path, url: str, progress: Progress | None = None) -> dict[str, int]:
@@ -46,7 +45,7 @@ def _copy(source: Path, url: str, progress: Progress | None = None) -> dict[str,
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
                 "AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations' ORDER BY table_name")]
             conn.execute("SET LOCAL session_replication_role = replica")  # foreign keys: any table order
-            for derived in DERIVED:
+            for derived in rollups.TABLES:  # derived state a fresh target holds already: cleared first
                 conn.execute(f'DELETE FROM "{derived}"')
             present = {r[0] for r in src.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             counter = _Counter(progress, sum(

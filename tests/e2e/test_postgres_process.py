@@ -196,7 +196,7 @@ async def test_a_copy_the_server_refuses_is_one_line_and_nothing_is_kept(tmp_pat
     from bot.config import DEFAULT_DIRECTORY, Settings
     from bot.core import open_core
     from bot.migrate_store import cmd_migrate_store
-    from bot.store import transfer
+    from bot.store import rollups
     from tests.conftest import RecordingSender, local
     from tests.timekit import form
 
@@ -210,7 +210,7 @@ async def test_a_copy_the_server_refuses_is_one_line_and_nothing_is_kept(tmp_pat
     url = needs_postgres()
     with psycopg.connect(url) as conn:  # so is a fresh target's
         assert conn.execute("SELECT COUNT(*) FROM stats_rollup_state").fetchone() == (1,)
-    monkeypatch.setattr(transfer, "DERIVED", ())
+    monkeypatch.setattr(rollups, "TABLES", ())
     stderr = io.StringIO()
     monkeypatch.setattr(sys, "stderr", stderr)
     code = await asyncio.to_thread(cmd_migrate_store, argparse.Namespace(to=url, db=str(db)))
