@@ -2,7 +2,9 @@
 
 `str.isdigit()` also takes `²`, `٣` and other scripts' digits: `int()` then refuses some (ValueError) and reads
 others, and twenty nines overflow SQLite's and PostgreSQL's 64-bit integers. Every place that turns a person's
-text, or a button's value a client sends back, into a number asks `is_number` instead."""
+text, or a button's value a client sends back, into a number asks `is_number` instead.
+
+A leaf: it imports nothing of the bot, so the store may ask it too (tests/unit/test_store_layer.py)."""
 
 from __future__ import annotations
 

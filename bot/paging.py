@@ -6,14 +6,15 @@ Every list view reads one page plus a count, never the whole list: the store's f
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
+
+from bot.numerals import is_number
 
 T = TypeVar("T")
 
 LIST_PAGE = 50  # items of a list one look shows (console, Teams, e-mail); the rest are counted, a page away
-PAGE_DIGITS = re.compile(r"[0-9]{1,6}")  # `sida=`: ASCII digits only (not `²`), few enough for any store's integer
+PAGE_DIGITS = 6  # `sida=`: at most six ASCII digits (`bot.numerals.is_number`), few enough for any store's integer
 
 
 class BadPage(ValueError):
@@ -29,7 +30,7 @@ def page_number(raw: str | None) -> int:
     `BadPage`. One parser for every channel, so `sida=²`, `sida=0` or twenty nines are refused in Swedish and
     never reach int() or the store (where they raised ValueError or an integer overflow and ended the session)."""
     value = "1" if raw is None else raw.strip()
-    if PAGE_DIGITS.fullmatch(value) is None or int(value) < 1:
+    if not is_number(value, PAGE_DIGITS) or int(value) < 1:
         raise BadPage(value)
     return int(value)
 

@@ -13,6 +13,7 @@ import fcntl
 import os
 from pathlib import Path
 
+from bot.numerals import is_number
 from bot.startup import StartupError
 
 SUFFIX = "-lock"
@@ -101,4 +102,4 @@ def _read_pid(fd: int) -> int | None:
         text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
     except OSError:
         return None
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+    return int(text) if is_number(text) else None

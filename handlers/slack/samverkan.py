@@ -31,7 +31,7 @@ FIELD = "beslut"
 def _matter(value: object) -> int:
     """The matter number a button or a modal names; the not-found refusal for anything else."""
     raw = str(value or "")
-    if not is_number(raw) or len(raw) > 18:
+    if not is_number(raw):
         raise Refusal("samverkan_matter_not_found", matter=raw[:20])
     return int(raw)
 

@@ -23,7 +23,7 @@ def matter_of(data: dict[str, Any]) -> int:
     """The matter number the card names; the not-found refusal for anything else."""
     value = data.get("item")
     raw = "" if isinstance(value, bool) else str(value or "")
-    if not is_number(raw) or len(raw) > 18:
+    if not is_number(raw):
         raise Refusal("samverkan_matter_not_found", matter=raw[:20])
     return int(raw)
 
@@ -54,7 +54,7 @@ async def execute(ctx: TeamsContext, person_id: str, data: dict[str, Any]) -> di
 def form_again(ctx: TeamsContext, data: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
     """The same form with what was typed kept and the errors under the field."""
     raw = str(data.get("item") or "")
-    form = decide_form(str(data.get("ref") or "") or None, int(raw) if is_number(raw) and len(raw) <= 18 else None)
+    form = decide_form(str(data.get("ref") or "") or None, int(raw) if is_number(raw) else None)
     return cards.form_card_again(ctx.core.renderer, form, data, errors)
 
 

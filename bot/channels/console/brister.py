@@ -61,7 +61,7 @@ async def list_reports(s: ConsoleSession, positional: list[str], options: dict[s
     year: int | None = None
     unit: str | None = None
     for p in positional:
-        if len(p) == 4 and p.isascii() and is_number(p):  # not `²²²²`, which int() refuses
+        if len(p) == 4 and is_number(p):  # not `²²²²`, which int() refuses
             year = int(p)
         elif s.core.directory.unit(p) is not None:
             unit = p
