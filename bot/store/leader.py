@@ -17,6 +17,8 @@ import contextlib
 import logging
 from typing import Any
 
+from bot.store.tx import Worker
+
 log = logging.getLogger(__name__)
 
 LEADER_LOCK = 0x6766_6962_6F75  # the timekeeper's advisory lock
@@ -43,8 +45,6 @@ class PostgresLeadership(Leadership):
     """The instance that holds the leader lock on its own connection leads."""
 
     def __init__(self, url: str) -> None:
-        from bot.store.db import Worker
-
         self._url = url
         self._worker = Worker("gfi-pg-leader")
         self._conn: Any = None

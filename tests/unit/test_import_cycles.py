@@ -1,13 +1,18 @@
-"""No import cycles between packages of `bot` and `handlers`.
+"""No import cycles between packages of `bot` and `handlers`, nor between their modules.
 
 The graph is built with `ast` from every import a module runs (top level or inside a function); imports
 under `if TYPE_CHECKING:` only name types and are left out. A node is a package (`bot.cases`,
 `bot.channels.slack`, `handlers`, ...), except that each module directly in `bot/` (the core's one-module
 components: `bot.outbox`, `bot.rendering`, ...) is a node of its own.
 
-There are none: the Slack app builder is handed the listeners' `register` (the CLI wires it), the core's
-renderer leaves Slack's layouts to `bot.channels.slack.views`, and the outbox is handed the free-text
-withholding rule instead of importing `bot.cases`.
+There are none between packages: the Slack app builder is handed the listeners' `register` (the CLI wires
+it), the core's renderer leaves Slack's layouts to `bot.channels.slack.views`, and the outbox is handed the
+free-text withholding rule instead of importing `bot.cases`. Nor between modules within a package
+(`module_graph`): the console's `/hjälp` reads the command table from its session rather than importing the
+registry that imports it, and the leader lock's thread comes from `bot.store.tx`, not from `bot.store.db`,
+which opens the store that takes the lock. Imports under TYPE_CHECKING still close circles (a service's
+parts typing their `self` as the service: `bot.ladder`, `bot.reminders`, the console's commands and session,
+`bot.store.unit` and its helpers); they cost nothing at run time.
 """
 
 from __future__ import annotations
@@ -94,6 +99,14 @@ def import_graph() -> Graph:
     return graph
 
 
+def module_graph() -> Graph:
+    """The same imports, module to module (a package's `__init__` is the package's node)."""
+    graph: Graph = {}
+    for module in MODULES:
+        graph.setdefault(module, set()).update(t for t in _imported(module) if t != module)
+    return graph
+
+
 def _path(graph: Graph, start: str, goal: str) -> list[str] | None:
     """A shortest path start → goal, or None."""
     before: dict[str, str | None] = {start: None}
@@ -148,6 +161,12 @@ def _without(graph: Graph, edges: list[tuple[str, str]]) -> Graph:
 def test_no_package_cycles() -> None:
     found = cycles(import_graph())
     assert not found, "import cycles between packages:\n" + "\n".join(_show(c) for c in found)
+
+
+def test_no_module_cycles() -> None:
+    """Not even an import inside a function closes a circle: a module is loaded after what it needs."""
+    found = cycles(module_graph())
+    assert not found, "import cycles between modules:\n" + "\n".join(_show(c) for c in found)
 
 
 def test_the_core_renderer_and_outbox_import_no_channel() -> None:

@@ -41,12 +41,10 @@ async def help_text(s: ConsoleSession, positional: list[str], options: dict[str,
     if not positional:
         s.say(s.core.renderer.render("console_help", units=sorted(s.core.directory.units)))
         return
-    from bot.channels.console.commands import ALIASES  # the registry imports this module
-
     typed = positional[0].lstrip("/")
-    name = ALIASES.get(typed.lower())
+    name = s.aliases.get(typed.lower())
     if name is None:
-        s.say(s.text("unknown_command", cmd="/" + typed, near=near(typed, ALIASES, n=1)))
+        s.say(s.text("unknown_command", cmd="/" + typed, near=near(typed, s.aliases, n=1)))
         return
     s.say(s.text("help_one", command=name, usage=s.usage[name]))
 

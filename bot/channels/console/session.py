@@ -7,6 +7,7 @@ import contextlib
 import os
 import shlex
 import sys
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -40,6 +41,7 @@ class ConsoleSession:
         self.out = out
         self.tz = ZoneInfo(core.settings.timezone)
         self.running = True
+        self.aliases: Mapping[str, str] = ALIASES  # what one may type → the command (`/hjälp <kommando>` asks it)
         self.usage: dict[str, str] = {
             **core.renderer.env.get_template("console.j2").module.USAGE,  # type: ignore[attr-defined]
             **core.renderer.env.get_template("brister.j2").module.USAGE,  # type: ignore[attr-defined]
