@@ -180,6 +180,7 @@ async def test_the_first_look_notes_escalations_queued_since_the_start(core: Cor
     assert homes.pending == set()  # each message is looked at once
 
 
+@pytest.mark.parametrize("engine", ["postgresql"])
 async def test_an_escalation_committed_after_a_higher_id_was_seen_is_still_noted(core: Core,
                                                                                  clock: FrozenClock) -> None:
     """On PostgreSQL ids commit out of order (the write pool, other instances): a look that saw the newest id
@@ -197,6 +198,25 @@ async def test_an_escalation_committed_after_a_higher_id_was_seen_is_still_noted
     homes.pending.clear()
     await homes.note_escalations()
     assert homes.pending == set()  # each message is looked at once
+
+
+async def test_on_sqlite_a_look_reads_nothing_behind_the_newest_id_it_saw(core: Core, clock: FrozenClock) -> None:
+    """SQLite has one writer, so ids commit in the order they are taken: a look reads only ids after the newest
+    one the last look saw (the same scene as above, impossible on SQLite, reads nothing again) and keeps no
+    list of escalations it has noted."""
+    await core.cases.request("maria.sand", form())
+    homes = refresher(core)
+    await homes.note_escalations()
+    clock.set(local("2026-11-24T13:30"))
+    await core.tick()
+    async with core.db.read() as tx:
+        newest = await deliveries.last_id(tx)
+    homes._seen_outbox_id = newest
+    await homes.note_escalations()
+    assert homes.pending == set() and homes._recent == set()
+    homes._seen_outbox_id = 0  # the scene as it is on SQLite: the look saw them committed
+    await homes.note_escalations()
+    assert {"helena.ros", "jonas.sjo", "sara.holm"} <= homes.pending and homes._recent == set()
 
 
 async def test_the_first_look_ignores_what_was_queued_before_the_start(core: Core, clock: FrozenClock) -> None:
