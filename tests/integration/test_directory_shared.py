@@ -38,21 +38,34 @@ def copy(tmp_path: Path, name: str) -> Path:
     return path
 
 
+def edit(path: Path, old: str, new: str) -> None:
+    """A copy edited on its machine: `old` becomes `new` in its text."""
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+
+
 def add_person(path: Path) -> None:
-    path.write_text(path.read_text(encoding="utf-8").replace("people:\n", "people:\n" + NEW, 1), encoding="utf-8")
+    edit(path, "people:\n", "people:\n" + NEW)
 
 
-async def instance(make_core: CoreFactory, path: Path) -> tuple[Core, DirectoryWatcher]:
+Instance = tuple[Core, DirectoryWatcher]
+
+
+async def instance(make_core: CoreFactory, path: Path) -> Instance:
     core = await make_core(load_directory(path))
     return core, DirectoryWatcher(core.directory, path, core.shared_directory)
+
+
+async def two_machines(make_core: CoreFactory, tmp_path: Path) -> tuple[Path, Path, Instance, Instance]:
+    """Two instances on one store, A and B, each with a copy of the directory of its own (a.yaml, b.yaml)."""
+    a_file, b_file = copy(tmp_path, "a.yaml"), copy(tmp_path, "b.yaml")
+    return a_file, b_file, await instance(make_core, a_file), await instance(make_core, b_file)
 
 
 @pytest.mark.parametrize("engine", ["postgresql"])
 async def test_a_file_changed_on_one_machine_is_served_by_every_instance_at_once(
     make_core: CoreFactory, tmp_path: Path, engine: str,
 ) -> None:
-    a_file, b_file = copy(tmp_path, "a.yaml"), copy(tmp_path, "b.yaml")
-    (a, a_watch), (b, b_watch) = await instance(make_core, a_file), await instance(make_core, b_file)
+    a_file, b_file, (a, a_watch), (b, b_watch) = await two_machines(make_core, tmp_path)
     add_person(a_file)
     assert await a_watch.check()  # the 30-second check on A's machine
     assert a.directory.person("nils.ny") is not None
@@ -78,8 +91,7 @@ async def test_a_directory_published_while_a_listener_is_cut_off_is_read_when_it
 ) -> None:
     from tests.integration.test_instances_agree import _drop_listeners
 
-    a_file, b_file = copy(tmp_path, "a.yaml"), copy(tmp_path, "b.yaml")
-    (_, a_watch), (b, _) = await instance(make_core, a_file), await instance(make_core, b_file)
+    a_file, _, (_, a_watch), (b, _) = await two_machines(make_core, tmp_path)
     assert _drop_listeners(b.changes._url) == 2  # type: ignore[attr-defined]
     add_person(a_file)
     assert await a_watch.check(forced=True)
@@ -143,11 +155,11 @@ async def test_at_start_the_file_is_offered_as_it_was_read_and_validated_not_rea
 async def test_a_file_never_published_but_older_than_the_stores_newest_is_not_published_at_start(
     make_core: CoreFactory, tmp_path: Path, engine: str,
 ) -> None:
-    a_file, b_file = copy(tmp_path, "a.yaml"), copy(tmp_path, "b.yaml")
+    a_file = copy(tmp_path, "a.yaml")
     add_person(a_file)
     a, _ = await instance(make_core, a_file)  # published: the store's newest, its file changed just now
-    (tmp_path / "old.yaml").write_text(b_file.read_text(encoding="utf-8").replace("Linnea", "Linn"), encoding="utf-8")
-    old = tmp_path / "old.yaml"
+    old = copy(tmp_path, "old.yaml")
+    edit(old, "Linnea", "Linn")
     stamp(old, 3600)  # a copy left on a machine an hour ago, never published
     b, b_watch = await instance(make_core, old)
     assert await newest_digest(b) == digest_of(a_file.read_bytes())
@@ -157,7 +169,7 @@ async def test_a_file_never_published_but_older_than_the_stores_newest_is_not_pu
     await until(lambda: a.directory.person("nils.ny") is None)
 
     newer = copy(tmp_path, "newer.yaml")  # never published, changed after the newest: published at start
-    newer.write_text(newer.read_text(encoding="utf-8").replace("Linnea", "Lina"), encoding="utf-8")
+    edit(newer, "Linnea", "Lina")
     c, _ = await instance(make_core, newer)
     assert await newest_digest(c) == digest_of(newer.read_bytes())
 
@@ -169,12 +181,12 @@ async def test_the_console_serves_the_stores_newest_and_never_publishes_its_file
     a_file, console_file = copy(tmp_path, "a.yaml"), copy(tmp_path, "console.yaml")
     add_person(a_file)
     _, a_watch = await instance(make_core, a_file)
-    console_file.write_text(console_file.read_text(encoding="utf-8").replace("Linnea", "Linn"), encoding="utf-8")
+    edit(console_file, "Linnea", "Linn")
     console = await make_core(load_directory(console_file), publish_directory=False)  # as `gfi-bot console` does
     assert await newest_digest(console) == digest_of(a_file.read_bytes())
     assert console.directory.person("nils.ny") is not None
     # ... and follows what the instances publish while it runs
-    a_file.write_text(a_file.read_text(encoding="utf-8").replace("Nils Ny", "Nils Nyman"), encoding="utf-8")
+    edit(a_file, "Nils Ny", "Nils Nyman")
     assert await a_watch.check()
     await until(lambda: (p := console.directory.person("nils.ny")) is not None and p.name == "Nils Nyman")
 

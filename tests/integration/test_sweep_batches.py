@@ -262,13 +262,9 @@ async def test_a_batch_of_rows_reads_back_as_written_on_either_engine(make_core:
         assert [(r["column1"], r["column2"]) for r in found] == [(1, 0)]
 
 
-async def test_a_reminder_whose_case_changed_after_the_batch_was_read_is_planned_from_the_case_as_it_is(
-    core: Core, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A due reminder (a timer) was planned, and before its apply the consent for one unit was withdrawn: the
-    timer's row is as it was read (the withdrawal leaves it pending), only its case's version changed. It is
-    not applied as planned (its participant of that unit was to be told), but planned again from the case as
-    it is: the others are reminded once, the unit's participant never (review of #21 item 3)."""
+async def reminders_due_with_three_units(core: Core, clock: FrozenClock) -> Case:
+    """A meeting booked with three units' consent (yusuf.kaya of psykiatri a participant), its reminders
+    planned, and the clock at the morning when the checklist and the day's reminder are due."""
     from datetime import date
 
     from tests.timekit import form
@@ -281,21 +277,42 @@ async def test_a_reminder_whose_case_changed_after_the_batch_was_read_is_planned
     await core.cases.book("maria.sand", case.ref, local("2026-11-30T13:00"), "Rum 3",
                           ["soc-norr", "beroende", "psykiatri"], participants=[(None, "yusuf.kaya")])
     await sweep_due(core)
-    clock.set(local("2026-11-30T09:00"))  # the checklist and the morning's reminder are due
+    clock.set(local("2026-11-30T09:00"))
+    return case
+
+
+async def reminders_told(core: Core) -> list[tuple[str, str]]:
+    """(recipient, template) of every reminder queued, in queue order."""
+    async with core.db.read() as tx:
+        rows = await tx.fetchall("SELECT recipient_id, template FROM outbox WHERE template LIKE 'reminder_%' "
+                                 "ORDER BY id")
+    return [(r["recipient_id"], r["template"]) for r in rows]
+
+
+def assert_reminded_once_each_but_yusuf(told: list[tuple[str, str]]) -> None:
+    """The participant of the withdrawn unit (psykiatri) is never reminded, everyone else once each."""
+    assert told and not [t for t in told if t[0] == "yusuf.kaya"], told
+    assert len(told) == len(set(told)), told
+
+
+async def test_a_reminder_whose_case_changed_after_the_batch_was_read_is_planned_from_the_case_as_it_is(
+    core: Core, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A due reminder (a timer) was planned, and before its apply the consent for one unit was withdrawn: the
+    timer's row is as it was read (the withdrawal leaves it pending), only its case's version changed. It is
+    not applied as planned (its participant of that unit was to be told), but planned again from the case as
+    it is: the others are reminded once, the unit's participant never (review of #21 item 3)."""
+    case = await reminders_due_with_three_units(core, clock)
 
     async def withdraw() -> None:
         await core.cases.withdraw_consent("sofia.grahn", case.ref, "psykiatri")
 
     before_first_apply(monkeypatch, withdraw)
     await sweep_due(core)
+    assert_reminded_once_each_but_yusuf(await reminders_told(core))
     async with core.db.read() as tx:
-        rows = await tx.fetchall("SELECT recipient_id, template FROM outbox WHERE template LIKE 'reminder_%' "
-                                 "ORDER BY id")
         pending = await tx.scalar("SELECT COUNT(*) FROM timers WHERE case_id = ? AND kind IN ('prepare', "
                                   "'meeting_day') AND done_at IS NULL", (case.id,))
-    told = [(r["recipient_id"], r["template"]) for r in rows]
-    assert told and not [t for t in told if t[0] == "yusuf.kaya"], told  # the withdrawn unit's participant: never
-    assert len(told) == len(set(told))  # the others: once each
     assert pending == 0
 
 
@@ -306,24 +323,13 @@ async def test_a_case_changed_while_the_batch_waited_on_a_row_lock_rolls_the_bat
     action holds it) and then check the case's version as of before the wait; a withdrawal that committed
     meanwhile changes no row of the batch. The versions are read again after the updates: the batch rolls back
     and each row is fired alone from the case as it is, so the withdrawn unit's participant is never reminded."""
-    from datetime import date
-
     import psycopg
 
     from bot.store import timers
-    from tests.timekit import form
 
     if core.db.engine != "postgresql":
         pytest.skip("SQLite: the batch holds the write lock, no case changes under it")
-    case = await core.cases.request("sofia.grahn", form(
-        target_unit="soc-norr", brief="Man, 40 år, alkohol.", consent_scope=["soc-norr", "beroende", "psykiatri"],
-        consent_valid_until=date(2027, 2, 1)))
-    await core.cases.assign("anna.lind", case.ref, ["maria.sand"])
-    await core.cases.acknowledge("maria.sand", case.ref)
-    await core.cases.book("maria.sand", case.ref, local("2026-11-30T13:00"), "Rum 3",
-                          ["soc-norr", "beroende", "psykiatri"], participants=[(None, "yusuf.kaya")])
-    await sweep_due(core)
-    clock.set(local("2026-11-30T09:00"))  # the checklist and the morning's reminder are due
+    case = await reminders_due_with_three_units(core, clock)
     finish_many, ran = timers.finish_many, []
 
     async def withdrawn_under_the_lock(*args: Any, **kwargs: Any) -> set[int]:
@@ -341,9 +347,5 @@ async def test_a_case_changed_while_the_batch_waited_on_a_row_lock_rolls_the_bat
 
     monkeypatch.setattr(timers, "finish_many", withdrawn_under_the_lock)
     await sweep_due(core)
-    async with core.db.read() as tx:
-        rows = await tx.fetchall("SELECT recipient_id, template FROM outbox WHERE template LIKE 'reminder_%' "
-                                 "ORDER BY id")
-    told = [(r["recipient_id"], r["template"]) for r in rows]
-    assert ran and told and not [t for t in told if t[0] == "yusuf.kaya"], told
-    assert len(told) == len(set(told))
+    assert ran
+    assert_reminded_once_each_but_yusuf(await reminders_told(core))

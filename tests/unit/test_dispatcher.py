@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
@@ -218,21 +218,26 @@ async def test_a_sender_that_keeps_crashing_is_given_up_after_max_attempts(core:
     assert sorted(n["recipient_id"] for n in notices) == ["jonas.sjo", "sara.holm"]
 
 
+def fail_the_next_mark(d: Dispatcher, monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
+    """The dispatcher's next record of a send raises `error` (nothing recorded); the ones after it record."""
+    real_mark = d._mark_sent
+    failures = [error]
+
+    async def failing_mark(*args: object) -> None:
+        if failures:
+            raise failures.pop()
+        await real_mark(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(d, "_mark_sent", failing_mark)
+
+
 async def test_crash_between_sending_and_marking_sends_again_and_marks_once(
     core: Core, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sender = ScriptedSender()
     d = dispatcher(core, sender)
     [mid] = await queue(core)
-    real_mark = d._mark_sent
-    crashes = [RuntimeError("process killed before commit")]
-
-    async def crashing_mark(*args: object) -> None:
-        if crashes:
-            raise crashes.pop()
-        await real_mark(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(d, "_mark_sent", crashing_mark)
+    fail_the_next_mark(d, monkeypatch, RuntimeError("process killed before commit"))
     with pytest.raises(RuntimeError):
         await d.run_once()
     assert (await row(core, mid))["status"] == "pending"  # the mark never committed
@@ -253,19 +258,29 @@ async def test_a_send_whose_record_failed_is_recorded_not_sent_again_while_the_p
     sender = ScriptedSender()
     d = dispatcher(core, sender)
     [mid] = await queue(core)
-    real_mark = d._mark_sent
-    failures = [ConnectionError("the store's connection was reset")]
-
-    async def failing_mark(*args: object) -> None:
-        if failures:
-            raise failures.pop()
-        await real_mark(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(d, "_mark_sent", failing_mark)
+    fail_the_next_mark(d, monkeypatch, ConnectionError("the store's connection was reset"))
     with pytest.raises(ConnectionError):
         await d.run_once()
     await d.run_once()
     assert len(sender.sent) == 1 and (await row(core, mid))["status"] == "sent"
+
+
+class FailingClaims:
+    """The dispatcher's first claim is made; every later one runs `meanwhile` (when given), then fails as on a
+    full disk (StoreFull). `made` counts the claims, `real` is the dispatcher's own."""
+
+    def __init__(self, d: Dispatcher, monkeypatch: pytest.MonkeyPatch,
+                 meanwhile: Callable[[], Awaitable[None]] | None = None) -> None:
+        self.real, self.meanwhile, self.made = d._claim, meanwhile, 0
+        monkeypatch.setattr(d, "_claim", self)
+
+    async def __call__(self, *args: object) -> list[OutboxMessage]:
+        self.made += 1
+        if self.made == 1:
+            return await self.real(*args)  # type: ignore[arg-type]
+        if self.meanwhile is not None:
+            await self.meanwhile()
+        raise StoreFull()
 
 
 async def test_a_claim_that_fails_lets_the_sends_in_flight_record_their_outcome(
@@ -286,14 +301,8 @@ async def test_a_claim_that_fails_lets_the_sends_in_flight_record_their_outcome(
     d = dispatcher(core, sender)
     [first] = await queue(core, recipient="linnea.fors")
     [second] = await queue(core, recipient="sofia.grahn")
-    claim = d._claim
-    claims = 0
 
-    async def failing_claim(*args: object) -> list[OutboxMessage]:
-        nonlocal claims
-        claims += 1
-        if claims == 1:
-            return await claim(*args)  # type: ignore[arg-type]
+    async def sent_unrecorded() -> None:
         # linnea.fors's send is recorded; sofia.grahn's is sent and waits to be recorded, when the claim fails
         async with d._recording:
             release.set()
@@ -302,12 +311,11 @@ async def test_a_claim_that_fails_lets_the_sends_in_flight_record_their_outcome(
                     break
                 await asyncio.sleep(0)
             assert d._marks
-        raise StoreFull()
 
-    monkeypatch.setattr(d, "_claim", failing_claim)
+    claims = FailingClaims(d, monkeypatch, sent_unrecorded)
     with pytest.raises(StoreFull):
         await d.run_once()
-    monkeypatch.setattr(d, "_claim", claim)
+    monkeypatch.setattr(d, "_claim", claims.real)
     await d.run_once()
     assert sorted(s.recipient for s in sender.sent) == ["linnea.fors", "sofia.grahn"]  # each once
     assert (await row(core, first))["status"] == "sent" and (await row(core, second))["status"] == "sent"
@@ -343,20 +351,10 @@ async def test_a_stop_while_a_failed_pass_waits_for_its_sends_stops_them_before_
     d = dispatcher(core, sender)
     await queue(core, recipient="linnea.fors")
     [hanging] = await queue(core, recipient="sofia.grahn")
-    claim = d._claim
-    claims = 0
-
-    async def failing_claim(*args: object) -> list[OutboxMessage]:
-        nonlocal claims
-        claims += 1
-        if claims == 1:
-            return await claim(*args)  # type: ignore[arg-type]
-        raise StoreFull()
-
-    monkeypatch.setattr(d, "_claim", failing_claim)
+    claims = FailingClaims(d, monkeypatch)
     run = asyncio.ensure_future(d.run_once())
-    await settled(lambda: claims == 2)
-    assert claims == 2 and not run.done()  # the pass waits for sofia.grahn's send
+    await settled(lambda: claims.made == 2)
+    assert claims.made == 2 and not run.done()  # the pass waits for sofia.grahn's send
     run.cancel()
     with pytest.raises(asyncio.CancelledError):
         await run
