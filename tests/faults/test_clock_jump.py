@@ -37,6 +37,8 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="LD_PRELOAD")
 GUARD = 30.0  # seconds; only against a hang
 LIBFAKETIME = tuple(f"{lib}/faketime/libfaketimeMT.so.1" for lib in (
     "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib", "/usr/local/lib"))
+# The bot's log when a form's answer came after Slack's 3 s: its own line, or Bolt's when it answered 404 for it
+LATE = ('"slack.view_late"', "didn't call ack()")
 SWEEPS = re.compile(r'^gfi_job_seconds_count\{job="sweep"\} (\S+)$', re.MULTILINE)
 MARIA = ("U01MARIA", "maria.sand", "beroende")
 FATIMA = ("U04FATIMA", "fatima.ali", "psykiatri")  # Beroendemottagningen's distributor, asking psykiatri
@@ -109,12 +111,15 @@ def slot_after(after: datetime) -> datetime:
 async def file(http: aiohttp.ClientSession, bot: BotProcess, fake: FakeSlackAPI, clock: FakeTime, form: Submission,
                user: str) -> str:
     """Submit a request form and wait for its receipt to reach the submitter: the case's reference. (On a busy
-    machine the ack may say "it takes longer than usual"; the receipt comes either way.)"""
+    machine the ack may say "it takes longer than usual", or come after Slack's 3 s, when Bolt answers 404 and
+    the bot files all the same; the receipt comes either way.)"""
     answer = await post(http, bot.url, form.body, at=clock.stamp())
-    assert answer is not None and answer[0] == 200, answer
+    assert answer is not None and answer[0] in (200, 404), answer
     [receipt] = await fake.wait_for("chat.postMessage", lambda c: c.params.get("channel") == user
                                     and "Din GFI-förfrågan är registrerad" in str(c.params.get("text")),
                                     timeout=GUARD)
+    if answer[0] == 404:  # only an answer the bot itself found late, never a request it did not handle
+        assert any(line in bot.text() for line in LATE), answer
     ref = REF.search(str(receipt.params.get("text")))
     assert ref is not None
     return ref.group(0)

@@ -44,6 +44,10 @@ class Instance:
     log: list[dict[str, Any]] = field(default_factory=list)
     reader: asyncio.Task[None] | None = None
 
+    def warm(self) -> bool:
+        """Its templates are compiled (or failed to: rendered as before, when used)."""
+        return any(r.get("event") in ("templates.compiled", "templates.failed") for r in self.log)
+
     def leads(self) -> bool:
         changes = [r for r in self.log if r.get("event") == "store.leader"]
         return bool(changes and changes[-1].get("leading"))
@@ -128,6 +132,9 @@ async def cluster(tmp_path: Path, count: int, extra: Callable[[int], dict[str, s
         try:
             for n in range(count):
                 instances.append(await start(tmp_path, fake, db_url, n, **extra(n)))
+            # each compiles every template on a thread after it listens (0.85 s of CPU): submissions meanwhile
+            # would be slow for that reason only, not for what a test asks of them
+            await until(lambda: all(i.warm() for i in instances), 60)
             async with aiohttp.ClientSession() as http:
                 yield Cluster(fake, instances, db_url, http)
         finally:

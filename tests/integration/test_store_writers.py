@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -46,6 +47,16 @@ async def test_units_of_one_instance_run_side_by_side(core: Core) -> None:
     assert await core.db.run_read(years) == [5000, 5001]
 
 
+async def turns_until(condition: Callable[[], bool], turns: int = 100) -> bool:
+    """Let the event loop run other tasks, up to `turns` times, until `condition` holds; whether it does. Counted
+    in turns of the loop, not in seconds: what is awaited here happens on the loop itself."""
+    for _ in range(turns):
+        if condition():
+            return True
+        await asyncio.sleep(0)
+    return condition()
+
+
 async def test_the_hop_form_holds_every_write_connection(core: Core) -> None:
     order: list[str] = []
 
@@ -54,7 +65,10 @@ async def test_the_hop_form_holds_every_write_connection(core: Core) -> None:
 
     async with core.db.transaction() as tx:
         waiting = [asyncio.create_task(core.db.run(unit)) for _ in range(WRITERS)]
-        await asyncio.sleep(0.1)
+        await turns_until(lambda: False, 20)  # the units ask for a connection, and wait
+        if core.db.engine == "postgresql":
+            writers = core.db._writers  # type: ignore[attr-defined]
+            assert writers._idle.empty() and not writers._open.is_set()  # every connection held, the door shut
         await tx.execute("SELECT 1")
         order.append("transaction")
     await asyncio.gather(*waiting)
@@ -162,11 +176,16 @@ async def test_the_hop_form_goes_before_units_asked_for_after_it(core: Core) -> 
     if core.db.engine == "sqlite":
         pytest.skip("one writer on SQLite")
     order: list[str] = []
-    release = threading.Event()
+    release, all_busy = threading.Event(), threading.Event()
+    inside: list[int] = []
+    writers = core.db._writers  # type: ignore[attr-defined]
 
     def busy(n: int) -> Work[None]:
         async def work(tx: Tx) -> None:
             await tx.execute("SELECT 1")
+            inside.append(n)  # on the connection's thread (list.append is atomic)
+            if len(inside) == WRITERS:
+                all_busy.set()
             release.wait(timeout=10)  # on the connection's thread: the pool stays busy
             order.append(f"busy{n}")
         return work
@@ -180,11 +199,12 @@ async def test_the_hop_form_goes_before_units_asked_for_after_it(core: Core) -> 
             order.append("transaction")
 
     busy_units = [asyncio.create_task(core.db.run(busy(n))) for n in range(WRITERS)]
-    await asyncio.sleep(0.1)
+    assert await asyncio.to_thread(all_busy.wait, 10)  # every connection is in a unit's transaction
     hopping = asyncio.create_task(hop())
-    await asyncio.sleep(0.05)
+    assert await turns_until(lambda: not writers._open.is_set())  # the hop form gathers the pool
     later_units = [asyncio.create_task(core.db.run(later)) for _ in range(WRITERS)]
-    await asyncio.sleep(0.05)
+    await turns_until(lambda: False, 20)  # the later units ask for a connection, and wait
+    assert not any(t.done() for t in [*busy_units, hopping, *later_units])
     release.set()
     await asyncio.gather(*busy_units, hopping, *later_units)
     assert order[WRITERS:] == ["transaction", *["later"] * WRITERS], order
