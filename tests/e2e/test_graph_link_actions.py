@@ -31,12 +31,18 @@ from tests.e2e.test_graph_link_forms import links_in
 from tests.timekit import advance, form, outbox_rows
 
 
+async def acknowledged(r: Running, distributor: str, assignees: list[str], **fields: object) -> Case:
+    """maria.sand's request (the brief BRIEF), assigned by `distributor` and acknowledged by the last assignee."""
+    case = await r.core.cases.request("maria.sand", form(brief=BRIEF, **fields))
+    await r.core.cases.assign(distributor, case.ref, assignees)
+    await r.core.cases.acknowledge(assignees[-1], case.ref)
+    return case
+
+
 async def test_waiting_extending_holding_now_and_reopening_by_links(running: Running) -> None:  # noqa: F811
     r = running
     signer = r.signer
-    case = await r.core.cases.request("maria.sand", form(brief=BRIEF))
-    await r.core.cases.assign("fatima.ali", case.ref, ["sofia.grahn", "linnea.fors"])
-    await r.core.cases.acknowledge("linnea.fors", case.ref)
+    case = await acknowledged(r, "fatima.ali", ["sofia.grahn", "linnea.fors"])
     async with aiohttp.ClientSession() as http:
         wait = signer.url("sofia.grahn", "wait", case.ref, None, r.clock.now())
         async with http.get(wait) as resp:
@@ -93,9 +99,7 @@ async def test_waiting_extending_holding_now_and_reopening_by_links(running: Run
 
 async def test_the_emails_offer_the_links_where_slack_shows_the_buttons(running: Running) -> None:  # noqa: F811
     r = running
-    case = await r.core.cases.request("maria.sand", form(brief=BRIEF))
-    await r.core.cases.assign("fatima.ali", case.ref, ["sofia.grahn", "linnea.fors"])
-    await r.core.cases.acknowledge("linnea.fors", case.ref)
+    case = await acknowledged(r, "fatima.ali", ["sofia.grahn", "linnea.fors"])
     await r.core.cases.wait("linnea.fors", case.ref, date(2026, 12, 14), "Den enskilde vill vänta")
     await r.tick()
     sent = [m for m in r.mails_to("sofia.grahn@rsv.example.se") if "vilar" in m["body"]["content"]]
@@ -152,9 +156,7 @@ async def test_the_consent_renewed_withdrawn_for_one_unit_and_withdrawn_by_links
 async def test_a_dispute_opened_proposed_and_confirmed_by_links(running: Running) -> None:  # noqa: F811
     r = running
     signer = r.signer
-    case = await r.core.cases.request("maria.sand", form(target_unit="psykiatri", brief=BRIEF))
-    await r.core.cases.assign("ingrid.vik", case.ref, ["yusuf.kaya"])
-    await r.core.cases.acknowledge("yusuf.kaya", case.ref)
+    case = await acknowledged(r, "ingrid.vik", ["yusuf.kaya"], target_unit="psykiatri")
     async with aiohttp.ClientSession() as http:
         dispute = signer.url("yusuf.kaya", "dispute", case.ref, None, r.clock.now())
         async with http.get(dispute) as resp:

@@ -312,55 +312,45 @@ async def test_each_list_reads_a_bounded_page_at_a_hundred_thousand_open_cases(
         assert await tx.scalar("SELECT COUNT(*) FROM cases WHERE state != 'closed'") == OPEN
 
 
+async def said(session: ConsoleSession, out: io.StringIO, line: str) -> str:
+    """What the console says to `line` (and only that: what it said before is cleared)."""
+    out.seek(0), out.truncate()
+    await session.handle(line)
+    return out.getvalue()
+
+
 async def test_console_pages_through_the_queue(core: Core, clock: FrozenClock) -> None:
     await bulk_cases(core, clock, 45, 45)
     out = io.StringIO()
     session = ConsoleSession(core, "fatima.ali", ConsoleClock(core.clock.now()), out)
-    await session.handle("/kö")
-    first = out.getvalue()
+    first = await said(session, out, "/kö")
     assert "GFI-kö för Beroendemottagningen Åstad: 45 ärenden att fördela" in first
     assert "… och 25 till." in first and "Nästa sida: /kö sida=2" in first
     assert "GFI-2025-000021" not in first
-    out.seek(0), out.truncate()
-    await session.handle("/kö sida=3")
-    last = out.getvalue()
+    last = await said(session, out, "/kö sida=3")
     assert "41. GFI-2025-000041" in last and "GFI-2025-000045" in last and "GFI-2025-000040" not in last
     assert "Nästa sida" not in last
-    out.seek(0), out.truncate()
-    await session.handle("/kö sida=x")
-    assert "\"x\" är inget sidnummer" in out.getvalue()
+    assert "\"x\" är inget sidnummer" in await said(session, out, "/kö sida=x")
 
 
 async def test_console_pages_through_the_other_lists(core: Core, clock: FrozenClock) -> None:
     await bulk_cases(core, clock, 600, 100)  # 60 reports, 30 drafts, 60 matters, 66 absences at beroende
     out = io.StringIO()
     coordinator = ConsoleSession(core, "sara.holm", ConsoleClock(core.clock.now()), out)
-    await coordinator.handle("/brister")
-    first = out.getvalue()
+    first = await said(coordinator, out, "/brister")
     assert "Rapporter om brister i samverkan (60, nyaste först):" in first
     assert "BRIST-2026-00060" in first and "BRIST-2026-00010" not in first
     assert "Visar 1–50 av 60. Nästa sida: /brister sida=2" in first
-    out.seek(0), out.truncate()
-    await coordinator.handle("/brister sida=2")
-    last = out.getvalue()
+    last = await said(coordinator, out, "/brister sida=2")
     assert "BRIST-2026-00010" in last and "BRIST-2026-00011" not in last and "Visar 51–60 av 60." in last
     assert "Nästa sida" not in last
-    out.seek(0), out.truncate()
-    await coordinator.handle("/brister sida=4")
-    assert "Sidan 4 är tom: listan har 60. Första sidan: /brister" in out.getvalue()
-    out.seek(0), out.truncate()
-    await coordinator.handle("/samverkansfrågor sida=2")
-    assert "Visar 51–60 av 60." in out.getvalue()
-    out.seek(0), out.truncate()
+    assert "Sidan 4 är tom: listan har 60. Första sidan: /brister" in await said(coordinator, out, "/brister sida=4")
+    assert "Visar 51–60 av 60." in await said(coordinator, out, "/samverkansfrågor sida=2")
     distributor = ConsoleSession(core, "fatima.ali", ConsoleClock(core.clock.now()), out)
-    await distributor.handle("/frånvaro sida=2")
-    assert "Visar 51–66 av 66." in out.getvalue()
-    out.seek(0), out.truncate()
-    await distributor.handle("/frånvaro sida=x")
-    assert "\"x\" är inget sidnummer" in out.getvalue()
-    out.seek(0), out.truncate()
-    await distributor.handle("/frånvaro")
-    assert "… och 16 till." in out.getvalue() and "Nästa sida: /frånvaro sida=2" in out.getvalue()
+    assert "Visar 51–66 av 66." in await said(distributor, out, "/frånvaro sida=2")
+    assert "\"x\" är inget sidnummer" in await said(distributor, out, "/frånvaro sida=x")
+    absences = await said(distributor, out, "/frånvaro")
+    assert "… och 16 till." in absences and "Nästa sida: /frånvaro sida=2" in absences
 
 
 async def test_teams_pages_through_the_reports_with_a_button(core: Core, clock: FrozenClock) -> None:
