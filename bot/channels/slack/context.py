@@ -18,7 +18,7 @@ from bot.cases.models import FILED, Case
 from bot.channels.slack.home import free_text_refs, home_view, load_home
 from bot.channels.slack.identity import IdentityLookupError, SlackIdentity
 from bot.core import Core
-from bot.store import Tx, deliveries, dialects
+from bot.store import Tx, deliveries
 from bot.store import ladder as awaiting
 from bot.store import slack as slack_store
 
@@ -33,7 +33,7 @@ def state_hash(values: Any) -> str:
 
 # Outbox ids are taken in one order and committed in another (PostgreSQL's write pool, other instances): a look
 # reads again the last LOOKBACK_IDS ids before the newest it saw, and skips the escalations it has noted, so an
-# escalation committed after a higher id was seen is still noted. SQLite commits ids in order: none read again.
+# escalation committed after a higher id was seen is still noted.
 LOOKBACK_IDS = 1000
 
 
@@ -61,8 +61,7 @@ class HomeRefresher:
         self._spawn = spawn
         self._worker: asyncio.Task[Any] | None = None
         self._seen_outbox_id: int | None = None  # escalation messages up to here have been looked at
-        self._recent: set[int] = set()  # escalation messages looked at within the lookback of that
-        self._lookback = 0 if dialects.of(core.db.engine).IDS_IN_COMMIT_ORDER else LOOKBACK_IDS
+        self._recent: set[int] = set()  # escalation messages looked at within LOOKBACK_IDS of that
         self._started = core.clock.now().isoformat()  # the first look covers what was queued since then
 
     def note(self, people: Iterable[str]) -> None:
@@ -94,12 +93,12 @@ class HomeRefresher:
         Home shows the stored escalations, so it is refreshed when a message is queued, not when sent."""
         async with self.core.db.read() as tx:  # what is committed; a write connection is not held for it
             first = self._seen_outbox_id is None
-            after = 0 if self._seen_outbox_id is None else max(0, self._seen_outbox_id - self._lookback)
+            after = 0 if self._seen_outbox_id is None else max(0, self._seen_outbox_id - LOOKBACK_IDS)
             read = await deliveries.escalation_recipients(tx, after, self._started if first else "")
             last = await deliveries.last_id(tx)
         rows = [r for r in read if r["id"] not in self._recent]
         self._seen_outbox_id = last
-        self._recent = {r["id"] for r in read if r["id"] > last - self._lookback}
+        self._recent = {r["id"] for r in read if r["id"] > last - LOOKBACK_IDS}
         if rows:
             self.note(r["recipient_id"] for r in rows)
             self.note(p.id for p in self.core.directory.coordinators())

@@ -30,8 +30,6 @@ from typing import Any
 NAME = "postgresql"
 # Outbox rows being sent are claimed with a lease (`bot.store.outbox_lanes`): several instances deliver.
 CLAIMS = True
-# Ids are taken in one order and committed in another (the write pool, other instances).
-IDS_IN_COMMIT_ORDER = False
 
 _JSON_EACH = re.compile(r"\bjson_each\(([^()]*)\)")
 # SQLite's `a IS b` / `a IS NOT b` between values (equal, NULLs included) is standard IS [NOT] DISTINCT FROM.

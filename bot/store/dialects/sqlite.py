@@ -17,9 +17,6 @@ from typing import Any
 NAME = "sqlite"
 # Whether outbox rows being sent are claimed with a lease (`bot.store.outbox_lanes`): one process, no need.
 CLAIMS = False
-# Whether ids are committed in the order they are taken: one writer, so a read that sees an id sees every
-# lower one (the Slack Home refresher reads no ids again behind the newest it saw).
-IDS_IN_COMMIT_ORDER = True
 
 
 def translate(sql: str) -> str:
