@@ -148,8 +148,8 @@ class BristService:
             raise Refusal("brist_not_found", ref=norm or ref)
         return BristReport.from_row(row)
 
-    async def _load_draft(self, tx: Tx, draft_id: int) -> BristDraft:
-        row = await store.find_draft(tx, draft_id)
+    async def _load_draft(self, tx: Tx, draft_id: int, *, lock: bool = False) -> BristDraft:
+        row = await store.find_draft(tx, draft_id, lock=lock)
         if row is None:
             raise Refusal("brist_draft_not_found", draft=draft_id)
         return BristDraft.from_row(row)
@@ -248,7 +248,7 @@ class BristService:
         async def body() -> BristReport:
             now = self.clock.now()
             async with self.db.transaction() as tx:
-                draft = await self._load_draft(tx, draft_id)
+                draft = await self._load_draft(tx, draft_id, lock=True)
                 authorize_draft(BristAction.SUBMIT_DRAFT, draft, actor_id, self.directory)
                 form = self.draft_form(draft)
                 if changes is not None:
@@ -276,7 +276,7 @@ class BristService:
         async def body() -> BristDraft:
             now = self.clock.now()
             async with self.db.transaction() as tx:
-                draft = await self._load_draft(tx, draft_id)
+                draft = await self._load_draft(tx, draft_id, lock=True)
                 authorize_draft(BristAction.DISMISS_DRAFT, draft, actor_id, self.directory)
                 text = self._text(F_REASON, reason)
                 await store.set_draft_dismissed(tx, draft.id, text, actor_id, now)
@@ -291,6 +291,9 @@ class BristService:
         async def body() -> BristReport:
             now = self.clock.now()
             async with self.db.transaction() as tx:
+                norm = parse_brist_ref(ref)
+                if norm:
+                    await store.lock_report(tx, norm)  # another change to it waits, then reads this one's
                 report = await self.load(tx, ref)
                 authorize(action, report, actor_id, self.directory)
                 clean = self._text(key, text or "") if key else None
@@ -303,7 +306,7 @@ class BristService:
                     changed = await store.set_dialogue(tx, report.id, report.version, clean, target, now)
                 else:
                     changed = await store.set_closed(tx, report.id, report.version, target, now)
-                if not changed:  # pragma: no cover - transactions are serialised; kept as a guard
+                if not changed:  # pragma: no cover - the report's row is locked since the read; kept as a guard
                     raise Refusal("brist_wrong_state", ref=report.ref, action=action.value, state=report.state.value)
                 after = await self.load(tx, report.ref)
                 await audit.record(tx, at=now, actor_id=actor_id, action=action.value, case_ref=report.ref,

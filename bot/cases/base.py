@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot import audit
@@ -31,6 +31,8 @@ log = logging.getLogger("bot.cases.service")
 MAX_BRIEF = MAX_LENGTH["kort"]  # the limits of every free-text field are in bot/fields.py
 MAX_SHORT = MAX_LENGTH["kontakt"]
 MAX_ASSIGNEES = 4
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,24 @@ class CaseEngine:
         for hook in self.hooks:
             await hook.after_action(tx, case, action, actor_id, now)
 
+    async def _changing(self, actor_id: str, ref: str, action: str,
+                        change: Callable[[Tx, Case, datetime], Awaitable[T]]) -> T:
+        """The one way a unit changes a case from what it read: one transaction, the case's row read first and
+        locked (`load(lock=True)`; on PostgreSQL another unit on it, on this instance or another, waits and then
+        decides on what this one committed), before the audit chain, awaited items and timers (DESIGN, "lock
+        order"); then `change(tx, case, now)`. Run again after a deadlock (`change` must change nothing outside
+        the transaction). A refusal is audited under `action`."""
+        try:
+            async def work(tx: Tx) -> T:  # one unit of work: one trip to the store
+                self._require_person(actor_id)
+                case = await self.load(tx, ref, lock=True)
+                return await change(tx, case, self.clock.now())
+
+            return await self.db.run(work, retry=True)
+        except Refusal as refusal:
+            await self._audit_refusal(actor_id, action, ref, refusal)
+            raise
+
     async def _act(
         self,
         actor_id: str,
@@ -184,35 +204,26 @@ class CaseEngine:
         *,
         precheck: Callable[[Case], None] | None = None,
     ) -> Case:
-        """Load, authorise, change, audit, notify and run hooks: all in one transaction."""
-        try:
-            async def act(tx: Tx) -> Case:  # one unit of work: one trip to the store
-                self._require_person(actor_id)
-                case = await self.load(tx, ref, lock=True)  # another action on it waits, then sees this one
-                authorize(action, case, actor_id, self.directory)
-                if precheck is not None:
-                    precheck(case)
-                now = self.clock.now()
-                before = case
-                detail = await change(tx, case, now)
-                advanced = await case_store.advance_state(
-                    tx, case.id, case.version, next_state(action, before).value, now
-                )
-                if not advanced:  # pragma: no cover - the case row is locked since the load; kept as a guard
-                    raise Refusal("wrong_state", ref=case.ref, action=action.value, state=case.state.value)
-                case = await self.load(tx, case.ref)
-                await audit.record(
-                    tx, at=now, actor_id=actor_id, action=action.value, case_id=case.id, case_ref=case.ref,
-                    from_state=before.state.value, to_state=case.state.value, **detail,
-                )
-                await messaging.after_action(self, tx, before, case, action, actor_id, now)
-                await self._run_hooks(tx, case, action.value, actor_id, now)
-                return case
+        """Authorise, change, advance the state, audit, notify and run hooks: all in one transaction."""
+        async def act(tx: Tx, case: Case, now: datetime) -> Case:
+            authorize(action, case, actor_id, self.directory)
+            if precheck is not None:
+                precheck(case)
+            before = case
+            detail = await change(tx, case, now)
+            advanced = await case_store.advance_state(tx, case.id, case.version, next_state(action, before).value, now)
+            if not advanced:  # pragma: no cover - the case row is locked since the load; kept as a guard
+                raise Refusal("wrong_state", ref=case.ref, action=action.value, state=case.state.value)
+            case = await self.load(tx, case.ref)
+            await audit.record(
+                tx, at=now, actor_id=actor_id, action=action.value, case_id=case.id, case_ref=case.ref,
+                from_state=before.state.value, to_state=case.state.value, **detail,
+            )
+            await messaging.after_action(self, tx, before, case, action, actor_id, now)
+            await self._run_hooks(tx, case, action.value, actor_id, now)
+            return case
 
-            return await self.db.run(act, retry=True)  # `act` changes nothing outside its transaction
-        except Refusal as refusal:
-            await self._audit_refusal(actor_id, action.value, ref, refusal)
-            raise
+        return await self._changing(actor_id, ref, action.value, act)
 
 
 @dataclass(frozen=True)

@@ -114,7 +114,7 @@ class ClosingActions(CaseEngine):
             raise FieldError.one("enhet", "unknown_unit", unit=unit)
         try:  # authorise before telling anyone what the consent covers
             self._require_person(actor_id)
-            async with self.db.transaction() as tx:
+            async with self.db.read() as tx:  # decides nothing stored: `_act` below reads it again, locked
                 current = await self.load(tx, ref)
             authorize(Action.WITHDRAW_CONSENT_UNIT, current, actor_id, self.directory)
             if not consent.covers(current, unit):

@@ -51,25 +51,20 @@ class FollowUpActions(CaseEngine):
 
     async def complete_follow_up(self, actor_id: str, ref: str, number: int) -> Case:
         """Mark follow-up `number` (1-based, in the order added) done; its owner or those responsible may."""
-        try:
-            async with self.db.transaction() as tx:
-                self._require_person(actor_id)
-                case = await self.load(tx, ref)
-                check_complete_follow_up(case, actor_id, number)
-                follow_up = case.follow_ups[number - 1]
-                now = self.clock.now()
-                await follow_up_store.complete_follow_up(tx, follow_up.id, actor_id, now)
-                await case_store.touch(tx, case.id, now)
-                case = await self.load(tx, case.ref)
-                await audit.record(
-                    tx, at=now, actor_id=actor_id, action="complete_follow_up", case_id=case.id, case_ref=case.ref,
-                    follow_up_id=follow_up.id, number=number,
-                )
-                await self._run_hooks(tx, case, "complete_follow_up", actor_id, now)
-                return case
-        except Refusal as refusal:
-            await self._audit_refusal(actor_id, "complete_follow_up", ref, refusal)
-            raise
+        async def change(tx: Tx, case: Case, now: datetime) -> Case:
+            check_complete_follow_up(case, actor_id, number)
+            follow_up = case.follow_ups[number - 1]
+            await follow_up_store.complete_follow_up(tx, follow_up.id, actor_id, now)
+            await case_store.touch(tx, case.id, now)
+            case = await self.load(tx, case.ref)
+            await audit.record(
+                tx, at=now, actor_id=actor_id, action="complete_follow_up", case_id=case.id, case_ref=case.ref,
+                follow_up_id=follow_up.id, number=number,
+            )
+            await self._run_hooks(tx, case, "complete_follow_up", actor_id, now)
+            return case
+
+        return await self._changing(actor_id, ref, "complete_follow_up", change)
 
     async def accept_follow_up(self, actor_id: str, ref: str, number: int) -> Case:
         """Accept proposed follow-up `number` (1-based): its owner or their unit's distributor may. From then on it
@@ -84,25 +79,21 @@ class FollowUpActions(CaseEngine):
     async def _answer_proposal(self, actor_id: str, ref: str, number: int, *, accept: bool) -> Case:
         """Accept or decline a proposed follow-up in one transaction: record, audit, tell, run the hooks."""
         action = "accept_follow_up" if accept else "decline_follow_up"
-        try:
-            async with self.db.transaction() as tx:
-                self._require_person(actor_id)
-                case = await self.load(tx, ref)
-                check_accept_follow_up(case, actor_id, number, self.directory)
-                follow_up = case.follow_ups[number - 1]
-                now = self.clock.now()
-                record = follow_up_store.accept_follow_up if accept else follow_up_store.decline_follow_up
-                await record(tx, follow_up.id, actor_id, now)
-                await case_store.touch(tx, case.id, now)
-                case = await self.load(tx, case.ref)
-                await audit.record(
-                    tx, at=now, actor_id=actor_id, action=action, case_id=case.id, case_ref=case.ref,
-                    follow_up_id=follow_up.id, number=number, owner=follow_up.owner_id,
-                )
-                kind = "follow_up_accepted" if accept else "follow_up_declined"
-                await messaging.follow_up_answered(self, tx, case, number, actor_id, kind)
-                await self._run_hooks(tx, case, action, actor_id, now)
-                return case
-        except Refusal as refusal:
-            await self._audit_refusal(actor_id, action, ref, refusal)
-            raise
+
+        async def change(tx: Tx, case: Case, now: datetime) -> Case:
+            check_accept_follow_up(case, actor_id, number, self.directory)
+            follow_up = case.follow_ups[number - 1]
+            record = follow_up_store.accept_follow_up if accept else follow_up_store.decline_follow_up
+            await record(tx, follow_up.id, actor_id, now)
+            await case_store.touch(tx, case.id, now)
+            case = await self.load(tx, case.ref)
+            await audit.record(
+                tx, at=now, actor_id=actor_id, action=action, case_id=case.id, case_ref=case.ref,
+                follow_up_id=follow_up.id, number=number, owner=follow_up.owner_id,
+            )
+            kind = "follow_up_accepted" if accept else "follow_up_declined"
+            await messaging.follow_up_answered(self, tx, case, number, actor_id, kind)
+            await self._run_hooks(tx, case, action, actor_id, now)
+            return case
+
+        return await self._changing(actor_id, ref, action, change)

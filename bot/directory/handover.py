@@ -18,6 +18,7 @@ from bot import audit
 from bot.directory.changes import Changes
 from bot.directory.model import DirectoryFile, Rung, Unit
 from bot.store import Database, Tx
+from bot.store import cases as case_store
 from bot.store import holdings as store
 
 SYSTEM = "system"
@@ -136,6 +137,8 @@ async def hand_over(db: Database, holdings: list[Holding], now: datetime) -> int
     returns how many were handed over."""
     count = 0
     async with db.transaction() as tx:
+        for case_id in sorted({h.case_id for h in holdings if h.case_id is not None and h.to is not None}):
+            await case_store.lock(tx, case_id)  # the cases first (in one order: no two such units cross)
         for h in holdings:
             if h.kind in ("distributor", "deputy", "rung") or h.to is None or h.case_id is None:
                 continue

@@ -168,14 +168,16 @@ class SamverkanService:
         try:
             async with self.cases.db.transaction() as tx:
                 row = await store.get(tx, matter_id)
+                if row is not None:  # who is told, and what, is decided on the case: its row first, locked
+                    case = await self.cases.load(tx, row["case_ref"], lock=True)
+                    row = await store.get(tx, matter_id)
                 group = self._decidable(row, actor_id, matter_id)
                 assert row is not None
                 if not await store.decide(tx, matter_id, actor_id, text, now):
-                    # Someone else recorded the decision between the read and the write (PostgreSQL's
-                    # read committed lets both pass the check above): the fresh row names who and when.
+                    # Someone else recorded the decision between the read and the write: the case's lock makes
+                    # the second wait and then read the decided row; the fresh row names who and when.
                     self._decidable(await store.get(tx, matter_id), actor_id, matter_id)
                     raise Refusal("samverkan_matter_not_found", matter=matter_id)
-                case = await self.cases.load(tx, row["case_ref"])
                 await audit.record(tx, at=now, actor_id=actor_id, action="samverkan_decide", case_id=case.id,
                                    case_ref=case.ref, matter=matter_id, group=group.id)
                 people = [row["opened_by"], *group.contacts, *case.participants()]

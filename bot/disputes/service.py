@@ -192,7 +192,7 @@ class DisputeService:
         ladder = self.ladder
         try:
             async with ladder.db.transaction() as tx:
-                item = await ladder._answerable(tx, actor_id, item_id)
+                item = await ladder._answerable(tx, actor_id, item_id, lock=True)
                 if not is_coordinator(actor_id, ladder.directory):
                     raise Refusal("samverkan_not_coordinator", ref=item.case_ref, item=item_id)
                 case = await self.cases.load(tx, item.case_ref)

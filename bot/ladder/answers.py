@@ -15,6 +15,7 @@ from bot.ladder import messaging
 from bot.ladder.models import AwaitingItem, AwaitingKind, TakeOver
 from bot.outbox import Outbox
 from bot.store import Database, Tx
+from bot.store import cases as case_store
 from bot.store import ladder as store
 
 if TYPE_CHECKING:
@@ -50,10 +51,14 @@ class Answers:
         coordinators = {p.id for p in self.directory.coordinators()}
         return actor_id in ladder_people | coordinators | set(item.alerted)
 
-    async def _answerable(self, tx: Tx, actor_id: str, item_id: int) -> AwaitingItem:
+    async def _answerable(self, tx: Tx, actor_id: str, item_id: int, *, lock: bool = False) -> AwaitingItem:
+        """The open item the actor may answer. `lock`: the answer changes its case (writes from it): the case's
+        row is locked first (`bot.store.cases.lock`) and the item read as it is then."""
         if self.directory.person(actor_id) is None:
             raise Refusal("unknown_person", person=actor_id)
         item = await self.get(tx, item_id)
+        if lock and item is not None and await case_store.lock(tx, item.case_id):
+            item = await self.get(tx, item_id)
         if item is None:
             raise Refusal("escalation_not_found", item=item_id)
         if not item.is_open:
@@ -73,7 +78,7 @@ class Answers:
         form; for an assignee-stage item the case is reassigned to the actor (CaseService rules apply,
         e.g. only staff of the target unit can be assigned); a follow-up is finished with /klar."""
         async with self.db.transaction() as tx:
-            item = await self._answerable(tx, actor_id, item_id)
+            item = await self._answerable(tx, actor_id, item_id, lock=True)
             self._may_take_over(item, actor_id)
             await audit.record(tx, at=self.clock.now(), actor_id=actor_id, action="ladder_take_over",
                                case_id=item.case_id, case_ref=item.case_ref, item_id=item.id, kind=item.kind.value)
@@ -93,7 +98,7 @@ class Answers:
     async def nudge(self, actor_id: str, item_id: int) -> list[str]:
         """*Påminn*: remind the first answerers who are present; returns who was reminded."""
         async with self.db.transaction() as tx:
-            item = await self._answerable(tx, actor_id, item_id)
+            item = await self._answerable(tx, actor_id, item_id, lock=True)
             now = self.clock.now()
             people = item.ladder.rungs[0].present(self.directory, now)
             case = await self.cases.load(tx, item.case_ref)

@@ -37,6 +37,7 @@ from bot.ladder.service import SYSTEM, LadderService
 from bot.outbox import Outbox
 from bot.reminders.service import ReminderService
 from bot.store import Database, Tx, timers
+from bot.store import cases as case_store
 from bot.store import ladder as awaiting
 from bot.store.space import StoreFull
 
@@ -190,6 +191,7 @@ async def _fire_alone(core: Core, hook: TimeHook, table: str, row_id: int, now: 
     must not block every other one)."""
     try:
         async def fire(tx: Tx) -> None:
+            await case_store.lock_of_due(tx, table, row_id)  # its case first, in the order an action takes it
             if await _still_due(tx, table, row_id, now):
                 await _fire(core, hook, tx, table, row_id, now)
 

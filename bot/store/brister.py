@@ -10,6 +10,7 @@ import json
 from datetime import date, datetime
 from typing import Any
 
+from bot.store import dialects
 from bot.store.db import Tx
 
 Row = dict[str, Any]
@@ -21,6 +22,14 @@ _REPORT = "SELECT b.*, d.id AS draft_id FROM brister b LEFT JOIN brist_drafts d 
 async def find_by_ref(tx: Tx, ref: str) -> Row | None:
     """The report with this (normalised) reference, or None."""
     return await tx.fetchone(f"{_REPORT} WHERE b.ref = ?", (ref,))
+
+
+async def lock_report(tx: Tx, ref: str) -> None:
+    """Hold the report's row until the transaction ends (a change decided on the report as read next: another
+    instance's change to it waits, then reads this one's; `bot.store.cases.lock`'s rule). Nothing on SQLite."""
+    clause = dialects.of(tx.engine).lock_rows()
+    if clause:
+        await tx.fetchone("SELECT id FROM brister WHERE ref = ?" + clause, (ref,))
 
 
 def _filter(*, year: int | None = None, units: list[str] | None = None, filed_by: str | None = None,
@@ -149,8 +158,11 @@ async def set_closed(tx: Tx, report_id: int, version: int, state: str, now: date
 
 
 # --- drafts from the ladder ---------------------------------------------------------------------
-async def find_draft(tx: Tx, draft_id: int) -> Row | None:
-    return await tx.fetchone("SELECT * FROM brist_drafts WHERE id = ?", (draft_id,))
+async def find_draft(tx: Tx, draft_id: int, *, lock: bool = False) -> Row | None:
+    """The draft, or None. `lock`: held until the transaction ends (it is submitted or dismissed from what was
+    read: a second coordinator, on this instance or another, waits and then finds it decided)."""
+    clause = dialects.of(tx.engine).lock_rows() if lock else ""
+    return await tx.fetchone("SELECT * FROM brist_drafts WHERE id = ?" + clause, (draft_id,))
 
 
 async def open_drafts(tx: Tx) -> list[Row]:

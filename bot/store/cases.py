@@ -27,6 +27,30 @@ async def find_by_ref(tx: Tx, ref: str, *, lock: bool = False) -> Row | None:
     return await tx.fetchone("SELECT * FROM cases WHERE ref = ?" + clause, (ref,))
 
 
+async def lock(tx: Tx, case_id: int) -> bool:
+    """Hold the case's row until the transaction ends, for a unit that comes to the case by another row (an
+    awaited item, a timer) and will change it or write from it. The one rule of every unit that changes a case
+    from what it read (DESIGN, "lock order"): its case's row is its first lock, taken before it reads what it
+    decides on and before the audit chain, awaited items, timers or drafts, as `_act` takes it (`find_by_ref`
+    with `lock`). Nothing on SQLite, whose one writer holds the whole store; whether a lock was taken (then what
+    was read before it may be stale)."""
+    clause = dialects.of(tx.engine).lock_rows()
+    if clause:
+        await tx.fetchone("SELECT id FROM cases WHERE id = ?" + clause, (case_id,))
+    return bool(clause)
+
+
+async def lock_of_due(tx: Tx, table: str, row_id: int) -> None:
+    """`lock` the case of a due row ("awaiting" or "timers"), before the row is fired alone (the sweep's
+    `_fire_alone`: it decides from the case as read, like an action). Nothing on SQLite."""
+    if not dialects.of(tx.engine).lock_rows():
+        return
+    name = {"awaiting": "awaiting", "timers": "timers"}[table]
+    case_id = await tx.scalar(f"SELECT case_id FROM {name} WHERE id = ?", (row_id,))
+    if case_id is not None:
+        await lock(tx, int(case_id))
+
+
 async def find_by_refs(tx: Tx, refs: list[str]) -> list[Row]:
     """The cases with these references (those that exist), in no particular order."""
     if not refs:
