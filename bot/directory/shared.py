@@ -10,7 +10,9 @@ Who publishes. An instance whose own file changed (the 30-second check, SIGHUP),
 has not seen that was changed after the store's newest (its file's modification time, else its publication). A
 file the store knows as an older version, or one never seen but last changed before the store's newest (a copy
 left on a machine that was not updated), is not published: that instance serves the store's newest instead, and
-says so in the log. SIGHUP publishes the file even then (the operator put an older version back on purpose). The
+says so in the log. SIGHUP publishes the file even then (the operator put an older version back on purpose), and
+it counts as changed at that moment, not at its file's modification time: a rollback stays rolled back when a
+machine with a copy changed before the rollback starts again (such a copy is stale). The
 console and the CLI's other commands never publish: they serve the store's newest when there is one.
 
 At start the file is offered as it was read and validated (`Directory.read`), not read a second time.
@@ -94,9 +96,13 @@ class SharedDirectory:
                                 "file_changed": changed.isoformat(), "newest_changed": newest.changed.isoformat()})
                 await self._load()
                 return False
+            now = self.clock.now()
+            # Put back on purpose (SIGHUP): it became the directory now, whenever its file was last changed. Kept
+            # as its file's time, a rollback to an old file was undone by the next start of a machine with a copy
+            # changed between the two (never published, "newer" than the old file).
             version = await store.publish(self.db, digest=digest, format=format_of(path),
-                                          text=raw.decode("utf-8"), at=self.clock.now(), origin=origin(),
-                                          file_modified=changed)
+                                          text=raw.decode("utf-8"), at=now, origin=origin(),
+                                          file_modified=now if forced else changed)
             self.digest = digest
             log.info("directory published", extra={"event": "directory.published", "version": version})
             return True

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.clock import FrozenClock
 from bot.config import DEFAULT_DIRECTORY
 from bot.core import Core
 from bot.directory import DirectoryError, load_directory
@@ -172,6 +173,34 @@ async def test_a_file_never_published_but_older_than_the_stores_newest_is_not_pu
     edit(newer, "Linnea", "Lina")
     c, _ = await instance(make_core, newer)
     assert await newest_digest(c) == digest_of(newer.read_bytes())
+
+
+@pytest.mark.parametrize("engine", ["postgresql"])
+async def test_a_rollback_by_sighup_stays_rolled_back_when_machines_with_other_copies_start(
+    make_core: CoreFactory, tmp_path: Path, clock: FrozenClock, engine: str,
+) -> None:
+    """The operator puts an older file back with SIGHUP: that file is what runs, on every instance, also after
+    restarts. A machine whose copy was edited after the old file but before the rollback, and never published
+    (a stray copy), does not publish it when it starts: the rollback counts as changed when it was made, not
+    when its file was. Before, the rollback kept its file's old modification time and the stray copy, "newer",
+    was published over it at the next start."""
+    now = clock.now().timestamp()
+    current, old, stray = copy(tmp_path, "current.yaml"), copy(tmp_path, "old.yaml"), copy(tmp_path, "stray.yaml")
+    add_person(current)
+    stray.write_text(stray.read_text(encoding="utf-8").replace("Linnea", "Lina"), encoding="utf-8")
+    for path, hours_ago in ((old, 3), (stray, 2), (current, 1)):
+        os.utime(path, (now - hours_ago * 3600, now - hours_ago * 3600))
+    a, _ = await instance(make_core, current)  # the newest: published
+    b, b_watch = await instance(make_core, old)  # older than the newest, never seen: B serves the newest
+    assert b.directory.person("nils.ny") is not None
+    assert await b_watch.check(forced=True)  # SIGHUP on B: the old file, back on purpose
+    await until(lambda: a.directory.person("nils.ny") is None)
+    c, _ = await instance(make_core, stray)  # a machine with the stray copy starts
+    d, _ = await instance(make_core, current)  # and one with the file rolled back from
+    for core in (a, b, c, d):
+        assert await newest_digest(core) == digest_of(old.read_bytes())
+        assert core.directory.person("nils.ny") is None
+        assert core.directory.person("linnea.fors") is not None and "Lina" not in core.directory.name("linnea.fors")
 
 
 @pytest.mark.parametrize("engine", ["postgresql"])
