@@ -51,6 +51,7 @@ from bot.ladder.scheduled import sweep_due
 from bot.outbox import OutboxMessage
 from bot.store import group as group_module
 from bot.store import unit as db_module
+from bot.store import writers as writers_module
 from bot.store.db import Database, Tx
 
 try:
@@ -123,19 +124,12 @@ class DbTimer:
 
         # A unit of work (`Database.run`) is one call on the database thread: time it there, whole (its
         # statements, the commit and the Python work it does while it holds the write connection).
-        original_unit = db_module._unit
-        self._patched.append((db_module, "_unit", original_unit))
-
-        def unit(*args: Any) -> Any:
-            t0, c0 = time.perf_counter(), time.thread_time()
-            timer._in_unit.flag = True
-            try:
-                return original_unit(*args)
-            finally:
-                timer._in_unit.flag = False
-                timer._count(time.perf_counter() - t0, time.thread_time() - c0)
-
-        db_module._unit = unit  # type: ignore[assignment]
+        # On PostgreSQL a write unit runs on a connection of the write pool (bot/store/writers.py), which calls
+        # the same `_unit` by its own name: timed there too (BEGIN, the statements, the COMMIT and its flush).
+        for module in (db_module, writers_module):
+            original_unit = module._unit
+            self._patched.append((module, "_unit", original_unit))
+            module._unit = self._timed_unit(original_unit)  # type: ignore[attr-defined]
 
         # A write unit goes through the group queue (`Store.run`, bot/store/group.py): one call on the thread
         # too, timed whole the same way (BEGIN, the statements, the COMMIT).
@@ -152,6 +146,20 @@ class DbTimer:
                 timer._count(time.perf_counter() - t0, time.thread_time() - c0)
 
         group_module.apply = apply  # type: ignore[assignment]
+
+    def _timed_unit(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        timer = self
+
+        def unit(*args: Any) -> Any:
+            t0, c0 = time.perf_counter(), time.thread_time()
+            timer._in_unit.flag = True
+            try:
+                return original(*args)
+            finally:
+                timer._in_unit.flag = False
+                timer._count(time.perf_counter() - t0, time.thread_time() - c0)
+
+        return unit
 
     def _count(self, elapsed: float, cpu: float) -> None:
         """A unit of work timed whole (on the database thread)."""

@@ -33,6 +33,7 @@ from bot.ladder.scheduled import sweep_due
 from bot.store import group as group_module
 from bot.store import tx as tx_module
 from bot.store import unit as unit_module
+from bot.store import writers as writers_module
 
 UTC = ZoneInfo("UTC")
 
@@ -82,21 +83,7 @@ class Statements:
 
             for name in ("_run", "_write", "_many"):
                 wrap(PgTx, name, 1)
-        original_unit = unit_module._unit
-        patched.append((unit_module, "_unit", original_unit))
         timer = self
-
-        def unit(conn: Any, tx_type: Any, begin: str, end: str, work: Any) -> Any:
-            # BEGIN and the COMMIT/ROLLBACK (and the unit's Python work between statements) as their own lines
-            t0, c0 = time.perf_counter(), time.thread_time()
-            try:
-                return original_unit(conn, tx_type, begin, end, work)
-            finally:
-                timer.add(f"(read unit whole: {begin} … {end})", time.perf_counter() - t0, time.thread_time() - c0)
-
-        unit_module._unit = unit  # type: ignore[assignment]
-        original_apply = group_module.apply
-        patched.append((group_module, "apply", original_apply))
 
         class Timed:
             """The write connection, its own statements (BEGIN, SAVEPOINT, COMMIT) timed."""
@@ -114,6 +101,27 @@ class Statements:
 
             def __getattr__(self, name: str) -> Any:
                 return getattr(self._conn, name)
+
+        def timed_unit(module: Any) -> None:
+            original_unit = module._unit
+            patched.append((module, "_unit", original_unit))
+
+            def unit(conn: Any, tx_type: Any, begin: str, end: str, work: Any) -> Any:
+                # the whole unit (BEGIN, statements, the COMMIT/ROLLBACK and the Python work between statements)
+                kind = "read" if end == "ROLLBACK" else "write"
+                t0, c0 = time.perf_counter(), time.thread_time()
+                try:
+                    return original_unit(Timed(conn) if kind == "write" else conn, tx_type, begin, end, work)
+                finally:
+                    timer.add(f"({kind} unit whole: {begin} … {end})", time.perf_counter() - t0,
+                              time.thread_time() - c0)
+
+            module._unit = unit
+
+        timed_unit(unit_module)
+        timed_unit(writers_module)  # PostgreSQL's write pool calls `_unit` by its own name
+        original_apply = group_module.apply
+        patched.append((group_module, "apply", original_apply))
 
         def apply(conn: Any, tx_type: Any, begin: str, queued: Any) -> Any:
             t0, c0 = time.perf_counter(), time.thread_time()
