@@ -1,0 +1,115 @@
+"""What a sweep's batch costs the store (issue #21 item 3): the index entries each row it writes adds, and on
+PostgreSQL a commit that does not wait for the disk, without a message ever leaving before its batch is on disk."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from bot import fires
+from bot.clock import FrozenClock
+from bot.core import Core
+from bot.ladder.scheduled import sweep_due
+from tests.integration.test_sweep_batches import due_cases
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    table: str
+    columns: tuple[str, ...]
+    unique: bool
+    partial: bool
+
+
+async def indexes(core: Core) -> list[Index]:
+    """Every index of the store's tables (the primary keys and unique constraints' included), on either engine."""
+    found: list[Index] = []
+    async with core.db.read() as tx:
+        if core.db.engine == "postgresql":
+            rows = await tx.fetchall(
+                """SELECT c.relname AS name, t.relname AS tbl, i.indisunique AS uniq, i.indpred IS NOT NULL AS part,
+                          (SELECT string_agg(a.attname, ',' ORDER BY k.o) FROM unnest(i.indkey) WITH ORDINALITY
+                             AS k(att, o) JOIN pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = k.att)
+                             AS cols
+                   FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indexrelid
+                   JOIN pg_class AS t ON t.oid = i.indrelid JOIN pg_namespace AS n ON n.oid = t.relnamespace
+                   WHERE n.nspname = current_schema()""")
+            return [Index(r["name"], r["tbl"], tuple(str(r["cols"]).split(",")), bool(r["uniq"]), bool(r["part"]))
+                    for r in rows]
+        tables = await tx.fetchall("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'")
+        for table in (str(r["name"]) for r in tables):
+            for ix in await tx.fetchall(f"PRAGMA index_list('{table}')"):
+                cols = await tx.fetchall(f"PRAGMA index_info('{ix['name']}')")
+                found.append(Index(str(ix["name"]), table, tuple(str(c["name"]) for c in cols), bool(ix["unique"]),
+                                   bool(ix["partial"])))
+            pk = [r for r in await tx.fetchall(f"PRAGMA table_info('{table}')") if r["pk"]]
+            if len(pk) == 1 and str(pk[0]["type"]).upper() == "INTEGER":  # the rowid: an index of its own
+                found.append(Index(f"{table} rowid", table, (str(pk[0]["name"]),), True, False))
+    return found
+
+
+async def test_no_index_repeats_the_start_of_a_unique_one(core: Core) -> None:
+    """An index on the first columns of a unique index of the same table serves no lookup the unique one does
+    not, and costs an entry for every row written and for every update that moves a row (a sweep's climb
+    moved each awaited item in seven): `awaiting_case` and `timers_case` were such (schema 33)."""
+    found = await indexes(core)
+    redundant = [
+        (a.name, b.name) for a in found for b in found
+        if a.table == b.table and a.name != b.name and b.unique and not a.partial and not b.partial
+        and len(a.columns) < len(b.columns) and b.columns[:len(a.columns)] == a.columns
+    ]
+    assert redundant == []
+
+
+async def test_a_queued_message_goes_into_the_outbox_indexes_its_reads_need(core: Core) -> None:
+    """Every message queued goes into each outbox index that holds every row: the id, the dedupe key, the due
+    order and the case (its foreign key, a withdrawal). The others hold only the rows a read looks for: the
+    pending ones per recipient (the dispatcher's heads), failed deliveries, final rows whose text the purge
+    blanks (schema 33: before, every row queued went into seven indexes)."""
+    outbox = {ix.name: ix for ix in await indexes(core) if ix.table == "outbox"}
+    on_every_row = {ix.columns for ix in outbox.values() if not ix.partial}
+    assert on_every_row == {("id",), ("dedupe_key",), ("status", "next_attempt_at"), ("case_id",)}
+    assert {name for name, ix in outbox.items() if ix.partial} == {
+        "outbox_recipient_pending", "outbox_failed", "outbox_delivery_failed", "outbox_kept_text"}
+
+
+async def test_a_batch_commits_without_waiting_for_the_disk_and_no_other_unit_does(
+    make_core: Any, engine: str, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: a batch's commit does not wait for its WAL flush (`SET LOCAL synchronous_commit = off`): a batch
+    lost in a crash of the server is lost whole and fired again by the next sweep. It must end with the batch's
+    transaction: the dispatcher's claim of a message, on any connection of the write pool, commits with a flush,
+    which puts the batch on disk before the message is sent."""
+    import psycopg
+
+    from bot.store.postgres import WRITERS
+
+    if engine != "postgresql":
+        pytest.skip("SQLite syncs its log at checkpoints, for every transaction alike")
+    first = await make_core()  # the test server commits without flushing: this database as a real one does
+    url = first.settings.database_url.get_secret_value()
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"ALTER DATABASE {url.rsplit('/', 1)[1]} SET synchronous_commit = on")
+    await first.close()
+    core = await make_core()
+    await due_cases(core, clock, 3)
+    apply, seen = fires.apply, []
+
+    async def watched(tx: Any, *args: Any, **kwargs: Any) -> list[fires.Fire]:
+        live = await apply(tx, *args, **kwargs)
+        seen.append(await tx.scalar("SHOW synchronous_commit"))
+        return live
+
+    monkeypatch.setattr(fires, "apply", watched)
+    assert await sweep_due(core) == 3
+    assert seen == ["off"]
+
+    async def after(tx: Any) -> str:
+        await tx.scalar("SELECT pg_sleep(0.2)")  # all the pool's connections at once: each unit takes its own
+        return str(await tx.scalar("SHOW synchronous_commit"))
+
+    assert await asyncio.gather(*(core.db.run(after) for _ in range(WRITERS))) == ["on"] * WRITERS
