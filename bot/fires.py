@@ -24,7 +24,7 @@ from datetime import datetime
 
 from bot import audit, metrics
 from bot.outbox import Outbox, Prepared
-from bot.store import Tx, chain, timers
+from bot.store import Tx, chain, dialects, timers
 from bot.store import ladder as awaiting
 from bot.store import stats as stats_store
 from bot.store.outbox import OutboxRow
@@ -68,7 +68,15 @@ async def apply(tx: Tx, outbox: Outbox, fires: list[Fire], now: datetime) -> lis
     row's state and its case's version in its WHERE, and returns the rows it changed); only those rows'
     messages, facts and audit rows are then written. A fire whose case changed since it was read (an answer, a
     withdrawn consent: who may read what) is left for the next batch, which plans it again from the case as it
-    is."""
+    is.
+
+    The commit does not wait for the disk where the engine allows it (`dialects.unflushed_commit`: PostgreSQL's
+    WAL flush, a disk sync per batch): a batch lost in a crash of the server is lost whole, its rows'
+    marks with their messages, so the next sweep fires its rows again, and nothing of it is sent before it is on
+    disk, because the dispatcher's claim of a row commits with a flush, which writes this commit first."""
+    unflushed = dialects.of(tx.engine).unflushed_commit()
+    if unflushed is not None:
+        await tx.write(unflushed)
     if any(f.skipped for f in fires):  # audited below: the audit log's lock first, before any awaited row, in the
         await chain.serialise(tx, "audit")  # order a case action takes them (its audit row, then `ladder.sync`)
     climbed = await awaiting.climb_many(tx, [(f.row_id, f.rung, f.due_at, *f.climbed, f.case_id, f.case_version)

@@ -121,6 +121,15 @@ def lock_rows() -> str:
     return " FOR NO KEY UPDATE"
 
 
+def unflushed_commit() -> str | None:
+    """The statement that lets this transaction's COMMIT return before its WAL is flushed to disk (the sweep's
+    batches, `bot.fires.apply`): `SET LOCAL`, so it ends with the transaction and never reaches another unit
+    on the pooled connection. A server crash may lose such a commit, never half of it, and only together with
+    everything committed after it: any later commit that waits for the flush (every other unit, the outbox's
+    claims among them) writes the WAL up to itself, the unflushed commits before it included."""
+    return "SET LOCAL synchronous_commit = off"
+
+
 def skip_locked(alias: str) -> str:
     """The clause that locks the rows read from `alias` and skips those another instance's transaction holds
     (several dispatchers read the outbox's heads at once: each gets different rows, none waits)."""

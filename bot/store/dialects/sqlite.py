@@ -41,6 +41,12 @@ def lock_rows() -> str:
     return ""
 
 
+def unflushed_commit() -> str | None:
+    """The statement that lets a transaction's COMMIT return before it is on disk: none. In WAL mode with
+    `synchronous=NORMAL` SQLite syncs the log at checkpoints, not at each commit, for every transaction alike."""
+    return None
+
+
 def skip_locked(alias: str) -> str:
     """The clause that locks the rows read from `alias` and skips those another transaction holds: none on
     SQLite, where one writer at a time reads them."""
