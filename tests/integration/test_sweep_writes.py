@@ -14,6 +14,7 @@ from bot.clock import FrozenClock
 from bot.core import Core
 from bot.ladder.scheduled import sweep_due
 from tests.integration.test_sweep_batches import due_cases
+from tests.timekit import form
 
 
 @dataclass(frozen=True)
@@ -113,3 +114,30 @@ async def test_a_batch_commits_without_waiting_for_the_disk_and_no_other_unit_do
         return str(await tx.scalar("SHOW synchronous_commit"))
 
     assert await asyncio.gather(*(core.db.run(after) for _ in range(WRITERS))) == ["on"] * WRITERS
+
+
+async def test_a_message_queued_takes_no_lock_on_its_case(core: Core) -> None:
+    """PostgreSQL (schema 34): queueing a message for a case neither checks nor locks the case's row. The foreign
+    key on outbox.case_id did both for every row, about half of a sweep batch's INSERT; here a message is queued
+    while another transaction holds the case's row FOR UPDATE, which the key's check would wait for."""
+    import psycopg
+
+    from bot.store import outbox as outbox_store
+
+    if core.db.engine != "postgresql":
+        pytest.skip("SQLite keeps the key: one writer, a look-up in the same process")
+    case, now = await core.cases.request("maria.sand", form()), core.clock.now()
+    url = core.settings.database_url
+    assert url is not None
+    with psycopg.connect(url.get_secret_value()) as other:  # a transaction of its own, open until the end
+        other.execute("SELECT id FROM cases WHERE id = %s FOR UPDATE", (case.id,))
+
+        async def queue(tx: Any) -> list[str]:
+            await tx.execute("SET LOCAL lock_timeout = '2s'")  # the key's check waited here, then failed
+            row = outbox_store.row(created_at=now, case_id=case.id, case_ref=case.ref, recipient_id="linnea.fors",
+                                   channel="console", template="escalation", text="Hej", message=None,
+                                   urgent=False, earliest=now, dedupe_key=None, reads=None)
+            return await outbox_store.insert_many(tx, [row])
+
+        assert await core.db.run(queue) == ["console"]
+        other.rollback()

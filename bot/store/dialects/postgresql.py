@@ -115,7 +115,7 @@ def lock_rows() -> str:
     """The clause that locks the rows a write transaction reads until it ends: a case action reads its case with
     it, so that two actions on one case (on one instance or two) take turns, the second seeing what the first
     committed, as on SQLite. NO KEY: the lock does not block the KEY SHARE lock that an insert of a row
-    referencing the case takes (an outbox row, an awaited item, a timer: their foreign keys), so a transaction
+    referencing the case takes (an awaited item, a timer: their foreign keys), so a transaction
     that writes such a row for the case never waits on the action, nor the action on it (two of them, one holding
     what the other needs next, would deadlock). Nothing updates a case's key."""
     return " FOR NO KEY UPDATE"
