@@ -55,7 +55,8 @@ async def find_by_refs(tx: Tx, refs: list[str]) -> list[Row]:
     """The cases with these references (those that exist), in no particular order."""
     if not refs:
         return []
-    return await tx.fetchall(f"SELECT * FROM cases WHERE ref IN ({', '.join('?' * len(refs))})", refs)
+    where, params = dialects.of(tx.engine).one_of("ref", refs, "text")
+    return await tx.fetchall(f"SELECT * FROM cases WHERE {where}", params)
 
 
 async def target_unit_of(tx: Tx, ref: str) -> str | None:
@@ -101,11 +102,9 @@ async def assignees_of(tx: Tx, case_ids: list[int]) -> dict[int, list[str]]:
     """{case id: assignee ids in order} for several cases in one query."""
     if not case_ids:
         return {}
-    marks = ", ".join("?" * len(case_ids))
+    where, params = dialects.of(tx.engine).one_of("case_id", case_ids, "bigint")
     rows = await tx.fetchall(
-        f"SELECT case_id, person_id FROM case_assignees WHERE case_id IN ({marks}) ORDER BY case_id, position",
-        case_ids,
-    )
+        f"SELECT case_id, person_id FROM case_assignees WHERE {where} ORDER BY case_id, position", params)
     out: dict[int, list[str]] = {i: [] for i in case_ids}
     for r in rows:
         out[r["case_id"]].append(r["person_id"])
@@ -117,10 +116,10 @@ async def participants_of(tx: Tx, case_ids: list[int]) -> dict[int, list[Row]]:
     out: dict[int, list[Row]] = {i: [] for i in case_ids}
     if not case_ids:
         return out
-    marks = ",".join("?" * len(case_ids))
+    where, params = dialects.of(tx.engine).one_of("case_id", case_ids, "bigint")
     rows = await tx.fetchall(
-        f"SELECT case_id, unit_id, person_id, role, first_name FROM meeting_participants WHERE case_id IN ({marks}) "
-        "ORDER BY case_id, position", tuple(case_ids),
+        f"SELECT case_id, unit_id, person_id, role, first_name FROM meeting_participants WHERE {where} "
+        "ORDER BY case_id, position", params,
     )
     for r in rows:
         out[r["case_id"]].append(r)

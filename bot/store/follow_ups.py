@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+from bot.store import dialects
 from bot.store.db import Tx
 
 Row = dict[str, Any]
@@ -22,8 +23,8 @@ async def follow_ups_of(tx: Tx, case_ids: list[int]) -> dict[int, list[Row]]:
     """{case id: follow-up rows, oldest first} for several cases in one query."""
     if not case_ids:
         return {}
-    marks = ", ".join("?" * len(case_ids))
-    rows = await tx.fetchall(f"SELECT * FROM follow_ups WHERE case_id IN ({marks}) ORDER BY case_id, id", case_ids)
+    where, params = dialects.of(tx.engine).one_of("case_id", case_ids, "bigint")
+    rows = await tx.fetchall(f"SELECT * FROM follow_ups WHERE {where} ORDER BY case_id, id", params)
     out: dict[int, list[Row]] = {i: [] for i in case_ids}
     for r in rows:
         out[r["case_id"]].append(r)

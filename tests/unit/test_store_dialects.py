@@ -47,3 +47,15 @@ def test_translation_never_loses_a_placeholder_outside_quotes(sql: str) -> None:
     out = postgresql.placeholders(sql)
     unescaped = out.replace("%%", "")
     assert all(unescaped[i + 1] in "s(" for i, c in enumerate(unescaped) if c == "%")
+
+
+def test_one_of_is_one_statement_whatever_the_number_of_values_on_postgresql() -> None:
+    """A sweep's batch reads its cases by reference and their rows by id (#21 item 3): on PostgreSQL the values go
+    as one array, so the statement's text is the same for 1 and 100 values (psycopg parses it once and prepares
+    it; an IN list of more than 50 placeholders was parsed at every run and planned again by the server)."""
+    from bot.store.dialects import sqlite
+
+    one, many = postgresql.one_of("ref", ["A"], "text"), postgresql.one_of("ref", [f"R{i}" for i in range(100)], "text")
+    assert one[0] == many[0] == "ref = ANY(CAST(? AS text[]))"
+    assert one[1] == [["A"]] and len(many[1]) == 1 and len(many[1][0]) == 100
+    assert sqlite.one_of("id", [1, 2], "bigint") == ("id IN (?, ?)", [1, 2])

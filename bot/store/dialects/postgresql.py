@@ -142,6 +142,14 @@ def notify() -> str | None:
     return "SELECT pg_notify(?, ?)"
 
 
+def one_of(column: str, values: Sequence[Any], kind: str) -> tuple[str, list[Any]]:
+    """The condition that `column` is one of `values` (of `kind`: "bigint", "text"), and its parameters: here one
+    array parameter, so the statement's text is the same for any number of values (psycopg converts it once and
+    prepares it; a list of placeholders longer than 50 is parsed again at every run, and planned again by the
+    server)."""
+    return f"{column} = ANY(CAST(? AS {kind}[]))", [list(values)]
+
+
 def rows(types: Sequence[str], values: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
     """Many rows as one relation to select from, its columns `column1`…`columnN` of `types` ("bigint",
     "integer", "text"): the FROM item (use it `AS v`) and its one parameter, the rows as a JSON array of arrays.

@@ -58,6 +58,12 @@ def notify() -> str | None:
     return None
 
 
+def one_of(column: str, values: Sequence[Any], kind: str) -> tuple[str, list[Any]]:
+    """The condition that `column` is one of `values` (`kind` is PostgreSQL's type name, unused here), and its
+    parameters: an IN list, as written (SQLite keeps each size's statement in its cache)."""
+    return f"{column} IN ({', '.join('?' * len(values))})", list(values)
+
+
 def rows(types: Sequence[str], values: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
     """Many rows as one relation to select from, its columns `column1`…`columnN` of `types` (PostgreSQL's names:
     "bigint", "integer", "text"): the FROM item (use it `AS v`) and its parameters. Here a VALUES list, as
