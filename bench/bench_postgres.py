@@ -16,8 +16,10 @@ SQLite measured in the same run:
 
 The PostgreSQL cluster runs with fsync on (`GFI_BENCH_POSTGRES` names a server you run instead). Each line
 of the table carries the machine's load average: the machine is shared, so compare figures of one run only.
-Run:  PYTHONPATH=. .venv/bin/python bench/bench_postgres.py [--quick] [--only outbox] [--profile DIR]
-      [--gfi-root PATH]   (`gfi-bot run` from another checkout, e.g. main before a change)
+Run:  PYTHONPATH=. .venv/bin/python bench/bench_postgres.py [--quick] [--only outbox|pg1] [--profile DIR]
+      [--spy DIR] [--gfi-root PATH]   (`gfi-bot run` from another checkout, e.g. main before a change)
+`--only pg1`: the bare app and one PostgreSQL instance only, with the CPU per filing at c=16 as well; `--spy DIR`
+records the instance with py-spy (on PATH) during its measured c=16 run, its stacks collapsed (`--format raw`) in DIR.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ FAILOVER_TARGET = 15.0  # seconds
 OTHER_CPU: list[float] = []  # the last drain's CPU seconds of the fake Slack and of PostgreSQL (when local)
 RSS_TARGET = 256.0  # MiB
 GFI_ROOT = [ROOT]  # the checkout `gfi-bot run` runs from (`--gfi-root`)
+SPY: list[Path] = []  # where py-spy writes the stacks of the c=16 run (`--spy`)
 
 
 class Spread(Target):
@@ -174,10 +177,21 @@ async def submissions(target: Target, concurrency: int, total: int, pids: list[i
     them, of the PostgreSQL `server` and of this process, counted until the work after the acks is done."""
     await closed_loop(target.submit, concurrency, min(concurrency, 8))  # warm-up
     await asyncio.sleep(1.0)  # its receipts and Home tabs
+    spy = None
+    if SPY and pids and concurrency == 16:
+        SPY[0].mkdir(parents=True, exist_ok=True)
+        spy = await asyncio.create_subprocess_exec(
+            "py-spy", "record", "--pid", str(pids[0]), "--rate", "250", "--nonblocking", "--gil", "--format", "raw",
+            "--output", str(SPY[0] / f"app-c{concurrency}.txt"), stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        await asyncio.sleep(1.0)  # attached
     cpu = [sum(cpu_seconds(p) for p in pids or ()), server_cpu(server), own_cpu()]
     began = time.perf_counter()
     samples = await closed_loop(target.submit, concurrency, total)
     elapsed = time.perf_counter() - began
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its output when interrupted
+        await asyncio.wait_for(spy.wait(), 30)
     out = {f"submission ack median, c={concurrency}": statistics.median(samples),
            f"submission ack p99, c={concurrency}": pct(samples, 99),
            f"filings per second, c={concurrency}": total / elapsed}
@@ -192,8 +206,9 @@ async def submissions(target: Target, concurrency: int, total: int, pids: list[i
     return out
 
 
-async def acks(name: str, quick: bool) -> tuple[dict[str, float], float]:
-    """Figures of one setup (`bare`, `sqlite`, `pg1`, `pg3`), and its largest RSS (MiB)."""
+async def acks(name: str, quick: bool, cpu_at: tuple[int, ...] = (64,)) -> tuple[dict[str, float], float]:
+    """Figures of one setup (`bare`, `sqlite`, `pg1`, `pg3`), and its largest RSS (MiB); the CPU per filing at
+    the concurrencies `cpu_at`."""
     out: dict[str, float] = {}
     if name == "bare":
         async with running("bare", ROOT) as target:
@@ -204,7 +219,7 @@ async def acks(name: str, quick: bool) -> tuple[dict[str, float], float]:
     server = postmaster(url) if url else None
     async with instances(3 if name == "pg3" else 1, url) as (spread, procs, _):
         for c in (16, 64):
-            pids = [p.pid for p in procs] if c == 64 else None
+            pids = [p.pid for p in procs] if c in cpu_at else None
             out.update(await submissions(spread, c, max(4 * c, 60 if quick else 400), pids, server))
             await asyncio.sleep(1.0)  # the receipts after them
         return out, max(rss_mib(p.pid) for p in procs if p.returncode is None)
@@ -378,12 +393,13 @@ async def rows(quick: bool, only: str | None = None, profile: str | None = None)
         return await outbox_rows(quick, profile)
     figures: dict[str, dict[str, float]] = {}
     rss: dict[str, float] = {}
-    for name in ("bare", "sqlite", "pg1", "pg3"):
-        figures[name], rss[name] = await acks(name, quick)
+    setups = ("bare", "pg1") if only == "pg1" else ("bare", "sqlite", "pg1", "pg3")
+    for name in setups:
+        figures[name], rss[name] = await acks(name, quick, (16, 64) if only == "pg1" else (64,))
     bare, one = figures["bare"], figures["pg1"]
     out: list[Row] = []
     label = {"sqlite": "SQLite, 1 instance", "pg1": "PostgreSQL, 1 instance", "pg3": "PostgreSQL, 3 instances"}
-    for name in ("sqlite", "pg1", "pg3"):
+    for name in setups[1:]:
         for metric, value in figures[name].items():
             target, met = "", None
             if metric == "submission ack median, c=16" and name == "pg1":
@@ -395,6 +411,8 @@ async def rows(quick: bool, only: str | None = None, profile: str | None = None)
                            target=target, met=met))
     out.append(Row("postgres", "largest instance RSS after the submissions", max(rss.values()), "MiB",
                    target=f"≤ {RSS_TARGET:.0f} MiB", met=max(rss.values()) <= RSS_TARGET))
+    if only == "pg1":
+        return out
     out.extend(await outbox_rows(quick, profile))
     took = await failover()
     out.append(Row("postgres", "leader failover after SIGKILL", took, "s", target=f"< {FAILOVER_TARGET:.0f} s",
@@ -405,9 +423,12 @@ async def rows(quick: bool, only: str | None = None, profile: str | None = None)
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the small variant")
-    parser.add_argument("--only", choices=["outbox"], help="only this part (the outbox: 3 dispatchers draining)")
+    parser.add_argument("--only", choices=["outbox", "pg1"],
+                        help="only this part (outbox: 3 dispatchers draining; pg1: the bare app and one instance)")
+    parser.add_argument("--spy", metavar="DIR", type=Path, help="py-spy stacks of the instance at c=16 in DIR")
     parser.add_argument("--profile", metavar="DIR", help="write each dispatcher's cProfile to DIR")
     parser.add_argument("--gfi-root", type=Path, default=ROOT, help="run gfi-bot from this checkout")
     args = parser.parse_args()
     GFI_ROOT[0] = args.gfi_root.resolve()
+    SPY.extend([args.spy] if args.spy else [])
     print_table(asyncio.run(rows(args.quick, args.only, args.profile)))
