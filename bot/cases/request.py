@@ -157,9 +157,10 @@ class RequestActions(CaseEngine):
                 existing = await case_store.ref_for_inbound(tx, idempotency_key)  # filed before, here or elsewhere
                 if existing:
                     return await self.load(tx, existing)
-            # The year's next number, taken by the INSERT (its counter row is held until the commit: the
-            # filing reads only three more answers after it).
-            stored = await case_store.insert_case(
+            # The year's next number, taken by the INSERT; its counter row is held until the commit. The audit
+            # log's lock and head are sent for after it (one order of locks for every filing) and come back
+            # with the case's row: one trip, then everything else goes out with the commit.
+            sent = await case_store.send_case(
                 tx, ref=case_store.NextRef(year, ref_prefix(year), REF_DIGITS), state=CaseState.REQUESTED.value,
                 case_type=clean.case_type, target_unit=clean.target_unit, requester_id=requester_id,
                 requester_unit=requester.unit,
@@ -169,12 +170,15 @@ class RequestActions(CaseEngine):
                 consent_form=clean.consent_form, consent_obtained_by=clean.consent_obtained_by,
                 children=clean.children, other_contacts=clean.other_contacts,
             )
+            chain_head = await audit.reserve(tx)
+            stored = await tx.answer(sent)
             case_id, ref = int(stored["id"]), str(stored["ref"])
             if idempotency_key:
                 await case_store.record_inbound(tx, idempotency_key, case_id, now)
             case = Case.from_row(stored, [], [], [])  # a new case: nobody assigned, no follow-up, no participant
             await audit.record(
                 tx, at=now, actor_id=requester_id, action="request", case_id=case_id, case_ref=ref,
+                chain_head=chain_head,
                 target_unit=case.target_unit, case_type=case.case_type.value, urgent=case.urgent,
                 consent_scope=case.consent_scope, consent_until=case.consent_valid_until.isoformat(),
                 consent_covers=case.consent_covers, consent_form=case.consent_form,

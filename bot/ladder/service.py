@@ -90,7 +90,7 @@ class LadderService(WantedRules, Answers):
             if key not in still_open:
                 await self._open(tx, case, w, now, filed=filed)
 
-    async def _open(self, tx: Tx, case: Case, w: Wanted, now: datetime, *, filed: bool = False) -> int:
+    async def _open(self, tx: Tx, case: Case, w: Wanted, now: datetime, *, filed: bool = False) -> None:
         arm = 1 if filed else await store.next_arm(tx, case.id, w.kind.value, w.subject)
         since, due_at, skipped = w.since, w.due_at, []
         if arm > 1 and await store.last_resolution(tx, case.id, w.kind.value, w.subject) == PAUSED:
@@ -106,16 +106,16 @@ class LadderService(WantedRules, Answers):
             log.warning("rung skipped", extra={"event": "ladder.rung_skipped", "case_ref": case.ref,
                                                "kind": w.kind.value, "rung": 0})
             await self._skipped(tx, case.id, case.ref, w.kind, w.ladder.rungs[0].title, now)
-        item_id = await store.insert_item(
+        item = await store.insert_item(  # its id is not waited for (a filing's trip), but by a dispute's question
             tx, case_id=case.id, case_ref=case.ref, kind=w.kind.value, subject=w.subject, arm=arm,
             unit_id=w.unit_id, answerers=list(w.answerers), since=since, due_at=due_at,
             ladder=w.ladder.dumps(), skipped=skipped, now=now,
         )
-        log.info("awaiting opened", extra={"event": "ladder.opened", "case_ref": case.ref, "item_id": item_id,
-                                           "kind": w.kind.value, "arm": arm, "due_at": iso(due_at)})
+        extra = {"event": "ladder.opened", "case_ref": case.ref, "kind": w.kind.value, "arm": arm,
+                 "due_at": iso(due_at)}
+        tx.after_commit(lambda: log.info("awaiting opened", extra={**extra, "item_id": item.value}))
         if w.kind is AwaitingKind.DISPUTE and not skipped:  # the line managers are asked at once
-            await disputes.ask_first_rung(self, tx, case, item_id, w.ladder, now)
-        return item_id
+            await disputes.ask_first_rung(self, tx, case, int(await tx.answer(item)), w.ladder, now)
 
     async def resolve(
         self, tx: Tx, item: AwaitingItem, actor_id: str, resolution: str, now: datetime, *, notify: bool = True

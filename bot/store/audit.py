@@ -8,19 +8,26 @@ from typing import Any
 
 from bot.store import chain
 from bot.store.db import Tx
+from bot.store.tx import Soon
 
 Row = dict[str, Any]
 
 
+async def reserve(tx: Tx) -> Soon:
+    """Take the log's append lock and send for its head (`chain.reserve`): `insert(…, head=)` reads it."""
+    return await chain.reserve(tx, "audit")
+
+
 async def insert(
     tx: Tx, *, at: datetime, actor_id: str, action: str, result: str, case_id: int | None, case_ref: str | None,
-    detail: dict[str, Any],
+    detail: dict[str, Any], head: Soon | None = None,
 ) -> None:
-    """Append one row, chained to the one before; `detail` is stored as JSON."""
+    """Append one row, chained to the one before (`head`: as `chain.reserve` sent for it); `detail` is stored
+    as JSON."""
     [row] = await chain.chained(tx, "audit", [{
         "at": at.isoformat(), "actor_id": actor_id, "action": action, "result": result, "case_id": case_id,
         "case_ref": case_ref, "detail": json.dumps(detail, ensure_ascii=False),
-    }])
+    }], head)
     await tx.write(
         "INSERT INTO audit (id, at, actor_id, action, result, case_id, case_ref, detail, hash) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.store import dialects
 from bot.store.db import Tx
+from bot.store.tx import Soon
 
 Row = dict[str, Any]
 
@@ -168,7 +169,7 @@ COUNTER = ("INSERT INTO ref_counters (year, last) VALUES (?, 1) "
            "ON CONFLICT (year) DO UPDATE SET last = ref_counters.last + 1")
 
 
-async def insert_case(
+async def send_case(
     tx: Tx,
     *,
     ref: str | NextRef,
@@ -189,11 +190,12 @@ async def insert_case(
     consent_obtained_by: str | None = None,
     children: str | None = None,
     other_contacts: str | None = None,
-) -> dict[str, Any]:
-    """Store a new case; returns its row as stored, the schema's defaults included (read back by the same
-    statement: a filing needs no second trip to read what it wrote). With `NextRef` the year's next number is
-    taken here, and the reference made of it by the INSERT: one round trip for both on PostgreSQL, where the
-    counter's row stays locked until the filing commits."""
+) -> Soon:
+    """Store a new case; its row as stored, the schema's defaults included, is read later (`Tx.answer`: read
+    back by the same statement, a filing needs no second trip to read what it wrote, and on PostgreSQL the
+    statements sent after it before that ride in the same trip). With `NextRef` the year's next number is
+    taken here, and the reference made of it by the INSERT, where the counter's row stays locked until the
+    filing commits (PostgreSQL)."""
     ref_params: tuple[Any, ...]
     if isinstance(ref, NextRef):
         await tx.write(COUNTER, (ref.year,))  # answered with the INSERT, which reads the number it took
@@ -201,7 +203,7 @@ async def insert_case(
         ref_sql, ref_params = f"? || {number}", (ref.prefix, ref.year)
     else:
         ref_sql, ref_params = "?", (ref,)
-    row = await tx.fetchone(
+    return await tx.fetchone_soon(
         f"""INSERT INTO cases (ref, state, case_type, target_unit, requester_id, requester_unit, contact,
                               brief, consent_scope, consent_valid_until, urgent, created_at, updated_at,
                               consent_covers, consent_note, consent_form, consent_obtained_by, children,
@@ -215,8 +217,6 @@ async def insert_case(
             other_contacts,
         ),
     )
-    assert row is not None
-    return row
 
 
 # --- state and version --------------------------------------------------------------------------

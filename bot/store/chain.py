@@ -19,6 +19,7 @@ from typing import Any
 
 from bot.store.db import Tx
 from bot.store.dialects import postgresql, sqlite
+from bot.store.tx import Soon
 
 _DIALECTS = {"sqlite": sqlite, "postgresql": postgresql}
 
@@ -50,15 +51,31 @@ def row_hash(table: str, prev: str, row: Mapping[str, Any]) -> str:
 
 async def head(tx: Tx, table: str) -> Head:
     """The log's last row (the one the next append chains to)."""
-    row = await tx.fetchone(f"SELECT id, hash FROM {_table(table)} ORDER BY id DESC LIMIT 1")
+    return _head(await tx.fetchone(f"SELECT id, hash FROM {_table(table)} ORDER BY id DESC LIMIT 1"))
+
+
+def _head(row: dict[str, Any] | None) -> Head:
     return Head(int(row["id"]), str(row["hash"] or GENESIS)) if row else Head(0, GENESIS)
 
 
-async def chained(tx: Tx, table: str, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """`rows` (without id) as the next rows of the log: ids after the head, each with its hash. Call it in the
-    transaction that inserts them."""
+async def reserve(tx: Tx, table: str) -> Soon:
+    """Take the log's append lock and send the read of its head, not waiting for the answer (`chained(…, head=)`
+    reads it): a unit that has another read to make sends this first, and both are answered in one trip.
+    The lock is held from here to the commit, so nothing may be appended to the log in between but through
+    `chained` with this head."""
     await serialise(tx, table)
-    last = await head(tx, table)
+    return await tx.fetchone_soon(f"SELECT id, hash FROM {_table(table)} ORDER BY id DESC LIMIT 1")
+
+
+async def chained(tx: Tx, table: str, rows: Sequence[dict[str, Any]], head: Soon | None = None
+                  ) -> list[dict[str, Any]]:
+    """`rows` (without id) as the next rows of the log: ids after the head, each with its hash. Call it in the
+    transaction that inserts them; `head`: the head `reserve` sent for, in this transaction (used once)."""
+    if head is None:
+        await serialise(tx, table)
+        last = _head(await tx.fetchone(f"SELECT id, hash FROM {_table(table)} ORDER BY id DESC LIMIT 1"))
+    else:
+        last = _head(await tx.answer(head))
     out: list[dict[str, Any]] = []
     prev_id, prev_hash = last.id, last.hash
     for row in rows:

@@ -13,6 +13,7 @@ from typing import Any
 from bot.clock import iso
 from bot.store import dialects
 from bot.store.db import Tx
+from bot.store.tx import Soon
 
 Row = dict[str, Any]
 
@@ -175,9 +176,10 @@ async def insert_item(
     ladder: str,
     skipped: list[str],
     now: datetime,
-) -> int:
-    """Store a new item on its first rung; `ladder` is the frozen ladder's JSON. Returns its id."""
-    return await tx.insert(
+) -> Soon:
+    """Store a new item on its first rung; `ladder` is the frozen ladder's JSON. Its id is read later
+    (`Tx.answer`, or `value` after the commit): a filing does not wait for it."""
+    return await tx.insert_soon(
         """INSERT INTO awaiting (case_id, case_ref, kind, subject, arm, unit_id, answerers, since, due_at,
                                  ladder, rung, skipped, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)""",

@@ -34,7 +34,7 @@ from bot.store.db import Database, Params, Tx, Work, Worker, _Conn
 from bot.store.dialects import postgresql as dialect
 from bot.store.leader import Leadership, PostgresLeadership
 from bot.store.migrations import latest, migrations
-from bot.store.tx import T
+from bot.store.tx import Soon, T
 from bot.store.unit import _hops
 from bot.store.writers import Writers
 
@@ -96,14 +96,16 @@ class PgTx(Tx):
     A unit of work (`Store.run`) runs in psycopg's pipeline mode (`batch`): a statement goes to the server
     without waiting for the one before it to be answered, and the client waits only where an answer is read
     (rows, a new id, a row count) and at the commit. The statements whose answer nobody reads (`Tx.write`,
-    `executemany`, BEGIN, COMMIT) ride along with the next read, so a filing's twenty-odd statements take a
-    handful of trips to the server instead of one each."""
+    `executemany`, BEGIN, COMMIT) ride along with the next read, and a read whose answer is wanted only later
+    (`Tx.fetchone_soon`) rides along too, so a filing's thirteen statements take three trips to the server:
+    `trips` counts them (the times the client waited for the server)."""
 
     engine = "postgresql"
 
     def __init__(self, conn: Any, worker: Worker | None = None) -> None:
         super().__init__(conn, worker)
         self._pipeline: psycopg.Pipeline | None = None
+        self.trips = 0
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -119,6 +121,7 @@ class PgTx(Tx):
                 raise
             finally:
                 self._pipeline = None
+            self.trips += 1  # leaving the pipeline waits for every answer, the commit's included
 
     def settle(self, *, quiet: bool = False) -> None:
         """Wait for the answers of what the pipeline sent (an error in it raised here, unless `quiet`)."""
@@ -136,6 +139,7 @@ class PgTx(Tx):
             query = dialect.returning_id(query)
         with self._conn.cursor(row_factory=_rows) as cursor:
             cursor.execute(query, _params(params))
+            self.trips += self._pipeline is None or cursor.pgresult is None  # answered already: no wait
             if want == "rows":
                 return cursor.fetchall()
             if want in ("row", "lastrowid"):
@@ -144,6 +148,29 @@ class PgTx(Tx):
             if self._pipeline is not None:  # the row count is known once the statement is answered
                 self._pipeline.sync()
             return cursor.rowcount
+
+    def _soon(self, sql: str, params: Params, want: str) -> Soon:
+        """Sent, its answer read later, in a pipeline: it comes with the next statement read, or the commit."""
+        if self._pipeline is None:  # one statement at a time (the hop form): answered at once
+            answer = self._run(sql, params, want)
+            return Soon(value=dict(answer) if want == "row" and answer is not None else answer)
+        query = dialect.translate(sql)
+        if want == "lastrowid":
+            query = dialect.returning_id(query)
+        cursor = self._conn.cursor(row_factory=_rows)
+        cursor.execute(query, _params(params))
+
+        def read() -> Any:
+            self.trips += cursor.pgresult is None  # not answered yet (by a later read's trip): waited for here
+            with cursor:
+                row = cursor.fetchone()
+            if want == "lastrowid":
+                return row["id"] if row is not None else None
+            return dict(row) if row is not None else None
+
+        soon = Soon(read)
+        self._pending.append(soon)
+        return soon
 
     def _write(self, sql: str, params: Params) -> None:
         """Sent, not waited for, in a pipeline (its answer comes with the next statement read, or the commit)."""

@@ -77,6 +77,33 @@ def drive(coro: Coroutine[Any, Any, T]) -> T:
     raise UnitOfWorkError("a unit of work may await the store only")
 
 
+class Soon:
+    """A statement's answer that is read later: sent now, read with `Tx.answer` (inside the unit) or as `value`
+    once the unit has committed. On PostgreSQL, in a unit of work, the statement goes to the server at once and
+    the client does not wait for it: its answer comes in the same trip as the next one read (or the commit's),
+    so a read sent before another read costs no trip of its own. Elsewhere it is answered at once."""
+
+    __slots__ = ("_read", "_value")
+
+    def __init__(self, read: Callable[[], Any] | None = None, value: Any = None) -> None:
+        self._read = read
+        self._value = value
+
+    def get(self) -> Any:
+        """The answer, on the connection's thread (waiting for it if it has not come)."""
+        if self._read is not None:
+            read, self._read = self._read, None
+            self._value = read()
+        return self._value
+
+    @property
+    def value(self) -> Any:
+        """The answer, once the unit has committed (the commit waited for every answer)."""
+        if self._read is not None:
+            raise RuntimeError("not answered yet: read it with Tx.answer inside the unit")
+        return self._value
+
+
 class Tx:
     """An open transaction: run statements, fetch rows (as dicts). Statements are written for SQLite (`?`
     and `:name` placeholders); another engine's Tx translates them (`bot.store.dialects`).
@@ -90,6 +117,7 @@ class Tx:
         self._conn = conn
         self._worker = worker  # None: already on the connection's thread (a unit of work)
         self.committed: list[Callable[[], None]] = []
+        self._pending: list[Soon] = []  # sent, not yet read (`Soon`): read once the unit has committed
 
     def after_commit(self, fn: Callable[[], None]) -> None:
         """Call `fn` on the event loop once the transaction has committed (never if it rolls back): the place
@@ -106,7 +134,15 @@ class Tx:
         """A Tx for the next unit of a group, in the same batch, with its own after-commit list."""
         tx = copy.copy(self)
         tx.committed = []
+        tx._pending = []
         return tx
+
+    def answered(self) -> None:
+        """On the connection's thread, once the transaction has committed: read the answers still unread
+        (`Soon`), so that they are plain values when the event loop looks at them."""
+        pending, self._pending = self._pending, []
+        for soon in pending:
+            soon.get()
 
     def settle(self, *, quiet: bool = False) -> None:
         """Wait for every statement sent so far to be answered, raising the first error (none with `quiet`):
@@ -122,6 +158,11 @@ class Tx:
 
     def _many(self, sql: str, rows: list[Sequence[Any]]) -> None:
         self._conn.executemany(sql, rows).close()
+
+    def _soon(self, sql: str, params: Params, want: str) -> Soon:
+        """A statement whose answer (`want`: "row" or "lastrowid") is read later; SQLite answers it at once."""
+        row = _run(self._conn, sql, params, want)
+        return Soon(value=dict(row) if want == "row" and row is not None else row)
 
     async def _one(self, sql: str, params: Params, want: str) -> Any:
         if self._worker is None:
@@ -155,6 +196,23 @@ class Tx:
         else:
             await self._worker.call(self._many, sql, listed)
 
+    async def fetchone_soon(self, sql: str, params: Params = ()) -> Soon:
+        """Send a statement whose one row (a dict, or None) is read later, with `answer` (see `Soon`)."""
+        return await self._call(self._soon, sql, params, "row")
+
+    async def insert_soon(self, sql: str, params: Params = ()) -> Soon:
+        """Send an INSERT whose new row id is read later, with `answer` or as `value` after the commit."""
+        return await self._call(self._soon, sql, params, "lastrowid")
+
+    async def answer(self, soon: Soon) -> Any:
+        """The answer of a statement sent before (`fetchone_soon`, `insert_soon`)."""
+        return await self._call(soon.get)
+
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._worker is None:
+            return fn(*args)
+        return await self._worker.call(fn, *args)
+
     async def fetchone(self, sql: str, params: Params = ()) -> dict[str, Any] | None:
         row = await self._one(sql, params, "row")
         return dict(row) if row is not None else None
@@ -182,6 +240,7 @@ def _unit(
     except BaseException:
         _roll_back(conn)
         raise
+    tx.answered()
     return result, tx.committed
 
 

@@ -40,11 +40,11 @@ async def test_a_reference_made_by_the_insert_is_the_one_format_ref_gives(core: 
         await tx.write("INSERT INTO ref_counters (year, last) VALUES (?, ?)", (year, last))
 
     async def file(tx: Tx) -> str:
-        row = await case_store.insert_case(
+        row = await tx.answer(await case_store.send_case(
             tx, ref=case_store.NextRef(year, ref_prefix(year), REF_DIGITS), state="requested", case_type="ny-en",
             target_unit="beroende", requester_id="maria.sand", requester_unit="soc-norr", contact=None,
             brief="Kort.", consent_scope=["kontaktuppgifter"], consent_valid_until=date(2040, 3, 1), urgent=False,
-            now=datetime(2040, 1, 2, 9, tzinfo=UTC))
+            now=datetime(2040, 1, 2, 9, tzinfo=UTC)))
         return str(row["ref"])
 
     if last:

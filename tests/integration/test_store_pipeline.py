@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
+from bot import logchain
 from bot.core import Core
 from bot.errors import StoreFull
 from bot.store import Tx
+from bot.store import cases as case_store
 from bot.store.postgres import PgTx
 from tests.timekit import form
 
@@ -99,3 +101,50 @@ async def test_a_filing_waits_for_few_answers(core: Core, monkeypatch: pytest.Mo
     await core.cases.request("maria.sand", form(), idempotency_key="k1")
     assert len(waited) <= 9, waited  # 19 before the filing wrote without waiting and read back what it wrote
     assert len(sent) >= 5  # the idempotency key's case, the audit row, the receipt, the timers, the facts
+
+
+async def test_a_filing_on_postgresql_is_three_trips(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The client waits for the server three times a filing: the claim of its idempotency key, the stored case
+    with the audit log's head (sent for after the case's INSERT, answered in its trip), and the commit. The
+    year's counter row is held from the second to the end of the third: one wait of the client, not three (the
+    head read and the awaited item's id were trips of their own, each a wait for the interpreter on a busy
+    instance while every other filing waited for the counter)."""
+    if core.db.engine == "sqlite":
+        pytest.skip("no trips on SQLite: in process")
+    filing: list[Tx] = []
+    send_case = case_store.send_case
+
+    async def spy(tx: Tx, **fields: Any) -> Any:
+        filing.append(tx)
+        return await send_case(tx, **fields)
+
+    monkeypatch.setattr(case_store, "send_case", spy)
+    case = await core.cases.request("maria.sand", form(), idempotency_key="k1")
+    [tx] = filing
+    assert isinstance(tx, PgTx)
+    assert tx.trips == 3
+    again = await core.cases.request("maria.sand", form(), idempotency_key="k1")  # a retry: the same case
+    assert again.ref == case.ref
+    assert [(s.log, s.broken) for s in await logchain.verify(core.db)] == [("audit", None), ("case_reads", None)]
+
+
+async def test_an_answer_read_later_is_the_statement_s_own(core: Core) -> None:
+    """`fetchone_soon` and `insert_soon` (`bot.store.tx.Soon`): sent at once, read later inside the unit with
+    `answer`, or as `value` after the commit; in a unit of work, in the hop form, and on both engines."""
+    runs = ("INSERT INTO distribution_runs (unit_id, slot_at, ran_at, case_count, recipients) "
+            "VALUES (?, ?, '2026-11-23T10:00', 0, '[]')")
+    read = "SELECT unit_id FROM distribution_runs WHERE slot_at = ?"
+
+    async def work(tx: Tx) -> tuple[Any, Any, Any]:
+        first = await tx.insert_soon(runs, ("soc-norr", "s1"))
+        second = await tx.insert_soon(runs, ("soc-norr", "s2"))
+        row = await tx.fetchone_soon(read, ("s2",))
+        return first, await tx.answer(second), await tx.answer(row)
+
+    first, second_id, row = await core.db.run(work)
+    assert second_id == first.value + 1
+    assert row == {"unit_id": "soc-norr"}
+    async with core.db.transaction() as tx:
+        soon = await tx.fetchone_soon(read, ("s1",))
+        assert await tx.answer(soon) == {"unit_id": "soc-norr"}
+        assert soon.value == {"unit_id": "soc-norr"}
