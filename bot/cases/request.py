@@ -168,13 +168,11 @@ class RequestActions(CaseEngine):
                 consent_valid_until=until, urgent=clean.urgent, now=now,
                 consent_covers=clean.consent_covers, consent_note=clean.consent_note,
                 consent_form=clean.consent_form, consent_obtained_by=clean.consent_obtained_by,
-                children=clean.children, other_contacts=clean.other_contacts,
+                children=clean.children, other_contacts=clean.other_contacts, inbound_key=idempotency_key,
             )
             chain_head = await audit.reserve(tx)
             stored = await tx.answer(sent)
             case_id, ref = int(stored["id"]), str(stored["ref"])
-            if idempotency_key:
-                await case_store.record_inbound(tx, idempotency_key, case_id, now)
             case = Case.from_row(stored, [], [], [])  # a new case: nobody assigned, no follow-up, no participant
             await audit.record(
                 tx, at=now, actor_id=requester_id, action="request", case_id=case_id, case_ref=ref,

@@ -169,6 +169,12 @@ COUNTER = ("INSERT INTO ref_counters (year, last) VALUES (?, 1) "
            "ON CONFLICT (year) DO UPDATE SET last = ref_counters.last + 1")
 
 
+_CASE_COLUMNS = """ref, state, case_type, target_unit, requester_id, requester_unit, contact, brief, consent_scope,
+    consent_valid_until, urgent, created_at, updated_at, consent_covers, consent_note, consent_form,
+    consent_obtained_by, children, other_contacts"""
+_CASE_VALUES = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"  # every column after `ref`
+
+
 async def send_case(
     tx: Tx,
     *,
@@ -190,33 +196,47 @@ async def send_case(
     consent_obtained_by: str | None = None,
     children: str | None = None,
     other_contacts: str | None = None,
+    inbound_key: str | None = None,
 ) -> Soon:
     """Store a new case; its row as stored, the schema's defaults included, is read later (`Tx.answer`: read
     back by the same statement, a filing needs no second trip to read what it wrote, and on PostgreSQL the
     statements sent after it before that ride in the same trip). With `NextRef` the year's next number is
     taken here, and the reference made of it by the INSERT, where the counter's row stays locked until the
-    filing commits (PostgreSQL)."""
+    filing commits (PostgreSQL). `inbound_key`: the idempotency key taken for it (`claim_inbound`), which is
+    to name the case (`record_inbound`). Where the engine writes in a WITH (PostgreSQL) the number, the case
+    and the key are one statement: each statement costs the client its own work (its parameters adapted, its
+    own send), whatever the trips."""
+    values = (
+        state, case_type, target_unit, requester_id, requester_unit, contact, brief, json.dumps(consent_scope),
+        consent_valid_until.isoformat(), int(urgent), now.isoformat(), now.isoformat(),
+        json.dumps(consent_covers or []), consent_note, consent_form, consent_obtained_by, children, other_contacts,
+    )
+    dialect = dialects.of(tx.engine)
+    if isinstance(ref, NextRef) and dialect.WRITES_IN_WITH:
+        number = dialect.zero_pad("n.last", ref.digits)
+        key = ("UPDATE inbound_requests SET case_id = c.id, at = c.created_at FROM c WHERE key = ?"
+               if inbound_key else "SELECT 1")
+        return await tx.fetchone_soon(
+            f"""WITH n AS ({COUNTER} RETURNING last),
+                     c AS (INSERT INTO cases ({_CASE_COLUMNS}) SELECT ? || {number}, {_CASE_VALUES} FROM n
+                           RETURNING *),
+                     k AS ({key})
+                SELECT * FROM c""",
+            (ref.year, ref.prefix, *values, *((inbound_key,) if inbound_key else ())),
+        )
     ref_params: tuple[Any, ...]
     if isinstance(ref, NextRef):
         await tx.write(COUNTER, (ref.year,))  # answered with the INSERT, which reads the number it took
-        number = dialects.of(tx.engine).zero_pad("(SELECT last FROM ref_counters WHERE year = ?)", ref.digits)
+        number = dialect.zero_pad("(SELECT last FROM ref_counters WHERE year = ?)", ref.digits)
         ref_sql, ref_params = f"? || {number}", (ref.prefix, ref.year)
     else:
         ref_sql, ref_params = "?", (ref,)
-    return await tx.fetchone_soon(
-        f"""INSERT INTO cases (ref, state, case_type, target_unit, requester_id, requester_unit, contact,
-                              brief, consent_scope, consent_valid_until, urgent, created_at, updated_at,
-                              consent_covers, consent_note, consent_form, consent_obtained_by, children,
-                              other_contacts)
-           VALUES ({ref_sql}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-           RETURNING *""",
-        (
-            *ref_params, state, case_type, target_unit, requester_id, requester_unit, contact, brief,
-            json.dumps(consent_scope), consent_valid_until.isoformat(), int(urgent), now.isoformat(), now.isoformat(),
-            json.dumps(consent_covers or []), consent_note, consent_form, consent_obtained_by, children,
-            other_contacts,
-        ),
-    )
+    sent = await tx.fetchone_soon(
+        f"INSERT INTO cases ({_CASE_COLUMNS}) VALUES ({ref_sql}, {_CASE_VALUES}) RETURNING *", (*ref_params, *values))
+    if inbound_key:
+        row = await tx.answer(sent)  # its id (at once where a WITH cannot write: SQLite answers in process)
+        await record_inbound(tx, inbound_key, int(row["id"]), now)
+    return sent
 
 
 # --- state and version --------------------------------------------------------------------------

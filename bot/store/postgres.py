@@ -26,6 +26,7 @@ from typing import Any
 import psycopg
 from psycopg import sql as pgsql
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import tuple_row
 from psycopg.types.numeric import FloatLoader
 
 from bot.startup import StartupError
@@ -59,18 +60,10 @@ def describe_target(url: str) -> str:
     return f"{host}:{port}/{info.get('dbname') or info.get('user') or ''}"
 
 
-class _Row(dict[str, Any]):
-    """A row as a dict that also answers `row[0]` (as sqlite3.Row does), for `Tx.scalar`."""
-
-    def __getitem__(self, key: Any) -> Any:
-        if isinstance(key, int):
-            return list(self.values())[key]
-        return super().__getitem__(key)
-
-
-def _rows(cursor: Any) -> Callable[[Sequence[Any]], _Row]:
+def _rows(cursor: Any) -> Callable[[Sequence[Any]], dict[str, Any]]:
+    """Rows as plain dicts, made once (`Tx.fetchall` passes them on as they are; `Tx.scalar` is PgTx's own)."""
     names = [c.name for c in cursor.description or ()]
-    return lambda values: _Row(zip(names, values, strict=True))
+    return lambda values: dict(zip(names, values, strict=True))
 
 
 def _param(value: Any) -> Any:
@@ -97,7 +90,7 @@ class PgTx(Tx):
     without waiting for the one before it to be answered, and the client waits only where an answer is read
     (rows, a new id, a row count) and at the commit. The statements whose answer nobody reads (`Tx.write`,
     `executemany`, BEGIN, COMMIT) ride along with the next read, and a read whose answer is wanted only later
-    (`Tx.fetchone_soon`) rides along too, so a filing's thirteen statements take three trips to the server:
+    (`Tx.fetchone_soon`) rides along too, so a filing's eleven statements take three trips to the server:
     `trips` counts them (the times the client waited for the server)."""
 
     engine = "postgresql"
@@ -133,18 +126,21 @@ class PgTx(Tx):
             if not quiet:
                 raise
 
+    async def scalar(self, sql: str, params: Params = ()) -> Any:
+        return await self._one(sql, params, "scalar")
+
     def _run(self, sql: str, params: Params, want: str) -> Any:
         query = dialect.translate(sql)
         if want == "lastrowid":
             query = dialect.returning_id(query)
-        with self._conn.cursor(row_factory=_rows) as cursor:
+        with self._conn.cursor(row_factory=_rows if want in ("rows", "row") else tuple_row) as cursor:
             cursor.execute(query, _params(params))
             self.trips += self._pipeline is None or cursor.pgresult is None  # answered already: no wait
             if want == "rows":
                 return cursor.fetchall()
-            if want in ("row", "lastrowid"):
+            if want in ("row", "lastrowid", "scalar"):  # a new id is a RETURNING's first column
                 row = cursor.fetchone()
-                return row["id"] if want == "lastrowid" and row is not None else row
+                return row if want == "row" or row is None else row[0]
             if self._pipeline is not None:  # the row count is known once the statement is answered
                 self._pipeline.sync()
             return cursor.rowcount
@@ -152,21 +148,18 @@ class PgTx(Tx):
     def _soon(self, sql: str, params: Params, want: str) -> Soon:
         """Sent, its answer read later, in a pipeline: it comes with the next statement read, or the commit."""
         if self._pipeline is None:  # one statement at a time (the hop form): answered at once
-            answer = self._run(sql, params, want)
-            return Soon(value=dict(answer) if want == "row" and answer is not None else answer)
+            return Soon(value=self._run(sql, params, want))
         query = dialect.translate(sql)
         if want == "lastrowid":
             query = dialect.returning_id(query)
-        cursor = self._conn.cursor(row_factory=_rows)
+        cursor = self._conn.cursor(row_factory=_rows if want == "row" else tuple_row)
         cursor.execute(query, _params(params))
 
         def read() -> Any:
             self.trips += cursor.pgresult is None  # not answered yet (by a later read's trip): waited for here
             with cursor:
                 row = cursor.fetchone()
-            if want == "lastrowid":
-                return row["id"] if row is not None else None
-            return dict(row) if row is not None else None
+            return row if want == "row" or row is None else row[0]
 
         soon = Soon(read)
         self._pending.append(soon)

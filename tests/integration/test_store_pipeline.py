@@ -118,11 +118,21 @@ async def test_a_filing_on_postgresql_is_three_trips(core: Core, monkeypatch: py
         filing.append(tx)
         return await send_case(tx, **fields)
 
+    statements: dict[int, list[str]] = {}
+    for name in ("_run", "_write", "_soon", "_many"):
+        def sent(self: Tx, sql: str, *args: Any, _name: str = name, _send: Any = getattr(PgTx, name)) -> Any:
+            statements.setdefault(id(self), []).append(" ".join(sql.split()[:3]))
+            return _send(self, sql, *args)
+
+        monkeypatch.setattr(PgTx, name, sent)
     monkeypatch.setattr(case_store, "send_case", spy)
     case = await core.cases.request("maria.sand", form(), idempotency_key="k1")
     [tx] = filing
     assert isinstance(tx, PgTx)
     assert tx.trips == 3
+    # the key's claim; the number, the case and the key's case in one; the audit lock, head and row; the receipt,
+    # the awaited item, two timers, the statistics' fact and hour (13 before: the number and the key apart)
+    assert len(statements[id(tx)]) == 11, statements[id(tx)]
     again = await core.cases.request("maria.sand", form(), idempotency_key="k1")  # a retry: the same case
     assert again.ref == case.ref
     assert [(s.log, s.broken) for s in await logchain.verify(core.db)] == [("audit", None), ("case_reads", None)]

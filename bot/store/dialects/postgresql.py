@@ -30,6 +30,8 @@ from typing import Any
 NAME = "postgresql"
 # Outbox rows being sent are claimed with a lease (`bot.store.outbox_lanes`): several instances deliver.
 CLAIMS = True
+# A WITH may hold INSERT/UPDATE statements (one statement where SQLite needs several: `cases.send_case`).
+WRITES_IN_WITH = True
 
 _JSON_EACH = re.compile(r"\bjson_each\(([^()]*)\)")
 # SQLite's `a IS b` / `a IS NOT b` between values (equal, NULLs included) is standard IS [NOT] DISTINCT FROM.

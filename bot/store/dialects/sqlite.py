@@ -17,6 +17,8 @@ from typing import Any
 NAME = "sqlite"
 # Whether outbox rows being sent are claimed with a lease (`bot.store.outbox_lanes`): one process, no need.
 CLAIMS = False
+# A WITH holds SELECTs only: the statements that PostgreSQL joins in one stay apart (`cases.send_case`).
+WRITES_IN_WITH = False
 
 
 def translate(sql: str) -> str:
