@@ -119,12 +119,16 @@ async def test_a_filing_on_postgresql_is_three_trips(core: Core, monkeypatch: py
         return await send_case(tx, **fields)
 
     statements: dict[int, list[str]] = {}
-    for name in ("_run", "_write", "_soon", "_many"):
-        def sent(self: Tx, sql: str, *args: Any, _name: str = name, _send: Any = getattr(PgTx, name)) -> Any:
-            statements.setdefault(id(self), []).append(" ".join(sql.split()[:3]))
-            return _send(self, sql, *args)
 
-        monkeypatch.setattr(PgTx, name, sent)
+    def counted(send: Any) -> Any:
+        def sent(self: Tx, sql: str, *args: Any) -> Any:
+            statements.setdefault(id(self), []).append(" ".join(sql.split()[:3]))
+            return send(self, sql, *args)
+
+        return sent
+
+    for name in ("_run", "_write", "_soon", "_many"):
+        monkeypatch.setattr(PgTx, name, counted(getattr(PgTx, name)))
     monkeypatch.setattr(case_store, "send_case", spy)
     case = await core.cases.request("maria.sand", form(), idempotency_key="k1")
     [tx] = filing
