@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
@@ -26,7 +26,7 @@ from typing import Any
 import psycopg
 from psycopg import sql as pgsql
 from psycopg.conninfo import conninfo_to_dict
-from psycopg.rows import tuple_row
+from psycopg.rows import dict_row, tuple_row
 from psycopg.types.numeric import FloatLoader
 
 from bot.startup import StartupError
@@ -58,12 +58,6 @@ def describe_target(url: str) -> str:
     host = info.get("host") or "localhost"
     port = info.get("port") or "5432"
     return f"{host}:{port}/{info.get('dbname') or info.get('user') or ''}"
-
-
-def _rows(cursor: Any) -> Callable[[Sequence[Any]], dict[str, Any]]:
-    """Rows as plain dicts, made once (`Tx.fetchall` passes them on as they are; `Tx.scalar` is PgTx's own)."""
-    names = [c.name for c in cursor.description or ()]
-    return lambda values: dict(zip(names, values, strict=True))
 
 
 def _param(value: Any) -> Any:
@@ -127,13 +121,16 @@ class PgTx(Tx):
                 raise
 
     async def scalar(self, sql: str, params: Params = ()) -> Any:
+        """The first column of the first row. Rows are plain dicts, made once (psycopg's `dict_row`: the names
+        read from the result, not a `Column` object per column per statement, as `cursor.description` makes),
+        which `Tx.fetchall` passes on as they are; a scalar reads a tuple row."""
         return await self._one(sql, params, "scalar")
 
     def _run(self, sql: str, params: Params, want: str) -> Any:
         query = dialect.translate(sql)
         if want == "lastrowid":
             query = dialect.returning_id(query)
-        with self._conn.cursor(row_factory=_rows if want in ("rows", "row") else tuple_row) as cursor:
+        with self._conn.cursor(row_factory=dict_row if want in ("rows", "row") else tuple_row) as cursor:
             cursor.execute(query, _params(params))
             self.trips += self._pipeline is None or cursor.pgresult is None  # answered already: no wait
             if want == "rows":
@@ -152,7 +149,7 @@ class PgTx(Tx):
         query = dialect.translate(sql)
         if want == "lastrowid":
             query = dialect.returning_id(query)
-        cursor = self._conn.cursor(row_factory=_rows if want == "row" else tuple_row)
+        cursor = self._conn.cursor(row_factory=dict_row if want == "row" else tuple_row)
         cursor.execute(query, _params(params))
 
         def read() -> Any:
