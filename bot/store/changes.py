@@ -104,6 +104,8 @@ class PostgresChanges(Changes):
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.listening = threading.Event()  # set once LISTEN is in place (tests wait for it)
+        self._told: set[str | None] = set()  # topics handed to the loop and not yet heard there
+        self._told_lock = threading.Lock()
 
     async def start(self) -> None:
         if self._thread is not None:
@@ -114,9 +116,25 @@ class PostgresChanges(Changes):
         await asyncio.to_thread(self.listening.wait, 5.0)
 
     def _tell(self, topic: str | None) -> None:
+        """Hand `topic` to the loop, once until the loop has heard it: every filing announces new outbox rows,
+        and a busy loop (when filings come fastest) would otherwise be woken and run `heard` once for each.
+        An announcement that comes while one is on its way is covered by it: the reload it starts reads the
+        store after both."""
+        with self._told_lock:
+            if topic in self._told:
+                return
+            self._told.add(topic)
         if self._loop is not None and not self._loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                self._loop.call_soon_threadsafe(self.heard, topic)
+                self._loop.call_soon_threadsafe(self._heard, topic)
+                return
+        with self._told_lock:
+            self._told.discard(topic)
+
+    def _heard(self, topic: str | None) -> None:
+        with self._told_lock:
+            self._told.discard(topic)
+        self.heard(topic)
 
     def _listen(self) -> None:
         import psycopg
