@@ -11,6 +11,7 @@ the endpoints parse the body again. So each endpoint checks, on the raw text and
   ten levels; 64 leaves room and stays far below the recursion limit.
 
 `loads` does both and raises `MalformedPayload` (the endpoint answers 400) for anything that is not JSON.
+`form_fields` reads a form body (Slack's slash commands, and the `payload=` field every interaction comes in).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import unquote_plus
 
-__all__ = ["MAX_BODY_BYTES", "MAX_DEPTH", "MalformedPayload", "depth_exceeds", "loads"]
+__all__ = ["MAX_BODY_BYTES", "MAX_DEPTH", "MalformedPayload", "depth_exceeds", "form_fields", "loads", "unquote_form"]
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_DEPTH = 64
@@ -66,3 +68,33 @@ def loads(data: str | bytes, *, max_depth: int = MAX_DEPTH, max_bytes: int = MAX
         return json.loads(text)
     except (ValueError, RecursionError):
         raise MalformedPayload("not_json") from None
+
+
+def unquote_form(text: str) -> str:
+    """`urllib.parse.unquote_plus(text)`, the same text, at the speed of C for what a form body is: ASCII.
+
+    urllib decodes each `%XX` in a Python loop: 140 µs for one Slack interaction (4 KB, 700 escapes of its
+    JSON), on the event loop, per request. For ASCII text without a backslash, each `%XX` written `\\xXX` is
+    what Python's `unicode_escape` codec decodes (to the code point of that byte, made the byte again by
+    latin-1), and the bytes are read as UTF-8 (invalid sequences replaced, as urllib does). Anything else (a
+    `%` without two hex digits after it, a backslash, a non-ASCII character) goes to urllib itself."""
+    if "%" not in text:
+        return text.replace("+", " ")
+    if text.isascii() and "\\" not in text:
+        try:
+            raw = text.replace("+", " ").replace("%", "\\x").encode("ascii").decode("unicode_escape")
+        except UnicodeDecodeError:  # a "%" that is not an escape: urllib keeps it as it is
+            return unquote_plus(text)
+        return raw.encode("latin-1").decode("utf-8", "replace")
+    return unquote_plus(text)
+
+
+def form_fields(text: str) -> dict[str, str]:
+    """`dict(urllib.parse.parse_qsl(text, keep_blank_values=True))` (the last of a repeated name wins), decoded by
+    `unquote_form`."""
+    out: dict[str, str] = {}
+    for pair in text.split("&"):
+        if pair:
+            name, _, value = pair.partition("=")
+            out[unquote_form(name)] = unquote_form(value)
+    return out

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
-from urllib.parse import parse_qsl
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -116,7 +115,7 @@ def slack_body(text: str, content_type: str) -> dict[str, Any] | None:
         except payload.MalformedPayload:
             return None
     else:
-        fields = dict(parse_qsl(text, keep_blank_values=True))
+        fields = payload.form_fields(text)
         if "payload" not in fields:
             return fields if fields.get("command") or fields.get("ssl_check") else None
         try:
