@@ -103,9 +103,20 @@ def _read(ch: str) -> str:
     return "".join(out)
 
 
+def _reads_as_itself(ch: str) -> bool:
+    return _read(ch) == ch
+
+
+# The characters below U+0250 that read as themselves (ASCII, and the Latin letters Swedish and its neighbours
+# are written in: å, ä, ö, é, ü, ø, …), found at import by `_read` itself; a text of these alone folds to itself.
+_AS_TYPED = re.compile("[" + re.escape("".join(chr(c) for c in range(0x250) if _reads_as_itself(chr(c)))) + "]*")
+
+
 def readings(text: str) -> list[Folded]:
     """Every way `text` may be read: folded after 0, 1, … `HTML_ROUNDS` rounds of HTML decoding (fewer when a
     round decodes nothing)."""
+    if "&" not in text and _AS_TYPED.fullmatch(text):  # one reading, the typed text: no loop per character
+        return [Folded(text, tuple(range(len(text))), tuple(range(1, len(text) + 1)))]
     pieces: list[_Piece] | None = [(c, i, i + 1) for i, c in enumerate(text)]
     out: list[Folded] = []
     for _ in range(HTML_ROUNDS + 1):

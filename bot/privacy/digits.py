@@ -8,6 +8,7 @@ hold an identity number is decided in bot/privacy/shapes.py.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -19,6 +20,10 @@ _INVISIBLE_EXTRA = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 def is_invisible(ch: str) -> bool:
     """A zero-width or otherwise invisible character (ignored by the guard, stripped from field edges)."""
     return unicodedata.category(ch) == "Cf" or ch in _INVISIBLE_EXTRA
+
+
+# A character `digit` reads as a digit (Unicode's decimal digits, category Nd, as `re` reads `\d` in text).
+DIGIT = re.compile(r"\d")
 
 
 def digit(ch: str) -> str | None:
