@@ -177,9 +177,14 @@ async def by_id(db: Database, outbox_id: int) -> dict[str, Any] | None:
 
 
 async def last_id(db: Database) -> int:
-    """The id of the newest row (0 when there is none)."""
-    async with db.transaction() as tx:
+    """The id of the newest row (0 when there is none): one trip to a read connection. Every dispatch pass asks
+    (after each filing, in a burst); as a hop-form `transaction()` it held the write connection, and the filings
+    queued behind it, for three trips to its thread."""
+
+    async def newest(tx: Tx) -> int:
         return int(await tx.scalar("SELECT COALESCE(MAX(id), 0) FROM outbox"))
+
+    return await db.run_read(newest)
 
 
 async def mark_sent(tx: Tx, outbox_id: int, attempts: int, at: datetime, external_id: str | None) -> int:

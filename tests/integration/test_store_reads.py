@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import Database
+from bot.store import Database, outbox
 from bot.store import slack as slack_store
 
 AT = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -62,3 +62,12 @@ async def test_writing_through_the_read_path_is_refused(tmp_path: Path) -> None:
         async with db.transaction() as tx:  # the write path is unaffected
             assert await slack_store.claim_inbound(tx, "view:V2:abc", "view", AT)
         assert await count(db) == 1
+
+
+async def test_the_dispatchers_look_for_the_newest_message_does_not_wait_for_the_writer(tmp_path: Path) -> None:
+    """Every dispatch pass (one after each filing) asks for the newest outbox id: on a read connection, not
+    holding the write connection (and the filings queued for it) for three trips to its thread."""
+    async with Database(tmp_path / "gfi.sqlite3") as db:
+        async with db.transaction() as tx:
+            await slack_store.claim_inbound(tx, "view:V3:abc", "view", AT)
+            assert await asyncio.wait_for(outbox.last_id(db), 10) == 0  # the write lock is held meanwhile
