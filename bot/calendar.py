@@ -64,6 +64,9 @@ class BusinessCalendar:
     def __init__(self, tz: str = "Europe/Stockholm") -> None:
         self.tz = ZoneInfo(tz)
         self._holidays_by_year: dict[int, dict[date, str]] = {}
+        # (weekday, time) → (after, the next slot strictly after it): the answer for every instant from `after` up
+        # to that slot (`next_weekly_slot`), asked by every filing (the unit's next distribution slot) twice.
+        self._next_slots: dict[tuple[int, time], tuple[datetime, datetime]] = {}
 
     # --- days -------------------------------------------------------------------------------
 
@@ -257,11 +260,17 @@ class BusinessCalendar:
         if not 0 <= weekday <= 6:
             raise ValueError("weekday must be 0 (Monday) to 6 (Sunday)")
         after_utc = self._local(after).astimezone(UTC)
+        # Slots never change order (a moved slot moves forward no further than the working day the next one moves
+        # to), so the first slot after an earlier instant is the first after every instant before it.
+        known = self._next_slots.get((weekday, at))
+        if known is not None and known[0] <= after_utc < known[1]:
+            return known[1]
         local_day = self._local(after).date()
         nominal = local_day - timedelta(days=(local_day.weekday() - weekday) % 7)
         nominal -= timedelta(weeks=_SLOT_LOOKBACK_WEEKS)
         while True:
             slot = self.slot_on_or_after(nominal, at)
             if slot > after_utc:
+                self._next_slots[(weekday, at)] = (after_utc, slot)
                 return slot
             nominal += timedelta(weeks=1)

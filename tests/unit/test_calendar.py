@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.calendar import DEFAULT_OFFICE_HOURS, BusinessCalendar, OfficeHours
 
@@ -530,3 +532,29 @@ def test_next_weekly_slot_accepts_other_timezones(cal: BusinessCalendar) -> None
 def test_next_weekly_slot_rejects_bad_weekday(cal: BusinessCalendar) -> None:
     with pytest.raises(ValueError):
         cal.next_weekly_slot(local(2026, 11, 24, 9, 0), 7, time(9))
+
+
+def _first_slot_after(after: datetime, weekday: int, at: time) -> datetime:
+    """The next weekly slot, from a calendar that has answered nothing before (nothing remembered)."""
+    return BusinessCalendar().next_weekly_slot(after, weekday, at)
+
+
+ASK = st.tuples(st.integers(0, 3 * 365 * 24 * 4), st.integers(0, 6), st.sampled_from([time(9), time(13, 30)]))
+
+
+@given(st.lists(ASK, min_size=1, max_size=25))
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+def test_a_remembered_next_slot_is_the_slot_asked_afresh(asks: list[tuple[int, int, time]]) -> None:
+    """`next_weekly_slot` remembers its last answer per weekday and time (every filing asks it twice): asked again
+    at any instant, earlier, later, across holidays (jul, nyår, midsommar) and DST, it answers as a fresh one."""
+    cal = BusinessCalendar()
+    for quarters, weekday, at in asks:
+        after = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=15 * quarters)
+        assert cal.next_weekly_slot(after, weekday, at) == _first_slot_after(after, weekday, at)
+
+
+def test_a_remembered_next_slot_ends_at_the_slot() -> None:
+    cal = BusinessCalendar()
+    slot = cal.next_weekly_slot(local(2026, 12, 21, 10), MON, time(9))  # jul: Mon 28 Dec is a working day
+    assert cal.next_weekly_slot(slot - timedelta(microseconds=1), MON, time(9)) == slot
+    assert cal.next_weekly_slot(slot, MON, time(9)) == _first_slot_after(slot, MON, time(9)) > slot
