@@ -150,8 +150,10 @@ async def running_bot(tmp_path: Path, clock: FrozenClock, directory: Path = DEFA
         # the debounce has its own tests (tests/unit/test_home_refresh.py).
         ctx.homes.window = 0.0
         app = build_app(core, client, register=register, signing_secret=SECRET, context=ctx)
+        submissions = build_app(core, client, register=register, signing_secret=SECRET, context=ctx, answer_first=True)
         try:
-            async with serve_web_app(build_web_app(app, core, SECRET)) as base, aiohttp.ClientSession() as http:
+            async with serve_web_app(build_web_app(app, core, SECRET, submissions=submissions)) as base, \
+                    aiohttp.ClientSession() as http:
                 yield SlackBot(fake, core, ctx, f"{base}/slack/events", http, clock)
                 await ctx.drain()
                 # Every view and message the test made Slack receive was valid (ids unique, within limits).

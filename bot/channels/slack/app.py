@@ -27,12 +27,21 @@ def build_app(
     register: Register,
     signing_secret: str | None = None,
     context: SlackContext | None = None,
+    answer_first: bool = False,
 ) -> AsyncApp:
     """An AsyncApp on `client` (which owns the bot token and the API base URL).
 
     The signing secret defaults to SLACK_SIGNING_SECRET from the settings. The token is deliberately
     passed in the client, not as `token=`, so that the client's base_url (SLACK_API_URL) is used.
     Pass `context` to share a SlackContext (identities, Home refresh) with the caller.
+
+    `answer_first`: the app for form submissions (`bot.channels.slack.front_door.bolt_endpoint`). By default Bolt
+    runs a listener beside the request and looks every 10 ms whether it has acked (`process_before_response`
+    off), so an ack waits for the next look: 5 ms on average, and every request in flight wakes a hundred times a
+    second to look. A submission's listener answers in its ack and leaves the rest to tasks of its own
+    (`handlers.slack.common.answer_in_time`, `SlackContext.after_change`), so the request can wait for the
+    listener itself and be answered the moment it returns. Commands and clicks, whose listeners call Slack after
+    the ack (`views.open`), stay on the default app.
     """
     secret = signing_secret
     if secret is None and core.settings.slack_signing_secret is not None:
@@ -42,7 +51,7 @@ def build_app(
         signing_secret=secret,
         logger=logging.getLogger("slack_bolt"),
         request_verification_enabled=True,
-        process_before_response=False,
+        process_before_response=answer_first,
     )
     register(app, core, context or SlackContext(core, client))
     return app

@@ -173,30 +173,37 @@ def slack_guard(signing_secret: str, path: str = EVENTS_PATH) -> Callable[..., A
     return guard
 
 
-def bolt_endpoint(app: AsyncApp) -> Handler:
+def bolt_endpoint(app: AsyncApp, submissions: AsyncApp | None = None) -> Handler:
     """`POST /slack/events` into Bolt, as its aiohttp adapter does, but with the body the guard parsed already
     (`SLACK_BODY`): a form submission's payload is URL-decoded and read as JSON once, not once per reader.
-    Bolt still checks the signature over the raw body itself (`raw_body`)."""
+    Bolt still checks the signature over the raw body itself (`raw_body`). A form submission goes to
+    `submissions` when given: the same listeners, answered as soon as the listener returns
+    (`bot.channels.slack.app.build_app`, `answer_first`)."""
 
     async def events(request: web.Request) -> web.Response:
         text = await request.text()
         data = request.get(SLACK_BODY)
         headers: dict[str, str | Sequence[str]] = dict(request.headers)
+        bolt = app
         if data is None:
             bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=headers)
         else:  # Bolt takes a parsed body only as a Socket Mode request: then it is made an HTTP one again
             bolt_request = AsyncBoltRequest(body=data, query=request.query_string, headers=headers,
                                             mode="socket_mode")
             bolt_request.mode, bolt_request.raw_body = "http", text  # so Bolt checks the signature as well
-        return await to_aiohttp_response(await app.async_dispatch(bolt_request))
+            if submissions is not None and data.get("type") == "view_submission":
+                bolt = submissions
+        return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
 
     return events
 
 
-def build_web_app(app: AsyncApp, core: Core, signing_secret: str, path: str = EVENTS_PATH) -> web.Application:
-    """The HTTP application: Bolt's `/slack/events` behind the guard, plus `GET /healthz`."""
+def build_web_app(app: AsyncApp, core: Core, signing_secret: str, path: str = EVENTS_PATH, *,
+                  submissions: AsyncApp | None = None) -> web.Application:
+    """The HTTP application: Bolt's `/slack/events` behind the guard, plus `GET /healthz`. `submissions`: the
+    app form submissions go to (see `bolt_endpoint`)."""
     web_app = web.Application()
-    web_app.router.add_post(path, bolt_endpoint(app))
+    web_app.router.add_post(path, bolt_endpoint(app, submissions))
     web_app.middlewares.insert(0, deadline_middleware)  # outermost: the body is read under its deadline
     web_app.middlewares.append(slack_guard(signing_secret, path))
     add_health(web_app, core)

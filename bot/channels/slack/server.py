@@ -121,7 +121,9 @@ async def serve(settings: Settings, mounts: tuple[Mount, ...] = (), *, register:
             sender.bind(identity)
             ctx = SlackContext(core, client, identity)
             app = build_app(core, client, register=register, signing_secret=secret, context=ctx)
-            web_app = build_web_app(app, core, secret)
+            submissions = build_app(core, client, register=register, signing_secret=secret, context=ctx,
+                                    answer_first=True)
+            web_app = build_web_app(app, core, secret, submissions=submissions)
         else:
             web_app = web.Application(middlewares=[deadline_middleware])
             add_health(web_app, core)
