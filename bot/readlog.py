@@ -69,12 +69,17 @@ async def record_many(tx: Tx, reads: list[tuple[datetime, str, Iterable[str], st
 
 async def record_now(db: Database, *, at: datetime, person_id: str, refs: Iterable[str], view: str,
                      channel: str) -> int:
-    """`record` in a transaction of its own (for views shown outside a business transaction)."""
+    """`record` in a transaction of its own (for views shown outside a business transaction): one unit of work
+    (`Store.run`), so on PostgreSQL it takes one write connection of the pool, not every one (the hop form,
+    `transaction()`, would wait for every unit in flight and hold back every unit asked for after it)."""
     refs = list(refs)
     if not refs:
         return 0
-    async with db.transaction() as tx:
+
+    async def write(tx: Tx) -> int:
         return await record(tx, at=at, person_id=person_id, refs=refs, view=view, channel=channel)
+
+    return await db.run(write)
 
 
 def _reads(rows: list[dict[str, object]]) -> list[Read]:
