@@ -21,10 +21,16 @@ class Reads:
     # SQLite only: thousands of virtual-machine steps the statements other than counts took (rows scanned or
     # sorted, not only fetched: a bounded page read along an index takes as many at 10⁵ as at 10³)
     work: int = 0
+    steps: list[tuple[int, str]] = field(default_factory=list)  # SQLite: each measured statement's work, its SQL
 
     def reset(self) -> None:
         self.statements = self.rows = self.work = 0
         self.sql.clear()
+        self.steps.clear()
+
+    def heaviest(self) -> tuple[int, str] | None:
+        """The statement that did the most work (SQLite), to name in a failure."""
+        return max(self.steps, default=None)
 
 
 def count_statements(monkeypatch: pytest.MonkeyPatch) -> Reads:
@@ -51,6 +57,8 @@ def count_statements(monkeypatch: pytest.MonkeyPatch) -> Reads:
                 if measured:
                     conn.set_progress_handler(None, 1000)  # type: ignore[union-attr]
             seen.work += steps[0]
+            if measured:
+                seen.steps.append((steps[0], sql))
             seen.statements += 1
             seen.sql.append(sql)
             seen.rows += len(result) if want == "rows" else int(want == "row" and result is not None)

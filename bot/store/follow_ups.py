@@ -67,15 +67,29 @@ async def decline_follow_up(tx: Tx, follow_up_id: int, declined_by: str, now: da
     )
 
 
+# Owners read one by one (each a bounded walk of their own proposals), up to this many; more (a distributor of a
+# very large unit) in one walk of their proposals together (SQLite allows 500 parts in a compound SELECT).
+OWNER_ARMS = 100
+
+
 async def open_proposal_rows(tx: Tx, owners: list[str], states: list[str], limit: int) -> tuple[list[Row], int]:
     """The oldest `limit` proposed follow-ups owned by one of `owners`, of cases in one of `states`, with the
-    case's reference (for *mina*), and how many there are in all."""
+    case's reference (for *mina*), and how many there are in all. Read along each owner's proposals
+    (`follow_ups_owner_proposed`), never along every proposal of the store."""
     if not owners or not states:
         return [], 0
-    where = (f"FROM follow_ups f JOIN cases c ON c.id = f.case_id WHERE f.status = 'proposed' AND f.done_at IS NULL "
-             f"AND c.state IN ({', '.join('?' * len(states))}) AND f.owner_id IN ({', '.join('?' * len(owners))})")
+    proposed = ("FROM follow_ups f JOIN cases c ON c.id = f.case_id WHERE f.status = 'proposed' AND f.done_at IS NULL "
+                f"AND c.state IN ({', '.join('?' * len(states))})")
+    where = f"{proposed} AND f.owner_id IN ({', '.join('?' * len(owners))})"
     params = [*states, *owners]
-    rows = await tx.fetchall(f"SELECT f.*, c.ref AS case_ref {where} ORDER BY f.id LIMIT ?", [*params, limit])
+    if 1 < len(owners) <= OWNER_ARMS:  # each owner's oldest along `follow_ups_owner_proposed`, then merged
+        arms = " UNION ALL ".join(
+            f"SELECT * FROM (SELECT f.*, c.ref AS case_ref {proposed} AND f.owner_id = ? ORDER BY f.id LIMIT ?) AS a{n}"
+            for n in range(len(owners)))
+        rows = await tx.fetchall(f"SELECT * FROM ({arms}) AS p ORDER BY id LIMIT ?",
+                                 [*(v for owner in owners for v in (*states, owner, limit)), limit])
+    else:
+        rows = await tx.fetchall(f"SELECT f.*, c.ref AS case_ref {where} ORDER BY f.id LIMIT ?", [*params, limit])
     total = len(rows) if len(rows) < limit else int(await tx.scalar(f"SELECT COUNT(*) {where}", params))
     return rows, total
 

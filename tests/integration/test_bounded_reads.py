@@ -37,12 +37,12 @@ OPEN = 100_000
 QUEUED = 60_000  # of them undistributed requests to beroende (fatima.ali distributes it), the rest elsewhere
 
 
-# Views that still do work growing with the store in SQL (though they fetch a page): the console's tick (the
-# nightly purge looks for closed cases), the open escalations of someone alerted on none of them (each open
-# escalation's alerted list is read), the follow-ups proposed to a person (every proposal is joined to its
-# case), and a case's read log, whose count per reader reads each of that case's reads.
-GROWS = {"console /kö", "slack home", "slack home, requester", "console /mina", "console /mina, distributor",
-         "teams mina", "console /läsloggar <ref>", "teams läsloggar <ref>"}
+# Views that still do work growing with the store in SQL (though they fetch a page): the open escalations of
+# someone alerted on none of them (each open escalation's alerted list is read: `alerted` is a JSON list, with no
+# index by person on SQLite). The console's tick (the nightly purge, along `cases_closed`), the follow-ups
+# proposed to a person (along each owner's own, `follow_ups_owner_proposed`) and a case's read log (the counts
+# per reader kept in `case_read_counts`) are bounded since schema 33.
+GROWS = {"slack home", "slack home, requester"}
 STATS_VIEWS = ("slack home, coordinator", "console /statistik", "console /statistik enhet", "teams statistik")
 
 
@@ -108,6 +108,9 @@ async def bulk_lists(core: Core, clock: FrozenClock, count: int) -> None:
         await tx.executemany(
             "INSERT INTO case_reads (at, person_id, case_ref, view, channel, hash) VALUES (?, ?, ?, ?, ?, ?)",
             (read(n) for n in range(count // 5)))
+        await tx.execute(  # the counts kept beside the log, as the store's appends keep them
+            "INSERT INTO case_read_counts (case_ref, person_id, reads) "
+            "SELECT case_ref, person_id, COUNT(*) FROM case_reads GROUP BY case_ref, person_id")
         await tx.executemany(
             "INSERT INTO absences (person_id, start_date, end_date, stand_in, created_by, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?)", (absence(n) for n in range(count // 100 + 60)))
@@ -142,13 +145,15 @@ async def bulk_escalations(core: Core, clock: FrozenClock, count: int) -> None:
             (LADDER,),
         )
 
-        # a follow-up proposed to maria.sand per seven cases, and to linnea.fors (fatima.ali distributes her unit);
-        # those of assigned cases are at the follow-up stage (where a proposal can be answered)
+        # a follow-up proposed to maria.sand per seven assigned cases, and to linnea.fors (fatima.ali distributes
+        # her unit): a proposal is made at the follow-up stage (where it can be answered); one case in seven of
+        # them is vilande now (a proposal that cannot be answered while it rests: not listed, not counted)
         await tx.execute("UPDATE cases SET state = 'follow_up' WHERE id % 7 = 0 AND state = 'assigned'")
         await tx.execute(
             "INSERT INTO follow_ups (case_id, owner_id, due_date, what, created_by, created_at, status) "
             "SELECT id, CASE WHEN id % 2 = 0 THEN 'maria.sand' ELSE 'linnea.fors' END, '2027-01-15', "
-            "'Uppföljning', 'omar.haddad', created_at, 'proposed' FROM cases WHERE id % 7 = 0")
+            "'Uppföljning', 'omar.haddad', created_at, 'proposed' FROM cases WHERE state = 'follow_up'")
+        await tx.execute("UPDATE cases SET state = 'waiting' WHERE id % 49 = 0 AND state = 'follow_up'")
 
     await core.db.run(insert)
     async with core.db.read() as tx:
@@ -186,6 +191,7 @@ async def bulk_facts(core: Core, clock: FrozenClock, count: int) -> None:
 
 
 WORK: dict[str, int] = {}  # each view's thousands of SQLite steps (not counting the counts), by store size
+HEAVIEST: dict[str, tuple[int, str] | None] = {}  # each view's statement that did the most work, by store size
 
 
 async def measure(core: Core, counted: Reads) -> dict[str, tuple[int, int]]:
@@ -197,6 +203,7 @@ async def measure(core: Core, counted: Reads) -> dict[str, tuple[int, int]]:
         result = await work
         out[name] = (counted.statements, counted.rows)
         WORK[f"{name} {id(core)}"] = counted.work
+        HEAVIEST[f"{name} {id(core)}"] = counted.heaviest()
         return result
 
     [(unit, cases)] = await view("cases.queue", core.cases.queue("fatima.ali"))
@@ -215,6 +222,8 @@ async def measure(core: Core, counted: Reads) -> dict[str, tuple[int, int]]:
     await view("console /mina", requester.handle("/mina"))
     assert "Förslag till uppföljning" in text.getvalue() and "… och" in text.getvalue()
     await view("console /mina, distributor", session.handle("/mina"))
+    await view("console /mina, none proposed to them", ConsoleSession(  # not a walk over every proposal
+        core, "omar.haddad", ConsoleClock(core.clock.now()), text).handle("/mina"))
     await view("teams mina", commands.mine_card(context_of(core, "maria.sand"), "maria.sand"))
     await view("slack home, requester", load_home(core, "maria.sand"))
 
@@ -296,7 +305,8 @@ async def test_each_list_reads_a_bounded_page_at_a_hundred_thousand_open_cases(
     for name in few:
         work = (WORK[f"{name} {id(small)}"], WORK[f"{name} {id(large)}"]) if name != "console text" else (0, 0)
         if engine == "sqlite" and name not in STATS_VIEWS and name not in GROWS:  # read along an index, stopped
-            assert work[1] <= 3 * work[0] + 12, (name, work)  # at the page: not more work at 10⁵ than at 2·10³
+            assert work[1] <= 3 * work[0] + 12, (name, work, HEAVIEST[f"{name} {id(large)}"])  # at the page: not
+            # more work at 10⁵ than at 2·10³
         if name == "console text":
             continue
         statements, rows = many[name]

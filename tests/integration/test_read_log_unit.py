@@ -13,6 +13,7 @@ import pytest
 from bot import readlog
 from bot.core import Core
 from bot.store import Tx
+from bot.store import reads as store
 from tests.timekit import form
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
@@ -48,3 +49,28 @@ async def test_the_read_log_is_written_beside_a_unit_in_flight(core: Core) -> No
     async with core.db.read() as tx:
         rows = await tx.fetchall("SELECT person_id, case_ref, view, channel FROM case_reads")
     assert rows == [{"person_id": "fatima.ali", "case_ref": case.ref, "view": "queue", "channel": "teams"}]
+
+
+async def test_the_counts_per_reader_keep_in_step_with_the_log(core: Core) -> None:
+    """A coordinator's /läsloggar counts the reads of a case per reader from `case_read_counts` (as many rows as
+    readers); every append keeps them equal to the log's own count, one view at a time or several together."""
+    first = await core.cases.request("maria.sand", form())
+    second = await core.cases.request("maria.sand", form())
+    at = core.clock.now()
+    await readlog.record_now(core.db, at=at, person_id="fatima.ali", refs=[first.ref, second.ref], view="queue",
+                             channel="teams")
+    await readlog.record_now(core.db, at=at, person_id="fatima.ali", refs=[first.ref], view="case", channel="slack")
+
+    async def many(tx: Tx) -> int:
+        return await readlog.record_many(tx, [(at, "linnea.fors", [first.ref], "case", "slack"),
+                                              (at, "fatima.ali", [first.ref, second.ref], "case", "slack"),
+                                              (at, "linnea.fors", [], "case", "slack")])
+
+    assert await core.db.run(many) == 3
+    async with core.db.read() as tx:
+        logged = await tx.fetchall("SELECT case_ref, person_id, COUNT(*) AS n FROM case_reads "
+                                   "GROUP BY case_ref, person_id ORDER BY case_ref, person_id")
+        kept = await tx.fetchall("SELECT case_ref, person_id, reads AS n FROM case_read_counts "
+                                 "ORDER BY case_ref, person_id")
+        assert kept == logged
+        assert await store.readers_of_case(tx, first.ref) == {"fatima.ali": 3, "linnea.fors": 1}
