@@ -13,7 +13,11 @@ against the fake Slack Web API, as bench/bench_slack_acks.py starts it. This pro
   soc-norr's queue is distributed once: a slot with the whole queue), the sweep of 10³ due items, and Home
   refreshes of a requester, a distributor, an assignee and the coordinator.
 
-Run:  PYTHONPATH=. .venv/bin/python bench/bench_busy.py [--quick] [--cases N]
+The acks are measured on PostgreSQL too (when there is a server or the binaries: GFI_BENCH_POSTGRES, else a
+cluster started here with fsync on): the same store copied into PostgreSQL as `gfi-bot migrate-store` copies,
+`gfi-bot run` on it (its writer pool, its leader sweeping), the bare app in the same interleaved rounds.
+
+Run:  PYTHONPATH=. .venv/bin/python bench/bench_busy.py [--quick] [--cases N] [--engine sqlite|postgresql]
 (quick: 10⁴ open cases; the full run: 10⁵ for the acks and 10⁶ for memory; several minutes)
 """
 
@@ -39,7 +43,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from the repository root
 
-from bench.bench_scale import DUE_ESCALATIONS, DUE_REMINDERS, _make_due, _Raw, build
+from bench.bench_scale import DUE_ESCALATIONS, DUE_REMINDERS, _make_due, _Raw, build, copy_to_postgres
 from bench.bench_slack_acks import (
     ROOT,
     SECRET,
@@ -48,6 +52,7 @@ from bench.bench_slack_acks import (
     command_line,
     free_port,
     pct,
+    postgres_available,
     ready,
     running,
 )
@@ -90,11 +95,12 @@ async def prepare(path: Path, open_cases: int) -> None:
 
 
 @asynccontextmanager
-async def gfi_on(path: Path) -> AsyncIterator[tuple[Target, int]]:
-    """`gfi-bot run` on the store at `path`; the target and the process id."""
+async def gfi_on(path: Path, database_url: str | None = None) -> AsyncIterator[tuple[Target, int]]:
+    """`gfi-bot run` on the store at `path` (or on the PostgreSQL database at `database_url`); the target and the
+    process id."""
     async with FakeSlackAPI(token="xoxb-bench") as fake:
         port = free_port()
-        args, env = command_line("gfi", port, fake.base_url, path, ROOT)
+        args, env = command_line("gfi", port, fake.base_url, path, ROOT, database_url)
         env["GFI_SWEEP_SECONDS"] = "2"  # the due items are swept soon after start
         log_path = Path(os.environ.get("GFI_BENCH_LOG") or path.with_suffix(".log"))  # kept when named
         with log_path.open("wb") as log_file:  # noqa: ASYNC230 - once per run
@@ -124,24 +130,31 @@ def publishes(target: Target, user: str) -> int:
     return sum(1 for c in target.fake.calls("views.publish") if c.params.get("user_id") == user)
 
 
-def still_due(path: Path) -> int:
+DUE_NOW = ("SELECT (SELECT COUNT(*) FROM awaiting WHERE resolved_at IS NULL AND due_at <= ?) "
+           "+ (SELECT COUNT(*) FROM timers WHERE done_at IS NULL AND due_at <= ?)")
+
+
+def still_due(path: Path, database_url: str | None = None) -> int:
     """Open items of the store that are due now (0 once the bot has swept them)."""
+    now = datetime.now(UTC).isoformat()
+    if database_url is not None:
+        import psycopg
+
+        with psycopg.connect(database_url, autocommit=True) as pg:
+            return int(pg.execute(DUE_NOW.replace("?", "%s"), (now, now)).fetchone()[0])  # type: ignore[index]
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        now = datetime.now(UTC).isoformat()
-        return int(conn.execute("SELECT (SELECT COUNT(*) FROM awaiting WHERE resolved_at IS NULL AND due_at <= ?) "
-                                "+ (SELECT COUNT(*) FROM timers WHERE done_at IS NULL AND due_at <= ?)",
-                                (now, now)).fetchone()[0])
+        return int(conn.execute(DUE_NOW, (now, now)).fetchone()[0])
     finally:
         conn.close()
 
 
-async def swept(path: Path, limit: float = 600.0) -> None:
+async def swept(path: Path, database_url: str | None = None, limit: float = 600.0) -> None:
     """Wait until the bot has swept every due item."""
     deadline = time.monotonic() + limit
-    while still_due(path):
+    while still_due(path, database_url):
         if time.monotonic() > deadline:
-            raise RuntimeError(f"{still_due(path)} items still due after {limit:.0f} s")
+            raise RuntimeError(f"{still_due(path, database_url)} items still due after {limit:.0f} s")
         await asyncio.sleep(0.5)
 
 
@@ -186,44 +199,62 @@ async def acks_while_home(target: Target, total: int) -> tuple[list[float], list
     return idle, busy, publishes(target, COORDINATOR) - before
 
 
-async def measure(open_cases: int, rss_cases: int, quick: bool) -> list[Row]:
-    rows: list[Row] = []
+async def ack_rows(path: Path, open_cases: int, quick: bool, database_url: str | None = None) -> list[Row]:
+    """The /gfi acks with the bot idle and while a coordinator's Home refreshes, beside the bare app's, on the
+    prepared store at `path` (or on its PostgreSQL copy at `database_url`)."""
     total = 80 if quick else 400
-    scale = f"{open_cases:,} open".replace(",", " ")
+    scale = f"{open_cases:,} open".replace(",", " ") + ("" if database_url is None else ", PostgreSQL")
+    idle: list[float] = []
+    busy: list[float] = []
+    floor: list[float] = []
+    homes = 0
+    load = os.getloadavg()[0]
+    async with gfi_on(path, database_url) as (target, pid):
+        await swept(path, database_url)
+        await quiet(pid)
+        await closed_loop(target.command, CONCURRENCY, 2 * CONCURRENCY)  # warm-up
+        await open_home(target, COORDINATOR)
+        for _ in range(1 if quick else ROUNDS):  # interleaved: idle, busy, then the bare app (the bot idles)
+            i, b, n = await acks_while_home(target, total)
+            idle += i
+            busy += b
+            homes += n
+            async with running("bare", ROOT) as bare:
+                await closed_loop(bare.command, CONCURRENCY, 2 * CONCURRENCY)
+                floor += await closed_loop(bare.command, CONCURRENCY, total)
+    load = (load + os.getloadavg()[0]) / 2
+    p99_idle, p99_busy, p99_floor = pct(idle, 99), pct(busy, 99), pct(floor, 99)
+    return [
+        Row("acks", f"/gfi ack p99, c={CONCURRENCY}, {scale}, bot idle", p99_idle, "ms", floor=p99_floor, load=load),
+        Row("acks", f"/gfi ack p99, c={CONCURRENCY}, {scale}, while a coordinator's Home refreshes "
+            f"({homes} published)", p99_busy, "ms", floor=p99_floor,
+            target=f"unchanged: ≤ 1.5× idle ({1.5 * p99_idle:.0f} ms)", met=p99_busy <= 1.5 * p99_idle, load=load),
+        Row("acks", f"/gfi ack median, c={CONCURRENCY}, {scale}, bot idle", statistics.median(idle), "ms",
+            floor=statistics.median(floor), load=load),
+        Row("acks", f"/gfi ack median, c={CONCURRENCY}, {scale}, while a coordinator's Home refreshes",
+            statistics.median(busy), "ms", floor=statistics.median(floor), load=load),
+    ]
+
+
+async def measure(open_cases: int, rss_cases: int, quick: bool, engines: tuple[str, ...] = ("sqlite",)) -> list[Row]:
+    """The acks on each of `engines` at `open_cases`, then (on SQLite) the memory at `rss_cases`."""
+    rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="gfi-bench-busy-") as tmp:
         path = Path(tmp) / "acks.sqlite3"
         await prepare(path, open_cases)
-        idle: list[float] = []
-        busy: list[float] = []
-        floor: list[float] = []
-        homes = 0
-        load = os.getloadavg()[0]
-        async with gfi_on(path) as (target, pid):
-            await swept(path)
-            await quiet(pid)
-            await closed_loop(target.command, CONCURRENCY, 2 * CONCURRENCY)  # warm-up
-            await open_home(target, COORDINATOR)
-            for _ in range(1 if quick else ROUNDS):  # interleaved: idle, busy, then the bare app (the bot idles)
-                i, b, n = await acks_while_home(target, total)
-                idle += i
-                busy += b
-                homes += n
-                async with running("bare", ROOT) as bare:
-                    await closed_loop(bare.command, CONCURRENCY, 2 * CONCURRENCY)
-                    floor += await closed_loop(bare.command, CONCURRENCY, total)
-        load = (load + os.getloadavg()[0]) / 2
-        p99_idle, p99_busy, p99_floor = pct(idle, 99), pct(busy, 99), pct(floor, 99)
-        rows.append(Row("acks", f"/gfi ack p99, c={CONCURRENCY}, {scale}, bot idle", p99_idle, "ms",
-                        floor=p99_floor, load=load))
-        rows.append(Row("acks", f"/gfi ack p99, c={CONCURRENCY}, {scale}, while a coordinator's Home refreshes "
-                        f"({homes} published)", p99_busy, "ms", floor=p99_floor,
-                        target=f"unchanged: ≤ 1.5× idle ({1.5 * p99_idle:.0f} ms)",
-                        met=p99_busy <= 1.5 * p99_idle, load=load))
-        rows.append(Row("acks", f"/gfi ack median, c={CONCURRENCY}, {scale}, bot idle", statistics.median(idle),
-                        "ms", floor=statistics.median(floor), load=load))
-        rows.append(Row("acks", f"/gfi ack median, c={CONCURRENCY}, {scale}, while a coordinator's Home refreshes",
-                        statistics.median(busy), "ms", floor=statistics.median(floor), load=load))
+        if "postgresql" in engines:  # copied before the SQLite run sweeps the due items
+            started = time.perf_counter()
+            url = await copy_to_postgres(path)
+            copied = time.perf_counter() - started
+        if "sqlite" in engines:
+            rows += await ack_rows(path, open_cases, quick)
+        if "postgresql" in engines:
+            rows += await ack_rows(path, open_cases, quick, url)
+            rows.append(Row("acks", f"copy {open_cases:,} open to PostgreSQL (COPY, then VACUUM ANALYZE)".replace(
+                ",", " "), copied, "s"))
         path.unlink()
+        if "sqlite" not in engines:
+            return rows
 
         path = Path(tmp) / "rss.sqlite3"
         t0 = time.perf_counter()
@@ -253,19 +284,24 @@ async def measure(open_cases: int, rss_cases: int, quick: bool) -> list[Row]:
 
 
 async def rows(quick: bool) -> list[Row]:
-    """10⁴ open cases in quick mode; 10⁵ for the acks and 10⁶ for memory otherwise."""
+    """10⁴ open cases in quick mode; 10⁵ for the acks and 10⁶ for memory otherwise; the acks on PostgreSQL too when
+    there is one."""
+    engines = ("sqlite", "postgresql") if postgres_available() else ("sqlite",)
     if quick:
-        return await measure(10_000, 10_000, quick)
-    return await measure(100_000, 1_000_000, quick)
+        return await measure(10_000, 10_000, quick, engines)
+    return await measure(100_000, 1_000_000, quick, engines)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="10⁴ open cases")
     parser.add_argument("--cases", type=int, nargs=2, metavar=("ACKS", "RSS"), help="the two scales")
+    parser.add_argument("--engine", choices=("sqlite", "postgresql"), action="append",
+                        help="the acks on this engine only (PostgreSQL: no memory rows); repeat for both")
     args = parser.parse_args()
     os.environ.setdefault("GFI_LOG_LEVEL", "WARNING")
-    if args.cases:
-        print_table(asyncio.run(measure(args.cases[0], args.cases[1], args.quick)))
+    if args.cases or args.engine:
+        acks, rss = args.cases or ((10_000, 10_000) if args.quick else (100_000, 1_000_000))
+        print_table(asyncio.run(measure(acks, rss, args.quick, tuple(args.engine or ("sqlite",)))))
     else:
         print_table(asyncio.run(rows(args.quick)))

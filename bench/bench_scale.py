@@ -316,16 +316,15 @@ class _Raw:
             pg.execute(translate(sql), params)  # type: ignore[arg-type]
 
 
-async def to_postgres(path: Path, core: Core, clock: FrozenClock) -> tuple[Core, str]:
-    """Copy the built SQLite store into a fresh PostgreSQL database (as `gfi-bot migrate-store` does) and open
-    the bot on it."""
+async def copy_to_postgres(path: Path) -> str:
+    """The SQLite store at `path` copied into a fresh, migrated PostgreSQL database (as `gfi-bot migrate-store`
+    copies), then vacuumed and analysed; its URL."""
     import psycopg
 
     from bench.bench_slack_acks import fresh_postgres
     from bot.store.postgres import PostgresDatabase
     from bot.store.transfer import _copy
 
-    await core.close()
     url = fresh_postgres()
     target = PostgresDatabase(url)
     await target.open()
@@ -333,6 +332,14 @@ async def to_postgres(path: Path, core: Core, clock: FrozenClock) -> tuple[Core,
     await asyncio.to_thread(_copy, path, url)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
+    return url
+
+
+async def to_postgres(path: Path, core: Core, clock: FrozenClock) -> tuple[Core, str]:
+    """Copy the built SQLite store into a fresh PostgreSQL database (as `gfi-bot migrate-store` does) and open
+    the bot on it."""
+    await core.close()
+    url = await copy_to_postgres(path)
     settings = Settings(db_path=path, directory_path=DEFAULT_DIRECTORY, _env_file=None)
     settings.database_url = SecretStr(url)
     return await open_core(settings, clock=clock, fallback=NullSender()), url
