@@ -250,8 +250,8 @@ async def measure(open_cases: int, rss_cases: int, quick: bool, engines: tuple[s
             rows += await ack_rows(path, open_cases, quick)
         if "postgresql" in engines:
             rows += await ack_rows(path, open_cases, quick, url)
-            rows.append(Row("acks", f"copy {open_cases:,} open to PostgreSQL (COPY, then VACUUM ANALYZE)".replace(
-                ",", " "), copied, "s"))
+            scale = f"{open_cases:,}".replace(",", " ")
+            rows.append(Row("acks", f"copy {scale} open to PostgreSQL (COPY, then VACUUM ANALYZE)", copied, "s"))
         path.unlink()
         if "sqlite" not in engines:
             return rows

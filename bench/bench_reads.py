@@ -60,7 +60,8 @@ def add_lists(path: Path, open_cases: int) -> str:
             "'slack', 'x')",
             [(f"2026-11-{1 + n % 20:02d}T10:00:00+00:00", [*ASSIGNEES, "yusuf.kaya"][n % 3], ref)
              for n in range(open_cases // 10)])
-        conn.execute("INSERT INTO case_read_counts (case_ref, person_id, reads) "  # kept in step by the store's appends
+        conn.execute("DELETE FROM case_read_counts")  # counted again from the log, as the store's appends keep them
+        conn.execute("INSERT INTO case_read_counts (case_ref, person_id, reads) "
                      "SELECT case_ref, person_id, COUNT(*) FROM case_reads GROUP BY case_ref, person_id")
         conn.execute(
             "INSERT INTO samverkan_matters (case_id, case_ref, group_id, opened_by, opened_at) "
