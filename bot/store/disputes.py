@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import iso
+from bot.store import ladder
 from bot.store.db import Tx
 
 Row = dict[str, Any]
@@ -70,6 +71,7 @@ async def mark_alerted(tx: Tx, item_id: int, people: list[str]) -> None:
     """Record who a dispute item asked on its first rung (they may see the case's summary and are told when
     it is settled), without counting it as an escalation."""
     await tx.execute("UPDATE awaiting SET alerted = ? WHERE id = ?", (json.dumps(people), item_id))
+    await ladder.track_alerts(tx, [item_id])  # a dispute is an open escalation for those it asked
 
 
 async def add_draft_coordinator(tx: Tx, draft_id: int, person_id: str) -> None:

@@ -59,19 +59,39 @@ async def open_escalation_rows(tx: Tx) -> list[Row]:
 
 
 _OPEN_ESCALATION = "resolved_at IS NULL AND (rung > 0 OR kind = 'dispute')"  # index awaiting_open_escalations
-_ALERTED = "EXISTS (SELECT 1 FROM json_each(awaiting.alerted) WHERE json_each.value = ?)"
 
 
 async def open_escalation_page(tx: Tx, alerted: str | None, limit: int) -> tuple[list[Row], int]:
     """The first `limit` of `open_escalation_rows` (oldest first) and how many there are in all; with `alerted`,
-    only the items that person was alerted or asked about."""
-    where, params = _OPEN_ESCALATION, [] if alerted is None else [alerted]
-    if alerted is not None:
-        where += f" AND {_ALERTED}"
-    rows = await tx.fetchall(f"SELECT * FROM awaiting WHERE {where} ORDER BY since, id LIMIT ?", [*params, limit])
+    only the items that person was alerted or asked about: read along that person's rows of `escalation_alerts`
+    (`track_alerts`), so someone alerted on none reads none."""
+    if alerted is None:
+        rows = await tx.fetchall(f"SELECT * FROM awaiting WHERE {_OPEN_ESCALATION} ORDER BY since, id LIMIT ?",
+                                 (limit,))
+        total = len(rows) if len(rows) < limit else int(
+            await tx.scalar(f"SELECT COUNT(*) FROM awaiting WHERE {_OPEN_ESCALATION}"))
+        return rows, total
+    rows = await tx.fetchall(
+        "SELECT a.* FROM escalation_alerts e JOIN awaiting a ON a.id = e.awaiting_id WHERE e.person_id = ? "
+        "ORDER BY e.since, e.awaiting_id LIMIT ?", (alerted, limit))
     total = len(rows) if len(rows) < limit else int(
-        await tx.scalar(f"SELECT COUNT(*) FROM awaiting WHERE {where}", params))
+        await tx.scalar("SELECT COUNT(*) FROM escalation_alerts WHERE person_id = ?", (alerted,)))
     return rows, total
+
+
+async def track_alerts(tx: Tx, item_ids: list[int]) -> None:
+    """Keep `escalation_alerts` (who was alerted about each open escalation) in step with these items, after a
+    change of their alerted, rung or resolution in this transaction (which holds their rows): their rows
+    replaced by one per person alerted while the item is an open escalation. Two statements whose answers
+    nobody waits for, whatever the number of items."""
+    if not item_ids:
+        return
+    source, params = dialects.of(tx.engine).rows(("bigint",), [(i,) for i in sorted(set(item_ids))])
+    await tx.write(f"DELETE FROM escalation_alerts WHERE awaiting_id IN (SELECT column1 FROM {source} AS v)", params)
+    await tx.write(
+        "INSERT INTO escalation_alerts (person_id, since, awaiting_id) SELECT DISTINCT json_each.value, a.since, a.id "
+        f"FROM {source} AS v JOIN awaiting a ON a.id = v.column1, json_each(a.alerted) "
+        "WHERE a.resolved_at IS NULL AND (a.rung > 0 OR a.kind = 'dispute')", params)
 
 
 async def nudged(tx: Tx, case_id: int, item_id: int) -> list[str]:
@@ -194,6 +214,8 @@ async def resolve(tx: Tx, item_id: int, resolved_by: str, resolution: str, now: 
         "UPDATE awaiting SET resolved_at = ?, resolved_by = ?, resolution = ? WHERE id = ? AND resolved_at IS NULL",
         (iso(now), resolved_by, resolution, item_id),
     )
+    if changed == 1:
+        await tx.write("DELETE FROM escalation_alerts WHERE awaiting_id = ?", (item_id,))  # no longer open
     return changed == 1
 
 
@@ -202,6 +224,7 @@ async def park(tx: Tx, item_id: int, rung: int, skipped: list[str]) -> None:
     await tx.execute(
         "UPDATE awaiting SET due_at = NULL, rung = ?, skipped = ? WHERE id = ?", (rung, json.dumps(skipped), item_id)
     )
+    await track_alerts(tx, [item_id])
 
 
 async def set_climbed(
@@ -213,6 +236,7 @@ async def set_climbed(
         "UPDATE awaiting SET rung = ?, due_at = ?, alerted = ?, skipped = ?, escalated_at = ? WHERE id = ?",
         (rung, iso(due_at) if due_at else None, json.dumps(alerted), json.dumps(skipped), iso(now), item_id),
     )
+    await track_alerts(tx, [item_id])
 
 
 async def climb_many(
@@ -240,7 +264,9 @@ async def climb_many(
             RETURNING awaiting.id""",
         [iso(now), *values],
     )
-    return {int(r["id"]) for r in found}
+    climbed = {int(r["id"]) for r in found}
+    await track_alerts(tx, sorted(climbed))
+    return climbed
 
 
 async def case_versions(tx: Tx, case_ids: list[int]) -> dict[int, int]:

@@ -14,3 +14,18 @@ CREATE TABLE case_read_counts (
 );
 INSERT INTO case_read_counts (case_ref, person_id, reads)
     SELECT case_ref, person_id, COUNT(*) FROM case_reads GROUP BY case_ref, person_id;
+-- Who was alerted about each open escalation, by person (`alerted` is a JSON list, with no index by person on
+-- SQLite): the escalations someone is shown (/eskaleringar, the Homes) are read from here, a page along their own,
+-- instead of reading every open escalation's list. Only open escalations (unresolved, climbed at least one rung,
+-- or a dispute) have rows; kept in step by the ladder's store (`bot/store/ladder.track_alerts`) in the same unit of
+-- work as every change of an item's alerted, rung or resolution.
+CREATE TABLE escalation_alerts (
+    person_id TEXT NOT NULL,
+    since TEXT NOT NULL,
+    awaiting_id BIGINT NOT NULL REFERENCES awaiting (id) ON DELETE CASCADE,
+    PRIMARY KEY (person_id, since, awaiting_id)
+);
+CREATE INDEX escalation_alerts_item ON escalation_alerts (awaiting_id);
+INSERT INTO escalation_alerts (person_id, since, awaiting_id)
+    SELECT DISTINCT json_each.value, a.since, a.id FROM awaiting a, jsonb_array_elements_text(CAST(a.alerted AS jsonb)) AS json_each(value)
+    WHERE a.resolved_at IS NULL AND (a.rung > 0 OR a.kind = 'dispute');
