@@ -38,7 +38,7 @@ OPEN = 100_000
 QUEUED = 60_000  # of them undistributed requests to beroende (fatima.ali distributes it), the rest elsewhere
 
 
-# Views that still do work growing with the store in SQL (though they fetch a page): none since schema 33. The
+# Views that still do work growing with the store in SQL (though they fetch a page): none since schema 35. The
 # console's tick (the nightly purge, along `cases_closed`), the open escalations of someone alerted on none of
 # them (along their own rows of `escalation_alerts`), the follow-ups proposed to a person (along each owner's
 # own, `follow_ups_owner_proposed`) and a case's read log (the counts per reader kept in `case_read_counts`)
