@@ -36,10 +36,10 @@ async def test_the_alerts_by_person_follow_every_change_of_an_item(core: Core) -
 
     async def open_items(tx: Tx) -> None:
         for n, case in enumerate(cases):
-            ids.append(await ladder_store.insert_item(
+            ids.append(await tx.answer(await ladder_store.insert_item(
                 tx, case_id=case.id, case_ref=case.ref, kind="dispute" if n == 2 else "test", subject="",
                 arm=1, unit_id="beroende", answerers=["anna.lind"], since=now, due_at=now + timedelta(hours=1),
-                ladder="{}", skipped=[], now=now))
+                ladder="{}", skipped=[], now=now)))
 
     await core.db.run(open_items)
     steps = []
