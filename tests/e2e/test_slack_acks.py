@@ -281,3 +281,19 @@ async def test_the_queue_is_read_while_a_long_write_holds_the_database(bot: Slac
     assert not writer.done()
     release.set()
     await writer
+
+
+# --- Bolt answering in the listener's stead -------------------------------------------------------------------
+
+async def test_a_submission_bolt_could_not_authorize_is_not_answered_200(bot: SlackBot) -> None:
+    """The app for form submissions checks the token with Slack on its first request. When Slack refuses that
+    check, Bolt answers 200 with an apology without running the listener: nothing is stored, so the answer must
+    not close the form as filed (a 200 means the case is stored)."""
+    bot.fake.fail_next("auth.test", error="internal_error")
+    values = request_values()
+    first = await asyncio.wait_for(bot.submit(MARIA, "gfi_request", values), 10)
+    assert first.status == 503, first.text
+    assert await bot.count("SELECT COUNT(*) FROM cases") == 0
+    again = await bot.submit(MARIA, "gfi_request", values)
+    assert again.json()["response_action"] == "update", again.text
+    assert await bot.count("SELECT COUNT(*) FROM cases") == 1

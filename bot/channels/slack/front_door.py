@@ -8,6 +8,7 @@ parser sees it. The body is parsed once, and Bolt is handed the parsed dict.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -18,6 +19,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
 from bot import health
@@ -173,6 +175,19 @@ def slack_guard(signing_secret: str, path: str = EVENTS_PATH) -> Callable[..., A
     return guard
 
 
+def _an_ack(answer: BoltResponse) -> bool:
+    """A form submission's answer that came from its listener's `ack()`: an empty body, or a JSON object with a
+    `response_action` (errors, update, push, clear). Anything else with a 200 is Bolt's own answer (its token check
+    failed, `bot.channels.slack.app.build_app`), and an error status stays what it is."""
+    if answer.status != 200 or not answer.body:
+        return True
+    try:
+        body = json.loads(answer.body)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and "response_action" in body
+
+
 def bolt_endpoint(app: AsyncApp, submissions: AsyncApp | None = None) -> Handler:
     """`POST /slack/events` into Bolt, as its aiohttp adapter does, but with the body the guard parsed already
     (`SLACK_BODY`): a form submission's payload is URL-decoded and read as JSON once, not once per reader.
@@ -193,7 +208,14 @@ def bolt_endpoint(app: AsyncApp, submissions: AsyncApp | None = None) -> Handler
             bolt_request.mode, bolt_request.raw_body = "http", text  # so Bolt checks the signature as well
             if submissions is not None and data.get("type") == "view_submission":
                 bolt = submissions
-        return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
+        answer = await bolt.async_dispatch(bolt_request)
+        if data is not None and data.get("type") == "view_submission" and not _an_ack(answer):
+            # Bolt answered in our listener's stead (its token check failed: a 200 carrying an apology), so nothing
+            # was stored: Slack must show the person an error, not close the form as if it were filed.
+            log.warning("slack submission not acked", extra={"event": "slack.submission_unanswered",
+                                                              "status": answer.status})
+            return _problem(503, "not_acknowledged")
+        return await to_aiohttp_response(answer)
 
     return events
 
