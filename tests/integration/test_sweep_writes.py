@@ -78,6 +78,52 @@ async def test_a_queued_message_goes_into_the_outbox_indexes_its_reads_need(core
         "outbox_recipient_pending", "outbox_failed", "outbox_delivery_failed", "outbox_kept_text"}
 
 
+async def flushing_core(make_core: Any) -> Core:
+    """A core on PostgreSQL whose database commits with a flush, as a real one does (the test server does not)."""
+    import psycopg
+
+    first = await make_core()
+    url = first.settings.database_url.get_secret_value()
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"ALTER DATABASE {url.rsplit('/', 1)[1]} SET synchronous_commit = on")
+    await first.close()
+    core: Core = await make_core()
+    return core
+
+
+async def test_a_batch_that_audits_a_skipped_rung_commits_with_the_flush(
+    make_core: Any, engine: str, clock: FrozenClock
+) -> None:
+    """PostgreSQL: a batch that appends audit rows (`ladder_skipped`: a rung with nobody on duty) waits for its
+    WAL flush. The audit chain is relied on outside the database once the commit returns (the row's log line, the
+    nightly head `verify-logs --head` checks): a row lost in a crash would be appended again under its id with
+    another hash, a false alarm of tampering."""
+    from bot.store import ladder as ladder_store
+
+    if engine != "postgresql":
+        pytest.skip("SQLite syncs its log at checkpoints, for every transaction alike")
+    core = await flushing_core(make_core)
+    case = await due_cases(core, clock, 1)
+
+    async def item(tx: Any) -> dict[str, Any]:
+        [row] = [r for r in await ladder_store.open_rows(tx, case.id) if r["kind"] == "acknowledgement"]
+        return dict(row)
+
+    row = await core.db.run_read(item)
+    fire = fires.Fire(table="awaiting", row_id=int(row["id"]), due_at=str(row["due_at"]), case_id=case.id,
+                      case_ref=case.ref, rung=int(row["rung"]),
+                      climbed=(int(row["rung"]) + 1, str(row["due_at"]), ["fatima.ali"], ["Fördelare"]),
+                      skipped=[("acknowledgement", "Fördelare")])
+
+    async def unit(tx: Any) -> tuple[int, str]:
+        live = await fires.apply(tx, core.outbox, [fire], clock.now())
+        return len(live), str(await tx.scalar("SHOW synchronous_commit"))
+
+    assert await core.db.run(unit) == (1, "on")
+    async with core.db.read() as tx:
+        assert await tx.scalar("SELECT COUNT(*) FROM audit WHERE action = 'ladder_skipped'") == 1
+
+
 async def test_a_batch_commits_without_waiting_for_the_disk_and_no_other_unit_does(
     make_core: Any, engine: str, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -85,18 +131,11 @@ async def test_a_batch_commits_without_waiting_for_the_disk_and_no_other_unit_do
     lost in a crash of the server is lost whole and fired again by the next sweep. It must end with the batch's
     transaction: the dispatcher's claim of a message, on any connection of the write pool, commits with a flush,
     which puts the batch on disk before the message is sent."""
-    import psycopg
-
     from bot.store.postgres import WRITERS
 
     if engine != "postgresql":
         pytest.skip("SQLite syncs its log at checkpoints, for every transaction alike")
-    first = await make_core()  # the test server commits without flushing: this database as a real one does
-    url = first.settings.database_url.get_secret_value()
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(f"ALTER DATABASE {url.rsplit('/', 1)[1]} SET synchronous_commit = on")
-    await first.close()
-    core = await make_core()
+    core = await flushing_core(make_core)
     await due_cases(core, clock, 3)
     apply, seen = fires.apply, []
 
