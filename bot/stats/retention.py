@@ -65,16 +65,20 @@ async def purge(
     async with db.transaction() as tx:
         if run_day is not None and await stats_store.purge_ran(tx, run_day):
             return None
-        for row in await stats_store.purgeable_cases(tx, result.cutoff):
+        # the cases' rows are its first locks, before the audit chain (another instance's reopening waits or is
+        # seen): `purgeable_cases(lock=True)`
+        for row in await stats_store.purgeable_cases(tx, result.cutoff, lock=not dry_run):
             counts = await stats_store.related_counts(tx, row["id"], row["ref"])
-            result.items.append(PurgeItem(
+            item = PurgeItem(
                 row["ref"], datetime.fromisoformat(row["closed_at"]), row["closed_reason"], counts["follow_ups"],
                 counts["outbox"], counts["awaiting"], counts["timers"],
-            ))
+            )
             if not dry_run:
-                await stats_store.delete_case(tx, row["id"], row["ref"], now)
+                if not await stats_store.delete_case(tx, row["id"], row["ref"], now, result.cutoff):
+                    continue  # pragma: no cover - its row is locked since the read; kept as a guard
                 await audit.record(tx, at=now, actor_id=SYSTEM, action="purge", case_ref=row["ref"],
                                    retention_months=months)
+            result.items.append(item)
         if result.items and not dry_run:
             await stats_store.delete_messages_showing(tx, [i.ref for i in result.items])
         if run_day is not None and not dry_run:

@@ -66,13 +66,21 @@ async def insert_escalation_facts(tx: Tx, rows: list[tuple[str, str, int, str]],
 
 
 # --- retention ----------------------------------------------------------------------------------
-async def purgeable_cases(tx: Tx, closed_before: datetime) -> list[Row]:
-    """Closed cases whose closing is older than `closed_before`, oldest first (id, ref, closed_at, reason)."""
-    return await tx.fetchall(
-        "SELECT id, ref, closed_at, closed_reason FROM cases WHERE state = 'closed' AND closed_at IS NOT NULL "
-        "AND closed_at < ? ORDER BY closed_at, id",
-        (iso(closed_before),),
-    )
+_PURGEABLE = "FROM cases WHERE state = 'closed' AND closed_at IS NOT NULL AND closed_at < ?"
+
+
+async def purgeable_cases(tx: Tx, closed_before: datetime, *, lock: bool = False) -> list[Row]:
+    """Closed cases whose closing is older than `closed_before`, oldest first (id, ref, closed_at, reason).
+
+    `lock` (the purge that deletes them): their rows are locked first, in id order, as the DELETE locks them
+    (DESIGN, "lock order": a case's row is the first lock of a unit that changes it, before the audit chain), so
+    a case another instance reopens meanwhile is either reopened before (then read as open, and left out) or
+    after the purge (then it is gone). Nothing more on SQLite, whose one writer holds the whole store."""
+    clause = dialects.of(tx.engine).lock_to_delete() if lock else ""
+    if clause:
+        await tx.fetchall(f"SELECT id {_PURGEABLE} ORDER BY id{clause}", (iso(closed_before),))
+    return await tx.fetchall(f"SELECT id, ref, closed_at, closed_reason {_PURGEABLE} ORDER BY closed_at, id",
+                             (iso(closed_before),))
 
 
 async def related_counts(tx: Tx, case_id: int, ref: str) -> Row:
@@ -88,20 +96,24 @@ async def related_counts(tx: Tx, case_id: int, ref: str) -> Row:
     return row
 
 
-async def delete_case(tx: Tx, case_id: int, ref: str, now: datetime) -> None:
-    """Delete a case with everything that holds its text or hangs on it; keep its fact row, unlinked.
+async def delete_case(tx: Tx, case_id: int, ref: str, now: datetime, closed_before: datetime) -> bool:
+    """Delete a case with everything that holds its text or hangs on it; keep its fact row, unlinked. Only if
+    it is still closed before `closed_before` (False: nothing deleted; `purgeable_cases(lock=True)` read it so).
 
     Deleting the case row cascades to assignees, follow-ups, awaiting items (and their brist drafts), timers
     and inbound idempotency keys. Outbox rows only lose the link on delete, so they go first, by id and by
     reference (messages that show several cases, e.g. a distribution queue: `delete_messages_showing`).
     The audit log and the read log are append-only and hold no content: they stay.
     """
+    if await tx.scalar(f"SELECT id {_PURGEABLE} AND id = ?", (iso(closed_before), case_id)) is None:
+        return False
     await tx.execute("DELETE FROM outbox WHERE case_id = ? OR case_ref = ?", (case_id, ref))
     # drafts go with their awaiting item (cascade); this also catches a draft that lost its item
     await tx.execute("DELETE FROM brist_drafts WHERE (case_id = ? OR case_ref = ?) AND status = 'draft'",
                      (case_id, ref))
     await tx.execute("DELETE FROM cases WHERE id = ?", (case_id,))
     await tx.execute("UPDATE case_facts SET case_ref = NULL, purged_at = ? WHERE case_ref = ?", (iso(now), ref))
+    return True
 
 
 async def delete_messages_showing(tx: Tx, refs: list[str]) -> int:

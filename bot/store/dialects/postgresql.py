@@ -132,6 +132,13 @@ def unflushed_commit() -> str | None:
     return "SET LOCAL synchronous_commit = off"
 
 
+def lock_to_delete() -> str:
+    """The clause that locks rows a write transaction will delete, before it decides on them (the nightly purge
+    takes its cases' rows first, in id order): FOR UPDATE, the lock the DELETE would take; a row changed by
+    another transaction meanwhile is read again as committed, and left out when it no longer matches."""
+    return " FOR UPDATE"
+
+
 def skip_locked(alias: str) -> str:
     """The clause that locks the rows read from `alias` and skips those another instance's transaction holds
     (several dispatchers read the outbox's heads at once: each gets different rows, none waits)."""

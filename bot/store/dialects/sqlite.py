@@ -49,6 +49,11 @@ def unflushed_commit() -> str | None:
     return None
 
 
+def lock_to_delete() -> str:
+    """The clause that locks rows a write transaction will delete: none on SQLite (one writer)."""
+    return ""
+
+
 def skip_locked(alias: str) -> str:
     """The clause that locks the rows read from `alias` and skips those another transaction holds: none on
     SQLite, where one writer at a time reads them."""

@@ -1,0 +1,75 @@
+"""Units that decide what they change on a case must decide on the case as locked (issue #22, the review of the
+case-row locks): the nightly purge, a directory hand-over, a consent withdrawn for one unit, an outcome recorded
+or corrected, an agreement proposed or confirmed. Each race is forced as in `test_case_locks`: the two units meet
+after their read; with the lock they cannot meet (the second waits on the case's row), without it they both
+decide on the case as it was. Two cores on one PostgreSQL database stand for two `gfi-bot run` processes; on
+SQLite the one writer already serialises them (run there too: same outcome)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from bot.clock import FrozenClock
+from bot.errors import Refusal
+from bot.stats.retention import purge
+from bot.store import Tx
+from tests.conftest import CoreFactory, local
+from tests.integration.test_case_locks import Meeting, _two
+from tests.timekit import assigned_case
+
+pytestmark = pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+
+
+def _met_after(meeting: Meeting, fn: Any) -> Any:
+    """`fn` (a coroutine function run in a unit, on its connection's thread), awaited after the meeting."""
+    async def met_first(*args: Any, **kwargs: Any) -> Any:
+        meeting.wait()
+        return await fn(*args, **kwargs)
+    return met_first
+
+
+def _read_then_meet(meeting: Meeting, fn: Any) -> Any:
+    """`fn` (a coroutine function of the hop form, on the event loop), then the meeting."""
+    async def read_first(*args: Any, **kwargs: Any) -> Any:
+        found = await fn(*args, **kwargs)
+        await asyncio.to_thread(meeting.wait)
+        return found
+    return read_first
+
+
+async def test_a_case_reopened_while_the_nightly_purge_runs_is_not_purged(
+    make_core: CoreFactory, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The purge locks its cases (id order, before the audit chain) and then reads which are still closed: a
+    case reopened on another instance meanwhile is either reopened first (then kept) or purged first (then the
+    reopening is refused). Without the lock the purge read it closed and deleted it after the reopening
+    committed: an open case gone with all its rows."""
+    a, b = await _two(make_core)
+    case = await assigned_case(a)
+    await a.cases.close("linnea.fors", case.ref, "ej-aktuellt")
+    clock.set(local("2029-01-10T10:00"))
+    meeting = Meeting()
+    import bot.store.closing as closing_store
+    import bot.store.stats as stats_store
+
+    monkeypatch.setattr(stats_store, "purgeable_cases", _read_then_meet(meeting, stats_store.purgeable_cases))
+    monkeypatch.setattr(closing_store, "clear_closed", _met_after(meeting, closing_store.clear_closed))
+    purged, reopened = await asyncio.gather(purge(b.db, clock.now(), 24, "Europe/Stockholm"),
+                                            a.cases.reopen("maria.sand", case.ref), return_exceptions=True)
+    assert not isinstance(purged, BaseException), purged
+
+    async def state(tx: Tx) -> str | None:
+        found = await tx.scalar("SELECT state FROM cases WHERE ref = ?", (case.ref,))
+        return None if found is None else str(found)
+
+    stored = await a.db.run_read(state)
+    if isinstance(reopened, BaseException):  # the purge went first
+        assert isinstance(reopened, Refusal), reopened
+        assert stored is None and purged is not None and [i.ref for i in purged.items] == [case.ref]
+    else:  # the reopening went first: the purge read it open
+        assert stored is not None and stored != "closed", stored
+        assert purged is not None and purged.items == []
+    assert not meeting.met  # the second read the case only once the first had committed
