@@ -18,7 +18,6 @@ from bot import audit
 from bot.directory.changes import Changes
 from bot.directory.model import DirectoryFile, Rung, Unit
 from bot.store import Database, Tx
-from bot.store import cases as case_store
 from bot.store import holdings as store
 
 SYSTEM = "system"
@@ -132,15 +131,18 @@ def hand_over_roles(new: DirectoryFile, holdings: list[Holding]) -> DirectoryFil
     return new.model_copy(update={"units": tuple(units)})
 
 
-async def hand_over(db: Database, holdings: list[Holding], now: datetime) -> int:
-    """Give every stored holding to its `to`, in one transaction, each noted in the case's history;
-    returns how many were handed over."""
+async def hand_over(db: Database, new: DirectoryFile, leaving: dict[str, str], now: datetime) -> int:
+    """Give every stored holding of the people `leaving` (id -> the unit they leave) to its `to`, in one
+    transaction, each noted in the case's history; returns how many were handed over.
+
+    What they hold is read again in that transaction, after their open cases are locked (in id order: the cases
+    first, DESIGN "lock order"): a case assigned to one of them since the list was shown is handed over too, and
+    one they no longer hold is left alone, not noted."""
     count = 0
     async with db.transaction() as tx:
-        for case_id in sorted({h.case_id for h in holdings if h.case_id is not None and h.to is not None}):
-            await case_store.lock(tx, case_id)  # the cases first (in one order: no two such units cross)
-        for h in holdings:
-            if h.kind in ("distributor", "deputy", "rung") or h.to is None or h.case_id is None:
+        await store.lock_cases_of(tx, sorted(leaving))
+        for h in await _stored_holdings(tx, new, leaving):
+            if h.to is None or h.case_id is None:
                 continue
             if h.kind == "assignment":
                 await store.move_assignment(tx, h.case_id, h.person_id, h.to, now)

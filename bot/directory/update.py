@@ -110,9 +110,10 @@ async def apply(request: Request, current: Directory, incoming: list[Incoming], 
         if request.dry_run:
             print(say("dry_run"), file=out)
             return 0
-        if request.force and db is not None and holdings:
-            count = await hand_over(db, holdings, clock.now())
-            print(say("handed_over", count=count), file=out)
+        if request.force and db is not None and changes.leaving:
+            count = await hand_over(db, merged, changes.leaving, clock.now())  # what they hold by then
+            if count or holdings:
+                print(say("handed_over", count=count), file=out)
     finally:
         if db is not None:
             await db.close()

@@ -7,6 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from bot.store import dialects
 from bot.store.db import Tx
 
 Row = dict[str, Any]
@@ -48,6 +49,25 @@ async def awaiting(tx: Tx) -> list[Row]:
     for row in rows:
         row["answerers"] = json.loads(row["answerers"])
     return rows
+
+
+async def lock_cases_of(tx: Tx, people: list[str]) -> None:
+    """Lock the open cases these people hold something in (assigned, asked for, a follow-up not done, an awaited
+    answer: at most a few more, an answerer is matched in the item's JSON text), in id order, before what they
+    hold is read and handed over (`bot.directory.handover.hand_over`): a case action taking one of them waits,
+    or went first and is read. Nothing on SQLite, whose one writer holds the whole store."""
+    clause = dialects.of(tx.engine).lock_rows()
+    if not clause or not people:
+        return
+    marks = ", ".join("?" for _ in people)
+    answerers = " OR ".join("answerers LIKE ?" for _ in people)
+    await tx.fetchall(
+        f"SELECT id FROM cases WHERE state <> 'closed' AND (requester_id IN ({marks})"
+        f" OR id IN (SELECT case_id FROM case_assignees WHERE person_id IN ({marks}))"
+        f" OR id IN (SELECT case_id FROM follow_ups WHERE owner_id IN ({marks}) AND done_at IS NULL)"
+        f" OR id IN (SELECT case_id FROM awaiting WHERE resolved_at IS NULL AND ({answerers}))) ORDER BY id{clause}",
+        (*people, *people, *people, *(f"%{json.dumps(p)}%" for p in people)),
+    )
 
 
 async def _touch(tx: Tx, case_id: int, now: datetime) -> None:

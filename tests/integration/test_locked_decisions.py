@@ -18,7 +18,7 @@ from bot.stats.retention import purge
 from bot.store import Tx
 from tests.conftest import CoreFactory, local
 from tests.integration.test_case_locks import Meeting, _two
-from tests.timekit import assigned_case
+from tests.timekit import assigned_case, form
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
 
@@ -72,4 +72,73 @@ async def test_a_case_reopened_while_the_nightly_purge_runs_is_not_purged(
     else:  # the reopening went first: the purge read it open
         assert stored is not None and stored != "closed", stored
         assert purged is not None and purged.items == []
+    assert not meeting.met  # the second read the case only once the first had committed
+
+
+async def test_a_hand_over_hands_over_what_the_leaving_person_holds_when_it_runs(
+    make_core: CoreFactory, clock: FrozenClock,
+) -> None:
+    """`gfi-bot directory import --force` lists the holdings, then hands them over: what linnea.fors holds is read
+    again in the hand-over's transaction, after her cases are locked. A case assigned to her after the list was
+    read is handed over too (before, it was left with a person no longer in the directory), and a case she no
+    longer holds is left alone and not noted as handed over (before, it was noted and its version bumped)."""
+    from bot.directory.changes import diff
+    from bot.directory.handover import find_holdings, hand_over
+
+    a, b = await _two(make_core)
+    left = await assigned_case(a)  # linnea.fors is assigned; sofia.grahn takes it over before the hand-over
+    joined = await a.cases.request("omar.haddad", form())
+    await a.cases.assign("fatima.ali", joined.ref, ["sofia.grahn"])
+    old = a.directory.data
+    new = old.model_copy(update={"people": tuple(p for p in old.people if p.id != "linnea.fors")})
+    changes = diff(old, new)
+    listed = await find_holdings(b.db, new, changes)
+    assert {h.ref for h in listed if h.kind == "assignment"} == {left.ref}
+    await a.cases.assign("fatima.ali", left.ref, ["sofia.grahn"], reassign=True)
+    await a.cases.assign("fatima.ali", joined.ref, ["sofia.grahn", "linnea.fors"], reassign=True)
+
+    await hand_over(b.db, new, changes.leaving, clock.now())
+    assert (await a.cases.get(left.ref)).assignees == ["sofia.grahn"]
+    assert "linnea.fors" not in (await a.cases.get(joined.ref)).assignees
+    assert "fatima.ali" in (await a.cases.get(joined.ref)).assignees
+
+    async def handed(tx: Tx) -> list[str]:
+        return [r["case_ref"] for r in await tx.fetchall(
+            "SELECT case_ref FROM audit WHERE action = 'directory_handover' ORDER BY id")]
+
+    assert left.ref not in await a.db.run_read(handed)
+
+
+async def test_a_hand_over_and_a_reassignment_of_one_case_take_turns(
+    make_core: CoreFactory, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The hand-over locks the leaving person's open cases before it reads what she holds: a reassignment on
+    another instance that took the case first is read (nothing of hers left to hand over), one that comes after
+    waits and decides on the handed-over case. Without the lock both read the case with her assigned: the
+    hand-over noted a holding being taken away meanwhile (or the two deadlocked)."""
+    import bot.directory.handover as handover
+    import bot.store.cases as case_store
+    from bot.directory.changes import diff
+
+    a, b = await _two(make_core)
+    case = await assigned_case(a)
+    old = a.directory.data
+    new = old.model_copy(update={"people": tuple(p for p in old.people if p.id != "linnea.fors")})
+    meeting = Meeting()
+    monkeypatch.setattr(handover, "_stored_holdings", _read_then_meet(meeting, handover._stored_holdings))
+    monkeypatch.setattr(case_store, "replace_assignees", _met_after(meeting, case_store.replace_assignees))
+    handed, reassigned = await asyncio.gather(
+        handover.hand_over(b.db, new, diff(old, new).leaving, clock.now()),
+        a.cases.assign("fatima.ali", case.ref, ["sofia.grahn"], reassign=True), return_exceptions=True)
+    assert not isinstance(handed, BaseException), handed
+    assert not isinstance(reassigned, BaseException), reassigned
+    assert reassigned.assignees == ["sofia.grahn"]
+
+    async def actions(tx: Tx) -> list[str]:
+        return [r["action"] for r in await tx.fetchall(
+            "SELECT action FROM audit WHERE case_ref = ? AND action IN ('assign', 'directory_handover') ORDER BY id",
+            (case.ref,))]
+
+    done = await a.db.run_read(actions)
+    assert done in (["assign", "assign"], ["assign", "directory_handover", "directory_handover", "assign"]), done
     assert not meeting.met  # the second read the case only once the first had committed
