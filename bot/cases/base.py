@@ -33,6 +33,16 @@ MAX_SHORT = MAX_LENGTH["kontakt"]
 MAX_ASSIGNEES = 4
 
 T = TypeVar("T")
+Change = Callable[[Tx, Case, datetime], Awaitable[dict[str, Any]]]  # a case action's change: its audit detail
+
+
+@dataclass(frozen=True)
+class Step:
+    """One case action as `CaseEngine._act` runs it: the action, its change and the check before it."""
+
+    action: Action
+    change: Change
+    precheck: Callable[[Case], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -177,13 +187,13 @@ class CaseEngine:
         for hook in self.hooks:
             await hook.after_action(tx, case, action, actor_id, now)
 
-    async def _changing(self, actor_id: str, ref: str, action: str,
+    async def _changing(self, actor_id: str, ref: str, action: str | Callable[[], str],
                         change: Callable[[Tx, Case, datetime], Awaitable[T]]) -> T:
         """The one way a unit changes a case from what it read: one transaction, the case's row read first and
         locked (`load(lock=True)`; on PostgreSQL another unit on it, on this instance or another, waits and then
         decides on what this one committed), before the audit chain, awaited items and timers (DESIGN, "lock
         order"); then `change(tx, case, now)`. Run again after a deadlock (`change` must change nothing outside
-        the transaction). A refusal is audited under `action`."""
+        the transaction). A refusal is audited under `action` (a callable: the name it gives then)."""
         try:
             async def work(tx: Tx) -> T:  # one unit of work: one trip to the store
                 self._require_person(actor_id)
@@ -192,7 +202,7 @@ class CaseEngine:
 
             return await self.db.run(work, retry=True)
         except Refusal as refusal:
-            await self._audit_refusal(actor_id, action, ref, refusal)
+            await self._audit_refusal(actor_id, action if isinstance(action, str) else action(), ref, refusal)
             raise
 
     async def _act(
@@ -200,17 +210,35 @@ class CaseEngine:
         actor_id: str,
         ref: str,
         action: Action,
-        change: Callable[[Tx, Case, datetime], Awaitable[dict[str, Any]]],
+        change: Change,
         *,
         precheck: Callable[[Case], None] | None = None,
     ) -> Case:
         """Authorise, change, advance the state, audit, notify and run hooks: all in one transaction."""
+        step = Step(action, change, precheck)
+
+        async def always(tx: Tx, case: Case) -> Step:
+            return step
+
+        return await self._act_chosen(actor_id, ref, action, always)
+
+    async def _act_chosen(self, actor_id: str, ref: str, asked: Action,
+                          choose: Callable[[Tx, Case], Awaitable[Step]]) -> Case:
+        """`_act` of the step `choose(tx, case)` picks on the case as read, locked: a request that records or
+        corrects, proposes or confirms, withdraws for one unit or whole, decides which on the case as any unit
+        before it left it (DESIGN, "lock order"), never on an earlier read. A refusal is audited under the chosen
+        step's action (under `asked` when refused before one is chosen)."""
+        chosen = [asked]
+
         async def act(tx: Tx, case: Case, now: datetime) -> Case:
+            chosen[0] = asked
+            step = await choose(tx, case)
+            action = chosen[0] = step.action
             authorize(action, case, actor_id, self.directory)
-            if precheck is not None:
-                precheck(case)
+            if step.precheck is not None:
+                step.precheck(case)
             before = case
-            detail = await change(tx, case, now)
+            detail = await step.change(tx, case, now)
             advanced = await case_store.advance_state(tx, case.id, case.version, next_state(action, before).value, now)
             if not advanced:  # pragma: no cover - the case row is locked since the load; kept as a guard
                 raise Refusal("wrong_state", ref=case.ref, action=action.value, state=case.state.value)
@@ -223,7 +251,7 @@ class CaseEngine:
             await self._run_hooks(tx, case, action.value, actor_id, now)
             return case
 
-        return await self._changing(actor_id, ref, action.value, act)
+        return await self._changing(actor_id, ref, lambda: chosen[0].value, act)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.cases import consent
-from bot.cases.base import CaseEngine
+from bot.cases.base import CaseEngine, Change, Step
 from bot.cases.disputes import may_dispute, says_not_ours
 from bot.cases.models import CLOSE_REASON_ALIASES, Case, CloseReason, FollowUpStatus, Outcome
 from bot.cases.rules import Action, authorize
@@ -112,37 +112,34 @@ class ClosingActions(CaseEngine):
         unit = unit.strip()
         if self.directory.unit(unit) is None:
             raise FieldError.one("enhet", "unknown_unit", unit=unit)
-        try:  # authorise before telling anyone what the consent covers
-            self._require_person(actor_id)
-            async with self.db.read() as tx:  # decides nothing stored: `_act` below reads it again, locked
-                current = await self.load(tx, ref)
-            authorize(Action.WITHDRAW_CONSENT_UNIT, current, actor_id, self.directory)
-            if not consent.covers(current, unit):
-                raise Refusal("unit_not_in_consent", ref=current.ref, unit=unit)
-        except Refusal as refusal:
-            await self._audit_refusal(actor_id, Action.WITHDRAW_CONSENT_UNIT.value, ref, refusal)
-            raise
-        if consent.withdraw_for(current, unit).whole:
-            return await self._withdraw_whole(actor_id, ref, unit=unit)
+        whole = Step(Action.WITHDRAW_CONSENT, self._erasing(unit))
+
+        async def choose(tx: Tx, case: Case) -> Step:
+            """For that unit only or whole, decided on the case as locked (not on an earlier read: a change
+            committed in between, on this instance or another, is seen)."""
+            # authorise before telling anyone what the consent covers
+            authorize(Action.WITHDRAW_CONSENT_UNIT, case, actor_id, self.directory)
+            if not consent.covers(case, unit):
+                raise Refusal("unit_not_in_consent", ref=case.ref, unit=unit)
+            return whole if consent.withdraw_for(case, unit).whole else partial
 
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
             plan = consent.withdraw_for(case, unit)
-            if plan.whole:  # pragma: no cover - the case changed since it was read; transactions are serialised
-                raise Refusal("wrong_state", ref=case.ref, action=Action.WITHDRAW_CONSENT_UNIT.value,
-                              state=case.state.value)
             people = [p.id for p in self.directory.people.values() if p.unit == unit]
             cancelled = await self.outbox.withdraw_recipients(tx, case.id, people)
             await closing_store.withdraw_unit(tx, case.id, plan.scope, plan.withdrawn, plan.meeting_units)
             return {"unit": unit, "cancelled_messages": cancelled, "scope": plan.scope,
                     "left_meeting": unit in case.meeting_units}
 
-        def precheck(case: Case) -> None:
-            if not consent.covers(case, unit):
-                raise Refusal("unit_not_in_consent", ref=case.ref, unit=unit)
+        partial = Step(Action.WITHDRAW_CONSENT_UNIT, change)
+        case = await self._act_chosen(actor_id, ref, Action.WITHDRAW_CONSENT_UNIT, choose)
+        if case.closed_reason is CloseReason.CONSENT_WITHDRAWN:  # withdrawn whole: its text erased
+            await self.db.scrub()  # the erased text must not stay in the -wal file
+        return case
 
-        return await self._act(actor_id, ref, Action.WITHDRAW_CONSENT_UNIT, change, precheck=precheck)
-
-    async def _withdraw_whole(self, actor_id: str, ref: str, *, unit: str | None = None) -> Case:
+    def _erasing(self, unit: str | None) -> Change:
+        """The whole consent's withdrawal: close, cancel pending messages, erase free text (asked for `unit`
+        only: why it could not go on without it, in the audit)."""
         async def change(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
             cancelled = await self.outbox.withdraw_case(tx, case.id)
             await closing_store.close_and_erase(tx, case.id, CloseReason.CONSENT_WITHDRAWN.value, case.state.value, now)
@@ -151,7 +148,10 @@ class ClosingActions(CaseEngine):
                 detail.update(unit=unit, because=consent.withdraw_for(case, unit).because)
             return detail
 
-        case = await self._act(actor_id, ref, Action.WITHDRAW_CONSENT, change)
+        return change
+
+    async def _withdraw_whole(self, actor_id: str, ref: str) -> Case:
+        case = await self._act(actor_id, ref, Action.WITHDRAW_CONSENT, self._erasing(None))
         await self.db.scrub()  # the erased text must not stay in the -wal file
         return case
 

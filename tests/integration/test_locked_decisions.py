@@ -8,6 +8,8 @@ SQLite the one writer already serialises them (run there too: same outcome)."""
 from __future__ import annotations
 
 import asyncio
+import threading
+from datetime import date
 from typing import Any
 
 import pytest
@@ -17,7 +19,7 @@ from bot.errors import Refusal
 from bot.stats.retention import purge
 from bot.store import Tx
 from tests.conftest import CoreFactory, local
-from tests.integration.test_case_locks import Meeting, _two
+from tests.integration.test_case_locks import WAIT, Meeting, _two
 from tests.timekit import assigned_case, form
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
@@ -38,6 +40,44 @@ def _read_then_meet(meeting: Meeting, fn: Any) -> Any:
         await asyncio.to_thread(meeting.wait)
         return found
     return read_first
+
+
+class Hold:
+    """The first unit to come here holds its case's row (paused on its connection's thread after its locked read)
+    until the second has decided (`decided`), or `WAIT` at most; `holding` is set once it holds it, so the second
+    starts then. With the lock the second decides only after the first committed (the hold times out); without
+    it the second decides on the case as it was."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.holding = asyncio.Event()
+        self.decided = threading.Event()
+        self.timed_out = False
+        self._first = threading.Lock()
+
+    def after(self, fn: Any) -> Any:
+        """`fn` (a coroutine function run in a unit), the first time after holding."""
+        async def held_first(*args: Any, **kwargs: Any) -> Any:
+            if self._first.acquire(blocking=False):
+                self._loop.call_soon_threadsafe(self.holding.set)
+                self.timed_out = not self.decided.wait(WAIT)
+            return await fn(*args, **kwargs)
+        return held_first
+
+    def deciding(self, fn: Any) -> Any:
+        """`fn` (a plain function: the second unit's decision), which says the second has decided."""
+        def decides(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                if self.holding.is_set():
+                    self.decided.set()
+        return decides
+
+    async def second(self, work: Any) -> Any:
+        """Run the awaitable `work` once the first holds its case."""
+        await self.holding.wait()
+        return await work
 
 
 async def test_a_case_reopened_while_the_nightly_purge_runs_is_not_purged(
@@ -142,3 +182,41 @@ async def test_a_hand_over_and_a_reassignment_of_one_case_take_turns(
     done = await a.db.run_read(actions)
     assert done in (["assign", "assign"], ["assign", "directory_handover", "directory_handover", "assign"]), done
     assert not meeting.met  # the second read the case only once the first had committed
+
+
+async def test_a_withdrawal_for_one_unit_is_whole_or_partial_as_the_locked_case_says(
+    make_core: CoreFactory, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Whether a withdrawal for one unit must withdraw the whole consent is decided on the case as locked. In
+    today's flows that cannot change for a unit (the requester's and the receiving unit are always in scope), so
+    the scope is edited in the store to one where it does: psykiatri and beroende only, where withdrawing
+    psykiatri would leave one unit (whole). A renewal adding soc-norr that holds the case first makes it partial:
+    the withdrawal waits, then withdraws psykiatri only. Decided on an earlier read, the case was closed and its
+    text erased."""
+    import json
+
+    import bot.cases.consent as consent
+    import bot.store.closing as closing_store
+
+    a, b = await _two(make_core)
+    case = await a.cases.request("maria.sand", form(consent_scope=["psykiatri"], consent_form="skriftligt",
+                                                    consent_covers=["kontaktuppgifter", "halsa-behandling"]))
+
+    async def narrow(tx: Tx) -> None:
+        await tx.execute("UPDATE cases SET consent_scope = ? WHERE id = ?",
+                         (json.dumps(["psykiatri", "beroende"]), case.id))
+
+    await a.db.run(narrow)
+    assert consent.withdraw_for(await a.cases.get(case.ref), "psykiatri").whole
+    hold = Hold()
+    monkeypatch.setattr(closing_store, "set_consent", hold.after(closing_store.set_consent))
+    monkeypatch.setattr(consent, "withdraw_for", hold.deciding(consent.withdraw_for))
+    renewed, withdrawn = await asyncio.gather(
+        a.cases.renew_consent("maria.sand", case.ref, date(2027, 2, 21), ["soc-norr"], form="skriftligt"),
+        hold.second(b.cases.withdraw_consent("maria.sand", case.ref, unit="psykiatri")), return_exceptions=True)
+    assert not isinstance(renewed, BaseException), renewed
+    assert not isinstance(withdrawn, BaseException), withdrawn
+    assert withdrawn.is_open and withdrawn.brief, withdrawn.closed_reason  # not erased: psykiatri only
+    assert withdrawn.consent_withdrawn == ["psykiatri"]
+    assert hold.timed_out  # the withdrawal decided only once the renewal had committed
+
