@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.calendar import office_of
 from bot.cases import consent, meeting_form, outcome_details
-from bot.cases.base import CaseEngine
+from bot.cases.base import CaseEngine, Step
 from bot.cases.meeting_form import MeetingForm
 from bot.cases.models import (
     Case,
@@ -308,18 +308,14 @@ class MeetingActions(CaseEngine):
             return {"guided_to": cleaned.guided_to is not None, "sip_mandate": cleaned.mandate,
                     "evaluation_score": cleaned.score, "evaluation_comment": cleaned.comment is not None}
 
-        if current is not None and current.state in (CaseState.MEETING_HELD, CaseState.FOLLOW_UP):
-            async def correct(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
-                await case_store.set_outcome(tx, case.id, result.value, evaluation_done, now)
-                return {"outcome": result.value, "previous": case.outcome.value if case.outcome else None,
-                        "evaluation_done": evaluation_done, **await store_details(tx, case)}
+        async def correct(tx: Tx, case: Case, now: datetime) -> dict[str, Any]:
+            await case_store.set_outcome(tx, case.id, result.value, evaluation_done, now)
+            return {"outcome": result.value, "previous": case.outcome.value if case.outcome else None,
+                    "evaluation_done": evaluation_done, **await store_details(tx, case)}
 
-            def unchanged(case: Case) -> None:  # the same again: said so, nothing changed, no "(var: X)"
-                if case.outcome is result and case.evaluation_done == evaluation_done and _same(cleaned, case):
-                    raise Refusal("outcome_unchanged", ref=case.ref, outcome=result.value)
-
-            return (await self._act(actor_id, ref, Action.CORRECT_OUTCOME, correct, precheck=unchanged),
-                    current.outcome)
+        def unchanged(case: Case) -> None:  # the same again: said so, nothing changed, no "(var: X)"
+            if case.outcome is result and case.evaluation_done == evaluation_done and _same(cleaned, case):
+                raise Refusal("outcome_unchanged", ref=case.ref, outcome=result.value)
 
         def precheck(case: Case) -> None:
             if case.meeting_at and case.meeting_at > self.clock.now():
@@ -329,7 +325,17 @@ class MeetingActions(CaseEngine):
             await case_store.set_outcome(tx, case.id, result.value, evaluation_done, now)
             return {"outcome": result.value, "evaluation_done": evaluation_done, **await store_details(tx, case)}
 
-        return await self._act(actor_id, ref, Action.RECORD_OUTCOME, change, precheck=precheck), None
+        previous: list[Outcome | None] = [None]
+
+        async def choose(tx: Tx, case: Case) -> Step:
+            """Record or correct, on the case as locked: of two recording at once, the second corrects."""
+            if case.state in (CaseState.MEETING_HELD, CaseState.FOLLOW_UP):
+                previous[0] = case.outcome
+                return Step(Action.CORRECT_OUTCOME, correct, unchanged)
+            previous[0] = None
+            return Step(Action.RECORD_OUTCOME, change, precheck)
+
+        return await self._act_chosen(actor_id, ref, Action.RECORD_OUTCOME, choose), previous[0]
 
 
 def _same(details: OutcomeDetails | None, case: Case) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot import audit
 from bot.cases import access, visibility
+from bot.cases.base import Step
 from bot.cases.disputes import confirms, decides_alone, is_coordinator, own_side
 from bot.cases.models import Case
 from bot.cases.rules import Action
@@ -96,28 +97,25 @@ class DisputeService:
         text: str | None = None
         if agreement is not None and not (isinstance(agreement, str) and not agreement.strip()):
             text = self._text(AGREEMENT, agreement)  # not a string: refused as a wrong type
-        step = await self._step(actor_id, ref, text)
-        if step == "propose":
-            return await self._propose(actor_id, ref, text)
-        return await self._confirm(actor_id, ref, text)
+        propose, confirm = self._propose(actor_id, text), self._confirm(actor_id, text)
 
-    async def _step(self, actor_id: str, ref: str, text: str | None) -> str:
-        """Whether the actor's /enig proposes or settles (refusals are left to the action itself)."""
+        async def choose(tx: Tx, case: Case) -> Step:
+            """Whether the actor's /enig proposes or settles, on the case as locked: a proposal another unit
+            committed meanwhile (the other side's, the same text) is confirmed, not overwritten by a new one
+            (refusals are left to the action itself)."""
+            row = await store.current(tx, case.id) if case.disputed else None
+            return propose if self._proposes(case, row, actor_id, text) else confirm
+
+        return await self.cases._act_chosen(actor_id, ref, Action.SETTLE_DISPUTE, choose)
+
+    def _proposes(self, case: Case, row: dict[str, Any] | None, actor_id: str, text: str | None) -> bool:
         directory = self.cases.directory
-        try:
-            async with self.cases.db.read() as tx:
-                case = await self.cases.load(tx, ref)
-                row = await store.current(tx, case.id) if case.disputed else None
-        except Refusal:
-            return "settle"
         if row is None or text is None or decides_alone(case, actor_id, directory):
-            return "settle"  # no text: a confirmation (or the refusal saying why it is not one)
-        if confirms(case, actor_id, row["proposed_by"], row["proposed_side"], directory) and (
-                text is None or _same(text, row["proposal"])):
-            return "settle"
-        return "propose"
+            return False  # no text: a confirmation (or the refusal saying why it is not one)
+        return not (confirms(case, actor_id, row["proposed_by"], row["proposed_side"], directory)
+                    and _same(text, row["proposal"]))
 
-    async def _propose(self, actor_id: str, ref: str, text: str | None) -> Case:
+    def _propose(self, actor_id: str, text: str | None) -> Step:
         directory = self.cases.directory
 
         def precheck(case: Case) -> None:
@@ -135,9 +133,9 @@ class DisputeService:
             await messaging.proposed(self.cases, tx, case, actor_id, side, text)
             return {"dispute": row["id"], "side": side}
 
-        return await self.cases._act(actor_id, ref, Action.PROPOSE_AGREEMENT, change, precheck=precheck)
+        return Step(Action.PROPOSE_AGREEMENT, change, precheck)
 
-    async def _confirm(self, actor_id: str, ref: str, text: str | None) -> Case:
+    def _confirm(self, actor_id: str, text: str | None) -> Step:
         directory = self.cases.directory
 
         def precheck(case: Case) -> None:
@@ -169,7 +167,7 @@ class DisputeService:
                                  unit=case.target_unit, proposer=proposer)
             return {"dispute": row["id"], "proposed_by": proposer}
 
-        return await self.cases._act(actor_id, ref, Action.SETTLE_DISPUTE, change, precheck=precheck)
+        return Step(Action.SETTLE_DISPUTE, change, precheck)
 
     async def form_prefill(self, case: Case, person_id: str) -> dict[str, str]:
         """The agreement form's prefill for `person_id`: the other side's pending proposal (`enig`), which they

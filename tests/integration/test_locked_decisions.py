@@ -220,3 +220,58 @@ async def test_a_withdrawal_for_one_unit_is_whole_or_partial_as_the_locked_case_
     assert withdrawn.consent_withdrawn == ["psykiatri"]
     assert hold.timed_out  # the withdrawal decided only once the renewal had committed
 
+
+async def test_an_outcome_recorded_on_two_instances_at_once_is_recorded_then_corrected(
+    make_core: CoreFactory, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Record or correct is chosen on the case as locked: the second of two recordings at once waits for the
+    first and corrects it (the history keeps both). Chosen on an earlier read, both chose to record and the
+    second was refused as a wrong state."""
+    import bot.store.cases as case_store
+    from bot.cases.codes import Outcome
+
+    a, b = await _two(make_core)
+    case = await assigned_case(a)
+    await a.cases.acknowledge("linnea.fors", case.ref)
+    await a.cases.book("linnea.fors", case.ref, local("2026-11-30T13:00"), "Rum 3", ["soc-norr", "beroende"])
+    clock.set(local("2026-11-30T15:00"))
+    hold = Hold()
+    monkeypatch.setattr(case_store, "set_outcome", hold.after(case_store.set_outcome))
+    first, second = await asyncio.gather(
+        a.cases.record_or_correct_outcome("linnea.fors", case.ref, "kartlaggning", True),
+        hold.second(b.cases.record_or_correct_outcome("linnea.fors", case.ref, "sip", True)),
+        return_exceptions=True)
+    assert not isinstance(first, BaseException), first
+    assert not isinstance(second, BaseException), second
+    assert first[1] is None and second[1] is Outcome.KARTLAGGNING  # recorded, then corrected from it
+    assert second[0].outcome is Outcome.SIP
+
+    async def actions(tx: Tx) -> list[str]:
+        return [r["action"] for r in await tx.fetchall(
+            "SELECT action FROM audit WHERE case_ref = ? AND action LIKE '%outcome' ORDER BY id", (case.ref,))]
+
+    assert await a.db.run_read(actions) == ["record_outcome", "correct_outcome"]
+
+
+async def test_the_same_agreement_proposed_by_both_sides_at_once_settles_the_dispute(
+    make_core: CoreFactory, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Whether an /enig proposes or confirms is chosen on the case as locked: the psykiatri's line manager
+    proposes a text while the soc-norr's sends the same text; the second waits, finds the other side's proposal
+    and confirms it: settled. Chosen on an earlier read (no proposal yet), the second became a new proposal,
+    overwriting the first, and the dispute stayed open."""
+    import bot.store.disputes as dispute_store
+    from tests.integration.test_disputes import disputed_case
+
+    a, b = await _two(make_core)
+    case = await disputed_case(a)
+    text = "Psykiatrin behåller ärendet"
+    hold = Hold()
+    monkeypatch.setattr(dispute_store, "propose", hold.after(dispute_store.propose))
+    first, second = await asyncio.gather(a.disputes.settle("helena.ros", case.ref, text),
+                                         hold.second(b.disputes.settle("carina.berg", case.ref, text)),
+                                         return_exceptions=True)
+    assert not isinstance(first, BaseException), first
+    assert not isinstance(second, BaseException), second
+    assert first.disputed and not second.disputed
+    assert not (await a.cases.get(case.ref)).disputed
