@@ -157,7 +157,8 @@ class SamverkanService:
 
     async def decide(self, actor_id: str, matter_id: int, outcome: str) -> Matter:
         """Record what the samverkansnivå decided: the matter is handled; whoever took it up, the group's
-        contacts and the people in the case are told (the text only to those who see the whole case)."""
+        contacts and the people in the case are told (the text only to those who see the whole case). Decided on
+        the case as locked: once its text was erased (a withdrawn consent) the decision's text is not kept."""
         cleaned, errors = clean_fields({OUTCOME: outcome}, self.cases.today(), raise_errors=False)
         if not cleaned[OUTCOME] and OUTCOME not in errors:
             errors[OUTCOME] = ("required", {"field": OUTCOME})
@@ -173,7 +174,8 @@ class SamverkanService:
                     row = await store.get(tx, matter_id)
                 group = self._decidable(row, actor_id, matter_id)
                 assert row is not None
-                if not await store.decide(tx, matter_id, actor_id, text, now):
+                kept = None if case.erased_at is not None else text  # an erased case keeps no free text
+                if not await store.decide(tx, matter_id, actor_id, kept, now):
                     # Someone else recorded the decision between the read and the write: the case's lock makes
                     # the second wait and then read the decided row; the fresh row names who and when.
                     self._decidable(await store.get(tx, matter_id), actor_id, matter_id)
@@ -188,7 +190,7 @@ class SamverkanService:
                     await self.cases.outbox.enqueue(
                         tx, pid, "samverkan_decided", case_id=case.id, case_ref=case.ref,
                         dedupe_key=f"samverkan:{matter_id}:decided:{pid}", matter_id=matter_id, group=group.name,
-                        ref=case.ref, actor=actor_id, outcome=text if full else None,
+                        ref=case.ref, actor=actor_id, outcome=kept if full else None,
                         case=case if full else None,
                     )
                 done = await store.get(tx, matter_id)

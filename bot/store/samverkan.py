@@ -56,8 +56,9 @@ async def of_groups(tx: Tx, group_ids: list[str], limit: int, offset: int = 0) -
     return rows, open_total + int(handled)
 
 
-async def decide(tx: Tx, matter_id: int, handled_by: str, outcome: str, now: datetime) -> bool:
-    """Record what the samverkansnivå decided; False when the matter was already handled."""
+async def decide(tx: Tx, matter_id: int, handled_by: str, outcome: str | None, now: datetime) -> bool:
+    """Record what the samverkansnivå decided (None: handled, its text not kept: the case's text was erased);
+    False when the matter was already handled."""
     changed = await tx.execute(
         "UPDATE samverkan_matters SET handled_by = ?, handled_at = ?, outcome = ? WHERE id = ? AND handled_at IS NULL",
         (handled_by, iso(now), outcome, matter_id),
