@@ -246,9 +246,11 @@ async def climb_many(
     at the version it was planned from: (id, rung and due_at as read, then the new rung, due_at as stored or None
     on the top rung, alerted, skipped, then the case's id and version as read, None: not checked). Returns the
     ids climbed; the rows are locked until the commit (an item another transaction holds is waited for, then
-    checked again). The case is not locked: on PostgreSQL a case action takes its other rows before the case's,
-    so a lock here could deadlock with it; a change not yet committed there is the same narrow race as before
-    the sweep planned."""
+    checked again). The case is not locked: a case action takes its case's row first, then the audit chain and
+    its awaited items (DESIGN, "lock order"), while a batch already holds its awaited items here, so locking
+    their cases now, against that order, could deadlock with it. The version check stands in for the lock: a
+    fire whose case changed is left to the next batch (on PostgreSQL also once committed while this waited:
+    `fires._check_versions`)."""
     if not rows:
         return set()
     source, values = dialects.of(tx.engine).rows(
