@@ -180,6 +180,30 @@ async def test_the_first_look_notes_escalations_queued_since_the_start(core: Cor
     assert homes.pending == set()  # each message is looked at once
 
 
+async def test_the_first_look_reads_from_shortly_before_the_newest_id(
+    core: Core, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An instance's first look reads the escalations queued after LOOKBACK_IDS before the newest id, not from
+    id 0: at 300k rows reading the whole outbox took 250 ms at each start."""
+    from bot.channels.slack import context
+
+    await core.cases.request("maria.sand", form())
+    clock.set(local("2026-11-24T13:30"))
+    await core.tick()  # escalations and other messages queued
+    async with core.db.read() as tx:
+        newest = await deliveries.last_id(tx)
+    monkeypatch.setattr(context, "LOOKBACK_IDS", 2)
+    read, escalation_recipients = [], deliveries.escalation_recipients
+
+    async def counted(tx: Any, after_id: int, since: str) -> list[dict[str, Any]]:
+        read.append(after_id)
+        return await escalation_recipients(tx, after_id, since)
+
+    monkeypatch.setattr(deliveries, "escalation_recipients", counted)
+    await refresher(core).note_escalations()
+    assert read == [newest - 2]
+
+
 async def test_an_escalation_committed_after_a_higher_id_was_seen_is_still_noted(core: Core,
                                                                                  clock: FrozenClock) -> None:
     """On PostgreSQL ids commit out of order (the write pool, other instances): a look that saw the newest id

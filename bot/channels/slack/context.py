@@ -93,7 +93,12 @@ class HomeRefresher:
         Home shows the stored escalations, so it is refreshed when a message is queued, not when sent."""
         async with self.core.db.read() as tx:  # what is committed; a write connection is not held for it
             first = self._seen_outbox_id is None
-            after = 0 if self._seen_outbox_id is None else max(0, self._seen_outbox_id - LOOKBACK_IDS)
+            # the first look starts LOOKBACK_IDS before the newest id (an index look-up), not from 0: the outbox
+            # is not read whole at each instance's start. A first sweep that queued more than LOOKBACK_IDS
+            # messages (a catch-up) leaves its earliest escalations' people unrefreshed until their next change
+            # or until they open their Home (built afresh when opened)
+            seen = await deliveries.last_id(tx) if self._seen_outbox_id is None else self._seen_outbox_id
+            after = max(0, seen - LOOKBACK_IDS)
             read = await deliveries.escalation_recipients(tx, after, self._started if first else "")
             last = await deliveries.last_id(tx)
         rows = [r for r in read if r["id"] not in self._recent]
