@@ -19,7 +19,7 @@ from bot.directory.entra import EntraError, EntraReader, groups_of, read_group_m
 from bot.directory.loading import load_directory
 from bot.directory.lookup import Directory
 from bot.directory.model import Channel, DirectoryError, DirectoryProblem
-from bot.directory.update import Request, apply, say
+from bot.directory.update import Request, apply, say, served
 from bot.graph_auth import build_credential
 from bot.progress import Progress
 
@@ -64,29 +64,40 @@ def _report(source: Path | str, problems: list[DirectoryProblem]) -> None:
     print(say("source_problems", count=len(problems), source=source), file=sys.stderr)
 
 
+def _start(args: argparse.Namespace, settings: Settings, how: str) -> tuple[Request, Directory] | int:
+    """The request and the directory it starts from (on PostgreSQL the one being served), or the exit code."""
+    local = _current(settings)
+    if local is None:
+        return 1
+    request = _request(args, settings, how)
+    current = asyncio.run(served(request, local, sys.stdout, sys.stderr))
+    return current if isinstance(current, int) else (request, current)
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    current = _current(settings)
-    if current is None:
-        return 1
     source = Path(args.csv)
+    started = _start(args, settings, f"import --csv {source.name}")
+    if isinstance(started, int):
+        return started
+    request, current = started
     people, scope, problems = read_csv(source, current.data)
     if problems:
         _report(source, problems)
         return 1
-    request = _request(args, settings, f"import --csv {source.name}")
     return asyncio.run(apply(request, current, people, scope, SystemClock(), sys.stdout, sys.stderr))
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    current = _current(settings)
-    if current is None:
-        return 1
     has_key = settings.graph_client_secret is not None or settings.graph_certificate_path is not None
     if not (settings.graph_tenant_id and settings.graph_client_id and has_key):
         print(say("entra_not_configured"), file=sys.stderr)
         return 2
+    started = _start(args, settings, "sync --entra")
+    if isinstance(started, int):
+        return started
+    request, current = started
     mapping = None
     if args.groups:
         try:
@@ -102,7 +113,6 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if unknown:
         print(say("entra_unknown_unit", unit=repr(unknown[0])), file=sys.stderr)
         return 2
-    request = _request(args, settings, "sync --entra")
     return asyncio.run(_sync(settings, request, current, groups))
 
 

@@ -1,5 +1,9 @@
 """`gfi-bot directory import|sync`: merge a source into the directory, show what changes, refuse or hand over
-what leaving people hold, validate the result, and write it (the same YAML file the bot reads)."""
+what leaving people hold, validate the result, and write it (the same YAML file the bot reads).
+
+On PostgreSQL the update starts from the directory being served (the store's newest, `served`), not from a stale
+local file: changes and hand-overs are computed against what every instance uses, and the result is written to
+the local file and published."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from bot import texts
 from bot.clock import Clock
 from bot.directory.changes import Changes, diff
 from bot.directory.handover import Holding, find_holdings, hand_over, hand_over_roles
-from bot.directory.loading import parse_directory, read_text
+from bot.directory.loading import parse_directory, parse_text, read_text
 from bot.directory.lookup import Directory
 from bot.directory.merge import Incoming, merge
 from bot.directory.model import Channel, DirectoryError, DirectoryFile
@@ -20,7 +24,7 @@ from bot.directory.shared import digest_of, format_of, origin
 from bot.directory.writing import to_text, write_directory
 from bot.startup import StartupError, describe
 from bot.store import Database, open_database
-from bot.store.directory_versions import publish
+from bot.store.directory_versions import known, latest, publish
 
 EXIT_REFUSED = 3
 
@@ -78,6 +82,43 @@ async def _open_db(request: Request) -> Database | None:
         return None
     await db.open()
     return db
+
+
+async def served(request: Request, local: Directory, out: TextIO, err: TextIO) -> Directory | int:
+    """The directory the update starts from. SQLite: the local file (`local`). PostgreSQL: the directory every
+    instance serves (the store's newest). A local file that is an older published version (a machine whose copy
+    was not updated, a rollback made elsewhere) is left aside and the operator told; one the store never saw
+    (edits not yet published) is refused (EXIT_REFUSED): merging into either would publish over what runs, and
+    people moving from the old file's unit would hand over cases they still hold."""
+    if not request.database_url:
+        return local
+    try:
+        db = await _open_db(request)
+    except StartupError as exc:
+        print(describe(exc), file=err)
+        return 1
+    if db is None:
+        return local
+    try:
+        newest = await latest(db, with_text=True)
+        digest = digest_of(request.directory_path.read_bytes())
+        if newest is None or newest.text is None or newest.digest == digest:
+            return local
+        if not await known(db, digest):
+            print(say("local_unpublished", path=request.directory_path, version=newest.version), file=err)
+            return EXIT_REFUSED
+    finally:
+        await db.close()
+    path = request.directory_path
+    read_as = path if format_of(path) == newest.format else path.with_suffix(f".{newest.format}")
+    try:
+        directory = parse_text(newest.text, read_as)
+    except DirectoryError as exc:  # written by a newer bot, or by hand in the database
+        print(exc.report(), file=err)
+        return 1
+    directory.source = path
+    print(say("local_older", path=path, version=newest.version), file=out)
+    return directory
 
 
 async def apply(request: Request, current: Directory, incoming: list[Incoming], scope: set[str], clock: Clock,

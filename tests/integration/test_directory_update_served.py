@@ -1,0 +1,98 @@
+"""`gfi-bot directory import|sync` on PostgreSQL starts from the directory being served (the store's newest), not
+from the local file (review of lock-h's rollback, bug 3): a stale copy merged and published undid a rollback or a
+change made on another machine, and people it had in an old unit were counted as leaving it, their cases handed
+over. A copy with edits never published is refused."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.clock import FrozenClock
+from bot.directory import load_directory
+from bot.directory.csv_import import read_csv
+from bot.directory.shared import digest_of
+from bot.directory.update import EXIT_REFUSED, Request, apply, served
+from bot.store import directory_versions
+from tests.conftest import CoreFactory
+from tests.integration.test_directory_handover import csv_file, store
+from tests.integration.test_directory_shared import add_person, copy, instance
+
+
+@pytest.mark.parametrize("engine", ["postgresql"])
+async def test_an_update_on_a_machine_with_an_older_copy_starts_from_the_directory_served(
+    make_core: CoreFactory, tmp_path: Path, clock: FrozenClock, engine: str,
+) -> None:
+    a_file = copy(tmp_path, "a.yaml")
+    a, a_watch = await instance(make_core, a_file)  # version 1
+    stale = copy(tmp_path, "c.yaml")  # machine C's copy: version 1, not updated since
+    add_person(a_file)
+    assert await a_watch.check()  # version 2 (nils.ny) on machine A: what every instance serves
+    request = Request(directory_path=stale, out=stale, **store(a), how="import")
+    out, err = io.StringIO(), io.StringIO()
+    current = await served(request, load_directory(stale), out, err)
+    assert not isinstance(current, int), err.getvalue()
+    assert "är en äldre version än katalogen som boten använder (version 2" in out.getvalue()
+    people, scope, _ = read_csv(csv_file(tmp_path), current.data)  # beroende without linnea.fors (no open work)
+    assert await apply(request, current, people, scope, clock, out, err) == 0, err.getvalue()
+    written = load_directory(stale)
+    assert "nils.ny" in written.people  # merged into what was served, not into the stale copy
+    assert "linnea.fors" not in written.people
+    newest = await directory_versions.latest(a.db)
+    assert newest is not None and newest.digest == digest_of(stale.read_bytes())
+    assert a.directory.person("nils.ny") is not None
+
+
+@pytest.mark.parametrize("engine", ["postgresql"])
+async def test_an_update_of_a_local_file_with_edits_never_published_is_refused(
+    make_core: CoreFactory, tmp_path: Path, engine: str,
+) -> None:
+    a, _ = await instance(make_core, copy(tmp_path, "a.yaml"))
+    edited = copy(tmp_path, "c.yaml")
+    edited.write_text(edited.read_text(encoding="utf-8").replace("Linnea", "Linn"), encoding="utf-8")
+    before = edited.read_bytes()
+    request = Request(directory_path=edited, out=edited, **store(a), how="import")
+    out, err = io.StringIO(), io.StringIO()
+    assert await served(request, load_directory(edited), out, err) == EXIT_REFUSED
+    [line] = err.getvalue().splitlines()
+    assert line.startswith(f"Nekas: {edited} har ändringar som boten inte använder") and "SIGHUP" in line
+    assert edited.read_bytes() == before
+
+
+@pytest.mark.parametrize("engine", ["postgresql"])
+async def test_an_update_of_the_file_served_starts_from_it(
+    make_core: CoreFactory, tmp_path: Path, engine: str,
+) -> None:
+    path = copy(tmp_path, "a.yaml")
+    a, _ = await instance(make_core, path)
+    local = load_directory(path)
+    request = Request(directory_path=path, out=path, **store(a), how="import")
+    out, err = io.StringIO(), io.StringIO()
+    assert await served(request, local, out, err) is local
+    assert out.getvalue() == err.getvalue() == ""
+
+
+@pytest.mark.parametrize("engine", ["postgresql"])
+async def test_the_command_refuses_a_local_file_with_edits_never_published_as_a_process(
+    make_core: CoreFactory, tmp_path: Path, engine: str,
+) -> None:
+    a, _ = await instance(make_core, copy(tmp_path, "a.yaml"))
+    edited = copy(tmp_path, "c.yaml")
+    edited.write_text(edited.read_text(encoding="utf-8").replace("Linnea", "Linn"), encoding="utf-8")
+    before = edited.read_bytes()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GFI_")}
+    env["GFI_DATABASE_URL"] = store(a)["database_url"]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "directory", "import", "--csv", str(csv_file(tmp_path)),
+        "--directory", str(edited), env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode == EXIT_REFUSED, stderr.decode()
+    [line] = stderr.decode().splitlines()
+    assert line.startswith(f"Nekas: {edited} har ändringar som boten inte använder")
+    assert stdout.decode() == ""
+    assert edited.read_bytes() == before
