@@ -6,13 +6,17 @@ each on a machine with a file of its own; the directory they serve is the newest
 once and a listener that was cut off reads it when it is back (`bot.store.changes`).
 
 Who publishes. An instance whose own file changed (the 30-second check, SIGHUP), `gfi-bot directory import|sync`
-(the Entra sync too) when it writes the directory the bot reads, and `gfi-bot run` starting with a file the store
-has not seen that was changed after the store's newest (its file's modification time, else its publication). A
-file the store knows as an older version, or one never seen but last changed before the store's newest (a copy
-left on a machine that was not updated), is not published: that instance serves the store's newest instead, and
-says so in the log. SIGHUP publishes the file even then (the operator put an older version back on purpose), and
-it counts as changed at that moment, not at its file's modification time: a rollback stays rolled back when a
-machine with a copy changed before the rollback starts again (such a copy is stale). The
+(the Entra sync too) when it writes the directory the bot reads, and `gfi-bot run` starting with a file that
+changed on its machine since that machine last published or served it (`directory_hosts`, keyed by the host's
+name and the file's path). A file the store knows as an older version, or one unchanged on its machine since
+(a copy left there), is not published: that instance serves the store's newest instead, and says so in the log.
+A machine never recorded (the first start of a new one) publishes only a file the store has never seen that
+was changed after the store's newest (its file's modification time against the newest's publication, by the
+database's clock). SIGHUP publishes the file even then (the operator put an older version back on purpose).
+
+Every publication while running (the check, SIGHUP, the command) counts as changed when it was published, by
+the database's clock, not at its file's modification time; a SIGHUP of the version already newest counts it as
+changed again now. So a rollback stays rolled back when a machine with another copy starts again. The
 console and the CLI's other commands never publish: they serve the store's newest when there is one.
 
 At start the file is offered as it was read and validated (`Directory.read`), not read a second time.
@@ -48,6 +52,12 @@ def format_of(path: Path) -> str:
     return "json" if path.suffix.lower() == ".json" else "yaml"
 
 
+def host_of(path: Path) -> str:
+    """This machine and its directory file, as `directory_hosts` keys them (several instances on one machine
+    read one file; tests run several "machines" in one process, one file each)."""
+    return f"{socket.gethostname()}:{path.resolve()}"
+
+
 def origin() -> str:
     """Who published (in the store, for the operator): the host and process, no person."""
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -81,31 +91,51 @@ class SharedDirectory:
         async with self._lock:
             newest = await store.latest(self.db)
             if newest is not None and newest.digest == digest:
+                if forced:  # put back (again) on purpose: it counts as changed now
+                    await store.touch(self.db, digest)
+                await self._seen(path, digest)
                 self.digest = digest
                 return True
             if newest is not None and not forced and await store.known(self.db, digest):
                 log.warning("directory file older than the store's, the store's served", extra={
                     "event": "directory.file_older", "version": newest.version})
-                await self._load()
+                await self._serve_newest(path, digest)
                 return False
-            if starting and newest is not None and not forced and changed is not None and newest.changed is not None \
-                    and changed < newest.changed:
-                log.warning("directory file never published and changed before the store's newest: not published, "
-                            "the store's served (SIGHUP publishes it)", extra={
-                                "event": "directory.file_stale", "version": newest.version,
-                                "file_changed": changed.isoformat(), "newest_changed": newest.changed.isoformat()})
-                await self._load()
+            if starting and newest is not None and not forced and await self._stale(path, digest, changed, newest):
+                await self._serve_newest(path, digest)
                 return False
-            now = self.clock.now()
-            # Put back on purpose (SIGHUP): it became the directory now, whenever its file was last changed. Kept
-            # as its file's time, a rollback to an old file was undone by the next start of a machine with a copy
-            # changed between the two (never published, "newer" than the old file).
-            version = await store.publish(self.db, digest=digest, format=format_of(path),
-                                          text=raw.decode("utf-8"), at=now, origin=origin(),
-                                          file_modified=now if forced else changed)
+            version = await store.publish(self.db, digest=digest, format=format_of(path), text=raw.decode("utf-8"),
+                                          origin=origin(), file_modified=changed if starting else None)
+            await self._seen(path, digest)
             self.digest = digest
             log.info("directory published", extra={"event": "directory.published", "version": version})
             return True
+
+    async def _stale(self, path: Path, digest: str, changed: datetime | None, newest: store.Version) -> bool:
+        """At start, a file the store has never seen: stale when it is unchanged on this machine since the machine
+        last published or served it; on a machine never recorded, when it was last changed before the newest."""
+        last = await store.last_seen(self.db, host_of(path))
+        if last is not None:
+            if last != digest:
+                return False
+            log.warning("directory file unchanged on this machine since it was last served, the store's served "
+                        "(SIGHUP publishes it)", extra={"event": "directory.file_stale", "version": newest.version,
+                                                         "reason": "unchanged"})
+            return True
+        if changed is None or newest.changed is None or changed >= newest.changed:
+            return False
+        log.warning("directory file never published and changed before the store's newest: not published, "
+                    "the store's served (SIGHUP publishes it)", extra={
+                        "event": "directory.file_stale", "version": newest.version, "reason": "older",
+                        "file_changed": changed.isoformat(), "newest_changed": newest.changed.isoformat()})
+        return True
+
+    async def _seen(self, path: Path, digest: str) -> None:
+        await store.seen(self.db, host_of(path), digest)
+
+    async def _serve_newest(self, path: Path, digest: str) -> None:
+        await self._seen(path, digest)
+        await self._load()
 
     async def start(self, *, publish: bool = True) -> None:
         """At start: the directory file as it was read and validated (`Directory.read`; the file is not read again).

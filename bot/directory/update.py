@@ -8,7 +8,6 @@ the local file and published."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -20,11 +19,11 @@ from bot.directory.loading import parse_directory, parse_text, read_text
 from bot.directory.lookup import Directory
 from bot.directory.merge import Incoming, merge
 from bot.directory.model import Channel, DirectoryError, DirectoryFile
-from bot.directory.shared import digest_of, format_of, origin
+from bot.directory.shared import digest_of, format_of, host_of, origin
 from bot.directory.writing import to_text, write_directory
 from bot.startup import StartupError, describe
 from bot.store import Database, open_database
-from bot.store.directory_versions import known, latest, publish
+from bot.store.directory_versions import known, latest, publish, seen
 
 EXIT_REFUSED = 3
 
@@ -176,9 +175,10 @@ async def _share(request: Request, clock: Clock, out: TextIO, err: TextIO) -> in
         return 0
     try:
         raw = request.out.read_bytes()
-        changed = datetime.fromtimestamp(request.out.stat().st_mtime, UTC)  # as an instance's start compares it
-        version = await publish(db, digest=digest_of(raw), format=format_of(request.out), text=raw.decode("utf-8"),
-                                at=clock.now(), origin=origin(), file_modified=changed)
+        digest = digest_of(raw)  # published now, by the database's clock (not the file's time)
+        version = await publish(db, digest=digest, format=format_of(request.out), text=raw.decode("utf-8"),
+                                origin=origin())
+        await seen(db, host_of(request.out), digest)  # this machine's file: published here
     finally:
         await db.close()
     print(say("shared", version=version) if version is not None else say("shared_already"), file=out)

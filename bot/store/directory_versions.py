@@ -5,13 +5,18 @@ or written by `gfi-bot directory import|sync`): the SHA-256 of the file's bytes,
 last changed (when known) and, for the newest only, its text. The newest row is the directory every instance
 serves; a version's publication is announced (`bot.store.changes`, topic `directory`) in its transaction, so
 every instance reads it at once. Older rows keep their digest only: a file that is one of them (a machine whose
-copy was not updated) is known to be old.
+copy was not updated) is known to be old. A version's publication time comes from the database's clock, one
+clock for every machine.
+
+`directory_hosts` keeps, per machine and directory file (`host`), the digest of the local file that machine last
+published or served: at start a machine publishes its file only when it changed since (`bot.directory.shared`),
+never by comparing its file's modification time with another machine's clock.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bot.store import Database, Tx
 from bot.store.changes import announce
@@ -63,11 +68,20 @@ async def known(db: Database, digest: str) -> bool:
         lambda tx: tx.scalar("SELECT 1 FROM directory_versions WHERE digest = ?", (digest,))) is not None
 
 
-async def publish(db: Database, *, digest: str, format: str, text: str, at: datetime, origin: str,
+async def _now(tx: Tx) -> datetime:
+    """The database's clock (UTC): the same for every machine that publishes."""
+    value = await tx.scalar("SELECT CURRENT_TIMESTAMP")
+    if isinstance(value, datetime):  # PostgreSQL: timestamptz
+        return value.astimezone(UTC)
+    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)  # SQLite: 'YYYY-MM-DD HH:MM:SS', UTC
+
+
+async def publish(db: Database, *, digest: str, format: str, text: str, origin: str,
                   file_modified: datetime | None = None) -> int | None:
     """Make this directory the one every instance serves, and announce it; None when it already is. A digest
-    published before becomes the newest again (a version put back on purpose). `file_modified`: when its file was
-    last changed. One transaction."""
+    published before becomes the newest again (a version put back on purpose). Published at the database's
+    clock; `file_modified`: when its file was last changed (only an instance's start gives it). One
+    transaction."""
 
     async def work(tx: Tx) -> int | None:
         lock = dialect_of(tx.engine).serialise_appends()  # one publication at a time: the newest is decided in order
@@ -77,6 +91,7 @@ async def publish(db: Database, *, digest: str, format: str, text: str, at: date
         if newest is not None and newest["digest"] == digest:
             return None
         await tx.execute("DELETE FROM directory_versions WHERE digest = ?", (digest,))
+        at = await _now(tx)
         version = int(await tx.scalar(
             "INSERT INTO directory_versions (digest, format, content, published_at, origin, file_modified) "
             "VALUES (?, ?, ?, ?, ?, ?) RETURNING version",
@@ -87,3 +102,40 @@ async def publish(db: Database, *, digest: str, format: str, text: str, at: date
         return version
 
     return await db.run(work)
+
+
+async def touch(db: Database, digest: str) -> bool:
+    """The newest directory, `digest`, published again on purpose (SIGHUP): it counts as changed now (the
+    database's clock), not at its file's time. False when `digest` is no longer the newest."""
+
+    async def work(tx: Tx) -> bool:
+        lock = dialect_of(tx.engine).serialise_appends()
+        if lock is not None:
+            await tx.execute(lock, (LOCK,))
+        newest = await tx.fetchone("SELECT version, digest FROM directory_versions ORDER BY version DESC LIMIT 1")
+        if newest is None or newest["digest"] != digest:
+            return False
+        await tx.execute("UPDATE directory_versions SET published_at = ?, file_modified = NULL WHERE version = ?",
+                         ((await _now(tx)).isoformat(), newest["version"]))
+        return True
+
+    return await db.run(work)
+
+
+async def last_seen(db: Database, host: str) -> str | None:
+    """The digest of the local file this machine (`host`) last published or served; None: never recorded."""
+    value = await db.run_read(
+        lambda tx: tx.scalar("SELECT digest FROM directory_hosts WHERE host = ?", (host,)))
+    return str(value) if value is not None else None
+
+
+async def seen(db: Database, host: str, digest: str) -> None:
+    """This machine (`host`) published or served its local file, `digest`."""
+
+    async def work(tx: Tx) -> None:
+        await tx.execute(
+            "INSERT INTO directory_hosts (host, digest, seen_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (host) DO UPDATE SET digest = excluded.digest, seen_at = excluded.seen_at",
+            (host, digest, (await _now(tx)).isoformat()))
+
+    await db.run(work)
