@@ -41,6 +41,7 @@ async def record(
         tx, at=at, actor_id=actor_id, action=action, result=result, case_id=case_id, case_ref=case_ref, detail=detail,
         head=chain_head,
     )
+    tx.audited = True  # relied on outside the database once committed: `bot.fires.apply` keeps the flush
     extra = {"event": f"case.{action}", "result": result, "case_ref": case_ref,
              **{key: value for key, value in detail.items() if key in LOGGED}}
     tx.after_commit(lambda: log.info("audit", extra=extra))

@@ -74,10 +74,11 @@ async def apply(tx: Tx, outbox: Outbox, fires: list[Fire], now: datetime) -> lis
     WAL flush, a disk sync per batch): a batch lost in a crash of the server is lost whole, its rows'
     marks with their messages, so the next sweep fires its rows again, and nothing of it is sent before it is on
     disk, because the dispatcher's claim of a row commits with a flush, which writes this commit first. Not a
-    batch that appends audit rows (a skipped rung): the audit chain is relied on outside the database as soon as
-    the commit returns (the row's log line, the nightly head `verify-logs --head` checks), and a row lost after
-    that would be appended again under its id with another hash, a false alarm of tampering. What a lost batch's
-    `committed` did (the escalation metric, its log lines) is done again when its rows fire again."""
+    transaction that appends audit rows (a skipped rung, here or by the caller before: `Tx.audited`): the audit
+    chain is relied on outside the database as soon as the commit returns (the row's log line, the nightly head
+    `verify-logs --head` checks), and a row lost after that would be appended again under its id with another
+    hash, a false alarm of tampering. What a lost batch's `committed` did (the escalation metric, its log lines)
+    is done again when its rows fire again."""
     if any(f.skipped for f in fires):  # audited below: the audit log's lock first, before any awaited row, in the
         await chain.serialise(tx, "audit")  # order a case action takes them (its audit row, then `ladder.sync`)
     climbed = await awaiting.climb_many(tx, [(f.row_id, f.rung, f.due_at, *f.climbed, f.case_id, f.case_version)
@@ -94,7 +95,8 @@ async def apply(tx: Tx, outbox: Outbox, fires: list[Fire], now: datetime) -> lis
     await stats_store.insert_escalation_facts(tx, [f.fact for f in live if f.fact is not None], now)
     await outbox.put_rows(tx, [row for f in live for row in (f.rows or f.ready().rows)])
     unflushed = dialects.of(tx.engine).unflushed_commit()
-    if unflushed is not None and not any(f.skipped for f in live):  # takes effect at the commit
+    if unflushed is not None and not tx.audited:  # takes effect at the commit; not after any audit row of the
+        # transaction (a climb audits its skipped rungs itself, before its draft: `LadderService.climb`)
         await tx.write(unflushed)
     rungs = [metrics.rung(f.climbed[0]) for f in live if f.climbed is not None]
     done = [f.done for f in live if f.done is not None]

@@ -118,6 +118,7 @@ class Tx:
         self._worker = worker  # None: already on the connection's thread (a unit of work)
         self.committed: list[Callable[[], None]] = []
         self._pending: list[Soon] = []  # sent, not yet read (`Soon`): read once the unit has committed
+        self.audited = False  # an audit row was appended (`bot.audit.record`): its commit waits for the disk
 
     def after_commit(self, fn: Callable[[], None]) -> None:
         """Call `fn` on the event loop once the transaction has committed (never if it rolls back): the place

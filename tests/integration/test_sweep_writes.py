@@ -143,6 +143,44 @@ async def test_a_batch_that_audits_a_skipped_rung_commits_with_the_flush(
         assert await tx.scalar("SELECT COUNT(*) FROM audit WHERE action = 'ladder_skipped'") == 1
 
 
+async def test_a_climb_alone_that_skips_a_rung_commits_with_the_flush(
+    make_core: Any, engine: str, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: a climb made alone (`LadderService.climb`: a row fired alone after its batch failed, a climb
+    that drafts a brist) audits its skipped rungs itself, before `fires.apply`, and hands it the fire without
+    them: its transaction still waits for the WAL flush, because it appended audit rows (`Tx.audited`)."""
+    import dataclasses
+
+    from bot.ladder import climb as climbing
+    from bot.store import ladder as ladder_store
+
+    if engine != "postgresql":
+        pytest.skip("SQLite syncs its log at checkpoints, for every transaction alike")
+    core = await flushing_core(make_core)
+    case = await due_cases(core, clock, 1)
+    decide = climbing.decide
+
+    def skipping(*args: Any, **kwargs: Any) -> climbing.Climb:  # a rung on the way up with nobody on duty
+        return dataclasses.replace(decide(*args, **kwargs), skipped=("Enhetschef",))
+
+    monkeypatch.setattr(climbing, "decide", skipping)
+
+    async def item(tx: Any) -> int:
+        [row] = [r for r in await ladder_store.open_rows(tx, case.id) if r["kind"] == "acknowledgement"]
+        return int(row["id"])
+
+    item_id = await core.db.run_read(item)
+
+    async def unit(tx: Any) -> str:
+        await core.ladder.climb(tx, item_id, clock.now())
+        return str(await tx.scalar("SHOW synchronous_commit"))
+
+    assert await core.db.run(unit) == "on"
+    async with core.db.read() as tx:
+        assert await tx.scalar("SELECT COUNT(*) FROM audit WHERE action = 'ladder_skipped'") == 1
+        assert await tx.scalar("SELECT COUNT(*) FROM awaiting WHERE id = ? AND rung > 0", (item_id,)) == 1
+
+
 async def test_a_batch_commits_without_waiting_for_the_disk_and_no_other_unit_does(
     make_core: Any, engine: str, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
