@@ -204,6 +204,26 @@ async def test_the_first_look_reads_from_shortly_before_the_newest_id(
     assert read == [newest - 2]
 
 
+async def test_the_first_look_notes_a_catch_up_sweep_of_more_than_the_lookback(
+    core: Core, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first sweep after downtime fires every overdue rung at once, before the first look: that look starts
+    from the newest id read when the server started (`start`, before any tick), not from the newest id after the
+    sweep, so a catch-up of more than LOOKBACK_IDS messages has its earliest escalations' people noted too."""
+    from bot.channels.slack import context
+
+    monkeypatch.setattr(context, "LOOKBACK_IDS", 1)
+    await core.cases.request("maria.sand", form())
+    homes = refresher(core)
+    await homes.start()  # the server starts ...
+    clock.set(local("2026-11-24T13:30"))
+    await core.tick()  # ... its first sweep catches up: more than LOOKBACK_IDS messages queued ...
+    async with core.db.read() as tx:
+        assert await tx.scalar("SELECT COUNT(*) FROM outbox WHERE id > ?", (homes._start_id,)) > 1
+    await homes.note_escalations()  # ... before the first look
+    assert {"helena.ros", "jonas.sjo", "sara.holm"} <= homes.pending
+
+
 async def test_an_escalation_committed_after_a_higher_id_was_seen_is_still_noted(core: Core,
                                                                                  clock: FrozenClock) -> None:
     """On PostgreSQL ids commit out of order (the write pool, other instances): a look that saw the newest id

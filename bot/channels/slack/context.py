@@ -63,6 +63,14 @@ class HomeRefresher:
         self._seen_outbox_id: int | None = None  # escalation messages up to here have been looked at
         self._recent: set[int] = set()  # escalation messages looked at within LOOKBACK_IDS of that
         self._started = core.clock.now().isoformat()  # the first look covers what was queued since then
+        self._start_id: int | None = None  # the newest outbox id when the server started (`start`)
+
+    async def start(self) -> None:
+        """When the server starts, before the first sweep: read the outbox's newest id, where the first look starts
+        (less LOOKBACK_IDS). A first sweep after downtime fires every overdue rung at once: read from its own
+        newest id, the first look would miss the earliest escalations of a catch-up of more than LOOKBACK_IDS."""
+        async with self.core.db.read() as tx:
+            self._start_id = await deliveries.last_id(tx)
 
     def note(self, people: Iterable[str]) -> None:
         """Mark people whose Home tab changed (their refresh window starts at the first mark)."""
@@ -93,11 +101,11 @@ class HomeRefresher:
         Home shows the stored escalations, so it is refreshed when a message is queued, not when sent."""
         async with self.core.db.read() as tx:  # what is committed; a write connection is not held for it
             first = self._seen_outbox_id is None
-            # the first look starts LOOKBACK_IDS before the newest id (an index look-up), not from 0: the outbox
-            # is not read whole at each instance's start. A first sweep that queued more than LOOKBACK_IDS
-            # messages (a catch-up) leaves its earliest escalations' people unrefreshed until their next change
-            # or until they open their Home (built afresh when opened)
-            seen = await deliveries.last_id(tx) if self._seen_outbox_id is None else self._seen_outbox_id
+            # the first look starts LOOKBACK_IDS before the newest id when the server started (`start`, an index
+            # look-up; without it, the newest id now), not from 0: the outbox is not read whole at each
+            # instance's start, and a first sweep's catch-up of any size is read whole
+            seen = self._seen_outbox_id if self._seen_outbox_id is not None else (
+                self._start_id if self._start_id is not None else await deliveries.last_id(tx))
             after = max(0, seen - LOOKBACK_IDS)
             read = await deliveries.escalation_recipients(tx, after, self._started if first else "")
             last = await deliveries.last_id(tx)
@@ -200,6 +208,10 @@ class SlackContext:
         self.homes = HomeRefresher(core, self.identity, client, self.spawn)
         core.cases.hooks.append(self.homes)
         core.sweeps.append(self.homes.refresh_later)
+
+    async def start(self) -> None:
+        """When the server starts, before the first sweep (`HomeRefresher.start`)."""
+        await self.homes.start()
 
     # --- idempotency ---------------------------------------------------------------------------
     async def claim(self, key: str, kind: str) -> bool:

@@ -120,6 +120,7 @@ async def serve(settings: Settings, mounts: tuple[Mount, ...] = (), *, register:
             identity = SlackIdentity(core.db, core.directory, client, core.clock)
             sender.bind(identity)
             ctx = SlackContext(core, client, identity)
+            await ctx.start()  # before any tick: the Home refresher's first look starts here
             app = build_app(core, client, register=register, signing_secret=secret, context=ctx)
             submissions = build_app(core, client, register=register, signing_secret=secret, context=ctx,
                                     answer_first=True)
