@@ -7,7 +7,9 @@ the local file and published."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -23,7 +25,7 @@ from bot.directory.shared import digest_of, format_of, host_of, origin
 from bot.directory.writing import to_text, write_directory
 from bot.startup import StartupError, describe
 from bot.store import Database, open_database
-from bot.store.directory_versions import known, latest, publish, seen
+from bot.store.directory_versions import known, last_seen, latest, publish, seen
 
 EXIT_REFUSED = 3
 
@@ -83,12 +85,24 @@ async def _open_db(request: Request) -> Database | None:
     return db
 
 
+async def _older_copy(db: Database, path: Path, digest: str, changed: datetime | None) -> bool:
+    """A local file the store never saw is an older copy, not an edit made here, when this machine already
+    served it instead of the store's newest (`last_seen` is its digest: `SharedDirectory` turned it away at
+    start), or, on a machine never recorded, when it was last changed before the store's newest (`changed`)."""
+    last = await last_seen(db, host_of(path))
+    if last is not None:
+        return last == digest
+    modified = datetime.fromtimestamp((await asyncio.to_thread(path.stat)).st_mtime, UTC)
+    return changed is not None and modified < changed
+
+
 async def served(request: Request, local: Directory, out: TextIO, err: TextIO) -> Directory | int:
     """The directory the update starts from. SQLite: the local file (`local`). PostgreSQL: the directory every
-    instance serves (the store's newest). A local file that is an older published version (a machine whose copy
-    was not updated, a rollback made elsewhere) is left aside and the operator told; one the store never saw
-    (edits not yet published) is refused (EXIT_REFUSED): merging into either would publish over what runs, and
-    people moving from the old file's unit would hand over cases they still hold."""
+    instance serves (the store's newest). A local file that is an older version (published, or an old copy this
+    machine was already turned away from: `_older_copy`; a machine whose copy was not updated, a rollback made
+    elsewhere) is left aside and the operator told; one edited on this machine and never published is refused
+    (EXIT_REFUSED; a dry run shows the change against what is served): merging into either would publish over
+    what runs, and people moving from the old file's unit would hand over cases they still hold."""
     if not request.database_url:
         return local
     try:
@@ -103,9 +117,14 @@ async def served(request: Request, local: Directory, out: TextIO, err: TextIO) -
         digest = digest_of(request.directory_path.read_bytes())
         if newest is None or newest.text is None or newest.digest == digest:
             return local
+        said = "local_older"
         if not await known(db, digest):
-            print(say("local_unpublished", path=request.directory_path, version=newest.version), file=err)
-            return EXIT_REFUSED
+            said = "local_stale"
+            if not await _older_copy(db, request.directory_path, digest, newest.changed):
+                if not request.dry_run:
+                    print(say("local_unpublished", path=request.directory_path, version=newest.version), file=err)
+                    return EXIT_REFUSED
+                said = "local_unpublished_dry_run"
     finally:
         await db.close()
     path = request.directory_path
@@ -116,7 +135,7 @@ async def served(request: Request, local: Directory, out: TextIO, err: TextIO) -
         print(exc.report(), file=err)
         return 1
     directory.source = path
-    print(say("local_older", path=path, version=newest.version), file=out)
+    print(say(said, path=path, version=newest.version), file=out)
     return directory
 
 

@@ -9,6 +9,7 @@ import asyncio
 import io
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ import pytest
 from bot.clock import FrozenClock
 from bot.directory import load_directory
 from bot.directory.csv_import import read_csv
-from bot.directory.shared import digest_of
+from bot.directory.shared import digest_of, host_of
 from bot.directory.update import EXIT_REFUSED, Request, apply, served
 from bot.store import directory_versions
 from tests.conftest import CoreFactory
@@ -60,8 +61,58 @@ async def test_an_update_of_a_local_file_with_edits_never_published_is_refused(
     out, err = io.StringIO(), io.StringIO()
     assert await served(request, load_directory(edited), out, err) == EXIT_REFUSED
     [line] = err.getvalue().splitlines()
-    assert line.startswith(f"Nekas: {edited} har ändringar som boten inte använder") and "SIGHUP" in line
+    assert line.startswith(f"Nekas: {edited} har ändringar som boten inte använder") and "SIGHUP" not in line
+    assert "Kör först samma kommando med --dry-run" in line
     assert edited.read_bytes() == before
+    request = Request(directory_path=edited, out=edited, **store(a), how="import", dry_run=True)
+    out, err = io.StringIO(), io.StringIO()
+    current = await served(request, load_directory(edited), out, err)  # a dry run: from what is served
+    assert not isinstance(current, int) and "Linnea" in current.data.model_dump_json(), err.getvalue()
+    assert "provkörningen utgår från den version som används (version 1" in out.getvalue()
+
+
+def old_copy_edited(tmp_path: Path, name: str) -> Path:
+    """A machine's copy the store never saw: version 1 with a name changed by hand."""
+    path = copy(tmp_path, name)
+    path.write_text(path.read_text(encoding="utf-8").replace("Linnea", "Linn"), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("engine", ["postgresql"])
+async def test_an_update_on_a_machine_that_was_served_the_store_instead_of_its_copy_starts_from_it(
+    make_core: CoreFactory, tmp_path: Path, engine: str,
+) -> None:
+    """Review of dir-i, 1: machine C's old copy, never published, was turned away at C's start (C serves the
+    store's newest and recorded its copy as seen). The nightly sync on C starts from what is served, says so, and
+    does not tell the operator to publish the old copy (which would undo what every instance serves)."""
+    a, _ = await instance(make_core, copy(tmp_path, "a.yaml"))
+    stale = old_copy_edited(tmp_path, "c.yaml")
+    await directory_versions.seen(a.db, host_of(stale), digest_of(stale.read_bytes()))  # as C's start records it
+    request = Request(directory_path=stale, out=stale, **store(a), how="sync --entra")
+    out, err = io.StringIO(), io.StringIO()
+    current = await served(request, load_directory(stale), out, err)
+    assert not isinstance(current, int), err.getvalue()
+    assert err.getvalue() == "" and "SIGHUP" not in out.getvalue() and "reload" not in out.getvalue()
+    assert out.getvalue() == (f"{stale} är en äldre kopia som aldrig har publicerats (katalogen som boten använder "
+                              "är version 1 i databasen): ändringen görs i den som används.\n")
+    assert "Linnea" in current.data.model_dump_json()  # what is served, not the copy's edit
+
+
+@pytest.mark.parametrize("engine", ["postgresql"])
+async def test_an_update_on_a_new_machine_with_a_copy_older_than_the_newest_starts_from_what_is_served(
+    make_core: CoreFactory, tmp_path: Path, engine: str,
+) -> None:
+    """A machine never recorded whose copy, never published, was last changed before the store's newest: an
+    older copy, not an edit made here."""
+    a, _ = await instance(make_core, copy(tmp_path, "a.yaml"))
+    stale = old_copy_edited(tmp_path, "c.yaml")
+    yesterday = time.time() - 86400
+    os.utime(stale, (yesterday, yesterday))
+    request = Request(directory_path=stale, out=stale, **store(a), how="import")
+    out, err = io.StringIO(), io.StringIO()
+    current = await served(request, load_directory(stale), out, err)
+    assert not isinstance(current, int), err.getvalue()
+    assert out.getvalue().startswith(f"{stale} är en äldre kopia som aldrig har publicerats")
 
 
 @pytest.mark.parametrize("engine", ["postgresql"])
