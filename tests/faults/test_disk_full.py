@@ -80,6 +80,22 @@ conn = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
 print(json.dumps(conn.execute(sys.argv[2]).fetchall()))"""
 
 
+CHECKPOINT = """import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], timeout=10)
+print(conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall())"""
+
+
+def truncate_wal_of(pid: int, db: Path) -> None:
+    """Empty the bot's write-ahead log (a checkpoint, from inside its mount namespace), so that once the disk is
+    full the log has no room left from start-up's migrations: commits after the fill must grow it and meet the
+    full disk. Without this, a log rewound by a checkpoint just before the fill could hold the whole rest of the
+    burst, and whether the test saw a refusal depended on that timing."""
+    command = ["nsenter", f"--target={pid}", "--user", "--mount", "--preserve-credentials",
+               sys.executable, "-c", CHECKPOINT, str(db)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=GUARD, check=False)
+    assert done.returncode == 0, done.stderr
+
+
 def rows_seen_by(pid: int, db: Path, sql: str) -> list[tuple[Any, ...]]:
     """Read the bot's store as the bot sees it: from inside its mount namespace (SQLite resolves the symbolic
     link `/proc/<pid>/root`, so it cannot open the file through it)."""
@@ -108,6 +124,7 @@ async def test_disk_full_mid_burst_refuses_in_swedish_loses_nothing_and_recovers
     async with FakeSlackAPI(token=TOKEN) as fake:
         bot = await start_bot(folder / "gfi.sqlite3", fake, tmp_path, prefix=prefix)
         seen = Path(f"/proc/{bot.proc.pid}/root") / folder.relative_to("/")  # the bot's view of its tmpfs
+        truncate_wal_of(bot.proc.pid, folder / "gfi.sqlite3")
 
         def rows(sql: str) -> list[tuple[Any, ...]]:
             return rows_seen_by(bot.proc.pid, folder / "gfi.sqlite3", sql)
