@@ -179,11 +179,11 @@ async def apply(request: Request, current: Directory, incoming: list[Incoming], 
     write_directory(new, request.out, request.how)
     print(say("written", path=request.out), file=out)
     if request.database_url and request.out == request.directory_path:
-        return await _share(request, clock, out, err)
+        return await _share(request, out, err)
     return 0
 
 
-async def _share(request: Request, clock: Clock, out: TextIO, err: TextIO) -> int:
+async def _share(request: Request, out: TextIO, err: TextIO) -> int:
     """PostgreSQL: publish the written directory to every running instance at once (bot/directory/shared.py)."""
     try:
         db = await _open_db(request)
