@@ -182,6 +182,19 @@ def parse_participants(values: dict[str, Any], errors: ErrorMap) -> Participants
     return ParticipantsForm([(None, p) for p in people] or None, externals or None)
 
 
+def parse_appointee(values: dict[str, Any]) -> tuple[str | None, ErrorMap]:
+    """*Utse deltagare* (a unit's distributor names who attends for it): the person picked in `deltagare`,
+    required; the first when several came. None with the errors when nothing usable was picked. Every channel's
+    form (Slack, Teams, the e-mail link page) asks this one rule."""
+    errors: ErrorMap = {}
+    if values.get("deltagare") == "":  # a single select left empty: nothing picked, not a wrong type
+        values = {key: value for key, value in values.items() if key != "deltagare"}
+    people = parse_participants(values, errors).people or []
+    if not people and "deltagare" not in errors:
+        errors["deltagare"] = ("required", {"field": "deltagare"})
+    return (None if errors else people[0][1]), errors
+
+
 @dataclass
 class WaitForm:
     until: date | None

@@ -158,13 +158,10 @@ async def hold_now(ctx: SlackContext, person_id: str, ref: str, values: dict[str
 
 async def appoint(ctx: SlackContext, person_id: str, ref: str, values: dict[str, Any]) -> Case:
     """Name who attends the meeting for a unit (the unit's distributor was asked)."""
-    errors: forms.ErrorMap = {}
-    people = forms.parse_participants(values, errors).people or []
-    if not people and "deltagare" not in errors:
-        errors["deltagare"] = ("required", {"field": "deltagare"})
-    if errors:
+    named, errors = forms.parse_appointee(values)
+    if named is None:
         raise FieldError(errors)
-    return await ctx.core.cases.appoint(person_id, ref, people[0][1])
+    return await ctx.core.cases.appoint(person_id, ref, named)
 
 
 async def wait(ctx: SlackContext, person_id: str, ref: str, values: dict[str, Any]) -> Case:

@@ -97,13 +97,10 @@ async def submit_form(ctx: TeamsContext, person_id: str, verb: str, data: dict[s
         return await done(ctx, person_id, "hold_now", await core.cases.hold_now(
             person_id, ref, units, participants=attending.people, externals=attending.externals))
     if verb == "appoint":
-        errors = {}
-        named = parse.parse_participants(values, errors).people or []
-        if not named and "deltagare" not in errors:
-            errors["deltagare"] = ("required", {"field": "deltagare"})
-        if errors:
+        named, errors = parse.parse_appointee(values)
+        if named is None:
             raise FieldError(errors)
-        return await done(ctx, person_id, "appoint", await core.cases.appoint(person_id, ref, named[0][1]))
+        return await done(ctx, person_id, "appoint", await core.cases.appoint(person_id, ref, named))
     if verb == "wait":
         waiting, errors = parse.parse_wait(values)
         if errors or waiting.until is None:

@@ -54,13 +54,10 @@ async def submit(core: Core, claim: LinkClaim, values: dict[str, Any]) -> str:
         await cases.book(pid, ref, book.at, book.place, book.units, confirmed=book.confirmed)
         return action
     if action == "appoint":
-        problems: parse.ErrorMap = {}
-        named = parse.parse_participants(values, problems).people or []
-        if not named and "deltagare" not in problems:
-            problems["deltagare"] = ("required", {"field": "deltagare"})
-        if problems:
+        named, problems = parse.parse_appointee(values)
+        if named is None:
             raise FieldError(problems)
-        await cases.appoint(pid, ref, named[0][1])
+        await cases.appoint(pid, ref, named)
         return action
     if action == "record_outcome":
         outcome, errors = parse.parse_outcome(values)
