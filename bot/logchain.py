@@ -16,7 +16,7 @@ from typing import Protocol
 
 from bot.calendar import BusinessCalendar
 from bot.clock import Clock
-from bot.store import Database, chain
+from bot.store import Database, chain, reads
 
 
 class Core(Protocol):
@@ -88,6 +88,32 @@ async def verify(db: Database, expected: dict[str, list[chain.Head]] | None = No
                     break
             states.append(LogState(name, rows, last, broken))
     return states
+
+
+MISCOUNTED_SHOWN = 20  # (case, reader) pairs a recount reads at most; more are "at least" this many
+
+
+@dataclass(frozen=True)
+class Recount:
+    """The read counts kept beside the read log (`case_read_counts`: who was shown a case how many times, for
+    the case's readers view) recounted from the log. They are outside the hash chain: the chain cannot show a
+    count changed, the recount does. `wrong`: pairs that differ (at most MISCOUNTED_SHOWN); `first`: the first
+    such case, with the log's and the kept number for that reader."""
+
+    wrong: int
+    first: str | None = None
+    logged: int = 0
+    counted: int = 0
+
+
+async def recount(db: Database) -> Recount:
+    """Recount the read counts from the read log (one aggregate statement) and say whether they agree."""
+    async with db.read() as tx:
+        rows = await reads.miscounted(tx, MISCOUNTED_SHOWN)
+    if not rows:
+        return Recount(0)
+    first = rows[0]
+    return Recount(len(rows), str(first["case_ref"]), int(first["logged"]), int(first["counted"]))
 
 
 def _check(name: str, last: chain.Head, row: dict[str, object]) -> Break | None:

@@ -68,6 +68,11 @@ async def _write_batch(tx: Tx, sent: list[Sent], limited: list[Limited], others:
                                             WORKSPACE_LIMIT_AFTER) if limited else {}
     changed = await store.mark_sent_many(tx, [(s.message.id, s.attempts, s.at, s.external_id) for s in sent]) \
         if sent else set()
+    # a send whose row was cancelled while it was in flight (consent withdrawn): retracted in the channel, as a
+    # message delivered before the withdrawal is (its text was shown: it is in the read log too)
+    late = [(s.message.id, s.external_id, s.at) for s in sent if s.message.id not in changed and s.external_id]
+    if late:
+        changed |= await store.retract_withdrawn(tx, late)
     for x in limited:
         await store.mark_retry(tx, x.message.id, x.message.attempts, x.reason, x.at)
     for write in others:

@@ -1,4 +1,5 @@
-"""`gfi-bot verify-logs`: walk the hash chains of the audit log and the read log (bot/logchain.py)."""
+"""`gfi-bot verify-logs`: walk the hash chains of the audit log and the read log (bot/logchain.py), and recount
+the read counts kept beside the read log (outside its chain) from the log."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sys
 
 from bot.cli.common import run_main, say, settings_from
 from bot.config import Settings
-from bot.logchain import LOGS, LogState, seal, verify
+from bot.logchain import LOGS, LogState, Recount, recount, seal, verify
 from bot.numerals import is_number
 from bot.store import open_database
 from bot.store.chain import Head
@@ -23,13 +24,13 @@ def parse_head(value: str) -> tuple[str, Head]:
     return aliases[name], Head(int(row_id), digest.lower())
 
 
-async def _verify(settings: Settings, expected: dict[str, list[Head]]) -> list[LogState]:
+async def _verify(settings: Settings, expected: dict[str, list[Head]]) -> tuple[list[LogState], Recount]:
     url = settings.database_url.get_secret_value() if settings.database_url is not None else None
     db = open_database(url, settings.db_path)  # PostgreSQL when GFI_DATABASE_URL is set (issue #22)
     await db.open()
     try:
         await seal(db)  # rows from before the chain get theirs first, as at the bot's start
-        return await verify(db, expected)
+        return await verify(db, expected), await recount(db)
     finally:
         await db.close()
 
@@ -42,9 +43,12 @@ def cmd_verify_logs(args: argparse.Namespace) -> int:
         name, head = parse_head(value)
         expected[name].append(head)
     result: list[LogState] = []
+    counts: list[Recount] = []
 
     async def main() -> int:
-        result.extend(await _verify(settings, expected))
+        states, counted = await _verify(settings, expected)
+        result.extend(states)
+        counts.append(counted)
         return 0
 
     code = run_main(main)
@@ -53,4 +57,6 @@ def cmd_verify_logs(args: argparse.Namespace) -> int:
     for state in result:
         out = sys.stdout if state.broken is None else sys.stderr
         print(say("log_state", state=state), file=out)
-    return 1 if any(s.broken for s in result) else 0
+    [counted] = counts
+    print(say("read_counts", recount=counted), file=sys.stdout if not counted.wrong else sys.stderr)
+    return 1 if any(s.broken for s in result) or counted.wrong else 0

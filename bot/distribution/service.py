@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 
 from bot.calendar import BusinessCalendar
 from bot.cases import offers
+from bot.cases.models import Case
 from bot.clock import Clock, iso
 from bot.directory import Directory, Unit
 from bot.outbox import Outbox
-from bot.store import Database
+from bot.store import Database, Tx, case_lists
+from bot.store import cases as case_store
 from bot.store import distribution as store
 
 if TYPE_CHECKING:
@@ -74,10 +76,23 @@ class DistributionService:
                 sent += 1
         return sent
 
+    async def _locked_queue(self, tx: Tx, unit_id: str) -> tuple[list[Case], int]:
+        """The queue's first QUEUE_LISTED cases and its length, its listed cases locked (DESIGN, "lock order"):
+        their rows in id order, then the queue read again, so what the message lists is what was committed when
+        the locks were taken. A case assigned, closed or whose consent was withdrawn on another instance meanwhile
+        is not listed (a withdrawal that comes after waits for this slot, then cancels or retracts its message).
+        A case that entered the queue after the first read is counted, not listed: it is not locked."""
+        first = await case_lists.queue_page(tx, unit_id, QUEUE_LISTED)
+        if not await case_store.lock_many(tx, [int(r["id"]) for r in first]):
+            return await self.cases.queue_page(tx, unit_id, QUEUE_LISTED)  # SQLite: its one writer holds them all
+        locked = {r["id"] for r in first}
+        queue, total = await self.cases.queue_page(tx, unit_id, QUEUE_LISTED)
+        return [c for c in queue if c.id in locked], total
+
     async def _run_slot(self, unit: Unit, slot: datetime, now: datetime, *, send: bool = True) -> bool:
         async with self.db.transaction() as tx:
             recipients = self.directory.active_distributors(unit.id, now)
-            queue, total = await self.cases.queue_page(tx, unit.id, QUEUE_LISTED) if send else ([], 0)
+            queue, total = await self._locked_queue(tx, unit.id) if send else ([], 0)
             inserted = await store.record_run(tx, unit.id, slot, now, total, recipients if queue else [])
             if not inserted or not queue:
                 return False

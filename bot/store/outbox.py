@@ -113,6 +113,34 @@ async def withdraw(tx: Tx, case_id: int, now: datetime, reason: str, person_ids:
     return cancelled
 
 
+async def retract_withdrawn(tx: Tx, sent: Sequence[tuple[int, str, datetime]]) -> set[int]:
+    """Rows sent while the consent was withdrawn (the send in flight when `withdraw` cancelled its row), as
+    (id, external id, sent at): record the channel's message id on the row and queue its retraction, as
+    `withdraw` does for a row delivered before. Only consent withdrawal cancels a message row. Returns the ids
+    that were such rows."""
+    found: set[int] = set()
+    for outbox_id, external_id, at in sent:
+        row = await tx.fetchone(
+            "UPDATE outbox SET external_id = ? WHERE id = ? AND status = 'cancelled' AND kind = 'message' "
+            "AND external_id IS NULL RETURNING id",
+            (external_id, outbox_id),
+        )
+        if row is None:
+            continue
+        found.add(outbox_id)
+        when = at.isoformat()
+        await tx.execute(
+            """INSERT INTO outbox (created_at, case_id, case_ref, recipient_id, channel, template, text, urgent,
+                                    not_before, next_attempt_at, dedupe_key, kind, target)
+                SELECT ?, case_id, case_ref, recipient_id, channel, 'retract', '', 1, ?, ?,
+                       'retract:' || id, 'retract', external_id
+                FROM outbox WHERE id = ?
+                ON CONFLICT (dedupe_key) DO NOTHING""",
+            (when, when, when, outbox_id),
+        )
+    return found
+
+
 async def delivered_to(tx: Tx, case_id: int) -> list[str]:
     rows = await tx.fetchall(
         "SELECT recipient_id FROM outbox WHERE case_id = ? AND status = 'sent' AND kind = 'message' "

@@ -46,6 +46,19 @@ async def insert_many(tx: Tx, reads: list[tuple[datetime, str, list[str], str, s
         "DO UPDATE SET reads = case_read_counts.reads + excluded.reads", params)
 
 
+async def miscounted(tx: Tx, limit: int) -> list[Row]:
+    """The (case, reader) pairs whose kept count (`case_read_counts`, outside the hash chain) differs from the
+    rows of the read log, recounted in one aggregate statement: the first `limit` by case reference, each with
+    `logged` (rows of the log) and `counted` (the kept count)."""
+    return await tx.fetchall(
+        "SELECT case_ref, person_id, SUM(logged) AS logged, SUM(counted) AS counted FROM ("
+        "SELECT case_ref, person_id, 1 AS logged, 0 AS counted FROM case_reads "
+        "UNION ALL SELECT case_ref, person_id, 0 AS logged, reads AS counted FROM case_read_counts) AS both_sides "
+        "GROUP BY case_ref, person_id HAVING SUM(logged) <> SUM(counted) ORDER BY case_ref, person_id LIMIT ?",
+        (limit,),
+    )
+
+
 async def for_case(tx: Tx, case_ref: str) -> list[Row]:
     """Every read of one case, oldest first."""
     return await tx.fetchall("SELECT * FROM case_reads WHERE case_ref = ? ORDER BY id", (case_ref,))

@@ -202,3 +202,22 @@ async def test_verify_logs_exits_non_zero_naming_the_first_broken_row(db: Databa
     assert "Granskningsloggen är bruten vid rad 2" in bad.stderr
     assert "Läsloggen är bruten vid rad 4: raderna 2–3 före den saknas." in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+async def test_the_read_counts_are_recounted_from_the_read_log(db: Database) -> None:
+    """The counts per case and reader kept beside the read log (`case_read_counts`, for the readers view) are
+    outside the hash chain: `verify-logs` recounts them from the log and names the first that differs."""
+    assert await logchain.recount(db) == logchain.Recount(0)
+    ok = verify_logs(db)
+    assert ok.returncode == 0, ok.stderr
+    assert "Läsloggens antal läsningar per ärende och läsare: stämmer med loggen." in ok.stdout
+    conn = raw(db)
+    conn.execute("UPDATE case_read_counts SET reads = 7 WHERE case_ref = 'GFI-2026-0002'")
+    conn.execute("DELETE FROM case_read_counts WHERE case_ref = 'GFI-2026-0004'")
+    conn.close()
+    assert await logchain.recount(db) == logchain.Recount(2, "GFI-2026-0002", 1, 7)
+    bad = verify_logs(db)
+    assert bad.returncode == 1
+    assert ("Läsloggens antal läsningar per ärende och läsare stämmer inte med loggen i 2 fall (antalen ligger "
+            "utanför kedjan och kan ha ändrats). Först GFI-2026-0002: 1 läsningar i loggen, 7 räknade.") in bad.stderr
+    assert "Läsloggen: hel, 5 rader" in bad.stdout  # the chain itself is whole

@@ -1,0 +1,89 @@
+"""A distribution slot's queue message carries the briefs of the cases it lists, and is delivered later: a consent
+withdrawn meanwhile must reach it wherever it is (issue #22; DESIGN §7, "lock order").
+
+- The slot locks the cases it lists before it reads them for the message (`DistributionService._locked_queue`).
+  Raced between two instances as in `test_case_locks`: the slot meets the withdrawal after its first read of the
+  queue, the withdrawal holding the case's row. Without the lock the slot queued its message listing the case
+  after the withdrawal had cancelled the case's messages: a pending message with the brief of a case whose
+  consent was withdrawn.
+- A message in flight when the consent is withdrawn (its row cancelled under the send) is retracted in the
+  channel once its send is recorded, as one delivered before the withdrawal is (`outbox.retract_withdrawn`).
+  Without it the row stayed cancelled with no channel id: the message stayed in the channel."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from bot.clock import FrozenClock
+from bot.distribution.scheduled import run_distribution
+from bot.outbox import OutboxMessage
+from bot.store import Tx, case_lists
+from tests.conftest import CoreFactory, RecordingSender, local
+from tests.integration.test_case_locks import Meeting, _two
+from tests.integration.test_escalation_locks import _meet_at_call, _meet_then
+from tests.timekit import form
+
+pytestmark = pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+
+
+async def _queue_rows(core: Any, ref: str) -> list[dict[str, Any]]:
+    async def rows(tx: Tx) -> list[dict[str, Any]]:
+        return await tx.fetchall(
+            "SELECT id, status, kind, template, message, reads, external_id, recipient_id FROM outbox "
+            "WHERE template IN ('queue', 'retract') ORDER BY id")
+    return [r for r in await core.db.run_read(rows) if r["template"] == "retract" or ref in (r["reads"] or "")]
+
+
+async def test_a_slot_and_a_consent_withdrawn_on_another_instance_at_once_queue_no_brief(
+    make_core: CoreFactory, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    a, b = await _two(make_core)
+    await run_distribution(a)  # the first run starts from the latest slots without sending them
+    case = await a.cases.request("maria.sand", form())
+    clock.set(local("2026-11-24T09:30"))  # after Tuesday's slot
+    meeting = Meeting()
+    monkeypatch.setattr(case_lists, "queue_page", _meet_at_call(meeting, case_lists.queue_page))
+    monkeypatch.setattr(a.ladder, "sync", _meet_then(meeting, a.ladder.sync))
+    sent, withdrawn = await asyncio.gather(run_distribution(b), a.cases.withdraw_consent("maria.sand", case.ref),
+                                           return_exceptions=True)
+    assert not isinstance(sent, BaseException), sent
+    assert not isinstance(withdrawn, BaseException), withdrawn
+    rows = await _queue_rows(a, case.ref)
+    assert not [r for r in rows if r["status"] == "pending" and r["kind"] == "message"], rows
+    assert not [r for r in rows if r["message"] and "alkohol" in r["message"]], rows  # the brief
+
+
+async def test_a_queue_in_flight_when_the_consent_is_withdrawn_is_retracted(
+    make_core: CoreFactory, clock: FrozenClock, sender: RecordingSender, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    core = await make_core()
+    await run_distribution(core)
+    case = await core.cases.request("maria.sand", form())
+    await core.tick()
+    clock.set(local("2026-11-24T09:30"))
+    assert await run_distribution(core) == 1
+    in_flight, go = asyncio.Event(), asyncio.Event()
+    send = sender.send
+
+    async def slow(message: OutboxMessage) -> str | None:
+        if message.template == "queue":
+            in_flight.set()
+            await go.wait()
+        return await send(message)
+
+    monkeypatch.setattr(sender, "send", slow)
+    delivering = asyncio.create_task(core.dispatcher.run_once())
+    await in_flight.wait()
+    await core.cases.withdraw_consent("maria.sand", case.ref)
+    go.set()
+    await delivering
+    await core.dispatcher.run_once()
+    rows = await _queue_rows(core, case.ref)
+    [queue] = [r for r in rows if r["template"] == "queue"]
+    assert queue["status"] == "cancelled" and queue["external_id"], rows
+    retracted = [r for r in rows if r["kind"] == "retract" and r["recipient_id"] == "fatima.ali"]
+    assert [r["status"] for r in retracted] == ["sent"], rows
+    assert [s.template for s in sender.to("fatima.ali")][-1] == "retract"
