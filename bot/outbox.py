@@ -246,6 +246,17 @@ class Outbox:
         return await store.withdraw(tx, case_id, self.clock.now(), "consent withdrawn for the unit", person_ids)
 
 
+    async def withdraw_shown(self, tx: Tx, case_id: int, person_ids: list[str] | None = None) -> int:
+        """`withdraw_case` (or `withdraw_recipients`) once more at the end of the withdrawal's transaction, for
+        the messages that show the case's free text only (`reads`): those queued by a unit that did not wait for
+        the case's row, and committed after the withdrawal's first pass (a sweep's batch holding the case's awaited
+        items, which the withdrawal then waited for). Its own notices, which show no text, stay."""
+        reason = "case closed: consent withdrawn" if person_ids is None else "consent withdrawn for the unit"
+        if person_ids is not None and not person_ids:
+            return 0
+        return await store.withdraw(tx, case_id, self.clock.now(), reason, person_ids, shown_only=True)
+
+
 async def drop_old_texts(db: Database, now: datetime, days: int) -> int:
     """Data minimisation: blank the text and stored message of every message final (sent, failed, cancelled,
     retracted) more than `days` days ago, in short transactions. Its status, recipient, times, case reference

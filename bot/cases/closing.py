@@ -10,7 +10,9 @@ from bot.cases.base import CaseEngine, Change, Step
 from bot.cases.disputes import may_dispute, says_not_ours
 from bot.cases.models import CLOSE_REASON_ALIASES, Case, CloseReason, FollowUpStatus, Outcome
 from bot.cases.rules import Action, authorize
+from bot.directory import Directory
 from bot.errors import FieldError, Refusal
+from bot.outbox import Outbox
 from bot.store import Tx
 from bot.store import closing as closing_store
 from bot.store import disputes as dispute_store
@@ -23,6 +25,27 @@ OPEN_FOLLOW_UPS: dict[str, FollowUpStatus] = {
     "overlat": FollowUpStatus.HANDED_OVER, "överlåt": FollowUpStatus.HANDED_OVER,
     "overlåt": FollowUpStatus.HANDED_OVER, "överlat": FollowUpStatus.HANDED_OVER,
 }
+
+
+class WithdrawnAgain:
+    """A CaseHook, registered after the Time module's (`bot.core`): at the end of a consent withdrawal's
+    transaction, cancel (or retract) once more the messages that show the case's text to those it no longer
+    covers. The withdrawal's first pass (in its change) cannot see a message that a unit not waiting for the
+    case's row queued meanwhile: a sweep's batch holds the case's awaited items or timers, and commits its
+    messages after that pass. The Time module's hook waits for that batch (it resolves the same items), so this
+    pass, after it, sees them (DESIGN §7)."""
+
+    def __init__(self, outbox: Outbox, directory: Directory) -> None:
+        self.outbox = outbox
+        self.directory = directory
+
+    async def after_action(self, tx: Tx, case: Case, action: str, actor_id: str, now: datetime) -> None:
+        if action == Action.WITHDRAW_CONSENT.value:
+            await self.outbox.withdraw_shown(tx, case.id)
+        elif action == Action.WITHDRAW_CONSENT_UNIT.value:
+            withdrawn = set(case.consent_withdrawn)
+            await self.outbox.withdraw_shown(
+                tx, case.id, [p.id for p in self.directory.people.values() if p.unit in withdrawn])
 
 
 def open_follow_ups(case: Case) -> list[int]:

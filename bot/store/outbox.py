@@ -75,25 +75,28 @@ def showing(refs: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
             f"(SELECT 1 FROM json_each(outbox.reads) WHERE json_each.value IN ({marks})))", tuple(refs))
 
 
-async def _scope(tx: Tx, case_id: int, person_ids: Sequence[str] | None) -> tuple[str, tuple[Any, ...]]:
+async def _scope(tx: Tx, case_id: int, person_ids: Sequence[str] | None,
+                 shown_only: bool = False) -> tuple[str, tuple[Any, ...]]:
     ref = await tx.scalar("SELECT ref FROM cases WHERE id = ?", (case_id,))
-    where, params = "case_id = ?", (case_id,)
+    where, params = ("false", ()) if shown_only else ("case_id = ?", (case_id,))
     if ref is not None:
         shows, refs = showing([str(ref)])
-        where, params = f"(case_id = ? OR {shows})", (case_id, *refs)
+        where, params = (shows, refs) if shown_only else (f"(case_id = ? OR {shows})", (case_id, *refs))
     if person_ids is None:
         return where, params
     marks = ", ".join("?" for _ in person_ids)
     return f"{where} AND recipient_id IN ({marks})", (*params, *person_ids)
 
 
-async def withdraw(tx: Tx, case_id: int, now: datetime, reason: str, person_ids: Sequence[str] | None = None) -> int:
+async def withdraw(tx: Tx, case_id: int, now: datetime, reason: str, person_ids: Sequence[str] | None = None,
+                   *, shown_only: bool = False) -> int:
     """Cancel the undelivered rows of a case (to `person_ids`, or everyone), queue a retraction of each
     delivered one, and erase the stored message of all of them. The rows of other messages that show the
     case (`showing`: a distribution queue) are treated the same: the message is erased whole (it cannot be
     edited without the case once rendered), a pending one cancelled, a delivered one retracted; the next queue
-    shows the remaining cases again. Returns how many were cancelled."""
-    where, params = await _scope(tx, case_id, person_ids)
+    shows the remaining cases again. `shown_only`: only the rows that show the case's free text (`reads`), not
+    every row of the case. Returns how many were cancelled."""
+    where, params = await _scope(tx, case_id, person_ids, shown_only)
     cancelled = await tx.execute(
         f"UPDATE outbox SET status = 'cancelled', last_error = ? WHERE {where} AND status = 'pending'",
         (reason, *params),

@@ -8,7 +8,9 @@ withdrawn meanwhile must reach it wherever it is (issue #22; DESIGN §7, "lock o
   consent was withdrawn.
 - A message in flight when the consent is withdrawn (its row cancelled under the send) is retracted in the
   channel once its send is recorded, as one delivered before the withdrawal is (`outbox.retract_withdrawn`).
-  Without it the row stayed cancelled with no channel id: the message stayed in the channel."""
+  Without it the row stayed cancelled with no channel id: the message stayed in the channel.
+- A sweep's batch that queued a message showing the case while the consent was withdrawn (it holds the case's
+  awaited item, not its row) is cancelled by the withdrawal's last pass (`bot.cases.closing.WithdrawnAgain`)."""
 
 from __future__ import annotations
 
@@ -87,3 +89,57 @@ async def test_a_queue_in_flight_when_the_consent_is_withdrawn_is_retracted(
     retracted = [r for r in rows if r["kind"] == "retract" and r["recipient_id"] == "fatima.ali"]
     assert [r["status"] for r in retracted] == ["sent"], rows
     assert [s.template for s in sender.to("fatima.ali")][-1] == "retract"
+
+
+async def test_a_sweep_batch_showing_the_brief_while_the_consent_is_withdrawn_is_cancelled(
+    make_core: CoreFactory, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A sweep's batch does not wait for the case's row: it holds the case's awaited item, decides from the case
+    as read before, and queues its messages (here one showing the case's text) after the withdrawal's first pass
+    cancelled the case's messages. The withdrawal then waits for the batch (it resolves the same item), and its
+    last pass (`WithdrawnAgain`) cancels what the batch queued; without it the message stayed pending."""
+    import bot.store.closing as closing_store
+    from bot import fires
+    from bot.fires import Fire
+    from bot.store import ladder as ladder_store
+    from bot.store import outbox as outbox_store
+
+    a, b = await _two(make_core)
+    case = await a.cases.request("maria.sand", form())
+
+    async def item(tx: Tx) -> dict[str, Any]:
+        [row] = await ladder_store.open_rows(tx, case.id)
+        return row
+
+    row = await a.db.run_read(item)
+    shown = outbox_store.row(
+        created_at=a.clock.now(), case_id=case.id, case_ref=case.ref, recipient_id="fatima.ali", channel="slack",
+        template="escalation", text="", message='{"brief": "alkohol"}', urgent=False, earliest=a.clock.now(),
+        dedupe_key=None, reads=f'["{case.ref}"]')
+    fire = Fire(table="awaiting", row_id=int(row["id"]), due_at=str(row["due_at"]), case_id=case.id,
+                case_ref=case.ref, rung=int(row["rung"]), climbed=(int(row["rung"]) + 1, str(row["due_at"]),
+                                                                   ["fatima.ali"], []), rows=[shown])
+    meeting = Meeting()
+    climb_many = ladder_store.climb_many
+
+    async def climbed_then_meet(*args: Any, **kwargs: Any) -> set[int]:
+        found = await climb_many(*args, **kwargs)
+        meeting.wait()  # on the batch's connection thread, holding the item
+        return found
+
+    monkeypatch.setattr(ladder_store, "climb_many", climbed_then_meet)
+    # the withdrawal meets the batch after its first pass over the case's messages
+    monkeypatch.setattr(closing_store, "close_and_erase", _meet_then(meeting, closing_store.close_and_erase))
+
+    async def batch(tx: Tx) -> list[Fire]:
+        return await fires.apply(tx, b.outbox, [fire], b.clock.now())
+
+    applied, withdrawn = await asyncio.gather(b.db.run(batch), a.cases.withdraw_consent("maria.sand", case.ref),
+                                              return_exceptions=True)
+    assert not isinstance(applied, BaseException), applied
+    assert not isinstance(withdrawn, BaseException), withdrawn
+
+    async def left(tx: Tx) -> list[dict[str, Any]]:
+        return await tx.fetchall("SELECT status, message FROM outbox WHERE template = 'escalation'")
+
+    assert all(r["status"] != "pending" and r["message"] is None for r in await a.db.run_read(left))
