@@ -6,16 +6,30 @@ process plays Slack: it serves the fake Slack Web API (tests/fakes) both apps ca
 requests with the same payloads. Measured, per app:
 
 - `/gfi` ack and form-submission ack (the HTTP round trip Slack waits for; its limit is 3 s), median and
-  p99, at concurrency 1, 16 and 64 (closed loop: each of `c` clients sends its next request when answered);
+  p99, at concurrency 1, 16 and 64 (closed loop: each of `c` clients sends its next request when answered),
+  and the CPU each app's process used per submission (user + system, from /proc/<pid>/stat before and after
+  the submissions: the figure that does not depend on the machine's load);
 - the receipt DM (request → the fake Slack receiving chat.postMessage for the submitter), p95, with
-  submissions arriving at 10 per second spread over 15 people (open loop, a fresh database);
+  submissions arriving at 10 per second spread over 15 people (open loop, a fresh database), and the CPU per
+  submission with its receipt delivered;
 - a burst of submissions by one person: the last receipt. GFI-boten paces DMs at Slack's one message per
   second per recipient, so this is about one second per message, which is right (the bare app does not pace).
 
-Run:  .venv/bin/python bench/bench_slack_acks.py [--quick] [--gfi-root PATH]
-(`--gfi-root` runs `gfi-bot run` from another checkout, e.g. to measure main before a change.)
+The acks are measured in rounds: a warm-up round (discarded), then ROUNDS rounds; in each, every app runs
+alone, fresh (its own process and database) for each concurrency, the apps' order alternating from round to
+round, so that a change in the machine's load falls on all of them. Each figure is the median of its rounds;
+the ratio's spread (the lowest and highest of the rounds' ratios to the bare app of the same round) is printed
+with it. At concurrency 16 both apps are CPU-bound on a 2-core machine (this process shares the cores), so
+the ratio is about the ratio of their CPU per submission.
+
+Run:  .venv/bin/python bench/bench_slack_acks.py [--quick] [--rounds N] [--engine sqlite|postgresql]
+      [--submissions N] [--spy DIR] [--gfi-root PATH]
+(`--gfi-root` runs `gfi-bot run` from another checkout, e.g. to measure main before a change; `--spy DIR`
+records GFI-boten (SQLite) with py-spy (on PATH) during its last round's measured submissions, its stacks collapsed
+(`--format raw`) in DIR.)
 GFI-boten runs with GFI_LOG_LEVEL=WARNING, like the bare app, which logs nothing, and is measured once its `/readyz`
-answers (its start-up, the templates compiled and the first sweep, done).
+answers (its start-up, the templates compiled and the first sweep, done). The bare app's Bolt configuration is
+the framework's default, as shipped (it is the floor, not something this bench tunes).
 """
 
 from __future__ import annotations
@@ -62,7 +76,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench"
 CONCURRENCY = (1, 16, 64)
-ROUNDS = 2  # interleaved rounds of each app in the full run
+ROUNDS = 5  # measured rounds of the acks in the full run, after a warm-up round (discarded)
+QUICK_ROUNDS = 3  # ... and in the quick one (`scripts/bench`)
+PG_ROUNDS = 2  # rounds with PostgreSQL too (bench_postgres measures it in depth)
+SUBMISSIONS = 250  # per app, round and concurrency (16 and 64)
+QUICK_SUBMISSIONS = 160
 RATE = 10.0  # submissions per second, spread over PEOPLE
 LOAD = "load"  # the 1-minute load average while an app was measured (a figure of its own in `measure`)
 RECEIPT = "registrerad"  # in GFI-boten's receipt (case_filed) and the bare app's
@@ -120,6 +138,7 @@ class Target:
     fake: FakeSlackAPI
     http: aiohttp.ClientSession
     triggers: itertools.count[int]
+    pid: int = 0  # the app's process
 
     async def post(self, body: bytes) -> float:
         """Send one signed request; the round trip in ms."""
@@ -180,7 +199,7 @@ async def running(name: str, gfi_root: Path) -> AsyncIterator[Target]:
                     await ready(http, f"{base}/healthz", proc, log_path)
                     if name != "bare":  # start-up done: its templates compiled and its first sweep run
                         await ready(http, f"{base}/readyz", proc, log_path, seconds=120)
-                    yield Target(name, f"{base}/slack/events", fake, http, itertools.count())
+                    yield Target(name, f"{base}/slack/events", fake, http, itertools.count(), proc.pid)
             finally:
                 proc.send_signal(signal.SIGTERM)
                 try:
@@ -221,28 +240,70 @@ async def closed_loop(call: Callable[[int], Awaitable[float]], concurrency: int,
     return samples
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) the process `pid` has used, its threads included."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def settle(target: Target, seconds: float) -> None:
     """Let the work after the acks (DMs, Home tabs) finish before the next measurement."""
     await asyncio.sleep(seconds)
 
 
-async def acks(target: Target, quick: bool) -> dict[str, float]:
+SPY: list[Path] = []  # where py-spy writes GFI-boten's stacks during its last round (`--spy`)
+
+
+async def submissions(target: Target, concurrency: int, total: int, spy: Path | None = None) -> dict[str, float]:
+    """`total` form submissions at `concurrency`: the ack median and p99, and the app's CPU per submission
+    while they were answered (its receipts are posted meanwhile by the bare app, later, paced, by GFI-boten:
+    the receipts part measures them whole)."""
+    recorder = None
+    if spy is not None:
+        recorder = await asyncio.create_subprocess_exec(
+            "py-spy", "record", "--pid", str(target.pid), "--rate", "250", "--nonblocking", "--gil", "--format",
+            "raw", "--output", str(spy / f"{target.name}-c{concurrency}.txt"), stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        await asyncio.sleep(1.0)  # attached
+    cpu = cpu_seconds(target.pid)
+    samples = await closed_loop(target.submit, concurrency, total)
+    used = cpu_seconds(target.pid) - cpu
+    if recorder is not None:
+        recorder.send_signal(signal.SIGINT)  # py-spy writes its output when interrupted
+        await asyncio.wait_for(recorder.wait(), 30)
+    return {f"submission ack median, concurrency {concurrency}": statistics.median(samples),
+            f"submission ack p99, concurrency {concurrency}": pct(samples, 99),
+            f"CPU per submission (the app's process), concurrency {concurrency}": used / total * 1000}
+
+
+async def acks(target: Target, concurrency: int, total: int, spy: Path | None = None) -> dict[str, float]:
+    """One app, fresh, at one concurrency: warmed up (connections, its caches), then `/gfi` commands and
+    `total` submissions; at 16 also both at concurrency 1, the submissions after the measured ones (their
+    receipts are paced behind those)."""
+    await closed_loop(target.command, concurrency, concurrency)  # warm-up
+    await closed_loop(target.submit, concurrency, 16)
+    await settle(target, 0.5)
     out: dict[str, float] = {}
-    for c in CONCURRENCY:
-        total = max(4 * c, 40 if quick else 200)
-        await closed_loop(target.command, c, min(c, 8))  # warm-up: connections, caches
-        samples = await closed_loop(target.command, c, total)
+    levels = [1, concurrency] if concurrency == 16 else [concurrency]
+    for c in levels:
+        samples = await closed_loop(target.command, c, total if c > 1 else 50)
         out[f"/gfi ack median, concurrency {c}"] = statistics.median(samples)
+    await settle(target, 0.5)
+    out.update(await submissions(target, concurrency, total, spy))
+    if concurrency == 16:
         await settle(target, 0.5)
-        samples = await closed_loop(target.submit, c, total)
-        out[f"submission ack median, concurrency {c}"] = statistics.median(samples)
-        out[f"submission ack p99, concurrency {c}"] = pct(samples, 99)
-        await settle(target, 1.0)
+        samples = await closed_loop(target.submit, 1, 50)
+        out["submission ack median, concurrency 1"] = statistics.median(samples)
+        out["submission ack p99, concurrency 1"] = pct(samples, 99)
     return out
 
 
 async def receipts(target: Target, quick: bool) -> dict[str, float]:
-    """Open loop at RATE over the fifteen people; then a burst by one person."""
+    """Open loop at RATE over the fifteen people (with the app's CPU per submission until the last receipt
+    arrived); then a burst by one person."""
     seconds = 3.0 if quick else 15.0
     total = int(RATE * seconds)
     sent: dict[str, list[float]] = {}
@@ -255,9 +316,12 @@ async def receipts(target: Target, quick: bool) -> dict[str, float]:
         sent.setdefault(user, []).append(time.monotonic())
         await target.submit(n)
 
+    cpu = cpu_seconds(target.pid)
     await asyncio.gather(*(one(n) for n in range(total)))
     latencies = await receipt_latencies(target, sent, within=30.0)
-    out = {f"receipt DM p95, {RATE:.0f}/s over {len(PEOPLE)} people": pct(latencies, 95)}
+    used = cpu_seconds(target.pid) - cpu
+    out = {f"receipt DM p95, {RATE:.0f}/s over {len(PEOPLE)} people": pct(latencies, 95),
+           f"CPU per submission with its receipt, {RATE:.0f}/s (idle time included)": used / total * 1000}
 
     burst = 4 if quick else 10
     await asyncio.sleep(1.5)  # the pace window of the earlier receipts has passed
@@ -288,15 +352,22 @@ async def until(done: Callable[[], bool], timeout: float) -> None:  # noqa: ASYN
         await asyncio.sleep(0.01)
 
 
-async def measure(name: str, quick: bool, gfi_root: Path) -> dict[str, float]:
+async def measure_acks(name: str, concurrency: int, total: int, gfi_root: Path,
+                       spy: Path | None = None) -> dict[str, float]:
     """One app alone on the machine (the other is not running: GFI-boten's paced DMs and Home tabs after
-    its submissions must not slow the floor down), fresh for each part."""
+    its submissions must not slow the floor down), fresh, at one concurrency."""
     load = os.getloadavg()[0]
     async with running(name, gfi_root) as target:
-        figures = await acks(target, quick)
-    async with running(name, gfi_root) as target:
-        figures.update(await receipts(target, quick))
+        figures = await acks(target, concurrency, total, spy)
     figures[LOAD] = (load + os.getloadavg()[0]) / 2  # the machine's load while this app was measured
+    return figures
+
+
+async def measure_receipts(name: str, quick: bool, gfi_root: Path) -> dict[str, float]:
+    load = os.getloadavg()[0]
+    async with running(name, gfi_root) as target:
+        figures = await receipts(target, quick)
+    figures[LOAD] = (load + os.getloadavg()[0]) / 2
     return figures
 
 
@@ -343,25 +414,60 @@ def postgres_available() -> bool:
     return bool(os.environ.get("GFI_BENCH_POSTGRES")) or pg.binaries() is not None
 
 
-async def rows(quick: bool, gfi_root: Path = ROOT) -> list[Row]:
+def spread(name: str, metric: str, rounds: dict[str, list[dict[str, float]]]) -> str:
+    """The lowest and highest of the rounds' ratios of `name` to the bare app of the same round."""
+    ratios = [r[metric] / b[metric] for r, b in zip(rounds[name], rounds["bare"], strict=False)
+              if metric in r and b.get(metric)]
+    return f" [rounds {min(ratios):.2f}–{max(ratios):.2f}×]" if len(ratios) > 1 else ""
+
+
+async def rows(quick: bool, gfi_root: Path = ROOT, rounds_wanted: int | None = None,
+               engines: tuple[str, ...] = ("sqlite", "postgresql"), submissions_wanted: int | None = None) -> list[Row]:
     """The acks and receipts of GFI-boten on SQLite and on PostgreSQL, each with the bare Bolt app's figure as
-    its floor, measured in the same run and interleaved: ROUNDS rounds of bare, SQLite, PostgreSQL, so that a
-    change in the machine's load falls on all of them; each figure is the median of its rounds."""
-    names = ["bare", "gfi"] + (["gfi-pg"] if postgres_available() else [])
+    its floor, measured in the same run and interleaved (see the module's doc); each figure is the median of its
+    rounds, PostgreSQL's of its first PG_ROUNDS."""
+    wanted = rounds_wanted or (QUICK_ROUNDS if quick else ROUNDS)
+    total = submissions_wanted or (QUICK_SUBMISSIONS if quick else SUBMISSIONS)
+    names = ["bare"] + (["gfi"] if "sqlite" in engines else []) + (
+        ["gfi-pg"] if "postgresql" in engines and postgres_available() else [])
     rounds: dict[str, list[dict[str, float]]] = {n: [] for n in names}
     failed: dict[str, str] = {}
-    for _ in range(1 if quick else ROUNDS):
-        for name in names:
-            if name in failed:
-                continue
-            try:
-                rounds[name].append(await measure(name, quick, gfi_root))
-            except RuntimeError as exc:  # e.g. acks later than Slack's 3 s: said in the table, the rest goes on
-                if name == "bare":
-                    raise
-                failed[name] = str(exc)[:100]
+    for number in range(wanted + 1):  # round 0 warms the machine up and is discarded
+        in_round = [n for n in names if n != "gfi-pg" or number <= PG_ROUNDS]
+        if number % 2:
+            in_round.reverse()
+        figures: dict[str, dict[str, float]] = {n: {} for n in in_round}
+        for concurrency in (16, 64):
+            for name in in_round:
+                if name in failed:
+                    continue
+                spy = SPY[0] if SPY and name == "gfi" and number == wanted else None
+                try:
+                    got = await measure_acks(name, concurrency, total, gfi_root, spy)
+                except RuntimeError as exc:  # e.g. acks later than Slack's 3 s: said in the table, the rest goes on
+                    if name == "bare":
+                        raise
+                    failed[name] = str(exc)[:100]
+                    continue
+                load = got.pop(LOAD)
+                figures[name].update(got)
+                figures[name][LOAD] = max(figures[name].get(LOAD, 0.0), load)
+        if number:
+            for name in in_round:
+                if name not in failed:
+                    rounds[name].append(figures[name])
+    receipts_of: dict[str, dict[str, float]] = {}
+    for name in names:  # the receipts once, after the rounds
+        if name in failed:
+            continue
+        try:
+            receipts_of[name] = await measure_receipts(name, quick, gfi_root)
+        except RuntimeError as exc:
+            if name == "bare":
+                raise
+            failed[name] = str(exc)[:100]
     merged = {n: {m: statistics.median(r[m] for r in rs) for m in rs[0]} for n, rs in rounds.items() if rs}
-    bare = merged["bare"]
+    bare = merged["bare"] | receipts_of["bare"]
     out = [Row("acks", f"{'SQLite' if n == 'gfi' else 'PostgreSQL'}: did not complete ({why})", 0, "", met=False)
            for n, why in failed.items()]
     for name in [n for n in names[1:] if n in merged]:
@@ -369,14 +475,30 @@ async def rows(quick: bool, gfi_root: Path = ROOT) -> list[Row]:
         load = merged[name].pop(LOAD)
         for metric, value in merged[name].items():
             target, met = targets(metric, value, bare[metric])
-            out.append(Row("acks", f"{metric} ({engine})", value, "ms", floor=bare[metric], target=target, met=met,
-                           load=load))
+            out.append(Row("acks", f"{metric} ({engine}, {len(rounds[name])} rounds){spread(name, metric, rounds)}",
+                           value, "ms", floor=bare[metric], target=target, met=met, load=load))
+        if name in receipts_of:
+            load = receipts_of[name].pop(LOAD)
+            for metric, value in receipts_of[name].items():
+                target, met = targets(metric, value, bare[metric])
+                out.append(Row("acks", f"{metric} ({engine})", value, "ms", floor=bare[metric], target=target,
+                               met=met, load=load))
     return out
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the small variant (well under a minute)")
+    parser.add_argument("--rounds", type=int, help=f"measured rounds of the acks ({ROUNDS}; quick {QUICK_ROUNDS})")
+    parser.add_argument("--submissions", type=int,
+                        help=f"per app, round and concurrency ({SUBMISSIONS}; quick {QUICK_SUBMISSIONS})")
+    parser.add_argument("--engine", action="append", choices=("sqlite", "postgresql"),
+                        help="GFI-boten's engines to measure (both, PostgreSQL when its binaries are found)")
+    parser.add_argument("--spy", metavar="DIR", type=Path, help="py-spy stacks of GFI-boten (SQLite), last round")
     parser.add_argument("--gfi-root", type=Path, default=ROOT, help="run gfi-bot from this checkout")
     args = parser.parse_args()
-    print_table(asyncio.run(rows(args.quick, args.gfi_root.resolve())))
+    if args.spy:
+        args.spy.mkdir(parents=True, exist_ok=True)
+        SPY.append(args.spy.resolve())
+    print_table(asyncio.run(rows(args.quick, args.gfi_root.resolve(), args.rounds,
+                                 tuple(args.engine or ("sqlite", "postgresql")), args.submissions)))
