@@ -467,12 +467,14 @@ async def rows(quick: bool, gfi_root: Path = ROOT, rounds_wanted: int | None = N
                 raise
             failed[name] = str(exc)[:100]
     merged = {n: {m: statistics.median(r[m] for r in rs) for m in rs[0]} for n, rs in rounds.items() if rs}
-    bare = merged["bare"] | receipts_of["bare"]
+    bare_receipts = receipts_of["bare"]
     out = [Row("acks", f"{'SQLite' if n == 'gfi' else 'PostgreSQL'}: did not complete ({why})", 0, "", met=False)
            for n, why in failed.items()]
     for name in [n for n in names[1:] if n in merged]:
         engine = "SQLite" if name == "gfi" else "PostgreSQL"
         load = merged[name].pop(LOAD)
+        shared = rounds["bare"][:len(rounds[name])]  # the floor: the bare app in the rounds this app took part in
+        bare = {m: statistics.median(r[m] for r in shared) for m in shared[0]} | bare_receipts
         for metric, value in merged[name].items():
             target, met = targets(metric, value, bare[metric])
             out.append(Row("acks", f"{metric} ({engine}, {len(rounds[name])} rounds){spread(name, metric, rounds)}",
