@@ -78,7 +78,7 @@ TOKEN = "xoxb-bench"
 CONCURRENCY = (1, 16, 64)
 ROUNDS = 5  # measured rounds of the acks in the full run, after a warm-up round (discarded)
 QUICK_ROUNDS = 3  # ... and in the quick one (`scripts/bench`)
-PG_ROUNDS = 2  # rounds with PostgreSQL too (bench_postgres measures it in depth)
+PG_ROUNDS = 2  # measured rounds with PostgreSQL too, without a warm-up of its own (bench_postgres measures it in depth)
 SUBMISSIONS = 250  # per app, round and concurrency (16 and 64)
 QUICK_SUBMISSIONS = 160
 RATE = 10.0  # submissions per second, spread over PEOPLE
@@ -304,7 +304,7 @@ async def acks(target: Target, concurrency: int, total: int, spy: Path | None = 
 async def receipts(target: Target, quick: bool) -> dict[str, float]:
     """Open loop at RATE over the fifteen people (with the app's CPU per submission until the last receipt
     arrived); then a burst by one person."""
-    seconds = 3.0 if quick else 15.0
+    seconds = 3.0 if quick else 10.0
     total = int(RATE * seconds)
     sent: dict[str, list[float]] = {}
     loop = asyncio.get_running_loop()
@@ -414,11 +414,11 @@ def postgres_available() -> bool:
     return bool(os.environ.get("GFI_BENCH_POSTGRES")) or pg.binaries() is not None
 
 
-def spread(name: str, metric: str, rounds: dict[str, list[dict[str, float]]]) -> str:
+def spread(name: str, metric: str, rounds: dict[str, list[dict[str, float]]]) -> tuple[float, float] | None:
     """The lowest and highest of the rounds' ratios of `name` to the bare app of the same round."""
     ratios = [r[metric] / b[metric] for r, b in zip(rounds[name], rounds["bare"], strict=False)
               if metric in r and b.get(metric)]
-    return f" [rounds {min(ratios):.2f}–{max(ratios):.2f}×]" if len(ratios) > 1 else ""
+    return (min(ratios), max(ratios)) if len(ratios) > 1 else None
 
 
 async def rows(quick: bool, gfi_root: Path = ROOT, rounds_wanted: int | None = None,
@@ -433,7 +433,7 @@ async def rows(quick: bool, gfi_root: Path = ROOT, rounds_wanted: int | None = N
     rounds: dict[str, list[dict[str, float]]] = {n: [] for n in names}
     failed: dict[str, str] = {}
     for number in range(wanted + 1):  # round 0 warms the machine up and is discarded
-        in_round = [n for n in names if n != "gfi-pg" or number <= PG_ROUNDS]
+        in_round = [n for n in names if n != "gfi-pg" or 1 <= number <= PG_ROUNDS]
         if number % 2:
             in_round.reverse()
         figures: dict[str, dict[str, float]] = {n: {} for n in in_round}
@@ -477,8 +477,8 @@ async def rows(quick: bool, gfi_root: Path = ROOT, rounds_wanted: int | None = N
         bare = {m: statistics.median(r[m] for r in shared) for m in shared[0]} | bare_receipts
         for metric, value in merged[name].items():
             target, met = targets(metric, value, bare[metric])
-            out.append(Row("acks", f"{metric} ({engine}, {len(rounds[name])} rounds){spread(name, metric, rounds)}",
-                           value, "ms", floor=bare[metric], target=target, met=met, load=load))
+            out.append(Row("acks", f"{metric} ({engine})", value, "ms", floor=bare[metric], target=target, met=met,
+                           load=load, spread=spread(name, metric, rounds)))
         if name in receipts_of:
             load = receipts_of[name].pop(LOAD)
             for metric, value in receipts_of[name].items():

@@ -196,7 +196,8 @@ def cell(row: Row | None) -> str:
     """A figure with its ratio to the bare app when it has one."""
     if row is None:
         return "–"
-    ratio = f" ({row.value / row.floor:.2f}× bare)" if row.floor else ""
+    spread = f", rounds {row.spread[0]:.2f}–{row.spread[1]:.2f}×" if row.spread else ""
+    ratio = f" ({row.value / row.floor:.2f}× bare{spread})" if row.floor else ""
     return f"{fmt(row.value)} {row.unit}{ratio}"
 
 

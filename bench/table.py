@@ -24,6 +24,8 @@ class Row:
     floor: float | None = None  # the bare reference's figure, when there is one
     target: str = ""  # the bound, as text: "≤ 1.5× floor", "< 100 ms"
     met: bool | None = None  # whether the target was met (None: no target)
+    # measured in rounds: the lowest and highest of the rounds' ratios to the floor (the value is their median)
+    spread: tuple[float, float] | None = None
     # the machine's 1-minute load average when the figure was measured (the machine is shared)
     load: float = field(default_factory=lambda: os.getloadavg()[0])
 
@@ -44,6 +46,8 @@ def print_table(rows: Iterable[Row]) -> None:
     lines: list[tuple[str, ...]] = [head]
     for r in rows:
         ratio = f"{r.value / r.floor:.2f}×" if r.floor else ""
+        if ratio and r.spread:
+            ratio += f" ({r.spread[0]:.2f}–{r.spread[1]:.2f})"
         floor = f"{fmt(r.floor)} {r.unit}" if r.floor is not None else ""
         met = "" if r.met is None else ("yes" if r.met else "NO")
         lines.append((r.section, r.metric, f"{fmt(r.value)} {r.unit}", floor, ratio, r.target, met, f"{r.load:.1f}"))
