@@ -17,7 +17,7 @@ SQLite measured in the same run:
 The PostgreSQL cluster runs with fsync on (`GFI_BENCH_POSTGRES` names a server you run instead). Each line
 of the table carries the machine's load average: the machine is shared, so compare figures of one run only.
 Run:  PYTHONPATH=. .venv/bin/python bench/bench_postgres.py [--quick] [--only outbox|pg1] [--profile DIR]
-      [--spy DIR] [--gfi-root PATH]   (`gfi-bot run` from another checkout, e.g. main before a change)
+      [--spy DIR] [--waits] [--gfi-root PATH]   (`gfi-bot run` from another checkout, e.g. main before a change)
 `--only pg1`: the bare app and one PostgreSQL instance only, with the CPU per filing at c=16 as well; `--spy DIR`
 records the instance with py-spy (on PATH) during its measured c=16 run, its stacks collapsed (`--format raw`) in DIR.
 """
@@ -47,6 +47,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from the repository root
 
+from bench import pg_waits
 from bench.bench_outbox import TOKEN as OUTBOX_TOKEN
 from bench.bench_outbox import DirectIdentity, backlog, receipt, serve_slack
 from bench.bench_slack_acks import (
@@ -70,6 +71,7 @@ OTHER_CPU: list[float] = []  # the last drain's CPU seconds of the fake Slack an
 RSS_TARGET = 256.0  # MiB
 GFI_ROOT = [ROOT]  # the checkout `gfi-bot run` runs from (`--gfi-root`)
 SPY: list[Path] = []  # where py-spy writes the stacks of the c=16 run (`--spy`)
+WAITS: list[bool] = []  # sample what the filings wait for during the c=16 run (`--waits`, `bench.pg_waits`)
 
 
 class Spread(Target):
@@ -172,9 +174,10 @@ def rss_mib(pid: int) -> float:
 
 
 async def submissions(target: Target, concurrency: int, total: int, pids: list[int] | None = None,
-                      server: int | None = None) -> dict[str, float]:
+                      server: int | None = None, url: str | None = None) -> dict[str, float]:
     """Ack median and p99, filings per second; with `pids` (the app's processes) also the CPU per filing of
-    them, of the PostgreSQL `server` and of this process, counted until the work after the acks is done."""
+    them, of the PostgreSQL `server` and of this process, counted until the work after the acks is done; with
+    `url` (the database) and `--waits`, what the filings waited for at c=16 (`bench.pg_waits`)."""
     await closed_loop(target.submit, concurrency, min(concurrency, 8))  # warm-up
     await asyncio.sleep(1.0)  # its receipts and Home tabs
     spy = None
@@ -185,10 +188,20 @@ async def submissions(target: Target, concurrency: int, total: int, pids: list[i
             "--output", str(SPY[0] / f"app-c{concurrency}.txt"), stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
         await asyncio.sleep(1.0)  # attached
+    waits = None
+    if WAITS and url and concurrency == 16:
+        stop, (theirs, ours) = multiprocessing.Event(), multiprocessing.Pipe(duplex=False)
+        waits = multiprocessing.Process(target=pg_waits.sample, args=(url, stop, ours), daemon=True)
+        waits.start()
     cpu = [sum(cpu_seconds(p) for p in pids or ()), server_cpu(server), own_cpu()]
     began = time.perf_counter()
     samples = await closed_loop(target.submit, concurrency, total)
     elapsed = time.perf_counter() - began
+    waited: dict[str, float] = {}
+    if waits is not None:
+        stop.set()
+        waited = pg_waits.figures(await asyncio.to_thread(theirs.recv), elapsed, total, concurrency)
+        waits.join()
     if spy is not None:
         spy.send_signal(signal.SIGINT)  # py-spy writes its output when interrupted
         await asyncio.wait_for(spy.wait(), 30)
@@ -203,7 +216,7 @@ async def submissions(target: Target, concurrency: int, total: int, pids: list[i
             f"{used[1] / total * 1000:.1f} + bench {used[2] / total * 1000:.1f} ms)"] = per * 1000
         out[f"filings per second the {os.cpu_count()} cores allow at that CPU, c={concurrency}"] = (
             (os.cpu_count() or 1) / per)
-    return out
+    return out | waited
 
 
 async def acks(name: str, quick: bool, cpu_at: tuple[int, ...] = (64,)) -> tuple[dict[str, float], float]:
@@ -220,7 +233,7 @@ async def acks(name: str, quick: bool, cpu_at: tuple[int, ...] = (64,)) -> tuple
     async with instances(3 if name == "pg3" else 1, url) as (spread, procs, _):
         for c in (16, 64):
             pids = [p.pid for p in procs] if c in cpu_at else None
-            out.update(await submissions(spread, c, max(4 * c, 60 if quick else 400), pids, server))
+            out.update(await submissions(spread, c, max(4 * c, 60 if quick else 400), pids, server, url))
             await asyncio.sleep(1.0)  # the receipts after them
         return out, max(rss_mib(p.pid) for p in procs if p.returncode is None)
 
@@ -406,7 +419,8 @@ async def rows(quick: bool, only: str | None = None, profile: str | None = None)
                 target, met = "≤ 2× floor", value <= 2 * bare[metric]
             if metric == "filings per second, c=64" and name == "pg3":
                 target, met = "≥ 2× one instance", value >= 2 * one[metric]
-            unit = "/s" if metric.startswith("filings") else "ms"
+            unit = "/s" if metric.startswith("filings") else "%" if metric.startswith("share") else (
+                "" if metric.startswith("lock waiters") else "ms")
             out.append(Row("postgres", f"{metric} ({label[name]})", value, unit, floor=bare.get(metric),
                            target=target, met=met))
     out.append(Row("postgres", "largest instance RSS after the submissions", max(rss.values()), "MiB",
@@ -426,9 +440,12 @@ if __name__ == "__main__":
     parser.add_argument("--only", choices=["outbox", "pg1"],
                         help="only this part (outbox: 3 dispatchers draining; pg1: the bare app and one instance)")
     parser.add_argument("--spy", metavar="DIR", type=Path, help="py-spy stacks of the instance at c=16 in DIR")
+    parser.add_argument("--waits", action="store_true",
+                        help="what the filings wait for at c=16 (bench/pg_waits.py; not for the CPU figures)")
     parser.add_argument("--profile", metavar="DIR", help="write each dispatcher's cProfile to DIR")
     parser.add_argument("--gfi-root", type=Path, default=ROOT, help="run gfi-bot from this checkout")
     args = parser.parse_args()
     GFI_ROOT[0] = args.gfi_root.resolve()
     SPY.extend([args.spy] if args.spy else [])
+    WAITS.extend([True] if args.waits else [])
     print_table(asyncio.run(rows(args.quick, args.only, args.profile)))
