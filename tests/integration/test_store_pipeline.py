@@ -15,7 +15,7 @@ from bot.core import Core
 from bot.errors import StoreFull
 from bot.store import Tx
 from bot.store import cases as case_store
-from bot.store.postgres import PgTx
+from bot.store.postgres import WRITERS, PgTx
 from tests.timekit import form
 
 INSERT = "INSERT INTO ref_counters (year, last) VALUES (?, ?)"
@@ -162,3 +162,22 @@ async def test_an_answer_read_later_is_the_statement_s_own(core: Core) -> None:
         soon = await tx.fetchone_soon(read, ("s1",))
         assert await tx.answer(soon) == {"unit_id": "soc-norr"}
         assert soon.value == {"unit_id": "soc-norr"}
+
+
+async def test_a_filings_statements_are_prepared_on_every_write_connection(core: Core) -> None:
+    """psycopg prepares a statement on the server after it has run a few times on one connection (its
+    `prepare_threshold`), in pipeline mode too: after some filings, each write connection of the pool runs the
+    filing's statements from the plan it made once (parsed and planned once, not at every filing)."""
+    if core.db.engine == "sqlite":
+        pytest.skip("no server-side statements on SQLite")
+    for n in range(40):  # the pool hands its connections out in turn: each has filed several times
+        await core.cases.request("maria.sand", form(), idempotency_key=f"k{n}")
+
+    async def prepared(tx: Tx) -> list[str]:
+        return [str(r["statement"]) for r in await tx.fetchall("SELECT statement FROM pg_prepared_statements")]
+
+    seen = [await core.db.run(prepared) for _ in range(WRITERS)]
+    for statements in seen:
+        assert any("INSERT INTO ref_counters" in s for s in statements), statements
+        assert any(s.startswith("INSERT INTO audit") for s in statements), statements
+        assert any(s.startswith("INSERT INTO outbox") for s in statements), statements
