@@ -57,6 +57,7 @@ def test_a_row_the_run_did_not_measure_says_which_option_does() -> None:
     assert home[1:3] == ("–", "–") and home[4] == "not in this run: --full"
     rss = line(targets["#21"], "RSS of gfi-bot run, 10⁶ open, after sweeps, a slot and Homes")
     assert rss[2] == "n/a"  # no such figure on PostgreSQL
+    assert rss[4] == "not in this run: part not chosen, no PostgreSQL, or failed (see above)"  # the default has it
     quick = run.summary([r for r in ROWS if "100 000" not in r.metric], run.QUICK)["#21"]
     assert line(quick, "sweep of 10³ due at 10⁵ open: database time")[4] == "not in this run: without --quick"
     full = run.summary([], run.FULL)["#22"]
