@@ -16,9 +16,10 @@ SQLite measured in the same run:
 
 The PostgreSQL cluster runs with fsync on (`GFI_BENCH_POSTGRES` names a server you run instead). Each line
 of the table carries the machine's load average: the machine is shared, so compare figures of one run only.
-Run:  PYTHONPATH=. .venv/bin/python bench/bench_postgres.py [--quick] [--only outbox|pg1] [--profile DIR]
+Run:  PYTHONPATH=. .venv/bin/python bench/bench_postgres.py [--quick] [--only outbox|pg1|pg13] [--profile DIR]
       [--spy DIR] [--waits] [--gfi-root PATH]   (`gfi-bot run` from another checkout, e.g. main before a change)
-`--only pg1`: the bare app and one PostgreSQL instance only, with the CPU per filing at c=16 as well; `--spy DIR`
+`--only pg1`: the bare app and one PostgreSQL instance only, with the CPU per filing at c=16 as well (`pg13`: and three
+instances, likewise); `--spy DIR`
 records the instance with py-spy (on PATH) during its measured c=16 run, its stacks collapsed (`--format raw`) in DIR.
 """
 
@@ -406,9 +407,9 @@ async def rows(quick: bool, only: str | None = None, profile: str | None = None)
         return await outbox_rows(quick, profile)
     figures: dict[str, dict[str, float]] = {}
     rss: dict[str, float] = {}
-    setups = ("bare", "pg1") if only == "pg1" else ("bare", "sqlite", "pg1", "pg3")
+    setups = {"pg1": ("bare", "pg1"), "pg13": ("bare", "pg1", "pg3")}.get(only or "", ("bare", "sqlite", "pg1", "pg3"))
     for name in setups:
-        figures[name], rss[name] = await acks(name, quick, (16, 64) if only == "pg1" else (64,))
+        figures[name], rss[name] = await acks(name, quick, (16, 64) if only in ("pg1", "pg13") else (64,))
     bare, one = figures["bare"], figures["pg1"]
     out: list[Row] = []
     label = {"sqlite": "SQLite, 1 instance", "pg1": "PostgreSQL, 1 instance", "pg3": "PostgreSQL, 3 instances"}
@@ -425,7 +426,7 @@ async def rows(quick: bool, only: str | None = None, profile: str | None = None)
                            target=target, met=met))
     out.append(Row("postgres", "largest instance RSS after the submissions", max(rss.values()), "MiB",
                    target=f"≤ {RSS_TARGET:.0f} MiB", met=max(rss.values()) <= RSS_TARGET))
-    if only == "pg1":
+    if only in ("pg1", "pg13"):
         return out
     out.extend(await outbox_rows(quick, profile))
     took = await failover()
@@ -437,8 +438,9 @@ async def rows(quick: bool, only: str | None = None, profile: str | None = None)
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the small variant")
-    parser.add_argument("--only", choices=["outbox", "pg1"],
-                        help="only this part (outbox: 3 dispatchers draining; pg1: the bare app and one instance)")
+    parser.add_argument("--only", choices=["outbox", "pg1", "pg13"],
+                        help="only this part (outbox: 3 dispatchers draining; pg1: the bare app and one instance; "
+                             "pg13: the bare app, one instance and three)")
     parser.add_argument("--spy", metavar="DIR", type=Path, help="py-spy stacks of the instance at c=16 in DIR")
     parser.add_argument("--waits", action="store_true",
                         help="what the filings wait for at c=16 (bench/pg_waits.py; not for the CPU figures)")
