@@ -15,6 +15,10 @@ from bot.store.backup import backup
 def cmd_backup(args: argparse.Namespace) -> int:
     """Copy the store with SQLite's online backup API; the running bot goes on meanwhile (WAL)."""
     settings = settings_from(args)
+    if settings.database_url is not None and not getattr(args, "db", None):
+        # the store is PostgreSQL: a SQLite file at GFI_DB_PATH (say, the one migrate-store copied from) is not it
+        print(say("backup_postgres"), file=sys.stderr)
+        return 1
     source, out = Path(settings.db_path), Path(args.out)
     if not source.is_file():
         print(say("backup_no_store", path=source), file=sys.stderr)
