@@ -252,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         "10⁶ (about 11 minutes on 2 quiet cores, ~10 GB of temporary disk)."))
     scale = parser.add_mutually_exclusive_group()
     scale.add_argument("--quick", action="store_true", help="the small scales: a smoke test (a few minutes)")
-    scale.add_argument("--full", action="store_true", help="a coordinator's Home at 10⁶ too, every scale (half an hour or more)")
+    scale.add_argument("--full", action="store_true",
+                       help="a coordinator's Home at 10⁶ too, every scale (half an hour or more)")
     parser.add_argument("--only", nargs="*", help="run only these parts: " + ", ".join(p.name for p in PARTS))
     parser.add_argument("--markdown", action="store_true", help="print the issue rows as Markdown tables")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target was missed")
