@@ -26,8 +26,10 @@ from bot import audit, metrics
 from bot.outbox import Outbox, Prepared
 from bot.store import Tx, chain, dialects, timers
 from bot.store import ladder as awaiting
+from bot.store import outbox as outbox_store
 from bot.store import stats as stats_store
 from bot.store.outbox import OutboxRow
+from bot.store.tx import Soon
 
 SYSTEM = "system"
 
@@ -62,7 +64,13 @@ class Fire:
         return self
 
 
-async def apply(tx: Tx, outbox: Outbox, fires: list[Fire], now: datetime) -> list[Fire]:
+def encode(engine: str, fires: list[Fire]) -> outbox_store.Encoded:
+    """The messages of `fires` encoded for `apply` on `engine`, before its transaction (plain code)."""
+    return outbox_store.encode(engine, [row for f in fires for row in (f.rows or f.ready().rows)])
+
+
+async def apply(tx: Tx, outbox: Outbox, fires: list[Fire], now: datetime,
+                encoded: outbox_store.Encoded | None = None) -> list[Fire]:
     """Apply the fires whose rows are still as they were read, with a few bulk statements; returns those
     applied. The rows' own updates come first and say which are (`climb_many`, `finish_many`: each checks its
     row's state and its case's version in its WHERE, and returns the rows it changed); only those rows'
@@ -86,14 +94,17 @@ async def apply(tx: Tx, outbox: Outbox, fires: list[Fire], now: datetime) -> lis
     finished = await timers.finish_many(tx, [(f.row_id, f.due_at, f.outcome, f.case_id, f.case_version)
                                              for f in fires if f.table == "timers" and f.outcome is not None], now)
     live = [f for f in fires if f.row_id in (climbed if f.table == "awaiting" else finished)]
-    if tx.engine == "postgresql":
-        await _check_versions(tx, live)
+    moved = await _versions_sent(tx, live) if tx.engine == "postgresql" else None
     for f in live:
         for kind, title in f.skipped:  # a rung with nobody on duty goes in the case history
             await audit.record(tx, at=now, actor_id=SYSTEM, action="ladder_skipped", case_id=f.case_id,
                                case_ref=f.case_ref, kind=kind, rung=title)
     await stats_store.insert_escalation_facts(tx, [f.fact for f in live if f.fact is not None], now)
-    await outbox.put_rows(tx, [row for f in live for row in (f.rows or f.ready().rows)])
+    if encoded is None or len(live) != len(fires):  # encoded before for every fire: only when all are applied
+        encoded = outbox_store.encode(tx.engine, [row for f in live for row in (f.rows or f.ready().rows)])
+    await outbox.put_encoded(tx, encoded)
+    if moved is not None:
+        await _check_versions(tx, live, moved)
     unflushed = dialects.of(tx.engine).unflushed_commit()
     if unflushed is not None and not tx.audited:  # takes effect at the commit; not after any audit row of the
         # transaction (a climb audits its skipped rungs itself, before its draft: `LadderService.climb`)
@@ -116,13 +127,21 @@ class CaseMoved(Exception):
     its rows are fired one by one, each from its case as it is then (`bot.ladder.scheduled._apply`)."""
 
 
-async def _check_versions(tx: Tx, live: list[Fire]) -> None:
+async def _versions_sent(tx: Tx, live: list[Fire]) -> Soon | None:
     """On PostgreSQL the updates' version check reads the case as of the statement's snapshot, taken before the
     update waited on a row lock (a timer row `reminders.sync` holds with its INSERT … ON CONFLICT): a withdrawal
-    committed meanwhile, which changes no row of the batch, is not seen by it. Read the versions again now (a
-    fresh snapshot at READ COMMITTED) and raise `CaseMoved` if any differs from the one planned from."""
+    committed meanwhile, which changes no row of the batch, is not seen by it. Read the versions again after the
+    updates (a fresh snapshot at READ COMMITTED): sent now, its answer read with the messages' (`_check_versions`),
+    so that it costs no trip of its own."""
+    planned = sorted({(f.case_id, f.case_version) for f in live if f.case_version is not None})
+    return await awaiting.cases_moved_soon(tx, planned) if planned else None
+
+
+async def _check_versions(tx: Tx, live: list[Fire], moved: Soon) -> None:
+    """Raise `CaseMoved` if a case of the batch is no longer at the version its fire was planned from."""
+    if not (await tx.answer(moved))["moved"]:
+        return
     planned = [f for f in live if f.case_version is not None]
     now_at = await awaiting.case_versions(tx, sorted({f.case_id for f in planned}))
-    moved = sorted({f.case_ref for f in planned if now_at.get(f.case_id) != f.case_version})
-    if moved:
-        raise CaseMoved(", ".join(moved))
+    refs = sorted({f.case_ref for f in planned if now_at.get(f.case_id) != f.case_version})
+    raise CaseMoved(", ".join(refs))

@@ -198,6 +198,20 @@ class Outbox:
         tx.after_commit(counted)
         return len(channels)
 
+    async def put_encoded(self, tx: Tx, encoded: store.Encoded) -> None:
+        """`put_rows` of rows encoded before the transaction (`store.encode`), sent without waiting for the store's
+        answer where the engine allows it (`store.send_many`); the queued rows are counted once committed."""
+        if not encoded.rows:
+            return
+        soons = await store.send_many(tx, encoded)
+
+        def counted() -> None:  # once committed: a transaction rolled back queued nothing
+            for soon in soons:
+                for channel in soon.value["channels"] or ():
+                    metrics.outbox_event(channel, "queued")
+
+        tx.after_commit(counted)
+
     async def put_many(self, tx: Tx, planned: Sequence[tuple[Prepared, int | None, str | None]]) -> int:
         """`put_rows` of prepared messages, each with its case id and reference."""
         return await self.put_rows(tx, self.rows(planned))

@@ -39,6 +39,7 @@ from bot.reminders.service import ReminderService
 from bot.store import Database, Tx, timers
 from bot.store import cases as case_store
 from bot.store import ladder as awaiting
+from bot.store.outbox import Encoded
 from bot.store.space import StoreFull
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,7 @@ class Plan:
 
     fires: list[Fire] = field(default_factory=list)
     alone: tuple[str, int] | None = None
+    encoded: Encoded | None = None  # the fires' messages as the store's parameters (`fires.encode`)
 
 
 async def sweep_due(core: Core) -> int:
@@ -112,7 +114,7 @@ async def sweep_due(core: Core) -> int:
             break
         plan = await asyncio.to_thread(plan_batch, core, batch, now)
         if plan.fires:
-            await _apply(core, hook, plan.fires, now)
+            await _apply(core, hook, plan.fires, now, plan.encoded)
         if plan.alone is not None:
             await _fire_alone(core, hook, *plan.alone, now)
         fired += len(plan.fires) + (plan.alone is not None)
@@ -147,6 +149,7 @@ def plan_batch(core: Core, batch: Batch, now: datetime) -> Plan:
             plan.alone = (table, int(row["id"]))
             break
         plan.fires.append(fire.ready())
+    plan.encoded = fires.encode(core.db.engine, plan.fires)
     return plan
 
 
@@ -160,10 +163,11 @@ def _plan_row(core: Core, table: str, row: Row, case: Case, now: datetime) -> Fi
     return climbing.plan(core.ladder, climb, str(row["due_at"]), now)
 
 
-async def _apply(core: Core, hook: TimeHook, planned: list[Fire], now: datetime) -> None:
+async def _apply(core: Core, hook: TimeHook, planned: list[Fire], now: datetime,
+                 encoded: Encoded | None = None) -> None:
     """Apply a batch's fires in one transaction; if that fails, fire its rows one by one."""
     async def apply(tx: Tx) -> None:
-        await fires.apply(tx, core.outbox, planned, now)
+        await fires.apply(tx, core.outbox, planned, now, encoded)
 
     try:
         await core.db.run(apply)

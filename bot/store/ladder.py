@@ -283,6 +283,16 @@ async def case_versions(tx: Tx, case_ids: list[int]) -> dict[int, int]:
     return {int(r["id"]): int(r["version"]) for r in found}
 
 
+async def cases_moved_soon(tx: Tx, planned: list[tuple[int, int]]) -> Soon:
+    """How many of the cases (id, version as planned from) are no longer at that version, as committed now (see
+    `case_versions`), as one row `{"moved": n}` read later (`Tx.answer`): on PostgreSQL it rides with the batch's
+    next statements instead of costing a trip of its own. A case deleted meanwhile counts as moved."""
+    source, values = dialects.of(tx.engine).rows(("bigint", "bigint"), planned)
+    return await tx.fetchone_soon(
+        f"SELECT COUNT(*) AS moved FROM {source} AS v LEFT JOIN cases ON cases.id = v.column1 "
+        "WHERE cases.version IS NOT v.column2", values)
+
+
 async def postpone(tx: Tx, item_id: int, due_at: datetime) -> None:
     """Move an item's due time (a failed climb is retried later)."""
     await tx.execute("UPDATE awaiting SET due_at = ? WHERE id = ?", (iso(due_at), item_id))
