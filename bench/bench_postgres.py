@@ -194,6 +194,7 @@ async def submissions(target: Target, concurrency: int, total: int, pids: list[i
         stop, (theirs, ours) = multiprocessing.Event(), multiprocessing.Pipe(duplex=False)
         waits = multiprocessing.Process(target=pg_waits.sample, args=(url, stop, ours), daemon=True)
         waits.start()
+        ours.close()  # the sampler's end: it is the only one left holding it (a sampler that died is an EOF)
     cpu = [sum(cpu_seconds(p) for p in pids or ()), server_cpu(server), own_cpu()]
     began = time.perf_counter()
     samples = await closed_loop(target.submit, concurrency, total)
@@ -201,8 +202,9 @@ async def submissions(target: Target, concurrency: int, total: int, pids: list[i
     waited: dict[str, float] = {}
     if waits is not None:
         stop.set()
-        waited = pg_waits.figures(await asyncio.to_thread(theirs.recv), elapsed, total, concurrency)
-        waits.join()
+        counts = await asyncio.to_thread(pg_waits.received, theirs)
+        waited = pg_waits.figures(counts, elapsed, total, concurrency)
+        waits.join(30)
     if spy is not None:
         spy.send_signal(signal.SIGINT)  # py-spy writes its output when interrupted
         await asyncio.wait_for(spy.wait(), 30)

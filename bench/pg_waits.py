@@ -42,6 +42,25 @@ def kind(wait_type: str | None, wait_event: str | None) -> str:
     return f"other ({wait_type} {wait_event})"
 
 
+def heads(blocked_by: dict[int, list[int]]) -> set[int]:
+    """The backends at the head of the lock queues: those the waiters wait for, followed through the ones that
+    are themselves waiting for a lock (`pg_blocking_pids` also names a waiter ahead in the queue, or one holding
+    a tuple lock while it waits for the row's transaction), to the ones that are not."""
+    out: set[int] = set()
+    seen: set[int] = set()
+    todo = [pid for blockers in blocked_by.values() for pid in blockers]
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        if pid in blocked_by:
+            todo.extend(blocked_by[pid])
+        else:
+            out.add(pid)
+    return out
+
+
 def sample(url: str, stop: Event, out: Connection) -> None:
     """Until `stop`: count the instants, those where some backend waited for a lock, the waiters, and what each
     holder that was waited for was doing; send the counts (a dict) on `out`."""
@@ -54,17 +73,23 @@ def sample(url: str, stop: Event, out: Connection) -> None:
             rows = conn.execute(QUERY).fetchall()
             counts["instants"] += 1
             state = {pid: (wait_type, event) for pid, _, wait_type, event, _ in rows}
-            holders: set[int] = set()
-            for _, _, wait_type, _, blockers in rows:
-                if wait_type == "Lock":
-                    counts["waiters"] += 1
-                    holders.update(blockers or ())
+            blocked_by = {pid: blockers or [] for pid, _, wait_type, _, blockers in rows if wait_type == "Lock"}
+            counts["waiters"] += len(blocked_by)
+            holders = heads(blocked_by)
             if holders:
                 counts["instants with a wait"] += 1
             for pid in holders:
                 counts["holder: " + kind(*state.get(pid, ("?", "?")))] += 1
             time.sleep(INTERVAL)
     out.send(dict(counts))
+
+
+def received(theirs: Connection, timeout: float = 30.0) -> dict[str, int]:
+    """The sampler's counts, or none when it sent none in time (it died: its end closed, an EOF)."""
+    try:
+        return theirs.recv() if theirs.poll(timeout) else {}  # type: ignore[no-any-return]
+    except EOFError:
+        return {}
 
 
 def figures(counts: dict[str, int], elapsed: float, filings: int, concurrency: int) -> dict[str, float]:
