@@ -70,7 +70,7 @@ async def _write_batch(tx: Tx, sent: list[Sent], limited: list[Limited], others:
         if sent else set()
     # a send whose row was cancelled while it was in flight (consent withdrawn): retracted in the channel, as a
     # message delivered before the withdrawal is (its text was shown: it is in the read log too)
-    late = [(s.message.id, s.external_id, s.at) for s in sent if s.message.id not in changed and s.external_id]
+    late = [(s.message.id, s.external_id, s.at) for s in sent if s.message.id not in changed]
     if late:
         changed |= await store.retract_withdrawn(tx, late)
     for x in limited:

@@ -49,9 +49,9 @@ class Sends(Outcomes):
     concurrency: int
     sleep: Callable[[float], Awaitable[None]]
     lease: float
-    # Sent, but the store could not record it (its disk full): outbox id -> (attempts, external id, paced).
-    # The next pass records it instead of sending it again (in this process; a restart would send it again).
-    _unrecorded: dict[int, tuple[int, str | None, datetime | None]]
+    # Sent, but the store could not record it (its disk full): outbox id -> (message, attempts, external id, paced).
+    # The next pass records it first, and never sends it again (in this process; a restart would send it again).
+    _unrecorded: dict[int, tuple[OutboxMessage, int, str | None, datetime | None]]
     _last_pass: datetime | None  # the clock at the last pass: a step back drops the holds
 
     def sender_for(self, channel: str) -> Sender | None:
@@ -68,6 +68,8 @@ class Sends(Outcomes):
             await self._clock_went_back(now, self._last_pass)
         self._last_pass = now
         self.holds.forget_expired(now)
+        if self._unrecorded:
+            await self._record_unrecorded(result)
         queued: deque[tuple[OutboxMessage, Lease]] = deque()  # claimed, waiting for a place
         in_flight: dict[int, str] = {}  # claimed and not yet recorded: outbox id -> recipient
         tasks: set[asyncio.Task[None]] = set()
@@ -196,7 +198,7 @@ class Sends(Outcomes):
     async def _deliver(self, message: OutboxMessage, result: DispatchResult, lease: Lease | None = None) -> None:
         unrecorded = self._unrecorded.get(message.id)
         if unrecorded is not None:  # delivered already, only the record of it failed: record it, do not send again
-            await self._sent(message, *unrecorded)
+            await self._sent(message, *unrecorded[1:])
             result.sent += 1
             return
         sender = self.sender_for(message.channel)
@@ -248,6 +250,18 @@ class Sends(Outcomes):
         await self._sent(message, attempts, external_id, paced)
         result.sent += 1
 
+    async def _record_unrecorded(self, result: DispatchResult) -> None:
+        """Record the sends whose record failed before, without waiting for their rows to be claimed again: a row
+        cancelled meanwhile (a consent withdrawn) never is, and its send must still be retracted (and the
+        dispatcher would never rest). While the store still fails, they wait for the next pass."""
+        for message, attempts, external_id, paced in list(self._unrecorded.values()):
+            try:
+                await self._sent(message, attempts, external_id, paced)
+            except Exception:
+                log.warning("send still unrecorded", extra={"event": "outbox.unrecorded", "outbox_id": message.id})
+                return
+            result.sent += 1
+
     async def _sent(self, message: OutboxMessage, attempts: int, external_id: str | None,
                     paced: datetime | None) -> None:
         """Record a send; when that fails (a full store, a lost connection), remember it so that it is recorded,
@@ -269,6 +283,6 @@ class Sends(Outcomes):
                 raise
         except BaseException:
             if not record.done() or record.cancelled() or record.exception() is not None:
-                self._unrecorded[message.id] = (attempts, external_id, paced)
+                self._unrecorded[message.id] = (message, attempts, external_id, paced)
             raise
         self._unrecorded.pop(message.id, None)

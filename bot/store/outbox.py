@@ -131,6 +131,12 @@ async def _scope(tx: Tx, case_id: int, person_ids: Sequence[str] | None,
     return f"{where} AND recipient_id IN ({marks})", (*params, *person_ids)
 
 
+# The notices a withdrawal queues (`bot.cases.messaging`): the reference and who withdrew, never the case's text
+# (it is erased, or the recipient may no longer see it). A later withdrawal neither cancels, erases nor retracts
+# them: the staff of a unit cut off first must still be told that they lost access.
+_NOT_NOTICE = "outbox.template NOT IN ('consent_withdrawn', 'consent_withdrawn_unit')"
+
+
 async def withdraw(tx: Tx, case_id: int, now: datetime, reason: str, person_ids: Sequence[str] | None = None,
                    *, shown_only: bool = False) -> int:
     """Cancel the undelivered rows of a case (to `person_ids`, or everyone), queue a retraction of each
@@ -140,8 +146,10 @@ async def withdraw(tx: Tx, case_id: int, now: datetime, reason: str, person_ids:
     shows the remaining cases again. `shown_only`: only the rows that show the case's free text (`reads`), not
     every row of the case. Returns how many were cancelled."""
     where, params = await _scope(tx, case_id, person_ids, shown_only)
-    cancelled = await tx.execute(
-        f"UPDATE outbox SET status = 'cancelled', last_error = ? WHERE {where} AND status = 'pending'",
+    where = f"{where} AND {_NOT_NOTICE}"  # a withdrawal's own notices show no text: a later one leaves them be
+    cancelled = await tx.execute(  # messages only: a retraction queued by an earlier withdrawal still goes
+        f"UPDATE outbox SET status = 'cancelled', last_error = ? WHERE {where} AND status = 'pending' "
+        "AND kind = 'message'",
         (reason, *params),
     )
     at = now.isoformat()
@@ -159,30 +167,34 @@ async def withdraw(tx: Tx, case_id: int, now: datetime, reason: str, person_ids:
     return cancelled
 
 
-async def retract_withdrawn(tx: Tx, sent: Sequence[tuple[int, str, datetime]]) -> set[int]:
+async def retract_withdrawn(tx: Tx, sent: Sequence[tuple[int, str | None, datetime]]) -> set[int]:
     """Rows sent while the consent was withdrawn (the send in flight when `withdraw` cancelled its row), as
-    (id, external id, sent at): record the channel's message id on the row and queue its retraction, as
-    `withdraw` does for a row delivered before. Only consent withdrawal cancels a message row. Returns the ids
-    that were such rows."""
+    (id, the channel's message id or None, sent at): record the channel's id on the row and queue its
+    retraction, as `withdraw` does for a row delivered before; a channel that gives no id (the console, e-mail)
+    cannot delete what it delivered. Each copy of a row sent twice (a lease lost mid-send) is retracted: the
+    retraction is keyed by the copy's id. Only consent withdrawal cancels a message row. Returns the ids that
+    were such rows (their text was shown: the caller logs the read)."""
     found: set[int] = set()
     for outbox_id, external_id, at in sent:
         row = await tx.fetchone(
-            "UPDATE outbox SET external_id = ? WHERE id = ? AND status = 'cancelled' AND kind = 'message' "
-            "AND external_id IS NULL RETURNING id",
+            "UPDATE outbox SET external_id = COALESCE(external_id, ?) WHERE id = ? AND status = 'cancelled' "
+            "AND kind = 'message' RETURNING id",
             (external_id, outbox_id),
         )
         if row is None:
             continue
         found.add(outbox_id)
+        if external_id is None:
+            continue
         when = at.isoformat()
         await tx.execute(
             """INSERT INTO outbox (created_at, case_id, case_ref, recipient_id, channel, template, text, urgent,
                                     not_before, next_attempt_at, dedupe_key, kind, target)
                 SELECT ?, case_id, case_ref, recipient_id, channel, 'retract', '', 1, ?, ?,
-                       'retract:' || id, 'retract', external_id
+                       'retract:' || id || ':' || ?, 'retract', ?
                 FROM outbox WHERE id = ?
                 ON CONFLICT (dedupe_key) DO NOTHING""",
-            (when, when, when, outbox_id),
+            (when, when, when, external_id, external_id, outbox_id),
         )
     return found
 

@@ -125,3 +125,26 @@ async def test_holds_are_written_in_key_order_each_pair_once_with_its_latest_tim
     rows = [tuple(tx.params[i:i + 4]) for i in range(0, len(tx.params), 4)]
     assert rows == [("slack", "b", "limit", later.isoformat()), ("slack", "z", "pace", AT.isoformat()),
                     ("teams", "a", "pace", AT.isoformat())]
+
+
+async def test_a_send_unrecorded_whose_row_was_cancelled_meanwhile_is_recorded_at_the_next_pass(core: Core) -> None:
+    """A send the store could not record is recorded at the next pass, not when its row is claimed again: a row
+    cancelled meanwhile (a consent withdrawn) never is. Its send is then retracted, and the dispatcher does not
+    stay busy with it for ever."""
+    sender = ScriptedSender()
+    d = dispatcher(core, sender)
+    [mid] = await queue(core)
+    d.db = AbortingDb(d.db, [ConnectionError("reset")])  # type: ignore[assignment]
+    with pytest.raises(ConnectionError):
+        await d.run_once()
+    async with core.db.transaction() as tx:  # the consent withdrawn: the row cancelled under the send
+        await tx.execute("UPDATE outbox SET status = 'cancelled' WHERE id = ?", (mid,))
+    await d.run_once()
+    assert not d._unrecorded
+    cancelled = await row(core, mid)
+    assert cancelled["status"] == "cancelled" and cancelled["external_id"] == "rec-1"
+    async with core.db.transaction() as tx:
+        retraction = await tx.fetchone("SELECT status, target FROM outbox WHERE kind = 'retract'")
+    assert retraction is not None and retraction["target"] == "rec-1"
+    await d.run_once()  # queued during that pass: sent at the next
+    assert [s.template for s in sender.sent] == ["slack_brist", "retract"]
