@@ -39,7 +39,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import intake, metrics
+from bot import heap, intake, metrics
 from bot.core import Core
 from bot.directory.reload import CHECK_SECONDS, DirectoryWatcher
 from bot.distribution.scheduled import run_distribution
@@ -91,6 +91,7 @@ class Background:
         self._watch: asyncio.Task[None] | None = None
         self._stale_forms = intake.StaleForms()
         self._templates: asyncio.Task[None] | None = None  # compiling every template, at start (`_compile`)
+        self._freeze_heap = False  # freeze the heap once start-up is done (`start`, bot/heap.py)
         source = core.directory.source
         self.watcher = DirectoryWatcher(core.directory, source, core.shared_directory) if source is not None else None
         if self.watcher is not None:
@@ -99,8 +100,17 @@ class Background:
             core.shared_directory.on_change.append(self._schedule_distribution)
 
     @classmethod
-    async def start(cls, core: Core, on_tick: Callable[[], None] | None = None) -> Background:
+    async def start(cls, core: Core, on_tick: Callable[[], None] | None = None, *,
+                    freeze_heap: bool = False) -> Background:
+        """Start the jobs. `freeze_heap` (`gfi-bot run`): once the templates are compiled, the heap of start-up is
+        frozen (bot/heap.py), frozen again after a directory is replaced, and thawed at `stop`."""
         bg = cls(core, on_tick)
+        if freeze_heap:
+            bg._freeze_heap = True
+            if bg.watcher is not None:
+                bg.watcher.on_change.append(heap.refreeze)
+            if core.shared_directory is not None:
+                core.shared_directory.on_change.append(heap.refreeze)
         await core.leader.check()
         bg.schedule(sweep_now=False)  # the first sweep once every template is compiled (`_compile`)
         bg.scheduler.start()
@@ -181,6 +191,8 @@ class Background:
         else:
             log.info("templates compiled", extra={"event": "templates.compiled", "templates": count,
                                                   "ms": round((time.perf_counter() - began) * 1000)})
+        if self._freeze_heap:  # start-up is done: what it made lives as long as the process
+            heap.freeze()
         if self.scheduler.running:
             self.scheduler.modify_job("sweep", next_run_time=datetime.now(self.scheduler.timezone))
 
@@ -247,4 +259,6 @@ class Background:
         if self._watch is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch
+        if self._freeze_heap:
+            heap.thaw()
         log.info("background stopped", extra={"event": "background.stopped"})

@@ -154,7 +154,7 @@ async def serve(settings: Settings, mounts: tuple[Mount, ...] = (), *, register:
         host, port = sock.getsockname()[:2]
         readiness.check_channels(settings)
         await intake.replay_at_start(core)  # forms kept for a late filing by a process that stopped before filing
-        background = await Background.start(core, on_tick=readiness.ticked)
+        background = await Background.start(core, on_tick=readiness.ticked, freeze_heap=True)
         reloads: set[asyncio.Task[bool]] = set()
 
         def reload_directory(bg: Background = background) -> None:  # SIGHUP: `systemctl reload gfi-bot`
