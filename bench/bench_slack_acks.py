@@ -23,8 +23,9 @@ with it. At concurrency 16 both apps are CPU-bound on a 2-core machine (this pro
 the ratio is about the ratio of their CPU per submission.
 
 Run:  .venv/bin/python bench/bench_slack_acks.py [--quick] [--rounds N] [--engine sqlite|postgresql]
-      [--submissions N] [--spy DIR] [--gfi-root PATH]
-(`--gfi-root` runs `gfi-bot run` from another checkout, e.g. to measure main before a change; `--spy DIR`
+      [--submissions N] [--spy DIR] [--gfi-root PATH] [--compare PATH]
+(`--gfi-root` runs `gfi-bot run` from another checkout, e.g. to measure main before a change, and `--compare`
+runs one from another checkout as well, in the same rounds, so that before and after see the same load; `--spy DIR`
 records GFI-boten (SQLite) with py-spy (on PATH) during its last round's measured submissions, its stacks collapsed
 (`--format raw`) in DIR.)
 GFI-boten runs with GFI_LOG_LEVEL=WARNING, like the bare app, which logs nothing, and is measured once its `/readyz`
@@ -422,14 +423,16 @@ def spread(name: str, metric: str, rounds: dict[str, list[dict[str, float]]]) ->
 
 
 async def rows(quick: bool, gfi_root: Path = ROOT, rounds_wanted: int | None = None,
-               engines: tuple[str, ...] = ("sqlite", "postgresql"), submissions_wanted: int | None = None) -> list[Row]:
+               engines: tuple[str, ...] = ("sqlite", "postgresql"), submissions_wanted: int | None = None,
+               compare: Path | None = None) -> list[Row]:
     """The acks and receipts of GFI-boten on SQLite and on PostgreSQL, each with the bare Bolt app's figure as
     its floor, measured in the same run and interleaved (see the module's doc); each figure is the median of its
     rounds, PostgreSQL's of its first PG_ROUNDS."""
     wanted = rounds_wanted or (QUICK_ROUNDS if quick else ROUNDS)
     total = submissions_wanted or (QUICK_SUBMISSIONS if quick else SUBMISSIONS)
-    names = ["bare"] + (["gfi"] if "sqlite" in engines else []) + (
+    names = ["bare"] + (["gfi"] if "sqlite" in engines else []) + (["gfi-cmp"] if compare else []) + (
         ["gfi-pg"] if "postgresql" in engines and postgres_available() else [])
+    root = {name: compare if name == "gfi-cmp" and compare else gfi_root for name in names}
     rounds: dict[str, list[dict[str, float]]] = {n: [] for n in names}
     failed: dict[str, str] = {}
     for number in range(wanted + 1):  # round 0 warms the machine up and is discarded
@@ -443,7 +446,7 @@ async def rows(quick: bool, gfi_root: Path = ROOT, rounds_wanted: int | None = N
                     continue
                 spy = SPY[0] if SPY and name == "gfi" and number == wanted else None
                 try:
-                    got = await measure_acks(name, concurrency, total, gfi_root, spy)
+                    got = await measure_acks(name, concurrency, total, root[name], spy)
                 except RuntimeError as exc:  # e.g. acks later than Slack's 3 s: said in the table, the rest goes on
                     if name == "bare":
                         raise
@@ -461,17 +464,17 @@ async def rows(quick: bool, gfi_root: Path = ROOT, rounds_wanted: int | None = N
         if name in failed:
             continue
         try:
-            receipts_of[name] = await measure_receipts(name, quick, gfi_root)
+            receipts_of[name] = await measure_receipts(name, quick, root[name])
         except RuntimeError as exc:
             if name == "bare":
                 raise
             failed[name] = str(exc)[:100]
     merged = {n: {m: statistics.median(r[m] for r in rs) for m in rs[0]} for n, rs in rounds.items() if rs}
     bare_receipts = receipts_of["bare"]
-    out = [Row("acks", f"{'SQLite' if n == 'gfi' else 'PostgreSQL'}: did not complete ({why})", 0, "", met=False)
-           for n, why in failed.items()]
+    engines_of = {"gfi": "SQLite", "gfi-pg": "PostgreSQL", "gfi-cmp": f"SQLite, {compare}"}
+    out = [Row("acks", f"{engines_of[n]}: did not complete ({why})", 0, "", met=False) for n, why in failed.items()]
     for name in [n for n in names[1:] if n in merged]:
-        engine = "SQLite" if name == "gfi" else "PostgreSQL"
+        engine = engines_of[name]
         load = merged[name].pop(LOAD)
         shared = rounds["bare"][:len(rounds[name])]  # the floor: the bare app in the rounds this app took part in
         bare = {m: statistics.median(r[m] for r in shared) for m in shared[0]} | bare_receipts
@@ -498,9 +501,12 @@ if __name__ == "__main__":
                         help="GFI-boten's engines to measure (both, PostgreSQL when its binaries are found)")
     parser.add_argument("--spy", metavar="DIR", type=Path, help="py-spy stacks of GFI-boten (SQLite), last round")
     parser.add_argument("--gfi-root", type=Path, default=ROOT, help="run gfi-bot from this checkout")
+    parser.add_argument("--compare", metavar="PATH", type=Path,
+                        help="also gfi-bot (SQLite) from this checkout, in the same rounds (e.g. main before a change)")
     args = parser.parse_args()
     if args.spy:
         args.spy.mkdir(parents=True, exist_ok=True)
         SPY.append(args.spy.resolve())
     print_table(asyncio.run(rows(args.quick, args.gfi_root.resolve(), args.rounds,
-                                 tuple(args.engine or ("sqlite", "postgresql")), args.submissions)))
+                                 tuple(args.engine or ("sqlite", "postgresql")), args.submissions,
+                                 args.compare.resolve() if args.compare else None)))
