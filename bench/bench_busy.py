@@ -19,6 +19,13 @@ cluster started here with fsync on): the same store copied into PostgreSQL as `g
 
 Run:  PYTHONPATH=. .venv/bin/python bench/bench_busy.py [--quick] [--cases N] [--engine sqlite|postgresql]
 (quick: 10⁴ open cases; the full run: 10⁵ for the acks and 10⁶ for memory; several minutes)
+
+Building the store takes longer than measuring on it. `--keep DIR` keeps the prepared store in DIR and reuses it
+in the next runs (each run works on a copy); with GFI_BENCH_POSTGRES (a server you run) its PostgreSQL copy is
+kept there too, as a template database each run clones. `--prepare` builds them and measures nothing, so that
+on a shared machine only the timed part needs the machine quiet:
+      PYTHONPATH=. .venv/bin/python bench/bench_busy.py --keep /tmp/busy --engine postgresql --prepare
+      PYTHONPATH=. .venv/bin/python bench/bench_busy.py --keep /tmp/busy --engine postgresql
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import argparse
 import asyncio
 import itertools
 import os
+import shutil
 import signal
 import sqlite3
 import statistics
@@ -236,22 +244,82 @@ async def ack_rows(path: Path, open_cases: int, quick: bool, database_url: str |
     ]
 
 
-async def measure(open_cases: int, rss_cases: int, quick: bool, engines: tuple[str, ...] = ("sqlite",)) -> list[Row]:
-    """The acks on each of `engines` at `open_cases`, then (on SQLite) the memory at `rss_cases`."""
+async def kept_store(keep: Path, open_cases: int) -> Path:
+    """The prepared store with `open_cases` open cases kept in `keep` (built on first use; never swept: each run
+    works on a copy)."""
+    kept = keep / f"acks-{open_cases}.sqlite3"
+    if not kept.exists():
+        keep.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once per run
+        part = kept.with_suffix(".part")
+        for old in keep.glob(part.name + "*"):  # noqa: ASYNC240 - once per run
+            old.unlink()
+        await prepare(part, open_cases)
+        conn = sqlite3.connect(part)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # one file, copied whole
+        finally:
+            conn.close()
+        part.rename(kept)
+    return kept
+
+
+async def kept_postgres(kept: Path, open_cases: int) -> str:
+    """A fresh PostgreSQL database holding the kept store: cloned from a template database on the server of
+    GFI_BENCH_POSTGRES, made once (COPY, VACUUM ANALYZE) from the kept store."""
+    import psycopg
+
+    template = f"gfi_busy_{open_cases}"
+    base = os.environ["GFI_BENCH_POSTGRES"].rstrip("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (template,)).fetchone() is None:
+            copy = await copy_to_postgres(kept)
+            admin.execute(f"ALTER DATABASE {copy.rsplit('/', 1)[1]} RENAME TO {template}")  # whole, or not at all
+        name = f"gfi_bench_{os.getpid()}_{time.monotonic_ns()}"
+        admin.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+    return f"{base}/{name}"
+
+
+def drop_postgres(url: str) -> None:
+    """Drop a run's database from a server that outlives the bench (GFI_BENCH_POSTGRES)."""
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+async def measure(open_cases: int, rss_cases: int, quick: bool, engines: tuple[str, ...] = ("sqlite",),
+                  keep: Path | None = None, prepare_only: bool = False) -> list[Row]:
+    """The acks on each of `engines` at `open_cases`, then (on SQLite) the memory at `rss_cases`. With `keep`, the
+    prepared store (and its PostgreSQL copy, on a server of GFI_BENCH_POSTGRES) is kept there and reused."""
     rows: list[Row] = []
+    reuse_pg = keep is not None and bool(os.environ.get("GFI_BENCH_POSTGRES"))
     with tempfile.TemporaryDirectory(prefix="gfi-bench-busy-") as tmp:
         path = Path(tmp) / "acks.sqlite3"
-        await prepare(path, open_cases)
+        if keep is not None:
+            kept = await kept_store(keep, open_cases)
+            if prepare_only:
+                if "postgresql" in engines and reuse_pg:
+                    drop_postgres(await kept_postgres(kept, open_cases))
+                return rows
+            shutil.copyfile(kept, path)
+        else:
+            await prepare(path, open_cases)
         if "postgresql" in engines:  # copied before the SQLite run sweeps the due items
             started = time.perf_counter()
-            url = await copy_to_postgres(path)
+            url = await (kept_postgres(kept, open_cases) if reuse_pg else copy_to_postgres(path))
             copied = time.perf_counter() - started
         if "sqlite" in engines:
             rows += await ack_rows(path, open_cases, quick)
         if "postgresql" in engines:
-            rows += await ack_rows(path, open_cases, quick, url)
+            try:
+                rows += await ack_rows(path, open_cases, quick, url)
+            finally:
+                if reuse_pg:
+                    drop_postgres(url)
             scale = f"{open_cases:,}".replace(",", " ")
-            rows.append(Row("acks", f"copy {scale} open to PostgreSQL (COPY, then VACUUM ANALYZE)", copied, "s"))
+            how = "CREATE DATABASE … TEMPLATE the kept copy" if reuse_pg else "COPY, then VACUUM ANALYZE"
+            rows.append(Row("acks", f"copy {scale} open to PostgreSQL ({how})", copied, "s"))
         path.unlink()
         if "sqlite" not in engines:
             return rows
@@ -298,10 +366,17 @@ if __name__ == "__main__":
     parser.add_argument("--cases", type=int, nargs=2, metavar=("ACKS", "RSS"), help="the two scales")
     parser.add_argument("--engine", choices=("sqlite", "postgresql"), action="append",
                         help="the acks on this engine only (PostgreSQL: no memory rows); repeat for both")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="keep the prepared store in DIR and reuse it (and its PostgreSQL copy when "
+                             "GFI_BENCH_POSTGRES names a server you run)")
+    parser.add_argument("--prepare", action="store_true", help="with --keep: build the kept stores, measure nothing")
     args = parser.parse_args()
     os.environ.setdefault("GFI_LOG_LEVEL", "WARNING")
-    if args.cases or args.engine:
+    if args.prepare and args.keep is None:
+        parser.error("--prepare needs --keep DIR")
+    if args.cases or args.engine or args.keep:
         acks, rss = args.cases or ((10_000, 10_000) if args.quick else (100_000, 1_000_000))
-        print_table(asyncio.run(measure(acks, rss, args.quick, tuple(args.engine or ("sqlite",)))))
+        print_table(asyncio.run(measure(acks, rss, args.quick, tuple(args.engine or ("sqlite",)), args.keep,
+                                        args.prepare)))
     else:
         print_table(asyncio.run(rows(args.quick)))
