@@ -39,6 +39,8 @@ JOB_OVERRUNS = Counter("gfi_job_overruns", "Background job runs skipped: the job
                        ("job",), registry=REGISTRY)
 TRANSACTION_SECONDS = Histogram("gfi_store_transaction_seconds", "Time a write transaction holds the store",
                                 registry=REGISTRY, buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1))
+PRUNED = Counter("gfi_pruned_rows", "Rows deleted by the nightly purge from the per-request tables, by table",
+                 ("table",), registry=REGISTRY)
 LAST_TICK = Gauge("gfi_scheduler_last_tick_timestamp_seconds", "When the sweep last finished (Unix time)",
                   registry=REGISTRY)
 

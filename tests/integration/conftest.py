@@ -13,7 +13,7 @@ ALSO_ON_POSTGRES = {
     "test_disputes", "test_brister_service", "test_stats_retention", "test_journal", "test_erasure_on_disk",
     "test_waiting_and_hold_now", "test_store_units", "test_filing_plan", "test_directory_handover",
     "test_handbook_fields", "test_sweep_batches", "test_store_pipeline", "test_intake", "test_store_group",
-    "test_bounded_reads", "test_sweep_writes",
+    "test_bounded_reads", "test_sweep_writes", "test_request_pruning",
 }
 
 
