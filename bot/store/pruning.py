@@ -19,7 +19,8 @@ async def prune(db: Database, table: str, before: datetime, batch: int = 1000) -
     """Delete the rows of `table` (one of PRUNABLE) recorded before `before`, `batch` rows per transaction.
     Idempotent; returns how many rows were deleted."""
     column, key = PRUNABLE[table], KEYS[table]
-    statement = (f"DELETE FROM {table} WHERE {key} IN ("  # noqa: S608 - names from PRUNABLE/KEYS only
+    # names from PRUNABLE/KEYS only, never input
+    statement = (f"DELETE FROM {table} WHERE {key} IN ("
                  f"SELECT {key} FROM {table} WHERE {column} < :before LIMIT :batch)")
     total = 0
     while True:
