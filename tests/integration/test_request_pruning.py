@@ -11,9 +11,8 @@ from bot.core import Core
 from bot.stats.pruning import INBOUND_DAYS, LINK_USE_DAYS, prune_requests
 from bot.stats.scheduled import daily_purge
 from bot.store import graph as graph_store
-from bot.store import pruning
+from bot.store import pruning, unit
 from bot.store import slack as slack_store
-from bot.store import unit
 from tests.conftest import local
 
 
@@ -57,7 +56,7 @@ async def test_the_nightly_purge_prunes_old_keys_and_link_uses_and_keeps_young_o
     assert {t: pruned_count(t) - before[t] for t in pruning.PRUNABLE} == {
         "slack_inbound": 1, "teams_inbound": 1, "link_uses": 0}
 
-    clock.set(local("2027-01-23T03:30"))  # 61 days after the first use: the week's use is 54 days old
+    clock.set(local("2027-01-24T03:30"))  # more than 61 days after the first use: the week's use is 55 days old
     assert await daily_purge(core) is not None
     assert await keys(core) == {"slack_inbound": set(), "teams_inbound": set(), "link_uses": {"l:week"}}
     assert pruned_count("link_uses") - before["link_uses"] == 1
