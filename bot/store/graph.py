@@ -41,12 +41,22 @@ async def begin_calendar_create(tx: Tx, *, case_id: int, case_ref: str, seq: int
 
 
 async def set_calendar_state(tx: Tx, case_id: int, *, state: str, event_id: str | None, fingerprint: str | None,
-                             now: datetime) -> None:
-    await tx.execute(
+                             now: datetime, was: tuple[str, str | None, str | None] | None = None) -> bool:
+    """Write the case's event row after a call to Graph; with `was` (state, transaction id, event id as the sync
+    read them before the call), only if the row is still so: another sync of the case (another instance, a lease
+    lost) may have moved it on meanwhile. False when it had."""
+    where = "case_id = ?"
+    params: list[object] = [case_id]
+    if was is not None:
+        where += (" AND state = ? AND COALESCE(transaction_id, '') = COALESCE(?, '') "
+                  "AND COALESCE(event_id, '') = COALESCE(?, '')")
+        params += list(was)
+    changed = await tx.execute(
         "UPDATE calendar_events SET state = ?, event_id = COALESCE(?, event_id), "
-        "fingerprint = COALESCE(?, fingerprint), updated_at = ? WHERE case_id = ?",
-        (state, event_id, fingerprint, now.isoformat(), case_id),
+        f"fingerprint = COALESCE(?, fingerprint), updated_at = ? WHERE {where}",
+        (state, event_id, fingerprint, now.isoformat(), *params),
     )
+    return changed > 0
 
 
 async def link_used_at(tx: Tx, token_id: str) -> str | None:

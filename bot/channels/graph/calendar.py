@@ -37,6 +37,7 @@ from bot.dispatcher import DeliveryError
 from bot.outbox import OutboxMessage
 from bot.privacy import IdentityNumberFound, check_free_text
 from bot.store import Database, Tx
+from bot.store import cases as case_store
 from bot.store import graph as graph_store
 
 log = logging.getLogger(__name__)
@@ -151,8 +152,9 @@ class CalendarSender:
         if state == "active":
             return await self._cancel(case, row, message.target or "close")  # type: ignore[arg-type]
         if state == "creating":
-            # A create was tried but never confirmed, and the meeting is off: forget it (see the report).
-            await self._set(case, state="cancelled")
+            # A create was tried but never confirmed, and the meeting is off: forget it (see the report). A create
+            # of it still under way elsewhere finds the row moved on, and cancels what it made (`_set`).
+            await self._set(case, row, state="cancelled")  # type: ignore[arg-type]
         return None
 
     async def _create(self, case: Case, row: dict[str, object] | None) -> str:
@@ -163,11 +165,18 @@ class CalendarSender:
             async with self.db.transaction() as tx:  # stored before the first attempt: retries reuse it
                 await graph_store.begin_calendar_create(tx, case_id=case.id, case_ref=case.ref, seq=seq,
                                                         transaction_id=transaction_id, now=now)
+            row = {"state": "creating", "transaction_id": transaction_id, "event_id": None}
         else:
             transaction_id = str(row["transaction_id"])
         spec = self.spec(case, transaction_id)
         event_id = await self.graph.create_event(spec)
-        await self._set(case, state="active", event_id=event_id, fingerprint=_fingerprint(spec))
+        if not await self._set(case, row, state="active", event_id=event_id, fingerprint=_fingerprint(spec)):
+            # another sync moved the case's event on while Graph answered (the meeting called off and the unconfirmed
+            # create forgotten): the event made here is nobody's, so it is cancelled now
+            await self.graph.cancel_event(event_id, self.templates.render(
+                "graph_event_cancel.txt.j2", reason="close", ref=case.ref))
+            log.warning("calendar event superseded", extra={"event": "graph.event_superseded", "case_ref": case.ref})
+            return event_id
         log.info("calendar event created", extra={"event": "graph.event_created", "case_ref": case.ref})
         return event_id
 
@@ -177,24 +186,36 @@ class CalendarSender:
         fingerprint = _fingerprint(spec)
         if fingerprint != row["fingerprint"]:
             await self.graph.update_event(event_id, spec)
-            await self._set(case, state="active", fingerprint=fingerprint)
-            log.info("calendar event updated", extra={"event": "graph.event_updated", "case_ref": case.ref})
+            if await self._set(case, row, state="active", fingerprint=fingerprint):
+                log.info("calendar event updated", extra={"event": "graph.event_updated", "case_ref": case.ref})
         return event_id
 
     async def _cancel(self, case: Case, row: dict[str, object], reason: str) -> str:
         event_id = str(row["event_id"])
         comment = self.templates.render("graph_event_cancel.txt.j2", reason=reason, ref=case.ref)
         await self.graph.cancel_event(event_id, comment)
-        await self._set(case, state="cancelled")
+        await self._set(case, row, state="cancelled")
         log.info("calendar event cancelled", extra={"event": "graph.event_cancelled", "case_ref": case.ref,
                                                     "reason": reason})
         return event_id
 
-    async def _set(self, case: Case, *, state: str, event_id: str | None = None,
-                   fingerprint: str | None = None) -> None:
+    async def _set(self, case: Case, read: dict[str, object], *, state: str, event_id: str | None = None,
+                   fingerprint: str | None = None) -> bool:
+        """Write the event's row after the call to Graph, under the case's row lock (DESIGN, "lock order"), only if
+        the row is still as this sync read it before the call (the call is slow, and a sync of the same case on
+        another instance may have written it meanwhile: its write is not overwritten). False when it was not."""
+        was = (str(read["state"]), _text(read.get("transaction_id")), _text(read.get("event_id")))
         async with self.db.transaction() as tx:
-            await graph_store.set_calendar_state(tx, case.id, state=state, event_id=event_id,
-                                                 fingerprint=fingerprint, now=self.clock.now())
+            await case_store.lock(tx, case.id)
+            written = await graph_store.set_calendar_state(tx, case.id, state=state, event_id=event_id,
+                                                           fingerprint=fingerprint, now=self.clock.now(), was=was)
+        if not written:
+            log.info("calendar row moved on", extra={"event": "graph.event_row_moved", "case_ref": case.ref})
+        return written
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _fingerprint(spec: EventSpec) -> str:

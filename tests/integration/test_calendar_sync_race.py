@@ -1,0 +1,82 @@
+"""The Outlook calendar sync reads its case, calls Graph (slow), then writes the event's row (issue #22 item 3).
+A sync of the same case on another instance (a lease lost mid-call) may write the row meanwhile: the write after
+the call takes the case's row lock and changes the row only if it is still as read before the call
+(`CalendarSender._set`). Here instance a creates the event while the consent is withdrawn and instance b's sync
+forgets the unconfirmed create. Without the check a's write put the row back to "active" on a withdrawn case,
+with nothing left to cancel the event; with it, a finds the row moved on and cancels the event it made."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from bot.channels.graph.calendar import CalendarSender
+from bot.channels.graph.client import EventSpec
+from bot.channels.graph.templates import GraphTemplates
+from bot.clock import FrozenClock
+from bot.core import Core
+from bot.outbox import OutboxMessage
+from bot.store import Tx
+from tests.conftest import CoreFactory, local
+from tests.integration.test_case_locks import _two
+from tests.timekit import assigned_case
+
+pytestmark = pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+
+
+class SlowGraph:
+    """Graph's events, as a stand-in: a create waits until `go` is set."""
+
+    def __init__(self) -> None:
+        self.events: dict[str, dict[str, Any]] = {}
+        self.creating, self.go = asyncio.Event(), asyncio.Event()
+
+    async def create_event(self, spec: EventSpec) -> str:
+        self.creating.set()
+        await self.go.wait()
+        event_id = f"ev-{spec.transaction_id}"
+        self.events.setdefault(event_id, {"cancelled": False})
+        return event_id
+
+    async def update_event(self, event_id: str, spec: EventSpec) -> None:
+        pass
+
+    async def cancel_event(self, event_id: str, comment: str) -> bool:
+        if event_id not in self.events:
+            return False
+        self.events[event_id]["cancelled"] = True
+        return True
+
+
+def _sender(core: Core, graph: SlowGraph) -> CalendarSender:
+    return CalendarSender(graph, core.db, core.directory, GraphTemplates(core.renderer),  # type: ignore[arg-type]
+                          core.clock, core.cases.load)
+
+
+def _row(ref: str, reason: str) -> OutboxMessage:
+    return OutboxMessage(id=0, recipient_id="calendar", channel="calendar", template="calendar_event", text="",
+                         blocks=None, case_ref=ref, urgent=True, attempts=0, kind="calendar", target=reason)
+
+
+async def test_an_event_created_while_another_instance_forgot_it_is_cancelled(
+    make_core: CoreFactory, clock: FrozenClock,
+) -> None:
+    a, b = await _two(make_core)
+    case = await assigned_case(a)
+    await a.cases.acknowledge("linnea.fors", case.ref)
+    await a.cases.book("linnea.fors", case.ref, local("2026-11-30T13:00"), "Rum 3", ["soc-norr", "beroende"])
+    graph = SlowGraph()
+    creating = asyncio.create_task(_sender(a, graph).send(_row(case.ref, "book")))
+    await graph.creating.wait()  # a's create is with Graph
+    await a.cases.withdraw_consent("maria.sand", case.ref)
+    assert await _sender(b, graph).send(_row(case.ref, "withdraw_consent")) is None  # b forgets the create
+    graph.go.set()
+    event_id = await creating
+
+    async def stored(tx: Tx) -> Any:
+        return await tx.fetchone("SELECT state FROM calendar_events WHERE case_id = ?", (case.id,))
+
+    assert (await a.db.run_read(stored))["state"] == "cancelled"
+    assert graph.events[event_id]["cancelled"]  # nothing left in Outlook for a withdrawn case
