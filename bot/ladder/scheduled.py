@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot import fires
-from bot.cases.base import CaseRows, build_many, read_many
+from bot.cases.base import CaseRows, build_many
 from bot.cases.models import FILED, Case, CaseState
 from bot.cases.service import CaseService
 from bot.clock import Clock
@@ -39,6 +39,7 @@ from bot.reminders.service import ReminderService
 from bot.store import Database, Tx, timers
 from bot.store import cases as case_store
 from bot.store import ladder as awaiting
+from bot.store import sweep as sweep_store
 from bot.store.outbox import Encoded
 from bot.store.space import StoreFull
 
@@ -125,12 +126,23 @@ async def sweep_due(core: Core) -> int:
 
 async def read_batch(core: Core, tx: Tx, now: datetime, limit: int) -> Batch:
     """The earliest due timers and awaiting items, at most `limit`, and their cases, in a constant number of
-    queries (not a few per row)."""
-    due = [(r["due_at"], 0, r["id"], "timers", r) for r in await timers.due_timers(tx, now, limit)]
-    due += [(r["due_at"], 1, r["id"], "awaiting", r) for r in await awaiting.due_items(tx, now, limit)]
+    queries (not a few per row), sent together (`bot.store.sweep`: one trip on PostgreSQL)."""
+    read = await sweep_store.due_batch(tx, now, limit)
+    due = [(r["due_at"], 0, r["id"], "timers", r) for r in read.timers]
+    due += [(r["due_at"], 1, r["id"], "awaiting", r) for r in read.awaiting]
     due.sort(key=lambda d: (d[0], d[1], d[2]))
     batch = Batch([(table, row) for _, _, _, table, row in due[:limit]])
-    batch.cases = await read_many(tx, list(dict.fromkeys(row["case_ref"] for _, row in batch.rows)))
+    ids = [int(r["id"]) for r in read.cases]
+    assignees: dict[int, list[str]] = {i: [] for i in ids}
+    follow_ups: dict[int, list[Row]] = {i: [] for i in ids}
+    attending: dict[int, list[Row]] = {i: [] for i in ids}
+    for r in read.assignees:
+        assignees[r["case_id"]].append(r["person_id"])
+    for r in read.follow_ups:
+        follow_ups[r["case_id"]].append(r)
+    for r in read.participants:
+        attending[r["case_id"]].append(r)
+    batch.cases = CaseRows(read.cases, assignees, follow_ups, attending)
     return batch
 
 

@@ -149,12 +149,14 @@ class PgTx(Tx):
         query = dialect.translate(sql)
         if want == "lastrowid":
             query = dialect.returning_id(query)
-        cursor = self._conn.cursor(row_factory=dict_row if want == "row" else tuple_row)
+        cursor = self._conn.cursor(row_factory=dict_row if want in ("row", "rows") else tuple_row)
         cursor.execute(query, _params(params))
 
         def read() -> Any:
             self.trips += cursor.pgresult is None  # not answered yet (by a later read's trip): waited for here
             with cursor:
+                if want == "rows":
+                    return cursor.fetchall()
                 row = cursor.fetchone()
             return row if want == "row" or row is None else row[0]
 

@@ -161,7 +161,7 @@ class Tx:
         self._conn.executemany(sql, rows).close()
 
     def _soon(self, sql: str, params: Params, want: str) -> Soon:
-        """A statement whose answer (`want`: "row" or "lastrowid") is read later; SQLite answers it at once."""
+        """A statement whose answer (`want`: "row", "rows" or "lastrowid") is read later; SQLite answers it at once."""
         row = _run(self._conn, sql, params, want)
         return Soon(value=dict(row) if want == "row" and row is not None else row)
 
@@ -200,6 +200,10 @@ class Tx:
     async def fetchone_soon(self, sql: str, params: Params = ()) -> Soon:
         """Send a statement whose one row (a dict, or None) is read later, with `answer` (see `Soon`)."""
         return await self._call(self._soon, sql, params, "row")
+
+    async def fetchall_soon(self, sql: str, params: Params = ()) -> Soon:
+        """Send a statement whose rows (a list of dicts) are read later, with `answer` (see `Soon`)."""
+        return await self._call(self._soon, sql, params, "rows")
 
     async def insert_soon(self, sql: str, params: Params = ()) -> Soon:
         """Send an INSERT whose new row id is read later, with `answer` or as `value` after the commit."""
