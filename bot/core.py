@@ -11,7 +11,7 @@ from bot import logchain
 from bot.absence.service import ABSENCES, AbsenceService
 from bot.brister.service import BristService
 from bot.calendar import BusinessCalendar
-from bot.cases.closing import WithdrawnAgain
+from bot.cases.closing import WithdrawalWaits, WithdrawnAgain
 from bot.cases.service import CaseService
 from bot.cases.visibility import free_text_check
 from bot.clock import Clock, SystemClock
@@ -129,6 +129,7 @@ async def open_core(
     reminders = ReminderService(directory, outbox, calendar, cases)
     brister = BristService(db, directory, clock, outbox, tz=settings.timezone, load_case=cases.load,
                            load_many=cases.load_many)
+    cases.hooks.append(WithdrawalWaits())  # before the Time module's: the lock order (items, then timers)
     cases.hooks.append(TimeHook(ladder, reminders))
     cases.hooks.append(WithdrawnAgain(outbox, directory))  # after the Time module's: see its docstring
     cases.hooks.append(StatsHook(directory, calendar))

@@ -27,13 +27,27 @@ OPEN_FOLLOW_UPS: dict[str, FollowUpStatus] = {
 }
 
 
+class WithdrawalWaits:
+    """A CaseHook, registered before the Time module's (`bot.core`): a consent withdrawal (whole or for one unit)
+    locks the case's open awaited items and pending timers, after its audit row and before anything else of the
+    Time module, in DESIGN's lock order (case, audit chain, items, timers). A sweep's batch does not take the case's
+    row: it holds the case's items or timers, decides its messages from the case as it read it, passes its version
+    check before the withdrawal commits and commits after. The withdrawal waits here for that batch to commit, so
+    that its last pass (`WithdrawnAgain`) sees what the batch queued. A whole withdrawal resolves the items anyway;
+    one for a unit only reads them (`LadderService.sync`) and would not wait."""
+
+    async def after_action(self, tx: Tx, case: Case, action: str, actor_id: str, now: datetime) -> None:
+        if action in (Action.WITHDRAW_CONSENT.value, Action.WITHDRAW_CONSENT_UNIT.value):
+            await closing_store.lock_open_rows(tx, case.id)
+
+
 class WithdrawnAgain:
     """A CaseHook, registered after the Time module's (`bot.core`): at the end of a consent withdrawal's
     transaction, cancel (or retract) once more the messages that show the case's text to those it no longer
     covers. The withdrawal's first pass (in its change) cannot see a message that a unit not waiting for the
     case's row queued meanwhile: a sweep's batch holds the case's awaited items or timers, and commits its
-    messages after that pass. The Time module's hook waits for that batch (it resolves the same items), so this
-    pass, after it, sees them (DESIGN §7)."""
+    messages after that pass. `WithdrawalWaits` waits for that batch (it locks the same items and timers), so
+    this pass, after it, sees them (DESIGN §7)."""
 
     def __init__(self, outbox: Outbox, directory: Directory) -> None:
         self.outbox = outbox

@@ -15,6 +15,7 @@ withdrawn meanwhile must reach it wherever it is (issue #22; DESIGN §7, "lock o
 from __future__ import annotations
 
 import asyncio
+import threading
 from dataclasses import replace
 from typing import Any
 
@@ -24,8 +25,9 @@ from bot.clock import FrozenClock
 from bot.distribution.scheduled import run_distribution
 from bot.outbox import OutboxMessage
 from bot.store import Tx, case_lists
+from bot.store import closing as closing_store
 from tests.conftest import CoreFactory, RecordingSender, local
-from tests.integration.test_case_locks import Meeting, _two
+from tests.integration.test_case_locks import WAIT, Meeting, _two
 from tests.integration.test_escalation_locks import _meet_at_call, _meet_then
 from tests.timekit import form
 
@@ -135,7 +137,6 @@ async def test_a_sweep_batch_showing_the_brief_while_the_consent_is_withdrawn_is
     as read before, and queues its messages (here one showing the case's text) after the withdrawal's first pass
     cancelled the case's messages. The withdrawal then waits for the batch (it resolves the same item), and its
     last pass (`WithdrawnAgain`) cancels what the batch queued; without it the message stayed pending."""
-    import bot.store.closing as closing_store
     from bot import fires
     from bot.fires import Fire
     from bot.store import ladder as ladder_store
@@ -180,3 +181,62 @@ async def test_a_sweep_batch_showing_the_brief_while_the_consent_is_withdrawn_is
         return await tx.fetchall("SELECT status, message FROM outbox WHERE template = 'escalation'")
 
     assert all(r["status"] != "pending" and r["message"] is None for r in await a.db.run_read(left))
+
+
+async def test_a_sweep_batch_showing_the_brief_while_the_consent_is_withdrawn_for_its_unit_is_cancelled(
+    make_core: CoreFactory, monkeypatch: pytest.MonkeyPatch, engine: str,
+) -> None:
+    """The same for a withdrawal for one unit, which only reads the case's awaited items (`LadderService.sync`):
+    the batch climbs from the case as it is (its real version), shows the brief to yusuf.kaya (psykiatri), passes
+    its version check and commits after the withdrawal for psykiatri committed. The withdrawal locks the case's
+    open items and timers (`WithdrawalWaits`), so it waits for the batch, and its last pass cancels the message;
+    without the lock the message stayed pending (on PostgreSQL; on SQLite the batch holds the one writer)."""
+    from bot import fires
+    from bot.fires import Fire
+    from bot.store import ladder as ladder_store
+    from bot.store import outbox as outbox_store
+
+    a, b = await _two(make_core)
+    case = await a.cases.request("maria.sand", form(consent_scope=["psykiatri"], consent_form="skriftligt"))
+
+    async def item(tx: Tx) -> dict[str, Any]:
+        [row] = await ladder_store.open_rows(tx, case.id)
+        return row
+
+    row = await a.db.run_read(item)
+    shown = outbox_store.row(
+        created_at=a.clock.now(), case_id=case.id, case_ref=case.ref, recipient_id="yusuf.kaya", channel="slack",
+        template="escalation", text="", message='{"brief": "alkohol"}', urgent=False, earliest=a.clock.now(),
+        dedupe_key=None, reads=f'["{case.ref}"]')
+    fire = Fire(table="awaiting", row_id=int(row["id"]), due_at=str(row["due_at"]), case_id=case.id,
+                case_ref=case.ref, case_version=case.version, rung=int(row["rung"]),
+                climbed=(int(row["rung"]) + 1, str(row["due_at"]), ["yusuf.kaya"], []), rows=[shown])
+    meeting = Meeting()
+    committed = threading.Event()
+    # the withdrawal meets the batch after its first pass over the unit's messages, the batch having climbed and
+    # passed its version check; then the batch commits only after the withdrawal did (or, waiting for the batch, it
+    # cannot: the batch goes on after WAIT)
+    monkeypatch.setattr(closing_store, "withdraw_unit", _meet_then(meeting, closing_store.withdraw_unit))
+
+    async def batch(tx: Tx) -> list[Fire]:
+        applied = await fires.apply(tx, b.outbox, [fire], b.clock.now())
+        meeting.wait()  # on the batch's connection thread, holding the item
+        if meeting.met:
+            committed.wait(WAIT)
+        return applied
+
+    async def withdraw() -> Any:
+        withdrawn = await a.cases.withdraw_consent("maria.sand", case.ref, unit="psykiatri")
+        committed.set()
+        return withdrawn
+
+    applied, withdrawn = await asyncio.gather(b.db.run(batch), withdraw(), return_exceptions=True)
+    assert not isinstance(applied, BaseException), applied
+    assert not isinstance(withdrawn, BaseException), withdrawn
+    assert meeting.met == (engine == "postgresql")
+    assert withdrawn.consent_withdrawn == ["psykiatri"] and withdrawn.closed_reason is None
+
+    async def left(tx: Tx) -> list[dict[str, Any]]:
+        return await tx.fetchall("SELECT status, message FROM outbox WHERE template = 'escalation'")
+
+    assert all(r["status"] != "pending" for r in await a.db.run_read(left))
