@@ -28,16 +28,26 @@ async def calendar_event_by_ref(tx: Tx, case_ref: str) -> dict[str, Any] | None:
 
 
 async def begin_calendar_create(tx: Tx, *, case_id: int, case_ref: str, seq: int, transaction_id: str,
-                                now: datetime) -> None:
-    """Store the transaction id of a create before it is first sent, so that retries reuse it."""
-    await tx.execute(
-        """INSERT INTO calendar_events (case_id, case_ref, seq, transaction_id, event_id, state, fingerprint,
-                                        updated_at)
-           VALUES (?, ?, ?, ?, NULL, 'creating', NULL, ?)
-           ON CONFLICT (case_id) DO UPDATE SET seq = excluded.seq, transaction_id = excluded.transaction_id,
-               event_id = NULL, state = 'creating', fingerprint = NULL, updated_at = excluded.updated_at""",
-        (case_id, case_ref, seq, transaction_id, now.isoformat()),
+                                now: datetime, was: tuple[str, str | None, str | None] | None) -> bool:
+    """Store the transaction id of a create before it is first sent, so that retries reuse it; only if the case's
+    event row is still as the sync read it (`was`: state, transaction id, event id; None: no row). False when
+    another sync wrote it meanwhile (then nothing is written and Graph must not be called)."""
+    if was is None:
+        changed = await tx.execute(
+            """INSERT INTO calendar_events (case_id, case_ref, seq, transaction_id, event_id, state, fingerprint,
+                                            updated_at)
+               VALUES (?, ?, ?, ?, NULL, 'creating', NULL, ?)
+               ON CONFLICT (case_id) DO NOTHING""",
+            (case_id, case_ref, seq, transaction_id, now.isoformat()),
+        )
+        return changed > 0
+    changed = await tx.execute(
+        "UPDATE calendar_events SET seq = ?, transaction_id = ?, event_id = NULL, state = 'creating', "
+        "fingerprint = NULL, updated_at = ? WHERE case_id = ? AND state = ? "
+        "AND COALESCE(transaction_id, '') = COALESCE(?, '') AND COALESCE(event_id, '') = COALESCE(?, '')",
+        (seq, transaction_id, now.isoformat(), case_id, *was),
     )
+    return changed > 0
 
 
 async def set_calendar_state(tx: Tx, case_id: int, *, state: str, event_id: str | None, fingerprint: str | None,

@@ -80,3 +80,43 @@ async def test_an_event_created_while_another_instance_forgot_it_is_cancelled(
 
     assert (await a.db.run_read(stored))["state"] == "cancelled"
     assert graph.events[event_id]["cancelled"]  # nothing left in Outlook for a withdrawn case
+
+
+class PausedSender(CalendarSender):
+    """A sync that stops after it read the case and its event's row, before it begins the create."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.read, self.go = asyncio.Event(), asyncio.Event()
+
+    async def _create(self, case: Any, row: dict[str, object] | None) -> str | None:
+        self.read.set()
+        await self.go.wait()
+        return await super()._create(case, row)
+
+
+async def test_a_case_withdrawn_after_the_sync_read_it_gets_no_event(
+    make_core: CoreFactory, clock: FrozenClock,
+) -> None:
+    """Instance a reads the booked case (no event yet); the consent is withdrawn and b's sync finds nothing to
+    cancel; then a begins its create. Without the case read again under its lock, a made an "active" event for a
+    withdrawn case, with place and attendees, and no sync left to cancel it."""
+    a, b = await _two(make_core)
+    case = await assigned_case(a)
+    await a.cases.acknowledge("linnea.fors", case.ref)
+    await a.cases.book("linnea.fors", case.ref, local("2026-11-30T13:00"), "Rum 3", ["soc-norr", "beroende"])
+    graph = SlowGraph()
+    graph.go.set()
+    sender = PausedSender(graph, a.db, a.directory, GraphTemplates(a.renderer), a.clock, a.cases.load)
+    syncing = asyncio.create_task(sender.send(_row(case.ref, "book")))
+    await sender.read.wait()  # a read the case as booked, with no event row
+    await a.cases.withdraw_consent("maria.sand", case.ref)
+    assert await _sender(b, graph).send(_row(case.ref, "withdraw_consent")) is None  # nothing to cancel yet
+    sender.go.set()
+    assert await syncing is None
+    assert graph.events == {}  # Graph never asked: nothing in Outlook for a withdrawn case
+
+    async def stored(tx: Tx) -> Any:
+        return await tx.fetchone("SELECT state FROM calendar_events WHERE case_id = ?", (case.id,))
+
+    assert (await a.db.run_read(stored)) is None

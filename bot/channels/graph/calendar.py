@@ -157,14 +157,24 @@ class CalendarSender:
             await self._set(case, row, state="cancelled")  # type: ignore[arg-type]
         return None
 
-    async def _create(self, case: Case, row: dict[str, object] | None) -> str:
+    async def _create(self, case: Case, row: dict[str, object] | None) -> str | None:
         if row is None or row["state"] != "creating":
             seq = int(row["seq"]) + 1 if row else 1  # type: ignore[call-overload]
             transaction_id = str(uuid.uuid4())
-            now = self.clock.now()
+            was = None if row is None else (str(row["state"]), _text(row.get("transaction_id")),
+                                            _text(row.get("event_id")))
             async with self.db.transaction() as tx:  # stored before the first attempt: retries reuse it
-                await graph_store.begin_calendar_create(tx, case_id=case.id, case_ref=case.ref, seq=seq,
-                                                        transaction_id=transaction_id, now=now)
+                # the case's lock first (DESIGN, "lock order"), then the case read again: it may have been called
+                # off since it was read (consent withdrawn, its sync done and finding nothing to cancel)
+                await case_store.lock(tx, case.id)
+                case = await self.load_case(tx, case.ref)  # type: ignore[operator]
+                begun = self.wanted(case) and await graph_store.begin_calendar_create(
+                    tx, case_id=case.id, case_ref=case.ref, seq=seq, transaction_id=transaction_id,
+                    now=self.clock.now(), was=was)
+            if not begun:
+                log.info("calendar create not begun", extra={"event": "graph.event_create_moved",
+                                                             "case_ref": case.ref})
+                return None
             row = {"state": "creating", "transaction_id": transaction_id, "event_id": None}
         else:
             transaction_id = str(row["transaction_id"])
