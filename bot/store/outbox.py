@@ -172,22 +172,31 @@ async def retract_withdrawn(tx: Tx, sent: Sequence[tuple[int, str | None, dateti
     (id, the channel's message id or None, sent at): record the channel's id on the row and queue its
     retraction, as `withdraw` does for a row delivered before; a channel that gives no id (the console, e-mail)
     cannot delete what it delivered. Each copy of a row sent twice (a lease lost mid-send) is retracted: the
-    retraction is keyed by the copy's id. Only consent withdrawal cancels a message row. Returns the ids that
-    were such rows (their text was shown: the caller logs the read)."""
+    retraction is keyed by the copy's id. Only consent withdrawal cancels a message row. Returns the ids of
+    such rows whose copy is new here (their text was shown: the caller logs the read); the same send recorded
+    again (a batch committed whose acknowledgement was lost) is not new: one read, one read-log row."""
     found: set[int] = set()
     for outbox_id, external_id, at in sent:
+        when = at.isoformat()
+        if external_id is None:
+            # the send's time is the copy's marker: the same send recorded again (its batch committed, the
+            # acknowledgement lost) finds it there and is no new read
+            row = await tx.fetchone(
+                "UPDATE outbox SET sent_at = ? WHERE id = ? AND status = 'cancelled' AND kind = 'message' "
+                "AND sent_at IS NULL RETURNING id",
+                (when, outbox_id),
+            )
+            if row is not None:
+                found.add(outbox_id)
+            continue
         row = await tx.fetchone(
-            "UPDATE outbox SET external_id = COALESCE(external_id, ?) WHERE id = ? AND status = 'cancelled' "
-            "AND kind = 'message' RETURNING id",
-            (external_id, outbox_id),
+            "UPDATE outbox SET external_id = COALESCE(external_id, ?), sent_at = COALESCE(sent_at, ?) "
+            "WHERE id = ? AND status = 'cancelled' AND kind = 'message' RETURNING id",
+            (external_id, when, outbox_id),
         )
         if row is None:
             continue
-        found.add(outbox_id)
-        if external_id is None:
-            continue
-        when = at.isoformat()
-        await tx.execute(
+        queued = await tx.execute(  # a copy is new when its retraction is: the same send recorded again is not
             """INSERT INTO outbox (created_at, case_id, case_ref, recipient_id, channel, template, text, urgent,
                                     not_before, next_attempt_at, dedupe_key, kind, target)
                 SELECT ?, case_id, case_ref, recipient_id, channel, 'retract', '', 1, ?, ?,
@@ -196,6 +205,8 @@ async def retract_withdrawn(tx: Tx, sent: Sequence[tuple[int, str | None, dateti
                 ON CONFLICT (dedupe_key) DO NOTHING""",
             (when, when, when, external_id, external_id, outbox_id),
         )
+        if queued > 0:
+            found.add(outbox_id)
     return found
 
 

@@ -148,3 +148,22 @@ async def test_a_send_unrecorded_whose_row_was_cancelled_meanwhile_is_recorded_a
     assert retraction is not None and retraction["target"] == "rec-1"
     await d.run_once()  # queued during that pass: sent at the next
     assert [s.template for s in sender.sent] == ["slack_brist", "retract"]
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("external_id", [None, "ts-1"])
+async def test_a_late_send_recorded_twice_is_one_read(core: Core, external_id: str | None) -> None:
+    """A send whose row was cancelled under it (consent withdrawn), recorded again because its batch committed
+    but the acknowledgement was lost: one read-log row, one retraction, not one more each time."""
+    [mid] = await queue(core)
+    async with core.db.transaction() as tx:
+        await tx.execute("UPDATE outbox SET status = 'cancelled' WHERE id = ?", (mid,))
+    sent = outcomes.Sent(message(mid, "linnea.fors", reads=("GFI-2026-0001",)), 1, AT, external_id, None)
+    for _ in range(2):
+        async with core.db.transaction() as tx:
+            await outcomes._write_sent(tx, [sent])
+    async with core.db.transaction() as tx:
+        reads = await tx.fetchall("SELECT case_ref FROM case_reads WHERE person_id = 'linnea.fors'")
+        retractions = await tx.fetchall("SELECT target FROM outbox WHERE kind = 'retract'")
+    assert [r["case_ref"] for r in reads] == ["GFI-2026-0001"]
+    assert [r["target"] for r in retractions] == ([] if external_id is None else ["ts-1"])
