@@ -120,3 +120,28 @@ async def test_a_case_withdrawn_after_the_sync_read_it_gets_no_event(
         return await tx.fetchone("SELECT state FROM calendar_events WHERE case_id = ?", (case.id,))
 
     assert (await a.db.run_read(stored)) is None
+
+
+async def test_a_create_begun_after_another_instance_made_the_event_makes_no_second(
+    make_core: CoreFactory, clock: FrozenClock,
+) -> None:
+    """Instance a reads the booked case with no event row; b's sync makes the event meanwhile. Without the row
+    written only if still as read, a overwrote b's row and made a second event, b's left in Outlook and nobody's."""
+    a, b = await _two(make_core)
+    case = await assigned_case(a)
+    await a.cases.acknowledge("linnea.fors", case.ref)
+    await a.cases.book("linnea.fors", case.ref, local("2026-11-30T13:00"), "Rum 3", ["soc-norr", "beroende"])
+    graph = SlowGraph()
+    graph.go.set()
+    sender = PausedSender(graph, a.db, a.directory, GraphTemplates(a.renderer), a.clock, a.cases.load)
+    syncing = asyncio.create_task(sender.send(_row(case.ref, "book")))
+    await sender.read.wait()  # a read the case as booked, with no event row
+    made = await _sender(b, graph).send(_row(case.ref, "book"))
+    sender.go.set()
+    assert await syncing is None
+    assert list(graph.events) == [made]
+
+    async def stored(tx: Tx) -> Any:
+        return await tx.fetchone("SELECT state, event_id FROM calendar_events WHERE case_id = ?", (case.id,))
+
+    assert dict(await a.db.run_read(stored)) == {"state": "active", "event_id": made}
