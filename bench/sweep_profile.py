@@ -4,14 +4,17 @@ longest time, and the plans of the sweep's reads (EXPLAIN QUERY PLAN on SQLite, 
 Run:  PYTHONPATH=. .venv/bin/python bench/sweep_profile.py [--cases 100000] [--engine sqlite|postgresql]
 
 Builds the same store as `bench/bench_scale.py` (and removes it afterwards). The statements are timed where
-they run, on the connection's thread; on PostgreSQL a statement whose answer nobody reads is sent without
-waiting (pipeline mode), so its time shows under the next statement that is read, or the COMMIT.
+they run, on the connection's thread. On PostgreSQL a unit's statements are pipelined: a statement whose answer
+is read later (`Tx.*_soon`) shows twice, "(send) …" for sending it and "(answer) …" for reading its answer
+(the wait for the server, when the answer has not come with an earlier read); what no statement read is waited
+for when the pipeline ends, the row "(pipeline exit …)", before the COMMIT.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -83,6 +86,7 @@ class Statements:
 
             for name in ("_run", "_write", "_many"):
                 wrap(PgTx, name, 1)
+            self._wrap_pipelined(PgTx, patched)
         timer = self
 
         class Timed:
@@ -136,6 +140,44 @@ class Statements:
         finally:
             for owner, name, original in reversed(patched):
                 setattr(owner, name, original)
+
+    def _wrap_pipelined(self, pg_tx: Any, patched: list[tuple[Any, str, Any]]) -> None:
+        """PostgreSQL's pipelined statements: the send and the reading of the answer of `_soon`, and the
+        pipeline's exit (`batch`), where the answers nobody read are waited for."""
+        timer = self
+        original_soon, original_batch = pg_tx._soon, pg_tx.batch
+        patched += [(pg_tx, "_soon", original_soon), (pg_tx, "batch", original_batch)]
+
+        def soon(tx: Any, sql: str, params: Any, want: str) -> Any:
+            t0, c0 = time.perf_counter(), time.thread_time()
+            answer = original_soon(tx, sql, params, want)
+            read = answer._read  # the bench reads our own Soon's reader, to time it
+            if read is None:  # outside a pipeline: answered at once, timed by `_run`
+                return answer
+            timer.add(f"(send) {sql}", time.perf_counter() - t0, time.thread_time() - c0)
+
+            def timed_read() -> Any:
+                r0, rc0 = time.perf_counter(), time.thread_time()
+                try:
+                    return read()
+                finally:
+                    timer.add(f"(answer) {sql}", time.perf_counter() - r0, time.thread_time() - rc0)
+
+            answer._read = timed_read
+            return answer
+
+        @contextmanager
+        def batch(tx: Any) -> Iterator[None]:
+            began: dict[str, float] = {}
+            with contextlib.ExitStack() as stack:  # callbacks run last first: the exit is timed alone
+                stack.callback(lambda: timer.add("(pipeline exit: the answers no statement read)",
+                                                 time.perf_counter() - began["t"], time.thread_time() - began["c"]))
+                stack.enter_context(original_batch(tx))
+                stack.callback(lambda: began.update(t=time.perf_counter(), c=time.thread_time()))
+                yield
+
+        pg_tx._soon = soon
+        pg_tx.batch = batch
 
     def print(self) -> None:
         rows = sorted(self.times.items(), key=lambda kv: -sum(t for t, _ in kv[1]))
