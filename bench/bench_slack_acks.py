@@ -202,7 +202,8 @@ async def running(name: str, gfi_root: Path) -> AsyncIterator[Target]:
                         await ready(http, f"{base}/readyz", proc, log_path, seconds=120)
                     yield Target(name, f"{base}/slack/events", fake, http, itertools.count(), proc.pid)
             finally:
-                proc.send_signal(signal.SIGTERM)
+                with contextlib.suppress(ProcessLookupError):  # it may have exited already: its own error shows
+                    proc.send_signal(signal.SIGTERM)
                 try:
                     await asyncio.wait_for(proc.wait(), 20)
                 except TimeoutError:
