@@ -20,11 +20,13 @@ class FileRead:
     modified: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class Tables:
     """One version of the directory and every lookup built from it, never changed once built: a reload swaps the
     whole of it in one assignment (`Directory.replace`), so a reader, on the loop or on a render thread (Homes,
-    Teams' queue card, the journal), sees the old tables or the new ones, never new units with old people."""
+    Teams' queue card, the journal), sees the old tables or the new ones, never new units with old people.
+    What is built from one version may be kept beside a weak reference to it (`bot.channels.slack.views.ViewCache`):
+    kept strongly, an old version would be freed later on the event loop instead of on the reload's thread."""
 
     data: DirectoryFile
     principals: dict[str, Principal]

@@ -20,7 +20,7 @@ from bot.channels.slack.views import render_view
 from bot.errors import Refusal
 from bot.journal import journal_for
 from handlers.slack import clicks
-from handlers.slack.commands import request_form
+from handlers.slack.commands import request_view
 from handlers.slack.common import audit_refusal, bind, open_form, refusal_text, reply, unknown_user_text
 
 log = logging.getLogger("handlers.slack.actions")
@@ -257,7 +257,7 @@ async def open_request(ctx: SlackContext, ack: Any, body: dict[str, Any], client
     person_id = await clicker(ctx, click, client)
     if person_id is None or not click.trigger_id:
         return
-    await open_form(ctx, client, trigger_id=click.trigger_id, view=request_form(ctx, person_id),
+    await open_form(ctx, client, trigger_id=click.trigger_id, view=request_view(ctx, person_id),
                     user_id=click.user_id, channel_id=click.channel_id)
 
 

@@ -257,6 +257,21 @@ def bind(ctx: SlackContext, listener: Listener, kind: Kind, name: str) -> Listen
     return wired
 
 
+def after_ack(ctx: SlackContext, work: Coroutine[Any, Any, None], name: str, *, ack: Any, body: dict[str, Any],
+              client: AsyncWebClient, respond: Any) -> None:
+    """Run a command's work after its ack as a task of its own (the listener returns, and the request is answered
+    at once: `bot.channels.slack.front_door.bolt_endpoint`); an unexpected error is answered as `bind` does (after
+    the ack: ephemeral, through `respond`)."""
+
+    async def guarded() -> None:
+        try:
+            await work
+        except Exception as exc:
+            await failed(ctx, "command", name, ack=ack, body=body, client=client, respond=respond, error=exc)
+
+    ctx.spawn(guarded(), f"gfi-slack-{name}")
+
+
 def _ref_of(kind: Kind, body: dict[str, Any]) -> str | None:
     """The case reference a payload is about (for the log), if any: never free text."""
     try:

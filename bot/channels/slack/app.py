@@ -35,13 +35,14 @@ def build_app(
     passed in the client, not as `token=`, so that the client's base_url (SLACK_API_URL) is used.
     Pass `context` to share a SlackContext (identities, Home refresh) with the caller.
 
-    `answer_first`: the app for form submissions (`bot.channels.slack.front_door.bolt_endpoint`). By default Bolt
-    runs a listener beside the request and looks every 10 ms whether it has acked (`process_before_response`
-    off), so an ack waits for the next look: 5 ms on average, and every request in flight wakes a hundred times a
-    second to look. A submission's listener answers in its ack and leaves the rest to tasks of its own
-    (`handlers.slack.common.answer_in_time`, `SlackContext.after_change`), so the request can wait for the
-    listener itself and be answered the moment it returns. Commands and clicks, whose listeners call Slack after
-    the ack (`views.open`), stay on the default app.
+    `answer_first`: the app for form submissions and slash commands (`bot.channels.slack.front_door.bolt_endpoint`).
+    By default Bolt runs a listener beside the request and looks every 10 ms whether it has acked
+    (`process_before_response` off), so an ack waits for the next look: 5 ms on average, and every request in
+    flight wakes a hundred times a second to look. A submission's listener answers in its ack and leaves the rest
+    to tasks of its own (`handlers.slack.common.answer_in_time`, `SlackContext.after_change`), so the request can
+    wait for the listener itself and be answered the moment it returns. A slash command's listener does the same:
+    it acks and opens its form in a task of its own (`handlers.slack.common.after_ack`). Clicks, whose listeners
+    call Slack after the ack (`views.open`), stay on the default app.
     """
     secret = signing_secret
     if secret is None and core.settings.slack_signing_secret is not None:

@@ -17,6 +17,7 @@ from bot import readlog
 from bot.cases.models import FILED, Case
 from bot.channels.slack.home import free_text_refs, home_view, load_home
 from bot.channels.slack.identity import IdentityLookupError, SlackIdentity
+from bot.channels.slack.views import ViewCache
 from bot.core import Core
 from bot.store import Tx, deliveries
 from bot.store import ladder as awaiting
@@ -206,6 +207,7 @@ class SlackContext:
         self.identity = identity or SlackIdentity(core.db, core.directory, client, core.clock)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.homes = HomeRefresher(core, self.identity, client, self.spawn)
+        self.views = ViewCache()  # forms rendered once per person, directory version and day (the /gfi form)
         core.cases.hooks.append(self.homes)
         core.sweeps.append(self.homes.refresh_later)
 

@@ -161,7 +161,7 @@ def slack_guard(signing_secret: str, path: str = EVENTS_PATH) -> Callable[..., A
             log.warning("slack request malformed", extra={"event": "slack.malformed"})
             return _problem(400, "malformed_request")
         request[SLACK_BODY] = data
-        kind = "command" if "command" in data and "type" not in data else data.get("type")
+        kind = "command" if _command(data) else data.get("type")
         if isinstance(kind, str):
             request[health.KIND] = kind
         try:
@@ -188,12 +188,18 @@ def _an_ack(answer: BoltResponse) -> bool:
     return isinstance(body, dict) and "response_action" in body
 
 
+def _command(data: dict[str, Any]) -> bool:
+    """A slash command's body (a form with `command`, no `type`)."""
+    return "command" in data and "type" not in data
+
+
 def bolt_endpoint(app: AsyncApp, submissions: AsyncApp | None = None) -> Handler:
     """`POST /slack/events` into Bolt, as its aiohttp adapter does, but with the body the guard parsed already
     (`SLACK_BODY`): a form submission's payload is URL-decoded and read as JSON once, not once per reader.
-    Bolt still checks the signature over the raw body itself (`raw_body`). A form submission goes to
-    `submissions` when given: the same listeners, answered as soon as the listener returns
-    (`bot.channels.slack.app.build_app`, `answer_first`)."""
+    Bolt still checks the signature over the raw body itself (`raw_body`). A form submission and a slash command
+    go to `submissions` when given: the same listeners, answered as soon as the listener returns
+    (`bot.channels.slack.app.build_app`, `answer_first`; a command's listener acks and leaves its work to a task,
+    `handlers.slack.common.after_ack`)."""
 
     async def events(request: web.Request) -> web.Response:
         text = await request.text()
@@ -206,7 +212,7 @@ def bolt_endpoint(app: AsyncApp, submissions: AsyncApp | None = None) -> Handler
             bolt_request = AsyncBoltRequest(body=data, query=request.query_string, headers=headers,
                                             mode="socket_mode")
             bolt_request.mode, bolt_request.raw_body = "http", text  # so Bolt checks the signature as well
-            if submissions is not None and data.get("type") == "view_submission":
+            if submissions is not None and (data.get("type") == "view_submission" or _command(data)):
                 bolt = submissions
         answer = await bolt.async_dispatch(bolt_request)
         if data is not None and data.get("type") == "view_submission" and not _an_ack(answer):

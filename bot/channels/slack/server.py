@@ -28,6 +28,7 @@ from bot.channels.slack.deadlines import HttpLimits, deadline_middleware, name_s
 from bot.channels.slack.front_door import add_health, build_web_app
 from bot.channels.slack.identity import SlackIdentity
 from bot.channels.slack.sender import SlackSender
+from bot.channels.slack.views import json_serialize
 from bot.config import Settings
 from bot.core import Core, open_core
 from bot.health import Readiness, add_readiness, measure
@@ -85,7 +86,9 @@ async def serve(settings: Settings, mounts: tuple[Mount, ...] = (), *, register:
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     # One HTTP session for every Web API call, so connections to Slack are reused (a new connection and TLS
     # handshake per message cost about 0.5 ms of CPU each; the parallel dispatcher sends many at once).
-    session = (aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_API_TIMEOUT))
+    # Its JSON encoder takes a view encoded once as it is (`views.Encoded`: the /gfi form).
+    session = (aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_API_TIMEOUT),
+                                     json_serialize=json_serialize)
                if slack_on and settings.slack_bot_token else None)
     client = (AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=api_url(settings),
                              timeout=SLACK_API_TIMEOUT, session=session)

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import functools
 import json
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, TemplateNotFound
 
 from bot.channels.slack import limits, typeahead
 from bot.channels.slack.markup import escape_mrkdwn_objects
+from bot.directory.lookup import Tables
 from bot.rendering import TEMPLATE_DIR, Renderer
 
 # A layout that lists items (e.g. the queue) reads `list_max`; while the message does not fit Slack's limits
@@ -71,3 +76,55 @@ def render_view(renderer: Renderer, name: str, **ctx: Any) -> dict[str, Any]:
     """Render a Slack view (modal or Home tab) from `<name>.view.json.j2`, escaped and within limits (a long
     units list becomes a typeahead, see typeahead.py)."""
     return fit_view(renderer, typeahead.long_lists(render_raw_view(renderer, name, **ctx)))
+
+
+# --- a view rendered once, sent many times ------------------------------------------------------------------------
+
+class Encoded(dict[str, Any]):
+    """A view with its JSON text, encoded once: the Web API session splices the text into a request's body
+    (`json_serialize`) instead of encoding the view again. Never changed once made (it is shared)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, view: dict[str, Any]) -> None:
+        super().__init__(view)
+        self.text = json.dumps(view)
+
+
+def json_serialize(body: Any) -> str:
+    """The Web API session's JSON encoder (aiohttp's `json_serialize`): `json.dumps`, with an `Encoded` value of
+    the body's top level (`views.open(view=…)`) taken as its text. The same JSON as `json.dumps(body)`."""
+    if type(body) is not dict or not any(type(v) is Encoded for v in body.values()):
+        return json.dumps(body)
+    parts = (f"{json.dumps(k)}: {v.text if type(v) is Encoded else json.dumps(v)}" for k, v in body.items())
+    return "{" + ", ".join(parts) + "}"
+
+
+class ViewCache:
+    """Views that depend only on the directory's version, the day and a key (the person opening it): rendered
+    once each and kept (`Encoded`), at most `size`, the least recently used let go first. A new directory version
+    or a new day empties it. It holds the directory's tables by a weak reference only: a reload frees the old ones
+    on its own thread, as it would without the cache (`bot.directory.lookup.Tables`).
+
+    For the /gfi form, which a person opens many times a day: rendering it (the template, its JSON read back,
+    escaped and fitted to Slack's limits) and encoding it cost more CPU than the rest of the command together."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._tables: weakref.ref[Tables] | None = None
+        self._day: date | None = None
+        self._views: OrderedDict[Hashable, Encoded] = OrderedDict()
+
+    def get(self, tables: Tables, day: date, key: Hashable, build: Callable[[], dict[str, Any]]) -> Encoded:
+        """The view for `key` under these tables on `day`: kept, or built now by `build()` and kept."""
+        if self._tables is None or self._tables() is not tables or self._day != day:
+            self._views.clear()
+            self._tables, self._day = weakref.ref(tables), day
+        view = self._views.get(key)
+        if view is not None:
+            self._views.move_to_end(key)
+            return view
+        view = self._views[key] = Encoded(build())
+        if len(self._views) > self.size:
+            self._views.popitem(last=False)
+        return view
