@@ -1,8 +1,10 @@
 """The transactional outbox: messages are written in the same transaction as the state change.
 
 A message is stored as what it is (`bot.messages.model.Message`: kind, case, lines with free-text marks, the
-actions offered), not as a rendered text: each channel's sender renders it at delivery. A dispatcher
-(`bot/dispatcher.py`) delivers them later; nothing is sent inside a business transaction.
+actions offered), not as a rendered text: each channel's sender renders it at delivery, the console's plain text
+included (`OutboxMessage.from_row`); the row's `text` column stays empty. Only a row queued without a described
+message (a retraction, a calendar event, a row from before messages were described) has its text stored. A
+dispatcher (`bot/dispatcher.py`) delivers them later; nothing is sent inside a business transaction.
 """
 
 from __future__ import annotations
@@ -36,6 +38,11 @@ DeliveryPolicy = Callable[[Person, datetime, bool], datetime]
 FreeTextCheck = Callable[[str, dict[str, Any], Message, str], tuple[list[str], list[str]]]
 
 
+def encode(message: Message) -> str:
+    """The message as the outbox stores it: compact JSON (no spaces, defaults left out), read by `Message.from_json`."""
+    return json.dumps(message.to_json(), ensure_ascii=False, separators=(",", ":"))
+
+
 def deliver_now(person: Person, now: datetime, urgent: bool) -> datetime:
     """Default policy: deliver at once."""
     return now
@@ -44,7 +51,8 @@ def deliver_now(person: Person, now: datetime, urgent: bool) -> datetime:
 @dataclass(frozen=True)
 class OutboxMessage:
     """A row of the outbox as the dispatcher sees it. `message` is what to render for the channel; `text`
-    is its plain rendering with console commands (a row queued before messages were described: its text)."""
+    is its plain rendering with console commands, rendered here from the message (a row without one: its stored
+    text)."""
 
     id: int
     recipient_id: str
@@ -91,19 +99,18 @@ class Prepared:
     urgent: bool
     earliest: datetime
     dedupe_key: str | None
-    text: str
-    message: str  # the Message as JSON
+    message: str  # the Message as JSON (compact: `Message.to_json`); its text is rendered at delivery
     reads: str | None  # JSON list of the cases whose free text it shows
 
     def with_ref(self, placeholder: str, ref: str) -> Prepared:
         """The same message for a case whose reference was not known when it was described: `placeholder`
         (unique, made only of characters that JSON and every renderer keep as they are) becomes `ref`."""
-        return replace(self, text=self.text.replace(placeholder, ref), message=self.message.replace(placeholder, ref),
+        return replace(self, message=self.message.replace(placeholder, ref),
                        reads=self.reads.replace(placeholder, ref) if self.reads else None)
 
     def mentions(self, text: str) -> bool:
         """Whether `text` is anywhere in the message (a placeholder that `with_ref` could not find whole)."""
-        return text in self.text or text in self.message or bool(self.reads and text in self.reads)
+        return text in self.message or bool(self.reads and text in self.reads)
 
 
 class Outbox:
@@ -153,8 +160,7 @@ class Outbox:
         return Prepared(
             recipient_id=recipient_id, template=template, channel=channel, created_at=now, urgent=urgent,
             earliest=self.policy(person, max(now, not_before or now), urgent), dedupe_key=dedupe_key,
-            text=plain_text(message.without_free_text()), message=json.dumps(message.to_json(), ensure_ascii=False),
-            reads=json.dumps(shown) if shown else None,
+            message=encode(message), reads=json.dumps(shown) if shown else None,
         )
 
     async def put(self, tx: Tx, prepared: Prepared, *, case_id: int | None = None,
@@ -165,7 +171,7 @@ class Outbox:
         queued = await store.insert(
             tx, created_at=prepared.created_at, case_id=case_id, case_ref=case_ref,
             recipient_id=prepared.recipient_id, channel=prepared.channel, template=prepared.template,
-            text=prepared.text, message=prepared.message, urgent=prepared.urgent, earliest=prepared.earliest,
+            text="", message=prepared.message, urgent=prepared.urgent, earliest=prepared.earliest,
             dedupe_key=prepared.dedupe_key, reads=prepared.reads, want_id=want_id,
         )
         if queued is not None or (not want_id and prepared.dedupe_key is None):
@@ -180,7 +186,7 @@ class Outbox:
         before the transaction)."""
         return [store.row(
             created_at=p.created_at, case_id=case_id, case_ref=case_ref, recipient_id=p.recipient_id,
-            channel=p.channel, template=p.template, text=p.text, message=p.message, urgent=p.urgent,
+            channel=p.channel, template=p.template, text="", message=p.message, urgent=p.urgent,
             earliest=p.earliest, dedupe_key=p.dedupe_key, reads=p.reads,
         ) for p, case_id, case_ref in planned]
 

@@ -61,14 +61,20 @@ class Message:
                        self.case_ref, self.note, {k: v for k, v in self.extra.items() if k != "free"})
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind, "title": self.title, "case_ref": self.case_ref, "note": self.note,
-            "lines": [{"text": ln.text, "label": ln.label, "free": ln.free,
-                       **({"style": ln.style} if ln.style else {}), **({"ref": ln.ref} if ln.ref else {})}
-                      for ln in self.lines],
-            "offers": [{"action": o.action, "ref": o.ref, "item": o.item, "primary": o.primary} for o in self.offers],
-            "extra": self.extra,
-        }
+        """As stored in the outbox: a field at its default is left out (`from_json` reads it back as the default),
+        so that a sweep's rows, and the write-ahead log they go through, stay small."""
+        out: dict[str, Any] = {"kind": self.kind, "title": self.title}
+        if self.case_ref is not None:
+            out["case_ref"] = self.case_ref
+        if self.note is not None:
+            out["note"] = self.note
+        if self.lines:
+            out["lines"] = [_line_json(ln) for ln in self.lines]
+        if self.offers:
+            out["offers"] = [_offer_json(o) for o in self.offers]
+        if self.extra:
+            out["extra"] = self.extra
+        return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Message:
@@ -80,3 +86,27 @@ class Message:
                          for d in data.get("offers", [])),
             extra=dict(data.get("extra") or {}),
         )
+
+
+def _line_json(line: Line) -> dict[str, Any]:
+    out: dict[str, Any] = {"text": line.text}
+    if line.label is not None:
+        out["label"] = line.label
+    if line.free:
+        out["free"] = True
+    if line.style:
+        out["style"] = line.style
+    if line.ref:
+        out["ref"] = line.ref
+    return out
+
+
+def _offer_json(offer: Offer) -> dict[str, Any]:
+    out: dict[str, Any] = {"action": offer.action}
+    if offer.ref is not None:
+        out["ref"] = offer.ref
+    if offer.item is not None:
+        out["item"] = offer.item
+    if offer.primary:
+        out["primary"] = True
+    return out

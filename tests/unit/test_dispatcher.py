@@ -140,8 +140,9 @@ async def test_permanent_failure_is_not_retried_and_coordinators_are_told(core: 
     assert failed is not None and failed["status"] == "failed" and failed["last_error"] == "slack:users_not_found"
     # beroende's ladder tops at the region's coordinator
     assert [n["recipient_id"] for n in notices] == ["jonas.sjo"]
-    assert case.ref in notices[0]["text"] and "Maria Sand" in notices[0]["text"]
-    assert "ingen Slack-användare har personens e-postadress" in notices[0]["text"]
+    notice = OutboxMessage.from_row(notices[0]).text  # rendered from the stored message, as at delivery
+    assert case.ref in notice and "Maria Sand" in notice
+    assert "ingen Slack-användare har personens e-postadress" in notice
     assert await status_counts(core.db) == {"failed": 1, "pending": 1}
     [shown] = await failed_deliveries(core.db)
     assert (shown.case_ref, shown.recipient_id, shown.template, shown.reason, shown.attempts) == (

@@ -22,7 +22,7 @@ from bot.core import Core
 from bot.directory import load_directory
 from bot.messages.actions import ACTIONS
 from bot.messages.describe import describe
-from bot.messages.model import Message, Offer
+from bot.messages.model import Line, Message, Offer
 from bot.messages.text import plain_text
 from bot.presence import Absence
 from bot.rendering import TEMPLATE_DIR, Renderer
@@ -298,3 +298,13 @@ def test_brist_messages_on_a_teams_card_offer_card_actions(renderer: Renderer) -
         ("brist_measures", "BRIST-2026-0001"), ("brist_dialogue", "BRIST-2026-0001"),
         ("brist_open_report", "BRIST-2026-0001")]
     assert not COMMAND.search(json.dumps(card, ensure_ascii=False))
+
+
+def test_a_message_is_stored_without_its_defaults_and_read_back_whole() -> None:
+    """The outbox stores `to_json()` (a sweep writes 10³ of them): a field at its default is left out."""
+    bare = Message("case_filed", "Registrerad", (Line("Mottagare: Beroende"),))
+    assert bare.to_json() == {"kind": "case_filed", "title": "Registrerad", "lines": [{"text": "Mottagare: Beroende"}]}
+    assert Message.from_json(bare.to_json()) == bare
+    full = Message("queue", "Kö", (Line("Vad", "Ärende", True, "item", "GFI-2026-0001"), Line("x", style="more")),
+                   (Offer("assign", "GFI-2026-0001", 3, True), Offer("open")), "GFI-2026-0001", "Not", {"free": "y"})
+    assert Message.from_json(json.loads(json.dumps(full.to_json()))) == full

@@ -32,12 +32,15 @@ async def test_text_is_dropped_after_thirty_days_not_before_and_the_status_stays
     await core.tick()
     before = await rows(core)
     sent = [r for r in before if r["status"] == "sent"]
-    assert sent and all(r["text"] and r["message"] for r in sent)
+    # a described message is stored as its message only: its text is rendered at delivery
+    assert sent and all(r["message"] and r["text"] == "" for r in sent)
     assert any(r["case_ref"] == case.ref for r in sent)
+    assert sender.to("maria.sand") and all(s.text for s in sender.sent)
 
     clock.set(local("2026-12-23T03:30"))  # the sweep runs, 29 days and 17.5 hours after the deliveries
     await core.tick()
-    assert [r["text"] for r in await rows(core) if r["id"] in {s["id"] for s in sent}] == [r["text"] for r in sent]
+    ids = {s["id"] for s in sent}
+    assert [r["message"] for r in await rows(core) if r["id"] in ids] == [r["message"] for r in sent]
 
     clock.set(local("2026-12-24T03:30"))  # the next night: more than 30 days
     await core.tick()
@@ -56,13 +59,18 @@ async def test_only_final_messages_older_than_the_period_lose_their_text(core: C
     await core.tick()  # the other messages of the day (none here) go; the pending one waits
     async with core.db.transaction() as tx:
         recent = await core.outbox.enqueue(tx, "linnea.fors", "slack_brist", urgent=True, coordinators=[])
+    async with core.db.transaction() as tx:  # a row from before messages were described: its text only
+        old = await tx.scalar(
+            "INSERT INTO outbox (created_at, recipient_id, channel, template, text, not_before, next_attempt_at) "
+            "VALUES (?, 'linnea.fors', 'slack', 'slack_brist', 'Brist', ?, ?) RETURNING id",
+            (clock.now().isoformat(), clock.now().isoformat(), clock.now().isoformat()))
     await core.dispatcher.run_once()
     clock.advance(timedelta(days=29, hours=23))
     assert await drop_old_texts(core.db, clock.now(), 30) == 0
     clock.advance(timedelta(hours=2))
-    assert await drop_old_texts(core.db, clock.now(), 30) == 1
+    assert await drop_old_texts(core.db, clock.now(), 30) == 2
     texts = {r["id"]: (r["status"], bool(r["text"]), bool(r["message"])) for r in await rows(core)}
-    assert texts == {pending: ("pending", True, True), recent: ("sent", False, False)}
+    assert texts == {pending: ("pending", False, True), recent: ("sent", False, False), old: ("sent", False, False)}
 
 
 async def test_a_delivered_message_can_still_be_retracted_after_its_text_is_dropped(
