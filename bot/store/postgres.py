@@ -92,6 +92,7 @@ class PgTx(Tx):
     def __init__(self, conn: Any, worker: Worker | None = None) -> None:
         super().__init__(conn, worker)
         self._pipeline: psycopg.Pipeline | None = None
+        self._quiet: psycopg.Cursor[Any] | None = None  # the cursor of the statements whose answer is not read
         self.trips = 0
 
     @contextmanager
@@ -165,8 +166,12 @@ class PgTx(Tx):
         return soon
 
     def _write(self, sql: str, params: Params) -> None:
-        """Sent, not waited for, in a pipeline (its answer comes with the next statement read, or the commit)."""
-        self._conn.execute(dialect.translate(sql), _params(params))
+        """Sent, not waited for, in a pipeline (its answer comes with the next statement read, or the commit). The
+        unit's writes share one cursor: nobody reads their results (an error in one is raised all the same, where
+        its answer comes), and `Connection.execute` would make a cursor per statement."""
+        if self._quiet is None:
+            self._quiet = self._conn.cursor()
+        self._quiet.execute(dialect.translate(sql), _params(params))
 
     def _many(self, sql: str, rows: list[Sequence[Any]]) -> None:
         with self._conn.cursor() as cursor:

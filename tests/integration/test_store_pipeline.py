@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import psycopg
 import pytest
 
 from bot import logchain
@@ -67,6 +68,30 @@ async def test_a_failed_write_rolls_the_whole_unit_back(core: Core, where: str,
     # the connection is clean: the next unit commits
     await core.db.run(lambda tx: tx.write(INSERT, (3004, 4)))
     assert await core.db.run_read(counters) == [(3001, 1), (3004, 4)]
+
+
+async def test_a_units_writes_share_one_cursor(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    """psycopg makes a cursor per `Connection.execute`; the writes of a unit, whose answers nobody reads, share one
+    (the instance's CPU per filing, issue #22 item 8): four writes make one cursor."""
+    if core.db.engine == "sqlite":
+        pytest.skip("no cursors of psycopg on SQLite")
+    made: list[object] = []
+    real = psycopg.Connection.cursor
+
+    def counting(self: psycopg.Connection[Any], *args: Any, **kwargs: Any) -> Any:
+        made.append(self)
+        return real(self, *args, **kwargs)
+
+    async def work(tx: Tx) -> int:
+        made.clear()
+        for year in (3001, 3002, 3003, 3004):
+            await tx.write(INSERT, (year, 1))
+        return sum(1 for conn in made if conn is tx._conn)  # other units of the instance may run meanwhile
+
+    monkeypatch.setattr(psycopg.Connection, "cursor", counting)
+    assert await core.db.run(work) == 1
+    monkeypatch.undo()
+    assert await core.db.run_read(counters) == [(3001, 1), (3002, 1), (3003, 1), (3004, 1)]
 
 
 async def test_a_read_unit_and_the_hop_forms_take_writes_too(core: Core) -> None:
