@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from bot import audit
 from bot.calendar import BusinessCalendar
 from bot.cases import messaging
+from bot.cases.access_lost import stop_for_lost_readers
 from bot.cases.consent import Information, parse_form
 from bot.cases.models import Case, FollowUp, FollowUpStatus, MeetingParticipant, parse_ref
 from bot.cases.rules import Action, authorize, next_state
@@ -248,6 +249,7 @@ class CaseEngine:
                 from_state=before.state.value, to_state=case.state.value, **detail,
             )
             await messaging.after_action(self, tx, before, case, action, actor_id, now)
+            await stop_for_lost_readers(tx, before, case, action, self.directory)  # before the Time hook's rows
             await self._run_hooks(tx, case, action.value, actor_id, now)
             return case
 

@@ -125,6 +125,25 @@ def level(case: Case, person_id: str, directory: Directory, alerts: Alerts = NO_
     return Level.NONE
 
 
+def full_readers(case: Case, directory: Directory) -> set[str]:
+    """Everyone who may read `case` in full by `level` without the ladder's alerts: each way to FULL, each person
+    checked by `level` itself (a coordinator a dispute reached is not among them: that needs the alerts)."""
+    out = {case.requester_id, *case.responsible(), *named_participants(case), *proposal_deciders(case, directory),
+           *working_distributors(case, directory)}
+    if case.state is CaseState.REQUESTED and directory.unit(case.target_unit) is not None:
+        out.update(directory.distributors_of(case.target_unit))
+    if case.disputed:
+        out.update(pid for pid, _ in dispute_managers(case, directory))
+    return {p for p in out if level(case, p, directory) is Level.FULL}
+
+
+def lost_readers(before: Case, after: Case, directory: Directory) -> list[str]:
+    """Who read `before` in full and may not read `after` so (a reassignment, a unit left out of the meeting, the
+    case assigned or closed): their messages still to go that show the case's text are stopped
+    (`bot.cases.access_lost`)."""
+    return sorted(p for p in full_readers(before, directory) if level(after, p, directory) is not Level.FULL)
+
+
 def may_see(case: Case, person_id: str, directory: Directory, alerts: Alerts = NO_ALERTS) -> bool:
     """At least the summary."""
     return level(case, person_id, directory, alerts) >= Level.SUMMARY

@@ -10,6 +10,7 @@ import json
 from datetime import UTC, date, datetime
 
 from bot.store import dialects
+from bot.store import outbox as outbox_store
 from bot.store.db import Tx
 
 
@@ -106,3 +107,15 @@ async def lock_open_rows(tx: Tx, case_id: int) -> None:
     await tx.fetchall("SELECT id FROM awaiting WHERE case_id = ? AND resolved_at IS NULL ORDER BY id" + clause,
                       (case_id,))
     await tx.fetchall("SELECT id FROM timers WHERE case_id = ? AND done_at IS NULL ORDER BY id" + clause, (case_id,))
+
+
+async def cancel_shown(tx: Tx, case_id: int, ref: str, person_ids: list[str], reason: str) -> int:
+    """Cancel the case's pending messages to `person_ids` that show its free text (`reads` names it), and erase
+    their stored message: they no longer may read the case (`bot.cases.access_lost`). Delivered ones stay. Returns
+    how many were cancelled."""
+    shows, refs = outbox_store.showing([ref])
+    marks = ", ".join("?" for _ in person_ids)
+    return await tx.execute(
+        f"UPDATE outbox SET status = 'cancelled', last_error = ?, text = '', blocks = NULL, message = NULL "
+        f"WHERE recipient_id IN ({marks}) AND status = 'pending' AND kind = 'message' AND case_id = ? AND {shows}",
+        (reason, *person_ids, case_id, *refs))

@@ -172,7 +172,8 @@ async def retract_withdrawn(tx: Tx, sent: Sequence[tuple[int, str | None, dateti
     (id, the channel's message id or None, sent at): record the channel's id on the row and queue its
     retraction, as `withdraw` does for a row delivered before; a channel that gives no id (the console, e-mail)
     cannot delete what it delivered. Each copy of a row sent twice (a lease lost mid-send) is retracted: the
-    retraction is keyed by the copy's id. Only consent withdrawal cancels a message row. Returns the ids of
+    retraction is keyed by the copy's id. Only a consent withdrawal, or its recipient's lost access to the case
+    (`bot.cases.access_lost`), cancels a message row. Returns the ids of
     such rows whose copy is new here (their text was shown: the caller logs the read); the same send recorded
     again (a batch committed whose acknowledgement was lost) is not new: one read, one read-log row."""
     found: set[int] = set()

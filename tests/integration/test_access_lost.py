@@ -1,0 +1,139 @@
+"""Need to know after a case action (DESIGN §7): someone who read the case in full and may not after the action (a
+former assignee after a reassignment, a unit's participant left out of the rebooked meeting) gets none of the
+case's text that was still to go (`bot.cases.access_lost`).
+
+- In order: a message queued before the action, showing the case's text and not yet delivered, is cancelled and
+  its stored message erased; what was delivered stays (they read it while they could).
+- Raced between two instances as in `test_slot_locks`: a sweep's batch does not take the case's row. It holds the
+  case's awaited item, decided its message from the case as it was, passed its version check, and commits after
+  the reassignment's pass. The reassignment waits for it (it locks the case's open items and timers) and its
+  pass then cancels what the batch queued; without the pass the message stayed pending (on PostgreSQL; on SQLite
+  the batch holds the one writer)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import pytest
+
+from bot.store import Tx
+from bot.store import cases as case_store
+from tests.conftest import CoreFactory, RecordingSender, local
+from tests.integration.test_case_locks import WAIT, Meeting, _two
+from tests.integration.test_escalation_locks import _meet_then
+from tests.timekit import assigned_case
+
+pytestmark = pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+
+
+async def _to(core: Any, person: str, template: str) -> list[dict[str, Any]]:
+    async def rows(tx: Tx) -> list[dict[str, Any]]:
+        return await tx.fetchall("SELECT status, message, reads FROM outbox WHERE recipient_id = ? AND template = ? "
+                                 "ORDER BY id", (person, template))
+    return list(await core.db.run_read(rows))
+
+
+async def test_a_reassignment_stops_the_brief_still_to_go_to_the_former_assignee(
+    make_core: CoreFactory, engine: str,
+) -> None:
+    core = await make_core()
+    case = await assigned_case(core)  # linnea.fors's assignment, with the brief, not yet delivered
+    [queued] = await _to(core, "linnea.fors", "assigned_to_you")
+    assert queued["status"] == "pending" and case.ref in queued["reads"]
+    await core.cases.assign("fatima.ali", case.ref, ["sofia.grahn"], reassign=True)
+    [stopped] = await _to(core, "linnea.fors", "assigned_to_you")
+    assert stopped["status"] == "cancelled" and stopped["message"] is None, stopped
+    [told] = await _to(core, "linnea.fors", "case_reassigned_away")  # told, without the text
+    assert told["status"] == "pending" and not told["reads"]
+    [new] = await _to(core, "sofia.grahn", "assigned_to_you")
+    assert new["status"] == "pending" and "alkohol" in new["message"]
+
+
+async def test_what_was_delivered_before_a_reassignment_stays(
+    make_core: CoreFactory, sender: RecordingSender, engine: str,
+) -> None:
+    core = await make_core()
+    case = await assigned_case(core)
+    await core.tick()  # delivered: linnea.fors read it while the case was hers
+    await core.cases.assign("fatima.ali", case.ref, ["sofia.grahn"], reassign=True)
+    [kept] = await _to(core, "linnea.fors", "assigned_to_you")
+    assert kept["status"] == "sent", kept
+    assert not await _to(core, "linnea.fors", "retract")
+
+
+async def test_a_unit_left_out_of_the_rebooked_meeting_gets_no_place_still_to_go(
+    make_core: CoreFactory, engine: str,
+) -> None:
+    """yusuf.kaya (psykiatri) was named for the meeting, whose booking names its place (free text); the meeting is
+    rebooked without psykiatri before the booking reached him."""
+    core = await make_core()
+    case = await assigned_case(core, consent_scope=["soc-norr", "beroende", "psykiatri"])
+    await core.cases.acknowledge("linnea.fors", case.ref)
+    await core.cases.book("linnea.fors", case.ref, local("2026-11-30T13:00"), "Rum 3",
+                          ["soc-norr", "beroende", "psykiatri"], participants=[(None, "yusuf.kaya")])
+    [queued] = await _to(core, "yusuf.kaya", "meeting_booked")
+    assert queued["status"] == "pending" and case.ref in queued["reads"]
+    await core.cases.book("linnea.fors", case.ref, local("2026-12-01T13:00"), "Rum 4", ["soc-norr", "beroende"])
+    [stopped] = await _to(core, "yusuf.kaya", "meeting_booked")
+    assert stopped["status"] == "cancelled" and stopped["message"] is None, stopped
+    booked = await _to(core, "linnea.fors", "meeting_booked")
+    assert booked == [] or all(r["status"] == "pending" for r in booked)  # those still in it keep theirs
+
+
+async def test_a_sweep_batch_showing_the_case_to_an_assignee_reassigned_meanwhile_is_cancelled(
+    make_core: CoreFactory, monkeypatch: pytest.MonkeyPatch, engine: str,
+) -> None:
+    """The batch climbs the acknowledgement from the case as it is (its real version) and shows linnea.fors, then
+    its assignee, an overdue follow-up's text; it passes its version check and commits after the reassignment to
+    sofia.grahn committed. The reassignment waits for it and its pass cancels the message; without the pass it
+    stayed pending to someone who no longer may read the case."""
+    from bot import fires
+    from bot.fires import Fire
+    from bot.store import ladder as ladder_store
+    from bot.store import outbox as outbox_store
+
+    a, b = await _two(make_core)
+    case = await assigned_case(a)
+
+    async def item(tx: Tx) -> dict[str, Any]:
+        [row] = [r for r in await ladder_store.open_rows(tx, case.id) if r["kind"] == "acknowledgement"]
+        return row
+
+    row = await a.db.run_read(item)
+    shown = outbox_store.row(
+        created_at=a.clock.now(), case_id=case.id, case_ref=case.ref, recipient_id="linnea.fors", channel="slack",
+        template="escalation", text="", message='{"what": "Ringa upp"}', urgent=False, earliest=a.clock.now(),
+        dedupe_key=None, reads=f'["{case.ref}"]')
+    fire = Fire(table="awaiting", row_id=int(row["id"]), due_at=str(row["due_at"]), case_id=case.id,
+                case_ref=case.ref, case_version=case.version, rung=int(row["rung"]),
+                climbed=(int(row["rung"]) + 1, str(row["due_at"]), ["linnea.fors"], []), rows=[shown])
+    meeting = Meeting()
+    committed = threading.Event()
+    # the reassignment meets the batch in its change, holding the case's row; the batch, having climbed and passed
+    # its version check, commits only after the reassignment did (or, waited for, after WAIT)
+    monkeypatch.setattr(case_store, "replace_assignees", _meet_then(meeting, case_store.replace_assignees))
+
+    async def batch(tx: Tx) -> list[Fire]:
+        applied = await fires.apply(tx, b.outbox, [fire], b.clock.now())
+        meeting.wait()  # on the batch's connection thread, holding the item
+        if meeting.met:
+            committed.wait(WAIT)
+        return applied
+
+    async def reassign() -> Any:
+        done = await a.cases.assign("fatima.ali", case.ref, ["sofia.grahn"], reassign=True)
+        committed.set()
+        return done
+
+    applied, reassigned = await asyncio.gather(b.db.run(batch), reassign(), return_exceptions=True)
+    assert not isinstance(applied, BaseException), applied
+    assert not isinstance(reassigned, BaseException), reassigned
+    assert meeting.met == (engine == "postgresql")
+    assert reassigned.assignees == ["sofia.grahn"]
+    left = await _to(a, "linnea.fors", "escalation")
+    # queued and then cancelled where they met; on SQLite the reassignment may also take the one writer first, and
+    # the batch, its case moved, queues nothing
+    assert len(left) == int(meeting.met) or engine == "sqlite", left
+    assert all(r["status"] == "cancelled" and r["message"] is None for r in left), left
