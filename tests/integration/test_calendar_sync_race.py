@@ -17,6 +17,7 @@ from bot.channels.graph.client import EventSpec
 from bot.channels.graph.templates import GraphTemplates
 from bot.clock import FrozenClock
 from bot.core import Core
+from bot.dispatcher import DeliveryError
 from bot.outbox import OutboxMessage
 from bot.store import Tx
 from tests.conftest import CoreFactory, local
@@ -145,3 +146,49 @@ async def test_a_create_begun_after_another_instance_made_the_event_makes_no_sec
         return await tx.fetchone("SELECT state, event_id FROM calendar_events WHERE case_id = ?", (case.id,))
 
     assert dict(await a.db.run_read(stored)) == {"state": "active", "event_id": made}
+
+
+class FailingOnceGraph(SlowGraph):
+    """Graph's first create fails (a time-out: Graph may or may not have made it), so the row stays 'creating'."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.go.set()
+        self.failed = False
+
+    async def create_event(self, spec: EventSpec) -> str:
+        if not self.failed:
+            self.failed = True
+            raise DeliveryError("graph:timeout")
+        return await super().create_event(spec)
+
+
+async def test_a_retried_create_of_a_case_withdrawn_after_the_sync_read_it_makes_no_event(
+    make_core: CoreFactory, clock: FrozenClock,
+) -> None:
+    """The first create failed (its row left 'creating'); the retry reads the booked case and the row, the consent
+    is withdrawn, and the retry goes on before the withdrawal's sync. Without the case read again under its lock
+    before Graph is called again, the retry made the event, with place and attendees, and stored it as 'active'
+    on a withdrawn case (until that sync came to cancel it); with it, Graph is never asked."""
+    a = await make_core()
+    case = await assigned_case(a)
+    await a.cases.acknowledge("linnea.fors", case.ref)
+    await a.cases.book("linnea.fors", case.ref, local("2026-11-30T13:00"), "Rum 3", ["soc-norr", "beroende"])
+    graph = FailingOnceGraph()
+    with pytest.raises(DeliveryError):
+        await _sender(a, graph).send(_row(case.ref, "book"))
+
+    async def stored(tx: Tx) -> Any:
+        return await tx.fetchone("SELECT state FROM calendar_events WHERE case_id = ?", (case.id,))
+
+    assert (await a.db.run_read(stored))["state"] == "creating"
+    sender = PausedSender(graph, a.db, a.directory, GraphTemplates(a.renderer), a.clock, a.cases.load)
+    retrying = asyncio.create_task(sender.send(_row(case.ref, "book")))
+    await sender.read.wait()  # the retry read the case as booked, its row 'creating'
+    await a.cases.withdraw_consent("maria.sand", case.ref)
+    sender.go.set()
+    assert await retrying is None
+    assert graph.events == {}  # Graph never asked again: nothing in Outlook for a withdrawn case
+    assert (await a.db.run_read(stored))["state"] == "creating"  # left for the withdrawal's sync
+    assert await _sender(a, graph).send(_row(case.ref, "withdraw_consent")) is None
+    assert (await a.db.run_read(stored))["state"] == "cancelled"

@@ -176,8 +176,18 @@ class CalendarSender:
                                                              "case_ref": case.ref})
                 return None
             row = {"state": "creating", "transaction_id": transaction_id, "event_id": None}
-        else:
+        else:  # a retry of a create begun before (never confirmed): the same check before Graph is called again
             transaction_id = str(row["transaction_id"])
+            async with self.db.transaction() as tx:
+                await case_store.lock(tx, case.id)
+                case = await self.load_case(tx, case.ref)  # type: ignore[operator]
+                now_row = await graph_store.calendar_event(tx, case.id)
+                retried = self.wanted(case) and now_row is not None and now_row["state"] == "creating" \
+                    and _text(now_row.get("transaction_id")) == transaction_id
+            if not retried:  # called off since (its sync cancels the row), or the row moved on
+                log.info("calendar create not retried", extra={"event": "graph.event_create_moved",
+                                                               "case_ref": case.ref})
+                return None
         spec = self.spec(case, transaction_id)
         event_id = await self.graph.create_event(spec)
         if not await self._set(case, row, state="active", event_id=event_id, fingerprint=_fingerprint(spec)):
