@@ -31,26 +31,27 @@ async def record(
     result: str = "ok",
     case_id: int | None = None,
     case_ref: str | None = None,
-    chain_head: Soon | None = None,
+    taken_ref: Soon | None = None,
     **detail: Any,
 ) -> None:
     """Append one audit row, and log it as a structured event once it is committed (a unit of work rolled back,
-    e.g. on a full disk, must not leave a log line saying it happened). `chain_head`: the log's head as
-    `reserve` sent for it in this transaction (a filing sends for it with the case's INSERT: one trip for both)."""
+    e.g. on a full disk, must not leave a log line saying it happened). `taken_ref`: the case's row as a filing's
+    last trip gives it its reference (`bot.store.cases.take_ref`, sent before this): the row's `case_ref` is that
+    reference, read by the server, not `case_ref` (the provisional one)."""
     await store.insert(
         tx, at=at, actor_id=actor_id, action=action, result=result, case_id=case_id, case_ref=case_ref, detail=detail,
-        head=chain_head,
+        ref_of_case=taken_ref is not None,
     )
     tx.audited = True  # relied on outside the database once committed: `bot.fires.apply` keeps the flush
     extra = {"event": f"case.{action}", "result": result, "case_ref": case_ref,
              **{key: value for key, value in detail.items() if key in LOGGED}}
-    tx.after_commit(lambda: log.info("audit", extra=extra))
 
+    def logged() -> None:
+        if taken_ref is not None:
+            extra["case_ref"] = taken_ref.value["ref"]
+        log.info("audit", extra=extra)
 
-async def reserve(tx: Tx) -> Soon:
-    """Take the audit log's append lock now and send for its head, read by the next `record(…, chain_head=)` of
-    this transaction, so that the read rides with the unit's next one (see `bot.store.chain.reserve`)."""
-    return await store.reserve(tx)
+    tx.after_commit(logged)
 
 
 async def record_refusal(db: Database, *, at: datetime, actor_id: str, action: str, case_ref: str | None,

@@ -17,6 +17,7 @@ from bot.errors import FieldError, Refusal
 from bot.fields import clean_fields
 from bot.store import Tx
 from bot.store import cases as case_store
+from bot.store.tx import Soon
 
 
 @dataclass
@@ -151,17 +152,20 @@ class RequestActions(CaseEngine):
         placeholder = f"GFI-{year}-Q{token}"  # no real reference has a letter in its number
         planned_case = Case.from_row(_new_case_row(placeholder, requester_id, requester.unit, clean, now), [], [], [])
         planned = messaging.plan_case_filed(self, planned_case, now, default_days=default_days)
+        next_ref = case_store.NextRef(year, ref_prefix(year), REF_DIGITS, provisional=placeholder)
+        # the placeholder whole (with_ref finds it all) in every message planned: not escaped or cut anywhere
+        whole = not any(p.with_ref(placeholder, "").mentions(token) for p in planned)
 
-        async def file(tx: Tx) -> Case:  # one unit of work: one trip to the store
+        async def file(tx: Tx) -> tuple[Case, Soon | None]:  # one unit of work: three trips to the store
             if idempotency_key and not await case_store.claim_inbound(tx, idempotency_key, now):
                 existing = await case_store.ref_for_inbound(tx, idempotency_key)  # filed before, here or elsewhere
                 if existing:
-                    return await self.load(tx, existing)
-            # The year's next number, taken by the INSERT; its counter row is held until the commit. The audit
-            # log's lock and head are sent for after it (one order of locks for every filing) and come back
-            # with the case's row: one trip, then everything else goes out with the commit.
-            sent = await case_store.send_case(
-                tx, ref=case_store.NextRef(year, ref_prefix(year), REF_DIGITS), state=CaseState.REQUESTED.value,
+                    return await self.load(tx, existing), None
+            # The case, stored with its idempotency key's row; on PostgreSQL under its provisional reference, the
+            # year's number being taken in the last trip (`take_ref`, with the commit). Elsewhere the number is
+            # taken here and the reference is the real one.
+            stored = await tx.answer(await case_store.send_case(
+                tx, ref=next_ref, state=CaseState.REQUESTED.value,
                 case_type=clean.case_type, target_unit=clean.target_unit, requester_id=requester_id,
                 requester_unit=requester.unit,
                 contact=clean.contact, brief=clean.brief, consent_scope=clean.consent_scope,
@@ -169,14 +173,25 @@ class RequestActions(CaseEngine):
                 consent_covers=clean.consent_covers, consent_note=clean.consent_note,
                 consent_form=clean.consent_form, consent_obtained_by=clean.consent_obtained_by,
                 children=clean.children, other_contacts=clean.other_contacts, inbound_key=idempotency_key,
-            )
-            chain_head = await audit.reserve(tx)
-            stored = await tx.answer(sent)
-            case_id, ref = int(stored["id"]), str(stored["ref"])
+            ))
             case = Case.from_row(stored, [], [], [])  # a new case: nobody assigned, no follow-up, no participant
+            late = case.ref == placeholder
+            as_planned = whole and replace(planned_case, id=case.id, ref=case.ref) == case
+            if late and not as_planned:  # described inside with its reference: the number taken now (a guard)
+                case = Case.from_row(await tx.answer(await case_store.take_ref(tx, case.id, next_ref)), [], [], [])
+                late = False
+            if as_planned:
+                await messaging.put_planned(self, tx, [p.with_ref(placeholder, case.ref) for p in planned], case)
+            else:  # a guard: the planned case is the stored one (tests/integration/test_filing_plan.py)
+                await messaging.case_filed(self, tx, case, now, default_days=default_days)
+            tx.hold_hot()  # the statistics' rollups after the audit chain's lock, in the last trip
+            await self._run_hooks(tx, case, FILED, requester_id, now)
+            # Last, with the commit: the year's number (its counter row), then the audit chain's lock and row,
+            # hashed by the server, then the rollups: the locks filings take turns in are held for that trip only.
+            taken = await case_store.take_ref(tx, case.id, next_ref) if late else None
             await audit.record(
-                tx, at=now, actor_id=requester_id, action="request", case_id=case_id, case_ref=ref,
-                chain_head=chain_head,
+                tx, at=now, actor_id=requester_id, action="request", case_id=case.id, case_ref=case.ref,
+                taken_ref=taken,
                 target_unit=case.target_unit, case_type=case.case_type.value, urgent=case.urgent,
                 consent_scope=case.consent_scope, consent_until=case.consent_valid_until.isoformat(),
                 consent_covers=case.consent_covers, consent_form=case.consent_form,
@@ -184,16 +199,12 @@ class RequestActions(CaseEngine):
                 children=case.children.value if case.children else None,
                 other_contacts=bool(case.other_contacts), names_confirmed=clean.names_checked,
             )
-            messages = [p.with_ref(placeholder, ref) for p in planned]
-            as_planned = replace(planned_case, id=case.id, ref=ref) == case
-            if as_planned and not any(m.mentions(token) for m in messages):  # not even escaped or cut
-                await messaging.put_planned(self, tx, messages, case)
-            else:  # a guard: the planned case is the stored one (tests/integration/test_filing_plan.py)
-                await messaging.case_filed(self, tx, case, now, default_days=default_days)
-            await self._run_hooks(tx, case, FILED, requester_id, now)
-            return case
+            await tx.release_hot()
+            return case, taken
 
-        return await self.db.run(file, retry=True)  # `file` changes nothing outside its transaction
+        # `file` changes nothing outside its transaction
+        case, taken = await self.db.run(file, retry=True)
+        return Case.from_row(taken.value, [], [], []) if taken is not None else case
 
 
 def _new_case_row(ref: str, requester_id: str, requester_unit: str, form: GfiRequest, now: datetime) -> dict[str, Any]:

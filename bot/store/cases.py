@@ -173,6 +173,20 @@ class NextRef:
     year: int
     prefix: str  # what the reference begins with (`bot.cases.codes.ref_prefix`)
     digits: int  # the number's digits at least, zero-padded
+    # Where the engine takes the number last (the dialect's `LATE_REF`: PostgreSQL), the case is stored under this
+    # (unique, never a real reference) until `take_ref`; every row the filing writes it on gets the real one there.
+    provisional: str | None = None
+
+
+# The rows a filing writes its case's reference on besides the case's own, and `take_ref` corrects: (table, the
+# column that finds them, the columns whose text holds the reference). tests/integration/test_filing_plan.py
+# checks that no row of any table keeps a provisional reference.
+REF_COPIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("outbox", "case_id", ("case_ref", "text", "message", "reads")),
+    ("awaiting", "case_id", ("case_ref",)),
+    ("timers", "case_id", ("case_ref",)),
+    ("case_facts", "case_ref", ("case_ref",)),
+)
 
 
 COUNTER = ("INSERT INTO ref_counters (year, last) VALUES (?, 1) "
@@ -222,6 +236,15 @@ async def send_case(
         json.dumps(consent_covers or []), consent_note, consent_form, consent_obtained_by, children, other_contacts,
     )
     dialect = dialects.of(tx.engine)
+    if isinstance(ref, NextRef) and ref.provisional and dialect.LATE_REF:  # the number last: `take_ref`
+        key = ("UPDATE inbound_requests SET case_id = c.id, at = c.created_at FROM c WHERE key = ?"
+               if inbound_key else "SELECT 1")
+        return await tx.fetchone_soon(
+            f"""WITH c AS (INSERT INTO cases ({_CASE_COLUMNS}) VALUES (?, {_CASE_VALUES}) RETURNING *),
+                     k AS ({key})
+                SELECT * FROM c""",
+            (ref.provisional, *values, *((inbound_key,) if inbound_key else ())),
+        )
     if isinstance(ref, NextRef) and dialect.WRITES_IN_WITH:
         number = dialect.zero_pad("n.last", ref.digits)
         key = ("UPDATE inbound_requests SET case_id = c.id, at = c.created_at FROM c WHERE key = ?"
@@ -247,6 +270,32 @@ async def send_case(
         row = await tx.answer(sent)  # its id (at once where a WITH cannot write: SQLite answers in process)
         await record_inbound(tx, inbound_key, int(row["id"]), now)
     return sent
+
+
+async def take_ref(tx: Tx, case_id: int, ref: NextRef) -> Soon:
+    """Give a case stored under its provisional reference (`send_case` where the dialect has `LATE_REF`) the
+    year's next number, in one statement: the counter's row, held from here to the commit (send this in the
+    filing's last trip, with the commit: the section filings take turns in is then the server's alone), the
+    reference on the case and on every row the filing wrote it on (`REF_COPIES`). The case's row as stored is
+    the answer, read later."""
+    assert ref.provisional
+    number = dialects.of(tx.engine).zero_pad("n.last", ref.digits)
+    copies = []
+    for n, (table, by, columns) in enumerate(REF_COPIES):
+        sets = ", ".join(f"{c} = c.ref" if c == "case_ref" else f"{c} = replace({table}.{c}, ?, c.ref)"
+                         for c in columns)
+        find = "c.id" if by == "case_id" else "?"
+        copies.append((f"r{n} AS (UPDATE {table} SET {sets} FROM c WHERE {table}.{by} = {find})",
+                       [ref.provisional for c in columns if c != "case_ref"] + ([] if by == "case_id"
+                                                                                  else [ref.provisional])))
+    return await tx.fetchone_soon(
+        f"""WITH n AS ({COUNTER} RETURNING last),
+                 c AS (UPDATE cases SET ref = ? || {number} FROM n WHERE cases.id = ? AND cases.ref = ?
+                       RETURNING cases.*),
+                 {", ".join(sql for sql, _ in copies)}
+            SELECT * FROM c""",
+        (ref.year, ref.prefix, case_id, ref.provisional, *(p for _, params in copies for p in params)),
+    )
 
 
 # --- state and version --------------------------------------------------------------------------

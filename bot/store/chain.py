@@ -3,10 +3,13 @@ table's name, the previous row's hash and the row's own columns, so that a row c
 breaks the chain from there on, and a truncation shows against a head hash kept elsewhere (the application
 log writes the heads every night, `bot/logchain.py`).
 
-The hash is computed here, in Python, inside the writing transaction, so it is the same on every engine. What
-the chain needs from an engine: appends to one log serialised (the last row read and the next row written by
-one writer at a time; SQLite's single writer gives it, PostgreSQL needs a lock per log), ids given by the
-writer (last id + 1), and the columns read back as the same values (text, integers, NULL) they were written as.
+The hash is computed inside the writing transaction: in Python here, or, where the engine can (PostgreSQL,
+`append`), by the server in the INSERT itself, from the head it reads under the log's lock, so that the lock is
+taken by the statement that appends and not a trip earlier; both make the same bytes (`row_hash`, the
+dialect's `chain_hash`; tests/integration/test_chain_sql.py). What the chain needs from an engine: appends to
+one log serialised (the last row read and the next row written by one writer at a time; SQLite's single writer
+gives it, PostgreSQL needs a lock per log), ids given by the writer (last id + 1), and the columns read back as
+the same values (text, integers, NULL) they were written as.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from typing import Any
 
 from bot.store.db import Tx
 from bot.store.dialects import postgresql, sqlite
-from bot.store.tx import Soon
 
 _DIALECTS = {"sqlite": sqlite, "postgresql": postgresql}
 
@@ -30,6 +32,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "audit": ("id", "at", "actor_id", "action", "result", "case_id", "case_ref", "detail"),
     "case_reads": ("id", "at", "person_id", "case_ref", "view", "channel"),
 }
+# The columns whose values are integers (JSON numbers in the hashed text); the others are text.
+INTEGERS = frozenset({"id", "case_id"})
 PAGE = 2000  # rows per read while a log is walked
 # The advisory lock number of each log's appends on PostgreSQL ("gfichain" + a log number); never reuse.
 LOCKS: dict[str, int] = {"audit": 0x6766_6963_6861_0001, "case_reads": 0x6766_6963_6861_0002}
@@ -58,24 +62,11 @@ def _head(row: dict[str, Any] | None) -> Head:
     return Head(int(row["id"]), str(row["hash"] or GENESIS)) if row else Head(0, GENESIS)
 
 
-async def reserve(tx: Tx, table: str) -> Soon:
-    """Take the log's append lock and send the read of its head, not waiting for the answer (`chained(…, head=)`
-    reads it): a unit that has another read to make sends this first, and both are answered in one trip.
-    The lock is held from here to the commit, so nothing may be appended to the log in between but through
-    `chained` with this head."""
+async def chained(tx: Tx, table: str, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`rows` (without id) as the next rows of the log: ids after the head, each with its hash (made in Python).
+    Call it in the transaction that inserts them."""
     await serialise(tx, table)
-    return await tx.fetchone_soon(f"SELECT id, hash FROM {_table(table)} ORDER BY id DESC LIMIT 1")
-
-
-async def chained(tx: Tx, table: str, rows: Sequence[dict[str, Any]], head: Soon | None = None
-                  ) -> list[dict[str, Any]]:
-    """`rows` (without id) as the next rows of the log: ids after the head, each with its hash. Call it in the
-    transaction that inserts them; `head`: the head `reserve` sent for, in this transaction (used once)."""
-    if head is None:
-        await serialise(tx, table)
-        last = _head(await tx.fetchone(f"SELECT id, hash FROM {_table(table)} ORDER BY id DESC LIMIT 1"))
-    else:
-        last = _head(await tx.answer(head))
+    last = _head(await tx.fetchone(f"SELECT id, hash FROM {_table(table)} ORDER BY id DESC LIMIT 1"))
     out: list[dict[str, Any]] = []
     prev_id, prev_hash = last.id, last.hash
     for row in rows:
@@ -84,6 +75,37 @@ async def chained(tx: Tx, table: str, rows: Sequence[dict[str, Any]], head: Soon
         prev_id += 1
         out.append(full)
     return out
+
+
+async def append(tx: Tx, table: str, row: Mapping[str, Any], *, ref_of_case: bool = False) -> None:
+    """Append `row` (the table's COLUMNS without id) as the log's next row. Where the engine hashes in SQL
+    (PostgreSQL) the lock is one statement and the head read, the id, the hash and the INSERT another, neither
+    waited for: the lock is held from here to the commit, with no trip of the client in between when this is
+    sent last. Elsewhere as `chained`. `ref_of_case`: the row's `case_ref` is the reference of the case
+    `row["case_id"]` as stored by now in this transaction (a filing's, whose number is taken in the same trip:
+    `bot.store.cases.take_ref`), not the one given."""
+    columns = COLUMNS[_table(table)]
+    dialect = _DIALECTS[tx.engine]
+    head_sql = f"SELECT id, coalesce(hash, '') AS hash FROM {table} ORDER BY id DESC LIMIT 1"
+    values = [(f"v.{c}", "bigint" if c in INTEGERS else "text") for c in columns]
+    hashed = dialect.chain_hash(table, "v.prev", values)
+    if hashed is None:
+        [full] = await chained(tx, table, [dict(row)])
+        marks = ", ".join("?" for _ in columns)
+        await tx.write(f"INSERT INTO {table} ({', '.join(columns)}, hash) VALUES ({marks}, ?)",
+                       tuple(full[c] for c in (*columns, "hash")))
+        return
+    await serialise(tx, table)
+    given = [c for c in columns if c != "id"]
+    exprs = ["(SELECT ref FROM cases WHERE id = CAST(? AS bigint))" if c == "case_ref" and ref_of_case
+             else f"CAST(? AS {'bigint' if c in INTEGERS else 'text'})" for c in given]
+    params = [row["case_id"] if c == "case_ref" and ref_of_case else row[c] for c in given]
+    await tx.write(
+        f"INSERT INTO {table} ({', '.join(columns)}, hash) SELECT {', '.join(f'v.{c}' for c in columns)}, {hashed} "
+        f"FROM (SELECT h.id + 1 AS id, {', '.join(f'{e} AS {c}' for e, c in zip(exprs, given, strict=True))}, "
+        f"h.hash AS prev FROM (SELECT 0 AS id, '' AS hash UNION ALL ({head_sql}) ORDER BY id DESC LIMIT 1) AS h) AS v",
+        params,
+    )
 
 
 async def page(tx: Tx, table: str, after_id: int, limit: int = PAGE) -> list[dict[str, Any]]:

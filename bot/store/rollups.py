@@ -52,7 +52,7 @@ async def update_case_fact(tx: Tx, fact: Row) -> None:
 async def add_hours(tx: Tx, hour: str, unit_id: str, counts: dict[str, int]) -> None:
     """Add `counts` ({counter: n}, n may be negative) to the counters of one hour and unit."""
     values = [counts.get(c, 0) for c in COUNTERS]
-    await tx.write(
+    await tx.write_hot(
         f"INSERT INTO stats_hours (hour_utc, unit_id, {', '.join(COUNTERS)}) "
         f"VALUES (?, ?, {', '.join('?' for _ in COUNTERS)}) ON CONFLICT (hour_utc, unit_id) DO UPDATE SET "
         + ", ".join(f"{c} = stats_hours.{c} + excluded.{c}" for c in COUNTERS),
@@ -63,7 +63,7 @@ async def add_hours(tx: Tx, hour: str, unit_id: str, counts: dict[str, int]) -> 
 async def add_waits(tx: Tx, rows: Sequence[tuple[str, str, int, int, int]]) -> None:
     """Add n to the histogram of (hour, unit, measure, bucket) for each (hour, unit, measure, bucket, n)."""
     if rows:
-        await tx.executemany(
+        await tx.executemany_hot(
             "INSERT INTO stats_waits (hour_utc, unit_id, measure, bucket, n) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (hour_utc, unit_id, measure, bucket) DO UPDATE SET n = stats_waits.n + excluded.n",
             rows,
@@ -71,7 +71,7 @@ async def add_waits(tx: Tx, rows: Sequence[tuple[str, str, int, int, int]]) -> N
 
 
 async def add_escalation(tx: Tx, hour: str, unit_id: str, rung: int, rung_title: str) -> None:
-    await tx.execute(
+    await tx.write_hot(
         "INSERT INTO stats_escalations (hour_utc, unit_id, rung, rung_title, n) VALUES (?, ?, ?, ?, 1) "
         "ON CONFLICT (hour_utc, unit_id, rung, rung_title) DO UPDATE SET n = stats_escalations.n + 1",
         (hour, unit_id, rung, rung_title),

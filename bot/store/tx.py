@@ -119,6 +119,7 @@ class Tx:
         self.committed: list[Callable[[], None]] = []
         self._pending: list[Soon] = []  # sent, not yet read (`Soon`): read once the unit has committed
         self.audited = False  # an audit row was appended (`bot.audit.record`): its commit waits for the disk
+        self._held: list[tuple[str, Any, bool]] | None = None  # hot writes held for the unit's end (`hold_hot`)
 
     def after_commit(self, fn: Callable[[], None]) -> None:
         """Call `fn` on the event loop once the transaction has committed (never if it rolls back): the place
@@ -136,6 +137,7 @@ class Tx:
         tx = copy.copy(self)
         tx.committed = []
         tx._pending = []
+        tx._held = None
         return tx
 
     def answered(self) -> None:
@@ -183,6 +185,37 @@ class Tx:
             self._write(sql, params)
         else:
             await self._worker.call(self._write, sql, params)
+
+    async def write_hot(self, sql: str, params: Params = ()) -> None:
+        """`write` to a row that many units change (a counter: the statistics' rollups), whose lock is held from
+        the statement to the commit: sent at once, or, while the unit holds them (`hold_hot`), at
+        `release_hot`."""
+        if self._held is None:
+            await self.write(sql, params)
+        else:
+            self._held.append((sql, params, False))
+
+    async def executemany_hot(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """`executemany` to rows that many units change, held like `write_hot`."""
+        if self._held is None:
+            await self.executemany(sql, rows)
+        else:
+            self._held.append((sql, list(rows), True))
+
+    def hold_hot(self) -> None:
+        """Hold the hot writes (`write_hot`) from here to `release_hot`: a unit that takes its hottest locks in
+        its last trip (a filing: the year's counter, then the audit chain) sends them after those, in the lock
+        order every unit keeps (the chain before the rollups), and holds their rows for that trip alone."""
+        self._held = []
+
+    async def release_hot(self) -> None:
+        """Send the hot writes held since `hold_hot`, in the order they were made."""
+        held, self._held = self._held or [], None
+        for sql, params, many in held:
+            if many:
+                await self.executemany(sql, params)
+            else:
+                await self.write(sql, params)
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run an INSERT and return the new row id."""

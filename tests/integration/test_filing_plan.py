@@ -4,6 +4,7 @@ held for the writes alone. What is queued must be exactly what describing inside
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -63,6 +64,40 @@ async def test_the_planned_messages_are_those_described_inside(
     assert got == wanted
     assert not any("-Q" in str(row["message"]) or "-Q" in str(row["text"]) for row in got)
     assert {row["case_ref"] for row in got} == {f"GFI-2026-000{n}" for n in range(1, len(FORMS) + 1)}
+    assert await provisional_refs(planned) == []
+    assert await provisional_refs(inside) == []
+
+
+PROVISIONAL = re.compile(r"GFI-\d{4}-Q[0-9a-f]+")
+
+
+async def provisional_refs(core: Core) -> list[tuple[str, str]]:
+    """Every (table, value) of the whole store that still holds a provisional reference: on PostgreSQL a filing
+    stores its case under one and takes the number in its last trip (`bot.store.cases.take_ref`), correcting the
+    rows it wrote it on (`REF_COPIES`); a row written with it and not corrected would be found here."""
+    async with core.db.read() as tx:
+        if tx.engine == "sqlite":
+            tables = [r["name"] for r in await tx.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        else:
+            tables = [r["table_name"] for r in await tx.fetchall(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")]
+        found = []
+        for table in tables:
+            for row in await tx.fetchall(f'SELECT * FROM "{table}"'):
+                found += [(table, str(v)) for v in row.values() if isinstance(v, str) and PROVISIONAL.search(v)]
+    return found
+
+
+async def test_no_row_keeps_a_provisional_reference(core: Core, clock: FrozenClock) -> None:
+    """Urgent and not, in and outside office hours, with and without an idempotency key: the references are the
+    year's numbers everywhere (the case, its messages, awaited items, timers, facts, audit rows)."""
+    for n, overrides in enumerate(FORMS):
+        await core.cases.request("maria.sand", form(**overrides), idempotency_key=f"k{n}" if n % 2 else None)
+        clock.advance(timedelta(hours=7))
+    assert await provisional_refs(core) == []
+    async with core.db.read() as tx:
+        refs = [r["case_ref"] for r in await tx.fetchall("SELECT case_ref FROM audit ORDER BY id")]
+    assert refs == [f"GFI-2026-000{n}" for n in range(1, len(FORMS) + 1)]
 
 
 async def test_nothing_is_rendered_on_the_database_thread(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:

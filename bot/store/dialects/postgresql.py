@@ -32,6 +32,10 @@ NAME = "postgresql"
 CLAIMS = True
 # A WITH may hold INSERT/UPDATE statements (one statement where SQLite needs several: `cases.send_case`).
 WRITES_IN_WITH = True
+# A filing stores its case under a provisional reference and takes the year's number (the counter's row, held to
+# the commit) only in its last trip, with the commit (`cases.take_ref`): the section filings take turns in is
+# then the server's work alone, not the instance's Python between two trips.
+LATE_REF = True
 
 _JSON_EACH = re.compile(r"\bjson_each\(([^()]*)\)")
 # SQLite's `a IS b` / `a IS NOT b` between values (equal, NULLs included) is standard IS [NOT] DISTINCT FROM.
@@ -105,6 +109,24 @@ def serialise_appends() -> str | None:
     transaction-level advisory lock per log (its number the parameter), held until commit or rollback, so that
     the head read and the rows written after it are never interleaved with another instance's."""
     return "SELECT pg_advisory_xact_lock(?)"
+
+
+def chain_hash(table: str, prev: str, values: Sequence[tuple[str, str]]) -> str | None:
+    """The SQL expression of `bot.store.chain.row_hash(table, prev, row)`: `prev` the previous hash (an SQL text
+    expression), `values` the row's columns in the chain's order as (SQL expression, "bigint" or "text"). Byte
+    for byte Python's `json.dumps([table, prev, [values…]], ensure_ascii=False, separators=(",", ":"))`:
+    `to_json(text)` escapes `"`, `\\`, \\b \\f \\n \\r \\t and the other control characters as `\\u00xx` (lowercase) and
+    leaves everything else as it is, as `json.dumps(ensure_ascii=False)` does (tests/integration/test_chain_sql.py
+    checks it on adversarial text); a NULL is `null`, an integer its digits. The text is hashed as UTF-8."""
+    def json_of(expr: str, kind: str) -> str:
+        if kind == "bigint":
+            return f"coalesce(CAST(CAST({expr} AS bigint) AS text), 'null')"
+        return f"coalesce(CAST(to_json(CAST({expr} AS text)) AS text), 'null')"
+
+    items = " || ',' || ".join(json_of(expr, kind) for expr, kind in values)
+    head = json.dumps([table], ensure_ascii=False)[:-1]  # '["audit"'
+    return (f"encode(sha256(convert_to('{head},' || {json_of(prev, 'text')} || ',[' || {items} || ']]', 'UTF8')),"
+            " 'hex')")
 
 
 def zero_pad(expr: str, digits: int) -> str:

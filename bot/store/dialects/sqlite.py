@@ -19,6 +19,8 @@ NAME = "sqlite"
 CLAIMS = False
 # A WITH holds SELECTs only: the statements that PostgreSQL joins in one stay apart (`cases.send_case`).
 WRITES_IN_WITH = False
+# A filing's reference number is taken at once (`cases.send_case`): the one writer holds the whole store anyway.
+LATE_REF = False
 
 
 def translate(sql: str) -> str:
@@ -29,6 +31,11 @@ def translate(sql: str) -> str:
 def serialise_appends() -> str | None:
     """The statement that makes one writer at a time append to a hash-chained log (`bot.store.chain`), taking
     the log's lock number as its parameter: none on SQLite, whose single writer gives it already."""
+    return None
+
+
+def chain_hash(table: str, prev: str, values: Sequence[tuple[str, str]]) -> str | None:
+    """The SQL that hashes a chained log's row (`bot.store.chain`): none here, the hash is made in Python."""
     return None
 
 
