@@ -22,7 +22,7 @@ from bot.brister.rules import BristAction, authorize, is_coordinator
 from bot.brister.service import BristService
 from bot.channels.slack.context import SlackContext
 from bot.channels.slack.markup import escape
-from bot.channels.slack.views import render_view
+from bot.channels.slack.views import info_view, render_view
 from bot.errors import FieldError, Refusal
 from bot.numerals import is_number
 from handlers.slack import forms
@@ -250,7 +250,7 @@ async def open_report(ctx: SlackContext, ack: Any, body: dict[str, Any], action:
         ref = _report_ref(action)
         report = await service(ctx).get(who.person_id, ref)
         text = ctx.core.renderer.macro("brister", "report_text", r=report)
-        return render_view(ctx.core.renderer, "slack_info", text=text), ref
+        return info_view(ctx.core.renderer, text), ref
 
     await open_after_rule(ctx, ack, body, client, build)
 

@@ -19,7 +19,7 @@ from bot.channels.slack.context import SlackContext
 from bot.channels.slack.deadlines import arrived_at
 from bot.channels.slack.markup import escape
 from bot.channels.slack.sender import message_payload
-from bot.channels.slack.views import render_view
+from bot.channels.slack.views import info_view
 from bot.directory import Role
 from bot.errors import Refusal, StoreFull
 from handlers.slack.clicks import parse_click, private_ref
@@ -52,7 +52,7 @@ async def reply(
             kwargs: dict[str, Any] = {"channel": channel_id, "user": user_id, **message_payload(text, blocks)}
             await client.chat_postEphemeral(**kwargs)
         elif trigger_id:
-            await client.views_open(trigger_id=trigger_id, view=render_view(ctx.core.renderer, "slack_info", text=text))
+            await client.views_open(trigger_id=trigger_id, view=info_view(ctx.core.renderer, text))
     except SlackApiError as exc:
         reason = str(exc.response.get("error"))
         log.warning("slack reply failed", extra={"event": "slack.reply_failed", "reason": reason})
@@ -114,7 +114,7 @@ class Answer:
         if self.errors:
             return {"response_action": "errors", "errors": self.errors}
         if self.text is not None:
-            return {"response_action": "update", "view": render_view(ctx.core.renderer, "slack_info", text=self.text)}
+            return {"response_action": "update", "view": info_view(ctx.core.renderer, self.text)}
         return {}
 
 
@@ -171,7 +171,7 @@ async def answer_in_time(
                 ctx.after_change()
             return
     text = ctx.core.renderer.render("slack_slow", ref=ref, filing=name == "view.gfi_request", kept=durable)
-    await ack(response_action="update", view=render_view(ctx.core.renderer, "slack_info", text=text))
+    await ack(response_action="update", view=info_view(ctx.core.renderer, text))
     ctx.spawn(_report_late(ctx, client, task, body, name=name, ref=ref), f"gfi-slack-{name}-late")
 
 
@@ -220,7 +220,7 @@ async def _report_late(ctx: SlackContext, client: AsyncWebClient, task: asyncio.
     view_id = str((body.get("view") or {}).get("id") or "")
     user_id = str((body.get("user") or {}).get("id") or "")
     try:
-        await client.views_update(view_id=view_id, view=render_view(renderer, "slack_info", text=text))
+        await client.views_update(view_id=view_id, view=info_view(renderer, text))
         return
     except SlackApiError:
         pass  # the modal was closed: send the outcome as a direct message instead
@@ -322,7 +322,7 @@ async def failed(ctx: SlackContext, kind: Kind, name: str, *, ack: Any, body: di
                 return
             block = first_input_block(body.get("view") or {})
             if block is None:  # a view without inputs: replace it with the explanation
-                await ack(response_action="update", view=render_view(ctx.core.renderer, "slack_info", text=text))
+                await ack(response_action="update", view=info_view(ctx.core.renderer, text))
             else:
                 await ack(response_action="errors", errors={block: text})
             return

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack.context import SlackContext, state_hash
-from bot.channels.slack.views import render_view
+from bot.channels.slack.views import info_view
 from bot.errors import FieldError, Refusal
 from handlers.slack import forms
 from handlers.slack.common import open_form, reply, unknown_user_text
@@ -121,4 +121,4 @@ async def submit_once(ctx: SlackContext, ack: Any, view: dict[str, Any], call: C
 
 async def show_done(ctx: SlackContext, ack: Any, text: str) -> None:
     """The receipt in place of the submitted form."""
-    await ack(response_action="update", view=render_view(ctx.core.renderer, "slack_info", text=text))
+    await ack(response_action="update", view=info_view(ctx.core.renderer, text))

@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.channels.slack.views import Encoded, ViewCache, json_serialize
+from bot.channels.slack.views import Encoded, ViewCache, info_view, json_serialize, render_view
 from bot.clock import FrozenClock
 from bot.core import Core
 from bot.directory import Directory
@@ -116,3 +116,17 @@ async def test_slack_receives_the_encoded_view_as_the_view() -> None:
         [call] = fake.calls("views.open")
         assert call.params["view"] == view
         assert call.params["trigger_id"] == "t1"
+
+
+@pytest.mark.parametrize("text", [
+    "Din GFI-förfrågan är registrerad: GFI-2026-0042.",
+    "*fet* _kursiv_ <@U1> & <https://x|länk> `kod` ~struken~",
+    "",
+    "rad ett\nrad två\t\"citat\" \\ snedstreck",
+    "å" * 3000,  # as long as a section's text may be
+    "å" * 3001,  # longer: cut with the same note
+    "\x00gfi-info-text\x00",
+])
+def test_the_info_view_is_the_rendered_template(core: Core, text: str) -> None:
+    assert info_view(core.renderer, text) == render_view(core.renderer, "slack_info", text=text)
+    assert info_view(core.renderer, text) is not info_view(core.renderer, text)  # a copy each time: fit_view's own

@@ -78,6 +78,46 @@ def render_view(renderer: Renderer, name: str, **ctx: Any) -> dict[str, Any]:
     return fit_view(renderer, typeahead.long_lists(render_raw_view(renderer, name, **ctx)))
 
 
+# Where the text goes in the info modal's shell (`info_view`): no text shown to anyone holds it.
+_TEXT = "\x00gfi-info-text\x00"
+# Per renderer: the shell as rendered, and, when the text goes only into the plain text of section blocks, the
+# shell already escaped and fitted (a text within a section's limit then changes nothing else: put in as it is).
+_INFO_SHELLS: weakref.WeakKeyDictionary[Renderer, tuple[dict[str, Any], dict[str, Any] | None]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _put_text(node: Any, text: str) -> Any:
+    """A copy of `node` with `text` wherever the shell has `_TEXT`."""
+    if isinstance(node, dict):
+        return {k: _put_text(v, text) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_put_text(v, text) for v in node]
+    return text if node == _TEXT else node
+
+
+def _only_in_plain_sections(view: dict[str, Any]) -> bool:
+    """Whether `_TEXT` appears in the view only as the plain text of section blocks (and once at least)."""
+    sections = [b.get("text") for b in view.get("blocks") or [] if isinstance(b, dict) and b.get("type") == "section"]
+    found = sum(1 for t in sections if isinstance(t, dict) and t.get("type") == "plain_text" and t.get("text") == _TEXT)
+    return found > 0 and json.dumps(view).count(json.dumps(_TEXT)[1:-1]) == found
+
+
+def info_view(renderer: Renderer, text: str) -> dict[str, Any]:
+    """`render_view(renderer, "slack_info", text=text)`, the same view: the modal with one text in place of a form
+    (a filed request's receipt, a refusal, "it takes longer"), shown in the ack of most submissions. Its template
+    is rendered (and its JSON read back, escaped and fitted) once per renderer with a marker where the text goes;
+    each call puts the text in a copy of that shell (a text longer than a section holds is fitted again)."""
+    shells = _INFO_SHELLS.get(renderer)
+    if shells is None:
+        raw: dict[str, Any] = json.loads(renderer.env.get_template("slack_info.view.json.j2").render(text=_TEXT))
+        whole = fit_view(renderer, typeahead.long_lists(escape_mrkdwn_objects(_put_text(raw, _TEXT))))
+        shells = _INFO_SHELLS[renderer] = (raw, whole if _only_in_plain_sections(whole) else None)
+    shell, fitted = shells
+    if fitted is not None and len(text) <= limits.SECTION_TEXT:
+        return _put_text(fitted, text)  # type: ignore[no-any-return]
+    return fit_view(renderer, typeahead.long_lists(escape_mrkdwn_objects(_put_text(shell, text))))
+
+
 # --- a view rendered once, sent many times ------------------------------------------------------------------------
 
 class Encoded(dict[str, Any]):
