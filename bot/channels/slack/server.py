@@ -61,6 +61,12 @@ Mount = Callable[[Core, web.Application], Any]
 SLACK_API_TIMEOUT = 30  # seconds per Web API call (slack_sdk's own default)
 
 
+def web_api_session() -> aiohttp.ClientSession:
+    """The one HTTP session of every Web API call. Its JSON encoder takes a view encoded once as it is
+    (`views.Encoded`: the /gfi form)."""
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_API_TIMEOUT), json_serialize=json_serialize)
+
+
 async def serve(settings: Settings, mounts: tuple[Mount, ...] = (), *, register: Register | None = None) -> int:
     """Run the bot (Slack, Teams, or both on one aiohttp server) until SIGTERM/SIGINT; returns the exit code.
 
@@ -86,10 +92,7 @@ async def serve(settings: Settings, mounts: tuple[Mount, ...] = (), *, register:
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     # One HTTP session for every Web API call, so connections to Slack are reused (a new connection and TLS
     # handshake per message cost about 0.5 ms of CPU each; the parallel dispatcher sends many at once).
-    # Its JSON encoder takes a view encoded once as it is (`views.Encoded`: the /gfi form).
-    session = (aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_API_TIMEOUT),
-                                     json_serialize=json_serialize)
-               if slack_on and settings.slack_bot_token else None)
+    session = web_api_session() if slack_on and settings.slack_bot_token else None
     client = (AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=api_url(settings),
                              timeout=SLACK_API_TIMEOUT, session=session)
               if session is not None and settings.slack_bot_token else None)

@@ -121,14 +121,20 @@ def info_view(renderer: Renderer, text: str) -> dict[str, Any]:
 # --- a view rendered once, sent many times ------------------------------------------------------------------------
 
 class Encoded(dict[str, Any]):
-    """A view with its JSON text, encoded once: the Web API session splices the text into a request's body
-    (`json_serialize`) instead of encoding the view again. Never changed once made (it is shared)."""
+    """A view with its JSON text: the Web API session splices the text into a request's body (`json_serialize`)
+    instead of encoding the view again. Made for one request and never changed (the text would be stale); any
+    other JSON encoder sees the view itself, as a dict."""
 
     __slots__ = ("text",)
 
-    def __init__(self, view: dict[str, Any]) -> None:
+    def __init__(self, view: dict[str, Any], text: str | None = None) -> None:
         super().__init__(view)
-        self.text = json.dumps(view)
+        self.text = json.dumps(view) if text is None else text
+
+    @classmethod
+    def of_text(cls, text: str) -> Encoded:
+        """The view encoded as `text`."""
+        return cls(json.loads(text), text)
 
 
 def json_serialize(body: Any) -> str:
@@ -140,31 +146,42 @@ def json_serialize(body: Any) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
+# What the kept views' JSON may take together (`ViewCache`): about 50 /gfi forms of a directory of 1,000 units,
+# several hundred of the example's.
+VIEW_CACHE_BYTES = 4 * 1024 * 1024
+
+
 class ViewCache:
     """Views that depend only on the directory's version, the day and a key (the person opening it): rendered
-    once each and kept (`Encoded`), at most `size`, the least recently used let go first. A new directory version
-    or a new day empties it. It holds the directory's tables by a weak reference only: a reload frees the old ones
-    on its own thread, as it would without the cache (`bot.directory.lookup.Tables`).
+    once each and kept as their JSON text only (a string: no objects to walk or free), at most `max_bytes` of it
+    together, the least recently used let go first; each use reads the text back (`Encoded.of_text`, for the one
+    request). A new directory version or a new day empties it. It holds the directory's tables by a weak reference
+    only: a reload frees the old ones on its own thread, as it would without the cache
+    (`bot.directory.lookup.Tables`).
 
     For the /gfi form, which a person opens many times a day: rendering it (the template, its JSON read back,
     escaped and fitted to Slack's limits) and encoding it cost more CPU than the rest of the command together."""
 
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
+    def __init__(self, max_bytes: int = VIEW_CACHE_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0  # the kept texts' length together
         self._tables: weakref.ref[Tables] | None = None
         self._day: date | None = None
-        self._views: OrderedDict[Hashable, Encoded] = OrderedDict()
+        self._texts: OrderedDict[Hashable, str] = OrderedDict()
 
     def get(self, tables: Tables, day: date, key: Hashable, build: Callable[[], dict[str, Any]]) -> Encoded:
         """The view for `key` under these tables on `day`: kept, or built now by `build()` and kept."""
         if self._tables is None or self._tables() is not tables or self._day != day:
-            self._views.clear()
+            self._texts, self.size = OrderedDict(), 0
             self._tables, self._day = weakref.ref(tables), day
-        view = self._views.get(key)
-        if view is not None:
-            self._views.move_to_end(key)
-            return view
-        view = self._views[key] = Encoded(build())
-        if len(self._views) > self.size:
-            self._views.popitem(last=False)
+        text = self._texts.get(key)
+        if text is not None:
+            self._texts.move_to_end(key)
+            return Encoded.of_text(text)
+        view = Encoded(build())
+        if len(view.text) <= self.max_bytes:
+            self._texts[key] = view.text
+            self.size += len(view.text)
+            while self.size > self.max_bytes:
+                self.size -= len(self._texts.popitem(last=False)[1])
         return view
