@@ -1,11 +1,16 @@
 """The sweep's read of one batch (`bot.ladder.scheduled.read_batch`): the earliest due timers and awaited items,
-whole, and the rows of their cases, as six statements sent together (`Tx.fetchall_soon`), so that on PostgreSQL
-the read is one trip to the server instead of seven (and in one snapshot: the read is a read-only unit).
+whole, and the rows of their cases (in one snapshot: the read is a read-only unit).
 
-Each statement finds the batch itself (`_DUE`: the earliest `limit` of both tables merged in due order, a timer
-before an item due at the same time; two range scans of the partial due indexes), so none waits for another's
-answer, and only the rows the batch fires are read whole (reading `limit` of each table whole and keeping
-`limit` of the two read twice as many rows as were used).
+The batch itself is `_DUE`: the earliest `limit` of both tables merged in due order, a timer before an item due at
+the same time (two range scans of the partial due indexes), and only the rows the batch fires are read whole
+(reading `limit` of each table whole and keeping `limit` of the two read twice as many rows as were used). The
+engines read it in their own way (`dialects.ANSWERED_AT_ONCE`):
+
+- PostgreSQL: six statements sent together (`Tx.fetchall_soon`), one trip to the server. Each finds the batch
+  itself, so none waits for another's answer.
+- SQLite: every statement is answered at once, in process, so the batch is found once and the other six read
+  their rows by id or reference (finding it in each of six statements was a third of the read: 2.1 against
+  1.4 ms a batch of 100, with 10⁵ open cases).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import iso
+from bot.store import dialects
 from bot.store.db import Tx
 
 Row = dict[str, Any]
@@ -46,6 +52,8 @@ class DueRead:
 async def due_batch(tx: Tx, now: datetime, limit: int) -> DueRead:
     """The earliest `limit` due timers and awaited items and their cases' rows (see the module)."""
     params = {"now": iso(now), "limit": limit}
+    if dialects.of(tx.engine).ANSWERED_AT_ONCE:
+        return await _found_once(tx, params)
     statements = (
         f"{_DUE}SELECT timers.* FROM due JOIN timers ON timers.id = due.id WHERE due.k = 0",
         f"{_DUE}SELECT awaiting.* FROM due JOIN awaiting ON awaiting.id = due.id WHERE due.k = 1",
@@ -58,3 +66,29 @@ async def due_batch(tx: Tx, now: datetime, limit: int) -> DueRead:
     )
     sent = [await tx.fetchall_soon(sql, params) for sql in statements]
     return DueRead(*[await tx.answer(soon) for soon in sent])
+
+
+async def _found_once(tx: Tx, params: dict[str, Any]) -> DueRead:
+    """`due_batch` where each statement is answered at once (SQLite): the batch found once, then its rows read by
+    id or reference."""
+    dialect = dialects.of(tx.engine)
+    due = await tx.fetchall(f"{_DUE}SELECT k, id, case_ref FROM due", params)
+
+    async def where(sql: str, column: str, values: list[Any], kind: str, order: str = "") -> list[Row]:
+        if not values:
+            return []
+        condition, args = dialect.one_of(column, values, kind)
+        return await tx.fetchall(f"{sql} WHERE {condition}{order}", args)
+
+    timers = await where("SELECT * FROM timers", "id", [r["id"] for r in due if r["k"] == 0], "bigint")
+    items = await where("SELECT * FROM awaiting", "id", [r["id"] for r in due if r["k"] == 1], "bigint")
+    cases = await where("SELECT * FROM cases", "ref", sorted({r["case_ref"] for r in due}), "text")
+    ids = [r["id"] for r in cases]
+    return DueRead(
+        timers, items, cases,
+        await where("SELECT case_id, person_id FROM case_assignees", "case_id", ids, "bigint",
+                    " ORDER BY case_id, position"),
+        await where("SELECT * FROM follow_ups", "case_id", ids, "bigint", " ORDER BY case_id, id"),
+        await where("SELECT case_id, unit_id, person_id, role, first_name FROM meeting_participants", "case_id", ids,
+                    "bigint", " ORDER BY case_id, position"),
+    )

@@ -349,3 +349,28 @@ async def test_a_case_changed_while_the_batch_waited_on_a_row_lock_rolls_the_bat
     await sweep_due(core)
     assert ran
     assert_reminded_once_each_but_yusuf(await reminders_told(core))
+
+
+async def test_a_batch_is_found_once_per_read_on_sqlite_and_in_one_trip_on_postgresql(
+    core: Core, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep's read (#21 item 3): on SQLite, whose statements are answered at once, the batch (`_DUE`, two
+    range scans and a sort) is found by one statement and its rows read by id (finding it in each of six was a
+    third of the read); on PostgreSQL the six statements each find it and go together, in one trip."""
+    from bot.store import sweep as sweep_store
+    from bot.store.tx import Tx
+
+    await due_cases(core, clock, 3)
+    found: list[str] = []
+    for name in ("fetchall", "fetchall_soon"):
+        original = getattr(Tx, name)
+
+        def spy(self: Tx, sql: str, *args: Any, _original: Any = original) -> Any:
+            found.append(sql)
+            return _original(self, sql, *args)
+
+        monkeypatch.setattr(Tx, name, spy)
+    read = await core.db.run_read(lambda tx: sweep_store.due_batch(tx, clock.now(), 100))
+    assert len(read.awaiting) == 3 and len(read.cases) == 3 and len(read.assignees) == 3
+    finding = [sql for sql in found if sql.startswith(sweep_store._DUE)]
+    assert len(finding) == (1 if core.db.engine == "sqlite" else 6), found

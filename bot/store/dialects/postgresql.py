@@ -36,6 +36,8 @@ WRITES_IN_WITH = True
 # the commit) only in its last trip, with the commit (`cases.take_ref`): the section filings take turns in is
 # then the server's work alone, not the instance's Python between two trips.
 LATE_REF = True
+# A statement's answer comes back with a trip to the server: reads that do not wait for each other are sent together.
+ANSWERED_AT_ONCE = False
 
 _JSON_EACH = re.compile(r"\bjson_each\(([^()]*)\)")
 # SQLite's `a IS b` / `a IS NOT b` between values (equal, NULLs included) is standard IS [NOT] DISTINCT FROM.

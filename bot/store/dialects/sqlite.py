@@ -21,6 +21,8 @@ CLAIMS = False
 WRITES_IN_WITH = False
 # A filing's reference number is taken at once (`cases.send_case`): the one writer holds the whole store anyway.
 LATE_REF = False
+# Every statement is answered at once, in process: a read that needs another's answer first costs no trip.
+ANSWERED_AT_ONCE = True
 
 
 def translate(sql: str) -> str:
