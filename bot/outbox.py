@@ -2,9 +2,9 @@
 
 A message is stored as what it is (`bot.messages.model.Message`: kind, case, lines with free-text marks, the
 actions offered), not as a rendered text: each channel's sender renders it at delivery, the console's plain text
-included (`OutboxMessage.from_row`); the row's `text` column stays empty. Only a row queued without a described
-message (a retraction, a calendar event, a row from before messages were described) has its text stored. A
-dispatcher (`bot/dispatcher.py`) delivers them later; nothing is sent inside a business transaction.
+included (`OutboxMessage.from_row`); the row's `text` column stays empty, as it does for a retraction or a
+calendar event (no text of their own). Only a row from before messages were described has its text stored, and
+delivers it. A dispatcher (`bot/dispatcher.py`) delivers them later; nothing is sent inside a business transaction.
 """
 
 from __future__ import annotations

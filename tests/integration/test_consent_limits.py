@@ -168,11 +168,12 @@ async def test_withdrawal_for_one_unit_cuts_it_off_and_the_case_goes_on(core: Co
     # that unit's people lose access: the pending message is cancelled, the delivered one retracted and erased
     async with core.db.transaction() as tx:
         rows = await tx.fetchall(
-            "SELECT status, kind, text, template FROM outbox WHERE recipient_id = 'yusuf.kaya' AND case_id = ? "
-            "ORDER BY id", (case.id,))
+            "SELECT status, kind, text, message, template FROM outbox WHERE recipient_id = 'yusuf.kaya' "
+            "AND case_id = ? ORDER BY id", (case.id,))
     statuses = [(r["kind"], r["status"]) for r in rows if r["template"] != "consent_withdrawn_unit"]
     assert statuses == [("message", "sent"), ("message", "cancelled"), ("retract", "pending")]
-    assert all(r["text"] == "" for r in rows if r["template"] == "meeting_booked")
+    booked = [r for r in rows if r["template"] == "meeting_booked"]
+    assert booked and all(r["text"] == "" and r["message"] is None for r in booked)  # erased: the stored message too
     await core.tick()
     assert [s.template for s in sender.to("yusuf.kaya")] == ["retract", "consent_withdrawn_unit"]
     [lost] = sender.to("yusuf.kaya", "consent_withdrawn_unit")
