@@ -18,7 +18,7 @@ from bot import metrics, readlog
 from bot.clock import Clock
 from bot.outbox import OutboxMessage
 from bot.pacing import WORKSPACE_LIMIT_AFTER, Holds
-from bot.store import Database, Tx
+from bot.store import Database, Tx, copies
 from bot.store import outbox as store
 from bot.store import outbox_lanes as lanes_store
 
@@ -73,6 +73,9 @@ async def _write_batch(tx: Tx, sent: list[Sent], limited: list[Limited], others:
     late = [(s.message.id, s.external_id, s.at) for s in sent if s.message.id not in changed]
     if late:
         changed |= await store.retract_withdrawn(tx, late)
+        # a row another instance marked sent meanwhile (a lease lost mid-send): this send is a second copy in the
+        # channel, kept as a row of its own so that a withdrawal retracts it too, and read like the first
+        changed |= await copies.record_copies(tx, late)
     for x in limited:
         await store.mark_retry(tx, x.message.id, x.message.attempts, x.reason, x.at)
     for write in others:
@@ -153,10 +156,10 @@ class Outcomes:
         await self._record(write)
 
     async def _mark_sent(self, message: OutboxMessage, attempts: int, external_id: str | None,
-                         paced: datetime | None) -> None:
+                         paced: datetime | None, at: datetime | None = None) -> None:
         # with the other sends of its group (`_write_sent`): the recipient's next message waits on every instance,
         # and a message that showed free text is in the read log
-        await self._record(Sent(message, attempts, self.clock.now(), external_id, paced))
+        await self._record(Sent(message, attempts, at or self.clock.now(), external_id, paced))
         metrics.outbox_event(message.channel, "sent")
         log.info("sent", extra={"event": "outbox.sent", "outbox_id": message.id, "case_ref": message.case_ref})
 

@@ -49,9 +49,10 @@ class Sends(Outcomes):
     concurrency: int
     sleep: Callable[[float], Awaitable[None]]
     lease: float
-    # Sent, but the store could not record it (its disk full): outbox id -> (message, attempts, external id, paced).
+    # Sent, but the store could not record it (its disk full): outbox id -> (message, attempts, external id, paced,
+    # sent at: the same time when it is recorded again, so that a copy recorded twice is known as one).
     # The next pass records it first, and never sends it again (in this process; a restart would send it again).
-    _unrecorded: dict[int, tuple[OutboxMessage, int, str | None, datetime | None]]
+    _unrecorded: dict[int, tuple[OutboxMessage, int, str | None, datetime | None, datetime]]
     _last_pass: datetime | None  # the clock at the last pass: a step back drops the holds
 
     def sender_for(self, channel: str) -> Sender | None:
@@ -254,21 +255,22 @@ class Sends(Outcomes):
         """Record the sends whose record failed before, without waiting for their rows to be claimed again: a row
         cancelled meanwhile (a consent withdrawn) never is, and its send must still be retracted (and the
         dispatcher would never rest). While the store still fails, they wait for the next pass."""
-        for message, attempts, external_id, paced in list(self._unrecorded.values()):
+        for message, attempts, external_id, paced, at in list(self._unrecorded.values()):
             try:
-                await self._sent(message, attempts, external_id, paced)
+                await self._sent(message, attempts, external_id, paced, at)
             except Exception:
                 log.warning("send still unrecorded", extra={"event": "outbox.unrecorded", "outbox_id": message.id})
                 return
             result.sent += 1
 
     async def _sent(self, message: OutboxMessage, attempts: int, external_id: str | None,
-                    paced: datetime | None) -> None:
+                    paced: datetime | None, at: datetime | None = None) -> None:
         """Record a send; when that fails (a full store, a lost connection), remember it so that it is recorded,
         not sent, the next time this instance meets the row.
         A send made is recorded even when its pass is stopped meanwhile: the record goes on, and the stop waits for
         it (a second stop does not: the send is then remembered, like a failed record)."""
-        record = asyncio.ensure_future(self._mark_sent(message, attempts, external_id, paced))
+        at = at or self.clock.now()
+        record = asyncio.ensure_future(self._mark_sent(message, attempts, external_id, paced, at))
 
         def recorded(task: asyncio.Future[None]) -> None:  # also when it ends after a second stop gave up on it
             if not task.cancelled() and task.exception() is None:
@@ -283,6 +285,6 @@ class Sends(Outcomes):
                 raise
         except BaseException:
             if not record.done() or record.cancelled() or record.exception() is not None:
-                self._unrecorded[message.id] = (message, attempts, external_id, paced)
+                self._unrecorded[message.id] = (message, attempts, external_id, paced, at)
             raise
         self._unrecorded.pop(message.id, None)

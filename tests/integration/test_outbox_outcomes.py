@@ -1,6 +1,7 @@
 """What the dispatcher writes when sends finish together (one group of outcomes): each row sent once with its
 attempt and external id, its recipient's pacing hold, and the read log of the free text it showed, chained in
-order; a row another instance recorded meanwhile is not written again and logs no read. On SQLite and
+order; a row another instance recorded meanwhile is not written again, and this send, a second copy in the channel,
+is kept as a row of its own (for a withdrawal to retract) and read-logged (`bot.store.copies`). On SQLite and
 PostgreSQL (the sends' rows are one UPDATE … FROM (VALUES …) RETURNING on both)."""
 
 from __future__ import annotations
@@ -63,17 +64,22 @@ async def test_sends_that_finish_together_are_recorded_together(core: Core, engi
     assert (await run).sent == len(PEOPLE)
 
     async with core.db.transaction() as tx:
-        rows = {r["recipient_id"]: r for r in await tx.fetchall("SELECT * FROM outbox")}
+        rows = {r["recipient_id"]: r for r in await tx.fetchall(
+            "SELECT * FROM outbox WHERE dedupe_key IS NULL OR dedupe_key NOT LIKE 'copy:%'")}
+        copies = await tx.fetchall("SELECT recipient_id, status, external_id, sent_at FROM outbox "
+                                   "WHERE dedupe_key LIKE 'copy:%'")
         reads = await tx.fetchall("SELECT person_id, case_ref, view, channel FROM case_reads ORDER BY id")
         holds = {r["recipient_id"]: r["until"] for r in await tx.fetchall("SELECT * FROM outbox_holds")}
     assert {p: (r["status"], r["attempts"], r["external_id"]) for p, r in rows.items()} == {
         PEOPLE[0]: ("sent", 0, "elsewhere"),  # recorded by the other instance: not written again
         **{p: ("sent", 1, f"ts-{ids[p]}") for p in PEOPLE[1:]}}
     assert all(rows[p]["claimed_by"] is None and rows[p]["sent_at"] for p in PEOPLE[1:])
+    assert [(c["recipient_id"], c["status"], c["external_id"]) for c in copies] == [
+        (PEOPLE[0], "sent", f"ts-{ids[PEOPLE[0]]}")]  # this instance's copy of the row recorded elsewhere
     assert sorted((r["person_id"], r["case_ref"]) for r in reads) == sorted(
-        (p, rows[p]["case_ref"]) for p in PEOPLE[1:])  # read once each, none for the row recorded elsewhere
+        (p, rows[p]["case_ref"]) for p in PEOPLE)  # read once each, the copy too (the other's read is its own)
     assert {(r["view"], r["channel"]) for r in reads} == {("case_filed", "slack")}
     assert set(holds) == set(PEOPLE)  # paced, on every instance
     assert all(datetime.fromisoformat(until) > core.clock.now() for until in holds.values())
     [state] = [s for s in await logchain.verify(core.db) if s.log == "case_reads"]
-    assert state.broken is None and state.rows == len(PEOPLE) - 1  # the rows chained, in order
+    assert state.broken is None and state.rows == len(PEOPLE)  # the rows chained, in order

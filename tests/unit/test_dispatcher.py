@@ -390,3 +390,21 @@ async def test_channel_without_sender_fails_with_a_reason(core: Core) -> None:
     await d.run_once()
     r = await row(core, mid)
     assert (r["status"], r["last_error"]) == ("failed", "no_sender:m365")
+
+
+async def test_a_send_recorded_at_a_later_pass_keeps_the_time_it_was_sent(
+    core: Core, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The send's time is how a copy recorded again is told from another instance's copy
+    (`bot.store.copies`): the next pass records the time it was sent, not its own."""
+    sender = ScriptedSender()
+    d = dispatcher(core, sender)
+    [mid] = await queue(core)
+    sent_at = clock.now()
+    fail_the_next_mark(d, monkeypatch, ConnectionError("the store's connection was reset"))
+    with pytest.raises(ConnectionError):
+        await d.run_once()
+    clock.advance(timedelta(minutes=1))
+    await d.run_once()
+    r = await row(core, mid)
+    assert r["status"] == "sent" and r["sent_at"] == sent_at.isoformat()

@@ -167,3 +167,56 @@ async def test_a_late_send_recorded_twice_is_one_read(core: Core, external_id: s
         retractions = await tx.fetchall("SELECT target FROM outbox WHERE kind = 'retract'")
     assert [r["case_ref"] for r in reads] == ["GFI-2026-0001"]
     assert [r["target"] for r in retractions] == ([] if external_id is None else ["ts-1"])
+
+
+async def _assignment(core: Core) -> tuple[OutboxMessage, str]:
+    """linnea.fors's assignment (with the brief), queued and not yet sent, as the dispatcher would claim it."""
+    from tests.timekit import assigned_case
+
+    case = await assigned_case(core)
+    async with core.db.transaction() as tx:
+        found = await tx.fetchone("SELECT * FROM outbox WHERE recipient_id = 'linnea.fors' "
+                                  "AND template = 'assigned_to_you'")
+    assert found is not None
+    return OutboxMessage.from_row(found), case.ref
+
+
+async def _reads_and_retractions(core: Core) -> tuple[list[str], list[str]]:
+    async with core.db.transaction() as tx:
+        reads = await tx.fetchall("SELECT case_ref FROM case_reads WHERE person_id = 'linnea.fors'")
+        retractions = await tx.fetchall("SELECT target FROM outbox WHERE kind = 'retract' ORDER BY target")
+    return [r["case_ref"] for r in reads], [r["target"] for r in retractions]
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("external_id", [None, "ts-2"])
+async def test_a_second_copy_of_a_row_another_instance_sent_is_read_logged_and_retracted(
+    core: Core, external_id: str | None,
+) -> None:
+    """Instance b sent the row and marked it sent (ts-1); instance a, whose lease ran out mid-send, sent it too and
+    records it late (twice: its batch committed, the acknowledgement lost). Its copy is one more read, and the
+    consent's withdrawal retracts both copies; without it a's copy was neither."""
+    msg, ref = await _assignment(core)
+    first = outcomes.Sent(msg, 1, AT, "ts-1", None)
+    copy = outcomes.Sent(msg, 1, AT + timedelta(seconds=5), external_id, None)
+    for sent in (first, copy, copy):
+        async with core.db.transaction() as tx:
+            await outcomes._write_sent(tx, [sent])
+    reads, _ = await _reads_and_retractions(core)
+    assert reads == [ref, ref]
+    await core.cases.withdraw_consent("maria.sand", ref)
+    _, retracted = await _reads_and_retractions(core)
+    assert retracted == (["ts-1"] if external_id is None else ["ts-1", "ts-2"])
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+async def test_a_second_copy_recorded_after_the_withdrawal_is_retracted_at_once(core: Core) -> None:
+    msg, ref = await _assignment(core)
+    async with core.db.transaction() as tx:
+        await outcomes._write_sent(tx, [outcomes.Sent(msg, 1, AT, "ts-1", None)])
+    await core.cases.withdraw_consent("maria.sand", ref)  # the first copy retracted
+    for _ in range(2):
+        async with core.db.transaction() as tx:
+            await outcomes._write_sent(tx, [outcomes.Sent(msg, 1, AT + timedelta(seconds=5), "ts-2", None)])
+    reads, retracted = await _reads_and_retractions(core)
+    assert reads == [ref, ref] and retracted == ["ts-1", "ts-2"]
