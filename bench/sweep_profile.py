@@ -1,13 +1,24 @@
 """Where a sweep's database time goes: each statement of a sweep of 10³ due items, with its count, total and
 longest time, and the plans of the sweep's reads (EXPLAIN QUERY PLAN on SQLite, EXPLAIN ANALYZE on PostgreSQL).
 
-Run:  PYTHONPATH=. .venv/bin/python bench/sweep_profile.py [--cases 100000] [--engine sqlite|postgresql]
+Run:  PYTHONPATH=. .venv/bin/python bench/sweep_profile.py [--cases 100000] [--engine sqlite|postgresql] [--repeat N]
 
 Builds the same store as `bench/bench_scale.py` (and removes it afterwards). The statements are timed where
 they run, on the connection's thread. On PostgreSQL a unit's statements are pipelined: a statement whose answer
 is read later (`Tx.*_soon`) shows twice, "(send) …" for sending it and "(answer) …" for reading its answer
 (the wait for the server, when the answer has not come with an earlier read); what no statement read is waited
 for when the pipeline ends, the row "(pipeline exit …)", before the COMMIT.
+
+`--repeat N`: N more sweeps of 10³ due after the profiled one (other items and timers each time), their database
+time and longest transaction: the sweep once the store's statements have run often enough on every connection to
+be prepared and planned once (psycopg prepares a statement after five runs on a connection, PostgreSQL plans
+a prepared one five more times before it keeps a generic plan), as in a bot that has run a while; the profiled
+sweep, right after a warm-up of one batch, plans nearly every statement. They are timed as `bench_scale` times
+(whole units), without the per-statement timing, which costs the profiled sweep time of its own.
+
+On PostgreSQL, when the server loads `pg_stat_statements` (`shared_preload_libraries`, with
+`pg_stat_statements.track_planning = on`; a server of your own through GFI_BENCH_POSTGRES), the profiled sweep's
+statements are also listed as the server saw them: planning and execution time, WAL records and full-page images.
 """
 
 from __future__ import annotations
@@ -18,17 +29,29 @@ import contextlib
 import os
 import re
 import shutil
+import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench.bench_scale import START, WARM_UP, DbTimer, NullSender, _make_due, _Raw, build, to_postgres
+from bench.bench_scale import (
+    DUE_ESCALATIONS,
+    DUE_REMINDERS,
+    START,
+    WARM_UP,
+    DbTimer,
+    NullSender,
+    _make_due,
+    _Raw,
+    build,
+    to_postgres,
+)
 from bot.clock import FrozenClock
 from bot.config import DEFAULT_DIRECTORY, Settings
 from bot.core import Core, open_core
@@ -218,6 +241,65 @@ def explain(raw: _Raw, url: str | None, at: str) -> None:
                     print("   ", row[0])
 
 
+def _server_start(url: str | None) -> bool:
+    """Reset `pg_stat_statements` on the bench's database, if the server loads it (else False: not listed)."""
+    if url is None:
+        return False
+    import psycopg
+
+    try:
+        with psycopg.connect(url, autocommit=True) as pg:
+            pg.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            pg.execute("SELECT pg_stat_statements_reset()")
+    except psycopg.Error:
+        return False
+    return True
+
+
+def _server_print(url: str) -> None:
+    """The statements as the server saw them since `_server_start` (this database's only)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as pg:
+        rows = pg.execute(
+            "SELECT calls, plans, total_plan_time, total_exec_time, wal_records, wal_fpi, "
+            "left(regexp_replace(query, '\\s+', ' ', 'g'), 90) FROM pg_stat_statements "
+            "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND query NOT LIKE '%pg_stat_statements%' ORDER BY total_plan_time + total_exec_time DESC").fetchall()
+    print(f"\nthe server: planning {sum(r[2] for r in rows):.1f} ms, execution {sum(r[3] for r in rows):.1f} ms")
+    print(f"{'calls':>6} {'plans':>6} {'plan ms':>8} {'exec ms':>8} {'WAL rec':>8} {'FPI':>5}  statement")
+    for calls, plans, plan, run, records, fpi, query in rows:
+        print(f"{calls:6d} {plans:6d} {plan:8.2f} {run:8.2f} {records:8d} {fpi:5d}  {query}")
+
+
+def _due_again(raw: _Raw, at: datetime, round_: int) -> None:
+    """Another 10³ due for a repeated sweep: the next acknowledgements by id (not those fired before, now on a
+    higher rung) and the next pending consent reminders."""
+    past = (at - timedelta(minutes=5)).astimezone(UTC).isoformat()
+    raw.execute("UPDATE awaiting SET due_at = ? WHERE id IN (SELECT id FROM awaiting WHERE resolved_at IS NULL "
+                "AND kind = 'acknowledgement' ORDER BY id DESC LIMIT ? OFFSET ?)",
+                (past, DUE_ESCALATIONS, round_ * DUE_ESCALATIONS))
+    raw.execute("UPDATE timers SET due_at = ? WHERE id IN (SELECT id FROM timers WHERE done_at IS NULL "
+                "AND kind = 'consent_expiring' ORDER BY id DESC LIMIT ?)", (past, DUE_REMINDERS))
+
+
+async def _repeat(core: Core, clock: FrozenClock, raw: _Raw, timer: DbTimer, rounds: int) -> None:
+    """`rounds` more sweeps of 10³ due (see the module), each's database time and longest transaction."""
+    times = []
+    for n in range(1, rounds + 1):
+        clock.advance(timedelta(minutes=1))
+        _due_again(raw, clock.now(), n)
+        timer.start()
+        fired = await sweep_due(core)
+        timer.stop()
+        times.append(timer.db_seconds * 1000)
+        print(f"repeat {n}: fired {fired}; database time {timer.db_seconds * 1000:.1f} ms, longest transaction "
+              f"{timer.longest_tx * 1000:.2f} ms, load {os.getloadavg()[0]:.2f}")
+    if times:
+        print(f"repeated sweeps: database time median {statistics.median(times):.1f} ms "
+              f"({min(times):.1f}–{max(times):.1f})")
+
+
 async def _copy_of(source: Path, path: Path) -> tuple[Core, FrozenClock]:
     """The core on a copy of a store `build` made before (and closed): the same clock as `build` leaves it."""
     await asyncio.to_thread(shutil.copyfile, source, path)
@@ -226,7 +308,7 @@ async def _copy_of(source: Path, path: Path) -> tuple[Core, FrozenClock]:
     return await open_core(settings, clock=clock, fallback=NullSender()), clock
 
 
-async def main(cases: int, engine: str, source: Path | None = None) -> None:
+async def main(cases: int, engine: str, source: Path | None = None, repeat: int = 0) -> None:
     with tempfile.TemporaryDirectory(prefix="gfi-sweep-profile-") as tmp:
         path = Path(tmp) / "scale.sqlite3"
         core, clock = await (build(path, cases) if source is None else _copy_of(source, path))
@@ -252,6 +334,7 @@ async def main(cases: int, engine: str, source: Path | None = None) -> None:
                          clock.now().astimezone(UTC).isoformat()))
             _make_due(raw, clock.now())
             explain(raw, url, clock.now().astimezone(UTC).isoformat())
+            server = _server_start(url)
             timer.install()
             with stmts.installed(engine):
                 stmts.on = True
@@ -265,6 +348,10 @@ async def main(cases: int, engine: str, source: Path | None = None) -> None:
                   f"{timer.longest_tx * 1000:.2f} ms, {timer.transactions} transactions, wall {wall * 1000:.0f} ms,"
                   f" load {os.getloadavg()[0]:.2f}\n")
             stmts.print()
+            if server and url is not None:
+                _server_print(url)
+            print()
+            await _repeat(core, clock, raw, timer, repeat)
         finally:
             timer.uninstall()
             await core.close()
@@ -274,9 +361,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--repeat", type=int, default=0, help="more sweeps of 10³ due after the profiled one")
     parser.add_argument("--copy", type=Path, help="a copy of this store (built by bench_scale.build and closed), "
                                                   "not a new one")
     args = parser.parse_args()
     os.environ.setdefault("GFI_LOG_LEVEL", "WARNING")
-    run: Callable[[], Any] = lambda: main(args.cases, args.engine, args.copy)  # noqa: E731
+    run: Callable[[], Any] = lambda: main(args.cases, args.engine, args.copy, args.repeat)  # noqa: E731
     asyncio.run(run())
