@@ -34,7 +34,6 @@ from bot.fires import Fire
 from bot.ladder import climb as climbing
 from bot.ladder.models import AwaitingItem, AwaitingKind
 from bot.ladder.service import SYSTEM, LadderService
-from bot.messages.once import described_once
 from bot.outbox import Outbox
 from bot.reminders.service import ReminderService
 from bot.store import Database, Tx, timers
@@ -152,17 +151,16 @@ def plan_batch(core: Core, batch: Batch, now: datetime) -> Plan:
     it runs on a worker thread)."""
     plan = Plan()
     cases = build_many(batch.cases) if batch.cases is not None else {}
-    with described_once():  # a message to several people about the same thing is rendered once
-        for table, row in batch.rows:
-            case = cases.get(row["case_ref"])
-            try:
-                fire = None if case is None else _plan_row(core, table, row, case, now)
-            except Exception:  # fired alone, where its error is logged and it is set aside
-                fire = None
-            if fire is None:
-                plan.alone = (table, int(row["id"]))
-                break
-            plan.fires.append(fire.ready())
+    for table, row in batch.rows:
+        case = cases.get(row["case_ref"])
+        try:
+            fire = None if case is None else _plan_row(core, table, row, case, now)
+        except Exception:  # fired alone, where its error is logged and it is set aside
+            fire = None
+        if fire is None:
+            plan.alone = (table, int(row["id"]))
+            break
+        plan.fires.append(fire.ready())
     plan.encoded = fires.encode(core.db.engine, plan.fires)
     return plan
 

@@ -13,7 +13,6 @@ from typing import Any
 
 from jinja2 import TemplateNotFound
 
-from bot.messages import once
 from bot.messages.model import Line, Message, Offer
 from bot.rendering import Renderer
 
@@ -42,21 +41,7 @@ def has_description(renderer: Renderer, kind: str) -> bool:
 
 def describe(renderer: Renderer, kind: str, /, *, offers: Iterable[Offer] = (), case_ref: str | None = None,
              **ctx: Any) -> Message:
-    """The message `kind` says with `ctx`, offering `offers` (inside `once.described_once`: rendered once per
-    template and context, see `bot.messages.once`)."""
-    if not once.active():
-        return _describe(renderer, kind, offers=offers, case_ref=case_ref, **ctx)
-    key = once.key_of(renderer.env, kind, case_ref, ctx)
-    found = None if key is None else once.lookup(key)
-    if found is None:
-        found = _describe(renderer, kind, case_ref=case_ref, **ctx)
-        if key is not None:
-            once.remember(key, found)
-    return once.copy(found, tuple(offers))
-
-
-def _describe(renderer: Renderer, kind: str, /, *, offers: Iterable[Offer] = (), case_ref: str | None = None,
-              **ctx: Any) -> Message:
+    """The message `kind` says with `ctx`, offering `offers`."""
     try:
         template = renderer.env.get_template(f"{kind}.msg.j2")
     except TemplateNotFound:
