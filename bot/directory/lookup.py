@@ -66,6 +66,9 @@ class Directory:
         self.absences = AbsenceBook()
         # The file as it was read, until the start has offered it to the other instances (`bot.directory.shared`).
         self.read: FileRead | None = None
+        # The store's published version this directory was started from (`gfi-bot directory`, PostgreSQL; 0: none was
+        # published yet), which its publication expects to still be the newest (`bot.directory.update`).
+        self.version: int | None = None
         # The file's (modification time in ns, size, inode) and SHA-256 as it was read at start (`load_directory`):
         # where its watcher starts from (`bot.directory.reload`).
         self.seen: tuple[tuple[int, int, int], str] | None = None

@@ -25,7 +25,7 @@ from bot.directory.shared import digest_of, format_of, host_of, origin
 from bot.directory.writing import to_text, write_directory
 from bot.startup import StartupError, describe
 from bot.store import Database, open_database
-from bot.store.directory_versions import known, last_seen, latest, publish, seen
+from bot.store.directory_versions import Superseded, known, last_seen, latest, publish, seen
 
 EXIT_REFUSED = 3
 
@@ -116,6 +116,7 @@ async def served(request: Request, local: Directory, out: TextIO, err: TextIO) -
         newest = await latest(db, with_text=True)
         digest = digest_of(request.directory_path.read_bytes())
         if newest is None or newest.text is None or newest.digest == digest:
+            local.version = newest.version if newest is not None else 0  # its publication expects it still newest
             return local
         said = "local_older"
         if not await known(db, digest):
@@ -135,6 +136,7 @@ async def served(request: Request, local: Directory, out: TextIO, err: TextIO) -
         print(exc.report(), file=err)
         return 1
     directory.source = path
+    directory.version = newest.version
     print(say(said, path=path, version=newest.version), file=out)
     return directory
 
@@ -160,6 +162,10 @@ async def apply(request: Request, current: Directory, incoming: list[Incoming], 
         code = _judge(request, holdings, out, err)
         if code is not None:
             return code
+        if not request.dry_run and (lost := await _moved_on(request, db, current)) is not None:
+            print(say("superseded", version=lost.version, origin=lost.origin, path=request.out, written=False),
+                  file=err)
+            return EXIT_REFUSED
         new = hand_over_roles(merged, holdings) if request.force else merged
         problem = _validate(new, request.out)
         if problem is not None:
@@ -179,11 +185,22 @@ async def apply(request: Request, current: Directory, incoming: list[Incoming], 
     write_directory(new, request.out, request.how)
     print(say("written", path=request.out), file=out)
     if request.database_url and request.out == request.directory_path:
-        return await _share(request, out, err)
+        return await _share(request, current.version, out, err)
     return 0
 
 
-async def _share(request: Request, out: TextIO, err: TextIO) -> int:
+async def _moved_on(request: Request, db: Database | None, current: Directory) -> Superseded | None:
+    """PostgreSQL: another directory was published since the one this update started from (`served`), before
+    anything is handed over or written; None when it is still the newest."""
+    if not request.database_url or db is None or current.version is None:
+        return None
+    newest = await latest(db)
+    if (newest.version if newest is not None else 0) == current.version:
+        return None
+    return Superseded(newest.version if newest is not None else 0, None)
+
+
+async def _share(request: Request, expected: int | None, out: TextIO, err: TextIO) -> int:
     """PostgreSQL: publish the written directory to every running instance at once (bot/directory/shared.py)."""
     try:
         db = await _open_db(request)
@@ -195,8 +212,13 @@ async def _share(request: Request, out: TextIO, err: TextIO) -> int:
     try:
         raw = request.out.read_bytes()
         digest = digest_of(raw)  # published now, by the database's clock (not the file's time)
-        version = await publish(db, digest=digest, format=format_of(request.out), text=raw.decode("utf-8"),
-                                origin=origin())
+        try:  # only over the version this update started from: a publication meanwhile is not overwritten
+            version = await publish(db, digest=digest, format=format_of(request.out), text=raw.decode("utf-8"),
+                                    origin=origin(), expected=expected)
+        except Superseded as lost:
+            print(say("superseded", version=lost.version, origin=lost.origin, path=request.out, written=True),
+                  file=err)
+            return EXIT_REFUSED
         await seen(db, host_of(request.out), digest)  # this machine's file: published here
     finally:
         await db.close()

@@ -76,20 +76,33 @@ async def _now(tx: Tx) -> datetime:
     return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)  # SQLite: 'YYYY-MM-DD HH:MM:SS', UTC
 
 
+class Superseded(Exception):
+    """`publish(expected=…)`: another directory was published since the one the publication started from."""
+
+    def __init__(self, version: int, origin: str | None) -> None:
+        super().__init__(f"version {version}")
+        self.version, self.origin = version, origin
+
+
 async def publish(db: Database, *, digest: str, format: str, text: str, origin: str,
-                  file_modified: datetime | None = None) -> int | None:
+                  file_modified: datetime | None = None, expected: int | None = None) -> int | None:
     """Make this directory the one every instance serves, and announce it; None when it already is. A digest
     published before becomes the newest again (a version put back on purpose). Published at the database's
-    clock; `file_modified`: when its file was last changed (only an instance's start gives it). One
-    transaction."""
+    clock; `file_modified`: when its file was last changed (only an instance's start gives it). `expected`: the
+    version the change was made from (0: none published), which must still be the newest, else `Superseded` and
+    nothing is published (two publications at once cannot silently overwrite each other). One transaction."""
 
     async def work(tx: Tx) -> int | None:
         lock = dialect_of(tx.engine).serialise_appends()  # one publication at a time: the newest is decided in order
         if lock is not None:
             await tx.execute(lock, (LOCK,))
-        newest = await tx.fetchone("SELECT version, digest FROM directory_versions ORDER BY version DESC LIMIT 1")
+        newest = await tx.fetchone(
+            "SELECT version, digest, origin FROM directory_versions ORDER BY version DESC LIMIT 1")
         if newest is not None and newest["digest"] == digest:
             return None
+        if expected is not None and (int(newest["version"]) if newest is not None else 0) != expected:
+            raise Superseded(int(newest["version"]) if newest is not None else 0,
+                             str(newest["origin"]) if newest is not None else None)
         await tx.execute("DELETE FROM directory_versions WHERE digest = ?", (digest,))
         at = await _now(tx)
         version = int(await tx.scalar(

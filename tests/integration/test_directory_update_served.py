@@ -147,3 +147,67 @@ async def test_the_command_refuses_a_local_file_with_edits_never_published_as_a_
     assert line.startswith(f"Nekas: {edited} har ändringar som boten inte använder")
     assert stdout.decode() == ""
     assert edited.read_bytes() == before
+
+
+@pytest.mark.parametrize("engine", ["postgresql"])
+async def test_an_update_made_while_another_directory_was_published_loses_and_says_so(
+    make_core: CoreFactory, tmp_path: Path, clock: FrozenClock, engine: str,
+) -> None:
+    """The import starts from version 1; machine A publishes version 2 (nils.ny) while the HR file is read. The
+    import is refused before it hands anything over or writes the file, and says which lost; without the expected
+    version it merged into version 1 and published over version 2 (nils.ny gone everywhere)."""
+    a_file = copy(tmp_path, "a.yaml")
+    a, a_watch = await instance(make_core, a_file)  # version 1
+    local = copy(tmp_path, "c.yaml")
+    request = Request(directory_path=local, out=local, **store(a), how="import")
+    out, err = io.StringIO(), io.StringIO()
+    current = await served(request, load_directory(local), out, err)
+    assert not isinstance(current, int), err.getvalue()
+    add_person(a_file)
+    assert await a_watch.check()  # version 2, meanwhile
+    before = local.read_bytes()
+    people, scope, _ = read_csv(csv_file(tmp_path), current.data)
+    assert await apply(request, current, people, scope, clock, out, err) == EXIT_REFUSED
+    assert "en annan katalog publicerades medan den här ändringen gjordes (version 2" in err.getvalue()
+    assert "Ingenting skrevs" in err.getvalue()
+    assert local.read_bytes() == before
+    newest = await directory_versions.latest(a.db)
+    assert newest is not None and newest.version == 2 and newest.digest == digest_of(a_file.read_bytes())
+
+
+@pytest.mark.parametrize("engine", ["postgresql"])
+async def test_a_publication_meeting_another_at_the_last_moment_loses_and_says_so(
+    make_core: CoreFactory, tmp_path: Path, clock: FrozenClock, engine: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Version 2 is published between the update's last check and its publication (as its file is written): the
+    publication expects version 1 and is refused (`publish(expected=…)`); version 2 stays the newest."""
+    import bot.directory.update as update
+
+    a_file = copy(tmp_path, "a.yaml")
+    a, a_watch = await instance(make_core, a_file)
+    local = copy(tmp_path, "c.yaml")
+    request = Request(directory_path=local, out=local, **store(a), how="import")
+    out, err = io.StringIO(), io.StringIO()
+    current = await served(request, load_directory(local), out, err)
+    assert not isinstance(current, int), err.getvalue()
+    published: list[int | None] = []
+
+    async def publish_other() -> None:
+        add_person(a_file)
+        await a_watch.check()
+        newest = await directory_versions.latest(a.db)
+        published.append(newest.version if newest else None)
+
+    real_share = update._share
+
+    async def share_after_other(*args: object) -> int:
+        await publish_other()
+        return await real_share(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(update, "_share", share_after_other)
+    people, scope, _ = read_csv(csv_file(tmp_path), current.data)
+    assert await apply(request, current, people, scope, clock, out, err) == EXIT_REFUSED
+    assert published == [2]
+    assert "Den här ändringen förlorade och publicerades inte; version 2 gäller" in err.getvalue()
+    newest = await directory_versions.latest(a.db)
+    assert newest is not None and newest.version == 2 and newest.digest == digest_of(a_file.read_bytes())
