@@ -8,7 +8,6 @@ from typing import Any
 
 from bot.store import Database, Tx
 from bot.store import audit as store
-from bot.store.tx import Soon
 
 log = logging.getLogger("gfi.audit")
 
@@ -31,27 +30,20 @@ async def record(
     result: str = "ok",
     case_id: int | None = None,
     case_ref: str | None = None,
-    taken_ref: Soon | None = None,
     **detail: Any,
 ) -> None:
     """Append one audit row, and log it as a structured event once it is committed (a unit of work rolled back,
-    e.g. on a full disk, must not leave a log line saying it happened). `taken_ref`: the case's row as a filing's
-    last trip gives it its reference (`bot.store.cases.take_ref`, sent before this): the row's `case_ref` is that
-    reference, read by the server, not `case_ref` (the provisional one)."""
+    e.g. on a full disk, must not leave a log line saying it happened). A row about a case a filing stores under a
+    provisional reference gets the year's number (`bot.store.chain.append`), and so does its log line."""
     await store.insert(
         tx, at=at, actor_id=actor_id, action=action, result=result, case_id=case_id, case_ref=case_ref, detail=detail,
-        ref_of_case=taken_ref is not None,
     )
     tx.audited = True  # relied on outside the database once committed: `bot.fires.apply` keeps the flush
     extra = {"event": f"case.{action}", "result": result, "case_ref": case_ref,
              **{key: value for key, value in detail.items() if key in LOGGED}}
 
-    def logged() -> None:
-        if taken_ref is not None:
-            extra["case_ref"] = taken_ref.value["ref"]
-        log.info("audit", extra=extra)
-
-    tx.after_commit(logged)
+    tx.after_commit(lambda: log.info("audit", extra={**extra, "case_ref": tx.final_ref(case_ref) if case_ref
+                                                     else case_ref}))
 
 
 async def record_refusal(db: Database, *, at: datetime, actor_id: str, action: str, case_ref: str | None,

@@ -184,14 +184,12 @@ class RequestActions(CaseEngine):
                 await messaging.put_planned(self, tx, [p.with_ref(placeholder, case.ref) for p in planned], case)
             else:  # a guard: the planned case is the stored one (tests/integration/test_filing_plan.py)
                 await messaging.case_filed(self, tx, case, now, default_days=default_days)
-            tx.hold_hot()  # the statistics' rollups after the audit chain's lock, in the last trip
-            await self._run_hooks(tx, case, FILED, requester_id, now)
-            # Last, with the commit: the year's number (its counter row), then the audit chain's lock and row,
-            # hashed by the server, then the rollups: the locks filings take turns in are held for that trip only.
-            taken = await case_store.take_ref(tx, case.id, next_ref) if late else None
+            # The year's number, the audit chain and the statistics' rollups are taken last, in one trip with the
+            # commit (PostgreSQL): the audit rows (the filing's, a skipped rung's) and the rollups are held
+            # (`hold_hot`) and sent after the number, in the lock order (the number, the chain, the rollups).
+            tx.hold_hot()
             await audit.record(
                 tx, at=now, actor_id=requester_id, action="request", case_id=case.id, case_ref=case.ref,
-                taken_ref=taken,
                 target_unit=case.target_unit, case_type=case.case_type.value, urgent=case.urgent,
                 consent_scope=case.consent_scope, consent_until=case.consent_valid_until.isoformat(),
                 consent_covers=case.consent_covers, consent_form=case.consent_form,
@@ -199,6 +197,8 @@ class RequestActions(CaseEngine):
                 children=case.children.value if case.children else None,
                 other_contacts=bool(case.other_contacts), names_confirmed=clean.names_checked,
             )
+            await self._run_hooks(tx, case, FILED, requester_id, now)
+            taken = await case_store.take_ref(tx, case.id, next_ref) if late else None
             await tx.release_hot()
             return case, taken
 

@@ -103,17 +103,18 @@ class LadderService(WantedRules, Answers):
         if not w.ladder.rungs[0].present(self.directory, now):
             # nobody present to answer: skip the first rung at once
             due_at, skipped = now, [w.ladder.rungs[0].title]
-            log.warning("rung skipped", extra={"event": "ladder.rung_skipped", "case_ref": case.ref,
-                                               "kind": w.kind.value, "rung": 0})
+            skipped_extra = {"event": "ladder.rung_skipped", "kind": w.kind.value, "rung": 0}
+            tx.after_commit(lambda: log.warning("rung skipped", extra={**skipped_extra,
+                                                                       "case_ref": tx.final_ref(case.ref)}))
             await self._skipped(tx, case.id, case.ref, w.kind, w.ladder.rungs[0].title, now)
         item = await store.insert_item(  # its id is not waited for (a filing's trip), but by a dispute's question
             tx, case_id=case.id, case_ref=case.ref, kind=w.kind.value, subject=w.subject, arm=arm,
             unit_id=w.unit_id, answerers=list(w.answerers), since=since, due_at=due_at,
             ladder=w.ladder.dumps(), skipped=skipped, now=now,
         )
-        extra = {"event": "ladder.opened", "case_ref": case.ref, "kind": w.kind.value, "arm": arm,
-                 "due_at": iso(due_at)}
-        tx.after_commit(lambda: log.info("awaiting opened", extra={**extra, "item_id": item.value}))
+        extra = {"event": "ladder.opened", "kind": w.kind.value, "arm": arm, "due_at": iso(due_at)}
+        tx.after_commit(lambda: log.info("awaiting opened", extra={
+            **extra, "case_ref": tx.final_ref(case.ref), "item_id": item.value}))
         if w.kind is AwaitingKind.DISPUTE and not skipped:  # the line managers are asked at once
             await disputes.ask_first_rung(self, tx, case, int(await tx.answer(item)), w.ladder, now)
 

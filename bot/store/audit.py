@@ -14,15 +14,14 @@ Row = dict[str, Any]
 
 async def insert(
     tx: Tx, *, at: datetime, actor_id: str, action: str, result: str, case_id: int | None, case_ref: str | None,
-    detail: dict[str, Any], ref_of_case: bool = False,
+    detail: dict[str, Any],
 ) -> None:
     """Append one row, chained to the one before (`chain.append`: on PostgreSQL the server hashes it, so the log's
-    lock is taken by this statement, not waited across); `detail` is stored as JSON. `ref_of_case`: `case_ref` is
-    the reference the case `case_id` has by now in this transaction (a filing's, taken in its last trip)."""
+    lock is taken by this statement, not waited across); `detail` is stored as JSON."""
     await chain.append(tx, "audit", {
         "at": at.isoformat(), "actor_id": actor_id, "action": action, "result": result, "case_id": case_id,
         "case_ref": case_ref, "detail": json.dumps(detail, ensure_ascii=False),
-    }, ref_of_case=ref_of_case)
+    })
 
 
 async def for_case(tx: Tx, case_ref: str) -> list[Row]:

@@ -237,6 +237,7 @@ async def send_case(
     )
     dialect = dialects.of(tx.engine)
     if isinstance(ref, NextRef) and ref.provisional and dialect.LATE_REF:  # the number last: `take_ref`
+        tx.provisional.add(ref.provisional)
         key = ("UPDATE inbound_requests SET case_id = c.id, at = c.created_at FROM c WHERE key = ?"
                if inbound_key else "SELECT 1")
         return await tx.fetchone_soon(
@@ -288,7 +289,7 @@ async def take_ref(tx: Tx, case_id: int, ref: NextRef) -> Soon:
         copies.append((f"r{n} AS (UPDATE {table} SET {sets} FROM c WHERE {table}.{by} = {find})",
                        [ref.provisional for c in columns if c != "case_ref"] + ([] if by == "case_id"
                                                                                   else [ref.provisional])))
-    return await tx.fetchone_soon(
+    taken = await tx.fetchone_soon(
         f"""WITH n AS ({COUNTER} RETURNING last),
                  c AS (UPDATE cases SET ref = ? || {number} FROM n WHERE cases.id = ? AND cases.ref = ?
                        RETURNING cases.*),
@@ -296,6 +297,9 @@ async def take_ref(tx: Tx, case_id: int, ref: NextRef) -> Soon:
             SELECT * FROM c""",
         (ref.year, ref.prefix, case_id, ref.provisional, *(p for _, params in copies for p in params)),
     )
+    tx.renamed[ref.provisional] = taken  # log lines written after the commit name the real one (`Tx.final_ref`)
+    tx.provisional.discard(ref.provisional)
+    return taken
 
 
 # --- state and version --------------------------------------------------------------------------

@@ -77,13 +77,14 @@ async def chained(tx: Tx, table: str, rows: Sequence[dict[str, Any]]) -> list[di
     return out
 
 
-async def append(tx: Tx, table: str, row: Mapping[str, Any], *, ref_of_case: bool = False) -> None:
+async def append(tx: Tx, table: str, row: Mapping[str, Any]) -> None:
     """Append `row` (the table's COLUMNS without id) as the log's next row. Where the engine hashes in SQL
     (PostgreSQL) the lock is one statement and the head read, the id, the hash and the INSERT another, neither
     waited for: the lock is held from here to the commit, with no trip of the client in between when this is
-    sent last. Elsewhere as `chained`. `ref_of_case`: the row's `case_ref` is the reference of the case
-    `row["case_id"]` as stored by now in this transaction (a filing's, whose number is taken in the same trip:
-    `bot.store.cases.take_ref`), not the one given."""
+    sent last. Elsewhere as `chained`. A row about a case stored under a provisional reference (a filing's,
+    `Tx.provisional`: its number is taken in its last trip, `bot.store.cases.take_ref`) is held with the unit's
+    hot writes (`Tx.hold_hot`, sent after `take_ref`, before the rollups), its `case_ref` the one the case
+    `row["case_id"]` has by then, read by the server."""
     columns = COLUMNS[_table(table)]
     dialect = _DIALECTS[tx.engine]
     head_sql = f"SELECT id, coalesce(hash, '') AS hash FROM {table} ORDER BY id DESC LIMIT 1"
@@ -95,16 +96,21 @@ async def append(tx: Tx, table: str, row: Mapping[str, Any], *, ref_of_case: boo
         await tx.write(f"INSERT INTO {table} ({', '.join(columns)}, hash) VALUES ({marks}, ?)",
                        tuple(full[c] for c in (*columns, "hash")))
         return
-    await serialise(tx, table)
+    ref_of_case = row.get("case_ref") in tx.provisional
+    if ref_of_case and not tx.holding:
+        raise RuntimeError("a row about a case under a provisional reference is appended with hot writes held")
+    lock = dialect.serialise_appends()
+    assert lock is not None
+    await tx.write_hot(lock, (LOCKS[table],), rank=0)
     given = [c for c in columns if c != "id"]
     exprs = ["(SELECT ref FROM cases WHERE id = CAST(? AS bigint))" if c == "case_ref" and ref_of_case
              else f"CAST(? AS {'bigint' if c in INTEGERS else 'text'})" for c in given]
     params = [row["case_id"] if c == "case_ref" and ref_of_case else row[c] for c in given]
-    await tx.write(
+    await tx.write_hot(
         f"INSERT INTO {table} ({', '.join(columns)}, hash) SELECT {', '.join(f'v.{c}' for c in columns)}, {hashed} "
         f"FROM (SELECT h.id + 1 AS id, {', '.join(f'{e} AS {c}' for e, c in zip(exprs, given, strict=True))}, "
         f"h.hash AS prev FROM (SELECT 0 AS id, '' AS hash UNION ALL ({head_sql}) ORDER BY id DESC LIMIT 1) AS h) AS v",
-        params,
+        params, rank=0,
     )
 
 

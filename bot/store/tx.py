@@ -119,7 +119,16 @@ class Tx:
         self.committed: list[Callable[[], None]] = []
         self._pending: list[Soon] = []  # sent, not yet read (`Soon`): read once the unit has committed
         self.audited = False  # an audit row was appended (`bot.audit.record`): its commit waits for the disk
-        self._held: list[tuple[str, Any, bool]] | None = None  # hot writes held for the unit's end (`hold_hot`)
+        self._held: list[tuple[int, str, Any, bool]] | None = None  # hot writes held for the unit's end (`hold_hot`)
+        self.provisional: set[str] = set()  # case references stored provisionally, not yet renamed (`take_ref`)
+        self.renamed: dict[str, Soon] = {}  # provisional case reference → its case's row as renamed (`final_ref`)
+
+    def final_ref(self, ref: str) -> str:
+        """Once committed (in an `after_commit` callback): the reference the case known in this unit as `ref`
+        has, which differs when the unit stored it under a provisional one (a filing on PostgreSQL,
+        `bot.store.cases.take_ref`): what a log line names."""
+        renamed = self.renamed.get(ref)
+        return str(renamed.value["ref"]) if renamed is not None else ref
 
     def after_commit(self, fn: Callable[[], None]) -> None:
         """Call `fn` on the event loop once the transaction has committed (never if it rolls back): the place
@@ -138,6 +147,8 @@ class Tx:
         tx.committed = []
         tx._pending = []
         tx._held = None
+        tx.provisional = set()
+        tx.renamed = {}
         return tx
 
     def answered(self) -> None:
@@ -186,21 +197,26 @@ class Tx:
         else:
             await self._worker.call(self._write, sql, params)
 
-    async def write_hot(self, sql: str, params: Params = ()) -> None:
+    async def write_hot(self, sql: str, params: Params = (), *, rank: int = 1) -> None:
         """`write` to a row that many units change (a counter: the statistics' rollups), whose lock is held from
         the statement to the commit: sent at once, or, while the unit holds them (`hold_hot`), at
-        `release_hot`."""
+        `release_hot`, by `rank` (the lock order: the audit chain's appends, rank 0, before the rollups)."""
         if self._held is None:
             await self.write(sql, params)
         else:
-            self._held.append((sql, params, False))
+            self._held.append((rank, sql, params, False))
+
+    @property
+    def holding(self) -> bool:
+        """Whether hot writes are held (`hold_hot`)."""
+        return self._held is not None
 
     async def executemany_hot(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """`executemany` to rows that many units change, held like `write_hot`."""
         if self._held is None:
             await self.executemany(sql, rows)
         else:
-            self._held.append((sql, list(rows), True))
+            self._held.append((1, sql, list(rows), True))
 
     def hold_hot(self) -> None:
         """Hold the hot writes (`write_hot`) from here to `release_hot`: a unit that takes its hottest locks in
@@ -209,9 +225,9 @@ class Tx:
         self._held = []
 
     async def release_hot(self) -> None:
-        """Send the hot writes held since `hold_hot`, in the order they were made."""
+        """Send the hot writes held since `hold_hot`: by rank, each rank in the order they were made."""
         held, self._held = self._held or [], None
-        for sql, params, many in held:
+        for _, sql, params, many in sorted(held, key=lambda h: h[0]):
             if many:
                 await self.executemany(sql, params)
             else:

@@ -14,7 +14,7 @@ from bot.cases import messaging, request
 from bot.clock import FrozenClock
 from bot.core import Core
 from tests.conftest import CoreFactory, local
-from tests.timekit import describe_threads, form
+from tests.timekit import describe_threads, directory_with, form
 
 FORMS: list[dict[str, Any]] = [
     {},
@@ -98,6 +98,30 @@ async def test_no_row_keeps_a_provisional_reference(core: Core, clock: FrozenClo
     async with core.db.read() as tx:
         refs = [r["case_ref"] for r in await tx.fetchall("SELECT case_ref FROM audit ORDER BY id")]
     assert refs == [f"GFI-2026-000{n}" for n in range(1, len(FORMS) + 1)]
+
+
+async def test_a_skipped_first_rung_is_audited_under_the_reference(make_core: CoreFactory) -> None:
+    """Nobody present on the first rung: the filing audits the skip (a hook's audit row, before the number is
+    taken on PostgreSQL: held and sent after it, the case's reference read by the server), after its own row."""
+    core = await make_core(directory=directory_with(absent=("fatima.ali", "gustav.lund")))
+    case = await core.cases.request("maria.sand", form())
+    assert case.ref == "GFI-2026-0001"
+    assert await provisional_refs(core) == []
+    async with core.db.read() as tx:
+        rows = await tx.fetchall("SELECT action, case_ref FROM audit ORDER BY id")
+    assert rows == [{"action": "request", "case_ref": case.ref}, {"action": "ladder_skipped", "case_ref": case.ref}]
+
+
+async def test_the_log_lines_of_a_filing_name_its_reference(core: Core, caplog: pytest.LogCaptureFixture) -> None:
+    """The audit's and the ladder's log lines are written once committed, naming the year's number (on PostgreSQL
+    the unit knew the case by its provisional reference until its last trip: `Tx.final_ref`)."""
+    caplog.set_level("INFO")
+    case = await core.cases.request("maria.sand", form(urgent=True))
+    named = [getattr(r, "case_ref", None) for r in caplog.records if hasattr(r, "case_ref")]
+    events = {getattr(r, "event", None) for r in caplog.records if getattr(r, "case_ref", None) == case.ref}
+    assert case.ref == "GFI-2026-0001"
+    assert {"case.request", "ladder.opened"} <= events
+    assert not [ref for ref in named if ref and PROVISIONAL.search(str(ref))]
 
 
 async def test_nothing_is_rendered_on_the_database_thread(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
