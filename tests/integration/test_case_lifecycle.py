@@ -272,6 +272,6 @@ async def test_withdrawal_erases_the_text_of_messages_already_sent(core: Core, s
     assert "alkohol" in delivered.text  # the brief was quoted to the assignee
     await core.cases.withdraw_consent("linnea.fors", case.ref)
     async with core.db.transaction() as tx:
-        rows = await tx.fetchall("SELECT status, text, blocks FROM outbox WHERE case_id = ? AND template = ?",
+        rows = await tx.fetchall("SELECT status, text, message, blocks FROM outbox WHERE case_id = ? AND template = ?",
                                  (case.id, "assigned_to_you"))
-    assert [(r["status"], r["text"], r["blocks"]) for r in rows] == [("sent", "", None)]
+    assert [(r["status"], r["text"], r["message"], r["blocks"]) for r in rows] == [("sent", "", None, None)]

@@ -48,7 +48,7 @@ async def test_a_form_kept_by_a_process_that_stopped_is_filed_at_the_next_start(
     assert await count(second, "SELECT COUNT(*) FROM cases") == 1
     assert await count(second, "SELECT COUNT(*) FROM intake") == 0
     receipt = await count(second, "SELECT COUNT(*) FROM outbox WHERE template = 'case_filed' "
-                                  "AND recipient_id = 'maria.sand' AND text LIKE '%GFI-2026-0001%'")
+                                  "AND recipient_id = 'maria.sand' AND message LIKE '%GFI-2026-0001%'")
     assert receipt == 1  # the reference the "registreras" answer promised
     # the same submission again (Slack retries, the user submits once more): the one case
     case = await second.cases.request("maria.sand", FULL, idempotency_key="view:V1:abc")
@@ -133,7 +133,7 @@ async def test_a_form_whose_filing_failed_at_start_is_filed_by_a_later_look_whil
     assert await count(second, "SELECT COUNT(*) FROM cases") == 1
     assert await count(second, "SELECT COUNT(*) FROM intake") == 0
     receipt = await count(second, "SELECT COUNT(*) FROM outbox WHERE template = 'case_filed' "
-                                  "AND recipient_id = 'maria.sand' AND text LIKE '%GFI-2026-0001%'")
+                                  "AND recipient_id = 'maria.sand' AND message LIKE '%GFI-2026-0001%'")
     assert receipt == 1
     second.clock.advance(intake.GIVE_UP)  # type: ignore[attr-defined]
     assert await intake.drop_abandoned(second) == 0  # nothing left for the purge to drop
