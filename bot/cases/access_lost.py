@@ -24,17 +24,19 @@ from bot.store import Tx
 from bot.store import closing as closing_store
 
 # A withdrawal stops (and retracts) the case's messages itself (`WithdrawalWaits`, `WithdrawnAgain`).
-_WITHDRAWALS = frozenset({Action.WITHDRAW_CONSENT, Action.WITHDRAW_CONSENT_UNIT})
+_WITHDRAWALS = frozenset({Action.WITHDRAW_CONSENT.value, Action.WITHDRAW_CONSENT_UNIT.value})
 
 
-async def stop_for_lost_readers(tx: Tx, before: Case, case: Case, action: Action, directory: Directory) -> int:
+async def stop_for_lost_readers(tx: Tx, before: Case, case: Case, action: str, directory: Directory) -> int:
     """In a case action's transaction, after its audit row and before the Time module's hook: cancel the pending
     messages of the case that show its text to those who read it in full before the action and may not now.
-    Returns how many were cancelled (nothing is read when nobody lost access)."""
+    Every unit that changes a case calls it: the case actions (`CaseEngine._act_chosen`) and the answers to a
+    follow-up (`bot.cases.follow_up`). The action's own notices must not show text to someone who loses it (they
+    would be cancelled here). Returns how many were cancelled (nothing is read when nobody lost access)."""
     if action in _WITHDRAWALS:
         return 0
     lost = lost_readers(before, case, directory)
     if not lost:
         return 0
     await closing_store.lock_open_rows(tx, case.id)  # waits for a sweep's batch holding one of them
-    return await closing_store.cancel_shown(tx, case.id, case.ref, lost, f"no longer reads the case: {action.value}")
+    return await closing_store.cancel_shown(tx, case.id, case.ref, lost, f"no longer reads the case: {action}")

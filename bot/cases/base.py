@@ -249,7 +249,7 @@ class CaseEngine:
                 from_state=before.state.value, to_state=case.state.value, **detail,
             )
             await messaging.after_action(self, tx, before, case, action, actor_id, now)
-            await stop_for_lost_readers(tx, before, case, action, self.directory)  # before the Time hook's rows
+            await stop_for_lost_readers(tx, before, case, action.value, self.directory)  # before the Time hook's rows
             await self._run_hooks(tx, case, action.value, actor_id, now)
             return case
 

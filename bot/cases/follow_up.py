@@ -7,6 +7,7 @@ from typing import Any
 
 from bot import audit
 from bot.cases import messaging
+from bot.cases.access_lost import stop_for_lost_readers
 from bot.cases.base import CaseEngine
 from bot.cases.models import Case
 from bot.cases.rules import (
@@ -86,13 +87,15 @@ class FollowUpActions(CaseEngine):
             record = follow_up_store.accept_follow_up if accept else follow_up_store.decline_follow_up
             await record(tx, follow_up.id, actor_id, now)
             await case_store.touch(tx, case.id, now)
-            case = await self.load(tx, case.ref)
+            before, case = case, await self.load(tx, case.ref)
             await audit.record(
                 tx, at=now, actor_id=actor_id, action=action, case_id=case.id, case_ref=case.ref,
                 follow_up_id=follow_up.id, number=number, owner=follow_up.owner_id,
             )
             kind = "follow_up_accepted" if accept else "follow_up_declined"
             await messaging.follow_up_answered(self, tx, case, number, actor_id, kind)
+            # the distributors asked to answer it read the case only while it was open (`proposal_deciders`)
+            await stop_for_lost_readers(tx, before, case, action, self.directory)
             await self._run_hooks(tx, case, action, actor_id, now)
             return case
 

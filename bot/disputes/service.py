@@ -163,8 +163,14 @@ class DisputeService:
             alerted = (await access.alerts_for(tx, case.id)).alerted
             people = [*case.participants(), *([case.disputed_by] if case.disputed_by else []),
                       *([proposer] if proposer not in alerted else [])]
-            await messaging.tell(self.cases, tx, case, people, actor_id, "dispute_settled", agreement=agreed,
+            # the agreement's text only to those who read the case once it is settled (a ladder manager asked to settle
+            # it reads it only while it is disputed): the others are told it was settled, without the text
+            settled = await self.cases.load(tx, case.ref)
+            reading = [p for p in people if visibility.level(settled, p, directory) is visibility.Level.FULL]
+            await messaging.tell(self.cases, tx, case, reading, actor_id, "dispute_settled", agreement=agreed,
                                  unit=case.target_unit, proposer=proposer)
+            await messaging.tell(self.cases, tx, case, [p for p in people if p not in reading], actor_id,
+                                 "dispute_settled", agreement=None, unit=case.target_unit, proposer=proposer)
             return {"dispute": row["id"], "proposed_by": proposer}
 
         return Step(Action.SETTLE_DISPUTE, change, precheck)

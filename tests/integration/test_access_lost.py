@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from datetime import date
 from typing import Any
 
 import pytest
 
+from bot.clock import FrozenClock
 from bot.store import Tx
 from bot.store import cases as case_store
 from tests.conftest import CoreFactory, RecordingSender, local
@@ -78,8 +80,48 @@ async def test_a_unit_left_out_of_the_rebooked_meeting_gets_no_place_still_to_go
     await core.cases.book("linnea.fors", case.ref, local("2026-12-01T13:00"), "Rum 4", ["soc-norr", "beroende"])
     [stopped] = await _to(core, "yusuf.kaya", "meeting_booked")
     assert stopped["status"] == "cancelled" and stopped["message"] is None, stopped
-    booked = await _to(core, "linnea.fors", "meeting_booked")
-    assert booked == [] or all(r["status"] == "pending" for r in booked)  # those still in it keep theirs
+    first, _ = await _to(core, "maria.sand", "meeting_booked")  # the requester, still in it, keeps hers
+    assert first["status"] == "pending" and case.ref in first["reads"], first
+
+
+async def test_a_follow_up_proposal_answered_stops_its_text_to_the_distributors_asked(
+    make_core: CoreFactory, clock: FrozenClock, engine: str,
+) -> None:
+    """linnea.fors (beroende) proposes a follow-up to omar.haddad (soc-norr); anna.lind, soc-norr's distributor, may
+    answer it for her staff and reads the case while it is open. omar.haddad accepts before her message went out:
+    its text is stopped (an answer goes through `_changing`, not a case action's `_act_chosen`)."""
+    core = await make_core()
+    case = await assigned_case(core)
+    await core.cases.acknowledge("linnea.fors", case.ref)
+    await core.cases.book("linnea.fors", case.ref, local("2026-11-30T13:00"), "Rum 3", ["soc-norr", "beroende"])
+    clock.set(local("2026-11-30T15:00"))
+    await core.cases.record_outcome("linnea.fors", case.ref, "kartlaggning", True)
+    await core.cases.add_follow_up("linnea.fors", case.ref, "omar.haddad", date(2026, 12, 14), "Ringa upp")
+    [asked] = await _to(core, "anna.lind", "follow_up_proposed")
+    assert asked["status"] == "pending" and case.ref in asked["reads"], asked
+    await core.cases.accept_follow_up("omar.haddad", case.ref, 1)
+    [stopped] = await _to(core, "anna.lind", "follow_up_proposed")
+    assert stopped["status"] == "cancelled" and stopped["message"] is None, stopped
+
+
+async def test_a_settled_dispute_still_tells_the_proposer_without_the_agreement(
+    make_core: CoreFactory, engine: str,
+) -> None:
+    """david.nord (soc-norr's second rung, not alerted yet) proposes, helena.ros confirms: david reads the case only
+    while it is disputed. He is told it was settled, without the agreement's text; before, his notice showed the
+    text and the pass cancelled it (a notice lost)."""
+    from tests.integration.test_disputes import LONG_LADDERS, disputed_case
+    from tests.timekit import directory_with
+
+    core = await make_core(directory_with(**LONG_LADDERS))
+    case = await disputed_case(core)
+    await core.disputes.settle("david.nord", case.ref, "Psykiatrin behåller ärendet")
+    await core.disputes.settle("helena.ros", case.ref, None)
+    told = await _to(core, "david.nord", "dispute_settled")
+    assert told and all(r["status"] == "pending" and not r["reads"] for r in told), told
+    assert all("Psykiatrin" not in r["message"] for r in told)
+    [full] = await _to(core, "maria.sand", "dispute_settled")
+    assert full["status"] == "pending" and "Psykiatrin behåller" in full["message"]
 
 
 async def test_a_sweep_batch_showing_the_case_to_an_assignee_reassigned_meanwhile_is_cancelled(
