@@ -9,12 +9,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.cases.models import Case, CaseState, CaseType, FollowUp, MeetingParticipant
+from bot.cases.models import Case, CaseState, CaseType, FollowUp, FollowUpStatus, MeetingParticipant
 from bot.cases.visibility import (
     FREE_TEXT_TEMPLATES,
     Alerts,
     Awaited,
     Level,
+    full_readers,
     level,
     shown_free_text,
     summary,
@@ -209,3 +210,26 @@ WORKING_MATRIX: list[tuple[str, Case, str, Level]] = [
 def test_distributors_who_work_on_the_case_see_it_while_it_is_open_in_their_unit(
         role: str, case: Case, person: str, expected: Level) -> None:
     assert level(case, person, DIRECTORY) is expected
+
+
+# Every way to read a case in full, for `full_readers` (the lost-access pass, `bot.cases.access_lost`) to list.
+READER_CASES: list[tuple[str, Case]] = [
+    *((f"state {s.value}", sample(s)) for s in CaseState),
+    ("annan", sample(CaseState.ASSIGNED, assignees=[], other_assignee="Boendet")),
+    ("disputed", sample(CaseState.ACKNOWLEDGED, disputed_at=DISPUTED, disputed_by="linnea.fors", dispute_reason="x",
+                        consent_scope=["soc-norr", "beroende", "psykiatri"])),
+    ("a follow-up proposed across principals",
+     sample(CaseState.MEETING_HELD, follow_ups=[FollowUp(1, "omar.haddad", date(2026, 12, 14), "Ringa",
+                                                         status=FollowUpStatus.PROPOSED)])),
+    ("a follow-up accepted", sample(CaseState.MEETING_HELD, follow_ups=[FollowUp(
+        1, "omar.haddad", date(2026, 12, 14), "Ringa", accepted_by="anna.lind")])),
+    *((role, case) for role, case, _, _ in WORKING_MATRIX),
+]
+
+
+@pytest.mark.parametrize(("name", "case"), READER_CASES, ids=[c[0] for c in READER_CASES])
+def test_full_readers_are_everyone_level_lets_read_the_case_in_full(name: str, case: Case) -> None:
+    """`full_readers` lists the ways to FULL again (to stay cheap): it must find everyone `level` gives FULL
+    (without the ladder's alerts), or a new way to read a case would keep its text going after access is lost."""
+    everyone = {p for p in DIRECTORY.people if level(case, p, DIRECTORY) is F}
+    assert full_readers(case, DIRECTORY) == everyone
