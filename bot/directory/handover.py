@@ -139,6 +139,7 @@ async def hand_over(db: Database, new: DirectoryFile, leaving: dict[str, str], n
     first, DESIGN "lock order"): a case assigned to one of them since the list was shown is handed over too, and
     one they no longer hold is left alone, not noted."""
     count = 0
+    moved: dict[str, set[str]] = {}  # case reference -> the people whose holdings in it were handed over
     async with db.transaction() as tx:
         await store.lock_cases_of(tx, sorted(leaving))
         for h in await _stored_holdings(tx, new, leaving):
@@ -154,8 +155,29 @@ async def hand_over(db: Database, new: DirectoryFile, leaving: dict[str, str], n
                 await _move_answerer(tx, h.item_id, h.person_id, h.to)
             await audit.record(tx, at=now, actor_id=SYSTEM, action="directory_handover", case_id=h.case_id,
                                case_ref=h.ref, what=h.kind, handed_from=h.person_id, handed_to=h.to)
+            if h.ref is not None:
+                moved.setdefault(h.ref, set()).add(h.person_id)
             count += 1
+        await _stop_for_lost_readers(tx, new, moved)
     return count
+
+
+async def _stop_for_lost_readers(tx: Tx, new: DirectoryFile, moved: dict[str, set[str]]) -> None:
+    """The people whose holdings were handed over may no longer read those cases in full (by the new directory):
+    the cases' messages to them still to go that show the text are stopped, as after a case action
+    (`bot.cases.access_lost`)."""
+    from bot.cases.base import build_many, read_many  # the cases' model, not imported by the directory's modules
+    from bot.cases.visibility import Level, level
+    from bot.directory.lookup import Directory
+    from bot.store import closing as closing_store
+
+    if not moved:
+        return
+    directory = Directory(new)
+    for ref, case in build_many(await read_many(tx, sorted(moved))).items():
+        lost = sorted(p for p in moved[ref] if level(case, p, directory) is not Level.FULL)
+        if lost:
+            await closing_store.cancel_shown(tx, case.id, ref, lost, "no longer reads the case: directory_handover")
 
 
 async def _move_answerer(tx: Tx, awaiting_id: int, old: str, new: str) -> None:

@@ -13,6 +13,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.channels.console.output import readable_history
 from bot.clock import FrozenClock
 from bot.config import DEFAULT_DIRECTORY
@@ -156,3 +158,25 @@ async def test_the_command_refuses_as_a_process(core: Core, clock: FrozenClock, 
     assert "  - linnea.fors  Linnea Fors (beroende)" in stdout.decode()
     assert f"linnea.fors: tilldelad ärendet {first} (beroende) → lämnas till fatima.ali" in stderr.decode()
     assert "Traceback" not in stderr.decode()
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+async def test_a_hand_over_stops_the_brief_still_to_go_to_the_person_who_left(
+        core: Core, clock: FrozenClock, tmp_path: Path, engine: str) -> None:
+    """linnea.fors leaves beroende with her assignment not yet delivered (the brief): handed to the distributor, she
+    no longer reads the case, and the message is stopped as after a reassignment (`bot.cases.access_lost`)."""
+    case = await core.cases.request("maria.sand", form())
+    await core.cases.assign("fatima.ali", case.ref, ["linnea.fors"])
+    target = tmp_path / "katalog.yaml"
+    target.write_text(DEFAULT_DIRECTORY.read_text(encoding="utf-8"), encoding="utf-8")
+    current = load_directory(target)
+    people, scope, _ = read_csv(csv_file(tmp_path), current.data)
+    out, err = io.StringIO(), io.StringIO()
+    request = Request(directory_path=target, out=target, **store(core), how="import", force=True)
+    assert await apply(request, current, people, scope, clock, out, err) == 0, err.getvalue()
+    assert (await core.cases.get(case.ref)).assignees == ["fatima.ali"]
+    async with core.db.transaction() as tx:
+        rows = await tx.fetchall("SELECT recipient_id, status, message FROM outbox WHERE template = 'assigned_to_you' "
+                                 "ORDER BY id")
+    assert [(r["recipient_id"], r["status"]) for r in rows] == [("linnea.fors", "cancelled")], rows
+    assert rows[0]["message"] is None
