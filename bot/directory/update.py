@@ -22,7 +22,7 @@ from bot.directory.lookup import Directory
 from bot.directory.merge import Incoming, merge
 from bot.directory.model import Channel, DirectoryError, DirectoryFile
 from bot.directory.shared import digest_of, format_of, host_of, origin
-from bot.directory.writing import to_text, write_directory
+from bot.directory.writing import file_text, to_text, write_text
 from bot.startup import StartupError, describe
 from bot.store import Database, open_database
 from bot.store.directory_versions import Superseded, known, last_seen, latest, publish, seen
@@ -163,8 +163,7 @@ async def apply(request: Request, current: Directory, incoming: list[Incoming], 
         if code is not None:
             return code
         if not request.dry_run and (lost := await _moved_on(request, db, current)) is not None:
-            print(say("superseded", version=lost.version, origin=lost.origin, path=request.out, written=False),
-                  file=err)
+            print(say("superseded", version=lost.version, origin=lost.origin, path=request.out), file=err)
             return EXIT_REFUSED
         new = hand_over_roles(merged, holdings) if request.force else merged
         problem = _validate(new, request.out)
@@ -175,17 +174,25 @@ async def apply(request: Request, current: Directory, incoming: list[Incoming], 
         if request.dry_run:
             print(say("dry_run"), file=out)
             return 0
+        handed = 0
         if request.force and db is not None and changes.leaving:
-            count = await hand_over(db, merged, changes.leaving, clock.now())  # what they hold by then
-            if count or holdings:
-                print(say("handed_over", count=count), file=out)
+            handed = await hand_over(db, merged, changes.leaving, clock.now())  # what they hold by then
+            if handed or holdings:
+                print(say("handed_over", count=handed), file=out)
+        text = file_text(new, request.out, request.how)
+        shared: str | None = None
+        if db is not None and request.database_url and request.out == request.directory_path:
+            result = await _share(request, db, text, current.version, handed, err)
+            if isinstance(result, int):
+                return result  # lost: the file is not written (a watcher on it would publish it over the winner)
+            shared = result
     finally:
         if db is not None:
             await db.close()
-    write_directory(new, request.out, request.how)
+    write_text(request.out, text)  # after its publication: a watcher on it finds the store's newest, nothing new
     print(say("written", path=request.out), file=out)
-    if request.database_url and request.out == request.directory_path:
-        return await _share(request, current.version, out, err)
+    if shared is not None:
+        print(shared, file=out)
     return 0
 
 
@@ -200,30 +207,23 @@ async def _moved_on(request: Request, db: Database | None, current: Directory) -
     return Superseded(newest.version if newest is not None else 0, None)
 
 
-async def _share(request: Request, expected: int | None, out: TextIO, err: TextIO) -> int:
-    """PostgreSQL: publish the written directory to every running instance at once (bot/directory/shared.py)."""
-    try:
-        db = await _open_db(request)
-    except StartupError as exc:
-        print(describe(exc), file=err)
-        return 1
-    if db is None:
-        return 0
-    try:
-        raw = request.out.read_bytes()
-        digest = digest_of(raw)  # published now, by the database's clock (not the file's time)
-        try:  # only over the version this update started from: a publication meanwhile is not overwritten
-            version = await publish(db, digest=digest, format=format_of(request.out), text=raw.decode("utf-8"),
-                                    origin=origin(), expected=expected)
-        except Superseded as lost:
-            print(say("superseded", version=lost.version, origin=lost.origin, path=request.out, written=True),
-                  file=err)
-            return EXIT_REFUSED
-        await seen(db, host_of(request.out), digest)  # this machine's file: published here
-    finally:
-        await db.close()
-    print(say("shared", version=version) if version is not None else say("shared_already"), file=out)
-    return 0
+async def _share(request: Request, db: Database, text: str, expected: int | None, handed: int,
+                 err: TextIO) -> int | str:
+    """PostgreSQL: publish the file's text to every running instance at once (bot/directory/shared.py), BEFORE the
+    file is written: the watcher of a `gfi-bot run` on this machine then finds the file's digest as the store's
+    newest (or an older version) and publishes nothing, and a lost publication leaves the file as it was (written,
+    a watcher or a restart would publish it, unguarded, over the winner). Returns the line to print once the file
+    is written, or the exit code when another publication came first (`handed`: cases handed over already)."""
+    digest = digest_of(text.encode("utf-8"))  # published now, by the database's clock (not the file's time)
+    try:  # only over the version this update started from: a publication meanwhile is not overwritten
+        version = await publish(db, digest=digest, format=format_of(request.out), text=text, origin=origin(),
+                                expected=expected)
+    except Superseded as lost:
+        print(say("superseded", version=lost.version, origin=lost.origin, path=request.out, handed=handed),
+              file=err)
+        return EXIT_REFUSED
+    await seen(db, host_of(request.out), digest)  # this machine's file: published here
+    return say("shared", version=version) if version is not None else say("shared_already")
 
 
 def _judge(request: Request, holdings: list[Holding], out: TextIO, err: TextIO) -> int | None:

@@ -58,10 +58,19 @@ def to_text(data: DirectoryFile, path: Path) -> str:
     return to_yaml(data)
 
 
+def file_text(data: DirectoryFile, path: Path, how: str) -> str:
+    """The whole file `write_directory` writes: the header (YAML only) and the directory."""
+    header = "" if path.suffix.lower() == ".json" else HEADER.format(how=how, name=path.name)
+    return header + to_text(data, path)
+
+
 def write_directory(data: DirectoryFile, path: Path, how: str) -> None:
     """Replace `path` atomically with the directory (its permissions kept; 0644 for a new file)."""
-    header = "" if path.suffix.lower() == ".json" else HEADER.format(how=how, name=path.name)
-    text = header + to_text(data, path)
+    write_text(path, file_text(data, path, how))
+
+
+def write_text(path: Path, text: str) -> None:
+    """Replace `path` atomically with `text` (UTF-8; its permissions kept; 0644 for a new file)."""
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

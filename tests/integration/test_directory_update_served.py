@@ -211,3 +211,71 @@ async def test_a_publication_meeting_another_at_the_last_moment_loses_and_says_s
     assert "Den här ändringen förlorade och publicerades inte; version 2 gäller" in err.getvalue()
     newest = await directory_versions.latest(a.db)
     assert newest is not None and newest.version == 2 and newest.digest == digest_of(a_file.read_bytes())
+
+
+@pytest.mark.parametrize("engine", ["postgresql"])
+async def test_a_lost_publication_leaves_the_file_as_it_was_and_its_watcher_publishes_nothing(
+    make_core: CoreFactory, tmp_path: Path, clock: FrozenClock, engine: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Review of 6554329: the command wrote its file and then lost the publication; the `gfi-bot run` on the same
+    machine (its watcher, within 30 s) found a digest the store did not know and published it with no expected
+    version: the losing change over version 2 on every instance. Now the file is written only once published."""
+    import bot.directory.update as update
+
+    a_file = copy(tmp_path, "a.yaml")
+    a, a_watch = await instance(make_core, a_file)
+    local = copy(tmp_path, "c.yaml")
+    _, c_watch = await instance(make_core, local)  # the bot running on the command's machine, watching its file
+    before = local.read_bytes()
+    request = Request(directory_path=local, out=local, **store(a), how="import")
+    out, err = io.StringIO(), io.StringIO()
+    current = await served(request, load_directory(local), out, err)
+    assert not isinstance(current, int), err.getvalue()
+    real_share = update._share
+
+    async def share_after_other(*args: object) -> object:
+        add_person(a_file)
+        assert await a_watch.check()  # version 2, at the last moment
+        return await real_share(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(update, "_share", share_after_other)
+    people, scope, _ = read_csv(csv_file(tmp_path), current.data)
+    assert await apply(request, current, people, scope, clock, out, err) == EXIT_REFUSED
+    assert f"{local} har redan skrivits" not in err.getvalue() and "Ingenting skrevs" in err.getvalue()
+    assert local.read_bytes() == before
+    os.utime(local, ns=(time.time_ns(), time.time_ns() + 10**9))  # whatever the watcher looks at: it looks again
+    await c_watch.check()
+    newest = await directory_versions.latest(a.db)
+    assert newest is not None and newest.version == 2 and newest.digest == digest_of(a_file.read_bytes())
+
+
+@pytest.mark.parametrize("engine", ["postgresql"])
+async def test_a_watcher_running_during_the_update_never_publishes_its_file_unguarded(
+    make_core: CoreFactory, tmp_path: Path, clock: FrozenClock, engine: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The watcher on the command's file runs just before the publication and just after the command: the file is
+    written after its publication, so the watcher finds it as the store's newest and publishes nothing (written
+    first, the watcher published it unguarded and the command's own publication then lost to it)."""
+    import bot.directory.update as update
+
+    a, _ = await instance(make_core, copy(tmp_path, "a.yaml"))
+    local = copy(tmp_path, "c.yaml")
+    c, c_watch = await instance(make_core, local)
+    request = Request(directory_path=local, out=local, **store(a), how="import")
+    out, err = io.StringIO(), io.StringIO()
+    current = await served(request, load_directory(local), out, err)
+    assert not isinstance(current, int), err.getvalue()
+    real_share = update._share
+
+    async def watcher_first(*args: object) -> object:
+        await c_watch.check()
+        return await real_share(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(update, "_share", watcher_first)
+    people, scope, _ = read_csv(csv_file(tmp_path), current.data)
+    assert await apply(request, current, people, scope, clock, out, err) == 0, err.getvalue()
+    assert out.getvalue().splitlines()[-2:] == [update.say("written", path=local), update.say("shared", version=2)]
+    await c_watch.check()  # its 30-second check after the command
+    newest = await directory_versions.latest(a.db)
+    assert newest is not None and newest.version == 2 and newest.digest == digest_of(local.read_bytes())
+    assert c.directory.person("linnea.fors") is None
