@@ -2,7 +2,8 @@
 mid-send, the row claimed and sent elsewhere meanwhile). The copy is in the channel and was read like the first, so
 it is kept as a row of its own (`status = 'sent'`, no text, its own channel id): a later consent withdrawal retracts
 it as it retracts every delivered row of the case, and the read log has its read. A copy made after the withdrawal
-already retracted the first is retracted at once."""
+already retracted the first is retracted at once. A send of a row another instance marked failed meanwhile (its
+attempts used up, a permanent error) delivered it after all: the row is marked sent by it."""
 
 from __future__ import annotations
 
@@ -13,14 +14,24 @@ from bot.store.db import Tx
 
 
 async def record_copies(tx: Tx, sent: Sequence[tuple[int, str | None, datetime]]) -> set[int]:
-    """Sends recorded late, as (id, the channel's message id or None, sent at), whose row is already 'sent' by
-    another copy: keep each copy as a row of its own (keyed `copy:<id>:<channel id>`, or `copy:<id>:<sent at>` when
-    the channel gives none) and queue its retraction when the first was retracted already. The same send recorded
-    again (its batch committed, the acknowledgement lost) is the row's own copy, or a copy kept before: nothing new.
-    Returns the ids of the rows whose copy is new here (its text was shown: the caller logs the read)."""
+    """Sends recorded late, as (id, the channel's message id or None, sent at). A row another instance marked
+    failed meanwhile is marked sent by this send. One already 'sent' by another copy: keep each copy as a row of
+    its own (keyed `copy:<id>:<channel id>`, or `copy:<id>:<sent at>` when the channel gives none) and queue its
+    retraction when the first was retracted already. The same send recorded again (its batch committed, the
+    acknowledgement lost) is the row's own copy, or a copy kept before: nothing new. Returns the ids of the rows
+    whose copy is new here (its text was shown: the caller logs the read)."""
     found: set[int] = set()
     for outbox_id, external_id, at in sent:
         when = at.isoformat()
+        # a row another instance gave up meanwhile (max attempts, a permanent error) was delivered after all: it is
+        # sent, with this send's channel id and time, for a withdrawal to retract it and the read log to have it
+        if await tx.fetchone(
+                "UPDATE outbox SET status = 'sent', external_id = ?, sent_at = ?, last_error = NULL, "
+                "claimed_by = NULL, claimed_until = NULL "
+                "WHERE id = ? AND status = 'failed' AND kind = 'message' RETURNING id",
+                (external_id, when, outbox_id)) is not None:
+            found.add(outbox_id)
+            continue
         first = await tx.fetchone(
             "SELECT external_id, sent_at FROM outbox WHERE id = ? AND status = 'sent' AND kind = 'message'",
             (outbox_id,))

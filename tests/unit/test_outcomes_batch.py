@@ -13,6 +13,7 @@ from bot import outcomes
 from bot.core import Core
 from bot.outbox import OutboxMessage
 from bot.store import Tx
+from bot.store import outbox as outbox_store
 from bot.store import outbox_lanes as lanes_store
 from tests.unit.test_dispatcher import ScriptedSender, dispatcher, queue, row
 
@@ -220,3 +221,47 @@ async def test_a_second_copy_recorded_after_the_withdrawal_is_retracted_at_once(
             await outcomes._write_sent(tx, [outcomes.Sent(msg, 1, AT + timedelta(seconds=5), "ts-2", None)])
     reads, retracted = await _reads_and_retractions(core)
     assert reads == [ref, ref] and retracted == ["ts-1", "ts-2"]
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("external_id", [None, "ts-1"])
+async def test_a_send_recorded_again_is_the_rows_own_not_a_copy(core: Core, external_id: str | None) -> None:
+    """A pending row's send recorded twice (its batch committed, the acknowledgement lost): one read, no `copy:`
+    row, and a withdrawal retracts the one message (review of ce2fcd4: nothing failed without copies.py's check of
+    the row's own channel id / send time)."""
+    msg, ref = await _assignment(core)
+    for _ in range(2):
+        async with core.db.transaction() as tx:
+            await outcomes._write_sent(tx, [outcomes.Sent(msg, 1, AT, external_id, None)])
+    async with core.db.transaction() as tx:
+        copies = await tx.fetchall("SELECT id FROM outbox WHERE dedupe_key LIKE 'copy:%'")
+    reads, _ = await _reads_and_retractions(core)
+    assert reads == [ref] and copies == []
+    await core.cases.withdraw_consent("maria.sand", ref)
+    _, retracted = await _reads_and_retractions(core)
+    assert retracted == ([] if external_id is None else ["ts-1"])
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("external_id", [None, "ts-1"])
+async def test_a_send_of_a_row_another_instance_marked_failed_marks_it_sent(
+    core: Core, external_id: str | None,
+) -> None:
+    """Instance a's lease ran out mid-send; b claimed the row and gave up on it (failed); a's send went through and
+    is recorded late (twice). The row is sent, with a's channel id: one read, and the withdrawal retracts it
+    (review of ce2fcd4: it stayed failed, in the channel with no read-log row and never retracted)."""
+    msg, ref = await _assignment(core)
+    async with core.db.transaction() as tx:
+        assert await outbox_store.mark_failed(tx, msg.id, 3, "permanent") == 1
+    for _ in range(2):
+        async with core.db.transaction() as tx:
+            await outcomes._write_sent(tx, [outcomes.Sent(msg, 1, AT, external_id, None)])
+    async with core.db.transaction() as tx:
+        rows = await tx.fetchall("SELECT status, external_id, sent_at FROM outbox WHERE id = ? "
+                                 "OR dedupe_key LIKE 'copy:%'", (msg.id,))
+    assert [(r["status"], r["external_id"], r["sent_at"]) for r in rows] == [("sent", external_id, AT.isoformat())]
+    reads, _ = await _reads_and_retractions(core)
+    assert reads == [ref]
+    await core.cases.withdraw_consent("maria.sand", ref)
+    _, retracted = await _reads_and_retractions(core)
+    assert retracted == ([] if external_id is None else ["ts-1"])
