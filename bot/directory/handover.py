@@ -131,17 +131,26 @@ def hand_over_roles(new: DirectoryFile, holdings: list[Holding]) -> DirectoryFil
     return new.model_copy(update={"units": tuple(units)})
 
 
-async def hand_over(db: Database, new: DirectoryFile, leaving: dict[str, str], now: datetime) -> int:
+async def hand_over(db: Database, new: DirectoryFile, leaving: dict[str, str], now: datetime,
+                    written: DirectoryFile | None = None) -> int:
     """Give every stored holding of the people `leaving` (id -> the unit they leave) to its `to`, in one
-    transaction, each noted in the case's history; returns how many were handed over.
+    transaction, each noted in the case's history; returns how many were handed over. `new` chooses who takes
+    over; `written` is the directory as it will be written, with their roles handed over too (`hand_over_roles`;
+    by default from `new`): by it, what they may still read is judged.
 
     What they hold is read again in that transaction, after their open cases are locked (in id order: the cases
     first, DESIGN "lock order"): a case assigned to one of them since the list was shown is handed over too, and
     one they no longer hold is left alone, not noted."""
+    if written is None:
+        written = hand_over_roles(new, [h for h in _role_holdings(new, leaving) if h.to is not None])
     count = 0
-    moved: dict[str, set[str]] = {}  # case reference -> the people whose holdings in it were handed over
+    # case reference -> the people who leave and may have lost it: whose holdings in it were handed over, or who
+    # have a message of it still to go (a distributor who only assigned it holds nothing stored)
+    candidates: dict[str, set[str]] = {}
     async with db.transaction() as tx:
         await store.lock_cases_of(tx, sorted(leaving))
+        for row in await store.pending_to(tx, sorted(leaving)):
+            candidates.setdefault(row["ref"], set()).add(row["recipient_id"])
         for h in await _stored_holdings(tx, new, leaving):
             if h.to is None or h.case_id is None:
                 continue
@@ -156,28 +165,31 @@ async def hand_over(db: Database, new: DirectoryFile, leaving: dict[str, str], n
             await audit.record(tx, at=now, actor_id=SYSTEM, action="directory_handover", case_id=h.case_id,
                                case_ref=h.ref, what=h.kind, handed_from=h.person_id, handed_to=h.to)
             if h.ref is not None:
-                moved.setdefault(h.ref, set()).add(h.person_id)
+                candidates.setdefault(h.ref, set()).add(h.person_id)
             count += 1
-        await _stop_for_lost_readers(tx, new, moved)
+        await _stop_for_lost_readers(tx, written, candidates)
     return count
 
 
-async def _stop_for_lost_readers(tx: Tx, new: DirectoryFile, moved: dict[str, set[str]]) -> None:
-    """The people whose holdings were handed over may no longer read those cases in full (by the new directory):
-    the cases' messages to them still to go that show the text are stopped, as after a case action
-    (`bot.cases.access_lost`)."""
+async def _stop_for_lost_readers(tx: Tx, written: DirectoryFile, candidates: dict[str, set[str]]) -> None:
+    """The people who leave may no longer read these cases in full (by the directory as written): the cases'
+    messages to them still to go that show the text are stopped, as after a case action (`bot.cases.access_lost`)."""
     from bot.cases.base import build_many, read_many  # the cases' model, not imported by the directory's modules
     from bot.cases.visibility import Level, level
     from bot.directory.lookup import Directory
     from bot.store import closing as closing_store
 
-    if not moved:
+    if not candidates:
         return
-    directory = Directory(new)
-    for ref, case in build_many(await read_many(tx, sorted(moved))).items():
-        lost = sorted(p for p in moved[ref] if level(case, p, directory) is not Level.FULL)
-        if lost:
-            await closing_store.cancel_shown(tx, case.id, ref, lost, "no longer reads the case: directory_handover")
+    directory = Directory(written)
+    lost: dict[int, tuple[str, list[str]]] = {}
+    for ref, case in build_many(await read_many(tx, sorted(candidates))).items():
+        people = sorted(p for p in candidates[ref] if level(case, p, directory) is not Level.FULL)
+        if people:
+            lost[case.id] = (ref, people)
+    for case_id in sorted(lost):
+        ref, people = lost[case_id]
+        await closing_store.cancel_shown(tx, case_id, ref, people, "no longer reads the case: directory_handover")
 
 
 async def _move_answerer(tx: Tx, awaiting_id: int, old: str, new: str) -> None:

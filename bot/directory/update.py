@@ -176,7 +176,7 @@ async def apply(request: Request, current: Directory, incoming: list[Incoming], 
             return 0
         handed = 0
         if request.force and db is not None and changes.leaving:
-            handed = await hand_over(db, merged, changes.leaving, clock.now())  # what they hold by then
+            handed = await hand_over(db, merged, changes.leaving, clock.now(), new)  # what they hold by then
             if handed or holdings:
                 print(say("handed_over", count=handed), file=out)
         text = file_text(new, request.out, request.how)

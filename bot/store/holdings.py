@@ -53,9 +53,10 @@ async def awaiting(tx: Tx) -> list[Row]:
 
 async def lock_cases_of(tx: Tx, people: list[str]) -> None:
     """Lock the open cases these people hold something in (assigned, asked for, a follow-up not done, an awaited
-    answer: at most a few more, an answerer is matched in the item's JSON text), in id order, before what they
-    hold is read and handed over (`bot.directory.handover.hand_over`): a case action taking one of them waits,
-    or went first and is read. Nothing on SQLite, whose one writer holds the whole store."""
+    answer: at most a few more, an answerer is matched in the item's JSON text) or have a message of still to go
+    to (`pending_to`), in id order, before what they hold is read and handed over
+    (`bot.directory.handover.hand_over`): a case action taking one of them waits, or went first and is read.
+    Nothing on SQLite, whose one writer holds the whole store."""
     clause = dialects.of(tx.engine).lock_rows()
     if not clause or not people:
         return
@@ -65,8 +66,26 @@ async def lock_cases_of(tx: Tx, people: list[str]) -> None:
         f"SELECT id FROM cases WHERE state <> 'closed' AND (requester_id IN ({marks})"
         f" OR id IN (SELECT case_id FROM case_assignees WHERE person_id IN ({marks}))"
         f" OR id IN (SELECT case_id FROM follow_ups WHERE owner_id IN ({marks}) AND done_at IS NULL)"
-        f" OR id IN (SELECT case_id FROM awaiting WHERE resolved_at IS NULL AND ({answerers}))) ORDER BY id{clause}",
-        (*people, *people, *people, *(f"%{json.dumps(p)}%" for p in people)),
+        f" OR id IN (SELECT case_id FROM awaiting WHERE resolved_at IS NULL AND ({answerers}))"
+        f" OR id IN (SELECT case_id FROM outbox WHERE status = 'pending' AND kind = 'message'"
+        f" AND recipient_id IN ({marks})))"
+        f" ORDER BY id{clause}",
+        (*people, *people, *people, *(f"%{json.dumps(p)}%" for p in people), *people),
+    )
+
+
+async def pending_to(tx: Tx, people: list[str]) -> list[Row]:
+    """The open cases with messages still to go to these people: ref, recipient_id (one row per pair, by case).
+    Someone who leaves may hold nothing stored in such a case (a distributor who assigned it, or a deputy while it
+    waits for the unit) and still have its text on its way (`bot.directory.handover`)."""
+    if not people:
+        return []
+    marks = ", ".join("?" for _ in people)
+    return await tx.fetchall(
+        f"SELECT DISTINCT c.id AS case_id, c.ref, o.recipient_id FROM outbox o JOIN cases c ON c.id = o.case_id"
+        f" WHERE o.status = 'pending' AND o.kind = 'message' AND o.recipient_id IN ({marks}) AND c.state <> 'closed'"
+        f" ORDER BY c.id, o.recipient_id",
+        tuple(people),
     )
 
 

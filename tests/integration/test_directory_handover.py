@@ -180,3 +180,68 @@ async def test_a_hand_over_stops_the_brief_still_to_go_to_the_person_who_left(
                                  "ORDER BY id")
     assert [(r["recipient_id"], r["status"]) for r in rows] == [("linnea.fors", "cancelled")], rows
     assert rows[0]["message"] is None
+
+
+GUSTAV_TO_PSYKIATRI = BEROENDE_WITHOUT_LINNEA.replace("Gustav Lund,beroende,", "Gustav Lund,psykiatri,") + (
+    "Linnea Fors,beroende,linnea.fors@rsv.example.se,kurator\n")
+
+
+async def _move_gustav(core: Core, clock: FrozenClock, tmp_path: Path) -> None:
+    """An import with --force moves beroende's deputy gustav.lund to psykiatri (he stays in the directory)."""
+    target = tmp_path / "katalog.yaml"
+    target.write_text(DEFAULT_DIRECTORY.read_text(encoding="utf-8"), encoding="utf-8")
+    current = load_directory(target)
+    source = tmp_path / "hr.csv"
+    source.write_text(GUSTAV_TO_PSYKIATRI, encoding="utf-8")
+    people, _, _ = read_csv(source, current.data)
+    out, err = io.StringIO(), io.StringIO()
+    request = Request(directory_path=target, out=target, **store(core), how="import", force=True)
+    assert await apply(request, current, people, {"beroende"}, clock, out, err) == 0, err.getvalue()
+    moved = load_directory(target)
+    assert moved.person("gustav.lund").unit == "psykiatri"  # type: ignore[union-attr]
+    assert "gustav.lund" not in moved.distributors_of("beroende")
+
+
+async def _pending(core: Core, template: str) -> list[tuple[str, str]]:
+    async with core.db.transaction() as tx:
+        rows = await tx.fetchall("SELECT recipient_id, status FROM outbox WHERE template = ? ORDER BY id", (template,))
+    return [(r["recipient_id"], r["status"]) for r in rows]
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+async def test_a_deputy_moved_to_another_unit_gets_no_meeting_place_still_to_go(
+        core: Core, clock: FrozenClock, tmp_path: Path, engine: str) -> None:
+    """gustav.lund (beroende's deputy) assigns the case to linnea.fors and himself; she books the meeting. Moved to
+    psykiatri, his assignment goes to fatima.ali: judged by the directory as written (no longer the deputy, nor a
+    distributor who assigned it) he no longer reads the case, and the place still to go to him is stopped. By the
+    directory before his role was handed over he still read it, and it stayed pending."""
+    case = await core.cases.request("maria.sand", form())
+    await core.cases.assign("gustav.lund", case.ref, ["linnea.fors", "gustav.lund"])
+    await core.cases.acknowledge("linnea.fors", case.ref)
+    await core.cases.book("linnea.fors", case.ref, local("2026-12-10T13:00"), PLACE, ["soc-norr", "beroende"])
+    assert ("gustav.lund", "pending") in await _pending(core, "meeting_booked")
+    await _move_gustav(core, clock, tmp_path)
+    assert (await core.cases.get(case.ref)).assignees == ["linnea.fors", "fatima.ali"]
+    booked = await _pending(core, "meeting_booked")
+    assert ("gustav.lund", "cancelled") in booked and ("gustav.lund", "pending") not in booked, booked
+    assert ("maria.sand", "pending") in booked, booked  # the requester still reads it
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+async def test_a_deputy_moved_who_only_assigned_the_case_gets_none_of_its_text_still_to_go(
+        core: Core, clock: FrozenClock, tmp_path: Path, engine: str) -> None:
+    """gustav.lund assigned the case to linnea.fors and holds nothing stored in it; an escalation showing a
+    follow-up's text is still to go to him (he reads the case: he assigned it). Moved to psykiatri he is not among
+    what was handed over, yet no longer reads the case: the message is stopped too."""
+    from bot.store import outbox as outbox_store
+
+    case = await core.cases.request("maria.sand", form())
+    await core.cases.assign("gustav.lund", case.ref, ["linnea.fors"])
+    async with core.db.transaction() as tx:
+        await outbox_store.insert_many(tx, [outbox_store.row(
+            created_at=clock.now(), case_id=case.id, case_ref=case.ref, recipient_id="gustav.lund", channel="slack",
+            template="escalation", text="", message='{"what": "Ringa upp"}', urgent=False, earliest=clock.now(),
+            dedupe_key=None, reads=json.dumps([case.ref]))])
+    assert await _pending(core, "escalation") == [("gustav.lund", "pending")]
+    await _move_gustav(core, clock, tmp_path)
+    assert await _pending(core, "escalation") == [("gustav.lund", "cancelled")]
