@@ -89,6 +89,21 @@ async def pending_to(tx: Tx, people: list[str]) -> list[Row]:
     )
 
 
+async def lock_open_rows(tx: Tx, case_ids: list[int]) -> None:
+    """Hold these cases' open awaited items and then their pending timers until the transaction ends, each in id
+    order (DESIGN, "lock order": case, audit chain, items, timers; `bot.store.closing.lock_open_rows` for one
+    case): the hand-over waits here for a sweep's batch that holds one of them and queued messages from a case as
+    it read it, then sees what it queued. Nothing on SQLite, whose one writer holds the whole store."""
+    clause = dialects.of(tx.engine).lock_rows()
+    if not clause or not case_ids:
+        return
+    marks = ", ".join("?" for _ in case_ids)
+    await tx.fetchall(f"SELECT id FROM awaiting WHERE case_id IN ({marks}) AND resolved_at IS NULL ORDER BY id"
+                      + clause, tuple(case_ids))
+    await tx.fetchall(f"SELECT id FROM timers WHERE case_id IN ({marks}) AND done_at IS NULL ORDER BY id" + clause,
+                      tuple(case_ids))
+
+
 async def _touch(tx: Tx, case_id: int, now: datetime) -> None:
     """A case changed under its services' feet: a new version, so a stale copy is not written back."""
     await tx.execute("UPDATE cases SET version = version + 1, updated_at = ? WHERE id = ?", (now.isoformat(), case_id))

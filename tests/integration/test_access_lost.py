@@ -179,3 +179,66 @@ async def test_a_sweep_batch_showing_the_case_to_an_assignee_reassigned_meanwhil
     # the batch, its case moved, queues nothing
     assert len(left) == int(meeting.met) or engine == "sqlite", left
     assert all(r["status"] == "cancelled" and r["message"] is None for r in left), left
+
+
+async def test_a_sweep_batch_showing_the_case_to_an_assignee_handed_over_meanwhile_is_cancelled(
+    make_core: CoreFactory, monkeypatch: pytest.MonkeyPatch, engine: str,
+) -> None:
+    """As above, with the directory hand-over (`gfi-bot directory import --force` removing linnea.fors) in place of
+    the reassignment, and a batch firing one of the booked meeting's timers (it holds no item awaiting her, which
+    the hand-over would wait for as it moves her answer): the batch queued her the case's text from the case as it
+    read it and commits after the hand-over handed her assignment to fatima.ali. The hand-over locks the case's
+    open items and timers before its pass, waits for the batch and cancels the message; without that it stayed
+    pending to someone who left."""
+    from bot import fires
+    from bot.directory.changes import diff
+    from bot.directory.handover import hand_over
+    from bot.fires import Fire
+    from bot.store import holdings as holdings_store
+    from bot.store import outbox as outbox_store
+
+    a, b = await _two(make_core)
+    case = await assigned_case(a)
+    await a.cases.acknowledge("linnea.fors", case.ref)
+    case = await a.cases.book("linnea.fors", case.ref, local("2026-12-10T13:00"), "Rum 3", ["soc-norr", "beroende"])
+
+    async def timer(tx: Tx) -> dict[str, Any]:
+        return (await tx.fetchall("SELECT id, due_at FROM timers WHERE case_id = ? AND done_at IS NULL ORDER BY id",
+                                  (case.id,)))[0]
+
+    row = await a.db.run_read(timer)
+    shown = outbox_store.row(
+        created_at=a.clock.now(), case_id=case.id, case_ref=case.ref, recipient_id="linnea.fors", channel="slack",
+        template="escalation", text="", message='{"what": "Ringa upp"}', urgent=False, earliest=a.clock.now(),
+        dedupe_key=None, reads=f'["{case.ref}"]')
+    fire = Fire(table="timers", row_id=int(row["id"]), due_at=str(row["due_at"]), case_id=case.id,
+                case_ref=case.ref, case_version=case.version, outcome="fired", rows=[shown])
+    old = a.directory.data
+    new = old.model_copy(update={"people": tuple(p for p in old.people if p.id != "linnea.fors")})
+    meeting = Meeting()
+    committed = threading.Event()
+    # the hand-over meets the batch as it moves her assignment, holding the case's row; the batch, having fired
+    # and passed its version check, commits only after the hand-over did (or, waited for, after WAIT)
+    monkeypatch.setattr(holdings_store, "move_assignment", meeting.before_async(holdings_store.move_assignment))
+
+    async def batch(tx: Tx) -> list[Fire]:
+        applied = await fires.apply(tx, b.outbox, [fire], b.clock.now())
+        meeting.wait()  # on the batch's connection thread, holding the timer
+        if meeting.met:
+            committed.wait(WAIT)
+        return applied
+
+    async def handover() -> int:
+        done = await hand_over(a.db, new, diff(old, new).leaving, a.clock.now())
+        committed.set()
+        return done
+
+    applied, handed = await asyncio.gather(b.db.run(batch), handover(), return_exceptions=True)
+    assert not isinstance(applied, BaseException), applied
+    assert not isinstance(handed, BaseException), handed
+    assert meeting.met == (engine == "postgresql")
+    assert (await a.cases.get(case.ref)).assignees == ["fatima.ali"]
+    left = await _to(a, "linnea.fors", "escalation")
+    # on SQLite the hand-over may take the one writer first, and the batch, its case moved, queues nothing
+    assert len(left) == int(meeting.met) or engine == "sqlite", left
+    assert all(r["status"] == "cancelled" and r["message"] is None for r in left), left
