@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.store import dialects
 from bot.store.db import Tx
 
 
@@ -32,9 +33,11 @@ async def record_copies(tx: Tx, sent: Sequence[tuple[int, str | None, datetime]]
                 (external_id, when, outbox_id)) is not None:
             found.add(outbox_id)
             continue
+        # locked (PostgreSQL), as a withdrawal locks the case's sent rows before it queues their retractions: the
+        # withdrawal either commits first (its retract:<id> is seen below) or waits and then sees this copy
         first = await tx.fetchone(
-            "SELECT external_id, sent_at FROM outbox WHERE id = ? AND status = 'sent' AND kind = 'message'",
-            (outbox_id,))
+            "SELECT external_id, sent_at FROM outbox WHERE id = ? AND status = 'sent' AND kind = 'message' "
+            + dialects.of(tx.engine).lock_rows(), (outbox_id,))
         if first is None:
             continue
         if external_id is not None and first["external_id"] == external_id:

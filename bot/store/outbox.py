@@ -152,6 +152,13 @@ async def withdraw(tx: Tx, case_id: int, now: datetime, reason: str, person_ids:
         "AND kind = 'message'",
         (reason, *params),
     )
+    # the delivered rows locked in id order (PostgreSQL) before their retractions are queued: a late send being
+    # recorded as a copy of one of them (`bot.store.copies`, which locks it) commits first, and its copy row is
+    # then seen by the INSERT below, or waits for this withdrawal and finds its retraction
+    lock = dialects.of(tx.engine).lock_rows()
+    if lock:
+        await tx.fetchall(f"SELECT id FROM outbox WHERE {where} AND status = 'sent' AND kind = 'message' "
+                          f"ORDER BY id {lock}", params)
     at = now.isoformat()
     await tx.execute(
         f"""INSERT INTO outbox (created_at, case_id, case_ref, recipient_id, channel, template, text, urgent,

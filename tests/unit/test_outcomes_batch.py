@@ -3,6 +3,7 @@ hold after the recipients', the read log last) and a batch PostgreSQL aborts for
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from bot.outbox import OutboxMessage
 from bot.store import Tx
 from bot.store import outbox as outbox_store
 from bot.store import outbox_lanes as lanes_store
+from tests.conftest import CoreFactory
 from tests.unit.test_dispatcher import ScriptedSender, dispatcher, queue, row
 
 AT = datetime(2026, 12, 7, 12, 0)
@@ -265,3 +267,56 @@ async def test_a_send_of_a_row_another_instance_marked_failed_marks_it_sent(
     await core.cases.withdraw_consent("maria.sand", ref)
     _, retracted = await _reads_and_retractions(core)
     assert retracted == ([] if external_id is None else ["ts-1"])
+
+
+@pytest.mark.parametrize("engine", ["postgresql"])
+async def test_a_withdrawal_meeting_a_copy_being_recorded_retracts_the_copy(make_core: CoreFactory) -> None:
+    """Two instances (review of ce2fcd4, D): a records a's late copy (ts-2) of a row b sent (ts-1), and before a's
+    batch commits, the consent is withdrawn on b. At READ COMMITTED without locks a's batch found no retraction of
+    the first (b's not committed) and b's retractions did not see the copy (a's not committed): the copy stayed in
+    the channel. Now a's batch locks the first row and b's withdrawal the case's sent rows before it queues their
+    retractions (the store's `withdraw`: every withdrawal and lost access): b waits for a's commit and retracts
+    both."""
+    a, b = await make_core(), await make_core()
+    msg, ref = await _assignment(a)
+    async with a.db.transaction() as tx:
+        await outcomes._write_sent(tx, [outcomes.Sent(msg, 1, AT, "ts-1", None)])
+        case_id = int(await tx.scalar("SELECT id FROM cases WHERE ref = ?", (ref,)))
+
+    async def withdraw() -> None:
+        async with b.db.transaction() as tx:
+            await outbox_store.withdraw(tx, case_id, AT, "consent_withdrawn")
+
+    withdrawal: asyncio.Task[None] | None = None
+    async with a.db.transaction() as tx:
+        await outcomes._write_sent(tx, [outcomes.Sent(msg, 1, AT + timedelta(seconds=5), "ts-2", None)])
+        withdrawal = asyncio.create_task(withdraw())
+        await asyncio.sleep(1.0)  # b's withdrawal runs meanwhile (done by then without the locks)
+    await withdrawal
+    reads, retracted = await _reads_and_retractions(a)
+    assert reads == [ref, ref] and retracted == ["ts-1", "ts-2"]
+
+
+@pytest.mark.parametrize("engine", ["postgresql"])
+async def test_a_copy_recorded_while_a_withdrawal_commits_is_retracted(make_core: CoreFactory) -> None:
+    """The other order: b's withdrawal has queued the first's retraction, not yet committed, when a records its
+    copy. Without the lock on the first row a's batch found no retraction (b's not committed) and queued none; now
+    it waits for b's commit, finds retract:<first> and retracts the copy at once."""
+    a, b = await make_core(), await make_core()
+    msg, ref = await _assignment(a)
+    async with a.db.transaction() as tx:
+        await outcomes._write_sent(tx, [outcomes.Sent(msg, 1, AT, "ts-1", None)])
+        case_id = int(await tx.scalar("SELECT id FROM cases WHERE ref = ?", (ref,)))
+
+    async def record_copy() -> None:
+        async with a.db.transaction() as tx:
+            await outcomes._write_sent(tx, [outcomes.Sent(msg, 1, AT + timedelta(seconds=5), "ts-2", None)])
+
+    recording: asyncio.Task[None] | None = None
+    async with b.db.transaction() as tx:
+        await outbox_store.withdraw(tx, case_id, AT, "consent_withdrawn")
+        recording = asyncio.create_task(record_copy())
+        await asyncio.sleep(1.0)  # a records its copy meanwhile (done by then without the lock)
+    await recording
+    _, retracted = await _reads_and_retractions(a)
+    assert retracted == ["ts-1", "ts-2"]
