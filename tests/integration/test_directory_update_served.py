@@ -20,8 +20,8 @@ from bot.directory.csv_import import read_csv
 from bot.directory.shared import digest_of, host_of
 from bot.directory.update import EXIT_REFUSED, Request, apply, served
 from bot.store import directory_versions
-from tests.conftest import CoreFactory
-from tests.integration.test_directory_handover import csv_file, store
+from tests.conftest import CoreFactory, RecordingSender
+from tests.integration.test_directory_handover import csv_file, linnea_holds_work, store
 from tests.integration.test_directory_shared import add_person, copy, instance
 
 
@@ -279,3 +279,37 @@ async def test_a_watcher_running_during_the_update_never_publishes_its_file_ungu
     newest = await directory_versions.latest(a.db)
     assert newest is not None and newest.version == 2 and newest.digest == digest_of(local.read_bytes())
     assert c.directory.person("linnea.fors") is None
+
+
+@pytest.mark.parametrize("engine", ["postgresql"])
+async def test_a_forced_update_losing_at_the_publication_says_what_it_handed_over(
+    make_core: CoreFactory, tmp_path: Path, clock: FrozenClock, sender: RecordingSender, engine: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--force hands over what linnea.fors holds before the publication; when that loses, the refusal says the
+    hand-overs were made (review of 6554329: it said only that the change lost and was not published)."""
+    import bot.directory.update as update
+
+    a_file = copy(tmp_path, "a.yaml")
+    a, a_watch = await instance(make_core, a_file)
+    await linnea_holds_work(a, clock, sender)
+    local = copy(tmp_path, "c.yaml")
+    before = local.read_bytes()
+    request = Request(directory_path=local, out=local, **store(a), how="import", force=True)
+    out, err = io.StringIO(), io.StringIO()
+    current = await served(request, load_directory(local), out, err)
+    assert not isinstance(current, int), err.getvalue()
+    real_share = update._share
+
+    async def share_after_other(*args: object) -> object:
+        add_person(a_file)
+        assert await a_watch.check()  # version 2, at the last moment
+        return await real_share(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(update, "_share", share_after_other)
+    people, scope, _ = read_csv(csv_file(tmp_path), current.data)
+    assert await apply(request, current, people, scope, clock, out, err) == EXIT_REFUSED
+    assert "5 åtaganden lämnades över till fördelarna" in out.getvalue()
+    assert f"{local} skrevs inte, men 5 åtaganden hade redan lämnats över" in err.getvalue()
+    assert "Ingenting skrevs" not in err.getvalue()
+    assert local.read_bytes() == before
