@@ -172,12 +172,14 @@ async def hand_over(db: Database, new: DirectoryFile, leaving: dict[str, str], n
 
 
 async def _stop_for_lost_readers(tx: Tx, written: DirectoryFile, candidates: dict[str, set[str]]) -> None:
-    """The people who leave may no longer read these cases in full (by the directory as written): the cases'
-    messages to them still to go that show the text are stopped, as after a case action (`bot.cases.access_lost`).
+    """The people who leave may no longer read these cases in full (by the directory as written, and the ladder's
+    alerts: a coordinator the dispute reached still reads it from another unit): the cases' messages to them still
+    to go that show the text are stopped, as after a case action (`bot.cases.access_lost`).
     First the open items and then the timers of those cases are locked (DESIGN "lock order", after the audit rows):
     a sweep's batch that holds one of them and queued such a message from a case as it read it is waited for, and
     its message then seen."""
-    from bot.cases.base import build_many, read_many  # the cases' model, not imported by the directory's modules
+    from bot.cases import access  # the cases' model, not imported by the directory's modules
+    from bot.cases.base import build_many, read_many
     from bot.cases.visibility import Level, level
     from bot.directory.lookup import Directory
     from bot.store import closing as closing_store
@@ -187,7 +189,8 @@ async def _stop_for_lost_readers(tx: Tx, written: DirectoryFile, candidates: dic
     directory = Directory(written)
     lost: dict[int, tuple[str, list[str]]] = {}
     for ref, case in build_many(await read_many(tx, sorted(candidates))).items():
-        people = sorted(p for p in candidates[ref] if level(case, p, directory) is not Level.FULL)
+        alerts = await access.alerts_for(tx, case.id)
+        people = sorted(p for p in candidates[ref] if level(case, p, directory, alerts) is not Level.FULL)
         if people:
             lost[case.id] = (ref, people)
     await store.lock_open_rows(tx, sorted(lost))  # waits for a sweep's batch holding one of them

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from bot.cases import access
 from bot.channels.console.output import readable_history
 from bot.clock import FrozenClock
 from bot.config import DEFAULT_DIRECTORY
@@ -245,3 +246,33 @@ async def test_a_deputy_moved_who_only_assigned_the_case_gets_none_of_its_text_s
     assert await _pending(core, "escalation") == [("gustav.lund", "pending")]
     await _move_gustav(core, clock, tmp_path)
     assert await _pending(core, "escalation") == [("gustav.lund", "cancelled")]
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+async def test_a_coordinator_moved_who_still_reads_the_dispute_keeps_its_text_still_to_go(
+        core: Core, clock: FrozenClock, sender: RecordingSender, tmp_path: Path, engine: str) -> None:
+    """jonas.sjo (psykiatri's coordinator, on its ladder) is alerted about a disputed case, then moves to beroende
+    and stays a coordinator: a message of the case still to go to him makes him a candidate, yet through the ladder's
+    alerts he still reads the case in full, and the message stays (it was cancelled when level() was asked without
+    the alerts)."""
+    from bot.directory.changes import diff
+    from bot.directory.handover import hand_over
+    from bot.store import outbox as outbox_store
+    from tests.integration.test_disputes import disputed_case
+
+    case = await disputed_case(core)
+    await advance(core, clock, sender, local("2026-11-27T10:30"), step=timedelta(hours=6))
+    async with core.db.transaction() as tx:
+        alerted = (await access.alerts_for(tx, case.id)).alerted
+        await outbox_store.insert_many(tx, [outbox_store.row(
+            created_at=clock.now(), case_id=case.id, case_ref=case.ref, recipient_id="jonas.sjo", channel="slack",
+            template="escalation", text="", message='{"what": "Tvist"}', urgent=False, earliest=clock.now(),
+            dedupe_key=None, reads=json.dumps([case.ref]))])
+    assert "jonas.sjo" in alerted
+    old = core.directory.data
+    new = old.model_copy(update={"people": tuple(
+        p.model_copy(update={"unit": "beroende"}) if p.id == "jonas.sjo" else p for p in old.people)})
+    assert diff(old, new).leaving == {"jonas.sjo": "psykiatri"}
+    await hand_over(core.db, new, diff(old, new).leaving, clock.now())
+    escalations = await _pending(core, "escalation")
+    assert ("jonas.sjo", "pending") in escalations and ("jonas.sjo", "cancelled") not in escalations, escalations
