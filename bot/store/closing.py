@@ -111,10 +111,16 @@ async def lock_open_rows(tx: Tx, case_id: int) -> None:
 
 async def cancel_shown(tx: Tx, case_id: int, ref: str, person_ids: list[str], reason: str) -> int:
     """Cancel the case's pending messages to `person_ids` that show its free text (`reads` names it), and erase
-    their stored message: they no longer may read the case (`bot.cases.access_lost`). Delivered ones stay. Returns
-    how many were cancelled."""
+    their stored message: they no longer may read the case (`bot.cases.access_lost`). Delivered ones stay. Failed
+    ones are cancelled too (not counted): a send in flight whose lease ran out may yet deliver one, and is then
+    retracted (`bot.store.outbox.retract_withdrawn`) rather than marked sent. Returns how many pending ones were
+    cancelled."""
     shows, refs = outbox_store.showing([ref])
     marks = ", ".join("?" for _ in person_ids)
+    await tx.execute(
+        f"UPDATE outbox SET status = 'cancelled', last_error = ?, text = '', blocks = NULL, message = NULL "
+        f"WHERE recipient_id IN ({marks}) AND status = 'failed' AND kind = 'message' AND case_id = ? AND {shows}",
+        (reason, *person_ids, case_id, *refs))
     return await tx.execute(
         f"UPDATE outbox SET status = 'cancelled', last_error = ?, text = '', blocks = NULL, message = NULL "
         f"WHERE recipient_id IN ({marks}) AND status = 'pending' AND kind = 'message' AND case_id = ? AND {shows}",

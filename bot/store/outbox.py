@@ -152,6 +152,13 @@ async def withdraw(tx: Tx, case_id: int, now: datetime, reason: str, person_ids:
         "AND kind = 'message'",
         (reason, *params),
     )
+    # a row given up (failed) may yet be delivered by a send in flight whose lease ran out (`bot.store.copies`):
+    # cancelled too, so that the late send is retracted when recorded (`retract_withdrawn`), not marked sent
+    await tx.execute(
+        f"UPDATE outbox SET status = 'cancelled', last_error = ? WHERE {where} AND status = 'failed' "
+        "AND kind = 'message'",
+        (reason, *params),
+    )
     # the delivered rows locked in id order (PostgreSQL) before their retractions are queued: a late send being
     # recorded as a copy of one of them (`bot.store.copies`, which locks it) commits first, and its copy row is
     # then seen by the INSERT below, or waits for this withdrawal and finds its retraction
