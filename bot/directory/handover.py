@@ -11,6 +11,8 @@ the only person of a rung) cannot be handed over: the file must be edited first.
 
 from __future__ import annotations
 
+import asyncio
+import random
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +21,7 @@ from bot.directory.changes import Changes
 from bot.directory.model import DirectoryFile, Rung, Unit
 from bot.store import Database, Tx
 from bot.store import holdings as store
+from bot.store.writers import ATTEMPTS, RETRIED
 
 SYSTEM = "system"
 
@@ -143,11 +146,13 @@ async def hand_over(db: Database, new: DirectoryFile, leaving: dict[str, str], n
     one they no longer hold is left alone, not noted."""
     if written is None:
         written = hand_over_roles(new, [h for h in _role_holdings(new, leaving) if h.to is not None])
-    count = 0
-    # case reference -> the people who leave and may have lost it: whose holdings in it were handed over, or who
-    # have a message of it still to go (a distributor who only assigned it holds nothing stored)
-    candidates: dict[str, set[str]] = {}
-    async with db.transaction() as tx:
+    chosen = written
+
+    async def work(tx: Tx) -> int:  # may run again (a deadlock's victim): everything it counts starts here
+        count = 0
+        # case reference -> the people who leave and may have lost it: whose holdings in it were handed over, or who
+        # have a message of it still to go (a distributor who only assigned it holds nothing stored)
+        candidates: dict[str, set[str]] = {}
         await store.lock_cases_of(tx, sorted(leaving))
         for row in await store.pending_to(tx, sorted(leaving)):
             candidates.setdefault(row["ref"], set()).add(row["recipient_id"])
@@ -167,8 +172,20 @@ async def hand_over(db: Database, new: DirectoryFile, leaving: dict[str, str], n
             if h.ref is not None:
                 candidates.setdefault(h.ref, set()).add(h.person_id)
             count += 1
-        await _stop_for_lost_readers(tx, written, candidates)
-    return count
+        await _stop_for_lost_readers(tx, chosen, candidates)
+        return count
+
+    # run again when PostgreSQL aborts it for a deadlock (cancel_shown's updates meeting an outcomes batch) or a
+    # serialization failure, as `Writers.run(retry=True)` does; kept in the hop form, which holds the whole pool
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            async with db.transaction() as tx:
+                return await work(tx)
+        except Exception as exc:
+            if attempt == ATTEMPTS or getattr(exc, "sqlstate", None) not in RETRIED:
+                raise
+        await asyncio.sleep(random.uniform(0.005, 0.05) * attempt)  # not the clock: a pause, not a time
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 async def _stop_for_lost_readers(tx: Tx, written: DirectoryFile, candidates: dict[str, set[str]]) -> None:
