@@ -22,7 +22,8 @@ async def record_copies(tx: Tx, sent: Sequence[tuple[int, str | None, datetime]]
     acknowledgement lost) is the row's own copy, or a copy kept before: nothing new. Returns the ids of the rows
     whose copy is new here (its text was shown: the caller logs the read)."""
     found: set[int] = set()
-    for outbox_id, external_id, at in sent:
+    # in id order, as a withdrawal locks the sent rows it retracts: the two never hold rows the other waits for
+    for outbox_id, external_id, at in sorted(sent, key=lambda s: s[0]):
         when = at.isoformat()
         # a row another instance gave up meanwhile (max attempts, a permanent error) was delivered after all: it is
         # sent, with this send's channel id and time, for a withdrawal to retract it and the read log to have it
