@@ -212,8 +212,12 @@ async def test_whole_lifecycle_by_clicks(bot: SlackBot, clock: FrozenClock) -> N
     linnea_home = fake.home_view(LINNEA)
     assert linnea_home is not None and ref not in str(linnea_home["blocks"])
 
-    # Nothing went wrong on the way: no failed deliveries, the coordinator's Home says so.
-    assert await bot.count("SELECT COUNT(*) FROM outbox WHERE status != 'sent'") == 0
+    # Nothing went wrong on the way: no failed deliveries, the coordinator's Home says so. The one row that may be
+    # left unsent is anna.lind's follow_up_proposed: Omar accepted the proposal before the dispatcher delivered it,
+    # and she read the case only to decide on it (need to know after a case action, `bot.cases.access_lost`).
+    assert await bot.count("SELECT COUNT(*) FROM outbox WHERE status != 'sent' AND NOT (status = 'cancelled' "
+                           "AND template = 'follow_up_proposed' AND recipient_id = 'anna.lind' "
+                           "AND last_error = 'no longer reads the case: accept_follow_up')") == 0
     await bot.open_home(JONAS)
     await fake.wait_for("views.publish", lambda c: c.params["user_id"] == JONAS)
     coordinator_home = str(fake.home_view(JONAS))
