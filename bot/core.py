@@ -11,6 +11,7 @@ from bot import logchain
 from bot.absence.service import ABSENCES, AbsenceService
 from bot.brister.service import BristService
 from bot.calendar import BusinessCalendar
+from bot.cases import leavers  # noqa: F401  plugs the lost-access rule into the directory's hand-over
 from bot.cases.closing import WithdrawalWaits, WithdrawnAgain
 from bot.cases.service import CaseService
 from bot.cases.visibility import free_text_check

@@ -167,10 +167,10 @@ def _directory(sub: Any) -> None:
     imp = kinds.add_parser("import", help="läs en HR-export (CSV, UTF-8, ; eller ,)")
     imp.add_argument("--csv", required=True, help="CSV-filen (kolumner: namn, enhet, epost/upn, titel, ...)")
     common(imp)
-    imp.set_defaults(func=Lazy("bot.directory.command", "cmd_import"))
+    imp.set_defaults(func=Lazy("bot.cli.directory", "cmd_import"))
 
     sync = kinds.add_parser("sync", help="läs Entra ID via Microsoft Graph (en säkerhetsgrupp per verksamhet)")
     sync.add_argument("--entra", action="store_true", required=True, help="läs Entra ID (GRAPH_* för inloggning)")
     sync.add_argument("--groups", help="mappningsfil (YAML) groups: {grupp-id: verksamhetens id}")
     common(sync)
-    sync.set_defaults(func=Lazy("bot.directory.command", "cmd_sync"))
+    sync.set_defaults(func=Lazy("bot.cli.directory", "cmd_sync"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,6 +25,17 @@ from bot.store import holdings as store
 from bot.store.writers import ATTEMPTS, RETRIED
 
 SYSTEM = "system"
+
+# The cases' rule for what the people who leave may still read, and the stop of their messages still to go
+# (`bot.cases.leavers.stop_for_leavers`), plugged in by whoever wires the hand-over (the core, `gfi-bot directory`):
+# the directory's modules do not import the cases (tests/unit/test_import_cycles.py).
+LostReaders = Callable[[Tx, DirectoryFile, dict[str, set[str]]], Awaitable[None]]
+_lost_readers: list[LostReaders] = []
+
+
+def use_lost_readers(stop: LostReaders) -> None:
+    """Plug in the cases' lost-access pass (`bot.cases.leavers`); a hand-over with candidates refuses without it."""
+    _lost_readers[:] = [stop]
 
 
 @dataclass(frozen=True)
@@ -172,7 +184,10 @@ async def hand_over(db: Database, new: DirectoryFile, leaving: dict[str, str], n
             if h.ref is not None:
                 candidates.setdefault(h.ref, set()).add(h.person_id)
             count += 1
-        await _stop_for_lost_readers(tx, chosen, candidates)
+        if candidates:
+            if not _lost_readers:
+                raise RuntimeError("hand_over: the cases' lost-access rule is not plugged in (bot.cases.leavers)")
+            await _lost_readers[0](tx, chosen, candidates)
         return count
 
     # run again when PostgreSQL aborts it for a deadlock (cancel_shown's updates meeting an outcomes batch) or a
@@ -186,34 +201,6 @@ async def hand_over(db: Database, new: DirectoryFile, leaving: dict[str, str], n
                 raise
         await asyncio.sleep(random.uniform(0.005, 0.05) * attempt)  # not the clock: a pause, not a time
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-async def _stop_for_lost_readers(tx: Tx, written: DirectoryFile, candidates: dict[str, set[str]]) -> None:
-    """The people who leave may no longer read these cases in full (by the directory as written, and the ladder's
-    alerts: a coordinator the dispute reached still reads it from another unit): the cases' messages to them still
-    to go that show the text are stopped, as after a case action (`bot.cases.access_lost`).
-    First the open items and then the timers of those cases are locked (DESIGN "lock order", after the audit rows):
-    a sweep's batch that holds one of them and queued such a message from a case as it read it is waited for, and
-    its message then seen."""
-    from bot.cases import access  # the cases' model, not imported by the directory's modules
-    from bot.cases.base import build_many, read_many
-    from bot.cases.visibility import Level, level
-    from bot.directory.lookup import Directory
-    from bot.store import closing as closing_store
-
-    if not candidates:
-        return
-    directory = Directory(written)
-    lost: dict[int, tuple[str, list[str]]] = {}
-    for ref, case in build_many(await read_many(tx, sorted(candidates))).items():
-        alerts = await access.alerts_for(tx, case.id)
-        people = sorted(p for p in candidates[ref] if level(case, p, directory, alerts) is not Level.FULL)
-        if people:
-            lost[case.id] = (ref, people)
-    await store.lock_open_rows(tx, sorted(lost))  # waits for a sweep's batch holding one of them
-    for case_id in sorted(lost):
-        ref, people = lost[case_id]
-        await closing_store.cancel_shown(tx, case_id, ref, people, "no longer reads the case: directory_handover")
 
 
 async def _move_answerer(tx: Tx, awaiting_id: int, old: str, new: str) -> None:
