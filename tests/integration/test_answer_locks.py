@@ -18,8 +18,8 @@ from bot.errors import Refusal
 from bot.store import Tx
 from bot.store import ladder as ladder_store
 from tests.conftest import CoreFactory, local
-from tests.integration.test_case_locks import Meeting, _two
-from tests.integration.test_escalation_locks import _audited, _meet_at_call, _meet_then
+from tests.integration.test_escalation_locks import _audited
+from tests.races import Meeting, two
 from tests.timekit import assigned_case, form
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
@@ -31,7 +31,7 @@ async def test_a_nudge_of_an_item_answered_on_another_instance_meanwhile_is_refu
     """helena.ros (on psykiatri's ladder) nudges the acknowledgement that yusuf.kaya gives at the same moment on
     another instance. With the case locked first, the nudge waits and finds the item answered; without it, it
     read the item open and reminded people of what was answered."""
-    a, b = await _two(make_core)
+    a, b = await two(make_core)
     case = await a.cases.request("maria.sand", form(target_unit="psykiatri"))
     await a.cases.assign("ingrid.vik", case.ref, ["yusuf.kaya"])
 
@@ -41,8 +41,8 @@ async def test_a_nudge_of_an_item_answered_on_another_instance_meanwhile_is_refu
 
     item_id = await a.db.run_read(item)
     meeting = Meeting()
-    monkeypatch.setattr(b.ladder, "get", _meet_at_call(meeting, b.ladder.get))
-    monkeypatch.setattr(a.ladder, "sync", _meet_then(meeting, a.ladder.sync))
+    monkeypatch.setattr(b.ladder, "get", meeting.after_call(b.ladder.get))
+    monkeypatch.setattr(a.ladder, "sync", meeting.then(a.ladder.sync))
     nudged, acknowledged = await asyncio.gather(b.ladder.nudge("helena.ros", item_id),
                                                 a.cases.acknowledge("yusuf.kaya", case.ref), return_exceptions=True)
     assert not isinstance(acknowledged, BaseException), acknowledged
@@ -69,7 +69,7 @@ async def _proposed(core: Any, clock: FrozenClock) -> str:
 async def test_a_proposal_accepted_and_declined_on_two_instances_at_once_is_answered_once(
     make_core: CoreFactory, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    a, b = await _two(make_core)
+    a, b = await two(make_core)
     ref = await _proposed(a, clock)
     meeting = Meeting()
     import bot.cases.follow_up as follow_up
@@ -88,7 +88,7 @@ async def test_a_proposal_accepted_and_declined_on_two_instances_at_once_is_answ
 async def test_a_draft_dismissed_and_submitted_on_two_instances_at_once_is_decided_once(
     make_core: CoreFactory, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    a, b = await _two(make_core)
+    a, b = await two(make_core)
     case = await assigned_case(a)
 
     async def draft(tx: Tx) -> int:

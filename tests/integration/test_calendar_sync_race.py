@@ -7,7 +7,6 @@ with nothing left to cancel the event; with it, a finds the row moved on and can
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -21,22 +20,21 @@ from bot.dispatcher import DeliveryError
 from bot.outbox import OutboxMessage
 from bot.store import Tx
 from tests.conftest import CoreFactory, local
-from tests.integration.test_case_locks import _two
+from tests.races import BOTH_ENGINES, Hold, two
 from tests.timekit import assigned_case
 
-pytestmark = pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+pytestmark = BOTH_ENGINES
 
 
 class SlowGraph:
-    """Graph's events, as a stand-in: a create waits until `go` is set."""
+    """Graph's events, as a stand-in: a create is held (`creating`) until let go."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, go: bool = False) -> None:
         self.events: dict[str, dict[str, Any]] = {}
-        self.creating, self.go = asyncio.Event(), asyncio.Event()
+        self.creating = Hold(go=go)
 
     async def create_event(self, spec: EventSpec) -> str:
-        self.creating.set()
-        await self.go.wait()
+        await self.creating()
         event_id = f"ev-{spec.transaction_id}"
         self.events.setdefault(event_id, {"cancelled": False})
         return event_id
@@ -64,17 +62,18 @@ def _row(ref: str, reason: str) -> OutboxMessage:
 async def test_an_event_created_while_another_instance_forgot_it_is_cancelled(
     make_core: CoreFactory, clock: FrozenClock,
 ) -> None:
-    a, b = await _two(make_core)
+    a, b = await two(make_core)
     case = await assigned_case(a)
     await a.cases.acknowledge("linnea.fors", case.ref)
     await a.cases.book("linnea.fors", case.ref, local("2026-11-30T13:00"), "Rum 3", ["soc-norr", "beroende"])
     graph = SlowGraph()
-    creating = asyncio.create_task(_sender(a, graph).send(_row(case.ref, "book")))
-    await graph.creating.wait()  # a's create is with Graph
-    await a.cases.withdraw_consent("maria.sand", case.ref)
-    assert await _sender(b, graph).send(_row(case.ref, "withdraw_consent")) is None  # b forgets the create
-    graph.go.set()
-    event_id = await creating
+
+    async def withdrawn_meanwhile() -> None:  # while a's create is with Graph
+        await a.cases.withdraw_consent("maria.sand", case.ref)
+        assert await _sender(b, graph).send(_row(case.ref, "withdraw_consent")) is None  # b forgets the create
+
+    event_id = await graph.creating.meanwhile(_sender(a, graph).send(_row(case.ref, "book")), withdrawn_meanwhile)
+    assert event_id is not None
 
     async def stored(tx: Tx) -> Any:
         return await tx.fetchone("SELECT state FROM calendar_events WHERE case_id = ?", (case.id,))
@@ -84,16 +83,19 @@ async def test_an_event_created_while_another_instance_forgot_it_is_cancelled(
 
 
 class PausedSender(CalendarSender):
-    """A sync that stops after it read the case and its event's row, before it begins the create."""
+    """A sync that stops (`read`) after it read the case and its event's row, before it begins the create."""
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self.read, self.go = asyncio.Event(), asyncio.Event()
+        self.read = Hold()
 
     async def _create(self, case: Any, row: dict[str, object] | None) -> str | None:
-        self.read.set()
-        await self.go.wait()
+        await self.read()
         return await super()._create(case, row)
+
+
+def _paused(core: Core, graph: SlowGraph) -> PausedSender:
+    return PausedSender(graph, core.db, core.directory, GraphTemplates(core.renderer), core.clock, core.cases.load)
 
 
 async def test_a_case_withdrawn_after_the_sync_read_it_gets_no_event(
@@ -102,19 +104,18 @@ async def test_a_case_withdrawn_after_the_sync_read_it_gets_no_event(
     """Instance a reads the booked case (no event yet); the consent is withdrawn and b's sync finds nothing to
     cancel; then a begins its create. Without the case read again under its lock, a made an "active" event for a
     withdrawn case, with place and attendees, and no sync left to cancel it."""
-    a, b = await _two(make_core)
+    a, b = await two(make_core)
     case = await assigned_case(a)
     await a.cases.acknowledge("linnea.fors", case.ref)
     await a.cases.book("linnea.fors", case.ref, local("2026-11-30T13:00"), "Rum 3", ["soc-norr", "beroende"])
-    graph = SlowGraph()
-    graph.go.set()
-    sender = PausedSender(graph, a.db, a.directory, GraphTemplates(a.renderer), a.clock, a.cases.load)
-    syncing = asyncio.create_task(sender.send(_row(case.ref, "book")))
-    await sender.read.wait()  # a read the case as booked, with no event row
-    await a.cases.withdraw_consent("maria.sand", case.ref)
-    assert await _sender(b, graph).send(_row(case.ref, "withdraw_consent")) is None  # nothing to cancel yet
-    sender.go.set()
-    assert await syncing is None
+    graph = SlowGraph(go=True)
+    sender = _paused(a, graph)
+
+    async def withdrawn_meanwhile() -> None:  # a read the case as booked, with no event row
+        await a.cases.withdraw_consent("maria.sand", case.ref)
+        assert await _sender(b, graph).send(_row(case.ref, "withdraw_consent")) is None  # nothing to cancel yet
+
+    assert await sender.read.meanwhile(sender.send(_row(case.ref, "book")), withdrawn_meanwhile) is None
     assert graph.events == {}  # Graph never asked: nothing in Outlook for a withdrawn case
 
     async def stored(tx: Tx) -> Any:
@@ -128,32 +129,31 @@ async def test_a_create_begun_after_another_instance_made_the_event_makes_no_sec
 ) -> None:
     """Instance a reads the booked case with no event row; b's sync makes the event meanwhile. Without the row
     written only if still as read, a overwrote b's row and made a second event, b's left in Outlook and nobody's."""
-    a, b = await _two(make_core)
+    a, b = await two(make_core)
     case = await assigned_case(a)
     await a.cases.acknowledge("linnea.fors", case.ref)
     await a.cases.book("linnea.fors", case.ref, local("2026-11-30T13:00"), "Rum 3", ["soc-norr", "beroende"])
-    graph = SlowGraph()
-    graph.go.set()
-    sender = PausedSender(graph, a.db, a.directory, GraphTemplates(a.renderer), a.clock, a.cases.load)
-    syncing = asyncio.create_task(sender.send(_row(case.ref, "book")))
-    await sender.read.wait()  # a read the case as booked, with no event row
-    made = await _sender(b, graph).send(_row(case.ref, "book"))
-    sender.go.set()
-    assert await syncing is None
-    assert list(graph.events) == [made]
+    graph = SlowGraph(go=True)
+    sender = _paused(a, graph)
+    made: list[str | None] = []
+
+    async def made_meanwhile() -> None:  # a read the case as booked, with no event row
+        made.append(await _sender(b, graph).send(_row(case.ref, "book")))
+
+    assert await sender.read.meanwhile(sender.send(_row(case.ref, "book")), made_meanwhile) is None
+    assert list(graph.events) == made
 
     async def stored(tx: Tx) -> Any:
         return await tx.fetchone("SELECT state, event_id FROM calendar_events WHERE case_id = ?", (case.id,))
 
-    assert dict(await a.db.run_read(stored)) == {"state": "active", "event_id": made}
+    assert dict(await a.db.run_read(stored)) == {"state": "active", "event_id": made[0]}
 
 
 class FailingOnceGraph(SlowGraph):
     """Graph's first create fails (a time-out: Graph may or may not have made it), so the row stays 'creating'."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.go.set()
+        super().__init__(go=True)
         self.failed = False
 
     async def create_event(self, spec: EventSpec) -> str:
@@ -182,12 +182,12 @@ async def test_a_retried_create_of_a_case_withdrawn_after_the_sync_read_it_makes
         return await tx.fetchone("SELECT state FROM calendar_events WHERE case_id = ?", (case.id,))
 
     assert (await a.db.run_read(stored))["state"] == "creating"
-    sender = PausedSender(graph, a.db, a.directory, GraphTemplates(a.renderer), a.clock, a.cases.load)
-    retrying = asyncio.create_task(sender.send(_row(case.ref, "book")))
-    await sender.read.wait()  # the retry read the case as booked, its row 'creating'
-    await a.cases.withdraw_consent("maria.sand", case.ref)
-    sender.go.set()
-    assert await retrying is None
+    sender = _paused(a, graph)
+
+    async def withdrawn_meanwhile() -> None:  # the retry read the case as booked, its row 'creating'
+        await a.cases.withdraw_consent("maria.sand", case.ref)
+
+    assert await sender.read.meanwhile(sender.send(_row(case.ref, "book")), withdrawn_meanwhile) is None
     assert graph.events == {}  # Graph never asked again: nothing in Outlook for a withdrawn case
     assert (await a.db.run_read(stored))["state"] == "creating"  # left for the withdrawal's sync
     assert await _sender(a, graph).send(_row(case.ref, "withdraw_consent")) is None

@@ -10,9 +10,6 @@ the one writer already serialises them (run there too: same outcome, no meeting)
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -20,56 +17,23 @@ import pytest
 
 from bot import audit
 from bot.clock import FrozenClock
-from bot.core import Core
 from bot.errors import Refusal
 from bot.store import Tx
 from bot.store import ladder as ladder_store
 from tests.conftest import CoreFactory, local
+from tests.races import BOTH_ENGINES, WAIT, Meeting, apply_batch, climb, open_item, raced, settled, two
 from tests.timekit import assigned_case
 
-pytestmark = pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+pytestmark = BOTH_ENGINES
+__all__ = ["WAIT", "Meeting", "_two"]  # still imported from here by test_access_lost (tests.races has them)
 
-WAIT = 1.5  # how long the first unit waits for the second to come (seconds); the test's cost with the lock
-
-
-class Meeting:
-    """Two units meet here, each on its own thread (a unit of work runs on its connection's thread; a hop-form
-    transaction awaits it on a thread of its own), or one goes on alone after `WAIT`."""
-
-    def __init__(self) -> None:
-        self._barrier = threading.Barrier(2, timeout=WAIT)
-        self.met = False
-
-    def wait(self) -> None:
-        try:
-            self._barrier.wait()
-            self.met = True
-        except threading.BrokenBarrierError:  # the other is not coming (it waits on a lock): go on alone
-            pass
-
-    def before(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        """`fn`, called after the meeting (a plain function, on the unit's thread)."""
-        def met_first(*args: Any, **kwargs: Any) -> Any:
-            self.wait()
-            return fn(*args, **kwargs)
-        return met_first
-
-    def before_async(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        """`fn` (a coroutine function of the hop form, on the event loop), awaited after the meeting."""
-        async def met_first(*args: Any, **kwargs: Any) -> Any:
-            await asyncio.to_thread(self.wait)
-            return await fn(*args, **kwargs)
-        return met_first
-
-
-async def _two(make_core: CoreFactory) -> tuple[Core, Core]:
-    return await make_core(), await make_core()
+_two = two  # test_access_lost's name for it (tests.races)
 
 
 async def test_a_follow_up_completed_on_two_instances_at_once_is_completed_once(
     make_core: CoreFactory, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    a, b = await _two(make_core)
+    a, b = await two(make_core)
     case = await assigned_case(a)
     await a.cases.acknowledge("linnea.fors", case.ref)
     await a.cases.book("linnea.fors", case.ref, local("2026-11-30T13:00"), "Rum 3", ["soc-norr", "beroende"])
@@ -80,8 +44,8 @@ async def test_a_follow_up_completed_on_two_instances_at_once_is_completed_once(
     import bot.cases.follow_up as follow_up
 
     monkeypatch.setattr(follow_up, "check_complete_follow_up", meeting.before(follow_up.check_complete_follow_up))
-    results = await asyncio.gather(a.cases.complete_follow_up("maria.sand", case.ref, 1),
-                                   b.cases.complete_follow_up("maria.sand", case.ref, 1), return_exceptions=True)
+    results = await raced(a.cases.complete_follow_up("maria.sand", case.ref, 1),
+                          b.cases.complete_follow_up("maria.sand", case.ref, 1))
     refused = [r for r in results if isinstance(r, BaseException)]
     assert len(refused) == 1 and isinstance(refused[0], Refusal), results
     assert refused[0].code == "follow_up_already_done"
@@ -97,7 +61,7 @@ async def test_a_follow_up_completed_on_two_instances_at_once_is_completed_once(
 async def test_a_brist_draft_submitted_on_two_instances_at_once_makes_one_report(
     make_core: CoreFactory, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    a, b = await _two(make_core)
+    a, b = await two(make_core)
     case = await assigned_case(a)
 
     async def draft(tx: Tx) -> int:
@@ -112,8 +76,7 @@ async def test_a_brist_draft_submitted_on_two_instances_at_once_makes_one_report
     import bot.store.brister as brist_store
 
     monkeypatch.setattr(brist_store, "next_ref_number", meeting.before_async(brist_store.next_ref_number))
-    results = await asyncio.gather(a.brister.submit_draft("jonas.sjo", draft_id),
-                                   b.brister.submit_draft("jonas.sjo", draft_id), return_exceptions=True)
+    results = await raced(a.brister.submit_draft("jonas.sjo", draft_id), b.brister.submit_draft("jonas.sjo", draft_id))
     refused = [r for r in results if isinstance(r, BaseException)]
     assert len(refused) == 1 and isinstance(refused[0], Refusal), results
     assert refused[0].code == "brist_draft_decided"
@@ -130,16 +93,14 @@ async def test_measures_recorded_on_two_instances_at_once_are_both_recorded(
 ) -> None:
     """A change to a report decides on the report as read: the second waits for the first and records its text
     after it (measures replace earlier text), instead of failing the version guard as "wrong state"."""
-    a, b = await _two(make_core)
+    a, b = await two(make_core)
     report = await a.brister.file("maria.sand", _brist())
     meeting = Meeting()
     import bot.store.brister as brist_store
 
     monkeypatch.setattr(brist_store, "set_measures", meeting.before_async(brist_store.set_measures))
-    results = await asyncio.gather(a.brister.record_measures("fatima.ali", report.ref, "Vi ringer i stället."),
-                                   b.brister.record_measures("anna.lind", report.ref, "Vi har en ersättare."),
-                                   return_exceptions=True)
-    assert not [r for r in results if isinstance(r, BaseException)], results
+    await settled(a.brister.record_measures("fatima.ali", report.ref, "Vi ringer i stället."),
+                  b.brister.record_measures("anna.lind", report.ref, "Vi har en ersättare."))
     assert not meeting.met
 
     async def changes(tx: Tx) -> int:
@@ -166,46 +127,17 @@ async def test_a_sweep_batch_auditing_skipped_rungs_and_a_case_action_take_their
     rolling one back after a second. In one order the action waits for the batch (they never meet)."""
     if engine == "sqlite":
         pytest.skip("one writer on SQLite: no deadlock")
-    from bot import fires
-    from bot.fires import Fire
-
-    a, b = await _two(make_core)
+    a, b = await two(make_core)
     case = await assigned_case(a)
-
-    async def item(tx: Tx) -> dict[str, Any]:
-        [row] = [r for r in await ladder_store.open_rows(tx, case.id) if r["kind"] == "acknowledgement"]
-        return row
-
-    row = await a.db.run_read(item)
-    fire = Fire(table="awaiting", row_id=int(row["id"]), due_at=str(row["due_at"]), case_id=case.id,
-                case_ref=case.ref, rung=int(row["rung"]),
-                climbed=(int(row["rung"]) + 1, str(row["due_at"]), ["fatima.ali"], ["Fördelare"]),
-                skipped=[("acknowledgement", "Fördelare")])
+    item = await open_item(a, case.id, "acknowledgement")
+    fire = climb(item, case, ["fatima.ali"], titles=["Fördelare"], skipped=[("acknowledgement", "Fördelare")])
     meeting = Meeting()
-    climb_many = ladder_store.climb_many
-
-    async def climbed_then_meet(*args: Any, **kwargs: Any) -> set[int]:
-        found = await climb_many(*args, **kwargs)
-        meeting.wait()  # on the batch's connection thread, holding the item (and the audit chain, in order)
-        return found
-
-    sync = a.ladder.sync
-
-    async def meet_then_sync(*args: Any, **kwargs: Any) -> None:
-        meeting.wait()  # on the action's connection thread, holding its case and the audit chain
-        await sync(*args, **kwargs)
-
-    monkeypatch.setattr(ladder_store, "climb_many", climbed_then_meet)
-    monkeypatch.setattr(a.ladder, "sync", meet_then_sync)
-
-    async def batch(tx: Tx) -> list[Fire]:
-        return await fires.apply(tx, b.outbox, [fire], b.clock.now())
-
+    # the batch meets holding the item (and the audit chain, in order); the action holding its case and the chain
+    monkeypatch.setattr(ladder_store, "climb_many", meeting.after(ladder_store.climb_many))
+    monkeypatch.setattr(a.ladder, "sync", meeting.then(a.ladder.sync))
     caplog.set_level("INFO", logger="bot.store")
-    applied, acknowledged = await asyncio.gather(b.db.run(batch), a.cases.acknowledge("linnea.fors", case.ref),
-                                                 return_exceptions=True)
-    assert not isinstance(applied, BaseException), applied  # the batch is not run again: it would have failed
-    assert not isinstance(acknowledged, BaseException), acknowledged
+    # the batch is not run again (it would have failed) and the acknowledgement goes through
+    applied, _ = await settled(apply_batch(b, [fire]), a.cases.acknowledge("linnea.fors", case.ref))
     assert not [r for r in caplog.records if getattr(r, "event", "") == "store.unit_retried"]  # no deadlock
     assert not meeting.met
     assert [f.row_id for f in applied] == [fire.row_id]

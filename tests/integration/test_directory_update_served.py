@@ -11,18 +11,57 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.clock import FrozenClock
-from bot.directory import load_directory
+from bot.core import Core
+from bot.directory import Directory, load_directory
 from bot.directory.csv_import import read_csv
 from bot.directory.shared import digest_of, host_of
 from bot.directory.update import EXIT_REFUSED, Request, apply, served
 from bot.store import directory_versions
 from tests.conftest import CoreFactory, RecordingSender
 from tests.integration.test_directory_handover import csv_file, linnea_holds_work, store
-from tests.integration.test_directory_shared import add_person, copy, instance
+from tests.integration.test_directory_shared import Instance, add_person, copy, instance
+from tests.races import run_first
+
+
+async def _served(a: Core, path: Path, **options: Any) -> tuple[Request, Directory, io.StringIO, io.StringIO]:
+    """The update's first step on the machine whose copy is `path`, against instance a's store: what it starts
+    from (the store's newest, or the copy), and what it said."""
+    request = Request(directory_path=path, out=path, **store(a), **options)
+    out, err = io.StringIO(), io.StringIO()
+    current = await served(request, load_directory(path), out, err)
+    assert not isinstance(current, int), err.getvalue()
+    return request, current, out, err
+
+
+async def _applied(request: Request, current: Directory, tmp_path: Path, clock: FrozenClock, out: io.StringIO,
+                   err: io.StringIO) -> int:
+    """The update's second step: the HR file (beroende without linnea.fors) merged into `current` and published."""
+    people, scope, _ = read_csv(csv_file(tmp_path), current.data)
+    return await apply(request, current, people, scope, clock, out, err)
+
+
+async def _newest_is(a: Core, text: bytes, version: int = 2) -> None:
+    """The store's newest directory, the one every instance serves, is `version`, with `text`."""
+    newest = await directory_versions.latest(a.db)
+    assert newest is not None and newest.version == version and newest.digest == digest_of(text)
+
+
+def _published_meanwhile(monkeypatch: pytest.MonkeyPatch, instance_a: Instance) -> None:
+    """Machine A publishes version 2 (nils.ny) at the last moment: just before the update's own publication."""
+    import bot.directory.update as update
+
+    a_file, a_watch = instance_a
+
+    async def publish() -> None:
+        add_person(a_file)
+        assert await a_watch.check()  # version 2, published
+
+    monkeypatch.setattr(update, "_share", run_first(publish, update._share))
 
 
 @pytest.mark.parametrize("engine", ["postgresql"])
@@ -34,13 +73,9 @@ async def test_an_update_on_a_machine_with_an_older_copy_starts_from_the_directo
     stale = copy(tmp_path, "c.yaml")  # machine C's copy: version 1, not updated since
     add_person(a_file)
     assert await a_watch.check()  # version 2 (nils.ny) on machine A: what every instance serves
-    request = Request(directory_path=stale, out=stale, **store(a), how="import")
-    out, err = io.StringIO(), io.StringIO()
-    current = await served(request, load_directory(stale), out, err)
-    assert not isinstance(current, int), err.getvalue()
+    request, current, out, err = await _served(a, stale, how="import")
     assert "är en äldre version än katalogen som boten använder (version 2" in out.getvalue()
-    people, scope, _ = read_csv(csv_file(tmp_path), current.data)  # beroende without linnea.fors (no open work)
-    assert await apply(request, current, people, scope, clock, out, err) == 0, err.getvalue()
+    assert await _applied(request, current, tmp_path, clock, out, err) == 0, err.getvalue()
     written = load_directory(stale)
     assert "nils.ny" in written.people  # merged into what was served, not into the stale copy
     assert "linnea.fors" not in written.people
@@ -88,10 +123,7 @@ async def test_an_update_on_a_machine_that_was_served_the_store_instead_of_its_c
     a, _ = await instance(make_core, copy(tmp_path, "a.yaml"))
     stale = old_copy_edited(tmp_path, "c.yaml")
     await directory_versions.seen(a.db, host_of(stale), digest_of(stale.read_bytes()))  # as C's start records it
-    request = Request(directory_path=stale, out=stale, **store(a), how="sync --entra")
-    out, err = io.StringIO(), io.StringIO()
-    current = await served(request, load_directory(stale), out, err)
-    assert not isinstance(current, int), err.getvalue()
+    _, current, out, err = await _served(a, stale, how="sync --entra")
     assert err.getvalue() == "" and "SIGHUP" not in out.getvalue() and "reload" not in out.getvalue()
     assert out.getvalue() == (f"{stale} är en äldre kopia som aldrig har publicerats (katalogen som boten använder "
                               "är version 1 i databasen): ändringen görs i den som används.\n")
@@ -108,10 +140,7 @@ async def test_an_update_on_a_new_machine_with_a_copy_older_than_the_newest_star
     stale = old_copy_edited(tmp_path, "c.yaml")
     yesterday = time.time() - 86400
     os.utime(stale, (yesterday, yesterday))
-    request = Request(directory_path=stale, out=stale, **store(a), how="import")
-    out, err = io.StringIO(), io.StringIO()
-    current = await served(request, load_directory(stale), out, err)
-    assert not isinstance(current, int), err.getvalue()
+    out = (await _served(a, stale, how="import"))[2]
     assert out.getvalue().startswith(f"{stale} är en äldre kopia som aldrig har publicerats")
 
 
@@ -159,20 +188,15 @@ async def test_an_update_made_while_another_directory_was_published_loses_and_sa
     a_file = copy(tmp_path, "a.yaml")
     a, a_watch = await instance(make_core, a_file)  # version 1
     local = copy(tmp_path, "c.yaml")
-    request = Request(directory_path=local, out=local, **store(a), how="import")
-    out, err = io.StringIO(), io.StringIO()
-    current = await served(request, load_directory(local), out, err)
-    assert not isinstance(current, int), err.getvalue()
+    request, current, out, err = await _served(a, local, how="import")
     add_person(a_file)
     assert await a_watch.check()  # version 2, meanwhile
     before = local.read_bytes()
-    people, scope, _ = read_csv(csv_file(tmp_path), current.data)
-    assert await apply(request, current, people, scope, clock, out, err) == EXIT_REFUSED
+    assert await _applied(request, current, tmp_path, clock, out, err) == EXIT_REFUSED
     assert "en annan katalog publicerades medan den här ändringen gjordes (version 2" in err.getvalue()
     assert "Ingenting skrevs" in err.getvalue()
     assert local.read_bytes() == before
-    newest = await directory_versions.latest(a.db)
-    assert newest is not None and newest.version == 2 and newest.digest == digest_of(a_file.read_bytes())
+    await _newest_is(a, a_file.read_bytes())
 
 
 @pytest.mark.parametrize("engine", ["postgresql"])
@@ -181,36 +205,14 @@ async def test_a_publication_meeting_another_at_the_last_moment_loses_and_says_s
 ) -> None:
     """Version 2 is published between the update's last check and its publication (as its file is written): the
     publication expects version 1 and is refused (`publish(expected=…)`); version 2 stays the newest."""
-    import bot.directory.update as update
-
     a_file = copy(tmp_path, "a.yaml")
     a, a_watch = await instance(make_core, a_file)
     local = copy(tmp_path, "c.yaml")
-    request = Request(directory_path=local, out=local, **store(a), how="import")
-    out, err = io.StringIO(), io.StringIO()
-    current = await served(request, load_directory(local), out, err)
-    assert not isinstance(current, int), err.getvalue()
-    published: list[int | None] = []
-
-    async def publish_other() -> None:
-        add_person(a_file)
-        await a_watch.check()
-        newest = await directory_versions.latest(a.db)
-        published.append(newest.version if newest else None)
-
-    real_share = update._share
-
-    async def share_after_other(*args: object) -> int:
-        await publish_other()
-        return await real_share(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(update, "_share", share_after_other)
-    people, scope, _ = read_csv(csv_file(tmp_path), current.data)
-    assert await apply(request, current, people, scope, clock, out, err) == EXIT_REFUSED
-    assert published == [2]
+    request, current, out, err = await _served(a, local, how="import")
+    _published_meanwhile(monkeypatch, (a_file, a_watch))
+    assert await _applied(request, current, tmp_path, clock, out, err) == EXIT_REFUSED
     assert "Den här ändringen förlorade och publicerades inte; version 2 gäller" in err.getvalue()
-    newest = await directory_versions.latest(a.db)
-    assert newest is not None and newest.version == 2 and newest.digest == digest_of(a_file.read_bytes())
+    await _newest_is(a, a_file.read_bytes())
 
 
 @pytest.mark.parametrize("engine", ["postgresql"])
@@ -220,33 +222,19 @@ async def test_a_lost_publication_leaves_the_file_as_it_was_and_its_watcher_publ
     """Review of 6554329: the command wrote its file and then lost the publication; the `gfi-bot run` on the same
     machine (its watcher, within 30 s) found a digest the store did not know and published it with no expected
     version: the losing change over version 2 on every instance. Now the file is written only once published."""
-    import bot.directory.update as update
-
     a_file = copy(tmp_path, "a.yaml")
     a, a_watch = await instance(make_core, a_file)
     local = copy(tmp_path, "c.yaml")
     _, c_watch = await instance(make_core, local)  # the bot running on the command's machine, watching its file
     before = local.read_bytes()
-    request = Request(directory_path=local, out=local, **store(a), how="import")
-    out, err = io.StringIO(), io.StringIO()
-    current = await served(request, load_directory(local), out, err)
-    assert not isinstance(current, int), err.getvalue()
-    real_share = update._share
-
-    async def share_after_other(*args: object) -> object:
-        add_person(a_file)
-        assert await a_watch.check()  # version 2, at the last moment
-        return await real_share(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(update, "_share", share_after_other)
-    people, scope, _ = read_csv(csv_file(tmp_path), current.data)
-    assert await apply(request, current, people, scope, clock, out, err) == EXIT_REFUSED
+    request, current, out, err = await _served(a, local, how="import")
+    _published_meanwhile(monkeypatch, (a_file, a_watch))
+    assert await _applied(request, current, tmp_path, clock, out, err) == EXIT_REFUSED
     assert f"{local} har redan skrivits" not in err.getvalue() and "Ingenting skrevs" in err.getvalue()
     assert local.read_bytes() == before
     os.utime(local, ns=(time.time_ns(), time.time_ns() + 10**9))  # whatever the watcher looks at: it looks again
     await c_watch.check()
-    newest = await directory_versions.latest(a.db)
-    assert newest is not None and newest.version == 2 and newest.digest == digest_of(a_file.read_bytes())
+    await _newest_is(a, a_file.read_bytes())
 
 
 @pytest.mark.parametrize("engine", ["postgresql"])
@@ -261,23 +249,12 @@ async def test_a_watcher_running_during_the_update_never_publishes_its_file_ungu
     a, _ = await instance(make_core, copy(tmp_path, "a.yaml"))
     local = copy(tmp_path, "c.yaml")
     c, c_watch = await instance(make_core, local)
-    request = Request(directory_path=local, out=local, **store(a), how="import")
-    out, err = io.StringIO(), io.StringIO()
-    current = await served(request, load_directory(local), out, err)
-    assert not isinstance(current, int), err.getvalue()
-    real_share = update._share
-
-    async def watcher_first(*args: object) -> object:
-        await c_watch.check()
-        return await real_share(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(update, "_share", watcher_first)
-    people, scope, _ = read_csv(csv_file(tmp_path), current.data)
-    assert await apply(request, current, people, scope, clock, out, err) == 0, err.getvalue()
+    request, current, out, err = await _served(a, local, how="import")
+    monkeypatch.setattr(update, "_share", run_first(c_watch.check, update._share))
+    assert await _applied(request, current, tmp_path, clock, out, err) == 0, err.getvalue()
     assert out.getvalue().splitlines()[-2:] == [update.say("written", path=local), update.say("shared", version=2)]
     await c_watch.check()  # its 30-second check after the command
-    newest = await directory_versions.latest(a.db)
-    assert newest is not None and newest.version == 2 and newest.digest == digest_of(local.read_bytes())
+    await _newest_is(a, local.read_bytes())
     assert c.directory.person("linnea.fors") is None
 
 
@@ -288,27 +265,14 @@ async def test_a_forced_update_losing_at_the_publication_says_what_it_handed_ove
 ) -> None:
     """--force hands over what linnea.fors holds before the publication; when that loses, the refusal says the
     hand-overs were made (review of 6554329: it said only that the change lost and was not published)."""
-    import bot.directory.update as update
-
     a_file = copy(tmp_path, "a.yaml")
     a, a_watch = await instance(make_core, a_file)
     await linnea_holds_work(a, clock, sender)
     local = copy(tmp_path, "c.yaml")
     before = local.read_bytes()
-    request = Request(directory_path=local, out=local, **store(a), how="import", force=True)
-    out, err = io.StringIO(), io.StringIO()
-    current = await served(request, load_directory(local), out, err)
-    assert not isinstance(current, int), err.getvalue()
-    real_share = update._share
-
-    async def share_after_other(*args: object) -> object:
-        add_person(a_file)
-        assert await a_watch.check()  # version 2, at the last moment
-        return await real_share(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(update, "_share", share_after_other)
-    people, scope, _ = read_csv(csv_file(tmp_path), current.data)
-    assert await apply(request, current, people, scope, clock, out, err) == EXIT_REFUSED
+    request, current, out, err = await _served(a, local, how="import", force=True)
+    _published_meanwhile(monkeypatch, (a_file, a_watch))
+    assert await _applied(request, current, tmp_path, clock, out, err) == EXIT_REFUSED
     assert "5 åtaganden lämnades över till fördelarna" in out.getvalue()
     assert f"{local} skrevs inte, men 5 åtaganden hade redan lämnats över" in err.getvalue()
     assert "Ingenting skrevs" not in err.getvalue()

@@ -20,32 +20,14 @@ from bot.errors import Refusal
 from bot.store import Tx
 from bot.store import ladder as ladder_store
 from tests.conftest import CoreFactory, RecordingSender, local
-from tests.integration.test_case_locks import WAIT, Meeting, _two
+from tests.races import BOTH_ENGINES, WAIT, Meeting, two
 from tests.timekit import advance, assigned_case, directory_with, form
 
-pytestmark = pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+pytestmark = BOTH_ENGINES
 
 
-def _meet_at_call(meeting: Meeting, fn: Any, call: int = 1) -> Any:
-    """`fn` (a coroutine function of the hop form, on the event loop); after its `call`th read, the meeting."""
-    calls = [0]
-
-    async def read_first(*args: Any, **kwargs: Any) -> Any:
-        found = await fn(*args, **kwargs)
-        calls[0] += 1
-        if calls[0] == call:
-            await asyncio.to_thread(meeting.wait)
-        return found
-    return read_first
-
-
-def _meet_then(meeting: Meeting, fn: Any) -> Any:
-    """`fn` (a coroutine function run in a case action's unit, on its connection's thread), after the meeting:
-    the action holds its case's row and the audit chain there."""
-    async def met_first(*args: Any, **kwargs: Any) -> Any:
-        meeting.wait()
-        return await fn(*args, **kwargs)
-    return met_first
+# the names test_access_lost imports from here (tests.races has them)
+_meet_then = Meeting.then
 
 
 async def _audited(core: Any, ref: str) -> list[tuple[str, str]]:
@@ -61,7 +43,7 @@ async def test_ta_over_of_an_item_answered_on_another_instance_meanwhile_is_refu
     """helena.ros (psykiatri's line manager, on its ladder) takes over the acknowledgement that yusuf.kaya gives
     at the same moment on another instance. With the case locked first, the take-over waits and finds the item
     answered; without it, it read the item open, and took over (telling the requester) what was answered."""
-    a, b = await _two(make_core)
+    a, b = await two(make_core)
     case = await a.cases.request("maria.sand", form(target_unit="psykiatri"))
     await a.cases.assign("ingrid.vik", case.ref, ["yusuf.kaya"])
 
@@ -71,8 +53,8 @@ async def test_ta_over_of_an_item_answered_on_another_instance_meanwhile_is_refu
 
     item_id = await a.db.run_read(item)
     meeting = Meeting()
-    monkeypatch.setattr(b.ladder, "get", _meet_at_call(meeting, b.ladder.get))
-    monkeypatch.setattr(a.ladder, "sync", _meet_then(meeting, a.ladder.sync))
+    monkeypatch.setattr(b.ladder, "get", meeting.after_call(b.ladder.get))
+    monkeypatch.setattr(a.ladder, "sync", meeting.then(a.ladder.sync))
     taken, acknowledged = await asyncio.gather(b.ladder.take_over("helena.ros", item_id),
                                                a.cases.acknowledge("yusuf.kaya", case.ref), return_exceptions=True)
     done = await _audited(a, case.ref)
@@ -96,7 +78,7 @@ async def test_a_samverkan_decision_and_a_withdrawn_consent_at_once_keep_no_deci
     import bot.store.samverkan as samverkan_store
     from tests.integration.test_disputes import disputed_case
 
-    a, b = await _two(make_core)
+    a, b = await two(make_core)
     case = await disputed_case(a)
     await advance(a, clock, sender, local("2026-11-24T10:30"))  # the coordinators were alerted
     item = next(h["id"] for h in await a.ladder.history(case.ref) if h["kind"] == "dispute")
@@ -104,8 +86,8 @@ async def test_a_samverkan_decision_and_a_withdrawn_consent_at_once_keep_no_deci
     assert taken.matter is not None
     meeting = Meeting()
     # the decision meets the withdrawal once it has read the matter and the case (its 2nd read of the matter)
-    monkeypatch.setattr(samverkan_store, "get", _meet_at_call(meeting, samverkan_store.get, call=2))
-    monkeypatch.setattr(a.ladder, "sync", _meet_then(meeting, a.ladder.sync))
+    monkeypatch.setattr(samverkan_store, "get", meeting.after_call(samverkan_store.get, call=2))
+    monkeypatch.setattr(a.ladder, "sync", meeting.then(a.ladder.sync))
     decided, withdrawn = await asyncio.gather(
         b.disputes.samverkan.decide("jonas.sjo", taken.matter.id, "Kommunen ansvarar"),
         a.cases.withdraw_consent("maria.sand", case.ref), return_exceptions=True)

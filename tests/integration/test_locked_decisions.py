@@ -19,7 +19,7 @@ from bot.errors import Refusal
 from bot.stats.retention import purge
 from bot.store import Tx
 from tests.conftest import CoreFactory, local
-from tests.integration.test_case_locks import WAIT, Meeting, _two
+from tests.races import WAIT, Meeting, two
 from tests.timekit import assigned_case, form
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
@@ -87,7 +87,7 @@ async def test_a_case_reopened_while_the_nightly_purge_runs_is_not_purged(
     case reopened on another instance meanwhile is either reopened first (then kept) or purged first (then the
     reopening is refused). Without the lock the purge read it closed and deleted it after the reopening
     committed: an open case gone with all its rows."""
-    a, b = await _two(make_core)
+    a, b = await two(make_core)
     case = await assigned_case(a)
     await a.cases.close("linnea.fors", case.ref, "ej-aktuellt")
     clock.set(local("2029-01-10T10:00"))
@@ -125,7 +125,7 @@ async def test_a_hand_over_hands_over_what_the_leaving_person_holds_when_it_runs
     from bot.directory.changes import diff
     from bot.directory.handover import find_holdings, hand_over
 
-    a, b = await _two(make_core)
+    a, b = await two(make_core)
     left = await assigned_case(a)  # linnea.fors is assigned; sofia.grahn takes it over before the hand-over
     joined = await a.cases.request("omar.haddad", form())
     await a.cases.assign("fatima.ali", joined.ref, ["sofia.grahn"])
@@ -160,7 +160,7 @@ async def test_a_hand_over_and_a_reassignment_of_one_case_take_turns(
     import bot.store.cases as case_store
     from bot.directory.changes import diff
 
-    a, b = await _two(make_core)
+    a, b = await two(make_core)
     case = await assigned_case(a)
     old = a.directory.data
     new = old.model_copy(update={"people": tuple(p for p in old.people if p.id != "linnea.fors")})
@@ -198,7 +198,7 @@ async def test_a_withdrawal_for_one_unit_is_whole_or_partial_as_the_locked_case_
     import bot.cases.consent as consent
     import bot.store.closing as closing_store
 
-    a, b = await _two(make_core)
+    a, b = await two(make_core)
     case = await a.cases.request("maria.sand", form(consent_scope=["psykiatri"], consent_form="skriftligt",
                                                     consent_covers=["kontaktuppgifter", "halsa-behandling"]))
 
@@ -230,7 +230,7 @@ async def test_an_outcome_recorded_on_two_instances_at_once_is_recorded_then_cor
     import bot.store.cases as case_store
     from bot.cases.codes import Outcome
 
-    a, b = await _two(make_core)
+    a, b = await two(make_core)
     case = await assigned_case(a)
     await a.cases.acknowledge("linnea.fors", case.ref)
     await a.cases.book("linnea.fors", case.ref, local("2026-11-30T13:00"), "Rum 3", ["soc-norr", "beroende"])
@@ -263,7 +263,7 @@ async def test_the_same_agreement_proposed_by_both_sides_at_once_settles_the_dis
     import bot.store.disputes as dispute_store
     from tests.integration.test_disputes import disputed_case
 
-    a, b = await _two(make_core)
+    a, b = await two(make_core)
     case = await disputed_case(a)
     text = "Psykiatrin behåller ärendet"
     hold = Hold()

@@ -15,7 +15,6 @@ withdrawn meanwhile must reach it wherever it is (issue #22; DESIGN §7, "lock o
 from __future__ import annotations
 
 import asyncio
-import threading
 from dataclasses import replace
 from typing import Any
 
@@ -27,11 +26,10 @@ from bot.outbox import OutboxMessage
 from bot.store import Tx, case_lists
 from bot.store import closing as closing_store
 from tests.conftest import CoreFactory, RecordingSender, local
-from tests.integration.test_case_locks import WAIT, Meeting, _two
-from tests.integration.test_escalation_locks import _meet_at_call, _meet_then
+from tests.races import BOTH_ENGINES, HeldBatch, Meeting, apply_batch, climb, open_item, settled, shown, two
 from tests.timekit import form
 
-pytestmark = pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+pytestmark = BOTH_ENGINES
 
 
 async def _queue_rows(core: Any, ref: str) -> list[dict[str, Any]]:
@@ -45,17 +43,14 @@ async def _queue_rows(core: Any, ref: str) -> list[dict[str, Any]]:
 async def test_a_slot_and_a_consent_withdrawn_on_another_instance_at_once_queue_no_brief(
     make_core: CoreFactory, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch, engine: str,
 ) -> None:
-    a, b = await _two(make_core)
+    a, b = await two(make_core)
     await run_distribution(a)  # the first run starts from the latest slots without sending them
     case = await a.cases.request("maria.sand", form())
     clock.set(local("2026-11-24T09:30"))  # after Tuesday's slot
     meeting = Meeting()
-    monkeypatch.setattr(case_lists, "queue_page", _meet_at_call(meeting, case_lists.queue_page))
-    monkeypatch.setattr(a.ladder, "sync", _meet_then(meeting, a.ladder.sync))
-    sent, withdrawn = await asyncio.gather(run_distribution(b), a.cases.withdraw_consent("maria.sand", case.ref),
-                                           return_exceptions=True)
-    assert not isinstance(sent, BaseException), sent
-    assert not isinstance(withdrawn, BaseException), withdrawn
+    monkeypatch.setattr(case_lists, "queue_page", meeting.after_call(case_lists.queue_page))
+    monkeypatch.setattr(a.ladder, "sync", meeting.then(a.ladder.sync))
+    await settled(run_distribution(b), a.cases.withdraw_consent("maria.sand", case.ref))
     # they met (the slot had read the queue, the withdrawal held the case) where two instances can; on SQLite the
     # slot holds the one writer from its start
     assert meeting.met == (engine == "postgresql")
@@ -137,45 +132,16 @@ async def test_a_sweep_batch_showing_the_brief_while_the_consent_is_withdrawn_is
     as read before, and queues its messages (here one showing the case's text) after the withdrawal's first pass
     cancelled the case's messages. The withdrawal then waits for the batch (it resolves the same item), and its
     last pass (`WithdrawnAgain`) cancels what the batch queued; without it the message stayed pending."""
-    from bot import fires
-    from bot.fires import Fire
     from bot.store import ladder as ladder_store
-    from bot.store import outbox as outbox_store
 
-    a, b = await _two(make_core)
+    a, b = await two(make_core)
     case = await a.cases.request("maria.sand", form())
-
-    async def item(tx: Tx) -> dict[str, Any]:
-        [row] = await ladder_store.open_rows(tx, case.id)
-        return row
-
-    row = await a.db.run_read(item)
-    shown = outbox_store.row(
-        created_at=a.clock.now(), case_id=case.id, case_ref=case.ref, recipient_id="fatima.ali", channel="slack",
-        template="escalation", text="", message='{"brief": "alkohol"}', urgent=False, earliest=a.clock.now(),
-        dedupe_key=None, reads=f'["{case.ref}"]')
-    fire = Fire(table="awaiting", row_id=int(row["id"]), due_at=str(row["due_at"]), case_id=case.id,
-                case_ref=case.ref, rung=int(row["rung"]), climbed=(int(row["rung"]) + 1, str(row["due_at"]),
-                                                                   ["fatima.ali"], []), rows=[shown])
+    fire = climb(await open_item(a, case.id), case, ["fatima.ali"], rows=[shown(a, case, "fatima.ali")])
     meeting = Meeting()
-    climb_many = ladder_store.climb_many
-
-    async def climbed_then_meet(*args: Any, **kwargs: Any) -> set[int]:
-        found = await climb_many(*args, **kwargs)
-        meeting.wait()  # on the batch's connection thread, holding the item
-        return found
-
-    monkeypatch.setattr(ladder_store, "climb_many", climbed_then_meet)
-    # the withdrawal meets the batch after its first pass over the case's messages
-    monkeypatch.setattr(closing_store, "close_and_erase", _meet_then(meeting, closing_store.close_and_erase))
-
-    async def batch(tx: Tx) -> list[Fire]:
-        return await fires.apply(tx, b.outbox, [fire], b.clock.now())
-
-    applied, withdrawn = await asyncio.gather(b.db.run(batch), a.cases.withdraw_consent("maria.sand", case.ref),
-                                              return_exceptions=True)
-    assert not isinstance(applied, BaseException), applied
-    assert not isinstance(withdrawn, BaseException), withdrawn
+    # the batch meets holding the item, once climbed; the withdrawal after its first pass over the case's messages
+    monkeypatch.setattr(ladder_store, "climb_many", meeting.after(ladder_store.climb_many))
+    monkeypatch.setattr(closing_store, "close_and_erase", meeting.then(closing_store.close_and_erase))
+    await settled(apply_batch(b, [fire]), a.cases.withdraw_consent("maria.sand", case.ref))
 
     async def left(tx: Tx) -> list[dict[str, Any]]:
         return await tx.fetchall("SELECT status, message FROM outbox WHERE template = 'escalation'")
@@ -191,48 +157,18 @@ async def test_a_sweep_batch_showing_the_brief_while_the_consent_is_withdrawn_fo
     its version check and commits after the withdrawal for psykiatri committed. The withdrawal locks the case's
     open items and timers (`WithdrawalWaits`), so it waits for the batch, and its last pass cancels the message;
     without the lock the message stayed pending (on PostgreSQL; on SQLite the batch holds the one writer)."""
-    from bot import fires
-    from bot.fires import Fire
-    from bot.store import ladder as ladder_store
-    from bot.store import outbox as outbox_store
-
-    a, b = await _two(make_core)
+    a, b = await two(make_core)
     case = await a.cases.request("maria.sand", form(consent_scope=["psykiatri"], consent_form="skriftligt"))
-
-    async def item(tx: Tx) -> dict[str, Any]:
-        [row] = await ladder_store.open_rows(tx, case.id)
-        return row
-
-    row = await a.db.run_read(item)
-    shown = outbox_store.row(
-        created_at=a.clock.now(), case_id=case.id, case_ref=case.ref, recipient_id="yusuf.kaya", channel="slack",
-        template="escalation", text="", message='{"brief": "alkohol"}', urgent=False, earliest=a.clock.now(),
-        dedupe_key=None, reads=f'["{case.ref}"]')
-    fire = Fire(table="awaiting", row_id=int(row["id"]), due_at=str(row["due_at"]), case_id=case.id,
-                case_ref=case.ref, case_version=case.version, rung=int(row["rung"]),
-                climbed=(int(row["rung"]) + 1, str(row["due_at"]), ["yusuf.kaya"], []), rows=[shown])
+    fire = climb(await open_item(a, case.id), case, ["yusuf.kaya"], rows=[shown(a, case, "yusuf.kaya")],
+                 versioned=True)
     meeting = Meeting()
-    committed = threading.Event()
     # the withdrawal meets the batch after its first pass over the unit's messages, the batch having climbed and
     # passed its version check; then the batch commits only after the withdrawal did (or, waiting for the batch, it
     # cannot: the batch goes on after WAIT)
-    monkeypatch.setattr(closing_store, "withdraw_unit", _meet_then(meeting, closing_store.withdraw_unit))
-
-    async def batch(tx: Tx) -> list[Fire]:
-        applied = await fires.apply(tx, b.outbox, [fire], b.clock.now())
-        meeting.wait()  # on the batch's connection thread, holding the item
-        if meeting.met:
-            committed.wait(WAIT)
-        return applied
-
-    async def withdraw() -> Any:
-        withdrawn = await a.cases.withdraw_consent("maria.sand", case.ref, unit="psykiatri")
-        committed.set()
-        return withdrawn
-
-    applied, withdrawn = await asyncio.gather(b.db.run(batch), withdraw(), return_exceptions=True)
-    assert not isinstance(applied, BaseException), applied
-    assert not isinstance(withdrawn, BaseException), withdrawn
+    monkeypatch.setattr(closing_store, "withdraw_unit", meeting.then(closing_store.withdraw_unit))
+    held = HeldBatch(b, [fire], meeting)
+    _, withdrawn = await settled(
+        held.run(), held.other(a.cases.withdraw_consent("maria.sand", case.ref, unit="psykiatri")))
     assert meeting.met == (engine == "postgresql")
     assert withdrawn.consent_withdrawn == ["psykiatri"] and withdrawn.closed_reason is None
 
