@@ -33,6 +33,15 @@ Mark = Callable[[Tx], Awaitable[None]]
 
 
 @dataclass(frozen=True)
+class Write:
+    """Another outcome of one row (`outbox_id`: given back, retried), applied in the batch's transaction after the
+    batch has locked its rows in id order (`_write_batch`)."""
+
+    outbox_id: int
+    apply: Mark
+
+
+@dataclass(frozen=True)
 class Sent:
     """A message delivered, to be recorded with the others of its group (`_write_sent`)."""
 
@@ -55,9 +64,11 @@ class Limited:
     now: datetime
 
 
-async def _write_batch(tx: Tx, sent: list[Sent], limited: list[Limited], others: list[Mark]) -> dict[str, datetime]:
+async def _write_batch(tx: Tx, sent: list[Sent], limited: list[Limited], others: list[Write]) -> dict[str, datetime]:
     """Record a batch in one global lock order: every hold first (the sends' pacing and the Retry-Afters, per
-    recipient in key order, a later hold already there stays; then the channel-wide ones), then the rows (those of
+    recipient in key order, a later hold already there stays; then the channel-wide ones), then the rows, every one
+    of the batch locked first in id order (`store.lock_in_order`, as a withdrawal locks a case's rows: written in
+    the batch's order, a batch and a withdrawal could each hold a row the other waited for), then written (those of
     the sends still pending: a row recorded meanwhile is not written again), and last the read log of the free text
     the sends showed (its chain lock is held to the commit). Returns the channels held as a whole, with their
     times."""
@@ -66,6 +77,8 @@ async def _write_batch(tx: Tx, sent: list[Sent], limited: list[Limited], others:
                                + [(x.message.channel, x.message.recipient_id, x.until, "limit") for x in limited])
     whole = await lanes_store.hold_channels(tx, [x.message.channel for x in limited], limited[0].now,
                                             WORKSPACE_LIMIT_AFTER) if limited else {}
+    await store.lock_in_order(tx, [s.message.id for s in sent] + [x.message.id for x in limited]
+                              + [w.outbox_id for w in others])
     changed = await store.mark_sent_many(tx, [(s.message.id, s.attempts, s.at, s.external_id) for s in sent]) \
         if sent else set()
     # a send whose row was cancelled while it was in flight (consent withdrawn): retracted in the channel, as a
@@ -78,8 +91,8 @@ async def _write_batch(tx: Tx, sent: list[Sent], limited: list[Limited], others:
         changed |= await copies.record_copies(tx, late)
     for x in limited:
         await store.mark_retry(tx, x.message.id, x.message.attempts, x.reason, x.at)
-    for write in others:
-        await write(tx)
+    for other in others:
+        await other.apply(tx)
     await readlog.record_many(tx, [(s.at, s.message.recipient_id, s.message.reads, s.message.template,
                                     s.message.channel) for s in sent if s.message.id in changed and s.message.reads])
     return whole
@@ -105,10 +118,10 @@ class Outcomes:
     on_failed: FailureHook | None
     window: RetryWindow | None
     _holds_forgotten_at: datetime | None
-    _marks: list[tuple[Mark | Sent | Limited, asyncio.Future[dict[str, datetime]]]]
+    _marks: list[tuple[Write | Sent | Limited, asyncio.Future[dict[str, datetime]]]]
     _recording: asyncio.Lock
 
-    async def _record(self, mark: Mark | Sent | Limited) -> dict[str, datetime]:
+    async def _record(self, mark: Write | Sent | Limited) -> dict[str, datetime]:
         """Write one outcome, together with those of the sends that finished meanwhile (group commit);
         returns once it is committed (with the channels the batch held as a whole), raises if its transaction
         failed (run again first when PostgreSQL aborted it for another's sake)."""
@@ -122,7 +135,7 @@ class Outcomes:
                     FORGET_HOLDS_EVERY
                 sent = [write for write, _ in batch if isinstance(write, Sent)]
                 limited = [write for write, _ in batch if isinstance(write, Limited)]
-                others = [write for write, _ in batch if not isinstance(write, (Sent, Limited))]
+                others = [write for write, _ in batch if isinstance(write, Write)]
 
                 async def work(tx: Tx) -> dict[str, datetime]:  # one trip to the store's thread for the whole batch
                     return await _write_batch(tx, sent, limited, others)
@@ -153,7 +166,7 @@ class Outcomes:
         async def write(tx: Tx) -> None:
             await lanes_store.release(tx, message.id, self.owner)
 
-        await self._record(write)
+        await self._record(Write(message.id, write))
 
     async def _mark_sent(self, message: OutboxMessage, attempts: int, external_id: str | None,
                          paced: datetime | None, at: datetime | None = None) -> None:
@@ -187,7 +200,7 @@ class Outcomes:
         async def write(tx: Tx) -> None:
             await store.mark_retry(tx, message.id, attempts, reason, at)
 
-        await self._record(write)
+        await self._record(Write(message.id, write))
         metrics.outbox_event(message.channel, "retried")
         log.warning(
             "delivery retry",

@@ -117,9 +117,16 @@ async def cancel_shown(tx: Tx, case_id: int, ref: str, person_ids: list[str], re
     cancelled."""
     shows, refs = outbox_store.showing([ref])
     marks = ", ".join("?" for _ in person_ids)
-    await tx.execute(
-        f"UPDATE outbox SET status = 'cancelled', last_error = ?, text = '', blocks = NULL, message = NULL "
-        f"WHERE recipient_id IN ({marks}) AND status = 'failed' AND kind = 'message' AND case_id = ? AND {shows}",
+    lock = dialects.of(tx.engine).lock_rows()
+    if lock:  # in id order, as a batch of outcomes locks its rows (`outbox.lock_in_order`): failed rows before
+        # pending ones, a batch holding a lower pending row and waiting for a higher failed one deadlocked with it
+        await tx.fetchall(
+            f"SELECT id FROM outbox WHERE recipient_id IN ({marks}) AND status IN ('failed', 'pending') "
+            f"AND kind = 'message' AND case_id = ? AND {shows} ORDER BY id{lock}", (*person_ids, case_id, *refs))
+    await tx.execute(  # why it failed stays first (`outbox.KEPT_ERROR`)
+        f"UPDATE outbox SET status = 'cancelled', last_error = {outbox_store.KEPT_ERROR}, text = '', blocks = NULL, "
+        f"message = NULL WHERE recipient_id IN ({marks}) AND status = 'failed' AND kind = 'message' AND case_id = ? "
+        f"AND {shows}",
         (reason, *person_ids, case_id, *refs))
     return await tx.execute(
         f"UPDATE outbox SET status = 'cancelled', last_error = ?, text = '', blocks = NULL, message = NULL "

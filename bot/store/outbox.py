@@ -131,6 +131,11 @@ async def _scope(tx: Tx, case_id: int, person_ids: Sequence[str] | None,
     return f"{where} AND recipient_id IN ({marks})", (*params, *person_ids)
 
 
+# The error of a failed row cancelled (a withdrawal, lost access) with the reason given as the parameter: why it
+# failed, then why it was cancelled ("slack:user_not_found; case closed: consent withdrawn").
+KEPT_ERROR = "COALESCE(last_error || '; ', '') || ?"
+
+
 # The notices a withdrawal queues (`bot.cases.messaging`): the reference and who withdrew, never the case's text
 # (it is erased, or the recipient may no longer see it). A later withdrawal neither cancels, erases nor retracts
 # them: the staff of a unit cut off first must still be told that they lost access.
@@ -147,25 +152,27 @@ async def withdraw(tx: Tx, case_id: int, now: datetime, reason: str, person_ids:
     every row of the case. Returns how many were cancelled."""
     where, params = await _scope(tx, case_id, person_ids, shown_only)
     where = f"{where} AND {_NOT_NOTICE}"  # a withdrawal's own notices show no text: a later one leaves them be
+    # every row in scope locked in id order (PostgreSQL) before any is written, as a batch of outcomes locks its
+    # rows (`lock_in_order`): pending, failed and sent rows taken status by status, a batch holding a lower failed
+    # row and waiting for a higher pending one deadlocked with it. A late send being recorded as a copy of a
+    # delivered row (`bot.store.copies`, whose batch locks that row) then commits first, and its copy row is seen
+    # by the retractions' INSERT below, or waits for this withdrawal and finds its retraction
+    lock = dialects.of(tx.engine).lock_rows()
+    if lock:
+        await tx.fetchall(f"SELECT id FROM outbox WHERE {where} ORDER BY id{lock}", params)
     cancelled = await tx.execute(  # messages only: a retraction queued by an earlier withdrawal still goes
         f"UPDATE outbox SET status = 'cancelled', last_error = ? WHERE {where} AND status = 'pending' "
         "AND kind = 'message'",
         (reason, *params),
     )
     # a row given up (failed) may yet be delivered by a send in flight whose lease ran out (`bot.store.copies`):
-    # cancelled too, so that the late send is retracted when recorded (`retract_withdrawn`), not marked sent
+    # cancelled too, so that the late send is retracted when recorded (`retract_withdrawn`), not marked sent; its
+    # error stays first (`KEPT_ERROR`: the operator still sees why it failed)
     await tx.execute(
-        f"UPDATE outbox SET status = 'cancelled', last_error = ? WHERE {where} AND status = 'failed' "
+        f"UPDATE outbox SET status = 'cancelled', last_error = {KEPT_ERROR} WHERE {where} AND status = 'failed' "
         "AND kind = 'message'",
         (reason, *params),
     )
-    # the delivered rows locked in id order (PostgreSQL) before their retractions are queued: a late send being
-    # recorded as a copy of one of them (`bot.store.copies`, which locks it) commits first, and its copy row is
-    # then seen by the INSERT below, or waits for this withdrawal and finds its retraction
-    lock = dialects.of(tx.engine).lock_rows()
-    if lock:
-        await tx.fetchall(f"SELECT id FROM outbox WHERE {where} AND status = 'sent' AND kind = 'message' "
-                          f"ORDER BY id {lock}", params)
     at = now.isoformat()
     await tx.execute(
         f"""INSERT INTO outbox (created_at, case_id, case_ref, recipient_id, channel, template, text, urgent,
@@ -297,6 +304,20 @@ async def last_id(db: Database) -> int:
         return int(await tx.scalar("SELECT COALESCE(MAX(id), 0) FROM outbox"))
 
     return await db.run_read(newest)
+
+
+async def lock_in_order(tx: Tx, ids: Sequence[int]) -> None:
+    """Lock these rows in id order until the transaction ends (PostgreSQL; nothing on SQLite, whose one writer
+    holds the whole store), before a batch of outcomes writes them in whatever order its statements take them
+    (`UPDATE … FROM (VALUES …)` locks in the join's order, the single writes in the batch's): a withdrawal or a
+    lost-access pass locks the rows of a case in id order too, so the two never each hold a row the other waits
+    for. Sent without waiting for the answer (`Tx.write`): the locks are taken in the server's order all the
+    same, in one trip with the batch's next statement."""
+    clause = dialects.of(tx.engine).lock_rows()
+    if not clause or not ids:
+        return
+    where, params = dialects.of(tx.engine).one_of("id", sorted(set(ids)), "bigint")
+    await tx.write(f"SELECT id FROM outbox WHERE {where} ORDER BY id{clause}", params)
 
 
 async def mark_sent(tx: Tx, outbox_id: int, attempts: int, at: datetime, external_id: str | None) -> int:

@@ -83,7 +83,8 @@ def message(mid: int, recipient: str, channel: str = "slack", reads: tuple[str, 
 
 
 async def test_a_batch_takes_its_locks_in_one_order(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every hold first (recipients in key order, then the channel-wide ones), then the rows, the read log last."""
+    """Every hold first (recipients in key order, then the channel-wide ones), then the rows (every one of the batch
+    locked first, in id order), the read log last."""
     calls: list[tuple[str, Any]] = []
 
     def recording(name: str, result: Any = None) -> Any:
@@ -94,19 +95,21 @@ async def test_a_batch_takes_its_locks_in_one_order(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(lanes_store, "hold_all", recording("hold_all"))
     monkeypatch.setattr(lanes_store, "hold_channels", recording("hold_channels", {}))
+    monkeypatch.setattr(outcomes.store, "lock_in_order", recording("lock_in_order"))
     monkeypatch.setattr(outcomes.store, "mark_sent_many", recording("mark_sent_many", {1, 2}))
     monkeypatch.setattr(outcomes.store, "mark_retry", recording("mark_retry"))
     monkeypatch.setattr(outcomes.readlog, "record_many", recording("record_many"))
-    sent = [outcomes.Sent(message(1, "zara", reads=("GFI-1",)), 1, AT, None, AT + timedelta(seconds=1)),
-            outcomes.Sent(message(2, "anna"), 1, AT, None, AT + timedelta(seconds=1))]
+    sent = [outcomes.Sent(message(2, "zara", reads=("GFI-1",)), 1, AT, None, AT + timedelta(seconds=1)),
+            outcomes.Sent(message(1, "anna"), 1, AT, None, AT + timedelta(seconds=1))]
     limited = [outcomes.Limited(message(3, "bo"), "slack:ratelimited", AT + timedelta(seconds=7), AT, AT)]
 
     async def other(tx: Tx) -> None:
         calls.append(("other", None))
 
-    await outcomes._write_batch(None, sent, limited, [other])  # type: ignore[arg-type]
-    assert [name for name, _ in calls] == ["hold_all", "hold_channels", "mark_sent_many", "mark_retry", "other",
-                                           "record_many"]
+    await outcomes._write_batch(None, sent, limited, [outcomes.Write(4, other)])  # type: ignore[arg-type]
+    assert [name for name, _ in calls] == ["hold_all", "hold_channels", "lock_in_order", "mark_sent_many",
+                                           "mark_retry", "other", "record_many"]
+    assert sorted(calls[2][1]) == [1, 2, 3, 4]  # every row of the batch (`lock_in_order` sorts them)
     assert {(c, r, k) for c, r, _, k in calls[0][1]} == {("slack", "zara", "pace"), ("slack", "anna", "pace"),
                                                          ("slack", "bo", "limit")}
 

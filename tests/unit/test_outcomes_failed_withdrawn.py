@@ -39,3 +39,23 @@ async def test_a_late_send_of_a_failed_row_after_a_withdrawal_is_retracted(core:
     status, ref = await _failed_then_sent_late(core, stop)
     reads, retracted = await _reads_and_retractions(core)
     assert status == "cancelled" and reads == [ref] and retracted == ["ts-1"]
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("stop", ["withdrawn", "access_lost"])
+async def test_a_failed_row_cancelled_keeps_why_it_failed(core: Core, stop: str) -> None:
+    """The operator still sees why the message failed, then why it was cancelled (it lost its error before)."""
+    msg, ref = await _assignment(core)
+    async with core.db.transaction() as tx:
+        assert await outbox_store.mark_failed(tx, msg.id, 3, "slack:user_not_found") == 1
+    if stop == "withdrawn":
+        await core.cases.withdraw_consent("maria.sand", ref)
+    else:
+        async with core.db.transaction() as tx:
+            case_id = int(await tx.scalar("SELECT id FROM cases WHERE ref = ?", (ref,)))
+            await closing_store.cancel_shown(tx, case_id, ref, ["linnea.fors"], "no longer reads the case")
+    async with core.db.transaction() as tx:
+        row = await tx.fetchone("SELECT status, last_error FROM outbox WHERE id = ?", (msg.id,))
+    assert row is not None and row["status"] == "cancelled"
+    assert row["last_error"] == "slack:user_not_found; " + (
+        "case closed: consent withdrawn" if stop == "withdrawn" else "no longer reads the case")
