@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, overload
 
 from bot import metrics
 from bot.clock import Clock
@@ -48,17 +48,44 @@ def deliver_now(person: Person, now: datetime, urgent: bool) -> datetime:
     return now
 
 
+class _PlainText:
+    """`OutboxMessage.text`, a field made when first read: given as None, it is the plain rendering of the message
+    with console commands (`plain_text`), which only the console, e-mail fallbacks and older rows ask for; a
+    Slack or Teams row renders its own from `message`, and building it for every row cost each send the render of
+    a text nobody read. Given as a text (a row from before messages were described), it is that text."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._slot = f"_{name}"
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> None: ...
+
+    @overload
+    def __get__(self, obj: OutboxMessage, owner: type | None = None) -> str: ...
+
+    def __get__(self, obj: OutboxMessage | None, owner: type | None = None) -> str | None:
+        if obj is None:
+            return None  # the field's default (the dataclass asks the class): rendered from the message
+        text: str | None = obj.__dict__[self._slot]
+        if text is None:
+            text = plain_text(obj.message) if obj.message is not None else ""
+            obj.__dict__[self._slot] = text
+        return text
+
+    def __set__(self, obj: OutboxMessage, value: str | None) -> None:
+        obj.__dict__[self._slot] = value  # the dataclass's __init__ (frozen: once)
+
+
 @dataclass(frozen=True)
 class OutboxMessage:
     """A row of the outbox as the dispatcher sees it. `message` is what to render for the channel; `text`
-    is its plain rendering with console commands, rendered here from the message (a row without one: its stored
-    text)."""
+    is its plain rendering with console commands, rendered from the message when first read (`_PlainText`; a row
+    without one: its stored text)."""
 
     id: int
     recipient_id: str
     channel: str
     template: str
-    text: str
     blocks: list[dict[str, Any]] | None
     case_ref: str | None
     urgent: bool
@@ -67,6 +94,7 @@ class OutboxMessage:
     target: str | None = None
     reads: tuple[str, ...] = ()  # the cases whose free text it shows: logged as read when it is sent
     message: Message | None = None
+    text: _PlainText = _PlainText()  # last: its default (None) renders `message` when first read
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> OutboxMessage:
@@ -76,7 +104,7 @@ class OutboxMessage:
             recipient_id=row["recipient_id"],
             channel=row["channel"],
             template=row["template"],
-            text=plain_text(message) if message is not None else row["text"],
+            text=None if message is not None else row["text"],  # rendered when a channel asks for it
             blocks=json.loads(row["blocks"]) if row.get("blocks") else None,
             case_ref=row["case_ref"],
             urgent=bool(row["urgent"]),
