@@ -7,12 +7,14 @@ once and a listener that was cut off reads it when it is back (`bot.store.change
 
 Who publishes. An instance whose own file changed (the 30-second check, SIGHUP), `gfi-bot directory import|sync`
 (the Entra sync too) when it writes the directory the bot reads, and `gfi-bot run` starting with a file that
-changed on its machine since that machine last published or served it (`directory_hosts`, keyed by the host's
-name and the file's path). A file the store knows as an older version, or one unchanged on its machine since
-(a copy left there), is not published: that instance serves the store's newest instead, and says so in the log.
-A machine never recorded (the first start of a new one) publishes only a file the store has never seen that
-was changed after the store's newest (its file's modification time against the newest's publication, by the
-database's clock). SIGHUP publishes the file even then (the operator put an older version back on purpose).
+changed on its machine since that machine last published or served it (`directory_hosts`, keyed by the machine,
+`machine`: its hashed /etc/machine-id, else its host name, and the file's path; a machine not seen for
+`directory_versions.HOSTS_KEPT` is forgotten). A file the store knows as an older version, or one unchanged on
+its machine since (a copy left there), is not published: that instance serves the store's newest instead, and
+says so in the log. A machine never recorded (the first start of a new one) publishes only a file the store has
+never seen that was changed after the store's newest (its file's modification time against the newest's
+publication, by the database's clock). SIGHUP publishes the file even then (the operator put an older version
+back on purpose).
 
 Every publication while running (the check, SIGHUP, the command) counts as changed when it was published, by
 the database's clock, not at its file's modification time; a SIGHUP of the version already newest counts it as
@@ -52,10 +54,27 @@ def format_of(path: Path) -> str:
     return "json" if path.suffix.lower() == ".json" else "yaml"
 
 
+MACHINE_ID = Path("/etc/machine-id")
+
+
+def machine() -> str:
+    """This machine, as `directory_hosts` keys it: its /etc/machine-id when readable, hashed with the bot's own
+    prefix (the id itself is the machine's secret, and readable by nobody from the store), else its host name.
+    Host names are not the machine's own: containers and cloned VMs repeat a pattern, and a renamed host was a
+    machine never recorded."""
+    try:
+        raw = MACHINE_ID.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        raw = ""
+    if raw:
+        return "machine-" + hashlib.sha256(f"gfi-bot directory_hosts {raw}".encode()).hexdigest()[:32]
+    return socket.gethostname()
+
+
 def host_of(path: Path) -> str:
     """This machine and its directory file, as `directory_hosts` keys them (several instances on one machine
     read one file; tests run several "machines" in one process, one file each)."""
-    return f"{socket.gethostname()}:{path.resolve()}"
+    return f"{machine()}:{path.resolve()}"
 
 
 def origin() -> str:

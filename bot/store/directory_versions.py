@@ -8,15 +8,17 @@ every instance reads it at once. Older rows keep their digest only: a file that 
 copy was not updated) is known to be old. A version's publication time comes from the database's clock, one
 clock for every machine.
 
-`directory_hosts` keeps, per machine and directory file (`host`), the digest of the local file that machine last
-published or served: at start a machine publishes its file only when it changed since (`bot.directory.shared`),
-never by comparing its file's modification time with another machine's clock.
+`directory_hosts` keeps, per machine and directory file (`host`: `bot.directory.shared.host_of`, the hashed
+/etc/machine-id or else the host name, and the file's path), the digest of the local file that machine last
+published or served, and when (a machine not seen for `HOSTS_KEPT` is forgotten): at start a machine publishes
+its file only when it changed since (`bot.directory.shared`), never by comparing its file's modification time with
+another machine's clock.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.store import Database, Tx
 from bot.store.changes import announce
@@ -142,13 +144,20 @@ async def last_seen(db: Database, host: str) -> str | None:
     return str(value) if value is not None else None
 
 
+HOSTS_KEPT = timedelta(days=180)  # a machine (and file) not seen for this long is forgotten: never recorded again
+
+
 async def seen(db: Database, host: str, digest: str) -> None:
-    """This machine (`host`) published or served its local file, `digest`."""
+    """This machine (`host`) published or served its local file, `digest`. The machines not seen for `HOSTS_KEPT`
+    (by the database's clock) are forgotten meanwhile: replaced or renamed ones left rows for ever. One that comes
+    back is a machine never recorded (`bot.directory.shared`: its file's modification time decides)."""
 
     async def work(tx: Tx) -> None:
+        now = await _now(tx)
         await tx.execute(
             "INSERT INTO directory_hosts (host, digest, seen_at) VALUES (?, ?, ?) "
             "ON CONFLICT (host) DO UPDATE SET digest = excluded.digest, seen_at = excluded.seen_at",
-            (host, digest, (await _now(tx)).isoformat()))
+            (host, digest, now.isoformat()))
+        await tx.execute("DELETE FROM directory_hosts WHERE seen_at < ?", ((now - HOSTS_KEPT).isoformat(),))
 
     await db.run(work)
