@@ -7,9 +7,11 @@ meeting, so the first goes on alone after `WAIT`; without the lock they meet and
 On PostgreSQL the units of two instances run at once; on SQLite the one writer serialises them, and the tests
 run there too (same outcome, no meeting): `BOTH_ENGINES`.
 
-- `Meeting.then(fn)` / `Meeting.after(fn)`: meet before / after `fn`, a coroutine function run inside a unit of
-  work (on its connection's thread, holding the unit's locks); `Meeting.before_async` / `Meeting.after_call`:
-  the same for a function of the hop form, awaited on the event loop; `Meeting.before`: a plain function.
+- `Meeting.then(fn)` / `Meeting.after(fn)`: meet before / after `fn`, a coroutine function of the store run inside
+  a unit of work (its Tx first, holding the unit's locks); `Meeting.before_async` / `Meeting.after_call`: the same
+  for a function of the hop form, awaited on the event loop; `Meeting.wait_in(tx)`: the meeting itself, in a unit.
+- `in_unit(tx, fn, *args)`: a blocking wait (a meeting, an event) from inside a unit of work, however the engine
+  runs the unit (never a bare `meeting.wait()` there: a unit may run on the event loop, which it would block).
 - `HeldBatch`: a sweep's batch (`fires.apply`) that meets the other side once applied, holding its items, and
   commits only after the other side committed (or, waited for, after `WAIT`).
 - `open_item`, `shown`, `climb`: a batch's fire climbing a case's open item, with a message showing the case.
@@ -41,6 +43,16 @@ BOTH_ENGINES = pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
 WAIT = 1.5  # how long the first unit waits for the second to come (seconds); the test's cost with the lock
 
 
+async def in_unit(tx: Tx, fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)`, a blocking wait (a meeting, an event), from inside a unit of work or a hop-form transaction:
+    in a unit on its connection's thread (SQLite's, and PostgreSQL's until its units run on the event loop) it
+    blocks that thread; in the hop form, whose statements are awaited on the event loop, it is awaited on a
+    thread of its own."""
+    if tx._worker is not None:  # the hop form, on the event loop
+        return await asyncio.to_thread(fn, *args)
+    return fn(*args)
+
+
 async def two(make_core: CoreFactory, directory: Directory | None = None) -> tuple[Core, Core]:
     """Two instances (cores) on one database."""
     return await make_core(directory), await make_core(directory)
@@ -61,12 +73,9 @@ class Meeting:
         except threading.BrokenBarrierError:  # the other is not coming (it waits on a lock): go on alone
             pass
 
-    def before(self, fn: Callable[..., T]) -> Callable[..., T]:
-        """`fn`, called after the meeting (a plain function, on the unit's thread)."""
-        def met_first(*args: Any, **kwargs: Any) -> T:
-            self.wait()
-            return fn(*args, **kwargs)
-        return met_first
+    async def wait_in(self, tx: Tx) -> None:
+        """`wait`, inside a unit of work (`in_unit`)."""
+        await in_unit(tx, self.wait)
 
     def before_async(self, fn: Callable[..., Awaitable[T]]) -> Callable[..., Coroutine[Any, Any, T]]:
         """`fn` (a coroutine function of the hop form, on the event loop), awaited after the meeting."""
@@ -88,18 +97,19 @@ class Meeting:
         return read_first
 
     def then(self, fn: Callable[..., Awaitable[T]]) -> Callable[..., Coroutine[Any, Any, T]]:
-        """`fn` (a coroutine function run inside a unit of work, on its connection's thread), after the meeting:
-        a case action holds its case's row and the audit chain there."""
+        """`fn` (a coroutine function of the store run inside a unit of work, its Tx first), after the meeting: a
+        case action holds its case's row and the audit chain there."""
         async def met_first(*args: Any, **kwargs: Any) -> T:
-            self.wait()
+            await self.wait_in(args[0])
             return await fn(*args, **kwargs)
         return met_first
 
     def after(self, fn: Callable[..., Awaitable[T]]) -> Callable[..., Coroutine[Any, Any, T]]:
-        """`fn` (a coroutine function run inside a unit of work), then the meeting, holding what `fn` locked."""
+        """`fn` (a coroutine function of the store run inside a unit of work, its Tx first), then the meeting,
+        holding what `fn` locked."""
         async def then_met(*args: Any, **kwargs: Any) -> T:
             found = await fn(*args, **kwargs)
-            self.wait()
+            await self.wait_in(args[0])
             return found
         return then_met
 
@@ -155,9 +165,9 @@ async def apply_batch(core: Core, fires: list[Fire], *, meeting: Meeting | None 
     async def batch(tx: Tx) -> list[Fire]:
         applied = await fires_mod.apply(tx, core.outbox, fires, core.clock.now())
         if meeting is not None:
-            meeting.wait()  # on the batch's connection thread, holding the items
+            await meeting.wait_in(tx)  # in the batch's unit, holding the items
             if meeting.met and until is not None:
-                until.wait(WAIT)
+                await in_unit(tx, until.wait, WAIT)
         return applied
 
     return await core.db.run(batch)

@@ -25,6 +25,7 @@ from bot.store import cases as case_store
 from tests.conftest import CoreFactory, RecordingSender, local
 from tests.integration.test_case_locks import WAIT, Meeting, _two
 from tests.integration.test_escalation_locks import _meet_then
+from tests.races import in_unit
 from tests.timekit import assigned_case
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
@@ -159,9 +160,9 @@ async def test_a_sweep_batch_showing_the_case_to_an_assignee_reassigned_meanwhil
 
     async def batch(tx: Tx) -> list[Fire]:
         applied = await fires.apply(tx, b.outbox, [fire], b.clock.now())
-        meeting.wait()  # on the batch's connection thread, holding the item
+        await meeting.wait_in(tx)  # in the batch's unit, holding the item
         if meeting.met:
-            committed.wait(WAIT)
+            await in_unit(tx, committed.wait, WAIT)
         return applied
 
     async def reassign() -> Any:
@@ -223,9 +224,9 @@ async def test_a_sweep_batch_showing_the_case_to_an_assignee_handed_over_meanwhi
 
     async def batch(tx: Tx) -> list[Fire]:
         applied = await fires.apply(tx, b.outbox, [fire], b.clock.now())
-        meeting.wait()  # on the batch's connection thread, holding the timer
+        await meeting.wait_in(tx)  # in the batch's unit, holding the timer
         if meeting.met:
-            committed.wait(WAIT)
+            await in_unit(tx, committed.wait, WAIT)
         return applied
 
     async def handover() -> int:

@@ -16,6 +16,7 @@ import pytest
 from bot.clock import FrozenClock
 from bot.errors import Refusal
 from bot.store import Tx
+from bot.store import follow_ups as follow_up_store
 from bot.store import ladder as ladder_store
 from tests.conftest import CoreFactory, local
 from tests.integration.test_escalation_locks import _audited
@@ -72,9 +73,8 @@ async def test_a_proposal_accepted_and_declined_on_two_instances_at_once_is_answ
     a, b = await two(make_core)
     ref = await _proposed(a, clock)
     meeting = Meeting()
-    import bot.cases.follow_up as follow_up
-
-    monkeypatch.setattr(follow_up, "check_accept_follow_up", meeting.before(follow_up.check_accept_follow_up))
+    for record in ("accept_follow_up", "decline_follow_up"):  # after its read and its check, before its write
+        monkeypatch.setattr(follow_up_store, record, meeting.then(getattr(follow_up_store, record)))
     results = await asyncio.gather(a.cases.accept_follow_up("linnea.fors", ref, 1),
                                    b.cases.decline_follow_up("fatima.ali", ref, 1), return_exceptions=True)
     refused = [r for r in results if isinstance(r, BaseException)]

@@ -19,6 +19,7 @@ from bot import audit
 from bot.clock import FrozenClock
 from bot.errors import Refusal
 from bot.store import Tx
+from bot.store import follow_ups as follow_up_store
 from bot.store import ladder as ladder_store
 from tests.conftest import CoreFactory, local
 from tests.races import BOTH_ENGINES, WAIT, Meeting, apply_batch, climb, open_item, raced, settled, two
@@ -41,9 +42,8 @@ async def test_a_follow_up_completed_on_two_instances_at_once_is_completed_once(
     await a.cases.record_outcome("linnea.fors", case.ref, "kartlaggning", True)
     await a.cases.add_follow_up("maria.sand", case.ref, "maria.sand", date(2026, 12, 14), "Ringa upp")
     meeting = Meeting()
-    import bot.cases.follow_up as follow_up
-
-    monkeypatch.setattr(follow_up, "check_complete_follow_up", meeting.before(follow_up.check_complete_follow_up))
+    # after its read and its check, before its write
+    monkeypatch.setattr(follow_up_store, "complete_follow_up", meeting.then(follow_up_store.complete_follow_up))
     results = await raced(a.cases.complete_follow_up("maria.sand", case.ref, 1),
                           b.cases.complete_follow_up("maria.sand", case.ref, 1))
     refused = [r for r in results if isinstance(r, BaseException)]

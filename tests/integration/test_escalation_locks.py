@@ -20,7 +20,7 @@ from bot.errors import Refusal
 from bot.store import Tx
 from bot.store import ladder as ladder_store
 from tests.conftest import CoreFactory, RecordingSender, local
-from tests.races import BOTH_ENGINES, WAIT, Meeting, two
+from tests.races import BOTH_ENGINES, WAIT, Meeting, in_unit, two
 from tests.timekit import advance, assigned_case, directory_with, form
 
 pytestmark = BOTH_ENGINES
@@ -125,7 +125,7 @@ async def test_a_due_item_fired_alone_while_it_is_answered_on_another_instance_n
 
     async def due_then_meet(*args: Any, **kwargs: Any) -> bool:
         found = await still_due(*args, **kwargs)
-        meeting.wait()  # on the fire's connection thread
+        await meeting.wait_in(args[0])  # in the fire's unit
         return found
 
     async def read_item(*args: Any, **kwargs: Any) -> Any:
@@ -134,8 +134,9 @@ async def test_a_due_item_fired_alone_while_it_is_answered_on_another_instance_n
         return found
 
     async def meet_then_sync(*args: Any, **kwargs: Any) -> None:
-        meeting.wait()  # holding the case's row and the audit chain
-        read.wait(WAIT / 3)  # the fire reads the item before the acknowledgement resolves it (it could)
+        await meeting.wait_in(args[0])  # holding the case's row and the audit chain
+        await in_unit(args[0], read.wait, WAIT / 3)  # the fire reads the item before the acknowledgement resolves
+        # it (it could)
         await sync(*args, **kwargs)
 
     monkeypatch.setattr(scheduled, "_still_due", due_then_meet)

@@ -19,7 +19,7 @@ from bot.errors import Refusal
 from bot.stats.retention import purge
 from bot.store import Tx
 from tests.conftest import CoreFactory, local
-from tests.races import WAIT, Meeting, two
+from tests.races import WAIT, Meeting, in_unit, two
 from tests.timekit import assigned_case, form
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
@@ -27,10 +27,7 @@ pytestmark = pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
 
 def _met_after(meeting: Meeting, fn: Any) -> Any:
     """`fn` (a coroutine function run in a unit, on its connection's thread), awaited after the meeting."""
-    async def met_first(*args: Any, **kwargs: Any) -> Any:
-        meeting.wait()
-        return await fn(*args, **kwargs)
-    return met_first
+    return meeting.then(fn)
 
 
 def _read_then_meet(meeting: Meeting, fn: Any) -> Any:
@@ -60,7 +57,7 @@ class Hold:
         async def held_first(*args: Any, **kwargs: Any) -> Any:
             if self._first.acquire(blocking=False):
                 self._loop.call_soon_threadsafe(self.holding.set)
-                self.timed_out = not self.decided.wait(WAIT)
+                self.timed_out = not await in_unit(args[0], self.decided.wait, WAIT)
             return await fn(*args, **kwargs)
         return held_first
 

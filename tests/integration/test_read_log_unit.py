@@ -14,6 +14,7 @@ from bot import readlog
 from bot.core import Core
 from bot.store import Tx
 from bot.store import reads as store
+from tests.races import in_unit
 from tests.timekit import form
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
@@ -33,7 +34,7 @@ async def test_the_read_log_is_written_beside_a_unit_in_flight(core: Core) -> No
     async def busy(tx: Tx) -> None:  # a unit that holds its write connection until released
         await tx.scalar("SELECT 1")
         inside.set()
-        release.wait(HANG)  # on the connection's thread
+        await in_unit(tx, release.wait, HANG)  # holding its connection
 
     held = asyncio.create_task(core.db.run(busy))
     try:
