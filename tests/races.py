@@ -65,8 +65,10 @@ class Meeting:
     def __init__(self) -> None:
         self._barrier = threading.Barrier(2, timeout=WAIT)
         self.met = False
+        self.arrived = threading.Event()  # one side has come (holding what it locked by then)
 
     def wait(self) -> None:
+        self.arrived.set()
         try:
             self._barrier.wait()
             self.met = True
@@ -112,6 +114,13 @@ class Meeting:
             await self.wait_in(args[0])
             return found
         return then_met
+
+    async def once_arrived(self, side: Awaitable[T]) -> T:
+        """`side`, begun only once the other side has come to the meeting (or after `WAIT`): which side takes its
+        locks first is then the test's choice, not the scheduler's (under load the side started second by
+        `asyncio.gather` may well reach the database first)."""
+        await asyncio.to_thread(self.arrived.wait, WAIT)
+        return await side
 
 
 async def raced(*races: Awaitable[Any]) -> list[Any]:

@@ -124,7 +124,12 @@ async def test_a_sweep_batch_auditing_skipped_rungs_and_a_case_action_take_their
     Here a batch climbs the acknowledgement item of a case on one instance while the case is acknowledged on the
     other, which resolves that item. Taken the other way round (the item, then the audit chain) the batch held the
     item the action wanted while the action held the audit chain the batch wanted: a deadlock (40P01), the server
-    rolling one back after a second. In one order the action waits for the batch (they never meet)."""
+    rolling one back after a second. In one order the action waits for the batch (they never meet).
+
+    The action begins once the batch holds its locks (`Meeting.once_arrived`). Started together, the action took
+    the audit chain first whenever it reached the database first (under load), resolved the item while the batch
+    waited for the chain, and the batch then found nothing to climb: `[] == [2]` below, a failure of the test's
+    set-up, not of the lock order."""
     if engine == "sqlite":
         pytest.skip("one writer on SQLite: no deadlock")
     a, b = await two(make_core)
@@ -137,7 +142,8 @@ async def test_a_sweep_batch_auditing_skipped_rungs_and_a_case_action_take_their
     monkeypatch.setattr(a.ladder, "sync", meeting.then(a.ladder.sync))
     caplog.set_level("INFO", logger="bot.store")
     # the batch is not run again (it would have failed) and the acknowledgement goes through
-    applied, _ = await settled(apply_batch(b, [fire]), a.cases.acknowledge("linnea.fors", case.ref))
+    applied, _ = await settled(apply_batch(b, [fire]),
+                               meeting.once_arrived(a.cases.acknowledge("linnea.fors", case.ref)))
     assert not [r for r in caplog.records if getattr(r, "event", "") == "store.unit_retried"]  # no deadlock
     assert not meeting.met
     assert [f.row_id for f in applied] == [fire.row_id]
