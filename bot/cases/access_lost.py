@@ -16,9 +16,10 @@ own passes (`bot.cases.closing`), which also retract what was delivered."""
 
 from __future__ import annotations
 
+from bot.cases.access import alerts_for
 from bot.cases.models import Case
 from bot.cases.rules import Action
-from bot.cases.visibility import lost_readers
+from bot.cases.visibility import Level, level, lost_readers
 from bot.directory import Directory
 from bot.store import Tx
 from bot.store import closing as closing_store
@@ -32,10 +33,18 @@ async def stop_for_lost_readers(tx: Tx, before: Case, case: Case, action: str, d
     messages of the case that show its text to those who read it in full before the action and may not now.
     Every unit that changes a case calls it: the case actions (`CaseEngine._act_chosen`) and the answers to a
     follow-up (`bot.cases.follow_up`). The action's own notices must not show text to someone who loses it (they
-    would be cancelled here). Returns how many were cancelled (nothing is read when nobody lost access)."""
+    would be cancelled here). Returns how many were cancelled (nothing is read when nobody lost access).
+
+    A disputed case is also read in full by the coordinators its dispute reached (the ladder's alerts): read here,
+    and only then, they are judged with the alerts on both sides, so a settled dispute stops the text still to go to
+    a coordinator who read the case only through it, and one who still reads it another way keeps it."""
     if action in _WITHDRAWALS:
         return 0
     lost = lost_readers(before, case, directory)
+    if before.disputed:
+        alerts = await alerts_for(tx, case.id)
+        lost = sorted(p for p in {*lost, *alerts.alerted} if level(before, p, directory, alerts) is Level.FULL
+                      and level(case, p, directory, alerts) is not Level.FULL)
     if not lost:
         return 0
     await closing_store.lock_open_rows(tx, case.id)  # waits for a sweep's batch holding one of them
