@@ -155,19 +155,20 @@ async def hand_over(db: Database, new: DirectoryFile, leaving: dict[str, str], n
 
     What they hold is read again in that transaction, after their open cases are locked (in id order: the cases
     first, DESIGN "lock order"): a case assigned to one of them since the list was shown is handed over too, and
-    one they no longer hold is left alone, not noted."""
+    one they no longer hold is left alone, not noted. Then, after the audit rows, those cases' open items and then
+    their timers are locked, and only then is read what the lost-access pass judges: the messages still to go to
+    the people who leave, the cases and the ladder's alerts. A sweep's batch holding one of them (it queued a
+    message to one of them, or alerted one, from the case as it read it) is waited for and seen, not judged on
+    what was there before it."""
     if written is None:
         written = hand_over_roles(new, [h for h in _role_holdings(new, leaving) if h.to is not None])
-    chosen = written
 
     async def work(tx: Tx) -> int:  # may run again (a deadlock's victim): everything it counts starts here
         count = 0
         # case reference -> the people who leave and may have lost it: whose holdings in it were handed over, or who
         # have a message of it still to go (a distributor who only assigned it holds nothing stored)
         candidates: dict[str, set[str]] = {}
-        await store.lock_cases_of(tx, sorted(leaving))
-        for row in await store.pending_to(tx, sorted(leaving)):
-            candidates.setdefault(row["ref"], set()).add(row["recipient_id"])
+        locked = await store.lock_cases_of(tx, sorted(leaving))
         for h in await _stored_holdings(tx, new, leaving):
             if h.to is None or h.case_id is None:
                 continue
@@ -184,10 +185,13 @@ async def hand_over(db: Database, new: DirectoryFile, leaving: dict[str, str], n
             if h.ref is not None:
                 candidates.setdefault(h.ref, set()).add(h.person_id)
             count += 1
+        await store.lock_open_rows(tx, locked)  # waits for a sweep's batch holding one: what it wrote is read below
+        for row in await store.pending_to(tx, sorted(leaving)):
+            candidates.setdefault(row["ref"], set()).add(row["recipient_id"])
         if candidates:
             if not _lost_readers:
                 raise RuntimeError("hand_over: the cases' lost-access rule is not plugged in (bot.cases.leavers)")
-            await _lost_readers[0](tx, chosen, candidates)
+            await _lost_readers[0](tx, written, candidates)
         return count
 
     # run again when PostgreSQL aborts it for a deadlock (cancel_shown's updates meeting an outcomes batch) or a

@@ -51,18 +51,18 @@ async def awaiting(tx: Tx) -> list[Row]:
     return rows
 
 
-async def lock_cases_of(tx: Tx, people: list[str]) -> None:
+async def lock_cases_of(tx: Tx, people: list[str]) -> list[int]:
     """Lock the open cases these people hold something in (assigned, asked for, a follow-up not done, an awaited
     answer: at most a few more, an answerer is matched in the item's JSON text) or have a message of still to go
     to (`pending_to`), in id order, before what they hold is read and handed over
     (`bot.directory.handover.hand_over`): a case action taking one of them waits, or went first and is read.
-    Nothing on SQLite, whose one writer holds the whole store."""
+    Returns their ids (for `lock_open_rows`). Nothing on SQLite, whose one writer holds the whole store."""
     clause = dialects.of(tx.engine).lock_rows()
     if not clause or not people:
-        return
+        return []
     marks = ", ".join("?" for _ in people)
     answerers = " OR ".join("answerers LIKE ?" for _ in people)
-    await tx.fetchall(
+    rows = await tx.fetchall(
         f"SELECT id FROM cases WHERE state <> 'closed' AND (requester_id IN ({marks})"
         f" OR id IN (SELECT case_id FROM case_assignees WHERE person_id IN ({marks}))"
         f" OR id IN (SELECT case_id FROM follow_ups WHERE owner_id IN ({marks}) AND done_at IS NULL)"
@@ -72,6 +72,7 @@ async def lock_cases_of(tx: Tx, people: list[str]) -> None:
         f" ORDER BY id{clause}",
         (*people, *people, *people, *(f"%{json.dumps(p)}%" for p in people), *people),
     )
+    return [int(r["id"]) for r in rows]
 
 
 async def pending_to(tx: Tx, people: list[str]) -> list[Row]:
