@@ -17,7 +17,7 @@ from bot.cases.service import CaseService
 from bot.cases.visibility import free_text_check
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.delivery import quiet_hours, retry_window, tell_coordinators
+from bot.delivery import quiet_hours, retry_window, tell_coordinators, tell_recovered
 from bot.directory import Directory, load_directory
 from bot.directory.shared import SharedDirectory
 from bot.dispatcher import Dispatcher, Sender
@@ -123,6 +123,7 @@ async def open_core(
     dispatcher = Dispatcher(db, clock, senders or {}, fallback=fallback, concurrency=settings.dispatch_concurrency,
                             lease=settings.outbox_lease_seconds)
     dispatcher.on_failed = tell_coordinators(directory, outbox)
+    dispatcher.on_recovered = tell_recovered(outbox)
     dispatcher.window = retry_window(directory, calendar)
     # The ladder and the reminders use the case service; the case service calls them back through its hooks,
     # registered once both exist (the only order-dependent step).

@@ -1,4 +1,5 @@
-"""Delivery rules: quiet hours, and telling coordinators about messages that could not be delivered (§5).
+"""Delivery rules: quiet hours, and telling coordinators about messages that could not be delivered (§5), and
+about those delivered after all.
 
 Non-urgent messages that fall outside the recipient unit's office hours, or on a non-working day,
 wait for the next business morning. Urgent ones go at once.
@@ -10,9 +11,9 @@ from datetime import datetime
 
 from bot.calendar import BusinessCalendar, OfficeHours
 from bot.directory import Directory, Person
-from bot.dispatcher import FailureHook, RetryWindow
+from bot.dispatcher import FailureHook, RecoveryHook, RetryWindow
 from bot.outbox import DeliveryPolicy, Outbox, OutboxMessage
-from bot.store import Tx
+from bot.store import Tx, deliveries
 from bot.store import cases as case_store
 from bot.store import outbox as outbox_store
 
@@ -67,6 +68,23 @@ def tell_coordinators(directory: Directory, outbox: Outbox) -> FailureHook:
             await outbox.enqueue(
                 tx, pid, "delivery_failed", case_ref=message.case_ref, dedupe_key=f"failed:{message.id}:{pid}",
                 ref=message.case_ref, person=message.recipient_id, reason=reason, outbox_id=message.id,
+            )
+
+    return hook
+
+
+def tell_recovered(outbox: Outbox) -> RecoveryHook:
+    """A dispatcher recovery hook: a message that failed for good was delivered after all (a send whose lease ran
+    out went through after another instance gave up on the row, `bot.store.copies`). Those told of its failure
+    (their notice still to go or delivered) are told it went through, so that nobody contacts the person about a
+    message they got: the reference and the recipient, as the failure notice, never the message's text."""
+
+    async def hook(tx: Tx, message: OutboxMessage) -> None:
+        for pid in await deliveries.told_of_failed(tx, message.id, message.case_ref):
+            await outbox.enqueue(
+                tx, pid, "delivery_recovered", case_ref=message.case_ref,
+                dedupe_key=f"recovered:{message.id}:{pid}", ref=message.case_ref, person=message.recipient_id,
+                outbox_id=message.id,
             )
 
     return hook

@@ -48,7 +48,7 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.outbox import OutboxMessage
 from bot.outbox_status import FailedMessage, failed_deliveries, status_counts
-from bot.outcomes import FailureHook, RetryWindow
+from bot.outcomes import FailureHook, RecoveryHook, RetryWindow
 from bot.pacing import Holds
 from bot.senders import DeliveryError, DispatchResult, Sender
 from bot.sends import CLOCK_BACK, Sends
@@ -56,7 +56,7 @@ from bot.store import Database, dialects
 from bot.store import outbox as store
 
 __all__ = ["DEFAULT_CONCURRENCY", "DeliveryError", "DispatchResult", "Dispatcher", "FailedMessage", "FailureHook",
-           "RetryWindow", "Sender", "failed_deliveries", "status_counts"]
+           "RecoveryHook", "RetryWindow", "Sender", "failed_deliveries", "status_counts"]
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,7 @@ class Dispatcher(Sends):
         # This instance, as its claims name it (no person, no secret): host, process, and a random part.
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.on_failed: FailureHook | None = None
+        self.on_recovered: RecoveryHook | None = None  # a failed row delivered after all (`bot.outcomes`)
         self.window: RetryWindow | None = None
         self._running = asyncio.Lock()
         self._again = False  # a call came while a run was under way: look once more before ending

@@ -26,6 +26,9 @@ log = logging.getLogger("bot.dispatcher")
 
 # Called inside the transaction that marks a row failed (e.g. to tell the coordinators).
 FailureHook = Callable[[Tx, OutboxMessage, str], Awaitable[None]]
+# Called inside the batch's transaction for a failed row a late send delivered after all (`bot.store.copies`): to
+# tell those told of its failure.
+RecoveryHook = Callable[[Tx, OutboxMessage], Awaitable[None]]
 # (message, proposed retry time) -> the time to retry; quiet hours move a non-urgent retry to office hours.
 RetryWindow = Callable[[OutboxMessage, datetime], datetime]
 # A write of one send's outcome, applied in a shared transaction.
@@ -64,7 +67,8 @@ class Limited:
     now: datetime
 
 
-async def _write_batch(tx: Tx, sent: list[Sent], limited: list[Limited], others: list[Write]) -> dict[str, datetime]:
+async def _write_batch(tx: Tx, sent: list[Sent], limited: list[Limited], others: list[Write],
+                       on_recovered: RecoveryHook | None = None) -> dict[str, datetime]:
     """Record a batch in one global lock order: every hold first (the sends' pacing and the Retry-Afters, per
     recipient in key order, a later hold already there stays; then the channel-wide ones), then the rows, every one
     of the batch locked first in id order (`store.lock_in_order`, as a withdrawal locks a case's rows: written in
@@ -88,7 +92,11 @@ async def _write_batch(tx: Tx, sent: list[Sent], limited: list[Limited], others:
         changed |= await store.retract_withdrawn(tx, late)
         # a row another instance marked sent meanwhile (a lease lost mid-send): this send is a second copy in the
         # channel, kept as a row of its own so that a withdrawal retracts it too, and read like the first
-        changed |= await copies.record_copies(tx, late)
+        recovered: set[int] = set()
+        changed |= await copies.record_copies(tx, late, recovered)
+        if on_recovered is not None:  # a failed row delivered after all: its failure was reported
+            for s in sorted((s for s in sent if s.message.id in recovered), key=lambda s: s.message.id):
+                await on_recovered(tx, s.message)
     for x in limited:
         await store.mark_retry(tx, x.message.id, x.message.attempts, x.reason, x.at)
     for other in others:
@@ -116,6 +124,7 @@ class Outcomes:
     owner: str
     holds: Holds
     on_failed: FailureHook | None
+    on_recovered: RecoveryHook | None
     window: RetryWindow | None
     _holds_forgotten_at: datetime | None
     _marks: list[tuple[Write | Sent | Limited, asyncio.Future[dict[str, datetime]]]]
@@ -138,7 +147,7 @@ class Outcomes:
                 others = [write for write, _ in batch if isinstance(write, Write)]
 
                 async def work(tx: Tx) -> dict[str, datetime]:  # one trip to the store's thread for the whole batch
-                    return await _write_batch(tx, sent, limited, others)
+                    return await _write_batch(tx, sent, limited, others, self.on_recovered)
 
                 for attempt in range(1, BATCH_ATTEMPTS + 1):
                     try:

@@ -14,13 +14,15 @@ from bot.store import dialects
 from bot.store.db import Tx
 
 
-async def record_copies(tx: Tx, sent: Sequence[tuple[int, str | None, datetime]]) -> set[int]:
+async def record_copies(tx: Tx, sent: Sequence[tuple[int, str | None, datetime]],
+                        recovered: set[int] | None = None) -> set[int]:
     """Sends recorded late, as (id, the channel's message id or None, sent at). A row another instance marked
     failed meanwhile is marked sent by this send. One already 'sent' by another copy: keep each copy as a row of
     its own (keyed `copy:<id>:<channel id>`, or `copy:<id>:<sent at>` when the channel gives none) and queue its
     retraction when the first was retracted already. The same send recorded again (its batch committed, the
     acknowledgement lost) is the row's own copy, or a copy kept before: nothing new. Returns the ids of the rows
-    whose copy is new here (its text was shown: the caller logs the read)."""
+    whose copy is new here (its text was shown: the caller logs the read); those of them that had failed are added
+    to `recovered` (their failure was reported: the caller says it was delivered after all)."""
     found: set[int] = set()
     # in id order, as a withdrawal locks the sent rows it retracts: the two never hold rows the other waits for
     for outbox_id, external_id, at in sorted(sent, key=lambda s: s[0]):
@@ -33,6 +35,8 @@ async def record_copies(tx: Tx, sent: Sequence[tuple[int, str | None, datetime]]
                 "WHERE id = ? AND status = 'failed' AND kind = 'message' RETURNING id",
                 (external_id, when, outbox_id)) is not None:
             found.add(outbox_id)
+            if recovered is not None:
+                recovered.add(outbox_id)
             continue
         # locked (PostgreSQL), as a withdrawal locks the case's sent rows before it queues their retractions: the
         # withdrawal either commits first (its retract:<id> is seen below) or waits and then sees this copy

@@ -30,6 +30,18 @@ async def told_about_failure(tx: Tx, case_id: int) -> list[str]:
     return [r["recipient_id"] for r in rows]
 
 
+async def told_of_failed(tx: Tx, outbox_id: int, case_ref: str | None) -> list[str]:
+    """Who was told that the message `outbox_id` (of case `case_ref`, or none) could not be delivered: the
+    recipients of its failure notices (`failed:<id>:<person>`) still to go or delivered, in the order told (found by
+    the case's reference, or among the notices of no case)."""
+    of_case = "case_ref = ?" if case_ref is not None else "case_ref IS NULL"
+    rows = await tx.fetchall(
+        f"SELECT recipient_id FROM outbox WHERE {of_case} AND template = 'delivery_failed' AND dedupe_key LIKE ? "
+        "AND status IN ('pending', 'sent') ORDER BY id",
+        (*((case_ref,) if case_ref is not None else ()), f"failed:{outbox_id}:%"))
+    return list(dict.fromkeys(str(r["recipient_id"]) for r in rows))
+
+
 async def told_about_failures(tx: Tx, refs: list[str]) -> list[Row]:
     """`told_about_failure` of several cases by reference, in one statement: (case_ref, recipient_id)."""
     if not refs:
