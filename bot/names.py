@@ -27,11 +27,17 @@ class Finding(StrEnum):
     ADDRESS = "address"
 
 
-_STREET = re.compile(
-    r"\b(?:\w*(?:gatan|vägen|gränden|gränd|stigen|allén|torget|backen|leden|platsen|stråket|esplanaden)"
-    r"|\w+(?:gata|väg|allé|torg|backe))\s+\d{1,4}\s?[A-Za-z]?\b",
-    re.IGNORECASE,
-)
+_STREET_WORD = (r"\w*(?:gatan|vägen|gränden|gränd|stigen|allén|torget|backen|leden|platsen|stråket|esplanaden)"
+                r"|\w+(?:gata|väg|allé|torg|backe)")
+_NUMBER_AFTER = r"\s+\d{1,4}\s?[A-Za-z]?\b"
+# A street address: a street's name, then its number. What `_STREET` finds, found faster (`_is_street`).
+_STREET = re.compile(rf"\b(?:{_STREET_WORD}){_NUMBER_AFTER}", re.IGNORECASE)
+# `_STREET` tries each ending at every position of every word (20 µs for a brief of 60 characters, 480 µs for
+# 1,000, on the event loop, for every request filed). The words it can match are whole words (it starts at a
+# word's start, and white space follows), so: each word followed by a number, whole, against the endings.
+_WORD_BEFORE_NUMBER = re.compile(rf"\b(\w+)(?={_NUMBER_AFTER})", re.IGNORECASE)
+_STREET_NAME = re.compile(_STREET_WORD, re.IGNORECASE)
+_NUMBER_HINT = re.compile(r"\w\s+\d")  # in every match of either: most texts have none (then 0.1 µs)
 _POSTAL = re.compile(r"\b\d{3}\s?\d{2}\s+[A-ZÅÄÖ][a-zåäöé]+")
 _CARE_OF = re.compile(r"\bc/o\b", re.IGNORECASE)
 _WORD = re.compile(r"\b[A-ZÅÄÖÉ][a-zåäöéü]+(?:-[A-ZÅÄÖÉ][a-zåäöéü]+)?\b")
@@ -47,7 +53,7 @@ FIRST_NAMES = frozenset(
 def findings(text: str) -> list[Finding]:
     """What in `text` looks like a name or an address (each kind once, addresses first); [] when nothing."""
     out: list[Finding] = []
-    if _STREET.search(text) or _POSTAL.search(text) or _CARE_OF.search(text):
+    if _is_street(text) or _POSTAL.search(text) or _CARE_OF.search(text):
         out.append(Finding.ADDRESS)
     for match in _WORD.finditer(text):
         word = match.group(0)
@@ -55,3 +61,9 @@ def findings(text: str) -> list[Finding]:
             out.append(Finding.NAME)
             break
     return out
+
+
+def _is_street(text: str) -> bool:
+    """Whether `_STREET` finds a street address in `text` (tests/unit/test_names.py holds them equal)."""
+    return bool(_NUMBER_HINT.search(text)) and any(
+        _STREET_NAME.fullmatch(m.group(1)) for m in _WORD_BEFORE_NUMBER.finditer(text))
