@@ -39,6 +39,8 @@ async def record(
         tx, at=at, actor_id=actor_id, action=action, result=result, case_id=case_id, case_ref=case_ref, detail=detail,
     )
     tx.audited = True  # relied on outside the database once committed: `bot.fires.apply` keeps the flush
+    if not log.isEnabledFor(logging.INFO):  # the line would not be written (e.g. GFI_LOG_LEVEL=WARNING): no work
+        return
     extra = {"event": f"case.{action}", "result": result, "case_ref": case_ref,
              **{key: value for key, value in detail.items() if key in LOGGED}}
 

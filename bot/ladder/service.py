@@ -112,9 +112,10 @@ class LadderService(WantedRules, Answers):
             unit_id=w.unit_id, answerers=list(w.answerers), since=since, due_at=due_at,
             ladder=w.ladder.dumps(), skipped=skipped, now=now,
         )
-        extra = {"event": "ladder.opened", "kind": w.kind.value, "arm": arm, "due_at": iso(due_at)}
-        tx.after_commit(lambda: log.info("awaiting opened", extra={
-            **extra, "case_ref": tx.final_ref(case.ref), "item_id": item.value}))
+        if log.isEnabledFor(logging.INFO):  # the line's fields only when it is written
+            extra = {"event": "ladder.opened", "kind": w.kind.value, "arm": arm, "due_at": iso(due_at)}
+            tx.after_commit(lambda: log.info("awaiting opened", extra={
+                **extra, "case_ref": tx.final_ref(case.ref), "item_id": item.value}))
         if w.kind is AwaitingKind.DISPUTE and not skipped:  # the line managers are asked at once
             await disputes.ask_first_rung(self, tx, case, int(await tx.answer(item)), w.ladder, now)
 
