@@ -14,6 +14,7 @@ the same values (text, integers, NULL) they were written as.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -87,14 +88,10 @@ async def append(tx: Tx, table: str, row: Mapping[str, Any]) -> None:
     `row["case_id"]` has by then, read by the server."""
     columns = COLUMNS[_table(table)]
     dialect = _DIALECTS[tx.engine]
-    head_sql = f"SELECT id, coalesce(hash, '') AS hash FROM {table} ORDER BY id DESC LIMIT 1"
-    values = [(f"v.{c}", "bigint" if c in INTEGERS else "text") for c in columns]
-    hashed = dialect.chain_hash(table, "v.prev", values)
+    head_sql, hashed, insert = _append_sql(tx.engine, table)
     if hashed is None:
         [full] = await chained(tx, table, [dict(row)])
-        marks = ", ".join("?" for _ in columns)
-        await tx.write(f"INSERT INTO {table} ({', '.join(columns)}, hash) VALUES ({marks}, ?)",
-                       tuple(full[c] for c in (*columns, "hash")))
+        await tx.write(insert, tuple(full[c] for c in (*columns, "hash")))
         return
     ref_of_case = row.get("case_ref") in tx.provisional
     if ref_of_case and not tx.holding:
@@ -112,6 +109,18 @@ async def append(tx: Tx, table: str, row: Mapping[str, Any]) -> None:
         f"h.hash AS prev FROM (SELECT 0 AS id, '' AS hash UNION ALL ({head_sql}) ORDER BY id DESC LIMIT 1) AS h) AS v",
         params, rank=0,
     )
+
+
+@functools.cache
+def _append_sql(engine: str, table: str) -> tuple[str, str | None, str]:
+    """What `append` sends for `table` on `engine`, made once (each filing appends): the head's read, the hash's SQL
+    expression where the engine hashes (else None), and the INSERT of a row hashed in Python."""
+    columns = COLUMNS[_table(table)]
+    head_sql = f"SELECT id, coalesce(hash, '') AS hash FROM {table} ORDER BY id DESC LIMIT 1"
+    values = [(f"v.{c}", "bigint" if c in INTEGERS else "text") for c in columns]
+    hashed = _DIALECTS[engine].chain_hash(table, "v.prev", values)
+    marks = ", ".join("?" for _ in columns)
+    return head_sql, hashed, f"INSERT INTO {table} ({', '.join(columns)}, hash) VALUES ({marks}, ?)"
 
 
 async def page(tx: Tx, table: str, after_id: int, limit: int = PAGE) -> list[dict[str, Any]]:

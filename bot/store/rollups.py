@@ -35,29 +35,28 @@ _FACT_COLUMNS = ("case_ref", "target_unit", "target_principal", "requester_unit"
                  "no_shows", "outcome", "evaluation_done", "closed_at", "closed_reason", *WAITS)
 
 
+# The statements of the hook, made once (every case action runs it: a filing, on the database thread).
+_INSERT_FACT = (f"INSERT INTO case_facts ({', '.join(_FACT_COLUMNS)}) "
+                f"VALUES ({', '.join(':' + c for c in _FACT_COLUMNS)})")
+_UPDATE_FACT = (f"UPDATE case_facts SET {', '.join(f'{c} = :{c}' for c in _FACT_COLUMNS if c != 'case_ref')} "
+                "WHERE case_ref = :case_ref")
+_ADD_HOURS = (f"INSERT INTO stats_hours (hour_utc, unit_id, {', '.join(COUNTERS)}) "
+              f"VALUES (?, ?, {', '.join('?' for _ in COUNTERS)}) ON CONFLICT (hour_utc, unit_id) DO UPDATE SET "
+              + ", ".join(f"{c} = stats_hours.{c} + excluded.{c}" for c in COUNTERS))
+
+
 async def insert_case_fact(tx: Tx, fact: Row) -> None:
-    await tx.write(
-        f"INSERT INTO case_facts ({', '.join(_FACT_COLUMNS)}) VALUES ({', '.join(':' + c for c in _FACT_COLUMNS)})",
-        {c: fact.get(c) for c in _FACT_COLUMNS},
-    )
+    await tx.write(_INSERT_FACT, {c: fact.get(c) for c in _FACT_COLUMNS})
 
 
 async def update_case_fact(tx: Tx, fact: Row) -> None:
     """Write the whole (merged) fact row of `fact["case_ref"]`."""
-    sets = ", ".join(f"{c} = :{c}" for c in _FACT_COLUMNS if c != "case_ref")
-    await tx.write(f"UPDATE case_facts SET {sets} WHERE case_ref = :case_ref",
-                     {c: fact.get(c) for c in _FACT_COLUMNS})
+    await tx.write(_UPDATE_FACT, {c: fact.get(c) for c in _FACT_COLUMNS})
 
 
 async def add_hours(tx: Tx, hour: str, unit_id: str, counts: dict[str, int]) -> None:
     """Add `counts` ({counter: n}, n may be negative) to the counters of one hour and unit."""
-    values = [counts.get(c, 0) for c in COUNTERS]
-    await tx.write_hot(
-        f"INSERT INTO stats_hours (hour_utc, unit_id, {', '.join(COUNTERS)}) "
-        f"VALUES (?, ?, {', '.join('?' for _ in COUNTERS)}) ON CONFLICT (hour_utc, unit_id) DO UPDATE SET "
-        + ", ".join(f"{c} = stats_hours.{c} + excluded.{c}" for c in COUNTERS),
-        (hour, unit_id, *values),
-    )
+    await tx.write_hot(_ADD_HOURS, (hour, unit_id, *(counts.get(c, 0) for c in COUNTERS)))
 
 
 async def add_waits(tx: Tx, rows: Sequence[tuple[str, str, int, int, int]]) -> None:
