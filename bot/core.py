@@ -11,7 +11,7 @@ from bot import logchain
 from bot.absence.service import ABSENCES, AbsenceService
 from bot.brister.service import BristService
 from bot.calendar import BusinessCalendar
-from bot.cases import leavers  # noqa: F401  plugs the lost-access rule into the directory's hand-over
+from bot.cases import leavers  # plugs the lost-access rule into the directory's hand-over, at import
 from bot.cases.closing import WithdrawalWaits, WithdrawnAgain
 from bot.cases.service import CaseService
 from bot.cases.visibility import free_text_check
@@ -153,6 +153,9 @@ async def open_core(
     await core.changes.start()
     # PostgreSQL: the file as it was read, published by `gfi-bot run`, or the store's newest (see bot/directory/shared)
     await core.shared_directory.start(publish=publish_directory)
+    # each instance, once it serves a newer directory, stops what it may have queued on the older one to people whose
+    # roles changed (a hand-over commits before every instance serves its directory): bot/cases/leavers.py
+    core.shared_directory.on_replaced.append(lambda old: leavers.stop_after_reload(db, directory, old))
     core.sweeps.append(lambda: run_distribution(core))
     core.sweeps.append(lambda: sweep_due(core))
     core.sweeps.append(lambda: daily_purge(core))  # once a day; the catch-up after downtime and in the console

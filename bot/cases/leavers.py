@@ -1,30 +1,48 @@
-"""What the people who leave a unit may still read after a directory hand-over (`bot.directory.handover`): the
-cases' rule (`visibility.level`, with the ladder's alerts), applied to the cases' messages still to go. Plugged into
-the hand-over from here (`plug`, at import): the directory's modules do not import the cases."""
+"""What people whose standing changed may still read: the cases' rule (`visibility.level`, with the ladder's
+alerts), applied to the cases' messages still to go to them, which are stopped where they no longer read the case
+in full (as after a case action, `bot.cases.access_lost`).
+
+- The people who leave a unit, after a directory hand-over (`bot.directory.handover`; plugged in from here, `plug`
+  at import: the directory's modules do not import the cases).
+- The people whose roles changed between two directory versions, when an instance serves the newer one
+  (`stop_after_reload`): a hand-over commits before every instance serves its directory, and until then a sweep
+  or a case action on the older one may still queue a case's text to someone who holds nothing stored in it.
+- A stand-in whose cover ended (`bot.absence`): they distributed for the absent person only for the period."""
 
 from __future__ import annotations
+
+import asyncio
+import logging
 
 from bot.cases import access
 from bot.cases.base import build_many, read_many
 from bot.cases.visibility import Level, level
+from bot.directory.changes import standing_changed
 from bot.directory.handover import use_lost_readers
 from bot.directory.lookup import Directory
 from bot.directory.model import DirectoryFile
-from bot.store import Tx
+from bot.store import Database, Tx
 from bot.store import closing as closing_store
 from bot.store import holdings as store
+
+log = logging.getLogger(__name__)
 
 
 async def stop_for_leavers(tx: Tx, written: DirectoryFile, candidates: dict[str, set[str]]) -> None:
     """The people who leave may no longer read these cases in full (by the directory as written, and the ladder's
     alerts: a coordinator the dispute reached still reads it from another unit): the cases' messages to them still
-    to go that show the text are stopped, as after a case action (`bot.cases.access_lost`).
-    First the open items and then the timers of those cases are locked (DESIGN "lock order", after the audit rows):
-    a sweep's batch that holds one of them and queued such a message from a case as it read it is waited for, and
-    its message then seen."""
+    to go that show the text are stopped, as after a case action (`bot.cases.access_lost`). The hand-over locked
+    the cases it found, and their open items and timers, before it read them (`hand_over`)."""
+    await _stop(tx, Directory(written), candidates, "directory_handover")
+
+
+async def _stop(tx: Tx, directory: Directory, candidates: dict[str, set[str]], why: str) -> int:
+    """Judge each candidate (case reference -> people) by `level` with the case's alerts; stop the messages of those
+    who do not read the case in full. A case not locked before (its message queued since) has its open items and
+    then its timers locked here, in id order, before its messages are stopped: a batch holding one is waited for.
+    Returns how many pending messages were stopped."""
     if not candidates:
-        return
-    directory = Directory(written)
+        return 0
     lost: dict[int, tuple[str, list[str]]] = {}
     for ref, case in build_many(await read_many(tx, sorted(candidates))).items():
         alerts = await access.alerts_for(tx, case.id)
@@ -32,9 +50,49 @@ async def stop_for_leavers(tx: Tx, written: DirectoryFile, candidates: dict[str,
         if people:
             lost[case.id] = (ref, people)
     await store.lock_open_rows(tx, sorted(lost))  # waits for a sweep's batch holding one of them
+    stopped = 0
     for case_id in sorted(lost):
         ref, people = lost[case_id]
-        await closing_store.cancel_shown(tx, case_id, ref, people, "no longer reads the case: directory_handover")
+        stopped += await closing_store.cancel_shown(tx, case_id, ref, people, f"no longer reads the case: {why}")
+    return stopped
+
+
+async def stop_for_people(tx: Tx, directory: Directory, people: list[str], why: str) -> int:
+    """`people` may have lost what they read (their roles changed, a cover ended): the open cases they hold
+    something in or have a message of still to go are locked, then those cases' open items and timers (in id
+    order: a sweep's batch that queued to them from the directory as it was is waited for), and only then are
+    their messages still to go read and judged by `directory` (the one served now, with the absences). Idempotent:
+    what was stopped stays stopped, and a second pass (another instance) finds nothing to stop. Returns how many
+    pending messages were stopped; nothing is read when `people` is empty."""
+    if not people:
+        return 0
+    wanted = sorted(set(people))
+    await store.lock_open_rows(tx, await store.lock_cases_of(tx, wanted))
+    candidates: dict[str, set[str]] = {}
+    for row in await store.pending_to(tx, wanted):
+        candidates.setdefault(row["ref"], set()).add(row["recipient_id"])
+    return await _stop(tx, directory, candidates, why)
+
+
+async def stop_after_reload(db: Database, directory: Directory, old: DirectoryFile) -> int:
+    """This instance now serves `directory` instead of `old`: the messages still to go to the people whose standing
+    changed between them (`standing_changed`) are judged by the new one and stopped where they lost the case. Run
+    by every instance after its own reload (each may have queued on its old directory until then), in the hop
+    form, so every unit this instance began on the old directory has ended first. Nothing is read when nobody's
+    standing changed."""
+    people = sorted(await asyncio.to_thread(standing_changed, old, directory.data))  # 10⁴ people: off the loop
+    if not people:
+        return 0
+    async with db.transaction():
+        pass  # the hop form holds every write connection: the units begun on the old directory have ended
+
+    async def work(tx: Tx) -> int:
+        return await stop_for_people(tx, directory, people, "directory_reload")
+
+    stopped = await db.run(work, retry=True)
+    log.info("directory reload checked", extra={"event": "directory.reload_access", "people": len(people),
+                                                "stopped": stopped})
+    return stopped
 
 
 def plug() -> None:

@@ -45,3 +45,31 @@ def diff(old: DirectoryFile, new: DirectoryFile) -> Changes:
             changes.updated.append(person)
     changes.removed = [p for pid, p in before.items() if pid not in after]
     return changes
+
+
+Standing = tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]]
+
+
+def _standings(data: DirectoryFile) -> dict[str, Standing]:
+    """Each person's unit, roles and the units' roles they hold (distributor, deputy, a rung): what the cases'
+    rule reads of the directory about them (`bot.cases.visibility.level`)."""
+    held: dict[str, list[tuple[str, str]]] = {}
+    for unit in data.units:
+        for pid in unit.distributors:
+            held.setdefault(pid, []).append((unit.id, "distributor"))
+        if unit.deputy:
+            held.setdefault(unit.deputy, []).append((unit.id, "deputy"))
+        for rung in unit.ladder:
+            for pid in rung.people:
+                held.setdefault(pid, []).append((unit.id, f"rung:{rung.title}"))
+    return {p.id: (p.unit, tuple(sorted(r.value for r in p.roles)), tuple(sorted(held.get(p.id, ()))))
+            for p in data.people}
+
+
+def standing_changed(old: DirectoryFile, new: DirectoryFile) -> set[str]:
+    """The people of `old` whose standing differs in `new` (removed, moved, another role, a unit's role gained or
+    lost): what they may read may have changed (`bot.cases.leavers.stop_after_reload`). Empty for one version."""
+    if old is new:
+        return set()
+    before, after = _standings(old), _standings(new)
+    return {pid for pid, was in before.items() if after.get(pid) != was}

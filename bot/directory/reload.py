@@ -94,6 +94,7 @@ class DirectoryWatcher:
                 })
                 return False
             self._digest = digest
+            old = self.directory.data
             if self.shared is not None and not await self.shared.offer(raw, self.path, forced=forced,
                                                                        modified=signature[0] / 1e9):
                 return False  # an older version than the store's: this instance serves the store's (replaced there)
@@ -105,4 +106,6 @@ class DirectoryWatcher:
             await asyncio.to_thread(replaced.clear)  # the old directory is freed on a thread, not on the loop
         for callback in self.on_change:
             callback()
+        if self.shared is not None:  # the cases' lost-access pass for the people whose roles changed (`bot.core`)
+            await self.shared.replaced(old)
         return True

@@ -31,14 +31,14 @@ import hashlib
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.clock import Clock
 from bot.directory.loading import parse_text
 from bot.directory.lookup import Directory
-from bot.directory.model import DirectoryError
+from bot.directory.model import DirectoryError, DirectoryFile
 from bot.store import Database
 from bot.store import directory_versions as store
 from bot.store.dialects import of as dialect_of
@@ -93,6 +93,9 @@ class SharedDirectory:
         self.enabled = dialect_of(db.engine).notify() is not None  # several instances may share the store
         self.digest: str | None = None  # of the directory this instance serves
         self.on_change: list[Callable[[], None]] = []  # after the directory was replaced from the store
+        # after the directory was replaced (from the store, or by this instance's file: `DirectoryWatcher`), given the
+        # one it replaced: the cases' lost-access pass for the people whose roles changed (`bot.core`)
+        self.on_replaced: list[Callable[[DirectoryFile], Awaitable[object]]] = []
         self._lock = asyncio.Lock()
 
     async def offer(self, raw: bytes, path: Path, *, forced: bool = False, modified: float | None = None,
@@ -204,6 +207,7 @@ class SharedDirectory:
                 "problems": len(exc.problems)})
             return
         new.source = self.directory.source  # the local file stays the one watched
+        old = self.directory.data
         replaced = self.directory.replace(new)
         self.digest = newest.digest
         log.info("directory reloaded", extra={"event": "directory.reloaded", "from": "store",
@@ -213,3 +217,14 @@ class SharedDirectory:
         await asyncio.to_thread(replaced.clear)  # the old directory is freed on a thread, not on the loop
         for callback in self.on_change:
             callback()
+        await self.replaced(old)
+
+    async def replaced(self, old: DirectoryFile) -> None:
+        """The directory served was replaced (`old` is the one before): run `on_replaced`. A hook that fails is
+        logged and does not undo the reload."""
+        for hook in self.on_replaced:
+            try:
+                await hook(old)
+            except Exception as exc:
+                log.error("directory reload hook failed", extra={"event": "directory.reload_hook_failed",
+                                                                 "exc_type": type(exc).__name__})
