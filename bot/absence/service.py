@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from bot import audit
 from bot.absence.models import Absence
+from bot.cases.leavers import stop_for_people
 from bot.clock import Clock
 from bot.directory import Directory
 from bot.errors import Refusal
@@ -190,7 +191,10 @@ class AbsenceService:
         return absence
 
     async def cancel(self, actor_id: str, absence_id: int) -> Absence:
-        """Cancel a registered absence (the person, whoever registered it, or the unit's distributors)."""
+        """Cancel a registered absence (the person, whoever registered it, or the unit's distributors). Its
+        stand-in distributed for the absent person only while it lasted: the cases' messages still to go to them
+        that they no longer read in full (an urgent request sent to them as the stand-in) are stopped, judged by
+        the one rule with the absences as they are now (`bot.cases.leavers.stop_for_people`)."""
         if self.directory.person(actor_id) is None:
             raise Refusal("unknown_person", person=actor_id)
         now = self.clock.now()
@@ -208,6 +212,8 @@ class AbsenceService:
                     await self.outbox.enqueue(tx, pid, "absence_cancelled", absence=absence, actor=actor_id,
                                               dedupe_key=f"absence:{absence_id}:cancel:{role}")
             await self._reload(tx)
+            if absence.stand_in is not None:  # the cover ended: what the stand-in read only as one is stopped
+                await stop_for_people(tx, self.directory, [absence.stand_in], "absence_cancel")
             await announce(tx, ABSENCES)  # the other instances reload theirs once this commits
         log.info("absence cancelled", extra={"event": "absence.cancelled", "absence_id": absence_id})
         return absence
