@@ -201,9 +201,7 @@ async def on_message(ctx: TeamsContext, context: TurnContext, state: TurnState) 
     elif word == "home":
         await send_card(context, await home.home_card(ctx, person_id, home.teams_user(context)))
     elif word == "gfi":
-        form = forms.request_form(ctx, person_id)
-        await send_card(context, with_dialog(ctx, cards.form_card(core.renderer, form, nonce=cards.new_nonce()),
-                                             "request"))
+        await send_card(context, with_dialog(ctx, forms.request_card(ctx, person_id, cards.new_nonce()), "request"))
     elif word == "queue":
         await send_card(context, await queue_card(ctx, person_id))
     elif word == "mine":

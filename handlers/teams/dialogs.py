@@ -43,12 +43,13 @@ def dialog_card(ctx: TeamsContext, person_id: str, dialog: str, data: dict[str, 
     """The form of `dialog` as a dialog's card: its submit an Action.Submit (task/submit), the values typed
     and the errors shown when given."""
     renderer = ctx.core.renderer
-    form = _form(ctx, person_id, dialog)
     nonce = str((data or {}).get("card") or cards.new_nonce())
     if errors is not None:
-        content = cards.form_card_again(renderer, form, data or {}, errors)
+        content = cards.form_card_again(renderer, _form(ctx, person_id, dialog), data or {}, errors)
+    elif dialog == REQUEST:
+        content = forms.request_card(ctx, person_id, nonce)
     else:
-        content = cards.form_card(renderer, form, nonce=nonce)
+        content = cards.form_card(renderer, _form(ctx, person_id, dialog), nonce=nonce)
     title = content["actions"][0]["title"] if content.get("actions") else renderer.macro("teams", "dialog_submit")
     content["actions"] = [{"type": "Action.Submit", "title": title, "data": {"dialog": dialog, "card": nonce}}]
     return content

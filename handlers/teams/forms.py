@@ -10,7 +10,7 @@ from bot.cases import consent, participants
 from bot.cases.models import Case, Outcome
 from bot.cases.rules import follow_up_owners
 from bot.channels.teams.app import TeamsContext
-from bot.channels.teams.cards import Field, Form
+from bot.channels.teams.cards import Field, Form, kept_form_card
 
 # Inputs whose value is a list (Teams sends a multi-select as "a,b"; a toggle as "ja" or "").
 LIST_FIELDS = frozenset({"samtycke", "omfattar", "avser", "bradskande", "personer", "enheter", "bekrafta",
@@ -78,6 +78,14 @@ def request_form(ctx: TeamsContext, person_id: str) -> Form:
         Field("giltigt", "date", value=valid_until.isoformat(), required=True),
         Field("bradskande", "toggle"),
     ])
+
+
+def request_card(ctx: TeamsContext, person_id: str, nonce: str) -> dict[str, Any]:
+    """`request_form`'s card, rendered once per person, directory version and day (`kept_form_card`): it depends
+    on nothing else (the day: the consent's default end)."""
+    core = ctx.core
+    return kept_form_card(ctx.kept, core.directory.tables, core.cases.today(), ("request", person_id), core.renderer,
+                          lambda: request_form(ctx, person_id), nonce=nonce)
 
 
 def assign_form(ctx: TeamsContext, case: Case, *, reassign: bool = False, suffix: str = "",

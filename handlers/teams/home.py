@@ -81,7 +81,7 @@ async def execute(ctx: TeamsContext, person_id: str, verb: str, data: dict[str, 
     if verb == teams_home.HOME:
         return await home_card(ctx, person_id, teams_user(context))
     if verb == teams_home.NEW_REQUEST:
-        return cards.form_card(renderer, forms.request_form(ctx, person_id), nonce=cards.new_nonce())
+        return forms.request_card(ctx, person_id, cards.new_nonce())
     if verb == teams_home.ABSENCE:
         return await absence.absence_card(ctx, person_id)
     if verb == teams_home.BRIST_NEW:

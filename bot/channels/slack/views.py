@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 import json
 import weakref
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from datetime import date
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, TemplateNotFound
 
+from bot.channels.kept import KeptTexts
 from bot.channels.slack import limits, typeahead
 from bot.channels.slack.markup import escape_mrkdwn_objects
 from bot.directory.lookup import Tables
@@ -146,42 +146,20 @@ def json_serialize(body: Any) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
-# What the kept views' JSON may take together (`ViewCache`): about 50 /gfi forms of a directory of 1,000 units,
-# several hundred of the example's.
-VIEW_CACHE_BYTES = 4 * 1024 * 1024
-
-
-class ViewCache:
-    """Views that depend only on the directory's version, the day and a key (the person opening it): rendered
-    once each and kept as their JSON text only (a string: no objects to walk or free), at most `max_bytes` of it
-    together, the least recently used let go first; each use reads the text back (`Encoded.of_text`, for the one
-    request). A new directory version or a new day empties it. It holds the directory's tables by a weak reference
-    only: a reload frees the old ones on its own thread, as it would without the cache
-    (`bot.directory.lookup.Tables`).
-
-    For the /gfi form, which a person opens many times a day: rendering it (the template, its JSON read back,
-    escaped and fitted to Slack's limits) and encoding it cost more CPU than the rest of the command together."""
-
-    def __init__(self, max_bytes: int = VIEW_CACHE_BYTES) -> None:
-        self.max_bytes = max_bytes
-        self.size = 0  # the kept texts' length together
-        self._tables: weakref.ref[Tables] | None = None
-        self._day: date | None = None
-        self._texts: OrderedDict[Hashable, str] = OrderedDict()
+class ViewCache(KeptTexts):
+    """Views kept as their JSON text (`bot.channels.kept.KeptTexts`): rendered once per key, directory version and
+    day; each use reads the text back (`Encoded.of_text`, for the one request). For the /gfi form, which a person
+    opens many times a day: rendering it (the template, its JSON read back, escaped and fitted to Slack's limits)
+    and encoding it cost more CPU than the rest of the command together."""
 
     def get(self, tables: Tables, day: date, key: Hashable, build: Callable[[], dict[str, Any]]) -> Encoded:
         """The view for `key` under these tables on `day`: kept, or built now by `build()` and kept."""
-        if self._tables is None or self._tables() is not tables or self._day != day:
-            self._texts, self.size = OrderedDict(), 0
-            self._tables, self._day = weakref.ref(tables), day
-        text = self._texts.get(key)
-        if text is not None:
-            self._texts.move_to_end(key)
-            return Encoded.of_text(text)
-        view = Encoded(build())
-        if len(view.text) <= self.max_bytes:
-            self._texts[key] = view.text
-            self.size += len(view.text)
-            while self.size > self.max_bytes:
-                self.size -= len(self._texts.popitem(last=False)[1])
-        return view
+        built: list[Encoded] = []
+
+        def encoded() -> str:
+            view = Encoded(build())
+            built.append(view)
+            return view.text
+
+        text = self.text(tables, day, key, encoded)
+        return built[0] if built else Encoded.of_text(text)

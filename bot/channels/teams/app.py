@@ -27,6 +27,7 @@ from microsoft_agents.hosting.core.authorization import ClaimsIdentity, Connecti
 from pydantic import ValidationError
 
 from bot.channels import payload
+from bot.channels.kept import KeptTexts
 from bot.channels.teams.auth import TokenGate, Unauthorized, auth_configuration
 from bot.channels.teams.files import FileLinks
 from bot.channels.teams.identity import TeamsIdentity
@@ -53,6 +54,7 @@ class TeamsContext:
     store: TeamsStore
     identity: TeamsIdentity
     files: FileLinks | None = None  # signed links to the files a coordinator asks for (GFI_PUBLIC_URL)
+    kept: KeptTexts = field(default_factory=KeptTexts)  # the request card, once per person, directory version, day
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:

@@ -14,14 +14,18 @@ from __future__ import annotations
 import functools
 import json
 import uuid
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader
 from microsoft_agents.activity import Attachment
 
+from bot.channels.kept import KeptTexts
 from bot.channels.teams import limits, listing
+from bot.directory.lookup import Tables
 from bot.messages.actions import ACTIONS, OPEN_CASE
 from bot.messages.model import Line, Message, Offer
 from bot.rendering import TEMPLATE_DIR, Renderer
@@ -289,6 +293,33 @@ def form_card(renderer: Renderer, form: Form, *, nonce: str, errors: dict[str, s
     if form.item is not None:
         data["item"] = form.item
     return card(body, [execute(submits.get(form.name, submits["default"]), form.verb, data, style="positive")])
+
+
+# Where a kept form card's nonce goes (`kept_form_card`): no text of a form holds it (NUL characters, a random part)
+_NONCE = json.dumps(f"\x00gfi-card-{uuid.uuid4().hex}\x00")
+
+
+class _NotKept(Exception):
+    """A card whose nonce cannot be put in by its marker alone (a text of the form holds the marker)."""
+
+
+def kept_form_card(kept: KeptTexts, tables: Tables, day: date, key: Hashable, renderer: Renderer,
+                   form: Callable[[], Form], *, nonce: str) -> dict[str, Any]:
+    """`form_card(renderer, form(), nonce=nonce)`, the same card, for a form that depends only on the directory's
+    version, the day and `key` (the request form: the person): rendered once each and kept as its JSON text with
+    a marker where the card's nonce goes (`bot.channels.kept.KeptTexts`); each use reads that text back with its
+    own nonce (a double click on one card acts once: never two cards with one nonce)."""
+    def make() -> str:
+        text = json.dumps(form_card(renderer, form(), nonce=json.loads(_NONCE)))
+        if text.count(_NONCE) != 1:
+            raise _NotKept
+        return text
+
+    try:
+        text = kept.text(tables, day, key, make)
+    except _NotKept:
+        return form_card(renderer, form(), nonce=nonce)
+    return json.loads(text.replace(_NONCE, json.dumps(nonce)))  # type: ignore[no-any-return]
 
 
 def form_card_again(renderer: Renderer, form: Form, data: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
