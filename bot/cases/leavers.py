@@ -50,6 +50,9 @@ async def _stop(tx: Tx, directory: Directory, candidates: dict[str, set[str]], w
         if people:
             lost[case.id] = (ref, people)
     await store.lock_open_rows(tx, sorted(lost))  # waits for a sweep's batch holding one of them
+    # their rows of every case in one id order, not case by case (an outcomes batch locks in id order)
+    await store.lock_shown(tx, {case_id: ref for case_id, (ref, _) in lost.items()},
+                           sorted({p for _, people in lost.values() for p in people}))
     stopped = 0
     for case_id in sorted(lost):
         ref, people = lost[case_id]

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.store import dialects
+from bot.store import outbox as outbox_store
 from bot.store.db import Tx
 
 Row = dict[str, Any]
@@ -103,6 +104,24 @@ async def lock_open_rows(tx: Tx, case_ids: list[int]) -> None:
                       + clause, tuple(case_ids))
     await tx.fetchall(f"SELECT id FROM timers WHERE case_id IN ({marks}) AND done_at IS NULL ORDER BY id" + clause,
                       tuple(case_ids))
+
+
+async def lock_shown(tx: Tx, cases: dict[int, str], people: list[str]) -> None:
+    """Before the messages of several cases to these people are stopped one case after the other
+    (`closing.cancel_shown`, `bot.cases.leavers`): every one of their pending or failed rows showing the case, of
+    all those cases, locked in one statement in id order, as a batch of outcomes locks its rows
+    (`outbox.lock_in_order`); locked case by case, a case's higher row came before another case's lower one, and
+    such a batch could hold the lower while waiting for the higher (a deadlock). Nothing on SQLite."""
+    clause = dialects.of(tx.engine).lock_rows()
+    if not clause or not cases or not people:
+        return
+    shows, refs = outbox_store.showing(sorted(set(cases.values())))
+    ids = ", ".join("?" for _ in cases)
+    marks = ", ".join("?" for _ in people)
+    await tx.fetchall(
+        f"SELECT id FROM outbox WHERE recipient_id IN ({marks}) AND status IN ('failed', 'pending') "
+        f"AND kind = 'message' AND case_id IN ({ids}) AND {shows} ORDER BY id{clause}",
+        (*sorted(set(people)), *sorted(cases), *refs))
 
 
 async def _touch(tx: Tx, case_id: int, now: datetime) -> None:
