@@ -52,6 +52,7 @@ from bench.bench_scale import (
     build,
     to_postgres,
 )
+from bot import heap
 from bot.clock import FrozenClock
 from bot.config import DEFAULT_DIRECTORY, Settings
 from bot.core import Core, open_core
@@ -324,6 +325,7 @@ async def main(cases: int, engine: str, source: Path | None = None, repeat: int 
             t0 = time.perf_counter()
             await asyncio.to_thread(core.renderer.compile_all)
             print(f"templates compiled: {(time.perf_counter() - t0) * 1000:.1f} ms")
+            heap.freeze()  # as `gfi-bot run` does once its templates are compiled (bench_scale.measure)
             _make_due(raw, clock.now(), WARM_UP, WARM_UP)
             t0 = time.perf_counter()
             await sweep_due(core)
@@ -355,6 +357,7 @@ async def main(cases: int, engine: str, source: Path | None = None, repeat: int 
         finally:
             timer.uninstall()
             await core.close()
+            heap.thaw()
 
 
 if __name__ == "__main__":
