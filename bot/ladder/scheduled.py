@@ -1,19 +1,20 @@
 """The case hook that keeps awaited items and reminders in step, and the sweep that fires what is due.
 
-A sweep works in batches of at most BATCH due rows (awaiting items and timers, earliest first), each in three
-steps, so that the write lock is held for the writes only:
+A sweep reads the due rows (awaiting items and timers, earliest first) a few write batches at a time on
+PostgreSQL (READ_BATCHES), one on SQLite, and applies them in write batches of at most BATCH rows, so that the
+write lock is held for the writes only:
 
-1. read the batch, whole, and the cases it belongs to, on a read connection (one trip);
+1. read the rows, whole, and the cases they belong to, on a read connection (one trip);
 2. decide and describe (render) every row's messages and writes off the event loop and off the database thread
    (`bot.ladder.climb`, `ReminderService.plan_fire`): a `Fire` per row;
-3. apply the fires in one short write transaction (`bot.fires.apply`): each row is re-checked there and
-   skipped if it changed since it was read (answered, moved, fired by an earlier sweep that stopped half way),
-   then the writes are a few bulk statements.
+3. apply the fires, BATCH at a time, each batch in one short write transaction (`bot.fires.apply`): each row is
+   re-checked there and skipped if it changed since it was read (answered, moved, fired by an earlier sweep or
+   batch that stopped half way), then the writes are a few bulk statements.
 
 Each batch commits its rows' marks with their messages, so a repeated, concurrent or interrupted sweep never
 fires a row twice and loses none. A row whose firing changes its case's other rows (an expired consent, the end
 of a wait), drafts a brist, or ends a climb otherwise (closed case, nobody left) is fired in a transaction of its
-own, in due order (the batch is cut before it). When a batch fails, its rows are fired one per transaction, so
+own, in due order (the read is cut before it). When a batch fails, its rows are fired one per transaction, so
 that only a broken row is set aside (retried later) and every other one fires once.
 """
 
@@ -36,7 +37,7 @@ from bot.ladder.models import AwaitingItem, AwaitingKind
 from bot.ladder.service import SYSTEM, LadderService
 from bot.outbox import Outbox
 from bot.reminders.service import ReminderService
-from bot.store import Database, Tx, timers
+from bot.store import Database, Tx, dialects, timers
 from bot.store import cases as case_store
 from bot.store import ladder as awaiting
 from bot.store import sweep as sweep_store
@@ -48,9 +49,19 @@ log = logging.getLogger(__name__)
 Row = dict[str, Any]
 
 MAX_PER_SWEEP = 5000
-# Due rows per batch: their writes take a few milliseconds in bulk (well under the 20 ms an ack may wait behind
-# one), and a sweep of 10³ is ten read trips and ten write transactions.
+# Due rows per write batch: their writes take a few milliseconds in bulk (well under the 20 ms an ack may wait
+# behind one). Not much more on SQLite: its write statements join the batch's rows (a VALUES list) to `awaiting`,
+# `timers` and `cases`, and SQLite (3.38+) puts a Bloom filter on the joined table when the list has more rows
+# than a bound that grows with the log of the table's size, and builds the filter by reading the whole table: at
+# 10⁵ open cases (190 000 awaited items) from 176 rows on (109 at 1 900 items, 209 at 1.9 million), so a batch of
+# 200 took 95 ms instead of 5 (bench/sweep_profile.py).
 BATCH = 100
+# Write batches read at once where a read has a fixed cost worth sharing (PostgreSQL: its trip and the planning of
+# its six statements, 6 ms of a read of 100; a read-only transaction holds no lock an ack could wait for). Not on
+# SQLite, whose read is answered in process (`dialects.ANSWERED_AT_ONCE`): sharing it saved no CPU there, and the
+# write batches then ran back to back beside the log's checkpoint (bench_scale, 5 runs each: database time in CPU
+# 60.7 against 61.0 ms, in wall time 72 against 62 ms).
+READ_BATCHES = 3
 RETRY_AFTER = timedelta(hours=1)
 
 
@@ -90,22 +101,24 @@ class Batch:
 
 @dataclass
 class Plan:
-    """A batch decided: the fires of its first rows, in due order, up to the first row that is fired alone
-    (`alone`, or None when none is)."""
+    """A read decided: the fires of its first rows, in due order, up to the first row that is fired alone
+    (`alone`, or None when none is), in write batches of at most BATCH with their messages encoded as the
+    store's parameters (`fires.encode`)."""
 
     fires: list[Fire] = field(default_factory=list)
     alone: tuple[str, int] | None = None
-    encoded: Encoded | None = None  # the fires' messages as the store's parameters (`fires.encode`)
+    batches: list[tuple[list[Fire], Encoded]] = field(default_factory=list)
 
 
 async def sweep_due(core: Core) -> int:
     """Fire every due awaiting item and timer, earliest first, in batches (see the module); returns how many
     rows were fired (or found changed and left to the next batch)."""
     hook = TimeHook(core.ladder, core.reminders)
+    batches = 1 if dialects.of(core.db.engine).ANSWERED_AT_ONCE else READ_BATCHES
     fired = 0
     while fired < MAX_PER_SWEEP:
         now = core.clock.now()
-        limit = min(BATCH, MAX_PER_SWEEP - fired)
+        limit = min(BATCH * batches, MAX_PER_SWEEP - fired)
 
         async def read(tx: Tx, now: datetime = now, limit: int = limit) -> Batch:
             return await read_batch(core, tx, now, limit)
@@ -114,8 +127,8 @@ async def sweep_due(core: Core) -> int:
         if not batch.rows:
             break
         plan = await asyncio.to_thread(plan_batch, core, batch, now)
-        if plan.fires:
-            await _apply(core, hook, plan.fires, now, plan.encoded)
+        for planned, encoded in plan.batches:
+            await _apply(core, hook, planned, now, encoded)
         if plan.alone is not None:
             await _fire_alone(core, hook, *plan.alone, now)
         fired += len(plan.fires) + (plan.alone is not None)
@@ -161,7 +174,9 @@ def plan_batch(core: Core, batch: Batch, now: datetime) -> Plan:
             plan.alone = (table, int(row["id"]))
             break
         plan.fires.append(fire.ready())
-    plan.encoded = fires.encode(core.db.engine, plan.fires)
+    for start in range(0, len(plan.fires), BATCH):
+        planned = plan.fires[start:start + BATCH]
+        plan.batches.append((planned, fires.encode(core.db.engine, planned)))
     return plan
 
 
