@@ -7,7 +7,10 @@ runs a fixed amount of Python per unit (the request's own work, ~0.9 ms, the sam
 - `threads`: as `bot.store.writers` does today: a synchronous connection per thread, the unit handed to its
   thread (`run_in_executor`), `--conns` connections;
 - `async`: the unit as a coroutine on the event loop over psycopg's `AsyncConnection`s (no thread, no hand-off):
-  what the engine would be if its units ran on the loop.
+  what the engine would be if its units ran on the loop;
+- `store`: the same unit through the bot's own store (`PostgresDatabase.run`, its write pool and Tx, as this
+  checkout has them: on threads before issue #22 item 8, on the event loop after); `--gfi-root` runs another
+  checkout's store (e.g. main before a change).
 
 Printed per model: units per second, the process's CPU per unit (user + system), voluntary context switches per
 unit, and the load. The difference between models is what running a unit costs beyond its statements: the
@@ -15,7 +18,7 @@ threads' hand-offs and their contention for the interpreter's lock (each wait of
 makes without the GIL, lets another thread take it).
 
 Run:  PYTHONPATH=. .venv/bin/python bench/bench_pg_units.py [--units 1500] [--clients 16] [--conns 4]
-      [--model threads --model async]
+      [--model threads --model async --model store] [--gfi-root PATH]
 """
 
 from __future__ import annotations
@@ -78,8 +81,30 @@ async def async_unit(conn: psycopg.AsyncConnection[Any]) -> None:
         await conn.execute("COMMIT")
 
 
+async def store_unit(tx: Any) -> None:
+    """`sync_unit` as a unit of work of the bot's store (its Tx, SQLite's placeholders, translated)."""
+    for _ in range(2):
+        await tx.fetchone(READ.replace("%s", "?"), (1,))
+        python_work(0.05)
+        for _ in range(3):
+            await tx.write(INSERT.replace("%s", "?"), PARAMS)
+
+
 async def pool(model: str, url: str, conns: int) -> tuple[Callable[[], Awaitable[None]], Callable[[], None]]:
     """One unit on an idle connection of the pool, and how to close the pool."""
+    if model == "store":
+        from bot.store.postgres import PostgresDatabase
+
+        db = PostgresDatabase(url, writers=conns)
+        await db.open()
+
+        async def one_s() -> None:
+            await db.run(store_unit)
+
+        def close_s() -> None:
+            asyncio.get_event_loop().create_task(db.close())
+
+        return one_s, close_s
     if model == "threads":
         threads = [(ThreadPoolExecutor(1), psycopg.connect(url, autocommit=True)) for _ in range(conns)]
         idle_t: asyncio.Queue[tuple[ThreadPoolExecutor, psycopg.Connection[Any]]] = asyncio.Queue()
@@ -141,6 +166,7 @@ async def measure(model: str, url: str, units: int, clients: int, conns: int) ->
         after, wall = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter() - began
     finally:
         close()
+        await asyncio.sleep(0.1)  # the store's close, where it is a task
     cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) / units * 1000
     print(f"{model:8s} ({conns} connections, c={clients}): {units / wall:5.0f} units/s, CPU {cpu:.2f} ms per unit "
           f"(system {(after.ru_stime - before.ru_stime) / units * 1000:.2f}), "
@@ -153,9 +179,14 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=1500)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--conns", type=int, default=4)
-    parser.add_argument("--model", action="append", choices=("threads", "async"))
+    parser.add_argument("--model", action="append", choices=("threads", "async", "store"))
+    parser.add_argument("--gfi-root", type=Path, help="the checkout whose store `--model store` runs")
     parser.add_argument("--rounds", type=int, default=2, help="each model this many times, alternating")
     args = parser.parse_args()
+    if args.gfi_root is not None:
+        sys.path.insert(0, str(args.gfi_root.resolve()))
+        for name in [n for n in sys.modules if n == "bot" or n.startswith("bot.")]:
+            del sys.modules[name]
     url = fresh_postgres()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"CREATE TABLE t (id bigserial PRIMARY KEY, "

@@ -33,6 +33,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -51,8 +52,8 @@ from bot.distribution.scheduled import run_distribution
 from bot.ladder.scheduled import sweep_due
 from bot.outbox import OutboxMessage
 from bot.store import group as group_module
+from bot.store import pgunit as pgunit_module
 from bot.store import unit as db_module
-from bot.store import writers as writers_module
 from bot.store.db import Database, Tx
 
 try:
@@ -60,6 +61,7 @@ try:
 except ModuleNotFoundError:  # run as a script: bench/ is on the path, the project root is not
     from table import Row, print_table  # type: ignore[no-redef]
 
+_IN_PG_UNIT: ContextVar[bool] = ContextVar("bench_in_pg_unit", default=False)
 TZ = ZoneInfo("Europe/Stockholm")
 START = datetime(2026, 11, 23, 10, 0, tzinfo=TZ)  # a Monday; soc-norr distributes Tuesdays 09:00
 SLOT = datetime(2026, 11, 24, 9, 1, tzinfo=TZ)
@@ -125,12 +127,24 @@ class DbTimer:
 
         # A unit of work (`Database.run`) is one call on the database thread: time it there, whole (its
         # statements, the commit and the Python work it does while it holds the write connection).
-        # On PostgreSQL a write unit runs on a connection of the write pool (bot/store/writers.py), which calls
-        # the same `_unit` by its own name: timed there too (BEGIN, the statements, the COMMIT and its flush).
-        for module in (db_module, writers_module):
-            original_unit = module._unit
-            self._patched.append((module, "_unit", original_unit))
-            module._unit = self._timed_unit(original_unit)  # type: ignore[attr-defined]
+        original_unit = db_module._unit
+        self._patched.append((db_module, "_unit", original_unit))
+        db_module._unit = self._timed_unit(original_unit)  # type: ignore[attr-defined]
+        # On PostgreSQL a write unit is a coroutine on the event loop (bot/store/pgunit.py `apply`, called by the
+        # write pool): timed whole there (BEGIN, the statements, the COMMIT and its flush; CPU: the loop's thread
+        # meanwhile, other tasks' included).
+        original_pg = pgunit_module.apply
+        self._patched.append((pgunit_module, "apply", original_pg))
+
+        async def apply_pg(*args: Any) -> Any:
+            t0, c0 = time.perf_counter(), time.thread_time()
+            _IN_PG_UNIT.set(True)  # the unit's own task: its statements are timed with it, whole
+            try:
+                return await original_pg(*args)
+            finally:
+                timer._count(time.perf_counter() - t0, time.thread_time() - c0)
+
+        pgunit_module.apply = apply_pg  # type: ignore[assignment]
 
         # A write unit goes through the group queue (`Store.run`, bot/store/group.py): one call on the thread
         # too, timed whole the same way (BEGIN, the statements, the COMMIT).
@@ -180,7 +194,8 @@ class DbTimer:
             try:
                 return await fn(*args, **kwargs)
             finally:
-                if timer.on and not getattr(timer._in_unit, "flag", False):  # a unit is timed whole
+                # a unit is timed whole
+                if timer.on and not getattr(timer._in_unit, "flag", False) and not _IN_PG_UNIT.get():
                     timer.db_seconds += time.perf_counter() - t0
 
         return wrapper

@@ -60,7 +60,6 @@ from bot.ladder.scheduled import sweep_due
 from bot.store import group as group_module
 from bot.store import tx as tx_module
 from bot.store import unit as unit_module
-from bot.store import writers as writers_module
 
 UTC = ZoneInfo("UTC")
 
@@ -147,7 +146,8 @@ class Statements:
             module._unit = unit
 
         timed_unit(unit_module)
-        timed_unit(writers_module)  # PostgreSQL's write pool calls `_unit` by its own name
+        # PostgreSQL's write units run on the event loop (bot/store/pgunit.py): their statements are not timed
+        # one by one here, only the reads' (on threads)
         original_apply = group_module.apply
         patched.append((group_module, "apply", original_apply))
 

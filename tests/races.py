@@ -35,6 +35,7 @@ from bot.fires import Fire
 from bot.store import Tx
 from bot.store import ladder as ladder_store
 from bot.store import outbox as outbox_store
+from bot.store.pgunit import AsyncPgTx, _Call
 from tests.conftest import CoreFactory
 
 T = TypeVar("T")
@@ -44,11 +45,14 @@ WAIT = 1.5  # how long the first unit waits for the second to come (seconds); th
 
 
 async def in_unit(tx: Tx, fn: Callable[..., T], *args: Any) -> T:
-    """`fn(*args)`, a blocking wait (a meeting, an event), from inside a unit of work or a hop-form transaction:
-    in a unit on its connection's thread (SQLite's, and PostgreSQL's until its units run on the event loop) it
-    blocks that thread; in the hop form, whose statements are awaited on the event loop, it is awaited on a
-    thread of its own."""
-    if tx._worker is not None:  # the hop form, on the event loop
+    """`fn(*args)`, a blocking wait (a meeting, an event), from inside a unit of work or a hop-form transaction.
+    A unit on SQLite runs on its connection's thread, which the wait blocks. A write unit on PostgreSQL is a
+    coroutine on the event loop that may await its own store only (`bot.store.pgunit`): the wait goes to a thread
+    as one call of the unit's store (its Tx's tagged `_Call`), so that the other side runs meanwhile. The hop form,
+    whose statements are awaited on the event loop, awaits it on a thread of its own."""
+    if isinstance(tx, AsyncPgTx) and tx.guarded:
+        return await _Call(tx, asyncio.to_thread(fn, *args))
+    if tx._worker is not None or isinstance(tx, AsyncPgTx):  # the hop form, on the event loop
         return await asyncio.to_thread(fn, *args)
     return fn(*args)
 

@@ -71,4 +71,22 @@ def count_statements(monkeypatch: pytest.MonkeyPatch) -> Reads:
 
         monkeypatch.setattr(cls, "_run", counting)
         monkeypatch.setattr(cls, "_many", counting_many)
+    from bot.store.pgunit import AsyncPgTx  # PostgreSQL's write units, on the event loop
+
+    run_a, many_a = AsyncPgTx._run, AsyncPgTx._many
+
+    async def counting_a(self: AsyncPgTx, sql: str, params: Any, want: str) -> Any:
+        result = await run_a(self, sql, params, want)
+        seen.statements += 1
+        seen.sql.append(sql)
+        seen.rows += len(result) if want == "rows" else int(want == "row" and result is not None)
+        return result
+
+    async def counting_many_a(self: AsyncPgTx, sql: str, rows: list[Sequence[Any]]) -> None:
+        seen.statements += 1
+        seen.sql.append(sql)
+        await many_a(self, sql, rows)
+
+    monkeypatch.setattr(AsyncPgTx, "_run", counting_a)
+    monkeypatch.setattr(AsyncPgTx, "_many", counting_many_a)
     return seen

@@ -1,12 +1,12 @@
 """The PostgreSQL store (issue #22): `GFI_DATABASE_URL=postgresql://…` selects it; SQLite stays the default.
 
 The same `Database` surface as SQLite (`run`, `run_read`, `transaction`, `read`, `scrub`), the same units of
-work: each connection is a synchronous psycopg 3 connection on its own thread, so a unit of work is still one
-call on that thread (its statements go to the server one after the other over the one connection; an
-`executemany` is pipelined). Statements are the repositories' SQLite ones, translated by
-`bot.store.dialects.postgresql`. Why psycopg 3 and not asyncpg: its synchronous connection lets ONE
-synchronous unit of work run on both engines unchanged; asyncpg would have needed every unit rewritten as
-awaits over the network, the very trips a unit of work removes.
+work, written once for both engines. A write unit (`run`) runs as a coroutine on the event loop over a pool of
+psycopg 3 `AsyncConnection`s (`bot.store.writers`, `bot.store.pgunit`: pipelined, and still refused if it awaits
+anything but the store); reads (`run_read`, `read`) run on the loop too, over a pool of read-only ones. `run_aside`,
+the hop form `transaction()` and migrations keep a synchronous psycopg connection each on its own thread (`PgTx`).
+Statements are the repositories' SQLite ones, translated by `bot.store.dialects.postgresql`. Why psycopg 3 and not
+asyncpg: the same driver serves the threads and the loop, with the same pipeline mode and the same `%s` translation.
 
 Migrations run under a session advisory lock, so N instances started at once migrate once; a schema newer
 than the code is refused. Connection problems at start (unreachable, wrong password, newer schema) are one
@@ -20,7 +20,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -35,6 +35,7 @@ from bot.store.db import Database, Params, Tx, Work, Worker, _Conn
 from bot.store.dialects import postgresql as dialect
 from bot.store.leader import Leadership, PostgresLeadership
 from bot.store.migrations import latest, migrations
+from bot.store.pgunit import AsyncPgTx, _params
 from bot.store.tx import Soon, T
 from bot.store.unit import _hops
 from bot.store.writers import Writers
@@ -58,23 +59,6 @@ def describe_target(url: str) -> str:
     host = info.get("host") or "localhost"
     port = info.get("port") or "5432"
     return f"{host}:{port}/{info.get('dbname') or info.get('user') or ''}"
-
-
-def _param(value: Any) -> Any:
-    """A parameter as SQLite's adapters store it: booleans as 0/1, dates and times as ISO 8601 text."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, datetime):
-        return value.isoformat(" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def _params(params: Params) -> Params:
-    if isinstance(params, dict):
-        return {k: _param(v) for k, v in params.items()}
-    return tuple(_param(v) for v in params)
 
 
 class PgTx(Tx):
@@ -186,10 +170,32 @@ def _connect(url: str, read_only: bool = False) -> psycopg.Connection[Any]:
     return conn
 
 
+async def _connect_async(url: str, read_only: bool = False) -> psycopg.AsyncConnection[Any]:
+    """A connection of a pool on the event loop (`bot.store.writers`, `bot.store.pgunit`)."""
+    conn = await psycopg.AsyncConnection.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT,
+                                                 application_name="gfi-bot")
+    conn.adapters.register_loader("numeric", FloatLoader)
+    if read_only:
+        await conn.execute("SET default_transaction_read_only = on")
+    return conn
+
+
+async def _pool(url: str, size: int, *, read_only: bool = False) -> list[psycopg.AsyncConnection[Any]]:
+    conns: list[psycopg.AsyncConnection[Any]] = []
+    try:
+        for _ in range(size):
+            conns.append(await _connect_async(url, read_only))
+    except BaseException:
+        for conn in conns:
+            await conn.close()
+        raise
+    return conns
+
+
 class PostgresDatabase(Database):
-    """The PostgreSQL store: a few write connections per instance (`bot.store.writers`: units of work side by
-    side, serialised by the server's row locks, as the units of other instances are), and a few read
-    connections."""
+    """The PostgreSQL store: a few write connections per instance, on the event loop (`bot.store.writers`: units of
+    work side by side, serialised by the server's row locks, as the units of other instances are), a few read
+    connections on the loop too, one on a thread for migrations and the hop form, one for `run_aside`."""
 
     engine = "postgresql"
     BEGIN_WRITE = "BEGIN"
@@ -205,6 +211,7 @@ class PostgresDatabase(Database):
         self._url = url
         self._writers_wanted = writers
         self._writers: Writers | None = None
+        self._reading: Writers | None = None  # the read connections, on the event loop too
 
     async def _connect(self, name: str, *, read_only: bool = False) -> _Conn:
         worker = Worker(name)
@@ -218,17 +225,11 @@ class PostgresDatabase(Database):
     async def open(self) -> None:
         """Connect and migrate; StartupError (nothing left open) when the server cannot be used."""
         try:
-            self._writer = await self._connect("gfi-pg-write")
+            self._writer = await self._connect("gfi-pg-write")  # migrations, then the hop form (`transaction`)
             await self._migrate()
-            conns = [self._writer]
-            for n in range(1, self._writers_wanted):
-                conns.append(await self._connect(f"gfi-pg-write{n}"))
-            self._writers = Writers(conns, self.BEGIN_WRITE)
+            self._writers = Writers(await _pool(self._url, self._writers_wanted), self.BEGIN_WRITE)
             self._aside = await self._connect("gfi-pg-aside")  # `run_aside`
-            for n in range(self._readers):
-                reader = await self._connect(f"gfi-pg-read{n}", read_only=True)
-                self._read_conns.append(reader)
-                self._idle.put_nowait(reader)
+            self._reading = Writers(await _pool(self._url, self._readers, read_only=True), self.BEGIN_READ)
         except BaseException as exc:
             await self.close()
             if isinstance(exc, psycopg.Error):
@@ -236,14 +237,17 @@ class PostgresDatabase(Database):
             raise
 
     async def close(self) -> None:
-        writers, self._writers = self._writers, None
-        for conn in writers.conns[1:] if writers else ():  # the first is `_writer`, closed with the rest
-            await conn.close()
+        pools = [p for p in (self._writers, self._reading) if p is not None]
+        self._writers = self._reading = None
+        for conn in [c for p in pools for c in p.conns]:
+            with contextlib.suppress(Exception):
+                await conn.close()
         await super().close()
 
     async def run(self, work: Work[T], *, retry: bool = False) -> T:
-        """`work(tx)` as one transaction on an idle write connection of the pool (`bot.store.writers`); `retry`:
-        run again on a fresh transaction if the server rolls it back for a deadlock or serialization failure."""
+        """`work(tx)` as one transaction on an idle write connection of the pool, as a coroutine on the event loop
+        (`bot.store.writers`, `bot.store.pgunit`); `retry`: run again on a fresh transaction if the server rolls it
+        back for a deadlock or serialization failure."""
         writers = self._writers
         if writers is None:
             raise RuntimeError("database is not open")
@@ -252,14 +256,41 @@ class PostgresDatabase(Database):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        """The hop form, exclusive within the process as on SQLite: it holds every write connection."""
+        """The hop form, exclusive within the process as on SQLite: it holds every write connection of the pool,
+        and runs on the thread's write connection (one hop per statement)."""
         writers = self._writers
         if writers is None:
             raise RuntimeError("database is not open")
-        async with self._lock, writers.exclusive() as writer:
+        async with self._lock, writers.exclusive():
+            writer = self._write_conn()
             with self._writing():
                 async with _hops(writer.conn, writer.tx_type, writer.worker, self.BEGIN_WRITE, "COMMIT") as tx:
                     yield tx
+
+    async def run_read(self, work: Work[T]) -> T:
+        """`work(tx)` on a read-only snapshot, as a unit of work on the event loop (`bot.store.pgunit`) over an
+        idle read connection."""
+        reading = self._reading
+        if reading is None:
+            raise RuntimeError("database is not open")
+        return await reading.run(work)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Tx]:
+        """A read-only snapshot on an idle read connection, its statements awaited on the event loop one by one
+        (the hop form of a read: any code may run between them)."""
+        reading = self._reading
+        if reading is None:
+            raise RuntimeError("database is not open")
+        async with reading.borrow() as conn:
+            await conn.execute(self.BEGIN_READ)
+            tx = AsyncPgTx(conn, guarded=False)
+            try:
+                yield tx
+            finally:
+                await conn.execute("ROLLBACK")
+        for fn in tx.committed:
+            fn()
 
     def _pg_startup_error(self, exc: psycopg.Error) -> StartupError:
         """The operator's reason, from the error's SQLSTATE or class: never its text (it may quote the URL)."""

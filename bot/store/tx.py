@@ -96,6 +96,13 @@ class Soon:
             self._value = read()
         return self._value
 
+    async def aget(self) -> Any:
+        """The answer, on the event loop, where the read is a coroutine (`bot.store.pgunit`)."""
+        if self._read is not None:
+            read, self._read = self._read, None
+            self._value = await read()
+        return self._value
+
     @property
     def value(self) -> Any:
         """The answer, once the unit has committed (the commit waited for every answer)."""

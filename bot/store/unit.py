@@ -11,9 +11,14 @@ back. The domain plans (validates, renders, reads on a read connection if it mus
 applies: the less Python a unit runs, the shorter the write lock is held. `Store.run_read(work)` is the same
 on a read connection.
 
+On PostgreSQL a write unit is not handed to a thread: it runs as a coroutine on the event loop over one of a
+pool of psycopg `AsyncConnection`s (`bot.store.writers`), pipelined, and the same rule is kept by a trampoline
+that awaits on its behalf only its own Tx's calls (`bot.store.pgunit`); its reads are on the loop too (a pool of
+read-only `AsyncConnection`s), and `run_aside` and the hop form `transaction()` stay on threads, as below.
+
 The older form, `async with db.transaction() as tx:`, still works (one hop per statement) for code that has
 not been converted. On SQLite both are serialised on the one write connection; on PostgreSQL units run side by
-side on a pool of write connections (`bot.store.writers`) and `transaction()` holds the whole pool.
+side on the pool of write connections and `transaction()` holds the whole pool.
 `Store.read()` is the read form of it: a snapshot on one of a few read connections, which run while a write is
 open.
 

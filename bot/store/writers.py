@@ -1,12 +1,13 @@
 """Several write connections side by side (PostgreSQL): units of work of one instance run at the same time.
 
 On SQLite one write connection is all there is (the engine has one writer). On PostgreSQL a single write
-connection made every unit of an instance wait for the one before it, whole: its round trips to the server,
-the waits of its thread for the interpreter while the event loop is busy, and the WAL flush of its COMMIT.
-At c=16 that queue, not the server, was the bound (about 9 ms a filing, one after the other). Here each unit
-takes an idle connection of the pool and runs on that connection's thread as before (one trip to the thread,
-pipelined, `bot.store.tx._unit`); the server serialises what must be serialised with row locks, exactly as
-it does between instances, and flushes the commits that wait together in one WAL write.
+connection made every unit of an instance wait for the one before it, whole: its round trips to the server and
+the WAL flush of its COMMIT. Here each unit takes an idle connection of the pool (psycopg `AsyncConnection`s) and
+runs as a coroutine on the event loop (`bot.store.pgunit`: pipelined, driven by a trampoline that refuses anything
+but the store); the server serialises what must be serialised with row locks, exactly as it does between
+instances, and flushes the commits that wait together in one WAL write. (The units ran on a thread per
+connection until issue #22 item 8: psycopg released the interpreter's lock around each libpq call, so every
+statement invited a switch between the thread and the loop, ~70 a filing.)
 
 A unit is one transaction (no group, no savepoint), so every transaction takes its locks in the order its
 unit does. Units do not all take them in one order (a fire batch takes awaited items, then a case's action may
@@ -14,8 +15,9 @@ want them after its case): two units of one instance can deadlock as two instanc
 one back (40P01); a unit that is safe to run twice (a case action, a filing) asks `run` to retry it.
 
 The hop form (`exclusive`, behind `Store.transaction()`) holds every connection of the pool: it stays exclusive
-within the process, as on SQLite. A unit whose caller gave up before it began is not applied;
-one that began is applied, and its after-commit callbacks run, whether or not its caller still waits.
+within the process, as on SQLite. A unit whose caller gave up before it began is not applied; one whose caller
+gives up while it runs is rolled back at its next call on the store (never left open); one whose caller gives up
+after its last call is committed, and its after-commit callbacks run, whether or not its caller still waits.
 """
 
 from __future__ import annotations
@@ -23,13 +25,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from bot.store.tx import T, Tx, Work, _unit
-from bot.store.unit import _Conn
+from bot.store import pgunit
+from bot.store.tx import T, Work
 
 log = logging.getLogger(__name__)
 
@@ -38,41 +39,28 @@ ATTEMPTS = 4  # a unit that opts in runs at most this many times (`Writers.run`)
 
 
 class _NotBegun(Exception):
-    """The unit's caller gave up before its connection's thread took it up: nothing was begun."""
+    """The unit's caller gave up before it began: nothing was begun."""
 
 
 class _Ticket:
-    """Between the caller (on the event loop) and the connection's thread: whether the unit may still begin."""
+    """Between the caller and its unit's task: whether the caller still waits (both on the event loop)."""
+
+    __slots__ = ("gave_up",)
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._gave_up = False
-        self._began = False
+        self.gave_up = False
 
-    def begin(self) -> bool:
-        with self._lock:
-            self._began = not self._gave_up
-            return self._began
-
-    def give_up(self) -> None:
-        with self._lock:
-            self._gave_up = True
-
-
-def _begun(conn: Any, tx_type: type[Tx], begin: str, work: Work[T], ticket: _Ticket
-           ) -> tuple[T, list[Callable[[], None]]]:
-    if not ticket.begin():
-        raise _NotBegun
-    return _unit(conn, tx_type, begin, "COMMIT", work)
+    def __call__(self) -> bool:
+        return self.gave_up
 
 
 class Writers:
     """A pool of write connections; `run` applies a unit on an idle one."""
 
-    def __init__(self, conns: list[_Conn], begin: str) -> None:
-        self.conns = conns
+    def __init__(self, conns: list[Any], begin: str) -> None:
+        self.conns = conns  # psycopg `AsyncConnection`s
         self._begin = begin
-        self._idle: asyncio.Queue[_Conn] = asyncio.Queue()
+        self._idle: asyncio.Queue[Any] = asyncio.Queue()
         for conn in conns:
             self._idle.put_nowait(conn)
         self._open = asyncio.Event()  # cleared while `exclusive` gathers the pool: new units wait behind it
@@ -107,14 +95,14 @@ class Writers:
         try:
             return await asyncio.shield(applied)
         except asyncio.CancelledError:
-            ticket.give_up()
+            ticket.gave_up = True
             raise
 
-    async def _apply(self, conn: _Conn, work: Work[T], ticket: _Ticket) -> T:
+    async def _apply(self, conn: Any, work: Work[T], ticket: _Ticket) -> T:
         try:
-            done: tuple[T, list[Callable[[], None]]] = await conn.worker.call(
-                _begun, conn.conn, conn.tx_type, self._begin, work, ticket)
-            result, callbacks = done
+            if ticket.gave_up:
+                raise _NotBegun
+            result, callbacks = await pgunit.apply(conn, self._begin, work, ticket)
         finally:
             self._idle.put_nowait(conn)
         for fn in callbacks:  # the unit is stored: a callback that fails does not say otherwise
@@ -126,12 +114,21 @@ class Writers:
         return result
 
     @asynccontextmanager
-    async def exclusive(self) -> AsyncIterator[_Conn]:
+    async def borrow(self) -> AsyncIterator[Any]:
+        """An idle connection for the block (the read hop form, `PostgresDatabase.read`)."""
+        conn = await self._idle.get()
+        try:
+            yield conn
+        finally:
+            self._idle.put_nowait(conn)
+
+    @asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[Any]:
         """Every connection of the pool, once the units on them have ended; one of them to write on. The caller
         serialises its calls (two callers each holding part of the pool would wait for each other). Units asked
         for once it began wait until it ends: it takes each connection as it comes free, not after them (it
         would otherwise hold the ones it has idle while new units took the others, one writer under load)."""
-        held: list[_Conn] = []
+        held: list[Any] = []
         self._open.clear()
         try:
             while len(held) < len(self.conns):

@@ -6,39 +6,85 @@ SQLite too (one writer). A unit whose caller gave up before it began: tests/inte
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Callable
+from typing import Any, Self
 
+import psycopg
 import pytest
 
 from bot.core import Core
 from bot.errors import Refusal
 from bot.store import Tx
 from bot.store import cases as case_store
+from bot.store.db import UnitOfWorkError
 from bot.store.postgres import WRITERS
 from bot.store.tx import Work
 from tests.timekit import form
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+HANG = 30  # seconds: a guard against a hang, not a timing
+
+
+class Gate:
+    """Where units of work wait on the server, holding their transaction open (a unit may await the store and
+    nothing else, on PostgreSQL on the event loop: it cannot wait on a barrier of Python). The test holds an
+    advisory lock on a connection of its own; `passes` in a unit waits for it, `open` lets the units through."""
+
+    KEY = 7_777_001
+
+    def __init__(self, core: Core) -> None:
+        self._url: str = core.db._url  # type: ignore[attr-defined]
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+
+    async def __aenter__(self) -> Self:
+        self._conn = await psycopg.AsyncConnection.connect(self._url, autocommit=True)
+        await self._conn.execute("SELECT pg_advisory_lock(%s)", (self.KEY,))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._conn is not None
+        await self._conn.close()
+
+    async def passes(self, tx: Tx) -> None:
+        await tx.scalar("SELECT pg_advisory_xact_lock_shared(?) IS NULL", (self.KEY,))
+
+    async def waited_by(self, units: int) -> None:
+        """Until `units` units wait at the gate (each inside its open transaction)."""
+        assert self._conn is not None
+        for _ in range(HANG * 100):
+            cur = await self._conn.execute("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND "
+                                           "objid = %s AND NOT granted", (self.KEY,))
+            row = await cur.fetchone()
+            if row is not None and row[0] >= units:
+                return
+            await asyncio.sleep(0.01)  # a wait for other connections, not a time
+        raise AssertionError(f"fewer than {units} units reached the gate")
+
+    async def open(self) -> None:
+        assert self._conn is not None
+        await self._conn.execute("SELECT pg_advisory_unlock(%s)", (self.KEY,))
 
 
 async def test_units_of_one_instance_run_side_by_side(core: Core) -> None:
     """Two units are open at the same moment, each on a connection of its own (with one write connection the
-    barrier would never be passed)."""
+    second would never reach the gate)."""
     if core.db.engine == "sqlite":
         pytest.skip("one writer on SQLite")
-    inside = threading.Barrier(2, timeout=10)
 
-    def unit(n: int):  # type: ignore[no-untyped-def]
+    def unit(n: int, gate: Gate):  # type: ignore[no-untyped-def]
         async def work(tx: Tx) -> int:
             backend = int(await tx.scalar("SELECT pg_backend_pid()"))
             await tx.write("INSERT INTO ref_counters (year, last) VALUES (?, 1)", (5000 + n,))
-            inside.wait()  # on the connection's thread: passes once every unit is in its transaction
+            await gate.passes(tx)  # passes once the test opens it, after every unit is in its transaction
             return backend
 
         return work
 
-    backends = await asyncio.gather(*(core.db.run(unit(n)) for n in range(2)))
+    async with Gate(core) as gate:
+        running = [asyncio.create_task(core.db.run(unit(n, gate))) for n in range(2)]
+        await gate.waited_by(2)
+        await gate.open()
+        backends = await asyncio.gather(*running)
     assert len(set(backends)) == 2
 
     async def years(tx: Tx) -> list[int]:
@@ -100,36 +146,46 @@ async def test_a_row_referencing_a_case_is_written_while_an_action_holds_the_cas
     if core.db.engine == "sqlite":
         pytest.skip("one writer on SQLite")
     case = await core.cases.request("maria.sand", form())
-    locked, inserted = threading.Event(), threading.Event()
 
-    async def action(tx: Tx) -> bool:
+    async def action(tx: Tx) -> None:
         row = await case_store.find_by_ref(tx, case.ref, lock=True)
         assert row is not None
-        locked.set()
-        return inserted.wait(timeout=5)  # on the connection's thread, holding the case's row lock
+        await gate.passes(tx)  # holding the case's row lock
 
     async def referencing(tx: Tx) -> None:
         await tx.execute("INSERT INTO inbound_requests (key, case_id, at) VALUES (?, ?, ?)",
                          ("fk-while-locked", case.id, "2026-11-23T10:00:00+00:00"))
-        inserted.set()
 
-    acting = asyncio.create_task(core.db.run(action))
-    assert await asyncio.to_thread(locked.wait, 10)
-    await core.db.run(referencing)
-    assert await acting, "the insert waited for the action's lock on the case"
+    async with Gate(core) as gate:
+        acting = asyncio.create_task(core.db.run(action))
+        await gate.waited_by(1)
+        await asyncio.wait_for(core.db.run(referencing), HANG)  # a hang: the insert waited for the action's lock
+        assert not acting.done()
+        await gate.open()
+        await acting
 
 
-def _crossing(runs: dict[str, int], barrier: threading.Barrier, name: str, first: int, second: int) -> Work[None]:
+def _crossing(runs: dict[str, int], gate: Gate, name: str, first: int, second: int) -> Work[None]:
     """A unit that updates one counter row, then (on its first run, once the other unit holds the other row) the
     other: two of them crossing deadlock."""
     async def work(tx: Tx) -> None:
         runs[name] += 1
         await tx.execute("UPDATE ref_counters SET last = last + 1 WHERE year = ?", (first,))
         if runs[name] == 1:
-            barrier.wait()  # on the connection's thread: both hold their first row
+            await gate.passes(tx)  # opened once both hold their first row
         await tx.execute("UPDATE ref_counters SET last = last + 1 WHERE year = ?", (second,))
 
     return work
+
+
+async def _cross(core: Core, runs: dict[str, int], *, retry: bool) -> list[Any]:
+    async with Gate(core) as gate:
+        crossing = asyncio.gather(core.db.run(_crossing(runs, gate, "a", 6001, 6002), retry=retry),
+                                  core.db.run(_crossing(runs, gate, "b", 6002, 6001), retry=retry),
+                                  return_exceptions=True)
+        await gate.waited_by(2)
+        await gate.open()
+        return list(await crossing)
 
 
 async def _counters(core: Core) -> list[int]:
@@ -147,9 +203,7 @@ async def test_a_unit_that_opts_in_is_run_again_after_a_deadlock(core: Core) -> 
         pytest.skip("one writer on SQLite: no deadlock")
     await core.db.run(lambda tx: tx.execute("INSERT INTO ref_counters (year, last) VALUES (6001, 0), (6002, 0)"))
     runs = {"a": 0, "b": 0}
-    barrier = threading.Barrier(2, timeout=10)
-    await asyncio.gather(core.db.run(_crossing(runs, barrier, "a", 6001, 6002), retry=True),
-                         core.db.run(_crossing(runs, barrier, "b", 6002, 6001), retry=True))
+    assert await _cross(core, runs, retry=True) == [None, None]
     assert sorted(runs.values()) == [1, 2]  # the victim ran twice
     assert await _counters(core) == [2, 2]  # each unit's two updates, once
 
@@ -161,9 +215,7 @@ async def test_a_unit_that_did_not_opt_in_fails_on_a_deadlock(core: Core) -> Non
         pytest.skip("one writer on SQLite: no deadlock")
     await core.db.run(lambda tx: tx.execute("INSERT INTO ref_counters (year, last) VALUES (6001, 0), (6002, 0)"))
     runs = {"a": 0, "b": 0}
-    barrier = threading.Barrier(2, timeout=10)
-    results = await asyncio.gather(core.db.run(_crossing(runs, barrier, "a", 6001, 6002)),
-                                   core.db.run(_crossing(runs, barrier, "b", 6002, 6001)), return_exceptions=True)
+    results = await _cross(core, runs, retry=False)
     failed = [r for r in results if isinstance(r, BaseException)]
     assert len(failed) == 1 and getattr(failed[0], "sqlstate", None) == "40P01", results
     assert runs == {"a": 1, "b": 1}
@@ -176,17 +228,12 @@ async def test_the_hop_form_goes_before_units_asked_for_after_it(core: Core) -> 
     if core.db.engine == "sqlite":
         pytest.skip("one writer on SQLite")
     order: list[str] = []
-    release, all_busy = threading.Event(), threading.Event()
-    inside: list[int] = []
     writers = core.db._writers  # type: ignore[attr-defined]
 
-    def busy(n: int) -> Work[None]:
+    def busy(n: int, gate: Gate) -> Work[None]:
         async def work(tx: Tx) -> None:
             await tx.execute("SELECT 1")
-            inside.append(n)  # on the connection's thread (list.append is atomic)
-            if len(inside) == WRITERS:
-                all_busy.set()
-            release.wait(timeout=10)  # on the connection's thread: the pool stays busy
+            await gate.passes(tx)  # the pool stays busy until the test opens the gate
             order.append(f"busy{n}")
         return work
 
@@ -198,13 +245,96 @@ async def test_the_hop_form_goes_before_units_asked_for_after_it(core: Core) -> 
             await tx.execute("SELECT 1")
             order.append("transaction")
 
-    busy_units = [asyncio.create_task(core.db.run(busy(n))) for n in range(WRITERS)]
-    assert await asyncio.to_thread(all_busy.wait, 10)  # every connection is in a unit's transaction
-    hopping = asyncio.create_task(hop())
-    assert await turns_until(lambda: not writers._open.is_set())  # the hop form gathers the pool
-    later_units = [asyncio.create_task(core.db.run(later)) for _ in range(WRITERS)]
-    await turns_until(lambda: False, 20)  # the later units ask for a connection, and wait
-    assert not any(t.done() for t in [*busy_units, hopping, *later_units])
-    release.set()
-    await asyncio.gather(*busy_units, hopping, *later_units)
+    async with Gate(core) as gate:
+        busy_units = [asyncio.create_task(core.db.run(busy(n, gate))) for n in range(WRITERS)]
+        await gate.waited_by(WRITERS)  # every connection is in a unit's transaction
+        hopping = asyncio.create_task(hop())
+        assert await turns_until(lambda: not writers._open.is_set())  # the hop form gathers the pool
+        later_units = [asyncio.create_task(core.db.run(later)) for _ in range(WRITERS)]
+        await turns_until(lambda: False, 20)  # the later units ask for a connection, and wait
+        assert not any(t.done() for t in [*busy_units, hopping, *later_units])
+        await gate.open()
+        await asyncio.gather(*busy_units, hopping, *later_units)
     assert order[WRITERS:] == ["transaction", *["later"] * WRITERS], order
+
+
+async def _written(core: Core) -> list[int]:
+    async def read(tx: Tx) -> list[int]:
+        return [r["year"] for r in await tx.fetchall("SELECT year FROM ref_counters WHERE year >= 7000")]
+
+    return await core.db.run_read(read)
+
+
+@pytest.mark.parametrize("waits_on", ["sleep(0)", "a timer", "another unit"])
+async def test_a_unit_that_awaits_anything_but_the_store_is_refused_and_rolled_back(core: Core, waits_on: str
+                                                                                  ) -> None:
+    """The rule of a unit of work (`bot.store.tx.drive` on the thread, `bot.store.pgunit.trampoline` on the
+    event loop): it may await its store, nothing else; what it wrote before is rolled back."""
+    if waits_on == "another unit" and core.db.engine == "sqlite":
+        pytest.skip("SQLite's unit runs on the database thread, which has no event loop to wait on")
+
+    async def work(tx: Tx) -> None:
+        await tx.write("INSERT INTO ref_counters (year, last) VALUES (7001, 1)")
+        if waits_on == "sleep(0)":
+            await asyncio.sleep(0)
+        elif waits_on == "a timer":
+            await asyncio.sleep(0.001)
+        else:
+            await core.db.run(lambda other: other.write("INSERT INTO ref_counters (year, last) VALUES (7002, 1)"))
+        await tx.write("INSERT INTO ref_counters (year, last) VALUES (7003, 1)")
+
+    # on SQLite's database thread a timer finds no event loop (RuntimeError); on the event loop it is refused
+    refused = UnitOfWorkError if core.db.engine == "postgresql" else (UnitOfWorkError, RuntimeError)
+    with pytest.raises(refused):
+        await core.db.run(work)
+    await core.db.run(lambda tx: tx.write("INSERT INTO ref_counters (year, last) VALUES (7004, 1)"))
+    written = await _written(core)  # the connection is clean, nothing of the refused unit stored
+    assert 7004 in written and 7001 not in written and 7003 not in written, written
+
+
+async def test_a_unit_may_catch_a_failed_statement_and_go_on(core: Core) -> None:
+    """A statement's error is raised where the unit awaited it (as on the thread); a unit that catches it and
+    rolls back to a savepoint goes on."""
+    async def work(tx: Tx) -> str:
+        await tx.execute("SAVEPOINT s")
+        try:
+            await tx.execute("INSERT INTO no_such_table VALUES (1)")
+        except Exception:
+            await tx.execute("ROLLBACK TO SAVEPOINT s")
+        await tx.write("INSERT INTO ref_counters (year, last) VALUES (7005, 1)")
+        return "done"
+
+    assert await core.db.run(work) == "done"
+    assert await _written(core) == [7005]
+
+
+async def test_a_unit_whose_caller_gives_up_mid_way_is_rolled_back(core: Core) -> None:
+    """Cancelled while its statement runs on the server: the statement is answered, the unit's next call on the
+    store raises CancelledError in it, and the transaction is rolled back, never left open."""
+    if core.db.engine == "sqlite":
+        pytest.skip("a unit on SQLite runs in one call on the database thread: it cannot be stopped mid-way")
+    writers = core.db._writers  # type: ignore[attr-defined]
+    reached: list[str] = []
+
+    async def work(tx: Tx) -> None:
+        await tx.write("INSERT INTO ref_counters (year, last) VALUES (7006, 1)")
+        await gate.passes(tx)
+        reached.append("after the gate")
+        await tx.write("INSERT INTO ref_counters (year, last) VALUES (7007, 1)")
+        reached.append("after the write")
+
+    async with Gate(core) as gate:
+        running = asyncio.create_task(core.db.run(work))
+        await gate.waited_by(1)
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+        await gate.open()
+        for _ in range(HANG * 100):
+            if writers._idle.qsize() == WRITERS:  # its connection is back in the pool
+                break
+            await asyncio.sleep(0.01)  # a wait for the server, not a time
+    assert reached == ["after the gate"]
+    assert await _written(core) == []
+    await core.db.run(lambda tx: tx.write("INSERT INTO ref_counters (year, last) VALUES (7008, 1)"))
+    assert await _written(core) == [7008]

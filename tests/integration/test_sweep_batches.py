@@ -358,18 +358,19 @@ async def test_a_batch_is_found_once_per_read_on_sqlite_and_in_one_trip_on_postg
     range scans and a sort) is found by one statement and its rows read by id (finding it in each of six was a
     third of the read); on PostgreSQL the six statements each find it and go together, in one trip."""
     from bot.store import sweep as sweep_store
+    from bot.store.pgunit import AsyncPgTx
     from bot.store.tx import Tx
 
     await due_cases(core, clock, 3)
     found: list[str] = []
-    for name in ("fetchall", "fetchall_soon"):
-        original = getattr(Tx, name)
+    for cls, name in ((Tx, "fetchall"), (Tx, "fetchall_soon"), (AsyncPgTx, "fetchall_soon")):  # PostgreSQL's on
+        original = getattr(cls, name)  # the event loop has its own
 
         def spy(self: Tx, sql: str, *args: Any, _original: Any = original) -> Any:
             found.append(sql)
             return _original(self, sql, *args)
 
-        monkeypatch.setattr(Tx, name, spy)
+        monkeypatch.setattr(cls, name, spy)
     read = await core.db.run_read(lambda tx: sweep_store.due_batch(tx, clock.now(), 100))
     assert len(read.awaiting) == 3 and len(read.cases) == 3 and len(read.assignees) == 3
     finding = [sql for sql in found if sql.startswith(sweep_store._DUE)]
