@@ -70,6 +70,8 @@ class DirectoryWatcher:
     async def check(self, *, forced: bool = False) -> bool:
         """Reload when the file changed (or on `forced`, e.g. SIGHUP); True when the directory was replaced."""
         async with self._lock:
+            if self.shared is not None:
+                await self.shared.still_here(self.path)  # about once a day: this machine still runs
             signature = _signature(self.path)
             if signature is None:
                 if forced or self._signature is not None:

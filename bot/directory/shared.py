@@ -32,7 +32,7 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.clock import Clock
@@ -55,6 +55,7 @@ def format_of(path: Path) -> str:
 
 
 MACHINE_ID = Path("/etc/machine-id")
+STILL_HERE_EVERY = timedelta(days=1)  # how often a running machine refreshes its `directory_hosts` row
 
 
 def machine() -> str:
@@ -66,7 +67,7 @@ def machine() -> str:
         raw = MACHINE_ID.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError):
         raw = ""
-    if raw:
+    if raw and raw != "uninitialized":  # systemd's mark of an image whose id is made at first boot
         return "machine-" + hashlib.sha256(f"gfi-bot directory_hosts {raw}".encode()).hexdigest()[:32]
     return socket.gethostname()
 
@@ -97,6 +98,21 @@ class SharedDirectory:
         # one it replaced: the cases' lost-access pass for the people whose roles changed (`bot.core`)
         self.on_replaced: list[Callable[[DirectoryFile], Awaitable[object]]] = []
         self._lock = asyncio.Lock()
+        self._here_at: datetime | None = None  # when this machine last said it still runs (`still_here`)
+
+    async def still_here(self, path: Path) -> None:
+        """About once a day (the 30-second check of the file calls it): this machine still runs with its file
+        (`store.still_here`), so that another machine's `seen` does not forget it while it runs. The store away:
+        at a later check."""
+        now = self.clock.now()
+        if not self.enabled or (self._here_at is not None and now - self._here_at < STILL_HERE_EVERY):
+            return
+        self._here_at = now
+        try:
+            await store.still_here(self.db, host_of(path))
+        except Exception:
+            self._here_at = None
+            log.warning("directory host not refreshed", extra={"event": "directory.host_not_refreshed"})
 
     async def offer(self, raw: bytes, path: Path, *, forced: bool = False, modified: float | None = None,
                     starting: bool = False) -> bool:
@@ -154,6 +170,7 @@ class SharedDirectory:
 
     async def _seen(self, path: Path, digest: str) -> None:
         await store.seen(self.db, host_of(path), digest)
+        self._here_at = self.clock.now()
 
     async def _serve_newest(self, path: Path, digest: str) -> None:
         await self._seen(path, digest)

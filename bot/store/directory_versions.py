@@ -150,7 +150,9 @@ HOSTS_KEPT = timedelta(days=180)  # a machine (and file) not seen for this long 
 async def seen(db: Database, host: str, digest: str) -> None:
     """This machine (`host`) published or served its local file, `digest`. The machines not seen for `HOSTS_KEPT`
     (by the database's clock) are forgotten meanwhile: replaced or renamed ones left rows for ever. One that comes
-    back is a machine never recorded (`bot.directory.shared`: its file's modification time decides)."""
+    back is a machine never recorded (`bot.directory.shared`: its file's modification time decides). A row another
+    transaction holds is left for the next time (`skip_locked`): two machines starting together each hold their own
+    row, and each deleting the other's, once both were old, deadlocked."""
 
     async def work(tx: Tx) -> None:
         now = await _now(tx)
@@ -158,6 +160,19 @@ async def seen(db: Database, host: str, digest: str) -> None:
             "INSERT INTO directory_hosts (host, digest, seen_at) VALUES (?, ?, ?) "
             "ON CONFLICT (host) DO UPDATE SET digest = excluded.digest, seen_at = excluded.seen_at",
             (host, digest, now.isoformat()))
-        await tx.execute("DELETE FROM directory_hosts WHERE seen_at < ?", ((now - HOSTS_KEPT).isoformat(),))
+        await tx.execute(
+            "DELETE FROM directory_hosts WHERE host IN (SELECT h.host FROM directory_hosts AS h WHERE h.seen_at < ?"
+            + dialect_of(tx.engine).skip_locked("h") + ")", ((now - HOSTS_KEPT).isoformat(),))
+
+    await db.run(work)
+
+
+async def still_here(db: Database, host: str) -> None:
+    """This machine (`host`) still runs with its file: when it was last seen is now (by the database's clock), so
+    that a machine running longer than `HOSTS_KEPT` without a start, a change of its file or SIGHUP is not forgotten
+    by another's `seen`. Its digest stays."""
+
+    async def work(tx: Tx) -> None:
+        await tx.execute("UPDATE directory_hosts SET seen_at = ? WHERE host = ?", ((await _now(tx)).isoformat(), host))
 
     await db.run(work)

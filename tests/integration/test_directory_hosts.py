@@ -4,14 +4,19 @@ renamed machines left rows for ever."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.clock import FrozenClock
 from bot.core import Core
 from bot.directory import shared
 from bot.store import directory_versions
+from tests.conftest import CoreFactory
 
 BOTH = pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
 
@@ -56,3 +61,79 @@ async def test_machines_not_seen_for_long_are_forgotten(core: Core) -> None:
                                                       "ORDER BY host")]
     assert hosts == ["here:/d.yaml", "kept:/d.yaml"]  # (on PostgreSQL the core's own start is recorded too)
     assert await directory_versions.last_seen(core.db, "gone:/d.yaml") is None
+
+
+def test_an_uninitialized_machine_id_is_no_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    machine_id = tmp_path / "machine-id"
+    machine_id.write_text("uninitialized\n", encoding="ascii")  # systemd: an image whose id is made at first boot
+    monkeypatch.setattr(shared, "MACHINE_ID", machine_id)
+    monkeypatch.setattr(shared.socket, "gethostname", lambda: "vm-17")
+    assert shared.host_of(tmp_path / "d.yaml") == f"vm-17:{(tmp_path / 'd.yaml').resolve()}"
+
+
+async def _until(done: Callable[[], Awaitable[bool]]) -> None:
+    ends = time.monotonic() + 10
+    while not await done():
+        assert time.monotonic() < ends, "timed out"
+        await asyncio.sleep(0.01)
+
+
+@pytest.mark.parametrize("engine", ["postgresql"])
+async def test_two_machines_starting_together_do_not_deadlock_forgetting_each_other(make_core: CoreFactory) -> None:
+    """Machines a and b, both not seen for long, start together while c's transaction holds a third old row. Each
+    `seen` updated its own row, then deleted every old one: a waited for c's row, b for a's, and once c let go a
+    wanted b's: a deadlock (review of d4dc8a4). A row another transaction holds is now left for the next time."""
+    a, b, c = await make_core(), await make_core(), await make_core()
+    old = datetime(2020, 1, 1, tzinfo=UTC).isoformat()
+    async with a.db.transaction() as tx:
+        await tx.execute("INSERT INTO directory_hosts (host, digest, seen_at) VALUES ('c:/d.yaml', 'c', ?), "
+                         "('a:/d.yaml', 'a', ?), ('b:/d.yaml', 'b', ?)", (old, old, old))
+
+    async def waiting(n: int) -> bool:
+        found = await a.db.run_read(lambda tx: tx.scalar(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"))
+        return int(found) >= n
+
+    async with c.db.transaction() as tx:
+        await tx.fetchall("SELECT host FROM directory_hosts WHERE host = 'c:/d.yaml' FOR UPDATE")
+        first = asyncio.create_task(directory_versions.seen(a.db, "a:/d.yaml", "a2"))
+        await _until(lambda: _done_or(first, waiting(1)))
+        second = asyncio.create_task(directory_versions.seen(b.db, "b:/d.yaml", "b2"))
+        await _until(lambda: _done_or(second, waiting(2)))
+    await asyncio.wait_for(asyncio.gather(first, second), 10)  # no deadlock
+    assert await directory_versions.last_seen(a.db, "a:/d.yaml") == "a2"
+    assert await directory_versions.last_seen(a.db, "b:/d.yaml") == "b2"
+
+
+async def _done_or(task: asyncio.Task[None], other: Awaitable[bool]) -> bool:
+    if task.done():
+        other.close()  # type: ignore[attr-defined]
+        return True
+    return await other
+
+
+@pytest.mark.parametrize("engine", ["postgresql"])
+async def test_a_running_machine_says_it_is_still_here_about_once_a_day(core: Core, tmp_path: Path) -> None:
+    """Refreshed by the file's 30-second check, so another machine's `seen` does not forget it while it runs."""
+    path = tmp_path / "d.yaml"
+    host = shared.host_of(path)
+    old = datetime(2020, 1, 1, tzinfo=UTC).isoformat()
+
+    async def aged() -> str:
+        async with core.db.transaction() as tx:
+            value = str(await tx.scalar("SELECT seen_at FROM directory_hosts WHERE host = ?", (host,)))
+            await tx.execute("UPDATE directory_hosts SET seen_at = ? WHERE host = ?", (old, host))
+        return value
+
+    await directory_versions.seen(core.db, host, "x")
+    await aged()
+    directory = core.shared_directory
+    assert isinstance(core.clock, FrozenClock)
+    await directory.still_here(path)
+    assert await aged() == old  # the core's start said so today already
+    for _ in range(2):
+        core.clock.advance(timedelta(days=1))
+        await directory.still_here(path)
+        assert await aged() != old  # a day later: refreshed
+        await directory.still_here(path)
+        assert await aged() == old  # not again the same day
