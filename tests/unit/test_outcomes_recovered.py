@@ -81,3 +81,13 @@ async def test_a_second_copy_of_a_delivered_row_tells_nobody(core: Core) -> None
         await outcomes._write_batch(tx, [outcomes.Sent(msg, 1, AT + timedelta(seconds=5), "ts-2", None)], [], [],
                                     core.dispatcher.on_recovered)
     assert await _recovered(core) == []
+
+
+@BOTH
+async def test_the_dispatcher_records_a_late_send_with_its_recovery_hook(core: Core) -> None:
+    """Through the dispatcher's own recording of a send (`Outcomes._record`, its group commit), as the bot calls it:
+    the hook the core wires is the one the batch calls (review of a14f459: the tests above call `_write_batch` with
+    the hook themselves)."""
+    msg, _, told = await _failed_and_reported(core)
+    await core.dispatcher._record(outcomes.Sent(msg, 1, AT, "ts-1", None))
+    assert [r["recipient_id"] for r in await _recovered(core)] == told
