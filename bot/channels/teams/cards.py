@@ -295,8 +295,11 @@ def form_card(renderer: Renderer, form: Form, *, nonce: str, errors: dict[str, s
     return card(body, [execute(submits.get(form.name, submits["default"]), form.verb, data, style="positive")])
 
 
-# Where a kept form card's nonce goes (`kept_form_card`): no text of a form holds it (NUL characters, a random part)
-_NONCE = json.dumps(f"\x00gfi-card-{uuid.uuid4().hex}\x00")
+# Where a kept form card's nonce goes (`kept_form_card`): a nonce of its own, drawn once, so that the card is
+# measured against Teams' size budget (`limits.fit_card`) as it is sent. A marker of another length would cut a card
+# near the budget elsewhere than the card rendered anew (its last fields for the whole day). A form holding it is
+# not kept (the marker found twice).
+_NONCE = json.dumps(new_nonce())
 
 
 class _NotKept(Exception):
@@ -315,6 +318,8 @@ def kept_form_card(kept: KeptTexts, tables: Tables, day: date, key: Hashable, re
             raise _NotKept
         return text
 
+    if len(json.dumps(nonce)) != len(_NONCE):  # not one of `new_nonce`'s (a dialog's data may hold anything)
+        return form_card(renderer, form(), nonce=nonce)
     try:
         text = kept.text(tables, day, key, make)
     except _NotKept:
