@@ -213,7 +213,9 @@ class AbsenceService:
                                               dedupe_key=f"absence:{absence_id}:cancel:{role}")
             await self._reload(tx)
             if absence.stand_in is not None:  # the cover ended: what the stand-in read only as one is stopped
-                await stop_for_people(tx, self.directory, [absence.stand_in], "absence_cancel")
+                absent = self.directory.person(absence.person_id)
+                await stop_for_people(tx, self.directory, [absence.stand_in], "absence_cancel",
+                                      [absent.unit] if absent is not None else [])
             await announce(tx, ABSENCES)  # the other instances reload theirs once this commits
         log.info("absence cancelled", extra={"event": "absence.cancelled", "absence_id": absence_id})
         return absence

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
 from bot.cases import access
 from bot.cases.base import build_many, read_many
@@ -60,9 +61,11 @@ async def _stop(tx: Tx, directory: Directory, candidates: dict[str, set[str]], w
     return stopped
 
 
-async def stop_for_people(tx: Tx, directory: Directory, people: list[str], why: str) -> int:
+async def stop_for_people(tx: Tx, directory: Directory, people: list[str], why: str,
+                          units: Sequence[str] = ()) -> int:
     """`people` may have lost what they read (their roles changed, a cover ended): the open cases they hold
-    something in or have a message of still to go are locked, then those cases' open items and timers (in id
+    something in, have a message of still to go, or read as distributors of `units` (the units whose roles they
+    had) are locked, then those cases' open items and timers (in id
     order: a sweep's batch that queued to them from the directory as it was is waited for), and only then are
     their messages still to go read and judged by `directory` (the one served now, with the absences). Idempotent:
     what was stopped stays stopped, and a second pass (another instance) finds nothing to stop. Returns how many
@@ -70,7 +73,7 @@ async def stop_for_people(tx: Tx, directory: Directory, people: list[str], why: 
     if not people:
         return 0
     wanted = sorted(set(people))
-    await store.lock_open_rows(tx, await store.lock_cases_of(tx, wanted))
+    await store.lock_open_rows(tx, await store.lock_cases_of(tx, wanted, sorted(set(units))))
     candidates: dict[str, set[str]] = {}
     for row in await store.pending_to(tx, wanted):
         candidates.setdefault(row["ref"], set()).add(row["recipient_id"])
@@ -86,11 +89,12 @@ async def stop_after_reload(db: Database, directory: Directory, old: DirectoryFi
     people = sorted(await asyncio.to_thread(standing_changed, old, directory.data))  # 10⁴ people: off the loop
     if not people:
         return 0
+    units = [u.id for u in old.units if any(p in people for p in (*u.distributors, u.deputy))]
     async with db.transaction():
         pass  # the hop form holds every write connection: the units begun on the old directory have ended
 
     async def work(tx: Tx) -> int:
-        return await stop_for_people(tx, directory, people, "directory_reload")
+        return await stop_for_people(tx, directory, people, "directory_reload", units)
 
     stopped = await db.run(work, retry=True)
     log.info("directory reload checked", extra={"event": "directory.reload_access", "people": len(people),

@@ -168,7 +168,7 @@ async def hand_over(db: Database, new: DirectoryFile, leaving: dict[str, str], n
         # case reference -> the people who leave and may have lost it: whose holdings in it were handed over, or who
         # have a message of it still to go (a distributor who only assigned it holds nothing stored)
         candidates: dict[str, set[str]] = {}
-        locked = await store.lock_cases_of(tx, sorted(leaving))
+        locked = await store.lock_cases_of(tx, sorted(leaving), sorted(set(leaving.values())))
         for h in await _stored_holdings(tx, new, leaving):
             if h.to is None or h.case_id is None:
                 continue

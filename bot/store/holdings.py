@@ -4,6 +4,7 @@ awaited answers on the ladder, and the statements that hand each of them to some
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -52,26 +53,36 @@ async def awaiting(tx: Tx) -> list[Row]:
     return rows
 
 
-async def lock_cases_of(tx: Tx, people: list[str]) -> list[int]:
+async def lock_cases_of(tx: Tx, people: list[str], units: Sequence[str] = ()) -> list[int]:
     """Lock the open cases these people hold something in (assigned, asked for, a follow-up not done, an awaited
-    answer: at most a few more, an answerer is matched in the item's JSON text) or have a message of still to go
-    to (`pending_to`), in id order, before what they hold is read and handed over
+    answer: at most a few more, an answerer is matched in the item's JSON text), have a message of still to go to
+    (`pending_to`), or read as a distributor of `units` (the units they leave): a case they assigned, one waiting
+    for such a unit, one whose meeting waits for such a unit to name who attends (`visibility.working_distributors`
+    and the waiting queue); in id order, before what they hold is read and handed over
     (`bot.directory.handover.hand_over`): a case action taking one of them waits, or went first and is read.
-    Returns their ids (for `lock_open_rows`). Nothing on SQLite, whose one writer holds the whole store."""
+    Returns their ids (for `lock_open_rows`: a sweep's batch queuing to them meanwhile is waited for). Nothing on
+    SQLite, whose one writer holds the whole store."""
     clause = dialects.of(tx.engine).lock_rows()
     if not clause or not people:
         return []
     marks = ", ".join("?" for _ in people)
     answerers = " OR ".join("answerers LIKE ?" for _ in people)
+    of_units = ""
+    if units:
+        unit_marks = ", ".join("?" for _ in units)
+        of_units = (f" OR (state = 'requested' AND target_unit IN ({unit_marks}))"
+                    f" OR id IN (SELECT case_id FROM meeting_participants WHERE person_id IS NULL"
+                    f" AND unit_id IN ({unit_marks}))")
     rows = await tx.fetchall(
-        f"SELECT id FROM cases WHERE state <> 'closed' AND (requester_id IN ({marks})"
+        f"SELECT id FROM cases WHERE state <> 'closed' AND (requester_id IN ({marks}) OR assigned_by IN ({marks})"
         f" OR id IN (SELECT case_id FROM case_assignees WHERE person_id IN ({marks}))"
         f" OR id IN (SELECT case_id FROM follow_ups WHERE owner_id IN ({marks}) AND done_at IS NULL)"
         f" OR id IN (SELECT case_id FROM awaiting WHERE resolved_at IS NULL AND ({answerers}))"
         f" OR id IN (SELECT case_id FROM outbox WHERE status = 'pending' AND kind = 'message'"
-        f" AND recipient_id IN ({marks})))"
+        f" AND recipient_id IN ({marks})){of_units})"
         f" ORDER BY id{clause}",
-        (*people, *people, *people, *(f"%{json.dumps(p)}%" for p in people), *people),
+        (*people, *people, *people, *people, *(f"%{json.dumps(p)}%" for p in people), *people,
+         *units, *units),
     )
     return [int(r["id"]) for r in rows]
 

@@ -122,3 +122,38 @@ async def test_a_batch_queuing_to_a_leaving_distributor_who_holds_nothing_meanwh
     assert (await a.cases.get(case.ref)).assignees == ["fatima.ali"]
     # on SQLite the hand-over may take the one writer first, and the batch, its case moved, queues nothing
     assert await _to(a, "gustav.lund", case.id) == [("escalation", "cancelled")] * applied
+
+
+async def test_a_batch_queuing_to_a_leaving_distributor_in_a_case_nobody_leaving_holds_is_stopped(
+    make_core: CoreFactory, monkeypatch: pytest.MonkeyPatch, engine: str,
+) -> None:
+    """As above, but linnea.fors stays: only gustav.lund leaves, who assigned the case and holds nothing stored in
+    it and has nothing of it still to go. The hand-over locks the cases he reads as a distributor of the unit he
+    leaves too (he assigned it), so it waits for the batch and stops what it queued him (review of 74646cf: the
+    case was not locked, and his message went out)."""
+    from bot.directory.changes import diff
+    from bot.fires import Fire
+
+    a, b = await two(make_core)
+    case = await a.cases.request("maria.sand", form())
+    await a.cases.assign("gustav.lund", case.ref, ["linnea.fors"])
+    await a.cases.acknowledge("linnea.fors", case.ref)
+    case = await a.cases.book("linnea.fors", case.ref, local("2026-12-10T13:00"), "Rum 3", ["soc-norr", "beroende"])
+
+    async def timer(tx: Tx) -> dict[str, Any]:
+        await tx.execute("UPDATE outbox SET status = 'sent' WHERE recipient_id = 'gustav.lund' AND status = 'pending'")
+        return (await tx.fetchall("SELECT id, due_at FROM timers WHERE case_id = ? AND done_at IS NULL ORDER BY id",
+                                  (case.id,)))[0]
+
+    row = await a.db.run(timer)
+    fire = Fire(table="timers", row_id=int(row["id"]), due_at=str(row["due_at"]), case_id=case.id,
+                case_ref=case.ref, case_version=case.version, outcome="fired", rows=[shown(b, case, "gustav.lund")])
+    old = a.directory.data
+    new = old.model_copy(update={"people": tuple(
+        p.model_copy(update={"unit": "psykiatri"}) if p.id == "gustav.lund" else p for p in old.people)})
+    leaving = diff(old, new).leaving
+    assert leaving == {"gustav.lund": "beroende"}
+    met, applied = await _race(a, b, monkeypatch, fire, new, leaving)
+    assert met == (engine == "postgresql")
+    assert (await a.cases.get(case.ref)).assignees == ["linnea.fors"]
+    assert await _to(a, "gustav.lund", case.id) == [("escalation", "cancelled")] * applied
