@@ -41,7 +41,8 @@ async def stop_for_lost_readers(tx: Tx, before: Case, case: Case, action: str, d
     if action in _WITHDRAWALS:
         return 0
     lost = lost_readers(before, case, directory)
-    if before.disputed:
+    if before.disputed:  # its items and timers locked first: a batch alerting one of them meanwhile is waited for
+        await closing_store.lock_open_rows(tx, case.id)
         alerts = await alerts_for(tx, case.id)
         lost = sorted(p for p in {*lost, *alerts.alerted} if level(before, p, directory, alerts) is Level.FULL
                       and level(case, p, directory, alerts) is not Level.FULL)

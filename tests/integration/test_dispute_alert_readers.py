@@ -2,7 +2,10 @@
 longer reads it once the dispute is settled: the case's text still to go to him is stopped, as after any action
 that takes access away (`bot.cases.access_lost`). What still goes: the settlement's own notices, and the messages
 of those who still read the case (status note of session 8, "a coordinator reading only through a dispute alert is
-not covered at settle time")."""
+not covered at settle time").
+
+Defence in depth (review of 0817c25): no bot code queues such a text today, since `outbox.prepare` checks every
+message with `free_text_check`, which judges without the alerts; the rows are inserted here by hand."""
 
 from __future__ import annotations
 
