@@ -156,4 +156,10 @@ async def test_a_batch_queuing_to_a_leaving_distributor_in_a_case_nobody_leaving
     met, applied = await _race(a, b, monkeypatch, fire, new, leaving)
     assert met == (engine == "postgresql")
     assert (await a.cases.get(case.ref)).assignees == ["linnea.fors"]
-    assert await _to(a, "gustav.lund", case.id) == [("escalation", "cancelled")] * applied
+    left = await _to(a, "gustav.lund", case.id)
+    if met:  # the batch committed while the hand-over held the case: its message is stopped
+        assert left == [("escalation", "cancelled")], left
+    else:  # SQLite, one after the other: the batch first (stopped), or the hand-over first and the batch then queues
+        # on the old directory (the case was not changed): stopped when the instance serves the new directory
+        # (`test_directory_reload_access`), not here
+        assert left in ([("escalation", "cancelled")] * applied, [("escalation", "pending")] * applied), left
