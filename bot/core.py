@@ -137,6 +137,7 @@ async def open_core(
     cases.hooks.append(StatsHook(directory, calendar))
     await fill_principals(db, directory)
     await prepare_rollups(db, directory, calendar, clock.now())
+    await db.memory_temp()  # SQLite: after the start's heavy work (its sorts would stay in memory), before serving
     absences = AbsenceService(db, directory, clock, outbox, settings.timezone)
     await absences.load()
     core = Core(

@@ -312,6 +312,9 @@ class PostgresDatabase(Database):
         if found > latest("postgresql"):
             raise StartupError("store_newer", path=self.path, found=found, known=latest("postgresql"))
 
+    async def memory_temp(self) -> None:
+        """Nothing to do: SQLite's temporary storage (`Database.memory_temp`); the server manages its own."""
+
     def changes(self) -> Changes:
         """Changes announced by other instances, heard on a connection of its own (`bot.store.changes`)."""
         return PostgresChanges(self._url)
