@@ -78,7 +78,7 @@ async def lock_cases_of(tx: Tx, people: list[str], units: Sequence[str] = ()) ->
         f" OR id IN (SELECT case_id FROM case_assignees WHERE person_id IN ({marks}))"
         f" OR id IN (SELECT case_id FROM follow_ups WHERE owner_id IN ({marks}) AND done_at IS NULL)"
         f" OR id IN (SELECT case_id FROM awaiting WHERE resolved_at IS NULL AND ({answerers}))"
-        f" OR id IN (SELECT case_id FROM outbox WHERE status = 'pending' AND kind = 'message'"
+        f" OR id IN (SELECT case_id FROM outbox WHERE status IN ('pending', 'failed') AND kind = 'message'"
         f" AND recipient_id IN ({marks})){of_units})"
         f" ORDER BY id{clause}",
         (*people, *people, *people, *people, *(f"%{json.dumps(p)}%" for p in people), *people,
@@ -88,7 +88,8 @@ async def lock_cases_of(tx: Tx, people: list[str], units: Sequence[str] = ()) ->
 
 
 async def pending_to(tx: Tx, people: list[str]) -> list[Row]:
-    """The open cases with messages still to go to these people: ref, recipient_id (one row per pair, by case).
+    """The open cases with messages still to go to these people (pending, or failed: a send whose lease ran out may
+    yet deliver one, `closing.cancel_shown`): ref, recipient_id (one row per pair, by case).
     Someone who leaves may hold nothing stored in such a case (a distributor who assigned it, or a deputy while it
     waits for the unit) and still have its text on its way (`bot.directory.handover`)."""
     if not people:
@@ -96,7 +97,8 @@ async def pending_to(tx: Tx, people: list[str]) -> list[Row]:
     marks = ", ".join("?" for _ in people)
     return await tx.fetchall(
         f"SELECT DISTINCT c.id AS case_id, c.ref, o.recipient_id FROM outbox o JOIN cases c ON c.id = o.case_id"
-        f" WHERE o.status = 'pending' AND o.kind = 'message' AND o.recipient_id IN ({marks}) AND c.state <> 'closed'"
+        f" WHERE o.status IN ('pending', 'failed') AND o.kind = 'message' AND o.recipient_id IN ({marks})"
+        f" AND c.state <> 'closed'"
         f" ORDER BY c.id, o.recipient_id",
         tuple(people),
     )
