@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from bot import audit
 from bot.absence.models import Absence
-from bot.cases.leavers import stop_for_people
+from bot.cases.leavers import stop_for_stand_in
 from bot.clock import Clock
 from bot.directory import Directory
 from bot.errors import Refusal
@@ -194,7 +194,8 @@ class AbsenceService:
         """Cancel a registered absence (the person, whoever registered it, or the unit's distributors). Its
         stand-in distributed for the absent person only while it lasted: the cases' messages still to go to them
         that they no longer read in full (an urgent request sent to them as the stand-in) are stopped, judged by
-        the one rule with the absences as they are now (`bot.cases.leavers.stop_for_people`)."""
+        the one rule with the absences as they are now, and an urgent request sent only to them goes to the
+        unit's distributors on duty now (`bot.cases.leavers.stop_for_stand_in`, after the commit)."""
         if self.directory.person(actor_id) is None:
             raise Refusal("unknown_person", person=actor_id)
         now = self.clock.now()
@@ -212,13 +213,23 @@ class AbsenceService:
                     await self.outbox.enqueue(tx, pid, "absence_cancelled", absence=absence, actor=actor_id,
                                               dedupe_key=f"absence:{absence_id}:cancel:{role}")
             await self._reload(tx)
-            if absence.stand_in is not None:  # the cover ended: what the stand-in read only as one is stopped
-                absent = self.directory.person(absence.person_id)
-                await stop_for_people(tx, self.directory, [absence.stand_in], "absence_cancel",
-                                      [absent.unit] if absent is not None else [])
             await announce(tx, ABSENCES)  # the other instances reload theirs once this commits
+        if absence.stand_in is not None:  # the cover ended: what the stand-in read only as one is stopped
+            await self._cover_ended(absence.stand_in, absence.person_id)
         log.info("absence cancelled", extra={"event": "absence.cancelled", "absence_id": absence_id})
         return absence
+
+    async def _cover_ended(self, stand_in_id: str, person_id: str) -> None:
+        """After the cancel commits, in a unit of its own (its case locks come first, before any audit row, as a
+        case action takes them: DESIGN "lock order"; run again if the server aborts it for a deadlock): the
+        stand-in's messages they no longer read stopped, their urgent requests sent on (`stop_for_stand_in`)."""
+        absent = self.directory.person(person_id)
+        units = [absent.unit] if absent is not None else []
+
+        async def work(tx: Tx) -> int:
+            return await stop_for_stand_in(tx, self.outbox, self.directory, stand_in_id, units)
+
+        await self.db.run(work, retry=True)
 
     async def listing(self, actor_id: str, *, limit: int = LIST_PAGE, skip: int = 0) -> Listing:
         """A page of the current and coming absences the actor may see, and how many there are (from the

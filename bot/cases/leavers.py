@@ -15,13 +15,14 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from bot.cases import access
+from bot.cases import access, offers
 from bot.cases.base import build_many, read_many
 from bot.cases.visibility import Level, level
 from bot.directory.changes import standing_changed
 from bot.directory.handover import use_lost_readers
 from bot.directory.lookup import Directory
 from bot.directory.model import DirectoryFile
+from bot.outbox import Outbox
 from bot.store import Database, Tx
 from bot.store import closing as closing_store
 from bot.store import holdings as store
@@ -78,6 +79,31 @@ async def stop_for_people(tx: Tx, directory: Directory, people: list[str], why: 
     for row in await store.pending_to(tx, wanted):
         candidates.setdefault(row["ref"], set()).add(row["recipient_id"])
     return await _stop(tx, directory, candidates, why)
+
+
+async def stop_for_stand_in(tx: Tx, outbox: Outbox, directory: Directory, stand_in: str, units: Sequence[str]
+                            ) -> int:
+    """A stand-in's cover of `units` ended (`bot.absence`): what they read only as the stand-in is stopped
+    (`stop_for_people`), and an urgent request of a case still waiting for its unit that was sent only to them goes
+    to the unit's distributors on duty now who have none (same message, `bot.cases.messaging.plan_case_filed`):
+    stopped without it, it reached nobody. Returns how many were stopped."""
+    why = "absence_cancel"
+    stopped = await stop_for_people(tx, directory, [stand_in], why, units)
+    ids = await store.urgent_stopped(tx, stand_in, f"no longer reads the case: {why}")
+    if not ids:
+        return stopped
+    for case in build_many(await read_many(tx, await store.refs_of(tx, ids))).values():
+        if directory.unit(case.target_unit) is None:
+            continue
+        have = await store.urgent_recipients(tx, case.id)
+        for pid in directory.active_distributors(case.target_unit):
+            if pid in have:
+                continue
+            prepared = outbox.prepare(pid, "urgent_request", case_ref=case.ref, urgent=True, case=case,
+                                      offers=offers.for_message("urgent_request", case, pid, directory))
+            if prepared is not None:
+                await outbox.put(tx, prepared, case_id=case.id, case_ref=case.ref, want_id=False)
+    return stopped
 
 
 async def stop_after_reload(db: Database, directory: Directory, old: DirectoryFile) -> int:

@@ -119,6 +119,31 @@ async def lock_open_rows(tx: Tx, case_ids: list[int]) -> None:
                       tuple(case_ids))
 
 
+async def urgent_stopped(tx: Tx, person_id: str, reason: str) -> list[int]:
+    """The open, still requested cases whose urgent request to this person was stopped for `reason`
+    (`bot.cases.leavers.stop_for_stand_in`)."""
+    rows = await tx.fetchall(
+        "SELECT DISTINCT c.id FROM outbox o JOIN cases c ON c.id = o.case_id WHERE o.recipient_id = ?"
+        " AND o.template = 'urgent_request' AND o.status = 'cancelled' AND o.last_error LIKE ?"
+        " AND c.state = 'requested' ORDER BY c.id", (person_id, f"%{reason}%"))
+    return [int(r["id"]) for r in rows]
+
+
+async def refs_of(tx: Tx, case_ids: list[int]) -> list[str]:
+    if not case_ids:
+        return []
+    marks = ", ".join("?" for _ in case_ids)
+    return [str(r["ref"]) for r in await tx.fetchall(f"SELECT ref FROM cases WHERE id IN ({marks}) ORDER BY id",
+                                                      tuple(case_ids))]
+
+
+async def urgent_recipients(tx: Tx, case_id: int) -> set[str]:
+    """Who has the case's urgent request, not stopped (pending, sent or failed)."""
+    return {str(r["recipient_id"]) for r in await tx.fetchall(
+        "SELECT recipient_id FROM outbox WHERE case_id = ? AND template = 'urgent_request' AND status <> 'cancelled'",
+        (case_id,))}
+
+
 async def lock_shown(tx: Tx, cases: dict[int, str], people: list[str]) -> None:
     """Before the messages of several cases to these people are stopped one case after the other
     (`closing.cancel_shown`, `bot.cases.leavers`): every one of their pending or failed rows showing the case, of

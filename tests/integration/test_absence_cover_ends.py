@@ -5,6 +5,7 @@ item 3; status note of session 8, `bot/absence/service.py` cancel)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 import pytest
@@ -13,6 +14,8 @@ from bot.cases import access
 from bot.cases.visibility import Level
 from bot.core import Core
 from bot.store import Tx
+from tests.conftest import CoreFactory
+from tests.races import settled, two
 from tests.timekit import form
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
@@ -41,3 +44,36 @@ async def test_a_cancelled_cover_stops_the_urgent_request_still_to_go_to_the_sta
     assert await _rows(core, "sofia.grahn", "urgent_request") == [("cancelled", False)]
     assert await _rows(core, "sofia.grahn", "assigned_to_you") == [("pending", True)]  # her own case: kept
     assert await _rows(core, "sofia.grahn", "absence_cancelled") == [("pending", True)]  # told the cover ended
+    # the unit's urgent request is not lost: it goes to whoever distributes now, fatima.ali back (review of
+    # 5382ede, finding 1: it reached nobody)
+    assert await _rows(core, "fatima.ali", "urgent_request") == [("pending", True)]
+    assert await _rows(core, "gustav.lund", "urgent_request") == []
+
+
+async def test_a_cover_cancelled_while_a_case_action_runs_does_not_deadlock(make_core: CoreFactory,
+                                                                            engine: str) -> None:
+    """A case action holds its case's row and then takes the audit chain; the cancel took the audit chain (its
+    audit row) and then the stand-in's cases: a deadlock, the cancel refused (review of 5382ede, finding 2). The
+    stand-in's pass now runs after the cancel commits, in a unit of its own whose case locks come first."""
+    from bot.store.chain import LOCKS
+
+    if engine == "sqlite":
+        pytest.skip("one writer on SQLite: no deadlock")
+    a, b = await two(make_core)
+    absence = await a.absences.mark("fatima.ali", date(2026, 11, 23), date(2026, 11, 25), stand_in_id="sofia.grahn")
+    urgent = await a.cases.request("maria.sand", form(urgent=True))
+    locked = asyncio.Event()
+
+    async def case_action() -> None:  # as a case action: its case's row, then the audit chain
+        async with b.db.transaction() as tx:
+            await tx.fetchall("SELECT id FROM cases WHERE ref = ? FOR NO KEY UPDATE", (urgent.ref,))
+            locked.set()
+            await asyncio.sleep(1.0)
+            await tx.fetchall("SELECT pg_advisory_xact_lock(?)", (LOCKS["audit"],))
+
+    async def cancel() -> None:
+        await locked.wait()
+        await a.absences.cancel("fatima.ali", absence.id)
+
+    await asyncio.wait_for(settled(case_action(), cancel()), 30)
+    assert await _rows(a, "sofia.grahn", "urgent_request") == [("cancelled", False)]
