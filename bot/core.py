@@ -156,7 +156,7 @@ async def open_core(
     await core.shared_directory.start(publish=publish_directory)
     # each instance, once it serves a newer directory, stops what it may have queued on the older one to people whose
     # roles changed (a hand-over commits before every instance serves its directory): bot/cases/leavers.py
-    core.shared_directory.on_replaced.append(lambda old: leavers.stop_after_reload(db, directory, old))
+    core.shared_directory.on_replaced.append(lambda old: leavers.stop_after_reload(db, outbox, directory, old))
     core.sweeps.append(lambda: run_distribution(core))
     core.sweeps.append(lambda: sweep_due(core))
     core.sweeps.append(lambda: daily_purge(core))  # once a day; the catch-up after downtime and in the console

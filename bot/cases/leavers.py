@@ -23,6 +23,7 @@ from bot.directory.handover import use_lost_readers
 from bot.directory.lookup import Directory
 from bot.directory.model import DirectoryFile
 from bot.outbox import Outbox
+from bot.presence import stand_in
 from bot.store import Database, Tx
 from bot.store import closing as closing_store
 from bot.store import holdings as store
@@ -89,9 +90,17 @@ async def stop_for_stand_in(tx: Tx, outbox: Outbox, directory: Directory, stand_
     stopped without it, it reached nobody. Returns how many were stopped."""
     why = "absence_cancel"
     stopped = await stop_for_people(tx, directory, [stand_in], why, units)
-    ids = await store.urgent_stopped(tx, stand_in, f"no longer reads the case: {why}")
+    await _urgent_on(tx, outbox, directory, [stand_in], why)
+    return stopped
+
+
+async def _urgent_on(tx: Tx, outbox: Outbox, directory: Directory, people: list[str], why: str) -> None:
+    """An urgent request of a case still waiting for its unit, stopped for `why` to one of `people`, goes to the
+    unit's distributors on duty now who have none (same message, `bot.cases.messaging.plan_case_filed`): stopped
+    without it, it may have reached nobody."""
+    ids = sorted({i for p in people for i in await store.urgent_stopped(tx, p, f"no longer reads the case: {why}")})
     if not ids:
-        return stopped
+        return
     for case in build_many(await read_many(tx, await store.refs_of(tx, ids))).values():
         if directory.unit(case.target_unit) is None:
             continue
@@ -103,24 +112,27 @@ async def stop_for_stand_in(tx: Tx, outbox: Outbox, directory: Directory, stand_
                                       offers=offers.for_message("urgent_request", case, pid, directory))
             if prepared is not None:
                 await outbox.put(tx, prepared, case_id=case.id, case_ref=case.ref, want_id=False)
-    return stopped
 
 
-async def stop_after_reload(db: Database, directory: Directory, old: DirectoryFile) -> int:
+async def stop_after_reload(db: Database, outbox: Outbox, directory: Directory, old: DirectoryFile) -> int:
     """This instance now serves `directory` instead of `old`: the messages still to go to the people whose standing
     changed between them (`standing_changed`) are judged by the new one and stopped where they lost the case. Run
     by every instance after its own reload (each may have queued on its old directory until then), in the hop
     form, so every unit this instance began on the old directory has ended first. Nothing is read when nobody's
     standing changed."""
-    people = sorted(await asyncio.to_thread(standing_changed, old, directory.data))  # 10⁴ people: off the loop
-    if not people:
+    changed = await asyncio.to_thread(standing_changed, old, directory.data)  # 10⁴ people: off the loop
+    if not changed:
         return 0
+    # their stand-ins too: a distributor's stand-in distributed for their unit, which the change may have ended
+    people = sorted(changed | {s for p in changed if (s := stand_in(directory, p)) is not None})
     units = [u.id for u in old.units if any(p in people for p in (*u.distributors, u.deputy))]
     async with db.transaction():
         pass  # the hop form holds every write connection: the units begun on the old directory have ended
 
     async def work(tx: Tx) -> int:
-        return await stop_for_people(tx, directory, people, "directory_reload", units)
+        stopped = await stop_for_people(tx, directory, people, "directory_reload", units)
+        await _urgent_on(tx, outbox, directory, people, "directory_reload")  # to who distributes now
+        return stopped
 
     stopped = await db.run(work, retry=True)
     log.info("directory reload checked", extra={"event": "directory.reload_access", "people": len(people),

@@ -63,6 +63,7 @@ async def _before_the_reload(on: Core, handed_on: Core) -> tuple[DirectoryFile, 
 
 async def _after_the_reload(core: Core) -> None:
     assert await _status(core, "fatima.ali", "urgent_request") == ["cancelled"]
+    assert await _status(core, "gustav.lund", "urgent_request") == ["pending"]  # sent on to who distributes now
     assert await _status(core, "gustav.lund", "assigned_to_you") == ["pending"]  # his standing changed; he reads it
     assert "pending" in await _status(core, "maria.sand", "case_filed")
 
@@ -97,3 +98,26 @@ async def test_an_instance_serving_what_another_published_stops_what_it_queued_o
         await asyncio.sleep(0.05)
     assert "fatima.ali" not in b.directory.distributors_of("beroende")
     await _after_the_reload(b)
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+async def test_a_moved_distributors_stand_in_gets_none_of_the_units_text_after_the_reload(
+        make_core: CoreFactory, tmp_path: Path, engine: str) -> None:
+    """fatima.ali is away with sofia.grahn standing in, then moves to psykiatri: sofia's own roles did not change,
+    yet she no longer distributes for beroende; the urgent request she got on the old directory is stopped (review
+    of 72d8891, finding 3: she was no candidate)."""
+    from datetime import date
+
+    path = tmp_path / "katalog.yaml"
+    path.write_text(DEFAULT_DIRECTORY.read_text(encoding="utf-8"), encoding="utf-8")
+    core = await make_core(load_directory(path))
+    watcher = DirectoryWatcher(core.directory, path, core.shared_directory)
+    await core.absences.mark("fatima.ali", date(2026, 11, 23), date(2026, 11, 25), stand_in_id="sofia.grahn")
+    written, leaving = _fatima_moves(core.directory.data)
+    await hand_over(core.db, written, leaving, core.clock.now(), written)
+    await core.cases.request("maria.sand", form(urgent=True))  # on the old directory: to the stand-in
+    assert await _status(core, "sofia.grahn", "urgent_request") == ["pending"]
+    path.write_text(file_text(written, path, "import --csv hr.csv"), encoding="utf-8")
+    assert await watcher.check()
+    assert await _status(core, "sofia.grahn", "urgent_request") == ["cancelled"]
+    assert await _status(core, "gustav.lund", "urgent_request") == ["pending"]  # sent on: who distributes now
