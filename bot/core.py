@@ -150,13 +150,14 @@ async def open_core(
     core.changes.on(ABSENCES, absences.load)
     core.changes.on(OUTBOX_TOPIC, dispatcher.heard, quiet=True)  # rows queued on any instance: deliver
     core.shared_directory = SharedDirectory(db, directory, clock)
+    # each instance, once it serves a newer directory, stops what it may have queued on the older one to people whose
+    # roles changed (a hand-over commits before every instance serves its directory): bot/cases/leavers.py. Also at
+    # start, when the store's newest replaces an older local file (an instance restarted after a hand-over)
+    core.shared_directory.on_replaced.append(lambda old: leavers.stop_after_reload(db, outbox, directory, old))
     core.changes.on(DIRECTORY_TOPIC, core.shared_directory.reload)
     await core.changes.start()
     # PostgreSQL: the file as it was read, published by `gfi-bot run`, or the store's newest (see bot/directory/shared)
     await core.shared_directory.start(publish=publish_directory)
-    # each instance, once it serves a newer directory, stops what it may have queued on the older one to people whose
-    # roles changed (a hand-over commits before every instance serves its directory): bot/cases/leavers.py
-    core.shared_directory.on_replaced.append(lambda old: leavers.stop_after_reload(db, outbox, directory, old))
     core.sweeps.append(lambda: run_distribution(core))
     core.sweeps.append(lambda: sweep_due(core))
     core.sweeps.append(lambda: daily_purge(core))  # once a day; the catch-up after downtime and in the console

@@ -27,7 +27,7 @@ from bot.directory.model import DirectoryFile
 from bot.directory.reload import DirectoryWatcher
 from bot.directory.shared import digest_of
 from bot.directory.writing import file_text
-from bot.store import Tx
+from bot.store import Tx, open_database
 from bot.store.directory_versions import publish
 from tests.conftest import CoreFactory
 from tests.races import two
@@ -121,3 +121,26 @@ async def test_a_moved_distributors_stand_in_gets_none_of_the_units_text_after_t
     assert await watcher.check()
     assert await _status(core, "sofia.grahn", "urgent_request") == ["cancelled"]
     assert await _status(core, "gustav.lund", "urgent_request") == ["pending"]  # sent on: who distributes now
+
+
+@pytest.mark.parametrize("engine", ["postgresql"])
+async def test_an_instance_restarted_on_its_old_file_stops_what_it_queued_on_it(
+        make_core: CoreFactory, tmp_path: Path, engine: str) -> None:
+    """The instance queued on the old directory, stopped, and another published the new one meanwhile: restarted
+    on its old file it serves the store's newest, and runs the pass then too (review of 72d8891, finding 4: the
+    hook was added after the start)."""
+    path = tmp_path / "katalog.yaml"
+    path.write_text(DEFAULT_DIRECTORY.read_text(encoding="utf-8"), encoding="utf-8")
+    first = await make_core(load_directory(path))
+    written, _ = await _before_the_reload(first, first)
+    await first.close()
+    url = first.settings.database_url
+    assert url is not None
+    store = open_database(url.get_secret_value(), first.settings.db_path)  # `gfi-bot directory import` publishes
+    await store.open()
+    text = file_text(written, Path("katalog.yaml"), "import --csv hr.csv")
+    assert await publish(store, digest=digest_of(text.encode("utf-8")), format="yaml", text=text, origin="test")
+    await store.close()
+    restarted = await make_core(load_directory(path))  # its file, unchanged since it served it: the store's served
+    assert "fatima.ali" not in restarted.directory.distributors_of("beroende")
+    await _after_the_reload(restarted)
