@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime
@@ -32,6 +33,18 @@ from psycopg.rows import dict_row, tuple_row
 
 from bot.store.dialects import postgresql as dialect
 from bot.store.tx import Params, Soon, T, Tx, UnitOfWorkError, Work
+
+# Set while the trampoline runs a unit's own code (between two of its store calls): the store refuses to begin
+# anything from there (`refuse_inside`), before it takes a connection, starts a task or hands a job to a thread.
+_DRIVING: contextvars.ContextVar[bool] = contextvars.ContextVar("gfi_pg_unit_driving", default=False)
+
+
+def refuse_inside() -> None:
+    """Raise `UnitOfWorkError` when called from inside a unit of work on the event loop: a unit may not begin
+    another unit, a read, a hop-form transaction or a write aside (it would be stored even as the unit is refused
+    and rolled back)."""
+    if _DRIVING.get():
+        raise UnitOfWorkError("a unit of work may await its own store only")
 
 
 def _param(value: Any) -> Any:
@@ -198,10 +211,13 @@ async def trampoline(tx: AsyncPgTx, coro: Coroutine[Any, Any, T], gave_up: Calla
     answer: Any = None
     error: BaseException | None = None
     while True:
+        driving = _DRIVING.set(True)
         try:
             step = coro.send(answer) if error is None else coro.throw(error)
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
+        finally:
+            _DRIVING.reset(driving)
         answer = error = None
         if type(step) is not _Call or step.tx is not tx:
             coro.close()
@@ -227,6 +243,8 @@ async def apply(conn: psycopg.AsyncConnection[Any], begin: str, work: Work[T], g
         async with tx.pipelined():
             await tx.send(begin)
             result = await trampoline(tx, work(tx), gave_up)
+            if gave_up():  # its caller stopped waiting: what it did is not kept, even if it caught the cancellation
+                raise asyncio.CancelledError
             await tx.send("COMMIT")
     except BaseException:
         await conn.execute("ROLLBACK")

@@ -30,6 +30,7 @@ from psycopg.rows import dict_row, tuple_row
 from psycopg.types.numeric import FloatLoader
 
 from bot.startup import StartupError
+from bot.store import pgunit
 from bot.store.changes import Changes, PostgresChanges
 from bot.store.db import Database, Params, Tx, Work, Worker, _Conn
 from bot.store.dialects import postgresql as dialect
@@ -43,6 +44,7 @@ from bot.store.writers import Writers
 log = logging.getLogger(__name__)
 
 WRITERS = 4  # write connections per instance (`bot.store.writers`): units side by side, the server serialises
+CLOSE_WAIT = 10  # seconds `close` waits for the units begun before it closes their connections
 CONNECT_TIMEOUT = 5  # seconds: an unreachable server is reported at start, well within 10 s
 MIGRATION_LOCK = 0x6766_6962_6F74  # the advisory lock N instances take to migrate once ("gfibot")
 # The tables whose rows hold free text that an erasure or a purge blanks or deletes (see `scrub`).
@@ -227,9 +229,11 @@ class PostgresDatabase(Database):
         try:
             self._writer = await self._connect("gfi-pg-write")  # migrations, then the hop form (`transaction`)
             await self._migrate()
-            self._writers = Writers(await _pool(self._url, self._writers_wanted), self.BEGIN_WRITE)
+            self._writers = Writers(await _pool(self._url, self._writers_wanted), self.BEGIN_WRITE,
+                                    lambda: _connect_async(self._url))
             self._aside = await self._connect("gfi-pg-aside")  # `run_aside`
-            self._reading = Writers(await _pool(self._url, self._readers, read_only=True), self.BEGIN_READ)
+            self._reading = Writers(await _pool(self._url, self._readers, read_only=True), self.BEGIN_READ,
+                                    lambda: _connect_async(self._url, read_only=True))
         except BaseException as exc:
             await self.close()
             if isinstance(exc, psycopg.Error):
@@ -238,6 +242,8 @@ class PostgresDatabase(Database):
 
     async def close(self) -> None:
         pools = [p for p in (self._writers, self._reading) if p is not None]
+        for pool in pools:  # the units begun end first (their callers may have gone: shutdown cancels them)
+            await pool.drain(CLOSE_WAIT)
         self._writers = self._reading = None
         for conn in [c for p in pools for c in p.conns]:
             with contextlib.suppress(Exception):
@@ -258,6 +264,7 @@ class PostgresDatabase(Database):
     async def transaction(self) -> AsyncIterator[Tx]:
         """The hop form, exclusive within the process as on SQLite: it holds every write connection of the pool,
         and runs on the thread's write connection (one hop per statement)."""
+        pgunit.refuse_inside()
         writers = self._writers
         if writers is None:
             raise RuntimeError("database is not open")
@@ -266,6 +273,11 @@ class PostgresDatabase(Database):
             with self._writing():
                 async with _hops(writer.conn, writer.tx_type, writer.worker, self.BEGIN_WRITE, "COMMIT") as tx:
                     yield tx
+
+    async def run_aside(self, work: Work[T]) -> T:
+        """`Store.run_aside` (on its connection's thread), never from inside a unit on the event loop."""
+        pgunit.refuse_inside()
+        return await super().run_aside(work)
 
     async def run_read(self, work: Work[T]) -> T:
         """`work(tx)` on a read-only snapshot, as a unit of work on the event loop (`bot.store.pgunit`) over an
@@ -279,6 +291,7 @@ class PostgresDatabase(Database):
     async def read(self) -> AsyncIterator[Tx]:
         """A read-only snapshot on an idle read connection, its statements awaited on the event loop one by one
         (the hop form of a read: any code may run between them)."""
+        pgunit.refuse_inside()
         reading = self._reading
         if reading is None:
             raise RuntimeError("database is not open")

@@ -16,8 +16,9 @@ one back (40P01); a unit that is safe to run twice (a case action, a filing) ask
 
 The hop form (`exclusive`, behind `Store.transaction()`) holds every connection of the pool: it stays exclusive
 within the process, as on SQLite. A unit whose caller gave up before it began is not applied; one whose caller
-gives up while it runs is rolled back at its next call on the store (never left open); one whose caller gives up
-after its last call is committed, and its after-commit callbacks run, whether or not its caller still waits.
+gives up while it runs is rolled back (at its next call on the store, or before its COMMIT), never left open; one
+whose COMMIT was sent is stored, and its after-commit callbacks run, whether or not its caller still waits. A
+connection the server closed is replaced when it is next taken; the store's `close` waits for the units begun.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -57,9 +58,12 @@ class _Ticket:
 class Writers:
     """A pool of write connections; `run` applies a unit on an idle one."""
 
-    def __init__(self, conns: list[Any], begin: str) -> None:
+    def __init__(self, conns: list[Any], begin: str,
+                 connect: Callable[[], Awaitable[Any]] | None = None) -> None:
         self.conns = conns  # psycopg `AsyncConnection`s
         self._begin = begin
+        self._connect = connect  # a fresh connection, for one the server or the network closed
+        self._running: set[asyncio.Future[Any]] = set()  # units begun, whether or not their callers still wait
         self._idle: asyncio.Queue[Any] = asyncio.Queue()
         for conn in conns:
             self._idle.put_nowait(conn)
@@ -74,6 +78,7 @@ class Writers:
         short random pause (so the two that met do not meet again). Only for a unit that may run twice: one
         whose closure changes nothing but the transaction (in-memory changes in `tx.after_commit`, which runs
         once, after the commit that counts), such as a case action or a filing."""
+        pgunit.refuse_inside()  # not from inside a unit: it would be stored even as that unit is rolled back
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 return await self._run_once(work)
@@ -88,9 +93,11 @@ class Writers:
 
     async def _run_once(self, work: Work[T]) -> T:
         await self._open.wait()  # an exclusive caller gathering the pool goes first
-        conn = await self._idle.get()  # cancelled while waiting: nothing begun
+        conn = await self.take()  # cancelled while waiting: nothing begun
         ticket = _Ticket()
         applied = asyncio.ensure_future(self._apply(conn, work, ticket))
+        self._running.add(applied)
+        applied.add_done_callback(self._running.discard)
         applied.add_done_callback(_retrieve)
         try:
             return await asyncio.shield(applied)
@@ -113,10 +120,30 @@ class Writers:
                                                               "exc_type": type(exc).__name__})
         return result
 
+    async def take(self) -> Any:
+        """An idle connection; one the server or the network closed (a restart, a fail-over, a terminated backend)
+        is replaced by a fresh one first (if that fails too, it goes back, and the error is the caller's)."""
+        conn = await self._idle.get()
+        if not (conn.closed or conn.broken) or self._connect is None:
+            return conn
+        try:
+            fresh = await self._connect()
+        except BaseException:
+            self._idle.put_nowait(conn)
+            raise
+        self.conns[self.conns.index(conn)] = fresh
+        log.warning("store.reconnected", extra={"event": "store.reconnected"})
+        return fresh
+
+    async def drain(self, within: float) -> None:
+        """Wait (at most `within` seconds) for the units begun to end, before the connections are closed."""
+        if self._running:
+            await asyncio.wait(set(self._running), timeout=within)
+
     @asynccontextmanager
     async def borrow(self) -> AsyncIterator[Any]:
         """An idle connection for the block (the read hop form, `PostgresDatabase.read`)."""
-        conn = await self._idle.get()
+        conn = await self.take()
         try:
             yield conn
         finally:
