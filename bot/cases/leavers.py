@@ -74,12 +74,19 @@ async def stop_for_people(tx: Tx, directory: Directory, people: list[str], why: 
     pending messages were stopped; nothing is read when `people` is empty."""
     if not people:
         return 0
+    return (await _stop_people(tx, directory, people, why, units))[0]
+
+
+async def _stop_people(tx: Tx, directory: Directory, people: list[str], why: str, units: Sequence[str]
+                       ) -> tuple[int, list[int]]:
+    """`stop_for_people`, also returning the cases it locked (`_urgent_on` reads only those)."""
     wanted = sorted(set(people))
-    await store.lock_open_rows(tx, await store.lock_cases_of(tx, wanted, sorted(set(units))))
+    locked = await store.lock_cases_of(tx, wanted, sorted(set(units)))
+    await store.lock_open_rows(tx, locked)
     candidates: dict[str, set[str]] = {}
     for row in await store.pending_to(tx, wanted):
         candidates.setdefault(row["ref"], set()).add(row["recipient_id"])
-    return await _stop(tx, directory, candidates, why)
+    return await _stop(tx, directory, candidates, why), locked
 
 
 async def stop_for_stand_in(tx: Tx, outbox: Outbox, directory: Directory, stand_in: str, units: Sequence[str]
@@ -89,16 +96,22 @@ async def stop_for_stand_in(tx: Tx, outbox: Outbox, directory: Directory, stand_
     to the unit's distributors on duty now who have none (same message, `bot.cases.messaging.plan_case_filed`):
     stopped without it, it reached nobody. Returns how many were stopped."""
     why = "absence_cancel"
-    stopped = await stop_for_people(tx, directory, [stand_in], why, units)
-    await _urgent_on(tx, outbox, directory, [stand_in], why)
+    stopped, locked = await _stop_people(tx, directory, [stand_in], why, units)
+    await _urgent_on(tx, outbox, directory, [stand_in], (why,), locked)
     return stopped
 
 
-async def _urgent_on(tx: Tx, outbox: Outbox, directory: Directory, people: list[str], why: str) -> None:
-    """An urgent request of a case still waiting for its unit, stopped for `why` to one of `people`, goes to the
-    unit's distributors on duty now who have none (same message, `bot.cases.messaging.plan_case_filed`): stopped
-    without it, it may have reached nobody."""
-    ids = sorted({i for p in people for i in await store.urgent_stopped(tx, p, f"no longer reads the case: {why}")})
+async def _urgent_on(tx: Tx, outbox: Outbox, directory: Directory, people: list[str], reasons: Sequence[str],
+                     locked: list[int]) -> None:
+    """An urgent request of a case still waiting for its unit, stopped for one of `reasons` to one of `people`
+    (the hand-over's stop too: it has no outbox, the reload pass after it sends on), goes to the unit's
+    distributors on duty now who have none (same message, `bot.cases.messaging.plan_case_filed`): stopped without
+    it, it may have reached nobody. Only the cases this unit `locked` are read, and each is queued under a dedupe
+    key (`urgent:<case id>:<person>`): two instances' passes do not both send it."""
+    mine = set(locked) if store.locks_rows(tx) else None  # SQLite's one writer holds the whole store
+    ids = sorted({i for p in people for why in reasons
+                  for i in await store.urgent_stopped(tx, p, f"no longer reads the case: {why}")
+                  if mine is None or i in mine})
     if not ids:
         return
     for case in build_many(await read_many(tx, await store.refs_of(tx, ids))).values():
@@ -109,6 +122,7 @@ async def _urgent_on(tx: Tx, outbox: Outbox, directory: Directory, people: list[
             if pid in have:
                 continue
             prepared = outbox.prepare(pid, "urgent_request", case_ref=case.ref, urgent=True, case=case,
+                                      dedupe_key=f"urgent:{case.id}:{pid}",
                                       offers=offers.for_message("urgent_request", case, pid, directory))
             if prepared is not None:
                 await outbox.put(tx, prepared, case_id=case.id, case_ref=case.ref, want_id=False)
@@ -130,8 +144,9 @@ async def stop_after_reload(db: Database, outbox: Outbox, directory: Directory, 
         pass  # the hop form holds every write connection: the units begun on the old directory have ended
 
     async def work(tx: Tx) -> int:
-        stopped = await stop_for_people(tx, directory, people, "directory_reload", units)
-        await _urgent_on(tx, outbox, directory, people, "directory_reload")  # to who distributes now
+        stopped, locked = await _stop_people(tx, directory, people, "directory_reload", units)
+        # to who distributes now; what the hand-over stopped too (it has no outbox)
+        await _urgent_on(tx, outbox, directory, people, ("directory_reload", "directory_handover"), locked)
         return stopped
 
     stopped = await db.run(work, retry=True)

@@ -119,6 +119,12 @@ async def lock_open_rows(tx: Tx, case_ids: list[int]) -> None:
                       tuple(case_ids))
 
 
+def locks_rows(tx: Tx) -> bool:
+    """Whether this engine locks rows (`lock_cases_of` returns the cases it locked); SQLite's one writer holds the
+    whole store instead."""
+    return bool(dialects.of(tx.engine).lock_rows())
+
+
 async def urgent_stopped(tx: Tx, person_id: str, reason: str) -> list[int]:
     """The open, still requested cases whose urgent request to this person was stopped for `reason`
     (`bot.cases.leavers.stop_for_stand_in`)."""

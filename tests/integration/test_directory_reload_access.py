@@ -144,3 +144,25 @@ async def test_an_instance_restarted_on_its_old_file_stops_what_it_queued_on_it(
     restarted = await make_core(load_directory(path))  # its file, unchanged since it served it: the store's served
     assert "fatima.ali" not in restarted.directory.distributors_of("beroende")
     await _after_the_reload(restarted)
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+async def test_an_urgent_request_stopped_by_the_handover_goes_on_to_who_distributes_now_once(
+        make_core: CoreFactory, tmp_path: Path, engine: str) -> None:
+    """Review of 7141fb5, finding 1: the urgent request was filed (to fatima.ali) before the hand-over, which stops
+    it (`directory_handover`); the reload pass sends it on to gustav.lund, who distributes now, once (finding 2:
+    with a dedupe key; a second pass, as another instance's, queues nothing more)."""
+    path = tmp_path / "katalog.yaml"
+    path.write_text(DEFAULT_DIRECTORY.read_text(encoding="utf-8"), encoding="utf-8")
+    core = await make_core(load_directory(path))
+    watcher = DirectoryWatcher(core.directory, path, core.shared_directory)
+    await core.cases.request("maria.sand", form(urgent=True))
+    assert await _status(core, "fatima.ali", "urgent_request") == ["pending"]
+    written, leaving = _fatima_moves(core.directory.data)
+    await hand_over(core.db, written, leaving, core.clock.now(), written)
+    assert await _status(core, "fatima.ali", "urgent_request") == ["cancelled"]
+    path.write_text(file_text(written, path, "import --csv hr.csv"), encoding="utf-8")
+    assert await watcher.check()
+    assert await _status(core, "gustav.lund", "urgent_request") == ["pending"]
+    assert await watcher.check(forced=True)  # the pass again (another instance's, a SIGHUP)
+    assert await _status(core, "gustav.lund", "urgent_request") == ["pending"]
