@@ -41,12 +41,14 @@ async def stop_for_lost_readers(tx: Tx, before: Case, case: Case, action: str, d
     if action in _WITHDRAWALS:
         return 0
     lost = lost_readers(before, case, directory)
-    if before.disputed:  # its items and timers locked first: a batch alerting one of them meanwhile is waited for
+    locked = before.disputed
+    if locked:  # its items and timers locked first: a batch alerting one of them meanwhile is waited for
         await closing_store.lock_open_rows(tx, case.id)
         alerts = await alerts_for(tx, case.id)
         lost = sorted(p for p in {*lost, *alerts.alerted} if level(before, p, directory, alerts) is Level.FULL
                       and level(case, p, directory, alerts) is not Level.FULL)
     if not lost:
         return 0
-    await closing_store.lock_open_rows(tx, case.id)  # waits for a sweep's batch holding one of them
+    if not locked:
+        await closing_store.lock_open_rows(tx, case.id)  # waits for a sweep's batch holding one of them
     return await closing_store.cancel_shown(tx, case.id, case.ref, lost, f"no longer reads the case: {action}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 
-from bot.store import dialects
+from bot.store import dialects, holdings
 from bot.store import outbox as outbox_store
 from bot.store.db import Tx
 
@@ -100,13 +100,9 @@ async def lock_open_rows(tx: Tx, case_id: int) -> None:
     """Hold the case's open awaited items and pending timers until the transaction ends, in id order, items first
     (DESIGN, "lock order": case, audit chain, items, timers): a consent withdrawal waits here for a sweep's batch
     that holds one of them and queued messages from the case as it read it (`bot.cases.closing.WithdrawalWaits`).
-    Nothing on SQLite, whose one writer holds the whole store."""
-    clause = dialects.of(tx.engine).lock_rows()
-    if not clause:
-        return
-    await tx.fetchall("SELECT id FROM awaiting WHERE case_id = ? AND resolved_at IS NULL ORDER BY id" + clause,
-                      (case_id,))
-    await tx.fetchall("SELECT id FROM timers WHERE case_id = ? AND done_at IS NULL ORDER BY id" + clause, (case_id,))
+    Nothing on SQLite, whose one writer holds the whole store. The same statements as for several cases
+    (`bot.store.holdings.lock_open_rows`)."""
+    await holdings.lock_open_rows(tx, [case_id])
 
 
 async def cancel_shown(tx: Tx, case_id: int, ref: str, person_ids: list[str], reason: str) -> int:
