@@ -48,6 +48,30 @@ def echo(value: object, today: date, limit: int = ECHO_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def _record(fields: dict[str, Any]) -> str:
+    """One record of a message's description as its template writes it (`bot.messages.describe.records`): JSON
+    on a line of its own, as `_msg.j2`'s macros write it (`json`: `json.dumps(…, ensure_ascii=False)`)."""
+    return json.dumps(fields, ensure_ascii=False) + "\n"
+
+
+# The filters a `.msg.j2` template writes its records with, `{% filter m_line("Till") %}…{% endfilter %}`: the
+# block's text, trimmed, as the record of that kind. They write what `_msg.j2`'s macros (`{% call m.line("Till")
+# %}…{% endcall %}`) write, byte for byte (tests/unit/test_message_records.py), for less: a call block is two
+# macro calls (the macro and its caller), each through Jinja's argument handling, where a filter block is one
+# function call on the block's text (about a third of describing a receipt, issue #21 item 2).
+RECORD_FILTERS: dict[str, Callable[..., str]] = {
+    "m_title": lambda text: _record({"k": "title", "text": text.strip()}),
+    "m_line": lambda text, label=None: _record({"k": "line", "label": label, "text": text.strip()}),
+    "m_free": lambda text, label=None: _record({"k": "line", "label": label, "text": text.strip(), "free": True}),
+    "m_note": lambda text: _record({"k": "note", "text": text.strip()}),
+    "m_heading": lambda text: _record({"k": "line", "style": "heading", "text": text.strip()}),
+    "m_context": lambda text: _record({"k": "line", "style": "context", "text": text.strip()}),
+    "m_item": lambda text, ref: _record({"k": "line", "style": "item", "ref": ref, "text": text.strip()}),
+    "m_more": lambda text, n: _record({"k": "line", "style": "more", "ref": str(n), "text": text.strip()}),
+    "m_extra": lambda text, key: _record({"k": "extra", "key": key, "text": text.strip()}),
+}
+
+
 def _masked_params(params: dict[str, Any], today: date) -> dict[str, Any]:
     def mask(v: Any) -> Any:
         if isinstance(v, str):
@@ -75,6 +99,10 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=False,
             autoescape=False,
+            # the templates are a fixed set, compiled once (`compile_all`): kept in a plain dict, not Jinja's
+            # LRU cache, which moves a template to its end at every look-up by a search through all of them (a
+            # message's template and each template it imports, at every render)
+            cache_size=-1,
         )
         self.env.filters.update(
             datum=self.format_date,
@@ -92,6 +120,7 @@ class Renderer:
             # the registered absence covering a person now (bot/absence), or None
             franvaro=lambda pid: self.directory.absences.current(pid),
         )
+        self.env.filters.update(RECORD_FILTERS)
         # the sets and macros `_labels.j2` exports (a Jinja TemplateModule: its attributes exist only at run time)
         self.labels: Any = self.env.get_template("_labels.j2").module
         self.env.globals.update(L=self.labels)
