@@ -167,6 +167,25 @@ def own_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def switches(pid: int) -> dict[str, int]:
+    """Voluntary context switches (a thread that waited: for a lock, a queue, the network) of each of a process's
+    threads so far: the event loop's ("loop", the main thread) and every other thread's by its id (Python 3.11
+    does not name its threads for the system): which threads a filing wakes (`--waits`)."""
+    out: dict[str, int] = {}
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return out
+    for task in tasks:
+        try:
+            lines = (task / "status").read_text().splitlines()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in lines if ":" in line)
+        out["loop" if task.name == str(pid) else f"thread {task.name}"] = int(fields["voluntary_ctxt_switches"])
+    return out
+
+
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -196,6 +215,7 @@ async def submissions(target: Target, concurrency: int, total: int, pids: list[i
         waits.start()
         ours.close()  # the sampler's end: it is the only one left holding it (a sampler that died is an EOF)
     cpu = [sum(cpu_seconds(p) for p in pids or ()), server_cpu(server), own_cpu()]
+    switched = switches(pids[0]) if WAITS and pids and concurrency == 16 else None
     began = time.perf_counter()
     samples = await closed_loop(target.submit, concurrency, total)
     elapsed = time.perf_counter() - began
@@ -219,6 +239,11 @@ async def submissions(target: Target, concurrency: int, total: int, pids: list[i
             f"{used[1] / total * 1000:.1f} + bench {used[2] / total * 1000:.1f} ms)"] = per * 1000
         out[f"filings per second the {os.cpu_count()} cores allow at that CPU, c={concurrency}"] = (
             (os.cpu_count() or 1) / per)
+    if switched is not None and pids:
+        now = switches(pids[0])
+        by = {name: (now[name] - switched.get(name, 0)) / total for name in now}
+        shown = ", ".join(f"{name} {n:.1f}" for name, n in sorted(by.items(), key=lambda i: -i[1]) if n >= 0.05)
+        out[f"voluntary context switches per filing of the instance, c={concurrency} ({shown})"] = sum(by.values())
     return out | waited
 
 
@@ -423,7 +448,7 @@ async def rows(quick: bool, only: str | None = None, profile: str | None = None)
             if metric == "filings per second, c=64" and name == "pg3":
                 target, met = "≥ 2× one instance", value >= 2 * one[metric]
             unit = "/s" if metric.startswith("filings") else "%" if metric.startswith("share") else (
-                "" if metric.startswith("lock waiters") else "ms")
+                "" if metric.startswith(("lock waiters", "voluntary context")) else "ms")
             out.append(Row("postgres", f"{metric} ({label[name]})", value, unit, floor=bare.get(metric),
                            target=target, met=met))
     out.append(Row("postgres", "largest instance RSS after the submissions", max(rss.values()), "MiB",

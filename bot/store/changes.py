@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +27,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "gfi_changes"
 RETRY_SECONDS = 1.0  # between two attempts to reconnect the listener
-WAKE_SECONDS = 0.5  # the listener looks whether it is to stop this often
+LISTEN_WAIT = 5.0  # seconds `start` waits for the listener's LISTEN (then goes on: it keeps trying)
 
 Reload = Callable[[], Awaitable[None]]
 
@@ -95,79 +94,73 @@ class Changes:
 
 
 class PostgresChanges(Changes):
-    """Listens on a connection of its own, on a thread of its own (psycopg's blocking `notifies`)."""
+    """Listens on a connection of its own, on the event loop (psycopg's `AsyncConnection.notifies`): no thread.
+    (It listened on a thread of its own until issue #22 item 8: every filing's announcement woke that thread,
+    which then took the interpreter's lock from the busy loop and handed the topic over, about four context
+    switches a filing.)"""
 
     def __init__(self, url: str) -> None:
         super().__init__()
         self._url = url
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self.listening = threading.Event()  # set once LISTEN is in place (tests wait for it)
-        self._told: set[str | None] = set()  # topics handed to the loop and not yet heard there
-        self._told_lock = threading.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()  # set by `close`
+        self.listening = asyncio.Event()  # set once LISTEN is in place (tests wait for it)
+        self._told: set[str | None] = set()  # topics handed to the loop's next round and not yet heard there
 
     async def start(self) -> None:
-        if self._thread is not None:
+        if self._task is not None:
             return
-        self._loop = asyncio.get_running_loop()
-        self._thread = threading.Thread(target=self._listen, name="gfi-pg-changes", daemon=True)
-        self._thread.start()
-        await asyncio.to_thread(self.listening.wait, 5.0)
+        self._task = asyncio.get_running_loop().create_task(self._listen(), name="gfi-pg-changes")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.listening.wait(), LISTEN_WAIT)
 
     def _tell(self, topic: str | None) -> None:
-        """Hand `topic` to the loop, once until the loop has heard it: every filing announces new outbox rows,
-        and a busy loop (when filings come fastest) would otherwise be woken and run `heard` once for each.
-        An announcement that comes while one is on its way is covered by it: the reload it starts reads the
-        store after both."""
-        with self._told_lock:
-            if topic in self._told:
-                return
-            self._told.add(topic)
-        if self._loop is not None and not self._loop.is_closed():
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                self._loop.call_soon_threadsafe(self._heard, topic)
-                return
-        with self._told_lock:
-            self._told.discard(topic)
+        """Hand `topic` to the loop's next round, once until it has been heard: every filing announces new outbox
+        rows, and the announcements that came in one read of the connection (a busy loop reads them in bursts)
+        would otherwise run `heard` once each. An announcement that comes while one is on its way is covered by
+        it: the reload it starts reads the store after both."""
+        if topic in self._told:
+            return
+        self._told.add(topic)
+        asyncio.get_running_loop().call_soon(self._heard, topic)
 
     def _heard(self, topic: str | None) -> None:
-        with self._told_lock:
-            self._told.discard(topic)
+        self._told.discard(topic)
         self.heard(topic)
 
-    def _listen(self) -> None:
+    async def _listen(self) -> None:
         import psycopg
 
         first = True
         while not self._stop.is_set():
             conn: Any = None
             try:
-                conn = psycopg.connect(self._url, autocommit=True, connect_timeout=5,
-                                       application_name="gfi-bot-changes", keepalives=1, keepalives_idle=3,
-                                       keepalives_interval=1, keepalives_count=3)
-                conn.execute(f"LISTEN {CHANNEL}")
+                conn = await psycopg.AsyncConnection.connect(
+                    self._url, autocommit=True, connect_timeout=5, application_name="gfi-bot-changes", keepalives=1,
+                    keepalives_idle=3, keepalives_interval=1, keepalives_count=3)
+                await conn.execute(f"LISTEN {CHANNEL}")
                 self.listening.set()
                 if not first:
                     self._tell(None)  # back after a loss: anything may have changed meanwhile
                 first = False
-                while not self._stop.is_set():
-                    for notice in conn.notifies(timeout=WAKE_SECONDS):
-                        self._tell(notice.payload)
+                async for notice in conn.notifies():
+                    self._tell(notice.payload)
             except psycopg.Error:
                 if self._stop.is_set():  # stopping: its connection closing under it is no loss
                     return
                 log.warning("change listener lost", extra={"event": "store.listener_lost"})
-                self._stop.wait(RETRY_SECONDS)
+                await asyncio.sleep(RETRY_SECONDS)  # not the clock: a pause before the next attempt
             finally:
                 if conn is not None:
                     with contextlib.suppress(Exception):
-                        conn.close()
+                        await conn.close()
 
     async def close(self) -> None:
-        """Stop listening: the thread ends, and closes its connection, within `WAKE_SECONDS` (not waited for:
-        nothing it does after the stop reaches the loop)."""
+        """Stop listening: the listener ends and closes its connection."""
         self._stop.set()
-        self._thread = None
-        self._loop = None
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         await super().close()

@@ -102,11 +102,9 @@ async def test_a_listener_that_stops_does_not_say_it_was_lost(
     core = await make_core()
     changes = core.changes
     assert isinstance(changes, PostgresChanges)
-    thread = changes._thread
-    assert thread is not None
+    listener = changes._task
+    assert listener is not None
     url = changes._url
-    await changes.close()
-    _drop_listeners(url)  # its connection closes under it while it stops
-    await asyncio.to_thread(thread.join, 5.0)
-    assert not thread.is_alive()
+    await asyncio.gather(changes.close(), asyncio.to_thread(_drop_listeners, url))  # closed under it as it stops
+    assert listener.done()
     assert not any(getattr(r, "event", "") == "store.listener_lost" for r in caplog.records)
