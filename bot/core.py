@@ -123,7 +123,7 @@ async def open_core(
     dispatcher = Dispatcher(db, clock, senders or {}, fallback=fallback, concurrency=settings.dispatch_concurrency,
                             lease=settings.outbox_lease_seconds)
     dispatcher.on_failed = tell_coordinators(directory, outbox)
-    dispatcher.on_recovered = tell_recovered(outbox)
+    dispatcher.on_recovered = tell_recovered(outbox, dispatcher.in_flight)
     dispatcher.window = retry_window(directory, calendar)
     # The ladder and the reminders use the case service; the case service calls them back through its hooks,
     # registered once both exist (the only order-dependent step).

@@ -7,6 +7,8 @@ wait for the next business morning. Urgent ones go at once.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Collection
 from datetime import datetime
 
 from bot.calendar import BusinessCalendar, OfficeHours
@@ -16,6 +18,11 @@ from bot.outbox import DeliveryPolicy, Outbox, OutboxMessage
 from bot.store import Tx, deliveries
 from bot.store import cases as case_store
 from bot.store import outbox as outbox_store
+
+log = logging.getLogger(__name__)
+
+# The error a pending failure notice is cancelled with when its message turns out delivered (`tell_recovered`).
+NOTICE_OVERTAKEN = "delivered after all"
 
 
 def quiet_hours(directory: Directory, calendar: BusinessCalendar) -> DeliveryPolicy:
@@ -73,13 +80,20 @@ def tell_coordinators(directory: Directory, outbox: Outbox) -> FailureHook:
     return hook
 
 
-def tell_recovered(outbox: Outbox) -> RecoveryHook:
+def tell_recovered(outbox: Outbox, in_flight: Callable[[], Collection[int]] = frozenset) -> RecoveryHook:
     """A dispatcher recovery hook: a message that failed for good was delivered after all (a send whose lease ran
-    out went through after another instance gave up on the row, `bot.store.copies`). Those told of its failure
-    (their notice still to go or delivered) are told it went through, so that nobody contacts the person about a
-    message they got: the reference and the recipient, as the failure notice, never the message's text."""
+    out went through after another instance gave up on the row, `bot.store.copies`). Its failure notices that have
+    not gone out are cancelled (still pending, and neither claimed by an instance nor among `in_flight`, this
+    process's sends): nobody is told it failed. Those whose notice is being sent or went out are told it went
+    through, so that nobody contacts the person about a message they got: the reference and the recipient, as the
+    failure notice, never the message's text."""
 
     async def hook(tx: Tx, message: OutboxMessage) -> None:
+        cancelled = await deliveries.cancel_failure_notices(tx, message.id, message.case_ref, NOTICE_OVERTAKEN,
+                                                             in_flight())
+        if cancelled:
+            log.info("failure notices cancelled", extra={"event": "outbox.failure_notices_cancelled",
+                                                         "outbox_id": message.id, "count": cancelled})
         for pid in await deliveries.told_of_failed(tx, message.id, message.case_ref):
             await outbox.enqueue(
                 tx, pid, "delivery_recovered", case_ref=message.case_ref,

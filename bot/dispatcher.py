@@ -110,6 +110,7 @@ class Dispatcher(Sends):
         # Sent, but the store could not record it (its disk full): outbox id -> (message, attempts, external id,
         # paced). The next pass records it first (in this process; a restart would send it again).
         self._unrecorded: dict[int, tuple[OutboxMessage, int, str | None, datetime | None, datetime]] = {}
+        self._sending: set[int] = set()  # claimed by a pass, outcome not yet recorded (`Sends.in_flight`)
         self._last_pass: datetime | None = None  # the clock at the last pass: a step back drops the holds
         # Idle (PostgreSQL): new outbox rows are announced (`poke`), so while nothing is due the runtime's drain
         # every second does not look; it looks when poked, when the next row falls due, or every IDLE_POLL s.

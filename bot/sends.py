@@ -54,6 +54,12 @@ class Sends(Outcomes):
     # The next pass records it first, and never sends it again (in this process; a restart would send it again).
     _unrecorded: dict[int, tuple[OutboxMessage, int, str | None, datetime | None, datetime]]
     _last_pass: datetime | None  # the clock at the last pass: a step back drops the holds
+    _sending: set[int]  # claimed by this process's pass and not yet recorded (`in_flight`)
+
+    def in_flight(self) -> set[int]:
+        """The rows this process may be sending or have sent unrecorded: a pending row among them can still go out
+        (SQLite claims nothing, so the store cannot tell; `bot.delivery.tell_recovered`)."""
+        return self._sending | set(self._unrecorded)
 
     def sender_for(self, channel: str) -> Sender | None:
         return self.senders.get(channel, self.fallback)
@@ -85,6 +91,7 @@ class Sends(Outcomes):
                 await self._deliver(message, result, lease)
             finally:
                 in_flight.pop(message.id, None)
+                self._sending.discard(message.id)
                 lease.done(message.id)
 
         def done(task: asyncio.Task[None]) -> None:
@@ -111,6 +118,7 @@ class Sends(Outcomes):
                         keeping.append(asyncio.ensure_future(lease.keep()))
                     for message in messages:
                         in_flight[message.id] = message.recipient_id
+                        self._sending.add(message.id)
                         queued.append((message, lease))
                 while queued and failure is None:  # start the claimed sends as places free up
                     while queued and len(tasks) < self.concurrency:
@@ -137,6 +145,7 @@ class Sends(Outcomes):
             finally:
                 for renewal in keeping:
                     renewal.cancel()
+            self._sending.difference_update(m.id for m, _ in queued)
             if queued and claims:  # claimed, never started (a write failed): given back now, not after their lease
                 await self._give_back(queued)
         if failure is not None:

@@ -1,7 +1,9 @@
 """A message that failed for good and was delivered after all (a send whose lease ran out went through after
 another instance gave up on the row, `bot.store.copies`): those told of its failure are told it went through, once,
 with the reference and the recipient only (review of last session: they were never told, and would contact the
-person about a message the person had)."""
+person about a message the person had). A failure notice that has not gone out, and is not being sent, is cancelled
+instead: nobody is told it failed, so nobody need be told it went through (last session's note: the two went out in
+order, "failed" and then "delivered after all")."""
 
 from __future__ import annotations
 
@@ -11,8 +13,10 @@ import pytest
 
 from bot import outcomes
 from bot.core import Core
+from bot.delivery import NOTICE_OVERTAKEN
 from bot.outbox import OutboxMessage
 from bot.store import outbox as outbox_store
+from tests.unit.test_dispatcher_parallel import GatedSender
 from tests.unit.test_outcomes_batch import AT, _assignment
 
 BOTH = pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
@@ -30,6 +34,17 @@ async def _failed_and_reported(core: Core) -> tuple[OutboxMessage, str, list[str
             "SELECT recipient_id FROM outbox WHERE template = 'delivery_failed' ORDER BY id")]
     assert told
     return msg, ref, told
+
+
+async def _notices_went_out(core: Core) -> None:
+    async with core.db.transaction() as tx:
+        await tx.execute("UPDATE outbox SET status = 'sent' WHERE template = 'delivery_failed'")
+
+
+async def _notices(core: Core) -> list[tuple[str, str | None]]:
+    async with core.db.transaction() as tx:
+        return [(r["status"], r["last_error"]) for r in await tx.fetchall(
+            "SELECT status, last_error FROM outbox WHERE template = 'delivery_failed' ORDER BY id")]
 
 
 async def _recorded_late(core: Core, msg: OutboxMessage, external_id: str | None, times: int = 2) -> None:
@@ -52,6 +67,7 @@ async def test_those_told_of_a_failure_are_told_it_was_delivered_after_all(
     core: Core, external_id: str | None,
 ) -> None:
     msg, ref, told = await _failed_and_reported(core)
+    await _notices_went_out(core)
     await _recorded_late(core, msg, external_id)
     rows = await _recovered(core)
     assert [r["recipient_id"] for r in rows] == told  # each once, though recorded twice
@@ -63,13 +79,41 @@ async def test_those_told_of_a_failure_are_told_it_was_delivered_after_all(
 
 
 @BOTH
-@pytest.mark.parametrize("notice", ["pending", "sent", "cancelled", "failed"])
-async def test_only_those_whose_failure_notice_goes_or_went_are_told(core: Core, notice: str) -> None:
+@pytest.mark.parametrize("notice", ["pending", "claimed", "in_flight", "sent", "cancelled", "failed"])
+async def test_only_those_whose_failure_notice_is_going_or_went_are_told(core: Core, notice: str) -> None:
+    """A notice still pending and being sent by nobody is cancelled (and its recipient not told); one claimed by an
+    instance (PostgreSQL) or in flight in this process (SQLite claims nothing) may go out: it stays, and its
+    recipient is told as one whose notice went out; a cancelled or failed notice tells nobody."""
     msg, _, told = await _failed_and_reported(core)
     async with core.db.transaction() as tx:
-        await tx.execute("UPDATE outbox SET status = ? WHERE template = 'delivery_failed'", (notice,))
+        if notice == "claimed":
+            await tx.execute("UPDATE outbox SET claimed_by = 'b:1:x', claimed_until = ? "
+                             "WHERE template = 'delivery_failed'", ((AT + timedelta(minutes=2)).isoformat(),))
+        elif notice == "in_flight":
+            core.dispatcher._sending.update(int(r["id"]) for r in await tx.fetchall(
+                "SELECT id FROM outbox WHERE template = 'delivery_failed'"))
+        else:
+            await tx.execute("UPDATE outbox SET status = ? WHERE template = 'delivery_failed'", (notice,))
     await _recorded_late(core, msg, "ts-1", times=1)
-    assert [r["recipient_id"] for r in await _recovered(core)] == (told if notice in ("pending", "sent") else [])
+    going = notice in ("claimed", "in_flight", "sent")
+    assert [r["recipient_id"] for r in await _recovered(core)] == (told if going else [])
+    if notice == "pending":
+        assert await _notices(core) == [("cancelled", NOTICE_OVERTAKEN)] * len(told)
+    elif going:
+        assert {s for s, _ in await _notices(core)} == {"sent" if notice == "sent" else "pending"}
+
+
+@BOTH
+async def test_a_failure_notice_of_another_message_stays(core: Core) -> None:
+    """Only the recovered message's own notices are cancelled (`failed:<id>:%`), not those of another message of the
+    case, nor another case's."""
+    msg, _, _ = await _failed_and_reported(core)
+    async with core.db.transaction() as tx:
+        await tx.execute("UPDATE outbox SET dedupe_key = 'failed:' || ? || ':' || recipient_id "
+                         "WHERE template = 'delivery_failed'", (f"{msg.id}0",))
+    await _recorded_late(core, msg, "ts-1", times=1)
+    assert await _recovered(core) == []
+    assert {s for s, _ in await _notices(core)} == {"pending"}
 
 
 @BOTH
@@ -84,10 +128,45 @@ async def test_a_second_copy_of_a_delivered_row_tells_nobody(core: Core) -> None
 
 
 @BOTH
-async def test_the_dispatcher_records_a_late_send_with_its_recovery_hook(core: Core) -> None:
+@pytest.mark.parametrize("went_out", [True, False])
+async def test_the_dispatcher_records_a_late_send_with_its_recovery_hook(core: Core, went_out: bool) -> None:
     """Through the dispatcher's own recording of a send (`Outcomes._record`, its group commit), as the bot calls it:
     the hook the core wires is the one the batch calls (review of a14f459: the tests above call `_write_batch` with
-    the hook themselves)."""
+    the hook themselves). Notices that went out: their recipients are told; notices still to go: cancelled."""
     msg, _, told = await _failed_and_reported(core)
+    if went_out:
+        await _notices_went_out(core)
     await core.dispatcher._record(outcomes.Sent(msg, 1, AT, "ts-1", None))
+    assert [r["recipient_id"] for r in await _recovered(core)] == (told if went_out else [])
+    assert {s for s, _ in await _notices(core)} == {"sent" if went_out else "cancelled"}
+
+
+class RecoveredWhileNotifying(GatedSender):
+    """Sends everything; while the first failure notice is being sent, the failed message's late send is recorded
+    (by the same dispatcher's group commit)."""
+
+    def __init__(self, core: Core, msg: OutboxMessage) -> None:
+        super().__init__()
+        self.core, self.msg, self.recorded = core, msg, False
+
+    async def send(self, message: OutboxMessage) -> str | None:
+        if message.template == "delivery_failed" and not self.recorded:
+            self.recorded = True
+            await self.core.dispatcher._record(outcomes.Sent(self.msg, 1, AT, "ts-1", None))
+        return await super().send(message)
+
+
+@BOTH
+async def test_a_failure_notice_being_sent_is_not_cancelled(core: Core) -> None:
+    """The dispatcher is sending the failure notices (claimed on PostgreSQL; on SQLite only this process knows,
+    `Sends.in_flight`) when the message turns out delivered: they go out, and their recipients are told it went
+    through after all. Fails on SQLite without the dispatcher's in-flight rows (the notice cancelled under its send,
+    then retracted, and its recipient never told)."""
+    msg, _, told = await _failed_and_reported(core)
+    sender = RecoveredWhileNotifying(core, msg)
+    core.dispatcher.fallback = sender  # type: ignore[assignment]
+    await core.dispatcher.run_once()
+    assert sender.recorded
+    assert {s for s, _ in await _notices(core)} == {"sent"}
     assert [r["recipient_id"] for r in await _recovered(core)] == told
+    assert core.dispatcher.in_flight() == set()
