@@ -11,7 +11,7 @@ from bot import logchain
 from bot.absence.service import ABSENCES, AbsenceService
 from bot.brister.service import BristService
 from bot.calendar import BusinessCalendar
-from bot.cases import leavers  # plugs the lost-access rule into the directory's hand-over, at import
+from bot.cases import leavers
 from bot.cases.closing import WithdrawalWaits, WithdrawnAgain
 from bot.cases.service import CaseService
 from bot.cases.visibility import free_text_check

@@ -2,8 +2,8 @@
 alerts), applied to the cases' messages still to go to them, which are stopped where they no longer read the case
 in full (as after a case action, `bot.cases.access_lost`).
 
-- The people who leave a unit, after a directory hand-over (`bot.directory.handover`; plugged in from here, `plug`
-  at import: the directory's modules do not import the cases).
+- The people who leave a unit, after a directory hand-over (`bot.directory.handover`, handed `stop_for_leavers` by
+  `gfi-bot directory`: the directory's modules do not import the cases).
 - The people whose roles changed between two directory versions, when an instance serves the newer one
   (`stop_after_reload`): a hand-over commits before every instance serves its directory, and until then a sweep
   or a case action on the older one may still queue a case's text to someone who holds nothing stored in it.
@@ -17,9 +17,9 @@ from collections.abc import Sequence
 
 from bot.cases import access, offers
 from bot.cases.base import build_many, read_many
+from bot.cases.codes import CaseState
 from bot.cases.visibility import Level, level
 from bot.directory.changes import standing_changed
-from bot.directory.handover import use_lost_readers
 from bot.directory.lookup import Directory
 from bot.directory.model import DirectoryFile
 from bot.outbox import Outbox
@@ -27,6 +27,7 @@ from bot.presence import stand_in
 from bot.store import Database, Tx
 from bot.store import closing as closing_store
 from bot.store import holdings as store
+from bot.store.closing import Stopped
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +40,14 @@ async def stop_for_leavers(tx: Tx, written: DirectoryFile, candidates: dict[str,
     await _stop(tx, Directory(written), candidates, "directory_handover")
 
 
-async def _stop(tx: Tx, directory: Directory, candidates: dict[str, set[str]], why: str) -> int:
+async def _stop(tx: Tx, directory: Directory, candidates: dict[str, set[str]], why: str
+                ) -> tuple[int, list[Stopped]]:
     """Judge each candidate (case reference -> people) by `level` with the case's alerts; stop the messages of those
     who do not read the case in full. A case not locked before (its message queued since) has its open items and
     then its timers locked here, in id order, before its messages are stopped: a batch holding one is waited for.
-    Returns how many pending messages were stopped."""
+    Returns how many pending messages were stopped, and the rows stopped (pending and failed)."""
     if not candidates:
-        return 0
+        return 0, []
     lost: dict[int, tuple[str, list[str]]] = {}
     for ref, case in build_many(await read_many(tx, sorted(candidates))).items():
         alerts = await access.alerts_for(tx, case.id)
@@ -56,11 +58,11 @@ async def _stop(tx: Tx, directory: Directory, candidates: dict[str, set[str]], w
     # their rows of every case in one id order, not case by case (an outcomes batch locks in id order)
     await store.lock_shown(tx, {case_id: ref for case_id, (ref, _) in lost.items()},
                            sorted({p for _, people in lost.values() for p in people}))
-    stopped = 0
+    rows: list[Stopped] = []
     for case_id in sorted(lost):
         ref, people = lost[case_id]
-        stopped += await closing_store.cancel_shown(tx, case_id, ref, people, f"no longer reads the case: {why}")
-    return stopped
+        rows += await closing_store.stop_shown(tx, case_id, ref, people, f"no longer reads the case: {why}")
+    return sum(1 for r in rows if r.pending), rows
 
 
 async def stop_for_people(tx: Tx, directory: Directory, people: list[str], why: str,
@@ -78,15 +80,17 @@ async def stop_for_people(tx: Tx, directory: Directory, people: list[str], why: 
 
 
 async def _stop_people(tx: Tx, directory: Directory, people: list[str], why: str, units: Sequence[str]
-                       ) -> tuple[int, list[int]]:
-    """`stop_for_people`, also returning the cases it locked (`_urgent_on` reads only those)."""
+                       ) -> tuple[int, list[Stopped], list[int]]:
+    """`stop_for_people`, also returning the rows it stopped (`_urgent_on` sends on their urgent requests) and the
+    cases it locked."""
     wanted = sorted(set(people))
     locked = await store.lock_cases_of(tx, wanted, sorted(set(units)))
     await store.lock_open_rows(tx, locked)
     candidates: dict[str, set[str]] = {}
     for row in await store.pending_to(tx, wanted):
         candidates.setdefault(row["ref"], set()).add(row["recipient_id"])
-    return await _stop(tx, directory, candidates, why), locked
+    stopped, rows = await _stop(tx, directory, candidates, why)
+    return stopped, rows, locked
 
 
 async def stop_for_stand_in(tx: Tx, outbox: Outbox, directory: Directory, stand_in: str, units: Sequence[str]
@@ -95,27 +99,25 @@ async def stop_for_stand_in(tx: Tx, outbox: Outbox, directory: Directory, stand_
     (`stop_for_people`), and an urgent request of a case still waiting for its unit that was sent only to them goes
     to the unit's distributors on duty now who have none (same message, `bot.cases.messaging.plan_case_filed`):
     stopped without it, it reached nobody. Returns how many were stopped."""
-    why = "absence_cancel"
-    stopped, locked = await _stop_people(tx, directory, [stand_in], why, units)
-    await _urgent_on(tx, outbox, directory, [stand_in], (why,), locked)
+    stopped, rows, _ = await _stop_people(tx, directory, [stand_in], "absence_cancel", units)
+    await _urgent_on(tx, outbox, directory, _urgent_cases(rows))
     return stopped
 
 
-async def _urgent_on(tx: Tx, outbox: Outbox, directory: Directory, people: list[str], reasons: Sequence[str],
-                     locked: list[int]) -> None:
-    """An urgent request of a case still waiting for its unit, stopped for one of `reasons` to one of `people`
-    (the hand-over's stop too: it has no outbox, the reload pass after it sends on), goes to the unit's
-    distributors on duty now who have none (same message, `bot.cases.messaging.plan_case_filed`): stopped without
-    it, it may have reached nobody. Only the cases this unit `locked` are read, and each is queued under a dedupe
-    key (`urgent:<case id>:<person>`): two instances' passes do not both send it."""
-    mine = set(locked) if store.locks_rows(tx) else None  # SQLite's one writer holds the whole store
-    ids = sorted({i for p in people for why in reasons
-                  for i in await store.urgent_stopped(tx, p, f"no longer reads the case: {why}")
-                  if mine is None or i in mine})
-    if not ids:
+def _urgent_cases(rows: Sequence[Stopped]) -> list[int]:
+    """The cases of the urgent requests among the rows a pass stopped."""
+    return sorted({r.case_id for r in rows if r.template == "urgent_request"})
+
+
+async def _urgent_on(tx: Tx, outbox: Outbox, directory: Directory, case_ids: Sequence[int]) -> None:
+    """The cases whose urgent request this pass stopped (`_urgent_cases`; the hand-over's too, `_handed_over`): each
+    still waiting for its unit has the request go to the unit's distributors on duty now who have none (same
+    message, `bot.cases.messaging.plan_case_filed`): stopped without it, it may have reached nobody. Each is
+    queued under a dedupe key (`urgent:<case id>:<person>`): two instances' passes do not both send it."""
+    if not case_ids:
         return
-    for case in build_many(await read_many(tx, await store.refs_of(tx, ids))).values():
-        if directory.unit(case.target_unit) is None:
+    for case in build_many(await read_many(tx, await store.refs_of(tx, sorted(set(case_ids))))).values():
+        if case.state is not CaseState.REQUESTED or directory.unit(case.target_unit) is None:
             continue
         have = await store.urgent_recipients(tx, case.id)
         for pid in directory.active_distributors(case.target_unit):
@@ -144,9 +146,9 @@ async def stop_after_reload(db: Database, outbox: Outbox, directory: Directory, 
         pass  # the hop form holds every write connection: the units begun on the old directory have ended
 
     async def work(tx: Tx) -> int:
-        stopped, locked = await _stop_people(tx, directory, people, "directory_reload", units)
-        # to who distributes now; what the hand-over stopped too (it has no outbox)
-        await _urgent_on(tx, outbox, directory, people, ("directory_reload", "directory_handover"), locked)
+        stopped, rows, locked = await _stop_people(tx, directory, people, "directory_reload", units)
+        # to who distributes now: what this pass stopped, and what the hand-over stopped (it has no outbox)
+        await _urgent_on(tx, outbox, directory, [*_urgent_cases(rows), *await _handed_over(tx, people, locked)])
         return stopped
 
     stopped = await db.run(work, retry=True)
@@ -155,9 +157,11 @@ async def stop_after_reload(db: Database, outbox: Outbox, directory: Directory, 
     return stopped
 
 
-def plug() -> None:
-    """Give the hand-over this rule (the core and `gfi-bot directory import|sync` call it)."""
-    use_lost_readers(stop_for_leavers)
-
-
-plug()
+async def _handed_over(tx: Tx, people: list[str], locked: list[int]) -> list[int]:
+    """The cases (of those this pass `locked`) whose urgent request to one of `people` a directory hand-over stopped:
+    the hand-over runs in `gfi-bot directory`, without an outbox, and the reload pass of the instances that then
+    serve its directory sends them on (found by the stop's reason, the hand-over's rows being another process's)."""
+    mine = set(locked) if store.locks_rows(tx) else None  # SQLite's one writer holds the whole store
+    return sorted({i for p in people
+                   for i in await store.urgent_stopped(tx, p, "no longer reads the case: directory_handover")
+                   if mine is None or i in mine})

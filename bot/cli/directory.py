@@ -1,5 +1,5 @@
-"""`gfi-bot directory import|sync` (bot/directory/command.py), with the cases' lost-access rule plugged into the
-hand-over first (bot/cases/leavers.py): the directory's modules do not import the cases."""
+"""`gfi-bot directory import|sync` (bot/directory/command.py), handed the cases' lost-access rule for the hand-over
+(`bot.cases.leavers.stop_for_leavers`): the directory's modules do not import the cases."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ from bot.directory import command
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    leavers.plug()
-    return command.cmd_import(args)
+    return command.cmd_import(args, leavers.stop_for_leavers)
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    leavers.plug()
-    return command.cmd_sync(args)
+    return command.cmd_sync(args, leavers.stop_for_leavers)

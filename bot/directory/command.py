@@ -16,6 +16,7 @@ from bot.clock import SystemClock
 from bot.config import Settings
 from bot.directory.csv_import import read_csv
 from bot.directory.entra import EntraError, EntraReader, groups_of, read_group_map
+from bot.directory.handover import LostReaders
 from bot.directory.loading import load_directory
 from bot.directory.lookup import Directory
 from bot.directory.model import Channel, DirectoryError, DirectoryProblem
@@ -74,7 +75,7 @@ def _start(args: argparse.Namespace, settings: Settings, how: str) -> tuple[Requ
     return current if isinstance(current, int) else (request, current)
 
 
-def cmd_import(args: argparse.Namespace) -> int:
+def cmd_import(args: argparse.Namespace, lost_readers: LostReaders) -> int:
     settings = _settings(args)
     source = Path(args.csv)
     started = _start(args, settings, f"import --csv {source.name}")
@@ -85,10 +86,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     if problems:
         _report(source, problems)
         return 1
-    return asyncio.run(apply(request, current, people, scope, SystemClock(), sys.stdout, sys.stderr))
+    return asyncio.run(apply(request, current, people, scope, SystemClock(), sys.stdout, sys.stderr,
+                             lost_readers=lost_readers))
 
 
-def cmd_sync(args: argparse.Namespace) -> int:
+def cmd_sync(args: argparse.Namespace, lost_readers: LostReaders) -> int:
     settings = _settings(args)
     has_key = settings.graph_client_secret is not None or settings.graph_certificate_path is not None
     if not (settings.graph_tenant_id and settings.graph_client_id and has_key):
@@ -113,10 +115,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if unknown:
         print(say("entra_unknown_unit", unit=repr(unknown[0])), file=sys.stderr)
         return 2
-    return asyncio.run(_sync(settings, request, current, groups))
+    return asyncio.run(_sync(settings, request, current, groups, lost_readers))
 
 
-async def _sync(settings: Settings, request: Request, current: Directory, groups: dict[str, str]) -> int:
+async def _sync(settings: Settings, request: Request, current: Directory, groups: dict[str, str],
+                lost_readers: LostReaders) -> int:
     api_url = (settings.graph_api_url or DEFAULT_GRAPH).rstrip("/")
     parts = urlsplit(api_url)
     scope = f"{parts.scheme}://{parts.netloc}/.default"
@@ -144,4 +147,5 @@ async def _sync(settings: Settings, request: Request, current: Directory, groups
         await credential.close()
     progress.finish()
     print(say("entra_read", people=len(people), groups=len(groups)))
-    return await apply(request, current, people, scope_units, SystemClock(), sys.stdout, sys.stderr)
+    return await apply(request, current, people, scope_units, SystemClock(), sys.stdout, sys.stderr,
+                       lost_readers=lost_readers)

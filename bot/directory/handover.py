@@ -11,8 +11,6 @@ the only person of a rung) cannot be handed over: the file must be edited first.
 
 from __future__ import annotations
 
-import asyncio
-import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,20 +20,13 @@ from bot.directory.changes import Changes
 from bot.directory.model import DirectoryFile, Rung, Unit
 from bot.store import Database, Tx
 from bot.store import holdings as store
-from bot.store.writers import ATTEMPTS, RETRIED
 
 SYSTEM = "system"
 
 # The cases' rule for what the people who leave may still read, and the stop of their messages still to go
-# (`bot.cases.leavers.stop_for_leavers`), plugged in by whoever wires the hand-over (the core, `gfi-bot directory`):
-# the directory's modules do not import the cases (tests/unit/test_import_cycles.py).
+# (`bot.cases.leavers.stop_for_leavers`), handed to `hand_over` by whoever runs it (`gfi-bot directory`,
+# bot/cli/directory.py): the directory's modules do not import the cases (tests/unit/test_import_cycles.py).
 LostReaders = Callable[[Tx, DirectoryFile, dict[str, set[str]]], Awaitable[None]]
-_lost_readers: list[LostReaders] = []
-
-
-def use_lost_readers(stop: LostReaders) -> None:
-    """Plug in the cases' lost-access pass (`bot.cases.leavers`); a hand-over with candidates refuses without it."""
-    _lost_readers[:] = [stop]
 
 
 @dataclass(frozen=True)
@@ -147,11 +138,14 @@ def hand_over_roles(new: DirectoryFile, holdings: list[Holding]) -> DirectoryFil
 
 
 async def hand_over(db: Database, new: DirectoryFile, leaving: dict[str, str], now: datetime,
-                    written: DirectoryFile | None = None) -> int:
+                    written: DirectoryFile | None = None, *, lost_readers: LostReaders) -> int:
     """Give every stored holding of the people `leaving` (id -> the unit they leave) to its `to`, in one
     transaction, each noted in the case's history; returns how many were handed over. `new` chooses who takes
     over; `written` is the directory as it will be written, with their roles handed over too (`hand_over_roles`;
-    by default from `new`): by it, what they may still read is judged.
+    by default from `new`): by it, `lost_readers` (the cases' rule, `bot.cases.leavers.stop_for_leavers`) judges
+    what they may still read and stops the rest. One unit of work, run again on a fresh transaction when
+    PostgreSQL aborts it for a deadlock (its cancelled messages meeting an outcomes batch) or a serialization
+    failure (`Database.run(retry=True)`, as the case actions).
 
     What they hold is read again in that transaction, after their open cases are locked (in id order: the cases
     first, DESIGN "lock order"): a case assigned to one of them since the list was shown is handed over too, and
@@ -189,22 +183,10 @@ async def hand_over(db: Database, new: DirectoryFile, leaving: dict[str, str], n
         for row in await store.pending_to(tx, sorted(leaving)):
             candidates.setdefault(row["ref"], set()).add(row["recipient_id"])
         if candidates:
-            if not _lost_readers:
-                raise RuntimeError("hand_over: the cases' lost-access rule is not plugged in (bot.cases.leavers)")
-            await _lost_readers[0](tx, written, candidates)
+            await lost_readers(tx, written, candidates)
         return count
 
-    # run again when PostgreSQL aborts it for a deadlock (cancel_shown's updates meeting an outcomes batch) or a
-    # serialization failure, as `Writers.run(retry=True)` does; kept in the hop form, which holds the whole pool
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            async with db.transaction() as tx:
-                return await work(tx)
-        except Exception as exc:
-            if attempt == ATTEMPTS or getattr(exc, "sqlstate", None) not in RETRIED:
-                raise
-        await asyncio.sleep(random.uniform(0.005, 0.05) * attempt)  # not the clock: a pause, not a time
-    raise AssertionError("unreachable")  # pragma: no cover
+    return await db.run(work, retry=True)
 
 
 async def _move_answerer(tx: Tx, awaiting_id: int, old: str, new: str) -> None:

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from bot import texts
 from bot.clock import Clock
 from bot.directory.changes import Changes, diff
-from bot.directory.handover import Holding, find_holdings, hand_over, hand_over_roles
+from bot.directory.handover import Holding, LostReaders, find_holdings, hand_over, hand_over_roles
 from bot.directory.loading import parse_directory, parse_text, read_text
 from bot.directory.lookup import Directory
 from bot.directory.merge import Incoming, merge
@@ -142,8 +142,9 @@ async def served(request: Request, local: Directory, out: TextIO, err: TextIO) -
 
 
 async def apply(request: Request, current: Directory, incoming: list[Incoming], scope: set[str], clock: Clock,
-                out: TextIO, err: TextIO) -> int:
-    """Run the update; returns the exit code (0 done or dry run, 1 invalid result, 3 refused)."""
+                out: TextIO, err: TextIO, *, lost_readers: LostReaders) -> int:
+    """Run the update; returns the exit code (0 done or dry run, 1 invalid result, 3 refused). `lost_readers`: the
+    cases' rule the hand-over stops what the people who leave no longer read by (`bot.cases.leavers`)."""
     merged = merge(current.data, incoming, scope, request.default_channel)
     changes = diff(current.data, merged)
     if not changes:
@@ -176,7 +177,8 @@ async def apply(request: Request, current: Directory, incoming: list[Incoming], 
             return 0
         handed = 0
         if request.force and db is not None and changes.leaving:
-            handed = await hand_over(db, merged, changes.leaving, clock.now(), new)  # what they hold by then
+            handed = await hand_over(db, merged, changes.leaving, clock.now(), new,  # what they hold by then
+                                     lost_readers=lost_readers)
             if handed or holdings:
                 print(say("handed_over", count=handed), file=out)
         text = file_text(new, request.out, request.how)

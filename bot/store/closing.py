@@ -7,6 +7,7 @@ Functions take an open `Tx` (the caller owns the transaction), like `bot.store.c
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from bot.store import dialects, holdings
@@ -110,7 +111,24 @@ async def cancel_shown(tx: Tx, case_id: int, ref: str, person_ids: list[str], re
     their stored message: they no longer may read the case (`bot.cases.access_lost`). Delivered ones stay. Failed
     ones are cancelled too (not counted): a send in flight whose lease ran out may yet deliver one, and is then
     retracted (`bot.store.outbox.retract_withdrawn`) rather than marked sent. Returns how many pending ones were
-    cancelled."""
+    cancelled (`stop_shown` returns the rows)."""
+    return sum(1 for row in await stop_shown(tx, case_id, ref, person_ids, reason) if row.pending)
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """A message row `stop_shown` cancelled: `pending` (else it had failed)."""
+
+    id: int
+    case_id: int
+    recipient_id: str
+    template: str
+    pending: bool
+
+
+async def stop_shown(tx: Tx, case_id: int, ref: str, person_ids: list[str], reason: str) -> list[Stopped]:
+    """`cancel_shown`, returning the rows it cancelled, in id order (`bot.cases.leavers` sends on exactly the urgent
+    requests its pass stopped)."""
     shows, refs = outbox_store.showing([ref])
     marks = ", ".join("?" for _ in person_ids)
     lock = dialects.of(tx.engine).lock_rows()
@@ -119,12 +137,16 @@ async def cancel_shown(tx: Tx, case_id: int, ref: str, person_ids: list[str], re
         await tx.fetchall(
             f"SELECT id FROM outbox WHERE recipient_id IN ({marks}) AND status IN ('failed', 'pending') "
             f"AND kind = 'message' AND case_id = ? AND {shows} ORDER BY id{lock}", (*person_ids, case_id, *refs))
-    await tx.execute(  # why it failed stays first (`outbox.KEPT_ERROR`)
+    failed = await tx.fetchall(  # why it failed stays first (`outbox.KEPT_ERROR`)
         f"UPDATE outbox SET status = 'cancelled', last_error = {outbox_store.KEPT_ERROR}, text = '', blocks = NULL, "
         f"message = NULL WHERE recipient_id IN ({marks}) AND status = 'failed' AND kind = 'message' AND case_id = ? "
-        f"AND {shows}",
+        f"AND {shows} RETURNING id, recipient_id, template",
         (reason, *person_ids, case_id, *refs))
-    return await tx.execute(
+    pending = await tx.fetchall(
         f"UPDATE outbox SET status = 'cancelled', last_error = ?, text = '', blocks = NULL, message = NULL "
-        f"WHERE recipient_id IN ({marks}) AND status = 'pending' AND kind = 'message' AND case_id = ? AND {shows}",
+        f"WHERE recipient_id IN ({marks}) AND status = 'pending' AND kind = 'message' AND case_id = ? AND {shows} "
+        f"RETURNING id, recipient_id, template",
         (reason, *person_ids, case_id, *refs))
+    rows = [Stopped(int(r["id"]), case_id, str(r["recipient_id"]), str(r["template"]), False) for r in failed]
+    rows += [Stopped(int(r["id"]), case_id, str(r["recipient_id"]), str(r["template"]), True) for r in pending]
+    return sorted(rows, key=lambda r: r.id)

@@ -77,3 +77,23 @@ async def test_a_cover_cancelled_while_a_case_action_runs_does_not_deadlock(make
 
     await asyncio.wait_for(settled(case_action(), cancel()), 30)
     assert await _rows(a, "sofia.grahn", "urgent_request") == [("cancelled", False)]
+
+
+async def test_a_cover_that_ends_sends_on_only_the_urgent_requests_its_own_pass_stopped(
+        core: Core, engine: str) -> None:
+    """The pass after a cover ends sends on exactly the urgent requests it stopped (their rows, returned by the
+    stop), not every urgent request ever stopped to the stand-in for that reason: sofia.grahn's urgent request of
+    an earlier cover, sent on to fatima.ali then, is not sent again to fatima.ali's new stand-in when sofia.grahn's
+    next cover (for gustav.lund) ends. Before, found by the stop's reason, it went to linnea.fors too."""
+    first = await core.absences.mark("fatima.ali", date(2026, 11, 23), date(2026, 11, 25), stand_in_id="sofia.grahn")
+    urgent = await core.cases.request("maria.sand", form(urgent=True))
+    await core.absences.cancel("fatima.ali", first.id)
+    assert await _rows(core, "fatima.ali", "urgent_request") == [("pending", True)]  # sent on, once
+
+    await core.absences.mark("fatima.ali", date(2026, 11, 23), date(2026, 11, 25), stand_in_id="linnea.fors")
+    other = await core.absences.mark("gustav.lund", date(2026, 11, 23), date(2026, 11, 25),
+                                     stand_in_id="sofia.grahn")
+    await core.absences.cancel("gustav.lund", other.id)
+    assert (await core.cases.get(urgent.ref)).state == "requested"
+    assert await _rows(core, "linnea.fors", "urgent_request") == []
+    assert await _rows(core, "fatima.ali", "urgent_request") == [("pending", True)]

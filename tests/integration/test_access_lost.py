@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from bot.cases.leavers import stop_for_leavers
 from bot.clock import FrozenClock
 from bot.store import Tx
 from bot.store import cases as case_store
@@ -220,7 +221,7 @@ async def test_a_sweep_batch_showing_the_case_to_an_assignee_handed_over_meanwhi
     committed = threading.Event()
     # the hand-over meets the batch as it moves her assignment, holding the case's row; the batch, having fired
     # and passed its version check, commits only after the hand-over did (or, waited for, after WAIT)
-    monkeypatch.setattr(holdings_store, "move_assignment", meeting.before_async(holdings_store.move_assignment))
+    monkeypatch.setattr(holdings_store, "move_assignment", meeting.then(holdings_store.move_assignment))
 
     async def batch(tx: Tx) -> list[Fire]:
         applied = await fires.apply(tx, b.outbox, [fire], b.clock.now())
@@ -230,7 +231,7 @@ async def test_a_sweep_batch_showing_the_case_to_an_assignee_handed_over_meanwhi
         return applied
 
     async def handover() -> int:
-        done = await hand_over(a.db, new, diff(old, new).leaving, a.clock.now())
+        done = await hand_over(a.db, new, diff(old, new).leaving, a.clock.now(), lost_readers=stop_for_leavers)
         committed.set()
         return done
 

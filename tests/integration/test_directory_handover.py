@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from bot.cases import access
+from bot.cases.leavers import stop_for_leavers
 from bot.channels.console.output import readable_history
 from bot.clock import FrozenClock
 from bot.config import DEFAULT_DIRECTORY
@@ -74,7 +75,7 @@ async def test_removing_a_person_with_open_work_is_refused_with_the_list(
     people, scope, _ = read_csv(csv_file(tmp_path), current.data)
     out, err = io.StringIO(), io.StringIO()
     request = Request(directory_path=target, out=target, **store(core), how="import")
-    code = await apply(request, current, people, scope, clock, out, err)
+    code = await apply(request, current, people, scope, clock, out, err, lost_readers=stop_for_leavers)
     assert code == EXIT_REFUSED
     listed = err.getvalue()
     assert f"linnea.fors: tilldelad ärendet {first} (beroende) → lämnas till fatima.ali" in listed
@@ -90,7 +91,7 @@ async def test_removing_a_person_with_open_work_is_refused_with_the_list(
     # the dry run shows the same list and that it would be refused, and exits 0
     out, err = io.StringIO(), io.StringIO()
     dry = Request(directory_path=target, out=target, **store(core), how="import", dry_run=True)
-    assert await apply(dry, current, people, scope, clock, out, err) == 0
+    assert await apply(dry, current, people, scope, clock, out, err, lost_readers=stop_for_leavers) == 0
     assert f"linnea.fors: tilldelad ärendet {first}" in out.getvalue()
     assert "Utan --force skulle ändringen nekas." in out.getvalue()
     assert target.read_bytes() == before
@@ -105,7 +106,7 @@ async def test_force_hands_everything_to_the_distributor_and_says_so_in_the_hist
     people, scope, _ = read_csv(csv_file(tmp_path), current.data)
     out, err = io.StringIO(), io.StringIO()
     request = Request(directory_path=target, out=target, **store(core), how="import", force=True)
-    code = await apply(request, current, people, scope, clock, out, err)
+    code = await apply(request, current, people, scope, clock, out, err, lost_readers=stop_for_leavers)
     assert code == 0, err.getvalue()
     assert "5 åtaganden lämnades över till fördelarna" in out.getvalue(), err.getvalue()
     assert "linnea.fors" not in load_directory(target).people
@@ -174,7 +175,8 @@ async def test_a_hand_over_stops_the_brief_still_to_go_to_the_person_who_left(
     people, scope, _ = read_csv(csv_file(tmp_path), current.data)
     out, err = io.StringIO(), io.StringIO()
     request = Request(directory_path=target, out=target, **store(core), how="import", force=True)
-    assert await apply(request, current, people, scope, clock, out, err) == 0, err.getvalue()
+    assert await apply(request, current, people, scope,
+                       clock, out, err, lost_readers=stop_for_leavers) == 0, err.getvalue()
     assert (await core.cases.get(case.ref)).assignees == ["fatima.ali"]
     async with core.db.transaction() as tx:
         rows = await tx.fetchall("SELECT recipient_id, status, message FROM outbox WHERE template = 'assigned_to_you' "
@@ -197,7 +199,8 @@ async def _move_gustav(core: Core, clock: FrozenClock, tmp_path: Path) -> None:
     people, _, _ = read_csv(source, current.data)
     out, err = io.StringIO(), io.StringIO()
     request = Request(directory_path=target, out=target, **store(core), how="import", force=True)
-    assert await apply(request, current, people, {"beroende"}, clock, out, err) == 0, err.getvalue()
+    assert await apply(request, current, people, {"beroende"},
+                       clock, out, err, lost_readers=stop_for_leavers) == 0, err.getvalue()
     moved = load_directory(target)
     assert moved.person("gustav.lund").unit == "psykiatri"  # type: ignore[union-attr]
     assert "gustav.lund" not in moved.distributors_of("beroende")
@@ -273,6 +276,6 @@ async def test_a_coordinator_moved_who_still_reads_the_dispute_keeps_its_text_st
     new = old.model_copy(update={"people": tuple(
         p.model_copy(update={"unit": "beroende"}) if p.id == "jonas.sjo" else p for p in old.people)})
     assert diff(old, new).leaving == {"jonas.sjo": "psykiatri"}
-    await hand_over(core.db, new, diff(old, new).leaving, clock.now())
+    await hand_over(core.db, new, diff(old, new).leaving, clock.now(), lost_readers=stop_for_leavers)
     escalations = await _pending(core, "escalation")
     assert ("jonas.sjo", "pending") in escalations and ("jonas.sjo", "cancelled") not in escalations, escalations

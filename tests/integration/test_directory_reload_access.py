@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from bot.cases.leavers import stop_for_leavers
 from bot.config import DEFAULT_DIRECTORY
 from bot.core import Core
 from bot.directory import load_directory
@@ -53,7 +54,7 @@ async def _before_the_reload(on: Core, handed_on: Core) -> tuple[DirectoryFile, 
     """The hand-over commits (on `handed_on`); `on`, still serving the old directory, files an urgent request
     (to fatima.ali) and has gustav.lund's assignment (he reads that case) still to go."""
     written, leaving = _fatima_moves(on.directory.data)
-    await hand_over(handed_on.db, written, leaving, handed_on.clock.now(), written)
+    await hand_over(handed_on.db, written, leaving, handed_on.clock.now(), written, lost_readers=stop_for_leavers)
     kept = await on.cases.request("maria.sand", form())
     await on.cases.assign("fatima.ali", kept.ref, ["gustav.lund"])
     urgent = await on.cases.request("maria.sand", form(urgent=True))
@@ -114,7 +115,7 @@ async def test_a_moved_distributors_stand_in_gets_none_of_the_units_text_after_t
     watcher = DirectoryWatcher(core.directory, path, core.shared_directory)
     await core.absences.mark("fatima.ali", date(2026, 11, 23), date(2026, 11, 25), stand_in_id="sofia.grahn")
     written, leaving = _fatima_moves(core.directory.data)
-    await hand_over(core.db, written, leaving, core.clock.now(), written)
+    await hand_over(core.db, written, leaving, core.clock.now(), written, lost_readers=stop_for_leavers)
     await core.cases.request("maria.sand", form(urgent=True))  # on the old directory: to the stand-in
     assert await _status(core, "sofia.grahn", "urgent_request") == ["pending"]
     path.write_text(file_text(written, path, "import --csv hr.csv"), encoding="utf-8")
@@ -159,7 +160,7 @@ async def test_an_urgent_request_stopped_by_the_handover_goes_on_to_who_distribu
     await core.cases.request("maria.sand", form(urgent=True))
     assert await _status(core, "fatima.ali", "urgent_request") == ["pending"]
     written, leaving = _fatima_moves(core.directory.data)
-    await hand_over(core.db, written, leaving, core.clock.now(), written)
+    await hand_over(core.db, written, leaving, core.clock.now(), written, lost_readers=stop_for_leavers)
     assert await _status(core, "fatima.ali", "urgent_request") == ["cancelled"]
     path.write_text(file_text(written, path, "import --csv hr.csv"), encoding="utf-8")
     assert await watcher.check()

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from bot.cases.leavers import stop_for_leavers
 from bot.clock import FrozenClock
 from bot.core import Core
 from bot.directory import Directory, load_directory
@@ -42,7 +43,7 @@ async def _applied(request: Request, current: Directory, tmp_path: Path, clock: 
                    err: io.StringIO) -> int:
     """The update's second step: the HR file (beroende without linnea.fors) merged into `current` and published."""
     people, scope, _ = read_csv(csv_file(tmp_path), current.data)
-    return await apply(request, current, people, scope, clock, out, err)
+    return await apply(request, current, people, scope, clock, out, err, lost_readers=stop_for_leavers)
 
 
 async def _newest_is(a: Core, text: bytes, version: int = 2) -> None:

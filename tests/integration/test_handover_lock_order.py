@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from bot.cases.leavers import stop_for_leavers
 from bot.core import Core
 from bot.store import Tx
 from bot.store import holdings as holdings_store
@@ -44,9 +45,10 @@ async def _race(a: Core, b: Core, monkeypatch: pytest.MonkeyPatch, fire: Any, ne
     from bot.directory.handover import hand_over
 
     meeting = Meeting()
-    monkeypatch.setattr(holdings_store, "lock_cases_of", meeting.after_call(holdings_store.lock_cases_of))
+    monkeypatch.setattr(holdings_store, "lock_cases_of", meeting.after(holdings_store.lock_cases_of))
     held = HeldBatch(b, [fire], meeting)
-    applied, _ = await settled(held.run(), held.other(hand_over(a.db, new, leaving, a.clock.now())))
+    handed = hand_over(a.db, new, leaving, a.clock.now(), lost_readers=stop_for_leavers)
+    applied, _ = await settled(held.run(), held.other(handed))
     assert applied or not meeting.met, "the batch was not applied"
     return meeting.met, bool(applied)
 

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from bot.cases.leavers import stop_for_leavers
 from bot.core import Core
 from bot.directory.changes import diff
 from bot.directory.handover import hand_over
@@ -32,7 +33,7 @@ async def test_a_leavers_failed_message_of_a_case_he_only_assigned_is_cancelled(
     old = core.directory.data
     new = old.model_copy(update={"people": tuple(
         p.model_copy(update={"unit": "psykiatri"}) if p.id == "gustav.lund" else p for p in old.people)})
-    await hand_over(core.db, new, diff(old, new).leaving, core.clock.now())
+    await hand_over(core.db, new, diff(old, new).leaving, core.clock.now(), lost_readers=stop_for_leavers)
 
     async def rows(tx: Tx) -> list[tuple[str, bool]]:
         return [(str(r["status"]), r["message"] is not None) for r in await tx.fetchall(

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from bot.cases.leavers import stop_for_leavers
 from bot.clock import FrozenClock
 from bot.errors import Refusal
 from bot.stats.retention import purge
@@ -134,7 +135,7 @@ async def test_a_hand_over_hands_over_what_the_leaving_person_holds_when_it_runs
     await a.cases.assign("fatima.ali", left.ref, ["sofia.grahn"], reassign=True)
     await a.cases.assign("fatima.ali", joined.ref, ["sofia.grahn", "linnea.fors"], reassign=True)
 
-    await hand_over(b.db, new, changes.leaving, clock.now())
+    await hand_over(b.db, new, changes.leaving, clock.now(), lost_readers=stop_for_leavers)
     assert (await a.cases.get(left.ref)).assignees == ["sofia.grahn"]
     assert "linnea.fors" not in (await a.cases.get(joined.ref)).assignees
     assert "fatima.ali" in (await a.cases.get(joined.ref)).assignees
@@ -162,10 +163,10 @@ async def test_a_hand_over_and_a_reassignment_of_one_case_take_turns(
     old = a.directory.data
     new = old.model_copy(update={"people": tuple(p for p in old.people if p.id != "linnea.fors")})
     meeting = Meeting()
-    monkeypatch.setattr(handover, "_stored_holdings", _read_then_meet(meeting, handover._stored_holdings))
+    monkeypatch.setattr(handover, "_stored_holdings", meeting.after(handover._stored_holdings))
     monkeypatch.setattr(case_store, "replace_assignees", _met_after(meeting, case_store.replace_assignees))
     handed, reassigned = await asyncio.gather(
-        handover.hand_over(b.db, new, diff(old, new).leaving, clock.now()),
+        handover.hand_over(b.db, new, diff(old, new).leaving, clock.now(), lost_readers=stop_for_leavers),
         a.cases.assign("fatima.ali", case.ref, ["sofia.grahn"], reassign=True), return_exceptions=True)
     assert not isinstance(handed, BaseException), handed
     assert not isinstance(reassigned, BaseException), reassigned

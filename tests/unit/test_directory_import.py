@@ -10,6 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.cases.leavers import stop_for_leavers
 from bot.clock import FrozenClock
 from bot.config import DEFAULT_DIRECTORY
 from bot.directory import Channel, Role, load_directory
@@ -146,7 +147,8 @@ async def test_dry_run_prints_added_moved_and_removed_and_writes_nothing(tmp_pat
                                 current.data)
     out, err = io.StringIO(), io.StringIO()
     request = Request(directory_path=target, out=target, db_path=None, how="import", dry_run=True)
-    code = await apply(request, current, people, scope, FrozenClock(local("2026-03-02 10:00")), out, err)
+    code = await apply(request, current, people, scope, FrozenClock(local("2026-03-02 10:00")), out, err,
+                       lost_readers=stop_for_leavers)
     assert code == 0, err.getvalue()
     lines = out.getvalue().splitlines()
     assert lines[0] == "1 tillkommer, 1 flyttar, 1 tas bort, 2 får ändrade uppgifter."  # managers of Anna and Bo
@@ -164,7 +166,8 @@ async def test_removing_the_only_distributor_is_refused_even_with_force(tmp_path
     out, err = io.StringIO(), io.StringIO()
     target = tmp_path / "ny.yaml"
     request = Request(directory_path=DEFAULT_DIRECTORY, out=target, db_path=None, how="import", force=True)
-    code = await apply(request, current, people, scope, FrozenClock(local("2026-03-02 10:00")), out, err)
+    code = await apply(request, current, people, scope, FrozenClock(local("2026-03-02 10:00")), out, err,
+                       lost_readers=stop_for_leavers)
     assert code == EXIT_REFUSED
     assert "fatima.ali: fördelare för beroende → ingen kan ta över" in err.getvalue()
     assert "Nekas även med --force" in err.getvalue()
