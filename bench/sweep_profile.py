@@ -16,9 +16,10 @@ a prepared one five more times before it keeps a generic plan), as in a bot that
 sweep, right after a warm-up of one batch, plans nearly every statement. They are timed as `bench_scale` times
 (whole units), without the per-statement timing, which costs the profiled sweep time of its own.
 
-On PostgreSQL, when the server loads `pg_stat_statements` (`shared_preload_libraries`, with
-`pg_stat_statements.track_planning = on`; a server of your own through GFI_BENCH_POSTGRES), the profiled sweep's
-statements are also listed as the server saw them: planning and execution time, WAL records and full-page images.
+On PostgreSQL the profiled sweep's statements are also listed as the server saw them (`pg_stat_statements`):
+planning and execution time, WAL records and full-page images. The cluster the profile starts loads it; a server
+of your own (GFI_BENCH_POSTGRES) must load it too (`shared_preload_libraries`, with
+`pg_stat_statements.track_planning = on`), else that list is left out.
 """
 
 from __future__ import annotations
@@ -105,11 +106,7 @@ class Statements:
         wrap(tx_module, "_run", 1)  # SQLite's Tx._run and _write: (conn, sql, params, want)
         wrap(tx_module.Tx, "_many", 1)
         if engine == "postgresql":
-            from bot.store.postgres import PgTx
-
-            for name in ("_run", "_write", "_many"):
-                wrap(PgTx, name, 1)
-            self._wrap_pipelined(PgTx, patched)
+            self._wrap_async(patched)
         timer = self
 
         class Timed:
@@ -146,8 +143,6 @@ class Statements:
             module._unit = unit
 
         timed_unit(unit_module)
-        # PostgreSQL's write units run on the event loop (bot/store/pgunit.py): their statements are not timed
-        # one by one here, only the reads' (on threads)
         original_apply = group_module.apply
         patched.append((group_module, "apply", original_apply))
 
@@ -165,43 +160,77 @@ class Statements:
             for owner, name, original in reversed(patched):
                 setattr(owner, name, original)
 
-    def _wrap_pipelined(self, pg_tx: Any, patched: list[tuple[Any, str, Any]]) -> None:
-        """PostgreSQL's pipelined statements: the send and the reading of the answer of `_soon`, and the
-        pipeline's exit (`batch`), where the answers nobody read are waited for."""
-        timer = self
-        original_soon, original_batch = pg_tx._soon, pg_tx.batch
-        patched += [(pg_tx, "_soon", original_soon), (pg_tx, "batch", original_batch)]
+    def _wrap_async(self, patched: list[tuple[Any, str, Any]]) -> None:
+        """PostgreSQL's units, coroutines on the event loop over pipelined connections (`bot.store.pgunit`): each
+        unit whole, and its statements: a statement answered at once (`_run`) from its send to its answer, one
+        whose answer is read later (`_soon`) twice, "(send) …" and "(answer) …" (the wait for the server, when the
+        answer has not come with an earlier read), and one nobody reads (`_write`, "(send) …") only as sent. The
+        unit's last wait, "(pipeline exit …)", is for the COMMIT and every answer no statement read. CPU is the
+        loop thread's meanwhile (other tasks' included)."""
+        from bot.store import pgunit
 
-        def soon(tx: Any, sql: str, params: Any, want: str) -> Any:
+        timer = self
+        tx_type = pgunit.AsyncPgTx
+        originals = {name: getattr(tx_type, name) for name in ("_run", "_soon", "_write", "_many")}
+        original_apply, original_pipelined = pgunit.apply, tx_type.pipelined
+        patched += [(tx_type, name, fn) for name, fn in originals.items()]
+        patched += [(pgunit, "apply", original_apply), (tx_type, "pipelined", original_pipelined)]
+
+        def timed(name: str, label: str) -> Any:
+            original = originals[name]
+
+            async def run(tx: Any, sql: str, *args: Any) -> Any:
+                t0, c0 = time.perf_counter(), time.thread_time()
+                try:
+                    return await original(tx, sql, *args)
+                finally:
+                    timer.add(label + sql, time.perf_counter() - t0, time.thread_time() - c0)
+
+            return run
+
+        async def soon(tx: Any, sql: str, params: Any, want: str) -> Any:
             t0, c0 = time.perf_counter(), time.thread_time()
-            answer = original_soon(tx, sql, params, want)
+            answer = await originals["_soon"](tx, sql, params, want)
             read = answer._read  # the bench reads our own Soon's reader, to time it
             if read is None:  # outside a pipeline: answered at once, timed by `_run`
                 return answer
             timer.add(f"(send) {sql}", time.perf_counter() - t0, time.thread_time() - c0)
 
-            def timed_read() -> Any:
+            async def timed_read() -> Any:
                 r0, rc0 = time.perf_counter(), time.thread_time()
                 try:
-                    return read()
+                    return await read()
                 finally:
                     timer.add(f"(answer) {sql}", time.perf_counter() - r0, time.thread_time() - rc0)
 
             answer._read = timed_read
             return answer
 
-        @contextmanager
-        def batch(tx: Any) -> Iterator[None]:
+        @contextlib.asynccontextmanager
+        async def pipelined(tx: Any) -> Any:
             began: dict[str, float] = {}
-            with contextlib.ExitStack() as stack:  # callbacks run last first: the exit is timed alone
-                stack.callback(lambda: timer.add("(pipeline exit: the answers no statement read)",
+            async with contextlib.AsyncExitStack() as stack:  # callbacks run last first: the exit is timed alone
+                stack.callback(lambda: timer.add("(pipeline exit: the COMMIT and the answers no statement read)",
                                                  time.perf_counter() - began["t"], time.thread_time() - began["c"]))
-                stack.enter_context(original_batch(tx))
+                await stack.enter_async_context(original_pipelined(tx))
                 stack.callback(lambda: began.update(t=time.perf_counter(), c=time.thread_time()))
                 yield
 
-        pg_tx._soon = soon
-        pg_tx.batch = batch
+        async def apply(conn: Any, begin: str, work: Any, gave_up: Any) -> Any:
+            kind = "read" if "READ ONLY" in begin.upper() else "write"
+            t0, c0 = time.perf_counter(), time.thread_time()
+            try:
+                return await original_apply(conn, begin, work, gave_up)
+            finally:
+                timer.add(f"({kind} unit whole: {begin} … COMMIT)", time.perf_counter() - t0,
+                          time.thread_time() - c0)
+
+        tx_type._run = timed("_run", "")
+        tx_type._write = timed("_write", "(send) ")
+        tx_type._many = timed("_many", "")
+        tx_type._soon = soon
+        tx_type.pipelined = pipelined
+        pgunit.apply = apply  # type: ignore[assignment]
 
     def print(self) -> None:
         rows = sorted(self.times.items(), key=lambda kv: -sum(t for t, _ in kv[1]))
@@ -309,7 +338,23 @@ async def _copy_of(source: Path, path: Path) -> tuple[Core, FrozenClock]:
     return await open_core(settings, clock=clock, fallback=NullSender()), clock
 
 
+# the server settings of the cluster the profile starts (`_cluster`): every statement's planning and execution
+STATEMENT_STATS = "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on"
+
+
+def _cluster() -> None:
+    """The bench's PostgreSQL (`bench_slack_acks.fresh_postgres`) started here, loading `pg_stat_statements`,
+    unless GFI_BENCH_POSTGRES names a server of your own."""
+    from bench import bench_slack_acks
+    from tests import pg
+
+    if not bench_slack_acks._PG and not os.environ.get("GFI_BENCH_POSTGRES"):
+        bench_slack_acks._PG.append(pg.start_cluster(durable=True, options=STATEMENT_STATS))
+
+
 async def main(cases: int, engine: str, source: Path | None = None, repeat: int = 0) -> None:
+    if engine == "postgresql":
+        _cluster()
     with tempfile.TemporaryDirectory(prefix="gfi-sweep-profile-") as tmp:
         path = Path(tmp) / "scale.sqlite3"
         core, clock = await (build(path, cases) if source is None else _copy_of(source, path))

@@ -47,9 +47,9 @@ def _as_owner(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
 
 
-def start_cluster(*, durable: bool = False) -> str:
+def start_cluster(*, durable: bool = False, options: str = "") -> str:
     """Start a cluster for this test run (stopped and removed at exit); its base URL. Tests run it with fsync
-    off; `durable` (a benchmark) keeps PostgreSQL's defaults."""
+    off; `durable` (a benchmark) keeps PostgreSQL's defaults; `options`: more server settings (`-c name=value`)."""
     bin_dir = binaries()
     if bin_dir is None:
         raise RuntimeError("no PostgreSQL binaries")
@@ -63,7 +63,8 @@ def start_cluster(*, durable: bool = False) -> str:
     subprocess.run(_as_owner([
         str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-w", "-o",
         f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c max_connections=300"
-        + ("" if durable else " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"),
+        + ("" if durable else " -c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+        + (f" {options}" if options else ""),
         "start",
     ]), check=True, capture_output=True)
 
