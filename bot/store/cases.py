@@ -182,7 +182,7 @@ class NextRef:
 # column that finds them, the columns whose text holds the reference). tests/integration/test_filing_plan.py
 # checks that no row of any table keeps a provisional reference.
 REF_COPIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("outbox", "case_id", ("case_ref", "text", "message", "reads")),
+    ("outbox", "case_ref", ("case_ref", "text", "message", "reads")),  # by its index (schema 40)
     ("awaiting", "case_id", ("case_ref",)),
     ("timers", "case_id", ("case_ref",)),
     ("case_facts", "case_ref", ("case_ref",)),

@@ -136,17 +136,18 @@ async def stop_shown(tx: Tx, case_id: int, ref: str, person_ids: list[str], reas
         # pending ones, a batch holding a lower pending row and waiting for a higher failed one deadlocked with it
         await tx.fetchall(
             f"SELECT id FROM outbox WHERE recipient_id IN ({marks}) AND status IN ('failed', 'pending') "
-            f"AND kind = 'message' AND case_id = ? AND {shows} ORDER BY id{lock}", (*person_ids, case_id, *refs))
+            f"AND kind = 'message' AND {outbox_store.OWN} AND {shows} ORDER BY id{lock}",
+            (*person_ids, ref, case_id, *refs))
     failed = await tx.fetchall(  # why it failed stays first (`outbox.KEPT_ERROR`)
         f"UPDATE outbox SET status = 'cancelled', last_error = {outbox_store.KEPT_ERROR}, text = '', blocks = NULL, "
-        f"message = NULL WHERE recipient_id IN ({marks}) AND status = 'failed' AND kind = 'message' AND case_id = ? "
-        f"AND {shows} RETURNING id, recipient_id, template",
-        (reason, *person_ids, case_id, *refs))
+        f"message = NULL WHERE recipient_id IN ({marks}) AND status = 'failed' AND kind = 'message' "
+        f"AND {outbox_store.OWN} AND {shows} RETURNING id, recipient_id, template",
+        (reason, *person_ids, ref, case_id, *refs))
     pending = await tx.fetchall(
         f"UPDATE outbox SET status = 'cancelled', last_error = ?, text = '', blocks = NULL, message = NULL "
-        f"WHERE recipient_id IN ({marks}) AND status = 'pending' AND kind = 'message' AND case_id = ? AND {shows} "
-        f"RETURNING id, recipient_id, template",
-        (reason, *person_ids, case_id, *refs))
+        f"WHERE recipient_id IN ({marks}) AND status = 'pending' AND kind = 'message' AND {outbox_store.OWN} "
+        f"AND {shows} RETURNING id, recipient_id, template",
+        (reason, *person_ids, ref, case_id, *refs))
     rows = [Stopped(int(r["id"]), case_id, str(r["recipient_id"]), str(r["template"]), False) for r in failed]
     rows += [Stopped(int(r["id"]), case_id, str(r["recipient_id"]), str(r["template"]), True) for r in pending]
     return sorted(rows, key=lambda r: r.id)

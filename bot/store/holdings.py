@@ -96,7 +96,8 @@ async def pending_to(tx: Tx, people: list[str]) -> list[Row]:
         return []
     marks = ", ".join("?" for _ in people)
     return await tx.fetchall(
-        f"SELECT DISTINCT c.id AS case_id, c.ref, o.recipient_id FROM outbox o JOIN cases c ON c.id = o.case_id"
+        f"SELECT DISTINCT c.id AS case_id, c.ref, o.recipient_id FROM outbox o"
+        f" JOIN cases c ON c.ref = o.case_ref AND c.id = o.case_id"
         f" WHERE o.status IN ('pending', 'failed') AND o.kind = 'message' AND o.recipient_id IN ({marks})"
         f" AND c.state <> 'closed'"
         f" ORDER BY c.id, o.recipient_id",
@@ -129,7 +130,8 @@ async def urgent_stopped(tx: Tx, person_id: str, reason: str) -> list[int]:
     """The open, still requested cases whose urgent request to this person was stopped for `reason`
     (`bot.cases.leavers.stop_for_stand_in`)."""
     rows = await tx.fetchall(
-        "SELECT DISTINCT c.id FROM outbox o JOIN cases c ON c.id = o.case_id WHERE o.recipient_id = ?"
+        "SELECT DISTINCT c.id FROM outbox o JOIN cases c ON c.ref = o.case_ref AND c.id = o.case_id"
+        " WHERE o.recipient_id = ?"
         " AND o.template = 'urgent_request' AND o.status = 'cancelled' AND o.last_error LIKE ?"
         " AND c.state = 'requested' ORDER BY c.id", (person_id, f"%{reason}%"))
     return [int(r["id"]) for r in rows]
@@ -146,8 +148,8 @@ async def refs_of(tx: Tx, case_ids: list[int]) -> list[str]:
 async def urgent_recipients(tx: Tx, case_id: int) -> set[str]:
     """Who has the case's urgent request, not stopped (pending, sent or failed)."""
     return {str(r["recipient_id"]) for r in await tx.fetchall(
-        "SELECT recipient_id FROM outbox WHERE case_id = ? AND template = 'urgent_request' AND status <> 'cancelled'",
-        (case_id,))}
+        f"SELECT recipient_id FROM outbox WHERE {outbox_store.OWN_BY_ID} AND template = 'urgent_request'"
+        " AND status <> 'cancelled'", (case_id, case_id))}
 
 
 async def lock_shown(tx: Tx, cases: dict[int, str], people: list[str]) -> None:
@@ -161,11 +163,13 @@ async def lock_shown(tx: Tx, cases: dict[int, str], people: list[str]) -> None:
         return
     shows, refs = outbox_store.showing(sorted(set(cases.values())))
     ids = ", ".join("?" for _ in cases)
+    own = sorted(set(cases.values()))  # the cases' own rows by their reference: its index (schema 40)
+    own_marks = ", ".join("?" for _ in own)
     marks = ", ".join("?" for _ in people)
     await tx.fetchall(
         f"SELECT id FROM outbox WHERE recipient_id IN ({marks}) AND status IN ('failed', 'pending') "
-        f"AND kind = 'message' AND case_id IN ({ids}) AND {shows} ORDER BY id{clause}",
-        (*sorted(set(people)), *sorted(cases), *refs))
+        f"AND kind = 'message' AND case_ref IN ({own_marks}) AND case_id IN ({ids}) AND {shows} ORDER BY id{clause}",
+        (*sorted(set(people)), *own, *sorted(cases), *refs))
 
 
 async def _touch(tx: Tx, case_id: int, now: datetime) -> None:

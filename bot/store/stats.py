@@ -87,7 +87,7 @@ async def related_counts(tx: Tx, case_id: int, ref: str) -> Row:
     """How many rows hang on a case (for the dry run's list)."""
     row = await tx.fetchone(
         """SELECT (SELECT COUNT(*) FROM follow_ups WHERE case_id = :id) AS follow_ups,
-                  (SELECT COUNT(*) FROM outbox WHERE case_id = :id OR case_ref = :ref) AS outbox,
+                  (SELECT COUNT(*) FROM outbox WHERE case_ref = :ref) AS outbox,
                   (SELECT COUNT(*) FROM awaiting WHERE case_id = :id) AS awaiting,
                   (SELECT COUNT(*) FROM timers WHERE case_id = :id) AS timers""",
         {"id": case_id, "ref": ref},
@@ -101,13 +101,14 @@ async def delete_case(tx: Tx, case_id: int, ref: str, now: datetime, closed_befo
     it is still closed before `closed_before` (False: nothing deleted; `purgeable_cases(lock=True)` read it so).
 
     Deleting the case row cascades to assignees, follow-ups, awaiting items (and their brist drafts), timers
-    and inbound idempotency keys. Outbox rows only lose the link on delete, so they go first, by id and by
-    reference (messages that show several cases, e.g. a distribution queue: `delete_messages_showing`).
+    and inbound idempotency keys. Outbox rows only lose the link on delete, so they go first, by reference: every
+    row with the case's id carries it (schema 40), and so do the notices about the case that have no id (messages
+    that show several cases, e.g. a distribution queue: `delete_messages_showing`).
     The audit log and the read log are append-only and hold no content: they stay.
     """
     if await tx.scalar(f"SELECT id {_PURGEABLE} AND id = ?", (iso(closed_before), case_id)) is None:
         return False
-    await tx.execute("DELETE FROM outbox WHERE case_id = ? OR case_ref = ?", (case_id, ref))
+    await tx.execute("DELETE FROM outbox WHERE case_ref = ?", (ref,))  # every row with its id carries it (schema 40)
     # drafts go with their awaiting item (cascade); this also catches a draft that lost its item
     await tx.execute("DELETE FROM brist_drafts WHERE (case_id = ? OR case_ref = ?) AND status = 'draft'",
                      (case_id, ref))

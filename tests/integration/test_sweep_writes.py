@@ -68,23 +68,27 @@ async def test_no_index_repeats_the_start_of_a_unique_one(core: Core) -> None:
 
 async def test_a_queued_message_goes_into_the_outbox_indexes_its_reads_need(core: Core) -> None:
     """Every message queued goes into each outbox index that holds every row: the id, the dedupe key, the due
-    order, the case (its foreign key, a withdrawal) and the case's reference (the purge, the failure notices
-    of a case: schema 36). The others hold only the rows a read looks for: the pending ones per recipient (the
-    dispatcher's heads), failed deliveries, final rows whose text the purge blanks (schema 33: before, every row
-    queued went into seven indexes)."""
+    order and the case's reference (a case's own messages: a withdrawal, the purge, the failure notices of a
+    case: schemas 36, 40), and on SQLite the case (its foreign key looks a deleted case's messages up by it).
+    The others hold only the rows a read looks for: the pending ones per recipient (the dispatcher's heads),
+    failed deliveries, final rows whose text the purge blanks, and on PostgreSQL the messages of no case (a
+    withdrawal's queues). Schema 33: before, every row queued went into seven indexes; schema 40: on PostgreSQL
+    five, one on its case (case_id and case_ref were two random leaf pages a row)."""
     outbox = {ix.name: ix for ix in await indexes(core) if ix.table == "outbox"}
     on_every_row = {ix.columns for ix in outbox.values() if not ix.partial}
-    assert on_every_row == {("id",), ("dedupe_key",), ("status", "next_attempt_at"), ("case_id",), ("case_ref",)}
+    case_id = {("case_id",)} if core.db.engine == "sqlite" else set()
+    assert on_every_row == {("id",), ("dedupe_key",), ("status", "next_attempt_at"), ("case_ref",), *case_id}
     assert {name for name, ix in outbox.items() if ix.partial} == {
-        "outbox_recipient_pending", "outbox_failed", "outbox_kept_text"}
+        "outbox_recipient_pending", "outbox_failed", "outbox_kept_text",
+        *(("outbox_no_case",) if core.db.engine == "postgresql" else ())}
 
 
 async def test_the_purge_finds_a_cases_messages_by_index(core: Core) -> None:
-    """The retention purge counts and deletes a case's messages by id or by reference (`stats.related_counts`,
-    `stats.delete_case`), twice per purged case inside one transaction that holds every writer and the audit
-    chain: both sides of the OR are looked up in an index, never the whole outbox read (schema 33 dropped the
-    last index on case_ref; a seq scan of 300k rows, 250 ms a statement on PostgreSQL)."""
-    where = "WHERE case_id = 1 OR case_ref = 'GFI-2026-0001'"
+    """The retention purge counts and deletes a case's messages by reference (`stats.related_counts`,
+    `stats.delete_case`; every row with the case's id carries it, schema 40), twice per purged case inside one
+    transaction that holds every writer and the audit chain: looked up in an index, never the whole outbox read
+    (schema 33 dropped the last index on case_ref; a seq scan of 300k rows, 250 ms a statement on PostgreSQL)."""
+    where = "WHERE case_ref = 'GFI-2026-0001'"
     async with core.db.read() as tx:
         if core.db.engine == "postgresql":
             await tx.execute("SET LOCAL enable_seqscan = off")  # a small test table: no index, no other plan

@@ -1,7 +1,8 @@
 """A withdrawal finds the rows it treats by index (#22, loose end): its scope, the case's own rows and the
 messages of no case that show it (a distribution queue), was `case_id = ? OR <reads names the case>`, which read
 the whole outbox and parsed every row's `reads` (10^5 rows: a scan on both engines, 100-250 ms). Now the two are
-found through the index on `case_id` (`= ?`, `IS NULL`). The plans are checked, not timed (speed lives in bench/)."""
+found by index: the case's own by its reference, those of no case (`case_id IS NULL`) through PostgreSQL's
+partial outbox_no_case, SQLite's outbox_case (schema 40). The plans are checked, not timed (speed lives in bench/)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from bot.core import Core
 from bot.store import outbox as outbox_store
+from bot.store import outbox_erase
 from tests.timekit import assigned_case
 
 BOTH = pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
@@ -24,7 +26,9 @@ def _scans(engine: str, plan: list[dict[str, Any]]) -> list[str]:
     found: list[str] = []
 
     def walk(node: dict[str, Any]) -> None:
-        if node.get("Relation Name") == "outbox" and "Index Cond" not in node:
+        # outbox_no_case holds the rows of no case only (`case_id IS NULL` is its predicate, no Index Cond)
+        if (node.get("Relation Name") == "outbox" and "Index Cond" not in node
+                and node.get("Index Name") != "outbox_no_case"):
             found.append(f"{node['Node Type']} on outbox")
         for child in node.get("Plans", ()):
             walk(child)
@@ -40,7 +44,7 @@ async def test_a_withdrawals_scope_reads_the_outbox_by_index(core: Core, engine:
     case = await assigned_case(core)
     async with core.db.transaction() as tx:
         case_id = int(await tx.scalar("SELECT id FROM cases WHERE ref = ?", (case.ref,)))
-        where, params = await outbox_store._scope(tx, case_id, None, shown_only)
+        where, params = await outbox_erase._scope(tx, case_id, None, shown_only)
         if engine == "postgresql":
             await tx.execute("SET LOCAL enable_seqscan = off")  # a table this small is read whole when allowed
             plan = await tx.fetchall(f"EXPLAIN (FORMAT JSON) SELECT id FROM outbox WHERE {where} ORDER BY id",
@@ -69,3 +73,17 @@ async def test_a_withdrawal_still_reaches_a_queue_that_shows_the_case(core: Core
         own = [r["status"] for r in await tx.fetchall("SELECT status FROM outbox WHERE case_id = ?", (case_id,))]
     assert status[ids["listing"]] == "cancelled" and status[ids["other"]] == "pending"
     assert own and set(own) == {"cancelled"}
+
+
+def test_a_cases_message_without_its_reference_is_refused() -> None:
+    """A case's own messages are found by its reference (schema 40: on PostgreSQL there is no index on case_id), so
+    a row with a case id and no reference would be missed by a withdrawal, the purge and a hand-over: refused."""
+    from datetime import UTC, datetime
+
+    at = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    fields: dict[str, Any] = dict(created_at=at, case_id=1, case_ref=None, recipient_id="fatima.ali", channel="slack",
+                                  template="assigned_to_you", text="", message=None, urgent=False, earliest=at,
+                                  dedupe_key=None, reads=None)
+    with pytest.raises(ValueError):
+        outbox_store.row(**fields)
+    assert outbox_store.row(**{**fields, "case_ref": "GFI-2026-0001"})[1:3] == (1, "GFI-2026-0001")
