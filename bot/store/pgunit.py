@@ -31,6 +31,7 @@ from typing import Any, Generic
 import psycopg
 from psycopg.rows import dict_row, tuple_row
 
+from bot.store import pgqueue
 from bot.store.dialects import postgresql as dialect
 from bot.store.tx import Params, Soon, T, Tx, UnitOfWorkError, Work
 
@@ -171,10 +172,12 @@ class AsyncPgTx(Tx):
         if want == "lastrowid":
             query = dialect.returning_id(query)
         cursor = self._conn.cursor(row_factory=dict_row if want in ("row", "rows") else tuple_row)
-        await cursor.execute(query, _params(params))
+        await pgqueue.queue(cursor, query, _params(params))
 
         async def read() -> Any:
-            self.trips += cursor.pgresult is None  # not answered yet (by a later read's trip): waited for here
+            if cursor.pgresult is None:  # not answered yet (by a later read's trip): waited for here
+                self.trips += 1
+                await pgqueue.flush(self._conn)
             async with cursor:
                 if want == "rows":
                     return await cursor.fetchall()
@@ -190,7 +193,7 @@ class AsyncPgTx(Tx):
         share one cursor: nobody reads their results."""
         if self._quiet is None:
             self._quiet = self._conn.cursor()
-        await self._quiet.execute(dialect.translate(sql), _params(params))
+        await pgqueue.queue(self._quiet, dialect.translate(sql), _params(params))
 
     async def _many(self, sql: str, rows: list[Sequence[Any]]) -> None:  # type: ignore[override]
         async with self._conn.cursor() as cursor:
@@ -200,7 +203,7 @@ class AsyncPgTx(Tx):
         """A statement of the unit's own frame (BEGIN, COMMIT), outside the trampoline: sent, not waited for."""
         if self._quiet is None:
             self._quiet = self._conn.cursor()
-        await self._quiet.execute(sql)
+        await pgqueue.queue(self._quiet, sql)
 
 
 async def trampoline(tx: AsyncPgTx, coro: Coroutine[Any, Any, T], gave_up: Callable[[], bool]) -> T:

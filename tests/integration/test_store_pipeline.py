@@ -235,3 +235,26 @@ async def test_a_filings_statements_are_prepared_on_every_write_connection(core:
         assert any("INSERT INTO ref_counters" in s for s in statements), statements
         assert any(s.startswith("INSERT INTO audit") for s in statements), statements
         assert any(s.startswith("INSERT INTO outbox") for s in statements), statements
+
+
+async def test_a_filing_s_unread_statements_leave_together(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The statements whose answer is not read yet are queued in the pipeline and written to the server with the
+    next answer read or the commit (`bot.store.pgqueue`), not one write (and one wake of the server) each: a
+    filing talks to the server three times (its three trips), where it talked once per statement (14) before."""
+    if core.db.engine == "sqlite":
+        pytest.skip("no pipeline on SQLite")
+    from bot.store import pgqueue
+
+    assert pgqueue.QUEUES  # the psycopg pinned in constraints.txt: an upgrade that breaks the queue fails here
+    talks: list[int] = []
+    communicate = psycopg.AsyncPipeline._communicate_gen
+
+    def counted(self: Any) -> Any:
+        talks.append(1)
+        return communicate(self)
+
+    await core.cases.request("maria.sand", form(), idempotency_key="k0")  # the first filing's one-off reads
+    monkeypatch.setattr(psycopg.AsyncPipeline, "_communicate_gen", counted)
+    case = await core.cases.request("maria.sand", form(), idempotency_key="k1")
+    assert len(talks) == 3, len(talks)
+    assert case.ref == "GFI-2026-0002"
