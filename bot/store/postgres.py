@@ -3,8 +3,8 @@
 The same `Database` surface as SQLite (`run`, `run_read`, `transaction`, `read`, `scrub`), the same units of
 work, written once for both engines. A write unit (`run`) runs as a coroutine on the event loop over a pool of
 psycopg 3 `AsyncConnection`s (`bot.store.writers`, `bot.store.pgunit`: pipelined, and still refused if it awaits
-anything but the store); reads (`run_read`, `read`) run on the loop too, over a pool of read-only ones. `run_aside`,
-the hop form `transaction()` and migrations keep a synchronous psycopg connection each on its own thread (`PgTx`).
+anything but the store); reads (`run_read`, `read`) and `run_aside` (a connection of its own) run on the loop too.
+The hop form `transaction()` and migrations keep a synchronous psycopg connection on a thread (`PgTx`).
 Statements are the repositories' SQLite ones, translated by `bot.store.dialects.postgresql`. Why psycopg 3 and not
 asyncpg: the same driver serves the threads and the loop, with the same pipeline mode and the same `%s` translation.
 
@@ -197,7 +197,7 @@ async def _pool(url: str, size: int, *, read_only: bool = False) -> list[psycopg
 class PostgresDatabase(Database):
     """The PostgreSQL store: a few write connections per instance, on the event loop (`bot.store.writers`: units of
     work side by side, serialised by the server's row locks, as the units of other instances are), a few read
-    connections on the loop too, one on a thread for migrations and the hop form, one for `run_aside`."""
+    connections on the loop too, one on a thread for migrations and the hop form, one on the loop for `run_aside`."""
 
     engine = "postgresql"
     BEGIN_WRITE = "BEGIN"
@@ -214,6 +214,7 @@ class PostgresDatabase(Database):
         self._writers_wanted = writers
         self._writers: Writers | None = None
         self._reading: Writers | None = None  # the read connections, on the event loop too
+        self._asides: Writers | None = None  # `run_aside`'s connection, on the event loop, apart from the pool
 
     async def _connect(self, name: str, *, read_only: bool = False) -> _Conn:
         worker = Worker(name)
@@ -231,7 +232,7 @@ class PostgresDatabase(Database):
             await self._migrate()
             self._writers = Writers(await _pool(self._url, self._writers_wanted), self.BEGIN_WRITE,
                                     lambda: _connect_async(self._url))
-            self._aside = await self._connect("gfi-pg-aside")  # `run_aside`
+            self._asides = Writers(await _pool(self._url, 1), self.BEGIN_WRITE, lambda: _connect_async(self._url))
             self._reading = Writers(await _pool(self._url, self._readers, read_only=True), self.BEGIN_READ,
                                     lambda: _connect_async(self._url, read_only=True))
         except BaseException as exc:
@@ -241,10 +242,10 @@ class PostgresDatabase(Database):
             raise
 
     async def close(self) -> None:
-        pools = [p for p in (self._writers, self._reading) if p is not None]
+        pools = [p for p in (self._writers, self._reading, self._asides) if p is not None]
         for pool in pools:  # the units begun end first (their callers may have gone: shutdown cancels them)
             await pool.drain(CLOSE_WAIT)
-        self._writers = self._reading = None
+        self._writers = self._reading = self._asides = None
         for conn in [c for p in pools for c in p.conns]:
             with contextlib.suppress(Exception):
                 await conn.close()
@@ -269,15 +270,31 @@ class PostgresDatabase(Database):
         if writers is None:
             raise RuntimeError("database is not open")
         async with self._lock, writers.exclusive():
-            writer = self._write_conn()
+            writer = await self._live(self._write_conn())
             with self._writing():
                 async with _hops(writer.conn, writer.tx_type, writer.worker, self.BEGIN_WRITE, "COMMIT") as tx:
                     yield tx
 
+    async def _live(self, held: _Conn) -> _Conn:
+        """The hop form's connection, or, when the server closed it (a restart, a fail-over, a terminated
+        backend: found so by the one transaction that failed on it), a fresh one on the same thread."""
+        if not (held.conn.closed or held.conn.broken):
+            return held
+        with contextlib.suppress(Exception):
+            await held.worker.call(held.conn.close)
+        held.conn = await held.worker.call(_connect, self._url)
+        log.warning("store.reconnected", extra={"event": "store.reconnected"})
+        return held
+
     async def run_aside(self, work: Work[T]) -> T:
-        """`Store.run_aside` (on its connection's thread), never from inside a unit on the event loop."""
-        pgunit.refuse_inside()
-        return await super().run_aside(work)
+        """`Store.run_aside`: a unit on the event loop (`bot.store.pgunit`) on a connection of its own, outside the
+        write pool, so a busy pool does not hold it up; never from inside a unit. A connection the server closed
+        fails the one unit that finds it so and is replaced when next taken, as the pool's are."""
+        asides = self._asides
+        if asides is None:
+            raise RuntimeError("database is not open")
+        with self._writing():
+            return await asides.run(work)
 
     async def run_read(self, work: Work[T]) -> T:
         """`work(tx)` on a read-only snapshot, as a unit of work on the event loop (`bot.store.pgunit`) over an

@@ -14,7 +14,8 @@ on a read connection.
 On PostgreSQL a write unit is not handed to a thread: it runs as a coroutine on the event loop over one of a
 pool of psycopg `AsyncConnection`s (`bot.store.writers`), pipelined, and the same rule is kept by a trampoline
 that awaits on its behalf only its own Tx's calls (`bot.store.pgunit`); its reads are on the loop too (a pool of
-read-only `AsyncConnection`s), and `run_aside` and the hop form `transaction()` stay on threads, as below.
+read-only `AsyncConnection`s), `run_aside` too (a connection of its own), and the hop form `transaction()` stays
+on a thread, as below.
 
 The older form, `async with db.transaction() as tx:`, still works (one hop per statement) for code that has
 not been converted. On SQLite both are serialised on the one write connection; on PostgreSQL units run side by

@@ -407,3 +407,35 @@ async def test_a_connection_the_server_closed_is_replaced(core: Core) -> None:
         assert not backends & set(later)  # fresh connections
     finally:
         await db.close()
+
+
+async def _terminate(url: str, backend: int) -> None:
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as admin:
+        await admin.execute("SELECT pg_terminate_backend(%s, 5000)", (backend,))
+
+
+async def test_the_hop_form_and_the_write_aside_replace_a_connection_the_server_closed(core: Core) -> None:
+    """The hop form's connection (on its thread) and `run_aside`'s (on the loop, outside the pool) whose backends
+    the server ended fail the one call that finds them so, and are then replaced, not failing every call until a
+    restart (fails without the replacement: the second call of each failed too)."""
+    if core.db.engine == "sqlite":
+        pytest.skip("no server on SQLite")
+    db = PostgresDatabase(core.db._url, writers=2)  # type: ignore[attr-defined]
+    await db.open()
+    pid = "SELECT pg_backend_pid()"
+    try:
+        async with db.transaction() as tx:
+            hop = int(await tx.scalar(pid))
+        aside = int(await db.run_aside(lambda tx: tx.scalar(pid)))
+        for backend in (hop, aside):
+            await _terminate(core.db._url, backend)  # type: ignore[attr-defined]
+        with pytest.raises(psycopg.Error):
+            async with db.transaction() as tx:
+                await tx.scalar(pid)
+        with pytest.raises(psycopg.Error):
+            await db.run_aside(lambda tx: tx.scalar(pid))
+        async with db.transaction() as tx:
+            assert int(await tx.scalar(pid)) != hop
+        assert int(await db.run_aside(lambda tx: tx.scalar(pid))) != aside
+    finally:
+        await db.close()
