@@ -48,7 +48,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -231,14 +231,7 @@ async def ready(http: aiohttp.ClientSession, url: str, proc: asyncio.subprocess.
 
 
 async def closed_loop(call: Callable[[int], Awaitable[float]], concurrency: int, total: int) -> list[float]:
-    """`total` calls by `concurrency` clients, each sending its next call when the last one is answered.
-
-    This process is the clients and the fake Slack: a full garbage collection of its heap took 23–167 ms in a
-    five-round run (on 6cccb6f, load 0.6), and one that fell inside a
-    measurement held every request in flight, which then counted against the app measured (a round's c=16 p99 of
-    81.5 against 40–55 ms in the others: its first 13 acks waited 46 ms in the bench's collection, timed with
-    `gc.callbacks` in each process). So the heap is collected and frozen before the calls and thawed after them:
-    a collection during them reads only what they made."""
+    """`total` calls by `concurrency` clients, each sending its next call when the last one is answered."""
     counter = itertools.count()
     samples: list[float] = []
 
@@ -246,13 +239,26 @@ async def closed_loop(call: Callable[[int], Awaitable[float]], concurrency: int,
         while (n := next(counter)) < total:
             samples.append(await call(n))
 
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    return samples
+
+
+@contextlib.contextmanager
+def frozen_heap() -> Iterator[None]:
+    """This process's heap collected and frozen while a measurement runs, thawed after it.
+
+    This process is the clients and the fake Slack: a full garbage collection of its heap took 23–167 ms in a
+    five-round run (on 6cccb6f, load 0.6), and one that fell inside a measurement held every request in flight,
+    which then counted against the app measured (a round's c=16 p99 of 81.5 against 40–55 ms in the others: its
+    first 13 acks waited 46 ms in the bench's collection, timed with `gc.callbacks` in each process). Collected
+    before the measurement begins (before the app's CPU is first read: GFI-boten's background work during the
+    collection would count as CPU of its submissions), a collection during it reads only what it made."""
     gc.collect()
     gc.freeze()
     try:
-        await asyncio.gather(*(client() for _ in range(concurrency)))
+        yield
     finally:
         gc.unfreeze()
-    return samples
 
 
 def cpu_seconds(pid: int) -> float:
@@ -283,9 +289,10 @@ async def submissions(target: Target, concurrency: int, total: int, spy: Path | 
             "raw", "--output", str(spy / f"{target.name}-c{concurrency}.txt"), stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
         await asyncio.sleep(1.0)  # attached
-    cpu = cpu_seconds(target.pid)
-    samples = await closed_loop(target.submit, concurrency, total)
-    used = cpu_seconds(target.pid) - cpu
+    with frozen_heap():
+        cpu = cpu_seconds(target.pid)
+        samples = await closed_loop(target.submit, concurrency, total)
+        used = cpu_seconds(target.pid) - cpu
     if recorder is not None:
         recorder.send_signal(signal.SIGINT)  # py-spy writes its output when interrupted
         await asyncio.wait_for(recorder.wait(), 30)
@@ -304,13 +311,15 @@ async def acks(target: Target, concurrency: int, total: int, spy: Path | None = 
     out: dict[str, float] = {}
     levels = [1, concurrency] if concurrency == 16 else [concurrency]
     for c in levels:
-        samples = await closed_loop(target.command, c, total if c > 1 else 50)
+        with frozen_heap():
+            samples = await closed_loop(target.command, c, total if c > 1 else 50)
         out[f"/gfi ack median, concurrency {c}"] = statistics.median(samples)
     await settle(target, 0.5)
     out.update(await submissions(target, concurrency, total, spy))
     if concurrency == 16:
         await settle(target, 0.5)
-        samples = await closed_loop(target.submit, 1, 50)
+        with frozen_heap():
+            samples = await closed_loop(target.submit, 1, 50)
         out["submission ack median, concurrency 1"] = statistics.median(samples)
         out["submission ack p99, concurrency 1"] = pct(samples, 99)
     return out
