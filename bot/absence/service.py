@@ -195,7 +195,9 @@ class AbsenceService:
         stand-in distributed for the absent person only while it lasted: the cases' messages still to go to them
         that they no longer read in full (an urgent request sent to them as the stand-in) are stopped, judged by
         the one rule with the absences as they are now, and an urgent request sent only to them goes to the
-        unit's distributors on duty now (`bot.cases.leavers.stop_for_stand_in`, after the commit)."""
+        unit's distributors on duty now (`bot.cases.leavers.stop_for_stand_in`, after the commit; the cancel's commit
+        is the mark that the pass is owed, so a process stopped in between runs it at its next start, or the
+        timekeeper does: `pass_ended_covers`)."""
         if self.directory.person(actor_id) is None:
             raise Refusal("unknown_person", person=actor_id)
         now = self.clock.now()
@@ -215,21 +217,44 @@ class AbsenceService:
             await self._reload(tx)
             await announce(tx, ABSENCES)  # the other instances reload theirs once this commits
         if absence.stand_in is not None:  # the cover ended: what the stand-in read only as one is stopped
-            await self._cover_ended(absence.stand_in, absence.person_id)
+            await self._cover_ended(absence.id, absence.stand_in, absence.person_id)
         log.info("absence cancelled", extra={"event": "absence.cancelled", "absence_id": absence_id})
         return absence
 
-    async def _cover_ended(self, stand_in_id: str, person_id: str) -> None:
-        """After the cancel commits, in a unit of its own (its case locks come first, before any audit row, as a
-        case action takes them: DESIGN "lock order"; run again if the server aborts it for a deadlock): the
-        stand-in's messages they no longer read stopped, their urgent requests sent on (`stop_for_stand_in`)."""
+    async def pass_ended_covers(self) -> int:
+        """Run the pass owed by every cover that ended, cancelled or past its last day (`store.covers_ended`): at
+        start (a process stopped between a cancel's commit and its pass, a cover that ran out while the bot was
+        down) and by the timekeeper (a cover that runs out on its end date). Returns how many passes ran."""
+        today = self.today()
+
+        async def owed(tx: Tx) -> list[dict[str, object]]:
+            return await store.covers_ended(tx, today)
+
+        done = 0
+        for row in await self.db.run_read(owed):
+            done += await self._cover_ended(int(str(row["id"])), str(row["stand_in"]), str(row["person_id"]))
+        return done
+
+    async def _cover_ended(self, absence_id: int, stand_in_id: str, person_id: str) -> int:
+        """After the cover ended (the cancel committed, or its last day passed), in a unit of its own that first
+        marks the pass as run on the absence's row (`claim_cover`: a second pass, another instance's or the
+        timekeeper's, waits there and then does nothing), then locks the cases (before any audit row, as a case
+        action takes them: DESIGN "lock order"; run again if the server aborts it for a deadlock): the stand-in's
+        messages they no longer read stopped, their urgent requests sent on (`stop_for_stand_in`). 1 when it ran."""
         absent = self.directory.person(person_id)
         units = [absent.unit] if absent is not None else []
+        now = self.clock.now()
 
         async def work(tx: Tx) -> int:
-            return await stop_for_stand_in(tx, self.outbox, self.directory, stand_in_id, units)
+            if not await store.claim_cover(tx, absence_id, now):
+                return 0
+            await stop_for_stand_in(tx, self.outbox, self.directory, stand_in_id, units)
+            return 1
 
-        await self.db.run(work, retry=True)
+        ran = await self.db.run(work, retry=True)
+        if ran:
+            log.info("cover ended, pass run", extra={"event": "absence.cover_pass", "absence_id": absence_id})
+        return ran
 
     async def listing(self, actor_id: str, *, limit: int = LIST_PAGE, skip: int = 0) -> Listing:
         """A page of the current and coming absences the actor may see, and how many there are (from the

@@ -49,3 +49,21 @@ async def cancel(tx: Tx, absence_id: int, actor_id: str, now: datetime) -> bool:
         (actor_id, iso(now), absence_id),
     )
     return changed != 0
+
+
+async def covers_ended(tx: Tx, today: date) -> list[Row]:
+    """Absences with a stand-in whose cover ended (cancelled, or its last day before `today`) and whose pass has not
+    run (`cover_passed_at`, schema 41; index absences_cover_due): id, person_id, stand_in, oldest first."""
+    return await tx.fetchall(
+        "SELECT id, person_id, stand_in FROM absences WHERE stand_in IS NOT NULL AND cover_passed_at IS NULL"
+        " AND (cancelled_at IS NOT NULL OR end_date < ?) ORDER BY id",
+        (today.isoformat(),),
+    )
+
+
+async def claim_cover(tx: Tx, absence_id: int, now: datetime) -> bool:
+    """Mark the pass after this cover ended as run, first in the pass's own unit (it takes the absence's row: a
+    second pass, another instance's, waits here and then finds it run). False when it already ran."""
+    changed = await tx.execute(
+        "UPDATE absences SET cover_passed_at = ? WHERE id = ? AND cover_passed_at IS NULL", (iso(now), absence_id))
+    return changed != 0

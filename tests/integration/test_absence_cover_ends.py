@@ -6,7 +6,7 @@ item 3; status note of session 8, `bot/absence/service.py` cancel)."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -97,3 +97,42 @@ async def test_a_cover_that_ends_sends_on_only_the_urgent_requests_its_own_pass_
     assert (await core.cases.get(urgent.ref)).state == "requested"
     assert await _rows(core, "linnea.fors", "urgent_request") == []
     assert await _rows(core, "fatima.ali", "urgent_request") == [("pending", True)]
+
+
+async def test_a_cover_that_runs_out_on_its_end_date_runs_the_pass_once(core: Core, engine: str) -> None:
+    """A cover ended by its date, not a cancel: the timekeeper's sweep runs the pass (sofia.grahn's urgent request
+    stopped, sent on to fatima.ali, back), once: a second finds it run. Before, nothing was stopped."""
+    await core.absences.mark("fatima.ali", date(2026, 11, 23), date(2026, 11, 25), stand_in_id="sofia.grahn")
+    await core.cases.request("maria.sand", form(urgent=True))
+    assert await core.absences.pass_ended_covers() == 0  # the cover still runs
+    assert await _rows(core, "sofia.grahn", "urgent_request") == [("pending", True)]
+    assert core.absences.pass_ended_covers in core.sweeps  # the timekeeper's
+    core.clock.advance(timedelta(days=3))  # type: ignore[attr-defined]  # Thursday 26 November
+    assert await core.absences.pass_ended_covers() == 1
+    assert await core.absences.pass_ended_covers() == 0
+    assert await _rows(core, "sofia.grahn", "urgent_request") == [("cancelled", False)]
+    assert await _rows(core, "fatima.ali", "urgent_request") == [("pending", True)]
+
+
+async def test_a_cancel_whose_pass_was_lost_is_passed_at_the_next_start(
+        make_core: CoreFactory, engine: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process stops between the cancel's commit and its pass: the cancel's commit marks the pass as owed, and
+    the next start runs it (before, the stand-in's urgent request still went out)."""
+    from bot.absence import service
+
+    a = await make_core()
+    absence = await a.absences.mark("fatima.ali", date(2026, 11, 23), date(2026, 11, 25), stand_in_id="sofia.grahn")
+    await a.cases.request("maria.sand", form(urgent=True))
+
+    async def stopped(*args: object) -> int:
+        raise RuntimeError("the process stops here")
+
+    monkeypatch.setattr(service, "stop_for_stand_in", stopped)
+    with pytest.raises(RuntimeError):
+        await a.absences.cancel("fatima.ali", absence.id)
+    monkeypatch.undo()
+    assert await _rows(a, "sofia.grahn", "urgent_request") == [("pending", True)]
+    restarted = await make_core()
+    assert await _rows(restarted, "sofia.grahn", "urgent_request") == [("cancelled", False)]
+    assert await _rows(restarted, "fatima.ali", "urgent_request") == [("pending", True)]
+    assert await restarted.absences.pass_ended_covers() == 0
