@@ -16,12 +16,12 @@ import asyncio
 import hashlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot.directory.loading import read_file
 from bot.directory.lookup import Directory
-from bot.directory.model import DirectoryError
+from bot.directory.model import DirectoryError, DirectoryFile
 from bot.directory.shared import SharedDirectory
 
 log = logging.getLogger(__name__)
@@ -54,11 +54,15 @@ def _read(path: Path) -> tuple[bytes, Directory]:
 class DirectoryWatcher:
     """Watches `directory.source`; `on_change` callbacks run after a successful reload."""
 
-    def __init__(self, directory: Directory, path: Path, shared: SharedDirectory | None = None) -> None:
+    def __init__(self, directory: Directory, path: Path, shared: SharedDirectory | None = None,
+                 replaced: Callable[[DirectoryFile], Awaitable[None]] | None = None) -> None:
         self.directory = directory
         self.path = path
         self.shared = shared  # PostgreSQL: a valid file is published to every instance (bot/directory/shared.py)
         self.on_change: list[Callable[[], None]] = []
+        # after a reload, given the directory replaced: the cases' lost-access pass (`SharedDirectory.replaced`,
+        # through `shared`; the console, which never publishes, passes it here)
+        self.replaced = shared.replaced if shared is not None else replaced
         # From the file as it was read at start, when it was (an edit since is applied at the first check); else
         # from the file as it is now.
         seen = directory.seen if directory.source == path else None
@@ -108,6 +112,6 @@ class DirectoryWatcher:
             await asyncio.to_thread(replaced.clear)  # the old directory is freed on a thread, not on the loop
         for callback in self.on_change:
             callback()
-        if self.shared is not None:  # the cases' lost-access pass for the people whose roles changed (`bot.core`)
-            await self.shared.replaced(old)
+        if self.replaced is not None:  # the cases' lost-access pass for the people whose roles changed (`bot.core`)
+            await self.replaced(old)
         return True

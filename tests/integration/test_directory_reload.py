@@ -196,3 +196,35 @@ async def test_sighup_reloads_the_console(tmp_path: Path) -> None:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+async def test_the_consoles_own_reload_runs_the_reload_pass(make_core: CoreFactory, tmp_path: Path) -> None:
+    """The console's own file reload stops the case text still to go to someone the new file removed, as a running
+    bot's reload does (`bot.cases.leavers.stop_after_reload`); before, the console ran no pass."""
+    from bot.store import Tx
+    from tests.timekit import assigned_case
+
+    path = copy_of_example(tmp_path)
+    core = await make_core(directory=load_directory(path))
+    await assigned_case(core)  # linnea.fors assigned: her message shows the case
+
+    async def later(tx: Tx) -> None:  # not yet sent when the console ticks
+        await tx.execute("UPDATE outbox SET not_before = '2099-01-01T00:00:00+00:00' "
+                         "WHERE recipient_id = 'linnea.fors'")
+
+    await core.db.run(later)
+
+    def remove_linnea() -> None:
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        path.write_text("".join(line for line in lines if "id: linnea.fors" not in line), encoding="utf-8")
+
+    script = _Script(["/hjälp\n"], {0: remove_linnea})
+    await run_console(core, "maria.sand", ConsoleClock(local("2026-11-23T10:00")), script, io.StringIO())  # type: ignore[arg-type]
+
+    async def rows(tx: Tx) -> list[str]:
+        return [str(r["status"]) for r in await tx.fetchall(
+            "SELECT status FROM outbox WHERE recipient_id = 'linnea.fors' AND template = 'assigned_to_you'")]
+
+    assert core.directory.person("linnea.fors") is None
+    assert await core.db.run_read(rows) == ["cancelled"]

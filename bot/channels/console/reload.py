@@ -19,8 +19,11 @@ if TYPE_CHECKING:
 class ConsoleReload:
     def __init__(self, session: ConsoleSession) -> None:
         self.session = session
-        source = session.core.directory.source
-        self.watcher = DirectoryWatcher(session.core.directory, source) if source is not None else None
+        core = session.core
+        source = core.directory.source
+        # never published (the console serves the store's newest), but its own file's reload runs the reload pass
+        replaced = core.shared_directory.replaced if core.shared_directory is not None else None
+        self.watcher = DirectoryWatcher(core.directory, source, replaced=replaced) if source is not None else None
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def check(self, *, forced: bool = False) -> None:
