@@ -241,3 +241,33 @@ def run_first(
         await other()
         return await fn(*args, **kwargs)
     return other_first
+
+
+async def until_waiting(core: Core, n: int = 1) -> None:
+    """Until `n` transactions on `core`'s PostgreSQL database wait for a lock (`pg_stat_activity`; at most 10 s)."""
+    import time
+
+    ends = time.monotonic() + 10
+    while time.monotonic() < ends:
+        waiting = await core.db.run_read(lambda tx: tx.scalar(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database()"))
+        if int(waiting) >= n:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"fewer than {n} waited for a lock")
+
+
+async def behind_a_held_row(a: Core, c: Core, held: int, other: Callable[[], Awaitable[Any]],
+                            batch: Callable[[Tx], Awaitable[Any]]) -> None:
+    """Three instances on one PostgreSQL database: c holds the outbox row `held`; `other()` (another instance's writer:
+    a withdrawal, a lost-access pass) starts and waits there, then a's `batch` (a unit: a batch of outcomes) starts
+    and waits too (both seen in `pg_stat_activity`); c lets go. Both must then end without an error within 10 s: the
+    two locking their rows in one order, neither holds a row the other waits for (else PostgreSQL aborts one, 40P01)."""
+    async with c.db.transaction() as tx:
+        await tx.fetchall("SELECT id FROM outbox WHERE id = ? FOR NO KEY UPDATE", (held,))
+        first = asyncio.create_task(other())
+        await until_waiting(a, 1)
+        second = asyncio.create_task(a.db.run(batch))
+        await until_waiting(a, 2)
+    await asyncio.wait_for(asyncio.gather(first, second), 10)  # no deadlock

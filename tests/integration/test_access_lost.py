@@ -12,8 +12,6 @@ case's text that was still to go (`bot.cases.access_lost`).
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from datetime import date
 from typing import Any
 
@@ -24,9 +22,9 @@ from bot.clock import FrozenClock
 from bot.store import Tx
 from bot.store import cases as case_store
 from tests.conftest import CoreFactory, RecordingSender, local
-from tests.integration.test_case_locks import WAIT, Meeting, _two
+from tests.integration.test_case_locks import Meeting, _two
 from tests.integration.test_escalation_locks import _meet_then
-from tests.races import in_unit
+from tests.races import HeldBatch, climb, open_item, settled, shown
 from tests.timekit import assigned_case
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
@@ -133,47 +131,18 @@ async def test_a_sweep_batch_showing_the_case_to_an_assignee_reassigned_meanwhil
     its assignee, an overdue follow-up's text; it passes its version check and commits after the reassignment to
     sofia.grahn committed. The reassignment waits for it and its pass cancels the message; without the pass it
     stayed pending to someone who no longer may read the case."""
-    from bot import fires
-    from bot.fires import Fire
-    from bot.store import ladder as ladder_store
-    from bot.store import outbox as outbox_store
-
     a, b = await _two(make_core)
     case = await assigned_case(a)
-
-    async def item(tx: Tx) -> dict[str, Any]:
-        [row] = [r for r in await ladder_store.open_rows(tx, case.id) if r["kind"] == "acknowledgement"]
-        return row
-
-    row = await a.db.run_read(item)
-    shown = outbox_store.row(
-        created_at=a.clock.now(), case_id=case.id, case_ref=case.ref, recipient_id="linnea.fors", channel="slack",
-        template="escalation", text="", message='{"what": "Ringa upp"}', urgent=False, earliest=a.clock.now(),
-        dedupe_key=None, reads=f'["{case.ref}"]')
-    fire = Fire(table="awaiting", row_id=int(row["id"]), due_at=str(row["due_at"]), case_id=case.id,
-                case_ref=case.ref, case_version=case.version, rung=int(row["rung"]),
-                climbed=(int(row["rung"]) + 1, str(row["due_at"]), ["linnea.fors"], []), rows=[shown])
+    item = await open_item(a, case.id, "acknowledgement")
+    fire = climb(item, case, ["linnea.fors"], rows=[shown(a, case, "linnea.fors", '{"what": "Ringa upp"}')],
+                 versioned=True)
     meeting = Meeting()
-    committed = threading.Event()
     # the reassignment meets the batch in its change, holding the case's row; the batch, having climbed and passed
     # its version check, commits only after the reassignment did (or, waited for, after WAIT)
     monkeypatch.setattr(case_store, "replace_assignees", _meet_then(meeting, case_store.replace_assignees))
-
-    async def batch(tx: Tx) -> list[Fire]:
-        applied = await fires.apply(tx, b.outbox, [fire], b.clock.now())
-        await meeting.wait_in(tx)  # in the batch's unit, holding the item
-        if meeting.met:
-            await in_unit(tx, committed.wait, WAIT)
-        return applied
-
-    async def reassign() -> Any:
-        done = await a.cases.assign("fatima.ali", case.ref, ["sofia.grahn"], reassign=True)
-        committed.set()
-        return done
-
-    applied, reassigned = await asyncio.gather(b.db.run(batch), reassign(), return_exceptions=True)
-    assert not isinstance(applied, BaseException), applied
-    assert not isinstance(reassigned, BaseException), reassigned
+    held = HeldBatch(b, [fire], meeting)
+    _, reassigned = await settled(held.run(), held.other(
+        a.cases.assign("fatima.ali", case.ref, ["sofia.grahn"], reassign=True)))
     assert meeting.met == (engine == "postgresql")
     assert reassigned.assignees == ["sofia.grahn"]
     left = await _to(a, "linnea.fors", "escalation")
@@ -192,12 +161,10 @@ async def test_a_sweep_batch_showing_the_case_to_an_assignee_handed_over_meanwhi
     read it and commits after the hand-over handed her assignment to fatima.ali. The hand-over locks the case's
     open items and timers before its pass, waits for the batch and cancels the message; without that it stayed
     pending to someone who left."""
-    from bot import fires
     from bot.directory.changes import diff
     from bot.directory.handover import hand_over
     from bot.fires import Fire
     from bot.store import holdings as holdings_store
-    from bot.store import outbox as outbox_store
 
     a, b = await _two(make_core)
     case = await assigned_case(a)
@@ -209,35 +176,18 @@ async def test_a_sweep_batch_showing_the_case_to_an_assignee_handed_over_meanwhi
                                   (case.id,)))[0]
 
     row = await a.db.run_read(timer)
-    shown = outbox_store.row(
-        created_at=a.clock.now(), case_id=case.id, case_ref=case.ref, recipient_id="linnea.fors", channel="slack",
-        template="escalation", text="", message='{"what": "Ringa upp"}', urgent=False, earliest=a.clock.now(),
-        dedupe_key=None, reads=f'["{case.ref}"]')
     fire = Fire(table="timers", row_id=int(row["id"]), due_at=str(row["due_at"]), case_id=case.id,
-                case_ref=case.ref, case_version=case.version, outcome="fired", rows=[shown])
+                case_ref=case.ref, case_version=case.version, outcome="fired",
+                rows=[shown(a, case, "linnea.fors", '{"what": "Ringa upp"}')])
     old = a.directory.data
     new = old.model_copy(update={"people": tuple(p for p in old.people if p.id != "linnea.fors")})
     meeting = Meeting()
-    committed = threading.Event()
     # the hand-over meets the batch as it moves her assignment, holding the case's row; the batch, having fired
     # and passed its version check, commits only after the hand-over did (or, waited for, after WAIT)
     monkeypatch.setattr(holdings_store, "move_assignment", meeting.then(holdings_store.move_assignment))
-
-    async def batch(tx: Tx) -> list[Fire]:
-        applied = await fires.apply(tx, b.outbox, [fire], b.clock.now())
-        await meeting.wait_in(tx)  # in the batch's unit, holding the timer
-        if meeting.met:
-            await in_unit(tx, committed.wait, WAIT)
-        return applied
-
-    async def handover() -> int:
-        done = await hand_over(a.db, new, diff(old, new).leaving, a.clock.now(), lost_readers=stop_for_leavers)
-        committed.set()
-        return done
-
-    applied, handed = await asyncio.gather(b.db.run(batch), handover(), return_exceptions=True)
-    assert not isinstance(applied, BaseException), applied
-    assert not isinstance(handed, BaseException), handed
+    held = HeldBatch(b, [fire], meeting)
+    await settled(held.run(), held.other(hand_over(a.db, new, diff(old, new).leaving, a.clock.now(),
+                                                   lost_readers=stop_for_leavers)))
     assert meeting.met == (engine == "postgresql")
     assert (await a.cases.get(case.ref)).assignees == ["fatima.ali"]
     left = await _to(a, "linnea.fors", "escalation")

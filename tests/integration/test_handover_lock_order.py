@@ -20,7 +20,9 @@ from typing import Any
 import pytest
 
 from bot.cases.leavers import stop_for_leavers
+from bot.cases.models import Case
 from bot.core import Core
+from bot.fires import Fire
 from bot.store import Tx
 from bot.store import holdings as holdings_store
 from tests.conftest import CoreFactory, local
@@ -51,6 +53,26 @@ async def _race(a: Core, b: Core, monkeypatch: pytest.MonkeyPatch, fire: Any, ne
     applied, _ = await settled(held.run(), held.other(handed))
     assert applied or not meeting.met, "the batch was not applied"
     return meeting.met, bool(applied)
+
+
+async def _gustav_assigned_and_a_timer_showing_him_the_case(a: Core, b: Core) -> tuple[Case, Fire]:
+    """gustav.lund (beroende's deputy) assigned a case to linnea.fors, who booked its meeting; what went to him so far
+    was delivered (nothing of the case is still to go to him before the batch). The case, and a batch's fire of the
+    meeting's timer on b queuing him the case's text."""
+    case = await a.cases.request("maria.sand", form())
+    await a.cases.assign("gustav.lund", case.ref, ["linnea.fors"])
+    await a.cases.acknowledge("linnea.fors", case.ref)
+    case = await a.cases.book("linnea.fors", case.ref, local("2026-12-10T13:00"), "Rum 3", ["soc-norr", "beroende"])
+
+    async def timer(tx: Tx) -> dict[str, Any]:
+        await tx.execute("UPDATE outbox SET status = 'sent' WHERE recipient_id = 'gustav.lund' AND status = 'pending'")
+        return (await tx.fetchall("SELECT id, due_at FROM timers WHERE case_id = ? AND done_at IS NULL ORDER BY id",
+                                  (case.id,)))[0]
+
+    row = await a.db.run(timer)
+    return case, Fire(table="timers", row_id=int(row["id"]), due_at=str(row["due_at"]), case_id=case.id,
+                      case_ref=case.ref, case_version=case.version, outcome="fired",
+                      rows=[shown(b, case, "gustav.lund")])
 
 
 async def test_a_batch_alerting_a_moving_coordinator_meanwhile_leaves_his_messages(
@@ -96,23 +118,9 @@ async def test_a_batch_queuing_to_a_leaving_distributor_who_holds_nothing_meanwh
     meeting's timer queues him the case's text and commits while the hand-over runs. Judged by the directory as
     written he no longer reads the case: his message is stopped, as hers is."""
     from bot.directory.changes import diff
-    from bot.fires import Fire
 
     a, b = await two(make_core)
-    case = await a.cases.request("maria.sand", form())
-    await a.cases.assign("gustav.lund", case.ref, ["linnea.fors"])
-    await a.cases.acknowledge("linnea.fors", case.ref)
-    case = await a.cases.book("linnea.fors", case.ref, local("2026-12-10T13:00"), "Rum 3", ["soc-norr", "beroende"])
-
-    async def timer(tx: Tx) -> dict[str, Any]:
-        # what went to him so far was delivered: nothing of the case is still to go to him before the batch
-        await tx.execute("UPDATE outbox SET status = 'sent' WHERE recipient_id = 'gustav.lund' AND status = 'pending'")
-        return (await tx.fetchall("SELECT id, due_at FROM timers WHERE case_id = ? AND done_at IS NULL ORDER BY id",
-                                  (case.id,)))[0]
-
-    row = await a.db.run(timer)
-    fire = Fire(table="timers", row_id=int(row["id"]), due_at=str(row["due_at"]), case_id=case.id,
-                case_ref=case.ref, case_version=case.version, outcome="fired", rows=[shown(b, case, "gustav.lund")])
+    case, fire = await _gustav_assigned_and_a_timer_showing_him_the_case(a, b)
     old = a.directory.data
     new = old.model_copy(update={"people": tuple(
         p.model_copy(update={"unit": "psykiatri"}) if p.id == "gustav.lund" else p
@@ -134,22 +142,9 @@ async def test_a_batch_queuing_to_a_leaving_distributor_in_a_case_nobody_leaving
     leaves too (he assigned it), so it waits for the batch and stops what it queued him (review of 74646cf: the
     case was not locked, and his message went out)."""
     from bot.directory.changes import diff
-    from bot.fires import Fire
 
     a, b = await two(make_core)
-    case = await a.cases.request("maria.sand", form())
-    await a.cases.assign("gustav.lund", case.ref, ["linnea.fors"])
-    await a.cases.acknowledge("linnea.fors", case.ref)
-    case = await a.cases.book("linnea.fors", case.ref, local("2026-12-10T13:00"), "Rum 3", ["soc-norr", "beroende"])
-
-    async def timer(tx: Tx) -> dict[str, Any]:
-        await tx.execute("UPDATE outbox SET status = 'sent' WHERE recipient_id = 'gustav.lund' AND status = 'pending'")
-        return (await tx.fetchall("SELECT id, due_at FROM timers WHERE case_id = ? AND done_at IS NULL ORDER BY id",
-                                  (case.id,)))[0]
-
-    row = await a.db.run(timer)
-    fire = Fire(table="timers", row_id=int(row["id"]), due_at=str(row["due_at"]), case_id=case.id,
-                case_ref=case.ref, case_version=case.version, outcome="fired", rows=[shown(b, case, "gustav.lund")])
+    case, fire = await _gustav_assigned_and_a_timer_showing_him_the_case(a, b)
     old = a.directory.data
     new = old.model_copy(update={"people": tuple(
         p.model_copy(update={"unit": "psykiatri"}) if p.id == "gustav.lund" else p for p in old.people)})

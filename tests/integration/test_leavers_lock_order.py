@@ -5,15 +5,12 @@ a batch holding the lower while waiting for the higher deadlocked with it). As i
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-from bot import outcomes
 from bot.outbox import OutboxMessage
-from bot.store import Tx
 from tests.conftest import CoreFactory
-from tests.integration.test_outcomes_order import _until_waiting
+from tests.integration.test_outcomes_order import _both_sent
+from tests.races import behind_a_held_row
 from tests.timekit import assigned_case
 
 pytestmark = pytest.mark.parametrize("engine", ["postgresql"])
@@ -48,17 +45,7 @@ async def test_a_pass_over_two_cases_and_a_batch_take_the_rows_in_one_order(make
         async with b.db.transaction() as tx:
             await stop_for_leavers(tx, written, {first.ref: {"linnea.fors"}, second.ref: {"linnea.fors"}})
 
-    async def batch(tx: Tx) -> None:
-        await outcomes._write_batch(tx, [outcomes.Sent(low, 1, at, "ts-low", None),
-                                         outcomes.Sent(higher, 1, at, "ts-high", None)], [], [])
-
-    async with c.db.transaction() as tx:
-        await tx.fetchall("SELECT id FROM outbox WHERE id = ? FOR NO KEY UPDATE", (higher.id,))
-        passing = asyncio.create_task(lose_access())
-        await _until_waiting(a, 1)
-        recording = asyncio.create_task(a.db.run(batch))
-        await _until_waiting(a, 2)
-    await asyncio.wait_for(asyncio.gather(passing, recording), 10)  # no deadlock
+    await behind_a_held_row(a, c, higher.id, lose_access, _both_sent(low, higher, at))
     async with a.db.transaction() as tx:
         status = {r["id"]: r["status"] for r in await tx.fetchall(
             "SELECT id, status FROM outbox WHERE recipient_id = 'linnea.fors' AND reads LIKE '%GFI%'")}

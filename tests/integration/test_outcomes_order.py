@@ -5,8 +5,8 @@ hold a row the other waited for; PostgreSQL then aborted one of them, and only t
 from __future__ import annotations
 
 import asyncio
-import time
-from datetime import timedelta
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -17,6 +17,7 @@ from bot.store import Tx
 from bot.store import closing as closing_store
 from bot.store import outbox as outbox_store
 from tests.conftest import CoreFactory
+from tests.races import behind_a_held_row, until_waiting
 
 pytestmark = pytest.mark.parametrize("engine", ["postgresql"])
 
@@ -31,19 +32,6 @@ async def _two_rows(core: Core) -> list[OutboxMessage]:
                 "next_attempt_at) VALUES (?, ?, 'slack', 't', 'x', 1, ?, ?)", (at, person, at, at))
         rows = await tx.fetchall("SELECT * FROM outbox ORDER BY id")
     return [OutboxMessage.from_row(r) for r in rows]
-
-
-async def _until_a_lock_is_waited_for(core: Core) -> None:
-    """Until some transaction on the database waits for a lock held by another (at most 10 s)."""
-    ends = time.monotonic() + 10
-    while time.monotonic() < ends:
-        waiting = await core.db.run_read(lambda tx: tx.scalar(
-            "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND datname = current_database()"))
-        if int(waiting):
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("nobody waited for a lock")
 
 
 async def test_a_batch_waits_for_its_lowest_row_before_it_holds_a_higher_one(make_core: CoreFactory) -> None:
@@ -65,7 +53,7 @@ async def test_a_batch_waits_for_its_lowest_row_before_it_holds_a_higher_one(mak
     async with b.db.transaction() as tx:
         await tx.fetchall("SELECT id FROM outbox WHERE id = ? FOR NO KEY UPDATE", (low.id,))
         recording = asyncio.create_task(a.db.run(batch))
-        await _until_a_lock_is_waited_for(a)  # a's batch waits for the lower row
+        await until_waiting(a)  # a's batch waits for the lower row
         await asyncio.wait_for(tx.fetchall("SELECT id FROM outbox WHERE id = ? FOR NO KEY UPDATE", (high.id,)), 10)
     await asyncio.wait_for(recording, 10)  # no deadlock: run once, committed
     async with a.db.transaction() as tx:
@@ -74,17 +62,23 @@ async def test_a_batch_waits_for_its_lowest_row_before_it_holds_a_higher_one(mak
     assert (rows[low.id]["status"], rows[low.id]["last_error"]) == ("pending", "slack:timeout")
 
 
-async def _until_waiting(core: Core, n: int) -> None:
-    """Until `n` transactions on the database wait for a lock (at most 10 s)."""
-    ends = time.monotonic() + 10
-    while time.monotonic() < ends:
-        waiting = await core.db.run_read(lambda tx: tx.scalar(
-            "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND datname = current_database()"))
-        if int(waiting) >= n:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"fewer than {n} waited for a lock")
+def _both_sent(low: OutboxMessage, high: OutboxMessage, at: datetime) -> Callable[[Tx], Awaitable[None]]:
+    """A batch recording the sends of both rows (the lower one late: another instance gave up on it)."""
+    async def batch(tx: Tx) -> None:
+        await outcomes._write_batch(tx, [outcomes.Sent(low, 1, at, "ts-low", None),
+                                         outcomes.Sent(high, 1, at, "ts-high", None)], [], [])
+    return batch
+
+
+async def _both_cancelled_and_retracted(a: Core, low: OutboxMessage, high: OutboxMessage) -> None:
+    """Both rows were cancelled under the batch's sends, and both sends are retracted."""
+    async with a.db.transaction() as tx:
+        status = {r["id"]: r["status"] for r in await tx.fetchall(
+            "SELECT id, status FROM outbox WHERE id IN (?, ?)", (low.id, high.id))}
+        retracted = [r["target"] for r in await tx.fetchall(
+            "SELECT target FROM outbox WHERE kind = 'retract' ORDER BY target")]
+    assert status == {low.id: "cancelled", high.id: "cancelled"}
+    assert retracted == ["ts-high", "ts-low"]
 
 
 async def test_a_withdrawal_and_a_batch_take_a_cases_rows_in_one_order(make_core: CoreFactory) -> None:
@@ -111,24 +105,8 @@ async def test_a_withdrawal_and_a_batch_take_a_cases_rows_in_one_order(make_core
         async with b.db.transaction() as tx:
             await outbox_store.withdraw(tx, case_id, at, "case closed: consent withdrawn")
 
-    async def batch(tx: Tx) -> None:
-        await outcomes._write_batch(tx, [outcomes.Sent(low, 1, at, "ts-low", None),
-                                         outcomes.Sent(high, 1, at, "ts-high", None)], [], [])
-
-    async with c.db.transaction() as tx:
-        await tx.fetchall("SELECT id FROM outbox WHERE id = ? FOR NO KEY UPDATE", (high.id,))
-        withdrawal = asyncio.create_task(withdraw())
-        await _until_waiting(a, 1)
-        recording = asyncio.create_task(a.db.run(batch))
-        await _until_waiting(a, 2)
-    await asyncio.wait_for(asyncio.gather(withdrawal, recording), 10)  # no deadlock
-    async with a.db.transaction() as tx:
-        status = {r["id"]: r["status"] for r in await tx.fetchall(
-            "SELECT id, status FROM outbox WHERE id IN (?, ?)", (low.id, high.id))}
-        retracted = [r["target"] for r in await tx.fetchall(
-            "SELECT target FROM outbox WHERE kind = 'retract' ORDER BY target")]
-    assert status == {low.id: "cancelled", high.id: "cancelled"}
-    assert retracted == ["ts-high", "ts-low"]
+    await behind_a_held_row(a, c, high.id, withdraw, _both_sent(low, high, at))
+    await _both_cancelled_and_retracted(a, low, high)
 
 
 async def test_a_lost_access_pass_and_a_batch_take_a_cases_rows_in_one_order(make_core: CoreFactory) -> None:
@@ -159,21 +137,5 @@ async def test_a_lost_access_pass_and_a_batch_take_a_cases_rows_in_one_order(mak
         async with b.db.transaction() as tx:
             await closing_store.cancel_shown(tx, case_id, case.ref, ["linnea.fors"], "no longer reads the case")
 
-    async def batch(tx: Tx) -> None:
-        await outcomes._write_batch(tx, [outcomes.Sent(low, 1, at, "ts-low", None),
-                                         outcomes.Sent(high, 1, at, "ts-high", None)], [], [])
-
-    async with c.db.transaction() as tx:
-        await tx.fetchall("SELECT id FROM outbox WHERE id = ? FOR NO KEY UPDATE", (high.id,))
-        passing = asyncio.create_task(lose_access())
-        await _until_waiting(a, 1)
-        recording = asyncio.create_task(a.db.run(batch))
-        await _until_waiting(a, 2)
-    await asyncio.wait_for(asyncio.gather(passing, recording), 10)  # no deadlock
-    async with a.db.transaction() as tx:
-        status = {r["id"]: r["status"] for r in await tx.fetchall(
-            "SELECT id, status FROM outbox WHERE id IN (?, ?)", (low.id, high.id))}
-        retracted = [r["target"] for r in await tx.fetchall(
-            "SELECT target FROM outbox WHERE kind = 'retract' ORDER BY target")]
-    assert status == {low.id: "cancelled", high.id: "cancelled"}
-    assert retracted == ["ts-high", "ts-low"]
+    await behind_a_held_row(a, c, high.id, lose_access, _both_sent(low, high, at))
+    await _both_cancelled_and_retracted(a, low, high)
