@@ -3,6 +3,7 @@ rows of a case and of the messages that show it, and who was told of a case (`bo
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -42,9 +43,10 @@ async def _scope(tx: Tx, case_id: int, person_ids: Sequence[str] | None,
         own, own_params = OWN, (str(ref), case_id)
         if shown_only:
             own, own_params = f"{own} AND {shows}", (*own_params, *refs)
+        # of the case-less rows (queues), only those whose text names the ref (as JSON: `bot.outbox`) are parsed
         where = (f"outbox.id IN (SELECT id FROM outbox WHERE {own} "
-                 f"UNION ALL SELECT id FROM outbox WHERE case_id IS NULL AND {shows})")
-        params = (*own_params, *refs)
+                 f"UNION ALL SELECT id FROM outbox WHERE case_id IS NULL AND outbox.reads LIKE ? AND {shows})")
+        params = (*own_params, f"%{json.dumps(str(ref))}%", *refs)
     if person_ids is None:
         return where, params
     marks = ", ".join("?" for _ in person_ids)

@@ -87,3 +87,22 @@ def test_a_cases_message_without_its_reference_is_refused() -> None:
     with pytest.raises(ValueError):
         outbox_store.row(**fields)
     assert outbox_store.row(**{**fields, "case_ref": "GFI-2026-0001"})[1:3] == (1, "GFI-2026-0001")
+
+
+@BOTH
+async def test_a_withdrawal_parses_only_the_queues_that_name_the_case(core: Core) -> None:
+    """Of the messages of no case (queues), only those whose text names the case have their `reads` parsed (issue
+    #21's note: every queue's JSON was parsed by each statement of a withdrawal). A row whose reads would not even
+    parse, not naming the case, is left unread: it failed the withdrawal before."""
+    case = await assigned_case(core)
+    at = core.clock.now().isoformat()
+    async with core.db.transaction() as tx:
+        case_id = int(await tx.scalar("SELECT id FROM cases WHERE ref = ?", (case.ref,)))
+        ids = {}
+        for name, reads in (("listing", json.dumps(["GFI-2026-9999", case.ref])), ("unreadable", "[GFI-2026-9999")):
+            ids[name] = await tx.insert(
+                "INSERT INTO outbox (created_at, recipient_id, channel, template, text, reads, urgent, not_before, "
+                "next_attempt_at) VALUES (?, 'fatima.ali', 'slack', 'queue', '', ?, 0, ?, ?)", (at, reads, at, at))
+        await outbox_store.withdraw(tx, case_id, core.clock.now(), "case closed: consent withdrawn")
+        status = {r["id"]: r["status"] for r in await tx.fetchall("SELECT id, status FROM outbox")}
+    assert status[ids["listing"]] == "cancelled" and status[ids["unreadable"]] == "pending"
