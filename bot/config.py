@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     outbox_retention_days: int = Field(default=30, ge=1, le=3650, alias="GFI_OUTBOX_RETENTION_DAYS")
     # Issue #22: seconds a message being sent is its instance's; after that (the instance died) another sends it.
     outbox_lease_seconds: int = Field(default=120, ge=5, le=3600, alias="GFI_OUTBOX_LEASE_SECONDS")
+    # Issue #22: this instance's name in the store's record of which directory file each machine last published or
+    # served (`directory_hosts`); unset: its /etc/machine-id with its host name. Set it where containers share one.
+    instance_id: str | None = Field(default=None, alias="GFI_INSTANCE_ID")
     log_level: str = Field(default="INFO", alias="GFI_LOG_LEVEL")
     # Real credentials with deploy/directory.example.yaml (fictional people) are refused unless this is 1.
     allow_example_directory: bool = Field(default=False, alias="GFI_ALLOW_EXAMPLE_DIRECTORY")

@@ -149,7 +149,7 @@ async def open_core(
     core.changes = db.changes()
     core.changes.on(ABSENCES, absences.load)
     core.changes.on(OUTBOX_TOPIC, dispatcher.heard, quiet=True)  # rows queued on any instance: deliver
-    core.shared_directory = SharedDirectory(db, directory, clock)
+    core.shared_directory = SharedDirectory(db, directory, clock, settings.instance_id)
     # each instance, once it serves a newer directory, stops what it may have queued on the older one to people whose
     # roles changed (a hand-over commits before every instance serves its directory): bot/cases/leavers.py. Also at
     # start, when the store's newest replaces an older local file (an instance restarted after a hand-over)

@@ -41,7 +41,8 @@ def _request(args: argparse.Namespace, settings: Settings, how: str) -> Request:
     url = settings.database_url.get_secret_value() if settings.database_url is not None and not args.db else None
     return Request(directory_path=settings.directory_path, out=Path(args.out) if args.out else settings.directory_path,
                    db_path=settings.db_path, how=how, dry_run=args.dry_run, force=args.force,
-                   default_channel=Channel(args.channel), database_url=url)
+                   default_channel=Channel(args.channel), database_url=url,
+                   instance_id=settings.instance_id)
 
 
 def _current(settings: Settings) -> Directory | None:

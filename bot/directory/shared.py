@@ -8,13 +8,13 @@ once and a listener that was cut off reads it when it is back (`bot.store.change
 Who publishes. An instance whose own file changed (the 30-second check, SIGHUP), `gfi-bot directory import|sync`
 (the Entra sync too) when it writes the directory the bot reads, and `gfi-bot run` starting with a file that
 changed on its machine since that machine last published or served it (`directory_hosts`, keyed by the machine,
-`machine`: its hashed /etc/machine-id, else its host name, and the file's path; a machine not seen for
-`directory_versions.HOSTS_KEPT` is forgotten). A file the store knows as an older version, or one unchanged on
-its machine since (a copy left there), is not published: that instance serves the store's newest instead, and
-says so in the log. A machine never recorded (the first start of a new one) publishes only a file the store has
-never seen that was changed after the store's newest (its file's modification time against the newest's
-publication, by the database's clock). SIGHUP publishes the file even then (the operator put an older version
-back on purpose).
+`machine`: its `GFI_INSTANCE_ID`, else its /etc/machine-id with its host name, hashed, else its host name, and the
+file's path; a machine not seen for `directory_versions.HOSTS_KEPT` is forgotten). A file the store knows as an
+older version, or one unchanged on its machine since (a copy left there), is not published: that instance serves
+the store's newest instead, and says so in the log. A machine never recorded (the first start of a new one)
+publishes only a file the store has never seen that was changed after the store's newest (its file's modification
+time against the newest's publication, by the database's clock). SIGHUP publishes the file even then (the operator
+put an older version back on purpose).
 
 Every publication while running (the check, SIGHUP, the command) counts as changed when it was published, by
 the database's clock, not at its file's modification time; a SIGHUP of the version already newest counts it as
@@ -58,24 +58,57 @@ MACHINE_ID = Path("/etc/machine-id")
 STILL_HERE_EVERY = timedelta(days=1)  # how often a running machine refreshes its `directory_hosts` row
 
 
-def machine() -> str:
-    """This machine, as `directory_hosts` keys it: its /etc/machine-id when readable, hashed with the bot's own
-    prefix (the id itself is the machine's secret, and readable by nobody from the store), else its host name.
-    Host names are not the machine's own: containers and cloned VMs repeat a pattern, and a renamed host was a
-    machine never recorded."""
+def _hashed(kind: str, raw: str) -> str:
+    return f"{kind}-" + hashlib.sha256(f"gfi-bot directory_hosts {raw}".encode()).hexdigest()[:32]
+
+
+def _machine_id() -> str:
     try:
         raw = MACHINE_ID.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError):
         raw = ""
-    if raw and raw != "uninitialized":  # systemd's mark of an image whose id is made at first boot
-        return "machine-" + hashlib.sha256(f"gfi-bot directory_hosts {raw}".encode()).hexdigest()[:32]
+    return "" if raw == "uninitialized" else raw  # systemd's mark of an image whose id is made at first boot
+
+
+def machine(instance_id: str | None = None) -> str:
+    """This machine, as `directory_hosts` keys it: the operator's `GFI_INSTANCE_ID` when set (hashed: its characters
+    and length do not matter); else its /etc/machine-id when readable together with its host name, hashed with the
+    bot's own prefix (the id itself is the machine's secret, and readable by nobody from the store), since the
+    containers of one image share the image's machine id; else its host name. A host name alone is not the machine's
+    own either: cloned VMs repeat a pattern, and a renamed host (a container started again) is a machine never
+    recorded: give such instances `GFI_INSTANCE_ID`."""
+    if instance_id is not None and instance_id.strip():
+        return _hashed("instance", instance_id.strip())
+    raw = _machine_id()
+    if raw:
+        return _hashed("machine", f"{raw} {socket.gethostname()}")
     return socket.gethostname()
 
 
-def host_of(path: Path) -> str:
+def host_of(path: Path, instance_id: str | None = None) -> str:
     """This machine and its directory file, as `directory_hosts` keys them (several instances on one machine
     read one file; tests run several "machines" in one process, one file each)."""
-    return f"{machine()}:{path.resolve()}"
+    return f"{machine(instance_id)}:{path.resolve()}"
+
+
+def hosts_of(path: Path, instance_id: str | None = None) -> list[str]:
+    """`host_of`, then the key the same machine had before (its machine id alone, hashed: before machines were keyed
+    by `GFI_INSTANCE_ID` or machine id and host name), read when the first has no row yet: a machine's record from
+    before the upgrade keeps working until the machine's next `seen` writes its new key."""
+    keys = [host_of(path, instance_id)]
+    raw = _machine_id()
+    earlier = f"{_hashed('machine', raw) if raw else socket.gethostname()}:{path.resolve()}"
+    return keys if earlier in keys else [*keys, earlier]
+
+
+async def last_seen(db: Database, path: Path, instance_id: str | None = None) -> str | None:
+    """The digest of the local file this machine last published or served (`store.last_seen` of `hosts_of`, the
+    first recorded); None: never recorded."""
+    for host in hosts_of(path, instance_id):
+        found = await store.last_seen(db, host)
+        if found is not None:
+            return found
+    return None
 
 
 def origin() -> str:
@@ -87,8 +120,9 @@ class SharedDirectory:
     """The directory this instance serves, kept the same as the store's newest (PostgreSQL); on SQLite it only
     remembers the digest of what was loaded (`enabled` is False)."""
 
-    def __init__(self, db: Database, directory: Directory, clock: Clock) -> None:
+    def __init__(self, db: Database, directory: Directory, clock: Clock, instance_id: str | None = None) -> None:
         self.db = db
+        self.instance_id = instance_id  # GFI_INSTANCE_ID: this instance's key in `directory_hosts` (`machine`)
         self.directory = directory
         self.clock = clock
         self.enabled = dialect_of(db.engine).notify() is not None  # several instances may share the store
@@ -109,7 +143,7 @@ class SharedDirectory:
             return
         self._here_at = now
         try:
-            await store.still_here(self.db, host_of(path))
+            await store.still_here(self.db, host_of(path, self.instance_id))
         except Exception:
             self._here_at = None
             log.warning("directory host not refreshed", extra={"event": "directory.host_not_refreshed"})
@@ -152,7 +186,7 @@ class SharedDirectory:
     async def _stale(self, path: Path, digest: str, changed: datetime | None, newest: store.Version) -> bool:
         """At start, a file the store has never seen: stale when it is unchanged on this machine since the machine
         last published or served it; on a machine never recorded, when it was last changed before the newest."""
-        last = await store.last_seen(self.db, host_of(path))
+        last = await last_seen(self.db, path, self.instance_id)
         if last is not None:
             if last != digest:
                 return False
@@ -169,7 +203,7 @@ class SharedDirectory:
         return True
 
     async def _seen(self, path: Path, digest: str) -> None:
-        await store.seen(self.db, host_of(path), digest)
+        await store.seen(self.db, host_of(path, self.instance_id), digest)
         self._here_at = self.clock.now()
 
     async def _serve_newest(self, path: Path, digest: str) -> None:

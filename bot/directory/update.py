@@ -21,11 +21,11 @@ from bot.directory.loading import parse_directory, parse_text, read_text
 from bot.directory.lookup import Directory
 from bot.directory.merge import Incoming, merge
 from bot.directory.model import Channel, DirectoryError, DirectoryFile
-from bot.directory.shared import digest_of, format_of, host_of, origin
+from bot.directory.shared import digest_of, format_of, host_of, last_seen, origin
 from bot.directory.writing import file_text, to_text, write_text
 from bot.startup import StartupError, describe
 from bot.store import Database, open_database
-from bot.store.directory_versions import Superseded, known, last_seen, latest, publish, seen
+from bot.store.directory_versions import Superseded, known, latest, publish, seen
 
 EXIT_REFUSED = 3
 
@@ -46,6 +46,7 @@ class Request:
     force: bool = False
     default_channel: Channel = Channel.M365
     database_url: str | None = None  # GFI_DATABASE_URL: the PostgreSQL store instead of the file at db_path
+    instance_id: str | None = None  # GFI_INSTANCE_ID: this machine in `directory_hosts` (`bot.directory.shared`)
 
 
 def _print_changes(changes: Changes, out: TextIO) -> None:
@@ -85,11 +86,12 @@ async def _open_db(request: Request) -> Database | None:
     return db
 
 
-async def _older_copy(db: Database, path: Path, digest: str, changed: datetime | None) -> bool:
+async def _older_copy(db: Database, path: Path, digest: str, changed: datetime | None,
+                      instance_id: str | None = None) -> bool:
     """A local file the store never saw is an older copy, not an edit made here, when this machine already
     served it instead of the store's newest (`last_seen` is its digest: `SharedDirectory` turned it away at
     start), or, on a machine never recorded, when it was last changed before the store's newest (`changed`)."""
-    last = await last_seen(db, host_of(path))
+    last = await last_seen(db, path, instance_id)
     if last is not None:
         return last == digest
     modified = datetime.fromtimestamp((await asyncio.to_thread(path.stat)).st_mtime, UTC)
@@ -121,7 +123,7 @@ async def served(request: Request, local: Directory, out: TextIO, err: TextIO) -
         said = "local_older"
         if not await known(db, digest):
             said = "local_stale"
-            if not await _older_copy(db, request.directory_path, digest, newest.changed):
+            if not await _older_copy(db, request.directory_path, digest, newest.changed, request.instance_id):
                 if not request.dry_run:
                     print(say("local_unpublished", path=request.directory_path, version=newest.version), file=err)
                     return EXIT_REFUSED
@@ -224,7 +226,7 @@ async def _share(request: Request, db: Database, text: str, expected: int | None
         print(say("superseded", version=lost.version, origin=lost.origin, path=request.out, handed=handed),
               file=err)
         return EXIT_REFUSED
-    await seen(db, host_of(request.out), digest)  # this machine's file: published here
+    await seen(db, host_of(request.out, request.instance_id), digest)  # this machine's file: published here
     return say("shared", version=version) if version is not None else say("shared_already")
 
 

@@ -1,10 +1,12 @@
-"""`directory_hosts` keys a machine by its /etc/machine-id (hashed), not its host name, and forgets machines not
-seen for `HOSTS_KEPT` (#22 item 5, loose end): containers and cloned VMs repeat host names, and replaced or
-renamed machines left rows for ever."""
+"""`directory_hosts` keys a machine by `GFI_INSTANCE_ID`, else its /etc/machine-id with its host name (hashed), and
+forgets machines not seen for `HOSTS_KEPT` (#22 item 5, loose end): cloned VMs repeat host names, containers of one
+image share its machine id, and replaced or renamed machines left rows for ever. A row keyed by the machine id alone
+(before) is read until the machine writes its new key."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -13,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FrozenClock
+from bot.config import Settings
 from bot.core import Core
 from bot.directory import shared
 from bot.store import directory_versions
@@ -21,20 +24,62 @@ from tests.conftest import CoreFactory
 BOTH = pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
 
 
-def test_a_machine_is_its_hashed_machine_id_whatever_its_host_name(tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def _machine_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str) -> Path:
     machine_id = tmp_path / "machine-id"
-    machine_id.write_text("4c4c4544004b3510804cb4c04f565931\n", encoding="ascii")
+    machine_id.write_text(value, encoding="ascii")
     monkeypatch.setattr(shared, "MACHINE_ID", machine_id)
+    return machine_id
+
+
+def test_a_machine_is_its_hashed_machine_id_and_host_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    machine_id = _machine_id(tmp_path, monkeypatch, "4c4c4544004b3510804cb4c04f565931\n")
     file = tmp_path / "directory.yaml"
     monkeypatch.setattr(shared.socket, "gethostname", lambda: "gfi-bot-7d9f")
     first = shared.host_of(file)
-    monkeypatch.setattr(shared.socket, "gethostname", lambda: "gfi-bot-x2k4")  # the same machine, renamed
-    assert shared.host_of(file) == first
+    assert first == shared.host_of(file)
     assert first.startswith("machine-") and first.endswith(f":{file.resolve()}")
-    assert "4c4c4544" not in first and "gfi-bot-" not in first  # the id is hashed, the name not used
+    assert "4c4c4544" not in first and "gfi-bot-" not in first  # hashed: neither the id nor the name shows
+    monkeypatch.setattr(shared.socket, "gethostname", lambda: "gfi-bot-x2k4")  # a second container of the image
+    assert shared.host_of(file) != first
+    monkeypatch.setattr(shared.socket, "gethostname", lambda: "gfi-bot-7d9f")
     machine_id.write_text("0f0e0d0c0b0a09080706050403020100\n", encoding="ascii")  # another machine, same name
     assert shared.host_of(file) != first
+
+
+def test_an_instance_id_keys_it_whatever_the_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GFI_INSTANCE_ID (Settings.instance_id), where containers share one machine id and are created again with new
+    host names: the same instance keeps its key, two instances have two."""
+    machine_id = _machine_id(tmp_path, monkeypatch, "4c4c4544004b3510804cb4c04f565931\n")
+    file = tmp_path / "directory.yaml"
+    monkeypatch.setattr(shared.socket, "gethostname", lambda: "3f2a9c1d0e7b")
+    first = shared.host_of(file, "gfi-1")
+    assert first.startswith("instance-") and first.endswith(f":{file.resolve()}") and "gfi-1" not in first
+    monkeypatch.setattr(shared.socket, "gethostname", lambda: "a81c66e0b2f4")  # the container created again
+    machine_id.write_text("0f0e0d0c0b0a09080706050403020100\n", encoding="ascii")
+    assert shared.host_of(file, "gfi-1") == first
+    assert shared.host_of(file, "gfi-2") != first
+    assert shared.host_of(file, " ") == shared.host_of(file)  # blank: unset
+    monkeypatch.setenv("GFI_INSTANCE_ID", "gfi-7")
+    assert Settings(_env_file=None).instance_id == "gfi-7"  # type: ignore[call-arg]
+
+
+@BOTH
+async def test_a_row_keyed_by_the_machine_id_alone_keeps_working(core: Core, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine recorded before (key: its machine id alone, hashed) is no machine never recorded after the upgrade:
+    its row is read while its new key has none, and its next `seen` writes the new key, which is read from then on."""
+    _machine_id(tmp_path, monkeypatch, "4c4c4544004b3510804cb4c04f565931\n")
+    monkeypatch.setattr(shared.socket, "gethostname", lambda: "vm-17")
+    file = tmp_path / "d.yaml"
+    old_key = "machine-" + hashlib.sha256(b"gfi-bot directory_hosts 4c4c4544004b3510804cb4c04f565931").hexdigest()[:32]
+    assert shared.hosts_of(file) == [shared.host_of(file), f"{old_key}:{file.resolve()}"]
+    await directory_versions.seen(core.db, f"{old_key}:{file.resolve()}", "before")
+    assert await shared.last_seen(core.db, file) == "before"
+    assert await shared.last_seen(core.db, file, "gfi-1") == "before"  # an instance id set at the upgrade too
+    await directory_versions.seen(core.db, shared.host_of(file), "after")
+    assert await shared.last_seen(core.db, file) == "after"
+    monkeypatch.setattr(shared, "MACHINE_ID", tmp_path / "none")  # no machine id: the host name, as before
+    assert shared.hosts_of(file) == [f"vm-17:{file.resolve()}"]
 
 
 def test_without_a_readable_machine_id_the_host_name_keys_it(tmp_path: Path,
@@ -137,3 +182,15 @@ async def test_a_running_machine_says_it_is_still_here_about_once_a_day(core: Co
         assert await aged() != old  # a day later: refreshed
         await directory.still_here(path)
         assert await aged() == old  # not again the same day
+
+
+@pytest.mark.parametrize("engine", ["postgresql"])
+async def test_an_instance_records_its_start_under_its_instance_id(make_core: CoreFactory,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """`gfi-bot run` (the core's start, PostgreSQL) records its file under GFI_INSTANCE_ID's key."""
+    monkeypatch.setenv("GFI_INSTANCE_ID", "gfi-1")
+    core = await make_core()
+    assert core.settings.instance_id == "gfi-1"
+    path = core.settings.directory_path
+    assert await directory_versions.last_seen(core.db, shared.host_of(path, "gfi-1")) is not None
+    assert await directory_versions.last_seen(core.db, shared.host_of(path)) is None
