@@ -232,7 +232,11 @@ class AbsenceService:
 
         done = 0
         for row in await self.db.run_read(owed):
-            done += await self._cover_ended(int(str(row["id"])), str(row["stand_in"]), str(row["person_id"]))
+            try:
+                done += await self._cover_ended(int(str(row["id"])), str(row["stand_in"]), str(row["person_id"]))
+            except Exception as exc:  # still owed, run at the next sweep: the other covers and sweeps go on
+                log.error("cover pass failed", extra={"event": "absence.cover_pass_failed", "absence_id": row["id"],
+                                                      "exc_type": type(exc).__name__})
         return done
 
     async def _cover_ended(self, absence_id: int, stand_in_id: str, person_id: str) -> int:

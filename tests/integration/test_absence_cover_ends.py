@@ -136,3 +136,28 @@ async def test_a_cancel_whose_pass_was_lost_is_passed_at_the_next_start(
     assert await _rows(restarted, "sofia.grahn", "urgent_request") == [("cancelled", False)]
     assert await _rows(restarted, "fatima.ali", "urgent_request") == [("pending", True)]
     assert await restarted.absences.pass_ended_covers() == 0
+
+
+async def test_a_cover_pass_that_fails_stays_owed_and_the_sweep_goes_on(
+        core: Core, engine: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pass that fails (rolled back, still owed) does not stop the timekeeper's sweep: the next cover's pass runs,
+    the sweeps after it and the dispatcher too, and the failed one runs at the next sweep. Before, the error ended the
+    tick."""
+    from bot.absence import service
+
+    await core.absences.mark("fatima.ali", date(2026, 11, 23), date(2026, 11, 25), stand_in_id="sofia.grahn")
+    await core.absences.mark("gustav.lund", date(2026, 11, 23), date(2026, 11, 25), stand_in_id="linnea.fors")
+    run = service.stop_for_stand_in
+    failed: list[int] = []
+
+    async def fails_once(tx: Tx, *args: object) -> int:
+        if not failed:
+            failed.append(1)
+            raise RuntimeError("a pass that fails")
+        return await run(tx, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "stop_for_stand_in", fails_once)
+    core.clock.advance(timedelta(days=3))  # type: ignore[attr-defined]
+    assert await core.absences.pass_ended_covers() == 1
+    assert await core.absences.pass_ended_covers() == 1
+    assert await core.absences.pass_ended_covers() == 0
