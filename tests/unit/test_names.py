@@ -41,7 +41,7 @@ def test_a_plan_or_a_way_is_no_address(text: str) -> None:
 # and ordinary words with a number that are no address.
 @pytest.mark.parametrize("text", [
     "bor på Drottninggatan12", "bor på Storgatan-5", "Storgatan 5B", "Storgatan 5 B, 3 tr", "Storgatan5b",
-    "Kungsgatan - 7", "Kungsgatan – 7", "Hemvägen4", "bor på Storg. 5", "Drottningg.12", "Storgatan 5-7",
+    "Kungsgatan-7", "Kungsgatan–7", "Hemvägen4", "Storgatan 5-7",
     "Lilla torget-3", "STORGATAN 12",
 ])
 def test_a_street_address_written_any_way(text: str) -> None:
@@ -51,7 +51,11 @@ def test_a_street_address_written_any_way(text: str) -> None:
 @pytest.mark.parametrize("text", [
     "vecka-12", "v.12", "Covid-19", "SoL-4", "LVM-2024", "BBIC-2", "§12", "12-åring", "åk-9", "nivå-2 i SIP",
     "utredning. 2 möten bokade", "möte på måndag. 3 deltog", "Kom tidig. 5 min", "storg. 5", "dag. 3",
-    "Storgatan 12345", "på väg-2", "gata-3", "E4",
+    "Storgatan 12345", "på väg-2", "gata-3", "E4", "arbetsplatsen – 3 dagar", "Kungsgatan - 7",
+    # review of 41c2308: a capitalised word ending in "g." before a number is no abbreviated street
+    "Ang. 4 kap. 1 § SoL: ansökan om boendestöd.", "Beslut: Avslag. 2 veckor att överklaga.",
+    "Förslag. 1 hembesök i veckan.", "Mötet hölls i Göteborg. 12 deltog.", "Nytt Uppdrag. 3 insatser planeras.",
+    "Hemtjänst: Tillägg. 2 besök per dag.", "Underlag. 3 bilagor bifogas.", "bor på Storg. 5",
 ])
 def test_a_word_with_a_number_is_no_street_address(text: str) -> None:
     assert findings(text) == []
@@ -73,7 +77,7 @@ def test_the_street_check_finds_what_its_pattern_finds() -> None:
 
     rng = random.Random(21)
     texts = ["bor på Storgatan 12, 2 tr", "bor på lilla vägen 4B", "gata 3", "på väg 2 gånger", "Kungsgatan  7a",
-             "Drottninggatan12", "Storgatan-5", "Storg. 5", "Måndag. 3", "vecka-12"]
+             "Drottninggatan12", "Storgatan-5", "Storg. 5", "Måndag. 3", "vecka-12", "arbetsplatsen – 3"]
     texts += ["".join(rng.choice(STREET_PIECES) for _ in range(rng.randint(1, 9))) for _ in range(30_000)]
     found = [t for t in texts if _STREET.search(t)]
     assert len(found) > 100  # the pieces make addresses often enough to test both answers
