@@ -188,12 +188,22 @@ class Sends(Outcomes):
                     continue
                 lane = (recipient, str(row["case_ref"]) if row.get("kind") == "calendar" else None)
                 lanes.setdefault(lane, row)  # one at a time, even when an urgent one is also first in line
-            return list(lanes.values())
+            chosen = list(lanes.values())
+            # in flight from here, inside the claim's transaction: a recovery recorded right after it (SQLite's group
+            # commit runs both before either answer comes back) does not cancel a notice this pass is about to send
+            picked.extend(int(str(r["id"])) for r in chosen)
+            self._sending.update(picked)
+            return chosen
 
-        rows = await lanes_store.claim(
-            self.db, now, limit, up_to=up_to, owner=self.owner, lease_until=now + timedelta(seconds=self.lease),
-            pick=pick, held=sorted(set(self.holds.recipients()) | busy), held_channels=held_channels,
-        )
+        picked: list[int] = []
+        try:
+            rows = await lanes_store.claim(
+                self.db, now, limit, up_to=up_to, owner=self.owner, lease_until=now + timedelta(seconds=self.lease),
+                pick=pick, held=sorted(set(self.holds.recipients()) | busy), held_channels=held_channels,
+            )
+        except BaseException:
+            self._sending.difference_update(picked)  # not claimed: not sent
+            raise
         result.deferred += deferred
         return [OutboxMessage.from_row(r) for r in rows]
 

@@ -7,7 +7,9 @@ order, "failed" and then "delivered after all")."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -15,6 +17,7 @@ from bot import outcomes
 from bot.core import Core
 from bot.delivery import NOTICE_OVERTAKEN
 from bot.outbox import OutboxMessage
+from bot.store import Tx
 from bot.store import outbox as outbox_store
 from tests.unit.test_dispatcher_parallel import GatedSender
 from tests.unit.test_outcomes_batch import AT, _assignment
@@ -170,3 +173,45 @@ async def test_a_failure_notice_being_sent_is_not_cancelled(core: Core) -> None:
     assert {s for s, _ in await _notices(core)} == {"sent"}
     assert [r["recipient_id"] for r in await _recovered(core)] == told
     assert core.dispatcher.in_flight() == set()
+
+
+async def _slow(tx: Tx) -> object:
+    return await tx.scalar("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) "
+                           "SELECT COUNT(*) FROM c")
+
+
+@pytest.mark.parametrize("engine", ["sqlite"])
+async def test_a_notice_claimed_in_the_same_group_as_the_recovery_is_not_cancelled_under_its_send(
+    core: Core, engine: str,
+) -> None:
+    """Review of c2baf6b (the reviewer's test): on SQLite the pass's claim of a notice and the failed message's late
+    record meet in one group commit, claim first; the recovery hook ran before the claim's answer reached the pass,
+    so the notice was not yet in flight and was cancelled under its send (then retracted, its recipient never told).
+    The claim's pick now marks its rows in flight inside the claim's transaction."""
+    msg, _, told = await _failed_and_reported(core)
+    sender = GatedSender()
+    core.dispatcher.fallback = sender  # type: ignore[assignment]
+    original = core.dispatcher._claim
+    late: list[asyncio.Future[object]] = []
+
+    async def claim(*args: Any) -> Any:
+        if late:
+            return await original(*args)
+        slow = asyncio.ensure_future(core.db.run(_slow))  # the write connection busy for a moment
+        await asyncio.sleep(0.05)
+        claimed = asyncio.ensure_future(original(*args))  # queued first ...
+        await asyncio.sleep(0)
+        late.append(asyncio.ensure_future(core.dispatcher._record(outcomes.Sent(msg, 1, AT, "ts-1", None))))
+        await asyncio.sleep(0)  # ... the late record second: one group once the slow unit is done
+        await slow
+        return await claimed
+
+    core.dispatcher._claim = claim  # type: ignore[method-assign]
+    await core.dispatcher.run_once()
+    await late[0]
+    notices_sent = [oid for _, oid in sender.delivered]
+    async with core.db.transaction() as tx:
+        rows = await tx.fetchall("SELECT id, status, last_error FROM outbox WHERE template = 'delivery_failed'")
+    went_out = [r for r in rows if r["id"] in notices_sent]
+    # a notice handed to the channel is one its recipient saw: they must be told it went through after all
+    assert not went_out or [r["recipient_id"] for r in await _recovered(core)] == told, (rows, notices_sent)
