@@ -106,3 +106,35 @@ async def test_a_withdrawal_parses_only_the_queues_that_name_the_case(core: Core
         await outbox_store.withdraw(tx, case_id, core.clock.now(), "case closed: consent withdrawn")
         status = {r["id"]: r["status"] for r in await tx.fetchall("SELECT id, status FROM outbox")}
     assert status[ids["listing"]] == "cancelled" and status[ids["unreadable"]] == "pending"
+
+
+@BOTH
+async def test_schema_42_gives_every_cases_row_its_reference_and_refuses_one_without(make_core: Any,
+                                                                                   engine: str) -> None:
+    """A case's own messages are found by its reference: a row with its case's id and no reference, or another
+    reference, would be missed by a withdrawal and the purge. Migration 42 gives every such row its case's
+    reference (40 filled only missing ones) and the store refuses a row with a case id and no reference (a CHECK
+    on PostgreSQL, triggers on SQLite). Run here on a store with such rows, as it stood before 42."""
+    core = await make_core()
+    case = await assigned_case(core)
+    at = core.clock.now().isoformat()
+    undo = ("ALTER TABLE outbox DROP CONSTRAINT outbox_case_has_ref" if engine == "postgresql"
+            else "DROP TRIGGER outbox_case_has_ref", "DROP TRIGGER outbox_case_keeps_ref")
+    insert = ("INSERT INTO outbox (created_at, case_id, case_ref, recipient_id, channel, template, text, urgent, "
+              "not_before, next_attempt_at) VALUES (?, ?, ?, 'fatima.ali', 'slack', 'assigned_to_you', '', 0, ?, ?)")
+    async with core.db.transaction() as tx:
+        case_id = int(await tx.scalar("SELECT id FROM cases WHERE ref = ?", (case.ref,)))
+        for sql in undo[: 1 if engine == "postgresql" else 2]:
+            await tx.execute(sql)
+        await tx.execute("DELETE FROM schema_migrations WHERE version = 42")
+        ids = [await tx.insert(insert, (at, case_id, ref, at, at)) for ref in (None, "GFI-2026-9999")]
+    await core.close()
+    core = await make_core()  # the restart migrates to 42 again
+    async with core.db.read() as tx:
+        refs = [await tx.scalar("SELECT case_ref FROM outbox WHERE id = ?", (i,)) for i in ids]
+    assert refs == [case.ref, case.ref]
+    for sql, params in ((insert, (at, case_id, None, at, at)),
+                        ("UPDATE outbox SET case_ref = NULL WHERE id = ?", (ids[0],))):
+        with pytest.raises(Exception, match="outbox_case_has_ref"):
+            async with core.db.transaction() as tx:
+                await tx.execute(sql, params)
