@@ -1,17 +1,19 @@
 """A unit's statements queued in psycopg's pipeline, sent together when an answer is read (issue #22 item 8).
 
 In pipeline mode psycopg's `cursor.execute` queues the statement and then talks to the server at once
-(`_communicate_gen`): every statement is a write to the socket of its own (with a poll before it), and the
-server's backend is woken for each. A unit's statements whose answer nobody reads yet (`tx.write`, a `Soon`,
-BEGIN, COMMIT) need not leave before the next answer is read: `queue` does what `execute` does up to that
-point (the query converted, prepared if due, queued with its place in the pipeline's result queue), and the
-statements leave together, in one write, with the next statement whose answer is read (psycopg's own `execute`
+(`_communicate_gen`: a poll, a flush, and a wait on the event loop when the socket is not ready). A unit's
+statements whose answer nobody reads yet (`tx.write`, a `Soon`, BEGIN, COMMIT) need not: `queue` does what
+`execute` does up to that point (the query converted, prepared if due, queued with its place in the pipeline's
+result queue), and psycopg sends what is queued with the next statement whose answer is read (its own `execute`
 sends everything queued before its own), at `flush` (before a `Soon` is read) or at the pipeline's sync or exit
-(the commit). Errors surface where they did: at the next answer read, or at the commit.
+(the commit). psycopg still writes each statement to the socket on its own (`pipeline_communicate` flushes
+after every command): what goes is the talking and waiting per statement, not the writes. Errors surface where
+they did: at the next answer read, or at the commit.
 
-This reaches into psycopg's cursor and pipeline (private names, checked once here: `QUEUES`). Where they are not
-what this module expects (another psycopg than the one pinned in constraints.txt), `queue` is psycopg's own
-`execute` and nothing is queued; `tests/integration/test_store_pipeline.py` fails then, so an upgrade is noticed.
+This reaches into psycopg's cursor and pipeline (private names, checked once here: `QUEUES`), under the upper
+bound in pyproject.toml; `tests/unit/test_private_names.py` checks the names and that `_execute_gen`, whose
+steps `_queue_gen` copies, is still the one it copied. Where the names are missing `queue` is psycopg's own
+`execute` and nothing is queued (`tests/integration/test_store_pipeline.py` fails then).
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ def _queue_gen(cursor: psycopg.AsyncCursor[Any], query: str, params: Params | No
 
 
 def _rest(first: Any, gen: PQGen[None]) -> Generator[Any, Any, None]:
-    """The generator `gen` from the wait it asked for first (`first`), for psycopg's `wait`."""
+    """The generator `gen` from the wait it asked for first (`first`), for psycopg's `wait`. In psycopg 3.3's
+    pipeline mode queuing never waits (a statement prepared or let go is queued too): this is the guard should a
+    release make one of those steps talk to the server."""
     ready = yield first
     while True:
         try:
@@ -66,7 +70,9 @@ async def queue(cursor: psycopg.AsyncCursor[Any], query: str, params: Params | N
 
 async def flush(conn: psycopg.AsyncConnection[Any]) -> None:
     """Send what is queued on `conn` (before an answer is read that `execute` does not send for)."""
+    if not QUEUES:
+        return
     pipeline = conn._pipeline
-    if QUEUES and pipeline is not None and pipeline.command_queue:
+    if pipeline is not None and pipeline.command_queue:
         async with conn.lock:
             await conn.wait(pipeline._communicate_gen())

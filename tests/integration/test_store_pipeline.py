@@ -238,9 +238,10 @@ async def test_a_filings_statements_are_prepared_on_every_write_connection(core:
 
 
 async def test_a_filing_s_unread_statements_leave_together(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The statements whose answer is not read yet are queued in the pipeline and written to the server with the
-    next answer read or the commit (`bot.store.pgqueue`), not one write (and one wake of the server) each: a
-    filing talks to the server three times (its three trips), where it talked once per statement (14) before."""
+    """The statements whose answer is not read yet are queued in the pipeline and sent with the next answer read or
+    the commit (`bot.store.pgqueue`): a filing's unit talks to the server (psycopg's `_communicate_gen`: a poll, a
+    flush, a wait) three times, its three trips, where it did at every statement (14) before. psycopg still
+    writes each statement to the socket on its own; this counts the talking, not the writes."""
     if core.db.engine == "sqlite":
         pytest.skip("no pipeline on SQLite")
     from bot.store import pgqueue
