@@ -155,10 +155,11 @@ async def open_core(
     # start, when the store's newest replaces an older local file (an instance restarted after a hand-over)
     core.shared_directory.on_replaced.append(lambda old: leavers.stop_after_reload(db, outbox, directory, old))
     core.changes.on(DIRECTORY_TOPIC, core.shared_directory.reload)
-    await core.changes.start()
     # PostgreSQL: the file as it was read, published by `gfi-bot run`, or the store's newest (see bot/directory/shared)
     await core.shared_directory.start(publish=publish_directory)
     await absences.pass_ended_covers()  # owed by a cover that ended while no instance ran, or before its pass ran
+    # Listening begins once all is loaded; its first LISTEN reloads every topic (what changed since the loads)
+    await core.changes.start()
     core.sweeps.append(lambda: run_distribution(core))
     core.sweeps.append(lambda: sweep_due(core))
     core.sweeps.append(absences.pass_ended_covers)  # a cover that runs out on its end date

@@ -5,7 +5,8 @@ absences: who is away and who stands in). On SQLite the one process makes every 
 memory itself. On PostgreSQL another instance may make it: the transaction that changes such a thing calls
 `announce(tx, topic)`, which is `pg_notify` (sent when, and only if, the transaction commits), and every
 instance listens on a connection of its own (`PostgresChanges`) and reloads that topic. A listener that lost
-its connection reloads every topic once it is back (what was announced meanwhile is not queued for it).
+its connection reloads every topic once it is back (what was announced meanwhile is not queued for it), and so
+does a listener once its first LISTEN is in place (what changed between the start's loads and it).
 An instance hears its own announcements too, and reloads once more (a small read, and simpler than telling
 instances apart when several share a process, as in the tests).
 """
@@ -131,7 +132,6 @@ class PostgresChanges(Changes):
     async def _listen(self) -> None:
         import psycopg
 
-        first = True
         while not self._stop.is_set():
             conn: Any = None
             try:
@@ -140,9 +140,9 @@ class PostgresChanges(Changes):
                     keepalives_idle=3, keepalives_interval=1, keepalives_count=3)
                 await conn.execute(f"LISTEN {CHANNEL}")
                 self.listening.set()
-                if not first:
-                    self._tell(None)  # back after a loss: anything may have changed meanwhile
-                first = False
+                # Every topic once LISTEN is in place, the first time too: what another instance changed before it
+                # (since this one loaded its state at start, or while it was cut off) was announced to nobody here.
+                self._tell(None)
                 async for notice in conn.notifies():
                     self._tell(notice.payload)
             except psycopg.Error:
@@ -159,8 +159,16 @@ class PostgresChanges(Changes):
         """Stop listening: the listener ends and closes its connection."""
         self._stop.set()
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        await super().close()
+        try:
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    current = asyncio.current_task()
+                    if current is not None and current.cancelling():  # the caller's own cancellation goes on
+                        raise
+                except Exception:  # the listener's own end is no error of the caller's
+                    pass
+        finally:
+            await super().close()
