@@ -157,12 +157,10 @@ async def open_core(
     core.changes.on(DIRECTORY_TOPIC, core.shared_directory.reload)
     # PostgreSQL: the file as it was read, published by `gfi-bot run`, or the store's newest (see bot/directory/shared)
     await core.shared_directory.start(publish=publish_directory)
-    await absences.pass_ended_covers()  # owed by a cover that ended while no instance ran, or before its pass ran
     # Listening begins once all is loaded; its first LISTEN reloads every topic (what changed since the loads)
     await core.changes.start()
     core.sweeps.append(lambda: run_distribution(core))
     core.sweeps.append(lambda: sweep_due(core))
-    core.sweeps.append(absences.pass_ended_covers)  # a cover that runs out on its end date
     core.sweeps.append(lambda: daily_purge(core))  # once a day; the catch-up after downtime and in the console
     core.sweeps.append(logchain.NightlyHeads(core))  # the logs' heads in the application log, once a night
     return core

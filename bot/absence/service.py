@@ -233,13 +233,15 @@ class AbsenceService:
         done = 0
         for row in await self.db.run_read(owed):
             try:
-                done += await self._cover_ended(int(str(row["id"])), str(row["stand_in"]), str(row["person_id"]))
+                done += await self._cover_ended(int(str(row["id"])), str(row["stand_in"]), str(row["person_id"]),
+                                                "absence_cancel" if row["cancelled_at"] else "absence_end")
             except Exception as exc:  # still owed, run at the next sweep: the other covers and sweeps go on
                 log.error("cover pass failed", extra={"event": "absence.cover_pass_failed", "absence_id": row["id"],
                                                       "exc_type": type(exc).__name__})
         return done
 
-    async def _cover_ended(self, absence_id: int, stand_in_id: str, person_id: str) -> int:
+    async def _cover_ended(self, absence_id: int, stand_in_id: str, person_id: str, why: str = "absence_cancel"
+                           ) -> int:
         """After the cover ended (the cancel committed, or its last day passed), in a unit of its own that first
         marks the pass as run on the absence's row (`claim_cover`: a second pass, another instance's or the
         timekeeper's, waits there and then does nothing), then locks the cases (before any audit row, as a case
@@ -252,7 +254,10 @@ class AbsenceService:
         async def work(tx: Tx) -> int:
             if not await store.claim_cover(tx, absence_id, now):
                 return 0
-            await stop_for_stand_in(tx, self.outbox, self.directory, stand_in_id, units)
+            # judged by the absences as stored, not by this instance's book: another instance's cancel may have
+            # committed before this instance heard of it (its reload is asynchronous)
+            await self._reload(tx)
+            await stop_for_stand_in(tx, self.outbox, self.directory, stand_in_id, units, why)
             return 1
 
         ran = await self.db.run(work, retry=True)

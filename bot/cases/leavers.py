@@ -93,13 +93,13 @@ async def _stop_people(tx: Tx, directory: Directory, people: list[str], why: str
     return stopped, rows, locked
 
 
-async def stop_for_stand_in(tx: Tx, outbox: Outbox, directory: Directory, stand_in: str, units: Sequence[str]
-                            ) -> int:
+async def stop_for_stand_in(tx: Tx, outbox: Outbox, directory: Directory, stand_in: str, units: Sequence[str],
+                            why: str = "absence_cancel") -> int:
     """A stand-in's cover of `units` ended (`bot.absence`): what they read only as the stand-in is stopped
     (`stop_for_people`), and an urgent request of a case still waiting for its unit that was sent only to them goes
     to the unit's distributors on duty now who have none (same message, `bot.cases.messaging.plan_case_filed`):
     stopped without it, it reached nobody. Returns how many were stopped."""
-    stopped, rows, _ = await _stop_people(tx, directory, [stand_in], "absence_cancel", units)
+    stopped, rows, _ = await _stop_people(tx, directory, [stand_in], why, units)
     await _urgent_on(tx, outbox, directory, _urgent_cases(rows))
     return stopped
 

@@ -53,10 +53,11 @@ async def cancel(tx: Tx, absence_id: int, actor_id: str, now: datetime) -> bool:
 
 async def covers_ended(tx: Tx, today: date) -> list[Row]:
     """Absences with a stand-in whose cover ended (cancelled, or its last day before `today`) and whose pass has not
-    run (`cover_passed_at`, schema 41; index absences_cover_due): id, person_id, stand_in, oldest first."""
+    run (`cover_passed_at`, schema 41; index absences_cover_due): id, person_id, stand_in, cancelled_at, oldest
+    first."""
     return await tx.fetchall(
-        "SELECT id, person_id, stand_in FROM absences WHERE stand_in IS NOT NULL AND cover_passed_at IS NULL"
-        " AND (cancelled_at IS NOT NULL OR end_date < ?) ORDER BY id",
+        "SELECT id, person_id, stand_in, cancelled_at FROM absences WHERE stand_in IS NOT NULL"
+        " AND cover_passed_at IS NULL AND (cancelled_at IS NOT NULL OR end_date < ?) ORDER BY id",
         (today.isoformat(),),
     )
 

@@ -106,7 +106,6 @@ async def test_a_cover_that_runs_out_on_its_end_date_runs_the_pass_once(core: Co
     await core.cases.request("maria.sand", form(urgent=True))
     assert await core.absences.pass_ended_covers() == 0  # the cover still runs
     assert await _rows(core, "sofia.grahn", "urgent_request") == [("pending", True)]
-    assert core.absences.pass_ended_covers in core.sweeps  # the timekeeper's
     core.clock.advance(timedelta(days=3))  # type: ignore[attr-defined]  # Thursday 26 November
     assert await core.absences.pass_ended_covers() == 1
     assert await core.absences.pass_ended_covers() == 0
@@ -133,6 +132,7 @@ async def test_a_cancel_whose_pass_was_lost_is_passed_at_the_next_start(
     monkeypatch.undo()
     assert await _rows(a, "sofia.grahn", "urgent_request") == [("pending", True)]
     restarted = await make_core()
+    assert await restarted.absences.pass_ended_covers() == 1  # as the serving bot's start runs it (slack/server.py)
     assert await _rows(restarted, "sofia.grahn", "urgent_request") == [("cancelled", False)]
     assert await _rows(restarted, "fatima.ali", "urgent_request") == [("pending", True)]
     assert await restarted.absences.pass_ended_covers() == 0
@@ -161,3 +161,51 @@ async def test_a_cover_pass_that_fails_stays_owed_and_the_sweep_goes_on(
     assert await core.absences.pass_ended_covers() == 1
     assert await core.absences.pass_ended_covers() == 1
     assert await core.absences.pass_ended_covers() == 0
+
+
+async def test_the_leaders_sweep_with_a_stale_book_does_not_steal_the_cancels_pass(
+        make_core: CoreFactory, engine: str) -> None:
+    """Review of 13d3c10: a cover cancelled on B; the leader A's sweep finds the pass owed before A has reloaded
+    its absences (the announcement is heard and `load` waits for the hop form: asynchronous). A claims the pass and
+    judges with its stale book (sofia.grahn still the stand-in): nothing stopped; B's own pass then finds it claimed.
+    The stand-in's urgent request (the case text) still goes out after the cover ended."""
+    if engine == "sqlite":
+        pytest.skip("one instance")
+    a = await make_core()
+    b = await make_core()
+    absence = await b.absences.mark("fatima.ali", date(2026, 11, 23), date(2026, 11, 25), stand_in_id="sofia.grahn")
+    await a.absences.load()  # A has heard of the cover
+    await b.cases.request("maria.sand", form(urgent=True))
+    assert await _rows(b, "sofia.grahn", "urgent_request") == [("pending", True)]
+
+    async def not_yet() -> None:  # A's reload has not run yet (the window between B's commit and A's reload)
+        return None
+
+    a.changes.reloads["absences"] = [not_yet]
+    original = b.absences._cover_ended
+
+    async def leader_first(*args: object) -> int:
+        await a.absences.pass_ended_covers()  # the leader's tick, between B's cancel commit and B's pass
+        return await original(*args)  # type: ignore[arg-type]
+
+    b.absences._cover_ended = leader_first  # type: ignore[method-assign]
+    await b.absences.cancel("fatima.ali", absence.id)
+    assert await _rows(b, "sofia.grahn", "urgent_request") == [("cancelled", False)]
+
+
+async def test_a_due_report_as_of_a_later_day_does_not_end_a_running_cover(
+        make_core: CoreFactory, engine: str) -> None:
+    """Review of 13d3c10: `gfi-bot due --now <later>` (bot/cli/reports.py) opens a core with a frozen clock at that
+    moment; `open_core` now runs `pass_ended_covers` with that clock's today: a cover still running (today is
+    Monday 23 November) is taken as ended, its pass claimed and run. The stand-in's urgent request is stopped while
+    they still stand in, and the cover is marked passed, so its real end runs no pass."""
+    from bot.clock import FrozenClock
+    from bot.core import open_core
+
+    a = await make_core()
+    await a.absences.mark("fatima.ali", date(2026, 11, 23), date(2026, 11, 25), stand_in_id="sofia.grahn")
+    await a.cases.request("maria.sand", form(urgent=True))
+    report = await open_core(a.settings, clock=FrozenClock(a.clock.now() + timedelta(days=10)),
+                             publish_directory=False)
+    await report.close()
+    assert await _rows(a, "sofia.grahn", "urgent_request") == [("pending", True)]  # she still stands in

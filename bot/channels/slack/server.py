@@ -160,6 +160,11 @@ async def serve(settings: Settings, mounts: tuple[Mount, ...] = (), *, register:
         host, port = sock.getsockname()[:2]
         readiness.check_channels(settings)
         await intake.replay_at_start(core)  # forms kept for a late filing by a process that stopped before filing
+        # the passes owed by covers that ended (a cancel's lost at a stop, a cover that ran out while down), and the
+        # timekeeper's for a cover that runs out on its date: the serving bot only, on the system clock (never a
+        # report or a console `--now`, whose later day would end covers still running)
+        await core.absences.pass_ended_covers()
+        core.sweeps.append(core.absences.pass_ended_covers)
         background = await Background.start(core, on_tick=readiness.ticked, freeze_heap=True)
         reloads: set[asyncio.Task[bool]] = set()
 
