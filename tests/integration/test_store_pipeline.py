@@ -259,3 +259,49 @@ async def test_a_filing_s_unread_statements_leave_together(core: Core, monkeypat
     case = await core.cases.request("maria.sand", form(), idempotency_key="k1")
     assert len(talks) == 3, len(talks)
     assert case.ref == "GFI-2026-0002"
+
+
+@pytest.mark.parametrize("how", ["scalar", "write"])
+@pytest.mark.parametrize("queues", [True, False])
+async def test_a_statement_due_for_preparing_in_an_aborted_pipeline_runs_again(
+        core: Core, monkeypatch: pytest.MonkeyPatch, queues: bool, how: str) -> None:
+    """psycopg prepares a statement at its fifth run on a connection (`prepare_threshold`). When that run falls in a
+    unit whose pipeline an earlier statement aborted, the server never parsed it: the connection must not take it
+    for prepared, or every later unit running it there fails ("prepared statement ... does not exist"). psycopg
+    sees to it (its `PrepareManager.validate` drops a name whose answer is not a success, and a ROLLBACK clears
+    them all), with pgqueue's queuing as without; this guards it (with `validate` keeping every name, the `write`
+    cases fail so)."""
+    if core.db.engine == "sqlite":
+        pytest.skip("no prepared statements of psycopg on SQLite")
+    from bot.store import pgqueue
+    from bot.store.pgunit import apply
+
+    monkeypatch.setattr(pgqueue, "QUEUES", queues)
+    await core.db.run(lambda tx: tx.write(INSERT, (3001, 1)))
+    conn = core.db._writers.conns[0]  # type: ignore[attr-defined]
+    select = "SELECT last FROM ref_counters WHERE year = ?"
+
+    async def read(tx: Tx) -> Any:
+        if how == "write":
+            await tx.write(select, (3001,))
+            return 1
+        return await tx.scalar(select, (3001,))
+
+    threshold = conn.prepare_threshold
+    assert threshold is not None
+    for _ in range(threshold - 1):
+        assert await apply(conn, "BEGIN", read, lambda: False) == (1, [])
+
+    async def aborted(tx: Tx) -> Any:
+        await tx.write(INSERT, (3001, 9))  # the primary key is taken: the pipeline aborts here
+        return await read(tx)  # its run due for preparing, skipped by the server
+
+    with pytest.raises(psycopg.Error):
+        await apply(conn, "BEGIN", aborted, lambda: False)
+    for _ in range(threshold + 2):  # the connection serves the statement again
+        assert await apply(conn, "BEGIN", read, lambda: False) == (1, [])
+    # prepared by now, and what psycopg takes for prepared is what the server has
+    cursor = await conn.execute("SELECT name, statement FROM pg_prepared_statements")
+    on_server = {str(name): str(statement) for name, statement in await cursor.fetchall()}
+    assert "SELECT last FROM ref_counters WHERE year = $1" in on_server.values()
+    assert {name.decode() for name in conn._prepared._names.values()} <= set(on_server)
