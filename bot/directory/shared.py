@@ -94,7 +94,7 @@ def host_of(path: Path, instance_id: str | None = None) -> str:
 def hosts_of(path: Path, instance_id: str | None = None) -> list[str]:
     """`host_of`, then the key the same machine had before (its machine id alone, hashed: before machines were keyed
     by `GFI_INSTANCE_ID` or machine id and host name), read when the first has no row yet: a machine's record from
-    before the upgrade keeps working until the machine's next `seen` writes its new key."""
+    before the upgrade keeps working until the machine's next `seen` writes its new key (and deletes the old row)."""
     keys = [host_of(path, instance_id)]
     raw = _machine_id()
     earlier = f"{_hashed('machine', raw) if raw else socket.gethostname()}:{path.resolve()}"
@@ -109,6 +109,13 @@ async def last_seen(db: Database, path: Path, instance_id: str | None = None) ->
         if found is not None:
             return found
     return None
+
+
+async def seen(db: Database, path: Path, digest: str, instance_id: str | None = None) -> None:
+    """This machine published or served its file at `path`, `digest`: recorded under `host_of`; its row from before
+    the upgrade (`hosts_of`'s other key) is deleted at once (`store.seen`): read once only, by this first start."""
+    keys = hosts_of(path, instance_id)
+    await store.seen(db, keys[0], digest, earlier=keys[1:])
 
 
 def origin() -> str:
@@ -203,7 +210,7 @@ class SharedDirectory:
         return True
 
     async def _seen(self, path: Path, digest: str) -> None:
-        await store.seen(self.db, host_of(path, self.instance_id), digest)
+        await seen(self.db, path, digest, self.instance_id)
         self._here_at = self.clock.now()
 
     async def _serve_newest(self, path: Path, digest: str) -> None:

@@ -21,11 +21,11 @@ from bot.directory.loading import parse_directory, parse_text, read_text
 from bot.directory.lookup import Directory
 from bot.directory.merge import Incoming, merge
 from bot.directory.model import Channel, DirectoryError, DirectoryFile
-from bot.directory.shared import digest_of, format_of, host_of, last_seen, origin
+from bot.directory.shared import digest_of, format_of, last_seen, origin, seen
 from bot.directory.writing import file_text, to_text, write_text
 from bot.startup import StartupError, describe
 from bot.store import Database, open_database
-from bot.store.directory_versions import Superseded, known, latest, publish, seen
+from bot.store.directory_versions import Superseded, known, latest, publish
 
 EXIT_REFUSED = 3
 
@@ -226,7 +226,7 @@ async def _share(request: Request, db: Database, text: str, expected: int | None
         print(say("superseded", version=lost.version, origin=lost.origin, path=request.out, handed=handed),
               file=err)
         return EXIT_REFUSED
-    await seen(db, host_of(request.out, request.instance_id), digest)  # this machine's file: published here
+    await seen(db, request.out, digest, request.instance_id)  # this machine's file: published here
     return say("shared", version=version) if version is not None else say("shared_already")
 
 

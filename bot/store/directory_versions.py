@@ -17,6 +17,7 @@ another machine's clock.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -147,12 +148,15 @@ async def last_seen(db: Database, host: str) -> str | None:
 HOSTS_KEPT = timedelta(days=180)  # a machine (and file) not seen for this long is forgotten: never recorded again
 
 
-async def seen(db: Database, host: str, digest: str) -> None:
-    """This machine (`host`) published or served its local file, `digest`. The machines not seen for `HOSTS_KEPT`
-    (by the database's clock) are forgotten meanwhile: replaced or renamed ones left rows for ever. One that comes
-    back is a machine never recorded (`bot.directory.shared`: its file's modification time decides). A row another
-    transaction holds is left for the next time (`skip_locked`): two machines starting together each hold their own
-    row, and each deleting the other's, once both were old, deadlocked."""
+async def seen(db: Database, host: str, digest: str, earlier: Sequence[str] = ()) -> None:
+    """This machine (`host`) published or served its local file, `digest`; the rows of its keys from before the upgrade
+    (`earlier`: `bot.directory.shared.hosts_of`) are deleted in the same transaction, so that they are read once only:
+    left, frozen at an old digest, they made every later machine with the same machine id (a container created again, a
+    new host name) "recorded" for `HOSTS_KEPT`, and its file published over a newer one. The machines not seen for
+    `HOSTS_KEPT` (by the database's clock) are forgotten meanwhile: replaced or renamed ones left rows for ever. One
+    that comes back is a machine never recorded (`bot.directory.shared`: its file's modification time decides). A row
+    another transaction holds is left for the next time (`skip_locked`): two machines starting together each hold their
+    own row, and each deleting the other's, once both were old, deadlocked."""
 
     async def work(tx: Tx) -> None:
         now = await _now(tx)
@@ -160,6 +164,9 @@ async def seen(db: Database, host: str, digest: str) -> None:
             "INSERT INTO directory_hosts (host, digest, seen_at) VALUES (?, ?, ?) "
             "ON CONFLICT (host) DO UPDATE SET digest = excluded.digest, seen_at = excluded.seen_at",
             (host, digest, now.isoformat()))
+        for old in earlier:
+            if old != host:
+                await tx.execute("DELETE FROM directory_hosts WHERE host = ?", (old,))
         await tx.execute(
             "DELETE FROM directory_hosts WHERE host IN (SELECT h.host FROM directory_hosts AS h WHERE h.seen_at < ?"
             + dialect_of(tx.engine).skip_locked("h") + ")", ((now - HOSTS_KEPT).isoformat(),))

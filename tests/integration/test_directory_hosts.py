@@ -194,3 +194,23 @@ async def test_an_instance_records_its_start_under_its_instance_id(make_core: Co
     path = core.settings.directory_path
     assert await directory_versions.last_seen(core.db, shared.host_of(path, "gfi-1")) is not None
     assert await directory_versions.last_seen(core.db, shared.host_of(path)) is None
+
+
+@BOTH
+async def test_a_new_container_after_the_upgrade_is_not_the_frozen_old_row(core: Core, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """(review of e5cb600, rev-f) The pre-upgrade row (machine id alone) is read once only: the first container's
+    `seen` under its new key deletes it. Left, frozen at its old digest, it made a container created again (new host
+    name, same image machine id) "recorded" for HOSTS_KEPT (180 days) instead of never recorded, and its image-baked
+    file, older than the store's newest, was published as an edit."""
+    _machine_id(tmp_path, monkeypatch, "4c4c4544004b3510804cb4c04f565931\n")
+    file = tmp_path / "d.yaml"
+    old_key = "machine-" + hashlib.sha256(b"gfi-bot directory_hosts 4c4c4544004b3510804cb4c04f565931").hexdigest()[:32]
+    await directory_versions.seen(core.db, f"{old_key}:{file.resolve()}", "before")
+    monkeypatch.setattr(shared.socket, "gethostname", lambda: "3f2a9c1d0e7b")
+    assert await shared.last_seen(core.db, file) == "before"  # the upgrade's first start: fine
+    await shared.seen(core.db, file, "after")  # it serves a newer file since (`SharedDirectory._seen`, `update`)
+    assert await shared.last_seen(core.db, file) == "after"
+    assert await directory_versions.last_seen(core.db, f"{old_key}:{file.resolve()}") is None
+    monkeypatch.setattr(shared.socket, "gethostname", lambda: "a81c66e0b2f4")  # the container created again
+    assert await shared.last_seen(core.db, file) is None  # never recorded (was "before": a digest no one serves)
